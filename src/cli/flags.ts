@@ -1,0 +1,99 @@
+/**
+ * Turns command-line strings into validated swap options. Numbers are parsed here; ranges and
+ * combinations are checked by `resolveSwapOptions`, with its messages given the flags' names.
+ */
+
+import { invalidOption, LiveswapError } from '../core/errors.js';
+import { resolveSwapOptions, type EngineChoice, type SwapOptions } from '../pipeline/options.js';
+
+/** The flag that sets each option, for messages the user can act on. */
+const FLAG_OF: Readonly<Record<keyof SwapOptions, string>> = {
+  engine: '--engine',
+  manyFaces: '--many-faces',
+  faceIndex: '--face-index',
+  sourceFace: '--source-face',
+  mouthMask: '--mouth-mask',
+  opacity: '--opacity',
+  sharpness: '--sharpness',
+  colorMatch: '--color-match',
+  maxPixels: '--max-pixels',
+};
+
+/** What commander hands the swap action: strings for values, booleans for switches. */
+export interface SwapFlags {
+  source: string;
+  target: string;
+  output: string;
+  engine?: EngineChoice;
+  manyFaces?: boolean;
+  faceIndex?: string;
+  sourceFace?: string;
+  mouthMask?: boolean;
+  opacity?: string;
+  sharpness?: string;
+  colorMatch?: boolean;
+  maxPixels?: string;
+  json?: boolean;
+  quiet?: boolean;
+}
+
+export function parseNumber(flag: string, raw: string | undefined): number | undefined {
+  if (raw === undefined) return undefined;
+  const value = raw.trim() === '' ? Number.NaN : Number(raw);
+  if (!Number.isFinite(value)) throw invalidOption(flag, 'a number', raw);
+  return value;
+}
+
+export function parseWholeNumber(flag: string, raw: string | undefined): number | undefined {
+  const value = parseNumber(flag, raw);
+  if (value !== undefined && (!Number.isInteger(value) || value < 0)) throw invalidOption(flag, 'a whole number ≥ 0', raw);
+  return value;
+}
+
+const PIXEL_SUFFIX: Readonly<Record<string, number>> = { '': 1, k: 1e3, m: 1e6, g: 1e9 };
+
+/** A pixel count: "50000000", "50e6", "50M", "2.5m" or "800k". */
+export function parsePixelCount(flag: string, raw: string | undefined): number | undefined {
+  if (raw === undefined) return undefined;
+  const match = /^\s*(\d+(?:\.\d+)?(?:e\d+)?)\s*([kmg]?)\s*$/i.exec(raw);
+  const multiplier = match ? PIXEL_SUFFIX[(match[2] ?? '').toLowerCase()] : undefined;
+  const value = match && multiplier !== undefined ? Math.round(Number(match[1]) * multiplier * 1e6) / 1e6 : Number.NaN;
+  if (!Number.isSafeInteger(value) || value < 1) {
+    throw invalidOption(flag, 'a whole number of pixels ≥ 1 (forms like 50000000, 50e6 or 50M)', raw);
+  }
+  return value;
+}
+
+/** Builds the swap options from the flags; every problem is a `usage` error naming the flag. */
+export function swapOptionsFromFlags(flags: SwapFlags): SwapOptions {
+  const faceIndex = parseWholeNumber('--face-index', flags.faceIndex);
+  if (flags.manyFaces && faceIndex !== undefined) {
+    throw new LiveswapError('usage', '--face-index and --many-faces cannot be used together: choose one face, or all of them.');
+  }
+  const partial: Partial<SwapOptions> = {
+    engine: flags.engine,
+    manyFaces: flags.manyFaces,
+    faceIndex,
+    sourceFace: parseWholeNumber('--source-face', flags.sourceFace),
+    mouthMask: flags.mouthMask,
+    opacity: parseNumber('--opacity', flags.opacity),
+    sharpness: parseNumber('--sharpness', flags.sharpness),
+    colorMatch: flags.colorMatch,
+    maxPixels: parsePixelCount('--max-pixels', flags.maxPixels),
+  };
+  try {
+    return resolveSwapOptions(partial);
+  } catch (error) {
+    throw withFlagNames(error);
+  }
+}
+
+/** Rewrites "for opacity" in an option message as "for --opacity". */
+function withFlagNames(error: unknown): unknown {
+  if (!(error instanceof LiveswapError) || error.kind !== 'usage') return error;
+  let message = error.message;
+  for (const [key, flag] of Object.entries(FLAG_OF)) {
+    message = message.replace(new RegExp(`\\bfor ${key}\\b`), `for ${flag}`);
+  }
+  return message === error.message ? error : new LiveswapError('usage', message, { cause: error });
+}

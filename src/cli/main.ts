@@ -1,0 +1,45 @@
+#!/usr/bin/env node
+/**
+ * The `liveswap` command: parses the command line, runs a subcommand and turns any failure into a
+ * one-line message and the exit code of its kind (see EXIT_CODES).
+ */
+
+import { Command } from 'commander';
+import { createDemoCommand, runDemo } from './demo-command.js';
+import { processTerminal, reportFailure, type Terminal } from './errors.js';
+import { ownVersion } from './package-info.js';
+import { createSwapCommand, runSwap } from './swap-command.js';
+
+export function createProgram(terminal: Terminal): Command {
+  const program = new Command('liveswap')
+    .description('Real-time face swap from one photo. Start with `liveswap demo`.')
+    .version(ownVersion(), '-V, --version', 'print the version')
+    .helpOption('-h, --help', 'show help')
+    .showHelpAfterError('(add --help for usage)')
+    .exitOverride()
+    .configureOutput({
+      writeOut: (text) => terminal.out(text),
+      writeErr: (text) => terminal.err(text),
+      outputError: (text, write) => write(text.replace(/^error: /, 'liveswap: ')),
+    });
+  // addCommand does not pass the exit override and output settings on by itself.
+  program.addCommand(createSwapCommand((flags) => runSwap(flags, terminal)).copyInheritedSettings(program));
+  program.addCommand(createDemoCommand((flags) => runDemo(flags, terminal)).copyInheritedSettings(program));
+  return program;
+}
+
+export async function main(argv: readonly string[], terminal: Terminal = processTerminal): Promise<number> {
+  const json = argv.includes('--json');
+  const debug = process.env.LIVESWAP_DEBUG === '1';
+  try {
+    await createProgram(terminal).parseAsync([...argv]);
+    return 0;
+  } catch (error) {
+    return reportFailure(error, { json, debug, terminal });
+  }
+}
+
+const code = await main(process.argv);
+process.exitCode = code;
+// If a native library keeps a handle open after the work is done, do not hang the shell.
+setTimeout(() => process.exit(code), 2000).unref();

@@ -1,0 +1,50 @@
+/** What the command prints after a swap: the JSON shape and the short human summary. */
+
+import { basename } from 'node:path';
+import type { FaceSummary } from '../pipeline/report.js';
+
+/** The `--json` result: exactly these fields, one object on stdout. */
+export interface SwapSummary {
+  /** Absolute path of the written image. */
+  output: string;
+  engine: string;
+  sourceFaces: FaceSummary[];
+  targetFaces: FaceSummary[];
+  sourceFaceUsed: number;
+  swappedFaces: number[];
+  /** Milliseconds: decode, load (models), the engine's stages, encode and total. */
+  timings: Record<string, number>;
+  notices: string[];
+}
+
+export function roundTimings(timings: Record<string, number>): Record<string, number> {
+  return Object.fromEntries(Object.entries(timings).map(([stage, ms]) => [stage, Math.round(ms * 10) / 10]));
+}
+
+function faces(count: number): string {
+  return count === 1 ? '1 face' : `${count} faces`;
+}
+
+function indices(list: readonly number[]): string {
+  return list.length === 0 ? 'none' : list.join(', ');
+}
+
+/** Stage times as "decode 21, load 310, …", total excluded. */
+export function formatTimings(timings: Record<string, number>): string {
+  return Object.entries(timings)
+    .filter(([stage]) => stage !== 'total')
+    .map(([stage, ms]) => `${stage} ${Math.round(ms)}`)
+    .join(', ');
+}
+
+export function formatSummary(summary: SwapSummary, files: { source: string; target: string }): string {
+  const swapped = summary.swappedFaces.length;
+  const total = Math.round(summary.timings.total ?? 0);
+  return [
+    `Swapped ${faces(swapped)} with the ${summary.engine} engine in ${total} ms.`,
+    `  source  ${basename(files.source)}: ${faces(summary.sourceFaces.length)}, used face ${summary.sourceFaceUsed}`,
+    `  target  ${basename(files.target)}: ${faces(summary.targetFaces.length)}, swapped ${indices(summary.swappedFaces)}`,
+    `  times   ${formatTimings(summary.timings)} (ms)`,
+    `  output  ${summary.output}`,
+  ].join('\n');
+}

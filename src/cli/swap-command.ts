@@ -1,0 +1,113 @@
+/**
+ * `liveswap swap`: one source photo onto one target image. Everything that can be checked cheaply
+ * (flags, files, output folder) is checked before the models are loaded.
+ */
+
+import { resolve } from 'node:path';
+import { Command, Option } from 'commander';
+import { LiveswapError } from '../core/errors.js';
+import type { Image } from '../core/image.js';
+import { checkOutputPath } from '../node/output.js';
+import { outputFormatFor, readImage, writeImage } from '../node/image-io.js';
+import type { NodeSwapper } from '../node/swapper.js';
+import { DEFAULT_SWAP_OPTIONS, ENGINES, type SwapOptions } from '../pipeline/options.js';
+import type { StillResult } from '../pipeline/report.js';
+import type { Terminal } from './errors.js';
+import { swapOptionsFromFlags, type SwapFlags } from './flags.js';
+import { formatSummary, roundTimings, type SwapSummary } from './summary.js';
+
+/** Loaded on demand so --help, usage errors and input errors never pay for onnxruntime. */
+export async function openSwapper(): Promise<NodeSwapper> {
+  const { createNodeSwapper } = await import('../node/swapper.js');
+  return createNodeSwapper({});
+}
+
+export function describeDefault(value: unknown): string {
+  if (value === undefined) return "the engine's choice";
+  if (typeof value === 'boolean') return value ? 'on' : 'off';
+  return String(value);
+}
+
+export function createSwapCommand(run: (flags: SwapFlags) => Promise<void>): Command {
+  const d = DEFAULT_SWAP_OPTIONS;
+  return new Command('swap')
+    .description('Put the face from a source photo onto the face(s) in a target image.')
+    .requiredOption('-s, --source <file>', 'photo with the face to use (JPEG, PNG or WebP)')
+    .requiredOption('-t, --target <file>', 'image whose face(s) are replaced (JPEG, PNG or WebP)')
+    .requiredOption('-o, --output <file>', 'where to write the result; the format follows the extension: .jpg, .jpeg, .png, .webp')
+    .addOption(new Option('--engine <name>', `which engine swaps (default: ${d.engine})`).choices(ENGINES))
+    .option('--many-faces', 'swap every face in the target, not only the largest')
+    .option('--face-index <n>', 'swap only this target face (0 = largest, then by size)')
+    .option('--source-face <n>', 'take the identity from this source face (default: the largest)')
+    .option('--mouth-mask', `keep the target's own mouth interior (default: ${describeDefault(d.mouthMask)}; on for mesh)`)
+    .option('--no-mouth-mask', 'paint the source mouth too')
+    .option('--opacity <0..1>', `how much of the swapped face shows (default: ${d.opacity})`)
+    .option('--sharpness <0..5>', `sharpen the swapped face (default: ${d.sharpness})`)
+    .option('--color-match', `match the face's colour and light to the target (default: ${describeDefault(d.colorMatch)})`)
+    .option('--no-color-match', 'keep the source face colours')
+    .option('--max-pixels <n>', `refuse larger images; forms like 50000000, 50e6, 50M (default: ${d.maxPixels})`)
+    .option('--json', 'print one JSON object with the result (or the error) on stdout')
+    .option('--quiet', 'print nothing on success (errors still go to stderr)')
+    .action(async (flags: SwapFlags) => run(flags));
+}
+
+/** The swap itself, with the terminal and the engine injected so tests can drive it. */
+export async function runSwap(flags: SwapFlags, terminal: Terminal, open: () => Promise<NodeSwapper> = openSwapper): Promise<void> {
+  const started = performance.now();
+  const options = swapOptionsFromFlags(flags);
+  outputFormatFor(flags.output);
+
+  let t = performance.now();
+  const source = await readImage(flags.source, { maxPixels: options.maxPixels });
+  const target = await readImage(flags.target, { maxPixels: options.maxPixels });
+  const decode = performance.now() - t;
+  await checkOutputPath(flags.output, { inputs: [flags.source, flags.target] });
+
+  t = performance.now();
+  const swapper = await open();
+  const load = performance.now() - t;
+  let result: StillResult;
+  try {
+    result = await swapWithFiles(swapper, source, target, options, flags);
+  } finally {
+    await swapper.close();
+  }
+
+  t = performance.now();
+  await writeImage(flags.output, result.image);
+  const encode = performance.now() - t;
+
+  const { report } = result;
+  const summary: SwapSummary = {
+    output: resolve(flags.output),
+    engine: report.engine,
+    sourceFaces: report.sourceFaces,
+    targetFaces: report.targetFaces,
+    sourceFaceUsed: report.sourceFaceUsed,
+    swappedFaces: report.swappedFaces,
+    timings: roundTimings({ decode, load, ...report.timings, encode, total: performance.now() - started }),
+    notices: report.notices,
+  };
+  if (flags.json) {
+    terminal.out(JSON.stringify(summary));
+  } else if (!flags.quiet) {
+    for (const notice of summary.notices) terminal.err(`liveswap: note: ${notice}`);
+    terminal.out(formatSummary(summary, { source: flags.source, target: flags.target }));
+  }
+}
+
+/** Runs the swap and puts the file name on "no face" errors, which the engine cannot know. */
+async function swapWithFiles(swapper: NodeSwapper, source: Image, target: Image, options: SwapOptions, flags: SwapFlags): Promise<StillResult> {
+  try {
+    return await swapper.swap(source, target, options);
+  } catch (error) {
+    if (error instanceof LiveswapError && error.kind === 'no-face' && error.file === undefined) {
+      const role = /\bsource\b/i.test(error.message) ? 'source' : /\btarget\b/i.test(error.message) ? 'target' : undefined;
+      if (role !== undefined) {
+        const file = role === 'source' ? flags.source : flags.target;
+        throw new LiveswapError('no-face', `${file}: ${error.message}`, { file, cause: error });
+      }
+    }
+    throw error;
+  }
+}

@@ -1,0 +1,220 @@
+/**
+ * Separable smoothing on interleaved float planes: cv2.GaussianBlur's kernels and borders, and a
+ * three-box approximation whose cost does not grow with sigma, for wide mask feathers.
+ */
+
+export { dilate, erode } from './morphology.js';
+
+/** Element type of a Gaussian blur, which decides cv2's kernel size for a given sigma. */
+export type BlurDepth = 'uint8' | 'float32';
+
+/** OpenCV's fixed kernels for ksize 1, 3, 5, 7 when sigma ≤ 0 (binomial-like, exact in binary). */
+const SMALL_KERNELS: Readonly<Record<number, readonly number[]>> = {
+  1: [1],
+  3: [0.25, 0.5, 0.25],
+  5: [0.0625, 0.25, 0.375, 0.25, 0.0625],
+  7: [0.03125, 0.109375, 0.21875, 0.28125, 0.21875, 0.109375, 0.03125],
+};
+
+/** cv2's kernel size for ksize = 0: round(sigma·k·2 + 1) | 1, k = 3 for uint8 images, 4 for float. */
+export function gaussianKsize(sigma: number, depth: BlurDepth = 'float32'): number {
+  const k = depth === 'uint8' ? 3 : 4;
+  return Math.max(1, roundHalfEven(sigma * k * 2 + 1) | 1);
+}
+
+/**
+ * cv2.getGaussianKernel(ksize, sigma): the fixed table for ksize ≤ 7 and sigma ≤ 0; otherwise
+ * exp(−(i − (ksize−1)/2)² / 2σ²) normalised to sum 1, with σ = 0.3·((ksize−1)/2 − 1) + 0.8 when
+ * sigma ≤ 0. Computed in double.
+ */
+export function gaussianKernel(ksize: number, sigma: number): Float64Array {
+  if (!Number.isInteger(ksize) || ksize < 1 || ksize % 2 === 0) throw new RangeError(`gaussianKernel: ksize must be a positive odd integer, got ${ksize}`);
+  const fixed = sigma <= 0 ? SMALL_KERNELS[ksize] : undefined;
+  if (fixed) return Float64Array.from(fixed);
+  const s = sigma > 0 ? sigma : 0.3 * ((ksize - 1) * 0.5 - 1) + 0.8;
+  const scale = -0.5 / (s * s);
+  const kernel = new Float64Array(ksize);
+  let sum = 0;
+  for (let i = 0; i < ksize; i++) {
+    const x = i - (ksize - 1) * 0.5;
+    kernel[i] = Math.exp(scale * x * x);
+    sum += kernel[i];
+  }
+  for (let i = 0; i < ksize; i++) kernel[i] /= sum;
+  return kernel;
+}
+
+export interface BlurOptions {
+  /** Decides ksize when it is 0 (see {@link gaussianKsize}); default 'float32'. */
+  depth?: BlurDepth;
+  /** width·height·channels floats reused as the intermediate buffer. */
+  scratch?: Float32Array;
+}
+
+/**
+ * cv2.GaussianBlur(src, (ksize, ksize), sigma) on an interleaved float image, BORDER_REFLECT_101
+ * (…c b | a b c … : the edge pixel is not repeated). ksize = 0 derives it from sigma; sigma ≤ 0
+ * derives sigma from ksize. Rows, then columns; `out` may be `src`.
+ */
+export function gaussianBlur(
+  src: Float32Array,
+  width: number,
+  height: number,
+  channels: number,
+  ksize: number,
+  sigma: number,
+  out?: Float32Array,
+  options: BlurOptions = {},
+): Float32Array {
+  const n = width * height * channels;
+  const dst = out ?? new Float32Array(n);
+  const size = ksize > 0 ? ksize : gaussianKsize(sigma, options.depth);
+  const kernel = gaussianKernel(size, sigma);
+  const r = size >> 1;
+  // Symmetric kernel: weight of offset ±j.
+  const half = kernel.slice(r);
+  const tmp = options.scratch && options.scratch.length >= n && options.scratch !== src ? options.scratch : new Float32Array(n);
+  const line = new Float64Array((width + 2 * r) * channels);
+  const cols = reflectTable(width, r);
+  const rowLen = width * channels;
+  for (let y = 0; y < height; y++) {
+    const base = y * rowLen;
+    fillPaddedLine(line, src, base, cols, channels);
+    for (let e = 0; e < rowLen; e++) {
+      const centre = e + r * channels;
+      let acc = half[0] * line[centre];
+      for (let j = 1, o = channels; j <= r; j++, o += channels) acc += half[j] * (line[centre - o] + line[centre + o]);
+      tmp[base + e] = acc;
+    }
+  }
+  const rows = reflectTable(height, r);
+  const acc = new Float64Array(rowLen);
+  for (let y = 0; y < height; y++) {
+    const c0 = rows[y + r] * rowLen;
+    for (let e = 0; e < rowLen; e++) acc[e] = half[0] * tmp[c0 + e];
+    for (let j = 1; j <= r; j++) {
+      const above = rows[y + r - j] * rowLen;
+      const below = rows[y + r + j] * rowLen;
+      const w = half[j];
+      for (let e = 0; e < rowLen; e++) acc[e] += w * (tmp[above + e] + tmp[below + e]);
+    }
+    const base = y * rowLen;
+    for (let e = 0; e < rowLen; e++) dst[base + e] = acc[e];
+  }
+  return dst;
+}
+
+/**
+ * Gaussian blur approximated by three box filters per axis (running sums: O(1) per pixel for any
+ * sigma), REFLECT_101 borders. The box widths are chosen so the variances add up to sigma²; the
+ * result is within a few percent of the true Gaussian, good for masks and shading, not for
+ * reproducing OpenCV. `out` may be `src`.
+ */
+export function boxBlurFast(
+  src: Float32Array,
+  width: number,
+  height: number,
+  channels: number,
+  sigma: number,
+  out?: Float32Array,
+  scratch?: Float32Array,
+): Float32Array {
+  const n = width * height * channels;
+  const dst = out ?? new Float32Array(n);
+  const radii = boxRadii(sigma);
+  if (radii[0] + radii[1] + radii[2] === 0) {
+    if (dst !== src) dst.set(src.subarray(0, n));
+    return dst;
+  }
+  const tmp = scratch && scratch.length >= n && scratch !== src && scratch !== dst ? scratch : new Float32Array(n);
+  const rowLen = width * channels;
+  const rMax = Math.max(radii[0], radii[1], radii[2]);
+  const line = new Float64Array((width + 2 * rMax) * channels);
+  const row = new Float64Array(rowLen);
+  for (let y = 0; y < height; y++) {
+    const base = y * rowLen;
+    for (let e = 0; e < rowLen; e++) row[e] = src[base + e];
+    for (let pass = 0; pass < 3; pass++) {
+      const r = radii[pass];
+      if (r === 0) continue;
+      fillPaddedLine(line, row, 0, reflectTable(width, r), channels);
+      const inv = 1 / (2 * r + 1);
+      for (let ch = 0; ch < channels; ch++) {
+        let sum = 0;
+        for (let j = 0; j <= 2 * r; j++) sum += line[j * channels + ch];
+        for (let x = 0; x < width; x++) {
+          row[x * channels + ch] = sum * inv;
+          sum += line[(x + 2 * r + 1) * channels + ch] - line[x * channels + ch];
+        }
+      }
+    }
+    for (let e = 0; e < rowLen; e++) tmp[base + e] = row[e];
+  }
+  // Vertical passes ping-pong tmp → dst → tmp → dst, one running sum per column and channel.
+  const acc = new Float64Array(rowLen);
+  let from = tmp;
+  let to = dst;
+  for (let pass = 0; pass < 3; pass++) {
+    const r = radii[pass];
+    if (r === 0) continue;
+    const rows = reflectTable(height, r);
+    const inv = 1 / (2 * r + 1);
+    acc.fill(0);
+    for (let j = 0; j <= 2 * r; j++) {
+      const o = rows[j] * rowLen;
+      for (let e = 0; e < rowLen; e++) acc[e] += from[o + e];
+    }
+    for (let y = 0; y < height; y++) {
+      const base = y * rowLen;
+      for (let e = 0; e < rowLen; e++) to[base + e] = acc[e] * inv;
+      if (y === height - 1) break;
+      const add = rows[y + 2 * r + 1] * rowLen;
+      const sub = rows[y] * rowLen;
+      for (let e = 0; e < rowLen; e++) acc[e] += from[add + e] - from[sub + e];
+    }
+    const t = from;
+    from = to;
+    to = t;
+  }
+  if (from !== dst) dst.set(from.subarray(0, n));
+  return dst;
+}
+
+/**
+ * Radii of three odd boxes whose variances ((2r+1)² − 1)/12 add up to about sigma²: m boxes of
+ * width w and 3 − m of width w + 2, with w the largest odd width not above the ideal one.
+ */
+export function boxRadii(sigma: number): [number, number, number] {
+  const target = 12 * sigma * sigma;
+  let w = Math.floor(Math.sqrt(target / 3 + 1));
+  if (w % 2 === 0) w--;
+  if (w < 1) w = 1;
+  const m = Math.max(0, Math.min(3, Math.round((3 * (w + 2) * (w + 2) - 3 - target) / (4 * w + 4))));
+  const small = (w - 1) / 2;
+  return [0, 1, 2].map((i) => (i < m ? small : small + 1)) as [number, number, number];
+}
+
+/** Source index for positions −r … n−1+r under BORDER_REFLECT_101 (entry i is position i − r). */
+export function reflectTable(n: number, r: number): Int32Array {
+  const table = new Int32Array(n + 2 * r);
+  for (let i = 0; i < table.length; i++) {
+    let p = i - r;
+    if (n === 1) p = 0;
+    // A kernel wider than the image reflects more than once, as cv2.borderInterpolate does.
+    while (p < 0 || p >= n) p = p < 0 ? -p : 2 * n - 2 - p;
+    table[i] = p;
+  }
+  return table;
+}
+
+function fillPaddedLine(line: Float64Array, src: ArrayLike<number>, base: number, cols: Int32Array, channels: number): void {
+  for (let i = 0, o = 0; i < cols.length; i++) {
+    const s = base + cols[i] * channels;
+    for (let ch = 0; ch < channels; ch++, o++) line[o] = src[s + ch];
+  }
+}
+
+function roundHalfEven(v: number): number {
+  const r = Math.round(v);
+  return r - v === 0.5 && (r & 1) !== 0 ? r - 1 : r;
+}

@@ -1,0 +1,108 @@
+/**
+ * Finds faces and their 468-point meshes: BlazeFace proposes regions, FaceMesh refines each twice
+ * (the second pass re-centres the region on the first pass's landmarks, as MediaPipe tracks).
+ */
+
+import type { Image } from '../core/image.js';
+import type { InferenceSession } from '../models/runtime.js';
+import { BlazeFaceDetector, DEFAULT_DETECTOR_OPTIONS, type Detection, type DetectorOptions } from './blazeface.js';
+import type { Face, FaceRoi } from './face.js';
+import { FaceMeshModel } from './facemesh.js';
+import { LEFT_EYE, POINT, RIGHT_EYE } from './mesh-indices.js';
+import { lineAngle, roiFromPoints } from './roi.js';
+
+/** MediaPipe enlarges both the detection box and the landmarks' box by 1.5 to make the mesh region. */
+const ROI_SCALE = 1.5;
+const MIN_MESH_SCORE = 0.5;
+
+export interface AnalyzeTimings {
+  detect: number;
+  mesh: number;
+}
+
+function meanOf(landmarks: Float32Array, indices: readonly number[], axis: 0 | 1): number {
+  let sum = 0;
+  for (const i of indices) sum += landmarks[3 * i + axis];
+  return sum / indices.length;
+}
+
+function kps5FromLandmarks(m: Float32Array): Float32Array {
+  const p = (i: number, axis: 0 | 1) => m[3 * i + axis];
+  return Float32Array.from([
+    meanOf(m, RIGHT_EYE, 0), meanOf(m, RIGHT_EYE, 1),
+    meanOf(m, LEFT_EYE, 0), meanOf(m, LEFT_EYE, 1),
+    p(POINT.noseTip, 0), p(POINT.noseTip, 1),
+    p(POINT.mouthRight, 0), p(POINT.mouthRight, 1),
+    p(POINT.mouthLeft, 0), p(POINT.mouthLeft, 1),
+  ]);
+}
+
+function landmarkBox(m: Float32Array): [number, number, number, number] {
+  let x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
+  for (let i = 0; i < m.length; i += 3) {
+    x0 = Math.min(x0, m[i]);
+    x1 = Math.max(x1, m[i]);
+    y0 = Math.min(y0, m[i + 1]);
+    y1 = Math.max(y1, m[i + 1]);
+  }
+  return [x0, y0, x1 - x0, y1 - y0];
+}
+
+export function roiFromLandmarks(m: Float32Array): FaceRoi {
+  const angle = lineAngle(m[3 * POINT.rightEyeOuter], m[3 * POINT.rightEyeOuter + 1], m[3 * POINT.leftEyeOuter], m[3 * POINT.leftEyeOuter + 1]);
+  const xs = new Float32Array(m.length / 3);
+  const ys = new Float32Array(m.length / 3);
+  for (let i = 0; i < xs.length; i++) {
+    xs[i] = m[3 * i];
+    ys[i] = m[3 * i + 1];
+  }
+  return roiFromPoints(xs, ys, angle, ROI_SCALE);
+}
+
+function roiFromDetection(d: Detection): FaceRoi {
+  const k = d.keypoints;
+  return {
+    cx: (d.x0 + d.x1) / 2,
+    cy: (d.y0 + d.y1) / 2,
+    size: Math.max(d.x1 - d.x0, d.y1 - d.y0) * ROI_SCALE,
+    angle: lineAngle(k[0], k[1], k[2], k[3]),
+  };
+}
+
+export class FaceAnalyzer {
+  private constructor(
+    private readonly detector: BlazeFaceDetector,
+    private readonly mesh: FaceMeshModel,
+  ) {}
+
+  static create(detector: InferenceSession, mesh: InferenceSession): FaceAnalyzer {
+    return new FaceAnalyzer(BlazeFaceDetector.create(detector), FaceMeshModel.create(mesh));
+  }
+
+  /** Faces in the image, largest first. `timings` (ms) is added to when given. */
+  async analyze(image: Image, options: DetectorOptions = DEFAULT_DETECTOR_OPTIONS, timings?: AnalyzeTimings): Promise<Face[]> {
+    let t = performance.now();
+    const detections = await this.detector.detect(image, options);
+    if (timings) timings.detect += performance.now() - t;
+    t = performance.now();
+    const faces: Face[] = [];
+    for (const d of detections) {
+      const face = await this.refine(image, roiFromDetection(d), d.score);
+      if (face) faces.push(face);
+    }
+    if (timings) timings.mesh += performance.now() - t;
+    faces.sort((a, b) => b.box[2] * b.box[3] - a.box[2] * a.box[3]);
+    return faces;
+  }
+
+  /** Landmarks for a face in a known region (also how a tracker follows a face between detections). */
+  async refine(image: Image, roi: FaceRoi, score: number): Promise<Face | undefined> {
+    const first = await this.mesh.run(image, roi);
+    if (first.score < MIN_MESH_SCORE) return undefined;
+    const finalRoi = roiFromLandmarks(first.landmarks);
+    const second = await this.mesh.run(image, finalRoi);
+    if (second.score < MIN_MESH_SCORE) return undefined;
+    const landmarks = second.landmarks;
+    return { box: landmarkBox(landmarks), score, meshScore: second.score, kps5: kps5FromLandmarks(landmarks), landmarks, roi: finalRoi };
+  }
+}

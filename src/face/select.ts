@@ -1,0 +1,24 @@
+/** Which face to swap when the user did not say: the largest, discounted by distance from centre. */
+
+import type { Face } from './face.js';
+
+/**
+ * Index of the face with the best size × centrality: a face at the image corner counts half as
+ * much as the same face at the centre, so a big face off to one side still beats a tiny central one.
+ */
+export function primaryFaceIndex(faces: readonly Face[], width: number, height: number): number {
+  let best = -1;
+  let bestScore = -Infinity;
+  const halfDiagonal = Math.hypot(width, height) / 2;
+  faces.forEach((f, i) => {
+    const cx = f.box[0] + f.box[2] / 2;
+    const cy = f.box[1] + f.box[3] / 2;
+    const off = Math.hypot(cx - width / 2, cy - height / 2) / halfDiagonal;
+    const score = f.box[2] * f.box[3] * (1 - 0.5 * Math.min(1, off));
+    if (score > bestScore) {
+      bestScore = score;
+      best = i;
+    }
+  });
+  return best;
+}

@@ -1,0 +1,23 @@
+/**
+ * The liveswap library for Node programs: `import { createNodeSwapper, readImage, writeImage } from 'liveswap'`.
+ * Options, reports and errors are the same types the command line uses.
+ */
+
+export { createImage, cloneImage, cropImage, pasteImage, toRgb, clampRect, rectWidth, rectHeight } from './core/image.js';
+export type { Image, FloatImage, Rect, Channels } from './core/image.js';
+
+export { ERROR_KINDS, EXIT_CODES, LiveswapError, invalidOption } from './core/errors.js';
+export type { ErrorKind } from './core/errors.js';
+
+export { ENGINES, DEFAULT_SWAP_OPTIONS, resolveSwapOptions } from './pipeline/options.js';
+export type { EngineChoice, SwapOptions } from './pipeline/options.js';
+
+export type { FaceSummary, SwapReport, StillResult } from './pipeline/report.js';
+
+export { createNodeSwapper } from './node/swapper.js';
+export type { NodeSwapper, NodeSwapperOptions } from './node/swapper.js';
+
+export { readImage, writeImage, encodeImage, outputFormatFor, INPUT_FORMATS, OUTPUT_FORMATS, DEFAULT_QUALITY } from './node/image-io.js';
+export type { ReadImageOptions, WriteImageOptions, OutputFormat } from './node/image-io.js';
+
+export { checkOutputPath, writeAtomically, writeFileAtomically } from './node/output.js';

@@ -1,0 +1,50 @@
+/** The still-image swapper wired for Node: built-in models from the cache on onnxruntime-node. */
+
+import type { Image } from '../core/image.js';
+import type { BuiltinModelId } from '../models/builtin.js';
+import type { InferenceRuntime, InferenceSession } from '../models/runtime.js';
+import { FaceAnalyzer } from '../face/analyzer.js';
+import { MeshSwapper } from '../swap/mesh-engine.js';
+import type { SwapOptions } from '../pipeline/options.js';
+import type { StillResult } from '../pipeline/report.js';
+import { StillSwapper } from '../pipeline/still.js';
+import { builtinModel, defaultHome } from './model-cache.js';
+import { createNodeRuntime } from './onnx-runtime.js';
+
+export interface NodeSwapperOptions {
+  /** Model cache root; default LIVESWAP_HOME or the user's cache folder. */
+  home?: string;
+  /** onnxruntime intra-op threads; default one per core. */
+  threads?: number;
+}
+
+/** Loads a converted model; a cached file that will not load is converted again once. */
+async function loadBuiltin(runtime: InferenceRuntime, id: BuiltinModelId, home: string): Promise<InferenceSession> {
+  const cached = await builtinModel(id, home);
+  try {
+    return await runtime.load(cached.bytes, cached.path);
+  } catch (error) {
+    if (cached.converted) throw error;
+    const rebuilt = await builtinModel(id, home, { rebuild: true });
+    return runtime.load(rebuilt.bytes, rebuilt.path);
+  }
+}
+
+export interface NodeSwapper {
+  swap(source: Image, target: Image, options: SwapOptions): Promise<StillResult>;
+  close(): Promise<void>;
+}
+
+export async function createNodeSwapper(options: NodeSwapperOptions = {}): Promise<NodeSwapper> {
+  const home = options.home ?? defaultHome();
+  const runtime = createNodeRuntime({ threads: options.threads ?? 0 });
+  const detector = await loadBuiltin(runtime, 'blazeface', home);
+  const mesh = await loadBuiltin(runtime, 'facemesh', home);
+  const still = new StillSwapper(FaceAnalyzer.create(detector, mesh), new MeshSwapper());
+  return {
+    swap: (source, target, swapOptions) => still.swap(source, target, swapOptions),
+    async close() {
+      await Promise.all([detector.close(), mesh.close()]);
+    },
+  };
+}

@@ -1,0 +1,95 @@
+/**
+ * Still-image swap: find the faces in source and target, take the identity from one source face,
+ * and paint it onto the chosen target faces. Platform-free; Node and browser inject the models.
+ */
+
+import { LiveswapError } from '../core/errors.js';
+import { cloneImage, type Image } from '../core/image.js';
+import type { FaceAnalyzer } from '../face/analyzer.js';
+import type { Face } from '../face/face.js';
+import { primaryFaceIndex } from '../face/select.js';
+import { composeFace } from '../compose/paste.js';
+import type { FaceSwapper } from '../swap/engine.js';
+import type { SwapOptions } from './options.js';
+import type { FaceSummary, StillResult } from './report.js';
+
+function summarise(faces: readonly Face[]): FaceSummary[] {
+  return faces.map((f, index) => ({
+    index,
+    box: f.box.map((v) => Math.round(v * 10) / 10) as [number, number, number, number],
+    score: Math.round(f.score * 1000) / 1000,
+  }));
+}
+
+function checkPixels(image: Image, role: string, maxPixels: number): void {
+  if (image.width * image.height > maxPixels) {
+    throw new LiveswapError('input-too-large', `The ${role} image is ${image.width}×${image.height} (${image.width * image.height} pixels), over the limit of ${maxPixels}.`);
+  }
+}
+
+export class StillSwapper<Identity = unknown> {
+  constructor(
+    private readonly analyzer: FaceAnalyzer,
+    private readonly engine: FaceSwapper<Identity>,
+  ) {}
+
+  async swap(source: Image, target: Image, options: SwapOptions): Promise<StillResult> {
+    checkPixels(source, 'source', options.maxPixels);
+    checkPixels(target, 'target', options.maxPixels);
+    const timings = { detect: 0, mesh: 0, identity: 0, warp: 0, colour: 0, blend: 0 };
+    const notices: string[] = [];
+
+    const sourceFaces = await this.analyzer.analyze(source, undefined, timings);
+    if (sourceFaces.length === 0) throw new LiveswapError('no-face', 'No face was found in the source image. Use a photo where one face is clearly visible.');
+    const sourceIndex = options.sourceFace ?? 0;
+    const sourceFace = sourceFaces[sourceIndex];
+    if (!sourceFace) throw new LiveswapError('usage', `--source-face ${sourceIndex} is out of range: the source image has ${sourceFaces.length} face(s) (0..${sourceFaces.length - 1}).`);
+    if (sourceFaces.length > 1 && options.sourceFace === undefined) notices.push(`The source image has ${sourceFaces.length} faces; using the largest (--source-face picks another).`);
+
+    const targetFaces = await this.analyzer.analyze(target, undefined, timings);
+    if (targetFaces.length === 0) throw new LiveswapError('no-face', 'No face was found in the target image.');
+    const chosen = this.chooseTargets(targetFaces, target, options);
+
+    let t = performance.now();
+    const identity = this.engine.createIdentity(source, sourceFace);
+    timings.identity += performance.now() - t;
+    const output = cloneImage(target);
+    const settings = {
+      mouthMask: options.mouthMask ?? this.engine.mouthMaskByDefault,
+      opacity: options.opacity,
+      sharpness: options.sharpness,
+      colorMatch: options.colorMatch,
+    };
+    for (const i of chosen) {
+      t = performance.now();
+      const patch = this.engine.swap(output, targetFaces[i], identity, settings);
+      timings.warp += performance.now() - t;
+      composeFace(output, patch, settings, timings);
+    }
+
+    const rounded = Object.fromEntries(Object.entries(timings).map(([k, v]) => [k, Math.round(v * 100) / 100]));
+    return {
+      image: output,
+      report: {
+        engine: this.engine.name,
+        sourceFaces: summarise(sourceFaces),
+        targetFaces: summarise(targetFaces),
+        sourceFaceUsed: sourceIndex,
+        swappedFaces: chosen,
+        timings: rounded,
+        notices,
+      },
+    };
+  }
+
+  private chooseTargets(faces: readonly Face[], target: Image, options: SwapOptions): number[] {
+    if (options.manyFaces) return faces.map((_, i) => i);
+    if (options.faceIndex !== undefined) {
+      if (options.faceIndex >= faces.length) {
+        throw new LiveswapError('usage', `--face-index ${options.faceIndex} is out of range: the target image has ${faces.length} face(s) (0..${faces.length - 1}).`);
+      }
+      return [options.faceIndex];
+    }
+    return [primaryFaceIndex(faces, target.width, target.height)];
+  }
+}

@@ -1,0 +1,109 @@
+/** Command-line values to swap options: number forms, defaults and messages naming the flag. */
+
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { LiveswapError } from '../../src/core/errors.js';
+import { DEFAULT_SWAP_OPTIONS } from '../../src/pipeline/options.js';
+import { parsePixelCount, parseWholeNumber, swapOptionsFromFlags, type SwapFlags } from '../../src/cli/flags.js';
+import { formatSummary, roundTimings } from '../../src/cli/summary.js';
+
+const FILES = { source: 's.png', target: 't.png', output: 'o.png' };
+
+function usageError(fn: () => unknown, words: RegExp): void {
+  assert.throws(fn, (error: unknown) => {
+    assert.ok(error instanceof LiveswapError);
+    assert.equal(error.kind, 'usage');
+    assert.match(error.message, words);
+    return true;
+  });
+}
+
+describe('parsePixelCount', () => {
+  it('accepts plain, scientific and suffixed counts', () => {
+    const cases: Array<[string, number]> = [
+      ['50000000', 50_000_000],
+      ['50e6', 50_000_000],
+      ['50M', 50_000_000],
+      ['50m', 50_000_000],
+      ['2.5M', 2_500_000],
+      ['800k', 800_000],
+      ['1G', 1_000_000_000],
+      [' 1000 ', 1000],
+    ];
+    for (const [raw, expected] of cases) assert.equal(parsePixelCount('--max-pixels', raw), expected, raw);
+    assert.equal(parsePixelCount('--max-pixels', undefined), undefined);
+  });
+
+  it('refuses fractions, zero, negatives and junk', () => {
+    for (const raw of ['0', '-5', '1.5', '12 px', 'M', '', '1e400', '5T']) {
+      usageError(() => parsePixelCount('--max-pixels', raw), /--max-pixels/);
+    }
+  });
+});
+
+describe('swapOptionsFromFlags', () => {
+  it('leaves unset flags to the shared defaults', () => {
+    assert.deepEqual(swapOptionsFromFlags(FILES), { ...DEFAULT_SWAP_OPTIONS });
+  });
+
+  it('parses every value flag', () => {
+    const flags: SwapFlags = {
+      ...FILES,
+      engine: 'mesh',
+      faceIndex: '2',
+      sourceFace: '1',
+      mouthMask: false,
+      opacity: '0.5',
+      sharpness: '1.5',
+      colorMatch: false,
+      maxPixels: '1M',
+    };
+    assert.deepEqual(swapOptionsFromFlags(flags), {
+      engine: 'mesh',
+      manyFaces: false,
+      faceIndex: 2,
+      sourceFace: 1,
+      mouthMask: false,
+      opacity: 0.5,
+      sharpness: 1.5,
+      colorMatch: false,
+      maxPixels: 1_000_000,
+    });
+  });
+
+  it('names the flag in every complaint', () => {
+    usageError(() => swapOptionsFromFlags({ ...FILES, opacity: '1.2' }), /between 0 and 1 for --opacity but received 1\.2/);
+    usageError(() => swapOptionsFromFlags({ ...FILES, sharpness: '6' }), /--sharpness/);
+    usageError(() => swapOptionsFromFlags({ ...FILES, opacity: 'half' }), /a number for --opacity but received "half"/);
+    usageError(() => swapOptionsFromFlags({ ...FILES, faceIndex: '-1' }), /--face-index/);
+    usageError(() => swapOptionsFromFlags({ ...FILES, sourceFace: '0.5' }), /--source-face/);
+    usageError(() => swapOptionsFromFlags({ ...FILES, manyFaces: true, faceIndex: '0' }), /--face-index and --many-faces/);
+    assert.equal(parseWholeNumber('--face-index', '0'), 0);
+  });
+});
+
+describe('formatSummary', () => {
+  it('says what was found, what was swapped, how long it took and where the result is', () => {
+    const text = formatSummary(
+      {
+        output: '/results/out.jpg',
+        engine: 'mesh',
+        sourceFaces: [{ index: 0, box: [1, 2, 3, 4], score: 0.9 }],
+        targetFaces: [
+          { index: 0, box: [1, 2, 3, 4], score: 0.9 },
+          { index: 1, box: [5, 6, 7, 8], score: 0.8 },
+        ],
+        sourceFaceUsed: 0,
+        swappedFaces: [0, 1],
+        timings: roundTimings({ decode: 12.345, detect: 40.04, encode: 7, total: 140.26 }),
+        notices: [],
+      },
+      { source: 'photos/me.png', target: 'photos/group.jpg' },
+    );
+    assert.match(text, /Swapped 2 faces with the mesh engine in 140 ms/);
+    assert.match(text, /me\.png: 1 face, used face 0/);
+    assert.match(text, /group\.jpg: 2 faces, swapped 0, 1/);
+    assert.match(text, /decode 12, detect 40, encode 7 \(ms\)/);
+    assert.match(text, /output {2}\/results\/out\.jpg/);
+  });
+});

@@ -1,0 +1,36 @@
+/** Runs the real `liveswap` command (from source, through tsx) as a child process. */
+
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { TEST_HOME } from '../helpers/fixtures.js';
+
+export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
+
+export interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * `home` overrides the model cache; pointing it somewhere unusable shows whether a failure was
+ * caught before the models were loaded. The first run converts the built-in models into the
+ * cache, so the timeout allows minutes, not seconds.
+ */
+export function runCli(args: readonly string[], options: { cwd?: string; timeoutMs?: number; home?: string } = {}): CliResult {
+  const result = spawnSync(process.execPath, ['--import', 'tsx', MAIN, ...args], {
+    cwd: options.cwd ?? REPO_ROOT,
+    encoding: 'utf8',
+    timeout: options.timeoutMs ?? 300_000,
+    input: '',
+    env: { ...process.env, LIVESWAP_HOME: options.home ?? TEST_HOME, LIVESWAP_DEBUG: '', NO_COLOR: '1' },
+  });
+  if (result.error) throw result.error;
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+/** For assertion messages: everything the command printed. */
+export function show(result: CliResult): string {
+  return `exit ${result.code}\n--- stdout\n${result.stdout}\n--- stderr\n${result.stderr}`;
+}
