@@ -42,7 +42,7 @@ export function composeFace(frame: Image, patch: SwapPatch, settings: SwapSettin
     // cannot pull anything foreign across the seam.
     for (let k = 0; k < c; k++) fg.data[i * c + k] = m > 0 && k < 3 && c !== 1 ? p[i * pc + k] : bg.data[i * c + k];
   }
-  if (settings.sharpness > 0) unsharpMask(fg, settings.sharpness * 0.5, Math.max(0.8, patch.faceSize / 200));
+  if (settings.sharpness > 0) unsharpMask(fg, settings.sharpness * 0.5, Math.max(0.8, patch.faceSize / 200), { out: fg });
   const out = laplacianPyramidBlend(fg, bg, mask, pyramidLevels(patch.faceSize));
   writeFloatImage(frame, out, rect.x0, rect.y0);
   if (timings) timings.blend += performance.now() - t;

@@ -92,11 +92,11 @@ export function solveTriangleAffine(
   const v1y = q[2 * i1 + 1] - qy;
   const v2x = q[2 * i2] - qx;
   const v2y = q[2 * i2 + 1] - qy;
-  const r = 1 / det;
-  const a = (v1x * u2y - v2x * u1y) * r;
-  const b = (v2x * u1x - v1x * u2x) * r;
-  const d = (v1y * u2y - v2y * u1y) * r;
-  const e = (v2y * u1x - v1y * u2x) * r;
+  // Divisions, not a reciprocal: congruent triangles then give exactly 1 and 0 (an exact identity).
+  const a = (v1x * u2y - v2x * u1y) / det;
+  const b = (v2x * u1x - v1x * u2x) / det;
+  const d = (v1y * u2y - v2y * u1y) / det;
+  const e = (v2y * u1x - v1y * u2x) / det;
   out[0] = a;
   out[1] = b;
   out[2] = qx - a * px - b * py;

@@ -8,12 +8,16 @@ export { dilate, erode } from './morphology.js';
 /** Element type of a Gaussian blur, which decides cv2's kernel size for a given sigma. */
 export type BlurDepth = 'uint8' | 'float32';
 
-/** OpenCV's fixed kernels for ksize 1, 3, 5, 7 when sigma ≤ 0 (binomial-like, exact in binary). */
+/**
+ * OpenCV's fixed kernels for sigma ≤ 0 and ksize ≤ 9 (exact in binary). The spec lists 1–7;
+ * cv2 4.6's getGaussianKernel(9, 0) returns the 9-tap row too ([4 13 30 51 60 …]/256).
+ */
 const SMALL_KERNELS: Readonly<Record<number, readonly number[]>> = {
   1: [1],
   3: [0.25, 0.5, 0.25],
   5: [0.0625, 0.25, 0.375, 0.25, 0.0625],
   7: [0.03125, 0.109375, 0.21875, 0.28125, 0.21875, 0.109375, 0.03125],
+  9: [4 / 256, 13 / 256, 30 / 256, 51 / 256, 60 / 256, 51 / 256, 30 / 256, 13 / 256, 4 / 256],
 };
 
 /** cv2's kernel size for ksize = 0: round(sigma·k·2 + 1) | 1, k = 3 for uint8 images, 4 for float. */
@@ -23,7 +27,7 @@ export function gaussianKsize(sigma: number, depth: BlurDepth = 'float32'): numb
 }
 
 /**
- * cv2.getGaussianKernel(ksize, sigma): the fixed table for ksize ≤ 7 and sigma ≤ 0; otherwise
+ * cv2.getGaussianKernel(ksize, sigma): the fixed table for ksize ≤ 9 and sigma ≤ 0; otherwise
  * exp(−(i − (ksize−1)/2)² / 2σ²) normalised to sum 1, with σ = 0.3·((ksize−1)/2 − 1) + 0.8 when
  * sigma ≤ 0. Computed in double.
  */
@@ -106,7 +110,7 @@ export function gaussianBlur(
 
 /**
  * Gaussian blur approximated by three box filters per axis (running sums: O(1) per pixel for any
- * sigma), REFLECT_101 borders. The box widths are chosen so the variances add up to sigma²; the
+ * sigma), REFLECT_101 borders. The box widths are chosen so the variances add up to about sigma²; the
  * result is within a few percent of the true Gaussian, good for masks and shading, not for
  * reproducing OpenCV. `out` may be `src`.
  */
@@ -181,17 +185,30 @@ export function boxBlurFast(
 }
 
 /**
- * Radii of three odd boxes whose variances ((2r+1)² − 1)/12 add up to about sigma²: m boxes of
- * width w and 3 − m of width w + 2, with w the largest odd width not above the ideal one.
+ * Radii of three boxes whose variances r(r+1)/3 (for width 2r + 1) add up to the closest value to
+ * sigma², preferring equal boxes (the closer to equal, the closer to a Gaussian). A small search
+ * around the ideal equal radius beats the usual "m boxes of w, the rest of w + 2" rule at small
+ * sigma (sigma 2: radii 0, 2, 2 give exactly 4).
  */
 export function boxRadii(sigma: number): [number, number, number] {
-  const target = 12 * sigma * sigma;
-  let w = Math.floor(Math.sqrt(target / 3 + 1));
-  if (w % 2 === 0) w--;
-  if (w < 1) w = 1;
-  const m = Math.max(0, Math.min(3, Math.round((3 * (w + 2) * (w + 2) - 3 - target) / (4 * w + 4))));
-  const small = (w - 1) / 2;
-  return [0, 1, 2].map((i) => (i < m ? small : small + 1)) as [number, number, number];
+  const target = sigma * sigma;
+  const ideal = (Math.sqrt(1 + 4 * target) - 1) / 2; // three equal boxes: 3·r(r+1)/3 = sigma²
+  const lo = Math.max(0, Math.floor(ideal) - 2);
+  const hi = Math.ceil(ideal) + 2;
+  let best: [number, number, number] = [0, 0, 0];
+  let bestErr = Infinity;
+  for (let a = lo; a <= hi; a++) {
+    for (let b = a; b <= hi; b++) {
+      for (let c = b; c <= hi; c++) {
+        const err = Math.abs((a * (a + 1) + b * (b + 1) + c * (c + 1)) / 3 - target) + 1e-3 * (c - a);
+        if (err < bestErr) {
+          bestErr = err;
+          best = [a, b, c];
+        }
+      }
+    }
+  }
+  return best;
 }
 
 /** Source index for positions −r … n−1+r under BORDER_REFLECT_101 (entry i is position i − r). */

@@ -115,18 +115,16 @@ export class OnnxGraphBuilder {
     return name;
   }
 
-  /** A Const as an initializer, optionally re-laid-out first. */
-  constTensor(v: Value, base: string, dims: number[], data: Float32Array | Int32Array): string {
-    return v.dtype === 'int32'
-      ? this.int32Init(base, dims, data as Int32Array)
-      : this.floatInit(base, dims, data as Float32Array);
+  /** Constant data as an initializer of its own element type. */
+  constTensor(base: string, dims: number[], data: Float32Array | Int32Array): string {
+    return data instanceof Int32Array ? this.int32Init(base, dims, data) : this.floatInit(base, dims, data);
   }
 
   /** The value's ONNX tensor in TF layout, transposing back from NCHW if that is all there is. */
   nhwc(v: Value): string {
     if (v.nhwc) return v.nhwc;
     if (v.konst) {
-      v.nhwc = this.constTensor(v, v.label, v.konst.shape, v.konst.data);
+      v.nhwc = this.constTensor(v.label, v.konst.shape, v.konst.data);
     } else if (v.nchw) {
       v.nhwc = this.node('Transpose', [v.nchw], `${v.label}/nhwc`, [attr.ints('perm', TO_NHWC)]);
     } else {
@@ -141,7 +139,7 @@ export class OnnxGraphBuilder {
     if (v.shape.length !== 4) throw new Error(`internal: NCHW requested for rank-${v.shape.length} value "${v.label}"`);
     if (v.konst) {
       const { shape, data } = v.konst;
-      v.nchw = this.constTensor(v, `${v.label}/nchw`, TO_NCHW.map((p) => shape[p]), transposeData(data, shape, TO_NCHW));
+      v.nchw = this.constTensor(`${v.label}/nchw`, TO_NCHW.map((p) => shape[p]), transposeData(data, shape, TO_NCHW));
     } else {
       v.nchw = this.node('Transpose', [this.nhwc(v)], `${v.label}/nchw`, [attr.ints('perm', TO_NCHW)]);
     }
@@ -153,13 +151,13 @@ export class OnnxGraphBuilder {
    * axes in NHWC order (a [C] bias or [1,1,C] PReLU alpha), so the constant is padded to rank 4,
    * transposed like the data, and stripped of leading 1s, giving e.g. [C,1,1].
    */
-  broadcastConstNchw(v: Value & { konst: TfjsWeight }, base: string): string {
-    const { shape, data } = v.konst;
-    if (shape.length > 4) throw new Error(`internal: rank-${shape.length} constant "${v.label}" against a rank-4 tensor`);
+  broadcastConstNchw(konst: TfjsWeight, base: string): string {
+    const { shape, data } = konst;
+    if (shape.length > 4) throw new Error(`internal: rank-${shape.length} constant "${base}" against a rank-4 tensor`);
     const shape4 = [...new Array<number>(4 - shape.length).fill(1), ...shape];
     const dims = TO_NCHW.map((p) => shape4[p]);
     const moved = transposeData(data, shape4, TO_NCHW);
     while (dims.length > 0 && dims[0] === 1) dims.shift();
-    return this.constTensor(v, base, dims, moved);
+    return this.constTensor(base, dims, moved);
   }
 }

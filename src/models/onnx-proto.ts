@@ -88,13 +88,14 @@ export interface OnnxModel {
   metadataProps?: { key?: string; value?: string }[];
 }
 
-type FieldJson = { id: number; type: string; rule?: 'repeated'; options?: Record<string, boolean> };
+type FieldJson = { id: number; type: string; edition: 'proto2'; rule?: 'repeated'; options?: Record<string, boolean> };
 
-// onnx.proto is proto2, where repeated numbers are unpacked unless the field says otherwise;
-// protobufjs JSON fields default to proto3 (packed), so the packing is spelled out per field.
-const one = (id: number, type: string): FieldJson => ({ id, type });
+// onnx.proto is proto2: a set field is written even when it holds the default ("" domain), and
+// repeated numbers are unpacked unless the field says otherwise. protobufjs JSON fields default
+// to proto3 rules, so each field states its edition, and packing is spelled out.
+const one = (id: number, type: string): FieldJson => ({ id, type, edition: 'proto2' });
 const many = (id: number, type: string, packed = false): FieldJson =>
-  ({ id, type, rule: 'repeated', options: { packed } });
+  ({ id, type, edition: 'proto2', rule: 'repeated', options: { packed } });
 
 const descriptor = {
   nested: {
@@ -152,13 +153,17 @@ const ModelType = root.lookupType('onnx.ModelProto');
 
 /** Serialises a model to the ONNX file format. */
 export function encodeOnnxModel(model: OnnxModel): Uint8Array {
-  return ModelType.encode(ModelType.fromObject(model as Record<string, unknown>)).finish();
+  const out = ModelType.encode(ModelType.fromObject(model as Record<string, unknown>)).finish();
+  // Under Node protobufjs returns a Buffer; hand out a plain view of the same bytes.
+  return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
 }
 
-/** Parses an ONNX file. int64 fields come back as plain numbers (exact up to 2^53). */
+/**
+ * Parses an ONNX file. int64 fields come back as plain numbers (exact up to 2^53); bytes fields
+ * are views into `bytes` (no copy), so large initializers cost no extra memory.
+ */
 export function decodeOnnxModel(bytes: Uint8Array): OnnxModel {
-  const message = ModelType.decode(bytes);
-  return ModelType.toObject(message, { longs: Number, arrays: true }) as OnnxModel;
+  return ModelType.toObject(ModelType.decode(bytes), { longs: Number }) as OnnxModel;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -82,7 +82,7 @@ export function applyActivation(
 
 /** Operand for a per-channel tensor (bias, alpha) applied to an NCHW result. */
 export function channelOperand(ctx: OpContext, v: Value, base: string): string {
-  if (v.konst) return ctx.b.broadcastConstNchw({ ...v, konst: v.konst }, base);
+  if (v.konst) return ctx.b.broadcastConstNchw(v.konst, base);
   if (v.shape.length === 4) return ctx.b.nchw(v);
   return ctx.fail(`operand "${v.label}" must be a constant or a rank-4 tensor`);
 }

@@ -41,8 +41,7 @@ function binary(onnxOp: string): OpConverter {
     // lower-rank constants re-laid-out. A lower-rank computed tensor forces the TF layout.
     const canNchw = (v: Value) => isRank4(v) || v.konst !== undefined;
     if (shape.length === 4 && canNchw(a) && canNchw(c) && (a.nchw || c.nchw)) {
-      const operand = (v: Value) =>
-        isRank4(v) ? ctx.b.nchw(v) : ctx.b.broadcastConstNchw({ ...v, konst: v.konst! }, `${name}/${v.label}`);
+      const operand = (v: Value) => (v.konst && !isRank4(v) ? ctx.b.broadcastConstNchw(v.konst, `${name}/${v.label}`) : ctx.b.nchw(v));
       return { label: name, shape, dtype: 'float32', nchw: ctx.b.node(onnxOp, [operand(a), operand(c)], name) };
     }
     return { label: name, shape, dtype: 'float32', nhwc: ctx.b.node(onnxOp, [ctx.b.nhwc(a), ctx.b.nhwc(c)], name) };

@@ -48,18 +48,20 @@ export function convertTfjsGraph(model: TfjsGraphModelJson, weights: Uint8Array,
     .map((n) => n.name)
     .sort((x, y) => x.localeCompare(y, 'en', { numeric: true }));
   if (outputs.length === 0) throw new Error('TFJS graph has no output nodes');
+  // Graph input and output names are fixed; claim them before any generated name could take one.
   for (const name of outputs) b.reserve(name);
+  for (const node of nodes) if (node.op === 'Placeholder') b.reserve(node.name);
 
   for (const node of topologicalOrder(nodes, byName)) {
     if (node.op === 'Const') {
       const weight = tensors.get(node.name);
-      if (!weight) throw new TfjsConversionError(node, 'no weight data in the manifest for this Const');
+      if (!weight) throw new TfjsConversionError(node, 'no float32/int32 weight in the manifest for this Const');
       values.set(node.name, { label: node.name, shape: [...weight.shape], dtype: weight.dtype, konst: weight });
     } else if (node.op === 'Placeholder') {
       const shape = attrShape(node, 'shape');
       if (attrType(node, 'dtype') !== 'DT_FLOAT') throw new TfjsConversionError(node, `input dtype ${attrType(node, 'dtype')} is not supported`);
       if (!shape) throw new TfjsConversionError(node, 'input shape (rank) is unknown');
-      inputs.push(valueInfo(b.reserve(node.name), OnnxDataType.FLOAT, shape));
+      inputs.push(valueInfo(node.name, OnnxDataType.FLOAT, shape));
       values.set(node.name, { label: node.name, shape, dtype: 'float32', nhwc: node.name });
     } else {
       const convert = opConverters[node.op];

@@ -6,7 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
 import sharp, { type Metadata } from 'sharp';
-import { LiveswapError } from '../core/errors.js';
+import { invalidOption, LiveswapError } from '../core/errors.js';
 import type { Image } from '../core/image.js';
 import { writeFileAtomically } from './output.js';
 
@@ -48,6 +48,7 @@ function describeFormat(format: string | undefined): string {
  */
 export async function readImage(path: string, options: ReadImageOptions): Promise<Image> {
   const { maxPixels } = options;
+  if (typeof maxPixels !== 'number' || !(maxPixels >= 1)) throw invalidOption('maxPixels', 'a number ≥ 1', maxPixels);
   let bytes: Buffer;
   try {
     bytes = await readFile(path);
@@ -83,7 +84,7 @@ export async function readImage(path: string, options: ReadImageOptions): Promis
 
   try {
     // failOn 'error' rejects truncated and corrupt data (the default 'none' would return grey rows).
-    const { data, info } = await sharp(bytes, { failOn: 'error', limitInputPixels: maxPixels })
+    const { data, info } = await sharp(bytes, { failOn: 'error', limitInputPixels: Math.min(Math.floor(maxPixels), Number.MAX_SAFE_INTEGER) })
       .rotate()
       .toColourspace('srgb')
       .removeAlpha()

@@ -19,7 +19,10 @@ export interface SwapReport {
   sourceFaceUsed: number;
   /** Indices (into targetFaces) of the faces swapped. */
   swappedFaces: number[];
-  /** Milliseconds per stage: detect, mesh, warp, colour, blend (summed over faces). */
+  /**
+   * Milliseconds per stage: source (detect + mesh of the source photo), then for the target
+   * detect, mesh, identity (source texture), warp, colour, blend (summed over swapped faces).
+   */
   timings: Record<string, number>;
   /** Things the user should know that are not errors (e.g. several faces in the source). */
   notices: string[];

@@ -36,10 +36,14 @@ export class StillSwapper<Identity = unknown> {
   async swap(source: Image, target: Image, options: SwapOptions): Promise<StillResult> {
     checkPixels(source, 'source', options.maxPixels);
     checkPixels(target, 'target', options.maxPixels);
-    const timings = { detect: 0, mesh: 0, identity: 0, warp: 0, colour: 0, blend: 0 };
+    // The source is analysed once per identity (once per video or stream), so it is timed apart
+    // from the per-target stages.
+    const sourceTimings = { detect: 0, mesh: 0 };
+    const timings = { source: 0, detect: 0, mesh: 0, identity: 0, warp: 0, colour: 0, blend: 0 };
     const notices: string[] = [];
 
-    const sourceFaces = await this.analyzer.analyze(source, undefined, timings);
+    const sourceFaces = await this.analyzer.analyze(source, undefined, sourceTimings);
+    timings.source = sourceTimings.detect + sourceTimings.mesh;
     if (sourceFaces.length === 0) throw new LiveswapError('no-face', 'No face was found in the source image. Use a photo where one face is clearly visible.');
     const sourceIndex = options.sourceFace ?? 0;
     const sourceFace = sourceFaces[sourceIndex];

@@ -103,6 +103,13 @@ export class TinyGraph {
   }
 }
 
+/** The folder of TFJS models shipped inside the installed @vladmandic/human package. */
+export function humanModelsDir(): string {
+  // The package's "exports" hide package.json, so locate it from its main entry (in dist/).
+  const entry = createRequire(import.meta.url).resolve('@vladmandic/human');
+  return path.join(path.dirname(entry), '..', 'models');
+}
+
 export interface Feed {
   data: Float32Array;
   shape: number[];
@@ -116,9 +123,10 @@ export interface Result {
 let backendReady: Promise<void> | undefined;
 
 /**
- * Selects the tfjs wasm backend. Its Node build loads the .wasm binaries relative to the paths
- * given to setWasmPaths; a plain filesystem directory works because the Emscripten loader reads
- * files with fs under Node (a file:// URL does not).
+ * Selects the tfjs wasm backend. Node resolves the package to its CommonJS build
+ * (dist/tf-backend-wasm.node.js), which reads the .wasm binaries from disk; pointing setWasmPaths
+ * at that same dist/ folder pins where they come from rather than relying on the loader's
+ * default. Node reports no multithread support, so the single-threaded SIMD binary is used.
  */
 export function useTfjsWasm(): Promise<void> {
   backendReady ??= (async () => {
@@ -126,12 +134,18 @@ export function useTfjsWasm(): Promise<void> {
     setWasmPaths(path.dirname(entry) + path.sep);
     if (!(await tf.setBackend('wasm'))) throw new Error('tfjs wasm backend failed to initialise');
     await tf.ready();
+    if (tf.getBackend() !== 'wasm') throw new Error(`tfjs runs on ${tf.getBackend()}, not wasm`);
   })();
   return backendReady;
 }
 
-/** Runs a TFJS graph model on the wasm backend. */
-export async function runTfjs(model: TfjsGraphModelJson, weights: Uint8Array, feeds: Record<string, Feed>, outputs: string[]): Promise<Result[]> {
+export interface Runner {
+  run(feeds: Record<string, Feed>, outputs: string[]): Promise<Result[]>;
+  dispose(): Promise<void>;
+}
+
+/** Loads a TFJS graph model from memory onto the wasm backend. */
+export async function tfjsRunner(model: TfjsGraphModelJson, weights: Uint8Array): Promise<Runner> {
   await useTfjsWasm();
   const graph = await loadGraphModel(tf.io.fromMemory({
     modelTopology: model.modelTopology,
@@ -139,31 +153,56 @@ export async function runTfjs(model: TfjsGraphModelJson, weights: Uint8Array, fe
     weightData: weights.slice().buffer,
     format: model.format, generatedBy: model.generatedBy, convertedBy: model.convertedBy,
   }));
-  const inputs: Record<string, tf.Tensor> = {};
-  for (const [name, feed] of Object.entries(feeds)) inputs[name] = tf.tensor(feed.data, feed.shape, 'float32');
-  const produced = graph.execute(inputs, outputs);
-  const tensors = Array.isArray(produced) ? produced : [produced];
-  const results = await Promise.all(tensors.map(async (t) => ({ data: Float32Array.from(await t.data()), shape: t.shape.slice() })));
-  tf.dispose([...Object.values(inputs), ...tensors]);
-  graph.dispose();
-  return results;
+  return {
+    async run(feeds, outputs) {
+      const inputs: Record<string, tf.Tensor> = {};
+      for (const [name, feed] of Object.entries(feeds)) inputs[name] = tf.tensor(feed.data, feed.shape, 'float32');
+      const produced = graph.execute(inputs, outputs);
+      const tensors = Array.isArray(produced) ? produced : [produced];
+      const results = await Promise.all(tensors.map(async (t) => ({ data: Float32Array.from(await t.data()), shape: t.shape.slice() })));
+      tf.dispose([...Object.values(inputs), ...tensors]);
+      return results;
+    },
+    async dispose() {
+      graph.dispose();
+    },
+  };
 }
 
-/** Runs an ONNX model on onnxruntime-node; results in the session's output order. */
-export async function runOnnx(bytes: Uint8Array, feeds: Record<string, Feed>, outputs?: string[]): Promise<Result[]> {
+/** Opens an ONNX model on onnxruntime-node (CPU). */
+export async function onnxRunner(bytes: Uint8Array): Promise<Runner> {
   const session = await ort.InferenceSession.create(bytes);
+  return {
+    async run(feeds, outputs) {
+      const ortFeeds: Record<string, ort.Tensor> = {};
+      for (const [name, feed] of Object.entries(feeds)) ortFeeds[name] = new ort.Tensor('float32', feed.data, feed.shape);
+      const out = await session.run(ortFeeds);
+      return outputs.map((name) => {
+        const t = out[name];
+        if (!t) throw new Error(`ONNX model has no output ${name}`);
+        return { data: Float32Array.from(t.data as Float32Array), shape: t.dims.slice() };
+      });
+    },
+    dispose: () => session.release(),
+  };
+}
+
+async function runOnce(runner: Runner, feeds: Record<string, Feed>, outputs: string[]): Promise<Result[]> {
   try {
-    const ortFeeds: Record<string, ort.Tensor> = {};
-    for (const [name, feed] of Object.entries(feeds)) ortFeeds[name] = new ort.Tensor('float32', feed.data, feed.shape);
-    const out = await session.run(ortFeeds);
-    return (outputs ?? session.outputNames).map((name) => {
-      const t = out[name];
-      if (!t) throw new Error(`ONNX model has no output ${name}`);
-      return { data: Float32Array.from(t.data as Float32Array), shape: t.dims.slice() };
-    });
+    return await runner.run(feeds, outputs);
   } finally {
-    await session.release();
+    await runner.dispose();
   }
+}
+
+/** Runs a TFJS graph model once on the wasm backend. */
+export async function runTfjs(model: TfjsGraphModelJson, weights: Uint8Array, feeds: Record<string, Feed>, outputs: string[]): Promise<Result[]> {
+  return runOnce(await tfjsRunner(model, weights), feeds, outputs);
+}
+
+/** Runs an ONNX model once on onnxruntime-node. */
+export async function runOnnx(bytes: Uint8Array, feeds: Record<string, Feed>, outputs: string[]): Promise<Result[]> {
+  return runOnce(await onnxRunner(bytes), feeds, outputs);
 }
 
 export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>, divisor = 1): number {

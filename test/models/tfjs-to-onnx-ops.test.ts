@@ -7,6 +7,7 @@ import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { convertTfjsGraph } from '../../src/models/tfjs-to-onnx.js';
 import { readOnnxModel } from '../../src/models/onnx-proto.js';
+import type { TfjsAttrValue } from '../../src/models/tfjs-graph.js';
 import { maxAbsDiff, randomArray, runOnnx, runTfjs, seededRandom, tfAttr, TinyGraph, type Feed } from './tfjs-harness.js';
 
 const TOLERANCE = 1e-4;
@@ -213,7 +214,7 @@ for (const op of ['Relu', 'Relu6', 'Sigmoid', 'Tanh', 'Elu', 'LeakyRelu']) {
   test(`${op} on NCHW (after conv) and NHWC (raw input) tensors`, async (t) => {
     const { g, x, feeds } = setup(op.length * 11, [1, 5, 5, 3]);
     const scaled = g.op('scaled', 'Mul', [x, g.constant('eight', [], [8])]); // reach Relu6's upper clip
-    const attr = op === 'LeakyRelu' ? { alpha: tfAttr.f(0.3) } : {};
+    const attr: Record<string, TfjsAttrValue> = op === 'LeakyRelu' ? { alpha: tfAttr.f(0.3) } : {};
     g.output(g.op('a', op, [conv(g, scaled, 3)], attr));
     g.output(g.op('b', op, [scaled], attr));
     await check(t, g, feeds);

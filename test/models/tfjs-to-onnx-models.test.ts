@@ -1,0 +1,128 @@
+/**
+ * Whole-model parity: the blazeface, facemesh and iris graph models shipped with @vladmandic/human
+ * are converted and run on real photos with onnxruntime-node and TensorFlow.js (wasm). Landmark
+ * and regressor outputs are compared in units of the model's input size; scores are compared raw.
+ */
+
+import { test, type TestContext } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import sharp from 'sharp';
+import { convertTfjsGraph } from '../../src/models/tfjs-to-onnx.js';
+import { readOnnxModel } from '../../src/models/onnx-proto.js';
+import type { TfjsGraphModelJson } from '../../src/models/tfjs-graph.js';
+import { humanModelsDir, maxAbsDiff, onnxRunner, tfjsRunner, type Feed, type Result } from './tfjs-harness.js';
+
+const FACES = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'faces');
+
+/** Pixel regions (in the original photo) around each face and one eye, picked by eye for these portraits. */
+const fixtures: { file: string; face: Region; eye: Region }[] = [
+  { file: 'astronaut.png', face: { left: 135, top: 30, size: 180 }, eye: { left: 179, top: 86, size: 48 } },
+  { file: 'grace_hopper.jpg', face: { left: 122, top: 100, size: 280 }, eye: { left: 190, top: 165, size: 70 } },
+  { file: 'camera.png', face: { left: 135, top: 75, size: 160 }, eye: { left: 214, top: 134, size: 48 } },
+];
+
+interface Region {
+  left: number;
+  top: number;
+  size: number;
+}
+
+/** RGB pixels of the photo (or a square region of it) resized to size×size, mapped by scale/offset. */
+async function image(file: string, size: number, scale: number, offset: number, region?: Region): Promise<Feed> {
+  let pipeline = sharp(path.join(FACES, file)).removeAlpha().toColourspace('srgb');
+  if (region) pipeline = pipeline.extract({ left: region.left, top: region.top, width: region.size, height: region.size });
+  const raw = await pipeline.resize(size, size, { fit: 'fill' }).raw().toBuffer({ resolveWithObject: true });
+  assert.equal(raw.info.channels, 3);
+  return { shape: [1, size, size, 3], data: Float32Array.from(raw.data, (v) => v * scale + offset) };
+}
+
+interface OutputCheck {
+  /** Divisor applied to both sides before comparing (the model input size for coordinates). */
+  divisor: number;
+  tolerance: number;
+  kind: string;
+}
+
+/** Converts the named package model, runs both runtimes on every fixture, returns ONNX outputs per photo. */
+async function compareModel(t: TestContext, name: string, input: string, checks: Record<string, OutputCheck>,
+  feedFor: (fixture: (typeof fixtures)[number]) => Promise<Feed>): Promise<Map<string, Result[]>> {
+  const dir = humanModelsDir();
+  const model = JSON.parse(readFileSync(path.join(dir, `${name}.json`), 'utf8')) as TfjsGraphModelJson;
+  const weights = new Uint8Array(readFileSync(path.join(dir, `${name}.bin`)));
+  const onnx = convertTfjsGraph(model, weights);
+  const info = readOnnxModel(onnx);
+  assert.deepEqual(info.inputs.map((i) => i.name), [input]);
+  const outputs = Object.keys(checks);
+  assert.deepEqual(info.outputs.map((o) => o.name), outputs);
+
+  const [reference, converted] = [await tfjsRunner(model, weights), await onnxRunner(onnx)];
+  const worst: Record<string, number> = {};
+  const compare = async (label: string, feed: Feed): Promise<Result[]> => {
+    const feeds = { [input]: feed };
+    const [want, got] = [await reference.run(feeds, outputs), await converted.run(feeds, outputs)];
+    outputs.forEach((output, i) => {
+      const { divisor, tolerance, kind } = checks[output];
+      assert.deepEqual(got[i].shape, want[i].shape, `${name} ${output} shape`);
+      const diff = maxAbsDiff(got[i].data, want[i].data, divisor);
+      const range = want[i].data.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+      t.diagnostic(`${name} ${label} ${output} (${kind}${divisor === 1 ? '' : ` / ${divisor}`}): max abs diff ${diff.toExponential(2)}, max |value| ${range.toFixed(3)}`);
+      assert.ok(diff <= tolerance, `${name} ${label} ${output}: ${diff} > ${tolerance}`);
+      worst[output] = Math.max(worst[output] ?? 0, diff);
+    });
+    return got;
+  };
+  const results = new Map<string, Result[]>();
+  try {
+    const feeds: Feed[] = [];
+    for (const fixture of fixtures) {
+      const feed = await feedFor(fixture);
+      feeds.push(feed);
+      results.set(fixture.file, await compare(fixture.file, feed));
+    }
+    // Models with a dynamic batch also get all photos at once.
+    if (info.inputs[0].shape[0] === 'batch') {
+      const data = new Float32Array(feeds.reduce((n, f) => n + f.data.length, 0));
+      feeds.forEach((f, i) => data.set(f.data, i * f.data.length));
+      await compare(`batch of ${feeds.length}`, { shape: [feeds.length, ...feeds[0].shape.slice(1)], data });
+    }
+  } finally {
+    await reference.dispose();
+    await converted.dispose();
+  }
+  t.diagnostic(`${name} worst over all runs: ${JSON.stringify(worst)}`);
+  return results;
+}
+
+const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
+
+test('blazeface: ONNX matches TFJS on whole photos at 256x256', async (t) => {
+  const logits: OutputCheck = { divisor: 1, tolerance: 1e-2, kind: 'score logits' };
+  const boxes: OutputCheck = { divisor: 256, tolerance: 1e-3, kind: 'box/keypoint regressors' };
+  const results = await compareModel(t, 'blazeface', 'input',
+    { Identity: logits, Identity_1: logits, Identity_2: boxes, Identity_3: boxes },
+    (f) => image(f.file, 256, 1 / 127.5, -1));
+  // Sanity: on each portrait some anchor is confident there is a face.
+  for (const [file, [scores16, scores8]] of results) {
+    const best = sigmoid(Math.max(...scores16.data, ...scores8.data));
+    t.diagnostic(`blazeface ${file}: best face score ${best.toFixed(3)}`);
+    assert.ok(best > 0.6, `${file}: best blazeface score ${best}`);
+  }
+});
+
+test('facemesh: ONNX matches TFJS on face crops at 192x192', async (t) => {
+  const landmarks: OutputCheck = { divisor: 192, tolerance: 1e-3, kind: 'landmarks' };
+  const results = await compareModel(t, 'facemesh', 'input_1',
+    { Identity: landmarks, Identity_1: { divisor: 1, tolerance: 1e-3, kind: 'face flag' }, Identity_2: landmarks },
+    (f) => image(f.file, 192, 1 / 255, 0, f.face));
+  // Sanity: the two frontal crops are recognised as faces (the camera profile is a hard case).
+  for (const file of ['astronaut.png', 'grace_hopper.jpg']) assert.ok(results.get(file)![1].data[0] > 0.9, `${file} face flag`);
+});
+
+test('iris: ONNX matches TFJS on eye crops at 64x64', async (t) => {
+  await compareModel(t, 'iris', 'input_1',
+    { Identity: { divisor: 64, tolerance: 1e-3, kind: 'eye and iris landmarks' } },
+    (f) => image(f.file, 64, 1 / 255, 0, f.eye));
+});
