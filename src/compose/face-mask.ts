@@ -2,11 +2,15 @@
  * Where a swapped face applies, in the target's geometry: the face outline, eroded and feathered in
  * proportion to the face's size, with the eye openings (and the mouth opening when the mouth mask
  * is on) cut out so the target's own eyes and mouth interior show through.
+ *
+ * The masks are smooth, so they are built on a coarse grid (about 128 cells across the face) and
+ * only the blend mask is brought back to full resolution.
  */
 
 import type { Rect } from '../core/image.js';
 import { boxBlurFast, dilate, erode } from '../core/filters.js';
 import { fillPolygon } from '../core/polygon.js';
+import { gridSize, upsampleField } from '../core/resample.js';
 import { FACE_OVAL, LEFT_EYE, LIPS_INNER, RIGHT_EYE } from '../face/mesh-indices.js';
 
 export interface FaceMaskOptions {
@@ -15,17 +19,26 @@ export interface FaceMaskOptions {
 }
 
 export interface FaceMasks {
-  /** Feathered weights 0..1 for blending. */
+  /** Feathered weights 0..1 for blending, rect-sized. */
   blend: Float32Array;
-  /** Hard 0/1 mask of the face's skin (outline minus openings), for colour statistics. */
+  /** Hard 0/1 mask of the face's skin (outline minus openings) on the coarse grid, for statistics. */
   skin: Float32Array;
+  /** Grid cell size in pixels, and the grid's dimensions. */
+  grid: number;
+  gridWidth: number;
+  gridHeight: number;
 }
 
-function loopPoints(landmarks: Float32Array, loop: readonly number[]): Float32Array {
+/** Cell size that puts about 128 cells across the face. */
+export function maskGrid(faceSize: number): number {
+  return Math.max(1, Math.floor(faceSize / 128));
+}
+
+function loopPoints(landmarks: Float32Array, loop: readonly number[], rect: Rect, grid: number): Float32Array {
   const points = new Float32Array(loop.length * 2);
   loop.forEach((v, i) => {
-    points[2 * i] = landmarks[3 * v];
-    points[2 * i + 1] = landmarks[3 * v + 1];
+    points[2 * i] = (landmarks[3 * v] - rect.x0) / grid;
+    points[2 * i + 1] = (landmarks[3 * v + 1] - rect.y0) / grid;
   });
   return points;
 }
@@ -33,23 +46,24 @@ function loopPoints(landmarks: Float32Array, loop: readonly number[]): Float32Ar
 export function buildFaceMasks(landmarks: Float32Array, rect: Rect, faceSize: number, options: FaceMaskOptions): FaceMasks {
   const w = rect.x1 - rect.x0;
   const h = rect.y1 - rect.y0;
-  const outline = new Float32Array(w * h);
-  fillPolygon(outline, w, h, loopPoints(landmarks, FACE_OVAL), 1, rect.x0, rect.y0);
+  const grid = maskGrid(faceSize);
+  const gw = gridSize(w, grid);
+  const gh = gridSize(h, grid);
+  const size = faceSize / grid;
 
-  const openings = new Float32Array(w * h);
+  const outline = new Float32Array(gw * gh);
+  fillPolygon(outline, gw, gh, loopPoints(landmarks, FACE_OVAL, rect, grid), 1);
+  const openings = new Float32Array(gw * gh);
   const cut = options.mouthMask ? [RIGHT_EYE, LEFT_EYE, LIPS_INNER] : [RIGHT_EYE, LEFT_EYE];
-  for (const loop of cut) fillPolygon(openings, w, h, loopPoints(landmarks, loop), 1, rect.x0, rect.y0);
+  for (const loop of cut) fillPolygon(openings, gw, gh, loopPoints(landmarks, loop, rect, grid), 1);
 
-  const skin = new Float32Array(w * h);
+  const skin = new Float32Array(gw * gh);
   for (let i = 0; i < skin.length; i++) skin[i] = outline[i] * (1 - openings[i]);
 
   // The outline's edge lies on the jaw and hairline: pull the blend well inside it and feather
   // widely, so the seam falls on skin. Openings get a narrow feather so eyelids stay crisp.
-  const outerErode = Math.max(3, Math.round(faceSize * 0.05)) | 1;
-  const outerSigma = Math.max(1, faceSize * 0.035);
-  const blend = boxBlurFast(erode(outline, w, h, outerErode), w, h, 1, outerSigma);
-  const holeGrow = Math.max(1, Math.round(faceSize * 0.012)) | 1;
-  const holes = boxBlurFast(dilate(openings, w, h, holeGrow), w, h, 1, Math.max(0.8, faceSize * 0.01));
-  for (let i = 0; i < blend.length; i++) blend[i] *= 1 - holes[i];
-  return { blend, skin };
+  const outer = boxBlurFast(erode(outline, gw, gh, Math.max(3, Math.round(size * 0.05)) | 1), gw, gh, 1, Math.max(1, size * 0.035));
+  const holes = boxBlurFast(dilate(openings, gw, gh, Math.max(1, Math.round(size * 0.012)) | 1), gw, gh, 1, Math.max(0.7, size * 0.01));
+  for (let i = 0; i < outer.length; i++) outer[i] *= 1 - holes[i];
+  return { blend: upsampleField(outer, grid, w, h), skin, grid, gridWidth: gw, gridHeight: gh };
 }

@@ -6,6 +6,7 @@
 
 import type { Image, Rect } from '../core/image.js';
 import type { Face } from '../face/face.js';
+import type { ColourGrid } from '../compose/color-match.js';
 
 export interface SwapSettings {
   mouthMask: boolean;
@@ -24,8 +25,8 @@ export interface SwapPatch {
   pixels: Image;
   /** rect-sized weights 0..1: feathered face mask (mouth/eye openings excluded as configured). */
   mask: Float32Array;
-  /** Where the blend should weigh colour statistics: the face's skin, without feathering. */
-  statsMask: Float32Array;
+  /** The face's skin on a coarse grid, without feathering: where colour statistics come from. */
+  statsMask: ColourGrid;
   /** Face size in pixels, for scale-dependent filters. */
   faceSize: number;
 }

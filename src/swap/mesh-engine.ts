@@ -134,14 +134,21 @@ export class MeshSwapper implements FaceSwapper<MeshIdentity> {
     const masks = buildFaceMasks(face.landmarks, rect, size, { mouthMask: settings.mouthMask });
     const pixels = createImage(w, h, 3);
     for (let i = 0; i < w * h; i++) {
-      const confidence = coverage[i] * warped.data[4 * i + 3] * (1 / 255);
-      masks.blend[i] *= confidence;
-      if (confidence < 0.5) masks.skin[i] = 0;
+      masks.blend[i] *= coverage[i] * warped.data[4 * i + 3] * (1 / 255);
       pixels.data[3 * i] = warped.data[4 * i];
       pixels.data[3 * i + 1] = warped.data[4 * i + 1];
       pixels.data[3 * i + 2] = warped.data[4 * i + 2];
     }
-    return { rect, pixels, mask: masks.blend, statsMask: masks.skin, faceSize: size };
+    // Statistics only from skin the source really showed: sample the confidence at cell centres.
+    const g = masks.grid;
+    for (let gy = 0; gy < masks.gridHeight; gy++) {
+      const y = Math.min(h - 1, Math.floor((gy + 0.5) * g));
+      for (let gx = 0; gx < masks.gridWidth; gx++) {
+        const i = y * w + Math.min(w - 1, Math.floor((gx + 0.5) * g));
+        if (coverage[i] * warped.data[4 * i + 3] < 128) masks.skin[gy * masks.gridWidth + gx] = 0;
+      }
+    }
+    return { rect, pixels, mask: masks.blend, statsMask: { grid: g, weights: masks.skin }, faceSize: size };
   }
 
   private uvPoints(size: number): Float32Array {

@@ -1,11 +1,14 @@
 /** Runs the real `liveswap` command (from source, through tsx) as a child process. */
 
 import { spawnSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { TEST_HOME } from '../helpers/fixtures.js';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
+/** Resolved here, so the command can run from any working folder. */
+const TSX = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 
 export interface CliResult {
   code: number | null;
@@ -19,7 +22,7 @@ export interface CliResult {
  * cache, so the timeout allows minutes, not seconds.
  */
 export function runCli(args: readonly string[], options: { cwd?: string; timeoutMs?: number; home?: string } = {}): CliResult {
-  const result = spawnSync(process.execPath, ['--import', 'tsx', MAIN, ...args], {
+  const result = spawnSync(process.execPath, ['--import', TSX, MAIN, ...args], {
     cwd: options.cwd ?? REPO_ROOT,
     encoding: 'utf8',
     timeout: options.timeoutMs ?? 300_000,
