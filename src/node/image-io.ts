@@ -77,7 +77,7 @@ export async function readImage(path: string, options: ReadImageOptions): Promis
   if (pixels > maxPixels) {
     throw new LiveswapError(
       'input-too-large',
-      `${path} is ${metadata.width}×${metadata.height} (${pixels} pixels), over the limit of ${maxPixels}. Scale it down or raise --max-pixels.`,
+      `${path} is ${metadata.width}×${metadata.height} (${pixels} pixels), over the limit of ${maxPixels}. Scale it down or raise the limit (--max-pixels).`,
       { file: path },
     );
   }
@@ -100,7 +100,7 @@ export async function readImage(path: string, options: ReadImageOptions): Promis
   } catch (cause) {
     const detail = cause instanceof Error ? cause.message : String(cause);
     if (/pixel limit/i.test(detail)) {
-      throw new LiveswapError('input-too-large', `${path} is over the limit of ${maxPixels} pixels. Scale it down or raise --max-pixels.`, { file: path, cause });
+      throw new LiveswapError('input-too-large', `${path} is over the limit of ${maxPixels} pixels. Scale it down or raise the limit (--max-pixels).`, { file: path, cause });
     }
     throw new LiveswapError('input-unreadable', `Cannot decode ${path}: the ${describeFormat(metadata.format)} data is corrupt or truncated.`, {
       file: path,

@@ -4,6 +4,7 @@ import type { Image } from '../core/image.js';
 import type { BuiltinModelId } from '../models/builtin.js';
 import type { InferenceRuntime, InferenceSession } from '../models/runtime.js';
 import { FaceAnalyzer } from '../face/analyzer.js';
+import type { Face } from '../face/face.js';
 import { MeshSwapper } from '../swap/mesh-engine.js';
 import type { SwapOptions } from '../pipeline/options.js';
 import type { StillResult } from '../pipeline/report.js';
@@ -31,6 +32,8 @@ async function loadBuiltin(runtime: InferenceRuntime, id: BuiltinModelId, home: 
 }
 
 export interface NodeSwapper {
+  /** Faces in an image with their 468-point meshes, largest first. */
+  analyze(image: Image): Promise<Face[]>;
   swap(source: Image, target: Image, options: SwapOptions): Promise<StillResult>;
   close(): Promise<void>;
 }
@@ -40,8 +43,10 @@ export async function createNodeSwapper(options: NodeSwapperOptions = {}): Promi
   const runtime = createNodeRuntime({ threads: options.threads ?? 0 });
   const detector = await loadBuiltin(runtime, 'blazeface', home);
   const mesh = await loadBuiltin(runtime, 'facemesh', home);
-  const still = new StillSwapper(FaceAnalyzer.create(detector, mesh), new MeshSwapper());
+  const analyzer = FaceAnalyzer.create(detector, mesh);
+  const still = new StillSwapper(analyzer, new MeshSwapper());
   return {
+    analyze: (image) => analyzer.analyze(image),
     swap: (source, target, swapOptions) => still.swap(source, target, swapOptions),
     async close() {
       await Promise.all([detector.close(), mesh.close()]);
