@@ -5,7 +5,6 @@
 
 import { resolve } from 'node:path';
 import { Command, Option } from 'commander';
-import { LiveswapError } from '../core/errors.js';
 import type { Image } from '../core/image.js';
 import { checkOutputPath } from '../node/output.js';
 import { outputFormatFor, readImage, writeImage } from '../node/image-io.js';
@@ -96,18 +95,7 @@ export async function runSwap(flags: SwapFlags, terminal: Terminal, open: () => 
   }
 }
 
-/** Runs the swap and puts the file name on "no face" errors, which the engine cannot know. */
+/** Runs the swap with the input paths named, so "no face" errors say which file. */
 async function swapWithFiles(swapper: NodeSwapper, source: Image, target: Image, options: SwapOptions, flags: SwapFlags): Promise<StillResult> {
-  try {
-    return await swapper.swap(source, target, options);
-  } catch (error) {
-    if (error instanceof LiveswapError && error.kind === 'no-face' && error.file === undefined) {
-      const role = /\bsource\b/i.test(error.message) ? 'source' : /\btarget\b/i.test(error.message) ? 'target' : undefined;
-      if (role !== undefined) {
-        const file = role === 'source' ? flags.source : flags.target;
-        throw new LiveswapError('no-face', `${file}: ${error.message}`, { file, cause: error });
-      }
-    }
-    throw error;
-  }
+  return swapper.swap(source, target, options, { source: flags.source, target: flags.target });
 }

@@ -35,7 +35,7 @@ export class LiveswapError extends Error {
   /** The file the error is about, when there is one. */
   readonly file: string | undefined;
 
-  constructor(kind: ErrorKind, message: string, options: { file?: string; cause?: unknown } = {}) {
+  constructor(kind: ErrorKind, message: string, options: { file?: string | undefined; cause?: unknown } = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'LiveswapError';
     this.kind = kind;

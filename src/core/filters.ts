@@ -153,9 +153,9 @@ export function gaussianBlur(
 
 /**
  * Gaussian blur approximated by three box filters per axis (running sums: O(1) per pixel for any
- * sigma), REFLECT_101 borders. The box widths are chosen so the variances add up to about sigma²; the
- * result is within a few percent of the true Gaussian, good for masks and shading, not for
- * reproducing OpenCV. `out` may be `src`.
+ * sigma), REFLECT_101 borders. The box widths are chosen so the variances add up to about sigma²;
+ * the result is within a few percent of the true Gaussian, good for masks and shading, not for
+ * reproducing OpenCV. `out` may be `src`; `scratch`, when given, must hold 2 × the image.
  */
 export function boxBlurFast(
   src: Float32Array,
@@ -173,65 +173,81 @@ export function boxBlurFast(
     if (dst !== src) dst.set(src.subarray(0, n));
     return dst;
   }
-  const tmp = scratch && scratch.length >= n && scratch !== src && scratch !== dst ? scratch : new Float32Array(n);
+  const shared = scratch && scratch.length >= 2 * n && scratch.buffer !== src.buffer && scratch.buffer !== dst.buffer;
+  const a = shared ? scratch.subarray(0, n) : new Float32Array(n);
+  const b = shared ? scratch.subarray(n, 2 * n) : new Float32Array(n);
+  // Running sums along columns keep one independent sum per element of a row, which pipelines
+  // well; rows are done as columns of the transposed image rather than as serial sums.
+  let cur = boxColumns(src, a, b, width, height, channels, radii);
+  const other = cur === a ? b : a;
+  transpose(cur, other, width, height, channels);
+  cur = boxColumns(other, cur, other, height, width, channels, radii); // the input may be overwritten after pass 1
+  transpose(cur, dst, height, width, channels);
+  return dst;
+}
+
+/** Three vertical box passes over `src`, ping-ponging between p and q; returns the one holding the result. */
+function boxColumns(
+  src: Float32Array,
+  p: Float32Array,
+  q: Float32Array,
+  width: number,
+  height: number,
+  channels: number,
+  radii: readonly number[],
+): Float32Array {
   const rowLen = width * channels;
-  const copy = new Float64Array(rowLen);
-  const row = new Float64Array(rowLen);
-  const tables = radii.map((r) => reflectTable(width, r + 1));
-  for (let y = 0; y < height; y++) {
-    const base = y * rowLen;
-    for (let e = 0; e < rowLen; e++) row[e] = src[base + e];
-    for (let pass = 0; pass < 3; pass++) {
-      const r = radii[pass];
-      if (r === 0) continue;
-      copy.set(row);
-      // Table entry i is position i − r − 1: x's window [x − r, x + r] starts at entry x + 1.
-      const t = tables[pass];
-      const inv = 1 / (2 * r + 1);
-      for (let ch = 0; ch < channels; ch++) {
-        let sum = 0;
-        for (let i = 1; i <= 2 * r + 1; i++) sum += copy[t[i] * channels + ch];
-        row[ch] = sum * inv;
-        for (let x = 1; x < width; x++) {
-          sum += copy[t[x + 2 * r + 1] * channels + ch] - copy[t[x] * channels + ch];
-          row[x * channels + ch] = sum * inv;
-        }
-      }
-    }
-    for (let e = 0; e < rowLen; e++) tmp[base + e] = row[e];
-  }
-  // Vertical passes ping-pong tmp → dst → tmp → dst, one running sum per column and channel.
   const acc = new Float64Array(rowLen);
-  let from = tmp;
-  let to = dst;
-  for (let pass = 0; pass < 3; pass++) {
-    const r = radii[pass];
+  let from = src;
+  let to = p;
+  for (const r of radii) {
     if (r === 0) continue;
     const rows = reflectTable(height, r + 1);
     for (let i = 0; i < rows.length; i++) rows[i] *= rowLen;
     const inv = 1 / (2 * r + 1);
     acc.fill(0);
+    // Table entry i is position i − r − 1, so row y's window [y − r, y + r] is entries y+1 … y+2r+1.
     for (let j = 1; j <= 2 * r + 1; j++) {
       const o = rows[j];
       for (let e = 0; e < rowLen; e++) acc[e] += from[o + e];
     }
     for (let y = 0; y < height; y++) {
       const base = y * rowLen;
-      // Write row y, then slide the window: add row y + r + 1, drop row y − r.
       const add = rows[y + 2 * r + 2];
       const sub = rows[y + 1];
       for (let e = 0; e < rowLen; e++) {
-        const a = acc[e];
-        to[base + e] = a * inv;
-        acc[e] = a + from[add + e] - from[sub + e];
+        const v = acc[e];
+        to[base + e] = v * inv;
+        acc[e] = v + from[add + e] - from[sub + e];
       }
     }
-    const t = from;
     from = to;
-    to = t;
+    to = to === p ? q : p;
   }
-  if (from !== dst) dst.set(from.subarray(0, n));
+  return from === src ? copyInto(src, p) : from;
+}
+
+function copyInto(src: Float32Array, dst: Float32Array): Float32Array {
+  dst.set(src.subarray(0, dst.length));
   return dst;
+}
+
+/** (width × height × channels) → (height × width × channels), in cache-sized tiles. */
+function transpose(src: Float32Array, dst: Float32Array, width: number, height: number, channels: number): void {
+  const T = 32;
+  for (let y0 = 0; y0 < height; y0 += T) {
+    const y1 = Math.min(height, y0 + T);
+    for (let x0 = 0; x0 < width; x0 += T) {
+      const x1 = Math.min(width, x0 + T);
+      for (let y = y0; y < y1; y++) {
+        for (let x = x0; x < x1; x++) {
+          const s = (y * width + x) * channels;
+          const d = (x * height + y) * channels;
+          for (let k = 0; k < channels; k++) dst[d + k] = src[s + k];
+        }
+      }
+    }
+  }
 }
 
 /**

@@ -8,7 +8,7 @@ import type { Face } from '../face/face.js';
 import { MeshSwapper } from '../swap/mesh-engine.js';
 import type { SwapOptions } from '../pipeline/options.js';
 import type { StillResult } from '../pipeline/report.js';
-import { StillSwapper } from '../pipeline/still.js';
+import { StillSwapper, type InputNames } from '../pipeline/still.js';
 import { builtinModel, defaultHome } from './model-cache.js';
 import { createNodeRuntime } from './onnx-runtime.js';
 
@@ -34,7 +34,8 @@ async function loadBuiltin(runtime: InferenceRuntime, id: BuiltinModelId, home: 
 export interface NodeSwapper {
   /** Faces in an image with their 468-point meshes, largest first. */
   analyze(image: Image): Promise<Face[]>;
-  swap(source: Image, target: Image, options: SwapOptions): Promise<StillResult>;
+  /** `files` names the inputs in error messages (e.g. their paths). */
+  swap(source: Image, target: Image, options: SwapOptions, files?: InputNames): Promise<StillResult>;
   close(): Promise<void>;
 }
 
@@ -47,7 +48,7 @@ export async function createNodeSwapper(options: NodeSwapperOptions = {}): Promi
   const still = new StillSwapper(analyzer, new MeshSwapper());
   return {
     analyze: (image) => analyzer.analyze(image),
-    swap: (source, target, swapOptions) => still.swap(source, target, swapOptions),
+    swap: (source, target, swapOptions, files) => still.swap(source, target, swapOptions, files),
     async close() {
       await Promise.all([detector.close(), mesh.close()]);
     },

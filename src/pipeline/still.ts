@@ -27,13 +27,19 @@ function checkPixels(image: Image, role: string, maxPixels: number): void {
   }
 }
 
+export interface InputNames {
+  source?: string;
+  target?: string;
+}
+
 export class StillSwapper<Identity = unknown> {
   constructor(
     private readonly analyzer: FaceAnalyzer,
     private readonly engine: FaceSwapper<Identity>,
   ) {}
 
-  async swap(source: Image, target: Image, options: SwapOptions): Promise<StillResult> {
+  /** `files` names the inputs in messages and on errors (e.g. their paths); default "source"/"target". */
+  async swap(source: Image, target: Image, options: SwapOptions, files: InputNames = {}): Promise<StillResult> {
     checkPixels(source, 'source', options.maxPixels);
     checkPixels(target, 'target', options.maxPixels);
     // The source is analysed once per identity (once per video or stream), so it is timed apart
@@ -44,14 +50,16 @@ export class StillSwapper<Identity = unknown> {
 
     const sourceFaces = await this.analyzer.analyze(source, undefined, sourceTimings);
     timings.source = sourceTimings.detect + sourceTimings.mesh;
-    if (sourceFaces.length === 0) throw new LiveswapError('no-face', 'No face was found in the source image. Use a photo where one face is clearly visible.');
+    if (sourceFaces.length === 0) {
+      throw new LiveswapError('no-face', `${files.source ?? 'source'}: no face was found in the source image. Use a photo where one face is clearly visible.`, { file: files.source });
+    }
     const sourceIndex = options.sourceFace ?? 0;
     const sourceFace = sourceFaces[sourceIndex];
     if (!sourceFace) throw new LiveswapError('usage', `--source-face ${sourceIndex} is out of range: the source image has ${sourceFaces.length} face(s) (0..${sourceFaces.length - 1}).`);
     if (sourceFaces.length > 1 && options.sourceFace === undefined) notices.push(`The source image has ${sourceFaces.length} faces; using the largest (--source-face picks another).`);
 
     const targetFaces = await this.analyzer.analyze(target, undefined, timings);
-    if (targetFaces.length === 0) throw new LiveswapError('no-face', 'No face was found in the target image.');
+    if (targetFaces.length === 0) throw new LiveswapError('no-face', `${files.target ?? 'target'}: no face was found in the target image.`, { file: files.target });
     const chosen = this.chooseTargets(targetFaces, target, options);
 
     let t = performance.now();
