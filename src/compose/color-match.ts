@@ -24,17 +24,21 @@ export interface ColourGrid {
   weights: Float32Array;
 }
 
-/** Recolour `patch` (rect-sized, modified in place) to match `frame` inside `rect`. */
-export function matchColour(patch: Image, frame: Image, rect: Rect, skin: ColourGrid, faceSize: number): void {
+/**
+ * Recolour `patch` (rect-sized, modified in place) to match `frame` inside `rect`. Only pixels in
+ * `active` (patch coordinates: where the blend mask is non-zero) are recoloured; the rest are never shown.
+ */
+export function matchColour(patch: Image, frame: Image, rect: Rect, skin: ColourGrid, faceSize: number, active: Rect): void {
   const w = rect.x1 - rect.x0;
   const h = rect.y1 - rect.y0;
   const { grid, weights } = skin;
   const fgSmall = rgbToLab(downsampleImage(patch, 0, 0, w, h, grid), { x0: 0, y0: 0, x1: Math.ceil(w / grid), y1: Math.ceil(h / grid) });
   const bgSmallImage = downsampleImage(frame, rect.x0, rect.y0, w, h, grid);
   const bgSmall = rgbToLab(bgSmallImage, { x0: 0, y0: 0, x1: bgSmallImage.width, y1: bgSmallImage.height });
-  const local = { x0: 0, y0: 0, x1: w, y1: h };
-  const fg = rgbToLab(patch, local);
-  const n = w * h;
+  const aw = active.x1 - active.x0;
+  const ah = active.y1 - active.y0;
+  const fg = rgbToLab(patch, active);
+  const n = aw * ah;
   const cells = fgSmall.width * fgSmall.height;
   const f = fg.data;
   const fs = fgSmall.data;
@@ -59,6 +63,9 @@ export function matchColour(patch: Image, frame: Image, rect: Rect, skin: Colour
   const ratio = new Float32Array(cells);
   for (let i = 0; i < cells; i++) ratio[i] = blurred[2 * i] > 1e-3 ? clamp(blurred[2 * i + 1] / blurred[2 * i], 0.6, 1.6) : 1;
   const fullRatio = upsampleField(ratio, grid, w, h);
-  for (let i = 0; i < n; i++) f[3 * i] *= fullRatio[i];
-  labToRgb(fg, patch, local);
+  for (let y = 0; y < ah; y++) {
+    const row = (active.y0 + y) * w + active.x0;
+    for (let x = 0; x < aw; x++) f[3 * (y * aw + x)] *= fullRatio[row + x];
+  }
+  labToRgb(fg, patch, active);
 }

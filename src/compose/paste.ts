@@ -4,7 +4,7 @@
  */
 
 import { laplacianPyramidBlend } from '../core/blend.js';
-import { createFloatImage, toFloatImage, writeFloatImage, type Image } from '../core/image.js';
+import { createFloatImage, toFloatImage, writeFloatImage, type Image, type Rect } from '../core/image.js';
 import { unsharpMask } from '../core/sharpen.js';
 import type { SwapPatch, SwapSettings } from '../swap/engine.js';
 import { matchColour } from './color-match.js';
@@ -19,13 +19,32 @@ function pyramidLevels(faceSize: number): number {
   return Math.max(2, Math.min(6, Math.floor(Math.log2(faceSize / 8))));
 }
 
+/** Bounding box (local coordinates) of the mask's non-zero pixels, or undefined when it is empty. */
+function nonZeroBounds(mask: Float32Array, w: number, h: number): Rect | undefined {
+  let x0 = w, y0 = h, x1 = 0, y1 = 0;
+  for (let y = 0; y < h; y++) {
+    const row = y * w;
+    for (let x = 0; x < w; x++) {
+      if (mask[row + x] > 0) {
+        if (x < x0) x0 = x;
+        if (x >= x1) x1 = x + 1;
+        if (y < y0) y0 = y;
+        y1 = y + 1;
+      }
+    }
+  }
+  return x1 > x0 ? { x0, y0, x1, y1 } : undefined;
+}
+
 export function composeFace(frame: Image, patch: SwapPatch, settings: SwapSettings, timings?: ComposeTimings): void {
   const { rect } = patch;
   const w = rect.x1 - rect.x0;
   const h = rect.y1 - rect.y0;
   if (w <= 0 || h <= 0) return;
   let t = performance.now();
-  if (settings.colorMatch) matchColour(patch.pixels, frame, rect, patch.statsMask, patch.faceSize);
+  const active = nonZeroBounds(patch.mask, w, h);
+  if (!active) return; // nothing of the face is visible (or opacity made it so)
+  if (settings.colorMatch) matchColour(patch.pixels, frame, rect, patch.statsMask, patch.faceSize, active);
   if (timings) timings.colour += performance.now() - t;
 
   t = performance.now();

@@ -4,6 +4,7 @@
  */
 
 import { createFloatImage, type FloatImage } from './image.js';
+import { expandColumns, expansionTaps, pyrDown } from './pyramid.js';
 
 /** out = mask·fg + (1 − mask)·bg per pixel (mask: width·height, 0..1). `out` may be fg or bg. */
 export function alphaBlend(fg: FloatImage, bg: FloatImage, mask: Float32Array, out?: FloatImage): FloatImage {
@@ -36,35 +37,26 @@ export function laplacianPyramidBlend(fg: FloatImage, bg: FloatImage, mask: Floa
   return new PyramidBlender(fg.width, fg.height, fg.channels, levels).blend(fg, bg, mask, out);
 }
 
-/** Taps of a 1-D resampling: output i = Σ_t weights[i·T + t] · input[taps[i·T + t]]. */
-interface Resampler {
-  taps: Int32Array;
-  weights: Float32Array;
-  count: number;
-}
-
 /**
  * Burt–Adelson blending with buffers sized once for width × height × channels. Because every
  * step is linear, blending the Laplacian bands of fg and bg with the mask's Gaussian pyramid
  * equals bg + collapse(maskᵢ · Laplacianᵢ(fg − bg)): one pyramid instead of two. Levels are
- * ceil-halved (cv2.pyrDown sizes: 5-tap binomial, REFLECT_101), so odd sizes need no padding.
+ * cv2.pyrDown / cv2.pyrUp steps (ceil-halved sizes, REFLECT_101), so odd sizes need no padding.
  * A mask of all ones returns fg and all zeros returns bg (to float rounding).
  */
 export class PyramidBlender {
   readonly levels: number;
   private readonly widths: number[] = [];
   private readonly heights: number[] = [];
-  /** Gaussian pyramids of fg − bg and of the mask; level 0 of the mask is the caller's. */
+  /** Gaussian pyramids of fg − bg and of the mask (level 0 of the mask is the caller's). */
   private readonly diff: Float32Array[] = [];
   private readonly masks: Float32Array[] = [];
-  /** Collapsed result per level, and scratch for the separable passes. */
+  /** Collapsed result per level (level 0 goes straight to the output). */
   private readonly result: Float32Array[] = [];
-  private readonly up: Float32Array;
-  private readonly scratch: Float32Array;
-  private readonly downX: Resampler[] = [];
-  private readonly downY: Resampler[] = [];
-  private readonly upX: Resampler[] = [];
-  private readonly upY: Resampler[] = [];
+  /** Row taps of the expansion from level i + 1 to level i. */
+  private readonly rowTaps: { taps: Int32Array; weights: Float32Array }[] = [];
+  private readonly scratchA: Float32Array;
+  private readonly scratchB: Float32Array;
 
   constructor(
     readonly width: number,
@@ -80,20 +72,14 @@ export class PyramidBlender {
       this.heights.push(h);
       this.diff.push(new Float32Array(w * h * channels));
       this.masks.push(new Float32Array(i === 0 ? 0 : w * h));
-      this.result.push(new Float32Array(w * h * channels));
-      const nw = (w + 1) >> 1;
+      this.result.push(new Float32Array(i === 0 ? 0 : w * h * channels));
       const nh = (h + 1) >> 1;
-      if (i + 1 < this.levels) {
-        this.downX.push(downsampler(w, nw));
-        this.downY.push(downsampler(h, nh));
-        this.upX.push(upsampler(nw, w));
-        this.upY.push(upsampler(nh, h));
-      }
-      w = nw;
+      if (i + 1 < this.levels) this.rowTaps.push(expansionTaps(nh, h));
+      w = (w + 1) >> 1;
       h = nh;
     }
-    this.up = new Float32Array(width * height * channels);
-    this.scratch = new Float32Array(width * height * channels);
+    this.scratchA = new Float32Array(width * height * channels);
+    this.scratchB = new Float32Array(width * height * channels);
   }
 
   blend(fg: FloatImage, bg: FloatImage, mask: Float32Array, out?: FloatImage): FloatImage {
@@ -105,138 +91,68 @@ export class PyramidBlender {
     const dst = out ?? createFloatImage(this.width, this.height, c);
     const f = fg.data;
     const b = bg.data;
+    const last = this.levels - 1;
+    if (last === 0) return alphaBlend(fg, bg, mask, dst);
     const d0 = this.diff[0];
     for (let i = 0; i < d0.length; i++) d0[i] = f[i] - b[i];
-    const last = this.levels - 1;
     for (let i = 0; i < last; i++) {
       const w = this.widths[i];
       const h = this.heights[i];
-      const nw = this.widths[i + 1];
-      const mk = i === 0 ? mask : this.masks[i];
-      resample2d(this.diff[i], w, h, c, this.downX[i], this.downY[i], nw, this.heights[i + 1], this.scratch, this.diff[i + 1]);
-      resample2d(mk, w, h, 1, this.downX[i], this.downY[i], nw, this.heights[i + 1], this.scratch, this.masks[i + 1]);
+      pyrDown(this.diff[i], w, h, c, this.diff[i + 1], this.scratchA);
+      pyrDown(i === 0 ? mask : this.masks[i], w, h, 1, this.masks[i + 1], this.scratchA);
     }
     // Coarsest band: the Gaussian level itself.
-    multiplyByMask(this.diff[last], last === 0 ? mask : this.masks[last], c, this.result[last], null);
+    const top = this.result[last];
+    const topDiff = this.diff[last];
+    const topMask = this.masks[last];
+    for (let p = 0, k = 0; p < topMask.length; p++) for (let e = 0; e < c; e++, k++) top[k] = topMask[p] * topDiff[k];
     for (let i = last - 1; i >= 0; i--) {
+      // result[i] = up(result[i+1]) + maskᵢ · (diff[i] − up(diff[i+1])); at level 0, plus bg.
       const w = this.widths[i];
-      const h = this.heights[i];
       const cw = this.widths[i + 1];
       const ch = this.heights[i + 1];
-      const r = this.result[i];
-      // r = up(result[i+1]) + mask · (diff[i] − up(diff[i+1]))
-      resample2d(this.diff[i + 1], cw, ch, c, this.upX[i], this.upY[i], w, h, this.scratch, this.up);
-      resample2d(this.result[i + 1], cw, ch, c, this.upX[i], this.upY[i], w, h, this.scratch, r);
-      multiplyByMask(this.diff[i], i === 0 ? mask : this.masks[i], c, r, this.up);
+      expandColumns(this.result[i + 1], cw, ch, c, w, this.scratchA);
+      expandColumns(this.diff[i + 1], cw, ch, c, w, this.scratchB);
+      collapseLevel(this.scratchA, this.scratchB, this.diff[i], i === 0 ? mask : this.masks[i], w, this.heights[i], c, this.rowTaps[i],
+        i === 0 ? dst.data : this.result[i], i === 0 ? b : null);
     }
-    const r0 = this.result[0];
-    const o = dst.data;
-    for (let i = 0; i < r0.length; i++) o[i] = b[i] + r0[i];
     return dst;
   }
 }
 
-/** acc += mask · (band − minus) per pixel (acc = mask · band when minus is null). */
-function multiplyByMask(band: Float32Array, mask: Float32Array, c: number, acc: Float32Array, minus: Float32Array | null): void {
-  const n = band.length / c;
-  for (let p = 0; p < n; p++) {
-    const m = mask[p];
-    for (let k = p * c, end = k + c; k < end; k++) {
-      if (minus) acc[k] += m * (band[k] - minus[k]);
-      else acc[k] = m * band[k];
-    }
-  }
-}
-
-/** Separable resampling: rows with `rx` into scratch (outW × inH), then columns with `ry`. */
-function resample2d(
-  src: Float32Array,
-  inW: number,
-  inH: number,
+/** The vertical half of two expansions fused with the band blend of one level. */
+function collapseLevel(
+  upR: Float32Array,
+  upD: Float32Array,
+  diff: Float32Array,
+  mask: Float32Array,
+  width: number,
+  height: number,
   c: number,
-  rx: Resampler,
-  ry: Resampler,
-  outW: number,
-  outH: number,
-  scratch: Float32Array,
-  dst: Float32Array,
+  rowTaps: { taps: Int32Array; weights: Float32Array },
+  out: Float32Array,
+  base: Float32Array | null,
 ): void {
-  const tx = rx.taps;
-  const wx = rx.weights;
-  const nt = rx.count;
-  for (let y = 0; y < inH; y++) {
-    const sRow = y * inW * c;
-    const dRow = y * outW * c;
-    for (let x = 0; x < outW; x++) {
-      for (let k = 0; k < c; k++) {
-        let acc = 0;
-        for (let t = x * nt, end = t + nt; t < end; t++) acc += wx[t] * src[sRow + tx[t] * c + k];
-        scratch[dRow + x * c + k] = acc;
+  const rowLen = width * c;
+  const { taps, weights } = rowTaps;
+  for (let y = 0; y < height; y++) {
+    const ra = taps[3 * y] * rowLen;
+    const rb = taps[3 * y + 1] * rowLen;
+    const rc = taps[3 * y + 2] * rowLen;
+    const wa = weights[3 * y];
+    const wb = weights[3 * y + 1];
+    const wc = weights[3 * y + 2];
+    const o = y * rowLen;
+    for (let x = 0, m = y * width; x < width; x++, m++) {
+      const mv = mask[m];
+      for (let k = x * c, end = k + c; k < end; k++) {
+        const r = wa * upR[ra + k] + wb * upR[rb + k] + wc * upR[rc + k];
+        const d = wa * upD[ra + k] + wb * upD[rb + k] + wc * upD[rc + k];
+        const v = r + mv * (diff[o + k] - d);
+        out[o + k] = base ? base[o + k] + v : v;
       }
     }
   }
-  const ty = ry.taps;
-  const wy = ry.weights;
-  const mt = ry.count;
-  const rowLen = outW * c;
-  for (let y = 0; y < outH; y++) {
-    const dRow = y * rowLen;
-    const t0 = y * mt;
-    for (let e = 0; e < rowLen; e++) {
-      let acc = 0;
-      for (let t = t0; t < t0 + mt; t++) acc += wy[t] * scratch[ty[t] * rowLen + e];
-      dst[dRow + e] = acc;
-    }
-  }
-}
-
-function reflect101(i: number, n: number): number {
-  if (n === 1) return 0;
-  while (i < 0 || i >= n) i = i < 0 ? -i : 2 * n - 2 - i;
-  return i;
-}
-
-/** cv2.pyrDown along one axis: binomial [1 4 6 4 1]/16 centred on every even input sample. */
-function downsampler(n: number, out: number): Resampler {
-  const kernel = [1 / 16, 4 / 16, 6 / 16, 4 / 16, 1 / 16];
-  const taps = new Int32Array(out * 5);
-  const weights = new Float32Array(out * 5);
-  for (let i = 0; i < out; i++) {
-    for (let t = 0; t < 5; t++) {
-      taps[i * 5 + t] = reflect101(2 * i + t - 2, n);
-      weights[i * 5 + t] = kernel[t];
-    }
-  }
-  return { taps, weights, count: 5 };
-}
-
-/**
- * The matching expansion from n samples to `out` (2n or 2n − 1): even outputs (1 6 1)/8 around
- * their sample, odd ones the mean of the two neighbours (the last odd one repeats the edge).
- */
-function upsampler(n: number, out: number): Resampler {
-  const taps = new Int32Array(out * 3);
-  const weights = new Float32Array(out * 3);
-  for (let x = 0; x < out; x++) {
-    const i = x >> 1;
-    const o = x * 3;
-    if ((x & 1) === 0) {
-      taps[o] = reflect101(i - 1, n);
-      taps[o + 1] = i;
-      taps[o + 2] = reflect101(i + 1, n);
-      weights[o] = 1 / 8;
-      weights[o + 1] = 6 / 8;
-      weights[o + 2] = 1 / 8;
-    } else {
-      taps[o] = i;
-      taps[o + 1] = Math.min(i + 1, n - 1);
-      taps[o + 2] = i;
-      weights[o] = 0.5;
-      weights[o + 1] = 0.5;
-      weights[o + 2] = 0;
-    }
-  }
-  return { taps, weights, count: 3 };
 }
 
 function checkSizes(fg: FloatImage, bg: FloatImage, mask: Float32Array): void {

@@ -4,13 +4,14 @@
  */
 
 import { createHash } from 'node:crypto';
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { LiveswapError } from '../core/errors.js';
 import { BUILTIN_MODELS, CONVERTER_VERSION, type BuiltinModelId } from '../models/builtin.js';
 import { convertTfjsGraph } from '../models/tfjs-to-onnx.js';
 import type { TfjsGraphModelJson } from '../models/tfjs-graph.js';
+import { writeFileAtomically } from './output.js';
 import { packageRoot } from './package-root.js';
 
 export function defaultHome(env: NodeJS.ProcessEnv = process.env, platform: NodeJS.Platform = process.platform): string {
@@ -44,18 +45,14 @@ function cachePath(home: string, id: BuiltinModelId, files: GraphFiles): string 
   return join(home, 'models', 'builtin', `${id}-${hash.slice(0, 16)}.onnx`);
 }
 
-/** Written to a temporary name first, so a crash never leaves a half model under the real name. */
-async function writeAtomically(path: string, bytes: Uint8Array): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
-  const temp = `${path}.${process.pid}.${Date.now()}.tmp`;
+/** Written under a temporary name first, so a crash never leaves a half model under the real name. */
+async function writeCacheFile(path: string, bytes: Uint8Array): Promise<void> {
   try {
-    await writeFile(temp, bytes);
-    await rename(temp, path);
+    await mkdir(dirname(path), { recursive: true });
+    await writeFileAtomically(path, bytes);
   } catch (cause) {
-    await rm(temp, { force: true });
-    const code = (cause as NodeJS.ErrnoException).code;
-    const why = code === 'ENOSPC' ? 'the disk is full' : (cause as Error).message;
-    throw new LiveswapError('model', `Could not write the model cache at ${path}: ${why}. Set LIVESWAP_HOME to a writable folder.`, { file: path, cause });
+    const why = cause instanceof LiveswapError ? cause.message : (cause as Error).message;
+    throw new LiveswapError('model', `Could not write the model cache (${why}). Set LIVESWAP_HOME to a writable folder.`, { file: path, cause });
   }
 }
 
@@ -80,6 +77,6 @@ export async function builtinModel(id: BuiltinModelId, home: string, options: { 
   }
   const model = JSON.parse(files.json.toString('utf8')) as TfjsGraphModelJson;
   const bytes = convertTfjsGraph(model, files.weights, { producerName: 'liveswap', docString: BUILTIN_MODELS[id].description });
-  await writeAtomically(path, bytes);
+  await writeCacheFile(path, bytes);
   return { id, path, bytes, converted: true };
 }
