@@ -86,7 +86,7 @@ bench('rgbToLab + labToRgb 300×300', () => {
 const planes = new Float32Array(S * S * 3);
 for (let i = 0; i < planes.length; i++) planes[i] = (i * 37) % 255;
 const blurOut = new Float32Array(planes.length);
-const scratch = new Float32Array(planes.length);
+const scratch = new Float32Array(2 * planes.length);
 bench('gaussianBlur sigma 8 (ksize 65, float rule) 300×300×3', () => {
   gaussianBlur(planes, S, S, 3, 0, 8, blurOut, { scratch });
 }, 15);

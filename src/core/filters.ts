@@ -1,8 +1,12 @@
 /**
- * Separable smoothing on interleaved float planes: cv2.GaussianBlur's kernels and borders, and a
- * three-box approximation whose cost does not grow with sigma, for wide mask feathers.
+ * Separable smoothing on interleaved float planes: cv2.GaussianBlur's kernels and borders (the
+ * three-box approximation and the morphology filters are re-exported from here).
  */
 
+import { reflectTable } from './border.js';
+
+export { boxBlurFast, boxRadii } from './box-blur.js';
+export { reflectTable } from './border.js';
 export { dilate, erode } from './morphology.js';
 
 /** Element type of a Gaussian blur, which decides cv2's kernel size for a given sigma. */
@@ -77,7 +81,8 @@ export function gaussianBlur(
   const r = size >> 1;
   // Symmetric kernel: weight of offset ±j.
   const half = kernel.slice(r);
-  const tmp = options.scratch && options.scratch.length >= n && options.scratch !== src ? options.scratch : new Float32Array(n);
+  const s = options.scratch;
+  const tmp = s && s.length >= n && s.buffer !== src.buffer && s.buffer !== dst.buffer ? s : new Float32Array(n);
   const line = new Float64Array((width + 2 * r) * channels);
   const cols = reflectTable(width, r);
   const rowLen = width * channels;
@@ -151,146 +156,7 @@ export function gaussianBlur(
   return dst;
 }
 
-/**
- * Gaussian blur approximated by three box filters per axis (running sums: O(1) per pixel for any
- * sigma), REFLECT_101 borders. The box widths are chosen so the variances add up to about sigma²;
- * the result is within a few percent of the true Gaussian, good for masks and shading, not for
- * reproducing OpenCV. `out` may be `src`; `scratch`, when given, must hold 2 × the image.
- */
-export function boxBlurFast(
-  src: Float32Array,
-  width: number,
-  height: number,
-  channels: number,
-  sigma: number,
-  out?: Float32Array,
-  scratch?: Float32Array,
-): Float32Array {
-  const n = width * height * channels;
-  const dst = out ?? new Float32Array(n);
-  const radii = boxRadii(sigma);
-  if (radii[0] + radii[1] + radii[2] === 0) {
-    if (dst !== src) dst.set(src.subarray(0, n));
-    return dst;
-  }
-  const shared = scratch && scratch.length >= 2 * n && scratch.buffer !== src.buffer && scratch.buffer !== dst.buffer;
-  const a = shared ? scratch.subarray(0, n) : new Float32Array(n);
-  const b = shared ? scratch.subarray(n, 2 * n) : new Float32Array(n);
-  // Running sums along columns keep one independent sum per element of a row, which pipelines
-  // well; rows are done as columns of the transposed image rather than as serial sums.
-  let cur = boxColumns(src, a, b, width, height, channels, radii);
-  const other = cur === a ? b : a;
-  transpose(cur, other, width, height, channels);
-  cur = boxColumns(other, cur, other, height, width, channels, radii); // the input may be overwritten after pass 1
-  transpose(cur, dst, height, width, channels);
-  return dst;
-}
-
-/** Three vertical box passes over `src`, ping-ponging between p and q; returns the one holding the result. */
-function boxColumns(
-  src: Float32Array,
-  p: Float32Array,
-  q: Float32Array,
-  width: number,
-  height: number,
-  channels: number,
-  radii: readonly number[],
-): Float32Array {
-  const rowLen = width * channels;
-  const acc = new Float64Array(rowLen);
-  let from = src;
-  let to = p;
-  for (const r of radii) {
-    if (r === 0) continue;
-    const rows = reflectTable(height, r + 1);
-    for (let i = 0; i < rows.length; i++) rows[i] *= rowLen;
-    const inv = 1 / (2 * r + 1);
-    acc.fill(0);
-    // Table entry i is position i − r − 1, so row y's window [y − r, y + r] is entries y+1 … y+2r+1.
-    for (let j = 1; j <= 2 * r + 1; j++) {
-      const o = rows[j];
-      for (let e = 0; e < rowLen; e++) acc[e] += from[o + e];
-    }
-    for (let y = 0; y < height; y++) {
-      const base = y * rowLen;
-      const add = rows[y + 2 * r + 2];
-      const sub = rows[y + 1];
-      for (let e = 0; e < rowLen; e++) {
-        const v = acc[e];
-        to[base + e] = v * inv;
-        acc[e] = v + from[add + e] - from[sub + e];
-      }
-    }
-    from = to;
-    to = to === p ? q : p;
-  }
-  return from === src ? copyInto(src, p) : from;
-}
-
-function copyInto(src: Float32Array, dst: Float32Array): Float32Array {
-  dst.set(src.subarray(0, dst.length));
-  return dst;
-}
-
-/** (width × height × channels) → (height × width × channels), in cache-sized tiles. */
-function transpose(src: Float32Array, dst: Float32Array, width: number, height: number, channels: number): void {
-  const T = 32;
-  for (let y0 = 0; y0 < height; y0 += T) {
-    const y1 = Math.min(height, y0 + T);
-    for (let x0 = 0; x0 < width; x0 += T) {
-      const x1 = Math.min(width, x0 + T);
-      for (let y = y0; y < y1; y++) {
-        for (let x = x0; x < x1; x++) {
-          const s = (y * width + x) * channels;
-          const d = (x * height + y) * channels;
-          for (let k = 0; k < channels; k++) dst[d + k] = src[s + k];
-        }
-      }
-    }
-  }
-}
-
-/**
- * Radii of three boxes whose variances r(r+1)/3 (for width 2r + 1) add up to the closest value to
- * sigma², preferring equal boxes (the closer to equal, the closer to a Gaussian). A small search
- * around the ideal equal radius beats the usual "m boxes of w, the rest of w + 2" rule at small
- * sigma (sigma 2: radii 0, 2, 2 give exactly 4).
- */
-export function boxRadii(sigma: number): [number, number, number] {
-  const target = sigma * sigma;
-  const ideal = (Math.sqrt(1 + 4 * target) - 1) / 2; // three equal boxes: 3·r(r+1)/3 = sigma²
-  const lo = Math.max(0, Math.floor(ideal) - 2);
-  const hi = Math.ceil(ideal) + 2;
-  let best: [number, number, number] = [0, 0, 0];
-  let bestErr = Infinity;
-  for (let a = lo; a <= hi; a++) {
-    for (let b = a; b <= hi; b++) {
-      for (let c = b; c <= hi; c++) {
-        const err = Math.abs((a * (a + 1) + b * (b + 1) + c * (c + 1)) / 3 - target) + 1e-3 * (c - a);
-        if (err < bestErr) {
-          bestErr = err;
-          best = [a, b, c];
-        }
-      }
-    }
-  }
-  return best;
-}
-
-/** Source index for positions −r … n−1+r under BORDER_REFLECT_101 (entry i is position i − r). */
-export function reflectTable(n: number, r: number): Int32Array {
-  const table = new Int32Array(n + 2 * r);
-  for (let i = 0; i < table.length; i++) {
-    let p = i - r;
-    if (n === 1) p = 0;
-    // A kernel wider than the image reflects more than once, as cv2.borderInterpolate does.
-    while (p < 0 || p >= n) p = p < 0 ? -p : 2 * n - 2 - p;
-    table[i] = p;
-  }
-  return table;
-}
-
-function fillPaddedLine(line: Float64Array, src: ArrayLike<number>, base: number, cols: Int32Array, channels: number): void {
+function fillPaddedLine(line: Float64Array, src: Float32Array, base: number, cols: Int32Array, channels: number): void {
   for (let i = 0, o = 0; i < cols.length; i++) {
     const s = base + cols[i] * channels;
     for (let ch = 0; ch < channels; ch++, o++) line[o] = src[s + ch];

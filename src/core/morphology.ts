@@ -42,13 +42,22 @@ function morph(src: MaskArray, width: number, height: number, k: number, out: Ma
   for (let y = 0; y < height; y++) {
     const base = y * width;
     for (let x = 0; x < width; x++) line[x + anchor] = sign * src[base + x];
-    for (let j = 0; j < len; j++) {
-      const v = line[j];
-      pre[j] = j % k === 0 || v < pre[j - 1] ? v : pre[j - 1];
-    }
-    for (let j = len - 1; j >= 0; j--) {
-      const v = line[j];
-      suf[j] = j % k === k - 1 || j === len - 1 || v < suf[j + 1] ? v : suf[j + 1];
+    for (let start = 0; start < len; start += k) {
+      const end = Math.min(start + k, len);
+      let m = line[start];
+      pre[start] = m;
+      for (let j = start + 1; j < end; j++) {
+        const v = line[j];
+        if (v < m) m = v;
+        pre[j] = m;
+      }
+      m = line[end - 1];
+      suf[end - 1] = m;
+      for (let j = end - 2; j >= start; j--) {
+        const v = line[j];
+        if (v < m) m = v;
+        suf[j] = m;
+      }
     }
     for (let x = 0; x < width; x++) {
       const a = suf[x];

@@ -3,11 +3,7 @@
  * 2× expansion, the building blocks of multiband blending.
  */
 
-function reflect101(i: number, n: number): number {
-  if (n === 1) return 0;
-  while (i < 0 || i >= n) i = i < 0 ? -i : 2 * n - 2 - i;
-  return i;
-}
+import { reflect101 } from './border.js';
 
 /**
  * cv2.pyrDown: blur with [1 4 6 4 1]/16 in both directions (BORDER_REFLECT_101) and keep the even
