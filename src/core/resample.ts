@@ -57,15 +57,16 @@ export function downsampleField(src: Float32Array, width: number, height: number
 }
 
 /**
- * Bilinear interpolation of a single-channel grid back to width×height (edges clamped). With
- * factor 1 it is a copy.
+ * Bilinear interpolation of a grid with `channels` interleaved channels back to width×height
+ * (edges clamped). With factor 1 it is a copy.
  */
-export function upsampleField(grid: Float32Array, factor: number, width: number, height: number, out?: Float32Array): Float32Array {
+export function upsampleField(grid: Float32Array, factor: number, width: number, height: number, out?: Float32Array, channels = 1): Float32Array {
   const gw = gridSize(width, factor);
   const gh = gridSize(height, factor);
-  const dst = out ?? new Float32Array(width * height);
+  const c = channels;
+  const dst = out ?? new Float32Array(width * height * c);
   if (factor === 1) {
-    dst.set(grid.subarray(0, width * height));
+    dst.set(grid.subarray(0, width * height * c));
     return dst;
   }
   // Horizontal taps are the same for every row: compute them once.
@@ -74,20 +75,24 @@ export function upsampleField(grid: Float32Array, factor: number, width: number,
   const fxs = new Float32Array(width);
   for (let x = 0; x < width; x++) {
     const gx = Math.min(gw - 1, Math.max(0, (x + 0.5) / factor - 0.5));
-    x0s[x] = Math.floor(gx);
-    x1s[x] = Math.min(gw - 1, x0s[x] + 1);
-    fxs[x] = gx - x0s[x];
+    x0s[x] = Math.floor(gx) * c;
+    x1s[x] = Math.min(gw - 1, Math.floor(gx) + 1) * c;
+    fxs[x] = gx - Math.floor(gx);
   }
   for (let y = 0; y < height; y++) {
     const gy = Math.min(gh - 1, Math.max(0, (y + 0.5) / factor - 0.5));
-    const r0 = Math.floor(gy) * gw;
-    const r1 = Math.min(gh - 1, Math.floor(gy) + 1) * gw;
+    const r0 = Math.floor(gy) * gw * c;
+    const r1 = Math.min(gh - 1, Math.floor(gy) + 1) * gw * c;
     const fy = gy - Math.floor(gy);
-    const row = y * width;
+    let o = y * width * c;
     for (let x = 0; x < width; x++) {
-      const a = grid[r0 + x0s[x]] + (grid[r0 + x1s[x]] - grid[r0 + x0s[x]]) * fxs[x];
-      const b = grid[r1 + x0s[x]] + (grid[r1 + x1s[x]] - grid[r1 + x0s[x]]) * fxs[x];
-      dst[row + x] = a + (b - a) * fy;
+      const fx = fxs[x];
+      const a0 = r0 + x0s[x], a1 = r0 + x1s[x], b0 = r1 + x0s[x], b1 = r1 + x1s[x];
+      for (let k = 0; k < c; k++, o++) {
+        const a = grid[a0 + k] + (grid[a1 + k] - grid[a0 + k]) * fx;
+        const b = grid[b0 + k] + (grid[b1 + k] - grid[b0 + k]) * fx;
+        dst[o] = a + (b - a) * fy;
+      }
     }
   }
   return dst;

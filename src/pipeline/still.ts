@@ -8,7 +8,7 @@ import { cloneImage, type Image } from '../core/image.js';
 import type { FaceAnalyzer } from '../face/analyzer.js';
 import type { Face } from '../face/face.js';
 import { primaryFaceIndex } from '../face/select.js';
-import { composeFace } from '../compose/paste.js';
+import { Compositor } from '../compose/paste.js';
 import type { FaceSwapper } from '../swap/engine.js';
 import type { SwapOptions } from './options.js';
 import type { FaceSummary, StillResult } from './report.js';
@@ -33,6 +33,8 @@ export interface InputNames {
 }
 
 export class StillSwapper<Identity = unknown> {
+  private readonly compositor = new Compositor();
+
   constructor(
     private readonly analyzer: FaceAnalyzer,
     private readonly engine: FaceSwapper<Identity>,
@@ -76,7 +78,7 @@ export class StillSwapper<Identity = unknown> {
       t = performance.now();
       const patch = this.engine.swap(output, targetFaces[i], identity, settings);
       timings.warp += performance.now() - t;
-      composeFace(output, patch, settings, timings);
+      this.compositor.compose(output, patch, settings, timings);
     }
 
     const rounded = Object.fromEntries(Object.entries(timings).map(([k, v]) => [k, Math.round(v * 100) / 100]));
