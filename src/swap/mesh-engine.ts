@@ -6,7 +6,7 @@
  */
 
 import { createImage, clampRect, type Image } from '../core/image.js';
-import { boxBlurFast } from '../core/filters.js';
+import { boxBlurFast, dilate, erode } from '../core/filters.js';
 import { fillPolygon } from '../core/polygon.js';
 import { warpTriangles } from '../core/warp.js';
 import { buildFaceMasks } from '../compose/face-mask.js';
@@ -21,10 +21,13 @@ export interface MeshIdentity {
   readonly size: number;
 }
 
-/** A triangle seen at less than this cosine (≈ 70° from the camera) counts as not visible... */
-const HIDDEN_COSINE = 0.3;
-/** ...and above this (≈ 50°) as fully visible; in between it fades. */
-const VISIBLE_COSINE = 0.6;
+/**
+ * How well the source photo shows a triangle, as its foreshortening relative to a frontal view:
+ * below HIDDEN of its frontal area it counts as not seen, above SEEN as fully seen, and it fades
+ * in between. Back-facing triangles (winding flipped against the canonical layout) are never seen.
+ */
+const HIDDEN = 0.3;
+const SEEN = 0.6;
 
 function smoothstep(edge0: number, edge1: number, x: number): number {
   const t = Math.min(1, Math.max(0, (x - edge0) / (edge1 - edge0)));
@@ -32,20 +35,28 @@ function smoothstep(edge0: number, edge1: number, x: number): number {
 }
 
 /**
- * How squarely the camera sees a triangle: the cosine between its 3-D normal and the view axis,
- * negative when it faces away (the winding flips against the canonical layout's).
+ * Per triangle, projected area in the photo over area in the canonical (frontal) layout, divided
+ * by the scale a frontal view of this face would have. That scale is the 75th percentile of the
+ * ratios: even in a three-quarter view more than half of the face is seen at least as squarely
+ * as from the front, so the percentile stays a frontal scale while the far side falls below it.
+ * Foreshortening, not depth, decides: FaceMesh's z has no reliable scale.
  */
-function triangleFacing(m: Float32Array, a: number, b: number, c: number): number {
-  const e1x = m[3 * b] - m[3 * a], e1y = m[3 * b + 1] - m[3 * a + 1], e1z = m[3 * b + 2] - m[3 * a + 2];
-  const e2x = m[3 * c] - m[3 * a], e2y = m[3 * c + 1] - m[3 * a + 1], e2z = m[3 * c + 2] - m[3 * a + 2];
-  const nx = e1y * e2z - e1z * e2y;
-  const ny = e1z * e2x - e1x * e2z;
-  const nz = e1x * e2y - e1y * e2x;
-  const length = Math.hypot(nx, ny, nz);
-  if (length < 1e-6) return 0;
+export function triangleVisibility(landmarks: Float32Array, triangles: ArrayLike<number>): Float32Array {
   const u = CANONICAL_UV;
-  const canonicalWinding = Math.sign((u[2 * b] - u[2 * a]) * (u[2 * c + 1] - u[2 * a + 1]) - (u[2 * b + 1] - u[2 * a + 1]) * (u[2 * c] - u[2 * a]));
-  return (nz / length) * canonicalWinding;
+  const count = triangles.length / 3;
+  const ratio = new Float32Array(count);
+  for (let t = 0; t < count; t++) {
+    const a = triangles[3 * t], b = triangles[3 * t + 1], c = triangles[3 * t + 2];
+    const canonical = (u[2 * b] - u[2 * a]) * (u[2 * c + 1] - u[2 * a + 1]) - (u[2 * b + 1] - u[2 * a + 1]) * (u[2 * c] - u[2 * a]);
+    const photo =
+      (landmarks[3 * b] - landmarks[3 * a]) * (landmarks[3 * c + 1] - landmarks[3 * a + 1]) -
+      (landmarks[3 * b + 1] - landmarks[3 * a + 1]) * (landmarks[3 * c] - landmarks[3 * a]);
+    ratio[t] = Math.abs(canonical) < 1e-12 ? 0 : photo / canonical;
+  }
+  const sorted = ratio.filter((r) => r > 0).sort();
+  const frontal = sorted.length ? sorted[Math.floor(sorted.length * 0.75)] : 1;
+  for (let t = 0; t < count; t++) ratio[t] = smoothstep(HIDDEN, SEEN, ratio[t] / frontal);
+  return ratio;
 }
 
 function landmarkXY(face: Face, originX: number, originY: number, out: Float32Array): Float32Array {
@@ -81,8 +92,9 @@ export class MeshSwapper implements FaceSwapper<MeshIdentity> {
     const visibility = new Float32Array(size * size);
     const tri = new Float32Array(6);
     const t = this.skinAndMouth;
+    const weights = triangleVisibility(face.landmarks, t);
     for (let i = 0; i < t.length; i += 3) {
-      const weight = smoothstep(HIDDEN_COSINE, VISIBLE_COSINE, triangleFacing(face.landmarks, t[i], t[i + 1], t[i + 2]));
+      const weight = weights[i / 3];
       if (weight === 0) continue;
       for (let k = 0; k < 3; k++) {
         tri[2 * k] = uv[2 * t[i + k]];
@@ -91,8 +103,11 @@ export class MeshSwapper implements FaceSwapper<MeshIdentity> {
       fillPolygon(visibility, size, size, tri, weight);
     }
     for (let i = 0; i < visibility.length; i++) visibility[i] *= coverage[i];
-    const smooth = boxBlurFast(visibility, size, size, 1, size / 96);
-    this.fillFromMirror(texture, smooth);
+    // Closing fills hairline gaps where a seen triangle meets an unseen one on the symmetry line
+    // (there the mirror is the texel itself), which would otherwise show as a thin line.
+    const k = Math.max(3, Math.round(size / 48)) | 1;
+    const closed = erode(dilate(visibility, size, size, k), size, size, k);
+    this.fillFromMirror(texture, closed);
     return { texture, size };
   }
 
@@ -104,19 +119,26 @@ export class MeshSwapper implements FaceSwapper<MeshIdentity> {
   private fillFromMirror(texture: Image, visibility: Float32Array): void {
     const { width: size, data } = texture;
     const rgb = data.slice();
+    // Colours mix under blurred weights, so no seam shows where the source goes from seen to
+    // unseen; confidence combines the sharp weights first (a texel is trusted if either side was
+    // seen) and is blurred after, so it does not dip where the two soft edges meet.
+    const soft = boxBlurFast(visibility, size, size, 1, size / 96);
+    const confidence = new Float32Array(size * size);
     for (let y = 0; y < size; y++) {
       for (let x = 0; x < size; x++) {
         const i = y * size + x;
         const j = y * size + (size - 1 - x);
-        const own = visibility[i];
-        const mirrored = (1 - own) * visibility[j];
+        const own = soft[i];
+        const mirrored = (1 - own) * soft[j];
         const total = own + mirrored;
         if (total > 1e-4) {
           for (let k = 0; k < 3; k++) data[4 * i + k] = (own * rgb[4 * i + k] + mirrored * rgb[4 * j + k]) / total;
         }
-        data[4 * i + 3] = 255 * Math.min(1, total);
+        confidence[i] = visibility[i] + (1 - visibility[i]) * visibility[j];
       }
     }
+    const smooth = boxBlurFast(confidence, size, size, 1, size / 96);
+    for (let i = 0; i < size * size; i++) data[4 * i + 3] = 255 * Math.min(1, smooth[i]);
   }
 
   swap(frame: Image, face: Face, identity: MeshIdentity, settings: SwapSettings): SwapPatch {
