@@ -61,7 +61,7 @@ export function matchColour(patch: Image, frame: Image, rect: Rect, skin: Colour
   }
   const blurred = boxBlurFast(weighted, fgSmall.width, fgSmall.height, 2, Math.max(1, faceSize / 10 / grid));
   const ratio = new Float32Array(cells);
-  for (let i = 0; i < cells; i++) ratio[i] = blurred[2 * i] > 1e-3 ? clamp(blurred[2 * i + 1] / blurred[2 * i], 0.6, 1.6) : 1;
+  for (let i = 0; i < cells; i++) ratio[i] = blurred[2 * i] > 1e-3 ? clamp(blurred[2 * i + 1] / blurred[2 * i], 0.4, 2.5) : 1;
   const fullRatio = upsampleField(ratio, grid, w, h);
   for (let y = 0; y < ah; y++) {
     const row = (active.y0 + y) * w + active.x0;
