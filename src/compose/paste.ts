@@ -79,17 +79,25 @@ export class Compositor {
     const pw = patch.rect.x1 - patch.rect.x0;
     const fc = frame.channels;
     const pc = patch.pixels.channels;
-    const colours = Math.min(3, fc);
+    const fd = frame.data;
+    const pd = patch.pixels.data;
+    const pm = patch.mask;
+    // Grey frames take the mean of the colour difference.
+    const g = fc === 1 ? 0 : 1;
+    const b = fc === 1 ? 0 : 2;
     const diff = new Float32Array(ww * wh * 3);
     const mask = new Float32Array(ww * wh);
     for (let y = 0; y < wh; y++) {
       let pi = (work.y0 + y) * pw + work.x0;
       let fi = ((patch.rect.y0 + work.y0 + y) * frame.width + patch.rect.x0 + work.x0) * fc;
-      for (let x = 0, o = y * ww; x < ww; x++, o++, pi++, fi += fc) {
-        const m = patch.mask[pi] * opacity;
+      for (let o = y * ww, end = o + ww; o < end; o++, pi++, fi += fc) {
+        const m = pm[pi] * opacity;
         mask[o] = m;
         if (m <= 0) continue;
-        for (let k = 0; k < 3; k++) diff[3 * o + k] = patch.pixels.data[pi * pc + k] - frame.data[fi + (colours === 1 ? 0 : k)];
+        const p = pi * pc;
+        diff[3 * o] = pd[p] - fd[fi];
+        diff[3 * o + 1] = pd[p + 1] - fd[fi + g];
+        diff[3 * o + 2] = pd[p + 2] - fd[fi + b];
       }
     }
     const hw = Math.ceil(ww / 2);
@@ -101,16 +109,26 @@ export class Compositor {
       { width: hw, height: hh, channels: 3, data: this.zerosOf(hw * hh * 3) },
       maskHalf,
     ).data;
-    for (let i = 0; i < hw * hh; i++) for (let k = 0; k < 3; k++) blended[3 * i + k] -= maskHalf[i] * diffHalf[3 * i + k];
-    const correction = upsampleField(blended, 2, ww, wh, undefined, 3);
+    for (let i = 0; i < hw * hh; i++) {
+      const m = maskHalf[i];
+      blended[3 * i] -= m * diffHalf[3 * i];
+      blended[3 * i + 1] -= m * diffHalf[3 * i + 1];
+      blended[3 * i + 2] -= m * diffHalf[3 * i + 2];
+    }
+    const corr = upsampleField(blended, 2, ww, wh, undefined, 3);
     for (let y = 0; y < wh; y++) {
       let fi = ((patch.rect.y0 + work.y0 + y) * frame.width + patch.rect.x0 + work.x0) * fc;
-      for (let x = 0, o = y * ww; x < ww; x++, o++, fi += fc) {
+      for (let o = y * ww, end = o + ww; o < end; o++, fi += fc) {
         const m = mask[o];
-        if (colours === 1) {
-          frame.data[fi] += (m * (diff[3 * o] + diff[3 * o + 1] + diff[3 * o + 2])) / 3 + (correction[3 * o] + correction[3 * o + 1] + correction[3 * o + 2]) / 3;
+        const r = m * diff[3 * o] + corr[3 * o];
+        const gr = m * diff[3 * o + 1] + corr[3 * o + 1];
+        const bl = m * diff[3 * o + 2] + corr[3 * o + 2];
+        if (fc === 1) {
+          fd[fi] += (r + gr + bl) / 3;
         } else {
-          for (let k = 0; k < 3; k++) frame.data[fi + k] = frame.data[fi + k] + m * diff[3 * o + k] + correction[3 * o + k];
+          fd[fi] += r;
+          fd[fi + 1] += gr;
+          fd[fi + 2] += bl;
         }
       }
     }

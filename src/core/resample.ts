@@ -20,20 +20,31 @@ export function downsampleImage(src: Image, x0: number, y0: number, width: numbe
   const c = src.channels;
   const out = new Uint8ClampedArray(gw * gh * c);
   const acc = new Float64Array(gw * c);
-  const count = new Float64Array(gw);
+  // Offset of each column's cell in `acc`, so the inner loop has no division.
+  const cellOf = new Int32Array(width);
+  for (let x = 0; x < width; x++) cellOf[x] = ((x / factor) | 0) * c;
+  const sd = src.data;
   for (let gy = 0; gy < gh; gy++) {
     acc.fill(0);
-    count.fill(0);
     const yEnd = Math.min(height, (gy + 1) * factor);
     for (let y = gy * factor; y < yEnd; y++) {
       let si = ((y0 + y) * src.width + x0) * c;
-      for (let x = 0; x < width; x++, si += c) {
-        const g = (x / factor) | 0;
-        count[g]++;
-        for (let k = 0; k < c; k++) acc[g * c + k] += src.data[si + k];
+      if (c === 3) {
+        for (let x = 0; x < width; x++, si += 3) {
+          const g = cellOf[x];
+          acc[g] += sd[si];
+          acc[g + 1] += sd[si + 1];
+          acc[g + 2] += sd[si + 2];
+        }
+      } else {
+        for (let x = 0; x < width; x++, si += c) for (let k = 0; k < c; k++) acc[cellOf[x] + k] += sd[si + k];
       }
     }
-    for (let g = 0; g < gw; g++) for (let k = 0; k < c; k++) out[(gy * gw + g) * c + k] = acc[g * c + k] / count[g];
+    const rows = yEnd - gy * factor;
+    for (let g = 0; g < gw; g++) {
+      const inv = 1 / (rows * (Math.min(width, (g + 1) * factor) - g * factor));
+      for (let k = 0; k < c; k++) out[(gy * gw + g) * c + k] = acc[g * c + k] * inv;
+    }
   }
   return { width: gw, height: gh, channels: c, data: out };
 }
@@ -58,18 +69,19 @@ export function downsampleField(src: Float32Array, width: number, height: number
 
 /**
  * Bilinear interpolation of a grid with `channels` interleaved channels back to width×height
- * (edges clamped). With factor 1 it is a copy.
+ * (edges clamped). With factor 1 it is a copy. Each grid row is interpolated horizontally once
+ * and reused by the `factor` output rows around it, so most output pixels cost one lerp.
  */
 export function upsampleField(grid: Float32Array, factor: number, width: number, height: number, out?: Float32Array, channels = 1): Float32Array {
   const gw = gridSize(width, factor);
   const gh = gridSize(height, factor);
   const c = channels;
-  const dst = out ?? new Float32Array(width * height * c);
+  const rowLen = width * c;
+  const dst = out ?? new Float32Array(height * rowLen);
   if (factor === 1) {
-    dst.set(grid.subarray(0, width * height * c));
+    dst.set(grid.subarray(0, height * rowLen));
     return dst;
   }
-  // Horizontal taps are the same for every row: compute them once.
   const x0s = new Int32Array(width);
   const x1s = new Int32Array(width);
   const fxs = new Float32Array(width);
@@ -79,21 +91,42 @@ export function upsampleField(grid: Float32Array, factor: number, width: number,
     x1s[x] = Math.min(gw - 1, Math.floor(gx) + 1) * c;
     fxs[x] = gx - Math.floor(gx);
   }
+  // Two horizontally interpolated grid rows, swapped as the output walks down.
+  let upper = new Float32Array(rowLen);
+  let lower = new Float32Array(rowLen);
+  let upperRow = -1;
+  let lowerRow = -1;
+  const expand = (row: number, target: Float32Array): void => {
+    const base = row * gw * c;
+    for (let x = 0, o = 0; x < width; x++) {
+      const a = base + x0s[x];
+      const b = base + x1s[x];
+      const f = fxs[x];
+      for (let k = 0; k < c; k++, o++) target[o] = grid[a + k] + (grid[b + k] - grid[a + k]) * f;
+    }
+  };
   for (let y = 0; y < height; y++) {
     const gy = Math.min(gh - 1, Math.max(0, (y + 0.5) / factor - 0.5));
-    const r0 = Math.floor(gy) * gw * c;
-    const r1 = Math.min(gh - 1, Math.floor(gy) + 1) * gw * c;
-    const fy = gy - Math.floor(gy);
-    let o = y * width * c;
-    for (let x = 0; x < width; x++) {
-      const fx = fxs[x];
-      const a0 = r0 + x0s[x], a1 = r0 + x1s[x], b0 = r1 + x0s[x], b1 = r1 + x1s[x];
-      for (let k = 0; k < c; k++, o++) {
-        const a = grid[a0 + k] + (grid[a1 + k] - grid[a0 + k]) * fx;
-        const b = grid[b0 + k] + (grid[b1 + k] - grid[b0 + k]) * fx;
-        dst[o] = a + (b - a) * fy;
+    const r0 = Math.floor(gy);
+    const r1 = Math.min(gh - 1, r0 + 1);
+    if (r0 !== upperRow) {
+      if (r0 === lowerRow) {
+        [upper, lower] = [lower, upper];
+        upperRow = r0;
+        lowerRow = -1;
+      } else {
+        expand(r0, upper);
+        upperRow = r0;
       }
     }
+    if (r1 !== lowerRow) {
+      expand(r1, lower);
+      lowerRow = r1;
+    }
+    const fy = gy - r0;
+    const o = y * rowLen;
+    if (fy === 0) dst.set(upper, o);
+    else for (let e = 0; e < rowLen; e++) dst[o + e] = upper[e] + (lower[e] - upper[e]) * fy;
   }
   return dst;
 }
