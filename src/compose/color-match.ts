@@ -8,7 +8,7 @@
 import { labToRgb, meanStd, rgbToLab } from '../core/color.js';
 import { boxBlurFast } from '../core/filters.js';
 import type { Image, Rect } from '../core/image.js';
-import { downsampleImage, upsampleField } from '../core/resample.js';
+import { downsampleField, downsampleImage, gridSize, upsampleField } from '../core/resample.js';
 
 /** Fewer skin cells than this and the statistics are noise: leave the colours alone. */
 const MIN_WEIGHT = 32;
@@ -54,15 +54,19 @@ export function matchColour(patch: Image, frame: Image, rect: Rect, skin: Colour
 
   // Normalised convolution of lightness under the skin mask: the blur of L·w over the blur of w
   // is the local mean lightness of skin only, unaffected by hair, background or the openings.
+  // Shading varies slowly, so it is computed on a grid about 32 cells across the face.
   const weighted = new Float32Array(cells * 2);
   for (let i = 0; i < cells; i++) {
     weighted[2 * i] = fs[3 * i] * weights[i];
     weighted[2 * i + 1] = bgSmall.data[3 * i] * weights[i];
   }
-  const blurred = boxBlurFast(weighted, fgSmall.width, fgSmall.height, 2, Math.max(1, faceSize / 10 / grid));
-  const ratio = new Float32Array(cells);
-  for (let i = 0; i < cells; i++) ratio[i] = blurred[2 * i] > 1e-3 ? clamp(blurred[2 * i + 1] / blurred[2 * i], 0.4, 2.5) : 1;
-  const fullRatio = upsampleField(ratio, grid, w, h);
+  const coarse = Math.max(1, Math.floor(faceSize / grid / 32));
+  const sw = gridSize(fgSmall.width, coarse);
+  const sh = gridSize(fgSmall.height, coarse);
+  const shading = boxBlurFast(downsampleField(weighted, fgSmall.width, fgSmall.height, 2, coarse), sw, sh, 2, Math.max(1, faceSize / 10 / grid / coarse));
+  const ratio = new Float32Array(sw * sh);
+  for (let i = 0; i < sw * sh; i++) ratio[i] = shading[2 * i] > 1e-3 ? clamp(shading[2 * i + 1] / shading[2 * i], 0.4, 2.5) : 1;
+  const fullRatio = upsampleField(ratio, grid * coarse, w, h);
   for (let y = 0; y < ah; y++) {
     const row = (active.y0 + y) * w + active.x0;
     for (let x = 0; x < aw; x++) f[3 * (y * aw + x)] *= fullRatio[row + x];

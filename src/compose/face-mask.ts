@@ -19,7 +19,7 @@ export interface FaceMaskOptions {
 }
 
 export interface FaceMasks {
-  /** Feathered weights 0..1 for blending, rect-sized. */
+  /** Feathered weights 0..1 for blending, at the working resolution. */
   blend: Float32Array;
   /** Hard 0/1 mask of the face's skin (outline minus openings) on the coarse grid, for statistics. */
   skin: Float32Array;
@@ -34,28 +34,33 @@ export function maskGrid(faceSize: number): number {
   return Math.max(1, Math.floor(faceSize / 128));
 }
 
-function loopPoints(landmarks: Float32Array, loop: readonly number[], rect: Rect, grid: number): Float32Array {
+function loopPoints(landmarks: Float32Array, loop: readonly number[], rect: Rect, scale: number): Float32Array {
   const points = new Float32Array(loop.length * 2);
   loop.forEach((v, i) => {
-    points[2 * i] = (landmarks[3 * v] - rect.x0) / grid;
-    points[2 * i + 1] = (landmarks[3 * v + 1] - rect.y0) / grid;
+    points[2 * i] = (landmarks[3 * v] - rect.x0) / scale;
+    points[2 * i + 1] = (landmarks[3 * v + 1] - rect.y0) / scale;
   });
   return points;
 }
 
-export function buildFaceMasks(landmarks: Float32Array, rect: Rect, faceSize: number, options: FaceMaskOptions): FaceMasks {
-  const w = rect.x1 - rect.x0;
-  const h = rect.y1 - rect.y0;
-  const grid = maskGrid(faceSize);
+/**
+ * Masks over `rect` (frame pixels) at a resolution of one value per `factor`×`factor` frame
+ * pixels (the engine's working resolution). `faceSize` is in frame pixels.
+ */
+export function buildFaceMasks(landmarks: Float32Array, rect: Rect, faceSize: number, options: FaceMaskOptions, factor = 1): FaceMasks {
+  const w = gridSize(rect.x1 - rect.x0, factor);
+  const h = gridSize(rect.y1 - rect.y0, factor);
+  const grid = maskGrid(faceSize / factor);
   const gw = gridSize(w, grid);
   const gh = gridSize(h, grid);
-  const size = faceSize / grid;
+  const size = faceSize / factor / grid;
+  const scale = grid * factor;
 
   const outline = new Float32Array(gw * gh);
-  fillPolygon(outline, gw, gh, loopPoints(landmarks, FACE_OVAL, rect, grid), 1);
+  fillPolygon(outline, gw, gh, loopPoints(landmarks, FACE_OVAL, rect, scale), 1);
   const openings = new Float32Array(gw * gh);
   const cut = options.mouthMask ? [RIGHT_EYE, LEFT_EYE, LIPS_INNER] : [RIGHT_EYE, LEFT_EYE];
-  for (const loop of cut) fillPolygon(openings, gw, gh, loopPoints(landmarks, loop, rect, grid), 1);
+  for (const loop of cut) fillPolygon(openings, gw, gh, loopPoints(landmarks, loop, rect, scale), 1);
 
   const skin = new Float32Array(gw * gh);
   for (let i = 0; i < skin.length; i++) skin[i] = outline[i] * (1 - openings[i]);

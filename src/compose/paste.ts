@@ -5,13 +5,16 @@
  * The blend is Burt–Adelson's with its finest band alpha-blended: out = bg + M·d + up(R − M½·d½),
  * where d = fg − bg, d½ and M½ are d and the mask at half resolution, and R is the Laplacian-
  * pyramid blend of d½ under M½. Low frequencies cross the seam under ever wider masks (no visible
- * edge), the finest band follows the feathered mask, and only one pass of full-resolution work is
- * needed besides the difference itself. A mask of ones gives fg, a mask of zeros gives bg.
+ * edge), the finest band follows the feathered mask. A mask of ones gives fg, of zeros gives bg.
+ *
+ * The patch may be at a lower working resolution than the frame (SwapPatch.factor). Everything is
+ * computed there; only the final mix runs per frame pixel, with the mask, face and correction
+ * interpolated bilinearly, so the target keeps its full resolution wherever the mask is zero.
  */
 
 import { PyramidBlender } from '../core/blend.js';
-import type { Image, Rect } from '../core/image.js';
-import { downsampleField, upsampleField } from '../core/resample.js';
+import { cropImage, type Image, type Rect } from '../core/image.js';
+import { downsampleField, downsampleImage, upsampleField, upsampleRows } from '../core/resample.js';
 import { unsharpMaskRegion } from '../core/sharpen.js';
 import type { SwapPatch, SwapSettings } from '../swap/engine.js';
 import { matchColour } from './color-match.js';
@@ -49,55 +52,58 @@ export class Compositor {
   private zeros = new Float32Array(0);
 
   compose(frame: Image, patch: SwapPatch, settings: SwapSettings, timings?: ComposeTimings): void {
-    const { rect } = patch;
-    const w = rect.x1 - rect.x0;
-    const h = rect.y1 - rect.y0;
+    const { rect, factor } = patch;
+    const w = patch.pixels.width;
+    const h = patch.pixels.height;
     let t = performance.now();
     const active = w > 0 && h > 0 && settings.opacity > 0 ? nonZeroBounds(patch.mask, w, h) : undefined;
     if (!active) return; // nothing of the face shows
-    if (settings.colorMatch) matchColour(patch.pixels, frame, rect, patch.statsMask, patch.faceSize, active);
+    // The target at the working resolution: what colours are matched to and blended against.
+    const background = factor === 1 ? cropImage(frame, rect) : downsampleImage(frame, rect.x0, rect.y0, rect.x1 - rect.x0, rect.y1 - rect.y0, factor);
+    const local = { x0: 0, y0: 0, x1: w, y1: h };
+    if (settings.colorMatch) matchColour(patch.pixels, background, local, patch.statsMask, patch.faceSize, active);
     if (timings) timings.colour += performance.now() - t;
 
     t = performance.now();
     if (settings.sharpness > 0) unsharpMaskRegion(patch.pixels, active, settings.sharpness * 0.5, Math.max(0.8, patch.faceSize / 200));
     const levels = pyramidLevels(patch.faceSize);
-    // The coarse bands reach about 2^levels pixels past the mask; beyond that nothing changes.
+    // The coarse bands reach about 2^levels working pixels past the mask; beyond that nothing changes.
     const reach = 1 << levels;
-    const work = {
-      x0: Math.max(0, active.x0 - reach),
-      y0: Math.max(0, active.y0 - reach),
-      x1: Math.min(w, active.x1 + reach),
-      y1: Math.min(h, active.y1 + reach),
-    };
-    this.blendInto(frame, patch, work, settings.opacity, levels);
+    const work = { x0: Math.max(0, active.x0 - reach), y0: Math.max(0, active.y0 - reach), x1: Math.min(w, active.x1 + reach), y1: Math.min(h, active.y1 + reach) };
+    this.blendInto(frame, patch, background, work, settings.opacity, levels);
     if (timings) timings.blend += performance.now() - t;
   }
 
-  private blendInto(frame: Image, patch: SwapPatch, work: Rect, opacity: number, levels: number): void {
+  /**
+   * Builds, over `work` (working coordinates), a 7-channel field: the mask, the face colour minus
+   * the background (zero where the mask is), and the low-frequency correction; brings it to frame
+   * resolution and mixes it into the frame.
+   */
+  private blendInto(frame: Image, patch: SwapPatch, background: Image, work: Rect, opacity: number, levels: number): void {
     const ww = work.x1 - work.x0;
     const wh = work.y1 - work.y0;
-    const pw = patch.rect.x1 - patch.rect.x0;
-    const fc = frame.channels;
+    const w = patch.pixels.width;
     const pc = patch.pixels.channels;
-    const fd = frame.data;
+    const bc = background.channels;
     const pd = patch.pixels.data;
+    const bd = background.data;
     const pm = patch.mask;
     // Grey frames take the mean of the colour difference.
-    const g = fc === 1 ? 0 : 1;
-    const b = fc === 1 ? 0 : 2;
+    const g = bc === 1 ? 0 : 1;
+    const b = bc === 1 ? 0 : 2;
     const diff = new Float32Array(ww * wh * 3);
     const mask = new Float32Array(ww * wh);
     for (let y = 0; y < wh; y++) {
-      let pi = (work.y0 + y) * pw + work.x0;
-      let fi = ((patch.rect.y0 + work.y0 + y) * frame.width + patch.rect.x0 + work.x0) * fc;
-      for (let o = y * ww, end = o + ww; o < end; o++, pi++, fi += fc) {
+      let pi = (work.y0 + y) * w + work.x0;
+      for (let o = y * ww, end = o + ww; o < end; o++, pi++) {
         const m = pm[pi] * opacity;
         mask[o] = m;
         if (m <= 0) continue;
         const p = pi * pc;
-        diff[3 * o] = pd[p] - fd[fi];
-        diff[3 * o + 1] = pd[p + 1] - fd[fi + g];
-        diff[3 * o + 2] = pd[p + 2] - fd[fi + b];
+        const q = pi * bc;
+        diff[3 * o] = pd[p] - bd[q];
+        diff[3 * o + 1] = pd[p + 1] - bd[q + g];
+        diff[3 * o + 2] = pd[p + 2] - bd[q + b];
       }
     }
     const hw = Math.ceil(ww / 2);
@@ -115,23 +121,32 @@ export class Compositor {
       blended[3 * i + 1] -= m * diffHalf[3 * i + 1];
       blended[3 * i + 2] -= m * diffHalf[3 * i + 2];
     }
-    const corr = upsampleField(blended, 2, ww, wh, undefined, 3);
-    for (let y = 0; y < wh; y++) {
-      let fi = ((patch.rect.y0 + work.y0 + y) * frame.width + patch.rect.x0 + work.x0) * fc;
-      for (let o = y * ww, end = o + ww; o < end; o++, fi += fc) {
-        const m = mask[o];
-        const r = m * diff[3 * o] + corr[3 * o];
-        const gr = m * diff[3 * o + 1] + corr[3 * o + 1];
-        const bl = m * diff[3 * o + 2] + corr[3 * o + 2];
-        if (fc === 1) {
-          fd[fi] += (r + gr + bl) / 3;
-        } else {
-          fd[fi] += r;
-          fd[fi + 1] += gr;
-          fd[fi + 2] += bl;
-        }
-      }
+    const correction = upsampleField(blended, 2, ww, wh, undefined, 3);
+
+    const f = patch.factor;
+    const x0 = patch.rect.x0 + work.x0 * f;
+    const y0 = patch.rect.y0 + work.y0 * f;
+    const fw = Math.min(patch.rect.x1, patch.rect.x0 + work.x1 * f) - x0;
+    const fh = Math.min(patch.rect.y1, patch.rect.y0 + work.y1 * f) - y0;
+    if (f === 1) {
+      mix(frame, x0, y0, fw, fh, mask, diff, correction);
+      return;
     }
+    // At frame resolution the face colour is interpolated, not the difference: the difference
+    // holds the low-resolution background, whose blur would show inside the face.
+    const fields = new Float32Array(ww * wh * 7);
+    for (let i = 0; i < ww * wh; i++) {
+      const y = Math.floor(i / ww);
+      const q = ((work.y0 + y) * w + work.x0 + (i - y * ww)) * bc;
+      fields[7 * i] = mask[i];
+      fields[7 * i + 1] = bd[q] + diff[3 * i];
+      fields[7 * i + 2] = bd[q + g] + diff[3 * i + 1];
+      fields[7 * i + 3] = bd[q + b] + diff[3 * i + 2];
+      fields[7 * i + 4] = correction[3 * i];
+      fields[7 * i + 5] = correction[3 * i + 1];
+      fields[7 * i + 6] = correction[3 * i + 2];
+    }
+    upsampleRows(fields, f, fw, fh, 7, (y, row) => mixRow(frame, x0, y0 + y, fw, row));
   }
 
   private halfBlender(width: number, height: number, levels: number): PyramidBlender {
@@ -144,5 +159,49 @@ export class Compositor {
   private zerosOf(length: number): Float32Array {
     if (this.zeros.length < length) this.zeros = new Float32Array(length);
     return this.zeros.subarray(0, length);
+  }
+}
+
+/** frame += m·d + c over a fw×fh region at (x0, y0), at full resolution: d = face − frame, given. */
+function mix(frame: Image, x0: number, y0: number, fw: number, fh: number, mask: Float32Array, diff: Float32Array, correction: Float32Array): void {
+  const fc = frame.channels;
+  const fd = frame.data;
+  for (let y = 0; y < fh; y++) {
+    let fi = ((y0 + y) * frame.width + x0) * fc;
+    for (let o = y * fw, end = o + fw; o < end; o++, fi += fc) {
+      const m = mask[o];
+      const r = m * diff[3 * o] + correction[3 * o];
+      const g = m * diff[3 * o + 1] + correction[3 * o + 1];
+      const b = m * diff[3 * o + 2] + correction[3 * o + 2];
+      if (fc === 1) {
+        fd[fi] += (r + g + b) / 3;
+      } else {
+        fd[fi] += r;
+        fd[fi + 1] += g;
+        fd[fi + 2] += b;
+      }
+    }
+  }
+}
+
+/** One frame row from the interpolated 7-channel field (m, face colour, c): frame += m·(face − frame) + c. */
+function mixRow(frame: Image, x0: number, y: number, fw: number, row: Float32Array): void {
+  const fc = frame.channels;
+  const fd = frame.data;
+  const g = fc === 1 ? 0 : 1;
+  const b = fc === 1 ? 0 : 2;
+  let fi = (y * frame.width + x0) * fc;
+  for (let x = 0, p = 0; x < fw; x++, p += 7, fi += fc) {
+    const m = row[p];
+    const dr = m * (row[p + 1] - fd[fi]) + row[p + 4];
+    const dg = m * (row[p + 2] - fd[fi + g]) + row[p + 5];
+    const db = m * (row[p + 3] - fd[fi + b]) + row[p + 6];
+    if (fc === 1) {
+      fd[fi] += (dr + dg + db) / 3;
+    } else {
+      fd[fi] += dr;
+      fd[fi + 1] += dg;
+      fd[fi + 2] += db;
+    }
   }
 }

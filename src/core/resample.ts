@@ -68,20 +68,23 @@ export function downsampleField(src: Float32Array, width: number, height: number
 }
 
 /**
- * Bilinear interpolation of a grid with `channels` interleaved channels back to width×height
- * (edges clamped). With factor 1 it is a copy. Each grid row is interpolated horizontally once
- * and reused by the `factor` output rows around it, so most output pixels cost one lerp.
+ * Bilinear interpolation of a grid with `channels` interleaved channels to width×height (edges
+ * clamped), handed out one output row at a time so callers can consume it without a full-size
+ * buffer. Each grid row is interpolated horizontally once and reused by the `factor` output rows
+ * around it, so most output values cost one lerp. The row buffer is reused between calls.
  */
-export function upsampleField(grid: Float32Array, factor: number, width: number, height: number, out?: Float32Array, channels = 1): Float32Array {
+export function upsampleRows(
+  grid: Float32Array,
+  factor: number,
+  width: number,
+  height: number,
+  channels: number,
+  onRow: (y: number, row: Float32Array) => void,
+): void {
   const gw = gridSize(width, factor);
   const gh = gridSize(height, factor);
   const c = channels;
   const rowLen = width * c;
-  const dst = out ?? new Float32Array(height * rowLen);
-  if (factor === 1) {
-    dst.set(grid.subarray(0, height * rowLen));
-    return dst;
-  }
   const x0s = new Int32Array(width);
   const x1s = new Int32Array(width);
   const fxs = new Float32Array(width);
@@ -94,10 +97,11 @@ export function upsampleField(grid: Float32Array, factor: number, width: number,
   // Two horizontally interpolated grid rows, swapped as the output walks down.
   let upper = new Float32Array(rowLen);
   let lower = new Float32Array(rowLen);
+  const row = new Float32Array(rowLen);
   let upperRow = -1;
   let lowerRow = -1;
-  const expand = (row: number, target: Float32Array): void => {
-    const base = row * gw * c;
+  const expand = (r: number, target: Float32Array): void => {
+    const base = r * gw * c;
     for (let x = 0, o = 0; x < width; x++) {
       const a = base + x0s[x];
       const b = base + x1s[x];
@@ -112,21 +116,31 @@ export function upsampleField(grid: Float32Array, factor: number, width: number,
     if (r0 !== upperRow) {
       if (r0 === lowerRow) {
         [upper, lower] = [lower, upper];
-        upperRow = r0;
-        lowerRow = -1;
+        lowerRow = upperRow;
       } else {
         expand(r0, upper);
-        upperRow = r0;
       }
+      upperRow = r0;
     }
     if (r1 !== lowerRow) {
       expand(r1, lower);
       lowerRow = r1;
     }
     const fy = gy - r0;
-    const o = y * rowLen;
-    if (fy === 0) dst.set(upper, o);
-    else for (let e = 0; e < rowLen; e++) dst[o + e] = upper[e] + (lower[e] - upper[e]) * fy;
+    if (fy === 0) row.set(upper);
+    else for (let e = 0; e < rowLen; e++) row[e] = upper[e] + (lower[e] - upper[e]) * fy;
+    onRow(y, row);
   }
+}
+
+/** {@link upsampleRows} into one width×height buffer. With factor 1 it is a copy. */
+export function upsampleField(grid: Float32Array, factor: number, width: number, height: number, out?: Float32Array, channels = 1): Float32Array {
+  const rowLen = width * channels;
+  const dst = out ?? new Float32Array(height * rowLen);
+  if (factor === 1) {
+    dst.set(grid.subarray(0, height * rowLen));
+    return dst;
+  }
+  upsampleRows(grid, factor, width, height, channels, (y, row) => dst.set(row, y * rowLen));
   return dst;
 }

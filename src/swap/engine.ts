@@ -17,17 +17,23 @@ export interface SwapSettings {
   colorMatch: boolean;
 }
 
-/** The swapped face over a rectangle of the frame, with where it applies. */
+/**
+ * The swapped face over a rectangle of the frame, with where it applies. It is rendered at a
+ * working resolution of one pixel per `factor`×`factor` frame pixels: working pixel (i, j) covers
+ * frame pixels rect.x0 + [i·factor, (i+1)·factor) and likewise in y.
+ */
 export interface SwapPatch {
   /** The frame region the patch covers (frame pixels). */
   rect: Rect;
-  /** rect-sized RGB; meaningful where `mask` > 0. */
+  /** Frame pixels per working pixel along each axis (1 = full resolution). */
+  factor: number;
+  /** RGB(A) at the working resolution; meaningful where `mask` > 0. */
   pixels: Image;
-  /** rect-sized weights 0..1: feathered face mask (mouth/eye openings excluded as configured). */
+  /** Weights 0..1 at the working resolution: feathered face mask (openings excluded as configured). */
   mask: Float32Array;
-  /** The face's skin on a coarse grid, without feathering: where colour statistics come from. */
+  /** The face's skin on a coarse grid of the working image, unfeathered: where colour statistics come from. */
   statsMask: ColourGrid;
-  /** Face size in pixels, for scale-dependent filters. */
+  /** Face size in working pixels, for scale-dependent filters. */
   faceSize: number;
 }
 

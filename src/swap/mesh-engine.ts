@@ -6,6 +6,7 @@
  */
 
 import { createImage, clampRect, type Image } from '../core/image.js';
+import { gridSize } from '../core/resample.js';
 import { boxBlurFast, dilate, erode } from '../core/filters.js';
 import { fillPolygon } from '../core/polygon.js';
 import { warpTriangles } from '../core/warp.js';
@@ -59,12 +60,23 @@ export function triangleVisibility(landmarks: Float32Array, triangles: ArrayLike
   return ratio;
 }
 
-function landmarkXY(face: Face, originX: number, originY: number, out: Float32Array): Float32Array {
+function landmarkXY(face: Face, out: Float32Array): Float32Array {
   for (let i = 0; i < MESH_POINTS; i++) {
-    out[2 * i] = face.landmarks[3 * i] - originX;
-    out[2 * i + 1] = face.landmarks[3 * i + 1] - originY;
+    out[2 * i] = face.landmarks[3 * i];
+    out[2 * i + 1] = face.landmarks[3 * i + 1];
   }
   return out;
+}
+
+/**
+ * Frame pixels per working pixel for a target face of `faceSize` painted from a texture of
+ * `textureSize`: the face is worked on at about 1.25× the texture's resolution (at least 160 px),
+ * since finer work cannot add detail the source photo does not have. Where the mask is zero the
+ * frame keeps its full resolution; only the painted face is upsampled.
+ */
+export function workingFactor(faceSize: number, textureSize: number): number {
+  const working = Math.max(160, textureSize * 1.25);
+  return Math.max(1, Math.round(faceSize / working));
 }
 
 function concat(a: Uint16Array, b: Uint16Array): Uint16Array {
@@ -87,7 +99,7 @@ export class MeshSwapper implements FaceSwapper<MeshIdentity> {
     const texture = createImage(size, size, 4);
     const uv = this.uvPoints(size);
     const coverage = new Float32Array(size * size);
-    warpTriangles(image, landmarkXY(face, 0, 0, this.points), texture, uv, this.skinAndMouth, { coverage });
+    warpTriangles(image, landmarkXY(face, this.points), texture, uv, this.skinAndMouth, { coverage });
 
     const visibility = new Float32Array(size * size);
     const tri = new Float32Array(6);
@@ -146,31 +158,31 @@ export class MeshSwapper implements FaceSwapper<MeshIdentity> {
     const margin = size * 0.12;
     const [bx, by, bw, bh] = face.box;
     const rect = clampRect({ x0: bx - margin, y0: by - margin, x1: bx + bw + margin, y1: by + bh + margin }, frame.width, frame.height);
-    const w = rect.x1 - rect.x0;
-    const h = rect.y1 - rect.y0;
+    const factor = workingFactor(size, identity.size);
+    const w = gridSize(rect.x1 - rect.x0, factor);
+    const h = gridSize(rect.y1 - rect.y0, factor);
     const warped = createImage(w, h, 4);
     const coverage = new Float32Array(w * h);
     const triangles = settings.mouthMask ? this.topology.skin : this.skinAndMouth;
-    warpTriangles(identity.texture, this.uvPoints(identity.size), warped, landmarkXY(face, rect.x0, rect.y0, this.points), triangles, { coverage });
-
-    const masks = buildFaceMasks(face.landmarks, rect, size, { mouthMask: settings.mouthMask });
-    const pixels = createImage(w, h, 3);
-    for (let i = 0; i < w * h; i++) {
-      masks.blend[i] *= coverage[i] * warped.data[4 * i + 3] * (1 / 255);
-      pixels.data[3 * i] = warped.data[4 * i];
-      pixels.data[3 * i + 1] = warped.data[4 * i + 1];
-      pixels.data[3 * i + 2] = warped.data[4 * i + 2];
+    for (let i = 0; i < MESH_POINTS; i++) {
+      this.points[2 * i] = (face.landmarks[3 * i] - rect.x0) / factor;
+      this.points[2 * i + 1] = (face.landmarks[3 * i + 1] - rect.y0) / factor;
     }
+    warpTriangles(identity.texture, this.uvPoints(identity.size), warped, this.points, triangles, { coverage });
+
+    const masks = buildFaceMasks(face.landmarks, rect, size, { mouthMask: settings.mouthMask }, factor);
+    const wd = warped.data;
+    for (let i = 0; i < w * h; i++) masks.blend[i] *= coverage[i] * wd[4 * i + 3] * (1 / 255);
     // Statistics only from skin the source really showed: sample the confidence at cell centres.
     const g = masks.grid;
     for (let gy = 0; gy < masks.gridHeight; gy++) {
       const y = Math.min(h - 1, Math.floor((gy + 0.5) * g));
       for (let gx = 0; gx < masks.gridWidth; gx++) {
         const i = y * w + Math.min(w - 1, Math.floor((gx + 0.5) * g));
-        if (coverage[i] * warped.data[4 * i + 3] < 128) masks.skin[gy * masks.gridWidth + gx] = 0;
+        if (coverage[i] * wd[4 * i + 3] < 128) masks.skin[gy * masks.gridWidth + gx] = 0;
       }
     }
-    return { rect, pixels, mask: masks.blend, statsMask: { grid: g, weights: masks.skin }, faceSize: size };
+    return { rect, factor, pixels: warped, mask: masks.blend, statsMask: { grid: g, weights: masks.skin }, faceSize: size / factor };
   }
 
   private uvPoints(size: number): Float32Array {
