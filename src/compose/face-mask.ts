@@ -11,7 +11,7 @@ import type { Rect } from '../core/image.js';
 import { boxBlurFast, dilate, erode } from '../core/filters.js';
 import { fillPolygon } from '../core/polygon.js';
 import { gridSize, upsampleField } from '../core/resample.js';
-import { FACE_OVAL, LEFT_EYE, LIPS_INNER, RIGHT_EYE } from '../face/mesh-indices.js';
+import { FACE_OVAL, LEFT_EYE, LIPS_INNER, POINT, RIGHT_EYE } from '../face/mesh-indices.js';
 
 export interface FaceMaskOptions {
   /** Cut the mouth opening out of the mask (keeps the target's teeth and tongue). */
@@ -47,6 +47,34 @@ function loopPoints(landmarks: Float32Array, loop: readonly number[], rect: Rect
  * Masks over `rect` (frame pixels) at a resolution of one value per `factor`×`factor` frame
  * pixels (the engine's working resolution). `faceSize` is in frame pixels.
  */
+/**
+ * The face outline with its top lowered: FaceMesh's outline runs up to the hairline, where the
+ * source's fringe or a hat brim would be pasted onto the target. Above the brows the outline is
+ * cut at FOREHEAD_KEPT of the brow-to-top height, measured along the face's own up direction.
+ */
+const FOREHEAD_KEPT = 0.45;
+
+function outlinePoints(landmarks: Float32Array): Float32Array {
+  const at = (i: number, axis: 0 | 1) => landmarks[3 * i + axis];
+  const [top, chin, glabella] = [POINT.foreheadTop, POINT.chin, 9];
+  let ux = at(top, 0) - at(chin, 0);
+  let uy = at(top, 1) - at(chin, 1);
+  const length = Math.hypot(ux, uy) || 1;
+  ux /= length;
+  uy /= length;
+  const heightOf = (x: number, y: number) => (x - at(glabella, 0)) * ux + (y - at(glabella, 1)) * uy;
+  const limit = FOREHEAD_KEPT * heightOf(at(top, 0), at(top, 1));
+  const out = new Float32Array(landmarks.length);
+  out.set(landmarks);
+  for (const v of FACE_OVAL) {
+    const excess = heightOf(at(v, 0), at(v, 1)) - limit;
+    if (excess <= 0) continue;
+    out[3 * v] -= excess * ux;
+    out[3 * v + 1] -= excess * uy;
+  }
+  return out;
+}
+
 export function buildFaceMasks(landmarks: Float32Array, rect: Rect, faceSize: number, options: FaceMaskOptions, factor = 1): FaceMasks {
   const w = gridSize(rect.x1 - rect.x0, factor);
   const h = gridSize(rect.y1 - rect.y0, factor);
@@ -57,7 +85,7 @@ export function buildFaceMasks(landmarks: Float32Array, rect: Rect, faceSize: nu
   const scale = grid * factor;
 
   const outline = new Float32Array(gw * gh);
-  fillPolygon(outline, gw, gh, loopPoints(landmarks, FACE_OVAL, rect, scale), 1);
+  fillPolygon(outline, gw, gh, loopPoints(outlinePoints(landmarks), FACE_OVAL, rect, scale), 1);
   const openings = new Float32Array(gw * gh);
   const cut = options.mouthMask ? [RIGHT_EYE, LEFT_EYE, LIPS_INNER] : [RIGHT_EYE, LEFT_EYE];
   for (const loop of cut) fillPolygon(openings, gw, gh, loopPoints(landmarks, loop, rect, scale), 1);
