@@ -180,3 +180,45 @@ describe('mesh engine on the fixture photos', () => {
     assert.ok(kept < painted, `mouth interior: ${kept.toFixed(1)} with the mask vs ${painted.toFixed(1)} without`);
   });
 });
+
+describe('source and target face choice', () => {
+  test('several faces in the source: the largest is used, and the report says so', async () => {
+    const group = await makeGroupPicture(photos['astronaut.png'], photos['grace_hopper.jpg']);
+    const { report } = await swapper.swap(group, photos['astronaut.png'], resolveSwapOptions({}));
+    assert.equal(report.sourceFaces.length, 3);
+    assert.equal(report.sourceFaceUsed, 0);
+    const areas = report.sourceFaces.map((f) => f.box[2] * f.box[3]);
+    assert.equal(Math.max(...areas), areas[0], 'face 0 is the largest');
+    assert.match(report.notices.join('\n'), /3 faces; using the largest/);
+  });
+
+  test('--source-face picks another source face, and no notice is given', async () => {
+    const group = await makeGroupPicture(photos['astronaut.png'], photos['grace_hopper.jpg']);
+    const { report } = await swapper.swap(group, photos['astronaut.png'], resolveSwapOptions({ sourceFace: 2 }));
+    assert.equal(report.sourceFaceUsed, 2);
+    assert.deepEqual(report.notices, []);
+  });
+
+  test('the default target face is the large central one, not the left-most', async () => {
+    // Three faces: a small one at the far left, a large one in the middle, a medium one at the right.
+    const { createImage: make } = await import('../../src/core/image.js');
+    const { resizeToHeight } = await import('../../src/node/demo-assets.js');
+    const small = await resizeToHeight(photos['astronaut.png'], 300);
+    const large = await resizeToHeight(photos['astronaut.png'], 520);
+    const medium = await resizeToHeight(photos['astronaut.png'], 420, { mirror: true });
+    const canvas = make(small.width + large.width + medium.width + 40, 540, 3);
+    canvas.data.fill(120);
+    const place = (img: Image, left: number, top: number) => {
+      for (let y = 0; y < img.height; y++) canvas.data.set(img.data.subarray(y * img.width * 3, (y + 1) * img.width * 3), ((top + y) * canvas.width + left) * 3);
+    };
+    place(small, 0, 140);
+    place(large, small.width + 20, 10);
+    place(medium, small.width + large.width + 40, 70);
+    const faces = await swapper.analyze(canvas);
+    assert.equal(faces.length, 3);
+    const { report } = await swapper.swap(photos['grace_hopper.jpg'], canvas, resolveSwapOptions({}));
+    const chosen = report.targetFaces[report.swappedFaces[0]];
+    const centreX = chosen.box[0] + chosen.box[2] / 2;
+    assert.ok(centreX > small.width + 20 && centreX < small.width + 20 + large.width, `the swapped face is the middle one (centre x ${centreX.toFixed(0)})`);
+  });
+});
