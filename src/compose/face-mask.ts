@@ -21,9 +21,9 @@ export interface FaceMaskOptions {
 export interface FaceMasks {
   /** Feathered weights 0..1 for blending, at the working resolution. */
   blend: Float32Array;
-  /** Hard 0/1 mask of the face's skin (outline minus openings) on the coarse grid, for statistics. */
+  /** Hard 0/1 mask of the face's skin (outline minus openings) on a coarse grid, for statistics. */
   skin: Float32Array;
-  /** Grid cell size in pixels, and the grid's dimensions. */
+  /** The skin grid's cell size in working pixels, and its dimensions. */
   grid: number;
   gridWidth: number;
   gridHeight: number;
@@ -75,28 +75,38 @@ function outlinePoints(landmarks: Float32Array): Float32Array {
   return out;
 }
 
-export function buildFaceMasks(landmarks: Float32Array, rect: Rect, faceSize: number, options: FaceMaskOptions, factor = 1): FaceMasks {
-  const w = gridSize(rect.x1 - rect.x0, factor);
-  const h = gridSize(rect.y1 - rect.y0, factor);
-  const grid = maskGrid(faceSize / factor);
-  const gw = gridSize(w, grid);
-  const gh = gridSize(h, grid);
-  const size = faceSize / factor / grid;
-  const scale = grid * factor;
-
+/** Outline and openings filled on a grid of `scale` frame pixels per cell. */
+function fillRegions(landmarks: Float32Array, rect: Rect, scale: number, gw: number, gh: number, options: FaceMaskOptions): { outline: Float32Array; openings: Float32Array } {
   const outline = new Float32Array(gw * gh);
   fillPolygon(outline, gw, gh, loopPoints(outlinePoints(landmarks), FACE_OVAL, rect, scale), 1);
   const openings = new Float32Array(gw * gh);
   const cut = options.mouthMask ? [RIGHT_EYE, LEFT_EYE, LIPS_INNER] : [RIGHT_EYE, LEFT_EYE];
   for (const loop of cut) fillPolygon(openings, gw, gh, loopPoints(landmarks, loop, rect, scale), 1);
+  return { outline, openings };
+}
 
-  const skin = new Float32Array(gw * gh);
-  for (let i = 0; i < skin.length; i++) skin[i] = outline[i] * (1 - openings[i]);
+export function buildFaceMasks(landmarks: Float32Array, rect: Rect, faceSize: number, options: FaceMaskOptions, factor = 1): FaceMasks {
+  const w = gridSize(rect.x1 - rect.x0, factor);
+  const h = gridSize(rect.y1 - rect.y0, factor);
+  const workingSize = faceSize / factor;
 
   // The outline's edge lies on the jaw and hairline: pull the blend well inside it and feather
   // widely, so the seam falls on skin. Openings get a narrow feather so eyelids stay crisp.
+  const grid = maskGrid(workingSize);
+  const gw = gridSize(w, grid);
+  const gh = gridSize(h, grid);
+  const size = workingSize / grid;
+  const { outline, openings } = fillRegions(landmarks, rect, grid * factor, gw, gh, options);
   const outer = boxBlurFast(erode(outline, gw, gh, Math.max(3, Math.round(size * 0.05)) | 1), gw, gh, 1, Math.max(1, size * 0.035));
   const holes = boxBlurFast(dilate(openings, gw, gh, Math.max(1, Math.round(size * 0.012)) | 1), gw, gh, 1, Math.max(0.7, size * 0.01));
   for (let i = 0; i < outer.length; i++) outer[i] *= 1 - holes[i];
-  return { blend: upsampleField(outer, grid, w, h), skin, grid, gridWidth: gw, gridHeight: gh };
+
+  // Statistics need far fewer samples: about 48 cells across the face.
+  const statsGrid = Math.max(1, Math.floor(workingSize / 48));
+  const sw = gridSize(w, statsGrid);
+  const sh = gridSize(h, statsGrid);
+  const coarse = fillRegions(landmarks, rect, statsGrid * factor, sw, sh, options);
+  const skin = new Float32Array(sw * sh);
+  for (let i = 0; i < skin.length; i++) skin[i] = coarse.outline[i] * (1 - coarse.openings[i]);
+  return { blend: upsampleField(outer, grid, w, h), skin, grid: statsGrid, gridWidth: sw, gridHeight: sh };
 }

@@ -75,9 +75,8 @@ export class Compositor {
   }
 
   /**
-   * Builds, over `work` (working coordinates), a 7-channel field: the mask, the face colour minus
-   * the background (zero where the mask is), and the low-frequency correction; brings it to frame
-   * resolution and mixes it into the frame.
+   * Over `work` (working coordinates): the mask, the face minus the background, and the
+   * low-frequency correction of the multiband blend; then mixed into the frame at its resolution.
    */
   private blendInto(frame: Image, patch: SwapPatch, background: Image, work: Rect, opacity: number, levels: number): void {
     const ww = work.x1 - work.x0;
@@ -133,20 +132,20 @@ export class Compositor {
       return;
     }
     // At frame resolution the face colour is interpolated, not the difference: the difference
-    // holds the low-resolution background, whose blur would show inside the face.
-    const fields = new Float32Array(ww * wh * 7);
-    for (let i = 0; i < ww * wh; i++) {
-      const y = Math.floor(i / ww);
-      const q = ((work.y0 + y) * w + work.x0 + (i - y * ww)) * bc;
-      fields[7 * i] = mask[i];
-      fields[7 * i + 1] = bd[q] + diff[3 * i];
-      fields[7 * i + 2] = bd[q + g] + diff[3 * i + 1];
-      fields[7 * i + 3] = bd[q + b] + diff[3 * i + 2];
-      fields[7 * i + 4] = correction[3 * i];
-      fields[7 * i + 5] = correction[3 * i + 1];
-      fields[7 * i + 6] = correction[3 * i + 2];
+    // holds the low-resolution background, whose blur would show inside the face. With
+    // A = m·face + c the mix is frame·(1 − m) + A, so four channels (m, A) are enough.
+    const fields = new Float32Array(ww * wh * 4);
+    for (let y = 0; y < wh; y++) {
+      let q = ((work.y0 + y) * w + work.x0) * bc;
+      for (let i = y * ww, end = i + ww; i < end; i++, q += bc) {
+        const m = mask[i];
+        fields[4 * i] = m;
+        fields[4 * i + 1] = m * (bd[q] + diff[3 * i]) + correction[3 * i];
+        fields[4 * i + 2] = m * (bd[q + g] + diff[3 * i + 1]) + correction[3 * i + 1];
+        fields[4 * i + 3] = m * (bd[q + b] + diff[3 * i + 2]) + correction[3 * i + 2];
+      }
     }
-    upsampleRows(fields, f, fw, fh, 7, (y, row) => mixRow(frame, x0, y0 + y, fw, row));
+    upsampleRows(fields, f, fw, fh, 4, (y, row) => mixRow(frame, x0, y0 + y, fw, row));
   }
 
   private halfBlender(width: number, height: number, levels: number): PyramidBlender {
@@ -184,24 +183,19 @@ function mix(frame: Image, x0: number, y0: number, fw: number, fh: number, mask:
   }
 }
 
-/** One frame row from the interpolated 7-channel field (m, face colour, c): frame += m·(face − frame) + c. */
+/** One frame row from the interpolated 4-channel field (m, A): frame = frame·(1 − m) + A. */
 function mixRow(frame: Image, x0: number, y: number, fw: number, row: Float32Array): void {
   const fc = frame.channels;
   const fd = frame.data;
-  const g = fc === 1 ? 0 : 1;
-  const b = fc === 1 ? 0 : 2;
   let fi = (y * frame.width + x0) * fc;
-  for (let x = 0, p = 0; x < fw; x++, p += 7, fi += fc) {
-    const m = row[p];
-    const dr = m * (row[p + 1] - fd[fi]) + row[p + 4];
-    const dg = m * (row[p + 2] - fd[fi + g]) + row[p + 5];
-    const db = m * (row[p + 3] - fd[fi + b]) + row[p + 6];
+  for (let p = 0, end = 4 * fw; p < end; p += 4, fi += fc) {
+    const keep = 1 - row[p];
     if (fc === 1) {
-      fd[fi] += (dr + dg + db) / 3;
+      fd[fi] = fd[fi] * keep + (row[p + 1] + row[p + 2] + row[p + 3]) / 3;
     } else {
-      fd[fi] += dr;
-      fd[fi + 1] += dg;
-      fd[fi + 2] += db;
+      fd[fi] = fd[fi] * keep + row[p + 1];
+      fd[fi + 1] = fd[fi + 1] * keep + row[p + 2];
+      fd[fi + 2] = fd[fi + 2] * keep + row[p + 3];
     }
   }
 }
