@@ -40,7 +40,6 @@ await makeTarget(targetPath);
 const swapper = await createNodeSwapper();
 const options = resolveSwapOptions({});
 const samples: Record<string, number[]> = {};
-const collectGarbage = (globalThis as { gc?: () => void }).gc;
 const add = (k: string, v: number) => (samples[k] ??= []).push(v);
 
 for (let i = 0; i < runs + 2; i++) {
@@ -48,9 +47,6 @@ for (let i = 0; i < runs + 2; i++) {
   const source = await readImage(join(fixtures, 'astronaut.png'), { maxPixels: options.maxPixels });
   const target = await readImage(targetPath, { maxPixels: options.maxPixels });
   const decode = performance.now() - t;
-  // Collect the decoder's garbage here (npm run bench:still passes --expose-gc), so a collection
-  // it triggers does not land inside the swap's stage timings. The swap's own garbage still counts.
-  collectGarbage?.();
   const { image, report } = await swapper.swap(source, target, options);
   t = performance.now();
   await writeImage(outPath, image);

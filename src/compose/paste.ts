@@ -15,6 +15,7 @@
 import { PyramidBlender } from '../core/blend.js';
 import { cropImage, type Image, type Rect } from '../core/image.js';
 import { downsampleField, downsampleImage, upsampleField, upsampleRows } from '../core/resample.js';
+import { ScratchBuffers } from '../core/scratch.js';
 import { unsharpMaskRegion } from '../core/sharpen.js';
 import type { SwapPatch, SwapSettings } from '../swap/engine.js';
 import { matchColour } from './color-match.js';
@@ -49,7 +50,7 @@ function nonZeroBounds(mask: Float32Array, w: number, h: number): Rect | undefin
 /** Owns the reusable blend buffers of one stream; not shared between streams. */
 export class Compositor {
   private blender: PyramidBlender | undefined;
-  private zeros = new Float32Array(0);
+  private readonly scratch = new ScratchBuffers();
 
   compose(frame: Image, patch: SwapPatch, settings: SwapSettings, timings?: ComposeTimings): void {
     const { rect, factor } = patch;
@@ -59,7 +60,10 @@ export class Compositor {
     const active = w > 0 && h > 0 && settings.opacity > 0 ? nonZeroBounds(patch.mask, w, h) : undefined;
     if (!active) return; // nothing of the face shows
     // The target at the working resolution: what colours are matched to and blended against.
-    const background = factor === 1 ? cropImage(frame, rect) : downsampleImage(frame, rect.x0, rect.y0, rect.x1 - rect.x0, rect.y1 - rect.y0, factor);
+    const background =
+      factor === 1
+        ? cropImage(frame, rect)
+        : downsampleImage(frame, rect.x0, rect.y0, rect.x1 - rect.x0, rect.y1 - rect.y0, factor, this.scratch.bytes('background', w * h * frame.channels));
     const local = { x0: 0, y0: 0, x1: w, y1: h };
     if (settings.colorMatch) matchColour(patch.pixels, background, local, patch.statsMask, patch.faceSize, active);
     if (timings) timings.colour += performance.now() - t;
@@ -90,8 +94,8 @@ export class Compositor {
     // Grey frames take the mean of the colour difference.
     const g = bc === 1 ? 0 : 1;
     const b = bc === 1 ? 0 : 2;
-    const diff = new Float32Array(ww * wh * 3);
-    const mask = new Float32Array(ww * wh);
+    const diff = this.scratch.floats('diff', ww * wh * 3);
+    const mask = this.scratch.floats('mask', ww * wh);
     for (let y = 0; y < wh; y++) {
       let pi = (work.y0 + y) * w + work.x0;
       for (let o = y * ww, end = o + ww; o < end; o++, pi++) {
@@ -107,12 +111,14 @@ export class Compositor {
     }
     const hw = Math.ceil(ww / 2);
     const hh = Math.ceil(wh / 2);
-    const diffHalf = downsampleField(diff, ww, wh, 3, 2);
-    const maskHalf = downsampleField(mask, ww, wh, 1, 2);
+    const diffHalf = downsampleField(diff, ww, wh, 3, 2, this.scratch.floats('diffHalf', hw * hh * 3));
+    const maskHalf = downsampleField(mask, ww, wh, 1, 2, this.scratch.floats('maskHalf', hw * hh));
+    const half = { width: hw, height: hh, channels: 3 };
     const blended = this.halfBlender(hw, hh, levels - 1).blend(
-      { width: hw, height: hh, channels: 3, data: diffHalf },
-      { width: hw, height: hh, channels: 3, data: this.zerosOf(hw * hh * 3) },
+      { ...half, data: diffHalf },
+      { ...half, data: this.scratch.floats('zeros', hw * hh * 3) },
       maskHalf,
+      { ...half, data: this.scratch.floats('blended', hw * hh * 3) },
     ).data;
     for (let i = 0; i < hw * hh; i++) {
       const m = maskHalf[i];
@@ -120,7 +126,7 @@ export class Compositor {
       blended[3 * i + 1] -= m * diffHalf[3 * i + 1];
       blended[3 * i + 2] -= m * diffHalf[3 * i + 2];
     }
-    const correction = upsampleField(blended, 2, ww, wh, undefined, 3);
+    const correction = upsampleField(blended, 2, ww, wh, this.scratch.floats('correction', ww * wh * 3), 3);
 
     const f = patch.factor;
     const x0 = patch.rect.x0 + work.x0 * f;
@@ -134,7 +140,7 @@ export class Compositor {
     // At frame resolution the face colour is interpolated, not the difference: the difference
     // holds the low-resolution background, whose blur would show inside the face. With
     // A = m·face + c the mix is frame·(1 − m) + A, so four channels (m, A) are enough.
-    const fields = new Float32Array(ww * wh * 4);
+    const fields = this.scratch.floats('fields', ww * wh * 4);
     for (let y = 0; y < wh; y++) {
       let q = ((work.y0 + y) * w + work.x0) * bc;
       for (let i = y * ww, end = i + ww; i < end; i++, q += bc) {
@@ -153,11 +159,6 @@ export class Compositor {
     if (b && b.width === width && b.height === height && b.levels === Math.max(1, levels)) return b;
     this.blender = new PyramidBlender(width, height, 3, Math.max(1, levels));
     return this.blender;
-  }
-
-  private zerosOf(length: number): Float32Array {
-    if (this.zeros.length < length) this.zeros = new Float32Array(length);
-    return this.zeros.subarray(0, length);
   }
 }
 

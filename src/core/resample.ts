@@ -13,12 +13,12 @@ export function gridSize(length: number, factor: number): number {
   return Math.ceil(length / factor);
 }
 
-/** Mean of each f×f cell of an 8-bit image region (all channels), as a smaller 8-bit image. */
-export function downsampleImage(src: Image, x0: number, y0: number, width: number, height: number, factor: number): Image {
+/** Mean of each f×f cell of an 8-bit image region (all channels), as a smaller 8-bit image (written to `into` when given). */
+export function downsampleImage(src: Image, x0: number, y0: number, width: number, height: number, factor: number, into?: Uint8ClampedArray): Image {
   const gw = gridSize(width, factor);
   const gh = gridSize(height, factor);
   const c = src.channels;
-  const out = new Uint8ClampedArray(gw * gh * c);
+  const out = into ?? new Uint8ClampedArray(gw * gh * c);
   const acc = new Float64Array(gw * c);
   // Offset of each column's cell in `acc`, so the inner loop has no division.
   const cellOf = new Int32Array(width);
@@ -49,11 +49,12 @@ export function downsampleImage(src: Image, x0: number, y0: number, width: numbe
   return { width: gw, height: gh, channels: c, data: out };
 }
 
-/** Mean of each f×f cell of a float field with `channels` interleaved channels. */
-export function downsampleField(src: Float32Array, width: number, height: number, channels: number, factor: number): Float32Array {
+/** Mean of each f×f cell of a float field with `channels` interleaved channels (written to `into` when given). */
+export function downsampleField(src: Float32Array, width: number, height: number, channels: number, factor: number, into?: Float32Array): Float32Array {
   const gw = gridSize(width, factor);
   const gh = gridSize(height, factor);
-  const out = new Float32Array(gw * gh * channels);
+  const out = into ?? new Float32Array(gw * gh * channels);
+  out.fill(0);
   const count = new Float32Array(gw * gh);
   for (let y = 0; y < height; y++) {
     const gy = (y / factor) | 0;

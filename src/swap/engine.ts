@@ -42,5 +42,6 @@ export interface FaceSwapper<Identity> {
   /** Whether this engine keeps the target's mouth interior unless told otherwise. */
   readonly mouthMaskByDefault: boolean;
   createIdentity(image: Image, face: Face): Identity;
+  /** The patch may use the engine's working buffers: it is valid until the next `swap` call. */
   swap(frame: Image, face: Face, identity: Identity, settings: SwapSettings): SwapPatch;
 }

@@ -7,6 +7,7 @@
 
 import { createImage, clampRect, type Image } from '../core/image.js';
 import { gridSize } from '../core/resample.js';
+import { ScratchBuffers } from '../core/scratch.js';
 import { boxBlurFast, dilate, erode } from '../core/filters.js';
 import { fillPolygon } from '../core/polygon.js';
 import { warpTriangles } from '../core/warp.js';
@@ -92,6 +93,7 @@ export class MeshSwapper implements FaceSwapper<MeshIdentity> {
   private readonly topology = meshTopology();
   private readonly skinAndMouth = concat(this.topology.skin, this.topology.mouth);
   private readonly points = new Float32Array(MESH_POINTS * 2);
+  private readonly scratch = new ScratchBuffers();
 
   createIdentity(image: Image, face: Face): MeshIdentity {
     // Texture resolution follows the source face: the canonical layout spans about 0.9 of it.
@@ -161,8 +163,9 @@ export class MeshSwapper implements FaceSwapper<MeshIdentity> {
     const factor = workingFactor(size, identity.size);
     const w = gridSize(rect.x1 - rect.x0, factor);
     const h = gridSize(rect.y1 - rect.y0, factor);
-    const warped = createImage(w, h, 4);
-    const coverage = new Float32Array(w * h);
+    // Reused between calls: a patch is valid until the next swap on this engine.
+    const warped: Image = { width: w, height: h, channels: 4, data: this.scratch.bytes('warped', w * h * 4) };
+    const coverage = this.scratch.floats('coverage', w * h);
     const triangles = settings.mouthMask ? this.topology.skin : this.skinAndMouth;
     for (let i = 0; i < MESH_POINTS; i++) {
       this.points[2 * i] = (face.landmarks[3 * i] - rect.x0) / factor;
