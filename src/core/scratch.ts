@@ -4,32 +4,30 @@
  * keeps large typed arrays out of the garbage collector's way at video rates.
  */
 
+type Buffer = Float32Array | Uint8ClampedArray;
+
 export class ScratchBuffers {
-  private readonly floatBuffers = new Map<string, Float32Array>();
-  private readonly byteBuffers = new Map<string, Uint8ClampedArray>();
+  private readonly buffers = new Map<string, Buffer>();
 
   /** A Float32Array of exactly `length`, zero-filled; valid until the same name is asked for again. */
   floats(name: string, length: number): Float32Array {
-    let buffer = this.floatBuffers.get(name);
-    if (!buffer || buffer.length < length) {
-      buffer = new Float32Array(length);
-      this.floatBuffers.set(name, buffer);
-      return buffer;
-    }
-    const view = buffer.subarray(0, length);
-    view.fill(0);
-    return view;
+    return this.take(name, length, Float32Array);
   }
 
   /** A Uint8ClampedArray of exactly `length`, zero-filled; valid until the same name is asked for again. */
   bytes(name: string, length: number): Uint8ClampedArray {
-    let buffer = this.byteBuffers.get(name);
+    return this.take(name, length, Uint8ClampedArray);
+  }
+
+  private take<T extends Buffer>(name: string, length: number, type: { new (length: number): T }): T {
+    const key = `${type.name}:${name}`;
+    const buffer = this.buffers.get(key) as T | undefined;
     if (!buffer || buffer.length < length) {
-      buffer = new Uint8ClampedArray(length);
-      this.byteBuffers.set(name, buffer);
-      return buffer;
+      const fresh = new type(length);
+      this.buffers.set(key, fresh);
+      return fresh;
     }
-    const view = buffer.subarray(0, length);
+    const view = buffer.subarray(0, length) as T;
     view.fill(0);
     return view;
   }
