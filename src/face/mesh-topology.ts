@@ -72,10 +72,9 @@ function buildTopology(): MeshTopology {
   return { skin: Uint16Array.from(skin), mouth: Uint16Array.from(mouth), eyes: Uint16Array.from(eyes), mirror: mirrorMap() };
 }
 
-let topology: MeshTopology | undefined;
+/** Computed once when the module loads (a few milliseconds) and shared: it is immutable data. */
+const TOPOLOGY: MeshTopology = buildTopology();
 
-/** Computed on first use (a few milliseconds) and shared: it is immutable. */
 export function meshTopology(): MeshTopology {
-  topology ??= buildTopology();
-  return topology;
+  return TOPOLOGY;
 }
