@@ -4,7 +4,7 @@
  */
 
 import { LiveswapError } from '../core/errors.js';
-import { cloneImage, type Image } from '../core/image.js';
+import { cloneImage, toRgb, type Image } from '../core/image.js';
 import type { FaceAnalyzer } from '../face/analyzer.js';
 import type { Face } from '../face/face.js';
 import { primaryFaceIndex } from '../face/select.js';
@@ -41,9 +41,12 @@ export class StillSwapper<Identity = unknown> {
   ) {}
 
   /** `files` names the inputs in messages and on errors (e.g. their paths); default "source"/"target". */
-  async swap(source: Image, target: Image, options: SwapOptions, files: InputNames = {}): Promise<StillResult> {
-    checkPixels(source, 'source', options.maxPixels);
-    checkPixels(target, 'target', options.maxPixels);
+  async swap(sourceImage: Image, targetImage: Image, options: SwapOptions, files: InputNames = {}): Promise<StillResult> {
+    checkPixels(sourceImage, 'source', options.maxPixels);
+    checkPixels(targetImage, 'target', options.maxPixels);
+    // The engines work in colour; a grey picture is treated as the RGB picture it shows.
+    const source = sourceImage.channels === 1 ? toRgb(sourceImage) : sourceImage;
+    const target = targetImage.channels === 1 ? toRgb(targetImage) : targetImage;
     // The source is analysed once per identity (once per video or stream), so it is timed apart
     // from the per-target stages.
     const sourceTimings = { detect: 0, mesh: 0 };

@@ -120,3 +120,33 @@ describe('mesh engine identity', () => {
     assert.ok(side(raw.image) < side(matched.image), 'colour matching moves the lighting towards the target');
   });
 });
+
+describe('image formats the library accepts', () => {
+  test('grey and RGBA images swap like their RGB versions', async () => {
+    const rgb = await loadFixture('grace_hopper.jpg');
+    const source = await loadFixture('astronaut.png');
+    const grey = { width: rgb.width, height: rgb.height, channels: 1 as const, data: new Uint8ClampedArray(rgb.width * rgb.height) };
+    const rgba = { width: rgb.width, height: rgb.height, channels: 4 as const, data: new Uint8ClampedArray(rgb.width * rgb.height * 4) };
+    for (let i = 0; i < rgb.width * rgb.height; i++) {
+      grey.data[i] = rgb.data[3 * i + 1];
+      rgba.data.set([rgb.data[3 * i], rgb.data[3 * i + 1], rgb.data[3 * i + 2], 200], 4 * i);
+    }
+    const fromGrey = await swapper.swap(source, grey, resolveSwapOptions({}));
+    assert.equal(fromGrey.image.channels, 3);
+    const fromRgba = await swapper.swap(source, rgba, resolveSwapOptions({}));
+    assert.equal(fromRgba.image.channels, 4);
+    const fromRgb = await swapper.swap(source, rgb, resolveSwapOptions({}));
+    let maxDiff = 0;
+    let alphaKept = true;
+    for (let i = 0; i < rgb.width * rgb.height; i++) {
+      for (let k = 0; k < 3; k++) maxDiff = Math.max(maxDiff, Math.abs(fromRgba.image.data[4 * i + k] - fromRgb.image.data[3 * i + k]));
+      if (fromRgba.image.data[4 * i + 3] !== 200) alphaKept = false;
+    }
+    assert.ok(maxDiff <= 1, `RGBA and RGB results differ by up to ${maxDiff}`);
+    assert.ok(alphaKept, 'the alpha channel is left as it was');
+    // A grey source swaps too (its texture is grey; the colour match gives it the target's tint).
+    const greySource = { ...grey };
+    const { report } = await swapper.swap(greySource, rgb, resolveSwapOptions({}));
+    assert.deepEqual(report.swappedFaces, [0]);
+  });
+});
