@@ -13,6 +13,11 @@ export { ENGINES, DEFAULT_SWAP_OPTIONS, resolveSwapOptions } from './pipeline/op
 export type { EngineChoice, SwapOptions } from './pipeline/options.js';
 
 export type { FaceSummary, SwapReport, StillResult } from './pipeline/report.js';
+export type { InputNames } from './pipeline/still.js';
+
+export type { Face, FaceRoi } from './face/face.js';
+export { faceSize, MESH_POINTS } from './face/face.js';
+export { FACE_OVAL, LIPS_INNER, LIPS_OUTER, LEFT_EYE, RIGHT_EYE, POINT } from './face/mesh-indices.js';
 
 export { createNodeSwapper } from './node/swapper.js';
 export type { NodeSwapper, NodeSwapperOptions } from './node/swapper.js';
