@@ -115,7 +115,7 @@ const convertConcat: OpConverter = (ctx) => {
   const name = ctx.node.name;
   const tensors = parts.map((p) => (inNchw ? ctx.b.nchw(p) : ctx.b.nhwc(p)));
   const out = ctx.b.node('Concat', tensors, name, [attr.int('axis', inNchw ? NHWC_AXIS_IN_NCHW[axis] : axis)]);
-  const shape = parts[0].shape.map((n, a) => {
+  const shape = parts[0].shape.map((_, a) => {
     if (a !== axis) return parts.map((p) => p.shape[a]).find((s) => s !== null) ?? null;
     return parts.some((p) => p.shape[a] === null) ? null : parts.reduce((s, p) => s + (p.shape[a] as number), 0);
   });
