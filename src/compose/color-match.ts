@@ -8,7 +8,7 @@
 import { labToRgb, meanStd, rgbToLab } from '../core/color.js';
 import { boxBlurFast } from '../core/filters.js';
 import type { Image, Rect } from '../core/image.js';
-import { downsampleField, downsampleImage, gridSize, upsampleField } from '../core/resample.js';
+import { downsampleField, downsampleImage, gridSize, upsampleRows } from '../core/resample.js';
 
 /** Fewer skin cells than this and the statistics are noise: leave the colours alone. */
 const MIN_WEIGHT = 32;
@@ -35,22 +35,20 @@ export function matchColour(patch: Image, frame: Image, rect: Rect, skin: Colour
   const fgSmall = rgbToLab(downsampleImage(patch, 0, 0, w, h, grid), { x0: 0, y0: 0, x1: Math.ceil(w / grid), y1: Math.ceil(h / grid) });
   const bgSmallImage = downsampleImage(frame, rect.x0, rect.y0, w, h, grid);
   const bgSmall = rgbToLab(bgSmallImage, { x0: 0, y0: 0, x1: bgSmallImage.width, y1: bgSmallImage.height });
-  const aw = active.x1 - active.x0;
-  const ah = active.y1 - active.y0;
-  const fg = rgbToLab(patch, active);
-  const n = aw * ah;
   const cells = fgSmall.width * fgSmall.height;
-  const f = fg.data;
   const fs = fgSmall.data;
 
+  // Per channel: new = old·gain + offset, taking the source skin's mean and spread to the target's.
+  const gain = new Float64Array(3);
+  const offset = new Float64Array(3);
   for (let c = 0; c < 3; c++) {
     const a = meanStd(fgSmall, c, weights);
     const b = meanStd(bgSmall, c, weights);
     if (a.weight < MIN_WEIGHT || b.weight < MIN_WEIGHT) return;
-    const gain = clamp(b.std / Math.max(a.std, 1e-3), 0.5, 2);
-    for (let i = 0; i < n; i++) f[3 * i + c] = (f[3 * i + c] - a.mean) * gain + b.mean;
-    for (let i = 0; i < cells; i++) fs[3 * i + c] = (fs[3 * i + c] - a.mean) * gain + b.mean;
+    gain[c] = clamp(b.std / Math.max(a.std, 1e-3), 0.5, 2);
+    offset[c] = b.mean - a.mean * gain[c];
   }
+  for (let i = 0; i < cells; i++) for (let c = 0; c < 3; c++) fs[3 * i + c] = fs[3 * i + c] * gain[c] + offset[c];
 
   // Normalised convolution of lightness under the skin mask: the blur of L·w over the blur of w
   // is the local mean lightness of skin only, unaffected by hair, background or the openings.
@@ -66,10 +64,20 @@ export function matchColour(patch: Image, frame: Image, rect: Rect, skin: Colour
   const shading = boxBlurFast(downsampleField(weighted, fgSmall.width, fgSmall.height, 2, coarse), sw, sh, 2, Math.max(1, faceSize / 10 / grid / coarse));
   const ratio = new Float32Array(sw * sh);
   for (let i = 0; i < sw * sh; i++) ratio[i] = shading[2 * i] > 1e-3 ? clamp(shading[2 * i + 1] / shading[2 * i], 0.4, 2.5) : 1;
-  const fullRatio = upsampleField(ratio, grid * coarse, w, h);
-  for (let y = 0; y < ah; y++) {
-    const row = (active.y0 + y) * w + active.x0;
-    for (let x = 0; x < aw; x++) f[3 * (y * aw + x)] *= fullRatio[row + x];
-  }
+
+  // One pass over the visible face: colour transfer, then the lightness ratio, row by row.
+  const aw = active.x1 - active.x0;
+  const fg = rgbToLab(patch, active);
+  const f = fg.data;
+  const [g0, g1, g2] = gain;
+  const [o0, o1, o2] = offset;
+  upsampleRows(ratio, grid * coarse, w, h, 1, (y, row) => {
+    if (y < active.y0 || y >= active.y1) return;
+    for (let x = 0, i = 3 * (y - active.y0) * aw; x < aw; x++, i += 3) {
+      f[i] = (f[i] * g0 + o0) * row[active.x0 + x];
+      f[i + 1] = f[i + 1] * g1 + o1;
+      f[i + 2] = f[i + 2] * g2 + o2;
+    }
+  });
   labToRgb(fg, patch, active);
 }
