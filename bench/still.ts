@@ -3,6 +3,7 @@
  * runs (default 20). `--json` prints one JSON object. Run: npm run bench:still [-- --json] [--runs N]
  */
 
+import { mkdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -35,7 +36,7 @@ function median(values: number[]): number {
 const work = join(tmpdir(), `liveswap-bench-${process.pid}`);
 const targetPath = join(work, 'target-1080p.jpg');
 const outPath = join(work, 'out.jpg');
-await (await import('node:fs/promises')).mkdir(work, { recursive: true });
+await mkdir(work, { recursive: true });
 await makeTarget(targetPath);
 const swapper = await createNodeSwapper();
 const options = resolveSwapOptions({});
@@ -72,6 +73,7 @@ for (let i = 0; i < runs + 2; i++) {
   (steadySamples.perFrame ??= []).push(t.detect + t.mesh + t.warp + t.colour + t.blend);
 }
 await swapper.close();
+await rm(work, { recursive: true, force: true });
 
 const medians = (from: Record<string, number[]>) => Object.fromEntries(Object.entries(from).map(([k, v]) => [k, Math.round(median(v) * 100) / 100]));
 const result = medians(samples);

@@ -5,7 +5,9 @@
  */
 
 import { Command } from 'commander';
+import { createBenchCommand, runBenchCommand } from './bench-command.js';
 import { createDemoCommand, runDemo } from './demo-command.js';
+import { createEvalCommand, runEvalCommand } from './eval-command.js';
 import { processTerminal, reportFailure, type Terminal } from './errors.js';
 import { ownVersion } from './package-info.js';
 import { createSwapCommand, runSwap } from './swap-command.js';
@@ -25,6 +27,8 @@ export function createProgram(terminal: Terminal): Command {
   // addCommand does not pass the exit override and output settings on by itself.
   program.addCommand(createSwapCommand((flags) => runSwap(flags, terminal)).copyInheritedSettings(program));
   program.addCommand(createDemoCommand((flags) => runDemo(flags, terminal)).copyInheritedSettings(program));
+  program.addCommand(createEvalCommand((flags) => runEvalCommand(flags, terminal)).copyInheritedSettings(program));
+  program.addCommand(createBenchCommand((flags) => runBenchCommand(flags, terminal)).copyInheritedSettings(program));
   return program;
 }
 

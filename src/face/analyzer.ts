@@ -82,6 +82,9 @@ function roiFromDetection(d: Detection): FaceRoi {
 }
 
 export class FaceAnalyzer {
+  /** The models reuse their input buffers, so overlapping calls wait for each other. */
+  private queue: Promise<unknown> = Promise.resolve();
+
   private constructor(
     private readonly detector: BlazeFaceDetector,
     private readonly mesh: FaceMeshModel,
@@ -91,15 +94,19 @@ export class FaceAnalyzer {
     return new FaceAnalyzer(BlazeFaceDetector.create(detector), FaceMeshModel.create(mesh));
   }
 
-  /** Faces in the image, largest first. `timings` (ms) is added to when given. */
-  async analyze(image: Image, options: DetectorOptions = DEFAULT_DETECTOR_OPTIONS, timings?: AnalyzeTimings): Promise<Face[]> {
+  /** Faces in the image, largest first. `timings` (ms) is added to when given. Calls are serialised. */
+  analyze(image: Image, options: DetectorOptions = DEFAULT_DETECTOR_OPTIONS, timings?: AnalyzeTimings): Promise<Face[]> {
+    return this.serialised(() => this.analyzeNow(image, options, timings));
+  }
+
+  private async analyzeNow(image: Image, options: DetectorOptions, timings?: AnalyzeTimings): Promise<Face[]> {
     let t = performance.now();
     const detections = await this.detector.detect(image, options);
     if (timings) timings.detect += performance.now() - t;
     t = performance.now();
     const faces: Face[] = [];
     for (const d of detections) {
-      const face = await this.refine(image, roiFromDetection(d), d.score);
+      const face = await this.refineNow(image, roiFromDetection(d), d.score);
       if (face) faces.push(face);
     }
     if (timings) timings.mesh += performance.now() - t;
@@ -112,7 +119,17 @@ export class FaceAnalyzer {
    * When the landmarks say the region was off-centre, too large or small, or turned, FaceMesh runs
    * again on the region they imply: it is most accurate on the framing it was trained on.
    */
-  async refine(image: Image, roi: FaceRoi, score: number): Promise<Face | undefined> {
+  refine(image: Image, roi: FaceRoi, score: number): Promise<Face | undefined> {
+    return this.serialised(() => this.refineNow(image, roi, score));
+  }
+
+  private serialised<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(work);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private async refineNow(image: Image, roi: FaceRoi, score: number): Promise<Face | undefined> {
     let result = await this.mesh.run(image, roi);
     if (result.score < MIN_MESH_SCORE) return undefined;
     let region = roiFromLandmarks(result.landmarks);

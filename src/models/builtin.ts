@@ -1,6 +1,7 @@
 /**
- * The built-in models: MediaPipe BlazeFace and FaceMesh as TFJS graph models inside the
- * `@vladmandic/human` npm package, converted to ONNX on first use. One declarative entry each.
+ * The built-in models: MediaPipe BlazeFace and FaceMesh, and the HSE-FaceRes recogniser used to
+ * evaluate swaps, as TFJS graph models inside the `@vladmandic/human` npm package, converted to
+ * ONNX on first use. One declarative entry each.
  */
 
 export interface BuiltinModelEntry {
@@ -12,10 +13,20 @@ export interface BuiltinModelEntry {
   readonly graphPath: string;
   /** Square input size in pixels (NHWC float32 input). */
   readonly inputSize: number;
+  /**
+   * ONNX outputs by TF node name, passed to the converter; absent means the graph's terminal
+   * nodes. Needed when a wanted tensor feeds further layers (FaceRes's descriptor feeds its heads).
+   */
+  readonly outputs?: readonly string[];
   readonly licence: string;
 }
 
-export const BUILTIN_MODELS = {
+/** Keeps the literal ids as keys while typing every entry as a full BuiltinModelEntry. */
+function defineModels<Id extends string>(models: Record<Id, BuiltinModelEntry>): Readonly<Record<Id, BuiltinModelEntry>> {
+  return models;
+}
+
+export const BUILTIN_MODELS = defineModels({
   blazeface: {
     id: 'blazeface',
     description: 'MediaPipe BlazeFace (back camera, 256×256): face boxes and 6 keypoints',
@@ -32,7 +43,19 @@ export const BUILTIN_MODELS = {
     inputSize: 192,
     licence: 'Apache-2.0 (Google MediaPipe), distributed in the MIT-licensed @vladmandic/human package',
   },
-} as const satisfies Record<string, BuiltinModelEntry>;
+  faceres: {
+    id: 'faceres',
+    description: 'HSE-FaceRes (224×224, RGB 0..255): 1024-d face descriptor, gender and age (used to evaluate swaps)',
+    packageName: '@vladmandic/human',
+    graphPath: 'models/faceres.json',
+    inputSize: 224,
+    // The descriptor is the pooled backbone feature that human reads; both heads are kept as well.
+    outputs: ['global_pooling/Mean', 'gender_pred/Sigmoid', 'age_pred/Softmax'],
+    licence: 'not stated by the package; HSE-FaceRes research model (github.com/HSE-asavchenko/HSE_FaceRec_tf, '
+      + 'per the model.json generatedBy field), converted to TFJS by Vladimir Mandic and distributed in the '
+      + 'MIT-licensed @vladmandic/human package',
+  },
+});
 
 export type BuiltinModelId = keyof typeof BUILTIN_MODELS;
 

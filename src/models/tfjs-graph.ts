@@ -171,6 +171,10 @@ export function attrInts(node: TfjsNodeDef, key: string): number[] | undefined {
   return (attr.list?.i ?? []).map(Number);
 }
 
+export function attrBool(node: TfjsNodeDef, key: string): boolean | undefined {
+  return node.attr?.[key]?.b;
+}
+
 export function attrFloat(node: TfjsNodeDef, key: string): number | undefined {
   return node.attr?.[key]?.f;
 }

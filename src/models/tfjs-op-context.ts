@@ -1,7 +1,7 @@
 /**
  * What a single-op converter sees while it runs: the node, the graph being built, and accessors
- * for the node's already-converted inputs. Kept apart so the op modules and the driver can both
- * depend on it without importing each other.
+ * for the node's already-converted inputs, plus checks every op module shares. Kept apart so the
+ * op modules and the driver can all depend on it without importing each other.
  */
 
 import type { OnnxGraphBuilder, Value } from './onnx-graph-builder.js';
@@ -22,3 +22,9 @@ export interface OpContext {
 
 /** Converts one node; returns the value of its (single) output. */
 export type OpConverter = (ctx: OpContext) => Value;
+
+/** Passes a float32 value through; integer data fails the node (no supported op computes on it). */
+export function requireFloat(ctx: OpContext, v: Value): Value {
+  if (v.dtype !== 'float32') ctx.fail(`input "${v.label}" is ${v.dtype}; only float32 data is supported`);
+  return v;
+}

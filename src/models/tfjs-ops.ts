@@ -1,21 +1,18 @@
 /**
  * Converters for the layout-agnostic and layout-sensitive non-window TF ops (element-wise math,
- * activations, Pad, Reshape, ConcatV2, Identity) and the table mapping TF op names to converters.
+ * activations, Pad, Reshape, ConcatV2, Identity) and the table mapping TF op names to converters
+ * (window ops live in tfjs-ops-conv.ts, whole-axis ops in tfjs-ops-dense.ts).
  * Element-wise ops run in whatever layout their inputs already have; Pad and ConcatV2 permute
  * their paddings/axis when running in NCHW; Reshape always sees the TF (NHWC) element order.
  */
 
 import { attr, NHWC_AXIS_IN_NCHW, TO_NCHW, type Dim, type Value } from './onnx-graph-builder.js';
 import { attrInt } from './tfjs-graph.js';
-import type { OpContext, OpConverter } from './tfjs-op-context.js';
+import { requireFloat, type OpContext, type OpConverter } from './tfjs-op-context.js';
 import { applyActivation, convertConv, convertMaxPool } from './tfjs-ops-conv.js';
+import { convertMatMul, convertMean, convertSoftmax } from './tfjs-ops-dense.js';
 
 const isRank4 = (v: Value) => v.shape.length === 4;
-
-function requireFloat(ctx: OpContext, v: Value): Value {
-  if (v.dtype !== 'float32') ctx.fail(`input "${v.label}" is ${v.dtype}; only float32 data is supported`);
-  return v;
-}
 
 /** NumPy/TF broadcasting of two shapes; unknown sizes stay unknown unless the other side decides. */
 function broadcastShape(ctx: OpContext, a: Dim[], b: Dim[]): Dim[] {
@@ -31,7 +28,7 @@ function broadcastShape(ctx: OpContext, a: Dim[], b: Dim[]): Dim[] {
   });
 }
 
-/** AddV2/Add/Sub/Mul and Prelu (ONNX PRelu broadcasts its slope the same way). */
+/** AddV2/Add/Sub/Mul/Minimum/Maximum and Prelu (ONNX PRelu broadcasts its slope the same way). */
 function binary(onnxOp: string): OpConverter {
   return (ctx) => {
     const [a, c] = [requireFloat(ctx, ctx.input(0)), requireFloat(ctx, ctx.input(1))];
@@ -133,6 +130,9 @@ export const opConverters: Readonly<Record<string, OpConverter>> = {
   Add: binary('Add'),
   Sub: binary('Sub'),
   Mul: binary('Mul'),
+  // ReLU6 as exported by Keras: clip_by_value becomes Minimum then Maximum against scalars.
+  Minimum: binary('Min'),
+  Maximum: binary('Max'),
   Prelu: binary('PRelu'),
   Relu: unary('Relu'),
   Relu6: unary('Relu6'),
@@ -140,6 +140,10 @@ export const opConverters: Readonly<Record<string, OpConverter>> = {
   LeakyRelu: unary('LeakyRelu'),
   Sigmoid: unary('Sigmoid'),
   Tanh: unary('Tanh'),
+  Softmax: convertSoftmax,
+  Mean: convertMean,
+  MatMul: convertMatMul,
+  _FusedMatMul: convertMatMul,
   Pad: convertPad,
   PadV2: convertPad,
   Reshape: convertReshape,

@@ -3,8 +3,9 @@
  * models bundled with @vladmandic/human can run on onnxruntime like every other model here.
  *
  * This module drives the conversion: it orders the nodes, folds Const nodes, turns Placeholders
- * into graph inputs (NHWC, as TFJS takes them) and the graph's terminal nodes into outputs named
- * after them, and delegates each op to the converters in tfjs-ops*.ts.
+ * into graph inputs (NHWC, as TFJS takes them) and the graph's terminal nodes (or the nodes the
+ * caller names) into outputs named after them, and delegates each op to the converters in
+ * tfjs-ops*.ts.
  */
 
 import { OnnxGraphBuilder, TfjsConversionError, type Dim, type Value } from './onnx-graph-builder.js';
@@ -24,6 +25,12 @@ export const ONNX_IR_VERSION = 7;
 export interface ConvertOptions {
   producerName?: string;
   docString?: string;
+  /**
+   * Graph outputs by TF node name, in this order, instead of every terminal node sorted by name:
+   * how an intermediate tensor (an embedding that a classifier head reads on) becomes readable.
+   * Only the nodes these depend on are converted. The ONNX outputs keep the TF node names.
+   */
+  outputs?: readonly string[];
 }
 
 export { TfjsConversionError };
@@ -41,18 +48,14 @@ export function convertTfjsGraph(model: TfjsGraphModelJson, weights: Uint8Array,
   const values = new Map<string, Value>();
   const inputs: OnnxValueInfo[] = [];
 
-  // Terminal nodes (consumed by nothing) are the graph outputs, as in TFJS itself.
-  const consumed = new Set(nodes.flatMap((n) => dataInputs(n).map((r) => parseInputRef(r).name)));
-  const outputs = nodes
-    .filter((n) => n.op !== 'Const' && n.op !== 'Placeholder' && !consumed.has(n.name))
-    .map((n) => n.name)
-    .sort((x, y) => x.localeCompare(y, 'en', { numeric: true }));
-  if (outputs.length === 0) throw new Error('TFJS graph has no output nodes');
+  const outputs = options.outputs ? requestedOutputs(options.outputs, byName) : terminalOutputs(nodes);
   // Graph input and output names are fixed; claim them before any generated name could take one.
   for (const name of outputs) b.reserve(name);
   for (const node of nodes) if (node.op === 'Placeholder') b.reserve(node.name);
 
-  for (const node of topologicalOrder(nodes, byName)) {
+  // Named outputs convert only what they depend on, so an unused head or input costs nothing.
+  const roots = options.outputs ? outputs.map((name) => byName.get(name)!) : nodes;
+  for (const node of topologicalOrder(roots, byName)) {
     if (node.op === 'Const') {
       const weight = tensors.get(node.name);
       if (!weight) throw new TfjsConversionError(node, 'no float32/int32 weight in the manifest for this Const');
@@ -85,15 +88,37 @@ export function convertTfjsGraph(model: TfjsGraphModelJson, weights: Uint8Array,
   });
 }
 
+/** Terminal nodes (consumed by nothing) are the graph outputs, as in TFJS itself. */
+function terminalOutputs(nodes: TfjsNodeDef[]): string[] {
+  const consumed = new Set(nodes.flatMap((n) => dataInputs(n).map((r) => parseInputRef(r).name)));
+  const outputs = nodes
+    .filter((n) => n.op !== 'Const' && n.op !== 'Placeholder' && !consumed.has(n.name))
+    .map((n) => n.name)
+    .sort((x, y) => x.localeCompare(y, 'en', { numeric: true }));
+  if (outputs.length === 0) throw new Error('TFJS graph has no output nodes');
+  return outputs;
+}
+
+function requestedOutputs(names: readonly string[], byName: Map<string, TfjsNodeDef>): string[] {
+  if (names.length === 0) throw new Error('The list of requested outputs is empty');
+  for (const [i, name] of names.entries()) {
+    const node = byName.get(name);
+    if (!node) throw new Error(`Requested output "${name}" is not a node of the TFJS graph (give node names, without ":0")`);
+    if (node.op === 'Const' || node.op === 'Placeholder') throw new TfjsConversionError(node, 'a Const or Placeholder cannot be an output');
+    if (names.indexOf(name) !== i) throw new Error(`Output "${name}" is requested twice`);
+  }
+  return [...names];
+}
+
 function dataInputs(node: TfjsNodeDef): string[] {
   return (node.input ?? []).filter((ref) => !parseInputRef(ref).control);
 }
 
-/** Depth-first post-order over all nodes, so every node comes after the nodes it reads. */
-function topologicalOrder(nodes: TfjsNodeDef[], byName: Map<string, TfjsNodeDef>): TfjsNodeDef[] {
+/** Depth-first post-order from the roots, so every node comes after the nodes it reads. */
+function topologicalOrder(roots: TfjsNodeDef[], byName: Map<string, TfjsNodeDef>): TfjsNodeDef[] {
   const order: TfjsNodeDef[] = [];
   const state = new Map<string, 'open' | 'done'>();
-  for (const root of nodes) {
+  for (const root of roots) {
     // Explicit stack: the face models are a few hundred nodes deep, past comfortable recursion.
     const stack: { node: TfjsNodeDef; next: number }[] = [{ node: root, next: 0 }];
     while (stack.length > 0) {

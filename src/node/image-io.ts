@@ -55,6 +55,15 @@ export async function readImage(path: string, options: ReadImageOptions): Promis
   } catch (cause) {
     throw fileError(path, cause);
   }
+  return decodeImage(bytes, path, options);
+}
+
+/**
+ * Decodes the bytes of a JPEG, PNG or WebP file as {@link readImage} does; `path` names them in
+ * messages (a file path, or a label such as "upload").
+ */
+export async function decodeImage(bytes: Buffer, path: string, options: ReadImageOptions): Promise<Image> {
+  const { maxPixels } = options;
   if (bytes.length === 0) {
     throw new LiveswapError('input-unreadable', `Cannot read ${path}: the file is empty.`, { file: path });
   }

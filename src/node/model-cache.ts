@@ -41,7 +41,11 @@ async function readGraphFiles(id: BuiltinModelId): Promise<GraphFiles> {
 
 /** Path of the converted model for these exact source bytes and converter version. */
 function cachePath(home: string, id: BuiltinModelId, files: GraphFiles): string {
-  const hash = createHash('sha256').update(`liveswap-converter-${CONVERTER_VERSION}\0`).update(files.json).update(files.weights).digest('hex');
+  const hash = createHash('sha256')
+    .update(`liveswap-converter-${CONVERTER_VERSION}\0${JSON.stringify(BUILTIN_MODELS[id].outputs ?? null)}\0`)
+    .update(files.json)
+    .update(files.weights)
+    .digest('hex');
   return join(home, 'models', 'builtin', `${id}-${hash.slice(0, 16)}.onnx`);
 }
 
@@ -76,7 +80,7 @@ export async function builtinModel(id: BuiltinModelId, home: string, options: { 
     if (cached && cached.length > 0) return { id, path, bytes: new Uint8Array(cached.buffer, cached.byteOffset, cached.length), converted: false };
   }
   const model = JSON.parse(files.json.toString('utf8')) as TfjsGraphModelJson;
-  const bytes = convertTfjsGraph(model, files.weights, { producerName: 'liveswap', docString: BUILTIN_MODELS[id].description });
+  const bytes = convertTfjsGraph(model, files.weights, { producerName: 'liveswap', docString: BUILTIN_MODELS[id].description, outputs: BUILTIN_MODELS[id].outputs });
   await writeCacheFile(path, bytes);
   return { id, path, bytes, converted: true };
 }

@@ -5,10 +5,10 @@ import type { BuiltinModelId } from '../models/builtin.js';
 import type { InferenceRuntime, InferenceSession } from '../models/runtime.js';
 import { FaceAnalyzer } from '../face/analyzer.js';
 import type { Face } from '../face/face.js';
-import { MeshSwapper } from '../swap/mesh-engine.js';
+import { MeshSwapper, type MeshIdentity } from '../swap/mesh-engine.js';
 import type { SwapOptions } from '../pipeline/options.js';
 import type { StillResult } from '../pipeline/report.js';
-import { StillSwapper, type InputNames } from '../pipeline/still.js';
+import { StillSwapper, type InputNames, type PreparedSource } from '../pipeline/still.js';
 import { builtinModel, defaultHome } from './model-cache.js';
 import { createNodeRuntime } from './onnx-runtime.js';
 
@@ -38,8 +38,10 @@ async function loadBuiltin(runtime: InferenceRuntime, id: BuiltinModelId, home: 
 export interface NodeSwapper {
   /** Faces in an image with their 468-point meshes, largest first. */
   analyze(image: Image): Promise<Face[]>;
+  /** Analyses a source photo once, for many swaps (a batch, or the frames of a stream). */
+  prepareSource(source: Image, options: Pick<SwapOptions, 'sourceFace' | 'maxPixels'>, file?: string): Promise<PreparedSource>;
   /** `files` names the inputs in error messages (e.g. their paths). */
-  swap(source: Image, target: Image, options: SwapOptions, files?: InputNames): Promise<StillResult>;
+  swap(source: Image | PreparedSource, target: Image, options: SwapOptions, files?: InputNames): Promise<StillResult>;
   close(): Promise<void>;
 }
 
@@ -52,7 +54,8 @@ export async function createNodeSwapper(options: NodeSwapperOptions = {}): Promi
   const still = new StillSwapper(analyzer, new MeshSwapper());
   return {
     analyze: (image) => analyzer.analyze(image),
-    swap: (source, target, swapOptions, files) => still.swap(source, target, swapOptions, files),
+    prepareSource: (source, swapOptions, file) => still.prepareSource(source, swapOptions, file),
+    swap: (source, target, swapOptions, files) => still.swap(source as Image | PreparedSource<MeshIdentity>, target, swapOptions, files),
     async close() {
       await Promise.all([detector.close(), mesh.close()]);
     },

@@ -27,6 +27,17 @@ function checkPixels(image: Image, role: string, maxPixels: number): void {
   }
 }
 
+/** A source photo analysed once, ready to be swapped onto many targets. */
+export interface PreparedSource<Identity = unknown> {
+  faces: FaceSummary[];
+  /** Which of `faces` the identity was taken from. */
+  faceIndex: number;
+  identity: Identity;
+  notices: string[];
+  /** What preparing cost (ms): analysing the photo, and making the identity. */
+  timings: { source: number; identity: number };
+}
+
 export interface InputNames {
   source?: string;
   target?: string;
@@ -34,42 +45,68 @@ export interface InputNames {
 
 export class StillSwapper<Identity = unknown> {
   private readonly compositor = new Compositor();
+  private queue: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly analyzer: FaceAnalyzer,
     private readonly engine: FaceSwapper<Identity>,
   ) {}
 
-  /** `files` names the inputs in messages and on errors (e.g. their paths); default "source"/"target". */
-  async swap(sourceImage: Image, targetImage: Image, options: SwapOptions, files: InputNames = {}): Promise<StillResult> {
+  /**
+   * Analyses a source photo and makes the engine's identity from one of its faces, once: pass the
+   * result to {@link swap} for every target of a batch or frame of a stream.
+   */
+  async prepareSource(sourceImage: Image, options: Pick<SwapOptions, 'sourceFace' | 'maxPixels'>, file?: string): Promise<PreparedSource<Identity>> {
     checkPixels(sourceImage, 'source', options.maxPixels);
-    checkPixels(targetImage, 'target', options.maxPixels);
     // The engines work in colour; a grey picture is treated as the RGB picture it shows.
     const source = sourceImage.channels === 1 ? toRgb(sourceImage) : sourceImage;
+    const timings = { detect: 0, mesh: 0 };
+    const faces = await this.analyzer.analyze(source, undefined, timings);
+    if (faces.length === 0) {
+      throw new LiveswapError('no-face', `${file ?? 'source'}: no face was found in the source image. Use a photo where one face is clearly visible.`, { file });
+    }
+    const faceIndex = options.sourceFace ?? 0;
+    const face = faces[faceIndex];
+    if (!face) throw new LiveswapError('usage', `--source-face ${faceIndex} is out of range: the source image has ${faces.length} face(s) (0..${faces.length - 1}).`);
+    const notices = faces.length > 1 && options.sourceFace === undefined ? [`The source image has ${faces.length} faces; using the largest (--source-face picks another).`] : [];
+    const t = performance.now();
+    const identity = this.engine.createIdentity(source, face);
+    return { faces: summarise(faces), faceIndex, identity, notices, timings: { source: timings.detect + timings.mesh, identity: performance.now() - t } };
+  }
+
+  /**
+   * Swaps the source onto the chosen faces of the target; the target is not modified. The source
+   * is a photo (analysed on every call) or the result of {@link prepareSource}. `files` names the
+   * inputs in messages and on errors (e.g. their paths); default "source"/"target".
+   */
+  swap(sourceImage: Image | PreparedSource<Identity>, targetImage: Image, options: SwapOptions, files: InputNames = {}): Promise<StillResult> {
+    // The engine and compositor reuse working buffers between calls: one swap at a time.
+    const run = this.queue.then(() => this.swapNow(sourceImage, targetImage, options, files));
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private async swapNow(sourceImage: Image | PreparedSource<Identity>, targetImage: Image, options: SwapOptions, files: InputNames): Promise<StillResult> {
+    const prepared = 'identity' in sourceImage ? sourceImage : await this.prepareSource(sourceImage, options, files.source);
+    checkPixels(targetImage, 'target', options.maxPixels);
     const target = targetImage.channels === 1 ? toRgb(targetImage) : targetImage;
     // The source is analysed once per identity (once per video or stream), so it is timed apart
-    // from the per-target stages.
-    const sourceTimings = { detect: 0, mesh: 0 };
-    const timings = { source: 0, detect: 0, mesh: 0, identity: 0, warp: 0, colour: 0, blend: 0 };
-    const notices: string[] = [];
-
-    const sourceFaces = await this.analyzer.analyze(source, undefined, sourceTimings);
-    timings.source = sourceTimings.detect + sourceTimings.mesh;
-    if (sourceFaces.length === 0) {
-      throw new LiveswapError('no-face', `${files.source ?? 'source'}: no face was found in the source image. Use a photo where one face is clearly visible.`, { file: files.source });
-    }
-    const sourceIndex = options.sourceFace ?? 0;
-    const sourceFace = sourceFaces[sourceIndex];
-    if (!sourceFace) throw new LiveswapError('usage', `--source-face ${sourceIndex} is out of range: the source image has ${sourceFaces.length} face(s) (0..${sourceFaces.length - 1}).`);
-    if (sourceFaces.length > 1 && options.sourceFace === undefined) notices.push(`The source image has ${sourceFaces.length} faces; using the largest (--source-face picks another).`);
+    // from the per-target stages; a prepared source costs nothing here.
+    const preparedHere = prepared !== sourceImage;
+    const timings = {
+      source: preparedHere ? prepared.timings.source : 0,
+      detect: 0,
+      mesh: 0,
+      identity: preparedHere ? prepared.timings.identity : 0,
+      warp: 0,
+      colour: 0,
+      blend: 0,
+    };
 
     const targetFaces = await this.analyzer.analyze(target, undefined, timings);
     if (targetFaces.length === 0) throw new LiveswapError('no-face', `${files.target ?? 'target'}: no face was found in the target image.`, { file: files.target });
     const chosen = this.chooseTargets(targetFaces, target, options);
 
-    let t = performance.now();
-    const identity = this.engine.createIdentity(source, sourceFace);
-    timings.identity += performance.now() - t;
     const output = cloneImage(target);
     const settings = {
       mouthMask: options.mouthMask ?? this.engine.mouthMaskByDefault,
@@ -78,8 +115,8 @@ export class StillSwapper<Identity = unknown> {
       colorMatch: options.colorMatch,
     };
     for (const i of chosen) {
-      t = performance.now();
-      const patch = this.engine.swap(output, targetFaces[i], identity, settings);
+      const t = performance.now();
+      const patch = this.engine.swap(output, targetFaces[i], prepared.identity, settings);
       timings.warp += performance.now() - t;
       this.compositor.compose(output, patch, settings, timings);
     }
@@ -89,12 +126,12 @@ export class StillSwapper<Identity = unknown> {
       image: output,
       report: {
         engine: this.engine.name,
-        sourceFaces: summarise(sourceFaces),
+        sourceFaces: prepared.faces,
         targetFaces: summarise(targetFaces),
-        sourceFaceUsed: sourceIndex,
+        sourceFaceUsed: prepared.faceIndex,
         swappedFaces: chosen,
         timings: rounded,
-        notices,
+        notices: [...prepared.notices],
       },
     };
   }

@@ -60,3 +60,19 @@ describe('FaceAnalyzer', () => {
     assert.deepEqual(await swapper.analyze(noise), []);
   });
 });
+
+describe('overlapping calls', () => {
+  test('concurrent analyses and swaps give the same results as one at a time', async () => {
+    const images = [await loadFixture('astronaut.png'), await loadFixture('grace_hopper.jpg'), await loadFixture('camera.png')];
+    const oneByOne = [];
+    for (const image of images) oneByOne.push(await swapper.analyze(image));
+    const together = await Promise.all(images.map((image) => swapper.analyze(image)));
+    assert.deepEqual(together.map((faces) => faces.map((f) => f.box)), oneByOne.map((faces) => faces.map((f) => f.box)));
+    const { resolveSwapOptions } = await import('../../src/pipeline/options.js');
+    const options = resolveSwapOptions({});
+    const sequential = await swapper.swap(images[1], images[0], options);
+    const [a, b] = await Promise.all([swapper.swap(images[1], images[0], options), swapper.swap(images[0], images[1], options)]);
+    assert.deepEqual(a.image.data, sequential.image.data);
+    assert.ok(b.report.swappedFaces.length === 1);
+  });
+});

@@ -34,6 +34,7 @@ export const tfAttr = {
   s: (value: string): TfjsAttrValue => ({ s: b64(value) }),
   i: (value: number): TfjsAttrValue => ({ i: String(value) }),
   f: (value: number): TfjsAttrValue => ({ f: value }),
+  b: (value: boolean): TfjsAttrValue => ({ b: value }),
   ints: (values: number[]): TfjsAttrValue => ({ list: { i: values.map(String) } }),
   strings: (values: string[]): TfjsAttrValue => ({ list: { s: values.map(b64) } }),
   type: (dtype: string): TfjsAttrValue => ({ type: dtype }),

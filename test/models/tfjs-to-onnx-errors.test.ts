@@ -25,7 +25,7 @@ function expectFailure(build: (g: TinyGraph) => void, pattern: RegExp): void {
 }
 
 test('an unknown op names the node and the op', () => {
-  expectFailure((g) => g.output(g.op('head/probs', 'Softmax', ['x'])), /node "head\/probs" \(op Softmax\): op Softmax is not supported/);
+  expectFailure((g) => g.output(g.op('head/probs', 'LogSoftmax', ['x'])), /node "head\/probs" \(op LogSoftmax\): op LogSoftmax is not supported/);
   const g = new TinyGraph(seededRandom(1));
   g.output(g.op('weird', 'Erf', [g.placeholder('x', [1, 2])]));
   const { model, weights } = g.build();
@@ -92,4 +92,22 @@ test('broken graphs: missing inputs, cycles, Consts without weights', () => {
     g.nodes.push({ name: 'ghost', op: 'Const', attr: { dtype: tfAttr.type('DT_FLOAT') } });
     g.output(g.op('y', 'AddV2', ['x', 'ghost']));
   }, /node "ghost" \(op Const\): no float32\/int32 weight/);
+});
+
+test('Mean with computed or out-of-range axes, and MatMul on other ranks or fusions, are rejected', () => {
+  expectFailure((g) => g.output(g.op('m', 'Mean', ['x', g.op('axes', 'Relu', [g.constant('a', [1], [1])])])),
+    /node "m" \(op Mean\): reduction axes \(input 1, "axes"\) must be a constant/);
+  expectFailure((g) => g.output(g.op('m', 'Mean', ['x', g.intConstant('a', [1], [4])])), /node "m" \(op Mean\): axes \[4\] are invalid for rank 4/);
+  expectFailure((g) => g.output(g.op('mm', 'MatMul', ['x', 'w'])), /node "mm" \(op MatMul\): operands must be rank 2/);
+  const flat = (g: TinyGraph) => g.op('flat', 'Reshape', ['x', g.intConstant('s', [2], [1, 48])]);
+  expectFailure((g) => g.output(g.op('mm', 'MatMul', [flat(g), g.constant('k', [47, 2])])), /node "mm" \(op MatMul\): inner sizes differ: 48 vs 47/);
+  expectFailure((g) => g.output(g.op('mm', '_FusedMatMul', [flat(g), g.constant('k', [48, 2])], {
+    fused_ops: tfAttr.strings(['Relu']), num_args: tfAttr.i(0),
+  })), /node "mm" \(op _FusedMatMul\): fused_ops \["Relu"\] is not supported/);
+  expectFailure((g) => g.output(g.op('mm', '_FusedMatMul', [flat(g), g.constant('k', [48, 2]), g.constant('b', [2])], {
+    fused_ops: tfAttr.strings(['BiasAdd', 'Prelu']), num_args: tfAttr.i(1),
+  })), /node "mm" \(op _FusedMatMul\): fused_ops \["BiasAdd","Prelu"\] expects num_args 2, got 1/);
+  expectFailure((g) => g.output(g.op('mm', '_FusedMatMul', [flat(g), g.constant('k', [48, 2]), g.constant('b', [3])], {
+    fused_ops: tfAttr.strings(['BiasAdd']), num_args: tfAttr.i(1),
+  })), /node "mm" \(op _FusedMatMul\): bias shape \[3\] does not match 2 output columns/);
 });

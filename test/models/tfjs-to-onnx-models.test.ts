@@ -1,7 +1,8 @@
 /**
- * Whole-model parity: the blazeface, facemesh and iris graph models shipped with @vladmandic/human
- * are converted and run on real photos with onnxruntime-node and TensorFlow.js (wasm). Landmark
- * and regressor outputs are compared in units of the model's input size; scores are compared raw.
+ * Whole-model parity: the blazeface, facemesh, iris and faceres graph models shipped with
+ * @vladmandic/human are converted and run on real photos with onnxruntime-node and TensorFlow.js
+ * (wasm). Landmark and regressor outputs are compared in units of the model's input size; scores,
+ * probabilities and descriptors are compared raw.
  */
 
 import { test, type TestContext } from 'node:test';
@@ -10,7 +11,8 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
-import { convertTfjsGraph } from '../../src/models/tfjs-to-onnx.js';
+import { BUILTIN_MODELS } from '../../src/models/builtin.js';
+import { convertTfjsGraph, type ConvertOptions } from '../../src/models/tfjs-to-onnx.js';
 import { readOnnxModel } from '../../src/models/onnx-proto.js';
 import type { TfjsGraphModelJson } from '../../src/models/tfjs-graph.js';
 import { humanModelsDir, maxAbsDiff, onnxRunner, tfjsRunner, type Feed, type Result } from './tfjs-harness.js';
@@ -46,13 +48,18 @@ interface OutputCheck {
   kind: string;
 }
 
-/** Converts the named package model, runs both runtimes on every fixture, returns ONNX outputs per photo. */
+interface Outputs {
+  onnx: Result[];
+  tfjs: Result[];
+}
+
+/** Converts the named package model, runs both runtimes on every fixture, returns both sides' outputs per photo. */
 async function compareModel(t: TestContext, name: string, input: string, checks: Record<string, OutputCheck>,
-  feedFor: (fixture: (typeof fixtures)[number]) => Promise<Feed>): Promise<Map<string, Result[]>> {
+  feedFor: (fixture: (typeof fixtures)[number]) => Promise<Feed>, options: ConvertOptions = {}): Promise<Map<string, Outputs>> {
   const dir = humanModelsDir();
   const model = JSON.parse(readFileSync(path.join(dir, `${name}.json`), 'utf8')) as TfjsGraphModelJson;
   const weights = new Uint8Array(readFileSync(path.join(dir, `${name}.bin`)));
-  const onnx = convertTfjsGraph(model, weights);
+  const onnx = convertTfjsGraph(model, weights, options);
   const info = readOnnxModel(onnx);
   assert.deepEqual(info.inputs.map((i) => i.name), [input]);
   const outputs = Object.keys(checks);
@@ -60,7 +67,7 @@ async function compareModel(t: TestContext, name: string, input: string, checks:
 
   const [reference, converted] = [await tfjsRunner(model, weights), await onnxRunner(onnx)];
   const worst: Record<string, number> = {};
-  const compare = async (label: string, feed: Feed): Promise<Result[]> => {
+  const compare = async (label: string, feed: Feed): Promise<Outputs> => {
     const feeds = { [input]: feed };
     const [want, got] = [await reference.run(feeds, outputs), await converted.run(feeds, outputs)];
     outputs.forEach((output, i) => {
@@ -72,9 +79,9 @@ async function compareModel(t: TestContext, name: string, input: string, checks:
       assert.ok(diff <= tolerance, `${name} ${label} ${output}: ${diff} > ${tolerance}`);
       worst[output] = Math.max(worst[output] ?? 0, diff);
     });
-    return got;
+    return { onnx: got, tfjs: want };
   };
-  const results = new Map<string, Result[]>();
+  const results = new Map<string, Outputs>();
   try {
     const feeds: Feed[] = [];
     for (const fixture of fixtures) {
@@ -105,7 +112,7 @@ test('blazeface: ONNX matches TFJS on whole photos at 256x256', async (t) => {
     { Identity: logits, Identity_1: logits, Identity_2: boxes, Identity_3: boxes },
     (f) => image(f.file, 256, 1 / 127.5, -1));
   // Sanity: on each portrait some anchor is confident there is a face.
-  for (const [file, [scores16, scores8]] of results) {
+  for (const [file, { onnx: [scores16, scores8] }] of results) {
     const best = sigmoid(Math.max(...scores16.data, ...scores8.data));
     t.diagnostic(`blazeface ${file}: best face score ${best.toFixed(3)}`);
     assert.ok(best > 0.6, `${file}: best blazeface score ${best}`);
@@ -118,11 +125,41 @@ test('facemesh: ONNX matches TFJS on face crops at 192x192', async (t) => {
     { Identity: landmarks, Identity_1: { divisor: 1, tolerance: 1e-3, kind: 'face flag' }, Identity_2: landmarks },
     (f) => image(f.file, 192, 1 / 255, 0, f.face));
   // Sanity: the two frontal crops are recognised as faces (the camera profile is a hard case).
-  for (const file of ['astronaut.png', 'grace_hopper.jpg']) assert.ok(results.get(file)![1].data[0] > 0.9, `${file} face flag`);
+  for (const file of ['astronaut.png', 'grace_hopper.jpg']) assert.ok(results.get(file)!.onnx[1].data[0] > 0.9, `${file} face flag`);
 });
 
 test('iris: ONNX matches TFJS on eye crops at 64x64', async (t) => {
   await compareModel(t, 'iris', 'input_1',
     { Identity: { divisor: 64, tolerance: 1e-3, kind: 'eye and iris landmarks' } },
     (f) => image(f.file, 64, 1 / 255, 0, f.eye));
+});
+
+function cosine(a: Float32Array, b: Float32Array): number {
+  let dot = 0, aa = 0, bb = 0;
+  for (let i = 0; i < a.length; i++) {
+    dot += a[i] * b[i];
+    aa += a[i] * a[i];
+    bb += b[i] * b[i];
+  }
+  return dot / Math.sqrt(aa * bb);
+}
+
+test('faceres: ONNX matches TFJS on face crops at 224x224 (RGB 0..255, as human feeds it)', async (t) => {
+  const { outputs } = BUILTIN_MODELS.faceres;
+  assert.deepEqual(outputs, ['global_pooling/Mean', 'gender_pred/Sigmoid', 'age_pred/Softmax']);
+  const results = await compareModel(t, 'faceres', 'input_1', {
+    'global_pooling/Mean': { divisor: 1, tolerance: 1e-4, kind: 'descriptor' },
+    'gender_pred/Sigmoid': { divisor: 1, tolerance: 1e-4, kind: 'gender probability' },
+    'age_pred/Softmax': { divisor: 1, tolerance: 1e-4, kind: 'age distribution' },
+  }, (f) => image(f.file, 224, 1, 0, f.face), { outputs });
+  for (const [file, { onnx, tfjs }] of results) {
+    const [descriptor, gender, age] = onnx;
+    const similarity = cosine(descriptor.data, tfjs[0].data);
+    const years = age.data.indexOf(Math.max(...age.data));
+    t.diagnostic(`faceres ${file}: descriptor cosine ONNX vs TFJS ${similarity.toFixed(9)} (1 − cos = ${(1 - similarity).toExponential(1)}), gender ${gender.data[0].toFixed(3)}, age argmax ${years}`);
+    assert.ok(similarity > 0.9999, `${file}: descriptor cosine ${similarity}`);
+    assert.deepEqual(descriptor.shape, [1, 1024]);
+    // ReLU6 features averaged: non-negative, at most 6, and not all zero on a face.
+    assert.ok(descriptor.data.every((v) => v >= 0 && v <= 6) && descriptor.data.some((v) => v > 0.1), `${file}: descriptor range`);
+  }
 });

@@ -3,79 +3,13 @@
  * converts it, and checks onnxruntime against TensorFlow.js (wasm) element by element.
  */
 
-import { test, type TestContext } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { convertTfjsGraph } from '../../src/models/tfjs-to-onnx.js';
 import { readOnnxModel } from '../../src/models/onnx-proto.js';
 import type { TfjsAttrValue } from '../../src/models/tfjs-graph.js';
-import { maxAbsDiff, randomArray, runOnnx, runTfjs, seededRandom, tfAttr, TinyGraph, type Feed } from './tfjs-harness.js';
-
-const TOLERANCE = 1e-4;
-
-/** A graph with one NHWC input; `shape` may use -1 for a dynamic batch, fed with `batch`. */
-function setup(seed: number, shape: number[], batch = 1): { g: TinyGraph; x: string; feeds: Record<string, Feed> } {
-  const g = new TinyGraph(seededRandom(seed));
-  const x = g.placeholder('input', shape);
-  const feedShape = shape.map((n) => (n < 0 ? batch : n));
-  return { g, x, feeds: { input: { shape: feedShape, data: randomArray(g.rand, feedShape.reduce((a, b) => a * b, 1)) } } };
-}
-
-/** Converts, runs both runtimes, and asserts equal shapes and values for every output. */
-async function check(t: TestContext, g: TinyGraph, feeds: Record<string, Feed>): Promise<void> {
-  const { model, weights } = g.build();
-  const onnx = convertTfjsGraph(model, weights);
-  const declared = readOnnxModel(onnx).outputs;
-  const names = declared.map((o) => o.name);
-  const [want, got] = [await runTfjs(model, weights, feeds, names), await runOnnx(onnx, feeds, names)];
-  names.forEach((name, i) => {
-    assert.deepEqual(got[i].shape, want[i].shape, `${name} shape`);
-    // The declared output shape must agree wherever it states a fixed size.
-    assert.deepEqual(declared[i].shape.map((n, a) => (typeof n === 'number' ? n : want[i].shape[a])), want[i].shape, `${name} declared shape`);
-    const diff = maxAbsDiff(got[i].data, want[i].data);
-    t.diagnostic(`${name} ${JSON.stringify(want[i].shape)} max abs diff ${diff.toExponential(2)}`);
-    assert.ok(diff <= TOLERANCE, `${name}: max abs diff ${diff} > ${TOLERANCE}`);
-  });
-}
-
-interface ConvSpec {
-  k?: number | [number, number];
-  outC?: number;
-  strides?: number | [number, number];
-  padding?: 'SAME' | 'VALID' | 'EXPLICIT';
-  explicit?: number[];
-  dilation?: number;
-  fused?: string[];
-  depthwise?: boolean;
-  multiplier?: number;
-  op?: string;
-}
-
-/** Adds a (depthwise) conv node with random filter, bias and PReLU alpha as its fused ops need. */
-function conv(g: TinyGraph, x: string, inC: number, spec: ConvSpec = {}): string {
-  const name = `conv${g.nodes.length}`;
-  const [kh, kw] = typeof spec.k === 'object' ? spec.k : [spec.k ?? 3, spec.k ?? 3];
-  const [sh, sw] = typeof spec.strides === 'object' ? spec.strides : [spec.strides ?? 1, spec.strides ?? 1];
-  const d = spec.dilation ?? 1;
-  const outPerIn = spec.depthwise ? (spec.multiplier ?? 1) : (spec.outC ?? 4);
-  const outC = spec.depthwise ? inC * outPerIn : outPerIn;
-  const inputs = [x, g.constant(`${name}/filter`, [kh, kw, inC, outPerIn])];
-  const fused = spec.fused ?? [];
-  if (fused[0] === 'BiasAdd') inputs.push(g.constant(`${name}/bias`, [outC]));
-  if (fused.includes('Prelu')) inputs.push(g.constant(`${name}/alpha`, [1, 1, outC]));
-  const op = spec.op ?? (spec.depthwise ? 'DepthwiseConv2dNative' : fused.length ? '_FusedConv2D' : 'Conv2D');
-  return g.op(name, op, inputs, {
-    strides: tfAttr.ints([1, sh, sw, 1]), dilations: tfAttr.ints([1, d, d, 1]),
-    padding: tfAttr.s(spec.padding ?? 'SAME'), data_format: tfAttr.s('NHWC'),
-    explicit_paddings: tfAttr.ints(spec.explicit ?? []),
-    ...(fused.length ? { fused_ops: tfAttr.strings(fused), num_args: tfAttr.i(inputs.length - 2), epsilon: tfAttr.f(0) } : {}),
-  });
-}
-
-function maxPool(g: TinyGraph, x: string, k: number, s: number, padding: 'SAME' | 'VALID'): string {
-  return g.op(`pool${g.nodes.length}`, 'MaxPool', [x], {
-    ksize: tfAttr.ints([1, k, k, 1]), strides: tfAttr.ints([1, s, s, 1]), padding: tfAttr.s(padding), data_format: tfAttr.s('NHWC'),
-  });
-}
+import { randomArray, tfAttr } from './tfjs-harness.js';
+import { check, conv, maxPool, setup, type ConvSpec } from './op-parity.js';
 
 // --- Conv2D / _FusedConv2D -----------------------------------------------------------------
 
@@ -207,6 +141,40 @@ test('AddV2 broadcasting a rank-4 input against a computed rank-2 tensor', async
   const { g, x, feeds } = setup(77, [1, 4, 4, 3]);
   const flat = g.op('flat', 'Reshape', [conv(g, x, 3, { k: 4, padding: 'VALID', outC: 3 }), g.intConstant('shape', [2], [1, 3])]);
   g.output(g.op('sum', 'AddV2', [conv(g, x, 3, { outC: 3 }), flat]));
+  await check(t, g, feeds);
+});
+
+for (const op of ['Minimum', 'Maximum']) {
+  test(`${op} of two rank-4 tensors, and of a rank-4 tensor with a computed rank-2 one`, async (t) => {
+    const { g, x, feeds } = setup(op.length * 7, [1, 5, 5, 3]);
+    g.output(g.op('both', op, [conv(g, x, 3), conv(g, x, 3)]));
+    const flat = g.op('flat', 'Reshape', [conv(g, x, 3, { k: 5, padding: 'VALID', outC: 4 }), g.intConstant('shape', [2], [1, 4])]);
+    g.output(g.op('mixed', op, [conv(g, x, 3), flat]));
+    await check(t, g, feeds);
+  });
+  for (const [label, shape] of [['[C]', [4]], ['[H,1,C]', [6, 1, 4]], ['[1,H,1,C]', [1, 6, 1, 4]], ['scalar', []]] as const) {
+    test(`${op} broadcasting a ${label} constant on NCHW and NHWC tensors, either side`, async (t) => {
+      const { g, x, feeds } = setup(op.length * 13 + shape.length, [1, 6, 6, 4]);
+      const c = g.constant('c', [...shape]);
+      g.output(g.op('a', op, [conv(g, x, 4), c]));
+      g.output(g.op('b', op, [c, conv(g, x, 4)]));
+      g.output(g.op('raw', op, [x, c]));
+      await check(t, g, feeds);
+    });
+  }
+  test(`${op} on rank-2 tensors with a [N] constant`, async (t) => {
+    const { g, x, feeds } = setup(op.length * 17, [3, 8]);
+    g.output(g.op('r2', op, [x, g.constant('c', [8])]));
+    await check(t, g, feeds);
+  });
+}
+
+test('Keras ReLU6 (Relu, Minimum 6, Maximum 0) after a conv, with values reaching the clip', async (t) => {
+  const { g, x, feeds } = setup(61, [1, 6, 6, 3]);
+  const scaled = g.op('scaled', 'Mul', [x, g.constant('eight', [], [8])]);
+  const relu = g.op('relu', 'Relu', [conv(g, scaled, 3, { k: 3 })]);
+  const low = g.op('clip/Minimum', 'Minimum', [relu, g.constant('six', [], [6])]);
+  g.output(g.op('clip', 'Maximum', [low, g.constant('zero', [], [0])]));
   await check(t, g, feeds);
 });
 

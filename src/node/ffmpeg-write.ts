@@ -1,0 +1,250 @@
+/**
+ * Encoding Images into a video file through an ffmpeg pipe. The file is written under a temporary
+ * name and renamed only after ffmpeg finished cleanly, so a failed or aborted encode leaves nothing.
+ */
+
+import { spawn } from 'node:child_process';
+import { extname } from 'node:path';
+import { invalidOption, LiveswapError } from '../core/errors.js';
+import type { Image } from '../core/image.js';
+import { childExit, describeExit, type ExitStatus, type FfmpegOptions, ffmpegPath, fileUrlArg, lastLines, StderrTail } from './ffmpeg-binary.js';
+import { checkOutputPath, outputError, writeAtomically } from './output.js';
+
+export const VIDEO_CODECS = ['libx264', 'libx265', 'libvpx-vp9'] as const;
+export type VideoCodec = (typeof VIDEO_CODECS)[number];
+
+/** Speed/size trade-off, x264's names; VP9 gets the matching -cpu-used. */
+export const VIDEO_PRESETS = ['ultrafast', 'superfast', 'veryfast', 'faster', 'fast', 'medium', 'slow', 'slower', 'veryslow'] as const;
+export type VideoPreset = (typeof VIDEO_PRESETS)[number];
+const VP9_CPU_USED: Readonly<Record<VideoPreset, number>> = { ultrafast: 8, superfast: 8, veryfast: 7, faster: 6, fast: 5, medium: 4, slow: 3, slower: 2, veryslow: 1 };
+
+export const VIDEO_PIXEL_FORMATS = ['yuv420p', 'yuv422p', 'yuv444p'] as const;
+export type VideoPixelFormat = (typeof VIDEO_PIXEL_FORMATS)[number];
+
+/** Output extensions, the codecs each container takes (first = default). */
+export const VIDEO_CONTAINERS: Readonly<Record<string, readonly VideoCodec[]>> = {
+  '.mp4': ['libx264', 'libx265', 'libvpx-vp9'],
+  '.mov': ['libx264', 'libx265'],
+  '.mkv': ['libx264', 'libx265', 'libvpx-vp9'],
+  '.webm': ['libvpx-vp9'],
+};
+
+/** Constant-quality defaults (lower is better) and each codec's range. */
+const CRF: Readonly<Record<VideoCodec, { default: number; max: number }>> = {
+  libx264: { default: 18, max: 51 },
+  libx265: { default: 22, max: 51 },
+  'libvpx-vp9': { default: 31, max: 63 },
+};
+
+export interface VideoWriterOptions extends FfmpegOptions {
+  width: number;
+  height: number;
+  /** Frames per second; 29.97, 23.976 and 59.94 are written as exact n×1000/1001 rates. */
+  fps: number;
+  /** Default: libvpx-vp9 for .webm, libx264 otherwise. */
+  codec?: VideoCodec;
+  /** Constant quality, lower is better: 0–51 for x264/x265 (defaults 18/22), 0–63 for VP9 (default 31). */
+  crf?: number;
+  /** Encoding speed against file size at the same quality; default medium (the codecs' own default). */
+  preset?: VideoPreset;
+  /**
+   * Default yuv420p, which players expect. 4:2:0 needs an even width and height and 4:2:2 an even
+   * width: an odd size is padded by one column/row that repeats the edge pixels.
+   */
+  pixelFormat?: VideoPixelFormat;
+  /** Layout of the Images given to write(): 3 (RGB, default) or 4 (RGBA, alpha ignored). */
+  channels?: 3 | 4;
+}
+
+export interface VideoWriter {
+  readonly path: string;
+  /** Size of the encoded video: the frame size, padded to even where the pixel format needs it. */
+  readonly outputWidth: number;
+  readonly outputHeight: number;
+  /**
+   * Sends one frame; resolves once it is in the pipe to ffmpeg (so the caller may reuse
+   * `image.data`), which waits while ffmpeg is busy: await each write and memory stays flat.
+   */
+  write(image: Image): Promise<void>;
+  /** Finishes the file and moves it to `path`; rejects (and leaves nothing) when encoding failed. */
+  close(): Promise<void>;
+  /**
+   * Stops ffmpeg and deletes the partial file; `path` is left as it was. Safe to call twice, and
+   * the thing to call in a `catch`: a writer neither closed nor aborted leaves ffmpeg waiting.
+   */
+  abort(): Promise<void>;
+}
+
+/** n×1000/1001 rates as ffmpeg rationals, so 29.97 does not drift. */
+function rateArg(fps: number): string {
+  const ntsc = Math.round((fps * 1001) / 1000);
+  if (Math.abs((ntsc * 1000) / 1001 - fps) < 0.005 && Math.abs(ntsc - fps) > 0.005) return `${ntsc * 1000}/1001`;
+  return String(fps);
+}
+
+interface Encoding {
+  codec: VideoCodec;
+  crf: number;
+  preset: VideoPreset;
+  pixelFormat: VideoPixelFormat;
+  channels: 3 | 4;
+}
+
+function validate(path: string, options: VideoWriterOptions): Encoding {
+  const { width, height, fps } = options;
+  if (!(Number.isInteger(width) && width >= 2)) throw invalidOption('width', 'a whole number ≥ 2', width);
+  if (!(Number.isInteger(height) && height >= 2)) throw invalidOption('height', 'a whole number ≥ 2', height);
+  if (!(Number.isFinite(fps) && fps > 0 && fps <= 1000)) throw invalidOption('fps', 'a frame rate in (0, 1000]', fps);
+  const ext = extname(path).toLowerCase();
+  const allowed = VIDEO_CONTAINERS[ext];
+  if (!allowed) throw new LiveswapError('usage', `Cannot write video to ${path}: use one of ${Object.keys(VIDEO_CONTAINERS).join(', ')} as the extension.`, { file: path });
+  const codec = options.codec ?? allowed[0]!;
+  if (!(VIDEO_CODECS as readonly string[]).includes(codec)) throw invalidOption('codec', `one of ${VIDEO_CODECS.join(', ')}`, codec);
+  if (!allowed.includes(codec)) {
+    throw new LiveswapError('usage', `A ${ext} file cannot hold ${codec} video; use ${allowed.join(' or ')}, or another extension.`, { file: path });
+  }
+  const crf = options.crf ?? CRF[codec].default;
+  if (!(Number.isInteger(crf) && crf >= 0 && crf <= CRF[codec].max)) throw invalidOption('crf', `a whole number 0–${CRF[codec].max} for ${codec}`, crf);
+  const preset = options.preset ?? 'medium';
+  if (!(VIDEO_PRESETS as readonly string[]).includes(preset)) throw invalidOption('preset', `one of ${VIDEO_PRESETS.join(', ')}`, preset);
+  const pixelFormat = options.pixelFormat ?? 'yuv420p';
+  if (!(VIDEO_PIXEL_FORMATS as readonly string[]).includes(pixelFormat)) throw invalidOption('pixelFormat', `one of ${VIDEO_PIXEL_FORMATS.join(', ')}`, pixelFormat);
+  const channels = options.channels ?? 3;
+  if (channels !== 3 && channels !== 4) throw invalidOption('channels', '3 or 4', channels);
+  return { codec, crf, preset, pixelFormat, channels };
+}
+
+function codecArgs({ codec, crf, preset }: Encoding, ext: string): string[] {
+  switch (codec) {
+    case 'libx264':
+      return ['-c:v', 'libx264', '-preset', preset, '-crf', String(crf)];
+    case 'libx265':
+      // hvc1 is the tag Apple players require in MP4/MOV; x265 logs on its own unless told not to.
+      return ['-c:v', 'libx265', '-preset', preset, '-crf', String(crf), '-x265-params', 'log-level=error', ...(ext === '.mkv' ? [] : ['-tag:v', 'hvc1'])];
+    case 'libvpx-vp9':
+      // -b:v 0 makes the CRF a pure quality target; row-mt spreads one stream over the cores.
+      return ['-c:v', 'libvpx-vp9', '-crf', String(crf), '-b:v', '0', '-deadline', 'good', '-cpu-used', String(VP9_CPU_USED[preset]), '-row-mt', '1'];
+  }
+}
+
+/** Maps a failed encode to an error saying what to do: disk full, no such encoder, or ffmpeg's own words. */
+export function encodeError(path: string, status: ExitStatus, stderr: string): LiveswapError {
+  if (/No space left on device/i.test(stderr)) return outputError(path, Object.assign(new Error('No space left on device'), { code: 'ENOSPC' }));
+  if (/Disk quota exceeded/i.test(stderr)) return outputError(path, Object.assign(new Error('Disk quota exceeded'), { code: 'EDQUOT' }));
+  if (/Permission denied/i.test(stderr)) return outputError(path, Object.assign(new Error('Permission denied'), { code: 'EACCES' }));
+  const encoder = /Unknown encoder '([^']+)'/.exec(stderr);
+  if (encoder) {
+    const fix = 'Choose another codec, or point LIVESWAP_FFMPEG at an ffmpeg built with it.';
+    return new LiveswapError('usage', `This ffmpeg has no ${encoder[1]} encoder, so ${path} cannot be written with it. ${fix}`, { file: path });
+  }
+  if (status.signal !== null) {
+    return new LiveswapError('output', `Cannot write ${path}: ffmpeg was ${describeExit(status)} before the video was complete; nothing was saved.`, { file: path });
+  }
+  const log = lastLines(stderr, 4) || 'no message';
+  return new LiveswapError('output', `Cannot write ${path}: ffmpeg stopped with ${describeExit(status)} (${log}); nothing was saved.`, { file: path });
+}
+
+/**
+ * Opens an ffmpeg encoder for `path` (the container follows the extension: .mp4, .mov, .mkv,
+ * .webm). Colours are converted with the BT.709 matrix (limited range) and tagged as such, which is
+ * what players assume for untagged HD video. Checks the output folder before starting.
+ */
+export async function createVideoWriter(path: string, options: VideoWriterOptions): Promise<VideoWriter> {
+  const encoding = validate(path, options);
+  const { pixelFormat, channels } = encoding;
+  const binary = ffmpegPath(options);
+  await checkOutputPath(path);
+  const { width, height } = options;
+  const padWidth = pixelFormat !== 'yuv444p' && width % 2 === 1 ? 1 : 0;
+  const padHeight = pixelFormat === 'yuv420p' && height % 2 === 1 ? 1 : 0;
+  const outputWidth = width + padWidth;
+  const outputHeight = height + padHeight;
+  const ext = extname(path).toLowerCase();
+
+  const filters: string[] = [];
+  if (padWidth || padHeight) filters.push(`pad=${outputWidth}:${outputHeight}:0:0`, `fillborders=right=${padWidth}:bottom=${padHeight}:mode=smear`);
+  filters.push('scale=out_color_matrix=bt709:out_range=tv:flags=bicubic+accurate_rnd+full_chroma_int', `format=${pixelFormat}`);
+  const args = (target: string): string[] => [
+    ...['-hide_banner', '-nostdin', '-loglevel', 'error'],
+    ...['-f', 'rawvideo', '-pix_fmt', channels === 4 ? 'rgba' : 'rgb24', '-video_size', `${width}x${height}`, '-framerate', rateArg(options.fps), '-i', 'pipe:0'],
+    ...['-an', '-vf', filters.join(','), ...codecArgs(encoding, ext)],
+    ...['-color_primaries', 'bt709', '-color_trc', 'bt709', '-colorspace', 'bt709'],
+    ...(ext === '.mp4' || ext === '.mov' ? ['-movflags', '+faststart'] : []),
+    ...['-y', fileUrlArg(target)],
+  ];
+
+  let encoder: ReturnType<typeof spawnEncoder> | undefined;
+  let started!: () => void;
+  const running = new Promise<void>((resolve) => (started = resolve));
+  let state: 'open' | 'closing' | 'aborted' = 'open';
+  let frames = 0;
+  const done = writeAtomically(path, async (temporary) => {
+    encoder = spawnEncoder(binary, args(temporary));
+    started();
+    const status = await encoder.exit;
+    if (state === 'aborted') throw new LiveswapError('output', `Writing ${path} was aborted; nothing was saved.`, { file: path });
+    if (status.code !== 0 || status.signal !== null) throw encodeError(path, status, encoder.stderr.text());
+  });
+  done.catch(() => undefined);
+  await Promise.race([running, done]);
+  const child = encoder!;
+  const frameBytes = width * height * channels;
+  // A function, so TypeScript does not narrow `state` across the awaits in write().
+  const isAborted = (): boolean => state === 'aborted';
+  const abortedError = (): LiveswapError => new LiveswapError('output', `Writing ${path} was aborted; nothing was saved.`, { file: path });
+
+  return {
+    path,
+    outputWidth,
+    outputHeight,
+    async write(image: Image): Promise<void> {
+      if (state !== 'open') throw new LiveswapError('internal', `The video writer for ${path} is already ${state === 'aborted' ? 'aborted' : 'closed'}.`, { file: path });
+      if (image.width !== width || image.height !== height || image.channels !== channels || image.data.length !== frameBytes) {
+        throw invalidOption('frame', `a ${width}×${height} image with ${channels} channels`, `${image.width}×${image.height} with ${image.channels} channels`);
+      }
+      const bytes = Buffer.from(image.data.buffer, image.data.byteOffset, frameBytes);
+      const taken = new Promise<void>((resolve, reject) => child.stdin.write(bytes, (error) => (error ? reject(error) : resolve())));
+      taken.catch(() => undefined);
+      const stopped = child.exit.then(() => Promise.reject(new Error('ffmpeg exited')));
+      stopped.catch(() => undefined);
+      try {
+        await Promise.race([taken, stopped]);
+      } catch {
+        if (isAborted()) throw abortedError();
+        await done; // rejects with the reason ffmpeg stopped (killed, disk full, …)
+        throw new LiveswapError('output', `Cannot write ${path}: ffmpeg exited before the video was finished.`, { file: path });
+      }
+      frames++;
+    },
+    async close(): Promise<void> {
+      if (state === 'aborted') throw abortedError();
+      if (state === 'open') {
+        state = 'closing';
+        if (frames === 0) {
+          state = 'aborted';
+          child.process.kill('SIGKILL');
+          await done.catch(() => undefined);
+          throw new LiveswapError('output', `Cannot write ${path}: no frames were given, so there is no video to save.`, { file: path });
+        }
+        child.stdin.end();
+      }
+      await done;
+    },
+    async abort(): Promise<void> {
+      state = 'aborted';
+      if (!child.exited) child.process.kill('SIGKILL');
+      await done.catch(() => undefined);
+    },
+  };
+}
+
+function spawnEncoder(binary: string, args: string[]) {
+  const child = spawn(binary, args, { stdio: ['pipe', 'ignore', 'pipe'] });
+  const stderr = new StderrTail();
+  child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
+  // EPIPE when ffmpeg dies mid-frame: the write callback and the exit status report it.
+  child.stdin.on('error', () => undefined);
+  const handle = { process: child, stdin: child.stdin, stderr, exit: childExit(child, binary), exited: false };
+  void handle.exit.then(() => (handle.exited = true), () => (handle.exited = true));
+  return handle;
+}
