@@ -6,11 +6,11 @@
 
 import { mkdir, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import { buildFaceMasks } from '../compose/face-mask.js';
 import type { Image } from '../core/image.js';
 import { attributeDifference, type AttributeDifference } from '../eval/attributes.js';
 import { cosineSimilarity, nearest } from '../eval/identity.js';
-import { outsideBoxes, psnr, seamRatio, type Region } from '../eval/image-metrics.js';
+import { outsideBoxes, psnr, seamRatio } from '../eval/image-metrics.js';
+import { maskEdgeBand } from '../eval/seam.js';
 import { faceSize, type Face } from '../face/face.js';
 import { resolveSwapOptions, type EngineChoice } from '../pipeline/options.js';
 import { writeImage } from './image-io.js';
@@ -102,27 +102,6 @@ function matchFace(faces: readonly Face[], target: Face): Face | undefined {
     }
   }
   return best;
-}
-
-/** The band where the engine's feathered mask crosses from face to frame: where a seam would be. */
-function maskEdgeBand(face: Face, image: Image): Region {
-  const size = faceSize(face);
-  const g = size * 0.12;
-  const rect = {
-    x0: Math.max(0, Math.floor(face.box[0] - g)),
-    y0: Math.max(0, Math.floor(face.box[1] - g)),
-    x1: Math.min(image.width, Math.ceil(face.box[0] + face.box[2] + g)),
-    y1: Math.min(image.height, Math.ceil(face.box[1] + face.box[3] + g)),
-  };
-  const w = rect.x1 - rect.x0;
-  const { blend } = buildFaceMasks(face.landmarks, rect, size, { mouthMask: true });
-  return (x, y) => {
-    const lx = x - rect.x0;
-    const ly = y - rect.y0;
-    if (lx < 0 || ly < 0 || lx >= w || ly >= rect.y1 - rect.y0) return false;
-    const m = blend[ly * w + lx];
-    return m > 0.1 && m < 0.9;
-  };
 }
 
 async function thumbnail(outDir: string, name: string, image: Image): Promise<string> {

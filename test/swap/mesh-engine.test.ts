@@ -6,7 +6,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Image } from '../../src/core/image.js';
-import { buildFaceMasks } from '../../src/compose/face-mask.js';
+import { seamRatio } from '../../src/eval/image-metrics.js';
+import { maskEdgeBand } from '../../src/eval/seam.js';
 import type { Face } from '../../src/face/face.js';
 import { faceSize } from '../../src/face/face.js';
 import { createNodeSwapper, type NodeSwapper } from '../../src/node/swapper.js';
@@ -45,45 +46,6 @@ function unchangedOutside(a: Image, b: Image, faces: readonly Face[], grow: numb
   return same / total;
 }
 
-/** Mean gradient magnitude (luma, central differences) over the pixels where `band` is true. */
-function meanGradient(image: Image, band: (x: number, y: number) => boolean): number {
-  const luma = (x: number, y: number) => {
-    const i = (y * image.width + x) * 3;
-    return 0.299 * image.data[i] + 0.587 * image.data[i + 1] + 0.114 * image.data[i + 2];
-  };
-  let sum = 0;
-  let n = 0;
-  for (let y = 1; y < image.height - 1; y++) {
-    for (let x = 1; x < image.width - 1; x++) {
-      if (!band(x, y)) continue;
-      sum += Math.hypot(luma(x + 1, y) - luma(x - 1, y), luma(x, y + 1) - luma(x, y - 1)) / 2;
-      n++;
-    }
-  }
-  return sum / n;
-}
-
-/** Pixels where the feathered mask crosses 0.5 — the seam, if there were one. */
-function maskEdge(face: Face, image: Image): (x: number, y: number) => boolean {
-  const size = faceSize(face);
-  const g = size * 0.12;
-  const rect = {
-    x0: Math.max(0, Math.floor(face.box[0] - g)),
-    y0: Math.max(0, Math.floor(face.box[1] - g)),
-    x1: Math.min(image.width, Math.ceil(face.box[0] + face.box[2] + g)),
-    y1: Math.min(image.height, Math.ceil(face.box[1] + face.box[3] + g)),
-  };
-  const w = rect.x1 - rect.x0;
-  const { blend } = buildFaceMasks(face.landmarks, rect, size, { mouthMask: true });
-  return (x, y) => {
-    const lx = x - rect.x0;
-    const ly = y - rect.y0;
-    if (lx < 1 || ly < 1 || lx >= w - 1 || ly >= rect.y1 - rect.y0 - 1) return false;
-    const m = blend[ly * w + lx];
-    return m > 0.1 && m < 0.9;
-  };
-}
-
 /** RMS distance between two meshes, in units of the face size. */
 function landmarkError(a: Face, b: Face): number {
   let sum = 0;
@@ -104,8 +66,7 @@ async function checkSwap(t: { diagnostic(message: string): void }, sourceName: s
   const [x, y, w, h] = targetFace.box;
   // The inner face: cheeks, nose and mouth, away from the eye openings' feather.
   const inner = meanAbsDiff(image, target, Math.round(x + w * 0.2), Math.round(y + h * 0.55), Math.round(x + w * 0.8), Math.round(y + h * 0.9));
-  const edge = maskEdge(targetFace, target);
-  const seam = meanGradient(image, edge) / meanGradient(target, edge);
+  const seam = seamRatio(image, target, maskEdgeBand(targetFace, target));
   const [outputFace] = await swapper.analyze(image);
   assert.ok(outputFace, 'a face is found on the output');
   const drift = landmarkError(outputFace, targetFace);
