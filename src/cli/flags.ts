@@ -4,7 +4,7 @@
  */
 
 import { invalidOption, LiveswapError } from '../core/errors.js';
-import { resolveSwapOptions, type EngineChoice, type SwapOptions } from '../pipeline/options.js';
+import { resolveSwapOptions, type EngineChoice, type ExecutionProvider, type SwapOptions } from '../pipeline/options.js';
 
 /** The flag that sets each option, for messages the user can act on. */
 const FLAG_OF: Readonly<Record<keyof SwapOptions, string>> = {
@@ -35,6 +35,8 @@ export interface SwapFlags {
   maxPixels?: string;
   json?: boolean;
   quiet?: boolean;
+  executionProvider?: ExecutionProvider;
+  executionThreads?: string;
 }
 
 export function parseNumber(flag: string, raw: string | undefined): number | undefined {
@@ -62,6 +64,13 @@ export function parsePixelCount(flag: string, raw: string | undefined): number |
     throw invalidOption(flag, 'a whole number of pixels ≥ 1 (forms like 50000000, 50e6 or 50M)', raw);
   }
   return value;
+}
+
+/** onnxruntime settings from the flags: provider (checked by the runtime) and intra-op threads. */
+export function runtimeFromFlags(flags: SwapFlags): { provider: ExecutionProvider; threads: number } {
+  const threads = parseWholeNumber('--execution-threads', flags.executionThreads);
+  if (threads !== undefined && (threads < 1 || threads > 256)) throw invalidOption('--execution-threads', 'a whole number from 1 to 256', flags.executionThreads);
+  return { provider: flags.executionProvider ?? 'cpu', threads: threads ?? 1 };
 }
 
 /** Builds the swap options from the flags; every problem is a `usage` error naming the flag. */

@@ -9,16 +9,16 @@ import type { Image } from '../core/image.js';
 import { checkOutputPath } from '../node/output.js';
 import { outputFormatFor, readImage, writeImage } from '../node/image-io.js';
 import type { NodeSwapper } from '../node/swapper.js';
-import { DEFAULT_SWAP_OPTIONS, ENGINES, type SwapOptions } from '../pipeline/options.js';
+import { DEFAULT_SWAP_OPTIONS, ENGINES, EXECUTION_PROVIDERS, type ExecutionProvider, type SwapOptions } from '../pipeline/options.js';
 import type { StillResult } from '../pipeline/report.js';
 import type { Terminal } from './errors.js';
-import { swapOptionsFromFlags, type SwapFlags } from './flags.js';
+import { runtimeFromFlags, swapOptionsFromFlags, type SwapFlags } from './flags.js';
 import { formatSummary, roundTimings, type SwapSummary } from './summary.js';
 
 /** Loaded on demand so --help, usage errors and input errors never pay for onnxruntime. */
-export async function openSwapper(): Promise<NodeSwapper> {
+export async function openSwapper(runtime: { provider?: ExecutionProvider; threads?: number } = {}): Promise<NodeSwapper> {
   const { createNodeSwapper } = await import('../node/swapper.js');
-  return createNodeSwapper({});
+  return createNodeSwapper(runtime);
 }
 
 export function describeDefault(value: unknown): string {
@@ -45,15 +45,18 @@ export function createSwapCommand(run: (flags: SwapFlags) => Promise<void>): Com
     .option('--color-match', `match the face's colour and light to the target (default: ${describeDefault(d.colorMatch)})`)
     .option('--no-color-match', 'keep the source face colours')
     .option('--max-pixels <n>', `refuse larger images; forms like 50000000, 50e6, 50M (default: ${d.maxPixels})`)
+    .addOption(new Option('--execution-provider <name>', 'where the models run (default: cpu); an unavailable one is an error').choices(EXECUTION_PROVIDERS))
+    .option('--execution-threads <n>', 'threads per model (default: 1)')
     .option('--json', 'print one JSON object with the result (or the error) on stdout')
     .option('--quiet', 'print nothing on success (errors still go to stderr)')
     .action(async (flags: SwapFlags) => run(flags));
 }
 
 /** The swap itself, with the terminal and the engine injected so tests can drive it. */
-export async function runSwap(flags: SwapFlags, terminal: Terminal, open: () => Promise<NodeSwapper> = openSwapper): Promise<void> {
+export async function runSwap(flags: SwapFlags, terminal: Terminal, open: (runtime: { provider: ExecutionProvider; threads: number }) => Promise<NodeSwapper> = openSwapper): Promise<void> {
   const started = performance.now();
   const options = swapOptionsFromFlags(flags);
+  const runtime = runtimeFromFlags(flags);
   outputFormatFor(flags.output);
 
   let t = performance.now();
@@ -63,7 +66,7 @@ export async function runSwap(flags: SwapFlags, terminal: Terminal, open: () => 
   await checkOutputPath(flags.output, { inputs: [flags.source, flags.target] });
 
   t = performance.now();
-  const swapper = await open();
+  const swapper = await open(runtime);
   const load = performance.now() - t;
   let result: StillResult;
   try {

@@ -6,7 +6,7 @@ import type { InferenceRuntime, InferenceSession } from '../models/runtime.js';
 import { FaceAnalyzer } from '../face/analyzer.js';
 import type { Face } from '../face/face.js';
 import { MeshSwapper, type MeshIdentity } from '../swap/mesh-engine.js';
-import type { SwapOptions } from '../pipeline/options.js';
+import type { ExecutionProvider, SwapOptions } from '../pipeline/options.js';
 import type { StillResult } from '../pipeline/report.js';
 import { StillSwapper, type InputNames, type PreparedSource } from '../pipeline/still.js';
 import { builtinModel, defaultHome } from './model-cache.js';
@@ -21,6 +21,8 @@ export interface NodeSwapperOptions {
    * on two), and it leaves a core free for decoding and compositing.
    */
   threads?: number;
+  /** Execution provider for the models; default cpu (see availableProviders). */
+  provider?: ExecutionProvider;
 }
 
 /** Loads a converted model; a cached file that will not load is converted again once. */
@@ -47,7 +49,7 @@ export interface NodeSwapper {
 
 export async function createNodeSwapper(options: NodeSwapperOptions = {}): Promise<NodeSwapper> {
   const home = options.home ?? defaultHome();
-  const runtime = createNodeRuntime({ threads: options.threads ?? 1 });
+  const runtime = createNodeRuntime({ threads: options.threads ?? 1, provider: options.provider ?? 'cpu' });
   const detector = await loadBuiltin(runtime, 'blazeface', home);
   const mesh = await loadBuiltin(runtime, 'facemesh', home);
   const analyzer = FaceAnalyzer.create(detector, mesh);

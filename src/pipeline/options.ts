@@ -8,6 +8,10 @@ import { invalidOption } from '../core/errors.js';
 export const ENGINES = ['auto', 'mesh'] as const;
 export type EngineChoice = (typeof ENGINES)[number];
 
+/** Where the models run (onnxruntime execution providers); only `cpu` is available everywhere. */
+export const EXECUTION_PROVIDERS = ['cpu', 'cuda', 'coreml', 'dml'] as const;
+export type ExecutionProvider = (typeof EXECUTION_PROVIDERS)[number];
+
 export interface SwapOptions {
   /** Which engine swaps; `auto` picks the best installed one (today: mesh). */
   engine: EngineChoice;
