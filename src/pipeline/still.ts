@@ -70,7 +70,7 @@ export class StillSwapper<Identity = unknown> {
     if (!face) throw new LiveswapError('usage', `--source-face ${faceIndex} is out of range: the source image has ${faces.length} face(s) (0..${faces.length - 1}).`);
     const notices = faces.length > 1 && options.sourceFace === undefined ? [`The source image has ${faces.length} faces; using the largest (--source-face picks another).`] : [];
     const t = performance.now();
-    const identity = this.engine.createIdentity(source, face);
+    const identity = await this.engine.createIdentity(source, face);
     return { faces: summarise(faces), faceIndex, identity, notices, timings: { source: timings.detect + timings.mesh, identity: performance.now() - t } };
   }
 
@@ -116,7 +116,7 @@ export class StillSwapper<Identity = unknown> {
     };
     for (const i of chosen) {
       const t = performance.now();
-      const patch = this.engine.swap(output, targetFaces[i], prepared.identity, settings);
+      const patch = await this.engine.swap(output, targetFaces[i], prepared.identity, settings);
       timings.warp += performance.now() - t;
       this.compositor.compose(output, patch, settings, timings);
     }

@@ -41,7 +41,8 @@ export interface FaceSwapper<Identity> {
   readonly name: string;
   /** Whether this engine keeps the target's mouth interior unless told otherwise. */
   readonly mouthMaskByDefault: boolean;
-  createIdentity(image: Image, face: Face): Identity;
+  /** Neural engines run a model here, so both calls may return promises. */
+  createIdentity(image: Image, face: Face): Identity | Promise<Identity>;
   /** The patch may use the engine's working buffers: it is valid until the next `swap` call. */
-  swap(frame: Image, face: Face, identity: Identity, settings: SwapSettings): SwapPatch;
+  swap(frame: Image, face: Face, identity: Identity, settings: SwapSettings): SwapPatch | Promise<SwapPatch>;
 }
