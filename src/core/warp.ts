@@ -24,7 +24,13 @@ export interface WarpAffineOptions<T extends Image | FloatImage> {
   precision?: 'float32' | 'fixed-point';
   /** Destination pixels to compute (dst coordinates); the rest of `out` is left untouched. */
   rect?: Rect;
-  /** Destination to write into; must be dstWidth × dstHeight with the source's channel count. */
+  /**
+   * Compute only this rectangle of the dstWidth × dstHeight destination (clamped to it) and return
+   * it as a window-sized image: pixel (x, y) of the destination lands at (x − x0, y − y0). The
+   * values are the ones a full-size warp gives there, to the bit. `out` must then be window-sized.
+   */
+  window?: Rect;
+  /** Destination to write into; must be dstWidth × dstHeight (or the window's size) with the source's channel count. */
   out?: T;
 }
 
@@ -43,19 +49,25 @@ export function warpAffine<T extends Image | FloatImage>(
 ): T {
   const c = src.channels;
   const isFloat = src.data instanceof Float32Array;
+  const win = options.window;
+  // Origin and size of the buffer written: the whole destination, or the window.
+  const ox = win ? Math.max(0, win.x0) : 0;
+  const oy = win ? Math.max(0, win.y0) : 0;
+  const outW = win ? Math.max(0, Math.min(dstWidth, win.x1) - ox) : dstWidth;
+  const outH = win ? Math.max(0, Math.min(dstHeight, win.y1) - oy) : dstHeight;
   let out = options.out;
   if (out) {
-    if (out.width !== dstWidth || out.height !== dstHeight || out.channels !== c) {
-      throw new RangeError(`warpAffine: out is ${out.width}×${out.height}×${out.channels}, expected ${dstWidth}×${dstHeight}×${c}`);
+    if (out.width !== outW || out.height !== outH || out.channels !== c) {
+      throw new RangeError(`warpAffine: out is ${out.width}×${out.height}×${out.channels}, expected ${outW}×${outH}×${c}`);
     }
   } else {
-    out = (isFloat ? createFloatImage(dstWidth, dstHeight, c) : createImage(dstWidth, dstHeight, (src as Image).channels)) as T;
+    out = (isFloat ? createFloatImage(outW, outH, c) : createImage(outW, outH, (src as Image).channels)) as T;
   }
   const r = options.rect;
-  const x0 = Math.max(0, r ? r.x0 : 0);
-  const y0 = Math.max(0, r ? r.y0 : 0);
-  const x1 = Math.min(dstWidth, r ? r.x1 : dstWidth);
-  const y1 = Math.min(dstHeight, r ? r.y1 : dstHeight);
+  const x0 = Math.max(ox, r ? r.x0 : 0);
+  const y0 = Math.max(oy, r ? r.y0 : 0);
+  const x1 = Math.min(ox + outW, r ? r.x1 : dstWidth);
+  const y1 = Math.min(oy + outH, r ? r.y1 : dstHeight);
   if (x1 <= x0 || y1 <= y0) return out;
 
   const inv = invertAffine(m);
@@ -109,7 +121,7 @@ export function warpAffine<T extends Image | FloatImage>(
         ax = sx - ix;
         ay = sy - iy;
       }
-      const di = (y * dstWidth + x) * c;
+      const di = ((y - oy) * outW + (x - ox)) * c;
       if (ix >= 0 && iy >= 0 && ix < sw - 1 && iy < sh - 1) {
         const o = iy * stride + ix * c;
         for (let k = 0; k < c; k++) {

@@ -1,0 +1,159 @@
+/**
+ * insightface 0.7.3's INSwapper paste-back (spec §6.3), pixel for pixel, computed only over the
+ * face's neighbourhood: outside it the reference leaves the frame unchanged, so nothing is lost.
+ */
+
+import { invertAffine, type Affine } from '../core/affine.js';
+import { gaussianBlur } from '../core/filters.js';
+import type { FloatImage, Image, Rect } from '../core/image.js';
+import { erode } from '../core/morphology.js';
+import { warpAffine } from '../core/warp.js';
+
+export interface InsightfacePasteOptions {
+  /**
+   * warpAffine variant (spec §1.3): 'float32' (default) as OpenCV ≥ 4.11 in both reference stacks,
+   * 'fixed-point' as OpenCV ≤ 4.10 (the golden fixtures' Debian 4.6).
+   */
+  precision?: 'float32' | 'fixed-point';
+  /**
+   * 'face' (default): only the neighbourhood of the pasted crop; 'frame': the whole frame, as the
+   * reference does. Both give the same pixels; 'frame' exists to check that and to benchmark.
+   */
+  region?: 'face' | 'frame';
+}
+
+/** The intermediate planes of one paste-back, all over `rect` (frame pixels), row-major. */
+export interface InsightfacePasteStages {
+  /** The part of the frame computed; outside it the paste leaves the frame as it was. */
+  rect: Rect;
+  /** The crop warped back into the frame (F6.12), rect-sized. */
+  fakeFull: Image;
+  /** The warped white mask (F6.13), then thresholded (F6.14), eroded (F6.16), blurred (F6.17). */
+  maskWarp: Float32Array;
+  maskThresh: Float32Array;
+  maskErode: Float32Array;
+  maskBlur: Float32Array;
+  /** int(sqrt(mask_h · mask_w)) of F6.15, and the erode and blur kernel sizes it gives. */
+  maskSize: number;
+  erodeSize: number;
+  blurSize: number;
+}
+
+/**
+ * Paste `swapped` (the swapper's crop, same channel order as `frame`) into `frame` in place, as
+ * insightface's INSwapper.get(…, paste_back=True) does. `matrix` maps frame to crop in OpenCV's
+ * pixel convention (norm_crop2's M). Throws when the crop lies entirely outside the frame (the
+ * reference fails there too).
+ */
+export function pasteBackInsightface(frame: Image, swapped: Image, matrix: Affine, options: InsightfacePasteOptions = {}): void {
+  const stages = insightfacePasteStages(frame, swapped, matrix, options);
+  blendTruncated(frame, stages.fakeFull, stages.maskBlur, stages.rect);
+}
+
+/** The paste-back's mask and warped crop over the region it affects, without touching `frame`. */
+export function insightfacePasteStages(
+  frame: Image,
+  swapped: Image,
+  matrix: Affine,
+  options: InsightfacePasteOptions = {},
+): InsightfacePasteStages {
+  if (swapped.channels !== frame.channels) throw new RangeError(`pasteBackInsightface: swapped has ${swapped.channels} channels, frame ${frame.channels}`);
+  const W = frame.width;
+  const H = frame.height;
+  const im = invertAffine(matrix);
+  const precision = options.precision ?? 'float32';
+  const rect = options.region === 'frame' ? { x0: 0, y0: 0, x1: W, y1: H } : faceRegion(im, swapped.width, swapped.height, W, H);
+  const rw = rect.x1 - rect.x0;
+  const rh = rect.y1 - rect.y0;
+  if (rw <= 0 || rh <= 0) throw new RangeError('pasteBackInsightface: the crop lies outside the frame');
+
+  const fakeFull = warpAffine(swapped, im, W, H, { precision, window: rect });
+  const white: FloatImage = { width: swapped.width, height: swapped.height, channels: 1, data: new Float32Array(swapped.width * swapped.height).fill(255) };
+  const maskWarp = warpAffine(white, im, W, H, { precision, window: rect }).data;
+
+  const mask = maskWarp.slice();
+  let minX = Infinity;
+  let maxX = -Infinity;
+  let minY = Infinity;
+  let maxY = -Infinity;
+  for (let y = 0; y < rh; y++) {
+    for (let x = 0, i = y * rw; x < rw; x++, i++) {
+      if (mask[i] > 20) mask[i] = 255;
+      if (mask[i] === 255) {
+        if (x < minX) minX = x;
+        if (x > maxX) maxX = x;
+        if (y < minY) minY = y;
+        if (y > maxY) maxY = y;
+      }
+    }
+  }
+  if (maxX < 0) throw new RangeError('pasteBackInsightface: no pixel of the frame is fully covered by the crop');
+  const maskThresh = mask.slice();
+  // F6.15: extents without +1, then int(sqrt(·)) of their product.
+  const maskSize = Math.floor(Math.sqrt((maxY - minY) * (maxX - minX)));
+  const erodeSize = Math.max(Math.floor(maskSize / 10), 10);
+  const blurSize = 2 * Math.max(Math.floor(maskSize / 20), 5) + 1;
+  const maskErode = erode(mask, rw, rh, erodeSize);
+  const maskBlur = gaussianBlur(maskErode, rw, rh, 1, blurSize, 0);
+  return { rect, fakeFull, maskWarp, maskThresh, maskErode: maskErode.slice(), maskBlur, maskSize, erodeSize, blurSize };
+}
+
+/**
+ * The frame rectangle outside which the full-frame computation gives α = 0 exactly, grown so that
+ * inside it the erosion and the blur see the same values as on the whole frame. The warped mask is
+ * non-zero only where the crop coordinates lie in [−1, size) (F1.9), inside the box B of that
+ * parallelogram; the erosion reads up to k_e pixels further and the blur 2·r (its output spreads r
+ * past B, and the rectangle's reflected border must stay r away from that). k_e and r are bounded
+ * from B's size, which bounds mask_size.
+ */
+function faceRegion(im: Affine, cropW: number, cropH: number, W: number, H: number): Rect {
+  let x0 = Infinity;
+  let y0 = Infinity;
+  let x1 = -Infinity;
+  let y1 = -Infinity;
+  for (const [u, v] of [[-1, -1], [cropW, -1], [-1, cropH], [cropW, cropH]] as const) {
+    const x = im[0] * u + im[1] * v + im[2];
+    const y = im[3] * u + im[4] * v + im[5];
+    x0 = Math.min(x0, x);
+    y0 = Math.min(y0, y);
+    x1 = Math.max(x1, x);
+    y1 = Math.max(y1, y);
+  }
+  // Two pixels for the float32 / 1/32-pixel rounding of the source coordinates.
+  x0 = Math.floor(x0) - 2;
+  y0 = Math.floor(y0) - 2;
+  x1 = Math.ceil(x1) + 3;
+  y1 = Math.ceil(y1) + 3;
+  const sizeBound = Math.floor(Math.sqrt(Math.max(0, x1 - x0) * Math.max(0, y1 - y0)));
+  const margin = Math.max(Math.floor(sizeBound / 10), 10) + 2 * Math.max(Math.floor(sizeBound / 20), 5) + 2;
+  return {
+    x0: Math.max(0, Math.min(W, x0 - margin)),
+    y0: Math.max(0, Math.min(H, y0 - margin)),
+    x1: Math.max(0, Math.min(W, x1 + margin)),
+    y1: Math.max(0, Math.min(H, y1 + margin)),
+  };
+}
+
+/** F6.18–F6.19 in float32: α = mask/255, out = trunc(α·fake + (1 − α)·frame). */
+function blendTruncated(frame: Image, fake: Image, maskBlur: Float32Array, rect: Rect): void {
+  const c = frame.channels;
+  const rw = rect.x1 - rect.x0;
+  const fd = frame.data;
+  const kd = fake.data;
+  const f = Math.fround;
+  for (let y = rect.y0; y < rect.y1; y++) {
+    const mrow = (y - rect.y0) * rw;
+    for (let x = rect.x0; x < rect.x1; x++) {
+      const m = maskBlur[mrow + x - rect.x0];
+      if (m === 0) continue; // α = 0 gives the frame back exactly
+      const alpha = f(m / 255);
+      const beta = f(1 - alpha);
+      const fi = (y * frame.width + x) * c;
+      const ki = (mrow + x - rect.x0) * c;
+      for (let k = 0; k < c; k++) {
+        const v = f(f(alpha * kd[ki + k]) + f(beta * fd[fi + k]));
+        fd[fi + k] = v >= 255 ? 255 : v > 0 ? Math.floor(v) : 0;
+      }
+    }
+  }
+}
