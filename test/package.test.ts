@@ -36,5 +36,5 @@ test('the library exports the swapper, image I/O, options and errors', () => {
   for (const name of ['createNodeSwapper', 'readImage', 'writeImage', 'resolveSwapOptions', 'LiveswapError', 'EXIT_CODES', 'createImage'] as const) {
     assert.equal(typeof library[name], name === 'EXIT_CODES' ? 'object' : 'function', name);
   }
-  assert.deepEqual([...library.ENGINES], ['auto', 'mesh']);
+  assert.deepEqual([...library.ENGINES], ['auto', 'mesh', 'inswapper']);
 });

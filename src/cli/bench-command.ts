@@ -79,7 +79,8 @@ export async function runBenchCommand(flags: BenchFlags, terminal: Terminal): Pr
   const { readImage } = await import('../node/image-io.js');
   const runner = await import('../node/bench-runner.js');
   const photos = bundledPhotosDir();
-  const swapper = await createNodeSwapper({});
+  const swapper = await createNodeSwapper({ engine });
+  if (swapper.notice && !flags.json) terminal.err(`liveswap: note: ${swapper.notice}`);
   const source = await swapper.prepareSource(await readImage(`${photos}/astronaut.png`, { maxPixels: 50_000_000 }), { sourceFace: undefined, maxPixels: 50_000_000 });
   const options = { engine, width, height, frames, photos };
   const results: BenchResult[] = [];

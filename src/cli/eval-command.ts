@@ -47,7 +47,8 @@ export async function runEvalCommand(flags: EvalFlags, terminal: Terminal): Prom
     flags.sources !== undefined && flags.targets !== undefined
       ? await readEvalFolders(flags.sources, flags.targets, DEFAULT_SWAP_OPTIONS.maxPixels)
       : await builtinEvalSet(bundledPhotosDir(), resolve(outDir, 'clips'));
-  const swapper = await createNodeSwapper({});
+  const swapper = await createNodeSwapper({ engine: flags.engine ?? 'auto' });
+  if (swapper.notice && !flags.json) terminal.err(`liveswap: note: ${swapper.notice}`);
   const recogniser = await loadRecogniser();
   try {
     const report = await runEval(set, swapper, recogniser, {

@@ -9,14 +9,14 @@ import type { Image } from '../core/image.js';
 import { checkOutputPath } from '../node/output.js';
 import { outputFormatFor, readImage, writeImage } from '../node/image-io.js';
 import type { NodeSwapper } from '../node/swapper.js';
-import { DEFAULT_SWAP_OPTIONS, ENGINES, EXECUTION_PROVIDERS, type ExecutionProvider, type SwapOptions } from '../pipeline/options.js';
+import { DEFAULT_SWAP_OPTIONS, ENGINES, EXECUTION_PROVIDERS, type EngineChoice, type ExecutionProvider, type SwapOptions } from '../pipeline/options.js';
 import type { StillResult } from '../pipeline/report.js';
 import type { Terminal } from './errors.js';
 import { runtimeFromFlags, swapOptionsFromFlags, type SwapFlags } from './flags.js';
 import { formatSummary, roundTimings, type SwapSummary } from './summary.js';
 
 /** Loaded on demand so --help, usage errors and input errors never pay for onnxruntime. */
-export async function openSwapper(runtime: { provider?: ExecutionProvider; threads?: number } = {}): Promise<NodeSwapper> {
+export async function openSwapper(runtime: { provider?: ExecutionProvider; threads?: number; engine?: EngineChoice } = {}): Promise<NodeSwapper> {
   const { createNodeSwapper } = await import('../node/swapper.js');
   return createNodeSwapper(runtime);
 }
@@ -53,7 +53,11 @@ export function createSwapCommand(run: (flags: SwapFlags) => Promise<void>): Com
 }
 
 /** The swap itself, with the terminal and the engine injected so tests can drive it. */
-export async function runSwap(flags: SwapFlags, terminal: Terminal, open: (runtime: { provider: ExecutionProvider; threads: number }) => Promise<NodeSwapper> = openSwapper): Promise<void> {
+export async function runSwap(
+  flags: SwapFlags,
+  terminal: Terminal,
+  open: (runtime: { provider: ExecutionProvider; threads: number; engine: EngineChoice }) => Promise<NodeSwapper> = openSwapper,
+): Promise<void> {
   const started = performance.now();
   const options = swapOptionsFromFlags(flags);
   const runtime = runtimeFromFlags(flags);
@@ -66,7 +70,7 @@ export async function runSwap(flags: SwapFlags, terminal: Terminal, open: (runti
   await checkOutputPath(flags.output, { inputs: [flags.source, flags.target] });
 
   t = performance.now();
-  const swapper = await open(runtime);
+  const swapper = await open({ ...runtime, engine: options.engine });
   const load = performance.now() - t;
   let result: StillResult;
   try {
@@ -88,7 +92,7 @@ export async function runSwap(flags: SwapFlags, terminal: Terminal, open: (runti
     sourceFaceUsed: report.sourceFaceUsed,
     swappedFaces: report.swappedFaces,
     timings: roundTimings({ decode, load, ...report.timings, encode, total: performance.now() - started }),
-    notices: report.notices,
+    notices: swapper.notice ? [swapper.notice, ...report.notices] : report.notices,
   };
   if (flags.json) {
     terminal.out(JSON.stringify(summary));

@@ -135,7 +135,11 @@ function faceRegion(im: Affine, cropW: number, cropH: number, W: number, H: numb
 }
 
 /** F6.18–F6.19 in float32: α = mask/255, out = trunc(α·fake + (1 − α)·frame). */
-function blendTruncated(frame: Image, fake: Image, maskBlur: Float32Array, rect: Rect): void {
+/**
+ * The reference's final blend over `rect`: frame = uint8(α·fake + (1 − α)·frame) in float32 with
+ * α = mask/255, truncating. Exported so callers can shape the mask (opacity, mouth) first.
+ */
+export function blendTruncated(frame: Image, fake: Image, maskBlur: Float32Array, rect: Rect): void {
   const c = frame.channels;
   const rw = rect.x1 - rect.x0;
   const fd = frame.data;

@@ -20,6 +20,11 @@ export interface Face {
   meshScore: number;
   /** Left eye, right eye, nose tip, left mouth corner, right mouth corner (image-left first), x,y pairs. */
   kps5: Float32Array;
+  /**
+   * The same five points exactly as a reference detector (SCRFD) gave them, in OpenCV's convention
+   * (pixel centres at integers), for pipelines that must align bit for bit like the reference.
+   */
+  kps5Reference?: Float32Array;
   /** 468 × (x, y, z): FaceMesh landmarks; z is relative depth in the same pixel scale as x. */
   landmarks: Float32Array;
   /** The region the landmarks were computed in. */

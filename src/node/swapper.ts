@@ -6,10 +6,18 @@ import type { InferenceRuntime, InferenceSession } from '../models/runtime.js';
 import { FaceAnalyzer } from '../face/analyzer.js';
 import type { Face } from '../face/face.js';
 import { MeshSwapper, type MeshIdentity } from '../swap/mesh-engine.js';
-import type { ExecutionProvider, SwapOptions } from '../pipeline/options.js';
+import type { EngineChoice, ExecutionProvider, SwapOptions } from '../pipeline/options.js';
 import type { StillResult } from '../pipeline/report.js';
 import { StillSwapper, type InputNames, type PreparedSource } from '../pipeline/still.js';
+import { readFile } from 'node:fs/promises';
+import { ArcFaceEmbedder } from '../face/arcface.js';
+import { ScrfdAnalyzer } from '../face/scrfd-analyzer.js';
+import { ScrfdDetector } from '../face/scrfd.js';
+import { readEmap } from '../models/emap.js';
+import { InswapperEngine, type InswapperIdentity } from '../swap/inswapper-engine.js';
+import { resolveEngine } from './engine-select.js';
 import { builtinModel, defaultHome } from './model-cache.js';
+import { ModelStore } from './model-store.js';
 import { createNodeRuntime } from './onnx-runtime.js';
 
 export interface NodeSwapperOptions {
@@ -23,6 +31,10 @@ export interface NodeSwapperOptions {
   threads?: number;
   /** Execution provider for the models; default cpu (see availableProviders). */
   provider?: ExecutionProvider;
+  /** Which engine: `auto` (default) takes inswapper when its models are installed and verified. */
+  engine?: EngineChoice;
+  /** Where the inswapper models are looked for; default the store under `home`. */
+  store?: ModelStore;
 }
 
 /** Loads a converted model; a cached file that will not load is converted again once. */
@@ -37,7 +49,26 @@ async function loadBuiltin(runtime: InferenceRuntime, id: BuiltinModelId, home: 
   }
 }
 
+/** The inswapper engine on its three models (det_10g, w600k_r50, inswapper_128). */
+async function loadInswapper(runtime: InferenceRuntime, files: { detector: string; recogniser: string; swapper: string }, mesh: FaceAnalyzer): Promise<{ analyzer: ScrfdAnalyzer; engine: InswapperEngine; sessions: InferenceSession[] }> {
+  const read = async (path: string) => new Uint8Array(await readFile(path));
+  const detector = await runtime.load(await read(files.detector), files.detector);
+  const recogniser = await runtime.load(await read(files.recogniser), files.recogniser);
+  const swapperBytes = await read(files.swapper);
+  const emap = readEmap(swapperBytes, files.swapper);
+  const swapper = await runtime.load(swapperBytes, files.swapper);
+  return {
+    analyzer: new ScrfdAnalyzer(ScrfdDetector.create(detector), mesh),
+    engine: new InswapperEngine(ArcFaceEmbedder.create(recogniser), swapper, emap, files.swapper),
+    sessions: [detector, recogniser, swapper],
+  };
+}
+
 export interface NodeSwapper {
+  /** The engine in use ('mesh' or 'inswapper'). */
+  readonly engine: string;
+  /** Said once when `auto` could not use the engine it prefers (e.g. models not installed). */
+  readonly notice: string | undefined;
   /** Faces in an image with their 468-point meshes, largest first. */
   analyze(image: Image): Promise<Face[]>;
   /** Analyses a source photo once, for many swaps (a batch, or the frames of a stream). */
@@ -53,13 +84,26 @@ export async function createNodeSwapper(options: NodeSwapperOptions = {}): Promi
   const detector = await loadBuiltin(runtime, 'blazeface', home);
   const mesh = await loadBuiltin(runtime, 'facemesh', home);
   const analyzer = FaceAnalyzer.create(detector, mesh);
-  const still = new StillSwapper(analyzer, new MeshSwapper());
+  const resolution = await resolveEngine(options.engine ?? 'auto', options.store ?? new ModelStore({ home }));
+  const sessions: InferenceSession[] = [detector, mesh];
+  let still: StillSwapper<MeshIdentity> | StillSwapper<InswapperIdentity>;
+  let finder: { analyze(image: Image): Promise<Face[]> } = analyzer;
+  if (resolution.engine === 'inswapper' && resolution.models) {
+    const loaded = await loadInswapper(runtime, resolution.models, analyzer);
+    sessions.push(...loaded.sessions);
+    finder = loaded.analyzer;
+    still = new StillSwapper(loaded.analyzer, loaded.engine);
+  } else {
+    still = new StillSwapper(analyzer, new MeshSwapper());
+  }
   return {
-    analyze: (image) => analyzer.analyze(image),
+    engine: resolution.engine,
+    notice: resolution.notice,
+    analyze: (image) => finder.analyze(image),
     prepareSource: (source, swapOptions, file) => still.prepareSource(source, swapOptions, file),
-    swap: (source, target, swapOptions, files) => still.swap(source as Image | PreparedSource<MeshIdentity>, target, swapOptions, files),
+    swap: (source, target, swapOptions, files) => (still as StillSwapper<unknown>).swap(source, target, swapOptions, files),
     async close() {
-      await Promise.all([detector.close(), mesh.close()]);
+      await Promise.all(sessions.map((s) => s.close()));
     },
   };
 }

@@ -5,7 +5,7 @@
 
 import { invalidOption } from '../core/errors.js';
 
-export const ENGINES = ['auto', 'mesh'] as const;
+export const ENGINES = ['auto', 'mesh', 'inswapper'] as const;
 export type EngineChoice = (typeof ENGINES)[number];
 
 /** Where the models run (onnxruntime execution providers); only `cpu` is available everywhere. */
@@ -13,7 +13,7 @@ export const EXECUTION_PROVIDERS = ['cpu', 'cuda', 'coreml', 'dml'] as const;
 export type ExecutionProvider = (typeof EXECUTION_PROVIDERS)[number];
 
 export interface SwapOptions {
-  /** Which engine swaps; `auto` picks the best installed one (today: mesh). */
+  /** Which engine swaps; `auto` picks inswapper when its models are installed and verified, else mesh. */
   engine: EngineChoice;
   /** Swap every face in the target instead of one. */
   manyFaces: boolean;
@@ -27,8 +27,8 @@ export interface SwapOptions {
   opacity: number;
   /** 0..5: unsharp-mask strength applied to the swapped face. */
   sharpness: number;
-  /** Match the swapped face's colour and lighting to the target's. */
-  colorMatch: boolean;
+  /** Match the swapped face's colour and lighting to the target's; `undefined`: the engine's default (on for mesh, off for inswapper). */
+  colorMatch: boolean | undefined;
   /** Refuse images with more pixels than this. */
   maxPixels: number;
 }
@@ -41,7 +41,7 @@ export const DEFAULT_SWAP_OPTIONS: Readonly<SwapOptions> = {
   mouthMask: undefined,
   opacity: 1,
   sharpness: 0,
-  colorMatch: true,
+  colorMatch: undefined,
   maxPixels: 50_000_000,
 };
 

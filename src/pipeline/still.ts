@@ -5,7 +5,7 @@
 
 import { LiveswapError } from '../core/errors.js';
 import { cloneImage, toRgb, type Image } from '../core/image.js';
-import type { FaceAnalyzer } from '../face/analyzer.js';
+import type { AnalyzeTimings } from '../face/analyzer.js';
 import type { Face } from '../face/face.js';
 import { primaryFaceIndex } from '../face/select.js';
 import { Compositor } from '../compose/paste.js';
@@ -25,6 +25,11 @@ function checkPixels(image: Image, role: string, maxPixels: number): void {
   if (image.width * image.height > maxPixels) {
     throw new LiveswapError('input-too-large', `The ${role} image is ${image.width}×${image.height} (${image.width * image.height} pixels), over the limit of ${maxPixels}.`);
   }
+}
+
+/** What finds faces for an engine: BlazeFace + FaceMesh for mesh, SCRFD (+ FaceMesh) for inswapper. */
+export interface FaceFinder {
+  analyze(image: Image, options?: undefined, timings?: AnalyzeTimings): Promise<Face[]>;
 }
 
 /** A source photo analysed once, ready to be swapped onto many targets. */
@@ -48,7 +53,7 @@ export class StillSwapper<Identity = unknown> {
   private queue: Promise<unknown> = Promise.resolve();
 
   constructor(
-    private readonly analyzer: FaceAnalyzer,
+    private readonly analyzer: FaceFinder,
     private readonly engine: FaceSwapper<Identity>,
   ) {}
 
@@ -112,13 +117,18 @@ export class StillSwapper<Identity = unknown> {
       mouthMask: options.mouthMask ?? this.engine.mouthMaskByDefault,
       opacity: options.opacity,
       sharpness: options.sharpness,
-      colorMatch: options.colorMatch,
+      colorMatch: options.colorMatch ?? this.engine.colorMatchByDefault,
     };
     for (const i of chosen) {
       const t = performance.now();
-      const patch = await this.engine.swap(output, targetFaces[i], prepared.identity, settings);
-      timings.warp += performance.now() - t;
-      this.compositor.compose(output, patch, settings, timings);
+      if (this.engine.paste) {
+        await this.engine.paste(output, targetFaces[i], prepared.identity, settings);
+        timings.warp += performance.now() - t;
+      } else if (this.engine.swap) {
+        const patch = await this.engine.swap(output, targetFaces[i], prepared.identity, settings);
+        timings.warp += performance.now() - t;
+        this.compositor.compose(output, patch, settings, timings);
+      }
     }
 
     const rounded = Object.fromEntries(Object.entries(timings).map(([k, v]) => [k, Math.round(v * 100) / 100]));

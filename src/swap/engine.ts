@@ -41,8 +41,15 @@ export interface FaceSwapper<Identity> {
   readonly name: string;
   /** Whether this engine keeps the target's mouth interior unless told otherwise. */
   readonly mouthMaskByDefault: boolean;
-  /** Neural engines run a model here, so both calls may return promises. */
+  /** Whether this engine matches colour and lighting unless told otherwise. */
+  readonly colorMatchByDefault: boolean;
+  /** Neural engines run a model here, so these calls may return promises. */
   createIdentity(image: Image, face: Face): Identity | Promise<Identity>;
-  /** The patch may use the engine's working buffers: it is valid until the next `swap` call. */
-  swap(frame: Image, face: Face, identity: Identity, settings: SwapSettings): SwapPatch | Promise<SwapPatch>;
+  /**
+   * Either render a patch for the compositor (the patch may use the engine's working buffers: it
+   * is valid until the next call)...
+   */
+  swap?(frame: Image, face: Face, identity: Identity, settings: SwapSettings): SwapPatch | Promise<SwapPatch>;
+  /** ...or paste the face into the frame itself, for engines that follow a reference paste-back. */
+  paste?(frame: Image, face: Face, identity: Identity, settings: SwapSettings): Promise<void>;
 }

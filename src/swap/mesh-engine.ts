@@ -90,6 +90,7 @@ function concat(a: Uint16Array, b: Uint16Array): Uint16Array {
 export class MeshSwapper implements FaceSwapper<MeshIdentity> {
   readonly name = 'mesh';
   readonly mouthMaskByDefault = true;
+  readonly colorMatchByDefault = true;
   private readonly topology = meshTopology();
   private readonly skinAndMouth = concat(this.topology.skin, this.topology.mouth);
   private readonly points = new Float32Array(MESH_POINTS * 2);

@@ -1,0 +1,49 @@
+/**
+ * Faces for the InSwapper engine: SCRFD (det_10g) finds them and gives the five keypoints the
+ * reference aligns with; FaceMesh then adds the 468-point mesh on the region SCRFD found, for the
+ * mouth mask, colour statistics and the evaluation. Boxes and keypoints are SCRFD's own.
+ */
+
+import type { Image } from '../core/image.js';
+import type { AnalyzeTimings, FaceAnalyzer } from './analyzer.js';
+import type { Face } from './face.js';
+import { MESH_POINTS } from './face.js';
+import { lineAngle } from './roi.js';
+import type { ScrfdDetector } from './scrfd.js';
+
+export class ScrfdAnalyzer {
+  constructor(
+    private readonly detector: ScrfdDetector,
+    /** Only its `refine` (FaceMesh on a given region) is used. */
+    private readonly mesh: FaceAnalyzer,
+  ) {}
+
+  /** Faces largest first, like FaceAnalyzer.analyze. A face FaceMesh cannot follow keeps meshScore 0. */
+  async analyze(image: Image, _options?: unknown, timings?: AnalyzeTimings): Promise<Face[]> {
+    let t = performance.now();
+    const detections = await this.detector.detect(image);
+    if (timings) timings.detect += performance.now() - t;
+    t = performance.now();
+    const faces: Face[] = [];
+    for (const d of detections) {
+      if (!d.kps5) continue; // a detector without keypoints cannot align for the swapper
+      // SCRFD works in OpenCV's pixel-centre convention; the project's is corner-based.
+      const [x1, y1, x2, y2] = d.box.map((v) => v + 0.5);
+      const kps5 = d.kps5.map((v) => v + 0.5);
+      const roi = { cx: (x1 + x2) / 2, cy: (y1 + y2) / 2, size: Math.max(x2 - x1, y2 - y1) * 1.5, angle: lineAngle(kps5[0], kps5[1], kps5[2], kps5[3]) };
+      const meshed = await this.mesh.refine(image, roi, d.score);
+      faces.push({
+        box: [x1, y1, x2 - x1, y2 - y1],
+        score: d.score,
+        meshScore: meshed?.meshScore ?? 0,
+        kps5,
+        kps5Reference: d.kps5,
+        landmarks: meshed?.landmarks ?? new Float32Array(MESH_POINTS * 3),
+        roi: meshed?.roi ?? roi,
+      });
+    }
+    if (timings) timings.mesh += performance.now() - t;
+    faces.sort((a, b) => b.box[2] * b.box[3] - a.box[2] * a.box[3]);
+    return faces;
+  }
+}
