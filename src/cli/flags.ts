@@ -21,7 +21,8 @@ const FLAG_OF: Readonly<Record<keyof SwapOptions, string>> = {
 
 /** What commander hands the swap action: strings for values, booleans for switches. */
 export interface SwapFlags {
-  source: string;
+  /** One photo, or several photos of the same person (`-s a.jpg -s b.jpg`). */
+  source: string | string[];
   target: string;
   output: string;
   engine?: EngineChoice;
@@ -71,6 +72,13 @@ export function runtimeFromFlags(flags: SwapFlags): { provider: ExecutionProvide
   const threads = parseWholeNumber('--execution-threads', flags.executionThreads);
   if (threads !== undefined && (threads < 1 || threads > 256)) throw invalidOption('--execution-threads', 'a whole number from 1 to 256', flags.executionThreads);
   return { provider: flags.executionProvider ?? 'cpu', threads: threads ?? 1 };
+}
+
+/** The source photos named on the command line, in order; at least one. */
+export function sourceFiles(flags: SwapFlags): string[] {
+  const files = ([] as string[]).concat(flags.source ?? []);
+  if (files.length === 0) throw new LiveswapError('usage', "required option '-s, --source <file>' not specified");
+  return files;
 }
 
 /** Builds the swap options from the flags; every problem is a `usage` error naming the flag. */

@@ -5,14 +5,13 @@
 
 import { resolve } from 'node:path';
 import { Command, Option } from 'commander';
-import type { Image } from '../core/image.js';
 import { checkOutputPath } from '../node/output.js';
 import { outputFormatFor, readImage, writeImage } from '../node/image-io.js';
 import type { NodeSwapper } from '../node/swapper.js';
-import { DEFAULT_SWAP_OPTIONS, ENGINES, EXECUTION_PROVIDERS, type EngineChoice, type ExecutionProvider, type SwapOptions } from '../pipeline/options.js';
+import { DEFAULT_SWAP_OPTIONS, ENGINES, EXECUTION_PROVIDERS, type EngineChoice, type ExecutionProvider } from '../pipeline/options.js';
 import type { StillResult } from '../pipeline/report.js';
 import type { Terminal } from './errors.js';
-import { runtimeFromFlags, swapOptionsFromFlags, type SwapFlags } from './flags.js';
+import { runtimeFromFlags, sourceFiles, swapOptionsFromFlags, type SwapFlags } from './flags.js';
 import { formatSummary, roundTimings, type SwapSummary } from './summary.js';
 
 /** Loaded on demand so --help, usage errors and input errors never pay for onnxruntime. */
@@ -31,7 +30,7 @@ export function createSwapCommand(run: (flags: SwapFlags) => Promise<void>): Com
   const d = DEFAULT_SWAP_OPTIONS;
   return new Command('swap')
     .description('Put the face from a source photo onto the face(s) in a target image.')
-    .requiredOption('-s, --source <file>', 'photo with the face to use (JPEG, PNG or WebP)')
+    .option('-s, --source <file>', 'photo with the face to use (JPEG, PNG or WebP); repeat for several photos of the same person', (value: string, previous: string[] = []) => [...previous, value])
     .requiredOption('-t, --target <file>', 'image whose face(s) are replaced (JPEG, PNG or WebP)')
     .requiredOption('-o, --output <file>', 'where to write the result; the format follows the extension: .jpg, .jpeg, .png, .webp')
     .addOption(new Option('--engine <name>', `which engine swaps (default: ${d.engine})`).choices(ENGINES))
@@ -63,18 +62,21 @@ export async function runSwap(
   const runtime = runtimeFromFlags(flags);
   outputFormatFor(flags.output);
 
+  const sources = sourceFiles(flags);
   let t = performance.now();
-  const source = await readImage(flags.source, { maxPixels: options.maxPixels });
+  const sourceImages = [];
+  for (const file of sources) sourceImages.push(await readImage(file, { maxPixels: options.maxPixels }));
   const target = await readImage(flags.target, { maxPixels: options.maxPixels });
   const decode = performance.now() - t;
-  await checkOutputPath(flags.output, { inputs: [flags.source, flags.target] });
+  await checkOutputPath(flags.output, { inputs: [...sources, flags.target] });
 
   t = performance.now();
   const swapper = await open({ ...runtime, engine: options.engine });
   const load = performance.now() - t;
   let result: StillResult;
   try {
-    result = await swapWithFiles(swapper, source, target, options, flags);
+    const prepared = sources.length === 1 ? sourceImages[0] : await swapper.prepareSources(sourceImages, options, sources);
+    result = await swapper.swap(prepared, target, options, { source: sources[0], target: flags.target });
   } finally {
     await swapper.close();
   }
@@ -98,11 +100,6 @@ export async function runSwap(
     terminal.out(JSON.stringify(summary));
   } else if (!flags.quiet) {
     for (const notice of summary.notices) terminal.err(`liveswap: note: ${notice}`);
-    terminal.out(formatSummary(summary, { source: flags.source, target: flags.target }));
+    terminal.out(formatSummary(summary, { source: sources.join(', '), target: flags.target }));
   }
-}
-
-/** Runs the swap with the input paths named, so "no face" errors say which file. */
-async function swapWithFiles(swapper: NodeSwapper, source: Image, target: Image, options: SwapOptions, flags: SwapFlags): Promise<StillResult> {
-  return swapper.swap(source, target, options, { source: flags.source, target: flags.target });
 }

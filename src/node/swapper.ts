@@ -73,6 +73,8 @@ export interface NodeSwapper {
   analyze(image: Image): Promise<Face[]>;
   /** Analyses a source photo once, for many swaps (a batch, or the frames of a stream). */
   prepareSource(source: Image, options: Pick<SwapOptions, 'sourceFace' | 'maxPixels'>, file?: string): Promise<PreparedSource>;
+  /** Several photos of one person as one identity (inswapper averages them; mesh uses the first). */
+  prepareSources(sources: readonly Image[], options: Pick<SwapOptions, 'sourceFace' | 'maxPixels'>, files?: readonly string[]): Promise<PreparedSource>;
   /** `files` names the inputs in error messages (e.g. their paths). */
   swap(source: Image | PreparedSource, target: Image, options: SwapOptions, files?: InputNames): Promise<StillResult>;
   close(): Promise<void>;
@@ -101,6 +103,7 @@ export async function createNodeSwapper(options: NodeSwapperOptions = {}): Promi
     notice: resolution.notice,
     analyze: (image) => finder.analyze(image),
     prepareSource: (source, swapOptions, file) => still.prepareSource(source, swapOptions, file),
+    prepareSources: (sources, swapOptions, files) => still.prepareSources(sources, swapOptions, files),
     swap: (source, target, swapOptions, files) => (still as StillSwapper<unknown>).swap(source, target, swapOptions, files),
     async close() {
       await Promise.all(sessions.map((s) => s.close()));

@@ -80,6 +80,27 @@ export class StillSwapper<Identity = unknown> {
   }
 
   /**
+   * Several photos of one person as one identity: each is prepared as above, then the engine
+   * combines them (inswapper averages the embeddings); an engine that cannot combine uses the
+   * first photo and says so. `files` name the photos in messages.
+   */
+  async prepareSources(images: readonly Image[], options: Pick<SwapOptions, 'sourceFace' | 'maxPixels'>, files: readonly string[] = []): Promise<PreparedSource<Identity>> {
+    if (images.length === 0) throw new LiveswapError('usage', 'At least one source photo is needed.');
+    const prepared: PreparedSource<Identity>[] = [];
+    for (const [i, image] of images.entries()) prepared.push(await this.prepareSource(image, options, files[i]));
+    const [first] = prepared;
+    if (prepared.length === 1) return first;
+    const notices = prepared.flatMap((p) => p.notices);
+    const timings = { source: prepared.reduce((s, p) => s + p.timings.source, 0), identity: prepared.reduce((s, p) => s + p.timings.identity, 0) };
+    if (this.engine.combineIdentities) {
+      notices.push(`Combined ${prepared.length} source photos into one identity.`);
+      return { ...first, identity: this.engine.combineIdentities(prepared.map((p) => p.identity)), notices, timings };
+    }
+    notices.push(`The ${this.engine.name} engine takes its identity from one photo: using the first of ${prepared.length}.`);
+    return { ...first, notices, timings };
+  }
+
+  /**
    * Swaps the source onto the chosen faces of the target; the target is not modified. The source
    * is a photo (analysed on every call) or the result of {@link prepareSource}. `files` names the
    * inputs in messages and on errors (e.g. their paths); default "source"/"target".

@@ -45,6 +45,8 @@ export interface FaceSwapper<Identity> {
   readonly colorMatchByDefault: boolean;
   /** Neural engines run a model here, so these calls may return promises. */
   createIdentity(image: Image, face: Face): Identity | Promise<Identity>;
+  /** One identity from several photos of the same person, when the engine can combine them. */
+  combineIdentities?(identities: readonly Identity[]): Identity;
   /**
    * Either render a patch for the compositor (the patch may use the engine's working buffers: it
    * is valid until the next call)...

@@ -19,9 +19,11 @@ import { faceSize, type Face } from '../face/face.js';
 import { LIPS_OUTER } from '../face/mesh-indices.js';
 import type { InferenceSession } from '../models/runtime.js';
 import type { FaceSwapper, SwapSettings } from './engine.js';
-import { INSWAPPER_INPUT, latentFromEmbedding, runInswapper } from './inswapper.js';
+import { averageIdentity, INSWAPPER_INPUT, latentFromEmbedding, runInswapper } from './inswapper.js';
 
 export interface InswapperIdentity {
+  /** ArcFace's L2-normalised embedding of the source face. */
+  readonly normedEmbedding: Float32Array;
   /** normalise(normed embedding · emap): what the swapper's `source` input takes. */
   readonly latent: Float32Array;
 }
@@ -48,7 +50,13 @@ export class InswapperEngine implements FaceSwapper<InswapperIdentity> {
 
   async createIdentity(image: Image, face: Face): Promise<InswapperIdentity> {
     const { normedEmbedding } = await this.embedder.embed(image, referenceKeypoints(face));
-    return { latent: latentFromEmbedding(normedEmbedding, this.emap) };
+    return { normedEmbedding, latent: latentFromEmbedding(normedEmbedding, this.emap) };
+  }
+
+  /** Several photos of one person: the mean of their normed embeddings, as FaceFusion does. */
+  combineIdentities(identities: readonly InswapperIdentity[]): InswapperIdentity {
+    const { normedEmbedding } = averageIdentity(identities.map((i) => i.normedEmbedding));
+    return { normedEmbedding, latent: latentFromEmbedding(normedEmbedding, this.emap) };
   }
 
   async paste(frame: Image, face: Face, identity: InswapperIdentity, settings: SwapSettings): Promise<void> {

@@ -152,3 +152,31 @@ describe('inswapper engine failures', () => {
     }
   });
 });
+
+describe('several source photos of one person', () => {
+  test('inswapper averages their embeddings; mesh uses the first and says so', async () => {
+    const store = await standinStore(join(dir, 'multi'), models.inswapper_128);
+    const swapper = await createNodeSwapper({ home: TEST_HOME, store, engine: 'inswapper' });
+    const brighter = cloneImage(source);
+    for (let i = 0; i < brighter.data.length; i++) brighter.data[i] = brighter.data[i] + 30;
+    try {
+      const one = await swapper.prepareSource(source, { sourceFace: undefined, maxPixels: 50e6 });
+      const other = await swapper.prepareSource(brighter, { sourceFace: undefined, maxPixels: 50e6 });
+      const both = await swapper.prepareSources([source, brighter], { sourceFace: undefined, maxPixels: 50e6 }, ['a.png', 'b.png']);
+      const a = (one.identity as { normedEmbedding: Float32Array }).normedEmbedding;
+      const b = (other.identity as { normedEmbedding: Float32Array }).normedEmbedding;
+      const mean = (both.identity as { normedEmbedding: Float32Array }).normedEmbedding;
+      for (let i = 0; i < mean.length; i++) assert.ok(Math.abs(mean[i] - (a[i] + b[i]) / 2) < 1e-6);
+      assert.match(both.notices.join('\n'), /Combined 2 source photos/);
+    } finally {
+      await swapper.close();
+    }
+    const mesh = await createNodeSwapper({ home: TEST_HOME, engine: 'mesh' });
+    try {
+      const prepared = await mesh.prepareSources([source, brighter], { sourceFace: undefined, maxPixels: 50e6 });
+      assert.match(prepared.notices.join('\n'), /mesh engine takes its identity from one photo: using the first of 2/);
+    } finally {
+      await mesh.close();
+    }
+  });
+});
