@@ -51,9 +51,8 @@ export const BUILTIN_MODELS = defineModels({
     inputSize: 224,
     // The descriptor is the pooled backbone feature that human reads; both heads are kept as well.
     outputs: ['global_pooling/Mean', 'gender_pred/Sigmoid', 'age_pred/Softmax'],
-    licence: 'not stated by the package; HSE-FaceRes research model (github.com/HSE-asavchenko/HSE_FaceRec_tf, '
-      + 'per the model.json generatedBy field), converted to TFJS by Vladimir Mandic and distributed in the '
-      + 'MIT-licensed @vladmandic/human package',
+    licence: 'not stated by the package; the HSE-FaceRes research model (as the model.json generatedBy field says), '
+      + 'converted to TFJS and distributed in the MIT-licensed @vladmandic/human package',
   },
 });
 
