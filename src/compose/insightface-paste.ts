@@ -4,9 +4,9 @@
  */
 
 import { invertAffine, type Affine } from '../core/affine.js';
-import { gaussianBlur } from '../core/filters.js';
+import { createMaskBlurScratch, gaussianBlur, gaussianBlurMask } from '../core/filters.js';
 import type { FloatImage, Image, Rect } from '../core/image.js';
-import { erode } from '../core/morphology.js';
+import { createErodeMaskScratch, erode, erodeMask } from '../core/morphology.js';
 import { warpAffine } from '../core/warp.js';
 
 export interface InsightfacePasteOptions {
@@ -43,41 +43,145 @@ export interface InsightfacePasteStages {
  * Paste `swapped` (the swapper's crop, same channel order as `frame`) into `frame` in place, as
  * insightface's INSwapper.get(…, paste_back=True) does. `matrix` maps frame to crop in OpenCV's
  * pixel convention (norm_crop2's M). Throws when the crop lies entirely outside the frame (the
- * reference fails there too).
+ * reference fails there too). A wrapper over a fresh {@link InsightfacePaster}.
  */
 export function pasteBackInsightface(frame: Image, swapped: Image, matrix: Affine, options: InsightfacePasteOptions = {}): void {
-  const stages = insightfacePasteStages(frame, swapped, matrix, options);
-  blendTruncated(frame, stages.fakeFull, stages.maskBlur, stages.rect);
+  new InsightfacePaster().paste(frame, swapped, matrix, options);
 }
 
 /** The paste-back's mask and warped crop over the region it affects, without touching `frame`. */
-export function insightfacePasteStages(
-  frame: Image,
-  swapped: Image,
-  matrix: Affine,
-  options: InsightfacePasteOptions = {},
-): InsightfacePasteStages {
+export function insightfacePasteStages(frame: Image, swapped: Image, matrix: Affine, options: InsightfacePasteOptions = {}): InsightfacePasteStages {
+  return new InsightfacePaster().stages(frame, swapped, matrix, options);
+}
+
+/**
+ * Owns the planes of the paste-back and reuses them from one call to the next (one per video
+ * stream). The warps run only over the crop's footprint, the erosion and the blur skip the flat
+ * parts of the mask; the pixels are those of the full computation (spec §6.3), to the bit.
+ */
+export class InsightfacePaster {
+  private fake = new Uint8ClampedArray(0);
+  private mask = new Float32Array(0);
+  private eroded = new Float32Array(0);
+  private blurred = new Float32Array(0);
+  private readonly erodeScratch = createErodeMaskScratch();
+  private readonly blurScratch = createMaskBlurScratch();
+  private white: FloatImage | undefined;
+
+  /** {@link pasteBackInsightface} with this paster's buffers. */
+  paste(frame: Image, swapped: Image, matrix: Affine, options: InsightfacePasteOptions = {}): void {
+    if (options.region === 'frame') {
+      const st = fullFrameStages(frame, swapped, matrix, options);
+      blendTruncated(frame, st.fakeFull, st.maskBlur, st.rect);
+      return;
+    }
+    const run = this.run(frame, swapped, matrix, options, false);
+    blendTruncated(frame, run.fakeFull, run.maskBlur, run.rect, run.blendRect);
+  }
+
+  /** {@link insightfacePasteStages}; the planes returned are copies the caller owns. */
+  stages(frame: Image, swapped: Image, matrix: Affine, options: InsightfacePasteOptions = {}): InsightfacePasteStages {
+    if (options.region === 'frame') return fullFrameStages(frame, swapped, matrix, options);
+    const run = this.run(frame, swapped, matrix, options, true);
+    const { rect, maskSize, erodeSize, blurSize } = run;
+    const fakeFull: Image = { width: run.fakeFull.width, height: run.fakeFull.height, channels: run.fakeFull.channels, data: run.fakeFull.data.slice() };
+    return { rect, fakeFull, maskWarp: run.maskWarp ?? new Float32Array(0), maskThresh: run.mask.slice(), maskErode: run.maskErode.slice(), maskBlur: run.maskBlur.slice(), maskSize, erodeSize, blurSize };
+  }
+
+  private run(frame: Image, swapped: Image, matrix: Affine, options: InsightfacePasteOptions, keepWarp: boolean) {
+    if (swapped.channels !== frame.channels) throw new RangeError(`pasteBackInsightface: swapped has ${swapped.channels} channels, frame ${frame.channels}`);
+    const W = frame.width;
+    const H = frame.height;
+    const im = invertAffine(matrix);
+    const precision = options.precision ?? 'float32';
+    const foot = footprint(im, swapped.width, swapped.height);
+    const rect = grow(foot, W, H);
+    const rw = rect.x1 - rect.x0;
+    const rh = rect.y1 - rect.y0;
+    if (rw <= 0 || rh <= 0) throw new RangeError('pasteBackInsightface: the crop lies outside the frame');
+    const n = rw * rh;
+    const c = frame.channels;
+    if (this.mask.length < n) {
+      this.mask = new Float32Array(n);
+      this.eroded = new Float32Array(n);
+      this.blurred = new Float32Array(n);
+    }
+    if (this.fake.length < n * c) this.fake = new Uint8ClampedArray(n * c);
+    // Outside the footprint both warps are exactly 0 (every tap is the constant border).
+    const fp = {
+      x0: Math.max(rect.x0, foot.x0),
+      y0: Math.max(rect.y0, foot.y0),
+      x1: Math.min(rect.x1, foot.x1),
+      y1: Math.min(rect.y1, foot.y1),
+    };
+    const fakeFull: Image = { width: rw, height: rh, channels: c, data: this.fake.subarray(0, n * c) };
+    fakeFull.data.fill(0);
+    const mask = this.mask.subarray(0, n);
+    mask.fill(0);
+    if (fp.x1 > fp.x0 && fp.y1 > fp.y0) {
+      warpAffine(swapped, im, W, H, { precision, window: rect, rect: fp, out: fakeFull });
+      if (!this.white || this.white.width !== swapped.width || this.white.height !== swapped.height) {
+        this.white = { width: swapped.width, height: swapped.height, channels: 1, data: new Float32Array(swapped.width * swapped.height).fill(255) };
+      }
+      warpAffine(this.white, im, W, H, { precision, window: rect, rect: fp, out: { width: rw, height: rh, channels: 1, data: mask } });
+    }
+    const maskWarp = keepWarp ? mask.slice() : undefined;
+    // The box in plane coordinates outside which the mask is 0.
+    const box = { x0: Math.max(0, fp.x0 - rect.x0), y0: Math.max(0, fp.y0 - rect.y0), x1: Math.max(0, fp.x1 - rect.x0), y1: Math.max(0, fp.y1 - rect.y0) };
+    let minX = Infinity;
+    let maxX = -Infinity;
+    let minY = Infinity;
+    let maxY = -Infinity;
+    for (let y = box.y0; y < box.y1; y++) {
+      for (let x = box.x0, i = y * rw + box.x0; x < box.x1; x++, i++) {
+        if (mask[i] > 20) {
+          mask[i] = 255;
+          if (x < minX) minX = x;
+          if (x > maxX) maxX = x;
+          if (y < minY) minY = y;
+          maxY = y;
+        }
+      }
+    }
+    if (maxX < 0) throw new RangeError('pasteBackInsightface: no pixel of the frame is fully covered by the crop');
+    // F6.15: extents without +1, then int(sqrt(·)) of their product.
+    const maskSize = Math.floor(Math.sqrt((maxY - minY) * (maxX - minX)));
+    const erodeSize = Math.max(Math.floor(maskSize / 10), 10);
+    const blurSize = 2 * Math.max(Math.floor(maskSize / 20), 5) + 1;
+    const maskErode = erodeMask(mask, rw, rh, erodeSize, box, 255, this.eroded.subarray(0, n), this.erodeScratch);
+    const maskBlur = gaussianBlurMask(maskErode, rw, rh, blurSize, box, this.blurred.subarray(0, n), this.blurScratch);
+    const r = blurSize >> 1;
+    const blendRect = {
+      x0: Math.max(rect.x0, fp.x0 - r),
+      y0: Math.max(rect.y0, fp.y0 - r),
+      x1: Math.min(rect.x1, fp.x1 + r),
+      y1: Math.min(rect.y1, fp.y1 + r),
+    };
+    return { rect, blendRect, fakeFull, maskWarp, mask, maskErode, maskBlur, maskSize, erodeSize, blurSize };
+  }
+}
+
+/**
+ * The reference's computation as written (spec F6.20: every plane frame-sized, plain filters),
+ * kept to check the fast path against and to benchmark it.
+ */
+function fullFrameStages(frame: Image, swapped: Image, matrix: Affine, options: InsightfacePasteOptions): InsightfacePasteStages {
   if (swapped.channels !== frame.channels) throw new RangeError(`pasteBackInsightface: swapped has ${swapped.channels} channels, frame ${frame.channels}`);
   const W = frame.width;
   const H = frame.height;
   const im = invertAffine(matrix);
   const precision = options.precision ?? 'float32';
-  const rect = options.region === 'frame' ? { x0: 0, y0: 0, x1: W, y1: H } : faceRegion(im, swapped.width, swapped.height, W, H);
-  const rw = rect.x1 - rect.x0;
-  const rh = rect.y1 - rect.y0;
-  if (rw <= 0 || rh <= 0) throw new RangeError('pasteBackInsightface: the crop lies outside the frame');
-
-  const fakeFull = warpAffine(swapped, im, W, H, { precision, window: rect });
+  const rect = { x0: 0, y0: 0, x1: W, y1: H };
+  const fakeFull = warpAffine(swapped, im, W, H, { precision });
   const white: FloatImage = { width: swapped.width, height: swapped.height, channels: 1, data: new Float32Array(swapped.width * swapped.height).fill(255) };
-  const maskWarp = warpAffine(white, im, W, H, { precision, window: rect }).data;
-
+  const maskWarp = warpAffine(white, im, W, H, { precision }).data;
   const mask = maskWarp.slice();
   let minX = Infinity;
   let maxX = -Infinity;
   let minY = Infinity;
   let maxY = -Infinity;
-  for (let y = 0; y < rh; y++) {
-    for (let x = 0, i = y * rw; x < rw; x++, i++) {
+  for (let y = 0; y < H; y++) {
+    for (let x = 0, i = y * W; x < W; x++, i++) {
       if (mask[i] > 20) mask[i] = 255;
       if (mask[i] === 255) {
         if (x < minX) minX = x;
@@ -89,12 +193,11 @@ export function insightfacePasteStages(
   }
   if (maxX < 0) throw new RangeError('pasteBackInsightface: no pixel of the frame is fully covered by the crop');
   const maskThresh = mask.slice();
-  // F6.15: extents without +1, then int(sqrt(·)) of their product.
   const maskSize = Math.floor(Math.sqrt((maxY - minY) * (maxX - minX)));
   const erodeSize = Math.max(Math.floor(maskSize / 10), 10);
   const blurSize = 2 * Math.max(Math.floor(maskSize / 20), 5) + 1;
-  const maskErode = erode(mask, rw, rh, erodeSize);
-  const maskBlur = gaussianBlur(maskErode, rw, rh, 1, blurSize, 0);
+  const maskErode = erode(mask, W, H, erodeSize);
+  const maskBlur = gaussianBlur(maskErode, W, H, 1, blurSize, 0);
   return { rect, fakeFull, maskWarp, maskThresh, maskErode: maskErode.slice(), maskBlur, maskSize, erodeSize, blurSize };
 }
 
@@ -106,7 +209,7 @@ export function insightfacePasteStages(
  * past B, and the rectangle's reflected border must stay r away from that). k_e and r are bounded
  * from B's size, which bounds mask_size.
  */
-function faceRegion(im: Affine, cropW: number, cropH: number, W: number, H: number): Rect {
+function footprint(im: Affine, cropW: number, cropH: number): Rect {
   let x0 = Infinity;
   let y0 = Infinity;
   let x1 = -Infinity;
@@ -120,10 +223,12 @@ function faceRegion(im: Affine, cropW: number, cropH: number, W: number, H: numb
     y1 = Math.max(y1, y);
   }
   // Two pixels for the float32 / 1/32-pixel rounding of the source coordinates.
-  x0 = Math.floor(x0) - 2;
-  y0 = Math.floor(y0) - 2;
-  x1 = Math.ceil(x1) + 3;
-  y1 = Math.ceil(y1) + 3;
+  return { x0: Math.floor(x0) - 2, y0: Math.floor(y0) - 2, x1: Math.ceil(x1) + 3, y1: Math.ceil(y1) + 3 };
+}
+
+/** The footprint grown by the erosion's and the blur's reach, clamped to the frame. */
+function grow(foot: Rect, W: number, H: number): Rect {
+  const { x0, y0, x1, y1 } = foot;
   const sizeBound = Math.floor(Math.sqrt(Math.max(0, x1 - x0) * Math.max(0, y1 - y0)));
   const margin = Math.max(Math.floor(sizeBound / 10), 10) + 2 * Math.max(Math.floor(sizeBound / 20), 5) + 2;
   return {
@@ -134,20 +239,20 @@ function faceRegion(im: Affine, cropW: number, cropH: number, W: number, H: numb
   };
 }
 
-/** F6.18–F6.19 in float32: α = mask/255, out = trunc(α·fake + (1 − α)·frame). */
 /**
  * The reference's final blend over `rect`: frame = uint8(α·fake + (1 − α)·frame) in float32 with
  * α = mask/255, truncating. Exported so callers can shape the mask (opacity, mouth) first.
+ * `within` (a part of `rect` outside which the mask is 0) only saves time.
  */
-export function blendTruncated(frame: Image, fake: Image, maskBlur: Float32Array, rect: Rect): void {
+export function blendTruncated(frame: Image, fake: Image, maskBlur: Float32Array, rect: Rect, within: Rect = rect): void {
   const c = frame.channels;
   const rw = rect.x1 - rect.x0;
   const fd = frame.data;
   const kd = fake.data;
   const f = Math.fround;
-  for (let y = rect.y0; y < rect.y1; y++) {
+  for (let y = within.y0; y < within.y1; y++) {
     const mrow = (y - rect.y0) * rw;
-    for (let x = rect.x0; x < rect.x1; x++) {
+    for (let x = within.x0; x < within.x1; x++) {
       const m = maskBlur[mrow + x - rect.x0];
       if (m === 0) continue; // α = 0 gives the frame back exactly
       const alpha = f(m / 255);

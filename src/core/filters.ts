@@ -3,7 +3,8 @@
  * three-box approximation and the morphology filters are re-exported from here).
  */
 
-import { reflectTable } from './border.js';
+import { reflect101, reflectTable } from './border.js';
+import type { Rect } from './image.js';
 
 export { boxBlurFast, boxRadii } from './box-blur.js';
 export { reflectTable } from './border.js';
@@ -166,4 +167,105 @@ function fillPaddedLine(line: Float64Array, src: Float32Array, base: number, col
 function roundHalfEven(v: number): number {
   const r = Math.round(v);
   return r - v === 0.5 && (r & 1) !== 0 ? r - 1 : r;
+}
+
+/** Buffers {@link gaussianBlurMask} reuses between calls; grown on demand. */
+export interface MaskBlurScratch {
+  tmp: Float32Array;
+  line: Float64Array;
+  run: Int32Array;
+  down: Int32Array;
+}
+
+export function createMaskBlurScratch(): MaskBlurScratch {
+  return { tmp: new Float32Array(0), line: new Float64Array(0), run: new Int32Array(0), down: new Int32Array(0) };
+}
+
+/**
+ * gaussianBlur(src, width, height, 1, ksize, 0, dst) to the bit, for a plane that is zero outside
+ * `nonZero` (plane coordinates) and mostly made of long flat runs (a feathered mask). Each output
+ * is the same sequence of float operations as there; a window of one constant value v gives the
+ * same result wherever it lies, so it is computed once per value (0 gives 0) and copied.
+ */
+export function gaussianBlurMask(src: Float32Array, width: number, height: number, ksize: number, nonZero: Rect, dst: Float32Array, scratch: MaskBlurScratch): Float32Array {
+  const r = ksize >> 1;
+  dst.fill(0, 0, width * height);
+  const nx0 = Math.max(0, nonZero.x0);
+  const ny0 = Math.max(0, nonZero.y0);
+  const nx1 = Math.min(width, nonZero.x1);
+  const ny1 = Math.min(height, nonZero.y1);
+  if (nx1 <= nx0 || ny1 <= ny0) return dst;
+  // Reflections that bounce more than once, or too small a plane: the plain filter.
+  if (width <= 2 * r + 1 || height <= 2 * r + 1) return gaussianBlur(src, width, height, 1, ksize, 0, dst);
+  const half = gaussianKernel(ksize, 0).slice(r);
+  const w0 = half[0];
+  const flat = (v: number): number => {
+    let a = w0 * v;
+    for (let j = 1; j <= r; j++) a += half[j] * (v + v);
+    return Math.fround(a);
+  };
+  const bx0 = Math.max(0, nx0 - r);
+  const bx1 = Math.min(width, nx1 + r);
+  const by0 = Math.max(0, ny0 - r);
+  const by1 = Math.min(height, ny1 + r);
+  const n = width * height;
+  if (scratch.tmp.length < n) scratch.tmp = new Float32Array(n);
+  if (scratch.down.length < n) scratch.down = new Int32Array(n);
+  const lineLen = bx1 - bx0 + 2 * r;
+  if (scratch.line.length < lineLen) {
+    scratch.line = new Float64Array(lineLen);
+    scratch.run = new Int32Array(lineLen);
+  }
+  const { tmp, line, run, down } = scratch;
+  // Rows: only rows ny0…ny1 hold non-zero values; the others stay 0 in tmp.
+  const ty0 = by0 - r < 0 ? 0 : by0 - r;
+  const ty1 = by1 + r > height ? height : by1 + r;
+  for (let y = ty0; y < ty1; y++) tmp.fill(0, y * width + bx0, y * width + bx1);
+  let v255 = -1;
+  for (let y = ny0; y < ny1; y++) {
+    const base = y * width;
+    for (let p = bx0 - r, i = 0; i < lineLen; p++, i++) line[i] = src[base + (p < 0 || p >= width ? reflect101(p, width) : p)];
+    run[lineLen - 1] = lineLen;
+    for (let i = lineLen - 2; i >= 0; i--) run[i] = line[i] === line[i + 1] ? run[i + 1] : i + 1;
+    for (let x = bx0, i = 0; x < bx1; x++, i++) {
+      const v = line[i];
+      let acc: number;
+      if (run[i] > i + 2 * r) {
+        if (v === 0) continue;
+        if (v === 255) acc = v255 < 0 ? (v255 = flat(255)) : v255;
+        else acc = flat(v);
+      } else {
+        const ce = i + r;
+        acc = w0 * line[ce];
+        for (let j = 1; j <= r; j++) acc += half[j] * (line[ce - j] + line[ce + j]);
+      }
+      tmp[base + x] = acc;
+    }
+  }
+  // Columns: down[y·width + x] is the last row of the run of equal values starting at (x, y).
+  for (let x = bx0; x < bx1; x++) down[(ty1 - 1) * width + x] = ty1 - 1;
+  for (let y = ty1 - 2; y >= ty0; y--) {
+    const o = y * width;
+    for (let x = bx0; x < bx1; x++) down[o + x] = tmp[o + x] === tmp[o + width + x] ? down[o + width + x] : y;
+  }
+  const flats = new Map<number, number>();
+  for (let y = by0; y < by1; y++) {
+    const inner = y - r >= 0 && y + r < height;
+    const top = (y - r) * width;
+    const base = y * width;
+    for (let x = bx0; x < bx1; x++) {
+      if (inner && down[top + x] >= y + r) {
+        const v = tmp[top + x];
+        if (v === 0) continue;
+        let f = flats.get(v);
+        if (f === undefined) flats.set(v, (f = flat(v)));
+        dst[base + x] = f;
+        continue;
+      }
+      let acc = w0 * tmp[base + x];
+      for (let j = 1; j <= r; j++) acc += half[j] * (tmp[reflect101(y - j, height) * width + x] + tmp[reflect101(y + j, height) * width + x]);
+      dst[base + x] = acc;
+    }
+  }
+  return dst;
 }

@@ -3,6 +3,8 @@
  * in O(1) per pixel whatever k (van Herk / Gil–Werman block minima, rows then columns).
  */
 
+import type { Rect } from './image.js';
+
 export type MaskArray = Float32Array | Uint8Array | Uint8ClampedArray;
 
 /**
@@ -114,6 +116,104 @@ function morph(src: MaskArray, width: number, height: number, k: number, out: Ma
       const u = sufRows[a + x];
       const v = preRows[b + x];
       dst[o + x] = sign * (u < v ? u : v);
+    }
+  }
+  return dst;
+}
+
+/** Buffers {@link erodeMask} reuses between calls; grown on demand. */
+export interface ErodeMaskScratch {
+  tmp: Float32Array;
+  nextZero: Int32Array;
+  nextOther: Int32Array;
+}
+
+export function createErodeMaskScratch(): ErodeMaskScratch {
+  return { tmp: new Float32Array(0), nextZero: new Int32Array(0), nextOther: new Int32Array(0) };
+}
+
+/**
+ * erode(src, width, height, k, dst) to the bit for a non-negative plane that is zero outside
+ * `nonZero` and mostly `full` inside (a thresholded mask): a window holding a 0 gives 0, one
+ * holding only `full` gives `full`, and only the few others are scanned. dst outside the box is 0.
+ */
+export function erodeMask(src: Float32Array, width: number, height: number, k: number, nonZero: Rect, full: number, dst: Float32Array, scratch: ErodeMaskScratch): Float32Array {
+  if (!Number.isInteger(k) || k < 1) throw new RangeError(`erode/dilate: kernel size must be a positive integer, got ${k}`);
+  dst.fill(0, 0, width * height);
+  const x0 = Math.max(0, nonZero.x0);
+  const y0 = Math.max(0, nonZero.y0);
+  const x1 = Math.min(width, nonZero.x1);
+  const y1 = Math.min(height, nonZero.y1);
+  if (x1 <= x0 || y1 <= y0) return dst;
+  const bw = x1 - x0;
+  const bh = y1 - y0;
+  const n = bw * bh;
+  if (scratch.tmp.length < n) {
+    scratch.tmp = new Float32Array(n);
+    scratch.nextZero = new Int32Array(n);
+    scratch.nextOther = new Int32Array(n);
+  }
+  const { tmp, nextZero, nextOther } = scratch;
+  const anchor = k >> 1;
+  // Window of an output at i along a line of len samples, the line's box part being [b0, b1):
+  // samples outside the plane are ignored, those outside the box (inside the plane) are 0.
+  // Rows: nextZero[i] / nextOther[i] are the first j ≥ i in the row with a 0 / a value ≠ full.
+  for (let y = 0; y < bh; y++) {
+    const s = (y + y0) * width + x0;
+    const o = y * bw;
+    let nz = bw;
+    let no = bw;
+    for (let x = bw - 1; x >= 0; x--) {
+      const v = src[s + x];
+      if (v === 0) nz = x;
+      if (v !== full) no = x;
+      nextZero[o + x] = nz;
+      nextOther[o + x] = no;
+    }
+    for (let x = 0; x < bw; x++) {
+      const px = x + x0;
+      const lo = px - anchor < 0 ? 0 : px - anchor;
+      const hi = px + k - 1 - anchor >= width ? width - 1 : px + k - 1 - anchor;
+      let v: number;
+      if (lo < x0 || hi >= x1 || nextZero[o + lo - x0] <= hi - x0) v = 0;
+      else if (nextOther[o + lo - x0] > hi - x0) v = full;
+      else {
+        v = Infinity;
+        for (let j = lo - x0; j <= hi - x0; j++) if (src[s + j] < v) v = src[s + j];
+      }
+      tmp[o + x] = v;
+    }
+  }
+  // Columns: the same tests down the columns, the run arrays built bottom-up in row order.
+  for (let x = 0; x < bw; x++) {
+    const i = (bh - 1) * bw + x;
+    nextZero[i] = tmp[i] === 0 ? bh - 1 : bh;
+    nextOther[i] = tmp[i] !== full ? bh - 1 : bh;
+  }
+  for (let y = bh - 2; y >= 0; y--) {
+    const o = y * bw;
+    for (let x = 0; x < bw; x++) {
+      const v = tmp[o + x];
+      nextZero[o + x] = v === 0 ? y : nextZero[o + bw + x];
+      nextOther[o + x] = v !== full ? y : nextOther[o + bw + x];
+    }
+  }
+  for (let y = 0; y < bh; y++) {
+    const py = y + y0;
+    const lo = py - anchor < 0 ? 0 : py - anchor;
+    const hi = py + k - 1 - anchor >= height ? height - 1 : py + k - 1 - anchor;
+    const d = py * width + x0;
+    if (lo < y0 || hi >= y1) continue;
+    const lo0 = (lo - y0) * bw;
+    for (let x = 0; x < bw; x++) {
+      if (nextZero[lo0 + x] <= hi - y0) continue;
+      if (nextOther[lo0 + x] > hi - y0) {
+        dst[d + x] = full;
+        continue;
+      }
+      let v = Infinity;
+      for (let j = lo - y0; j <= hi - y0; j++) if (tmp[j * bw + x] < v) v = tmp[j * bw + x];
+      dst[d + x] = v;
     }
   }
   return dst;
