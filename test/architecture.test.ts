@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
 
 const SRC = fileURLToPath(new URL('../src/', import.meta.url));
-const PLATFORM_FREE = ['core', 'face', 'swap', 'compose', 'models', 'pipeline'];
+const PLATFORM_FREE = ['core', 'face', 'swap', 'compose', 'models', 'pipeline', 'eval'];
 const PLATFORM_LAYERS = ['node', 'browser', 'cli', 'server'];
 
 const DOM_GLOBALS = ['document', 'window', 'navigator', 'location', 'localStorage', 'fetch', 'HTMLCanvasElement', 'HTMLImageElement', 'HTMLVideoElement', 'OffscreenCanvas', 'ImageData', 'ImageBitmap', 'createImageBitmap'];
