@@ -25,6 +25,11 @@ export interface Face {
    * (pixel centres at integers), for pipelines that must align bit for bit like the reference.
    */
   kps5Reference?: Float32Array;
+  /**
+   * 106 × (x, y): insightface's 2d106det landmarks, when that model is installed, in OpenCV's
+   * convention like kps5Reference. Deep-Live-Cam's mouth mask reads its lip outline from them.
+   */
+  landmarks106?: Float32Array;
   /** 468 × (x, y, z): FaceMesh landmarks; z is relative depth in the same pixel scale as x. */
   landmarks: Float32Array;
   /** The region the landmarks were computed in. */

@@ -1,13 +1,15 @@
 /**
  * Faces for the InSwapper engine: SCRFD (det_10g) finds them and gives the five keypoints the
  * reference aligns with; FaceMesh then adds the 468-point mesh on the region SCRFD found, for the
- * mouth mask, colour statistics and the evaluation. Boxes and keypoints are SCRFD's own.
+ * mouth mask, colour statistics and the evaluation. Boxes and keypoints are SCRFD's own. With
+ * insightface's 2d106det installed, each face also gets its 106 landmarks (Deep-Live-Cam's mouth mask).
  */
 
 import type { Image } from '../core/image.js';
 import type { AnalyzeTimings, FaceAnalyzer } from './analyzer.js';
 import type { Face } from './face.js';
 import { MESH_POINTS } from './face.js';
+import type { Landmark106 } from './landmark106.js';
 import { lineAngle } from './roi.js';
 import type { ScrfdDetector } from './scrfd.js';
 
@@ -16,6 +18,8 @@ export class ScrfdAnalyzer {
     private readonly detector: ScrfdDetector,
     /** Only its `refine` (FaceMesh on a given region) is used. */
     private readonly mesh: FaceAnalyzer,
+    /** insightface's 2d106det, when installed: adds `landmarks106` to every face. */
+    private readonly landmarks106?: Landmark106,
   ) {}
 
   /** Faces largest first, like FaceAnalyzer.analyze. A face FaceMesh cannot follow keeps meshScore 0. */
@@ -32,12 +36,14 @@ export class ScrfdAnalyzer {
       const kps5 = d.kps5.map((v) => v + 0.5);
       const roi = { cx: (x1 + x2) / 2, cy: (y1 + y2) / 2, size: Math.max(x2 - x1, y2 - y1) * 1.5, angle: lineAngle(kps5[0], kps5[1], kps5[2], kps5[3]) };
       const meshed = await this.mesh.refine(image, roi, d.score);
+      const landmarks106 = this.landmarks106 ? await this.landmarks106.detect(image, d.box) : undefined;
       faces.push({
         box: [x1, y1, x2 - x1, y2 - y1],
         score: d.score,
         meshScore: meshed?.meshScore ?? 0,
         kps5,
         kps5Reference: d.kps5,
+        ...(landmarks106 ? { landmarks106 } : {}),
         landmarks: meshed?.landmarks ?? new Float32Array(MESH_POINTS * 3),
         roi: meshed?.roi ?? roi,
       });

@@ -15,8 +15,11 @@ export type EngineName = 'mesh' | 'inswapper';
 
 export interface EngineResolution {
   engine: EngineName;
-  /** For inswapper: the installed files of its three models. */
-  models?: { detector: string; recogniser: string; swapper: string };
+  /**
+   * For inswapper: the installed files of its three models, and of 2d106det (`landmarks`, for
+   * Deep-Live-Cam's mouth mask) when that optional model is installed and verifies too.
+   */
+  models?: { detector: string; recogniser: string; swapper: string; landmarks?: string };
   /** A line for the user when `auto` could not use the engine it prefers. */
   notice?: string;
 }
@@ -50,7 +53,7 @@ async function verified(store: ModelStore, entry: ModelEntry, stamps: Record<str
   return sha256 === entry.sha256;
 }
 
-/** The inswapper engine's files when all are installed and verified; else the ids that are not. */
+/** The inswapper engine's files when all are installed and verified (2d106det optional); else the ids that are not. */
 async function inswapperFiles(store: ModelStore): Promise<{ files?: EngineResolution['models']; missing: string[] }> {
   const stamps = await readStamps(store);
   const [detector, recogniser] = store.entries(['det_10g', 'w600k_r50']);
@@ -62,7 +65,11 @@ async function inswapperFiles(store: ModelStore): Promise<{ files?: EngineResolu
   for (const s of swappers) if (!swapper && (await verified(store, s, stamps))) swapper = s;
   if (!swapper) missing.push('inswapper_128');
   if (missing.length || !swapper) return { missing };
-  return { files: { detector: store.pathOf(detector), recogniser: store.pathOf(recogniser), swapper: store.pathOf(swapper) }, missing };
+  const files: NonNullable<EngineResolution['models']> = { detector: store.pathOf(detector), recogniser: store.pathOf(recogniser), swapper: store.pathOf(swapper) };
+  // Optional: without it the mouth mask follows FaceMesh's lip line instead.
+  const [landmarks] = store.entries(['2d106det']);
+  if (await verified(store, landmarks, stamps)) files.landmarks = store.pathOf(landmarks);
+  return { files, missing };
 }
 
 export async function resolveEngine(choice: 'auto' | EngineName, store: ModelStore): Promise<EngineResolution> {

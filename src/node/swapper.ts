@@ -11,6 +11,7 @@ import type { StillResult } from '../pipeline/report.js';
 import { StillSwapper, type InputNames, type PreparedSource } from '../pipeline/still.js';
 import { readFile } from 'node:fs/promises';
 import { ArcFaceEmbedder } from '../face/arcface.js';
+import { Landmark106 } from '../face/landmark106.js';
 import { ScrfdAnalyzer } from '../face/scrfd-analyzer.js';
 import { ScrfdDetector } from '../face/scrfd.js';
 import { readEmap } from '../models/emap.js';
@@ -49,18 +50,25 @@ async function loadBuiltin(runtime: InferenceRuntime, id: BuiltinModelId, home: 
   }
 }
 
-/** The inswapper engine on its three models (det_10g, w600k_r50, inswapper_128). */
-async function loadInswapper(runtime: InferenceRuntime, files: { detector: string; recogniser: string; swapper: string }, mesh: FaceAnalyzer): Promise<{ analyzer: ScrfdAnalyzer; engine: InswapperEngine; sessions: InferenceSession[] }> {
+/** The inswapper engine on its three models (det_10g, w600k_r50, inswapper_128), plus 2d106det when installed. */
+async function loadInswapper(runtime: InferenceRuntime, files: { detector: string; recogniser: string; swapper: string; landmarks?: string }, mesh: FaceAnalyzer): Promise<{ analyzer: ScrfdAnalyzer; engine: InswapperEngine; sessions: InferenceSession[] }> {
   const read = async (path: string) => new Uint8Array(await readFile(path));
   const detector = await runtime.load(await read(files.detector), files.detector);
   const recogniser = await runtime.load(await read(files.recogniser), files.recogniser);
   const swapperBytes = await read(files.swapper);
   const emap = readEmap(swapperBytes, files.swapper);
   const swapper = await runtime.load(swapperBytes, files.swapper);
+  const sessions = [detector, recogniser, swapper];
+  let landmarks: Landmark106 | undefined;
+  if (files.landmarks) {
+    const session = await runtime.load(await read(files.landmarks), files.landmarks);
+    sessions.push(session);
+    landmarks = Landmark106.create(session);
+  }
   return {
-    analyzer: new ScrfdAnalyzer(ScrfdDetector.create(detector), mesh),
+    analyzer: new ScrfdAnalyzer(ScrfdDetector.create(detector), mesh, landmarks),
     engine: new InswapperEngine(ArcFaceEmbedder.create(recogniser), swapper, emap, files.swapper),
-    sessions: [detector, recogniser, swapper],
+    sessions,
   };
 }
 

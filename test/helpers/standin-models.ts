@@ -1,6 +1,6 @@
 /**
  * Small deterministic ONNX stand-ins with the exact I/O of the insightface models (SCRFD det_10g,
- * ArcFace w600k_r50, InSwapper 128), written at test time so nothing binary is committed. Each
+ * ArcFace w600k_r50, 2d106det, InSwapper 128), written at test time so nothing binary is committed. Each
  * graph still reads its input, so onnxruntime cannot fold it away.
  */
 
@@ -182,6 +182,30 @@ export function arcfaceStandin(seed = 7): Uint8Array {
     initializer: [floatTensor('projection', [features, 512], arcfaceProjection(seed))],
     input: [valueInfo('input.1', ['None', 3, 112, 112])],
     output: [valueInfo(ARCFACE_OUTPUT_NAME, [1, 512])],
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// 2d106det
+
+export const LANDMARK106_INPUT_NAME = 'data';
+export const LANDMARK106_OUTPUT_NAME = 'fc1';
+
+/**
+ * 2d106det's I/O: `data` float32 [1,3,192,192] → `fc1` [1,212]. The output is `points` (212
+ * values in the crop's [−1, 1] coordinates) plus 0·mean(input), whatever the crop shows.
+ */
+export function landmark106Standin(points: ArrayLike<number>): Uint8Array {
+  if (points.length !== 212) throw new RangeError(`landmark106Standin: 212 values expected, got ${points.length}`);
+  return model({
+    node: [
+      node('ReduceMean', [LANDMARK106_INPUT_NAME], ['mean'], [int('keepdims', 0)]),
+      node('Mul', ['mean', 'zero_const'], ['zero']),
+      node('Add', ['points', 'zero'], [LANDMARK106_OUTPUT_NAME]),
+    ],
+    initializer: [floatTensor('zero_const', [], Float32Array.of(0)), floatTensor('points', [1, 212], Float32Array.from(points))],
+    input: [valueInfo(LANDMARK106_INPUT_NAME, [1, 3, 192, 192])],
+    output: [valueInfo(LANDMARK106_OUTPUT_NAME, [1, 212])],
   });
 }
 

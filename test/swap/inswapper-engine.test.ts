@@ -13,8 +13,10 @@ import { runSwap } from '../../src/cli/swap-command.js';
 import { pasteBackInsightface } from '../../src/compose/insightface-paste.js';
 import { LiveswapError } from '../../src/core/errors.js';
 import { cloneImage, type Image } from '../../src/core/image.js';
+import { applyAffine } from '../../src/core/affine.js';
 import { normCrop } from '../../src/face/align.js';
 import { ArcFaceEmbedder } from '../../src/face/arcface.js';
+import { landmark106Matrix } from '../../src/face/landmark106.js';
 import { MODEL_REGISTRY, type ModelRegistry } from '../../src/models/registry.js';
 import { readEmap } from '../../src/models/emap.js';
 import { writeImage } from '../../src/node/image-io.js';
@@ -23,17 +25,20 @@ import { createNodeRuntime } from '../../src/node/onnx-runtime.js';
 import { createNodeSwapper, type NodeSwapper } from '../../src/node/swapper.js';
 import { resolveSwapOptions } from '../../src/pipeline/options.js';
 import { latentFromEmbedding, runInswapper } from '../../src/swap/inswapper.js';
-import { arcfaceStandin, inswapperStandin, scrfdStandin } from '../helpers/standin-models.js';
+import { lipPolygon106, mouthBox106, mouthMask106 } from '../../src/swap/inswapper-engine.js';
+import { arcfaceStandin, inswapperStandin, landmark106Standin, scrfdStandin } from '../helpers/standin-models.js';
 import { loadFixture, meanAbsDiff, TEST_HOME } from '../helpers/fixtures.js';
 
 let dir: string;
 let source: Image;
 let target: Image;
 const models: Record<string, Uint8Array> = {};
+/** The 106 points the 2d106det stand-in answers with, mapped to the frame (OpenCV convention). */
+let expected106: Float32Array;
 
 /** A store whose registry describes the stand-in files (sizes and hashes), installed in a temp home. */
-async function standinStore(home: string, swapper: Uint8Array): Promise<ModelStore> {
-  const files: Record<string, Uint8Array> = { det_10g: models.det_10g, w600k_r50: models.w600k_r50, inswapper_128: swapper };
+async function standinStore(home: string, swapper: Uint8Array, extra: Record<string, Uint8Array> = {}): Promise<ModelStore> {
+  const files: Record<string, Uint8Array> = { det_10g: models.det_10g, w600k_r50: models.w600k_r50, inswapper_128: swapper, ...extra };
   const registry: ModelRegistry = Object.fromEntries(
     Object.entries(MODEL_REGISTRY).map(([id, e]) => {
       const bytes = files[id] ?? new Uint8Array([0]);
@@ -63,6 +68,26 @@ before(async () => {
   models.det_10g = scrfdStandin([{ box: toCanvas(box) as [number, number, number, number], kps5: toCanvas(face.kps5), score: 0.92 }]);
   models.w600k_r50 = arcfaceStandin();
   models.inswapper_128 = inswapperStandin();
+  // 2d106det: a 12-point ellipse around FaceMesh's mouth as points 52…63 (the rest at the
+  // mouth centre), written in the crop's [−1, 1] coordinates for the box SCRFD reports.
+  const at = (i: number) => [face.landmarks[3 * i] - 0.5, face.landmarks[3 * i + 1] - 0.5];
+  const [l, r, t, b] = [61, 291, 0, 17].map(at);
+  const [mx, my] = [(l[0] + r[0]) / 2, (t[1] + b[1]) / 2];
+  const [rx, ry] = [Math.abs(r[0] - l[0]) * 0.6, Math.abs(b[1] - t[1]) * 0.75 + 2];
+  expected106 = new Float32Array(212);
+  for (let i = 0; i < 106; i++) {
+    const k = i - 52;
+    const inside = k >= 0 && k < 12;
+    expected106[2 * i] = inside ? mx + rx * Math.cos((k * Math.PI) / 6) : mx;
+    expected106[2 * i + 1] = inside ? my + ry * Math.sin((k * Math.PI) / 6) : my;
+  }
+  const m = landmark106Matrix(box.map((v) => v - 0.5));
+  const normalised = new Float32Array(212);
+  for (let i = 0; i < 106; i++) {
+    const [x, y] = applyAffine(m, expected106[2 * i], expected106[2 * i + 1]);
+    normalised.set([x / 96 - 1, y / 96 - 1], 2 * i);
+  }
+  models['2d106det'] = landmark106Standin(normalised);
 });
 
 after(async () => {
@@ -129,6 +154,68 @@ describe('inswapper engine', () => {
     const summary = JSON.parse(out.join('')) as { engine: string; swappedFaces: number[] };
     assert.equal(summary.engine, 'inswapper');
     assert.ok((await readFile(join(dir, 'out.png'))).length > 1000);
+  });
+});
+
+describe('inswapper engine with 2d106det', () => {
+  let swapper: NodeSwapper;
+  before(async () => {
+    const store = await standinStore(join(dir, 'home106'), models.inswapper_128, { '2d106det': models['2d106det'] });
+    swapper = await createNodeSwapper({ home: TEST_HOME, store, engine: 'auto' });
+  });
+  after(async () => {
+    await swapper.close();
+  });
+
+  test('faces carry the 106 landmarks the model gives, mapped to the frame', async () => {
+    assert.equal(swapper.engine, 'inswapper');
+    const [face] = await swapper.analyze(target);
+    assert.ok(face.landmarks106);
+    for (let i = 0; i < 212; i++) assert.ok(Math.abs(face.landmarks106[i] - expected106[i]) < 1e-3);
+  });
+
+  test('without the mouth mask the swap is the one without 2d106det', async () => {
+    const plain = await createNodeSwapper({ home: TEST_HOME, store: await standinStore(join(dir, 'home-no106'), models.inswapper_128), engine: 'auto' });
+    try {
+      const [face] = await plain.analyze(target);
+      assert.equal(face.landmarks106, undefined);
+      const a = await plain.swap(source, target, resolveSwapOptions({}));
+      const b = await swapper.swap(source, target, resolveSwapOptions({}));
+      assert.deepEqual(b.image.data, a.image.data);
+    } finally {
+      await plain.close();
+    }
+  });
+
+  test('the mouth mask follows Deep-Live-Cam: orig·m + swapped·(1 − m) over the lip polygon', async () => {
+    const [face] = await swapper.analyze(target);
+    const plain = await swapper.swap(source, target, resolveSwapOptions({}));
+    const mouth = await swapper.swap(source, target, resolveSwapOptions({ mouthMask: true }));
+    const polygon = lipPolygon106(face.landmarks106!);
+    const box = mouthBox106(polygon, target.width, target.height);
+    const m = mouthMask106(polygon, box);
+    const w = box.x1 - box.x0;
+    assert.ok(w >= 10 && box.y1 - box.y0 >= 5, `a real mouth box: ${JSON.stringify(box)}`);
+    let full = 0;
+    for (let y = 0; y < target.height; y++) {
+      for (let x = 0; x < target.width; x++) {
+        const inBox = x >= box.x0 && x < box.x1 && y >= box.y0 && y < box.y1;
+        const k = (y - box.y0) * w + (x - box.x0);
+        for (let c = 0; c < 3; c++) {
+          const o = (y * target.width + x) * 3 + c;
+          if (!inBox) {
+            assert.equal(mouth.image.data[o], plain.image.data[o], 'outside the mouth box the plain swap');
+            continue;
+          }
+          const blended = Math.trunc(target.data[o] * m[k] + plain.image.data[o] * (1 - m[k]));
+          assert.equal(mouth.image.data[o], blended);
+          if (m[k] === 1) assert.equal(mouth.image.data[o], target.data[o], 'the original mouth where m = 1');
+        }
+        if (inBox && m[k] === 1) full++;
+      }
+    }
+    assert.ok(full > 0, 'some pixels are fully the original mouth');
+    assert.ok(meanAbsDiff(mouth.image, target, box.x0, box.y0, box.x1, box.y1) < meanAbsDiff(plain.image, target, box.x0, box.y0, box.x1, box.y1) / 2, 'the mouth is mostly the target\'s');
   });
 });
 
