@@ -65,7 +65,8 @@ export async function runDemo(flags: DemoFlags, terminal: Terminal, open: () => 
 
   let t = performance.now();
   const swapper = await open();
-  terminal.out(`Models ready in ${Math.round(performance.now() - t)} ms (converted into the model cache on first use).`);
+  terminal.out(`Models ready in ${Math.round(performance.now() - t)} ms (converted into the model cache on first use); engine: ${swapper.engine}.`);
+  if (swapper.notice) terminal.out(`  ${swapper.notice}`);
 
   let firstFailure: LiveswapError | undefined;
   try {
