@@ -124,6 +124,13 @@ export async function runEval(set: EvalSet, swapper: NodeSwapper, recogniser: Re
 
   const pairs: PairResult[] = [];
   const total = sources.length * targets.length;
+  // The original target faces' embeddings, computed once per target face.
+  const targetEmbeddings = new Map<Face, Float32Array>();
+  const embedTarget = async (image: Image, face: Face) => {
+    let e = targetEmbeddings.get(face);
+    if (!e) targetEmbeddings.set(face, (e = await recogniser.embed(image, face)));
+    return e;
+  };
   let engineName = swapOptions.engine as string;
   for (const [si, source] of sources.entries()) {
     for (const target of targets) {
@@ -145,7 +152,7 @@ export async function runEval(set: EvalSet, swapper: NodeSwapper, recogniser: Re
         if (!outputFace) result.skipped = 'no face found on the output';
         else {
           const embedding = await recogniser.embed(image, outputFace);
-          const targetEmbedding = await recogniser.embed(target.image, swappedFace);
+          const targetEmbedding = await embedTarget(target.image, swappedFace);
           const best = nearest(embedding, sourceEmbeddings);
           result.identity = {
             toSource: cosineSimilarity(embedding, sourceEmbeddings[si]),

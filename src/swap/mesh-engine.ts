@@ -21,6 +21,8 @@ export interface MeshIdentity {
   /** size×size RGBA in canonical texture space; alpha is the confidence in each texel (255 = seen squarely). */
   readonly texture: Image;
   readonly size: number;
+  /** The canonical layout in texture pixels: where each mesh point sits in `texture`. */
+  readonly uv: Float32Array;
 }
 
 /**
@@ -123,7 +125,7 @@ export class MeshSwapper implements FaceSwapper<MeshIdentity> {
     const k = Math.max(3, Math.round(size / 48)) | 1;
     const closed = erode(dilate(visibility, size, size, k), size, size, k);
     this.fillFromMirror(texture, closed);
-    return { texture, size };
+    return { texture, size, uv };
   }
 
   /**
@@ -172,7 +174,7 @@ export class MeshSwapper implements FaceSwapper<MeshIdentity> {
       this.points[2 * i] = (face.landmarks[3 * i] - rect.x0) / factor;
       this.points[2 * i + 1] = (face.landmarks[3 * i + 1] - rect.y0) / factor;
     }
-    warpTriangles(identity.texture, this.uvPoints(identity.size), warped, this.points, triangles, { coverage });
+    warpTriangles(identity.texture, identity.uv, warped, this.points, triangles, { coverage });
 
     const masks = buildFaceMasks(face.landmarks, rect, size, { mouthMask: settings.mouthMask }, factor);
     const wd = warped.data;
