@@ -7,7 +7,7 @@ import { invertAffine, type Affine } from '../core/affine.js';
 import { createMaskBlurScratch, gaussianBlur, gaussianBlurMask } from '../core/filters.js';
 import type { FloatImage, Image, Rect } from '../core/image.js';
 import { createErodeMaskScratch, erode, erodeMask } from '../core/morphology.js';
-import { warpAffine } from '../core/warp.js';
+import { createWarpSampler, warpAffine } from '../core/warp.js';
 
 export interface InsightfacePasteOptions {
   /**
@@ -56,11 +56,14 @@ export function insightfacePasteStages(frame: Image, swapped: Image, matrix: Aff
 
 /**
  * Owns the planes of the paste-back and reuses them from one call to the next (one per video
- * stream). The warps run only over the crop's footprint, the erosion and the blur skip the flat
- * parts of the mask; the pixels are those of the full computation (spec §6.3), to the bit.
+ * stream). The white mask is warped only over the crop's footprint, with bilinear weights only on
+ * its border band (255 inside it); the crop itself is warped only where the blurred mask is
+ * non-zero, inside the blend; the erosion and the blur skip the flat parts of the mask. The pixels
+ * are those of the full computation (spec §6.3), to the bit.
  */
 export class InsightfacePaster {
   private fake = new Uint8ClampedArray(0);
+  private fakeRow = new Uint8ClampedArray(0);
   private mask = new Float32Array(0);
   private eroded = new Float32Array(0);
   private blurred = new Float32Array(0);
@@ -76,7 +79,41 @@ export class InsightfacePaster {
       return;
     }
     const run = this.run(frame, swapped, matrix, options, false);
-    blendTruncated(frame, run.fakeFull, run.maskBlur, run.rect, run.blendRect);
+    // The crop is warped only where the blurred mask is non-zero, row span by row span, straight
+    // into the blend: the same pixels as warping the whole rectangle first (F6.12, F6.19).
+    const { rect, blendRect, maskBlur } = run;
+    const rw = rect.x1 - rect.x0;
+    const c = frame.channels;
+    const sampler = createWarpSampler(swapped, run.im, frame.width, { precision: options.precision ?? 'float32' });
+    if (this.fakeRow.length < rw * c) this.fakeRow = new Uint8ClampedArray(rw * c);
+    const kd = this.fakeRow;
+    const fd = frame.data;
+    const f = Math.fround;
+    for (let y = blendRect.y0; y < blendRect.y1; y++) {
+      const mrow = (y - rect.y0) * rw - rect.x0;
+      let a = blendRect.x0;
+      let b = blendRect.x1;
+      while (a < b && maskBlur[mrow + a] === 0) a++;
+      while (b > a && maskBlur[mrow + b - 1] === 0) b--;
+      if (a === b) continue;
+      sampler.row(y, a, b, kd, 0);
+      // blendTruncated's arithmetic, pixel for pixel.
+      for (let x = a, ki = 0, fi = (y * frame.width + a) * c; x < b; x++, ki += c, fi += c) {
+        const m = maskBlur[mrow + x];
+        if (m === 0) continue;
+        if (m === 255) {
+          // α = 1, 1 − α = 0: the sum is the warped byte itself.
+          for (let k = 0; k < c; k++) fd[fi + k] = kd[ki + k];
+          continue;
+        }
+        const alpha = f(m / 255);
+        const beta = f(1 - alpha);
+        for (let k = 0; k < c; k++) {
+          const v = f(f(alpha * kd[ki + k]) + f(beta * fd[fi + k]));
+          fd[fi + k] = v >= 255 ? 255 : v > 0 ? Math.floor(v) : 0;
+        }
+      }
+    }
   }
 
   /** {@link insightfacePasteStages}; the planes returned are copies the caller owns. */
@@ -106,7 +143,6 @@ export class InsightfacePaster {
       this.eroded = new Float32Array(n);
       this.blurred = new Float32Array(n);
     }
-    if (this.fake.length < n * c) this.fake = new Uint8ClampedArray(n * c);
     // Outside the footprint both warps are exactly 0 (every tap is the constant border).
     const fp = {
       x0: Math.max(rect.x0, foot.x0),
@@ -114,35 +150,61 @@ export class InsightfacePaster {
       x1: Math.min(rect.x1, foot.x1),
       y1: Math.min(rect.y1, foot.y1),
     };
-    const fakeFull: Image = { width: rw, height: rh, channels: c, data: this.fake.subarray(0, n * c) };
-    fakeFull.data.fill(0);
+    // paste() warps the crop inside its blend; only stages() needs the whole warped plane.
+    if (keepWarp && this.fake.length < n * c) this.fake = new Uint8ClampedArray(n * c);
+    const fakeFull: Image = { width: rw, height: rh, channels: c, data: this.fake.subarray(0, keepWarp ? n * c : 0) };
     const mask = this.mask.subarray(0, n);
-    mask.fill(0);
-    if (fp.x1 > fp.x0 && fp.y1 > fp.y0) {
-      warpAffine(swapped, im, W, H, { precision, window: rect, rect: fp, out: fakeFull });
-      if (!this.white || this.white.width !== swapped.width || this.white.height !== swapped.height) {
-        this.white = { width: swapped.width, height: swapped.height, channels: 1, data: new Float32Array(swapped.width * swapped.height).fill(255) };
-      }
-      warpAffine(this.white, im, W, H, { precision, window: rect, rect: fp, out: { width: rw, height: rh, channels: 1, data: mask } });
+    // The erosion reads the mask only inside `box` below, which the warp covers: the planes are
+    // cleared outside it only when they are handed out.
+    let maskWarp: Float32Array | undefined;
+    if (keepWarp) {
+      fakeFull.data.fill(0);
+      mask.fill(0);
+      maskWarp = new Float32Array(n);
     }
-    const maskWarp = keepWarp ? mask.slice() : undefined;
-    // The box in plane coordinates outside which the mask is 0.
-    const box = { x0: Math.max(0, fp.x0 - rect.x0), y0: Math.max(0, fp.y0 - rect.y0), x1: Math.max(0, fp.x1 - rect.x0), y1: Math.max(0, fp.y1 - rect.y0) };
     let minX = Infinity;
     let maxX = -Infinity;
     let minY = Infinity;
     let maxY = -Infinity;
-    for (let y = box.y0; y < box.y1; y++) {
-      for (let x = box.x0, i = y * rw + box.x0; x < box.x1; x++, i++) {
-        if (mask[i] > 20) {
-          mask[i] = 255;
-          if (x < minX) minX = x;
-          if (x > maxX) maxX = x;
+    if (fp.x1 > fp.x0 && fp.y1 > fp.y0) {
+      if (!this.white || this.white.width !== swapped.width || this.white.height !== swapped.height) {
+        this.white = { width: swapped.width, height: swapped.height, channels: 1, data: new Float32Array(swapped.width * swapped.height).fill(255) };
+      }
+      if (maskWarp) {
+        warpAffine(swapped, im, W, H, { precision, window: rect, rect: fp, out: fakeFull });
+        warpAffine(this.white, im, W, H, { precision, window: rect, rect: fp, out: { width: rw, height: rh, channels: 1, data: maskWarp } });
+      }
+      // F6.13–F6.14 row by row: 255 exactly where all four taps fall inside the crop, bilinear
+      // weights only on the border band, where the threshold is applied.
+      const white = createWarpSampler(this.white, im, W, { precision, uniform: true });
+      const threshold = (y: number, from: number, to: number): void => {
+        for (let x = from, i = y * rw + from; x < to; x++, i++) {
+          if (mask[i] > 20) {
+            mask[i] = 255;
+            if (x < minX) minX = x;
+            if (x > maxX) maxX = x;
+            if (y < minY) minY = y;
+            maxY = y;
+          }
+        }
+      };
+      for (let fy = fp.y0; fy < fp.y1; fy++) {
+        const y = fy - rect.y0;
+        white.row(fy, fp.x0, fp.x1, mask, y * rw + fp.x0 - rect.x0);
+        const a = white.interiorX0 - rect.x0;
+        const b = white.interiorX1 - rect.x0;
+        threshold(y, fp.x0 - rect.x0, a);
+        if (b > a) {
+          if (a < minX) minX = a;
+          if (b - 1 > maxX) maxX = b - 1;
           if (y < minY) minY = y;
           maxY = y;
         }
+        threshold(y, b, fp.x1 - rect.x0);
       }
     }
+    // The box in plane coordinates outside which the mask is 0.
+    const box = { x0: Math.max(0, fp.x0 - rect.x0), y0: Math.max(0, fp.y0 - rect.y0), x1: Math.max(0, fp.x1 - rect.x0), y1: Math.max(0, fp.y1 - rect.y0) };
     if (maxX < 0) throw new RangeError('pasteBackInsightface: no pixel of the frame is fully covered by the crop');
     // F6.15: extents without +1, then int(sqrt(·)) of their product.
     const maskSize = Math.floor(Math.sqrt((maxY - minY) * (maxX - minX)));
@@ -157,7 +219,7 @@ export class InsightfacePaster {
       x1: Math.min(rect.x1, fp.x1 + r),
       y1: Math.min(rect.y1, fp.y1 + r),
     };
-    return { rect, blendRect, fakeFull, maskWarp, mask, maskErode, maskBlur, maskSize, erodeSize, blurSize };
+    return { im, rect, blendRect, fakeFull, maskWarp, mask, maskErode, maskBlur, maskSize, erodeSize, blurSize };
   }
 }
 

@@ -174,11 +174,12 @@ export interface MaskBlurScratch {
   tmp: Float32Array;
   line: Float64Array;
   run: Int32Array;
-  down: Int32Array;
+  /** Per column of the blurred box: the last row where the column changes (see the column pass). */
+  change: Int32Array;
 }
 
 export function createMaskBlurScratch(): MaskBlurScratch {
-  return { tmp: new Float32Array(0), line: new Float64Array(0), run: new Int32Array(0), down: new Int32Array(0) };
+  return { tmp: new Float32Array(0), line: new Float64Array(0), run: new Int32Array(0), change: new Int32Array(0) };
 }
 
 /**
@@ -210,19 +211,40 @@ export function gaussianBlurMask(src: Float32Array, width: number, height: numbe
   const by1 = Math.min(height, ny1 + r);
   const n = width * height;
   if (scratch.tmp.length < n) scratch.tmp = new Float32Array(n);
-  if (scratch.down.length < n) scratch.down = new Int32Array(n);
   const lineLen = bx1 - bx0 + 2 * r;
   if (scratch.line.length < lineLen) {
     scratch.line = new Float64Array(lineLen);
     scratch.run = new Int32Array(lineLen);
   }
-  const { tmp, line, run, down } = scratch;
+  const { tmp, line, run } = scratch;
   // Rows: only rows ny0…ny1 hold non-zero values; the others stay 0 in tmp.
   const ty0 = by0 - r < 0 ? 0 : by0 - r;
   const ty1 = by1 + r > height ? height : by1 + r;
   for (let y = ty0; y < ty1; y++) tmp.fill(0, y * width + bx0, y * width + bx1);
   let v255 = -1;
-  for (let y = ny0; y < ny1; y++) {
+  // Windows that stay inside the row read it in place; a window is flat when no value changes
+  // within it, i.e. the last change at or before its right end is not after its left end.
+  const inPlace = bx0 - r >= 0 && bx1 + r <= width;
+  for (let y = ny0; inPlace && y < ny1; y++) {
+    const base = y * width;
+    let change = base + bx0 - r;
+    for (let j = change + 1; j < base + bx0 + r; j++) if (src[j] !== src[j - 1]) change = j;
+    for (let x = bx0, i = base + bx0; x < bx1; x++, i++) {
+      if (src[i + r] !== src[i + r - 1]) change = i + r;
+      const v = src[i];
+      let acc: number;
+      if (change <= i - r) {
+        if (v === 0) continue;
+        if (v === 255) acc = v255 < 0 ? (v255 = flat(255)) : v255;
+        else acc = flat(v);
+      } else {
+        acc = w0 * v;
+        for (let j = 1; j <= r; j++) acc += half[j] * (src[i - j] + src[i + j]);
+      }
+      tmp[i] = acc;
+    }
+  }
+  for (let y = ny0; !inPlace && y < ny1; y++) {
     const base = y * width;
     for (let p = bx0 - r, i = 0; i < lineLen; p++, i++) line[i] = src[base + (p < 0 || p >= width ? reflect101(p, width) : p)];
     run[lineLen - 1] = lineLen;
@@ -242,29 +264,45 @@ export function gaussianBlurMask(src: Float32Array, width: number, height: numbe
       tmp[base + x] = acc;
     }
   }
-  // Columns: down[y·width + x] is the last row of the run of equal values starting at (x, y).
-  for (let x = bx0; x < bx1; x++) down[(ty1 - 1) * width + x] = ty1 - 1;
-  for (let y = ty1 - 2; y >= ty0; y--) {
-    const o = y * width;
-    for (let x = bx0; x < bx1; x++) down[o + x] = tmp[o + x] === tmp[o + width + x] ? down[o + width + x] : y;
-  }
+  // Columns: change[x] is the last row, among those fed so far, where column x differs from the
+  // row above (ty0 when none): the window rows y − r … y + r are all equal when it is ≤ y − r.
+  if (scratch.change.length < bx1 - bx0) scratch.change = new Int32Array(bx1 - bx0);
+  const change = scratch.change;
+  change.fill(ty0, 0, bx1 - bx0);
+  let fed = ty0;
   const flats = new Map<number, number>();
+  let lastV = 0;
+  let lastF = 0;
   for (let y = by0; y < by1; y++) {
     const inner = y - r >= 0 && y + r < height;
     const top = (y - r) * width;
     const base = y * width;
+    for (const last = y + r < ty1 ? y + r : ty1 - 1; fed < last; ) {
+      fed++;
+      for (let x = bx0, i = fed * width + bx0; x < bx1; x++, i++) if (tmp[i] !== tmp[i - width]) change[x - bx0] = fed;
+    }
     for (let x = bx0; x < bx1; x++) {
-      if (inner && down[top + x] >= y + r) {
+      if (inner && change[x - bx0] <= y - r) {
         const v = tmp[top + x];
         if (v === 0) continue;
-        let f = flats.get(v);
-        if (f === undefined) flats.set(v, (f = flat(v)));
-        dst[base + x] = f;
+        if (v !== lastV) {
+          let f = flats.get(v);
+          if (f === undefined) flats.set(v, (f = flat(v)));
+          lastV = v;
+          lastF = f;
+        }
+        dst[base + x] = lastF;
         continue;
       }
-      let acc = w0 * tmp[base + x];
-      for (let j = 1; j <= r; j++) acc += half[j] * (tmp[reflect101(y - j, height) * width + x] + tmp[reflect101(y + j, height) * width + x]);
-      dst[base + x] = acc;
+      const i = base + x;
+      let acc = w0 * tmp[i];
+      if (inner) {
+        // The same taps in the same order as below, without the reflection.
+        for (let j = 1, dj = width; j <= r; j++, dj += width) acc += half[j] * (tmp[i - dj] + tmp[i + dj]);
+      } else {
+        for (let j = 1; j <= r; j++) acc += half[j] * (tmp[reflect101(y - j, height) * width + x] + tmp[reflect101(y + j, height) * width + x]);
+      }
+      dst[i] = acc;
     }
   }
   return dst;

@@ -123,13 +123,15 @@ function morph(src: MaskArray, width: number, height: number, k: number, out: Ma
 
 /** Buffers {@link erodeMask} reuses between calls; grown on demand. */
 export interface ErodeMaskScratch {
+  /** The row pass's output over the box. */
   tmp: Float32Array;
-  nextZero: Int32Array;
-  nextOther: Int32Array;
+  /** Per column of the box, the last row fed holding a 0 / a value other than `full`. */
+  lastZero: Int32Array;
+  lastOther: Int32Array;
 }
 
 export function createErodeMaskScratch(): ErodeMaskScratch {
-  return { tmp: new Float32Array(0), nextZero: new Int32Array(0), nextOther: new Int32Array(0) };
+  return { tmp: new Float32Array(0), lastZero: new Int32Array(0), lastOther: new Int32Array(0) };
 }
 
 /**
@@ -148,71 +150,75 @@ export function erodeMask(src: Float32Array, width: number, height: number, k: n
   const bw = x1 - x0;
   const bh = y1 - y0;
   const n = bw * bh;
-  if (scratch.tmp.length < n) {
-    scratch.tmp = new Float32Array(n);
-    scratch.nextZero = new Int32Array(n);
-    scratch.nextOther = new Int32Array(n);
+  if (scratch.tmp.length < n) scratch.tmp = new Float32Array(n);
+  if (scratch.lastZero.length < bw) {
+    scratch.lastZero = new Int32Array(bw);
+    scratch.lastOther = new Int32Array(bw);
   }
-  const { tmp, nextZero, nextOther } = scratch;
+  const { tmp } = scratch;
   const anchor = k >> 1;
-  // Window of an output at i along a line of len samples, the line's box part being [b0, b1):
-  // samples outside the plane are ignored, those outside the box (inside the plane) are 0.
-  // Rows: nextZero[i] / nextOther[i] are the first j ≥ i in the row with a 0 / a value ≠ full.
+  // Window of an output along a line: samples outside the plane are ignored, those outside the box
+  // (inside the plane) are 0. Scanning forward, the window's right end only moves right, so the
+  // last 0 and the last value ≠ full at or before it say whether the window holds a 0, or only full.
+  // Rows first, into tmp (box-sized).
   for (let y = 0; y < bh; y++) {
     const s = (y + y0) * width + x0;
     const o = y * bw;
-    let nz = bw;
-    let no = bw;
-    for (let x = bw - 1; x >= 0; x--) {
-      const v = src[s + x];
-      if (v === 0) nz = x;
-      if (v !== full) no = x;
-      nextZero[o + x] = nz;
-      nextOther[o + x] = no;
-    }
+    let fed = -1;
+    let lastZero = -1;
+    let lastOther = -1;
     for (let x = 0; x < bw; x++) {
       const px = x + x0;
       const lo = px - anchor < 0 ? 0 : px - anchor;
       const hi = px + k - 1 - anchor >= width ? width - 1 : px + k - 1 - anchor;
       let v: number;
-      if (lo < x0 || hi >= x1 || nextZero[o + lo - x0] <= hi - x0) v = 0;
-      else if (nextOther[o + lo - x0] > hi - x0) v = full;
+      if (lo < x0 || hi >= x1) v = 0;
       else {
-        v = Infinity;
-        for (let j = lo - x0; j <= hi - x0; j++) if (src[s + j] < v) v = src[s + j];
+        for (const end = hi - x0; fed < end; ) {
+          fed++;
+          const u = src[s + fed];
+          if (u === 0) lastZero = fed;
+          if (u !== full) lastOther = fed;
+        }
+        const start = lo - x0;
+        if (lastZero >= start) v = 0;
+        else if (lastOther < start) v = full;
+        else {
+          v = Infinity;
+          for (let j = start; j <= hi - x0; j++) if (src[s + j] < v) v = src[s + j];
+        }
       }
       tmp[o + x] = v;
     }
   }
-  // Columns: the same tests down the columns, the run arrays built bottom-up in row order.
-  for (let x = 0; x < bw; x++) {
-    const i = (bh - 1) * bw + x;
-    nextZero[i] = tmp[i] === 0 ? bh - 1 : bh;
-    nextOther[i] = tmp[i] !== full ? bh - 1 : bh;
-  }
-  for (let y = bh - 2; y >= 0; y--) {
-    const o = y * bw;
-    for (let x = 0; x < bw; x++) {
-      const v = tmp[o + x];
-      nextZero[o + x] = v === 0 ? y : nextZero[o + bw + x];
-      nextOther[o + x] = v !== full ? y : nextOther[o + bw + x];
-    }
-  }
+  // Columns: the same, one last-0 / last-other row per column, rows fed top to bottom.
+  const { lastZero, lastOther } = scratch;
+  lastZero.fill(-1, 0, bw);
+  lastOther.fill(-1, 0, bw);
+  let fed = -1;
   for (let y = 0; y < bh; y++) {
     const py = y + y0;
     const lo = py - anchor < 0 ? 0 : py - anchor;
     const hi = py + k - 1 - anchor >= height ? height - 1 : py + k - 1 - anchor;
     const d = py * width + x0;
     if (lo < y0 || hi >= y1) continue;
-    const lo0 = (lo - y0) * bw;
+    for (const end = hi - y0; fed < end; ) {
+      fed++;
+      for (let x = 0, i = fed * bw; x < bw; x++, i++) {
+        const u = tmp[i];
+        if (u === 0) lastZero[x] = fed;
+        if (u !== full) lastOther[x] = fed;
+      }
+    }
+    const start = lo - y0;
     for (let x = 0; x < bw; x++) {
-      if (nextZero[lo0 + x] <= hi - y0) continue;
-      if (nextOther[lo0 + x] > hi - y0) {
+      if (lastZero[x] >= start) continue;
+      if (lastOther[x] < start) {
         dst[d + x] = full;
         continue;
       }
       let v = Infinity;
-      for (let j = lo - y0; j <= hi - y0; j++) if (tmp[j * bw + x] < v) v = tmp[j * bw + x];
+      for (let j = start; j <= hi - y0; j++) if (tmp[j * bw + x] < v) v = tmp[j * bw + x];
       dst[d + x] = v;
     }
   }
