@@ -141,26 +141,7 @@ export function warpAffine<T extends Image | FloatImage>(
         }
         continue;
       }
-      if (!replicate && (ix < -1 || ix >= sw || iy < -1 || iy >= sh)) {
-        for (let k = 0; k < c; k++) dd[di + k] = bv;
-        continue;
-      }
-      // Near the border: each tap is either a clamped pixel (replicate) or the border value.
-      const cx0 = ix < 0 ? 0 : ix >= sw ? sw - 1 : ix;
-      const cx1 = ix + 1 < 0 ? 0 : ix + 1 >= sw ? sw - 1 : ix + 1;
-      const cy0 = iy < 0 ? 0 : iy >= sh ? sh - 1 : iy;
-      const cy1 = iy + 1 < 0 ? 0 : iy + 1 >= sh ? sh - 1 : iy + 1;
-      const inX0 = replicate || cx0 === ix;
-      const inX1 = replicate || cx1 === ix + 1;
-      const inY0 = replicate || cy0 === iy;
-      const inY1 = replicate || cy1 === iy + 1;
-      for (let k = 0; k < c; k++) {
-        const p00 = inX0 && inY0 ? sd[cy0 * stride + cx0 * c + k] : bv;
-        const p01 = inX1 && inY0 ? sd[cy0 * stride + cx1 * c + k] : bv;
-        const p10 = inX0 && inY1 ? sd[cy1 * stride + cx0 * c + k] : bv;
-        const p11 = inX1 && inY1 ? sd[cy1 * stride + cx1 * c + k] : bv;
-        dd[di + k] = u8Fixed ? mixFixed(p00, p01, p10, p11, ax, ay) : mix(p00, p01, p10, p11, fixed ? ax / 32 : ax, fixed ? ay / 32 : ay);
-      }
+      sampleNearBorder(sd, sw, sh, c, ix, iy, ax, ay, replicate, bv, u8Fixed, fixed, dd, di);
     }
   }
   return out;
@@ -340,26 +321,7 @@ export function createWarpSampler(src: Image | FloatImage, m: Affine, dstWidth: 
         ax = sx - ix;
         ay = sy - iy;
       }
-      if (!replicate && (ix < -1 || ix >= sw || iy < -1 || iy >= sh)) {
-        for (let k = 0; k < c; k++) dd[di + k] = bv;
-        continue;
-      }
-      // Near the border: each tap is either a clamped pixel (replicate) or the border value.
-      const cx0 = ix < 0 ? 0 : ix >= sw ? sw - 1 : ix;
-      const cx1 = ix + 1 < 0 ? 0 : ix + 1 >= sw ? sw - 1 : ix + 1;
-      const cy0 = iy < 0 ? 0 : iy >= sh ? sh - 1 : iy;
-      const cy1 = iy + 1 < 0 ? 0 : iy + 1 >= sh ? sh - 1 : iy + 1;
-      const inX0 = replicate || cx0 === ix;
-      const inX1 = replicate || cx1 === ix + 1;
-      const inY0 = replicate || cy0 === iy;
-      const inY1 = replicate || cy1 === iy + 1;
-      for (let k = 0; k < c; k++) {
-        const p00 = inX0 && inY0 ? sd[cy0 * stride + cx0 * c + k] : bv;
-        const p01 = inX1 && inY0 ? sd[cy0 * stride + cx1 * c + k] : bv;
-        const p10 = inX0 && inY1 ? sd[cy1 * stride + cx0 * c + k] : bv;
-        const p11 = inX1 && inY1 ? sd[cy1 * stride + cx1 * c + k] : bv;
-        dd[di + k] = u8Fixed ? mixFixed(p00, p01, p10, p11, ax, ay) : mix(p00, p01, p10, p11, fixed ? ax / 32 : ax, fixed ? ay / 32 : ay);
-      }
+      sampleNearBorder(sd, sw, sh, c, ix, iy, ax, ay, replicate, bv, u8Fixed, fixed, dd, di);
     }
   }
   return sampler;
@@ -407,6 +369,49 @@ function interiorU8C3(
 }
 
 /** Bilinear mix in the order of spec F1.10 (horizontal lerps, then vertical). */
+/**
+ * One output pixel whose taps are not all inside the source: each tap is a clamped pixel
+ * (replicate) or the border value, and a pixel whose taps are all outside is the border value.
+ * Shared by warpAffine and the row sampler so both treat the border identically.
+ */
+function sampleNearBorder(
+  sd: ArrayLike<number>,
+  sw: number,
+  sh: number,
+  c: number,
+  ix: number,
+  iy: number,
+  ax: number,
+  ay: number,
+  replicate: boolean,
+  bv: number,
+  u8Fixed: boolean,
+  fixed: boolean,
+  dd: Uint8ClampedArray | Float32Array,
+  di: number,
+): void {
+  if (!replicate && (ix < -1 || ix >= sw || iy < -1 || iy >= sh)) {
+    for (let k = 0; k < c; k++) dd[di + k] = bv;
+    return;
+  }
+  const stride = sw * c;
+  const cx0 = ix < 0 ? 0 : ix >= sw ? sw - 1 : ix;
+  const cx1 = ix + 1 < 0 ? 0 : ix + 1 >= sw ? sw - 1 : ix + 1;
+  const cy0 = iy < 0 ? 0 : iy >= sh ? sh - 1 : iy;
+  const cy1 = iy + 1 < 0 ? 0 : iy + 1 >= sh ? sh - 1 : iy + 1;
+  const inX0 = replicate || cx0 === ix;
+  const inX1 = replicate || cx1 === ix + 1;
+  const inY0 = replicate || cy0 === iy;
+  const inY1 = replicate || cy1 === iy + 1;
+  for (let k = 0; k < c; k++) {
+    const p00 = inX0 && inY0 ? sd[cy0 * stride + cx0 * c + k] : bv;
+    const p01 = inX1 && inY0 ? sd[cy0 * stride + cx1 * c + k] : bv;
+    const p10 = inX0 && inY1 ? sd[cy1 * stride + cx0 * c + k] : bv;
+    const p11 = inX1 && inY1 ? sd[cy1 * stride + cx1 * c + k] : bv;
+    dd[di + k] = u8Fixed ? mixFixed(p00, p01, p10, p11, ax, ay) : mix(p00, p01, p10, p11, fixed ? ax / 32 : ax, fixed ? ay / 32 : ay);
+  }
+}
+
 function mix(p00: number, p01: number, p10: number, p11: number, ax: number, ay: number): number {
   const v0 = p00 + ax * (p01 - p00);
   const v1 = p10 + ax * (p11 - p10);
