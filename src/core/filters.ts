@@ -4,7 +4,7 @@
  */
 
 import { reflect101, reflectTable } from './border.js';
-import type { Rect } from './image.js';
+import { clampRect, type Rect } from './image.js';
 
 export { boxBlurFast, boxRadii } from './box-blur.js';
 export { reflectTable } from './border.js';
@@ -191,10 +191,7 @@ export function createMaskBlurScratch(): MaskBlurScratch {
 export function gaussianBlurMask(src: Float32Array, width: number, height: number, ksize: number, nonZero: Rect, dst: Float32Array, scratch: MaskBlurScratch): Float32Array {
   const r = ksize >> 1;
   dst.fill(0, 0, width * height);
-  const nx0 = Math.max(0, nonZero.x0);
-  const ny0 = Math.max(0, nonZero.y0);
-  const nx1 = Math.min(width, nonZero.x1);
-  const ny1 = Math.min(height, nonZero.y1);
+  const { x0: nx0, y0: ny0, x1: nx1, y1: ny1 } = clampRect(nonZero, width, height);
   if (nx1 <= nx0 || ny1 <= ny0) return dst;
   // Reflections that bounce more than once, or too small a plane: the plain filter.
   if (width <= 2 * r + 1 || height <= 2 * r + 1) return gaussianBlur(src, width, height, 1, ksize, 0, dst);

@@ -3,7 +3,7 @@
  * in O(1) per pixel whatever k (van Herk / Gil–Werman block minima, rows then columns).
  */
 
-import type { Rect } from './image.js';
+import { clampRect, type Rect } from './image.js';
 
 export type MaskArray = Float32Array | Uint8Array | Uint8ClampedArray;
 
@@ -142,10 +142,7 @@ export function createErodeMaskScratch(): ErodeMaskScratch {
 export function erodeMask(src: Float32Array, width: number, height: number, k: number, nonZero: Rect, full: number, dst: Float32Array, scratch: ErodeMaskScratch): Float32Array {
   if (!Number.isInteger(k) || k < 1) throw new RangeError(`erode/dilate: kernel size must be a positive integer, got ${k}`);
   dst.fill(0, 0, width * height);
-  const x0 = Math.max(0, nonZero.x0);
-  const y0 = Math.max(0, nonZero.y0);
-  const x1 = Math.min(width, nonZero.x1);
-  const y1 = Math.min(height, nonZero.y1);
+  const { x0, y0, x1, y1 } = clampRect(nonZero, width, height);
   if (x1 <= x0 || y1 <= y0) return dst;
   const bw = x1 - x0;
   const bh = y1 - y0;
