@@ -37,9 +37,12 @@ export function seamRatio(output: Image, target: Image, band: Region): number {
   return base > 1e-6 ? meanGradient(output, band) / base : 1;
 }
 
-/** PSNR in dB between two images over `region` (Infinity when identical there). */
-export function psnr(a: Image, b: Image, region: Region = () => true): number {
-  if (a.width !== b.width || a.height !== b.height || a.channels !== b.channels) throw new RangeError('psnr: images differ in size');
+/**
+ * Mean over `region` and all channels of |a − b|^power (power 1: absolute, 2: squared), with the
+ * number of values averaged; NaN when the region is empty.
+ */
+function meanDifference(a: Image, b: Image, region: Region, power: 1 | 2): { mean: number; count: number } {
+  if (a.width !== b.width || a.height !== b.height || a.channels !== b.channels) throw new RangeError('images differ in size');
   const c = a.channels;
   let sum = 0;
   let n = 0;
@@ -47,12 +50,21 @@ export function psnr(a: Image, b: Image, region: Region = () => true): number {
     for (let x = 0; x < a.width; x++) {
       if (!region(x, y)) continue;
       const i = (y * a.width + x) * c;
-      for (let k = 0; k < c; k++) sum += (a.data[i + k] - b.data[i + k]) ** 2;
+      for (let k = 0; k < c; k++) {
+        const d = Math.abs(a.data[i + k] - b.data[i + k]);
+        sum += power === 2 ? d * d : d;
+      }
       n += c;
     }
   }
-  if (n === 0 || sum === 0) return Infinity;
-  return 10 * Math.log10((255 * 255) / (sum / n));
+  return { mean: n ? sum / n : Number.NaN, count: n };
+}
+
+/** PSNR in dB between two images over `region` (Infinity when identical there). */
+export function psnr(a: Image, b: Image, region: Region = () => true): number {
+  const { mean, count } = meanDifference(a, b, region, 2);
+  if (count === 0 || mean === 0) return Infinity;
+  return 10 * Math.log10((255 * 255) / mean);
 }
 
 /** Mean absolute difference between consecutive frames over `region`, averaged over the sequence. */
@@ -60,20 +72,8 @@ export function flicker(frames: readonly Image[], region: Region): number {
   if (frames.length < 2) return 0;
   let total = 0;
   for (let f = 1; f < frames.length; f++) {
-    const a = frames[f - 1];
-    const b = frames[f];
-    const c = a.channels;
-    let sum = 0;
-    let n = 0;
-    for (let y = 0; y < a.height; y++) {
-      for (let x = 0; x < a.width; x++) {
-        if (!region(x, y)) continue;
-        const i = (y * a.width + x) * c;
-        for (let k = 0; k < c; k++) sum += Math.abs(a.data[i + k] - b.data[i + k]);
-        n += c;
-      }
-    }
-    total += n ? sum / n : 0;
+    const { mean, count } = meanDifference(frames[f - 1], frames[f], region, 1);
+    total += count ? mean : 0;
   }
   return total / (frames.length - 1);
 }
