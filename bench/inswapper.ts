@@ -1,7 +1,9 @@
 /**
  * Per-stage cost of the insightface InSwapper path around the models, for one face in a 1080p frame,
  * with the stand-in models (their run times are reported apart: they say nothing about the real ones).
- * Run: node --import tsx bench/inswapper.ts [--json]   (median of 20 runs per stage, in ms)
+ * Run: node --import tsx bench/inswapper.ts [--json] [--portrait-scale F]   (median of 20 runs per
+ * stage, in ms). --portrait-scale resizes the 512 px portrait before it is placed: at 1 the
+ * detected face box is about 105 px, at 2 about 210 px (the paste-back grows with the face's area).
  *
  * `nonModelTotal` sums every stage. `perFaceTotal` leaves out `latent`: the source identity's
  * latent (ArcFace embedding × emap, normalised) depends only on the source photo, so a live swap
@@ -11,6 +13,7 @@
 
 import { InsightfacePaster } from '../src/compose/insightface-paste.js';
 import { cloneImage, createImage, pasteImage } from '../src/core/image.js';
+import { resizeBilinear } from '../src/core/resize.js';
 import { arcfaceInputBlob, inswapperInputBlob, normCrop } from '../src/face/align.js';
 import { decodeScrfd, insightfaceNms, letterboxBlob, scrfdLayout } from '../src/face/scrfd.js';
 import { readEmap } from '../src/models/emap.js';
@@ -23,6 +26,9 @@ import { arcfaceStandin, inswapperStandin, scrfdStandin } from '../test/helpers/
 
 const RUNS = 20;
 const json = process.argv.includes('--json');
+const scaleArg = process.argv.indexOf('--portrait-scale');
+const portraitScale = scaleArg > 0 ? Number(process.argv[scaleArg + 1]) : 1;
+if (!(portraitScale > 0.2 && portraitScale <= 2.1)) throw new Error('bench: --portrait-scale must be in (0.2, 2.1]');
 
 async function median(run: () => unknown): Promise<number> {
   for (let i = 0; i < 3; i++) await run();
@@ -40,7 +46,9 @@ async function median(run: () => unknown): Promise<number> {
 // One real face in a 1920×1080 frame: the astronaut portrait pasted near the centre.
 const frame = createImage(1920, 1080, 3);
 frame.data.fill(96);
-pasteImage(frame, await loadFixture('astronaut.png'), 704, 284);
+const portrait = await loadFixture('astronaut.png');
+const placed = portraitScale === 1 ? portrait : resizeBilinear(portrait, Math.round(512 * portraitScale), Math.round(512 * portraitScale));
+pasteImage(frame, placed, Math.round(960 - placed.width / 2), Math.round(540 - placed.height / 2));
 const analyzer = await createNodeSwapper({});
 const [face] = await analyzer.analyze(frame);
 await analyzer.close();
@@ -110,10 +118,12 @@ const nonModelTotal = Number(Object.values(stages).reduce((a, b) => a + b, 0).to
 const perFaceTotal = Number((nonModelTotal - stages.latent).toFixed(3));
 await Promise.all([scrfd.close(), arcface.close(), inswapper.close()]);
 
-const result = { frame: '1920x1080 RGB, one face', runs: RUNS, unit: 'ms (median)', stages, nonModelTotal, perFaceTotal, targetPerFace: 5, models };
+const faceBoxPx = Math.round(Math.max(bw, bh));
+const result = { frame: '1920x1080 RGB, one face', faceBoxPx, runs: RUNS, unit: 'ms (median)', stages, nonModelTotal, perFaceTotal, targetPerFace: 5, models };
 if (json) {
   console.log(JSON.stringify(result));
 } else {
+  console.log(`${'face box'.padEnd(24)} ${String(faceBoxPx).padStart(8)} px`);
   for (const [name, ms] of Object.entries(stages)) console.log(`${name.padEnd(24)} ${ms.toFixed(3).padStart(8)} ms`);
   console.log(`${'non-model total'.padEnd(24)} ${nonModelTotal.toFixed(3).padStart(8)} ms`);
   console.log(`${'per face (no latent)'.padEnd(24)} ${perFaceTotal.toFixed(3).padStart(8)} ms (target ≤ 5)`);
