@@ -9,11 +9,14 @@ import { EXIT_CODES, LiveswapError, type ErrorKind } from '../core/errors.js';
 export interface Terminal {
   out(text: string): void;
   err(text: string): void;
+  /** Rewrites one status line in place (stderr is a terminal); absent where output is kept as lines. '' clears it. */
+  status?(text: string): void;
 }
 
 export const processTerminal: Terminal = {
   out: (text) => process.stdout.write(text.endsWith('\n') ? text : `${text}\n`),
   err: (text) => process.stderr.write(text.endsWith('\n') ? text : `${text}\n`),
+  ...(process.stderr.isTTY ? { status: (text: string) => process.stderr.write(`\r\x1b[2K${text}`) } : {}),
 };
 
 export interface FailureContext {

@@ -38,6 +38,27 @@ export interface SwapFlags {
   quiet?: boolean;
   executionProvider?: ExecutionProvider;
   executionThreads?: string;
+  // Video targets only.
+  fps?: string;
+  /** false with --no-audio. */
+  audio?: boolean;
+  videoEncoder?: string;
+  videoQuality?: string;
+  videoPreset?: string;
+  trimStart?: string;
+  trimEnd?: string;
+  detectEvery?: string;
+  /** false with --no-smoothing. */
+  smoothing?: boolean;
+  smoothingMinCutoff?: string;
+  smoothingBeta?: string;
+  maxMissed?: string;
+  minFaceSize?: string;
+  minSharpness?: string;
+  referenceFace?: string;
+  similarFaceDistance?: string;
+  mapFaces?: string;
+  ffmpeg?: string;
 }
 
 export function parseNumber(flag: string, raw: string | undefined): number | undefined {
@@ -77,6 +98,8 @@ export function runtimeFromFlags(flags: SwapFlags): { provider: ExecutionProvide
 /** The source photos named on the command line, in order; at least one. */
 export function sourceFiles(flags: SwapFlags): string[] {
   const files = ([] as string[]).concat(flags.source ?? []);
+  if (files.length === 0 && flags.mapFaces !== undefined) return files;
+  if (files.length > 0 && flags.mapFaces !== undefined) throw new LiveswapError('usage', '--map-faces names a source photo per person: leave out -s/--source.');
   if (files.length === 0) throw new LiveswapError('usage', "required option '-s, --source <file>' not specified");
   return files;
 }

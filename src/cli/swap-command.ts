@@ -13,6 +13,10 @@ import type { StillResult } from '../pipeline/report.js';
 import type { Terminal } from './errors.js';
 import { runtimeFromFlags, sourceFiles, swapOptionsFromFlags, type SwapFlags } from './flags.js';
 import { formatSummary, roundTimings, type SwapSummary } from './summary.js';
+import { DEFAULT_SIMILAR_FACE_DISTANCE, isVideoPath, rejectVideoFlags, runVideoSwap } from './video-command.js';
+import { DEFAULT_ONE_EURO } from '../core/one-euro.js';
+import { VIDEO_CODECS, VIDEO_PRESETS } from '../node/ffmpeg-write.js';
+import { DEFAULT_VIDEO_FACE_OPTIONS } from '../pipeline/video.js';
 
 /** Loaded on demand so --help, usage errors and input errors never pay for onnxruntime. */
 export async function openSwapper(runtime: { provider?: ExecutionProvider; threads?: number; engine?: EngineChoice } = {}): Promise<NodeSwapper> {
@@ -29,10 +33,10 @@ export function describeDefault(value: unknown): string {
 export function createSwapCommand(run: (flags: SwapFlags) => Promise<void>): Command {
   const d = DEFAULT_SWAP_OPTIONS;
   return new Command('swap')
-    .description('Put the face from a source photo onto the face(s) in a target image.')
+    .description('Put the face from a source photo onto the face(s) in a target image or video.')
     .option('-s, --source <file>', 'photo with the face to use (JPEG, PNG or WebP); repeat for several photos of the same person', (value: string, previous: string[] = []) => [...previous, value])
-    .requiredOption('-t, --target <file>', 'image whose face(s) are replaced (JPEG, PNG or WebP)')
-    .requiredOption('-o, --output <file>', 'where to write the result; the format follows the extension: .jpg, .jpeg, .png, .webp')
+    .requiredOption('-t, --target <file>', 'image (JPEG, PNG, WebP) or video (MP4, MOV, MKV, WebM, GIF, …) whose face(s) are replaced')
+    .requiredOption('-o, --output <file>', 'where to write the result; the format follows the extension: .jpg, .jpeg, .png, .webp for images, .mp4, .mkv, .webm, .mov for videos')
     .addOption(new Option('--engine <name>', `which engine swaps (default: ${d.engine})`).choices(ENGINES))
     .option('--many-faces', 'swap every face in the target, not only the largest')
     .option('--face-index <n>', 'swap only this target face (0 = largest, then by size)')
@@ -46,7 +50,25 @@ export function createSwapCommand(run: (flags: SwapFlags) => Promise<void>): Com
     .option('--max-pixels <n>', `refuse larger images; forms like 50000000, 50e6, 50M (default: ${d.maxPixels})`)
     .addOption(new Option('--execution-provider <name>', 'where the models run (default: cpu); an unavailable one is an error').choices(EXECUTION_PROVIDERS))
     .option('--execution-threads <n>', 'threads per model (default: 1)')
-    .option('--json', 'print one JSON object with the result (or the error) on stdout')
+    .option('--fps <n>', "video: output frame rate (default: the source's own frame times, variable rates too)")
+    .option('--no-audio', 'video: drop the audio (default: kept, copied where the container allows)')
+    .addOption(new Option('--video-encoder <name>', 'video: encoder (default: libx264; libvpx-vp9 for .webm)').choices(VIDEO_CODECS))
+    .option('--video-quality <0..51>', 'video: quality as Deep-Live-Cam, lower is better (x264 CRF; default 18, x265 22, VP9 31 of 63)')
+    .addOption(new Option('--video-preset <name>', 'video: encoding speed against file size (default: veryfast)').choices(VIDEO_PRESETS))
+    .option('--trim-start <time|Nf>', 'video: start here: seconds, [h:]m:s, or a frame number like 150f')
+    .option('--trim-end <time|Nf>', 'video: stop before this point (same forms)')
+    .option('--detect-every <n|auto>', 'video: run the face detector every n frames and track in between (default: auto)')
+    .option('--no-smoothing', 'video: do not smooth landmarks between frames')
+    .option('--smoothing-min-cutoff <hz>', `video: One Euro minimum cut-off; lower is steadier (default: ${DEFAULT_ONE_EURO.minCutoff})`)
+    .option('--smoothing-beta <b>', `video: One Euro speed coefficient; higher follows fast motion sooner (default: ${DEFAULT_ONE_EURO.beta})`)
+    .option('--max-missed <n>', `video: frames a lost face keeps its track (default: ${DEFAULT_VIDEO_FACE_OPTIONS.maxMissed})`)
+    .option('--min-face-size <px>', `video: leave faces smaller than this alone (default: ${DEFAULT_VIDEO_FACE_OPTIONS.minFaceSize})`)
+    .option('--min-sharpness <v>', `video: leave faces blurrier than this alone; 0 swaps all (default: ${DEFAULT_VIDEO_FACE_OPTIONS.minSharpness})`)
+    .option('--reference-face <image>', 'video: swap only the person in this photo')
+    .option('--similar-face-distance <d>', `video: how close to the reference a face must be, 1 − cosine similarity (default: ${DEFAULT_SIMILAR_FACE_DISTANCE})`)
+    .option('--map-faces <map.json>', 'video: swap each person with their own photo, from `liveswap faces scan` (no -s)')
+    .option('--ffmpeg <path>', 'video: the ffmpeg binary to use (default: LIVESWAP_FFMPEG, else the bundled one)')
+    .option('--json', 'print one JSON object with the result (or the error) on stdout; for videos, JSON lines of progress events first')
     .option('--quiet', 'print nothing on success (errors still go to stderr)')
     .action(async (flags: SwapFlags) => run(flags));
 }
@@ -60,6 +82,11 @@ export async function runSwap(
   const started = performance.now();
   const options = swapOptionsFromFlags(flags);
   const runtime = runtimeFromFlags(flags);
+  if (isVideoPath(flags.target)) {
+    await runVideoSwap(flags, { terminal, open, runtime, options, sources: sourceFiles(flags) });
+    return;
+  }
+  rejectVideoFlags(flags);
   outputFormatFor(flags.output);
 
   const sources = sourceFiles(flags);

@@ -12,6 +12,7 @@ export const ERROR_KINDS = [
   'no-face', // no face where one is needed
   'output', // cannot write the output (missing directory, permissions, disk full, same as input)
   'model', // a model file is missing, damaged or incompatible
+  'interrupted', // stopped by the user (Ctrl-C) or a signal before it finished
   'internal', // a bug: please report
 ] as const;
 
@@ -28,6 +29,7 @@ export const EXIT_CODES: Readonly<Record<ErrorKind, number>> = {
   'no-face': 7,
   output: 8,
   model: 9,
+  interrupted: 130,
 };
 
 export class LiveswapError extends Error {

@@ -173,6 +173,30 @@ export async function runFfmpeg(args: readonly string[], options: FfmpegOptions 
   return { ...status, stdout: stdout.text(), stderr: stderr.text() };
 }
 
+/**
+ * Runs ffmpeg to completion, handing each line of `stream` to `onLine` as it arrives (listings too
+ * long to keep whole); the other stream's tail is kept for error messages.
+ */
+export async function runFfmpegLines(args: readonly string[], stream: 'stdout' | 'stderr', onLine: (line: string) => void, options: FfmpegOptions = {}): Promise<ExitStatus & { tail: string }> {
+  const binary = ffmpegPath(options);
+  const child = spawn(binary, ['-hide_banner', '-nostdin', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const tail = new StderrTail();
+  let pending = '';
+  const lines = stream === 'stdout' ? child.stdout! : child.stderr!;
+  lines.setEncoding('utf8');
+  lines.on('data', (chunk: string) => {
+    tail.push(Buffer.from(chunk));
+    const parts = (pending + chunk).split(/\r?\n/);
+    pending = parts.pop()!;
+    for (const line of parts) onLine(line);
+  });
+  if (stream === 'stdout') child.stderr!.on('data', (chunk: Buffer) => tail.push(chunk));
+  else child.stdout!.resume();
+  const status = await childExit(child, binary);
+  if (pending) onLine(pending);
+  return { ...status, tail: tail.text() };
+}
+
 /** Names of the encoders this ffmpeg build has (`ffmpeg -encoders`), e.g. libx264, libvpx-vp9. */
 export async function ffmpegEncoders(options: FfmpegOptions = {}): Promise<Set<string>> {
   const run = await runFfmpeg(['-encoders'], options);

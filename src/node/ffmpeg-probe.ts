@@ -31,6 +31,13 @@ export interface VideoInfo {
    */
   rotation: number;
   hasAudio: boolean;
+  /** The audio streams: their index among the file's streams and ffmpeg's codec name (aac, opus, pcm_s16le…). */
+  audioStreams: { index: number; codec: string }[];
+  /** Where the file's timeline starts (seconds); ffmpeg shifts every stream by it when it reads the file. */
+  startSeconds: number;
+  /** Colour range and matrix as the stream is tagged ('unknown' when untagged). */
+  colorRange: 'tv' | 'pc' | 'unknown';
+  colorMatrix: string;
   /** ffmpeg's codec name, e.g. h264, hevc, vp9. */
   videoCodec: string;
   /** ffmpeg's pixel format name, e.g. yuv420p; 'unknown' when ffmpeg does not say. */
@@ -58,6 +65,7 @@ export interface ParsedStream {
 export interface ParsedInput {
   container: string | undefined;
   durationSeconds: number | undefined;
+  startSeconds: number | undefined;
   streams: ParsedStream[];
 }
 
@@ -68,7 +76,7 @@ const TEXT_DEMUXERS = new Set(['tty']);
 
 /** Parses the input description ffmpeg prints to stderr for `-i FILE`. Exported for tests. */
 export function parseInputInfo(stderr: string): ParsedInput {
-  const result: ParsedInput = { container: undefined, durationSeconds: undefined, streams: [] };
+  const result: ParsedInput = { container: undefined, durationSeconds: undefined, startSeconds: undefined, streams: [] };
   let current: ParsedStream | undefined;
   let inInput = false;
   for (const line of stderr.split(/\r?\n/)) {
@@ -83,6 +91,8 @@ export function parseInputInfo(stderr: string): ParsedInput {
     const duration = /^\s+Duration: (?:(\d+):(\d{2}):(\d{2}(?:\.\d+)?)|N\/A)/.exec(line);
     if (duration) {
       if (duration[1] !== undefined) result.durationSeconds = Number(duration[1]) * 3600 + Number(duration[2]) * 60 + Number(duration[3]);
+      const start = /, start: (-?[\d.]+)/.exec(line);
+      if (start) result.startSeconds = Number(start[1]);
       continue;
     }
     const stream = /^\s+Stream #0:(\d+)(?:\[[^\]]*\])?(?:\([^)]*\))?: (\w+): (.*)$/.exec(line);
@@ -137,6 +147,9 @@ function parseRate(value: string, suffix: string | undefined): number {
 interface VideoStreamFacts {
   codec: string;
   pixelFormat: string;
+  /** From "yuv420p(tv, bt709)": the range and the matrix, when the stream is tagged. */
+  colorRange: 'tv' | 'pc' | 'unknown';
+  colorMatrix: string;
   width: number;
   height: number;
   fps: number | undefined;
@@ -149,6 +162,8 @@ export function parseVideoStream(description: string): VideoStreamFacts | undefi
   let width = 0;
   let height = 0;
   let pixelFormat = 'unknown';
+  let colorRange: VideoStreamFacts['colorRange'] = 'unknown';
+  let colorMatrix = 'unknown';
   let avgFps: number | undefined;
   let baseFps: number | undefined;
   for (let i = 1; i < parts.length; i++) {
@@ -158,7 +173,15 @@ export function parseVideoStream(description: string): VideoStreamFacts | undefi
       width = Number(size[1]);
       height = Number(size[2]);
       const previous = parts[i - 1]!;
-      if (i - 1 >= 1 && /^[a-z][a-z0-9_]*(\(.*\))?$/i.test(previous)) pixelFormat = /^[a-z0-9_]+/i.exec(previous)![0];
+      if (i - 1 >= 1 && /^[a-z][a-z0-9_]*(\(.*\))?$/i.test(previous)) {
+        pixelFormat = /^[a-z0-9_]+/i.exec(previous)![0];
+        const tags = /\(([^)]*)\)/.exec(previous)?.[1]?.split(',').map((t) => t.trim()) ?? [];
+        if (tags.includes('tv')) colorRange = 'tv';
+        else if (tags.includes('pc')) colorRange = 'pc';
+        const matrix = tags.find((t) => t !== 'tv' && t !== 'pc' && !/progressive|top first|bottom first|left|center|topleft/.test(t));
+        if (matrix) colorMatrix = matrix.split('/')[0]!;
+      }
+      if (/^yuvj/.test(pixelFormat)) colorRange = 'pc';
       continue;
     }
     const rate = /^([\d.]+)(k?) (fps|tbr)$/.exec(part);
@@ -170,7 +193,7 @@ export function parseVideoStream(description: string): VideoStreamFacts | undefi
   }
   if (width === 0 || height === 0) return undefined;
   const fps = avgFps !== undefined && avgFps > 0 ? avgFps : baseFps !== undefined && baseFps > 0 ? baseFps : undefined;
-  return { codec, pixelFormat, width, height, fps };
+  return { codec, pixelFormat, colorRange, colorMatrix, width, height, fps };
 }
 
 async function checkInputFile(path: string): Promise<void> {
@@ -250,6 +273,10 @@ export async function probeVideo(path: string, options: ProbeOptions = {}): Prom
     frameCountExact,
     rotation,
     hasAudio,
+    audioStreams: parsed.streams.filter((s) => s.type === 'Audio').map((s) => ({ index: s.index, codec: /^([\w-]+)/.exec(s.description)?.[1] ?? 'unknown' })),
+    startSeconds: parsed.startSeconds ?? 0,
+    colorRange: facts.colorRange,
+    colorMatrix: facts.colorMatrix,
     videoCodec: facts.codec,
     pixelFormat: facts.pixelFormat,
     container: parsed.container,

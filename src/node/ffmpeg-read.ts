@@ -17,6 +17,11 @@ export interface ReadFramesOptions extends FfmpegOptions {
   fps?: number;
   /** Stop after this many frames. */
   maxFrames?: number;
+  /**
+   * Only the frames shown from `startPts` (included) to `endPts` (excluded), in ticks of the
+   * stream's time base (see readFrameTiming): frame-exact, by presentation time.
+   */
+  trim?: { startPts?: number; endPts?: number };
   /** 3 (RGB, the default) or 4 (RGBA, alpha 255). */
   channels?: 3 | 4;
   /**
@@ -69,7 +74,16 @@ async function* decode(path: string, binary: string, options: ReadFramesOptions)
   const channels = options.channels ?? 3;
   const maxFrames = options.maxFrames ?? Infinity;
   const scaleFlags = options.colorConversion === 'fast' ? '' : `:flags=${ACCURATE_SCALE_FLAGS}`;
-  const filters = [...(options.fps !== undefined ? [`fps=${options.fps}`] : []), `scale=${width}:${height}${scaleFlags}`];
+  const trim = options.trim;
+  const trimArgs = [
+    ...(trim?.startPts !== undefined ? [`start_pts=${trim.startPts}`] : []),
+    ...(trim?.endPts !== undefined ? [`end_pts=${trim.endPts}`] : []),
+  ];
+  const filters = [
+    ...(trimArgs.length > 0 ? [`trim=${trimArgs.join(':')}`] : []),
+    ...(options.fps !== undefined ? [`fps=${options.fps}`] : []),
+    `scale=${width}:${height}${scaleFlags}`,
+  ];
   const args = ['-hide_banner', '-nostdin', '-loglevel', 'error', '-i', fileUrlArg(path), '-map', `0:${info.streamIndex}`, '-an', '-sn', '-dn'];
   // Every decoded frame exactly once, as the exact frame count sees them; the fps filter resamples when asked.
   args.push('-vsync', 'passthrough');

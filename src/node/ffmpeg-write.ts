@@ -4,10 +4,13 @@
  */
 
 import { spawn } from 'node:child_process';
-import { extname } from 'node:path';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { extname, join } from 'node:path';
 import { invalidOption, LiveswapError } from '../core/errors.js';
 import type { Image } from '../core/image.js';
 import { childExit, describeExit, type ExitStatus, type FfmpegOptions, ffmpegPath, fileUrlArg, lastLines, StderrTail } from './ffmpeg-binary.js';
+import { setptsExpression } from './ffmpeg-timing.js';
 import { checkOutputPath, outputError, writeAtomically } from './output.js';
 
 export const VIDEO_CODECS = ['libx264', 'libx265', 'libvpx-vp9'] as const;
@@ -54,6 +57,58 @@ export interface VideoWriterOptions extends FfmpegOptions {
   pixelFormat?: VideoPixelFormat;
   /** Layout of the Images given to write(): 3 (RGB, default) or 4 (RGBA, alpha ignored). */
   channels?: 3 | 4;
+  /**
+   * Each frame's presentation time (ticks of `timeBase`), e.g. a source's, variable rates included;
+   * frames past the list continue at its last spacing. Default: evenly spaced at `fps`.
+   */
+  timing?: { timeBase: readonly [number, number]; pts: readonly number[] };
+  /**
+   * Audio to add: every audio stream of `path` (all of them when `streams` is left out), from
+   * `startSeconds` for `durationSeconds`, copied as they are where the container takes their codec
+   * and re-encoded otherwise (AAC; Opus in WebM).
+   */
+  audio?: { path: string; streams: readonly { index: number; codec: string }[]; startSeconds?: number; durationSeconds?: number };
+  /**
+   * How RGB becomes YUV, and the tags written: `matrix` as ffmpeg names it (bt709, smpte170m,
+   * bt470bg, bt2020nc…, or 'unknown': BT.601 untagged, which is how an untagged source decodes) and
+   * the range. Default: BT.709, limited range, tagged.
+   */
+  color?: { matrix: string; range: 'tv' | 'pc' | 'unknown' };
+}
+
+/** Audio codecs each container holds as they are; anything else is re-encoded. */
+const AUDIO_COPY: Readonly<Record<string, (codec: string) => boolean>> = {
+  '.mp4': (c) => ['aac', 'mp3', 'ac3', 'eac3', 'alac'].includes(c),
+  '.mov': (c) => ['aac', 'mp3', 'ac3', 'eac3', 'alac'].includes(c) || c.startsWith('pcm_'),
+  '.mkv': (c) => ['aac', 'mp3', 'ac3', 'eac3', 'alac', 'opus', 'vorbis', 'flac', 'dts', 'truehd', 'mp2'].includes(c) || c.startsWith('pcm_'),
+  '.webm': (c) => c === 'opus' || c === 'vorbis',
+};
+
+/** Per audio output stream: copy, or the encoder and bit rate that replace the codec. */
+export function audioCodecArgs(ext: string, codecs: readonly string[]): string[] {
+  const copies = AUDIO_COPY[ext] ?? (() => false);
+  return codecs.flatMap((codec, k) => {
+    if (copies(codec)) return [`-c:a:${k}`, 'copy'];
+    return ext === '.webm' ? [`-c:a:${k}`, 'libopus', `-b:a:${k}`, '128k'] : [`-c:a:${k}`, 'aac', `-b:a:${k}`, '192k'];
+  });
+}
+
+/** The scale filter's name for a matrix tag; untagged video decodes (and so re-encodes) as BT.601. */
+function scaleMatrix(matrix: string): string {
+  const names: Record<string, string> = { bt709: 'bt709', smpte170m: 'smpte170m', bt470bg: 'bt470', bt2020nc: 'bt2020', bt2020c: 'bt2020', fcc: 'fcc', smpte240m: 'smpte240m' };
+  return names[matrix] ?? 'bt601';
+}
+
+/** The colour conversion and the tags for `color` (see VideoWriterOptions.color). */
+function colorArgs(color: { matrix: string; range: 'tv' | 'pc' | 'unknown' }): { filter: string; tags: string[] } {
+  const range = color.range === 'pc' ? 'pc' : 'tv';
+  const tags: string[] = [];
+  if (color.range !== 'unknown') tags.push('-color_range', color.range === 'pc' ? 'pc' : 'tv');
+  if (color.matrix !== 'unknown') {
+    tags.push('-colorspace', color.matrix);
+    if (color.matrix === 'bt709' || color.matrix === 'smpte170m') tags.push('-color_primaries', color.matrix, '-color_trc', color.matrix);
+  }
+  return { filter: `scale=out_color_matrix=${scaleMatrix(color.matrix)}:out_range=${range}:flags=bicubic+accurate_rnd+full_chroma_int`, tags };
 }
 
 export interface VideoWriter {
@@ -147,7 +202,8 @@ export function encodeError(path: string, status: ExitStatus, stderr: string): L
 /**
  * Opens an ffmpeg encoder for `path` (the container follows the extension: .mp4, .mov, .mkv,
  * .webm). Colours are converted with the BT.709 matrix (limited range) and tagged as such, which is
- * what players assume for untagged HD video. Checks the output folder before starting.
+ * what players assume for untagged HD video, unless `color` says otherwise. Checks the output folder
+ * before starting.
  */
 export async function createVideoWriter(path: string, options: VideoWriterOptions): Promise<VideoWriter> {
   const encoding = validate(path, options);
@@ -162,13 +218,34 @@ export async function createVideoWriter(path: string, options: VideoWriterOption
   const ext = extname(path).toLowerCase();
 
   const filters: string[] = [];
+  const { timing, audio } = options;
+  // Evenly spaced from 0: an exact rational rate says it all (and gives the last frame its length).
+  const step = timing && timing.pts.length > 1 ? timing.pts[1]! - timing.pts[0]! : 0;
+  const evenRate = timing && timing.pts[0] === 0 && step > 0 && timing.pts.every((t, i) => t === i * step) ? `${timing.timeBase[1]}/${timing.timeBase[0] * step}` : undefined;
+  const listed = timing && !evenRate ? timing : undefined;
+  if (listed) {
+    // The source's own tick, and each frame's time from the list (passthrough: none added or dropped).
+    filters.push(`settb=${listed.timeBase[0]}/${listed.timeBase[1]}`, `setpts='${setptsExpression(listed.pts)}'`);
+  }
   if (padWidth || padHeight) filters.push(`pad=${outputWidth}:${outputHeight}:0:0`, `fillborders=right=${padWidth}:bottom=${padHeight}:mode=smear`);
-  filters.push('scale=out_color_matrix=bt709:out_range=tv:flags=bicubic+accurate_rnd+full_chroma_int', `format=${pixelFormat}`);
+  const color = colorArgs(options.color ?? { matrix: 'bt709', range: 'tv' });
+  filters.push(color.filter, `format=${pixelFormat}`);
+  const audioInput = audio && audio.streams.length > 0
+    ? [...(audio.startSeconds ? ['-ss', String(audio.startSeconds)] : []), ...(audio.durationSeconds !== undefined ? ['-t', String(audio.durationSeconds)] : []), '-i', fileUrlArg(audio.path)]
+    : [];
+  const audioOutput = audioInput.length > 0
+    ? [...audio!.streams.flatMap((a) => ['-map', `1:${a.index}`]), ...audioCodecArgs(ext, audio!.streams.map((a) => a.codec))]
+    : ['-an'];
+  // A long variable-rate list makes a long expression: it goes to ffmpeg in a file.
+  const script = await writeFilterScript(filters.join(','));
   const args = (target: string): string[] => [
     ...['-hide_banner', '-nostdin', '-loglevel', 'error'],
-    ...['-f', 'rawvideo', '-pix_fmt', channels === 4 ? 'rgba' : 'rgb24', '-video_size', `${width}x${height}`, '-framerate', rateArg(options.fps), '-i', 'pipe:0'],
-    ...['-an', '-vf', filters.join(','), ...codecArgs(encoding, ext)],
-    ...['-color_primaries', 'bt709', '-color_trc', 'bt709', '-colorspace', 'bt709'],
+    ...['-f', 'rawvideo', '-pix_fmt', channels === 4 ? 'rgba' : 'rgb24', '-video_size', `${width}x${height}`, '-framerate', evenRate ?? rateArg(options.fps), '-i', 'pipe:0'],
+    ...audioInput,
+    ...['-map', '0:v:0', '-filter_script:v', script.path, ...codecArgs(encoding, ext)],
+    ...(listed ? ['-vsync', 'passthrough', '-enc_time_base', `${listed.timeBase[0]}/${listed.timeBase[1]}`] : []),
+    ...audioOutput,
+    ...color.tags,
     ...(ext === '.mp4' || ext === '.mov' ? ['-movflags', '+faststart'] : []),
     ...['-y', fileUrlArg(target)],
   ];
@@ -186,6 +263,7 @@ export async function createVideoWriter(path: string, options: VideoWriterOption
     if (status.code !== 0 || status.signal !== null) throw encodeError(path, status, encoder.stderr.text());
   });
   done.catch(() => undefined);
+  void done.finally(() => script.remove()).catch(() => undefined);
   await Promise.race([running, done]);
   const child = encoder!;
   const frameBytes = width * height * channels;
@@ -236,6 +314,14 @@ export async function createVideoWriter(path: string, options: VideoWriterOption
       await done.catch(() => undefined);
     },
   };
+}
+
+/** A filter graph in a temporary file (ffmpeg's -filter_script), removed once the encode ends. */
+async function writeFilterScript(graph: string): Promise<{ path: string; remove(): Promise<void> }> {
+  const dir = await mkdtemp(join(tmpdir(), 'liveswap-filter-'));
+  const path = join(dir, 'graph.txt');
+  await writeFile(path, graph);
+  return { path, remove: () => rm(dir, { recursive: true, force: true }) };
 }
 
 function spawnEncoder(binary: string, args: string[]) {

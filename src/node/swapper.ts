@@ -3,12 +3,12 @@
 import type { Image } from '../core/image.js';
 import type { BuiltinModelId } from '../models/builtin.js';
 import type { InferenceRuntime, InferenceSession } from '../models/runtime.js';
-import { FaceAnalyzer } from '../face/analyzer.js';
+import { FaceAnalyzer, roiFromLandmarks } from '../face/analyzer.js';
 import type { Face } from '../face/face.js';
 import { MeshSwapper, type MeshIdentity } from '../swap/mesh-engine.js';
 import type { EngineChoice, ExecutionProvider, SwapOptions } from '../pipeline/options.js';
 import type { StillResult } from '../pipeline/report.js';
-import { StillSwapper, type InputNames, type PreparedSource } from '../pipeline/still.js';
+import { StillSwapper, type FaceJob, type InputNames, type PaintTimings, type PreparedSource } from '../pipeline/still.js';
 import { readFile } from 'node:fs/promises';
 import { ArcFaceEmbedder } from '../face/arcface.js';
 import { Landmark106 } from '../face/landmark106.js';
@@ -83,6 +83,14 @@ export interface NodeSwapper {
   prepareSource(source: Image, options: Pick<SwapOptions, 'sourceFace' | 'maxPixels'>, file?: string): Promise<PreparedSource>;
   /** Several photos of one person as one identity (inswapper averages them; mesh uses the first). */
   prepareSources(sources: readonly Image[], options: Pick<SwapOptions, 'sourceFace' | 'maxPixels'>, files?: readonly string[]): Promise<PreparedSource>;
+  /**
+   * Follows a face into the next frame without the detector (FaceMesh on the region its landmarks
+   * imply), or undefined when it is lost. Absent for engines that need the detector's own points
+   * on every frame (inswapper aligns on SCRFD's five points).
+   */
+  readonly track: ((image: Image, face: Face) => Promise<Face | undefined>) | undefined;
+  /** Paints identities onto faces already found, in place (the frames of a video). */
+  paintFaces(frame: Image, jobs: readonly FaceJob[], options: SwapOptions, timings?: PaintTimings): Promise<void>;
   /** `files` names the inputs in error messages (e.g. their paths). */
   swap(source: Image | PreparedSource, target: Image, options: SwapOptions, files?: InputNames): Promise<StillResult>;
   close(): Promise<void>;
@@ -112,6 +120,8 @@ export async function createNodeSwapper(options: NodeSwapperOptions = {}): Promi
     analyze: (image) => finder.analyze(image),
     prepareSource: (source, swapOptions, file) => still.prepareSource(source, swapOptions, file),
     prepareSources: (sources, swapOptions, files) => still.prepareSources(sources, swapOptions, files),
+    track: resolution.engine === 'inswapper' ? undefined : (image, face) => analyzer.refine(image, roiFromLandmarks(face.landmarks), face.score),
+    paintFaces: (frame, jobs, swapOptions, timings) => (still as StillSwapper<unknown>).paintFaces(frame, jobs, swapOptions, timings),
     swap: (source, target, swapOptions, files) => (still as StillSwapper<unknown>).swap(source, target, swapOptions, files),
     async close() {
       await Promise.all(sessions.map((s) => s.close()));

@@ -43,6 +43,19 @@ export interface PreparedSource<Identity = unknown> {
   timings: { source: number; identity: number };
 }
 
+/** One face of a frame to paint, and whose identity goes on it. */
+export interface FaceJob<Identity = unknown> {
+  face: Face;
+  identity: Identity;
+}
+
+/** Painting stages (ms): the engine's warp, colour matching and blending. */
+export interface PaintTimings {
+  warp: number;
+  colour: number;
+  blend: number;
+}
+
 export interface InputNames {
   source?: string;
   target?: string;
@@ -134,23 +147,7 @@ export class StillSwapper<Identity = unknown> {
     const chosen = this.chooseTargets(targetFaces, target, options);
 
     const output = cloneImage(target);
-    const settings = {
-      mouthMask: options.mouthMask ?? this.engine.mouthMaskByDefault,
-      opacity: options.opacity,
-      sharpness: options.sharpness,
-      colorMatch: options.colorMatch ?? this.engine.colorMatchByDefault,
-    };
-    for (const i of chosen) {
-      const t = performance.now();
-      if (this.engine.paste) {
-        await this.engine.paste(output, targetFaces[i], prepared.identity, settings);
-        timings.warp += performance.now() - t;
-      } else if (this.engine.swap) {
-        const patch = await this.engine.swap(output, targetFaces[i], prepared.identity, settings);
-        timings.warp += performance.now() - t;
-        this.compositor.compose(output, patch, settings, timings);
-      }
-    }
+    await this.paintNow(output, chosen.map((i) => ({ face: targetFaces[i]!, identity: prepared.identity })), options, timings);
 
     const rounded = Object.fromEntries(Object.entries(timings).map(([k, v]) => [k, Math.round(v * 100) / 100]));
     return {
@@ -165,6 +162,36 @@ export class StillSwapper<Identity = unknown> {
         notices: [...prepared.notices],
       },
     };
+  }
+
+  /**
+   * Paints identities onto faces already found (a video's tracked, smoothed faces), in place on
+   * `frame`. Calls are serialised with {@link swap}. `timings` (ms) is added to when given.
+   */
+  paintFaces(frame: Image, jobs: readonly FaceJob<Identity>[], options: SwapOptions, timings?: PaintTimings): Promise<void> {
+    const run = this.queue.then(() => this.paintNow(frame, jobs, options, timings ?? { warp: 0, colour: 0, blend: 0 }));
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private async paintNow(output: Image, jobs: readonly FaceJob<Identity>[], options: SwapOptions, timings: PaintTimings): Promise<void> {
+    const settings = {
+      mouthMask: options.mouthMask ?? this.engine.mouthMaskByDefault,
+      opacity: options.opacity,
+      sharpness: options.sharpness,
+      colorMatch: options.colorMatch ?? this.engine.colorMatchByDefault,
+    };
+    for (const { face, identity } of jobs) {
+      const t = performance.now();
+      if (this.engine.paste) {
+        await this.engine.paste(output, face, identity, settings);
+        timings.warp += performance.now() - t;
+      } else if (this.engine.swap) {
+        const patch = await this.engine.swap(output, face, identity, settings);
+        timings.warp += performance.now() - t;
+        this.compositor.compose(output, patch, settings, timings);
+      }
+    }
   }
 
   private chooseTargets(faces: readonly Face[], target: Image, options: SwapOptions): number[] {

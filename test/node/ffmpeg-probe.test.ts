@@ -160,16 +160,21 @@ describe('parseInputInfo', () => {
 
   it('reads codec, pixel format with its parenthesised details, size and rate', () => {
     const facts = parseVideoStream(parseInputInfo(newer).streams[1]!.description);
-    assert.deepEqual(facts, { codec: 'hevc', pixelFormat: 'yuv420p', width: 1920, height: 1080, fps: 30000 / 1001 });
+    assert.deepEqual(facts, { codec: 'hevc', pixelFormat: 'yuv420p', colorRange: 'tv', colorMatrix: 'bt709', width: 1920, height: 1080, fps: 30000 / 1001 });
     assert.deepEqual(parseVideoStream('vp9 (Profile 0), yuv420p(tv), 640x360, SAR 1:1 DAR 16:9, 30 fps, 30 tbr, 1k tbn, 1k tbc (default)'), {
       codec: 'vp9',
       pixelFormat: 'yuv420p',
+      colorRange: 'tv',
+      colorMatrix: 'unknown',
       width: 640,
       height: 360,
       fps: 30,
     });
     // No average rate: the base rate stands in; no pixel format printed.
-    assert.deepEqual(parseVideoStream('rawvideo, 320x240, 24 tbr, 24 tbn'), { codec: 'rawvideo', pixelFormat: 'unknown', width: 320, height: 240, fps: 24 });
+    assert.deepEqual(parseVideoStream('rawvideo, 320x240, 24 tbr, 24 tbn'), { codec: 'rawvideo', pixelFormat: 'unknown', colorRange: 'unknown', colorMatrix: 'unknown', width: 320, height: 240, fps: 24 });
+    assert.deepEqual(parseVideoStream('mjpeg, yuvj420p(pc, bt470bg/unknown/unknown), 640x480, 25 fps'), {
+      codec: 'mjpeg', pixelFormat: 'yuvj420p', colorRange: 'pc', colorMatrix: 'bt470bg', width: 640, height: 480, fps: 25,
+    });
     assert.equal(parseVideoStream('h264, none'), undefined);
   });
 

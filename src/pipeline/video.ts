@@ -1,0 +1,235 @@
+/**
+ * Which faces of a video frame get swapped, and where exactly: detection every few frames with
+ * tracking in between, per-person tracks with smoothed landmarks, and the choice of people (the
+ * main face, every face, one reference person, or a map of people to source photos).
+ * Platform-free: the models come in through {@link FrameFaceFinder}.
+ */
+
+import { invalidOption } from '../core/errors.js';
+import type { Image } from '../core/image.js';
+import type { OneEuroParams } from '../core/one-euro.js';
+import { cosineSimilarity } from '../face/embedder.js';
+import type { Face } from '../face/face.js';
+import { faceSharpness, MIN_FACE_SHARPNESS } from '../face/quality.js';
+import { FaceTracker, type TrackedFace, type TrackerOptions } from './tracker.js';
+
+/** What a video needs from an engine's face finder. */
+export interface FrameFaceFinder {
+  /** Faces in a frame (the detector and landmarks), largest first. */
+  analyze(image: Image): Promise<Face[]>;
+  /** Follows a face into the next frame without the detector; absent: detect on every frame. */
+  track?: (image: Image, face: Face) => Promise<Face | undefined>;
+  /** An identity descriptor (L2-normalised), for choosing people by who they are. */
+  embed?: (image: Image, face: Face) => Promise<Float32Array>;
+}
+
+/** Who is swapped. `slot` in the plan says which source goes on a face. */
+export type FaceSelection =
+  /** The main face (the largest when it first appears), followed while it stays: slot 0. */
+  | { kind: 'primary' }
+  /** Every face: slot 0. */
+  | { kind: 'all' }
+  /** Faces of one person: those within `maxDistance` (1 − cosine similarity) of `embedding`; slot 0. */
+  | { kind: 'reference'; embedding: Float32Array; maxDistance: number }
+  /** Each person of a map gets its own slot (the identity's index); faces matching none are left alone. */
+  | { kind: 'map'; embeddings: readonly Float32Array[]; minSimilarity: number };
+
+export interface VideoFaceOptions {
+  /** Run the detector every N frames and track in between; 'auto': every 5 frames when tracking is possible, else every frame. */
+  detectEvery: number | 'auto';
+  /** Smoothing of landmarks and alignment (One Euro), or false. */
+  smoothing: OneEuroParams | false;
+  /** Frames a lost face keeps its track (and its identity). */
+  maxMissed: number;
+  /** Faces smaller than this (max of box width/height, px) are left alone. */
+  minFaceSize: number;
+  /** Faces blurrier than this ({@link faceSharpness}) are left alone; 0 swaps every face. */
+  minSharpness: number;
+  /** A face missed by the detector or tracker is still painted, where it last was, for up to this many frames (no flicker). */
+  holdFrames: number;
+  selection: FaceSelection;
+}
+
+export const DEFAULT_VIDEO_FACE_OPTIONS: Readonly<Omit<VideoFaceOptions, 'smoothing' | 'selection'>> = Object.freeze({
+  detectEvery: 'auto',
+  maxMissed: 5,
+  minFaceSize: 24,
+  minSharpness: MIN_FACE_SHARPNESS,
+  holdFrames: 2,
+});
+
+/** Every frame without a tracker; with one, a detection every this many frames finds new faces. */
+const AUTO_DETECT_EVERY = 5;
+/** Identity descriptors averaged per track, one taken every this many frames. */
+const EMBED_SAMPLES = 3;
+const EMBED_EVERY = 10;
+
+/** One face to paint on the frame, with the source slot that goes on it. */
+export interface PlannedFace {
+  trackId: number;
+  face: Face;
+  slot: number;
+}
+
+export interface FramePlan {
+  faces: PlannedFace[];
+  /** Faces followed this frame (observed or held). */
+  tracked: number;
+  /** Whether the detector ran on this frame. */
+  detected: boolean;
+  /** Faces left alone for being too blurred this frame. */
+  blurred: number;
+}
+
+export interface PlanTimings {
+  detect: number;
+  track: number;
+  embed: number;
+}
+
+interface TrackState {
+  embeddingSum?: Float32Array;
+  samples: number;
+  lastSample: number;
+  /** The slot decided from the embedding, -1 when the person is not one to swap. */
+  slot: number;
+}
+
+/** Checks the video face options; throws a usage error naming the bad one. */
+export function validateVideoFaceOptions(options: VideoFaceOptions): VideoFaceOptions {
+  const { detectEvery, minSharpness, holdFrames } = options;
+  if (detectEvery !== 'auto' && !(Number.isInteger(detectEvery) && detectEvery >= 1)) throw invalidOption('detectEvery', "'auto' or a whole number ≥ 1", detectEvery);
+  if (!(Number.isFinite(minSharpness) && minSharpness >= 0)) throw invalidOption('minSharpness', 'a number ≥ 0', minSharpness);
+  if (!(Number.isInteger(holdFrames) && holdFrames >= 0)) throw invalidOption('holdFrames', 'a whole number ≥ 0', holdFrames);
+  const s = options.selection;
+  if (s.kind === 'reference' && !(s.maxDistance >= 0 && s.maxDistance <= 2)) throw invalidOption('similarFaceDistance', 'a number between 0 and 2', s.maxDistance);
+  if (s.kind === 'map' && !(s.minSimilarity >= -1 && s.minSimilarity <= 1)) throw invalidOption('threshold', 'a similarity between -1 and 1', s.minSimilarity);
+  return options;
+}
+
+/**
+ * Plans each frame of one video, in order: {@link plan} returns the smoothed faces to paint. One
+ * planner per stream; it keeps the tracks.
+ */
+export class VideoFacePlanner {
+  private readonly tracker: FaceTracker;
+  private readonly states = new Map<number, TrackState>();
+  private readonly detectEvery: number;
+  private sinceDetection = Infinity;
+  private last: TrackedFace[] = [];
+  private readonly sharpnessScratch = new Float32Array(64 * 64 * 2);
+
+  constructor(
+    private readonly finder: FrameFaceFinder,
+    private readonly options: VideoFaceOptions,
+  ) {
+    validateVideoFaceOptions(options);
+    const tracker: Partial<TrackerOptions> = { maxMissed: options.maxMissed, minFaceSize: options.minFaceSize, smoothing: options.smoothing };
+    this.tracker = new FaceTracker(tracker);
+    this.detectEvery = options.detectEvery === 'auto' ? (finder.track ? AUTO_DETECT_EVERY : 1) : options.detectEvery;
+    if ((options.selection.kind === 'reference' || options.selection.kind === 'map') && !finder.embed) {
+      throw invalidOption('selection', 'a face finder that can embed faces', options.selection.kind);
+    }
+  }
+
+  /** The faces to paint on frame `index` (shown at `t` seconds); `timings` (ms) is added to. */
+  async plan(frame: Image, t: number, index: number, timings: PlanTimings = { detect: 0, track: 0, embed: 0 }): Promise<FramePlan> {
+    const start = performance.now();
+    let observed: Face[];
+    // Detect on schedule, when nothing is followed, or when a face was lost since the last frame.
+    const lost = this.last.some((track) => !track.observed);
+    const detected = !this.finder.track || this.sinceDetection + 1 >= this.detectEvery || this.last.length === 0 || lost;
+    if (detected) {
+      observed = await this.finder.analyze(frame);
+      this.sinceDetection = 0;
+      timings.detect += performance.now() - start;
+    } else {
+      observed = [];
+      for (const track of this.last) {
+        if (!track.observed) continue;
+        const face = await this.finder.track!(frame, track.raw);
+        if (face) observed.push(face);
+      }
+      this.sinceDetection++;
+      timings.track += performance.now() - start;
+    }
+    const tracks = this.tracker.update(observed, t, index);
+    this.last = tracks;
+    for (const id of [...this.states.keys()]) if (!tracks.some((track) => track.id === id)) this.states.delete(id);
+
+    const chosen = await this.choose(frame, tracks, index, timings);
+    const faces: PlannedFace[] = [];
+    let blurred = 0;
+    for (const { track, slot } of chosen) {
+      if (track.missed > this.options.holdFrames) continue;
+      if (this.options.minSharpness > 0 && track.observed && faceSharpness(frame, track.raw, this.sharpnessScratch) < this.options.minSharpness) {
+        blurred++;
+        continue;
+      }
+      faces.push({ trackId: track.id, face: track.face, slot });
+    }
+    return { faces, tracked: tracks.length, detected, blurred };
+  }
+
+  /** Drops every track (a shot change): the next frame is detected afresh. */
+  reset(): void {
+    this.tracker.reset();
+    this.states.clear();
+    this.last = [];
+    this.sinceDetection = Infinity;
+  }
+
+  private async choose(frame: Image, tracks: readonly TrackedFace[], index: number, timings: PlanTimings): Promise<{ track: TrackedFace; slot: number }[]> {
+    const selection = this.options.selection;
+    if (selection.kind === 'primary') {
+      const id = this.tracker.primaryId();
+      const track = tracks.find((tr) => tr.id === id);
+      return track ? [{ track, slot: 0 }] : [];
+    }
+    if (selection.kind === 'all') return tracks.map((track) => ({ track, slot: 0 }));
+    const result: { track: TrackedFace; slot: number }[] = [];
+    for (const track of tracks) {
+      const state = await this.identify(frame, track, index, timings);
+      if (state.slot >= 0) result.push({ track, slot: state.slot });
+    }
+    return result;
+  }
+
+  /** Averages a few descriptors of the track's face over time and decides who it is. */
+  private async identify(frame: Image, track: TrackedFace, index: number, timings: PlanTimings): Promise<TrackState> {
+    let state = this.states.get(track.id);
+    if (!state) {
+      state = { samples: 0, lastSample: -Infinity, slot: -1 };
+      this.states.set(track.id, state);
+    }
+    if (track.observed && state.samples < EMBED_SAMPLES && index - state.lastSample >= EMBED_EVERY) {
+      const t = performance.now();
+      const embedding = await this.finder.embed!(frame, track.raw);
+      timings.embed += performance.now() - t;
+      state.embeddingSum ??= new Float32Array(embedding.length);
+      for (let i = 0; i < embedding.length; i++) state.embeddingSum[i] += embedding[i]!;
+      state.samples++;
+      state.lastSample = index;
+      state.slot = this.slotFor(state.embeddingSum);
+    }
+    return state;
+  }
+
+  private slotFor(embedding: Float32Array): number {
+    const selection = this.options.selection;
+    if (selection.kind === 'reference') {
+      return 1 - cosineSimilarity(embedding, selection.embedding) <= selection.maxDistance ? 0 : -1;
+    }
+    if (selection.kind !== 'map') return 0;
+    let best = -1;
+    let bestSimilarity = -Infinity;
+    for (const [i, candidate] of selection.embeddings.entries()) {
+      const similarity = cosineSimilarity(embedding, candidate);
+      if (similarity >= selection.minSimilarity && similarity > bestSimilarity) {
+        best = i;
+        bestSimilarity = similarity;
+      }
+    }
+    return best;
+  }
+}
