@@ -8,6 +8,7 @@ import { Command } from 'commander';
 import { createBenchCommand, runBenchCommand } from './bench-command.js';
 import { createDemoCommand, runDemo } from './demo-command.js';
 import { createEvalCommand, runEvalCommand } from './eval-command.js';
+import { createFacesCommand, runFacesScan } from './faces-command.js';
 import { createModelsCommand } from './models-command.js';
 import { processTerminal, reportFailure, type Terminal } from './errors.js';
 import { ownVersion } from './package-info.js';
@@ -31,6 +32,7 @@ export function createProgram(terminal: Terminal): Command {
   program.addCommand(createEvalCommand((flags) => runEvalCommand(flags, terminal)).copyInheritedSettings(program));
   program.addCommand(createBenchCommand((flags) => runBenchCommand(flags, terminal)).copyInheritedSettings(program));
   program.addCommand(createModelsCommand(terminal).copyInheritedSettings(program));
+  program.addCommand(createFacesCommand((video, flags) => runFacesScan(video, flags, terminal)).copyInheritedSettings(program));
   return program;
 }
 
