@@ -84,13 +84,31 @@ const AUDIO_COPY: Readonly<Record<string, (codec: string) => boolean>> = {
   '.webm': (c) => c === 'opus' || c === 'vorbis',
 };
 
+/** Whether a container (by extension) holds an audio codec as it is. */
+export function audioCopies(ext: string, codec: string): boolean {
+  return (AUDIO_COPY[ext.toLowerCase()] ?? (() => false))(codec);
+}
+
 /** Per audio output stream: copy, or the encoder and bit rate that replace the codec. */
-export function audioCodecArgs(ext: string, codecs: readonly string[]): string[] {
-  const copies = AUDIO_COPY[ext] ?? (() => false);
+function audioCodecArgs(ext: string, codecs: readonly string[]): string[] {
   return codecs.flatMap((codec, k) => {
-    if (copies(codec)) return [`-c:a:${k}`, 'copy'];
+    if (audioCopies(ext, codec)) return [`-c:a:${k}`, 'copy'];
     return ext === '.webm' ? [`-c:a:${k}`, 'libopus', `-b:a:${k}`, '128k'] : [`-c:a:${k}`, 'aac', `-b:a:${k}`, '192k'];
   });
+}
+
+/**
+ * Maps and codecs for the audio streams: copied whole, or, for a part of the file, cut exactly
+ * with atrim (a copied stream can only be cut at packet boundaries) and re-encoded.
+ */
+function audioArgs(ext: string, audio: NonNullable<VideoWriterOptions['audio']>): string[] {
+  const args = audio.streams.flatMap((a) => ['-map', `1:${a.index}`]);
+  const cut = audio.startSeconds !== undefined || audio.durationSeconds !== undefined;
+  if (!cut) return [...args, ...audioCodecArgs(ext, audio.streams.map((a) => a.codec))];
+  const start = audio.startSeconds ?? 0;
+  const end = audio.durationSeconds !== undefined ? `:end=${start + audio.durationSeconds}` : '';
+  const trim = `atrim=start=${start}${end},asetpts=PTS-STARTPTS`;
+  return [...args, ...audio.streams.flatMap((_, k) => [`-filter:a:${k}`, trim]), ...audioCodecArgs(ext, audio.streams.map(() => 're-encode'))];
 }
 
 /** The scale filter's name for a matrix tag; untagged video decodes (and so re-encodes) as BT.601. */
@@ -230,12 +248,8 @@ export async function createVideoWriter(path: string, options: VideoWriterOption
   if (padWidth || padHeight) filters.push(`pad=${outputWidth}:${outputHeight}:0:0`, `fillborders=right=${padWidth}:bottom=${padHeight}:mode=smear`);
   const color = colorArgs(options.color ?? { matrix: 'bt709', range: 'tv' });
   filters.push(color.filter, `format=${pixelFormat}`);
-  const audioInput = audio && audio.streams.length > 0
-    ? [...(audio.startSeconds ? ['-ss', String(audio.startSeconds)] : []), ...(audio.durationSeconds !== undefined ? ['-t', String(audio.durationSeconds)] : []), '-i', fileUrlArg(audio.path)]
-    : [];
-  const audioOutput = audioInput.length > 0
-    ? [...audio!.streams.flatMap((a) => ['-map', `1:${a.index}`]), ...audioCodecArgs(ext, audio!.streams.map((a) => a.codec))]
-    : ['-an'];
+  const audioInput = audio && audio.streams.length > 0 ? ['-i', fileUrlArg(audio.path)] : [];
+  const audioOutput = audioInput.length > 0 ? audioArgs(ext, audio!) : ['-an'];
   // A long variable-rate list makes a long expression: it goes to ffmpeg in a file.
   const script = await writeFilterScript(filters.join(','));
   const args = (target: string): string[] => [
@@ -243,10 +257,14 @@ export async function createVideoWriter(path: string, options: VideoWriterOption
     ...['-f', 'rawvideo', '-pix_fmt', channels === 4 ? 'rgba' : 'rgb24', '-video_size', `${width}x${height}`, '-framerate', evenRate ?? rateArg(options.fps), '-i', 'pipe:0'],
     ...audioInput,
     ...['-map', '0:v:0', '-filter_script:v', script.path, ...codecArgs(encoding, ext)],
-    ...(listed ? ['-vsync', 'passthrough', '-enc_time_base', `${listed.timeBase[0]}/${listed.timeBase[1]}`] : []),
+    // One output frame per frame given, at the time given: never duplicated or dropped.
+    '-vsync', 'passthrough',
+    ...(listed ? ['-enc_time_base', `${listed.timeBase[0]}/${listed.timeBase[1]}`] : []),
     ...audioOutput,
     ...color.tags,
-    ...(ext === '.mp4' || ext === '.mov' ? ['-movflags', '+faststart'] : []),
+    // MP4/MOV hide an audio codec's priming samples in an edit list; Matroska cannot, so the whole
+    // file moves by them (a few ms) rather than only the first video frame.
+    ...(ext === '.mp4' || ext === '.mov' ? ['-movflags', '+faststart'] : ['-avoid_negative_ts', 'make_zero']),
     ...['-y', fileUrlArg(target)],
   ];
 

@@ -5,6 +5,7 @@
  * when complete.
  */
 
+import { extname } from 'node:path';
 import { LiveswapError, invalidOption } from '../core/errors.js';
 import type { Image } from '../core/image.js';
 import { VideoFacePlanner, type PlanTimings, type VideoFaceOptions } from '../pipeline/video.js';
@@ -14,7 +15,7 @@ import type { FfmpegOptions } from './ffmpeg-binary.js';
 import { probeVideo, type VideoInfo } from './ffmpeg-probe.js';
 import { readFrames } from './ffmpeg-read.js';
 import { frameSeconds, readFrameTiming, timingFps, type FrameTiming } from './ffmpeg-timing.js';
-import { createVideoWriter, type VideoCodec, type VideoPixelFormat, type VideoPreset, type VideoWriter } from './ffmpeg-write.js';
+import { audioCopies, createVideoWriter, type VideoCodec, type VideoPixelFormat, type VideoPreset, type VideoWriter } from './ffmpeg-write.js';
 import type { NodeSwapper } from './swapper.js';
 
 /** A point in a video: seconds, or a frame index. */
@@ -249,7 +250,7 @@ export async function swapVideo(swapper: NodeSwapper, request: VideoSwapRequest)
     framesSwapped,
     facesSwapped,
     detections,
-    audio: info.audioStreams.length === 0 ? 'none' : !keepAudio ? 'dropped' : info.audioStreams.every((a) => audioCopies(request.output, a.codec)) ? 'copied' : 're-encoded',
+    audio: info.audioStreams.length === 0 ? 'none' : !keepAudio ? 'dropped' : !trimmed && info.audioStreams.every((a) => audioCopies(extname(request.output), a.codec)) ? 'copied' : 're-encoded',
     timings: {
       total: round(performance.now() - started),
       decodeWait: round(decodeWait),
@@ -261,12 +262,6 @@ export async function swapVideo(swapper: NodeSwapper, request: VideoSwapRequest)
     },
     notices,
   };
-}
-
-function audioCopies(output: string, codec: string): boolean {
-  const ext = output.slice(output.lastIndexOf('.')).toLowerCase();
-  const copyable: Record<string, string[]> = { '.mp4': ['aac', 'mp3', 'ac3', 'eac3', 'alac'], '.mov': ['aac', 'mp3', 'ac3', 'eac3', 'alac'], '.mkv': ['aac', 'mp3', 'ac3', 'eac3', 'alac', 'opus', 'vorbis', 'flac', 'dts', 'truehd', 'mp2'], '.webm': ['opus', 'vorbis'] };
-  return (copyable[ext] ?? []).includes(codec) || (ext !== '.mp4' && ext !== '.webm' && codec.startsWith('pcm_'));
 }
 
 /** Refuses frames too large to hold (the swap's pixel limit) before any decoding starts. */
