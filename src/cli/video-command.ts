@@ -21,8 +21,8 @@ import { parseNumber, parseWholeNumber, type SwapFlags } from './flags.js';
 /** Extensions read as videos (anything ffmpeg demuxes works; these are the ones recognised by name). */
 export const VIDEO_INPUT_EXTENSIONS = ['.mp4', '.m4v', '.mov', '.mkv', '.webm', '.avi', '.gif', '.ts', '.mts', '.flv', '.wmv', '.mpg', '.mpeg'] as const;
 
-/** The default distance (1 − cosine similarity of FaceRes descriptors) for --similar-face-distance. */
-export const DEFAULT_SIMILAR_FACE_DISTANCE = 0.45;
+/** Default for --similar-face-distance (1 − cosine similarity of FaceRes descriptors): the scan's identity threshold, 0.6 similarity. */
+export const DEFAULT_SIMILAR_FACE_DISTANCE = 0.4;
 
 export function isVideoPath(path: string): boolean {
   return (VIDEO_INPUT_EXTENSIONS as readonly string[]).includes(extname(path).toLowerCase());
