@@ -26,3 +26,10 @@ export { readImage, writeImage, encodeImage, outputFormatFor, INPUT_FORMATS, OUT
 export type { ReadImageOptions, WriteImageOptions, OutputFormat } from './node/image-io.js';
 
 export { checkOutputPath, writeAtomically, writeFileAtomically } from './node/output.js';
+
+export { swapVideo, parseVideoPoint } from './node/video-swap.js';
+export type { VideoSwapRequest, VideoSwapSummary, VideoProgress, VideoEncoding, VideoPoint } from './node/video-swap.js';
+export { DEFAULT_VIDEO_FACE_OPTIONS, VideoFacePlanner } from './pipeline/video.js';
+export type { VideoFaceOptions, FaceSelection, FramePlan } from './pipeline/video.js';
+export { DEFAULT_ONE_EURO, OneEuroFilter } from './core/one-euro.js';
+export type { OneEuroParams } from './core/one-euro.js';
