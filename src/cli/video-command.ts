@@ -142,7 +142,7 @@ function encodingFromFlags(flags: SwapFlags) {
 /** The video swap behind `liveswap swap -t video.mp4`. */
 export async function runVideoSwap(flags: SwapFlags, context: VideoRunContext): Promise<void> {
   const { terminal, options } = context;
-  const { parseVideoPoint, swapVideo } = await import('../node/video-swap.js');
+  const { inspectVideo, parseVideoPoint, swapVideo } = await import('../node/video-swap.js');
   checkVideoOutput(flags.output);
   const { codec, preset, quality, fps } = encodingFromFlags(flags);
   const trimStart = flags.trimStart !== undefined ? parseVideoPoint('--trim-start', flags.trimStart) : undefined;
@@ -155,6 +155,8 @@ export async function runVideoSwap(flags: SwapFlags, context: VideoRunContext): 
   const distance = parseNumber('--similar-face-distance', flags.similarFaceDistance) ?? DEFAULT_SIMILAR_FACE_DISTANCE;
   if (!(distance >= 0 && distance <= 2)) throw invalidOption('--similar-face-distance', 'a number from 0 (the same face) to 2', flags.similarFaceDistance);
   if (flags.ffmpeg !== undefined) process.env.LIVESWAP_FFMPEG = flags.ffmpeg;
+  // The target video, its frame times and the trim are checked before any model loads.
+  const inspected = await inspectVideo(flags.target, { maxPixels: options.maxPixels, trimStart, trimEnd });
 
   const faceMap = flags.mapFaces !== undefined ? await loadMap(flags.mapFaces) : undefined;
   const sourceFiles = faceMap ? [] : context.sources;
@@ -215,7 +217,7 @@ export async function runVideoSwap(flags: SwapFlags, context: VideoRunContext): 
       },
       ...(recogniser ? { embed: (image, face) => recogniser.embed(image, face) } : {}),
       signal,
-      onProgress: (p) => {
+      onProgress: (p: VideoProgress) => {
         if (flags.quiet) return;
         if (flags.json) terminal.out(JSON.stringify({ event: 'progress', ...roundProgress(p) }));
         else if (terminal.status) terminal.status(progressLine(p));
@@ -224,7 +226,7 @@ export async function runVideoSwap(flags: SwapFlags, context: VideoRunContext): 
           terminal.err(`liveswap: ${progressLine(p)}`);
         }
       },
-    });
+    }, inspected);
     if (terminal.status && !flags.quiet && !flags.json) terminal.status('');
     summary.output = resolve(summary.output);
     summary.notices = [...notices, ...summary.notices];

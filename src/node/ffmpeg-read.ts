@@ -120,7 +120,8 @@ async function* decode(path: string, binary: string, options: ReadFramesOptions)
     const status = await exit;
     exited = true;
     if (status.code !== 0) {
-      throw new LiveswapError('input-unreadable', `Cannot decode the video ${path}: ffmpeg stopped with ${describeExit(status)} (${stderr.lastLines(4) || 'no message'}).`, {
+      const how = status.signal !== null ? `ffmpeg was ${describeExit(status)} while decoding it` : `ffmpeg stopped with ${describeExit(status)}`;
+      throw new LiveswapError('input-unreadable', `Cannot decode the video ${path}: ${how} (${stderr.lastLines(4) || 'no message'}).`, {
         file: path,
       });
     }

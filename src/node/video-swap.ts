@@ -125,15 +125,36 @@ function outputPixelFormat(source: string): VideoPixelFormat {
  * Swaps the faces of `request.input` into `request.output`. Aborting `request.signal` (Ctrl-C)
  * stops both ffmpeg processes and leaves nothing at the output path.
  */
-export async function swapVideo(swapper: NodeSwapper, request: VideoSwapRequest): Promise<VideoSwapSummary> {
+/** A video probed, timed and trimmed: everything about the input checked before any model loads. */
+export interface InspectedVideo {
+  info: VideoInfo;
+  timing: FrameTiming;
+  range: { first: number; end: number };
+}
+
+/**
+ * Probes the input, reads its frame times and resolves the trim: missing, damaged, frameless and
+ * oversized videos and impossible trims fail here, cheaply (no decoding for constant-rate video).
+ */
+export async function inspectVideo(input: string, options: { maxPixels: number; trimStart?: VideoPoint | undefined; trimEnd?: VideoPoint | undefined; ffmpeg?: FfmpegOptions }): Promise<InspectedVideo> {
+  const ffmpeg = options.ffmpeg ?? {};
+  const info = await probeVideo(input, ffmpeg);
+  checkDimensions(info, input, options.maxPixels);
+  const timing = await readFrameTiming(input, info, ffmpeg);
+  if (timing.pts.length === 0) throw new LiveswapError('input-unreadable', `${input} has no video frames.`, { file: input });
+  return { info, timing, range: trimRange(timing, options.trimStart, options.trimEnd) };
+}
+
+/**
+ * Swaps the faces of `request.input` into `request.output`. Aborting `request.signal` (Ctrl-C)
+ * stops both ffmpeg processes and leaves nothing at the output path. `inspected` is the result of
+ * {@link inspectVideo} when the caller checked the input already.
+ */
+export async function swapVideo(swapper: NodeSwapper, request: VideoSwapRequest, inspected?: InspectedVideo): Promise<VideoSwapSummary> {
   const started = performance.now();
   const encoding = request.encoding ?? {};
   const ffmpeg = request.ffmpeg ?? {};
-  const info: VideoInfo = await probeVideo(request.input, ffmpeg);
-  checkDimensions(info, request.input, request.swap.maxPixels);
-  const timing = await readFrameTiming(request.input, info, ffmpeg);
-  if (timing.pts.length === 0) throw new LiveswapError('input-unreadable', `${request.input} has no video frames.`, { file: request.input });
-  const range = trimRange(timing, encoding.trimStart, encoding.trimEnd);
+  const { info, timing, range } = inspected ?? (await inspectVideo(request.input, { maxPixels: request.swap.maxPixels, trimStart: encoding.trimStart, trimEnd: encoding.trimEnd, ffmpeg }));
   const trimmed = range.first > 0 || range.end < timing.pts.length;
   const startPts = timing.pts[range.first]!;
   const startSeconds = frameSeconds(timing, range.first);

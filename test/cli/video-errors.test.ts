@@ -164,7 +164,7 @@ describe('liveswap swap: bad video input', () => {
     await failingSwap('missing', missing, EXIT_CODES['input-missing'], new RegExp(`${escaped(missing)}: no such file`));
   });
 
-  it('input and flag problems are found before the models load', { todo: 'runVideoSwap loads the models before swapVideo probes the target and checks the trim, so these end in exit 9' }, async () => {
+  it('input and flag problems are found before the models load', async () => {
     // As in swap-errors.test.ts: a model cache under a plain file turns any model load into exit 9.
     const cut = await truncatedCopy(clip, join(dir, 'cut-early.mp4'));
     const { output } = await outputFolder('before-models');
