@@ -284,6 +284,10 @@ export async function createVideoWriter(path: string, options: VideoWriterOption
   void done.finally(() => script.remove()).catch(() => undefined);
   await Promise.race([running, done]);
   const child = encoder!;
+  // One promise for the whole stream: a fresh one per frame would hold each frame's bytes (through
+  // the closure it shares with them) until ffmpeg exits, gigabytes over a long video.
+  const stopped = child.exit.then(() => Promise.reject(new Error('ffmpeg exited')));
+  stopped.catch(() => undefined);
   const frameBytes = width * height * channels;
   // A function, so TypeScript does not narrow `state` across the awaits in write().
   const isAborted = (): boolean => state === 'aborted';
@@ -301,8 +305,6 @@ export async function createVideoWriter(path: string, options: VideoWriterOption
       const bytes = Buffer.from(image.data.buffer, image.data.byteOffset, frameBytes);
       const taken = new Promise<void>((resolve, reject) => child.stdin.write(bytes, (error) => (error ? reject(error) : resolve())));
       taken.catch(() => undefined);
-      const stopped = child.exit.then(() => Promise.reject(new Error('ffmpeg exited')));
-      stopped.catch(() => undefined);
       try {
         await Promise.race([taken, stopped]);
       } catch {

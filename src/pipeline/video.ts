@@ -93,6 +93,8 @@ interface TrackState {
   lastSample: number;
   /** The slot decided from the embedding, -1 when the person is not one to swap. */
   slot: number;
+  /** Too blurred to swap, as last measured. */
+  blurred?: boolean;
 }
 
 /** Checks the video face options; throws a usage error naming the bad one. */
@@ -162,13 +164,24 @@ export class VideoFacePlanner {
     let blurred = 0;
     for (const { track, slot } of chosen) {
       if (track.missed > this.options.holdFrames) continue;
-      if (this.options.minSharpness > 0 && track.observed && faceSharpness(frame, track.raw, this.sharpnessScratch) < this.options.minSharpness) {
+      if (this.options.minSharpness > 0 && this.isBlurred(frame, track, detected)) {
         blurred++;
         continue;
       }
       faces.push({ trackId: track.id, face: track.face, slot });
     }
     return { faces, tracked: tracks.length, detected, blurred };
+  }
+
+  /** Sharpness is measured on detection frames (and a track's first), then kept for the track. */
+  private isBlurred(frame: Image, track: TrackedFace, detected: boolean): boolean {
+    let state = this.states.get(track.id);
+    if (!state) {
+      state = { samples: 0, lastSample: -Infinity, slot: -1 };
+      this.states.set(track.id, state);
+    }
+    if (track.observed && (detected || state.blurred === undefined)) state.blurred = faceSharpness(frame, track.raw, this.sharpnessScratch) < this.options.minSharpness;
+    return state.blurred ?? false;
   }
 
   /** Drops every track (a shot change): the next frame is detected afresh. */
