@@ -14,6 +14,7 @@ import type { NodeSwapper } from '../node/swapper.js';
 import type { VideoProgress, VideoSwapSummary } from '../node/video-swap.js';
 import type { EngineChoice, ExecutionProvider, SwapOptions } from '../pipeline/options.js';
 import type { PreparedSource } from '../pipeline/still.js';
+import { DEFAULT_IDENTITY_THRESHOLD } from '../pipeline/face-map.js';
 import { DEFAULT_VIDEO_FACE_OPTIONS, type FaceSelection, type VideoFaceOptions } from '../pipeline/video.js';
 import type { Terminal } from './errors.js';
 import { parseNumber, parseWholeNumber, type SwapFlags } from './flags.js';
@@ -22,7 +23,7 @@ import { parseNumber, parseWholeNumber, type SwapFlags } from './flags.js';
 export const VIDEO_INPUT_EXTENSIONS = ['.mp4', '.m4v', '.mov', '.mkv', '.webm', '.avi', '.gif', '.ts', '.mts', '.flv', '.wmv', '.mpg', '.mpeg'] as const;
 
 /** Default for --similar-face-distance (1 − cosine similarity of FaceRes descriptors): the scan's identity threshold, 0.6 similarity. */
-export const DEFAULT_SIMILAR_FACE_DISTANCE = 0.4;
+export const DEFAULT_SIMILAR_FACE_DISTANCE = Math.round((1 - DEFAULT_IDENTITY_THRESHOLD) * 100) / 100;
 
 export function isVideoPath(path: string): boolean {
   return (VIDEO_INPUT_EXTENSIONS as readonly string[]).includes(extname(path).toLowerCase());

@@ -12,7 +12,7 @@ import { warpAffine } from '../core/warp.js';
 import { faceSize } from '../face/face.js';
 import type { EngineChoice } from '../pipeline/options.js';
 import { clusterIdentities, detectShotChange, type FaceDetection, linkTracklets, meanEmbedding } from '../pipeline/cluster.js';
-import { FACE_MAP_RECOGNISER, FACE_MAP_VERSION, type FaceMap, formatFaceMap, parseFaceMap } from '../pipeline/face-map.js';
+import { DEFAULT_IDENTITY_THRESHOLD, FACE_MAP_RECOGNISER, FACE_MAP_VERSION, type FaceMap, formatFaceMap, parseFaceMap } from '../pipeline/face-map.js';
 import { probeVideo, readFrames } from './ffmpeg.js';
 import { writeImage } from './image-io.js';
 import { outputError, writeFileAtomically } from './output.js';
@@ -21,13 +21,7 @@ import { createNodeSwapper } from './swapper.js';
 
 /** Frames analysed per second of video, by default. */
 export const DEFAULT_SAMPLE_FPS = 2;
-/**
- * Least average FaceRes similarity for two groups of faces to be one person, and for a face in
- * the swap to match a person. Measured on the fixture photos: the same person 0.90–0.98 (scaled,
- * mirrored, darkened, turned 20°), 0.68 blurred and 0.56 at a 15-pixel face; different people
- * 0.30–0.40.
- */
-export const DEFAULT_IDENTITY_THRESHOLD = 0.6;
+export { DEFAULT_IDENTITY_THRESHOLD } from '../pipeline/face-map.js';
 /** Side of the square thumbnails, pixels. */
 export const THUMBNAIL_SIZE = 160;
 /** Wider frames are scaled down to this width for the scan: plenty for detection and identity. */

@@ -6,6 +6,7 @@
 
 import { invalidOption } from '../core/errors.js';
 import { OneEuroFilter, validateOneEuro, type OneEuroParams } from '../core/one-euro.js';
+import { boxIoU } from './cluster.js';
 import { faceSize, type Face, type FaceRoi } from '../face/face.js';
 
 /** How faces are matched across frames and smoothed. */
@@ -54,15 +55,6 @@ export function validateTrackerOptions(options: Partial<TrackerOptions>): Tracke
   if (typeof minFaceSize !== 'number' || !Number.isFinite(minFaceSize) || minFaceSize < 0) throw invalidOption('minFaceSize', 'a finite number >= 0 (px)', minFaceSize);
   const smoothing = options.smoothing === false ? false : validateOneEuro(options.smoothing ?? {});
   return { maxMissed, minIou, minFaceSize, smoothing };
-}
-
-/** Intersection over union of two [x, y, w, h] boxes. */
-export function boxIou(a: Face['box'], b: Face['box']): number {
-  const iw = Math.min(a[0] + a[2], b[0] + b[2]) - Math.max(a[0], b[0]);
-  const ih = Math.min(a[1] + a[3], b[1] + b[3]) - Math.max(a[1], b[1]);
-  if (iw <= 0 || ih <= 0) return 0;
-  const inter = iw * ih;
-  return inter / (a[2] * a[3] + b[2] * b[3] - inter);
 }
 
 type OptionalField = 'kps5Reference' | 'landmarks106';
@@ -164,7 +156,7 @@ export class FaceTracker {
     const pairs: { iou: number; track: number; face: number }[] = [];
     for (let i = 0; i < this.tracks.length; i++) {
       for (let j = 0; j < candidates.length; j++) {
-        const iou = boxIou(this.tracks[i]!.raw.box, candidates[j]!.box);
+        const iou = boxIoU(this.tracks[i]!.raw.box, candidates[j]!.box);
         if (iou >= minIou) pairs.push({ iou, track: i, face: j });
       }
     }

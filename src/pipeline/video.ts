@@ -173,13 +173,18 @@ export class VideoFacePlanner {
     return { faces, tracked: tracks.length, detected, blurred };
   }
 
-  /** Sharpness is measured on detection frames (and a track's first), then kept for the track. */
-  private isBlurred(frame: Image, track: TrackedFace, detected: boolean): boolean {
-    let state = this.states.get(track.id);
+  private stateOf(id: number): TrackState {
+    let state = this.states.get(id);
     if (!state) {
       state = { samples: 0, lastSample: -Infinity, slot: -1 };
-      this.states.set(track.id, state);
+      this.states.set(id, state);
     }
+    return state;
+  }
+
+  /** Sharpness is measured on detection frames (and a track's first), then kept for the track. */
+  private isBlurred(frame: Image, track: TrackedFace, detected: boolean): boolean {
+    const state = this.stateOf(track.id);
     if (track.observed && (detected || state.blurred === undefined)) state.blurred = faceSharpness(frame, track.raw, this.sharpnessScratch) < this.options.minSharpness;
     return state.blurred ?? false;
   }
@@ -210,11 +215,7 @@ export class VideoFacePlanner {
 
   /** Averages a few descriptors of the track's face over time and decides who it is. */
   private async identify(frame: Image, track: TrackedFace, index: number, timings: PlanTimings): Promise<TrackState> {
-    let state = this.states.get(track.id);
-    if (!state) {
-      state = { samples: 0, lastSample: -Infinity, slot: -1 };
-      this.states.set(track.id, state);
-    }
+    const state = this.stateOf(track.id);
     if (track.observed && state.samples < EMBED_SAMPLES && index - state.lastSample >= EMBED_EVERY) {
       const t = performance.now();
       const embedding = await this.finder.embed!(frame, track.raw);

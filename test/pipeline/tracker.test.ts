@@ -5,7 +5,8 @@ import { describe, test } from 'node:test';
 import { LiveswapError } from '../../src/core/errors.js';
 import { DEFAULT_ONE_EURO } from '../../src/core/one-euro.js';
 import { MESH_POINTS, type Face } from '../../src/face/face.js';
-import { boxIou, FaceTracker, type TrackedFace } from '../../src/pipeline/tracker.js';
+import { boxIoU as boxIou } from '../../src/pipeline/cluster.js';
+import { FaceTracker, type TrackedFace } from '../../src/pipeline/tracker.js';
 
 const FPS = 30;
 
