@@ -1,0 +1,276 @@
+/**
+ * The page's handle on the live pipeline. The models and the swap run in a Worker; this side
+ * offers it frames and shows what comes back. At most one frame is being processed and at most
+ * one waits: a newer frame replaces the waiting one (counted as dropped), so a slow machine shows
+ * fewer frames, never older ones, and nothing queues without bound.
+ */
+
+import type {
+  Backend,
+  FrameTimings,
+  FromWorker,
+  LiveEngineName,
+  MapEntry,
+  ProcessSettings,
+  ServerInfo,
+  SourceState,
+  ToWorker,
+  TrackedFaceInfo,
+} from './protocol.js';
+
+/** What one processed frame reports to the page. */
+export interface FrameReport {
+  timings: FrameTimings;
+  faces: TrackedFaceInfo[];
+  detected: boolean;
+  /** Frames shown per second over the last second. */
+  fps: number;
+  /** Frames processed and dropped since start. */
+  processed: number;
+  dropped: number;
+  /** Milliseconds from offering the frame to showing it. */
+  latency: number;
+}
+
+export interface LiveClientEvents {
+  error: { scope: 'model' | 'source' | 'frame' | 'relay'; message: string };
+  sources: { sources: SourceState[]; mainSource: number | null };
+  map: { entries: MapEntry[] };
+  frame: FrameReport;
+  relay: { watchers: number };
+}
+
+type Listener<K extends keyof LiveClientEvents> = (event: LiveClientEvents[K]) => void;
+
+export interface LiveClientOptions {
+  info: ServerInfo;
+  engine: LiveEngineName;
+  backend: Backend;
+  settings: ProcessSettings;
+  /** Where frames are shown; a 'bitmaprenderer' context is taken on it. */
+  canvas: HTMLCanvasElement;
+}
+
+/** Frames from a <video>, an <img> or a bitmap the page owns (the bitmap is not closed). */
+export type FrameSource = HTMLVideoElement | HTMLImageElement | HTMLCanvasElement | ImageBitmap;
+
+export class LiveClient {
+  readonly engine: LiveEngineName;
+  readonly backend: Backend;
+  /** Said once when the worker could not use what was asked for (e.g. WebGPU fell back to wasm). */
+  readonly notice: string | undefined;
+  private readonly listeners = new Map<keyof LiveClientEvents, Set<(event: never) => void>>();
+  private readonly context: ImageBitmapRenderingContext;
+  private busy = false;
+  private waiting: { bitmap: ImageBitmap; offered: number } | undefined;
+  private inFlightSince = 0;
+  private processedCount = 0;
+  private droppedCount = 0;
+  private readonly shown: number[] = [];
+  private nextSourceId = 1;
+  private closed = false;
+  /** Resolves the promise of the frame in flight (processStill waits on it). */
+  private settle: (() => void) | undefined;
+
+  private constructor(
+    private readonly worker: Worker,
+    private readonly canvas: HTMLCanvasElement,
+    ready: { engine: LiveEngineName; backend: Backend; notice?: string },
+  ) {
+    this.engine = ready.engine;
+    this.backend = ready.backend;
+    this.notice = ready.notice;
+    const context = canvas.getContext('bitmaprenderer');
+    if (!context) throw new Error('This browser cannot show bitmaps on a canvas (no bitmaprenderer context).');
+    this.context = context;
+    worker.onmessage = (event: MessageEvent<FromWorker>) => this.receive(event.data);
+  }
+
+  /** Starts the worker and loads the engine's models; rejects with the reason when they fail to load. */
+  static start(options: LiveClientOptions): Promise<LiveClient> {
+    const worker = new Worker(new URL('./live-worker.ts', import.meta.url), { type: 'module', name: 'liveswap' });
+    return new Promise((resolve, reject) => {
+      worker.onerror = (event) => {
+        worker.terminate();
+        reject(new Error(`The processing worker failed to start: ${event.message || 'unknown error'}`));
+      };
+      worker.onmessage = (event: MessageEvent<FromWorker>) => {
+        const message = event.data;
+        if (message.type === 'ready') {
+          worker.onerror = null;
+          resolve(new LiveClient(worker, options.canvas, message));
+        } else if (message.type === 'error') {
+          worker.terminate();
+          reject(new Error(message.message));
+        }
+      };
+      const init: ToWorker = { type: 'init', info: options.info, engine: options.engine, backend: options.backend, settings: options.settings };
+      worker.postMessage(init);
+    });
+  }
+
+  on<K extends keyof LiveClientEvents>(name: K, listener: Listener<K>): () => void {
+    let set = this.listeners.get(name);
+    if (!set) this.listeners.set(name, (set = new Set()));
+    set.add(listener as (event: never) => void);
+    return () => set.delete(listener as (event: never) => void);
+  }
+
+  private emit<K extends keyof LiveClientEvents>(name: K, event: LiveClientEvents[K]): void {
+    for (const listener of this.listeners.get(name) ?? []) (listener as Listener<K>)(event);
+  }
+
+  private post(message: ToWorker, transfer: Transferable[] = []): void {
+    if (!this.closed) this.worker.postMessage(message, transfer);
+  }
+
+  updateSettings(settings: ProcessSettings): void {
+    this.post({ type: 'settings', settings });
+  }
+
+  /**
+   * Adds a source photo; its faces arrive in a 'sources' event (or an error in the photo's state).
+   * Rejects when the file is not an image the browser can decode. Returns the photo's id.
+   */
+  async addSource(file: Blob, name: string): Promise<number> {
+    let bitmap: ImageBitmap;
+    try {
+      bitmap = await createImageBitmap(file);
+    } catch {
+      throw new Error(`${name} is not an image this browser can read (${file.type || 'unknown type'}).`);
+    }
+    const id = this.nextSourceId++;
+    this.post({ type: 'add-source', id, name, bitmap }, [bitmap]);
+    return id;
+  }
+
+  pickFace(id: number, face: number): void {
+    this.post({ type: 'pick-face', id, face });
+  }
+
+  removeSource(id: number): void {
+    this.post({ type: 'remove-source', id });
+  }
+
+  /** The source painted on faces outside the multi-face map. */
+  setMainSource(id: number | null): void {
+    this.post({ type: 'main-source', id });
+  }
+
+  /** Puts `sourceId` (null: nobody) on the person followed as `trackId`, and keeps that person in the map. */
+  assign(trackId: number, sourceId: number | null): void {
+    this.post({ type: 'assign', trackId, sourceId });
+  }
+
+  clearMap(): void {
+    this.post({ type: 'clear-map' });
+  }
+
+  /** Sends processed frames to the server's relay (the /output page), or stops with null. */
+  relay(url: string | null): void {
+    this.post({ type: 'relay', url });
+  }
+
+  /**
+   * Offers the current picture of a live source. Taken at once when the worker is idle; else it
+   * waits in the single slot, replacing (dropping) a frame that was waiting.
+   */
+  async offer(source: FrameSource): Promise<void> {
+    if (this.closed) return;
+    const offered = performance.now();
+    const bitmap = await createImageBitmap(source);
+    if (this.closed) {
+      bitmap.close();
+      return;
+    }
+    if (!this.busy) {
+      this.send(bitmap, offered);
+      return;
+    }
+    if (this.waiting) {
+      this.waiting.bitmap.close();
+      this.droppedCount++;
+    }
+    this.waiting = { bitmap, offered };
+  }
+
+  /** Processes one picture (a still target) and resolves when it is shown. */
+  async processStill(source: FrameSource): Promise<void> {
+    while (this.busy) await new Promise<void>((resolve) => setTimeout(resolve, 5));
+    const done = new Promise<void>((resolve) => (this.settle = resolve));
+    this.send(await createImageBitmap(source), performance.now());
+    await done;
+  }
+
+  private send(bitmap: ImageBitmap, offered: number): void {
+    this.busy = true;
+    this.inFlightSince = offered;
+    this.post({ type: 'frame', bitmap, time: offered }, [bitmap]);
+  }
+
+  private receive(message: FromWorker): void {
+    switch (message.type) {
+      case 'frame': {
+        this.context.transferFromImageBitmap(message.bitmap);
+        this.processedCount++;
+        const now = performance.now();
+        this.shown.push(now);
+        while (this.shown.length > 0 && this.shown[0]! < now - 1000) this.shown.shift();
+        const report: FrameReport = {
+          timings: message.timings,
+          faces: message.faces,
+          detected: message.detected,
+          fps: this.shown.length,
+          processed: this.processedCount,
+          dropped: this.droppedCount,
+          latency: now - this.inFlightSince,
+        };
+        this.frameDone();
+        this.emit('frame', report);
+        break;
+      }
+      case 'error':
+        if (message.scope === 'frame') this.frameDone();
+        this.emit('error', { scope: message.scope, message: message.message });
+        break;
+      case 'sources':
+        this.emit('sources', { sources: message.sources, mainSource: message.mainSource });
+        break;
+      case 'map':
+        this.emit('map', { entries: message.entries });
+        break;
+      case 'relay':
+        this.emit('relay', { watchers: message.watchers });
+        break;
+      case 'ready':
+        break;
+    }
+  }
+
+  private frameDone(): void {
+    this.busy = false;
+    this.settle?.();
+    this.settle = undefined;
+    const next = this.waiting;
+    this.waiting = undefined;
+    if (next) this.send(next.bitmap, next.offered);
+  }
+
+  /** Frames processed and dropped so far. */
+  get counts(): { processed: number; dropped: number } {
+    return { processed: this.processedCount, dropped: this.droppedCount };
+  }
+
+  /** The element frames are shown on. */
+  get output(): HTMLCanvasElement {
+    return this.canvas;
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.waiting?.bitmap.close();
+    this.waiting = undefined;
+    this.worker.terminate();
+  }
+}

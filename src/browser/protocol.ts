@@ -1,0 +1,79 @@
+/**
+ * What the page and the worker that runs the pipeline say to each other. The settings and the
+ * server's description live in the platform-free `pipeline/live-options.ts`.
+ */
+
+import type { Backend, LiveEngineName, ProcessSettings, ServerInfo } from '../pipeline/live-options.js';
+
+export * from '../pipeline/live-options.js';
+
+/** A face found in a source photo: its box in the photo's pixels. */
+export interface SourceFace {
+  box: [number, number, number, number];
+  score: number;
+}
+
+/** A source photo as the worker sees it. */
+export interface SourceState {
+  id: number;
+  name: string;
+  faces: SourceFace[];
+  /** Which face gives the identity. */
+  face: number;
+  /** Set when the photo could not be used (no face, not decodable); the photo is then ignored. */
+  error?: string;
+}
+
+/** Per-stage milliseconds of one frame in the worker. */
+export interface FrameTimings {
+  /** Drawing the frame and reading its pixels. */
+  read: number;
+  detect: number;
+  track: number;
+  embed: number;
+  warp: number;
+  colour: number;
+  blend: number;
+  /** Writing the pixels back and handing the picture over. */
+  draw: number;
+  total: number;
+}
+
+/** A face followed in the stream, for the multi-face panel. */
+export interface TrackedFaceInfo {
+  trackId: number;
+  box: [number, number, number, number];
+  /** The source id painted on it, or null when it is left alone. */
+  sourceId: number | null;
+  /** The multi-face map entry it matched, if any. */
+  mapEntry: number | null;
+}
+
+/** One entry of the multi-face map: a person (by their face) and the source that goes on them. */
+export interface MapEntry {
+  /** The track it was taken from (for the page's labels). */
+  trackId: number;
+  /** Source id, or null to leave this person alone. */
+  sourceId: number | null;
+}
+
+export type ToWorker =
+  | { type: 'init'; info: ServerInfo; engine: LiveEngineName; backend: Backend; settings: ProcessSettings }
+  | { type: 'settings'; settings: ProcessSettings }
+  | { type: 'add-source'; id: number; name: string; bitmap: ImageBitmap }
+  | { type: 'pick-face'; id: number; face: number }
+  | { type: 'remove-source'; id: number }
+  /** Which source goes on faces outside the map (the main identity). */
+  | { type: 'main-source'; id: number | null }
+  | { type: 'assign'; trackId: number; sourceId: number | null }
+  | { type: 'clear-map' }
+  | { type: 'frame'; bitmap: ImageBitmap; time: number }
+  | { type: 'relay'; url: string | null };
+
+export type FromWorker =
+  | { type: 'ready'; engine: LiveEngineName; backend: Backend; notice?: string }
+  | { type: 'error'; scope: 'model' | 'source' | 'frame' | 'relay'; message: string }
+  | { type: 'sources'; sources: SourceState[]; mainSource: number | null }
+  | { type: 'map'; entries: MapEntry[] }
+  | { type: 'frame'; bitmap: ImageBitmap; timings: FrameTimings; faces: TrackedFaceInfo[]; detected: boolean; time: number }
+  | { type: 'relay'; watchers: number };
