@@ -3,20 +3,14 @@
 import type { Image } from '../core/image.js';
 import type { BuiltinModelId } from '../models/builtin.js';
 import type { InferenceRuntime, InferenceSession } from '../models/runtime.js';
-import { FaceAnalyzer, roiFromLandmarks } from '../face/analyzer.js';
 import type { Face } from '../face/face.js';
-import { MeshSwapper, type MeshIdentity } from '../swap/mesh-engine.js';
+import { assembleEngine, type InswapperSessions } from '../pipeline/engines.js';
 import type { EngineChoice, ExecutionProvider, SwapOptions } from '../pipeline/options.js';
 import type { StillResult } from '../pipeline/report.js';
-import { StillSwapper, type FaceJob, type InputNames, type PaintTimings, type PreparedSource } from '../pipeline/still.js';
+import type { FaceJob, InputNames, PaintTimings, PreparedSource } from '../pipeline/still.js';
 import { readFile } from 'node:fs/promises';
-import { ArcFaceEmbedder } from '../face/arcface.js';
-import { Landmark106 } from '../face/landmark106.js';
-import { ScrfdAnalyzer } from '../face/scrfd-analyzer.js';
-import { ScrfdDetector } from '../face/scrfd.js';
 import { readEmap } from '../models/emap.js';
-import { InswapperEngine, type InswapperIdentity } from '../swap/inswapper-engine.js';
-import { resolveEngine } from './engine-select.js';
+import { resolveEngine, type EngineResolution } from './engine-select.js';
 import { builtinModel, defaultHome } from './model-cache.js';
 import { ModelStore } from './model-store.js';
 import { createNodeRuntime } from './onnx-runtime.js';
@@ -50,26 +44,28 @@ async function loadBuiltin(runtime: InferenceRuntime, id: BuiltinModelId, home: 
   }
 }
 
-/** The inswapper engine on its three models (det_10g, w600k_r50, inswapper_128), plus 2d106det when installed. */
-async function loadInswapper(runtime: InferenceRuntime, files: { detector: string; recogniser: string; swapper: string; landmarks?: string }, mesh: FaceAnalyzer): Promise<{ analyzer: ScrfdAnalyzer; engine: InswapperEngine; sessions: InferenceSession[] }> {
+/** The inswapper engine's models read from their files. */
+async function loadInswapper(runtime: InferenceRuntime, files: NonNullable<EngineResolution['models']>): Promise<InswapperSessions> {
   const read = async (path: string) => new Uint8Array(await readFile(path));
-  const detector = await runtime.load(await read(files.detector), files.detector);
-  const recogniser = await runtime.load(await read(files.recogniser), files.recogniser);
-  const swapperBytes = await read(files.swapper);
-  const emap = readEmap(swapperBytes, files.swapper);
-  const swapper = await runtime.load(swapperBytes, files.swapper);
-  const sessions = [detector, recogniser, swapper];
-  let landmarks: Landmark106 | undefined;
-  if (files.landmarks) {
-    const session = await runtime.load(await read(files.landmarks), files.landmarks);
-    sessions.push(session);
-    landmarks = Landmark106.create(session);
-  }
-  return {
-    analyzer: new ScrfdAnalyzer(ScrfdDetector.create(detector), mesh, landmarks),
-    engine: new InswapperEngine(ArcFaceEmbedder.create(recogniser), swapper, emap, files.swapper),
-    sessions,
+  const loaded: InferenceSession[] = [];
+  const load = async (path: string) => {
+    const session = await runtime.load(await read(path), path);
+    loaded.push(session);
+    return session;
   };
+  try {
+    const detector = await load(files.detector);
+    const recogniser = await load(files.recogniser);
+    const swapperBytes = await read(files.swapper);
+    const emap = readEmap(swapperBytes, files.swapper);
+    const swapper = await runtime.load(swapperBytes, files.swapper);
+    loaded.push(swapper);
+    const landmarks = files.landmarks ? await load(files.landmarks) : undefined;
+    return { detector, recogniser, swapper, landmarks, emap, swapperLabel: files.swapper };
+  } catch (error) {
+    await Promise.all(loaded.map((s) => s.close()));
+    throw error;
+  }
 }
 
 export interface NodeSwapper {
@@ -101,28 +97,20 @@ export async function createNodeSwapper(options: NodeSwapperOptions = {}): Promi
   const runtime = createNodeRuntime({ threads: options.threads ?? 1, provider: options.provider ?? 'cpu' });
   const detector = await loadBuiltin(runtime, 'blazeface', home);
   const mesh = await loadBuiltin(runtime, 'facemesh', home);
-  const analyzer = FaceAnalyzer.create(detector, mesh);
   const resolution = await resolveEngine(options.engine ?? 'auto', options.store ?? new ModelStore({ home }));
   const sessions: InferenceSession[] = [detector, mesh];
-  let still: StillSwapper<MeshIdentity> | StillSwapper<InswapperIdentity>;
-  let finder: { analyze(image: Image): Promise<Face[]> } = analyzer;
-  if (resolution.engine === 'inswapper' && resolution.models) {
-    const loaded = await loadInswapper(runtime, resolution.models, analyzer);
-    sessions.push(...loaded.sessions);
-    finder = loaded.analyzer;
-    still = new StillSwapper(loaded.analyzer, loaded.engine);
-  } else {
-    still = new StillSwapper(analyzer, new MeshSwapper());
-  }
+  const inswapper = resolution.engine === 'inswapper' && resolution.models ? await loadInswapper(runtime, resolution.models) : undefined;
+  if (inswapper) sessions.push(inswapper.detector, inswapper.recogniser, inswapper.swapper, ...(inswapper.landmarks ? [inswapper.landmarks] : []));
+  const { finder, still, track } = assembleEngine({ detector, mesh }, inswapper);
   return {
     engine: resolution.engine,
     notice: resolution.notice,
     analyze: (image) => finder.analyze(image),
     prepareSource: (source, swapOptions, file) => still.prepareSource(source, swapOptions, file),
     prepareSources: (sources, swapOptions, files) => still.prepareSources(sources, swapOptions, files),
-    track: resolution.engine === 'inswapper' ? undefined : (image, face) => analyzer.refine(image, roiFromLandmarks(face.landmarks), face.score),
-    paintFaces: (frame, jobs, swapOptions, timings) => (still as StillSwapper<unknown>).paintFaces(frame, jobs, swapOptions, timings),
-    swap: (source, target, swapOptions, files) => (still as StillSwapper<unknown>).swap(source, target, swapOptions, files),
+    track,
+    paintFaces: (frame, jobs, swapOptions, timings) => still.paintFaces(frame, jobs, swapOptions, timings),
+    swap: (source, target, swapOptions, files) => still.swap(source, target, swapOptions, files),
     async close() {
       await Promise.all(sessions.map((s) => s.close()));
     },

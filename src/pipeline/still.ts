@@ -76,8 +76,9 @@ export class StillSwapper<Identity = unknown> {
    */
   async prepareSource(sourceImage: Image, options: Pick<SwapOptions, 'sourceFace' | 'maxPixels'>, file?: string): Promise<PreparedSource<Identity>> {
     checkPixels(sourceImage, 'source', options.maxPixels);
-    // The engines work in colour; a grey picture is treated as the RGB picture it shows.
-    const source = sourceImage.channels === 1 ? toRgb(sourceImage) : sourceImage;
+    // The engines work in colour; a grey picture is treated as the RGB picture it shows, and an
+    // RGBA one (a canvas's pixels) as its RGB: the identity's own fourth channel is the engine's.
+    const source = sourceImage.channels !== 3 ? toRgb(sourceImage) : sourceImage;
     const timings = { detect: 0, mesh: 0 };
     const faces = await this.analyzer.analyze(source, undefined, timings);
     if (faces.length === 0) {

@@ -31,8 +31,11 @@ export type FaceSelection =
   | { kind: 'all' }
   /** Faces of one person: those within `maxDistance` (1 − cosine similarity) of `embedding`; slot 0. */
   | { kind: 'reference'; embedding: Float32Array; maxDistance: number }
-  /** Each person of a map gets its own slot (the identity's index); faces matching none are left alone. */
-  | { kind: 'map'; embeddings: readonly Float32Array[]; minSimilarity: number };
+  /**
+   * Each person of a map gets its own slot (the identity's index). Faces matching none are left
+   * alone, or (`unmatched`) get slot `embeddings.length`: the main face only ('primary'), or all.
+   */
+  | { kind: 'map'; embeddings: readonly Float32Array[]; minSimilarity: number; unmatched?: 'skip' | 'primary' | 'all' };
 
 export interface VideoFaceOptions {
   /** Run the detector every N frames and track in between; 'auto': every 5 frames when tracking is possible, else every frame. */
@@ -73,6 +76,8 @@ export interface PlannedFace {
 
 export interface FramePlan {
   faces: PlannedFace[];
+  /** Every face followed this frame (observed or held), painted or not, with its smoothed face. */
+  tracks: readonly { trackId: number; face: Face; raw: Face; observed: boolean }[];
   /** Faces followed this frame (observed or held). */
   tracked: number;
   /** Whether the detector ran on this frame. */
@@ -123,7 +128,7 @@ export class VideoFacePlanner {
 
   constructor(
     private readonly finder: FrameFaceFinder,
-    private readonly options: VideoFaceOptions,
+    private options: VideoFaceOptions,
   ) {
     validateVideoFaceOptions(options);
     const tracker: Partial<TrackerOptions> = { maxMissed: options.maxMissed, minFaceSize: options.minFaceSize, smoothing: options.smoothing };
@@ -170,7 +175,8 @@ export class VideoFacePlanner {
       }
       faces.push({ trackId: track.id, face: track.face, slot });
     }
-    return { faces, tracked: tracks.length, detected, blurred };
+    const followed = tracks.map((track) => ({ trackId: track.id, face: track.face, raw: track.raw, observed: track.observed }));
+    return { faces, tracks: followed, tracked: tracks.length, detected, blurred };
   }
 
   private stateOf(id: number): TrackState {
@@ -187,6 +193,19 @@ export class VideoFacePlanner {
     const state = this.stateOf(track.id);
     if (track.observed && (detected || state.blurred === undefined)) state.blurred = faceSharpness(frame, track.raw, this.sharpnessScratch) < this.options.minSharpness;
     return state.blurred ?? false;
+  }
+
+  /**
+   * Chooses people another way from the next frame on (a live app's map changing); tracks are
+   * kept, and who each is will be decided again.
+   */
+  select(selection: FaceSelection): void {
+    validateVideoFaceOptions({ ...this.options, selection });
+    if ((selection.kind === 'reference' || selection.kind === 'map') && !this.finder.embed) {
+      throw invalidOption('selection', 'a face finder that can embed faces', selection.kind);
+    }
+    this.options = { ...this.options, selection };
+    this.states.clear();
   }
 
   /** Drops every track (a shot change): the next frame is detected afresh. */
@@ -206,9 +225,14 @@ export class VideoFacePlanner {
     }
     if (selection.kind === 'all') return tracks.map((track) => ({ track, slot: 0 }));
     const result: { track: TrackedFace; slot: number }[] = [];
+    const unmatched = selection.kind === 'map' ? selection.unmatched ?? 'skip' : 'skip';
+    const primary = this.tracker.primaryId();
     for (const track of tracks) {
       const state = await this.identify(frame, track, index, timings);
       if (state.slot >= 0) result.push({ track, slot: state.slot });
+      else if (selection.kind === 'map' && (unmatched === 'all' || (unmatched === 'primary' && track.id === primary))) {
+        result.push({ track, slot: selection.embeddings.length });
+      }
     }
     return result;
   }

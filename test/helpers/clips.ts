@@ -48,6 +48,12 @@ export async function clipFrame(photo = 'grace_hopper.jpg', width = 320, height 
   return decodeRgb(await fittedPhoto(photo, width, height));
 }
 
+/** A photo as a webcam might show it: the whole photo fitted into width×height on a grey background. */
+export async function framedPhoto(photo: string, width: number, height: number): Promise<Image> {
+  const file = isAbsolute(photo) ? photo : join(FIXTURES, photo);
+  return decodeRgb(await sharp(file).rotate().removeAlpha().resize(width, height, { fit: 'contain', background: '#3c3c3c' }).png().toBuffer());
+}
+
 async function fittedPhoto(photo: string, width: number, height: number): Promise<Buffer> {
   const file = isAbsolute(photo) ? photo : join(FIXTURES, photo);
   return sharp(file).rotate().removeAlpha().resize(width, height, { fit: 'cover', position: 'centre' }).png().toBuffer();

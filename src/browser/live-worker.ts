@@ -1,0 +1,259 @@
+/**
+ * The live pipeline off the page's thread: loads the engine's models with onnxruntime-web, keeps
+ * a {@link LiveSession}, and turns each frame bitmap the page sends into a swapped bitmap sent
+ * back. Messages are handled one at a time, in order. Optionally sends each result, JPEG-encoded,
+ * to the server's relay for the /output page.
+ */
+
+import type { Image } from '../core/image.js';
+import { FaceEmbedder } from '../face/embedder.js';
+import { EMAP_SIZE } from '../models/emap.js';
+import type { InferenceSession } from '../models/runtime.js';
+import { assembleEngine, type InswapperSessions } from '../pipeline/engines.js';
+import { LiveSession } from '../pipeline/live.js';
+import type { FromWorker, LiveEngineName, ProcessSettings, ServerInfo, ToWorker } from './protocol.js';
+import { createWebRuntime, fetchModel, type WebRuntime } from './web-runtime.js';
+
+interface WorkerScope {
+  onmessage: ((event: MessageEvent<ToWorker>) => void) | null;
+  postMessage(message: FromWorker, transfer?: Transferable[]): void;
+}
+const scope = self as unknown as WorkerScope;
+
+/** Source photos are analysed at most this size (long side); boxes are reported in the photo's own pixels. */
+const MAX_SOURCE_SIDE = 2048;
+/** A relay frame is skipped while this much is still unsent (a slow /output page never queues frames). */
+const RELAY_BACKLOG = 1 << 20;
+
+let session: LiveSession | undefined;
+let settings: ProcessSettings | undefined;
+let runtime: WebRuntime | undefined;
+const sessions: InferenceSession[] = [];
+const sourceScale = new Map<number, number>();
+let frameCanvas: OffscreenCanvas | undefined;
+let frameContext: OffscreenCanvasRenderingContext2D | undefined;
+let relay: { socket: WebSocket; watchers: number; canvas: OffscreenCanvas; busy: boolean } | undefined;
+
+function post(message: FromWorker, transfer: Transferable[] = []): void {
+  scope.postMessage(message, transfer);
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** Draws a bitmap (optionally mirrored, optionally scaled) and reads its pixels as an RGBA image. */
+function readPixels(bitmap: ImageBitmap, width: number, height: number, mirror: boolean): Image {
+  if (!frameCanvas || frameCanvas.width !== width || frameCanvas.height !== height) {
+    frameCanvas = new OffscreenCanvas(width, height);
+    frameContext = frameCanvas.getContext('2d', { willReadFrequently: true }) ?? undefined;
+    if (!frameContext) throw new Error('This browser cannot draw on an OffscreenCanvas in a worker.');
+  }
+  const context = frameContext!;
+  context.setTransform(mirror ? -1 : 1, 0, 0, 1, mirror ? width : 0, 0);
+  context.drawImage(bitmap, 0, 0, width, height);
+  context.setTransform(1, 0, 0, 1, 0, 0);
+  const pixels = context.getImageData(0, 0, width, height);
+  return { width, height, channels: 4, data: pixels.data };
+}
+
+async function loadSessions(info: ServerInfo, engine: LiveEngineName): Promise<{ mesh: { detector: InferenceSession; mesh: InferenceSession }; inswapper?: InswapperSessions }> {
+  const rt = runtime!;
+  const load = async (url: string) => {
+    const model = await rt.load(await fetchModel(url), url);
+    sessions.push(model);
+    return model;
+  };
+  const mesh = { detector: await load(info.models.blazeface), mesh: await load(info.models.facemesh) };
+  if (engine !== 'inswapper') return { mesh };
+  const files = info.models.inswapper;
+  if (!files) throw new Error(`The inswapper engine is not available from this server: ${info.inswapperNotice ?? 'its models are not installed'}.`);
+  const emapBytes = await fetchModel(files.emap);
+  if (emapBytes.byteLength !== EMAP_SIZE * EMAP_SIZE * 4) throw new Error(`The emap from ${files.emap} has ${emapBytes.byteLength} bytes; expected ${EMAP_SIZE * EMAP_SIZE * 4}.`);
+  const emap = new Float32Array(emapBytes.buffer.slice(emapBytes.byteOffset, emapBytes.byteOffset + emapBytes.byteLength));
+  return {
+    mesh,
+    inswapper: {
+      detector: await load(files.detector),
+      recogniser: await load(files.recogniser),
+      swapper: await load(files.swapper),
+      landmarks: files.landmarks ? await load(files.landmarks) : undefined,
+      emap,
+      swapperLabel: files.swapper,
+    },
+  };
+}
+
+async function init(message: Extract<ToWorker, { type: 'init' }>): Promise<void> {
+  const { info, engine, backend } = message;
+  try {
+    // The built-in models are small: one wasm thread beats handing work around; inswapper's is not.
+    runtime = await createWebRuntime({ backend, wasmPath: info.ortWasmPath, threads: engine === 'inswapper' ? 4 : 1 });
+    const loaded = await loadSessions(info, engine);
+    const assembled = assembleEngine(loaded.mesh, loaded.inswapper);
+    settings = message.settings;
+    session = new LiveSession(assembled, settings, async () => {
+      const recogniser = await runtime!.load(await fetchModel(info.models.faceres), info.models.faceres);
+      sessions.push(recogniser);
+      const embedder = FaceEmbedder.create(recogniser);
+      return (image, face) => embedder.embed(image, face);
+    });
+    post({ type: 'ready', engine, backend: runtime.backend, notice: runtime.notice });
+  } catch (error) {
+    await Promise.all(sessions.splice(0).map((s) => s.close().catch(() => undefined)));
+    post({ type: 'error', scope: 'model', message: messageOf(error) });
+  }
+}
+
+function postSources(): void {
+  if (!session) return;
+  const sources = session.sourceStates.map((state) => {
+    const scale = sourceScale.get(state.id) ?? 1;
+    return { ...state, faces: state.faces.map((f) => ({ box: f.box.map((v) => Math.round(v / scale)) as [number, number, number, number], score: f.score })) };
+  });
+  post({ type: 'sources', sources, mainSource: session.mainSource });
+}
+
+async function addSource(id: number, name: string, bitmap: ImageBitmap): Promise<void> {
+  const scale = Math.min(1, MAX_SOURCE_SIDE / Math.max(bitmap.width, bitmap.height));
+  const width = Math.max(1, Math.round(bitmap.width * scale));
+  const height = Math.max(1, Math.round(bitmap.height * scale));
+  let image: Image;
+  try {
+    image = readPixels(bitmap, width, height, false);
+  } finally {
+    bitmap.close();
+  }
+  // The pixels are copied: the frame canvas is reused for the stream.
+  sourceScale.set(id, scale);
+  await session!.addSource(id, name, { ...image, data: new Uint8ClampedArray(image.data) });
+  postSources();
+}
+
+async function processFrame(bitmap: ImageBitmap, time: number): Promise<void> {
+  const start = performance.now();
+  let image: Image;
+  try {
+    image = readPixels(bitmap, bitmap.width, bitmap.height, settings!.mirror);
+  } finally {
+    bitmap.close();
+  }
+  const read = performance.now() - start;
+  const result = await session!.process(image, time);
+  const drawStart = performance.now();
+  frameContext!.putImageData(new ImageData(image.data as Uint8ClampedArray<ArrayBuffer>, image.width, image.height), 0, 0);
+  const output = frameCanvas!.transferToImageBitmap();
+  sendToRelay(output);
+  const draw = performance.now() - drawStart;
+  const timings = { read, ...result.timings, draw, total: performance.now() - start };
+  post({ type: 'frame', bitmap: output, timings, faces: result.faces, detected: result.detected, time }, [output]);
+}
+
+function sendToRelay(frame: ImageBitmap): void {
+  if (!relay || relay.busy || relay.watchers === 0 || relay.socket.readyState !== WebSocket.OPEN || relay.socket.bufferedAmount > RELAY_BACKLOG) return;
+  const target = relay;
+  if (target.canvas.width !== frame.width || target.canvas.height !== frame.height) {
+    target.canvas.width = frame.width;
+    target.canvas.height = frame.height;
+  }
+  target.canvas.getContext('2d')!.drawImage(frame, 0, 0);
+  target.busy = true;
+  target.canvas
+    .convertToBlob({ type: 'image/jpeg', quality: 0.85 })
+    .then((blob) => {
+      if (target.socket.readyState === WebSocket.OPEN) target.socket.send(blob);
+    })
+    .catch((error: unknown) => post({ type: 'error', scope: 'relay', message: `Could not send a frame to the output page: ${messageOf(error)}` }))
+    .finally(() => (target.busy = false));
+}
+
+function startRelay(url: string | null): void {
+  relay?.socket.close();
+  relay = undefined;
+  if (!url) return;
+  const socket = new WebSocket(url);
+  const state = { socket, watchers: 0, canvas: new OffscreenCanvas(1, 1), busy: false };
+  relay = state;
+  socket.onmessage = (event: MessageEvent) => {
+    if (typeof event.data !== 'string') return;
+    try {
+      const { watchers } = JSON.parse(event.data) as { watchers?: number };
+      if (typeof watchers === 'number') {
+        state.watchers = watchers;
+        post({ type: 'relay', watchers });
+      }
+    } catch {
+      // not a message of ours
+    }
+  };
+  socket.onclose = () => {
+    if (relay !== state) return;
+    relay = undefined;
+    post({ type: 'relay', watchers: 0 });
+    post({ type: 'error', scope: 'relay', message: 'The connection to the output page relay closed; turn the relay off and on to reconnect.' });
+  };
+}
+
+async function handle(message: ToWorker): Promise<void> {
+  if (message.type === 'init') return init(message);
+  if (!session) {
+    if (message.type === 'frame') message.bitmap.close();
+    if (message.type === 'add-source') message.bitmap.close();
+    return;
+  }
+  switch (message.type) {
+    case 'settings':
+      settings = message.settings;
+      session.updateSettings(message.settings);
+      return;
+    case 'add-source':
+      try {
+        await addSource(message.id, message.name, message.bitmap);
+      } catch (error) {
+        post({ type: 'error', scope: 'source', message: `${message.name}: ${messageOf(error)}` });
+      }
+      return;
+    case 'pick-face':
+      await session.pickFace(message.id, message.face);
+      postSources();
+      return;
+    case 'remove-source':
+      session.removeSource(message.id);
+      sourceScale.delete(message.id);
+      postSources();
+      return;
+    case 'main-source':
+      session.setMainSource(message.id);
+      postSources();
+      return;
+    case 'assign':
+      session.assign(message.trackId, message.sourceId);
+      post({ type: 'map', entries: session.mapEntries });
+      return;
+    case 'clear-map':
+      session.clearMap();
+      post({ type: 'map', entries: [] });
+      return;
+    case 'relay':
+      startRelay(message.url);
+      return;
+    case 'frame':
+      try {
+        await processFrame(message.bitmap, message.time);
+        // A pointed-at person joins the map on the next frame, once their descriptor is taken.
+        const entries = session.mapEntries;
+        if (entries.length !== mapSize) post({ type: 'map', entries });
+        mapSize = entries.length;
+      } catch (error) {
+        post({ type: 'error', scope: 'frame', message: `A frame could not be processed: ${messageOf(error)}` });
+      }
+      return;
+  }
+}
+
+let mapSize = 0;
+let chain: Promise<void> = Promise.resolve();
+scope.onmessage = (event) => {
+  const message = event.data;
+  chain = chain.then(() => handle(message)).catch((error: unknown) => post({ type: 'error', scope: 'frame', message: messageOf(error) }));
+};

@@ -1,0 +1,144 @@
+/**
+ * The browser implementation of the inference interface, on onnxruntime-web: WebGPU when the
+ * browser has an adapter, wasm otherwise (SIMD, and threads when the page is cross-origin
+ * isolated). Model files come from the local server and are kept in the browser's Cache Storage,
+ * so the large inswapper files are fetched once.
+ */
+
+import * as ort from 'onnxruntime-web/webgpu';
+import type { InferenceRuntime, InferenceSession, TensorData } from '../models/runtime.js';
+import type { Backend } from './protocol.js';
+
+/** Cache Storage bucket for model files; their URLs change when their content does. */
+const MODEL_CACHE = 'liveswap-models-v1';
+
+class WebSession implements InferenceSession {
+  constructor(private readonly session: ort.InferenceSession) {}
+
+  get inputNames(): readonly string[] {
+    return this.session.inputNames;
+  }
+
+  get outputNames(): readonly string[] {
+    return this.session.outputNames;
+  }
+
+  async run(feeds: Readonly<Record<string, TensorData>>): Promise<Record<string, TensorData>> {
+    const ortFeeds: Record<string, ort.Tensor> = {};
+    for (const [name, t] of Object.entries(feeds)) ortFeeds[name] = new ort.Tensor('float32', t.data, t.dims);
+    const results = await this.session.run(ortFeeds);
+    const out: Record<string, TensorData> = {};
+    for (const [name, t] of Object.entries(results)) {
+      if (t.type !== 'float32') throw new Error(`Model output ${name} has type ${t.type}; expected float32.`);
+      // Outputs on the GPU are read back; on wasm this is the data itself.
+      const data = t.location === 'cpu' ? (t.data as Float32Array) : ((await t.getData(true)) as Float32Array);
+      out[name] = { data, dims: t.dims };
+    }
+    return out;
+  }
+
+  async close(): Promise<void> {
+    await this.session.release();
+  }
+}
+
+export interface WebRuntimeOptions {
+  backend: Backend;
+  /** Folder URL of onnxruntime-web's .wasm/.mjs files. */
+  wasmPath: string;
+  /** wasm threads; default: 1 (the built-in models are small), more only when cross-origin isolated. */
+  threads?: number;
+}
+
+export interface WebRuntime extends InferenceRuntime {
+  /** The backend actually used. */
+  readonly backend: Backend;
+  /** Said when the backend asked for could not be used. */
+  readonly notice: string | undefined;
+}
+
+async function hasWebGpu(): Promise<boolean> {
+  const gpu = (navigator as Navigator & { gpu?: { requestAdapter(): Promise<unknown> } }).gpu;
+  if (!gpu) return false;
+  try {
+    return (await gpu.requestAdapter()) !== null;
+  } catch {
+    return false;
+  }
+}
+
+export async function createWebRuntime(options: WebRuntimeOptions): Promise<WebRuntime> {
+  ort.env.wasm.wasmPaths = new URL(options.wasmPath, self.location.href).href;
+  const isolated = (self as { crossOriginIsolated?: boolean }).crossOriginIsolated === true;
+  const wanted = Math.max(1, Math.floor(options.threads ?? 1));
+  ort.env.wasm.numThreads = isolated ? Math.min(wanted, navigator.hardwareConcurrency || 1) : 1;
+  ort.env.logLevel = 'error';
+
+  let backend = options.backend;
+  let notice: string | undefined;
+  if (backend === 'webgpu' && !(await hasWebGpu())) {
+    backend = 'wasm';
+    notice = 'WebGPU is not available in this browser (no adapter); running on wasm.';
+  }
+  const sessionOptions: ort.InferenceSession.SessionOptions = {
+    executionProviders: [backend],
+    graphOptimizationLevel: 'all',
+  };
+  return {
+    name: `onnxruntime-web ${backend}`,
+    backend,
+    notice,
+    async load(model: Uint8Array, label: string): Promise<InferenceSession> {
+      try {
+        return new WebSession(await ort.InferenceSession.create(model, sessionOptions));
+      } catch (cause) {
+        const reason = cause instanceof Error ? cause.message : String(cause);
+        throw new Error(`Could not load the model ${label}: ${reason}`, { cause });
+      }
+    },
+  };
+}
+
+/**
+ * A model file's bytes: from Cache Storage when it was fetched before, else from the server (and
+ * then kept). `onProgress` gets the fraction received while downloading.
+ */
+export async function fetchModel(url: string, onProgress?: (received: number, total: number) => void): Promise<Uint8Array> {
+  const cache = typeof caches === 'undefined' ? undefined : await caches.open(MODEL_CACHE).catch(() => undefined);
+  const cached = await cache?.match(url);
+  if (cached) return new Uint8Array(await cached.arrayBuffer());
+  let response: Response;
+  try {
+    response = await fetch(url);
+  } catch (cause) {
+    throw new Error(`Could not download the model ${url}: the server did not answer (${(cause as Error).message}).`, { cause });
+  }
+  if (!response.ok) throw new Error(`Could not download the model ${url}: the server answered ${response.status} ${response.statusText}.`);
+  const total = Number(response.headers.get('content-length') ?? 0);
+  const bytes = await readAll(response, total, onProgress);
+  if (total > 0 && bytes.length !== total) throw new Error(`The download of ${url} was cut short (${bytes.length} of ${total} bytes).`);
+  // Cached only once complete; a full disk just means fetching again next time.
+  await cache?.put(url, new Response(bytes, { headers: { 'content-type': 'application/octet-stream' } })).catch(() => undefined);
+  return bytes;
+}
+
+async function readAll(response: Response, total: number, onProgress?: (received: number, total: number) => void): Promise<Uint8Array<ArrayBuffer>> {
+  if (!response.body || !onProgress) return new Uint8Array(await response.arrayBuffer());
+  const reader = response.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let received = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    chunks.push(value);
+    received += value.length;
+    onProgress(received, total);
+  }
+  const bytes = new Uint8Array(received);
+  let offset = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset);
+    offset += chunk.length;
+  }
+  return bytes;
+}

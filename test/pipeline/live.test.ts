@@ -1,0 +1,165 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import sharp from 'sharp';
+import type { Image } from '../../src/core/image.js';
+import { FaceEmbedder } from '../../src/face/embedder.js';
+import type { InferenceSession } from '../../src/models/runtime.js';
+import { assembleEngine } from '../../src/pipeline/engines.js';
+import { LiveSession } from '../../src/pipeline/live.js';
+import { DEFAULT_LIVE_SETTINGS, type ProcessSettings } from '../../src/pipeline/live-options.js';
+import { builtinModel } from '../../src/node/model-cache.js';
+import { createNodeRuntime } from '../../src/node/onnx-runtime.js';
+import { framedPhoto } from '../helpers/clips.js';
+import { FIXTURES, TEST_HOME, decodeRgb, loadFixture, meanAbsDiff } from '../helpers/fixtures.js';
+
+function rgba(image: Image): Image {
+  const data = new Uint8ClampedArray(image.width * image.height * 4);
+  for (let i = 0, j = 0; i < image.width * image.height; i++, j += 3) {
+    data[4 * i] = image.data[j];
+    data[4 * i + 1] = image.data[j + 1];
+    data[4 * i + 2] = image.data[j + 2];
+    data[4 * i + 3] = 255;
+  }
+  return { width: image.width, height: image.height, channels: 4, data };
+}
+
+const copy = (image: Image): Image => ({ ...image, data: new Uint8ClampedArray(image.data) });
+
+/** Two people side by side, 640×360 RGBA. */
+async function twoPeople(): Promise<Image> {
+  const half = (file: string) => sharp(`${FIXTURES}${file}`).removeAlpha().resize(320, 360, { fit: 'contain', background: '#3c3c3c' }).png().toBuffer();
+  const png = await sharp({ create: { width: 640, height: 360, channels: 3, background: '#000' } })
+    .composite([{ input: await half('grace_hopper.jpg'), left: 0, top: 0 }, { input: await half('astronaut.png'), left: 320, top: 0 }])
+    .png()
+    .toBuffer();
+  return rgba(await decodeRgb(png));
+}
+
+const settings = (over: Partial<ProcessSettings> = {}): ProcessSettings => ({ ...DEFAULT_LIVE_SETTINGS, ...over });
+
+describe('LiveSession (the live app pipeline, on Node)', () => {
+  const runtime = createNodeRuntime({ threads: 1 });
+  const sessions: InferenceSession[] = [];
+  let engine: ReturnType<typeof assembleEngine>;
+  let embedLoads = 0;
+  const load = async (id: 'blazeface' | 'facemesh' | 'faceres') => {
+    const model = await builtinModel(id, TEST_HOME);
+    const session = await runtime.load(model.bytes, model.path);
+    sessions.push(session);
+    return session;
+  };
+  const loadEmbed = async () => {
+    embedLoads++;
+    const embedder = FaceEmbedder.create(await load('faceres'));
+    return (image: Image, face: Parameters<FaceEmbedder['embed']>[1]) => embedder.embed(image, face);
+  };
+  let camera: Image;
+  let source: Image;
+
+  before(async () => {
+    engine = assembleEngine({ detector: await load('blazeface'), mesh: await load('facemesh') });
+    camera = rgba(await framedPhoto('astronaut.png', 640, 360));
+    source = rgba(await loadFixture('grace_hopper.jpg'));
+  });
+  after(() => Promise.all(sessions.map((s) => s.close())));
+
+  it('paints the source on the camera face, in place, and leaves the rest and the alpha alone', async () => {
+    const live = new LiveSession(engine, settings());
+    const state = await live.addSource(1, 'grace.jpg', source);
+    assert.equal(state.error, undefined);
+    assert.equal(state.faces.length, 1);
+    assert.equal(live.mainSource, 1, 'the first usable photo becomes the main source');
+    const frame = copy(camera);
+    const result = await live.process(frame, 0);
+    assert.equal(result.detected, true);
+    assert.equal(result.faces.length, 1);
+    const [face] = result.faces;
+    assert.equal(face.sourceId, 1);
+    const [x, y, w, h] = face.box;
+    const r = Math.round;
+    const inside = meanAbsDiff(frame, camera, r(x + w * 0.25), r(y + h * 0.3), r(x + w * 0.75), r(y + h * 0.8));
+    assert.ok(inside > 8, `the face changed (mean difference ${inside.toFixed(1)})`);
+    assert.ok(meanAbsDiff(frame, camera, 0, 0, r(x - w * 0.3), 360) < 0.5, 'left of the face is untouched');
+    for (let i = 3; i < frame.data.length; i += 4) if (frame.data[i] !== 255) assert.fail(`alpha changed at pixel ${(i - 3) / 4}`);
+    assert.ok(result.timings.warp > 0 && result.timings.detect > 0);
+  });
+
+  it('tracks between detections and reports every followed face', async () => {
+    const live = new LiveSession(engine, settings({ detectEvery: 3 }));
+    await live.addSource(1, 'grace.jpg', source);
+    const detected: boolean[] = [];
+    for (let i = 0; i < 4; i++) {
+      const result = await live.process(copy(camera), i * 33);
+      detected.push(result.detected);
+      assert.equal(result.faces.length, 1);
+    }
+    assert.deepEqual(detected, [true, false, false, true]);
+  });
+
+  it('paints nothing without a usable source, and keeps a clear error for a photo without a face', async () => {
+    const live = new LiveSession(engine, settings());
+    const blank: Image = { width: 200, height: 200, channels: 4, data: new Uint8ClampedArray(200 * 200 * 4).fill(128) };
+    const state = await live.addSource(7, 'wall.png', blank);
+    assert.match(state.error ?? '', /No face was found in wall\.png/);
+    assert.equal(live.mainSource, null);
+    const frame = copy(camera);
+    const result = await live.process(frame, 0);
+    assert.equal(result.faces[0]?.sourceId, null);
+    assert.equal(meanAbsDiff(frame, camera, 0, 0, 640, 360), 0);
+  });
+
+  it('follows setting changes: mirror-free opacity 0 paints an unchanged face', async () => {
+    const live = new LiveSession(engine, settings());
+    await live.addSource(1, 'grace.jpg', source);
+    live.updateSettings(settings({ opacity: 0 }));
+    const frame = copy(camera);
+    await live.process(frame, 0);
+    assert.ok(meanAbsDiff(frame, camera, 0, 0, 640, 360) < 0.05);
+  });
+
+  it('swaps one face or all of them, and a map puts a chosen source (or nobody) on each person', async () => {
+    const people = await twoPeople();
+    const live = new LiveSession(engine, settings(), loadEmbed);
+    await live.addSource(1, 'grace.jpg', source);
+    await live.addSource(2, 'astronaut.jpg', rgba(await loadFixture('astronaut.png')));
+    const painted = async () => (await live.process(copy(people), 0)).faces.map((f) => f.sourceId);
+    assert.deepEqual((await painted()).filter((s) => s !== null), [1], 'only the primary face by default');
+    live.updateSettings(settings({ manyFaces: true }));
+    assert.deepEqual(await painted(), [1, 1]);
+    assert.equal(embedLoads, 0, 'the recogniser is not loaded before the map is used');
+
+    const result = await live.process(copy(people), 0);
+    const left = result.faces.reduce((a, b) => (a.box[0] < b.box[0] ? a : b));
+    const right = result.faces.find((f) => f !== left)!;
+    live.assign(left.trackId, null);
+    live.assign(right.trackId, 2);
+    await live.process(copy(people), 33); // descriptors taken from this frame
+    assert.equal(embedLoads, 1);
+    assert.deepEqual(live.mapEntries.map((e) => e.sourceId).sort(), [2, null].sort());
+    let last = await live.process(copy(people), 66);
+    last = await live.process(copy(people), 99);
+    const byTrack = new Map(last.faces.map((f) => [f.box[0] < 320 ? 'left' : 'right', f]));
+    assert.equal(byTrack.get('left')?.sourceId, null, 'the person mapped to nobody is left alone');
+    assert.equal(byTrack.get('right')?.sourceId, 2);
+    assert.notEqual(byTrack.get('right')?.mapEntry, null);
+
+    live.clearMap();
+    assert.deepEqual(live.mapEntries, []);
+    assert.deepEqual(await painted(), [1, 1]);
+  });
+
+  it('picks another face of a source photo, and moves the main source when it is removed', async () => {
+    const live = new LiveSession(engine, settings());
+    await live.addSource(1, 'people.png', await twoPeople());
+    await live.addSource(2, 'grace.jpg', source);
+    assert.equal(live.sourceStates[0].faces.length, 2);
+    await live.pickFace(1, 1);
+    assert.equal(live.sourceStates[0].face, 1);
+    await live.pickFace(1, 5); // out of range: ignored
+    assert.equal(live.sourceStates[0].face, 1);
+    live.removeSource(1);
+    assert.equal(live.mainSource, 2);
+    live.setMainSource(99);
+    assert.equal(live.mainSource, 2, 'an unknown photo cannot be made the main source');
+  });
+});
