@@ -1,0 +1,45 @@
+/**
+ * Builds the browser app (web/) into dist/web, which `liveswap ui` serves: the main page at `/`,
+ * the relay viewer at `/output`, everything else under `/assets/`.
+ */
+
+import { fileURLToPath } from 'node:url';
+import { defineConfig, type Plugin } from 'vite';
+
+const page = (name: string): string => fileURLToPath(new URL(`./web/${name}`, import.meta.url));
+
+/**
+ * onnxruntime-web names its .wasm with `new URL('ort-wasm-….wasm', import.meta.url)`, which Vite
+ * would copy into assets (27 MB). The worker points `ort.env.wasm.wasmPaths` at the server's copy,
+ * so the reference is marked for Vite to leave alone.
+ */
+function leaveOrtWasmAlone(): Plugin {
+  return {
+    name: 'liveswap:leave-ort-wasm-alone',
+    enforce: 'pre',
+    transform(code, id) {
+      if (!/[\\/]onnxruntime-web[\\/]dist[\\/]/.test(id)) return null;
+      const changed = code.replace(/new URL\(\s*(["'`]ort-wasm[^"'`]*\.wasm["'`])/g, 'new URL(/* @vite-ignore */ $1');
+      return changed === code ? null : { code: changed, map: null };
+    },
+  };
+}
+
+export default defineConfig({
+  root: 'web',
+  base: '/',
+  publicDir: false,
+  plugins: [leaveOrtWasmAlone()],
+  build: {
+    outDir: '../dist/web',
+    emptyOutDir: true,
+    target: 'es2022',
+    rollupOptions: {
+      input: { index: page('index.html'), output: page('output.html') },
+    },
+  },
+  worker: {
+    format: 'es',
+    plugins: () => [leaveOrtWasmAlone()],
+  },
+});

@@ -1,0 +1,222 @@
+/**
+ * The live app's main page: asks the server what it offers, starts the engine in a worker through
+ * LiveClient, and wires the panels to it. A failed engine is a message; the rest keeps working.
+ */
+
+import { LiveClient } from '../../src/browser/live-client.js';
+import { BACKENDS, LIVE_ENGINES, type Backend, type LiveEngineName, type ServerInfo } from '../../src/browser/protocol.js';
+import { bindControls } from './controls.js';
+import { byId, errorText, sentence } from './dom.js';
+import { FacesPanel } from './faces.js';
+import { Messages } from './messages.js';
+import { Recorder } from './recorder.js';
+import { browserStorage, processSettings, SettingsStore } from './settings.js';
+import { SourcesPanel } from './sources.js';
+import { FrameStats } from './stats.js';
+import { Target } from './target.js';
+
+const messages = new Messages(byId('messages', HTMLUListElement));
+const store = new SettingsStore(browserStorage());
+const preview = byId('preview', HTMLCanvasElement);
+const engineSelect = byId('engine', HTMLSelectElement);
+const backendSelect = byId('backend', HTMLSelectElement);
+const engineStatus = byId('engine-status', HTMLElement);
+const relayBox = byId('relay', HTMLInputElement);
+const relayStatus = byId('relay-status', HTMLElement);
+
+let info: ServerInfo | null = null;
+let client: LiveClient | null = null;
+/** Bumped on every (re)start so a start that finishes late is closed, not used. */
+let generation = 0;
+let watchers = 0;
+const currentClient = (): LiveClient | null => client;
+
+const sources = new SourcesPanel(byId('sources', HTMLUListElement), byId('source-input', HTMLInputElement), byId('source-drop', HTMLElement), messages);
+const target = new Target(
+  {
+    section: byId('target', HTMLElement),
+    kind: byId('target-kind', HTMLSelectElement),
+    cameraGroup: byId('camera-group', HTMLElement),
+    cameraSelect: byId('camera-select', HTMLSelectElement),
+    cameraSize: byId('camera-size', HTMLSelectElement),
+    videoGroup: byId('video-group', HTMLElement),
+    videoInput: byId('video-input', HTMLInputElement),
+    imageGroup: byId('image-group', HTMLElement),
+    imageInput: byId('image-input', HTMLInputElement),
+    start: byId('start', HTMLButtonElement),
+    stop: byId('stop', HTMLButtonElement),
+    state: byId('target-state', HTMLElement),
+    video: byId('camera-video', HTMLVideoElement),
+    preview,
+  },
+  store,
+  messages,
+  currentClient,
+);
+const stats = new FrameStats(byId('fps', HTMLElement), byId('timings', HTMLElement));
+const faces = new FacesPanel(byId('faces-list', HTMLUListElement), byId('map-list', HTMLUListElement), byId('clear-map', HTMLButtonElement), currentClient);
+new Recorder(
+  {
+    preview,
+    record: byId('record', HTMLButtonElement),
+    recordState: byId('record-state', HTMLElement),
+    recordingLink: byId('recording-link', HTMLAnchorElement),
+    snapshot: byId('snapshot', HTMLButtonElement),
+    snapshotLink: byId('snapshot-link', HTMLAnchorElement),
+  },
+  messages,
+);
+bindControls(store);
+stats.show(store.value.showFps, store.value.showTimings);
+stats.reset();
+
+sources.onChange(() => {
+  faces.setSources(sources.usable());
+  target.processStill();
+});
+
+store.onChange((settings, changed) => {
+  if (changed.includes('showFps') || changed.includes('showTimings')) stats.show(settings.showFps, settings.showTimings);
+  const processing = Object.keys(processSettings(settings));
+  if (changed.some((key) => processing.includes(key))) {
+    client?.updateSettings(processSettings(settings));
+    target.processStill();
+  }
+});
+
+const hasWebGpu = 'gpu' in navigator && navigator.gpu !== undefined;
+
+function fillEngineChoices(): void {
+  engineSelect.replaceChildren(
+    ...LIVE_ENGINES.map((engine) => {
+      const option = new Option(engine === 'mesh' ? 'mesh (built in)' : 'inswapper', engine);
+      if (engine === 'inswapper' && info && !info.engines.inswapper) {
+        option.disabled = true;
+        option.title = info.inswapperNotice ?? 'The inswapper models are not installed on the server.';
+      }
+      if (engine === 'mesh' && info && !info.engines.mesh) option.disabled = true;
+      return option;
+    }),
+  );
+  backendSelect.replaceChildren(
+    ...BACKENDS.map((backend) => {
+      const option = new Option(backend === 'webgpu' ? 'WebGPU' : 'wasm (CPU)', backend);
+      if (backend === 'webgpu' && !hasWebGpu) {
+        option.disabled = true;
+        option.title = 'This browser offers no WebGPU.';
+      }
+      return option;
+    }),
+  );
+  const settings = store.value;
+  engineSelect.value = usable(engineSelect, settings.engine) ? settings.engine : 'mesh';
+  backendSelect.value = usable(backendSelect, settings.backend) ? settings.backend : 'wasm';
+}
+
+function usable(select: HTMLSelectElement, value: string): boolean {
+  return [...select.options].some((option) => option.value === value && !option.disabled);
+}
+
+function relayUrl(server: ServerInfo): string {
+  const url = new URL(server.relay.publish, location.href);
+  url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
+  return url.href;
+}
+
+function showRelay(): void {
+  if (!relayBox.checked) relayStatus.textContent = 'Relay off';
+  else if (!client) relayStatus.textContent = 'Relay waits for the engine';
+  else relayStatus.textContent = `${watchers} watching /output`;
+  relayStatus.dataset.watchers = String(watchers);
+}
+
+function applyRelay(): void {
+  if (client && info) client.relay(relayBox.checked ? relayUrl(info) : null);
+  showRelay();
+}
+
+async function startClient(): Promise<void> {
+  const run = ++generation;
+  client?.close();
+  client = null;
+  sources.detach();
+  faces.reset();
+  stats.reset();
+  watchers = 0;
+  showRelay();
+  if (!info) return;
+  const engine = engineSelect.value as LiveEngineName;
+  const backend = backendSelect.value as Backend;
+  engineStatus.textContent = `Loading the ${engine} engine · ${backend}…`;
+  document.body.dataset.engine = 'loading';
+  let started: LiveClient;
+  try {
+    started = await LiveClient.start({ info, engine, backend, settings: processSettings(store.value), canvas: preview });
+  } catch (error) {
+    if (run !== generation) return;
+    document.body.dataset.engine = 'failed';
+    engineStatus.textContent = `${engine} engine · ${backend} — not loaded`;
+    messages.show('model', `The ${engine} engine could not start on ${backend}: ${sentence(errorText(error))} Try another engine or backend.`);
+    return;
+  }
+  if (run !== generation) {
+    started.close();
+    return;
+  }
+  client = started;
+  messages.clear('model');
+  document.body.dataset.engine = 'ready';
+  engineStatus.textContent = `${started.engine} engine · ${started.backend}${started.notice ? ` — ${started.notice}` : ''}`;
+  started.on('error', ({ scope, message }) => messages.show(scope, message));
+  started.on('sources', ({ sources: states, mainSource }) => sources.update(states, mainSource));
+  started.on('map', ({ entries }) => faces.setMap(entries));
+  started.on('relay', ({ watchers: count }) => {
+    watchers = count;
+    showRelay();
+  });
+  started.on('frame', (report) => {
+    stats.add(report);
+    faces.setFaces(report.faces);
+  });
+  applyRelay();
+  target.clientChanged();
+  await sources.attach(started);
+}
+
+engineSelect.addEventListener('change', () => {
+  store.update({ engine: engineSelect.value as LiveEngineName });
+  void startClient();
+});
+backendSelect.addEventListener('change', () => {
+  store.update({ backend: backendSelect.value as Backend });
+  void startClient();
+});
+relayBox.addEventListener('change', applyRelay);
+
+async function loadInfo(): Promise<ServerInfo> {
+  const response = await fetch('/api/info', { headers: { accept: 'application/json' } });
+  if (!response.ok) throw new Error(`/api/info answered ${response.status} ${response.statusText}`.trim());
+  const body = (await response.json()) as ServerInfo;
+  if (typeof body !== 'object' || body === null || typeof body.engines !== 'object' || typeof body.relay !== 'object') {
+    throw new Error('/api/info did not describe a liveswap server');
+  }
+  return body;
+}
+
+async function boot(): Promise<void> {
+  fillEngineChoices();
+  try {
+    info = await loadInfo();
+  } catch (error) {
+    document.body.dataset.engine = 'failed';
+    engineStatus.textContent = 'No engine: the server did not answer';
+    messages.show('server', `Could not reach the liveswap server: ${sentence(errorText(error))} Open this page from \`liveswap ui\` and reload.`);
+    showRelay();
+    return;
+  }
+  document.title = `liveswap ${info.version}`;
+  fillEngineChoices();
+  await startClient();
+}
+
+void boot();
