@@ -13,6 +13,7 @@ import { createModelsCommand } from './models-command.js';
 import { processTerminal, reportFailure, type Terminal } from './errors.js';
 import { ownVersion } from './package-info.js';
 import { createSwapCommand, runSwap } from './swap-command.js';
+import { createUiCommand, runUi } from './ui-command.js';
 
 export function createProgram(terminal: Terminal): Command {
   const program = new Command('liveswap')
@@ -33,6 +34,7 @@ export function createProgram(terminal: Terminal): Command {
   program.addCommand(createBenchCommand((flags) => runBenchCommand(flags, terminal)).copyInheritedSettings(program));
   program.addCommand(createModelsCommand(terminal).copyInheritedSettings(program));
   program.addCommand(createFacesCommand((video, flags) => runFacesScan(video, flags, terminal)).copyInheritedSettings(program));
+  program.addCommand(createUiCommand((flags) => runUi(flags, terminal)).copyInheritedSettings(program));
   return program;
 }
 

@@ -1,0 +1,228 @@
+/**
+ * The server behind `liveswap ui`: the built browser app, the models it runs (built-in and, when
+ * installed, inswapper), onnxruntime-web's wasm files, `/api/info`, and the WebSocket relay that
+ * feeds the output page to OBS. Every answer is cross-origin isolated (wasm threads need it).
+ */
+
+import { existsSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { join, resolve } from 'node:path';
+import fastifyWebsocket from '@fastify/websocket';
+import fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { ownPackageRoot, ownVersion } from '../cli/package-info.js';
+import { LiveswapError } from '../core/errors.js';
+import type { ServerInfo } from '../pipeline/live-options.js';
+import { defaultHome } from '../node/model-cache.js';
+import { ModelStore } from '../node/model-store.js';
+import { packageRoot } from '../node/package-root.js';
+import { DEFAULT_UI_HOST, DEFAULT_UI_PORT } from './defaults.js';
+import { IMMUTABLE, REVALIDATE, resolveInside, sendFile } from './http-files.js';
+import { BUILTIN_PREFIX, INSWAPPER_PREFIX, ModelFiles } from './model-files.js';
+import { hostHeaderOf, hostPolicy, type HostPolicy } from './origin.js';
+import { FrameRelay, MAX_FRAME_BYTES } from './relay.js';
+
+
+export const RELAY_PATHS = { publish: '/api/relay/publish', watch: '/api/relay/watch' } as const;
+const ORT_PATH = '/ort/';
+const ORT_FILE = /^ort[\w.-]*\.(wasm|mjs)$/;
+
+export interface UiServerOptions {
+  /** Model cache root (default: LIVESWAP_HOME or the user's cache folder). */
+  home?: string;
+  /** Address to listen on (default 127.0.0.1). Anything but loopback exposes the app to the network. */
+  host?: string;
+  /** Port (default 7860); 0 takes any free port. */
+  port?: number;
+  /** The built browser app (default: dist/web in the liveswap package). */
+  webRoot?: string;
+  /** The downloadable models (default: the store in `home`). */
+  store?: ModelStore;
+  /** Reported by /api/info (default: liveswap's package.json). */
+  version?: string;
+}
+
+export interface UiServer {
+  /** The app's page, e.g. http://127.0.0.1:7860/ */
+  url: string;
+  /** The output page for OBS's browser source, e.g. http://127.0.0.1:7860/output */
+  outputUrl: string;
+  info(): Promise<ServerInfo>;
+  close(): Promise<void>;
+}
+
+export function defaultWebRoot(): string {
+  return join(ownPackageRoot(), 'dist', 'web');
+}
+
+const SECURITY_HEADERS: Readonly<Record<string, string>> = {
+  'Cross-Origin-Opener-Policy': 'same-origin',
+  'Cross-Origin-Embedder-Policy': 'require-corp',
+  'Cross-Origin-Resource-Policy': 'same-origin',
+  'X-Content-Type-Options': 'nosniff',
+};
+
+export async function createUiServer(options: UiServerOptions = {}): Promise<UiServer> {
+  const webRoot = resolve(options.webRoot ?? defaultWebRoot());
+  const index = join(webRoot, 'index.html');
+  if (!existsSync(index)) {
+    throw new LiveswapError('usage', `The web app is not built: ${index} is missing. Run \`npm run build\` in the liveswap folder, then \`liveswap ui\` again.`, { file: index });
+  }
+  const home = options.home ?? defaultHome();
+  const store = options.store ?? new ModelStore({ home });
+  const host = options.host ?? DEFAULT_UI_HOST;
+  const version = options.version ?? ownVersion();
+  const ortDir = join(packageRoot('onnxruntime-web'), 'dist');
+  const models = await ModelFiles.load(home, store);
+  const relay = new FrameRelay();
+
+  const info = async (): Promise<ServerInfo> => {
+    const inswapper = await models.inswapper();
+    return {
+      version,
+      engines: { mesh: true, inswapper: inswapper.urls !== undefined },
+      ...(inswapper.notice ? { inswapperNotice: inswapper.notice } : {}),
+      models: { ...models.builtinUrls, ...(inswapper.urls ? { inswapper: inswapper.urls } : {}) },
+      ortWasmPath: ORT_PATH,
+      relay: { ...RELAY_PATHS },
+    };
+  };
+
+  const app = fastify({
+    logger: false,
+    forceCloseConnections: true,
+    // A malformed URL or header is answered before any hook runs, so its headers are set here.
+    frameworkErrors: (error: FastifyError, _request: FastifyRequest, reply: FastifyReply) => {
+      reply.code(error.statusCode ?? 400).headers(SECURITY_HEADERS).send({ error: error.message });
+    },
+  });
+  // Known once listening (port 0 picks one); no request arrives before.
+  let policy: HostPolicy | undefined;
+  await app.register(fastifyWebsocket, {
+    options: { maxPayload: MAX_FRAME_BYTES },
+    preClose(done) {
+      relay.closeAll();
+      this.websocketServer.close();
+      done();
+    },
+  });
+  addGuards(app, () => policy);
+  addRoutes(app, { webRoot, ortDir, models, relay, info });
+
+  try {
+    await app.listen({ host, port: options.port ?? DEFAULT_UI_PORT });
+  } catch (error) {
+    await app.close().catch(() => undefined);
+    throw listenError(error, host, options.port ?? DEFAULT_UI_PORT);
+  }
+  const port = (app.server.address() as AddressInfo).port;
+  policy = hostPolicy(host, port);
+  const url = `http://${hostHeaderOf(browsableHost(host), port)}/`;
+  return {
+    url,
+    outputUrl: `${url}output`,
+    info,
+    close: async () => {
+      relay.closeAll();
+      await app.close();
+    },
+  };
+}
+
+/** Host checks, the WebSocket Origin check, and the headers every answer carries. */
+function addGuards(app: FastifyInstance, policy: () => HostPolicy | undefined): void {
+  app.addHook('onRequest', async (request, reply) => {
+    const current = policy();
+    const hostHeader = request.headers.host;
+    if (!current?.hostAllowed(hostHeader)) {
+      return reply.code(403).send({ error: `Requests must name this server by a loopback address, not ${JSON.stringify(hostHeader ?? '')}.` });
+    }
+    if (request.ws && !current.originAllowed(request.headers.origin, hostHeader)) {
+      return reply.code(403).send({ error: 'WebSocket connections are accepted from this server\'s own pages only.' });
+    }
+    return undefined;
+  });
+  app.addHook('onSend', async (_request, reply, payload) => {
+    reply.headers(SECURITY_HEADERS);
+    return payload;
+  });
+  app.setNotFoundHandler(async (request, reply) => reply.code(404).send({ error: `Not found: ${request.method} ${request.url.split('?')[0]}` }));
+  app.setErrorHandler(async (error: FastifyError, _request, reply) => {
+    const status = error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 600 ? error.statusCode : 500;
+    return reply.code(status).send({ error: error.message });
+  });
+}
+
+interface RouteContext {
+  webRoot: string;
+  ortDir: string;
+  models: ModelFiles;
+  relay: FrameRelay;
+  info(): Promise<ServerInfo>;
+}
+
+function addRoutes(app: FastifyInstance, context: RouteContext): void {
+  const { webRoot, ortDir, models, relay } = context;
+  const notFound = { error: 'Not found.' };
+  app.get('/', (request, reply) => sendFile(request, reply, join(webRoot, 'index.html'), { cacheControl: REVALIDATE }));
+  app.get('/output', (request, reply) => sendFile(request, reply, join(webRoot, 'output.html'), { cacheControl: REVALIDATE }));
+  app.get('/api/info', async (_request, reply) => reply.header('Cache-Control', 'no-store').send(await context.info()));
+
+  app.get<{ Params: { name: string } }>(`${BUILTIN_PREFIX}:name`, (request, reply) => {
+    const path = models.builtinPath(request.params.name);
+    if (!path) return reply.code(404).send(notFound);
+    // The name holds the content hash, so it is the ETag too.
+    return sendFile(request, reply, path, { contentType: 'application/octet-stream', cacheControl: IMMUTABLE, etag: `"${request.params.name}"` });
+  });
+
+  app.get<{ Params: { name: string } }>(`${INSWAPPER_PREFIX}:name`, async (request, reply) => {
+    const name = request.params.name;
+    if (models.isEmap(name)) {
+      const bytes = await models.emapBytes();
+      return reply.header('Content-Type', 'application/octet-stream').header('Cache-Control', IMMUTABLE).header('ETag', `"${name}"`).send(bytes);
+    }
+    const path = models.inswapperPath(name);
+    if (!path) return reply.code(404).send(notFound);
+    return sendFile(request, reply, path, { contentType: 'application/octet-stream', cacheControl: REVALIDATE, ranges: true });
+  });
+
+  app.get<{ Params: { name: string } }>(`${ORT_PATH}:name`, (request, reply) => {
+    const name = request.params.name;
+    if (!ORT_FILE.test(name)) return reply.code(404).send(notFound);
+    const contentType = name.endsWith('.wasm') ? 'application/wasm' : 'text/javascript; charset=utf-8';
+    return sendFile(request, reply, join(ortDir, name), { contentType, cacheControl: REVALIDATE });
+  });
+
+  // A plain GET on a relay path is told to upgrade; the upgrade itself goes to the wsHandler.
+  const upgradeRequired = async (_request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => reply.code(426).header('Upgrade', 'websocket').send({ error: 'This is a WebSocket endpoint.' });
+  app.route({ method: 'GET', url: RELAY_PATHS.publish, handler: upgradeRequired, wsHandler: (socket) => relay.addPublisher(socket) });
+  app.route({ method: 'GET', url: RELAY_PATHS.watch, handler: upgradeRequired, wsHandler: (socket) => relay.addWatcher(socket) });
+
+  // Everything else the build wrote: Vite's hashed /assets/* forever, the rest revalidated.
+  app.get('/*', async (request, reply) => {
+    const path = await resolveInside(webRoot, request.url);
+    if (!path) return reply.code(404).send({ error: `Not found: GET ${request.url.split('?')[0]}` });
+    const cacheControl = request.url.startsWith('/assets/') ? IMMUTABLE : REVALIDATE;
+    return sendFile(request, reply, path, { cacheControl });
+  });
+}
+
+/** Where a browser on this machine reaches a server bound to every interface. */
+function browsableHost(host: string): string {
+  if (host === '0.0.0.0') return '127.0.0.1';
+  if (host === '::' || host === '[::]') return '::1';
+  return host;
+}
+
+function listenError(error: unknown, host: string, port: number): unknown {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  if (code === 'EADDRINUSE') {
+    return new LiveswapError('usage', `Port ${port} on ${host} is already in use (is another \`liveswap ui\` running?). Choose another port with --port, e.g. --port ${port === 65535 ? 7861 : port + 1}, or --port 0 for any free one.`, { cause: error });
+  }
+  if (code === 'EACCES') {
+    return new LiveswapError('usage', `Not allowed to listen on port ${port}${port < 1024 ? ' (ports below 1024 need special rights)' : ''}. Choose another port with --port.`, { cause: error });
+  }
+  if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND' || code === 'EAI_AGAIN') {
+    return new LiveswapError('usage', `Cannot listen on ${host}: it is not an address of this machine. Use --host 127.0.0.1 (this machine only) or --host 0.0.0.0 (every interface).`, { cause: error });
+  }
+  return error;
+}
