@@ -211,6 +211,9 @@ export class LiveClient {
   private receive(message: FromWorker): void {
     switch (message.type) {
       case 'frame': {
+        // A bitmaprenderer canvas stretches to its own size: keep it the picture's.
+        if (this.canvas.width !== message.bitmap.width) this.canvas.width = message.bitmap.width;
+        if (this.canvas.height !== message.bitmap.height) this.canvas.height = message.bitmap.height;
         this.context.transferFromImageBitmap(message.bitmap);
         this.processedCount++;
         const now = performance.now();

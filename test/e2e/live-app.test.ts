@@ -1,0 +1,266 @@
+/**
+ * The live app end to end in headless Chromium: the real server, the built app, the worker on
+ * onnxruntime-web (wasm), and a fake camera playing a clip made from a fixture photo.
+ */
+
+import assert from 'node:assert/strict';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import sharp from 'sharp';
+import type { Image } from '../../src/core/image.js';
+import { cosineSimilarity, FaceEmbedder } from '../../src/face/embedder.js';
+import type { Face } from '../../src/face/face.js';
+import type { InferenceSession } from '../../src/models/runtime.js';
+import { runFfmpeg } from '../../src/node/ffmpeg-binary.js';
+import { builtinModel } from '../../src/node/model-cache.js';
+import { createNodeRuntime } from '../../src/node/onnx-runtime.js';
+import { assembleEngine } from '../../src/pipeline/engines.js';
+import { createUiServer, type UiServer } from '../../src/server/ui-server.js';
+import { browserSkipReason, buildWebApp, fakeCameraClip, launchChromium, newContext } from '../helpers/browser.js';
+import { decodeRgb, FIXTURES, TEST_HOME, loadFixture, meanAbsDiff } from '../helpers/fixtures.js';
+
+const skip = browserSkipReason();
+const SOURCE = join(FIXTURES, 'grace_hopper.jpg');
+
+/** Console errors and uncaught exceptions of a page, for the no-console-errors checks. */
+function collectErrors(page: Page): string[] {
+  const errors: string[] = [];
+  page.on('console', (message) => {
+    if (message.type() === 'error') errors.push(message.text());
+  });
+  page.on('pageerror', (error) => errors.push(error.message));
+  return errors;
+}
+
+async function messageOf(page: Page, kind: string): Promise<string> {
+  const locator = page.locator(`#messages .message[data-kind="${kind}"]`);
+  await locator.first().waitFor({ state: 'visible', timeout: 30_000 });
+  return (await locator.first().textContent()) ?? '';
+}
+
+/** A canvas or the camera's <video> as a PNG, read inside the page. */
+async function grab(page: Page, selector: string): Promise<Image> {
+  const url = await page.evaluate((sel) => {
+    const element = document.querySelector(sel) as HTMLCanvasElement | HTMLVideoElement;
+    const width = element instanceof HTMLVideoElement ? element.videoWidth : element.width;
+    const height = element instanceof HTMLVideoElement ? element.videoHeight : element.height;
+    const canvas = document.createElement('canvas');
+    canvas.width = width;
+    canvas.height = height;
+    canvas.getContext('2d')!.drawImage(element, 0, 0);
+    return canvas.toDataURL('image/png');
+  }, selector);
+  return decodeRgb(Buffer.from(url.slice(url.indexOf(',') + 1), 'base64'));
+}
+
+async function waitForFps(page: Page): Promise<number> {
+  await page.waitForFunction(() => Number(document.querySelector('#fps')?.getAttribute('data-fps') ?? 0) > 0, undefined, { timeout: 60_000 });
+  return Number(await page.locator('#fps').getAttribute('data-fps'));
+}
+
+async function startCamera(page: Page): Promise<void> {
+  await page.selectOption('#target-kind', 'camera');
+  await page.click('#start');
+}
+
+describe('live app in Chromium', { skip }, () => {
+  let server: UiServer;
+  let dir: string;
+  let clip: string;
+  let browser: Browser;
+  let context: BrowserContext;
+  let page: Page;
+  let errors: string[];
+
+  before(async () => {
+    const webRoot = await buildWebApp();
+    server = await createUiServer({ home: TEST_HOME, port: 0, webRoot });
+    dir = await mkdtemp(join(tmpdir(), 'liveswap-e2e-'));
+    clip = await fakeCameraClip(dir);
+    browser = await launchChromium({ camera: clip, allowCamera: true });
+    context = await newContext(browser, true);
+    page = await context.newPage();
+    errors = collectErrors(page);
+  });
+
+  after(async () => {
+    await browser?.close();
+    await server?.close();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('loads without console errors and says which engine and backend run', async () => {
+    await page.goto(server.url);
+    await page.waitForFunction(() => /mesh/.test(document.querySelector('#engine-status')?.textContent ?? ''), undefined, { timeout: 60_000 });
+    assert.match((await page.textContent('#engine-status')) ?? '', /wasm/);
+    assert.equal(await page.evaluate(() => crossOriginIsolated), true, 'COOP/COEP make the page cross-origin isolated');
+    assert.deepEqual(errors, []);
+  });
+
+  it('accepts a source photo and shows the face found in it', async () => {
+    await page.setInputFiles('#source-input', SOURCE);
+    await page.locator('#sources .source .source-face').first().waitFor({ timeout: 30_000 });
+    assert.equal(await page.locator('#sources .source').count(), 1);
+    assert.equal(await page.locator('#sources .source-face').count(), 1);
+  });
+
+  it('shows the camera with the source face swapped in, with FPS and per-stage timings', async () => {
+    await startCamera(page);
+    await waitForFps(page);
+    assert.match((await page.textContent('#fps')) ?? '', /\d+(\.\d+)?\s*fps/);
+    await page.setChecked('#show-timings', true);
+    await page.waitForFunction(() => document.querySelector('#timings')?.getAttribute('data-timings'), undefined, { timeout: 10_000 });
+    const timings = JSON.parse((await page.locator('#timings').getAttribute('data-timings'))!) as Record<string, number>;
+    for (const stage of ['read', 'detect', 'warp', 'total']) assert.ok(Number.isFinite(timings[stage]), `timing ${stage} shown`);
+
+    const preview = await grab(page, '#preview');
+    const camera = await grab(page, '#camera-video');
+    assert.equal(preview.width, camera.width);
+    assert.equal(preview.height, camera.height);
+    await compareFaces(preview, camera);
+    assert.deepEqual(errors, []);
+  });
+
+  it('records a playable video file', async () => {
+    await page.click('#record');
+    await page.waitForTimeout(2500);
+    await page.click('#record');
+    const link = page.locator('#recording-link');
+    await link.waitFor({ state: 'visible', timeout: 15_000 });
+    const name = await link.getAttribute('download');
+    assert.match(name ?? '', /\.(webm|mp4)$/);
+    const base64 = await page.evaluate(async () => {
+      const href = (document.querySelector('#recording-link') as HTMLAnchorElement).href;
+      const bytes = new Uint8Array(await (await fetch(href)).arrayBuffer());
+      let text = '';
+      for (let i = 0; i < bytes.length; i += 0x8000) text += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+      return btoa(text);
+    });
+    const file = join(dir, name!);
+    await writeFile(file, Buffer.from(base64, 'base64'));
+    const decoded = await runFfmpeg(['-hide_banner', '-i', file, '-f', 'null', '-']);
+    assert.equal(decoded.code, 0, decoded.stderr);
+    const frames = Number([...decoded.stderr.matchAll(/frame=\s*(\d+)/g)].at(-1)?.[1] ?? 0);
+    assert.ok(frames >= 10, `the recording decodes to ${frames} frames`);
+  });
+
+  it('takes a PNG snapshot of the output', async () => {
+    const download = page.waitForEvent('download');
+    await page.click('#snapshot');
+    const file = await (await download).path();
+    const meta = await sharp(await readFile(file)).metadata();
+    assert.equal(meta.format, 'png');
+    assert.equal(meta.width, 640);
+    assert.equal(meta.height, 360);
+  });
+
+  it('the /output page shows the processed frames', async () => {
+    const output = await context.newPage();
+    const outputErrors = collectErrors(output);
+    await output.goto(server.outputUrl);
+    await output.waitForFunction(() => Number(document.body.dataset.frames ?? 0) >= 3, undefined, { timeout: 30_000 });
+    assert.equal(await output.locator('#waiting').isVisible(), false);
+    assert.deepEqual(outputErrors, []);
+    await output.close();
+  });
+
+  it('says so when the camera is unplugged, and keeps working', async () => {
+    await page.evaluate(() => {
+      const stream = (document.querySelector('#camera-video') as HTMLVideoElement).srcObject as MediaStream;
+      const [track] = stream.getVideoTracks();
+      track.stop();
+      track.dispatchEvent(new Event('ended')); // what the browser fires when a device goes away
+    });
+    assert.match(await messageOf(page, 'camera-ended'), /camera/i);
+    await startCamera(page);
+    await waitForFps(page);
+  });
+
+  it('tells a non-image and a photo without a face apart', async () => {
+    await page.setInputFiles('#source-input', { name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('not a picture') });
+    assert.match(await messageOf(page, 'not-image'), /notes\.txt/);
+    const wall = await sharp({ create: { width: 300, height: 300, channels: 3, background: '#808080' } }).png().toBuffer();
+    await page.setInputFiles('#source-input', { name: 'wall.png', mimeType: 'image/png', buffer: wall });
+    assert.match(await messageOf(page, 'no-face'), /wall\.png/);
+    assert.deepEqual(errors.filter((e) => !/Failed to load resource/.test(e)), []);
+  });
+
+  describe('bad cameras and models', () => {
+    it('camera permission denied', async () => {
+      const denied = await launchChromium({ camera: clip, allowCamera: false });
+      try {
+        const p = await (await newContext(denied, false)).newPage();
+        await p.goto(server.url);
+        await startCamera(p);
+        assert.match(await messageOf(p, 'camera-denied'), /permission|denied|allow/i);
+      } finally {
+        await denied.close();
+      }
+    });
+
+    it('no camera at all', async () => {
+      const none = await launchChromium({ camera: false, allowCamera: true });
+      try {
+        const p = await (await newContext(none, true)).newPage();
+        await p.goto(server.url);
+        await startCamera(p);
+        assert.match(await messageOf(p, 'no-camera'), /camera/i);
+      } finally {
+        await none.close();
+      }
+    });
+
+    it('a model that fails to load', async () => {
+      const ctx = await newContext(browser, true);
+      await ctx.route('**/models/builtin/facemesh-*', (route) => route.fulfill({ status: 200, contentType: 'application/octet-stream', body: Buffer.from('this is not an ONNX model') }));
+      const p = await ctx.newPage();
+      const pageErrors: string[] = [];
+      p.on('pageerror', (error) => pageErrors.push(error.message));
+      await p.goto(server.url);
+      assert.match(await messageOf(p, 'model'), /model/i);
+      // The page still works: a source can be picked and the controls answer.
+      await p.setChecked('#many-faces', true);
+      assert.equal(await p.isChecked('#many-faces'), true);
+      assert.deepEqual(pageErrors, []);
+      await ctx.close();
+    });
+  });
+});
+
+/**
+ * The preview's face region differs from the camera's there and nowhere much else, and reads as
+ * the source person more than the camera's face does (FaceRes, independent of the swap).
+ */
+async function compareFaces(preview: Image, camera: Image): Promise<void> {
+  const runtime = createNodeRuntime({ threads: 1 });
+  const sessions: InferenceSession[] = [];
+  const load = async (id: 'blazeface' | 'facemesh' | 'faceres') => {
+    const model = await builtinModel(id, TEST_HOME);
+    const session = await runtime.load(model.bytes, model.path);
+    sessions.push(session);
+    return session;
+  };
+  try {
+    const engine = assembleEngine({ detector: await load('blazeface'), mesh: await load('facemesh') });
+    const embedder = FaceEmbedder.create(await load('faceres'));
+    const [cameraFace] = await engine.finder.analyze(camera);
+    const [previewFace] = await engine.finder.analyze(preview);
+    const [sourceFace] = await engine.finder.analyze(await loadFixture('grace_hopper.jpg'));
+    assert.ok(cameraFace && previewFace && sourceFace, 'faces found in the camera frame, the preview and the source');
+    const [x, y, w, h] = cameraFace.box.map(Math.round) as [number, number, number, number];
+    const inside = meanAbsDiff(preview, camera, x + Math.round(w * 0.2), y + Math.round(h * 0.3), x + Math.round(w * 0.8), y + Math.round(h * 0.8));
+    const outside = meanAbsDiff(preview, camera, 0, 0, Math.max(1, x - w), camera.height);
+    assert.ok(inside > 6, `the face region changed (mean difference ${inside.toFixed(1)})`);
+    assert.ok(outside < 4, `the picture outside the face is the camera's (mean difference ${outside.toFixed(1)})`);
+    const embed = (image: Image, face: Face) => embedder.embed(image, face);
+    const source = await embed(await loadFixture('grace_hopper.jpg'), sourceFace);
+    const before = cosineSimilarity(await embed(camera, cameraFace), source);
+    const afterSwap = cosineSimilarity(await embed(preview, previewFace), source);
+    assert.ok(afterSwap > before + 0.05, `the preview face is closer to the source (cosine ${before.toFixed(3)} → ${afterSwap.toFixed(3)})`);
+  } finally {
+    await Promise.all(sessions.map((s) => s.close()));
+  }
+}
