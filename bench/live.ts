@@ -41,7 +41,7 @@ const browser = await launchChromium({ camera: await fakeCameraClip(dir, 'astron
 try {
   const page = await (await newContext(browser, true)).newPage();
   await page.goto(server.url);
-  await page.waitForFunction(() => /mesh/.test(document.querySelector('#engine-status')?.textContent ?? ''), undefined, { timeout: 120_000 });
+  await page.waitForFunction(() => document.body.dataset.engine === 'ready', undefined, { timeout: 120_000 });
   const engineStatus = (await page.textContent('#engine-status'))?.trim();
   await page.setInputFiles('#source-input', join(FIXTURES, 'grace_hopper.jpg'));
   await page.locator('#sources .source-face').first().waitFor({ timeout: 60_000 });

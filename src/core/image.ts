@@ -100,6 +100,21 @@ export function toRgb(image: Image): Image {
   return out;
 }
 
+/** RGB to RGBA with an opaque alpha (a canvas's layout); an RGBA image is returned as it is. */
+export function toRgba(image: Image): Image {
+  if (image.channels === 4) return image;
+  const rgb = toRgb(image);
+  const out = createImage(image.width, image.height, 4);
+  const n = image.width * image.height;
+  for (let i = 0; i < n; i++) {
+    out.data[i * 4] = rgb.data[i * 3];
+    out.data[i * 4 + 1] = rgb.data[i * 3 + 1];
+    out.data[i * 4 + 2] = rgb.data[i * 3 + 2];
+    out.data[i * 4 + 3] = 255;
+  }
+  return out;
+}
+
 export function createFloatImage(width: number, height: number, channels: number): FloatImage {
   return { width, height, channels, data: new Float32Array(width * height * channels) };
 }

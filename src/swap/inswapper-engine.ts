@@ -9,7 +9,7 @@
  */
 
 import { boxBlurFast, dilate, gaussianBlur } from '../core/filters.js';
-import type { Image, Rect } from '../core/image.js';
+import { toRgba, type Image, type Rect } from '../core/image.js';
 import { fillPolygon } from '../core/polygon.js';
 import { unsharpMaskRegion } from '../core/sharpen.js';
 import { blendTruncated, insightfacePasteStages } from '../compose/insightface-paste.js';
@@ -65,7 +65,9 @@ export class InswapperEngine implements FaceSwapper<InswapperIdentity> {
     // Deep-Live-Cam cuts the mouth out of the frame as it was before this face was swapped.
     const mouth106 = settings.mouthMask && face.landmarks106 ? cutMouth106(frame, face.landmarks106) : undefined;
     const { crop, matrix } = normCrop(frame, referenceKeypoints(face), INSWAPPER_INPUT);
-    const swapped = await runInswapper(this.swapper, crop, identity.latent, this.swapperLabel);
+    const output = await runInswapper(this.swapper, crop, identity.latent, this.swapperLabel);
+    // A canvas's frame is RGBA: the pasted face gets an opaque alpha to match.
+    const swapped = frame.channels === 4 ? toRgba(output) : output;
     const stages = insightfacePasteStages(frame, swapped, matrix);
     const { rect, fakeFull } = stages;
     const w = rect.x1 - rect.x0;

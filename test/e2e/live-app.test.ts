@@ -20,6 +20,8 @@ import { createNodeRuntime } from '../../src/node/onnx-runtime.js';
 import { assembleEngine } from '../../src/pipeline/engines.js';
 import { createUiServer, type UiServer } from '../../src/server/ui-server.js';
 import { browserSkipReason, buildWebApp, fakeCameraClip, launchChromium, newContext } from '../helpers/browser.js';
+import { framedPhoto } from '../helpers/clips.js';
+import { arcfaceStandin, inswapperStandin, scrfdStandin, standinStore } from '../helpers/standin-models.js';
 import { decodeRgb, FIXTURES, TEST_HOME, loadFixture, meanAbsDiff } from '../helpers/fixtures.js';
 
 const skip = browserSkipReason();
@@ -57,7 +59,10 @@ async function grab(page: Page, selector: string): Promise<Image> {
 }
 
 async function waitForFps(page: Page): Promise<number> {
-  await page.waitForFunction(() => Number(document.querySelector('#fps')?.getAttribute('data-fps') ?? 0) > 0, undefined, { timeout: 60_000 });
+  await page.waitForFunction(() => Number(document.querySelector('#fps')?.getAttribute('data-fps') ?? 0) > 0, undefined, { timeout: 60_000 }).catch(async (error: Error) => {
+    // Say what the page said: a frame error or a model message is the usual reason.
+    throw new Error(`${error.message}; the page shows: ${(await page.textContent('#messages'))?.trim() || 'no message'}`);
+  });
   return Number(await page.locator('#fps').getAttribute('data-fps'));
 }
 
@@ -94,7 +99,8 @@ describe('live app in Chromium', { skip }, () => {
 
   it('loads without console errors and says which engine and backend run', async () => {
     await page.goto(server.url);
-    await page.waitForFunction(() => /mesh/.test(document.querySelector('#engine-status')?.textContent ?? ''), undefined, { timeout: 60_000 });
+    await page.waitForFunction(() => document.body.dataset.engine === 'ready', undefined, { timeout: 60_000 });
+    assert.match((await page.textContent('#engine-status')) ?? '', /mesh/);
     assert.match((await page.textContent('#engine-status')) ?? '', /wasm/);
     assert.equal(await page.evaluate(() => crossOriginIsolated), true, 'COOP/COEP make the page cross-origin isolated');
     assert.deepEqual(errors, []);
@@ -213,6 +219,18 @@ describe('live app in Chromium', { skip }, () => {
       }
     });
 
+    it('WebGPU asked for: used when the browser has an adapter, else wasm with a notice', async () => {
+      const ctx = await newContext(browser, true);
+      const p = await ctx.newPage();
+      await p.goto(server.url);
+      await p.waitForFunction(() => document.body.dataset.engine === 'ready', undefined, { timeout: 60_000 });
+      await p.selectOption('#backend', 'webgpu');
+      await p.waitForFunction(() => document.body.dataset.engine === 'ready' && /webgpu|WebGPU/.test(document.querySelector('#engine-status')?.textContent ?? ''), undefined, { timeout: 60_000 });
+      const status = (await p.textContent('#engine-status')) ?? '';
+      assert.ok(/· webgpu/.test(status) || /WebGPU is not available/.test(status), status);
+      await ctx.close();
+    });
+
     it('a model that fails to load', async () => {
       const ctx = await newContext(browser, true);
       await ctx.route('**/models/builtin/facemesh-*', (route) => route.fulfill({ status: 200, contentType: 'application/octet-stream', body: Buffer.from('this is not an ONNX model') }));
@@ -227,6 +245,62 @@ describe('live app in Chromium', { skip }, () => {
       assert.deepEqual(pageErrors, []);
       await ctx.close();
     });
+  });
+});
+
+describe('the inswapper engine in Chromium, with its models on the server (stand-in files)', { skip }, () => {
+  let server: UiServer;
+  let dir: string;
+  let browser: Browser;
+  let cameraBox: [number, number, number, number];
+
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'liveswap-e2e-inswapper-'));
+    // The stand-in detector reports one fixed face wherever it looks: put it where the camera's face is.
+    const camera = await framedPhoto('astronaut.png', 640, 360);
+    const runtime = createNodeRuntime({ threads: 1 });
+    const sessions = await Promise.all((['blazeface', 'facemesh'] as const).map(async (id) => runtime.load((await builtinModel(id, TEST_HOME)).bytes, id)));
+    const [face] = await assembleEngine({ detector: sessions[0]!, mesh: sessions[1]! }).finder.analyze(camera);
+    await Promise.all(sessions.map((s) => s.close()));
+    cameraBox = face!.box.map(Math.round) as [number, number, number, number];
+    // A 640-wide frame fills SCRFD's 640 canvas at scale 1; its points are pixel-centred.
+    const centred = (v: ArrayLike<number>) => Array.from(v, (x) => x - 0.5);
+    const box = centred([face!.box[0], face!.box[1], face!.box[0] + face!.box[2], face!.box[1] + face!.box[3]]) as [number, number, number, number];
+    const store = await standinStore(join(dir, 'home'), {
+      det_10g: scrfdStandin([{ box, kps5: centred(face!.kps5), score: 0.92 }]),
+      w600k_r50: arcfaceStandin(),
+      inswapper_128: inswapperStandin(),
+    });
+    server = await createUiServer({ home: TEST_HOME, store, port: 0, webRoot: await buildWebApp() });
+    browser = await launchChromium({ camera: await fakeCameraClip(dir), allowCamera: true });
+  });
+
+  after(async () => {
+    await browser?.close();
+    await server?.close();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('loads the models from the server, swaps the camera face and keeps the page free of errors', async () => {
+    const page = await (await newContext(browser, true)).newPage();
+    const errors = collectErrors(page);
+    await page.goto(server.url);
+    await page.waitForFunction(() => document.body.dataset.engine === 'ready', undefined, { timeout: 60_000 });
+    assert.equal(await page.locator('#engine option[value="inswapper"]').isDisabled(), false, 'offered when the server has the models');
+    await page.selectOption('#engine', 'inswapper');
+    await page.waitForFunction(() => document.body.dataset.engine === 'ready' && /inswapper/.test(document.querySelector('#engine-status')?.textContent ?? ''), undefined, { timeout: 120_000 });
+    await page.setInputFiles('#source-input', SOURCE);
+    await page.locator('#sources .source-face').first().waitFor({ timeout: 60_000 });
+    await startCamera(page);
+    await waitForFps(page);
+    const preview = await grab(page, '#preview');
+    const camera = await grab(page, '#camera-video');
+    const [x, y, w, h] = cameraBox;
+    const inside = meanAbsDiff(preview, camera, x + Math.round(w * 0.3), y + Math.round(h * 0.35), x + Math.round(w * 0.7), y + Math.round(h * 0.7));
+    const outside = meanAbsDiff(preview, camera, 0, 0, Math.max(1, x - w), camera.height);
+    assert.ok(inside > 6, `the stand-in swapper's output is pasted on the face (mean difference ${inside.toFixed(1)})`);
+    assert.ok(outside < 4, `the rest is the camera's (mean difference ${outside.toFixed(1)})`);
+    assert.deepEqual(errors, []);
   });
 });
 

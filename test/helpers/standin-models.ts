@@ -4,8 +4,12 @@
  * graph still reads its input, so onnxruntime cannot fold it away.
  */
 
+import { createHash } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { MODEL_REGISTRY, type ModelRegistry } from '../../src/models/registry.js';
+import { ModelStore } from '../../src/node/model-store.js';
 import {
   encodeOnnxModel, OnnxAttributeType, OnnxDataType, type OnnxNode, type OnnxTensor, type OnnxValueInfo,
 } from '../../src/models/onnx-proto.js';
@@ -293,4 +297,21 @@ export function writeStandin(dir: string, name: string, bytes: Uint8Array): stri
   const file = join(dir, name);
   writeFileSync(file, bytes);
   return file;
+}
+
+/**
+ * A model store holding these files (by registry id) with a registry whose sizes and hashes are
+ * theirs, so the engine selection verifies and uses them; ids without a file get a one-byte entry.
+ */
+export async function standinStore(home: string, files: Readonly<Record<string, Uint8Array>>): Promise<ModelStore> {
+  const registry: ModelRegistry = Object.fromEntries(
+    Object.entries(MODEL_REGISTRY).map(([id, entry]) => {
+      const bytes = files[id] ?? new Uint8Array([0]);
+      return [id, { ...entry, bytes: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex') }];
+    }),
+  );
+  const store = new ModelStore({ home, registry });
+  await mkdir(store.folder, { recursive: true });
+  for (const [id, bytes] of Object.entries(files)) await writeFile(store.pathOf(store.entries([id])[0]!), bytes);
+  return store;
 }

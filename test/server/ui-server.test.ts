@@ -5,7 +5,7 @@
  */
 
 import assert from 'node:assert/strict';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
@@ -15,7 +15,6 @@ import { after, before, describe, it } from 'node:test';
 import WebSocket from 'ws';
 import { LiveswapError } from '../../src/core/errors.js';
 import { readEmap } from '../../src/models/emap.js';
-import { MODEL_REGISTRY, type ModelRegistry } from '../../src/models/registry.js';
 import { builtinModel } from '../../src/node/model-cache.js';
 import { ModelStore } from '../../src/node/model-store.js';
 import type { ServerInfo } from '../../src/pipeline/live-options.js';
@@ -24,7 +23,7 @@ import { hostPolicy, isLoopbackHost } from '../../src/server/origin.js';
 import { FrameRelay, MAX_FRAME_BYTES } from '../../src/server/relay.js';
 import { createUiServer, type UiServer } from '../../src/server/ui-server.js';
 import { TEST_HOME } from '../helpers/fixtures.js';
-import { inswapperStandin, standinEmap } from '../helpers/standin-models.js';
+import { inswapperStandin, standinEmap, standinStore } from '../helpers/standin-models.js';
 
 interface Answer {
   status: number;
@@ -230,13 +229,7 @@ describe('ui server: inswapper files', () => {
 
   before(async () => {
     home = join(dir, 'inswapper-home');
-    const registry: ModelRegistry = Object.fromEntries(Object.entries(MODEL_REGISTRY).map(([id, e]) => {
-      const bytes = files[id] ?? Buffer.from([0]);
-      return [id, { ...e, bytes: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex') }];
-    }));
-    const store = new ModelStore({ home, registry });
-    await mkdir(store.folder, { recursive: true });
-    for (const [id, bytes] of Object.entries(files)) await writeFile(store.pathOf(store.entries([id])[0]!), bytes);
+    const store = await standinStore(home, files);
     inswapper = await createUiServer({ webRoot, home: TEST_HOME, store, port: 0 });
   });
   after(async () => {

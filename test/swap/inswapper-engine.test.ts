@@ -4,8 +4,7 @@
  */
 
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -17,7 +16,6 @@ import { applyAffine } from '../../src/core/affine.js';
 import { normCrop } from '../../src/face/align.js';
 import { ArcFaceEmbedder } from '../../src/face/arcface.js';
 import { landmark106Matrix } from '../../src/face/landmark106.js';
-import { MODEL_REGISTRY, type ModelRegistry } from '../../src/models/registry.js';
 import { readEmap } from '../../src/models/emap.js';
 import { writeImage } from '../../src/node/image-io.js';
 import { ModelStore } from '../../src/node/model-store.js';
@@ -26,7 +24,7 @@ import { createNodeSwapper, type NodeSwapper } from '../../src/node/swapper.js';
 import { resolveSwapOptions } from '../../src/pipeline/options.js';
 import { latentFromEmbedding, runInswapper } from '../../src/swap/inswapper.js';
 import { lipPolygon106, mouthBox106, mouthMask106 } from '../../src/swap/inswapper-engine.js';
-import { arcfaceStandin, inswapperStandin, landmark106Standin, scrfdStandin } from '../helpers/standin-models.js';
+import { arcfaceStandin, inswapperStandin, landmark106Standin, scrfdStandin, standinStore } from '../helpers/standin-models.js';
 import { loadFixture, meanAbsDiff, TEST_HOME } from '../helpers/fixtures.js';
 
 let dir: string;
@@ -37,18 +35,8 @@ const models: Record<string, Uint8Array> = {};
 let expected106: Float32Array;
 
 /** A store whose registry describes the stand-in files (sizes and hashes), installed in a temp home. */
-async function standinStore(home: string, swapper: Uint8Array, extra: Record<string, Uint8Array> = {}): Promise<ModelStore> {
-  const files: Record<string, Uint8Array> = { det_10g: models.det_10g, w600k_r50: models.w600k_r50, inswapper_128: swapper, ...extra };
-  const registry: ModelRegistry = Object.fromEntries(
-    Object.entries(MODEL_REGISTRY).map(([id, e]) => {
-      const bytes = files[id] ?? new Uint8Array([0]);
-      return [id, { ...e, bytes: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex') }];
-    }),
-  );
-  const store = new ModelStore({ home, registry });
-  await mkdir(store.folder, { recursive: true });
-  for (const [id, bytes] of Object.entries(files)) await writeFile(store.pathOf(store.entries([id])[0]), bytes);
-  return store;
+function storeWith(home: string, swapper: Uint8Array, extra: Record<string, Uint8Array> = {}): Promise<ModelStore> {
+  return standinStore(home, { det_10g: models.det_10g, w600k_r50: models.w600k_r50, inswapper_128: swapper, ...extra });
 }
 
 before(async () => {
@@ -98,7 +86,7 @@ describe('inswapper engine', () => {
   let swapper: NodeSwapper;
   let store: ModelStore;
   before(async () => {
-    store = await standinStore(join(dir, 'home'), models.inswapper_128);
+    store = await storeWith(join(dir, 'home'), models.inswapper_128);
     swapper = await createNodeSwapper({ home: TEST_HOME, store, engine: 'auto' });
   });
   after(async () => {
@@ -160,7 +148,7 @@ describe('inswapper engine', () => {
 describe('inswapper engine with 2d106det', () => {
   let swapper: NodeSwapper;
   before(async () => {
-    const store = await standinStore(join(dir, 'home106'), models.inswapper_128, { '2d106det': models['2d106det'] });
+    const store = await storeWith(join(dir, 'home106'), models.inswapper_128, { '2d106det': models['2d106det'] });
     swapper = await createNodeSwapper({ home: TEST_HOME, store, engine: 'auto' });
   });
   after(async () => {
@@ -175,7 +163,7 @@ describe('inswapper engine with 2d106det', () => {
   });
 
   test('without the mouth mask the swap is the one without 2d106det', async () => {
-    const plain = await createNodeSwapper({ home: TEST_HOME, store: await standinStore(join(dir, 'home-no106'), models.inswapper_128), engine: 'auto' });
+    const plain = await createNodeSwapper({ home: TEST_HOME, store: await storeWith(join(dir, 'home-no106'), models.inswapper_128), engine: 'auto' });
     try {
       const [face] = await plain.analyze(target);
       assert.equal(face.landmarks106, undefined);
@@ -230,7 +218,7 @@ describe('inswapper engine failures', () => {
   });
 
   test('a swapper file that outputs NaN is named in the error', async () => {
-    const store = await standinStore(join(dir, 'broken'), inswapperStandin({ constant: [Number.NaN, 0.5, 0.5] }));
+    const store = await storeWith(join(dir, 'broken'), inswapperStandin({ constant: [Number.NaN, 0.5, 0.5] }));
     const swapper = await createNodeSwapper({ home: TEST_HOME, store, engine: 'inswapper' });
     try {
       await assert.rejects(swapper.swap(source, target, resolveSwapOptions({})), (e: unknown) => e instanceof LiveswapError && e.kind === 'model' && /inswapper_128\.onnx/.test(e.message));
@@ -242,7 +230,7 @@ describe('inswapper engine failures', () => {
 
 describe('several source photos of one person', () => {
   test('inswapper averages their embeddings; mesh uses the first and says so', async () => {
-    const store = await standinStore(join(dir, 'multi'), models.inswapper_128);
+    const store = await storeWith(join(dir, 'multi'), models.inswapper_128);
     const swapper = await createNodeSwapper({ home: TEST_HOME, store, engine: 'inswapper' });
     const brighter = cloneImage(source);
     for (let i = 0; i < brighter.data.length; i++) brighter.data[i] = brighter.data[i] + 30;
