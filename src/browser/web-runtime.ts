@@ -6,41 +6,12 @@
  */
 
 import * as ort from 'onnxruntime-web/webgpu';
-import type { InferenceRuntime, InferenceSession, TensorData } from '../models/runtime.js';
+import { wrapOrtSession } from '../models/ort-session.js';
+import type { InferenceRuntime, InferenceSession } from '../models/runtime.js';
 import type { Backend } from './protocol.js';
 
 /** Cache Storage bucket for model files; their URLs change when their content does. */
 const MODEL_CACHE = 'liveswap-models-v1';
-
-class WebSession implements InferenceSession {
-  constructor(private readonly session: ort.InferenceSession) {}
-
-  get inputNames(): readonly string[] {
-    return this.session.inputNames;
-  }
-
-  get outputNames(): readonly string[] {
-    return this.session.outputNames;
-  }
-
-  async run(feeds: Readonly<Record<string, TensorData>>): Promise<Record<string, TensorData>> {
-    const ortFeeds: Record<string, ort.Tensor> = {};
-    for (const [name, t] of Object.entries(feeds)) ortFeeds[name] = new ort.Tensor('float32', t.data, t.dims);
-    const results = await this.session.run(ortFeeds);
-    const out: Record<string, TensorData> = {};
-    for (const [name, t] of Object.entries(results)) {
-      if (t.type !== 'float32') throw new Error(`Model output ${name} has type ${t.type}; expected float32.`);
-      // Outputs on the GPU are read back; on wasm this is the data itself.
-      const data = t.location === 'cpu' ? (t.data as Float32Array) : ((await t.getData(true)) as Float32Array);
-      out[name] = { data, dims: t.dims };
-    }
-    return out;
-  }
-
-  async close(): Promise<void> {
-    await this.session.release();
-  }
-}
 
 export interface WebRuntimeOptions {
   backend: Backend;
@@ -90,7 +61,7 @@ export async function createWebRuntime(options: WebRuntimeOptions): Promise<WebR
     notice,
     async load(model: Uint8Array, label: string): Promise<InferenceSession> {
       try {
-        return new WebSession(await ort.InferenceSession.create(model, sessionOptions));
+        return wrapOrtSession(await ort.InferenceSession.create(model, sessionOptions), (data, dims) => new ort.Tensor('float32', data, dims));
       } catch (cause) {
         const reason = cause instanceof Error ? cause.message : String(cause);
         throw new Error(`Could not load the model ${label}: ${reason}`, { cause });

@@ -5,7 +5,8 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { LiveswapError } from '../core/errors.js';
-import type { InferenceRuntime, InferenceSession, TensorData } from '../models/runtime.js';
+import { wrapOrtSession } from '../models/ort-session.js';
+import type { InferenceRuntime, InferenceSession } from '../models/runtime.js';
 import { EXECUTION_PROVIDERS, type ExecutionProvider } from '../pipeline/options.js';
 
 export interface NodeRuntimeOptions {
@@ -43,35 +44,6 @@ export function availableProviders(): ExecutionProvider[] {
   });
 }
 
-class NodeSession implements InferenceSession {
-  constructor(private readonly session: ort.InferenceSession) {}
-
-  get inputNames(): readonly string[] {
-    return this.session.inputNames;
-  }
-
-  get outputNames(): readonly string[] {
-    return this.session.outputNames;
-  }
-
-  async run(feeds: Readonly<Record<string, TensorData>>): Promise<Record<string, TensorData>> {
-    const ortFeeds: Record<string, ort.Tensor> = {};
-    for (const [name, t] of Object.entries(feeds)) ortFeeds[name] = new ort.Tensor('float32', t.data, t.dims);
-    const results = await this.session.run(ortFeeds);
-    const out: Record<string, TensorData> = {};
-    for (const [name, t] of Object.entries(results)) {
-      if (t.type !== 'float32') throw new LiveswapError('model', `Model output ${name} has type ${t.type}; expected float32.`);
-      out[name] = { data: t.data as Float32Array, dims: t.dims };
-      t.dispose?.();
-    }
-    return out;
-  }
-
-  async close(): Promise<void> {
-    await this.session.release();
-  }
-}
-
 export function createNodeRuntime(options: NodeRuntimeOptions = {}): InferenceRuntime {
   const provider = options.provider ?? 'cpu';
   if (provider !== 'cpu') {
@@ -91,7 +63,7 @@ export function createNodeRuntime(options: NodeRuntimeOptions = {}): InferenceRu
     name: `onnxruntime-node ${provider}`,
     async load(model: Uint8Array, label: string): Promise<InferenceSession> {
       try {
-        return new NodeSession(await ort.InferenceSession.create(model, sessionOptions));
+        return wrapOrtSession(await ort.InferenceSession.create(model, sessionOptions), (data, dims) => new ort.Tensor('float32', data, dims));
       } catch (cause) {
         const reason = cause instanceof Error ? cause.message : String(cause);
         throw new LiveswapError('model', `Could not load the model ${label}: ${reason}`, { file: label, cause });
