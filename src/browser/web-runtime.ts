@@ -72,9 +72,9 @@ export async function createWebRuntime(options: WebRuntimeOptions): Promise<WebR
 
 /**
  * A model file's bytes: from Cache Storage when it was fetched before, else from the server (and
- * then kept). `onProgress` gets the fraction received while downloading.
+ * then kept).
  */
-export async function fetchModel(url: string, onProgress?: (received: number, total: number) => void): Promise<Uint8Array> {
+export async function fetchModel(url: string): Promise<Uint8Array> {
   const cache = typeof caches === 'undefined' ? undefined : await caches.open(MODEL_CACHE).catch(() => undefined);
   const cached = await cache?.match(url);
   if (cached) return new Uint8Array(await cached.arrayBuffer());
@@ -86,30 +86,9 @@ export async function fetchModel(url: string, onProgress?: (received: number, to
   }
   if (!response.ok) throw new Error(`Could not download the model ${url}: the server answered ${response.status} ${response.statusText}.`);
   const total = Number(response.headers.get('content-length') ?? 0);
-  const bytes = await readAll(response, total, onProgress);
+  const bytes = new Uint8Array(await response.arrayBuffer());
   if (total > 0 && bytes.length !== total) throw new Error(`The download of ${url} was cut short (${bytes.length} of ${total} bytes).`);
   // Cached only once complete; a full disk just means fetching again next time.
   await cache?.put(url, new Response(bytes, { headers: { 'content-type': 'application/octet-stream' } })).catch(() => undefined);
-  return bytes;
-}
-
-async function readAll(response: Response, total: number, onProgress?: (received: number, total: number) => void): Promise<Uint8Array<ArrayBuffer>> {
-  if (!response.body || !onProgress) return new Uint8Array(await response.arrayBuffer());
-  const reader = response.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let received = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    chunks.push(value);
-    received += value.length;
-    onProgress(received, total);
-  }
-  const bytes = new Uint8Array(received);
-  let offset = 0;
-  for (const chunk of chunks) {
-    bytes.set(chunk, offset);
-    offset += chunk.length;
-  }
   return bytes;
 }

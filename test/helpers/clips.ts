@@ -50,13 +50,16 @@ export async function clipFrame(photo = 'grace_hopper.jpg', width = 320, height 
 
 /** A photo as a webcam might show it: the whole photo fitted into width×height on a grey background. */
 export async function framedPhoto(photo: string, width: number, height: number): Promise<Image> {
-  const file = isAbsolute(photo) ? photo : join(FIXTURES, photo);
-  return decodeRgb(await sharp(file).rotate().removeAlpha().resize(width, height, { fit: 'contain', background: '#3c3c3c' }).png().toBuffer());
+  return decodeRgb(await sharp(photoPath(photo)).rotate().removeAlpha().resize(width, height, { fit: 'contain', background: '#3c3c3c' }).png().toBuffer());
+}
+
+/** A file in test/fixtures/faces, or a path. */
+function photoPath(photo: string): string {
+  return isAbsolute(photo) ? photo : join(FIXTURES, photo);
 }
 
 async function fittedPhoto(photo: string, width: number, height: number): Promise<Buffer> {
-  const file = isAbsolute(photo) ? photo : join(FIXTURES, photo);
-  return sharp(file).rotate().removeAlpha().resize(width, height, { fit: 'cover', position: 'centre' }).png().toBuffer();
+  return sharp(photoPath(photo)).rotate().removeAlpha().resize(width, height, { fit: 'cover', position: 'centre' }).png().toBuffer();
 }
 
 function rate(fps: number): string {

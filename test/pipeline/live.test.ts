@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import sharp from 'sharp';
-import type { Image } from '../../src/core/image.js';
+import { toRgba, type Image } from '../../src/core/image.js';
 import { FaceEmbedder } from '../../src/face/embedder.js';
 import type { InferenceSession } from '../../src/models/runtime.js';
 import { assembleEngine } from '../../src/pipeline/engines.js';
@@ -12,17 +12,6 @@ import { createNodeRuntime } from '../../src/node/onnx-runtime.js';
 import { framedPhoto } from '../helpers/clips.js';
 import { FIXTURES, TEST_HOME, decodeRgb, loadFixture, meanAbsDiff } from '../helpers/fixtures.js';
 
-function rgba(image: Image): Image {
-  const data = new Uint8ClampedArray(image.width * image.height * 4);
-  for (let i = 0, j = 0; i < image.width * image.height; i++, j += 3) {
-    data[4 * i] = image.data[j];
-    data[4 * i + 1] = image.data[j + 1];
-    data[4 * i + 2] = image.data[j + 2];
-    data[4 * i + 3] = 255;
-  }
-  return { width: image.width, height: image.height, channels: 4, data };
-}
-
 const copy = (image: Image): Image => ({ ...image, data: new Uint8ClampedArray(image.data) });
 
 /** Two people side by side, 640×360 RGBA. */
@@ -32,7 +21,7 @@ async function twoPeople(): Promise<Image> {
     .composite([{ input: await half('grace_hopper.jpg'), left: 0, top: 0 }, { input: await half('astronaut.png'), left: 320, top: 0 }])
     .png()
     .toBuffer();
-  return rgba(await decodeRgb(png));
+  return toRgba(await decodeRgb(png));
 }
 
 const settings = (over: Partial<ProcessSettings> = {}): ProcessSettings => ({ ...DEFAULT_LIVE_SETTINGS, ...over });
@@ -58,8 +47,8 @@ describe('LiveSession (the live app pipeline, on Node)', () => {
 
   before(async () => {
     engine = assembleEngine({ detector: await load('blazeface'), mesh: await load('facemesh') });
-    camera = rgba(await framedPhoto('astronaut.png', 640, 360));
-    source = rgba(await loadFixture('grace_hopper.jpg'));
+    camera = toRgba(await framedPhoto('astronaut.png', 640, 360));
+    source = toRgba(await loadFixture('grace_hopper.jpg'));
   });
   after(() => Promise.all(sessions.map((s) => s.close())));
 
@@ -121,7 +110,7 @@ describe('LiveSession (the live app pipeline, on Node)', () => {
     const people = await twoPeople();
     const live = new LiveSession(engine, settings(), loadEmbed);
     await live.addSource(1, 'grace.jpg', source);
-    await live.addSource(2, 'astronaut.jpg', rgba(await loadFixture('astronaut.png')));
+    await live.addSource(2, 'astronaut.jpg', toRgba(await loadFixture('astronaut.png')));
     const painted = async () => (await live.process(copy(people), 0)).faces.map((f) => f.sourceId);
     assert.deepEqual((await painted()).filter((s) => s !== null), [1], 'only the primary face by default');
     live.updateSettings(settings({ manyFaces: true }));
