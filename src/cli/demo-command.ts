@@ -8,7 +8,9 @@ import { join, relative, resolve } from 'node:path';
 import { Command } from 'commander';
 import { LiveswapError } from '../core/errors.js';
 import type { Image } from '../core/image.js';
-import { loadDemoPhotos, makeGroupPicture, sideBySide } from '../node/demo-assets.js';
+import { DEMO_PHOTOS, loadDemoPhotos, makeGroupPicture, sideBySide, type DemoPhoto } from '../node/demo-assets.js';
+import { defaultHome } from '../node/model-cache.js';
+import { startProvenance } from '../node/provenance.js';
 import { writeImage } from '../node/image-io.js';
 import { outputError } from '../node/output.js';
 import type { NodeSwapper } from '../node/swapper.js';
@@ -59,6 +61,8 @@ export async function runDemo(flags: DemoFlags, terminal: Terminal, open: () => 
   });
 
   const photos = await loadDemoPhotos(bundledPhotosDir());
+  const photoFile = (name: string): string => join(bundledPhotosDir(), DEMO_PHOTOS[name as DemoPhoto]);
+  const home = defaultHome();
   const images: Record<string, Image> = { ...photos, group: await makeGroupPicture(photos.astronaut, photos.grace_hopper) };
   await writeImage(join(outDir, 'group.jpg'), images.group!);
   terminal.out(`Inputs: the bundled photos and a three-face group picture (${shortPath(join(outDir, 'group.jpg'))}).`);
@@ -79,8 +83,11 @@ export async function runDemo(flags: DemoFlags, terminal: Terminal, open: () => 
         const { image, report } = await swapper.swap(source, target, resolveSwapOptions(demo.options));
         const total = performance.now() - t;
         const stem = join(outDir, `${String(i + 1).padStart(2, '0')}-${demo.name}`);
-        await writeImage(`${stem}.jpg`, image);
-        await writeImage(`${stem}-compare.jpg`, await sideBySide([source, target, image]));
+        // Every output is marked, the demo's too: label, watermark, credentials and audit line.
+        const facts = { kind: 'image' as const, sources: [photoFile(demo.source)], target: demo.target === 'group' ? join(outDir, 'group.jpg') : photoFile(demo.target), engine: report.engine, options: { demo: demo.name, ...demo.options } };
+        const sheet = await sideBySide([source, target, image]);
+        await (await startProvenance(home, { label: true }, 'still')).publishImage(`${stem}.jpg`, image, facts);
+        await (await startProvenance(home, { label: true }, 'still')).publishImage(`${stem}-compare.jpg`, sheet, facts);
         const swapped = report.swappedFaces.length;
         terminal.out(`  ${label}: swapped ${swapped} of ${report.targetFaces.length} face(s) in ${Math.round(total)} ms → ${shortPath(`${stem}.jpg`)}`);
         terminal.out(`      stages: ${formatTimings(roundTimings(report.timings))} (ms)`);

@@ -4,6 +4,7 @@
  */
 
 import { invalidOption, LiveswapError } from '../core/errors.js';
+import type { ProvenanceChoices } from '../node/provenance.js';
 import { resolveSwapOptions, type EngineChoice, type ExecutionProvider, type SwapOptions } from '../pipeline/options.js';
 
 /** The flag that sets each option, for messages the user can act on. */
@@ -59,6 +60,29 @@ export interface SwapFlags {
   similarFaceDistance?: string;
   mapFaces?: string;
   ffmpeg?: string;
+  // Provenance.
+  /** false with --no-label. */
+  label?: boolean;
+  labelText?: string;
+  labelCorner?: string;
+  watermarkKey?: string;
+  signCert?: string;
+  signKey?: string;
+}
+
+/** The provenance flags, checked: the signing certificate and key come together or not at all. */
+export function provenanceChoicesFromFlags(flags: Pick<SwapFlags, 'label' | 'labelText' | 'labelCorner' | 'watermarkKey' | 'signCert' | 'signKey'>): ProvenanceChoices {
+  if ((flags.signCert === undefined) !== (flags.signKey === undefined)) {
+    throw new LiveswapError('usage', '--sign-cert and --sign-key go together: give the certificate chain and its private key.');
+  }
+  if (flags.label === false && flags.labelText !== undefined) throw new LiveswapError('usage', '--label-text sets the text of the label that --no-label leaves out; give one or the other.');
+  return {
+    label: flags.label !== false,
+    ...(flags.labelText !== undefined ? { labelText: flags.labelText } : {}),
+    ...(flags.labelCorner !== undefined ? { labelCorner: flags.labelCorner } : {}),
+    ...(flags.watermarkKey !== undefined ? { watermarkKey: flags.watermarkKey } : {}),
+    ...(flags.signCert !== undefined && flags.signKey !== undefined ? { signer: { certificate: flags.signCert, privateKey: flags.signKey } } : {}),
+  };
 }
 
 export function parseNumber(flag: string, raw: string | undefined): number | undefined {

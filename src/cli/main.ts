@@ -14,8 +14,11 @@ import { processTerminal, reportFailure, type Terminal } from './errors.js';
 import { ownVersion } from './package-info.js';
 import { createSwapCommand, runSwap } from './swap-command.js';
 import { createUiCommand, runUi } from './ui-command.js';
+import { createVerifyCommand, runVerify } from './verify-command.js';
+import { createAuditCommand, runAudit } from './audit-command.js';
 
-export function createProgram(terminal: Terminal): Command {
+/** `setExit` lets a command that succeeded still say something with its exit code (verify's verdicts). */
+export function createProgram(terminal: Terminal, setExit: (code: number) => void = () => undefined): Command {
   const program = new Command('liveswap')
     .description('Real-time face swap from one photo. Start with `liveswap demo`.')
     .version(ownVersion(), '-V, --version', 'print the version')
@@ -35,15 +38,18 @@ export function createProgram(terminal: Terminal): Command {
   program.addCommand(createModelsCommand(terminal).copyInheritedSettings(program));
   program.addCommand(createFacesCommand((video, flags) => runFacesScan(video, flags, terminal)).copyInheritedSettings(program));
   program.addCommand(createUiCommand((flags) => runUi(flags, terminal)).copyInheritedSettings(program));
+  program.addCommand(createVerifyCommand((files, flags) => runVerify(files, flags, terminal), setExit).copyInheritedSettings(program));
+  program.addCommand(createAuditCommand((flags) => runAudit(flags, terminal)).copyInheritedSettings(program));
   return program;
 }
 
 export async function main(argv: readonly string[], terminal: Terminal = processTerminal): Promise<number> {
   const json = argv.includes('--json');
   const debug = process.env.LIVESWAP_DEBUG === '1';
+  let code = 0;
   try {
-    await createProgram(terminal).parseAsync([...argv]);
-    return 0;
+    await createProgram(terminal, (c) => (code = c)).parseAsync([...argv]);
+    return code;
   } catch (error) {
     return reportFailure(error, { json, debug, terminal });
   }

@@ -14,7 +14,22 @@ export interface SwapSummary {
   swappedFaces: number[];
   /** Milliseconds: decode, load (models), the engine's stages, encode and total. */
   timings: Record<string, number>;
+  /** The marks the output carries. */
+  provenance: ProvenanceSummary;
   notices: string[];
+}
+
+export interface ProvenanceSummary {
+  watermarkId: string;
+  label: { shown: boolean; text?: string };
+  credentials: 'embedded' | 'format-unsupported' | 'unavailable' | 'none';
+}
+
+/** One line for the terminal: what marks the output, so nobody is surprised by the label. */
+export function formatProvenance(p: ProvenanceSummary): string {
+  const label = p.label.shown ? `label "${p.label.text ?? ''}"` : 'no label (--no-label)';
+  const credentials = p.credentials === 'embedded' ? 'signed content credentials' : 'no content credentials';
+  return `  marks   ${label}, watermark ${p.watermarkId}, ${credentials}, audit log`;
 }
 
 export function roundTimings(timings: Record<string, number>): Record<string, number> {
@@ -45,6 +60,7 @@ export function formatSummary(summary: SwapSummary, files: { source: string; tar
     `  source  ${basename(files.source)}: ${faces(summary.sourceFaces.length)}, used face ${summary.sourceFaceUsed}`,
     `  target  ${basename(files.target)}: ${faces(summary.targetFaces.length)}, swapped ${indices(summary.swappedFaces)}`,
     `  times   ${formatTimings(summary.timings)} (ms)`,
+    formatProvenance(summary.provenance),
     `  output  ${summary.output}`,
   ].join('\n');
 }

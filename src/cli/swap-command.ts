@@ -6,7 +6,7 @@
 import { resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import { checkOutputPath } from '../node/output.js';
-import { outputFormatFor, readImage, writeImage } from '../node/image-io.js';
+import { outputFormatFor, readImage } from '../node/image-io.js';
 import type { NodeSwapper } from '../node/swapper.js';
 import { DEFAULT_SWAP_OPTIONS, ENGINES, EXECUTION_PROVIDERS, type EngineChoice, type ExecutionProvider } from '../pipeline/options.js';
 import type { StillResult } from '../pipeline/report.js';
@@ -17,6 +17,10 @@ import { DEFAULT_SIMILAR_FACE_DISTANCE, isVideoPath, rejectVideoFlags, runVideoS
 import { DEFAULT_ONE_EURO } from '../core/one-euro.js';
 import { VIDEO_CODECS, VIDEO_PRESETS } from '../node/ffmpeg-write.js';
 import { DEFAULT_VIDEO_FACE_OPTIONS } from '../pipeline/video.js';
+import { DEFAULT_LABEL_OPTIONS, DEFAULT_LABEL_TEXT, LABEL_CORNERS } from '../provenance/label.js';
+import { defaultHome } from '../node/model-cache.js';
+import { startProvenance } from '../node/provenance.js';
+import { provenanceChoicesFromFlags } from './flags.js';
 
 /** Loaded on demand so --help, usage errors and input errors never pay for onnxruntime. */
 export async function openSwapper(runtime: { provider?: ExecutionProvider; threads?: number; engine?: EngineChoice } = {}): Promise<NodeSwapper> {
@@ -68,6 +72,12 @@ export function createSwapCommand(run: (flags: SwapFlags) => Promise<void>): Com
     .option('--similar-face-distance <d>', `video: how close to the reference a face must be, 1 − cosine similarity (default: ${DEFAULT_SIMILAR_FACE_DISTANCE})`)
     .option('--map-faces <map.json>', 'video: swap each person with their own photo, from `liveswap faces scan` (no -s)')
     .option('--ffmpeg <path>', 'video: the ffmpeg binary to use (default: LIVESWAP_FFMPEG, else the bundled one)')
+    .option('--no-label', 'leave out the visible "AI-generated" label (recorded in the content credentials and the audit log)')
+    .option('--label-text <text>', `the label's text, 1–40 printable ASCII characters (default: "${DEFAULT_LABEL_TEXT}")`)
+    .addOption(new Option('--label-corner <corner>', `where the label goes (default: ${DEFAULT_LABEL_OPTIONS.corner})`).choices(LABEL_CORNERS))
+    .option('--watermark-key <file>', 'the invisible watermark\'s key (default: made on first use under LIVESWAP_HOME)')
+    .option('--sign-cert <file>', 'sign the content credentials with this PEM certificate chain (leaf first) instead of the local one; needs --sign-key')
+    .option('--sign-key <file>', 'the PKCS#8 PEM private key of --sign-cert')
     .option('--json', 'print one JSON object with the result (or the error) on stdout; for videos, JSON lines of progress events first')
     .option('--quiet', 'print nothing on success (errors still go to stderr)')
     .action(async (flags: SwapFlags) => run(flags));
@@ -96,6 +106,7 @@ export async function runSwap(
   const target = await readImage(flags.target, { maxPixels: options.maxPixels });
   const decode = performance.now() - t;
   await checkOutputPath(flags.output, { inputs: [...sources, flags.target] });
+  const provenance = await startProvenance(defaultHome(), provenanceChoicesFromFlags(flags), 'still');
 
   t = performance.now();
   const swapper = await open({ ...runtime, engine: options.engine });
@@ -109,7 +120,13 @@ export async function runSwap(
   }
 
   t = performance.now();
-  await writeImage(flags.output, result.image);
+  const published = await provenance.publishImage(flags.output, result.image, {
+    kind: 'image',
+    sources,
+    target: flags.target,
+    engine: result.report.engine,
+    options: { ...options, label: provenance.label },
+  });
   const encode = performance.now() - t;
 
   const { report } = result;
@@ -121,7 +138,8 @@ export async function runSwap(
     sourceFaceUsed: report.sourceFaceUsed,
     swappedFaces: report.swappedFaces,
     timings: roundTimings({ decode, load, ...report.timings, encode, total: performance.now() - started }),
-    notices: swapper.notice ? [swapper.notice, ...report.notices] : report.notices,
+    provenance: { watermarkId: published.watermarkId, label: published.label, credentials: published.credentials },
+    notices: [...(swapper.notice ? [swapper.notice] : []), ...report.notices, ...(published.notice ? [published.notice] : [])],
   };
   if (flags.json) {
     terminal.out(JSON.stringify(summary));

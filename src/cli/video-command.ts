@@ -17,7 +17,11 @@ import type { PreparedSource } from '../pipeline/still.js';
 import { DEFAULT_IDENTITY_THRESHOLD } from '../pipeline/face-map.js';
 import { DEFAULT_VIDEO_FACE_OPTIONS, type FaceSelection, type VideoFaceOptions } from '../pipeline/video.js';
 import type { Terminal } from './errors.js';
-import { parseNumber, parseWholeNumber, type SwapFlags } from './flags.js';
+import { parseNumber, parseWholeNumber, provenanceChoicesFromFlags, type SwapFlags } from './flags.js';
+import { formatProvenance, type ProvenanceSummary } from './summary.js';
+import { defaultHome } from '../node/model-cache.js';
+import { startProvenance } from '../node/provenance.js';
+import { temporaryPathFor } from '../node/output.js';
 
 /** Extensions read as videos (anything ffmpeg demuxes works; these are the ones recognised by name). */
 export const VIDEO_INPUT_EXTENSIONS = ['.mp4', '.m4v', '.mov', '.mkv', '.webm', '.avi', '.gif', '.ts', '.mts', '.flv', '.wmv', '.mpg', '.mpeg'] as const;
@@ -105,14 +109,18 @@ export function progressLine(p: VideoProgress, width = 24): string {
   return `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${String(p.frame).padStart(String(p.total).length)}/${p.total} frames  ${p.fps.toFixed(1)} fps  ETA ${clock(p.etaSeconds)}`;
 }
 
-export function formatVideoSummary(summary: VideoSwapSummary): string {
+/** The video summary with the marks its output carries. */
+export type VideoCommandSummary = VideoSwapSummary & { provenance: ProvenanceSummary };
+
+export function formatVideoSummary(summary: VideoCommandSummary): string {
   const t = summary.timings;
   const fps = summary.frames / Math.max(t.total / 1000, 1e-3);
   return [
     `Swapped faces in ${summary.framesSwapped} of ${summary.frames} frames with the ${summary.engine} engine in ${(t.total / 1000).toFixed(1)} s (${fps.toFixed(1)} fps).`,
     `  input   ${summary.input.width}×${summary.input.height}, ${summary.input.fps} fps${summary.input.variableRate ? ' (variable)' : ''}, ${summary.input.frames} frames, audio ${summary.audio}`,
     `  faces   found in ${summary.framesWithFaces} frames, ${summary.facesSwapped} swapped, detector ran on ${summary.detections} frames`,
-    `  times   decode wait ${Math.round(t.decodeWait)}, detect ${Math.round(t.detect)}, track ${Math.round(t.track)}, embed ${Math.round(t.embed)}, paint ${Math.round(t.paint)}, encode wait ${Math.round(t.encodeWait)} (ms)`,
+    `  times   decode wait ${Math.round(t.decodeWait)}, detect ${Math.round(t.detect)}, track ${Math.round(t.track)}, embed ${Math.round(t.embed)}, paint ${Math.round(t.paint)}, mark ${Math.round(t.mark)}, encode wait ${Math.round(t.encodeWait)} (ms)`,
+    formatProvenance(summary.provenance),
     `  output  ${summary.output}`,
   ].join('\n');
 }
@@ -165,6 +173,8 @@ export async function runVideoSwap(flags: SwapFlags, context: VideoRunContext): 
   for (const file of sourceFiles) sourceImages.push(await readImage(file, { maxPixels: options.maxPixels }));
   const reference = flags.referenceFace !== undefined ? await readImage(flags.referenceFace, { maxPixels: options.maxPixels }) : undefined;
   await checkOutputPath(flags.output, { inputs: [...sourceFiles, flags.target] });
+  const provenance = await startProvenance(defaultHome(), provenanceChoicesFromFlags(flags), 'video');
+  const temporary = temporaryPathFor(flags.output);
 
   const swapper = await context.open({ ...context.runtime, engine: options.engine });
   const needsEmbedder = reference !== undefined || faceMap !== undefined;
@@ -201,9 +211,11 @@ export async function runVideoSwap(flags: SwapFlags, context: VideoRunContext): 
     const notices = [...(swapper.notice ? [swapper.notice] : []), ...identities.flatMap((p) => p?.notices ?? [])];
     if (!flags.json && !flags.quiet) for (const notice of notices) terminal.err(`liveswap: note: ${notice}`);
     let lastLine = 0;
-    const summary = await swapVideo(swapper, {
+    const swapped = await swapVideo(swapper, {
       input: flags.target,
       output: flags.output,
+      writeTo: temporary,
+      mark: (frame) => provenance.marker.mark(frame),
       identities,
       swap: options,
       faces: videoFaceOptionsFromFlags(flags, selection),
@@ -228,6 +240,18 @@ export async function runVideoSwap(flags: SwapFlags, context: VideoRunContext): 
         }
       },
     }, inspected);
+    const published = await provenance.publish(temporary, flags.output, {
+      kind: 'video',
+      sources: faceMap ? faceMap.identities.flatMap((p) => p.sources) : sourceFiles,
+      target: flags.target,
+      engine: swapped.engine,
+      options: { ...options, label: provenance.label, encoding: { codec, preset, quality, fps, audio: flags.audio !== false }, trimStart: flags.trimStart, trimEnd: flags.trimEnd, manyFaces: options.manyFaces, mapFaces: flags.mapFaces !== undefined },
+    });
+    const summary: VideoCommandSummary = {
+      ...swapped,
+      provenance: { watermarkId: published.watermarkId, label: published.label, credentials: published.credentials },
+      notices: [...swapped.notices, ...(published.notice ? [published.notice] : [])],
+    };
     if (terminal.status && !flags.quiet && !flags.json) terminal.status('');
     summary.output = resolve(summary.output);
     summary.notices = [...notices, ...summary.notices];

@@ -60,6 +60,10 @@ export interface VideoProgress {
 export interface VideoSwapRequest {
   input: string;
   output: string;
+  /** Where the encoder writes, when not `output` itself (e.g. a temporary file signed afterwards). */
+  writeTo?: string;
+  /** Called on every finished frame before it is encoded: the provenance marks (label, watermark). */
+  mark?: (frame: Image) => void;
   /** The identities, by slot: one for a single source, one per person for a face map (undefined: leave that person alone). */
   identities: readonly (PreparedSource | undefined)[];
   swap: SwapOptions;
@@ -85,7 +89,7 @@ export interface VideoSwapSummary {
   detections: number;
   audio: 'copied' | 're-encoded' | 'none' | 'dropped';
   /** Milliseconds in total per stage; `wait.decode`/`wait.encode` are time spent waiting on ffmpeg. */
-  timings: { total: number; decodeWait: number; encodeWait: number; detect: number; track: number; embed: number; paint: number };
+  timings: { total: number; decodeWait: number; encodeWait: number; detect: number; track: number; embed: number; paint: number; mark: number };
   notices: string[];
 }
 
@@ -167,7 +171,7 @@ export async function swapVideo(swapper: NodeSwapper, request: VideoSwapRequest,
 
   const keepAudio = (encoding.audio ?? true) && info.audioStreams.length > 0;
   const codec = encoding.codec;
-  const writer: VideoWriter = await createVideoWriter(request.output, {
+  const writer: VideoWriter = await createVideoWriter(request.writeTo ?? request.output, {
     ...ffmpeg,
     width: info.width,
     height: info.height,
@@ -188,6 +192,7 @@ export async function swapVideo(swapper: NodeSwapper, request: VideoSwapRequest,
   const paint: PaintTimings = { warp: 0, colour: 0, blend: 0 };
   let decodeWait = 0;
   let encodeWait = 0;
+  let markMs = 0;
   let frames = 0;
   let framesWithFaces = 0;
   let framesSwapped = 0;
@@ -227,6 +232,11 @@ export async function swapVideo(swapper: NodeSwapper, request: VideoSwapRequest,
         await swapper.paintFaces(frame, jobs, request.swap, paint);
         framesSwapped++;
         facesSwapped += jobs.length;
+      }
+      if (request.mark) {
+        t = performance.now();
+        request.mark(frame);
+        markMs += performance.now() - t;
       }
       t = performance.now();
       await writer.write(frame);
@@ -280,6 +290,7 @@ export async function swapVideo(swapper: NodeSwapper, request: VideoSwapRequest,
       track: round(plan.track),
       embed: round(plan.embed),
       paint: round(paintMs),
+      mark: round(markMs),
     },
     notices,
   };

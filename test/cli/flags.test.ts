@@ -96,6 +96,7 @@ describe('formatSummary', () => {
         sourceFaceUsed: 0,
         swappedFaces: [0, 1],
         timings: roundTimings({ decode: 12.345, detect: 40.04, encode: 7, total: 140.26 }),
+        provenance: { watermarkId: '0a1b2c3d', label: { shown: true, text: 'AI-generated' }, credentials: 'embedded' },
         notices: [],
       },
       { source: 'photos/me.png', target: 'photos/group.jpg' },
@@ -105,5 +106,6 @@ describe('formatSummary', () => {
     assert.match(text, /group\.jpg: 2 faces, swapped 0, 1/);
     assert.match(text, /decode 12, detect 40, encode 7 \(ms\)/);
     assert.match(text, /output {2}\/results\/out\.jpg/);
+    assert.match(text, /marks {3}label "AI-generated", watermark 0a1b2c3d, signed content credentials, audit log/);
   });
 });

@@ -1,0 +1,37 @@
+/**
+ * The marks every output frame carries: the visible label, then the invisible watermark over the
+ * whole frame (label included). One object per output, so a video's frames get identical marks
+ * and the label's rendering and the watermark's key-derived patterns are prepared once.
+ * Platform-free: the CLI, the video pipeline and the browser worker all use it.
+ */
+
+import type { Image } from '../core/image.js';
+import { drawLabel, type LabelOptions } from './label.js';
+import { formatWatermarkId, type WatermarkPayload } from './payload.js';
+import { DEFAULT_STILL_STRENGTH, DEFAULT_VIDEO_STRENGTH, WatermarkEmbedder } from './watermark.js';
+
+export interface MarkSettings {
+  /** The visible label; `false` only when the user turned it off explicitly. */
+  label: Partial<LabelOptions> | false;
+  /** The invisible watermark: the key and the payload (asset id and format version). */
+  watermark: { key: Uint8Array; payload: WatermarkPayload };
+  /** A still gets a stronger watermark: it has one frame, so no votes across frames. */
+  media: 'still' | 'video';
+}
+
+export class FrameMarker {
+  readonly watermarkId: string;
+  private readonly embedder: WatermarkEmbedder;
+
+  constructor(private readonly settings: MarkSettings) {
+    const strength = settings.media === 'still' ? DEFAULT_STILL_STRENGTH : DEFAULT_VIDEO_STRENGTH;
+    this.embedder = new WatermarkEmbedder(settings.watermark.key, settings.watermark.payload, { strength });
+    this.watermarkId = formatWatermarkId(settings.watermark.payload.assetId);
+  }
+
+  /** Marks `image` in place (RGB or RGBA). */
+  mark(image: Image): void {
+    if (this.settings.label !== false) drawLabel(image, this.settings.label);
+    this.embedder.embed(image);
+  }
+}
