@@ -478,10 +478,16 @@ export interface CredentialsReport {
 
 const UNTRUSTED = 'signingCredential.untrusted';
 
+/** Only the certificate blocks of each anchor (openssl exports carry text around them); none is a usage error. */
 function readerSettings(trustAnchors: readonly string[]): string {
+  const certificates = trustAnchors.flatMap((anchor, index) => {
+    const blocks = anchor.match(PEM_CERTIFICATE);
+    if (!blocks) throw new LiveswapError('usage', `Trust anchor ${index + 1} is not a PEM certificate (expected a "-----BEGIN CERTIFICATE-----" block).`);
+    return blocks;
+  });
   // Never fetch anything over the network while checking a local file.
   const settings: Record<string, unknown> = { verify: { remote_manifest_fetch: false, ocsp_fetch: false } };
-  if (trustAnchors.length > 0) settings.trust = { verify_trust_list: true, user_anchors: trustAnchors.map((pem) => pem.trim()).join('\n') };
+  if (certificates.length > 0) settings.trust = { verify_trust_list: true, user_anchors: certificates.join('\n') };
   return JSON.stringify(settings);
 }
 
@@ -509,8 +515,13 @@ function statementFrom(data: Record<string, unknown> | undefined, generator: Rec
   return out;
 }
 
-/** Reads and validates the manifest of a file; never throws for a bad or unsigned file. */
+/**
+ * Reads and validates the manifest of a file. A file without one gives `present: false`; a file
+ * that cannot be read gives `error`. Throws (a `usage` error) only for trust anchors that hold no
+ * PEM certificate.
+ */
 export async function readCredentials(path: string, options: { trustAnchors?: string[] } = {}): Promise<CredentialsReport> {
+  const settings = readerSettings(options.trustAnchors ?? []);
   const none = (error?: string): CredentialsReport => ({ present: false, valid: false, trusted: false, problems: [], ...(error === undefined ? {} : { error }) });
   let c2pa: C2paModule;
   try {
@@ -523,7 +534,7 @@ export async function readCredentials(path: string, options: { trustAnchors?: st
   const mimeType = mimeTypeOf(path);
   let reader: C2pa.Reader | null;
   try {
-    reader = await c2pa.Reader.fromAsset(mimeType === undefined ? { path } : { path, mimeType }, readerSettings(options.trustAnchors ?? []));
+    reader = await c2pa.Reader.fromAsset(mimeType === undefined ? { path } : { path, mimeType }, settings);
   } catch (error) {
     return none(`Cannot read content credentials from ${path}: ${(error as Error).message}`);
   }

@@ -138,6 +138,17 @@ describe('local signer', () => {
     assert.equal(onDisk.certificateChain, signers[0]!.certificateChain);
   });
 
+  test('concurrent first use from separate processes agrees on one signer too', async () => {
+    const fresh = join(root, 'process-home');
+    const module = fileURLToPath(new URL('../../src/node/credentials.ts', import.meta.url));
+    const script = `const m = await import(${JSON.stringify(module)}); const s = await m.loadSigner(${JSON.stringify(fresh)}); console.log(JSON.stringify(s.certificateChain));`;
+    const outputs = await Promise.all(Array.from({ length: 3 }, () => run(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script])));
+    const chains = outputs.map(({ stdout }) => JSON.parse(stdout) as string);
+    assert.equal(new Set(chains).size, 1);
+    assert.equal((await loadSigner(fresh)).certificateChain, chains[0]);
+    assert.deepEqual(await readdir(join(fresh, 'provenance')), ['signer']);
+  });
+
   test('a damaged local signer is an output error that names the folder and the fix', async () => {
     const damaged = join(root, 'damaged-home');
     await loadSigner(damaged);
@@ -258,6 +269,14 @@ describe("the user's own signer", () => {
     assert.deepEqual(withOwnCa.signer, { subject: 'Ada Studio signing', organization: 'Ada Studio' });
     const withLocalCa = await readCredentials(output, { trustAnchors: [signer.trustAnchor!] });
     assert.deepEqual([withLocalCa.valid, withLocalCa.trusted, withLocalCa.state], [true, false, 'Valid']);
+  });
+
+  test('trust anchors: text around the PEM blocks is ignored, anything without a certificate is a usage error', async () => {
+    const output = join(work, 'anchors.png');
+    await signOutput(await makeInput('.png'), output, STATEMENT, signer);
+    const chatty = `subject=CN=liveswap local CA\nissuer=CN=liveswap local CA\n${signer.trustAnchor!}\n`;
+    assert.equal((await readCredentials(output, { trustAnchors: [ownCa, chatty] })).trusted, true);
+    await assert.rejects(readCredentials(output, { trustAnchors: [ownCa, 'not a certificate'] }), isError('usage', /^Trust anchor 2 is not a PEM certificate/));
   });
 
   test('a chain of only the signing certificate works, with no trust anchor to offer', async () => {
