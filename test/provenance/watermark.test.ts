@@ -1,0 +1,174 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { cloneImage, toRgba, type Image } from '../../src/core/image.js';
+import { WATERMARK_BITS, decodePayload, encodePayload, type WatermarkPayload } from '../../src/provenance/payload.js';
+import {
+  DEFAULT_STILL_STRENGTH,
+  DEFAULT_VIDEO_STRENGTH,
+  WATERMARK_KEY_BYTES,
+  WatermarkDetector,
+  WatermarkEmbedder,
+  correlateCoefficients,
+  decideWatermark,
+  frameCoefficients,
+  measureFrame,
+  psnrLuma,
+} from '../../src/provenance/watermark.js';
+import { loadFixture } from '../helpers/fixtures.js';
+import { seededRandom, syntheticClip } from '../helpers/watermark-clips.js';
+
+const PAYLOAD: WatermarkPayload = { assetId: 0x0a1b2c3d, version: 1 };
+
+function keyFrom(seed: number): Uint8Array {
+  const random = seededRandom(seed);
+  return Uint8Array.from({ length: WATERMARK_KEY_BYTES }, () => Math.floor(random() * 256));
+}
+
+function marked(image: Image, key: Uint8Array, payload = PAYLOAD, strength?: number): Image {
+  const copy = cloneImage(image);
+  new WatermarkEmbedder(key, payload, strength === undefined ? {} : { strength }).embed(copy);
+  return copy;
+}
+
+test('a marked frame decodes from that one frame at any size and aspect', async () => {
+  const key = keyFrom(1);
+  const sizes: Array<[number, number]> = [[1920, 1080], [1280, 720], [640, 480], [200, 100], [270, 480]];
+  for (const [width, height] of sizes) {
+    const clip = await syntheticClip({ width, height, seed: width });
+    const frame = marked(clip.frame(0), key);
+    const detection = decideWatermark([measureFrame(key, frame)]);
+    assert.equal(detection.found, true, `${width}×${height}`);
+    assert.deepEqual(detection.payload, PAYLOAD);
+    assert.deepEqual(Array.from(detection.bits), Array.from(encodePayload(PAYLOAD)));
+    assert.equal(detection.framesUsed, 1);
+    assert.equal(detection.decisions, 1);
+    assert.equal(detection.pValue, 2 ** -32);
+  }
+});
+
+test('a fixture photo (odd aspect, grey source) round-trips as RGB and RGBA', async () => {
+  const key = keyFrom(2);
+  for (const name of ['grace_hopper.jpg', 'camera.png']) {
+    const photo = await loadFixture(name);
+    for (const image of [photo, toRgba(photo)]) {
+      const detection = decideWatermark([measureFrame(key, marked(image, key))]);
+      assert.deepEqual(detection.payload, PAYLOAD, `${name} with ${image.channels} channels`);
+    }
+  }
+});
+
+test('the embedded correlation is near the strength and PSNR-Y stays within bounds', async () => {
+  const key = keyFrom(3);
+  const clip = await syntheticClip({ width: 1920, height: 1080, seed: 11 });
+  const original = clip.frame(3);
+  const frame = marked(original, key);
+  const psnr = psnrLuma(original, frame);
+  assert.ok(psnr >= 45 && psnr <= 52, `PSNR-Y ${psnr.toFixed(2)} dB at the video strength`);
+  const signs = encodePayload(PAYLOAD);
+  const soft = measureFrame(key, frame);
+  for (let b = 0; b < WATERMARK_BITS; b++) {
+    const signed = soft[b] * (signs[b] ? 1 : -1);
+    // Upsampling to 1080p and area-downscaling back attenuates the chips a little.
+    assert.ok(signed > 0.5 * DEFAULT_VIDEO_STRENGTH && signed < 1.3 * DEFAULT_VIDEO_STRENGTH, `bit ${b}: ${signed}`);
+  }
+  const still = marked(original, key, PAYLOAD, DEFAULT_STILL_STRENGTH);
+  assert.ok(psnrLuma(original, still) < psnr, 'the still strength costs more PSNR');
+  assert.equal(psnrLuma(original, original), Infinity);
+});
+
+test('RGBA: alpha is untouched and the same delta goes to R, G and B', async () => {
+  const key = keyFrom(4);
+  const clip = await syntheticClip({ width: 640, height: 360, seed: 4 });
+  const rgba = toRgba(clip.frame(0));
+  for (let i = 3; i < rgba.data.length; i += 4) rgba.data[i] = (i * 37) & 255;
+  const frame = marked(rgba, key);
+  let changed = 0;
+  for (let i = 0; i < frame.data.length; i += 4) {
+    assert.equal(frame.data[i + 3], rgba.data[i + 3]);
+    const d = [0, 1, 2].map((c) => frame.data[i + c] - rgba.data[i + c]);
+    const clipped = [0, 1, 2].some((c) => frame.data[i + c] === 0 || frame.data[i + c] === 255);
+    if (!clipped) assert.ok(d[0] === d[1] && d[1] === d[2], `pixel ${i / 4}: ${d.join(',')}`);
+    if (d[0] !== 0) changed++;
+  }
+  assert.ok(changed > frame.data.length / 4 / 4, `${changed} pixels changed`);
+});
+
+test('the wrong key finds nothing in a marked frame', async () => {
+  const clip = await syntheticClip({ width: 640, height: 360, seed: 5 });
+  const frames = [0, 1, 2, 3].map((i) => marked(clip.frame(i), keyFrom(5)));
+  const coefficients = frames.map(frameCoefficients);
+  for (let k = 0; k < 200; k++) {
+    const key = keyFrom(1000 + k);
+    const detection = decideWatermark(coefficients.map((c) => correlateCoefficients(key, c)), { fps: 2 });
+    assert.equal(detection.found, false);
+    assert.equal(detection.pValue, 1);
+  }
+  assert.deepEqual(decideWatermark(frames.map((f) => measureFrame(keyFrom(5), f))).payload, PAYLOAD);
+});
+
+test('unmarked frames never decide found, over many keys', async () => {
+  const clips = await Promise.all([21, 22, 23].map((seed) => syntheticClip({ width: 480, height: 270, seed })));
+  const perClip = clips.map((clip) => Array.from({ length: 12 }, (_, i) => frameCoefficients(clip.frame(i))));
+  let decisions = 0;
+  for (let k = 0; k < 700; k++) {
+    const key = keyFrom(5000 + k);
+    for (const coefficients of perClip) {
+      const detection = decideWatermark(coefficients.map((c) => correlateCoefficients(key, c)), { fps: 4 });
+      assert.equal(detection.found, false, `key ${k}`);
+      decisions += detection.decisions;
+    }
+  }
+  assert.ok(decisions > 2100 * 5, `${decisions} decisions`);
+});
+
+test('measureFrame is frameCoefficients then correlateCoefficients; the detector wraps both', async () => {
+  const key = keyFrom(6);
+  const clip = await syntheticClip({ width: 320, height: 240, seed: 6 });
+  const embedder = new WatermarkEmbedder(key, PAYLOAD);
+  const detector = new WatermarkDetector(key);
+  for (let i = 0; i < 5; i++) {
+    const frame = clip.frame(i);
+    embedder.embed(frame);
+    const soft = detector.add(frame);
+    assert.deepEqual(soft, correlateCoefficients(key, frameCoefficients(frame)));
+    assert.deepEqual(soft, measureFrame(key, frame));
+  }
+  assert.equal(detector.frameCount, 5);
+  assert.deepEqual(detector.detection(30).payload, PAYLOAD);
+});
+
+test('decideWatermark finds a payload present in only part of a clip and reports the window', () => {
+  const bits = encodePayload(PAYLOAD);
+  const random = seededRandom(7);
+  const inverted = bits.map((b) => 1 - b);
+  assert.equal(decodePayload(inverted), undefined);
+  // Frames 60..89 carry the payload; the rest carry its (invalid) inverse, so the whole clip fails.
+  const frames: Float32Array[] = [];
+  for (let i = 0; i < 120; i++) {
+    const inside = i >= 60 && i < 90;
+    frames.push(Float32Array.from(bits, (b) => (random() - 0.5) + (inside ? (b ? 2 : -2) : b ? -1 : 1)));
+  }
+  const detection = decideWatermark(frames, { fps: 30 });
+  assert.equal(detection.found, true);
+  assert.deepEqual(detection.payload, PAYLOAD);
+  assert.ok(detection.firstFrame >= 45 && detection.firstFrame <= 60, `first frame ${detection.firstFrame}`);
+  assert.equal(detection.framesUsed, 30);
+  assert.ok(detection.decisions > 1);
+  assert.equal(detection.pValue, detection.decisions * 2 ** -32);
+
+  const none = decideWatermark(frames.slice(0, 50), { fps: 30 });
+  assert.equal(none.found, false);
+  assert.equal(none.framesUsed, 50);
+  assert.equal(none.firstFrame, 0);
+  assert.equal(none.bits.length, 64);
+  assert.equal(decideWatermark([]).found, false);
+});
+
+test('bad keys, sizes and options are refused with clear messages', () => {
+  assert.throws(() => new WatermarkEmbedder(new Uint8Array(16), PAYLOAD), /key must be a Uint8Array of 32 bytes, got 16 bytes/);
+  assert.throws(() => new WatermarkEmbedder(keyFrom(1), PAYLOAD, { strength: 0 }), /strength must be a positive number/);
+  const tiny: Image = { width: 8, height: 8, channels: 3, data: new Uint8ClampedArray(192) };
+  assert.throws(() => new WatermarkEmbedder(keyFrom(1), PAYLOAD).embed(tiny), /at least 16×16 pixels, got 8×8/);
+  assert.throws(() => decideWatermark([new Float32Array(63)]), /64 soft values/);
+  assert.throws(() => decideWatermark([], { fps: 0 }), /fps must be a positive number/);
+});
