@@ -16,6 +16,7 @@ import type {
   SourceState,
   ToWorker,
   TrackedFaceInfo,
+  WorkerProvenance,
 } from './protocol.js';
 
 /** What one processed frame reports to the page. */
@@ -47,6 +48,8 @@ export interface LiveClientOptions {
   engine: LiveEngineName;
   backend: Backend;
   settings: ProcessSettings;
+  /** The watermark key and the session's asset id every frame is marked with. */
+  provenance: WorkerProvenance;
   /** Where frames are shown; a 'bitmaprenderer' context is taken on it. */
   canvas: HTMLCanvasElement;
 }
@@ -104,7 +107,7 @@ export class LiveClient {
           reject(new Error(message.message));
         }
       };
-      const init: ToWorker = { type: 'init', info: options.info, engine: options.engine, backend: options.backend, settings: options.settings };
+      const init: ToWorker = { type: 'init', info: options.info, engine: options.engine, backend: options.backend, settings: options.settings, provenance: options.provenance };
       worker.postMessage(init);
     });
   }

@@ -1,8 +1,9 @@
 /**
  * The live pipeline off the page's thread: loads the engine's models with onnxruntime-web, keeps
  * a {@link LiveSession}, and turns each frame bitmap the page sends into a swapped bitmap sent
- * back. Messages are handled one at a time, in order. Optionally sends each result, JPEG-encoded,
- * to the server's relay for the /output page.
+ * back, marked with the label and the watermark (so the preview, the relay, recordings and
+ * snapshots all carry them). Messages are handled one at a time, in order. Optionally sends each
+ * result, JPEG-encoded, to the server's relay for the /output page.
  */
 
 import type { Image } from '../core/image.js';
@@ -11,7 +12,9 @@ import { EMAP_SIZE } from '../models/emap.js';
 import type { InferenceSession } from '../models/runtime.js';
 import { assembleEngine, type InswapperSessions } from '../pipeline/engines.js';
 import { LiveSession } from '../pipeline/live.js';
-import type { FromWorker, LiveEngineName, ProcessSettings, ServerInfo, ToWorker } from './protocol.js';
+import { FrameMarker } from '../provenance/marks.js';
+import { WATERMARK_VERSION } from '../provenance/payload.js';
+import type { FromWorker, LiveEngineName, ProcessSettings, ServerInfo, ToWorker, WorkerProvenance } from './protocol.js';
 import { createWebRuntime, fetchModel, type WebRuntime } from './web-runtime.js';
 
 interface WorkerScope {
@@ -33,6 +36,9 @@ const sourceScale = new Map<number, number>();
 let frameCanvas: OffscreenCanvas | undefined;
 let frameContext: OffscreenCanvasRenderingContext2D | undefined;
 let relay: { socket: WebSocket; watchers: number; canvas: OffscreenCanvas; busy: boolean } | undefined;
+let provenance: WorkerProvenance | undefined;
+/** The marker for the current label settings; rebuilt only when they change (it prepares the label and the key's patterns once). */
+let marker: { label: string | false; marker: FrameMarker } | undefined;
 
 function post(message: FromWorker, transfer: Transferable[] = []): void {
   scope.postMessage(message, transfer);
@@ -87,6 +93,9 @@ async function loadSessions(info: ServerInfo, engine: LiveEngineName): Promise<{
 async function init(message: Extract<ToWorker, { type: 'init' }>): Promise<void> {
   const { info, engine, backend } = message;
   try {
+    provenance = message.provenance;
+    marker = undefined;
+    markerFor(message.settings); // a bad key or asset id fails the start, not every frame
     // The built-in models are small: one wasm thread beats handing work around; inswapper's is not.
     runtime = await createWebRuntime({ backend, wasmPath: info.ortWasmPath, threads: engine === 'inswapper' ? 4 : 1 });
     const loaded = await loadSessions(info, engine);
@@ -140,13 +149,25 @@ async function processFrame(bitmap: ImageBitmap, time: number): Promise<void> {
   }
   const read = performance.now() - start;
   const result = await session!.process(image, time);
+  const markStart = performance.now();
+  markerFor(settings!).mark(image);
+  const mark = performance.now() - markStart;
   const drawStart = performance.now();
   frameContext!.putImageData(new ImageData(image.data as Uint8ClampedArray<ArrayBuffer>, image.width, image.height), 0, 0);
   const output = frameCanvas!.transferToImageBitmap();
   sendToRelay(output);
   const draw = performance.now() - drawStart;
-  const timings = { read, ...result.timings, draw, total: performance.now() - start };
+  const timings = { read, ...result.timings, mark, draw, total: performance.now() - start };
   post({ type: 'frame', bitmap: output, timings, faces: result.faces, detected: result.detected, time }, [output]);
+}
+
+function markerFor(current: ProcessSettings): FrameMarker {
+  const label = current.label ? current.labelText : false;
+  if (marker && marker.label === label) return marker.marker;
+  const { key, assetId } = provenance!;
+  const made = new FrameMarker({ label: label === false ? false : { text: label }, watermark: { key, payload: { assetId, version: WATERMARK_VERSION } }, media: 'video' });
+  marker = { label, marker: made };
+  return made;
 }
 
 function sendToRelay(frame: ImageBitmap): void {

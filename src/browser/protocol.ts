@@ -24,6 +24,14 @@ export interface SourceState {
   error?: string;
 }
 
+/** What the worker marks every frame with: the watermark key and this session's asset id. */
+export interface WorkerProvenance {
+  /** 32 bytes (from the hex in ServerInfo.provenance). */
+  key: Uint8Array;
+  /** uint32 allotted by the server's session route. */
+  assetId: number;
+}
+
 /** Per-stage milliseconds of one frame in the worker. */
 export interface FrameTimings {
   /** Drawing the frame and reading its pixels. */
@@ -34,6 +42,8 @@ export interface FrameTimings {
   warp: number;
   colour: number;
   blend: number;
+  /** Drawing the label and embedding the watermark. */
+  mark: number;
   /** Writing the pixels back and handing the picture over. */
   draw: number;
   total: number;
@@ -58,7 +68,7 @@ export interface MapEntry {
 }
 
 export type ToWorker =
-  | { type: 'init'; info: ServerInfo; engine: LiveEngineName; backend: Backend; settings: ProcessSettings }
+  | { type: 'init'; info: ServerInfo; engine: LiveEngineName; backend: Backend; settings: ProcessSettings; provenance: WorkerProvenance }
   | { type: 'settings'; settings: ProcessSettings }
   | { type: 'add-source'; id: number; name: string; bitmap: ImageBitmap }
   | { type: 'pick-face'; id: number; face: number }

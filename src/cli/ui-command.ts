@@ -7,6 +7,7 @@ import { spawn } from 'node:child_process';
 import { Command } from 'commander';
 import { invalidOption, LiveswapError } from '../core/errors.js';
 import type { ServerInfo } from '../pipeline/live-options.js';
+import { checkLabelText, DEFAULT_LABEL_TEXT } from '../provenance/label.js';
 import { DEFAULT_UI_HOST, DEFAULT_UI_PORT } from '../server/defaults.js';
 import type { UiServer, UiServerOptions } from '../server/ui-server.js';
 import type { Terminal } from './errors.js';
@@ -17,6 +18,8 @@ export interface UiFlags {
   host?: string;
   open?: boolean;
   webRoot?: string;
+  watermarkKey?: string;
+  labelText?: string;
 }
 
 export interface UiDeps {
@@ -35,6 +38,8 @@ export function createUiCommand(run: (flags: UiFlags) => Promise<void>): Command
     .option('--host <address>', `address to listen on; anything but loopback exposes the app and the models to the network (default: ${DEFAULT_UI_HOST})`)
     .option('--open', 'open the app in the system browser')
     .option('--web-root <dir>', 'serve the browser app from this folder instead of the built dist/web (for development)')
+    .option('--watermark-key <file>', 'watermark the live frames with your own key file (64 hex digits; default: the key under LIVESWAP_HOME, made on first use)')
+    .option('--label-text <text>', `the visible label's text the app starts with (default: ${DEFAULT_LABEL_TEXT})`)
     .action(async (flags: UiFlags) => run(flags));
 }
 
@@ -43,6 +48,15 @@ export function parsePort(raw: string | undefined): number {
   const port = /^\s*\d+\s*$/.test(raw) ? Number(raw) : Number.NaN;
   if (!Number.isInteger(port) || port > 65535) throw invalidOption('--port', 'a whole number from 0 to 65535', raw);
   return port;
+}
+
+function parseLabelText(raw: string | undefined): string | undefined {
+  if (raw === undefined) return undefined;
+  try {
+    return checkLabelText(raw);
+  } catch (error) {
+    throw new LiveswapError('usage', `--label-text: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+  }
 }
 
 function parseHost(raw: string | undefined): string {
@@ -55,16 +69,24 @@ function parseHost(raw: string | undefined): string {
 export async function runUi(flags: UiFlags, terminal: Terminal, deps: UiDeps = {}): Promise<void> {
   const port = parsePort(flags.port);
   const host = parseHost(flags.host);
+  const labelText = parseLabelText(flags.labelText);
   const { isLoopbackHost } = await import('../server/origin.js');
   const start = deps.start ?? (await import('../server/ui-server.js')).createUiServer;
-  const server = await start({ host, port, ...(flags.webRoot !== undefined ? { webRoot: flags.webRoot } : {}) });
+  const server = await start({
+    host,
+    port,
+    ...(flags.webRoot !== undefined ? { webRoot: flags.webRoot } : {}),
+    ...(flags.watermarkKey !== undefined ? { watermarkKeyFile: flags.watermarkKey } : {}),
+    ...(labelText !== undefined ? { labelText } : {}),
+  });
   try {
     const info = await server.info();
     terminal.out(`liveswap ui: ${server.url}`);
     terminal.out(`Output page for OBS (browser source): ${server.outputUrl}`);
     terminal.out(engineLine(info));
+    terminal.out(`Every frame is labelled "${info.provenance.labelText}" and watermarked (key ${server.watermarkKey.path}${server.watermarkKey.created ? ', made now' : ''}); saved recordings and snapshots are logged in the audit log.`);
     if (!isLoopbackHost(host)) {
-      terminal.err(`liveswap: warning: listening on ${host}: the app and the models are reachable from the network, by anyone who can reach this machine on port ${new URL(server.url).port}. Use --host 127.0.0.1 to keep them on this machine.`);
+      terminal.err(`liveswap: warning: listening on ${host}: the app, the models and your watermark key are reachable from the network, by anyone who can reach this machine on port ${new URL(server.url).port}. Use --host 127.0.0.1 to keep them on this machine.`);
     }
     terminal.out('Press Ctrl-C to stop.');
     if (flags.open) {

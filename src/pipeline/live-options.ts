@@ -3,6 +3,8 @@
  * worker and the server (`liveswap ui`). Platform-free.
  */
 
+import { DEFAULT_LABEL_TEXT } from '../provenance/label.js';
+
 /** Where the browser runs the models: WebGPU when the browser has an adapter, else wasm. */
 export const BACKENDS = ['webgpu', 'wasm'] as const;
 export type Backend = (typeof BACKENDS)[number];
@@ -32,6 +34,13 @@ export interface ServerInfo {
   ortWasmPath: string;
   /** WebSocket paths of the output relay (for /output and OBS). */
   relay: { publish: string; watch: string };
+  /** What the worker needs to mark every frame it shows (see the provenance routes). */
+  provenance: {
+    /** The user's watermark key, 64 hex digits (32 bytes). */
+    watermarkKey: string;
+    /** The label text the page starts with (`liveswap ui --label-text`). */
+    labelText: string;
+  };
 }
 
 /** The processing settings the worker needs (a subset of what the page keeps). */
@@ -50,6 +59,10 @@ export interface ProcessSettings {
   mirror: boolean;
   /** Similarity (0..1) a face needs to match a face of the multi-face map. */
   similarity: number;
+  /** Draw the visible label on every frame; off only by the user's explicit choice (audited). */
+  label: boolean;
+  /** The label's text (checked with checkLabelText). */
+  labelText: string;
 }
 
 /** Everything the page keeps in localStorage. */
@@ -78,4 +91,49 @@ export const DEFAULT_LIVE_SETTINGS: Readonly<LiveSettings> = Object.freeze({
   smoothing: true,
   mirror: false,
   similarity: 0.6,
+  label: true,
+  labelText: DEFAULT_LABEL_TEXT,
 });
+
+/** What the live app saves that goes into the audit log. */
+export const LIVE_OUTPUT_KINDS = ['live-recording', 'live-snapshot'] as const;
+export type LiveOutputKind = (typeof LIVE_OUTPUT_KINDS)[number];
+
+/** Whether the label was on, and its text when it was. */
+export interface LabelState {
+  shown: boolean;
+  text?: string;
+}
+
+/** A source photo as the audit log knows it: its name and the SHA-256 (hex) of its bytes. */
+export interface SourceDigest {
+  name: string;
+  sha256: string;
+}
+
+/** `POST /api/provenance/session`: a new engine start in the page. */
+export interface ProvenanceSessionRequest {
+  engine: LiveEngineName;
+  label: LabelState;
+  sources: SourceDigest[];
+}
+
+/** The answer: the asset id the worker's watermark carries, and its printed form. */
+export interface ProvenanceSessionReply {
+  assetId: number;
+  watermarkId: string;
+}
+
+/** `POST /api/provenance/output`: a recording or snapshot the page saved. */
+export interface ProvenanceOutputRequest {
+  kind: LiveOutputKind;
+  /** The session's asset id (from the session reply). */
+  assetId: number;
+  /** SHA-256 (hex) of the saved file's bytes. */
+  sha256: string;
+  bytes: number;
+  mimeType: string;
+  label: LabelState;
+  sources: SourceDigest[];
+  engine: LiveEngineName;
+}

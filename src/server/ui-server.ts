@@ -1,7 +1,8 @@
 /**
  * The server behind `liveswap ui`: the built browser app, the models it runs (built-in and, when
- * installed, inswapper), onnxruntime-web's wasm files, `/api/info`, and the WebSocket relay that
- * feeds the output page to OBS. Every answer is cross-origin isolated (wasm threads need it).
+ * installed, inswapper), onnxruntime-web's wasm files, `/api/info`, the provenance routes that
+ * feed the audit log, and the WebSocket relay that feeds the output page to OBS. Every answer is
+ * cross-origin isolated (wasm threads need it).
  */
 
 import { existsSync } from 'node:fs';
@@ -15,12 +16,14 @@ import type { ServerInfo } from '../pipeline/live-options.js';
 import { defaultHome } from '../node/model-cache.js';
 import { ModelStore } from '../node/model-store.js';
 import { packageRoot } from '../node/package-root.js';
+import { loadWatermarkKey } from '../node/provenance.js';
+import { checkLabelText, DEFAULT_LABEL_TEXT } from '../provenance/label.js';
 import { DEFAULT_UI_HOST, DEFAULT_UI_PORT } from './defaults.js';
 import { IMMUTABLE, REVALIDATE, resolveInside, sendFile } from './http-files.js';
 import { BUILTIN_PREFIX, INSWAPPER_PREFIX, ModelFiles } from './model-files.js';
 import { hostHeaderOf, hostPolicy, type HostPolicy } from './origin.js';
+import { addProvenanceRoutes } from './provenance-routes.js';
 import { FrameRelay, MAX_FRAME_BYTES } from './relay.js';
-
 
 export const RELAY_PATHS = { publish: '/api/relay/publish', watch: '/api/relay/watch' } as const;
 const ORT_PATH = '/ort/';
@@ -39,6 +42,10 @@ export interface UiServerOptions {
   store?: ModelStore;
   /** Reported by /api/info (default: liveswap's package.json). */
   version?: string;
+  /** The user's own watermark key file (default: the key under `home`, made on first start). */
+  watermarkKeyFile?: string;
+  /** The label text the page starts with (default "AI-generated"); checked with checkLabelText. */
+  labelText?: string;
 }
 
 export interface UiServer {
@@ -46,6 +53,8 @@ export interface UiServer {
   url: string;
   /** The output page for OBS's browser source, e.g. http://127.0.0.1:7860/output */
   outputUrl: string;
+  /** The watermark key in use: its file, and whether this start made it. */
+  watermarkKey: { path: string; created: boolean };
   info(): Promise<ServerInfo>;
   close(): Promise<void>;
 }
@@ -71,6 +80,13 @@ export async function createUiServer(options: UiServerOptions = {}): Promise<UiS
   const store = options.store ?? new ModelStore({ home });
   const host = options.host ?? DEFAULT_UI_HOST;
   const version = options.version ?? ownVersion();
+  const labelText = checkLabelText(options.labelText ?? DEFAULT_LABEL_TEXT);
+  const key = await loadWatermarkKey(home, options.watermarkKeyFile);
+  // The key goes to the page so its worker can watermark frames. That is safe as served here: the
+  // server answers loopback names only (Host check), state-changing requests and WebSockets only
+  // from its own pages (Origin check), and the key is the user's own. Bound beyond loopback
+  // (--host), anyone who reaches the port could read it; `liveswap ui` warns about that.
+  const watermarkKey = Buffer.from(key.key).toString('hex');
   const ortDir = join(packageRoot('onnxruntime-web'), 'dist');
   const models = await ModelFiles.load(home, store);
   const relay = new FrameRelay();
@@ -84,6 +100,7 @@ export async function createUiServer(options: UiServerOptions = {}): Promise<UiS
       models: { ...models.builtinUrls, ...(inswapper.urls ? { inswapper: inswapper.urls } : {}) },
       ortWasmPath: ORT_PATH,
       relay: { ...RELAY_PATHS },
+      provenance: { watermarkKey, labelText },
     };
   };
 
@@ -107,6 +124,7 @@ export async function createUiServer(options: UiServerOptions = {}): Promise<UiS
   });
   addGuards(app, () => policy);
   addRoutes(app, { webRoot, ortDir, models, relay, info });
+  addProvenanceRoutes(app, { home, labelText });
 
   try {
     await app.listen({ host, port: options.port ?? DEFAULT_UI_PORT });
@@ -120,6 +138,7 @@ export async function createUiServer(options: UiServerOptions = {}): Promise<UiS
   return {
     url,
     outputUrl: `${url}output`,
+    watermarkKey: { path: key.path, created: key.created },
     info,
     close: async () => {
       relay.closeAll();
@@ -128,7 +147,7 @@ export async function createUiServer(options: UiServerOptions = {}): Promise<UiS
   };
 }
 
-/** Host checks, the WebSocket Origin check, and the headers every answer carries. */
+/** Host checks, the Origin check of WebSockets and of requests that change state, and the headers every answer carries. */
 function addGuards(app: FastifyInstance, policy: () => HostPolicy | undefined): void {
   app.addHook('onRequest', async (request, reply) => {
     const current = policy();
@@ -138,6 +157,11 @@ function addGuards(app: FastifyInstance, policy: () => HostPolicy | undefined): 
     }
     if (request.ws && !current.originAllowed(request.headers.origin, hostHeader)) {
       return reply.code(403).send({ error: 'WebSocket connections are accepted from this server\'s own pages only.' });
+    }
+    // A page elsewhere may POST here (a CSRF); browsers name its origin, so it is refused.
+    const changesState = request.method !== 'GET' && request.method !== 'HEAD' && request.method !== 'OPTIONS';
+    if (changesState && !current.originAllowed(request.headers.origin, hostHeader)) {
+      return reply.code(403).send({ error: 'Requests that change anything are accepted from this server\'s own pages only.' });
     }
     return undefined;
   });

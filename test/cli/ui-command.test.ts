@@ -103,7 +103,7 @@ describe('liveswap ui', () => {
     await chmod(join(bin, opener), 0o755);
     const ui = await startUi(['--port', '0', '--host', '0.0.0.0', '--open', '--web-root', webRoot], { PATH: `${bin}${delimiter}${process.env.PATH ?? ''}` });
     try {
-      assert.match(ui.stderr(), /warning: listening on 0\.0\.0\.0: the app and the models are reachable from the network/);
+      assert.match(ui.stderr(), /warning: listening on 0\.0\.0\.0: the app, the models and your watermark key are reachable from the network/);
       const url = urlIn(ui.stdout());
       const end = Date.now() + 10_000;
       let opened = '';
@@ -135,6 +135,32 @@ describe('liveswap ui', () => {
       ui.child.kill('SIGTERM');
     }
     assert.equal(await ui.exited, 0);
+  });
+
+  it('takes the label text and the watermark key file, hands them to the page, and says where the key is', async () => {
+    const keyFile = join(dir, 'own.key');
+    const key = 'c0'.repeat(32);
+    await writeFile(keyFile, `${key}\n`);
+    const ui = await startUi(['--port', '0', '--web-root', webRoot, '--label-text', 'Made with AI', '--watermark-key', keyFile]);
+    try {
+      assert.ok(ui.stdout().includes(`labelled "Made with AI" and watermarked (key ${keyFile})`), ui.stdout());
+      const info = (await (await fetch(`${urlIn(ui.stdout())}api/info`)).json()) as ServerInfo;
+      assert.deepEqual(info.provenance, { watermarkKey: key, labelText: 'Made with AI' });
+    } finally {
+      ui.child.kill('SIGTERM');
+    }
+    assert.equal(await ui.exited, 0);
+  });
+
+  it('refuses bad label text and a missing key file before serving', () => {
+    for (const [text, message] of [['', /--label-text: The label text is empty/], ['Ünïcode', /--label-text: .*printable ASCII/], ['x'.repeat(41), /--label-text: .*the most is 40/]] as const) {
+      const result = runCli(['ui', '--port', '0', '--web-root', webRoot, '--label-text', text]);
+      assert.equal(result.code, EXIT_CODES.usage, show(result));
+      assert.match(result.stderr, message, show(result));
+    }
+    const missing = runCli(['ui', '--port', '0', '--web-root', webRoot, '--watermark-key', join(dir, 'no.key')]);
+    assert.notEqual(missing.code, 0, show(missing));
+    assert.match(missing.stderr, /Cannot read the watermark key .*no\.key: no such file/, show(missing));
   });
 
   it('names a port in use and suggests --port', async () => {
@@ -179,7 +205,7 @@ describe('ui command helpers', () => {
   });
 
   it('says which engines the browser gets', () => {
-    const base = { version: '0', ortWasmPath: '/ort/', relay: { publish: '/p', watch: '/w' } };
+    const base = { version: '0', ortWasmPath: '/ort/', relay: { publish: '/p', watch: '/w' }, provenance: { watermarkKey: '00'.repeat(32), labelText: 'AI-generated' } };
     const builtin = { blazeface: '/b', facemesh: '/f', faceres: '/r' };
     const withInswapper: ServerInfo = { ...base, engines: { mesh: true, inswapper: true }, models: { ...builtin, inswapper: { detector: '/d', recogniser: '/r', swapper: '/s', emap: '/e', bytes: 700e6 } } };
     assert.equal(engineLine(withInswapper), 'Engines: mesh and inswapper (700 MB of models to load in the browser).');

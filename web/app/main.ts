@@ -1,14 +1,16 @@
 /**
  * The live app's main page: asks the server what it offers, starts the engine in a worker through
- * LiveClient, and wires the panels to it. A failed engine is a message; the rest keeps working.
+ * LiveClient (each start a new audited session whose asset id the worker watermarks every frame
+ * with), and wires the panels to it. A failed engine is a message; the rest keeps working.
  */
 
 import { LiveClient } from '../../src/browser/live-client.js';
 import { BACKENDS, LIVE_ENGINES, type Backend, type LiveEngineName, type ServerInfo } from '../../src/browser/protocol.js';
-import { bindControls } from './controls.js';
+import { bindControls, bindLabel } from './controls.js';
 import { byId, errorText, sentence } from './dom.js';
 import { FacesPanel } from './faces.js';
 import { Messages } from './messages.js';
+import { keyFromHex, labelState, ProvenanceLog, type LiveSessionInfo } from './provenance.js';
 import { Recorder } from './recorder.js';
 import { browserStorage, processSettings, SettingsStore } from './settings.js';
 import { SourcesPanel } from './sources.js';
@@ -25,6 +27,7 @@ const relayBox = byId('relay', HTMLInputElement);
 const relayStatus = byId('relay-status', HTMLElement);
 
 let info: ServerInfo | null = null;
+let watermarkKey: Uint8Array | null = null;
 let client: LiveClient | null = null;
 /** Bumped on every (re)start so a start that finishes late is closed, not used. */
 let generation = 0;
@@ -55,7 +58,9 @@ const target = new Target(
 );
 const stats = new FrameStats(byId('fps', HTMLElement), byId('timings', HTMLElement));
 const faces = new FacesPanel(byId('faces-list', HTMLUListElement), byId('map-list', HTMLUListElement), byId('clear-map', HTMLButtonElement), currentClient);
-new Recorder(
+const provenance = new ProvenanceLog(byId('watermark-id', HTMLElement));
+const currentLabel = () => labelState(store.value.label, store.value.labelText);
+const recorder = new Recorder(
   {
     preview,
     record: byId('record', HTMLButtonElement),
@@ -65,8 +70,10 @@ new Recorder(
     snapshotLink: byId('snapshot-link', HTMLAnchorElement),
   },
   messages,
+  { log: provenance, label: currentLabel, sources: () => sources.digests() },
 );
 bindControls(store);
+bindLabel(store, messages);
 stats.show(store.value.showFps, store.value.showTimings);
 stats.reset();
 
@@ -77,6 +84,7 @@ sources.onChange(() => {
 
 store.onChange((settings, changed) => {
   if (changed.includes('showFps') || changed.includes('showTimings')) stats.show(settings.showFps, settings.showTimings);
+  if (changed.includes('label') || changed.includes('labelText')) recorder.labelChanged();
   const processing = Object.keys(processSettings(settings));
   if (changed.some((key) => processing.includes(key))) {
     client?.updateSettings(processSettings(settings));
@@ -139,19 +147,34 @@ async function startClient(): Promise<void> {
   const run = ++generation;
   client?.close();
   client = null;
+  provenance.end();
   sources.detach();
   faces.reset();
   stats.reset();
   watchers = 0;
   showRelay();
-  if (!info) return;
+  if (!info || !watermarkKey) return;
   const engine = engineSelect.value as LiveEngineName;
   const backend = backendSelect.value as Backend;
   engineStatus.textContent = `Loading the ${engine} engine · ${backend}…`;
   document.body.dataset.engine = 'loading';
+  // No frame is shown without a watermark id that the audit log knows.
+  let session: LiveSessionInfo;
+  try {
+    session = await provenance.startSession(engine, currentLabel(), await sources.digests());
+  } catch (error) {
+    if (run !== generation) return;
+    document.body.dataset.engine = 'failed';
+    engineStatus.textContent = `${engine} engine · ${backend} — not started`;
+    messages.show('provenance', `The engine was not started because the audit log did not take the new session: ${sentence(errorText(error))} Check that \`liveswap ui\` is still running and reload.`);
+    return;
+  }
+  if (run !== generation) return;
+  messages.clear('provenance');
   let started: LiveClient;
   try {
-    started = await LiveClient.start({ info, engine, backend, settings: processSettings(store.value), canvas: preview });
+    const settings = processSettings(store.value);
+    started = await LiveClient.start({ info, engine, backend, settings, canvas: preview, provenance: { key: watermarkKey, assetId: session.assetId } });
   } catch (error) {
     if (run !== generation) return;
     document.body.dataset.engine = 'failed';
@@ -197,7 +220,7 @@ async function loadInfo(): Promise<ServerInfo> {
   const response = await fetch('/api/info', { headers: { accept: 'application/json' } });
   if (!response.ok) throw new Error(`/api/info answered ${response.status} ${response.statusText}`.trim());
   const body = (await response.json()) as ServerInfo;
-  if (typeof body !== 'object' || body === null || typeof body.engines !== 'object' || typeof body.relay !== 'object') {
+  if (typeof body !== 'object' || body === null || typeof body.engines !== 'object' || typeof body.relay !== 'object' || typeof body.provenance !== 'object') {
     throw new Error('/api/info did not describe a liveswap server');
   }
   return body;
@@ -215,6 +238,15 @@ async function boot(): Promise<void> {
     return;
   }
   document.title = `liveswap ${info.version}`;
+  try {
+    watermarkKey = keyFromHex(info.provenance.watermarkKey);
+  } catch (error) {
+    document.body.dataset.engine = 'failed';
+    engineStatus.textContent = 'No engine: the server sent no watermark key';
+    messages.show('server', `${sentence(errorText(error))} Restart \`liveswap ui\` and reload.`);
+    return;
+  }
+  store.update({ labelText: info.provenance.labelText });
   fillEngineChoices();
   await startClient();
 }

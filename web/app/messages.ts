@@ -20,7 +20,10 @@ export type MessageKind =
   | 'frame'
   | 'relay'
   | 'record'
-  | 'snapshot';
+  | 'snapshot'
+  | 'label'
+  | 'label-text'
+  | 'provenance';
 
 export type MessageLevel = 'error' | 'warning' | 'info';
 

@@ -1,7 +1,12 @@
-/** Recording the preview to a video file, and PNG snapshots of it. */
+/**
+ * Recording the preview to a video file, and PNG snapshots of it. The frames already carry the
+ * label and the watermark (the worker marks them); each saved file also gets an audit-log line.
+ */
 
+import type { LabelState, SourceDigest } from '../../src/browser/protocol.js';
 import { errorText } from './dom.js';
 import type { Messages } from './messages.js';
+import { unloggedMessage, type LiveSessionInfo, type ProvenanceLog } from './provenance.js';
 
 const MIME_TYPES = ['video/webm;codecs=vp9', 'video/webm;codecs=vp8', 'video/webm', 'video/mp4'];
 
@@ -12,6 +17,15 @@ export interface RecorderElements {
   recordingLink: HTMLAnchorElement;
   snapshot: HTMLButtonElement;
   snapshotLink: HTMLAnchorElement;
+}
+
+/** What the audit line of a saved file needs from the rest of the page. */
+export interface OutputFacts {
+  log: ProvenanceLog;
+  /** The label as it is now. */
+  label(): LabelState;
+  /** The source photos in use now. */
+  sources(): Promise<SourceDigest[]>;
 }
 
 /** A file name stamp like 2026-05-04-153012 (local time). */
@@ -27,14 +41,28 @@ export class Recorder {
   private clock: number | undefined;
   private recordingUrl: string | null = null;
   private snapshotUrl: string | null = null;
+  /** The sessions whose frames the recording holds, and the label at its weakest while recording (off once means off). */
+  private sessions: LiveSessionInfo[] = [];
+  private recordedLabel: LabelState = { shown: true };
 
   constructor(
     private readonly el: RecorderElements,
     private readonly messages: Messages,
+    private readonly facts: OutputFacts,
   ) {
     el.record.addEventListener('click', () => (this.recorder ? this.stop() : this.start()));
-    el.snapshot.addEventListener('click', () => this.snapshot());
+    el.snapshot.addEventListener('click', () => void this.snapshot());
+    facts.log.onSession((session) => {
+      if (this.recorder) this.sessions.push(session);
+    });
     this.show();
+  }
+
+  /** The label settings changed: a recording in progress remembers if the label went off. */
+  labelChanged(): void {
+    if (!this.recorder) return;
+    const now = this.facts.label();
+    if (this.recordedLabel.shown) this.recordedLabel = now;
   }
 
   private start(): void {
@@ -51,10 +79,13 @@ export class Recorder {
       return;
     }
     this.chunks = [];
+    const session = this.facts.log.session;
+    this.sessions = session ? [session] : [];
+    this.recordedLabel = this.facts.label();
     recorder.ondataavailable = (event) => {
       if (event.data.size > 0) this.chunks.push(event.data);
     };
-    recorder.onstop = () => this.finish(recorder, mimeType);
+    recorder.onstop = () => void this.finish(recorder, mimeType);
     recorder.onerror = () => {
       this.messages.show('record', 'Recording stopped because of an error.');
       this.stop();
@@ -76,7 +107,7 @@ export class Recorder {
     this.show();
   }
 
-  private finish(recorder: MediaRecorder, mimeType: string): void {
+  private async finish(recorder: MediaRecorder, mimeType: string): Promise<void> {
     for (const track of recorder.stream.getTracks()) track.stop();
     const blob = new Blob(this.chunks, { type: mimeType.split(';')[0] });
     this.chunks = [];
@@ -84,9 +115,11 @@ export class Recorder {
       this.messages.show('record', 'The recording is empty: no frame was shown while recording.', 'warning');
       return;
     }
+    const link = this.el.recordingLink;
+    link.dataset.audit = 'pending';
+    link.dataset.audit = await this.logOutput('live-recording', blob, this.recordedLabel, this.sessions, 'The recording');
     if (this.recordingUrl) URL.revokeObjectURL(this.recordingUrl);
     this.recordingUrl = URL.createObjectURL(blob);
-    const link = this.el.recordingLink;
     link.href = this.recordingUrl;
     link.download = `liveswap-${stamp()}.${mimeType.startsWith('video/mp4') ? 'mp4' : 'webm'}`;
     link.textContent = `Download ${link.download} (${(blob.size / 1e6).toFixed(1)} MB)`;
@@ -103,25 +136,41 @@ export class Recorder {
     this.el.recordState.dataset.recording = String(recording);
   }
 
-  private snapshot(): void {
+  private async snapshot(): Promise<void> {
     const { preview } = this.el;
     if (preview.width === 0 || preview.height === 0) {
       this.messages.show('snapshot', 'Nothing to save yet: the preview has no picture.', 'warning');
       return;
     }
-    preview.toBlob((blob) => {
-      if (!blob) {
-        this.messages.show('snapshot', 'The snapshot could not be made (the preview has no picture yet).', 'warning');
-        return;
-      }
-      if (this.snapshotUrl) URL.revokeObjectURL(this.snapshotUrl);
-      this.snapshotUrl = URL.createObjectURL(blob);
-      const link = this.el.snapshotLink;
-      link.href = this.snapshotUrl;
-      link.download = `liveswap-${stamp()}.png`;
-      link.textContent = `Download ${link.download}`;
-      link.hidden = false;
-      link.click();
-    }, 'image/png');
+    // Taken now: the label and the session are those of the picture on screen.
+    const label = this.facts.label();
+    const session = this.facts.log.session;
+    const blob = await new Promise<Blob | null>((resolve) => preview.toBlob(resolve, 'image/png'));
+    if (!blob) {
+      this.messages.show('snapshot', 'The snapshot could not be made (the preview has no picture yet).', 'warning');
+      return;
+    }
+    const link = this.el.snapshotLink;
+    link.dataset.audit = 'pending';
+    link.dataset.audit = await this.logOutput('live-snapshot', blob, label, session ? [session] : [], 'The snapshot');
+    if (this.snapshotUrl) URL.revokeObjectURL(this.snapshotUrl);
+    this.snapshotUrl = URL.createObjectURL(blob);
+    link.href = this.snapshotUrl;
+    link.download = `liveswap-${stamp()}.png`;
+    link.textContent = `Download ${link.download}`;
+    link.hidden = false;
+    link.click();
+  }
+
+  /** Writes the file's audit line before the file is handed over; says so when it cannot (the file still goes out). */
+  private async logOutput(kind: 'live-recording' | 'live-snapshot', blob: Blob, label: LabelState, sessions: LiveSessionInfo[], what: string): Promise<'logged' | 'failed'> {
+    try {
+      await this.facts.log.recordOutput(kind, blob, label, sessions, await this.facts.sources());
+      this.messages.clear('provenance');
+      return 'logged';
+    } catch (error) {
+      this.messages.show('provenance', unloggedMessage(what, error));
+      return 'failed';
+    }
   }
 }

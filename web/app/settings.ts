@@ -1,6 +1,7 @@
 /**
  * The page's settings: read from localStorage (each field checked, junk ignored), written back on
- * every change, and told to whoever listens.
+ * every change, and told to whoever listens. The label's settings are not kept: every visit starts
+ * with the label on, and turning it off is a choice made (and audited) per visit.
  */
 
 import {
@@ -11,6 +12,7 @@ import {
   type LiveSettings,
   type ProcessSettings,
 } from '../../src/browser/protocol.js';
+import { checkLabelText } from '../../src/provenance/label.js';
 
 export const SETTINGS_KEY = 'liveswap.settings';
 
@@ -25,6 +27,14 @@ const oneOf =
   <T extends string>(choices: readonly T[]): Check<T> =>
   (value): value is T =>
     typeof value === 'string' && (choices as readonly string[]).includes(value);
+const isLabelText: Check<string> = (value): value is string => {
+  if (typeof value !== 'string') return false;
+  try {
+    return checkLabelText(value) === value;
+  } catch {
+    return false;
+  }
+};
 const isDeviceId: Check<string> = (value): value is string => typeof value === 'string' && value.length <= 512;
 
 /** One check per field: a stored value that fails it is replaced by the default. */
@@ -44,7 +54,12 @@ const CHECKS: { [K in keyof LiveSettings]: Check<LiveSettings[K]> } = {
   smoothing: isBoolean,
   mirror: isBoolean,
   similarity: inRange(0, 1),
+  label: isBoolean,
+  labelText: isLabelText,
 };
+
+/** Never read from or written to storage (see the module comment). */
+const NOT_STORED: readonly (keyof LiveSettings)[] = ['label', 'labelText'];
 
 /** Settings from anything (parsed JSON, usually): the defaults with every valid field laid over. */
 export function validateSettings(raw: unknown): LiveSettings {
@@ -52,6 +67,7 @@ export function validateSettings(raw: unknown): LiveSettings {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return settings;
   const record = raw as Record<string, unknown>;
   for (const key of Object.keys(CHECKS) as (keyof LiveSettings)[]) {
+    if (NOT_STORED.includes(key)) continue;
     const value = record[key];
     if ((CHECKS[key] as Check<unknown>)(value)) (settings as Record<keyof LiveSettings, unknown>)[key] = value;
   }
@@ -65,8 +81,8 @@ export function isValidSetting<K extends keyof LiveSettings>(key: K, value: unkn
 
 /** The part of the settings the worker uses. */
 export function processSettings(settings: LiveSettings): ProcessSettings {
-  const { manyFaces, mouthMask, opacity, sharpness, colorMatch, detectEvery, smoothing, mirror, similarity } = settings;
-  return { manyFaces, mouthMask, opacity, sharpness, colorMatch, detectEvery, smoothing, mirror, similarity };
+  const { manyFaces, mouthMask, opacity, sharpness, colorMatch, detectEvery, smoothing, mirror, similarity, label, labelText } = settings;
+  return { manyFaces, mouthMask, opacity, sharpness, colorMatch, detectEvery, smoothing, mirror, similarity, label, labelText };
 }
 
 export type SettingsListener = (settings: Readonly<LiveSettings>, changed: (keyof LiveSettings)[]) => void;
@@ -107,7 +123,8 @@ export class SettingsStore {
 
   private save(): void {
     try {
-      this.storage?.setItem(SETTINGS_KEY, JSON.stringify(this.current));
+      const kept = Object.fromEntries(Object.entries(this.current).filter(([key]) => !NOT_STORED.includes(key as keyof LiveSettings)));
+      this.storage?.setItem(SETTINGS_KEY, JSON.stringify(kept));
     } catch {
       // Storage full or disabled: the settings still apply for this visit.
     }

@@ -4,9 +4,10 @@
  */
 
 import type { LiveClient } from '../../src/browser/live-client.js';
-import type { SourceState } from '../../src/browser/protocol.js';
+import type { SourceDigest, SourceState } from '../../src/browser/protocol.js';
 import { errorText, make } from './dom.js';
 import type { Messages } from './messages.js';
+import { sha256Hex } from './provenance.js';
 
 /** A photo as the page keeps it; `id` is the current client's id for it (null before it has one). */
 interface PageSource {
@@ -19,6 +20,8 @@ interface PageSource {
   /** The picked face, kept so a restarted engine gets the same one. */
   face: number;
   image: Promise<HTMLImageElement | null> | undefined;
+  /** SHA-256 of the file's bytes, started when the photo is added (the audit log names photos by it). */
+  sha256: Promise<string>;
 }
 
 export interface UsableSource {
@@ -86,6 +89,12 @@ export class SourcesPanel {
     );
   }
 
+  /** Names and hashes of the photos in use (those the worker turned down are left out). */
+  async digests(): Promise<SourceDigest[]> {
+    const used = this.entries.filter((entry) => !entry.state?.error);
+    return Promise.all(used.map(async (entry) => ({ name: entry.name.replace(/[\u0000-\u001f\u007f]/g, '?').slice(0, 255), sha256: await entry.sha256 })));
+  }
+
   nameOf(id: number): string | undefined {
     return this.entries.find((entry) => entry.id === id)?.name;
   }
@@ -103,7 +112,9 @@ export class SourcesPanel {
         this.messages.show('not-image', text);
         continue;
       }
-      const entry: PageSource = { key: this.nextKey++, file, name, url: URL.createObjectURL(file), id, state: undefined, face: 0, image: undefined };
+      const sha256 = sha256Hex(file);
+      sha256.catch(() => undefined); // reported when the digests are asked for
+      const entry: PageSource = { key: this.nextKey++, file, name, url: URL.createObjectURL(file), id, state: undefined, face: 0, image: undefined, sha256 };
       this.entries.push(entry);
       // The engine restarted while the file was read: give the photo to the new one too.
       if (client !== this.client) entry.id = this.client ? await this.client.addSource(file, name).catch(() => null) : null;
