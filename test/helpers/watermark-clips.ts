@@ -75,7 +75,9 @@ export async function syntheticClip(options: SyntheticClipOptions): Promise<Synt
   const photo = options.photo ?? PHOTOS[seed % PHOTOS.length];
   const faceH = Math.round(height * (0.45 + 0.3 * random()));
   const face = await rawRgb(sharp(join(FIXTURES, photo)).rotate().resize({ height: faceH }));
-  const pan = { x: (random() - 0.5) * 6, y: (random() - 0.5) * 3 };
+  // Motion in pixels per frame as a 1080p clip would have it, scaled to the frame (a smaller clip is the same video, downsized).
+  const motionScale = width / 1920;
+  const pan = { x: (random() - 0.5) * 6 * motionScale, y: (random() - 0.5) * 3 * motionScale };
   const sway = { ax: width * (0.05 + 0.1 * random()), ay: height * 0.05 * random(), period: 40 + 80 * random(), phase: random() * 6.28 };
   const home = { x: Math.round((width - face.width) * (0.2 + 0.6 * random())), y: Math.round((height - faceH) * (0.3 + 0.4 * random())) };
   return {
