@@ -409,8 +409,17 @@ class GridScratch {
       // Each source pixel overlaps at most two grid columns: scatter its luma with two weights.
       const { col, w0, w1 } = g.scatter;
       rowSum.fill(0);
+      if (channels === 1) {
+        for (let x = 0; x < width; x++) {
+          const l = data[p0 + x];
+          const o = col[x];
+          rowSum[o] += w0[x] * l;
+          rowSum[o + 1] += w1[x] * l;
+        }
+        return;
+      }
       for (let x = 0, p = p0; x < width; x++, p += channels) {
-        const l = channels === 1 ? data[p] : 0.299 * data[p] + 0.587 * data[p + 1] + 0.114 * data[p + 2];
+        const l = 0.299 * data[p] + 0.587 * data[p + 1] + 0.114 * data[p + 2];
         const o = col[x];
         rowSum[o] += w0[x] * l;
         rowSum[o + 1] += w1[x] * l;
@@ -495,7 +504,6 @@ class GridScratch {
     const bytes = new Uint8Array(data.buffer, data.byteOffset, data.length);
     const res = this.residual;
     const interp = this.interp;
-    const { i0: x0, i1: x1, frac: fx } = g.upX;
     const { i0: y0, i1: y1, frac: fy } = g.upY;
     for (let y = 0; y < height; y++) {
       const a = y0[y] * GRID_W;
@@ -508,18 +516,27 @@ class GridScratch {
         addRowTimesFour(interp, bytes, row, channels);
         continue;
       }
-      // Round the delta once per pixel (floor(v + 0.5) for |v| < 384) and clamp through a table:
-      // integer work instead of three float→clamped-byte conversions per pixel.
-      for (let x = 0, p = row; x < width; x++, p += channels) {
-        const lo = interp[x0[x]];
-        const d = (lo + fx[x] * (interp[x1[x]] - lo) + DELTA_BIAS + 0.5) | 0;
-        if (d === DELTA_BIAS) continue;
-        bytes[p] = CLAMP[bytes[p] + d];
-        if (channels !== 1) {
-          bytes[p + 1] = CLAMP[bytes[p + 1] + d];
-          bytes[p + 2] = CLAMP[bytes[p + 2] + d];
-        }
-      }
+      addRow(interp, bytes, row, width, channels, g.upX);
+    }
+  }
+}
+
+/**
+ * One frame row of the bilinear upsample added to the colour channels. The delta is rounded once
+ * per pixel (floor(v + 0.5) for |v| < 384) and clamped through a table: integer work instead of
+ * three float→clamped-byte conversions per pixel.
+ */
+function addRow(interp: Float32Array, bytes: Uint8Array, row: number, width: number, channels: number, taps: ReturnType<typeof bilinearTaps>): void {
+  const { i0, i1, frac } = taps;
+  const grey = channels === 1;
+  for (let x = 0, p = row; x < width; x++, p += channels) {
+    const lo = interp[i0[x]];
+    const d = (lo + frac[x] * (interp[i1[x]] - lo) + DELTA_BIAS + 0.5) | 0;
+    if (d === DELTA_BIAS) continue;
+    bytes[p] = CLAMP[bytes[p] + d];
+    if (!grey) {
+      bytes[p + 1] = CLAMP[bytes[p + 1] + d];
+      bytes[p + 2] = CLAMP[bytes[p + 2] + d];
     }
   }
 }
