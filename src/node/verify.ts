@@ -67,8 +67,14 @@ interface PixelReport {
   label: LabelReport;
 }
 
-function labelOf(image: Image): LabelReport {
-  const found = findLabel(image);
+/** The label is looked for with the text the credentials state, else the default text. */
+function labelOf(image: Image, text: string | undefined): LabelReport {
+  let found: ReturnType<typeof findLabel>;
+  try {
+    found = findLabel(image, text);
+  } catch {
+    found = text !== undefined ? findLabel(image) : undefined; // stated text that cannot be a label
+  }
   return found ? { found: true, text: found.text, corner: found.corner, confidence: Math.round(found.confidence * 1000) / 1000 } : { found: false };
 }
 
@@ -86,17 +92,17 @@ function watermarkOf(detector: WatermarkDetector | undefined, framesRead: number
   };
 }
 
-async function inspectImage(path: string, options: VerifyOptions): Promise<PixelReport> {
+async function inspectImage(path: string, options: VerifyOptions, labelText: string | undefined): Promise<PixelReport> {
   const bytes = await readFile(path).catch((cause: NodeJS.ErrnoException) => {
     throw new LiveswapError(cause.code === 'ENOENT' ? 'input-missing' : 'input-unreadable', `Cannot read ${path}: ${cause.code === 'ENOENT' ? 'no such file' : cause.message}.`, { file: path, cause });
   });
   const image = await decodeImage(bytes, path, { maxPixels: 400e6 });
   const detector = options.key ? new WatermarkDetector(options.key.key) : undefined;
   detector?.add(image);
-  return { watermark: watermarkOf(detector, 1, undefined, options.key?.path), label: labelOf(image) };
+  return { watermark: watermarkOf(detector, 1, undefined, options.key?.path), label: labelOf(image, labelText) };
 }
 
-async function inspectVideo(path: string, options: VerifyOptions): Promise<PixelReport> {
+async function inspectVideo(path: string, options: VerifyOptions, labelText: string | undefined): Promise<PixelReport> {
   const info = await probeVideo(path);
   const detector = options.key ? new WatermarkDetector(options.key.key) : undefined;
   const maxFrames = options.maxFrames ?? 1800;
@@ -105,7 +111,7 @@ async function inspectVideo(path: string, options: VerifyOptions): Promise<Pixel
   const reader = readFrames(path);
   try {
     for await (const frame of reader) {
-      if (frames === 0) label = labelOf(frame);
+      if (frames === 0) label = labelOf(frame, labelText);
       detector?.add(frame);
       frames++;
       if (frames >= maxFrames) break;
@@ -141,9 +147,10 @@ function verdictOf(manifest: CredentialsReport, watermark: WatermarkReport): { v
 /** Verifies one file. Unreadable files throw; unmarked files are a verdict, not an error. */
 export async function verifyFile(path: string, options: VerifyOptions = {}): Promise<VerifyReport> {
   const media = IMAGE_EXTENSIONS.includes(extname(path).toLowerCase()) ? 'image' : 'video';
-  const pixels = media === 'image' ? await inspectImage(path, options) : await inspectVideo(path, options);
   const { readCredentials } = await import('./credentials.js');
   const manifest = await readCredentials(path, options.trustAnchors ? { trustAnchors: options.trustAnchors } : {});
+  const labelText = manifest.statement?.label?.text;
+  const pixels = media === 'image' ? await inspectImage(path, options, labelText) : await inspectVideo(path, options, labelText);
   const { verdict, agree, summary } = verdictOf(manifest, pixels.watermark);
   return { file: path, media, verdict, summary, manifest, watermark: pixels.watermark, label: pixels.label, ...(agree !== undefined ? { agree } : {}) };
 }
