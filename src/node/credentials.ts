@@ -5,7 +5,7 @@
  * native module, so it is loaded only when a function here needs it.
  */
 
-import { X509Certificate, createPrivateKey, randomBytes, webcrypto, type KeyObject } from 'node:crypto';
+import { X509Certificate, createPrivateKey, randomBytes, type KeyObject } from 'node:crypto';
 import { mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import type * as C2pa from '@contentauth/c2pa-node';
@@ -319,10 +319,11 @@ export interface CertificateNames {
  */
 export async function makeSigningCertificates(names: CertificateNames): Promise<{ caPem: string; chainPem: string; keyPem: string }> {
   const x509 = await loadX509();
-  const webCrypto = webcrypto; // the same object as globalThis.crypto, with node's types
+  type WebKeyPair = { publicKey: Parameters<typeof webCrypto.subtle.exportKey>[1]; privateKey: Parameters<typeof webCrypto.subtle.exportKey>[1] };
+  const webCrypto = globalThis.crypto; // typed as the global Crypto, which x509 names in both node and DOM type settings
   const algorithm = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' };
   const notBefore = new Date(Date.now() - DAY_MS); // a day of slack for clocks that run behind
-  const caKeys = (await webCrypto.subtle.generateKey(algorithm, true, ['sign', 'verify'])) as webcrypto.CryptoKeyPair;
+  const caKeys = (await webCrypto.subtle.generateKey(algorithm, true, ['sign', 'verify'])) as WebKeyPair;
   const ca = await x509.X509CertificateGenerator.createSelfSigned(
     {
       name: [{ CN: [names.ca] }, { O: [names.organization] }],
@@ -338,7 +339,7 @@ export async function makeSigningCertificates(names: CertificateNames): Promise<
     },
     webCrypto,
   );
-  const leafKeys = (await webCrypto.subtle.generateKey(algorithm, true, ['sign', 'verify'])) as webcrypto.CryptoKeyPair;
+  const leafKeys = (await webCrypto.subtle.generateKey(algorithm, true, ['sign', 'verify'])) as WebKeyPair;
   const leaf = await x509.X509CertificateGenerator.create(
     {
       subject: [{ CN: [names.signer] }, { O: [names.organization] }],
