@@ -254,7 +254,7 @@ export async function swapVideo(swapper: NodeSwapper, request: VideoSwapRequest,
     await writer.abort();
     await reader.return(undefined).catch(() => undefined);
     if (request.signal?.aborted && !(error instanceof LiveswapError && error.kind === 'interrupted')) throw aborted();
-    throw error;
+    throw namingOutput(error, request);
   }
   report(true);
 
@@ -294,6 +294,13 @@ export async function swapVideo(swapper: NodeSwapper, request: VideoSwapRequest,
     },
     notices,
   };
+}
+
+/** The writer's errors name the file the user asked for, not the temporary one it wrote to. */
+function namingOutput(error: unknown, request: VideoSwapRequest): unknown {
+  const temporary = request.writeTo;
+  if (!(error instanceof LiveswapError) || temporary === undefined || !error.message.includes(temporary)) return error;
+  return new LiveswapError(error.kind, error.message.split(temporary).join(request.output), { file: request.output, cause: error });
 }
 
 /** Refuses frames too large to hold (the swap's pixel limit) before any decoding starts. */
