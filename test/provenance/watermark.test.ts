@@ -93,6 +93,52 @@ test('RGBA: alpha is untouched and the same delta goes to R, G and B', async () 
   assert.ok(changed > frame.data.length / 4 / 4, `${changed} pixels changed`);
 });
 
+test('1080p frames (4×4 boxes read as 32-bit words) measure and mark as the general path does', async () => {
+  // A grey picture as RGB, RGBA and one channel: R = G = B makes the BT.601 luma the grey value, so
+  // all three must give the same grid, though RGB/RGBA at 1920×1080 take the word-wise box path
+  // and one channel the per-pixel one.
+  const clip = await syntheticClip({ width: 1920, height: 1080, seed: 12 });
+  const colour = clip.frame(0);
+  const grey: Image = { width: 1920, height: 1080, channels: 1, data: new Uint8ClampedArray(1920 * 1080) };
+  for (let i = 0; i < grey.data.length; i++) grey.data[i] = colour.data[i * 3 + 1];
+  const rgb: Image = { width: 1920, height: 1080, channels: 3, data: new Uint8ClampedArray(1920 * 1080 * 3) };
+  for (let i = 0; i < grey.data.length; i++) rgb.data.fill(grey.data[i], i * 3, i * 3 + 3);
+  const rgba = toRgba(rgb);
+  const reference = frameCoefficients(grey);
+  for (const image of [rgb, rgba]) {
+    const coefficients = frameCoefficients(image);
+    let worst = 0;
+    for (let i = 0; i < reference.length; i++) worst = Math.max(worst, Math.abs(coefficients[i] - reference[i]));
+    assert.ok(worst < 1e-3, `${image.channels} channels: coefficients differ by up to ${worst}`);
+  }
+  // Colour: against the test's own BT.601 luma, rounded to bytes (hence the looser bound).
+  const luma: Image = { width: 1920, height: 1080, channels: 1, data: new Uint8ClampedArray(1920 * 1080) };
+  for (let i = 0; i < luma.data.length; i++) luma.data[i] = 0.299 * colour.data[i * 3] + 0.587 * colour.data[i * 3 + 1] + 0.114 * colour.data[i * 3 + 2];
+  const lumaCoefficients = frameCoefficients(luma);
+  for (const image of [colour, toRgba(colour)]) {
+    const coefficients = frameCoefficients(image);
+    let worst = 0;
+    for (let i = 0; i < lumaCoefficients.length; i++) worst = Math.max(worst, Math.abs(coefficients[i] - lumaCoefficients[i]));
+    assert.ok(worst < 0.5, `colour, ${image.channels} channels: coefficients differ by up to ${worst}`);
+  }
+  const key = keyFrom(12);
+  const markedGrey = marked(grey, key);
+  for (const image of [rgb, rgba]) {
+    const out = marked(image, key);
+    let differ = 0;
+    for (let i = 0; i < grey.data.length; i++) {
+      const expected = markedGrey.data[i];
+      for (let c = 0; c < 3; c++) {
+        const got = out.data[i * image.channels + c];
+        assert.ok(Math.abs(got - expected) <= 1, `${image.channels} channels, pixel ${i}: ${got} vs ${expected}`);
+        if (got !== expected) differ++;
+      }
+    }
+    // Float rounding of a delta that lands on .5 may go either way; anything more is a bug.
+    assert.ok(differ < grey.data.length * 3 * 1e-3, `${image.channels} channels: ${differ} bytes differ`);
+  }
+});
+
 test('the wrong key finds nothing in a marked frame', async () => {
   const clip = await syntheticClip({ width: 640, height: 360, seed: 5 });
   const frames = [0, 1, 2, 3].map((i) => marked(clip.frame(i), keyFrom(5)));
