@@ -51,7 +51,7 @@ export function formatVerifyReport(r: VerifyReport): string {
   }
   const w = r.watermark;
   if (!w.checked) lines.push('  watermark    not checked: no key (make one by running a swap, or give --watermark-key)');
-  else if (w.found) lines.push(`  watermark    found: ${w.watermarkId} (format ${w.version}), p = ${w.pValue.toExponential(2)}, from ${w.framesUsed} of ${w.framesRead} frame(s)`);
+  else if (w.found) lines.push(`  watermark    found: ${w.watermarkId} (format ${w.version}), p = ${w.pValue.toExponential(2)}, from ${w.framesUsed} of ${w.framesRead} frame(s)${w.bitsCorrected ? `, ${w.bitsCorrected} weak bit(s) corrected` : ''}`);
   else lines.push(`  watermark    not found in ${w.framesRead} frame(s)`);
   lines.push(`  label        ${r.label.found ? `"${r.label.text}" at ${r.label.corner}` : 'none found'}`);
   if (r.agree !== undefined) lines.push(`  agreement    ${r.agree ? 'the credentials and the watermark name the same id' : 'the credentials and the watermark disagree'}`);

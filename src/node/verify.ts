@@ -30,6 +30,8 @@ export interface WatermarkReport {
   framesUsed: number;
   framesRead: number;
   firstFrame?: number;
+  /** Weak bits the soft decoding corrected in the window that decoded (counted in pValue). */
+  bitsCorrected?: number;
   keyFile?: string;
 }
 
@@ -84,7 +86,7 @@ function watermarkOf(detector: WatermarkDetector | undefined, framesRead: number
   return {
     checked: true,
     found: d.found,
-    ...(d.found && d.payload ? { watermarkId: formatWatermarkId(d.payload.assetId), version: d.payload.version, firstFrame: d.firstFrame } : {}),
+    ...(d.found && d.payload ? { watermarkId: formatWatermarkId(d.payload.assetId), version: d.payload.version, firstFrame: d.firstFrame, bitsCorrected: d.bitsFlipped } : {}),
     pValue: d.pValue,
     framesUsed: d.found ? d.framesUsed : 0,
     framesRead,

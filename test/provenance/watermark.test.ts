@@ -10,6 +10,8 @@ import {
   WatermarkEmbedder,
   correlateCoefficients,
   decideWatermark,
+  decodeWindow,
+  flipsFor,
   frameCoefficients,
   measureFrame,
   psnrLuma,
@@ -42,7 +44,8 @@ test('a marked frame decodes from that one frame at any size and aspect', async 
     assert.deepEqual(Array.from(detection.bits), Array.from(encodePayload(PAYLOAD)));
     assert.equal(detection.framesUsed, 1);
     assert.equal(detection.decisions, 1);
-    assert.equal(detection.pValue, 2 ** -32);
+    assert.equal(detection.bitsFlipped, 0);
+    assert.equal(detection.pValue, 2 ** detection.flipsAllowed * 2 ** -32);
   }
 });
 
@@ -200,7 +203,7 @@ test('decideWatermark finds a payload present in only part of a clip and reports
   assert.ok(detection.firstFrame >= 45 && detection.firstFrame <= 60, `first frame ${detection.firstFrame}`);
   assert.equal(detection.framesUsed, 30);
   assert.ok(detection.decisions > 1);
-  assert.equal(detection.pValue, detection.decisions * 2 ** -32);
+  assert.equal(detection.pValue, detection.decisions * 2 ** detection.flipsAllowed * 2 ** -32);
 
   const none = decideWatermark(frames.slice(0, 50), { fps: 30 });
   assert.equal(none.found, false);
@@ -208,6 +211,36 @@ test('decideWatermark finds a payload present in only part of a clip and reports
   assert.equal(none.firstFrame, 0);
   assert.equal(none.bits.length, 64);
   assert.equal(decideWatermark([]).found, false);
+});
+
+test('soft decoding corrects up to the allowed number of the least reliable bits, and no more', () => {
+  const bits = encodePayload(PAYLOAD);
+  const random = seededRandom(8);
+  const strong = (b: number): number => (bits[b] ? 1 : -1) * (2 + random());
+  for (let wrong = 1; wrong <= 4; wrong++) {
+    const sum = Float64Array.from(bits, (_, b) => strong(b));
+    // The wrong bits are the least reliable ones: small sums of the wrong sign.
+    for (let k = 0; k < wrong; k++) sum[k * 13] = (bits[k * 13] ? -1 : 1) * 0.1 * (k + 1);
+    assert.equal(decodeWindow(sum, 0), undefined, `${wrong} wrong, no flips`);
+    const decoded = decodeWindow(sum, 4);
+    assert.deepEqual(decoded?.payload, PAYLOAD, `${wrong} wrong`);
+    assert.equal(decoded?.bitsFlipped, wrong);
+    assert.deepEqual(Array.from(decoded!.bits), Array.from(bits));
+    if (wrong > 1) assert.equal(decodeWindow(sum, wrong - 1), undefined, `${wrong} wrong, ${wrong - 1} flips`);
+  }
+  // A confidently wrong bit is not among the weakest, so it is not corrected.
+  const sum = Float64Array.from(bits, (_, b) => strong(b));
+  sum[5] = -sum[5];
+  assert.equal(decodeWindow(sum, 4), undefined);
+  // Random windows: 20,000 × 16 candidates at 2^-32 each, so none should pass.
+  for (let t = 0; t < 20_000; t++) assert.equal(decodeWindow(Float64Array.from({ length: 64 }, () => random() - 0.5), 4), undefined);
+  // The flips shrink as windows grow so that candidates × 2^-32 stays under 1e-6.
+  assert.equal(flipsFor(1), 4);
+  assert.equal(flipsFor(10), 4);
+  assert.equal(flipsFor(1800), 1);
+  assert.equal(flipsFor(5000), 0);
+  for (const windows of [1, 10, 100, 1000, 4000]) assert.ok(windows * 2 ** flipsFor(windows) * 2 ** -32 <= 1e-6);
+  assert.throws(() => decodeWindow(new Float64Array(63), 1), /64 sums/);
 });
 
 test('bad keys, sizes and options are refused with clear messages', () => {
