@@ -312,7 +312,6 @@ const CLAMP = (() => {
  * mispredictions cost more than the writes they would save.
  */
 function addRowTimesFour(interp: Float32Array, bytes: Uint8Array, row: number, c: number): void {
-  const rgba = c === 4;
   let p = row;
   for (let i = 0; i < GRID_W; i++) {
     const mid = interp[i];
@@ -325,35 +324,22 @@ function addRowTimesFour(interp: Float32Array, bytes: Uint8Array, row: number, c
     const d1 = (base - 0.125 * left) | 0;
     const d2 = (base + 0.125 * right) | 0;
     const d3 = (base + 0.375 * right) | 0;
-    if (rgba) {
-      bytes[p] = CLAMP[bytes[p] + d0];
-      bytes[p + 1] = CLAMP[bytes[p + 1] + d0];
-      bytes[p + 2] = CLAMP[bytes[p + 2] + d0];
-      bytes[p + 4] = CLAMP[bytes[p + 4] + d1];
-      bytes[p + 5] = CLAMP[bytes[p + 5] + d1];
-      bytes[p + 6] = CLAMP[bytes[p + 6] + d1];
-      bytes[p + 8] = CLAMP[bytes[p + 8] + d2];
-      bytes[p + 9] = CLAMP[bytes[p + 9] + d2];
-      bytes[p + 10] = CLAMP[bytes[p + 10] + d2];
-      bytes[p + 12] = CLAMP[bytes[p + 12] + d3];
-      bytes[p + 13] = CLAMP[bytes[p + 13] + d3];
-      bytes[p + 14] = CLAMP[bytes[p + 14] + d3];
-      p += 16;
-    } else {
-      bytes[p] = CLAMP[bytes[p] + d0];
-      bytes[p + 1] = CLAMP[bytes[p + 1] + d0];
-      bytes[p + 2] = CLAMP[bytes[p + 2] + d0];
-      bytes[p + 3] = CLAMP[bytes[p + 3] + d1];
-      bytes[p + 4] = CLAMP[bytes[p + 4] + d1];
-      bytes[p + 5] = CLAMP[bytes[p + 5] + d1];
-      bytes[p + 6] = CLAMP[bytes[p + 6] + d2];
-      bytes[p + 7] = CLAMP[bytes[p + 7] + d2];
-      bytes[p + 8] = CLAMP[bytes[p + 8] + d2];
-      bytes[p + 9] = CLAMP[bytes[p + 9] + d3];
-      bytes[p + 10] = CLAMP[bytes[p + 10] + d3];
-      bytes[p + 11] = CLAMP[bytes[p + 11] + d3];
-      p += 12;
-    }
+    bytes[p] = CLAMP[bytes[p] + d0];
+    bytes[p + 1] = CLAMP[bytes[p + 1] + d0];
+    bytes[p + 2] = CLAMP[bytes[p + 2] + d0];
+    p += c;
+    bytes[p] = CLAMP[bytes[p] + d1];
+    bytes[p + 1] = CLAMP[bytes[p + 1] + d1];
+    bytes[p + 2] = CLAMP[bytes[p + 2] + d1];
+    p += c;
+    bytes[p] = CLAMP[bytes[p] + d2];
+    bytes[p + 1] = CLAMP[bytes[p + 1] + d2];
+    bytes[p + 2] = CLAMP[bytes[p + 2] + d2];
+    p += c;
+    bytes[p] = CLAMP[bytes[p] + d3];
+    bytes[p + 1] = CLAMP[bytes[p + 1] + d3];
+    bytes[p + 2] = CLAMP[bytes[p + 2] + d3];
+    p += c;
   }
 }
 
