@@ -8,6 +8,7 @@
 
 import type { Image } from '../core/image.js';
 import { WATERMARK_BITS, decodePayload, encodePayload, type WatermarkPayload } from './payload.js';
+import { upsampleKernel } from './upsample-simd.js';
 
 export const WATERMARK_KEY_BYTES = 32;
 /**
@@ -598,12 +599,18 @@ class GridScratch {
     const interp = this.interp;
     const { i0: y0, i1: y1, frac: fy } = g.upY;
     const fourWide = g.boxWidth === 4 && channels !== 1;
+    const kernel = fourWide ? upsampleKernel() : undefined;
+    const simd = kernel !== undefined && kernel.setResidual(res);
     for (let y = 0; y < height; y++) {
       const a = y0[y] * GRID_W;
       const b = y1[y] * GRID_W;
       if (a >= CHIP_ROWS * GRID_W && b >= CHIP_ROWS * GRID_W) continue; // no chips below row 264
       const f = fy[y];
       const row = y * width * channels;
+      if (simd) {
+        kernel.addRow(bytes, row, channels as 3 | 4, y0[y], y1[y], f);
+        continue;
+      }
       for (let i = 0; i < GRID_W; i++) interp[i] = res[a + i] + f * (res[b + i] - res[a + i]);
       if (fourWide) addRowTimesFour(interp, bytes, row, channels);
       else addRow(interp, bytes, row, width, channels, g.upX);

@@ -1,0 +1,251 @@
+/**
+ * The watermark's costliest step, adding the 4× bilinear upsample of one residual row to a
+ * 1920-wide frame row, as a small WebAssembly SIMD module. It is assembled here from its
+ * instructions (no toolchain, nothing downloaded) and compiled once; where WebAssembly or its
+ * SIMD extension is missing, {@link upsampleKernel} returns undefined and the caller keeps its
+ * plain TypeScript loop. Platform-free: Node and browser Workers alike.
+ *
+ * The residual grid goes into the module's memory once per frame as 16-bit fixed point
+ * ({@link KERNEL_SCALE} units per level), each row padded with a copy of its edge values. Per frame
+ * row the kernel blends the two grid rows above and below (Q15 weight, rounded), then handles 8
+ * grid columns (32 pixels) per iteration: the four pixel deltas under each column are
+ * floor(v + 0.5) of the bilinear weights (5·mid + 3·left)/8, (7·mid + left)/8, (7·mid + right)/8,
+ * (5·mid + 3·right)/8; they are narrowed to bytes, put in pixel order, spread over R, G, B (alpha
+ * gets 0), and added to the frame bytes with unsigned saturation (the positive and negative parts
+ * apart), which is the clamp to 0..255.
+ */
+
+/** Fixed-point units per luma level of the residual the kernel reads. */
+export const KERNEL_SCALE = 128;
+/** Largest |residual| (levels) the 16-bit lanes hold: 8 × 31.9 × 128 stays under 32768. */
+export const KERNEL_MAX_LEVEL = 31;
+
+const GRID_W = 480;
+const GRID_H = 270;
+/** A padded residual row: [edge, v0 … v479, edge]. */
+const PADDED = GRID_W + 2;
+const ROW_BYTES = { 3: 1920 * 3, 4: 1920 * 4 } as const;
+/** Memory layout: the padded residual rows, then one frame row, in 5 pages of 64 KiB. */
+const RESIDUAL_AT = 0;
+const ROW_AT = 4 * 65536;
+const PAGES = 5;
+
+export interface UpsampleKernel {
+  /**
+   * Loads a frame's residual grid (480×270 levels). False, with nothing loaded, when a value is
+   * beyond ±{@link KERNEL_MAX_LEVEL} (then the caller's own loop must do the frame).
+   */
+  setResidual(residual: Float32Array): boolean;
+  /**
+   * Adds one frame row's upsampled residual, blended from grid rows `above` and `below` with
+   * weight `fraction` (0 ≤ fraction < 1) of `below`, to `bytes[row .. row + 1920·channels)`.
+   */
+  addRow(bytes: Uint8Array, row: number, channels: 3 | 4, above: number, below: number, fraction: number): void;
+}
+
+// ---- a minimal assembler ---------------------------------------------------------------------
+
+function uleb(n: number): number[] {
+  const out: number[] = [];
+  do {
+    let byte = n & 0x7f;
+    n >>>= 7;
+    if (n !== 0) byte |= 0x80;
+    out.push(byte);
+  } while (n !== 0);
+  return out;
+}
+
+function sleb(n: number): number[] {
+  const out: number[] = [];
+  for (;;) {
+    const byte = n & 0x7f;
+    n >>= 7;
+    if ((n === 0 && (byte & 0x40) === 0) || (n === -1 && (byte & 0x40) !== 0)) {
+      out.push(byte);
+      return out;
+    }
+    out.push(byte | 0x80);
+  }
+}
+
+function section(id: number, body: number[]): number[] {
+  return [id, ...uleb(body.length), ...body];
+}
+
+function vector(items: number[][]): number[] {
+  return [...uleb(items.length), ...items.flat()];
+}
+
+function name(text: string): number[] {
+  return [...uleb(text.length), ...Array.from(text, (c) => c.charCodeAt(0))];
+}
+
+const I32 = 0x7f;
+const V128 = 0x7b;
+const op = {
+  block: [0x02, 0x40],
+  loop: [0x03, 0x40],
+  end: [0x0b],
+  brIf: (depth: number) => [0x0d, ...uleb(depth)],
+  get: (local: number) => [0x20, ...uleb(local)],
+  set: (local: number) => [0x21, ...uleb(local)],
+  tee: (local: number) => [0x22, ...uleb(local)],
+  i32: (value: number) => [0x41, ...sleb(value)],
+  i32Add: [0x6a],
+  i32Sub: [0x6b],
+  simd: (code: number, ...immediates: number[]) => [0xfd, ...uleb(code), ...immediates],
+};
+/** v128 memory access with an offset, alignment hint 1 byte. */
+const load = (offset: number) => op.simd(0x00, 0, ...uleb(offset));
+const store = (offset: number) => op.simd(0x0b, 0, ...uleb(offset));
+const v128Const = (lanes16: number[]) => op.simd(0x0c, ...lanes16.flatMap((v) => [v & 0xff, (v >> 8) & 0xff]));
+const zeroConst = () => op.simd(0x0c, ...new Array<number>(16).fill(0));
+const shuffle = (lanes: number[]) => op.simd(0x0d, ...lanes);
+const SPLAT_16 = 0x10;
+const NARROW_I16_S = 0x65;
+const ADD_SAT_U8 = 0x70;
+const SUB_U8 = 0x71;
+const SUB_SAT_U8 = 0x73;
+const MAX_S8 = 0x78;
+const Q15_MUL_16 = 0x82;
+const SHR_S16 = 0x8c;
+const ADD_16 = 0x8e;
+const SUB_16 = 0x91;
+const MUL_16 = 0x95;
+
+const splat16 = (v: number) => v128Const(new Array<number>(8).fill(v));
+
+/** Pixel order from A = [d0 of columns 0..7 | d1 …] and E = [d2 … | d3 …]: 16 pixels of 4 columns each. */
+const PIXELS_LOW = [0, 8, 16, 24, 1, 9, 17, 25, 2, 10, 18, 26, 3, 11, 19, 27];
+const PIXELS_HIGH = [4, 12, 20, 28, 5, 13, 21, 29, 6, 14, 22, 30, 7, 15, 23, 31];
+
+/** Byte lanes of each 16-byte chunk of 16 pixels: RGB spreads them over 3 chunks, RGBA over 4 (lane 16 is a zero). */
+function spread(channels: 3 | 4): number[][] {
+  const chunks: number[][] = [];
+  const bytes: number[] = [];
+  for (let p = 0; p < 16; p++) for (let c = 0; c < channels; c++) bytes.push(c < 3 ? p : 16);
+  for (let i = 0; i < bytes.length; i += 16) chunks.push(bytes.slice(i, i + 16));
+  return chunks;
+}
+
+/**
+ * add(frame, above, below, weight, groups): i32 params 0..4; v128 locals: 5 left, 6 mid, 7 right,
+ * 8 d0, 9 d1, 10 d2, 11 d3 (then A, E), 12 pixels, 13 delta, 14 positive part, 15 zero, 16 weight.
+ */
+function kernelBody(channels: 3 | 4): number[] {
+  const [FRAME, ABOVE, BELOW, WEIGHT, GROUPS, LEFT, MID, RIGHT, D0, D1, D2, D3, PIXELS, DELTA, POSITIVE, ZERO, WEIGHTS] =
+    [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16];
+  const code: number[] = [];
+  const emit = (...parts: number[][]): void => {
+    for (const part of parts) code.push(...part);
+  };
+  // The row between the two grid rows: above + round(weight · (below − above)), in Q15.
+  const blend = (target: number, offset: number): void => {
+    emit(op.get(ABOVE), load(offset), op.get(BELOW), load(offset), op.get(ABOVE), load(offset), op.simd(SUB_16));
+    emit(op.get(WEIGHTS), op.simd(Q15_MUL_16), op.simd(ADD_16), op.set(target));
+  };
+  // floor((a·mid + b·side)/8 + 0.5) in KERNEL_SCALE units: (a·mid + b·side + 4·scale) >> (3 + log2 scale)
+  const shift = 3 + Math.log2(KERNEL_SCALE);
+  const delta = (target: number, midWeight: number, side: number, sideWeight: number): void => {
+    emit(op.get(MID), splat16(midWeight), op.simd(MUL_16), op.get(side));
+    if (sideWeight !== 1) emit(splat16(sideWeight), op.simd(MUL_16));
+    emit(op.simd(ADD_16), splat16(4 * KERNEL_SCALE), op.simd(ADD_16), op.i32(shift), op.simd(SHR_S16), op.set(target));
+  };
+  emit(zeroConst(), op.set(ZERO), op.get(WEIGHT), op.simd(SPLAT_16), op.set(WEIGHTS));
+  emit(op.block, op.loop);
+  blend(LEFT, 0);
+  blend(MID, 2);
+  blend(RIGHT, 4);
+  delta(D0, 5, LEFT, 3);
+  delta(D1, 7, LEFT, 1);
+  delta(D2, 7, RIGHT, 1);
+  delta(D3, 5, RIGHT, 3);
+  // A = [d0 | d1] and E = [d2 | d3] as bytes (|d| is far below 128).
+  emit(op.get(D0), op.get(D1), op.simd(NARROW_I16_S), op.set(D0), op.get(D2), op.get(D3), op.simd(NARROW_I16_S), op.set(D2));
+  const chunks = spread(channels);
+  let offset = 0;
+  for (const pixels of [PIXELS_LOW, PIXELS_HIGH]) {
+    emit(op.get(D0), op.get(D2), shuffle(pixels), op.set(PIXELS));
+    for (const lanes of chunks) {
+      emit(op.get(PIXELS), op.get(ZERO), shuffle(lanes), op.tee(DELTA));
+      emit(op.get(ZERO), op.simd(MAX_S8), op.set(POSITIVE));
+      // frame = (frame +sat positive) −sat (positive − delta)
+      emit(op.get(FRAME), op.get(FRAME), load(offset), op.get(POSITIVE), op.simd(ADD_SAT_U8));
+      emit(op.get(POSITIVE), op.get(DELTA), op.simd(SUB_U8), op.simd(SUB_SAT_U8), store(offset));
+      offset += 16;
+    }
+  }
+  emit(op.get(FRAME), op.i32(offset), op.i32Add, op.set(FRAME));
+  emit(op.get(ABOVE), op.i32(16), op.i32Add, op.set(ABOVE), op.get(BELOW), op.i32(16), op.i32Add, op.set(BELOW));
+  emit(op.get(GROUPS), op.i32(1), op.i32Sub, op.tee(GROUPS), op.brIf(0));
+  emit(op.end, op.end, op.end);
+  const locals = vector([[...uleb(12), V128]]);
+  const body = [...locals, ...code];
+  return [...uleb(body.length), ...body];
+}
+
+function moduleBytes(): Uint8Array {
+  const type = section(1, vector([[0x60, ...vector([[I32], [I32], [I32], [I32], [I32]]), 0]]));
+  const functions = section(3, vector([[0], [0]]));
+  const memory = section(5, vector([[0x00, PAGES]]));
+  const exports = section(7, vector([[...name('memory'), 0x02, 0], [...name('addRgb'), 0x00, 0], [...name('addRgba'), 0x00, 1]]));
+  const code = section(10, vector([kernelBody(3), kernelBody(4)]));
+  return Uint8Array.from([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, ...type, ...functions, ...memory, ...exports, ...code]);
+}
+
+// ---- loading ---------------------------------------------------------------------------------
+
+/** The part of the WebAssembly API used here (the project's type libraries declare only its types). */
+interface WasmApi {
+  validate(bytes: Uint8Array): boolean;
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object) => { exports: Record<string, unknown> };
+}
+type KernelFunction = (frame: number, above: number, below: number, weight: number, groups: number) => void;
+
+let cached: UpsampleKernel | null | undefined;
+
+/** The compiled kernel, or undefined where WebAssembly SIMD is unavailable. One instance per thread. */
+export function upsampleKernel(): UpsampleKernel | undefined {
+  if (cached !== undefined) return cached ?? undefined;
+  cached = null;
+  try {
+    const wasm = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
+    if (!wasm) return undefined;
+    const bytes = moduleBytes();
+    if (!wasm.validate(bytes)) return undefined;
+    const { exports } = new wasm.Instance(new wasm.Module(bytes));
+    const memory = exports.memory as { buffer: ArrayBuffer };
+    const addRgb = exports.addRgb as KernelFunction;
+    const addRgba = exports.addRgba as KernelFunction;
+    const heap = new Uint8Array(memory.buffer);
+    const rows = new Int16Array(memory.buffer, RESIDUAL_AT, GRID_H * PADDED);
+    cached = {
+      setResidual(residual: Float32Array): boolean {
+        if (residual.length !== GRID_W * GRID_H) throw new RangeError(`expected a ${GRID_W}×${GRID_H} residual, got ${residual.length} values`);
+        for (let i = 0; i < residual.length; i++) if (!(Math.abs(residual[i]) <= KERNEL_MAX_LEVEL)) return false;
+        for (let r = 0, o = 0; r < GRID_H; r++, o += PADDED) {
+          const from = r * GRID_W;
+          for (let i = 0; i < GRID_W; i++) {
+            const v = KERNEL_SCALE * residual[from + i];
+            rows[o + 1 + i] = (v < 0 ? v - 0.5 : v + 0.5) | 0; // rounded half away from zero
+          }
+          rows[o] = rows[o + 1];
+          rows[o + GRID_W + 1] = rows[o + GRID_W];
+        }
+        return true;
+      },
+      addRow(bytes: Uint8Array, row: number, channels: 3 | 4, above: number, below: number, fraction: number): void {
+        const length = ROW_BYTES[channels];
+        heap.set(bytes.subarray(row, row + length), ROW_AT);
+        const weight = Math.min(32767, Math.round(fraction * 32768));
+        (channels === 3 ? addRgb : addRgba)(ROW_AT, RESIDUAL_AT + 2 * PADDED * above, RESIDUAL_AT + 2 * PADDED * below, weight, GRID_W / 8);
+        bytes.set(heap.subarray(ROW_AT, ROW_AT + length), row);
+      },
+    };
+  } catch {
+    cached = null; // no SIMD, or a runtime that refuses synchronous compilation: the caller's loop does the work
+  }
+  return cached ?? undefined;
+}
