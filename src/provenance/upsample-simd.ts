@@ -102,6 +102,7 @@ const store = (offset: number) => op.simd(0x0b, 0, ...uleb(offset));
 const v128Const = (lanes16: number[]) => op.simd(0x0c, ...lanes16.flatMap((v) => [v & 0xff, (v >> 8) & 0xff]));
 const zeroConst = () => op.simd(0x0c, ...new Array<number>(16).fill(0));
 const shuffle = (lanes: number[]) => op.simd(0x0d, ...lanes);
+// SIMD opcodes after the 0xFD prefix (WebAssembly 2.0 binary format), named by lane shape.
 const SPLAT_16 = 0x10;
 const NARROW_I16_S = 0x65;
 const ADD_SAT_U8 = 0x70;
