@@ -10,9 +10,12 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { MODEL_REGISTRY, type ModelRegistry } from '../../src/models/registry.js';
 import { ModelStore } from '../../src/node/model-store.js';
+import { seededRandom } from './random.js';
 import {
   encodeOnnxModel, OnnxAttributeType, OnnxDataType, type OnnxNode, type OnnxTensor, type OnnxValueInfo,
 } from '../../src/models/onnx-proto.js';
+
+export { seededRandom };
 
 /** SCRFD det_10g output names in session order: scores s8/16/32, boxes s8/16/32, keypoints s8/16/32. */
 export const SCRFD_OUTPUT_NAMES = ['448', '471', '494', '451', '474', '497', '454', '477', '500'] as const;
@@ -69,18 +72,6 @@ function model(graph: { node: OnnxNode[]; initializer: OnnxTensor[]; input: Onnx
     opsetImport: [{ domain: '', version: 13 }],
     graph: { name: 'standin', ...graph },
   });
-}
-
-/** Mulberry32: a small seeded generator so every stand-in is the same on every run. */
-export function seededRandom(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function randomMatrix(count: number, seed: number, scale: number): Float32Array {

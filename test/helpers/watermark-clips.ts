@@ -13,6 +13,7 @@ import sharp, { type Sharp } from 'sharp';
 import type { Image } from '../../src/core/image.js';
 import { childExit, ffmpegPath, StderrTail } from '../../src/node/ffmpeg-binary.js';
 import { FIXTURES } from './fixtures.js';
+import { seededRandom } from './random.js';
 
 export const PHOTOS = ['grace_hopper.jpg', 'astronaut.png', 'camera.png'] as const;
 
@@ -26,17 +27,7 @@ export interface SyntheticClipOptions {
   noise?: number;
 }
 
-/** A small deterministic generator (mulberry32). */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom };
 
 async function rawRgb(pipeline: Sharp): Promise<Image> {
   const { data, info } = await pipeline.removeAlpha().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });

@@ -11,17 +11,9 @@ import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { loadGraphModel } from '@tensorflow/tfjs-converter';
 import * as ort from 'onnxruntime-node';
 import type { TfjsAttrValue, TfjsGraphModelJson, TfjsNodeDef, TfjsWeightSpec } from '../../src/models/tfjs-graph.js';
+import { seededRandom } from '../helpers/random.js';
 
-/** mulberry32: small, fast and deterministic, so failures reproduce. Returns values in [0, 1). */
-export function seededRandom(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(s ^ (s >>> 15), 1 | s);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom };
 
 export function randomArray(rand: () => number, count: number, scale = 1): Float32Array {
   return Float32Array.from({ length: count }, () => (rand() * 2 - 1) * scale);

@@ -5,18 +5,7 @@ import { describe, it } from 'node:test';
 import { cropImage, createImage, pasteImage } from '../../src/core/image.js';
 import { boxIoU, clusterIdentities, DEFAULT_SHOT_CHANGE_THRESHOLD, detectShotChange, type FaceDetection, frameDifference, linkTracklets, meanEmbedding } from '../../src/pipeline/cluster.js';
 import { clipFrame } from '../helpers/clips.js';
-
-/** A deterministic pseudo-random generator (mulberry32), so failures reproduce. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom as random } from '../helpers/random.js';
 
 function normalise(v: Float32Array): Float32Array {
   const n = Math.hypot(...v);
