@@ -10,17 +10,11 @@ import { boxBlurFast, erode, gaussianBlur } from '../src/core/filters.js';
 import { createFloatImage, createImage, type FloatImage } from '../src/core/image.js';
 import { fillPolygon } from '../src/core/polygon.js';
 import { sampleAffineToTensor, warpAffine, warpTriangles } from '../src/core/warp.js';
+import { timeRuns } from './timing.js';
 
 function bench(name: string, run: () => void, iterations = 30): void {
-  for (let i = 0; i < 5; i++) run();
-  const times: number[] = [];
-  for (let i = 0; i < iterations; i++) {
-    const t0 = performance.now();
-    run();
-    times.push(performance.now() - t0);
-  }
-  times.sort((a, b) => a - b);
-  console.log(`${name.padEnd(58)} ${times[times.length >> 1].toFixed(2).padStart(7)} ms`);
+  const { median } = timeRuns(run, { iterations });
+  console.log(`${name.padEnd(58)} ${median.toFixed(2).padStart(7)} ms`);
 }
 
 const W = 1920;

@@ -6,17 +6,11 @@
 
 import { createImage, type Image } from '../src/core/image.js';
 import { drawLabel, findLabel, labelLayout, readLabel } from '../src/provenance/label.js';
+import { timeRuns } from './timing.js';
 
 function bench(name: string, run: () => void, iterations = 50): void {
-  for (let i = 0; i < 3; i++) run();
-  const times: number[] = [];
-  for (let i = 0; i < iterations; i++) {
-    const t0 = performance.now();
-    run();
-    times.push(performance.now() - t0);
-  }
-  times.sort((a, b) => a - b);
-  console.log(`${name.padEnd(52)} ${times[times.length >> 1]!.toFixed(3).padStart(8)} ms`);
+  const { median } = timeRuns(run, { iterations, warmup: 3 });
+  console.log(`${name.padEnd(52)} ${median.toFixed(3).padStart(8)} ms`);
 }
 
 function noiseFrame(width: number, height: number, channels: 3 | 4): Image {

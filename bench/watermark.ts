@@ -24,6 +24,7 @@ import {
 import { upsampleKernel } from '../src/provenance/upsample-simd.js';
 import { decodeRgb, loadFixture } from '../test/helpers/fixtures.js';
 import { ATTACKS, PHOTOS, roundTrip, syntheticClip, type Attack } from '../test/helpers/watermark-clips.js';
+import { timeRuns, type Timing } from './timing.js';
 
 const args = process.argv.slice(2);
 const json = args.includes('--json');
@@ -45,24 +46,8 @@ const newPayload = (): WatermarkPayload => ({ assetId: randomAssetId((b) => b.se
 
 // ---- cost per frame -------------------------------------------------------------------------------
 
-function timeIt(run: () => void, reset: () => void, iterations = 30): { median: number; min: number } {
-  for (let i = 0; i < 5; i++) {
-    reset();
-    run();
-  }
-  const times: number[] = [];
-  for (let i = 0; i < iterations; i++) {
-    reset();
-    const t0 = performance.now();
-    run();
-    times.push(performance.now() - t0);
-  }
-  times.sort((a, b) => a - b);
-  return { median: times[times.length >> 1], min: times[0] };
-}
-
-async function costs(): Promise<Record<string, { median: number; min: number }>> {
-  const out: Record<string, { median: number; min: number }> = {};
+async function costs(): Promise<Record<string, Timing>> {
+  const out: Record<string, Timing> = {};
   const key = newKey();
   const embedder = new WatermarkEmbedder(key, newPayload());
   for (const [width, height, channels] of [[1920, 1080, 3], [1280, 720, 4], [640, 360, 4]] as const) {
@@ -70,8 +55,8 @@ async function costs(): Promise<Record<string, { median: number; min: number }>>
     const original = channels === 4 ? toRgba(clip.frame(0)) : clip.frame(0);
     const frame = cloneImage(original);
     // Reset to the unmarked frame before each run, so every run does the full ISS work.
-    out[`embed ${width}x${height} ${channels === 4 ? 'RGBA' : 'RGB'}`] = timeIt(() => embedder.embed(frame), () => frame.data.set(original.data));
-    if (width === 1920) out['measure 1920x1080 RGB'] = timeIt(() => measureFrame(key, frame), () => undefined);
+    out[`embed ${width}x${height} ${channels === 4 ? 'RGBA' : 'RGB'}`] = timeRuns(() => embedder.embed(frame), { reset: () => frame.data.set(original.data) });
+    if (width === 1920) out['measure 1920x1080 RGB'] = timeRuns(() => measureFrame(key, frame));
   }
   return out;
 }
