@@ -13,6 +13,11 @@
  * (5·mid + 3·right)/8; they are narrowed to bytes, put in pixel order, spread over R, G, B (alpha
  * gets 0), and added to the frame bytes with unsigned saturation (the positive and negative parts
  * apart), which is the clamp to 0..255.
+ *
+ * Other widths (at least {@link MIN_ANY_WIDTH}) take a second kernel that follows the caller's own
+ * bilinear taps: for each run of 8 pixels a table gives the first of 8 consecutive grid values
+ * they read, byte indices that pick each pixel's left and right value out of those 8 (a swizzle),
+ * and each pixel's Q15 weight.
  */
 
 /** Fixed-point units per luma level of the residual the kernel reads. */
@@ -24,11 +29,24 @@ const GRID_W = 480;
 const GRID_H = 270;
 /** A padded residual row: [edge, v0 … v479, edge]. */
 const PADDED = GRID_W + 2;
-const ROW_BYTES = { 3: 1920 * 3, 4: 1920 * 4 } as const;
-/** Memory layout: the padded residual rows, then one frame row, in 5 pages of 64 KiB. */
+/** Memory layout: the padded residual rows, one frame row, the tap table; 64 KiB pages. */
 const RESIDUAL_AT = 0;
 const ROW_AT = 4 * 65536;
-const PAGES = 5;
+const TABLE_AT = 5 * 65536;
+const PAGES = 6;
+/** Room for one frame row (plus the 16 pixels a last, partial run may write past it). */
+const ROW_ROOM = 65536 - 64;
+/** Table bytes per run of 8 pixels: window start (i32), left indices, right indices, weights (16 bytes each). */
+const RUN_BYTES = 52;
+/** Narrower frames have more than 8 grid values under 8 pixels somewhere; the TypeScript loop does them. */
+export const MIN_ANY_WIDTH = 560;
+
+/** Bilinear taps per frame pixel on the 480-column grid: left and right column, weight of the right one. */
+export interface Taps {
+  readonly i0: Int32Array;
+  readonly i1: Int32Array;
+  readonly frac: Float32Array;
+}
 
 export interface UpsampleKernel {
   /**
@@ -37,8 +55,15 @@ export interface UpsampleKernel {
    */
   setResidual(residual: Float32Array): boolean;
   /**
+   * Readies rows of this width: 1920 always; other widths from {@link MIN_ANY_WIDTH} up, with the
+   * caller's horizontal taps (built into a table, kept until another width comes). False when the
+   * width is out of the kernels' reach.
+   */
+  prepareWidth(width: number, taps: Taps): boolean;
+  /**
    * Adds one frame row's upsampled residual, blended from grid rows `above` and `below` with
-   * weight `fraction` (0 ≤ fraction < 1) of `below`, to `bytes[row .. row + 1920·channels)`.
+   * weight `fraction` (0 ≤ fraction < 1) of `below`, to `bytes[row .. row + width·channels)`, the
+   * width being the one last prepared.
    */
   addRow(bytes: Uint8Array, row: number, channels: 3 | 4, above: number, below: number, fraction: number): void;
 }
@@ -94,6 +119,7 @@ const op = {
   i32: (value: number) => [0x41, ...sleb(value)],
   i32Add: [0x6a],
   i32Sub: [0x6b],
+  i32Load: (offset: number) => [0x28, 2, ...uleb(offset)],
   simd: (code: number, ...immediates: number[]) => [0xfd, ...uleb(code), ...immediates],
 };
 /** v128 memory access with an offset, alignment hint 1 byte. */
@@ -103,6 +129,7 @@ const v128Const = (lanes16: number[]) => op.simd(0x0c, ...lanes16.flatMap((v) =>
 const zeroConst = () => op.simd(0x0c, ...new Array<number>(16).fill(0));
 const shuffle = (lanes: number[]) => op.simd(0x0d, ...lanes);
 // SIMD opcodes after the 0xFD prefix (WebAssembly 2.0 binary format), named by lane shape.
+const SWIZZLE_8 = 0x0e;
 const SPLAT_16 = 0x10;
 const NARROW_I16_S = 0x65;
 const ADD_SAT_U8 = 0x70;
@@ -164,18 +191,10 @@ function kernelBody(channels: 3 | 4): number[] {
   delta(D3, 5, RIGHT, 3);
   // A = [d0 | d1] and E = [d2 | d3] as bytes (|d| is far below 128).
   emit(op.get(D0), op.get(D1), op.simd(NARROW_I16_S), op.set(D0), op.get(D2), op.get(D3), op.simd(NARROW_I16_S), op.set(D2));
-  const chunks = spread(channels);
   let offset = 0;
   for (const pixels of [PIXELS_LOW, PIXELS_HIGH]) {
     emit(op.get(D0), op.get(D2), shuffle(pixels), op.set(PIXELS));
-    for (const lanes of chunks) {
-      emit(op.get(PIXELS), op.get(ZERO), shuffle(lanes), op.tee(DELTA));
-      emit(op.get(ZERO), op.simd(MAX_S8), op.set(POSITIVE));
-      // frame = (frame +sat positive) −sat (positive − delta)
-      emit(op.get(FRAME), op.get(FRAME), load(offset), op.get(POSITIVE), op.simd(ADD_SAT_U8));
-      emit(op.get(POSITIVE), op.get(DELTA), op.simd(SUB_U8), op.simd(SUB_SAT_U8), store(offset));
-      offset += 16;
-    }
+    offset = emitSaturatingAdd(emit, channels, { FRAME, PIXELS, DELTA, POSITIVE, ZERO }, offset);
   }
   emit(op.get(FRAME), op.i32(offset), op.i32Add, op.set(FRAME));
   emit(op.get(ABOVE), op.i32(16), op.i32Add, op.set(ABOVE), op.get(BELOW), op.i32(16), op.i32Add, op.set(BELOW));
@@ -186,12 +205,75 @@ function kernelBody(channels: 3 | 4): number[] {
   return [...uleb(body.length), ...body];
 }
 
+/**
+ * addAny(frame, above, below, weight, groups, table): i32 params 0..5; v128 locals: 6 window,
+ * 7 left values, 8 right values, 9 first 8 deltas, 10 next 8, 11 pixels, 12 delta, 13 positive
+ * part, 14 zero, 15 weight.
+ */
+function anyWidthBody(channels: 3 | 4): number[] {
+  const [FRAME, ABOVE, BELOW, WEIGHT, GROUPS, TABLE, WINDOW, LEFT, RIGHT, D0, D1, PIXELS, DELTA, POSITIVE, ZERO, WEIGHTS] =
+    [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15];
+  const code: number[] = [];
+  const emit = (...parts: number[][]): void => {
+    for (const part of parts) code.push(...part);
+  };
+  const shift = Math.log2(KERNEL_SCALE);
+  const windowOf = (row: number, run: number): void => emit(op.get(row), op.get(TABLE), op.i32Load(run), op.i32Add, load(0));
+  emit(zeroConst(), op.set(ZERO), op.get(WEIGHT), op.simd(SPLAT_16), op.set(WEIGHTS));
+  emit(op.block, op.loop);
+  for (const [run, target] of [[0, D0], [RUN_BYTES, D1]]) {
+    // The 8 grid values this run reads, blended between the two grid rows.
+    windowOf(ABOVE, run);
+    windowOf(BELOW, run);
+    windowOf(ABOVE, run);
+    emit(op.simd(SUB_16), op.get(WEIGHTS), op.simd(Q15_MUL_16), op.simd(ADD_16), op.set(WINDOW));
+    emit(op.get(WINDOW), op.get(TABLE), load(run + 4), op.simd(SWIZZLE_8), op.set(LEFT));
+    emit(op.get(WINDOW), op.get(TABLE), load(run + 20), op.simd(SWIZZLE_8), op.set(RIGHT));
+    // left + round(weight · (right − left)), then floor(v + 0.5) in levels.
+    emit(op.get(RIGHT), op.get(LEFT), op.simd(SUB_16), op.get(TABLE), load(run + 36), op.simd(Q15_MUL_16), op.get(LEFT), op.simd(ADD_16));
+    emit(splat16(KERNEL_SCALE / 2), op.simd(ADD_16), op.i32(shift), op.simd(SHR_S16), op.set(target));
+  }
+  emit(op.get(D0), op.get(D1), op.simd(NARROW_I16_S), op.set(PIXELS));
+  const offset = emitSaturatingAdd(emit, channels, { FRAME, PIXELS, DELTA, POSITIVE, ZERO }, 0);
+  emit(op.get(FRAME), op.i32(offset), op.i32Add, op.set(FRAME));
+  emit(op.get(TABLE), op.i32(2 * RUN_BYTES), op.i32Add, op.set(TABLE));
+  emit(op.get(GROUPS), op.i32(1), op.i32Sub, op.tee(GROUPS), op.brIf(0));
+  emit(op.end, op.end, op.end);
+  const locals = vector([[...uleb(10), V128]]);
+  const body = [...locals, ...code];
+  return [...uleb(body.length), ...body];
+}
+
+/**
+ * Spreads 16 pixel deltas (local PIXELS, signed bytes) over their colour bytes and adds them to the
+ * frame at FRAME + offset.., with unsigned saturation: frame = (frame +sat max(d, 0)) −sat (max(d, 0) − d).
+ * Returns the offset after the last chunk.
+ */
+function emitSaturatingAdd(emit: (...parts: number[][]) => void, channels: 3 | 4, l: { FRAME: number; PIXELS: number; DELTA: number; POSITIVE: number; ZERO: number }, offset: number): number {
+  for (const lanes of spread(channels)) {
+    emit(op.get(l.PIXELS), op.get(l.ZERO), shuffle(lanes), op.tee(l.DELTA));
+    emit(op.get(l.ZERO), op.simd(MAX_S8), op.set(l.POSITIVE));
+    emit(op.get(l.FRAME), op.get(l.FRAME), load(offset), op.get(l.POSITIVE), op.simd(ADD_SAT_U8));
+    emit(op.get(l.POSITIVE), op.get(l.DELTA), op.simd(SUB_U8), op.simd(SUB_SAT_U8), store(offset));
+    offset += 16;
+  }
+  return offset;
+}
+
 function moduleBytes(): Uint8Array {
-  const type = section(1, vector([[0x60, ...vector([[I32], [I32], [I32], [I32], [I32]]), 0]]));
-  const functions = section(3, vector([[0], [0]]));
+  const fiveInts = [0x60, ...vector([[I32], [I32], [I32], [I32], [I32]]), 0];
+  const sixInts = [0x60, ...vector([[I32], [I32], [I32], [I32], [I32], [I32]]), 0];
+  const type = section(1, vector([fiveInts, sixInts]));
+  const functions = section(3, vector([[0], [0], [1], [1]]));
   const memory = section(5, vector([[0x00, PAGES]]));
-  const exports = section(7, vector([[...name('memory'), 0x02, 0], [...name('addRgb'), 0x00, 0], [...name('addRgba'), 0x00, 1]]));
-  const code = section(10, vector([kernelBody(3), kernelBody(4)]));
+  const exports = section(7, vector([
+    [...name('memory'), 0x02, 0],
+    [...name('addRgb'), 0x00, 0],
+    [...name('addRgba'), 0x00, 1],
+    [...name('addAnyRgb'), 0x00, 2],
+    [...name('addAnyRgba'), 0x00, 3],
+  ]));
+  const code = section(10, vector([kernelBody(3), kernelBody(4), anyWidthBody(3), anyWidthBody(4)]));
   return Uint8Array.from([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, ...type, ...functions, ...memory, ...exports, ...code]);
 }
 
@@ -203,7 +285,38 @@ interface WasmApi {
   Module: new (bytes: Uint8Array) => object;
   Instance: new (module: object) => { exports: Record<string, unknown> };
 }
-type KernelFunction = (frame: number, above: number, below: number, weight: number, groups: number) => void;
+type KernelFunction = (frame: number, above: number, below: number, weight: number, groups: number, table?: number) => void;
+
+/**
+ * The any-width kernel's table: per run of 8 pixels, the byte offset (in a padded residual row) of
+ * the first of the 8 grid values the run reads, each pixel's left and right value as byte indices
+ * into those 8, and its Q15 weight. Pixels past the width read the first value with weight 0.
+ * False when some run needs more than 8 values, or the row or table would not fit.
+ */
+function buildTable(table: DataView, width: number, taps: Taps): boolean {
+  const runs = 2 * Math.ceil(width / 16);
+  if (width < MIN_ANY_WIDTH || width * 4 > ROW_ROOM || runs * RUN_BYTES > table.byteLength) return false;
+  const { i0, i1, frac } = taps;
+  for (let run = 0; run < runs; run++) {
+    const at = run * RUN_BYTES;
+    const first = run * 8;
+    const start = i0[Math.min(first, width - 1)];
+    table.setInt32(at, 2 * (start + 1), true); // + 1: the row's left padding
+    for (let k = 0; k < 8; k++) {
+      const x = first + k;
+      const inside = x < width;
+      const left = inside ? i0[x] - start : 0;
+      const right = inside ? i1[x] - start : 0;
+      if (left < 0 || right > 7) return false;
+      table.setUint8(at + 4 + 2 * k, 2 * left);
+      table.setUint8(at + 5 + 2 * k, 2 * left + 1);
+      table.setUint8(at + 20 + 2 * k, 2 * right);
+      table.setUint8(at + 21 + 2 * k, 2 * right + 1);
+      table.setInt16(at + 36 + 2 * k, inside ? Math.min(32767, Math.round(frac[x] * 32768)) : 0, true);
+    }
+  }
+  return true;
+}
 
 let cached: UpsampleKernel | null | undefined;
 
@@ -218,10 +331,13 @@ export function upsampleKernel(): UpsampleKernel | undefined {
     if (!wasm.validate(bytes)) return undefined;
     const { exports } = new wasm.Instance(new wasm.Module(bytes));
     const memory = exports.memory as { buffer: ArrayBuffer };
-    const addRgb = exports.addRgb as KernelFunction;
-    const addRgba = exports.addRgba as KernelFunction;
+    const fourTimes = { 3: exports.addRgb as KernelFunction, 4: exports.addRgba as KernelFunction };
+    const anyWidth = { 3: exports.addAnyRgb as KernelFunction, 4: exports.addAnyRgba as KernelFunction };
     const heap = new Uint8Array(memory.buffer);
     const rows = new Int16Array(memory.buffer, RESIDUAL_AT, GRID_H * PADDED);
+    const table = new DataView(memory.buffer, TABLE_AT, 65536);
+    let width = 0;
+    let preparedTaps: Taps | undefined;
     cached = {
       setResidual(residual: Float32Array): boolean {
         if (residual.length !== GRID_W * GRID_H) throw new RangeError(`expected a ${GRID_W}×${GRID_H} residual, got ${residual.length} values`);
@@ -237,11 +353,26 @@ export function upsampleKernel(): UpsampleKernel | undefined {
         }
         return true;
       },
+      prepareWidth(w: number, taps: Taps): boolean {
+        if (w === 1920 || (w === width && taps === preparedTaps)) {
+          width = w;
+          return true;
+        }
+        width = 0;
+        if (!buildTable(table, w, taps)) return false;
+        width = w;
+        preparedTaps = taps;
+        return true;
+      },
       addRow(bytes: Uint8Array, row: number, channels: 3 | 4, above: number, below: number, fraction: number): void {
-        const length = ROW_BYTES[channels];
+        if (width === 0) throw new Error('upsample kernel: no width prepared');
+        const length = width * channels;
         heap.set(bytes.subarray(row, row + length), ROW_AT);
         const weight = Math.min(32767, Math.round(fraction * 32768));
-        (channels === 3 ? addRgb : addRgba)(ROW_AT, RESIDUAL_AT + 2 * PADDED * above, RESIDUAL_AT + 2 * PADDED * below, weight, GRID_W / 8);
+        const aboveAt = RESIDUAL_AT + 2 * PADDED * above;
+        const belowAt = RESIDUAL_AT + 2 * PADDED * below;
+        if (width === 1920) fourTimes[channels](ROW_AT, aboveAt, belowAt, weight, GRID_W / 8);
+        else anyWidth[channels](ROW_AT, aboveAt, belowAt, weight, Math.ceil(width / 16), TABLE_AT);
         bytes.set(heap.subarray(ROW_AT, ROW_AT + length), row);
       },
     };

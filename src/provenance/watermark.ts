@@ -599,8 +599,8 @@ class GridScratch {
     const interp = this.interp;
     const { i0: y0, i1: y1, frac: fy } = g.upY;
     const fourWide = g.boxWidth === 4 && channels !== 1;
-    const kernel = fourWide ? upsampleKernel() : undefined;
-    const simd = kernel !== undefined && kernel.setResidual(res);
+    const kernel = channels !== 1 ? upsampleKernel() : undefined;
+    const simd = kernel !== undefined && kernel.prepareWidth(width, g.upX) && kernel.setResidual(res);
     for (let y = 0; y < height; y++) {
       const a = y0[y] * GRID_W;
       const b = y1[y] * GRID_W;
