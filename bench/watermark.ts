@@ -252,7 +252,7 @@ async function stills(keys: number): Promise<{ strength: number; trials: number;
 const started = performance.now();
 const cost = await costs();
 const upsamplePath = upsampleKernel() ? 'WebAssembly SIMD' : 'TypeScript (no WebAssembly SIMD here)';
-log(`cost per frame (ms, median / min of 30; 1920-wide upsample-add: ${upsamplePath}):`);
+log(`cost per frame (ms, median / min of 30; upsample-add: ${upsamplePath}):`);
 for (const [name, t] of Object.entries(cost)) log(`  ${name.padEnd(28)} ${t.median.toFixed(2).padStart(7)} / ${t.min.toFixed(2)}`);
 
 const clipResults: ClipResult[] = [];

@@ -1,23 +1,23 @@
 /**
- * The watermark's costliest step, adding the 4× bilinear upsample of one residual row to a
- * 1920-wide frame row, as a small WebAssembly SIMD module. It is assembled here from its
- * instructions (no toolchain, nothing downloaded) and compiled once; where WebAssembly or its
- * SIMD extension is missing, {@link upsampleKernel} returns undefined and the caller keeps its
- * plain TypeScript loop. Platform-free: Node and browser Workers alike.
+ * The watermark's costliest step, adding the bilinear upsample of the residual grid to a frame row,
+ * as a small WebAssembly SIMD module. It is assembled here from its instructions (no toolchain,
+ * nothing downloaded) and compiled once; where WebAssembly or its SIMD extension is missing,
+ * {@link upsampleKernel} returns undefined and the caller keeps its plain TypeScript loop.
+ * Platform-free: Node and browser Workers alike.
  *
  * The residual grid goes into the module's memory once per frame as 16-bit fixed point
  * ({@link KERNEL_SCALE} units per level), each row padded with a copy of its edge values. Per frame
- * row the kernel blends the two grid rows above and below (Q15 weight, rounded), then handles 8
- * grid columns (32 pixels) per iteration: the four pixel deltas under each column are
- * floor(v + 0.5) of the bilinear weights (5·mid + 3·left)/8, (7·mid + left)/8, (7·mid + right)/8,
- * (5·mid + 3·right)/8; they are narrowed to bytes, put in pixel order, spread over R, G, B (alpha
- * gets 0), and added to the frame bytes with unsigned saturation (the positive and negative parts
- * apart), which is the clamp to 0..255.
+ * row a kernel blends the two grid rows above and below (Q15 weight, rounded), then works out each
+ * pixel's delta, floor(v + 0.5) of the horizontal interpolation, narrows the deltas to bytes,
+ * spreads them over R, G, B (alpha gets 0) and adds them to the frame bytes with unsigned
+ * saturation (the positive and negative parts apart), which is the clamp to 0..255.
  *
- * Other widths (at least {@link MIN_ANY_WIDTH}) take a second kernel that follows the caller's own
- * bilinear taps: for each run of 8 pixels a table gives the first of 8 consecutive grid values
- * they read, byte indices that pick each pixel's left and right value out of those 8 (a swizzle),
- * and each pixel's Q15 weight.
+ * - 1920-wide rows (4 pixels per grid column): 8 grid columns (32 pixels) per iteration, the four
+ *   pixels under a column at fixed weights (5·mid + 3·left)/8, (7·mid + left)/8, (7·mid + right)/8,
+ *   (5·mid + 3·right)/8, put in pixel order by shuffles.
+ * - Other widths from {@link MIN_ANY_WIDTH}: the caller's own bilinear taps, through a table that
+ *   gives, per run of 8 pixels, the first of 8 consecutive grid values they read, byte indices that
+ *   pick each pixel's left and right value out of those 8 (a swizzle), and each pixel's Q15 weight.
  */
 
 /** Fixed-point units per luma level of the residual the kernel reads. */
