@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import sharp, { type Sharp } from 'sharp';
 import type { Image } from '../../src/core/image.js';
 import { childExit, ffmpegPath, StderrTail } from '../../src/node/ffmpeg-binary.js';
+import { readFrames } from '../../src/node/ffmpeg-read.js';
 import { FIXTURES } from './fixtures.js';
 import { seededRandom } from './random.js';
 
@@ -136,7 +137,7 @@ export interface RoundTripOptions {
   attack: Attack;
   /** Frame `i` to encode (already marked, or not). */
   source: (index: number) => Image;
-  /** Each decoded frame, in order; the image's buffer is reused after the call returns. */
+  /** Each decoded frame, in order. */
   onDecoded: (image: Image, index: number) => void;
 }
 
@@ -174,30 +175,9 @@ export async function roundTrip(options: RoundTripOptions): Promise<number> {
     const status = await encoded;
     if (status.code !== 0) throw new Error(`ffmpeg ${attack.name} encode failed (${status.code}): ${encodeTail.lastLines()}`);
 
-    const decoder = spawn(binary, ['-hide_banner', '-nostdin', '-loglevel', 'error', '-i', file, '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    const decodeTail = new StderrTail();
-    decoder.stderr!.on('data', (chunk: Buffer) => decodeTail.push(chunk));
-    const decoded = childExit(decoder, binary);
-    const frameBytes = outW * outH * 3;
-    const buffer = new Uint8ClampedArray(frameBytes);
-    const image: Image = { width: outW, height: outH, channels: 3, data: buffer };
-    let filled = 0;
+    // Decoded as ffmpeg converts by default ('fast'); verify reads with the accurate conversion.
     let count = 0;
-    for await (const chunk of decoder.stdout! as AsyncIterable<Buffer>) {
-      let offset = 0;
-      while (offset < chunk.length) {
-        const take = Math.min(frameBytes - filled, chunk.length - offset);
-        buffer.set(chunk.subarray(offset, offset + take), filled);
-        filled += take;
-        offset += take;
-        if (filled === frameBytes) {
-          options.onDecoded(image, count++);
-          filled = 0;
-        }
-      }
-    }
-    const decodeStatus = await decoded;
-    if (decodeStatus.code !== 0) throw new Error(`ffmpeg ${attack.name} decode failed (${decodeStatus.code}): ${decodeTail.lastLines()}`);
+    for await (const image of readFrames(file, { ffmpegPath: binary, colorConversion: 'fast' })) options.onDecoded(image, count++);
     return count;
   } finally {
     await rm(dir, { recursive: true, force: true });
