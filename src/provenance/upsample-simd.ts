@@ -50,8 +50,8 @@ export interface Taps {
 
 export interface UpsampleKernel {
   /**
-   * Loads a frame's residual grid (480×270 levels). False, with nothing loaded, when a value is
-   * beyond ±{@link KERNEL_MAX_LEVEL} (then the caller's own loop must do the frame).
+   * Loads a frame's residual grid (480×270 levels). False when a value is beyond
+   * ±{@link KERNEL_MAX_LEVEL}: then nothing usable is loaded and the caller's own loop must do the frame.
    */
   setResidual(residual: Float32Array): boolean;
   /**
@@ -341,11 +341,12 @@ export function upsampleKernel(): UpsampleKernel | undefined {
     cached = {
       setResidual(residual: Float32Array): boolean {
         if (residual.length !== GRID_W * GRID_H) throw new RangeError(`expected a ${GRID_W}×${GRID_H} residual, got ${residual.length} values`);
-        for (let i = 0; i < residual.length; i++) if (!(Math.abs(residual[i]) <= KERNEL_MAX_LEVEL)) return false;
         for (let r = 0, o = 0; r < GRID_H; r++, o += PADDED) {
           const from = r * GRID_W;
           for (let i = 0; i < GRID_W; i++) {
-            const v = KERNEL_SCALE * residual[from + i];
+            const level = residual[from + i];
+            if (!(Math.abs(level) <= KERNEL_MAX_LEVEL)) return false; // the rows written so far are overwritten by the next load
+            const v = KERNEL_SCALE * level;
             rows[o + 1 + i] = (v < 0 ? v - 0.5 : v + 0.5) | 0; // rounded half away from zero
           }
           rows[o] = rows[o + 1];
