@@ -14,6 +14,7 @@ import { ScrfdDetector } from '../face/scrfd.js';
 import type { InferenceSession } from '../models/runtime.js';
 import { InswapperEngine } from '../swap/inswapper-engine.js';
 import { MeshSwapper } from '../swap/mesh-engine.js';
+import type { MeshTuning } from '../swap/mesh-tuning.js';
 import { StillSwapper, type FaceFinder } from './still.js';
 
 /** BlazeFace and FaceMesh: every engine finds and follows faces with them. */
@@ -47,7 +48,7 @@ export interface AssembledEngine {
 }
 
 /** The mesh engine, or inswapper when its sessions are given. */
-export function assembleEngine(mesh: MeshSessions, inswapper?: InswapperSessions): AssembledEngine {
+export function assembleEngine(mesh: MeshSessions, inswapper?: InswapperSessions, options: { meshTuning?: MeshTuning } = {}): AssembledEngine {
   const analyzer = FaceAnalyzer.create(mesh.detector, mesh.mesh);
   if (inswapper) {
     const landmarks = inswapper.landmarks ? Landmark106.create(inswapper.landmarks) : undefined;
@@ -58,7 +59,7 @@ export function assembleEngine(mesh: MeshSessions, inswapper?: InswapperSessions
   return {
     name: 'mesh',
     finder: analyzer,
-    still: new StillSwapper(analyzer, new MeshSwapper()) as StillSwapper<unknown>,
+    still: new StillSwapper(analyzer, new MeshSwapper(options.meshTuning)) as StillSwapper<unknown>,
     track: (image, face) => analyzer.refine(image, roiFromLandmarks(face.landmarks), face.score),
   };
 }

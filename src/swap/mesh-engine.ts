@@ -16,6 +16,7 @@ import { CANONICAL_UV } from '../face/canonical-uv.js';
 import { MESH_POINTS, faceSize, type Face } from '../face/face.js';
 import { meshTopology } from '../face/mesh-topology.js';
 import type { FaceSwapper, SwapPatch, SwapSettings } from './engine.js';
+import { DEFAULT_MESH_TUNING, type MeshTuning } from './mesh-tuning.js';
 
 export interface MeshIdentity {
   /** size×size RGBA in canonical texture space; alpha is the confidence in each texel (255 = seen squarely). */
@@ -97,6 +98,8 @@ export class MeshSwapper implements FaceSwapper<MeshIdentity> {
   private readonly skinAndMouth = concat(this.topology.skin, this.topology.mouth);
   private readonly points = new Float32Array(MESH_POINTS * 2);
   private readonly scratch = new ScratchBuffers();
+
+  constructor(readonly tuning: MeshTuning = DEFAULT_MESH_TUNING) {}
 
   createIdentity(image: Image, face: Face): MeshIdentity {
     // Texture resolution follows the source face: the canonical layout spans about 0.9 of it.

@@ -1,0 +1,84 @@
+/**
+ * The mesh engine's settings that decide how much of the source person is carried over, beyond
+ * the per-swap user settings: which parts take the source's geometry, how strongly, and how much
+ * of the source's complexion is kept. The defaults are what the engine ships with; `eval --ablate`
+ * switches them one at a time so every choice is made from measurements.
+ */
+
+/** Face regions whose geometry can come from the source. */
+export interface ShapeRegions {
+  /** Eye corners, eye length and tilt, lid curve (the target's aperture is kept). */
+  eyes: boolean;
+  /** Brow position, arch and length. */
+  brows: boolean;
+  /** Nose width, length and tip. */
+  nose: boolean;
+  /** Mouth width and lip thickness (the target's opening and corner lift are kept). */
+  mouth: boolean;
+  /** Cheeks, jaw line and chin inside the face outline. */
+  jaw: boolean;
+}
+
+export interface MeshTuning {
+  /** Identity shape transfer strength, 0 (the target's shape) to 1 (the source's). */
+  shape: number;
+  regions: ShapeRegions;
+  /** Cut the eye openings out of the painted face so the target's own eyes show. */
+  eyeHoles: boolean;
+  /** Share of the brow-to-hairline height that is painted. */
+  foreheadKept: number;
+  /**
+   * How much of the source's complexion survives the colour match: 0 imposes the target skin's
+   * colour (lighting and tone), 1 keeps the source's mean tone under the target's shading.
+   */
+  complexion: number;
+  /** Give the target's irises the source's colour. */
+  iris: boolean;
+  /** Match the painted face's fine detail and grain to the target's sharpness. */
+  detail: boolean;
+}
+
+export const DEFAULT_MESH_TUNING: MeshTuning = Object.freeze({
+  shape: 1,
+  regions: Object.freeze({ eyes: true, brows: true, nose: true, mouth: true, jaw: true }),
+  eyeHoles: true,
+  foreheadKept: 0.45,
+  complexion: 0.6,
+  iris: true,
+  detail: true,
+});
+
+/** The defaults with some settings replaced (regions merged, not replaced). */
+export function meshTuning(overrides: Partial<Omit<MeshTuning, 'regions'>> & { regions?: Partial<ShapeRegions> } = {}): MeshTuning {
+  return { ...DEFAULT_MESH_TUNING, ...overrides, regions: { ...DEFAULT_MESH_TUNING.regions, ...overrides.regions } };
+}
+
+export interface MeshAblation {
+  /** Short name for tables: what is changed from the defaults. */
+  name: string;
+  tuning: MeshTuning;
+}
+
+/**
+ * One change from the defaults at a time: each region's shape off, shape transfer off altogether
+ * (the old engine's geometry), colour at either end, eye holes, forehead, iris and detail.
+ */
+export function meshAblations(): MeshAblation[] {
+  const regionOff = (name: keyof ShapeRegions): MeshAblation => ({ name: `no ${name} shape`, tuning: meshTuning({ regions: { [name]: false } }) });
+  return [
+    { name: 'defaults', tuning: meshTuning() },
+    { name: 'no shape transfer', tuning: meshTuning({ shape: 0 }) },
+    { name: 'shape 0.5', tuning: meshTuning({ shape: 0.5 }) },
+    regionOff('eyes'),
+    regionOff('brows'),
+    regionOff('nose'),
+    regionOff('mouth'),
+    regionOff('jaw'),
+    { name: 'complexion 0 (target colour)', tuning: meshTuning({ complexion: 0 }) },
+    { name: 'complexion 1 (source colour)', tuning: meshTuning({ complexion: 1 }) },
+    { name: 'no eye holes', tuning: meshTuning({ eyeHoles: false }) },
+    { name: 'forehead 0.9', tuning: meshTuning({ foreheadKept: 0.9 }) },
+    { name: 'no iris colour', tuning: meshTuning({ iris: false }) },
+    { name: 'no detail match', tuning: meshTuning({ detail: false }) },
+  ];
+}
