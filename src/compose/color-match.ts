@@ -28,7 +28,7 @@ export interface ColourGrid {
  * Recolour `patch` (rect-sized, modified in place) to match `frame` inside `rect`. Only pixels in
  * `active` (patch coordinates: where the blend mask is non-zero) are recoloured; the rest are never shown.
  */
-export function matchColour(patch: Image, frame: Image, rect: Rect, skin: ColourGrid, faceSize: number, active: Rect): void {
+export function matchColour(patch: Image, frame: Image, rect: Rect, skin: ColourGrid, faceSize: number, active: Rect, complexion = 0): void {
   const w = rect.x1 - rect.x0;
   const h = rect.y1 - rect.y0;
   const { grid, weights } = skin;
@@ -38,15 +38,20 @@ export function matchColour(patch: Image, frame: Image, rect: Rect, skin: Colour
   const cells = fgSmall.width * fgSmall.height;
   const fs = fgSmall.data;
 
-  // Per channel: new = old·gain + offset, taking the source skin's mean and spread to the target's.
+  // Per channel: new = old·gain + offset, taking the source skin's mean and spread to the target's,
+  // or with `complexion` > 0 part of the way: the mean tone (identity) moves towards the source's
+  // while the shading below (lighting) stays the target's. Lightness keeps its ratio of means.
   const gain = new Float64Array(3);
   const offset = new Float64Array(3);
+  let lightness = 1;
   for (let c = 0; c < 3; c++) {
     const a = meanStd(fgSmall, c, weights);
     const b = meanStd(bgSmall, c, weights);
     if (a.weight < MIN_WEIGHT || b.weight < MIN_WEIGHT) return;
-    gain[c] = clamp(b.std / Math.max(a.std, 1e-3), 0.5, 2);
-    offset[c] = b.mean - a.mean * gain[c];
+    gain[c] = clamp(b.std / Math.max(a.std, 1e-3), 0.5, 2) ** (1 - complexion);
+    const mean = c === 0 ? b.mean : b.mean + complexion * (a.mean - b.mean);
+    offset[c] = mean - a.mean * gain[c];
+    if (c === 0 && b.mean > 1) lightness = clamp((b.mean + complexion * (a.mean - b.mean)) / b.mean, 0.7, 1.4);
   }
   for (let i = 0; i < cells; i++) for (let c = 0; c < 3; c++) fs[3 * i + c] = fs[3 * i + c] * gain[c] + offset[c];
 
@@ -63,7 +68,7 @@ export function matchColour(patch: Image, frame: Image, rect: Rect, skin: Colour
   const sh = gridSize(fgSmall.height, coarse);
   const shading = boxBlurFast(downsampleField(weighted, fgSmall.width, fgSmall.height, 2, coarse), sw, sh, 2, Math.max(1, faceSize / 10 / grid / coarse));
   const ratio = new Float32Array(sw * sh);
-  for (let i = 0; i < sw * sh; i++) ratio[i] = shading[2 * i] > 1e-3 ? clamp(shading[2 * i + 1] / shading[2 * i], 0.4, 2.5) : 1;
+  for (let i = 0; i < sw * sh; i++) ratio[i] = shading[2 * i] > 1e-3 ? clamp((lightness * shading[2 * i + 1]) / shading[2 * i], 0.4, 2.5) : lightness;
 
   // One pass over the visible face: colour transfer, then the lightness ratio, row by row.
   const aw = active.x1 - active.x0;

@@ -16,6 +16,10 @@ import { FACE_OVAL, LEFT_EYE, LIPS_INNER, POINT, RIGHT_EYE } from '../face/mesh-
 export interface FaceMaskOptions {
   /** Cut the mouth opening out of the mask (keeps the target's teeth and tongue). */
   mouthMask: boolean;
+  /** Cut the eye openings out (default true): the target's own eyes show. */
+  eyeHoles?: boolean;
+  /** Share of the brow-to-hairline height painted (default {@link FOREHEAD_KEPT}). */
+  foreheadKept?: number;
 }
 
 export interface FaceMasks {
@@ -54,7 +58,7 @@ function loopPoints(landmarks: Float32Array, loop: readonly number[], rect: Rect
  */
 const FOREHEAD_KEPT = 0.45;
 
-function outlinePoints(landmarks: Float32Array): Float32Array {
+function outlinePoints(landmarks: Float32Array, kept = FOREHEAD_KEPT): Float32Array {
   const at = (i: number, axis: 0 | 1) => landmarks[3 * i + axis];
   const [top, chin, glabella] = [POINT.foreheadTop, POINT.chin, 9];
   let ux = at(top, 0) - at(chin, 0);
@@ -63,7 +67,7 @@ function outlinePoints(landmarks: Float32Array): Float32Array {
   ux /= length;
   uy /= length;
   const heightOf = (x: number, y: number) => (x - at(glabella, 0)) * ux + (y - at(glabella, 1)) * uy;
-  const limit = FOREHEAD_KEPT * heightOf(at(top, 0), at(top, 1));
+  const limit = kept * heightOf(at(top, 0), at(top, 1));
   const out = new Float32Array(landmarks.length);
   out.set(landmarks);
   for (const v of FACE_OVAL) {
@@ -78,9 +82,9 @@ function outlinePoints(landmarks: Float32Array): Float32Array {
 /** Outline and openings filled on a grid of `scale` frame pixels per cell. */
 function fillRegions(landmarks: Float32Array, rect: Rect, scale: number, gw: number, gh: number, options: FaceMaskOptions): { outline: Float32Array; openings: Float32Array } {
   const outline = new Float32Array(gw * gh);
-  fillPolygon(outline, gw, gh, loopPoints(outlinePoints(landmarks), FACE_OVAL, rect, scale), 1);
+  fillPolygon(outline, gw, gh, loopPoints(outlinePoints(landmarks, options.foreheadKept), FACE_OVAL, rect, scale), 1);
   const openings = new Float32Array(gw * gh);
-  const cut = options.mouthMask ? [RIGHT_EYE, LEFT_EYE, LIPS_INNER] : [RIGHT_EYE, LEFT_EYE];
+  const cut = [...(options.eyeHoles === false ? [] : [RIGHT_EYE, LEFT_EYE]), ...(options.mouthMask ? [LIPS_INNER] : [])];
   for (const loop of cut) fillPolygon(openings, gw, gh, loopPoints(landmarks, loop, rect, scale), 1);
   return { outline, openings };
 }

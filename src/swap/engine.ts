@@ -35,6 +35,8 @@ export interface SwapPatch {
   statsMask: ColourGrid;
   /** Face size in working pixels, for scale-dependent filters. */
   faceSize: number;
+  /** How much of the source's own skin tone the colour match keeps, 0 (the target's) to 1; default 0. */
+  complexion?: number;
 }
 
 export interface FaceSwapper<Identity> {

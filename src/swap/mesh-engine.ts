@@ -5,7 +5,7 @@
  * that texture triangle by triangle onto the target's own 468-point mesh.
  */
 
-import { createImage, clampRect, type Image } from '../core/image.js';
+import { createImage, clampRect, cropImage, type Image, type Rect } from '../core/image.js';
 import { gridSize } from '../core/resample.js';
 import { ScratchBuffers } from '../core/scratch.js';
 import { boxBlurFast, dilate, erode } from '../core/filters.js';
@@ -15,6 +15,8 @@ import { buildFaceMasks } from '../compose/face-mask.js';
 import { CANONICAL_UV } from '../face/canonical-uv.js';
 import { MESH_POINTS, faceSize, type Face } from '../face/face.js';
 import { meshTopology } from '../face/mesh-topology.js';
+import { LEFT_EYE, LIPS_INNER, RIGHT_EYE } from '../face/mesh-indices.js';
+import { faceYaw, symmetricShape, transferShape, vertexVisibility } from '../face/shape-transfer.js';
 import type { FaceSwapper, SwapPatch, SwapSettings } from './engine.js';
 import { DEFAULT_MESH_TUNING, type MeshTuning } from './mesh-tuning.js';
 
@@ -24,6 +26,8 @@ export interface MeshIdentity {
   readonly size: number;
   /** The canonical layout in texture pixels: where each mesh point sits in `texture`. */
   readonly uv: Float32Array;
+  /** The source's face shape, 468 × (x, y, z), made left-right symmetric (see shape-transfer). */
+  readonly shape: Float32Array;
 }
 
 /**
@@ -83,6 +87,16 @@ export function workingFactor(faceSize: number, textureSize: number): number {
   return Math.max(1, Math.round(faceSize / working));
 }
 
+/** The triangles of `triangles` with a vertex on `loop`. */
+function rimTriangles(triangles: Uint16Array, loop: readonly number[]): Uint16Array {
+  const on = new Set(loop);
+  const out: number[] = [];
+  for (let t = 0; t < triangles.length; t += 3) {
+    if (on.has(triangles[t]) || on.has(triangles[t + 1]) || on.has(triangles[t + 2])) out.push(triangles[t], triangles[t + 1], triangles[t + 2]);
+  }
+  return Uint16Array.from(out);
+}
+
 function concat(a: Uint16Array, b: Uint16Array): Uint16Array {
   const out = new Uint16Array(a.length + b.length);
   out.set(a, 0);
@@ -96,6 +110,9 @@ export class MeshSwapper implements FaceSwapper<MeshIdentity> {
   readonly colorMatchByDefault = true;
   private readonly topology = meshTopology();
   private readonly skinAndMouth = concat(this.topology.skin, this.topology.mouth);
+  /** The eye openings and the skin triangles on their rims; the same with the mouth's. */
+  private readonly eyeOpenings = concat(this.topology.eyes, rimTriangles(this.topology.skin, [...RIGHT_EYE, ...LEFT_EYE]));
+  private readonly openingsWithMouth = concat(concat(this.eyeOpenings, this.topology.mouth), rimTriangles(this.topology.skin, LIPS_INNER));
   private readonly points = new Float32Array(MESH_POINTS * 2);
   private readonly scratch = new ScratchBuffers();
 
@@ -128,7 +145,8 @@ export class MeshSwapper implements FaceSwapper<MeshIdentity> {
     const k = Math.max(3, Math.round(size / 48)) | 1;
     const closed = erode(dilate(visibility, size, size, k), size, size, k);
     this.fillFromMirror(texture, closed);
-    return { texture, size, uv };
+    const shape = symmetricShape(face.landmarks, vertexVisibility(weights, t));
+    return { texture, size, uv, shape };
   }
 
   /**
@@ -169,17 +187,21 @@ export class MeshSwapper implements FaceSwapper<MeshIdentity> {
     const factor = workingFactor(size, identity.size);
     const w = gridSize(rect.x1 - rect.x0, factor);
     const h = gridSize(rect.y1 - rect.y0, factor);
+    // The face painted with the source's geometry, and the target's own eyes and mouth moved into
+    // the new openings first, so no lid or lip line of the target shows beside the source's.
+    const shaped = this.shapeFor(face, identity);
+    if (shaped !== face.landmarks) this.moveOpenings(frame, face.landmarks, shaped, rect, settings.mouthMask);
     // Reused between calls: a patch is valid until the next swap on this engine.
     const warped: Image = { width: w, height: h, channels: 4, data: this.scratch.bytes('warped', w * h * 4) };
     const coverage = this.scratch.floats('coverage', w * h);
     const triangles = settings.mouthMask ? this.topology.skin : this.skinAndMouth;
     for (let i = 0; i < MESH_POINTS; i++) {
-      this.points[2 * i] = (face.landmarks[3 * i] - rect.x0) / factor;
-      this.points[2 * i + 1] = (face.landmarks[3 * i + 1] - rect.y0) / factor;
+      this.points[2 * i] = (shaped[3 * i] - rect.x0) / factor;
+      this.points[2 * i + 1] = (shaped[3 * i + 1] - rect.y0) / factor;
     }
     warpTriangles(identity.texture, identity.uv, warped, this.points, triangles, { coverage });
 
-    const masks = buildFaceMasks(face.landmarks, rect, size, { mouthMask: settings.mouthMask }, factor);
+    const masks = buildFaceMasks(shaped, rect, size, { mouthMask: settings.mouthMask, eyeHoles: this.tuning.eyeHoles, foreheadKept: this.tuning.foreheadKept }, factor);
     const wd = warped.data;
     for (let i = 0; i < w * h; i++) masks.blend[i] *= coverage[i] * wd[4 * i + 3] * (1 / 255);
     // Statistics only from skin the source really showed: sample the confidence at cell centres.
@@ -191,7 +213,50 @@ export class MeshSwapper implements FaceSwapper<MeshIdentity> {
         if (coverage[i] * wd[4 * i + 3] < 128) masks.skin[gy * masks.gridWidth + gx] = 0;
       }
     }
-    return { rect, factor, pixels: warped, mask: masks.blend, statsMask: { grid: g, weights: masks.skin }, faceSize: size / factor };
+    return { rect, factor, pixels: warped, mask: masks.blend, statsMask: { grid: g, weights: masks.skin }, faceSize: size / factor, complexion: this.tuning.complexion };
+  }
+
+  /**
+   * The target's mesh with the source's identity geometry, or the target's own landmarks when
+   * shape transfer is off. Faces turned far from the camera take less: their far-side outline
+   * points are not the silhouette, and the near side's offsets grow unreliable.
+   */
+  private shapeFor(face: Face, identity: MeshIdentity): Float32Array {
+    const strength = this.tuning.shape * (1 - smoothstep(35, 60, Math.abs(faceYaw(face.landmarks))));
+    if (strength <= 0) return face.landmarks;
+    return transferShape(face.landmarks, identity.shape, strength, this.tuning.regions).points;
+  }
+
+  /**
+   * Moves the frame's eye openings (and the mouth opening when the target keeps its mouth), with
+   * the lid and lip margins around them, from the target's points to the shaped ones: a local
+   * piecewise-affine self-warp, read from a copy of the region so it never reads its own output.
+   */
+  private moveOpenings(frame: Image, from: Float32Array, to: Float32Array, rect: Rect, mouth: boolean): void {
+    const triangles = mouth ? this.openingsWithMouth : this.eyeOpenings;
+    let x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
+    for (let t = 0; t < triangles.length; t++) {
+      const v = triangles[t];
+      for (const m of [from, to]) {
+        x0 = Math.min(x0, m[3 * v]);
+        x1 = Math.max(x1, m[3 * v]);
+        y0 = Math.min(y0, m[3 * v + 1]);
+        y1 = Math.max(y1, m[3 * v + 1]);
+      }
+    }
+    const region = clampRect({ x0: Math.floor(x0) - 2, y0: Math.floor(y0) - 2, x1: Math.ceil(x1) + 2, y1: Math.ceil(y1) + 2 }, frame.width, frame.height);
+    const inside = { x0: Math.max(region.x0, rect.x0), y0: Math.max(region.y0, rect.y0), x1: Math.min(region.x1, rect.x1), y1: Math.min(region.y1, rect.y1) };
+    if (inside.x1 <= inside.x0 || inside.y1 <= inside.y0) return;
+    const copy = cropImage(frame, inside);
+    const src = this.scratch.floats('openingsFrom', MESH_POINTS * 2);
+    const dst = this.scratch.floats('openingsTo', MESH_POINTS * 2);
+    for (let i = 0; i < MESH_POINTS; i++) {
+      src[2 * i] = from[3 * i] - inside.x0;
+      src[2 * i + 1] = from[3 * i + 1] - inside.y0;
+      dst[2 * i] = to[3 * i];
+      dst[2 * i + 1] = to[3 * i + 1];
+    }
+    warpTriangles(copy, src, frame, dst, triangles, { rect: inside });
   }
 
   private uvPoints(size: number): Float32Array {

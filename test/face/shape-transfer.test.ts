@@ -1,0 +1,133 @@
+/** Identity shape transfer: Procrustes, and the target's expression kept while the shape moves. */
+
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { CANONICAL_UV } from '../../src/face/canonical-uv.js';
+import { MESH_POINTS } from '../../src/face/face.js';
+import { LEFT_EYE, LIPS_INNER, LIPS_OUTER, POINT, RIGHT_EYE } from '../../src/face/mesh-indices.js';
+import { applySimilarity3, procrustes3 } from '../../src/face/procrustes.js';
+import { faceYaw, folds, symmetricShape, transferShape } from '../../src/face/shape-transfer.js';
+import { meshTopology } from '../../src/face/mesh-topology.js';
+import { seededRandom } from '../helpers/random.js';
+
+const ALL = { eyes: true, brows: true, nose: true, mouth: true, jaw: true };
+
+/** A frontal face from the canonical layout, 300 px tall, with a gentle dome for depth. */
+function canonicalFace(): Float32Array {
+  const m = new Float32Array(MESH_POINTS * 3);
+  for (let i = 0; i < MESH_POINTS; i++) {
+    const u = CANONICAL_UV[2 * i] - 0.5, v = CANONICAL_UV[2 * i + 1] - 0.5;
+    m[3 * i] = 300 + 300 * u;
+    m[3 * i + 1] = 300 + 300 * v;
+    m[3 * i + 2] = -120 * (1 - 2 * (u * u + v * v));
+  }
+  return m;
+}
+
+/** Moves the points of `indices` by (dx, dy) scaled by `weight(i)`. */
+function shift(m: Float32Array, indices: Iterable<number>, dx: number, dy: number): void {
+  for (const i of indices) {
+    m[3 * i] += dx;
+    m[3 * i + 1] += dy;
+  }
+}
+
+/** Another person: eyes set wider and longer, a wider nose, a wider mouth, thicker lips. */
+function otherIdentity(base: Float32Array): Float32Array {
+  const m = Float32Array.from(base);
+  const scaleAbout = (indices: readonly number[], sx: number, sy: number, shiftX = 0) => {
+    let cx = 0, cy = 0;
+    for (const i of indices) { cx += m[3 * i] / indices.length; cy += m[3 * i + 1] / indices.length; }
+    for (const i of indices) { m[3 * i] = cx + shiftX + (m[3 * i] - cx) * sx; m[3 * i + 1] = cy + (m[3 * i + 1] - cy) * sy; }
+  };
+  scaleAbout(RIGHT_EYE, 1.15, 1.0, -6);
+  scaleAbout(LEFT_EYE, 1.15, 1.0, 6);
+  scaleAbout([...LIPS_OUTER, ...LIPS_INNER], 1.1, 1.25);
+  scaleAbout([98, 327, 64, 294, 48, 278, 129, 358], 1.2, 1);
+  return m;
+}
+
+/** Opens the mouth by `gap` px (lower lip and chin down) and half-closes the eyes. */
+function withExpression(base: Float32Array, gap: number, lidDrop: number): Float32Array {
+  const m = Float32Array.from(base);
+  const lowerV = CANONICAL_UV[2 * POINT.lowerLipInner + 1];
+  const below = [...Array(MESH_POINTS).keys()].filter((i) => CANONICAL_UV[2 * i + 1] >= lowerV - 1e-6 && Math.abs(CANONICAL_UV[2 * i] - 0.5) < 0.2);
+  shift(m, below, 0, gap);
+  for (const [top, bottom] of [[159, 145], [386, 374]]) m[3 * top + 1] += lidDrop * (m[3 * bottom + 1] - m[3 * top + 1]);
+  return m;
+}
+
+const d2 = (m: Float32Array, a: number, b: number) => Math.hypot(m[3 * a] - m[3 * b], m[3 * a + 1] - m[3 * b + 1]);
+const mouthOpen = (m: Float32Array) => d2(m, POINT.upperLipInner, POINT.lowerLipInner) / d2(m, POINT.mouthRight, POINT.mouthLeft);
+const eyeOpen = (m: Float32Array) => d2(m, 159, 145) / d2(m, 33, 133);
+
+describe('procrustes3', () => {
+  test('recovers a known similarity from noisy-free points', () => {
+    const random = seededRandom(7);
+    const points = Float32Array.from({ length: 60 * 3 }, () => random() * 100);
+    const angle = 0.6;
+    const c = Math.cos(angle), s = Math.sin(angle);
+    const truth = { scale: 1.7, rotation: Float64Array.from([c, 0, s, 0, 1, 0, -s, 0, c]), translation: [5, -3, 12] as [number, number, number] };
+    const moved = applySimilarity3(truth, points);
+    const fit = procrustes3(points, moved, Uint16Array.from({ length: 60 }, (_, i) => i));
+    assert.ok(Math.abs(fit.scale - 1.7) < 1e-6, `scale ${fit.scale}`);
+    const back = applySimilarity3(fit, points);
+    for (let i = 0; i < back.length; i++) assert.ok(Math.abs(back[i] - moved[i]) < 1e-3);
+  });
+});
+
+describe('identity shape transfer', () => {
+  const neutral = canonicalFace();
+  const source = symmetricShape(otherIdentity(neutral), new Float32Array(MESH_POINTS).fill(1));
+
+  test('strength 0 leaves the target as it is', () => {
+    const target = withExpression(neutral, 20, 0.4);
+    assert.deepEqual(transferShape(target, source, 0, ALL).points, target);
+  });
+
+  test("the target's mouth opening and eye aperture are kept while the shape moves", () => {
+    const target = withExpression(neutral, 24, 0.45);
+    const { points, strength } = transferShape(target, source, 1, ALL);
+    assert.equal(strength, 1, 'nothing folded');
+    assert.ok(Math.abs(mouthOpen(points) - mouthOpen(target)) / mouthOpen(target) < 0.1, `mouth ${mouthOpen(points)} vs ${mouthOpen(target)}`);
+    assert.ok(Math.abs(eyeOpen(points) - eyeOpen(target)) / eyeOpen(target) < 0.05, `eyes ${eyeOpen(points)} vs ${eyeOpen(target)}`);
+    // ...and the identity moved: the eyes are longer and the mouth wider, as the source's.
+    assert.ok(d2(points, 33, 133) > d2(target, 33, 133) * 1.08, 'eye length follows the source');
+    assert.ok(d2(points, POINT.mouthRight, POINT.mouthLeft) > d2(target, POINT.mouthRight, POINT.mouthLeft) * 1.02, 'mouth width follows the source (half way, as the target mouth is open)');
+  });
+
+  test('an open-mouthed source does not open the target: the source expression is not stamped', () => {
+    const target = withExpression(neutral, 0, 0);
+    const openSource = symmetricShape(withExpression(otherIdentity(neutral), 30, 0.5), new Float32Array(MESH_POINTS).fill(1));
+    const { points } = transferShape(target, openSource, 1, ALL);
+    assert.ok(mouthOpen(points) < mouthOpen(target) + 0.02, `mouth ${mouthOpen(points)} vs ${mouthOpen(target)}`);
+    assert.ok(Math.abs(eyeOpen(points) - eyeOpen(target)) / eyeOpen(target) < 0.05);
+  });
+
+  test("the source photo's pose, scale and position do not matter", () => {
+    const target = withExpression(neutral, 10, 0.2);
+    const a = 0.35;
+    const turned = applySimilarity3({ scale: 0.6, rotation: Float64Array.from([Math.cos(a), 0, Math.sin(a), 0, 1, 0, -Math.sin(a), 0, Math.cos(a)]), translation: [40, 90, 0] }, source);
+    const one = transferShape(target, source, 1, ALL).points;
+    const two = transferShape(target, turned, 1, ALL).points;
+    let worst = 0;
+    for (let i = 0; i < one.length; i += 3) worst = Math.max(worst, Math.hypot(one[i] - two[i], one[i + 1] - two[i + 1]));
+    assert.ok(worst < 0.05, `largest difference ${worst} px`);
+  });
+
+  test('the outline stays the target\'s and regions switch off', () => {
+    const target = withExpression(neutral, 10, 0.2);
+    const { points } = transferShape(target, source, 1, { ...ALL, eyes: false });
+    for (const i of [10, 152, 234, 454]) assert.equal(points[3 * i], target[3 * i]);
+    for (const i of [...RIGHT_EYE, ...LEFT_EYE]) assert.ok(Math.hypot(points[3 * i] - target[3 * i], points[3 * i + 1] - target[3 * i + 1]) < 1e-3);
+  });
+
+  test('a fold is detected, and the yaw of a frontal face is about zero', () => {
+    const t = meshTopology();
+    const flipped = Float32Array.from(neutral);
+    for (let i = 0; i < MESH_POINTS; i++) flipped[3 * i] = 600 - flipped[3 * i];
+    assert.equal(folds(neutral, neutral, t.skin), false);
+    assert.equal(folds(neutral, flipped, t.skin), true);
+    assert.ok(Math.abs(faceYaw(neutral)) < 1);
+  });
+});
