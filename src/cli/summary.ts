@@ -1,7 +1,7 @@
 /** What the command prints after a swap: the JSON shape and the short human summary. */
 
 import { basename } from 'node:path';
-import type { FaceSummary } from '../pipeline/report.js';
+import type { FaceSummary, SkippedFace } from '../pipeline/report.js';
 
 /** The `--json` result: exactly these fields, one object on stdout. */
 export interface SwapSummary {
@@ -12,6 +12,8 @@ export interface SwapSummary {
   targetFaces: FaceSummary[];
   sourceFaceUsed: number;
   swappedFaces: number[];
+  /** Faces chosen but left untouched, with the reason (e.g. turned too far for the engine). */
+  skippedFaces: SkippedFace[];
   /** Milliseconds: decode, load (models), the engine's stages, encode and total. */
   timings: Record<string, number>;
   /** The marks the output carries. */
@@ -58,7 +60,8 @@ export function formatSummary(summary: SwapSummary, files: { source: string; tar
   return [
     `Swapped ${faces(swapped)} with the ${summary.engine} engine in ${total} ms.`,
     `  source  ${basename(files.source)}: ${faces(summary.sourceFaces.length)}, used face ${summary.sourceFaceUsed}`,
-    `  target  ${basename(files.target)}: ${faces(summary.targetFaces.length)}, swapped ${indices(summary.swappedFaces)}`,
+    `  target  ${basename(files.target)}: ${faces(summary.targetFaces.length)}, swapped ${indices(summary.swappedFaces)}` +
+      (summary.skippedFaces.length ? `, left ${indices(summary.skippedFaces.map((s) => s.index))} untouched` : ''),
     `  times   ${formatTimings(summary.timings)} (ms)`,
     formatProvenance(summary.provenance),
     `  output  ${summary.output}`,

@@ -68,6 +68,7 @@ export function createSwapCommand(run: (flags: SwapFlags) => Promise<void>): Com
     .option('--max-missed <n>', `video: frames a lost face keeps its track (default: ${DEFAULT_VIDEO_FACE_OPTIONS.maxMissed})`)
     .option('--min-face-size <px>', `video: leave faces smaller than this alone (default: ${DEFAULT_VIDEO_FACE_OPTIONS.minFaceSize})`)
     .option('--min-sharpness <v>', `video: leave faces blurrier than this alone; 0 swaps all (default: ${DEFAULT_VIDEO_FACE_OPTIONS.minSharpness})`)
+    .option('--no-shot-change', 'video: do not look for cuts (by default a cut drops every track and the new shot is detected afresh)')
     .option('--reference-face <image>', 'video: swap only the person in this photo')
     .option('--similar-face-distance <d>', `video: how close to the reference a face must be, 1 − cosine similarity (default: ${DEFAULT_SIMILAR_FACE_DISTANCE})`)
     .option('--map-faces <map.json>', 'video: swap each person with their own photo, from `liveswap faces scan` (no -s)')
@@ -137,6 +138,7 @@ export async function runSwap(
     targetFaces: report.targetFaces,
     sourceFaceUsed: report.sourceFaceUsed,
     swappedFaces: report.swappedFaces,
+    skippedFaces: report.skippedFaces,
     timings: roundTimings({ decode, load, ...report.timings, encode, total: performance.now() - started }),
     provenance: { watermarkId: published.watermarkId, label: published.label, credentials: published.credentials },
     notices: [...(swapper.notice ? [swapper.notice] : []), ...report.notices, ...(published.notice ? [published.notice] : [])],

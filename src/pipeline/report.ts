@@ -11,6 +11,12 @@ export interface FaceSummary {
   score: number;
 }
 
+export interface SkippedFace {
+  /** Index into targetFaces. */
+  index: number;
+  reason: string;
+}
+
 export interface SwapReport {
   engine: string;
   sourceFaces: FaceSummary[];
@@ -19,6 +25,8 @@ export interface SwapReport {
   sourceFaceUsed: number;
   /** Indices (into targetFaces) of the faces swapped. */
   swappedFaces: number[];
+  /** Faces chosen but left untouched, and why (e.g. turned too far for the engine). */
+  skippedFaces: SkippedFace[];
   /**
    * Milliseconds per stage: source (detect + mesh of the source photo), then for the target
    * detect, mesh, identity (source texture), warp, colour, blend (summed over swapped faces).

@@ -11,7 +11,7 @@ import { primaryFaceIndex } from '../face/select.js';
 import { Compositor } from '../compose/paste.js';
 import type { FaceSwapper } from '../swap/engine.js';
 import type { SwapOptions } from './options.js';
-import type { FaceSummary, StillResult } from './report.js';
+import type { FaceSummary, SkippedFace, StillResult } from './report.js';
 
 function summarise(faces: readonly Face[]): FaceSummary[] {
   return faces.map((f, index) => ({
@@ -145,7 +145,13 @@ export class StillSwapper<Identity = unknown> {
 
     const targetFaces = await this.analyzer.analyze(target, undefined, timings);
     if (targetFaces.length === 0) throw new LiveswapError('no-face', `${files.target ?? 'target'}: no face was found in the target image.`, { file: files.target });
-    const chosen = this.chooseTargets(targetFaces, target, options);
+    const chosen: number[] = [];
+    const skippedFaces: SkippedFace[] = [];
+    for (const index of this.chooseTargets(targetFaces, target, options)) {
+      const reason = this.engine.skipReason?.(targetFaces[index]!);
+      if (reason) skippedFaces.push({ index, reason });
+      else chosen.push(index);
+    }
 
     const output = cloneImage(target);
     await this.paintNow(output, chosen.map((i) => ({ face: targetFaces[i]!, identity: prepared.identity })), options, timings);
@@ -159,8 +165,9 @@ export class StillSwapper<Identity = unknown> {
         targetFaces: summarise(targetFaces),
         sourceFaceUsed: prepared.faceIndex,
         swappedFaces: chosen,
+        skippedFaces,
         timings: rounded,
-        notices: [...prepared.notices],
+        notices: [...prepared.notices, ...skippedFaces.map((s) => `target face ${s.index} was left untouched: ${s.reason}`)],
       },
     };
   }
@@ -183,6 +190,7 @@ export class StillSwapper<Identity = unknown> {
       colorMatch: options.colorMatch ?? this.engine.colorMatchByDefault,
     };
     for (const { face, identity } of jobs) {
+      if (this.engine.skipReason?.(face)) continue;
       const t = performance.now();
       if (this.engine.paste) {
         await this.engine.paste(output, face, identity, settings);

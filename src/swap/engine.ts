@@ -47,6 +47,11 @@ export interface FaceSwapper<Identity> {
   readonly colorMatchByDefault: boolean;
   /** Neural engines run a model here, so these calls may return promises. */
   createIdentity(image: Image, face: Face): Identity | Promise<Identity>;
+  /**
+   * Why this engine leaves a target face alone (e.g. turned too far for it to paint without
+   * smears), or undefined to swap it. Skipped faces stay untouched, never half painted.
+   */
+  skipReason?(face: Face): string | undefined;
   /** One identity from several photos of the same person, when the engine can combine them. */
   combineIdentities?(identities: readonly Identity[]): Identity;
   /**

@@ -6,7 +6,7 @@
  */
 
 import { createImage, clampRect, cropImage, type Image, type Rect } from '../core/image.js';
-import { gridSize } from '../core/resample.js';
+import { downsampleImage, gridSize } from '../core/resample.js';
 import { ScratchBuffers } from '../core/scratch.js';
 import { boxBlurFast, dilate, erode } from '../core/filters.js';
 import { fillPolygon } from '../core/polygon.js';
@@ -36,6 +36,14 @@ export interface MeshIdentity {
  * in between. Back-facing triangles (winding flipped against the canonical layout) are never seen.
  */
 const HIDDEN = 0.3;
+
+/**
+ * Yaw limits in degrees of FaceMesh's own estimate, which reads low on turned faces (a full
+ * profile measures about 55°): beyond MAX_YAW (about 60° of real turn) a face is not swapped, and
+ * the identity shape fades out from SHAPE_YAW_FADE to there.
+ */
+const MAX_YAW = 42;
+const SHAPE_YAW_FADE = 25;
 const SEEN = 0.6;
 
 function smoothstep(edge0: number, edge1: number, x: number): number {
@@ -85,6 +93,34 @@ function landmarkXY(face: Face, out: Float32Array): Float32Array {
 export function workingFactor(faceSize: number, textureSize: number): number {
   const working = Math.max(160, textureSize * 1.25);
   return Math.max(1, Math.round(faceSize / working));
+}
+
+/**
+ * Mean |4·c − neighbours| of luma where `mask` is nearly 1 (the face's inside), over the spread
+ * of luma there: fine detail relative to contrast, so a darker or flatter-lit face is not taken
+ * for a softer one.
+ */
+function laplacianEnergy(image: Image, mask: Float32Array): number {
+  const { width: w, height: h, channels: ch, data } = image;
+  const g = ch === 1 ? 0 : 1;
+  const luma = (i: number) => data[i * ch] * 0.299 + data[i * ch + g] * 0.587 + data[i * ch + 2 * g] * 0.114;
+  let sum = 0;
+  let count = 0;
+  let mean = 0;
+  let square = 0;
+  for (let y = 1; y < h - 1; y++) {
+    for (let x = 1, i = y * w + 1; x < w - 1; x++, i++) {
+      if (mask[i] < 0.9) continue;
+      const c = luma(i);
+      sum += Math.abs(4 * c - luma(i - 1) - luma(i + 1) - luma(i - w) - luma(i + w));
+      mean += c;
+      square += c * c;
+      count++;
+    }
+  }
+  if (count === 0) return 0;
+  const spread = Math.sqrt(Math.max(0, square / count - (mean / count) ** 2));
+  return sum / count / Math.max(4, spread);
 }
 
 /** The triangles of `triangles` with a vertex on `loop`. */
@@ -179,6 +215,13 @@ export class MeshSwapper implements FaceSwapper<MeshIdentity> {
     for (let i = 0; i < size * size; i++) data[4 * i + 3] = 255 * Math.min(1, smooth[i]);
   }
 
+  /** Faces turned further than {@link MAX_YAW} are left alone: their far side is not in view. */
+  skipReason(face: Face): string | undefined {
+    const yaw = Math.abs(faceYaw(face.landmarks));
+    if (yaw <= MAX_YAW) return undefined;
+    return `turned too far from the camera for the mesh engine (yaw ${Math.round(yaw)}° by FaceMesh's estimate; it swaps up to ${MAX_YAW}°, about 60° of real turn)`;
+  }
+
   swap(frame: Image, face: Face, identity: MeshIdentity, settings: SwapSettings): SwapPatch {
     const size = faceSize(face);
     const margin = size * 0.12;
@@ -204,6 +247,7 @@ export class MeshSwapper implements FaceSwapper<MeshIdentity> {
     const masks = buildFaceMasks(shaped, rect, size, { mouthMask: settings.mouthMask, eyeHoles: this.tuning.eyeHoles, foreheadKept: this.tuning.foreheadKept }, factor);
     const wd = warped.data;
     for (let i = 0; i < w * h; i++) masks.blend[i] *= coverage[i] * wd[4 * i + 3] * (1 / 255);
+    if (this.tuning.detail) this.matchDetail(warped, frame, rect, factor, masks.blend);
     // Statistics only from skin the source really showed: sample the confidence at cell centres.
     const g = masks.grid;
     for (let gy = 0; gy < masks.gridHeight; gy++) {
@@ -217,12 +261,31 @@ export class MeshSwapper implements FaceSwapper<MeshIdentity> {
   }
 
   /**
+   * A source photo sharper than the target would paint crisp pores and grain onto a soft face:
+   * compare the fine detail (mean absolute Laplacian of luma) of the painted face and of the
+   * target's face under it, and blur the painted face until they are about equal. A Gaussian of
+   * sigma σ roughly divides this measure by sqrt(1 + (σ/0.7)²) at these scales.
+   */
+  private matchDetail(warped: Image, frame: Image, rect: Rect, factor: number, mask: Float32Array): void {
+    const { width: w, height: h } = warped;
+    const background = downsampleImage(frame, rect.x0, rect.y0, rect.x1 - rect.x0, rect.y1 - rect.y0, factor, this.scratch.bytes('detailBackground', w * h * frame.channels));
+    const ratio = laplacianEnergy(warped, mask) / Math.max(1e-3, laplacianEnergy(background, mask));
+    if (!(ratio > 1.3)) return;
+    const sigma = Math.min(0.8, 0.5 * Math.sqrt(ratio * ratio - 1));
+    const rgb = this.scratch.floats('detailRgb', w * h * 3);
+    const wd = warped.data;
+    for (let i = 0; i < w * h; i++) for (let c = 0; c < 3; c++) rgb[3 * i + c] = wd[4 * i + c];
+    boxBlurFast(rgb, w, h, 3, sigma, rgb, this.scratch.floats('detailScratch', w * h * 6));
+    for (let i = 0; i < w * h; i++) for (let c = 0; c < 3; c++) wd[4 * i + c] = rgb[3 * i + c];
+  }
+
+  /**
    * The target's mesh with the source's identity geometry, or the target's own landmarks when
    * shape transfer is off. Faces turned far from the camera take less: their far-side outline
    * points are not the silhouette, and the near side's offsets grow unreliable.
    */
   private shapeFor(face: Face, identity: MeshIdentity): Float32Array {
-    const strength = this.tuning.shape * (1 - smoothstep(35, 60, Math.abs(faceYaw(face.landmarks))));
+    const strength = this.tuning.shape * (1 - smoothstep(SHAPE_YAW_FADE, MAX_YAW, Math.abs(faceYaw(face.landmarks))));
     if (strength <= 0) return face.landmarks;
     return transferShape(face.landmarks, identity.shape, strength, this.tuning.regions).points;
   }

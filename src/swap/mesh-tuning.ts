@@ -32,8 +32,6 @@ export interface MeshTuning {
    * colour (lighting and tone), 1 keeps the source's mean tone under the target's shading.
    */
   complexion: number;
-  /** Give the target's irises the source's colour. */
-  iris: boolean;
   /** Match the painted face's fine detail and grain to the target's sharpness. */
   detail: boolean;
 }
@@ -44,7 +42,6 @@ export const DEFAULT_MESH_TUNING: MeshTuning = Object.freeze({
   eyeHoles: true,
   foreheadKept: 0.45,
   complexion: 0.6,
-  iris: true,
   detail: true,
 });
 
@@ -61,7 +58,7 @@ export interface MeshAblation {
 
 /**
  * One change from the defaults at a time: each region's shape off, shape transfer off altogether
- * (the old engine's geometry), colour at either end, eye holes, forehead, iris and detail.
+ * (the old engine's geometry), colour at either end, eye holes, forehead and detail.
  */
 export function meshAblations(): MeshAblation[] {
   const regionOff = (name: keyof ShapeRegions): MeshAblation => ({ name: `no ${name} shape`, tuning: meshTuning({ regions: { [name]: false } }) });
@@ -78,7 +75,6 @@ export function meshAblations(): MeshAblation[] {
     { name: 'complexion 1 (source colour)', tuning: meshTuning({ complexion: 1 }) },
     { name: 'no eye holes', tuning: meshTuning({ eyeHoles: false }) },
     { name: 'forehead 0.9', tuning: meshTuning({ foreheadKept: 0.9 }) },
-    { name: 'no iris colour', tuning: meshTuning({ iris: false }) },
     { name: 'no detail match', tuning: meshTuning({ detail: false }) },
   ];
 }

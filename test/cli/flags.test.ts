@@ -95,6 +95,7 @@ describe('formatSummary', () => {
         ],
         sourceFaceUsed: 0,
         swappedFaces: [0, 1],
+        skippedFaces: [],
         timings: roundTimings({ decode: 12.345, detect: 40.04, encode: 7, total: 140.26 }),
         provenance: { watermarkId: '0a1b2c3d', label: { shown: true, text: 'AI-generated' }, credentials: 'embedded' },
         notices: [],
@@ -103,7 +104,7 @@ describe('formatSummary', () => {
     );
     assert.match(text, /Swapped 2 faces with the mesh engine in 140 ms/);
     assert.match(text, /me\.png: 1 face, used face 0/);
-    assert.match(text, /group\.jpg: 2 faces, swapped 0, 1/);
+    assert.match(text, /group\.jpg: 2 faces, swapped 0, 1$/m);
     assert.match(text, /decode 12, detect 40, encode 7 \(ms\)/);
     assert.match(text, /output {2}\/results\/out\.jpg/);
     assert.match(text, /marks {3}label "AI-generated", watermark 0a1b2c3d, signed content credentials, audit log/);
