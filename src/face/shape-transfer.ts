@@ -388,3 +388,48 @@ export function folds(before: Float32Array, after: Float32Array, triangles: Uint
   }
   return false;
 }
+
+/**
+ * How broadly a face smiles, 0 (neutral, or talking) to 1 (a portrait smile), from its mesh: a
+ * smile widens the mouth (width over the outer eye corners' distance: about 0.5–0.64 at rest,
+ * 0.77–0.83 in broad smiles on the evaluation photos) with the corners not pulled below the upper
+ * lip (as they are when the mouth is open to speak or sing), measured along the face's own up.
+ */
+export function smileScore(m: Float32Array): number {
+  const ex = m[3 * POINT.leftEyeOuter] - m[3 * POINT.rightEyeOuter];
+  const ey = m[3 * POINT.leftEyeOuter + 1] - m[3 * POINT.rightEyeOuter + 1];
+  const eyes = Math.hypot(ex, ey) || 1;
+  // Up, in image coordinates (y down): the eye line turned a quarter back.
+  const ux = ey / eyes, uy = -ex / eyes;
+  const width = dist2(m, POINT.mouthRight, POINT.mouthLeft) || 1;
+  const lift = (i: number) => (m[3 * i] - m[3 * UPPER_INNER]) * ux + (m[3 * i + 1] - m[3 * UPPER_INNER + 1]) * uy;
+  const corners = (lift(POINT.mouthRight) + lift(POINT.mouthLeft)) / 2 / width;
+  return smoothstep(0.64, 0.78, width / eyes) * smoothstep(-0.08, -0.03, corners);
+}
+
+/**
+ * Where a smile draws lines into the skin, in the canonical texture layout (u, v in 0..1): the
+ * nasolabial folds, crow's feet, and the raised cheeks under the eyes. 1 on a line, fading out.
+ */
+export function expressionLineWeight(u: number, v: number): number {
+  const capsule = (ax: number, ay: number, bx: number, by: number, radius: number) => {
+    const dx = bx - ax, dy = by - ay;
+    const t = Math.min(1, Math.max(0, ((u - ax) * dx + (v - ay) * dy) / (dx * dx + dy * dy)));
+    return 1 - smoothstep(radius * 0.5, radius, Math.hypot(u - ax - t * dx, v - ay - t * dy));
+  };
+  const side = u < 0.5 ? -1 : 1;
+  const x = (c: number) => 0.5 + side * Math.abs(c - 0.5);
+  const uv = (i: number): [number, number] => [x(CANONICAL_UV[2 * i]), CANONICAL_UV[2 * i + 1]];
+  const [alarU, alarV] = uv(98);
+  const [cornerU, cornerV] = uv(POINT.mouthRight);
+  const [canthusU, canthusV] = uv(POINT.rightEyeOuter);
+  const [lidU, lidV] = uv(145);
+  // The fold runs from beside the nose wing down and out, past the mouth corner, and curves in.
+  const fold = Math.max(
+    capsule(alarU + side * 0.01, alarV - 0.06, cornerU + side * 0.065, cornerV - 0.02, 0.05),
+    capsule(cornerU + side * 0.065, cornerV - 0.02, cornerU + side * 0.045, cornerV + 0.08, 0.05),
+  );
+  const crowsFeet = capsule(canthusU + side * 0.02, canthusV - 0.02, canthusU + side * 0.07, canthusV + 0.03, 0.045);
+  const cheek = capsule(lidU - side * 0.03, lidV + 0.05, lidU + side * 0.05, lidV + 0.05, 0.05);
+  return Math.max(fold, crowsFeet, cheek);
+}

@@ -16,7 +16,7 @@ import { CANONICAL_UV } from '../face/canonical-uv.js';
 import { MESH_POINTS, faceSize, type Face } from '../face/face.js';
 import { meshTopology } from '../face/mesh-topology.js';
 import { LEFT_EYE, LIPS_INNER, RIGHT_EYE } from '../face/mesh-indices.js';
-import { faceYaw, symmetricShape, transferShape, vertexVisibility } from '../face/shape-transfer.js';
+import { expressionLineWeight, faceYaw, smileScore, symmetricShape, transferShape, vertexVisibility } from '../face/shape-transfer.js';
 import type { FaceSwapper, SwapPatch, SwapSettings } from './engine.js';
 import { DEFAULT_MESH_TUNING, type MeshTuning } from './mesh-tuning.js';
 
@@ -123,6 +123,28 @@ function laplacianEnergy(image: Image, mask: Float32Array): number {
   return sum / count / Math.max(4, spread);
 }
 
+/**
+ * A smiling source photo carries its smile in the skin: nasolabial folds, crow's feet, raised
+ * cheeks. Painted on a face that does not smile, those lines would stamp the photo's
+ * expression on it. Where they lie, the texture is blended towards a blur of itself (the tone
+ * stays, the creases go) in proportion to how broadly the source smiles.
+ */
+export function softenExpressionLines(texture: Image, smile: number): void {
+  if (smile <= 0) return;
+  const { width: size, data } = texture;
+  const rgb = new Float32Array(size * size * 3);
+  for (let i = 0; i < size * size; i++) for (let c = 0; c < 3; c++) rgb[3 * i + c] = data[4 * i + c];
+  const blurred = boxBlurFast(rgb, size, size, 3, size / 32);
+  for (let y = 0; y < size; y++) {
+    for (let x = 0; x < size; x++) {
+      const w = smile * expressionLineWeight((x + 0.5) / size, (y + 0.5) / size);
+      if (w <= 0) continue;
+      const i = y * size + x;
+      for (let c = 0; c < 3; c++) data[4 * i + c] = rgb[3 * i + c] + w * (blurred[3 * i + c] - rgb[3 * i + c]);
+    }
+  }
+}
+
 /** The triangles of `triangles` with a vertex on `loop`. */
 function rimTriangles(triangles: Uint16Array, loop: readonly number[]): Uint16Array {
   const on = new Set(loop);
@@ -181,6 +203,7 @@ export class MeshSwapper implements FaceSwapper<MeshIdentity> {
     const k = Math.max(3, Math.round(size / 48)) | 1;
     const closed = erode(dilate(visibility, size, size, k), size, size, k);
     this.fillFromMirror(texture, closed);
+    if (this.tuning.softenSmile) softenExpressionLines(texture, smileScore(face.landmarks));
     const shape = symmetricShape(face.landmarks, vertexVisibility(weights, t));
     return { texture, size, uv, shape };
   }

@@ -34,6 +34,8 @@ export interface MeshTuning {
   complexion: number;
   /** Match the painted face's fine detail and grain to the target's sharpness. */
   detail: boolean;
+  /** Soften a smiling source's nasolabial folds, crow's feet and raised cheeks (its expression, not its identity). */
+  softenSmile: boolean;
 }
 
 export const DEFAULT_MESH_TUNING: MeshTuning = Object.freeze({
@@ -43,6 +45,7 @@ export const DEFAULT_MESH_TUNING: MeshTuning = Object.freeze({
   foreheadKept: 0.45,
   complexion: 0.6,
   detail: true,
+  softenSmile: true,
 });
 
 /** The defaults with some settings replaced (regions merged, not replaced). */
@@ -76,5 +79,6 @@ export function meshAblations(): MeshAblation[] {
     { name: 'no eye holes', tuning: meshTuning({ eyeHoles: false }) },
     { name: 'forehead 0.9', tuning: meshTuning({ foreheadKept: 0.9 }) },
     { name: 'no detail match', tuning: meshTuning({ detail: false }) },
+    { name: 'smile lines kept', tuning: meshTuning({ softenSmile: false }) },
   ];
 }

@@ -6,7 +6,8 @@ import { CANONICAL_UV } from '../../src/face/canonical-uv.js';
 import { MESH_POINTS } from '../../src/face/face.js';
 import { LEFT_EYE, LIPS_INNER, LIPS_OUTER, POINT, RIGHT_EYE } from '../../src/face/mesh-indices.js';
 import { applySimilarity3, procrustes3 } from '../../src/face/procrustes.js';
-import { faceYaw, folds, symmetricShape, transferShape } from '../../src/face/shape-transfer.js';
+import { expressionLineWeight, faceYaw, folds, smileScore, symmetricShape, transferShape } from '../../src/face/shape-transfer.js';
+import { softenExpressionLines } from '../../src/swap/mesh-engine.js';
 import { meshTopology } from '../../src/face/mesh-topology.js';
 import { seededRandom } from '../helpers/random.js';
 
@@ -129,5 +130,55 @@ describe('identity shape transfer', () => {
     assert.equal(folds(neutral, neutral, t.skin), false);
     assert.equal(folds(neutral, flipped, t.skin), true);
     assert.ok(Math.abs(faceYaw(neutral)) < 1);
+  });
+});
+
+describe('source expression in the texture', () => {
+  test('a broad smile scores high, a neutral or talking mouth low', () => {
+    const neutral = canonicalFace();
+    assert.ok(smileScore(neutral) < 0.05, `neutral ${smileScore(neutral)}`);
+    // A smile: the mouth corners pulled out (width / eye span ≈ 0.8) and up to the upper lip.
+    const smiling = Float32Array.from(neutral);
+    const span = d2(neutral, POINT.rightEyeOuter, POINT.leftEyeOuter);
+    const cx = (neutral[3 * POINT.mouthRight] + neutral[3 * POINT.mouthLeft]) / 2;
+    for (const [corner, dir] of [[POINT.mouthRight, -1], [POINT.mouthLeft, 1]] as const) {
+      smiling[3 * corner] = cx + dir * 0.4 * span;
+      smiling[3 * corner + 1] = neutral[3 * POINT.upperLipInner + 1] - 2;
+    }
+    assert.ok(smileScore(smiling) > 0.9, `smiling ${smileScore(smiling)}`);
+    // Talking: the same width but the corners well below the upper lip (the jaw open).
+    const talking = Float32Array.from(smiling);
+    for (const corner of [POINT.mouthRight, POINT.mouthLeft]) talking[3 * corner + 1] = neutral[3 * POINT.upperLipInner + 1] + 0.12 * 0.8 * span;
+    assert.ok(smileScore(talking) < 0.1, `talking ${smileScore(talking)}`);
+  });
+
+  test("a smiling source's creases are softened, a neutral one's kept", () => {
+    const size = 128;
+    const make = () => {
+      const texture = { width: size, height: size, channels: 4 as const, data: new Uint8ClampedArray(size * size * 4).fill(180) };
+      // A dark crease along the image-left nasolabial fold, and one on the forehead.
+      for (let y = 0; y < size; y++) for (let x = 0; x < size; x++) {
+        const u = (x + 0.5) / size, v = (y + 0.5) / size;
+        const onFold = expressionLineWeight(u, v) > 0.99 && u < 0.5 && v > 0.6 && x % 6 === 0;
+        const onForehead = v > 0.2 && v < 0.22 && x % 6 === 0;
+        if (onFold || onForehead) for (let c = 0; c < 3; c++) texture.data[4 * (y * size + x) + c] = 60;
+      }
+      return texture;
+    };
+    const contrast = (t: ReturnType<typeof make>, v0: number, v1: number, left: boolean) => {
+      let lo = 255;
+      for (let y = Math.floor(v0 * size); y < v1 * size; y++) for (let x = 0; x < size; x++) {
+        if ((x < size / 2) !== left) continue;
+        lo = Math.min(lo, t.data[4 * (y * size + x)]);
+      }
+      return 180 - lo;
+    };
+    const smiling = make();
+    softenExpressionLines(smiling, 1);
+    assert.ok(contrast(smiling, 0.6, 0.8, true) < 0.5 * 120, `fold crease left at ${contrast(smiling, 0.6, 0.8, true)}`);
+    assert.equal(contrast(smiling, 0.2, 0.22, true), 120, 'the forehead line is not an expression line here');
+    const neutral = make();
+    softenExpressionLines(neutral, 0);
+    assert.equal(contrast(neutral, 0.6, 0.8, true), 120);
   });
 });
