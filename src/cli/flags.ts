@@ -17,6 +17,8 @@ const FLAG_OF: Readonly<Record<keyof SwapOptions, string>> = {
   opacity: '--opacity',
   sharpness: '--sharpness',
   colorMatch: '--color-match',
+  faceShape: '--face-shape',
+  faceOutline: '--face-outline',
   maxPixels: '--max-pixels',
 };
 
@@ -34,6 +36,8 @@ export interface SwapFlags {
   opacity?: string;
   sharpness?: string;
   colorMatch?: boolean;
+  faceShape?: string;
+  faceOutline?: string;
   maxPixels?: string;
   json?: boolean;
   quiet?: boolean;
@@ -56,6 +60,8 @@ export interface SwapFlags {
   maxMissed?: string;
   minFaceSize?: string;
   minSharpness?: string;
+  /** false with --no-shot-change. */
+  shotChange?: boolean;
   referenceFace?: string;
   similarFaceDistance?: string;
   mapFaces?: string;
@@ -143,6 +149,8 @@ export function swapOptionsFromFlags(flags: SwapFlags): SwapOptions {
     opacity: parseNumber('--opacity', flags.opacity),
     sharpness: parseNumber('--sharpness', flags.sharpness),
     colorMatch: flags.colorMatch,
+    faceShape: parseNumber('--face-shape', flags.faceShape),
+    faceOutline: parseNumber('--face-outline', flags.faceOutline),
     maxPixels: parsePixelCount('--max-pixels', flags.maxPixels),
   };
   try {

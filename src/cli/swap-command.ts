@@ -51,6 +51,8 @@ export function createSwapCommand(run: (flags: SwapFlags) => Promise<void>): Com
     .option('--sharpness <0..5>', `sharpen the swapped face (default: ${d.sharpness})`)
     .option('--color-match', `match the face's colour and light to the target (default: ${describeDefault(d.colorMatch)})`)
     .option('--no-color-match', 'keep the source face colours')
+    .option('--face-shape <0..1>', "mesh: how much of the source's face shape to paint, 0 keeps the target's (default: 1)")
+    .option('--face-outline <0..1>', "mesh: give the face the source's jaw and cheek outline, bending what is around it (default: 0)")
     .option('--max-pixels <n>', `refuse larger images; forms like 50000000, 50e6, 50M (default: ${d.maxPixels})`)
     .addOption(new Option('--execution-provider <name>', 'where the models run (default: cpu); an unavailable one is an error').choices(EXECUTION_PROVIDERS))
     .option('--execution-threads <n>', 'threads per model (default: 1)')

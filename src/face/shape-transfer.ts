@@ -13,7 +13,9 @@
  *   along the target's mouth axis; lip thickness is the source's, the opening the target's;
  * - chin: points below the mouth keep the source's shape relative to the lower lip, so the jaw
  *   opens and closes with the target's;
- * - the outline and forehead stay the target's (hair, background and hat never bend).
+ * - the forehead stays the target's (hair and hats never bend); the outline below the eyes takes
+ *   the source's jaw and cheeks only when asked (`outline`), and then the frame around the face
+ *   must be warped with it ({@link outlineRing}), or the painted face would not meet its edge.
  * The offsets are smoothed over the mesh's edges, bounded, and scaled down until no triangle folds.
  */
 
@@ -84,6 +86,10 @@ interface RegionWeights {
   nose: Float32Array;
   /** Cheeks and jaw: inside the outline, below the brows, away from its edge. */
   jaw: Float32Array;
+  /** 0 on the outline rising to 1 a little inside it. */
+  inside: Float32Array;
+  /** 0 above the eyes rising to 1 below them: where the outline may move. */
+  lowerFace: Float32Array;
   /** Vertices whose offset is fixed before smoothing (eye and lip contours, the outline). */
   pinned: Uint8Array;
   /** Mesh edges as vertex pairs, for smoothing. */
@@ -113,8 +119,11 @@ function buildRegions(): RegionWeights {
     brows: new Float32Array(n),
     nose: new Float32Array(n),
     jaw: new Float32Array(n),
+    inside: new Float32Array(n),
+    lowerFace: new Float32Array(n),
     pinned: new Uint8Array(n),
   };
+  const eyeLineV = (uv[2 * POINT.rightEyeOuter + 1] + uv[2 * POINT.leftEyeOuter + 1]) / 2;
   for (let i = 0; i < n; i++) {
     const u = uv[2 * i], v = uv[2 * i + 1];
     const right = ellipseWeight(eyeR, u, v, 1.5);
@@ -127,7 +136,9 @@ function buildRegions(): RegionWeights {
     w.nose[i] = ellipseWeight(nose, u, v, 1.5);
     let edge = Infinity;
     for (const o of oval) edge = Math.min(edge, Math.hypot(u - uv[2 * o], v - uv[2 * o + 1]));
-    w.jaw[i] = smoothstep(0.015, 0.09, edge) * smoothstep(browTopV - 0.02, browTopV + 0.06, v);
+    w.inside[i] = smoothstep(0.015, 0.09, edge);
+    w.jaw[i] = w.inside[i] * smoothstep(browTopV - 0.02, browTopV + 0.06, v);
+    w.lowerFace[i] = smoothstep(eyeLineV, eyeLineV + 0.1, v);
   }
   for (const i of [...RIGHT_EYE, ...LEFT_EYE, ...LIPS_INNER, ...LIPS_OUTER, ...oval]) w.pinned[i] = 1;
   const topology = meshTopology();
@@ -243,7 +254,7 @@ export interface ShapeTransferResult {
  * Moves the target mesh towards the source's identity geometry with `strength` in [0, 1].
  * `source` is the source's symmetric shape ({@link symmetricShape}), in any frame.
  */
-export function transferShape(target: Float32Array, source: Float32Array, strength: number, switches: ShapeRegionSwitches): ShapeTransferResult {
+export function transferShape(target: Float32Array, source: Float32Array, strength: number, switches: ShapeRegionSwitches, outline = 0): ShapeTransferResult {
   const n = MESH_POINTS;
   const out = Float32Array.from(target);
   if (strength <= 0) return { points: out, strength: 0 };
@@ -290,14 +301,16 @@ export function transferShape(target: Float32Array, source: Float32Array, streng
     const gx = aligned[3 * i] - target[3 * i];
     const gy = aligned[3 * i + 1] - target[3 * i + 1];
     // Generic regions: brows, nose, cheeks and jaw take the aligned source's position.
-    const generic = Math.max(switches.brows ? r.brows[i] : 0, switches.nose ? r.nose[i] : 0, switches.jaw ? r.jaw[i] : 0);
+    // With the outline free, the cheeks and jaw move all the way to it below the eyes.
+    const inner = r.inside[i] + (1 - r.inside[i]) * outline * r.lowerFace[i];
+    const jaw = outline > 0 ? Math.max(r.jaw[i], inner * r.lowerFace[i]) : r.jaw[i];
+    const generic = Math.max(switches.brows ? r.brows[i] : 0, switches.nose ? r.nose[i] : 0, switches.jaw ? jaw : 0);
     let x = generic * gx;
     let y = generic * gy;
     // Chin: follows the lower lip (which the mouth has placed) and keeps the source's shape
     // relative to it, so the jaw opens with the target's; fading out towards the outline.
     const chin = r.chin[i] * (1 - r.mouth[i]);
     if (chin > 0) {
-      const inner = r.jaw[i];
       const relX = switches.jaw ? aligned[3 * i] - aligned[3 * LOWER_OUTER] - (target[3 * i] - target[3 * LOWER_OUTER]) : 0;
       const relY = switches.jaw ? aligned[3 * i + 1] - aligned[3 * LOWER_OUTER + 1] - (target[3 * i + 1] - target[3 * LOWER_OUTER + 1]) : 0;
       const lip = switches.mouth ? 1 : 0;
@@ -319,7 +332,7 @@ export function transferShape(target: Float32Array, source: Float32Array, streng
     dx[i] = x;
     dy[i] = y;
   }
-  for (const i of FACE_OVAL) dx[i] = dy[i] = 0;
+  if (!(outline > 0) || !switches.jaw) for (const i of FACE_OVAL) dx[i] = dy[i] = 0;
 
   smooth(dx, dy, r, 3);
   const limit = MAX_OFFSET * iod;
@@ -341,6 +354,64 @@ export function transferShape(target: Float32Array, source: Float32Array, streng
     s /= 2;
   }
   return { points: out, strength: s };
+}
+
+/** How far the outer loop of the frame warp lies from the face centre, in outline radii. */
+const RING_REACH = 1.35;
+
+export interface OutlineRing {
+  /** 468 mesh points then the outer loop, x,y pairs: the target's and the shaped face's. */
+  from: Float32Array;
+  to: Float32Array;
+  /** Triangles of the ring between the outline and the fixed outer loop (indices into from/to). */
+  ring: Uint16Array;
+}
+
+/**
+ * The frame warp that carries the target's silhouette to the shaped face's outline: a ring of
+ * triangles from the face outline out to a loop RING_REACH times as far from the face centre,
+ * which stays put, so hair, collar and background bend smoothly and nothing further moves.
+ */
+export function outlineRing(target: Float32Array, shaped: Float32Array): OutlineRing {
+  const n = MESH_POINTS;
+  const oval = FACE_OVAL as readonly number[];
+  const count = oval.length;
+  const from = new Float32Array(2 * (n + count));
+  const to = new Float32Array(2 * (n + count));
+  for (let i = 0; i < n; i++) {
+    from[2 * i] = target[3 * i];
+    from[2 * i + 1] = target[3 * i + 1];
+    to[2 * i] = shaped[3 * i];
+    to[2 * i + 1] = shaped[3 * i + 1];
+  }
+  let cx = 0, cy = 0;
+  for (const v of oval) {
+    cx += target[3 * v] / count;
+    cy += target[3 * v + 1] / count;
+  }
+  oval.forEach((v, k) => {
+    const x = cx + RING_REACH * (target[3 * v] - cx);
+    const y = cy + RING_REACH * (target[3 * v + 1] - cy);
+    from[2 * (n + k)] = to[2 * (n + k)] = x;
+    from[2 * (n + k) + 1] = to[2 * (n + k) + 1] = y;
+  });
+  const ring: number[] = [];
+  for (let k = 0; k < count; k++) {
+    const next = (k + 1) % count;
+    ring.push(oval[k], oval[next], n + k, oval[next], n + next, n + k);
+  }
+  return { from, to, ring: Uint16Array.from(ring) };
+}
+
+/** Whether any ring triangle turns over (or collapses) between `from` and `to`. */
+export function ringFolds(r: OutlineRing): boolean {
+  const area = (m: Float32Array, a: number, b: number, c: number) => (m[2 * b] - m[2 * a]) * (m[2 * c + 1] - m[2 * a + 1]) - (m[2 * b + 1] - m[2 * a + 1]) * (m[2 * c] - m[2 * a]);
+  for (let t = 0; t < r.ring.length; t += 3) {
+    const before = area(r.from, r.ring[t], r.ring[t + 1], r.ring[t + 2]);
+    const after = area(r.to, r.ring[t], r.ring[t + 1], r.ring[t + 2]);
+    if (Math.sign(before) !== Math.sign(after) || Math.abs(after) < 0.5 * Math.abs(before)) return true;
+  }
+  return false;
 }
 
 /** Jacobi passes that average each free vertex's offset with its neighbours'. */

@@ -29,6 +29,16 @@ export interface SwapOptions {
   sharpness: number;
   /** Match the swapped face's colour and lighting to the target's; `undefined`: the engine's default (on for mesh, off for inswapper). */
   colorMatch: boolean | undefined;
+  /**
+   * 0..1: how much of the source's face shape (eyes, brows, nose, mouth, cheeks, chin) the mesh
+   * engine paints, 0 keeping the target's; `undefined`: the engine's default (1).
+   */
+  faceShape: number | undefined;
+  /**
+   * 0..1: how much of the source's jaw and cheek outline the mesh engine gives the face, warping
+   * the surroundings with it (hair and collars near the jaw bend); `undefined`: the default (0).
+   */
+  faceOutline: number | undefined;
   /** Refuse images with more pixels than this. */
   maxPixels: number;
 }
@@ -42,6 +52,8 @@ export const DEFAULT_SWAP_OPTIONS: Readonly<SwapOptions> = {
   opacity: 1,
   sharpness: 0,
   colorMatch: undefined,
+  faceShape: undefined,
+  faceOutline: undefined,
   maxPixels: 50_000_000,
 };
 
@@ -66,6 +78,8 @@ export function resolveSwapOptions(partial: Partial<SwapOptions> = {}): SwapOpti
   if (!(ENGINES as readonly string[]).includes(o.engine)) throw invalidOption('engine', `one of ${ENGINES.join(', ')}`, o.engine);
   checkRange('opacity', o.opacity, 0, 1);
   checkRange('sharpness', o.sharpness, 0, 5);
+  if (o.faceShape !== undefined) checkRange('faceShape', o.faceShape, 0, 1);
+  if (o.faceOutline !== undefined) checkRange('faceOutline', o.faceOutline, 0, 1);
   checkRange('maxPixels', o.maxPixels, 1, Number.MAX_SAFE_INTEGER);
   o.faceIndex = checkIndex('faceIndex', o.faceIndex);
   o.sourceFace = checkIndex('sourceFace', o.sourceFace);

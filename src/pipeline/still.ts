@@ -188,6 +188,8 @@ export class StillSwapper<Identity = unknown> {
       opacity: options.opacity,
       sharpness: options.sharpness,
       colorMatch: options.colorMatch ?? this.engine.colorMatchByDefault,
+      faceShape: options.faceShape,
+      faceOutline: options.faceOutline,
     };
     for (const { face, identity } of jobs) {
       if (this.engine.skipReason?.(face)) continue;

@@ -15,6 +15,10 @@ export interface SwapSettings {
   /** 0..5 */
   sharpness: number;
   colorMatch: boolean;
+  /** 0..1, mesh engine: the source's face shape; undefined: the engine's own setting. */
+  faceShape?: number;
+  /** 0..1, mesh engine: the source's jaw outline, surroundings warped; undefined: the engine's own. */
+  faceOutline?: number;
 }
 
 /**

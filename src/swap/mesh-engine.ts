@@ -16,7 +16,7 @@ import { CANONICAL_UV } from '../face/canonical-uv.js';
 import { MESH_POINTS, faceSize, type Face } from '../face/face.js';
 import { meshTopology } from '../face/mesh-topology.js';
 import { LEFT_EYE, LIPS_INNER, RIGHT_EYE } from '../face/mesh-indices.js';
-import { expressionLineWeight, faceYaw, smileScore, symmetricShape, transferShape, vertexVisibility } from '../face/shape-transfer.js';
+import { expressionLineWeight, faceYaw, outlineRing, ringFolds, smileScore, symmetricShape, transferShape, vertexVisibility } from '../face/shape-transfer.js';
 import type { FaceSwapper, SwapPatch, SwapSettings } from './engine.js';
 import { DEFAULT_MESH_TUNING, type MeshTuning } from './mesh-tuning.js';
 
@@ -28,6 +28,13 @@ export interface MeshIdentity {
   readonly uv: Float32Array;
   /** The source's face shape, 468 × (x, y, z), made left-right symmetric (see shape-transfer). */
   readonly shape: Float32Array;
+  /** How broadly the source smiles (0..1, see smileScore). */
+  readonly smile: number;
+  /**
+   * When the source smiles: the texture with its smile lines softened, painted on targets that
+   * smile less than half as broadly (a smiling target keeps the source's own lines).
+   */
+  readonly neutralTexture?: Image;
 }
 
 /**
@@ -44,6 +51,8 @@ const HIDDEN = 0.3;
  */
 const MAX_YAW = 42;
 const SHAPE_YAW_FADE = 25;
+/** The outline follows the source's up to this yaw, fading out by SHAPE_YAW_FADE. */
+const OUTLINE_YAW_FADE = 12;
 const SEEN = 0.6;
 
 function smoothstep(edge0: number, edge1: number, x: number): number {
@@ -171,6 +180,7 @@ export class MeshSwapper implements FaceSwapper<MeshIdentity> {
   /** The eye openings and the skin triangles on their rims; the same with the mouth's. */
   private readonly eyeOpenings = concat(this.topology.eyes, rimTriangles(this.topology.skin, [...RIGHT_EYE, ...LEFT_EYE]));
   private readonly openingsWithMouth = concat(concat(this.eyeOpenings, this.topology.mouth), rimTriangles(this.topology.skin, LIPS_INNER));
+  private readonly wholeFace = concat(concat(this.topology.skin, this.topology.eyes), this.topology.mouth);
   private readonly points = new Float32Array(MESH_POINTS * 2);
   private readonly scratch = new ScratchBuffers();
 
@@ -203,9 +213,14 @@ export class MeshSwapper implements FaceSwapper<MeshIdentity> {
     const k = Math.max(3, Math.round(size / 48)) | 1;
     const closed = erode(dilate(visibility, size, size, k), size, size, k);
     this.fillFromMirror(texture, closed);
-    if (this.tuning.softenSmile) softenExpressionLines(texture, smileScore(face.landmarks));
+    const smile = smileScore(face.landmarks);
+    let neutralTexture: Image | undefined;
+    if (smile > 0 && this.tuning.softenSmile > 0) {
+      neutralTexture = { ...texture, data: texture.data.slice() };
+      softenExpressionLines(neutralTexture, smile * this.tuning.softenSmile);
+    }
     const shape = symmetricShape(face.landmarks, vertexVisibility(weights, t));
-    return { texture, size, uv, shape };
+    return { texture, size, uv, shape, smile, neutralTexture };
   }
 
   /**
@@ -255,8 +270,7 @@ export class MeshSwapper implements FaceSwapper<MeshIdentity> {
     const h = gridSize(rect.y1 - rect.y0, factor);
     // The face painted with the source's geometry, and the target's own eyes and mouth moved into
     // the new openings first, so no lid or lip line of the target shows beside the source's.
-    const shaped = this.shapeFor(face, identity);
-    if (shaped !== face.landmarks) this.moveOpenings(frame, face.landmarks, shaped, rect, settings.mouthMask);
+    const shaped = this.shapeFor(frame, face, identity, settings);
     // Reused between calls: a patch is valid until the next swap on this engine.
     const warped: Image = { width: w, height: h, channels: 4, data: this.scratch.bytes('warped', w * h * 4) };
     const coverage = this.scratch.floats('coverage', w * h);
@@ -265,7 +279,8 @@ export class MeshSwapper implements FaceSwapper<MeshIdentity> {
       this.points[2 * i] = (shaped[3 * i] - rect.x0) / factor;
       this.points[2 * i + 1] = (shaped[3 * i + 1] - rect.y0) / factor;
     }
-    warpTriangles(identity.texture, identity.uv, warped, this.points, triangles, { coverage });
+    const texture = identity.neutralTexture && smileScore(face.landmarks) < identity.smile / 2 ? identity.neutralTexture : identity.texture;
+    warpTriangles(texture, identity.uv, warped, this.points, triangles, { coverage });
 
     const masks = buildFaceMasks(shaped, rect, size, { mouthMask: settings.mouthMask, eyeHoles: this.tuning.eyeHoles, foreheadKept: this.tuning.foreheadKept }, factor);
     const wd = warped.data;
@@ -307,42 +322,60 @@ export class MeshSwapper implements FaceSwapper<MeshIdentity> {
    * shape transfer is off. Faces turned far from the camera take less: their far-side outline
    * points are not the silhouette, and the near side's offsets grow unreliable.
    */
-  private shapeFor(face: Face, identity: MeshIdentity): Float32Array {
-    const strength = this.tuning.shape * (1 - smoothstep(SHAPE_YAW_FADE, MAX_YAW, Math.abs(faceYaw(face.landmarks))));
+  private shapeFor(frame: Image, face: Face, identity: MeshIdentity, settings: SwapSettings): Float32Array {
+    const yaw = Math.abs(faceYaw(face.landmarks));
+    const strength = (settings.faceShape ?? this.tuning.shape) * (1 - smoothstep(SHAPE_YAW_FADE, MAX_YAW, yaw));
     if (strength <= 0) return face.landmarks;
-    return transferShape(face.landmarks, identity.shape, strength, this.tuning.regions).points;
+    // The far side's outline is not the silhouette on a turned face: the outline stays put there.
+    const outline = (settings.faceOutline ?? this.tuning.outline) * (1 - smoothstep(OUTLINE_YAW_FADE, SHAPE_YAW_FADE, yaw));
+    const target = face.landmarks;
+    if (outline > 0) {
+      const shaped = transferShape(target, identity.shape, strength, this.tuning.regions, outline).points;
+      const ring = outlineRing(target, shaped);
+      if (!ringFolds(ring)) {
+        this.selfWarp(frame, ring.from, ring.to, this.wholeFace.length ? concat(this.wholeFace, ring.ring) : ring.ring);
+        return shaped;
+      }
+    }
+    const shaped = transferShape(target, identity.shape, strength, this.tuning.regions).points;
+    const from = this.scratch.floats('openingsFrom', MESH_POINTS * 2);
+    const to = this.scratch.floats('openingsTo', MESH_POINTS * 2);
+    for (let i = 0; i < MESH_POINTS; i++) {
+      from[2 * i] = target[3 * i];
+      from[2 * i + 1] = target[3 * i + 1];
+      to[2 * i] = shaped[3 * i];
+      to[2 * i + 1] = shaped[3 * i + 1];
+    }
+    this.selfWarp(frame, from, to, settings.mouthMask ? this.openingsWithMouth : this.eyeOpenings);
+    return shaped;
   }
 
   /**
-   * Moves the frame's eye openings (and the mouth opening when the target keeps its mouth), with
-   * the lid and lip margins around them, from the target's points to the shaped ones: a local
-   * piecewise-affine self-warp, read from a copy of the region so it never reads its own output.
+   * Moves the frame's content from the target's points to the shaped ones, a piecewise-affine
+   * self-warp read from a copy of the region so it never reads its own output: the eye openings
+   * (and the mouth opening when the target keeps its mouth) with the lid and lip margins around
+   * them, or with the outline free the whole face and a ring of its surroundings.
    */
-  private moveOpenings(frame: Image, from: Float32Array, to: Float32Array, rect: Rect, mouth: boolean): void {
-    const triangles = mouth ? this.openingsWithMouth : this.eyeOpenings;
+  private selfWarp(frame: Image, from: Float32Array, to: Float32Array, triangles: Uint16Array): void {
     let x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
     for (let t = 0; t < triangles.length; t++) {
       const v = triangles[t];
       for (const m of [from, to]) {
-        x0 = Math.min(x0, m[3 * v]);
-        x1 = Math.max(x1, m[3 * v]);
-        y0 = Math.min(y0, m[3 * v + 1]);
-        y1 = Math.max(y1, m[3 * v + 1]);
+        x0 = Math.min(x0, m[2 * v]);
+        x1 = Math.max(x1, m[2 * v]);
+        y0 = Math.min(y0, m[2 * v + 1]);
+        y1 = Math.max(y1, m[2 * v + 1]);
       }
     }
     const region = clampRect({ x0: Math.floor(x0) - 2, y0: Math.floor(y0) - 2, x1: Math.ceil(x1) + 2, y1: Math.ceil(y1) + 2 }, frame.width, frame.height);
-    const inside = { x0: Math.max(region.x0, rect.x0), y0: Math.max(region.y0, rect.y0), x1: Math.min(region.x1, rect.x1), y1: Math.min(region.y1, rect.y1) };
-    if (inside.x1 <= inside.x0 || inside.y1 <= inside.y0) return;
-    const copy = cropImage(frame, inside);
-    const src = this.scratch.floats('openingsFrom', MESH_POINTS * 2);
-    const dst = this.scratch.floats('openingsTo', MESH_POINTS * 2);
-    for (let i = 0; i < MESH_POINTS; i++) {
-      src[2 * i] = from[3 * i] - inside.x0;
-      src[2 * i + 1] = from[3 * i + 1] - inside.y0;
-      dst[2 * i] = to[3 * i];
-      dst[2 * i + 1] = to[3 * i + 1];
+    if (region.x1 <= region.x0 || region.y1 <= region.y0) return;
+    const copy = cropImage(frame, region);
+    const src = this.scratch.floats('selfWarpFrom', from.length);
+    for (let i = 0; i < from.length; i += 2) {
+      src[i] = from[i] - region.x0;
+      src[i + 1] = from[i + 1] - region.y0;
     }
-    warpTriangles(copy, src, frame, dst, triangles, { rect: inside });
+    warpTriangles(copy, src, frame, to, triangles, { rect: region });
   }
 
   private uvPoints(size: number): Float32Array {

@@ -23,6 +23,11 @@ export interface MeshTuning {
   /** Identity shape transfer strength, 0 (the target's shape) to 1 (the source's). */
   shape: number;
   regions: ShapeRegions;
+  /**
+   * How far the face's outline below the eyes (cheeks, jaw, chin) takes the source's, 0 to 1;
+   * the frame around the face is warped with it, so hair and collars near the jaw bend.
+   */
+  outline: number;
   /** Cut the eye openings out of the painted face so the target's own eyes show. */
   eyeHoles: boolean;
   /** Share of the brow-to-hairline height that is painted. */
@@ -34,18 +39,22 @@ export interface MeshTuning {
   complexion: number;
   /** Match the painted face's fine detail and grain to the target's sharpness. */
   detail: boolean;
-  /** Soften a smiling source's nasolabial folds, crow's feet and raised cheeks (its expression, not its identity). */
-  softenSmile: boolean;
+  /**
+   * How far a smiling source's nasolabial folds, crow's feet and raised cheeks (its expression,
+   * not its identity) are softened on targets that do not smile, 0 (kept) to 1.
+   */
+  softenSmile: number;
 }
 
 export const DEFAULT_MESH_TUNING: MeshTuning = Object.freeze({
   shape: 1,
   regions: Object.freeze({ eyes: true, brows: true, nose: true, mouth: true, jaw: true }),
+  outline: 0,
   eyeHoles: true,
   foreheadKept: 0.45,
   complexion: 0.6,
   detail: true,
-  softenSmile: true,
+  softenSmile: 0.6,
 });
 
 /** The defaults with some settings replaced (regions merged, not replaced). */
@@ -74,11 +83,12 @@ export function meshAblations(): MeshAblation[] {
     regionOff('nose'),
     regionOff('mouth'),
     regionOff('jaw'),
+    { name: 'outline 1 (frame warped)', tuning: meshTuning({ outline: 1 }) },
     { name: 'complexion 0 (target colour)', tuning: meshTuning({ complexion: 0 }) },
     { name: 'complexion 1 (source colour)', tuning: meshTuning({ complexion: 1 }) },
     { name: 'no eye holes', tuning: meshTuning({ eyeHoles: false }) },
     { name: 'forehead 0.9', tuning: meshTuning({ foreheadKept: 0.9 }) },
     { name: 'no detail match', tuning: meshTuning({ detail: false }) },
-    { name: 'smile lines kept', tuning: meshTuning({ softenSmile: false }) },
+    { name: 'smile lines kept', tuning: meshTuning({ softenSmile: 0 }) },
   ];
 }

@@ -56,6 +56,8 @@ describe('swapOptionsFromFlags', () => {
       opacity: '0.5',
       sharpness: '1.5',
       colorMatch: false,
+      faceShape: '0.5',
+      faceOutline: '0.25',
       maxPixels: '1M',
     };
     assert.deepEqual(swapOptionsFromFlags(flags), {
@@ -67,6 +69,8 @@ describe('swapOptionsFromFlags', () => {
       opacity: 0.5,
       sharpness: 1.5,
       colorMatch: false,
+      faceShape: 0.5,
+      faceOutline: 0.25,
       maxPixels: 1_000_000,
     });
   });
@@ -76,6 +80,8 @@ describe('swapOptionsFromFlags', () => {
     usageError(() => swapOptionsFromFlags({ ...FILES, sharpness: '6' }), /--sharpness/);
     usageError(() => swapOptionsFromFlags({ ...FILES, opacity: 'half' }), /a number for --opacity but received "half"/);
     usageError(() => swapOptionsFromFlags({ ...FILES, faceIndex: '-1' }), /--face-index/);
+    usageError(() => swapOptionsFromFlags({ ...FILES, faceShape: '1.5' }), /between 0 and 1 for --face-shape/);
+    usageError(() => swapOptionsFromFlags({ ...FILES, faceOutline: '-0.1' }), /between 0 and 1 for --face-outline/);
     usageError(() => swapOptionsFromFlags({ ...FILES, sourceFace: '0.5' }), /--source-face/);
     usageError(() => swapOptionsFromFlags({ ...FILES, manyFaces: true, faceIndex: '0' }), /--face-index and --many-faces/);
     assert.equal(parseWholeNumber('--face-index', '0'), 0);

@@ -6,7 +6,8 @@ import { CANONICAL_UV } from '../../src/face/canonical-uv.js';
 import { MESH_POINTS } from '../../src/face/face.js';
 import { LEFT_EYE, LIPS_INNER, LIPS_OUTER, POINT, RIGHT_EYE } from '../../src/face/mesh-indices.js';
 import { applySimilarity3, procrustes3 } from '../../src/face/procrustes.js';
-import { expressionLineWeight, faceYaw, folds, smileScore, symmetricShape, transferShape } from '../../src/face/shape-transfer.js';
+import { expressionLineWeight, faceYaw, folds, outlineRing, ringFolds, smileScore, symmetricShape, transferShape } from '../../src/face/shape-transfer.js';
+import { FACE_OVAL } from '../../src/face/mesh-indices.js';
 import { softenExpressionLines } from '../../src/swap/mesh-engine.js';
 import { meshTopology } from '../../src/face/mesh-topology.js';
 import { seededRandom } from '../helpers/random.js';
@@ -180,5 +181,39 @@ describe('source expression in the texture', () => {
     const neutral = make();
     softenExpressionLines(neutral, 0);
     assert.equal(contrast(neutral, 0.6, 0.8, true), 120);
+  });
+});
+
+describe('outline transfer', () => {
+  const neutral = canonicalFace();
+  // A source with a narrower jaw: outline points below the eyes pulled towards the middle.
+  const narrow = Float32Array.from(neutral);
+  for (let i = 0; i < MESH_POINTS; i++) {
+    if (CANONICAL_UV[2 * i + 1] > 0.5) narrow[3 * i] = 300 + (narrow[3 * i] - 300) * 0.9;
+  }
+  const source = symmetricShape(narrow, new Float32Array(MESH_POINTS).fill(1));
+
+  test('off, the outline stays; on, the jaw moves and the forehead stays', () => {
+    const off = transferShape(neutral, source, 1, ALL).points;
+    const on = transferShape(neutral, source, 1, ALL, 1).points;
+    const jaw = 172; // on the outline, below the mouth corner
+    assert.equal(off[3 * jaw], neutral[3 * jaw]);
+    assert.ok(on[3 * jaw] > neutral[3 * jaw] + 2, `jaw ${neutral[3 * jaw]} → ${on[3 * jaw]}`);
+    for (const top of [10, 109, 338]) assert.ok(Math.abs(on[3 * top] - neutral[3 * top]) < 0.5, `forehead point ${top} moved`);
+  });
+
+  test('the ring keeps its outer loop and catches folds', () => {
+    const on = transferShape(neutral, source, 1, ALL, 1).points;
+    const ring = outlineRing(neutral, on);
+    const n = MESH_POINTS;
+    for (let k = 0; k < FACE_OVAL.length; k++) {
+      assert.equal(ring.from[2 * (n + k)], ring.to[2 * (n + k)]);
+      assert.equal(ring.from[2 * (n + k) + 1], ring.to[2 * (n + k) + 1]);
+    }
+    assert.equal(ringFolds(ring), false);
+    // Push the chin out past the outer loop: the ring turns over.
+    const bad = Float32Array.from(on);
+    bad[3 * 152 + 1] += 200;
+    assert.equal(ringFolds(outlineRing(neutral, bad)), true);
   });
 });

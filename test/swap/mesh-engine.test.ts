@@ -119,6 +119,24 @@ describe('mesh engine on the fixture photos', () => {
     });
   });
 
+  test('--face-outline bends the jaw line and its surroundings, and nothing beyond its ring', async (t) => {
+    const target = photos['grace_hopper.jpg'];
+    const [face] = await swapper.analyze(target);
+    const plain = await swapper.swap(photos['astronaut.png'], target, resolveSwapOptions({}));
+    const shaped = await swapper.swap(photos['astronaut.png'], target, resolveSwapOptions({ faceOutline: 1 }));
+    // Just outside the outline beside the jaw (the ring), the frame moved with the new outline.
+    const [x, y, w, h] = face.box;
+    const beside = meanAbsDiff(shaped.image, plain.image, Math.round(x - w * 0.12), Math.round(y + h * 0.55), Math.round(x + w * 0.12), Math.round(y + h * 0.9))
+      + meanAbsDiff(shaped.image, plain.image, Math.round(x + w * 0.88), Math.round(y + h * 0.55), Math.round(x + w * 1.12), Math.round(y + h * 0.9));
+    const outside = unchangedOutside(shaped.image, target, [face], 0.5);
+    t.diagnostic(`change beside the jaw ${beside.toFixed(2)}, unchanged beyond half a face ${(outside * 100).toFixed(2)} %`);
+    assert.ok(beside > 0.3, 'the jaw line and what is beside it moved');
+    assert.ok(outside >= 0.995, `beyond the ring ${(outside * 100).toFixed(2)} % of pixels are unchanged`);
+    // And --face-shape 0 is the target's geometry: the same as no shape at all.
+    const none = await swapper.swap(photos['astronaut.png'], target, resolveSwapOptions({ faceShape: 0 }));
+    assert.ok(meanAbsDiff(none.image, plain.image, 0, 0, target.width, target.height) > 0.05, 'shape transfer changes the default result');
+  });
+
   test('opacity 0 leaves the target as it was', async () => {
     const target = photos['grace_hopper.jpg'];
     const { image } = await swapper.swap(photos['astronaut.png'], target, resolveSwapOptions({ opacity: 0 }));
