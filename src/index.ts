@@ -31,5 +31,7 @@ export { swapVideo, parseVideoPoint } from './node/video-swap.js';
 export type { VideoSwapRequest, VideoSwapSummary, VideoProgress, VideoEncoding, VideoPoint } from './node/video-swap.js';
 export { DEFAULT_VIDEO_FACE_OPTIONS, VideoFacePlanner } from './pipeline/video.js';
 export type { VideoFaceOptions, FaceSelection, FramePlan } from './pipeline/video.js';
+export { DEFAULT_SHOT_CHANGE_OPTIONS, ShotChangeDetector } from './pipeline/shot-change.js';
+export type { ShotChangeOptions, ShotChangeScores } from './pipeline/shot-change.js';
 export { DEFAULT_ONE_EURO, OneEuroFilter } from './core/one-euro.js';
 export type { OneEuroParams } from './core/one-euro.js';

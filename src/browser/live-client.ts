@@ -72,6 +72,8 @@ export class LiveClient {
   private readonly shown: number[] = [];
   private nextSourceId = 1;
   private closed = false;
+  /** Bumped by {@link newTarget}: a picture taken from an older target is not sent. */
+  private target = 0;
   /** Resolves the promise of the frame in flight (processStill waits on it). */
   private settle: (() => void) | undefined;
 
@@ -175,14 +177,30 @@ export class LiveClient {
   }
 
   /**
+   * The target changes (another camera, video or picture): the frame waiting from the old one is
+   * dropped, a picture of it still being read is not sent, and the worker drops every face it
+   * followed, so the new target's first frame is detected afresh. A frame of the old target already
+   * being processed is still shown (before any of the new one).
+   */
+  newTarget(): void {
+    this.target++;
+    if (this.waiting) {
+      this.waiting.bitmap.close();
+      this.waiting = undefined;
+    }
+    this.post({ type: 'reset' });
+  }
+
+  /**
    * Offers the current picture of a live source. Taken at once when the worker is idle; else it
    * waits in the single slot, replacing (dropping) a frame that was waiting.
    */
   async offer(source: FrameSource): Promise<void> {
     if (this.closed) return;
     const offered = performance.now();
+    const target = this.target;
     const bitmap = await createImageBitmap(source);
-    if (this.closed) {
+    if (this.closed || target !== this.target) {
       bitmap.close();
       return;
     }
@@ -200,8 +218,11 @@ export class LiveClient {
   /** Processes one picture (a still target) and resolves when it is shown. */
   async processStill(source: FrameSource): Promise<void> {
     while (this.busy) await new Promise<void>((resolve) => setTimeout(resolve, 5));
+    const bitmap = await createImageBitmap(source);
+    // Another frame may have been sent while the picture was read: wait for it again.
+    while (this.busy) await new Promise<void>((resolve) => setTimeout(resolve, 5));
     const done = new Promise<void>((resolve) => (this.settle = resolve));
-    this.send(await createImageBitmap(source), performance.now());
+    this.send(bitmap, performance.now());
     await done;
   }
 

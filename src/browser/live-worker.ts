@@ -255,6 +255,10 @@ async function handle(message: ToWorker): Promise<void> {
       session.clearMap();
       post({ type: 'map', entries: [] });
       return;
+    case 'reset':
+      // Frames are handled in order, so every frame after this one is the new target's.
+      session.reset();
+      return;
     case 'relay':
       startRelay(message.url);
       return;

@@ -78,6 +78,8 @@ export type ToWorker =
   | { type: 'assign'; trackId: number; sourceId: number | null }
   | { type: 'clear-map' }
   | { type: 'frame'; bitmap: ImageBitmap; time: number }
+  /** The target changed (another camera, video or picture): nothing followed in the old one carries over. */
+  | { type: 'reset' }
   | { type: 'relay'; url: string | null };
 
 export type FromWorker =

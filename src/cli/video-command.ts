@@ -36,19 +36,19 @@ export function isVideoPath(path: string): boolean {
 /** The flags that only mean something for a video target, as commander names them. */
 const VIDEO_ONLY: readonly (keyof SwapFlags)[] = [
   'fps', 'audio', 'videoEncoder', 'videoQuality', 'videoPreset', 'trimStart', 'trimEnd', 'detectEvery', 'smoothing',
-  'smoothingMinCutoff', 'smoothingBeta', 'maxMissed', 'minFaceSize', 'minSharpness', 'referenceFace', 'similarFaceDistance', 'mapFaces', 'ffmpeg',
+  'smoothingMinCutoff', 'smoothingBeta', 'maxMissed', 'minFaceSize', 'minSharpness', 'shotChange', 'referenceFace', 'similarFaceDistance', 'mapFaces', 'ffmpeg',
 ];
 
 const FLAG_NAMES: Partial<Record<keyof SwapFlags, string>> = {
   fps: '--fps', audio: '--no-audio', videoEncoder: '--video-encoder', videoQuality: '--video-quality', videoPreset: '--video-preset',
   trimStart: '--trim-start', trimEnd: '--trim-end', detectEvery: '--detect-every', smoothing: '--no-smoothing',
   smoothingMinCutoff: '--smoothing-min-cutoff', smoothingBeta: '--smoothing-beta', maxMissed: '--max-missed', minFaceSize: '--min-face-size',
-  minSharpness: '--min-sharpness', referenceFace: '--reference-face', similarFaceDistance: '--similar-face-distance', mapFaces: '--map-faces', ffmpeg: '--ffmpeg',
+  minSharpness: '--min-sharpness', shotChange: '--no-shot-change', referenceFace: '--reference-face', similarFaceDistance: '--similar-face-distance', mapFaces: '--map-faces', ffmpeg: '--ffmpeg',
 };
 
 /** A still target given video flags: say which, rather than ignore them. */
 export function rejectVideoFlags(flags: SwapFlags): void {
-  const used = VIDEO_ONLY.filter((key) => flags[key] !== undefined && !(key === 'audio' && flags.audio === true) && !(key === 'smoothing' && flags.smoothing === true));
+  const used = VIDEO_ONLY.filter((key) => flags[key] !== undefined && !(key === 'audio' && flags.audio === true) && !(key === 'smoothing' && flags.smoothing === true) && !(key === 'shotChange' && flags.shotChange === true));
   if (used.length > 0) {
     throw new LiveswapError('usage', `${used.map((k) => FLAG_NAMES[k]).join(', ')} ${used.length === 1 ? 'applies' : 'apply'} to video targets only; ${flags.target} is an image.`);
   }
@@ -82,6 +82,7 @@ export function videoFaceOptionsFromFlags(flags: SwapFlags, selection: FaceSelec
     maxMissed: parseWholeNumber('--max-missed', flags.maxMissed) ?? DEFAULT_VIDEO_FACE_OPTIONS.maxMissed,
     minFaceSize: parseWholeNumber('--min-face-size', flags.minFaceSize) ?? DEFAULT_VIDEO_FACE_OPTIONS.minFaceSize,
     minSharpness: parseNumber('--min-sharpness', flags.minSharpness) ?? DEFAULT_VIDEO_FACE_OPTIONS.minSharpness,
+    shotChange: flags.shotChange === false ? false : DEFAULT_VIDEO_FACE_OPTIONS.shotChange,
     selection,
   };
 }

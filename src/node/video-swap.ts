@@ -8,7 +8,7 @@
 import { extname } from 'node:path';
 import { LiveswapError, invalidOption } from '../core/errors.js';
 import type { Image } from '../core/image.js';
-import { VideoFacePlanner, type PlanTimings, type VideoFaceOptions } from '../pipeline/video.js';
+import { VideoFacePlanner, type FramePlan, type PlanTimings, type VideoFaceOptions } from '../pipeline/video.js';
 import type { SwapOptions } from '../pipeline/options.js';
 import type { PaintTimings, PreparedSource } from '../pipeline/still.js';
 import type { FfmpegOptions } from './ffmpeg-binary.js';
@@ -62,6 +62,8 @@ export interface VideoSwapRequest {
   output: string;
   /** Where the encoder writes, when not `output` itself (e.g. a temporary file signed afterwards). */
   writeTo?: string;
+  /** Called (and awaited) on every frame once planned, before it is painted: benchmarks and tests look at the plan. */
+  onPlan?: (frame: Image, plan: FramePlan, index: number) => void | Promise<void>;
   /** Called on every finished frame before it is encoded: the provenance marks (label, watermark). */
   mark?: (frame: Image) => void;
   /** The identities, by slot: one for a single source, one per person for a face map (undefined: leave that person alone). */
@@ -222,6 +224,7 @@ export async function swapVideo(swapper: NodeSwapper, request: VideoSwapRequest,
       if (request.signal?.aborted) throw aborted();
       const seconds = encoding.fps !== undefined ? frames / encoding.fps : frameSeconds(timing, range.first + Math.min(frames, range.end - range.first - 1));
       const planned = await planner.plan(frame, seconds, frames, plan);
+      await request.onPlan?.(frame, planned, frames);
       if (planned.detected) detections++;
       if (planned.tracked > 0) framesWithFaces++;
       const jobs = planned.faces.flatMap(({ face, slot }) => {

@@ -1,8 +1,9 @@
 /**
  * A live stream's swap: source photos the user adds and picks faces from, a planner that follows
- * the faces of the stream, a multi-face map built by pointing at faces in the stream, and each
- * frame painted in place. Platform-free: the browser's worker drives it with camera frames, tests
- * with frames from files.
+ * the faces of the stream (afresh at every cut, every new target and every change of the face
+ * painted), a multi-face map built by pointing at faces in the stream, and each frame painted in
+ * place. Platform-free: the browser's worker drives it with camera frames, tests with frames from
+ * files.
  */
 
 import { LiveswapError } from '../core/errors.js';
@@ -45,6 +46,8 @@ export interface LiveFace {
 export interface LiveFrameResult {
   faces: LiveFace[];
   detected: boolean;
+  /** Whether the frame started a new shot (a cut in a video, a new picture): it was planned afresh. */
+  cut: boolean;
   timings: PlanTimings & PaintTimings;
 }
 
@@ -121,6 +124,17 @@ export class LiveSession {
     else if (before.manyFaces !== settings.manyFaces || before.similarity !== settings.similarity) this.planner.select(this.selection());
   }
 
+  /**
+   * Another target (camera, video or picture) from the next frame on: the faces followed, their
+   * smoothing and who each one is are dropped, and people pointed at but not yet in the map are
+   * forgotten, so the next frame is detected afresh and nothing of the old target is painted on it.
+   * The map itself is kept: it holds people by their face, whatever the target.
+   */
+  reset(): void {
+    this.planner.reset();
+    this.pending.clear();
+  }
+
   /** Analyses a photo and makes an identity from its largest face; a photo without a face keeps an error. */
   async addSource(id: number, name: string, image: Image): Promise<LiveSource> {
     const entry: SourceEntry = { state: { id, name, faces: [], face: 0 }, image, prepared: undefined };
@@ -129,7 +143,7 @@ export class LiveSession {
       const prepared = await this.engine.still.prepareSource(image, { sourceFace: 0, maxPixels: this.swapOptions.maxPixels }, name);
       entry.prepared = prepared;
       entry.state.faces = prepared.faces.map((f) => ({ box: f.box, score: f.score }));
-      if (this.main === null) this.main = id;
+      if (this.main === null) this.changeMain(id);
     } catch (error) {
       if (!(error instanceof LiveswapError)) throw error;
       entry.state.error = error.kind === 'no-face' ? `No face was found in ${name}. Use a photo where one face is clearly visible.` : error.message;
@@ -144,15 +158,28 @@ export class LiveSession {
     if (!entry?.image || face < 0 || face >= entry.state.faces.length || face === entry.state.face) return;
     entry.prepared = await this.engine.still.prepareSource(entry.image, { sourceFace: face, maxPixels: this.swapOptions.maxPixels }, entry.state.name);
     entry.state.face = face;
+    this.sourceChanged(id);
   }
 
   removeSource(id: number): void {
     this.sources.delete(id);
-    if (this.main === id) this.main = [...this.sources.values()].find((e) => e.prepared)?.state.id ?? null;
+    if (this.main === id) this.changeMain([...this.sources.values()].find((e) => e.prepared)?.state.id ?? null);
+    else this.sourceChanged(id);
   }
 
   setMainSource(id: number | null): void {
-    if (id === null || this.sources.get(id)?.prepared) this.main = id;
+    if (id === null || this.sources.get(id)?.prepared) this.changeMain(id);
+  }
+
+  private changeMain(id: number | null): void {
+    if (this.main === id) return;
+    this.main = id;
+    this.planner.reset();
+  }
+
+  /** A face painted from this source changed (another face of its photo, or none): the faces are found afresh. */
+  private sourceChanged(id: number): void {
+    if (this.main === id || this.people.some((p) => p.sourceId === id)) this.planner.reset();
   }
 
   get mainSource(): number | null {
@@ -207,7 +234,7 @@ export class LiveSession {
       sourceId: painted.get(trackId) ?? null,
       mapEntry: mapped.get(trackId) ?? null,
     }));
-    return { faces, detected: plan.detected, timings };
+    return { faces, detected: plan.detected, cut: plan.cut, timings };
   }
 
   /** The recogniser, loaded once on first use. */

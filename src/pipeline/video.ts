@@ -1,8 +1,8 @@
 /**
  * Which faces of a video frame get swapped, and where exactly: detection every few frames with
- * tracking in between, per-person tracks with smoothed landmarks, and the choice of people (the
- * main face, every face, one reference person, or a map of people to source photos).
- * Platform-free: the models come in through {@link FrameFaceFinder}.
+ * tracking in between, per-person tracks with smoothed landmarks, a fresh start at every cut, and
+ * the choice of people (the main face, every face, one reference person, or a map of people to
+ * source photos). Platform-free: the models come in through {@link FrameFaceFinder}.
  */
 
 import { invalidOption } from '../core/errors.js';
@@ -11,6 +11,7 @@ import type { OneEuroParams } from '../core/one-euro.js';
 import { cosineSimilarity } from '../face/embedder.js';
 import type { Face } from '../face/face.js';
 import { faceSharpness, MIN_FACE_SHARPNESS } from '../face/quality.js';
+import { DEFAULT_SHOT_CHANGE_OPTIONS, ShotChangeDetector, validateShotChangeOptions, type ShotChangeOptions } from './shot-change.js';
 import { FaceTracker, type TrackedFace, type TrackerOptions } from './tracker.js';
 
 /** What a video needs from an engine's face finder. */
@@ -48,8 +49,19 @@ export interface VideoFaceOptions {
   minFaceSize: number;
   /** Faces blurrier than this ({@link faceSharpness}) are left alone; 0 swaps every face. */
   minSharpness: number;
-  /** A face missed by the detector or tracker is still painted, where it last was, for up to this many frames (no flicker). */
+  /**
+   * A face the tracker loses between detections is still painted, where it last was, for up to this
+   * many frames (no flicker) — but never on a frame the detector ran on: a detection frame paints
+   * only the faces found on it. A lost face makes the next frame a detection frame, so a hold lasts
+   * one frame, and with a detection on every frame there is none.
+   */
   holdFrames: number;
+  /**
+   * Cuts found with {@link ShotChangeDetector} (these thresholds), or false to look for none. At a
+   * cut every track, its smoothing and its identity are dropped and the frame is detected afresh,
+   * so no face of the last shot is painted on the new one.
+   */
+  shotChange: ShotChangeOptions | false;
   selection: FaceSelection;
 }
 
@@ -59,6 +71,7 @@ export const DEFAULT_VIDEO_FACE_OPTIONS: Readonly<Omit<VideoFaceOptions, 'smooth
   minFaceSize: 24,
   minSharpness: MIN_FACE_SHARPNESS,
   holdFrames: 2,
+  shotChange: DEFAULT_SHOT_CHANGE_OPTIONS,
 });
 
 /** Every frame without a tracker; with one, a detection every this many frames finds new faces. */
@@ -82,6 +95,8 @@ export interface FramePlan {
   tracked: number;
   /** Whether the detector ran on this frame. */
   detected: boolean;
+  /** Whether this frame starts a new shot (a cut): every earlier track was dropped before it was planned. */
+  cut: boolean;
   /** Faces left alone for being too blurred this frame. */
   blurred: number;
 }
@@ -108,6 +123,7 @@ export function validateVideoFaceOptions(options: VideoFaceOptions): VideoFaceOp
   if (detectEvery !== 'auto' && !(Number.isInteger(detectEvery) && detectEvery >= 1)) throw invalidOption('detectEvery', "'auto' or a whole number ≥ 1", detectEvery);
   if (!(Number.isFinite(minSharpness) && minSharpness >= 0)) throw invalidOption('minSharpness', 'a number ≥ 0', minSharpness);
   if (!(Number.isInteger(holdFrames) && holdFrames >= 0)) throw invalidOption('holdFrames', 'a whole number ≥ 0', holdFrames);
+  if (options.shotChange !== false) validateShotChangeOptions(options.shotChange);
   const s = options.selection;
   if (s.kind === 'reference' && !(s.maxDistance >= 0 && s.maxDistance <= 2)) throw invalidOption('similarFaceDistance', 'a number between 0 and 2', s.maxDistance);
   if (s.kind === 'map' && !(s.minSimilarity >= -1 && s.minSimilarity <= 1)) throw invalidOption('threshold', 'a similarity between -1 and 1', s.minSimilarity);
@@ -120,6 +136,7 @@ export function validateVideoFaceOptions(options: VideoFaceOptions): VideoFaceOp
  */
 export class VideoFacePlanner {
   private readonly tracker: FaceTracker;
+  private readonly shots: ShotChangeDetector | undefined;
   private readonly states = new Map<number, TrackState>();
   private readonly detectEvery: number;
   private sinceDetection = Infinity;
@@ -133,6 +150,7 @@ export class VideoFacePlanner {
     validateVideoFaceOptions(options);
     const tracker: Partial<TrackerOptions> = { maxMissed: options.maxMissed, minFaceSize: options.minFaceSize, smoothing: options.smoothing };
     this.tracker = new FaceTracker(tracker);
+    this.shots = options.shotChange === false ? undefined : new ShotChangeDetector(options.shotChange);
     this.detectEvery = options.detectEvery === 'auto' ? (finder.track ? AUTO_DETECT_EVERY : 1) : options.detectEvery;
     if ((options.selection.kind === 'reference' || options.selection.kind === 'map') && !finder.embed) {
       throw invalidOption('selection', 'a face finder that can embed faces', options.selection.kind);
@@ -141,6 +159,8 @@ export class VideoFacePlanner {
 
   /** The faces to paint on frame `index` (shown at `t` seconds); `timings` (ms) is added to. */
   async plan(frame: Image, t: number, index: number, timings: PlanTimings = { detect: 0, track: 0, embed: 0 }): Promise<FramePlan> {
+    const cut = this.shots?.next(frame) ?? false;
+    if (cut) this.dropTracks();
     const start = performance.now();
     let observed: Face[];
     // Detect on schedule, when nothing is followed, or when a face was lost since the last frame.
@@ -168,7 +188,8 @@ export class VideoFacePlanner {
     const faces: PlannedFace[] = [];
     let blurred = 0;
     for (const { track, slot } of chosen) {
-      if (track.missed > this.options.holdFrames) continue;
+      // What the detector did not find on its own frame is not there: no hold paints it.
+      if (!track.observed && (detected || track.missed > this.options.holdFrames)) continue;
       if (this.options.minSharpness > 0 && this.isBlurred(frame, track, detected)) {
         blurred++;
         continue;
@@ -176,7 +197,7 @@ export class VideoFacePlanner {
       faces.push({ trackId: track.id, face: track.face, slot });
     }
     const followed = tracks.map((track) => ({ trackId: track.id, face: track.face, raw: track.raw, observed: track.observed }));
-    return { faces, tracks: followed, tracked: tracks.length, detected, blurred };
+    return { faces, tracks: followed, tracked: tracks.length, detected, cut, blurred };
   }
 
   private stateOf(id: number): TrackState {
@@ -208,8 +229,18 @@ export class VideoFacePlanner {
     this.states.clear();
   }
 
-  /** Drops every track (a shot change): the next frame is detected afresh. */
+  /**
+   * Starts afresh on another stream (a live app's new camera, video or picture): every track, its
+   * smoothing and identity, and the cut detector's memory of the last frame are dropped, so the
+   * next frame is detected afresh and nothing of the old stream is painted on it.
+   */
   reset(): void {
+    this.dropTracks();
+    this.shots?.reset();
+  }
+
+  /** Drops every track and what was learnt about it (a cut): the next plan detects afresh. */
+  private dropTracks(): void {
     this.tracker.reset();
     this.states.clear();
     this.last = [];

@@ -281,6 +281,31 @@ describe('live app in Chromium', { skip }, () => {
     await waitForFps(page);
   });
 
+  it('switching from the camera to an image: no face followed on the camera is painted on the picture', async () => {
+    await page.waitForFunction(() => document.querySelectorAll('#faces-list .tracked-face.swapped').length > 0, undefined, { timeout: 30_000 });
+    const cameraTracks = await page.$$eval('#faces-list .tracked-face', (items) => items.map((item) => (item as HTMLElement).dataset.track));
+    // 480×360, grey where the camera's face was (x 266–332, y 50–124 of 640×360), a face at the bottom left.
+    const face = await sharp(join(FIXTURES, 'astronaut.png')).resize(240, 240).png().toBuffer();
+    const picture = await sharp({ create: { width: 480, height: 360, channels: 3, background: '#3c3c3c' } }).composite([{ input: face, left: 10, top: 110 }]).png().toBuffer();
+    await page.selectOption('#target-kind', 'image');
+    await page.setInputFiles('#image-input', { name: 'corner.png', mimeType: 'image/png', buffer: picture });
+    // The still is processed once; a camera frame still in flight may be shown before it, never after.
+    await page.waitForFunction(() => (document.querySelector('#preview') as HTMLCanvasElement).width === 480 && document.querySelectorAll('#faces-list .tracked-face').length > 0, undefined, { timeout: 30_000 });
+    await page.waitForTimeout(500);
+    const tracks = await page.$$eval('#faces-list .tracked-face', (items) => items.map((item) => ({ track: (item as HTMLElement).dataset.track, swapped: item.classList.contains('swapped') })));
+    assert.deepEqual(tracks.filter((t) => cameraTracks.includes(t.track)), [], `camera tracks ${cameraTracks.join(',')}, picture tracks ${tracks.map((t) => t.track).join(',')}`);
+    assert.deepEqual(tracks.map((t) => t.swapped), [true], 'the picture\'s face is swapped on its first render');
+    const shown = await grab(page, '#preview');
+    const original = await decodeRgb(picture);
+    assert.equal(shown.width, 480);
+    const stale = meanAbsDiff(shown, original, 240, 20, 380, 160);
+    const swapped = meanAbsDiff(shown, original, 80, 130, 150, 210);
+    assert.ok(stale < 2, `where the camera face was, the picture is unchanged but for the watermark (mean difference ${stale.toFixed(2)})`);
+    assert.ok(swapped > 4, `the picture's face is painted (mean difference ${swapped.toFixed(2)})`);
+    await startCamera(page);
+    await waitForFps(page);
+  });
+
   it('tells a non-image and a photo without a face apart', async () => {
     await page.setInputFiles('#source-input', { name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('not a picture') });
     assert.match(await messageOf(page, 'not-image'), /notes\.txt/);

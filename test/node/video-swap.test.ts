@@ -1,7 +1,8 @@
 /**
  * Video swaps end to end on clips made at test time: frame count and times kept (variable rates
  * too), audio kept, faces swapped in the frames that have one, the rest of the picture unchanged,
- * trims, rotation, odd sizes, several faces, and smoothing that halves landmark jitter.
+ * trims, rotation, odd sizes, several faces, smoothing that halves landmark jitter, and a fresh
+ * start at a cut.
  */
 
 import assert from 'node:assert/strict';
@@ -232,6 +233,30 @@ describe('swapVideo', () => {
     t.diagnostic(`landmark jitter: ${raw.toFixed(3)} px without smoothing, ${smooth.toFixed(3)} px with`);
     assert.ok(raw > 0.05, `the noisy clip should make the landmarks move (${raw})`);
     assert.ok(smooth <= raw / 2, `smoothed jitter ${smooth.toFixed(3)} px vs ${raw.toFixed(3)} px unsmoothed`);
+  });
+
+  test('a cut to a shot without a face: the planner starts afresh there and paints nothing after it', async () => {
+    const face = await makeClip({ motion: 'zoom', frames: 12, fps: 25, dir, name: 'shot-face' });
+    const noise = join(dir, 'noise.png');
+    await sharp({ create: { width: 320, height: 240, channels: 3, background: '#000', noise: { type: 'gaussian', mean: 120, sigma: 40 } } }).blur(3).png().toFile(noise);
+    const empty = await makeClip({ photo: noise, motion: 'zoom', frames: 12, fps: 25, dir, name: 'shot-empty' });
+    const input = join(dir, 'cut.mp4');
+    const run = await runFfmpeg(['-loglevel', 'error', '-y', '-i', fileUrlArg(face), '-i', fileUrlArg(empty), '-filter_complex', '[0:v][1:v]concat=n=2:v=1:a=0', '-c:v', 'libx264', '-crf', '12', '-preset', 'veryfast', fileUrlArg(input)]);
+    assert.equal(run.code, 0, run.stderr);
+    const plans = async (shotChange: boolean) => {
+      const seen: { cut: boolean; detected: boolean; painted: number }[] = [];
+      const faces = { ...DEFAULT_VIDEO_FACE_OPTIONS, smoothing: DEFAULT_ONE_EURO, selection: { kind: 'primary' } as const, ...(shotChange ? {} : { shotChange: false as const }) };
+      await swapVideo(swapper, request(input, join(dir, `cut-out-${shotChange}.mp4`), { faces, onPlan: (_, plan) => void seen.push({ cut: plan.cut, detected: plan.detected, painted: plan.faces.length }) }));
+      return seen;
+    };
+    const seen = await plans(true);
+    assert.equal(seen.length, 24);
+    assert.deepEqual(seen.flatMap((p, i) => (p.cut ? [i] : [])), [12], 'the cut, at the first frame of the second shot');
+    assert.equal(seen[12]!.detected, true);
+    assert.ok(seen.slice(0, 12).every((p) => p.painted === 1), 'the face is painted throughout the first shot');
+    assert.deepEqual(seen.slice(12).map((p) => p.painted), new Array(12).fill(0), 'nothing painted after the cut');
+    const blind = await plans(false);
+    assert.ok(blind.slice(12).some((p) => p.painted > 0), 'without looking for cuts, the first shot\'s face is painted on the second (the ghost this prevents)');
   });
 
   test('no face in any frame: the output is the input, with a notice', async () => {

@@ -137,6 +137,58 @@ describe('LiveSession (the live app pipeline, on Node)', () => {
     assert.deepEqual(await painted(), [1, 1]);
   });
 
+  /** A 640×360 picture of `photo` small at the bottom left, grey elsewhere (where the camera face was). */
+  async function cornerFace(photo: string): Promise<Image> {
+    const face = await sharp(`${FIXTURES}${photo}`).removeAlpha().resize(240, 240, { fit: 'cover' }).png().toBuffer();
+    const png = await sharp({ create: { width: 640, height: 360, channels: 3, background: '#3c3c3c' } }).composite([{ input: face, left: 10, top: 110 }]).png().toBuffer();
+    return toRgba(await decodeRgb(png));
+  }
+
+  for (const explicit of [true, false]) {
+    it(`a new target${explicit ? ' (reset)' : ' found as a cut'}: its first frame is detected afresh and nothing of the old one is painted on it`, async () => {
+      const live = new LiveSession(engine, settings());
+      await live.addSource(1, 'grace.jpg', source);
+      const cameraTracks = new Set<number>();
+      let cameraBox: [number, number, number, number] | undefined;
+      for (let i = 0; i < 3; i++) {
+        const result = await live.process(copy(camera), i * 33);
+        for (const face of result.faces) cameraTracks.add(face.trackId);
+        cameraBox = result.faces[0]?.box;
+      }
+      assert.ok(cameraBox && cameraTracks.size === 1, 'the camera face is followed');
+      const picture = await cornerFace('astronaut.png');
+      if (explicit) live.reset();
+      const frame = copy(picture);
+      const result = await live.process(frame, 100);
+      assert.equal(result.detected, true, 'detected, not tracked from the camera');
+      assert.equal(result.cut, !explicit, 'a reset frame is no cut; without one the change is found as a cut');
+      assert.deepEqual(result.faces.filter((f) => cameraTracks.has(f.trackId)), [], 'no camera track is followed on the new picture');
+      assert.equal(result.faces.length, 1);
+      const [face] = result.faces;
+      assert.equal(face!.sourceId, 1, 'the new face is swapped at once');
+      const [fx, fy, fw, fh] = face!.box;
+      assert.ok(fx + fw < 250 && fy > 110, `the new face is the one at the bottom left: ${face!.box.join(',')}`);
+      const [x, y, w, h] = cameraBox;
+      assert.equal(meanAbsDiff(frame, picture, Math.max(250, x - w / 2), y - h / 2, x + w * 1.5, y + h * 1.5), 0, 'nothing painted where the camera face was');
+      assert.ok(meanAbsDiff(frame, picture, fx, fy, fx + fw, fy + fh) > 4, 'the new face is painted');
+    });
+  }
+
+  it('another face painted (main source, picked face) starts the faces afresh', async () => {
+    const live = new LiveSession(engine, settings());
+    await live.addSource(1, 'grace.jpg', source);
+    await live.addSource(2, 'astronaut.jpg', toRgba(await loadFixture('astronaut.png')));
+    const detected = async (i: number) => (await live.process(copy(camera), i * 33)).detected;
+    assert.deepEqual([await detected(0), await detected(1)], [true, false]);
+    live.setMainSource(2);
+    assert.equal(await detected(2), true, 'after the main source changed');
+    assert.equal(await detected(3), false);
+    live.setMainSource(2);
+    assert.equal(await detected(4), false, 'the same main source again changes nothing');
+    live.removeSource(1);
+    assert.equal(await detected(5), false, 'removing a source no face wears changes nothing');
+  });
+
   it('picks another face of a source photo, and moves the main source when it is removed', async () => {
     const live = new LiveSession(engine, settings());
     await live.addSource(1, 'people.png', await twoPeople());

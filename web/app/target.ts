@@ -85,9 +85,13 @@ export class Target {
     else this.el.imageInput.click();
   }
 
-  /** Stops the camera or the video; the preview keeps its last frame. */
+  /**
+   * Stops the camera or the video; the preview keeps its last frame. Whatever plays next is a new
+   * target: the client drops every face it followed, so none is painted on the next picture.
+   */
   stop(): void {
     this.run++;
+    this.client()?.newTarget();
     if (this.stream) {
       for (const track of this.stream.getTracks()) {
         track.onended = null;
@@ -139,6 +143,7 @@ export class Target {
     this.el.videoGroup.hidden = kind !== 'video';
     this.el.imageGroup.hidden = kind !== 'image';
     if (this.running !== 'stopped') this.stop();
+    else this.client()?.newTarget();
     if (kind === 'image') this.processStill();
     this.setRunning(kind === 'image' && this.image ? 'image' : 'stopped');
   }
