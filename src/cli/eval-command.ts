@@ -1,10 +1,14 @@
 /**
- * `liveswap eval`: measures an engine on folders of sources and targets (or the built-in set made
- * from the bundled photos) and writes eval.json and report.html with thumbnails.
+ * `liveswap eval`: measures an engine on a folder of people (sources and galleries) with group
+ * photos, on folders of sources and targets, or on the built-in set made from the bundled photos,
+ * and writes eval.json and report.html with thumbnails. `--ablate` runs the stills once per
+ * variant of the mesh engine's settings and adds a table of the differences.
  */
 
 import { resolve } from 'node:path';
 import { Command, Option } from 'commander';
+import { invalidOption, LiveswapError } from '../core/errors.js';
+import { RECOGNISERS, type RecogniserId } from '../eval/recognisers.js';
 import { ENGINES, type EngineChoice } from '../pipeline/options.js';
 import type { Terminal } from './errors.js';
 import { bundledPhotosDir } from './package-info.js';
@@ -14,7 +18,11 @@ export const DEFAULT_EVAL_DIR = 'liveswap-eval';
 export interface EvalFlags {
   sources?: string;
   targets?: string;
+  people?: string;
+  groups?: string;
   engine?: EngineChoice;
+  recognisers?: string;
+  ablate?: boolean;
   out?: string;
   json?: boolean;
 }
@@ -22,50 +30,104 @@ export interface EvalFlags {
 export function createEvalCommand(run: (flags: EvalFlags) => Promise<void>): Command {
   return new Command('eval')
     .description('Swap every source onto every target and measure identity, pose, expression, blending and stability.')
+    .option('--people <dir>', 'folder with one subfolder of photos per person: the first photo is the source, the rest the gallery')
+    .option('--groups <dir>', 'with --people: folder of group photos (every face is a target) and videos')
     .option('--sources <dir>', 'folder of source photos (default: the bundled photos)')
     .option('--targets <dir>', 'folder of target images and videos (default: augmented copies of the bundled photos and a group picture)')
     .addOption(new Option('--engine <name>', 'which engine swaps (default: auto)').choices(ENGINES))
-    .option('--out <dir>', `folder for eval.json, report.html and thumbnails (default: ./${DEFAULT_EVAL_DIR})`)
+    .option('--recognisers <list>', `which recognisers measure identity, comma-separated (default: ${RECOGNISERS.join(',')})`)
+    .option('--ablate', 'run the stills once per variant of the mesh engine settings and write a table of the differences (videos are skipped)')
+    .option('--out <dir>', `folder for eval.json, report.html, ablation.md and thumbnails (default: ./${DEFAULT_EVAL_DIR})`)
     .option('--json', 'print the whole report as one JSON object on stdout')
     .action(async (flags: EvalFlags) => run(flags));
 }
 
-export async function runEvalCommand(flags: EvalFlags, terminal: Terminal): Promise<void> {
-  const { LiveswapError } = await import('../core/errors.js');
+/** `--recognisers faceres,mobileface` → ids in RECOGNISERS order; unknown or empty is a usage error. */
+export function parseRecognisers(value: string | undefined): RecogniserId[] {
+  if (value === undefined) return [...RECOGNISERS];
+  const names = value.split(',').map((s) => s.trim().toLowerCase()).filter(Boolean);
+  const unknown = names.filter((n) => !(RECOGNISERS as readonly string[]).includes(n));
+  if (names.length === 0 || unknown.length) throw invalidOption('--recognisers', `a comma-separated list of ${RECOGNISERS.join(', ')}`, value);
+  return RECOGNISERS.filter((r) => names.includes(r));
+}
+
+/** Which set the flags ask for; throws a usage error for flags that do not go together. */
+export function evalMode(flags: EvalFlags): 'gallery' | 'folders' | 'builtin' {
   if ((flags.sources === undefined) !== (flags.targets === undefined)) {
     throw new LiveswapError('usage', '--sources and --targets go together: give both folders, or neither for the built-in set.');
   }
-  const { builtinEvalSet, readEvalFolders } = await import('../node/eval-set.js');
+  if (flags.people !== undefined && flags.sources !== undefined) {
+    throw new LiveswapError('usage', '--people replaces --sources and --targets: give one or the other.');
+  }
+  if (flags.groups !== undefined && flags.people === undefined) throw new LiveswapError('usage', '--groups needs --people (the galleries its faces are compared with).');
+  if (flags.ablate && flags.engine === 'inswapper') throw new LiveswapError('usage', '--ablate varies the mesh engine\'s settings: use --engine mesh (or leave --engine out).');
+  return flags.people !== undefined ? 'gallery' : flags.sources !== undefined ? 'folders' : 'builtin';
+}
+
+export async function runEvalCommand(flags: EvalFlags, terminal: Terminal): Promise<void> {
+  const mode = evalMode(flags);
+  const recogniserIds = parseRecognisers(flags.recognisers);
+  // The ablation tunes the mesh engine, so `auto` must not pick inswapper there.
+  const engine: EngineChoice = flags.ablate ? 'mesh' : (flags.engine ?? 'auto');
+  const { builtinEvalSet, readEvalFolders, readGallerySet } = await import('../node/eval-set.js');
   const { runEval, writeEvalJson } = await import('../node/eval-runner.js');
   const { writeEvalHtml } = await import('../node/eval-html.js');
   const { createNodeSwapper } = await import('../node/swapper.js');
-  const { loadRecogniser } = await import('../node/recogniser.js');
+  const { loadRecognisers } = await import('../node/recogniser.js');
   const { DEFAULT_SWAP_OPTIONS } = await import('../pipeline/options.js');
+  const { meshAblations } = await import('../swap/mesh-tuning.js');
 
   const outDir = resolve(flags.out ?? DEFAULT_EVAL_DIR);
+  const maxPixels = DEFAULT_SWAP_OPTIONS.maxPixels;
   const set =
-    flags.sources !== undefined && flags.targets !== undefined
-      ? await readEvalFolders(flags.sources, flags.targets, DEFAULT_SWAP_OPTIONS.maxPixels)
-      : await builtinEvalSet(bundledPhotosDir(), resolve(outDir, 'clips'));
-  const swapper = await createNodeSwapper({ engine: flags.engine ?? 'auto' });
+    mode === 'gallery' ? await readGallerySet(flags.people!, flags.groups, maxPixels)
+    : mode === 'folders' ? await readEvalFolders(flags.sources!, flags.targets!, maxPixels)
+    : await builtinEvalSet(bundledPhotosDir(), resolve(outDir, 'clips'));
+  // Recognisers first: a missing model package fails before any model is loaded for the engine.
+  const recognisers = await loadRecognisers(recogniserIds);
+  const swapper = await createNodeSwapper({ engine }).catch(async (error: unknown) => {
+    await Promise.all(recognisers.map((r) => r.close()));
+    throw error;
+  });
   if (swapper.notice && !flags.json) terminal.err(`liveswap: note: ${swapper.notice}`);
-  const recogniser = await loadRecogniser();
+  const progress = !flags.json;
+  let variantStart = performance.now();
   try {
-    const report = await runEval(set, swapper, recogniser, {
-      engine: flags.engine ?? 'auto',
+    const report = await runEval(set, swapper, recognisers, {
+      engine,
       outDir,
-      onPair: flags.json ? undefined : (p, done, total) => terminal.err(`  [${done}/${total}] ${p.source} → ${p.target}${p.skipped ? `: skipped (${p.skipped})` : ''}`),
+      mode,
+      ablations: flags.ablate ? meshAblations() : undefined,
+      onPair: progress && !flags.ablate ? (p, done, total) => terminal.err(`  [${done}/${total}] ${p.source} → ${p.target}${p.skipped ? `: skipped (${p.skipped})` : ''}`) : undefined,
+      onVariant: progress
+        ? (name, i, total) => {
+          const now = performance.now();
+          if (i > 0) terminal.err(`    ${((now - variantStart) / 1000).toFixed(1)} s`);
+          variantStart = now;
+          terminal.err(`  variant ${i + 1}/${total}: ${name}`);
+        }
+        : undefined,
     });
+    if (progress && flags.ablate) terminal.err(`    ${((performance.now() - variantStart) / 1000).toFixed(1)} s`);
     const jsonPath = await writeEvalJson(outDir, report);
     const htmlPath = await writeEvalHtml(outDir, report);
+    const { formatAblationTable } = await import('../node/eval-ablation.js');
+    const ablationTable = report.ablation ? formatAblationTable(report.ablation, recogniserIds) : undefined;
+    let ablationPath: string | undefined;
+    if (ablationTable) {
+      const { writeFile } = await import('node:fs/promises');
+      ablationPath = resolve(outDir, 'ablation.md');
+      await writeFile(ablationPath, `# Mesh engine ablation (${report.pairs.length} pairs per variant)\n\n${ablationTable}\n`);
+    }
     if (flags.json) {
       terminal.out(JSON.stringify(report, (_, v) => (v === Infinity ? 'Infinity' : v)));
       return;
     }
     const { formatEvalSummary } = await import('./eval-summary.js');
     terminal.out(formatEvalSummary(report));
-    terminal.out(`Report: ${htmlPath}\nFigures: ${jsonPath}`);
+    if (ablationTable) terminal.out(`\nAblation (each variant's change from the defaults in brackets):\n${ablationTable}`);
+    terminal.out(`Report: ${htmlPath}\nFigures: ${jsonPath}${ablationPath ? `\nAblation: ${ablationPath}` : ''}`);
   } finally {
-    await Promise.all([swapper.close(), recogniser.close()]);
+    await Promise.all([swapper.close(), ...recognisers.map((r) => r.close())]);
   }
 }

@@ -1,29 +1,62 @@
-/** The evaluation's summary as a few lines of text for the terminal. */
+/** The evaluation's summary as a few lines of text for the terminal: figures, baselines, gates. */
 
+import { RECOGNISER_LABELS } from '../eval/recognisers.js';
+import { checkGates, formatGates } from '../node/eval-gates.js';
 import type { EvalReport } from '../node/eval-runner.js';
 import type { Summary } from '../node/eval-stats.js';
 
-function mean(value: Summary | number | undefined, digits: number): string {
-  if (value === undefined) return '–';
-  const v = typeof value === 'number' ? value : value.mean;
-  return Number.isFinite(v) ? v.toFixed(digits) : v === Infinity ? '∞' : '–';
+function fixed(v: number | undefined, digits: number): string {
+  if (v === undefined || Number.isNaN(v)) return '–';
+  return v === Infinity ? '∞' : v.toFixed(digits);
+}
+
+const percent = (v: number | undefined) => (v === undefined || Number.isNaN(v) ? '–' : `${(v * 100).toFixed(1)} %`);
+const meanMax = (s: Summary, digits: number, unit = '') => `${fixed(s.mean, digits)}${unit} (max ${fixed(s.max, digits)}${unit})`;
+const meanMaxPercent = (s: Summary) => `${percent(s.mean)} (max ${percent(s.max)})`;
+const pad = (text: string, width: number) => text + ' '.repeat(Math.max(0, width - [...text].length));
+
+/** One row per recogniser: the identity figures as a small aligned table. */
+function identityTable(report: EvalReport): string[] {
+  const gallery = report.gainAgainst === 'gallery';
+  const headers = ['', 'cos(O,S)', ...(gallery ? ['cos(O,G)', 'cos(T,G)'] : ['cos(T,S)']), 'gain', 'cos(O,T)', 'retrieval', 'retrieval (all pairs)'];
+  const rows = report.recognisers.map(({ id }) => {
+    const a = report.aggregate.identity[id];
+    if (!a) return [RECOGNISER_LABELS[id], 'not measured'];
+    return [
+      RECOGNISER_LABELS[id],
+      fixed(a.toSource.mean, 3),
+      ...(gallery ? [fixed(a.toGallery?.mean, 3), fixed(a.targetToGallery?.mean, 3)] : [fixed(a.targetToSource.mean, 3)]),
+      `${a.gain.mean >= 0 ? '+' : ''}${fixed(a.gain.mean, 3)}`,
+      fixed(a.toTarget.mean, 3),
+      percent(a.retrieval),
+      percent(a.retrievalAll),
+    ];
+  });
+  const widths = headers.map((_, i) => Math.max(...[headers, ...rows].map((r) => [...(r[i] ?? '')].length)));
+  return [headers, ...rows].map((r) => `    ${r.map((c, i) => pad(c, widths[i])).join('  ')}`.trimEnd());
 }
 
 export function formatEvalSummary(report: EvalReport): string {
   const a = report.aggregate;
+  const against = report.gainAgainst === 'gallery' ? "the source person's gallery (G, mean cosine over its photos)" : 'the source photo (S)';
   const lines = [
-    `Evaluated the ${report.engine} engine on ${a.pairs} pairs (${a.measured} measured); identity by ${report.recogniser}.`,
-    `  identity     cosine to source ${mean(a.toSource, 3)} (gain ${mean(a.identityGain, 3)} over the unswapped target), to original target ${mean(a.toTarget, 3)}`,
-    `  retrieval    ${((a.retrieval as number) * 100).toFixed(1)} % of all pairs` +
-      (Number.isFinite(a.retrievalAcrossPeople) ? `, ${((a.retrievalAcrossPeople as number) * 100).toFixed(1)} % of the ${a.pairsAcrossPeople} pairs of different people` : ''),
-    `  pose         |Δ| yaw ${mean(a.yaw, 2)}°, pitch ${mean(a.pitch, 2)}°, roll ${mean(a.roll, 2)}°`,
-    `  expression   |Δ| mouth ${mean(a.mouthOpen, 3)}, eyes ${mean(a.eyesOpen, 3)}; landmark error ${mean(a.landmarkError, 4)} of face size`,
-    `  blending     seam ratio ${mean(a.seamRatio, 3)}, PSNR outside the face ${mean(a.psnrOutside, 1)} dB`,
+    `Evaluated the ${report.engine} engine on ${a.pairs} pairs (${a.measured} measured: ${a.pairsAcrossPeople} of different people, ${a.pairsSamePerson} of the same person) in ${report.mode} mode.`,
+    `  identity     O = output face, T = original target face; gain = cos(O, ·) − cos(T, ·) against ${against};`,
+    '               means over pairs not of the same person; retrieval over pairs of different people',
+    ...identityTable(report),
+    `  pose         |Δ yaw| ${meanMax(a.yaw, 2, '°')}, |Δ pitch| ${meanMax(a.pitch, 2, '°')}, |Δ roll| ${meanMax(a.roll, 2, '°')}`,
+    `  expression   mouth openness off by ${meanMaxPercent(a.mouthOpenRelative)}, eyes ${meanMaxPercent(a.eyesOpenRelative)}; landmark error ${fixed(a.landmarkError.mean, 4)} of face size`,
+    `  blending     seam ratio ${meanMax(a.seamRatio, 3)}, PSNR outside the face ${fixed(a.psnrOutside.mean, 1)} dB`,
   ];
-  const b = report.recogniserBaseline;
-  if (b) lines.push(`  recogniser   same person ${b.sameIdentity.mean.toFixed(3)}, different people ${b.differentIdentity.mean.toFixed(3)} (for scale)`);
+  for (const { id } of report.recognisers) {
+    const b = report.recogniserBaseline?.[id];
+    if (!b) continue;
+    const s = (x: Summary) => `${x.mean.toFixed(3)} (${x.min.toFixed(3)}…${x.max.toFixed(3)}, n ${x.count})`;
+    lines.push(`  ${pad(RECOGNISER_LABELS[id], 11)}  cosine between photos: same person ${s(b.sameIdentity)}, different people ${s(b.differentIdentity)}`);
+  }
   for (const v of report.videos) {
     lines.push(`  video        ${v.video}: jitter ${v.jitterInput.toFixed(2)} → ${v.jitterOutput.toFixed(2)} px, flicker ${v.flickerInput.toFixed(2)} → ${v.flickerOutput.toFixed(2)}, swapped ${v.swappedFrames}/${v.framesWithFace} frames`);
   }
+  lines.push('Gates:', ...formatGates(checkGates(a)));
   return lines.join('\n');
 }

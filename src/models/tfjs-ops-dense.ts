@@ -1,43 +1,86 @@
 /**
  * Converters for the ops that combine values along whole axes, as classifier and embedding heads
- * use them: Mean (global pooling), MatMul / _FusedMatMul (dense layers) and Softmax. Mean and
- * Softmax work in NCHW when their input already is; MatMul is rank 2 and so always in TF layout.
+ * use them: Mean (global pooling), Sum (an L2 norm's sum of squares), Squeeze, MatMul /
+ * _FusedMatMul (dense layers) and Softmax. Mean, Sum, Squeeze and Softmax work in NCHW when their
+ * input already is; MatMul is rank 2 and so always in TF layout.
  */
 
 import { attr, NHWC_AXIS_IN_NCHW } from './onnx-graph-builder.js';
-import { attrBool, attrInt, attrStrings } from './tfjs-graph.js';
-import { requireFloat, type OpConverter } from './tfjs-op-context.js';
+import { attrBool, attrInt, attrInts, attrStrings } from './tfjs-graph.js';
+import { requireFloat, type OpContext, type OpConverter } from './tfjs-op-context.js';
 import { applyActivation } from './tfjs-ops-conv.js';
 
 const json = (v: unknown) => JSON.stringify(v);
 
+/** Axes 0..rank-1 except `axes`: the ones a reduction or squeeze leaves. */
+function axesLeft(rank: number, axes: readonly number[]): number[] {
+  return Array.from({ length: rank }, (_, a) => a).filter((a) => !axes.includes(a));
+}
+
+/** Whether the axes left over keep their relative order when the tensor is held in NCHW. */
+function sameOrderInNchw(left: readonly number[]): boolean {
+  return left.every((a, i) => i === 0 || NHWC_AXIS_IN_NCHW[left[i - 1]] < NHWC_AXIS_IN_NCHW[a]);
+}
+
+/** Normalised, de-duplicated, sorted axes; `what` names them in errors. */
+function checkedAxes(ctx: OpContext, given: readonly number[], rank: number, what: string): number[] {
+  if (given.some((a) => a < -rank || a >= rank)) ctx.fail(`${what} ${json(given)} are invalid for rank ${rank}`);
+  return [...new Set(given.map((a) => (a < 0 ? a + rank : a)))].sort((p, q) => p - q);
+}
+
 /**
- * Mean over constant axes (ONNX ReduceMean; opset 13 takes the axes as an attribute). On a rank-4
- * input held in NCHW the axes are remapped and the reduction runs there, as long as the result's
- * element order matches TF's: always with keep_dims, and without it when the axes left over keep
- * their relative order (reducing H and W leaves [N, C] either way). Otherwise it runs in NHWC.
+ * Mean or Sum over constant axes (ONNX ReduceMean / ReduceSum; opset 13 takes ReduceMean's axes
+ * as an attribute and ReduceSum's as an int64 input). On a rank-4 input held in NCHW the axes are
+ * remapped and the reduction runs there, as long as the result's element order matches TF's:
+ * always with keep_dims, and without it when the axes left over keep their relative order
+ * (reducing H and W leaves [N, C] either way). Otherwise it runs in NHWC.
  */
-export const convertMean: OpConverter = (ctx) => {
-  const x = requireFloat(ctx, ctx.input(0));
-  const axesTensor = ctx.constInput(1, 'reduction axes');
+function reduction(onnxOp: 'ReduceMean' | 'ReduceSum'): OpConverter {
+  return (ctx) => {
+    const x = requireFloat(ctx, ctx.input(0));
+    const axesTensor = ctx.constInput(1, 'reduction axes');
+    const rank = x.shape.length;
+    if (axesTensor.dtype !== 'int32' || axesTensor.shape.length > 1) ctx.fail('reduction axes must be an int32 scalar or list');
+    const axes = checkedAxes(ctx, [...axesTensor.data], rank, 'axes');
+    // TF reduces nothing for an empty list, where ONNX would reduce every axis.
+    if (axes.length === 0) return x;
+    const keep = attrBool(ctx.node, 'keep_dims') ?? false;
+    const shape = keep ? x.shape.map((n, a) => (axes.includes(a) ? 1 : n)) : x.shape.filter((_, a) => !axes.includes(a));
+    const inNchw = rank === 4 && x.nchw !== undefined && (keep || sameOrderInNchw(axesLeft(rank, axes)));
+    const name = ctx.node.name;
+    const onnxAxes = inNchw ? axes.map((a) => NHWC_AXIS_IN_NCHW[a]).sort((p, q) => p - q) : axes;
+    const data = inNchw ? ctx.b.nchw(x) : ctx.b.nhwc(x);
+    const keepAttr = attr.int('keepdims', keep ? 1 : 0);
+    const out = onnxOp === 'ReduceMean'
+      ? ctx.b.node(onnxOp, [data], name, [attr.ints('axes', onnxAxes), keepAttr])
+      : ctx.b.node(onnxOp, [data, ctx.b.int64Init(`${name}/axes`, [onnxAxes.length], onnxAxes)], name, [keepAttr]);
+    return inNchw && keep ? { label: name, shape, dtype: 'float32', nchw: out } : { label: name, shape, dtype: 'float32', nhwc: out };
+  };
+}
+
+export const convertMean: OpConverter = reduction('ReduceMean');
+export const convertSum: OpConverter = reduction('ReduceSum');
+
+/**
+ * Squeeze: drops the size-1 axes listed in squeeze_dims, or every size-1 axis when the list is
+ * empty (then every size must be known). Runs in NCHW under the same condition as a reduction
+ * without keep_dims, so a [N, 1, 1, C] embedding held in NCHW becomes [N, C] without a transpose.
+ */
+export const convertSqueeze: OpConverter = (ctx) => {
+  const x = ctx.input(0);
   const rank = x.shape.length;
-  if (axesTensor.dtype !== 'int32' || axesTensor.shape.length > 1) ctx.fail('reduction axes must be an int32 scalar or list');
-  const given = [...axesTensor.data];
-  if (given.some((a) => a < -rank || a >= rank)) ctx.fail(`axes ${json(given)} are invalid for rank ${rank}`);
-  const axes = [...new Set(given.map((a) => (a < 0 ? a + rank : a)))].sort((p, q) => p - q);
-  // TF reduces nothing for an empty list, where ONNX would reduce every axis.
+  const listed = attrInts(ctx.node, 'squeeze_dims') ?? attrInts(ctx.node, 'axis') ?? [];
+  if (listed.length === 0 && x.shape.includes(null)) ctx.fail(`squeezing every size-1 axis needs a fully known shape, got ${json(x.shape)}`);
+  const axes = listed.length ? checkedAxes(ctx, listed, rank, 'squeeze_dims') : axesLeft(rank, []).filter((a) => x.shape[a] === 1);
+  if (axes.some((a) => x.shape[a] !== 1 && x.shape[a] !== null)) ctx.fail(`cannot squeeze axes ${json(axes)} of shape ${json(x.shape)}`);
   if (axes.length === 0) return x;
-  const keep = attrBool(ctx.node, 'keep_dims') ?? false;
-  const shape = keep ? x.shape.map((n, a) => (axes.includes(a) ? 1 : n)) : x.shape.filter((_, a) => !axes.includes(a));
-  const left = x.shape.map((_, a) => a).filter((a) => !axes.includes(a));
-  const sameOrder = left.every((a, i) => i === 0 || NHWC_AXIS_IN_NCHW[left[i - 1]] < NHWC_AXIS_IN_NCHW[a]);
-  const inNchw = rank === 4 && x.nchw !== undefined && (keep || sameOrder);
+  const left = axesLeft(rank, axes);
+  const shape = left.map((a) => x.shape[a]);
+  const inNchw = rank === 4 && x.nchw !== undefined && sameOrderInNchw(left);
+  const onnxAxes = inNchw ? axes.map((a) => NHWC_AXIS_IN_NCHW[a]).sort((p, q) => p - q) : axes;
   const name = ctx.node.name;
-  const out = ctx.b.node('ReduceMean', [inNchw ? ctx.b.nchw(x) : ctx.b.nhwc(x)], name, [
-    attr.ints('axes', inNchw ? axes.map((a) => NHWC_AXIS_IN_NCHW[a]).sort((p, q) => p - q) : axes),
-    attr.int('keepdims', keep ? 1 : 0),
-  ]);
-  return inNchw && keep ? { label: name, shape, dtype: 'float32', nchw: out } : { label: name, shape, dtype: 'float32', nhwc: out };
+  const out = ctx.b.node('Squeeze', [inNchw ? ctx.b.nchw(x) : ctx.b.nhwc(x), ctx.b.int64Init(`${name}/axes`, [onnxAxes.length], onnxAxes)], name);
+  return { label: name, shape, dtype: x.dtype, nhwc: out };
 };
 
 /**

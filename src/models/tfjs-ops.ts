@@ -1,6 +1,6 @@
 /**
  * Converters for the layout-agnostic and layout-sensitive non-window TF ops (element-wise math,
- * activations, Pad, Reshape, ConcatV2, Identity) and the table mapping TF op names to converters
+ * activations, Abs / Square / Rsqrt, Pad, Reshape, ConcatV2, Identity) and the table mapping TF op names to converters
  * (window ops live in tfjs-ops-conv.ts, whole-axis ops in tfjs-ops-dense.ts).
  * Element-wise ops run in whatever layout their inputs already have; Pad and ConcatV2 permute
  * their paddings/axis when running in NCHW; Reshape always sees the TF (NHWC) element order.
@@ -10,7 +10,7 @@ import { attr, NHWC_AXIS_IN_NCHW, TO_NCHW, type Dim, type Value } from './onnx-g
 import { attrInt } from './tfjs-graph.js';
 import { requireFloat, type OpContext, type OpConverter } from './tfjs-op-context.js';
 import { applyActivation, convertConv, convertMaxPool } from './tfjs-ops-conv.js';
-import { convertMatMul, convertMean, convertSoftmax } from './tfjs-ops-dense.js';
+import { convertMatMul, convertMean, convertSoftmax, convertSqueeze, convertSum } from './tfjs-ops-dense.js';
 
 const isRank4 = (v: Value) => v.shape.length === 4;
 
@@ -52,6 +52,19 @@ function unary(kind: string): OpConverter {
     const name = ctx.node.name;
     if (x.nchw) return { label: name, shape: x.shape, dtype: 'float32', nchw: applyActivation(ctx, kind, x.nchw, undefined, name) };
     return { label: name, shape: x.shape, dtype: 'float32', nhwc: applyActivation(ctx, kind, ctx.b.nhwc(x), undefined, name) };
+  };
+}
+
+/**
+ * Element-wise maths with no ONNX op of the same name, built from a few ONNX nodes (`build` gets
+ * the input tensor and a name base): keeps the layout the input already has, preferring NCHW.
+ */
+function elementwise(build: (ctx: OpContext, x: string, name: string) => string): OpConverter {
+  return (ctx) => {
+    const x = requireFloat(ctx, ctx.input(0));
+    const name = ctx.node.name;
+    if (x.nchw) return { label: name, shape: x.shape, dtype: 'float32', nchw: build(ctx, x.nchw, name) };
+    return { label: name, shape: x.shape, dtype: 'float32', nhwc: build(ctx, ctx.b.nhwc(x), name) };
   };
 }
 
@@ -140,8 +153,15 @@ export const opConverters: Readonly<Record<string, OpConverter>> = {
   LeakyRelu: unary('LeakyRelu'),
   Sigmoid: unary('Sigmoid'),
   Tanh: unary('Tanh'),
+  // PReLU as Keras models export it unfused: relu(x) + alpha·(x − |x|)·0.5.
+  Abs: elementwise((ctx, x, name) => ctx.b.node('Abs', [x], name)),
+  // An L2 normalisation: x · rsqrt(max(Σ x², ε)).
+  Square: elementwise((ctx, x, name) => ctx.b.node('Mul', [x, x], name)),
+  Rsqrt: elementwise((ctx, x, name) => ctx.b.node('Reciprocal', [ctx.b.node('Sqrt', [x], `${name}/sqrt`)], name)),
   Softmax: convertSoftmax,
   Mean: convertMean,
+  Sum: convertSum,
+  Squeeze: convertSqueeze,
   MatMul: convertMatMul,
   _FusedMatMul: convertMatMul,
   Pad: convertPad,

@@ -1,92 +1,52 @@
 /**
  * `liveswap eval`: swaps every source onto every target and measures the result with models and
- * maths independent of the engine: identity (FaceRes embeddings), pose and expression (the mesh),
- * blending (seam and untouched surroundings), and, for video targets, stability over frames.
+ * maths independent of the engine: identity (two recognisers: against the source photo, the source
+ * person's gallery and every person's gallery), pose and expression (the mesh), blending (seam and
+ * untouched surroundings), and, for video targets, stability over frames. With ablation variants
+ * the stills run once per variant of the mesh engine's settings.
  */
 
 import { mkdir, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
+import sharp from 'sharp';
 import type { Image } from '../core/image.js';
-import { attributeDifference, type AttributeDifference } from '../eval/attributes.js';
-import { cosineSimilarity, nearest } from '../eval/identity.js';
+import { attributeDifference } from '../eval/attributes.js';
+import { measureAgainstGalleries, measureAgainstSources, type IdentityMeasures } from '../eval/gallery.js';
 import { outsideBoxes, psnr, seamRatio } from '../eval/image-metrics.js';
+import type { Recogniser, RecogniserId } from '../eval/recognisers.js';
 import { maskEdgeBand } from '../eval/seam.js';
 import { faceSize, type Face } from '../face/face.js';
 import { resolveSwapOptions, type EngineChoice } from '../pipeline/options.js';
-import { writeImage } from './image-io.js';
-import { resizeToHeight } from './demo-assets.js';
-import type { NodeSwapper } from './swapper.js';
-import type { EvalSet, NamedImage } from './eval-set.js';
-import { summarise, type Summary } from './eval-stats.js';
+import type { PreparedSource } from '../pipeline/still.js';
+import type { MeshAblation } from '../swap/mesh-tuning.js';
+import { ablationRow } from './eval-ablation.js';
+import { prepareEval, type AnalysedPicture, type PreparedEval, type TargetFace } from './eval-prepare.js';
+import { aggregatePairs, type EvalReport, type PairResult, type VideoResult } from './eval-report.js';
+import type { EvalSet } from './eval-set.js';
 import { evaluateVideo } from './eval-video.js';
+import { writeImage } from './image-io.js';
+import type { NodeSwapper } from './swapper.js';
 
-/** Embeds a face for identity comparisons; a recogniser independent of the swap engine. */
-export interface Recogniser {
-  readonly name: string;
-  embed(image: Image, face: Face): Promise<Float32Array>;
-}
-
-export interface PairResult {
-  source: string;
-  target: string;
-  /** Whether source and target show the same person, where the set says who is who. */
-  samePerson?: boolean;
-  /** Why nothing was measured (e.g. no face in the target), when so. */
-  skipped?: string;
-  identity?: {
-    /** Cosine similarity of the swapped face to the source face and to the original target face. */
-    toSource: number;
-    toTarget: number;
-    /** The same similarity before the swap, of the original target face to the source face. */
-    targetToSource: number;
-    /** The source whose face is most similar to the swapped one, and whether it is this pair's. */
-    nearestSource: string;
-    retrieved: boolean;
-  };
-  attributes?: AttributeDifference;
-  blending?: {
-    /** Output gradient over target gradient on the mask's edge band: 1 = no visible seam. */
-    seamRatio: number;
-    /** PSNR (dB) outside the faces grown by a quarter of their size; Infinity = untouched. */
-    psnrOutside: number;
-  };
-  timings?: Record<string, number>;
-  thumbnails?: { source: string; target: string; result: string };
-}
-
-export interface EvalReport {
-  engine: string;
-  recogniser: string;
-  sources: string[];
-  targets: string[];
-  pairs: PairResult[];
-  aggregate: Record<string, Summary | number>;
-  /** Cosine similarity between pictures of the same person and of different people: what a value means. */
-  recogniserBaseline?: { sameIdentity: Summary; differentIdentity: Summary };
-  videos: VideoResult[];
-}
-
-export interface VideoResult {
-  video: string;
-  source: string;
-  frames: number;
-  /** RMS landmark movement around the mean position, pixels: input clip and swapped clip. */
-  jitterInput: number;
-  jitterOutput: number;
-  /** Mean absolute frame-to-frame change in the face region (0..255): input and swapped. */
-  flickerInput: number;
-  flickerOutput: number;
-  /** Frames where a face was swapped, out of frames where the input had one. */
-  swappedFrames: number;
-  framesWithFace: number;
-}
+export type { EvalReport, PairResult, VideoResult } from './eval-report.js';
+export type { Recogniser } from '../eval/recognisers.js';
 
 export interface EvalOptions {
   engine: EngineChoice;
   outDir: string;
+  mode: EvalReport['mode'];
   /** Called after each pair, for progress output. */
   onPair?: (result: PairResult, done: number, total: number) => void;
+  /**
+   * Mesh-engine variants, 'defaults' first: the stills run once per variant (videos are skipped)
+   * and the report gets an ablation table. Its pairs and aggregate are the first variant's.
+   */
+  ablations?: readonly MeshAblation[];
+  /** Called before each variant's pairs. */
+  onVariant?: (name: string, index: number, total: number) => void;
 }
+
+/** Thumbnail edge in pixels. */
+const THUMB = 160;
 
 /** The output face that corresponds to a target face: the nearest by box centre. */
 function matchFace(faces: readonly Face[], target: Face): Face | undefined {
@@ -104,136 +64,137 @@ function matchFace(faces: readonly Face[], target: Face): Face | undefined {
   return best;
 }
 
-async function thumbnail(outDir: string, name: string, image: Image): Promise<string> {
+/** A square crop around the face (twice its size, clamped to the picture), THUMB pixels high. */
+async function faceThumbnail(outDir: string, name: string, image: Image, face: Face | undefined): Promise<string> {
   const file = `thumbs/${name.replace(/[^\w.-]+/g, '_')}.jpg`;
-  await writeImage(join(outDir, file), await resizeToHeight(image, 160));
+  const side = face ? Math.min(image.width, image.height, Math.round(faceSize(face) * 2)) : Math.min(image.width, image.height);
+  const cx = face ? face.box[0] + face.box[2] / 2 : image.width / 2;
+  const cy = face ? face.box[1] + face.box[3] / 2 : image.height / 2;
+  const left = Math.max(0, Math.min(image.width - side, Math.round(cx - side / 2)));
+  const top = Math.max(0, Math.min(image.height - side, Math.round(cy - side / 2)));
+  const raw = Buffer.from(image.data.buffer, image.data.byteOffset, image.data.byteLength);
+  const { data, info } = await sharp(raw, { raw: { width: image.width, height: image.height, channels: image.channels } })
+    .extract({ left, top, width: side, height: side })
+    .resize({ height: THUMB, kernel: 'lanczos3' })
+    .raw()
+    .toBuffer({ resolveWithObject: true });
+  await writeImage(join(outDir, file), { width: info.width, height: info.height, channels: 3, data: new Uint8ClampedArray(data.buffer, data.byteOffset, data.length) });
   return file;
 }
 
-export async function runEval(set: EvalSet, swapper: NodeSwapper, recogniser: Recogniser, options: EvalOptions): Promise<EvalReport> {
-  await mkdir(join(options.outDir, 'thumbs'), { recursive: true });
-  const swapOptions = resolveSwapOptions({ engine: options.engine });
-  const analyse = async (items: NamedImage[]) => Promise.all(items.map(async (item) => ({ ...item, faces: await swapper.analyze(item.image) })));
-  const sources = await analyse(set.sources);
-  const targets = await analyse(set.targets);
-  const sourceEmbeddings = await Promise.all(sources.map(async (s) => (s.faces[0] ? recogniser.embed(s.image, s.faces[0]) : new Float32Array(0))));
-  const thumbs = new Map<string, string>();
-  for (const item of [...sources.map((s) => ['source-' + s.name, s.image] as const), ...targets.map((t) => ['target-' + t.name, t.image] as const)]) {
-    thumbs.set(item[0], await thumbnail(options.outDir, item[0], item[1]));
-  }
+function measureIdentity(prep: PreparedEval, id: RecogniserId, output: Float32Array, source: AnalysedPicture, si: number, target: TargetFace): IdentityMeasures | undefined {
+  const t = target.embeddings?.[id];
+  const s = source.embeddings?.[id];
+  if (!t || !s) return undefined;
+  const galleries = prep.galleries?.[id];
+  if (galleries && source.identity) return measureAgainstGalleries({ output, target: t, source: s }, galleries, source.identity, target.picture.name);
+  const sources = prep.sources.map((p) => ({ name: p.name, embedding: p.embeddings?.[id] ?? new Float32Array(s.length) }));
+  return measureAgainstSources({ output, target: t }, sources, si);
+}
 
-  const pairs: PairResult[] = [];
-  const total = sources.length * targets.length;
-  // The original target faces' embeddings, computed once per target face.
-  const targetEmbeddings = new Map<Face, Float32Array>();
-  const embedTarget = async (image: Image, face: Face) => {
-    let e = targetEmbeddings.get(face);
-    if (!e) targetEmbeddings.set(face, (e = await recogniser.embed(image, face)));
-    return e;
+interface PairRun {
+  swapper: NodeSwapper;
+  recognisers: readonly Recogniser[];
+  options: EvalOptions;
+  /** Write source/target/result thumbnails (the report's variant only). */
+  thumbnails: boolean;
+  /** The engine the swaps report (shared by every variant's run). */
+  engine: { name: string };
+}
+
+async function measurePair(prep: PreparedEval, run: PairRun, source: AnalysedPicture, si: number, prepared: PreparedSource, target: TargetFace, result: PairResult): Promise<void> {
+  const swappedFace = target.face!;
+  const swapOptions = resolveSwapOptions({ engine: run.options.engine, faceIndex: target.faceIndex });
+  const { image, report } = await run.swapper.swap(prepared, target.picture.image, swapOptions);
+  run.engine.name = report.engine;
+  const outputFace = matchFace(await run.swapper.analyze(image), swappedFace);
+  result.timings = report.timings;
+  result.blending = {
+    seamRatio: seamRatio(image, target.picture.image, maskEdgeBand(swappedFace, target.picture.image)),
+    psnrOutside: psnr(image, target.picture.image, outsideBoxes(report.swappedFaces.map((i) => target.picture.faces[i].box), 0.25)),
   };
-  let engineName = swapOptions.engine as string;
-  for (const [si, source] of sources.entries()) {
-    for (const target of targets) {
-      const result: PairResult = { source: source.name, target: target.name };
-      if (source.identity && target.identity) result.samePerson = source.identity === target.identity;
-      pairs.push(result);
-      if (!source.faces[0]) result.skipped = 'no face in the source';
-      else if (!target.faces[0]) result.skipped = 'no face in the target';
-      else {
-        const { image, report } = await swapper.swap(source.image, target.image, swapOptions);
-        engineName = report.engine;
-        const swappedFace = target.faces[report.swappedFaces[0]];
-        const outputFace = matchFace(await swapper.analyze(image), swappedFace);
-        result.timings = report.timings;
-        result.blending = {
-          seamRatio: seamRatio(image, target.image, maskEdgeBand(swappedFace, target.image)),
-          psnrOutside: psnr(image, target.image, outsideBoxes(report.swappedFaces.map((i) => target.faces[i].box), 0.25)),
-        };
-        if (!outputFace) result.skipped = 'no face found on the output';
-        else {
-          const embedding = await recogniser.embed(image, outputFace);
-          const targetEmbedding = await embedTarget(target.image, swappedFace);
-          const best = nearest(embedding, sourceEmbeddings);
-          result.identity = {
-            toSource: cosineSimilarity(embedding, sourceEmbeddings[si]),
-            toTarget: cosineSimilarity(embedding, targetEmbedding),
-            targetToSource: cosineSimilarity(targetEmbedding, sourceEmbeddings[si]),
-            nearestSource: sources[best].name,
-            retrieved: best === si,
-          };
-          result.attributes = attributeDifference(outputFace, swappedFace);
-        }
-        const resultName = `result-${source.name}-to-${target.name}`;
-        result.thumbnails = { source: thumbs.get('source-' + source.name)!, target: thumbs.get('target-' + target.name)!, result: await thumbnail(options.outDir, resultName, image) };
-      }
-      options.onPair?.(result, pairs.length, total);
+  if (!outputFace) result.skipped = 'no face found on the output';
+  else {
+    const identity: PairResult['identity'] = {};
+    for (const r of run.recognisers) {
+      const measured = measureIdentity(prep, r.id, await r.embed(image, outputFace), source, si, target);
+      if (measured) identity[r.id] = measured;
     }
+    result.identity = identity;
+    result.attributes = attributeDifference(outputFace, swappedFace);
+  }
+  if (run.thumbnails) {
+    result.thumbnails = {
+      source: await faceThumbnail(run.options.outDir, `source-${source.name}`, source.image, source.face),
+      target: await faceThumbnail(run.options.outDir, `target-${target.name}`, target.picture.image, swappedFace),
+      result: await faceThumbnail(run.options.outDir, `result-${source.name}-to-${target.name}`, image, swappedFace),
+    };
+  }
+}
+
+async function runPairs(prep: PreparedEval, run: PairRun): Promise<PairResult[]> {
+  const pairs: PairResult[] = [];
+  const plan = prep.sources.flatMap((source, si) => prep.targets.filter((t) => t.picture.name !== source.name).map((target) => ({ source, si, target })));
+  const swapOptions = resolveSwapOptions({ engine: run.options.engine });
+  const preparedSources = new Map<AnalysedPicture, PreparedSource>();
+  for (const { source, si, target } of plan) {
+    const result: PairResult = { source: source.name, target: target.name };
+    if (source.identity && target.picture.identity) result.samePerson = source.identity === target.picture.identity;
+    pairs.push(result);
+    if (!source.face) result.skipped = 'no face in the source';
+    else if (!target.face) result.skipped = 'no face in the target';
+    else {
+      let prepared = preparedSources.get(source);
+      if (!prepared) {
+        prepared = await run.swapper.prepareSource(source.image, { sourceFace: source.faceIndex, maxPixels: swapOptions.maxPixels }, source.name);
+        preparedSources.set(source, prepared);
+      }
+      await measurePair(prep, run, source, si, prepared, target, result);
+    }
+    run.options.onPair?.(result, pairs.length, plan.length);
+  }
+  return pairs;
+}
+
+export async function runEval(set: EvalSet, swapper: NodeSwapper, recognisers: readonly Recogniser[], options: EvalOptions): Promise<EvalReport> {
+  await mkdir(join(options.outDir, 'thumbs'), { recursive: true });
+  const prep = await prepareEval(set, swapper, recognisers);
+  const variants = options.ablations ?? [];
+  const run: PairRun = { swapper, recognisers, options, thumbnails: true, engine: { name: resolveSwapOptions({ engine: options.engine }).engine } };
+  let pairs: PairResult[] = [];
+  const ablation: EvalReport['ablation'] = [];
+  if (variants.length === 0) pairs = await runPairs(prep, run);
+  for (const [i, variant] of variants.entries()) {
+    options.onVariant?.(variant.name, i, variants.length);
+    const tuned = swapper.withMeshTuning(variant.tuning);
+    const variantPairs = await runPairs(prep, { ...run, swapper: tuned, thumbnails: i === 0 });
+    if (i === 0) pairs = variantPairs;
+    ablation.push(ablationRow(variant.name, aggregatePairs(variantPairs), recognisers.map((r) => r.id)));
+    await tuned.close();
   }
 
   const videos: VideoResult[] = [];
-  const firstSource = sources.findIndex((s) => s.faces[0]);
-  if (firstSource >= 0) {
-    const prepared = await swapper.prepareSource(sources[firstSource].image, { sourceFace: undefined, maxPixels: swapOptions.maxPixels });
-    for (const video of set.videos) videos.push(await evaluateVideo(video, basename(video), prepared, sources[firstSource].name, swapper, options.engine));
+  const firstSource = prep.sources.find((s) => s.face);
+  if (variants.length === 0 && firstSource) {
+    const prepared = await swapper.prepareSource(firstSource.image, { sourceFace: firstSource.faceIndex, maxPixels: resolveSwapOptions().maxPixels });
+    for (const video of set.videos) videos.push(await evaluateVideo(video, basename(video), prepared, firstSource.name, swapper, options.engine));
   }
 
   const report: EvalReport = {
-    engine: engineName,
-    recogniser: recogniser.name,
-    sources: sources.map((s) => s.name),
-    targets: targets.map((t) => t.name),
+    engine: run.engine.name,
+    mode: options.mode,
+    recognisers: recognisers.map((r) => ({ id: r.id, name: r.name })),
+    gainAgainst: prep.galleries ? 'gallery' : 'source',
+    sources: prep.sources.map((s) => s.name),
+    targets: prep.targets.map((t) => t.name),
     pairs,
-    aggregate: aggregate(pairs),
+    aggregate: aggregatePairs(pairs),
     videos,
   };
-  const baseline = await recogniserBaseline(sources, targets, sourceEmbeddings, recogniser);
-  if (baseline) report.recogniserBaseline = baseline;
+  if (set.galleries) report.galleries = set.galleries;
+  if (prep.baseline) report.recogniserBaseline = prep.baseline;
+  if (variants.length) report.ablation = ablation;
   return report;
-}
-
-function aggregate(pairs: readonly PairResult[]): Record<string, Summary | number> {
-  const measured = pairs.filter((p) => p.identity);
-  const acrossPeople = measured.filter((p) => p.samePerson === false);
-  const pick = (f: (p: PairResult) => number | undefined) => summarise(pairs.map(f).filter((v): v is number => v !== undefined && !Number.isNaN(v)));
-  return {
-    pairs: pairs.length,
-    measured: measured.length,
-    retrieval: measured.length ? measured.filter((p) => p.identity!.retrieved).length / measured.length : 0,
-    // Same-person pairs are retrieved whatever the swap does: this is the share that tells.
-    retrievalAcrossPeople: acrossPeople.length ? acrossPeople.filter((p) => p.identity!.retrieved).length / acrossPeople.length : Number.NaN,
-    pairsAcrossPeople: acrossPeople.length,
-    toSource: pick((p) => p.identity?.toSource),
-    toTarget: pick((p) => p.identity?.toTarget),
-    identityGain: pick((p) => (p.identity ? p.identity.toSource - p.identity.targetToSource : undefined)),
-    yaw: pick((p) => p.attributes?.yaw),
-    pitch: pick((p) => p.attributes?.pitch),
-    roll: pick((p) => p.attributes?.roll),
-    mouthOpen: pick((p) => p.attributes?.mouthOpen),
-    eyesOpen: pick((p) => p.attributes?.eyesOpen),
-    landmarkError: pick((p) => p.attributes?.landmarkError),
-    seamRatio: pick((p) => p.blending?.seamRatio),
-    psnrOutside: pick((p) => p.blending?.psnrOutside),
-  };
-}
-
-/** Same-person vs different-person similarity between targets and sources of known identity. */
-async function recogniserBaseline(
-  sources: readonly (NamedImage & { faces: Face[] })[],
-  targets: readonly (NamedImage & { faces: Face[] })[],
-  sourceEmbeddings: readonly Float32Array[],
-  recogniser: Recogniser,
-): Promise<EvalReport['recogniserBaseline']> {
-  const same: number[] = [];
-  const different: number[] = [];
-  for (const target of targets) {
-    if (!target.identity || !target.faces[0]) continue;
-    const e = await recogniser.embed(target.image, target.faces[0]);
-    sources.forEach((s, i) => {
-      if (!s.identity || sourceEmbeddings[i].length === 0) return;
-      (s.identity === target.identity ? same : different).push(cosineSimilarity(e, sourceEmbeddings[i]));
-    });
-  }
-  return same.length && different.length ? { sameIdentity: summarise(same), differentIdentity: summarise(different) } : undefined;
 }
 
 export async function writeEvalJson(outDir: string, report: EvalReport): Promise<string> {

@@ -1,11 +1,12 @@
 /**
- * The pictures an evaluation runs on: the user's folders, or the built-in set made from the
- * bundled photos: the originals as sources; as targets, augmented copies (mirrored, scaled,
+ * The pictures an evaluation runs on: a folder of people (one subfolder each: a source photo and
+ * a gallery) with group photos, two folders of sources and targets, or the built-in set made from
+ * the bundled photos: the originals as sources; as targets, augmented copies (mirrored, scaled,
  * relit, tilted: the same people seen differently), a three-face group picture, and a clip of a
  * face holding still (for stability).
  */
 
-import { mkdir, readdir } from 'node:fs/promises';
+import { mkdir, readdir, stat } from 'node:fs/promises';
 import { extname, join, parse } from 'node:path';
 import sharp from 'sharp';
 import { LiveswapError } from '../core/errors.js';
@@ -19,13 +20,24 @@ export interface NamedImage {
   image: Image;
   /** Who is in it, when known: lets retrieval be scored against identity, not file name. */
   identity?: string;
+  /** A target whose every face is swapped, each as a pair of its own (group photos). */
+  everyFace?: boolean;
+}
+
+/** One person's gallery: the names of their target photos that are never a swap's source. */
+export interface GalleryPhotos {
+  person: string;
+  photos: string[];
 }
 
 export interface EvalSet {
   sources: NamedImage[];
+  /** A source is never swapped onto the target of the same name (itself). */
   targets: NamedImage[];
   /** Video files among the targets (evaluated for stability). */
   videos: string[];
+  /** Gallery mode: every person's gallery, naming photos among `targets`. */
+  galleries?: GalleryPhotos[];
 }
 
 const IMAGE_EXTENSIONS = new Set(['.jpg', '.jpeg', '.png', '.webp']);
@@ -52,6 +64,53 @@ export async function readEvalFolders(sourcesDir: string, targetsDir: string, ma
   };
   if (set.sources.length === 0) throw new LiveswapError('input-missing', `No JPEG, PNG or WebP images in the sources folder ${sourcesDir}.`, { file: sourcesDir });
   if (set.targets.length === 0 && set.videos.length === 0) throw new LiveswapError('input-missing', `No images or videos in the targets folder ${targetsDir}.`, { file: targetsDir });
+  return set;
+}
+
+/** File names sorted with numbers compared as numbers, so photo-2 comes before photo-10. */
+function naturalSort(names: string[]): string[] {
+  return names.sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
+}
+
+async function subfolders(dir: string): Promise<string[]> {
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch (cause) {
+    throw new LiveswapError('input-missing', `Cannot read the people folder ${dir}: ${(cause as Error).message}`, { file: dir, cause });
+  }
+  const isDir = await Promise.all(names.map(async (n) => (await stat(join(dir, n))).isDirectory()));
+  return naturalSort(names.filter((_, i) => isDir[i]));
+}
+
+/**
+ * Gallery mode. Each subfolder of `peopleDir` is one person. A person with two or more photos
+ * gives the first (natural sort order) as a source and the rest as their gallery; a person with one
+ * photo is in the set as a gallery of that photo (a distractor for retrieval, and a target).
+ * Every person's photo is a target, named `person/file`; so is every photo in `groupsDir`, where
+ * each face is swapped as a pair of its own (named `groups/file`). Videos in `groupsDir` are
+ * evaluated for stability.
+ */
+export async function readGallerySet(peopleDir: string, groupsDir: string | undefined, maxPixels: number): Promise<EvalSet> {
+  const set: EvalSet = { sources: [], targets: [], videos: [], galleries: [] };
+  for (const person of await subfolders(peopleDir)) {
+    const files = naturalSort((await readdir(join(peopleDir, person))).filter((f) => IMAGE_EXTENSIONS.has(extname(f).toLowerCase())));
+    if (files.length === 0) continue;
+    const photos = await Promise.all(files.map(async (f) => ({ name: `${person}/${f}`, image: await readImage(join(peopleDir, person, f), { maxPixels }), identity: person })));
+    set.targets.push(...photos);
+    if (photos.length >= 2) set.sources.push(photos[0]);
+    set.galleries!.push({ person, photos: (photos.length >= 2 ? photos.slice(1) : photos).map((p) => p.name) });
+  }
+  if (set.sources.length === 0) {
+    throw new LiveswapError('input-missing', `No person in ${peopleDir} has two or more photos (a source and a gallery); give each person a subfolder of JPEG, PNG or WebP photos.`, { file: peopleDir });
+  }
+  if (groupsDir !== undefined) {
+    const paths = await listFolder(groupsDir, 'groups');
+    for (const p of paths.filter((q) => IMAGE_EXTENSIONS.has(extname(q).toLowerCase()))) {
+      set.targets.push({ name: `groups/${parse(p).base}`, image: await readImage(p, { maxPixels }), everyFace: true });
+    }
+    set.videos.push(...paths.filter((q) => VIDEO_EXTENSIONS.has(extname(q).toLowerCase())));
+  }
   return set;
 }
 

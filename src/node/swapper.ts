@@ -8,6 +8,7 @@ import { assembleEngine, type InswapperSessions } from '../pipeline/engines.js';
 import type { EngineChoice, ExecutionProvider, SwapOptions } from '../pipeline/options.js';
 import type { StillResult } from '../pipeline/report.js';
 import type { FaceJob, InputNames, PaintTimings, PreparedSource } from '../pipeline/still.js';
+import type { MeshTuning } from '../swap/mesh-tuning.js';
 import { readFile } from 'node:fs/promises';
 import { readEmap } from '../models/emap.js';
 import { resolveEngine, type EngineResolution } from './engine-select.js';
@@ -30,6 +31,8 @@ export interface NodeSwapperOptions {
   engine?: EngineChoice;
   /** Where the inswapper models are looked for; default the store under `home`. */
   store?: ModelStore;
+  /** The mesh engine's settings (see mesh-tuning.ts); default DEFAULT_MESH_TUNING. Ignored by inswapper. */
+  meshTuning?: MeshTuning;
 }
 
 /** Loads a converted model; a cached file that will not load is converted again once. */
@@ -89,6 +92,12 @@ export interface NodeSwapper {
   paintFaces(frame: Image, jobs: readonly FaceJob[], options: SwapOptions, timings?: PaintTimings): Promise<void>;
   /** `files` names the inputs in error messages (e.g. their paths). */
   swap(source: Image | PreparedSource, target: Image, options: SwapOptions, files?: InputNames): Promise<StillResult>;
+  /**
+   * The same loaded models with the mesh engine put together again under other settings (an
+   * ablation's variants). The result borrows this swapper's models: its `close` releases nothing,
+   * and it must not be used after this swapper is closed.
+   */
+  withMeshTuning(tuning: MeshTuning): NodeSwapper;
   close(): Promise<void>;
 }
 
@@ -101,18 +110,22 @@ export async function createNodeSwapper(options: NodeSwapperOptions = {}): Promi
   const sessions: InferenceSession[] = [detector, mesh];
   const inswapper = resolution.engine === 'inswapper' && resolution.models ? await loadInswapper(runtime, resolution.models) : undefined;
   if (inswapper) sessions.push(inswapper.detector, inswapper.recogniser, inswapper.swapper, ...(inswapper.landmarks ? [inswapper.landmarks] : []));
-  const { finder, still, track } = assembleEngine({ detector, mesh }, inswapper);
-  return {
-    engine: resolution.engine,
-    notice: resolution.notice,
-    analyze: (image) => finder.analyze(image),
-    prepareSource: (source, swapOptions, file) => still.prepareSource(source, swapOptions, file),
-    prepareSources: (sources, swapOptions, files) => still.prepareSources(sources, swapOptions, files),
-    track,
-    paintFaces: (frame, jobs, swapOptions, timings) => still.paintFaces(frame, jobs, swapOptions, timings),
-    swap: (source, target, swapOptions, files) => still.swap(source, target, swapOptions, files),
-    async close() {
-      await Promise.all(sessions.map((s) => s.close()));
-    },
+  const assemble = (meshTuning: MeshTuning | undefined, close: () => Promise<void>): NodeSwapper => {
+    const { finder, still, track } = assembleEngine({ detector, mesh }, inswapper, { meshTuning });
+    return {
+      engine: resolution.engine,
+      notice: resolution.notice,
+      analyze: (image) => finder.analyze(image),
+      prepareSource: (source, swapOptions, file) => still.prepareSource(source, swapOptions, file),
+      prepareSources: (sources, swapOptions, files) => still.prepareSources(sources, swapOptions, files),
+      track,
+      paintFaces: (frame, jobs, swapOptions, timings) => still.paintFaces(frame, jobs, swapOptions, timings),
+      swap: (source, target, swapOptions, files) => still.swap(source, target, swapOptions, files),
+      withMeshTuning: (tuning) => assemble(tuning, async () => undefined),
+      close,
+    };
   };
+  return assemble(options.meshTuning, async () => {
+    await Promise.all(sessions.map((s) => s.close()));
+  });
 }

@@ -41,7 +41,7 @@ describe('bench run', () => {
 });
 
 describe('eval run', () => {
-  test('folders of sources and targets: every pair measured, JSON and HTML written', async () => {
+  test('folders of sources and targets: every pair measured by both recognisers, JSON and HTML written', async () => {
     const { mkdtemp, copyFile, mkdir, readFile, rm } = await import('node:fs/promises');
     const { tmpdir } = await import('node:os');
     const { join } = await import('node:path');
@@ -57,20 +57,31 @@ describe('eval run', () => {
       await copyFile(join(FIXTURES, 'grace_hopper.jpg'), join(dir, 'targets', 'hopper.jpg'));
       const out: string[] = [];
       await runEvalCommand({ sources: join(dir, 'sources'), targets: join(dir, 'targets'), out: join(dir, 'out'), json: true }, { out: (t) => out.push(t), err: () => undefined });
+      type Measures = { toSource: number; toTarget: number; targetToSource: number; gain: number; retrieved: boolean };
       const report = JSON.parse(out.join('')) as {
         engine: string;
-        pairs: { source: string; identity: { toSource: number; toTarget: number; targetToSource: number; retrieved: boolean }; attributes: { landmarkError: number }; blending: { seamRatio: number } }[];
+        mode: string;
+        gainAgainst: string;
+        recognisers: { id: string }[];
+        pairs: { source: string; identity: { faceres: Measures; mobileface: Measures }; attributes: { landmarkError: number }; blending: { seamRatio: number } }[];
       };
       assert.equal(report.engine, 'mesh');
+      assert.deepEqual([report.mode, report.gainAgainst], ['folders', 'source']);
+      assert.deepEqual(report.recognisers.map((r) => r.id), ['faceres', 'mobileface']);
       assert.equal(report.pairs.length, 2);
       const astronaut = report.pairs.find((p) => p.source === 'astronaut.png')!;
-      // The astronaut onto another person's portrait: the recogniser must see the face move from
+      // The astronaut onto another person's portrait: each recogniser must see the face move from
       // the target's identity towards the source's.
-      assert.ok(astronaut.identity.toSource > astronaut.identity.targetToSource + 0.1, `cosine to the source ${astronaut.identity.targetToSource.toFixed(3)} → ${astronaut.identity.toSource.toFixed(3)}`);
-      assert.ok(astronaut.identity.toTarget < 0.9, `cosine to the original target ${astronaut.identity.toTarget.toFixed(3)}`);
+      for (const id of ['faceres', 'mobileface'] as const) {
+        const m = astronaut.identity[id];
+        assert.ok(m.toSource > m.targetToSource + 0.1, `${id}: cosine to the source ${m.targetToSource.toFixed(3)} → ${m.toSource.toFixed(3)}`);
+        assert.ok(Math.abs(m.gain - (m.toSource - m.targetToSource)) < 1e-9);
+        assert.ok(m.toTarget < 0.9, `${id}: cosine to the original target ${m.toTarget.toFixed(3)}`);
+      }
       assert.ok(astronaut.attributes.landmarkError < 0.03 && astronaut.blending.seamRatio < 1.5);
       const html = await readFile(join(dir, 'out', 'report.html'), 'utf8');
       assert.match(html, /<img src="thumbs\/result-astronaut\.png-to-hopper\.jpg\.jpg"/);
+      assert.match(html, /<th>FaceRes<\/th><th>MobileFace<\/th>/);
       const json = JSON.parse(await readFile(join(dir, 'out', 'eval.json'), 'utf8')) as { pairs: unknown[] };
       assert.equal(json.pairs.length, 2);
     } finally {
@@ -78,8 +89,80 @@ describe('eval run', () => {
     }
   });
 
-  test('--sources without --targets is a usage error', async () => {
+  test('--people with --groups and --ablate: gallery figures, every group face a target, one ablation row per variant', async () => {
+    const { mkdtemp, mkdir, readFile, rm } = await import('node:fs/promises');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const sharp = (await import('sharp')).default;
     const { runEvalCommand } = await import('../../src/cli/eval-command.js');
-    await assert.rejects(runEvalCommand({ sources: 'x' }, { out: () => undefined, err: () => undefined }), (e: unknown) => e instanceof LiveswapError && e.kind === 'usage');
+    const { FIXTURES } = await import('../helpers/fixtures.js');
+    const { meshAblations } = await import('../../src/swap/mesh-tuning.js');
+    process.env.LIVESWAP_HOME = TEST_HOME;
+    const dir = await mkdtemp(join(tmpdir(), 'liveswap-eval-people-'));
+    const small = (file: string) => sharp(join(FIXTURES, file)).removeAlpha().resize({ height: 256 });
+    try {
+      for (const person of ['astronaut', 'hopper']) await mkdir(join(dir, 'people', person), { recursive: true });
+      await mkdir(join(dir, 'groups'));
+      await small('astronaut.png').toFile(join(dir, 'people', 'astronaut', 'a-1.png'));
+      await small('astronaut.png').flop().toFile(join(dir, 'people', 'astronaut', 'a-2.png'));
+      await small('grace_hopper.jpg').toFile(join(dir, 'people', 'hopper', 'h-1.png'));
+      await small('grace_hopper.jpg').flop().linear(1, 20).toFile(join(dir, 'people', 'hopper', 'h-2.png'));
+      const { makeGroupPicture } = await import('../../src/node/demo-assets.js');
+      const { loadFixture } = await import('../helpers/fixtures.js');
+      const { writeImage } = await import('../../src/node/image-io.js');
+      await writeImage(join(dir, 'groups', 'group.png'), await makeGroupPicture(await loadFixture('astronaut.png'), await loadFixture('grace_hopper.jpg')));
+      const out: string[] = [];
+      const err: string[] = [];
+      await runEvalCommand({ people: join(dir, 'people'), groups: join(dir, 'groups'), ablate: true, recognisers: 'faceres,mobileface', out: join(dir, 'out') }, { out: (t) => out.push(t), err: (t) => err.push(t) });
+      const report = JSON.parse(await readFile(join(dir, 'out', 'eval.json'), 'utf8')) as {
+        mode: string;
+        gainAgainst: string;
+        targets: string[];
+        pairs: { source: string; target: string; samePerson?: boolean; identity?: Record<string, { toGallery: number; targetToGallery: number; gain: number; retrieved: boolean }> }[];
+        aggregate: { pairsAcrossPeople: number; identity: Record<string, { retrieval: number; gain: { mean: number } }> };
+        ablation: { variant: string }[];
+        videos: unknown[];
+      };
+      assert.deepEqual([report.mode, report.gainAgainst], ['gallery', 'gallery']);
+      // Three faces in the group picture, each its own target; no source onto its own photo.
+      assert.deepEqual(report.targets, ['astronaut/a-1.png', 'astronaut/a-2.png', 'hopper/h-1.png', 'hopper/h-2.png', 'groups/group.png #1', 'groups/group.png #2', 'groups/group.png #3']);
+      assert.equal(report.pairs.length, 2 * 6);
+      assert.ok(!report.pairs.some((p) => p.source === p.target));
+      const across = report.pairs.filter((p) => p.samePerson === false);
+      assert.equal(across.length, 4);
+      for (const p of across) {
+        for (const id of ['faceres', 'mobileface']) {
+          const m = p.identity![id];
+          assert.ok(Math.abs(m.gain - (m.toGallery - m.targetToGallery)) < 1e-9);
+        }
+      }
+      assert.equal(report.aggregate.pairsAcrossPeople, 4);
+      assert.ok(report.aggregate.identity.mobileface.gain.mean > 0, 'the swaps move faces towards the source person');
+      assert.deepEqual(report.ablation.map((r) => r.variant), meshAblations().map((a) => a.name));
+      assert.deepEqual(report.videos, []);
+      const text = out.join('\n');
+      assert.match(text, /in gallery mode/);
+      assert.match(text, /Gates:\n {2}(PASS|FAIL) {2}ID retrieval, FaceRes/);
+      assert.match(text, /\| variant +\| retrieval FaceRes +\| retrieval MobileFace/);
+      assert.match(await readFile(join(dir, 'out', 'ablation.md'), 'utf8'), /^# Mesh engine ablation \(12 pairs per variant\)/);
+      assert.match(await readFile(join(dir, 'out', 'report.html'), 'utf8'), /Ablation of the mesh engine/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('flags that do not go together are usage errors', async () => {
+    const { runEvalCommand, evalMode, parseRecognisers } = await import('../../src/cli/eval-command.js');
+    const usage = (e: unknown) => e instanceof LiveswapError && e.kind === 'usage';
+    await assert.rejects(runEvalCommand({ sources: 'x' }, { out: () => undefined, err: () => undefined }), usage);
+    assert.throws(() => evalMode({ people: 'p', sources: 's', targets: 't' }), usage);
+    assert.throws(() => evalMode({ groups: 'g' }), usage);
+    assert.throws(() => evalMode({ ablate: true, engine: 'inswapper' }), usage);
+    assert.deepEqual([evalMode({}), evalMode({ people: 'p', groups: 'g' }), evalMode({ sources: 's', targets: 't' })], ['builtin', 'gallery', 'folders']);
+    assert.deepEqual(parseRecognisers(undefined), ['faceres', 'mobileface']);
+    assert.deepEqual(parseRecognisers(' MobileFace, faceres '), ['faceres', 'mobileface']);
+    assert.deepEqual(parseRecognisers('faceres'), ['faceres']);
+    assert.throws(() => parseRecognisers('arcface'), /Expected a comma-separated list of faceres, mobileface for --recognisers but received "arcface"/);
+    assert.throws(() => parseRecognisers(','), usage);
   });
 });

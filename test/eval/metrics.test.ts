@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { createImage, type Image } from '../../src/core/image.js';
-import { attributeDifference, expression, headPose } from '../../src/eval/attributes.js';
+import { attributeDifference, expression, headPose, OPENNESS_FLOOR } from '../../src/eval/attributes.js';
 import { cosineSimilarity, landmarkJitter, nearest } from '../../src/eval/identity.js';
 import { flicker, insideBox, meanGradient, outsideBoxes, psnr, seamRatio } from '../../src/eval/image-metrics.js';
 import { CANONICAL_UV } from '../../src/face/canonical-uv.js';
@@ -56,6 +56,20 @@ describe('pose and expression', () => {
     assert.deepEqual(Object.values(same).every((v) => v === 0), true);
     const moved = canonicalFace(200, 0, 104, 100);
     assert.ok(Math.abs(attributeDifference(moved, a).landmarkError - 4 / 200) < 1e-6);
+  });
+
+  test('relative openness: |O − T| over the target, or over the floor when the target is closed', () => {
+    const target = canonicalFace(200);
+    const open = canonicalFace(200);
+    open.landmarks[3 * POINT.lowerLipInner + 1] += 20;
+    const t = expression(target).mouthOpen;
+    const o = expression(open).mouthOpen;
+    const d = attributeDifference(open, target);
+    assert.ok(Math.abs(d.mouthOpen - Math.abs(o - t)) < 1e-9, 'the absolute difference keeps its meaning');
+    assert.ok(Math.abs(d.mouthOpenRelative - Math.abs(o - t) / Math.max(t, OPENNESS_FLOOR)) < 1e-9);
+    // The other way round the open mouth is the target: the difference is relative to its opening.
+    assert.ok(Math.abs(attributeDifference(target, open).mouthOpenRelative - Math.abs(o - t) / o) < 1e-9);
+    assert.equal(d.eyesOpenRelative, 0, 'the eyes did not move');
   });
 });
 

