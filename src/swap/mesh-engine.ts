@@ -12,6 +12,7 @@ import { boxBlurFast, dilate, erode } from '../core/filters.js';
 import { fillPolygon } from '../core/polygon.js';
 import { warpTriangles } from '../core/warp.js';
 import { buildFaceMasks } from '../compose/face-mask.js';
+import { measureIris, recolourIrises, type IrisColour } from '../compose/iris.js';
 import { CANONICAL_UV } from '../face/canonical-uv.js';
 import { MESH_POINTS, faceSize, type Face } from '../face/face.js';
 import { meshTopology } from '../face/mesh-topology.js';
@@ -28,6 +29,8 @@ export interface MeshIdentity {
   readonly uv: Float32Array;
   /** The source's face shape, 468 × (x, y, z), made left-right symmetric (see shape-transfer). */
   readonly shape: Float32Array;
+  /** The source's iris colour, when its eyes are open enough to measure. */
+  readonly iris?: IrisColour;
   /** How broadly the source smiles (0..1, see smileScore). */
   readonly smile: number;
   /**
@@ -220,7 +223,7 @@ export class MeshSwapper implements FaceSwapper<MeshIdentity> {
       softenExpressionLines(neutralTexture, smile * this.tuning.softenSmile);
     }
     const shape = symmetricShape(face.landmarks, vertexVisibility(weights, t));
-    return { texture, size, uv, shape, smile, neutralTexture };
+    return { texture, size, uv, shape, smile, neutralTexture, iris: measureIris(image, face.landmarks) };
   }
 
   /**
@@ -271,6 +274,7 @@ export class MeshSwapper implements FaceSwapper<MeshIdentity> {
     // The face painted with the source's geometry, and the target's own eyes and mouth moved into
     // the new openings first, so no lid or lip line of the target shows beside the source's.
     const shaped = this.shapeFor(frame, face, identity, settings);
+    if (this.tuning.iris && identity.iris && this.tuning.eyeHoles) recolourIrises(frame, shaped, identity.iris);
     // Reused between calls: a patch is valid until the next swap on this engine.
     const warped: Image = { width: w, height: h, channels: 4, data: this.scratch.bytes('warped', w * h * 4) };
     const coverage = this.scratch.floats('coverage', w * h);

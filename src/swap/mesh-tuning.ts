@@ -37,6 +37,8 @@ export interface MeshTuning {
    * colour (lighting and tone), 1 keeps the source's mean tone under the target's shading.
    */
   complexion: number;
+  /** Give the target's irises the source's iris colour (the target keeps its gaze and blinks). */
+  iris: boolean;
   /** Match the painted face's fine detail and grain to the target's sharpness. */
   detail: boolean;
   /**
@@ -53,6 +55,7 @@ export const DEFAULT_MESH_TUNING: MeshTuning = Object.freeze({
   eyeHoles: true,
   foreheadKept: 0.45,
   complexion: 0.6,
+  iris: true,
   detail: true,
   softenSmile: 0.6,
 });
@@ -88,6 +91,7 @@ export function meshAblations(): MeshAblation[] {
     { name: 'complexion 1 (source colour)', tuning: meshTuning({ complexion: 1 }) },
     { name: 'no eye holes', tuning: meshTuning({ eyeHoles: false }) },
     { name: 'forehead 0.9', tuning: meshTuning({ foreheadKept: 0.9 }) },
+    { name: 'no iris colour', tuning: meshTuning({ iris: false }) },
     { name: 'no detail match', tuning: meshTuning({ detail: false }) },
     { name: 'smile lines kept', tuning: meshTuning({ softenSmile: 0 }) },
   ];
