@@ -10,6 +10,13 @@ import { boxBlurFast } from '../core/filters.js';
 import type { Image, Rect } from '../core/image.js';
 import { downsampleField, downsampleImage, gridSize, upsampleRows } from '../core/resample.js';
 
+/**
+ * The blur, in face sizes, that separates the target's lighting (coarser, taken) from the
+ * swapped face's own relief (finer, kept). Finer blurs carry more of the target's face shape in
+ * its shading.
+ */
+export const DEFAULT_LIGHTING_SCALE = 0.1;
+
 /** Fewer skin cells than this and the statistics are noise: leave the colours alone. */
 const MIN_WEIGHT = 32;
 
@@ -28,7 +35,7 @@ export interface ColourGrid {
  * Recolour `patch` (rect-sized, modified in place) to match `frame` inside `rect`. Only pixels in
  * `active` (patch coordinates: where the blend mask is non-zero) are recoloured; the rest are never shown.
  */
-export function matchColour(patch: Image, frame: Image, rect: Rect, skin: ColourGrid, faceSize: number, active: Rect, complexion = 0): void {
+export function matchColour(patch: Image, frame: Image, rect: Rect, skin: ColourGrid, faceSize: number, active: Rect, complexion = 0, lightingScale = DEFAULT_LIGHTING_SCALE): void {
   const w = rect.x1 - rect.x0;
   const h = rect.y1 - rect.y0;
   const { grid, weights } = skin;
@@ -66,7 +73,7 @@ export function matchColour(patch: Image, frame: Image, rect: Rect, skin: Colour
   const coarse = Math.max(1, Math.floor(faceSize / grid / 32));
   const sw = gridSize(fgSmall.width, coarse);
   const sh = gridSize(fgSmall.height, coarse);
-  const shading = boxBlurFast(downsampleField(weighted, fgSmall.width, fgSmall.height, 2, coarse), sw, sh, 2, Math.max(1, faceSize / 10 / grid / coarse));
+  const shading = boxBlurFast(downsampleField(weighted, fgSmall.width, fgSmall.height, 2, coarse), sw, sh, 2, Math.max(1, (faceSize * lightingScale) / grid / coarse));
   const ratio = new Float32Array(sw * sh);
   for (let i = 0; i < sw * sh; i++) ratio[i] = shading[2 * i] > 1e-3 ? clamp((lightness * shading[2 * i + 1]) / shading[2 * i], 0.4, 2.5) : lightness;
 

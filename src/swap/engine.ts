@@ -41,6 +41,8 @@ export interface SwapPatch {
   faceSize: number;
   /** How much of the source's own skin tone the colour match keeps, 0 (the target's) to 1; default 0. */
   complexion?: number;
+  /** The blur (in face sizes) above which the colour match takes the target's lighting; default 0.1. */
+  lightingScale?: number;
 }
 
 export interface FaceSwapper<Identity> {

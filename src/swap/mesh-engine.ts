@@ -6,6 +6,7 @@
  */
 
 import { createImage, clampRect, cropImage, type Image, type Rect } from '../core/image.js';
+import { rgbToLab } from '../core/color.js';
 import { downsampleImage, gridSize } from '../core/resample.js';
 import { ScratchBuffers } from '../core/scratch.js';
 import { boxBlurFast, dilate, erode } from '../core/filters.js';
@@ -157,6 +158,57 @@ export function softenExpressionLines(texture: Image, smile: number): void {
   }
 }
 
+/**
+ * A fringe, a hat brim or a hand over the source's forehead or temples would be painted onto the
+ * target as skin. Above the brows and at the temples, texels far in colour from the source's own cheek skin lose
+ * their confidence (alpha), so the target's forehead shows there instead.
+ */
+/** Brow landmarks (both brows, upper and lower edges): kept out of the hair test. */
+const BROWS = [46, 53, 52, 65, 55, 70, 63, 105, 66, 107, 276, 283, 282, 295, 285, 300, 293, 334, 296, 336] as const;
+
+export function hideHairOnForehead(texture: Image): void {
+  const size = texture.width;
+  const lab = rgbToLab(texture, { x0: 0, y0: 0, x1: size, y1: size });
+  const d = texture.data;
+  // The skin reference: the median of each channel over both cheeks' well-seen texels.
+  const samples: number[][] = [[], [], []];
+  for (const [cu, cv] of [[0.3, 0.6], [0.7, 0.6]]) {
+    for (let y = Math.floor((cv - 0.06) * size); y < (cv + 0.06) * size; y++) {
+      for (let x = Math.floor((cu - 0.05) * size); x < (cu + 0.05) * size; x++) {
+        const i = y * size + x;
+        if (d[4 * i + 3] < 200) continue;
+        for (let k = 0; k < 3; k++) samples[k].push(lab.data[3 * i + k]);
+      }
+    }
+  }
+  if (samples[0].length < 16) return;
+  const skin = samples.map((s) => s.sort((a, b) => a - b)[s.length >> 1]);
+  const browV = Math.min(CANONICAL_UV[2 * 105 + 1], CANONICAL_UV[2 * 334 + 1]);
+  for (let y = 0; y < size; y++) {
+    const v = (y + 0.5) / size;
+    // Forehead above the brows (the fade keeps the brows themselves out of the test), and the
+    // temples beside the eyes, where a fringe or side hair falls.
+    const forehead = 1 - smoothstep(browV - 0.06, browV - 0.02, v);
+    const templeRows = 1 - smoothstep(0.42, 0.5, v);
+    if (forehead <= 0 && templeRows <= 0) continue;
+    for (let x = 0; x < size; x++) {
+      const u = (x + 0.5) / size;
+      const temple = templeRows * smoothstep(0.3, 0.22, Math.min(u, 1 - u));
+      let brow = Infinity;
+      for (const b of BROWS) brow = Math.min(brow, Math.hypot(u - CANONICAL_UV[2 * b], v - CANONICAL_UV[2 * b + 1]));
+      const test = Math.max(forehead, temple) * smoothstep(0.03, 0.06, brow);
+      if (test <= 0) continue;
+      const i = y * size + x;
+      // Hair is mostly darker than skin; lighter texels are more often a highlight on the skin.
+      const dl = lab.data[3 * i] - skin[0];
+      const dlWeighted = dl < 0 ? dl * 0.6 : dl * 0.2;
+      const distance = Math.hypot(dlWeighted, lab.data[3 * i + 1] - skin[1], lab.data[3 * i + 2] - skin[2]);
+      const keep = 1 - test * smoothstep(10, 20, distance);
+      d[4 * i + 3] = Math.round(d[4 * i + 3] * keep);
+    }
+  }
+}
+
 /** The triangles of `triangles` with a vertex on `loop`. */
 function rimTriangles(triangles: Uint16Array, loop: readonly number[]): Uint16Array {
   const on = new Set(loop);
@@ -216,6 +268,7 @@ export class MeshSwapper implements FaceSwapper<MeshIdentity> {
     const k = Math.max(3, Math.round(size / 48)) | 1;
     const closed = erode(dilate(visibility, size, size, k), size, size, k);
     this.fillFromMirror(texture, closed);
+    hideHairOnForehead(texture);
     const smile = smileScore(face.landmarks);
     let neutralTexture: Image | undefined;
     if (smile > 0 && this.tuning.softenSmile > 0) {
@@ -299,7 +352,7 @@ export class MeshSwapper implements FaceSwapper<MeshIdentity> {
         if (coverage[i] * wd[4 * i + 3] < 128) masks.skin[gy * masks.gridWidth + gx] = 0;
       }
     }
-    return { rect, factor, pixels: warped, mask: masks.blend, statsMask: { grid: g, weights: masks.skin }, faceSize: size / factor, complexion: this.tuning.complexion };
+    return { rect, factor, pixels: warped, mask: masks.blend, statsMask: { grid: g, weights: masks.skin }, faceSize: size / factor, complexion: this.tuning.complexion, lightingScale: this.tuning.lightingScale };
   }
 
   /**

@@ -37,6 +37,12 @@ export interface MeshTuning {
    * colour (lighting and tone), 1 keeps the source's mean tone under the target's shading.
    */
   complexion: number;
+  /**
+   * The blur, in face sizes, above which the painted face takes the target's lighting: finer
+   * shading than this stays the source's. The target's finer shading is its face's relief, which
+   * is its identity (measured: 0.2 keeps more of the source than 0.1 with both recognisers).
+   */
+  lightingScale: number;
   /** Give the target's irises the source's iris colour (the target keeps its gaze and blinks). */
   iris: boolean;
   /** Match the painted face's fine detail and grain to the target's sharpness. */
@@ -55,6 +61,7 @@ export const DEFAULT_MESH_TUNING: MeshTuning = Object.freeze({
   eyeHoles: true,
   foreheadKept: 0.45,
   complexion: 0.6,
+  lightingScale: 0.2,
   iris: true,
   detail: true,
   softenSmile: 0.6,
@@ -89,6 +96,7 @@ export function meshAblations(): MeshAblation[] {
     { name: 'outline 1 (frame warped)', tuning: meshTuning({ outline: 1 }) },
     { name: 'complexion 0 (target colour)', tuning: meshTuning({ complexion: 0 }) },
     { name: 'complexion 1 (source colour)', tuning: meshTuning({ complexion: 1 }) },
+    { name: 'lighting scale 0.1', tuning: meshTuning({ lightingScale: 0.1 }) },
     { name: 'no eye holes', tuning: meshTuning({ eyeHoles: false }) },
     { name: 'forehead 0.9', tuning: meshTuning({ foreheadKept: 0.9 }) },
     { name: 'no iris colour', tuning: meshTuning({ iris: false }) },
