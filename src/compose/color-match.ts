@@ -17,6 +17,41 @@ import { downsampleField, downsampleImage, gridSize, upsampleRows } from '../cor
  */
 export const DEFAULT_LIGHTING_SCALE = 0.1;
 
+type Plane = [number, number, number];
+
+/** Least-squares plane a + b·x + c·y through channel 0 of `values` (cells of a w×h grid) under `weights`. */
+function fitPlane(values: Float32Array, stride: number, weights: Float32Array, w: number, h: number): Plane {
+  // Normal equations of [1 x y]: a symmetric 3×3 system, solved by Cramer's rule.
+  let s0 = 0, sx = 0, sy = 0, sxx = 0, sxy = 0, syy = 0, t0 = 0, tx = 0, ty = 0;
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      const i = y * w + x;
+      const wt = weights[i];
+      if (wt <= 0) continue;
+      const v = values[stride * i];
+      s0 += wt;
+      sx += wt * x;
+      sy += wt * y;
+      sxx += wt * x * x;
+      sxy += wt * x * y;
+      syy += wt * y * y;
+      t0 += wt * v;
+      tx += wt * v * x;
+      ty += wt * v * y;
+    }
+  }
+  const det = s0 * (sxx * syy - sxy * sxy) - sx * (sx * syy - sxy * sy) + sy * (sx * sxy - sxx * sy);
+  if (!(Math.abs(det) > 1e-9)) return [s0 > 0 ? t0 / s0 : 0, 0, 0];
+  const a = (t0 * (sxx * syy - sxy * sxy) - sx * (tx * syy - sxy * ty) + sy * (tx * sxy - sxx * ty)) / det;
+  const b = (s0 * (tx * syy - sxy * ty) - t0 * (sx * syy - sxy * sy) + sy * (sx * ty - tx * sy)) / det;
+  const c = (s0 * (sxx * ty - tx * sxy) - sx * (sx * ty - tx * sy) + t0 * (sx * sxy - sxx * sy)) / det;
+  return [a, b, c];
+}
+
+function planeAt(p: Plane, x: number, y: number): number {
+  return p[0] + p[1] * x + p[2] * y;
+}
+
 /** Fewer skin cells than this and the statistics are noise: leave the colours alone. */
 const MIN_WEIGHT = 32;
 
@@ -62,20 +97,33 @@ export function matchColour(patch: Image, frame: Image, rect: Rect, skin: Colour
   }
   for (let i = 0; i < cells; i++) for (let c = 0; c < 3; c++) fs[3 * i + c] = fs[3 * i + c] * gain[c] + offset[c];
 
-  // Normalised convolution of lightness under the skin mask: the blur of L·w over the blur of w
-  // is the local mean lightness of skin only, unaffected by hair, background or the openings.
-  // Shading varies slowly, so it is computed on a grid about 32 cells across the face.
-  const weighted = new Float32Array(cells * 2);
+  // The lighting, for both faces: a plane fitted to the skin's lightness (a light from one side
+  // is a gradient across the face, matched exactly at any scale) plus the normalised convolution
+  // of what is left under the skin mask (the blur of r·w over the blur of w: the local mean of
+  // skin only, unaffected by hair, background or the openings) at `lightingScale`. Shading varies
+  // slowly, so it is computed on a grid about 32 cells across the face.
+  const gw = fgSmall.width;
+  const planeFg = fitPlane(fs, 3, weights, gw, fgSmall.height);
+  const planeBg = fitPlane(bgSmall.data, 3, weights, gw, fgSmall.height);
+  const weighted = new Float32Array(cells * 3);
   for (let i = 0; i < cells; i++) {
-    weighted[2 * i] = fs[3 * i] * weights[i];
-    weighted[2 * i + 1] = bgSmall.data[3 * i] * weights[i];
+    const x = i % gw, y = (i - x) / gw;
+    weighted[3 * i] = (fs[3 * i] - planeAt(planeFg, x, y)) * weights[i];
+    weighted[3 * i + 1] = (bgSmall.data[3 * i] - planeAt(planeBg, x, y)) * weights[i];
+    weighted[3 * i + 2] = weights[i];
   }
   const coarse = Math.max(1, Math.floor(faceSize / grid / 32));
-  const sw = gridSize(fgSmall.width, coarse);
+  const sw = gridSize(gw, coarse);
   const sh = gridSize(fgSmall.height, coarse);
-  const shading = boxBlurFast(downsampleField(weighted, fgSmall.width, fgSmall.height, 2, coarse), sw, sh, 2, Math.max(1, (faceSize * lightingScale) / grid / coarse));
+  const shading = boxBlurFast(downsampleField(weighted, gw, fgSmall.height, 3, coarse), sw, sh, 3, Math.max(1, (faceSize * lightingScale) / grid / coarse));
   const ratio = new Float32Array(sw * sh);
-  for (let i = 0; i < sw * sh; i++) ratio[i] = shading[2 * i] > 1e-3 ? clamp((lightness * shading[2 * i + 1]) / shading[2 * i], 0.4, 2.5) : lightness;
+  for (let i = 0; i < sw * sh; i++) {
+    const x = ((i % sw) + 0.5) * coarse - 0.5, y = (Math.floor(i / sw) + 0.5) * coarse - 0.5;
+    const w = shading[3 * i + 2];
+    const own = planeAt(planeFg, x, y) + (w > 1e-3 ? shading[3 * i] / w : 0);
+    const theirs = planeAt(planeBg, x, y) + (w > 1e-3 ? shading[3 * i + 1] / w : 0);
+    ratio[i] = own > 1 ? clamp((lightness * theirs) / own, 0.4, 2.5) : lightness;
+  }
 
   // One pass over the visible face: colour transfer, then the lightness ratio, row by row.
   const aw = active.x1 - active.x0;

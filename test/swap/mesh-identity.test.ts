@@ -73,6 +73,7 @@ describe('mesh engine identity', () => {
     let checked = 0;
     let sumDiff = 0;
     let confident = 0;
+    let lower = 0;
     for (let t = 0; t < skin.length / 3; t++) {
       const [a, b, c] = [skin[3 * t], skin[3 * t + 1], skin[3 * t + 2]];
       const cx = ((CANONICAL_UV[2 * a] + CANONICAL_UV[2 * b] + CANONICAL_UV[2 * c]) / 3) * size;
@@ -81,7 +82,12 @@ describe('mesh engine identity', () => {
       const y = Math.floor(cy);
       const i = (y * size + x) * 4;
       const j = (y * size + (size - 1 - x)) * 4;
-      if (texture.data[i + 3] > 200) confident++;
+      // Above the eyes the texture also gives up hair and shadows (hideHairOnForehead): the mirror
+      // fill is judged below them.
+      if (cy / size > 0.42) {
+        lower++;
+        if (texture.data[i + 3] > 200) confident++;
+      }
       if (visibility[t] !== 0) continue;
       checked++;
       sumDiff += Math.abs(texture.data[i] - texture.data[j]);
@@ -89,7 +95,7 @@ describe('mesh engine identity', () => {
     const meanDiff = sumDiff / checked;
     assert.ok(checked > 20);
     assert.ok(meanDiff < 6, `unseen texels differ from their mirror by ${meanDiff.toFixed(1)} levels on average`);
-    assert.ok(confident / (skin.length / 3) > 0.85, 'the mirror fill leaves most of the face usable');
+    assert.ok(confident / lower > 0.85, `the mirror fill leaves most of the face usable (${((confident / lower) * 100).toFixed(1)} %)`);
   });
 
   test('the swapped face is lit like the target, not like the source', async (t) => {
