@@ -150,7 +150,9 @@ function findIris(image: Image, points: Float32Array, stride: number, eye: reado
 
 /** The ring's weight at (x, y): 1 between pupil and rim, feathered at both; 0 outside the opening. */
 function ringWeight(region: EyeRegion, x: number, y: number, opening: number): number {
-  const r = Math.hypot(x - region.cx, y - region.cy) / region.radius;
+  if (opening === 0) return 0;
+  const dx = x - region.cx, dy = y - region.cy;
+  const r = Math.sqrt(dx * dx + dy * dy) / region.radius;
   if (r >= RING_OUTER || r <= RING_INNER * 0.7) return 0;
   const rim = Math.min(1, (RING_OUTER - r) / 0.15);
   const pupil = Math.min(1, (r - RING_INNER * 0.7) / (RING_INNER * 0.3));
@@ -201,15 +203,25 @@ export function measureIris(image: Image, landmarks: Float32Array): IrisColour |
  */
 export function recolourIrises(frame: Image, landmarks: Float32Array, colour: IrisColour): void {
   for (const region of eyes(frame, landmarks, 3)) {
-    const lab = rgbToLab(frame, region.rect);
-    const before = cropImage(frame, region.rect);
-    const w = region.rect.x1 - region.rect.x0;
-    const h = region.rect.y1 - region.rect.y0;
+    // Only the disc's square is read and written.
+    const r = region.radius * RING_OUTER;
+    const disc = clampRect({ x0: Math.floor(region.cx - r), y0: Math.floor(region.cy - r), x1: Math.ceil(region.cx + r), y1: Math.ceil(region.cy + r) }, frame.width, frame.height);
+    const box = { x0: Math.max(disc.x0, region.rect.x0), y0: Math.max(disc.y0, region.rect.y0), x1: Math.min(disc.x1, region.rect.x1), y1: Math.min(disc.y1, region.rect.y1) };
+    const w = box.x1 - box.x0;
+    const h = box.y1 - box.y0;
+    if (w <= 0 || h <= 0) continue;
+    const rw = region.rect.x1 - region.rect.x0;
+    const rings = new Float32Array(w * h);
+    for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) {
+      const opening = region.opening[(box.y0 - region.rect.y0 + y) * rw + box.x0 - region.rect.x0 + x];
+      rings[y * w + x] = ringWeight(region, box.x0 + x + 0.5, box.y0 + y + 0.5, opening);
+    }
+    const lab = rgbToLab(frame, box);
     let sumL = 0;
     let n = 0;
-    for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) {
-      if (ringWeight(region, region.rect.x0 + x + 0.5, region.rect.y0 + y + 0.5, region.opening[y * w + x]) > 0.5) {
-        sumL += lab.data[3 * (y * w + x)];
+    for (let i = 0; i < w * h; i++) {
+      if (rings[i] > 0.5) {
+        sumL += lab.data[3 * i];
         n++;
       }
     }
@@ -217,21 +229,24 @@ export function recolourIrises(frame: Image, landmarks: Float32Array, colour: Ir
     const meanL = sumL / n;
     const ratio = Math.min(1.4, Math.max(0.7, colour.lab[0] / Math.max(1, meanL)));
     const specular = meanL + 35;
-    for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) {
-      const i = y * w + x;
-      const ring = ringWeight(region, region.rect.x0 + x + 0.5, region.rect.y0 + y + 0.5, region.opening[i]);
+    const before = cropImage(frame, box);
+    for (let i = 0; i < w * h; i++) {
+      const ring = rings[i];
       const L = lab.data[3 * i];
-      if (ring <= 0 || L > specular) continue;
+      if (ring <= 0 || L > specular) {
+        rings[i] = 0;
+        continue;
+      }
       lab.data[3 * i] = L + ring * (L * ratio - L);
       lab.data[3 * i + 1] += ring * (colour.lab[1] - lab.data[3 * i + 1]);
       lab.data[3 * i + 2] += ring * (colour.lab[2] - lab.data[3 * i + 2]);
     }
-    labToRgb(lab, frame, region.rect);
+    labToRgb(lab, frame, box);
     // Only the ring changes: put back every other pixel exactly (the L*a*b* round trip may round).
     const c = frame.channels;
     for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) {
-      if (ringWeight(region, region.rect.x0 + x + 0.5, region.rect.y0 + y + 0.5, region.opening[y * w + x]) > 0 && lab.data[3 * (y * w + x)] <= specular) continue;
-      const p = ((region.rect.y0 + y) * frame.width + region.rect.x0 + x) * c;
+      if (rings[y * w + x] > 0) continue;
+      const p = ((box.y0 + y) * frame.width + box.x0 + x) * c;
       for (let k = 0; k < c; k++) frame.data[p + k] = before.data[(y * w + x) * c + k];
     }
   }

@@ -19,6 +19,7 @@ import { ScratchBuffers } from '../core/scratch.js';
 import { unsharpMaskRegion } from '../core/sharpen.js';
 import type { SwapPatch, SwapSettings } from '../swap/engine.js';
 import { matchColour } from './color-match.js';
+import { matchDetail } from './detail.js';
 
 export interface ComposeTimings {
   colour: number;
@@ -65,6 +66,7 @@ export class Compositor {
         ? cropImage(frame, rect)
         : downsampleImage(frame, rect.x0, rect.y0, rect.x1 - rect.x0, rect.y1 - rect.y0, factor, this.scratch.bytes('background', w * h * frame.channels));
     const local = { x0: 0, y0: 0, x1: w, y1: h };
+    if (patch.matchDetail) matchDetail(patch.pixels, background, patch.mask, this.scratch);
     if (settings.colorMatch) matchColour(patch.pixels, background, local, patch.statsMask, patch.faceSize, active, patch.complexion, patch.lightingScale);
     if (timings) timings.colour += performance.now() - t;
 

@@ -43,6 +43,8 @@ export interface SwapPatch {
   complexion?: number;
   /** The blur (in face sizes) above which the colour match takes the target's lighting; default 0.1. */
   lightingScale?: number;
+  /** Soften the patch when it holds clearly more fine detail than the target under it. */
+  matchDetail?: boolean;
 }
 
 export interface FaceSwapper<Identity> {

@@ -5,9 +5,9 @@
  * that texture triangle by triangle onto the target's own 468-point mesh.
  */
 
-import { createImage, clampRect, cropImage, type Image, type Rect } from '../core/image.js';
+import { createImage, clampRect, cropImage, type Image } from '../core/image.js';
 import { rgbToLab } from '../core/color.js';
-import { downsampleImage, gridSize } from '../core/resample.js';
+import { gridSize } from '../core/resample.js';
 import { ScratchBuffers } from '../core/scratch.js';
 import { boxBlurFast, dilate, erode } from '../core/filters.js';
 import { fillPolygon } from '../core/polygon.js';
@@ -108,33 +108,6 @@ export function workingFactor(faceSize: number, textureSize: number): number {
   return Math.max(1, Math.round(faceSize / working));
 }
 
-/**
- * Mean |4·c − neighbours| of luma where `mask` is nearly 1 (the face's inside), over the spread
- * of luma there: fine detail relative to contrast, so a darker or flatter-lit face is not taken
- * for a softer one.
- */
-function laplacianEnergy(image: Image, mask: Float32Array): number {
-  const { width: w, height: h, channels: ch, data } = image;
-  const g = ch === 1 ? 0 : 1;
-  const luma = (i: number) => data[i * ch] * 0.299 + data[i * ch + g] * 0.587 + data[i * ch + 2 * g] * 0.114;
-  let sum = 0;
-  let count = 0;
-  let mean = 0;
-  let square = 0;
-  for (let y = 1; y < h - 1; y++) {
-    for (let x = 1, i = y * w + 1; x < w - 1; x++, i++) {
-      if (mask[i] < 0.9) continue;
-      const c = luma(i);
-      sum += Math.abs(4 * c - luma(i - 1) - luma(i + 1) - luma(i - w) - luma(i + w));
-      mean += c;
-      square += c * c;
-      count++;
-    }
-  }
-  if (count === 0) return 0;
-  const spread = Math.sqrt(Math.max(0, square / count - (mean / count) ** 2));
-  return sum / count / Math.max(4, spread);
-}
 
 /**
  * A smiling source photo carries its smile in the skin: nasolabial folds, crow's feet, raised
@@ -342,7 +315,6 @@ export class MeshSwapper implements FaceSwapper<MeshIdentity> {
     const masks = buildFaceMasks(shaped, rect, size, { mouthMask: settings.mouthMask, eyeHoles: this.tuning.eyeHoles, foreheadKept: this.tuning.foreheadKept }, factor);
     const wd = warped.data;
     for (let i = 0; i < w * h; i++) masks.blend[i] *= coverage[i] * wd[4 * i + 3] * (1 / 255);
-    if (this.tuning.detail) this.matchDetail(warped, frame, rect, factor, masks.blend);
     // Statistics only from skin the source really showed: sample the confidence at cell centres.
     const g = masks.grid;
     for (let gy = 0; gy < masks.gridHeight; gy++) {
@@ -352,26 +324,7 @@ export class MeshSwapper implements FaceSwapper<MeshIdentity> {
         if (coverage[i] * wd[4 * i + 3] < 128) masks.skin[gy * masks.gridWidth + gx] = 0;
       }
     }
-    return { rect, factor, pixels: warped, mask: masks.blend, statsMask: { grid: g, weights: masks.skin }, faceSize: size / factor, complexion: this.tuning.complexion, lightingScale: this.tuning.lightingScale };
-  }
-
-  /**
-   * A source photo sharper than the target would paint crisp pores and grain onto a soft face:
-   * compare the fine detail (mean absolute Laplacian of luma) of the painted face and of the
-   * target's face under it, and blur the painted face until they are about equal. A Gaussian of
-   * sigma σ roughly divides this measure by sqrt(1 + (σ/0.7)²) at these scales.
-   */
-  private matchDetail(warped: Image, frame: Image, rect: Rect, factor: number, mask: Float32Array): void {
-    const { width: w, height: h } = warped;
-    const background = downsampleImage(frame, rect.x0, rect.y0, rect.x1 - rect.x0, rect.y1 - rect.y0, factor, this.scratch.bytes('detailBackground', w * h * frame.channels));
-    const ratio = laplacianEnergy(warped, mask) / Math.max(1e-3, laplacianEnergy(background, mask));
-    if (!(ratio > 1.3)) return;
-    const sigma = Math.min(0.8, 0.5 * Math.sqrt(ratio * ratio - 1));
-    const rgb = this.scratch.floats('detailRgb', w * h * 3);
-    const wd = warped.data;
-    for (let i = 0; i < w * h; i++) for (let c = 0; c < 3; c++) rgb[3 * i + c] = wd[4 * i + c];
-    boxBlurFast(rgb, w, h, 3, sigma, rgb, this.scratch.floats('detailScratch', w * h * 6));
-    for (let i = 0; i < w * h; i++) for (let c = 0; c < 3; c++) wd[4 * i + c] = rgb[3 * i + c];
+    return { rect, factor, pixels: warped, mask: masks.blend, statsMask: { grid: g, weights: masks.skin }, faceSize: size / factor, complexion: this.tuning.complexion, lightingScale: this.tuning.lightingScale, matchDetail: this.tuning.detail };
   }
 
   /**
