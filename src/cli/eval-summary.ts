@@ -36,6 +36,18 @@ function identityTable(report: EvalReport): string[] {
   return [headers, ...rows].map((r) => `    ${r.map((c, i) => pad(c, widths[i])).join('  ')}`.trimEnd());
 }
 
+/** Gallery mode: the same outputs measured against the source photo, as the other modes do. */
+function sourceProtocol(report: EvalReport): string[] {
+  if (report.gainAgainst !== 'gallery') return [];
+  const lines = ['  against the source photo (S) instead: gain cos(O,S) − cos(T,S), retrieval among the source photos'];
+  for (const { id } of report.recognisers) {
+    const a = report.aggregate.identity[id];
+    if (!a?.sourceGain) continue;
+    lines.push(`    ${pad(RECOGNISER_LABELS[id], 11)} gain ${a.sourceGain.mean >= 0 ? '+' : ''}${fixed(a.sourceGain.mean, 3)}, retrieval ${percent(a.retrievalAmongSources)}`);
+  }
+  return lines;
+}
+
 export function formatEvalSummary(report: EvalReport): string {
   const a = report.aggregate;
   const against = report.gainAgainst === 'gallery' ? "the source person's gallery (G, mean cosine over its photos)" : 'the source photo (S)';
@@ -44,6 +56,7 @@ export function formatEvalSummary(report: EvalReport): string {
     `  identity     O = output face, T = original target face; gain = cos(O, ·) − cos(T, ·) against ${against};`,
     '               means over pairs not of the same person; retrieval over pairs of different people',
     ...identityTable(report),
+    ...sourceProtocol(report),
     `  pose         |Δ yaw| ${meanMax(a.yaw, 2, '°')}, |Δ pitch| ${meanMax(a.pitch, 2, '°')}, |Δ roll| ${meanMax(a.roll, 2, '°')}`,
     `  expression   mouth openness off by ${meanMaxPercent(a.mouthOpenRelative)}, eyes ${meanMaxPercent(a.eyesOpenRelative)}; landmark error ${fixed(a.landmarkError.mean, 4)} of face size`,
     `  blending     seam ratio ${meanMax(a.seamRatio, 3)}, PSNR outside the face ${fixed(a.psnrOutside.mean, 1)} dB`,

@@ -39,6 +39,11 @@ export interface IdentityMeasures {
   nearest: string;
   /** Whether the nearest candidate is the source person (or the source photo). */
   retrieved: boolean;
+  /**
+   * Gallery mode, the other protocol beside it: whether the output is nearest its own source
+   * photo among all the source photos (as folders mode and the built-in set measure).
+   */
+  retrievedAmongSources?: boolean;
 }
 
 /**
@@ -75,6 +80,7 @@ export function measureAgainstGalleries(
   galleries: readonly Gallery[],
   sourcePerson: string,
   targetPhoto: string,
+  sources: readonly EmbeddedPhoto[] = [],
 ): IdentityMeasures {
   const own = galleries.find((g) => g.person === sourcePerson);
   if (!own) throw new RangeError(`measureAgainstGalleries: no gallery for ${sourcePerson}`);
@@ -90,6 +96,7 @@ export function measureAgainstGalleries(
     gain: toGallery - targetToGallery,
     nearest: found?.person ?? '',
     retrieved: found?.person === sourcePerson,
+    ...(sources.length ? { retrievedAmongSources: sources[nearest(faces.output, sources.map((s) => s.embedding))]?.embedding === faces.source } : {}),
   };
 }
 

@@ -43,6 +43,13 @@ export interface IdentityAggregate {
   retrieval: number;
   /** The same share over every measured pair, same-person and unknown ones included. */
   retrievalAll: number;
+  /**
+   * Gallery mode, measured against the source photo as folders mode does: the gain
+   * cos(O, S) − cos(T, S) and the share of pairs of different people whose output is nearest
+   * its own source photo among all source photos.
+   */
+  sourceGain?: Summary;
+  retrievalAmongSources?: number;
 }
 
 export interface EvalAggregate {
@@ -140,6 +147,9 @@ function identityAggregate(pairs: readonly PairResult[], id: RecogniserId): Iden
   if (measured.some((p) => p.identity![id]!.toGallery !== undefined)) {
     result.toGallery = m((i) => i.toGallery);
     result.targetToGallery = m((i) => i.targetToGallery);
+    result.sourceGain = m((i) => i.toSource - i.targetToSource);
+    const across = measured.filter((p) => p.samePerson === false && p.identity![id]!.retrievedAmongSources !== undefined);
+    result.retrievalAmongSources = across.length ? across.filter((p) => p.identity![id]!.retrievedAmongSources).length / across.length : Number.NaN;
   }
   return result;
 }

@@ -87,8 +87,8 @@ function measureIdentity(prep: PreparedEval, id: RecogniserId, output: Float32Ar
   const s = source.embeddings?.[id];
   if (!t || !s) return undefined;
   const galleries = prep.galleries?.[id];
-  if (galleries && source.identity) return measureAgainstGalleries({ output, target: t, source: s }, galleries, source.identity, target.picture.name);
   const sources = prep.sources.map((p) => ({ name: p.name, embedding: p.embeddings?.[id] ?? new Float32Array(s.length) }));
+  if (galleries && source.identity) return measureAgainstGalleries({ output, target: t, source: s }, galleries, source.identity, target.picture.name, sources);
   return measureAgainstSources({ output, target: t }, sources, si);
 }
 

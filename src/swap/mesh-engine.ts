@@ -17,7 +17,7 @@ import { measureIris, recolourIrises, type IrisColour } from '../compose/iris.js
 import { CANONICAL_UV } from '../face/canonical-uv.js';
 import { MESH_POINTS, faceSize, type Face } from '../face/face.js';
 import { meshTopology } from '../face/mesh-topology.js';
-import { LEFT_EYE, LIPS_INNER, RIGHT_EYE } from '../face/mesh-indices.js';
+import { LEFT_EYE, LIPS_INNER, LIPS_OUTER, RIGHT_EYE } from '../face/mesh-indices.js';
 import { expressionLineWeight, faceYaw, outlineRing, ringFolds, smileScore, symmetricShape, transferShape, vertexVisibility } from '../face/shape-transfer.js';
 import type { FaceSwapper, SwapPatch, SwapSettings } from './engine.js';
 import { DEFAULT_MESH_TUNING, type MeshTuning } from './mesh-tuning.js';
@@ -182,6 +182,50 @@ export function hideHairOnForehead(texture: Image): void {
   }
 }
 
+/**
+ * FaceMesh's inner lip line often sits inside a smiling or speaking mouth, so the texture's lips
+ * carry a band of the source's teeth or mouth: painted onto the target, it would narrow the
+ * target's opening and put the source's teeth in it. On the lips, texels far in colour from the
+ * lips' own (their median) lose their confidence, and the target's mouth shows there.
+ */
+export function hideTeethOnLips(texture: Image, uv: Float32Array): void {
+  const size = texture.width;
+  const loop = (indices: readonly number[]) => Float32Array.from(indices.flatMap((v) => [uv[2 * v], uv[2 * v + 1]]));
+  const outer = new Float32Array(size * size);
+  const inner = new Float32Array(size * size);
+  fillPolygon(outer, size, size, loop(LIPS_OUTER));
+  fillPolygon(inner, size, size, loop(LIPS_INNER));
+  let x0 = size, y0 = size, x1 = 0, y1 = 0;
+  for (let i = 0; i < size * size; i++) {
+    if (!outer[i]) continue;
+    const x = i % size, y = (i - x) / size;
+    x0 = Math.min(x0, x);
+    x1 = Math.max(x1, x + 1);
+    y0 = Math.min(y0, y);
+    y1 = Math.max(y1, y + 1);
+  }
+  if (x1 <= x0) return;
+  const rect = { x0, y0, x1, y1 };
+  const w = x1 - x0;
+  const lab = rgbToLab(texture, rect);
+  const onLips = (x: number, y: number) => outer[(y0 + y) * size + x0 + x] > 0 && inner[(y0 + y) * size + x0 + x] === 0;
+  const samples: number[][] = [[], [], []];
+  for (let y = 0; y < y1 - y0; y++) for (let x = 0; x < w; x++) {
+    if (!onLips(x, y) || texture.data[4 * ((y0 + y) * size + x0 + x) + 3] < 200) continue;
+    for (let k = 0; k < 3; k++) samples[k].push(lab.data[3 * (y * w + x) + k]);
+  }
+  if (samples[0].length < 16) return;
+  const lips = samples.map((s) => s.sort((a, b) => a - b)[s.length >> 1]);
+  for (let y = 0; y < y1 - y0; y++) for (let x = 0; x < w; x++) {
+    if (!onLips(x, y)) continue;
+    const j = y * w + x;
+    // Teeth are lighter and greyer than lips, a mouth's inside darker: lightness counts fully.
+    const distance = Math.hypot(lab.data[3 * j] - lips[0], lab.data[3 * j + 1] - lips[1], lab.data[3 * j + 2] - lips[2]);
+    const i = 4 * ((y0 + y) * size + x0 + x);
+    texture.data[i + 3] = Math.round(texture.data[i + 3] * (1 - smoothstep(18, 32, distance)));
+  }
+}
+
 /** The triangles of `triangles` with a vertex on `loop`. */
 function rimTriangles(triangles: Uint16Array, loop: readonly number[]): Uint16Array {
   const on = new Set(loop);
@@ -241,7 +285,8 @@ export class MeshSwapper implements FaceSwapper<MeshIdentity> {
     const k = Math.max(3, Math.round(size / 48)) | 1;
     const closed = erode(dilate(visibility, size, size, k), size, size, k);
     this.fillFromMirror(texture, closed);
-    hideHairOnForehead(texture);
+    if (this.tuning.hideHair) hideHairOnForehead(texture);
+    if (this.tuning.hideTeeth) hideTeethOnLips(texture, uv);
     const smile = smileScore(face.landmarks);
     let neutralTexture: Image | undefined;
     if (smile > 0 && this.tuning.softenSmile > 0) {

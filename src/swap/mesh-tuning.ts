@@ -43,6 +43,10 @@ export interface MeshTuning {
    * is its identity (measured: 0.2 keeps more of the source than 0.1 with both recognisers).
    */
   lightingScale: number;
+  /** Above the brows and at the temples, leave out source texels far from its skin colour (hair, hat). */
+  hideHair: boolean;
+  /** On the lips, leave out source texels far from the lips' colour (the source's teeth or mouth). */
+  hideTeeth: boolean;
   /** Give the target's irises the source's iris colour (the target keeps its gaze and blinks). */
   iris: boolean;
   /** Match the painted face's fine detail and grain to the target's sharpness. */
@@ -62,6 +66,8 @@ export const DEFAULT_MESH_TUNING: MeshTuning = Object.freeze({
   foreheadKept: 0.45,
   complexion: 0.6,
   lightingScale: 0.2,
+  hideHair: true,
+  hideTeeth: true,
   iris: true,
   detail: true,
   softenSmile: 0.6,
@@ -86,6 +92,10 @@ export function meshAblations(): MeshAblation[] {
   const regionOff = (name: keyof ShapeRegions): MeshAblation => ({ name: `no ${name} shape`, tuning: meshTuning({ regions: { [name]: false } }) });
   return [
     { name: 'defaults', tuning: meshTuning() },
+    {
+      name: 'previous engine (all of these off)',
+      tuning: meshTuning({ shape: 0, complexion: 0, lightingScale: 0.1, softenSmile: 0, hideHair: false, hideTeeth: false, iris: false, detail: false }),
+    },
     { name: 'no shape transfer', tuning: meshTuning({ shape: 0 }) },
     { name: 'shape 0.5', tuning: meshTuning({ shape: 0.5 }) },
     regionOff('eyes'),
@@ -100,6 +110,8 @@ export function meshAblations(): MeshAblation[] {
     { name: 'no eye holes', tuning: meshTuning({ eyeHoles: false }) },
     { name: 'forehead 0.9', tuning: meshTuning({ foreheadKept: 0.9 }) },
     { name: 'no iris colour', tuning: meshTuning({ iris: false }) },
+    { name: 'hair kept on the forehead', tuning: meshTuning({ hideHair: false }) },
+    { name: 'teeth kept on the lips', tuning: meshTuning({ hideTeeth: false }) },
     { name: 'no detail match', tuning: meshTuning({ detail: false }) },
     { name: 'smile lines kept', tuning: meshTuning({ softenSmile: 0 }) },
   ];

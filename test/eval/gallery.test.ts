@@ -55,6 +55,11 @@ describe('galleries', () => {
     assert.equal(stuck.nearest, 'cy');
     assert.equal(stuck.retrieved, false);
     assert.throws(() => measureAgainstGalleries({ output: at(0), target: at(0), source: at(0) }, galleries, 'dan', 'x'), /no gallery for dan/);
+    // Beside the galleries, retrieval among the source photos (the other protocol).
+    const sources = [{ name: 'ann/1', embedding: at(0) }, { name: 'cy/0', embedding: at(60) }];
+    assert.equal(measureAgainstGalleries({ output: at(20), target: at(80), source: sources[0].embedding }, galleries, 'ann', 'bob/2', sources).retrievedAmongSources, true);
+    assert.equal(measureAgainstGalleries({ output: at(50), target: at(80), source: sources[0].embedding }, galleries, 'ann', 'bob/2', sources).retrievedAmongSources, false);
+    assert.equal(m.retrievedAmongSources, undefined, 'not measured without the source photos');
   });
 
   test('folders measures: retrieval among the source photos, gain against the source photo', () => {
