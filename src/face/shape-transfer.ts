@@ -337,7 +337,7 @@ export function transferShape(target: Float32Array, source: Float32Array, streng
   smooth(dx, dy, r, 3);
   const limit = MAX_OFFSET * iod;
   for (let i = 0; i < n; i++) {
-    const length = Math.hypot(dx[i], dy[i]);
+    const length = Math.sqrt(dx[i] * dx[i] + dy[i] * dy[i]);
     if (length > limit) {
       dx[i] *= limit / length;
       dy[i] *= limit / length;
@@ -443,15 +443,16 @@ function smooth(dx: Float32Array, dy: Float32Array, r: RegionWeights, passes: nu
 
 /**
  * Whether moving from `before` to `after` turns any triangle over. Triangles the target shows
- * nearly edge-on (a twentieth of the median area or less) are left out: their winding is noise.
+ * nearly edge-on (a thirtieth of the mean area or less) are left out: their winding is noise.
  */
 export function folds(before: Float32Array, after: Float32Array, triangles: Uint16Array): boolean {
   const area = (m: Float32Array, a: number, b: number, c: number) =>
     (m[3 * b] - m[3 * a]) * (m[3 * c + 1] - m[3 * a + 1]) - (m[3 * b + 1] - m[3 * a + 1]) * (m[3 * c] - m[3 * a]);
   const areas = new Float32Array(triangles.length / 3);
   for (let t = 0; t < areas.length; t++) areas[t] = area(before, triangles[3 * t], triangles[3 * t + 1], triangles[3 * t + 2]);
-  const sorted = Float32Array.from(areas, Math.abs).sort();
-  const floor = sorted[sorted.length >> 1] / 20;
+  let total = 0;
+  for (let t = 0; t < areas.length; t++) total += Math.abs(areas[t]);
+  const floor = total / areas.length / 30;
   for (let t = 0; t < areas.length; t++) {
     if (Math.abs(areas[t]) <= floor) continue;
     const moved = area(after, triangles[3 * t], triangles[3 * t + 1], triangles[3 * t + 2]);
