@@ -1,0 +1,109 @@
+/**
+ * Pose and expression kept on a real clip: the video path (`swapVideo`, built-in mesh engine, the
+ * main face) swaps a clip with a source photo, then FaceMesh measures the largest face of each
+ * input frame in a range and the face at the same place on the output frame: |Δ yaw|, |Δ pitch|
+ * (degrees) and the relative mouth and eye openness difference |O − T| / max(T, 0.1), as
+ * `liveswap eval` does for stills. Frames where either has no face are counted apart.
+ * Run: node --import tsx bench/clip-expression.ts VIDEO [--source PHOTO] [--from N] [--to N] [--json]
+ */
+
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { DEFAULT_ONE_EURO } from '../src/core/one-euro.js';
+import { attributeDifference } from '../src/eval/attributes.js';
+import { faceSize, type Face } from '../src/face/face.js';
+import { readFrames } from '../src/node/ffmpeg-read.js';
+import { readImage } from '../src/node/image-io.js';
+import { createNodeSwapper } from '../src/node/swapper.js';
+import { swapVideo } from '../src/node/video-swap.js';
+import { resolveSwapOptions } from '../src/pipeline/options.js';
+import { DEFAULT_VIDEO_FACE_OPTIONS } from '../src/pipeline/video.js';
+
+const args = process.argv.slice(2);
+const option = (name: string): string | undefined => {
+  const i = args.indexOf(name);
+  return i >= 0 ? args[i + 1] : undefined;
+};
+const input = args.find((a, i) => !a.startsWith('--') && !['--source', '--from', '--to'].includes(args[i - 1] ?? ''));
+if (!input) {
+  console.error('usage: node --import tsx bench/clip-expression.ts VIDEO [--source PHOTO] [--from N] [--to N] [--json]');
+  process.exit(2);
+}
+const sourcePath = option('--source') ?? fileURLToPath(new URL('../test/fixtures/faces/grace_hopper.jpg', import.meta.url));
+const from = Number(option('--from') ?? 0);
+const to = Number(option('--to') ?? Infinity);
+const json = args.includes('--json');
+
+/** The face of `faces` nearest `target`'s centre, within half its size. */
+function atPlaceOf(faces: readonly Face[], target: Face): Face | undefined {
+  const cx = target.box[0] + target.box[2] / 2;
+  const cy = target.box[1] + target.box[3] / 2;
+  let best: Face | undefined;
+  let bestDistance = faceSize(target) / 2;
+  for (const f of faces) {
+    const d = Math.hypot(f.box[0] + f.box[2] / 2 - cx, f.box[1] + f.box[3] / 2 - cy);
+    if (d < bestDistance) {
+      bestDistance = d;
+      best = f;
+    }
+  }
+  return best;
+}
+
+const work = await mkdtemp(join(tmpdir(), 'liveswap-bench-expression-'));
+const swapper = await createNodeSwapper({ engine: 'mesh' });
+try {
+  const swap = resolveSwapOptions({ engine: 'mesh' });
+  const source = await swapper.prepareSource(await readImage(sourcePath, { maxPixels: swap.maxPixels }), swap, sourcePath);
+  const output = join(work, 'out.mp4');
+  await swapVideo(swapper, { input, output, identities: [source], swap, faces: { ...DEFAULT_VIDEO_FACE_OPTIONS, smoothing: DEFAULT_ONE_EURO, selection: { kind: 'primary' } } });
+
+  const measured: ReturnType<typeof attributeDifference>[] = [];
+  let noFaceIn = 0;
+  let noFaceOut = 0;
+  const outFrames = readFrames(output);
+  let index = 0;
+  for await (const frame of readFrames(input)) {
+    const swapped = (await outFrames.next()).value;
+    if (!swapped) break;
+    if (index >= from && index < to) {
+      const [face] = await swapper.analyze(frame);
+      const out = face ? atPlaceOf(await swapper.analyze(swapped), face) : undefined;
+      if (!face) noFaceIn++;
+      else if (!out) noFaceOut++;
+      else measured.push(attributeDifference(out, face));
+    }
+    index++;
+  }
+  await outFrames.return(undefined);
+
+  const stats = (values: number[]) => ({ mean: values.reduce((s, v) => s + v, 0) / Math.max(1, values.length), max: Math.max(0, ...values) });
+  const over = (values: number[], bar: number) => values.filter((v) => v > bar).length;
+  const yaw = measured.map((m) => m.yaw);
+  const pitch = measured.map((m) => m.pitch);
+  const mouth = measured.map((m) => m.mouthOpenRelative);
+  const eyes = measured.map((m) => m.eyesOpenRelative);
+  const summary = {
+    bench: 'clip-expression',
+    frames: { from, to: Math.min(to, index), measured: measured.length, noFaceInInput: noFaceIn, noFaceOnOutput: noFaceOut },
+    yawDeg: { ...stats(yaw), over3: over(yaw, 3) },
+    pitchDeg: { ...stats(pitch), over3: over(pitch, 3) },
+    mouthOpenRelative: { ...stats(mouth), over15: over(mouth, 0.15) },
+    eyesOpenRelative: { ...stats(eyes), over15: over(eyes, 0.15) },
+  };
+  if (json) console.log(JSON.stringify(summary));
+  else {
+    const f = (v: number, d = 2) => v.toFixed(d);
+    const p = (v: number) => `${(v * 100).toFixed(1)} %`;
+    console.log(`pose and expression kept, frames ${from}–${summary.frames.to - 1}: ${measured.length} measured (no face in the input ${noFaceIn}, none found on the output ${noFaceOut})`);
+    console.log(`  |Δ yaw|    mean ${f(summary.yawDeg.mean)}°, max ${f(summary.yawDeg.max)}°, frames over 3°: ${summary.yawDeg.over3}`);
+    console.log(`  |Δ pitch|  mean ${f(summary.pitchDeg.mean)}°, max ${f(summary.pitchDeg.max)}°, frames over 3°: ${summary.pitchDeg.over3}`);
+    console.log(`  mouth      mean ${p(summary.mouthOpenRelative.mean)}, max ${p(summary.mouthOpenRelative.max)}, frames over 15 %: ${summary.mouthOpenRelative.over15}`);
+    console.log(`  eyes       mean ${p(summary.eyesOpenRelative.mean)}, max ${p(summary.eyesOpenRelative.max)}, frames over 15 %: ${summary.eyesOpenRelative.over15}`);
+  }
+} finally {
+  await swapper.close();
+  await rm(work, { recursive: true, force: true });
+}
