@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DEFAULT_ONE_EURO } from '../src/core/one-euro.js';
 import { attributeDifference } from '../src/eval/attributes.js';
-import { faceSize, type Face } from '../src/face/face.js';
+import { faceAt } from '../src/face/select.js';
 import { readFrames } from '../src/node/ffmpeg-read.js';
 import { readImage } from '../src/node/image-io.js';
 import { createNodeSwapper } from '../src/node/swapper.js';
@@ -36,22 +36,6 @@ const from = Number(option('--from') ?? 0);
 const to = Number(option('--to') ?? Infinity);
 const json = args.includes('--json');
 
-/** The face of `faces` nearest `target`'s centre, within half its size. */
-function atPlaceOf(faces: readonly Face[], target: Face): Face | undefined {
-  const cx = target.box[0] + target.box[2] / 2;
-  const cy = target.box[1] + target.box[3] / 2;
-  let best: Face | undefined;
-  let bestDistance = faceSize(target) / 2;
-  for (const f of faces) {
-    const d = Math.hypot(f.box[0] + f.box[2] / 2 - cx, f.box[1] + f.box[3] / 2 - cy);
-    if (d < bestDistance) {
-      bestDistance = d;
-      best = f;
-    }
-  }
-  return best;
-}
-
 const work = await mkdtemp(join(tmpdir(), 'liveswap-bench-expression-'));
 const swapper = await createNodeSwapper({ engine: 'mesh' });
 try {
@@ -70,7 +54,7 @@ try {
     if (!swapped) break;
     if (index >= from && index < to) {
       const [face] = await swapper.analyze(frame);
-      const out = face ? atPlaceOf(await swapper.analyze(swapped), face) : undefined;
+      const out = face ? faceAt(await swapper.analyze(swapped), face) : undefined;
       if (!face) noFaceIn++;
       else if (!out) noFaceOut++;
       else measured.push(attributeDifference(out, face));

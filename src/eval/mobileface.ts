@@ -9,6 +9,7 @@ import { LiveswapError } from '../core/errors.js';
 import type { Image } from '../core/image.js';
 import { sampleAffineToTensor } from '../core/warp.js';
 import { estimateNorm } from '../face/align.js';
+import { normalised } from '../face/embedder.js';
 import type { Face } from '../face/face.js';
 import type { InferenceSession } from '../models/runtime.js';
 
@@ -55,16 +56,6 @@ export class MobileFaceEmbedder {
     if (!raw || raw.length !== MOBILEFACE_EMBEDDING_SIZE) {
       throw new LiveswapError('model', `MobileFace returned ${raw?.length ?? 0} values; expected ${MOBILEFACE_EMBEDDING_SIZE}.`);
     }
-    return unitLength(raw);
+    return normalised(raw);
   }
-}
-
-function unitLength(v: Float32Array): Float32Array {
-  let sum = 0;
-  for (let i = 0; i < v.length; i++) sum += v[i] * v[i];
-  const out = new Float32Array(v.length);
-  if (sum === 0) return out;
-  const inv = 1 / Math.sqrt(sum);
-  for (let i = 0; i < v.length; i++) out[i] = v[i] * inv;
-  return out;
 }

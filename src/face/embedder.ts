@@ -50,7 +50,8 @@ export class FaceEmbedder {
   }
 }
 
-function normalised(v: Float32Array): Float32Array {
+/** `v` scaled to unit length (all zeros stays all zeros). */
+export function normalised(v: Float32Array): Float32Array {
   let sum = 0;
   for (let i = 0; i < v.length; i++) sum += v[i] * v[i];
   const out = new Float32Array(v.length);

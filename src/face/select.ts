@@ -1,4 +1,7 @@
-/** Which face to swap when the user did not say: the largest, discounted by distance from centre. */
+/**
+ * Which face to swap when the user did not say (the largest, discounted by distance from centre),
+ * and which face of another picture stands where a given one did.
+ */
 
 import type { Face } from './face.js';
 
@@ -6,6 +9,25 @@ import type { Face } from './face.js';
  * Index of the face with the best size × centrality: a face at the image corner counts half as
  * much as the same face at the centre, so a big face off to one side still beats a tiny central one.
  */
+/**
+ * The face of `faces` whose box centre is nearest `target`'s, within half its size: the same face
+ * found again on an output, or undefined when none is there.
+ */
+export function faceAt(faces: readonly Face[], target: Face): Face | undefined {
+  const cx = target.box[0] + target.box[2] / 2;
+  const cy = target.box[1] + target.box[3] / 2;
+  let best: Face | undefined;
+  let bestDistance = Math.max(target.box[2], target.box[3]) / 2;
+  for (const f of faces) {
+    const d = Math.hypot(f.box[0] + f.box[2] / 2 - cx, f.box[1] + f.box[3] / 2 - cy);
+    if (d < bestDistance) {
+      bestDistance = d;
+      best = f;
+    }
+  }
+  return best;
+}
+
 export function primaryFaceIndex(faces: readonly Face[], width: number, height: number): number {
   let best = -1;
   let bestScore = -Infinity;

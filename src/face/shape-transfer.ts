@@ -19,6 +19,7 @@
  * The offsets are smoothed over the mesh's edges, bounded, and scaled down until no triangle folds.
  */
 
+import { smoothstep } from '../core/smoothstep.js';
 import { CANONICAL_UV } from './canonical-uv.js';
 import { MESH_POINTS } from './face.js';
 import { FACE_OVAL, LEFT_EYE, LIPS_INNER, LIPS_OUTER, POINT, RIGHT_EYE } from './mesh-indices.js';
@@ -45,11 +46,6 @@ const LOWER_OUTER = 17;
 
 /** Largest offset, in inter-ocular distances. */
 const MAX_OFFSET = 0.12;
-
-function smoothstep(edge0: number, edge1: number, x: number): number {
-  const t = Math.min(1, Math.max(0, (x - edge0) / (edge1 - edge0)));
-  return t * t * (3 - 2 * t);
-}
 
 interface Ellipse {
   cx: number;

@@ -16,6 +16,7 @@ import { outsideBoxes, psnr, seamRatio } from '../eval/image-metrics.js';
 import type { Recogniser, RecogniserId } from '../eval/recognisers.js';
 import { maskEdgeBand } from '../eval/seam.js';
 import { faceSize, type Face } from '../face/face.js';
+import { faceAt } from '../face/select.js';
 import { resolveSwapOptions, type EngineChoice } from '../pipeline/options.js';
 import type { PreparedSource } from '../pipeline/still.js';
 import type { MeshAblation } from '../swap/mesh-tuning.js';
@@ -47,22 +48,6 @@ export interface EvalOptions {
 
 /** Thumbnail edge in pixels. */
 const THUMB = 160;
-
-/** The output face that corresponds to a target face: the nearest by box centre. */
-function matchFace(faces: readonly Face[], target: Face): Face | undefined {
-  const cx = target.box[0] + target.box[2] / 2;
-  const cy = target.box[1] + target.box[3] / 2;
-  let best: Face | undefined;
-  let bestDistance = faceSize(target) / 2;
-  for (const f of faces) {
-    const d = Math.hypot(f.box[0] + f.box[2] / 2 - cx, f.box[1] + f.box[3] / 2 - cy);
-    if (d < bestDistance) {
-      bestDistance = d;
-      best = f;
-    }
-  }
-  return best;
-}
 
 /** A square crop around the face (twice its size, clamped to the picture), THUMB pixels high. */
 async function faceThumbnail(outDir: string, name: string, image: Image, face: Face | undefined): Promise<string> {
@@ -107,7 +92,7 @@ async function measurePair(prep: PreparedEval, run: PairRun, source: AnalysedPic
   const swapOptions = resolveSwapOptions({ engine: run.options.engine, faceIndex: target.faceIndex });
   const { image, report } = await run.swapper.swap(prepared, target.picture.image, swapOptions);
   run.engine.name = report.engine;
-  const outputFace = matchFace(await run.swapper.analyze(image), swappedFace);
+  const outputFace = faceAt(await run.swapper.analyze(image), swappedFace);
   result.timings = report.timings;
   result.blending = {
     seamRatio: seamRatio(image, target.picture.image, maskEdgeBand(swappedFace, target.picture.image)),

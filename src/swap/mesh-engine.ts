@@ -6,6 +6,7 @@
  */
 
 import { createImage, clampRect, cropImage, type Image } from '../core/image.js';
+import { smoothstep } from '../core/smoothstep.js';
 import { rgbToLab } from '../core/color.js';
 import { gridSize } from '../core/resample.js';
 import { ScratchBuffers } from '../core/scratch.js';
@@ -47,6 +48,7 @@ export interface MeshIdentity {
  * in between. Back-facing triangles (winding flipped against the canonical layout) are never seen.
  */
 const HIDDEN = 0.3;
+const SEEN = 0.6;
 
 /**
  * Yaw limits in degrees of FaceMesh's own estimate, which reads low on turned faces (a full
@@ -57,12 +59,6 @@ const MAX_YAW = 42;
 const SHAPE_YAW_FADE = 25;
 /** The outline follows the source's up to this yaw, fading out by SHAPE_YAW_FADE. */
 const OUTLINE_YAW_FADE = 12;
-const SEEN = 0.6;
-
-function smoothstep(edge0: number, edge1: number, x: number): number {
-  const t = Math.min(1, Math.max(0, (x - edge0) / (edge1 - edge0)));
-  return t * t * (3 - 2 * t);
-}
 
 /**
  * Per triangle, projected area in the photo over area in the canonical (frontal) layout, divided
