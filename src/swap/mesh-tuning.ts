@@ -64,7 +64,7 @@ export const DEFAULT_MESH_TUNING: MeshTuning = Object.freeze({
   outline: 0,
   eyeHoles: true,
   foreheadKept: 0.45,
-  complexion: 0.6,
+  complexion: 0.35,
   lightingScale: 0.2,
   hideHair: true,
   hideTeeth: true,
