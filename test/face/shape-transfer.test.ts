@@ -8,7 +8,7 @@ import { LEFT_EYE, LIPS_INNER, LIPS_OUTER, POINT, RIGHT_EYE } from '../../src/fa
 import { applySimilarity3, procrustes3 } from '../../src/face/procrustes.js';
 import { expressionLineWeight, faceYaw, folds, outlineRing, ringFolds, smileScore, symmetricShape, transferShape } from '../../src/face/shape-transfer.js';
 import { FACE_OVAL } from '../../src/face/mesh-indices.js';
-import { softenExpressionLines } from '../../src/swap/mesh-engine.js';
+import { softenExpressionLines } from '../../src/swap/mesh-texture.js';
 import { meshTopology } from '../../src/face/mesh-topology.js';
 import { seededRandom } from '../helpers/random.js';
 

@@ -5,7 +5,7 @@ import { describe, test } from 'node:test';
 import { CANONICAL_UV } from '../../src/face/canonical-uv.js';
 import { fillPolygon } from '../../src/core/polygon.js';
 import { LIPS_INNER, LIPS_OUTER } from '../../src/face/mesh-indices.js';
-import { hideHairOnForehead, hideTeethOnLips } from '../../src/swap/mesh-engine.js';
+import { hideHairOnForehead, hideTeethOnLips } from '../../src/swap/mesh-texture.js';
 
 describe('mesh engine texture', () => {
   test('a dark fringe across the forehead loses its confidence; brows, cheeks and a lighter forehead keep theirs', () => {
