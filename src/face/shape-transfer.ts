@@ -44,6 +44,10 @@ const LOWER_INNER = 14;
 const UPPER_OUTER = 0;
 const LOWER_OUTER = 17;
 
+/** The outer lip line's upper and lower halves (corners excluded): where lip thickness shows. */
+const UPPER_OUTER_LIP: ReadonlySet<number> = new Set([185, 40, 39, 37, 0, 267, 269, 270, 409]);
+const LOWER_OUTER_LIP: ReadonlySet<number> = new Set([375, 321, 405, 314, 17, 84, 181, 91, 146]);
+
 /** Largest offset, in inter-ocular distances. */
 const MAX_OFFSET = 0.12;
 
@@ -277,14 +281,12 @@ export function transferShape(target: Float32Array, source: Float32Array, streng
   const along = (m: Float32Array, a: number, b: number) => (m[3 * b] - m[3 * a]) * nx + (m[3 * b + 1] - m[3 * a + 1]) * ny;
   const upperGrow = along(aligned, UPPER_OUTER, UPPER_INNER) - along(target, UPPER_OUTER, UPPER_INNER);
   const lowerGrow = along(aligned, LOWER_INNER, LOWER_OUTER) - along(target, LOWER_INNER, LOWER_OUTER);
-  const upperOuter = new Set<number>([185, 40, 39, 37, 0, 267, 269, 270, 409]);
-  const lowerOuter = new Set<number>([375, 321, 405, 314, 17, 84, 181, 91, 146]);
   const cx = target[3 * UPPER_INNER], cy = target[3 * UPPER_INNER + 1];
   const mouthMap = (i: number): [number, number] => {
     const dx = target[3 * i] - cx, dy = target[3 * i + 1] - cy;
     const a = dx * ux + dy * uy;
     const b = dx * nx + dy * ny;
-    const grow = upperOuter.has(i) ? -upperGrow : lowerOuter.has(i) ? lowerGrow : 0;
+    const grow = UPPER_OUTER_LIP.has(i) ? -upperGrow : LOWER_OUTER_LIP.has(i) ? lowerGrow : 0;
     const x = cx + mdx + k * a * ux + b * nx + grow * nx;
     const y = cy + mdy + k * a * uy + b * ny + grow * ny;
     return [x - target[3 * i], y - target[3 * i + 1]];
