@@ -92,6 +92,11 @@ async function measurePair(prep: PreparedEval, run: PairRun, source: AnalysedPic
   const swapOptions = resolveSwapOptions({ engine: run.options.engine, faceIndex: target.faceIndex });
   const { image, report } = await run.swapper.swap(prepared, target.picture.image, swapOptions);
   run.engine.name = report.engine;
+  if (report.swappedFaces.length === 0) {
+    // The engine left the face alone (e.g. turned too far): nothing to measure, and it says why.
+    result.skipped = report.skippedFaces[0]?.reason ?? 'the engine swapped no face';
+    return;
+  }
   const outputFace = faceAt(await run.swapper.analyze(image), swappedFace);
   result.timings = report.timings;
   result.blending = {
