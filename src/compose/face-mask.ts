@@ -11,13 +11,15 @@ import type { Rect } from '../core/image.js';
 import { boxBlurFast, dilate, erode } from '../core/filters.js';
 import { fillPolygon } from '../core/polygon.js';
 import { gridSize, upsampleField } from '../core/resample.js';
-import { FACE_OVAL, LEFT_EYE, LIPS_INNER, POINT, RIGHT_EYE } from '../face/mesh-indices.js';
+import { FACE_OVAL, LEFT_EYE, LIPS_INNER, LIPS_OUTER, POINT, RIGHT_EYE } from '../face/mesh-indices.js';
 
 export interface FaceMaskOptions {
   /** Cut the mouth opening out of the mask (keeps the target's teeth and tongue). */
   mouthMask: boolean;
   /** Cut the eye openings out (default true): the target's own eyes show. */
   eyeHoles?: boolean;
+  /** Cut the whole lips out (outer lip line), not only the mouth opening: the target keeps its lips. */
+  lipsKept?: boolean;
   /** Share of the brow-to-hairline height painted (default {@link FOREHEAD_KEPT}). */
   foreheadKept?: number;
 }
@@ -84,7 +86,7 @@ function fillRegions(landmarks: Float32Array, rect: Rect, scale: number, gw: num
   const outline = new Float32Array(gw * gh);
   fillPolygon(outline, gw, gh, loopPoints(outlinePoints(landmarks, options.foreheadKept), FACE_OVAL, rect, scale), 1);
   const openings = new Float32Array(gw * gh);
-  const cut = [...(options.eyeHoles === false ? [] : [RIGHT_EYE, LEFT_EYE]), ...(options.mouthMask ? [LIPS_INNER] : [])];
+  const cut = [...(options.eyeHoles === false ? [] : [RIGHT_EYE, LEFT_EYE]), ...(options.lipsKept ? [LIPS_OUTER] : options.mouthMask ? [LIPS_INNER] : [])];
   for (const loop of cut) fillPolygon(openings, gw, gh, loopPoints(landmarks, loop, rect, scale), 1);
   return { outline, openings };
 }

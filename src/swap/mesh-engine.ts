@@ -236,7 +236,7 @@ export class MeshSwapper implements FaceSwapper<MeshIdentity> {
     const texture = identity.neutralTexture && smileScore(face.landmarks) < identity.smile / 2 ? identity.neutralTexture : identity.texture;
     warpTriangles(texture, identity.uv, warped, this.points, triangles, { coverage });
 
-    const masks = buildFaceMasks(shaped, rect, size, { mouthMask: settings.mouthMask, eyeHoles: this.tuning.eyeHoles, foreheadKept: this.tuning.foreheadKept }, factor);
+    const masks = buildFaceMasks(shaped, rect, size, { mouthMask: settings.mouthMask, eyeHoles: this.tuning.eyeHoles, lipsKept: this.tuning.targetLips, foreheadKept: this.tuning.foreheadKept }, factor);
     const wd = warped.data;
     for (let i = 0; i < w * h; i++) masks.blend[i] *= coverage[i] * wd[4 * i + 3] * (1 / 255);
     // Statistics only from skin the source really showed: sample the confidence at cell centres.

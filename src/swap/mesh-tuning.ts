@@ -30,6 +30,8 @@ export interface MeshTuning {
   outline: number;
   /** Cut the eye openings out of the painted face so the target's own eyes show. */
   eyeHoles: boolean;
+  /** Keep the target's own lips (colour, lipstick) instead of painting the source's. */
+  targetLips: boolean;
   /** Share of the brow-to-hairline height that is painted. */
   foreheadKept: number;
   /**
@@ -63,6 +65,7 @@ export const DEFAULT_MESH_TUNING: MeshTuning = Object.freeze({
   regions: Object.freeze({ eyes: true, brows: true, nose: true, mouth: true, jaw: true }),
   outline: 0,
   eyeHoles: true,
+  targetLips: false,
   foreheadKept: 0.45,
   complexion: 0.35,
   lightingScale: 0.2,
@@ -108,6 +111,7 @@ export function meshAblations(): MeshAblation[] {
     { name: 'complexion 1 (source colour)', tuning: meshTuning({ complexion: 1 }) },
     { name: 'lighting scale 0.1', tuning: meshTuning({ lightingScale: 0.1 }) },
     { name: 'no eye holes', tuning: meshTuning({ eyeHoles: false }) },
+    { name: "target's lips kept", tuning: meshTuning({ targetLips: true }) },
     { name: 'forehead 0.9', tuning: meshTuning({ foreheadKept: 0.9 }) },
     { name: 'no iris colour', tuning: meshTuning({ iris: false }) },
     { name: 'hair kept on the forehead', tuning: meshTuning({ hideHair: false }) },
