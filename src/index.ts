@@ -12,7 +12,9 @@ export type { ErrorKind } from './core/errors.js';
 export { ENGINES, DEFAULT_SWAP_OPTIONS, resolveSwapOptions } from './pipeline/options.js';
 export type { EngineChoice, SwapOptions } from './pipeline/options.js';
 
-export type { FaceSummary, SwapReport, StillResult } from './pipeline/report.js';
+export type { FaceSummary, SkippedFace, SwapReport, StillResult } from './pipeline/report.js';
+export { DEFAULT_MESH_TUNING, meshTuning, meshAblations } from './swap/mesh-tuning.js';
+export type { MeshTuning, MeshAblation, ShapeRegions } from './swap/mesh-tuning.js';
 export type { InputNames } from './pipeline/still.js';
 
 export type { Face, FaceRoi } from './face/face.js';
