@@ -3,19 +3,11 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { buildFaceMasks } from '../../src/compose/face-mask.js';
-import { CANONICAL_UV } from '../../src/face/canonical-uv.js';
-import { MESH_POINTS } from '../../src/face/face.js';
+import { canonicalLandmarks } from '../helpers/canonical-face.js';
 
 const SIZE = 400;
 
-function landmarks(): Float32Array {
-  const m = new Float32Array(MESH_POINTS * 3);
-  for (let i = 0; i < MESH_POINTS; i++) {
-    m[3 * i] = CANONICAL_UV[2 * i] * SIZE;
-    m[3 * i + 1] = CANONICAL_UV[2 * i + 1] * SIZE;
-  }
-  return m;
-}
+const landmarks = () => canonicalLandmarks(SIZE);
 
 describe('face masks', () => {
   const m = landmarks();

@@ -4,21 +4,13 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { createImage, type Image } from '../../src/core/image.js';
 import { fillPolygon } from '../../src/core/polygon.js';
-import { CANONICAL_UV } from '../../src/face/canonical-uv.js';
-import { MESH_POINTS } from '../../src/face/face.js';
 import { LEFT_EYE, RIGHT_EYE } from '../../src/face/mesh-indices.js';
 import { measureIris, recolourIrises } from '../../src/compose/iris.js';
+import { canonicalLandmarks } from '../helpers/canonical-face.js';
 
 const SCALE = 600;
 
-function landmarks(): Float32Array {
-  const m = new Float32Array(MESH_POINTS * 3);
-  for (let i = 0; i < MESH_POINTS; i++) {
-    m[3 * i] = CANONICAL_UV[2 * i] * SCALE;
-    m[3 * i + 1] = CANONICAL_UV[2 * i + 1] * SCALE;
-  }
-  return m;
-}
+const landmarks = () => canonicalLandmarks(SCALE);
 
 /** Skin, two eye openings with white sclera, an iris of `colour` shifted by `gaze` px, a pupil and a lash line. */
 function eyes(colour: [number, number, number], gaze: number): Image {
