@@ -53,6 +53,8 @@ const IDENTITY_ROWS: readonly [label: string, cell: (a: IdentityAggregate) => st
   ['cos(O, T): output to the original target ↓', (a) => num(a.toTarget.mean)],
   ['ID retrieval, pairs of different people ↑', (a) => pct(a.retrieval)],
   ['ID retrieval, every measured pair', (a) => pct(a.retrievalAll)],
+  ['against the source photo: gain cos(O, S) − cos(T, S) ↑', (a) => (a.sourceGain ? signed(a.sourceGain.mean) : '–')],
+  ['against the source photo: ID retrieval among the source photos ↑', (a) => (a.retrievalAmongSources === undefined ? '–' : pct(a.retrievalAmongSources))],
 ];
 
 function identityTable(report: EvalReport, ids: readonly RecogniserId[]): string {
