@@ -30,6 +30,33 @@ export async function encodePng(image: Image): Promise<Buffer> {
 }
 
 /** Mean absolute difference over a rectangle, all channels. */
+/**
+ * Mean absolute difference of `block`×`block` cell means over a region: blind to a shift of a pixel
+ * or two (a camera frame grabbed a moment before or after another), not to a changed picture.
+ */
+export function blockMeanAbsDiff(a: Image, b: Image, x0: number, y0: number, x1: number, y1: number, block = 4): number {
+  let sum = 0;
+  let n = 0;
+  const c = a.channels;
+  for (let by = Math.max(0, y0); by + block <= Math.min(a.height, y1); by += block) {
+    for (let bx = Math.max(0, x0); bx + block <= Math.min(a.width, x1); bx += block) {
+      for (let k = 0; k < c; k++) {
+        let da = 0;
+        let db = 0;
+        for (let y = by; y < by + block; y++) {
+          for (let x = bx; x < bx + block; x++) {
+            da += a.data[(y * a.width + x) * c + k];
+            db += b.data[(y * b.width + x) * c + k];
+          }
+        }
+        sum += Math.abs(da - db) / (block * block);
+        n++;
+      }
+    }
+  }
+  return sum / Math.max(1, n);
+}
+
 export function meanAbsDiff(a: Image, b: Image, x0: number, y0: number, x1: number, y1: number): number {
   let sum = 0;
   let n = 0;
