@@ -203,25 +203,6 @@ export function vertexVisibility(triangleWeights: Float32Array, triangles: Array
   return out;
 }
 
-/**
- * Degrees the face is turned left or right (positive: towards image right), from the mesh's own
- * axes: eye corners across, forehead to chin down. An estimate (FaceMesh depth is roughly to scale).
- */
-export function faceYaw(m: Float32Array): number {
-  const p = (i: number) => [m[3 * i], m[3 * i + 1], m[3 * i + 2]];
-  const a = p(POINT.rightEyeOuter), b = p(POINT.leftEyeOuter), top = p(POINT.foreheadTop), chin = p(POINT.chin);
-  const x = [b[0] - a[0], b[1] - a[1], b[2] - a[2]];
-  const xl = Math.hypot(x[0], x[1], x[2]) || 1;
-  for (let d = 0; d < 3; d++) x[d] /= xl;
-  const down = [chin[0] - top[0], chin[1] - top[1], chin[2] - top[2]];
-  const along = down[0] * x[0] + down[1] * x[1] + down[2] * x[2];
-  const y = [down[0] - along * x[0], down[1] - along * x[1], down[2] - along * x[2]];
-  const yl = Math.hypot(y[0], y[1], y[2]) || 1;
-  // z = x × y; its x component says how far the face turns.
-  const zx = (x[1] * y[2] - x[2] * y[1]) / yl;
-  return (Math.asin(Math.max(-1, Math.min(1, -zx))) * 180) / Math.PI;
-}
-
 /** Lip gap over mouth width: above this the mouth is open, and its width is not the person's. */
 const OPEN_MOUTH = 0.12;
 
