@@ -338,6 +338,20 @@ export function transferShape(target: Float32Array, source: Float32Array, streng
 /** How far the outer loop of the frame warp lies from the face centre, in outline radii. */
 const RING_REACH = 1.35;
 
+/**
+ * The ring's triangles, the same for every face: outline point k, k + 1 and outer-loop point k
+ * (index MESH_POINTS + k), then k + 1 with outer points k + 1 and k.
+ */
+export const RING_TRIANGLES: Uint16Array = (() => {
+  const oval = FACE_OVAL as readonly number[];
+  const ring: number[] = [];
+  for (let k = 0; k < oval.length; k++) {
+    const next = (k + 1) % oval.length;
+    ring.push(oval[k], oval[next], MESH_POINTS + k, oval[next], MESH_POINTS + next, MESH_POINTS + k);
+  }
+  return Uint16Array.from(ring);
+})();
+
 export interface OutlineRing {
   /** 468 mesh points then the outer loop, x,y pairs: the target's and the shaped face's. */
   from: Float32Array;
@@ -374,12 +388,7 @@ export function outlineRing(target: Float32Array, shaped: Float32Array): Outline
     from[2 * (n + k)] = to[2 * (n + k)] = x;
     from[2 * (n + k) + 1] = to[2 * (n + k) + 1] = y;
   });
-  const ring: number[] = [];
-  for (let k = 0; k < count; k++) {
-    const next = (k + 1) % count;
-    ring.push(oval[k], oval[next], n + k, oval[next], n + next, n + k);
-  }
-  return { from, to, ring: Uint16Array.from(ring) };
+  return { from, to, ring: RING_TRIANGLES };
 }
 
 /** Whether any ring triangle turns over (or collapses) between `from` and `to`. */

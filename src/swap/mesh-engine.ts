@@ -19,7 +19,7 @@ import { MESH_POINTS, faceSize, type Face } from '../face/face.js';
 import { meshTopology } from '../face/mesh-topology.js';
 import { LEFT_EYE, LIPS_INNER, RIGHT_EYE } from '../face/mesh-indices.js';
 import { faceYaw } from '../face/pose.js';
-import { outlineRing, ringFolds, smileScore, symmetricShape, transferShape, vertexVisibility } from '../face/shape-transfer.js';
+import { outlineRing, RING_TRIANGLES, ringFolds, smileScore, symmetricShape, transferShape, vertexVisibility } from '../face/shape-transfer.js';
 import type { FaceSwapper, SwapPatch, SwapSettings } from './engine.js';
 import { DEFAULT_MESH_TUNING, type MeshTuning } from './mesh-tuning.js';
 import { hideHairOnForehead, hideTeethOnLips, softenExpressionLines } from './mesh-texture.js';
@@ -132,7 +132,8 @@ export class MeshSwapper implements FaceSwapper<MeshIdentity> {
   /** The eye openings and the skin triangles on their rims; the same with the mouth's. */
   private readonly eyeOpenings = concat(this.topology.eyes, rimTriangles(this.topology.skin, [...RIGHT_EYE, ...LEFT_EYE]));
   private readonly openingsWithMouth = concat(concat(this.eyeOpenings, this.topology.mouth), rimTriangles(this.topology.skin, LIPS_INNER));
-  private readonly wholeFace = concat(concat(this.topology.skin, this.topology.eyes), this.topology.mouth);
+  /** Every mesh triangle and the outline ring around them: what the frame warp moves with the outline. */
+  private readonly wholeFaceAndRing = concat(concat(concat(this.topology.skin, this.topology.eyes), this.topology.mouth), RING_TRIANGLES);
   private readonly points = new Float32Array(MESH_POINTS * 2);
   private readonly scratch = new ScratchBuffers();
 
@@ -268,7 +269,7 @@ export class MeshSwapper implements FaceSwapper<MeshIdentity> {
       const shaped = transferShape(target, identity.shape, strength, this.tuning.regions, outline).points;
       const ring = outlineRing(target, shaped);
       if (!ringFolds(ring)) {
-        this.selfWarp(frame, ring.from, ring.to, this.wholeFace.length ? concat(this.wholeFace, ring.ring) : ring.ring);
+        this.selfWarp(frame, ring.from, ring.to, this.wholeFaceAndRing);
         return shaped;
       }
     }
