@@ -10,7 +10,6 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { DEFAULT_ONE_EURO } from '../src/core/one-euro.js';
 import { attributeDifference } from '../src/eval/attributes.js';
 import { faceAt } from '../src/face/select.js';
@@ -18,23 +17,16 @@ import { readFrames } from '../src/node/ffmpeg-read.js';
 import { readImage } from '../src/node/image-io.js';
 import { createNodeSwapper } from '../src/node/swapper.js';
 import { swapVideo } from '../src/node/video-swap.js';
+import { clipArgs } from './clip-args.js';
 import { resolveSwapOptions } from '../src/pipeline/options.js';
 import { DEFAULT_VIDEO_FACE_OPTIONS } from '../src/pipeline/video.js';
 
-const args = process.argv.slice(2);
-const option = (name: string): string | undefined => {
-  const i = args.indexOf(name);
-  return i >= 0 ? args[i + 1] : undefined;
-};
-const input = args.find((a, i) => !a.startsWith('--') && !['--source', '--from', '--to'].includes(args[i - 1] ?? ''));
-if (!input) {
-  console.error('usage: node --import tsx bench/clip-expression.ts VIDEO [--source PHOTO] [--from N] [--to N] [--json]');
-  process.exit(2);
-}
-const sourcePath = option('--source') ?? fileURLToPath(new URL('../test/fixtures/faces/grace_hopper.jpg', import.meta.url));
-const from = Number(option('--from') ?? 0);
-const to = Number(option('--to') ?? Infinity);
-const json = args.includes('--json');
+const args = clipArgs('node --import tsx bench/clip-expression.ts VIDEO [--source PHOTO] [--from N] [--to N] [--json]', ['--from', '--to']);
+const input = args.video;
+const sourcePath = args.source;
+const from = Number(args.option('--from') ?? 0);
+const to = Number(args.option('--to') ?? Infinity);
+const json = args.has('--json');
 
 const work = await mkdtemp(join(tmpdir(), 'liveswap-bench-expression-'));
 const swapper = await createNodeSwapper({ engine: 'mesh' });

@@ -17,7 +17,6 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { DEFAULT_ONE_EURO } from '../src/core/one-euro.js';
 import { readImage } from '../src/node/image-io.js';
 import { createNodeSwapper } from '../src/node/swapper.js';
@@ -26,20 +25,13 @@ import { boxIoU } from '../src/pipeline/cluster.js';
 import { resolveSwapOptions } from '../src/pipeline/options.js';
 import { ShotChangeDetector } from '../src/pipeline/shot-change.js';
 import { DEFAULT_VIDEO_FACE_OPTIONS, type VideoFaceOptions } from '../src/pipeline/video.js';
+import { clipArgs } from './clip-args.js';
 
-const args = process.argv.slice(2);
-const option = (name: string): string | undefined => {
-  const i = args.indexOf(name);
-  return i >= 0 ? args[i + 1] : undefined;
-};
-const input = args.find((a, i) => !a.startsWith('--') && !['--source', '--cuts', '--out'].includes(args[i - 1] ?? ''));
-if (!input) {
-  console.error('usage: node --import tsx bench/ghosts.ts VIDEO [--source PHOTO] [--cuts 20,82,211] [--many-faces] [--no-shot-change] [--out OUT.mp4] [--json]');
-  process.exit(2);
-}
-const sourcePath = option('--source') ?? fileURLToPath(new URL('../test/fixtures/faces/grace_hopper.jpg', import.meta.url));
-const knownCuts = option('--cuts')?.split(',').map(Number);
-const json = args.includes('--json');
+const args = clipArgs('node --import tsx bench/ghosts.ts VIDEO [--source PHOTO] [--cuts 20,82,211] [--many-faces] [--no-shot-change] [--out OUT.mp4] [--json]', ['--cuts', '--out']);
+const input = args.video;
+const sourcePath = args.source;
+const knownCuts = args.option('--cuts')?.split(',').map(Number);
+const json = args.has('--json');
 /** Least box IoU for a painted face to count as one the detector found afresh. */
 const MIN_IOU = 0.3;
 
@@ -56,8 +48,8 @@ const swapper = await createNodeSwapper({ engine: 'mesh' });
 try {
   const swap = resolveSwapOptions({ engine: 'mesh' });
   const source = await swapper.prepareSource(await readImage(sourcePath, { maxPixels: swap.maxPixels }), swap, sourcePath);
-  const faces: VideoFaceOptions = { ...DEFAULT_VIDEO_FACE_OPTIONS, smoothing: DEFAULT_ONE_EURO, selection: { kind: args.includes('--many-faces') ? 'all' : 'primary' } };
-  if (args.includes('--no-shot-change')) Object.assign(faces, { shotChange: false });
+  const faces: VideoFaceOptions = { ...DEFAULT_VIDEO_FACE_OPTIONS, smoothing: DEFAULT_ONE_EURO, selection: { kind: args.has('--many-faces') ? 'all' : 'primary' } };
+  if (args.has('--no-shot-change')) Object.assign(faces, { shotChange: false });
   const shots = new ShotChangeDetector();
   const firstFrame = new Map<number, number>();
   const frames: FrameRecord[] = [];
@@ -65,7 +57,7 @@ try {
   const started = performance.now();
   const summary = await swapVideo(swapper, {
     input,
-    output: option('--out') ?? join(work, 'out.mp4'),
+    output: args.option('--out') ?? join(work, 'out.mp4'),
     identities: [source],
     swap,
     faces,
