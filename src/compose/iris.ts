@@ -9,7 +9,7 @@
 
 import { labToRgb, rgbToLab } from '../core/color.js';
 import { clampRect, cropImage, type Image, type Rect } from '../core/image.js';
-import { fillPolygon } from '../core/polygon.js';
+import { fillPolygon, pointBounds } from '../core/polygon.js';
 import { LEFT_EYE, POINT, RIGHT_EYE } from '../face/mesh-indices.js';
 
 /** Iris radius over the eye's length (corner to corner): adult irises are about 11.7 mm across in a 28–30 mm wide eye. */
@@ -51,13 +51,7 @@ function findIris(image: Image, points: Float32Array, stride: number, eye: reado
   const length = Math.hypot(points[stride * outer] - points[stride * inner], points[stride * outer + 1] - points[stride * inner + 1]);
   if (length < MIN_EYE_LENGTH) return undefined;
   const polygon = loop(points, eye, stride);
-  let x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
-  for (let k = 0; k < polygon.length; k += 2) {
-    x0 = Math.min(x0, polygon[k]);
-    x1 = Math.max(x1, polygon[k]);
-    y0 = Math.min(y0, polygon[k + 1]);
-    y1 = Math.max(y1, polygon[k + 1]);
-  }
+  const { x0, y0, x1, y1 } = pointBounds(polygon);
   if ((y1 - y0) / length < MIN_APERTURE) return undefined;
   const radius = IRIS_RADIUS * length;
   const rect = clampRect({ x0: Math.floor(x0 - radius), y0: Math.floor(y0 - radius), x1: Math.ceil(x1 + radius), y1: Math.ceil(y1 + radius) }, image.width, image.height);

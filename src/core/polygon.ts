@@ -112,3 +112,15 @@ export function fillConvexHull(
 ): void {
   fillPolygon(mask, width, height, convexHull(points), value, originX, originY);
 }
+
+/** The bounding box of points given as `stride` numbers each (x, y first): x0, y0 inclusive minima, x1, y1 maxima. */
+export function pointBounds(points: ArrayLike<number>, stride = 2): { x0: number; y0: number; x1: number; y1: number } {
+  let x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
+  for (let i = 0; i + 1 < points.length; i += stride) {
+    x0 = Math.min(x0, points[i]);
+    x1 = Math.max(x1, points[i]);
+    y0 = Math.min(y0, points[i + 1]);
+    y1 = Math.max(y1, points[i + 1]);
+  }
+  return { x0, y0, x1, y1 };
+}

@@ -4,6 +4,7 @@
  */
 
 import type { Image } from '../core/image.js';
+import { pointBounds } from '../core/polygon.js';
 import type { InferenceSession } from '../models/runtime.js';
 import { BlazeFaceDetector, DEFAULT_DETECTOR_OPTIONS, type Detection, type DetectorOptions } from './blazeface.js';
 import type { Face, FaceRoi } from './face.js';
@@ -38,13 +39,7 @@ function kps5FromLandmarks(m: Float32Array): Float32Array {
 }
 
 function landmarkBox(m: Float32Array): [number, number, number, number] {
-  let x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
-  for (let i = 0; i < m.length; i += 3) {
-    x0 = Math.min(x0, m[i]);
-    x1 = Math.max(x1, m[i]);
-    y0 = Math.min(y0, m[i + 1]);
-    y1 = Math.max(y1, m[i + 1]);
-  }
+  const { x0, y0, x1, y1 } = pointBounds(m, 3);
   return [x0, y0, x1 - x0, y1 - y0];
 }
 
