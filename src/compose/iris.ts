@@ -9,7 +9,7 @@
 
 import { labToRgb, rgbToLab } from '../core/color.js';
 import { clampRect, cropImage, type Image, type Rect } from '../core/image.js';
-import { fillPolygon, pointBounds } from '../core/polygon.js';
+import { fillPolygon, gatherPoints, pointBounds } from '../core/polygon.js';
 import { LEFT_EYE, POINT, RIGHT_EYE } from '../face/mesh-indices.js';
 
 /** Iris radius over the eye's length (corner to corner): adult irises are about 11.7 mm across in a 28–30 mm wide eye. */
@@ -37,20 +37,11 @@ interface EyeRegion {
   radius: number;
 }
 
-function loop(points: Float32Array, indices: readonly number[], stride: number): Float32Array {
-  const out = new Float32Array(indices.length * 2);
-  indices.forEach((v, k) => {
-    out[2 * k] = points[stride * v];
-    out[2 * k + 1] = points[stride * v + 1];
-  });
-  return out;
-}
-
 /** Finds the iris in one eye opening of `image` (mesh points with `stride` 2 or 3 per point). */
 function findIris(image: Image, points: Float32Array, stride: number, eye: readonly number[], inner: number, outer: number): EyeRegion | undefined {
   const length = Math.hypot(points[stride * outer] - points[stride * inner], points[stride * outer + 1] - points[stride * inner + 1]);
   if (length < MIN_EYE_LENGTH) return undefined;
-  const polygon = loop(points, eye, stride);
+  const polygon = gatherPoints(points, eye, stride);
   const { x0, y0, x1, y1 } = pointBounds(polygon);
   if ((y1 - y0) / length < MIN_APERTURE) return undefined;
   const radius = IRIS_RADIUS * length;

@@ -124,3 +124,13 @@ export function pointBounds(points: ArrayLike<number>, stride = 2): { x0: number
   }
   return { x0, y0, x1, y1 };
 }
+
+/** The (x, y) of the points `indices` picks from `points` (`stride` numbers each), as a flat polygon. */
+export function gatherPoints(points: ArrayLike<number>, indices: readonly number[], stride = 2): Float32Array {
+  const out = new Float32Array(indices.length * 2);
+  indices.forEach((v, k) => {
+    out[2 * k] = points[stride * v];
+    out[2 * k + 1] = points[stride * v + 1];
+  });
+  return out;
+}

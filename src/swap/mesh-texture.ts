@@ -8,7 +8,7 @@
 import { rgbToLab } from '../core/color.js';
 import { boxBlurFast } from '../core/filters.js';
 import type { Image } from '../core/image.js';
-import { fillPolygon } from '../core/polygon.js';
+import { fillPolygon, gatherPoints } from '../core/polygon.js';
 import { smoothstep } from '../core/smoothstep.js';
 import { CANONICAL_UV } from '../face/canonical-uv.js';
 import { LIPS_INNER, LIPS_OUTER } from '../face/mesh-indices.js';
@@ -95,11 +95,10 @@ export function hideHairOnForehead(texture: Image): void {
  */
 export function hideTeethOnLips(texture: Image, uv: Float32Array): void {
   const size = texture.width;
-  const loop = (indices: readonly number[]) => Float32Array.from(indices.flatMap((v) => [uv[2 * v], uv[2 * v + 1]]));
   const outer = new Float32Array(size * size);
   const inner = new Float32Array(size * size);
-  fillPolygon(outer, size, size, loop(LIPS_OUTER));
-  fillPolygon(inner, size, size, loop(LIPS_INNER));
+  fillPolygon(outer, size, size, gatherPoints(uv, LIPS_OUTER));
+  fillPolygon(inner, size, size, gatherPoints(uv, LIPS_INNER));
   let x0 = size, y0 = size, x1 = 0, y1 = 0;
   for (let i = 0; i < size * size; i++) {
     if (!outer[i]) continue;
