@@ -18,8 +18,8 @@ import { arcfaceInputBlob, inswapperInputBlob, normCrop } from '../src/face/alig
 import { decodeScrfd, insightfaceNms, letterboxBlob, scrfdLayout } from '../src/face/scrfd.js';
 import { readEmap } from '../src/models/emap.js';
 import type { InferenceSession, TensorData } from '../src/models/runtime.js';
-import { createNodeRuntime } from '../src/node/onnx-runtime.js';
-import { createNodeSwapper } from '../src/node/swapper.js';
+import { createNodeRuntime } from '../src/node/models/onnx-runtime.js';
+import { createNodeSwapper } from '../src/node/jobs/swapper.js';
 import { inswapperOutputToImage, latentFromEmbedding } from '../src/swap/inswapper.js';
 import { loadFixture } from '../test/helpers/fixtures.js';
 import { arcfaceStandin, inswapperStandin, scrfdStandin } from '../test/helpers/standin-models.js';

@@ -3,7 +3,7 @@
  * 1920×1080 target, median of N runs (default 20), each run decoding both photos and encoding the
  * result, then the same in a steady state (one decoded frame swapped again and again).
  * `--json` prints one JSON object. Run: npm run bench:still [-- --json] [-- --runs N]
- * Built on the `liveswap bench` runner (src/node/bench-runner.ts).
+ * Built on the `liveswap bench` runner (src/node/eval/bench-runner.ts).
  */
 
 import { mkdir, rm } from 'node:fs/promises';
@@ -11,9 +11,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { resolveSwapOptions } from '../src/pipeline/options.js';
-import { makeBenchFrame, stageTimings, StageRecorder } from '../src/node/bench-runner.js';
-import { createNodeSwapper } from '../src/node/swapper.js';
-import { readImage, writeImage } from '../src/node/image-io.js';
+import { makeBenchFrame, stageTimings, StageRecorder } from '../src/node/eval/bench-runner.js';
+import { createNodeSwapper } from '../src/node/jobs/swapper.js';
+import { readImage, writeImage } from '../src/node/media/image-io.js';
 
 const args = process.argv.slice(2);
 const json = args.includes('--json');

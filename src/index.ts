@@ -21,16 +21,16 @@ export type { Face, FaceRoi } from './face/face.js';
 export { faceSize, MESH_POINTS } from './face/face.js';
 export { FACE_OVAL, LIPS_INNER, LIPS_OUTER, LEFT_EYE, RIGHT_EYE, POINT } from './face/mesh-indices.js';
 
-export { createNodeSwapper } from './node/swapper.js';
-export type { NodeSwapper, NodeSwapperOptions } from './node/swapper.js';
+export { createNodeSwapper } from './node/jobs/swapper.js';
+export type { NodeSwapper, NodeSwapperOptions } from './node/jobs/swapper.js';
 
-export { readImage, writeImage, encodeImage, outputFormatFor, INPUT_FORMATS, OUTPUT_FORMATS, DEFAULT_QUALITY } from './node/image-io.js';
-export type { ReadImageOptions, WriteImageOptions, OutputFormat } from './node/image-io.js';
+export { readImage, writeImage, encodeImage, outputFormatFor, INPUT_FORMATS, OUTPUT_FORMATS, DEFAULT_QUALITY } from './node/media/image-io.js';
+export type { ReadImageOptions, WriteImageOptions, OutputFormat } from './node/media/image-io.js';
 
-export { checkOutputPath, writeAtomically, writeFileAtomically } from './node/output.js';
+export { checkOutputPath, writeAtomically, writeFileAtomically } from './node/files/output.js';
 
-export { swapVideo, parseVideoPoint } from './node/video-swap.js';
-export type { VideoSwapRequest, VideoSwapSummary, VideoProgress, VideoEncoding, VideoPoint } from './node/video-swap.js';
+export { swapVideo, parseVideoPoint } from './node/jobs/video-swap.js';
+export type { VideoSwapRequest, VideoSwapSummary, VideoProgress, VideoEncoding, VideoPoint } from './node/jobs/video-swap.js';
 export { DEFAULT_VIDEO_FACE_OPTIONS, VideoFacePlanner } from './pipeline/video.js';
 export type { VideoFaceOptions, FaceSelection, FramePlan } from './pipeline/video.js';
 export { DEFAULT_SHOT_CHANGE_OPTIONS, ShotChangeDetector } from './pipeline/shot-change.js';

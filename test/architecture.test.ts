@@ -1,8 +1,10 @@
 /**
- * The platform-free layers (core, face, swap, compose, models, pipeline) must run unchanged in Node
- * and in the browser: no Node built-ins, no sharp, ffmpeg or onnxruntime-node, no DOM globals, and
- * no reaching into src/node, src/browser, src/cli or src/server. Parsed with the TypeScript
- * compiler, so comments and strings never count and property names are told apart from globals.
+ * The layout of docs/architecture.md, enforced. The platform-free layers (core, models, provenance,
+ * face, compose, swap, eval, pipeline) run unchanged in Node and in the browser: no Node built-ins,
+ * no sharp, ffmpeg or onnxruntime-node, no DOM globals, no reaching into the platform layers. Every
+ * relative import stays in its folder or points to a lower rung of the layer order (and, inside
+ * src/node, of the wing order), and no import circle exists. Parsed with the TypeScript compiler,
+ * so comments and strings never count and property names are told apart from globals.
  */
 
 import assert from 'node:assert/strict';
@@ -14,7 +16,25 @@ import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
 
 const SRC = fileURLToPath(new URL('../src/', import.meta.url));
-const PLATFORM_FREE = ['core', 'face', 'swap', 'compose', 'models', 'pipeline', 'eval'];
+const PLATFORM_FREE = ['core', 'models', 'provenance', 'face', 'compose', 'swap', 'eval', 'pipeline'];
+
+/** The layer order: a folder may import its own files and folders on lower rungs only. */
+const LAYER_RUNGS: readonly (readonly string[])[] = [
+  ['core'],
+  ['models', 'provenance'],
+  ['face'],
+  ['compose'],
+  ['swap'],
+  ['eval'],
+  ['pipeline'],
+  ['node', 'browser'],
+  ['server', 'cli'],
+  ['index.ts'],
+];
+/** The same inside src/node, for its wings. */
+const NODE_WING_RUNGS: readonly (readonly string[])[] = [['files'], ['media', 'models'], ['provenance', 'jobs'], ['eval']];
+/** Imports across one rung that the map allows: the CLI starts the server. */
+const SAME_RUNG_ALLOWED = new Set(['cli -> server']);
 const PLATFORM_LAYERS = ['node', 'browser', 'cli', 'server'];
 
 const DOM_GLOBALS = ['document', 'window', 'navigator', 'location', 'localStorage', 'fetch', 'HTMLCanvasElement', 'HTMLImageElement', 'HTMLVideoElement', 'OffscreenCanvas', 'ImageData', 'ImageBitmap', 'createImageBitmap'];
@@ -121,8 +141,93 @@ function tsFiles(dir: string): string[] {
   });
 }
 
+
+function rungOf(rungs: readonly (readonly string[])[], folder: string): number {
+  return rungs.findIndex((rung) => rung.includes(folder));
+}
+
+/** Why an import from `file` to `target` (both absolute .ts paths under src/) breaks the order, if it does. */
+function layerViolation(file: string, target: string): string | undefined {
+  const [from, ...fromRest] = relative(SRC, file).split(sep);
+  const [to, ...toRest] = relative(SRC, target).split(sep);
+  if (from === undefined || to === undefined) return undefined;
+  if (to.startsWith('..')) return `reaches outside src/ ('${relative(SRC, target)}')`;
+  const check = (rungs: readonly (readonly string[])[], a: string, b: string, where: string): string | undefined => {
+    if (a === b) return undefined;
+    const ra = rungOf(rungs, a);
+    const rb = rungOf(rungs, b);
+    if (ra < 0 || rb < 0) return `${where}${ra < 0 ? a : b} is not in the layer order of docs/architecture.md`;
+    if (rb < ra || SAME_RUNG_ALLOWED.has(`${a} -> ${b}`)) return undefined;
+    return rb === ra ? `${where}${a} imports ${b}, a folder on the same rung` : `${where}${a} imports ${b}, a higher layer`;
+  };
+  const problem = check(LAYER_RUNGS, from, to, '');
+  if (problem || from !== 'node' || to !== 'node') return problem;
+  const [wingFrom] = fromRest;
+  const [wingTo] = toRest;
+  if (wingFrom === undefined || wingTo === undefined || fromRest.length < 2 || toRest.length < 2) {
+    return 'src/node holds its files in wings: node/<wing>/<file>.ts';
+  }
+  return check(NODE_WING_RUNGS, wingFrom, wingTo, 'node/');
+}
+
+/** The .ts file a relative module specifier names (imports are written with .js). */
+function resolveImport(file: string, spec: string): string {
+  return resolve(dirname(file), spec).replace(/\.js$/, '.ts');
+}
+
+/** Relative imports of one source text, with their lines. */
+function relativeImports(text: string, file: string): { line: number; spec: string }[] {
+  const source = ts.createSourceFile(file, text, ts.ScriptTarget.Latest, true, ts.ScriptKind.TS);
+  const found: { line: number; spec: string }[] = [];
+  const visit = (node: ts.Node): void => {
+    const spec = moduleSpecifier(node);
+    if (spec?.startsWith('.')) found.push({ line: source.getLineAndCharacterOfPosition(node.getStart(source)).line + 1, spec });
+    ts.forEachChild(node, visit);
+  };
+  visit(source);
+  return found;
+}
+
+/** Every import circle in a graph (Tarjan's strongly connected components), each as a path of its files. */
+function importCircles(graph: ReadonlyMap<string, readonly string[]>): string[][] {
+  const index = new Map<string, number>();
+  const low = new Map<string, number>();
+  const stack: string[] = [];
+  const onStack = new Set<string>();
+  const circles: string[][] = [];
+  const connect = (node: string): void => {
+    index.set(node, index.size);
+    low.set(node, index.get(node)!);
+    stack.push(node);
+    onStack.add(node);
+    for (const next of graph.get(node) ?? []) {
+      if (!index.has(next)) {
+        connect(next);
+        low.set(node, Math.min(low.get(node)!, low.get(next)!));
+      } else if (onStack.has(next)) {
+        low.set(node, Math.min(low.get(node)!, index.get(next)!));
+      }
+    }
+    if (low.get(node) !== index.get(node)) return;
+    const component: string[] = [];
+    let member: string;
+    do {
+      member = stack.pop()!;
+      onStack.delete(member);
+      component.push(member);
+    } while (member !== node);
+    if (component.length > 1 || (graph.get(node) ?? []).includes(node)) circles.push(component.reverse());
+  };
+  for (const node of graph.keys()) if (!index.has(node)) connect(node);
+  return circles;
+}
+
+function importGraph(files: readonly string[], read: (file: string) => string): Map<string, string[]> {
+  return new Map(files.map((file) => [file, relativeImports(read(file), file).map((i) => resolveImport(file, i.spec))]));
+}
+
 describe('architecture', () => {
-  it('keeps core, face, swap, compose, models and pipeline free of platform code', () => {
+  it('keeps core, models, provenance, face, compose, swap, eval and pipeline free of platform code', () => {
     const files = PLATFORM_FREE.flatMap((layer) => tsFiles(join(SRC, layer)));
     assert.ok(files.length > 0, 'found the platform-free sources');
     const problems = files.flatMap((file) =>
@@ -162,5 +267,52 @@ describe('architecture', () => {
     );
     assert.match(found.find((v) => v.line === 10)!.what, /src\/node/);
     assert.deepEqual(findViolations("import { clampRect } from './image.js';\nconst x = clampRect;", join(SRC, 'core', 'ok.ts')), []);
+  });
+  it('keeps every relative import in its folder or on a lower rung of the layer order', () => {
+    const files = tsFiles(SRC);
+    const problems = files.flatMap((file) =>
+      relativeImports(readFileSync(file, 'utf8'), file).flatMap(({ line, spec }) => {
+        const problem = layerViolation(file, resolveImport(file, spec));
+        return problem ? [`src/${relative(SRC, file)}:${line} ${problem} ('${spec}')`] : [];
+      }),
+    );
+    assert.deepEqual(problems, [], `imports against the layer order:\n${problems.join('\n')}`);
+  });
+
+  it('catches a planted upward import, a same-rung import and a flat src/node file', () => {
+    const at = (path: string): string => join(SRC, ...path.split('/'));
+    assert.match(layerViolation(at('compose/paste.ts'), at('swap/engine.ts')) ?? '', /compose imports swap, a higher layer/);
+    assert.match(layerViolation(at('server/ui-server.ts'), at('cli/main.ts')) ?? '', /server imports cli, a folder on the same rung/);
+    assert.match(layerViolation(at('node/files/output.ts'), at('node/jobs/swapper.ts')) ?? '', /node\/files imports jobs, a higher layer/);
+    assert.match(layerViolation(at('node/jobs/swapper.ts'), at('node/provenance/verify.ts')) ?? '', /same rung/);
+    assert.match(layerViolation(at('node/jobs/swapper.ts'), at('node/flat.ts')) ?? '', /wings/);
+    assert.match(layerViolation(at('face/align.ts'), at('nowhere/x.ts')) ?? '', /not in the layer order/);
+    assert.equal(layerViolation(at('swap/mesh-engine.ts'), at('compose/patch.ts')), undefined);
+    assert.equal(layerViolation(at('cli/main.ts'), at('server/ui-server.ts')), undefined);
+    assert.equal(layerViolation(at('node/eval/eval-runner.ts'), at('node/jobs/swapper.ts')), undefined);
+    assert.equal(layerViolation(at('pipeline/still.ts'), at('pipeline/video.ts')), undefined);
+  });
+
+  it('has no import circle', () => {
+    const files = tsFiles(SRC);
+    const circles = importCircles(importGraph(files, (file) => readFileSync(file, 'utf8')));
+    const named = circles.map((c) => c.map((file) => relative(SRC, file)).join(' → '));
+    assert.deepEqual(named, [], `import circles:\n${named.join('\n')}`);
+  });
+
+  it('catches a planted circle, long or short, and passes a tree', () => {
+    const texts = new Map([
+      ['/s/a.ts', "import { b } from './b.js';"],
+      ['/s/b.ts', "import type { C } from './c.js';"],
+      ['/s/c.ts', "export { a } from './a.js';\nimport { d } from './d.js';"],
+      ['/s/d.ts', "const e = await import('./e.js');"],
+      ['/s/e.ts', "import { e } from './e.js';"],
+      ['/s/f.ts', "import { d } from './d.js';"],
+    ]);
+    const circles = importCircles(importGraph([...texts.keys()], (file) => texts.get(file)!));
+    assert.deepEqual(circles, [['/s/e.ts'], ['/s/a.ts', '/s/b.ts', '/s/c.ts']]);
+    texts.set('/s/c.ts', "import { d } from './d.js';");
+    texts.set('/s/e.ts', 'export const e = 1;');
+    assert.deepEqual(importCircles(importGraph([...texts.keys()], (file) => texts.get(file)!)), []);
   });
 });

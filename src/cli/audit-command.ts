@@ -6,7 +6,7 @@
 import { basename, resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import { invalidOption } from '../core/errors.js';
-import type { AuditEntry } from '../node/provenance.js';
+import type { AuditEntry } from '../node/provenance/output-provenance.js';
 import type { Terminal } from './errors.js';
 import { parseWholeNumber } from './flags.js';
 
@@ -76,8 +76,8 @@ export function formatAuditEntry(e: AuditEntry): string {
 }
 
 export async function runAudit(flags: AuditFlags, terminal: Terminal, home?: string): Promise<void> {
-  const { defaultHome } = await import('../node/model-cache.js');
-  const { readAudit } = await import('../node/provenance.js');
+  const { defaultHome } = await import('../node/models/model-cache.js');
+  const { readAudit } = await import('../node/provenance/output-provenance.js');
   const { entries, damaged, path } = await readAudit(home ?? defaultHome());
   const shown = filterAudit(entries, flags);
   if (flags.json) {

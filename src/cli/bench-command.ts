@@ -6,9 +6,9 @@
 import { Command, Option } from 'commander';
 import { invalidOption } from '../core/errors.js';
 import { ENGINES, type EngineChoice } from '../pipeline/options.js';
-import type { BenchResult } from '../node/bench-runner.js';
+import type { BenchResult } from '../node/eval/bench-runner.js';
 import type { Terminal } from './errors.js';
-import { bundledPhotosDir } from './package-info.js';
+import { bundledPhotosDir } from '../node/files/package-info.js';
 
 export const BENCH_MODES = ['image', 'video', 'live'] as const;
 export type BenchMode = (typeof BENCH_MODES)[number];
@@ -75,9 +75,9 @@ export async function runBenchCommand(flags: BenchFlags, terminal: Terminal): Pr
   const frames = parseFrames(flags.frames);
   const modes = parseModes(flags.modes);
   const engine = flags.engine ?? 'auto';
-  const { createNodeSwapper } = await import('../node/swapper.js');
-  const { readImage } = await import('../node/image-io.js');
-  const runner = await import('../node/bench-runner.js');
+  const { createNodeSwapper } = await import('../node/jobs/swapper.js');
+  const { readImage } = await import('../node/media/image-io.js');
+  const runner = await import('../node/eval/bench-runner.js');
   const photos = bundledPhotosDir();
   const swapper = await createNodeSwapper({ engine });
   if (swapper.notice && !flags.json) terminal.err(`liveswap: note: ${swapper.notice}`);

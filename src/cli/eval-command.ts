@@ -11,7 +11,7 @@ import { invalidOption, LiveswapError } from '../core/errors.js';
 import { RECOGNISERS, type RecogniserId } from '../eval/recognisers.js';
 import { ENGINES, type EngineChoice } from '../pipeline/options.js';
 import type { Terminal } from './errors.js';
-import { bundledPhotosDir } from './package-info.js';
+import { bundledPhotosDir } from '../node/files/package-info.js';
 
 export const DEFAULT_EVAL_DIR = 'liveswap-eval';
 
@@ -69,11 +69,11 @@ export async function runEvalCommand(flags: EvalFlags, terminal: Terminal): Prom
   const recogniserIds = parseRecognisers(flags.recognisers);
   // The ablation tunes the mesh engine, so `auto` must not pick inswapper there.
   const engine: EngineChoice = flags.ablate ? 'mesh' : (flags.engine ?? 'auto');
-  const { builtinEvalSet, readEvalFolders, readGallerySet } = await import('../node/eval-set.js');
-  const { runEval, writeEvalJson } = await import('../node/eval-runner.js');
-  const { writeEvalHtml } = await import('../node/eval-html.js');
-  const { createNodeSwapper } = await import('../node/swapper.js');
-  const { loadRecognisers } = await import('../node/recogniser.js');
+  const { builtinEvalSet, readEvalFolders, readGallerySet } = await import('../node/eval/eval-set.js');
+  const { runEval, writeEvalJson } = await import('../node/eval/eval-runner.js');
+  const { writeEvalHtml } = await import('../node/eval/eval-html.js');
+  const { createNodeSwapper } = await import('../node/jobs/swapper.js');
+  const { loadRecognisers } = await import('../node/models/recogniser.js');
   const { DEFAULT_SWAP_OPTIONS } = await import('../pipeline/options.js');
   const { meshAblations } = await import('../swap/mesh-tuning.js');
 
@@ -111,7 +111,7 @@ export async function runEvalCommand(flags: EvalFlags, terminal: Terminal): Prom
     if (progress && flags.ablate) terminal.err(`    ${((performance.now() - variantStart) / 1000).toFixed(1)} s`);
     const jsonPath = await writeEvalJson(outDir, report);
     const htmlPath = await writeEvalHtml(outDir, report);
-    const { formatAblationTable } = await import('../node/eval-ablation.js');
+    const { formatAblationTable } = await import('../node/eval/eval-ablation.js');
     const ablationTable = report.ablation ? formatAblationTable(report.ablation, recogniserIds) : undefined;
     let ablationPath: string | undefined;
     if (ablationTable) {

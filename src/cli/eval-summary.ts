@@ -1,9 +1,9 @@
 /** The evaluation's summary as a few lines of text for the terminal: figures, baselines, gates. */
 
 import { RECOGNISER_LABELS } from '../eval/recognisers.js';
-import { checkGates, formatGates } from '../node/eval-gates.js';
-import type { EvalReport } from '../node/eval-runner.js';
-import type { Summary } from '../node/eval-stats.js';
+import { checkGates, formatGates } from '../node/eval/eval-gates.js';
+import type { EvalReport } from '../node/eval/eval-runner.js';
+import type { Summary } from '../node/eval/eval-stats.js';
 
 function fixed(v: number | undefined, digits: number): string {
   if (v === undefined || Number.isNaN(v)) return '–';

@@ -5,7 +5,7 @@
 
 import { relative } from 'node:path';
 import { Command } from 'commander';
-import type { ScanSummary } from '../node/faces-scan.js';
+import type { ScanSummary } from '../node/jobs/faces-scan.js';
 import type { Terminal } from './errors.js';
 import { parseNumber } from './flags.js';
 
@@ -46,7 +46,7 @@ export async function runFacesScan(video: string, flags: FacesScanFlags, termina
   const { invalidOption } = await import('../core/errors.js');
   if (sampleFps !== undefined && !(sampleFps > 0 && sampleFps <= 120)) throw invalidOption('--sample-fps', 'a frame rate above 0 and at most 120', flags.sampleFps);
   if (threshold !== undefined && !(threshold > 0 && threshold < 1)) throw invalidOption('--threshold', 'a similarity between 0 and 1', flags.threshold);
-  const { scanFaces } = await import('../node/faces-scan.js');
+  const { scanFaces } = await import('../node/jobs/faces-scan.js');
   let shown = 0;
   const summary = await scanFaces(video, { outDir: flags.out, sampleFps, threshold }, (p) => {
     if (flags.json) return;

@@ -4,7 +4,7 @@
  */
 
 import { invalidOption, LiveswapError } from '../core/errors.js';
-import type { ProvenanceChoices } from '../node/provenance.js';
+import type { ProvenanceChoices } from '../node/provenance/output-provenance.js';
 import { resolveSwapOptions, type EngineChoice, type ExecutionProvider, type SwapOptions } from '../pipeline/options.js';
 
 /** The flag that sets each option, for messages the user can act on. */

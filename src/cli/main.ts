@@ -11,7 +11,7 @@ import { createEvalCommand, runEvalCommand } from './eval-command.js';
 import { createFacesCommand, runFacesScan } from './faces-command.js';
 import { createModelsCommand } from './models-command.js';
 import { processTerminal, reportFailure, type Terminal } from './errors.js';
-import { ownVersion } from './package-info.js';
+import { ownVersion } from '../node/files/package-info.js';
 import { createSwapCommand, runSwap } from './swap-command.js';
 import { createUiCommand, runUi } from './ui-command.js';
 import { createVerifyCommand, runVerify } from './verify-command.js';

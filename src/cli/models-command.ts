@@ -7,8 +7,8 @@ import { createInterface } from 'node:readline/promises';
 import { Command } from 'commander';
 import { LiveswapError } from '../core/errors.js';
 import { INSWAPPER_ENGINE_MODELS } from '../models/registry.js';
-import type { PullProgress } from '../node/model-pull.js';
-import { formatBytes, ModelStore, type ModelStatus } from '../node/model-store.js';
+import { pullModels, type PullProgress } from '../node/models/model-pull.js';
+import { formatBytes, ModelStore, type ModelStatus } from '../node/models/model-store.js';
 import type { Terminal } from './errors.js';
 
 /** Where progress goes (stderr by default): a redrawn bar on a terminal, else a line a second. */
@@ -117,7 +117,8 @@ export function createModelsCommand(terminal: Terminal, deps: ModelsCommandDeps 
     .action(async (ids: string[], flags: JsonFlag & { acceptLicense?: boolean }) => {
       const reporter = progressReporter(deps.progress ?? process.stderr, deps.now ?? Date.now);
       try {
-        const results = await store().pull(ids.length > 0 ? ids : INSWAPPER_ENGINE_MODELS, {
+        const models = store();
+        const results = await pullModels(models, models.entries(ids.length > 0 ? ids : INSWAPPER_ENGINE_MODELS), {
           acceptLicense: flags.acceptLicense === true,
           confirm: 'confirm' in deps ? deps.confirm : defaultConfirm(),
           onProgress: (p) => reporter.update(p),

@@ -5,9 +5,9 @@
 
 import { resolve } from 'node:path';
 import { Command, Option } from 'commander';
-import { checkOutputPath } from '../node/output.js';
-import { outputFormatFor, readImage } from '../node/image-io.js';
-import type { NodeSwapper } from '../node/swapper.js';
+import { checkOutputPath } from '../node/files/output.js';
+import { outputFormatFor, readImage } from '../node/media/image-io.js';
+import type { NodeSwapper } from '../node/jobs/swapper.js';
 import { DEFAULT_SWAP_OPTIONS, ENGINES, EXECUTION_PROVIDERS, type EngineChoice, type ExecutionProvider } from '../pipeline/options.js';
 import type { StillResult } from '../pipeline/report.js';
 import type { Terminal } from './errors.js';
@@ -15,16 +15,16 @@ import { runtimeFromFlags, sourceFiles, swapOptionsFromFlags, type SwapFlags } f
 import { formatSummary, roundTimings, type SwapSummary } from './summary.js';
 import { DEFAULT_SIMILAR_FACE_DISTANCE, isVideoPath, rejectVideoFlags, runVideoSwap } from './video-command.js';
 import { DEFAULT_ONE_EURO } from '../core/one-euro.js';
-import { VIDEO_CODECS, VIDEO_PRESETS } from '../node/ffmpeg-write.js';
+import { VIDEO_CODECS, VIDEO_PRESETS } from '../node/media/ffmpeg-write.js';
 import { DEFAULT_VIDEO_FACE_OPTIONS } from '../pipeline/video.js';
 import { DEFAULT_LABEL_OPTIONS, DEFAULT_LABEL_TEXT, LABEL_CORNERS } from '../provenance/label.js';
-import { defaultHome } from '../node/model-cache.js';
-import { startProvenance } from '../node/provenance.js';
+import { defaultHome } from '../node/models/model-cache.js';
+import { startProvenance } from '../node/provenance/output-provenance.js';
 import { provenanceChoicesFromFlags } from './flags.js';
 
 /** Loaded on demand so --help, usage errors and input errors never pay for onnxruntime. */
 export async function openSwapper(runtime: { provider?: ExecutionProvider; threads?: number; engine?: EngineChoice } = {}): Promise<NodeSwapper> {
-  const { createNodeSwapper } = await import('../node/swapper.js');
+  const { createNodeSwapper } = await import('../node/jobs/swapper.js');
   return createNodeSwapper(runtime);
 }
 

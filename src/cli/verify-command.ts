@@ -9,7 +9,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Command } from 'commander';
 import type { Terminal } from './errors.js';
-import type { VerifyReport } from '../node/verify.js';
+import type { VerifyReport } from '../node/provenance/verify.js';
 
 export const VERIFY_EXIT = { marked: 0, unmarked: 10, tampered: 11 } as const;
 
@@ -59,9 +59,9 @@ export function formatVerifyReport(r: VerifyReport): string {
 }
 
 export async function runVerify(files: string[], flags: VerifyFlags, terminal: Terminal, home?: string): Promise<number> {
-  const { defaultHome } = await import('../node/model-cache.js');
-  const { existingWatermarkKey } = await import('../node/provenance.js');
-  const { verifyFile } = await import('../node/verify.js');
+  const { defaultHome } = await import('../node/models/model-cache.js');
+  const { existingWatermarkKey } = await import('../node/provenance/output-provenance.js');
+  const { verifyFile } = await import('../node/provenance/verify.js');
   const { parseWholeNumber } = await import('./flags.js');
   const root = home ?? defaultHome();
   const maxFrames = parseWholeNumber('--max-frames', flags.maxFrames);

@@ -6,12 +6,12 @@
 import { extname, resolve } from 'node:path';
 import { invalidOption, LiveswapError } from '../core/errors.js';
 import { DEFAULT_ONE_EURO, type OneEuroParams } from '../core/one-euro.js';
-import { VIDEO_CODECS, VIDEO_CONTAINERS, VIDEO_PRESETS, type VideoCodec, type VideoPreset } from '../node/ffmpeg-write.js';
-import { readImage } from '../node/image-io.js';
-import { checkOutputPath } from '../node/output.js';
-import type { LoadedFaceMap } from '../node/face-map-file.js';
-import type { NodeSwapper } from '../node/swapper.js';
-import type { VideoProgress, VideoSwapSummary } from '../node/video-swap.js';
+import { VIDEO_CODECS, VIDEO_CONTAINERS, VIDEO_PRESETS, type VideoCodec, type VideoPreset } from '../node/media/ffmpeg-write.js';
+import { readImage } from '../node/media/image-io.js';
+import { checkOutputPath } from '../node/files/output.js';
+import type { LoadedFaceMap } from '../node/jobs/face-map-file.js';
+import type { NodeSwapper } from '../node/jobs/swapper.js';
+import type { VideoProgress, VideoSwapSummary } from '../node/jobs/video-swap.js';
 import type { EngineChoice, ExecutionProvider, SwapOptions } from '../pipeline/options.js';
 import type { PreparedSource } from '../pipeline/still.js';
 import { DEFAULT_IDENTITY_THRESHOLD } from '../pipeline/face-map.js';
@@ -19,9 +19,9 @@ import { DEFAULT_VIDEO_FACE_OPTIONS, type FaceSelection, type VideoFaceOptions }
 import type { Terminal } from './errors.js';
 import { parseNumber, parseWholeNumber, provenanceChoicesFromFlags, type SwapFlags } from './flags.js';
 import { formatProvenance, type ProvenanceSummary } from './summary.js';
-import { defaultHome } from '../node/model-cache.js';
-import { startProvenance } from '../node/provenance.js';
-import { temporaryPathFor } from '../node/output.js';
+import { defaultHome } from '../node/models/model-cache.js';
+import { startProvenance } from '../node/provenance/output-provenance.js';
+import { temporaryPathFor } from '../node/files/output.js';
 
 /** Extensions read as videos (anything ffmpeg demuxes works; these are the ones recognised by name). */
 export const VIDEO_INPUT_EXTENSIONS = ['.mp4', '.m4v', '.mov', '.mkv', '.webm', '.avi', '.gif', '.ts', '.mts', '.flv', '.wmv', '.mpg', '.mpeg'] as const;
@@ -152,7 +152,7 @@ function encodingFromFlags(flags: SwapFlags) {
 /** The video swap behind `liveswap swap -t video.mp4`. */
 export async function runVideoSwap(flags: SwapFlags, context: VideoRunContext): Promise<void> {
   const { terminal, options } = context;
-  const { inspectVideo, parseVideoPoint, swapVideo } = await import('../node/video-swap.js');
+  const { inspectVideo, parseVideoPoint, swapVideo } = await import('../node/jobs/video-swap.js');
   checkVideoOutput(flags.output);
   const { codec, preset, quality, fps } = encodingFromFlags(flags);
   const trimStart = flags.trimStart !== undefined ? parseVideoPoint('--trim-start', flags.trimStart) : undefined;
@@ -179,7 +179,7 @@ export async function runVideoSwap(flags: SwapFlags, context: VideoRunContext): 
 
   const swapper = await context.open({ ...context.runtime, engine: options.engine });
   const needsEmbedder = reference !== undefined || faceMap !== undefined;
-  const recogniser = needsEmbedder ? await (await import('../node/recogniser.js')).loadRecogniser() : undefined;
+  const recogniser = needsEmbedder ? await (await import('../node/models/recogniser.js')).loadRecogniser() : undefined;
   const stop = new AbortController();
   const onSignal = (): void => stop.abort();
   const signal = context.signal ?? stop.signal;
@@ -276,6 +276,6 @@ function roundProgress(p: VideoProgress): VideoProgress {
 }
 
 async function loadMap(file: string): Promise<LoadedFaceMap> {
-  const { readFaceMapFile } = await import('../node/face-map-file.js');
+  const { readFaceMapFile } = await import('../node/jobs/face-map-file.js');
   return readFaceMapFile(file);
 }

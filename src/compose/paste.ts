@@ -17,7 +17,7 @@ import { cropImage, type Image, type Rect } from '../core/image.js';
 import { downsampleField, downsampleImage, upsampleField, upsampleRows } from '../core/resample.js';
 import { ScratchBuffers } from '../core/scratch.js';
 import { unsharpMaskRegion } from '../core/sharpen.js';
-import type { SwapPatch, SwapSettings } from '../swap/engine.js';
+import type { SwapPatch, SwapSettings } from './patch.js';
 import { matchColour } from './color-match.js';
 import { matchDetail } from './detail.js';
 

@@ -10,9 +10,9 @@ import { basename } from 'node:path';
 import { readEmap } from '../models/emap.js';
 import type { BuiltinModelId } from '../models/builtin.js';
 import type { ServerInfo } from '../pipeline/live-options.js';
-import { resolveEngine } from '../node/engine-select.js';
-import { builtinModel } from '../node/model-cache.js';
-import type { ModelStore } from '../node/model-store.js';
+import { resolveEngine } from '../node/models/engine-select.js';
+import { builtinModel } from '../node/models/model-cache.js';
+import type { ModelStore } from '../node/models/model-store.js';
 
 export const BUILTIN_PREFIX = '/models/builtin/';
 export const INSWAPPER_PREFIX = '/models/inswapper/';

@@ -6,7 +6,7 @@
 
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { appendAudit, auditEntry, type AuditEntry } from '../node/provenance.js';
+import { appendAudit, auditEntry, type AuditEntry } from '../node/provenance/output-provenance.js';
 import {
   LIVE_ENGINES,
   LIVE_OUTPUT_KINDS,

@@ -107,9 +107,9 @@ describe('eval run', () => {
       await small('astronaut.png').flop().toFile(join(dir, 'people', 'astronaut', 'a-2.png'));
       await small('grace_hopper.jpg').toFile(join(dir, 'people', 'hopper', 'h-1.png'));
       await small('grace_hopper.jpg').flop().linear(1, 20).toFile(join(dir, 'people', 'hopper', 'h-2.png'));
-      const { makeGroupPicture } = await import('../../src/node/demo-assets.js');
+      const { makeGroupPicture } = await import('../../src/node/eval/demo-assets.js');
       const { loadFixture } = await import('../helpers/fixtures.js');
-      const { writeImage } = await import('../../src/node/image-io.js');
+      const { writeImage } = await import('../../src/node/media/image-io.js');
       await writeImage(join(dir, 'groups', 'group.png'), await makeGroupPicture(await loadFixture('astronaut.png'), await loadFixture('grace_hopper.jpg')));
       const out: string[] = [];
       const err: string[] = [];

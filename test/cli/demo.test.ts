@@ -5,7 +5,7 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { readImage } from '../../src/node/image-io.js';
+import { readImage } from '../../src/node/media/image-io.js';
 import { FIXTURES, meanAbsDiff } from '../helpers/fixtures.js';
 import { runCli, show } from './run-cli.js';
 

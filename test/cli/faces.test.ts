@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { EXIT_CODES } from '../../src/core/errors.js';
 import { createImage } from '../../src/core/image.js';
-import { createVideoWriter } from '../../src/node/ffmpeg.js';
+import { createVideoWriter } from '../../src/node/media/ffmpeg.js';
 import { parseFaceMap } from '../../src/pipeline/face-map.js';
 import { makeAudioFile, makeClip } from '../helpers/clips.js';
 import { runCli, show } from './run-cli.js';

@@ -16,7 +16,7 @@ import { EXIT_CODES } from '../../src/core/errors.js';
 import { reportFailure } from '../../src/cli/errors.js';
 import { createModelsCommand, type ModelsCommandDeps } from '../../src/cli/models-command.js';
 import { MODEL_IDS, MODEL_REGISTRY, type ModelRegistry } from '../../src/models/registry.js';
-import { ModelStore } from '../../src/node/model-store.js';
+import { ModelStore } from '../../src/node/models/model-store.js';
 import { runCli, show } from './run-cli.js';
 
 const FILE = randomBytes(200_000);

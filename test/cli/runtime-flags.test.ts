@@ -5,7 +5,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { availableProviders } from '../../src/node/onnx-runtime.js';
+import { availableProviders } from '../../src/node/models/onnx-runtime.js';
 import { FIXTURES } from '../helpers/fixtures.js';
 import { runCli, show } from './run-cli.js';
 

@@ -12,7 +12,7 @@ import { after, before, describe, it } from 'node:test';
 import sharp from 'sharp';
 import { EXIT_CODES } from '../../src/core/errors.js';
 import type { Image } from '../../src/core/image.js';
-import { readImage } from '../../src/node/image-io.js';
+import { readImage } from '../../src/node/media/image-io.js';
 import { labelLayout } from '../../src/provenance/label.js';
 import type { SwapSummary } from '../../src/cli/summary.js';
 import { FIXTURES, meanAbsDiff } from '../helpers/fixtures.js';

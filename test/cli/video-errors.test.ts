@@ -12,9 +12,9 @@ import { after, before, describe, it } from 'node:test';
 import sharp from 'sharp';
 import { EXIT_CODES } from '../../src/core/errors.js';
 import type { Image } from '../../src/core/image.js';
-import { fileUrlArg, runFfmpeg } from '../../src/node/ffmpeg-binary.js';
-import { probeVideo } from '../../src/node/ffmpeg-probe.js';
-import { readFrames } from '../../src/node/ffmpeg-read.js';
+import { fileUrlArg, runFfmpeg } from '../../src/node/media/ffmpeg-binary.js';
+import { probeVideo } from '../../src/node/media/ffmpeg-probe.js';
+import { readFrames } from '../../src/node/media/ffmpeg-read.js';
 import {
   type BackgroundCli,
   facelessPhoto,

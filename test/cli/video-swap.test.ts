@@ -10,8 +10,8 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import sharp from 'sharp';
 import type { Image } from '../../src/core/image.js';
-import { fileUrlArg, runFfmpeg } from '../../src/node/ffmpeg-binary.js';
-import { readFrames } from '../../src/node/ffmpeg-read.js';
+import { fileUrlArg, runFfmpeg } from '../../src/node/media/ffmpeg-binary.js';
+import { readFrames } from '../../src/node/media/ffmpeg-read.js';
 import { FIXTURES } from '../helpers/fixtures.js';
 import { runCli } from './run-cli.js';
 

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { Compositor } from '../../src/compose/paste.js';
 import { createImage, type Image } from '../../src/core/image.js';
-import type { SwapPatch } from '../../src/swap/engine.js';
+import type { SwapPatch } from '../../src/compose/patch.js';
 
 const settings = { mouthMask: true, opacity: 1, sharpness: 0, colorMatch: false };
 

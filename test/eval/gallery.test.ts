@@ -7,8 +7,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { galleryScore, identityBaseline, measureAgainstGalleries, measureAgainstSources, nearestPerson, type Gallery } from '../../src/eval/gallery.js';
-import { aggregatePairs, type PairResult } from '../../src/node/eval-report.js';
-import { checkGates, EVAL_GATES, formatGates } from '../../src/node/eval-gates.js';
+import { aggregatePairs, type PairResult } from '../../src/node/eval/eval-report.js';
+import { checkGates, EVAL_GATES, formatGates } from '../../src/node/eval/eval-gates.js';
 import type { IdentityMeasures } from '../../src/eval/gallery.js';
 
 /** A unit vector in the plane of axes 0 and 1 at `degrees`, in 3-D (axis 2 unused). */

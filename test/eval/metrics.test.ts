@@ -9,7 +9,7 @@ import { flicker, insideBox, meanGradient, outsideBoxes, psnr, seamRatio } from 
 import { CANONICAL_UV } from '../../src/face/canonical-uv.js';
 import type { Face } from '../../src/face/face.js';
 import { POINT } from '../../src/face/mesh-indices.js';
-import { summarise } from '../../src/node/eval-stats.js';
+import { summarise } from '../../src/node/eval/eval-stats.js';
 
 /** A flat frontal face from the canonical layout, scaled, rotated in the image plane and moved. */
 function canonicalFace(size: number, rollDegrees = 0, dx = 100, dy = 100): Face {

@@ -11,8 +11,8 @@ import type { Image } from '../../src/core/image.js';
 import { ARCFACE_TEMPLATE_112 } from '../../src/face/align.js';
 import { cosineSimilarity } from '../../src/eval/identity.js';
 import { mobileFaceCropToFrame } from '../../src/eval/mobileface.js';
-import { loadRecognisers, type NodeRecogniser } from '../../src/node/recogniser.js';
-import { createNodeSwapper, type NodeSwapper } from '../../src/node/swapper.js';
+import { loadRecognisers, type NodeRecogniser } from '../../src/node/models/recogniser.js';
+import { createNodeSwapper, type NodeSwapper } from '../../src/node/jobs/swapper.js';
 import { decodeRgb, FIXTURES, loadFixture, TEST_HOME } from '../helpers/fixtures.js';
 
 describe('MobileFace crop', () => {

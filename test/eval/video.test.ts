@@ -5,9 +5,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { probeVideo } from '../../src/node/ffmpeg.js';
-import { evaluateVideo, makeStaticClip } from '../../src/node/eval-video.js';
-import { createNodeSwapper, type NodeSwapper } from '../../src/node/swapper.js';
+import { probeVideo } from '../../src/node/media/ffmpeg.js';
+import { makeStaticClip } from '../../src/node/eval/eval-set.js';
+import { evaluateVideo } from '../../src/node/eval/eval-video.js';
+import { createNodeSwapper, type NodeSwapper } from '../../src/node/jobs/swapper.js';
 import { makeClip } from '../helpers/clips.js';
 import { loadFixture, TEST_HOME } from '../helpers/fixtures.js';
 

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import sharp from 'sharp';
 import { createImage } from '../../src/core/image.js';
-import { createNodeSwapper, type NodeSwapper } from '../../src/node/swapper.js';
+import { createNodeSwapper, type NodeSwapper } from '../../src/node/jobs/swapper.js';
 import { decodeRgb, FIXTURES, loadFixture, TEST_HOME } from '../helpers/fixtures.js';
 
 let swapper: NodeSwapper;

@@ -10,8 +10,8 @@ import { ArcFaceEmbedder, ARCFACE_INPUT, EMBEDDING_SIZE, l2Normalised } from '..
 import type { Face } from '../../src/face/face.js';
 import type { Image } from '../../src/core/image.js';
 import type { InferenceSession } from '../../src/models/runtime.js';
-import { createNodeRuntime } from '../../src/node/onnx-runtime.js';
-import { createNodeSwapper } from '../../src/node/swapper.js';
+import { createNodeRuntime } from '../../src/node/models/onnx-runtime.js';
+import { createNodeSwapper } from '../../src/node/jobs/swapper.js';
 import { loadFixture, TEST_HOME } from '../helpers/fixtures.js';
 import { ARCFACE_OUTPUT_NAME, arcfaceProjection, arcfaceStandin } from '../helpers/standin-models.js';
 

@@ -9,9 +9,9 @@ import sharp, { type Sharp } from 'sharp';
 import type { Image } from '../../src/core/image.js';
 import { cosineSimilarity, DESCRIPTOR_SIZE, FaceEmbedder } from '../../src/face/embedder.js';
 import type { InferenceSession } from '../../src/models/runtime.js';
-import { builtinModel } from '../../src/node/model-cache.js';
-import { createNodeRuntime } from '../../src/node/onnx-runtime.js';
-import { createNodeSwapper, type NodeSwapper } from '../../src/node/swapper.js';
+import { builtinModel } from '../../src/node/models/model-cache.js';
+import { createNodeRuntime } from '../../src/node/models/onnx-runtime.js';
+import { createNodeSwapper, type NodeSwapper } from '../../src/node/jobs/swapper.js';
 import { decodeRgb, FIXTURES, TEST_HOME } from '../helpers/fixtures.js';
 
 const PEOPLE = ['astronaut.png', 'grace_hopper.jpg', 'camera.png'];

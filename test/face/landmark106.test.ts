@@ -10,7 +10,7 @@ import { createImage, type Image } from '../../src/core/image.js';
 import { warpAffine } from '../../src/core/warp.js';
 import { Landmark106, landmark106Matrix } from '../../src/face/landmark106.js';
 import type { InferenceSession, TensorData } from '../../src/models/runtime.js';
-import { createNodeRuntime } from '../../src/node/onnx-runtime.js';
+import { createNodeRuntime } from '../../src/node/models/onnx-runtime.js';
 import { landmark106Standin, seededRandom } from '../helpers/standin-models.js';
 
 function patterned(width: number, height: number): Image {

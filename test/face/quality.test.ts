@@ -7,7 +7,7 @@ import { boxBlurFast } from '../../src/core/filters.js';
 import { createImage, type Image } from '../../src/core/image.js';
 import { faceSize, MESH_POINTS, type Face } from '../../src/face/face.js';
 import { faceSharpness, MIN_FACE_SHARPNESS } from '../../src/face/quality.js';
-import { createNodeSwapper, type NodeSwapper } from '../../src/node/swapper.js';
+import { createNodeSwapper, type NodeSwapper } from '../../src/node/jobs/swapper.js';
 import { decodeRgb, FIXTURES, loadFixture, TEST_HOME } from '../helpers/fixtures.js';
 
 let swapper: NodeSwapper;

@@ -15,8 +15,8 @@ import { resizeBilinear } from '../../src/core/resize.js';
 import {
   decodeScrfd, insightfaceNms, letterboxBlob, limitFaces, ScrfdDetector, scrfdLayout, type ScrfdDetection,
 } from '../../src/face/scrfd.js';
-import { createNodeRuntime } from '../../src/node/onnx-runtime.js';
-import { createNodeSwapper } from '../../src/node/swapper.js';
+import { createNodeRuntime } from '../../src/node/models/onnx-runtime.js';
+import { createNodeSwapper } from '../../src/node/jobs/swapper.js';
 import { loadFixture, TEST_HOME } from '../helpers/fixtures.js';
 import { scrfdStandin, SCRFD_OUTPUT_NAMES, writeStandin, type BakedFace } from '../helpers/standin-models.js';
 

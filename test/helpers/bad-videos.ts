@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import sharp from 'sharp';
-import { fileUrlArg, lastLines, runFfmpeg } from '../../src/node/ffmpeg-binary.js';
+import { fileUrlArg, lastLines, runFfmpeg } from '../../src/node/media/ffmpeg-binary.js';
 import { REPO_ROOT } from '../cli/run-cli.js';
 import { TEST_HOME } from './fixtures.js';
 

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContext, type LaunchOptions } from 'playwright-core';
-import { lastLines, runFfmpeg } from '../../src/node/ffmpeg-binary.js';
+import { lastLines, runFfmpeg } from '../../src/node/media/ffmpeg-binary.js';
 import { framedPhoto } from './clips.js';
 import { encodePng } from './fixtures.js';
 

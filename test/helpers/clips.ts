@@ -1,7 +1,7 @@
 /**
  * Short test videos made at test time from the fixture photos with ffmpeg (no clip is committed):
  * the photo held still (optionally with per-frame noise), a slow zoom and pan, an optional sine
- * audio track and rotation metadata. Made independently of src/node/ffmpeg-write.ts on purpose, so
+ * audio track and rotation metadata. Made independently of src/node/media/ffmpeg-write.ts on purpose, so
  * the reader is not tested only against our own writer.
  */
 
@@ -11,8 +11,8 @@ import { tmpdir } from 'node:os';
 import { isAbsolute, join } from 'node:path';
 import sharp from 'sharp';
 import type { Image } from '../../src/core/image.js';
-import { type FfmpegRun, fileUrlArg, lastLines, runFfmpeg } from '../../src/node/ffmpeg-binary.js';
-import { probeVideo } from '../../src/node/ffmpeg-probe.js';
+import { type FfmpegRun, fileUrlArg, lastLines, runFfmpeg } from '../../src/node/media/ffmpeg-binary.js';
+import { probeVideo } from '../../src/node/media/ffmpeg-probe.js';
 import { decodeRgb, FIXTURES } from './fixtures.js';
 
 export interface ClipOptions {

@@ -9,7 +9,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { MODEL_REGISTRY, type ModelRegistry } from '../../src/models/registry.js';
-import { ModelStore } from '../../src/node/model-store.js';
+import { ModelStore } from '../../src/node/models/model-store.js';
 import { seededRandom } from './random.js';
 import {
   encodeOnnxModel, OnnxAttributeType, OnnxDataType, type OnnxNode, type OnnxTensor, type OnnxValueInfo,

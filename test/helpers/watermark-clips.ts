@@ -11,8 +11,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp, { type Sharp } from 'sharp';
 import type { Image } from '../../src/core/image.js';
-import { childExit, ffmpegPath, StderrTail } from '../../src/node/ffmpeg-binary.js';
-import { readFrames } from '../../src/node/ffmpeg-read.js';
+import { childExit, ffmpegPath, StderrTail } from '../../src/node/media/ffmpeg-binary.js';
+import { readFrames } from '../../src/node/media/ffmpeg-read.js';
 import { FIXTURES } from './fixtures.js';
 import { seededRandom } from './random.js';
 

@@ -22,8 +22,8 @@ import {
   signOutput,
   type LoadedSigner,
   type ProvenanceStatement,
-} from '../../src/node/credentials.js';
-import { ffmpegPath } from '../../src/node/ffmpeg-binary.js';
+} from '../../src/node/provenance/credentials.js';
+import { ffmpegPath } from '../../src/node/media/ffmpeg-binary.js';
 import { FIXTURES } from '../helpers/fixtures.js';
 
 const run = promisify(execFile);
@@ -140,7 +140,7 @@ describe('local signer', () => {
 
   test('concurrent first use from separate processes agrees on one signer too', async () => {
     const fresh = join(root, 'process-home');
-    const module = fileURLToPath(new URL('../../src/node/credentials.ts', import.meta.url));
+    const module = fileURLToPath(new URL('../../src/node/provenance/credentials.ts', import.meta.url));
     const script = `const m = await import(${JSON.stringify(module)}); const s = await m.loadSigner(${JSON.stringify(fresh)}); console.log(JSON.stringify(s.certificateChain));`;
     const outputs = await Promise.all(Array.from({ length: 3 }, () => run(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script])));
     const chains = outputs.map(({ stdout }) => JSON.parse(stdout) as string);
@@ -362,7 +362,7 @@ describe('failures and formats', () => {
 
   test('available here; without the native binary it says why, reading reports it and signing throws', async () => {
     assert.deepEqual(await credentialsAvailable(), { ok: true });
-    const module = fileURLToPath(new URL('../../src/node/credentials.ts', import.meta.url));
+    const module = fileURLToPath(new URL('../../src/node/provenance/credentials.ts', import.meta.url));
     const script = `
       const m = await import(${JSON.stringify(module)});
       const available = await m.credentialsAvailable();

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Image } from '../../src/core/image.js';
-import { loadDemoPhotos, makeGroupPicture, resizeToHeight, sideBySide } from '../../src/node/demo-assets.js';
+import { loadDemoPhotos, makeGroupPicture, resizeToHeight, sideBySide } from '../../src/node/eval/demo-assets.js';
 import { FIXTURES, meanAbsDiff } from '../helpers/fixtures.js';
 
 function solid(width: number, height: number, rgb: [number, number, number]): Image {

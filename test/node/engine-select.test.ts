@@ -8,8 +8,8 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { LiveswapError } from '../../src/core/errors.js';
 import { MODEL_REGISTRY, type ModelRegistry } from '../../src/models/registry.js';
-import { resolveEngine } from '../../src/node/engine-select.js';
-import { ModelStore } from '../../src/node/model-store.js';
+import { resolveEngine } from '../../src/node/models/engine-select.js';
+import { ModelStore } from '../../src/node/models/model-store.js';
 
 let home: string;
 const contents: Record<string, Buffer> = {

@@ -2,9 +2,9 @@
 
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { ablationRow, formatAblationTable } from '../../src/node/eval-ablation.js';
-import type { AblationRow, EvalAggregate } from '../../src/node/eval-report.js';
-import { summarise } from '../../src/node/eval-stats.js';
+import { ablationRow, formatAblationTable } from '../../src/node/eval/eval-ablation.js';
+import type { AblationRow, EvalAggregate } from '../../src/node/eval/eval-report.js';
+import { summarise } from '../../src/node/eval/eval-stats.js';
 
 const row = (variant: string, r: number, gain: number, yaw: number, seam: number, mobile = true): AblationRow => ({
   variant,

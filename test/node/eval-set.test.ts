@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import sharp from 'sharp';
 import { LiveswapError } from '../../src/core/errors.js';
-import { readGallerySet } from '../../src/node/eval-set.js';
+import { readGallerySet } from '../../src/node/eval/eval-set.js';
 import { FIXTURES } from '../helpers/fixtures.js';
 
 const MAX_PIXELS = 50_000_000;

@@ -13,10 +13,10 @@ import { createImage, type Image, pasteImage } from '../../src/core/image.js';
 import { LiveswapError } from '../../src/core/errors.js';
 import { cosineSimilarity } from '../../src/face/embedder.js';
 import { IdentityMatcher } from '../../src/pipeline/face-map.js';
-import { createVideoWriter } from '../../src/node/ffmpeg.js';
-import { readFaceMap, scanFaces, type ScanSummary } from '../../src/node/faces-scan.js';
-import { loadRecogniser, type NodeRecogniser } from '../../src/node/recogniser.js';
-import { createNodeSwapper, type NodeSwapper } from '../../src/node/swapper.js';
+import { createVideoWriter } from '../../src/node/media/ffmpeg.js';
+import { readFaceMap, scanFaces, type ScanSummary } from '../../src/node/jobs/faces-scan.js';
+import { loadRecogniser, type NodeRecogniser } from '../../src/node/models/recogniser.js';
+import { createNodeSwapper, type NodeSwapper } from '../../src/node/jobs/swapper.js';
 import { clipFrame } from '../helpers/clips.js';
 import { decodeRgb, TEST_HOME } from '../helpers/fixtures.js';
 

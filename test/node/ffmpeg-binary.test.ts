@@ -6,8 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { LiveswapError } from '../../src/core/errors.js';
-import { lastLines, runFfmpeg } from '../../src/node/ffmpeg-binary.js';
-import { ffmpegEncoders, ffmpegPath } from '../../src/node/ffmpeg.js';
+import { lastLines, runFfmpeg } from '../../src/node/media/ffmpeg-binary.js';
+import { ffmpegEncoders, ffmpegPath } from '../../src/node/media/ffmpeg.js';
 
 let dir: string;
 const savedEnv = { LIVESWAP_FFMPEG: process.env.LIVESWAP_FFMPEG, PATH: process.env.PATH };

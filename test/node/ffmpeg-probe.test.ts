@@ -6,8 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { type ErrorKind, LiveswapError } from '../../src/core/errors.js';
-import { parseInputInfo, parseVideoStream } from '../../src/node/ffmpeg-probe.js';
-import { probeVideo } from '../../src/node/ffmpeg.js';
+import { parseInputInfo, parseVideoStream } from '../../src/node/media/ffmpeg-probe.js';
+import { probeVideo } from '../../src/node/media/ffmpeg.js';
 import { makeAudioFile, makeClip } from '../helpers/clips.js';
 import { FIXTURES } from '../helpers/fixtures.js';
 

@@ -9,8 +9,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import sharp from 'sharp';
 import { LiveswapError } from '../../src/core/errors.js';
 import type { Image } from '../../src/core/image.js';
-import { runFfmpeg } from '../../src/node/ffmpeg-binary.js';
-import { probeVideo, readFrames } from '../../src/node/ffmpeg.js';
+import { runFfmpeg } from '../../src/node/media/ffmpeg-binary.js';
+import { probeVideo, readFrames } from '../../src/node/media/ffmpeg.js';
 import { clipFrame, ffmpegChildren, makeClip, processExists } from '../helpers/clips.js';
 import { decodeRgb, meanAbsDiff } from '../helpers/fixtures.js';
 

@@ -7,9 +7,9 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { type ErrorKind, LiveswapError } from '../../src/core/errors.js';
 import { createImage, type Image } from '../../src/core/image.js';
-import { runFfmpeg } from '../../src/node/ffmpeg-binary.js';
-import { createVideoWriter, probeVideo, readFrames } from '../../src/node/ffmpeg.js';
-import { encodeError } from '../../src/node/ffmpeg-write.js';
+import { runFfmpeg } from '../../src/node/media/ffmpeg-binary.js';
+import { createVideoWriter, probeVideo, readFrames } from '../../src/node/media/ffmpeg.js';
+import { encodeError } from '../../src/node/media/ffmpeg-write.js';
 import { clipFrame, ffmpegChildren } from '../helpers/clips.js';
 import { meanAbsDiff } from '../helpers/fixtures.js';
 

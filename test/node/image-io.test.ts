@@ -8,7 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import sharp from 'sharp';
 import { LiveswapError, type ErrorKind } from '../../src/core/errors.js';
 import type { Image } from '../../src/core/image.js';
-import { outputFormatFor, readImage, writeImage } from '../../src/node/image-io.js';
+import { outputFormatFor, readImage, writeImage } from '../../src/node/media/image-io.js';
 import { FIXTURES } from '../helpers/fixtures.js';
 
 const LIMIT = { maxPixels: 50_000_000 };

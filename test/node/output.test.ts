@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { LiveswapError } from '../../src/core/errors.js';
-import { checkOutputPath, outputError, temporaryPathFor, writeAtomically, writeFileAtomically } from '../../src/node/output.js';
+import { checkOutputPath, outputError, temporaryPathFor, writeAtomically, writeFileAtomically } from '../../src/node/files/output.js';
 
 let dir: string;
 

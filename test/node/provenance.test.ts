@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { LiveswapError } from '../../src/core/errors.js';
-import { appendAudit, auditEntry, auditLogPath, existingWatermarkKey, loadWatermarkKey, readAudit, startProvenance, watermarkKeyPath } from '../../src/node/provenance.js';
+import { appendAudit, auditEntry, auditLogPath, existingWatermarkKey, loadWatermarkKey, readAudit, startProvenance, watermarkKeyPath } from '../../src/node/provenance/output-provenance.js';
 
 let home: string;
 before(async () => {

@@ -7,8 +7,8 @@ import type { InferenceSession } from '../../src/models/runtime.js';
 import { assembleEngine } from '../../src/pipeline/engines.js';
 import { LiveSession } from '../../src/pipeline/live.js';
 import { DEFAULT_LIVE_SETTINGS, type ProcessSettings } from '../../src/pipeline/live-options.js';
-import { builtinModel } from '../../src/node/model-cache.js';
-import { createNodeRuntime } from '../../src/node/onnx-runtime.js';
+import { builtinModel } from '../../src/node/models/model-cache.js';
+import { createNodeRuntime } from '../../src/node/models/onnx-runtime.js';
 import { framedPhoto } from '../helpers/clips.js';
 import { FIXTURES, TEST_HOME, decodeRgb, loadFixture, meanAbsDiff } from '../helpers/fixtures.js';
 

@@ -10,7 +10,7 @@ import { after, before, describe, test } from 'node:test';
 import sharp from 'sharp';
 import { LiveswapError } from '../../src/core/errors.js';
 import { toRgba, type Image } from '../../src/core/image.js';
-import { readFrames } from '../../src/node/ffmpeg-read.js';
+import { readFrames } from '../../src/node/media/ffmpeg-read.js';
 import { DEFAULT_SHOT_CHANGE_OPTIONS, ShotChangeDetector } from '../../src/pipeline/shot-change.js';
 import { makeClip } from '../helpers/clips.js';
 import { FIXTURES } from '../helpers/fixtures.js';

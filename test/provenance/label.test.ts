@@ -12,7 +12,7 @@ import { after, before, describe, it } from 'node:test';
 import sharp from 'sharp';
 import { LiveswapError } from '../../src/core/errors.js';
 import { cloneImage, createImage, cropImage, type Image, toRgba } from '../../src/core/image.js';
-import { fileUrlArg, lastLines, runFfmpeg } from '../../src/node/ffmpeg-binary.js';
+import { fileUrlArg, lastLines, runFfmpeg } from '../../src/node/media/ffmpeg-binary.js';
 import { FONT_CHARS, GLYPH_COLUMNS, GLYPH_ROWS, glyphBits } from '../../src/provenance/font.js';
 import {
   checkLabelText,

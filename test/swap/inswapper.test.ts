@@ -10,7 +10,7 @@ import { createImage, type Image } from '../../src/core/image.js';
 import { halfBitsToFloat32 } from '../../src/models/float16.js';
 import { readEmap } from '../../src/models/emap.js';
 import { encodeOnnxModel } from '../../src/models/onnx-proto.js';
-import { createNodeRuntime } from '../../src/node/onnx-runtime.js';
+import { createNodeRuntime } from '../../src/node/models/onnx-runtime.js';
 import { averageIdentity, latentFromEmbedding, runInswapper } from '../../src/swap/inswapper.js';
 import { loadFixture } from '../helpers/fixtures.js';
 import {

@@ -10,8 +10,8 @@ import { seamRatio } from '../../src/eval/image-metrics.js';
 import { maskEdgeBand } from '../../src/eval/seam.js';
 import type { Face } from '../../src/face/face.js';
 import { faceSize } from '../../src/face/face.js';
-import { createNodeSwapper, type NodeSwapper } from '../../src/node/swapper.js';
-import { makeGroupPicture } from '../../src/node/demo-assets.js';
+import { createNodeSwapper, type NodeSwapper } from '../../src/node/jobs/swapper.js';
+import { makeGroupPicture } from '../../src/node/eval/demo-assets.js';
 import { resolveSwapOptions } from '../../src/pipeline/options.js';
 import { loadFixture, meanAbsDiff, TEST_HOME } from '../helpers/fixtures.js';
 
@@ -181,7 +181,7 @@ describe('source and target face choice', () => {
   test('the default target face is the large central one, not the left-most', async () => {
     // Three faces: a small one at the far left, a large one in the middle, a medium one at the right.
     const { createImage: make } = await import('../../src/core/image.js');
-    const { resizeToHeight } = await import('../../src/node/demo-assets.js');
+    const { resizeToHeight } = await import('../../src/node/eval/demo-assets.js');
     const small = await resizeToHeight(photos['astronaut.png'], 300);
     const large = await resizeToHeight(photos['astronaut.png'], 520);
     const medium = await resizeToHeight(photos['astronaut.png'], 420, { mirror: true });

@@ -10,7 +10,7 @@ import type { Image } from '../../src/core/image.js';
 import { CANONICAL_UV } from '../../src/face/canonical-uv.js';
 import { meshTopology } from '../../src/face/mesh-topology.js';
 import { faceSize, type Face } from '../../src/face/face.js';
-import { createNodeSwapper, type NodeSwapper } from '../../src/node/swapper.js';
+import { createNodeSwapper, type NodeSwapper } from '../../src/node/jobs/swapper.js';
 import { resolveSwapOptions } from '../../src/pipeline/options.js';
 import { MeshSwapper, triangleVisibility } from '../../src/swap/mesh-engine.js';
 import { loadFixture, TEST_HOME } from '../helpers/fixtures.js';

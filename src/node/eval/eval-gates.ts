@@ -1,0 +1,85 @@
+/**
+ * The pass/fail bars an engine is held to in `liveswap eval`: one table of gates, each reading one
+ * figure from the aggregate. Identity gates read the pairs of different people; pose, expression
+ * and seam gates read the mean over every measured pair (the maximum is printed beside it).
+ */
+
+import type { RecogniserId } from '../../eval/recognisers.js';
+import type { EvalAggregate } from './eval-report.js';
+import type { Summary } from './eval-stats.js';
+
+export interface EvalGate {
+  /** What is measured, for the summary line. */
+  label: string;
+  /** The figure, or undefined when this run did not measure it (a recogniser not loaded). */
+  read: (a: EvalAggregate) => number | undefined;
+  /** The worst case beside it, when there is one. */
+  worst?: (a: EvalAggregate) => number | undefined;
+  direction: 'at least' | 'at most';
+  threshold: number;
+  /** How the figure and threshold are written: a share as %, a relative difference as %, degrees. */
+  unit: 'percent' | 'degrees' | 'cosine' | 'ratio';
+}
+
+/** The aggregate's per-pair figures (each a Summary). */
+type SummaryKey = { [K in keyof EvalAggregate]: EvalAggregate[K] extends Summary ? K : never }[keyof EvalAggregate];
+
+const retrieval = (id: RecogniserId) => (a: EvalAggregate) => a.identity[id]?.retrieval;
+const mean = (key: SummaryKey) => (a: EvalAggregate) => a[key].mean;
+const max = (key: SummaryKey) => (a: EvalAggregate) => a[key].max;
+
+export const EVAL_GATES: readonly EvalGate[] = [
+  { label: 'ID retrieval, FaceRes', read: retrieval('faceres'), direction: 'at least', threshold: 0.9, unit: 'percent' },
+  { label: 'ID retrieval, MobileFace', read: retrieval('mobileface'), direction: 'at least', threshold: 0.85, unit: 'percent' },
+  { label: 'mean identity gain, FaceRes', read: (a) => a.identity.faceres?.gain.mean, direction: 'at least', threshold: 0.3, unit: 'cosine' },
+  { label: 'mean |Δ yaw|', read: mean('yaw'), worst: max('yaw'), direction: 'at most', threshold: 3, unit: 'degrees' },
+  { label: 'mean |Δ pitch|', read: mean('pitch'), worst: max('pitch'), direction: 'at most', threshold: 3, unit: 'degrees' },
+  { label: 'mouth openness, mean relative difference', read: mean('mouthOpenRelative'), worst: max('mouthOpenRelative'), direction: 'at most', threshold: 0.15, unit: 'percent' },
+  { label: 'eye openness, mean relative difference', read: mean('eyesOpenRelative'), worst: max('eyesOpenRelative'), direction: 'at most', threshold: 0.15, unit: 'percent' },
+  { label: 'mean seam ratio', read: mean('seamRatio'), worst: max('seamRatio'), direction: 'at most', threshold: 1.2, unit: 'ratio' },
+];
+
+export interface GateResult {
+  label: string;
+  value: number | undefined;
+  worst: number | undefined;
+  direction: EvalGate['direction'];
+  threshold: number;
+  unit: EvalGate['unit'];
+  /** undefined: not measured in this run (no pairs of different people, a recogniser not loaded). */
+  pass: boolean | undefined;
+}
+
+export function checkGates(aggregate: EvalAggregate, gates: readonly EvalGate[] = EVAL_GATES): GateResult[] {
+  return gates.map((g) => {
+    const value = g.read(aggregate);
+    const measured = value !== undefined && !Number.isNaN(value);
+    return {
+      label: g.label,
+      value: measured ? value : undefined,
+      worst: g.worst?.(aggregate),
+      direction: g.direction,
+      threshold: g.threshold,
+      unit: g.unit,
+      pass: measured ? (g.direction === 'at least' ? value >= g.threshold : value <= g.threshold) : undefined,
+    };
+  });
+}
+
+export function formatGateValue(value: number | undefined, unit: EvalGate['unit']): string {
+  if (value === undefined || Number.isNaN(value)) return '–';
+  if (unit === 'percent') return `${(value * 100).toFixed(1)} %`;
+  if (unit === 'degrees') return `${value.toFixed(2)}°`;
+  if (unit === 'cosine') return `${value >= 0 ? '+' : ''}${value.toFixed(3)}`;
+  return value.toFixed(3);
+}
+
+/** One line per gate: PASS/FAIL/n/a, the figure, the bar, and the worst pair where there is one. */
+export function formatGates(results: readonly GateResult[]): string[] {
+  return results.map((r) => {
+    const verdict = r.pass === undefined ? ' n/a' : r.pass ? 'PASS' : 'FAIL';
+    const bar = `${r.direction === 'at least' ? '≥' : '≤'} ${formatGateValue(r.threshold, r.unit)}`;
+    const worst = r.worst !== undefined && !Number.isNaN(r.worst) ? `, worst pair ${formatGateValue(r.worst, r.unit)}` : '';
+    return `  ${verdict}  ${r.label}: ${formatGateValue(r.value, r.unit)} (bar ${bar}${worst})`;
+  });
+}

@@ -1,0 +1,131 @@
+/** The still-image swapper wired for Node: built-in models from the cache on onnxruntime-node. */
+
+import type { Image } from '../../core/image.js';
+import type { BuiltinModelId } from '../../models/builtin.js';
+import type { InferenceRuntime, InferenceSession } from '../../models/runtime.js';
+import type { Face } from '../../face/face.js';
+import { assembleEngine, type InswapperSessions } from '../../pipeline/engines.js';
+import type { EngineChoice, ExecutionProvider, SwapOptions } from '../../pipeline/options.js';
+import type { StillResult } from '../../pipeline/report.js';
+import type { FaceJob, InputNames, PaintTimings, PreparedSource } from '../../pipeline/still.js';
+import type { MeshTuning } from '../../swap/mesh-tuning.js';
+import { readFile } from 'node:fs/promises';
+import { readEmap } from '../../models/emap.js';
+import { resolveEngine, type EngineResolution } from '../models/engine-select.js';
+import { builtinModel, defaultHome } from '../models/model-cache.js';
+import { ModelStore } from '../models/model-store.js';
+import { createNodeRuntime } from '../models/onnx-runtime.js';
+
+export interface NodeSwapperOptions {
+  /** Model cache root; default LIVESWAP_HOME or the user's cache folder. */
+  home?: string;
+  /**
+   * onnxruntime intra-op threads; default 1. The built-in models are small enough that a second
+   * thread costs more in hand-off than it saves (measured: FaceMesh 1.9 ms on one thread, 4.7 ms
+   * on two), and it leaves a core free for decoding and compositing.
+   */
+  threads?: number;
+  /** Execution provider for the models; default cpu (see availableProviders). */
+  provider?: ExecutionProvider;
+  /** Which engine: `auto` (default) takes inswapper when its models are installed and verified. */
+  engine?: EngineChoice;
+  /** Where the inswapper models are looked for; default the store under `home`. */
+  store?: ModelStore;
+  /** The mesh engine's settings (see mesh-tuning.ts); default DEFAULT_MESH_TUNING. Ignored by inswapper. */
+  meshTuning?: MeshTuning;
+}
+
+/** Loads a converted model; a cached file that will not load is converted again once. */
+async function loadBuiltin(runtime: InferenceRuntime, id: BuiltinModelId, home: string): Promise<InferenceSession> {
+  const cached = await builtinModel(id, home);
+  try {
+    return await runtime.load(cached.bytes, cached.path);
+  } catch (error) {
+    if (cached.converted) throw error;
+    const rebuilt = await builtinModel(id, home, { rebuild: true });
+    return runtime.load(rebuilt.bytes, rebuilt.path);
+  }
+}
+
+/** The inswapper engine's models read from their files. */
+async function loadInswapper(runtime: InferenceRuntime, files: NonNullable<EngineResolution['models']>): Promise<InswapperSessions> {
+  const read = async (path: string) => new Uint8Array(await readFile(path));
+  const loaded: InferenceSession[] = [];
+  const load = async (path: string) => {
+    const session = await runtime.load(await read(path), path);
+    loaded.push(session);
+    return session;
+  };
+  try {
+    const detector = await load(files.detector);
+    const recogniser = await load(files.recogniser);
+    const swapperBytes = await read(files.swapper);
+    const emap = readEmap(swapperBytes, files.swapper);
+    const swapper = await runtime.load(swapperBytes, files.swapper);
+    loaded.push(swapper);
+    const landmarks = files.landmarks ? await load(files.landmarks) : undefined;
+    return { detector, recogniser, swapper, landmarks, emap, swapperLabel: files.swapper };
+  } catch (error) {
+    await Promise.all(loaded.map((s) => s.close()));
+    throw error;
+  }
+}
+
+export interface NodeSwapper {
+  /** The engine in use ('mesh' or 'inswapper'). */
+  readonly engine: string;
+  /** Said once when `auto` could not use the engine it prefers (e.g. models not installed). */
+  readonly notice: string | undefined;
+  /** Faces in an image with their 468-point meshes, largest first. */
+  analyze(image: Image): Promise<Face[]>;
+  /** Analyses a source photo once, for many swaps (a batch, or the frames of a stream). */
+  prepareSource(source: Image, options: Pick<SwapOptions, 'sourceFace' | 'maxPixels'>, file?: string): Promise<PreparedSource>;
+  /** Several photos of one person as one identity (inswapper averages them; mesh uses the first). */
+  prepareSources(sources: readonly Image[], options: Pick<SwapOptions, 'sourceFace' | 'maxPixels'>, files?: readonly string[]): Promise<PreparedSource>;
+  /**
+   * Follows a face into the next frame without the detector (FaceMesh on the region its landmarks
+   * imply), or undefined when it is lost. Absent for engines that need the detector's own points
+   * on every frame (inswapper aligns on SCRFD's five points).
+   */
+  readonly track: ((image: Image, face: Face) => Promise<Face | undefined>) | undefined;
+  /** Paints identities onto faces already found, in place (the frames of a video). */
+  paintFaces(frame: Image, jobs: readonly FaceJob[], options: SwapOptions, timings?: PaintTimings): Promise<void>;
+  /** `files` names the inputs in error messages (e.g. their paths). */
+  swap(source: Image | PreparedSource, target: Image, options: SwapOptions, files?: InputNames): Promise<StillResult>;
+  /**
+   * The same loaded models with the mesh engine put together again under other settings (an
+   * ablation's variants). The result borrows this swapper's models: its `close` releases nothing,
+   * and it must not be used after this swapper is closed.
+   */
+  withMeshTuning(tuning: MeshTuning): NodeSwapper;
+  close(): Promise<void>;
+}
+
+export async function createNodeSwapper(options: NodeSwapperOptions = {}): Promise<NodeSwapper> {
+  const home = options.home ?? defaultHome();
+  const runtime = createNodeRuntime({ threads: options.threads ?? 1, provider: options.provider ?? 'cpu' });
+  const detector = await loadBuiltin(runtime, 'blazeface', home);
+  const mesh = await loadBuiltin(runtime, 'facemesh', home);
+  const resolution = await resolveEngine(options.engine ?? 'auto', options.store ?? new ModelStore({ home }));
+  const sessions: InferenceSession[] = [detector, mesh];
+  const inswapper = resolution.engine === 'inswapper' && resolution.models ? await loadInswapper(runtime, resolution.models) : undefined;
+  if (inswapper) sessions.push(inswapper.detector, inswapper.recogniser, inswapper.swapper, ...(inswapper.landmarks ? [inswapper.landmarks] : []));
+  const assemble = (meshTuning: MeshTuning | undefined, close: () => Promise<void>): NodeSwapper => {
+    const { finder, still, track } = assembleEngine({ detector, mesh }, inswapper, { meshTuning });
+    return {
+      engine: resolution.engine,
+      notice: resolution.notice,
+      analyze: (image) => finder.analyze(image),
+      prepareSource: (source, swapOptions, file) => still.prepareSource(source, swapOptions, file),
+      prepareSources: (sources, swapOptions, files) => still.prepareSources(sources, swapOptions, files),
+      track,
+      paintFaces: (frame, jobs, swapOptions, timings) => still.paintFaces(frame, jobs, swapOptions, timings),
+      swap: (source, target, swapOptions, files) => still.swap(source, target, swapOptions, files),
+      withMeshTuning: (tuning) => assemble(tuning, async () => undefined),
+      close,
+    };
+  };
+  return assemble(options.meshTuning, async () => {
+    await Promise.all(sessions.map((s) => s.close()));
+  });
+}

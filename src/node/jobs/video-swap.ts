@@ -1,0 +1,316 @@
+/**
+ * Swapping a video file: ffmpeg decodes into a pipe of raw frames, each frame is planned (tracked,
+ * smoothed faces) and painted, and a second ffmpeg encodes from a pipe, with the source's frame
+ * times and audio. Nothing goes to disk but the output, written under a temporary name and renamed
+ * when complete.
+ */
+
+import { extname } from 'node:path';
+import { LiveswapError, invalidOption } from '../../core/errors.js';
+import type { Image } from '../../core/image.js';
+import { VideoFacePlanner, type FramePlan, type PlanTimings, type VideoFaceOptions } from '../../pipeline/video.js';
+import type { SwapOptions } from '../../pipeline/options.js';
+import type { PaintTimings, PreparedSource } from '../../pipeline/still.js';
+import type { FfmpegOptions } from '../media/ffmpeg-binary.js';
+import { probeVideo, type VideoInfo } from '../media/ffmpeg-probe.js';
+import { readFrames } from '../media/ffmpeg-read.js';
+import { frameSeconds, readFrameTiming, timingFps, type FrameTiming } from '../media/ffmpeg-timing.js';
+import { audioCopies, createVideoWriter, type VideoCodec, type VideoPixelFormat, type VideoPreset, type VideoWriter } from '../media/ffmpeg-write.js';
+import type { NodeSwapper } from './swapper.js';
+
+/** A point in a video: seconds, or a frame index. */
+export type VideoPoint = { seconds: number } | { frame: number };
+
+/** Parses "12.5", "1:02.5", "01:02:03.25" (time) or "150f" (frame index). */
+export function parseVideoPoint(flag: string, raw: string): VideoPoint {
+  const text = raw.trim();
+  const frame = /^(\d+)f$/i.exec(text);
+  if (frame) return { frame: Number(frame[1]) };
+  const parts = text.split(':');
+  if (parts.length <= 3 && parts.every((p, i) => (i === parts.length - 1 ? /^\d+(\.\d+)?$/ : /^\d+$/).test(p))) {
+    const seconds = parts.reduce((total, p) => total * 60 + Number(p), 0);
+    return { seconds };
+  }
+  throw invalidOption(flag, 'a time (12.5, 1:02.5, 0:01:02.5) or a frame number (150f)', raw);
+}
+
+export interface VideoEncoding {
+  codec?: VideoCodec;
+  /** Deep-Live-Cam's --video-quality: 0 (best) … 51; VP9's 0–63 scale is mapped onto it. */
+  quality?: number;
+  preset?: VideoPreset;
+  /** Output frame rate; default: the source's own frame times (variable rates too). */
+  fps?: number;
+  /** Keep the audio (default true). */
+  audio?: boolean;
+  trimStart?: VideoPoint;
+  trimEnd?: VideoPoint;
+}
+
+export interface VideoProgress {
+  frame: number;
+  /** Frames expected (after trimming); an estimate when the rate changes. */
+  total: number;
+  /** Frames per second so far. */
+  fps: number;
+  etaSeconds: number;
+  elapsedSeconds: number;
+}
+
+export interface VideoSwapRequest {
+  input: string;
+  output: string;
+  /** Where the encoder writes, when not `output` itself (e.g. a temporary file signed afterwards). */
+  writeTo?: string;
+  /** Called (and awaited) on every frame once planned, before it is painted: benchmarks and tests look at the plan. */
+  onPlan?: (frame: Image, plan: FramePlan, index: number) => void | Promise<void>;
+  /** Called on every finished frame before it is encoded: the provenance marks (label, watermark). */
+  mark?: (frame: Image) => void;
+  /** The identities, by slot: one for a single source, one per person for a face map (undefined: leave that person alone). */
+  identities: readonly (PreparedSource | undefined)[];
+  swap: SwapOptions;
+  faces: VideoFaceOptions;
+  encoding?: VideoEncoding;
+  /** The face embedder, when faces are chosen by who they are. */
+  embed?: (image: Image, face: import('../../face/face.js').Face) => Promise<Float32Array>;
+  ffmpeg?: FfmpegOptions;
+  signal?: AbortSignal;
+  onProgress?: (progress: VideoProgress) => void;
+  /** How often onProgress is called at most (ms); default 250. */
+  progressEveryMs?: number;
+}
+
+export interface VideoSwapSummary {
+  output: string;
+  engine: string;
+  input: { width: number; height: number; fps: number; frames: number; durationSeconds: number; rotation: number; variableRate: boolean; audioStreams: number };
+  frames: number;
+  framesWithFaces: number;
+  framesSwapped: number;
+  facesSwapped: number;
+  detections: number;
+  audio: 'copied' | 're-encoded' | 'none' | 'dropped';
+  /** Milliseconds in total per stage; `wait.decode`/`wait.encode` are time spent waiting on ffmpeg. */
+  timings: { total: number; decodeWait: number; encodeWait: number; detect: number; track: number; embed: number; paint: number; mark: number };
+  notices: string[];
+}
+
+const QUALITY_MAX = 51;
+
+/** The encoder's CRF for Deep-Live-Cam's 0–51 quality scale. */
+function crfFor(codec: VideoCodec, quality: number): number {
+  return codec === 'libvpx-vp9' ? Math.round((quality * 63) / QUALITY_MAX) : quality;
+}
+
+/** Frame index range [first, end) of a trim, from the frame times. */
+function trimRange(timing: FrameTiming, start: VideoPoint | undefined, end: VideoPoint | undefined): { first: number; end: number } {
+  const n = timing.pts.length;
+  const indexOf = (point: VideoPoint, flag: string): number => {
+    if ('frame' in point) {
+      if (point.frame > n) throw new LiveswapError('usage', `${flag} ${point.frame}f is past the end of the video (${n} frames).`);
+      return point.frame;
+    }
+    const ticks = (point.seconds * timing.timeBase[1]) / timing.timeBase[0];
+    let i = 0;
+    while (i < n && timing.pts[i]! < ticks - 1e-6) i++;
+    return i;
+  };
+  const first = start ? indexOf(start, '--trim-start') : 0;
+  const last = end ? indexOf(end, '--trim-end') : n;
+  if (last <= first) throw new LiveswapError('usage', `--trim-start and --trim-end leave no frames (frames ${first} to ${last} of ${n}).`);
+  return { first, end: last };
+}
+
+/** yuvj formats are full-range yuv; 10-bit and others are written as 8-bit 4:2:0. */
+function outputPixelFormat(source: string): VideoPixelFormat {
+  const base = source.replace(/^yuvj/, 'yuv');
+  return base === 'yuv422p' || base === 'yuv444p' ? base : 'yuv420p';
+}
+
+/**
+ * Swaps the faces of `request.input` into `request.output`. Aborting `request.signal` (Ctrl-C)
+ * stops both ffmpeg processes and leaves nothing at the output path.
+ */
+/** A video probed, timed and trimmed: everything about the input checked before any model loads. */
+export interface InspectedVideo {
+  info: VideoInfo;
+  timing: FrameTiming;
+  range: { first: number; end: number };
+}
+
+/**
+ * Probes the input, reads its frame times and resolves the trim: missing, damaged, frameless and
+ * oversized videos and impossible trims fail here, cheaply (no decoding for constant-rate video).
+ */
+export async function inspectVideo(input: string, options: { maxPixels: number; trimStart?: VideoPoint | undefined; trimEnd?: VideoPoint | undefined; ffmpeg?: FfmpegOptions }): Promise<InspectedVideo> {
+  const ffmpeg = options.ffmpeg ?? {};
+  const info = await probeVideo(input, ffmpeg);
+  checkDimensions(info, input, options.maxPixels);
+  const timing = await readFrameTiming(input, info, ffmpeg);
+  if (timing.pts.length === 0) throw new LiveswapError('input-unreadable', `${input} has no video frames.`, { file: input });
+  return { info, timing, range: trimRange(timing, options.trimStart, options.trimEnd) };
+}
+
+/**
+ * Swaps the faces of `request.input` into `request.output`. Aborting `request.signal` (Ctrl-C)
+ * stops both ffmpeg processes and leaves nothing at the output path. `inspected` is the result of
+ * {@link inspectVideo} when the caller checked the input already.
+ */
+export async function swapVideo(swapper: NodeSwapper, request: VideoSwapRequest, inspected?: InspectedVideo): Promise<VideoSwapSummary> {
+  const started = performance.now();
+  const encoding = request.encoding ?? {};
+  const ffmpeg = request.ffmpeg ?? {};
+  const { info, timing, range } = inspected ?? (await inspectVideo(request.input, { maxPixels: request.swap.maxPixels, trimStart: encoding.trimStart, trimEnd: encoding.trimEnd, ffmpeg }));
+  const trimmed = range.first > 0 || range.end < timing.pts.length;
+  const startPts = timing.pts[range.first]!;
+  const startSeconds = frameSeconds(timing, range.first);
+  const endSeconds = range.end < timing.pts.length ? frameSeconds(timing, range.end) : undefined;
+  const sourceFps = timingFps(timing, info.fps);
+  const outputFps = encoding.fps ?? sourceFps;
+  const expected = encoding.fps !== undefined
+    ? Math.max(1, Math.round(((endSeconds ?? frameSeconds(timing, timing.pts.length - 1) + 1 / sourceFps) - startSeconds) * encoding.fps))
+    : range.end - range.first;
+
+  const keepAudio = (encoding.audio ?? true) && info.audioStreams.length > 0;
+  const codec = encoding.codec;
+  const writer: VideoWriter = await createVideoWriter(request.writeTo ?? request.output, {
+    ...ffmpeg,
+    width: info.width,
+    height: info.height,
+    fps: outputFps,
+    ...(codec ? { codec } : {}),
+    ...(encoding.quality !== undefined ? { crf: crfFor(codec ?? (request.output.toLowerCase().endsWith('.webm') ? 'libvpx-vp9' : 'libx264'), encoding.quality) } : {}),
+    preset: encoding.preset ?? 'veryfast',
+    pixelFormat: outputPixelFormat(info.pixelFormat),
+    color: { matrix: info.colorMatrix, range: info.colorRange },
+    ...(encoding.fps === undefined ? { timing: { timeBase: timing.timeBase, pts: timing.pts.slice(range.first, range.end).map((t) => t - (trimmed ? startPts : 0)) } } : {}),
+    ...(keepAudio
+      ? { audio: { path: request.input, streams: info.audioStreams, ...(trimmed ? { startSeconds } : {}), ...(endSeconds !== undefined ? { durationSeconds: endSeconds - startSeconds } : {}) } }
+      : {}),
+  });
+
+  const planner = new VideoFacePlanner({ analyze: (image) => swapper.analyze(image), ...(swapper.track ? { track: swapper.track } : {}), ...(request.embed ? { embed: request.embed } : {}) }, request.faces);
+  const plan: PlanTimings = { detect: 0, track: 0, embed: 0 };
+  const paint: PaintTimings = { warp: 0, colour: 0, blend: 0 };
+  let decodeWait = 0;
+  let encodeWait = 0;
+  let markMs = 0;
+  let frames = 0;
+  let framesWithFaces = 0;
+  let framesSwapped = 0;
+  let facesSwapped = 0;
+  let detections = 0;
+  let lastProgress = -Infinity;
+  const progressEvery = request.progressEveryMs ?? 250;
+  const report = (final: boolean): void => {
+    const now = performance.now();
+    if (!request.onProgress || (!final && now - lastProgress < progressEvery)) return;
+    lastProgress = now;
+    const elapsed = (now - started) / 1000;
+    const fps = frames / Math.max(elapsed, 1e-3);
+    request.onProgress({ frame: frames, total: Math.max(expected, frames), fps, etaSeconds: Math.max(0, expected - frames) / Math.max(fps, 1e-3), elapsedSeconds: elapsed });
+  };
+
+  const aborted = (): LiveswapError => new LiveswapError('interrupted', `Stopped before ${request.output} was finished; nothing was saved.`, { file: request.output });
+  const reader = readFrames(request.input, {
+    ...ffmpeg,
+    ...(encoding.fps !== undefined ? { fps: encoding.fps } : {}),
+    ...(trimmed ? { trim: { startPts, ...(range.end < timing.pts.length ? { endPts: timing.pts[range.end]! } : {}) } } : {}),
+  });
+  try {
+    let t = performance.now();
+    for await (const frame of reader) {
+      decodeWait += performance.now() - t;
+      if (request.signal?.aborted) throw aborted();
+      const seconds = encoding.fps !== undefined ? frames / encoding.fps : frameSeconds(timing, range.first + Math.min(frames, range.end - range.first - 1));
+      const planned = await planner.plan(frame, seconds, frames, plan);
+      await request.onPlan?.(frame, planned, frames);
+      if (planned.detected) detections++;
+      if (planned.tracked > 0) framesWithFaces++;
+      const jobs = planned.faces.flatMap(({ face, slot }) => {
+        const identity = request.identities[slot];
+        return identity ? [{ face, identity: identity.identity }] : [];
+      });
+      if (jobs.length > 0) {
+        await swapper.paintFaces(frame, jobs, request.swap, paint);
+        framesSwapped++;
+        facesSwapped += jobs.length;
+      }
+      if (request.mark) {
+        t = performance.now();
+        request.mark(frame);
+        markMs += performance.now() - t;
+      }
+      t = performance.now();
+      await writer.write(frame);
+      encodeWait += performance.now() - t;
+      frames++;
+      report(false);
+      if (request.signal?.aborted) throw aborted();
+      t = performance.now();
+    }
+    if (frames === 0) throw new LiveswapError('input-unreadable', `${request.input} decoded to no frames${trimmed ? ' in the trimmed range' : ''}.`, { file: request.input });
+    t = performance.now();
+    await writer.close();
+    encodeWait += performance.now() - t;
+  } catch (error) {
+    await writer.abort();
+    await reader.return(undefined).catch(() => undefined);
+    if (request.signal?.aborted && !(error instanceof LiveswapError && error.kind === 'interrupted')) throw aborted();
+    throw namingOutput(error, request);
+  }
+  report(true);
+
+  const notices: string[] = [];
+  if (framesWithFaces === 0) notices.push(`No face was found in any frame of ${request.input}; the output shows the input unchanged.`);
+  if (timing.source === 'decoder') notices.push('The video has a variable frame rate; every frame keeps its own time.');
+  const paintMs = paint.warp + paint.colour + paint.blend;
+  const round = (v: number): number => Math.round(v * 10) / 10;
+  return {
+    output: request.output,
+    engine: swapper.engine,
+    input: {
+      width: info.width,
+      height: info.height,
+      fps: round(sourceFps * 100) / 100,
+      frames: timing.pts.length,
+      durationSeconds: info.durationSeconds,
+      rotation: info.rotation,
+      variableRate: !timing.constantRate,
+      audioStreams: info.audioStreams.length,
+    },
+    frames,
+    framesWithFaces,
+    framesSwapped,
+    facesSwapped,
+    detections,
+    audio: info.audioStreams.length === 0 ? 'none' : !keepAudio ? 'dropped' : !trimmed && info.audioStreams.every((a) => audioCopies(extname(request.output), a.codec)) ? 'copied' : 're-encoded',
+    timings: {
+      total: round(performance.now() - started),
+      decodeWait: round(decodeWait),
+      encodeWait: round(encodeWait),
+      detect: round(plan.detect),
+      track: round(plan.track),
+      embed: round(plan.embed),
+      paint: round(paintMs),
+      mark: round(markMs),
+    },
+    notices,
+  };
+}
+
+/** The writer's errors name the file the user asked for, not the temporary one it wrote to. */
+function namingOutput(error: unknown, request: VideoSwapRequest): unknown {
+  const temporary = request.writeTo;
+  if (!(error instanceof LiveswapError) || temporary === undefined || !error.message.includes(temporary)) return error;
+  return new LiveswapError(error.kind, error.message.split(temporary).join(request.output), { file: request.output, cause: error });
+}
+
+/** Refuses frames too large to hold (the swap's pixel limit) before any decoding starts. */
+function checkDimensions(info: VideoInfo, path: string, maxPixels: number): void {
+  const pixels = info.width * info.height;
+  if (pixels > maxPixels) {
+    throw new LiveswapError('input-too-large', `The video ${path} is ${info.width}×${info.height} (${pixels} pixels per frame), over the limit of ${maxPixels}.`, { file: path });
+  }
+  if (info.width < 16 || info.height < 16) throw new LiveswapError('input-unsupported', `The video ${path} is ${info.width}×${info.height}: too small to hold a face.`, { file: path });
+}

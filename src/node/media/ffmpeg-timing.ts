@@ -1,0 +1,135 @@
+/**
+ * When each frame of a video is shown: the presentation timestamps of its video stream, so that a
+ * processed copy keeps the source's timing, variable frame rates included.
+ *
+ * The packets are listed without decoding (`-c copy -f framecrc`), which takes milliseconds. When
+ * their spacing is uneven (a variable frame rate), the frames are timed again from a decoding pass,
+ * because what a decoder outputs (edit lists, dropped leading frames) is what gets processed.
+ */
+
+import { LiveswapError } from '../../core/errors.js';
+import { type FfmpegOptions, fileUrlArg, lastLines, runFfmpegLines } from './ffmpeg-binary.js';
+import type { VideoInfo } from './ffmpeg-probe.js';
+
+export interface FrameTiming {
+  /** The stream's tick as [numerator, denominator] seconds, e.g. [1, 15360]. */
+  timeBase: [number, number];
+  /**
+   * Each frame's presentation time in ticks, in display order, relative to the start of the file's
+   * timeline (ffmpeg shifts every stream by the file's start time when it reads it).
+   */
+  pts: number[];
+  /** True when the frames are evenly spaced (within one tick). */
+  constantRate: boolean;
+  /** How the times were read: from the packets, or from decoding (variable rate). */
+  source: 'packets' | 'decoder';
+}
+
+/** Frames per second of a timing: the mean spacing, or the probe's rate for a single frame. */
+export function timingFps(timing: FrameTiming, fallback: number): number {
+  const { pts, timeBase } = timing;
+  if (pts.length < 2) return fallback;
+  const span = (pts[pts.length - 1]! - pts[0]!) * (timeBase[0] / timeBase[1]);
+  return span > 0 ? (pts.length - 1) / span : fallback;
+}
+
+/** Seconds of frame `i` (ticks to seconds). */
+export function frameSeconds(timing: FrameTiming, i: number): number {
+  return timing.pts[i]! * (timing.timeBase[0] / timing.timeBase[1]);
+}
+
+/** Evenly spaced within one tick. */
+function isConstantRate(pts: readonly number[]): boolean {
+  if (pts.length < 3) return true;
+  const deltas: number[] = [];
+  for (let i = 1; i < pts.length; i++) deltas.push(pts[i]! - pts[i - 1]!);
+  const sorted = [...deltas].sort((a, b) => a - b);
+  const median = sorted[sorted.length >> 1]!;
+  return deltas.every((d) => Math.abs(d - median) <= 1);
+}
+
+/**
+ * Reads `-f framecrc` lines: "#tb 0: 1/15360", then "0, dts, pts, duration, size, crc" per packet.
+ * Exported for tests.
+ */
+export class FramecrcParser {
+  timeBase: [number, number] | undefined;
+  readonly pts: number[] = [];
+  private lastDts = -Infinity;
+
+  line(line: string): void {
+    const tb = /^#tb 0: (\d+)\/(\d+)/.exec(line);
+    if (tb) this.timeBase = [Number(tb[1]), Number(tb[2])];
+    if (!line.startsWith('0,')) return;
+    const fields = line.split(',');
+    const dts = Number(fields[1]);
+    const value = Number(fields[2]);
+    // A packet without a pts (raw streams): its dts, else one tick after the previous.
+    const t = Number.isFinite(value) ? value : Number.isFinite(dts) ? dts : this.lastDts + 1;
+    this.lastDts = Number.isFinite(dts) ? dts : t;
+    this.pts.push(t);
+  }
+}
+
+/** The pts of a showinfo frame line ("… n:   3 pts:   1536 pts_time:0.1 …"), else undefined. Exported for tests. */
+export function showinfoPts(line: string): number | undefined {
+  const m = /\bn:\s*\d+\s+pts:\s*(-?\d+)\s+pts_time:/.exec(line);
+  return m ? Number(m[1]) : undefined;
+}
+
+/**
+ * The presentation times of the frames the decoder will output for `info`'s video stream. Errors
+ * are `input-unreadable` naming the file.
+ */
+export async function readFrameTiming(path: string, info: VideoInfo, options: FfmpegOptions = {}): Promise<FrameTiming> {
+  const input = ['-i', fileUrlArg(path), '-map', `0:${info.streamIndex}`];
+  const packets = new FramecrcParser();
+  const listing = await runFfmpegLines([...input, '-c', 'copy', '-f', 'framecrc', 'pipe:1'], 'stdout', (line) => packets.line(line), options);
+  if (listing.code !== 0 || !packets.timeBase) {
+    throw new LiveswapError('input-unreadable', `Cannot read the frame times of ${path} (ffmpeg: ${lastLines(listing.tail, 3) || `exit code ${listing.code}`}).`, { file: path });
+  }
+  packets.pts.sort((a, b) => a - b);
+  // Both listings come after ffmpeg's shift by the file's start time: the times are relative already.
+  if (packets.pts.length > 0 && isConstantRate(packets.pts)) {
+    return { timeBase: packets.timeBase, pts: packets.pts, constantRate: true, source: 'packets' };
+  }
+  // Uneven spacing: time what the decoder outputs, in the stream's own time base.
+  const pts: number[] = [];
+  let timeBase = packets.timeBase;
+  const decoded = await runFfmpegLines([...input, '-vf', 'showinfo', '-f', 'null', '-'], 'stderr', (line) => {
+    const t = showinfoPts(line);
+    if (t !== undefined) pts.push(t);
+    const tb = /config in time_base: (\d+)\/(\d+)/.exec(line);
+    if (tb) timeBase = [Number(tb[1]), Number(tb[2])];
+  }, options);
+  if (decoded.code !== 0 || pts.length === 0) {
+    throw new LiveswapError('input-unreadable', `Cannot decode ${path} to read its frame times (ffmpeg: ${lastLines(decoded.tail, 3) || `exit code ${decoded.code}`}).`, { file: path });
+  }
+  return { timeBase, pts, constantRate: isConstantRate(pts), source: 'decoder' };
+}
+
+/**
+ * An ffmpeg `setpts` expression giving frame N the time `pts[N]` (ticks): a balanced tree of
+ * comparisons on N, so each frame costs log2(frames) steps; past the last frame it continues at
+ * the last spacing. An evenly spaced list becomes one linear term.
+ */
+export function setptsExpression(pts: readonly number[]): string {
+  const n = pts.length;
+  if (n === 0) return 'N';
+  const last = pts[n - 1]!;
+  const step = n > 1 ? last - pts[n - 2]! : 1;
+  if (isExactlyLinear(pts)) return `${pts[0]}+N*${step}`;
+  const node = (lo: number, hi: number): string => {
+    if (hi - lo === 1) return String(pts[lo]);
+    const mid = (lo + hi) >> 1;
+    return `if(lt(N,${mid}),${node(lo, mid)},${node(mid, hi)})`;
+  };
+  return `if(lt(N,${n}),${node(0, n)},${last}+(N-${n - 1})*${step})`;
+}
+
+function isExactlyLinear(pts: readonly number[]): boolean {
+  if (pts.length < 2) return true;
+  const step = pts[1]! - pts[0]!;
+  for (let i = 2; i < pts.length; i++) if (pts[i]! - pts[i - 1]! !== step) return false;
+  return true;
+}

@@ -1,0 +1,86 @@
+/**
+ * Which engine a swap uses: `mesh` always works; `inswapper` needs its models installed and
+ * verified; `auto` takes inswapper when it can and says so when it cannot. Verification hashes a
+ * file once and remembers (size, modification time, hash), so later runs do not re-read 700 MB.
+ */
+
+import { readFile, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { LiveswapError } from '../../core/errors.js';
+import type { ModelEntry } from '../../models/registry.js';
+import type { ModelStore } from './model-store.js';
+import { sha256File } from '../files/hash.js';
+
+export type EngineName = 'mesh' | 'inswapper';
+
+export interface EngineResolution {
+  engine: EngineName;
+  /**
+   * For inswapper: the installed files of its three models, and of 2d106det (`landmarks`, for
+   * Deep-Live-Cam's mouth mask) when that optional model is installed and verifies too.
+   */
+  models?: { detector: string; recogniser: string; swapper: string; landmarks?: string };
+  /** A line for the user when `auto` could not use the engine it prefers. */
+  notice?: string;
+}
+
+interface Stamp {
+  size: number;
+  mtimeMs: number;
+  sha256: string;
+}
+
+const STAMPS = '.verified.json';
+
+async function readStamps(store: ModelStore): Promise<Record<string, Stamp>> {
+  try {
+    return JSON.parse(await readFile(join(store.folder, STAMPS), 'utf8')) as Record<string, Stamp>;
+  } catch {
+    return {};
+  }
+}
+
+/** True when the installed file of `entry` has the registry's hash (hashed at most once per change). */
+async function verified(store: ModelStore, entry: ModelEntry, stamps: Record<string, Stamp>): Promise<boolean> {
+  const path = store.pathOf(entry);
+  const info = await stat(path).catch(() => undefined);
+  if (!info?.isFile() || info.size !== entry.bytes) return false;
+  const stamp = stamps[entry.file];
+  if (stamp && stamp.size === info.size && stamp.mtimeMs === info.mtimeMs) return stamp.sha256 === entry.sha256;
+  const sha256 = await sha256File(path);
+  stamps[entry.file] = { size: info.size, mtimeMs: info.mtimeMs, sha256 };
+  await writeFile(join(store.folder, STAMPS), JSON.stringify(stamps, null, 2)).catch(() => undefined);
+  return sha256 === entry.sha256;
+}
+
+/** The inswapper engine's files when all are installed and verified (2d106det optional); else the ids that are not. */
+async function inswapperFiles(store: ModelStore): Promise<{ files?: EngineResolution['models']; missing: string[] }> {
+  const stamps = await readStamps(store);
+  const [detector, recogniser] = store.entries(['det_10g', 'w600k_r50']);
+  const swappers = store.entries(['inswapper_128', 'inswapper_128_fp16']);
+  const missing: string[] = [];
+  if (!(await verified(store, detector, stamps))) missing.push(detector.id);
+  if (!(await verified(store, recogniser, stamps))) missing.push(recogniser.id);
+  let swapper: ModelEntry | undefined;
+  for (const s of swappers) if (!swapper && (await verified(store, s, stamps))) swapper = s;
+  if (!swapper) missing.push('inswapper_128');
+  if (missing.length || !swapper) return { missing };
+  const files: NonNullable<EngineResolution['models']> = { detector: store.pathOf(detector), recogniser: store.pathOf(recogniser), swapper: store.pathOf(swapper) };
+  // Optional: without it the mouth mask follows FaceMesh's lip line instead.
+  const [landmarks] = store.entries(['2d106det']);
+  if (await verified(store, landmarks, stamps)) files.landmarks = store.pathOf(landmarks);
+  return { files, missing };
+}
+
+export async function resolveEngine(choice: 'auto' | EngineName, store: ModelStore): Promise<EngineResolution> {
+  if (choice === 'mesh') return { engine: 'mesh' };
+  const { files, missing } = await inswapperFiles(store);
+  if (files) return { engine: 'inswapper', models: files };
+  if (choice === 'inswapper') {
+    throw new LiveswapError(
+      'model',
+      `The inswapper engine needs models that are not installed or do not verify: ${missing.join(', ')}. Run \`liveswap models pull --accept-license\` (or \`liveswap models import FILE\` for files you have).`,
+    );
+  }
+  return { engine: 'mesh', notice: `Using the built-in mesh engine: the inswapper models are not installed (${missing.join(', ')}); \`liveswap models pull\` adds them.` };
+}

@@ -1,0 +1,309 @@
+/**
+ * Provenance on Node: the watermark key and the audit log under LIVESWAP_HOME, and the last step
+ * of every output: marks in the frames (see FrameMarker), then content credentials, the audit
+ * line, and only then the file at its real name. Nothing is at the output path until all of that
+ * worked.
+ *
+ * Layout under the home folder:
+ *   provenance/watermark.key   64 hex digits (32 bytes), made on first use, mode 0600
+ *   provenance/signer/         the local signing certificate (see credentials.ts)
+ *   audit.jsonl                one JSON object per line, one line per output
+ */
+
+import { randomBytes } from 'node:crypto';
+import { appendFile, link, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { userInfo } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { sha256File } from '../files/hash.js';
+import { LiveswapError } from '../../core/errors.js';
+import { checkLabelText, DEFAULT_LABEL_TEXT, LABEL_CORNERS, type LabelCorner, type LabelOptions } from '../../provenance/label.js';
+import { FrameMarker } from '../../provenance/marks.js';
+import { randomAssetId, WATERMARK_VERSION } from '../../provenance/payload.js';
+import { WATERMARK_KEY_BYTES } from '../../provenance/watermark.js';
+import type { ProvenanceStatement, SignerFiles } from './credentials.js';
+import type { Image } from '../../core/image.js';
+import { writeImage } from '../media/image-io.js';
+import { temporaryPathFor } from '../files/output.js';
+import { ownVersion } from '../files/package-info.js';
+
+export const AUDIT_LOG = 'audit.jsonl';
+
+export function watermarkKeyPath(home: string): string {
+  return join(home, 'provenance', 'watermark.key');
+}
+
+export function auditLogPath(home: string): string {
+  return join(home, AUDIT_LOG);
+}
+
+function parseKey(text: Buffer, file: string): Uint8Array {
+  if (text.length === WATERMARK_KEY_BYTES) return new Uint8Array(text);
+  const hex = text.toString('utf8').trim();
+  if (/^[0-9a-fA-F]+$/.test(hex) && hex.length === WATERMARK_KEY_BYTES * 2) return new Uint8Array(Buffer.from(hex, 'hex'));
+  throw new LiveswapError('usage', `The watermark key ${file} is not a key: it must hold ${WATERMARK_KEY_BYTES * 2} hex digits (or ${WATERMARK_KEY_BYTES} raw bytes).`, { file });
+}
+
+export interface LoadedKey {
+  key: Uint8Array;
+  path: string;
+  /** True when this call made the key (first use). */
+  created: boolean;
+}
+
+/** Reads a key file the user named; missing or malformed files are errors the user can act on. */
+export async function readWatermarkKey(file: string): Promise<LoadedKey> {
+  const bytes = await readFile(file).catch((cause: NodeJS.ErrnoException) => {
+    const kind = cause.code === 'ENOENT' ? 'input-missing' : 'input-unreadable';
+    throw new LiveswapError(kind, `Cannot read the watermark key ${file}: ${cause.code === 'ENOENT' ? 'no such file' : cause.message}.`, { file, cause });
+  });
+  return { key: parseKey(bytes, file), path: resolve(file), created: false };
+}
+
+/**
+ * The user's own key when `file` is given, else the key under `home`, made on first use. Two
+ * processes making it at once agree: each writes a private file and links it to the real name,
+ * which only the first link wins; the others read the winner's key.
+ */
+export async function loadWatermarkKey(home: string, file?: string): Promise<LoadedKey> {
+  if (file !== undefined) return readWatermarkKey(file);
+  const path = watermarkKeyPath(home);
+  const existing = await readFile(path).catch((cause: NodeJS.ErrnoException) => {
+    if (cause.code === 'ENOENT') return undefined;
+    throw new LiveswapError('input-unreadable', `Cannot read the watermark key ${path}: ${cause.message}.`, { file: path, cause });
+  });
+  if (existing) return { key: parseKey(existing, path), path, created: false };
+  try {
+    await mkdir(dirname(path), { recursive: true, mode: 0o700 });
+    const temporary = temporaryPathFor(path);
+    await writeFile(temporary, `${randomBytes(WATERMARK_KEY_BYTES).toString('hex')}\n`, { mode: 0o600, flag: 'wx' });
+    try {
+      await link(temporary, path);
+    } catch (cause) {
+      if ((cause as NodeJS.ErrnoException).code !== 'EEXIST') throw cause;
+    } finally {
+      await rm(temporary, { force: true });
+    }
+  } catch (cause) {
+    throw new LiveswapError('output', `Cannot make the watermark key under ${dirname(path)}: ${(cause as Error).message}. Set LIVESWAP_HOME to a writable folder.`, { file: path, cause });
+  }
+  const made = await readWatermarkKey(path);
+  return { ...made, path, created: true };
+}
+
+/** Only the key's file exists check: `verify` never makes a key. */
+export async function existingWatermarkKey(home: string, file?: string): Promise<LoadedKey | undefined> {
+  if (file !== undefined) return readWatermarkKey(file);
+  const path = watermarkKeyPath(home);
+  const bytes = await readFile(path).catch(() => undefined);
+  return bytes ? { key: parseKey(bytes, path), path, created: false } : undefined;
+}
+
+export type AuditKind = 'image' | 'video' | 'live-session' | 'live-recording' | 'live-snapshot';
+export const AUDIT_KINDS: readonly AuditKind[] = ['image', 'video', 'live-session', 'live-recording', 'live-snapshot'];
+
+export interface AuditFile {
+  file?: string;
+  sha256: string;
+}
+
+/** One line of the audit log. */
+export interface AuditEntry {
+  time: string;
+  kind: AuditKind;
+  tool: string;
+  version: string;
+  /** The account that ran liveswap. */
+  user: string;
+  sources: AuditFile[];
+  target?: AuditFile;
+  output?: AuditFile;
+  watermarkId: string;
+  label: { shown: boolean; text?: string };
+  /** Whether the output carries signed content credentials, and if not, why not. */
+  credentials: 'embedded' | 'format-unsupported' | 'unavailable' | 'none';
+  options: Record<string, unknown>;
+}
+
+function currentUser(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return process.env.USER ?? process.env.USERNAME ?? 'unknown';
+  }
+}
+
+/** Fills in the fields every entry has. */
+export function auditEntry(fields: Omit<AuditEntry, 'time' | 'tool' | 'version' | 'user'> & { time?: string }): AuditEntry {
+  return { time: fields.time ?? new Date().toISOString(), tool: 'liveswap', version: ownVersion(), user: currentUser(), ...fields };
+}
+
+/** Appends one line; a single append of one line is atomic for the sizes written here. */
+export async function appendAudit(home: string, entry: AuditEntry): Promise<void> {
+  const path = auditLogPath(home);
+  try {
+    await mkdir(home, { recursive: true });
+    await appendFile(path, `${JSON.stringify(entry)}\n`, { mode: 0o600 });
+  } catch (cause) {
+    throw new LiveswapError('output', `Cannot append to the audit log ${path}: ${(cause as Error).message}. Nothing was saved; set LIVESWAP_HOME to a writable folder.`, { file: path, cause });
+  }
+}
+
+/** Reads the log; a damaged line (a crash mid-write, an edit) is skipped and counted. */
+export async function readAudit(home: string): Promise<{ entries: AuditEntry[]; damaged: number; path: string }> {
+  const path = auditLogPath(home);
+  const text = await readFile(path, 'utf8').catch((cause: NodeJS.ErrnoException) => {
+    if (cause.code === 'ENOENT') return '';
+    throw new LiveswapError('input-unreadable', `Cannot read the audit log ${path}: ${cause.message}.`, { file: path, cause });
+  });
+  const entries: AuditEntry[] = [];
+  let damaged = 0;
+  for (const line of text.split('\n')) {
+    if (line.trim() === '') continue;
+    try {
+      const value = JSON.parse(line) as AuditEntry;
+      if (typeof value.time === 'string' && typeof value.kind === 'string') entries.push(value);
+      else damaged++;
+    } catch {
+      damaged++;
+    }
+  }
+  return { entries, damaged, path };
+}
+
+/** What the user chose on the command line (or the live app's settings). */
+export interface ProvenanceChoices {
+  /** false only with an explicit --no-label. */
+  label: boolean;
+  labelText?: string;
+  labelCorner?: string;
+  watermarkKey?: string;
+  /** The user's own signing certificate chain and key (both or neither). */
+  signer?: SignerFiles;
+}
+
+export function labelOptionsFrom(choices: ProvenanceChoices): Partial<LabelOptions> {
+  const corner = choices.labelCorner;
+  if (corner !== undefined && !(LABEL_CORNERS as readonly string[]).includes(corner)) {
+    throw new LiveswapError('usage', `Expected one of ${LABEL_CORNERS.join(', ')} for --label-corner but received ${JSON.stringify(corner)}`);
+  }
+  return {
+    ...(choices.labelText !== undefined ? { text: checkLabelText(choices.labelText) } : {}),
+    ...(corner !== undefined ? { corner: corner as LabelCorner } : {}),
+  };
+}
+
+export interface PublishFacts {
+  kind: AuditKind;
+  sources: readonly string[];
+  target?: string;
+  engine: string;
+  options: Record<string, unknown>;
+}
+
+export interface PublishedOutput {
+  watermarkId: string;
+  label: { shown: boolean; text?: string };
+  credentials: AuditEntry['credentials'];
+  /** Why credentials are missing, for the user. */
+  notice?: string;
+  sha256: string;
+}
+
+/**
+ * The provenance of one output: made before the frames are painted (so each frame is marked) and
+ * finished by {@link publish} once the encoded file exists under a temporary name.
+ */
+export class OutputProvenance {
+  readonly marker: FrameMarker;
+  readonly label: { shown: boolean; text?: string };
+
+  constructor(
+    readonly home: string,
+    readonly key: LoadedKey,
+    readonly assetId: number,
+    private readonly choices: ProvenanceChoices,
+    media: 'still' | 'video',
+  ) {
+    const labelOptions = choices.label ? labelOptionsFrom(choices) : false;
+    this.label = labelOptions === false ? { shown: false } : { shown: true, text: labelOptions.text ?? DEFAULT_LABEL_TEXT };
+    this.marker = new FrameMarker({ label: labelOptions, watermark: { key: key.key, payload: { assetId, version: WATERMARK_VERSION } }, media });
+  }
+
+  get watermarkId(): string {
+    return this.marker.watermarkId;
+  }
+
+  /** Marks a still image in place, writes it and publishes it (see {@link publish}). */
+  async publishImage(output: string, image: Image, facts: PublishFacts): Promise<PublishedOutput> {
+    this.marker.mark(image);
+    const temporary = temporaryPathFor(output);
+    await writeImage(temporary, image);
+    return this.publish(temporary, output, facts);
+  }
+
+  /**
+   * Signs `temporary` into the output (where the format takes a manifest), logs the output and
+   * moves it to `output`. On any failure the temporary files are removed and `output` is untouched.
+   */
+  async publish(temporary: string, output: string, facts: PublishFacts): Promise<PublishedOutput> {
+    const sources = await Promise.all(facts.sources.map(async (file) => ({ file: resolve(file), sha256: await sha256File(file) })));
+    const statement: ProvenanceStatement = {
+      tool: 'liveswap',
+      version: ownVersion(),
+      created: new Date().toISOString(),
+      sourceSha256: sources.map((s) => s.sha256),
+      watermarkId: this.watermarkId,
+      label: this.label,
+      engine: facts.engine,
+    };
+    const signed = temporaryPathFor(output);
+    let final = temporary;
+    let credentials: AuditEntry['credentials'] = 'none';
+    let notice: string | undefined;
+    try {
+      const c2pa = await import('./credentials.js');
+      const available = await c2pa.credentialsAvailable();
+      if (!c2pa.credentialsSupported(output)) {
+        credentials = 'format-unsupported';
+        notice = `${output}: this format cannot carry content credentials; the label, the watermark and the audit log still mark it.`;
+      } else if (!available.ok) {
+        credentials = 'unavailable';
+        notice = `Content credentials are not available on this platform (${available.reason ?? 'unknown reason'}); the label, the watermark and the audit log still mark ${output}.`;
+      } else {
+        const signer = await c2pa.loadSigner(this.home, this.choices.signer);
+        await c2pa.signOutput(temporary, signed, statement, signer);
+        final = signed;
+        credentials = 'embedded';
+      }
+      const sha256 = await sha256File(final);
+      const target = facts.target !== undefined ? { file: resolve(facts.target), sha256: await sha256File(facts.target) } : undefined;
+      await appendAudit(
+        this.home,
+        auditEntry({
+          time: statement.created,
+          kind: facts.kind,
+          sources,
+          ...(target ? { target } : {}),
+          output: { file: resolve(output), sha256 },
+          watermarkId: this.watermarkId,
+          label: this.label,
+          credentials,
+          options: { engine: facts.engine, ...facts.options },
+        }),
+      );
+      await rename(final, output);
+      return { watermarkId: this.watermarkId, label: this.label, credentials, ...(notice ? { notice } : {}), sha256 };
+    } finally {
+      await rm(temporary, { force: true }).catch(() => undefined);
+      await rm(signed, { force: true }).catch(() => undefined);
+    }
+  }
+}
+
+/** Prepares the marks of one output: loads (or makes) the key and draws a fresh asset id. */
+export async function startProvenance(home: string, choices: ProvenanceChoices, media: 'still' | 'video'): Promise<OutputProvenance> {
+  if (choices.label) labelOptionsFrom(choices); // bad label text is a usage error before any work
+  const key = await loadWatermarkKey(home, choices.watermarkKey);
+  const assetId = randomAssetId((bytes) => bytes.set(randomBytes(bytes.length)));
+  return new OutputProvenance(home, key, assetId, choices, media);
+}
