@@ -4,36 +4,18 @@
  */
 
 import { basename, resolve } from 'node:path';
-import { Command, Option } from 'commander';
+import { Command } from 'commander';
 import { invalidOption } from '../core/errors.js';
 import type { AuditEntry } from '../node/provenance/output-provenance.js';
 import type { Terminal } from './errors.js';
 import { parseWholeNumber } from './flags.js';
+import { addFlags, type FlagsOf } from './option-table.js';
 
-const KINDS = ['image', 'video', 'live-session', 'live-recording', 'live-snapshot'] as const;
-
-export interface AuditFlags {
-  since?: string;
-  until?: string;
-  kind?: string;
-  watermark?: string;
-  file?: string;
-  sha256?: string;
-  limit?: string;
-  json?: boolean;
-}
+export type AuditFlags = FlagsOf<'audit'>;
 
 export function createAuditCommand(run: (flags: AuditFlags) => Promise<void>): Command {
-  return new Command('audit')
+  return addFlags(new Command('audit'), 'audit')
     .description('List what liveswap made: the audit log under LIVESWAP_HOME, one entry per output.')
-    .option('--since <time>', 'only entries at or after this time (ISO date or date-time, e.g. 2026-11-01)')
-    .option('--until <time>', 'only entries before this time')
-    .addOption(new Option('--kind <kind>', 'only this kind of output').choices(KINDS))
-    .option('--watermark <id>', 'only the output with this watermark id (8 hex digits, as verify prints)')
-    .option('--file <path>', 'only entries whose source, target or output is this file')
-    .option('--sha256 <hex>', 'only entries with a source, target or output of this SHA-256 (or a prefix of it)')
-    .option('--limit <n>', 'only the last n matching entries')
-    .option('--json', 'print the entries as JSON lines')
     .action(async (flags: AuditFlags) => run(flags));
 }
 

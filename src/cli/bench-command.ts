@@ -3,37 +3,26 @@
  * camera, on frames made from the bundled photos; a table, or one JSON object with --json.
  */
 
-import { Command, Option } from 'commander';
+import { Command } from 'commander';
 import { invalidOption } from '../core/errors.js';
-import { ENGINES, type EngineChoice } from '../pipeline/options.js';
+import { STILL_DEFAULTS } from '../pipeline/options.js';
+import { addFlags, BENCH_MODES, CLI_DEFAULTS, type BenchMode, type FlagsOf } from './option-table.js';
 import type { BenchResult } from '../node/eval/bench-runner.js';
 import type { Terminal } from './errors.js';
 import { bundledPhotosDir } from '../node/files/package-info.js';
 
-export const BENCH_MODES = ['image', 'video', 'live'] as const;
-export type BenchMode = (typeof BENCH_MODES)[number];
+export { BENCH_MODES, type BenchMode } from './option-table.js';
 
-export interface BenchFlags {
-  engine?: EngineChoice;
-  size?: string;
-  frames?: string;
-  modes?: string;
-  json?: boolean;
-}
+export type BenchFlags = FlagsOf<'bench'>;
 
 export function createBenchCommand(run: (flags: BenchFlags) => Promise<void>): Command {
-  return new Command('bench')
+  return addFlags(new Command('bench'), 'bench')
     .description('Time the swap stage by stage on images, a video and a simulated live camera.')
-    .addOption(new Option('--engine <name>', 'which engine swaps (default: auto)').choices(ENGINES))
-    .option('--size <WxH>', 'frame size (default: 1280x720)')
-    .option('--frames <n>', 'frames per mode (default: 30)')
-    .option('--modes <list>', `comma-separated subset of ${BENCH_MODES.join(',')} (default: all)`)
-    .option('--json', 'print one JSON object')
     .action(async (flags: BenchFlags) => run(flags));
 }
 
 export function parseSize(raw: string | undefined): { width: number; height: number } {
-  if (raw === undefined) return { width: 1280, height: 720 };
+  if (raw === undefined) return { ...CLI_DEFAULTS.benchSize };
   const m = /^\s*(\d+)\s*[x×]\s*(\d+)\s*$/i.exec(raw);
   const width = m ? Number(m[1]) : NaN;
   const height = m ? Number(m[2]) : NaN;
@@ -49,7 +38,7 @@ export function parseModes(raw: string | undefined): BenchMode[] {
 }
 
 function parseFrames(raw: string | undefined): number {
-  if (raw === undefined) return 30;
+  if (raw === undefined) return CLI_DEFAULTS.benchFrames;
   const n = Number(raw);
   if (!Number.isInteger(n) || n < 1 || n > 100_000) throw invalidOption('--frames', 'a whole number from 1 to 100000', raw);
   return n;
@@ -74,7 +63,7 @@ export async function runBenchCommand(flags: BenchFlags, terminal: Terminal): Pr
   const { width, height } = parseSize(flags.size);
   const frames = parseFrames(flags.frames);
   const modes = parseModes(flags.modes);
-  const engine = flags.engine ?? 'auto';
+  const engine = flags.engine ?? STILL_DEFAULTS.paint.engine;
   const { createNodeSwapper } = await import('../node/jobs/swapper.js');
   const { readImage } = await import('../node/media/image-io.js');
   const runner = await import('../node/eval/bench-runner.js');

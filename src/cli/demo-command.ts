@@ -17,14 +17,13 @@ import type { NodeSwapper } from '../node/jobs/swapper.js';
 import { resolveSwapOptions, type SwapOptions } from '../pipeline/options.js';
 import type { Terminal } from './errors.js';
 import { bundledPhotosDir } from '../node/files/package-info.js';
+import { addFlags, CLI_DEFAULTS, type FlagsOf } from './option-table.js';
 import { openSwapper } from './swap-command.js';
 import { formatTimings, roundTimings } from './summary.js';
 
-export const DEFAULT_DEMO_DIR = 'liveswap-demo';
+export const DEFAULT_DEMO_DIR = CLI_DEFAULTS.demoDir;
 
-export interface DemoFlags {
-  out?: string;
-}
+export type DemoFlags = FlagsOf<'demo'>;
 
 interface DemoCase {
   name: string;
@@ -43,9 +42,8 @@ const CASES: readonly DemoCase[] = [
 ];
 
 export function createDemoCommand(run: (flags: DemoFlags) => Promise<void>): Command {
-  return new Command('demo')
+  return addFlags(new Command('demo'), 'demo')
     .description('Run example swaps on the bundled photos and write the results to a folder.')
-    .option('--out <dir>', `folder for the results, created if needed (default: ./${DEFAULT_DEMO_DIR})`)
     .action(async (flags: DemoFlags) => run(flags));
 }
 

@@ -6,39 +6,21 @@
  */
 
 import { resolve } from 'node:path';
-import { Command, Option } from 'commander';
+import { Command } from 'commander';
 import { invalidOption, LiveswapError } from '../core/errors.js';
 import { RECOGNISERS, type RecogniserId } from '../eval/recognisers.js';
-import { ENGINES, type EngineChoice } from '../pipeline/options.js';
+import { STILL_DEFAULTS, type EngineChoice } from '../pipeline/options.js';
+import { addFlags, CLI_DEFAULTS, type FlagsOf } from './option-table.js';
 import type { Terminal } from './errors.js';
 import { bundledPhotosDir } from '../node/files/package-info.js';
 
-export const DEFAULT_EVAL_DIR = 'liveswap-eval';
+export const DEFAULT_EVAL_DIR = CLI_DEFAULTS.evalDir;
 
-export interface EvalFlags {
-  sources?: string;
-  targets?: string;
-  people?: string;
-  groups?: string;
-  engine?: EngineChoice;
-  recognisers?: string;
-  ablate?: boolean;
-  out?: string;
-  json?: boolean;
-}
+export type EvalFlags = FlagsOf<'eval'>;
 
 export function createEvalCommand(run: (flags: EvalFlags) => Promise<void>): Command {
-  return new Command('eval')
+  return addFlags(new Command('eval'), 'eval')
     .description('Swap every source onto every target and measure identity, pose, expression, blending and stability.')
-    .option('--people <dir>', 'folder with one subfolder of photos per person: the first photo is the source, the rest the gallery')
-    .option('--groups <dir>', 'with --people: folder of group photos (every face is a target) and videos')
-    .option('--sources <dir>', 'folder of source photos (default: the bundled photos)')
-    .option('--targets <dir>', 'folder of target images and videos (default: augmented copies of the bundled photos and a group picture)')
-    .addOption(new Option('--engine <name>', 'which engine swaps (default: auto)').choices(ENGINES))
-    .option('--recognisers <list>', `which recognisers measure identity, comma-separated (default: ${RECOGNISERS.join(',')})`)
-    .option('--ablate', 'run the stills once per variant of the mesh engine settings and write a table of the differences (videos are skipped)')
-    .option('--out <dir>', `folder for eval.json, report.html, ablation.md and thumbnails (default: ./${DEFAULT_EVAL_DIR})`)
-    .option('--json', 'print the whole report as one JSON object on stdout')
     .action(async (flags: EvalFlags) => run(flags));
 }
 
@@ -68,7 +50,7 @@ export async function runEvalCommand(flags: EvalFlags, terminal: Terminal): Prom
   const mode = evalMode(flags);
   const recogniserIds = parseRecognisers(flags.recognisers);
   // The ablation tunes the mesh engine, so `auto` must not pick inswapper there.
-  const engine: EngineChoice = flags.ablate ? 'mesh' : (flags.engine ?? 'auto');
+  const engine: EngineChoice = flags.ablate ? 'mesh' : (flags.engine ?? STILL_DEFAULTS.paint.engine);
   const { builtinEvalSet, readEvalFolders, readGallerySet } = await import('../node/eval/eval-set.js');
   const { runEval, writeEvalJson } = await import('../node/eval/eval-runner.js');
   const { writeEvalHtml } = await import('../node/eval/eval-html.js');

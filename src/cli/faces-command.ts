@@ -8,26 +8,18 @@ import { Command } from 'commander';
 import type { ScanSummary } from '../node/jobs/faces-scan.js';
 import type { Terminal } from './errors.js';
 import { parseNumber } from './flags.js';
+import { addFlags, type FlagsOf } from './option-table.js';
 
-export interface FacesScanFlags {
-  out: string;
-  sampleFps?: string;
-  threshold?: string;
-  json?: boolean;
-}
+export type FacesScanFlags = FlagsOf<'faces scan'> & { out: string };
 
 /** `liveswap faces` with its subcommand `scan`. */
 export function createFacesCommand(scan: (video: string, flags: FacesScanFlags) => Promise<void>): Command {
   const faces = new FacesCommand('faces').description('Find the people in a video, to swap each with their own photo.');
-  faces
+  const scanCommand = faces
     .command('scan')
     .description('find the people in a video; write a thumbnail per person and map.json to fill in')
-    .argument('<video>', 'the video to scan')
-    .requiredOption('--out <dir>', 'folder for map.json and the thumbnails (created when missing)')
-    .option('--sample-fps <n>', 'frames looked at per second of video (default: 2)')
-    .option('--threshold <s>', 'least FaceRes similarity, 0–1, for two faces to be one person (default: 0.6)')
-    .option('--json', 'print the summary as one JSON object')
-    .action(async (video: string, flags: FacesScanFlags) => scan(video, flags));
+    .argument('<video>', 'the video to scan');
+  addFlags(scanCommand, 'faces scan').action(async (video: string, flags: FacesScanFlags) => scan(video, flags));
   return faces;
 }
 

@@ -10,6 +10,7 @@ import { INSWAPPER_ENGINE_MODELS } from '../models/registry.js';
 import { pullModels, type PullProgress } from '../node/models/model-pull.js';
 import { formatBytes, ModelStore, type ModelStatus } from '../node/models/model-store.js';
 import type { Terminal } from './errors.js';
+import { addFlags, type FlagsOf } from './option-table.js';
 
 /** Where progress goes (stderr by default): a redrawn bar on a terminal, else a line a second. */
 export interface ProgressStream {
@@ -25,9 +26,8 @@ export interface ModelsCommandDeps {
   now?: () => number;
 }
 
-interface JsonFlag {
-  json?: boolean;
-}
+/** Every models subcommand takes --json only (pull also --accept-license). */
+type JsonFlag = FlagsOf<'models list'>;
 
 async function askOnTerminal(question: string): Promise<boolean> {
   const rl = createInterface({ input: process.stdin, output: process.stderr });
@@ -98,23 +98,18 @@ function publicStatus(r: ModelStatus): Record<string, unknown> {
 export function createModelsCommand(terminal: Terminal, deps: ModelsCommandDeps = {}): Command {
   const store = deps.store ?? (() => new ModelStore());
   const models = new ModelsCommand('models').description('List, download, verify and import the models of the InSwapper engine.');
-  models
-    .command('list')
-    .description('show each model: file, installed/missing/damaged, size, licence')
-    .option('--json', 'print one JSON object')
+  addFlags(models.command('list').description('show each model: file, installed/missing/damaged, size, licence'), 'models list')
     .action(async (flags: JsonFlag) => {
       const s = store();
       const rows = await s.status();
       if (flags.json) terminal.out(JSON.stringify({ folder: s.folder, models: rows.map(publicStatus) }));
       else terminal.out(statusTable(s.folder, rows));
     });
-  models
+  const pull = models
     .command('pull')
     .description(`download models (default: ${INSWAPPER_ENGINE_MODELS.join(', ')}); checks each SHA-256`)
-    .argument('[ids...]', 'model ids (see `liveswap models list`)')
-    .option('--accept-license', 'accept the non-commercial licence of the models without asking')
-    .option('--json', 'print one JSON object')
-    .action(async (ids: string[], flags: JsonFlag & { acceptLicense?: boolean }) => {
+    .argument('[ids...]', 'model ids (see `liveswap models list`)');
+  addFlags(pull, 'models pull').action(async (ids: string[], flags: FlagsOf<'models pull'>) => {
       const reporter = progressReporter(deps.progress ?? process.stderr, deps.now ?? Date.now);
       try {
         const models = store();
@@ -130,12 +125,11 @@ export function createModelsCommand(terminal: Terminal, deps: ModelsCommandDeps 
         reporter.end();
       }
     });
-  models
+  const verify = models
     .command('verify')
     .description('re-hash installed models (or the named ones) and report damaged files')
-    .argument('[ids...]', 'model ids (default: every installed or damaged model)')
-    .option('--json', 'print one JSON object')
-    .action(async (ids: string[], flags: JsonFlag) => {
+    .argument('[ids...]', 'model ids (default: every installed or damaged model)');
+  addFlags(verify, 'models verify').action(async (ids: string[], flags: JsonFlag) => {
       const s = store();
       const all = await s.verify(ids);
       const rows = ids.length > 0 ? all : all.filter((r) => r.state !== 'missing');
@@ -148,20 +142,16 @@ export function createModelsCommand(terminal: Terminal, deps: ModelsCommandDeps 
       if (flags.json) terminal.out(JSON.stringify({ folder: s.folder, models: rows.map(publicStatus) }));
       else terminal.out(rows.length > 0 ? statusTable(s.folder, rows) : `No models installed in ${s.folder}.`);
     });
-  models
+  const importFiles = models
     .command('import')
     .description('install model files you already have; each is recognised by its SHA-256')
-    .argument('<files...>', 'model files (any names)')
-    .option('--json', 'print one JSON object')
-    .action(async (files: string[], flags: JsonFlag) => {
+    .argument('<files...>', 'model files (any names)');
+  addFlags(importFiles, 'models import').action(async (files: string[], flags: JsonFlag) => {
       const results = await store().importFiles(files);
       if (flags.json) terminal.out(JSON.stringify({ models: results }));
       else for (const r of results) terminal.out(`${r.id}: imported ${r.from} → ${r.path}`);
     });
-  models
-    .command('path')
-    .description('print the folder that holds the installed models')
-    .option('--json', 'print one JSON object')
+  addFlags(models.command('path').description('print the folder that holds the installed models'), 'models path')
     .action((flags: JsonFlag) => {
       const folder = store().folder;
       terminal.out(flags.json ? JSON.stringify({ folder }) : folder);

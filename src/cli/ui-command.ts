@@ -7,20 +7,13 @@ import { spawn } from 'node:child_process';
 import { Command } from 'commander';
 import { invalidOption, LiveswapError } from '../core/errors.js';
 import type { ServerInfo } from '../pipeline/live-options.js';
-import { checkLabelText, DEFAULT_LABEL_TEXT } from '../provenance/label.js';
+import { checkLabelText } from '../provenance/label.js';
 import { DEFAULT_UI_HOST, DEFAULT_UI_PORT } from '../server/defaults.js';
 import type { UiServer, UiServerOptions } from '../server/ui-server.js';
 import type { Terminal } from './errors.js';
+import { addFlags, type FlagsOf } from './option-table.js';
 
-
-export interface UiFlags {
-  port?: string;
-  host?: string;
-  open?: boolean;
-  webRoot?: string;
-  watermarkKey?: string;
-  labelText?: string;
-}
+export type UiFlags = FlagsOf<'ui'>;
 
 export interface UiDeps {
   /** Starts the server (default: createUiServer, loaded on demand). */
@@ -32,14 +25,8 @@ export interface UiDeps {
 }
 
 export function createUiCommand(run: (flags: UiFlags) => Promise<void>): Command {
-  return new Command('ui')
+  return addFlags(new Command('ui'), 'ui')
     .description('Serve the live face-swap app in the browser (camera in, swapped video out, with an output page for OBS).')
-    .option('--port <n>', `port to listen on; 0 picks a free one (default: ${DEFAULT_UI_PORT})`)
-    .option('--host <address>', `address to listen on; anything but loopback exposes the app and the models to the network (default: ${DEFAULT_UI_HOST})`)
-    .option('--open', 'open the app in the system browser')
-    .option('--web-root <dir>', 'serve the browser app from this folder instead of the built dist/web (for development)')
-    .option('--watermark-key <file>', 'watermark the live frames with your own key file (64 hex digits; default: the key under LIVESWAP_HOME, made on first use)')
-    .option('--label-text <text>', `the visible label's text the app starts with (default: ${DEFAULT_LABEL_TEXT})`)
     .action(async (flags: UiFlags) => run(flags));
 }
 

@@ -9,26 +9,18 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Command } from 'commander';
 import type { Terminal } from './errors.js';
+import { addFlags, type FlagsOf } from './option-table.js';
 import type { VerifyReport } from '../node/provenance/verify.js';
 
 export const VERIFY_EXIT = { marked: 0, unmarked: 10, tampered: 11 } as const;
 
-export interface VerifyFlags {
-  json?: boolean;
-  watermarkKey?: string;
-  trust?: string[];
-  maxFrames?: string;
-}
+export type VerifyFlags = FlagsOf<'verify'>;
 
 export function createVerifyCommand(run: (files: string[], flags: VerifyFlags) => Promise<number>, setExit: (code: number) => void): Command {
-  return new Command('verify')
+  const verify = new Command('verify')
     .description('Check files for liveswap\'s marks: content credentials, the invisible watermark and the visible label.')
-    .argument('<files...>', 'images or videos to check')
-    .option('--watermark-key <file>', 'look for the watermark made with this key (default: the key under LIVESWAP_HOME)')
-    .option('--trust <ca.pem>', 'count signatures chaining to this CA certificate as trusted (repeatable; the local signer\'s CA is always trusted)', (value: string, previous: string[] = []) => [...previous, value])
-    .option('--max-frames <n>', 'read at most this many frames of a video (default: 1800)')
-    .option('--json', 'print one JSON object per file, one per line')
-    .action(async (files: string[], flags: VerifyFlags) => setExit(await run(files, flags)));
+    .argument('<files...>', 'images or videos to check');
+  return addFlags(verify, 'verify').action(async (files: string[], flags: VerifyFlags) => setExit(await run(files, flags)));
 }
 
 function yesNo(value: boolean): string {

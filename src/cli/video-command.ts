@@ -5,7 +5,6 @@
 
 import { extname, resolve } from 'node:path';
 import { invalidOption, LiveswapError } from '../core/errors.js';
-import { DEFAULT_ONE_EURO, type OneEuroParams } from '../core/one-euro.js';
 import { VIDEO_CODECS, VIDEO_CONTAINERS, VIDEO_PRESETS, type VideoCodec, type VideoPreset } from '../node/media/ffmpeg-write.js';
 import { readImage } from '../node/media/image-io.js';
 import { checkOutputPath } from '../node/files/output.js';
@@ -14,10 +13,10 @@ import type { NodeSwapper } from '../node/jobs/swapper.js';
 import type { VideoProgress, VideoSwapSummary } from '../node/jobs/video-swap.js';
 import type { EngineChoice, ExecutionProvider, SwapOptions } from '../pipeline/options.js';
 import type { PreparedSource } from '../pipeline/still.js';
-import { DEFAULT_IDENTITY_THRESHOLD } from '../pipeline/face-map.js';
-import { DEFAULT_VIDEO_FACE_OPTIONS, type FaceSelection, type VideoFaceOptions } from '../pipeline/video.js';
+import type { FaceSelection, VideoFaceOptions } from '../pipeline/video.js';
 import type { Terminal } from './errors.js';
-import { parseNumber, parseWholeNumber, provenanceChoicesFromFlags, type SwapFlags } from './flags.js';
+import { givenFlags, parseNumber, parseWholeNumber, provenanceChoicesFromFlags, trackingOptionsFromFlags, type SwapFlags } from './flags.js';
+import { CLI_DEFAULTS } from './option-table.js';
 import { formatProvenance, type ProvenanceSummary } from './summary.js';
 import { defaultHome } from '../node/models/model-cache.js';
 import { startProvenance } from '../node/provenance/output-provenance.js';
@@ -27,64 +26,23 @@ import { temporaryPathFor } from '../node/files/output.js';
 export const VIDEO_INPUT_EXTENSIONS = ['.mp4', '.m4v', '.mov', '.mkv', '.webm', '.avi', '.gif', '.ts', '.mts', '.flv', '.wmv', '.mpg', '.mpeg'] as const;
 
 /** Default for --similar-face-distance (1 − cosine similarity of FaceRes descriptors): the scan's identity threshold, 0.6 similarity. */
-export const DEFAULT_SIMILAR_FACE_DISTANCE = Math.round((1 - DEFAULT_IDENTITY_THRESHOLD) * 100) / 100;
+export const DEFAULT_SIMILAR_FACE_DISTANCE = CLI_DEFAULTS.similarFaceDistance;
 
 export function isVideoPath(path: string): boolean {
   return (VIDEO_INPUT_EXTENSIONS as readonly string[]).includes(extname(path).toLowerCase());
 }
 
-/** The flags that only mean something for a video target, as commander names them. */
-const VIDEO_ONLY: readonly (keyof SwapFlags)[] = [
-  'fps', 'audio', 'videoEncoder', 'videoQuality', 'videoPreset', 'trimStart', 'trimEnd', 'detectEvery', 'smoothing',
-  'smoothingMinCutoff', 'smoothingBeta', 'maxMissed', 'minFaceSize', 'minSharpness', 'shotChange', 'referenceFace', 'similarFaceDistance', 'mapFaces', 'ffmpeg',
-];
-
-const FLAG_NAMES: Partial<Record<keyof SwapFlags, string>> = {
-  fps: '--fps', audio: '--no-audio', videoEncoder: '--video-encoder', videoQuality: '--video-quality', videoPreset: '--video-preset',
-  trimStart: '--trim-start', trimEnd: '--trim-end', detectEvery: '--detect-every', smoothing: '--no-smoothing',
-  smoothingMinCutoff: '--smoothing-min-cutoff', smoothingBeta: '--smoothing-beta', maxMissed: '--max-missed', minFaceSize: '--min-face-size',
-  minSharpness: '--min-sharpness', shotChange: '--no-shot-change', referenceFace: '--reference-face', similarFaceDistance: '--similar-face-distance', mapFaces: '--map-faces', ffmpeg: '--ffmpeg',
-};
-
-/** A still target given video flags: say which, rather than ignore them. */
+/** A still target given video flags (the table's `videoOnly` rows): say which, rather than ignore them. */
 export function rejectVideoFlags(flags: SwapFlags): void {
-  const used = VIDEO_ONLY.filter((key) => flags[key] !== undefined && !(key === 'audio' && flags.audio === true) && !(key === 'smoothing' && flags.smoothing === true) && !(key === 'shotChange' && flags.shotChange === true));
+  const used = givenFlags('swap', flags, (row) => row.videoOnly === true);
   if (used.length > 0) {
-    throw new LiveswapError('usage', `${used.map((k) => FLAG_NAMES[k]).join(', ')} ${used.length === 1 ? 'applies' : 'apply'} to video targets only; ${flags.target} is an image.`);
+    throw new LiveswapError('usage', `${used.map((row) => row.flag).join(', ')} ${used.length === 1 ? 'applies' : 'apply'} to video targets only; ${flags.target} is an image.`);
   }
-}
-
-/** The smoothing flags as One Euro parameters, or false for --no-smoothing. */
-export function smoothingFromFlags(flags: SwapFlags): OneEuroParams | false {
-  if (flags.smoothing === false) {
-    if (flags.smoothingMinCutoff !== undefined || flags.smoothingBeta !== undefined) throw new LiveswapError('usage', '--no-smoothing cannot be combined with --smoothing-min-cutoff or --smoothing-beta.');
-    return false;
-  }
-  const minCutoff = parseNumber('--smoothing-min-cutoff', flags.smoothingMinCutoff) ?? DEFAULT_ONE_EURO.minCutoff;
-  const beta = parseNumber('--smoothing-beta', flags.smoothingBeta) ?? DEFAULT_ONE_EURO.beta;
-  if (!(minCutoff > 0 && minCutoff <= 100)) throw invalidOption('--smoothing-min-cutoff', 'a frequency in Hz, > 0 and ≤ 100', flags.smoothingMinCutoff);
-  if (!(beta >= 0 && beta <= 1000)) throw invalidOption('--smoothing-beta', 'a number from 0 to 1000', flags.smoothingBeta);
-  return { ...DEFAULT_ONE_EURO, minCutoff, beta };
 }
 
 /** Tracking and selection options from the flags (the selection's embeddings are filled in later). */
 export function videoFaceOptionsFromFlags(flags: SwapFlags, selection: FaceSelection): VideoFaceOptions {
-  let detectEvery: number | 'auto' = 'auto';
-  if (flags.detectEvery !== undefined && flags.detectEvery !== 'auto') {
-    const n = parseWholeNumber('--detect-every', flags.detectEvery);
-    if (n === undefined || n < 1) throw invalidOption('--detect-every', "'auto' or a whole number ≥ 1", flags.detectEvery);
-    detectEvery = n;
-  }
-  return {
-    ...DEFAULT_VIDEO_FACE_OPTIONS,
-    detectEvery,
-    smoothing: smoothingFromFlags(flags),
-    maxMissed: parseWholeNumber('--max-missed', flags.maxMissed) ?? DEFAULT_VIDEO_FACE_OPTIONS.maxMissed,
-    minFaceSize: parseWholeNumber('--min-face-size', flags.minFaceSize) ?? DEFAULT_VIDEO_FACE_OPTIONS.minFaceSize,
-    minSharpness: parseNumber('--min-sharpness', flags.minSharpness) ?? DEFAULT_VIDEO_FACE_OPTIONS.minSharpness,
-    shotChange: flags.shotChange === false ? false : DEFAULT_VIDEO_FACE_OPTIONS.shotChange,
-    selection,
-  };
+  return { ...trackingOptionsFromFlags(flags), selection };
 }
 
 function checkVideoOutput(output: string): void {
@@ -155,6 +113,7 @@ export async function runVideoSwap(flags: SwapFlags, context: VideoRunContext): 
   const { inspectVideo, parseVideoPoint, swapVideo } = await import('../node/jobs/video-swap.js');
   checkVideoOutput(flags.output);
   const { codec, preset, quality, fps } = encodingFromFlags(flags);
+  const tracking = trackingOptionsFromFlags(flags);
   const trimStart = flags.trimStart !== undefined ? parseVideoPoint('--trim-start', flags.trimStart) : undefined;
   const trimEnd = flags.trimEnd !== undefined ? parseVideoPoint('--trim-end', flags.trimEnd) : undefined;
   if (flags.mapFaces !== undefined && (flags.referenceFace !== undefined || flags.manyFaces)) {
@@ -219,7 +178,7 @@ export async function runVideoSwap(flags: SwapFlags, context: VideoRunContext): 
       mark: (frame) => provenance.marker.mark(frame),
       identities,
       swap: options,
-      faces: videoFaceOptionsFromFlags(flags, selection),
+      faces: { ...tracking, selection },
       encoding: {
         ...(codec ? { codec } : {}),
         ...(preset ? { preset } : {}),

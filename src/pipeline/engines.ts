@@ -18,6 +18,7 @@ import type { MeshTuning } from '../swap/mesh-tuning.js';
 import { StillSwapper, type FaceFinder } from './still.js';
 
 /** BlazeFace and FaceMesh: every engine finds and follows faces with them. */
+import type { EngineName } from './options.js';
 export interface MeshSessions {
   detector: InferenceSession;
   mesh: InferenceSession;
@@ -36,7 +37,7 @@ export interface InswapperSessions {
 }
 
 export interface AssembledEngine {
-  name: 'mesh' | 'inswapper';
+  name: EngineName;
   /** Finds faces for this engine: BlazeFace + FaceMesh, or SCRFD (+ FaceMesh). */
   finder: FaceFinder;
   still: StillSwapper<unknown>;

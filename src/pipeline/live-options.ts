@@ -3,14 +3,20 @@
  * worker and the server (`liveswap ui`). Platform-free.
  */
 
-import { DEFAULT_LABEL_TEXT } from '../provenance/label.js';
+import { DEFAULT_IDENTITY_THRESHOLD } from './face-map.js';
+import { ENGINE_NAMES, LIVE_DEFAULTS, type EngineName } from './options.js';
+
+// The page and the worker read the engine list through this module (and protocol.ts).
+export { ENGINE_NAMES, type EngineName };
 
 /** Where the browser runs the models: WebGPU when the browser has an adapter, else wasm. */
 export const BACKENDS = ['webgpu', 'wasm'] as const;
 export type Backend = (typeof BACKENDS)[number];
 
-export const LIVE_ENGINES = ['mesh', 'inswapper'] as const;
-export type LiveEngineName = (typeof LIVE_ENGINES)[number];
+/** @deprecated the same list as `ENGINE_NAMES`: the page runs a named engine, never 'auto'. */
+export const LIVE_ENGINES = ENGINE_NAMES;
+/** @deprecated the same type as `EngineName`. */
+export type LiveEngineName = EngineName;
 
 /** Camera sizes offered (width × height). */
 export const CAMERA_SIZES = ['640x360', '1280x720', '1920x1080'] as const;
@@ -19,7 +25,7 @@ export type CameraSize = (typeof CAMERA_SIZES)[number];
 /** The server's `/api/info`: which engines it can serve models for, and where they are. */
 export interface ServerInfo {
   version: string;
-  engines: { mesh: boolean; inswapper: boolean };
+  engines: Record<EngineName, boolean>;
   /** Why inswapper is not offered, when it is not. */
   inswapperNotice?: string;
   models: {
@@ -75,24 +81,26 @@ export interface LiveSettings extends ProcessSettings {
   showTimings: boolean;
 }
 
+/** A visit's first settings: the paint, tracking and marks of `LIVE_DEFAULTS`, and the page's own. */
 export const DEFAULT_LIVE_SETTINGS: Readonly<LiveSettings> = Object.freeze({
-  engine: 'mesh',
+  engine: LIVE_DEFAULTS.paint.engine,
   backend: 'wasm',
   cameraId: '',
   cameraSize: '640x360',
   showFps: true,
   showTimings: false,
-  manyFaces: false,
-  mouthMask: true,
-  opacity: 1,
-  sharpness: 0,
-  colorMatch: true,
-  detectEvery: 0,
-  smoothing: true,
+  manyFaces: LIVE_DEFAULTS.paint.manyFaces,
+  mouthMask: LIVE_DEFAULTS.paint.mouthMask,
+  opacity: LIVE_DEFAULTS.paint.opacity,
+  sharpness: LIVE_DEFAULTS.paint.sharpness,
+  colorMatch: LIVE_DEFAULTS.paint.colorMatch,
+  // The page's 0 stands for 'auto'.
+  detectEvery: LIVE_DEFAULTS.tracking.detectEvery === 'auto' ? 0 : LIVE_DEFAULTS.tracking.detectEvery,
+  smoothing: Boolean(LIVE_DEFAULTS.tracking.smoothing),
   mirror: false,
-  similarity: 0.6,
-  label: true,
-  labelText: DEFAULT_LABEL_TEXT,
+  similarity: DEFAULT_IDENTITY_THRESHOLD,
+  label: LIVE_DEFAULTS.marks.label,
+  labelText: LIVE_DEFAULTS.marks.labelText,
 });
 
 /** What the live app saves that goes into the audit log. */

@@ -1,18 +1,39 @@
 /**
- * The one options schema for a still swap. The CLI, and later the HTTP API and web UI, read their
- * choices and defaults from here and validate through `resolveSwapOptions`.
+ * The one options schema: every list of allowed values as an `as const` tuple, the three option
+ * groups (paint, tracking, marks) and their defaults for each mode (still, video, live) side by
+ * side. The CLI's flag table, the server's checks and the live app's menus read from here; each
+ * group is checked by one function (`resolvePaintOptions`, `resolveTrackingOptions`,
+ * `resolveMarkOptions`) with stable messages.
  */
 
 import { invalidOption } from '../core/errors.js';
+import { DEFAULT_ONE_EURO, validateOneEuro, type OneEuroParams } from '../core/one-euro.js';
+import { MIN_FACE_SHARPNESS } from '../face/quality.js';
+import { checkLabelText, DEFAULT_LABEL_OPTIONS, DEFAULT_LABEL_TEXT, LABEL_CORNERS, type LabelCorner } from '../provenance/label.js';
+import { DEFAULT_SHOT_CHANGE_OPTIONS, validateShotChangeOptions, type ShotChangeOptions } from './shot-change.js';
 
-export const ENGINES = ['auto', 'mesh', 'inswapper'] as const;
-export type EngineChoice = (typeof ENGINES)[number];
+export { LABEL_CORNERS, type LabelCorner };
+
+/** The engines that swap: `mesh` (built in, nothing to download) and `inswapper` (models pulled by the user). */
+export const ENGINE_NAMES = ['mesh', 'inswapper'] as const;
+export type EngineName = (typeof ENGINE_NAMES)[number];
+
+/** What a user may ask for: an engine, or `auto` (inswapper when its models are installed and verified, else mesh). */
+export const ENGINE_CHOICES = ['auto', ...ENGINE_NAMES] as const;
+export type EngineChoice = (typeof ENGINE_CHOICES)[number];
+/** @deprecated the same list as {@link ENGINE_CHOICES}. */
+export const ENGINES = ENGINE_CHOICES;
 
 /** Where the models run (onnxruntime execution providers); only `cpu` is available everywhere. */
 export const EXECUTION_PROVIDERS = ['cpu', 'cuda', 'coreml', 'dml'] as const;
 export type ExecutionProvider = (typeof EXECUTION_PROVIDERS)[number];
 
-export interface SwapOptions {
+/** The modes whose defaults differ: one picture, a video file, a camera stream. */
+export const MODES = ['still', 'video', 'live'] as const;
+export type Mode = (typeof MODES)[number];
+
+/** How a face is painted: which engine, which faces, and the look of the result. */
+export interface PaintOptions {
   /** Which engine swaps; `auto` picks inswapper when its models are installed and verified, else mesh. */
   engine: EngineChoice;
   /** Swap every face in the target instead of one. */
@@ -21,7 +42,7 @@ export interface SwapOptions {
   faceIndex: number | undefined;
   /** Use this face of the source photo (same ordering); default the largest. */
   sourceFace: number | undefined;
-  /** Keep the target's own mouth interior; `undefined` means the engine's default (on for mesh). */
+  /** Keep the target's own mouth interior; `undefined` means the engine's default (on for mesh, off for inswapper). */
   mouthMask: boolean | undefined;
   /** 0..1: how much of the swapped face shows over the target. */
   opacity: number;
@@ -43,19 +64,116 @@ export interface SwapOptions {
   maxPixels: number;
 }
 
-export const DEFAULT_SWAP_OPTIONS: Readonly<SwapOptions> = {
-  engine: 'auto',
-  manyFaces: false,
-  faceIndex: undefined,
-  sourceFace: undefined,
-  mouthMask: undefined,
-  opacity: 1,
-  sharpness: 0,
-  colorMatch: undefined,
-  faceShape: undefined,
-  faceOutline: undefined,
-  maxPixels: 50_000_000,
-};
+/** How faces are followed from frame to frame (video and live; a still is one frame). */
+export interface TrackingOptions {
+  /** Run the detector every N frames and track in between; 'auto': every 5 frames when tracking is possible, else every frame. */
+  detectEvery: number | 'auto';
+  /** Smoothing of landmarks and alignment (One Euro), or false. */
+  smoothing: OneEuroParams | false;
+  /** Frames a lost face keeps its track (and its identity). */
+  maxMissed: number;
+  /** Faces smaller than this (max of box width/height, px) are left alone. */
+  minFaceSize: number;
+  /** Faces blurrier than this (`faceSharpness`) are left alone; 0 swaps every face. */
+  minSharpness: number;
+  /**
+   * A face the tracker loses between detections is still painted, where it last was, for up to this
+   * many frames (no flicker) — but never on a frame the detector ran on: a detection frame paints
+   * only the faces found on it. A lost face makes the next frame a detection frame, so a hold lasts
+   * one frame, and with a detection on every frame there is none.
+   */
+  holdFrames: number;
+  /**
+   * Cuts found with `ShotChangeDetector` (these thresholds), or false to look for none. At a cut
+   * every track, its smoothing and its identity are dropped and the frame is detected afresh, so
+   * no face of the last shot is painted on the new one.
+   */
+  shotChange: ShotChangeOptions | false;
+}
+
+/** The marks every output frame carries: a visible label and an invisible watermark. */
+export interface MarkOptions {
+  /** Draw the visible label; off only by the user's explicit choice (recorded in credentials and the audit log). */
+  label: boolean;
+  /** The label's text: 1–40 printable ASCII characters. */
+  labelText: string;
+  /** The corner the label goes in. */
+  labelCorner: LabelCorner;
+  /** Embed the invisible watermark (its key comes from the platform: a file on Node, the server in the browser). */
+  watermark: boolean;
+}
+
+/** One mode's defaults, one group each. */
+export interface ModeDefaults {
+  paint: PaintOptions;
+  tracking: TrackingOptions;
+  marks: MarkOptions;
+}
+
+const MARKED: Readonly<MarkOptions> = Object.freeze({ label: true, labelText: DEFAULT_LABEL_TEXT, labelCorner: DEFAULT_LABEL_OPTIONS.corner, watermark: true });
+
+/**
+ * Defaults per mode, side by side. Where a mode differs it says why. (The watermark's strength is
+ * also per mode, but not an option: `FrameMarker` makes a still's stronger, as it has one frame.)
+ */
+export const STILL_DEFAULTS = deepFreeze({
+  paint: {
+    engine: 'auto',
+    manyFaces: false,
+    faceIndex: undefined,
+    sourceFace: undefined,
+    mouthMask: undefined,
+    opacity: 1,
+    sharpness: 0,
+    colorMatch: undefined,
+    faceShape: undefined,
+    faceOutline: undefined,
+    maxPixels: 50_000_000,
+  },
+  // A still is one frame: detected once, nothing followed or smoothed, every face found may be painted.
+  tracking: { detectEvery: 1, smoothing: false, maxMissed: 0, minFaceSize: 0, minSharpness: 0, holdFrames: 0, shotChange: false },
+  marks: MARKED,
+} satisfies ModeDefaults);
+
+export const VIDEO_DEFAULTS = deepFreeze({
+  // The same paint as a still: a video's frames should look like the still would.
+  paint: { ...STILL_DEFAULTS.paint },
+  tracking: {
+    detectEvery: 'auto',
+    smoothing: DEFAULT_ONE_EURO,
+    maxMissed: 5,
+    minFaceSize: 24,
+    // Motion blur makes a bad swap; a blurred face is left as it is.
+    minSharpness: MIN_FACE_SHARPNESS,
+    holdFrames: 2,
+    shotChange: DEFAULT_SHOT_CHANGE_OPTIONS,
+  },
+  marks: MARKED,
+} satisfies ModeDefaults);
+
+export const LIVE_DEFAULTS = deepFreeze({
+  paint: {
+    ...STILL_DEFAULTS.paint,
+    // The page offers the engines the server has; mesh needs no download, so it is where a visit starts.
+    engine: 'mesh',
+    // The live app has on/off switches, not "the engine's choice": both start on, for inswapper too.
+    mouthMask: true,
+    colorMatch: true,
+  },
+  tracking: {
+    ...VIDEO_DEFAULTS.tracking,
+    // A webcam picture is small and often soft: every face worth tracking is swapped.
+    minSharpness: 0,
+  },
+  marks: MARKED,
+} satisfies ModeDefaults);
+
+export const MODE_DEFAULTS: Readonly<Record<Mode, Readonly<ModeDefaults>>> = { still: STILL_DEFAULTS, video: VIDEO_DEFAULTS, live: LIVE_DEFAULTS };
+
+/** @deprecated the same type as {@link PaintOptions}. */
+export type SwapOptions = PaintOptions;
+/** @deprecated the same object as `STILL_DEFAULTS.paint`. */
+export const DEFAULT_SWAP_OPTIONS: Readonly<PaintOptions> = STILL_DEFAULTS.paint;
 
 function checkRange(name: string, value: unknown, min: number, max: number): number {
   if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max) {
@@ -72,10 +190,20 @@ function checkIndex(name: string, value: unknown): number | undefined {
   return value;
 }
 
-/** Fill defaults and validate; throws a `usage` LiveswapError naming the bad option. */
-export function resolveSwapOptions(partial: Partial<SwapOptions> = {}): SwapOptions {
-  const o: SwapOptions = { ...DEFAULT_SWAP_OPTIONS, ...stripUndefined(partial) };
-  if (!(ENGINES as readonly string[]).includes(o.engine)) throw invalidOption('engine', `one of ${ENGINES.join(', ')}`, o.engine);
+function checkOneOf<T extends string>(name: string, value: unknown, choices: readonly T[]): T {
+  if (!(choices as readonly unknown[]).includes(value)) throw invalidOption(name, `one of ${choices.join(', ')}`, value);
+  return value as T;
+}
+
+function checkBoolean(name: string, value: unknown): boolean {
+  if (typeof value !== 'boolean') throw invalidOption(name, 'true or false', value);
+  return value;
+}
+
+/** Fill defaults (a still's, unless given) and validate; throws a `usage` LiveswapError naming the bad option. */
+export function resolvePaintOptions(partial: Partial<PaintOptions> = {}, defaults: Readonly<PaintOptions> = STILL_DEFAULTS.paint): PaintOptions {
+  const o: PaintOptions = { ...defaults, ...stripUndefined(partial) };
+  checkOneOf('engine', o.engine, ENGINE_CHOICES);
   checkRange('opacity', o.opacity, 0, 1);
   checkRange('sharpness', o.sharpness, 0, 5);
   if (o.faceShape !== undefined) checkRange('faceShape', o.faceShape, 0, 1);
@@ -87,6 +215,45 @@ export function resolveSwapOptions(partial: Partial<SwapOptions> = {}): SwapOpti
   return o;
 }
 
+/** @deprecated the same function as {@link resolvePaintOptions}. */
+export function resolveSwapOptions(partial: Partial<PaintOptions> = {}): PaintOptions {
+  return resolvePaintOptions(partial);
+}
+
+/** Fill defaults (a video's, unless given) and validate; throws a `usage` LiveswapError naming the bad option. */
+export function resolveTrackingOptions(partial: Partial<TrackingOptions> = {}, defaults: Readonly<TrackingOptions> = VIDEO_DEFAULTS.tracking): TrackingOptions {
+  const o: TrackingOptions = { ...defaults, ...stripUndefined(partial) };
+  const { detectEvery, maxMissed, minFaceSize, minSharpness, holdFrames } = o;
+  if (detectEvery !== 'auto' && !(Number.isInteger(detectEvery) && detectEvery >= 1)) throw invalidOption('detectEvery', "'auto' or a whole number ≥ 1", detectEvery);
+  // The tracker's own words, so a bad value reads the same from either door.
+  if (!Number.isInteger(maxMissed) || maxMissed < 0) throw invalidOption('maxMissed', 'an integer >= 0', maxMissed);
+  if (typeof minFaceSize !== 'number' || !Number.isFinite(minFaceSize) || minFaceSize < 0) throw invalidOption('minFaceSize', 'a finite number >= 0 (px)', minFaceSize);
+  if (!(Number.isFinite(minSharpness) && minSharpness >= 0)) throw invalidOption('minSharpness', 'a number ≥ 0', minSharpness);
+  if (!(Number.isInteger(holdFrames) && holdFrames >= 0)) throw invalidOption('holdFrames', 'a whole number ≥ 0', holdFrames);
+  if (o.smoothing !== false) validateOneEuro(o.smoothing);
+  if (o.shotChange !== false) validateShotChangeOptions(o.shotChange);
+  return o;
+}
+
+/** Fill defaults (the same in every mode) and validate; the label text comes back trimmed. */
+export function resolveMarkOptions(partial: Partial<MarkOptions> = {}, defaults: Readonly<MarkOptions> = STILL_DEFAULTS.marks): MarkOptions {
+  const o: MarkOptions = { ...defaults, ...stripUndefined(partial) };
+  checkBoolean('label', o.label);
+  checkBoolean('watermark', o.watermark);
+  o.labelCorner = checkOneOf('labelCorner', o.labelCorner, LABEL_CORNERS);
+  o.labelText = checkLabelText(o.labelText);
+  return o;
+}
+
 function stripUndefined<T extends object>(value: T): Partial<T> {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+/** Freezes the defaults all the way down: a caller that spreads them gets a copy, none edits them. */
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const child of Object.values(value)) deepFreeze(child);
+  }
+  return value;
 }

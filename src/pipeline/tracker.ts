@@ -7,6 +7,7 @@
 import { invalidOption } from '../core/errors.js';
 import { OneEuroFilter, validateOneEuro, type OneEuroParams } from '../core/one-euro.js';
 import { boxIoU } from './cluster.js';
+import { VIDEO_DEFAULTS } from './options.js';
 import { faceSize, type Face, type FaceRoi } from '../face/face.js';
 
 /** How faces are matched across frames and smoothed. */
@@ -43,7 +44,12 @@ export interface TrackedFace {
   firstFrame: number;
 }
 
-export const DEFAULT_TRACKER_OPTIONS: Readonly<Omit<TrackerOptions, 'smoothing'>> = Object.freeze({ maxMissed: 5, minIou: 0.3, minFaceSize: 24 });
+/** `maxMissed` and `minFaceSize` are a video's (`VIDEO_DEFAULTS.tracking`); `minIou` is the tracker's own. */
+export const DEFAULT_TRACKER_OPTIONS: Readonly<Omit<TrackerOptions, 'smoothing'>> = Object.freeze({
+  maxMissed: VIDEO_DEFAULTS.tracking.maxMissed,
+  minIou: 0.3,
+  minFaceSize: VIDEO_DEFAULTS.tracking.minFaceSize,
+});
 
 /** Checks tracker options (missing ones take the defaults); throws a usage error naming the bad one. */
 export function validateTrackerOptions(options: Partial<TrackerOptions>): TrackerOptions {

@@ -7,11 +7,11 @@
 
 import { invalidOption } from '../core/errors.js';
 import type { Image } from '../core/image.js';
-import type { OneEuroParams } from '../core/one-euro.js';
 import { cosineSimilarity } from '../face/embedder.js';
 import type { Face } from '../face/face.js';
-import { faceSharpness, MIN_FACE_SHARPNESS } from '../face/quality.js';
-import { DEFAULT_SHOT_CHANGE_OPTIONS, ShotChangeDetector, validateShotChangeOptions, type ShotChangeOptions } from './shot-change.js';
+import { faceSharpness } from '../face/quality.js';
+import { resolveTrackingOptions, VIDEO_DEFAULTS, type TrackingOptions } from './options.js';
+import { ShotChangeDetector } from './shot-change.js';
 import { FaceTracker, type TrackedFace, type TrackerOptions } from './tracker.js';
 
 /** What a video needs from an engine's face finder. */
@@ -38,41 +38,17 @@ export type FaceSelection =
    */
   | { kind: 'map'; embeddings: readonly Float32Array[]; minSimilarity: number; unmatched?: 'skip' | 'primary' | 'all' };
 
-export interface VideoFaceOptions {
-  /** Run the detector every N frames and track in between; 'auto': every 5 frames when tracking is possible, else every frame. */
-  detectEvery: number | 'auto';
-  /** Smoothing of landmarks and alignment (One Euro), or false. */
-  smoothing: OneEuroParams | false;
-  /** Frames a lost face keeps its track (and its identity). */
-  maxMissed: number;
-  /** Faces smaller than this (max of box width/height, px) are left alone. */
-  minFaceSize: number;
-  /** Faces blurrier than this ({@link faceSharpness}) are left alone; 0 swaps every face. */
-  minSharpness: number;
-  /**
-   * A face the tracker loses between detections is still painted, where it last was, for up to this
-   * many frames (no flicker) — but never on a frame the detector ran on: a detection frame paints
-   * only the faces found on it. A lost face makes the next frame a detection frame, so a hold lasts
-   * one frame, and with a detection on every frame there is none.
-   */
-  holdFrames: number;
-  /**
-   * Cuts found with {@link ShotChangeDetector} (these thresholds), or false to look for none. At a
-   * cut every track, its smoothing and its identity are dropped and the frame is detected afresh,
-   * so no face of the last shot is painted on the new one.
-   */
-  shotChange: ShotChangeOptions | false;
+/** Tracking (see {@link TrackingOptions}) and who is swapped. */
+export interface VideoFaceOptions extends TrackingOptions {
   selection: FaceSelection;
 }
 
-export const DEFAULT_VIDEO_FACE_OPTIONS: Readonly<Omit<VideoFaceOptions, 'smoothing' | 'selection'>> = Object.freeze({
-  detectEvery: 'auto',
-  maxMissed: 5,
-  minFaceSize: 24,
-  minSharpness: MIN_FACE_SHARPNESS,
-  holdFrames: 2,
-  shotChange: DEFAULT_SHOT_CHANGE_OPTIONS,
-});
+/** A video's tracking defaults without the smoothing (the caller picks it): `VIDEO_DEFAULTS.tracking`. */
+export const DEFAULT_VIDEO_FACE_OPTIONS: Readonly<Omit<VideoFaceOptions, 'smoothing' | 'selection'>> = Object.freeze(withoutSmoothing(VIDEO_DEFAULTS.tracking));
+
+function withoutSmoothing({ smoothing: _, ...rest }: TrackingOptions): Omit<TrackingOptions, 'smoothing'> {
+  return rest;
+}
 
 /** Every frame without a tracker; with one, a detection every this many frames finds new faces. */
 const AUTO_DETECT_EVERY = 5;
@@ -117,13 +93,9 @@ interface TrackState {
   blurred?: boolean;
 }
 
-/** Checks the video face options; throws a usage error naming the bad one. */
+/** Checks the video face options (tracking with `resolveTrackingOptions`, then who); throws a usage error naming the bad one. */
 export function validateVideoFaceOptions(options: VideoFaceOptions): VideoFaceOptions {
-  const { detectEvery, minSharpness, holdFrames } = options;
-  if (detectEvery !== 'auto' && !(Number.isInteger(detectEvery) && detectEvery >= 1)) throw invalidOption('detectEvery', "'auto' or a whole number ≥ 1", detectEvery);
-  if (!(Number.isFinite(minSharpness) && minSharpness >= 0)) throw invalidOption('minSharpness', 'a number ≥ 0', minSharpness);
-  if (!(Number.isInteger(holdFrames) && holdFrames >= 0)) throw invalidOption('holdFrames', 'a whole number ≥ 0', holdFrames);
-  if (options.shotChange !== false) validateShotChangeOptions(options.shotChange);
+  resolveTrackingOptions(options);
   const s = options.selection;
   if (s.kind === 'reference' && !(s.maxDistance >= 0 && s.maxDistance <= 2)) throw invalidOption('similarFaceDistance', 'a number between 0 and 2', s.maxDistance);
   if (s.kind === 'map' && !(s.minSimilarity >= -1 && s.minSimilarity <= 1)) throw invalidOption('threshold', 'a similarity between -1 and 1', s.minSimilarity);

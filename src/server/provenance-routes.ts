@@ -8,15 +8,14 @@ import { randomBytes } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { appendAudit, auditEntry, type AuditEntry } from '../node/provenance/output-provenance.js';
 import {
-  LIVE_ENGINES,
   LIVE_OUTPUT_KINDS,
   type LabelState,
-  type LiveEngineName,
   type ProvenanceOutputRequest,
   type ProvenanceSessionReply,
   type ProvenanceSessionRequest,
   type SourceDigest,
 } from '../pipeline/live-options.js';
+import { ENGINE_NAMES, type EngineName } from '../pipeline/options.js';
 import { checkLabelText } from '../provenance/label.js';
 import { formatWatermarkId, randomAssetId } from '../provenance/payload.js';
 
@@ -95,7 +94,7 @@ function sourcesOf(value: unknown): SourceDigest[] {
 
 export function parseSessionRequest(body: unknown, labelText: string): ProvenanceSessionRequest {
   const fields = objectOf(body, 'body', ['engine', 'label', 'sources']);
-  return { engine: oneOf(fields.engine, 'engine', LIVE_ENGINES), label: labelOf(fields.label, labelText), sources: sourcesOf(fields.sources) };
+  return { engine: oneOf(fields.engine, 'engine', ENGINE_NAMES), label: labelOf(fields.label, labelText), sources: sourcesOf(fields.sources) };
 }
 
 export function parseOutputRequest(body: unknown, labelText: string): ProvenanceOutputRequest {
@@ -114,7 +113,7 @@ export function parseOutputRequest(body: unknown, labelText: string): Provenance
     mimeType,
     label: labelOf(fields.label, labelText),
     sources: sourcesOf(fields.sources),
-    engine: oneOf(fields.engine, 'engine', LIVE_ENGINES),
+    engine: oneOf(fields.engine, 'engine', ENGINE_NAMES),
   };
 }
 
@@ -125,7 +124,7 @@ export interface ProvenanceContext {
   labelText: string;
 }
 
-function sessionOptions(engine: LiveEngineName, sources: readonly SourceDigest[]): Record<string, unknown> {
+function sessionOptions(engine: EngineName, sources: readonly SourceDigest[]): Record<string, unknown> {
   return { engine, sourceNames: sources.map((source) => source.name) };
 }
 
@@ -165,7 +164,7 @@ export function addProvenanceRoutes(app: FastifyInstance, context: ProvenanceCon
 
 function entryFor(
   kind: AuditEntry['kind'],
-  body: { engine: LiveEngineName; label: LabelState; sources: SourceDigest[] },
+  body: { engine: EngineName; label: LabelState; sources: SourceDigest[] },
   watermarkId: string,
   output: { sha256: string } | undefined,
   options: Record<string, unknown>,

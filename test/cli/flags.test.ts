@@ -3,8 +3,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { LiveswapError } from '../../src/core/errors.js';
-import { DEFAULT_SWAP_OPTIONS } from '../../src/pipeline/options.js';
-import { parsePixelCount, parseWholeNumber, swapOptionsFromFlags, type SwapFlags } from '../../src/cli/flags.js';
+import { DEFAULT_SWAP_OPTIONS, VIDEO_DEFAULTS } from '../../src/pipeline/options.js';
+import { markOptionsFromFlags, parsePixelCount, parseWholeNumber, swapOptionsFromFlags, trackingOptionsFromFlags, type SwapFlags } from '../../src/cli/flags.js';
+import { rejectVideoFlags } from '../../src/cli/video-command.js';
 import { formatSummary, roundTimings } from '../../src/cli/summary.js';
 
 const FILES = { source: 's.png', target: 't.png', output: 'o.png' };
@@ -85,6 +86,46 @@ describe('swapOptionsFromFlags', () => {
     usageError(() => swapOptionsFromFlags({ ...FILES, sourceFace: '0.5' }), /--source-face/);
     usageError(() => swapOptionsFromFlags({ ...FILES, manyFaces: true, faceIndex: '0' }), /--face-index and --many-faces/);
     assert.equal(parseWholeNumber('--face-index', '0'), 0);
+  });
+});
+
+describe('trackingOptionsFromFlags', () => {
+  it("leaves unset flags to a video's defaults", () => {
+    assert.deepEqual(trackingOptionsFromFlags(FILES), { ...VIDEO_DEFAULTS.tracking });
+  });
+
+  it('reads every tracking flag', () => {
+    const options = trackingOptionsFromFlags({ ...FILES, detectEvery: '3', smoothingBeta: '5', maxMissed: '2', minFaceSize: '40', minSharpness: '0', shotChange: false });
+    assert.deepEqual(options, { ...VIDEO_DEFAULTS.tracking, detectEvery: 3, smoothing: { ...VIDEO_DEFAULTS.tracking.smoothing, beta: 5 }, maxMissed: 2, minFaceSize: 40, minSharpness: 0, shotChange: false });
+    assert.equal(trackingOptionsFromFlags({ ...FILES, smoothing: false }).smoothing, false);
+  });
+
+  it('names the flag in every complaint', () => {
+    usageError(() => trackingOptionsFromFlags({ ...FILES, detectEvery: '0' }), /'auto' or a whole number ≥ 1 for --detect-every/);
+    usageError(() => trackingOptionsFromFlags({ ...FILES, minSharpness: '-1' }), /≥ 0 for --min-sharpness but received -1/);
+    usageError(() => trackingOptionsFromFlags({ ...FILES, maxMissed: 'many' }), /a number for --max-missed/);
+    usageError(() => trackingOptionsFromFlags({ ...FILES, smoothing: false, smoothingBeta: '1' }), /--no-smoothing cannot be combined/);
+  });
+});
+
+describe('markOptionsFromFlags', () => {
+  it('marks by default; turning the label off is explicit', () => {
+    assert.deepEqual(markOptionsFromFlags({}), { label: true, labelText: 'AI-generated', labelCorner: 'bottom-right', watermark: true });
+    assert.deepEqual(markOptionsFromFlags({ label: false, labelCorner: 'top-left' }), { label: false, labelText: 'AI-generated', labelCorner: 'top-left', watermark: true });
+    assert.equal(markOptionsFromFlags({ labelText: '  Synthetic ' }).labelText, 'Synthetic');
+  });
+
+  it('names the flag in every complaint', () => {
+    usageError(() => markOptionsFromFlags({ labelText: '' }), /^--label-text: The label text is empty/);
+    usageError(() => markOptionsFromFlags({ label: false, labelText: 'x' }), /--label-text sets the text of the label that --no-label leaves out/);
+  });
+});
+
+describe('rejectVideoFlags', () => {
+  it('names the video-only flags given for an image, --no- forms included', () => {
+    assert.doesNotThrow(() => rejectVideoFlags({ ...FILES, audio: true, smoothing: true, shotChange: true }));
+    usageError(() => rejectVideoFlags({ ...FILES, fps: '30' }), /^--fps applies to video targets only; t\.png is an image\.$/);
+    usageError(() => rejectVideoFlags({ ...FILES, audio: false, maxMissed: '2', shotChange: false }), /^--no-audio, --max-missed, --no-shot-change apply to video targets only/);
   });
 });
 

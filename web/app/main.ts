@@ -5,7 +5,7 @@
  */
 
 import { LiveClient } from '../../src/browser/live-client.js';
-import { BACKENDS, LIVE_ENGINES, type Backend, type LiveEngineName, type ServerInfo } from '../../src/browser/protocol.js';
+import { BACKENDS, DEFAULT_LIVE_SETTINGS, ENGINE_NAMES, type Backend, type EngineName, type ServerInfo } from '../../src/browser/protocol.js';
 import { bindControls, bindLabel } from './controls.js';
 import { byId, errorText, sentence } from './dom.js';
 import { FacesPanel } from './faces.js';
@@ -96,7 +96,7 @@ const hasWebGpu = 'gpu' in navigator && navigator.gpu !== undefined;
 
 function fillEngineChoices(): void {
   engineSelect.replaceChildren(
-    ...LIVE_ENGINES.map((engine) => {
+    ...ENGINE_NAMES.map((engine) => {
       const option = new Option(engine === 'mesh' ? 'mesh (built in)' : 'inswapper', engine);
       if (engine === 'inswapper' && info && !info.engines.inswapper) {
         option.disabled = true;
@@ -117,8 +117,8 @@ function fillEngineChoices(): void {
     }),
   );
   const settings = store.value;
-  engineSelect.value = usable(engineSelect, settings.engine) ? settings.engine : 'mesh';
-  backendSelect.value = usable(backendSelect, settings.backend) ? settings.backend : 'wasm';
+  engineSelect.value = usable(engineSelect, settings.engine) ? settings.engine : DEFAULT_LIVE_SETTINGS.engine;
+  backendSelect.value = usable(backendSelect, settings.backend) ? settings.backend : DEFAULT_LIVE_SETTINGS.backend;
 }
 
 function usable(select: HTMLSelectElement, value: string): boolean {
@@ -154,7 +154,7 @@ async function startClient(): Promise<void> {
   watchers = 0;
   showRelay();
   if (!info || !watermarkKey) return;
-  const engine = engineSelect.value as LiveEngineName;
+  const engine = engineSelect.value as EngineName;
   const backend = backendSelect.value as Backend;
   engineStatus.textContent = `Loading the ${engine} engine · ${backend}…`;
   document.body.dataset.engine = 'loading';
@@ -207,7 +207,7 @@ async function startClient(): Promise<void> {
 }
 
 engineSelect.addEventListener('change', () => {
-  store.update({ engine: engineSelect.value as LiveEngineName });
+  store.update({ engine: engineSelect.value as EngineName });
   void startClient();
 });
 backendSelect.addEventListener('change', () => {

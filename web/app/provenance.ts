@@ -6,7 +6,7 @@
 
 import type {
   LabelState,
-  LiveEngineName,
+  EngineName,
   LiveOutputKind,
   ProvenanceOutputRequest,
   ProvenanceSessionReply,
@@ -43,7 +43,7 @@ export function labelState(shown: boolean, text: string): LabelState {
 }
 
 export interface LiveSessionInfo extends ProvenanceSessionReply {
-  engine: LiveEngineName;
+  engine: EngineName;
 }
 
 async function postJson<T>(path: string, body: unknown): Promise<T> {
@@ -66,7 +66,7 @@ export class ProvenanceLog {
   }
 
   /** Logs a new session and returns its asset id; the previous session ends. */
-  async startSession(engine: LiveEngineName, label: LabelState, sources: SourceDigest[]): Promise<LiveSessionInfo> {
+  async startSession(engine: EngineName, label: LabelState, sources: SourceDigest[]): Promise<LiveSessionInfo> {
     this.end();
     const request: ProvenanceSessionRequest = { engine, label, sources };
     const reply = await postJson<ProvenanceSessionReply>(SESSION_PATH, request);

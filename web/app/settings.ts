@@ -8,7 +8,7 @@ import {
   BACKENDS,
   CAMERA_SIZES,
   DEFAULT_LIVE_SETTINGS,
-  LIVE_ENGINES,
+  ENGINE_NAMES,
   type LiveSettings,
   type ProcessSettings,
 } from '../../src/browser/protocol.js';
@@ -39,7 +39,7 @@ const isDeviceId: Check<string> = (value): value is string => typeof value === '
 
 /** One check per field: a stored value that fails it is replaced by the default. */
 const CHECKS: { [K in keyof LiveSettings]: Check<LiveSettings[K]> } = {
-  engine: oneOf(LIVE_ENGINES),
+  engine: oneOf(ENGINE_NAMES),
   backend: oneOf(BACKENDS),
   cameraId: isDeviceId,
   cameraSize: oneOf(CAMERA_SIZES),

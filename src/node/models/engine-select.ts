@@ -8,10 +8,11 @@ import { readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LiveswapError } from '../../core/errors.js';
 import type { ModelEntry } from '../../models/registry.js';
+import type { EngineChoice, EngineName } from '../../pipeline/options.js';
 import type { ModelStore } from './model-store.js';
 import { sha256File } from '../files/hash.js';
 
-export type EngineName = 'mesh' | 'inswapper';
+export type { EngineName } from '../../pipeline/options.js';
 
 export interface EngineResolution {
   engine: EngineName;
@@ -72,7 +73,7 @@ async function inswapperFiles(store: ModelStore): Promise<{ files?: EngineResolu
   return { files, missing };
 }
 
-export async function resolveEngine(choice: 'auto' | EngineName, store: ModelStore): Promise<EngineResolution> {
+export async function resolveEngine(choice: EngineChoice, store: ModelStore): Promise<EngineResolution> {
   if (choice === 'mesh') return { engine: 'mesh' };
   const { files, missing } = await inswapperFiles(store);
   if (files) return { engine: 'inswapper', models: files };

@@ -17,6 +17,7 @@ import { dirname, join, resolve } from 'node:path';
 import { sha256File } from '../files/hash.js';
 import { LiveswapError } from '../../core/errors.js';
 import { checkLabelText, DEFAULT_LABEL_TEXT, LABEL_CORNERS, type LabelCorner, type LabelOptions } from '../../provenance/label.js';
+import { LIVE_OUTPUT_KINDS } from '../../pipeline/live-options.js';
 import { FrameMarker } from '../../provenance/marks.js';
 import { randomAssetId, WATERMARK_VERSION } from '../../provenance/payload.js';
 import { WATERMARK_KEY_BYTES } from '../../provenance/watermark.js';
@@ -98,8 +99,8 @@ export async function existingWatermarkKey(home: string, file?: string): Promise
   return bytes ? { key: parseKey(bytes, path), path, created: false } : undefined;
 }
 
-export type AuditKind = 'image' | 'video' | 'live-session' | 'live-recording' | 'live-snapshot';
-export const AUDIT_KINDS: readonly AuditKind[] = ['image', 'video', 'live-session', 'live-recording', 'live-snapshot'];
+export const AUDIT_KINDS = ['image', 'video', 'live-session', ...LIVE_OUTPUT_KINDS] as const;
+export type AuditKind = (typeof AUDIT_KINDS)[number];
 
 export interface AuditFile {
   file?: string;

@@ -1,0 +1,271 @@
+/**
+ * Every command-line flag, one row each: its spelling, help text, how its value is read, the option
+ * it sets and the commands that take it. The commander declarations (`addFlags`), the flag types of
+ * each command (`FlagsOf`), the flag names in messages and the defaults shown in help all come from
+ * here; defaults of the option schema are read from the mode defaults in pipeline/options.ts.
+ */
+
+import { Command, Option } from 'commander';
+import { RECOGNISERS } from '../eval/recognisers.js';
+import { VIDEO_CODECS, VIDEO_PRESETS } from '../node/media/ffmpeg-write.js';
+import { AUDIT_KINDS } from '../node/provenance/output-provenance.js';
+import { DEFAULT_IDENTITY_THRESHOLD } from '../pipeline/face-map.js';
+import { ENGINE_CHOICES, EXECUTION_PROVIDERS, LABEL_CORNERS, MODE_DEFAULTS, STILL_DEFAULTS, type MarkOptions, type Mode, type PaintOptions, type TrackingOptions } from '../pipeline/options.js';
+import { DEFAULT_UI_HOST, DEFAULT_UI_PORT } from '../server/defaults.js';
+
+export const COMMANDS = ['swap', 'eval', 'bench', 'demo', 'ui', 'faces scan', 'verify', 'audit', 'models list', 'models pull', 'models verify', 'models import', 'models path'] as const;
+export type CommandName = (typeof COMMANDS)[number];
+
+/**
+ * How a flag's value is read: a number, a whole number ≥ 0, a pixel count (50M), one of `choices`,
+ * a switch (`--x`, or `--no-x` alone: on by default), a negatable switch (`--x` and `--no-x`, unset
+ * meaning the default), a value that may be repeated (a list), or text checked by its command.
+ */
+export const FLAG_PARSERS = ['number', 'whole', 'pixels', 'choice', 'switch', 'negatable', 'repeatable', 'text'] as const;
+export type FlagParser = (typeof FLAG_PARSERS)[number];
+
+/** Which option of the schema a flag sets; `field` for a part of one (the smoothing's parameters). */
+export type OptionTarget =
+  | { group: 'paint'; key: keyof PaintOptions }
+  | { group: 'tracking'; key: keyof TrackingOptions; field?: 'minCutoff' | 'beta' }
+  | { group: 'marks'; key: keyof MarkOptions };
+
+export interface FlagRow {
+  /** The long spelling; a lone `--no-x` is a switch that is on unless given. */
+  readonly flag: `--${string}`;
+  readonly short?: `-${string}`;
+  /** The value's name in help (`--opacity <0..1>`); none for switches. */
+  readonly value?: string;
+  /** Where commander stores it (`--no-audio` → `audio`). */
+  readonly key: string;
+  /** Help text, or one per command; `{default}` marks where the default goes, else it is appended. */
+  readonly description: string | Readonly<Partial<Record<CommandName, string>>>;
+  /** For a negatable switch: the help text of its `--no-` form. */
+  readonly off?: string;
+  readonly parse: FlagParser;
+  readonly choices?: readonly string[];
+  readonly sets?: OptionTarget;
+  readonly commands: readonly CommandName[];
+  /** Commands where it must be given. */
+  readonly required?: readonly CommandName[];
+  /** Only for a video target of `swap` (help says "video: "; an image target refuses it). */
+  readonly videoOnly?: true;
+  /** The default help shows when the row sets no option, or sets one whose default is "unset"; false: none. */
+  readonly shows?: string | false;
+}
+
+/** What `liveswap bench` can time. */
+export const BENCH_MODES = ['image', 'video', 'live'] as const;
+export type BenchMode = (typeof BENCH_MODES)[number];
+
+/** Defaults of what only the command line sets (the runtime, bench sizes, output folders). */
+export const CLI_DEFAULTS = Object.freeze({
+  executionProvider: 'cpu',
+  executionThreads: 1,
+  // What node/jobs/video-swap.ts asks the encoder for; the writer's own default is medium.
+  videoPreset: 'veryfast',
+  similarFaceDistance: Math.round((1 - DEFAULT_IDENTITY_THRESHOLD) * 100) / 100,
+  benchSize: { width: 1280, height: 720 },
+  benchFrames: 30,
+  evalDir: 'liveswap-eval',
+  demoDir: 'liveswap-demo',
+  // The next two repeat node defaults (faces-scan, verify) that cannot be imported without loading models; a test ties them.
+  sampleFps: 2,
+  verifyMaxFrames: 1800,
+} as const);
+
+const EVERY_COMMAND_WITH_JSON = ['swap', 'eval', 'bench', 'faces scan', 'verify', 'audit', 'models list', 'models pull', 'models verify', 'models import', 'models path'] as const;
+const ONE_JSON_OBJECT = 'print one JSON object';
+
+/** The rows, in the order help lists them. */
+export const FLAG_TABLE = [
+  { flag: '--source', short: '-s', value: 'file', key: 'source', parse: 'repeatable', commands: ['swap'], description: 'photo with the face to use (JPEG, PNG or WebP); repeat for several photos of the same person' },
+  { flag: '--target', short: '-t', value: 'file', key: 'target', parse: 'text', commands: ['swap'], required: ['swap'], description: 'image (JPEG, PNG, WebP) or video (MP4, MOV, MKV, WebM, GIF, …) whose face(s) are replaced' },
+  { flag: '--output', short: '-o', value: 'file', key: 'output', parse: 'text', commands: ['swap'], required: ['swap'], description: 'where to write the result; the format follows the extension: .jpg, .jpeg, .png, .webp for images, .mp4, .mkv, .webm, .mov for videos' },
+  { flag: '--people', value: 'dir', key: 'people', parse: 'text', commands: ['eval'], description: 'folder with one subfolder of photos per person: the first photo is the source, the rest the gallery' },
+  { flag: '--groups', value: 'dir', key: 'groups', parse: 'text', commands: ['eval'], description: 'with --people: folder of group photos (every face is a target) and videos' },
+  { flag: '--sources', value: 'dir', key: 'sources', parse: 'text', commands: ['eval'], description: 'folder of source photos (default: the bundled photos)' },
+  { flag: '--targets', value: 'dir', key: 'targets', parse: 'text', commands: ['eval'], description: 'folder of target images and videos (default: augmented copies of the bundled photos and a group picture)' },
+  { flag: '--engine', value: 'name', key: 'engine', parse: 'choice', choices: ENGINE_CHOICES, sets: { group: 'paint', key: 'engine' }, commands: ['swap', 'eval', 'bench'], description: 'which engine swaps' },
+  // Paint.
+  { flag: '--many-faces', key: 'manyFaces', parse: 'switch', sets: { group: 'paint', key: 'manyFaces' }, commands: ['swap'], description: 'swap every face in the target, not only the largest' },
+  { flag: '--face-index', value: 'n', key: 'faceIndex', parse: 'whole', sets: { group: 'paint', key: 'faceIndex' }, shows: false, commands: ['swap'], description: 'swap only this target face (0 = largest, then by size)' },
+  { flag: '--source-face', value: 'n', key: 'sourceFace', parse: 'whole', sets: { group: 'paint', key: 'sourceFace' }, shows: 'the largest', commands: ['swap'], description: 'take the identity from this source face' },
+  { flag: '--mouth-mask', key: 'mouthMask', parse: 'negatable', sets: { group: 'paint', key: 'mouthMask' }, commands: ['swap'], description: "keep the target's own mouth interior (default: {default}; on for mesh)", off: 'paint the source mouth too' },
+  { flag: '--opacity', value: '0..1', key: 'opacity', parse: 'number', sets: { group: 'paint', key: 'opacity' }, commands: ['swap'], description: 'how much of the swapped face shows' },
+  { flag: '--sharpness', value: '0..5', key: 'sharpness', parse: 'number', sets: { group: 'paint', key: 'sharpness' }, commands: ['swap'], description: 'sharpen the swapped face' },
+  { flag: '--color-match', key: 'colorMatch', parse: 'negatable', sets: { group: 'paint', key: 'colorMatch' }, commands: ['swap'], description: "match the face's colour and light to the target", off: 'keep the source face colours' },
+  { flag: '--face-shape', value: '0..1', key: 'faceShape', parse: 'number', sets: { group: 'paint', key: 'faceShape' }, shows: '1', commands: ['swap'], description: "mesh: how much of the source's face shape to paint, 0 keeps the target's" },
+  { flag: '--face-outline', value: '0..1', key: 'faceOutline', parse: 'number', sets: { group: 'paint', key: 'faceOutline' }, shows: '0', commands: ['swap'], description: "mesh: give the face the source's jaw and cheek outline, bending what is around it" },
+  { flag: '--max-pixels', value: 'n', key: 'maxPixels', parse: 'pixels', sets: { group: 'paint', key: 'maxPixels' }, commands: ['swap'], description: 'refuse larger images; forms like 50000000, 50e6, 50M' },
+  // Where the models run.
+  { flag: '--execution-provider', value: 'name', key: 'executionProvider', parse: 'choice', choices: EXECUTION_PROVIDERS, shows: CLI_DEFAULTS.executionProvider, commands: ['swap'], description: 'where the models run (default: {default}); an unavailable one is an error' },
+  { flag: '--execution-threads', value: 'n', key: 'executionThreads', parse: 'whole', shows: String(CLI_DEFAULTS.executionThreads), commands: ['swap'], description: 'threads per model' },
+  // Video targets: encoding, trimming, tracking, who is swapped.
+  { flag: '--fps', value: 'n', key: 'fps', parse: 'number', videoOnly: true, commands: ['swap'], description: "output frame rate (default: the source's own frame times, variable rates too)" },
+  { flag: '--no-audio', key: 'audio', parse: 'switch', videoOnly: true, commands: ['swap'], description: 'drop the audio (default: kept, copied where the container allows)' },
+  { flag: '--video-encoder', value: 'name', key: 'videoEncoder', parse: 'choice', choices: VIDEO_CODECS, videoOnly: true, commands: ['swap'], description: 'encoder (default: libx264; libvpx-vp9 for .webm)' },
+  { flag: '--video-quality', value: '0..51', key: 'videoQuality', parse: 'whole', videoOnly: true, commands: ['swap'], description: 'quality as Deep-Live-Cam, lower is better (x264 CRF; default 18, x265 22, VP9 31 of 63)' },
+  { flag: '--video-preset', value: 'name', key: 'videoPreset', parse: 'choice', choices: VIDEO_PRESETS, shows: CLI_DEFAULTS.videoPreset, videoOnly: true, commands: ['swap'], description: 'encoding speed against file size' },
+  { flag: '--trim-start', value: 'time|Nf', key: 'trimStart', parse: 'text', videoOnly: true, commands: ['swap'], description: 'start here: seconds, [h:]m:s, or a frame number like 150f' },
+  { flag: '--trim-end', value: 'time|Nf', key: 'trimEnd', parse: 'text', videoOnly: true, commands: ['swap'], description: 'stop before this point (same forms)' },
+  { flag: '--detect-every', value: 'n|auto', key: 'detectEvery', parse: 'text', sets: { group: 'tracking', key: 'detectEvery' }, videoOnly: true, commands: ['swap'], description: 'run the face detector every n frames and track in between' },
+  { flag: '--no-smoothing', key: 'smoothing', parse: 'switch', sets: { group: 'tracking', key: 'smoothing' }, videoOnly: true, commands: ['swap'], description: 'do not smooth landmarks between frames' },
+  { flag: '--smoothing-min-cutoff', value: 'hz', key: 'smoothingMinCutoff', parse: 'number', sets: { group: 'tracking', key: 'smoothing', field: 'minCutoff' }, videoOnly: true, commands: ['swap'], description: 'One Euro minimum cut-off; lower is steadier' },
+  { flag: '--smoothing-beta', value: 'b', key: 'smoothingBeta', parse: 'number', sets: { group: 'tracking', key: 'smoothing', field: 'beta' }, videoOnly: true, commands: ['swap'], description: 'One Euro speed coefficient; higher follows fast motion sooner' },
+  { flag: '--max-missed', value: 'n', key: 'maxMissed', parse: 'whole', sets: { group: 'tracking', key: 'maxMissed' }, videoOnly: true, commands: ['swap'], description: 'frames a lost face keeps its track' },
+  { flag: '--min-face-size', value: 'px', key: 'minFaceSize', parse: 'whole', sets: { group: 'tracking', key: 'minFaceSize' }, videoOnly: true, commands: ['swap'], description: 'leave faces smaller than this alone' },
+  { flag: '--min-sharpness', value: 'v', key: 'minSharpness', parse: 'number', sets: { group: 'tracking', key: 'minSharpness' }, videoOnly: true, commands: ['swap'], description: 'leave faces blurrier than this alone; 0 swaps all' },
+  { flag: '--no-shot-change', key: 'shotChange', parse: 'switch', sets: { group: 'tracking', key: 'shotChange' }, videoOnly: true, commands: ['swap'], description: 'do not look for cuts (by default a cut drops every track and the new shot is detected afresh)' },
+  { flag: '--reference-face', value: 'image', key: 'referenceFace', parse: 'text', videoOnly: true, commands: ['swap'], description: 'swap only the person in this photo' },
+  { flag: '--similar-face-distance', value: 'd', key: 'similarFaceDistance', parse: 'number', shows: String(CLI_DEFAULTS.similarFaceDistance), videoOnly: true, commands: ['swap'], description: 'how close to the reference a face must be, 1 − cosine similarity' },
+  { flag: '--map-faces', value: 'map.json', key: 'mapFaces', parse: 'text', videoOnly: true, commands: ['swap'], description: 'swap each person with their own photo, from `liveswap faces scan` (no -s)' },
+  { flag: '--ffmpeg', value: 'path', key: 'ffmpeg', parse: 'text', videoOnly: true, commands: ['swap'], description: 'the ffmpeg binary to use (default: LIVESWAP_FFMPEG, else the bundled one)' },
+  // Eval and bench.
+  { flag: '--recognisers', value: 'list', key: 'recognisers', parse: 'text', shows: RECOGNISERS.join(','), commands: ['eval'], description: 'which recognisers measure identity, comma-separated' },
+  { flag: '--ablate', key: 'ablate', parse: 'switch', commands: ['eval'], description: 'run the stills once per variant of the mesh engine settings and write a table of the differences (videos are skipped)' },
+  { flag: '--size', value: 'WxH', key: 'size', parse: 'text', shows: `${CLI_DEFAULTS.benchSize.width}x${CLI_DEFAULTS.benchSize.height}`, commands: ['bench'], description: 'frame size' },
+  { flag: '--frames', value: 'n', key: 'frames', parse: 'text', shows: String(CLI_DEFAULTS.benchFrames), commands: ['bench'], description: 'frames per mode' },
+  { flag: '--modes', value: 'list', key: 'modes', parse: 'text', commands: ['bench'], description: `comma-separated subset of ${BENCH_MODES.join(',')} (default: all)` },
+  // The live app's server.
+  { flag: '--port', value: 'n', key: 'port', parse: 'text', shows: String(DEFAULT_UI_PORT), commands: ['ui'], description: 'port to listen on; 0 picks a free one' },
+  { flag: '--host', value: 'address', key: 'host', parse: 'text', shows: DEFAULT_UI_HOST, commands: ['ui'], description: 'address to listen on; anything but loopback exposes the app and the models to the network' },
+  { flag: '--open', key: 'open', parse: 'switch', commands: ['ui'], description: 'open the app in the system browser' },
+  { flag: '--web-root', value: 'dir', key: 'webRoot', parse: 'text', commands: ['ui'], description: 'serve the browser app from this folder instead of the built dist/web (for development)' },
+  // Marks.
+  { flag: '--no-label', key: 'label', parse: 'switch', sets: { group: 'marks', key: 'label' }, commands: ['swap'], description: `leave out the visible "${STILL_DEFAULTS.marks.labelText}" label (recorded in the content credentials and the audit log)` },
+  {
+    flag: '--label-text', value: 'text', key: 'labelText', parse: 'text', sets: { group: 'marks', key: 'labelText' }, commands: ['swap', 'ui'],
+    description: { swap: 'the label\'s text, 1–40 printable ASCII characters (default: "{default}")', ui: "the visible label's text the app starts with (default: {default})" },
+  },
+  { flag: '--label-corner', value: 'corner', key: 'labelCorner', parse: 'choice', choices: LABEL_CORNERS, sets: { group: 'marks', key: 'labelCorner' }, commands: ['swap'], description: 'where the label goes' },
+  {
+    flag: '--watermark-key', value: 'file', key: 'watermarkKey', parse: 'text', commands: ['swap', 'ui', 'verify'],
+    description: {
+      swap: "the invisible watermark's key (default: made on first use under LIVESWAP_HOME)",
+      ui: 'watermark the live frames with your own key file (64 hex digits; default: the key under LIVESWAP_HOME, made on first use)',
+      verify: 'look for the watermark made with this key (default: the key under LIVESWAP_HOME)',
+    },
+  },
+  { flag: '--sign-cert', value: 'file', key: 'signCert', parse: 'text', commands: ['swap'], description: 'sign the content credentials with this PEM certificate chain (leaf first) instead of the local one; needs --sign-key' },
+  { flag: '--sign-key', value: 'file', key: 'signKey', parse: 'text', commands: ['swap'], description: 'the PKCS#8 PEM private key of --sign-cert' },
+  // Verify.
+  { flag: '--trust', value: 'ca.pem', key: 'trust', parse: 'repeatable', commands: ['verify'], description: "count signatures chaining to this CA certificate as trusted (repeatable; the local signer's CA is always trusted)" },
+  { flag: '--max-frames', value: 'n', key: 'maxFrames', parse: 'text', shows: String(CLI_DEFAULTS.verifyMaxFrames), commands: ['verify'], description: 'read at most this many frames of a video' },
+  // Output folders.
+  {
+    flag: '--out', value: 'dir', key: 'out', parse: 'text', commands: ['eval', 'demo', 'faces scan'], required: ['faces scan'],
+    description: {
+      eval: `folder for eval.json, report.html, ablation.md and thumbnails (default: ./${CLI_DEFAULTS.evalDir})`,
+      demo: `folder for the results, created if needed (default: ./${CLI_DEFAULTS.demoDir})`,
+      'faces scan': 'folder for map.json and the thumbnails (created when missing)',
+    },
+  },
+  // Faces scan.
+  { flag: '--sample-fps', value: 'n', key: 'sampleFps', parse: 'number', shows: String(CLI_DEFAULTS.sampleFps), commands: ['faces scan'], description: 'frames looked at per second of video' },
+  { flag: '--threshold', value: 's', key: 'threshold', parse: 'number', shows: String(DEFAULT_IDENTITY_THRESHOLD), commands: ['faces scan'], description: 'least FaceRes similarity, 0–1, for two faces to be one person' },
+  // Audit.
+  { flag: '--since', value: 'time', key: 'since', parse: 'text', commands: ['audit'], description: 'only entries at or after this time (ISO date or date-time, e.g. 2026-11-01)' },
+  { flag: '--until', value: 'time', key: 'until', parse: 'text', commands: ['audit'], description: 'only entries before this time' },
+  { flag: '--kind', value: 'kind', key: 'kind', parse: 'choice', choices: AUDIT_KINDS, commands: ['audit'], description: 'only this kind of output' },
+  { flag: '--watermark', value: 'id', key: 'watermark', parse: 'text', commands: ['audit'], description: 'only the output with this watermark id (8 hex digits, as verify prints)' },
+  { flag: '--file', value: 'path', key: 'file', parse: 'text', commands: ['audit'], description: 'only entries whose source, target or output is this file' },
+  { flag: '--sha256', value: 'hex', key: 'sha256', parse: 'text', commands: ['audit'], description: 'only entries with a source, target or output of this SHA-256 (or a prefix of it)' },
+  { flag: '--limit', value: 'n', key: 'limit', parse: 'text', commands: ['audit'], description: 'only the last n matching entries' },
+  // Models.
+  { flag: '--accept-license', key: 'acceptLicense', parse: 'switch', commands: ['models pull'], description: 'accept the non-commercial licence of the models without asking' },
+  // Output on the terminal.
+  {
+    flag: '--json', key: 'json', parse: 'switch', commands: EVERY_COMMAND_WITH_JSON,
+    description: {
+      swap: 'print one JSON object with the result (or the error) on stdout; for videos, JSON lines of progress events first',
+      eval: 'print the whole report as one JSON object on stdout',
+      bench: ONE_JSON_OBJECT,
+      'faces scan': 'print the summary as one JSON object',
+      verify: 'print one JSON object per file, one per line',
+      audit: 'print the entries as JSON lines',
+      'models list': ONE_JSON_OBJECT,
+      'models pull': ONE_JSON_OBJECT,
+      'models verify': ONE_JSON_OBJECT,
+      'models import': ONE_JSON_OBJECT,
+      'models path': ONE_JSON_OBJECT,
+    },
+  },
+  { flag: '--quiet', key: 'quiet', parse: 'switch', commands: ['swap'], description: 'print nothing on success (errors still go to stderr)' },
+] as const satisfies readonly FlagRow[];
+
+/**
+ * Options of the schema that no flag sets, and why: the hold is tuned with the detector's cadence
+ * and is no user's choice; the watermark is always on from the command line (principle 7).
+ */
+export const OPTIONS_WITHOUT_FLAGS = { paint: [], tracking: ['holdFrames'], marks: ['watermark'] } as const satisfies {
+  paint: readonly (keyof PaintOptions)[];
+  tracking: readonly (keyof TrackingOptions)[];
+  marks: readonly (keyof MarkOptions)[];
+};
+
+type Row = (typeof FLAG_TABLE)[number];
+type ValueOf<R> = R extends { parse: 'switch' | 'negatable' } ? boolean : R extends { parse: 'repeatable' } ? string[] : R extends { choices: readonly (infer C)[] } ? C : string;
+
+/** What commander hands a command's action: each flag it takes, unset when not given. */
+export type FlagsOf<C extends CommandName> = { [R in Row as C extends R['commands'][number] ? R['key'] : never]?: ValueOf<R> };
+
+/** The rows of one command, in help order. */
+export function flagRows(command: CommandName): readonly FlagRow[] {
+  return (FLAG_TABLE as readonly FlagRow[]).filter((row) => row.commands.includes(command));
+}
+
+/** Which mode's defaults a command's help shows: the live app's for `ui`, a video's for tracking, else a still's. */
+export function helpMode(command: CommandName, target: OptionTarget): Mode {
+  if (command === 'ui') return 'live';
+  return target.group === 'tracking' ? 'video' : 'still';
+}
+
+/** A default as help words it. */
+export function describeDefault(value: unknown): string {
+  if (value === undefined) return "the engine's choice";
+  if (typeof value === 'boolean') return value ? 'on' : 'off';
+  return String(value);
+}
+
+/** The default a row's help shows for `command`, or undefined when it shows none. */
+export function helpDefault(row: FlagRow, command: CommandName): string | undefined {
+  const target = row.sets;
+  if (row.shows === false) return undefined;
+  // A switch says what it does; its default is the other state.
+  if (!target || row.parse === 'switch') return row.shows;
+  const defaults = MODE_DEFAULTS[helpMode(command, target)];
+  let value: unknown = (defaults[target.group] as unknown as Record<string, unknown>)[target.key];
+  if (target.group === 'tracking' && target.field !== undefined && typeof value === 'object' && value !== null) value = (value as Record<string, unknown>)[target.field];
+  if (value === undefined && row.shows !== undefined) return row.shows;
+  return describeDefault(value);
+}
+
+/** A row's help text for `command`, its default filled in. */
+export function helpText(row: FlagRow, command: CommandName): string {
+  const template = typeof row.description === 'string' ? row.description : (row.description[command] ?? '');
+  const text = row.videoOnly ? `video: ${template}` : template;
+  const shown = helpDefault(row, command);
+  if (shown === undefined) return text;
+  return text.includes('{default}') ? text.replace('{default}', shown) : `${text} (default: ${shown})`;
+}
+
+/** Declares on `command` every flag the table gives `name`, in table order. */
+export function addFlags<C extends Command>(command: C, name: CommandName): C {
+  for (const row of flagRows(name)) {
+    const spelling = `${row.short ? `${row.short}, ` : ''}${row.flag}${row.value ? ` <${row.value}>` : ''}`;
+    const option = new Option(spelling, helpText(row, name));
+    if (row.choices) option.choices(row.choices);
+    if (row.parse === 'repeatable') option.argParser((value: string, previous: string[] = []) => [...previous, value]);
+    if (row.required?.includes(name)) option.makeOptionMandatory();
+    command.addOption(option);
+    if (row.parse === 'negatable') command.addOption(new Option(`--no-${row.flag.slice(2)}`, row.off ?? ''));
+  }
+  return command;
+}
+
+/** The flag that sets each option of a group (the `--x` of a negatable pair), for messages. */
+export function flagsOf(group: OptionTarget['group']): Readonly<Record<string, string>> {
+  const rows = (FLAG_TABLE as readonly FlagRow[]).filter((row) => row.sets?.group === group && !(row.sets.group === 'tracking' && row.sets.field));
+  return Object.fromEntries(rows.map((row) => [row.sets!.key, row.flag]));
+}
