@@ -6,12 +6,13 @@
 import { Command } from 'commander';
 import { invalidOption } from '../core/errors.js';
 import { STILL_DEFAULTS } from '../pipeline/options.js';
-import { addFlags, BENCH_MODES, CLI_DEFAULTS, type BenchMode, type FlagsOf } from './option-table.js';
+import { BENCH_MODES, type BenchMode } from '../node/eval/bench-modes.js';
+import { addFlags, CLI_DEFAULTS, type FlagsOf } from './option-table.js';
 import type { BenchResult } from '../node/eval/bench-runner.js';
 import type { Terminal } from './errors.js';
 import { bundledPhotosDir } from '../node/files/package-info.js';
 
-export { BENCH_MODES, type BenchMode } from './option-table.js';
+export { BENCH_MODES, type BenchMode } from '../node/eval/bench-modes.js';
 
 export type BenchFlags = FlagsOf<'bench'>;
 

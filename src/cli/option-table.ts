@@ -7,6 +7,7 @@
 
 import { Command, Option } from 'commander';
 import { RECOGNISERS } from '../eval/recognisers.js';
+import { BENCH_MODES } from '../node/eval/bench-modes.js';
 import { VIDEO_CODECS, VIDEO_PRESETS } from '../node/media/ffmpeg-write.js';
 import { AUDIT_KINDS } from '../node/provenance/output-provenance.js';
 import { DEFAULT_IDENTITY_THRESHOLD } from '../pipeline/face-map.js';
@@ -53,10 +54,6 @@ export interface FlagRow {
   /** The default help shows when the row sets no option, or sets one whose default is "unset"; false: none. */
   readonly shows?: string | false;
 }
-
-/** What `liveswap bench` can time. */
-export const BENCH_MODES = ['image', 'video', 'live'] as const;
-export type BenchMode = (typeof BENCH_MODES)[number];
 
 /** Defaults of what only the command line sets (the runtime, bench sizes, output folders). */
 export const CLI_DEFAULTS = Object.freeze({

@@ -12,6 +12,7 @@ import type { Image } from '../../core/image.js';
 import { resolveSwapOptions, type EngineChoice } from '../../pipeline/options.js';
 import { createVideoWriter, readFrames } from '../media/ffmpeg.js';
 import { decodeImage, encodeImage } from '../media/image-io.js';
+import type { BenchMode } from './bench-modes.js';
 import { summarise, type Summary } from './eval-stats.js';
 import type { PreparedSource } from '../../pipeline/still.js';
 import type { NodeSwapper } from '../jobs/swapper.js';
@@ -26,7 +27,7 @@ export interface BenchOptions {
 }
 
 export interface BenchResult {
-  mode: 'image' | 'video' | 'live';
+  mode: BenchMode;
   frames: number;
   /** Milliseconds per stage over the frames. */
   stages: Record<string, Summary>;
