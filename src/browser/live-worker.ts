@@ -101,7 +101,7 @@ async function init(message: Extract<ToWorker, { type: 'init' }>): Promise<void>
     const loaded = await loadSessions(info, engine);
     const assembled = assembleEngine(loaded.mesh, loaded.inswapper);
     settings = message.settings;
-    session = new LiveSession(assembled, settings, async () => {
+    session = new LiveSession(assembled, settings, markerFor(settings), async () => {
       const recogniser = await runtime!.load(await fetchModel(info.models.faceres), info.models.faceres);
       sessions.push(recogniser);
       const embedder = FaceEmbedder.create(recogniser);
@@ -148,16 +148,14 @@ async function processFrame(bitmap: ImageBitmap, time: number): Promise<void> {
     bitmap.close();
   }
   const read = performance.now() - start;
+  // The session's frame processor marks the frame as its last stage.
   const result = await session!.process(image, time);
-  const markStart = performance.now();
-  markerFor(settings!).mark(image);
-  const mark = performance.now() - markStart;
   const drawStart = performance.now();
   frameContext!.putImageData(new ImageData(image.data as Uint8ClampedArray<ArrayBuffer>, image.width, image.height), 0, 0);
   const output = frameCanvas!.transferToImageBitmap();
   sendToRelay(output);
   const draw = performance.now() - drawStart;
-  const timings = { read, ...result.timings, mark, draw, total: performance.now() - start };
+  const timings = { read, ...result.timings, draw, total: performance.now() - start };
   post({ type: 'frame', bitmap: output, timings, faces: result.faces, detected: result.detected, time }, [output]);
 }
 
@@ -226,6 +224,7 @@ async function handle(message: ToWorker): Promise<void> {
     case 'settings':
       settings = message.settings;
       session.updateSettings(message.settings);
+      session.setMarks(markerFor(message.settings));
       return;
     case 'add-source':
       try {

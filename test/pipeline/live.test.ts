@@ -24,6 +24,9 @@ async function twoPeople(): Promise<Image> {
   return toRgba(await decodeRgb(png));
 }
 
+/** These tests compare pixels of the swap itself; the marks stage has its own test. */
+const UNMARKED = false;
+
 const settings = (over: Partial<ProcessSettings> = {}): ProcessSettings => ({ ...DEFAULT_LIVE_SETTINGS, ...over });
 
 describe('LiveSession (the live app pipeline, on Node)', () => {
@@ -53,7 +56,7 @@ describe('LiveSession (the live app pipeline, on Node)', () => {
   after(() => Promise.all(sessions.map((s) => s.close())));
 
   it('paints the source on the camera face, in place, and leaves the rest and the alpha alone', async () => {
-    const live = new LiveSession(engine, settings());
+    const live = new LiveSession(engine, settings(), UNMARKED);
     const state = await live.addSource(1, 'grace.jpg', source);
     assert.equal(state.error, undefined);
     assert.equal(state.faces.length, 1);
@@ -74,7 +77,7 @@ describe('LiveSession (the live app pipeline, on Node)', () => {
   });
 
   it('tracks between detections and reports every followed face', async () => {
-    const live = new LiveSession(engine, settings({ detectEvery: 3 }));
+    const live = new LiveSession(engine, settings({ detectEvery: 3 }), UNMARKED);
     await live.addSource(1, 'grace.jpg', source);
     const detected: boolean[] = [];
     for (let i = 0; i < 4; i++) {
@@ -86,7 +89,7 @@ describe('LiveSession (the live app pipeline, on Node)', () => {
   });
 
   it('paints nothing without a usable source, and keeps a clear error for a photo without a face', async () => {
-    const live = new LiveSession(engine, settings());
+    const live = new LiveSession(engine, settings(), UNMARKED);
     const blank: Image = { width: 200, height: 200, channels: 4, data: new Uint8ClampedArray(200 * 200 * 4).fill(128) };
     const state = await live.addSource(7, 'wall.png', blank);
     assert.match(state.error ?? '', /No face was found in wall\.png/);
@@ -98,7 +101,7 @@ describe('LiveSession (the live app pipeline, on Node)', () => {
   });
 
   it('follows setting changes: mirror-free opacity 0 paints an unchanged face', async () => {
-    const live = new LiveSession(engine, settings());
+    const live = new LiveSession(engine, settings(), UNMARKED);
     await live.addSource(1, 'grace.jpg', source);
     live.updateSettings(settings({ opacity: 0 }));
     const frame = copy(camera);
@@ -108,7 +111,7 @@ describe('LiveSession (the live app pipeline, on Node)', () => {
 
   it('swaps one face or all of them, and a map puts a chosen source (or nobody) on each person', async () => {
     const people = await twoPeople();
-    const live = new LiveSession(engine, settings(), loadEmbed);
+    const live = new LiveSession(engine, settings(), UNMARKED, loadEmbed);
     await live.addSource(1, 'grace.jpg', source);
     await live.addSource(2, 'astronaut.jpg', toRgba(await loadFixture('astronaut.png')));
     const painted = async () => (await live.process(copy(people), 0)).faces.map((f) => f.sourceId);
@@ -146,7 +149,7 @@ describe('LiveSession (the live app pipeline, on Node)', () => {
 
   for (const explicit of [true, false]) {
     it(`a new target${explicit ? ' (reset)' : ' found as a cut'}: its first frame is detected afresh and nothing of the old one is painted on it`, async () => {
-      const live = new LiveSession(engine, settings());
+      const live = new LiveSession(engine, settings(), UNMARKED);
       await live.addSource(1, 'grace.jpg', source);
       const cameraTracks = new Set<number>();
       let cameraBox: [number, number, number, number] | undefined;
@@ -175,7 +178,7 @@ describe('LiveSession (the live app pipeline, on Node)', () => {
   }
 
   it('another face painted (main source, picked face) starts the faces afresh', async () => {
-    const live = new LiveSession(engine, settings());
+    const live = new LiveSession(engine, settings(), UNMARKED);
     await live.addSource(1, 'grace.jpg', source);
     await live.addSource(2, 'astronaut.jpg', toRgba(await loadFixture('astronaut.png')));
     const detected = async (i: number) => (await live.process(copy(camera), i * 33)).detected;
@@ -190,7 +193,7 @@ describe('LiveSession (the live app pipeline, on Node)', () => {
   });
 
   it('picks another face of a source photo, and moves the main source when it is removed', async () => {
-    const live = new LiveSession(engine, settings());
+    const live = new LiveSession(engine, settings(), UNMARKED);
     await live.addSource(1, 'people.png', await twoPeople());
     await live.addSource(2, 'grace.jpg', source);
     assert.equal(live.sourceStates[0].faces.length, 2);

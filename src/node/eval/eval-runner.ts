@@ -90,7 +90,7 @@ interface PairRun {
 async function measurePair(prep: PreparedEval, run: PairRun, source: AnalysedPicture, si: number, prepared: PreparedSource, target: TargetFace, result: PairResult): Promise<void> {
   const swappedFace = target.face!;
   const swapOptions = resolveSwapOptions({ engine: run.options.engine, faceIndex: target.faceIndex });
-  const { image, report } = await run.swapper.swap(prepared, target.picture.image, swapOptions);
+  const { image, report } = await run.swapper.swap(prepared, target.picture.image, swapOptions, { marks: false }); // the swap itself is measured
   run.engine.name = report.engine;
   if (report.swappedFaces.length === 0) {
     // The engine left the face alone (e.g. turned too far): nothing to measure, and it says why.

@@ -47,7 +47,7 @@ export async function evaluateVideo(path: string, label: string, source: Prepare
     if (!face) continue;
     framesWithFace++;
     firstFace ??= face;
-    const { image, report } = await swapper.swap(source, frame, options);
+    const { image, report } = await swapper.swap(source, frame, options, { marks: false }); // the swap itself is measured
     if (report.swappedFaces.length) swappedFrames++;
     const swapped = nearestFace(await swapper.analyze(image), face);
     if (!swapped) continue;

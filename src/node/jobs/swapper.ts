@@ -6,8 +6,7 @@ import type { InferenceRuntime, InferenceSession } from '../../models/runtime.js
 import type { Face } from '../../face/face.js';
 import { assembleEngine, type InswapperSessions } from '../../pipeline/engines.js';
 import type { EngineChoice, ExecutionProvider, SwapOptions } from '../../pipeline/options.js';
-import type { StillResult } from '../../pipeline/report.js';
-import type { FaceJob, InputNames, PaintTimings, PreparedSource } from '../../pipeline/still.js';
+import type { FaceJob, PaintTimings, PreparedSource } from '../../pipeline/still.js';
 import type { MeshTuning } from '../../swap/mesh-tuning.js';
 import { readFile } from 'node:fs/promises';
 import { readEmap } from '../../models/emap.js';
@@ -15,6 +14,7 @@ import { resolveEngine, type EngineResolution } from '../models/engine-select.js
 import { builtinModel, defaultHome } from '../models/model-cache.js';
 import { ModelStore } from '../models/model-store.js';
 import { createNodeRuntime } from '../models/onnx-runtime.js';
+import { swapStill, type MarkedStillResult, type StillCall } from './still-swap.js';
 
 export interface NodeSwapperOptions {
   /** Model cache root; default LIVESWAP_HOME or the user's cache folder. */
@@ -90,8 +90,12 @@ export interface NodeSwapper {
   readonly track: ((image: Image, face: Face) => Promise<Face | undefined>) | undefined;
   /** Paints identities onto faces already found, in place (the frames of a video). */
   paintFaces(frame: Image, jobs: readonly FaceJob[], options: SwapOptions, timings?: PaintTimings): Promise<void>;
-  /** `files` names the inputs in error messages (e.g. their paths). */
-  swap(source: Image | PreparedSource, target: Image, options: SwapOptions, files?: InputNames): Promise<StillResult>;
+  /**
+   * Swaps and marks one still. `call` names the inputs in error messages (e.g. their paths) and
+   * chooses the marks: by default the label and the user's watermark; `marks: false` leaves the
+   * picture unmarked, and the result's `marks` says what it carries.
+   */
+  swap(source: Image | PreparedSource, target: Image, options: SwapOptions, call?: StillCall): Promise<MarkedStillResult>;
   /**
    * The same loaded models with the mesh engine put together again under other settings (an
    * ablation's variants). The result borrows this swapper's models: its `close` releases nothing,
@@ -120,7 +124,7 @@ export async function createNodeSwapper(options: NodeSwapperOptions = {}): Promi
       prepareSources: (sources, swapOptions, files) => still.prepareSources(sources, swapOptions, files),
       track,
       paintFaces: (frame, jobs, swapOptions, timings) => still.paintFaces(frame, jobs, swapOptions, timings),
-      swap: (source, target, swapOptions, files) => still.swap(source, target, swapOptions, files),
+      swap: (source, target, swapOptions, call) => swapStill(resolution.engine, still, source, target, swapOptions, { home, ...call }),
       withMeshTuning: (tuning) => assemble(tuning, async () => undefined),
       close,
     };

@@ -8,14 +8,18 @@
 import { extname } from 'node:path';
 import { LiveswapError, invalidOption } from '../../core/errors.js';
 import type { Image } from '../../core/image.js';
-import { VideoFacePlanner, type FramePlan, type PlanTimings, type VideoFaceOptions } from '../../pipeline/video.js';
+import type { FrameSink, FrameSource } from '../../pipeline/frame-io.js';
+import { FrameProcessor, type FrameEngine, type MarkChoice, type MarksApplied, type ProcessTimings } from '../../pipeline/frame-processor.js';
 import type { SwapOptions } from '../../pipeline/options.js';
-import type { PaintTimings, PreparedSource } from '../../pipeline/still.js';
+import { pumpFrames, type PumpStats } from '../../pipeline/pump.js';
+import type { PreparedSource } from '../../pipeline/still.js';
+import type { FramePlan, VideoFaceOptions } from '../../pipeline/video.js';
 import type { FfmpegOptions } from '../media/ffmpeg-binary.js';
 import { probeVideo, type VideoInfo } from '../media/ffmpeg-probe.js';
 import { readFrames } from '../media/ffmpeg-read.js';
 import { frameSeconds, readFrameTiming, timingFps, type FrameTiming } from '../media/ffmpeg-timing.js';
 import { audioCopies, createVideoWriter, type VideoCodec, type VideoPixelFormat, type VideoPreset, type VideoWriter } from '../media/ffmpeg-write.js';
+import { defaultMarker } from '../provenance/default-marks.js';
 import type { NodeSwapper } from './swapper.js';
 
 /** A point in a video: seconds, or a frame index. */
@@ -64,8 +68,13 @@ export interface VideoSwapRequest {
   writeTo?: string;
   /** Called (and awaited) on every frame once planned, before it is painted: benchmarks and tests look at the plan. */
   onPlan?: (frame: Image, plan: FramePlan, index: number) => void | Promise<void>;
-  /** Called on every finished frame before it is encoded: the provenance marks (label, watermark). */
-  mark?: (frame: Image) => void;
+  /**
+   * The provenance marks on every frame (label, watermark). Default: the default label and the
+   * user's watermark key under `home`; `false` leaves the frames unmarked, and the summary says so.
+   */
+  marks?: MarkChoice;
+  /** Where the default marks' key is kept; default LIVESWAP_HOME or the user's cache folder. */
+  home?: string;
   /** The identities, by slot: one for a single source, one per person for a face map (undefined: leave that person alone). */
   identities: readonly (PreparedSource | undefined)[];
   swap: SwapOptions;
@@ -92,6 +101,8 @@ export interface VideoSwapSummary {
   audio: 'copied' | 're-encoded' | 'none' | 'dropped';
   /** Milliseconds in total per stage; `wait.decode`/`wait.encode` are time spent waiting on ffmpeg. */
   timings: { total: number; decodeWait: number; encodeWait: number; detect: number; track: number; embed: number; paint: number; mark: number };
+  /** The marks every frame carries. */
+  marks: MarksApplied;
   notices: string[];
 }
 
@@ -189,17 +200,18 @@ export async function swapVideo(swapper: NodeSwapper, request: VideoSwapRequest,
       : {}),
   });
 
-  const planner = new VideoFacePlanner({ analyze: (image) => swapper.analyze(image), ...(swapper.track ? { track: swapper.track } : {}), ...(request.embed ? { embed: request.embed } : {}) }, request.faces);
-  const plan: PlanTimings = { detect: 0, track: 0, embed: 0 };
-  const paint: PaintTimings = { warp: 0, colour: 0, blend: 0 };
-  let decodeWait = 0;
-  let encodeWait = 0;
-  let markMs = 0;
-  let frames = 0;
+  const marks = request.marks ?? (await defaultMarker('video', request.home));
+  const processor = FrameProcessor.create(
+    frameEngineOf(swapper),
+    { mode: 'stream', paint: request.swap, tracking: request.faces, ...(request.embed ? { embed: request.embed } : {}), marks },
+    request.identities,
+  );
+  const timings: ProcessTimings = { detect: 0, track: 0, embed: 0, warp: 0, colour: 0, blend: 0, mark: 0 };
   let framesWithFaces = 0;
   let framesSwapped = 0;
   let facesSwapped = 0;
   let detections = 0;
+  let done = 0;
   let lastProgress = -Infinity;
   const progressEvery = request.progressEveryMs ?? 250;
   const report = (final: boolean): void => {
@@ -207,64 +219,53 @@ export async function swapVideo(swapper: NodeSwapper, request: VideoSwapRequest,
     if (!request.onProgress || (!final && now - lastProgress < progressEvery)) return;
     lastProgress = now;
     const elapsed = (now - started) / 1000;
-    const fps = frames / Math.max(elapsed, 1e-3);
-    request.onProgress({ frame: frames, total: Math.max(expected, frames), fps, etaSeconds: Math.max(0, expected - frames) / Math.max(fps, 1e-3), elapsedSeconds: elapsed });
+    const fps = done / Math.max(elapsed, 1e-3);
+    request.onProgress({ frame: done, total: Math.max(expected, done), fps, etaSeconds: Math.max(0, expected - done) / Math.max(fps, 1e-3), elapsedSeconds: elapsed });
   };
 
-  const aborted = (): LiveswapError => new LiveswapError('interrupted', `Stopped before ${request.output} was finished; nothing was saved.`, { file: request.output });
-  const reader = readFrames(request.input, {
-    ...ffmpeg,
-    ...(encoding.fps !== undefined ? { fps: encoding.fps } : {}),
-    ...(trimmed ? { trim: { startPts, ...(range.end < timing.pts.length ? { endPts: timing.pts[range.end]! } : {}) } } : {}),
-  });
+  const frameTime = (i: number): number => (encoding.fps !== undefined ? i / encoding.fps : frameSeconds(timing, range.first + Math.min(i, range.end - range.first - 1)));
+  const source = framesOf(
+    readFrames(request.input, {
+      ...ffmpeg,
+      ...(encoding.fps !== undefined ? { fps: encoding.fps } : {}),
+      ...(trimmed ? { trim: { startPts, ...(range.end < timing.pts.length ? { endPts: timing.pts[range.end]! } : {}) } } : {}),
+    }),
+    info,
+    frameTime,
+  );
+  const marksApplied = processor.marks;
+  let stats: PumpStats;
   try {
-    let t = performance.now();
-    for await (const frame of reader) {
-      decodeWait += performance.now() - t;
-      if (request.signal?.aborted) throw aborted();
-      const seconds = encoding.fps !== undefined ? frames / encoding.fps : frameSeconds(timing, range.first + Math.min(frames, range.end - range.first - 1));
-      const planned = await planner.plan(frame, seconds, frames, plan);
-      await request.onPlan?.(frame, planned, frames);
-      if (planned.detected) detections++;
-      if (planned.tracked > 0) framesWithFaces++;
-      const jobs = planned.faces.flatMap(({ face, slot }) => {
-        const identity = request.identities[slot];
-        return identity ? [{ face, identity: identity.identity }] : [];
-      });
-      if (jobs.length > 0) {
-        await swapper.paintFaces(frame, jobs, request.swap, paint);
-        framesSwapped++;
-        facesSwapped += jobs.length;
-      }
-      if (request.mark) {
-        t = performance.now();
-        request.mark(frame);
-        markMs += performance.now() - t;
-      }
-      t = performance.now();
-      await writer.write(frame);
-      encodeWait += performance.now() - t;
-      frames++;
-      report(false);
-      if (request.signal?.aborted) throw aborted();
-      t = performance.now();
-    }
-    if (frames === 0) throw new LiveswapError('input-unreadable', `${request.input} decoded to no frames${trimmed ? ' in the trimmed range' : ''}.`, { file: request.input });
-    t = performance.now();
-    await writer.close();
-    encodeWait += performance.now() - t;
+    stats = await pumpFrames(source, processor, sinkOf(writer), {
+      signal: request.signal,
+      aborted: () => new LiveswapError('interrupted', `Stopped before ${request.output} was finished; nothing was saved.`, { file: request.output }),
+      onPlan: request.onPlan,
+      onFrame: (result) => {
+        for (const key of Object.keys(timings) as (keyof ProcessTimings)[]) timings[key] += result.timings[key];
+        const plan = result.plan!;
+        if (plan.detected) detections++;
+        if (plan.tracked > 0) framesWithFaces++;
+        if (result.painted.length > 0) {
+          framesSwapped++;
+          facesSwapped += result.painted.length;
+        }
+        done++;
+        report(false);
+      },
+    });
   } catch (error) {
-    await writer.abort();
-    await reader.return(undefined).catch(() => undefined);
-    if (request.signal?.aborted && !(error instanceof LiveswapError && error.kind === 'interrupted')) throw aborted();
     throw namingOutput(error, request);
+  } finally {
+    processor.close();
   }
+  if (stats.frames === 0) throw new LiveswapError('input-unreadable', `${request.input} decoded to no frames${trimmed ? ' in the trimmed range' : ''}.`, { file: request.input });
+  const frames = stats.frames;
   report(true);
 
   const notices: string[] = [];
   if (framesWithFaces === 0) notices.push(`No face was found in any frame of ${request.input}; the output shows the input unchanged.`);
   if (timing.source === 'decoder') notices.push('The video has a variable frame rate; every frame keeps its own time.');
-  const paintMs = paint.warp + paint.colour + paint.blend;
+  const paintMs = timings.warp + timings.colour + timings.blend;
   const round = (v: number): number => Math.round(v * 10) / 10;
   return {
     output: request.output,
@@ -287,14 +288,15 @@ export async function swapVideo(swapper: NodeSwapper, request: VideoSwapRequest,
     audio: info.audioStreams.length === 0 ? 'none' : !keepAudio ? 'dropped' : !trimmed && info.audioStreams.every((a) => audioCopies(extname(request.output), a.codec)) ? 'copied' : 're-encoded',
     timings: {
       total: round(performance.now() - started),
-      decodeWait: round(decodeWait),
-      encodeWait: round(encodeWait),
-      detect: round(plan.detect),
-      track: round(plan.track),
-      embed: round(plan.embed),
+      decodeWait: round(stats.decodeWait),
+      encodeWait: round(stats.encodeWait),
+      detect: round(timings.detect),
+      track: round(timings.track),
+      embed: round(timings.embed),
       paint: round(paintMs),
-      mark: round(markMs),
+      mark: round(timings.mark),
     },
+    marks: marksApplied,
     notices,
   };
 }
@@ -313,4 +315,34 @@ function checkDimensions(info: VideoInfo, path: string, maxPixels: number): void
     throw new LiveswapError('input-too-large', `The video ${path} is ${info.width}×${info.height} (${pixels} pixels per frame), over the limit of ${maxPixels}.`, { file: path });
   }
   if (info.width < 16 || info.height < 16) throw new LiveswapError('input-unsupported', `The video ${path} is ${info.width}×${info.height}: too small to hold a face.`, { file: path });
+}
+
+/** The engine of a Node swapper, as the frame processor sees it. */
+export function frameEngineOf(swapper: NodeSwapper): FrameEngine {
+  return {
+    name: swapper.engine,
+    analyze: (image) => swapper.analyze(image),
+    track: swapper.track,
+    paintFaces: (frame, jobs, options, timings) => swapper.paintFaces(frame, jobs, options, timings),
+    swap: (source, target, options, files) => swapper.swap(source, target, options, { ...files, marks: false }),
+  };
+}
+
+/** ffmpeg's decoded frames as a FrameSource, each with its presentation time. */
+function framesOf(reader: AsyncGenerator<Image, void, undefined>, size: { width: number; height: number }, timeOf: (index: number) => number): FrameSource {
+  return {
+    width: size.width,
+    height: size.height,
+    async *[Symbol.asyncIterator]() {
+      let index = 0;
+      for await (const image of reader) yield { image, tSeconds: timeOf(index++) };
+    },
+    close: async () => {
+      await reader.return(undefined);
+    },
+  };
+}
+
+function sinkOf(writer: VideoWriter): FrameSink {
+  return { write: (image) => writer.write(image), close: () => writer.close(), abort: () => writer.abort() };
 }

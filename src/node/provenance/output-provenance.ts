@@ -237,6 +237,11 @@ export class OutputProvenance {
   /** Marks a still image in place, writes it and publishes it (see {@link publish}). */
   async publishImage(output: string, image: Image, facts: PublishFacts): Promise<PublishedOutput> {
     this.marker.mark(image);
+    return this.publishMarkedImage(output, image, facts);
+  }
+
+  /** Writes and publishes a still that already carries this output's marks (a frame processor's). */
+  async publishMarkedImage(output: string, image: Image, facts: PublishFacts): Promise<PublishedOutput> {
     const temporary = temporaryPathFor(output);
     await writeImage(temporary, image);
     return this.publish(temporary, output, facts);
@@ -259,7 +264,7 @@ export class OutputProvenance {
     };
     const signed = temporaryPathFor(output);
     let final = temporary;
-    let credentials: AuditEntry['credentials'] = 'none';
+    let credentials: AuditEntry['credentials'];
     let notice: string | undefined;
     try {
       const c2pa = await import('./credentials.js');
