@@ -12,6 +12,7 @@ import type { Image } from '../../core/image.js';
 import { resolveSwapOptions, type EngineChoice } from '../../pipeline/options.js';
 import { createVideoWriter, readFrames } from '../media/ffmpeg.js';
 import { decodeImage, encodeImage } from '../media/image-io.js';
+import { defaultMarker } from '../provenance/default-marks.js';
 import type { BenchMode } from './bench-modes.js';
 import { summarise, type Summary } from './eval-stats.js';
 import type { PreparedSource } from '../../pipeline/still.js';
@@ -88,6 +89,8 @@ export async function benchImage(swapper: NodeSwapper, source: PreparedSource, o
   const frame = await makeBenchFrame(options.photos, options.width, options.height);
   const jpeg = await encodeImage(frame, 'jpeg');
   const swapOptions = resolveSwapOptions({ engine: options.engine });
+  // Every frame is marked, as the CLI's are: the figures include the marks' cost.
+  const marks = await defaultMarker('still');
   const recorder = new StageRecorder();
   let started = 0;
   for (let i = 0; i < options.frames + WARM_UP; i++) {
@@ -95,7 +98,7 @@ export async function benchImage(swapper: NodeSwapper, source: PreparedSource, o
     const t0 = performance.now();
     const target = await decodeImage(jpeg, 'bench frame', { maxPixels: swapOptions.maxPixels });
     const t1 = performance.now();
-    const { image, report } = await swapper.swap(source, target, swapOptions);
+    const { image, report } = await swapper.swap(source, target, swapOptions, { marks });
     const t2 = performance.now();
     await encodeImage(image, 'jpeg');
     const t3 = performance.now();
@@ -138,6 +141,8 @@ export async function benchVideo(swapper: NodeSwapper, source: PreparedSource, o
     const input = join(dir, 'input.mp4');
     await makeBenchClip(input, await makeBenchFrame(options.photos, options.width, options.height), options.frames + WARM_UP, fps);
     const swapOptions = resolveSwapOptions({ engine: options.engine });
+    // Every frame is marked, as the CLI's are: the figures include the marks' cost.
+    const marks = await defaultMarker('video');
     const recorder = new StageRecorder();
     const writer = await createVideoWriter(join(dir, 'output.mp4'), { width: options.width, height: options.height, fps });
     let index = 0;
@@ -149,7 +154,7 @@ export async function benchVideo(swapper: NodeSwapper, source: PreparedSource, o
         const next = await frames.next();
         if (next.done) break;
         const t1 = performance.now();
-        const { image, report } = await swapper.swap(source, next.value, swapOptions);
+        const { image, report } = await swapper.swap(source, next.value, swapOptions, { marks });
         const t2 = performance.now();
         await writer.write(image);
         const t3 = performance.now();
@@ -191,10 +196,12 @@ export function stageTimings(timings: Record<string, number>): Record<string, nu
 export async function benchLive(swapper: NodeSwapper, source: PreparedSource, options: BenchOptions, cameraFps = 30): Promise<BenchResult> {
   const frame = await makeBenchFrame(options.photos, options.width, options.height);
   const swapOptions = resolveSwapOptions({ engine: options.engine });
+  // Every frame is marked, as the CLI's are: the figures include the marks' cost.
+  const marks = await defaultMarker('video');
   const recorder = new StageRecorder();
   const latencies: number[] = [];
   const interval = 1000 / cameraFps;
-  for (let i = 0; i < WARM_UP; i++) await swapper.swap(source, frame, swapOptions);
+  for (let i = 0; i < WARM_UP; i++) await swapper.swap(source, frame, swapOptions, { marks });
   const start = performance.now();
   let processed = 0;
   let lastCaptured = -1;
@@ -211,7 +218,7 @@ export async function benchLive(swapper: NodeSwapper, source: PreparedSource, op
     dropped += Math.max(0, index - lastCaptured - 1);
     lastCaptured = index;
     const capturedAt = start + index * interval;
-    const { report } = await swapper.swap(source, frame, swapOptions);
+    const { report } = await swapper.swap(source, frame, swapOptions, { marks });
     latencies.push(performance.now() - capturedAt);
     recorder.addAll(stageTimings(report.timings));
     recorder.sampleMemory();
