@@ -3,7 +3,8 @@
  * as a small WebAssembly SIMD module. It is assembled here from its instructions (no toolchain,
  * nothing downloaded) and compiled once; where WebAssembly or its SIMD extension is missing,
  * {@link upsampleKernel} returns undefined and the caller keeps its plain TypeScript loop.
- * Platform-free: Node and browser Workers alike.
+ * Platform-free: Node and browser Workers alike. One file on purpose: the assembler, the two kernel
+ * bodies and the loader share one memory layout and one set of lane tricks, each meaningless alone.
  *
  * The residual grid goes into the module's memory once per frame as 16-bit fixed point
  * ({@link KERNEL_SCALE} units per level), each row padded with a copy of its edge values. Per frame
