@@ -92,6 +92,7 @@ export class SourcesPanel {
   /** Names and hashes of the photos in use (those the worker turned down are left out). */
   async digests(): Promise<SourceDigest[]> {
     const used = this.entries.filter((entry) => !entry.state?.error);
+    // eslint-disable-next-line no-control-regex -- control characters are what it replaces
     return Promise.all(used.map(async (entry) => ({ name: entry.name.replace(/[\u0000-\u001f\u007f]/g, '?').slice(0, 255), sha256: await entry.sha256 })));
   }
 
