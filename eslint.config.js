@@ -2,8 +2,8 @@
  * ESLint for the TypeScript in src/, test/, bench/, tools/ and web/: typescript-eslint's type-aware
  * rules (promises that nobody awaits or catches are errors) and import-x's cycle check. Layout is
  * Prettier's job (.prettierrc), so no stylistic rule is on here. Each file is typed by the first of the
- * three tsconfig projects that includes it: the Node one, the browser one (src/browser and web/), and
- * the browser e2e one.
+ * tsconfig projects that includes it: the Node one, the browser one (src/browser and web/), the
+ * browser e2e one, and the one for unit tests of the browser code (test/browser).
  */
 
 import js from '@eslint/js';
@@ -13,7 +13,7 @@ import { defineConfig } from 'eslint/config';
 import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
-const PROJECTS = ['./tsconfig.json', './web/tsconfig.json', './test/e2e/tsconfig.json'];
+const PROJECTS = ['./tsconfig.json', './web/tsconfig.json', './test/e2e/tsconfig.json', './test/browser/tsconfig.json'];
 
 export default defineConfig(
   {
@@ -70,7 +70,7 @@ export default defineConfig(
   },
   {
     // The worker and the page run in the browser.
-    files: ['src/browser/**/*.ts', 'web/**/*.ts'],
+    files: ['src/browser/**/*.ts', 'web/**/*.ts', 'test/browser/**/*.ts'],
     languageOptions: { globals: { ...globals.browser } },
   },
   {

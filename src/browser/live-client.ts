@@ -2,9 +2,12 @@
  * The page's handle on the live pipeline. The models and the swap run in a Worker; this side
  * offers it frames and shows what comes back. At most one frame is being processed and at most
  * one waits: a newer frame replaces the waiting one (counted as dropped), so a slow machine shows
- * fewer frames, never older ones, and nothing queues without bound.
+ * fewer frames, never older ones, and nothing queues without bound. The worker's failures arrive
+ * with their phase and kind: a failed start rejects {@link LiveClient.start} with a LiveswapError
+ * naming the model that did not load; a failed frame is counted and the stream goes on.
  */
 
+import { LiveswapError } from '../core/errors.js';
 import type {
   Backend,
   FrameTimings,
@@ -16,6 +19,7 @@ import type {
   SourceState,
   ToWorker,
   TrackedFaceInfo,
+  WorkerError,
   WorkerProvenance,
 } from './protocol.js';
 
@@ -26,15 +30,21 @@ export interface FrameReport {
   detected: boolean;
   /** Frames shown per second over the last second. */
   fps: number;
-  /** Frames processed and dropped since start. */
+  /** Frames processed, dropped and failed since start. */
   processed: number;
   dropped: number;
+  failed: number;
   /** Milliseconds from offering the frame to showing it. */
   latency: number;
 }
 
+/** A failure the worker reported after the start, with the frames failed so far. */
+export interface LiveErrorEvent extends Omit<WorkerError, 'type'> {
+  failedFrames: number;
+}
+
 export interface LiveClientEvents {
-  error: { scope: 'model' | 'source' | 'frame' | 'relay'; message: string };
+  error: LiveErrorEvent;
   sources: { sources: SourceState[]; mainSource: number | null };
   map: { entries: MapEntry[] };
   frame: FrameReport;
@@ -52,6 +62,16 @@ export interface LiveClientOptions {
   provenance: WorkerProvenance;
   /** Where frames are shown; a 'bitmaprenderer' context is taken on it. */
   canvas: HTMLCanvasElement;
+  /**
+   * Starts the worker. Default: the live-worker module beside this one, as a module worker (Vite and
+   * other bundlers that follow `new Worker(new URL(…, import.meta.url))` build it). Give your own to
+   * host the worker script elsewhere, or a stand-in in tests.
+   */
+  createWorker?: () => Worker;
+}
+
+function defaultWorker(): Worker {
+  return new Worker(new URL('./live-worker.ts', import.meta.url), { type: 'module', name: 'liveswap' });
 }
 
 /** Frames from a <video>, an <img> or a bitmap the page owns (the bitmap is not closed). */
@@ -69,6 +89,7 @@ export class LiveClient {
   private inFlightSince = 0;
   private processedCount = 0;
   private droppedCount = 0;
+  private failedCount = 0;
   private readonly shown: number[] = [];
   private nextSourceId = 1;
   private closed = false;
@@ -91,9 +112,13 @@ export class LiveClient {
     worker.onmessage = (event: MessageEvent<FromWorker>) => this.receive(event.data);
   }
 
-  /** Starts the worker and loads the engine's models; rejects with the reason when they fail to load. */
+  /**
+   * Starts the worker and loads the engine's models. Rejects with a LiveswapError when the start
+   * fails: kind 'model' with `file` naming the model that did not download or compile, else the
+   * kind the worker reported.
+   */
   static start(options: LiveClientOptions): Promise<LiveClient> {
-    const worker = new Worker(new URL('./live-worker.ts', import.meta.url), { type: 'module', name: 'liveswap' });
+    const worker = (options.createWorker ?? defaultWorker)();
     return new Promise((resolve, reject) => {
       worker.onerror = (event) => {
         worker.terminate();
@@ -106,7 +131,7 @@ export class LiveClient {
           resolve(new LiveClient(worker, options.canvas, message));
         } else if (message.type === 'error') {
           worker.terminate();
-          reject(new Error(message.message));
+          reject(new LiveswapError(message.kind, message.message, { file: message.model }));
         }
       };
       const init: ToWorker = { type: 'init', info: options.info, engine: options.engine, backend: options.backend, settings: options.settings, provenance: options.provenance };
@@ -250,16 +275,23 @@ export class LiveClient {
           fps: this.shown.length,
           processed: this.processedCount,
           dropped: this.droppedCount,
+          failed: this.failedCount,
           latency: now - this.inFlightSince,
         };
         this.frameDone();
         this.emit('frame', report);
         break;
       }
-      case 'error':
-        if (message.scope === 'frame') this.frameDone();
-        this.emit('error', { scope: message.scope, message: message.message });
+      case 'error': {
+        // A failed frame frees the worker for the next one; nothing else stops the stream.
+        if (message.phase === 'frame') {
+          this.failedCount++;
+          this.frameDone();
+        }
+        const { type: _type, ...failure } = message;
+        this.emit('error', { ...failure, failedFrames: this.failedCount });
         break;
+      }
       case 'sources':
         this.emit('sources', { sources: message.sources, mainSource: message.mainSource });
         break;
@@ -283,9 +315,9 @@ export class LiveClient {
     if (next) this.send(next.bitmap, next.offered);
   }
 
-  /** Frames processed and dropped so far. */
-  get counts(): { processed: number; dropped: number } {
-    return { processed: this.processedCount, dropped: this.droppedCount };
+  /** Frames processed, dropped and failed so far. */
+  get counts(): { processed: number; dropped: number; failed: number } {
+    return { processed: this.processedCount, dropped: this.droppedCount, failed: this.failedCount };
   }
 
   /** The element frames are shown on. */

@@ -14,7 +14,7 @@ import { assembleEngine, type InswapperSessions } from '../pipeline/engines.js';
 import { LiveSession } from '../pipeline/live.js';
 import { FrameMarker } from '../provenance/marks.js';
 import { WATERMARK_VERSION } from '../provenance/payload.js';
-import type { FromWorker, LiveEngineName, ProcessSettings, ServerInfo, ToWorker, WorkerProvenance } from './protocol.js';
+import { workerError, type FromWorker, type LiveEngineName, type ProcessSettings, type ServerInfo, type ToWorker, type WorkerProvenance } from './protocol.js';
 import { createWebRuntime, fetchModel, type WebRuntime } from './web-runtime.js';
 
 interface WorkerScope {
@@ -42,10 +42,6 @@ let marker: { label: string | false; marker: FrameMarker } | undefined;
 
 function post(message: FromWorker, transfer: Transferable[] = []): void {
   scope.postMessage(message, transfer);
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
 
 /** Draws a bitmap (optionally mirrored, optionally scaled) and reads its pixels as an RGBA image. */
@@ -110,7 +106,7 @@ async function init(message: Extract<ToWorker, { type: 'init' }>): Promise<void>
     post({ type: 'ready', engine, backend: runtime.backend, notice: runtime.notice });
   } catch (error) {
     await Promise.all(sessions.splice(0).map((s) => s.close().catch(() => undefined)));
-    post({ type: 'error', scope: 'model', message: messageOf(error) });
+    post(workerError('start', error));
   }
 }
 
@@ -182,7 +178,7 @@ function sendToRelay(frame: ImageBitmap): void {
     .then((blob) => {
       if (target.socket.readyState === WebSocket.OPEN) target.socket.send(blob);
     })
-    .catch((error: unknown) => post({ type: 'error', scope: 'relay', message: `Could not send a frame to the output page: ${messageOf(error)}` }))
+    .catch((error: unknown) => post(workerError('relay', error, 'Could not send a frame to the output page')))
     .finally(() => (target.busy = false));
 }
 
@@ -209,7 +205,7 @@ function startRelay(url: string | null): void {
     if (relay !== state) return;
     relay = undefined;
     post({ type: 'relay', watchers: 0 });
-    post({ type: 'error', scope: 'relay', message: 'The connection to the output page relay closed; turn the relay off and on to reconnect.' });
+    post({ type: 'error', phase: 'relay', kind: 'output', message: 'The connection to the output page relay closed; turn the relay off and on to reconnect.' });
   };
 }
 
@@ -230,7 +226,7 @@ async function handle(message: ToWorker): Promise<void> {
       try {
         await addSource(message.id, message.name, message.bitmap);
       } catch (error) {
-        post({ type: 'error', scope: 'source', message: `${message.name}: ${messageOf(error)}` });
+        post(workerError('source', error, message.name));
       }
       return;
     case 'pick-face':
@@ -269,7 +265,7 @@ async function handle(message: ToWorker): Promise<void> {
         if (entries.length !== mapSize) post({ type: 'map', entries });
         mapSize = entries.length;
       } catch (error) {
-        post({ type: 'error', scope: 'frame', message: `A frame could not be processed: ${messageOf(error)}` });
+        post(workerError('frame', error, 'A frame could not be processed'));
       }
       return;
   }
@@ -279,5 +275,6 @@ let mapSize = 0;
 let chain: Promise<void> = Promise.resolve();
 scope.onmessage = (event) => {
   const message = event.data;
-  chain = chain.then(() => handle(message)).catch((error: unknown) => post({ type: 'error', scope: 'frame', message: messageOf(error) }));
+  // Frames, sources and the start report their own failures; what is left is a control message (a face pick, say).
+  chain = chain.then(() => handle(message)).catch((error: unknown) => post(workerError('control', error)));
 };

@@ -3,6 +3,7 @@
  * server's description live in the platform-free `pipeline/live-options.ts`.
  */
 
+import { LiveswapError, type ErrorKind } from '../core/errors.js';
 import type { Backend, LiveEngineName, ProcessSettings, ServerInfo } from '../pipeline/live-options.js';
 
 export * from '../pipeline/live-options.js';
@@ -82,10 +83,45 @@ export type ToWorker =
   | { type: 'reset' }
   | { type: 'relay'; url: string | null };
 
+/**
+ * What the worker was doing when something failed: starting the engine (the runtime, the marks and
+ * the models), reading a source photo, processing a frame, applying another message from the page
+ * (a face pick, the map, settings), or feeding the relay.
+ */
+export const WORKER_PHASES = ['start', 'source', 'frame', 'control', 'relay'] as const;
+export type WorkerPhase = (typeof WORKER_PHASES)[number];
+
+/**
+ * A failure reported by the worker. `kind` is the LiveswapError kind ('internal' for anything
+ * else): 'model' means a model file could not be downloaded or compiled, and `model` then names
+ * it, whatever the phase (the face recogniser loads with the first source photo). The page stops
+ * the engine on a 'start' failure or a model that failed, and counts frame failures without stopping.
+ */
+export interface WorkerError {
+  type: 'error';
+  phase: WorkerPhase;
+  kind: ErrorKind;
+  message: string;
+  /** The model file (its URL) that failed to load, when kind is 'model'. */
+  model?: string;
+}
+
 export type FromWorker =
   | { type: 'ready'; engine: LiveEngineName; backend: Backend; notice?: string }
-  | { type: 'error'; scope: 'model' | 'source' | 'frame' | 'relay'; message: string }
+  | WorkerError
   | { type: 'sources'; sources: SourceState[]; mainSource: number | null }
   | { type: 'map'; entries: MapEntry[] }
   | { type: 'frame'; bitmap: ImageBitmap; timings: FrameTimings; faces: TrackedFaceInfo[]; detected: boolean; time: number }
   | { type: 'relay'; watchers: number };
+
+/**
+ * The message the worker posts for something thrown in `phase`: a LiveswapError keeps its kind
+ * (and, for a model, the file it names); anything else is 'internal'. `context` leads the message.
+ */
+export function workerError(phase: WorkerPhase, error: unknown, context?: string): WorkerError {
+  const text = error instanceof Error ? error.message : String(error);
+  const message = context === undefined ? text : `${context}: ${text}`;
+  if (!(error instanceof LiveswapError)) return { type: 'error', phase, kind: 'internal', message };
+  if (error.kind === 'model' && error.file !== undefined) return { type: 'error', phase, kind: error.kind, message, model: error.file };
+  return { type: 'error', phase, kind: error.kind, message };
+}

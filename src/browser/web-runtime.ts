@@ -6,6 +6,7 @@
  */
 
 import * as ort from 'onnxruntime-web/webgpu';
+import { LiveswapError } from '../core/errors.js';
 import { wrapOrtSession } from '../models/ort-session.js';
 import type { InferenceRuntime, InferenceSession } from '../models/runtime.js';
 import type { Backend } from './protocol.js';
@@ -64,7 +65,7 @@ export async function createWebRuntime(options: WebRuntimeOptions): Promise<WebR
         return wrapOrtSession(await ort.InferenceSession.create(model, sessionOptions), (data, dims) => new ort.Tensor('float32', data, dims));
       } catch (cause) {
         const reason = cause instanceof Error ? cause.message : String(cause);
-        throw new Error(`Could not load the model ${label}: ${reason}`, { cause });
+        throw new LiveswapError('model', `Could not load the model ${label}: ${reason}`, { file: label, cause });
       }
     },
   };
@@ -82,12 +83,12 @@ export async function fetchModel(url: string): Promise<Uint8Array> {
   try {
     response = await fetch(url);
   } catch (cause) {
-    throw new Error(`Could not download the model ${url}: the server did not answer (${(cause as Error).message}).`, { cause });
+    throw new LiveswapError('model', `Could not download the model ${url}: the server did not answer (${(cause as Error).message}).`, { file: url, cause });
   }
-  if (!response.ok) throw new Error(`Could not download the model ${url}: the server answered ${response.status} ${response.statusText}.`);
+  if (!response.ok) throw new LiveswapError('model', `Could not download the model ${url}: the server answered ${response.status} ${response.statusText}.`, { file: url });
   const total = Number(response.headers.get('content-length') ?? 0);
   const bytes = new Uint8Array(await response.arrayBuffer());
-  if (total > 0 && bytes.length !== total) throw new Error(`The download of ${url} was cut short (${bytes.length} of ${total} bytes).`);
+  if (total > 0 && bytes.length !== total) throw new LiveswapError('model', `The download of ${url} was cut short (${bytes.length} of ${total} bytes).`, { file: url });
   // Cached only once complete; a full disk just means fetching again next time.
   await cache?.put(url, new Response(bytes, { headers: { 'content-type': 'application/octet-stream' } })).catch(() => undefined);
   return bytes;

@@ -16,6 +16,7 @@ import { browserStorage, processSettings, SettingsStore } from './settings.js';
 import { SourcesPanel } from './sources.js';
 import { FrameStats } from './stats.js';
 import { Target } from './target.js';
+import { presentWorkerError, startFailureText } from './worker-errors.js';
 
 const messages = new Messages(byId('messages', HTMLUListElement));
 const store = new SettingsStore(browserStorage());
@@ -179,7 +180,7 @@ async function startClient(): Promise<void> {
     if (run !== generation) return;
     document.body.dataset.engine = 'failed';
     engineStatus.textContent = `${engine} engine · ${backend} — not loaded`;
-    messages.show('model', `The ${engine} engine could not start on ${backend}: ${sentence(errorText(error))} Try another engine or backend.`);
+    messages.show('model', startFailureText(engine, backend, error));
     return;
   }
   if (run !== generation) {
@@ -190,7 +191,11 @@ async function startClient(): Promise<void> {
   messages.clear('model');
   document.body.dataset.engine = 'ready';
   engineStatus.textContent = `${started.engine} engine · ${started.backend}${started.notice ? ` — ${started.notice}` : ''}`;
-  started.on('error', ({ scope, message }) => messages.show(scope, message));
+  started.on('error', (event) => {
+    const shown = presentWorkerError(event, started.engine);
+    if (shown.stop) engineStopped(started);
+    messages.show(shown.slot, shown.text, shown.level);
+  });
   started.on('sources', ({ sources: states, mainSource }) => sources.update(states, mainSource));
   started.on('map', ({ entries }) => faces.setMap(entries));
   started.on('relay', ({ watchers: count }) => {
@@ -204,6 +209,21 @@ async function startClient(): Promise<void> {
   applyRelay();
   target.clientChanged();
   await sources.attach(started);
+}
+
+/** A model failed after the start: the engine stops (no more half-processed frames) until it is picked again. */
+function engineStopped(stopped: LiveClient): void {
+  if (client !== stopped) return;
+  generation++;
+  stopped.close();
+  client = null;
+  provenance.end();
+  sources.detach();
+  faces.reset();
+  document.body.dataset.engine = 'failed';
+  engineStatus.textContent = `${stopped.engine} engine · ${stopped.backend} — stopped`;
+  target.clientChanged();
+  showRelay();
 }
 
 engineSelect.addEventListener('change', () => {

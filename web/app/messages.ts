@@ -8,6 +8,7 @@ import { make } from './dom.js';
 export type MessageKind =
   | 'server'
   | 'model'
+  | 'engine'
   | 'not-image'
   | 'no-face'
   | 'source'

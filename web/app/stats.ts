@@ -58,7 +58,7 @@ export class FrameStats {
     const report = this.last;
     if (!report) return;
     this.fps.dataset.fps = report.fps.toFixed(1);
-    this.fps.textContent = `${report.fps.toFixed(1)} fps · ${report.dropped} dropped`;
+    this.fps.textContent = `${report.fps.toFixed(1)} fps · ${report.dropped} dropped${report.failed > 0 ? ` · ${report.failed} failed` : ''}`;
     const averages = this.averages();
     this.timings.dataset.timings = JSON.stringify(averages);
     this.timings.textContent = [...STAGES, 'latency' as const].map((stage) => `${stage} ${averages[stage].toFixed(1)}`).join(' · ') + ' ms';
