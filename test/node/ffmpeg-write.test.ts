@@ -9,7 +9,8 @@ import { type ErrorKind, LiveswapError } from '../../src/core/errors.js';
 import { createImage, type Image } from '../../src/core/image.js';
 import { runFfmpeg } from '../../src/node/media/ffmpeg-binary.js';
 import { createVideoWriter, probeVideo, readFrames } from '../../src/node/media/ffmpeg.js';
-import { encodeError } from '../../src/node/media/ffmpeg-write.js';
+import { encoderArgs, encoderFilterGraph } from '../../src/node/media/ffmpeg-args.js';
+import { encodeError, planEncode } from '../../src/node/media/ffmpeg-write.js';
 import { clipFrame, ffmpegChildren } from '../helpers/clips.js';
 import { meanAbsDiff } from '../helpers/fixtures.js';
 
@@ -178,6 +179,55 @@ describe('createVideoWriter', () => {
     const missing = encodeError('/videos/out.mp4', { code: 1, signal: null }, "Unknown encoder 'libfoo'");
     assert.equal(missing.kind, 'usage');
     assert.match(missing.message, /This ffmpeg has no libfoo encoder/);
+  });
+});
+
+describe('planEncode', () => {
+  const plain = { channels: 3, crf: 18, preset: 'medium', pixelFormat: 'yuv420p', color: { matrix: 'bt709', range: 'tv' }, timing: undefined, audio: undefined } as const;
+
+  it('settles the defaults from the extension: x264 crf 18 (x265 22), VP9 crf 31 for WebM, 4:2:0, BT.709 tv', () => {
+    assert.deepEqual(planEncode('/v/out.MP4', { width: 64, height: 48, fps: 25 }), { ...plain, container: '.mp4', codec: 'libx264', width: 64, height: 48, fps: 25 });
+    assert.deepEqual(planEncode('/v/out.webm', { width: 64, height: 48, fps: 30, channels: 4 }), {
+      ...plain,
+      container: '.webm',
+      codec: 'libvpx-vp9',
+      crf: 31,
+      width: 64,
+      height: 48,
+      fps: 30,
+      channels: 4,
+    });
+    assert.equal(planEncode('/v/out.mkv', { width: 64, height: 48, fps: 25, codec: 'libx265' }).crf, 22);
+  });
+
+  it("a trimmed copy of a BT.601 full-range 4:2:2 source: its colour, times and audio reach ffmpeg's command line", () => {
+    const plan = planEncode('/v/out.mkv', {
+      width: 320,
+      height: 240,
+      fps: 25,
+      preset: 'veryfast',
+      pixelFormat: 'yuv422p',
+      color: { matrix: 'smpte170m', range: 'pc' },
+      timing: { timeBase: [1, 1000], pts: [0, 40, 100] },
+      audio: { path: '/videos/in.mp4', streams: [{ index: 1, codec: 'aac' }], startSeconds: 0.5 },
+    });
+    assert.equal(
+      encoderFilterGraph(plan),
+      "settb=1/1000,setpts='if(lt(N,3),if(lt(N,1),0,if(lt(N,2),40,100)),100+(N-2)*60)',scale=out_color_matrix=smpte170m:out_range=pc:flags=bicubic+accurate_rnd+full_chroma_int,format=yuv422p",
+    );
+    assert.deepEqual(encoderArgs(plan, { filterScript: '/tmp/f/graph.txt', output: '/v/.out.partial-1-ab.mkv' }), [
+      ...['-hide_banner', '-nostdin', '-loglevel', 'error'],
+      ...['-f', 'rawvideo', '-pix_fmt', 'rgb24', '-video_size', '320x240', '-framerate', '25', '-i', 'pipe:0'],
+      ...['-i', 'file:/videos/in.mp4'],
+      ...['-map', '0:v:0', '-filter_script:v', '/tmp/f/graph.txt'],
+      ...['-c:v', 'libx264', '-preset', 'veryfast', '-crf', '18'],
+      ...['-vsync', 'passthrough', '-enc_time_base', '1/1000'],
+      // Cut at 0.5 s exactly, so re-encoded although Matroska could hold the AAC as it is.
+      ...['-map', '1:1', '-filter:a:0', 'atrim=start=0.5,asetpts=PTS-STARTPTS', '-c:a:0', 'aac', '-b:a:0', '192k'],
+      ...['-color_range', 'pc', '-colorspace', 'smpte170m', '-color_primaries', 'smpte170m', '-color_trc', 'smpte170m'],
+      ...['-avoid_negative_ts', 'make_zero'],
+      ...['-y', 'file:/v/.out.partial-1-ab.mkv'],
+    ]);
   });
 });
 

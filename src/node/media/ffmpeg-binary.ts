@@ -47,6 +47,15 @@ export function ffmpegPath(options: FfmpegOptions = {}): string {
   return checkExecutable(bundled, `the ${BUNDLED_PACKAGE} package`, fix);
 }
 
+/**
+ * The executable settled once, for a job: pass the result as the options of every probe, reader
+ * and writer the job runs, so they all run the same file and the environment is read only here
+ * (an absolute path is only checked again, never looked up).
+ */
+export function resolveFfmpeg(options: FfmpegOptions = {}): { ffmpegPath: string } {
+  return { ffmpegPath: ffmpegPath(options) };
+}
+
 function checkExecutable(value: string, origin: string, fix: string): string {
   if (typeof value !== 'string' || value.trim() === '') {
     throw new LiveswapError('usage', `The ffmpeg path from ${origin} is empty. ${fix}`);
@@ -177,7 +186,12 @@ export async function runFfmpeg(args: readonly string[], options: FfmpegOptions 
  * Runs ffmpeg to completion, handing each line of `stream` to `onLine` as it arrives (listings too
  * long to keep whole); the other stream's tail is kept for error messages.
  */
-export async function runFfmpegLines(args: readonly string[], stream: 'stdout' | 'stderr', onLine: (line: string) => void, options: FfmpegOptions = {}): Promise<ExitStatus & { tail: string }> {
+export async function runFfmpegLines(
+  args: readonly string[],
+  stream: 'stdout' | 'stderr',
+  onLine: (line: string) => void,
+  options: FfmpegOptions = {},
+): Promise<ExitStatus & { tail: string }> {
   const binary = ffmpegPath(options);
   const child = spawn(binary, ['-hide_banner', '-nostdin', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   const tail = new StderrTail();

@@ -5,7 +5,8 @@
 
 import { stat } from 'node:fs/promises';
 import { LiveswapError } from '../../core/errors.js';
-import { type FfmpegOptions, fileUrlArg, lastLines, runFfmpeg } from './ffmpeg-binary.js';
+import { frameCountArgs, probeArgs } from './ffmpeg-args.js';
+import { type FfmpegOptions, lastLines, runFfmpeg } from './ffmpeg-binary.js';
 
 export interface VideoInfo {
   /**
@@ -175,7 +176,11 @@ export function parseVideoStream(description: string): VideoStreamFacts | undefi
       const previous = parts[i - 1]!;
       if (i - 1 >= 1 && /^[a-z][a-z0-9_]*(\(.*\))?$/i.test(previous)) {
         pixelFormat = /^[a-z0-9_]+/i.exec(previous)![0];
-        const tags = /\(([^)]*)\)/.exec(previous)?.[1]?.split(',').map((t) => t.trim()) ?? [];
+        const tags =
+          /\(([^)]*)\)/
+            .exec(previous)?.[1]
+            ?.split(',')
+            .map((t) => t.trim()) ?? [];
         if (tags.includes('tv')) colorRange = 'tv';
         else if (tags.includes('pc')) colorRange = 'pc';
         const matrix = tags.find((t) => t !== 'tv' && t !== 'pc' && !/progressive|top first|bottom first|left|center|topleft/.test(t));
@@ -232,7 +237,7 @@ function openError(path: string, stderr: string): LiveswapError {
  */
 export async function probeVideo(path: string, options: ProbeOptions = {}): Promise<VideoInfo> {
   await checkInputFile(path);
-  const run = await runFfmpeg(['-i', fileUrlArg(path)], options);
+  const run = await runFfmpeg(probeArgs(path), options);
   const parsed = parseInputInfo(run.stderr);
   if (parsed.container === undefined) throw openError(path, run.stderr);
   if (TEXT_DEMUXERS.has(parsed.container)) {
@@ -286,7 +291,7 @@ export async function probeVideo(path: string, options: ProbeOptions = {}): Prom
 
 /** Decodes every frame of one stream into ffmpeg's null muxer and reads the final frame count. */
 async function countFrames(path: string, streamIndex: number, options: FfmpegOptions): Promise<number> {
-  const run = await runFfmpeg(['-loglevel', 'error', '-nostats', '-i', fileUrlArg(path), '-map', `0:${streamIndex}`, '-progress', 'pipe:1', '-f', 'null', '-'], options);
+  const run = await runFfmpeg(frameCountArgs(path, streamIndex), options);
   const counts = [...run.stdout.matchAll(/^frame=\s*(\d+)\s*$/gm)];
   if (run.code !== 0 || counts.length === 0) {
     const last = lastLines(run.stderr, 3);

@@ -6,7 +6,8 @@
 import { spawn } from 'node:child_process';
 import { invalidOption, LiveswapError } from '../../core/errors.js';
 import type { Image } from '../../core/image.js';
-import { childExit, describeExit, type FfmpegOptions, ffmpegPath, fileUrlArg, StderrTail } from './ffmpeg-binary.js';
+import { decoderArgs } from './ffmpeg-args.js';
+import { childExit, describeExit, type FfmpegOptions, ffmpegPath, StderrTail } from './ffmpeg-binary.js';
 import { probeVideo, type VideoInfo } from './ffmpeg-probe.js';
 
 export interface ReadFramesOptions extends FfmpegOptions {
@@ -30,17 +31,16 @@ export interface ReadFramesOptions extends FfmpegOptions {
    * convert but 1–1.5 levels darker on average and blurrier in colour.
    */
   colorConversion?: 'accurate' | 'fast';
+  /** The file's probe when the caller has it already (saves one ffmpeg run); it must be this file's. */
+  probed?: VideoInfo | undefined;
 }
-
-/** swscale flags for YUV→RGB: per-pixel chroma and exact rounding remove the fast path's darkening. */
-const ACCURATE_SCALE_FLAGS = 'bicubic+accurate_rnd+full_chroma_int';
 
 function positiveInteger(name: string, value: number | undefined): void {
   if (value !== undefined && !(Number.isInteger(value) && value >= 1)) throw invalidOption(name, 'a whole number ≥ 1', value);
 }
 
-/** Output size: the displayed (rotated) size, or the requested one with the aspect ratio kept. */
-function frameSize(info: VideoInfo, options: ReadFramesOptions): { width: number; height: number } {
+/** Size of the frames readFrames yields: the displayed (rotated) size, or the requested one with the aspect ratio kept. */
+export function decodedFrameSize(info: VideoInfo, options: ReadFramesOptions): { width: number; height: number } {
   const { width, height } = options;
   if (width !== undefined && height !== undefined) return { width, height };
   if (width !== undefined) return { width, height: Math.max(1, Math.round((width * info.height) / info.width)) };
@@ -69,27 +69,21 @@ export function readFrames(path: string, options: ReadFramesOptions = {}): Async
 }
 
 async function* decode(path: string, binary: string, options: ReadFramesOptions): AsyncGenerator<Image, void, undefined> {
-  const info = await probeVideo(path, { ffmpegPath: binary });
-  const { width, height } = frameSize(info, options);
+  const info = options.probed ?? (await probeVideo(path, { ffmpegPath: binary }));
+  const { width, height } = decodedFrameSize(info, options);
   const channels = options.channels ?? 3;
   const maxFrames = options.maxFrames ?? Infinity;
-  const scaleFlags = options.colorConversion === 'fast' ? '' : `:flags=${ACCURATE_SCALE_FLAGS}`;
-  const trim = options.trim;
-  const trimArgs = [
-    ...(trim?.startPts !== undefined ? [`start_pts=${trim.startPts}`] : []),
-    ...(trim?.endPts !== undefined ? [`end_pts=${trim.endPts}`] : []),
-  ];
-  const filters = [
-    ...(trimArgs.length > 0 ? [`trim=${trimArgs.join(':')}`] : []),
-    ...(options.fps !== undefined ? [`fps=${options.fps}`] : []),
-    `scale=${width}:${height}${scaleFlags}`,
-  ];
-  const args = ['-hide_banner', '-nostdin', '-loglevel', 'error', '-i', fileUrlArg(path), '-map', `0:${info.streamIndex}`, '-an', '-sn', '-dn'];
-  // Every decoded frame exactly once, as the exact frame count sees them; the fps filter resamples when asked.
-  args.push('-vsync', 'passthrough');
-  if (Number.isFinite(maxFrames)) args.push('-frames:v', String(maxFrames));
-  // The explicit size is a no-op on the displayed size; it guarantees the frame size we slice by.
-  args.push('-vf', filters.join(','), '-pix_fmt', channels === 4 ? 'rgba' : 'rgb24', '-f', 'rawvideo', 'pipe:1');
+  const args = decoderArgs({
+    input: path,
+    streamIndex: info.streamIndex,
+    width,
+    height,
+    channels,
+    fps: options.fps,
+    maxFrames: options.maxFrames,
+    trim: options.trim,
+    colorConversion: options.colorConversion ?? 'accurate',
+  });
 
   const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   const stderr = new StderrTail();

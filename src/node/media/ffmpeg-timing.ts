@@ -8,8 +8,12 @@
  */
 
 import { LiveswapError } from '../../core/errors.js';
-import { type FfmpegOptions, fileUrlArg, lastLines, runFfmpegLines } from './ffmpeg-binary.js';
+import { decodedTimesArgs, packetTimesArgs } from './ffmpeg-args.js';
+import { type FfmpegOptions, lastLines, runFfmpegLines } from './ffmpeg-binary.js';
 import type { VideoInfo } from './ffmpeg-probe.js';
+
+/** Built with the other command lines; kept importable from here, where the frame times are read. */
+export { setptsExpression } from './ffmpeg-args.js';
 
 export interface FrameTiming {
   /** The stream's tick as [numerator, denominator] seconds, e.g. [1, 15360]. */
@@ -82,9 +86,8 @@ export function showinfoPts(line: string): number | undefined {
  * are `input-unreadable` naming the file.
  */
 export async function readFrameTiming(path: string, info: VideoInfo, options: FfmpegOptions = {}): Promise<FrameTiming> {
-  const input = ['-i', fileUrlArg(path), '-map', `0:${info.streamIndex}`];
   const packets = new FramecrcParser();
-  const listing = await runFfmpegLines([...input, '-c', 'copy', '-f', 'framecrc', 'pipe:1'], 'stdout', (line) => packets.line(line), options);
+  const listing = await runFfmpegLines(packetTimesArgs(path, info.streamIndex), 'stdout', (line) => packets.line(line), options);
   if (listing.code !== 0 || !packets.timeBase) {
     throw new LiveswapError('input-unreadable', `Cannot read the frame times of ${path} (ffmpeg: ${lastLines(listing.tail, 3) || `exit code ${listing.code}`}).`, { file: path });
   }
@@ -96,40 +99,21 @@ export async function readFrameTiming(path: string, info: VideoInfo, options: Ff
   // Uneven spacing: time what the decoder outputs, in the stream's own time base.
   const pts: number[] = [];
   let timeBase = packets.timeBase;
-  const decoded = await runFfmpegLines([...input, '-vf', 'showinfo', '-f', 'null', '-'], 'stderr', (line) => {
-    const t = showinfoPts(line);
-    if (t !== undefined) pts.push(t);
-    const tb = /config in time_base: (\d+)\/(\d+)/.exec(line);
-    if (tb) timeBase = [Number(tb[1]), Number(tb[2])];
-  }, options);
+  const decoded = await runFfmpegLines(
+    decodedTimesArgs(path, info.streamIndex),
+    'stderr',
+    (line) => {
+      const t = showinfoPts(line);
+      if (t !== undefined) pts.push(t);
+      const tb = /config in time_base: (\d+)\/(\d+)/.exec(line);
+      if (tb) timeBase = [Number(tb[1]), Number(tb[2])];
+    },
+    options,
+  );
   if (decoded.code !== 0 || pts.length === 0) {
-    throw new LiveswapError('input-unreadable', `Cannot decode ${path} to read its frame times (ffmpeg: ${lastLines(decoded.tail, 3) || `exit code ${decoded.code}`}).`, { file: path });
+    throw new LiveswapError('input-unreadable', `Cannot decode ${path} to read its frame times (ffmpeg: ${lastLines(decoded.tail, 3) || `exit code ${decoded.code}`}).`, {
+      file: path,
+    });
   }
   return { timeBase, pts, constantRate: isConstantRate(pts), source: 'decoder' };
-}
-
-/**
- * An ffmpeg `setpts` expression giving frame N the time `pts[N]` (ticks): a balanced tree of
- * comparisons on N, so each frame costs log2(frames) steps; past the last frame it continues at
- * the last spacing. An evenly spaced list becomes one linear term.
- */
-export function setptsExpression(pts: readonly number[]): string {
-  const n = pts.length;
-  if (n === 0) return 'N';
-  const last = pts[n - 1]!;
-  const step = n > 1 ? last - pts[n - 2]! : 1;
-  if (isExactlyLinear(pts)) return `${pts[0]}+N*${step}`;
-  const node = (lo: number, hi: number): string => {
-    if (hi - lo === 1) return String(pts[lo]);
-    const mid = (lo + hi) >> 1;
-    return `if(lt(N,${mid}),${node(lo, mid)},${node(mid, hi)})`;
-  };
-  return `if(lt(N,${n}),${node(0, n)},${last}+(N-${n - 1})*${step})`;
-}
-
-function isExactlyLinear(pts: readonly number[]): boolean {
-  if (pts.length < 2) return true;
-  const step = pts[1]! - pts[0]!;
-  for (let i = 2; i < pts.length; i++) if (pts[i]! - pts[i - 1]! !== step) return false;
-  return true;
 }

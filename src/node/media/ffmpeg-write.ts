@@ -9,35 +9,22 @@ import { tmpdir } from 'node:os';
 import { extname, join } from 'node:path';
 import { invalidOption, LiveswapError } from '../../core/errors.js';
 import type { Image } from '../../core/image.js';
-import { childExit, describeExit, type ExitStatus, type FfmpegOptions, ffmpegPath, fileUrlArg, lastLines, StderrTail } from './ffmpeg-binary.js';
-import { setptsExpression } from './ffmpeg-timing.js';
+import { type EncodePlan, encodedSize, encoderArgs, encoderFilterGraph } from './ffmpeg-args.js';
+import { childExit, describeExit, type ExitStatus, type FfmpegOptions, ffmpegPath, lastLines, StderrTail } from './ffmpeg-binary.js';
+import {
+  CRF,
+  VIDEO_CODECS,
+  VIDEO_CONTAINERS,
+  VIDEO_PIXEL_FORMATS,
+  VIDEO_PRESETS,
+  type VideoCodec,
+  type VideoContainer,
+  type VideoPixelFormat,
+  type VideoPreset,
+} from './ffmpeg-formats.js';
 import { checkOutputPath, outputError, writeAtomically } from '../files/output.js';
 
-export const VIDEO_CODECS = ['libx264', 'libx265', 'libvpx-vp9'] as const;
-export type VideoCodec = (typeof VIDEO_CODECS)[number];
-
-/** Speed/size trade-off, x264's names; VP9 gets the matching -cpu-used. */
-export const VIDEO_PRESETS = ['ultrafast', 'superfast', 'veryfast', 'faster', 'fast', 'medium', 'slow', 'slower', 'veryslow'] as const;
-export type VideoPreset = (typeof VIDEO_PRESETS)[number];
-const VP9_CPU_USED: Readonly<Record<VideoPreset, number>> = { ultrafast: 8, superfast: 8, veryfast: 7, faster: 6, fast: 5, medium: 4, slow: 3, slower: 2, veryslow: 1 };
-
-export const VIDEO_PIXEL_FORMATS = ['yuv420p', 'yuv422p', 'yuv444p'] as const;
-export type VideoPixelFormat = (typeof VIDEO_PIXEL_FORMATS)[number];
-
-/** Output extensions, the codecs each container takes (first = default). */
-export const VIDEO_CONTAINERS: Readonly<Record<string, readonly VideoCodec[]>> = {
-  '.mp4': ['libx264', 'libx265', 'libvpx-vp9'],
-  '.mov': ['libx264', 'libx265'],
-  '.mkv': ['libx264', 'libx265', 'libvpx-vp9'],
-  '.webm': ['libvpx-vp9'],
-};
-
-/** Constant-quality defaults (lower is better) and each codec's range. */
-const CRF: Readonly<Record<VideoCodec, { default: number; max: number }>> = {
-  libx264: { default: 18, max: 51 },
-  libx265: { default: 22, max: 51 },
-  'libvpx-vp9': { default: 31, max: 63 },
-};
+export { audioCopies, VIDEO_CODECS, VIDEO_CONTAINERS, VIDEO_PIXEL_FORMATS, VIDEO_PRESETS, type VideoCodec, type VideoPixelFormat, type VideoPreset } from './ffmpeg-formats.js';
 
 export interface VideoWriterOptions extends FfmpegOptions {
   width: number;
@@ -76,59 +63,6 @@ export interface VideoWriterOptions extends FfmpegOptions {
   color?: { matrix: string; range: 'tv' | 'pc' | 'unknown' };
 }
 
-/** Audio codecs each container holds as they are; anything else is re-encoded. */
-const AUDIO_COPY: Readonly<Record<string, (codec: string) => boolean>> = {
-  '.mp4': (c) => ['aac', 'mp3', 'ac3', 'eac3', 'alac'].includes(c),
-  '.mov': (c) => ['aac', 'mp3', 'ac3', 'eac3', 'alac'].includes(c) || c.startsWith('pcm_'),
-  '.mkv': (c) => ['aac', 'mp3', 'ac3', 'eac3', 'alac', 'opus', 'vorbis', 'flac', 'dts', 'truehd', 'mp2'].includes(c) || c.startsWith('pcm_'),
-  '.webm': (c) => c === 'opus' || c === 'vorbis',
-};
-
-/** Whether a container (by extension) holds an audio codec as it is. */
-export function audioCopies(ext: string, codec: string): boolean {
-  return (AUDIO_COPY[ext.toLowerCase()] ?? (() => false))(codec);
-}
-
-/** Per audio output stream: copy, or the encoder and bit rate that replace the codec. */
-function audioCodecArgs(ext: string, codecs: readonly string[]): string[] {
-  return codecs.flatMap((codec, k) => {
-    if (audioCopies(ext, codec)) return [`-c:a:${k}`, 'copy'];
-    return ext === '.webm' ? [`-c:a:${k}`, 'libopus', `-b:a:${k}`, '128k'] : [`-c:a:${k}`, 'aac', `-b:a:${k}`, '192k'];
-  });
-}
-
-/**
- * Maps and codecs for the audio streams: copied whole, or, for a part of the file, cut exactly
- * with atrim (a copied stream can only be cut at packet boundaries) and re-encoded.
- */
-function audioArgs(ext: string, audio: NonNullable<VideoWriterOptions['audio']>): string[] {
-  const args = audio.streams.flatMap((a) => ['-map', `1:${a.index}`]);
-  const cut = audio.startSeconds !== undefined || audio.durationSeconds !== undefined;
-  if (!cut) return [...args, ...audioCodecArgs(ext, audio.streams.map((a) => a.codec))];
-  const start = audio.startSeconds ?? 0;
-  const end = audio.durationSeconds !== undefined ? `:end=${start + audio.durationSeconds}` : '';
-  const trim = `atrim=start=${start}${end},asetpts=PTS-STARTPTS`;
-  return [...args, ...audio.streams.flatMap((_, k) => [`-filter:a:${k}`, trim]), ...audioCodecArgs(ext, audio.streams.map(() => 're-encode'))];
-}
-
-/** The scale filter's name for a matrix tag; untagged video decodes (and so re-encodes) as BT.601. */
-function scaleMatrix(matrix: string): string {
-  const names: Record<string, string> = { bt709: 'bt709', smpte170m: 'smpte170m', bt470bg: 'bt470', bt2020nc: 'bt2020', bt2020c: 'bt2020', fcc: 'fcc', smpte240m: 'smpte240m' };
-  return names[matrix] ?? 'bt601';
-}
-
-/** The colour conversion and the tags for `color` (see VideoWriterOptions.color). */
-function colorArgs(color: { matrix: string; range: 'tv' | 'pc' | 'unknown' }): { filter: string; tags: string[] } {
-  const range = color.range === 'pc' ? 'pc' : 'tv';
-  const tags: string[] = [];
-  if (color.range !== 'unknown') tags.push('-color_range', color.range === 'pc' ? 'pc' : 'tv');
-  if (color.matrix !== 'unknown') {
-    tags.push('-colorspace', color.matrix);
-    if (color.matrix === 'bt709' || color.matrix === 'smpte170m') tags.push('-color_primaries', color.matrix, '-color_trc', color.matrix);
-  }
-  return { filter: `scale=out_color_matrix=${scaleMatrix(color.matrix)}:out_range=${range}:flags=bicubic+accurate_rnd+full_chroma_int`, tags };
-}
-
 export interface VideoWriter {
   readonly path: string;
   /** Size of the encoded video: the frame size, padded to even where the pixel format needs it. */
@@ -148,22 +82,11 @@ export interface VideoWriter {
   abort(): Promise<void>;
 }
 
-/** n×1000/1001 rates as ffmpeg rationals, so 29.97 does not drift. */
-function rateArg(fps: number): string {
-  const ntsc = Math.round((fps * 1001) / 1000);
-  if (Math.abs((ntsc * 1000) / 1001 - fps) < 0.005 && Math.abs(ntsc - fps) > 0.005) return `${ntsc * 1000}/1001`;
-  return String(fps);
-}
-
-interface Encoding {
-  codec: VideoCodec;
-  crf: number;
-  preset: VideoPreset;
-  pixelFormat: VideoPixelFormat;
-  channels: 3 | 4;
-}
-
-function validate(path: string, options: VideoWriterOptions): Encoding {
+/**
+ * Checks the options against the output's extension and settles every default: the plan the
+ * encoder's command line is built from. Throws `usage` errors naming the option and what it takes.
+ */
+export function planEncode(path: string, options: VideoWriterOptions): EncodePlan {
   const { width, height, fps } = options;
   if (!(Number.isInteger(width) && width >= 2)) throw invalidOption('width', 'a whole number ≥ 2', width);
   if (!(Number.isInteger(height) && height >= 2)) throw invalidOption('height', 'a whole number ≥ 2', height);
@@ -184,20 +107,20 @@ function validate(path: string, options: VideoWriterOptions): Encoding {
   if (!(VIDEO_PIXEL_FORMATS as readonly string[]).includes(pixelFormat)) throw invalidOption('pixelFormat', `one of ${VIDEO_PIXEL_FORMATS.join(', ')}`, pixelFormat);
   const channels = options.channels ?? 3;
   if (channels !== 3 && channels !== 4) throw invalidOption('channels', '3 or 4', channels);
-  return { codec, crf, preset, pixelFormat, channels };
-}
-
-function codecArgs({ codec, crf, preset }: Encoding, ext: string): string[] {
-  switch (codec) {
-    case 'libx264':
-      return ['-c:v', 'libx264', '-preset', preset, '-crf', String(crf)];
-    case 'libx265':
-      // hvc1 is the tag Apple players require in MP4/MOV; x265 logs on its own unless told not to.
-      return ['-c:v', 'libx265', '-preset', preset, '-crf', String(crf), '-x265-params', 'log-level=error', ...(ext === '.mkv' ? [] : ['-tag:v', 'hvc1'])];
-    case 'libvpx-vp9':
-      // -b:v 0 makes the CRF a pure quality target; row-mt spreads one stream over the cores.
-      return ['-c:v', 'libvpx-vp9', '-crf', String(crf), '-b:v', '0', '-deadline', 'good', '-cpu-used', String(VP9_CPU_USED[preset]), '-row-mt', '1'];
-  }
+  return {
+    container: ext as VideoContainer,
+    width,
+    height,
+    channels,
+    fps,
+    codec,
+    crf,
+    preset,
+    pixelFormat,
+    color: options.color ?? { matrix: 'bt709', range: 'tv' },
+    timing: options.timing,
+    audio: options.audio,
+  };
 }
 
 /** Maps a failed encode to an error saying what to do: disk full, no such encoder, or ffmpeg's own words. */
@@ -224,49 +147,14 @@ export function encodeError(path: string, status: ExitStatus, stderr: string): L
  * before starting.
  */
 export async function createVideoWriter(path: string, options: VideoWriterOptions): Promise<VideoWriter> {
-  const encoding = validate(path, options);
-  const { pixelFormat, channels } = encoding;
+  const plan = planEncode(path, options);
+  const { width, height, channels } = plan;
   const binary = ffmpegPath(options);
   await checkOutputPath(path);
-  const { width, height } = options;
-  const padWidth = pixelFormat !== 'yuv444p' && width % 2 === 1 ? 1 : 0;
-  const padHeight = pixelFormat === 'yuv420p' && height % 2 === 1 ? 1 : 0;
-  const outputWidth = width + padWidth;
-  const outputHeight = height + padHeight;
-  const ext = extname(path).toLowerCase();
-
-  const filters: string[] = [];
-  const { timing, audio } = options;
-  // Evenly spaced from 0: an exact rational rate says it all (and gives the last frame its length).
-  const step = timing && timing.pts.length > 1 ? timing.pts[1]! - timing.pts[0]! : 0;
-  const evenRate = timing && timing.pts[0] === 0 && step > 0 && timing.pts.every((t, i) => t === i * step) ? `${timing.timeBase[1]}/${timing.timeBase[0] * step}` : undefined;
-  const listed = timing && !evenRate ? timing : undefined;
-  if (listed) {
-    // The source's own tick, and each frame's time from the list (passthrough: none added or dropped).
-    filters.push(`settb=${listed.timeBase[0]}/${listed.timeBase[1]}`, `setpts='${setptsExpression(listed.pts)}'`);
-  }
-  if (padWidth || padHeight) filters.push(`pad=${outputWidth}:${outputHeight}:0:0`, `fillborders=right=${padWidth}:bottom=${padHeight}:mode=smear`);
-  const color = colorArgs(options.color ?? { matrix: 'bt709', range: 'tv' });
-  filters.push(color.filter, `format=${pixelFormat}`);
-  const audioInput = audio && audio.streams.length > 0 ? ['-i', fileUrlArg(audio.path)] : [];
-  const audioOutput = audioInput.length > 0 ? audioArgs(ext, audio!) : ['-an'];
+  const { width: outputWidth, height: outputHeight } = encodedSize(plan);
   // A long variable-rate list makes a long expression: it goes to ffmpeg in a file.
-  const script = await writeFilterScript(filters.join(','));
-  const args = (target: string): string[] => [
-    ...['-hide_banner', '-nostdin', '-loglevel', 'error'],
-    ...['-f', 'rawvideo', '-pix_fmt', channels === 4 ? 'rgba' : 'rgb24', '-video_size', `${width}x${height}`, '-framerate', evenRate ?? rateArg(options.fps), '-i', 'pipe:0'],
-    ...audioInput,
-    ...['-map', '0:v:0', '-filter_script:v', script.path, ...codecArgs(encoding, ext)],
-    // One output frame per frame given, at the time given: never duplicated or dropped.
-    '-vsync', 'passthrough',
-    ...(listed ? ['-enc_time_base', `${listed.timeBase[0]}/${listed.timeBase[1]}`] : []),
-    ...audioOutput,
-    ...color.tags,
-    // MP4/MOV hide an audio codec's priming samples in an edit list; Matroska cannot, so the whole
-    // file moves by them (a few ms) rather than only the first video frame.
-    ...(ext === '.mp4' || ext === '.mov' ? ['-movflags', '+faststart'] : ['-avoid_negative_ts', 'make_zero']),
-    ...['-y', fileUrlArg(target)],
-  ];
+  const script = await writeFilterScript(encoderFilterGraph(plan));
+  const args = (target: string): string[] => encoderArgs(plan, { filterScript: script.path, output: target });
 
   let encoder: ReturnType<typeof spawnEncoder> | undefined;
   let started!: () => void;
@@ -351,6 +239,9 @@ function spawnEncoder(binary: string, args: string[]) {
   // EPIPE when ffmpeg dies mid-frame: the write callback and the exit status report it.
   child.stdin.on('error', () => undefined);
   const handle = { process: child, stdin: child.stdin, stderr, exit: childExit(child, binary), exited: false };
-  void handle.exit.then(() => (handle.exited = true), () => (handle.exited = true));
+  void handle.exit.then(
+    () => (handle.exited = true),
+    () => (handle.exited = true),
+  );
   return handle;
 }
