@@ -10,7 +10,7 @@ import { RECOGNISERS } from '../eval/recognisers.js';
 import { BENCH_MODES } from '../node/eval/bench-modes.js';
 import { VIDEO_CODECS, VIDEO_PRESETS } from '../node/media/ffmpeg-write.js';
 import { AUDIT_KINDS } from '../node/provenance/output-provenance.js';
-import { DEFAULT_IDENTITY_THRESHOLD } from '../pipeline/face-map.js';
+import { DEFAULT_IDENTITY_THRESHOLD, DEFAULT_SIMILAR_FACE_DISTANCE } from '../pipeline/face-map.js';
 import { ENGINE_CHOICES, EXECUTION_PROVIDERS, LABEL_CORNERS, MODE_DEFAULTS, STILL_DEFAULTS, type MarkOptions, type Mode, type PaintOptions, type TrackingOptions } from '../pipeline/options.js';
 import { DEFAULT_UI_HOST, DEFAULT_UI_PORT } from '../server/defaults.js';
 
@@ -61,7 +61,7 @@ export const CLI_DEFAULTS = Object.freeze({
   executionThreads: 1,
   // What node/jobs/video-swap.ts asks the encoder for; the writer's own default is medium.
   videoPreset: 'veryfast',
-  similarFaceDistance: Math.round((1 - DEFAULT_IDENTITY_THRESHOLD) * 100) / 100,
+  similarFaceDistance: DEFAULT_SIMILAR_FACE_DISTANCE,
   benchSize: { width: 1280, height: 720 },
   benchFrames: 30,
   evalDir: 'liveswap-eval',

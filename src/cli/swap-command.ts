@@ -3,20 +3,15 @@
  * (flags, files, output folder) is checked before the models are loaded.
  */
 
-import { resolve } from 'node:path';
 import { Command } from 'commander';
-import { checkOutputPath } from '../node/files/output.js';
-import { outputFormatFor, readImage } from '../node/media/image-io.js';
+import type { OpenSwapper } from '../node/jobs/image-job.js';
 import type { NodeSwapper } from '../node/jobs/swapper.js';
 import type { EngineChoice, ExecutionProvider } from '../pipeline/options.js';
-import type { StillResult } from '../pipeline/report.js';
 import type { Terminal } from './errors.js';
 import { runtimeFromFlags, sourceFiles, swapOptionsFromFlags, type SwapFlags } from './flags.js';
 import { formatSummary, roundTimings, type SwapSummary } from './summary.js';
 import { isVideoPath, rejectVideoFlags, runVideoSwap } from './video-command.js';
 import { addFlags } from './option-table.js';
-import { defaultHome } from '../node/models/model-cache.js';
-import { startProvenance } from '../node/provenance/output-provenance.js';
 import { provenanceChoicesFromFlags } from './flags.js';
 
 /** Loaded on demand so --help, usage errors and input errors never pay for onnxruntime. */
@@ -33,13 +28,8 @@ export function createSwapCommand(run: (flags: SwapFlags) => Promise<void>): Com
     .action(async (flags: SwapFlags) => run(flags));
 }
 
-/** The swap itself, with the terminal and the engine injected so tests can drive it. */
-export async function runSwap(
-  flags: SwapFlags,
-  terminal: Terminal,
-  open: (runtime: { provider: ExecutionProvider; threads: number; engine: EngineChoice }) => Promise<NodeSwapper> = openSwapper,
-): Promise<void> {
-  const started = performance.now();
+/** The swap itself, with the terminal and the engine injected so tests can drive it: flags → spec → plan → run → print. */
+export async function runSwap(flags: SwapFlags, terminal: Terminal, open: OpenSwapper = openSwapper): Promise<void> {
   const options = swapOptionsFromFlags(flags);
   const runtime = runtimeFromFlags(flags);
   if (isVideoPath(flags.target)) {
@@ -47,50 +37,22 @@ export async function runSwap(
     return;
   }
   rejectVideoFlags(flags);
-  outputFormatFor(flags.output);
-
   const sources = sourceFiles(flags);
-  let t = performance.now();
-  const sourceImages = [];
-  for (const file of sources) sourceImages.push(await readImage(file, { maxPixels: options.maxPixels }));
-  const target = await readImage(flags.target, { maxPixels: options.maxPixels });
-  const decode = performance.now() - t;
-  await checkOutputPath(flags.output, { inputs: [...sources, flags.target] });
-  const provenance = await startProvenance(defaultHome(), provenanceChoicesFromFlags(flags), 'still');
-
-  t = performance.now();
-  const swapper = await open({ ...runtime, engine: options.engine });
-  const load = performance.now() - t;
-  let result: StillResult;
-  try {
-    const prepared = sources.length === 1 ? sourceImages[0] : await swapper.prepareSources(sourceImages, options, sources);
-    result = await swapper.swap(prepared, target, options, { source: sources[0], target: flags.target, marks: provenance.marker });
-  } finally {
-    await swapper.close();
-  }
-
-  t = performance.now();
-  const published = await provenance.publishMarkedImage(flags.output, result.image, {
-    kind: 'image',
-    sources,
-    target: flags.target,
-    engine: result.report.engine,
-    options: { ...options, label: provenance.label },
-  });
-  const encode = performance.now() - t;
-
-  const { report } = result;
+  const { planImageJob, runImageJob } = await import('../node/jobs/image-job.js');
+  const plan = await planImageJob({ sources, target: flags.target, output: flags.output, paint: options, marks: provenanceChoicesFromFlags(flags), runtime });
+  const result = await runImageJob(plan, { open });
+  const { report, published } = result;
   const summary: SwapSummary = {
-    output: resolve(flags.output),
-    engine: report.engine,
+    output: result.output,
+    engine: result.engine,
     sourceFaces: report.sourceFaces,
     targetFaces: report.targetFaces,
     sourceFaceUsed: report.sourceFaceUsed,
     swappedFaces: report.swappedFaces,
     skippedFaces: report.skippedFaces,
-    timings: roundTimings({ decode, load, ...report.timings, encode, total: performance.now() - started }),
+    timings: roundTimings(result.timings),
     provenance: { watermarkId: published.watermarkId, label: published.label, credentials: published.credentials },
-    notices: [...(swapper.notice ? [swapper.notice] : []), ...report.notices, ...(published.notice ? [published.notice] : [])],
+    notices: result.notices,
   };
   if (flags.json) {
     terminal.out(JSON.stringify(summary));

@@ -20,6 +20,9 @@ export const EMBEDDING_DECIMALS = 5;
  */
 export const DEFAULT_IDENTITY_THRESHOLD = 0.6;
 
+/** How close to a reference photo a face must be by default (1 − cosine similarity): the same threshold as a distance. */
+export const DEFAULT_SIMILAR_FACE_DISTANCE = Math.round((1 - DEFAULT_IDENTITY_THRESHOLD) * 100) / 100;
+
 /** One person found in the video. */
 export interface FaceMapIdentity {
   /** 0, 1, … in the map's order (most appearances first). */
