@@ -3,7 +3,8 @@
  * the relay viewer at `/output`, everything else under `/assets/`.
  */
 
-import { fileURLToPath } from 'node:url';
+import { existsSync } from 'node:fs';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { defineConfig, type Plugin } from 'vite';
 
 const page = (name: string): string => fileURLToPath(new URL(`./web/${name}`, import.meta.url));
@@ -25,11 +26,30 @@ function leaveOrtWasmAlone(): Plugin {
   };
 }
 
+/**
+ * src/browser names its worker by the emitted file (`new URL('./live-worker.js', import.meta.url)`),
+ * so that the published dist/browser works as it is; building from source, Vite is pointed at the
+ * TypeScript file beside it, as TypeScript's own resolution does for imports.
+ */
+function sourceWorkerUrls(): Plugin {
+  return {
+    name: 'liveswap:source-worker-urls',
+    enforce: 'pre',
+    transform(code, id) {
+      if (!id.endsWith('.ts') || !code.includes('import.meta.url')) return null;
+      const changed = code.replace(/new URL\(\s*(["'])(\.{1,2}\/[^"']+)\.js\1(\s*,\s*import\.meta\.url)/g, (whole, quote: string, path: string, rest: string) =>
+        existsSync(fileURLToPath(new URL(`${path}.ts`, pathToFileURL(id)))) ? `new URL(${quote}${path}.ts${quote}${rest}` : whole,
+      );
+      return changed === code ? null : { code: changed, map: null };
+    },
+  };
+}
+
 export default defineConfig({
   root: 'web',
   base: '/',
   publicDir: false,
-  plugins: [leaveOrtWasmAlone()],
+  plugins: [sourceWorkerUrls(), leaveOrtWasmAlone()],
   build: {
     outDir: '../dist/web',
     emptyOutDir: true,

@@ -1,8 +1,13 @@
-/** The package as users see it: its entry points, its bin, its exports and the .npmrc guard. */
+/**
+ * The package as users see it: its entry points (Node, the platform-free core, the browser), its
+ * bin, its exports and the .npmrc guard.
+ */
 
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { builtinModules } from 'node:module';
 import { test } from 'node:test';
+import ts from 'typescript';
 import * as library from '../src/index.js';
 
 const root = new URL('../', import.meta.url);
@@ -37,4 +42,64 @@ test('the library exports the swapper, image I/O, options and errors', () => {
     assert.equal(typeof library[name], name === 'EXIT_CODES' ? 'object' : 'function', name);
   }
   assert.deepEqual([...library.ENGINES], ['auto', 'mesh', 'inswapper']);
+});
+
+/** Each export and the source file it is built from. */
+const ENTRIES = { '.': 'src/index.ts', './core': 'src/core/index.ts', './browser': 'src/browser/index.ts' } as const;
+
+test('exports the Node library, the platform-free core and the browser entry, each with types', () => {
+  assert.deepEqual(Object.keys(manifest.exports), Object.keys(ENTRIES));
+  for (const [name, source] of Object.entries(ENTRIES)) {
+    const built = source.replace(/^src\//, './dist/').replace(/\.ts$/, '');
+    assert.deepEqual(manifest.exports[name], { types: `${built}.d.ts`, default: `${built}.js` }, name);
+    assert.ok(existsSync(new URL(source, root)), source);
+  }
+});
+
+/** Bare module names reachable from some source files through their relative imports (static, re-export and dynamic). */
+function externalModules(starts: readonly string[]): Set<string> {
+  const seen = new Set<string>();
+  const external = new Set<string>();
+  const visit = (file: URL): void => {
+    if (seen.has(file.href)) return;
+    seen.add(file.href);
+    const info = ts.preProcessFile(readFileSync(file, 'utf8'), true, true);
+    for (const { fileName } of info.importedFiles) {
+      if (fileName.startsWith('.')) visit(new URL(fileName.replace(/\.js$/, '.ts'), file));
+      else external.add(fileName);
+    }
+  };
+  for (const start of starts) visit(new URL(start, root));
+  return external;
+}
+
+const NODE_BUILTINS = new Set(builtinModules);
+const isNodeOnly = (name: string): boolean =>
+  name.startsWith('node:') || NODE_BUILTINS.has(name.split('/')[0]!) || /^(sharp|onnxruntime-node|@contentauth\/|@ffmpeg-installer\/|fastify|@fastify\/|commander|yauzl)/.test(name);
+
+test('liveswap/core imports nothing outside src/core, and liveswap/browser (with its worker) no Node-only module', () => {
+  assert.deepEqual([...externalModules([ENTRIES['./core']])], []);
+  const browser = [...externalModules([ENTRIES['./browser'], 'src/browser/live-worker.ts'])];
+  assert.deepEqual(browser.filter(isNodeOnly), [], `the browser entry reaches ${browser.join(', ')}`);
+  assert.ok(browser.some((name) => name.startsWith('onnxruntime-web')), 'the browser entry runs on onnxruntime-web');
+  // The client starts its worker by the emitted file name, which dist/browser holds.
+  assert.match(readFileSync(new URL('src/browser/live-client.ts', root), 'utf8'), /new URL\('\.\/live-worker\.js', import\.meta\.url\)/);
+});
+
+const built = existsSync(new URL('dist/index.js', root));
+
+test('after a build, liveswap, liveswap/core and liveswap/browser resolve to built files with their types', { skip: built ? false : 'dist/ is not built (npm run build; npm ci runs it)' }, async () => {
+  for (const name of Object.keys(ENTRIES)) {
+    const specifier = name === '.' ? 'liveswap' : `liveswap/${name.slice(2)}`;
+    const resolved = import.meta.resolve(specifier);
+    assert.equal(resolved, new URL(manifest.exports[name]!.default, root).href, specifier);
+    assert.ok(existsSync(new URL(resolved)), `${specifier}: ${resolved} is missing; dist/ predates the exports, run npm run build`);
+    assert.ok(existsSync(new URL(manifest.exports[name]!.types, root)), `${specifier}: no ${manifest.exports[name]!.types}`);
+  }
+  assert.ok(existsSync(new URL('dist/browser/live-worker.js', root)), 'the worker the browser entry starts is built beside it');
+  // The core runs in Node as it is; a name typed as string keeps the type check from needing dist/.
+  const coreName: string = 'liveswap/core';
+  const core = (await import(coreName)) as typeof import('../src/core/index.js');
+  assert.equal(core.createImage(2, 1, 3).data.length, 6);
+  assert.equal(new core.LiveswapError('model', 'x').kind, 'model');
 });

@@ -71,7 +71,9 @@ export interface LiveClientOptions {
 }
 
 function defaultWorker(): Worker {
-  return new Worker(new URL('./live-worker.ts', import.meta.url), { type: 'module', name: 'liveswap' });
+  // The emitted name: dist/browser/live-worker.js beside this file. In this repository's own Vite build
+  // the name is mapped back to the TypeScript source (vite.config.ts, sourceWorkerUrls).
+  return new Worker(new URL('./live-worker.js', import.meta.url), { type: 'module', name: 'liveswap' });
 }
 
 /** Frames from a <video>, an <img> or a bitmap the page owns (the bitmap is not closed). */
