@@ -6,6 +6,7 @@
 import { similarityFromPoints, type Affine } from '../core/affine.js';
 import type { Image } from '../core/image.js';
 import { warpAffine } from '../core/warp.js';
+import { MODEL_SPECS, type InputSpec } from '../models/model-spec.js';
 
 /**
  * insightface's arcface_dst for a 112×112 crop (spec §4.1): left eye, right eye, nose tip, left and
@@ -105,12 +106,19 @@ export function blobFromImage(
   return dst;
 }
 
-/** ArcFace input (spec F5.2): RGB planes, (p − 127.5)/127.5. */
-export function arcfaceInputBlob(crop: Image, out?: Float32Array): Float32Array {
-  return blobFromImage(crop, 1 / 127.5, 127.5, 'rgb', out);
+/** NCHW [1, 3, H, W] of a crop (the row's size; callers check it): (p − mean)/std in the row's channel order. */
+export function modelInputBlob(crop: Image, input: InputSpec, out?: Float32Array): Float32Array {
+  if (input.layout !== 'NCHW') throw new RangeError(`modelInputBlob: the input is ${input.layout}; blobs are NCHW`);
+  // cv2.dnn.blobFromImage's scale factor is 1/std, applied after the mean, as OpenCV orders them.
+  return blobFromImage(crop, 1 / input.std, input.mean, input.channels === 'RGB' ? 'rgb' : 'bgr', out);
 }
 
-/** InSwapper `target` input (spec F6.2): RGB planes, p / 255. */
+/** ArcFace input (spec F5.2), from w600k_r50's row: RGB planes, (p − 127.5)/127.5. */
+export function arcfaceInputBlob(crop: Image, out?: Float32Array): Float32Array {
+  return modelInputBlob(crop, MODEL_SPECS.w600k_r50.input, out);
+}
+
+/** InSwapper `target` input (spec F6.2), from inswapper_128's row: RGB planes, p / 255. */
 export function inswapperInputBlob(crop: Image, out?: Float32Array): Float32Array {
-  return blobFromImage(crop, 1 / 255, 0, 'rgb', out);
+  return modelInputBlob(crop, MODEL_SPECS.inswapper_128.input, out);
 }

@@ -1,16 +1,20 @@
 /**
- * ArcFace identity embeddings (insightface w600k_r50, spec §5): the face aligned to the 112×112
- * ArcFace template by norm_crop (src/face/align.ts), (p − 127.5)/127.5 RGB planes, a 512-d raw
- * embedding and its unit-length copy.
+ * ArcFace identity embeddings (insightface w600k_r50, spec §5): the face aligned to the model row's
+ * five-point template at its input size by norm_crop (src/face/align.ts), (p − mean)/std planes as
+ * the row says ((p − 127.5)/127.5 RGB for w600k_r50), a raw embedding and its unit-length copy.
  */
 
 import { LiveswapError } from '../core/errors.js';
 import type { Image } from '../core/image.js';
+import { bindSession, expectInput, type BoundIo } from '../models/model-io.js';
+import { MODEL_SPECS, outputWidth, type ModelSpec } from '../models/model-spec.js';
 import type { InferenceSession } from '../models/runtime.js';
-import { arcfaceInputBlob, normCrop } from './align.js';
+import { modelInputBlob } from './align.js';
+import { alignForModel, inputDims } from './model-input.js';
 
-export const ARCFACE_INPUT = 112;
-export const EMBEDDING_SIZE = 512;
+/** w600k_r50's crop side and embedding length, as its row gives them. */
+export const ARCFACE_INPUT = MODEL_SPECS.w600k_r50.input.size;
+export const EMBEDDING_SIZE = outputWidth(MODEL_SPECS.w600k_r50);
 
 export interface ArcFaceEmbedding {
   /** The model's output as is (spec F5.3): 512 values, not normalised. */
@@ -20,32 +24,41 @@ export interface ArcFaceEmbedding {
 }
 
 export class ArcFaceEmbedder {
-  private constructor(private readonly session: InferenceSession) {}
+  /** The embedding length the row declares. */
+  readonly embeddingSize: number;
 
-  static create(session: InferenceSession): ArcFaceEmbedder {
-    if (session.inputNames.length !== 1 || session.outputNames.length < 1) {
-      throw new LiveswapError('model', `An ArcFace model has one input and an embedding output; this one has `
-        + `inputs [${session.inputNames.join(', ')}] and outputs [${session.outputNames.join(', ')}].`);
-    }
-    return new ArcFaceEmbedder(session);
+  private constructor(
+    private readonly session: InferenceSession,
+    /** The model's row: template, input numbers and tensor names. */
+    readonly spec: ModelSpec,
+    private readonly io: BoundIo,
+  ) {
+    this.embeddingSize = outputWidth(spec);
+  }
+
+  /** `spec`: the model's row (default w600k_r50's); the session must have its inputs and outputs. */
+  static create(session: InferenceSession, spec: ModelSpec = MODEL_SPECS.w600k_r50): ArcFaceEmbedder {
+    expectInput(spec, 'The ArcFace embedder', 'five-point', 'NCHW');
+    return new ArcFaceEmbedder(session, spec, bindSession(session, spec));
   }
 
   /** `kps5`: the face's 5 keypoints in frame pixels, as the detector gives them (OpenCV pixel-centre convention). */
   async embed(image: Image, kps5: ArrayLike<number>): Promise<ArcFaceEmbedding> {
-    const { crop } = normCrop(image, kps5, ARCFACE_INPUT);
+    const { crop } = alignForModel(image, kps5, this.spec.input);
     return this.embedAligned(crop);
   }
 
-  /** The embedding of a face already aligned to the 112×112 template. */
+  /** The embedding of a face already aligned to the row's template at its input size. */
   async embedAligned(crop: Image): Promise<ArcFaceEmbedding> {
-    if (crop.width !== ARCFACE_INPUT || crop.height !== ARCFACE_INPUT) {
-      throw new RangeError(`ArcFace needs a ${ARCFACE_INPUT}×${ARCFACE_INPUT} crop, got ${crop.width}×${crop.height}`);
+    const size = this.spec.input.size;
+    if (crop.width !== size || crop.height !== size) {
+      throw new RangeError(`ArcFace needs a ${size}×${size} crop, got ${crop.width}×${crop.height}`);
     }
-    const blob = arcfaceInputBlob(crop);
-    const out = await this.session.run({ [this.session.inputNames[0]]: { data: blob, dims: [1, 3, ARCFACE_INPUT, ARCFACE_INPUT] } });
-    const raw = out[this.session.outputNames[0]]?.data;
-    if (!raw || raw.length !== EMBEDDING_SIZE) {
-      throw new LiveswapError('model', `ArcFace returned ${raw?.length ?? 0} values; expected ${EMBEDDING_SIZE}.`);
+    const blob = modelInputBlob(crop, this.spec.input);
+    const out = await this.session.run({ [this.io.inputs[0]!]: { data: blob, dims: inputDims(this.spec.input) } });
+    const raw = out[this.io.outputs[0]!]?.data;
+    if (!raw || raw.length !== this.embeddingSize) {
+      throw new LiveswapError('model', `ArcFace returned ${raw?.length ?? 0} values; expected ${this.embeddingSize}.`);
     }
     const embedding = Float32Array.from(raw);
     return { embedding, normedEmbedding: l2Normalised(embedding) };

@@ -1,30 +1,33 @@
 /**
  * Identity descriptors from HSE-FaceRes (the built-in `faceres` model): a recogniser independent of
  * every swap engine, so the evaluation can ask whether a swapped face reads as the source person.
+ * Input size, mean/std and tensor names come from the model's row (faceres by default).
  */
 
 import type { Image } from '../core/image.js';
 import { LiveswapError } from '../core/errors.js';
-import { sampleAffineToTensor } from '../core/warp.js';
+import { bindSession, expectInput, type BoundIo } from '../models/model-io.js';
+import { MODEL_SPECS, outputWidth, type ModelSpec } from '../models/model-spec.js';
 import type { InferenceSession } from '../models/runtime.js';
 import type { Face } from './face.js';
+import { inputDims, sampleModelInput } from './model-input.js';
 import { roiToFrame } from './roi.js';
 
-const INPUT = 224;
-/** The pooled backbone feature that @vladmandic/human returns as FaceRes's `descriptor`. */
-const DESCRIPTOR_OUTPUT = 'global_pooling/Mean';
-export const DESCRIPTOR_SIZE = 1024;
+/** The length of faceres's descriptor, its row's first output: the pooled backbone feature @vladmandic/human returns. */
+export const DESCRIPTOR_SIZE = outputWidth(MODEL_SPECS.faceres);
 
 export class FaceEmbedder {
-  private constructor(private readonly session: InferenceSession) {}
+  private constructor(
+    private readonly session: InferenceSession,
+    /** The model's row: input numbers and tensor names (the descriptor first). */
+    readonly spec: ModelSpec,
+    private readonly io: BoundIo,
+  ) {}
 
-  /** `session` holds the converted faceres model, whose outputs include `global_pooling/Mean`. */
-  static create(session: InferenceSession): FaceEmbedder {
-    if (session.inputNames.length !== 1 || !session.outputNames.includes(DESCRIPTOR_OUTPUT)) {
-      throw new LiveswapError('model', `FaceRes model has inputs [${session.inputNames.join(', ')}] and outputs `
-        + `[${session.outputNames.join(', ')}]; expected one input and the output ${DESCRIPTOR_OUTPUT}.`);
-    }
-    return new FaceEmbedder(session);
+  /** `spec`: the model's row (default faceres's, whose outputs include `global_pooling/Mean`). */
+  static create(session: InferenceSession, spec: ModelSpec = MODEL_SPECS.faceres): FaceEmbedder {
+    expectInput(spec, 'The FaceRes embedder', 'region', 'NHWC');
+    return new FaceEmbedder(session, spec, bindSession(session, spec));
   }
 
   /**
@@ -34,17 +37,20 @@ export class FaceEmbedder {
    * turned so the eye line is horizontal. It is upright whatever the head's roll, depends on the
    * landmarks rather than on the detector's box, and frames the face about as @vladmandic/human
    * does for this model (its detector box enlarged 1.4×). It is resampled straight from the frame
-   * to 224×224 (bilinear, black outside the image) with RGB values 0..255: human's face crop is
-   * 0..1 and it multiplies by 255 before FaceRes, which gives near-constant outputs on 0..1 input.
+   * to the input size (224×224, bilinear, black outside the image) with RGB values 0..255 (the
+   * row's mean 0, std 1): human's face crop is 0..1 and it multiplies by 255 before FaceRes, which
+   * gives near-constant outputs on 0..1 input.
    */
   async embed(image: Image, face: Face): Promise<Float32Array> {
     // A buffer per call rather than one per instance: calls may overlap, and 600 kB is nothing
     // beside the network's cost.
-    const input = sampleAffineToTensor(image, roiToFrame(face.roi, INPUT), INPUT, INPUT, 1, 0);
-    const out = await this.session.run({ [this.session.inputNames[0]]: { data: input, dims: [1, INPUT, INPUT, 3] } });
-    const raw = out[DESCRIPTOR_OUTPUT]?.data;
-    if (!raw || raw.length !== DESCRIPTOR_SIZE) {
-      throw new LiveswapError('model', `FaceRes returned ${raw?.length ?? 0} descriptor values; expected ${DESCRIPTOR_SIZE}.`);
+    const spec = this.spec;
+    const input = sampleModelInput(image, roiToFrame(face.roi, spec.input.size), spec.input);
+    const out = await this.session.run({ [this.io.inputs[0]!]: { data: input, dims: inputDims(spec.input) } });
+    const raw = out[this.io.outputs[0]!]?.data;
+    const size = outputWidth(spec);
+    if (!raw || raw.length !== size) {
+      throw new LiveswapError('model', `FaceRes returned ${raw?.length ?? 0} descriptor values; expected ${size}.`);
     }
     return normalised(raw);
   }

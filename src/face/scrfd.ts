@@ -1,12 +1,15 @@
 /**
  * SCRFD face detection as insightface 0.7.3 runs it (spec §2): letterbox to the top-left of the
  * input canvas, anchor-free decoding per stride, score threshold, insightface's greedy NMS.
- * Arithmetic that numpy does in float32 is rounded to float32 here too (Math.fround).
+ * Arithmetic that numpy does in float32 is rounded to float32 here too (Math.fround). Input size,
+ * mean/std, channel order and tensor names come from the model's row (det_10g by default).
  */
 
 import { invalidOption, LiveswapError } from '../core/errors.js';
 import type { Image } from '../core/image.js';
 import { resizeBilinear } from '../core/resize.js';
+import { bindSession, expectInput, type BoundIo } from '../models/model-io.js';
+import { MODEL_SPECS, type InputSpec, type ModelSpec } from '../models/model-spec.js';
 import type { InferenceSession } from '../models/runtime.js';
 
 const f32 = Math.fround;
@@ -43,7 +46,7 @@ export function scrfdLayout(outputCount: number): ScrfdLayout {
 }
 
 export interface ScrfdOptions {
-  /** Input canvas [width, height] for models with dynamic input (det_10g); multiples of 32. Default [640, 640]. */
+  /** Input canvas [width, height] for models with dynamic input (det_10g); multiples of 32. Default: the row's size, square. */
   inputSize?: readonly [number, number];
 }
 
@@ -70,20 +73,30 @@ export class ScrfdDetector {
   readonly inputWidth: number;
   readonly inputHeight: number;
 
-  private constructor(private readonly session: InferenceSession, layout: ScrfdLayout, inputSize: readonly [number, number]) {
+  private constructor(
+    private readonly session: InferenceSession,
+    /** The model's row: input numbers and tensor names. */
+    readonly spec: ModelSpec,
+    private readonly io: BoundIo,
+    layout: ScrfdLayout,
+    inputSize: readonly [number, number],
+  ) {
     this.layout = layout;
     [this.inputWidth, this.inputHeight] = inputSize;
   }
 
-  static create(session: InferenceSession, options: ScrfdOptions = {}): ScrfdDetector {
-    if (session.inputNames.length !== 1) {
-      throw new LiveswapError('model', `An SCRFD model has one input; this one has ${session.inputNames.length}.`);
+  /** `spec`: the model's row (default det_10g's); the session must have its inputs and outputs. */
+  static create(session: InferenceSession, spec: ModelSpec = MODEL_SPECS.det_10g, options: ScrfdOptions = {}): ScrfdDetector {
+    expectInput(spec, 'The SCRFD detector', 'letterbox', 'NCHW');
+    if (spec.input.crop.kind !== 'letterbox' || spec.input.crop.anchor !== 'top-left') {
+      throw new LiveswapError('model', `The SCRFD detector letterboxes to the top-left corner; the row of ${spec.id} does not.`);
     }
-    const size = options.inputSize ?? [640, 640];
+    const io = bindSession(session, spec);
+    const size = options.inputSize ?? [spec.input.size, spec.input.size];
     if (!size.every((v) => Number.isInteger(v) && v > 0 && v % 32 === 0)) {
       throw invalidOption('inputSize', 'two positive multiples of 32', size);
     }
-    return new ScrfdDetector(session, scrfdLayout(session.outputNames.length), size);
+    return new ScrfdDetector(session, spec, io, scrfdLayout(spec.outputs.length), size);
   }
 
   async detect(image: Image, options: ScrfdDetectOptions = {}): Promise<ScrfdDetection[]> {
@@ -95,11 +108,12 @@ export class ScrfdDetector {
     if (!Number.isInteger(maxNum) || maxNum < 0) throw invalidOption('maxNum', 'an integer ≥ 0', maxNum);
     // A buffer per call: detect calls may overlap while the session runs.
     const blob = new Float32Array(3 * this.inputWidth * this.inputHeight);
-    const box = letterboxBlob(image, this.inputWidth, this.inputHeight, blob);
+    const box = letterboxBlob(image, this.inputWidth, this.inputHeight, blob, this.spec.input);
     const out = await this.session.run({
-      [this.session.inputNames[0]]: { data: blob, dims: [1, 3, this.inputHeight, this.inputWidth] },
+      [this.io.inputs[0]!]: { data: blob, dims: [1, 3, this.inputHeight, this.inputWidth] },
     });
-    const tensors = this.session.outputNames.map((name) => {
+    // In the row's order: scores, boxes, then keypoints, each by stride.
+    const tensors = this.io.outputs.map((name) => {
       const t = out[name];
       if (!t) throw new LiveswapError('model', `The SCRFD model did not return its output ${name}.`);
       return t.data;
@@ -116,10 +130,11 @@ export class ScrfdDetector {
 
 /**
  * Spec F2.1–F2.5: resize the frame with cv2.resize INTER_LINEAR semantics (src/core/resize.ts)
- * into the top-left of a width × height canvas, the rest black, then (p − 127.5)/128 as RGB
- * planes into `out` (NCHW). Grey frames are replicated, alpha is dropped.
+ * into the top-left of a width × height canvas, the rest black, then (p − mean)/std as planes in
+ * the row's channel order into `out` (NCHW); det_10g's row: (p − 127.5)/128, RGB. Grey frames are
+ * replicated, alpha is dropped.
  */
-export function letterboxBlob(image: Image, width: number, height: number, out: Float32Array): Letterbox {
+export function letterboxBlob(image: Image, width: number, height: number, out: Float32Array, input: InputSpec = MODEL_SPECS.det_10g.input): Letterbox {
   const { width: w, height: h } = image;
   const imRatio = h / w;
   let newW: number;
@@ -134,12 +149,16 @@ export function letterboxBlob(image: Image, width: number, height: number, out: 
   if (newW < 1 || newH < 1) throw invalidOption('image', `an image that fits a ${width}×${height} canvas`, `${w}×${h}`);
   const plane = width * height;
   if (out.length < 3 * plane) throw new RangeError(`letterboxBlob: out holds ${out.length} values, needs ${3 * plane}`);
+  const { mean } = input;
+  // 1/std: exact for det_10g's 128, where (p − 127.5)·(1/128) is the spec's (p − 127.5)/128.
+  const scale = 1 / input.std;
+  const pad = -mean * scale;
   // Padding: the tail of each resized row (when the frame is taller than the canvas's ratio), then
   // all rows below the resized image, one range per plane.
   for (let k = 0; k < 3; k++) {
     const o = k * plane;
-    if (newW < width) for (let y = 0; y < newH; y++) out.fill(PAD, o + y * width + newW, o + (y + 1) * width);
-    out.fill(PAD, o + newH * width, o + plane);
+    if (newW < width) for (let y = 0; y < newH; y++) out.fill(pad, o + y * width + newW, o + (y + 1) * width);
+    out.fill(pad, o + newH * width, o + plane);
   }
   // At an odd integer factor k (1080p → 640×360 is 3×) every destination pixel maps onto a source
   // pixel centre, d·k + (k − 1)/2, with weights (2048, 0): cv2.resize is then exactly a gather.
@@ -154,20 +173,22 @@ export function letterboxBlob(image: Image, width: number, height: number, out: 
   const pixelStep = step * c;
   // Each row is gathered into three short scratch lines, then copied to its planes: writing the
   // three planes pixel by pixel interleaves streams 4 KiB multiples apart, which the cache handles
-  // badly. (p − 127.5)/128 in double, stored as float32: the value of spec F2.5.
+  // badly. (p − mean)/std in double, stored as float32: the value of spec F2.5.
   if (lineScratch.length < 3 * newW) lineScratch = new Float32Array(3 * newW);
   const line = lineScratch;
   const lineR = line.subarray(0, newW);
   const lineG = line.subarray(newW, 2 * newW);
   const lineB = line.subarray(2 * newW, 3 * newW);
+  const bgr = input.channels === 'BGR';
+  const o0 = c === 1 ? 0 : bgr ? 2 : 0;
   const o1 = c === 1 ? 0 : 1;
-  const o2 = c === 1 ? 0 : 2;
+  const o2 = c === 1 ? 0 : bgr ? 0 : 2;
   for (let y = 0; y < newH; y++) {
     let p = (y * step + first) * rowStride + first * c;
     for (let x = 0; x < newW; x++, p += pixelStep) {
-      line[x] = (d[p] - 127.5) * 0.0078125;
-      line[newW + x] = (d[p + o1] - 127.5) * 0.0078125;
-      line[2 * newW + x] = (d[p + o2] - 127.5) * 0.0078125;
+      line[x] = (d[p + o0] - mean) * scale;
+      line[newW + x] = (d[p + o1] - mean) * scale;
+      line[2 * newW + x] = (d[p + o2] - mean) * scale;
     }
     const o = y * width;
     out.set(lineR, o);
@@ -177,7 +198,6 @@ export function letterboxBlob(image: Image, width: number, height: number, out: 
   return { scale: newH / h, width: newW, height: newH };
 }
 
-const PAD = -127.5 / 128;
 let lineScratch = new Float32Array(0);
 
 /**

@@ -11,7 +11,9 @@ import type { Face } from '../face/face.js';
 import { Landmark106 } from '../face/landmark106.js';
 import { ScrfdAnalyzer } from '../face/scrfd-analyzer.js';
 import { ScrfdDetector } from '../face/scrfd.js';
+import { MODEL_SPECS, type ModelSpec } from '../models/model-spec.js';
 import type { InferenceSession } from '../models/runtime.js';
+import { InswapperModel } from '../swap/inswapper.js';
 import { InswapperEngine } from '../swap/inswapper-engine.js';
 import { MeshSwapper } from '../swap/mesh-engine.js';
 import type { MeshTuning } from '../swap/mesh-tuning.js';
@@ -34,6 +36,8 @@ export interface InswapperSessions {
   emap: Float32Array;
   /** Names the swapper model in messages (its path or URL). */
   swapperLabel: string;
+  /** The swapper's row; default inswapper_128's (the fp16 file's has the same numbers). */
+  swapperSpec?: ModelSpec;
 }
 
 export interface AssembledEngine {
@@ -54,7 +58,8 @@ export function assembleEngine(mesh: MeshSessions, inswapper?: InswapperSessions
   if (inswapper) {
     const landmarks = inswapper.landmarks ? Landmark106.create(inswapper.landmarks) : undefined;
     const finder = new ScrfdAnalyzer(ScrfdDetector.create(inswapper.detector), analyzer, landmarks);
-    const engine = new InswapperEngine(ArcFaceEmbedder.create(inswapper.recogniser), inswapper.swapper, inswapper.emap, inswapper.swapperLabel);
+    const swapper = InswapperModel.create(inswapper.swapper, inswapper.swapperSpec ?? MODEL_SPECS.inswapper_128, inswapper.swapperLabel);
+    const engine = new InswapperEngine(ArcFaceEmbedder.create(inswapper.recogniser), swapper, inswapper.emap);
     return { name: 'inswapper', finder, still: new StillSwapper(finder, engine) as StillSwapper<unknown> };
   }
   return {

@@ -15,13 +15,12 @@ import { unsharpMaskRegion } from '../core/sharpen.js';
 import { blendTruncated, insightfacePasteStages } from '../compose/insightface-paste.js';
 import { buildFaceMasks } from '../compose/face-mask.js';
 import { matchColour } from '../compose/color-match.js';
-import { normCrop } from '../face/align.js';
 import type { ArcFaceEmbedder } from '../face/arcface.js';
 import { faceSize, type Face } from '../face/face.js';
 import { LIPS_OUTER } from '../face/mesh-indices.js';
-import type { InferenceSession } from '../models/runtime.js';
+import { alignForModel } from '../face/model-input.js';
 import type { FaceSwapper, SwapSettings } from './engine.js';
-import { averageIdentity, INSWAPPER_INPUT, latentFromEmbedding, runInswapper } from './inswapper.js';
+import { averageIdentity, latentFromEmbedding, type InswapperModel } from './inswapper.js';
 
 export interface InswapperIdentity {
   /** ArcFace's L2-normalised embedding of the source face. */
@@ -43,11 +42,10 @@ export class InswapperEngine implements FaceSwapper<InswapperIdentity> {
 
   constructor(
     private readonly embedder: ArcFaceEmbedder,
-    private readonly swapper: InferenceSession,
+    /** The swapper bound to its row: the crop's template and size come from there. */
+    private readonly swapper: InswapperModel,
     /** The `emap` of the swapper file actually loaded (see readEmap). */
     private readonly emap: Float32Array,
-    /** Names the swapper file in errors (NaN or black output from a broken file). */
-    private readonly swapperLabel: string,
   ) {}
 
   async createIdentity(image: Image, face: Face): Promise<InswapperIdentity> {
@@ -64,8 +62,8 @@ export class InswapperEngine implements FaceSwapper<InswapperIdentity> {
   async paste(frame: Image, face: Face, identity: InswapperIdentity, settings: SwapSettings): Promise<void> {
     // Deep-Live-Cam cuts the mouth out of the frame as it was before this face was swapped.
     const mouth106 = settings.mouthMask && face.landmarks106 ? cutMouth106(frame, face.landmarks106) : undefined;
-    const { crop, matrix } = normCrop(frame, referenceKeypoints(face), INSWAPPER_INPUT);
-    const output = await runInswapper(this.swapper, crop, identity.latent, this.swapperLabel);
+    const { crop, matrix } = alignForModel(frame, referenceKeypoints(face), this.swapper.spec.input);
+    const output = await this.swapper.run(crop, identity.latent);
     // A canvas's frame is RGBA: the pasted face gets an opaque alpha to match.
     const swapped = frame.channels === 4 ? toRgba(output) : output;
     const stages = insightfacePasteStages(frame, swapped, matrix);

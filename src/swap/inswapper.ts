@@ -1,16 +1,22 @@
 /**
  * InSwapper-128's forward pass (spec §6.2, insightface 0.7.3): identity latent from an ArcFace
- * embedding and the model's emap, the aligned 128×128 crop as RGB/255 planes, and the output
- * scaled back to 8 bits by truncation. Pasting the result into the frame is the caller's job.
+ * embedding and the model's emap, the aligned crop as (p − mean)/std planes (RGB/255 for the
+ * 128×128 row), and the output scaled back to 8 bits by truncation through the same mean/std.
+ * Sizes, numbers and tensor names come from the model's row; pasting is compose/'s job.
  */
 
 import { LiveswapError } from '../core/errors.js';
 import { createImage, type Image } from '../core/image.js';
-import { inswapperInputBlob } from '../face/align.js';
+import { modelInputBlob } from '../face/align.js';
+import { inputDims } from '../face/model-input.js';
 import { EMAP_SIZE } from '../models/emap.js';
+import { bindSession, expectInput, type BoundIo } from '../models/model-io.js';
+import { MODEL_SPECS, type InputSpec, type ModelSpec } from '../models/model-spec.js';
 import type { InferenceSession } from '../models/runtime.js';
 
-export const INSWAPPER_INPUT = 128;
+/** inswapper_128's crop side, as its row gives it. */
+export const INSWAPPER_INPUT = MODEL_SPECS.inswapper_128.input.size;
+/** The latent is the emap's side: the projection is square (spec F6.4). */
 const LATENT_SIZE = EMAP_SIZE;
 
 /**
@@ -58,11 +64,18 @@ export function averageIdentity(
 }
 
 /**
- * Spec F6.7: RGB planes ≈ 0..1 to an 8-bit RGB image, trunc(clip(255·v, 0, 255)) in float32.
- * Throws LiveswapError('model') naming `modelLabel` when a value is NaN or every pixel is black:
- * a broken or mismatched model file, not a face.
+ * Spec F6.7: RGB planes ≈ 0..1 to an 8-bit RGB image, trunc(clip(std·v + mean, 0, 255)) in float32
+ * (the row's numbers: 255·v for InSwapper). Throws LiveswapError('model') naming `modelLabel` when
+ * a value is NaN or every pixel is black: a broken or mismatched model file, not a face.
  */
-export function inswapperOutputToImage(pred: Float32Array, width: number, height: number, modelLabel: string): Image {
+export function inswapperOutputToImage(
+  pred: Float32Array,
+  width: number,
+  height: number,
+  modelLabel: string,
+  input: InputSpec = MODEL_SPECS.inswapper_128.input,
+): Image {
+  const { mean, std } = input;
   const plane = width * height;
   if (pred.length !== 3 * plane) {
     throw new LiveswapError('model', `${modelLabel} returned ${pred.length} values; expected 3×${width}×${height}.`, { file: modelLabel });
@@ -76,7 +89,7 @@ export function inswapperOutputToImage(pred: Float32Array, width: number, height
       if (Number.isNaN(v)) {
         throw new LiveswapError('model', `${modelLabel} produced NaN values; the model file is damaged or not an InSwapper model.`, { file: modelLabel });
       }
-      const scaled = Math.fround(v * 255);
+      const scaled = Math.fround(v * std + mean);
       // Truncation toward zero after clipping, as numpy's astype(uint8) does.
       const byte = scaled >= 255 ? 255 : scaled > 0 ? Math.floor(scaled) : 0;
       d[p + k] = byte;
@@ -89,35 +102,62 @@ export function inswapperOutputToImage(pred: Float32Array, width: number, height
   return image;
 }
 
-/**
- * Spec F6.2 and F6.6–F6.7: runs the swapper on an aligned 128×128 crop (the norm_crop of the
- * target face, template shifted by 8 px in x) with a latent from {@link latentFromEmbedding}.
- * Returns the swapped 128×128 RGB face. `modelLabel` names the model file in errors.
- */
+/** An InSwapper model bound to its row: feeds the crop and the latent by the row's names. */
+export class InswapperModel {
+  private constructor(
+    private readonly session: InferenceSession,
+    /** The model's row: template, input size, mean/std and tensor names (target, then source). */
+    readonly spec: ModelSpec,
+    private readonly io: BoundIo,
+    /** Names the model file in errors (NaN or black output from a broken file). */
+    readonly label: string,
+  ) {}
+
+  /** `spec`: the model's row (default inswapper_128's; the fp16 file's row has the same numbers). */
+  static create(session: InferenceSession, spec: ModelSpec = MODEL_SPECS.inswapper_128, label = 'the InSwapper model'): InswapperModel {
+    expectInput(spec, 'The InSwapper model', 'five-point', 'NCHW');
+    const latent = spec.inputs[1]?.shape[1];
+    if (spec.inputs.length !== 2 || latent !== LATENT_SIZE) {
+      throw new LiveswapError('model', `The row of ${spec.id} must list the crop and a ${LATENT_SIZE}-value latent as its inputs.`);
+    }
+    return new InswapperModel(session, spec, bindSession(session, spec, label), label);
+  }
+
+  /**
+   * Spec F6.2 and F6.6–F6.7: runs the swapper on an aligned crop (the norm_crop of the target face
+   * on the row's template, shifted by 8 px in x at 128) with a latent from {@link latentFromEmbedding}.
+   * Returns the swapped face, RGB, at the row's size.
+   */
+  async run(alignedCrop: Image, latent: Float32Array): Promise<Image> {
+    const input = this.spec.input;
+    if (alignedCrop.width !== input.size || alignedCrop.height !== input.size) {
+      throw new RangeError(`InswapperModel.run: the crop is ${alignedCrop.width}×${alignedCrop.height}, expected ${input.size}×${input.size}`);
+    }
+    if (latent.length !== LATENT_SIZE) throw new RangeError(`InswapperModel.run: latent has ${latent.length} values, expected ${LATENT_SIZE}`);
+    const [target, source] = this.io.inputs;
+    const out = await this.session.run({
+      [target!]: { data: modelInputBlob(alignedCrop, input), dims: inputDims(input) },
+      [source!]: { data: latent, dims: [1, LATENT_SIZE] },
+    });
+    const pred = out[this.io.outputs[0]!];
+    if (!pred) throw new LiveswapError('model', `${this.label} returned no output.`, { file: this.label });
+    return inswapperOutputToImage(pred.data, input.size, input.size, this.label, input);
+  }
+
+  close(): Promise<void> {
+    return this.session.close();
+  }
+}
+
+/** {@link InswapperModel.run} on a session, for one call. `modelLabel` names the model file in errors. */
 export async function runInswapper(
   session: InferenceSession,
   alignedCrop: Image,
   latent: Float32Array,
   modelLabel = 'the InSwapper model',
+  spec: ModelSpec = MODEL_SPECS.inswapper_128,
 ): Promise<Image> {
-  if (alignedCrop.width !== INSWAPPER_INPUT || alignedCrop.height !== INSWAPPER_INPUT) {
-    throw new RangeError(`runInswapper: the crop is ${alignedCrop.width}×${alignedCrop.height}, expected ${INSWAPPER_INPUT}×${INSWAPPER_INPUT}`);
-  }
-  if (latent.length !== LATENT_SIZE) throw new RangeError(`runInswapper: latent has ${latent.length} values, expected ${LATENT_SIZE}`);
-  const names = session.inputNames;
-  if (names.length !== 2) {
-    throw new LiveswapError('model', `${modelLabel} has inputs [${names.join(', ')}]; an InSwapper model has two (target, source).`, { file: modelLabel });
-  }
-  // Feed by name when the file uses insightface's names, else by order (target first).
-  const targetName = names.includes('target') ? 'target' : names[0];
-  const sourceName = names.includes('source') ? 'source' : names[1];
-  const out = await session.run({
-    [targetName]: { data: inswapperInputBlob(alignedCrop), dims: [1, 3, INSWAPPER_INPUT, INSWAPPER_INPUT] },
-    [sourceName]: { data: latent, dims: [1, LATENT_SIZE] },
-  });
-  const pred = out[session.outputNames[0]];
-  if (!pred) throw new LiveswapError('model', `${modelLabel} returned no output.`, { file: modelLabel });
-  return inswapperOutputToImage(pred.data, INSWAPPER_INPUT, INSWAPPER_INPUT, modelLabel);
+  return InswapperModel.create(session, spec, modelLabel).run(alignedCrop, latent);
 }
 
 function unit(v: ArrayLike<number>): Float32Array {

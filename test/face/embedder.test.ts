@@ -87,7 +87,7 @@ describe('FaceEmbedder', () => {
       inputNames: ['input_1'], outputNames: ['age_pred/Softmax'],
       run: () => Promise.reject(new Error('not used')), close: () => Promise.resolve(),
     };
-    assert.throws(() => FaceEmbedder.create(fake), /expected one input and the output global_pooling\/Mean/);
+    assert.throws(() => FaceEmbedder.create(fake), /faceres model's row.*expected 1 input\(s\) \[input_1\] and the output\(s\) \[global_pooling\/Mean, /);
   });
 });
 

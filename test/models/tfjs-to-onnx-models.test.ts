@@ -149,7 +149,7 @@ function cosine(a: Float32Array, b: Float32Array): number {
 }
 
 test('faceres: ONNX matches TFJS on face crops at 224x224 (RGB 0..255, as human feeds it)', async (t) => {
-  const { outputs } = BUILTIN_MODELS.faceres;
+  const { outputs } = BUILTIN_MODELS.faceres.conversion;
   assert.deepEqual(outputs, ['global_pooling/Mean', 'gender_pred/Sigmoid', 'age_pred/Softmax']);
   const results = await compareModel(t, 'faceres', 'input_1', {
     'global_pooling/Mean': { divisor: 1, tolerance: 1e-4, kind: 'descriptor' },

