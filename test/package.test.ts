@@ -75,31 +75,40 @@ function externalModules(starts: readonly string[]): Set<string> {
 
 const NODE_BUILTINS = new Set(builtinModules);
 const isNodeOnly = (name: string): boolean =>
-  name.startsWith('node:') || NODE_BUILTINS.has(name.split('/')[0]!) || /^(sharp|onnxruntime-node|@contentauth\/|@ffmpeg-installer\/|fastify|@fastify\/|commander|yauzl)/.test(name);
+  name.startsWith('node:') ||
+  NODE_BUILTINS.has(name.split('/')[0]!) ||
+  /^(sharp|onnxruntime-node|@contentauth\/|@ffmpeg-installer\/|fastify|@fastify\/|commander|yauzl)/.test(name);
 
 test('liveswap/core imports nothing outside src/core, and liveswap/browser (with its worker) no Node-only module', () => {
   assert.deepEqual([...externalModules([ENTRIES['./core']])], []);
   const browser = [...externalModules([ENTRIES['./browser'], 'src/browser/live-worker.ts'])];
   assert.deepEqual(browser.filter(isNodeOnly), [], `the browser entry reaches ${browser.join(', ')}`);
-  assert.ok(browser.some((name) => name.startsWith('onnxruntime-web')), 'the browser entry runs on onnxruntime-web');
+  assert.ok(
+    browser.some((name) => name.startsWith('onnxruntime-web')),
+    'the browser entry runs on onnxruntime-web',
+  );
   // The client starts its worker by the emitted file name, which dist/browser holds.
   assert.match(readFileSync(new URL('src/browser/live-client.ts', root), 'utf8'), /new URL\('\.\/live-worker\.js', import\.meta\.url\)/);
 });
 
 const built = existsSync(new URL('dist/index.js', root));
 
-test('after a build, liveswap, liveswap/core and liveswap/browser resolve to built files with their types', { skip: built ? false : 'dist/ is not built (npm run build; npm ci runs it)' }, async () => {
-  for (const name of Object.keys(ENTRIES)) {
-    const specifier = name === '.' ? 'liveswap' : `liveswap/${name.slice(2)}`;
-    const resolved = import.meta.resolve(specifier);
-    assert.equal(resolved, new URL(manifest.exports[name]!.default, root).href, specifier);
-    assert.ok(existsSync(new URL(resolved)), `${specifier}: ${resolved} is missing; dist/ predates the exports, run npm run build`);
-    assert.ok(existsSync(new URL(manifest.exports[name]!.types, root)), `${specifier}: no ${manifest.exports[name]!.types}`);
-  }
-  assert.ok(existsSync(new URL('dist/browser/live-worker.js', root)), 'the worker the browser entry starts is built beside it');
-  // The core runs in Node as it is; a name typed as string keeps the type check from needing dist/.
-  const coreName: string = 'liveswap/core';
-  const core = (await import(coreName)) as typeof import('../src/core/index.js');
-  assert.equal(core.createImage(2, 1, 3).data.length, 6);
-  assert.equal(new core.LiveswapError('model', 'x').kind, 'model');
-});
+test(
+  'after a build, liveswap, liveswap/core and liveswap/browser resolve to built files with their types',
+  { skip: built ? false : 'dist/ is not built (npm run build; npm ci runs it)' },
+  async () => {
+    for (const name of Object.keys(ENTRIES)) {
+      const specifier = name === '.' ? 'liveswap' : `liveswap/${name.slice(2)}`;
+      const resolved = import.meta.resolve(specifier);
+      assert.equal(resolved, new URL(manifest.exports[name]!.default, root).href, specifier);
+      assert.ok(existsSync(new URL(resolved)), `${specifier}: ${resolved} is missing; dist/ predates the exports, run npm run build`);
+      assert.ok(existsSync(new URL(manifest.exports[name]!.types, root)), `${specifier}: no ${manifest.exports[name]!.types}`);
+    }
+    assert.ok(existsSync(new URL('dist/browser/live-worker.js', root)), 'the worker the browser entry starts is built beside it');
+    // The core runs in Node as it is; a name typed as string keeps the type check from needing dist/.
+    const coreName: string = 'liveswap/core';
+    const core = (await import(coreName)) as typeof import('../src/core/index.js');
+    assert.equal(core.createImage(2, 1, 3).data.length, 6);
+    assert.equal(new core.LiveswapError('model', 'x').kind, 'model');
+  },
+);

@@ -83,7 +83,10 @@ export function checkLabelText(text: string): string {
     const code = char.codePointAt(0)!;
     if (code < 32 || code > 126) {
       const hex = code.toString(16).toUpperCase().padStart(4, '0');
-      throw new LiveswapError('usage', `The label text may only hold printable ASCII (letters, digits, spaces, punctuation); it has U+${hex} at position ${i + 1}: ${JSON.stringify(trimmed)}`);
+      throw new LiveswapError(
+        'usage',
+        `The label text may only hold printable ASCII (letters, digits, spaces, punctuation); it has U+${hex} at position ${i + 1}: ${JSON.stringify(trimmed)}`,
+      );
     }
   }
   return trimmed;
@@ -165,8 +168,18 @@ export function labelLayout(width: number, height: number, options: Partial<Labe
  * Exact for axis-aligned units, so edges are smooth at any scale. `out` has w×h entries.
  */
 export function renderCoverage(
-  bits: Uint8Array, cols: number, rows: number, originX: number, originY: number, sx: number, sy: number,
-  x0: number, y0: number, w: number, h: number, out: Float32Array,
+  bits: Uint8Array,
+  cols: number,
+  rows: number,
+  originX: number,
+  originY: number,
+  sx: number,
+  sy: number,
+  x0: number,
+  y0: number,
+  w: number,
+  h: number,
+  out: Float32Array,
 ): void {
   const across = new Float32Array(rows * w); // each font row, spread over the window's columns
   for (let px = 0; px < w; px++) {

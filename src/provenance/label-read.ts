@@ -6,7 +6,18 @@
 import { LiveswapError } from '../core/errors.js';
 import type { Image } from '../core/image.js';
 import { FONT_CHARS, GLYPH_ADVANCE, GLYPH_COLUMNS, GLYPH_ROWS, glyphBits } from './font.js';
-import { checkLabelText, DEFAULT_LABEL_TEXT, LABEL_CORNERS, labelLayout, renderCoverage, textBits, type LabelBox, type LabelCorner, type LabelLayout, type LabelOptions } from './label-layout.js';
+import {
+  checkLabelText,
+  DEFAULT_LABEL_TEXT,
+  LABEL_CORNERS,
+  labelLayout,
+  renderCoverage,
+  textBits,
+  type LabelBox,
+  type LabelCorner,
+  type LabelLayout,
+  type LabelOptions,
+} from './label-layout.js';
 
 /** What readLabel saw: the text read, how label-like it looked (0..1), and where it looked. */
 export interface LabelReading {
@@ -220,8 +231,7 @@ function readLayout(image: Image, layout: LabelLayout, skipUnlike: boolean): Lab
   ]);
   const textWindow = unitWindow(patch, layout.textX, layout.textY, textRight, layout.textY + GLYPH_ROWS * unitY);
   const contrast = brightLevel(patch, textWindow, 0.97) - plain.mean;
-  const labelLike =
-    clamp01((contrast - 40) / 50) * clamp01((130 - plain.mean) / 40) * clamp01((0.25 - plain.std / Math.max(1, contrast)) / 0.15) * (plain.count > 0 ? 1 : 0);
+  const labelLike = clamp01((contrast - 40) / 50) * clamp01((130 - plain.mean) / 40) * clamp01((0.25 - plain.std / Math.max(1, contrast)) / 0.15) * (plain.count > 0 ? 1 : 0);
   const expected = layout.text;
   if (skipUnlike && labelLike === 0) return { text: '', confidence: 0, box: { ...box } };
   let cells = classifyCells(layout, patch, 0, 0, plain.mean, contrast, expected);

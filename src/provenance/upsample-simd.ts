@@ -163,8 +163,9 @@ function spread(channels: 3 | 4): number[][] {
  * 8 d0, 9 d1, 10 d2, 11 d3 (then A, E), 12 pixels, 13 delta, 14 positive part, 15 zero, 16 weight.
  */
 function kernelBody(channels: 3 | 4): number[] {
-  const [FRAME, ABOVE, BELOW, WEIGHT, GROUPS, LEFT, MID, RIGHT, D0, D1, D2, D3, PIXELS, DELTA, POSITIVE, ZERO, WEIGHTS] =
-    [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16];
+  const [FRAME, ABOVE, BELOW, WEIGHT, GROUPS, LEFT, MID, RIGHT, D0, D1, D2, D3, PIXELS, DELTA, POSITIVE, ZERO, WEIGHTS] = [
+    0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16,
+  ];
   const code: number[] = [];
   const emit = (...parts: number[][]): void => {
     for (const part of parts) code.push(...part);
@@ -212,8 +213,7 @@ function kernelBody(channels: 3 | 4): number[] {
  * part, 14 zero, 15 weight.
  */
 function anyWidthBody(channels: 3 | 4): number[] {
-  const [FRAME, ABOVE, BELOW, WEIGHT, GROUPS, TABLE, WINDOW, LEFT, RIGHT, D0, D1, PIXELS, DELTA, POSITIVE, ZERO, WEIGHTS] =
-    [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15];
+  const [FRAME, ABOVE, BELOW, WEIGHT, GROUPS, TABLE, WINDOW, LEFT, RIGHT, D0, D1, PIXELS, DELTA, POSITIVE, ZERO, WEIGHTS] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15];
   const code: number[] = [];
   const emit = (...parts: number[][]): void => {
     for (const part of parts) code.push(...part);
@@ -222,7 +222,10 @@ function anyWidthBody(channels: 3 | 4): number[] {
   const windowOf = (row: number, run: number): void => emit(op.get(row), op.get(TABLE), op.i32Load(run), op.i32Add, load(0));
   emit(zeroConst(), op.set(ZERO), op.get(WEIGHT), op.simd(SPLAT_16), op.set(WEIGHTS));
   emit(op.block, op.loop);
-  for (const [run, target] of [[0, D0], [RUN_BYTES, D1]]) {
+  for (const [run, target] of [
+    [0, D0],
+    [RUN_BYTES, D1],
+  ]) {
     // The 8 grid values this run reads, blended between the two grid rows.
     windowOf(ABOVE, run);
     windowOf(BELOW, run);
@@ -250,7 +253,12 @@ function anyWidthBody(channels: 3 | 4): number[] {
  * frame at FRAME + offset.., with unsigned saturation: frame = (frame +sat max(d, 0)) −sat (max(d, 0) − d).
  * Returns the offset after the last chunk.
  */
-function emitSaturatingAdd(emit: (...parts: number[][]) => void, channels: 3 | 4, l: { FRAME: number; PIXELS: number; DELTA: number; POSITIVE: number; ZERO: number }, offset: number): number {
+function emitSaturatingAdd(
+  emit: (...parts: number[][]) => void,
+  channels: 3 | 4,
+  l: { FRAME: number; PIXELS: number; DELTA: number; POSITIVE: number; ZERO: number },
+  offset: number,
+): number {
   for (const lanes of spread(channels)) {
     emit(op.get(l.PIXELS), op.get(l.ZERO), shuffle(lanes), op.tee(l.DELTA));
     emit(op.get(l.ZERO), op.simd(MAX_S8), op.set(l.POSITIVE));
@@ -267,13 +275,16 @@ function moduleBytes(): Uint8Array {
   const type = section(1, vector([fiveInts, sixInts]));
   const functions = section(3, vector([[0], [0], [1], [1]]));
   const memory = section(5, vector([[0x00, PAGES]]));
-  const exports = section(7, vector([
-    [...name('memory'), 0x02, 0],
-    [...name('addRgb'), 0x00, 0],
-    [...name('addRgba'), 0x00, 1],
-    [...name('addAnyRgb'), 0x00, 2],
-    [...name('addAnyRgba'), 0x00, 3],
-  ]));
+  const exports = section(
+    7,
+    vector([
+      [...name('memory'), 0x02, 0],
+      [...name('addRgb'), 0x00, 0],
+      [...name('addRgba'), 0x00, 1],
+      [...name('addAnyRgb'), 0x00, 2],
+      [...name('addAnyRgba'), 0x00, 3],
+    ]),
+  );
   const code = section(10, vector([kernelBody(3), kernelBody(4), anyWidthBody(3), anyWidthBody(4)]));
   return Uint8Array.from([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, ...type, ...functions, ...memory, ...exports, ...code]);
 }

@@ -47,7 +47,9 @@ function fakeBitmap(width = 4, height = 3): ImageBitmap {
 // The page reads each offered picture with createImageBitmap, which Node lacks.
 (globalThis as { createImageBitmap?: (source: unknown) => Promise<ImageBitmap> }).createImageBitmap = (source) => Promise.resolve(source as ImageBitmap);
 
-const INFO = { models: { blazeface: '/models/builtin/blazeface-aa.onnx', facemesh: '/models/builtin/facemesh-bb.onnx', faceres: '/models/builtin/faceres-cc.onnx' } } as unknown as ServerInfo;
+const INFO = {
+  models: { blazeface: '/models/builtin/blazeface-aa.onnx', facemesh: '/models/builtin/facemesh-bb.onnx', faceres: '/models/builtin/faceres-cc.onnx' },
+} as unknown as ServerInfo;
 
 function start(worker: FakeWorker): Promise<LiveClient> {
   return LiveClient.start({
@@ -98,7 +100,9 @@ describe('LiveClient and worker failures', () => {
     const worker = new FakeWorker();
     const client = start(worker);
     assert.equal(worker.posted[0]?.type, 'init');
-    worker.say(workerError('start', new LiveswapError('model', 'Could not load the model /models/builtin/facemesh-bb.onnx: not ONNX', { file: '/models/builtin/facemesh-bb.onnx' })));
+    worker.say(
+      workerError('start', new LiveswapError('model', 'Could not load the model /models/builtin/facemesh-bb.onnx: not ONNX', { file: '/models/builtin/facemesh-bb.onnx' })),
+    );
     const error = await client.then(
       () => assert.fail('the start should fail'),
       (reason: unknown) => reason,
@@ -107,7 +111,10 @@ describe('LiveClient and worker failures', () => {
     assert.equal(error.kind, 'model');
     assert.equal(error.file, '/models/builtin/facemesh-bb.onnx');
     assert.equal(worker.terminated, true);
-    assert.match(startFailureText('mesh', 'wasm', error), /^The mesh engine could not start on wasm: the model facemesh-bb\.onnx did not load\. Could not load the model .*not ONNX\. Try another engine or backend\.$/);
+    assert.match(
+      startFailureText('mesh', 'wasm', error),
+      /^The mesh engine could not start on wasm: the model facemesh-bb\.onnx did not load\. Could not load the model .*not ONNX\. Try another engine or backend\.$/,
+    );
   });
 
   it('counts a failed frame, frees the worker for the waiting frame and keeps going', async () => {
@@ -129,7 +136,14 @@ describe('LiveClient and worker failures', () => {
     assert.equal(worker.posted.filter((m) => m.type === 'frame').length, 2, 'the waiting frame went to the worker');
     assert.equal(worker.terminated, false);
 
-    worker.say({ type: 'frame', bitmap: fakeBitmap(), timings: { read: 0, detect: 0, track: 0, embed: 0, warp: 0, colour: 0, blend: 0, mark: 0, draw: 0, total: 0 }, faces: [], detected: false, time: 1 });
+    worker.say({
+      type: 'frame',
+      bitmap: fakeBitmap(),
+      timings: { read: 0, detect: 0, track: 0, embed: 0, warp: 0, colour: 0, blend: 0, mark: 0, draw: 0, total: 0 },
+      faces: [],
+      detected: false,
+      time: 1,
+    });
     assert.deepEqual(reports, [{ processed: 1, failed: 1 }]);
     assert.deepEqual(client.counts, { processed: 1, dropped: 0, failed: 1 });
 

@@ -44,7 +44,9 @@ let work: string;
 let signer: LoadedSigner;
 
 async function sha256(path: string): Promise<string> {
-  return createHash('sha256').update(await readFile(path)).digest('hex');
+  return createHash('sha256')
+    .update(await readFile(path))
+    .digest('hex');
 }
 
 function isError(kind: string, message: RegExp): (error: unknown) => boolean {
@@ -219,7 +221,10 @@ describe('signing and reading back', () => {
       assert.equal(report.trusted, false);
       assert.equal(report.state, 'Invalid');
       const codes = report.problems.map((p) => p.code);
-      assert.ok(codes.some((c) => /^assertion\.(dataHash|bmffHash)\.mismatch$/.test(c)), `codes: ${codes.join(', ')}`);
+      assert.ok(
+        codes.some((c) => /^assertion\.(dataHash|bmffHash)\.mismatch$/.test(c)),
+        `codes: ${codes.join(', ')}`,
+      );
       assert.deepEqual(report.statement, STATEMENT, 'what it claims is still shown, flagged invalid');
     });
   }
@@ -301,7 +306,10 @@ describe("the user's own signer", () => {
     await assert.rejects(loadSigner(home, { ...files, privateKey: join(work, 'nope.key') }), isError('usage', /cannot read the private key .*nope\.key \(file not found\)/));
     await assert.rejects(loadSigner(home, { ...files, certificate: notPem }), isError('usage', /not-pem\.txt is not a PEM certificate chain/));
     await assert.rejects(loadSigner(home, { ...files, privateKey: notPem }), isError('usage', /not-pem\.txt is not a readable PEM private key/));
-    await assert.rejects(loadSigner(home, { ...files, privateKey: otherKey }), isError('usage', /other\.key does not belong to the first certificate in .*own-chain\.pem \(CN=Ada Studio signing, O=Ada Studio\)/));
+    await assert.rejects(
+      loadSigner(home, { ...files, privateKey: otherKey }),
+      isError('usage', /other\.key does not belong to the first certificate in .*own-chain\.pem \(CN=Ada Studio signing, O=Ada Studio\)/),
+    );
     await assert.rejects(loadSigner(home, { certificate: caOnly, privateKey: files.privateKey }), isError('usage', /does not belong to the first certificate/));
   });
 });
@@ -324,14 +332,21 @@ describe('failures and formats', () => {
 
   async function assertNothingWritten(output: string): Promise<void> {
     await assert.rejects(stat(output), { code: 'ENOENT' });
-    assert.deepEqual((await readdir(work)).filter((name) => name.includes('.partial-')), [], 'no temporary files left');
+    assert.deepEqual(
+      (await readdir(work)).filter((name) => name.includes('.partial-')),
+      [],
+      'no temporary files left',
+    );
   }
 
   test('an unsupported output format is an output error; nothing is written and the input is unchanged', async () => {
     const input = await makeInput('.webm');
     const before = await sha256(input);
     const output = join(work, 'out.webm');
-    await assert.rejects(signOutput(input, output, STATEMENT, signer), isError('output', /Cannot add content credentials to .*out\.webm: C2PA cannot embed a manifest in \.webm files\. Supported: \.jpg .*\.mp4/));
+    await assert.rejects(
+      signOutput(input, output, STATEMENT, signer),
+      isError('output', /Cannot add content credentials to .*out\.webm: C2PA cannot embed a manifest in \.webm files\. Supported: \.jpg .*\.mp4/),
+    );
     await assertNothingWritten(output);
     assert.equal(await sha256(input), before);
   });
@@ -340,9 +355,12 @@ describe('failures and formats', () => {
     const input = join(work, 'broken.jpg');
     await writeFile(input, Buffer.from('not really a jpeg'));
     const output = join(work, 'broken-out.jpg');
-    await assert.rejects(signOutput(input, output, STATEMENT, signer), isError('output', /Could not add content credentials to .*broken-out\.jpg: .*signing .*broken\.jpg as image\/jpeg/));
+    await assert.rejects(
+      signOutput(input, output, STATEMENT, signer),
+      isError('output', /Could not add content credentials to .*broken-out\.jpg: .*signing .*broken\.jpg as image\/jpeg/),
+    );
     await assertNothingWritten(output);
-    assert.equal((await readFile(input, 'utf8')), 'not really a jpeg');
+    assert.equal(await readFile(input, 'utf8'), 'not really a jpeg');
 
     const existing = join(work, 'kept.jpg');
     await writeFile(existing, 'earlier output');

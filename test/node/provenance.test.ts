@@ -9,7 +9,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { LiveswapError } from '../../src/core/errors.js';
-import { appendAudit, auditEntry, auditLogPath, existingWatermarkKey, loadWatermarkKey, readAudit, startProvenance, watermarkKeyPath } from '../../src/node/provenance/output-provenance.js';
+import {
+  appendAudit,
+  auditEntry,
+  auditLogPath,
+  existingWatermarkKey,
+  loadWatermarkKey,
+  readAudit,
+  startProvenance,
+  watermarkKeyPath,
+} from '../../src/node/provenance/output-provenance.js';
 
 let home: string;
 before(async () => {
@@ -44,7 +53,7 @@ describe('watermark key', () => {
     for (const k of keys) assert.deepEqual(k.key, keys[0]!.key);
   });
 
-  it('accepts the user\'s own key as hex or 32 raw bytes and refuses anything else', async () => {
+  it("accepts the user's own key as hex or 32 raw bytes and refuses anything else", async () => {
     const hex = join(home, 'own.hex');
     await writeFile(hex, `  ${'ab'.repeat(32)}\n`);
     assert.deepEqual((await loadWatermarkKey(home, hex)).key, new Uint8Array(32).fill(0xab));
@@ -62,13 +71,24 @@ describe('audit log', () => {
   it('appends one JSON line per entry and reads them back, skipping damaged lines', async () => {
     const logHome = join(home, 'audit');
     const entry = (kind: 'image' | 'video', id: string) =>
-      auditEntry({ kind, sources: [{ file: '/photos/me.jpg', sha256: 'a'.repeat(64) }], output: { file: `/out/${id}.jpg`, sha256: 'b'.repeat(64) }, watermarkId: id, label: { shown: true, text: 'AI-generated' }, credentials: 'embedded', options: { engine: 'mesh' } });
+      auditEntry({
+        kind,
+        sources: [{ file: '/photos/me.jpg', sha256: 'a'.repeat(64) }],
+        output: { file: `/out/${id}.jpg`, sha256: 'b'.repeat(64) },
+        watermarkId: id,
+        label: { shown: true, text: 'AI-generated' },
+        credentials: 'embedded',
+        options: { engine: 'mesh' },
+      });
     await appendAudit(logHome, entry('image', '00000001'));
     await appendAudit(logHome, entry('video', '00000002'));
     await appendFile(auditLogPath(logHome), '{"time": "2026-11-24T00:00:00Z", "kind": "image", "trunc\n');
     await appendAudit(logHome, entry('image', '00000003'));
     const { entries, damaged } = await readAudit(logHome);
-    assert.deepEqual(entries.map((e) => e.watermarkId), ['00000001', '00000002', '00000003']);
+    assert.deepEqual(
+      entries.map((e) => e.watermarkId),
+      ['00000001', '00000002', '00000003'],
+    );
     assert.equal(damaged, 1);
     const first = entries[0]!;
     assert.equal(first.tool, 'liveswap');
@@ -82,7 +102,10 @@ describe('audit log', () => {
     assert.deepEqual((await readAudit(join(home, 'none'))).entries, []);
     const file = join(home, 'a-file');
     await writeFile(file, '');
-    await assert.rejects(appendAudit(join(file, 'home'), auditEntry({ kind: 'image', sources: [], watermarkId: '00000000', label: { shown: true }, credentials: 'none', options: {} })), isKind('output', /audit log/));
+    await assert.rejects(
+      appendAudit(join(file, 'home'), auditEntry({ kind: 'image', sources: [], watermarkId: '00000000', label: { shown: true }, credentials: 'none', options: {} })),
+      isKind('output', /audit log/),
+    );
   });
 });
 

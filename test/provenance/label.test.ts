@@ -30,7 +30,13 @@ import { clipFrame, framedPhoto } from '../helpers/clips.js';
 import { decodeRgb, encodePng } from '../helpers/fixtures.js';
 
 const PHOTOS = ['grace_hopper.jpg', 'astronaut.png', 'camera.png'];
-const SIZES: ReadonlyArray<readonly [number, number]> = [[640, 360], [1280, 720], [1920, 1080], [1080, 1920], [200, 150]];
+const SIZES: ReadonlyArray<readonly [number, number]> = [
+  [640, 360],
+  [1280, 720],
+  [1920, 1080],
+  [1080, 1920],
+  [200, 150],
+];
 const CUSTOM_TEXTS = ['Synthetic media', 'Made with liveswap 0.1'];
 
 function isUsageError(pattern: RegExp): (error: unknown) => boolean {
@@ -80,7 +86,27 @@ async function throughH264(dir: string, frames: Image[], halve: boolean): Promis
   const clip = join(dir, `clip-${width}x${height}.mp4`);
   const decoded = join(dir, `out-${width}x${height}-${halve ? 'half' : 'full'}.rgb`);
   await writeFile(raw, Buffer.concat(frames.map((f) => Buffer.from(f.data.buffer, f.data.byteOffset, f.data.length))));
-  await ffmpeg(['-f', 'rawvideo', '-pix_fmt', 'rgb24', '-s', `${width}x${height}`, '-r', '25', '-i', fileUrlArg(raw), '-c:v', 'libx264', '-crf', '28', '-preset', 'veryfast', '-pix_fmt', 'yuv420p', fileUrlArg(clip)]);
+  await ffmpeg([
+    '-f',
+    'rawvideo',
+    '-pix_fmt',
+    'rgb24',
+    '-s',
+    `${width}x${height}`,
+    '-r',
+    '25',
+    '-i',
+    fileUrlArg(raw),
+    '-c:v',
+    'libx264',
+    '-crf',
+    '28',
+    '-preset',
+    'veryfast',
+    '-pix_fmt',
+    'yuv420p',
+    fileUrlArg(clip),
+  ]);
   await ffmpeg(['-i', fileUrlArg(clip), ...(halve ? ['-vf', 'scale=iw/2:ih/2'] : []), '-f', 'rawvideo', '-pix_fmt', 'rgb24', fileUrlArg(decoded)]);
   const bytes = await readFile(decoded);
   const w = halve ? width / 2 : width;
@@ -228,7 +254,10 @@ describe('legibility after re-encoding', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  for (const [width, height, photo] of [[1920, 1080, 'grace_hopper.jpg'], [1280, 720, 'astronaut.png']] as const) {
+  for (const [width, height, photo] of [
+    [1920, 1080, 'grace_hopper.jpg'],
+    [1280, 720, 'astronaut.png'],
+  ] as const) {
     it(`reads every frame of a ${width}x${height} H.264 CRF 28 clip, and of its 0.5x downscale`, async () => {
       const frames = await panFrames(photo, width, height, 10);
       for (const frame of frames) drawLabel(frame);
@@ -250,7 +279,12 @@ describe('legibility after re-encoding', () => {
     for (const text of [ink.slice(0, 32), ink.slice(32, 64), ink.slice(64)]) {
       const image = cloneImage(frame);
       drawLabel(image, { text });
-      const attacked = await decodeRgb(await sharp(await encodePng(image)).resize(640, 360).jpeg({ quality: 75 }).toBuffer());
+      const attacked = await decodeRgb(
+        await sharp(await encodePng(image))
+          .resize(640, 360)
+          .jpeg({ quality: 75 })
+          .toBuffer(),
+      );
       assert.equal(readLabel(attacked, { text }).text, text);
     }
   });
@@ -260,7 +294,12 @@ describe('legibility after re-encoding', () => {
     const text = 'Made with liveswap 0.1';
     drawLabel(image, { text, corner: 'top-right' });
     const png = await encodePng(image);
-    const jpegThenHalf = await decodeRgb(await sharp(await sharp(png).jpeg({ quality: 75 }).toBuffer()).resize(640, 360).png().toBuffer());
+    const jpegThenHalf = await decodeRgb(
+      await sharp(await sharp(png).jpeg({ quality: 75 }).toBuffer())
+        .resize(640, 360)
+        .png()
+        .toBuffer(),
+    );
     const halfThenJpeg = await decodeRgb(await sharp(png).resize(640, 360).jpeg({ quality: 75 }).toBuffer());
     for (const attacked of [jpegThenHalf, halfThenJpeg]) {
       const reading = readLabel(attacked, { text, corner: 'top-right' });

@@ -1,15 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import {
-  WATERMARK_BITS,
-  WATERMARK_VERSION,
-  crc24,
-  decodePayload,
-  encodePayload,
-  formatWatermarkId,
-  parseWatermarkId,
-  randomAssetId,
-} from '../../src/provenance/payload.js';
+import { WATERMARK_BITS, WATERMARK_VERSION, crc24, decodePayload, encodePayload, formatWatermarkId, parseWatermarkId, randomAssetId } from '../../src/provenance/payload.js';
 
 test('CRC-24 matches the OpenPGP catalogue check value', () => {
   assert.equal(crc24(new TextEncoder().encode('123456789')), 0x21cf02);
@@ -74,8 +65,14 @@ test('watermark ids format as 8 lowercase hex digits and parse back', () => {
 });
 
 test('randomAssetId uses the filler and covers the full 32 bits', () => {
-  assert.equal(randomAssetId((b) => b.fill(0xff)), 0xffffffff);
-  assert.equal(randomAssetId((b) => b.set([0x0a, 0x1b, 0x2c, 0x3d])), 0x0a1b2c3d);
+  assert.equal(
+    randomAssetId((b) => b.fill(0xff)),
+    0xffffffff,
+  );
+  assert.equal(
+    randomAssetId((b) => b.set([0x0a, 0x1b, 0x2c, 0x3d])),
+    0x0a1b2c3d,
+  );
   const id = randomAssetId((b) => crypto.getRandomValues(b));
   assert.ok(Number.isInteger(id) && id >= 0 && id <= 0xffffffff);
 });

@@ -121,8 +121,15 @@ test('stills: every bit back from one frame after JPEG q75 + 0.5× resize (both 
     const raw = sharp(Buffer.from(marked.data.buffer, marked.data.byteOffset, marked.data.length), { raw: { width: marked.width, height: marked.height, channels: 3 } });
     const half = [Math.round(marked.width / 2), Math.round(marked.height / 2)] as const;
     const attacked = [
-      await sharp(await raw.clone().jpeg({ quality: 75 }).toBuffer()).resize(...half).png().toBuffer(),
-      await raw.clone().resize(...half).jpeg({ quality: 75 }).toBuffer(),
+      await sharp(await raw.clone().jpeg({ quality: 75 }).toBuffer())
+        .resize(...half)
+        .png()
+        .toBuffer(),
+      await raw
+        .clone()
+        .resize(...half)
+        .jpeg({ quality: 75 })
+        .toBuffer(),
     ];
     for (const file of attacked) {
       const detection = decideWatermark([measureFrame(key, await decodeRgb(file))]);

@@ -34,7 +34,13 @@ function marked(image: Image, key: Uint8Array, payload = PAYLOAD, strength?: num
 
 test('a marked frame decodes from that one frame at any size and aspect', async () => {
   const key = keyFrom(1);
-  const sizes: Array<[number, number]> = [[1920, 1080], [1280, 720], [640, 480], [200, 100], [270, 480]];
+  const sizes: Array<[number, number]> = [
+    [1920, 1080],
+    [1280, 720],
+    [640, 480],
+    [200, 100],
+    [270, 480],
+  ];
   for (const [width, height] of sizes) {
     const clip = await syntheticClip({ width, height, seed: width });
     const frame = marked(clip.frame(0), key);
@@ -96,7 +102,10 @@ test('RGBA: alpha is untouched and the same delta goes to R, G and B', async () 
   assert.ok(changed > frame.data.length / 4 / 4, `${changed} pixels changed`);
 });
 
-for (const [width, height] of [[1920, 1080], [1280, 720]] as const) {
+for (const [width, height] of [
+  [1920, 1080],
+  [1280, 720],
+] as const) {
   test(`${width}×${height}: colour frames measure and mark as the general one-channel path does`, async () => {
     // A grey picture as RGB, RGBA and one channel: R = G = B makes the BT.601 luma the grey value, so
     // all three must give the same grid, though RGB/RGBA at 1920×1080 take the word-wise box path
@@ -156,7 +165,10 @@ test('the wrong key finds nothing in a marked frame', async () => {
   const coefficients = frames.map(frameCoefficients);
   for (let k = 0; k < 200; k++) {
     const key = keyFrom(1000 + k);
-    const detection = decideWatermark(coefficients.map((c) => correlateCoefficients(key, c)), { fps: 2 });
+    const detection = decideWatermark(
+      coefficients.map((c) => correlateCoefficients(key, c)),
+      { fps: 2 },
+    );
     assert.equal(detection.found, false);
     assert.equal(detection.pValue, 1);
   }
@@ -170,7 +182,10 @@ test('unmarked frames never decide found, over many keys', async () => {
   for (let k = 0; k < 700; k++) {
     const key = keyFrom(5000 + k);
     for (const coefficients of perClip) {
-      const detection = decideWatermark(coefficients.map((c) => correlateCoefficients(key, c)), { fps: 4 });
+      const detection = decideWatermark(
+        coefficients.map((c) => correlateCoefficients(key, c)),
+        { fps: 4 },
+      );
       assert.equal(detection.found, false, `key ${k}`);
       decisions += detection.decisions;
     }
@@ -203,7 +218,7 @@ test('decideWatermark finds a payload present in only part of a clip and reports
   const frames: Float32Array[] = [];
   for (let i = 0; i < 120; i++) {
     const inside = i >= 60 && i < 90;
-    frames.push(Float32Array.from(bits, (b) => (random() - 0.5) + (inside ? (b ? 2 : -2) : b ? -1 : 1)));
+    frames.push(Float32Array.from(bits, (b) => random() - 0.5 + (inside ? (b ? 2 : -2) : b ? -1 : 1)));
   }
   const detection = decideWatermark(frames, { fps: 30 });
   assert.equal(detection.found, true);
@@ -241,7 +256,14 @@ test('soft decoding corrects up to the allowed number of the least reliable bits
   sum[5] = -sum[5];
   assert.equal(decodeWindow(sum, 4), undefined);
   // Random windows: 20,000 × 16 candidates at 2^-32 each, so none should pass.
-  for (let t = 0; t < 20_000; t++) assert.equal(decodeWindow(Float64Array.from({ length: 64 }, () => random() - 0.5), 4), undefined);
+  for (let t = 0; t < 20_000; t++)
+    assert.equal(
+      decodeWindow(
+        Float64Array.from({ length: 64 }, () => random() - 0.5),
+        4,
+      ),
+      undefined,
+    );
   // The flips shrink as windows grow so that candidates × 2^-32 stays under 1e-6.
   assert.equal(flipsFor(1), 4);
   assert.equal(flipsFor(10), 4);

@@ -49,7 +49,8 @@ export function bindControls(store: SettingsStore): void {
 }
 
 /** Said whenever the label is off, so turning it off is never a quiet choice. */
-export const LABEL_OFF_MESSAGE = 'The visible label is off. This choice is recorded in the audit log with this session and with every recording and snapshot you save; the invisible watermark stays in every frame.';
+export const LABEL_OFF_MESSAGE =
+  'The visible label is off. This choice is recorded in the audit log with this session and with every recording and snapshot you save; the invisible watermark stays in every frame.';
 
 /** The visible label: on/off and its text, checked as the CLI checks --label-text. */
 export function bindLabel(store: SettingsStore, messages: Messages): void {

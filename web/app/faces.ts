@@ -88,11 +88,7 @@ export class FacesPanel {
         this.rows.set(face.trackId, row);
       }
       if (row.optionsKey !== optionsKey) {
-        row.select.replaceChildren(
-          new Option('main source', MAIN),
-          new Option('nobody', NOBODY),
-          ...this.sources.map((source) => new Option(source.name, String(source.id))),
-        );
+        row.select.replaceChildren(new Option('main source', MAIN), new Option('nobody', NOBODY), ...this.sources.map((source) => new Option(source.name, String(source.id))));
         row.optionsKey = optionsKey;
       }
       if (document.activeElement !== row.select) row.select.value = this.choiceOf(face);

@@ -167,7 +167,10 @@ async function startClient(): Promise<void> {
     if (run !== generation) return;
     document.body.dataset.engine = 'failed';
     engineStatus.textContent = `${engine} engine · ${backend} — not started`;
-    messages.show('provenance', `The engine was not started because the audit log did not take the new session: ${sentence(errorText(error))} Check that \`liveswap ui\` is still running and reload.`);
+    messages.show(
+      'provenance',
+      `The engine was not started because the audit log did not take the new session: ${sentence(errorText(error))} Check that \`liveswap ui\` is still running and reload.`,
+    );
     return;
   }
   if (run !== generation) return;

@@ -4,14 +4,7 @@
  * with the label on, and turning it off is a choice made (and audited) per visit.
  */
 
-import {
-  BACKENDS,
-  CAMERA_SIZES,
-  DEFAULT_LIVE_SETTINGS,
-  ENGINE_NAMES,
-  type LiveSettings,
-  type ProcessSettings,
-} from '../../src/browser/protocol.js';
+import { BACKENDS, CAMERA_SIZES, DEFAULT_LIVE_SETTINGS, ENGINE_NAMES, type LiveSettings, type ProcessSettings } from '../../src/browser/protocol.js';
 import { checkLabelText } from '../../src/provenance/label.js';
 
 export const SETTINGS_KEY = 'liveswap.settings';

@@ -84,9 +84,7 @@ export class SourcesPanel {
 
   /** Photos the worker accepted, for the multi-face panel's choices. */
   usable(): UsableSource[] {
-    return this.entries.flatMap((entry) =>
-      entry.id !== null && entry.state && !entry.state.error ? [{ id: entry.id, name: entry.name }] : [],
-    );
+    return this.entries.flatMap((entry) => (entry.id !== null && entry.state && !entry.state.error ? [{ id: entry.id, name: entry.name }] : []));
   }
 
   /** Names and hashes of the photos in use (those the worker turned down are left out). */

@@ -96,7 +96,10 @@ function watermarkOf(detector: WatermarkDetector | undefined, framesRead: number
 
 async function inspectImage(path: string, options: VerifyOptions, labelText: string | undefined): Promise<PixelReport> {
   const bytes = await readFile(path).catch((cause: NodeJS.ErrnoException) => {
-    throw new LiveswapError(cause.code === 'ENOENT' ? 'input-missing' : 'input-unreadable', `Cannot read ${path}: ${cause.code === 'ENOENT' ? 'no such file' : cause.message}.`, { file: path, cause });
+    throw new LiveswapError(cause.code === 'ENOENT' ? 'input-missing' : 'input-unreadable', `Cannot read ${path}: ${cause.code === 'ENOENT' ? 'no such file' : cause.message}.`, {
+      file: path,
+      cause,
+    });
   });
   const image = await decodeImage(bytes, path, { maxPixels: 400e6 });
   const detector = options.key ? new WatermarkDetector(options.key.key) : undefined;
@@ -134,14 +137,25 @@ function verdictOf(manifest: CredentialsReport, watermark: WatermarkReport): { v
     return { verdict: 'tampered', summary: `The content credentials do not match the file (${codes || manifest.error || 'invalid'}): it was changed after signing.${pixels}` };
   }
   if (agree === false) {
-    return { verdict: 'mismatch', agree, summary: `The credentials name watermark ${stated} but the pixels carry ${watermark.watermarkId}: the credentials were copied from another file.` };
+    return {
+      verdict: 'mismatch',
+      agree,
+      summary: `The credentials name watermark ${stated} but the pixels carry ${watermark.watermarkId}: the credentials were copied from another file.`,
+    };
   }
   if (manifest.present && manifest.valid) {
     const wm = watermark.found ? `watermark ${watermark.watermarkId} found` : watermark.checked ? 'no watermark found in the pixels' : 'watermark not checked (no key)';
-    return { verdict: 'marked', ...(agree !== undefined ? { agree } : {}), summary: `Made with ${manifest.statement?.tool ?? 'an AI tool'}: valid content credentials${manifest.trusted ? ' (trusted signer)' : ''}, ${wm}.` };
+    return {
+      verdict: 'marked',
+      ...(agree !== undefined ? { agree } : {}),
+      summary: `Made with ${manifest.statement?.tool ?? 'an AI tool'}: valid content credentials${manifest.trusted ? ' (trusted signer)' : ''}, ${wm}.`,
+    };
   }
   if (watermark.found) {
-    return { verdict: 'marked', summary: `Watermark ${watermark.watermarkId} found (p = ${watermark.pValue.toExponential(1)}); no content credentials (stripped or never embedded).` };
+    return {
+      verdict: 'marked',
+      summary: `Watermark ${watermark.watermarkId} found (p = ${watermark.pValue.toExponential(1)}); no content credentials (stripped or never embedded).`,
+    };
   }
   return { verdict: 'unmarked', summary: watermark.checked ? 'No content credentials and no watermark found.' : 'No content credentials; the watermark was not checked (no key).' };
 }

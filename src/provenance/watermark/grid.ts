@@ -81,7 +81,10 @@ class Geometry {
   readonly upX: ReturnType<typeof bilinearTaps>;
   readonly upY: ReturnType<typeof bilinearTaps>;
 
-  constructor(readonly width: number, readonly height: number) {
+  constructor(
+    readonly width: number,
+    readonly height: number,
+  ) {
     this.cols = areaWeights(width, GRID_W);
     const rows = areaWeights(height, GRID_H);
     const perSource: Array<Array<[number, number]>> = Array.from({ length: height }, () => []);
@@ -216,20 +219,31 @@ export class GridScratch {
         // Row transforms for u = 0..4, then column transforms for the 12 (u, v).
         for (let y = 0; y < 8; y++) {
           const o = base + y * GRID_W;
-          const a0 = grid[o], a1 = grid[o + 1], a2 = grid[o + 2], a3 = grid[o + 3];
-          const a4 = grid[o + 4], a5 = grid[o + 5], a6 = grid[o + 6], a7 = grid[o + 7];
+          const a0 = grid[o],
+            a1 = grid[o + 1],
+            a2 = grid[o + 2],
+            a3 = grid[o + 3];
+          const a4 = grid[o + 4],
+            a5 = grid[o + 5],
+            a6 = grid[o + 6],
+            a7 = grid[o + 7];
           for (let u = 0, r = y * MAX_FREQ; u < MAX_FREQ; u++, r++) {
             const b = u * 8;
-            rows[r] = basis[b] * a0 + basis[b + 1] * a1 + basis[b + 2] * a2 + basis[b + 3] * a3 +
-              basis[b + 4] * a4 + basis[b + 5] * a5 + basis[b + 6] * a6 + basis[b + 7] * a7;
+            rows[r] = basis[b] * a0 + basis[b + 1] * a1 + basis[b + 2] * a2 + basis[b + 3] * a3 + basis[b + 4] * a4 + basis[b + 5] * a5 + basis[b + 6] * a6 + basis[b + 7] * a7;
           }
         }
         for (let k = 0; k < PER_BLOCK; k++) {
           const u = cu[k];
           const b = cv[k] * 8;
-          coeffs[slot + k] = basis[b] * rows[u] + basis[b + 1] * rows[MAX_FREQ + u] + basis[b + 2] * rows[2 * MAX_FREQ + u] +
-            basis[b + 3] * rows[3 * MAX_FREQ + u] + basis[b + 4] * rows[4 * MAX_FREQ + u] + basis[b + 5] * rows[5 * MAX_FREQ + u] +
-            basis[b + 6] * rows[6 * MAX_FREQ + u] + basis[b + 7] * rows[7 * MAX_FREQ + u];
+          coeffs[slot + k] =
+            basis[b] * rows[u] +
+            basis[b + 1] * rows[MAX_FREQ + u] +
+            basis[b + 2] * rows[2 * MAX_FREQ + u] +
+            basis[b + 3] * rows[3 * MAX_FREQ + u] +
+            basis[b + 4] * rows[4 * MAX_FREQ + u] +
+            basis[b + 5] * rows[5 * MAX_FREQ + u] +
+            basis[b + 6] * rows[6 * MAX_FREQ + u] +
+            basis[b + 7] * rows[7 * MAX_FREQ + u];
         }
       }
     }

@@ -24,13 +24,22 @@ export function boxBlockRow(words: Int32Array, q0: number, stride: number, rgba:
   if (!rgba) {
     for (let i = 0, q = 0; i < GRID_W; i++, q += 3) {
       // Word k of the box's run in each row, even bytes (lanes 0, 2) and odd bytes (lanes 1, 3).
-      let a = words[q0 + q], b = words[q1 + q], c = words[q2 + q], d = words[q3 + q];
+      let a = words[q0 + q],
+        b = words[q1 + q],
+        c = words[q2 + q],
+        d = words[q3 + q];
       const e0 = (a & EVEN_BYTES) + (b & EVEN_BYTES) + (c & EVEN_BYTES) + (d & EVEN_BYTES);
       const o0 = ((a >>> 8) & EVEN_BYTES) + ((b >>> 8) & EVEN_BYTES) + ((c >>> 8) & EVEN_BYTES) + ((d >>> 8) & EVEN_BYTES);
-      a = words[q0 + q + 1]; b = words[q1 + q + 1]; c = words[q2 + q + 1]; d = words[q3 + q + 1];
+      a = words[q0 + q + 1];
+      b = words[q1 + q + 1];
+      c = words[q2 + q + 1];
+      d = words[q3 + q + 1];
       const e1 = (a & EVEN_BYTES) + (b & EVEN_BYTES) + (c & EVEN_BYTES) + (d & EVEN_BYTES);
       const o1 = ((a >>> 8) & EVEN_BYTES) + ((b >>> 8) & EVEN_BYTES) + ((c >>> 8) & EVEN_BYTES) + ((d >>> 8) & EVEN_BYTES);
-      a = words[q0 + q + 2]; b = words[q1 + q + 2]; c = words[q2 + q + 2]; d = words[q3 + q + 2];
+      a = words[q0 + q + 2];
+      b = words[q1 + q + 2];
+      c = words[q2 + q + 2];
+      d = words[q3 + q + 2];
       const e2 = (a & EVEN_BYTES) + (b & EVEN_BYTES) + (c & EVEN_BYTES) + (d & EVEN_BYTES);
       const o2 = ((a >>> 8) & EVEN_BYTES) + ((b >>> 8) & EVEN_BYTES) + ((c >>> 8) & EVEN_BYTES) + ((d >>> 8) & EVEN_BYTES);
       // Bytes R0 G0 B0 R1 | G1 B1 R2 G2 | B2 R3 G3 B3: even lanes hold bytes 0 and 2, odd 1 and 3.
@@ -45,7 +54,10 @@ export function boxBlockRow(words: Int32Array, q0: number, stride: number, rgba:
     let even = 0; // R in lane 0, B in lane 2
     let odd = 0; // G in lane 1 (alpha in lane 3, unused)
     for (let k = 0; k < 4; k++, q++) {
-      const a = words[q0 + q], b = words[q1 + q], c = words[q2 + q], d = words[q3 + q];
+      const a = words[q0 + q],
+        b = words[q1 + q],
+        c = words[q2 + q],
+        d = words[q3 + q];
       even += (a & EVEN_BYTES) + (b & EVEN_BYTES) + (c & EVEN_BYTES) + (d & EVEN_BYTES);
       odd += ((a >>> 8) & 0xff) + ((b >>> 8) & 0xff) + ((c >>> 8) & 0xff) + ((d >>> 8) & 0xff);
     }

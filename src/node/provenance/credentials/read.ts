@@ -105,10 +105,12 @@ export async function readCredentials(path: string, options: { trustAnchors?: st
 
   const assertions = (Array.isArray(active.assertions) ? active.assertions : []).map(record).filter((a) => a !== undefined);
   const ours = assertions.find((a) => a.label === LIVESWAP_ASSERTION);
-  const actions = assertions.filter((a) => a.label === 'c2pa.actions' || a.label === 'c2pa.actions.v2').flatMap((a) => {
-    const list = record(a.data)?.actions;
-    return Array.isArray(list) ? list.map(record) : [];
-  });
+  const actions = assertions
+    .filter((a) => a.label === 'c2pa.actions' || a.label === 'c2pa.actions.v2')
+    .flatMap((a) => {
+      const list = record(a.data)?.actions;
+      return Array.isArray(list) ? list.map(record) : [];
+    });
   const digitalSourceType = text(actions.find((a) => a?.action === 'c2pa.created')?.digitalSourceType);
   const generator = Array.isArray(active.claim_generator_info) ? record(active.claim_generator_info[0]) : undefined;
   const signature = record(active.signature_info);

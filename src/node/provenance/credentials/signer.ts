@@ -68,10 +68,14 @@ export async function loadSigner(home: string, own?: SignerFiles): Promise<Loade
 function signerError(local: boolean, file: string, problem: string, cause?: unknown): LiveswapError {
   if (local) {
     const folder = dirname(file);
-    return new LiveswapError('output', `The local content-credentials signer in ${folder} is damaged: ${problem}. Delete that folder and liveswap makes a new one (earlier outputs then no longer verify as trusted against the new local CA).`, {
-      file,
-      cause,
-    });
+    return new LiveswapError(
+      'output',
+      `The local content-credentials signer in ${folder} is damaged: ${problem}. Delete that folder and liveswap makes a new one (earlier outputs then no longer verify as trusted against the new local CA).`,
+      {
+        file,
+        cause,
+      },
+    );
   }
   return new LiveswapError('usage', `Cannot use the signing credentials: ${problem}.`, { file, cause });
 }
@@ -109,7 +113,11 @@ async function readSigner(files: SignerFiles, local: boolean, caPath?: string): 
   const keyText = await readText(files.privateKey, 'private key', local);
   const pems = chainText.match(PEM_CERTIFICATE) ?? [];
   if (pems.length === 0) {
-    throw signerError(local, files.certificate, `${files.certificate} is not a PEM certificate chain (expected "-----BEGIN CERTIFICATE-----" blocks, the signing certificate first)`);
+    throw signerError(
+      local,
+      files.certificate,
+      `${files.certificate} is not a PEM certificate chain (expected "-----BEGIN CERTIFICATE-----" blocks, the signing certificate first)`,
+    );
   }
   let chain: X509Certificate[];
   try {
@@ -196,7 +204,10 @@ async function createLocalSigner(folder: string): Promise<void> {
     );
     if (someoneElseWon) return;
     const detail = outputError(join(folder, 'signer.key'), cause).message;
-    throw new LiveswapError('output', `Could not create the local content-credentials signer in ${folder}: ${detail} Set LIVESWAP_HOME to a writable folder.`, { file: folder, cause });
+    throw new LiveswapError('output', `Could not create the local content-credentials signer in ${folder}: ${detail} Set LIVESWAP_HOME to a writable folder.`, {
+      file: folder,
+      cause,
+    });
   }
 }
 
