@@ -12,10 +12,10 @@ import { DEFAULT_ONE_EURO } from '../core/one-euro.js';
 import type { Face } from '../face/face.js';
 import type { AssembledEngine } from './engines.js';
 import type { ProcessSettings } from './live-options.js';
-import { resolveSwapOptions, type SwapOptions } from './options.js';
+import { LIVE_DEFAULTS, resolveSwapOptions, type SwapOptions } from './options.js';
 import { FrameProcessor, type MarkChoice, type MarksApplied, type ProcessTimings } from './frame-processor.js';
 import type { PreparedSource } from './still.js';
-import { DEFAULT_VIDEO_FACE_OPTIONS, type FaceSelection, type PlanTimings } from './video.js';
+import type { FaceSelection, PlanTimings } from './video.js';
 
 /** Computes an identity descriptor of a face (FaceRes), for the multi-face map. */
 export type FaceEmbed = (image: Image, face: Face) => Promise<Float32Array>;
@@ -119,11 +119,9 @@ export class LiveSession {
         mode: 'stream',
         paint: this.swapOptions,
         tracking: {
-          ...DEFAULT_VIDEO_FACE_OPTIONS,
-          detectEvery: s.detectEvery > 0 ? s.detectEvery : 'auto',
-          smoothing: s.smoothing ? DEFAULT_ONE_EURO : false,
-          // A live picture is small and often soft (webcams): every face worth tracking is swapped.
-          minSharpness: 0,
+          ...LIVE_DEFAULTS.tracking,
+          detectEvery: s.detectEvery > 0 ? s.detectEvery : LIVE_DEFAULTS.tracking.detectEvery,
+          smoothing: s.smoothing ? (LIVE_DEFAULTS.tracking.smoothing || DEFAULT_ONE_EURO) : false,
           selection: this.selection(),
         },
         ...(embed ? { embed } : {}),

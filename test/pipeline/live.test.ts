@@ -6,6 +6,9 @@ import { FaceEmbedder } from '../../src/face/embedder.js';
 import type { InferenceSession } from '../../src/models/runtime.js';
 import { assembleEngine } from '../../src/pipeline/engines.js';
 import { LiveSession } from '../../src/pipeline/live.js';
+import { findLabel } from '../../src/provenance/label.js';
+import type { MarkSettings } from '../../src/provenance/marks.js';
+import { WATERMARK_VERSION } from '../../src/provenance/payload.js';
 import { DEFAULT_LIVE_SETTINGS, type ProcessSettings } from '../../src/pipeline/live-options.js';
 import { builtinModel } from '../../src/node/models/model-cache.js';
 import { createNodeRuntime } from '../../src/node/models/onnx-runtime.js';
@@ -54,6 +57,22 @@ describe('LiveSession (the live app pipeline, on Node)', () => {
     source = toRgba(await loadFixture('grace_hopper.jpg'));
   });
   after(() => Promise.all(sessions.map((s) => s.close())));
+
+  it('marks every frame as the last stage: the label switch takes effect on the next frame', async () => {
+    const key = Uint8Array.from({ length: 32 }, (_, i) => i * 7 + 1);
+    const marks = (label: boolean): MarkSettings => ({ label: label ? {} : false, watermark: { key, payload: { assetId: 0x0badcafe, version: WATERMARK_VERSION } }, media: 'video' });
+    const live = new LiveSession(engine, settings(), marks(true));
+    await live.addSource(1, 'grace.jpg', source);
+    const frame = copy(camera);
+    const result = await live.process(frame, 0);
+    assert.deepEqual(result.marks, { label: true, watermark: true, watermarkId: '0badcafe' });
+    assert.ok(findLabel(frame), 'the label is on the frame');
+    live.setMarks(marks(false));
+    const next = copy(camera);
+    assert.equal((await live.process(next, 33)).marks.label, false);
+    assert.equal(findLabel(next), undefined, 'no label once switched off');
+    live.close();
+  });
 
   it('paints the source on the camera face, in place, and leaves the rest and the alpha alone', async () => {
     const live = new LiveSession(engine, settings(), UNMARKED);
