@@ -8,14 +8,14 @@
 
 import type { Image } from '../core/image.js';
 import { FaceEmbedder } from '../face/embedder.js';
-import { EMAP_SIZE } from '../models/emap.js';
+import { downloadIdForFile, type ModelSpecId } from '../models/model-spec.js';
 import type { InferenceSession } from '../models/runtime.js';
-import { assembleEngine, type InswapperSessions } from '../pipeline/engines.js';
+import { openEngine, type EngineSpec, type OpenEngine } from '../pipeline/engines.js';
 import { LiveSession } from '../pipeline/live.js';
 import { FrameMarker } from '../provenance/marks.js';
 import { WATERMARK_VERSION } from '../provenance/payload.js';
 import { workerError, type FromWorker, type LiveEngineName, type ProcessSettings, type ServerInfo, type ToWorker, type WorkerProvenance } from './protocol.js';
-import { createWebRuntime, fetchModel, type WebRuntime } from './web-runtime.js';
+import { createWebRuntime, fetchModel, webModelReader, type WebRuntime } from './web-runtime.js';
 
 interface WorkerScope {
   onmessage: ((event: MessageEvent<ToWorker>) => void) | null;
@@ -31,6 +31,8 @@ const RELAY_BACKLOG = 1 << 20;
 let session: LiveSession | undefined;
 let settings: ProcessSettings | undefined;
 let runtime: WebRuntime | undefined;
+/** The engine's models, owned by the engine; `sessions` holds the others (the recogniser). */
+let opened: OpenEngine | undefined;
 const sessions: InferenceSession[] = [];
 const sourceScale = new Map<number, number>();
 let frameCanvas: OffscreenCanvas | undefined;
@@ -59,31 +61,18 @@ function readPixels(bitmap: ImageBitmap, width: number, height: number, mirror: 
   return { width, height, channels: 4, data: pixels.data };
 }
 
-async function loadSessions(info: ServerInfo, engine: LiveEngineName): Promise<{ mesh: { detector: InferenceSession; mesh: InferenceSession }; inswapper?: InswapperSessions }> {
-  const rt = runtime!;
-  const load = async (url: string) => {
-    const model = await rt.load(await fetchModel(url), url);
-    sessions.push(model);
-    return model;
-  };
-  const mesh = { detector: await load(info.models.blazeface), mesh: await load(info.models.facemesh) };
-  if (engine !== 'inswapper') return { mesh };
+/** Which model files the server offers for `engine`, by table row; the swapper's row from its file name. */
+function engineSpecFor(info: ServerInfo, engine: LiveEngineName): EngineSpec {
+  const models: Partial<Record<ModelSpecId, string>> = { blazeface: info.models.blazeface, facemesh: info.models.facemesh };
+  if (engine !== 'inswapper') return { engine: 'mesh', models };
   const files = info.models.inswapper;
   if (!files) throw new Error(`The inswapper engine is not available from this server: ${info.inswapperNotice ?? 'its models are not installed'}.`);
-  const emapBytes = await fetchModel(files.emap);
-  if (emapBytes.byteLength !== EMAP_SIZE * EMAP_SIZE * 4) throw new Error(`The emap from ${files.emap} has ${emapBytes.byteLength} bytes; expected ${EMAP_SIZE * EMAP_SIZE * 4}.`);
-  const emap = new Float32Array(emapBytes.buffer.slice(emapBytes.byteOffset, emapBytes.byteOffset + emapBytes.byteLength));
-  return {
-    mesh,
-    inswapper: {
-      detector: await load(files.detector),
-      recogniser: await load(files.recogniser),
-      swapper: await load(files.swapper),
-      landmarks: files.landmarks ? await load(files.landmarks) : undefined,
-      emap,
-      swapperLabel: files.swapper,
-    },
-  };
+  const swapperId = downloadIdForFile(files.swapper.slice(files.swapper.lastIndexOf('/') + 1)) === 'inswapper_128_fp16' ? 'inswapper_128_fp16' : 'inswapper_128';
+  models.det_10g = files.detector;
+  models.w600k_r50 = files.recogniser;
+  models[swapperId] = files.swapper;
+  if (files.landmarks) models['2d106det'] = files.landmarks;
+  return { engine: 'inswapper', models };
 }
 
 async function init(message: Extract<ToWorker, { type: 'init' }>): Promise<void> {
@@ -94,8 +83,11 @@ async function init(message: Extract<ToWorker, { type: 'init' }>): Promise<void>
     markerFor(message.settings); // a bad key or asset id fails the start, not every frame
     // The built-in models are small: one wasm thread beats handing work around; inswapper's is not.
     runtime = await createWebRuntime({ backend, wasmPath: info.ortWasmPath, threads: engine === 'inswapper' ? 4 : 1 });
-    const loaded = await loadSessions(info, engine);
-    const assembled = assembleEngine(loaded.mesh, loaded.inswapper);
+    await opened?.close().catch(() => undefined);
+    opened = undefined;
+    // The one loader; the emap is read from the swapper file itself.
+    const assembled = await openEngine(engineSpecFor(info, engine), webModelReader, runtime);
+    opened = assembled;
     settings = message.settings;
     session = new LiveSession(assembled, settings, markerFor(settings), async () => {
       const recogniser = await runtime!.load(await fetchModel(info.models.faceres), info.models.faceres);

@@ -9,6 +9,7 @@ import * as ort from 'onnxruntime-web/webgpu';
 import { LiveswapError } from '../core/errors.js';
 import { wrapOrtSession } from '../models/ort-session.js';
 import type { InferenceRuntime, InferenceSession } from '../models/runtime.js';
+import type { FetchBytes } from '../pipeline/engines.js';
 import type { Backend } from './protocol.js';
 
 /** Cache Storage bucket for model files; their URLs change when their content does. */
@@ -93,3 +94,9 @@ export async function fetchModel(url: string): Promise<Uint8Array> {
   await cache?.put(url, new Response(bytes, { headers: { 'content-type': 'application/octet-stream' } })).catch(() => undefined);
   return bytes;
 }
+
+/**
+ * The browser's byte reader for the one model loader (pipeline/engines.ts `openEngine`): model
+ * files by URL through {@link fetchModel}. A file that will not load is not fetched again.
+ */
+export const webModelReader: FetchBytes = async (url, _spec, again) => (again ? undefined : { bytes: await fetchModel(url), label: url });

@@ -1,9 +1,11 @@
 /**
- * Puts an engine together from loaded model sessions, the same way on every platform: Node loads
- * the sessions from files with onnxruntime-node, the browser from the local server with
- * onnxruntime-web.
+ * Opens and puts together an engine the same way on every platform: `openEngine` is the one model
+ * loader, given a byte reader and a runtime (Node: files and the model cache on onnxruntime-node;
+ * the browser: the local server on onnxruntime-web), and `assembleEngine` wires loaded sessions
+ * into the finder and the still swapper.
  */
 
+import { LiveswapError } from '../core/errors.js';
 import type { Image } from '../core/image.js';
 import { FaceAnalyzer, roiFromLandmarks } from '../face/analyzer.js';
 import { ArcFaceEmbedder } from '../face/arcface.js';
@@ -11,16 +13,17 @@ import type { Face } from '../face/face.js';
 import { Landmark106 } from '../face/landmark106.js';
 import { ScrfdAnalyzer } from '../face/scrfd-analyzer.js';
 import { ScrfdDetector } from '../face/scrfd.js';
-import { MODEL_SPECS, type ModelSpec } from '../models/model-spec.js';
-import type { InferenceSession } from '../models/runtime.js';
+import { readEmap } from '../models/emap.js';
+import { MODEL_SPECS, type ModelSpec, type ModelSpecId } from '../models/model-spec.js';
+import type { InferenceRuntime, InferenceSession } from '../models/runtime.js';
 import { InswapperModel } from '../swap/inswapper.js';
 import { InswapperEngine } from '../swap/inswapper-engine.js';
 import { MeshSwapper } from '../swap/mesh-engine.js';
 import type { MeshTuning } from '../swap/mesh-tuning.js';
 import { StillSwapper, type FaceFinder } from './still.js';
+import type { EngineName } from './options.js';
 
 /** BlazeFace and FaceMesh: every engine finds and follows faces with them. */
-import type { EngineName } from './options.js';
 export interface MeshSessions {
   detector: InferenceSession;
   mesh: InferenceSession;
@@ -68,4 +71,103 @@ export function assembleEngine(mesh: MeshSessions, inswapper?: InswapperSessions
     still: new StillSwapper(analyzer, new MeshSwapper(options.meshTuning)) as StillSwapper<unknown>,
     track: (image, face) => analyzer.refine(image, roiFromLandmarks(face.landmarks), face.score),
   };
+}
+
+/** The swapper files the inswapper engine takes, in order of preference when several are given. */
+const SWAPPER_MODELS = ['inswapper_128', 'inswapper_128_fp16'] as const satisfies readonly ModelSpecId[];
+
+/**
+ * What to open: the engine and where each of its models' bytes are, by table row id (a path, a
+ * URL: whatever `fetchBytes` reads). The mesh engine needs blazeface and facemesh; inswapper adds
+ * det_10g, w600k_r50 and inswapper_128 (or inswapper_128_fp16), and 2d106det when given.
+ */
+export interface EngineSpec {
+  readonly engine: AssembledEngine['name'];
+  readonly models: Readonly<Partial<Record<ModelSpecId, string>>>;
+  /** The mesh engine's settings; default DEFAULT_MESH_TUNING. Ignored by inswapper. */
+  readonly meshTuning?: MeshTuning;
+}
+
+/** A model file's bytes, and what to call it in messages (its path or URL). */
+export interface ModelBytes {
+  readonly bytes: Uint8Array;
+  readonly label: string;
+}
+
+/**
+ * Reads a model's bytes from `location`. Called a second time with `again` set when the bytes
+ * would not load: a cache that made them (a converted model) makes them afresh; a reader with
+ * nothing better to offer returns undefined, and the load's error stands.
+ */
+export type FetchBytes = (location: string, spec: ModelSpec, again: boolean) => Promise<ModelBytes | undefined>;
+
+/** An engine that owns the sessions it loaded: `close` releases them all (once). */
+export interface OpenEngine extends AssembledEngine {
+  /** The rows of the models loaded, in load order. */
+  readonly models: readonly ModelSpec[];
+  /**
+   * The same sessions put together again under other mesh settings (an ablation's variants). The
+   * result borrows them: it has nothing to close and must not be used after this engine's close.
+   */
+  withMeshTuning(tuning: MeshTuning): AssembledEngine;
+  close(): Promise<void>;
+}
+
+/**
+ * The one model loader, for Node and the browser alike: reads each model's bytes with
+ * `fetchBytes`, loads them on `runtime` (a cached converted model that will not load is fetched
+ * once more), reads the emap from the swapper file itself, and assembles the engine. On failure
+ * every session already loaded is closed before the error is passed on.
+ */
+export async function openEngine(spec: EngineSpec, fetchBytes: FetchBytes, runtime: InferenceRuntime): Promise<OpenEngine> {
+  const sessions: InferenceSession[] = [];
+  const rows: ModelSpec[] = [];
+  const open = async (id: ModelSpecId, inspect?: (model: ModelBytes) => void): Promise<InferenceSession> => {
+    const row = MODEL_SPECS[id];
+    const location = spec.models[id];
+    if (location === undefined) throw new LiveswapError('model', `The ${spec.engine} engine needs the ${id} model (${row.description}); no file was given for it.`);
+    const model = await fetchBytes(location, row, false);
+    if (!model) throw new LiveswapError('model', `Could not read the ${id} model from ${location}.`, { file: location });
+    inspect?.(model);
+    let session: InferenceSession;
+    try {
+      session = await runtime.load(model.bytes, model.label);
+    } catch (error) {
+      const again = await fetchBytes(location, row, true);
+      if (!again) throw error;
+      session = await runtime.load(again.bytes, again.label);
+    }
+    sessions.push(session);
+    rows.push(row);
+    return session;
+  };
+  try {
+    const mesh: MeshSessions = { detector: await open('blazeface'), mesh: await open('facemesh') };
+    let inswapper: InswapperSessions | undefined;
+    if (spec.engine === 'inswapper') {
+      const swapperId = SWAPPER_MODELS.find((id) => spec.models[id] !== undefined) ?? 'inswapper_128';
+      const detector = await open('det_10g');
+      const recogniser = await open('w600k_r50');
+      let emap: Float32Array = new Float32Array(0);
+      let swapperLabel: string = swapperId;
+      // Read before loading, so a file that is no InSwapper model is named as such.
+      const swapper = await open(swapperId, (model) => {
+        emap = readEmap(model.bytes, model.label);
+        swapperLabel = model.label;
+      });
+      const landmarks = spec.models['2d106det'] !== undefined ? await open('2d106det') : undefined;
+      inswapper = { detector, recogniser, swapper, landmarks, emap, swapperLabel, swapperSpec: MODEL_SPECS[swapperId] };
+    }
+    const assemble = (meshTuning: MeshTuning | undefined): AssembledEngine => assembleEngine(mesh, inswapper, { meshTuning });
+    let closing: Promise<void> | undefined;
+    return {
+      ...assemble(spec.meshTuning),
+      models: rows,
+      withMeshTuning: (tuning) => assemble(tuning),
+      close: () => (closing ??= Promise.all(sessions.map((s) => s.close())).then(() => undefined)),
+    };
+  } catch (error) {
+    await Promise.all(sessions.map((s) => s.close().catch(() => undefined)));
+    throw error;
+  }
 }

@@ -1,17 +1,17 @@
-/** The still-image swapper wired for Node: built-in models from the cache on onnxruntime-node. */
+/**
+ * The still-image swapper wired for Node: the engine chosen from the installed models, opened by
+ * the one loader (pipeline/engines.ts) over the model files and cache on onnxruntime-node.
+ */
 
 import type { Image } from '../../core/image.js';
-import type { BuiltinModelId } from '../../models/builtin.js';
-import type { InferenceRuntime, InferenceSession } from '../../models/runtime.js';
 import type { Face } from '../../face/face.js';
-import { assembleEngine, type InswapperSessions } from '../../pipeline/engines.js';
+import { openEngine, type AssembledEngine } from '../../pipeline/engines.js';
 import type { EngineChoice, ExecutionProvider, SwapOptions } from '../../pipeline/options.js';
 import type { FaceJob, PaintTimings, PreparedSource } from '../../pipeline/still.js';
 import type { MeshTuning } from '../../swap/mesh-tuning.js';
-import { readFile } from 'node:fs/promises';
-import { readEmap } from '../../models/emap.js';
-import { resolveEngine, type EngineResolution } from '../models/engine-select.js';
-import { builtinModel, defaultHome } from '../models/model-cache.js';
+import { resolveEngine } from '../models/engine-select.js';
+import { nodeEngineSpec, nodeModelReader } from '../models/model-bytes.js';
+import { defaultHome } from '../models/model-cache.js';
 import { ModelStore } from '../models/model-store.js';
 import { createNodeRuntime } from '../models/onnx-runtime.js';
 import { swapStill, type MarkedStillResult, type StillCall } from './still-swap.js';
@@ -33,42 +33,6 @@ export interface NodeSwapperOptions {
   store?: ModelStore;
   /** The mesh engine's settings (see mesh-tuning.ts); default DEFAULT_MESH_TUNING. Ignored by inswapper. */
   meshTuning?: MeshTuning;
-}
-
-/** Loads a converted model; a cached file that will not load is converted again once. */
-async function loadBuiltin(runtime: InferenceRuntime, id: BuiltinModelId, home: string): Promise<InferenceSession> {
-  const cached = await builtinModel(id, home);
-  try {
-    return await runtime.load(cached.bytes, cached.path);
-  } catch (error) {
-    if (cached.converted) throw error;
-    const rebuilt = await builtinModel(id, home, { rebuild: true });
-    return runtime.load(rebuilt.bytes, rebuilt.path);
-  }
-}
-
-/** The inswapper engine's models read from their files. */
-async function loadInswapper(runtime: InferenceRuntime, files: NonNullable<EngineResolution['models']>): Promise<InswapperSessions> {
-  const read = async (path: string) => new Uint8Array(await readFile(path));
-  const loaded: InferenceSession[] = [];
-  const load = async (path: string) => {
-    const session = await runtime.load(await read(path), path);
-    loaded.push(session);
-    return session;
-  };
-  try {
-    const detector = await load(files.detector);
-    const recogniser = await load(files.recogniser);
-    const swapperBytes = await read(files.swapper);
-    const emap = readEmap(swapperBytes, files.swapper);
-    const swapper = await runtime.load(swapperBytes, files.swapper);
-    loaded.push(swapper);
-    const landmarks = files.landmarks ? await load(files.landmarks) : undefined;
-    return { detector, recogniser, swapper, landmarks, emap, swapperLabel: files.swapper };
-  } catch (error) {
-    await Promise.all(loaded.map((s) => s.close()));
-    throw error;
-  }
 }
 
 export interface NodeSwapper {
@@ -108,14 +72,10 @@ export interface NodeSwapper {
 export async function createNodeSwapper(options: NodeSwapperOptions = {}): Promise<NodeSwapper> {
   const home = options.home ?? defaultHome();
   const runtime = createNodeRuntime({ threads: options.threads ?? 1, provider: options.provider ?? 'cpu' });
-  const detector = await loadBuiltin(runtime, 'blazeface', home);
-  const mesh = await loadBuiltin(runtime, 'facemesh', home);
   const resolution = await resolveEngine(options.engine ?? 'auto', options.store ?? new ModelStore({ home }));
-  const sessions: InferenceSession[] = [detector, mesh];
-  const inswapper = resolution.engine === 'inswapper' && resolution.models ? await loadInswapper(runtime, resolution.models) : undefined;
-  if (inswapper) sessions.push(inswapper.detector, inswapper.recogniser, inswapper.swapper, ...(inswapper.landmarks ? [inswapper.landmarks] : []));
-  const assemble = (meshTuning: MeshTuning | undefined, close: () => Promise<void>): NodeSwapper => {
-    const { finder, still, track } = assembleEngine({ detector, mesh }, inswapper, { meshTuning });
+  // The engine owns the sessions it opened; variants made by withMeshTuning borrow them.
+  const engine = await openEngine(nodeEngineSpec(resolution, options.meshTuning), nodeModelReader(home), runtime);
+  const wrap = ({ finder, still, track }: AssembledEngine, close: () => Promise<void>): NodeSwapper => {
     return {
       engine: resolution.engine,
       notice: resolution.notice,
@@ -125,11 +85,9 @@ export async function createNodeSwapper(options: NodeSwapperOptions = {}): Promi
       track,
       paintFaces: (frame, jobs, swapOptions, timings) => still.paintFaces(frame, jobs, swapOptions, timings),
       swap: (source, target, swapOptions, call) => swapStill(resolution.engine, still, source, target, swapOptions, { home, ...call }),
-      withMeshTuning: (tuning) => assemble(tuning, async () => undefined),
+      withMeshTuning: (tuning) => wrap(engine.withMeshTuning(tuning), async () => undefined),
       close,
     };
   };
-  return assemble(options.meshTuning, async () => {
-    await Promise.all(sessions.map((s) => s.close()));
-  });
+  return wrap(engine, () => engine.close());
 }

@@ -1,0 +1,54 @@
+/**
+ * The Node side of the one model loader (pipeline/engines.ts `openEngine`): which files an engine
+ * resolution names, and a byte reader over them and the converted-model cache.
+ */
+
+import { readFile } from 'node:fs/promises';
+import { basename } from 'node:path';
+import { BUILTIN_MODELS, type BuiltinModelId } from '../../models/builtin.js';
+import { downloadIdForFile, type ModelSpecId } from '../../models/model-spec.js';
+import type { EngineSpec, FetchBytes } from '../../pipeline/engines.js';
+import type { MeshTuning } from '../../swap/mesh-tuning.js';
+import type { EngineResolution } from './engine-select.js';
+import { builtinModel } from './model-cache.js';
+
+/**
+ * The engine spec for a resolution: the converted models by id (the cache finds them), the
+ * inswapper files by path, each under the row its file name belongs to.
+ */
+export function nodeEngineSpec(resolution: EngineResolution, meshTuning?: MeshTuning): EngineSpec {
+  const models: Partial<Record<ModelSpecId, string>> = { blazeface: 'blazeface', facemesh: 'facemesh' };
+  const files = resolution.engine === 'inswapper' ? resolution.models : undefined;
+  if (files) {
+    models.det_10g = files.detector;
+    models.w600k_r50 = files.recogniser;
+    // The fp16 file has its own row; any other name is taken for the original's.
+    const swapperId = downloadIdForFile(basename(files.swapper)) === 'inswapper_128_fp16' ? 'inswapper_128_fp16' : 'inswapper_128';
+    models[swapperId] = files.swapper;
+    if (files.landmarks) models['2d106det'] = files.landmarks;
+  }
+  return { engine: files ? 'inswapper' : 'mesh', models, ...(meshTuning ? { meshTuning } : {}) };
+}
+
+function isBuiltin(id: string): id is BuiltinModelId {
+  return Object.hasOwn(BUILTIN_MODELS, id);
+}
+
+/**
+ * Reads model bytes: converted rows from the cache under `home` (converted on first use, and once
+ * more when a cached file will not load, unless this reader has just converted it), downloaded
+ * rows from their installed files, named by path in messages.
+ */
+export function nodeModelReader(home: string): FetchBytes {
+  const converted = new Set<string>();
+  return async (location, spec, again) => {
+    if (spec.origin === 'converted' && isBuiltin(spec.id)) {
+      if (again && converted.has(spec.id)) return undefined;
+      const cached = await builtinModel(spec.id, home, { rebuild: again });
+      if (cached.converted) converted.add(spec.id);
+      return { bytes: cached.bytes, label: cached.path };
+    }
+    if (again) return undefined;
+    return { bytes: new Uint8Array(await readFile(location)), label: location };
+  };
+}
