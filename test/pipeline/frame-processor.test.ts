@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { LiveswapError } from '../../src/core/errors.js';
 import type { Image } from '../../src/core/image.js';
-import { MESH_POINTS, type Face } from '../../src/face/face.js';
+import type { Face } from '../../src/face/face.js';
 import type { FrameSink, FrameSource, TimedFrame } from '../../src/pipeline/frame-io.js';
 import { FrameProcessor, type FrameEngine } from '../../src/pipeline/frame-processor.js';
 import { resolveSwapOptions } from '../../src/pipeline/options.js';
@@ -19,29 +19,13 @@ import { findLabel } from '../../src/provenance/label.js';
 import type { MarkSettings } from '../../src/provenance/marks.js';
 import { WATERMARK_VERSION } from '../../src/provenance/payload.js';
 import { WatermarkDetector } from '../../src/provenance/watermark.js';
+import { makeFace } from '../helpers/synthetic-face.js';
 
 const W = 320;
 const H = 240;
 const KEY = Uint8Array.from({ length: 32 }, (_, i) => (i * 29 + 7) & 255);
 /** Still strength, so that one small frame carries a decodable watermark. */
 const MARKS: MarkSettings = { label: {}, watermark: { key: KEY, payload: { assetId: 0x1234abcd, version: WATERMARK_VERSION } }, media: 'still' };
-
-function makeFace(x: number, y: number, size: number): Face {
-  const landmarks = new Float32Array(MESH_POINTS * 3);
-  for (let i = 0; i < MESH_POINTS; i++) {
-    landmarks[3 * i] = x + size * (0.05 + (0.9 * ((i * 37) % 101)) / 100);
-    landmarks[3 * i + 1] = y + size * (0.05 + (0.9 * ((i * 53) % 97)) / 96);
-  }
-  const at = (u: number, v: number) => [x + u * size, y + v * size];
-  return {
-    box: [x, y, size, size],
-    score: 0.9,
-    meshScore: 0.95,
-    kps5: Float32Array.from([...at(0.3, 0.35), ...at(0.7, 0.35), ...at(0.5, 0.55), ...at(0.35, 0.75), ...at(0.65, 0.75)]),
-    landmarks,
-    roi: { cx: x + size / 2, cy: y + size / 2, size: size * 1.5, angle: 0 },
-  };
-}
 
 /** A textured grey frame (the planner's blur check wants detail in the face). */
 function frame(seed = 1): Image {
