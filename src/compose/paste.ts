@@ -1,6 +1,9 @@
 /**
- * Paste a swapped face back into the frame: colour match, sharpen, then a multiband blend under
- * the feathered mask, all within the face's neighbourhood; nothing outside it is touched.
+ * Paste a swapped face back into the frame. {@link Compositor.compose} is the one entry point: it
+ * pastes any FacePatch by the strategy the patch names ('insightface-reference' goes to
+ * reference-paste.ts). The 'feathered' strategy lives here: colour match, sharpen, then a
+ * multiband blend under the feathered mask, all within the face's neighbourhood; nothing outside
+ * it is touched.
  *
  * The blend is Burt–Adelson's with its finest band alpha-blended: out = bg + M·d + up(R − M½·d½),
  * where d = fg − bg, d½ and M½ are d and the mask at half resolution, and R is the Laplacian-
@@ -17,14 +20,12 @@ import { cropImage, type Image, type Rect } from '../core/image.js';
 import { downsampleField, downsampleImage, upsampleField, upsampleRows } from '../core/resample.js';
 import { ScratchBuffers } from '../core/scratch.js';
 import { unsharpMaskRegion } from '../core/sharpen.js';
-import type { SwapPatch, SwapSettings } from './patch.js';
+import type { ComposeTimings, FacePatch, SwapPatch, SwapSettings } from './patch.js';
 import { matchColour } from './color-match.js';
 import { matchDetail } from './detail.js';
+import { pasteReference } from './reference-paste.js';
 
-export interface ComposeTimings {
-  colour: number;
-  blend: number;
-}
+export type { ComposeTimings } from './patch.js';
 
 /** Pyramid depth: coarse enough to hide the seam, shallow enough not to bleed colour past it. */
 function pyramidLevels(faceSize: number): number {
@@ -53,7 +54,18 @@ export class Compositor {
   private blender: PyramidBlender | undefined;
   private readonly scratch = new ScratchBuffers();
 
-  compose(frame: Image, patch: SwapPatch, settings: SwapSettings, timings?: ComposeTimings): void {
+  /** Pastes `patch` into `frame` in place, by its strategy; `timings` (ms) is added to when given. */
+  compose(frame: Image, patch: FacePatch, settings: SwapSettings, timings?: ComposeTimings): void {
+    switch (patch.strategy) {
+      case 'feathered':
+        return this.feathered(frame, patch, settings, timings);
+      case 'insightface-reference':
+        return pasteReference(frame, patch, settings, timings);
+    }
+  }
+
+  /** The feathered multiband blend of a {@link SwapPatch}. */
+  feathered(frame: Image, patch: SwapPatch, settings: SwapSettings, timings?: ComposeTimings): void {
     const { rect, factor } = patch;
     const w = patch.pixels.width;
     const h = patch.pixels.height;

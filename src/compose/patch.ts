@@ -1,10 +1,23 @@
 /**
- * What an engine hands to the compositor: the swapped face over a region of the frame with its
- * masks, and the paint settings that say how it is blended. Engines render; compose/ pastes.
+ * What an engine hands to the compositor: a FacePatch, the swapped face and the paste strategy
+ * that puts it into the frame, and the paint settings that say how it is blended. Engines render;
+ * compose/ pastes (Compositor.compose is the one entry point for every strategy).
  */
 
+import type { Affine } from '../core/affine.js';
 import type { Image, Rect } from '../core/image.js';
+import type { Face } from '../face/face.js';
 import type { ColourGrid } from './color-match.js';
+
+/** Painting stages a paste adds to (ms): colour matching, and the blend with everything else it does. */
+export interface ComposeTimings {
+  colour: number;
+  blend: number;
+}
+
+/** How a patch is pasted: compose/paste.ts's multiband blend, or insightface 0.7.3's paste-back. */
+export const PASTE_STRATEGIES = ['feathered', 'insightface-reference'] as const;
+export type PasteStrategy = (typeof PASTE_STRATEGIES)[number];
 
 export interface SwapSettings {
   mouthMask: boolean;
@@ -44,3 +57,26 @@ export interface SwapPatch {
   /** Soften the patch when it holds clearly more fine detail than the target under it. */
   matchDetail?: boolean;
 }
+
+/** A {@link SwapPatch} for the feathered multiband blend (the mesh engine's). */
+export interface FeatheredPatch extends SwapPatch {
+  readonly strategy: 'feathered';
+}
+
+/**
+ * The swapper's aligned output for insightface's reference paste-back (spec §6.3): the crop is
+ * warped back through the inverse of `matrix` under the eroded, blurred mask, then Deep-Live-Cam's
+ * options (colour match, sharpening, mouth mask, opacity) reshape the crop or the mask.
+ */
+export interface ReferencePatch {
+  readonly strategy: 'insightface-reference';
+  /** The swapped face, RGB, aligned as the swapper's input was. */
+  readonly crop: Image;
+  /** Frame → crop, OpenCV pixel-centre convention (norm_crop2's M). */
+  readonly matrix: Affine;
+  /** The target face: its mesh and, when found, 2d106det's 106 landmarks shape the masks. */
+  readonly face: Face;
+}
+
+/** What an engine renders for one face; `strategy` says which paste puts it into the frame. */
+export type FacePatch = FeatheredPatch | ReferencePatch;

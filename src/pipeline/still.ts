@@ -193,15 +193,11 @@ export class StillSwapper<Identity = unknown> {
     };
     for (const { face, identity } of jobs) {
       if (this.engine.skipReason?.(face)) continue;
+      // The engine renders a patch; the compositor pastes it by the strategy it names.
       const t = performance.now();
-      if (this.engine.paste) {
-        await this.engine.paste(output, face, identity, settings);
-        timings.warp += performance.now() - t;
-      } else if (this.engine.swap) {
-        const patch = await this.engine.swap(output, face, identity, settings);
-        timings.warp += performance.now() - t;
-        this.compositor.compose(output, patch, settings, timings);
-      }
+      const patch = await this.engine.render(output, face, identity, settings);
+      timings.warp += performance.now() - t;
+      this.compositor.compose(output, patch, settings, timings);
     }
   }
 

@@ -1,14 +1,15 @@
 /**
  * The interface every swap engine implements. An identity is what the engine takes from the
- * source photo, made once; `swap` renders the source face for one target face as a patch over
- * the face's neighbourhood, which `compose/` then colour-matches and blends into the frame.
+ * source photo, made once; `render` paints the source face for one target face as a FacePatch
+ * that names its paste strategy. Engines only render: compose/ (Compositor.compose) pastes every
+ * strategy, with its masks, colour matching and blending.
  */
 
 import type { Image } from '../core/image.js';
 import type { Face } from '../face/face.js';
-import type { SwapPatch, SwapSettings } from '../compose/patch.js';
+import type { FacePatch, SwapSettings } from '../compose/patch.js';
 
-export type { SwapPatch, SwapSettings } from '../compose/patch.js';
+export type { FacePatch, FeatheredPatch, ReferencePatch, SwapPatch, SwapSettings } from '../compose/patch.js';
 
 export interface FaceSwapper<Identity> {
   readonly name: string;
@@ -26,10 +27,10 @@ export interface FaceSwapper<Identity> {
   /** One identity from several photos of the same person, when the engine can combine them. */
   combineIdentities?(identities: readonly Identity[]): Identity;
   /**
-   * Either render a patch for the compositor (the patch may use the engine's working buffers: it
-   * is valid until the next call)...
+   * The source's face rendered for `face` in `frame`, never blended into it: the paste is
+   * compose/'s. (The mesh engine does move the frame's own eye and mouth openings to the new
+   * shape first, and recolours the irises there: geometry under the patch, not a paste.) The patch
+   * may use the engine's working buffers: it is valid until the next call.
    */
-  swap?(frame: Image, face: Face, identity: Identity, settings: SwapSettings): SwapPatch | Promise<SwapPatch>;
-  /** ...or paste the face into the frame itself, for engines that follow a reference paste-back. */
-  paste?(frame: Image, face: Face, identity: Identity, settings: SwapSettings): Promise<void>;
+  render(frame: Image, face: Face, identity: Identity, settings: SwapSettings): FacePatch | Promise<FacePatch>;
 }

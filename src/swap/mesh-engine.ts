@@ -20,7 +20,7 @@ import { meshTopology } from '../face/mesh-topology.js';
 import { LEFT_EYE, LIPS_INNER, RIGHT_EYE } from '../face/mesh-indices.js';
 import { faceYaw } from '../face/pose.js';
 import { outlineRing, RING_TRIANGLES, ringFolds, smileScore, symmetricShape, transferShape, vertexVisibility } from '../face/shape-transfer.js';
-import type { FaceSwapper, SwapPatch, SwapSettings } from './engine.js';
+import type { FaceSwapper, FeatheredPatch, SwapSettings } from './engine.js';
 import { DEFAULT_MESH_TUNING, type MeshTuning } from './mesh-tuning.js';
 import { hideHairOnForehead, hideTeethOnLips, softenExpressionLines } from './mesh-texture.js';
 
@@ -215,7 +215,7 @@ export class MeshSwapper implements FaceSwapper<MeshIdentity> {
     return `turned too far from the camera for the mesh engine (yaw ${Math.round(yaw)}° by FaceMesh's estimate; it swaps up to ${MAX_YAW}°, about 60° of real turn)`;
   }
 
-  swap(frame: Image, face: Face, identity: MeshIdentity, settings: SwapSettings): SwapPatch {
+  render(frame: Image, face: Face, identity: MeshIdentity, settings: SwapSettings): FeatheredPatch {
     const size = faceSize(face);
     const margin = size * 0.12;
     const [bx, by, bw, bh] = face.box;
@@ -227,7 +227,7 @@ export class MeshSwapper implements FaceSwapper<MeshIdentity> {
     // the new openings first, so no lid or lip line of the target shows beside the source's.
     const shaped = this.shapeFor(frame, face, identity, settings);
     if (this.tuning.iris && identity.iris && this.tuning.eyeHoles) recolourIrises(frame, shaped, identity.iris);
-    // Reused between calls: a patch is valid until the next swap on this engine.
+    // Reused between calls: a patch is valid until the next render on this engine.
     const warped: Image = { width: w, height: h, channels: 4, data: this.scratch.bytes('warped', w * h * 4) };
     const coverage = this.scratch.floats('coverage', w * h);
     const triangles = settings.mouthMask ? this.topology.skin : this.skinAndMouth;
@@ -250,7 +250,7 @@ export class MeshSwapper implements FaceSwapper<MeshIdentity> {
         if (coverage[i] * wd[4 * i + 3] < 128) masks.skin[gy * masks.gridWidth + gx] = 0;
       }
     }
-    return { rect, factor, pixels: warped, mask: masks.blend, statsMask: { grid: g, weights: masks.skin }, faceSize: size / factor, complexion: this.tuning.complexion, lightingScale: this.tuning.lightingScale, matchDetail: this.tuning.detail };
+    return { strategy: 'feathered', rect, factor, pixels: warped, mask: masks.blend, statsMask: { grid: g, weights: masks.skin }, faceSize: size / factor, complexion: this.tuning.complexion, lightingScale: this.tuning.lightingScale, matchDetail: this.tuning.detail };
   }
 
   /**

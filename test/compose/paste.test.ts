@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { Compositor } from '../../src/compose/paste.js';
 import { createImage, type Image } from '../../src/core/image.js';
-import type { SwapPatch } from '../../src/compose/patch.js';
+import type { FeatheredPatch, SwapPatch } from '../../src/compose/patch.js';
 
 const settings = { mouthMask: true, opacity: 1, sharpness: 0, colorMatch: false };
 
@@ -16,7 +16,7 @@ function frame(width: number, height: number): Image {
 }
 
 /** A uniform patch over `rect` at the given factor with a disc mask: 1 inside radius r0, 0 past r1. */
-function patch(rect: SwapPatch['rect'], factor: number, colour: [number, number, number], r0: number, r1: number): SwapPatch {
+function patch(rect: SwapPatch['rect'], factor: number, colour: [number, number, number], r0: number, r1: number): FeatheredPatch {
   const w = Math.ceil((rect.x1 - rect.x0) / factor);
   const h = Math.ceil((rect.y1 - rect.y0) / factor);
   const pixels = createImage(w, h, 4);
@@ -28,7 +28,7 @@ function patch(rect: SwapPatch['rect'], factor: number, colour: [number, number,
       mask[y * w + x] = Math.min(1, Math.max(0, (r1 - d) / (r1 - r0)));
     }
   }
-  return { rect, factor, pixels, mask, statsMask: { grid: 1, weights: new Float32Array(w * h) }, faceSize: (rect.x1 - rect.x0) / factor };
+  return { strategy: 'feathered', rect, factor, pixels, mask, statsMask: { grid: 1, weights: new Float32Array(w * h) }, faceSize: (rect.x1 - rect.x0) / factor };
 }
 
 function pixel(image: Image, x: number, y: number): number[] {

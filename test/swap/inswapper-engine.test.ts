@@ -23,7 +23,7 @@ import { createNodeRuntime } from '../../src/node/models/onnx-runtime.js';
 import { createNodeSwapper, type NodeSwapper } from '../../src/node/jobs/swapper.js';
 import { resolveSwapOptions } from '../../src/pipeline/options.js';
 import { latentFromEmbedding, runInswapper } from '../../src/swap/inswapper.js';
-import { lipPolygon106, mouthBox106, mouthMask106 } from '../../src/swap/inswapper-engine.js';
+import { lipPolygon106, mouthBox106, mouthMask106 } from '../../src/compose/mouth-mask.js';
 import { arcfaceStandin, inswapperStandin, landmark106Standin, scrfdStandin, standinStore } from '../helpers/standin-models.js';
 import { loadFixture, meanAbsDiff, TEST_HOME } from '../helpers/fixtures.js';
 
@@ -99,7 +99,7 @@ describe('inswapper engine', () => {
   });
 
   test('the swap equals the reference composition: norm_crop, swapper, paste-back', async () => {
-    const { image, report } = await swapper.swap(source, target, resolveSwapOptions({}));
+    const { image, report } = await swapper.swap(source, target, resolveSwapOptions({}), { marks: false });
     assert.equal(report.engine, 'inswapper');
     assert.deepEqual(report.swappedFaces, [0]);
     const [face] = await swapper.analyze(target);
@@ -119,10 +119,10 @@ describe('inswapper engine', () => {
   });
 
   test('options reshape the blend: opacity 0 keeps the target, the mouth mask keeps its mouth', async () => {
-    const none = await swapper.swap(source, target, resolveSwapOptions({ opacity: 0 }));
+    const none = await swapper.swap(source, target, resolveSwapOptions({ opacity: 0 }), { marks: false });
     assert.deepEqual(none.image.data, target.data);
-    const plain = await swapper.swap(source, target, resolveSwapOptions({}));
-    const mouth = await swapper.swap(source, target, resolveSwapOptions({ mouthMask: true }));
+    const plain = await swapper.swap(source, target, resolveSwapOptions({}), { marks: false });
+    const mouth = await swapper.swap(source, target, resolveSwapOptions({ mouthMask: true }), { marks: false });
     const [face] = await swapper.analyze(target);
     const lips = [61, 291, 0, 17].map((i) => [face.landmarks[3 * i], face.landmarks[3 * i + 1]]);
     const [x0, x1] = [Math.min(...lips.map((p) => p[0])), Math.max(...lips.map((p) => p[0]))].map(Math.round);
@@ -167,8 +167,8 @@ describe('inswapper engine with 2d106det', () => {
     try {
       const [face] = await plain.analyze(target);
       assert.equal(face.landmarks106, undefined);
-      const a = await plain.swap(source, target, resolveSwapOptions({}));
-      const b = await swapper.swap(source, target, resolveSwapOptions({}));
+      const a = await plain.swap(source, target, resolveSwapOptions({}), { marks: false });
+      const b = await swapper.swap(source, target, resolveSwapOptions({}), { marks: false });
       assert.deepEqual(b.image.data, a.image.data);
     } finally {
       await plain.close();
@@ -177,8 +177,8 @@ describe('inswapper engine with 2d106det', () => {
 
   test('the mouth mask follows Deep-Live-Cam: orig·m + swapped·(1 − m) over the lip polygon', async () => {
     const [face] = await swapper.analyze(target);
-    const plain = await swapper.swap(source, target, resolveSwapOptions({}));
-    const mouth = await swapper.swap(source, target, resolveSwapOptions({ mouthMask: true }));
+    const plain = await swapper.swap(source, target, resolveSwapOptions({}), { marks: false });
+    const mouth = await swapper.swap(source, target, resolveSwapOptions({ mouthMask: true }), { marks: false });
     const polygon = lipPolygon106(face.landmarks106!);
     const box = mouthBox106(polygon, target.width, target.height);
     const m = mouthMask106(polygon, box);
@@ -221,7 +221,7 @@ describe('inswapper engine failures', () => {
     const store = await storeWith(join(dir, 'broken'), inswapperStandin({ constant: [Number.NaN, 0.5, 0.5] }));
     const swapper = await createNodeSwapper({ home: TEST_HOME, store, engine: 'inswapper' });
     try {
-      await assert.rejects(swapper.swap(source, target, resolveSwapOptions({})), (e: unknown) => e instanceof LiveswapError && e.kind === 'model' && /inswapper_128\.onnx/.test(e.message));
+      await assert.rejects(swapper.swap(source, target, resolveSwapOptions({}), { marks: false }), (e: unknown) => e instanceof LiveswapError && e.kind === 'model' && /inswapper_128\.onnx/.test(e.message));
     } finally {
       await swapper.close();
     }
