@@ -29,9 +29,9 @@ export function bindSession(session: InferenceSession, spec: ModelSpec, label: s
   if (session.inputNames.length !== spec.inputs.length || !inputs || !outputs) {
     throw new LiveswapError(
       'model',
-      `${label} does not match the ${spec.id} model's row in the model table: it has inputs [${session.inputNames.join(', ')}] `
-        + `and outputs [${session.outputNames.join(', ')}]; expected ${spec.inputs.length} input(s) [${describe(spec.inputs)}] `
-        + `and the output(s) [${describe(spec.outputs)}]. Is it the ${spec.id} model (${spec.description})?`,
+      `${label} does not match the ${spec.id} model's row in the model table: it has inputs [${session.inputNames.join(', ')}] ` +
+        `and outputs [${session.outputNames.join(', ')}]; expected ${spec.inputs.length} input(s) [${describe(spec.inputs)}] ` +
+        `and the output(s) [${describe(spec.outputs)}]. Is it the ${spec.id} model (${spec.description})?`,
       { file: label },
     );
   }

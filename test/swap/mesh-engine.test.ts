@@ -56,7 +56,7 @@ function landmarkError(a: Face, b: Face): number {
 async function checkSwap(t: { diagnostic(message: string): void }, sourceName: string, targetName: string): Promise<void> {
   const source = photos[sourceName];
   const target = photos[targetName];
-  const { image, report } = await swapper.swap(source, target, resolveSwapOptions({}));
+  const { image, report } = await swapper.swap(source, target, resolveSwapOptions({}), { marks: false });
   assert.equal(image.width, target.width);
   assert.equal(image.height, target.height);
   assert.deepEqual(report.swappedFaces, [0]);
@@ -90,7 +90,7 @@ describe('mesh engine on the fixture photos', () => {
     assert.equal(faces.length, 3, 'the group picture has three detectable faces');
     const changes = faces.map(() => [] as number[]);
     for (const source of ['grace_hopper.jpg', 'astronaut.png']) {
-      const { image, report } = await swapper.swap(photos[source], group, resolveSwapOptions({ manyFaces: true }));
+      const { image, report } = await swapper.swap(photos[source], group, resolveSwapOptions({ manyFaces: true }), { marks: false });
       assert.deepEqual([...report.swappedFaces].sort(), [0, 1, 2]);
       assert.ok(unchangedOutside(image, group, faces, 0.25) >= 0.995);
       faces.forEach((face, i) => {
@@ -108,7 +108,7 @@ describe('mesh engine on the fixture photos', () => {
   test('without --many-faces only the chosen face changes', async () => {
     const group = await makeGroupPicture(photos['astronaut.png'], photos['grace_hopper.jpg']);
     const faces = await swapper.analyze(group);
-    const { image, report } = await swapper.swap(photos['astronaut.png'], group, resolveSwapOptions({}));
+    const { image, report } = await swapper.swap(photos['astronaut.png'], group, resolveSwapOptions({}), { marks: false });
     assert.equal(report.swappedFaces.length, 1);
     const chosen = report.swappedFaces[0];
     faces.forEach((face, i) => {
@@ -122,8 +122,8 @@ describe('mesh engine on the fixture photos', () => {
   test('--face-outline bends the jaw line and its surroundings, and nothing beyond its ring', async (t) => {
     const target = photos['grace_hopper.jpg'];
     const [face] = await swapper.analyze(target);
-    const plain = await swapper.swap(photos['astronaut.png'], target, resolveSwapOptions({}));
-    const shaped = await swapper.swap(photos['astronaut.png'], target, resolveSwapOptions({ faceOutline: 1 }));
+    const plain = await swapper.swap(photos['astronaut.png'], target, resolveSwapOptions({}), { marks: false });
+    const shaped = await swapper.swap(photos['astronaut.png'], target, resolveSwapOptions({ faceOutline: 1 }), { marks: false });
     // Just outside the outline beside the jaw (the ring), the frame moved with the new outline.
     const [x, y, w, h] = face.box;
     const beside = meanAbsDiff(shaped.image, plain.image, Math.round(x - w * 0.12), Math.round(y + h * 0.55), Math.round(x + w * 0.12), Math.round(y + h * 0.9))
@@ -133,13 +133,13 @@ describe('mesh engine on the fixture photos', () => {
     assert.ok(beside > 0.3, 'the jaw line and what is beside it moved');
     assert.ok(outside >= 0.995, `beyond the ring ${(outside * 100).toFixed(2)} % of pixels are unchanged`);
     // And --face-shape 0 is the target's geometry: the same as no shape at all.
-    const none = await swapper.swap(photos['astronaut.png'], target, resolveSwapOptions({ faceShape: 0 }));
+    const none = await swapper.swap(photos['astronaut.png'], target, resolveSwapOptions({ faceShape: 0 }), { marks: false });
     assert.ok(meanAbsDiff(none.image, plain.image, 0, 0, target.width, target.height) > 0.05, 'shape transfer changes the default result');
   });
 
   test('opacity 0 leaves the target as it was', async () => {
     const target = photos['grace_hopper.jpg'];
-    const { image } = await swapper.swap(photos['astronaut.png'], target, resolveSwapOptions({ opacity: 0 }));
+    const { image } = await swapper.swap(photos['astronaut.png'], target, resolveSwapOptions({ opacity: 0 }), { marks: false });
     assert.ok(meanAbsDiff(image, target, 0, 0, target.width, target.height) < 0.05);
   });
 
@@ -152,8 +152,8 @@ describe('mesh engine on the fixture photos', () => {
     const x1 = Math.round(Math.max(...lips.map((p) => p[0])) - 3);
     const y0 = Math.round(Math.min(...lips.map((p) => p[1])));
     const y1 = Math.round(Math.max(...lips.map((p) => p[1])));
-    const withMask = await swapper.swap(photos['grace_hopper.jpg'], target, resolveSwapOptions({ mouthMask: true }));
-    const without = await swapper.swap(photos['grace_hopper.jpg'], target, resolveSwapOptions({ mouthMask: false }));
+    const withMask = await swapper.swap(photos['grace_hopper.jpg'], target, resolveSwapOptions({ mouthMask: true }), { marks: false });
+    const without = await swapper.swap(photos['grace_hopper.jpg'], target, resolveSwapOptions({ mouthMask: false }), { marks: false });
     const kept = meanAbsDiff(withMask.image, target, x0, y0, x1, y1);
     const painted = meanAbsDiff(without.image, target, x0, y0, x1, y1);
     assert.ok(kept < painted, `mouth interior: ${kept.toFixed(1)} with the mask vs ${painted.toFixed(1)} without`);
@@ -163,7 +163,7 @@ describe('mesh engine on the fixture photos', () => {
 describe('source and target face choice', () => {
   test('several faces in the source: the largest is used, and the report says so', async () => {
     const group = await makeGroupPicture(photos['astronaut.png'], photos['grace_hopper.jpg']);
-    const { report } = await swapper.swap(group, photos['astronaut.png'], resolveSwapOptions({}));
+    const { report } = await swapper.swap(group, photos['astronaut.png'], resolveSwapOptions({}), { marks: false });
     assert.equal(report.sourceFaces.length, 3);
     assert.equal(report.sourceFaceUsed, 0);
     const areas = report.sourceFaces.map((f) => f.box[2] * f.box[3]);
@@ -173,7 +173,7 @@ describe('source and target face choice', () => {
 
   test('--source-face picks another source face, and no notice is given', async () => {
     const group = await makeGroupPicture(photos['astronaut.png'], photos['grace_hopper.jpg']);
-    const { report } = await swapper.swap(group, photos['astronaut.png'], resolveSwapOptions({ sourceFace: 2 }));
+    const { report } = await swapper.swap(group, photos['astronaut.png'], resolveSwapOptions({ sourceFace: 2 }), { marks: false });
     assert.equal(report.sourceFaceUsed, 2);
     assert.deepEqual(report.notices, []);
   });
@@ -195,7 +195,7 @@ describe('source and target face choice', () => {
     place(medium, small.width + large.width + 40, 70);
     const faces = await swapper.analyze(canvas);
     assert.equal(faces.length, 3);
-    const { report } = await swapper.swap(photos['grace_hopper.jpg'], canvas, resolveSwapOptions({}));
+    const { report } = await swapper.swap(photos['grace_hopper.jpg'], canvas, resolveSwapOptions({}), { marks: false });
     const chosen = report.targetFaces[report.swappedFaces[0]];
     const centreX = chosen.box[0] + chosen.box[2] / 2;
     assert.ok(centreX > small.width + 20 && centreX < small.width + 20 + large.width, `the swapped face is the middle one (centre x ${centreX.toFixed(0)})`);

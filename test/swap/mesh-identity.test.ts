@@ -105,7 +105,7 @@ describe('mesh engine identity', () => {
     const target = await relight('grace_hopper.jpg', 0.5, 1.3);
     const [targetFace] = await swapper.analyze(target);
     const [sourceFace] = await swapper.analyze(source);
-    const { image } = await swapper.swap(source, target, resolveSwapOptions({}));
+    const { image } = await swapper.swap(source, target, resolveSwapOptions({}), { marks: false });
     // 205 and 425 are the cheeks (image-left and image-right).
     const ratio = (img: Image, face: Face) => lumaAround(img, face, 425, faceSize(face) * 0.12) / lumaAround(img, face, 205, faceSize(face) * 0.12);
     const targetRatio = ratio(target, targetFace);
@@ -120,8 +120,8 @@ describe('mesh engine identity', () => {
     const source = await relight('astronaut.png', 1.3, 0.5);
     const target = await relight('grace_hopper.jpg', 0.5, 1.3);
     const [targetFace] = await swapper.analyze(target);
-    const matched = await swapper.swap(source, target, resolveSwapOptions({}));
-    const raw = await swapper.swap(source, target, resolveSwapOptions({ colorMatch: false }));
+    const matched = await swapper.swap(source, target, resolveSwapOptions({}), { marks: false });
+    const raw = await swapper.swap(source, target, resolveSwapOptions({ colorMatch: false }), { marks: false });
     const side = (img: Image) => lumaAround(img, targetFace, 425, faceSize(targetFace) * 0.12) / lumaAround(img, targetFace, 205, faceSize(targetFace) * 0.12);
     assert.ok(side(raw.image) < side(matched.image), 'colour matching moves the lighting towards the target');
   });
@@ -137,11 +137,11 @@ describe('image formats the library accepts', () => {
       grey.data[i] = rgb.data[3 * i + 1];
       rgba.data.set([rgb.data[3 * i], rgb.data[3 * i + 1], rgb.data[3 * i + 2], 200], 4 * i);
     }
-    const fromGrey = await swapper.swap(source, grey, resolveSwapOptions({}));
+    const fromGrey = await swapper.swap(source, grey, resolveSwapOptions({}), { marks: false });
     assert.equal(fromGrey.image.channels, 3);
-    const fromRgba = await swapper.swap(source, rgba, resolveSwapOptions({}));
+    const fromRgba = await swapper.swap(source, rgba, resolveSwapOptions({}), { marks: false });
     assert.equal(fromRgba.image.channels, 4);
-    const fromRgb = await swapper.swap(source, rgb, resolveSwapOptions({}));
+    const fromRgb = await swapper.swap(source, rgb, resolveSwapOptions({}), { marks: false });
     let maxDiff = 0;
     let alphaKept = true;
     for (let i = 0; i < rgb.width * rgb.height; i++) {
@@ -152,7 +152,7 @@ describe('image formats the library accepts', () => {
     assert.ok(alphaKept, 'the alpha channel is left as it was');
     // A grey source swaps too (its texture is grey; the colour match gives it the target's tint).
     const greySource = { ...grey };
-    const { report } = await swapper.swap(greySource, rgb, resolveSwapOptions({}));
+    const { report } = await swapper.swap(greySource, rgb, resolveSwapOptions({}), { marks: false });
     assert.deepEqual(report.swappedFaces, [0]);
   });
 });

@@ -85,7 +85,7 @@ export async function createNodeSwapper(options: NodeSwapperOptions = {}): Promi
       track,
       paintFaces: (frame, jobs, swapOptions, timings) => still.paintFaces(frame, jobs, swapOptions, timings),
       swap: (source, target, swapOptions, call) => swapStill(resolution.engine, still, source, target, swapOptions, { home, ...call }),
-      withMeshTuning: (tuning) => wrap(engine.withMeshTuning(tuning), async () => undefined),
+      withMeshTuning: (tuning) => wrap(engine.withMeshTuning(tuning), () => Promise.resolve()),
       close,
     };
   };
