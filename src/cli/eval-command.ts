@@ -27,7 +27,10 @@ export function createEvalCommand(run: (flags: EvalFlags) => Promise<void>): Com
 /** `--recognisers faceres,mobileface` → ids in RECOGNISERS order; unknown or empty is a usage error. */
 export function parseRecognisers(value: string | undefined): RecogniserId[] {
   if (value === undefined) return [...RECOGNISERS];
-  const names = value.split(',').map((s) => s.trim().toLowerCase()).filter(Boolean);
+  const names = value
+    .split(',')
+    .map((s) => s.trim().toLowerCase())
+    .filter(Boolean);
   const unknown = names.filter((n) => !(RECOGNISERS as readonly string[]).includes(n));
   if (names.length === 0 || unknown.length) throw invalidOption('--recognisers', `a comma-separated list of ${RECOGNISERS.join(', ')}`, value);
   return RECOGNISERS.filter((r) => names.includes(r));
@@ -42,7 +45,7 @@ export function evalMode(flags: EvalFlags): 'gallery' | 'folders' | 'builtin' {
     throw new LiveswapError('usage', '--people replaces --sources and --targets: give one or the other.');
   }
   if (flags.groups !== undefined && flags.people === undefined) throw new LiveswapError('usage', '--groups needs --people (the galleries its faces are compared with).');
-  if (flags.ablate && flags.engine === 'inswapper') throw new LiveswapError('usage', '--ablate varies the mesh engine\'s settings: use --engine mesh (or leave --engine out).');
+  if (flags.ablate && flags.engine === 'inswapper') throw new LiveswapError('usage', "--ablate varies the mesh engine's settings: use --engine mesh (or leave --engine out).");
   return flags.people !== undefined ? 'gallery' : flags.sources !== undefined ? 'folders' : 'builtin';
 }
 
@@ -62,9 +65,11 @@ export async function runEvalCommand(flags: EvalFlags, terminal: Terminal): Prom
   const outDir = resolve(flags.out ?? DEFAULT_EVAL_DIR);
   const maxPixels = DEFAULT_SWAP_OPTIONS.maxPixels;
   const set =
-    mode === 'gallery' ? await readGallerySet(flags.people!, flags.groups, maxPixels)
-    : mode === 'folders' ? await readEvalFolders(flags.sources!, flags.targets!, maxPixels)
-    : await builtinEvalSet(bundledPhotosDir(), resolve(outDir, 'clips'));
+    mode === 'gallery'
+      ? await readGallerySet(flags.people!, flags.groups, maxPixels)
+      : mode === 'folders'
+        ? await readEvalFolders(flags.sources!, flags.targets!, maxPixels)
+        : await builtinEvalSet(bundledPhotosDir(), resolve(outDir, 'clips'));
   // Recognisers first: a missing model package fails before any model is loaded for the engine.
   const recognisers = await loadRecognisers(recogniserIds);
   const swapper = await createNodeSwapper({ engine }).catch(async (error: unknown) => {
@@ -80,14 +85,15 @@ export async function runEvalCommand(flags: EvalFlags, terminal: Terminal): Prom
       outDir,
       mode,
       ablations: flags.ablate ? meshAblations() : undefined,
-      onPair: progress && !flags.ablate ? (p, done, total) => terminal.err(`  [${done}/${total}] ${p.source} → ${p.target}${p.skipped ? `: skipped (${p.skipped})` : ''}`) : undefined,
+      onPair:
+        progress && !flags.ablate ? (p, done, total) => terminal.err(`  [${done}/${total}] ${p.source} → ${p.target}${p.skipped ? `: skipped (${p.skipped})` : ''}`) : undefined,
       onVariant: progress
         ? (name, i, total) => {
-          const now = performance.now();
-          if (i > 0) terminal.err(`    ${((now - variantStart) / 1000).toFixed(1)} s`);
-          variantStart = now;
-          terminal.err(`  variant ${i + 1}/${total}: ${name}`);
-        }
+            const now = performance.now();
+            if (i > 0) terminal.err(`    ${((now - variantStart) / 1000).toFixed(1)} s`);
+            variantStart = now;
+            terminal.err(`  variant ${i + 1}/${total}: ${name}`);
+          }
         : undefined,
     });
     if (progress && flags.ablate) terminal.err(`    ${((performance.now() - variantStart) / 1000).toFixed(1)} s`);
@@ -102,7 +108,7 @@ export async function runEvalCommand(flags: EvalFlags, terminal: Terminal): Prom
       await writeFile(ablationPath, `# Mesh engine ablation (${report.pairs.length} pairs per variant)\n\n${ablationTable}\n`);
     }
     if (flags.json) {
-      terminal.out(JSON.stringify(report, (_, v) => (v === Infinity ? 'Infinity' : v)));
+      terminal.out(JSON.stringify(report, (_, v: unknown) => (v === Infinity ? 'Infinity' : v)));
       return;
     }
     const { formatEvalSummary } = await import('./eval-summary.js');

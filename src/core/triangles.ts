@@ -64,8 +64,8 @@ export function warpTriangles(
     const i0 = triangles[t];
     let i1 = triangles[t + 1];
     let i2 = triangles[t + 2];
-    let x0 = Math.round(dstPoints[2 * i0] * SUB);
-    let y0 = Math.round(dstPoints[2 * i0 + 1] * SUB);
+    const x0 = Math.round(dstPoints[2 * i0] * SUB);
+    const y0 = Math.round(dstPoints[2 * i0 + 1] * SUB);
     let x1 = Math.round(dstPoints[2 * i1] * SUB);
     let y1 = Math.round(dstPoints[2 * i1 + 1] * SUB);
     let x2 = Math.round(dstPoints[2 * i2] * SUB);

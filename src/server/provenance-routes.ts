@@ -5,7 +5,7 @@
  */
 
 import { randomBytes } from 'node:crypto';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
 import { appendAudit, auditEntry, type AuditEntry } from '../node/provenance/output-provenance.js';
 import {
   LIVE_OUTPUT_KINDS,
@@ -39,7 +39,8 @@ class NotJson extends BadRequest {
 
 /** One message shape for every bad field, so tests and the page can rely on it. */
 function invalidField(name: string, expected: string, actual: unknown): BadRequest {
-  const shown = actual === undefined ? 'nothing' : JSON.stringify(actual)?.slice(0, 80) ?? String(actual);
+  // JSON.stringify gives undefined for a function or a symbol, which no parsed body holds.
+  const shown = actual === undefined ? 'nothing' : (JSON.stringify(actual)?.slice(0, 80) ?? `a ${typeof actual}`);
   return new BadRequest(`Expected ${expected} for ${name} but received ${shown}`);
 }
 
@@ -80,12 +81,21 @@ function labelOf(value: unknown, fallbackText: string): LabelState {
   }
 }
 
+/** Whether `text` holds a C0 control character or DEL (U+0000–U+001F, U+007F). */
+function hasControlCharacter(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code < 0x20 || code === 0x7f) return true;
+  }
+  return false;
+}
+
 function sourcesOf(value: unknown): SourceDigest[] {
   if (!Array.isArray(value) || value.length > MAX_SOURCES) throw invalidField('sources', `a list of at most ${MAX_SOURCES} photos`, value);
   return value.map((item: unknown, index) => {
     const fields = objectOf(item, `sources[${index}]`, ['name', 'sha256']);
     const name = fields.name;
-    if (typeof name !== 'string' || name.length === 0 || name.length > MAX_NAME || /[\u0000-\u001f\u007f]/.test(name)) {
+    if (typeof name !== 'string' || name.length === 0 || name.length > MAX_NAME || hasControlCharacter(name)) {
       throw invalidField(`sources[${index}].name`, `a file name of 1 to ${MAX_NAME} printable characters`, name);
     }
     return { name, sha256: sha256Of(fields.sha256, `sources[${index}].sha256`) };
@@ -134,8 +144,8 @@ export function addProvenanceRoutes(app: FastifyInstance, context: ProvenanceCon
   const allotted = new Set<number>();
   const common = {
     bodyLimit: MAX_PROVENANCE_BODY,
-    preValidation: async (request: FastifyRequest) => {
-      if (!/^application\/json\s*(;|$)/i.test(request.headers['content-type'] ?? '')) throw new NotJson('Send the body as application/json.');
+    preValidation: (request: FastifyRequest, _reply: FastifyReply, done: HookHandlerDoneFunction) => {
+      done(/^application\/json\s*(;|$)/i.test(request.headers['content-type'] ?? '') ? undefined : new NotJson('Send the body as application/json.'));
     },
   };
 

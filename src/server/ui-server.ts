@@ -109,11 +109,14 @@ export async function createUiServer(options: UiServerOptions = {}): Promise<UiS
     forceCloseConnections: true,
     // A malformed URL or header is answered before any hook runs, so its headers are set here.
     frameworkErrors: (error: FastifyError, _request: FastifyRequest, reply: FastifyReply) => {
-      reply.code(error.statusCode ?? 400).headers(SECURITY_HEADERS).send({ error: error.message });
+      reply
+        .code(error.statusCode ?? 400)
+        .headers(SECURITY_HEADERS)
+        .send({ error: error.message });
     },
   });
-  // Known once listening (port 0 picks one); no request arrives before.
-  let policy: HostPolicy | undefined;
+  // Known once listening (port 0 picks one); no request arrives before, and the guards refuse any while it is unset.
+  const guard: { policy?: HostPolicy } = {};
   await app.register(fastifyWebsocket, {
     options: { maxPayload: MAX_FRAME_BYTES },
     preClose(done) {
@@ -122,7 +125,7 @@ export async function createUiServer(options: UiServerOptions = {}): Promise<UiS
       done();
     },
   });
-  addGuards(app, () => policy);
+  addGuards(app, () => guard.policy);
   addRoutes(app, { webRoot, ortDir, models, relay, info });
   addProvenanceRoutes(app, { home, labelText });
 
@@ -133,7 +136,7 @@ export async function createUiServer(options: UiServerOptions = {}): Promise<UiS
     throw listenError(error, host, options.port ?? DEFAULT_UI_PORT);
   }
   const port = (app.server.address() as AddressInfo).port;
-  policy = hostPolicy(host, port);
+  guard.policy = hostPolicy(host, port);
   const url = `http://${hostHeaderOf(browsableHost(host), port)}/`;
   return {
     url,
@@ -156,12 +159,12 @@ function addGuards(app: FastifyInstance, policy: () => HostPolicy | undefined): 
       return reply.code(403).send({ error: `Requests must name this server by a loopback address, not ${JSON.stringify(hostHeader ?? '')}.` });
     }
     if (request.ws && !current.originAllowed(request.headers.origin, hostHeader)) {
-      return reply.code(403).send({ error: 'WebSocket connections are accepted from this server\'s own pages only.' });
+      return reply.code(403).send({ error: "WebSocket connections are accepted from this server's own pages only." });
     }
     // A page elsewhere may POST here (a CSRF); browsers name its origin, so it is refused.
     const changesState = request.method !== 'GET' && request.method !== 'HEAD' && request.method !== 'OPTIONS';
     if (changesState && !current.originAllowed(request.headers.origin, hostHeader)) {
-      return reply.code(403).send({ error: 'Requests that change anything are accepted from this server\'s own pages only.' });
+      return reply.code(403).send({ error: "Requests that change anything are accepted from this server's own pages only." });
     }
     return undefined;
   });
@@ -217,7 +220,8 @@ function addRoutes(app: FastifyInstance, context: RouteContext): void {
   });
 
   // A plain GET on a relay path is told to upgrade; the upgrade itself goes to the wsHandler.
-  const upgradeRequired = async (_request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => reply.code(426).header('Upgrade', 'websocket').send({ error: 'This is a WebSocket endpoint.' });
+  const upgradeRequired = async (_request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> =>
+    reply.code(426).header('Upgrade', 'websocket').send({ error: 'This is a WebSocket endpoint.' });
   app.route({ method: 'GET', url: RELAY_PATHS.publish, handler: upgradeRequired, wsHandler: (socket) => relay.addPublisher(socket) });
   app.route({ method: 'GET', url: RELAY_PATHS.watch, handler: upgradeRequired, wsHandler: (socket) => relay.addWatcher(socket) });
 
@@ -240,13 +244,23 @@ function browsableHost(host: string): string {
 function listenError(error: unknown, host: string, port: number): unknown {
   const code = (error as NodeJS.ErrnoException | undefined)?.code;
   if (code === 'EADDRINUSE') {
-    return new LiveswapError('usage', `Port ${port} on ${host} is already in use (is another \`liveswap ui\` running?). Choose another port with --port, e.g. --port ${port === 65535 ? 7861 : port + 1}, or --port 0 for any free one.`, { cause: error });
+    return new LiveswapError(
+      'usage',
+      `Port ${port} on ${host} is already in use (is another \`liveswap ui\` running?). Choose another port with --port, e.g. --port ${port === 65535 ? 7861 : port + 1}, or --port 0 for any free one.`,
+      { cause: error },
+    );
   }
   if (code === 'EACCES') {
-    return new LiveswapError('usage', `Not allowed to listen on port ${port}${port < 1024 ? ' (ports below 1024 need special rights)' : ''}. Choose another port with --port.`, { cause: error });
+    return new LiveswapError('usage', `Not allowed to listen on port ${port}${port < 1024 ? ' (ports below 1024 need special rights)' : ''}. Choose another port with --port.`, {
+      cause: error,
+    });
   }
   if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND' || code === 'EAI_AGAIN') {
-    return new LiveswapError('usage', `Cannot listen on ${host}: it is not an address of this machine. Use --host 127.0.0.1 (this machine only) or --host 0.0.0.0 (every interface).`, { cause: error });
+    return new LiveswapError(
+      'usage',
+      `Cannot listen on ${host}: it is not an address of this machine. Use --host 127.0.0.1 (this machine only) or --host 0.0.0.0 (every interface).`,
+      { cause: error },
+    );
   }
   return error;
 }

@@ -1,6 +1,7 @@
 /** `liveswap bench` and `liveswap eval`: flag parsing, and short real runs of both. */
 
 import assert from 'node:assert/strict';
+import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { LiveswapError } from '../../src/core/errors.js';
 import { formatBench, parseModes, parseSize, runBenchCommand } from '../../src/cli/bench-command.js';
@@ -26,8 +27,20 @@ describe('bench run', () => {
     process.env.LIVESWAP_HOME = TEST_HOME;
     const out: string[] = [];
     await runBenchCommand({ modes: 'image,live', frames: '4', size: '640x360', json: true }, { out: (t) => out.push(t), err: () => undefined });
-    const report = JSON.parse(out.join('')) as { results: { mode: string; frames: number; throughputFps: number; peakRssMb: number; stages: Record<string, { median: number }>; live?: { produced: number; dropped: number } }[] };
-    assert.deepEqual(report.results.map((r) => r.mode), ['image', 'live']);
+    const report = JSON.parse(out.join('')) as {
+      results: {
+        mode: string;
+        frames: number;
+        throughputFps: number;
+        peakRssMb: number;
+        stages: Record<string, { median: number }>;
+        live?: { produced: number; dropped: number };
+      }[];
+    };
+    assert.deepEqual(
+      report.results.map((r) => r.mode),
+      ['image', 'live'],
+    );
     for (const r of report.results) {
       assert.equal(r.frames, 4);
       assert.ok(r.throughputFps > 0 && r.peakRssMb > 50);
@@ -44,7 +57,6 @@ describe('eval run', () => {
   test('folders of sources and targets: every pair measured by both recognisers, JSON and HTML written', async () => {
     const { mkdtemp, copyFile, mkdir, readFile, rm } = await import('node:fs/promises');
     const { tmpdir } = await import('node:os');
-    const { join } = await import('node:path');
     const { runEvalCommand } = await import('../../src/cli/eval-command.js');
     const { FIXTURES } = await import('../helpers/fixtures.js');
     process.env.LIVESWAP_HOME = TEST_HOME;
@@ -67,7 +79,10 @@ describe('eval run', () => {
       };
       assert.equal(report.engine, 'mesh');
       assert.deepEqual([report.mode, report.gainAgainst], ['folders', 'source']);
-      assert.deepEqual(report.recognisers.map((r) => r.id), ['faceres', 'mobileface']);
+      assert.deepEqual(
+        report.recognisers.map((r) => r.id),
+        ['faceres', 'mobileface'],
+      );
       assert.equal(report.pairs.length, 2);
       const astronaut = report.pairs.find((p) => p.source === 'astronaut.png')!;
       // The astronaut onto another person's portrait: each recogniser must see the face move from
@@ -92,7 +107,6 @@ describe('eval run', () => {
   test('--people with --groups and --ablate: gallery figures, every group face a target, one ablation row per variant', async () => {
     const { mkdtemp, mkdir, readFile, rm } = await import('node:fs/promises');
     const { tmpdir } = await import('node:os');
-    const { join } = await import('node:path');
     const sharp = (await import('sharp')).default;
     const { runEvalCommand } = await import('../../src/cli/eval-command.js');
     const { FIXTURES } = await import('../helpers/fixtures.js');
@@ -104,28 +118,49 @@ describe('eval run', () => {
       for (const person of ['astronaut', 'hopper']) await mkdir(join(dir, 'people', person), { recursive: true });
       await mkdir(join(dir, 'groups'));
       await small('astronaut.png').toFile(join(dir, 'people', 'astronaut', 'a-1.png'));
-      await small('astronaut.png').flop().toFile(join(dir, 'people', 'astronaut', 'a-2.png'));
+      await small('astronaut.png')
+        .flop()
+        .toFile(join(dir, 'people', 'astronaut', 'a-2.png'));
       await small('grace_hopper.jpg').toFile(join(dir, 'people', 'hopper', 'h-1.png'));
-      await small('grace_hopper.jpg').flop().linear(1, 20).toFile(join(dir, 'people', 'hopper', 'h-2.png'));
+      await small('grace_hopper.jpg')
+        .flop()
+        .linear(1, 20)
+        .toFile(join(dir, 'people', 'hopper', 'h-2.png'));
       const { makeGroupPicture } = await import('../../src/node/eval/demo-assets.js');
       const { loadFixture } = await import('../helpers/fixtures.js');
       const { writeImage } = await import('../../src/node/media/image-io.js');
       await writeImage(join(dir, 'groups', 'group.png'), await makeGroupPicture(await loadFixture('astronaut.png'), await loadFixture('grace_hopper.jpg')));
       const out: string[] = [];
       const err: string[] = [];
-      await runEvalCommand({ people: join(dir, 'people'), groups: join(dir, 'groups'), ablate: true, recognisers: 'faceres,mobileface', out: join(dir, 'out') }, { out: (t) => out.push(t), err: (t) => err.push(t) });
+      await runEvalCommand(
+        { people: join(dir, 'people'), groups: join(dir, 'groups'), ablate: true, recognisers: 'faceres,mobileface', out: join(dir, 'out') },
+        { out: (t) => out.push(t), err: (t) => err.push(t) },
+      );
       const report = JSON.parse(await readFile(join(dir, 'out', 'eval.json'), 'utf8')) as {
         mode: string;
         gainAgainst: string;
         targets: string[];
-        pairs: { source: string; target: string; samePerson?: boolean; identity?: Record<string, { toGallery: number; targetToGallery: number; gain: number; retrieved: boolean }> }[];
+        pairs: {
+          source: string;
+          target: string;
+          samePerson?: boolean;
+          identity?: Record<string, { toGallery: number; targetToGallery: number; gain: number; retrieved: boolean }>;
+        }[];
         aggregate: { pairsAcrossPeople: number; identity: Record<string, { retrieval: number; gain: { mean: number } }> };
         ablation: { variant: string }[];
         videos: unknown[];
       };
       assert.deepEqual([report.mode, report.gainAgainst], ['gallery', 'gallery']);
       // Three faces in the group picture, each its own target; no source onto its own photo.
-      assert.deepEqual(report.targets, ['astronaut/a-1.png', 'astronaut/a-2.png', 'hopper/h-1.png', 'hopper/h-2.png', 'groups/group.png #1', 'groups/group.png #2', 'groups/group.png #3']);
+      assert.deepEqual(report.targets, [
+        'astronaut/a-1.png',
+        'astronaut/a-2.png',
+        'hopper/h-1.png',
+        'hopper/h-2.png',
+        'groups/group.png #1',
+        'groups/group.png #2',
+        'groups/group.png #3',
+      ]);
       assert.equal(report.pairs.length, 2 * 6);
       assert.ok(!report.pairs.some((p) => p.source === p.target));
       const across = report.pairs.filter((p) => p.samePerson === false);
@@ -138,7 +173,10 @@ describe('eval run', () => {
       }
       assert.equal(report.aggregate.pairsAcrossPeople, 4);
       assert.ok(report.aggregate.identity.mobileface.gain.mean > 0, 'the swaps move faces towards the source person');
-      assert.deepEqual(report.ablation.map((r) => r.variant), meshAblations().map((a) => a.name));
+      assert.deepEqual(
+        report.ablation.map((r) => r.variant),
+        meshAblations().map((a) => a.name),
+      );
       assert.deepEqual(report.videos, []);
       const text = out.join('\n');
       assert.match(text, /in gallery mode/);

@@ -35,7 +35,10 @@ describe('liveswap faces scan', () => {
     assert.match(result.stdout, /"source"/);
     assert.match(result.stdout, /liveswap swap -t '.*one person\.mp4' --map-faces .*map\.json -o out\.mp4/);
     const map = parseFaceMap(await readFile(join(out, 'map.json'), 'utf8'), 'map.json');
-    assert.deepEqual(map.identities.map((i) => [i.id, i.frames, i.source]), [[0, 6, null]]);
+    assert.deepEqual(
+      map.identities.map((i) => [i.id, i.frames, i.source]),
+      [[0, 6, null]],
+    );
     assert.ok(existsSync(join(out, 'identity-0.jpg')));
   });
 
@@ -47,7 +50,10 @@ describe('liveswap faces scan', () => {
     assert.equal(summary.threshold, 0.7);
     assert.equal(summary.sampleFps, 2);
     assert.equal(summary.sampledFrames, 3);
-    assert.deepEqual(summary.identities.map((i) => [i.id, i.frames]), [[0, 3]]);
+    assert.deepEqual(
+      summary.identities.map((i) => [i.id, i.frames]),
+      [[0, 3]],
+    );
   });
 
   it('fails with the exit code of each kind of problem', async () => {
@@ -77,6 +83,6 @@ describe('liveswap faces scan', () => {
     }
     assert.equal(existsSync(join(out, 'map.json')), false, 'no map after a failure');
     const json = runCli(['faces', 'scan', blank, '--out', out, '--json']);
-    assert.equal(JSON.parse(json.stdout).error.kind, 'no-face', show(json));
+    assert.equal((JSON.parse(json.stdout) as { error: { kind: string } }).error.kind, 'no-face', show(json));
   });
 });

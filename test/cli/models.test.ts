@@ -36,8 +36,22 @@ before(async () => {
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const base = MODEL_REGISTRY.det_10g;
   registry = {
-    stand_in: { ...base, id: 'stand_in', file: 'stand-in.onnx', bytes: FILE.length, sha256: sha256(FILE), sources: [{ kind: 'file', provider: 'local', url: `${url}/model.onnx`, usable: true }] },
-    absent: { ...base, id: 'absent', file: 'absent.onnx', bytes: 10, sha256: '0'.repeat(64), sources: [{ kind: 'file', provider: 'local', url: `${url}/gone.onnx`, usable: true }] },
+    stand_in: {
+      ...base,
+      id: 'stand_in',
+      file: 'stand-in.onnx',
+      bytes: FILE.length,
+      sha256: sha256(FILE),
+      sources: [{ kind: 'file', provider: 'local', url: `${url}/model.onnx`, usable: true }],
+    },
+    absent: {
+      ...base,
+      id: 'absent',
+      file: 'absent.onnx',
+      bytes: 10,
+      sha256: '0'.repeat(64),
+      sources: [{ kind: 'file', provider: 'local', url: `${url}/gone.onnx`, usable: true }],
+    },
   };
 });
 after(async () => {
@@ -51,6 +65,11 @@ interface Run {
   stdout: string;
   stderr: string;
   progress: string;
+}
+
+/** The `error` object of a failed `--json` run's output (src/cli/errors.ts writes it). */
+function errorOf(stdout: string): { kind: string; message: string; file: string | null } {
+  return (JSON.parse(stdout) as { error: { kind: string; message: string; file: string | null } }).error;
 }
 
 /** Parses and runs like the real `main`, with the store and the progress stream injected. */
@@ -85,12 +104,18 @@ describe('liveswap models (stand-in registry)', () => {
     assert.equal(list.code, 0, list.stderr);
     const listed = JSON.parse(list.stdout) as { folder: string; models: { id: string; state: string; nonCommercial: boolean; licence: string }[] };
     assert.equal(listed.folder, join(home, 'models'));
-    assert.deepEqual(listed.models.map((m) => [m.id, m.state, m.nonCommercial]), [['stand_in', 'missing', true], ['absent', 'missing', true]]);
+    assert.deepEqual(
+      listed.models.map((m) => [m.id, m.state, m.nonCommercial]),
+      [
+        ['stand_in', 'missing', true],
+        ['absent', 'missing', true],
+      ],
+    );
     assert.match(listed.models[0]?.licence ?? '', /non-commercial/);
 
     const refused = await models(home, ['pull', 'stand_in', '--json'], { confirm: undefined });
     assert.equal(refused.code, EXIT_CODES.usage);
-    assert.match(JSON.parse(refused.stdout).error.message, /--accept-license/);
+    assert.match(errorOf(refused.stdout).message, /--accept-license/);
 
     const pulled = await models(home, ['pull', 'stand_in', '--accept-license'], { tty: true });
     assert.equal(pulled.code, 0, pulled.stderr);
@@ -103,14 +128,17 @@ describe('liveswap models (stand-in registry)', () => {
 
     const verified = await models(home, ['verify', '--json']);
     assert.equal(verified.code, 0, verified.stderr);
-    assert.deepEqual((JSON.parse(verified.stdout) as { models: { id: string; state: string }[] }).models.map((m) => [m.id, m.state]), [['stand_in', 'installed']]);
+    assert.deepEqual(
+      (JSON.parse(verified.stdout) as { models: { id: string; state: string }[] }).models.map((m) => [m.id, m.state]),
+      [['stand_in', 'installed']],
+    );
 
     const tampered = Buffer.from(FILE);
     tampered[7] ^= 1;
     await writeFile(join(home, 'models', 'stand-in.onnx'), tampered);
     const damaged = await models(home, ['verify', '--json']);
     assert.equal(damaged.code, EXIT_CODES.model);
-    assert.match(JSON.parse(damaged.stdout).error.message, /stand_in is damaged \(SHA-256 [0-9a-f]{64}, expected/);
+    assert.match(errorOf(damaged.stdout).message, /stand_in is damaged \(SHA-256 [0-9a-f]{64}, expected/);
     const human = await models(home, ['list']);
     assert.match(human.stdout, /stand_in\s+stand-in\.onnx\s+installed/, 'list compares sizes only');
 
@@ -118,14 +146,17 @@ describe('liveswap models (stand-in registry)', () => {
     await writeFile(copy, FILE);
     const imported = await models(home, ['import', copy, '--json']);
     assert.equal(imported.code, 0, imported.stderr);
-    assert.deepEqual((JSON.parse(imported.stdout) as { models: { id: string; path: string }[] }).models.map((m) => [m.id, m.path]), [['stand_in', join(home, 'models', 'stand-in.onnx')]]);
+    assert.deepEqual(
+      (JSON.parse(imported.stdout) as { models: { id: string; path: string }[] }).models.map((m) => [m.id, m.path]),
+      [['stand_in', join(home, 'models', 'stand-in.onnx')]],
+    );
     assert.equal((await models(home, ['verify', 'stand_in'])).code, 0);
     const unknown = await models(home, ['import', copy, join(dir, 'nope.bin')]);
     assert.equal(unknown.code, EXIT_CODES['input-missing']);
     await writeFile(join(dir, 'random.bin'), randomBytes(FILE.length));
     const stranger = await models(home, ['import', join(dir, 'random.bin'), '--json']);
     assert.equal(stranger.code, EXIT_CODES['input-unsupported']);
-    assert.match(JSON.parse(stranger.stdout).error.message, /not a known model file.*stand-in\.onnx \(stand_in, 200000 bytes/);
+    assert.match(errorOf(stranger.stdout).message, /not a known model file.*stand-in\.onnx \(stand_in, 200000 bytes/);
 
     const path = await models(home, ['path', '--json']);
     assert.deepEqual(JSON.parse(path.stdout), { folder: join(home, 'models') });
@@ -138,9 +169,12 @@ describe('liveswap models (stand-in registry)', () => {
     const run = await models(join(dir, 'plain'), ['pull', 'stand_in', '--accept-license', '--json']);
     assert.equal(run.code, 0, run.stderr);
     const lines = run.progress.trim().split('\n');
-    assert.ok(lines.every((l) => /^stand_in (download|verify) /.test(l)), run.progress);
+    assert.ok(
+      lines.every((l) => /^stand_in (download|verify) /.test(l)),
+      run.progress,
+    );
     assert.ok(!run.progress.includes('\r'));
-    assert.equal(JSON.parse(run.stdout).models[0].source.endsWith('/model.onnx'), true);
+    assert.equal((JSON.parse(run.stdout) as { models: { source: string }[] }).models[0]?.source.endsWith('/model.onnx'), true);
   });
 });
 
@@ -153,10 +187,13 @@ describe('liveswap models (the real command)', () => {
     const list = runCli(['models', 'list', '--json'], { home });
     assert.equal(list.code, 0, show(list));
     const listed = JSON.parse(list.stdout) as { models: { id: string; state: string; expectedBytes: number }[] };
-    assert.deepEqual(listed.models.map((m) => m.id), [...MODEL_IDS]);
+    assert.deepEqual(
+      listed.models.map((m) => m.id),
+      [...MODEL_IDS],
+    );
     assert.ok(listed.models.every((m) => m.state === 'missing'));
     const bad = runCli(['models', 'pull', 'nope', '--json'], { home });
     assert.equal(bad.code, EXIT_CODES.usage, show(bad));
-    assert.equal(JSON.parse(bad.stdout).error.kind, 'usage');
+    assert.equal(errorOf(bad.stdout).kind, 'usage');
   });
 });

@@ -39,9 +39,22 @@ describe('execution provider and threads', () => {
   test('cpu with two threads swaps', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'liveswap-ep-'));
     try {
-      const result = runCli(['swap', '-s', join(FIXTURES, 'astronaut.png'), '-t', join(FIXTURES, 'grace_hopper.jpg'), '-o', join(dir, 'out.png'), '--execution-provider', 'cpu', '--execution-threads', '2', '--json']);
+      const result = runCli([
+        'swap',
+        '-s',
+        join(FIXTURES, 'astronaut.png'),
+        '-t',
+        join(FIXTURES, 'grace_hopper.jpg'),
+        '-o',
+        join(dir, 'out.png'),
+        '--execution-provider',
+        'cpu',
+        '--execution-threads',
+        '2',
+        '--json',
+      ]);
       assert.equal(result.code, 0, show(result));
-      assert.deepEqual(JSON.parse(result.stdout).swappedFaces, [0]);
+      assert.deepEqual((JSON.parse(result.stdout) as { swappedFaces: number[] }).swappedFaces, [0]);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

@@ -62,25 +62,122 @@ describe('formatFaceMap / parseFaceMap', () => {
   });
 
   it('says which file and which field is wrong', () => {
-    const edit = (change: (data: Record<string, unknown> & { identities: Record<string, unknown>[] }) => void): string => {
-      const data = JSON.parse(formatFaceMap(sampleMap()));
+    type MapJson = Record<string, unknown> & { identities: Record<string, unknown>[] };
+    const edit = (change: (data: MapJson) => void): string => {
+      const data = JSON.parse(formatFaceMap(sampleMap())) as MapJson;
       change(data);
       return JSON.stringify(data);
     };
     expectError(() => parseFaceMap('{ "version": 1, ', 'my/map.json'), 'input-unreadable', /my\/map\.json.*not valid JSON/);
     expectError(() => parseFaceMap('[]', 'map.json'), 'usage', /map\.json, the top level must be an object/);
-    expectError(() => parseFaceMap(edit((d) => (d.version = 2)), 'map.json'), 'usage', /map\.json, version must be 1; found 2/);
-    expectError(() => parseFaceMap(edit((d) => (d.recogniser = 'arcface')), 'map.json'), 'usage', /recogniser must be "faceres"/);
-    expectError(() => parseFaceMap(edit((d) => (d.threshold = 1.5)), 'map.json'), 'usage', /threshold must be a similarity between 0 and 1; found 1.5/);
-    expectError(() => parseFaceMap(edit((d) => Reflect.deleteProperty(d, 'identities')), 'map.json'), 'usage', /identities must be a list; found nothing/);
-    expectError(() => parseFaceMap(edit((d) => (d.identities[1]!.source = 42)), 'map.json'), 'usage', /identities\[1\]\.source must be null .*a photo path.*; found 42/);
-    expectError(() => parseFaceMap(edit((d) => (d.identities[0]!.source = [])), 'map.json'), 'usage', /identities\[0\]\.source/);
-    expectError(() => parseFaceMap(edit((d) => (d.identities[0]!.source = '  ')), 'map.json'), 'usage', /identities\[0\]\.source/);
-    expectError(() => parseFaceMap(edit((d) => (d.identities[1]!.id = 0)), 'map.json'), 'usage', /identities\[1\]\.id must be different/);
-    expectError(() => parseFaceMap(edit((d) => (d.identities[0]!.embedding = [1, 2, 3])), 'map.json'), 'usage', /identities\[0\]\.embedding must be a list of 1024 numbers.*found "a list of 3 values"/);
-    expectError(() => parseFaceMap(edit((d) => (d.identities[0]!.frames = -1)), 'map.json'), 'usage', /identities\[0\]\.frames/);
-    expectError(() => parseFaceMap(edit((d) => (d.identities[0]!.firstSeconds = 'soon')), 'map.json'), 'usage', /identities\[0\]\.firstSeconds/);
-    expectError(() => parseFaceMap(edit((d) => (d.identities[0]!.thumbnail = null)), 'map.json'), 'usage', /identities\[0\]\.thumbnail/);
+    expectError(
+      () =>
+        parseFaceMap(
+          edit((d) => (d.version = 2)),
+          'map.json',
+        ),
+      'usage',
+      /map\.json, version must be 1; found 2/,
+    );
+    expectError(
+      () =>
+        parseFaceMap(
+          edit((d) => (d.recogniser = 'arcface')),
+          'map.json',
+        ),
+      'usage',
+      /recogniser must be "faceres"/,
+    );
+    expectError(
+      () =>
+        parseFaceMap(
+          edit((d) => (d.threshold = 1.5)),
+          'map.json',
+        ),
+      'usage',
+      /threshold must be a similarity between 0 and 1; found 1.5/,
+    );
+    expectError(
+      () =>
+        parseFaceMap(
+          edit((d) => Reflect.deleteProperty(d, 'identities')),
+          'map.json',
+        ),
+      'usage',
+      /identities must be a list; found nothing/,
+    );
+    expectError(
+      () =>
+        parseFaceMap(
+          edit((d) => (d.identities[1]!.source = 42)),
+          'map.json',
+        ),
+      'usage',
+      /identities\[1\]\.source must be null .*a photo path.*; found 42/,
+    );
+    expectError(
+      () =>
+        parseFaceMap(
+          edit((d) => (d.identities[0]!.source = [])),
+          'map.json',
+        ),
+      'usage',
+      /identities\[0\]\.source/,
+    );
+    expectError(
+      () =>
+        parseFaceMap(
+          edit((d) => (d.identities[0]!.source = '  ')),
+          'map.json',
+        ),
+      'usage',
+      /identities\[0\]\.source/,
+    );
+    expectError(
+      () =>
+        parseFaceMap(
+          edit((d) => (d.identities[1]!.id = 0)),
+          'map.json',
+        ),
+      'usage',
+      /identities\[1\]\.id must be different/,
+    );
+    expectError(
+      () =>
+        parseFaceMap(
+          edit((d) => (d.identities[0]!.embedding = [1, 2, 3])),
+          'map.json',
+        ),
+      'usage',
+      /identities\[0\]\.embedding must be a list of 1024 numbers.*found "a list of 3 values"/,
+    );
+    expectError(
+      () =>
+        parseFaceMap(
+          edit((d) => (d.identities[0]!.frames = -1)),
+          'map.json',
+        ),
+      'usage',
+      /identities\[0\]\.frames/,
+    );
+    expectError(
+      () =>
+        parseFaceMap(
+          edit((d) => (d.identities[0]!.firstSeconds = 'soon')),
+          'map.json',
+        ),
+      'usage',
+      /identities\[0\]\.firstSeconds/,
+    );
+    expectError(
+      () =>
+        parseFaceMap(
+          edit((d) => (d.identities[0]!.thumbnail = null)),
+          'map.json',
+        ),
+      'usage',
+      /identities\[0\]\.thumbnail/,
+    );
   });
 });
 

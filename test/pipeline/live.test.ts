@@ -21,7 +21,10 @@ const copy = (image: Image): Image => ({ ...image, data: new Uint8ClampedArray(i
 async function twoPeople(): Promise<Image> {
   const half = (file: string) => sharp(`${FIXTURES}${file}`).removeAlpha().resize(320, 360, { fit: 'contain', background: '#3c3c3c' }).png().toBuffer();
   const png = await sharp({ create: { width: 640, height: 360, channels: 3, background: '#000' } })
-    .composite([{ input: await half('grace_hopper.jpg'), left: 0, top: 0 }, { input: await half('astronaut.png'), left: 320, top: 0 }])
+    .composite([
+      { input: await half('grace_hopper.jpg'), left: 0, top: 0 },
+      { input: await half('astronaut.png'), left: 320, top: 0 },
+    ])
     .png()
     .toBuffer();
   return toRgba(await decodeRgb(png));
@@ -60,7 +63,11 @@ describe('LiveSession (the live app pipeline, on Node)', () => {
 
   it('marks every frame as the last stage: the label switch takes effect on the next frame', async () => {
     const key = Uint8Array.from({ length: 32 }, (_, i) => i * 7 + 1);
-    const marks = (label: boolean): MarkSettings => ({ label: label ? {} : false, watermark: { key, payload: { assetId: 0x0badcafe, version: WATERMARK_VERSION } }, media: 'video' });
+    const marks = (label: boolean): MarkSettings => ({
+      label: label ? {} : false,
+      watermark: { key, payload: { assetId: 0x0badcafe, version: WATERMARK_VERSION } },
+      media: 'video',
+    });
     const live = new LiveSession(engine, settings(), marks(true));
     await live.addSource(1, 'grace.jpg', source);
     const frame = copy(camera);
@@ -134,7 +141,11 @@ describe('LiveSession (the live app pipeline, on Node)', () => {
     await live.addSource(1, 'grace.jpg', source);
     await live.addSource(2, 'astronaut.jpg', toRgba(await loadFixture('astronaut.png')));
     const painted = async () => (await live.process(copy(people), 0)).faces.map((f) => f.sourceId);
-    assert.deepEqual((await painted()).filter((s) => s !== null), [1], 'only the primary face by default');
+    assert.deepEqual(
+      (await painted()).filter((s) => s !== null),
+      [1],
+      'only the primary face by default',
+    );
     live.updateSettings(settings({ manyFaces: true }));
     assert.deepEqual(await painted(), [1, 1]);
     assert.equal(embedLoads, 0, 'the recogniser is not loaded before the map is used');
@@ -147,8 +158,8 @@ describe('LiveSession (the live app pipeline, on Node)', () => {
     await live.process(copy(people), 33); // descriptors taken from this frame
     assert.equal(embedLoads, 1);
     assert.deepEqual(live.mapEntries.map((e) => e.sourceId).sort(), [2, null].sort());
-    let last = await live.process(copy(people), 66);
-    last = await live.process(copy(people), 99);
+    await live.process(copy(people), 66);
+    const last = await live.process(copy(people), 99);
     const byTrack = new Map(last.faces.map((f) => [f.box[0] < 320 ? 'left' : 'right', f]));
     assert.equal(byTrack.get('left')?.sourceId, null, 'the person mapped to nobody is left alone');
     assert.equal(byTrack.get('right')?.sourceId, 2);
@@ -162,7 +173,10 @@ describe('LiveSession (the live app pipeline, on Node)', () => {
   /** A 640×360 picture of `photo` small at the bottom left, grey elsewhere (where the camera face was). */
   async function cornerFace(photo: string): Promise<Image> {
     const face = await sharp(`${FIXTURES}${photo}`).removeAlpha().resize(240, 240, { fit: 'cover' }).png().toBuffer();
-    const png = await sharp({ create: { width: 640, height: 360, channels: 3, background: '#3c3c3c' } }).composite([{ input: face, left: 10, top: 110 }]).png().toBuffer();
+    const png = await sharp({ create: { width: 640, height: 360, channels: 3, background: '#3c3c3c' } })
+      .composite([{ input: face, left: 10, top: 110 }])
+      .png()
+      .toBuffer();
     return toRgba(await decodeRgb(png));
   }
 
@@ -184,7 +198,11 @@ describe('LiveSession (the live app pipeline, on Node)', () => {
       const result = await live.process(frame, 100);
       assert.equal(result.detected, true, 'detected, not tracked from the camera');
       assert.equal(result.cut, !explicit, 'a reset frame is no cut; without one the change is found as a cut');
-      assert.deepEqual(result.faces.filter((f) => cameraTracks.has(f.trackId)), [], 'no camera track is followed on the new picture');
+      assert.deepEqual(
+        result.faces.filter((f) => cameraTracks.has(f.trackId)),
+        [],
+        'no camera track is followed on the new picture',
+      );
       assert.equal(result.faces.length, 1);
       const [face] = result.faces;
       assert.equal(face!.sourceId, 1, 'the new face is swapped at once');

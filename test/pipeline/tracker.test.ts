@@ -24,8 +24,8 @@ function gaussian(seed: number): () => number {
 function makeFace(x: number, y: number, size: number, noise = 0, g = gaussian(1), extras = false): Face {
   const landmarks = new Float32Array(MESH_POINTS * 3);
   for (let i = 0; i < MESH_POINTS; i++) {
-    landmarks[3 * i] = x + size * (0.05 + 0.9 * ((i * 37) % 101) / 100) + noise * g();
-    landmarks[3 * i + 1] = y + size * (0.05 + 0.9 * ((i * 53) % 97) / 96) + noise * g();
+    landmarks[3 * i] = x + size * (0.05 + (0.9 * ((i * 37) % 101)) / 100) + noise * g();
+    landmarks[3 * i + 1] = y + size * (0.05 + (0.9 * ((i * 53) % 97)) / 96) + noise * g();
     landmarks[3 * i + 2] = 0;
   }
   const at = (u: number, v: number) => [x + u * size + noise * g(), y + v * size + noise * g()];
@@ -72,9 +72,8 @@ describe('FaceTracker', () => {
     const tracker = new FaceTracker({ maxMissed: 3 });
     const face = makeFace(100, 100, 120);
     tracker.update([face], 0, 0);
-    let last: TrackedFace[] = [];
     for (let k = 1; k <= 3; k++) {
-      last = tracker.update([], k / FPS, k);
+      const last = tracker.update([], k / FPS, k);
       assert.equal(last.length, 1);
       assert.equal(last[0]!.id, 0);
       assert.equal(last[0]!.observed, false);

@@ -61,7 +61,7 @@ async function connect(url: string, origin: string): Promise<{ socket: WebSocket
   const socket = new WebSocket(url, { origin });
   const binary: Buffer[] = [];
   const text: string[] = [];
-  socket.on('message', (data, isBinary) => (isBinary ? binary.push(data as Buffer) : text.push(String(data))));
+  socket.on('message', (data, isBinary) => (isBinary ? binary.push(data as Buffer) : text.push((data as Buffer).toString('utf8'))));
   await new Promise<void>((resolve, reject) => {
     socket.once('open', () => resolve());
     socket.once('error', reject);
@@ -143,8 +143,15 @@ describe('ui server: pages and headers', () => {
 
   it('never serves a file outside the web root', async () => {
     const attempts = [
-      '/assets/../../package.json', '/../secret.txt', '/assets/%2e%2e/%2e%2e/package.json', '/%2e%2e/secret.txt',
-      '/assets/..%2f..%2fsecret.txt', '/%2fetc%2fpasswd', '/assets/%5c..%5c..%5csecret.txt', '/.%2e/secret.txt', '//etc/passwd',
+      '/assets/../../package.json',
+      '/../secret.txt',
+      '/assets/%2e%2e/%2e%2e/package.json',
+      '/%2e%2e/secret.txt',
+      '/assets/..%2f..%2fsecret.txt',
+      '/%2fetc%2fpasswd',
+      '/assets/%5c..%5c..%5csecret.txt',
+      '/.%2e/secret.txt',
+      '//etc/passwd',
     ];
     for (const path of attempts) {
       const answer = await get(server, path);
@@ -164,8 +171,10 @@ describe('ui server: pages and headers', () => {
   });
 
   it('throws a not-built error when the web root has no index.html', async () => {
-    await assert.rejects(createUiServer({ webRoot: join(dir, 'empty'), home: TEST_HOME, port: 0 }), (e: unknown) =>
-      e instanceof LiveswapError && e.kind === 'usage' && /not built/.test(e.message) && /npm run build/.test(e.message));
+    await assert.rejects(
+      createUiServer({ webRoot: join(dir, 'empty'), home: TEST_HOME, port: 0 }),
+      (e: unknown) => e instanceof LiveswapError && e.kind === 'usage' && /not built/.test(e.message) && /npm run build/.test(e.message),
+    );
   });
 });
 
@@ -200,7 +209,12 @@ describe('ui server: /api/info and models', () => {
   });
 
   it('serves no other model file', async () => {
-    for (const path of ['/models/builtin/facemesh-0000000000000000.onnx', '/models/builtin/..%2f..%2fpackage.json', '/models/inswapper/inswapper_128.onnx', '/models/inswapper/det_10g.onnx']) {
+    for (const path of [
+      '/models/builtin/facemesh-0000000000000000.onnx',
+      '/models/builtin/..%2f..%2fpackage.json',
+      '/models/inswapper/inswapper_128.onnx',
+      '/models/inswapper/det_10g.onnx',
+    ]) {
       assert.equal((await get(server, path)).status, 404, path);
     }
   });
@@ -246,7 +260,10 @@ describe('ui server: inswapper files', () => {
     assert.equal(urls.swapper, '/models/inswapper/inswapper_128.onnx');
     assert.equal(urls.landmarks, '/models/inswapper/2d106det.onnx');
     assert.match(urls.emap, /^\/models\/inswapper\/emap-[0-9a-f]{16}\.bin$/);
-    assert.equal(urls.bytes, Object.values(files).reduce((sum, b) => sum + b.length, 0));
+    assert.equal(
+      urls.bytes,
+      Object.values(files).reduce((sum, b) => sum + b.length, 0),
+    );
   });
 
   it('serves a listed file whole and in ranges', async () => {

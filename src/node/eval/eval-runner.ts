@@ -101,7 +101,14 @@ async function measurePair(prep: PreparedEval, run: PairRun, source: AnalysedPic
   result.timings = report.timings;
   result.blending = {
     seamRatio: seamRatio(image, target.picture.image, maskEdgeBand(swappedFace, target.picture.image)),
-    psnrOutside: psnr(image, target.picture.image, outsideBoxes(report.swappedFaces.map((i) => target.picture.faces[i].box), 0.25)),
+    psnrOutside: psnr(
+      image,
+      target.picture.image,
+      outsideBoxes(
+        report.swappedFaces.map((i) => target.picture.faces[i].box),
+        0.25,
+      ),
+    ),
   };
   if (!outputFace) result.skipped = 'no face found on the output';
   else {
@@ -159,7 +166,13 @@ export async function runEval(set: EvalSet, swapper: NodeSwapper, recognisers: r
     const tuned = swapper.withMeshTuning(variant.tuning);
     const variantPairs = await runPairs(prep, { ...run, swapper: tuned, thumbnails: i === 0 });
     if (i === 0) pairs = variantPairs;
-    ablation.push(ablationRow(variant.name, aggregatePairs(variantPairs), recognisers.map((r) => r.id)));
+    ablation.push(
+      ablationRow(
+        variant.name,
+        aggregatePairs(variantPairs),
+        recognisers.map((r) => r.id),
+      ),
+    );
     await tuned.close();
   }
 
@@ -189,6 +202,9 @@ export async function runEval(set: EvalSet, swapper: NodeSwapper, recognisers: r
 
 export async function writeEvalJson(outDir: string, report: EvalReport): Promise<string> {
   const path = join(outDir, 'eval.json');
-  await writeFile(path, JSON.stringify(report, (_, v) => (v === Infinity ? 'Infinity' : v), 2));
+  await writeFile(
+    path,
+    JSON.stringify(report, (_, v: unknown) => (v === Infinity ? 'Infinity' : v), 2),
+  );
   return path;
 }
