@@ -7,7 +7,7 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { packageRoot } from '../src/node/package-root.js';
+import { packageRoot } from '../src/node/files/package-root.js';
 
 const humanRoot = packageRoot('@vladmandic/human');
 const source = readFileSync(join(humanRoot, 'src/face/facemeshcoords.ts'), 'utf8');
