@@ -33,8 +33,8 @@ export interface ServerInfo {
     blazeface: string;
     facemesh: string;
     faceres: string;
-    /** The inswapper engine's files, when installed and verified. `emap` is the raw 512×512 float32 (little-endian) matrix. */
-    inswapper?: { detector: string; recogniser: string; swapper: string; emap: string; landmarks?: string; bytes: number };
+    /** The inswapper engine's files, when installed and verified (the worker reads the emap from the swapper file). */
+    inswapper?: { detector: string; recogniser: string; swapper: string; landmarks?: string; bytes: number };
   };
   /** Where onnxruntime-web's .wasm/.mjs files are served (a folder URL ending in '/'). */
   ortWasmPath: string;

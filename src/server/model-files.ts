@@ -1,13 +1,12 @@
 /**
  * The model files the server may hand out, and nothing else: the three converted built-in models
- * (named by content hash) and, when installed and verified, the inswapper engine's files with the
- * swapper's emap as raw float32. URLs name files by basename; requests are looked up, never joined.
+ * (named by content hash) and, when installed and verified, the inswapper engine's files (the
+ * browser reads the emap from the swapper file itself). URLs name files by basename; requests are
+ * looked up, never joined.
  */
 
-import { createHash } from 'node:crypto';
-import { readFile, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { readEmap } from '../models/emap.js';
 import type { BuiltinModelId } from '../models/builtin.js';
 import type { ServerInfo } from '../pipeline/live-options.js';
 import { resolveEngine } from '../node/models/engine-select.js';
@@ -32,13 +31,14 @@ export class ModelFiles {
   readonly builtinUrls: Readonly<Record<(typeof BUILTIN_IDS)[number], string>>;
   /** Basename → path of the inswapper files of the latest resolution. */
   private inswapperPaths = new Map<string, string>();
-  private emapName: string | undefined;
-  private swapperPath: string | undefined;
-  private emap: { name: string; bytes: Promise<Buffer> } | undefined;
   /** The resolution in progress: concurrent requests share it rather than hash the same files twice. */
   private pending: Promise<InswapperState> | undefined;
 
-  private constructor(private readonly store: ModelStore, builtin: Map<string, string>, urls: ModelFiles['builtinUrls']) {
+  private constructor(
+    private readonly store: ModelStore,
+    builtin: Map<string, string>,
+    urls: ModelFiles['builtinUrls'],
+  ) {
     this.builtin = builtin;
     this.builtinUrls = urls;
   }
@@ -73,24 +73,17 @@ export class ModelFiles {
     const models = resolution.engine === 'inswapper' ? resolution.models : undefined;
     if (!models) {
       this.inswapperPaths = new Map();
-      this.emapName = undefined;
-      this.swapperPath = undefined;
       return { notice: resolution.notice ?? 'The inswapper models are not installed; `liveswap models pull` adds them.' };
     }
     const listed = [models.detector, models.recogniser, models.swapper, ...(models.landmarks ? [models.landmarks] : [])];
     const sizes = await Promise.all(listed.map((path) => stat(path)));
-    const swapperInfo = sizes[2]!;
-    const key = createHash('sha256').update(`${models.swapper}\0${swapperInfo.size}\0${swapperInfo.mtimeMs}`).digest('hex').slice(0, 16);
     this.inswapperPaths = new Map(listed.map((path) => [basename(path), path]));
-    this.emapName = `emap-${key}.bin`;
-    this.swapperPath = models.swapper;
     const url = (path: string): string => `${INSWAPPER_PREFIX}${basename(path)}`;
     return {
       urls: {
         detector: url(models.detector),
         recogniser: url(models.recogniser),
         swapper: url(models.swapper),
-        emap: `${INSWAPPER_PREFIX}${this.emapName}`,
         ...(models.landmarks ? { landmarks: url(models.landmarks) } : {}),
         bytes: sizes.reduce((sum, info) => sum + info.size, 0),
       },
@@ -101,32 +94,4 @@ export class ModelFiles {
   inswapperPath(name: string): string | undefined {
     return this.inswapperPaths.get(name);
   }
-
-  isEmap(name: string): boolean {
-    return name === this.emapName;
-  }
-
-  /**
-   * The swapper's emap as little-endian float32 bytes (1 MiB). Reading it parses the whole model
-   * file, so it is done once per swapper file; a failure is not remembered, so a retry reads again.
-   */
-  emapBytes(): Promise<Buffer> {
-    const name = this.emapName;
-    const path = this.swapperPath;
-    if (!name || !path) return Promise.reject(new Error('No inswapper model is installed.'));
-    if (this.emap?.name !== name) {
-      const bytes = readFile(path).then((file) => littleEndian(readEmap(new Uint8Array(file.buffer, file.byteOffset, file.length), path)));
-      this.emap = { name, bytes };
-      bytes.catch(() => {
-        if (this.emap?.bytes === bytes) this.emap = undefined;
-      });
-    }
-    return this.emap.bytes;
-  }
-}
-
-function littleEndian(values: Float32Array): Buffer {
-  const out = Buffer.alloc(values.length * 4);
-  for (let i = 0; i < values.length; i++) out.writeFloatLE(values[i]!, i * 4);
-  return out;
 }

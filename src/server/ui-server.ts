@@ -203,10 +203,6 @@ function addRoutes(app: FastifyInstance, context: RouteContext): void {
 
   app.get<{ Params: { name: string } }>(`${INSWAPPER_PREFIX}:name`, async (request, reply) => {
     const name = request.params.name;
-    if (models.isEmap(name)) {
-      const bytes = await models.emapBytes();
-      return reply.header('Content-Type', 'application/octet-stream').header('Cache-Control', IMMUTABLE).header('ETag', `"${name}"`).send(bytes);
-    }
     const path = models.inswapperPath(name);
     if (!path) return reply.code(404).send(notFound);
     return sendFile(request, reply, path, { contentType: 'application/octet-stream', cacheControl: REVALIDATE, ranges: true });

@@ -153,7 +153,11 @@ describe('liveswap ui', () => {
   });
 
   it('refuses bad label text and a missing key file before serving', () => {
-    for (const [text, message] of [['', /--label-text: The label text is empty/], ['Ünïcode', /--label-text: .*printable ASCII/], ['x'.repeat(41), /--label-text: .*the most is 40/]] as const) {
+    for (const [text, message] of [
+      ['', /--label-text: The label text is empty/],
+      ['Ünïcode', /--label-text: .*printable ASCII/],
+      ['x'.repeat(41), /--label-text: .*the most is 40/],
+    ] as const) {
       const result = runCli(['ui', '--port', '0', '--web-root', webRoot, '--label-text', text]);
       assert.equal(result.code, EXIT_CODES.usage, show(result));
       assert.match(result.stderr, message, show(result));
@@ -207,7 +211,11 @@ describe('ui command helpers', () => {
   it('says which engines the browser gets', () => {
     const base = { version: '0', ortWasmPath: '/ort/', relay: { publish: '/p', watch: '/w' }, provenance: { watermarkKey: '00'.repeat(32), labelText: 'AI-generated' } };
     const builtin = { blazeface: '/b', facemesh: '/f', faceres: '/r' };
-    const withInswapper: ServerInfo = { ...base, engines: { mesh: true, inswapper: true }, models: { ...builtin, inswapper: { detector: '/d', recogniser: '/r', swapper: '/s', emap: '/e', bytes: 700e6 } } };
+    const withInswapper: ServerInfo = {
+      ...base,
+      engines: { mesh: true, inswapper: true },
+      models: { ...builtin, inswapper: { detector: '/d', recogniser: '/r', swapper: '/s', bytes: 700e6 } },
+    };
     assert.equal(engineLine(withInswapper), 'Engines: mesh and inswapper (700 MB of models to load in the browser).');
     const meshOnly: ServerInfo = { ...base, engines: { mesh: true, inswapper: false }, inswapperNotice: 'Using the built-in mesh engine: …', models: builtin };
     assert.equal(engineLine(meshOnly), 'Using the built-in mesh engine: …');

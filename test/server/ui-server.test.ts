@@ -1,6 +1,6 @@
 /**
  * The `liveswap ui` server over real sockets: static files and their headers, path traversal,
- * Host and Origin checks, model files (built-in, inswapper with ranges, the emap), onnxruntime's
+ * Host and Origin checks, model files (built-in, inswapper with ranges), onnxruntime's
  * wasm, and the WebSocket relay.
  */
 
@@ -14,7 +14,6 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import WebSocket from 'ws';
 import { LiveswapError } from '../../src/core/errors.js';
-import { readEmap } from '../../src/models/emap.js';
 import { builtinModel } from '../../src/node/models/model-cache.js';
 import { ModelStore } from '../../src/node/models/model-store.js';
 import type { ServerInfo } from '../../src/pipeline/live-options.js';
@@ -23,7 +22,7 @@ import { hostPolicy, isLoopbackHost } from '../../src/server/origin.js';
 import { FrameRelay, MAX_FRAME_BYTES } from '../../src/server/relay.js';
 import { createUiServer, type UiServer } from '../../src/server/ui-server.js';
 import { TEST_HOME } from '../helpers/fixtures.js';
-import { inswapperStandin, standinEmap, standinStore } from '../helpers/standin-models.js';
+import { inswapperStandin, standinStore } from '../helpers/standin-models.js';
 
 interface Answer {
   status: number;
@@ -259,7 +258,7 @@ describe('ui server: inswapper files', () => {
     assert.equal(urls.recogniser, '/models/inswapper/w600k_r50.onnx');
     assert.equal(urls.swapper, '/models/inswapper/inswapper_128.onnx');
     assert.equal(urls.landmarks, '/models/inswapper/2d106det.onnx');
-    assert.match(urls.emap, /^\/models\/inswapper\/emap-[0-9a-f]{16}\.bin$/);
+    assert.equal('emap' in urls, false, 'the browser reads the emap from the swapper file');
     assert.equal(
       urls.bytes,
       Object.values(files).reduce((sum, b) => sum + b.length, 0),
@@ -291,18 +290,8 @@ describe('ui server: inswapper files', () => {
     assert.equal((await get(inswapper, '/models/inswapper/inswapper_128_fp16.onnx')).status, 404, 'not installed, not served');
   });
 
-  it('serves the emap as 512×512 little-endian float32, equal to readEmap', async () => {
-    const url = (await inswapper.info()).models.inswapper!.emap;
-    const answer = await get(inswapper, url);
-    assert.equal(answer.status, 200);
-    assert.equal(answer.body.length, 512 * 512 * 4);
-    const expected = readEmap(new Uint8Array(files.inswapper_128!));
-    const served = new Float32Array(512 * 512);
-    for (let i = 0; i < served.length; i++) served[i] = answer.body.readFloatLE(i * 4);
-    assert.deepEqual(served, expected);
-    assert.equal(served[12345], standinEmap()[12345]);
-    assert.equal(answer.headers['cache-control'], 'public, max-age=31536000, immutable');
-    assert.ok((await get(inswapper, url)).body.equals(answer.body), 'the second answer (memoised) is the same');
+  it('serves only the listed files: an emap file name is not one', async () => {
+    assert.equal((await get(inswapper, '/models/inswapper/emap-0123456789abcdef.bin')).status, 404);
   });
 });
 
