@@ -73,7 +73,9 @@ try {
   else {
     const f = (v: number, d = 2) => v.toFixed(d);
     const p = (v: number) => `${(v * 100).toFixed(1)} %`;
-    console.log(`pose and expression kept, frames ${from}–${summary.frames.to - 1}: ${measured.length} measured (no face in the input ${noFaceIn}, none found on the output ${noFaceOut})`);
+    console.log(
+      `pose and expression kept, frames ${from}–${summary.frames.to - 1}: ${measured.length} measured (no face in the input ${noFaceIn}, none found on the output ${noFaceOut})`,
+    );
     console.log(`  |Δ yaw|    mean ${f(summary.yawDeg.mean)}°, max ${f(summary.yawDeg.max)}°, frames over 3°: ${summary.yawDeg.over3}`);
     console.log(`  |Δ pitch|  mean ${f(summary.pitchDeg.mean)}°, max ${f(summary.pitchDeg.max)}°, frames over 3°: ${summary.pitchDeg.over3}`);
     console.log(`  mouth      mean ${p(summary.mouthOpenRelative.mean)}, max ${p(summary.mouthOpenRelative.max)}, frames over 15 %: ${summary.mouthOpenRelative.over15}`);

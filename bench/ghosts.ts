@@ -27,7 +27,10 @@ import { ShotChangeDetector } from '../src/pipeline/shot-change.js';
 import { DEFAULT_VIDEO_FACE_OPTIONS, type VideoFaceOptions } from '../src/pipeline/video.js';
 import { clipArgs } from './clip-args.js';
 
-const args = clipArgs('node --import tsx bench/ghosts.ts VIDEO [--source PHOTO] [--cuts 20,82,211] [--many-faces] [--no-shot-change] [--out OUT.mp4] [--json]', ['--cuts', '--out']);
+const args = clipArgs('node --import tsx bench/ghosts.ts VIDEO [--source PHOTO] [--cuts 20,82,211] [--many-faces] [--no-shot-change] [--out OUT.mp4] [--json]', [
+  '--cuts',
+  '--out',
+]);
 const input = args.video;
 const sourcePath = args.source;
 const knownCuts = args.option('--cuts')?.split(',').map(Number);
@@ -113,13 +116,20 @@ try {
   };
   if (json) console.log(JSON.stringify(result));
   else {
-    console.log(`ghost frames in ${input} (${result.frames} frames, ${result.framesSwapped} swapped, detector on ${result.detections}; shot changes ${result.shotChange ? 'on' : 'off'}):`);
+    console.log(
+      `ghost frames in ${input} (${result.frames} frames, ${result.framesSwapped} swapped, detector on ${result.detections}; shot changes ${result.shotChange ? 'on' : 'off'}):`,
+    );
     console.log(`  cuts ${result.cuts.given ? 'given' : 'found'}: ${cuts.join(', ') || 'none'}   (found by the detector: ${result.cuts.found.join(', ') || 'none'})`);
-    for (const c of perCut) console.log(`  cut at ${c.cut}: ${c.ghostFrames.length} frames painted from a pre-cut track${c.ghostFrames.length ? ` (${c.ghostFrames.join(', ')})` : ''}; first painted frame ${c.firstPainted ?? 'none'}`);
+    for (const c of perCut)
+      console.log(
+        `  cut at ${c.cut}: ${c.ghostFrames.length} frames painted from a pre-cut track${c.ghostFrames.length ? ` (${c.ghostFrames.join(', ')})` : ''}; first painted frame ${c.firstPainted ?? 'none'}`,
+      );
     console.log(`  painted from a pre-cut track:            ${result.ghosts.afterCut}`);
     console.log(`  painted, not found on a detection frame: ${result.ghosts.heldOnDetection}${heldOnDetection.length ? ` (${result.frameLists.heldOnDetection.join(', ')})` : ''}`);
     console.log(`  ghost frames, total:                     ${result.ghosts.total}`);
-    console.log(`  within a shot, held after a tracker loss (not ghosts here): ${result.ghosts.heldAfterTrackerLoss}${heldAfterLoss.length ? ` (${result.frameLists.heldAfterTrackerLoss.join(', ')})` : ''}`);
+    console.log(
+      `  within a shot, held after a tracker loss (not ghosts here): ${result.ghosts.heldAfterTrackerLoss}${heldAfterLoss.length ? ` (${result.frameLists.heldAfterTrackerLoss.join(', ')})` : ''}`,
+    );
     console.log(`  painted where a fresh detection finds no face (upper bound, includes tracker-only faces): ${result.noFreshDetection}`);
     console.log(`  shot-change detector ${result.shotDetectorMsPerFrame} ms/frame; ${result.seconds} s in all`);
   }

@@ -58,9 +58,10 @@ const scale = 360 / 1080;
 const toCanvas = (v: ArrayLike<number>) => Array.from(v, (x) => x * scale);
 const [bx, by, bw, bh] = face.box;
 const runtime = createNodeRuntime({ threads: 1 });
-const scrfd = await runtime.load(scrfdStandin([
-  { box: toCanvas([bx, by, bx + bw, by + bh]) as [number, number, number, number], kps5: toCanvas(face.kps5), score: 0.9 },
-]), 'det_10g stand-in');
+const scrfd = await runtime.load(
+  scrfdStandin([{ box: toCanvas([bx, by, bx + bw, by + bh]) as [number, number, number, number], kps5: toCanvas(face.kps5), score: 0.9 }]),
+  'det_10g stand-in',
+);
 const arcface = await runtime.load(arcfaceStandin(), 'w600k_r50 stand-in');
 const inswapperBytes = inswapperStandin();
 const inswapper = await runtime.load(inswapperBytes, 'inswapper_128 stand-in');
@@ -114,7 +115,11 @@ const models = {
   arcfaceStandin: await median(() => run(arcface, { 'input.1': { data: arcBlob, dims: [1, 3, 112, 112] } })),
   inswapperStandin: await median(() => run(inswapper, swapFeeds)),
 };
-const nonModelTotal = Number(Object.values(stages).reduce((a, b) => a + b, 0).toFixed(3));
+const nonModelTotal = Number(
+  Object.values(stages)
+    .reduce((a, b) => a + b, 0)
+    .toFixed(3),
+);
 const perFaceTotal = Number((nonModelTotal - stages.latent).toFixed(3));
 await Promise.all([scrfd.close(), arcface.close(), inswapper.close()]);
 

@@ -30,7 +30,7 @@ const toFrame = (size: number): Affine => {
   const s = S / size;
   const c = Math.cos(angle) * s;
   const n = Math.sin(angle) * s;
-  return [c, -n, 960 - c * size / 2 + n * size / 2, n, c, 540 - n * size / 2 - c * size / 2];
+  return [c, -n, 960 - (c * size) / 2 + (n * size) / 2, n, c, 540 - (n * size) / 2 - (c * size) / 2];
 };
 
 const tensor = new Float32Array(256 * 256 * 3);
@@ -81,12 +81,20 @@ const planes = new Float32Array(S * S * 3);
 for (let i = 0; i < planes.length; i++) planes[i] = (i * 37) % 255;
 const blurOut = new Float32Array(planes.length);
 const scratch = new Float32Array(2 * planes.length);
-bench('gaussianBlur sigma 8 (ksize 65, float rule) 300×300×3', () => {
-  gaussianBlur(planes, S, S, 3, 0, 8, blurOut, { scratch });
-}, 15);
-bench('gaussianBlur sigma 8 (ksize 49, uint8 rule) 300×300×3', () => {
-  gaussianBlur(planes, S, S, 3, 0, 8, blurOut, { scratch, depth: 'uint8' });
-}, 15);
+bench(
+  'gaussianBlur sigma 8 (ksize 65, float rule) 300×300×3',
+  () => {
+    gaussianBlur(planes, S, S, 3, 0, 8, blurOut, { scratch });
+  },
+  15,
+);
+bench(
+  'gaussianBlur sigma 8 (ksize 49, uint8 rule) 300×300×3',
+  () => {
+    gaussianBlur(planes, S, S, 3, 0, 8, blurOut, { scratch, depth: 'uint8' });
+  },
+  15,
+);
 bench('boxBlurFast sigma 8 300×300×3', () => {
   boxBlurFast(planes, S, S, 3, 8, blurOut, scratch);
 });

@@ -19,7 +19,13 @@ function noiseFrame(width: number, height: number, channels: 3 | 4): Image {
   return frame;
 }
 
-for (const [width, height, channels] of [[1920, 1080, 4], [1920, 1080, 3], [1280, 720, 3], [1080, 1920, 3], [640, 360, 3]] as const) {
+for (const [width, height, channels] of [
+  [1920, 1080, 4],
+  [1920, 1080, 3],
+  [1280, 720, 3],
+  [1080, 1920, 3],
+  [640, 360, 3],
+] as const) {
   const frame = noiseFrame(width, height, channels);
   const { box } = labelLayout(width, height);
   const size = `${width}x${height}x${channels} (box ${box.x1 - box.x0}x${box.y1 - box.y0})`;

@@ -81,7 +81,11 @@ try {
     console.log(`live app in headless Chromium, ${result.size}, ${engineStatus}, ${seconds} s after ${WARM_UP_SECONDS} s warm-up`);
     console.log(`  fps: mean ${result.fps.mean} (min ${result.fps.min}, max ${result.fps.max}); target ≥ ${TARGET_FPS}: ${result.target.met ? 'met' : 'MISSED'}`);
     console.log(`  camera frames dropped: ${result.droppedPerSecond}/s`);
-    console.log(`  per stage (ms, worker): ${Object.entries(result.stagesMs).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+    console.log(
+      `  per stage (ms, worker): ${Object.entries(result.stagesMs)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ')}`,
+    );
   }
 } finally {
   await browser.close();

@@ -170,7 +170,9 @@ try {
       console.log(`  peak RSS: warm-up (first ${rss.warmUpFrames} frames) ${rss.peakWarmUpMb} MiB, after ${rss.peakAfterWarmUpMb} MiB`);
       console.log(`  peak RSS after warm-up: first third ${rss.peakFirstThirdMb} MiB, last third ${rss.peakLastThirdMb} MiB, growth ${pct(rss.growth)} (${rss.samples} samples)`);
     }
-    console.log(`\ntargets: ≥ ${TARGETS.fps} fps ${yes(result.met.fps)}; plumbing ≤ ${pct(TARGETS.plumbingShare)} ${yes(result.met.plumbingShare)}; RSS growth ≤ ${pct(TARGETS.rssGrowth)} ${yes(result.met.rss)}`);
+    console.log(
+      `\ntargets: ≥ ${TARGETS.fps} fps ${yes(result.met.fps)}; plumbing ≤ ${pct(TARGETS.plumbingShare)} ${yes(result.met.plumbingShare)}; RSS growth ≤ ${pct(TARGETS.rssGrowth)} ${yes(result.met.rss)}`,
+    );
   }
 } finally {
   await rm(work, { recursive: true, force: true });

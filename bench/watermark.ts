@@ -50,7 +50,11 @@ async function costs(): Promise<Record<string, Timing>> {
   const out: Record<string, Timing> = {};
   const key = newKey();
   const embedder = new WatermarkEmbedder(key, newPayload());
-  for (const [width, height, channels] of [[1920, 1080, 3], [1280, 720, 4], [640, 360, 4]] as const) {
+  for (const [width, height, channels] of [
+    [1920, 1080, 3],
+    [1280, 720, 4],
+    [640, 360, 4],
+  ] as const) {
     const clip = await syntheticClip({ width, height, seed: 99 });
     const original = channels === 4 ? toRgba(clip.frame(0)) : clip.frame(0);
     const frame = cloneImage(original);
@@ -91,7 +95,10 @@ function matches(sum: Float32Array, bits: Uint8Array): number {
 
 /** How many windows the detector tries on a clip of `frames` frames (all of them, as on an unmarked clip). */
 function clipWindows(frames: number): number {
-  return decideWatermark(Array.from({ length: frames }, () => new Float32Array(64)), { fps: FPS }).decisions;
+  return decideWatermark(
+    Array.from({ length: frames }, () => new Float32Array(64)),
+    { fps: FPS },
+  ).decisions;
 }
 
 function windows(n: number, size: number): number[] {
@@ -192,7 +199,15 @@ async function falsePositives(clips: number): Promise<{ pairs: number; decisions
   for (let c = 0; c < clips; c++) {
     const clip = await syntheticClip({ width: 640, height: 360, seed: 1000 + c });
     const coefficients: Float32Array[] = [];
-    await roundTrip({ width: 640, height: 360, fps: FPS, frames: FRAMES, attack: ATTACKS.brightness, source: (i) => clip.frame(i), onDecoded: (image) => coefficients.push(frameCoefficients(image)) });
+    await roundTrip({
+      width: 640,
+      height: 360,
+      fps: FPS,
+      frames: FRAMES,
+      attack: ATTACKS.brightness,
+      source: (i) => clip.frame(i),
+      onDecoded: (image) => coefficients.push(frameCoefficients(image)),
+    });
     for (let k = 0; k < FP_KEYS_PER_CLIP; k++) {
       const key = newKey();
       const perFrame = coefficients.map((co) => correlateCoefficients(key, co));
@@ -230,10 +245,14 @@ async function stills(keys: number): Promise<{ strength: number; trials: number;
       worst = Math.min(worst, psnr);
       psnrSum += psnr;
       photos++;
-      const raw = (): Sharp => sharp(Buffer.from(marked.data.buffer, marked.data.byteOffset, marked.data.length), { raw: { width: marked.width, height: marked.height, channels: 3 } });
+      const raw = (): Sharp =>
+        sharp(Buffer.from(marked.data.buffer, marked.data.byteOffset, marked.data.length), { raw: { width: marked.width, height: marked.height, channels: 3 } });
       const half = { width: Math.round(marked.width / 2), height: Math.round(marked.height / 2) };
       const attacked = [
-        await sharp(await raw().jpeg({ quality: 75 }).toBuffer()).resize(half.width, half.height).png().toBuffer(),
+        await sharp(await raw().jpeg({ quality: 75 }).toBuffer())
+          .resize(half.width, half.height)
+          .png()
+          .toBuffer(),
         await raw().resize(half.width, half.height).jpeg({ quality: 75 }).toBuffer(),
       ];
       for (const file of attacked) {
@@ -260,7 +279,9 @@ for (let c = 0; c < CLIPS; c++) {
   const result = await markedClip(c + 1);
   clipResults.push(result);
   const mark = (plain: boolean, soft: boolean): string => (plain ? '✓' : soft ? '✓(soft)' : '✗');
-  const cells = Object.entries(result.attacks).map(([name, a]) => `${name} ${(a.bitAccuracy1Frame * 100).toFixed(1)}/${(a.worst1sWindow * 100).toFixed(1)}${mark(a.every1sWindowDecodes, a.every1sWindowDecodesSoft)}`);
+  const cells = Object.entries(result.attacks).map(
+    ([name, a]) => `${name} ${(a.bitAccuracy1Frame * 100).toFixed(1)}/${(a.worst1sWindow * 100).toFixed(1)}${mark(a.every1sWindowDecodes, a.every1sWindowDecodesSoft)}`,
+  );
   log(`clip ${c + 1}: PSNR-Y ${result.psnrClip.toFixed(2)} dB (worst frame ${result.psnrWorstFrame.toFixed(2)}); 1-frame/worst-1s: ${cells.join('  ')}`);
 }
 
@@ -290,20 +311,45 @@ const psnr = {
   worstFrame: Math.min(...clipResults.map((r) => r.psnrWorstFrame)),
 };
 log(`\nPSNR-Y: worst clip ${psnr.worstClip.toFixed(2)} dB, mean ${psnr.meanClip.toFixed(2)}, worst frame ${psnr.worstFrame.toFixed(2)}`);
-log(`attack                        1 frame   1 s (worst window)   2 s    every 1-s window: hard bits / soft (${flipsFor(clipWindows(FRAMES))} flips)   every 2-s window: hard / soft`);
+log(
+  `attack                        1 frame   1 s (worst window)   2 s    every 1-s window: hard bits / soft (${flipsFor(clipWindows(FRAMES))} flips)   every 2-s window: hard / soft`,
+);
 for (const [name, a] of Object.entries(attackSummary)) {
   const pct = (v: number | boolean): string => `${((v as number) * 100).toFixed(1)}%`;
-  log(`  ${ATTACKS[name as keyof typeof ATTACKS].name.padEnd(38)} ${pct(a.bitAccuracy1FrameMean).padStart(6)}  ${pct(a.bitAccuracy1sMean)} (${pct(a.bitAccuracy1sWorstWindow)})  ${pct(a.bitAccuracy2sMean)}  ${a.clipsWhereEvery1sWindowDecodes}/${CLIPS} / ${a.clipsWhereEvery1sWindowDecodesSoft}/${CLIPS} clips  ${a.clipsWhereEvery2sWindowDecodes}/${CLIPS} / ${a.clipsWhereEvery2sWindowDecodesSoft}/${CLIPS} clips`);
+  log(
+    `  ${ATTACKS[name as keyof typeof ATTACKS].name.padEnd(38)} ${pct(a.bitAccuracy1FrameMean).padStart(6)}  ${pct(a.bitAccuracy1sMean)} (${pct(a.bitAccuracy1sWorstWindow)})  ${pct(a.bitAccuracy2sMean)}  ${a.clipsWhereEvery1sWindowDecodes}/${CLIPS} / ${a.clipsWhereEvery1sWindowDecodesSoft}/${CLIPS} clips  ${a.clipsWhereEvery2sWindowDecodes}/${CLIPS} / ${a.clipsWhereEvery2sWindowDecodesSoft}/${CLIPS} clips`,
+  );
 }
 
 const still = await stills(8);
-log(`\nstills (JPEG q75 + 0.5× resize, both orders, ${PHOTOS.length} fixture photos × 8 keys): strength ${still.strength}, recovered ${still.recovered}/${still.trials}, min signed soft ${still.minSignedSoft.toFixed(2)}, PSNR-Y worst ${still.psnrWorst.toFixed(2)} dB, mean ${still.psnrMean.toFixed(2)}`);
+log(
+  `\nstills (JPEG q75 + 0.5× resize, both orders, ${PHOTOS.length} fixture photos × 8 keys): strength ${still.strength}, recovered ${still.recovered}/${still.trials}, min signed soft ${still.minSignedSoft.toFixed(2)}, PSNR-Y worst ${still.psnrWorst.toFixed(2)} dB, mean ${still.psnrMean.toFixed(2)}`,
+);
 
 const fp = await falsePositives(Math.max(5, CLIPS));
-log(`false positives: ${fp.detections} detections in ${fp.pairs} unmarked clip/key pairs (${fp.decisions} windows, ${fp.candidates} candidate payloads with soft decoding; most matching bits vs a random payload ${fp.maxMatchingBits}/64)`);
+log(
+  `false positives: ${fp.detections} detections in ${fp.pairs} unmarked clip/key pairs (${fp.decisions} windows, ${fp.candidates} candidate payloads with soft decoding; most matching bits vs a random payload ${fp.maxMatchingBits}/64)`,
+);
 log(`total ${((performance.now() - started) / 1000).toFixed(0)} s`);
 
 if (json) {
-  console.log(JSON.stringify({ videoStrength: DEFAULT_VIDEO_STRENGTH, upsamplePath, clips: CLIPS, seconds: SECONDS, fps: FPS, costMs: cost, psnr, attacks: attackSummary, perClip: clipResults, stills: still, falsePositives: fp }, null, 2));
+  console.log(
+    JSON.stringify(
+      {
+        videoStrength: DEFAULT_VIDEO_STRENGTH,
+        upsamplePath,
+        clips: CLIPS,
+        seconds: SECONDS,
+        fps: FPS,
+        costMs: cost,
+        psnr,
+        attacks: attackSummary,
+        perClip: clipResults,
+        stills: still,
+        falsePositives: fp,
+      },
+      null,
+      2,
+    ),
+  );
 }
-

@@ -37,7 +37,21 @@ const NODE_WING_RUNGS: readonly (readonly string[])[] = [['files'], ['media', 'm
 const SAME_RUNG_ALLOWED = new Set(['cli -> server']);
 const PLATFORM_LAYERS = ['node', 'browser', 'cli', 'server'];
 
-const DOM_GLOBALS = ['document', 'window', 'navigator', 'location', 'localStorage', 'fetch', 'HTMLCanvasElement', 'HTMLImageElement', 'HTMLVideoElement', 'OffscreenCanvas', 'ImageData', 'ImageBitmap', 'createImageBitmap'];
+const DOM_GLOBALS = [
+  'document',
+  'window',
+  'navigator',
+  'location',
+  'localStorage',
+  'fetch',
+  'HTMLCanvasElement',
+  'HTMLImageElement',
+  'HTMLVideoElement',
+  'OffscreenCanvas',
+  'ImageData',
+  'ImageBitmap',
+  'createImageBitmap',
+];
 const NODE_GLOBALS = ['process', 'Buffer', '__dirname', '__filename'];
 const BANNED_GLOBALS = new Set([...DOM_GLOBALS, ...NODE_GLOBALS]);
 const NODE_BUILTINS = new Set(builtinModules);
@@ -84,9 +98,18 @@ function declaredNames(source: ts.SourceFile): Set<string> {
   const visit = (node: ts.Node): void => {
     const named = node as ts.Node & { name?: ts.Node };
     const isDeclaration =
-      ts.isVariableDeclaration(node) || ts.isParameter(node) || ts.isFunctionDeclaration(node) || ts.isClassDeclaration(node) ||
-      ts.isInterfaceDeclaration(node) || ts.isTypeAliasDeclaration(node) || ts.isEnumDeclaration(node) || ts.isImportSpecifier(node) ||
-      ts.isImportClause(node) || ts.isNamespaceImport(node) || ts.isBindingElement(node) || ts.isTypeParameterDeclaration(node);
+      ts.isVariableDeclaration(node) ||
+      ts.isParameter(node) ||
+      ts.isFunctionDeclaration(node) ||
+      ts.isClassDeclaration(node) ||
+      ts.isInterfaceDeclaration(node) ||
+      ts.isTypeAliasDeclaration(node) ||
+      ts.isEnumDeclaration(node) ||
+      ts.isImportSpecifier(node) ||
+      ts.isImportClause(node) ||
+      ts.isNamespaceImport(node) ||
+      ts.isBindingElement(node) ||
+      ts.isTypeParameterDeclaration(node);
     if (isDeclaration && named.name && ts.isIdentifier(named.name)) names.add(named.name.text);
     ts.forEachChild(node, visit);
   };
@@ -103,7 +126,10 @@ function globalUse(node: ts.Identifier, declared: Set<string>): boolean {
   }
   if (declared.has(node.text)) return false;
   if (ts.isQualifiedName(parent) && parent.right === node) return false;
-  if ((ts.isPropertyAssignment(parent) || ts.isPropertyDeclaration(parent) || ts.isPropertySignature(parent) || ts.isMethodDeclaration(parent) || ts.isMethodSignature(parent)) && parent.name === node) {
+  if (
+    (ts.isPropertyAssignment(parent) || ts.isPropertyDeclaration(parent) || ts.isPropertySignature(parent) || ts.isMethodDeclaration(parent) || ts.isMethodSignature(parent)) &&
+    parent.name === node
+  ) {
     return false;
   }
   if (ts.isImportSpecifier(parent) || ts.isExportSpecifier(parent)) return false;
@@ -140,7 +166,6 @@ function tsFiles(dir: string): string[] {
     return name.endsWith('.ts') ? [path] : [];
   });
 }
-
 
 function rungOf(rungs: readonly (readonly string[])[], folder: string): number {
   return rungs.findIndex((rung) => rung.includes(folder));
@@ -230,9 +255,7 @@ describe('architecture', () => {
   it('keeps core, models, provenance, face, compose, swap, eval and pipeline free of platform code', () => {
     const files = PLATFORM_FREE.flatMap((layer) => tsFiles(join(SRC, layer)));
     assert.ok(files.length > 0, 'found the platform-free sources');
-    const problems = files.flatMap((file) =>
-      findViolations(readFileSync(file, 'utf8'), file).map((v) => `src/${relative(SRC, file)}:${v.line} ${v.what}`),
-    );
+    const problems = files.flatMap((file) => findViolations(readFileSync(file, 'utf8'), file).map((v) => `src/${relative(SRC, file)}:${v.line} ${v.what}`));
     assert.deepEqual(problems, [], `platform code in platform-free layers:\n${problems.join('\n')}`);
   });
 

@@ -33,7 +33,10 @@ export function parseSize(raw: string | undefined): { width: number; height: num
 
 export function parseModes(raw: string | undefined): BenchMode[] {
   if (raw === undefined) return [...BENCH_MODES];
-  const modes = raw.split(',').map((m) => m.trim()).filter(Boolean);
+  const modes = raw
+    .split(',')
+    .map((m) => m.trim())
+    .filter(Boolean);
   for (const m of modes) if (!(BENCH_MODES as readonly string[]).includes(m)) throw invalidOption('--modes', `a list of ${BENCH_MODES.join(', ')}`, raw);
   return modes as BenchMode[];
 }
@@ -54,7 +57,9 @@ export function formatBench(results: readonly BenchResult[], size: string, engin
     }
     if (r.live) {
       const l = r.live;
-      lines.push(`  camera ${l.cameraFps} fps: ${l.produced} frames produced, ${l.dropped} dropped; latency ${l.latency.median.toFixed(1)} ms median, ${l.latency.p95.toFixed(1)} p95`);
+      lines.push(
+        `  camera ${l.cameraFps} fps: ${l.produced} frames produced, ${l.dropped} dropped; latency ${l.latency.median.toFixed(1)} ms median, ${l.latency.p95.toFixed(1)} p95`,
+      );
     }
   }
   return lines.join('\n');

@@ -82,7 +82,13 @@ export async function runDemo(flags: DemoFlags, terminal: Terminal, open: () => 
         const total = performance.now() - t;
         const stem = join(outDir, `${String(i + 1).padStart(2, '0')}-${demo.name}`);
         // Every output is marked, the demo's too: label, watermark, credentials and audit line.
-        const facts = { kind: 'image' as const, sources: [photoFile(demo.source)], target: demo.target === 'group' ? join(outDir, 'group.jpg') : photoFile(demo.target), engine: report.engine, options: { demo: demo.name, ...demo.options } };
+        const facts = {
+          kind: 'image' as const,
+          sources: [photoFile(demo.source)],
+          target: demo.target === 'group' ? join(outDir, 'group.jpg') : photoFile(demo.target),
+          engine: report.engine,
+          options: { demo: demo.name, ...demo.options },
+        };
         const sheet = await sideBySide([source, target, image]);
         await (await startProvenance(home, { label: true }, 'still')).publishImage(`${stem}.jpg`, image, facts);
         await (await startProvenance(home, { label: true }, 'still')).publishImage(`${stem}-compare.jpg`, sheet, facts);

@@ -68,7 +68,9 @@ export function formatEvalSummary(report: EvalReport): string {
     lines.push(`  ${pad(RECOGNISER_LABELS[id], 11)}  cosine between photos: same person ${s(b.sameIdentity)}, different people ${s(b.differentIdentity)}`);
   }
   for (const v of report.videos) {
-    lines.push(`  video        ${v.video}: jitter ${v.jitterInput.toFixed(2)} → ${v.jitterOutput.toFixed(2)} px, flicker ${v.flickerInput.toFixed(2)} → ${v.flickerOutput.toFixed(2)}, swapped ${v.swappedFrames}/${v.framesWithFace} frames`);
+    lines.push(
+      `  video        ${v.video}: jitter ${v.jitterInput.toFixed(2)} → ${v.jitterOutput.toFixed(2)} px, flicker ${v.flickerInput.toFixed(2)} → ${v.flickerOutput.toFixed(2)}, swapped ${v.swappedFrames}/${v.framesWithFace} frames`,
+    );
   }
   lines.push('Gates:', ...formatGates(checkGates(a)));
   return lines.join('\n');

@@ -34,7 +34,8 @@ export function provenanceChoicesFromFlags(flags: Pick<SwapFlags, 'label' | 'lab
   if ((flags.signCert === undefined) !== (flags.signKey === undefined)) {
     throw new LiveswapError('usage', '--sign-cert and --sign-key go together: give the certificate chain and its private key.');
   }
-  if (flags.label === false && flags.labelText !== undefined) throw new LiveswapError('usage', '--label-text sets the text of the label that --no-label leaves out; give one or the other.');
+  if (flags.label === false && flags.labelText !== undefined)
+    throw new LiveswapError('usage', '--label-text sets the text of the label that --no-label leaves out; give one or the other.');
   return {
     label: flags.label !== false,
     ...(flags.labelText !== undefined ? { labelText: flags.labelText } : {}),
@@ -133,7 +134,8 @@ export function swapOptionsFromFlags(flags: SwapFlags): PaintOptions {
 /** The smoothing flags as One Euro parameters, or false for --no-smoothing. */
 export function smoothingFromFlags(flags: SwapFlags): OneEuroParams | false {
   if (flags.smoothing === false) {
-    if (flags.smoothingMinCutoff !== undefined || flags.smoothingBeta !== undefined) throw new LiveswapError('usage', '--no-smoothing cannot be combined with --smoothing-min-cutoff or --smoothing-beta.');
+    if (flags.smoothingMinCutoff !== undefined || flags.smoothingBeta !== undefined)
+      throw new LiveswapError('usage', '--no-smoothing cannot be combined with --smoothing-min-cutoff or --smoothing-beta.');
     return false;
   }
   const base = VIDEO_DEFAULTS.tracking.smoothing;
@@ -167,7 +169,8 @@ export function trackingOptionsFromFlags(flags: SwapFlags): TrackingOptions {
 
 /** Builds the mark options from the flags, on the defaults of `mode`. */
 export function markOptionsFromFlags(flags: Pick<SwapFlags, 'label' | 'labelText' | 'labelCorner'>, mode: Mode = 'still'): MarkOptions {
-  if (flags.label === false && flags.labelText !== undefined) throw new LiveswapError('usage', '--label-text sets the text of the label that --no-label leaves out; give one or the other.');
+  if (flags.label === false && flags.labelText !== undefined)
+    throw new LiveswapError('usage', '--label-text sets the text of the label that --no-label leaves out; give one or the other.');
   const partial: Partial<MarkOptions> = { ...(plainOptions('marks', flags) as Partial<MarkOptions>), label: flags.label !== false, labelText: flags.labelText };
   try {
     return resolveMarkOptions(partial, MODE_DEFAULTS[mode].marks);

@@ -98,64 +98,62 @@ function publicStatus(r: ModelStatus): Record<string, unknown> {
 export function createModelsCommand(terminal: Terminal, deps: ModelsCommandDeps = {}): Command {
   const store = deps.store ?? (() => new ModelStore());
   const models = new ModelsCommand('models').description('List, download, verify and import the models of the InSwapper engine.');
-  addFlags(models.command('list').description('show each model: file, installed/missing/damaged, size, licence'), 'models list')
-    .action(async (flags: JsonFlag) => {
-      const s = store();
-      const rows = await s.status();
-      if (flags.json) terminal.out(JSON.stringify({ folder: s.folder, models: rows.map(publicStatus) }));
-      else terminal.out(statusTable(s.folder, rows));
-    });
+  addFlags(models.command('list').description('show each model: file, installed/missing/damaged, size, licence'), 'models list').action(async (flags: JsonFlag) => {
+    const s = store();
+    const rows = await s.status();
+    if (flags.json) terminal.out(JSON.stringify({ folder: s.folder, models: rows.map(publicStatus) }));
+    else terminal.out(statusTable(s.folder, rows));
+  });
   const pull = models
     .command('pull')
     .description(`download models (default: ${INSWAPPER_ENGINE_MODELS.join(', ')}); checks each SHA-256`)
     .argument('[ids...]', 'model ids (see `liveswap models list`)');
   addFlags(pull, 'models pull').action(async (ids: string[], flags: FlagsOf<'models pull'>) => {
-      const reporter = progressReporter(deps.progress ?? process.stderr, deps.now ?? Date.now);
-      try {
-        const models = store();
-        const results = await pullModels(models, models.entries(ids.length > 0 ? ids : INSWAPPER_ENGINE_MODELS), {
-          acceptLicense: flags.acceptLicense === true,
-          confirm: 'confirm' in deps ? deps.confirm : defaultConfirm(),
-          onProgress: (p) => reporter.update(p),
-        });
-        reporter.end();
-        if (flags.json) terminal.out(JSON.stringify({ models: results }));
-        else for (const r of results) terminal.out(`${r.id}: ${r.alreadyInstalled ? 'already installed' : `installed from ${r.source}`} (${r.path})`);
-      } finally {
-        reporter.end();
-      }
-    });
+    const reporter = progressReporter(deps.progress ?? process.stderr, deps.now ?? Date.now);
+    try {
+      const models = store();
+      const results = await pullModels(models, models.entries(ids.length > 0 ? ids : INSWAPPER_ENGINE_MODELS), {
+        acceptLicense: flags.acceptLicense === true,
+        confirm: 'confirm' in deps ? deps.confirm : defaultConfirm(),
+        onProgress: (p) => reporter.update(p),
+      });
+      reporter.end();
+      if (flags.json) terminal.out(JSON.stringify({ models: results }));
+      else for (const r of results) terminal.out(`${r.id}: ${r.alreadyInstalled ? 'already installed' : `installed from ${r.source}`} (${r.path})`);
+    } finally {
+      reporter.end();
+    }
+  });
   const verify = models
     .command('verify')
     .description('re-hash installed models (or the named ones) and report damaged files')
     .argument('[ids...]', 'model ids (default: every installed or damaged model)');
   addFlags(verify, 'models verify').action(async (ids: string[], flags: JsonFlag) => {
-      const s = store();
-      const all = await s.verify(ids);
-      const rows = ids.length > 0 ? all : all.filter((r) => r.state !== 'missing');
-      const bad = rows.filter((r) => r.state !== 'installed');
-      if (bad.length > 0) {
-        const what = bad.map((r) => `${r.id} is ${r.state}${r.problem ? ` (${r.problem})` : ''}`).join('; ');
-        if (!flags.json) terminal.out(statusTable(s.folder, rows));
-        throw new LiveswapError('model', `${what}. Run \`liveswap models pull ${bad.map((r) => r.id).join(' ')}\` or import the file.`, { file: bad[0]!.path });
-      }
-      if (flags.json) terminal.out(JSON.stringify({ folder: s.folder, models: rows.map(publicStatus) }));
-      else terminal.out(rows.length > 0 ? statusTable(s.folder, rows) : `No models installed in ${s.folder}.`);
-    });
+    const s = store();
+    const all = await s.verify(ids);
+    const rows = ids.length > 0 ? all : all.filter((r) => r.state !== 'missing');
+    const bad = rows.filter((r) => r.state !== 'installed');
+    if (bad.length > 0) {
+      const what = bad.map((r) => `${r.id} is ${r.state}${r.problem ? ` (${r.problem})` : ''}`).join('; ');
+      if (!flags.json) terminal.out(statusTable(s.folder, rows));
+      throw new LiveswapError('model', `${what}. Run \`liveswap models pull ${bad.map((r) => r.id).join(' ')}\` or import the file.`, { file: bad[0]!.path });
+    }
+    if (flags.json) terminal.out(JSON.stringify({ folder: s.folder, models: rows.map(publicStatus) }));
+    else terminal.out(rows.length > 0 ? statusTable(s.folder, rows) : `No models installed in ${s.folder}.`);
+  });
   const importFiles = models
     .command('import')
     .description('install model files you already have; each is recognised by its SHA-256')
     .argument('<files...>', 'model files (any names)');
   addFlags(importFiles, 'models import').action(async (files: string[], flags: JsonFlag) => {
-      const results = await store().importFiles(files);
-      if (flags.json) terminal.out(JSON.stringify({ models: results }));
-      else for (const r of results) terminal.out(`${r.id}: imported ${r.from} → ${r.path}`);
-    });
-  addFlags(models.command('path').description('print the folder that holds the installed models'), 'models path')
-    .action((flags: JsonFlag) => {
-      const folder = store().folder;
-      terminal.out(flags.json ? JSON.stringify({ folder }) : folder);
-    });
+    const results = await store().importFiles(files);
+    if (flags.json) terminal.out(JSON.stringify({ models: results }));
+    else for (const r of results) terminal.out(`${r.id}: imported ${r.from} → ${r.path}`);
+  });
+  addFlags(models.command('path').description('print the folder that holds the installed models'), 'models path').action((flags: JsonFlag) => {
+    const folder = store().folder;
+    terminal.out(flags.json ? JSON.stringify({ folder }) : folder);
+  });
   return models;
 }
 

@@ -71,9 +71,13 @@ export async function runUi(flags: UiFlags, terminal: Terminal, deps: UiDeps = {
     terminal.out(`liveswap ui: ${server.url}`);
     terminal.out(`Output page for OBS (browser source): ${server.outputUrl}`);
     terminal.out(engineLine(info));
-    terminal.out(`Every frame is labelled "${info.provenance.labelText}" and watermarked (key ${server.watermarkKey.path}${server.watermarkKey.created ? ', made now' : ''}); saved recordings and snapshots are logged in the audit log.`);
+    terminal.out(
+      `Every frame is labelled "${info.provenance.labelText}" and watermarked (key ${server.watermarkKey.path}${server.watermarkKey.created ? ', made now' : ''}); saved recordings and snapshots are logged in the audit log.`,
+    );
     if (!isLoopbackHost(host)) {
-      terminal.err(`liveswap: warning: listening on ${host}: the app, the models and your watermark key are reachable from the network, by anyone who can reach this machine on port ${new URL(server.url).port}. Use --host 127.0.0.1 to keep them on this machine.`);
+      terminal.err(
+        `liveswap: warning: listening on ${host}: the app, the models and your watermark key are reachable from the network, by anyone who can reach this machine on port ${new URL(server.url).port}. Use --host 127.0.0.1 to keep them on this machine.`,
+      );
     }
     terminal.out('Press Ctrl-C to stop.');
     if (flags.open) {

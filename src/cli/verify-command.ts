@@ -18,7 +18,7 @@ export type VerifyFlags = FlagsOf<'verify'>;
 
 export function createVerifyCommand(run: (files: string[], flags: VerifyFlags) => Promise<number>, setExit: (code: number) => void): Command {
   const verify = new Command('verify')
-    .description('Check files for liveswap\'s marks: content credentials, the invisible watermark and the visible label.')
+    .description("Check files for liveswap's marks: content credentials, the invisible watermark and the visible label.")
     .argument('<files...>', 'images or videos to check');
   return addFlags(verify, 'verify').action(async (files: string[], flags: VerifyFlags) => setExit(await run(files, flags)));
 }
@@ -37,13 +37,18 @@ export function formatVerifyReport(r: VerifyReport): string {
     const s = m.statement;
     if (s) {
       lines.push(`               ${s.tool ?? '?'} ${s.version ?? ''}, ${s.created ?? 'no time'}, source type ${m.digitalSourceType?.split('/').pop() ?? 'unstated'}`);
-      lines.push(`               source photo SHA-256 ${(s.sourceSha256 ?? []).join(', ') || 'unstated'}; watermark ${s.watermarkId ?? 'unstated'}; label ${s.label?.shown === false ? 'turned off (--no-label)' : s.label?.text ? `"${s.label.text}"` : 'unstated'}`);
+      lines.push(
+        `               source photo SHA-256 ${(s.sourceSha256 ?? []).join(', ') || 'unstated'}; watermark ${s.watermarkId ?? 'unstated'}; label ${s.label?.shown === false ? 'turned off (--no-label)' : s.label?.text ? `"${s.label.text}"` : 'unstated'}`,
+      );
     }
     for (const p of m.problems) lines.push(`               problem: ${p.code}${p.explanation ? `: ${p.explanation}` : ''}`);
   }
   const w = r.watermark;
   if (!w.checked) lines.push('  watermark    not checked: no key (make one by running a swap, or give --watermark-key)');
-  else if (w.found) lines.push(`  watermark    found: ${w.watermarkId} (format ${w.version}), p = ${w.pValue.toExponential(2)}, from ${w.framesUsed} of ${w.framesRead} frame(s)${w.bitsCorrected ? `, ${w.bitsCorrected} weak bit(s) corrected` : ''}`);
+  else if (w.found)
+    lines.push(
+      `  watermark    found: ${w.watermarkId} (format ${w.version}), p = ${w.pValue.toExponential(2)}, from ${w.framesUsed} of ${w.framesRead} frame(s)${w.bitsCorrected ? `, ${w.bitsCorrected} weak bit(s) corrected` : ''}`,
+    );
   else lines.push(`  watermark    not found in ${w.framesRead} frame(s)`);
   lines.push(`  label        ${r.label.found ? `"${r.label.text}" at ${r.label.corner}` : 'none found'}`);
   if (r.agree !== undefined) lines.push(`  agreement    ${r.agree ? 'the credentials and the watermark name the same id' : 'the credentials and the watermark disagree'}`);
@@ -62,9 +67,11 @@ export async function runVerify(files: string[], flags: VerifyFlags, terminal: T
   const trustAnchors = [...(localCa ? [localCa] : [])];
   for (const file of flags.trust ?? []) {
     const { LiveswapError } = await import('../core/errors.js');
-    trustAnchors.push(await readFile(file, 'utf8').catch((cause: Error) => {
-      throw new LiveswapError('input-missing', `Cannot read the trusted certificate ${file}: ${cause.message}`, { file, cause });
-    }));
+    trustAnchors.push(
+      await readFile(file, 'utf8').catch((cause: Error) => {
+        throw new LiveswapError('input-missing', `Cannot read the trusted certificate ${file}: ${cause.message}`, { file, cause });
+      }),
+    );
   }
   let code: number = VERIFY_EXIT.marked;
   for (const file of files) {

@@ -22,7 +22,15 @@ type Plane = [number, number, number];
 /** Least-squares plane a + b·x + c·y through channel 0 of `values` (cells of a w×h grid) under `weights`. */
 function fitPlane(values: Float32Array, stride: number, weights: Float32Array, w: number, h: number): Plane {
   // Normal equations of [1 x y]: a symmetric 3×3 system, solved by Cramer's rule.
-  let s0 = 0, sx = 0, sy = 0, sxx = 0, sxy = 0, syy = 0, t0 = 0, tx = 0, ty = 0;
+  let s0 = 0,
+    sx = 0,
+    sy = 0,
+    sxx = 0,
+    sxy = 0,
+    syy = 0,
+    t0 = 0,
+    tx = 0,
+    ty = 0;
   for (let y = 0; y < h; y++) {
     for (let x = 0; x < w; x++) {
       const i = y * w + x;
@@ -70,7 +78,16 @@ export interface ColourGrid {
  * Recolour `patch` (rect-sized, modified in place) to match `frame` inside `rect`. Only pixels in
  * `active` (patch coordinates: where the blend mask is non-zero) are recoloured; the rest are never shown.
  */
-export function matchColour(patch: Image, frame: Image, rect: Rect, skin: ColourGrid, faceSize: number, active: Rect, complexion = 0, lightingScale = DEFAULT_LIGHTING_SCALE): void {
+export function matchColour(
+  patch: Image,
+  frame: Image,
+  rect: Rect,
+  skin: ColourGrid,
+  faceSize: number,
+  active: Rect,
+  complexion = 0,
+  lightingScale = DEFAULT_LIGHTING_SCALE,
+): void {
   const w = rect.x1 - rect.x0;
   const h = rect.y1 - rect.y0;
   const { grid, weights } = skin;
@@ -107,7 +124,8 @@ export function matchColour(patch: Image, frame: Image, rect: Rect, skin: Colour
   const planeBg = fitPlane(bgSmall.data, 3, weights, gw, fgSmall.height);
   const weighted = new Float32Array(cells * 3);
   for (let i = 0; i < cells; i++) {
-    const x = i % gw, y = (i - x) / gw;
+    const x = i % gw,
+      y = (i - x) / gw;
     weighted[3 * i] = (fs[3 * i] - planeAt(planeFg, x, y)) * weights[i];
     weighted[3 * i + 1] = (bgSmall.data[3 * i] - planeAt(planeBg, x, y)) * weights[i];
     weighted[3 * i + 2] = weights[i];
@@ -118,7 +136,8 @@ export function matchColour(patch: Image, frame: Image, rect: Rect, skin: Colour
   const shading = boxBlurFast(downsampleField(weighted, gw, fgSmall.height, 3, coarse), sw, sh, 3, Math.max(1, (faceSize * lightingScale) / grid / coarse));
   const ratio = new Float32Array(sw * sh);
   for (let i = 0; i < sw * sh; i++) {
-    const x = ((i % sw) + 0.5) * coarse - 0.5, y = (Math.floor(i / sw) + 0.5) * coarse - 0.5;
+    const x = ((i % sw) + 0.5) * coarse - 0.5,
+      y = (Math.floor(i / sw) + 0.5) * coarse - 0.5;
     const w = shading[3 * i + 2];
     const own = planeAt(planeFg, x, y) + (w > 1e-3 ? shading[3 * i] / w : 0);
     const theirs = planeAt(planeBg, x, y) + (w > 1e-3 ? shading[3 * i + 1] / w : 0);

@@ -62,16 +62,18 @@ export function matchDetail(patch: Image, background: Image, mask: Float32Array,
   const aw = x1 - x0;
   const ah = y1 - y0;
   const rgb = scratch.floats('detailRgb', aw * ah * 3);
-  for (let y = 0, j = 0; y < ah; y++) for (let x = 0, p = ((y0 + y) * w + x0) * c; x < aw; x++, j += 3, p += c) {
-    rgb[j] = data[p];
-    rgb[j + 1] = data[p + 1];
-    rgb[j + 2] = data[p + 2];
-  }
+  for (let y = 0, j = 0; y < ah; y++)
+    for (let x = 0, p = ((y0 + y) * w + x0) * c; x < aw; x++, j += 3, p += c) {
+      rgb[j] = data[p];
+      rgb[j + 1] = data[p + 1];
+      rgb[j + 2] = data[p + 2];
+    }
   boxBlurFast(rgb, aw, ah, 3, sigma, rgb, scratch.floats('detailScratch', aw * ah * 6));
-  for (let y = 0, j = 0; y < ah; y++) for (let x = 0, p = ((y0 + y) * w + x0) * c; x < aw; x++, j += 3, p += c) {
-    data[p] = rgb[j];
-    data[p + 1] = rgb[j + 1];
-    data[p + 2] = rgb[j + 2];
-  }
+  for (let y = 0, j = 0; y < ah; y++)
+    for (let x = 0, p = ((y0 + y) * w + x0) * c; x < aw; x++, j += 3, p += c) {
+      data[p] = rgb[j];
+      data[p + 1] = rgb[j + 1];
+      data[p + 2] = rgb[j + 2];
+    }
   return sigma;
 }

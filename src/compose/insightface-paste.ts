@@ -122,7 +122,17 @@ export class InsightfacePaster {
     const run = this.run(frame, swapped, matrix, options, true);
     const { rect, maskSize, erodeSize, blurSize } = run;
     const fakeFull: Image = { width: run.fakeFull.width, height: run.fakeFull.height, channels: run.fakeFull.channels, data: run.fakeFull.data.slice() };
-    return { rect, fakeFull, maskWarp: run.maskWarp ?? new Float32Array(0), maskThresh: run.mask.slice(), maskErode: run.maskErode.slice(), maskBlur: run.maskBlur.slice(), maskSize, erodeSize, blurSize };
+    return {
+      rect,
+      fakeFull,
+      maskWarp: run.maskWarp ?? new Float32Array(0),
+      maskThresh: run.mask.slice(),
+      maskErode: run.maskErode.slice(),
+      maskBlur: run.maskBlur.slice(),
+      maskSize,
+      erodeSize,
+      blurSize,
+    };
   }
 
   private run(frame: Image, swapped: Image, matrix: Affine, options: InsightfacePasteOptions, keepWarp: boolean) {
@@ -276,7 +286,12 @@ function footprint(im: Affine, cropW: number, cropH: number): Rect {
   let y0 = Infinity;
   let x1 = -Infinity;
   let y1 = -Infinity;
-  for (const [u, v] of [[-1, -1], [cropW, -1], [-1, cropH], [cropW, cropH]] as const) {
+  for (const [u, v] of [
+    [-1, -1],
+    [cropW, -1],
+    [-1, cropH],
+    [cropW, cropH],
+  ] as const) {
     const x = im[0] * u + im[1] * v + im[2];
     const y = im[3] * u + im[4] * v + im[5];
     x0 = Math.min(x0, x);

@@ -71,7 +71,10 @@ function findIris(image: Image, points: Float32Array, stride: number, eye: reado
   }
   const half = Math.max(1, Math.round(radius * 0.6));
   const box = (table: Float64Array, cx: number, cy: number) => {
-    const ax = Math.max(0, cx - half), ay = Math.max(0, cy - half), bx = Math.min(w, cx + half + 1), by = Math.min(h, cy + half + 1);
+    const ax = Math.max(0, cx - half),
+      ay = Math.max(0, cy - half),
+      bx = Math.min(w, cx + half + 1),
+      by = Math.min(h, cy + half + 1);
     if (bx <= ax || by <= ay) return 0;
     return table[by * (w + 1) + bx] - table[ay * (w + 1) + bx] - table[by * (w + 1) + ax] + table[ay * (w + 1) + ax];
   };
@@ -136,7 +139,8 @@ function findIris(image: Image, points: Float32Array, stride: number, eye: reado
 /** The ring's weight at (x, y): 1 between pupil and rim, feathered at both; 0 outside the opening. */
 function ringWeight(region: EyeRegion, x: number, y: number, opening: number): number {
   if (opening === 0) return 0;
-  const dx = x - region.cx, dy = y - region.cy;
+  const dx = x - region.cx,
+    dy = y - region.cy;
   const r = Math.sqrt(dx * dx + dy * dy) / region.radius;
   if (r >= RING_OUTER || r <= RING_INNER * 0.7) return 0;
   const rim = Math.min(1, (RING_OUTER - r) / 0.15);
@@ -161,21 +165,23 @@ export function measureIris(image: Image, landmarks: Float32Array): IrisColour |
     const h = region.rect.y1 - region.rect.y0;
     // Leave out speculars (the top tenth of lightness in the ring) and the pupil's darkest pixels.
     const lightness: number[] = [];
-    for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) {
-      if (ringWeight(region, region.rect.x0 + x + 0.5, region.rect.y0 + y + 0.5, region.opening[y * w + x]) > 0.5) lightness.push(lab.data[3 * (y * w + x)]);
-    }
+    for (let y = 0; y < h; y++)
+      for (let x = 0; x < w; x++) {
+        if (ringWeight(region, region.rect.x0 + x + 0.5, region.rect.y0 + y + 0.5, region.opening[y * w + x]) > 0.5) lightness.push(lab.data[3 * (y * w + x)]);
+      }
     if (lightness.length < 8) continue;
     lightness.sort((a, b) => a - b);
     const low = lightness[Math.floor(lightness.length * 0.1)];
     const high = lightness[Math.floor(lightness.length * 0.9)];
-    for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) {
-      const i = y * w + x;
-      const ring = ringWeight(region, region.rect.x0 + x + 0.5, region.rect.y0 + y + 0.5, region.opening[i]);
-      const L = lab.data[3 * i];
-      if (ring <= 0.5 || L < low || L > high) continue;
-      for (let k = 0; k < 3; k++) total[k] += lab.data[3 * i + k];
-      weight++;
-    }
+    for (let y = 0; y < h; y++)
+      for (let x = 0; x < w; x++) {
+        const i = y * w + x;
+        const ring = ringWeight(region, region.rect.x0 + x + 0.5, region.rect.y0 + y + 0.5, region.opening[i]);
+        const L = lab.data[3 * i];
+        if (ring <= 0.5 || L < low || L > high) continue;
+        for (let k = 0; k < 3; k++) total[k] += lab.data[3 * i + k];
+        weight++;
+      }
   }
   if (weight < 8) return undefined;
   return { lab: [total[0] / weight, total[1] / weight, total[2] / weight] };
@@ -197,10 +203,11 @@ export function recolourIrises(frame: Image, landmarks: Float32Array, colour: Ir
     if (w <= 0 || h <= 0) continue;
     const rw = region.rect.x1 - region.rect.x0;
     const rings = new Float32Array(w * h);
-    for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) {
-      const opening = region.opening[(box.y0 - region.rect.y0 + y) * rw + box.x0 - region.rect.x0 + x];
-      rings[y * w + x] = ringWeight(region, box.x0 + x + 0.5, box.y0 + y + 0.5, opening);
-    }
+    for (let y = 0; y < h; y++)
+      for (let x = 0; x < w; x++) {
+        const opening = region.opening[(box.y0 - region.rect.y0 + y) * rw + box.x0 - region.rect.x0 + x];
+        rings[y * w + x] = ringWeight(region, box.x0 + x + 0.5, box.y0 + y + 0.5, opening);
+      }
     const lab = rgbToLab(frame, box);
     let sumL = 0;
     let n = 0;
@@ -229,10 +236,11 @@ export function recolourIrises(frame: Image, landmarks: Float32Array, colour: Ir
     labToRgb(lab, frame, box);
     // Only the ring changes: put back every other pixel exactly (the L*a*b* round trip may round).
     const c = frame.channels;
-    for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) {
-      if (rings[y * w + x] > 0) continue;
-      const p = ((box.y0 + y) * frame.width + box.x0 + x) * c;
-      for (let k = 0; k < c; k++) frame.data[p + k] = before.data[(y * w + x) * c + k];
-    }
+    for (let y = 0; y < h; y++)
+      for (let x = 0; x < w; x++) {
+        if (rings[y * w + x] > 0) continue;
+        const p = ((box.y0 + y) * frame.width + box.x0 + x) * c;
+        for (let k = 0; k < c; k++) frame.data[p + k] = before.data[(y * w + x) * c + k];
+      }
   }
 }

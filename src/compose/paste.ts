@@ -34,7 +34,10 @@ function pyramidLevels(faceSize: number): number {
 
 /** Bounding box (local coordinates) of the mask's non-zero pixels, or undefined when it is empty. */
 function nonZeroBounds(mask: Float32Array, w: number, h: number): Rect | undefined {
-  let x0 = w, y0 = h, x1 = 0, y1 = 0;
+  let x0 = w,
+    y0 = h,
+    x1 = 0,
+    y1 = 0;
   for (let y = 0; y < h; y++) {
     const row = y * w;
     for (let x = 0; x < w; x++) {
@@ -128,12 +131,10 @@ export class Compositor {
     const diffHalf = downsampleField(diff, ww, wh, 3, 2, this.scratch.floats('diffHalf', hw * hh * 3));
     const maskHalf = downsampleField(mask, ww, wh, 1, 2, this.scratch.floats('maskHalf', hw * hh));
     const half = { width: hw, height: hh, channels: 3 };
-    const blended = this.halfBlender(hw, hh, levels - 1).blend(
-      { ...half, data: diffHalf },
-      { ...half, data: this.scratch.floats('zeros', hw * hh * 3) },
-      maskHalf,
-      { ...half, data: this.scratch.floats('blended', hw * hh * 3) },
-    ).data;
+    const blended = this.halfBlender(hw, hh, levels - 1).blend({ ...half, data: diffHalf }, { ...half, data: this.scratch.floats('zeros', hw * hh * 3) }, maskHalf, {
+      ...half,
+      data: this.scratch.floats('blended', hw * hh * 3),
+    }).data;
     for (let i = 0; i < hw * hh; i++) {
       const m = maskHalf[i];
       blended[3 * i] -= m * diffHalf[3 * i];

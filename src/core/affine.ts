@@ -70,14 +70,7 @@ export function affineCornerToCentred(m: Affine): Affine {
  * triangle q (same indices in `q`). Returns the determinant of p's edge vectors; 0 means p is
  * degenerate and `out` was left alone. Allocation-free, for per-triangle use in hot loops.
  */
-export function solveTriangleAffine(
-  out: Float64Array,
-  p: ArrayLike<number>,
-  q: ArrayLike<number>,
-  i0: number,
-  i1: number,
-  i2: number,
-): number {
+export function solveTriangleAffine(out: Float64Array, p: ArrayLike<number>, q: ArrayLike<number>, i0: number, i1: number, i2: number): number {
   const px = p[2 * i0];
   const py = p[2 * i0 + 1];
   const u1x = p[2 * i1] - px;

@@ -113,8 +113,18 @@ export class PyramidBlender {
       const ch = this.heights[i + 1];
       expandColumns(this.result[i + 1], cw, ch, c, w, this.scratchA);
       expandColumns(this.diff[i + 1], cw, ch, c, w, this.scratchB);
-      collapseLevel(this.scratchA, this.scratchB, this.diff[i], i === 0 ? mask : this.masks[i], w, this.heights[i], c, this.rowTaps[i],
-        i === 0 ? dst.data : this.result[i], i === 0 ? b : null);
+      collapseLevel(
+        this.scratchA,
+        this.scratchB,
+        this.diff[i],
+        i === 0 ? mask : this.masks[i],
+        w,
+        this.heights[i],
+        c,
+        this.rowTaps[i],
+        i === 0 ? dst.data : this.result[i],
+        i === 0 ? b : null,
+      );
     }
     return dst;
   }

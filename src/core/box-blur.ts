@@ -11,15 +11,7 @@ import { reflectTable } from './border.js';
  * the result is within a few percent of the true Gaussian, good for masks and shading, not for
  * reproducing OpenCV. `out` may be `src`; `scratch`, when given, must hold 2 × the image.
  */
-export function boxBlurFast(
-  src: Float32Array,
-  width: number,
-  height: number,
-  channels: number,
-  sigma: number,
-  out?: Float32Array,
-  scratch?: Float32Array,
-): Float32Array {
+export function boxBlurFast(src: Float32Array, width: number, height: number, channels: number, sigma: number, out?: Float32Array, scratch?: Float32Array): Float32Array {
   const n = width * height * channels;
   const dst = out ?? new Float32Array(n);
   const radii = boxRadii(sigma);
@@ -41,15 +33,7 @@ export function boxBlurFast(
 }
 
 /** Three vertical box passes over `src`, ping-ponging between p and q; returns the one holding the result. */
-function boxColumns(
-  src: Float32Array,
-  p: Float32Array,
-  q: Float32Array,
-  width: number,
-  height: number,
-  channels: number,
-  radii: readonly number[],
-): Float32Array {
+function boxColumns(src: Float32Array, p: Float32Array, q: Float32Array, width: number, height: number, channels: number, radii: readonly number[]): Float32Array {
   const rowLen = width * channels;
   const acc = new Float64Array(rowLen);
   let from = src;
@@ -130,4 +114,3 @@ export function boxRadii(sigma: number): [number, number, number] {
   }
   return best;
 }
-

@@ -274,7 +274,7 @@ export function gaussianBlurMask(src: Float32Array, width: number, height: numbe
     const inner = y - r >= 0 && y + r < height;
     const top = (y - r) * width;
     const base = y * width;
-    for (const last = y + r < ty1 ? y + r : ty1 - 1; fed < last; ) {
+    for (const last = y + r < ty1 ? y + r : ty1 - 1; fed < last;) {
       fed++;
       for (let x = bx0, i = fed * width + bx0; x < bx1; x++, i++) if (tmp[i] !== tmp[i - width]) change[x - bx0] = fed;
     }

@@ -171,7 +171,7 @@ export function erodeMask(src: Float32Array, width: number, height: number, k: n
       let v: number;
       if (lo < x0 || hi >= x1) v = 0;
       else {
-        for (const end = hi - x0; fed < end; ) {
+        for (const end = hi - x0; fed < end;) {
           fed++;
           const u = src[s + fed];
           if (u === 0) lastZero = fed;
@@ -199,7 +199,7 @@ export function erodeMask(src: Float32Array, width: number, height: number, k: n
     const hi = py + k - 1 - anchor >= height ? height - 1 : py + k - 1 - anchor;
     const d = py * width + x0;
     if (lo < y0 || hi >= y1) continue;
-    for (const end = hi - y0; fed < end; ) {
+    for (const end = hi - y0; fed < end;) {
       fed++;
       for (let x = 0, i = fed * bw; x < bw; x++, i++) {
         const u = tmp[i];

@@ -10,15 +10,7 @@
  * exactly on a left or top boundary is inside and on a right or bottom one outside, so a polygon
  * of area A sets about A pixels and an axis-aligned rectangle with integer corners exactly A.
  */
-export function fillPolygon(
-  mask: Float32Array,
-  width: number,
-  height: number,
-  points: ArrayLike<number>,
-  value = 1,
-  originX = 0,
-  originY = 0,
-): void {
+export function fillPolygon(mask: Float32Array, width: number, height: number, points: ArrayLike<number>, value = 1, originX = 0, originY = 0): void {
   const n = points.length >> 1;
   if (n < 3) return;
   let minY = Infinity;
@@ -76,8 +68,7 @@ export function convexHull(points: ArrayLike<number>): number[] {
   order.sort((a, b) => points[2 * a] - points[2 * b] || points[2 * a + 1] - points[2 * b + 1]);
   const hull: number[] = [];
   const cross = (o: number, a: number, b: number): number =>
-    (points[2 * a] - points[2 * o]) * (points[2 * b + 1] - points[2 * o + 1]) -
-    (points[2 * a + 1] - points[2 * o + 1]) * (points[2 * b] - points[2 * o]);
+    (points[2 * a] - points[2 * o]) * (points[2 * b + 1] - points[2 * o + 1]) - (points[2 * a + 1] - points[2 * o + 1]) * (points[2 * b] - points[2 * o]);
   // Lower chain left to right, then upper chain right to left; pop while not turning one way.
   for (let pass = 0; pass < 2; pass++) {
     const start = hull.length;
@@ -101,21 +92,16 @@ export function convexHull(points: ArrayLike<number>): number[] {
 }
 
 /** fillPolygon over the convex hull of `points` (cv2.fillConvexPoly of a hull, on centres). */
-export function fillConvexHull(
-  mask: Float32Array,
-  width: number,
-  height: number,
-  points: ArrayLike<number>,
-  value = 1,
-  originX = 0,
-  originY = 0,
-): void {
+export function fillConvexHull(mask: Float32Array, width: number, height: number, points: ArrayLike<number>, value = 1, originX = 0, originY = 0): void {
   fillPolygon(mask, width, height, convexHull(points), value, originX, originY);
 }
 
 /** The bounding box of points given as `stride` numbers each (x, y first): x0, y0 inclusive minima, x1, y1 maxima. */
 export function pointBounds(points: ArrayLike<number>, stride = 2): { x0: number; y0: number; x1: number; y1: number } {
-  let x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
+  let x0 = Infinity,
+    y0 = Infinity,
+    x1 = -Infinity,
+    y1 = -Infinity;
   for (let i = 0; i + 1 < points.length; i += stride) {
     x0 = Math.min(x0, points[i]);
     x1 = Math.max(x1, points[i]);

@@ -10,14 +10,7 @@ import { reflect101 } from './border.js';
  * rows and columns; the result is ceil(width/2) × ceil(height/2). `scratch` holds
  * ceil(width/2)·height·channels floats.
  */
-export function pyrDown(
-  src: Float32Array,
-  width: number,
-  height: number,
-  channels: number,
-  dst?: Float32Array,
-  scratch?: Float32Array,
-): Float32Array {
+export function pyrDown(src: Float32Array, width: number, height: number, channels: number, dst?: Float32Array, scratch?: Float32Array): Float32Array {
   const c = channels;
   const nw = (width + 1) >> 1;
   const nh = (height + 1) >> 1;

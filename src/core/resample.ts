@@ -74,14 +74,7 @@ export function downsampleField(src: Float32Array, width: number, height: number
  * buffer. Each grid row is interpolated horizontally once and reused by the `factor` output rows
  * around it, so most output values cost one lerp. The row buffer is reused between calls.
  */
-export function upsampleRows(
-  grid: Float32Array,
-  factor: number,
-  width: number,
-  height: number,
-  channels: number,
-  onRow: (y: number, row: Float32Array) => void,
-): void {
+export function upsampleRows(grid: Float32Array, factor: number, width: number, height: number, channels: number, onRow: (y: number, row: Float32Array) => void): void {
   const gw = gridSize(width, factor);
   const gh = gridSize(height, factor);
   const c = channels;

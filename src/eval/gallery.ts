@@ -96,18 +96,27 @@ export function measureAgainstGalleries(
     gain: toGallery - targetToGallery,
     nearest: found?.person ?? '',
     retrieved: found?.person === sourcePerson,
-    ...(sources.length ? { retrievedAmongSources: sources[nearest(faces.output, sources.map((s) => s.embedding))]?.embedding === faces.source } : {}),
+    ...(sources.length
+      ? {
+          retrievedAmongSources:
+            sources[
+              nearest(
+                faces.output,
+                sources.map((s) => s.embedding),
+              )
+            ]?.embedding === faces.source,
+        }
+      : {}),
   };
 }
 
 /** Folders mode: no galleries; retrieval is among the source photos, gain against the source photo. */
-export function measureAgainstSources(
-  faces: { output: Float32Array; target: Float32Array },
-  sources: readonly EmbeddedPhoto[],
-  sourceIndex: number,
-): IdentityMeasures {
+export function measureAgainstSources(faces: { output: Float32Array; target: Float32Array }, sources: readonly EmbeddedPhoto[], sourceIndex: number): IdentityMeasures {
   const source = sources[sourceIndex].embedding;
-  const best = nearest(faces.output, sources.map((s) => s.embedding));
+  const best = nearest(
+    faces.output,
+    sources.map((s) => s.embedding),
+  );
   const toSource = cosineSimilarity(faces.output, source);
   const targetToSource = cosineSimilarity(faces.target, source);
   return {

@@ -27,10 +27,11 @@ export function landmarkJitter(sequence: readonly Float32Array[], stride = 3): n
   if (sequence.length < 2) return 0;
   const points = sequence[0].length / stride;
   const mean = new Float64Array(points * 2);
-  for (const m of sequence) for (let i = 0; i < points; i++) {
-    mean[2 * i] += m[stride * i] / sequence.length;
-    mean[2 * i + 1] += m[stride * i + 1] / sequence.length;
-  }
+  for (const m of sequence)
+    for (let i = 0; i < points; i++) {
+      mean[2 * i] += m[stride * i] / sequence.length;
+      mean[2 * i + 1] += m[stride * i + 1] / sequence.length;
+    }
   let sum = 0;
   for (const m of sequence) for (let i = 0; i < points; i++) sum += (m[stride * i] - mean[2 * i]) ** 2 + (m[stride * i + 1] - mean[2 * i + 1]) ** 2;
   return Math.sqrt(sum / (points * sequence.length));

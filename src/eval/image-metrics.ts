@@ -90,6 +90,9 @@ export function outsideBoxes(boxes: readonly (readonly [number, number, number, 
 /** Pixels inside a box ([x, y, w, h]) shrunk by `inset` × its size on each side. */
 export function insideBox(box: readonly [number, number, number, number], inset = 0): Region {
   const [x, y, w, h] = box;
-  const x0 = x + w * inset, y0 = y + h * inset, x1 = x + w * (1 - inset), y1 = y + h * (1 - inset);
+  const x0 = x + w * inset,
+    y0 = y + h * inset,
+    x1 = x + w * (1 - inset),
+    y1 = y + h * (1 - inset);
   return (px, py) => px >= x0 && px < x1 && py >= y0 && py < y1;
 }

@@ -13,9 +13,7 @@ import { MODEL_SPECS, type InputSpec } from '../models/model-spec.js';
  * right mouth corner, as x,y pairs in crop pixels (OpenCV convention: pixel centres at integers).
  * float32, as insightface stores it.
  */
-export const ARCFACE_TEMPLATE_112: Float32Array = Float32Array.of(
-  38.2946, 51.6963, 73.5318, 51.5014, 56.0252, 71.7366, 41.5493, 92.3655, 70.7299, 92.2041,
-);
+export const ARCFACE_TEMPLATE_112: Float32Array = Float32Array.of(38.2946, 51.6963, 73.5318, 51.5014, 56.0252, 71.7366, 41.5493, 92.3655, 70.7299, 92.2041);
 
 /**
  * The template for a `imageSize`² crop (spec F4.1–F4.3, insightface ≥ 0.7.2): multiples of 112
@@ -82,13 +80,7 @@ export function normCrop(image: Image, kps5: ArrayLike<number>, size: number, op
  * `channelOrder`. Images here are RGB, so insightface's swapRB=True on a BGR crop is 'rgb'.
  * Grey images are replicated; alpha is dropped.
  */
-export function blobFromImage(
-  image: Image,
-  scale: number,
-  mean: number,
-  channelOrder: 'rgb' | 'bgr' = 'rgb',
-  out?: Float32Array,
-): Float32Array {
+export function blobFromImage(image: Image, scale: number, mean: number, channelOrder: 'rgb' | 'bgr' = 'rgb', out?: Float32Array): Float32Array {
   const plane = image.width * image.height;
   const dst = out ?? new Float32Array(3 * plane);
   if (dst.length < 3 * plane) throw new RangeError(`blobFromImage: out holds ${dst.length} values, needs ${3 * plane}`);

@@ -30,11 +30,16 @@ function meanOf(landmarks: Float32Array, indices: readonly number[], axis: 0 | 1
 function kps5FromLandmarks(m: Float32Array): Float32Array {
   const p = (i: number, axis: 0 | 1) => m[3 * i + axis];
   return Float32Array.from([
-    meanOf(m, RIGHT_EYE, 0), meanOf(m, RIGHT_EYE, 1),
-    meanOf(m, LEFT_EYE, 0), meanOf(m, LEFT_EYE, 1),
-    p(POINT.noseTip, 0), p(POINT.noseTip, 1),
-    p(POINT.mouthRight, 0), p(POINT.mouthRight, 1),
-    p(POINT.mouthLeft, 0), p(POINT.mouthLeft, 1),
+    meanOf(m, RIGHT_EYE, 0),
+    meanOf(m, RIGHT_EYE, 1),
+    meanOf(m, LEFT_EYE, 0),
+    meanOf(m, LEFT_EYE, 1),
+    p(POINT.noseTip, 0),
+    p(POINT.noseTip, 1),
+    p(POINT.mouthRight, 0),
+    p(POINT.mouthRight, 1),
+    p(POINT.mouthLeft, 0),
+    p(POINT.mouthLeft, 1),
   ]);
 }
 

@@ -97,8 +97,11 @@ export class BlazeFaceDetector {
     const counts = anchorCounts(spec.input.size);
     const expected = [...counts.map((n) => [1, n, 1]), ...counts.map((n) => [1, n, ANCHOR_VALUES])];
     if (spec.outputs.length !== expected.length || spec.outputs.some((o, i) => o.shape.join() !== expected[i]!.join())) {
-      throw new LiveswapError('model', `The row of ${spec.id} lists outputs of shapes ${spec.outputs.map((o) => `[${o.shape.join(',')}]`).join(' ')}; `
-        + `BlazeFace's anchors at ${spec.input.size}×${spec.input.size} give ${expected.map((e) => `[${e.join(',')}]`).join(' ')}.`);
+      throw new LiveswapError(
+        'model',
+        `The row of ${spec.id} lists outputs of shapes ${spec.outputs.map((o) => `[${o.shape.join(',')}]`).join(' ')}; ` +
+          `BlazeFace's anchors at ${spec.input.size}×${spec.input.size} give ${expected.map((e) => `[${e.join(',')}]`).join(' ')}.`,
+      );
     }
     return new BlazeFaceDetector(session, spec, bindSession(session, spec));
   }

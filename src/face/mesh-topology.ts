@@ -23,8 +23,10 @@ export interface MeshTopology {
 function pointInPolygon(x: number, y: number, loop: readonly number[]): boolean {
   let inside = false;
   for (let i = 0, j = loop.length - 1; i < loop.length; j = i++) {
-    const xi = CANONICAL_UV[2 * loop[i]], yi = CANONICAL_UV[2 * loop[i] + 1];
-    const xj = CANONICAL_UV[2 * loop[j]], yj = CANONICAL_UV[2 * loop[j] + 1];
+    const xi = CANONICAL_UV[2 * loop[i]],
+      yi = CANONICAL_UV[2 * loop[i] + 1];
+    const xj = CANONICAL_UV[2 * loop[j]],
+      yj = CANONICAL_UV[2 * loop[j] + 1];
     if (yi > y !== yj > y && x < ((xj - xi) * (y - yi)) / (yj - yi) + xi) inside = !inside;
   }
   return inside;

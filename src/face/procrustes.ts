@@ -29,17 +29,20 @@ function dominantEigenvector(a: Float64Array): Float64Array {
         const c = 1 / Math.sqrt(t * t + 1);
         const s = t * c;
         for (let k = 0; k < 4; k++) {
-          const mkp = m[4 * k + p], mkq = m[4 * k + q];
+          const mkp = m[4 * k + p],
+            mkq = m[4 * k + q];
           m[4 * k + p] = c * mkp - s * mkq;
           m[4 * k + q] = s * mkp + c * mkq;
         }
         for (let k = 0; k < 4; k++) {
-          const mpk = m[4 * p + k], mqk = m[4 * q + k];
+          const mpk = m[4 * p + k],
+            mqk = m[4 * q + k];
           m[4 * p + k] = c * mpk - s * mqk;
           m[4 * q + k] = s * mpk + c * mqk;
         }
         for (let k = 0; k < 4; k++) {
-          const vkp = v[4 * k + p], vkq = v[4 * k + q];
+          const vkp = v[4 * k + p],
+            vkq = v[4 * k + q];
           v[4 * k + p] = c * vkp - s * vkq;
           v[4 * k + q] = s * vkp + c * vkq;
         }
@@ -85,16 +88,34 @@ export function procrustes3(from: ArrayLike<number>, to: ArrayLike<number>, indi
   }
   const [sxx, sxy, sxz, syx, syy, syz, szx, szy, szz] = s;
   const n = Float64Array.from([
-    sxx + syy + szz, syz - szy, szx - sxz, sxy - syx,
-    syz - szy, sxx - syy - szz, sxy + syx, szx + sxz,
-    szx - sxz, sxy + syx, -sxx + syy - szz, syz + szy,
-    sxy - syx, szx + sxz, syz + szy, -sxx - syy + szz,
+    sxx + syy + szz,
+    syz - szy,
+    szx - sxz,
+    sxy - syx,
+    syz - szy,
+    sxx - syy - szz,
+    sxy + syx,
+    szx + sxz,
+    szx - sxz,
+    sxy + syx,
+    -sxx + syy - szz,
+    syz + szy,
+    sxy - syx,
+    szx + sxz,
+    syz + szy,
+    -sxx - syy + szz,
   ]);
   const [q0, qx, qy, qz] = dominantEigenvector(n);
   const r = Float64Array.from([
-    q0 * q0 + qx * qx - qy * qy - qz * qz, 2 * (qx * qy - q0 * qz), 2 * (qx * qz + q0 * qy),
-    2 * (qy * qx + q0 * qz), q0 * q0 - qx * qx + qy * qy - qz * qz, 2 * (qy * qz - q0 * qx),
-    2 * (qz * qx - q0 * qy), 2 * (qz * qy + q0 * qx), q0 * q0 - qx * qx - qy * qy + qz * qz,
+    q0 * q0 + qx * qx - qy * qy - qz * qz,
+    2 * (qx * qy - q0 * qz),
+    2 * (qx * qz + q0 * qy),
+    2 * (qy * qx + q0 * qz),
+    q0 * q0 - qx * qx + qy * qy - qz * qz,
+    2 * (qy * qz - q0 * qx),
+    2 * (qz * qx - q0 * qy),
+    2 * (qz * qy + q0 * qx),
+    q0 * q0 - qx * qx - qy * qy + qz * qz,
   ]);
   // Scale: Σ w qᵀ R p over Σ w |p|².
   let fit = 0;
@@ -107,9 +128,15 @@ export function procrustes3(from: ArrayLike<number>, to: ArrayLike<number>, indi
 
 /** Applies a similarity to every x,y,z triple of `points`, into `out` (may be `points`). */
 export function applySimilarity3(t: Similarity3, points: ArrayLike<number>, out: Float32Array = new Float32Array(points.length)): Float32Array {
-  const { scale: c, rotation: r, translation: [tx, ty, tz] } = t;
+  const {
+    scale: c,
+    rotation: r,
+    translation: [tx, ty, tz],
+  } = t;
   for (let i = 0; i < points.length; i += 3) {
-    const x = points[i], y = points[i + 1], z = points[i + 2];
+    const x = points[i],
+      y = points[i + 1],
+      z = points[i + 2];
     out[i] = c * (r[0] * x + r[1] * y + r[2] * z) + tx;
     out[i + 1] = c * (r[3] * x + r[4] * y + r[5] * z) + ty;
     out[i + 2] = c * (r[6] * x + r[7] * y + r[8] * z) + tz;

@@ -20,7 +20,10 @@ export function roiFromPoints(xs: ArrayLike<number>, ys: ArrayLike<number>, angl
   const cos = Math.cos(angle);
   const sin = Math.sin(angle);
   // Bounding box in the face-aligned frame, so a tilted face gets a tight box.
-  let minU = Infinity, maxU = -Infinity, minV = Infinity, maxV = -Infinity;
+  let minU = Infinity,
+    maxU = -Infinity,
+    minV = Infinity,
+    maxV = -Infinity;
   for (let i = 0; i < xs.length; i++) {
     const u = xs[i] * cos + ys[i] * sin;
     const v = -xs[i] * sin + ys[i] * cos;

@@ -37,11 +37,16 @@ export interface ScrfdLayout {
 
 export function scrfdLayout(outputCount: number): ScrfdLayout {
   switch (outputCount) {
-    case 6: return { strides: [8, 16, 32], anchorsPerCell: 2, hasKeypoints: false };
-    case 9: return { strides: [8, 16, 32], anchorsPerCell: 2, hasKeypoints: true };
-    case 10: return { strides: [8, 16, 32, 64, 128], anchorsPerCell: 1, hasKeypoints: false };
-    case 15: return { strides: [8, 16, 32, 64, 128], anchorsPerCell: 1, hasKeypoints: true };
-    default: throw new LiveswapError('model', `An SCRFD model has 6, 9, 10 or 15 outputs; this one has ${outputCount}.`);
+    case 6:
+      return { strides: [8, 16, 32], anchorsPerCell: 2, hasKeypoints: false };
+    case 9:
+      return { strides: [8, 16, 32], anchorsPerCell: 2, hasKeypoints: true };
+    case 10:
+      return { strides: [8, 16, 32, 64, 128], anchorsPerCell: 1, hasKeypoints: false };
+    case 15:
+      return { strides: [8, 16, 32, 64, 128], anchorsPerCell: 1, hasKeypoints: true };
+    default:
+      throw new LiveswapError('model', `An SCRFD model has 6, 9, 10 or 15 outputs; this one has ${outputCount}.`);
   }
 }
 
@@ -205,14 +210,7 @@ let lineScratch = new Float32Array(0);
  * order: scores per stride, then boxes, then keypoints), divide by the letterbox scale, sort by
  * score descending. Only the first batch item is read.
  */
-export function decodeScrfd(
-  outputs: readonly Float32Array[],
-  layout: ScrfdLayout,
-  inputWidth: number,
-  inputHeight: number,
-  scale: number,
-  threshold: number,
-): ScrfdDetection[] {
+export function decodeScrfd(outputs: readonly Float32Array[], layout: ScrfdLayout, inputWidth: number, inputHeight: number, scale: number, threshold: number): ScrfdDetection[] {
   const levels = layout.strides.length;
   const a = layout.anchorsPerCell;
   const s32 = f32(scale);
@@ -287,13 +285,7 @@ export function insightfaceNms(sorted: readonly ScrfdDetection[], threshold: num
 }
 
 /** Spec F2.14: the `maxNum` faces with the largest area (less twice their squared offset from the frame centre for 'default'). */
-export function limitFaces(
-  faces: readonly ScrfdDetection[],
-  maxNum: number,
-  frameWidth: number,
-  frameHeight: number,
-  metric: 'default' | 'max' = 'default',
-): ScrfdDetection[] {
+export function limitFaces(faces: readonly ScrfdDetection[], maxNum: number, frameWidth: number, frameHeight: number, metric: 'default' | 'max' = 'default'): ScrfdDetection[] {
   if (faces.length <= maxNum) return [...faces];
   const cx = Math.floor(frameWidth / 2);
   const cy = Math.floor(frameHeight / 2);

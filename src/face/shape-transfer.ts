@@ -63,7 +63,10 @@ interface Ellipse {
 }
 
 function uvEllipse(indices: readonly number[], growX: number, growY: number): Ellipse {
-  let x0 = Infinity, x1 = -Infinity, y0 = Infinity, y1 = -Infinity;
+  let x0 = Infinity,
+    x1 = -Infinity,
+    y0 = Infinity,
+    y1 = -Infinity;
   for (const i of indices) {
     x0 = Math.min(x0, CANONICAL_UV[2 * i]);
     x1 = Math.max(x1, CANONICAL_UV[2 * i]);
@@ -129,7 +132,8 @@ function buildRegions(): RegionWeights {
   };
   const eyeLineV = (uv[2 * POINT.rightEyeOuter + 1] + uv[2 * POINT.leftEyeOuter + 1]) / 2;
   for (let i = 0; i < n; i++) {
-    const u = uv[2 * i], v = uv[2 * i + 1];
+    const u = uv[2 * i],
+      v = uv[2 * i + 1];
     const right = ellipseWeight(eyeR, u, v, 1.5);
     const left = ellipseWeight(eyeL, u, v, 1.5);
     w.eyes[i] = Math.max(right, left);
@@ -154,7 +158,8 @@ function buildRegions(): RegionWeights {
   const edges: number[] = [];
   for (let t = 0; t < triangles.length; t += 3) {
     for (let k = 0; k < 3; k++) {
-      const a = triangles[t + k], b = triangles[t + ((k + 1) % 3)];
+      const a = triangles[t + k],
+        b = triangles[t + ((k + 1) % 3)];
       const key = Math.min(a, b) * n + Math.max(a, b);
       if (seen.has(key)) continue;
       seen.add(key);
@@ -216,14 +221,17 @@ function dist2(m: ArrayLike<number>, i: number, j: number): number {
 
 /** Where the target's (x, y) goes under the 2-D similarity taking target points a, b to source points a, b. */
 function pairSimilarity(t: Float32Array, s: Float32Array, a: number, b: number): (x: number, y: number) => [number, number] {
-  const tx = t[3 * b] - t[3 * a], ty = t[3 * b + 1] - t[3 * a + 1];
-  const sx = s[3 * b] - s[3 * a], sy = s[3 * b + 1] - s[3 * a + 1];
+  const tx = t[3 * b] - t[3 * a],
+    ty = t[3 * b + 1] - t[3 * a + 1];
+  const sx = s[3 * b] - s[3 * a],
+    sy = s[3 * b + 1] - s[3 * a + 1];
   const d = tx * tx + ty * ty || 1;
   // α = (s_b − s_a) / (t_b − t_a) as complex numbers.
   const ar = (sx * tx + sy * ty) / d;
   const ai = (sy * tx - sx * ty) / d;
   return (x, y) => {
-    const dx = x - t[3 * a], dy = y - t[3 * a + 1];
+    const dx = x - t[3 * a],
+      dy = y - t[3 * a + 1];
     return [s[3 * a] + ar * dx - ai * dy, s[3 * a + 1] + ai * dx + ar * dy];
   };
 }
@@ -252,7 +260,8 @@ export function transferShape(target: Float32Array, source: Float32Array, streng
   const ax = target[3 * POINT.mouthLeft] - target[3 * POINT.mouthRight];
   const ay = target[3 * POINT.mouthLeft + 1] - target[3 * POINT.mouthRight + 1];
   const width = Math.hypot(ax, ay) || 1;
-  const ux = ax / width, uy = ay / width;
+  const ux = ax / width,
+    uy = ay / width;
   const sourceOpen = dist2(aligned, UPPER_INNER, LOWER_INNER) / (dist2(aligned, POINT.mouthRight, POINT.mouthLeft) || 1);
   const targetOpen = dist2(target, UPPER_INNER, LOWER_INNER) / width;
   const widthRatio = dist2(aligned, POINT.mouthRight, POINT.mouthLeft) / width;
@@ -262,13 +271,16 @@ export function transferShape(target: Float32Array, source: Float32Array, streng
   const mdx = aligned[3 * UPPER_INNER] - target[3 * UPPER_INNER];
   const mdy = aligned[3 * UPPER_INNER + 1] - target[3 * UPPER_INNER + 1];
   // Lip thickness along the mouth's normal (pointing down the face).
-  const nx = -uy, ny = ux;
+  const nx = -uy,
+    ny = ux;
   const along = (m: Float32Array, a: number, b: number) => (m[3 * b] - m[3 * a]) * nx + (m[3 * b + 1] - m[3 * a + 1]) * ny;
   const upperGrow = along(aligned, UPPER_OUTER, UPPER_INNER) - along(target, UPPER_OUTER, UPPER_INNER);
   const lowerGrow = along(aligned, LOWER_INNER, LOWER_OUTER) - along(target, LOWER_INNER, LOWER_OUTER);
-  const cx = target[3 * UPPER_INNER], cy = target[3 * UPPER_INNER + 1];
+  const cx = target[3 * UPPER_INNER],
+    cy = target[3 * UPPER_INNER + 1];
   const mouthMap = (i: number): [number, number] => {
-    const dx = target[3 * i] - cx, dy = target[3 * i + 1] - cy;
+    const dx = target[3 * i] - cx,
+      dy = target[3 * i + 1] - cy;
     const a = dx * ux + dy * uy;
     const b = dx * nx + dy * ny;
     const grow = UPPER_OUTER_LIP.has(i) ? -upperGrow : LOWER_OUTER_LIP.has(i) ? lowerGrow : 0;
@@ -381,7 +393,8 @@ export function outlineRing(target: Float32Array, shaped: Float32Array): Outline
     to[2 * i] = shaped[3 * i];
     to[2 * i + 1] = shaped[3 * i + 1];
   }
-  let cx = 0, cy = 0;
+  let cx = 0,
+    cy = 0;
   for (const v of oval) {
     cx += target[3 * v] / count;
     cy += target[3 * v + 1] / count;
@@ -417,7 +430,8 @@ function smooth(dx: Float32Array, dy: Float32Array, r: RegionWeights, passes: nu
     sy.fill(0);
     count.fill(0);
     for (let e = 0; e < r.edges.length; e += 2) {
-      const a = r.edges[e], b = r.edges[e + 1];
+      const a = r.edges[e],
+        b = r.edges[e + 1];
       sx[a] += dx[b];
       sy[a] += dy[b];
       count[a]++;
@@ -438,8 +452,7 @@ function smooth(dx: Float32Array, dy: Float32Array, r: RegionWeights, passes: nu
  * nearly edge-on (a thirtieth of the mean area or less) are left out: their winding is noise.
  */
 export function folds(before: Float32Array, after: Float32Array, triangles: Uint16Array): boolean {
-  const area = (m: Float32Array, a: number, b: number, c: number) =>
-    (m[3 * b] - m[3 * a]) * (m[3 * c + 1] - m[3 * a + 1]) - (m[3 * b + 1] - m[3 * a + 1]) * (m[3 * c] - m[3 * a]);
+  const area = (m: Float32Array, a: number, b: number, c: number) => (m[3 * b] - m[3 * a]) * (m[3 * c + 1] - m[3 * a + 1]) - (m[3 * b + 1] - m[3 * a + 1]) * (m[3 * c] - m[3 * a]);
   const areas = new Float32Array(triangles.length / 3);
   for (let t = 0; t < areas.length; t++) areas[t] = area(before, triangles[3 * t], triangles[3 * t + 1], triangles[3 * t + 2]);
   let total = 0;
@@ -464,7 +477,8 @@ export function smileScore(m: Float32Array): number {
   const ey = m[3 * POINT.leftEyeOuter + 1] - m[3 * POINT.rightEyeOuter + 1];
   const eyes = Math.hypot(ex, ey) || 1;
   // Up, in image coordinates (y down): the eye line turned a quarter back.
-  const ux = ey / eyes, uy = -ex / eyes;
+  const ux = ey / eyes,
+    uy = -ex / eyes;
   const width = dist2(m, POINT.mouthRight, POINT.mouthLeft) || 1;
   const lift = (i: number) => (m[3 * i] - m[3 * UPPER_INNER]) * ux + (m[3 * i + 1] - m[3 * UPPER_INNER + 1]) * uy;
   const corners = (lift(POINT.mouthRight) + lift(POINT.mouthLeft)) / 2 / width;
@@ -477,7 +491,8 @@ export function smileScore(m: Float32Array): number {
  */
 export function expressionLineWeight(u: number, v: number): number {
   const capsule = (ax: number, ay: number, bx: number, by: number, radius: number) => {
-    const dx = bx - ax, dy = by - ay;
+    const dx = bx - ax,
+      dy = by - ay;
     const t = Math.min(1, Math.max(0, ((u - ax) * dx + (v - ay) * dy) / (dx * dx + dy * dy)));
     return 1 - smoothstep(radius * 0.5, radius, Math.hypot(u - ax - t * dx, v - ay - t * dy));
   };

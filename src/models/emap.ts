@@ -24,8 +24,11 @@ export function readEmap(modelBytes: Uint8Array, label = 'the InSwapper model'):
   if (!last) throw new LiveswapError('model', `${label} has no initializers, so it holds no emap; is it an InSwapper model?`, { file: label });
   const dims = last.dims;
   if (dims.length !== 2 || dims[0] !== EMAP_SIZE || dims[1] !== EMAP_SIZE) {
-    throw new LiveswapError('model', `The last initializer of ${label} ("${last.name}") has shape [${dims.join(', ')}]; `
-      + `the emap must be [${EMAP_SIZE}, ${EMAP_SIZE}]. Is it an InSwapper 128 model?`, { file: label });
+    throw new LiveswapError(
+      'model',
+      `The last initializer of ${label} ("${last.name}") has shape [${dims.join(', ')}]; ` + `the emap must be [${EMAP_SIZE}, ${EMAP_SIZE}]. Is it an InSwapper 128 model?`,
+      { file: label },
+    );
   }
   try {
     return info.initializerFloats(last.name);

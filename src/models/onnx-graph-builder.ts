@@ -41,8 +41,7 @@ export const attr = {
   int: (name: string, i: number): OnnxAttribute => ({ name, type: OnnxAttributeType.INT, i }),
   ints: (name: string, ints: number[]): OnnxAttribute => ({ name, type: OnnxAttributeType.INTS, ints }),
   float: (name: string, f: number): OnnxAttribute => ({ name, type: OnnxAttributeType.FLOAT, f }),
-  string: (name: string, s: string): OnnxAttribute =>
-    ({ name, type: OnnxAttributeType.STRING, s: new TextEncoder().encode(s) }),
+  string: (name: string, s: string): OnnxAttribute => ({ name, type: OnnxAttributeType.STRING, s: new TextEncoder().encode(s) }),
 };
 
 /** Reorders a dense row-major array: out axis i is input axis perm[i]. */
@@ -139,7 +138,11 @@ export class OnnxGraphBuilder {
     if (v.shape.length !== 4) throw new Error(`internal: NCHW requested for rank-${v.shape.length} value "${v.label}"`);
     if (v.konst) {
       const { shape, data } = v.konst;
-      v.nchw = this.constTensor(`${v.label}/nchw`, TO_NCHW.map((p) => shape[p]), transposeData(data, shape, TO_NCHW));
+      v.nchw = this.constTensor(
+        `${v.label}/nchw`,
+        TO_NCHW.map((p) => shape[p]),
+        transposeData(data, shape, TO_NCHW),
+      );
     } else {
       v.nchw = this.node('Transpose', [this.nhwc(v)], `${v.label}/nchw`, [attr.ints('perm', TO_NCHW)]);
     }

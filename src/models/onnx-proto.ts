@@ -12,13 +12,34 @@ import { halfBitsToFloat32, readHalfLE } from './float16.js';
 
 /** TensorProto.DataType values. */
 export const OnnxDataType = {
-  FLOAT: 1, UINT8: 2, INT8: 3, UINT16: 4, INT16: 5, INT32: 6, INT64: 7, STRING: 8, BOOL: 9,
-  FLOAT16: 10, DOUBLE: 11, UINT32: 12, UINT64: 13, COMPLEX64: 14, COMPLEX128: 15, BFLOAT16: 16,
+  FLOAT: 1,
+  UINT8: 2,
+  INT8: 3,
+  UINT16: 4,
+  INT16: 5,
+  INT32: 6,
+  INT64: 7,
+  STRING: 8,
+  BOOL: 9,
+  FLOAT16: 10,
+  DOUBLE: 11,
+  UINT32: 12,
+  UINT64: 13,
+  COMPLEX64: 14,
+  COMPLEX128: 15,
+  BFLOAT16: 16,
 } as const;
 
 /** AttributeProto.AttributeType values for the kinds this project emits. */
 export const OnnxAttributeType = {
-  FLOAT: 1, INT: 2, STRING: 3, TENSOR: 4, GRAPH: 5, FLOATS: 6, INTS: 7, STRINGS: 8,
+  FLOAT: 1,
+  INT: 2,
+  STRING: 3,
+  TENSOR: 4,
+  GRAPH: 5,
+  FLOATS: 6,
+  INTS: 7,
+  STRINGS: 8,
 } as const;
 
 export interface OnnxTensor {
@@ -94,42 +115,83 @@ type FieldJson = { id: number; type: string; edition: 'proto2'; rule?: 'repeated
 // repeated numbers are unpacked unless the field says otherwise. protobufjs JSON fields default
 // to proto3 rules, so each field states its edition, and packing is spelled out.
 const one = (id: number, type: string): FieldJson => ({ id, type, edition: 'proto2' });
-const many = (id: number, type: string, packed = false): FieldJson =>
-  ({ id, type, edition: 'proto2', rule: 'repeated', options: { packed } });
+const many = (id: number, type: string, packed = false): FieldJson => ({ id, type, edition: 'proto2', rule: 'repeated', options: { packed } });
 
 const descriptor = {
   nested: {
     onnx: {
       nested: {
-        ModelProto: { fields: {
-          irVersion: one(1, 'int64'), producerName: one(2, 'string'), producerVersion: one(3, 'string'),
-          domain: one(4, 'string'), modelVersion: one(5, 'int64'), docString: one(6, 'string'),
-          graph: one(7, 'GraphProto'), opsetImport: many(8, 'OperatorSetIdProto'),
-          metadataProps: many(14, 'StringStringEntryProto'),
-        } },
+        ModelProto: {
+          fields: {
+            irVersion: one(1, 'int64'),
+            producerName: one(2, 'string'),
+            producerVersion: one(3, 'string'),
+            domain: one(4, 'string'),
+            modelVersion: one(5, 'int64'),
+            docString: one(6, 'string'),
+            graph: one(7, 'GraphProto'),
+            opsetImport: many(8, 'OperatorSetIdProto'),
+            metadataProps: many(14, 'StringStringEntryProto'),
+          },
+        },
         OperatorSetIdProto: { fields: { domain: one(1, 'string'), version: one(2, 'int64') } },
         StringStringEntryProto: { fields: { key: one(1, 'string'), value: one(2, 'string') } },
-        GraphProto: { fields: {
-          node: many(1, 'NodeProto'), name: one(2, 'string'), initializer: many(5, 'TensorProto'),
-          docString: one(10, 'string'), input: many(11, 'ValueInfoProto'), output: many(12, 'ValueInfoProto'),
-          valueInfo: many(13, 'ValueInfoProto'),
-        } },
-        NodeProto: { fields: {
-          input: many(1, 'string'), output: many(2, 'string'), name: one(3, 'string'), opType: one(4, 'string'),
-          attribute: many(5, 'AttributeProto'), docString: one(6, 'string'), domain: one(7, 'string'),
-        } },
-        AttributeProto: { fields: {
-          name: one(1, 'string'), f: one(2, 'float'), i: one(3, 'int64'), s: one(4, 'bytes'),
-          t: one(5, 'TensorProto'), g: one(6, 'GraphProto'), floats: many(7, 'float'), ints: many(8, 'int64'),
-          strings: many(9, 'bytes'), tensors: many(10, 'TensorProto'), graphs: many(11, 'GraphProto'),
-          docString: one(13, 'string'), type: one(20, 'int32'), refAttrName: one(21, 'string'),
-        } },
-        TensorProto: { fields: {
-          dims: many(1, 'int64'), dataType: one(2, 'int32'), floatData: many(4, 'float', true),
-          int32Data: many(5, 'int32', true), stringData: many(6, 'bytes'), int64Data: many(7, 'int64', true),
-          name: one(8, 'string'), rawData: one(9, 'bytes'), doubleData: many(10, 'double', true),
-          uint64Data: many(11, 'uint64', true), docString: one(12, 'string'), dataLocation: one(14, 'int32'),
-        } },
+        GraphProto: {
+          fields: {
+            node: many(1, 'NodeProto'),
+            name: one(2, 'string'),
+            initializer: many(5, 'TensorProto'),
+            docString: one(10, 'string'),
+            input: many(11, 'ValueInfoProto'),
+            output: many(12, 'ValueInfoProto'),
+            valueInfo: many(13, 'ValueInfoProto'),
+          },
+        },
+        NodeProto: {
+          fields: {
+            input: many(1, 'string'),
+            output: many(2, 'string'),
+            name: one(3, 'string'),
+            opType: one(4, 'string'),
+            attribute: many(5, 'AttributeProto'),
+            docString: one(6, 'string'),
+            domain: one(7, 'string'),
+          },
+        },
+        AttributeProto: {
+          fields: {
+            name: one(1, 'string'),
+            f: one(2, 'float'),
+            i: one(3, 'int64'),
+            s: one(4, 'bytes'),
+            t: one(5, 'TensorProto'),
+            g: one(6, 'GraphProto'),
+            floats: many(7, 'float'),
+            ints: many(8, 'int64'),
+            strings: many(9, 'bytes'),
+            tensors: many(10, 'TensorProto'),
+            graphs: many(11, 'GraphProto'),
+            docString: one(13, 'string'),
+            type: one(20, 'int32'),
+            refAttrName: one(21, 'string'),
+          },
+        },
+        TensorProto: {
+          fields: {
+            dims: many(1, 'int64'),
+            dataType: one(2, 'int32'),
+            floatData: many(4, 'float', true),
+            int32Data: many(5, 'int32', true),
+            stringData: many(6, 'bytes'),
+            int64Data: many(7, 'int64', true),
+            name: one(8, 'string'),
+            rawData: one(9, 'bytes'),
+            doubleData: many(10, 'double', true),
+            uint64Data: many(11, 'uint64', true),
+            docString: one(12, 'string'),
+            dataLocation: one(14, 'int32'),
+          },
+        },
         ValueInfoProto: { fields: { name: one(1, 'string'), type: one(2, 'TypeProto'), docString: one(3, 'string') } },
         TypeProto: {
           fields: { tensorType: one(1, 'TypeProto.Tensor'), denotation: one(6, 'string') },
@@ -138,10 +200,12 @@ const descriptor = {
         },
         TensorShapeProto: {
           fields: { dim: many(1, 'TensorShapeProto.Dimension') },
-          nested: { Dimension: {
-            fields: { dimValue: one(1, 'int64'), dimParam: one(2, 'string'), denotation: one(3, 'string') },
-            oneofs: { value: { oneof: ['dimValue', 'dimParam'] } },
-          } },
+          nested: {
+            Dimension: {
+              fields: { dimValue: one(1, 'int64'), dimParam: one(2, 'string'), denotation: one(3, 'string') },
+              oneofs: { value: { oneof: ['dimValue', 'dimParam'] } },
+            },
+          },
         },
       },
     },
@@ -169,9 +233,7 @@ export function decodeOnnxModel(bytes: Uint8Array): OnnxModel {
 // ---------------------------------------------------------------------------------------------
 // Reader
 
-const dataTypeNames: Record<number, string> = Object.fromEntries(
-  Object.entries(OnnxDataType).map(([name, code]) => [code, name.toLowerCase()]),
-);
+const dataTypeNames: Record<number, string> = Object.fromEntries(Object.entries(OnnxDataType).map(([name, code]) => [code, name.toLowerCase()]));
 /** Lower-case ONNX element type name ("float", "float16", "int64", ...) for reports. */
 export function onnxDataTypeName(code: number): string {
   return dataTypeNames[code] ?? `type${code}`;
@@ -224,7 +286,10 @@ export function readOnnxModel(bytes: Uint8Array): OnnxModelInfo {
     inputs: (graph.input ?? []).filter((v) => !tensors.has(v.name)).map(info),
     outputs: (graph.output ?? []).map(info),
     initializers: [...tensors.values()].map((t) => ({
-      name: t.name ?? '', dataType: t.dataType ?? 0, dtype: onnxDataTypeName(t.dataType ?? 0), dims: t.dims ?? [],
+      name: t.name ?? '',
+      dataType: t.dataType ?? 0,
+      dtype: onnxDataTypeName(t.dataType ?? 0),
+      dims: t.dims ?? [],
     })),
     initializerFloats(name: string): Float32Array {
       const tensor = tensors.get(name);

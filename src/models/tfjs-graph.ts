@@ -199,4 +199,3 @@ export function parseInputRef(ref: string): { name: string; index: number; contr
   const match = /^(.*):(\d+)$/.exec(ref);
   return match ? { name: match[1], index: Number(match[2]), control: false } : { name: ref, index: 0, control: false };
 }
-

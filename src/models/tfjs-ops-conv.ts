@@ -52,21 +52,20 @@ export function windowPadding(ctx: OpContext, inHW: Dim[], w: Window): { attrs: 
   } else if (padding !== 'VALID') {
     ctx.fail(`padding ${padding} is not supported`);
   }
-  const outHW = inHW.map((n, a) =>
-    n === null ? null : checked(Math.floor((n + pads[a] + pads[a + 2] - extent[a]) / w.strides[a]) + 1));
+  const outHW = inHW.map((n, a) => (n === null ? null : checked(Math.floor((n + pads[a] + pads[a + 2] - extent[a]) / w.strides[a]) + 1)));
   return { attrs: [attr.ints('pads', pads)], outHW };
 }
 
 /** Applies a TF activation (by its op name) to an NCHW tensor. */
-export function applyActivation(
-  ctx: OpContext, kind: string, x: string, alpha?: () => string, base = `${ctx.node.name}/${kind}`,
-): string {
+export function applyActivation(ctx: OpContext, kind: string, x: string, alpha?: () => string, base = `${ctx.node.name}/${kind}`): string {
   switch (kind) {
-    case 'Relu': case 'Sigmoid': case 'Tanh': case 'Elu':
+    case 'Relu':
+    case 'Sigmoid':
+    case 'Tanh':
+    case 'Elu':
       return ctx.b.node(kind, [x], base);
     case 'Relu6':
-      return ctx.b.node('Clip', [x, ctx.b.floatInit(`${base}/min`, [], new Float32Array([0])),
-        ctx.b.floatInit(`${base}/max`, [], new Float32Array([6]))], base);
+      return ctx.b.node('Clip', [x, ctx.b.floatInit(`${base}/min`, [], new Float32Array([0])), ctx.b.floatInit(`${base}/max`, [], new Float32Array([6]))], base);
     case 'LeakyRelu': {
       // The standalone op names it `alpha`, the fused one `leakyrelu_alpha`; TF defaults both to 0.2.
       const slope = attrFloat(ctx.node, ctx.node.op === 'LeakyRelu' ? 'alpha' : 'leakyrelu_alpha') ?? 0.2;
@@ -97,7 +96,9 @@ export function convertConv(ctx: OpContext, depthwise: boolean): Value {
   const [kh, kw, inC, outPerIn] = filter.shape;
   if (x.shape[3] !== null && x.shape[3] !== inC) ctx.fail(`input has ${x.shape[3]} channels but the filter expects ${inC}`);
   const window: Window = {
-    kernel: [kh, kw], strides: spatialPair(ctx, 'strides'), dilations: spatialPair(ctx, 'dilations', [1, 1]),
+    kernel: [kh, kw],
+    strides: spatialPair(ctx, 'strides'),
+    dilations: spatialPair(ctx, 'dilations', [1, 1]),
   };
   const { attrs, outHW } = windowPadding(ctx, x.shape.slice(1, 3), window);
   // TF filters are HWIO (depthwise: HWCM, output channel c*M+m). ONNX wants OIHW; a depthwise conv
@@ -105,8 +106,7 @@ export function convertConv(ctx: OpContext, depthwise: boolean): Value {
   // HWCM data transposed with the (C, M) pair flattened in that order.
   const outC = depthwise ? inC * outPerIn : outPerIn;
   const weightDims = depthwise ? [outC, 1, kh, kw] : [outC, inC, kh, kw];
-  const weight = b.floatInit(`${node.name}/weight`, weightDims,
-    transposeData(filter.data as Float32Array, filter.shape, depthwise ? [2, 3, 0, 1] : [3, 2, 0, 1]));
+  const weight = b.floatInit(`${node.name}/weight`, weightDims, transposeData(filter.data as Float32Array, filter.shape, depthwise ? [2, 3, 0, 1] : [3, 2, 0, 1]));
 
   // Fused ops are [BiasAdd?, activation?]; their extra inputs follow in that order (num_args).
   const fused = attrStrings(node, 'fused_ops');
@@ -124,13 +124,14 @@ export function convertConv(ctx: OpContext, depthwise: boolean): Value {
     inputs.push(b.floatInit(`${node.name}/bias`, [outC], Float32Array.from(bias.data)));
   }
   const conv = b.node('Conv', inputs, activation ? `${node.name}/conv` : node.name, [
-    attr.ints('kernel_shape', [kh, kw]), attr.ints('strides', window.strides),
-    attr.ints('dilations', window.dilations), attr.int('group', depthwise ? inC : 1), ...attrs,
+    attr.ints('kernel_shape', [kh, kw]),
+    attr.ints('strides', window.strides),
+    attr.ints('dilations', window.dilations),
+    attr.int('group', depthwise ? inC : 1),
+    ...attrs,
   ]);
   const alphaIndex = hasBias ? 3 : 2;
-  const out = activation
-    ? applyActivation(ctx, activation, conv, () => channelOperand(ctx, ctx.input(alphaIndex), `${node.name}/alpha`))
-    : conv;
+  const out = activation ? applyActivation(ctx, activation, conv, () => channelOperand(ctx, ctx.input(alphaIndex), `${node.name}/alpha`)) : conv;
   return { label: node.name, shape: [x.shape[0], outHW[0], outHW[1], outC], dtype: 'float32', nchw: out };
 }
 
@@ -140,8 +141,6 @@ export function convertMaxPool(ctx: OpContext): Value {
   const window: Window = { kernel: spatialPair(ctx, 'ksize'), strides: spatialPair(ctx, 'strides'), dilations: [1, 1] };
   // ONNX MaxPool ignores padded cells just like TF, so SAME needs no special fill value.
   const { attrs, outHW } = windowPadding(ctx, x.shape.slice(1, 3), window);
-  const out = ctx.b.node('MaxPool', [ctx.b.nchw(x)], ctx.node.name, [
-    attr.ints('kernel_shape', window.kernel), attr.ints('strides', window.strides), ...attrs,
-  ]);
+  const out = ctx.b.node('MaxPool', [ctx.b.nchw(x)], ctx.node.name, [attr.ints('kernel_shape', window.kernel), attr.ints('strides', window.strides), ...attrs]);
   return { label: ctx.node.name, shape: [x.shape[0], outHW[0], outHW[1], x.shape[3]], dtype: 'float32', nchw: out };
 }

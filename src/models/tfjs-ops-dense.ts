@@ -51,9 +51,10 @@ function reduction(onnxOp: 'ReduceMean' | 'ReduceSum'): OpConverter {
     const onnxAxes = inNchw ? axes.map((a) => NHWC_AXIS_IN_NCHW[a]).sort((p, q) => p - q) : axes;
     const data = inNchw ? ctx.b.nchw(x) : ctx.b.nhwc(x);
     const keepAttr = attr.int('keepdims', keep ? 1 : 0);
-    const out = onnxOp === 'ReduceMean'
-      ? ctx.b.node(onnxOp, [data], name, [attr.ints('axes', onnxAxes), keepAttr])
-      : ctx.b.node(onnxOp, [data, ctx.b.int64Init(`${name}/axes`, [onnxAxes.length], onnxAxes)], name, [keepAttr]);
+    const out =
+      onnxOp === 'ReduceMean'
+        ? ctx.b.node(onnxOp, [data], name, [attr.ints('axes', onnxAxes), keepAttr])
+        : ctx.b.node(onnxOp, [data, ctx.b.int64Init(`${name}/axes`, [onnxAxes.length], onnxAxes)], name, [keepAttr]);
     return inNchw && keep ? { label: name, shape, dtype: 'float32', nchw: out } : { label: name, shape, dtype: 'float32', nhwc: out };
   };
 }

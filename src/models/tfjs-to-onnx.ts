@@ -10,10 +10,7 @@
 
 import { OnnxGraphBuilder, TfjsConversionError, type Dim, type Value } from './onnx-graph-builder.js';
 import { encodeOnnxModel, OnnxDataType, type OnnxDimension, type OnnxValueInfo } from './onnx-proto.js';
-import {
-  attrShape, attrType, decodeTfjsWeights, parseInputRef,
-  type TfjsGraphModelJson, type TfjsNodeDef, type TfjsWeight,
-} from './tfjs-graph.js';
+import { attrShape, attrType, decodeTfjsWeights, parseInputRef, type TfjsGraphModelJson, type TfjsNodeDef, type TfjsWeight } from './tfjs-graph.js';
 import type { OpContext } from './tfjs-op-context.js';
 import { opConverters } from './tfjs-ops.js';
 
@@ -124,7 +121,10 @@ function topologicalOrder(roots: TfjsNodeDef[], byName: Map<string, TfjsNodeDef>
     while (stack.length > 0) {
       const top = stack[stack.length - 1];
       if (top.next === 0) {
-        if (state.get(top.node.name) === 'done') { stack.pop(); continue; }
+        if (state.get(top.node.name) === 'done') {
+          stack.pop();
+          continue;
+        }
         state.set(top.node.name, 'open');
       }
       const refs = (top.node.input ?? []).map((r) => parseInputRef(r).name);
@@ -145,7 +145,9 @@ function topologicalOrder(roots: TfjsNodeDef[], byName: Map<string, TfjsNodeDef>
 
 function opContext(node: TfjsNodeDef, b: OnnxGraphBuilder, values: Map<string, Value>): OpContext {
   const refs = dataInputs(node);
-  const fail = (message: string): never => { throw new TfjsConversionError(node, message); };
+  const fail = (message: string): never => {
+    throw new TfjsConversionError(node, message);
+  };
   const input = (i: number): Value => {
     if (i >= refs.length) fail(`expects at least ${i + 1} inputs, has ${refs.length}`);
     const ref = parseInputRef(refs[i]);
@@ -154,7 +156,11 @@ function opContext(node: TfjsNodeDef, b: OnnxGraphBuilder, values: Map<string, V
     return values.get(ref.name)!;
   };
   return {
-    node, b, inputCount: refs.length, input, fail,
+    node,
+    b,
+    inputCount: refs.length,
+    input,
+    fail,
     constInput(i: number, what: string): TfjsWeight {
       const v = input(i);
       return v.konst ?? fail(`${what} (input ${i}, "${v.label}") must be a constant`);

@@ -58,7 +58,7 @@ export function linkTracklets(detections: readonly FaceDetection[], options: Lin
   const tracklets: Tracklet[] = [];
   let open: Tracklet[] = [];
   let openFrame = Number.NaN;
-  for (let start = 0; start < order.length; ) {
+  for (let start = 0; start < order.length;) {
     const frame = detections[order[start]!]!.frame;
     let end = start;
     while (end < order.length && detections[order[end]!]!.frame === frame) end++;

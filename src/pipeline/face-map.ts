@@ -117,7 +117,7 @@ export function parseFaceMap(text: string, file: string, options: ParseFaceMapOp
     if (!isRecord(entry)) return fail(at, 'an object', entry);
     const { id, thumbnail, frames, firstSeconds, source, embedding } = entry;
     if (typeof id !== 'number' || !Number.isInteger(id) || id < 0) return fail(`${at}.id`, 'a whole number ≥ 0', id);
-    if (ids.has(id)) fail(`${at}.id`, 'different from the other identities\' ids', id);
+    if (ids.has(id)) fail(`${at}.id`, "different from the other identities' ids", id);
     ids.add(id);
     if (typeof thumbnail !== 'string') fail(`${at}.thumbnail`, 'a file name', thumbnail);
     if (typeof frames !== 'number' || !Number.isInteger(frames) || frames < 0) fail(`${at}.frames`, 'a whole number ≥ 0', frames);
@@ -169,7 +169,10 @@ export class IdentityMatcher {
   private readonly identities: { embedding: Float32Array }[];
 
   /** `threshold` is the least cosine similarity to count as a match (the map's `threshold`). */
-  constructor(identities: readonly { embedding: ArrayLike<number> }[], readonly threshold: number) {
+  constructor(
+    identities: readonly { embedding: ArrayLike<number> }[],
+    readonly threshold: number,
+  ) {
     if (!Number.isFinite(threshold)) throw new RangeError(`IdentityMatcher: threshold must be a finite number, got ${threshold}`);
     this.identities = identities.map((identity) => ({ embedding: Float32Array.from(identity.embedding) }));
   }

@@ -121,7 +121,7 @@ export class LiveSession {
         tracking: {
           ...LIVE_DEFAULTS.tracking,
           detectEvery: s.detectEvery > 0 ? s.detectEvery : LIVE_DEFAULTS.tracking.detectEvery,
-          smoothing: s.smoothing ? (LIVE_DEFAULTS.tracking.smoothing || DEFAULT_ONE_EURO) : false,
+          smoothing: s.smoothing ? LIVE_DEFAULTS.tracking.smoothing || DEFAULT_ONE_EURO : false,
           selection: this.selection(),
         },
         ...(embed ? { embed } : {}),

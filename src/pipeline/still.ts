@@ -154,7 +154,12 @@ export class StillSwapper<Identity = unknown> {
     }
 
     const output = cloneImage(target);
-    await this.paintNow(output, chosen.map((i) => ({ face: targetFaces[i]!, identity: prepared.identity })), options, timings);
+    await this.paintNow(
+      output,
+      chosen.map((i) => ({ face: targetFaces[i]!, identity: prepared.identity })),
+      options,
+      timings,
+    );
 
     const rounded = Object.fromEntries(Object.entries(timings).map(([k, v]) => [k, Math.round(v * 100) / 100]));
     return {

@@ -228,7 +228,7 @@ export class VideoFacePlanner {
     }
     if (selection.kind === 'all') return tracks.map((track) => ({ track, slot: 0 }));
     const result: { track: TrackedFace; slot: number }[] = [];
-    const unmatched = selection.kind === 'map' ? selection.unmatched ?? 'skip' : 'skip';
+    const unmatched = selection.kind === 'map' ? (selection.unmatched ?? 'skip') : 'skip';
     const primary = this.tracker.primaryId();
     for (const track of tracks) {
       const state = await this.identify(frame, track, index, timings);

@@ -91,11 +91,17 @@ export async function sendFile(request: FastifyRequest, reply: FastifyReply, pat
   const ifRange = request.headers['if-range'];
   const range = options.ranges && (ifRange === undefined || ifRange === etag) ? parseRange(request.headers.range, info.size) : undefined;
   if (range === 'unsatisfiable') {
-    return reply.code(416).header('Content-Range', `bytes */${info.size}`).send({ error: `The range is outside the file (${info.size} bytes).` });
+    return reply
+      .code(416)
+      .header('Content-Range', `bytes */${info.size}`)
+      .send({ error: `The range is outside the file (${info.size} bytes).` });
   }
   reply.header('Content-Type', options.contentType ?? contentTypeOf(path));
   if (range) {
-    reply.code(206).header('Content-Range', `bytes ${range.start}-${range.end}/${info.size}`).header('Content-Length', range.end - range.start + 1);
+    reply
+      .code(206)
+      .header('Content-Range', `bytes ${range.start}-${range.end}/${info.size}`)
+      .header('Content-Length', range.end - range.start + 1);
     return reply.send(createReadStream(path, { start: range.start, end: range.end }));
   }
   reply.header('Content-Length', info.size);

@@ -44,9 +44,7 @@ export function latentFromEmbedding(embedding: ArrayLike<number>, emap: Float32A
  * this follows FaceFusion (spec §5): the mean of the raw embeddings and the mean of the normed
  * ones, the latter not re-normalised (latentFromEmbedding normalises anyway).
  */
-export function averageIdentity(
-  embeddings: readonly ArrayLike<number>[],
-): { embedding: Float32Array; normedEmbedding: Float32Array } {
+export function averageIdentity(embeddings: readonly ArrayLike<number>[]): { embedding: Float32Array; normedEmbedding: Float32Array } {
   if (embeddings.length === 0) throw new RangeError('averageIdentity: no embeddings');
   const size = embeddings[0].length;
   const raw = new Float64Array(size);
@@ -68,13 +66,7 @@ export function averageIdentity(
  * (the row's numbers: 255·v for InSwapper). Throws LiveswapError('model') naming `modelLabel` when
  * a value is NaN or every pixel is black: a broken or mismatched model file, not a face.
  */
-export function inswapperOutputToImage(
-  pred: Float32Array,
-  width: number,
-  height: number,
-  modelLabel: string,
-  input: InputSpec = MODEL_SPECS.inswapper_128.input,
-): Image {
+export function inswapperOutputToImage(pred: Float32Array, width: number, height: number, modelLabel: string, input: InputSpec = MODEL_SPECS.inswapper_128.input): Image {
   const { mean, std } = input;
   const plane = width * height;
   if (pred.length !== 3 * plane) {

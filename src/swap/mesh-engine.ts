@@ -73,11 +73,12 @@ export function triangleVisibility(landmarks: Float32Array, triangles: ArrayLike
   const count = triangles.length / 3;
   const ratio = new Float32Array(count);
   for (let t = 0; t < count; t++) {
-    const a = triangles[3 * t], b = triangles[3 * t + 1], c = triangles[3 * t + 2];
+    const a = triangles[3 * t],
+      b = triangles[3 * t + 1],
+      c = triangles[3 * t + 2];
     const canonical = (u[2 * b] - u[2 * a]) * (u[2 * c + 1] - u[2 * a + 1]) - (u[2 * b + 1] - u[2 * a + 1]) * (u[2 * c] - u[2 * a]);
     const photo =
-      (landmarks[3 * b] - landmarks[3 * a]) * (landmarks[3 * c + 1] - landmarks[3 * a + 1]) -
-      (landmarks[3 * b + 1] - landmarks[3 * a + 1]) * (landmarks[3 * c] - landmarks[3 * a]);
+      (landmarks[3 * b] - landmarks[3 * a]) * (landmarks[3 * c + 1] - landmarks[3 * a + 1]) - (landmarks[3 * b + 1] - landmarks[3 * a + 1]) * (landmarks[3 * c] - landmarks[3 * a]);
     ratio[t] = Math.abs(canonical) < 1e-12 ? 0 : photo / canonical;
   }
   const sorted = ratio.filter((r) => r > 0).sort();
@@ -104,7 +105,6 @@ export function workingFactor(faceSize: number, textureSize: number): number {
   const working = Math.max(160, textureSize * 1.25);
   return Math.max(1, Math.round(faceSize / working));
 }
-
 
 /** The triangles of `triangles` with a vertex on `loop`. */
 function rimTriangles(triangles: Uint16Array, loop: readonly number[]): Uint16Array {
@@ -238,7 +238,13 @@ export class MeshSwapper implements FaceSwapper<MeshIdentity> {
     const texture = identity.neutralTexture && smileScore(face.landmarks) < identity.smile / 2 ? identity.neutralTexture : identity.texture;
     warpTriangles(texture, identity.uv, warped, this.points, triangles, { coverage });
 
-    const masks = buildFaceMasks(shaped, rect, size, { mouthMask: settings.mouthMask, eyeHoles: this.tuning.eyeHoles, lipsKept: this.tuning.targetLips, foreheadKept: this.tuning.foreheadKept }, factor);
+    const masks = buildFaceMasks(
+      shaped,
+      rect,
+      size,
+      { mouthMask: settings.mouthMask, eyeHoles: this.tuning.eyeHoles, lipsKept: this.tuning.targetLips, foreheadKept: this.tuning.foreheadKept },
+      factor,
+    );
     const wd = warped.data;
     for (let i = 0; i < w * h; i++) masks.blend[i] *= coverage[i] * wd[4 * i + 3] * (1 / 255);
     // Statistics only from skin the source really showed: sample the confidence at cell centres.
@@ -250,7 +256,18 @@ export class MeshSwapper implements FaceSwapper<MeshIdentity> {
         if (coverage[i] * wd[4 * i + 3] < 128) masks.skin[gy * masks.gridWidth + gx] = 0;
       }
     }
-    return { strategy: 'feathered', rect, factor, pixels: warped, mask: masks.blend, statsMask: { grid: g, weights: masks.skin }, faceSize: size / factor, complexion: this.tuning.complexion, lightingScale: this.tuning.lightingScale, matchDetail: this.tuning.detail };
+    return {
+      strategy: 'feathered',
+      rect,
+      factor,
+      pixels: warped,
+      mask: masks.blend,
+      statsMask: { grid: g, weights: masks.skin },
+      faceSize: size / factor,
+      complexion: this.tuning.complexion,
+      lightingScale: this.tuning.lightingScale,
+      matchDetail: this.tuning.detail,
+    };
   }
 
   /**
@@ -293,7 +310,10 @@ export class MeshSwapper implements FaceSwapper<MeshIdentity> {
    * them, or with the outline free the whole face and a ring of its surroundings.
    */
   private selfWarp(frame: Image, from: Float32Array, to: Float32Array, triangles: Uint16Array): void {
-    let x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
+    let x0 = Infinity,
+      y0 = Infinity,
+      x1 = -Infinity,
+      y1 = -Infinity;
     for (let t = 0; t < triangles.length; t++) {
       const v = triangles[t];
       for (const m of [from, to]) {

@@ -50,7 +50,10 @@ export function hideHairOnForehead(texture: Image): void {
   const d = texture.data;
   // The skin reference: the median of each channel over both cheeks' well-seen texels.
   const samples: number[][] = [[], [], []];
-  for (const [cu, cv] of [[0.3, 0.6], [0.7, 0.6]]) {
+  for (const [cu, cv] of [
+    [0.3, 0.6],
+    [0.7, 0.6],
+  ]) {
     for (let y = Math.floor((cv - 0.06) * size); y < (cv + 0.06) * size; y++) {
       for (let x = Math.floor((cu - 0.05) * size); x < (cu + 0.05) * size; x++) {
         const i = y * size + x;
@@ -99,10 +102,14 @@ export function hideTeethOnLips(texture: Image, uv: Float32Array): void {
   const inner = new Float32Array(size * size);
   fillPolygon(outer, size, size, gatherPoints(uv, LIPS_OUTER));
   fillPolygon(inner, size, size, gatherPoints(uv, LIPS_INNER));
-  let x0 = size, y0 = size, x1 = 0, y1 = 0;
+  let x0 = size,
+    y0 = size,
+    x1 = 0,
+    y1 = 0;
   for (let i = 0; i < size * size; i++) {
     if (!outer[i]) continue;
-    const x = i % size, y = (i - x) / size;
+    const x = i % size,
+      y = (i - x) / size;
     x0 = Math.min(x0, x);
     x1 = Math.max(x1, x + 1);
     y0 = Math.min(y0, y);
@@ -114,18 +121,20 @@ export function hideTeethOnLips(texture: Image, uv: Float32Array): void {
   const lab = rgbToLab(texture, rect);
   const onLips = (x: number, y: number) => outer[(y0 + y) * size + x0 + x] > 0 && inner[(y0 + y) * size + x0 + x] === 0;
   const samples: number[][] = [[], [], []];
-  for (let y = 0; y < y1 - y0; y++) for (let x = 0; x < w; x++) {
-    if (!onLips(x, y) || texture.data[4 * ((y0 + y) * size + x0 + x) + 3] < 200) continue;
-    for (let k = 0; k < 3; k++) samples[k].push(lab.data[3 * (y * w + x) + k]);
-  }
+  for (let y = 0; y < y1 - y0; y++)
+    for (let x = 0; x < w; x++) {
+      if (!onLips(x, y) || texture.data[4 * ((y0 + y) * size + x0 + x) + 3] < 200) continue;
+      for (let k = 0; k < 3; k++) samples[k].push(lab.data[3 * (y * w + x) + k]);
+    }
   if (samples[0].length < 16) return;
   const lips = samples.map((s) => s.sort((a, b) => a - b)[s.length >> 1]);
-  for (let y = 0; y < y1 - y0; y++) for (let x = 0; x < w; x++) {
-    if (!onLips(x, y)) continue;
-    const j = y * w + x;
-    // Teeth are lighter and greyer than lips, a mouth's inside darker: lightness counts fully.
-    const distance = Math.hypot(lab.data[3 * j] - lips[0], lab.data[3 * j + 1] - lips[1], lab.data[3 * j + 2] - lips[2]);
-    const i = 4 * ((y0 + y) * size + x0 + x);
-    texture.data[i + 3] = Math.round(texture.data[i + 3] * (1 - smoothstep(18, 32, distance)));
-  }
+  for (let y = 0; y < y1 - y0; y++)
+    for (let x = 0; x < w; x++) {
+      if (!onLips(x, y)) continue;
+      const j = y * w + x;
+      // Teeth are lighter and greyer than lips, a mouth's inside darker: lightness counts fully.
+      const distance = Math.hypot(lab.data[3 * j] - lips[0], lab.data[3 * j + 1] - lips[1], lab.data[3 * j + 2] - lips[2]);
+      const i = 4 * ((y0 + y) * size + x0 + x);
+      texture.data[i + 3] = Math.round(texture.data[i + 3] * (1 - smoothstep(18, 32, distance)));
+    }
 }

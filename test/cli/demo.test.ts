@@ -32,7 +32,13 @@ describe('liveswap demo', () => {
     assert.match(result.stdout, /astronaut → camera: /, 'the hard case is reported either way');
 
     const files = await readdir(out);
-    for (const name of ['group.jpg', '01-astronaut-to-grace_hopper.jpg', '01-astronaut-to-grace_hopper-compare.jpg', '02-grace_hopper-to-astronaut.jpg', '03-grace_hopper-to-group.jpg']) {
+    for (const name of [
+      'group.jpg',
+      '01-astronaut-to-grace_hopper.jpg',
+      '01-astronaut-to-grace_hopper-compare.jpg',
+      '02-grace_hopper-to-astronaut.jpg',
+      '03-grace_hopper-to-group.jpg',
+    ]) {
       assert.ok(files.includes(name), `${name} missing from ${files.join(', ')}`);
     }
     assert.ok(!files.some((f) => f.startsWith('.')), `no temporary files left: ${files.join(', ')}`);

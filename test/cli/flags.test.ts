@@ -96,7 +96,15 @@ describe('trackingOptionsFromFlags', () => {
 
   it('reads every tracking flag', () => {
     const options = trackingOptionsFromFlags({ ...FILES, detectEvery: '3', smoothingBeta: '5', maxMissed: '2', minFaceSize: '40', minSharpness: '0', shotChange: false });
-    assert.deepEqual(options, { ...VIDEO_DEFAULTS.tracking, detectEvery: 3, smoothing: { ...VIDEO_DEFAULTS.tracking.smoothing, beta: 5 }, maxMissed: 2, minFaceSize: 40, minSharpness: 0, shotChange: false });
+    assert.deepEqual(options, {
+      ...VIDEO_DEFAULTS.tracking,
+      detectEvery: 3,
+      smoothing: { ...VIDEO_DEFAULTS.tracking.smoothing, beta: 5 },
+      maxMissed: 2,
+      minFaceSize: 40,
+      minSharpness: 0,
+      shotChange: false,
+    });
     assert.equal(trackingOptionsFromFlags({ ...FILES, smoothing: false }).smoothing, false);
   });
 

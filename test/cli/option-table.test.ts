@@ -13,7 +13,18 @@ import { createDemoCommand } from '../../src/cli/demo-command.js';
 import { createEvalCommand } from '../../src/cli/eval-command.js';
 import { createFacesCommand } from '../../src/cli/faces-command.js';
 import { createModelsCommand } from '../../src/cli/models-command.js';
-import { COMMANDS, CLI_DEFAULTS, describeDefault, FLAG_TABLE, flagRows, helpDefault, helpText, OPTIONS_WITHOUT_FLAGS, type CommandName, type FlagRow } from '../../src/cli/option-table.js';
+import {
+  COMMANDS,
+  CLI_DEFAULTS,
+  describeDefault,
+  FLAG_TABLE,
+  flagRows,
+  helpDefault,
+  helpText,
+  OPTIONS_WITHOUT_FLAGS,
+  type CommandName,
+  type FlagRow,
+} from '../../src/cli/option-table.js';
 import { createSwapCommand } from '../../src/cli/swap-command.js';
 import { createUiCommand } from '../../src/cli/ui-command.js';
 import { createVerifyCommand } from '../../src/cli/verify-command.js';
@@ -33,15 +44,27 @@ function subcommand(parent: Command, name: string): Command {
 function build(name: CommandName): Command {
   const models = (): Command => createModelsCommand(silent);
   switch (name) {
-    case 'swap': return createSwapCommand(noop);
-    case 'eval': return createEvalCommand(noop);
-    case 'bench': return createBenchCommand(noop);
-    case 'demo': return createDemoCommand(noop);
-    case 'ui': return createUiCommand(noop);
-    case 'faces scan': return subcommand(createFacesCommand(noop), 'scan');
-    case 'verify': return createVerifyCommand(async () => 0, () => undefined);
-    case 'audit': return createAuditCommand(noop);
-    default: return subcommand(models(), name.slice('models '.length));
+    case 'swap':
+      return createSwapCommand(noop);
+    case 'eval':
+      return createEvalCommand(noop);
+    case 'bench':
+      return createBenchCommand(noop);
+    case 'demo':
+      return createDemoCommand(noop);
+    case 'ui':
+      return createUiCommand(noop);
+    case 'faces scan':
+      return subcommand(createFacesCommand(noop), 'scan');
+    case 'verify':
+      return createVerifyCommand(
+        async () => 0,
+        () => undefined,
+      );
+    case 'audit':
+      return createAuditCommand(noop);
+    default:
+      return subcommand(models(), name.slice('models '.length));
   }
 }
 
@@ -62,7 +85,9 @@ describe('flag table', () => {
 
   it('commands declare no flag outside the table', () => {
     for (const name of COMMANDS) {
-      const declared = build(name).options.map((o) => o.long).filter((f) => f !== '--help');
+      const declared = build(name)
+        .options.map((o) => o.long)
+        .filter((f) => f !== '--help');
       const fromTable = flagRows(name).flatMap((row) => (row.parse === 'negatable' ? [row.flag, `--no-${row.flag.slice(2)}`] : [row.flag]));
       assert.deepEqual(declared, fromTable, name);
     }

@@ -36,13 +36,25 @@ after(async () => {
 
 function verify(files: string[], extra: string[] = []): { code: number | null; reports: VerifyReport[]; text: string } {
   const result = runCli(['verify', ...files, '--json', ...extra], { home });
-  return { code: result.code, reports: result.stdout.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as VerifyReport), text: show(result) };
+  return {
+    code: result.code,
+    reports: result.stdout
+      .trim()
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as VerifyReport),
+    text: show(result),
+  };
 }
 
 function audit(args: string[] = []): AuditEntry[] {
   const result = runCli(['audit', '--json', ...args], { home });
   assert.equal(result.code, 0, show(result));
-  return result.stdout.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as AuditEntry);
+  return result.stdout
+    .trim()
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as AuditEntry);
 }
 
 describe('provenance through the CLI', () => {
@@ -90,8 +102,14 @@ describe('provenance through the CLI', () => {
     assert.equal(e.target?.sha256, await sha256File(TARGET));
     assert.equal(e.output?.sha256, await sha256File(marked));
     assert.equal(e.credentials, 'embedded');
-    assert.deepEqual(audit(['--file', marked]).map((x) => x.watermarkId), [e.watermarkId]);
-    assert.deepEqual(audit(['--sha256', e.output!.sha256.slice(0, 10)]).map((x) => x.watermarkId), [e.watermarkId]);
+    assert.deepEqual(
+      audit(['--file', marked]).map((x) => x.watermarkId),
+      [e.watermarkId],
+    );
+    assert.deepEqual(
+      audit(['--sha256', e.output!.sha256.slice(0, 10)]).map((x) => x.watermarkId),
+      [e.watermarkId],
+    );
     assert.deepEqual(audit(['--kind', 'video']), []);
     assert.deepEqual(audit(['--since', '2999-01-01']), []);
     const bad = runCli(['audit', '--since', 'yesterday-ish'], { home });
@@ -101,7 +119,10 @@ describe('provenance through the CLI', () => {
   it('a copy re-encoded (JPEG q75, half size) loses the credentials but keeps the watermark', async () => {
     const copy = join(dir, 'reshared.jpg');
     const meta = await sharp(marked).metadata();
-    await sharp(marked).resize(Math.round(meta.width! / 2)).jpeg({ quality: 75 }).toFile(copy);
+    await sharp(marked)
+      .resize(Math.round(meta.width! / 2))
+      .jpeg({ quality: 75 })
+      .toFile(copy);
     const v = verify([copy]);
     assert.equal(v.code, VERIFY_EXIT.marked, v.text);
     const r = v.reports[0]!;
@@ -177,7 +198,7 @@ describe('provenance through the CLI', () => {
     const result = runCli(['swap', '-s', SOURCE, '-t', TARGET, '-o', out, '--watermark-key', key], { home });
     assert.equal(result.code, 0, show(result));
     const withLocal = verify([out]).reports[0]!;
-    assert.equal(withLocal.watermark.found, false, 'the local key does not find the team key\'s mark');
+    assert.equal(withLocal.watermark.found, false, "the local key does not find the team key's mark");
     assert.equal(withLocal.verdict, 'marked', 'the credentials still mark it');
     const withTeam = verify([out], ['--watermark-key', key]).reports[0]!;
     assert.equal(withTeam.watermark.found, true);

@@ -11,7 +11,20 @@ import { runCli, show } from './run-cli.js';
 test('two source photos: the mesh engine says it uses the first', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'liveswap-sources-'));
   try {
-    const result = runCli(['swap', '-s', join(FIXTURES, 'astronaut.png'), '-s', join(FIXTURES, 'camera.png'), '-t', join(FIXTURES, 'grace_hopper.jpg'), '-o', join(dir, 'out.jpg'), '--engine', 'mesh', '--json']);
+    const result = runCli([
+      'swap',
+      '-s',
+      join(FIXTURES, 'astronaut.png'),
+      '-s',
+      join(FIXTURES, 'camera.png'),
+      '-t',
+      join(FIXTURES, 'grace_hopper.jpg'),
+      '-o',
+      join(dir, 'out.jpg'),
+      '--engine',
+      'mesh',
+      '--json',
+    ]);
     assert.equal(result.code, 0, show(result));
     const summary = JSON.parse(result.stdout) as { notices: string[] };
     assert.match(summary.notices.join('\n'), /using the first of 2/);

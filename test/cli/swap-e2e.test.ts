@@ -73,7 +73,12 @@ describe('liveswap swap: end to end', () => {
     // Far from the face only the provenance marks change pixels: the label's box in its corner
     // and the invisible watermark, a few levels everywhere.
     const label = labelLayout(target.width, target.height).box;
-    const outside = differenceOutside(swapped, target, [Math.floor(x - w / 2), Math.floor(y - h / 2), Math.ceil(x + w * 1.5), Math.ceil(y + h * 1.5)], [label.x0, label.y0, label.x1, label.y1]);
+    const outside = differenceOutside(
+      swapped,
+      target,
+      [Math.floor(x - w / 2), Math.floor(y - h / 2), Math.ceil(x + w * 1.5), Math.ceil(y + h * 1.5)],
+      [label.x0, label.y0, label.x1, label.y1],
+    );
     assert.ok(outside.mean < 4, `far from the face only the faint watermark may change pixels; mean difference ${outside.mean.toFixed(2)}`);
     assert.ok(meanAbsDiff(swapped, target, label.x0, label.y0, label.x1, label.y1) > 20, 'the label is drawn');
   });
@@ -96,7 +101,9 @@ describe('liveswap swap: end to end', () => {
 
   it('no face in the target → 7, naming the target file', async () => {
     const grey = join(dir, 'flat-grey.png');
-    await sharp({ create: { width: 320, height: 240, channels: 3, background: { r: 128, g: 128, b: 128 } } }).png().toFile(grey);
+    await sharp({ create: { width: 320, height: 240, channels: 3, background: { r: 128, g: 128, b: 128 } } })
+      .png()
+      .toFile(grey);
     const output = join(dir, 'never.png');
     const result = runCli(['swap', '-s', SOURCE, '-t', grey, '-o', output, '--json']);
     assert.equal(result.code, EXIT_CODES['no-face'], show(result));

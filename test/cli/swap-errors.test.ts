@@ -60,7 +60,11 @@ describe('liveswap swap: bad input', () => {
   });
 
   it('image over --max-pixels → 6', () => {
-    expectFailure(swap(['-s', SOURCE, '-t', TARGET, '-o', join(dir, 'out.png'), '--max-pixels', '1000']), EXIT_CODES['input-too-large'], /astronaut\.png is 512×512.*limit of 1000/);
+    expectFailure(
+      swap(['-s', SOURCE, '-t', TARGET, '-o', join(dir, 'out.png'), '--max-pixels', '1000']),
+      EXIT_CODES['input-too-large'],
+      /astronaut\.png is 512×512.*limit of 1000/,
+    );
   });
 
   it('missing output folder → 8, output equal to an input → 8', () => {
@@ -104,7 +108,22 @@ describe('liveswap: program', () => {
     assert.equal(version.stdout.trim(), manifest.version);
     const help = runCli(['swap', '--help']);
     assert.equal(help.code, 0, show(help));
-    for (const flag of ['--source', '--target', '--output', '--engine', '--many-faces', '--face-index', '--source-face', '--no-mouth-mask', '--opacity', '--sharpness', '--no-color-match', '--max-pixels', '--json', '--quiet']) {
+    for (const flag of [
+      '--source',
+      '--target',
+      '--output',
+      '--engine',
+      '--many-faces',
+      '--face-index',
+      '--source-face',
+      '--no-mouth-mask',
+      '--opacity',
+      '--sharpness',
+      '--no-color-match',
+      '--max-pixels',
+      '--json',
+      '--quiet',
+    ]) {
       assert.ok(help.stdout.includes(flag), `help lacks ${flag}`);
     }
     expectFailure(runCli(['teleport']), 2, /unknown command/);

@@ -15,16 +15,7 @@ import type { Image } from '../../src/core/image.js';
 import { fileUrlArg, runFfmpeg } from '../../src/node/media/ffmpeg-binary.js';
 import { probeVideo } from '../../src/node/media/ffmpeg-probe.js';
 import { readFrames } from '../../src/node/media/ffmpeg-read.js';
-import {
-  type BackgroundCli,
-  facelessPhoto,
-  ffmpegChildrenOf,
-  noiseFile,
-  startCli,
-  truncatedCopy,
-  waitUntil,
-  zeroFrameVideo,
-} from '../helpers/bad-videos.js';
+import { type BackgroundCli, facelessPhoto, ffmpegChildrenOf, noiseFile, startCli, truncatedCopy, waitUntil, zeroFrameVideo } from '../helpers/bad-videos.js';
 import { makeAudioFile, makeClip, processExists } from '../helpers/clips.js';
 import { FIXTURES, meanAbsDiff } from '../helpers/fixtures.js';
 import { runCli, show, type CliResult } from './run-cli.js';

@@ -26,11 +26,33 @@ before(async () => {
   const right = await sharp(join(FIXTURES, 'astronaut.png')).removeAlpha().resize(200, 240, { fit: 'cover' }).png().toBuffer();
   const still = join(dir, 'pair.png');
   await sharp({ create: { width: 400, height: 240, channels: 3, background: { r: 80, g: 80, b: 80 } } })
-    .composite([{ input: left, left: 0, top: 0 }, { input: right, left: 200, top: 0 }])
+    .composite([
+      { input: left, left: 0, top: 0 },
+      { input: right, left: 200, top: 0 },
+    ])
     .png()
     .toFile(still);
   pair = join(dir, 'pair.mp4');
-  const run = await runFfmpeg(['-loglevel', 'error', '-y', '-loop', '1', '-framerate', '10', '-i', fileUrlArg(still), '-frames:v', '10', '-vf', 'format=yuv420p', '-c:v', 'libx264', '-preset', 'veryfast', fileUrlArg(pair)]);
+  const run = await runFfmpeg([
+    '-loglevel',
+    'error',
+    '-y',
+    '-loop',
+    '1',
+    '-framerate',
+    '10',
+    '-i',
+    fileUrlArg(still),
+    '-frames:v',
+    '10',
+    '-vf',
+    'format=yuv420p',
+    '-c:v',
+    'libx264',
+    '-preset',
+    'veryfast',
+    fileUrlArg(pair),
+  ]);
   assert.equal(run.code, 0, run.stderr);
 });
 after(() => rm(dir, { recursive: true, force: true }));
@@ -72,7 +94,10 @@ describe('liveswap swap with a video target', () => {
     const output = join(dir, 'json.mp4');
     const result = runCli(['swap', '-s', SOURCE, '-t', pair, '-o', output, '--json']);
     assert.equal(result.code, 0, result.stderr);
-    const events = result.stdout.trim().split('\n').map((line) => JSON.parse(line) as { event: string; frame?: number; frames?: number; framesSwapped?: number });
+    const events = result.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { event: string; frame?: number; frames?: number; framesSwapped?: number });
     assert.ok(events.length >= 2);
     assert.ok(events.slice(0, -1).every((e) => e.event === 'progress' && typeof e.frame === 'number'));
     const done = events.at(-1)!;

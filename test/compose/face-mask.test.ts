@@ -28,7 +28,7 @@ describe('face masks', () => {
     assert.ok(at(blend, cheek) > 0.9);
   });
 
-  test("lipsKept cuts the whole lips out; eyeHoles false paints the eyes", () => {
+  test('lipsKept cuts the whole lips out; eyeHoles false paints the eyes', () => {
     const kept = buildFaceMasks(m, rect, SIZE, { mouthMask: true, lipsKept: true }).blend;
     assert.ok(at(kept, ...upperLip) < 0.1, `lip ${at(kept, ...upperLip)}`);
     assert.ok(at(kept, cheek) > 0.9);

@@ -21,7 +21,10 @@ function eyes(colour: [number, number, number], gaze: number): Image {
     const polygon = Float32Array.from(loop.flatMap((v) => [m[3 * v], m[3 * v + 1]]));
     const inside = new Float32Array(SCALE * SCALE);
     fillPolygon(inside, SCALE, SCALE, polygon);
-    let cx = 0, cy = 0, x0 = Infinity, x1 = -Infinity;
+    let cx = 0,
+      cy = 0,
+      x0 = Infinity,
+      x1 = -Infinity;
     for (let k = 0; k < polygon.length; k += 2) {
       cx += polygon[k] / loop.length;
       cy += polygon[k + 1] / loop.length;
@@ -31,14 +34,15 @@ function eyes(colour: [number, number, number], gaze: number): Image {
     const radius = 0.2 * (x1 - x0);
     let top = Infinity;
     for (let k = 1; k < polygon.length; k += 2) top = Math.min(top, polygon[k]);
-    for (let y = 0; y < SCALE; y++) for (let x = 0; x < SCALE; x++) {
-      const i = y * SCALE + x;
-      if (!inside[i]) continue;
-      const r = Math.hypot(x + 0.5 - cx - gaze, y + 0.5 - cy);
-      const lash = y < top + 3;
-      const rgb = lash ? [20, 15, 15] : r < radius * 0.3 ? [10, 10, 10] : r < radius ? colour : [235, 235, 230];
-      image.data.set(rgb, 3 * i);
-    }
+    for (let y = 0; y < SCALE; y++)
+      for (let x = 0; x < SCALE; x++) {
+        const i = y * SCALE + x;
+        if (!inside[i]) continue;
+        const r = Math.hypot(x + 0.5 - cx - gaze, y + 0.5 - cy);
+        const lash = y < top + 3;
+        const rgb = lash ? [20, 15, 15] : r < radius * 0.3 ? [10, 10, 10] : r < radius ? colour : [235, 235, 230];
+        image.data.set(rgb, 3 * i);
+      }
   }
   return image;
 }
@@ -84,7 +88,11 @@ describe('iris colour', () => {
 
   test('a closed eye is left alone', () => {
     const m = landmarks();
-    for (const [top, bottom] of [[159, 145], [386, 374]]) m[3 * top + 1] = m[3 * bottom + 1] - 1;
+    for (const [top, bottom] of [
+      [159, 145],
+      [386, 374],
+    ])
+      m[3 * top + 1] = m[3 * bottom + 1] - 1;
     const squint = Float32Array.from(m);
     for (const loop of [RIGHT_EYE, LEFT_EYE]) for (const v of loop) squint[3 * v + 1] = (m[3 * 159 + 1] + m[3 * 145 + 1]) / 2;
     assert.equal(measureIris(eyes(green, 0), squint), undefined);

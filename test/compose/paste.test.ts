@@ -43,7 +43,11 @@ describe('Compositor', () => {
       const rect = { x0: 100, y0: 50, x1: 340, y1: 290 };
       new Compositor().compose(out, patch(rect, factor, [200, 40, 10], 50, 80), settings);
       // Centre of the disc: the patch colour, to rounding.
-      for (const [x, y] of [[220, 170], [200, 150], [240, 190]]) {
+      for (const [x, y] of [
+        [220, 170],
+        [200, 150],
+        [240, 190],
+      ]) {
         const [r, g, b] = pixel(out, x, y);
         assert.ok(Math.abs(r - 200) <= 1 && Math.abs(g - 40) <= 1 && Math.abs(b - 10) <= 1, `(${x}, ${y}) is ${r},${g},${b}`);
       }
@@ -55,7 +59,10 @@ describe('Compositor', () => {
         }
       }
       // Far outside the disc (corners of the rectangle) the frame is kept within one level.
-      for (const [x, y] of [[102, 52], [337, 287]]) {
+      for (const [x, y] of [
+        [102, 52],
+        [337, 287],
+      ]) {
         const diff = pixel(out, x, y).map((v, k) => Math.abs(v - pixel(target, x, y)[k]));
         assert.ok(Math.max(...diff) <= 1, `(${x}, ${y}) moved by ${diff.join(',')}`);
       }

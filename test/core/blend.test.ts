@@ -16,7 +16,11 @@ function maxDiff(a: Float32Array, b: Float32Array): number {
 }
 
 describe('laplacianPyramidBlend', () => {
-  for (const [w, h] of [[64, 48], [37, 23], [301, 299]]) {
+  for (const [w, h] of [
+    [64, 48],
+    [37, 23],
+    [301, 299],
+  ]) {
     it(`${w}×${h}: mask all 1 returns fg, all 0 returns bg`, () => {
       const fg = textured(w, h, 3, 1);
       const bg = textured(w, h, 3, 2);
@@ -37,7 +41,10 @@ describe('laplacianPyramidBlend', () => {
     const row = Array.from(out.subarray(16 * w, 17 * w));
     assert.ok(Math.abs(row[0] - 200) < 1 && Math.abs(row[w - 1] - 50) < 1, `ends ${row[0]}, ${row[w - 1]}`);
     for (let x = 1; x < w; x++) assert.ok(row[x] <= row[x - 1] + 1e-3, `not monotone at ${x}: ${row[x - 1]} → ${row[x]}`);
-    assert.ok(row.every((v) => v >= 50 - 1e-3 && v <= 200 + 1e-3), 'overshoot');
+    assert.ok(
+      row.every((v) => v >= 50 - 1e-3 && v <= 200 + 1e-3),
+      'overshoot',
+    );
     const ramp = row.filter((v) => v > 55 && v < 195).length;
     assert.ok(ramp >= 8, `transition only ${ramp} pixels wide`);
     const steepest = Math.max(...row.slice(1).map((v, x) => row[x] - v));

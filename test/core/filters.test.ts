@@ -31,19 +31,26 @@ describe('gaussianKernel / gaussianKsize', () => {
     const k = gaussianKernel(21, 3.5);
     const raw = Array.from({ length: 21 }, (_, i) => Math.exp(-((i - 10) ** 2) / (2 * 3.5 * 3.5)));
     const sum = raw.reduce((a, b) => a + b, 0);
-    assertAllClose(k, raw.map((v) => v / sum), 1e-15, 'k21');
+    assertAllClose(
+      k,
+      raw.map((v) => v / sum),
+      1e-15,
+      'k21',
+    );
     // cv2.getGaussianKernel(11, 0) (sigma 2.0):
     assertAllClose(
       gaussianKernel(11, 0),
-      [0.008812229292562288, 0.027143577143479373, 0.06511405659938269, 0.12164907301380962, 0.1769983568313557, 0.20056541423882085,
-        0.1769983568313557, 0.12164907301380962, 0.06511405659938269, 0.027143577143479373, 0.008812229292562288],
+      [
+        0.008812229292562288, 0.027143577143479373, 0.06511405659938269, 0.12164907301380962, 0.1769983568313557, 0.20056541423882085, 0.1769983568313557, 0.12164907301380962,
+        0.06511405659938269, 0.027143577143479373, 0.008812229292562288,
+      ],
       1e-15,
       'k11',
     );
     assert.throws(() => gaussianKernel(4, 1), RangeError);
   });
 
-  it("derives ksize from sigma like cv2 (×3 for uint8, ×4 for float)", () => {
+  it('derives ksize from sigma like cv2 (×3 for uint8, ×4 for float)', () => {
     assert.equal(gaussianKsize(5, 'float32'), 41);
     assert.equal(gaussianKsize(5, 'uint8'), 31);
     assert.equal(gaussianKsize(3, 'uint8'), 19); // Deep-Live-Cam sharpening
@@ -56,9 +63,10 @@ describe('gaussianBlur', () => {
   it('matches cv2.GaussianBlur on float32 (5×5, sigma 1.1, BORDER_REFLECT_101)', () => {
     const src = Float32Array.from([0, 7, 28, 13, 12, 25, 13, 25, 1, 41, 45, 13, 26, 43, 24, 19, 28, 1, 39, 11, 47, 47, 11, 39, 2, 29, 20, 25, 44, 27]);
     // opencv-python 4.6.0, rounded to 5 decimals:
-    const expected = [15.93951, 17.08227, 19.96155, 23.67998, 24.97131, 24.57557, 19.55489, 20.29414, 22.29684, 24.99333, 25.30522, 24.466,
-      25.01497, 25.56112, 26.73167, 27.36402, 25.75743, 24.30296, 25.51536, 26.89456, 29.54423, 30.14414, 28.00941, 26.60798, 24.30332,
-      26.23307, 29.90799, 31.04806, 29.33057, 28.24343];
+    const expected = [
+      15.93951, 17.08227, 19.96155, 23.67998, 24.97131, 24.57557, 19.55489, 20.29414, 22.29684, 24.99333, 25.30522, 24.466, 25.01497, 25.56112, 26.73167, 27.36402, 25.75743,
+      24.30296, 25.51536, 26.89456, 29.54423, 30.14414, 28.00941, 26.60798, 24.30332, 26.23307, 29.90799, 31.04806, 29.33057, 28.24343,
+    ];
     assertAllClose(gaussianBlur(src, 6, 5, 1, 5, 1.1), expected, 1e-4, 'blur');
   });
 
@@ -72,7 +80,12 @@ describe('gaussianBlur', () => {
 
   it('keeps a constant image constant, at the borders too', () => {
     const src = new Float32Array(17 * 13 * 3).fill(42.5);
-    for (const [k, s] of [[3, 0], [0, 2.5], [31, 0], [0, 8]]) {
+    for (const [k, s] of [
+      [3, 0],
+      [0, 2.5],
+      [31, 0],
+      [0, 8],
+    ]) {
       assertAllClose(gaussianBlur(src, 17, 13, 3, k, s), src, 1e-4, `k ${k} sigma ${s}`);
     }
   });
@@ -142,7 +155,11 @@ describe('erode / dilate', () => {
 
   it('equals the brute-force definition on random masks, odd and even k', () => {
     const rand = rng(9);
-    for (const [w, h] of [[23, 17], [5, 31], [1, 9]]) {
+    for (const [w, h] of [
+      [23, 17],
+      [5, 31],
+      [1, 9],
+    ]) {
       const f = Float32Array.from({ length: w * h }, () => (rand() < 0.3 ? 0 : rand()));
       const u = Uint8Array.from(f, (v) => Math.round(v * 255));
       for (const k of [1, 2, 3, 4, 5, 6, 7, 10, 16, 40]) {

@@ -7,7 +7,7 @@ import { createErodeMaskScratch, erode, erodeMask } from '../../src/core/morphol
 
 function seeded(seed: number): () => number {
   let s = seed >>> 0;
-  return () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+  return () => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32;
 }
 
 /** A thresholded-looking mask: 255 inside a tilted square, a ragged border of other values, 0 outside a box. */
@@ -28,7 +28,12 @@ function mask(width: number, height: number, seed: number): { data: Float32Array
 
 test('erodeMask equals erode for several kernels, reusing its scratch', () => {
   const scratch = createErodeMaskScratch();
-  for (const [seed, k] of [[1, 3], [2, 10], [3, 11], [4, 14]] as const) {
+  for (const [seed, k] of [
+    [1, 3],
+    [2, 10],
+    [3, 11],
+    [4, 14],
+  ] as const) {
     const { data, box } = mask(90, 80, seed);
     const fast = erodeMask(data, 90, 80, k, box, 255, new Float32Array(90 * 80), scratch);
     assert.deepEqual(fast, erode(data, 90, 80, k), `k = ${k}`);
@@ -37,7 +42,12 @@ test('erodeMask equals erode for several kernels, reusing its scratch', () => {
 
 test('gaussianBlurMask equals gaussianBlur for several kernels, reusing its scratch', () => {
   const scratch = createMaskBlurScratch();
-  for (const [seed, ksize] of [[5, 3], [6, 11], [7, 15], [8, 21]] as const) {
+  for (const [seed, ksize] of [
+    [5, 3],
+    [6, 11],
+    [7, 15],
+    [8, 21],
+  ] as const) {
     const { data, box } = mask(96, 84, seed);
     const fast = gaussianBlurMask(data, 96, 84, ksize, box, new Float32Array(96 * 84), scratch);
     assert.deepEqual(fast, gaussianBlur(data, 96, 84, 1, ksize, 0), `ksize = ${ksize}`);

@@ -6,7 +6,7 @@ import { downsampleField, downsampleImage, gridSize, upsampleField, upsampleRows
 
 function seeded(seed: number): () => number {
   let s = seed >>> 0;
-  return () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+  return () => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32;
 }
 
 describe('downsampling', () => {
@@ -53,7 +53,8 @@ describe('upsampling', () => {
       for (let x = 0; x < width; x++) {
         const gx = Math.min(gw - 1, Math.max(0, (x + 0.5) / factor - 0.5));
         const gy = Math.min(gh - 1, Math.max(0, (y + 0.5) / factor - 0.5));
-        const x0 = Math.floor(gx), y0 = Math.floor(gy);
+        const x0 = Math.floor(gx),
+          y0 = Math.floor(gy);
         for (let k = 0; k < channels; k++) {
           const top = at(x0, y0, k) + (at(x0 + 1, y0, k) - at(x0, y0, k)) * (gx - x0);
           const bottom = at(x0, y0 + 1, k) + (at(x0 + 1, y0 + 1, k) - at(x0, y0 + 1, k)) * (gx - x0);

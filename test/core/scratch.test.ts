@@ -11,7 +11,10 @@ test('a name gives back the same zeroed memory, and grows when needed', () => {
   const again = scratch.floats('a', 8);
   assert.equal(again.length, 8);
   assert.equal(again.buffer, a.buffer, 'the memory is reused');
-  assert.ok(again.every((v) => v === 0), 'and zeroed');
+  assert.ok(
+    again.every((v) => v === 0),
+    'and zeroed',
+  );
   const bigger = scratch.floats('a', 20);
   assert.equal(bigger.length, 20);
   assert.notEqual(bigger.buffer, a.buffer);

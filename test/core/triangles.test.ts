@@ -68,7 +68,10 @@ describe('warpTriangles', () => {
     const src = pattern(W, W, 3);
     const pts = new Float32Array([2.5, 2.5, 9.5, 2.5, 9.5, 9.5, 2.5, 9.5]); // corners on pixel centres
     const counts = new Float32Array(W * W);
-    for (const tri of [[0, 1, 2], [0, 2, 3]]) {
+    for (const tri of [
+      [0, 1, 2],
+      [0, 2, 3],
+    ]) {
       const coverage = new Float32Array(W * W);
       warpTriangles(src, pts, floatImage(W, W, 3), pts, Uint16Array.from(tri), { coverage });
       for (let i = 0; i < counts.length; i++) counts[i] += coverage[i];

@@ -38,7 +38,11 @@ const W = 200;
 const H = 160;
 
 /** Every row of the sampler's output, whole and in pieces, against warpAffine on the full frame. */
-function check<T extends Image | FloatImage>(src: T, m: Affine, options: { precision: 'float32' | 'fixed-point'; border: BorderMode; borderValue?: number; uniform?: boolean }): void {
+function check<T extends Image | FloatImage>(
+  src: T,
+  m: Affine,
+  options: { precision: 'float32' | 'fixed-point'; border: BorderMode; borderValue?: number; uniform?: boolean },
+): void {
   const full = warpAffine(src, m, W, H, options);
   const c = src.channels;
   const sampler = createWarpSampler(src, m, W, options);
@@ -51,7 +55,14 @@ function check<T extends Image | FloatImage>(src: T, m: Affine, options: { preci
     const { interiorX0: a, interiorX1: b } = sampler;
     assert.ok(a <= b && a >= 0 && b <= W, `row ${y}: interior ${a}…${b}`);
     // Pieces that start and end inside, across and outside the interior, written at an offset.
-    for (const [x0, x1] of [[0, 1], [a, b], [Math.max(0, a - 3), Math.min(W, a + 2)], [Math.max(0, b - 2), Math.min(W, b + 4)], [37, 151], [W - 1, W]]) {
+    for (const [x0, x1] of [
+      [0, 1],
+      [a, b],
+      [Math.max(0, a - 3), Math.min(W, a + 2)],
+      [Math.max(0, b - 2), Math.min(W, b + 4)],
+      [37, 151],
+      [W - 1, W],
+    ]) {
       if (x1 <= x0) continue;
       const piece = src.data instanceof Float32Array ? new Float32Array((x1 - x0 + 2) * c) : new Uint8ClampedArray((x1 - x0 + 2) * c);
       sampler.row(y, x0, x1, piece, c);

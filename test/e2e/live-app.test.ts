@@ -67,10 +67,12 @@ async function grab(page: Page, selector: string): Promise<Image> {
 }
 
 async function waitForFps(page: Page): Promise<number> {
-  await page.waitForFunction(() => Number(document.querySelector('#fps')?.getAttribute('data-fps') ?? 0) > 0, undefined, { timeout: 60_000 }).catch(async (error: Error) => {
-    // Say what the page said: a frame error or a model message is the usual reason.
-    throw new Error(`${error.message}; the page shows: ${(await page.textContent('#messages'))?.trim() || 'no message'}`);
-  });
+  await page
+    .waitForFunction(() => Number(document.querySelector('#fps')?.getAttribute('data-fps') ?? 0) > 0, undefined, { timeout: 60_000 })
+    .catch(async (error: Error) => {
+      // Say what the page said: a frame error or a model message is the usual reason.
+      throw new Error(`${error.message}; the page shows: ${(await page.textContent('#messages'))?.trim() || 'no message'}`);
+    });
   return Number(await page.locator('#fps').getAttribute('data-fps'));
 }
 
@@ -85,7 +87,10 @@ async function freshHome(parent: string): Promise<string> {
 
 async function auditLog(home: string): Promise<AuditEntry[]> {
   const text = await readFile(auditLogPath(home), 'utf8').catch(() => '');
-  return text.split('\n').filter((line) => line !== '').map((line) => JSON.parse(line) as AuditEntry);
+  return text
+    .split('\n')
+    .filter((line) => line !== '')
+    .map((line) => JSON.parse(line) as AuditEntry);
 }
 
 const sha256 = (bytes: Buffer): string => createHash('sha256').update(bytes).digest('hex');
@@ -209,7 +214,7 @@ describe('live app in Chromium', { skip }, () => {
     assert.equal(saved.watermarkId, sessions.at(-1)?.watermarkId);
   });
 
-  it('takes a PNG snapshot carrying the label, the session\'s watermark and an audit line', async () => {
+  it("takes a PNG snapshot carrying the label, the session's watermark and an audit line", async () => {
     const file = await snapshot(page);
     const meta = await sharp(file).metadata();
     assert.equal(meta.format, 'png');
@@ -223,8 +228,8 @@ describe('live app in Chromium', { skip }, () => {
 
     const session = sessions.at(-1);
     assert.ok(session, 'the page asked the server for a session');
-    assert.equal(await page.locator('#watermark-id').getAttribute('data-watermark-id'), session.watermarkId, 'the page shows the session\'s id');
-    assert.equal(watermarkIn(image, key), session.watermarkId, 'the snapshot\'s watermark names the session');
+    assert.equal(await page.locator('#watermark-id').getAttribute('data-watermark-id'), session.watermarkId, "the page shows the session's id");
+    assert.equal(watermarkIn(image, key), session.watermarkId, "the snapshot's watermark names the session");
 
     const log = await auditLog(home);
     const started = log.find((entry) => entry.kind === 'live-session' && entry.watermarkId === session.watermarkId);
@@ -286,15 +291,32 @@ describe('live app in Chromium', { skip }, () => {
     const cameraTracks = await page.$$eval('#faces-list .tracked-face', (items) => items.map((item) => (item as HTMLElement).dataset.track));
     // 480×360, grey where the camera's face was (x 266–332, y 50–124 of 640×360), a face at the bottom left.
     const face = await sharp(join(FIXTURES, 'astronaut.png')).resize(240, 240).png().toBuffer();
-    const picture = await sharp({ create: { width: 480, height: 360, channels: 3, background: '#3c3c3c' } }).composite([{ input: face, left: 10, top: 110 }]).png().toBuffer();
+    const picture = await sharp({ create: { width: 480, height: 360, channels: 3, background: '#3c3c3c' } })
+      .composite([{ input: face, left: 10, top: 110 }])
+      .png()
+      .toBuffer();
     await page.selectOption('#target-kind', 'image');
     await page.setInputFiles('#image-input', { name: 'corner.png', mimeType: 'image/png', buffer: picture });
     // The still is processed once; a camera frame still in flight may be shown before it, never after.
-    await page.waitForFunction(() => (document.querySelector('#preview') as HTMLCanvasElement).width === 480 && document.querySelectorAll('#faces-list .tracked-face').length > 0, undefined, { timeout: 30_000 });
+    await page.waitForFunction(
+      () => (document.querySelector('#preview') as HTMLCanvasElement).width === 480 && document.querySelectorAll('#faces-list .tracked-face').length > 0,
+      undefined,
+      { timeout: 30_000 },
+    );
     await page.waitForTimeout(500);
-    const tracks = await page.$$eval('#faces-list .tracked-face', (items) => items.map((item) => ({ track: (item as HTMLElement).dataset.track, swapped: item.classList.contains('swapped') })));
-    assert.deepEqual(tracks.filter((t) => cameraTracks.includes(t.track)), [], `camera tracks ${cameraTracks.join(',')}, picture tracks ${tracks.map((t) => t.track).join(',')}`);
-    assert.deepEqual(tracks.map((t) => t.swapped), [true], 'the picture\'s face is swapped on its first render');
+    const tracks = await page.$$eval('#faces-list .tracked-face', (items) =>
+      items.map((item) => ({ track: (item as HTMLElement).dataset.track, swapped: item.classList.contains('swapped') })),
+    );
+    assert.deepEqual(
+      tracks.filter((t) => cameraTracks.includes(t.track)),
+      [],
+      `camera tracks ${cameraTracks.join(',')}, picture tracks ${tracks.map((t) => t.track).join(',')}`,
+    );
+    assert.deepEqual(
+      tracks.map((t) => t.swapped),
+      [true],
+      "the picture's face is swapped on its first render",
+    );
     const shown = await grab(page, '#preview');
     const original = await decodeRgb(picture);
     assert.equal(shown.width, 480);
@@ -309,10 +331,15 @@ describe('live app in Chromium', { skip }, () => {
   it('tells a non-image and a photo without a face apart', async () => {
     await page.setInputFiles('#source-input', { name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('not a picture') });
     assert.match(await messageOf(page, 'not-image'), /notes\.txt/);
-    const wall = await sharp({ create: { width: 300, height: 300, channels: 3, background: '#808080' } }).png().toBuffer();
+    const wall = await sharp({ create: { width: 300, height: 300, channels: 3, background: '#808080' } })
+      .png()
+      .toBuffer();
     await page.setInputFiles('#source-input', { name: 'wall.png', mimeType: 'image/png', buffer: wall });
     assert.match(await messageOf(page, 'no-face'), /wall\.png/);
-    assert.deepEqual(errors.filter((e) => !/Failed to load resource/.test(e)), []);
+    assert.deepEqual(
+      errors.filter((e) => !/Failed to load resource/.test(e)),
+      [],
+    );
   });
 
   describe('bad cameras and models', () => {
@@ -346,7 +373,9 @@ describe('live app in Chromium', { skip }, () => {
       await p.goto(server.url);
       await p.waitForFunction(() => document.body.dataset.engine === 'ready', undefined, { timeout: 60_000 });
       await p.selectOption('#backend', 'webgpu');
-      await p.waitForFunction(() => document.body.dataset.engine === 'ready' && /webgpu|WebGPU/.test(document.querySelector('#engine-status')?.textContent ?? ''), undefined, { timeout: 60_000 });
+      await p.waitForFunction(() => document.body.dataset.engine === 'ready' && /webgpu|WebGPU/.test(document.querySelector('#engine-status')?.textContent ?? ''), undefined, {
+        timeout: 60_000,
+      });
       const status = (await p.textContent('#engine-status')) ?? '';
       assert.ok(/· webgpu/.test(status) || /WebGPU is not available/.test(status), status);
       await ctx.close();
@@ -374,7 +403,9 @@ describe('live app in Chromium', { skip }, () => {
 
     it('a model that fails to load', async () => {
       const ctx = await newContext(browser, true);
-      await ctx.route('**/models/builtin/facemesh-*', (route) => route.fulfill({ status: 200, contentType: 'application/octet-stream', body: Buffer.from('this is not an ONNX model') }));
+      await ctx.route('**/models/builtin/facemesh-*', (route) =>
+        route.fulfill({ status: 200, contentType: 'application/octet-stream', body: Buffer.from('this is not an ONNX model') }),
+      );
       const p = await ctx.newPage();
       const pageErrors: string[] = [];
       p.on('pageerror', (error) => pageErrors.push(error.message));
@@ -430,13 +461,16 @@ describe('the inswapper engine in Chromium, with its models on the server (stand
     await page.waitForFunction(() => document.body.dataset.engine === 'ready', undefined, { timeout: 60_000 });
     assert.equal(await page.locator('#engine option[value="inswapper"]').isDisabled(), false, 'offered when the server has the models');
     await page.selectOption('#engine', 'inswapper');
-    await page.waitForFunction(() => document.body.dataset.engine === 'ready' && /inswapper/.test(document.querySelector('#engine-status')?.textContent ?? ''), undefined, { timeout: 120_000 });
+    await page.waitForFunction(() => document.body.dataset.engine === 'ready' && /inswapper/.test(document.querySelector('#engine-status')?.textContent ?? ''), undefined, {
+      timeout: 120_000,
+    });
     await page.setInputFiles('#source-input', SOURCE);
     await page.locator('#sources .source-face').first().waitFor({ timeout: 60_000 });
     await startCamera(page);
     await waitForFps(page);
     const [x, y, w, h] = cameraBox;
-    const faceChange = (preview: Image, camera: Image) => meanAbsDiff(preview, camera, x + Math.round(w * 0.3), y + Math.round(h * 0.35), x + Math.round(w * 0.7), y + Math.round(h * 0.7));
+    const faceChange = (preview: Image, camera: Image) =>
+      meanAbsDiff(preview, camera, x + Math.round(w * 0.3), y + Math.round(h * 0.35), x + Math.round(w * 0.7), y + Math.round(h * 0.7));
     // The first frames after the engine switch may still be on their way: look again a few times.
     let preview = await grab(page, '#preview');
     let camera = await grab(page, '#camera-video');

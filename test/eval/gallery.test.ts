@@ -18,7 +18,13 @@ const close = (a: number, b: number, what: string) => assert.ok(Math.abs(a - b) 
 
 // Ann's photos near 0°, Bob's near 90°, Cy (one photo, a distractor) at 45°.
 const galleries: Gallery[] = [
-  { person: 'ann', photos: [{ name: 'ann/2', embedding: at(10) }, { name: 'ann/3', embedding: at(-10) }] },
+  {
+    person: 'ann',
+    photos: [
+      { name: 'ann/2', embedding: at(10) },
+      { name: 'ann/3', embedding: at(-10) },
+    ],
+  },
   { person: 'bob', photos: [{ name: 'bob/2', embedding: at(80) }] },
   { person: 'cy', photos: [{ name: 'cy/1', embedding: at(45) }] },
 ];
@@ -56,14 +62,20 @@ describe('galleries', () => {
     assert.equal(stuck.retrieved, false);
     assert.throws(() => measureAgainstGalleries({ output: at(0), target: at(0), source: at(0) }, galleries, 'dan', 'x'), /no gallery for dan/);
     // Beside the galleries, retrieval among the source photos (the other protocol).
-    const sources = [{ name: 'ann/1', embedding: at(0) }, { name: 'cy/0', embedding: at(60) }];
+    const sources = [
+      { name: 'ann/1', embedding: at(0) },
+      { name: 'cy/0', embedding: at(60) },
+    ];
     assert.equal(measureAgainstGalleries({ output: at(20), target: at(80), source: sources[0].embedding }, galleries, 'ann', 'bob/2', sources).retrievedAmongSources, true);
     assert.equal(measureAgainstGalleries({ output: at(50), target: at(80), source: sources[0].embedding }, galleries, 'ann', 'bob/2', sources).retrievedAmongSources, false);
     assert.equal(m.retrievedAmongSources, undefined, 'not measured without the source photos');
   });
 
   test('folders measures: retrieval among the source photos, gain against the source photo', () => {
-    const sources = [{ name: 'a.jpg', embedding: at(0) }, { name: 'b.jpg', embedding: at(90) }];
+    const sources = [
+      { name: 'a.jpg', embedding: at(0) },
+      { name: 'b.jpg', embedding: at(90) },
+    ];
     const m = measureAgainstSources({ output: at(30), target: at(90) }, sources, 0);
     close(m.gain, cos(30) - cos(90), 'gain');
     assert.equal(m.toGallery, undefined);
@@ -84,7 +96,16 @@ describe('galleries', () => {
 });
 
 function pair(samePerson: boolean | undefined, retrieved: boolean, gain: number, extra: Partial<PairResult> = {}): PairResult {
-  const m: IdentityMeasures = { toSource: 0.5, toTarget: 0.4, targetToSource: 0.3, toGallery: 0.5 + gain, targetToGallery: 0.5, gain, nearest: retrieved ? 'src' : 'other', retrieved };
+  const m: IdentityMeasures = {
+    toSource: 0.5,
+    toTarget: 0.4,
+    targetToSource: 0.3,
+    toGallery: 0.5 + gain,
+    targetToGallery: 0.5,
+    gain,
+    nearest: retrieved ? 'src' : 'other',
+    retrieved,
+  };
   return {
     source: 's',
     target: 't',

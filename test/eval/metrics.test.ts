@@ -53,7 +53,10 @@ describe('pose and expression', () => {
   test('differences: zero against itself; landmark error relative to face size', () => {
     const a = canonicalFace(200);
     const same = attributeDifference(a, a);
-    assert.deepEqual(Object.values(same).every((v) => v === 0), true);
+    assert.deepEqual(
+      Object.values(same).every((v) => v === 0),
+      true,
+    );
     const moved = canonicalFace(200, 0, 104, 100);
     assert.ok(Math.abs(attributeDifference(moved, a).landmarkError - 4 / 200) < 1e-6);
   });
@@ -102,7 +105,10 @@ describe('image measures', () => {
   test('flicker is the mean absolute change between consecutive frames in the region', () => {
     const frames = [grey(8, 8, () => 10), grey(8, 8, () => 14), grey(8, 8, () => 10)];
     assert.equal(flicker(frames, insideBox([0, 0, 8, 8])), 4);
-    assert.equal(flicker(frames.slice(0, 1), () => true), 0);
+    assert.equal(
+      flicker(frames.slice(0, 1), () => true),
+      0,
+    );
   });
 });
 

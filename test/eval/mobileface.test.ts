@@ -16,7 +16,7 @@ import { createNodeSwapper, type NodeSwapper } from '../../src/node/jobs/swapper
 import { decodeRgb, FIXTURES, loadFixture, TEST_HOME } from '../helpers/fixtures.js';
 
 describe('MobileFace crop', () => {
-  test('the crop maps the ArcFace template onto the face\'s five points (continuous pixels on both sides)', () => {
+  test("the crop maps the ArcFace template onto the face's five points (continuous pixels on both sides)", () => {
     // Five points that are the template scaled ×3, turned 20° and moved: an exact similarity.
     const [s, r, tx, ty] = [3, (20 * Math.PI) / 180, 140, 60];
     const kps5 = new Float32Array(10);
@@ -50,7 +50,12 @@ describe('MobileFace on photos', () => {
     assert.ok(face, 'a face is found');
     return recogniser.embed(image, face);
   };
-  const variant = async (file: string, steps: (s: Sharp) => Sharp) => decodeRgb(await steps(sharp(`${FIXTURES}${file}`).removeAlpha()).png().toBuffer());
+  const variant = async (file: string, steps: (s: Sharp) => Sharp) =>
+    decodeRgb(
+      await steps(sharp(`${FIXTURES}${file}`).removeAlpha())
+        .png()
+        .toBuffer(),
+    );
 
   test('unit-length 256-d embeddings; the same person mirrored and relit scores far above another person', async (t) => {
     const hopper = await embed(await loadFixture('grace_hopper.jpg'));

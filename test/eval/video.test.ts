@@ -24,7 +24,7 @@ after(async () => {
 });
 
 describe('video stability', () => {
-  test('the built-in still-face clip has the photo\'s size and the frames asked for', async () => {
+  test("the built-in still-face clip has the photo's size and the frames asked for", async () => {
     const photo = await loadFixture('grace_hopper.jpg');
     const path = join(dir, 'still.mp4');
     await makeStaticClip(path, photo, 12);

@@ -2,15 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { invertAffine } from '../../src/core/affine.js';
 import type { Image } from '../../src/core/image.js';
-import {
-  ARCFACE_TEMPLATE_112,
-  alignmentTemplate,
-  arcfaceInputBlob,
-  blobFromImage,
-  estimateNorm,
-  inswapperInputBlob,
-  normCrop,
-} from '../../src/face/align.js';
+import { ARCFACE_TEMPLATE_112, alignmentTemplate, arcfaceInputBlob, blobFromImage, estimateNorm, inswapperInputBlob, normCrop } from '../../src/face/align.js';
 import { compare, goldenCases, goldenImage } from '../fixtures/goldens/load.js';
 
 function assertClose(actual: ArrayLike<number>, expected: ArrayLike<number>, tol: number, what: string): void {
@@ -22,7 +14,12 @@ describe('alignment template (spec §4.1–4.2)', () => {
   it('112 is the template itself, 128 shifts x by 8, 224 doubles, 256 doubles and shifts by 16', () => {
     assertClose(alignmentTemplate(112), ARCFACE_TEMPLATE_112, 0, '112');
     assertClose(alignmentTemplate(128), [46.2946, 51.6963, 81.5318, 51.5014, 64.0252, 71.7366, 49.5493, 92.3655, 78.7299, 92.2041], 1e-5, '128');
-    assertClose(alignmentTemplate(224), Array.from(ARCFACE_TEMPLATE_112, (v) => 2 * v), 1e-5, '224');
+    assertClose(
+      alignmentTemplate(224),
+      Array.from(ARCFACE_TEMPLATE_112, (v) => 2 * v),
+      1e-5,
+      '224',
+    );
     const t256 = alignmentTemplate(256);
     assert.ok(Math.abs(t256[0] - (2 * 38.2946 + 16)) < 1e-4 && Math.abs(t256[1] - 2 * 51.6963) < 1e-4);
   });
@@ -64,7 +61,7 @@ describe('normCrop against cv2.warpAffine goldens', () => {
     });
   }
 
-  it('the paste-back goldens\' 128 crops (aimg) of astronaut.png: bit-exact, float32 default within 4', async () => {
+  it("the paste-back goldens' 128 crops (aimg) of astronaut.png: bit-exact, float32 default within 4", async () => {
     for (const c of goldenCases('pasteBack')) {
       const target = await goldenImage(c.target!);
       const aimg = await goldenImage(c.aimg!);
@@ -83,7 +80,10 @@ describe('input blobs', () => {
   });
   it('InSwapper: RGB planes, p / 255, float32', () => {
     const b = inswapperInputBlob(img);
-    assert.deepEqual(Array.from(b), [0, 10, 127, 20, 255, 30].map((v) => Math.fround(v / 255)));
+    assert.deepEqual(
+      Array.from(b),
+      [0, 10, 127, 20, 255, 30].map((v) => Math.fround(v / 255)),
+    );
   });
   it("'bgr' reverses the planes; grey is replicated; out is reused", () => {
     const out = new Float32Array(6);
@@ -93,4 +93,3 @@ describe('input blobs', () => {
     assert.deepEqual(Array.from(blobFromImage(grey, 1 / 255, 0)), [0.2, 0.2, 0.2].map(Math.fround));
   });
 });
-

@@ -67,7 +67,10 @@ describe('overlapping calls', () => {
     const oneByOne = [];
     for (const image of images) oneByOne.push(await swapper.analyze(image));
     const together = await Promise.all(images.map((image) => swapper.analyze(image)));
-    assert.deepEqual(together.map((faces) => faces.map((f) => f.box)), oneByOne.map((faces) => faces.map((f) => f.box)));
+    assert.deepEqual(
+      together.map((faces) => faces.map((f) => f.box)),
+      oneByOne.map((faces) => faces.map((f) => f.box)),
+    );
     const { resolveSwapOptions } = await import('../../src/pipeline/options.js');
     const options = resolveSwapOptions({});
     const sequential = await swapper.swap(images[1], images[0], options, { marks: false });

@@ -18,7 +18,7 @@ const PEOPLE = ['astronaut.png', 'grace_hopper.jpg', 'camera.png'];
 
 /** Each makes a changed copy of a photo of the given size. */
 const AUGMENTATIONS: Record<string, (s: Sharp, width: number, height: number) => Sharp> = {
-  'mirrored': (s) => s.flop(),
+  mirrored: (s) => s.flop(),
   '0.8× scale': (s, w, h) => s.resize(Math.round(w * 0.8), Math.round(h * 0.8)),
   '+30 brightness': (s) => s.linear(1, 30),
   'turned 10°': (s) => s.rotate(10, { background: '#808080' }),
@@ -67,7 +67,11 @@ describe('FaceEmbedder', () => {
     for (const file of PEOPLE) {
       const { width, height } = await sharp(`${FIXTURES}${file}`).metadata();
       for (const [label, augment] of Object.entries(AUGMENTATIONS)) {
-        const copy = await decodeRgb(await augment(sharp(`${FIXTURES}${file}`).removeAlpha(), width!, height!).png().toBuffer());
+        const copy = await decodeRgb(
+          await augment(sharp(`${FIXTURES}${file}`).removeAlpha(), width!, height!)
+            .png()
+            .toBuffer(),
+        );
         const descriptor = await embedLargest(copy, `${file} ${label}`);
         const same = cosineSimilarity(descriptor, originals.get(file)!);
         const others = PEOPLE.filter((p) => p !== file).map((p) => cosineSimilarity(descriptor, originals.get(p)!));
@@ -84,8 +88,10 @@ describe('FaceEmbedder', () => {
 
   test('refuses a model without the descriptor output', () => {
     const fake: InferenceSession = {
-      inputNames: ['input_1'], outputNames: ['age_pred/Softmax'],
-      run: () => Promise.reject(new Error('not used')), close: () => Promise.resolve(),
+      inputNames: ['input_1'],
+      outputNames: ['age_pred/Softmax'],
+      run: () => Promise.reject(new Error('not used')),
+      close: () => Promise.resolve(),
     };
     assert.throws(() => FaceEmbedder.create(fake), /faceres model's row.*expected 1 input\(s\) \[input_1\] and the output\(s\) \[global_pooling\/Mean, /);
   });

@@ -23,11 +23,18 @@ describe('regions of interest', () => {
 
   test('a rotated square seen along its own angle gives back the square', () => {
     const angle = 0.4;
-    const corners = [[-1, -1], [1, -1], [1, 1], [-1, 1]].map(([u, v]) => [
-      50 + 20 * (u * Math.cos(angle) - v * Math.sin(angle)),
-      80 + 20 * (u * Math.sin(angle) + v * Math.cos(angle)),
-    ]);
-    const roi = roiFromPoints(corners.map((c) => c[0]), corners.map((c) => c[1]), angle, 1.5);
+    const corners = [
+      [-1, -1],
+      [1, -1],
+      [1, 1],
+      [-1, 1],
+    ].map(([u, v]) => [50 + 20 * (u * Math.cos(angle) - v * Math.sin(angle)), 80 + 20 * (u * Math.sin(angle) + v * Math.cos(angle))]);
+    const roi = roiFromPoints(
+      corners.map((c) => c[0]),
+      corners.map((c) => c[1]),
+      angle,
+      1.5,
+    );
     close(roi.cx, 50);
     close(roi.cy, 80);
     close(roi.size, 60);

@@ -32,7 +32,14 @@ async function onlyFace(image: Image): Promise<Face> {
 
 /** A face record that only carries a box, for synthetic images. */
 function boxFace(x: number, y: number, w: number, h: number): Face {
-  return { box: [x, y, w, h], score: 1, meshScore: 1, kps5: new Float32Array(10), landmarks: new Float32Array(MESH_POINTS * 3), roi: { cx: x + w / 2, cy: y + h / 2, size: Math.max(w, h), angle: 0 } };
+  return {
+    box: [x, y, w, h],
+    score: 1,
+    meshScore: 1,
+    kps5: new Float32Array(10),
+    landmarks: new Float32Array(MESH_POINTS * 3),
+    roi: { cx: x + w / 2, cy: y + h / 2, size: Math.max(w, h), angle: 0 },
+  };
 }
 
 describe('faceSharpness', () => {
@@ -55,7 +62,12 @@ describe('faceSharpness', () => {
 
   test('the score barely depends on resolution for faces larger than the patch', async (t) => {
     const full = await loadFixture('grace_hopper.jpg');
-    const half = await decodeRgb(await sharp(`${FIXTURES}grace_hopper.jpg`).resize(Math.round(full.width / 2)).png().toBuffer());
+    const half = await decodeRgb(
+      await sharp(`${FIXTURES}grace_hopper.jpg`)
+        .resize(Math.round(full.width / 2))
+        .png()
+        .toBuffer(),
+    );
     const a = faceSharpness(full, await onlyFace(full));
     const b = faceSharpness(half, await onlyFace(half));
     t.diagnostic(`full ${a.toFixed(1)}, half ${b.toFixed(1)}`);

@@ -12,9 +12,7 @@ import { after, before, describe, test } from 'node:test';
 import { createImage, pasteImage, type Image } from '../../src/core/image.js';
 import { LiveswapError } from '../../src/core/errors.js';
 import { resizeBilinear } from '../../src/core/resize.js';
-import {
-  decodeScrfd, insightfaceNms, letterboxBlob, limitFaces, ScrfdDetector, scrfdLayout, type ScrfdDetection,
-} from '../../src/face/scrfd.js';
+import { decodeScrfd, insightfaceNms, letterboxBlob, limitFaces, ScrfdDetector, scrfdLayout, type ScrfdDetection } from '../../src/face/scrfd.js';
 import { createNodeRuntime } from '../../src/node/models/onnx-runtime.js';
 import { createNodeSwapper } from '../../src/node/jobs/swapper.js';
 import { loadFixture, TEST_HOME } from '../helpers/fixtures.js';
@@ -28,7 +26,10 @@ describe('SCRFD layout', () => {
     assert.deepEqual(scrfdLayout(6), { strides: [8, 16, 32], anchorsPerCell: 2, hasKeypoints: false });
     assert.deepEqual(scrfdLayout(10), { strides: [8, 16, 32, 64, 128], anchorsPerCell: 1, hasKeypoints: false });
     assert.deepEqual(scrfdLayout(15), { strides: [8, 16, 32, 64, 128], anchorsPerCell: 1, hasKeypoints: true });
-    assert.throws(() => scrfdLayout(7), (e: unknown) => e instanceof LiveswapError && e.kind === 'model' && /7/.test(e.message));
+    assert.throws(
+      () => scrfdLayout(7),
+      (e: unknown) => e instanceof LiveswapError && e.kind === 'model' && /7/.test(e.message),
+    );
   });
 });
 
@@ -59,7 +60,10 @@ describe('SCRFD letterbox', () => {
     const blob = new Float32Array(3 * 2 * 2);
     letterboxBlob(image, 2, 2, blob);
     // (0+1+2+2+2)>>2 = 1, (10+10+10+11+2)>>2 = 10, 0, (3+2)>>2 = 1.
-    assert.deepEqual([...blob.subarray(0, 4)].map((v) => v * 128 + 127.5), [1, 10, 0, 1]);
+    assert.deepEqual(
+      [...blob.subarray(0, 4)].map((v) => v * 128 + 127.5),
+      [1, 10, 0, 1],
+    );
   });
 
   test('bilinear taps use cv2.resize half-pixel centres with 11-bit weights', () => {
@@ -68,15 +72,20 @@ describe('SCRFD letterbox', () => {
     image.data.set([0, 100, 200, 0, 100, 200]);
     const out = new Float32Array(3 * 2 * 2);
     assert.deepEqual(letterboxBlob(image, 2, 2, out), { scale: 0.5, width: 2, height: 1 });
-    assert.deepEqual([out[0], out[1]].map((v) => v * 128 + 127.5), [25, 175]);
+    assert.deepEqual(
+      [out[0], out[1]].map((v) => v * 128 + 127.5),
+      [25, 175],
+    );
     // Exactly 3× (1080p → 640×360): every tap sits on a source pixel centre, weights (2048, 0).
     const third = createImage(6, 3, 3);
     for (let i = 0; i < third.data.length; i++) third.data[i] = (i * 37) % 256;
     const small = new Float32Array(3 * 2 * 2);
     assert.deepEqual(letterboxBlob(third, 2, 2, small), { scale: 1 / 3, width: 2, height: 1 });
     const centre = (x: number, k: number) => third.data[(1 * 6 + x) * 3 + k];
-    assert.deepEqual([0, 1, 2].map((k) => [small[k * 4], small[k * 4 + 1]].map((v) => v * 128 + 127.5)),
-      [0, 1, 2].map((k) => [centre(1, k), centre(4, k)]));
+    assert.deepEqual(
+      [0, 1, 2].map((k) => [small[k * 4], small[k * 4 + 1]].map((v) => v * 128 + 127.5)),
+      [0, 1, 2].map((k) => [centre(1, k), centre(4, k)]),
+    );
     // The odd-factor gather shortcut equals cv2.resize (resizeBilinear) on a noisy frame, 3× and 5×.
     for (const factor of [3, 5]) {
       const noisy = createImage(64 * factor, 40 * factor, 3);
@@ -91,16 +100,25 @@ describe('SCRFD letterbox', () => {
       }
     }
     // A frame so thin that it would letterbox to zero rows is refused.
-    assert.throws(() => letterboxBlob(createImage(3, 1, 1), 2, 2, out), (e: unknown) => e instanceof LiveswapError && e.kind === 'usage');
+    assert.throws(
+      () => letterboxBlob(createImage(3, 1, 1), 2, 2, out),
+      (e: unknown) => e instanceof LiveswapError && e.kind === 'usage',
+    );
   });
 });
 
 describe('SCRFD decoding', () => {
   const layout = scrfdLayout(9);
   const tensors = (): Float32Array[] => [
-    new Float32Array(12800), new Float32Array(3200), new Float32Array(800),
-    new Float32Array(12800 * 4), new Float32Array(3200 * 4), new Float32Array(800 * 4),
-    new Float32Array(12800 * 10), new Float32Array(3200 * 10), new Float32Array(800 * 10),
+    new Float32Array(12800),
+    new Float32Array(3200),
+    new Float32Array(800),
+    new Float32Array(12800 * 4),
+    new Float32Array(3200 * 4),
+    new Float32Array(800 * 4),
+    new Float32Array(12800 * 10),
+    new Float32Array(3200 * 10),
+    new Float32Array(800 * 10),
   ];
 
   test('anchor centres are row-major cell corners, two anchors per cell, no +0.5 (F2.6–F2.8)', () => {
@@ -129,7 +147,10 @@ describe('SCRFD decoding', () => {
     const t = tensors();
     t[0][0] = 0.9;
     assert.equal(decodeScrfd(t.slice(0, 6), scrfdLayout(6), 640, 640, 1, 0.5)[0].kps5, null);
-    assert.throws(() => decodeScrfd(t, layout, 1280, 640, 1, 0.5), (e: unknown) => e instanceof LiveswapError && e.kind === 'model');
+    assert.throws(
+      () => decodeScrfd(t, layout, 1280, 640, 1, 0.5),
+      (e: unknown) => e instanceof LiveswapError && e.kind === 'model',
+    );
   });
 });
 

@@ -19,7 +19,8 @@ const ALL = { eyes: true, brows: true, nose: true, mouth: true, jaw: true };
 function canonicalFace(): Float32Array {
   const m = new Float32Array(MESH_POINTS * 3);
   for (let i = 0; i < MESH_POINTS; i++) {
-    const u = CANONICAL_UV[2 * i] - 0.5, v = CANONICAL_UV[2 * i + 1] - 0.5;
+    const u = CANONICAL_UV[2 * i] - 0.5,
+      v = CANONICAL_UV[2 * i + 1] - 0.5;
     m[3 * i] = 300 + 300 * u;
     m[3 * i + 1] = 300 + 300 * v;
     m[3 * i + 2] = -120 * (1 - 2 * (u * u + v * v));
@@ -39,9 +40,16 @@ function shift(m: Float32Array, indices: Iterable<number>, dx: number, dy: numbe
 function otherIdentity(base: Float32Array): Float32Array {
   const m = Float32Array.from(base);
   const scaleAbout = (indices: readonly number[], sx: number, sy: number, shiftX = 0) => {
-    let cx = 0, cy = 0;
-    for (const i of indices) { cx += m[3 * i] / indices.length; cy += m[3 * i + 1] / indices.length; }
-    for (const i of indices) { m[3 * i] = cx + shiftX + (m[3 * i] - cx) * sx; m[3 * i + 1] = cy + (m[3 * i + 1] - cy) * sy; }
+    let cx = 0,
+      cy = 0;
+    for (const i of indices) {
+      cx += m[3 * i] / indices.length;
+      cy += m[3 * i + 1] / indices.length;
+    }
+    for (const i of indices) {
+      m[3 * i] = cx + shiftX + (m[3 * i] - cx) * sx;
+      m[3 * i + 1] = cy + (m[3 * i + 1] - cy) * sy;
+    }
   };
   scaleAbout(RIGHT_EYE, 1.15, 1.0, -6);
   scaleAbout(LEFT_EYE, 1.15, 1.0, 6);
@@ -56,7 +64,11 @@ function withExpression(base: Float32Array, gap: number, lidDrop: number): Float
   const lowerV = CANONICAL_UV[2 * POINT.lowerLipInner + 1];
   const below = [...Array(MESH_POINTS).keys()].filter((i) => CANONICAL_UV[2 * i + 1] >= lowerV - 1e-6 && Math.abs(CANONICAL_UV[2 * i] - 0.5) < 0.2);
   shift(m, below, 0, gap);
-  for (const [top, bottom] of [[159, 145], [386, 374]]) m[3 * top + 1] += lidDrop * (m[3 * bottom + 1] - m[3 * top + 1]);
+  for (const [top, bottom] of [
+    [159, 145],
+    [386, 374],
+  ])
+    m[3 * top + 1] += lidDrop * (m[3 * bottom + 1] - m[3 * top + 1]);
   return m;
 }
 
@@ -69,10 +81,15 @@ describe('procrustes3', () => {
     const random = seededRandom(7);
     const points = Float32Array.from({ length: 60 * 3 }, () => random() * 100);
     const angle = 0.6;
-    const c = Math.cos(angle), s = Math.sin(angle);
+    const c = Math.cos(angle),
+      s = Math.sin(angle);
     const truth = { scale: 1.7, rotation: Float64Array.from([c, 0, s, 0, 1, 0, -s, 0, c]), translation: [5, -3, 12] as [number, number, number] };
     const moved = applySimilarity3(truth, points);
-    const fit = procrustes3(points, moved, Uint16Array.from({ length: 60 }, (_, i) => i));
+    const fit = procrustes3(
+      points,
+      moved,
+      Uint16Array.from({ length: 60 }, (_, i) => i),
+    );
     assert.ok(Math.abs(fit.scale - 1.7) < 1e-6, `scale ${fit.scale}`);
     const back = applySimilarity3(fit, points);
     for (let i = 0; i < back.length; i++) assert.ok(Math.abs(back[i] - moved[i]) < 1e-3);
@@ -96,7 +113,10 @@ describe('identity shape transfer', () => {
     assert.ok(Math.abs(eyeOpen(points) - eyeOpen(target)) / eyeOpen(target) < 0.05, `eyes ${eyeOpen(points)} vs ${eyeOpen(target)}`);
     // ...and the identity moved: the eyes are longer and the mouth wider, as the source's.
     assert.ok(d2(points, 33, 133) > d2(target, 33, 133) * 1.08, 'eye length follows the source');
-    assert.ok(d2(points, POINT.mouthRight, POINT.mouthLeft) > d2(target, POINT.mouthRight, POINT.mouthLeft) * 1.02, 'mouth width follows the source (half way, as the target mouth is open)');
+    assert.ok(
+      d2(points, POINT.mouthRight, POINT.mouthLeft) > d2(target, POINT.mouthRight, POINT.mouthLeft) * 1.02,
+      'mouth width follows the source (half way, as the target mouth is open)',
+    );
   });
 
   test('an open-mouthed source does not open the target: the source expression is not stamped', () => {
@@ -110,7 +130,10 @@ describe('identity shape transfer', () => {
   test("the source photo's pose, scale and position do not matter", () => {
     const target = withExpression(neutral, 10, 0.2);
     const a = 0.35;
-    const turned = applySimilarity3({ scale: 0.6, rotation: Float64Array.from([Math.cos(a), 0, Math.sin(a), 0, 1, 0, -Math.sin(a), 0, Math.cos(a)]), translation: [40, 90, 0] }, source);
+    const turned = applySimilarity3(
+      { scale: 0.6, rotation: Float64Array.from([Math.cos(a), 0, Math.sin(a), 0, 1, 0, -Math.sin(a), 0, Math.cos(a)]), translation: [40, 90, 0] },
+      source,
+    );
     const one = transferShape(target, source, 1, ALL).points;
     const two = transferShape(target, turned, 1, ALL).points;
     let worst = 0;
@@ -118,7 +141,7 @@ describe('identity shape transfer', () => {
     assert.ok(worst < 0.05, `largest difference ${worst} px`);
   });
 
-  test('the outline stays the target\'s and regions switch off', () => {
+  test("the outline stays the target's and regions switch off", () => {
     const target = withExpression(neutral, 10, 0.2);
     const { points } = transferShape(target, source, 1, { ...ALL, eyes: false });
     for (const i of [10, 152, 234, 454]) assert.equal(points[3 * i], target[3 * i]);
@@ -143,7 +166,10 @@ describe('source expression in the texture', () => {
     const smiling = Float32Array.from(neutral);
     const span = d2(neutral, POINT.rightEyeOuter, POINT.leftEyeOuter);
     const cx = (neutral[3 * POINT.mouthRight] + neutral[3 * POINT.mouthLeft]) / 2;
-    for (const [corner, dir] of [[POINT.mouthRight, -1], [POINT.mouthLeft, 1]] as const) {
+    for (const [corner, dir] of [
+      [POINT.mouthRight, -1],
+      [POINT.mouthLeft, 1],
+    ] as const) {
       smiling[3 * corner] = cx + dir * 0.4 * span;
       smiling[3 * corner + 1] = neutral[3 * POINT.upperLipInner + 1] - 2;
     }
@@ -159,20 +185,23 @@ describe('source expression in the texture', () => {
     const make = () => {
       const texture = { width: size, height: size, channels: 4 as const, data: new Uint8ClampedArray(size * size * 4).fill(180) };
       // A dark crease along the image-left nasolabial fold, and one on the forehead.
-      for (let y = 0; y < size; y++) for (let x = 0; x < size; x++) {
-        const u = (x + 0.5) / size, v = (y + 0.5) / size;
-        const onFold = expressionLineWeight(u, v) > 0.99 && u < 0.5 && v > 0.6 && x % 6 === 0;
-        const onForehead = v > 0.2 && v < 0.22 && x % 6 === 0;
-        if (onFold || onForehead) for (let c = 0; c < 3; c++) texture.data[4 * (y * size + x) + c] = 60;
-      }
+      for (let y = 0; y < size; y++)
+        for (let x = 0; x < size; x++) {
+          const u = (x + 0.5) / size,
+            v = (y + 0.5) / size;
+          const onFold = expressionLineWeight(u, v) > 0.99 && u < 0.5 && v > 0.6 && x % 6 === 0;
+          const onForehead = v > 0.2 && v < 0.22 && x % 6 === 0;
+          if (onFold || onForehead) for (let c = 0; c < 3; c++) texture.data[4 * (y * size + x) + c] = 60;
+        }
       return texture;
     };
     const contrast = (t: ReturnType<typeof make>, v0: number, v1: number, left: boolean) => {
       let lo = 255;
-      for (let y = Math.floor(v0 * size); y < v1 * size; y++) for (let x = 0; x < size; x++) {
-        if ((x < size / 2) !== left) continue;
-        lo = Math.min(lo, t.data[4 * (y * size + x)]);
-      }
+      for (let y = Math.floor(v0 * size); y < v1 * size; y++)
+        for (let x = 0; x < size; x++) {
+          if (x < size / 2 !== left) continue;
+          lo = Math.min(lo, t.data[4 * (y * size + x)]);
+        }
       return 180 - lo;
     };
     const smiling = make();

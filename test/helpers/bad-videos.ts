@@ -61,7 +61,9 @@ export async function facelessPhoto(output: string, width = 320, height = 240): 
       rgb[i + 2] = 120 + (Math.floor(y / 30) % 2 === 0 ? 60 : 0);
     }
   }
-  await sharp(rgb, { raw: { width, height, channels: 3 } }).png().toFile(output);
+  await sharp(rgb, { raw: { width, height, channels: 3 } })
+    .png()
+    .toFile(output);
   return output;
 }
 

@@ -27,7 +27,7 @@ let noticeShown = false;
 /** Why browser tests cannot run here (printed once, visibly), or undefined when they can. */
 export function browserSkipReason(): string | undefined {
   if (chromiumPath()) return undefined;
-  const reason = 'chromium not found (install Debian\'s chromium, or set LIVESWAP_CHROMIUM): browser tests skipped';
+  const reason = "chromium not found (install Debian's chromium, or set LIVESWAP_CHROMIUM): browser tests skipped";
   if (!noticeShown) {
     noticeShown = true;
     process.stderr.write(`\n*** ${reason} ***\n\n`);
@@ -36,7 +36,16 @@ export function browserSkipReason(): string | undefined {
 }
 
 /** Flags that keep Chromium quiet on a machine with no network, as root, without a GPU. */
-const QUIET = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'];
+const QUIET = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--disable-dev-shm-usage',
+];
 
 export interface LaunchChoice {
   /** A .y4m file the fake camera plays (looped); false: no camera device at all. */
@@ -69,7 +78,26 @@ export async function fakeCameraClip(dir: string, photo = 'astronaut.png', width
   const clip = join(dir, 'camera.y4m');
   // A one-pixel sway (pad then crop at a moving offset) keeps the face moving a little, as on a webcam.
   const filter = `pad=${width + 4}:${height + 4}:2:2:color=0x3c3c3c,crop=${width}:${height}:'2+sin(t*3)':'2+cos(t*2)',format=yuv420p`;
-  const run = await runFfmpeg(['-loglevel', 'error', '-y', '-loop', '1', '-framerate', String(fps), '-i', still, '-t', String(seconds), '-vf', filter, '-pix_fmt', 'yuv420p', '-f', 'yuv4mpegpipe', clip]);
+  const run = await runFfmpeg([
+    '-loglevel',
+    'error',
+    '-y',
+    '-loop',
+    '1',
+    '-framerate',
+    String(fps),
+    '-i',
+    still,
+    '-t',
+    String(seconds),
+    '-vf',
+    filter,
+    '-pix_fmt',
+    'yuv420p',
+    '-f',
+    'yuv4mpegpipe',
+    clip,
+  ]);
   if (run.code !== 0) throw new Error(`fakeCameraClip: ffmpeg failed: ${lastLines(run.stderr)}`);
   return clip;
 }

@@ -104,9 +104,7 @@ export async function writeClip(output: string, options: ClipOptions = {}): Prom
     if (motion === 'zoom') {
       const last = Math.max(1, frames - 1);
       input.push('-i', fileUrlArg(still));
-      filters.push(
-        `zoompan=z='1+0.25*on/${last}':x='(iw-iw/zoom)*(0.3+0.4*on/${last})':y='(ih-ih/zoom)/2':d=${frames}:s=${width}x${height}:fps=${rate(fps)}`,
-      );
+      filters.push(`zoompan=z='1+0.25*on/${last}':x='(iw-iw/zoom)*(0.3+0.4*on/${last})':y='(ih-ih/zoom)/2':d=${frames}:s=${width}x${height}:fps=${rate(fps)}`);
     } else {
       input.push('-loop', '1', '-framerate', rate(fps), '-i', fileUrlArg(still));
     }

@@ -11,9 +11,7 @@ import { join } from 'node:path';
 import { MODEL_REGISTRY, type ModelRegistry } from '../../src/models/registry.js';
 import { ModelStore } from '../../src/node/models/model-store.js';
 import { seededRandom } from './random.js';
-import {
-  encodeOnnxModel, OnnxAttributeType, OnnxDataType, type OnnxNode, type OnnxTensor, type OnnxValueInfo,
-} from '../../src/models/onnx-proto.js';
+import { encodeOnnxModel, OnnxAttributeType, OnnxDataType, type OnnxNode, type OnnxTensor, type OnnxValueInfo } from '../../src/models/onnx-proto.js';
 
 export { seededRandom };
 
@@ -60,8 +58,7 @@ export function floatToHalfBits(value: number): number {
   return sign | (e << 10) | (mantissa - 1024);
 }
 
-const node = (opType: string, input: string[], output: string[], attribute: OnnxNode['attribute'] = []): OnnxNode =>
-  ({ opType, input, output, name: output[0], attribute });
+const node = (opType: string, input: string[], output: string[], attribute: OnnxNode['attribute'] = []): OnnxNode => ({ opType, input, output, name: output[0], attribute });
 const ints = (name: string, values: number[]) => ({ name, type: OnnxAttributeType.INTS, ints: values });
 const int = (name: string, value: number) => ({ name, type: OnnxAttributeType.INT, i: value });
 
@@ -269,11 +266,7 @@ export function inswapperStandin(options: InswapperStandinOptions = {}): Uint8Ar
   // The emap goes last, as in the real file. The graph reads it (adding 0·mean(emap)) so
   // onnxruntime neither drops it nor warns about an unused initializer.
   const emap = weight('emap', [512, 512], standinEmap(seed));
-  nodes.push(
-    node('ReduceMean', [emap], ['emap_mean'], [int('keepdims', 0)]),
-    node('Mul', ['emap_mean', zero], ['emap_zero']),
-    node('Add', [output, 'emap_zero'], ['output']),
-  );
+  nodes.push(node('ReduceMean', [emap], ['emap_mean'], [int('keepdims', 0)]), node('Mul', ['emap_mean', zero], ['emap_zero']), node('Add', [output, 'emap_zero'], ['output']));
   return model({
     node: nodes,
     initializer,

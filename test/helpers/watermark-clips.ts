@@ -159,8 +159,33 @@ export async function roundTrip(options: RoundTripOptions): Promise<number> {
     if (attack.scale) filters.push(`scale=${outW}:${outH}`);
     filters.push('format=yuv420p');
     const codecArgs = attack.codec === 'libx265' ? ['-c:v', 'libx265', '-x265-params', 'log-level=error'] : ['-c:v', 'libx264'];
-    const encodeArgs = ['-hide_banner', '-nostdin', '-loglevel', 'error', '-y', '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-s', `${width}x${height}`, '-r', String(fps), '-i', 'pipe:0',
-      '-vf', filters.join(','), ...codecArgs, '-preset', 'medium', '-crf', String(attack.crf), '-pix_fmt', 'yuv420p', file];
+    const encodeArgs = [
+      '-hide_banner',
+      '-nostdin',
+      '-loglevel',
+      'error',
+      '-y',
+      '-f',
+      'rawvideo',
+      '-pix_fmt',
+      'rgb24',
+      '-s',
+      `${width}x${height}`,
+      '-r',
+      String(fps),
+      '-i',
+      'pipe:0',
+      '-vf',
+      filters.join(','),
+      ...codecArgs,
+      '-preset',
+      'medium',
+      '-crf',
+      String(attack.crf),
+      '-pix_fmt',
+      'yuv420p',
+      file,
+    ];
     const encoder = spawn(binary, encodeArgs, { stdio: ['pipe', 'ignore', 'pipe'] });
     const encodeTail = new StderrTail();
     encoder.stderr!.on('data', (chunk: Buffer) => encodeTail.push(chunk));

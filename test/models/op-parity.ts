@@ -17,7 +17,19 @@ export function setup(seed: number, shape: number[], batch = 1): { g: TinyGraph;
   const g = new TinyGraph(seededRandom(seed));
   const x = g.placeholder('input', shape);
   const feedShape = shape.map((n) => (n < 0 ? batch : n));
-  return { g, x, feeds: { input: { shape: feedShape, data: randomArray(g.rand, feedShape.reduce((a, b) => a * b, 1)) } } };
+  return {
+    g,
+    x,
+    feeds: {
+      input: {
+        shape: feedShape,
+        data: randomArray(
+          g.rand,
+          feedShape.reduce((a, b) => a * b, 1),
+        ),
+      },
+    },
+  };
 }
 
 export interface CheckOptions {
@@ -43,7 +55,11 @@ export async function check(t: TestContext, g: TinyGraph, feeds: Record<string, 
   names.forEach((name, i) => {
     assert.deepEqual(got[i].shape, want[i].shape, `${name} shape`);
     // The declared output shape must agree wherever it states a fixed size.
-    assert.deepEqual(declared[i].shape.map((n, a) => (typeof n === 'number' ? n : want[i].shape[a])), want[i].shape, `${name} declared shape`);
+    assert.deepEqual(
+      declared[i].shape.map((n, a) => (typeof n === 'number' ? n : want[i].shape[a])),
+      want[i].shape,
+      `${name} declared shape`,
+    );
     const diff = maxAbsDiff(got[i].data, want[i].data);
     t.diagnostic(`${name} ${JSON.stringify(want[i].shape)} max abs diff ${diff.toExponential(2)}`);
     assert.ok(diff <= TOLERANCE, `${name}: max abs diff ${diff} > ${TOLERANCE}`);
@@ -78,8 +94,10 @@ export function conv(g: TinyGraph, x: string, inC: number, spec: ConvSpec = {}):
   if (fused.includes('Prelu')) inputs.push(g.constant(`${name}/alpha`, [1, 1, outC]));
   const op = spec.op ?? (spec.depthwise ? 'DepthwiseConv2dNative' : fused.length ? '_FusedConv2D' : 'Conv2D');
   return g.op(name, op, inputs, {
-    strides: tfAttr.ints([1, sh, sw, 1]), dilations: tfAttr.ints([1, d, d, 1]),
-    padding: tfAttr.s(spec.padding ?? 'SAME'), data_format: tfAttr.s('NHWC'),
+    strides: tfAttr.ints([1, sh, sw, 1]),
+    dilations: tfAttr.ints([1, d, d, 1]),
+    padding: tfAttr.s(spec.padding ?? 'SAME'),
+    data_format: tfAttr.s('NHWC'),
     explicit_paddings: tfAttr.ints(spec.explicit ?? []),
     ...(fused.length ? { fused_ops: tfAttr.strings(fused), num_args: tfAttr.i(inputs.length - 2), epsilon: tfAttr.f(0) } : {}),
   });
@@ -87,6 +105,9 @@ export function conv(g: TinyGraph, x: string, inC: number, spec: ConvSpec = {}):
 
 export function maxPool(g: TinyGraph, x: string, k: number, s: number, padding: 'SAME' | 'VALID'): string {
   return g.op(`pool${g.nodes.length}`, 'MaxPool', [x], {
-    ksize: tfAttr.ints([1, k, k, 1]), strides: tfAttr.ints([1, s, s, 1]), padding: tfAttr.s(padding), data_format: tfAttr.s('NHWC'),
+    ksize: tfAttr.ints([1, k, k, 1]),
+    strides: tfAttr.ints([1, s, s, 1]),
+    padding: tfAttr.s(padding),
+    data_format: tfAttr.s('NHWC'),
   });
 }

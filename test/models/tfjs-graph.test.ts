@@ -6,8 +6,16 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import {
-  attrInt, attrInts, attrShape, attrString, attrStrings, decodeTfjsWeights, parseInputRef,
-  type TfjsGraphModelJson, type TfjsNodeDef, type TfjsWeightSpec,
+  attrInt,
+  attrInts,
+  attrShape,
+  attrString,
+  attrStrings,
+  decodeTfjsWeights,
+  parseInputRef,
+  type TfjsGraphModelJson,
+  type TfjsNodeDef,
+  type TfjsWeightSpec,
 } from '../../src/models/tfjs-graph.js';
 import { humanModelsDir, seededRandom, tfAttr, useTfjsWasm } from './tfjs-harness.js';
 
@@ -67,28 +75,34 @@ test('decodeTfjsWeights matches tfjs-core on the float16-quantized facemesh weig
 test('decodeTfjsWeights reports truncated shards and string weights', () => {
   const spec: TfjsWeightSpec = { name: 'big', shape: [4], dtype: 'float32' };
   assert.throws(() => decodeTfjsWeights([{ paths: [], weights: [spec] }], new Uint8Array(12)), /"big" needs bytes 0\.\.16, file has 12/);
-  assert.throws(() => decodeTfjsWeights([{ paths: [], weights: [{ name: 'txt', shape: [1], dtype: 'string' }] }], new Uint8Array(8)),
-    /"txt" is a string tensor/);
+  assert.throws(() => decodeTfjsWeights([{ paths: [], weights: [{ name: 'txt', shape: [1], dtype: 'string' }] }], new Uint8Array(8)), /"txt" is a string tensor/);
 });
 
 test('weights of several manifest groups are read back to back', () => {
   const a = Float32Array.from([1.5, -2]);
   const b = Int32Array.from([42]);
   const bytes = new Uint8Array(Buffer.concat([new Uint8Array(a.buffer), new Uint8Array(b.buffer)]));
-  const map = decodeTfjsWeights([
-    { paths: ['a.bin'], weights: [{ name: 'a', shape: [2], dtype: 'float32' }] },
-    { paths: ['b.bin'], weights: [{ name: 'b', shape: [], dtype: 'int32' }] },
-  ], bytes);
+  const map = decodeTfjsWeights(
+    [
+      { paths: ['a.bin'], weights: [{ name: 'a', shape: [2], dtype: 'float32' }] },
+      { paths: ['b.bin'], weights: [{ name: 'b', shape: [], dtype: 'int32' }] },
+    ],
+    bytes,
+  );
   assert.deepEqual([...map.get('a')!.data], [1.5, -2]);
   assert.deepEqual(map.get('b'), { dtype: 'int32', shape: [], data: Int32Array.from([42]) });
 });
 
 test('attribute helpers decode base64 strings, int64 strings and shapes', () => {
   const node: TfjsNodeDef = {
-    name: 'n', op: '_FusedConv2D',
+    name: 'n',
+    op: '_FusedConv2D',
     attr: {
-      padding: tfAttr.s('SAME'), fused_ops: tfAttr.strings(['BiasAdd', 'Prelu']), num_args: tfAttr.i(2),
-      strides: tfAttr.ints([1, 2, 2, 1]), explicit_paddings: { list: {} },
+      padding: tfAttr.s('SAME'),
+      fused_ops: tfAttr.strings(['BiasAdd', 'Prelu']),
+      num_args: tfAttr.i(2),
+      strides: tfAttr.ints([1, 2, 2, 1]),
+      explicit_paddings: { list: {} },
       shape: { shape: { dim: [{ size: '-1' }, { size: '192' }, { size: 3 }] } },
     },
   };

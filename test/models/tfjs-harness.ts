@@ -43,7 +43,8 @@ export class TinyGraph {
 
   placeholder(name: string, shape: number[]): string {
     this.nodes.push({
-      name, op: 'Placeholder',
+      name,
+      op: 'Placeholder',
       attr: { dtype: tfAttr.type('DT_FLOAT'), shape: { shape: { dim: shape.map((n) => ({ size: String(n) })) } } },
     });
     return name;
@@ -63,7 +64,8 @@ export class TinyGraph {
   private addConst(name: string, shape: number[], dtype: 'float32' | 'int32', bytes: Uint8Array): string {
     const type = dtype === 'float32' ? 'DT_FLOAT' : 'DT_INT32';
     this.nodes.push({
-      name, op: 'Const',
+      name,
+      op: 'Const',
       attr: { dtype: tfAttr.type(type), value: { tensor: { dtype: type, tensorShape: { dim: shape.map((n) => ({ size: String(n) })) } } } },
     });
     this.specs.push({ name, shape, dtype });
@@ -87,7 +89,9 @@ export class TinyGraph {
     const weights = Buffer.concat(this.chunks);
     return {
       model: {
-        format: 'graph-model', generatedBy: 'liveswap tests', convertedBy: 'liveswap tests',
+        format: 'graph-model',
+        generatedBy: 'liveswap tests',
+        convertedBy: 'liveswap tests',
         modelTopology: { node: structuredClone(this.nodes), library: {}, versions: {} },
         weightsManifest: [{ paths: ['weights.bin'], weights: structuredClone(this.specs) }],
       },
@@ -140,12 +144,16 @@ export interface Runner {
 /** Loads a TFJS graph model from memory onto the wasm backend. */
 export async function tfjsRunner(model: TfjsGraphModelJson, weights: Uint8Array): Promise<Runner> {
   await useTfjsWasm();
-  const graph = await loadGraphModel(tf.io.fromMemory({
-    modelTopology: model.modelTopology,
-    weightSpecs: model.weightsManifest.flatMap((g) => g.weights) as tf.io.WeightsManifestEntry[],
-    weightData: weights.slice().buffer,
-    format: model.format, generatedBy: model.generatedBy, convertedBy: model.convertedBy,
-  }));
+  const graph = await loadGraphModel(
+    tf.io.fromMemory({
+      modelTopology: model.modelTopology,
+      weightSpecs: model.weightsManifest.flatMap((g) => g.weights) as tf.io.WeightsManifestEntry[],
+      weightData: weights.slice().buffer,
+      format: model.format,
+      generatedBy: model.generatedBy,
+      convertedBy: model.convertedBy,
+    }),
+  );
   return {
     async run(feeds, outputs) {
       const inputs: Record<string, tf.Tensor> = {};

@@ -59,15 +59,28 @@ interface Outputs {
 }
 
 /** Converts the named package model, runs both runtimes on every fixture, returns both sides' outputs per photo. */
-async function compareModel(t: TestContext, name: string, input: string, checks: Record<string, OutputCheck>,
-  feedFor: (fixture: (typeof fixtures)[number]) => Promise<Feed>, options: ConvertOptions = {}, dir = humanModelsDir()): Promise<Map<string, Outputs>> {
+async function compareModel(
+  t: TestContext,
+  name: string,
+  input: string,
+  checks: Record<string, OutputCheck>,
+  feedFor: (fixture: (typeof fixtures)[number]) => Promise<Feed>,
+  options: ConvertOptions = {},
+  dir = humanModelsDir(),
+): Promise<Map<string, Outputs>> {
   const model = JSON.parse(readFileSync(path.join(dir, `${name}.json`), 'utf8')) as TfjsGraphModelJson;
   const weights = new Uint8Array(readFileSync(path.join(dir, `${name}.bin`)));
   const onnx = convertTfjsGraph(model, weights, options);
   const info = readOnnxModel(onnx);
-  assert.deepEqual(info.inputs.map((i) => i.name), [input]);
+  assert.deepEqual(
+    info.inputs.map((i) => i.name),
+    [input],
+  );
   const outputs = Object.keys(checks);
-  assert.deepEqual(info.outputs.map((o) => o.name), outputs);
+  assert.deepEqual(
+    info.outputs.map((o) => o.name),
+    outputs,
+  );
 
   const [reference, converted] = [await tfjsRunner(model, weights), await onnxRunner(onnx)];
   const worst: Record<string, number> = {};
@@ -112,11 +125,16 @@ const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
 test('blazeface: ONNX matches TFJS on whole photos at 256x256', async (t) => {
   const logits: OutputCheck = { divisor: 1, tolerance: 1e-2, kind: 'score logits' };
   const boxes: OutputCheck = { divisor: 256, tolerance: 1e-3, kind: 'box/keypoint regressors' };
-  const results = await compareModel(t, 'blazeface', 'input',
-    { Identity: logits, Identity_1: logits, Identity_2: boxes, Identity_3: boxes },
-    (f) => image(f.file, 256, 1 / 127.5, -1));
+  const results = await compareModel(t, 'blazeface', 'input', { Identity: logits, Identity_1: logits, Identity_2: boxes, Identity_3: boxes }, (f) =>
+    image(f.file, 256, 1 / 127.5, -1),
+  );
   // Sanity: on each portrait some anchor is confident there is a face.
-  for (const [file, { onnx: [scores16, scores8] }] of results) {
+  for (const [
+    file,
+    {
+      onnx: [scores16, scores8],
+    },
+  ] of results) {
     const best = sigmoid(Math.max(...scores16.data, ...scores8.data));
     t.diagnostic(`blazeface ${file}: best face score ${best.toFixed(3)}`);
     assert.ok(best > 0.6, `${file}: best blazeface score ${best}`);
@@ -125,21 +143,25 @@ test('blazeface: ONNX matches TFJS on whole photos at 256x256', async (t) => {
 
 test('facemesh: ONNX matches TFJS on face crops at 192x192', async (t) => {
   const landmarks: OutputCheck = { divisor: 192, tolerance: 1e-3, kind: 'landmarks' };
-  const results = await compareModel(t, 'facemesh', 'input_1',
+  const results = await compareModel(
+    t,
+    'facemesh',
+    'input_1',
     { Identity: landmarks, Identity_1: { divisor: 1, tolerance: 1e-3, kind: 'face flag' }, Identity_2: landmarks },
-    (f) => image(f.file, 192, 1 / 255, 0, f.face));
+    (f) => image(f.file, 192, 1 / 255, 0, f.face),
+  );
   // Sanity: the two frontal crops are recognised as faces (the camera profile is a hard case).
   for (const file of ['astronaut.png', 'grace_hopper.jpg']) assert.ok(results.get(file)!.onnx[1].data[0] > 0.9, `${file} face flag`);
 });
 
 test('iris: ONNX matches TFJS on eye crops at 64x64', async (t) => {
-  await compareModel(t, 'iris', 'input_1',
-    { Identity: { divisor: 64, tolerance: 1e-3, kind: 'eye and iris landmarks' } },
-    (f) => image(f.file, 64, 1 / 255, 0, f.eye));
+  await compareModel(t, 'iris', 'input_1', { Identity: { divisor: 64, tolerance: 1e-3, kind: 'eye and iris landmarks' } }, (f) => image(f.file, 64, 1 / 255, 0, f.eye));
 });
 
 function cosine(a: Float32Array, b: Float32Array): number {
-  let dot = 0, aa = 0, bb = 0;
+  let dot = 0,
+    aa = 0,
+    bb = 0;
   for (let i = 0; i < a.length; i++) {
     dot += a[i] * b[i];
     aa += a[i] * a[i];
@@ -151,16 +173,25 @@ function cosine(a: Float32Array, b: Float32Array): number {
 test('faceres: ONNX matches TFJS on face crops at 224x224 (RGB 0..255, as human feeds it)', async (t) => {
   const { outputs } = BUILTIN_MODELS.faceres.conversion;
   assert.deepEqual(outputs, ['global_pooling/Mean', 'gender_pred/Sigmoid', 'age_pred/Softmax']);
-  const results = await compareModel(t, 'faceres', 'input_1', {
-    'global_pooling/Mean': { divisor: 1, tolerance: 1e-4, kind: 'descriptor' },
-    'gender_pred/Sigmoid': { divisor: 1, tolerance: 1e-4, kind: 'gender probability' },
-    'age_pred/Softmax': { divisor: 1, tolerance: 1e-4, kind: 'age distribution' },
-  }, (f) => image(f.file, 224, 1, 0, f.face), { outputs });
+  const results = await compareModel(
+    t,
+    'faceres',
+    'input_1',
+    {
+      'global_pooling/Mean': { divisor: 1, tolerance: 1e-4, kind: 'descriptor' },
+      'gender_pred/Sigmoid': { divisor: 1, tolerance: 1e-4, kind: 'gender probability' },
+      'age_pred/Softmax': { divisor: 1, tolerance: 1e-4, kind: 'age distribution' },
+    },
+    (f) => image(f.file, 224, 1, 0, f.face),
+    { outputs },
+  );
   for (const [file, { onnx, tfjs }] of results) {
     const [descriptor, gender, age] = onnx;
     const similarity = cosine(descriptor.data, tfjs[0].data);
     const years = age.data.indexOf(Math.max(...age.data));
-    t.diagnostic(`faceres ${file}: descriptor cosine ONNX vs TFJS ${similarity.toFixed(9)} (1 − cos = ${(1 - similarity).toExponential(1)}), gender ${gender.data[0].toFixed(3)}, age argmax ${years}`);
+    t.diagnostic(
+      `faceres ${file}: descriptor cosine ONNX vs TFJS ${similarity.toFixed(9)} (1 − cos = ${(1 - similarity).toExponential(1)}), gender ${gender.data[0].toFixed(3)}, age argmax ${years}`,
+    );
     assert.ok(similarity > 0.9999, `${file}: descriptor cosine ${similarity}`);
     assert.deepEqual(descriptor.shape, [1, 1024]);
     // ReLU6 features averaged: non-negative, at most 6, and not all zero on a face.
@@ -169,9 +200,17 @@ test('faceres: ONNX matches TFJS on face crops at 224x224 (RGB 0..255, as human 
 });
 
 test('mobileface: ONNX matches TFJS on face crops at 112x112 (RGB 0..255), and tells the three people apart', async (t) => {
-  const results = await compareModel(t, 'mobileface', 'data', {
-    'batchnorm0/add_1': { divisor: 1, tolerance: 1e-3, kind: 'embedding' },
-  }, (f) => image(f.file, 112, 1, 0, f.face), {}, humanModelsPackageDir());
+  const results = await compareModel(
+    t,
+    'mobileface',
+    'data',
+    {
+      'batchnorm0/add_1': { divisor: 1, tolerance: 1e-3, kind: 'embedding' },
+    },
+    (f) => image(f.file, 112, 1, 0, f.face),
+    {},
+    humanModelsPackageDir(),
+  );
   const embeddings = [...results.values()].map(({ onnx }) => onnx[0]);
   for (const e of embeddings) assert.deepEqual(e.shape, [1, 256]);
   // Unaligned crops of three different people: far from the same direction (FaceRes, by contrast,
@@ -186,9 +225,17 @@ test('mobileface: ONNX matches TFJS on face crops at 112x112 (RGB 0..255), and t
 });
 
 test('mobilefacenet: ONNX matches TFJS (Abs, Square, Sum, Rsqrt, Squeeze); its embeddings barely depend on the face', async (t) => {
-  const results = await compareModel(t, 'mobilefacenet', 'img_inputs', {
-    embeddings: { divisor: 1, tolerance: 1e-4, kind: 'L2-normalised embedding' },
-  }, (f) => image(f.file, 112, 1 / 127.5, -1, f.face), {}, humanModelsPackageDir());
+  const results = await compareModel(
+    t,
+    'mobilefacenet',
+    'img_inputs',
+    {
+      embeddings: { divisor: 1, tolerance: 1e-4, kind: 'L2-normalised embedding' },
+    },
+    (f) => image(f.file, 112, 1 / 127.5, -1, f.face),
+    {},
+    humanModelsPackageDir(),
+  );
   // Why the evaluation uses MobileFace instead: on any input this model returns nearly the same
   // vector (recorded in docs/quality.md), so it cannot tell people apart.
   const [a, b] = [...results.values()].map(({ onnx }) => onnx[0].data);

@@ -13,7 +13,8 @@ import { check, conv, setup } from './op-parity.js';
 
 const mean = (g: TinyGraph, name: string, x: string, axes: number[] | number, keep: boolean) =>
   g.op(name, 'Mean', [x, g.intConstant(`${name}/axes`, typeof axes === 'number' ? [] : [axes.length], typeof axes === 'number' ? [axes] : axes)], {
-    Tidx: tfAttr.type('DT_INT32'), keep_dims: tfAttr.b(keep),
+    Tidx: tfAttr.type('DT_INT32'),
+    keep_dims: tfAttr.b(keep),
   });
 
 // --- Mean ----------------------------------------------------------------------------------
@@ -21,8 +22,15 @@ const mean = (g: TinyGraph, name: string, x: string, axes: number[] | number, ke
 // On a conv output (held in NCHW) and on the raw input (NHWC). Axes [1] without keep_dims leave
 // N, W, C, whose order differs between the layouts, so that case must fall back to NHWC.
 const meanCases: [string, number[] | number][] = [
-  ['[1,2] (global pooling)', [1, 2]], ['[3] (channels)', [3]], ['[1] (height)', [1]], ['[2] (width)', [2]],
-  ['[-1,1] (negative)', [-1, 1]], ['[0] (batch)', [0]], ['[0,1,2,3] (everything)', [0, 1, 2, 3]], ['scalar 2', 2], ['[] (nothing)', []],
+  ['[1,2] (global pooling)', [1, 2]],
+  ['[3] (channels)', [3]],
+  ['[1] (height)', [1]],
+  ['[2] (width)', [2]],
+  ['[-1,1] (negative)', [-1, 1]],
+  ['[0] (batch)', [0]],
+  ['[0,1,2,3] (everything)', [0, 1, 2, 3]],
+  ['scalar 2', 2],
+  ['[] (nothing)', []],
 ];
 for (const [label, axes] of meanCases) {
   for (const keep of [false, true]) {
@@ -60,9 +68,7 @@ interface DenseSpec {
 function dense(g: TinyGraph, x: string, k: number, n: number, spec: DenseSpec = {}): string {
   const name = `dense${g.nodes.length}`;
   const weightShape = spec.transB ? [n, k] : [k, n];
-  const weight = spec.computedB
-    ? g.op(`${name}/w`, 'Tanh', [g.placeholder('weights', weightShape)])
-    : g.constant(`${name}/w`, weightShape);
+  const weight = spec.computedB ? g.op(`${name}/w`, 'Tanh', [g.placeholder('weights', weightShape)]) : g.constant(`${name}/w`, weightShape);
   const fused = spec.fused ?? [];
   const bias = fused[0] === 'BiasAdd' ? g.constant(`${name}/bias`, [n]) : undefined;
   const alpha = fused.includes('Prelu') ? g.constant(`${name}/alpha`, [n]) : undefined;
@@ -76,7 +82,11 @@ function dense(g: TinyGraph, x: string, k: number, n: number, spec: DenseSpec = 
   }
   const inputs = [x, weight, ...(bias ? [bias] : []), ...(alpha ? [alpha] : [])];
   return g.op(name, '_FusedMatMul', inputs, {
-    ...transposes, fused_ops: tfAttr.strings(fused), num_args: tfAttr.i(inputs.length - 2), epsilon: tfAttr.f(0), leakyrelu_alpha: tfAttr.f(0.15),
+    ...transposes,
+    fused_ops: tfAttr.strings(fused),
+    num_args: tfAttr.i(inputs.length - 2),
+    epsilon: tfAttr.f(0),
+    leakyrelu_alpha: tfAttr.f(0.15),
   });
 }
 
@@ -154,8 +164,15 @@ test('outputs: an intermediate node becomes readable, in the order asked, under 
   assert.deepEqual(names, ['head/Softmax', 'features/Mean']);
   const { model, weights } = g.build();
   const info = readOnnxModel(convertTfjsGraph(model, weights, { outputs: ['features/Mean'] }));
-  assert.deepEqual(info.inputs.map((i) => i.name), ['input'], 'only the inputs the outputs depend on');
-  assert.deepEqual(info.outputs.map((o) => o.name), ['features/Mean']);
+  assert.deepEqual(
+    info.inputs.map((i) => i.name),
+    ['input'],
+    'only the inputs the outputs depend on',
+  );
+  assert.deepEqual(
+    info.outputs.map((o) => o.name),
+    ['features/Mean'],
+  );
 });
 
 test('outputs: unknown, repeated, empty, Const and Placeholder requests are refused', () => {

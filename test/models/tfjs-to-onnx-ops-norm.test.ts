@@ -13,7 +13,8 @@ import { check, conv, setup } from './op-parity.js';
 
 const reduce = (g: TinyGraph, op: 'Sum' | 'Mean', name: string, x: string, axes: number[] | number, keep: boolean) =>
   g.op(name, op, [x, g.intConstant(`${name}/axes`, typeof axes === 'number' ? [] : [axes.length], typeof axes === 'number' ? [axes] : axes)], {
-    Tidx: tfAttr.type('DT_INT32'), keep_dims: tfAttr.b(keep),
+    Tidx: tfAttr.type('DT_INT32'),
+    keep_dims: tfAttr.b(keep),
   });
 
 const squeeze = (g: TinyGraph, name: string, x: string, axes: number[]) => g.op(name, 'Squeeze', [x], { squeeze_dims: tfAttr.ints(axes) });
@@ -42,7 +43,13 @@ test('PReLU as Keras exports it unfused: relu(x) + alpha·(x − |x|)·0.5', asy
 });
 
 const sumCases: [string, number[] | number][] = [
-  ['[1,2]', [1, 2]], ['[3] (channels)', [3]], ['[1] (height)', [1]], ['[-1]', [-1]], ['[0,1,2,3]', [0, 1, 2, 3]], ['scalar 2', 2], ['[] (nothing)', []],
+  ['[1,2]', [1, 2]],
+  ['[3] (channels)', [3]],
+  ['[1] (height)', [1]],
+  ['[-1]', [-1]],
+  ['[0,1,2,3]', [0, 1, 2, 3]],
+  ['scalar 2', 2],
+  ['[] (nothing)', []],
 ];
 for (const [label, axes] of sumCases) {
   for (const keep of [false, true]) {

@@ -80,8 +80,13 @@ for (const [label, size, spec] of depthwiseCases) {
 // --- MaxPool -------------------------------------------------------------------------------
 
 const poolCases: [number, number, number, 'SAME' | 'VALID'][] = [
-  [7, 2, 2, 'SAME'], [8, 2, 2, 'SAME'], [8, 3, 2, 'SAME'], [7, 3, 2, 'SAME'],
-  [7, 2, 2, 'VALID'], [8, 2, 2, 'VALID'], [9, 3, 1, 'VALID'],
+  [7, 2, 2, 'SAME'],
+  [8, 2, 2, 'SAME'],
+  [8, 3, 2, 'SAME'],
+  [7, 3, 2, 'SAME'],
+  [7, 2, 2, 'VALID'],
+  [8, 2, 2, 'VALID'],
+  [9, 3, 1, 'VALID'],
 ];
 for (const [size, k, s, padding] of poolCases) {
   test(`MaxPool ${padding} ${k}x${k} stride ${s} on ${size}x${size}`, async (t) => {
@@ -125,7 +130,12 @@ for (const op of ['AddV2', 'Add', 'Sub', 'Mul']) {
     await check(t, g, feeds);
   });
   for (const [label, shape] of [
-    ['[C]', [4]], ['[1,1,C]', [1, 1, 4]], ['[H,1,C]', [6, 1, 4]], ['[W,C]', [6, 4]], ['[1,H,1,C]', [1, 6, 1, 4]], ['scalar', []],
+    ['[C]', [4]],
+    ['[1,1,C]', [1, 1, 4]],
+    ['[H,1,C]', [6, 1, 4]],
+    ['[W,C]', [6, 4]],
+    ['[1,H,1,C]', [1, 6, 1, 4]],
+    ['scalar', []],
   ] as const) {
     test(`${op} broadcasting a ${label} constant`, async (t) => {
       const { g, x, feeds } = setup(op.length * 5 + shape.length, [1, 6, 6, 3]);
@@ -152,7 +162,12 @@ for (const op of ['Minimum', 'Maximum']) {
     g.output(g.op('mixed', op, [conv(g, x, 3), flat]));
     await check(t, g, feeds);
   });
-  for (const [label, shape] of [['[C]', [4]], ['[H,1,C]', [6, 1, 4]], ['[1,H,1,C]', [1, 6, 1, 4]], ['scalar', []]] as const) {
+  for (const [label, shape] of [
+    ['[C]', [4]],
+    ['[H,1,C]', [6, 1, 4]],
+    ['[1,H,1,C]', [1, 6, 1, 4]],
+    ['scalar', []],
+  ] as const) {
     test(`${op} broadcasting a ${label} constant on NCHW and NHWC tensors, either side`, async (t) => {
       const { g, x, feeds } = setup(op.length * 13 + shape.length, [1, 6, 6, 4]);
       const c = g.constant('c', [...shape]);
@@ -236,7 +251,10 @@ test('Identity chains, and outputs that are not Identity nodes keep their node n
   g.op('relu_out', 'Relu', [c]);
   await check(t, g, feeds);
   const { model, weights } = g.build();
-  assert.deepEqual(readOnnxModel(convertTfjsGraph(model, weights)).outputs.map((o) => o.name), ['relu_out', 'second']);
+  assert.deepEqual(
+    readOnnxModel(convertTfjsGraph(model, weights)).outputs.map((o) => o.name),
+    ['relu_out', 'second'],
+  );
 });
 
 test('a blazeface-like block: conv, depthwise, residual add, relu, pool, channel pad, reshape', async (t) => {

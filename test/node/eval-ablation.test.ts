@@ -20,18 +20,42 @@ describe('ablation table', () => {
     const text = formatAblationTable([row('defaults', 0.5, 0.1, 4, 0.9), row('no shape transfer', 0.425, 0.14, 4, 0.95)], ['faceres', 'mobileface']);
     const lines = text.split('\n');
     assert.equal(lines.length, 4);
-    assert.match(lines[0], /^\| variant +\| retrieval FaceRes +\| retrieval MobileFace +\| mean gain FaceRes +\| mean gain MobileFace +\| cos\(O,T\) FaceRes +\| cos\(O,T\) MobileFace +\| max Δyaw +\| mean seam +\|$/);
+    assert.match(
+      lines[0],
+      /^\| variant +\| retrieval FaceRes +\| retrieval MobileFace +\| mean gain FaceRes +\| mean gain MobileFace +\| cos\(O,T\) FaceRes +\| cos\(O,T\) MobileFace +\| max Δyaw +\| mean seam +\|$/,
+    );
     assert.match(lines[1], /^\|-+\|-+\|/);
-    const cells = (line: string) => line.split('|').slice(1, -1).map((c) => c.trim());
+    const cells = (line: string) =>
+      line
+        .split('|')
+        .slice(1, -1)
+        .map((c) => c.trim());
     assert.deepEqual(cells(lines[2]), ['defaults', '50.0 %', '40.0 %', '+0.100', '+0.050', '0.600', '0.400', '4.00°', '0.900']);
-    assert.deepEqual(cells(lines[3]), ['no shape transfer', '42.5 % (−7.5 pt)', '32.5 % (−7.5 pt)', '+0.140 (+0.040)', '+0.070 (+0.020)', '0.600 (=)', '0.400 (=)', '4.00° (=)', '0.950 (+0.050)']);
+    assert.deepEqual(cells(lines[3]), [
+      'no shape transfer',
+      '42.5 % (−7.5 pt)',
+      '32.5 % (−7.5 pt)',
+      '+0.140 (+0.040)',
+      '+0.070 (+0.020)',
+      '0.600 (=)',
+      '0.400 (=)',
+      '4.00° (=)',
+      '0.950 (+0.050)',
+    ]);
     // Every line is as wide as the header, so the columns line up in a terminal.
     assert.ok(lines.every((l) => [...l].length === [...lines[0]].length));
   });
 
   test('a recogniser that was not run is a dash; without a defaults row there are no changes', () => {
     const text = formatAblationTable([row('a', 0.5, 0.1, 1, 1, false)], ['faceres', 'mobileface']);
-    assert.deepEqual(text.split('\n')[2].split('|').slice(1, -1).map((c) => c.trim()), ['a', '50.0 %', '–', '+0.100', '–', '0.600', '–', '1.00°', '1.000']);
+    assert.deepEqual(
+      text
+        .split('\n')[2]
+        .split('|')
+        .slice(1, -1)
+        .map((c) => c.trim()),
+      ['a', '50.0 %', '–', '+0.100', '–', '0.600', '–', '1.00°', '1.000'],
+    );
   });
 
   test('rows read retrieval over different people, else over every pair; gain and cos(O,T) as means', () => {

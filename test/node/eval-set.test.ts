@@ -45,8 +45,17 @@ describe('readGallerySet', () => {
 
   test('photo 1 of each person with two or more is the source; the rest is their gallery; one-photo people are gallery only', async () => {
     const set = await readGallerySet(join(dir, 'people'), undefined, MAX_PIXELS);
-    assert.deepEqual(set.sources.map((s) => [s.name, s.identity]), [['ann/ann-1.png', 'ann'], ['bob/bob-1.jpg', 'bob']]);
-    assert.deepEqual(set.targets.map((t) => t.name), ['ann/ann-1.png', 'ann/ann-2.png', 'ann/ann-10.png', 'bob/bob-1.jpg', 'bob/bob-2.jpg', 'cy/cy-1.png']);
+    assert.deepEqual(
+      set.sources.map((s) => [s.name, s.identity]),
+      [
+        ['ann/ann-1.png', 'ann'],
+        ['bob/bob-1.jpg', 'bob'],
+      ],
+    );
+    assert.deepEqual(
+      set.targets.map((t) => t.name),
+      ['ann/ann-1.png', 'ann/ann-2.png', 'ann/ann-10.png', 'bob/bob-1.jpg', 'bob/bob-2.jpg', 'cy/cy-1.png'],
+    );
     assert.ok(set.targets.every((t) => t.identity === t.name.split('/')[0] && !t.everyFace));
     assert.deepEqual(set.galleries, [
       { person: 'ann', photos: ['ann/ann-2.png', 'ann/ann-10.png'] },
@@ -73,7 +82,10 @@ describe('readGallerySet', () => {
     try {
       await mkdir(join(lonely, 'cy'));
       await photo(join(lonely, 'cy', 'cy-1.png'), 'camera.png');
-      await assert.rejects(readGallerySet(lonely, undefined, MAX_PIXELS), (e: unknown) => e instanceof LiveswapError && e.kind === 'input-missing' && /two or more photos/.test(e.message));
+      await assert.rejects(
+        readGallerySet(lonely, undefined, MAX_PIXELS),
+        (e: unknown) => e instanceof LiveswapError && e.kind === 'input-missing' && /two or more photos/.test(e.message),
+      );
       await assert.rejects(readGallerySet(join(lonely, 'nowhere'), undefined, MAX_PIXELS), (e: unknown) => e instanceof LiveswapError && e.kind === 'input-missing');
       await assert.rejects(readGallerySet(join(dir, 'people'), join(lonely, 'nowhere'), MAX_PIXELS), (e: unknown) => e instanceof LiveswapError && e.kind === 'input-missing');
     } finally {

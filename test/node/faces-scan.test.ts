@@ -85,7 +85,10 @@ describe('scanFaces', () => {
     assert.deepEqual(files, ['identity-0.jpg', 'identity-1.jpg', 'map.json']);
     const a = await embedLargest(await clipFrame('grace_hopper.jpg', 320, 240));
     const b = await embedLargest(await clipFrame('astronaut.png', 320, 240));
-    for (const [identity, same, other] of [[summary.identities[0]!, a, b], [summary.identities[1]!, b, a]] as const) {
+    for (const [identity, same, other] of [
+      [summary.identities[0]!, a, b],
+      [summary.identities[1]!, b, a],
+    ] as const) {
       const thumbnail = await decodeRgb(identity.thumbnail);
       assert.deepEqual([thumbnail.width, thumbnail.height], [160, 160]);
       const e = await embedLargest(thumbnail);
@@ -99,15 +102,25 @@ describe('scanFaces', () => {
     const map = await readFaceMap(summary.map);
     assert.equal(map.video, clip);
     assert.equal(map.threshold, 0.6);
-    assert.deepEqual(map.identities.map((i) => [i.id, i.thumbnail, i.frames, i.source]), [
-      [0, 'identity-0.jpg', 8, null],
-      [1, 'identity-1.jpg', 4, null],
-    ]);
+    assert.deepEqual(
+      map.identities.map((i) => [i.id, i.thumbnail, i.frames, i.source]),
+      [
+        [0, 'identity-0.jpg', 8, null],
+        [1, 'identity-1.jpg', 4, null],
+      ],
+    );
     const matcher = new IdentityMatcher(map.identities, map.threshold);
     assert.equal(matcher.match(await embedLargest(await clipFrame('grace_hopper.jpg', 512, 600))), 0);
     assert.equal(matcher.match(await embedLargest(await clipFrame('astronaut.png', 512, 512))), 1);
     const stranger = await embedLargest(await clipFrame('camera.png', 512, 512));
-    assert.equal(matcher.match(stranger), undefined, `a third person: similarities ${matcher.similarities(stranger).map((s) => s.toFixed(3)).join(', ')}`);
+    assert.equal(
+      matcher.match(stranger),
+      undefined,
+      `a third person: similarities ${matcher
+        .similarities(stranger)
+        .map((s) => s.toFixed(3))
+        .join(', ')}`,
+    );
   });
 
   it('resolves sources relative to the map file when read back', async () => {
@@ -126,7 +139,10 @@ describe('scanFaces', () => {
     for (let i = 0; i < 4; i++) await writer.write(grey);
     await writer.close();
     const out = join(dir, 'blank-faces');
-    await assert.rejects(scanFaces(blank, { outDir: out, home: TEST_HOME }), (e: unknown) => e instanceof LiveswapError && e.kind === 'no-face' && /No face found in .*blank\.mp4/.test(e.message));
+    await assert.rejects(
+      scanFaces(blank, { outDir: out, home: TEST_HOME }),
+      (e: unknown) => e instanceof LiveswapError && e.kind === 'no-face' && /No face found in .*blank\.mp4/.test(e.message),
+    );
     assert.deepEqual(await readdir(out), []);
   });
 

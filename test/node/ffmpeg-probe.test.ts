@@ -171,9 +171,23 @@ describe('parseInputInfo', () => {
       fps: 30,
     });
     // No average rate: the base rate stands in; no pixel format printed.
-    assert.deepEqual(parseVideoStream('rawvideo, 320x240, 24 tbr, 24 tbn'), { codec: 'rawvideo', pixelFormat: 'unknown', colorRange: 'unknown', colorMatrix: 'unknown', width: 320, height: 240, fps: 24 });
+    assert.deepEqual(parseVideoStream('rawvideo, 320x240, 24 tbr, 24 tbn'), {
+      codec: 'rawvideo',
+      pixelFormat: 'unknown',
+      colorRange: 'unknown',
+      colorMatrix: 'unknown',
+      width: 320,
+      height: 240,
+      fps: 24,
+    });
     assert.deepEqual(parseVideoStream('mjpeg, yuvj420p(pc, bt470bg/unknown/unknown), 640x480, 25 fps'), {
-      codec: 'mjpeg', pixelFormat: 'yuvj420p', colorRange: 'pc', colorMatrix: 'bt470bg', width: 640, height: 480, fps: 25,
+      codec: 'mjpeg',
+      pixelFormat: 'yuvj420p',
+      colorRange: 'pc',
+      colorMatrix: 'bt470bg',
+      width: 640,
+      height: 480,
+      fps: 25,
     });
     assert.equal(parseVideoStream('h264, none'), undefined);
   });

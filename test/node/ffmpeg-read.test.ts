@@ -62,7 +62,12 @@ describe('readFrames', () => {
     const frames = await collect(readFrames(turned));
     assert.equal(frames.length, 3);
     const raw = Buffer.from(reference.data.buffer, reference.data.byteOffset, reference.data.length);
-    const clockwise = await decodeRgb(await sharp(raw, { raw: { width: 320, height: 240, channels: 3 } }).rotate(90).png().toBuffer());
+    const clockwise = await decodeRgb(
+      await sharp(raw, { raw: { width: 320, height: 240, channels: 3 } })
+        .rotate(90)
+        .png()
+        .toBuffer(),
+    );
     assert.ok(wholeDiff(frames[0]!, clockwise) < 2.5, `mean difference ${wholeDiff(frames[0]!, clockwise)}`);
   });
 
@@ -90,7 +95,10 @@ describe('readFrames', () => {
 
   it('checks its options before starting ffmpeg', () => {
     assert.throws(() => readFrames(still, { maxFrames: 0 }), /Expected a whole number ≥ 1 for maxFrames but received 0/);
-    assert.throws(() => readFrames(still, { fps: -1 }), (error: unknown) => error instanceof LiveswapError && error.kind === 'usage');
+    assert.throws(
+      () => readFrames(still, { fps: -1 }),
+      (error: unknown) => error instanceof LiveswapError && error.kind === 'usage',
+    );
   });
 
   it('stays blocked on the pipe while the consumer waits, and leaving early kills ffmpeg', async () => {

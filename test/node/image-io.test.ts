@@ -75,12 +75,18 @@ describe('readImage', () => {
   it('turns greyscale into RGB and drops alpha', async () => {
     const grey = await readImage(join(FIXTURES, 'camera.png'), LIMIT);
     assert.equal(grey.channels, 3);
-    for (const [x, y] of [[10, 10], [300, 200], [500, 500]] as const) {
+    for (const [x, y] of [
+      [10, 10],
+      [300, 200],
+      [500, 500],
+    ] as const) {
       const [r, g, b] = pixel(grey, x, y);
       assert.ok(r === g && g === b, `grey pixel at ${x},${y} is ${r},${g},${b}`);
     }
     const rgbaPath = join(dir, 'alpha.png');
-    await sharp({ create: { width: 3, height: 2, channels: 4, background: { r: 10, g: 20, b: 30, alpha: 0.5 } } }).png().toFile(rgbaPath);
+    await sharp({ create: { width: 3, height: 2, channels: 4, background: { r: 10, g: 20, b: 30, alpha: 0.5 } } })
+      .png()
+      .toFile(rgbaPath);
     const rgba = await readImage(rgbaPath, LIMIT);
     assert.equal(rgba.channels, 3);
     assert.deepEqual(pixel(rgba, 2, 1), [10, 20, 30]);
@@ -91,7 +97,10 @@ describe('readImage', () => {
     const raw = solid(40, 20, [255, 0, 0]);
     for (let y = 0; y < 20; y++) for (let x = 20; x < 40; x++) raw.data.set([0, 0, 255], (y * 40 + x) * 3);
     const rotated = join(dir, 'rotated.jpg');
-    await sharp(Buffer.from(raw.data), { raw: { width: 40, height: 20, channels: 3 } }).jpeg({ quality: 95 }).withMetadata({ orientation: 6 }).toFile(rotated);
+    await sharp(Buffer.from(raw.data), { raw: { width: 40, height: 20, channels: 3 } })
+      .jpeg({ quality: 95 })
+      .withMetadata({ orientation: 6 })
+      .toFile(rotated);
     const shown = await readImage(rotated, LIMIT);
     assert.deepEqual([shown.width, shown.height], [20, 40]);
     const [topR, , topB] = pixel(shown, 10, 5);
@@ -100,7 +109,10 @@ describe('readImage', () => {
     assert.ok(bottomB! > 200 && bottomR! < 60, `bottom should be blue, got ${pixel(shown, 10, 35)}`);
 
     const deep = join(dir, 'deep.png');
-    await sharp({ create: { width: 4, height: 4, channels: 3, background: { r: 200, g: 100, b: 50 } } }).toColourspace('rgb16').png().toFile(deep);
+    await sharp({ create: { width: 4, height: 4, channels: 3, background: { r: 200, g: 100, b: 50 } } })
+      .toColourspace('rgb16')
+      .png()
+      .toFile(deep);
     assert.equal((await sharp(deep).metadata()).depth, 'ushort');
     assert.deepEqual(pixel(await readImage(deep, LIMIT), 3, 3), [200, 100, 50]);
   });
@@ -123,7 +135,9 @@ describe('readImage', () => {
     await rejectsWith(readImage(empty, LIMIT), 'input-unreadable', empty, /empty/);
     for (const format of ['gif', 'tiff'] as const) {
       const file = join(dir, `picture.${format}`);
-      await sharp({ create: { width: 8, height: 8, channels: 3, background: 'white' } }).toFormat(format).toFile(file);
+      await sharp({ create: { width: 8, height: 8, channels: 3, background: 'white' } })
+        .toFormat(format)
+        .toFile(file);
       await rejectsWith(readImage(file, LIMIT), 'input-unsupported', file, new RegExp(format, 'i'));
     }
   });
@@ -141,7 +155,9 @@ describe('readImage', () => {
 
     // A PNG whose header claims 60000×60000 but which holds one pixel of data: if the limit were
     // checked after decoding, this would fail as unreadable (or exhaust memory) instead.
-    const tiny = await sharp({ create: { width: 1, height: 1, channels: 3, background: 'black' } }).png().toBuffer();
+    const tiny = await sharp({ create: { width: 1, height: 1, channels: 3, background: 'black' } })
+      .png()
+      .toBuffer();
     const header = Buffer.from(tiny.subarray(0, 33)); // signature + IHDR chunk; the 1-pixel IDAT follows
     header.writeUInt32BE(60000, 16);
     header.writeUInt32BE(60000, 20);
@@ -156,7 +172,12 @@ describe('writeImage', () => {
   const image = solid(16, 8, [30, 160, 90]);
 
   it('writes the format the extension names, readable back', async () => {
-    for (const [name, format] of [['a.jpg', 'jpeg'], ['b.JPEG', 'jpeg'], ['c.png', 'png'], ['d.webp', 'webp']] as const) {
+    for (const [name, format] of [
+      ['a.jpg', 'jpeg'],
+      ['b.JPEG', 'jpeg'],
+      ['c.png', 'png'],
+      ['d.webp', 'webp'],
+    ] as const) {
       const file = join(dir, name);
       await writeImage(file, image, { quality: 95 });
       assert.equal((await sharp(file).metadata()).format, format);

@@ -45,7 +45,10 @@ const imageSpec = (output: string) => ({
 describe('image job', () => {
   test('planning checks inputs and output without opening a model', async () => {
     const before = opened;
-    await assert.rejects(planImageJob({ ...imageSpec(join(dir, 'x.jpg')), sources: [join(dir, 'missing.jpg')] }), (e: unknown) => e instanceof LiveswapError && e.kind === 'input-missing');
+    await assert.rejects(
+      planImageJob({ ...imageSpec(join(dir, 'x.jpg')), sources: [join(dir, 'missing.jpg')] }),
+      (e: unknown) => e instanceof LiveswapError && e.kind === 'input-missing',
+    );
     await assert.rejects(planImageJob(imageSpec(join(dir, 'x.gif'))), (e: unknown) => e instanceof LiveswapError && e.kind === 'usage');
     await assert.rejects(planImageJob({ ...imageSpec(join(dir, 'x.jpg')), sources: [] }), /At least one source/);
     assert.equal(opened, before);

@@ -37,7 +37,10 @@ describe('builtinModel', () => {
     assert.equal(first.converted, true);
     assert.match(first.path, /models[\\/]builtin[\\/]blazeface-[0-9a-f]{16}\.onnx$/);
     const info = readOnnxModel(first.bytes);
-    assert.deepEqual(info.inputs.map((i) => i.name), ['input']);
+    assert.deepEqual(
+      info.inputs.map((i) => i.name),
+      ['input'],
+    );
     assert.equal(info.outputs.length, 4);
     const mtime = (await stat(first.path)).mtimeMs;
 
@@ -90,8 +93,14 @@ describe('model packages', () => {
       const model = await builtinModel('mobileface', home);
       assert.match(model.path, /models[\\/]builtin[\\/]mobileface-[0-9a-f]{16}\.onnx$/);
       const info = readOnnxModel(model.bytes);
-      assert.deepEqual(info.inputs.map((i) => i.name), ['data']);
-      assert.deepEqual(info.outputs.map((o) => o.name), ['batchnorm0/add_1']);
+      assert.deepEqual(
+        info.inputs.map((i) => i.name),
+        ['data'],
+      );
+      assert.deepEqual(
+        info.outputs.map((o) => o.name),
+        ['batchnorm0/add_1'],
+      );
     } finally {
       await rm(home, { recursive: true, force: true });
     }

@@ -160,12 +160,18 @@ describe('the registry', () => {
     for (const [id, e] of Object.entries(MODEL_REGISTRY)) {
       assert.equal(e.id, id);
       assert.match(e.sha256, /^[0-9a-f]{64}$/);
-      assert.ok(e.sources.some((s) => s.usable), `${id} has a usable source`);
+      assert.ok(
+        e.sources.some((s) => s.usable),
+        `${id} has a usable source`,
+      );
       assert.equal(e.nonCommercial, true);
     }
     assert.equal(MODEL_REGISTRY.inswapper_128.bytes, 554_253_681);
     assert.equal(MODEL_REGISTRY.det_10g.sources[0]?.kind, 'zip');
-    assert.deepEqual(MODEL_REGISTRY.inswapper_128.inputs.map((i) => i.name), ['target', 'source']);
+    assert.deepEqual(
+      MODEL_REGISTRY.inswapper_128.inputs.map((i) => i.name),
+      ['target', 'source'],
+    );
     assert.equal(MODEL_REGISTRY.inswapper_128_fp16.sources.find((s) => s.provider.startsWith('facefusion'))?.usable, false);
   });
 });
@@ -190,7 +196,10 @@ describe('pull', () => {
 
   it('extracts members from a zip pack, fetching the pack once and deleting it afterwards', async () => {
     const results = await pullModels(store, store.entries(['detector', 'landmarks']), { ...FAST, acceptLicense: true });
-    assert.deepEqual(results.map((r) => r.id), ['detector', 'landmarks']);
+    assert.deepEqual(
+      results.map((r) => r.id),
+      ['detector', 'landmarks'],
+    );
     assert.deepEqual(await readFile(join(home, 'models', 'det.onnx')), DETECTOR);
     assert.deepEqual(await readFile(join(home, 'models', 'lmk.onnx')), LANDMARKS);
     assert.equal(seen.filter((s) => s.path === '/pack.zip').length, 1);
@@ -240,7 +249,10 @@ describe('pull', () => {
 
     await pullModels(store, store.entries(['landmarks']), { ...FAST, confirm: async () => true });
     const accepted = await readLicenceAcceptances(home);
-    assert.deepEqual(accepted.map((a) => a.id), ['landmarks']);
+    assert.deepEqual(
+      accepted.map((a) => a.id),
+      ['landmarks'],
+    );
     assert.equal(accepted[0]?.licenceSha256, sha256(Buffer.from('stand-in licence of landmarks')));
 
     await rm(join(home, 'models', 'lmk.onnx'));

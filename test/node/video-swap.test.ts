@@ -43,7 +43,15 @@ after(async () => {
 
 /** These tests compare the swap's own pixels, so their frames are left unmarked, explicitly. */
 function request(input: string, output: string, extra: Partial<VideoSwapRequest> = {}, selection: FaceSelection = { kind: 'primary' }): VideoSwapRequest {
-  return { input, output, identities: [source], swap: resolveSwapOptions(), faces: { ...DEFAULT_VIDEO_FACE_OPTIONS, smoothing: DEFAULT_ONE_EURO, selection }, marks: false, ...extra };
+  return {
+    input,
+    output,
+    identities: [source],
+    swap: resolveSwapOptions(),
+    faces: { ...DEFAULT_VIDEO_FACE_OPTIONS, smoothing: DEFAULT_ONE_EURO, selection },
+    marks: false,
+    ...extra,
+  };
 }
 
 async function frames(path: string): Promise<Image[]> {
@@ -155,16 +163,42 @@ describe('swapVideo', () => {
     assert.ok(swapped / withFace >= 0.95, `swapped in ${swapped} of ${withFace} frames with a face`);
   });
 
-  test('a variable frame rate keeps every frame\'s own time', async () => {
+  test("a variable frame rate keeps every frame's own time", async () => {
     const still = join(dir, 'vfr-still.png');
     await sharp(join(FIXTURES, 'grace_hopper.jpg')).resize(320, 240, { fit: 'cover' }).png().toFile(still);
     const input = join(dir, 'vfr.mkv');
     // 12 frames 40 ms apart, then 8 frames 100 ms apart, with a 7 ms wobble on every third frame.
     const pts = Array.from({ length: 20 }, (_, n) => (n < 12 ? n * 40 : 440 + (n - 11) * 100) + (n % 3 === 2 ? 7 : 0));
-    const run = await runFfmpeg(['-loglevel', 'error', '-y', '-loop', '1', '-framerate', '25', '-i', fileUrlArg(still), '-frames:v', '20', '-vf', `settb=1/1000,setpts='${setptsExpression(pts)}',format=yuv420p`, '-vsync', 'passthrough', '-enc_time_base', '1/1000', '-c:v', 'libx264', '-preset', 'veryfast', fileUrlArg(input)]);
+    const run = await runFfmpeg([
+      '-loglevel',
+      'error',
+      '-y',
+      '-loop',
+      '1',
+      '-framerate',
+      '25',
+      '-i',
+      fileUrlArg(still),
+      '-frames:v',
+      '20',
+      '-vf',
+      `settb=1/1000,setpts='${setptsExpression(pts)}',format=yuv420p`,
+      '-vsync',
+      'passthrough',
+      '-enc_time_base',
+      '1/1000',
+      '-c:v',
+      'libx264',
+      '-preset',
+      'veryfast',
+      fileUrlArg(input),
+    ]);
     assert.equal(run.code, 0, run.stderr);
     const inputTimes = await timesOf(input);
-    assert.deepEqual(inputTimes, pts.map((t) => t / 1000));
+    assert.deepEqual(
+      inputTimes,
+      pts.map((t) => t / 1000),
+    );
     const output = join(dir, 'vfr-out.mkv');
     const summary = await swapVideo(swapper, request(input, output));
     assert.equal(summary.input.variableRate, true);
@@ -207,7 +241,26 @@ describe('swapVideo', () => {
 
   test('odd frame sizes are padded by one edge pixel for 4:2:0', async () => {
     const input = join(dir, 'odd.mkv');
-    const run = await runFfmpeg(['-loglevel', 'error', '-y', '-loop', '1', '-framerate', '10', '-i', fileUrlArg(join(FIXTURES, 'grace_hopper.jpg')), '-frames:v', '5', '-vf', 'scale=321:241,format=yuv444p', '-c:v', 'libx264', '-preset', 'veryfast', fileUrlArg(input)]);
+    const run = await runFfmpeg([
+      '-loglevel',
+      'error',
+      '-y',
+      '-loop',
+      '1',
+      '-framerate',
+      '10',
+      '-i',
+      fileUrlArg(join(FIXTURES, 'grace_hopper.jpg')),
+      '-frames:v',
+      '5',
+      '-vf',
+      'scale=321:241,format=yuv444p',
+      '-c:v',
+      'libx264',
+      '-preset',
+      'veryfast',
+      fileUrlArg(input),
+    ]);
     assert.equal(run.code, 0, run.stderr);
     const output = join(dir, 'odd-out.mkv');
     const summary = await swapVideo(swapper, request(input, output));
@@ -222,11 +275,33 @@ describe('swapVideo', () => {
     const left = await sharp(join(FIXTURES, 'grace_hopper.jpg')).resize(240, 240, { fit: 'cover' }).png().toBuffer();
     const right = await sharp(join(FIXTURES, 'grace_hopper.jpg')).resize(200, 200, { fit: 'cover' }).flop().png().toBuffer();
     await sharp({ create: { width: 480, height: 240, channels: 3, background: { r: 90, g: 90, b: 90 } } })
-      .composite([{ input: left, left: 0, top: 0 }, { input: right, left: 270, top: 20 }])
+      .composite([
+        { input: left, left: 0, top: 0 },
+        { input: right, left: 270, top: 20 },
+      ])
       .png()
       .toFile(pair);
     const input = join(dir, 'pair.mp4');
-    const run = await runFfmpeg(['-loglevel', 'error', '-y', '-loop', '1', '-framerate', '25', '-i', fileUrlArg(pair), '-frames:v', '8', '-vf', 'format=yuv420p', '-c:v', 'libx264', '-preset', 'veryfast', fileUrlArg(input)]);
+    const run = await runFfmpeg([
+      '-loglevel',
+      'error',
+      '-y',
+      '-loop',
+      '1',
+      '-framerate',
+      '25',
+      '-i',
+      fileUrlArg(pair),
+      '-frames:v',
+      '8',
+      '-vf',
+      'format=yuv420p',
+      '-c:v',
+      'libx264',
+      '-preset',
+      'veryfast',
+      fileUrlArg(input),
+    ]);
     assert.equal(run.code, 0, run.stderr);
     const one = await swapVideo(swapper, request(input, join(dir, 'pair-one.mp4')));
     assert.equal(one.facesSwapped, 8);
@@ -277,30 +352,72 @@ describe('swapVideo', () => {
   test('a cut to a shot without a face: the planner starts afresh there and paints nothing after it', async () => {
     const face = await makeClip({ motion: 'zoom', frames: 12, fps: 25, dir, name: 'shot-face' });
     const noise = join(dir, 'noise.png');
-    await sharp({ create: { width: 320, height: 240, channels: 3, background: '#000', noise: { type: 'gaussian', mean: 120, sigma: 40 } } }).blur(3).png().toFile(noise);
+    await sharp({ create: { width: 320, height: 240, channels: 3, background: '#000', noise: { type: 'gaussian', mean: 120, sigma: 40 } } })
+      .blur(3)
+      .png()
+      .toFile(noise);
     const empty = await makeClip({ photo: noise, motion: 'zoom', frames: 12, fps: 25, dir, name: 'shot-empty' });
     const input = join(dir, 'cut.mp4');
-    const run = await runFfmpeg(['-loglevel', 'error', '-y', '-i', fileUrlArg(face), '-i', fileUrlArg(empty), '-filter_complex', '[0:v][1:v]concat=n=2:v=1:a=0', '-c:v', 'libx264', '-crf', '12', '-preset', 'veryfast', fileUrlArg(input)]);
+    const run = await runFfmpeg([
+      '-loglevel',
+      'error',
+      '-y',
+      '-i',
+      fileUrlArg(face),
+      '-i',
+      fileUrlArg(empty),
+      '-filter_complex',
+      '[0:v][1:v]concat=n=2:v=1:a=0',
+      '-c:v',
+      'libx264',
+      '-crf',
+      '12',
+      '-preset',
+      'veryfast',
+      fileUrlArg(input),
+    ]);
     assert.equal(run.code, 0, run.stderr);
     const plans = async (shotChange: boolean) => {
       const seen: { cut: boolean; detected: boolean; painted: number }[] = [];
       const faces = { ...DEFAULT_VIDEO_FACE_OPTIONS, smoothing: DEFAULT_ONE_EURO, selection: { kind: 'primary' } as const, ...(shotChange ? {} : { shotChange: false as const }) };
-      await swapVideo(swapper, request(input, join(dir, `cut-out-${shotChange}.mp4`), { faces, onPlan: (_, plan) => void seen.push({ cut: plan.cut, detected: plan.detected, painted: plan.faces.length }) }));
+      await swapVideo(
+        swapper,
+        request(input, join(dir, `cut-out-${shotChange}.mp4`), {
+          faces,
+          onPlan: (_, plan) => void seen.push({ cut: plan.cut, detected: plan.detected, painted: plan.faces.length }),
+        }),
+      );
       return seen;
     };
     const seen = await plans(true);
     assert.equal(seen.length, 24);
-    assert.deepEqual(seen.flatMap((p, i) => (p.cut ? [i] : [])), [12], 'the cut, at the first frame of the second shot');
+    assert.deepEqual(
+      seen.flatMap((p, i) => (p.cut ? [i] : [])),
+      [12],
+      'the cut, at the first frame of the second shot',
+    );
     assert.equal(seen[12]!.detected, true);
-    assert.ok(seen.slice(0, 12).every((p) => p.painted === 1), 'the face is painted throughout the first shot');
-    assert.deepEqual(seen.slice(12).map((p) => p.painted), new Array(12).fill(0), 'nothing painted after the cut');
+    assert.ok(
+      seen.slice(0, 12).every((p) => p.painted === 1),
+      'the face is painted throughout the first shot',
+    );
+    assert.deepEqual(
+      seen.slice(12).map((p) => p.painted),
+      new Array(12).fill(0),
+      'nothing painted after the cut',
+    );
     const blind = await plans(false);
-    assert.ok(blind.slice(12).some((p) => p.painted > 0), 'without looking for cuts, the first shot\'s face is painted on the second (the ghost this prevents)');
+    assert.ok(
+      blind.slice(12).some((p) => p.painted > 0),
+      "without looking for cuts, the first shot's face is painted on the second (the ghost this prevents)",
+    );
   });
 
   test('no face in any frame: the output is the input, with a notice', async () => {
     const blank = join(dir, 'blank.png');
-    await sharp({ create: { width: 160, height: 120, channels: 3, background: { r: 40, g: 120, b: 200 } } }).png().toFile(blank);
+    await sharp({ create: { width: 160, height: 120, channels: 3, background: { r: 40, g: 120, b: 200 } } })
+      .png()
+      .toFile(blank);
     const input = await makeClip({ photo: blank, frames: 5, width: 160, height: 120, dir, name: 'blank' });
     const summary = await swapVideo(swapper, request(input, join(dir, 'blank-out.mp4')));
     assert.equal(summary.framesWithFaces, 0);

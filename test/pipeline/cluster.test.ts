@@ -3,7 +3,16 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { cropImage, createImage, pasteImage } from '../../src/core/image.js';
-import { boxIoU, clusterIdentities, DEFAULT_SHOT_CHANGE_THRESHOLD, detectShotChange, type FaceDetection, frameDifference, linkTracklets, meanEmbedding } from '../../src/pipeline/cluster.js';
+import {
+  boxIoU,
+  clusterIdentities,
+  DEFAULT_SHOT_CHANGE_THRESHOLD,
+  detectShotChange,
+  type FaceDetection,
+  frameDifference,
+  linkTracklets,
+  meanEmbedding,
+} from '../../src/pipeline/cluster.js';
 import { clipFrame } from '../helpers/clips.js';
 import { seededRandom as random } from '../helpers/random.js';
 
@@ -21,7 +30,7 @@ function groupedEmbeddings(groups: number, perGroup: number, seed: number, dim =
   const group: number[] = [];
   for (let g = 0; g < groups; g++) {
     for (let k = 0; k < perGroup; k++) {
-      embeddings.push(normalise(centres[g]!.map((c) => c + (0.06 * gauss()))));
+      embeddings.push(normalise(centres[g]!.map((c) => c + 0.06 * gauss())));
       group.push(g);
     }
   }
@@ -30,7 +39,15 @@ function groupedEmbeddings(groups: number, perGroup: number, seed: number, dim =
 
 /** A partition as a canonical string of sorted groups, to compare clusterings whatever their numbering. */
 function partition(clusters: number[][], names: (i: number) => number = (i) => i): string {
-  return clusters.map((c) => c.map(names).sort((a, b) => a - b).join(',')).sort().join(' | ');
+  return clusters
+    .map((c) =>
+      c
+        .map(names)
+        .sort((a, b) => a - b)
+        .join(','),
+    )
+    .sort()
+    .join(' | ');
 }
 
 function detection(frame: number, box: [number, number, number, number], embedding = new Float32Array([1, 0])): FaceDetection {
@@ -57,25 +74,46 @@ describe('linkTracklets', () => {
     const tracklets = linkTracklets(dets);
     assert.equal(tracklets.length, 2);
     for (const t of tracklets) {
-      assert.deepEqual(t.members.map((m) => dets[m]!.frame), [0, 1, 2, 3]);
+      assert.deepEqual(
+        t.members.map((m) => dets[m]!.frame),
+        [0, 1, 2, 3],
+      );
       const xs = t.members.map((m) => dets[m]!.box[0]);
-      assert.ok(xs.every((x) => (x < 100) === (xs[0]! < 100)), `one tracklet holds one face: ${xs.join(',')}`);
+      assert.ok(
+        xs.every((x) => x < 100 === xs[0]! < 100),
+        `one tracklet holds one face: ${xs.join(',')}`,
+      );
     }
   });
 
   it('cuts at shot starts, at missed frames and where boxes overlap less than the IoU limit', () => {
     const box: [number, number, number, number] = [50, 50, 80, 80];
     const dets = [detection(0, box), detection(1, box), detection(2, box), detection(4, box), detection(5, [90, 50, 80, 80]), detection(6, [92, 50, 80, 80])];
-    assert.deepEqual(linkTracklets(dets, { shotStarts: new Set([2]) }).map((t) => t.members), [[0, 1], [2], [3, 4, 5]]);
+    assert.deepEqual(
+      linkTracklets(dets, { shotStarts: new Set([2]) }).map((t) => t.members),
+      [[0, 1], [2], [3, 4, 5]],
+    );
     // IoU of the 40-px jump is 40·80 / (2·6400 − 3200) = 1/3: linked at the default 0.3, cut at 0.4.
-    assert.deepEqual(linkTracklets(dets).map((t) => t.members), [[0, 1, 2], [3, 4, 5]]);
-    assert.deepEqual(linkTracklets(dets, { minIoU: 0.4 }).map((t) => t.members), [[0, 1, 2], [3], [4, 5]]);
+    assert.deepEqual(
+      linkTracklets(dets).map((t) => t.members),
+      [
+        [0, 1, 2],
+        [3, 4, 5],
+      ],
+    );
+    assert.deepEqual(
+      linkTracklets(dets, { minIoU: 0.4 }).map((t) => t.members),
+      [[0, 1, 2], [3], [4, 5]],
+    );
   });
 
   it('gives each detection to at most one tracklet and prefers the best overlap', () => {
     // Two faces in frame 0 side by side; in frame 1 one face between them, closer to the right one.
     const dets = [detection(0, [0, 0, 50, 50]), detection(0, [40, 0, 50, 50]), detection(1, [30, 0, 50, 50])];
-    assert.deepEqual(linkTracklets(dets).map((t) => t.members), [[0], [1, 2]]);
+    assert.deepEqual(
+      linkTracklets(dets).map((t) => t.members),
+      [[0], [1, 2]],
+    );
     assert.deepEqual(linkTracklets([]), []);
   });
 });
@@ -102,12 +140,19 @@ describe('detectShotChange', () => {
     for (let i = 0; i < noisy.data.length; i++) noisy.data[i] = noisy.data[i]! + Math.round((rand() - 0.5) * 16);
 
     assert.equal(frameDifference(grace, grace), 0);
-    for (const [name, a, b] of [['pan 10 px', pan(0, 0), pan(10, 0)], ['pan 30 px, 10 px down', pan(0, 0), pan(30, 10)], ['noise ±8', grace, noisy]] as const) {
+    for (const [name, a, b] of [
+      ['pan 10 px', pan(0, 0), pan(10, 0)],
+      ['pan 30 px, 10 px down', pan(0, 0), pan(30, 10)],
+      ['noise ±8', grace, noisy],
+    ] as const) {
       const d = frameDifference(a, b);
       assert.ok(d < DEFAULT_SHOT_CHANGE_THRESHOLD / 2 + 0.01, `${name}: difference ${d.toFixed(3)}`);
       assert.equal(detectShotChange(a, b), false, name);
     }
-    for (const [name, a, b] of [['photo to photo', grace, astronaut], ['photo to pair', grace, pair]] as const) {
+    for (const [name, a, b] of [
+      ['photo to photo', grace, astronaut],
+      ['photo to pair', grace, pair],
+    ] as const) {
       const d = frameDifference(a, b);
       assert.ok(d > DEFAULT_SHOT_CHANGE_THRESHOLD + 0.1, `${name}: difference ${d.toFixed(3)}`);
       assert.equal(detectShotChange(a, b), true, name);
@@ -120,10 +165,16 @@ describe('clusterIdentities', () => {
     const { embeddings, group } = groupedEmbeddings(5, 8, 1);
     const { labels, clusters } = clusterIdentities(embeddings, { threshold: 0.6 });
     assert.equal(clusters.length, 5);
-    assert.equal(partition(clusters, (i) => i), partition([0, 1, 2, 3, 4].map((g) => group.flatMap((h, i) => (h === g ? [i] : [])))));
+    assert.equal(
+      partition(clusters, (i) => i),
+      partition([0, 1, 2, 3, 4].map((g) => group.flatMap((h, i) => (h === g ? [i] : [])))),
+    );
     clusters.forEach((c, k) => c.forEach((i) => assert.equal(labels[i], k)));
     // Numbered by first member, members ascending.
-    assert.deepEqual(clusters.map((c) => c[0]), [0, 8, 16, 24, 32]);
+    assert.deepEqual(
+      clusters.map((c) => c[0]),
+      [0, 8, 16, 24, 32],
+    );
   });
 
   it('keeps one group together, and more groups than a fixed cap would allow', () => {
@@ -138,8 +189,14 @@ describe('clusterIdentities', () => {
     const rand = random(5);
     for (let trial = 0; trial < 3; trial++) {
       const order = embeddings.map((_, i) => i).sort(() => rand() - 0.5);
-      const shuffled = clusterIdentities(order.map((i) => embeddings[i]!), { threshold: 0.6 });
-      assert.equal(partition(shuffled.clusters, (i) => order[i]!), partition(reference.clusters));
+      const shuffled = clusterIdentities(
+        order.map((i) => embeddings[i]!),
+        { threshold: 0.6 },
+      );
+      assert.equal(
+        partition(shuffled.clusters, (i) => order[i]!),
+        partition(reference.clusters),
+      );
     }
   });
 

@@ -54,12 +54,21 @@ function scriptedEngine(faces: Face[]): FrameEngine & { painted: number[] } {
     swap: async (source, target) => {
       const image = { ...target, data: new Uint8ClampedArray(target.data) };
       paint(image, faces[0]!, source.identity as number);
-      return { image, report: { engine: 'scripted', sourceFaces: [], targetFaces: [], sourceFaceUsed: 0, swappedFaces: [0], skippedFaces: [], timings: { detect: 1 }, notices: [] } };
+      return {
+        image,
+        report: { engine: 'scripted', sourceFaces: [], targetFaces: [], sourceFaceUsed: 0, swappedFaces: [0], skippedFaces: [], timings: { detect: 1 }, notices: [] },
+      };
     },
   };
 }
 
-const tracking = (selection: VideoFaceOptions['selection'] = { kind: 'all' }): VideoFaceOptions => ({ ...DEFAULT_VIDEO_FACE_OPTIONS, detectEvery: 1, minSharpness: 0, smoothing: false, selection });
+const tracking = (selection: VideoFaceOptions['selection'] = { kind: 'all' }): VideoFaceOptions => ({
+  ...DEFAULT_VIDEO_FACE_OPTIONS,
+  detectEvery: 1,
+  minSharpness: 0,
+  smoothing: false,
+  selection,
+});
 const grey = (image: Image, face: Face): number => image.data[(Math.round(face.box[1] + 20) * W + Math.round(face.box[0] + 20)) * 3]!;
 
 describe('FrameProcessor', () => {

@@ -128,7 +128,10 @@ describe('ShotChangeDetector', () => {
 
   test('options are checked with messages naming them', () => {
     const bad = (options: object, pattern: RegExp) =>
-      assert.throws(() => new ShotChangeDetector(options), (error: unknown) => error instanceof LiveswapError && error.kind === 'usage' && pattern.test(error.message));
+      assert.throws(
+        () => new ShotChangeDetector(options),
+        (error: unknown) => error instanceof LiveswapError && error.kind === 'usage' && pattern.test(error.message),
+      );
     bad({ minStructure: 1.5 }, /minStructure/);
     bad({ minHistogram: -0.1 }, /minHistogram/);
     bad({ minJump: 0.5 }, /minJump/);

@@ -21,7 +21,11 @@ const H = 180;
 
 /** `frames` frames of a fixture photo drifting right by 1 px a frame (a slow pan). */
 async function shot(photo: string, frames: number): Promise<Image[]> {
-  const { data, info } = await sharp(`${FIXTURES}${photo}`).removeAlpha().resize(W + frames, H, { fit: 'cover' }).raw().toBuffer({ resolveWithObject: true });
+  const { data, info } = await sharp(`${FIXTURES}${photo}`)
+    .removeAlpha()
+    .resize(W + frames, H, { fit: 'cover' })
+    .raw()
+    .toBuffer({ resolveWithObject: true });
   return Array.from({ length: frames }, (_, k) => {
     const out = new Uint8ClampedArray(W * H * 3);
     for (let y = 0; y < H; y++) out.set(data.subarray((y * info.width + k) * 3, (y * info.width + k + W) * 3), y * W * 3);
@@ -72,19 +76,37 @@ describe('VideoFacePlanner at cuts and misses', () => {
   const faceA = makeFace(120, 30, 90);
   const faceB = makeFace(20, 60, 60);
 
-  for (const [name, secondFaces] of [['no face', []], ['a face elsewhere', [faceB]]] as const) {
+  for (const [name, secondFaces] of [
+    ['no face', []],
+    ['a face elsewhere', [faceB]],
+  ] as const) {
     test(`a face, then a cut to ${name}: no face of the first shot is painted after the cut`, async () => {
       const frames = [...first, ...second];
       const script = new Map(frames.map((frame, i) => [frame, i < CUT ? [faceA] : [...secondFaces]]));
       const finder = scriptedFinder(script);
       const plans = await planAll(new VideoFacePlanner(finder, options()), frames);
-      assert.deepEqual(plans.flatMap((p, i) => (p.cut ? [i] : [])), [CUT], 'the cut is found at its first frame');
+      assert.deepEqual(
+        plans.flatMap((p, i) => (p.cut ? [i] : [])),
+        [CUT],
+        'the cut is found at its first frame',
+      );
       assert.equal(plans[CUT]!.detected, true, 'the first frame of the new shot is detected afresh');
-      assert.ok(plans.slice(0, CUT).every((p) => p.faces.length === 1), 'the first shot is painted throughout');
+      assert.ok(
+        plans.slice(0, CUT).every((p) => p.faces.length === 1),
+        'the first shot is painted throughout',
+      );
       assert.deepEqual(ghostFrames(plans, CUT), []);
       const after = plans.slice(CUT);
-      if (secondFaces.length === 0) assert.ok(after.every((p) => p.faces.length === 0), 'nothing painted on the second shot');
-      else assert.ok(after.every((p) => p.faces.length === 1 && boxIoU(p.faces[0]!.face.box, faceB.box) > 0.9), 'only the new face is painted');
+      if (secondFaces.length === 0)
+        assert.ok(
+          after.every((p) => p.faces.length === 0),
+          'nothing painted on the second shot',
+        );
+      else
+        assert.ok(
+          after.every((p) => p.faces.length === 1 && boxIoU(p.faces[0]!.face.box, faceB.box) > 0.9),
+          'only the new face is painted',
+        );
 
       // Without looking for cuts, the tracker follows the old face into the new shot: ghosts.
       const blind = await planAll(new VideoFacePlanner(scriptedFinder(script), options({ shotChange: false })), frames);
@@ -97,21 +119,33 @@ describe('VideoFacePlanner at cuts and misses', () => {
     const frames = [...first, ...second];
     // The same place in both shots: without the cut the track (and its smoothing) would carry on.
     const script = new Map(frames.map((frame) => [frame, [faceA]]));
-    const plans = await planAll(new VideoFacePlanner(scriptedFinder(script), options({ smoothing: { minCutoff: 1, beta: 0.01, dCutoff: 1 }, selection: { kind: 'primary' } })), frames);
+    const plans = await planAll(
+      new VideoFacePlanner(scriptedFinder(script), options({ smoothing: { minCutoff: 1, beta: 0.01, dCutoff: 1 }, selection: { kind: 'primary' } })),
+      frames,
+    );
     const before = new Set(plans.slice(0, CUT).flatMap((p) => p.faces.map((f) => f.trackId)));
     const after = new Set(plans.slice(CUT).flatMap((p) => p.faces.map((f) => f.trackId)));
     assert.equal(before.size, 1);
     assert.equal(after.size, 1);
     assert.notDeepEqual([...after], [...before], 'a new track after the cut');
-    assert.ok(plans.slice(CUT).every((p) => p.tracks.every((t) => after.has(t.trackId))), 'no track of the first shot is followed after the cut');
+    assert.ok(
+      plans.slice(CUT).every((p) => p.tracks.every((t) => after.has(t.trackId))),
+      'no track of the first shot is followed after the cut',
+    );
   });
 
   test('a detection frame paints only the faces the detector found; the track lives on for when it returns', async () => {
     const frames = first;
     const script = new Map(frames.map((frame, i) => [frame, i === 4 || i === 5 ? [] : [faceA]]));
     const plans = await planAll(new VideoFacePlanner(scriptedFinder(script, new Set(), false), options()), frames);
-    assert.ok(plans.every((p) => p.detected), 'no tracker: the detector runs on every frame');
-    assert.deepEqual(plans.map((p) => p.faces.length), frames.map((_, i) => (i === 4 || i === 5 ? 0 : 1)));
+    assert.ok(
+      plans.every((p) => p.detected),
+      'no tracker: the detector runs on every frame',
+    );
+    assert.deepEqual(
+      plans.map((p) => p.faces.length),
+      frames.map((_, i) => (i === 4 || i === 5 ? 0 : 1)),
+    );
     assert.deepEqual(new Set(plans.flatMap((p) => p.faces.map((f) => f.trackId))).size, 1, 'one person, one track');
   });
 

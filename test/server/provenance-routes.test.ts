@@ -45,7 +45,10 @@ const post = (server: UiServer, path: string, body: unknown, headers: Record<str
 
 async function auditLines(home: string): Promise<AuditEntry[]> {
   const text = await readFile(auditLogPath(home), 'utf8').catch(() => '');
-  return text.split('\n').filter((line) => line !== '').map((line) => JSON.parse(line) as AuditEntry);
+  return text
+    .split('\n')
+    .filter((line) => line !== '')
+    .map((line) => JSON.parse(line) as AuditEntry);
 }
 
 /** A fresh home whose model cache is the shared test one (the built-in models are converted once). */
@@ -99,7 +102,7 @@ describe('ui server: the watermark key and the label text', () => {
     }
   });
 
-  it('uses the user\'s own key file and label text, and refuses bad label text as a usage error', async () => {
+  it("uses the user's own key file and label text, and refuses bad label text as a usage error", async () => {
     const other = await freshHome(dir, 'own-key');
     const keyFile = join(dir, 'my.key');
     const key = 'ab'.repeat(32);
@@ -112,8 +115,14 @@ describe('ui server: the watermark key and the label text', () => {
     } finally {
       await own.close();
     }
-    await assert.rejects(createUiServer({ webRoot, home: other, store, port: 0, labelText: 'Ünïcode' }), (e: unknown) => e instanceof LiveswapError && e.kind === 'usage' && /printable ASCII/.test(e.message));
-    await assert.rejects(createUiServer({ webRoot, home: other, store, port: 0, watermarkKeyFile: join(dir, 'missing.key') }), (e: unknown) => e instanceof LiveswapError && /no such file/.test(e.message));
+    await assert.rejects(
+      createUiServer({ webRoot, home: other, store, port: 0, labelText: 'Ünïcode' }),
+      (e: unknown) => e instanceof LiveswapError && e.kind === 'usage' && /printable ASCII/.test(e.message),
+    );
+    await assert.rejects(
+      createUiServer({ webRoot, home: other, store, port: 0, watermarkKeyFile: join(dir, 'missing.key') }),
+      (e: unknown) => e instanceof LiveswapError && /no such file/.test(e.message),
+    );
   });
 });
 

@@ -103,7 +103,7 @@ describe('inswapper engine', () => {
     assert.equal(report.engine, 'inswapper');
     assert.deepEqual(report.swappedFaces, [0]);
     const [face] = await swapper.analyze(target);
-    assert.ok(face.kps5Reference, 'faces carry the detector\'s own keypoints');
+    assert.ok(face.kps5Reference, "faces carry the detector's own keypoints");
     // The same steps by hand, from the parts.
     const runtime = createNodeRuntime({ threads: 1 });
     const embedder = ArcFaceEmbedder.create(await runtime.load(models.w600k_r50, 'w600k_r50'));
@@ -127,7 +127,7 @@ describe('inswapper engine', () => {
     const lips = [61, 291, 0, 17].map((i) => [face.landmarks[3 * i], face.landmarks[3 * i + 1]]);
     const [x0, x1] = [Math.min(...lips.map((p) => p[0])), Math.max(...lips.map((p) => p[0]))].map(Math.round);
     const [y0, y1] = [Math.min(...lips.map((p) => p[1])), Math.max(...lips.map((p) => p[1]))].map(Math.round);
-    assert.ok(meanAbsDiff(mouth.image, target, x0, y0, x1, y1) < meanAbsDiff(plain.image, target, x0, y0, x1, y1) / 2, 'the mouth is mostly the target\'s');
+    assert.ok(meanAbsDiff(mouth.image, target, x0, y0, x1, y1) < meanAbsDiff(plain.image, target, x0, y0, x1, y1) / 2, "the mouth is mostly the target's");
   });
 
   test('liveswap swap --engine inswapper writes the swapped image', async () => {
@@ -136,8 +136,10 @@ describe('inswapper engine', () => {
     await writeImage(sourcePath, source);
     await writeImage(targetPath, target);
     const out: string[] = [];
-    await runSwap({ source: sourcePath, target: targetPath, output: join(dir, 'out.png'), engine: 'inswapper', json: true }, { out: (t) => out.push(t), err: () => undefined }, (runtime) =>
-      createNodeSwapper({ ...runtime, home: TEST_HOME, store }),
+    await runSwap(
+      { source: sourcePath, target: targetPath, output: join(dir, 'out.png'), engine: 'inswapper', json: true },
+      { out: (t) => out.push(t), err: () => undefined },
+      (runtime) => createNodeSwapper({ ...runtime, home: TEST_HOME, store }),
     );
     const summary = JSON.parse(out.join('')) as { engine: string; swappedFaces: number[] };
     assert.equal(summary.engine, 'inswapper');
@@ -203,14 +205,20 @@ describe('inswapper engine with 2d106det', () => {
       }
     }
     assert.ok(full > 0, 'some pixels are fully the original mouth');
-    assert.ok(meanAbsDiff(mouth.image, target, box.x0, box.y0, box.x1, box.y1) < meanAbsDiff(plain.image, target, box.x0, box.y0, box.x1, box.y1) / 2, 'the mouth is mostly the target\'s');
+    assert.ok(
+      meanAbsDiff(mouth.image, target, box.x0, box.y0, box.x1, box.y1) < meanAbsDiff(plain.image, target, box.x0, box.y0, box.x1, box.y1) / 2,
+      "the mouth is mostly the target's",
+    );
   });
 });
 
 describe('inswapper engine failures', () => {
   test('--engine inswapper without models names the pull command', async () => {
     const empty = new ModelStore({ home: join(dir, 'empty') });
-    await assert.rejects(createNodeSwapper({ home: TEST_HOME, store: empty, engine: 'inswapper' }), (e: unknown) => e instanceof LiveswapError && e.kind === 'model' && /liveswap models pull/.test(e.message));
+    await assert.rejects(
+      createNodeSwapper({ home: TEST_HOME, store: empty, engine: 'inswapper' }),
+      (e: unknown) => e instanceof LiveswapError && e.kind === 'model' && /liveswap models pull/.test(e.message),
+    );
     const auto = await createNodeSwapper({ home: TEST_HOME, store: empty, engine: 'auto' });
     assert.equal(auto.engine, 'mesh');
     assert.match(auto.notice ?? '', /models pull/);
@@ -221,7 +229,10 @@ describe('inswapper engine failures', () => {
     const store = await storeWith(join(dir, 'broken'), inswapperStandin({ constant: [Number.NaN, 0.5, 0.5] }));
     const swapper = await createNodeSwapper({ home: TEST_HOME, store, engine: 'inswapper' });
     try {
-      await assert.rejects(swapper.swap(source, target, resolveSwapOptions({}), { marks: false }), (e: unknown) => e instanceof LiveswapError && e.kind === 'model' && /inswapper_128\.onnx/.test(e.message));
+      await assert.rejects(
+        swapper.swap(source, target, resolveSwapOptions({}), { marks: false }),
+        (e: unknown) => e instanceof LiveswapError && e.kind === 'model' && /inswapper_128\.onnx/.test(e.message),
+      );
     } finally {
       await swapper.close();
     }

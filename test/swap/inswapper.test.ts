@@ -13,9 +13,7 @@ import { encodeOnnxModel } from '../../src/models/onnx-proto.js';
 import { createNodeRuntime } from '../../src/node/models/onnx-runtime.js';
 import { averageIdentity, latentFromEmbedding, runInswapper } from '../../src/swap/inswapper.js';
 import { loadFixture } from '../helpers/fixtures.js';
-import {
-  arcfaceStandin, floatToHalfBits, inswapperStandin, seededRandom, standinEmap, standinMix, type InswapperStandinOptions,
-} from '../helpers/standin-models.js';
+import { arcfaceStandin, floatToHalfBits, inswapperStandin, seededRandom, standinEmap, standinMix, type InswapperStandinOptions } from '../helpers/standin-models.js';
 
 const runtime = createNodeRuntime({ threads: 1 });
 const isModelError = (pattern: RegExp) => (e: unknown) => e instanceof LiveswapError && e.kind === 'model' && pattern.test(e.message);
@@ -71,7 +69,10 @@ describe('latent and identity', () => {
     for (let i = 0; i < 512; i++) for (let j = 0; j < 512; j++) expected[j] += (e[i] / norm) * emap[i * 512 + j];
     const expectedNorm = Math.hypot(...expected);
     for (let j = 0; j < 512; j++) assert.ok(Math.abs(latent[j] - expected[j] / expectedNorm) < 1e-6);
-    const scaled = latentFromEmbedding(e.map((v) => v * 7.5), emap);
+    const scaled = latentFromEmbedding(
+      e.map((v) => v * 7.5),
+      emap,
+    );
     for (let j = 0; j < 512; j++) assert.ok(Math.abs(scaled[j] - latent[j]) < 1e-6);
     assert.throws(() => latentFromEmbedding(new Float32Array(511), emap), RangeError);
   });
@@ -129,8 +130,10 @@ describe('runInswapper', () => {
   test('NaN or all-black output is a model error naming the file', async () => {
     const crop = await faceCrop();
     const latent = latentFromEmbedding(randomVector(9), standinEmap());
-    await assert.rejects(swapWith({ constant: [0.5, Number.NaN, 0.5] }, crop, latent, 'models/inswapper_128_fp16.onnx'),
-      (e: unknown) => isModelError(/inswapper_128_fp16\.onnx.*NaN/)(e) && (e as LiveswapError).file === 'models/inswapper_128_fp16.onnx');
+    await assert.rejects(
+      swapWith({ constant: [0.5, Number.NaN, 0.5] }, crop, latent, 'models/inswapper_128_fp16.onnx'),
+      (e: unknown) => isModelError(/inswapper_128_fp16\.onnx.*NaN/)(e) && (e as LiveswapError).file === 'models/inswapper_128_fp16.onnx',
+    );
     await assert.rejects(swapWith({ constant: [0, 0, -1] }, crop, latent), isModelError(/inswapper_128\.onnx.*all-black/));
   });
 

@@ -70,7 +70,9 @@ async function checkSwap(t: { diagnostic(message: string): void }, sourceName: s
   const [outputFace] = await swapper.analyze(image);
   assert.ok(outputFace, 'a face is found on the output');
   const drift = landmarkError(outputFace, targetFace);
-  t.diagnostic(`${sourceName} → ${targetName}: unchanged outside ${(outside * 100).toFixed(2)} %, inner change ${inner.toFixed(1)}, seam gradient ratio ${seam.toFixed(2)}, landmark drift ${(drift * 100).toFixed(2)} % of face size`);
+  t.diagnostic(
+    `${sourceName} → ${targetName}: unchanged outside ${(outside * 100).toFixed(2)} %, inner change ${inner.toFixed(1)}, seam gradient ratio ${seam.toFixed(2)}, landmark drift ${(drift * 100).toFixed(2)} % of face size`,
+  );
 
   assert.ok(outside >= 0.995, `outside the dilated face box ${(outside * 100).toFixed(2)} % of pixels are unchanged (need ≥ 99.5 %)`);
   assert.ok(inner > 6, `the face changed (mean abs difference ${inner.toFixed(1)})`);
@@ -126,8 +128,9 @@ describe('mesh engine on the fixture photos', () => {
     const shaped = await swapper.swap(photos['astronaut.png'], target, resolveSwapOptions({ faceOutline: 1 }), { marks: false });
     // Just outside the outline beside the jaw (the ring), the frame moved with the new outline.
     const [x, y, w, h] = face.box;
-    const beside = meanAbsDiff(shaped.image, plain.image, Math.round(x - w * 0.12), Math.round(y + h * 0.55), Math.round(x + w * 0.12), Math.round(y + h * 0.9))
-      + meanAbsDiff(shaped.image, plain.image, Math.round(x + w * 0.88), Math.round(y + h * 0.55), Math.round(x + w * 1.12), Math.round(y + h * 0.9));
+    const beside =
+      meanAbsDiff(shaped.image, plain.image, Math.round(x - w * 0.12), Math.round(y + h * 0.55), Math.round(x + w * 0.12), Math.round(y + h * 0.9)) +
+      meanAbsDiff(shaped.image, plain.image, Math.round(x + w * 0.88), Math.round(y + h * 0.55), Math.round(x + w * 1.12), Math.round(y + h * 0.9));
     const outside = unchangedOutside(shaped.image, target, [face], 0.5);
     t.diagnostic(`change beside the jaw ${beside.toFixed(2)}, unchanged beyond half a face ${(outside * 100).toFixed(2)} %`);
     assert.ok(beside > 0.3, 'the jaw line and what is beside it moved');
@@ -143,7 +146,7 @@ describe('mesh engine on the fixture photos', () => {
     assert.ok(meanAbsDiff(image, target, 0, 0, target.width, target.height) < 0.05);
   });
 
-  test('the mouth mask keeps the target\'s open mouth', async () => {
+  test("the mouth mask keeps the target's open mouth", async () => {
     // The astronaut smiles with her teeth showing: with the mask her teeth stay, without it they are painted over.
     const target = photos['astronaut.png'];
     const [face] = await swapper.analyze(target);

@@ -12,13 +12,17 @@ import { formatSummary } from '../../src/cli/summary.js';
 function turnedFace(degrees: number): Face {
   const m = new Float32Array(MESH_POINTS * 3);
   for (let i = 0; i < MESH_POINTS; i++) {
-    const u = CANONICAL_UV[2 * i] - 0.5, v = CANONICAL_UV[2 * i + 1] - 0.5;
+    const u = CANONICAL_UV[2 * i] - 0.5,
+      v = CANONICAL_UV[2 * i + 1] - 0.5;
     m[3 * i] = 200 * u;
     m[3 * i + 1] = 200 * v;
     m[3 * i + 2] = -90 * (1 - 2 * (u * u + v * v));
   }
   const a = (degrees * Math.PI) / 180;
-  const landmarks = applySimilarity3({ scale: 1, rotation: Float64Array.from([Math.cos(a), 0, Math.sin(a), 0, 1, 0, -Math.sin(a), 0, Math.cos(a)]), translation: [300, 300, 0] }, m);
+  const landmarks = applySimilarity3(
+    { scale: 1, rotation: Float64Array.from([Math.cos(a), 0, Math.sin(a), 0, 1, 0, -Math.sin(a), 0, Math.cos(a)]), translation: [300, 300, 0] },
+    m,
+  );
   return { box: [200, 200, 200, 200], score: 1, meshScore: 1, kps5: new Float32Array(10), landmarks, roi: { cx: 300, cy: 300, size: 300, angle: 0 } };
 }
 
@@ -36,10 +40,19 @@ describe('mesh engine: turned faces', () => {
   test('the summary names the faces left untouched', () => {
     const text = formatSummary(
       {
-        output: '/out.jpg', engine: 'mesh', sourceFaces: [{ index: 0, box: [1, 2, 3, 4], score: 0.9 }],
-        targetFaces: [{ index: 0, box: [1, 2, 3, 4], score: 0.9 }, { index: 1, box: [1, 2, 3, 4], score: 0.9 }],
-        sourceFaceUsed: 0, swappedFaces: [0], skippedFaces: [{ index: 1, reason: 'turned too far' }],
-        timings: { total: 10 }, provenance: { watermarkId: '00', label: { shown: true, text: 'AI' }, credentials: 'none' }, notices: [],
+        output: '/out.jpg',
+        engine: 'mesh',
+        sourceFaces: [{ index: 0, box: [1, 2, 3, 4], score: 0.9 }],
+        targetFaces: [
+          { index: 0, box: [1, 2, 3, 4], score: 0.9 },
+          { index: 1, box: [1, 2, 3, 4], score: 0.9 },
+        ],
+        sourceFaceUsed: 0,
+        swappedFaces: [0],
+        skippedFaces: [{ index: 1, reason: 'turned too far' }],
+        timings: { total: 10 },
+        provenance: { watermarkId: '00', label: { shown: true, text: 'AI' }, credentials: 'none' },
+        notices: [],
       },
       { source: 'a.png', target: 'b.png' },
     );

@@ -12,13 +12,14 @@ describe('mesh engine texture', () => {
     const size = 200;
     const texture = { width: size, height: size, channels: 4 as const, data: new Uint8ClampedArray(size * size * 4) };
     const brow = [CANONICAL_UV[2 * 105] * size, CANONICAL_UV[2 * 105 + 1] * size];
-    for (let y = 0; y < size; y++) for (let x = 0; x < size; x++) {
-      const i = 4 * (y * size + x);
-      const fringe = y > 0.12 * size && y < 0.2 * size && x > 0.3 * size && x < 0.5 * size;
-      const onBrow = Math.hypot(x - brow[0], y - brow[1]) < 4;
-      const highlight = y > 0.12 * size && y < 0.2 * size && x > 0.55 * size && x < 0.65 * size;
-      texture.data.set(fringe ? [90, 50, 30, 255] : onBrow ? [60, 40, 30, 255] : highlight ? [245, 215, 200, 255] : [215, 170, 150, 255], i);
-    }
+    for (let y = 0; y < size; y++)
+      for (let x = 0; x < size; x++) {
+        const i = 4 * (y * size + x);
+        const fringe = y > 0.12 * size && y < 0.2 * size && x > 0.3 * size && x < 0.5 * size;
+        const onBrow = Math.hypot(x - brow[0], y - brow[1]) < 4;
+        const highlight = y > 0.12 * size && y < 0.2 * size && x > 0.55 * size && x < 0.65 * size;
+        texture.data.set(fringe ? [90, 50, 30, 255] : onBrow ? [60, 40, 30, 255] : highlight ? [245, 215, 200, 255] : [215, 170, 150, 255], i);
+      }
     hideHairOnForehead(texture);
     const alpha = (u: number, v: number) => texture.data[4 * (Math.floor(v * size) * size + Math.floor(u * size)) + 3];
     assert.ok(alpha(0.4, 0.16) < 40, `fringe alpha ${alpha(0.4, 0.16)}`);

@@ -71,7 +71,9 @@ export class StageRecorder {
  * placed right of centre on a plain background, as a webcam or a video would show a person.
  */
 export async function makeBenchFrame(photos: string, width: number, height: number): Promise<Image> {
-  const portrait = await sharp(join(photos, 'grace_hopper.jpg')).resize({ height: Math.round(height * 0.85) }).toBuffer({ resolveWithObject: true });
+  const portrait = await sharp(join(photos, 'grace_hopper.jpg'))
+    .resize({ height: Math.round(height * 0.85) })
+    .toBuffer({ resolveWithObject: true });
   const left = Math.max(0, Math.min(width - portrait.info.width, Math.round(width * 0.55)));
   // Composite runs last in a sharp pipeline, so the alpha it adds is dropped in a second pass.
   const composed = await sharp({ create: { width, height, channels: 3, background: { r: 90, g: 96, b: 104 } } })

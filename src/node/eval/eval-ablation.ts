@@ -39,9 +39,28 @@ function columns(recognisers: readonly RecogniserId[]): Column[] {
   const per = (label: string, value: (r: AblationRow, id: RecogniserId) => number | undefined, format: (v: number) => string, scale: number, digits: number, unit = ''): Column[] =>
     recognisers.map((id) => ({ header: `${label} ${RECOGNISER_LABELS[id]}`, value: (r) => value(r, id), format, delta: (d) => signed(d, digits) + unit, scale, digits }));
   return [
-    ...per('retrieval', (r, id) => r.retrieval[id], (v) => `${(v * 100).toFixed(1)} %`, 100, 1, ' pt'),
-    ...per('mean gain', (r, id) => r.gain[id], (v) => signed(v, 3), 1, 3),
-    ...per('cos(O,T)', (r, id) => r.toTarget[id], (v) => v.toFixed(3), 1, 3),
+    ...per(
+      'retrieval',
+      (r, id) => r.retrieval[id],
+      (v) => `${(v * 100).toFixed(1)} %`,
+      100,
+      1,
+      ' pt',
+    ),
+    ...per(
+      'mean gain',
+      (r, id) => r.gain[id],
+      (v) => signed(v, 3),
+      1,
+      3,
+    ),
+    ...per(
+      'cos(O,T)',
+      (r, id) => r.toTarget[id],
+      (v) => v.toFixed(3),
+      1,
+      3,
+    ),
     // "|Δyaw|" would split a Markdown cell; the difference is absolute all the same.
     { header: 'max Δyaw', value: (r) => r.maxYaw, format: (v) => `${v.toFixed(2)}°`, delta: (d) => signed(d, 2), scale: 1, digits: 2 },
     { header: 'mean seam', value: (r) => r.meanSeam, format: (v) => v.toFixed(3), delta: (d) => signed(d, 3), scale: 1, digits: 3 },

@@ -59,7 +59,9 @@ const IDENTITY_ROWS: readonly [label: string, cell: (a: IdentityAggregate) => st
 
 function identityTable(report: EvalReport, ids: readonly RecogniserId[]): string {
   const head = ids.map((id) => `<th>${RECOGNISER_LABELS[id]}</th>`).join('');
-  const rows = IDENTITY_ROWS.map(([label, cell]) => `<tr><td>${escape(label)}</td>${ids.map((id) => `<td>${report.aggregate.identity[id] ? cell(report.aggregate.identity[id]!) : '–'}</td>`).join('')}</tr>`);
+  const rows = IDENTITY_ROWS.map(
+    ([label, cell]) => `<tr><td>${escape(label)}</td>${ids.map((id) => `<td>${report.aggregate.identity[id] ? cell(report.aggregate.identity[id]!) : '–'}</td>`).join('')}</tr>`,
+  );
   return `<table><tr><th>identity (means over pairs not of the same person)</th>${head}</tr>\n${rows.join('\n')}</table>`;
 }
 
@@ -82,7 +84,14 @@ function pairRow(p: PairResult, ids: readonly RecogniserId[], gallery: boolean):
         `<td>${a ? `${pct(a.mouthOpenRelative)} / ${pct(a.eyesOpenRelative)}` : '–'}</td>`,
         `<td>${num(p.blending?.seamRatio)}</td>`,
         `<td>${num(p.blending?.psnrOutside, 1)}</td>`,
-        `<td>${p.timings ? num(Object.values(p.timings).reduce((x, y) => x + y, 0), 0) : '–'}</td>`,
+        `<td>${
+          p.timings
+            ? num(
+                Object.values(p.timings).reduce((x, y) => x + y, 0),
+                0,
+              )
+            : '–'
+        }</td>`,
       ].join('');
   return `<tr><td>${escape(p.source)} →<br>${escape(p.target)}${flag}</td><td class="thumbs">${img(p.thumbnails?.source, 'source')}${img(p.thumbnails?.target, 'target')}${img(p.thumbnails?.result, 'result')}</td>${cells}</tr>`;
 }
@@ -94,7 +103,11 @@ export function renderEvalHtml(report: EvalReport): string {
   const gates = checkGates(a);
   const baselines = ids.flatMap((id) => {
     const b = report.recogniserBaseline?.[id];
-    return b ? [`<tr><td>${RECOGNISER_LABELS[id]}</td><td>${num(b.sameIdentity.mean)} (${num(b.sameIdentity.min)} … ${num(b.sameIdentity.max)}, n ${b.sameIdentity.count})</td><td>${num(b.differentIdentity.mean)} (${num(b.differentIdentity.min)} … ${num(b.differentIdentity.max)}, n ${b.differentIdentity.count})</td></tr>`] : [];
+    return b
+      ? [
+          `<tr><td>${RECOGNISER_LABELS[id]}</td><td>${num(b.sameIdentity.mean)} (${num(b.sameIdentity.min)} … ${num(b.sameIdentity.max)}, n ${b.sameIdentity.count})</td><td>${num(b.differentIdentity.mean)} (${num(b.differentIdentity.min)} … ${num(b.differentIdentity.max)}, n ${b.differentIdentity.count})</td></tr>`,
+        ]
+      : [];
   });
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>liveswap eval: ${escape(report.engine)}</title>
@@ -120,15 +133,22 @@ ${identityTable(report, ids)}
 <table><tr><th>pose, expression, blending (every measured pair)</th><th>mean</th><th>median</th><th>p95</th><th>max</th><th>n</th></tr>
 ${ATTRIBUTE_ROWS.map(([key, label, digits, percent]) => `<tr><td>${escape(label)}</td>${summaryCells(a[key] as Summary, digits, percent)}</tr>`).join('\n')}
 </table>
-${baselines.length ? `<p>What a cosine means with each recogniser: similarity between two photos of the same person and of different people, mean (min … max).</p>
-<table><tr><th>recogniser</th><th>same person</th><th>different people</th></tr>${baselines.join('')}</table>` : ''}
+${
+  baselines.length
+    ? `<p>What a cosine means with each recogniser: similarity between two photos of the same person and of different people, mean (min … max).</p>
+<table><tr><th>recogniser</th><th>same person</th><th>different people</th></tr>${baselines.join('')}</table>`
+    : ''
+}
 ${report.ablation ? `<h2>Ablation of the mesh engine's settings</h2><p>Each variant changes one setting from the defaults; its change from the defaults is in brackets ("=": equal at this precision).</p><pre>${escape(formatAblationTable(report.ablation, ids))}</pre>` : ''}
 ${report.galleries ? `<h2>Galleries</h2><table><tr><th>person</th><th>gallery photos</th></tr>${report.galleries.map((g) => `<tr><td>${escape(g.person)}</td><td style="text-align:left">${g.photos.map(escape).join(', ')}</td></tr>`).join('')}</table>` : ''}
 ${
   report.videos.length
     ? `<h2>Video stability</h2><table><tr><th>video</th><th>source</th><th>frames</th><th>swapped / with face</th><th>jitter in / out (px)</th><th>flicker in / out</th></tr>
 ${report.videos
-  .map((v) => `<tr><td>${escape(v.video)}</td><td>${escape(v.source)}</td><td>${v.frames}</td><td>${v.swappedFrames} / ${v.framesWithFace}</td><td>${num(v.jitterInput, 2)} / ${num(v.jitterOutput, 2)}</td><td>${num(v.flickerInput, 2)} / ${num(v.flickerOutput, 2)}</td></tr>`)
+  .map(
+    (v) =>
+      `<tr><td>${escape(v.video)}</td><td>${escape(v.source)}</td><td>${v.frames}</td><td>${v.swappedFrames} / ${v.framesWithFace}</td><td>${num(v.jitterInput, 2)} / ${num(v.jitterOutput, 2)}</td><td>${num(v.flickerInput, 2)} / ${num(v.flickerOutput, 2)}</td></tr>`,
+  )
   .join('\n')}</table>`
     : ''
 }

@@ -141,7 +141,10 @@ function identityAggregate(pairs: readonly PairResult[], id: RecogniserId): Iden
     toTarget: m((i) => i.toTarget),
     targetToSource: m((i) => i.targetToSource),
     gain: m((i) => i.gain),
-    retrieval: share(measured.filter((p) => p.samePerson === false), id),
+    retrieval: share(
+      measured.filter((p) => p.samePerson === false),
+      id,
+    ),
     retrievalAll: share(measured, id),
   };
   if (measured.some((p) => p.identity![id]!.toGallery !== undefined)) {

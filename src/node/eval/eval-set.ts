@@ -63,7 +63,8 @@ export async function readEvalFolders(sourcesDir: string, targetsDir: string, ma
     videos: targetPaths.filter((p) => VIDEO_EXTENSIONS.has(extname(p).toLowerCase())),
   };
   if (set.sources.length === 0) throw new LiveswapError('input-missing', `No JPEG, PNG or WebP images in the sources folder ${sourcesDir}.`, { file: sourcesDir });
-  if (set.targets.length === 0 && set.videos.length === 0) throw new LiveswapError('input-missing', `No images or videos in the targets folder ${targetsDir}.`, { file: targetsDir });
+  if (set.targets.length === 0 && set.videos.length === 0)
+    throw new LiveswapError('input-missing', `No images or videos in the targets folder ${targetsDir}.`, { file: targetsDir });
   return set;
 }
 
@@ -102,7 +103,11 @@ export async function readGallerySet(peopleDir: string, groupsDir: string | unde
     set.galleries!.push({ person, photos: (photos.length >= 2 ? photos.slice(1) : photos).map((p) => p.name) });
   }
   if (set.sources.length === 0) {
-    throw new LiveswapError('input-missing', `No person in ${peopleDir} has two or more photos (a source and a gallery); give each person a subfolder of JPEG, PNG or WebP photos.`, { file: peopleDir });
+    throw new LiveswapError(
+      'input-missing',
+      `No person in ${peopleDir} has two or more photos (a source and a gallery); give each person a subfolder of JPEG, PNG or WebP photos.`,
+      { file: peopleDir },
+    );
   }
   if (groupsDir !== undefined) {
     const paths = await listFolder(groupsDir, 'groups');
@@ -122,7 +127,9 @@ async function augment(image: Image, steps: { mirror?: boolean; scale?: number; 
   if (steps.scale) pipeline = pipeline.resize(Math.round(image.width * steps.scale), Math.round(image.height * steps.scale));
   if (steps.brightness) pipeline = pipeline.linear(1, steps.brightness);
   if (steps.rotate) pipeline = pipeline.rotate(steps.rotate, { background: { r: 128, g: 128, b: 128 } });
-  const { data, info } = await sharp(await pipeline.removeAlpha().png().toBuffer()).raw().toBuffer({ resolveWithObject: true });
+  const { data, info } = await sharp(await pipeline.removeAlpha().png().toBuffer())
+    .raw()
+    .toBuffer({ resolveWithObject: true });
   return { width: info.width, height: info.height, channels: 3, data: new Uint8ClampedArray(data.buffer, data.byteOffset, data.length) };
 }
 

@@ -133,8 +133,12 @@ export async function scanFaces(videoPath: string, options: ScanOptions, onProgr
     await Promise.all([swapper.close(), recogniser.close()]);
   }
   if (detections.length === 0) {
-    throw new LiveswapError('no-face', `No face found in ${videoPath} (${sampledFrames} frames looked at, ${sampleFps} a second). `
-      + 'Faces need to be roughly frontal and at least about 40 pixels tall; try a higher --sample-fps for short appearances.', { file: videoPath });
+    throw new LiveswapError(
+      'no-face',
+      `No face found in ${videoPath} (${sampledFrames} frames looked at, ${sampleFps} a second). ` +
+        'Faces need to be roughly frontal and at least about 40 pixels tall; try a higher --sample-fps for short appearances.',
+      { file: videoPath },
+    );
   }
 
   const tracklets = linkTracklets(detections, { shotStarts });
@@ -151,7 +155,11 @@ export async function scanFaces(videoPath: string, options: ScanOptions, onProgr
     // Most appearances first; then earliest (members are disjoint, so the order is total).
     .sort((a, b) => b.frames - a.frames || a.members[0]! - b.members[0]!);
 
-  const thumbnails = await cutThumbnails(videoPath, readOptions, people.map((p) => detections[p.best]!));
+  const thumbnails = await cutThumbnails(
+    videoPath,
+    readOptions,
+    people.map((p) => detections[p.best]!),
+  );
   const identities: ScannedIdentity[] = [];
   const map: FaceMap = { version: FACE_MAP_VERSION, video: videoPath, recogniser: FACE_MAP_RECOGNISER, threshold, identities: [] };
   for (const [id, person] of people.entries()) {
@@ -190,7 +198,9 @@ async function cutThumbnails(videoPath: string, readOptions: { fps: number; widt
   }
   const missing = out.findIndex((image) => image === undefined);
   if (missing >= 0) {
-    throw new LiveswapError('input-unreadable', `The video ${videoPath} gave fewer frames on a second reading (${index}, needed ${wanted[missing]!.frame + 1}).`, { file: videoPath });
+    throw new LiveswapError('input-unreadable', `The video ${videoPath} gave fewer frames on a second reading (${index}, needed ${wanted[missing]!.frame + 1}).`, {
+      file: videoPath,
+    });
   }
   return out as Image[];
 }
@@ -235,7 +245,8 @@ export async function readFaceMap(path: string): Promise<FaceMap> {
     text = await readFile(path, 'utf8');
   } catch (cause) {
     const code = (cause as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR') throw new LiveswapError('input-missing', `Cannot find the face map ${path}: no such file. Run \`liveswap faces scan\` first.`, { file: path, cause });
+    if (code === 'ENOENT' || code === 'ENOTDIR')
+      throw new LiveswapError('input-missing', `Cannot find the face map ${path}: no such file. Run \`liveswap faces scan\` first.`, { file: path, cause });
     throw new LiveswapError('input-unreadable', `Cannot read the face map ${path}: ${(cause as Error).message}`, { file: path, cause });
   }
   const folder = dirname(resolve(path));

@@ -25,7 +25,14 @@ export interface MarkedStillResult extends StillResult {
 }
 
 /** Swaps and marks one still; `source` is a photo (analysed here) or a prepared source. */
-export async function swapStill(engineName: string, still: StillSwapper, source: Image | PreparedSource, target: Image, options: SwapOptions, call: StillCall = {}): Promise<MarkedStillResult> {
+export async function swapStill(
+  engineName: string,
+  still: StillSwapper,
+  source: Image | PreparedSource,
+  target: Image,
+  options: SwapOptions,
+  call: StillCall = {},
+): Promise<MarkedStillResult> {
   const files: InputNames = { ...(call.source !== undefined ? { source: call.source } : {}), ...(call.target !== undefined ? { target: call.target } : {}) };
   if (call.marks === false) return { ...(await still.swap(source, target, options, files)), marks: { label: false, watermark: false } };
   const marks = call.marks ?? (await defaultMarker('still', call.home));

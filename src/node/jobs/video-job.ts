@@ -115,7 +115,10 @@ export async function planVideoJob(spec: VideoJobSpec): Promise<VideoJobPlan> {
 export async function runVideoJob(plan: VideoJobPlan, options: VideoJobRunOptions = {}): Promise<VideoJobResult> {
   const { spec, faceMap, provenance } = plan;
   const swapper = await (options.open ?? openNodeSwapper)({ ...(spec.runtime ?? { provider: 'cpu', threads: 1 }), engine: spec.paint.engine });
-  const recogniser = plan.reference !== undefined || faceMap !== undefined ? await (await import('../models/recogniser.js')).loadRecogniser(spec.home !== undefined ? { home: spec.home } : {}) : undefined;
+  const recogniser =
+    plan.reference !== undefined || faceMap !== undefined
+      ? await (await import('../models/recogniser.js')).loadRecogniser(spec.home !== undefined ? { home: spec.home } : {})
+      : undefined;
   const temporary = temporaryPathFor(spec.output);
   try {
     let selection: FaceSelection = spec.paint.manyFaces ? { kind: 'all' } : { kind: 'primary' };
@@ -133,7 +136,11 @@ export async function runVideoJob(plan: VideoJobPlan, options: VideoJobRunOption
       selection = { kind: 'map', embeddings: faceMap.identities.map((p) => p.embedding), minSimilarity: faceMap.threshold };
     } else {
       const [first] = plan.sourceImages;
-      identities.push(plan.sourceImages.length === 1 ? await swapper.prepareSource(first!, spec.paint, spec.sources[0]) : await swapper.prepareSources(plan.sourceImages, spec.paint, spec.sources));
+      identities.push(
+        plan.sourceImages.length === 1
+          ? await swapper.prepareSource(first!, spec.paint, spec.sources[0])
+          : await swapper.prepareSources(plan.sourceImages, spec.paint, spec.sources),
+      );
     }
     if (plan.reference && recogniser) {
       const faces = await swapper.analyze(plan.reference);

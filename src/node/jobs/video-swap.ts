@@ -153,7 +153,10 @@ export interface InspectedVideo {
  * Probes the input, reads its frame times and resolves the trim: missing, damaged, frameless and
  * oversized videos and impossible trims fail here, cheaply (no decoding for constant-rate video).
  */
-export async function inspectVideo(input: string, options: { maxPixels: number; trimStart?: VideoPoint | undefined; trimEnd?: VideoPoint | undefined; ffmpeg?: FfmpegOptions }): Promise<InspectedVideo> {
+export async function inspectVideo(
+  input: string,
+  options: { maxPixels: number; trimStart?: VideoPoint | undefined; trimEnd?: VideoPoint | undefined; ffmpeg?: FfmpegOptions },
+): Promise<InspectedVideo> {
   const ffmpeg = resolveFfmpeg(options.ffmpeg ?? {});
   const info = await probeVideo(input, ffmpeg);
   checkDimensions(info, input, options.maxPixels);
@@ -171,16 +174,18 @@ export async function swapVideo(swapper: NodeSwapper, request: VideoSwapRequest,
   const started = performance.now();
   const encoding = request.encoding ?? {};
   const ffmpeg = resolveFfmpeg(request.ffmpeg ?? {}); // one binary for every step
-  const { info, timing, range } = inspected ?? (await inspectVideo(request.input, { maxPixels: request.swap.maxPixels, trimStart: encoding.trimStart, trimEnd: encoding.trimEnd, ffmpeg }));
+  const { info, timing, range } =
+    inspected ?? (await inspectVideo(request.input, { maxPixels: request.swap.maxPixels, trimStart: encoding.trimStart, trimEnd: encoding.trimEnd, ffmpeg }));
   const trimmed = range.first > 0 || range.end < timing.pts.length;
   const startPts = timing.pts[range.first]!;
   const startSeconds = frameSeconds(timing, range.first);
   const endSeconds = range.end < timing.pts.length ? frameSeconds(timing, range.end) : undefined;
   const sourceFps = timingFps(timing, info.fps);
   const outputFps = encoding.fps ?? sourceFps;
-  const expected = encoding.fps !== undefined
-    ? Math.max(1, Math.round(((endSeconds ?? frameSeconds(timing, timing.pts.length - 1) + 1 / sourceFps) - startSeconds) * encoding.fps))
-    : range.end - range.first;
+  const expected =
+    encoding.fps !== undefined
+      ? Math.max(1, Math.round(((endSeconds ?? frameSeconds(timing, timing.pts.length - 1) + 1 / sourceFps) - startSeconds) * encoding.fps))
+      : range.end - range.first;
 
   const keepAudio = (encoding.audio ?? true) && info.audioStreams.length > 0;
   const codec = encoding.codec;
@@ -196,7 +201,14 @@ export async function swapVideo(swapper: NodeSwapper, request: VideoSwapRequest,
     color: { matrix: info.colorMatrix, range: info.colorRange },
     ...(encoding.fps === undefined ? { timing: { timeBase: timing.timeBase, pts: timing.pts.slice(range.first, range.end).map((t) => t - (trimmed ? startPts : 0)) } } : {}),
     ...(keepAudio
-      ? { audio: { path: request.input, streams: info.audioStreams, ...(trimmed ? { startSeconds } : {}), ...(endSeconds !== undefined ? { durationSeconds: endSeconds - startSeconds } : {}) } }
+      ? {
+          audio: {
+            path: request.input,
+            streams: info.audioStreams,
+            ...(trimmed ? { startSeconds } : {}),
+            ...(endSeconds !== undefined ? { durationSeconds: endSeconds - startSeconds } : {}),
+          },
+        }
       : {}),
   });
 
@@ -282,7 +294,14 @@ export async function swapVideo(swapper: NodeSwapper, request: VideoSwapRequest,
     framesSwapped,
     facesSwapped,
     detections,
-    audio: info.audioStreams.length === 0 ? 'none' : !keepAudio ? 'dropped' : !trimmed && info.audioStreams.every((a) => audioCopies(extname(request.output), a.codec)) ? 'copied' : 're-encoded',
+    audio:
+      info.audioStreams.length === 0
+        ? 'none'
+        : !keepAudio
+          ? 'dropped'
+          : !trimmed && info.audioStreams.every((a) => audioCopies(extname(request.output), a.codec))
+            ? 'copied'
+            : 're-encoded',
     timings: {
       total: round(performance.now() - started),
       decodeWait: round(stats.decodeWait),
@@ -311,7 +330,8 @@ function checkDimensions(info: VideoInfo, path: string, maxPixels: number): void
   if (pixels > maxPixels) {
     throw new LiveswapError('input-too-large', `The video ${path} is ${info.width}×${info.height} (${pixels} pixels per frame), over the limit of ${maxPixels}.`, { file: path });
   }
-  if (info.width < 16 || info.height < 16) throw new LiveswapError('input-unsupported', `The video ${path} is ${info.width}×${info.height}: too small to hold a face.`, { file: path });
+  if (info.width < 16 || info.height < 16)
+    throw new LiveswapError('input-unsupported', `The video ${path} is ${info.width}×${info.height}: too small to hold a face.`, { file: path });
 }
 
 /** The engine of a Node swapper, as the frame processor sees it. */

@@ -38,7 +38,10 @@ async function readGraphFiles(id: BuiltinModelId): Promise<GraphFiles> {
     const parts = await Promise.all(manifest.flatMap((group) => group.paths.map((p) => readFile(join(dirname(jsonPath), p)))));
     return { json, weights: new Uint8Array(Buffer.concat(parts)) };
   } catch (cause) {
-    throw new LiveswapError('model', `Could not read the built-in model ${id} from ${jsonPath}: ${(cause as Error).message}. Reinstall with \`npm ci\`.`, { file: jsonPath, cause });
+    throw new LiveswapError('model', `Could not read the built-in model ${id} from ${jsonPath}: ${(cause as Error).message}. Reinstall with \`npm ci\`.`, {
+      file: jsonPath,
+      cause,
+    });
   }
 }
 

@@ -185,7 +185,10 @@ export async function pullModels(store: ModelStore, entries: readonly ModelEntry
     await puller.cleanUp();
   }
   if (problems.length > 0) {
-    const files = entries.filter((e) => !results.some((r) => r.id === e.id)).map((e) => e.file).join(', ');
+    const files = entries
+      .filter((e) => !results.some((r) => r.id === e.id))
+      .map((e) => e.file)
+      .join(', ');
     throw new LiveswapError(
       'model',
       `${problems.join('\n')}\nIf you have the file (${files}) from elsewhere, install it with \`liveswap models import FILE\`; it is recognised by its SHA-256.`,

@@ -27,7 +27,10 @@ function bindingDir(): string | undefined {
   try {
     const main = createRequire(import.meta.url).resolve('onnxruntime-node');
     const root = main.slice(0, main.lastIndexOf('onnxruntime-node') + 'onnxruntime-node'.length);
-    const napi = readdirSync(join(root, 'bin')).filter((d) => d.startsWith('napi-v')).sort().pop();
+    const napi = readdirSync(join(root, 'bin'))
+      .filter((d) => d.startsWith('napi-v'))
+      .sort()
+      .pop();
     return napi ? join(root, 'bin', napi, process.platform, process.arch) : undefined;
   } catch {
     return undefined;

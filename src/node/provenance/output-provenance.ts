@@ -85,7 +85,10 @@ export async function loadWatermarkKey(home: string, file?: string): Promise<Loa
       await rm(temporary, { force: true });
     }
   } catch (cause) {
-    throw new LiveswapError('output', `Cannot make the watermark key under ${dirname(path)}: ${(cause as Error).message}. Set LIVESWAP_HOME to a writable folder.`, { file: path, cause });
+    throw new LiveswapError('output', `Cannot make the watermark key under ${dirname(path)}: ${(cause as Error).message}. Set LIVESWAP_HOME to a writable folder.`, {
+      file: path,
+      cause,
+    });
   }
   const made = await readWatermarkKey(path);
   return { ...made, path, created: true };
@@ -145,7 +148,10 @@ export async function appendAudit(home: string, entry: AuditEntry): Promise<void
     await mkdir(home, { recursive: true });
     await appendFile(path, `${JSON.stringify(entry)}\n`, { mode: 0o600 });
   } catch (cause) {
-    throw new LiveswapError('output', `Cannot append to the audit log ${path}: ${(cause as Error).message}. Nothing was saved; set LIVESWAP_HOME to a writable folder.`, { file: path, cause });
+    throw new LiveswapError('output', `Cannot append to the audit log ${path}: ${(cause as Error).message}. Nothing was saved; set LIVESWAP_HOME to a writable folder.`, {
+      file: path,
+      cause,
+    });
   }
 }
 
