@@ -3,7 +3,7 @@
  * and paste-back), and a direct sampler that turns a rotated crop into a model's float tensor.
  */
 
-import { affineCornerToCentred, invertAffine, type Affine } from './affine.js';
+import { invertAffine, type Affine } from './affine.js';
 import { createFloatImage, createImage, type FloatImage, type Image, type Rect } from './image.js';
 import { mix, mixFixed, roundHalfEven, sampleNearBorder, type BorderMode } from './warp-taps.js';
 
@@ -39,7 +39,7 @@ export interface WarpAffineOptions<T extends Image | FloatImage> {
 /**
  * cv2.warpAffine(src, m, (dstWidth, dstHeight)) with INTER_LINEAR. `m` maps source to destination
  * in OpenCV's pixel convention (pixel (i, j) has its centre at (i, j)); convert a map written in
- * the project's continuous convention with {@link affineCornerToCentred} first. 8-bit outputs are
+ * the project's continuous convention with `affineCornerToCentred` (core/affine.ts) first. 8-bit outputs are
  * rounded half to even (saturate_cast), float outputs keep the interpolated value.
  */
 export function warpAffine<T extends Image | FloatImage>(src: T, m: Affine, dstWidth: number, dstHeight: number, options: WarpAffineOptions<T> = {}): T {
