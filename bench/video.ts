@@ -1,12 +1,12 @@
 /**
  * Video swap benchmark (issue: video): `swapVideo` end to end on a 10 s 1280×720 30 fps clip with
  * one face through the built-in (mesh) engine. Reports frames per second, where the time goes
- * (decode wait, encode wait, detect, track, paint, and "other": the plumbing between them) and the
+ * (decode wait, encode wait, detect, track, paint, mark, and "other": the plumbing between them) and the
  * share of decode + encode + plumbing; then, with `--long`, 3000 frames (the clip looped) with
  * process RSS sampled from the progress callback, to check that memory stays flat.
  * The RSS run is opt-in: at today's speed it takes about four minutes on a 2-core machine.
  * Targets: ≥ 25 fps, decode + encode + plumbing ≤ 25 % of the time, peak RSS within 5 %.
- * Run: npm run bench:video [-- --long] [-- --json]   (--json prints one JSON object)
+ * Run: npm run bench:video [-- --long] [-- --json] [-- --no-marks]   (--json prints one JSON object)
  */
 
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -28,6 +28,8 @@ import { makeClip } from '../test/helpers/clips.js';
 const args = process.argv.slice(2);
 const json = args.includes('--json');
 const long = args.includes('--long');
+/** Frames are marked (label and watermark) as every output is; `--no-marks` measures the swap alone, as before marks were a stage. */
+const marks = !args.includes('--no-marks');
 
 const WIDTH = 1280;
 const HEIGHT = 720;
@@ -46,8 +48,8 @@ const mib = (bytes: number): number => round(bytes / 2 ** 20);
 function breakdown(summary: VideoSwapSummary, cpu: NodeJS.CpuUsage) {
   const t = summary.timings;
   const cpuMs = (cpu.user + cpu.system) / 1000;
-  const other = Math.max(0, t.total - t.decodeWait - t.encodeWait - t.detect - t.track - t.embed - t.paint);
-  const stages = { decodeWait: t.decodeWait, encodeWait: t.encodeWait, detect: t.detect, track: t.track, embed: t.embed, paint: t.paint, other: round(other) };
+  const other = Math.max(0, t.total - t.decodeWait - t.encodeWait - t.detect - t.track - t.embed - t.paint - t.mark);
+  const stages = { decodeWait: t.decodeWait, encodeWait: t.encodeWait, detect: t.detect, track: t.track, embed: t.embed, paint: t.paint, mark: t.mark, other: round(other) };
   const plumbing = t.decodeWait + t.encodeWait + other;
   return {
     frames: summary.frames,
@@ -101,6 +103,7 @@ async function run(swapper: NodeSwapper, source: PreparedSource, input: string, 
     identities: [source],
     swap: resolveSwapOptions({ engine: 'mesh' }),
     faces: { ...DEFAULT_VIDEO_FACE_OPTIONS, smoothing: DEFAULT_ONE_EURO, selection: { kind: 'primary' } },
+    ...(marks ? {} : { marks: false as const }),
     ...(samples ? { progressEveryMs: 100, onProgress: ({ frame }) => samples.push({ frame, rss: process.memoryUsage().rss }) } : {}),
   });
   return breakdown(summary, process.cpuUsage(cpu));
