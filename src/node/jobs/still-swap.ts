@@ -4,6 +4,7 @@
  * none (`marks: false`, explicit, and reported in the result).
  */
 
+import { LiveswapError } from '../../core/errors.js';
 import type { Image } from '../../core/image.js';
 import { FrameProcessor, type FrameEngine, type MarkChoice, type MarksApplied } from '../../pipeline/frame-processor.js';
 import type { SwapOptions } from '../../pipeline/options.js';
@@ -39,7 +40,8 @@ export async function swapStill(
   const prepared = 'identity' in source ? source : await still.prepareSource(source, options, call.source);
   const engine: FrameEngine = {
     name: engineName,
-    analyze: () => Promise.reject(new Error('a still is analysed by its swap')),
+    // Still mode finds and chooses faces inside `swap`; the planner's analyse is for streams.
+    analyze: () => Promise.reject(new LiveswapError('internal', 'A still is analysed by its swap, not frame by frame.')),
     paintFaces: (frame, jobs, paint, timings) => still.paintFaces(frame, jobs, paint, timings),
     swap: (identity, picture, paint, names) => still.swap(identity, picture, paint, names),
   };
