@@ -1,57 +1,75 @@
 #!/usr/bin/env node
 /**
- * The `liveswap` command: parses the command line, runs a subcommand and turns any failure into a
- * one-line message and the exit code of its kind (see EXIT_CODES).
+ * The `liveswap` command: catches Ctrl-C and SIGTERM before anything else is loaded, parses the
+ * command line, runs a subcommand and turns any failure into a one-line message and the exit code
+ * of its kind (see EXIT_CODES). The only file that writes process.env.
+ *
+ * Signals: the first one aborts the signal the command's job was given; work that cannot be
+ * cancelled midway (a model load, an image encode) finishes, the job then stops before publishing,
+ * removes its temporaries and the command exits 130. A command that takes no signal, or a second
+ * signal, stops the process at once: this process's temporaries are removed and it exits 130.
  */
 
-import { Command } from 'commander';
-import { createBenchCommand, runBenchCommand } from './bench-command.js';
-import { createDemoCommand, runDemo } from './demo-command.js';
-import { createEvalCommand, runEvalCommand } from './eval-command.js';
-import { createFacesCommand, runFacesScan } from './faces-command.js';
-import { createModelsCommand } from './models-command.js';
+import { LiveswapError } from '../core/errors.js';
+import { removeOwnTemporaries, removeStaleTemporaries } from '../node/files/output.js';
 import { processTerminal, reportFailure, type Terminal } from './errors.js';
-import { ownVersion } from '../node/files/package-info.js';
-import { createSwapCommand, runSwap } from './swap-command.js';
-import { createUiCommand, runUi } from './ui-command.js';
-import { createVerifyCommand, runVerify } from './verify-command.js';
-import { createAuditCommand, runAudit } from './audit-command.js';
+import type { Interrupts } from './program.js';
 
-/** `setExit` lets a command that succeeded still say something with its exit code (verify's verdicts). */
-export function createProgram(terminal: Terminal, setExit: (code: number) => void = () => undefined): Command {
-  const program = new Command('liveswap')
-    .description('Real-time face swap from one photo. Start with `liveswap demo`.')
-    .version(ownVersion(), '-V, --version', 'print the version')
-    .helpOption('-h, --help', 'show help')
-    .showHelpAfterError('(add --help for usage)')
-    .exitOverride()
-    .configureOutput({
-      writeOut: (text) => terminal.out(text),
-      writeErr: (text) => terminal.err(text),
-      outputError: (text, write) => write(text.replace(/^error: /, 'liveswap: ')),
-    });
-  // addCommand does not pass the exit override and output settings on by itself.
-  program.addCommand(createSwapCommand((flags) => runSwap(flags, terminal)).copyInheritedSettings(program));
-  program.addCommand(createDemoCommand((flags) => runDemo(flags, terminal)).copyInheritedSettings(program));
-  program.addCommand(createEvalCommand((flags) => runEvalCommand(flags, terminal)).copyInheritedSettings(program));
-  program.addCommand(createBenchCommand((flags) => runBenchCommand(flags, terminal)).copyInheritedSettings(program));
-  program.addCommand(createModelsCommand(terminal).copyInheritedSettings(program));
-  program.addCommand(createFacesCommand((video, flags) => runFacesScan(video, flags, terminal)).copyInheritedSettings(program));
-  program.addCommand(createUiCommand((flags) => runUi(flags, terminal)).copyInheritedSettings(program));
-  program.addCommand(createVerifyCommand((files, flags) => runVerify(files, flags, terminal), setExit).copyInheritedSettings(program));
-  program.addCommand(createAuditCommand((flags) => runAudit(flags, terminal)).copyInheritedSettings(program));
-  return program;
+const INTERRUPT_SIGNALS = ['SIGINT', 'SIGTERM'] as const;
+const INTERRUPTED_CODE = 130;
+
+/** The state of one run's interrupts; `install` hooks it to the process's signals. */
+function createInterrupts(terminal: Terminal): Interrupts & { install(): void; readonly received: string | undefined; readonly mode: 'job' | 'serve' | undefined } {
+  const controller = new AbortController();
+  let mode: 'job' | 'serve' | undefined;
+  let received: string | undefined;
+  const onSignal = (name: string): void => {
+    if (received === undefined && mode !== undefined) {
+      received = name;
+      if (mode === 'job') terminal.err(`liveswap: interrupted (${name}); stopping. Press Ctrl-C again to stop at once.`);
+      controller.abort(new LiveswapError('interrupted', `Interrupted by ${name} before the work was finished; nothing was saved.`));
+      return;
+    }
+    // No command that stops cleanly is running, or this is the second signal: stop now.
+    terminal.err(`liveswap: interrupted (${name}); stopped at once, nothing was saved.`);
+    removeOwnTemporaries();
+    process.exit(INTERRUPTED_CODE);
+  };
+  return {
+    signal: controller.signal,
+    cooperate: (m) => (mode = m),
+    install: () => {
+      for (const name of INTERRUPT_SIGNALS) process.on(name, () => onSignal(name));
+    },
+    get received() {
+      return received;
+    },
+    get mode() {
+      return mode;
+    },
+  };
 }
 
 export async function main(argv: readonly string[], terminal: Terminal = processTerminal): Promise<number> {
+  const interrupts = createInterrupts(terminal);
+  interrupts.install();
+  // onnxruntime-node otherwise writes telemetry files (mat-debug-<pid>.log, .ses) into the temp
+  // folder and reads /etc/machine-id on every run; it reads this when its first session is made.
+  process.env.ORT_DISABLE_TELEMETRY ??= '1';
   const json = argv.includes('--json');
   const debug = process.env.LIVESWAP_DEBUG === '1';
   let code = 0;
   try {
-    await createProgram(terminal, (c) => (code = c)).parseAsync([...argv]);
+    // What a run killed outright (SIGKILL) left in the temp folder; outputs' folders are tidied when written.
+    await removeStaleTemporaries();
+    const { createProgram } = await import('./program.js');
+    await createProgram(terminal, (c) => (code = c), interrupts).parseAsync([...argv]);
     return code;
   } catch (error) {
-    return reportFailure(error, { json, debug, terminal });
+    // Once interrupted, whatever failed next (an ffmpeg that got the same Ctrl-C) was the interrupt.
+    const interrupted = interrupts.received !== undefined && interrupts.mode === 'job';
+    const reported = interrupted && !(error instanceof LiveswapError && error.kind === 'interrupted') ? (interrupts.signal.reason as unknown) : error;
+    return reportFailure(reported, { json, debug, terminal });
   }
 }
 

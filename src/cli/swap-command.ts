@@ -28,19 +28,22 @@ export function createSwapCommand(run: (flags: SwapFlags) => Promise<void>): Com
     .action(async (flags: SwapFlags) => run(flags));
 }
 
-/** The swap itself, with the terminal and the engine injected so tests can drive it: flags → spec → plan → run → print. */
-export async function runSwap(flags: SwapFlags, terminal: Terminal, open: OpenSwapper = openSwapper): Promise<void> {
+/**
+ * The swap itself, with the terminal and the engine injected so tests can drive it: flags → spec →
+ * plan → run → print. `signal` is main's Ctrl-C/SIGTERM: aborting it stops the job with nothing saved.
+ */
+export async function runSwap(flags: SwapFlags, terminal: Terminal, open: OpenSwapper = openSwapper, signal?: AbortSignal): Promise<void> {
   const options = swapOptionsFromFlags(flags);
   const runtime = runtimeFromFlags(flags);
   if (isVideoPath(flags.target)) {
-    await runVideoSwap(flags, { terminal, open, runtime, options, sources: sourceFiles(flags) });
+    await runVideoSwap(flags, { terminal, open, runtime, options, sources: sourceFiles(flags), ...(signal ? { signal } : {}) });
     return;
   }
   rejectVideoFlags(flags);
   const sources = sourceFiles(flags);
   const { planImageJob, runImageJob } = await import('../node/jobs/image-job.js');
   const plan = await planImageJob({ sources, target: flags.target, output: flags.output, paint: options, marks: provenanceChoicesFromFlags(flags), runtime });
-  const result = await runImageJob(plan, { open });
+  const result = await runImageJob(plan, { open, ...(signal ? { signal } : {}) });
   const { report, published } = result;
   const summary: SwapSummary = {
     output: result.output,

@@ -1,6 +1,7 @@
 /**
  * `liveswap swap` with a video target: flags, progress on the terminal (a bar on a TTY, a line a
- * second otherwise, JSON events with --json) and Ctrl-C, which stops cleanly with nothing saved.
+ * second otherwise, JSON events with --json) and Ctrl-C (main's signal), which stops cleanly with
+ * nothing saved.
  */
 
 import { extname } from 'node:path';
@@ -66,7 +67,7 @@ export interface VideoRunContext {
   runtime: JobRuntime;
   options: SwapOptions;
   sources: readonly string[];
-  /** Where the CLI listens for Ctrl-C; tests pass their own. */
+  /** Aborted on Ctrl-C or SIGTERM (main installs the handlers); tests pass their own. */
   signal?: AbortSignal;
 }
 
@@ -116,18 +117,14 @@ export async function runVideoSwap(flags: SwapFlags, context: VideoRunContext): 
     ...(flags.ffmpeg !== undefined ? { ffmpegPath: flags.ffmpeg } : {}),
   });
   const talk = !flags.json && !flags.quiet;
-  const stop = new AbortController();
-  const onSignal = (): void => stop.abort();
-  if (!context.signal) {
-    process.once('SIGINT', onSignal);
-    process.once('SIGTERM', onSignal);
-  }
+  // Interrupted while probing: do not load the models only to stop.
+  if (context.signal?.aborted) throw new LiveswapError('interrupted', `Stopped before ${flags.output} was written; nothing was saved.`, { file: flags.output });
   let before: string[] = [];
   try {
     let lastLine = 0;
     const result = await runVideoJob(plan, {
       open: context.open,
-      signal: context.signal ?? stop.signal,
+      ...(context.signal ? { signal: context.signal } : {}),
       onNotices: (notices) => {
         before = [...notices, ...plan.notices];
         if (talk) for (const notice of before) terminal.err(`liveswap: note: ${notice}`);
@@ -155,8 +152,6 @@ export async function runVideoSwap(flags: SwapFlags, context: VideoRunContext): 
       terminal.out(formatVideoSummary(summary));
     }
   } finally {
-    process.removeListener('SIGINT', onSignal);
-    process.removeListener('SIGTERM', onSignal);
     if (terminal.status && talk) terminal.status('');
   }
 }

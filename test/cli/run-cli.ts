@@ -9,6 +9,8 @@ export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
 /** Resolved here, so the command can run from any working folder. */
 const TSX = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
+/** For tests that spawn the command themselves (to signal it while it runs). */
+export { MAIN as MAIN_PATH, TSX as TSX_URL };
 
 export interface CliResult {
   code: number | null;

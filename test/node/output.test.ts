@@ -1,12 +1,23 @@
 /** Output files: atomic writes, output-path checks and the messages for write failures. */
 
 import assert from 'node:assert/strict';
-import { link, mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { link, mkdir, stat, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { LiveswapError } from '../../src/core/errors.js';
-import { checkOutputPath, outputError, temporaryPathFor, writeAtomically, writeFileAtomically } from '../../src/node/files/output.js';
+import {
+  checkOutputPath,
+  createTemporaryFolder,
+  outputError,
+  outputPathOf,
+  removeStaleTemporaries,
+  temporaryPathFor,
+  writeAtomically,
+  writeFileAtomically,
+} from '../../src/node/files/output.js';
+import { encodeError } from '../../src/node/media/ffmpeg-write.js';
 
 let dir: string;
 
@@ -38,8 +49,8 @@ describe('writeAtomically', () => {
 
   it('keeps the extension in the temporary name, hidden in the same folder', () => {
     const temp = temporaryPathFor(join(dir, 'clip.mp4'));
-    assert.ok(temp.startsWith(join(dir, '.clip.partial-')), temp);
-    assert.ok(temp.endsWith('.mp4'), temp);
+    assert.ok(temp.startsWith(join(dir, `.liveswap.partial-${process.pid}-`)), temp);
+    assert.ok(temp.endsWith('.clip.mp4'), temp);
     assert.notEqual(temp, temporaryPathFor(join(dir, 'clip.mp4')), 'two writers never share a temporary file');
   });
 
@@ -118,5 +129,84 @@ describe('checkOutputPath', () => {
     await link(input, hard);
     await outputFailure(checkOutputPath(hard, { inputs: [input] }), /same file/);
     assert.equal(await readFile(input, 'utf8'), 'pixels');
+  });
+});
+
+/** A pid that was just used and has exited: a writer that is no longer running. */
+function deadPid(): number {
+  return spawnSync(process.execPath, ['-e', '']).pid;
+}
+
+const enospc = (): Error => Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+
+describe('temporaries', () => {
+  it('are never named twice: a temporary of a temporary is a temporary of the output, written in place', async () => {
+    const sub = await mkdtemp(join(dir, 'twice-'));
+    const output = join(sub, 'o.mp4');
+    const first = temporaryPathFor(output);
+    assert.equal(outputPathOf(first), output);
+    const second = temporaryPathFor(first);
+    assert.equal(outputPathOf(second), output);
+    assert.equal((second.match(/partial/g) ?? []).length, 1, second);
+    // A writer handed a temporary (ffmpeg's, the image encoder's) writes it where it is.
+    await writeAtomically(first, async (path) => writeFile(path, 'frames'));
+    assert.deepEqual(await readdir(sub), [relative(sub, first)]);
+  });
+
+  it('name the output, not the hidden temporary, when the disk is full', async () => {
+    const sub = await mkdtemp(join(dir, 'full-'));
+    const output = join(sub, 'o.jpg');
+    const named = (error: unknown): boolean => {
+      assert.ok(error instanceof LiveswapError);
+      assert.equal(error.kind, 'output');
+      assert.equal(error.message, `Cannot write ${output}: the disk is full. Free some space or write elsewhere.`);
+      assert.equal(error.file, output);
+      return true;
+    };
+    // An image write: the job encodes into a temporary, which the writer fills in place.
+    await assert.rejects(
+      writeAtomically(temporaryPathFor(output), async () => {
+        throw enospc();
+      }),
+      named,
+    );
+    await assert.rejects(
+      writeAtomically(output, async () => {
+        throw enospc();
+      }),
+      named,
+    );
+    // A video write: ffmpeg fails on the temporary the job gave it.
+    assert.ok(named(encodeError(temporaryPathFor(output), { code: 1, signal: null }, 'Error writing trailer: No space left on device')));
+    assert.match(encodeError(temporaryPathFor(output), { code: null, signal: 'SIGKILL' }, '').message, new RegExp(`^Cannot write ${output}: ffmpeg was killed`));
+    assert.deepEqual(await readdir(sub), [], 'no temporary left');
+  });
+
+  it("a later run removes a dead run's temporaries, in the output's folder and the temp folder, and nothing else", async () => {
+    const sub = await mkdtemp(join(dir, 'stale-'));
+    const dead = deadPid();
+    const names = {
+      stale: `.liveswap.partial-${dead}-0123abcd.o.mp4`,
+      live: `.liveswap.partial-${process.pid}-89abcdef.o.mp4`,
+      user: '.o.partial-1-0123abcd.mp4',
+      other: 'notes.txt',
+    };
+    for (const name of Object.values(names)) await writeFile(join(sub, name), 'x');
+    const staleFolder = join(sub, `liveswap-${dead}-filter-AbC123`);
+    await mkdir(staleFolder);
+    await writeFile(join(staleFolder, 'graph.txt'), 'null');
+    await checkOutputPath(join(sub, 'o.mp4'));
+    assert.deepEqual((await readdir(sub)).sort(), [names.user, names.live, 'notes.txt'].sort());
+    assert.deepEqual(await removeStaleTemporaries(sub), []);
+  });
+
+  it('temp-folder scratch space carries the pid, so it can be told stale', async () => {
+    const folder = await createTemporaryFolder('filter');
+    try {
+      assert.match(relative(tmpdir(), folder), new RegExp(`^liveswap-${process.pid}-filter-[A-Za-z0-9]{6}$`));
+      assert.ok((await stat(folder)).isDirectory());
+    } finally {
+      await rm(folder, { recursive: true, force: true });
+    }
   });
 });

@@ -4,13 +4,14 @@
  * credentials and an audit entry). The CLI and the HTTP API both call these.
  */
 
+import { rm } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { LiveswapError } from '../../core/errors.js';
 import type { Image } from '../../core/image.js';
 import type { EngineChoice, ExecutionProvider, SwapOptions } from '../../pipeline/options.js';
 import type { SwapReport } from '../../pipeline/report.js';
-import { checkOutputPath } from '../files/output.js';
-import { outputFormatFor, readImage } from '../media/image-io.js';
+import { checkOutputPath, temporaryPathFor } from '../files/output.js';
+import { outputFormatFor, readImage, writeImage } from '../media/image-io.js';
 import { defaultHome } from '../models/model-cache.js';
 import { startProvenance, type OutputProvenance, type ProvenanceChoices, type PublishedOutput } from '../provenance/output-provenance.js';
 import type { NodeSwapper } from './swapper.js';
@@ -104,13 +105,23 @@ export async function runImageJob(plan: ImageJobPlan, options: JobRunOptions = {
   }
   cancelled();
   t = performance.now();
-  const published = await provenance.publishMarkedImage(spec.output, result.image, {
-    kind: 'image',
-    sources: spec.sources,
-    target: spec.target,
-    engine: result.report.engine,
-    options: { ...spec.paint, label: provenance.label },
-  });
+  // Encoded first and published only if no signal came meanwhile: an encode cannot be cancelled
+  // midway, but its result need not be kept.
+  const temporary = temporaryPathFor(spec.output);
+  let published: PublishedOutput;
+  try {
+    await writeImage(temporary, result.image);
+    cancelled();
+    published = await provenance.publish(temporary, spec.output, {
+      kind: 'image',
+      sources: spec.sources,
+      target: spec.target,
+      engine: result.report.engine,
+      options: { ...spec.paint, label: provenance.label },
+    });
+  } finally {
+    await rm(temporary, { force: true });
+  }
   const encode = performance.now() - t;
   return {
     output: resolve(spec.output),

@@ -168,6 +168,8 @@ export async function runVideoJob(plan: VideoJobPlan, options: VideoJobRunOption
       plan.inspected,
     );
     const { encoding } = spec;
+    // A signal during the last frames' encode: stop before publishing, not after.
+    if (options.signal?.aborted) throw new LiveswapError('interrupted', `Stopped before ${spec.output} was finished; nothing was saved.`, { file: spec.output });
     const published = await provenance.publish(temporary, spec.output, {
       kind: 'video',
       sources: faceMap ? faceMap.identities.flatMap((p) => p.sources) : spec.sources,

@@ -4,8 +4,7 @@
  */
 
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { rm, writeFile } from 'node:fs/promises';
 import { extname, join } from 'node:path';
 import { invalidOption, LiveswapError } from '../../core/errors.js';
 import type { Image } from '../../core/image.js';
@@ -22,7 +21,7 @@ import {
   type VideoPixelFormat,
   type VideoPreset,
 } from './ffmpeg-formats.js';
-import { checkOutputPath, outputError, writeAtomically } from '../files/output.js';
+import { checkOutputPath, createTemporaryFolder, outputError, outputPathOf, writeAtomically } from '../files/output.js';
 
 export { audioCopies, VIDEO_CODECS, VIDEO_CONTAINERS, VIDEO_PIXEL_FORMATS, VIDEO_PRESETS, type VideoCodec, type VideoPixelFormat, type VideoPreset } from './ffmpeg-formats.js';
 
@@ -124,7 +123,8 @@ export function planEncode(path: string, options: VideoWriterOptions): EncodePla
 }
 
 /** Maps a failed encode to an error saying what to do: disk full, no such encoder, or ffmpeg's own words. */
-export function encodeError(path: string, status: ExitStatus, stderr: string): LiveswapError {
+export function encodeError(written: string, status: ExitStatus, stderr: string): LiveswapError {
+  const path = outputPathOf(written); // the user's file, not the hidden temporary ffmpeg wrote
   if (/No space left on device/i.test(stderr)) return outputError(path, Object.assign(new Error('No space left on device'), { code: 'ENOSPC' }));
   if (/Disk quota exceeded/i.test(stderr)) return outputError(path, Object.assign(new Error('Disk quota exceeded'), { code: 'EDQUOT' }));
   if (/Permission denied/i.test(stderr)) return outputError(path, Object.assign(new Error('Permission denied'), { code: 'EACCES' }));
@@ -226,7 +226,7 @@ export async function createVideoWriter(path: string, options: VideoWriterOption
 
 /** A filter graph in a temporary file (ffmpeg's -filter_script), removed once the encode ends. */
 async function writeFilterScript(graph: string): Promise<{ path: string; remove(): Promise<void> }> {
-  const dir = await mkdtemp(join(tmpdir(), 'liveswap-filter-'));
+  const dir = await createTemporaryFolder('filter');
   const path = join(dir, 'graph.txt');
   await writeFile(path, graph);
   return { path, remove: () => rm(dir, { recursive: true, force: true }) };
