@@ -8,7 +8,7 @@ import { pointBounds } from '../core/polygon.js';
 import type { InferenceSession } from '../models/runtime.js';
 import { BlazeFaceDetector, DEFAULT_DETECTOR_OPTIONS, type Detection, type DetectorOptions } from './blazeface.js';
 import type { Face, FaceRoi } from './face.js';
-import { FaceMeshModel } from './facemesh.js';
+import { FaceMeshModel, type MeshResult } from './facemesh.js';
 import { LEFT_EYE, POINT, RIGHT_EYE } from './mesh-indices.js';
 import { lineAngle, roiFromPoints } from './roi.js';
 
@@ -81,6 +81,32 @@ function roiFromDetection(d: Detection): FaceRoi {
   };
 }
 
+/**
+ * A mesh worth keeping: confident, and every landmark a number. A damaged model gives NaN, which
+ * fails every comparison, so a plain `score < MIN_MESH_SCORE` would let it through.
+ */
+function usableMesh(result: MeshResult): boolean {
+  return Number.isFinite(result.score) && result.score >= MIN_MESH_SCORE && result.landmarks.every(Number.isFinite);
+}
+
+function finiteRoi(roi: FaceRoi): boolean {
+  return [roi.cx, roi.cy, roi.size, roi.angle].every(Number.isFinite) && roi.size > 0;
+}
+
+/** Every number a later stage reads (box, scores, points, region) is finite: faces are only made so. */
+export function finiteFace(face: Face): boolean {
+  return (
+    face.box.every(Number.isFinite) &&
+    Number.isFinite(face.score) &&
+    Number.isFinite(face.meshScore) &&
+    face.kps5.every(Number.isFinite) &&
+    face.landmarks.every(Number.isFinite) &&
+    (face.kps5Reference?.every(Number.isFinite) ?? true) &&
+    (face.landmarks106?.every(Number.isFinite) ?? true) &&
+    finiteRoi(face.roi)
+  );
+}
+
 export class FaceAnalyzer {
   /** The models reuse their input buffers, so overlapping calls wait for each other. */
   private queue: Promise<unknown> = Promise.resolve();
@@ -130,15 +156,17 @@ export class FaceAnalyzer {
   }
 
   private async refineNow(image: Image, roi: FaceRoi, score: number): Promise<Face | undefined> {
+    if (!Number.isFinite(score) || !finiteRoi(roi)) return undefined;
     let result = await this.mesh.run(image, roi);
-    if (result.score < MIN_MESH_SCORE) return undefined;
+    if (!usableMesh(result)) return undefined;
     let region = roiFromLandmarks(result.landmarks);
     if (!similarRegions(roi, region)) {
       result = await this.mesh.run(image, region);
-      if (result.score < MIN_MESH_SCORE) return undefined;
+      if (!usableMesh(result)) return undefined;
       region = roiFromLandmarks(result.landmarks);
     }
     const landmarks = result.landmarks;
-    return { box: landmarkBox(landmarks), score, meshScore: result.score, kps5: kps5FromLandmarks(landmarks), landmarks, roi: region };
+    const face: Face = { box: landmarkBox(landmarks), score, meshScore: result.score, kps5: kps5FromLandmarks(landmarks), landmarks, roi: region };
+    return finiteFace(face) ? face : undefined;
   }
 }

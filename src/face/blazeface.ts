@@ -135,14 +135,16 @@ export class BlazeFaceDetector {
         keypoints[2 * k] = (ax + boxes[r + 4 + 2 * k]) * s + ox;
         keypoints[2 * k + 1] = (ay + boxes[r + 5 + 2 * k]) * s + oy;
       }
-      candidates.push({
+      const candidate: Detection = {
         x0: (cx - w / 2) * s + ox,
         y0: (cy - h / 2) * s + oy,
         x1: (cx + w / 2) * s + ox,
         y1: (cy + h / 2) * s + oy,
         score: 1 / (1 + Math.exp(-logit)),
         keypoints,
-      });
+      };
+      // A damaged model can give NaN or infinite offsets: a region that cannot be placed is no face.
+      if ([candidate.x0, candidate.y0, candidate.x1, candidate.y1].every(Number.isFinite) && keypoints.every(Number.isFinite)) candidates.push(candidate);
     }
     candidates.sort((a, b) => b.score - a.score);
     const kept: Detection[] = [];

@@ -6,7 +6,7 @@
  */
 
 import type { Image } from '../core/image.js';
-import type { AnalyzeTimings, FaceAnalyzer } from './analyzer.js';
+import { finiteFace, type AnalyzeTimings, type FaceAnalyzer } from './analyzer.js';
 import type { Face } from './face.js';
 import { MESH_POINTS } from './face.js';
 import type { Landmark106 } from './landmark106.js';
@@ -36,8 +36,10 @@ export class ScrfdAnalyzer {
       const kps5 = d.kps5.map((v) => v + 0.5);
       const roi = { cx: (x1 + x2) / 2, cy: (y1 + y2) / 2, size: Math.max(x2 - x1, y2 - y1) * 1.5, angle: lineAngle(kps5[0], kps5[1], kps5[2], kps5[3]) };
       const meshed = await this.mesh.refine(image, roi, d.score);
-      const landmarks106 = this.landmarks106 ? await this.landmarks106.detect(image, d.box) : undefined;
-      faces.push({
+      const found106 = this.landmarks106 ? await this.landmarks106.detect(image, d.box) : undefined;
+      // Optional points a damaged 2d106det made NaN are left out: the mouth mask then follows FaceMesh.
+      const landmarks106 = found106?.every(Number.isFinite) ? found106 : undefined;
+      const face: Face = {
         box: [x1, y1, x2 - x1, y2 - y1],
         score: d.score,
         meshScore: meshed?.meshScore ?? 0,
@@ -46,7 +48,9 @@ export class ScrfdAnalyzer {
         ...(landmarks106 ? { landmarks106 } : {}),
         landmarks: meshed?.landmarks ?? new Float32Array(MESH_POINTS * 3),
         roi: meshed?.roi ?? roi,
-      });
+      };
+      // The detector drops non-finite boxes; this also catches a region its keypoints could not turn.
+      if (finiteFace(face)) faces.push(face);
     }
     if (timings) timings.mesh += performance.now() - t;
     faces.sort((a, b) => b.box[2] * b.box[3] - a.box[2] * a.box[3]);

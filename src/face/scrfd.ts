@@ -35,7 +35,8 @@ export interface ScrfdLayout {
   hasKeypoints: boolean;
 }
 
-export function scrfdLayout(outputCount: number): ScrfdLayout {
+/** `label` names the model file (or row) in the error for any other count. */
+export function scrfdLayout(outputCount: number, label = 'the SCRFD model'): ScrfdLayout {
   switch (outputCount) {
     case 6:
       return { strides: [8, 16, 32], anchorsPerCell: 2, hasKeypoints: false };
@@ -46,13 +47,19 @@ export function scrfdLayout(outputCount: number): ScrfdLayout {
     case 15:
       return { strides: [8, 16, 32, 64, 128], anchorsPerCell: 1, hasKeypoints: true };
     default:
-      throw new LiveswapError('model', `An SCRFD model has 6, 9, 10 or 15 outputs; this one has ${outputCount}.`);
+      throw new LiveswapError(
+        'model',
+        `${label} has ${outputCount} output(s); an SCRFD detector has 6, 9, 10 or 15. Is it insightface's det_10g? \`liveswap models verify\` checks the installed files and \`liveswap models pull\` replaces a damaged one.`,
+        { file: label },
+      );
   }
 }
 
 export interface ScrfdOptions {
   /** Input canvas [width, height] for models with dynamic input (det_10g); multiples of 32. Default: the row's size, square. */
   inputSize?: readonly [number, number];
+  /** Names the model file in errors (its path or URL); default the row's id. */
+  label?: string;
 }
 
 export interface ScrfdDetectOptions {
@@ -96,12 +103,13 @@ export class ScrfdDetector {
     if (spec.input.crop.kind !== 'letterbox' || spec.input.crop.anchor !== 'top-left') {
       throw new LiveswapError('model', `The SCRFD detector letterboxes to the top-left corner; the row of ${spec.id} does not.`);
     }
-    const io = bindSession(session, spec);
+    const label = options.label ?? spec.id;
+    const io = bindSession(session, spec, label);
     const size = options.inputSize ?? [spec.input.size, spec.input.size];
     if (!size.every((v) => Number.isInteger(v) && v > 0 && v % 32 === 0)) {
       throw invalidOption('inputSize', 'two positive multiples of 32', size);
     }
-    return new ScrfdDetector(session, spec, io, scrfdLayout(spec.outputs.length), size);
+    return new ScrfdDetector(session, spec, io, scrfdLayout(spec.outputs.length, label), size);
   }
 
   async detect(image: Image, options: ScrfdDetectOptions = {}): Promise<ScrfdDetection[]> {
@@ -246,6 +254,8 @@ export function decodeScrfd(outputs: readonly Float32Array[], layout: ScrfdLayou
           kps5[2 * j + 1] = f32(cy + f32(kps[k * 10 + 2 * j + 1] * stride)) / s32;
         }
       }
+      // A damaged model can give NaN or infinite distances: such a face cannot be placed, so it is not one.
+      if (!Number.isFinite(score) || !box.every(Number.isFinite) || (kps5 && !kps5.every(Number.isFinite))) continue;
       found.push({ det: { box, score, kps5 }, order: found.length });
     }
   }

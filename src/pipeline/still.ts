@@ -147,7 +147,7 @@ export class StillSwapper<Identity = unknown> {
     if (targetFaces.length === 0) throw new LiveswapError('no-face', `${files.target ?? 'target'}: no face was found in the target image.`, { file: files.target });
     const chosen: number[] = [];
     const skippedFaces: SkippedFace[] = [];
-    for (const index of this.chooseTargets(targetFaces, target, options)) {
+    for (const index of this.chooseTargets(targetFaces, target, options, files.target)) {
       const reason = this.engine.skipReason?.(targetFaces[index]!);
       if (reason) skippedFaces.push({ index, reason });
       else chosen.push(index);
@@ -206,7 +206,7 @@ export class StillSwapper<Identity = unknown> {
     }
   }
 
-  private chooseTargets(faces: readonly Face[], target: Image, options: SwapOptions): number[] {
+  private chooseTargets(faces: readonly Face[], target: Image, options: SwapOptions, file?: string): number[] {
     if (options.manyFaces) return faces.map((_, i) => i);
     if (options.faceIndex !== undefined) {
       if (options.faceIndex >= faces.length) {
@@ -214,6 +214,9 @@ export class StillSwapper<Identity = unknown> {
       }
       return [options.faceIndex];
     }
-    return [primaryFaceIndex(faces, target.width, target.height)];
+    const primary = primaryFaceIndex(faces, target.width, target.height);
+    // -1 only when no face could be rated (the finders drop non-finite ones): no usable face.
+    if (primary < 0) throw new LiveswapError('no-face', `${file ?? 'target'}: no usable face was found in the target image.`, { file });
+    return [primary];
   }
 }

@@ -1,9 +1,17 @@
-/** Face analysis on real photos: detection, landmarks, keypoint order, rotation, and no face. */
+/**
+ * Face analysis on real photos: detection, landmarks, keypoint order, rotation, and no face; and on
+ * fake sessions giving NaN, as a damaged model does: such faces are dropped, never passed on.
+ */
 
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import sharp from 'sharp';
 import { createImage } from '../../src/core/image.js';
+import { FaceAnalyzer } from '../../src/face/analyzer.js';
+import type { Face } from '../../src/face/face.js';
+import { primaryFaceIndex } from '../../src/face/select.js';
+import { MODEL_SPECS, type ModelSpec } from '../../src/models/model-spec.js';
+import type { InferenceSession } from '../../src/models/runtime.js';
 import { createNodeSwapper, type NodeSwapper } from '../../src/node/jobs/swapper.js';
 import { decodeRgb, FIXTURES, loadFixture, TEST_HOME } from '../helpers/fixtures.js';
 
@@ -77,5 +85,81 @@ describe('overlapping calls', () => {
     const [a, b] = await Promise.all([swapper.swap(images[1], images[0], options, { marks: false }), swapper.swap(images[0], images[1], options)]);
     assert.deepEqual(a.image.data, sequential.image.data);
     assert.ok(b.report.swappedFaces.length === 1);
+  });
+});
+
+/** A session with the row's tensor names whose every output is `fill` (or what `outputs` gives). */
+function fakeSession(spec: ModelSpec, outputs: (name: string, index: number, shape: readonly number[]) => Float32Array): InferenceSession {
+  const outputNames = spec.outputs.map((t, i) => t.name ?? `out${i}`);
+  return {
+    inputNames: spec.inputs.map((t, i) => t.name ?? `in${i}`),
+    outputNames,
+    run: () =>
+      Promise.resolve(
+        Object.fromEntries(
+          spec.outputs.map((t, i) => {
+            const shape = t.shape.map((d) => (typeof d === 'number' ? d : 1));
+            return [outputNames[i]!, { data: outputs(outputNames[i]!, i, shape), dims: shape }];
+          }),
+        ),
+      ),
+    close: () => Promise.resolve(),
+  };
+}
+
+const size = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
+
+/** BlazeFace whose first anchor is sure of a face at `box` values (NaN for a damaged model). */
+function detectorSession(boxValue: number): InferenceSession {
+  return fakeSession(MODEL_SPECS.blazeface, (_name, i, shape) => {
+    const data = new Float32Array(size(shape));
+    if (i < 2) {
+      data.fill(-20);
+      if (i === 0) data[0] = 20;
+    } else if (i === 2) {
+      data.fill(0);
+      data.set([0, 0, 80, 80], 0);
+      data[2] = boxValue;
+    }
+    return data;
+  });
+}
+
+/** FaceMesh giving every point at `value` around the region's centre and the face flag `score`. */
+function meshSession(value: number, score: number): InferenceSession {
+  return fakeSession(MODEL_SPECS.facemesh, (_name, i, shape) => {
+    const data = new Float32Array(size(shape));
+    if (i === 0) for (let p = 0; p < data.length; p++) data[p] = Number.isNaN(value) ? value : 96 + ((p * 37) % 60) - 30;
+    else data.fill(score);
+    return data;
+  });
+}
+
+describe('faces with non-finite numbers are dropped where they are made', () => {
+  const image = createImage(128, 128, 3);
+
+  test('a detector box of NaN is no face', async () => {
+    const analyzer = FaceAnalyzer.create(detectorSession(Number.NaN), meshSession(0, 1));
+    assert.deepEqual(await analyzer.analyze(image), []);
+  });
+
+  test('a mesh of NaN, or a NaN face flag, is no face', async () => {
+    assert.deepEqual(await FaceAnalyzer.create(detectorSession(80), meshSession(Number.NaN, 1)).analyze(image), []);
+    assert.deepEqual(await FaceAnalyzer.create(detectorSession(80), meshSession(0, Number.NaN)).analyze(image), []);
+  });
+
+  test('the same fakes with finite numbers do give a face (the fakes are sound)', async () => {
+    const faces = await FaceAnalyzer.create(detectorSession(80), meshSession(0, 1)).analyze(image);
+    assert.equal(faces.length, 1);
+    assert.ok(faces[0]!.box.every(Number.isFinite));
+  });
+
+  test('primaryFaceIndex skips a non-finite face and never answers -1 for a finite one', async () => {
+    const [face] = await FaceAnalyzer.create(detectorSession(80), meshSession(0, 1)).analyze(image);
+    const broken: Face = { ...face!, box: [Number.NaN, 0, Number.NaN, 10] };
+    assert.equal(primaryFaceIndex([broken, face!], 128, 128), 1);
+    assert.equal(primaryFaceIndex([broken], 128, 128), -1);
+    const centred: Face = { ...face!, box: [-5, -5, 10, 10] };
+    assert.equal(primaryFaceIndex([centred], 0, 0), 0, 'a zero-sized frame rates it NaN (0 / 0), yet it is the one face');
   });
 });

@@ -13,6 +13,8 @@ import { createImage, pasteImage, type Image } from '../../src/core/image.js';
 import { LiveswapError } from '../../src/core/errors.js';
 import { resizeBilinear } from '../../src/core/resize.js';
 import { decodeScrfd, insightfaceNms, letterboxBlob, limitFaces, ScrfdDetector, scrfdLayout, type ScrfdDetection } from '../../src/face/scrfd.js';
+import { MODEL_SPECS } from '../../src/models/model-spec.js';
+import type { InferenceSession } from '../../src/models/runtime.js';
 import { createNodeRuntime } from '../../src/node/models/onnx-runtime.js';
 import { createNodeSwapper } from '../../src/node/jobs/swapper.js';
 import { loadFixture, TEST_HOME } from '../helpers/fixtures.js';
@@ -29,6 +31,21 @@ describe('SCRFD layout', () => {
     assert.throws(
       () => scrfdLayout(7),
       (e: unknown) => e instanceof LiveswapError && e.kind === 'model' && /7/.test(e.message),
+    );
+  });
+
+  test('a model with another output count is named by its file, with what to do', () => {
+    const file = '/models/det_10g.onnx';
+    const row = { ...MODEL_SPECS.det_10g, outputs: MODEL_SPECS.det_10g.outputs.slice(0, 1) };
+    const session: InferenceSession = {
+      inputNames: row.inputs.map((t, i) => t.name ?? `in${i}`),
+      outputNames: row.outputs.map((t, i) => t.name ?? `out${i}`),
+      run: () => Promise.reject(new Error('not run')),
+      close: () => Promise.resolve(),
+    };
+    assert.throws(
+      () => ScrfdDetector.create(session, row, { label: file }),
+      (e: unknown) => e instanceof LiveswapError && e.kind === 'model' && e.file === file && e.message.includes(`${file} has 1 output`) && /liveswap models/.test(e.message),
     );
   });
 });
@@ -141,6 +158,21 @@ describe('SCRFD decoding', () => {
     assert.deepEqual([...found[0].kps5!], [304, 144, 336, 144, 320, 160, 304, 176, 336, 176]);
     assert.deepEqual(found[1].box, [128, 64, 256, 192]);
     assert.equal(found[1].score, 0.5);
+  });
+
+  test('an anchor with a NaN box, keypoint or score is no face (a damaged model)', () => {
+    const t = tensors();
+    t[0][0] = 0.9;
+    t[3][0] = Number.NaN;
+    t[0][2] = 0.8;
+    t[6][2 * 10 + 3] = Number.POSITIVE_INFINITY;
+    t[0][4] = Number.POSITIVE_INFINITY;
+    t[0][6] = 0.75;
+    const found = decodeScrfd(t, layout, 640, 640, 1, 0.5);
+    assert.deepEqual(
+      found.map((f) => f.score),
+      [0.75],
+    );
   });
 
   test('model without keypoints gives null keypoints; short outputs are a model error', () => {
