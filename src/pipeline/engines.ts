@@ -39,6 +39,8 @@ export interface InswapperSessions {
   emap: Float32Array;
   /** Names the swapper model in messages (its path or URL). */
   swapperLabel: string;
+  /** Names the detector model in messages; default its row id. */
+  detectorLabel?: string;
   /** The swapper's row; default inswapper_128's (the fp16 file's has the same numbers). */
   swapperSpec?: ModelSpec;
 }
@@ -60,7 +62,7 @@ export function assembleEngine(mesh: MeshSessions, inswapper?: InswapperSessions
   const analyzer = FaceAnalyzer.create(mesh.detector, mesh.mesh);
   if (inswapper) {
     const landmarks = inswapper.landmarks ? Landmark106.create(inswapper.landmarks) : undefined;
-    const finder = new ScrfdAnalyzer(ScrfdDetector.create(inswapper.detector), analyzer, landmarks);
+    const finder = new ScrfdAnalyzer(ScrfdDetector.create(inswapper.detector, MODEL_SPECS.det_10g, { label: inswapper.detectorLabel }), analyzer, landmarks);
     const swapper = InswapperModel.create(inswapper.swapper, inswapper.swapperSpec ?? MODEL_SPECS.inswapper_128, inswapper.swapperLabel);
     const engine = new InswapperEngine(ArcFaceEmbedder.create(inswapper.recogniser), swapper, inswapper.emap);
     return { name: 'inswapper', finder, still: new StillSwapper(finder, engine) as StillSwapper<unknown> };
@@ -92,6 +94,8 @@ export interface EngineSpec {
 export interface ModelBytes {
   readonly bytes: Uint8Array;
   readonly label: string;
+  /** A line for the user about how the bytes were got (a damaged cached file converted again). */
+  readonly notice?: string;
 }
 
 /**
@@ -105,6 +109,8 @@ export type FetchBytes = (location: string, spec: ModelSpec, again: boolean) => 
 export interface OpenEngine extends AssembledEngine {
   /** The rows of the models loaded, in load order. */
   readonly models: readonly ModelSpec[];
+  /** Lines for the user from the byte reader (a damaged cached model converted again). */
+  readonly notices: readonly string[];
   /**
    * The same sessions put together again under other mesh settings (an ablation's variants). The
    * result borrows them: it has nothing to close and must not be used after this engine's close.
@@ -122,24 +128,18 @@ export interface OpenEngine extends AssembledEngine {
 export async function openEngine(spec: EngineSpec, fetchBytes: FetchBytes, runtime: InferenceRuntime): Promise<OpenEngine> {
   const sessions: InferenceSession[] = [];
   const rows: ModelSpec[] = [];
+  const notices: string[] = [];
+  const labels: Partial<Record<ModelSpecId, string>> = {};
   const open = async (id: ModelSpecId, inspect?: (model: ModelBytes) => void): Promise<InferenceSession> => {
     const row = MODEL_SPECS[id];
     const location = spec.models[id];
     if (location === undefined) throw new LiveswapError('model', `The ${spec.engine} engine needs the ${id} model (${row.description}); no file was given for it.`);
-    const model = await fetchBytes(location, row, false);
-    if (!model) throw new LiveswapError('model', `Could not read the ${id} model from ${location}.`, { file: location });
-    inspect?.(model);
-    let session: InferenceSession;
-    try {
-      session = await runtime.load(model.bytes, model.label);
-    } catch (error) {
-      const again = await fetchBytes(location, row, true);
-      if (!again) throw error;
-      session = await runtime.load(again.bytes, again.label);
-    }
-    sessions.push(session);
+    const loaded = await loadModel(row, location, fetchBytes, runtime, inspect);
+    sessions.push(loaded.session);
     rows.push(row);
-    return session;
+    notices.push(...loaded.notices);
+    labels[id] = loaded.label;
+    return loaded.session;
   };
   try {
     const mesh: MeshSessions = { detector: await open('blazeface'), mesh: await open('facemesh') };
@@ -156,18 +156,47 @@ export async function openEngine(spec: EngineSpec, fetchBytes: FetchBytes, runti
         swapperLabel = model.label;
       });
       const landmarks = spec.models['2d106det'] !== undefined ? await open('2d106det') : undefined;
-      inswapper = { detector, recogniser, swapper, landmarks, emap, swapperLabel, swapperSpec: MODEL_SPECS[swapperId] };
+      inswapper = { detector, detectorLabel: labels.det_10g, recogniser, swapper, landmarks, emap, swapperLabel, swapperSpec: MODEL_SPECS[swapperId] };
     }
     const assemble = (meshTuning: MeshTuning | undefined): AssembledEngine => assembleEngine(mesh, inswapper, { meshTuning });
     let closing: Promise<void> | undefined;
     return {
       ...assemble(spec.meshTuning),
       models: rows,
+      notices,
       withMeshTuning: (tuning) => assemble(tuning),
       close: () => (closing ??= Promise.all(sessions.map((s) => s.close())).then(() => undefined)),
     };
   } catch (error) {
     await Promise.all(sessions.map((s) => s.close().catch(() => undefined)));
     throw error;
+  }
+}
+
+/** One model loaded: its session, what names it, and any lines the byte reader had for the user. */
+export interface LoadedModel {
+  readonly session: InferenceSession;
+  readonly label: string;
+  readonly notices: readonly string[];
+}
+
+/**
+ * Reads one model's bytes with `fetchBytes` and loads them on `runtime`; bytes that will not load
+ * are fetched once more (a cache converts them afresh). `openEngine` loads every model this way,
+ * and so does anything else that loads a converted model (the recognisers), so each heals alike.
+ */
+export async function loadModel(row: ModelSpec, location: string, fetchBytes: FetchBytes, runtime: InferenceRuntime, inspect?: (model: ModelBytes) => void): Promise<LoadedModel> {
+  const model = await fetchBytes(location, row, false);
+  if (!model) throw new LiveswapError('model', `Could not read the ${row.id} model from ${location}.`, { file: location });
+  inspect?.(model);
+  try {
+    const session = await runtime.load(model.bytes, model.label);
+    return { session, label: model.label, notices: model.notice ? [model.notice] : [] };
+  } catch (error) {
+    const again = await fetchBytes(location, row, true);
+    if (!again) throw error;
+    inspect?.(again);
+    const session = await runtime.load(again.bytes, again.label);
+    return { session, label: again.label, notices: [model.notice, again.notice].filter((n): n is string => n !== undefined) };
   }
 }

@@ -1,4 +1,8 @@
-/** Engine choice: auto falls back to mesh with a notice; inswapper demands verified models. */
+/**
+ * Engine choice: auto falls back to mesh with a notice; inswapper demands verified models. A model
+ * rewritten in place keeping its size and time fools the remembered hash, so the failed load is
+ * what catches it: auto still falls back, inswapper named explicitly stays an error.
+ */
 
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
@@ -10,6 +14,9 @@ import { LiveswapError } from '../../src/core/errors.js';
 import { MODEL_REGISTRY, type ModelRegistry } from '../../src/models/registry.js';
 import { resolveEngine } from '../../src/node/models/engine-select.js';
 import { ModelStore } from '../../src/node/models/model-store.js';
+import { createNodeSwapper } from '../../src/node/jobs/swapper.js';
+import { loadFixture, TEST_HOME } from '../helpers/fixtures.js';
+import { arcfaceStandin, inswapperStandin, scrfdStandin, standinStore } from '../helpers/standin-models.js';
 
 let home: string;
 const contents: Record<string, Buffer> = {
@@ -67,5 +74,50 @@ describe('resolveEngine', () => {
     const after = await resolveEngine('auto', store);
     assert.equal(after.engine, 'mesh');
     assert.match(after.notice ?? '', /det_10g/);
+  });
+});
+
+describe('a verified model rewritten in place (same size and time)', () => {
+  /** Installs stand-ins at a fixed time, stamps them, then overwrites `id` with garbage of its size at that same time. */
+  async function staleStore(name: string, id: 'det_10g' | 'inswapper_128'): Promise<{ store: ModelStore; path: string }> {
+    const store = await standinStore(join(home, name), { det_10g: scrfdStandin([]), w600k_r50: arcfaceStandin(), inswapper_128: inswapperStandin() });
+    const when = new Date('2024-05-01T12:00:00Z');
+    for (const entry of store.entries(['det_10g', 'w600k_r50', 'inswapper_128'])) await utimes(store.pathOf(entry), when, when);
+    assert.equal((await resolveEngine('auto', store)).engine, 'inswapper', 'verified and stamped');
+    const path = store.pathOf(store.entries([id])[0]);
+    const size = (await readFile(path)).length;
+    await writeFile(path, Buffer.alloc(size, 0x5a));
+    await utimes(path, when, when);
+    assert.equal((await resolveEngine('auto', store)).engine, 'inswapper', 'the stale stamp still vouches for it');
+    return { store, path };
+  }
+
+  test('auto falls back to mesh with a notice naming the file, and the next run hashes again', async () => {
+    const { store, path } = await staleStore('stale-auto', 'inswapper_128');
+    const swapper = await createNodeSwapper({ home: TEST_HOME, store, engine: 'auto' });
+    try {
+      assert.equal(swapper.engine, 'mesh');
+      assert.ok(swapper.notice?.includes(path), `the notice names the file: ${swapper.notice}`);
+      assert.match(swapper.notice ?? '', /mesh engine.*did not load.*liveswap models verify/);
+      const faces = await swapper.analyze(await loadFixture('astronaut.png'));
+      assert.equal(faces.length, 1, 'the mesh engine works');
+    } finally {
+      await swapper.close();
+    }
+    const next = await resolveEngine('auto', store);
+    assert.equal(next.engine, 'mesh');
+    assert.match(next.notice ?? '', /inswapper_128/, 'the file is hashed again and refused');
+  });
+
+  test('--engine inswapper stays a model error naming the file', async () => {
+    const { store, path } = await staleStore('stale-explicit', 'det_10g');
+    await assert.rejects(createNodeSwapper({ home: TEST_HOME, store, engine: 'inswapper' }), (e: unknown) => {
+      assert.ok(e instanceof LiveswapError, String(e));
+      assert.equal(e.kind, 'model');
+      assert.equal(e.file, path);
+      assert.ok(e.message.includes(path), e.message);
+      assert.match(e.message, /liveswap models verify/);
+      return true;
+    });
   });
 });

@@ -5,6 +5,7 @@
  */
 
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -137,10 +138,31 @@ describe('the Node reader', () => {
     assert.deepEqual(nodeEngineSpec({ engine: 'mesh' }).models, { blazeface: 'blazeface', facemesh: 'facemesh' });
   });
 
-  test('a damaged cached model is converted again once, and the engine opens', async () => {
+  test('a damaged cached model is caught by its recorded hash and converted again before any load', async () => {
     const cached = await builtinModel('blazeface', home);
     await builtinModel('facemesh', home);
     await writeFile(cached.path, 'not an onnx file');
+    const runtime = createNodeRuntime({ threads: 1 });
+    const labels: string[] = [];
+    const counting: InferenceRuntime = { name: runtime.name, load: (bytes, label) => (labels.push(label), runtime.load(bytes, label)) };
+    const engine = await openEngine(nodeEngineSpec({ engine: 'mesh' }), nodeModelReader(home), counting);
+    try {
+      assert.deepEqual(labels, [cached.path, labels[1]], 'the damaged bytes never reach the runtime');
+      assert.ok(
+        engine.notices.some((n) => n.includes(cached.path)),
+        'a notice names the rebuilt file',
+      );
+      assert.ok((await builtinModel('blazeface', home)).bytes.length > 1000, 'the cache holds the rebuilt model');
+    } finally {
+      await engine.close();
+    }
+  });
+
+  test('a cached model that matches its recorded hash yet will not load is converted again once', async () => {
+    const cached = await builtinModel('blazeface', home);
+    const garbage = Buffer.from('not an onnx file');
+    await writeFile(cached.path, garbage);
+    await writeFile(`${cached.path}.sha256`, createHash('sha256').update(garbage).digest('hex'));
     const runtime = createNodeRuntime({ threads: 1 });
     const labels: string[] = [];
     const counting: InferenceRuntime = { name: runtime.name, load: (bytes, label) => (labels.push(label), runtime.load(bytes, label)) };

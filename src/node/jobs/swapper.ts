@@ -5,11 +5,12 @@
 
 import type { Image } from '../../core/image.js';
 import type { Face } from '../../face/face.js';
-import { openEngine, type AssembledEngine } from '../../pipeline/engines.js';
+import { LiveswapError } from '../../core/errors.js';
+import { openEngine, type AssembledEngine, type OpenEngine } from '../../pipeline/engines.js';
 import type { EngineChoice, ExecutionProvider, SwapOptions } from '../../pipeline/options.js';
 import type { FaceJob, PaintTimings, PreparedSource } from '../../pipeline/still.js';
 import type { MeshTuning } from '../../swap/mesh-tuning.js';
-import { resolveEngine } from '../models/engine-select.js';
+import { forgetVerification, resolveEngine } from '../models/engine-select.js';
 import { nodeEngineSpec, nodeModelReader } from '../models/model-bytes.js';
 import { defaultHome } from '../models/model-cache.js';
 import { ModelStore } from '../models/model-store.js';
@@ -72,19 +73,37 @@ export interface NodeSwapper {
 export async function createNodeSwapper(options: NodeSwapperOptions = {}): Promise<NodeSwapper> {
   const home = options.home ?? defaultHome();
   const runtime = createNodeRuntime({ threads: options.threads ?? 1, provider: options.provider ?? 'cpu' });
-  const resolution = await resolveEngine(options.engine ?? 'auto', options.store ?? new ModelStore({ home }));
+  const choice = options.engine ?? 'auto';
+  const store = options.store ?? new ModelStore({ home });
+  let resolution = await resolveEngine(choice, store);
+  const reader = nodeModelReader(home);
   // The engine owns the sessions it opened; variants made by withMeshTuning borrow them.
-  const engine = await openEngine(nodeEngineSpec(resolution, options.meshTuning), nodeModelReader(home), runtime);
+  let engine: OpenEngine;
+  try {
+    engine = await openEngine(nodeEngineSpec(resolution, options.meshTuning), reader, runtime);
+  } catch (error) {
+    const inswapperFiles: (string | undefined)[] = Object.values(resolution.models ?? {});
+    if (!(error instanceof LiveswapError) || error.kind !== 'model' || !inswapperFiles.includes(error.file)) throw error;
+    // The files verified by a remembered stamp yet do not load: rewritten in place with the same
+    // size and time. Forget the stamps so the next run hashes them again and says which is damaged.
+    await forgetVerification(store);
+    const hint = '`liveswap models verify` finds the damaged file and `liveswap models pull --accept-license` replaces it.';
+    if (choice === 'inswapper') throw new LiveswapError('model', `${error.message} ${hint}`, { file: error.file, cause: error });
+    resolution = { engine: 'mesh', notice: `Using the built-in mesh engine: the inswapper models did not load (${error.message}). ${hint}` };
+    engine = await openEngine(nodeEngineSpec(resolution, options.meshTuning), reader, runtime);
+  }
+  const notice = [resolution.notice, ...engine.notices].filter((n): n is string => n !== undefined).join(' ') || undefined;
+  const engineName = resolution.engine;
   const wrap = ({ finder, still, track }: AssembledEngine, close: () => Promise<void>): NodeSwapper => {
     return {
-      engine: resolution.engine,
-      notice: resolution.notice,
+      engine: engineName,
+      notice,
       analyze: (image) => finder.analyze(image),
       prepareSource: (source, swapOptions, file) => still.prepareSource(source, swapOptions, file),
       prepareSources: (sources, swapOptions, files) => still.prepareSources(sources, swapOptions, files),
       track,
       paintFaces: (frame, jobs, swapOptions, timings) => still.paintFaces(frame, jobs, swapOptions, timings),
-      swap: (source, target, swapOptions, call) => swapStill(resolution.engine, still, source, target, swapOptions, { home, ...call }),
+      swap: (source, target, swapOptions, call) => swapStill(engineName, still, source, target, swapOptions, { home, ...call }),
       withMeshTuning: (tuning) => wrap(engine.withMeshTuning(tuning), () => Promise.resolve()),
       close,
     };

@@ -4,7 +4,7 @@
  * file once and remembers (size, modification time, hash), so later runs do not re-read 700 MB.
  */
 
-import { readFile, stat, writeFile } from 'node:fs/promises';
+import { readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LiveswapError } from '../../core/errors.js';
 import type { ModelEntry } from '../../models/registry.js';
@@ -84,4 +84,12 @@ export async function resolveEngine(choice: EngineChoice, store: ModelStore): Pr
     );
   }
   return { engine: 'mesh', notice: `Using the built-in mesh engine: the inswapper models are not installed (${missing.join(', ')}); \`liveswap models pull\` adds them.` };
+}
+
+/**
+ * Drops the remembered hashes, for when a file they vouch for would not load: it was rewritten in
+ * place keeping its size and modification time, so the next resolution hashes every file again.
+ */
+export async function forgetVerification(store: ModelStore): Promise<void> {
+  await rm(join(store.folder, STAMPS), { force: true }).catch(() => undefined);
 }

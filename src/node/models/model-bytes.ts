@@ -35,9 +35,10 @@ function isBuiltin(id: string): id is BuiltinModelId {
 }
 
 /**
- * Reads model bytes: converted rows from the cache under `home` (converted on first use, and once
- * more when a cached file will not load, unless this reader has just converted it), downloaded
- * rows from their installed files, named by path in messages.
+ * Reads model bytes: converted rows from the cache under `home` (converted on first use, when the
+ * cached file does not match its recorded hash, and once more when it will not load unless this
+ * reader has just converted it; a repair comes back as a notice naming the file), downloaded rows
+ * from their installed files, named by path in messages.
  */
 export function nodeModelReader(home: string): FetchBytes {
   const converted = new Set<string>();
@@ -46,7 +47,7 @@ export function nodeModelReader(home: string): FetchBytes {
       if (again && converted.has(spec.id)) return undefined;
       const cached = await builtinModel(spec.id, home, { rebuild: again });
       if (cached.converted) converted.add(spec.id);
-      return { bytes: cached.bytes, label: cached.path };
+      return { bytes: cached.bytes, label: cached.path, ...(cached.repaired ? { notice: cached.repaired } : {}) };
     }
     if (again) return undefined;
     return { bytes: new Uint8Array(await readFile(location)), label: location };

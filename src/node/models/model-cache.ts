@@ -1,9 +1,13 @@
 /**
  * The model cache on disk: where converted built-in models live, written once per content hash.
- * LIVESWAP_HOME overrides the root; otherwise the platform's per-user cache folder is used.
+ * Each converted file has a sidecar holding the SHA-256 of the bytes its conversion wrote, checked
+ * on every read: a file damaged in place (same size, other bytes) or replaced by another model is
+ * converted again, never handed to the runtime. LIVESWAP_HOME overrides the root; otherwise the
+ * platform's per-user cache folder is used.
  */
 
 import { createHash } from 'node:crypto';
+import { statSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -14,11 +18,37 @@ import type { TfjsGraphModelJson } from '../../models/tfjs-graph.js';
 import { writeFileAtomically } from '../files/output.js';
 import { packageInstalled, packageRoot } from '../files/package-root.js';
 
-export function defaultHome(env: NodeJS.ProcessEnv = process.env, platform: NodeJS.Platform = process.platform): string {
-  if (env.LIVESWAP_HOME) return env.LIVESWAP_HOME;
+function platformHome(env: NodeJS.ProcessEnv, platform: NodeJS.Platform): string {
   if (platform === 'win32') return join(env.LOCALAPPDATA ?? join(homedir(), 'AppData', 'Local'), 'liveswap');
   if (platform === 'darwin') return join(homedir(), 'Library', 'Caches', 'liveswap');
   return join(env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'liveswap');
+}
+
+function isFileOrUnderOne(path: string): boolean {
+  try {
+    const info = statSync(path, { throwIfNoEntry: false });
+    return info !== undefined && !info.isDirectory();
+  } catch (cause) {
+    // Other failures (no permission) are left to the step that reads or writes, which names them.
+    return (cause as NodeJS.ErrnoException).code === 'ENOTDIR';
+  }
+}
+
+/**
+ * The home folder, refused when it is a file (or lies under one): every later step would fail with
+ * a bare ENOTDIR blaming whatever it reads first. A usage error, because the fix is the user's
+ * setting, not an input or the output. A missing folder is fine: it is made on first write.
+ */
+export function defaultHome(env: NodeJS.ProcessEnv = process.env, platform: NodeJS.Platform = process.platform): string {
+  const home = env.LIVESWAP_HOME ? env.LIVESWAP_HOME : platformHome(env, platform);
+  if (isFileOrUnderOne(home)) {
+    const what = env.LIVESWAP_HOME ? `LIVESWAP_HOME is ${home}` : `The liveswap cache folder ${home}`;
+    const fix = env.LIVESWAP_HOME
+      ? 'Set LIVESWAP_HOME to a folder (it is made if missing), or unset it to use the default cache folder.'
+      : 'Move that file away, or set LIVESWAP_HOME to a folder.';
+    throw new LiveswapError('usage', `${what}, which is a file (or lies under one), not a folder. ${fix}`, { file: home });
+  }
+  return home;
 }
 
 interface GraphFiles {
@@ -72,6 +102,8 @@ export interface CachedModel {
   bytes: Uint8Array;
   /** True when this call converted the model (first use, or the cached file was damaged). */
   converted: boolean;
+  /** Set when a cached file was there but did not match its recorded hash: says which and that it was rebuilt. */
+  repaired?: string;
 }
 
 /**
@@ -81,12 +113,35 @@ export interface CachedModel {
 export async function builtinModel(id: BuiltinModelId, home: string, options: { rebuild?: boolean } = {}): Promise<CachedModel> {
   const files = await readGraphFiles(id);
   const path = cachePath(home, id, files);
+  let repaired = options.rebuild ? `The cached ${id} model ${path} would not load; it was converted again.` : undefined;
   if (!options.rebuild) {
     const cached = await readFile(path).catch(() => undefined);
-    if (cached && cached.length > 0) return { id, path, bytes: new Uint8Array(cached.buffer, cached.byteOffset, cached.length), converted: false };
+    const recorded = cached ? await readRecordedHash(path) : undefined;
+    const bytes = cached ? new Uint8Array(cached.buffer, cached.byteOffset, cached.length) : undefined;
+    if (bytes && recorded && sha256(bytes) === recorded) return { id, path, bytes, converted: false };
+    // No sidecar: a cache from before hashes were recorded (or a crash between the two writes), converted again quietly.
+    if (bytes && recorded)
+      repaired = `The cached ${id} model ${path} does not hold the bytes its conversion wrote (damaged, or another file put in its place); it was converted again.`;
   }
   const model = JSON.parse(files.json.toString('utf8')) as TfjsGraphModelJson;
   const bytes = convertTfjsGraph(model, files.weights, { producerName: 'liveswap', docString: BUILTIN_MODELS[id].description, outputs: BUILTIN_MODELS[id].conversion.outputs });
   await writeCacheFile(path, bytes);
-  return { id, path, bytes, converted: true };
+  // After the model, so a crash in between leaves a file without a sidecar: converted again, never trusted.
+  await writeCacheFile(hashPath(path), new TextEncoder().encode(`${sha256(bytes)}\n`));
+  return { id, path, bytes, converted: true, ...(repaired ? { repaired } : {}) };
+}
+
+function sha256(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+/** The sidecar beside a converted file: the SHA-256 of the bytes written there. */
+function hashPath(path: string): string {
+  return `${path}.sha256`;
+}
+
+async function readRecordedHash(path: string): Promise<string | undefined> {
+  const text = await readFile(hashPath(path), 'utf8').catch(() => undefined);
+  const hash = text?.trim();
+  return hash && /^[0-9a-f]{64}$/.test(hash) ? hash : undefined;
 }

@@ -7,16 +7,24 @@ import { FaceEmbedder } from '../../face/embedder.js';
 import { MobileFaceEmbedder } from '../../eval/mobileface.js';
 import { RECOGNISERS, type Recogniser, type RecogniserId } from '../../eval/recognisers.js';
 import type { InferenceSession } from '../../models/runtime.js';
-import { builtinModel, defaultHome } from './model-cache.js';
+import { MODEL_SPECS } from '../../models/model-spec.js';
+import { loadModel, type LoadedModel } from '../../pipeline/engines.js';
+import { defaultHome } from './model-cache.js';
+import { nodeModelReader } from './model-bytes.js';
 import { createNodeRuntime } from './onnx-runtime.js';
 
 export interface NodeRecogniser extends Recogniser {
+  /** Said when loading repaired the cache (a damaged converted file made again), naming the file. */
+  readonly notice?: string;
   close(): Promise<void>;
 }
 
-async function loadSession(id: RecogniserId, home: string): Promise<InferenceSession> {
-  const cached = await builtinModel(id, home);
-  return createNodeRuntime({ threads: 1 }).load(cached.bytes, cached.path);
+/**
+ * Through the one healing loader (pipeline/engines.ts `loadModel` over the cache reader): a cached
+ * file that does not match its recorded hash, or will not load, is converted again.
+ */
+async function loadSession(id: RecogniserId, home: string): Promise<LoadedModel> {
+  return loadModel(MODEL_SPECS[id], id, nodeModelReader(home), createNodeRuntime({ threads: 1 }));
 }
 
 /** How each recogniser is made from its loaded session, and what it is called in reports. */
@@ -29,9 +37,15 @@ const MAKERS: Readonly<Record<RecogniserId, { name: string; create: (session: In
 };
 
 async function loadOne(id: RecogniserId, options: { home?: string }): Promise<NodeRecogniser> {
-  const session = await loadSession(id, options.home ?? defaultHome());
-  const embedder = MAKERS[id].create(session);
-  return { id, name: MAKERS[id].name, embed: (image, face) => embedder.embed(image, face), close: () => session.close() };
+  const { session, notices } = await loadSession(id, options.home ?? defaultHome());
+  try {
+    const embedder = MAKERS[id].create(session);
+    const notice = notices.length ? notices.join(' ') : undefined;
+    return { id, name: MAKERS[id].name, embed: (image, face) => embedder.embed(image, face), close: () => session.close(), ...(notice ? { notice } : {}) };
+  } catch (error) {
+    await session.close().catch(() => undefined);
+    throw error;
+  }
 }
 
 /** FaceRes: what `faces` and the video identity checks embed with. */
