@@ -86,6 +86,9 @@ export function decodeTfjsWeights(manifest: readonly TfjsWeightsGroup[], bytes: 
   const out = new Map<string, TfjsWeight>();
   let offset = 0;
   for (const spec of manifest.flatMap((group) => group.weights)) {
+    // A negative or fractional size passed the length check below and made a RangeError (found by fuzzing).
+    if (!spec.shape.every((n) => Number.isSafeInteger(n) && n >= 0))
+      throw new Error(`TFJS weight "${spec.name}" has the shape [${spec.shape.join(', ')}]; sizes must be whole numbers ≥ 0`);
     const count = shapeSize(spec.shape);
     const q = spec.quantization;
     if (!q && spec.dtype === 'string') throw new Error(`TFJS weight "${spec.name}" is a string tensor, which is not supported`);
@@ -146,7 +149,13 @@ function decodeOne(spec: TfjsWeightSpec, view: DataView, offset: number, count: 
 
 /** Decodes a base64 attribute string (TF stores `s` attrs as bytes). atob keeps this browser-safe. */
 export function decodeBase64Text(b64: string): string {
-  const binary = atob(b64);
+  let binary: string;
+  try {
+    binary = atob(b64);
+  } catch {
+    // atob's DOMException names neither the value nor the model (found by fuzzing).
+    throw new Error(`TFJS attribute value "${b64.slice(0, 40)}" is not base64`);
+  }
   return new TextDecoder().decode(Uint8Array.from(binary, (c) => c.charCodeAt(0)));
 }
 

@@ -82,6 +82,15 @@ export interface ParseFaceMapOptions {
   resolveSource?: (path: string) => string;
 }
 
+/** A field's value for a message; a hand-edited value nested too deep for JSON.stringify is summarised (found by fuzzing). */
+function quote(value: unknown): string | undefined {
+  try {
+    return JSON.stringify(value)?.slice(0, 80);
+  } catch {
+    return Array.isArray(value) ? 'a deeply nested list' : 'a deeply nested object';
+  }
+}
+
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
@@ -100,7 +109,7 @@ export function parseFaceMap(text: string, file: string, options: ParseFaceMapOp
     throw new LiveswapError('input-unreadable', `Cannot read the face map ${file}: it is not valid JSON (${detail}).`, { file, cause });
   }
   const fail = (field: string, expected: string, actual: unknown): never => {
-    const shown = actual === undefined ? 'nothing' : JSON.stringify(actual)?.slice(0, 80);
+    const shown = actual === undefined ? 'nothing' : quote(actual);
     throw new LiveswapError('usage', `In the face map ${file}, ${field} must be ${expected}; found ${shown}.`, { file });
   };
   if (!isRecord(data)) return fail('the top level', 'an object (as written by `liveswap faces scan`)', data);

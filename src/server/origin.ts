@@ -12,7 +12,10 @@ export function isLoopbackHost(host: string): boolean {
   if (isIP(bare) === 4) return bare.startsWith('127.');
   if (isIP(bare) === 6) {
     // The URL parser writes IPv6 in its shortest form: 0:0:0:0:0:0:0:1 → ::1, ::ffff:127.0.0.1 → ::ffff:7f00:1.
-    const canonical = new URL(`http://[${bare}]/`).hostname;
+    // A zone id ("::1%lo") passes isIP but not the URL parser, which threw on it (found by fuzzing): judge the address alone.
+    const address = bare.split('%')[0]!;
+    if (isIP(address) !== 6) return false;
+    const canonical = new URL(`http://[${address}]/`).hostname;
     return canonical === '[::1]' || canonical.startsWith('[::ffff:7f');
   }
   return false;

@@ -37,10 +37,19 @@ class NotJson extends BadRequest {
   override readonly statusCode = 415;
 }
 
+/** A value for a message; a body nested too deep for JSON.stringify is summarised, not a 500 (found by fuzzing). */
+function quote(value: unknown): string | undefined {
+  try {
+    return JSON.stringify(value)?.slice(0, 80);
+  } catch {
+    return Array.isArray(value) ? 'a deeply nested list' : 'a deeply nested object';
+  }
+}
+
 /** One message shape for every bad field, so tests and the page can rely on it. */
 function invalidField(name: string, expected: string, actual: unknown): BadRequest {
   // JSON.stringify gives undefined for a function or a symbol, which no parsed body holds.
-  const shown = actual === undefined ? 'nothing' : (JSON.stringify(actual)?.slice(0, 80) ?? `a ${typeof actual}`);
+  const shown = actual === undefined ? 'nothing' : (quote(actual) ?? `a ${typeof actual}`);
   return new BadRequest(`Expected ${expected} for ${name} but received ${shown}`);
 }
 

@@ -52,6 +52,12 @@ function isConstantRate(pts: readonly number[]): boolean {
   return deltas.every((d) => Math.abs(d - median) <= 1);
 }
 
+/** A time base from its two numbers, unless either is 0 or too large (a 0/1 tick made every time 0 or NaN; found by fuzzing). */
+function timeBaseOf(num: string, den: string): [number, number] | undefined {
+  const tb: [number, number] = [Number(num), Number(den)];
+  return tb.every((n) => Number.isSafeInteger(n) && n > 0) ? tb : undefined;
+}
+
 /**
  * Reads `-f framecrc` lines: "#tb 0: 1/15360", then "0, dts, pts, duration, size, crc" per packet.
  * Exported for tests.
@@ -63,13 +69,14 @@ export class FramecrcParser {
 
   line(line: string): void {
     const tb = /^#tb 0: (\d+)\/(\d+)/.exec(line);
-    if (tb) this.timeBase = [Number(tb[1]), Number(tb[2])];
+    if (tb) this.timeBase = timeBaseOf(tb[1]!, tb[2]!) ?? this.timeBase;
     if (!line.startsWith('0,')) return;
     const fields = line.split(',');
     const dts = Number(fields[1]);
     const value = Number(fields[2]);
     // A packet without a pts (raw streams): its dts, else one tick after the previous.
-    const t = Number.isFinite(value) ? value : Number.isFinite(dts) ? dts : this.lastDts + 1;
+    // The first packet may have neither: it starts the count (-Infinity + 1 was a frame time; found by fuzzing).
+    const t = Number.isFinite(value) ? value : Number.isFinite(dts) ? dts : Number.isFinite(this.lastDts) ? this.lastDts + 1 : 0;
     this.lastDts = Number.isFinite(dts) ? dts : t;
     this.pts.push(t);
   }
@@ -106,7 +113,7 @@ export async function readFrameTiming(path: string, info: VideoInfo, options: Ff
       const t = showinfoPts(line);
       if (t !== undefined) pts.push(t);
       const tb = /config in time_base: (\d+)\/(\d+)/.exec(line);
-      if (tb) timeBase = [Number(tb[1]), Number(tb[2])];
+      if (tb) timeBase = timeBaseOf(tb[1]!, tb[2]!) ?? timeBase;
     },
     options,
   );
