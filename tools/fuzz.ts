@@ -24,7 +24,13 @@ import { targetNamed, TARGETS } from '../test/fuzz/targets.js';
  * near-hang). Timed again before it counts: on a shared, loaded machine one run can stall for long.
  */
 const SLOW_MS = 2000;
-const BATCH_RUNS = 2000;
+/**
+ * Inputs per batch: as many as take about this long at the rate so far, so the share of time is
+ * kept between batches. (fast-check's own time limit would abandon a run mid-flight, and a file
+ * read left pending then completes only when the event loop next turns, minutes later.)
+ */
+const BATCH_SECONDS = 5;
+const MAX_BATCH_RUNS = 20_000;
 
 const { values } = parseArgs({
   options: {
@@ -61,7 +67,7 @@ function record(out: string, target: FuzzTarget, kind: 'failure' | 'slow', seed:
   console.log(`    written to ${file}`);
 }
 
-async function batch(target: FuzzTarget, arbitrary: fc.Arbitrary<unknown>, seed: number, runs: number, deadline: number, out: string, tally: Tally): Promise<void> {
+async function batch(target: FuzzTarget, arbitrary: fc.Arbitrary<unknown>, seed: number, runs: number, out: string, tally: Tally): Promise<void> {
   const property = fc.asyncProperty(arbitrary, async (input) => {
     const started = performance.now();
     try {
@@ -79,7 +85,7 @@ async function batch(target: FuzzTarget, arbitrary: fc.Arbitrary<unknown>, seed:
       }
     }
   });
-  const result = await fc.check(property, { seed, numRuns: runs, interruptAfterTimeLimit: Math.max(1, deadline - Date.now()), markInterruptAsFailure: false });
+  const result = await fc.check(property, { seed, numRuns: runs });
   tally.runs += result.numRuns;
   tally.batches++;
   if (result.failed && result.counterexample) {
@@ -113,14 +119,17 @@ async function main(): Promise<void> {
     const arbitrary = await target.arbitrary();
     const started = Date.now();
     if (values.seed !== undefined) {
-      await batch(target, arbitrary, Number(values.seed), Number(values.runs), Infinity, out, tally);
+      await batch(target, arbitrary, Number(values.seed), Number(values.runs), out, tally);
     } else {
       const deadline = started + share;
       console.log(`${target.name}: ${(share / 60_000).toFixed(1)} min`);
       while (Date.now() < deadline) {
         const seed = randomInt(2 ** 31);
         console.log(`  seed ${seed}`);
-        await batch(target, arbitrary, seed, BATCH_RUNS, deadline, out, tally);
+        const rate = tally.runs / Math.max(0.001, (Date.now() - started) / 1000);
+        const seconds = Math.min(BATCH_SECONDS, (deadline - Date.now()) / 1000);
+        const runs = tally.batches === 0 ? 20 : Math.max(1, Math.min(MAX_BATCH_RUNS, Math.round(rate * seconds)));
+        await batch(target, arbitrary, seed, runs, out, tally);
       }
     }
     tally.seconds = (Date.now() - started) / 1000;
