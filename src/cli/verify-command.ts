@@ -65,13 +65,10 @@ export async function runVerify(files: string[], flags: VerifyFlags, terminal: T
   const key = await existingWatermarkKey(root, flags.watermarkKey);
   const localCa = await readFile(join(root, 'provenance', 'signer', 'ca.pem'), 'utf8').catch(() => undefined);
   const trustAnchors = [...(localCa ? [localCa] : [])];
+  const { MIB, readInputFile } = await import('../node/files/input-file.js');
   for (const file of flags.trust ?? []) {
-    const { LiveswapError } = await import('../core/errors.js');
-    trustAnchors.push(
-      await readFile(file, 'utf8').catch((cause: Error) => {
-        throw new LiveswapError('input-missing', `Cannot read the trusted certificate ${file}: ${cause.message}`, { file, cause });
-      }),
-    );
+    // A CA certificate is a few kilobytes; a FIFO or a device is refused before it is opened.
+    trustAnchors.push((await readInputFile(file, 'trusted certificate', { maxBytes: MIB })).toString('utf8'));
   }
   let code: number = VERIFY_EXIT.marked;
   for (const file of files) {

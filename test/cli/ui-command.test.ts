@@ -164,7 +164,7 @@ describe('liveswap ui', () => {
     }
     const missing = runCli(['ui', '--port', '0', '--web-root', webRoot, '--watermark-key', join(dir, 'no.key')]);
     assert.notEqual(missing.code, 0, show(missing));
-    assert.match(missing.stderr, /Cannot read the watermark key .*no\.key: no such file/, show(missing));
+    assert.match(missing.stderr, /Cannot find the watermark key .*no\.key: no such file/, show(missing));
   });
 
   it('names a port in use and suggests --port', async () => {

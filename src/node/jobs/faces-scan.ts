@@ -3,7 +3,7 @@
  * people, and writes one thumbnail per person and map.json for the user to fill in.
  */
 
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { affineCornerToCentred } from '../../core/affine.js';
 import { invalidOption, LiveswapError } from '../../core/errors.js';
@@ -15,6 +15,7 @@ import { clusterIdentities, detectShotChange, type FaceDetection, linkTracklets,
 import { DEFAULT_IDENTITY_THRESHOLD, FACE_MAP_RECOGNISER, FACE_MAP_VERSION, type FaceMap, formatFaceMap, parseFaceMap } from '../../pipeline/face-map.js';
 import { probeVideo, readFrames } from '../media/ffmpeg.js';
 import { writeImage } from '../media/image-io.js';
+import { MIB, readInputFile } from '../files/input-file.js';
 import { outputError, writeFileAtomically } from '../files/output.js';
 import { loadRecogniser } from '../models/recogniser.js';
 import { createNodeSwapper } from './swapper.js';
@@ -26,6 +27,8 @@ export { DEFAULT_IDENTITY_THRESHOLD } from '../../pipeline/face-map.js';
 export const THUMBNAIL_SIZE = 160;
 /** Wider frames are scaled down to this width for the scan: plenty for detection and identity. */
 export const SCAN_MAX_WIDTH = 1280;
+/** The largest map.json read: far more than any scan writes (a person's embedding and frame list take kilobytes). */
+export const FACE_MAP_MAX_BYTES = 64 * MIB;
 /** The thumbnail shows this much around the face box (its larger side), for hair and context. */
 const THUMBNAIL_PADDING = 1.6;
 
@@ -237,18 +240,17 @@ function sharpness(frame: Image, box: readonly [number, number, number, number])
 
 /**
  * Reads a map.json written by {@link scanFaces} (and edited by the user), with relative source
- * paths resolved against the map's folder. A missing file is `input-missing`.
+ * paths resolved against the map's folder. A missing file is `input-missing`; one that is not a
+ * regular file (a FIFO, a device, a folder) `input-unreadable`; one over {@link FACE_MAP_MAX_BYTES}
+ * `input-too-large`, refused before it is read.
  */
 export async function readFaceMap(path: string): Promise<FaceMap> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (cause) {
-    const code = (cause as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR')
-      throw new LiveswapError('input-missing', `Cannot find the face map ${path}: no such file. Run \`liveswap faces scan\` first.`, { file: path, cause });
-    throw new LiveswapError('input-unreadable', `Cannot read the face map ${path}: ${(cause as Error).message}`, { file: path, cause });
-  }
+  const bytes = await readInputFile(path, 'face map', {
+    maxBytes: FACE_MAP_MAX_BYTES,
+    missingHint: 'Run `liveswap faces scan` first.',
+    tooLargeHint: 'The maps `liveswap faces scan` writes are far smaller; give the map.json it wrote.',
+  });
+  const text = bytes.toString('utf8');
   const folder = dirname(resolve(path));
   return parseFaceMap(text, path, { resolveSource: (source) => resolve(folder, source) });
 }

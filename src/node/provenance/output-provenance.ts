@@ -15,6 +15,7 @@ import { appendFile, link, mkdir, readFile, rename, rm, writeFile } from 'node:f
 import { userInfo } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { sha256File } from '../files/hash.js';
+import { formatBytes, type InputFile, KIB, openInput } from '../files/input-file.js';
 import { LiveswapError } from '../../core/errors.js';
 import { checkLabelText, DEFAULT_LABEL_TEXT, LABEL_CORNERS, type LabelCorner, type LabelOptions } from '../../provenance/label.js';
 import { LIVE_OUTPUT_KINDS } from '../../pipeline/live-options.js';
@@ -37,11 +38,52 @@ export function auditLogPath(home: string): string {
   return join(home, AUDIT_LOG);
 }
 
-function parseKey(text: Buffer, file: string): Uint8Array {
+/** A key file holds 64 hex digits (whitespace around them allowed) or 32 raw bytes; a larger file is not one and is never read. */
+export const KEY_FILE_MAX_BYTES = 4 * KIB;
+
+/**
+ * Where a key comes from decides what a bad one is: a file named with --watermark-key is the
+ * user's choice (a `usage` error); the key under LIVESWAP_HOME was made by liveswap, so a bad one
+ * there is damage (`input-unreadable`), with what to do about it.
+ */
+type KeySource = 'flag' | 'home';
+
+function notAKey(file: string, source: KeySource, what: string): LiveswapError {
+  const must = `it must hold ${WATERMARK_KEY_BYTES * 2} hex digits (or ${WATERMARK_KEY_BYTES} raw bytes)`;
+  if (source === 'flag') return new LiveswapError('usage', `The watermark key ${file} is not a key: ${must}${what}.`, { file });
+  return new LiveswapError(
+    'input-unreadable',
+    `The watermark key ${file} under LIVESWAP_HOME is damaged: ${must}${what}. Move it away and the next run makes a new key, but marks made with the old key can then no longer be verified (unless you find the old key and give it with --watermark-key).`,
+    { file },
+  );
+}
+
+function parseKey(text: Buffer, file: string, source: KeySource): Uint8Array {
   if (text.length === WATERMARK_KEY_BYTES) return new Uint8Array(text);
   const hex = text.toString('utf8').trim();
   if (/^[0-9a-fA-F]+$/.test(hex) && hex.length === WATERMARK_KEY_BYTES * 2) return new Uint8Array(Buffer.from(hex, 'hex'));
-  throw new LiveswapError('usage', `The watermark key ${file} is not a key: it must hold ${WATERMARK_KEY_BYTES * 2} hex digits (or ${WATERMARK_KEY_BYTES} raw bytes).`, { file });
+  throw notAKey(file, source, text.length === 0 ? ', and the file is empty' : '');
+}
+
+/**
+ * The key in `file`, read with the checks of every user file (a FIFO or a device is refused before
+ * it is opened) and never more than {@link KEY_FILE_MAX_BYTES}; `undefined` when `missingOk` and
+ * there is no such file.
+ */
+async function readKeyFile(file: string, source: KeySource, missingOk: boolean): Promise<Uint8Array | undefined> {
+  let input: InputFile;
+  try {
+    input = await openInput(file, 'watermark key', { allowEmpty: true });
+  } catch (cause) {
+    if (missingOk && cause instanceof LiveswapError && cause.kind === 'input-missing') return undefined;
+    throw cause;
+  }
+  try {
+    if (input.size > KEY_FILE_MAX_BYTES) throw notAKey(file, source, `, not ${formatBytes(input.size)}`);
+    return parseKey(await input.readAll(), file, source);
+  } finally {
+    await input.close();
+  }
 }
 
 export interface LoadedKey {
@@ -53,26 +95,21 @@ export interface LoadedKey {
 
 /** Reads a key file the user named; missing or malformed files are errors the user can act on. */
 export async function readWatermarkKey(file: string): Promise<LoadedKey> {
-  const bytes = await readFile(file).catch((cause: NodeJS.ErrnoException) => {
-    const kind = cause.code === 'ENOENT' ? 'input-missing' : 'input-unreadable';
-    throw new LiveswapError(kind, `Cannot read the watermark key ${file}: ${cause.code === 'ENOENT' ? 'no such file' : cause.message}.`, { file, cause });
-  });
-  return { key: parseKey(bytes, file), path: resolve(file), created: false };
+  const key = (await readKeyFile(file, 'flag', false))!;
+  return { key, path: resolve(file), created: false };
 }
 
 /**
  * The user's own key when `file` is given, else the key under `home`, made on first use. Two
  * processes making it at once agree: each writes a private file and links it to the real name,
- * which only the first link wins; the others read the winner's key.
+ * which only the first link wins; the others read the winner's key. A damaged key under `home` is
+ * `input-unreadable` (not a usage error: no flag named it) and is never replaced.
  */
 export async function loadWatermarkKey(home: string, file?: string): Promise<LoadedKey> {
   if (file !== undefined) return readWatermarkKey(file);
   const path = watermarkKeyPath(home);
-  const existing = await readFile(path).catch((cause: NodeJS.ErrnoException) => {
-    if (cause.code === 'ENOENT') return undefined;
-    throw new LiveswapError('input-unreadable', `Cannot read the watermark key ${path}: ${cause.message}.`, { file: path, cause });
-  });
-  if (existing) return { key: parseKey(existing, path), path, created: false };
+  const existing = await readKeyFile(path, 'home', true);
+  if (existing) return { key: existing, path, created: false };
   try {
     await mkdir(dirname(path), { recursive: true, mode: 0o700 });
     const temporary = temporaryPathFor(path);
@@ -90,16 +127,16 @@ export async function loadWatermarkKey(home: string, file?: string): Promise<Loa
       cause,
     });
   }
-  const made = await readWatermarkKey(path);
-  return { ...made, path, created: true };
+  const made = (await readKeyFile(path, 'home', false))!;
+  return { key: made, path, created: true };
 }
 
-/** Only the key's file exists check: `verify` never makes a key. */
+/** Only the key's file exists check: `verify` never makes a key. A damaged key is an error, as in {@link loadWatermarkKey}. */
 export async function existingWatermarkKey(home: string, file?: string): Promise<LoadedKey | undefined> {
   if (file !== undefined) return readWatermarkKey(file);
   const path = watermarkKeyPath(home);
-  const bytes = await readFile(path).catch(() => undefined);
-  return bytes ? { key: parseKey(bytes, path), path, created: false } : undefined;
+  const key = await readKeyFile(path, 'home', true);
+  return key ? { key, path, created: false } : undefined;
 }
 
 export const AUDIT_KINDS = ['image', 'video', 'live-session', ...LIVE_OUTPUT_KINDS] as const;

@@ -4,7 +4,6 @@
  * manifest and the watermark agree. Reading never changes the file and never makes a key.
  */
 
-import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { LiveswapError } from '../../core/errors.js';
 import type { Image } from '../../core/image.js';
@@ -14,7 +13,8 @@ import { WatermarkDetector } from '../../provenance/watermark.js';
 import type { CredentialsReport } from './credentials.js';
 import { probeVideo } from '../media/ffmpeg-probe.js';
 import { readFrames } from '../media/ffmpeg-read.js';
-import { decodeImage } from '../media/image-io.js';
+import { readImage } from '../media/image-io.js';
+import { checkInputFile } from '../files/input-file.js';
 
 /** Image containers verify reads; everything else is treated as a video and handed to ffmpeg. */
 const IMAGE_EXTENSIONS = ['.jpg', '.jpeg', '.png', '.webp'];
@@ -95,13 +95,7 @@ function watermarkOf(detector: WatermarkDetector | undefined, framesRead: number
 }
 
 async function inspectImage(path: string, options: VerifyOptions, labelText: string | undefined): Promise<PixelReport> {
-  const bytes = await readFile(path).catch((cause: NodeJS.ErrnoException) => {
-    throw new LiveswapError(cause.code === 'ENOENT' ? 'input-missing' : 'input-unreadable', `Cannot read ${path}: ${cause.code === 'ENOENT' ? 'no such file' : cause.message}.`, {
-      file: path,
-      cause,
-    });
-  });
-  const image = await decodeImage(bytes, path, { maxPixels: 400e6 });
+  const image = await readImage(path, { maxPixels: 400e6 });
   const detector = options.key ? new WatermarkDetector(options.key.key) : undefined;
   detector?.add(image);
   return { watermark: watermarkOf(detector, 1, undefined, options.key?.path), label: labelOf(image, labelText) };
@@ -163,6 +157,7 @@ function verdictOf(manifest: CredentialsReport, watermark: WatermarkReport): { v
 /** Verifies one file. Unreadable files throw; unmarked files are a verdict, not an error. */
 export async function verifyFile(path: string, options: VerifyOptions = {}): Promise<VerifyReport> {
   const media = IMAGE_EXTENSIONS.includes(extname(path).toLowerCase()) ? 'image' : 'video';
+  await checkInputFile(path, media); // a FIFO or a device is refused here, before anything opens it
   const { readCredentials } = await import('./credentials.js');
   const manifest = await readCredentials(path, options.trustAnchors ? { trustAnchors: options.trustAnchors } : {});
   const labelText = manifest.statement?.label?.text;

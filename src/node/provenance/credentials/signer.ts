@@ -4,9 +4,10 @@
  */
 
 import { X509Certificate, createPrivateKey, randomBytes, type KeyObject } from 'node:crypto';
-import { mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { LiveswapError } from '../../../core/errors.js';
+import { formatBytes, MIB, readInputFile } from '../../files/input-file.js';
 import { outputError } from '../../files/output.js';
 import { makeSigningCertificates, PEM_CERTIFICATE } from './certificates.js';
 import { loadC2pa } from './load.js';
@@ -80,12 +81,24 @@ function signerError(local: boolean, file: string, problem: string, cause?: unkn
   return new LiveswapError('usage', `Cannot use the signing credentials: ${problem}.`, { file, cause });
 }
 
+/** A PEM chain or key larger than this is not one; it is refused before it is read. */
+const PEM_MAX_BYTES = MIB;
+
+/** Reads a PEM file with the checks of every user file: a FIFO or a device is refused, not opened, and the read is bounded. */
 async function readText(path: string, what: string, local: boolean): Promise<string> {
   try {
-    return await readFile(path, 'utf8');
+    return (await readInputFile(path, what, { maxBytes: PEM_MAX_BYTES, allowEmpty: true })).toString('utf8');
   } catch (cause) {
-    const code = (cause as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'file not found' : code === 'EISDIR' ? 'it is a folder' : (cause as Error).message;
+    const message = cause instanceof Error ? cause.message : String(cause);
+    const prefix = `Cannot read the ${what} ${path}: `;
+    const why =
+      cause instanceof LiveswapError && cause.kind === 'input-missing'
+        ? 'file not found'
+        : cause instanceof LiveswapError && cause.kind === 'input-too-large'
+          ? `it is over ${formatBytes(PEM_MAX_BYTES)}: not a PEM file`
+          : message.startsWith(prefix)
+            ? message.slice(prefix.length).replace(/\.$/, '').split('. ')[0]!
+            : message;
     throw signerError(local, path, `cannot read the ${what} ${path} (${why})`, cause);
   }
 }
