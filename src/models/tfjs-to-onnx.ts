@@ -64,7 +64,8 @@ export function convertTfjsGraph(model: TfjsGraphModelJson, weights: Uint8Array,
       inputs.push(valueInfo(node.name, OnnxDataType.FLOAT, shape));
       values.set(node.name, { label: node.name, shape, dtype: 'float32', nhwc: node.name });
     } else {
-      const convert = opConverters[node.op];
+      // Own keys only: an op named "valueOf" or "__proto__" found Object.prototype's (found by fuzzing).
+      const convert = Object.hasOwn(opConverters, node.op) ? opConverters[node.op] : undefined;
       if (!convert) throw new TfjsConversionError(node, `op ${node.op} is not supported`);
       values.set(node.name, convert(opContext(node, b, values)));
     }
