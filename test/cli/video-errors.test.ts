@@ -15,7 +15,18 @@ import type { Image } from '../../src/core/image.js';
 import { fileUrlArg, runFfmpeg } from '../../src/node/media/ffmpeg-binary.js';
 import { probeVideo } from '../../src/node/media/ffmpeg-probe.js';
 import { readFrames } from '../../src/node/media/ffmpeg-read.js';
-import { type BackgroundCli, facelessPhoto, ffmpegChildrenOf, noiseFile, startCli, truncatedCopy, waitUntil, zeroFrameVideo } from '../helpers/bad-videos.js';
+import {
+  type BackgroundCli,
+  facelessPhoto,
+  faststartCopy,
+  ffmpegChildrenOf,
+  noiseFile,
+  overwrittenCopy,
+  startCli,
+  truncatedCopy,
+  waitUntil,
+  zeroFrameVideo,
+} from '../helpers/bad-videos.js';
 import { makeAudioFile, makeClip, processExists } from '../helpers/clips.js';
 import { FIXTURES, meanAbsDiff } from '../helpers/fixtures.js';
 import { runCli, show, type CliResult } from './run-cli.js';
@@ -92,6 +103,34 @@ describe('liveswap swap: bad video input', () => {
     await failingSwap('truncated', cut, EXIT_CODES['input-unreadable'], new RegExp(`${escaped(cut)}.*(damaged|truncated)`));
   });
 
+  it('truncated faststart MP4 (index first, so it still opens; first half) → 4, "truncated", before any frame', async () => {
+    const cut = await truncatedCopy(await faststartCopy(clip, join(dir, 'faststart.mp4')), join(dir, 'cut-faststart.mp4'));
+    await failingSwap('truncated-faststart', cut, EXIT_CODES['input-unreadable'], new RegExp(`Cannot read all of the video ${escaped(cut)}: it is truncated, its data stops at`));
+  });
+
+  it('64 KB overwritten in the middle → 0, a warning counting the frames lost, and every frame time kept', async () => {
+    const noisy = await makeClip({ dir, name: 'noisy', frames: 60, motion: 'zoom', noise: 10, audioHz: 440 });
+    const damaged = await overwrittenCopy(noisy, join(dir, 'overwritten.mp4'));
+    const { folder, output } = await outputFolder('overwritten');
+    const result = swap(['-s', SOURCE, '-t', damaged, '-o', output]);
+    assert.equal(result.code, 0, show(result));
+    const warning = new RegExp(`liveswap: warning: (\\d+) frames? of ${escaped(damaged)} could not be decoded \\(damaged data\\)\\. Every other frame kept its own time`);
+    assert.match(result.stderr, warning, show(result));
+    assert.ok(Number(warning.exec(result.stderr)![1]) >= 1);
+    assert.deepEqual((await readdir(folder)).sort(), [KEEP, 'out.mp4']);
+    const [input, written] = await Promise.all([probeVideo(damaged), probeVideo(output, { countFrames: true })]);
+    assert.equal(written.frameCount, 60, 'a frame at every time the input lists');
+    assert.ok(Math.abs(written.durationSeconds - input.durationSeconds) <= 0.05, `durations ${input.durationSeconds} → ${written.durationSeconds}`);
+  });
+
+  it('--ffmpeg naming a program that is not ffmpeg → 2, naming it; the video is not blamed', { skip: process.platform === 'win32' ? 'needs /bin/false' : false }, async () => {
+    const { folder, output } = await outputFolder('not-ffmpeg');
+    const result = swap(['-s', SOURCE, '-t', clip, '-o', output, '--ffmpeg', '/bin/false']);
+    expectFailure(result, EXIT_CODES.usage, /liveswap: \/bin\/false does not run as ffmpeg: .*Point --ffmpeg \(or LIVESWAP_FFMPEG\) at an ffmpeg executable/);
+    assert.doesNotMatch(result.stderr, /damaged|truncated|face\.mp4/, show(result));
+    await assertNothingWritten(folder, show(result));
+  });
+
   it('random bytes named .mp4 → 4 or 5, saying it is not a readable video', async () => {
     const noise = await noiseFile(join(dir, 'noise.mp4'), 64 * 1024);
     const { folder, output } = await outputFolder('noise');
@@ -162,6 +201,11 @@ describe('liveswap swap: bad video input', () => {
     expectFailure(swap(['-s', SOURCE, '-t', join(dir, 'absent.mp4'), '-o', output], unusableHome), EXIT_CODES['input-missing'], /absent\.mp4/);
     expectFailure(swap(['-s', SOURCE, '-t', cut, '-o', output], unusableHome), EXIT_CODES['input-unreadable'], /cut-early\.mp4/);
     expectFailure(swap(['-s', SOURCE, '-t', longClip, '-o', output, '--trim-start', '5', '--trim-end', '2'], unusableHome), EXIT_CODES.usage, /leave no frames/);
+    expectFailure(
+      swap(['-s', SOURCE, '-t', longClip, '-o', output, '--trim-start', '1:00'], unusableHome),
+      EXIT_CODES.usage,
+      /--trim-start 60 s is past the end of the video, which lasts 12 s/,
+    );
   });
 
   it('no face in any frame → 0, a warning, and the frames passed through unchanged', async () => {

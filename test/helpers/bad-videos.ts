@@ -1,5 +1,6 @@
 /**
- * Broken and awkward video inputs made at test time (truncated, random bytes, no frames, no face),
+ * Broken and awkward video inputs made at test time (truncated, bytes overwritten, a faststart MP4
+ * to cut short, random bytes, no frames, no face),
  * and a way to run the CLI in the background so a test can interrupt it or kill its ffmpeg.
  */
 
@@ -24,6 +25,11 @@ export async function truncatedCopy(source: string, output: string): Promise<str
 
 /** `length` bytes from a seeded generator (xorshift32), so a failure reproduces byte for byte. */
 export async function noiseFile(output: string, length: number, seed = 0x9e3779b9): Promise<string> {
+  await writeFile(output, noiseBytes(length, seed));
+  return output;
+}
+
+function noiseBytes(length: number, seed: number): Buffer {
   const bytes = Buffer.alloc(length);
   let state = seed >>> 0 || 1;
   for (let i = 0; i < length; i++) {
@@ -34,7 +40,26 @@ export async function noiseFile(output: string, length: number, seed = 0x9e3779b
     state >>>= 0;
     bytes[i] = state & 0xff;
   }
+  return bytes;
+}
+
+/**
+ * `source` with `length` bytes in the middle overwritten by seeded noise: the container's index
+ * still lists every packet, but the packets there no longer decode (as on a bad sector or a
+ * damaged download). The file keeps its size.
+ */
+export async function overwrittenCopy(source: string, output: string, length = 64 * 1024, seed = 0x2545f491): Promise<string> {
+  const bytes = await readFile(source);
+  if (bytes.length < 2 * length) throw new Error(`overwrittenCopy: ${source} is only ${bytes.length} bytes`);
+  noiseBytes(length, seed).copy(bytes, (bytes.length - length) >> 1);
   await writeFile(output, bytes);
+  return output;
+}
+
+/** `clip`'s streams copied into an MP4 with its index (moov) before the data, as a web upload has it: cut short, it still opens. */
+export async function faststartCopy(clip: string, output: string): Promise<string> {
+  const run = await runFfmpeg(['-loglevel', 'error', '-y', '-i', fileUrlArg(clip), '-map', '0', '-c', 'copy', '-movflags', '+faststart', fileUrlArg(output)]);
+  if (run.code !== 0) throw new Error(`faststartCopy: ffmpeg failed: ${lastLines(run.stderr, 4)}`);
   return output;
 }
 

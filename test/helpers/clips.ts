@@ -37,6 +37,8 @@ export interface ClipOptions {
   format?: 'mp4' | 'mov' | 'mkv' | 'webm';
   /** Constant quality of the encode. Default 12 (x264) / 30 (VP9). */
   crf?: number;
+  /** A keyframe every this many frames (so a seek has somewhere to land). Default: the encoder's (250 for x264). */
+  keyframeEvery?: number;
   /** Folder to write into; default a new temporary folder. */
   dir?: string;
   /** File name without extension. Default "clip". */
@@ -117,9 +119,12 @@ export async function writeClip(output: string, options: ClipOptions = {}): Prom
       input.push('-f', 'lavfi', '-i', `sine=frequency=${options.audioHz}:sample_rate=48000:duration=${frames / fps}`);
       audio.push('-c:a', webm ? 'libopus' : 'aac', '-shortest');
     }
-    const video = webm
-      ? ['-c:v', 'libvpx-vp9', '-crf', String(options.crf ?? 30), '-b:v', '0', '-deadline', 'realtime', '-cpu-used', '8']
-      : ['-c:v', 'libx264', '-crf', String(options.crf ?? 12), '-preset', 'veryfast'];
+    const video = [
+      ...(webm
+        ? ['-c:v', 'libvpx-vp9', '-crf', String(options.crf ?? 30), '-b:v', '0', '-deadline', 'realtime', '-cpu-used', '8']
+        : ['-c:v', 'libx264', '-crf', String(options.crf ?? 12), '-preset', 'veryfast']),
+      ...(options.keyframeEvery !== undefined ? ['-g', String(options.keyframeEvery)] : []),
+    ];
     const tags = ['-color_primaries', 'bt709', '-color_trc', 'bt709', '-colorspace', 'bt709'];
     const plain = options.rotation ? join(work, `plain${output.slice(output.lastIndexOf('.'))}`) : output;
     await ffmpeg(['-y', ...input, '-vf', filters.join(','), '-frames:v', String(frames), '-r', rate(fps), ...video, ...tags, ...audio, fileUrlArg(plain)], `${output}`);

@@ -1,6 +1,6 @@
 /**
- * The decoder's command line (fps, trims, stream, layout, colour conversion) and the probe and
- * frame-timing scans, as exact arrays. No ffmpeg runs here.
+ * The decoder's command line (fps, trims and their seek, frame times, stream, layout, colour
+ * conversion) and the probe and frame-timing scans, as exact arrays. No ffmpeg runs here.
  */
 
 import assert from 'node:assert/strict';
@@ -42,6 +42,29 @@ describe('decoderArgs', () => {
 
   it('trim then fps: the trim picks source frames by their own times, fps then drops or repeats', () => {
     assert.deepEqual(decoderArgs({ ...PLAIN, trim: { startPts: 512, endPts: 4096 }, fps: 5 }), [...HEAD, '-vf', `trim=start_pts=512:end_pts=4096,fps=5,${SCALE}`, ...RGB_OUT]);
+  });
+
+  it('a trim that starts late seeks first: keyframe seek before -i, timestamps kept, then the exact trim', () => {
+    // -ss before -i seeks the demuxer; -noaccurate_seek leaves the cut to the trim; -copyts
+    // -start_at_zero keep the file's timestamps less its start, the ones the trim is given in.
+    assert.deepEqual(decoderArgs({ ...PLAIN, trim: { startPts: 151552, endPts: 153600 }, seekSeconds: 10.84 }), [
+      ...['-hide_banner', '-nostdin', '-loglevel', 'error'],
+      ...['-ss', '10.84', '-noaccurate_seek', '-copyts', '-start_at_zero'],
+      ...['-i', 'file:/videos/in.mp4', '-map', '0:0', '-an', '-sn', '-dn', '-vsync', 'passthrough'],
+      ...['-vf', `trim=start_pts=151552:end_pts=153600,${SCALE}`],
+      ...RGB_OUT,
+    ]);
+    assert.equal(decoderArgs({ ...PLAIN, seekSeconds: 1 / 3 })[5], '0.333333', 'microseconds at most, no exponent');
+    assert.deepEqual(decoderArgs({ ...PLAIN, seekSeconds: 0 }), decoderArgs(PLAIN), 'a seek to 0 is no seek');
+  });
+
+  it('frame times: showinfo after the trim logs each frame kept, at info level with each line naming its level', () => {
+    assert.deepEqual(decoderArgs({ ...PLAIN, trim: { startPts: 512 }, frameTimes: true }), [
+      ...['-hide_banner', '-nostdin', '-nostats', '-loglevel', 'repeat+level+info'],
+      ...['-i', 'file:/videos/in.mp4', '-map', '0:0', '-an', '-sn', '-dn', '-vsync', 'passthrough'],
+      ...['-vf', `trim=start_pts=512,showinfo,${SCALE}`],
+      ...RGB_OUT,
+    ]);
   });
 
   it('maxFrames stops the decoder itself; RGBA frames on request', () => {

@@ -1,7 +1,7 @@
 /** Stream facts from `ffmpeg -i`, on clips made here, and the errors for inputs that are not videos. */
 
 import assert from 'node:assert/strict';
-import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -118,6 +118,27 @@ describe('probeVideo errors', () => {
     const folder = join(dir, 'folder.mp4');
     await mkdir(folder);
     await rejectsWith(probeVideo(folder), 'input-unreadable', /is a folder/, folder);
+  });
+
+  it('a program that is not ffmpeg is a usage error naming it, not a damaged video', { skip: process.platform === 'win32' ? 'needs /bin/false and a shell' : false }, async () => {
+    const liar = join(dir, 'not-ffmpeg');
+    await writeFile(liar, '#!/bin/sh\necho "hello from another program"\nexit 0\n');
+    await chmod(liar, 0o755);
+    for (const [binary, said] of [
+      ['/bin/false', /stopped with exit code 1 and printed nothing/],
+      [liar, /stopped with exit code 0 and printed "hello from another program"/],
+    ] as const) {
+      await assert.rejects(probeVideo(withAudio, { ffmpegPath: binary }), (error: unknown) => {
+        assert.ok(error instanceof LiveswapError, String(error));
+        assert.equal(error.kind, 'usage', error.message);
+        assert.ok(error.message.startsWith(`${binary} does not run as ffmpeg: asked for its version`), error.message);
+        assert.match(error.message, said);
+        assert.match(error.message, /Point --ffmpeg \(or LIVESWAP_FFMPEG\) at an ffmpeg executable/);
+        assert.ok(!error.message.includes(withAudio), `the video is not blamed: ${error.message}`);
+        assert.equal(error.file, binary);
+        return true;
+      });
+    }
   });
 
   it('reads paths that ffmpeg would take for a protocol or an option', async () => {

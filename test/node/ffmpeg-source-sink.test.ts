@@ -12,7 +12,7 @@ import { LiveswapError } from '../../src/core/errors.js';
 import { createImage, type Image } from '../../src/core/image.js';
 import { createVideoSink, openVideoSource, probeVideo, resolveFfmpeg } from '../../src/node/media/ffmpeg.js';
 import { outputClock } from '../../src/node/media/ffmpeg-sink.js';
-import { frameClock } from '../../src/node/media/ffmpeg-source.js';
+import { frameClock, framePlacer } from '../../src/node/media/ffmpeg-source.js';
 import { readFrameTiming } from '../../src/node/media/ffmpeg-timing.js';
 import type { TimedFrame } from '../../src/pipeline/frame-io.js';
 import { ffmpegChildren, processExists } from '../helpers/clips.js';
@@ -152,6 +152,51 @@ describe('createVideoSink → openVideoSource', () => {
     assert.equal((await probeVideo(path, { countFrames: true })).frameCount, 2);
   });
 
+  it("gaps: 'hold' writes the frame before a gap at each time it skipped, and leaves out a frame that comes twice", async () => {
+    const path = join(dir, 'held.mkv');
+    const timing = { timeBase: [1, 1000] as [number, number], pts: [0, 40, 80, 120, 160, 200, 240, 280] };
+    const sink = await createVideoSink(path, { width: WIDTH, height: HEIGHT, fps: 25, crf: 8, preset: 'ultrafast', timing, gaps: 'hold' });
+    // Frames 0 and 1, then 4 (2 and 3 lost), 4 again (skipped), 5, then 7 (6 lost); nothing at 280 ms.
+    for (const [frame, t] of [
+      [0, 0],
+      [1, 0.04],
+      [4, 0.16],
+      [4, 0.16],
+      [5, 0.2],
+      [7, 0.28],
+    ] as const) {
+      await sink.write(synthetic(frame), t);
+    }
+    await sink.close();
+    assert.deepEqual(sink.gaps, { held: 3, skipped: 1 });
+    const back = await collect(await openVideoSource(path));
+    const shown = back.map(({ image }) =>
+      [0, 1, 2, 3, 4, 5, 6, 7].reduce(
+        (best, k) => (meanAbsDiff(image, synthetic(k), 0, 0, WIDTH, HEIGHT) < meanAbsDiff(image, synthetic(best), 0, 0, WIDTH, HEIGHT) ? k : best),
+        0,
+      ),
+    );
+    assert.deepEqual(shown, [0, 1, 1, 1, 4, 5, 5, 7], 'each time shows its own frame, or the one before the gap');
+
+    // A gap at the start has no frame before it: the first frame fills it.
+    const early = join(dir, 'held-start.mkv');
+    const first = await createVideoSink(early, { width: WIDTH, height: HEIGHT, fps: 25, crf: 8, preset: 'ultrafast', timing, gaps: 'hold' });
+    await first.write(synthetic(2), 0.08);
+    await first.write(synthetic(3), 0.12);
+    await first.close();
+    assert.deepEqual(first.gaps, { held: 2, skipped: 0 });
+    assert.equal((await probeVideo(early, { countFrames: true })).frameCount, 4);
+
+    // Past the listed times a frame is still refused: there is no slot to hold up to.
+    const past = await createVideoSink(join(dir, 'held-past.mkv'), { width: WIDTH, height: HEIGHT, fps: 25, preset: 'ultrafast', timing, gaps: 'hold' });
+    try {
+      await assert.rejects(past.write(synthetic(0), 1), /Frame 0 for .*held-past\.mkv came at 1 s, but the video shows it at 0\.000000 s/);
+    } finally {
+      await past.abort();
+    }
+    await assert.rejects(createVideoSink(join(dir, 'x.mkv'), { width: WIDTH, height: HEIGHT, fps: 25, gaps: 'fill' as 'hold' }), /gaps/);
+  });
+
   it('abort leaves no file and no process', async () => {
     const path = join(dir, 'aborted.webm');
     const sink = await createVideoSink(path, { width: WIDTH, height: HEIGHT, fps: 25, preset: 'ultrafast' });
@@ -235,6 +280,20 @@ describe('frame clocks', () => {
     near(times(frameClock({ fps: 25 }, { timing }), 6), [0, 0.04, 0.1, 0.12, 0.14, 0.16], 1e-12, 'past the list: last spacing');
     near(times(frameClock({ fps: 25 }, { timing, trim: { startPts: 40, endPts: 120 } }), 2), [0, 0.06], 1e-12, 'from the trim start');
     near(times(frameClock({ fps: 25 }, {}), 3), [0, 0.04, 0.08], 1e-12, 'probed rate');
+  });
+
+  it('placer: a decoded frame at its own listed time (a lost one leaves a gap), else at the next one', () => {
+    const timing = { timeBase: [1, 1000] as const, pts: [0, 40, 80, 120, 160, 200] };
+    const place = (pts: number[], trim?: { startPts?: number; endPts?: number }): number[] => {
+      const at = framePlacer({ fps: 25 }, timing, trim);
+      return pts.map((t) => at(t));
+    };
+    near(place([0, 40, 160, 200]), [0, 0.04, 0.16, 0.2], 1e-12, 'frames 80 and 120 lost: a gap, not the rest pulled early');
+    near(place([0, 40, 40, 80]), [0, 0.04, 0.04, 0.08], 1e-12, 'a frame given twice keeps its time (the sink leaves it out)');
+    near(place([1, 39, 81]), [0, 0.04, 0.08], 1e-12, 'a tick off is still that frame');
+    near(place([0, NaN, 80]), [0, 0.04, 0.08], 1e-12, 'no time from the decoder: the next listed time');
+    near(place([80, 160], { startPts: 40, endPts: 200 }), [0.04, 0.12], 1e-12, 'from the trim start; frame 40 lost');
+    near(place([0, 40, 80, 120, 160, 200, 240, 300]), [0, 0.04, 0.08, 0.12, 0.16, 0.2, 0.24, 0.28], 1e-12, 'past the list: the last spacing, by index');
   });
 
   it('sink: the times the encoder gives, as its setpts expression does', () => {

@@ -116,6 +116,52 @@ describe('createVideoWriter', () => {
     }
   });
 
+  it('listed times keep the last frame in every container, VP9 in MP4 included (65 frames in, 65 shown)', async () => {
+    const frames = Array.from({ length: 65 }, (_, i) => shifted(photo, i));
+    // Evenly spaced but starting at 14 ms, as a WebM with Opus has them: written one by one, not as a rate.
+    const timing = { timeBase: [1, 1000] as [number, number], pts: frames.map((_, i) => 14 + 40 * i) };
+    for (const [name, codec] of [
+      ['vp9.mp4', 'libvpx-vp9'],
+      ['x264.mp4', 'libx264'],
+      ['x264.mov', 'libx264'],
+      ['vp9.mkv', 'libvpx-vp9'],
+      ['vp9.webm', 'libvpx-vp9'],
+    ] as const) {
+      const path = join(dir, `last-frame-${name}`);
+      const writer = await createVideoWriter(path, { width: 320, height: 240, fps: 25, codec, preset: 'ultrafast', timing });
+      for (const frame of frames) await writer.write(frame);
+      await writer.close();
+      const back = await collect(path);
+      assert.equal(back.length, 65, `${name}: ${back.length} frames shown`);
+      const last = meanAbsDiff(back[64]!, frames[64]!, 0, 0, 320, 240);
+      assert.ok(last < meanAbsDiff(back[64]!, frames[63]!, 0, 0, 320, 240), `${name}: the last frame shown is the last one written`);
+      if (name.endsWith('.mkv') || name.endsWith('.webm')) continue;
+      // MP4 and MOV: the edit list shows the last frame for its whole spacing, to 14 + 65 × 40 ms.
+      const info = await probeVideo(path);
+      assert.ok(Math.abs(info.startSeconds + info.durationSeconds - 2.614) <= 0.011, `${name}: starts ${info.startSeconds} s, lasts ${info.durationSeconds} s`);
+    }
+  });
+
+  it('repeatLast sends the last frame again (a held gap); only when opened repeatable and after a frame', async () => {
+    const path = join(dir, 'repeat.mkv');
+    const writer = await createVideoWriter(path, { width: 320, height: 240, fps: 25, preset: 'ultrafast', repeatable: true });
+    await assert.rejects(writer.repeatLast(), /has no frame to repeat \(none written yet\)/);
+    const frame = shifted(photo, 0);
+    await writer.write(frame);
+    frame.data.fill(0); // the caller may reuse its buffer once write() resolved
+    await writer.repeatLast();
+    await writer.write(shifted(photo, 30));
+    await writer.close();
+    const back = await collect(path);
+    assert.equal(back.length, 3);
+    assert.ok(meanAbsDiff(back[1]!, shifted(photo, 0), 0, 0, 320, 240) < 2, 'the repeat is the frame as written');
+
+    const plain = await createVideoWriter(join(dir, 'no-repeat.mkv'), { width: 320, height: 240, fps: 25, preset: 'ultrafast' });
+    await plain.write(shifted(photo, 0));
+    await assert.rejects(plain.repeatLast(), /not opened repeatable/);
+    await plain.abort();
+  });
+
   it('abort leaves nothing at the path, and an existing file untouched', async () => {
     const path = join(dir, 'aborted.mp4');
     await writeFile(path, 'the previous video');

@@ -205,6 +205,23 @@ describe('swapVideo', () => {
     assert.deepEqual(await timesOf(output), inputTimes);
   });
 
+  test('a 65-frame VP9 WebM written to .mp4 (x264 or VP9) or .mkv keeps all 65 frames at their times', async () => {
+    const input = await makeClip({ frames: 65, fps: 25, format: 'webm', audioHz: 440, dir, name: 'vp9-65' });
+    const inputTimes = await timesOf(input);
+    assert.equal(inputTimes.length, 65);
+    for (const [name, codec] of [
+      ['vp9-65-x264.mp4', undefined],
+      ['vp9-65-vp9.mp4', 'libvpx-vp9'],
+      ['vp9-65.mkv', undefined],
+    ] as const) {
+      const output = join(dir, name);
+      const summary = await swapVideo(swapper, request(input, output, codec ? { encoding: { codec } } : {}));
+      assert.equal(summary.frames, 65);
+      assert.equal((await probeVideo(output, { countFrames: true })).frameCount, 65, `${name}: every frame is shown, the last one too`);
+      assert.deepEqual(await timesOf(output), inputTimes, name);
+    }
+  });
+
   test('trims by time and by frame, audio included', async () => {
     const input = await makeClip({ frames: 50, fps: 25, audioHz: 330, dir, name: 'trim' });
     const output = join(dir, 'trim-out.mkv');

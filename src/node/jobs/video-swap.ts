@@ -94,6 +94,11 @@ export interface VideoSwapSummary {
   engine: string;
   input: { width: number; height: number; fps: number; frames: number; durationSeconds: number; rotation: number; variableRate: boolean; audioStreams: number };
   frames: number;
+  /**
+   * Frames of the input that could not be decoded (damaged data). Every other frame keeps its own
+   * time, so the audio stays in sync; the frame before each gap stays on screen through it.
+   */
+  framesLost: number;
   framesWithFaces: number;
   framesSwapped: number;
   facesSwapped: number;
@@ -111,6 +116,24 @@ const QUALITY_MAX = 51;
 /** The encoder's CRF for Deep-Live-Cam's 0–51 quality scale. */
 function crfFor(codec: VideoCodec, quality: number): number {
   return codec === 'libvpx-vp9' ? Math.round((quality * 63) / QUALITY_MAX) : quality;
+}
+
+/** "12.5 s" or "frame 150", for messages. */
+function describePoint(point: VideoPoint): string {
+  return 'frame' in point ? `frame ${point.frame}` : `${point.seconds} s`;
+}
+
+/**
+ * The trim checks the container's duration answers, before the frame times are read (which, for a
+ * variable frame rate, means decoding the whole video): a start past the end, an end before the start.
+ */
+function checkTrimAgainstDuration(info: VideoInfo, start: VideoPoint | undefined, end: VideoPoint | undefined): void {
+  if (start && 'seconds' in start && info.durationSeconds > 0 && start.seconds >= info.durationSeconds) {
+    throw new LiveswapError('usage', `--trim-start ${describePoint(start)} is past the end of the video, which lasts ${info.durationSeconds} s.`);
+  }
+  if (start && end && 'seconds' in start && 'seconds' in end && end.seconds <= start.seconds) {
+    throw new LiveswapError('usage', `--trim-start and --trim-end leave no frames (from ${describePoint(start)} to ${describePoint(end)}).`);
+  }
 }
 
 /** Frame index range [first, end) of a trim, from the frame times. */
@@ -160,6 +183,7 @@ export async function inspectVideo(
   const ffmpeg = resolveFfmpeg(options.ffmpeg ?? {});
   const info = await probeVideo(input, ffmpeg);
   checkDimensions(info, input, options.maxPixels);
+  checkTrimAgainstDuration(info, options.trimStart, options.trimEnd);
   const timing = await readFrameTiming(input, info, ffmpeg);
   if (timing.pts.length === 0) throw new LiveswapError('input-unreadable', `${input} has no video frames.`, { file: input });
   return { info, timing, range: trimRange(timing, options.trimStart, options.trimEnd) };
@@ -199,7 +223,10 @@ export async function swapVideo(swapper: NodeSwapper, request: VideoSwapRequest,
     preset: encoding.preset ?? 'veryfast',
     pixelFormat: outputPixelFormat(info.pixelFormat),
     color: { matrix: info.colorMatrix, range: info.colorRange },
-    ...(encoding.fps === undefined ? { timing: { timeBase: timing.timeBase, pts: timing.pts.slice(range.first, range.end).map((t) => t - (trimmed ? startPts : 0)) } } : {}),
+    // A frame the decoder could not make leaves a gap the frame before it fills (see framesLost).
+    ...(encoding.fps === undefined
+      ? { timing: { timeBase: timing.timeBase, pts: timing.pts.slice(range.first, range.end).map((t) => t - (trimmed ? startPts : 0)) }, gaps: 'hold' as const }
+      : {}),
     ...(keepAudio
       ? {
           audio: {
@@ -235,11 +262,13 @@ export async function swapVideo(swapper: NodeSwapper, request: VideoSwapRequest,
     request.onProgress({ frame: done, total: Math.max(expected, done), fps, etaSeconds: Math.max(0, expected - done) / Math.max(fps, 1e-3), elapsedSeconds: elapsed });
   };
 
-  // Frame times count from the trim's start, in the source and the sink alike.
+  // Frame times count from the trim's start, in the source and the sink alike; a trim's start
+  // also seeks the decoder (the timing gives its time base), so a cut near the end decodes little.
   const source = await openVideoSource(request.input, {
     ...ffmpeg,
     probed: info,
-    ...(encoding.fps !== undefined ? { fps: encoding.fps } : { timing }),
+    timing,
+    ...(encoding.fps !== undefined ? { fps: encoding.fps } : {}),
     ...(trimmed ? { trim: { startPts, ...(range.end < timing.pts.length ? { endPts: timing.pts[range.end]! } : {}) } } : {}),
   });
   const marksApplied = processor.marks;
@@ -270,8 +299,18 @@ export async function swapVideo(swapper: NodeSwapper, request: VideoSwapRequest,
   if (stats.frames === 0) throw new LiveswapError('input-unreadable', `${request.input} decoded to no frames${trimmed ? ' in the trimmed range' : ''}.`, { file: request.input });
   const frames = stats.frames;
   report(true);
+  // Listed frames the decoder did not give (the sink held the frame before each gap), plus those a
+  // variable-rate timing pass already found missing. With --fps the fps filter fills gaps itself.
+  const decodedLoss = encoding.fps === undefined ? Math.max(0, range.end - range.first - (frames - sink.gaps.skipped)) : 0;
+  const framesLost = decodedLoss + timing.lostFrames;
 
   const notices: string[] = [];
+  if (framesLost > 0) {
+    notices.push(
+      `${framesLost} frame${framesLost === 1 ? '' : 's'} of ${request.input} could not be decoded (damaged data). Every other frame kept its own time, ` +
+        'so the audio stays in sync; the frame before each gap stays on screen through it.',
+    );
+  }
   if (framesWithFaces === 0) notices.push(`No face was found in any frame of ${request.input}; the output shows the input unchanged.`);
   if (timing.source === 'decoder') notices.push('The video has a variable frame rate; every frame keeps its own time.');
   const paintMs = timings.warp + timings.colour + timings.blend;
@@ -290,6 +329,7 @@ export async function swapVideo(swapper: NodeSwapper, request: VideoSwapRequest,
       audioStreams: info.audioStreams.length,
     },
     frames,
+    framesLost,
     framesWithFaces,
     framesSwapped,
     facesSwapped,

@@ -29,23 +29,53 @@ export interface DecodePlan {
   maxFrames?: number | undefined;
   /** Keep the frames shown from startPts (included) to endPts (excluded), in ticks of the stream's time base. */
   trim?: { startPts?: number | undefined; endPts?: number | undefined } | undefined;
+  /**
+   * Start decoding at the keyframe at or before this time (seconds on the file's timeline, which
+   * starts at 0), not at the start of the file. Timestamps stay those of the whole file (`-copyts`
+   * shifted by the file's start, as every other scan reads them), so `trim` still cuts exactly.
+   */
+  seekSeconds?: number | undefined;
+  /**
+   * Log each frame's presentation time (showinfo, after the trim) on stderr, in ticks of the
+   * stream's time base, so the reader can give every frame its own time; the log level is then
+   * info with each line's level named, so the reader can still tell errors apart.
+   */
+  frameTimes?: boolean | undefined;
   /** 'accurate': exact-rounding per-pixel chroma; 'fast': swscale's default path. */
   colorConversion: 'accurate' | 'fast';
 }
+
+/** The log level of a decoder that reports frame times: showinfo logs at info; each line says its level. */
+export const FRAME_TIMES_LOGLEVEL = 'repeat+level+info';
 
 /** The full decoder command line (spawned directly, so the quiet flags are included). */
 export function decoderArgs(plan: DecodePlan): string[] {
   const { width, height, channels, trim } = plan;
   const scaleFlags = plan.colorConversion === 'fast' ? '' : `:flags=${ACCURATE_SCALE_FLAGS}`;
   const trimArgs = [...(trim?.startPts !== undefined ? [`start_pts=${trim.startPts}`] : []), ...(trim?.endPts !== undefined ? [`end_pts=${trim.endPts}`] : [])];
-  const filters = [...(trimArgs.length > 0 ? [`trim=${trimArgs.join(':')}`] : []), ...(plan.fps !== undefined ? [`fps=${plan.fps}`] : []), `scale=${width}:${height}${scaleFlags}`];
-  const args = [...QUIET, '-i', fileUrlArg(plan.input), '-map', `0:${plan.streamIndex}`, '-an', '-sn', '-dn'];
+  // showinfo before the scale: it checksums the frame, and the decoded YUV frame is the smaller one.
+  const filters = [
+    ...(trimArgs.length > 0 ? [`trim=${trimArgs.join(':')}`] : []),
+    ...(plan.frameTimes ? ['showinfo'] : []),
+    ...(plan.fps !== undefined ? [`fps=${plan.fps}`] : []),
+    `scale=${width}:${height}${scaleFlags}`,
+  ];
+  const quiet = plan.frameTimes ? ['-hide_banner', '-nostdin', '-nostats', '-loglevel', FRAME_TIMES_LOGLEVEL] : [...QUIET];
+  // -ss before -i seeks the demuxer to a keyframe; -noaccurate_seek leaves the exact cut to our trim;
+  // -copyts -start_at_zero keep the timestamps the trim is given in (the file's, less its start time).
+  const seek = plan.seekSeconds !== undefined && plan.seekSeconds > 0 ? ['-ss', seconds(plan.seekSeconds), '-noaccurate_seek', '-copyts', '-start_at_zero'] : [];
+  const args = [...quiet, ...seek, '-i', fileUrlArg(plan.input), '-map', `0:${plan.streamIndex}`, '-an', '-sn', '-dn'];
   // Every decoded frame exactly once, as the exact frame count sees them; the fps filter resamples when asked.
   args.push('-vsync', 'passthrough');
   if (plan.maxFrames !== undefined && Number.isFinite(plan.maxFrames)) args.push('-frames:v', String(plan.maxFrames));
   // The explicit size is a no-op on the displayed size; it guarantees the frame size we slice by.
   args.push('-vf', filters.join(','), '-pix_fmt', channels === 4 ? 'rgba' : 'rgb24', '-f', 'rawvideo', 'pipe:1');
   return args;
+}
+
+/** Seconds for a command line: at most microsecond precision (ffmpeg's own), no exponent. */
+function seconds(value: number): string {
+  return String(Math.round(value * 1e6) / 1e6);
 }
 
 /** Audio to mux in: streams of another file, whole or cut to [startSeconds, startSeconds + durationSeconds). */
@@ -98,11 +128,23 @@ export function encodedSize(plan: Pick<EncodePlan, 'width' | 'height' | 'pixelFo
  * How the frame times reach ffmpeg: evenly spaced from 0 as one exact rational input rate (which
  * also gives the last frame its length), else listed one by one with setpts.
  */
-function encodeTiming(plan: EncodePlan): { evenRate: string | undefined; listed: EncodePlan['timing'] } {
+function encodeTiming(plan: Pick<EncodePlan, 'timing'>): { evenRate: string | undefined; listed: EncodePlan['timing'] } {
   const { timing } = plan;
   const step = timing && timing.pts.length > 1 ? timing.pts[1]! - timing.pts[0]! : 0;
   const evenRate = timing && timing.pts[0] === 0 && step > 0 && timing.pts.every((t, i) => t === i * step) ? `${timing.timeBase[1]}/${timing.timeBase[0] * step}` : undefined;
   return { evenRate, listed: timing && !evenRate ? timing : undefined };
+}
+
+/**
+ * Whether the writer ends with one more copy of the last frame, after it on the timeline. With
+ * listed times the encoder's time base is the source's tick (finer than a millisecond), and this
+ * ffmpeg's MP4/MOV muxer then gives the last packet no duration: the edit list ends where the last
+ * frame starts, and players (ffmpeg included) drop that frame. The extra copy, timed one spacing
+ * later, is where the edit list now ends, so it is never shown and the last frame keeps its length.
+ * Matroska and WebM store the last duration themselves; an evenly spaced encode gets it from its rate.
+ */
+export function needsClosingFrame(plan: Pick<EncodePlan, 'container' | 'timing'>): boolean {
+  return (plan.container === '.mp4' || plan.container === '.mov') && encodeTiming(plan).listed !== undefined;
 }
 
 /** The video filter graph of an encode: times, padding to an even size, colour conversion, pixel format. */

@@ -211,6 +211,25 @@ export async function runFfmpegLines(
   return { ...status, tail: tail.text() };
 }
 
+/**
+ * Throws a `usage` error naming the executable when it does not answer `-version` the way ffmpeg
+ * does ("ffmpeg version …" on stdout, exit 0): a path that exists and runs but is another program.
+ * For when a run gave nothing ffmpeg would have printed, so that the input is not blamed for it.
+ */
+export async function checkIsFfmpeg(options: FfmpegOptions = {}): Promise<void> {
+  const binary = ffmpegPath(options);
+  const run = await runFfmpeg(['-version'], { ffmpegPath: binary });
+  if (run.code === 0 && run.signal === null && /^ffmpeg version /m.test(run.stdout)) return;
+  const printed = lastLines(run.stdout + run.stderr, 2);
+  throw new LiveswapError(
+    'usage',
+    `${binary} does not run as ffmpeg: asked for its version (\`${binary} -version\`) it stopped with ${describeExit(run)}` +
+      `${printed ? ` and printed "${printed}"` : ' and printed nothing'}, not "ffmpeg version …". ` +
+      'Point --ffmpeg (or LIVESWAP_FFMPEG) at an ffmpeg executable, or leave both out to use the ffmpeg bundled with liveswap.',
+    { file: binary },
+  );
+}
+
 /** Names of the encoders this ffmpeg build has (`ffmpeg -encoders`), e.g. libx264, libvpx-vp9. */
 export async function ffmpegEncoders(options: FfmpegOptions = {}): Promise<Set<string>> {
   const run = await runFfmpeg(['-encoders'], options);

@@ -3,10 +3,10 @@
  * no ffprobe), and optionally an exact frame count from a decoding pass.
  */
 
-import { stat } from 'node:fs/promises';
+import { checkInputFile } from '../files/input-file.js';
 import { LiveswapError } from '../../core/errors.js';
 import { frameCountArgs, probeArgs } from './ffmpeg-args.js';
-import { type FfmpegOptions, lastLines, runFfmpeg } from './ffmpeg-binary.js';
+import { checkIsFfmpeg, type FfmpegOptions, lastLines, runFfmpeg } from './ffmpeg-binary.js';
 
 export interface VideoInfo {
   /**
@@ -92,7 +92,8 @@ export function parseInputInfo(stderr: string): ParsedInput {
     const duration = /^\s+Duration: (?:(\d+):(\d{2}):(\d{2}(?:\.\d+)?)|N\/A)/.exec(line);
     if (duration) {
       if (duration[1] !== undefined) result.durationSeconds = Number(duration[1]) * 3600 + Number(duration[2]) * 60 + Number(duration[3]);
-      const start = /, start: (-?[\d.]+)/.exec(line);
+      // Digits only, one point at most: "[\d.]+" took ".1." and gave a NaN start (found by fuzzing).
+      const start = /, start: (-?\d*\.?\d+)\b/.exec(line);
       if (start) result.startSeconds = Number(start[1]);
       continue;
     }
@@ -201,21 +202,6 @@ export function parseVideoStream(description: string): VideoStreamFacts | undefi
   return { codec, pixelFormat, colorRange, colorMatrix, width, height, fps };
 }
 
-async function checkInputFile(path: string): Promise<void> {
-  let size: number;
-  try {
-    const info = await stat(path);
-    if (info.isDirectory()) throw new LiveswapError('input-unreadable', `Cannot read ${path}: it is a folder, not a video file.`, { file: path });
-    size = info.size;
-  } catch (cause) {
-    if (cause instanceof LiveswapError) throw cause;
-    const code = (cause as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR') throw new LiveswapError('input-missing', `Cannot find ${path}: no such file. Check the path.`, { file: path, cause });
-    throw new LiveswapError('input-unreadable', `Cannot read ${path}: ${(cause as Error).message}`, { file: path, cause });
-  }
-  if (size === 0) throw new LiveswapError('input-unreadable', `Cannot read ${path}: the file is empty.`, { file: path });
-}
-
 /** Turns the failure of `ffmpeg -i` into an error naming the file and the likely cause. */
 function openError(path: string, stderr: string): LiveswapError {
   const last = lastLines(stderr, 3);
@@ -236,10 +222,15 @@ function openError(path: string, stderr: string): LiveswapError {
  * or no video stream).
  */
 export async function probeVideo(path: string, options: ProbeOptions = {}): Promise<VideoInfo> {
-  await checkInputFile(path);
+  // Before ffmpeg opens it: ffmpeg would block on a FIFO and read a device without end.
+  await checkInputFile(path, 'video');
   const run = await runFfmpeg(probeArgs(path), options);
   const parsed = parseInputInfo(run.stderr);
-  if (parsed.container === undefined) throw openError(path, run.stderr);
+  if (parsed.container === undefined) {
+    // Before blaming the file: a program that is not ffmpeg (--ffmpeg /bin/false) prints no input description either.
+    await checkIsFfmpeg(options);
+    throw openError(path, run.stderr);
+  }
   if (TEXT_DEMUXERS.has(parsed.container)) {
     throw new LiveswapError('input-unsupported', `${path} is not a video liveswap can read (it looks like text). ${USE_A_VIDEO}`, { file: path });
   }

@@ -1,12 +1,15 @@
 /**
  * Decoding a video into Images through an ffmpeg pipe of raw RGB frames: one frame in memory at a
  * time (the pipe applies backpressure), nothing on disk, the child killed when the reader stops.
+ * On request each frame comes with its own presentation time, read from the decoder's log.
  */
 
 import { spawn } from 'node:child_process';
+import { StringDecoder } from 'node:string_decoder';
 import { invalidOption, LiveswapError } from '../../core/errors.js';
 import type { Image } from '../../core/image.js';
 import { decoderArgs } from './ffmpeg-args.js';
+import { showinfoPts } from './ffmpeg-timing.js';
 import { childExit, describeExit, type FfmpegOptions, ffmpegPath, StderrTail } from './ffmpeg-binary.js';
 import { probeVideo, type VideoInfo } from './ffmpeg-probe.js';
 
@@ -23,6 +26,13 @@ export interface ReadFramesOptions extends FfmpegOptions {
    * stream's time base (see readFrameTiming): frame-exact, by presentation time.
    */
   trim?: { startPts?: number; endPts?: number };
+  /**
+   * Start decoding at the keyframe at or before this time (seconds from the start of the file's
+   * timeline) instead of at the start: with `trim`, a cut near the end decodes only about the
+   * frames it keeps. Give a time a little before `trim.startPts` (reordered frames); the trim
+   * still cuts exactly. Left out: from the start.
+   */
+  seekSeconds?: number;
   /** 3 (RGB, the default) or 4 (RGBA, alpha 255). */
   channels?: 3 | 4;
   /**
@@ -48,6 +58,12 @@ export function decodedFrameSize(info: VideoInfo, options: ReadFramesOptions): {
   return { width: info.width, height: info.height };
 }
 
+/** A decoded frame and its presentation time in ticks of the stream's time base, as the decoder gave it (NaN: it gave none). */
+export interface DecodedFrame {
+  image: Image;
+  pts: number;
+}
+
 /**
  * Yields the frames of a video as RGB (or RGBA) Images in display orientation (ffmpeg applies the
  * rotation tag), each in its own buffer. The file is probed first, so missing, unreadable and
@@ -56,6 +72,28 @@ export function decodedFrameSize(info: VideoInfo, options: ReadFramesOptions): {
  * quoting the end of ffmpeg's log.
  */
 export function readFrames(path: string, options: ReadFramesOptions = {}): AsyncGenerator<Image, void, undefined> {
+  const binary = checkOptions(options);
+  return imagesOf(decode(path, binary, options, false));
+}
+
+/**
+ * readFrames with each frame's own presentation time (ticks of the stream's time base, on the file's
+ * timeline less its start time, as readFrameTiming lists them). A frame the decoder could not
+ * decode (damaged data) is simply missing, so the frame after it keeps its own time, not the lost
+ * one's. Not with `fps`, whose frames are made by resampling: their times are k / fps.
+ */
+export function readTimedFrames(path: string, options: ReadFramesOptions = {}): AsyncGenerator<DecodedFrame, void, undefined> {
+  const binary = checkOptions(options);
+  if (options.fps !== undefined) throw invalidOption('fps', 'left out when reading frame times (resampled frames are at k / fps)', options.fps);
+  return decode(path, binary, options, true);
+}
+
+async function* imagesOf(frames: AsyncGenerator<DecodedFrame, void, undefined>): AsyncGenerator<Image, void, undefined> {
+  // Leaving this loop returns `frames`, whose finally kills ffmpeg.
+  for await (const { image } of frames) yield image;
+}
+
+function checkOptions(options: ReadFramesOptions): string {
   positiveInteger('width', options.width);
   positiveInteger('height', options.height);
   positiveInteger('maxFrames', options.maxFrames);
@@ -64,11 +102,60 @@ export function readFrames(path: string, options: ReadFramesOptions = {}): Async
   if (options.colorConversion !== undefined && options.colorConversion !== 'accurate' && options.colorConversion !== 'fast') {
     throw invalidOption('colorConversion', "'accurate' or 'fast'", options.colorConversion);
   }
-  const binary = ffmpegPath(options);
-  return decode(path, binary, options);
+  if (options.seekSeconds !== undefined && !(Number.isFinite(options.seekSeconds) && options.seekSeconds >= 0)) {
+    throw invalidOption('seekSeconds', 'a time in seconds ≥ 0', options.seekSeconds);
+  }
+  return ffmpegPath(options);
 }
 
-async function* decode(path: string, binary: string, options: ReadFramesOptions): AsyncGenerator<Image, void, undefined> {
+/**
+ * The frame times the decoder logs (showinfo lines), in order, and the error lines of its log for
+ * messages; the raw frames on stdout wait here for their time, which ffmpeg logs before it writes
+ * the frame, so it is on its way when the frame is.
+ */
+class FrameTimeLog {
+  private readonly times: number[] = [];
+  private readonly decoder = new StringDecoder('utf8');
+  private pending = '';
+  private ended = false;
+  private wake: (() => void) | undefined;
+  readonly errors = new StderrTail();
+
+  push(chunk: Buffer): void {
+    const lines = (this.pending + this.decoder.write(chunk)).split(/\r?\n/);
+    this.pending = lines.pop()!;
+    for (const line of lines) this.line(line);
+    this.notify();
+  }
+
+  end(): void {
+    if (this.pending !== '') this.line(this.pending + this.decoder.end());
+    this.pending = '';
+    this.ended = true;
+    this.notify();
+  }
+
+  /** The time of the next frame, once logged; undefined if the log ended without one. */
+  async next(): Promise<number | undefined> {
+    while (this.times.length === 0 && !this.ended) await new Promise<void>((resolve) => (this.wake = resolve));
+    return this.times.shift();
+  }
+
+  private line(line: string): void {
+    const pts = /\bParsed_showinfo_/.test(line) ? (showinfoPts(line) ?? (/\bn:\s*\d+\s+pts:\s*NOPTS\b/.test(line) ? NaN : undefined)) : undefined;
+    if (pts !== undefined) this.times.push(pts);
+    // Every line names its level: keep the errors for messages, as `-loglevel error` would.
+    else if (/\[(error|fatal|panic)\] /.test(line)) this.errors.push(Buffer.from(`${line.replace(/\[(error|fatal|panic)\] /, '')}\n`));
+  }
+
+  private notify(): void {
+    const wake = this.wake;
+    this.wake = undefined;
+    wake?.();
+  }
+}
+
+async function* decode(path: string, binary: string, options: ReadFramesOptions, withTimes: boolean): AsyncGenerator<DecodedFrame, void, undefined> {
   const info = options.probed ?? (await probeVideo(path, { ffmpegPath: binary }));
   const { width, height } = decodedFrameSize(info, options);
   const channels = options.channels ?? 3;
@@ -82,12 +169,20 @@ async function* decode(path: string, binary: string, options: ReadFramesOptions)
     fps: options.fps,
     maxFrames: options.maxFrames,
     trim: options.trim,
+    seekSeconds: options.seekSeconds,
+    frameTimes: withTimes,
     colorConversion: options.colorConversion ?? 'accurate',
   });
 
   const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  const stderr = new StderrTail();
-  child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
+  const log = withTimes ? new FrameTimeLog() : undefined;
+  const stderr = log?.errors ?? new StderrTail();
+  if (log) {
+    child.stderr.on('data', (chunk: Buffer) => log.push(chunk));
+    child.stderr.on('close', () => log.end());
+  } else {
+    child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
+  }
   const exit = childExit(child, binary);
   let exited = false;
   try {
@@ -104,7 +199,11 @@ async function* decode(path: string, binary: string, options: ReadFramesOptions)
         filled += take;
         offset += take;
         if (filled === frameBytes) {
-          yield { width, height, channels, data: frame };
+          const pts = log ? await log.next() : count;
+          if (pts === undefined) {
+            throw new LiveswapError('internal', `Decoding ${path}: ffmpeg logged no time for frame ${count}, so it cannot be placed on the timeline.`, { file: path });
+          }
+          yield { image: { width, height, channels, data: frame }, pts };
           if (++count >= maxFrames) return;
           frame = new Uint8ClampedArray(frameBytes);
           filled = 0;

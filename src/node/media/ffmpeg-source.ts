@@ -1,21 +1,33 @@
 /**
- * A video file as a FrameSource: readFrames' decoder with each frame's presentation time attached,
- * from the source's own frame times when the caller has them, else from the frame rate.
+ * A video file as a FrameSource: readFrames' decoder with each frame's presentation time attached:
+ * the time the decoder gives the frame when the caller has the source's frame times (so a frame lost
+ * to damaged data leaves a gap instead of pulling the rest early), else one from the frame rate.
  */
 
 import { invalidOption, LiveswapError } from '../../core/errors.js';
+import type { Image } from '../../core/image.js';
 import type { FrameSource, TimedFrame } from '../../pipeline/frame-io.js';
 import { ffmpegPath } from './ffmpeg-binary.js';
 import { probeVideo, type VideoInfo } from './ffmpeg-probe.js';
-import { decodedFrameSize, readFrames, type ReadFramesOptions } from './ffmpeg-read.js';
+import { type DecodedFrame, decodedFrameSize, readFrames, readTimedFrames, type ReadFramesOptions } from './ffmpeg-read.js';
+
+/**
+ * How far before a trim's start the decoder seeks: the keyframe found is at or before that time by
+ * decoding order, and a frame shown at the trim's start may be decoded up to a few frames before
+ * it (B-frames); one second covers any common reordering, and the trim filter cuts exactly.
+ */
+export const SEEK_MARGIN_SECONDS = 1;
 
 export interface VideoSourceOptions extends ReadFramesOptions {
   /**
    * The file's frame times as readFrameTiming reads them (ticks of `timeBase`, display order).
-   * Frame k's tSeconds is then the k-th time inside the trim, counted from `trim.startPts` when
-   * trimmed (from the file's timeline start otherwise), so variable rates keep their rhythm; frames
-   * past the list go on at its last spacing. Left out: frame k is at k / the probed rate. Not used
-   * when `fps` resamples: frame k is then at k / fps.
+   * Each frame's tSeconds is then the listed time the decoder gives it (see framePlacer), counted
+   * from `trim.startPts` when trimmed (from the file's timeline start otherwise): variable rates
+   * keep their rhythm, and a frame that could not be decoded leaves a gap rather than moving the
+   * later ones early. A trim's start also seeks the decoder (see `seekSeconds`: the keyframe
+   * SEEK_MARGIN_SECONDS before it) unless `seekSeconds` says otherwise. Left out: frame k is at
+   * k / the probed rate, and no seek. When `fps` resamples, frame k is at k / fps whatever the
+   * timing says (which then only places the seek).
    */
   timing?: { timeBase: readonly [number, number]; pts: readonly number[] } | undefined;
 }
@@ -37,10 +49,13 @@ export async function openVideoSource(path: string, options: VideoSourceOptions 
   const binary = ffmpegPath(options);
   checkTiming(options.timing);
   const info = options.probed ?? (await probeVideo(path, { ffmpegPath: binary }));
+  const timing = options.fps === undefined ? options.timing : undefined;
+  const seekSeconds = options.seekSeconds ?? seekFor(options.timing, options.trim);
+  const readOptions = { ...options, ffmpegPath: binary, probed: info, ...(seekSeconds !== undefined ? { seekSeconds } : {}) };
   // Nothing runs until the first next(): a source that is never read starts no process.
-  const frames = readFrames(path, { ...options, ffmpegPath: binary, probed: info });
+  const frames = timing ? readTimedFrames(path, readOptions) : timedByIndex(readFrames(path, readOptions));
   const { width, height } = decodedFrameSize(info, options);
-  const secondsOf = frameClock(info, options);
+  const secondsOf = timing ? framePlacer(info, timing, options.trim) : frameClock(info, options);
   let state: 'ready' | 'reading' | 'closed' = 'ready';
 
   async function* timed(): AsyncGenerator<TimedFrame, void, undefined> {
@@ -49,9 +64,8 @@ export async function openVideoSource(path: string, options: VideoSourceOptions 
       throw new LiveswapError('internal', `The video source for ${path} is ${why}; open it again to read it again.`, { file: path });
     }
     state = 'reading';
-    let index = 0;
     // Returning from here (break, throw, close) returns `frames`, whose finally kills ffmpeg.
-    for await (const image of frames) yield { image, tSeconds: secondsOf(index++) };
+    for await (const { image, pts } of frames) yield { image, tSeconds: secondsOf(pts) };
   }
 
   return {
@@ -65,6 +79,54 @@ export async function openVideoSource(path: string, options: VideoSourceOptions 
       await frames.return(undefined);
     },
   };
+}
+
+/** Frames numbered 0, 1, 2…, as a clock by index reads them. */
+async function* timedByIndex(images: AsyncGenerator<Image, void, undefined>): AsyncGenerator<DecodedFrame, void, undefined> {
+  let index = 0;
+  for await (const image of images) yield { image, pts: index++ };
+}
+
+/**
+ * Seconds of each decoded frame, given its time from the decoder (ticks), counted from the trim's
+ * start: the listed time it is at (within half a spacing), so that a frame lost before it leaves a
+ * gap; its own time when it is not after the last frame placed (a frame given twice, which a sink
+ * holding gaps leaves out); else, a decoder that timed it unlike the file's listing (or not at all),
+ * the next listed time, as frameClock places frames by their index. Stateful: one per read.
+ */
+export function framePlacer(
+  info: Pick<VideoInfo, 'fps'>,
+  timing: { timeBase: readonly [number, number]; pts: readonly number[] },
+  trim: VideoSourceOptions['trim'],
+): (pts: number) => number {
+  const [num, den] = timing.timeBase;
+  const origin = trim?.startPts ?? 0;
+  const listed = timing.pts.filter((t) => (trim?.startPts === undefined || t >= trim.startPts) && (trim?.endPts === undefined || t < trim.endPts));
+  const n = listed.length;
+  const byIndex = frameClock(info, { timing, trim });
+  const seconds = (t: number): number => ((t - origin) * num) / den;
+  /** Half the spacing around listed time j: how far a decoder's time may be from it and still be it. */
+  const reach = (j: number): number => Math.min(j + 1 < n ? listed[j + 1]! - listed[j]! : Infinity, j > 0 ? listed[j]! - listed[j - 1]! : Infinity) / 2;
+  let next = 0;
+  return (pts) => {
+    if (Number.isFinite(pts)) {
+      if (next > 0 && next <= n && pts <= listed[next - 1]!) return seconds(pts);
+      let j = next;
+      while (j < n && listed[j]! + reach(j) < pts) j++;
+      if (j < n && Math.abs(listed[j]! - pts) <= reach(j)) {
+        next = j + 1;
+        return seconds(listed[j]!);
+      }
+    }
+    return byIndex(next++);
+  };
+}
+
+/** Where to seek for a trim: SEEK_MARGIN_SECONDS before its start; undefined (from the start) when that is not after 0. */
+function seekFor(timing: VideoSourceOptions['timing'], trim: VideoSourceOptions['trim']): number | undefined {
+  if (timing === undefined || trim?.startPts === undefined) return undefined;
+  const seconds = (trim.startPts * timing.timeBase[0]) / timing.timeBase[1] - SEEK_MARGIN_SECONDS;
+  return seconds > 0 ? seconds : undefined;
 }
 
 function checkTiming(timing: VideoSourceOptions['timing']): void {

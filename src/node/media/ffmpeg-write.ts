@@ -8,7 +8,7 @@ import { rm, writeFile } from 'node:fs/promises';
 import { extname, join } from 'node:path';
 import { invalidOption, LiveswapError } from '../../core/errors.js';
 import type { Image } from '../../core/image.js';
-import { type EncodePlan, encodedSize, encoderArgs, encoderFilterGraph } from './ffmpeg-args.js';
+import { type EncodePlan, encodedSize, encoderArgs, encoderFilterGraph, needsClosingFrame } from './ffmpeg-args.js';
 import { childExit, describeExit, type ExitStatus, type FfmpegOptions, ffmpegPath, lastLines, StderrTail } from './ffmpeg-binary.js';
 import {
   CRF,
@@ -60,6 +60,8 @@ export interface VideoWriterOptions extends FfmpegOptions {
    * the range. Default: BT.709, limited range, tagged.
    */
   color?: { matrix: string; range: 'tv' | 'pc' | 'unknown' };
+  /** Keep a copy of the last frame written, so that {@link VideoWriter.repeatLast} can send it again (one frame copy per write). */
+  repeatable?: boolean;
 }
 
 export interface VideoWriter {
@@ -72,6 +74,11 @@ export interface VideoWriter {
    * `image.data`), which waits while ffmpeg is busy: await each write and memory stays flat.
    */
   write(image: Image): Promise<void>;
+  /**
+   * Sends the last frame written once more, as the next frame (its time is the next one the file
+   * shows): the picture held through a gap. Needs `repeatable` and a frame written before.
+   */
+  repeatLast(): Promise<void>;
   /** Finishes the file and moves it to `path`; rejects (and leaves nothing) when encoding failed. */
   close(): Promise<void>;
   /**
@@ -180,38 +187,61 @@ export async function createVideoWriter(path: string, options: VideoWriterOption
   // A function, so TypeScript does not narrow `state` across the awaits in write().
   const isAborted = (): boolean => state === 'aborted';
   const abortedError = (): LiveswapError => new LiveswapError('output', `Writing ${path} was aborted; nothing was saved.`, { file: path });
+  const closingFrame = needsClosingFrame(plan);
+  // The last frame's bytes, for repeatLast() and the closing frame: the caller may reuse its buffer.
+  const last = options.repeatable || closingFrame ? Buffer.alloc(frameBytes) : undefined;
+
+  /** Hands bytes to ffmpeg; resolves once they are in the pipe (the buffer may then be reused). */
+  async function send(bytes: Buffer): Promise<void> {
+    const taken = new Promise<void>((resolve, reject) => child.stdin.write(bytes, (error) => (error ? reject(error) : resolve())));
+    taken.catch(() => undefined);
+    try {
+      await Promise.race([taken, stopped]);
+    } catch {
+      if (isAborted()) throw abortedError();
+      await done; // rejects with the reason ffmpeg stopped (killed, disk full, …)
+      throw new LiveswapError('output', `Cannot write ${path}: ffmpeg exited before the video was finished.`, { file: path });
+    }
+    frames++;
+  }
+
+  function checkOpen(): void {
+    if (state !== 'open') throw new LiveswapError('internal', `The video writer for ${path} is already ${state === 'aborted' ? 'aborted' : 'closed'}.`, { file: path });
+  }
 
   return {
     path,
     outputWidth,
     outputHeight,
     async write(image: Image): Promise<void> {
-      if (state !== 'open') throw new LiveswapError('internal', `The video writer for ${path} is already ${state === 'aborted' ? 'aborted' : 'closed'}.`, { file: path });
+      checkOpen();
       if (image.width !== width || image.height !== height || image.channels !== channels || image.data.length !== frameBytes) {
         throw invalidOption('frame', `a ${width}×${height} image with ${channels} channels`, `${image.width}×${image.height} with ${image.channels} channels`);
       }
       const bytes = Buffer.from(image.data.buffer, image.data.byteOffset, frameBytes);
-      const taken = new Promise<void>((resolve, reject) => child.stdin.write(bytes, (error) => (error ? reject(error) : resolve())));
-      taken.catch(() => undefined);
-      try {
-        await Promise.race([taken, stopped]);
-      } catch {
-        if (isAborted()) throw abortedError();
-        await done; // rejects with the reason ffmpeg stopped (killed, disk full, …)
-        throw new LiveswapError('output', `Cannot write ${path}: ffmpeg exited before the video was finished.`, { file: path });
+      last?.set(bytes);
+      await send(bytes);
+    },
+    async repeatLast(): Promise<void> {
+      checkOpen();
+      if (!options.repeatable || frames === 0) {
+        throw new LiveswapError('internal', `The video writer for ${path} has no frame to repeat (${frames === 0 ? 'none written yet' : 'not opened repeatable'}).`, {
+          file: path,
+        });
       }
-      frames++;
+      await send(last!);
     },
     async close(): Promise<void> {
       if (state === 'aborted') throw abortedError();
       if (state === 'open') {
-        state = 'closing';
         if (frames === 0) {
           state = 'aborted';
           child.process.kill('SIGKILL');
           await done.catch(() => undefined);
           throw new LiveswapError('output', `Cannot write ${path}: no frames were given, so there is no video to save.`, { file: path });
         }
+        if (closingFrame) await send(last!);
+        state = 'closing';
         child.stdin.end();
       }
       await done;
