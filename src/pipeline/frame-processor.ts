@@ -128,10 +128,6 @@ export class FrameProcessor {
     return new FrameProcessor(engine, options, identities);
   }
 
-  get engineName(): string {
-    return this.engine.name;
-  }
-
   /** The marks every frame of this processor gets. */
   get marks(): MarksApplied {
     return this.marker ? { label: this.marker.labelShown, watermark: true, watermarkId: this.marker.watermarkId } : { label: false, watermark: false };

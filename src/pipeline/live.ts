@@ -85,10 +85,6 @@ export class LiveSession {
     this.processor = this.createProcessor();
   }
 
-  get engineName(): string {
-    return this.engine.name;
-  }
-
   private toSwapOptions(s: ProcessSettings): SwapOptions {
     return resolveSwapOptions({ engine: this.engine.name, manyFaces: s.manyFaces, mouthMask: s.mouthMask, opacity: s.opacity, sharpness: s.sharpness, colorMatch: s.colorMatch });
   }

@@ -11,6 +11,7 @@ import sharp from 'sharp';
 import { DESCRIPTOR_SIZE } from '../../src/face/embedder.js';
 import type { TfjsGraphModelJson } from '../../src/models/tfjs-graph.js';
 import { formatFaceMap, type FaceMap } from '../../src/pipeline/face-map.js';
+import { PHONE_MP4_PROBE } from '../helpers/ffmpeg-samples.js';
 import { arcfaceStandin, inswapperStandin } from '../helpers/standin-models.js';
 
 const fixture = (name: string): string => fileURLToPath(new URL(`../fixtures/faces/${name}`, import.meta.url));
@@ -37,20 +38,7 @@ export function imageSeeds(): Promise<Uint8Array[]> {
 
 /** `ffmpeg -i` stderr of an MP4 from a phone and of a WebM, as recent ffmpeg releases print them. */
 export const PROBE_SAMPLES: readonly string[] = [
-  [
-    "Input #0, mov,mp4,m4a,3gp,3g2,mj2, from 'phone.mov':",
-    '  Metadata:',
-    '    major_brand     : qt  ',
-    '  Duration: 00:01:02.50, start: 0.000000, bitrate: 9000 kb/s',
-    '  Stream #0:0[0x1](und): Video: mjpeg (Baseline), yuvj420p(pc, bt470bg/unknown/unknown), 600x600, 90k tbr, 90k tbn (attached pic)',
-    '  Stream #0:1[0x2](und): Video: hevc (Main) (hvc1 / 0x31637668), yuv420p(tv, bt709), 1920x1080, 8000 kb/s, 29.97 fps, 29.97 tbr, 600 tbn (default)',
-    '      Metadata:',
-    '        creation_time   : 2024-01-01T00:00:00.000000Z',
-    '      Side data:',
-    '        displaymatrix: rotation of -90.00 degrees',
-    '  Stream #0:2[0x3](und): Audio: aac (LC) (mp4a / 0x6134706D), 44100 Hz, stereo, fltp, 128 kb/s (default)',
-    'At least one output file must be specified',
-  ].join('\n'),
+  PHONE_MP4_PROBE,
   [
     "Input #0, matroska,webm, from 'clip.webm':",
     '  Duration: N/A, start: -0.007000, bitrate: N/A',

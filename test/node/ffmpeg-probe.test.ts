@@ -10,6 +10,7 @@ import { parseInputInfo, parseVideoStream } from '../../src/node/media/ffmpeg-pr
 import { probeVideo } from '../../src/node/media/ffmpeg.js';
 import { makeAudioFile, makeClip } from '../helpers/clips.js';
 import { FIXTURES } from '../helpers/fixtures.js';
+import { PHONE_MP4_PROBE } from '../helpers/ffmpeg-samples.js';
 
 let dir: string;
 let withAudio: string;
@@ -150,20 +151,7 @@ describe('probeVideo errors', () => {
 
 describe('parseInputInfo', () => {
   // The layout of newer ffmpeg releases: stream ids in brackets, cover art first, rotation only as side data.
-  const newer = [
-    "Input #0, mov,mp4,m4a,3gp,3g2,mj2, from 'phone.mov':",
-    '  Metadata:',
-    '    major_brand     : qt  ',
-    '  Duration: 00:01:02.50, start: 0.000000, bitrate: 9000 kb/s',
-    '  Stream #0:0[0x1](und): Video: mjpeg (Baseline), yuvj420p(pc, bt470bg/unknown/unknown), 600x600, 90k tbr, 90k tbn (attached pic)',
-    '  Stream #0:1[0x2](und): Video: hevc (Main) (hvc1 / 0x31637668), yuv420p(tv, bt709), 1920x1080, 8000 kb/s, 29.97 fps, 29.97 tbr, 600 tbn (default)',
-    '      Metadata:',
-    '        creation_time   : 2024-01-01T00:00:00.000000Z',
-    '      Side data:',
-    '        displaymatrix: rotation of -90.00 degrees',
-    '  Stream #0:2[0x3](und): Audio: aac (LC) (mp4a / 0x6134706D), 44100 Hz, stereo, fltp, 128 kb/s (default)',
-    'At least one output file must be specified',
-  ].join('\n');
+  const newer = PHONE_MP4_PROBE;
 
   it('finds streams, duration and display-matrix rotation', () => {
     const parsed = parseInputInfo(newer);
