@@ -27,15 +27,15 @@ const LAYER_RUNGS: readonly (readonly string[])[] = [
   ['swap'],
   ['eval'],
   ['pipeline'],
-  ['node', 'browser'],
+  ['node', 'browser', 'client'],
   ['server', 'cli'],
   ['index.ts'],
 ];
 /** The same inside src/node, for its wings. */
-const NODE_WING_RUNGS: readonly (readonly string[])[] = [['files'], ['media', 'models'], ['provenance'], ['jobs'], ['eval']];
+const NODE_WING_RUNGS: readonly (readonly string[])[] = [['files'], ['media', 'models'], ['provenance'], ['jobs'], ['eval', 'service']];
 /** Imports across one rung that the map allows: the CLI starts the server. */
 const SAME_RUNG_ALLOWED = new Set(['cli -> server']);
-const PLATFORM_LAYERS = ['node', 'browser', 'cli', 'server'];
+const PLATFORM_LAYERS = ['node', 'browser', 'client', 'cli', 'server'];
 
 const DOM_GLOBALS = [
   'document',

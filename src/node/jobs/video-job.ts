@@ -18,7 +18,7 @@ import { ffmpegPath } from '../media/ffmpeg-binary.js';
 import { audioCopies, VIDEO_CONTAINERS } from '../media/ffmpeg-write.js';
 import { readImage } from '../media/image-io.js';
 import { defaultHome } from '../models/model-cache.js';
-import { startProvenance, type OutputProvenance, type ProvenanceChoices, type PublishedOutput } from '../provenance/output-provenance.js';
+import { startProvenance, type AuditContext, type OutputProvenance, type ProvenanceChoices, type PublishedOutput } from '../provenance/output-provenance.js';
 import { readFaceMapFile, type LoadedFaceMap } from './face-map-file.js';
 import { openNodeSwapper, type JobRunOptions, type JobRuntime } from './image-job.js';
 import { inspectVideo, swapVideo, type InspectedVideo, type VideoEncoding, type VideoProgress, type VideoSwapSummary } from './video-swap.js';
@@ -62,6 +62,10 @@ export interface VideoJobRunOptions extends JobRunOptions {
   onProgress?: (progress: VideoProgress) => void;
   /** Said once the engine is open and the identities made (e.g. the engine `auto` chose). */
   onNotices?: (notices: string[]) => void;
+  /** The request behind the job, for its audit line (the HTTP API's jobs). */
+  audit?: AuditContext;
+  /** Called just before the output is logged and put in place; throw to keep it out (see PublishFacts). */
+  beforeCommit?: () => Promise<void>;
 }
 
 export interface VideoJobResult extends VideoSwapSummary {
@@ -184,6 +188,8 @@ export async function runVideoJob(plan: VideoJobPlan, options: VideoJobRunOption
         manyFaces: spec.paint.manyFaces,
         mapFaces: spec.mapFaces !== undefined,
       },
+      ...(options.audit ? { audit: options.audit } : {}),
+      ...(options.beforeCommit ? { beforeCommit: options.beforeCommit } : {}),
     });
     return {
       ...swapped,

@@ -139,7 +139,7 @@ export async function existingWatermarkKey(home: string, file?: string): Promise
   return key ? { key, path, created: false } : undefined;
 }
 
-export const AUDIT_KINDS = ['image', 'video', 'live-session', ...LIVE_OUTPUT_KINDS] as const;
+export const AUDIT_KINDS = ['image', 'video', 'live-session', ...LIVE_OUTPUT_KINDS, 'identity', 'job', 'refusal'] as const;
 export type AuditKind = (typeof AUDIT_KINDS)[number];
 
 export interface AuditFile {
@@ -163,6 +163,35 @@ export interface AuditEntry {
   /** Whether the output carries signed content credentials, and if not, why not. */
   credentials: 'embedded' | 'format-unsupported' | 'unavailable' | 'none';
   options: Record<string, unknown>;
+  /** Who asked and how it ended, for outputs and refusals of the HTTP API and its workers. */
+  service?: AuditContext;
+  /** SHA-256 (hex) of the previous line as written, '' for the first: the chain `liveswap audit --verify` checks. */
+  prev?: string;
+}
+
+/** The outcomes the service records. */
+export const AUDIT_OUTCOMES = ['ok', 'failed', 'cancelled', 'rejected-quota', 'rejected-auth', 'rejected-consent', 'rejected-protected', 'rejected-limit'] as const;
+export type AuditOutcome = (typeof AUDIT_OUTCOMES)[number];
+
+/** The request behind an audit line (never images or embeddings). */
+export interface AuditContext {
+  requestId?: string;
+  tokenId?: string;
+  tokenName?: string;
+  ip?: string;
+  /** At most 200 characters. */
+  userAgent?: string;
+  route?: string;
+  consentId?: string;
+  identityId?: string;
+  jobId?: string;
+  attempt?: number;
+  workerId?: string;
+  outcome: AuditOutcome;
+  durationMs?: number;
+  videoSeconds?: number;
+  /** Why it was refused or failed. */
+  reason?: string;
 }
 
 function currentUser(): string {
@@ -242,6 +271,14 @@ export interface PublishFacts {
   target?: string;
   engine: string;
   options: Record<string, unknown>;
+  /** The request behind this output (the HTTP API's jobs); recorded in the audit line. */
+  audit?: AuditContext;
+  /**
+   * Called once the output is complete under its temporary name, just before the audit line and
+   * the rename: a queue worker checks it still holds the job's lock here, and throws if not, so
+   * nothing is logged or put in place by a worker that lost the job.
+   */
+  beforeCommit?: () => Promise<void>;
 }
 
 export interface PublishedOutput {
@@ -326,6 +363,7 @@ export class OutputProvenance {
       }
       const sha256 = await sha256File(final);
       const target = facts.target !== undefined ? { file: resolve(facts.target), sha256: await sha256File(facts.target) } : undefined;
+      await facts.beforeCommit?.();
       await appendAudit(
         this.home,
         auditEntry({
@@ -338,6 +376,7 @@ export class OutputProvenance {
           label: this.label,
           credentials,
           options: { engine: facts.engine, ...facts.options },
+          ...(facts.audit ? { service: facts.audit } : {}),
         }),
       );
       await rename(final, output);
