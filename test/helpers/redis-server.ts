@@ -42,7 +42,7 @@ export async function startRedis(): Promise<RedisServer> {
   child.stdout?.on('data', (chunk: Buffer) => (log += chunk.toString()));
   child.stderr?.on('data', (chunk: Buffer) => (log += chunk.toString()));
   const deadline = Date.now() + 10_000;
-  while (!/Ready to accept connections/.test(log)) {
+  while (!/ready to accept connections/i.test(log)) {
     if (child.exitCode !== null) throw new Error(`redis-server exited (${child.exitCode}):\n${log}`);
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
