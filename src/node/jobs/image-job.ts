@@ -13,7 +13,7 @@ import type { SwapReport } from '../../pipeline/report.js';
 import { checkOutputPath, temporaryPathFor } from '../files/output.js';
 import { outputFormatFor, readImage, writeImage } from '../media/image-io.js';
 import { defaultHome } from '../models/model-cache.js';
-import { startProvenance, type OutputProvenance, type ProvenanceChoices, type PublishedOutput } from '../provenance/output-provenance.js';
+import { startProvenance, type AuditContext, type OutputProvenance, type ProvenanceChoices, type PublishedOutput } from '../provenance/output-provenance.js';
 import type { NodeSwapper } from './swapper.js';
 
 /** Where the models run. */
@@ -58,6 +58,8 @@ export interface ImageJobPlan {
 export interface JobRunOptions {
   open?: OpenSwapper;
   signal?: AbortSignal;
+  /** The request behind the job, for its audit line (the HTTP API's jobs). */
+  audit?: AuditContext;
 }
 
 export interface ImageJobResult {
@@ -118,6 +120,7 @@ export async function runImageJob(plan: ImageJobPlan, options: JobRunOptions = {
       target: spec.target,
       engine: result.report.engine,
       options: { ...spec.paint, label: provenance.label },
+      ...(options.audit ? { audit: options.audit } : {}),
     });
   } finally {
     await rm(temporary, { force: true });
