@@ -10,6 +10,7 @@ import { RECOGNISERS } from '../eval/recognisers.js';
 import { BENCH_MODES } from '../node/eval/bench-modes.js';
 import { VIDEO_CODECS, VIDEO_PRESETS } from '../node/media/ffmpeg-write.js';
 import { AUDIT_KINDS } from '../node/provenance/output-provenance.js';
+import { SCOPES } from '../node/service/types.js';
 import { DEFAULT_IDENTITY_THRESHOLD, DEFAULT_SIMILAR_FACE_DISTANCE } from '../pipeline/face-map.js';
 import {
   ENGINE_CHOICES,
@@ -38,6 +39,12 @@ export const COMMANDS = [
   'models verify',
   'models import',
   'models path',
+  'tokens create',
+  'tokens list',
+  'tokens revoke',
+  'protect add',
+  'protect list',
+  'protect remove',
 ] as const;
 export type CommandName = (typeof COMMANDS)[number];
 
@@ -93,7 +100,21 @@ export const CLI_DEFAULTS = Object.freeze({
   verifyMaxFrames: 1800,
 } as const);
 
-const EVERY_COMMAND_WITH_JSON = ['swap', 'eval', 'bench', 'faces scan', 'verify', 'audit', 'models list', 'models pull', 'models verify', 'models import', 'models path'] as const;
+const EVERY_COMMAND_WITH_JSON = [
+  'swap',
+  'eval',
+  'bench',
+  'faces scan',
+  'verify',
+  'audit',
+  'models list',
+  'models pull',
+  'models verify',
+  'models import',
+  'models path',
+  'tokens list',
+  'protect list',
+] as const;
 const ONE_JSON_OBJECT = 'print one JSON object';
 
 /** The rows, in the order help lists them. */
@@ -597,6 +618,88 @@ export const FLAG_TABLE = [
     description: 'only entries with a source, target or output of this SHA-256 (or a prefix of it)',
   },
   { flag: '--limit', value: 'n', key: 'limit', parse: 'text', commands: ['audit'], description: 'only the last n matching entries' },
+  {
+    flag: '--verify',
+    key: 'verify',
+    parse: 'switch',
+    commands: ['audit'],
+    description: 'check the hash chain of the log instead of listing it: exit 0 when intact, 4 naming the first edited, deleted, inserted or reordered line',
+  },
+  // API tokens (liveswap serve).
+  {
+    flag: '--name',
+    value: 'name',
+    key: 'name',
+    parse: 'text',
+    commands: ['tokens create'],
+    required: ['tokens create'],
+    description: "the token's name, shown in lists and the audit log",
+  },
+  {
+    flag: '--scopes',
+    value: 'list',
+    key: 'scopes',
+    parse: 'text',
+    commands: ['tokens create'],
+    required: ['tokens create'],
+    description: `what the token may do, comma-separated: ${SCOPES.join(', ')}`,
+  },
+  { flag: '--swaps-per-day', value: 'n', key: 'swapsPerDay', parse: 'whole', commands: ['tokens create'], shows: 'unlimited', description: 'image swaps a day' },
+  {
+    flag: '--video-seconds-per-day',
+    value: 'n',
+    key: 'videoSecondsPerDay',
+    parse: 'whole',
+    commands: ['tokens create'],
+    shows: 'unlimited',
+    description: 'seconds of video swapped a day',
+  },
+  {
+    flag: '--max-active-jobs',
+    value: 'n',
+    key: 'maxActiveJobs',
+    parse: 'whole',
+    commands: ['tokens create'],
+    shows: 'unlimited',
+    description: 'video jobs queued or running at once',
+  },
+  {
+    flag: '--max-video-seconds',
+    value: 'n',
+    key: 'maxVideoSeconds',
+    parse: 'whole',
+    commands: ['tokens create'],
+    shows: 'unlimited',
+    description: 'the longest video one job may take, in seconds',
+  },
+  {
+    flag: '--expires',
+    value: 'when',
+    key: 'expires',
+    parse: 'text',
+    commands: ['tokens create'],
+    shows: 'never',
+    description: 'when the token stops working: a duration such as 30d, 12h or 90m, or an ISO date',
+  },
+  {
+    flag: '--redis',
+    value: 'url',
+    key: 'redis',
+    parse: 'text',
+    commands: ['tokens create', 'tokens list', 'tokens revoke'],
+    shows: '$LIVESWAP_REDIS_URL, else files under LIVESWAP_HOME',
+    description: 'the Redis of a queue-mode service (redis://host:port or unix:///path/redis.sock)',
+  },
+  // Protected faces.
+  {
+    flag: '--label',
+    value: 'text',
+    key: 'label',
+    parse: 'text',
+    commands: ['protect add'],
+    required: ['protect add'],
+    description: 'who the person is, for the operator (never shown to API callers)',
+  },
   // Models.
   { flag: '--accept-license', key: 'acceptLicense', parse: 'switch', commands: ['models pull'], description: 'accept the non-commercial licence of the models without asking' },
   // Output on the terminal.
@@ -617,6 +720,8 @@ export const FLAG_TABLE = [
       'models verify': ONE_JSON_OBJECT,
       'models import': ONE_JSON_OBJECT,
       'models path': ONE_JSON_OBJECT,
+      'tokens list': 'print the tokens as one JSON array (never secrets)',
+      'protect list': 'print the protected faces as one JSON array (without embeddings)',
     },
   },
   { flag: '--quiet', key: 'quiet', parse: 'switch', commands: ['swap'], description: 'print nothing on success (errors still go to stderr)' },

@@ -16,6 +16,8 @@ import { createSwapCommand, runSwap } from './swap-command.js';
 import { createUiCommand, runUi } from './ui-command.js';
 import { createVerifyCommand, runVerify } from './verify-command.js';
 import { createAuditCommand, runAudit } from './audit-command.js';
+import { createTokensCommand, runTokensCreate, runTokensList, runTokensRevoke } from './tokens-command.js';
+import { createProtectCommand, runProtectAdd, runProtectList, runProtectRemove } from './protect-command.js';
 
 /**
  * What the commands learn of Ctrl-C and SIGTERM: the signal aborts when one arrives, and a command
@@ -56,7 +58,21 @@ export function createProgram(terminal: Terminal, setExit: (code: number) => voi
   program.addCommand(createFacesCommand((video, flags) => runFacesScan(video, flags, terminal)).copyInheritedSettings(program));
   program.addCommand(createUiCommand((flags) => runUi(flags, terminal, withSignal(cancellable('serve')))).copyInheritedSettings(program));
   program.addCommand(createVerifyCommand((files, flags) => runVerify(files, flags, terminal), setExit).copyInheritedSettings(program));
-  program.addCommand(createAuditCommand((flags) => runAudit(flags, terminal)).copyInheritedSettings(program));
+  program.addCommand(createAuditCommand((flags) => runAudit(flags, terminal, undefined, setExit)).copyInheritedSettings(program));
+  program.addCommand(
+    createTokensCommand({
+      create: (flags) => runTokensCreate(flags, terminal),
+      list: (flags) => runTokensList(flags, terminal),
+      revoke: (id, flags) => runTokensRevoke(id, flags, terminal),
+    }).copyInheritedSettings(program),
+  );
+  program.addCommand(
+    createProtectCommand({
+      add: (photos, flags) => runProtectAdd(photos, flags, terminal),
+      list: (flags) => runProtectList(flags, terminal),
+      remove: (id, flags) => runProtectRemove(id, flags, terminal),
+    }).copyInheritedSettings(program),
+  );
   return program;
 }
 

@@ -13,6 +13,8 @@ import { createDemoCommand } from '../../src/cli/demo-command.js';
 import { createEvalCommand } from '../../src/cli/eval-command.js';
 import { createFacesCommand } from '../../src/cli/faces-command.js';
 import { createModelsCommand } from '../../src/cli/models-command.js';
+import { createProtectCommand } from '../../src/cli/protect-command.js';
+import { createTokensCommand } from '../../src/cli/tokens-command.js';
 import {
   COMMANDS,
   CLI_DEFAULTS,
@@ -63,6 +65,14 @@ function build(name: CommandName): Command {
       );
     case 'audit':
       return createAuditCommand(noop);
+    case 'tokens create':
+    case 'tokens list':
+    case 'tokens revoke':
+      return subcommand(createTokensCommand({ create: noop, list: noop, revoke: noop }), name.slice('tokens '.length));
+    case 'protect add':
+    case 'protect list':
+    case 'protect remove':
+      return subcommand(createProtectCommand({ add: noop, list: noop, remove: noop }), name.slice('protect '.length));
     default:
       return subcommand(models(), name.slice('models '.length));
   }

@@ -7,11 +7,13 @@
  * Layout under the home folder:
  *   provenance/watermark.key   64 hex digits (32 bytes), made on first use, mode 0600
  *   provenance/signer/         the local signing certificate (see credentials.ts)
- *   audit.jsonl                one JSON object per line, one line per output
+ *   audit.jsonl                one JSON object per line, one line per output, hash-chained (`prev`)
+ *   audit.jsonl.head           the chain's head: line count, size and hash of the last line
+ *   audit.jsonl.lock           held while a process appends
  */
 
-import { randomBytes } from 'node:crypto';
-import { appendFile, link, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { createHash, randomBytes } from 'node:crypto';
+import { type FileHandle, link, mkdir, open, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { userInfo } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { sha256File } from '../files/hash.js';
@@ -27,6 +29,7 @@ import type { Image } from '../../core/image.js';
 import { writeImage } from '../media/image-io.js';
 import { temporaryPathFor } from '../files/output.js';
 import { ownVersion } from '../files/package-info.js';
+import { withLockFile } from '../files/lock-file.js';
 
 export const AUDIT_LOG = 'audit.jsonl';
 
@@ -207,18 +210,201 @@ export function auditEntry(fields: Omit<AuditEntry, 'time' | 'tool' | 'version' 
   return { time: fields.time ?? new Date().toISOString(), tool: 'liveswap', version: ownVersion(), user: currentUser(), ...fields };
 }
 
-/** Appends one line; a single append of one line is atomic for the sizes written here. */
-export async function appendAudit(home: string, entry: AuditEntry): Promise<void> {
-  const path = auditLogPath(home);
+/** The head of the log: how many lines it has and the hash of the last, so a deleted last line shows. */
+export const AUDIT_HEAD = `${AUDIT_LOG}.head`;
+
+export function auditHeadPath(home: string): string {
+  return join(home, AUDIT_HEAD);
+}
+
+/** A place where the log did not match its head when a line was appended (kept in the head, reported by verify). */
+interface AuditBreak {
+  /** The line about to be appended. */
+  line: number;
+  time: string;
+  expected: { lines: number; bytes: number; sha256: string } | 'no head';
+  found: { lines: number; bytes: number; sha256: string };
+}
+
+/** `audit.jsonl.head`. */
+interface AuditHead {
+  version: 1;
+  lines: number;
+  bytes: number;
+  /** Hex SHA-256 of the last line (without its newline). */
+  sha256: string;
+  breaks?: AuditBreak[];
+}
+
+function sha256Hex(bytes: Uint8Array | string): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+async function readAuditHead(path: string): Promise<AuditHead | 'damaged' | undefined> {
+  let text: string;
   try {
-    await mkdir(home, { recursive: true });
-    await appendFile(path, `${JSON.stringify(entry)}\n`, { mode: 0o600 });
+    text = await readFile(path, 'utf8');
   } catch (cause) {
-    throw new LiveswapError('output', `Cannot append to the audit log ${path}: ${(cause as Error).message}. Nothing was saved; set LIVESWAP_HOME to a writable folder.`, {
-      file: path,
-      cause,
-    });
+    if ((cause as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw cause;
   }
+  try {
+    const head = JSON.parse(text) as Partial<AuditHead>;
+    if (typeof head.lines === 'number' && typeof head.bytes === 'number' && typeof head.sha256 === 'string') return head as AuditHead;
+  } catch {
+    // Falls through.
+  }
+  return 'damaged';
+}
+
+/** The last line of an open log (bytes up to, not including, the final newline) read backwards in chunks. */
+async function lastLineOf(handle: FileHandle, size: number): Promise<Buffer> {
+  const end = size;
+  let start = end;
+  const chunks: Buffer[] = [];
+  while (start > 0) {
+    const from = Math.max(0, start - 64 * KIB);
+    const chunk = Buffer.alloc(start - from);
+    await handle.read(chunk, 0, chunk.length, from);
+    const newline = chunk.lastIndexOf(0x0a);
+    if (newline >= 0) {
+      chunks.unshift(chunk.subarray(newline + 1));
+      return Buffer.concat(chunks);
+    }
+    chunks.unshift(chunk);
+    start = from;
+  }
+  return Buffer.concat(chunks);
+}
+
+/** Newlines in the whole file (the line count of a log that ends in one). */
+async function countNewlines(handle: FileHandle, size: number): Promise<number> {
+  let count = 0;
+  const chunk = Buffer.alloc(1024 * KIB);
+  for (let at = 0; at < size;) {
+    const { bytesRead } = await handle.read(chunk, 0, Math.min(chunk.length, size - at), at);
+    if (bytesRead === 0) break;
+    for (let i = 0; i < bytesRead; i++) if (chunk[i] === 0x0a) count++;
+    at += bytesRead;
+  }
+  return count;
+}
+
+/**
+ * Appends `entries` as one write under the lock: each gets `prev`, the SHA-256 of the line before
+ * it as written. A log that does not end in a newline (a crash mid-line) has that line ended
+ * first. The head is checked against the log's end; a mismatch (a line deleted or added by hand
+ * since) is recorded in the head before it is brought up to date, so it stays visible to verify.
+ */
+async function appendChained(home: string, entries: readonly AuditEntry[]): Promise<void> {
+  const path = auditLogPath(home);
+  const headPath = auditHeadPath(home);
+  const handle = await open(path, 'a+', 0o600);
+  try {
+    let size = (await handle.stat()).size;
+    if (size > 0) {
+      const last = Buffer.alloc(1);
+      await handle.read(last, 0, 1, size - 1);
+      if (last[0] !== 0x0a) {
+        await handle.appendFile('\n');
+        size += 1;
+      }
+    }
+    const lastLine = size > 0 ? await lastLineOf(handle, size - 1) : undefined;
+    let prev = lastLine === undefined ? '' : sha256Hex(lastLine);
+    const head = await readAuditHead(headPath).catch(() => 'damaged' as const);
+    let lines: number;
+    const breaks = typeof head === 'object' ? [...(head.breaks ?? [])] : [];
+    if (typeof head === 'object' && head.bytes === size && head.sha256 === prev && head.lines >= 0) {
+      lines = head.lines;
+    } else {
+      lines = await countNewlines(handle, size);
+      const hadChain = head !== undefined || (lastLine !== undefined && /"prev":"[0-9a-f]*"/.test(lastLine.toString('utf8')));
+      if (hadChain && !(size === 0 && head === undefined)) {
+        breaks.push({
+          line: lines + 1,
+          time: new Date().toISOString(),
+          expected: typeof head === 'object' ? { lines: head.lines, bytes: head.bytes, sha256: head.sha256 } : 'no head',
+          found: { lines, bytes: size, sha256: prev },
+        });
+      }
+    }
+    let text = '';
+    for (const entry of entries) {
+      const line = JSON.stringify({ ...entry, prev });
+      text += `${line}\n`;
+      prev = sha256Hex(line);
+      lines++;
+    }
+    await handle.appendFile(text);
+    await handle.sync();
+    const next: AuditHead = { version: 1, lines, bytes: size + Buffer.byteLength(text), sha256: prev, ...(breaks.length ? { breaks } : {}) };
+    const temporary = `${headPath}.${process.pid}.tmp`;
+    await writeFile(temporary, `${JSON.stringify(next)}\n`, { mode: 0o600 });
+    await rename(temporary, headPath);
+  } finally {
+    await handle.close();
+  }
+}
+
+interface PendingAudit {
+  entry: AuditEntry;
+  done: (error?: unknown) => void;
+}
+
+/** Lines waiting for this process's next write, per log; one write (and one lock) takes all that wait. */
+const pendingAudits = new Map<string, PendingAudit[]>();
+
+async function flushAudits(home: string, path: string): Promise<void> {
+  for (;;) {
+    const batch = pendingAudits.get(path);
+    if (!batch || batch.length === 0) {
+      pendingAudits.delete(path);
+      return;
+    }
+    pendingAudits.set(path, []);
+    try {
+      await mkdir(home, { recursive: true });
+      await withLockFile(
+        `${path}.lock`,
+        () =>
+          appendChained(
+            home,
+            batch.map((p) => p.entry),
+          ),
+        { what: 'the audit log' },
+      );
+      for (const p of batch) p.done();
+    } catch (cause) {
+      const error =
+        cause instanceof LiveswapError
+          ? cause
+          : new LiveswapError('output', `Cannot append to the audit log ${path}: ${(cause as Error).message}. Nothing was saved; set LIVESWAP_HOME to a writable folder.`, {
+              file: path,
+              cause,
+            });
+      for (const p of batch) p.done(error);
+    }
+  }
+}
+
+/**
+ * Appends one line to the hash-chained log (`prev` set here). Appends are serialised across
+ * processes by a lock file beside the log (a lock left by a dead process is taken over after
+ * about 10 s; waiting is bounded), and lines of one process that arrive together share a write.
+ */
+export function appendAudit(home: string, entry: AuditEntry): Promise<void> {
+  const path = auditLogPath(home);
+  return new Promise<void>((resolve, reject) => {
+    const queued = pendingAudits.get(path);
+    const item: PendingAudit = { entry, done: (error) => (error === undefined ? resolve() : reject(error as Error)) };
+    if (queued) {
+      queued.push(item);
+      return;
+    }
+    pendingAudits.set(path, [item]);
+    void flushAudits(home, path);
+  });
 }
 
 /** Reads the log; a damaged line (a crash mid-write, an edit) is skipped and counted. */
@@ -241,6 +427,108 @@ export async function readAudit(home: string): Promise<{ entries: AuditEntry[]; 
     }
   }
   return { entries, damaged, path };
+}
+
+/** What `liveswap audit --verify` found. */
+export interface AuditVerification {
+  /** True when every chained line links to the one before it and the head matches the end. */
+  ok: boolean;
+  path: string;
+  lines: number;
+  /** Lines from before the chain existed (no `prev`, at the start of the log): not checkable, not tampering. */
+  unchained: number;
+  /** Each problem at the line (1-based) where it shows, in line order. */
+  problems: { line: number; reason: string }[];
+}
+
+function splitLines(bytes: Buffer): { lines: Buffer[]; unterminated: boolean } {
+  const lines: Buffer[] = [];
+  let start = 0;
+  for (let i = bytes.indexOf(0x0a); i >= 0; i = bytes.indexOf(0x0a, start)) {
+    lines.push(bytes.subarray(start, i));
+    start = i + 1;
+  }
+  const unterminated = start < bytes.length;
+  if (unterminated) lines.push(bytes.subarray(start));
+  return { lines, unterminated };
+}
+
+/** Why line `n`'s `prev` does not name line n-1: which line it names, if any. */
+function brokenLinkReason(n: number, prev: string, lineOfHash: ReadonlyMap<string, number>): string {
+  const named = prev === '' ? 0 : lineOfHash.get(prev);
+  if (named === undefined) return `its prev does not match line ${n - 1}: line ${n - 1} was edited, or lines were deleted after it`;
+  if (named === 0) return `its prev says it is the first line, but lines come before it: lines were inserted before it or the log was spliced`;
+  if (named < n - 1) return `its prev names line ${named}, not line ${n - 1}: line(s) ${named + 1}–${n - 1} were inserted or moved here`;
+  return `its prev names line ${named}, which comes after it: lines were reordered`;
+}
+
+/**
+ * Checks the hash chain of the audit log under `home`: every line with `prev` must carry the
+ * SHA-256 of the line before it, and the head file must name the last line. Reports edited,
+ * deleted, inserted and reordered lines, damaged JSON and a head that does not match; lines from
+ * before the chain existed (no `prev`, at the start) are counted as unchained, not as problems.
+ */
+export async function verifyAudit(home: string): Promise<AuditVerification> {
+  const path = auditLogPath(home);
+  const bytes = await readFile(path).catch((cause: NodeJS.ErrnoException) => {
+    if (cause.code === 'ENOENT') return Buffer.alloc(0);
+    throw new LiveswapError('input-unreadable', `Cannot read the audit log ${path}: ${cause.message}.`, { file: path, cause });
+  });
+  const { lines, unterminated } = splitLines(bytes);
+  const hashes = lines.map((line) => sha256Hex(line));
+  const lineOfHash = new Map<string, number>();
+  hashes.forEach((hash, i) => lineOfHash.set(hash, i + 1));
+  const problems: { line: number; reason: string }[] = [];
+  let unchained = 0;
+  let chained = false;
+  lines.forEach((line, i) => {
+    const n = i + 1;
+    let value: unknown;
+    try {
+      value = JSON.parse(line.toString('utf8'));
+    } catch {
+      value = undefined;
+    }
+    const entry = typeof value === 'object' && value !== null ? (value as Partial<AuditEntry>) : undefined;
+    if (!entry || typeof entry.time !== 'string' || typeof entry.kind !== 'string') {
+      problems.push({ line: n, reason: unterminated && n === lines.length ? 'the last line is incomplete (a crash mid-write?)' : 'not an audit entry (damaged JSON)' });
+      return;
+    }
+    if (typeof entry.prev !== 'string') {
+      if (chained) problems.push({ line: n, reason: 'it has no prev although the lines before it are chained: inserted or edited' });
+      else unchained++;
+      return;
+    }
+    chained = true;
+    const expected = n === 1 ? '' : hashes[i - 1]!;
+    if (entry.prev !== expected) problems.push({ line: n, reason: brokenLinkReason(n, entry.prev, lineOfHash) });
+  });
+  const head = await readAuditHead(auditHeadPath(home)).catch(() => 'damaged' as const);
+  const lastHash = hashes.length ? hashes[hashes.length - 1]! : '';
+  if (head === 'damaged') {
+    problems.push({ line: lines.length, reason: `the head file ${auditHeadPath(home)} is damaged` });
+  } else if (head === undefined) {
+    if (chained) problems.push({ line: lines.length, reason: `the head file ${auditHeadPath(home)} is missing` });
+  } else {
+    for (const b of head.breaks ?? []) {
+      const expected = b.expected === 'no head' ? 'no head file' : `${b.expected.lines} lines ending in ${b.expected.sha256.slice(0, 12)}…`;
+      problems.push({
+        line: b.line,
+        reason: `when line ${b.line} was appended (${b.time}) the log did not match its head: expected ${expected}, found ${b.found.lines} lines (lines deleted or added outside liveswap, or a crash between a line and its head)`,
+      });
+    }
+    if (head.lines !== lines.length || head.sha256 !== lastHash) {
+      const reason =
+        head.lines > lines.length
+          ? `the head says ${head.lines} lines but the log has ${lines.length}: lines were deleted from the end`
+          : head.lines < lines.length
+            ? `the head says ${head.lines} lines but the log has ${lines.length}: lines were added without the head`
+            : `the last line does not match the hash in the head: it was edited or replaced`;
+      problems.push({ line: head.lines === lines.length ? lines.length : Math.min(head.lines, lines.length) + 1, reason });
+    }
+  }
+  problems.sort((a, b) => a.line - b.line);
+  return { ok: problems.length === 0, path, lines: lines.length, unchained, problems };
 }
 
 /** What the user chose on the command line (or the live app's settings). */
