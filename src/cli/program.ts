@@ -13,11 +13,13 @@ import { createModelsCommand } from './models-command.js';
 import type { Terminal } from './errors.js';
 import { ownVersion } from '../node/files/package-info.js';
 import { createSwapCommand, runSwap } from './swap-command.js';
+import { createServeCommand, runServe } from './serve-command.js';
 import { createUiCommand, runUi } from './ui-command.js';
 import { createVerifyCommand, runVerify } from './verify-command.js';
 import { createAuditCommand, runAudit } from './audit-command.js';
 import { createTokensCommand, runTokensCreate, runTokensList, runTokensRevoke } from './tokens-command.js';
 import { createProtectCommand, runProtectAdd, runProtectList, runProtectRemove } from './protect-command.js';
+import { createWorkerCommand, runWorker } from './worker-command.js';
 
 /**
  * What the commands learn of Ctrl-C and SIGTERM: the signal aborts when one arrives, and a command
@@ -57,6 +59,7 @@ export function createProgram(terminal: Terminal, setExit: (code: number) => voi
   program.addCommand(createModelsCommand(terminal).copyInheritedSettings(program));
   program.addCommand(createFacesCommand((video, flags) => runFacesScan(video, flags, terminal)).copyInheritedSettings(program));
   program.addCommand(createUiCommand((flags) => runUi(flags, terminal, withSignal(cancellable('serve')))).copyInheritedSettings(program));
+  program.addCommand(createServeCommand((flags) => runServe(flags, terminal, withSignal(cancellable('serve')))).copyInheritedSettings(program));
   program.addCommand(createVerifyCommand((files, flags) => runVerify(files, flags, terminal), setExit).copyInheritedSettings(program));
   program.addCommand(createAuditCommand((flags) => runAudit(flags, terminal, undefined, setExit)).copyInheritedSettings(program));
   program.addCommand(
@@ -73,6 +76,7 @@ export function createProgram(terminal: Terminal, setExit: (code: number) => voi
       remove: (id, flags) => runProtectRemove(id, flags, terminal),
     }).copyInheritedSettings(program),
   );
+  program.addCommand(createWorkerCommand((flags) => runWorker(flags, terminal, cancellable('serve'))).copyInheritedSettings(program));
   return program;
 }
 

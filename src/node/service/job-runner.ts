@@ -6,7 +6,7 @@
  * queues (in-process and BullMQ workers) run jobs through here.
  */
 
-import { readdir, rm, stat } from 'node:fs/promises';
+import { mkdir, readdir, rm, stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { LiveswapError } from '../../core/errors.js';
@@ -154,6 +154,7 @@ export async function runVideoJobRequest(id: string, request: VideoJobRequest, c
   if (earlier) return earlier;
   const output = resultPath(home, id);
   try {
+    await mkdir(resultsFolder(home), { recursive: true });
     const open: OpenSwapper = context.open ?? (async (runtime) => (await import('../jobs/swapper.js')).createNodeSwapper({ ...runtime, home }));
     const plan = await planVideoJob({
       sources: request.sources,
