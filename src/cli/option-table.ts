@@ -23,6 +23,7 @@ import {
   type PaintOptions,
   type TrackingOptions,
 } from '../pipeline/options.js';
+import { DEFAULT_API_HOST, DEFAULT_API_PORT } from '../server/api/defaults.js';
 import { DEFAULT_UI_HOST, DEFAULT_UI_PORT } from '../server/defaults.js';
 
 export const COMMANDS = [
@@ -31,6 +32,7 @@ export const COMMANDS = [
   'bench',
   'demo',
   'ui',
+  'serve',
   'faces scan',
   'verify',
   'audit',
@@ -477,15 +479,47 @@ export const FLAG_TABLE = [
   { flag: '--frames', value: 'n', key: 'frames', parse: 'text', shows: String(CLI_DEFAULTS.benchFrames), commands: ['bench'], description: 'frames per mode' },
   { flag: '--modes', value: 'list', key: 'modes', parse: 'text', commands: ['bench'], description: `comma-separated subset of ${BENCH_MODES.join(',')} (default: all)` },
   // The live app's server.
-  { flag: '--port', value: 'n', key: 'port', parse: 'text', shows: String(DEFAULT_UI_PORT), commands: ['ui'], description: 'port to listen on; 0 picks a free one' },
+  {
+    flag: '--port',
+    value: 'n',
+    key: 'port',
+    parse: 'text',
+    shows: false,
+    commands: ['ui', 'serve'],
+    description: {
+      ui: `port to listen on; 0 picks a free one (default: ${DEFAULT_UI_PORT})`,
+      serve: `port to listen on; 0 picks a free one (default: ${DEFAULT_API_PORT})`,
+    },
+  },
   {
     flag: '--host',
     value: 'address',
     key: 'host',
     parse: 'text',
-    shows: DEFAULT_UI_HOST,
-    commands: ['ui'],
-    description: 'address to listen on; anything but loopback exposes the app and the models to the network',
+    shows: false,
+    commands: ['ui', 'serve'],
+    description: {
+      ui: `address to listen on; anything but loopback exposes the app and the models to the network (default: ${DEFAULT_UI_HOST})`,
+      serve: `address to listen on; anything but loopback exposes the API to the network, behind its tokens (default: ${DEFAULT_API_HOST})`,
+    },
+  },
+  {
+    flag: '--workers',
+    value: 'n',
+    key: 'workers',
+    parse: 'text',
+    shows: '1',
+    commands: ['serve'],
+    description: 'video jobs this process runs at once (without --redis; with it, `liveswap worker` processes run them)',
+  },
+  {
+    flag: '--home',
+    value: 'dir',
+    key: 'home',
+    parse: 'text',
+    shows: '$LIVESWAP_HOME or the cache folder',
+    commands: ['serve'],
+    description: 'where tokens, quotas, consent records, identities, uploads, jobs, results, keys and the audit log live',
   },
   { flag: '--open', key: 'open', parse: 'switch', commands: ['ui'], description: 'open the app in the system browser' },
   {
@@ -686,7 +720,7 @@ export const FLAG_TABLE = [
     value: 'url',
     key: 'redis',
     parse: 'text',
-    commands: ['tokens create', 'tokens list', 'tokens revoke'],
+    commands: ['serve', 'tokens create', 'tokens list', 'tokens revoke'],
     shows: '$LIVESWAP_REDIS_URL, else files under LIVESWAP_HOME',
     description: 'the Redis of a queue-mode service (redis://host:port or unix:///path/redis.sock)',
   },

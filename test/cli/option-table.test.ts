@@ -28,6 +28,7 @@ import {
   type FlagRow,
 } from '../../src/cli/option-table.js';
 import { createSwapCommand } from '../../src/cli/swap-command.js';
+import { createServeCommand } from '../../src/cli/serve-command.js';
 import { createUiCommand } from '../../src/cli/ui-command.js';
 import { createVerifyCommand } from '../../src/cli/verify-command.js';
 import { DEFAULT_SAMPLE_FPS } from '../../src/node/jobs/faces-scan.js';
@@ -56,6 +57,8 @@ function build(name: CommandName): Command {
       return createDemoCommand(noop);
     case 'ui':
       return createUiCommand(noop);
+    case 'serve':
+      return createServeCommand(noop);
     case 'faces scan':
       return subcommand(createFacesCommand(noop), 'scan');
     case 'verify':

@@ -25,6 +25,7 @@ import { isLoopbackHost } from '../origin.js';
 import { addAdminRoutes } from './admin-routes.js';
 import type { ApiApp } from './app-type.js';
 import { addAuth } from './auth.js';
+import { DEFAULT_API_HOST, DEFAULT_API_PORT } from './defaults.js';
 import type { ApiContext, ApiLimits } from './context.js';
 import { addErrorHandlers, ApiError } from './errors.js';
 import { addIdentityRoutes } from './identity-routes.js';
@@ -37,8 +38,7 @@ import { addSwapRoutes } from './swap-routes.js';
 import { addSystemRoutes } from './system-routes.js';
 import { addUploadRoutes, createUploads, type Uploads } from './upload-routes.js';
 
-export const DEFAULT_API_HOST = '127.0.0.1';
-export const DEFAULT_API_PORT = 8080;
+export { DEFAULT_API_HOST, DEFAULT_API_PORT };
 const MIB = 1024 * 1024;
 
 export const DEFAULT_API_LIMITS: Readonly<ApiLimits> = Object.freeze({
