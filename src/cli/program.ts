@@ -19,6 +19,7 @@ import { createVerifyCommand, runVerify } from './verify-command.js';
 import { createAuditCommand, runAudit } from './audit-command.js';
 import { createTokensCommand, runTokensCreate, runTokensList, runTokensRevoke } from './tokens-command.js';
 import { createProtectCommand, runProtectAdd, runProtectList, runProtectRemove } from './protect-command.js';
+import { createWorkerCommand, runWorker } from './worker-command.js';
 
 /**
  * What the commands learn of Ctrl-C and SIGTERM: the signal aborts when one arrives, and a command
@@ -75,6 +76,7 @@ export function createProgram(terminal: Terminal, setExit: (code: number) => voi
       remove: (id, flags) => runProtectRemove(id, flags, terminal),
     }).copyInheritedSettings(program),
   );
+  program.addCommand(createWorkerCommand((flags) => runWorker(flags, terminal, cancellable('serve'))).copyInheritedSettings(program));
   return program;
 }
 
