@@ -111,7 +111,8 @@ export function addUploadRoutes(app: ApiApp, context: ContextOf<ApiContext & { u
       scope.route({
         method,
         url: `${UPLOADS_PATH}/:id`,
-        config: access,
+        // HEAD is tus's "where was I": documented like the rest.
+        config: { ...access, ...(method === 'HEAD' ? { swagger: { exposeHeadRoute: true } } : {}) },
         schema: {
           tags: ['uploads'],
           summary: { HEAD: 'The offset of an upload (tus).', PATCH: 'Append bytes at Upload-Offset (tus).', DELETE: 'Remove an unfinished upload (tus termination).' }[method],
