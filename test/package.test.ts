@@ -45,9 +45,9 @@ test('the library exports the swapper, image I/O, options and errors', () => {
 });
 
 /** Each export and the source file it is built from. */
-const ENTRIES = { '.': 'src/index.ts', './core': 'src/core/index.ts', './browser': 'src/browser/index.ts' } as const;
+const ENTRIES = { '.': 'src/index.ts', './core': 'src/core/index.ts', './browser': 'src/browser/index.ts', './client': 'src/client/index.ts' } as const;
 
-test('exports the Node library, the platform-free core and the browser entry, each with types', () => {
+test('exports the Node library, the platform-free core, the browser entry and the SDK, each with types', () => {
   assert.deepEqual(Object.keys(manifest.exports), Object.keys(ENTRIES));
   for (const [name, source] of Object.entries(ENTRIES)) {
     const built = source.replace(/^src\//, './dist/').replace(/\.ts$/, '');
@@ -89,6 +89,10 @@ test('liveswap/core imports nothing outside src/core, and liveswap/browser (with
   );
   // The client starts its worker by the emitted file name, which dist/browser holds.
   assert.match(readFileSync(new URL('src/browser/live-client.ts', root), 'utf8'), /new URL\('\.\/live-worker\.js', import\.meta\.url\)/);
+});
+
+test('liveswap/client (the SDK, for Node and browsers) needs nothing but openapi-fetch', () => {
+  assert.deepEqual([...externalModules([ENTRIES['./client']])], ['openapi-fetch']);
 });
 
 const built = existsSync(new URL('dist/index.js', root));
