@@ -6696,7 +6696,360 @@ export interface paths {
       };
     };
     options?: never;
-    head?: never;
+    /** The offset of an upload (tus). */
+    head: {
+      parameters: {
+        query?: never;
+        header?: {
+          /** @description Always 1.0.0 */
+          'tus-resumable'?: string;
+          /** @description Total size in bytes (POST) */
+          'upload-length'?: string;
+          /** @description tus metadata (POST) */
+          'upload-metadata'?: string;
+          /** @description Where this chunk starts (PATCH) */
+          'upload-offset'?: string;
+        };
+        path: {
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Upload-Offset and Upload-Length headers */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+        /** @description Default Response */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @enum {unknown} */
+                kind:
+                  | 'usage'
+                  | 'input-missing'
+                  | 'input-unreadable'
+                  | 'input-unsupported'
+                  | 'input-too-large'
+                  | 'no-face'
+                  | 'output'
+                  | 'model'
+                  | 'interrupted'
+                  | 'internal'
+                  | 'unauthorized'
+                  | 'forbidden'
+                  | 'not-found'
+                  | 'conflict'
+                  | 'consent-required'
+                  | 'protected-face'
+                  | 'quota-exceeded'
+                  | 'rate-limited'
+                  | 'overloaded'
+                  | 'payload-too-large'
+                  | 'range-not-satisfiable';
+                message: string;
+              };
+            };
+          };
+        };
+        /** @description Default Response */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @enum {unknown} */
+                kind:
+                  | 'usage'
+                  | 'input-missing'
+                  | 'input-unreadable'
+                  | 'input-unsupported'
+                  | 'input-too-large'
+                  | 'no-face'
+                  | 'output'
+                  | 'model'
+                  | 'interrupted'
+                  | 'internal'
+                  | 'unauthorized'
+                  | 'forbidden'
+                  | 'not-found'
+                  | 'conflict'
+                  | 'consent-required'
+                  | 'protected-face'
+                  | 'quota-exceeded'
+                  | 'rate-limited'
+                  | 'overloaded'
+                  | 'payload-too-large'
+                  | 'range-not-satisfiable';
+                message: string;
+              };
+            };
+          };
+        };
+        /** @description Default Response */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @enum {unknown} */
+                kind:
+                  | 'usage'
+                  | 'input-missing'
+                  | 'input-unreadable'
+                  | 'input-unsupported'
+                  | 'input-too-large'
+                  | 'no-face'
+                  | 'output'
+                  | 'model'
+                  | 'interrupted'
+                  | 'internal'
+                  | 'unauthorized'
+                  | 'forbidden'
+                  | 'not-found'
+                  | 'conflict'
+                  | 'consent-required'
+                  | 'protected-face'
+                  | 'quota-exceeded'
+                  | 'rate-limited'
+                  | 'overloaded'
+                  | 'payload-too-large'
+                  | 'range-not-satisfiable';
+                message: string;
+              };
+            };
+          };
+        };
+        /** @description Default Response */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @enum {unknown} */
+                kind:
+                  | 'usage'
+                  | 'input-missing'
+                  | 'input-unreadable'
+                  | 'input-unsupported'
+                  | 'input-too-large'
+                  | 'no-face'
+                  | 'output'
+                  | 'model'
+                  | 'interrupted'
+                  | 'internal'
+                  | 'unauthorized'
+                  | 'forbidden'
+                  | 'not-found'
+                  | 'conflict'
+                  | 'consent-required'
+                  | 'protected-face'
+                  | 'quota-exceeded'
+                  | 'rate-limited'
+                  | 'overloaded'
+                  | 'payload-too-large'
+                  | 'range-not-satisfiable';
+                message: string;
+              };
+            };
+          };
+        };
+        /** @description Default Response */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @enum {unknown} */
+                kind:
+                  | 'usage'
+                  | 'input-missing'
+                  | 'input-unreadable'
+                  | 'input-unsupported'
+                  | 'input-too-large'
+                  | 'no-face'
+                  | 'output'
+                  | 'model'
+                  | 'interrupted'
+                  | 'internal'
+                  | 'unauthorized'
+                  | 'forbidden'
+                  | 'not-found'
+                  | 'conflict'
+                  | 'consent-required'
+                  | 'protected-face'
+                  | 'quota-exceeded'
+                  | 'rate-limited'
+                  | 'overloaded'
+                  | 'payload-too-large'
+                  | 'range-not-satisfiable';
+                message: string;
+              };
+            };
+          };
+        };
+        /** @description Default Response */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @enum {unknown} */
+                kind:
+                  | 'usage'
+                  | 'input-missing'
+                  | 'input-unreadable'
+                  | 'input-unsupported'
+                  | 'input-too-large'
+                  | 'no-face'
+                  | 'output'
+                  | 'model'
+                  | 'interrupted'
+                  | 'internal'
+                  | 'unauthorized'
+                  | 'forbidden'
+                  | 'not-found'
+                  | 'conflict'
+                  | 'consent-required'
+                  | 'protected-face'
+                  | 'quota-exceeded'
+                  | 'rate-limited'
+                  | 'overloaded'
+                  | 'payload-too-large'
+                  | 'range-not-satisfiable';
+                message: string;
+              };
+            };
+          };
+        };
+        /** @description Default Response */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @enum {unknown} */
+                kind:
+                  | 'usage'
+                  | 'input-missing'
+                  | 'input-unreadable'
+                  | 'input-unsupported'
+                  | 'input-too-large'
+                  | 'no-face'
+                  | 'output'
+                  | 'model'
+                  | 'interrupted'
+                  | 'internal'
+                  | 'unauthorized'
+                  | 'forbidden'
+                  | 'not-found'
+                  | 'conflict'
+                  | 'consent-required'
+                  | 'protected-face'
+                  | 'quota-exceeded'
+                  | 'rate-limited'
+                  | 'overloaded'
+                  | 'payload-too-large'
+                  | 'range-not-satisfiable';
+                message: string;
+              };
+            };
+          };
+        };
+        /** @description Default Response */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @enum {unknown} */
+                kind:
+                  | 'usage'
+                  | 'input-missing'
+                  | 'input-unreadable'
+                  | 'input-unsupported'
+                  | 'input-too-large'
+                  | 'no-face'
+                  | 'output'
+                  | 'model'
+                  | 'interrupted'
+                  | 'internal'
+                  | 'unauthorized'
+                  | 'forbidden'
+                  | 'not-found'
+                  | 'conflict'
+                  | 'consent-required'
+                  | 'protected-face'
+                  | 'quota-exceeded'
+                  | 'rate-limited'
+                  | 'overloaded'
+                  | 'payload-too-large'
+                  | 'range-not-satisfiable';
+                message: string;
+              };
+            };
+          };
+        };
+        /** @description Default Response */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @enum {unknown} */
+                kind:
+                  | 'usage'
+                  | 'input-missing'
+                  | 'input-unreadable'
+                  | 'input-unsupported'
+                  | 'input-too-large'
+                  | 'no-face'
+                  | 'output'
+                  | 'model'
+                  | 'interrupted'
+                  | 'internal'
+                  | 'unauthorized'
+                  | 'forbidden'
+                  | 'not-found'
+                  | 'conflict'
+                  | 'consent-required'
+                  | 'protected-face'
+                  | 'quota-exceeded'
+                  | 'rate-limited'
+                  | 'overloaded'
+                  | 'payload-too-large'
+                  | 'range-not-satisfiable';
+                message: string;
+              };
+            };
+          };
+        };
+      };
+    };
     /** Append bytes at Upload-Offset (tus). */
     patch: {
       parameters: {
