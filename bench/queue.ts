@@ -92,7 +92,7 @@ async function main(): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'liveswap-bench-queue-'));
   const redis = await startRedis();
   const workers: WorkerProcess[] = [];
-  const queue = new RedisJobQueue({ redisUrl: redis.url, refund: async () => undefined, maxQueued: JOBS });
+  const queue = new RedisJobQueue({ redisUrl: redis.url, refund: () => Promise.resolve(), maxQueued: JOBS });
   try {
     await warmModels();
     const home = await homeWithModels(join(dir, 'home'));
