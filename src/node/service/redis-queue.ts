@@ -16,6 +16,7 @@
 import { Job, Queue, QueueEvents, type JobsOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { LiveswapError } from '../../core/errors.js';
+import { auditJobEnd } from './job-runner.js';
 import { checkJobId, isTerminal, NO_PROGRESS, QueueFullError } from './local-queue.js';
 import { connectRedis } from './redis.js';
 import type { JobEvent, JobProgress, JobQueue, JobState, JobStatus, VideoJobRequest } from './types.js';
@@ -47,6 +48,14 @@ export interface VideoJobReturn {
   sha256: string;
 }
 
+/** The kind a failure gets when its reason is BullMQ's own text (a job stalled twice, a lost lock). */
+export const BULL_REASON_KIND = 'queue';
+
+/** Whether a job error is BullMQ's own rather than one a worker reported (and logged). */
+function bullOwnReason(error: { kind: string; message: string }): boolean {
+  return error.kind === BULL_REASON_KIND;
+}
+
 /** A job's error travels in BullMQ's `failedReason` as JSON, so its kind survives. */
 export function encodeJobError(error: { kind: string; message: string }): string {
   return JSON.stringify({ kind: error.kind, message: error.message });
@@ -59,7 +68,7 @@ export function decodeJobError(failedReason: string | undefined): { kind: string
   } catch {
     // BullMQ's own reasons (a stalled job, a lost lock) are plain text.
   }
-  return { kind: 'internal', message: failedReason ?? 'the job failed' };
+  return { kind: BULL_REASON_KIND, message: failedReason ?? 'the job failed' };
 }
 
 /** The options every video job is added with. */
@@ -115,6 +124,11 @@ export interface RedisJobQueueOptions {
   cancelWaitMs?: number;
   /** Told of errors no caller awaits (a refund that failed); default: printed to stderr. */
   onError?: (error: unknown) => void;
+  /**
+   * LIVESWAP_HOME of the API: when given, a job BullMQ failed itself (its workers died twice, so
+   * no worker logged it) gets its `job` audit line here, by the process that claimed its refund.
+   */
+  home?: string;
 }
 
 /** The BullMQ {@link JobQueue} (mode `redis`). Workers are separate processes: `liveswap worker`. */
@@ -167,7 +181,11 @@ export class RedisJobQueue implements JobQueue {
       }
       await this.redis.srem(activeKey(ended.request.tokenId), id);
       const claimed = await this.redis.set(refundedKey(id), '1', 'EX', 2 * WEEK_SECONDS, 'NX');
-      if (claimed === 'OK') await this.options.refund(ended.request, ended.status);
+      if (claimed !== 'OK') return;
+      await this.options.refund(ended.request, ended.status);
+      if (this.options.home !== undefined && ended.status.error && bullOwnReason(ended.status.error)) {
+        await auditJobEnd(this.options.home, id, ended.request, { attempt: ended.status.attempts, workerId: 'queue', outcome: 'failed', reason: ended.status.error.message });
+      }
     } catch (error) {
       this.onError(error);
     }
