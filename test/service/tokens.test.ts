@@ -13,6 +13,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import { LiveswapError } from '../../src/core/errors.js';
 import { connectRedis } from '../../src/node/service/redis.js';
+import { openServiceStores } from '../../src/node/service/stores.js';
 import {
   authenticateAgainst,
   FileTokenStore,
@@ -196,6 +197,29 @@ describe('Redis token store', { skip }, () => {
   });
 
   storeContract(() => RedisTokenStore.open(connectRedis(redis.url, 'test'), { ownsClient: true }));
+
+  it('openServiceStores: Redis tokens and quotas with a URL, files without; an unreachable Redis is a usage error', async () => {
+    const home = await mkdtemp(join(tmpdir(), 'liveswap-stores-'));
+    try {
+      const queued = await openServiceStores({ home, redisUrl: redis.url, timeZone: 'Asia/Shanghai' });
+      const local = await openServiceStores({ home });
+      try {
+        assert.equal(queued.mode, 'redis');
+        assert.equal(local.mode, 'files');
+        const { token } = await queued.tokens.create({ name: 'both', scopes: ['admin'] });
+        assert.equal(queued.tokens.authenticate(token).ok, true);
+        assert.equal(local.tokens.authenticate(token).ok, false, 'the file store is another store');
+        assert.deepEqual(await queued.quotas.reserve('t', 'swaps', 1, 1, new Date('2026-12-06T16:30:00Z')), { ok: true });
+        assert.equal((await queued.quotas.usage('t', new Date('2026-12-06T16:30:00Z'))).day, '2026-12-07');
+        assert.equal(queued.consent.statement().sha256, local.consent.statement().sha256);
+      } finally {
+        await Promise.all([queued.close(), local.close()]);
+      }
+      await assert.rejects(openServiceStores({ home, redisUrl: `unix://${join(home, 'no.sock')}`, connectTimeoutMs: 300 }), usage(/Cannot reach Redis at unix:/));
+    } finally {
+      await rm(home, { recursive: true, force: true });
+    }
+  });
 
   it('records live in the hash ls:tokens, secrets only as hashes', async () => {
     const store = await RedisTokenStore.open(connectRedis(redis.url, 'test'), { ownsClient: true });
