@@ -8,10 +8,12 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { appendFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { appendFile, mkdtemp, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { LiveswapError } from '../../src/core/errors.js';
+import { withLockFile } from '../../src/node/files/lock-file.js';
 import { appendAudit, auditEntry, auditHeadPath, auditLogPath, readAudit, verifyAudit, type AuditEntry } from '../../src/node/provenance/output-provenance.js';
 import { TSX_URL } from '../cli/run-cli.js';
 
@@ -169,6 +171,26 @@ describe('audit hash chain', () => {
     assert.deepEqual({ ok: result.ok, lines: result.lines, unchained: result.unchained, problems: result.problems }, { ok: true, lines: 4, unchained: 2, problems: [] });
     const lines = (await readFile(auditLogPath(home), 'utf8')).split('\n');
     assert.equal((JSON.parse(lines[2]!) as AuditEntry).prev, createHash('sha256').update(lines[1]!).digest('hex'));
+  });
+
+  it('a lock left by a dead process is taken over; a held one makes the writer wait, within bounds', async () => {
+    const log = await logWith(1);
+    const lock = `${log.path}.lock`;
+    await writeFile(lock, '999999 long ago\n');
+    const old = new Date(Date.now() - 60_000);
+    await utimes(lock, old, old);
+    await appendAudit(log.home, entry(2));
+    assert.equal((await verifyAudit(log.home)).lines, 2);
+    await assert.rejects(stat(lock), 'the lock is gone after the append');
+    await writeFile(lock, `${process.pid} now\n`);
+    await assert.rejects(
+      withLockFile(lock, () => Promise.resolve(), { timeoutMs: 200, what: 'the audit log' }),
+      (e: unknown) => e instanceof LiveswapError && e.kind === 'output' && /Gave up waiting .*audit\.jsonl\.lock \(the audit log\)/.test(e.message),
+    );
+    const waiting = appendAudit(log.home, entry(3));
+    await rm(lock);
+    await waiting;
+    assert.deepEqual(await verifyAudit(log.home), { ok: true, path: log.path, lines: 3, unchained: 0, problems: [] });
   });
 
   it('appends from several processes at once keep one intact chain', async () => {
