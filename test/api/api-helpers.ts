@@ -46,7 +46,10 @@ export async function startTestApi<N extends string>(specs: Record<N, TokenSpec>
   } finally {
     await stores.close();
   }
-  const server = await createApiServer({ port: 0, logger: false, ...options, home });
+  // The tests share two cores with module loading, model loads and ffmpeg: a sampling second with
+  // the loop blocked throughout reads as infinite delay to under-pressure, and a real server's limit
+  // would refuse test requests now and then. Off here; back-pressure has a test of its own.
+  const server = await createApiServer({ port: 0, logger: false, pressure: { maxEventLoopDelay: 0 }, ...options, home });
   return {
     server,
     home,

@@ -74,8 +74,8 @@ export interface ApiServerOptions {
   /** The IANA zone whose midnight ends a quota day; default UTC. */
   timeZone?: string;
   limits?: Partial<ApiLimits>;
-  /** Back-pressure: 503 + Retry-After past these (event-loop delay ms, resident memory bytes). */
-  pressure?: { maxEventLoopDelay?: number; maxRssBytes?: number; retryAfterSeconds?: number };
+  /** Back-pressure: 503 + Retry-After past these (event-loop delay ms, default 200; resident memory bytes, default none); 0 turns a check off. */
+  pressure?: { maxEventLoopDelay?: number; maxRssBytes?: number; retryAfterSeconds?: number; sampleIntervalMs?: number };
   /** pino logging: JSON lines to stdout at `info` by default; false for none, or a level and a stream. */
   logger?: false | { level?: string; stream?: DestinationStream };
 }
@@ -168,6 +168,7 @@ export async function buildApiApp(options: ApiServerOptions, context: (() => Ful
     maxEventLoopDelay: options.pressure?.maxEventLoopDelay ?? 200,
     maxRssBytes: options.pressure?.maxRssBytes ?? 0,
     retryAfter: options.pressure?.retryAfterSeconds ?? 10,
+    ...(options.pressure?.sampleIntervalMs !== undefined ? { sampleInterval: options.pressure.sampleIntervalMs } : {}),
     exposeStatusRoute: false,
   });
   addAuth(app, () => ctx().stores.tokens, options.home ?? defaultHome());

@@ -4,6 +4,7 @@
  * metadata; only that token may resume, inspect, delete or submit it.
  */
 
+import type { IncomingMessage } from 'node:http';
 import { join } from 'node:path';
 import { FileStore } from '@tus/file-store';
 import { Server as TusServer } from '@tus/server';
@@ -69,6 +70,17 @@ export function createUploads(home: string, maxSize: number): { uploads: Uploads
   };
 }
 
+/** Puts the token id in the header tus reads (parsed and raw forms both), replacing whatever the client sent there. */
+function setOwnerHeader(raw: IncomingMessage, tokenId: string): void {
+  const pairs: string[] = [];
+  for (let i = 0; i + 1 < raw.rawHeaders.length; i += 2) {
+    if (raw.rawHeaders[i]!.toLowerCase() !== OWNER_HEADER) pairs.push(raw.rawHeaders[i]!, raw.rawHeaders[i + 1]!);
+  }
+  pairs.push(OWNER_HEADER, tokenId);
+  raw.rawHeaders.splice(0, raw.rawHeaders.length, ...pairs);
+  raw.headers[OWNER_HEADER] = tokenId;
+}
+
 const TusHeaders = Type.Object({
   'tus-resumable': Type.Optional(Type.String({ description: 'Always 1.0.0' })),
   'upload-length': Type.Optional(Type.String({ description: 'Total size in bytes (POST)' })),
@@ -88,8 +100,7 @@ export function addUploadRoutes(app: ApiApp, context: ContextOf<ApiContext & { u
         const upload = await ctx.uploads.store.getUpload(request.params.id).catch(() => undefined);
         if (!upload || upload.metadata?.owner !== token.id) throw new ApiError('not-found', `No upload ${request.params.id}.`);
       }
-      delete request.raw.headers[OWNER_HEADER];
-      request.raw.headers[OWNER_HEADER] = token.id;
+      setOwnerHeader(request.raw, token.id);
       reply.hijack();
       await ctx.tus.handle(request.raw, reply.raw);
     };
