@@ -25,6 +25,7 @@ describe('identities and image swaps', () => {
   let grace: Buffer;
   let astronaut: Buffer;
   let identityId: string;
+  let bobIdentity: string;
 
   const consent = (extra: Record<string, unknown> = {}) => JSON.stringify({ subject: 'self', attested: true, statementVersion, ...extra });
   const post = async (name: Names, url: string, parts: Parameters<typeof multipart>[0], headers: Record<string, string> = {}) => {
@@ -109,13 +110,25 @@ describe('identities and image swaps', () => {
     assert.equal(((await big.json()) as { error: { kind: string } }).error.kind, 'payload-too-large');
   });
 
+  it("bob makes an identity of his own (from the astronaut's photo)", async () => {
+    const reply = await post('bob', '/v1/identities', [
+      { name: 'consent', value: consent({ subject: 'other-with-permission' }) },
+      { name: 'photo', filename: 'a.png', type: 'image/png', bytes: astronaut },
+    ]);
+    assert.equal(reply.status, 201, await reply.clone().text());
+    bobIdentity = ((await reply.json()) as { id: string }).id;
+  });
+
   it('a token sees only its own identities', async () => {
     const own = await fetch(`${api.server.url}/v1/identities/${identityId}`, { headers: api.auth('alice') });
     assert.equal(own.status, 200);
     const other = await fetch(`${api.server.url}/v1/identities/${identityId}`, { headers: api.auth('bob') });
     assert.equal(other.status, 404);
-    const list = (await (await fetch(`${api.server.url}/v1/identities`, { headers: api.auth('bob') })).json()) as { identities: unknown[] };
-    assert.deepEqual(list.identities, []);
+    const list = (await (await fetch(`${api.server.url}/v1/identities`, { headers: api.auth('bob') })).json()) as { identities: { id: string }[] };
+    assert.deepEqual(
+      list.identities.map((i) => i.id),
+      [bobIdentity],
+    );
   });
 
   it('swaps exactly the daily quota, then 429 with Retry-After and X-Quota-* (audited)', async () => {
@@ -156,6 +169,36 @@ describe('identities and image swaps', () => {
     assert.ok(entries.some((e) => e.kind === 'refusal' && e.service?.outcome === 'rejected-quota' && e.service.tokenId === api.ids.alice));
     const usage = (await (await fetch(`${api.server.url}/v1/usage`, { headers: api.auth('alice') })).json()) as { used: { swaps: number } };
     assert.equal(usage.used.swaps, 2);
+  });
+
+  it('past the image slots every extra swap gets 503 with Retry-After, never another 5xx', async () => {
+    // Two slots (set above): six at once, so at least four find none free.
+    const replies = await Promise.all(
+      Array.from({ length: 6 }, () =>
+        post('bob', '/v1/swaps/image', [
+          { name: 'identityId', value: bobIdentity },
+          { name: 'target', filename: 't.png', type: 'image/png', bytes: astronaut },
+        ]),
+      ),
+    );
+    const statuses = replies.map((r) => r.status).sort();
+    assert.ok(statuses.filter((s) => s === 200).length >= 1, statuses.join(','));
+    for (const reply of replies) {
+      assert.ok([200, 503].includes(reply.status), `${reply.status}`);
+      if (reply.status === 503) {
+        assert.ok(Number(reply.headers.get('retry-after')) > 0);
+        assert.equal(((await reply.json()) as { error: { kind: string } }).error.kind, 'overloaded');
+      } else await reply.arrayBuffer();
+    }
+    assert.ok(statuses.filter((s) => s === 503).length >= 4, statuses.join(','));
+    const usage = (await (await fetch(`${api.server.url}/v1/usage`, { headers: api.auth('bob') })).json()) as { used: { swaps: number } };
+    assert.equal(usage.used.swaps, statuses.filter((s) => s === 200).length, 'only the swaps made are counted');
+  });
+
+  it('deleting an identity: only its owner may, and then it is gone', async () => {
+    assert.equal((await fetch(`${api.server.url}/v1/identities/${bobIdentity}`, { method: 'DELETE', headers: api.auth('alice') })).status, 404);
+    assert.equal((await fetch(`${api.server.url}/v1/identities/${bobIdentity}`, { method: 'DELETE', headers: api.auth('bob') })).status, 200);
+    assert.equal((await fetch(`${api.server.url}/v1/identities/${bobIdentity}`, { headers: api.auth('bob') })).status, 404);
   });
 
   it("a failed swap is refunded, and another token's identity cannot be used", async () => {
