@@ -3,7 +3,8 @@
  * the token store, real photos, a real clip. Consent, an identity from a fixture photo, an image
  * swap (a decodable, watermarked image), a resumable upload interrupted twice (an abort between
  * chunks, a chunk cut mid-way) and resumed to byte-identical bytes, a video job followed through
- * its events to `done`, its MP4 downloaded whole and by range, and errors with the API's kinds.
+ * its events to `done`, its MP4 downloaded whole and by range, a queued job cancelled (quota
+ * refunded), and errors with the API's kinds.
  */
 
 import assert from 'node:assert/strict';
@@ -12,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import sharp from 'sharp';
-import { createLiveswapClient, LiveswapApiError, type JobEvent, type LiveswapClient } from '../../src/client/index.js';
+import { createLiveswapClient, LiveswapApiError, LiveswapJobError, type JobEvent, type LiveswapClient } from '../../src/client/index.js';
 import { probeVideo } from '../../src/node/media/ffmpeg-probe.js';
 import { uploadsFolder } from '../../src/server/api/upload-routes.js';
 import { startTestApi, type TestApi } from '../api/api-helpers.js';
@@ -184,6 +185,19 @@ describe('the SDK against a live server', () => {
     const usage = await client.usage();
     assert.equal(usage.used.swaps, 1);
     assert.ok(usage.used.videoSeconds >= 1);
+  });
+
+  it('cancels a queued job: wait() rejects with a LiveswapJobError and the video seconds are refunded', async () => {
+    const before = (await client.usage()).used.videoSeconds;
+    const options = { identityId, uploadId, swap: { engine: 'mesh' as const }, encoding: { audio: false, preset: 'ultrafast' as const } };
+    // One worker: the second job waits behind the first.
+    const [running, queued] = [await client.submitVideo(options), await client.submitVideo(options)];
+    const cancelled = await queued.cancel();
+    assert.equal(cancelled.state, 'cancelled');
+    await assert.rejects(queued.wait(), (error: unknown) => error instanceof LiveswapJobError && error.kind === 'cancelled' && error.job.state === 'cancelled');
+    await assert.rejects(queued.download(), (error: unknown) => error instanceof LiveswapApiError && error.status === 409);
+    assert.equal((await running.wait()).state, 'completed');
+    assert.equal((await client.usage()).used.videoSeconds, before + 1, 'only the job that ran is counted');
   });
 
   it('turns refusals into errors with the kind: wrong scope, unknown job, no token', async () => {
