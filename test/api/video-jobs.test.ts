@@ -92,7 +92,7 @@ describe('uploads and video jobs', () => {
     clip = await readFile(path);
     await rm(dirname(path), { recursive: true, force: true });
     const scopes = ['identities:write', 'uploads', 'swap:video', 'jobs:read'] as const;
-    api = await startTestApi<Names>({ alice: { scopes, quotas: { videoSecondsPerDay: 100 } }, bob: { scopes } });
+    api = await startTestApi<Names>({ alice: { scopes, quotas: { videoSecondsPerDay: 100 } }, bob: { scopes } }, { limits: { maxEventStreams: 1, heartbeatSeconds: 0.2 } });
     const statement = await json<{ version: string }>(await fetch(`${api.server.url}/v1/consent/statement`, { headers: api.auth('alice') }));
     const { body, contentType } = multipart([
       { name: 'consent', value: JSON.stringify({ subject: 'self', attested: true, statementVersion: statement.version }) },
@@ -179,9 +179,21 @@ describe('uploads and video jobs', () => {
     assert.equal(reply.status, 202);
     const job = await json<JobBody>(reply);
     assert.equal(await usage(), before + 1);
+    // One event stream per token here: a second is refused while the first is open.
+    const stream = await fetch(`${api.server.url}/v1/jobs/${job.id}/events`, { headers: api.auth('alice') });
+    assert.equal(stream.status, 200);
+    const reader = stream.body!.getReader();
+    let seen = '';
+    const decoder = new TextDecoder();
+    while (!seen.includes(': heartbeat')) seen += decoder.decode((await reader.read()).value, { stream: true });
+    const second = await fetch(`${api.server.url}/v1/jobs/${job.id}/events`, { headers: api.auth('alice') });
+    assert.equal(second.status, 429);
+    assert.ok(Number(second.headers.get('retry-after')) > 0);
     const cancelled = await fetch(`${api.server.url}/v1/jobs/${job.id}`, { method: 'DELETE', headers: api.auth('alice') });
     assert.equal(cancelled.status, 200);
     assert.equal((await json<JobBody>(cancelled)).state, 'cancelled');
+    for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) seen += decoder.decode(chunk.value, { stream: true });
+    assert.match(seen, /event: done\ndata: \{[^\n]*"state":"cancelled"/);
     for (let i = 0; i < 50 && (await usage()) !== before; i++) await sleep(100);
     assert.equal(await usage(), before);
     const result = await fetch(`${api.server.url}/v1/jobs/${job.id}/result`, { headers: api.auth('alice') });

@@ -4,6 +4,7 @@
  * LiveswapError; the error handler turns every error, Fastify's own included, into this shape.
  */
 
+import { basename } from 'node:path';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { LiveswapError, type ErrorKind } from '../../core/errors.js';
 
@@ -72,8 +73,9 @@ export interface ErrorBody {
 export function describeError(error: unknown): { kind: AnyErrorKind; status: number; message: string; headers: Record<string, string> } {
   if (error instanceof ApiError) return { kind: error.kind, status: STATUS_OF[error.kind], message: error.message, headers: { ...error.headers } };
   if (error instanceof LiveswapError) {
-    // A file named in a message is a server path: callers see the message without it.
-    return { kind: error.kind, status: STATUS_OF[error.kind], message: error.message, headers: {} };
+    // A file named in a message is a path on the server: callers see only its last part.
+    const message = error.file ? error.message.split(error.file).join(basename(error.file)) : error.message;
+    return { kind: error.kind, status: STATUS_OF[error.kind], message, headers: {} };
   }
   const fastifyError = error as Partial<FastifyError> & { validation?: unknown };
   if (fastifyError.validation !== undefined) return { kind: 'usage', status: 400, message: fastifyError.message ?? 'Invalid request.', headers: {} };
