@@ -185,14 +185,14 @@ describe('uploads and video jobs', () => {
     const reader = stream.body!.getReader();
     let seen = '';
     const decoder = new TextDecoder();
-    while (!seen.includes(': heartbeat')) seen += decoder.decode((await reader.read()).value, { stream: true });
+    while (!seen.includes(': heartbeat')) seen += decoder.decode((await reader.read()).value as Uint8Array | undefined, { stream: true });
     const second = await fetch(`${api.server.url}/v1/jobs/${job.id}/events`, { headers: api.auth('alice') });
     assert.equal(second.status, 429);
     assert.ok(Number(second.headers.get('retry-after')) > 0);
     const cancelled = await fetch(`${api.server.url}/v1/jobs/${job.id}`, { method: 'DELETE', headers: api.auth('alice') });
     assert.equal(cancelled.status, 200);
     assert.equal((await json<JobBody>(cancelled)).state, 'cancelled');
-    for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) seen += decoder.decode(chunk.value, { stream: true });
+    for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) seen += decoder.decode(chunk.value as Uint8Array, { stream: true });
     assert.match(seen, /event: done\ndata: \{[^\n]*"state":"cancelled"/);
     for (let i = 0; i < 50 && (await usage()) !== before; i++) await sleep(100);
     assert.equal(await usage(), before);
