@@ -40,7 +40,7 @@ describe('BullMQ job queue', { skip }, () => {
     home = await homeWithModels(join(dir, 'home'));
     clip = await makeClip({ frames: 12, fps: 12, dir, name: 'short' });
     longClip = await makeClip({ frames: 150, fps: 25, dir, name: 'long' });
-    worker = await startQueueWorker({ redisUrl: redis.url, home, concurrency: 1, lockDuration: 2000, stalledInterval: 1000 });
+    worker = await startQueueWorker({ redisUrl: redis.url, home, concurrency: 1, lockDuration: 5000, stalledInterval: 1000 });
     queue = new RedisJobQueue({ redisUrl: redis.url, refund: async (request, status) => void refunds.push({ request, status }) });
   });
   after(async () => {

@@ -33,7 +33,7 @@ interface WorkerProcess {
 async function startWorker(redisUrl: string, home: string): Promise<WorkerProcess> {
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', MAIN, 'worker', '--redis', redisUrl, '--home', home, '--lock-duration', '2000', '--stalled-interval', '1000', '--hard-stop', '5'],
+    ['--import', 'tsx', MAIN, 'worker', '--redis', redisUrl, '--home', home, '--lock-duration', '5000', '--stalled-interval', '1000', '--hard-stop', '5'],
     {
       stdio: ['ignore', 'pipe', 'pipe'],
     },

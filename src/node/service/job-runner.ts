@@ -13,6 +13,7 @@ import { LiveswapError } from '../../core/errors.js';
 import { resolvePaintOptions, resolveTrackingOptions, VIDEO_DEFAULTS } from '../../pipeline/options.js';
 import { sha256File } from '../files/hash.js';
 import type { OpenSwapper } from '../jobs/image-job.js';
+import type { NodeSwapper } from '../jobs/swapper.js';
 import { planVideoJob, runVideoJob } from '../jobs/video-job.js';
 import type { VideoProgress } from '../jobs/video-swap.js';
 import { appendAudit, auditEntry, readAudit, type AuditContext, type AuditOutcome } from '../provenance/output-provenance.js';
@@ -48,6 +49,29 @@ export interface JobRunContext {
   beforeCommit?: () => Promise<void>;
   /** Opens the engine (default: the Node swapper with its models under `home`). */
   open?: OpenSwapper;
+}
+
+/**
+ * Engines kept open between jobs, so a worker loads the models once, not once per job: `open`
+ * hands out an idle engine of the same kind (or opens one) and the job's `close` gives it back.
+ * `close` on the pool closes them all; call it when the process stops taking jobs.
+ */
+export function warmSwappers(home: string): { open: OpenSwapper; close(): Promise<void> } {
+  const idle = new Map<string, NodeSwapper[]>();
+  const all: NodeSwapper[] = [];
+  const open: OpenSwapper = async (runtime) => {
+    const key = `${runtime.engine}/${runtime.provider}/${runtime.threads}`;
+    const swapper = idle.get(key)?.pop() ?? (await (await import('../jobs/swapper.js')).createNodeSwapper({ ...runtime, home }));
+    if (!all.includes(swapper)) all.push(swapper);
+    return { ...swapper, close: () => Promise.resolve(void idle.set(key, [...(idle.get(key) ?? []), swapper])) };
+  };
+  return {
+    open,
+    close: async () => {
+      idle.clear();
+      await Promise.all(all.splice(0).map((s) => s.close().catch(() => undefined)));
+    },
+  };
 }
 
 /** What a completed job's status carries. */

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { LiveswapError } from '../../core/errors.js';
 import { removeStaleTemporaries, writeFileAtomically } from '../files/output.js';
 import type { OpenSwapper } from '../jobs/image-job.js';
-import { auditJobEnd, defaultWorkerId, JobAbort, jobError, removeStaleResults, resultsFolder, runVideoJobRequest } from './job-runner.js';
+import { auditJobEnd, defaultWorkerId, JobAbort, jobError, removeStaleResults, resultsFolder, runVideoJobRequest, warmSwappers } from './job-runner.js';
 import type { JobEvent, JobProgress, JobQueue, JobState, JobStatus, VideoJobRequest } from './types.js';
 
 /** The error kind of a full queue; the API answers it with 503 and Retry-After. */
@@ -64,7 +64,7 @@ export interface LocalJobQueueOptions {
   maxQueued?: number;
   /** Gives back the quota reserved at submission, once, when a job fails or is cancelled. */
   refund: (request: VideoJobRequest, status: JobStatus) => Promise<void>;
-  /** Opens the engine (default: the Node swapper with its models under `home`). */
+  /** Opens the engine (default: Node swappers with their models under `home`, kept open between jobs). */
   open?: OpenSwapper;
   /** How the audit names this process (default host:pid). */
   workerId?: string;
@@ -102,6 +102,8 @@ export class LocalJobQueue implements JobQueue {
   private readonly ready: Promise<void>;
   private closed = false;
   private sequence = 0;
+  private readonly engines: ReturnType<typeof warmSwappers> | undefined;
+  private readonly open: OpenSwapper;
   private readonly order = new Map<string, number>();
 
   constructor(private readonly options: LocalJobQueueOptions) {
@@ -111,6 +113,8 @@ export class LocalJobQueue implements JobQueue {
     this.progressEveryMs = options.progressEveryMs ?? 250;
     this.onError = options.onError ?? ((error) => process.stderr.write(`liveswap: queue: ${error instanceof Error ? error.message : String(error)}\n`));
     this.events$.setMaxListeners(0);
+    this.engines = options.open ? undefined : warmSwappers(options.home);
+    this.open = options.open ?? this.engines!.open;
     this.ready = this.recover();
     this.ready.catch(() => undefined);
   }
@@ -237,7 +241,7 @@ export class LocalJobQueue implements JobQueue {
         workerId: this.workerId,
         signal: controller.signal,
         onProgress: (progress) => this.progress(job, progress),
-        ...(this.options.open ? { open: this.options.open } : {}),
+        open: this.open,
       });
       status.result = outcome.result;
       status.watermarkId = outcome.watermarkId;
@@ -368,5 +372,6 @@ export class LocalJobQueue implements JobQueue {
     }
     await Promise.all(running);
     await Promise.all([...this.jobs.values()].map((job) => job.writing.catch(() => undefined)));
+    await this.engines?.close();
   }
 }

@@ -11,7 +11,7 @@
 import { Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
 import { LiveswapError } from '../../core/errors.js';
 import type { OpenSwapper } from '../jobs/image-job.js';
-import { defaultWorkerId, jobError, removeStaleResults, runVideoJobRequest } from './job-runner.js';
+import { defaultWorkerId, jobError, removeStaleResults, runVideoJobRequest, warmSwappers } from './job-runner.js';
 import { connectRedis } from './redis.js';
 import { CANCEL_CHANNEL, CANCEL_REASON, CANCELLED_SET, cancelKey, encodeJobError, VIDEO_QUEUE, type VideoJobData, type VideoJobReturn } from './redis-queue.js';
 import type { JobProgress } from './types.js';
@@ -29,7 +29,7 @@ export interface QueueWorkerOptions {
   stalledInterval?: number;
   /** How the audit and the log name this worker (default host:pid). */
   workerId?: string;
-  /** Opens the engine (default: the Node swapper with its models under `home`). */
+  /** Opens the engine (default: Node swappers with their models under `home`, kept open between jobs). */
   open?: OpenSwapper;
   /** One line per job start and end (default: none). */
   log?: (line: string) => void;
@@ -57,6 +57,8 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Wor
   const commands = connectRedis(redisUrl, 'liveswap-worker-commands');
   const subscriber = connectRedis(redisUrl, 'liveswap-worker-cancel');
   const queue = new Queue(VIDEO_QUEUE, { connection: commands });
+  const engines = options.open ? undefined : warmSwappers(home);
+  const open = options.open ?? engines!.open;
 
   const janitor = async (): Promise<void> => {
     // A temporary is stale unless its job is active (on this worker or another, which may still write it).
@@ -82,7 +84,7 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Wor
         attempt,
         workerId,
         ...(signal ? { signal } : {}),
-        ...(options.open ? { open: options.open } : {}),
+        open,
         onProgress: (progress: JobProgress) => {
           const now = Date.now();
           if (now - lastProgress < progressEveryMs && progress.frame < progress.total) return;
@@ -130,6 +132,7 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Wor
   timer.unref();
   worker.on('closed', () => {
     clearInterval(timer);
+    void engines?.close();
     void queue
       .close()
       .catch(() => undefined)
