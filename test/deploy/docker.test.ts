@@ -5,12 +5,14 @@
  * without a Redis password; the Dockerfile keeps the install steps the build depends on; every
  * COPY'd file exists and is not left out by .dockerignore; every ENTRYPOINT, CMD and compose
  * `command` names a real `liveswap` command with real flags (read from the CLI's own commander
- * program); and the HEALTHCHECK's script, pointed at a live API server, succeeds on its health route.
+ * program); every package the CLI loads survives `npm prune --omit=dev`; and the HEALTHCHECK's
+ * script, pointed at a live API server, succeeds on its health route.
  */
 
 import assert from 'node:assert/strict';
 import { execFile, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
+import { builtinModules } from 'node:module';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,6 +22,7 @@ import { promisify } from 'node:util';
 import type { Command } from 'commander';
 // A dependency of @fastify/swagger, so always installed; only this test reads YAML.
 import { parse as parseYaml } from 'yaml';
+import ts from 'typescript';
 import { createProgram } from '../../src/cli/program.js';
 import { REDIS_URL_VARIABLE } from '../../src/node/service/redis.js';
 import { createApiServer } from '../../src/server/api/server.js';
@@ -198,6 +201,48 @@ describe('Dockerfile', () => {
     const cmd = jsonArgs(of('CMD').at(-1));
     assert.deepEqual(cmd, ['serve', '--host', '0.0.0.0', '--port', '8080']);
     checkLiveswapArgs(cmd, 'Dockerfile CMD');
+  });
+});
+
+/** Packages the compiled CLI loads at run time (type-only imports are erased), from src/cli/main.ts through its relative imports. */
+function runtimePackages(start: string): Set<string> {
+  const seen = new Set<string>();
+  const packages = new Set<string>();
+  const visit = (file: string): void => {
+    if (seen.has(file)) return;
+    seen.add(file);
+    const source = ts.createSourceFile(file, readFileSync(file, 'utf8'), ts.ScriptTarget.Latest, true);
+    const take = (specifier: string): void => {
+      if (specifier.startsWith('.')) visit(join(file, '..', specifier.replace(/\.js$/, '.ts')));
+      else if (!specifier.startsWith('node:') && !builtinModules.includes(specifier.split('/')[0]!)) {
+        packages.add(specifier.startsWith('@') ? specifier.split('/').slice(0, 2).join('/') : specifier.split('/')[0]!);
+      }
+    };
+    const walk = (node: ts.Node): void => {
+      if (ts.isImportDeclaration(node) && !node.importClause?.isTypeOnly && ts.isStringLiteral(node.moduleSpecifier)) {
+        const named = node.importClause?.namedBindings;
+        const onlyTypes = !node.importClause?.name && named && ts.isNamedImports(named) && named.elements.length > 0 && named.elements.every((e) => e.isTypeOnly);
+        if (!onlyTypes) take(node.moduleSpecifier.text);
+      } else if (ts.isExportDeclaration(node) && !node.isTypeOnly && node.moduleSpecifier && ts.isStringLiteral(node.moduleSpecifier)) {
+        take(node.moduleSpecifier.text);
+      } else if (ts.isCallExpression(node) && node.expression.kind === ts.SyntaxKind.ImportKeyword && node.arguments[0] && ts.isStringLiteral(node.arguments[0])) {
+        take(node.arguments[0].text);
+      }
+      ts.forEachChild(node, walk);
+    };
+    walk(source);
+  };
+  visit(start);
+  return packages;
+}
+
+describe('the pruned image', () => {
+  it('has every package the CLI loads at run time: npm prune --omit=dev keeps them all', () => {
+    const manifest = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
+    const needed = [...runtimePackages(join(ROOT, 'src/cli/main.ts'))].sort();
+    assert.ok(needed.includes('fastify') && needed.includes('commander'), `the walk reaches the server and the CLI (${needed.join(', ')})`);
+    const missing = needed.filter((name) => !(name in manifest.dependencies));
+    assert.deepEqual(missing, [], `loaded at run time but not a production dependency (gone after npm prune --omit=dev): ${missing.join(', ')}`);
   });
 });
 
