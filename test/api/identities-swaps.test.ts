@@ -166,6 +166,7 @@ describe('identities and image swaps', () => {
     assert.equal(images.length, 2, 'one audit line per swap');
     assert.equal(images[0]!.service?.outcome, 'ok');
     assert.equal(images[0]!.label.shown, true);
+    assert.ok((images[0]!.service?.durationMs ?? 0) > 0, 'the duration covers the swap');
     assert.ok(entries.some((e) => e.kind === 'refusal' && e.service?.outcome === 'rejected-quota' && e.service.tokenId === api.ids.alice));
     const usage = (await (await fetch(`${api.server.url}/v1/usage`, { headers: api.auth('alice') })).json()) as { used: { swaps: number } };
     assert.equal(usage.used.swaps, 2);

@@ -25,6 +25,16 @@ export function requestAudit(request: FastifyRequest, outcome: AuditOutcome, fie
   };
 }
 
+/**
+ * The request's part of an audit line written later by the jobs layer (an image swap's output):
+ * `durationMs` is read when the line is written, so it covers the whole request up to then.
+ */
+export function deferredRequestAudit(request: FastifyRequest, outcome: AuditOutcome, fields: Partial<AuditContext> = {}): AuditContext {
+  const context = requestAudit(request, outcome, fields);
+  Object.defineProperty(context, 'durationMs', { get: () => Math.round(performance.now() - startOf(request)), enumerable: true });
+  return context;
+}
+
 const started = new WeakMap<FastifyRequest, number>();
 
 /** Remembers when a request began (the auth hook calls it first thing). */

@@ -14,7 +14,7 @@ import { planImageJob, runImageJob } from '../../node/jobs/image-job.js';
 import { decodeImage } from '../../node/media/image-io.js';
 import { resolveSwapOptions } from '../../pipeline/options.js';
 import type { ApiApp, ContextOf } from './app-type.js';
-import { requestAudit } from './audit.js';
+import { deferredRequestAudit } from './audit.js';
 import { callerOf, type ApiContext } from './context.js';
 import { ApiError } from './errors.js';
 import { imageExtension, ownIdentity } from './identity-routes.js';
@@ -121,7 +121,7 @@ export function addSwapRoutes(app: ApiApp, context: ContextOf<ApiContext>): void
           });
           const result = await runImageJob(plan, {
             open: lease.open,
-            audit: requestAudit(request, 'ok', { identityId: identity.id, consentId: identity.consentId }),
+            audit: deferredRequestAudit(request, 'ok', { identityId: identity.id, consentId: identity.consentId }),
           });
           const bytes = await readFile(result.output);
           return reply
