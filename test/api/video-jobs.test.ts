@@ -2,7 +2,8 @@
  * Video on a live server: a resumable tus upload aborted and resumed (byte-identical, owned by its
  * token), a video job on a tiny real clip (mesh engine, real ffmpeg) followed over server-sent
  * events to completion, 409 before it completes, its result whole and by byte ranges (206, 416),
- * a second job cancelled with its video seconds refunded, and a batch.
+ * a second job cancelled with its video seconds refunded (a third refused meanwhile by the
+ * active-job cap), one event stream per token, and a batch.
  */
 
 import assert from 'node:assert/strict';
@@ -92,7 +93,10 @@ describe('uploads and video jobs', () => {
     clip = await readFile(path);
     await rm(dirname(path), { recursive: true, force: true });
     const scopes = ['identities:write', 'uploads', 'swap:video', 'jobs:read'] as const;
-    api = await startTestApi<Names>({ alice: { scopes, quotas: { videoSecondsPerDay: 100 } }, bob: { scopes } }, { limits: { maxEventStreams: 1, heartbeatSeconds: 0.2 } });
+    api = await startTestApi<Names>(
+      { alice: { scopes, quotas: { videoSecondsPerDay: 100, maxActiveJobs: 1 } }, bob: { scopes } },
+      { limits: { maxEventStreams: 1, heartbeatSeconds: 0.2 } },
+    );
     const statement = await json<{ version: string }>(await fetch(`${api.server.url}/v1/consent/statement`, { headers: api.auth('alice') }));
     const { body, contentType } = multipart([
       { name: 'consent', value: JSON.stringify({ subject: 'self', attested: true, statementVersion: statement.version }) },
@@ -179,6 +183,13 @@ describe('uploads and video jobs', () => {
     assert.equal(reply.status, 202);
     const job = await json<JobBody>(reply);
     assert.equal(await usage(), before + 1);
+    // One job at a time for this token: a second submission is refused while this one is open.
+    const another = await submit({ identityId, uploadId: clipUpload });
+    assert.equal(another.status, 429);
+    assert.equal((await json<{ error: { kind: string } }>(another)).error.kind, 'quota-exceeded');
+    assert.ok(Number(another.headers.get('retry-after')) > 0);
+    assert.equal(another.headers.get('x-quota-limit'), '1');
+    assert.equal(await usage(), before + 1, 'the refused job reserved nothing');
     // One event stream per token here: a second is refused while the first is open.
     const stream = await fetch(`${api.server.url}/v1/jobs/${job.id}/events`, { headers: api.auth('alice') });
     assert.equal(stream.status, 200);
