@@ -170,8 +170,9 @@ async function main(): Promise<void> {
     const missing = completed.filter((id) => !results.has(`${id}.mp4`)).length;
     const latencies = completed.map((id) => {
       const s = statuses.get(id)!;
-      return (Date.parse(s.finishedAt!) - Date.parse(s.createdAt)) / 1000;
+      return (Date.parse(s.finishedAt ?? '') - Date.parse(s.createdAt)) / 1000;
     });
+    const untimed = latencies.filter((v) => !Number.isFinite(v)).length;
     const retried = completed.filter((id) => (statuses.get(id)?.attempts ?? 0) > 1).length;
     const figures = {
       submitted: ids.length,
@@ -185,8 +186,9 @@ async function main(): Promise<void> {
       kills,
       killsMidJob,
       completedOnASecondAttempt: retried,
-      p50LatencySeconds: Number(percentile(latencies, 50).toFixed(2)),
-      p95LatencySeconds: Number(percentile(latencies, 95).toFixed(2)),
+      completedWithoutTimes: untimed,
+      p50LatencySeconds: Number(percentile(latencies.filter(Number.isFinite), 50).toFixed(2)),
+      p95LatencySeconds: Number(percentile(latencies.filter(Number.isFinite), 95).toFixed(2)),
       wallSeconds: Number(((Date.now() - began) / 1000).toFixed(1)),
     };
     for (const [name, value] of Object.entries(figures)) console.log(`${name.padEnd(26)} ${value}`);
@@ -197,7 +199,8 @@ async function main(): Promise<void> {
       figures.lost === 0 &&
       figures.duplicates === 0 &&
       figures.partialOutputs === 0 &&
-      figures.leftoverTemporaries === 0;
+      figures.leftoverTemporaries === 0 &&
+      untimed === 0;
     if (!ok) process.exitCode = 1;
   } finally {
     await Promise.all(

@@ -73,6 +73,7 @@ describe('BullMQ job queue', { skip }, () => {
     assert.equal(done.status.state, 'completed');
     assert.equal(done.status.result, resultPath(home, 'job-a'));
     assert.equal(done.status.attempts, 1);
+    assert.ok(Date.parse(done.status.finishedAt ?? '') >= Date.parse(done.status.startedAt ?? ''));
     assert.ok(existsSync(resultPath(home, 'job-a')));
     const audit = await jobAudit(home, 'job-a');
     assert.deepEqual(

@@ -173,9 +173,9 @@ export class RedisJobQueue implements JobQueue {
     try {
       let ended = known;
       if (!ended) {
-        const job = await Job.fromId<VideoJobData, VideoJobReturn>(this.queue, id);
-        if (!job) return;
-        const status = await statusOfJob(job);
+        const found = await this.fetch(id);
+        if (!found) return;
+        const { job, status } = found;
         if (status.state !== 'failed' && status.state !== 'cancelled') return;
         ended = { request: job.data.request, status };
       }
@@ -203,17 +203,28 @@ export class RedisJobQueue implements JobQueue {
     return statusOfJob(job, 'waiting');
   }
 
-  async get(id: string): Promise<JobStatus | undefined> {
+  /**
+   * The job and its status. The state is read before the job's record: a job finishing between the
+   * two reads then shows its last state, never `completed` without its result.
+   */
+  private async fetch(id: string): Promise<{ job: Job<VideoJobData, VideoJobReturn>; status: JobStatus } | undefined> {
+    const state = await this.queue.getJobState(id);
+    if (state === 'unknown') return undefined;
     const job = await Job.fromId<VideoJobData, VideoJobReturn>(this.queue, id);
-    if (job) return statusOfJob(job);
+    return job ? { job, status: await statusOfJob(job, state) } : undefined;
+  }
+
+  async get(id: string): Promise<JobStatus | undefined> {
+    const found = await this.fetch(id);
+    if (found) return found.status;
     const ended = await this.redis.get(endedKey(id));
     return ended ? (JSON.parse(ended) as JobStatus) : undefined;
   }
 
   async cancel(id: string): Promise<JobStatus | undefined> {
-    const job = await Job.fromId<VideoJobData, VideoJobReturn>(this.queue, id);
-    if (!job) return this.get(id);
-    const status = await statusOfJob(job);
+    const found = await this.fetch(id);
+    if (!found) return this.get(id);
+    const { job, status } = found;
     if (isTerminal(status.state)) return status;
     // Flagged first: a worker that takes it from here on (a retry, a stalled rerun) stops at once.
     await this.redis.set(cancelKey(id), '1', 'EX', WEEK_SECONDS);
