@@ -51,7 +51,7 @@ export function createUploads(home: string, maxSize: number): { uploads: Uploads
   });
   const owned = async (token: TokenRecord, id: string) => {
     const upload = await store.getUpload(id).catch(() => undefined);
-    if (!upload || (upload.metadata?.owner !== token.id && !token.scopes.includes('admin'))) throw new ApiError('not-found', `No upload ${id}.`);
+    if (!upload || upload.metadata?.owner !== token.id) throw new ApiError('not-found', `No upload ${id}.`);
     return upload;
   };
   return {
