@@ -4,6 +4,8 @@
  * LIVESWAP_HOME and tokens made through the real token store; autocannon drives it, each run
  * bounded (≤ 10 s). Prints figures only; nothing here asserts a speed.
  *
+ * 0. A yardstick: bare Fastify answering a small JSON object on the same machine at the same
+ *    moment, so figures from a busy or a different machine can be compared.
  * 1. Capacity: GET /v1/usage and GET /v1/consent/statement with a bearer token at -c 50, the
  *    per-token rate limit set out of reach: req/s, p50/p99 latency, status counts.
  * 2. Twice capacity: a server whose per-token limit admits half of what (1) measured, offered the
@@ -18,12 +20,14 @@
  */
 
 import { fork, type ChildProcess } from 'node:child_process';
+import type { AddressInfo } from 'node:net';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
+import fastify from 'fastify';
 import { openServiceStores } from '../src/node/service/stores.js';
 import type { ApiLimits } from '../src/server/api/context.js';
 import { createApiServer } from '../src/server/api/server.js';
@@ -41,8 +45,21 @@ async function serve(home: string, limitsJson: string, redisUrl: string | undefi
   process.send?.({ url: server.url });
 }
 
+/** The yardstick: bare Fastify answering a small JSON object, no auth, no plugins. */
+async function serveBare(): Promise<void> {
+  const app = fastify({ logger: false });
+  app.get('/v1/usage', () => ({ status: 'ok', used: { swaps: 0 } }));
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  process.on('message', (message) => {
+    if (message === 'close') void app.close().then(() => process.exit(0));
+  });
+  process.send?.({ url: `http://127.0.0.1:${(app.server.address() as AddressInfo).port}` });
+}
+
 if (process.argv[2] === '--serve') {
   await serve(process.argv[3]!, process.argv[4]!, process.argv[5] || undefined);
+} else if (process.argv[2] === '--serve-bare') {
+  await serveBare();
 } else {
   process.exitCode = await main();
 }
@@ -52,8 +69,10 @@ interface Child {
   close(): Promise<void>;
 }
 
-function startServer(home: string, limits: Partial<ApiLimits>, redisUrl: string | undefined): Promise<Child> {
-  const child: ChildProcess = fork(SELF, ['--serve', home, JSON.stringify(limits), redisUrl ?? ''], {
+/** The API (or, with `bare`, the Fastify yardstick) in a child process. */
+function startServer(home: string, limits: Partial<ApiLimits>, redisUrl: string | undefined, bare = false): Promise<Child> {
+  const args = bare ? ['--serve-bare'] : ['--serve', home, JSON.stringify(limits), redisUrl ?? ''];
+  const child: ChildProcess = fork(SELF, args, {
     execArgv: ['--import', 'tsx'],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
@@ -194,6 +213,15 @@ async function main(): Promise<number> {
       if (!json) show(figures);
     };
 
+    // 0. The yardstick: what bare Fastify does on this machine right now, to compare figures across machines.
+    const bare = await startServer(home, {}, undefined, true);
+    children.push(bare);
+    await run({ name: 'warm-up', url: bare.url, paths: ['/v1/usage'], token, connections, duration: 1 });
+    const yardstick = await run({ name: `yardstick: bare Fastify, no auth, -c ${connections}, ${duration} s`, url: bare.url, paths: ['/v1/usage'], token, connections, duration });
+    if (!json) show(yardstick);
+    await bare.close();
+    children.pop();
+
     // 1. Capacity, the rate limit out of reach (the limiter still counts every request).
     const open = await startServer(home, { rateLimitMax: 1_000_000_000, rateLimitWindowMs: 60_000 }, redis?.url);
     children.push(open);
@@ -236,7 +264,7 @@ async function main(): Promise<number> {
     children.pop();
 
     const violations = results.reduce((sum, r) => sum + Object.values(r.violations).reduce((a, b) => a + b, 0), 0);
-    if (json) console.log(JSON.stringify({ cpus: cpu.length, node: process.version, mode: values.redis ? 'redis' : 'single', capacity, admitted, results }, null, 2));
+    if (json) console.log(JSON.stringify({ cpus: cpu.length, node: process.version, mode: values.redis ? 'redis' : 'single', yardstick, capacity, admitted, results }, null, 2));
     else log(violations === 0 ? 'every refusal under load was 429 or 503 with Retry-After' : `${violations} answers were neither 2xx nor 429/503 with Retry-After`);
     return violations === 0 ? 0 : 1;
   } finally {
