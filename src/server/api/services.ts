@@ -54,7 +54,7 @@ export async function openServices(options: ServiceOptions): Promise<Services> {
       queue = local;
     } else {
       redis = connectRedis(options.redisUrl, 'liveswap-api');
-      queue = new RedisJobQueue({ redisUrl: options.redisUrl, maxQueued: options.maxQueued, refund, ...(options.onError ? { onError: options.onError } : {}) });
+      queue = new RedisJobQueue({ redisUrl: options.redisUrl, home: options.home, maxQueued: options.maxQueued, refund, ...(options.onError ? { onError: options.onError } : {}) });
     }
   } catch (error) {
     redis?.disconnect();
