@@ -84,13 +84,17 @@ export interface VideoJob {
   readonly id: string;
   /** Its current state and progress. */
   status(options?: { signal?: AbortSignal }): Promise<Job>;
-  /** Its events as they happen (server-sent events read with fetch), ending after `done`. */
+  /**
+   * Its events as they happen (server-sent events read with fetch), ending after `done`. The first
+   * is its state as it is; a stream cut mid-way is opened again (up to 5 times) and starts again
+   * with the current state, so nothing is missed, though a `state` may come twice.
+   */
   events(options?: { signal?: AbortSignal }): AsyncGenerator<JobEvent>;
   /** Waits for the end: the completed job, or a LiveswapJobError when it failed or was cancelled. */
   wait(options?: { signal?: AbortSignal; onProgress?: (progress: JobProgress) => void }): Promise<Job>;
   /** Cancels it (a queued job is removed, a running one stopped); unused quota is refunded. */
   cancel(): Promise<Job>;
-  /** The finished MP4, or a byte range of it (`end` inclusive). */
+  /** The finished MP4 in memory, or a byte range of it (`end` inclusive); 409 (`conflict`) until it is completed. */
   download(options?: { signal?: AbortSignal; range?: { start: number; end?: number } }): Promise<Uint8Array>;
 }
 
