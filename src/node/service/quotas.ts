@@ -45,8 +45,17 @@ export class QuotaCalendar {
     this.timeZone = this.dateFormat.resolvedOptions().timeZone;
   }
 
+  /**
+   * The last day worked out: every instant in [from, end) is on `day` (days only move forward),
+   * so the routes that ask on every request skip the time-zone arithmetic.
+   */
+  private known: { day: string; from: number; end: number } | undefined;
+
   /** The day of `now` in the zone, as yyyy-mm-dd. */
   dayOf(now: Date): string {
+    const t = now.getTime();
+    const known = this.known;
+    if (known && t >= known.from && t < known.end) return known.day;
     return this.dateFormat.format(now);
   }
 
@@ -60,12 +69,17 @@ export class QuotaCalendar {
 
   /** The first instant of the day after `now`'s day, in the zone. */
   nextDayStart(now: Date): Date {
-    const [year, month, day] = this.dayOf(now).split('-').map(Number) as [number, number, number];
+    const t = now.getTime();
+    const known = this.known;
+    if (known && t >= known.from && t < known.end) return new Date(known.end);
+    const today = this.dayOf(now);
+    const [year, month, day] = today.split('-').map(Number) as [number, number, number];
     const midnight = Date.UTC(year, month - 1, day + 1);
     // Two rounds settle the offset across a daylight-saving change.
     let start = midnight - this.offsetAt(midnight);
     start = midnight - this.offsetAt(start);
-    if (start <= now.getTime()) start += 86_400_000;
+    if (start <= t) start += 86_400_000;
+    this.known = { day: today, from: t, end: start };
     return new Date(start);
   }
 
