@@ -10,6 +10,7 @@ import type { ApiServer, ApiServerOptions } from '../server/api/server.js';
 import type { Terminal } from './errors.js';
 import { addFlags, type FlagsOf } from './option-table.js';
 import { parsePort } from './ui-command.js';
+import { stopped } from './until-stopped.js';
 
 export type ServeFlags = FlagsOf<'serve'>;
 
@@ -89,20 +90,4 @@ async function hasTokens(home: string, redisUrl: string | undefined): Promise<bo
   } finally {
     await stores.close();
   }
-}
-
-/** Resolves on the first SIGINT/SIGTERM, or when `signal` aborts. */
-function stopped(signal: AbortSignal | undefined): Promise<void> {
-  if (signal) {
-    return signal.aborted ? Promise.resolve() : new Promise((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
-  }
-  return new Promise((resolve) => {
-    const onSignal = (): void => {
-      process.removeListener('SIGINT', onSignal);
-      process.removeListener('SIGTERM', onSignal);
-      resolve();
-    };
-    process.once('SIGINT', onSignal);
-    process.once('SIGTERM', onSignal);
-  });
 }

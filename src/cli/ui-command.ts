@@ -12,6 +12,7 @@ import { DEFAULT_UI_HOST, DEFAULT_UI_PORT } from '../server/defaults.js';
 import type { UiServer, UiServerOptions } from '../server/ui-server.js';
 import type { Terminal } from './errors.js';
 import { addFlags, type FlagsOf } from './option-table.js';
+import { stopped } from './until-stopped.js';
 
 export type UiFlags = FlagsOf<'ui'>;
 
@@ -97,22 +98,6 @@ export function engineLine(info: ServerInfo): string {
   }
   // The notice already names the mesh engine and says how to add inswapper.
   return info.inswapperNotice ?? 'Engine: mesh.';
-}
-
-/** Resolves on the first SIGINT/SIGTERM, or when `signal` aborts. */
-function stopped(signal: AbortSignal | undefined): Promise<void> {
-  if (signal) {
-    return signal.aborted ? Promise.resolve() : new Promise((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
-  }
-  return new Promise((resolve) => {
-    const onSignal = (): void => {
-      process.removeListener('SIGINT', onSignal);
-      process.removeListener('SIGTERM', onSignal);
-      resolve();
-    };
-    process.once('SIGINT', onSignal);
-    process.once('SIGTERM', onSignal);
-  });
 }
 
 /** The platform's "open this URL" command, detached so the browser outlives nothing of ours. */

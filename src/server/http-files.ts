@@ -97,14 +97,19 @@ export async function sendFile(request: FastifyRequest, reply: FastifyReply, pat
       .send({ error: `The range is outside the file (${info.size} bytes).` });
   }
   reply.header('Content-Type', options.contentType ?? contentTypeOf(path));
+  return sendBytes(reply, path, info.size, range);
+}
+
+/** The body of a file of `size` bytes: all of it, or one byte range (206 with Content-Range). */
+export function sendBytes(reply: FastifyReply, path: string, size: number, range: { start: number; end: number } | undefined): FastifyReply {
   if (range) {
     reply
       .code(206)
-      .header('Content-Range', `bytes ${range.start}-${range.end}/${info.size}`)
+      .header('Content-Range', `bytes ${range.start}-${range.end}/${size}`)
       .header('Content-Length', range.end - range.start + 1);
     return reply.send(createReadStream(path, { start: range.start, end: range.end }));
   }
-  reply.header('Content-Length', info.size);
+  reply.header('Content-Length', size);
   return reply.send(createReadStream(path));
 }
 

@@ -6,7 +6,6 @@
  */
 
 import { randomBytes } from 'node:crypto';
-import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Image } from '../../core/image.js';
 import type { Face } from '../../face/face.js';
@@ -14,7 +13,7 @@ import { LiveswapError } from '../../core/errors.js';
 import { withLockFile } from '../files/lock-file.js';
 import { loadRecogniser } from '../models/recogniser.js';
 import { createNodeSwapper, type NodeSwapper } from '../jobs/swapper.js';
-import { ensurePrivateDir, readJsonFile, serviceDir, writePrivateJson } from './state-files.js';
+import { ensurePrivateDir, fileSignature, readJsonFile, serviceDir, writePrivateJson } from './state-files.js';
 import type { ProtectedFace, ProtectedFaceStore } from './types.js';
 
 /**
@@ -106,12 +105,7 @@ export class FileProtectedFaceStore implements ProtectedFaceStore {
   }
 
   private fileSignature(): string {
-    try {
-      const info = statSync(this.path);
-      return `${info.ino}:${info.size}:${info.mtimeMs}`;
-    } catch {
-      return 'none';
-    }
+    return fileSignature(this.path);
   }
 
   private async current(force = false): Promise<ProtectedFace[]> {

@@ -68,6 +68,12 @@ export function decodeJobError(failedReason: string | undefined): { kind: string
   } catch {
     // BullMQ's own reasons (a stalled job, a lost lock) are plain text.
   }
+  if (failedReason !== undefined && /stalled more than allowable limit/i.test(failedReason)) {
+    return {
+      kind: BULL_REASON_KIND,
+      message: `The workers running this job stopped twice (killed, out of memory or cut off from Redis), so it is not tried again (${failedReason}).`,
+    };
+  }
   return { kind: BULL_REASON_KIND, message: failedReason ?? 'the job failed' };
 }
 

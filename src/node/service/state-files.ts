@@ -5,6 +5,7 @@
  */
 
 import { randomBytes } from 'node:crypto';
+import { statSync } from 'node:fs';
 import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { LiveswapError } from '../../core/errors.js';
@@ -65,5 +66,15 @@ export async function readJsonFile(path: string): Promise<unknown> {
       file: path,
       cause,
     });
+  }
+}
+
+/** What changes when another process rewrites a file (inode, size, mtime), or 'none' when it is missing: stores re-read on a change. */
+export function fileSignature(path: string): string {
+  try {
+    const info = statSync(path);
+    return `${info.ino}:${info.size}:${info.mtimeMs}`;
+  } catch {
+    return 'none';
   }
 }

@@ -7,12 +7,12 @@
  */
 
 import { createHash, randomBytes, randomInt, timingSafeEqual } from 'node:crypto';
-import { readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Redis } from 'ioredis';
 import { invalidOption, LiveswapError } from '../../core/errors.js';
 import { withLockFile } from '../files/lock-file.js';
-import { ensurePrivateDir, readJsonFile, serviceDir, writePrivateJson } from './state-files.js';
+import { ensurePrivateDir, fileSignature, readJsonFile, serviceDir, writePrivateJson } from './state-files.js';
 import { type Authentication, type NewToken, SCOPES, type Scope, type TokenQuotas, type TokenRecord, type TokenStore } from './types.js';
 
 export const TOKEN_PREFIX = 'lsw_';
@@ -236,12 +236,7 @@ export class FileTokenStore implements TokenStore {
   }
 
   private fileSignature(): string {
-    try {
-      const info = statSync(this.path);
-      return `${info.ino}:${info.size}:${info.mtimeMs}`;
-    } catch {
-      return 'none';
-    }
+    return fileSignature(this.path);
   }
 
   /** Reads the file again (always). */

@@ -5,7 +5,6 @@
  */
 
 import { randomUUID } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
@@ -13,7 +12,7 @@ import { inspectVideo } from '../../node/jobs/video-swap.js';
 import { isQueueFull } from '../../node/service/local-queue.js';
 import type { JobStatus, TokenRecord, VideoJobRequest } from '../../node/service/types.js';
 import { VIDEO_DEFAULTS } from '../../pipeline/options.js';
-import { fileEtag, parseRange } from '../http-files.js';
+import { fileEtag, parseRange, sendBytes } from '../http-files.js';
 import type { ApiApp, ContextOf } from './app-type.js';
 import { auditRefusal } from './audit.js';
 import { callerOf, type ApiContext } from './context.js';
@@ -285,13 +284,5 @@ async function sendResult(request: FastifyRequest, reply: FastifyReply, path: st
   if (range === 'unsatisfiable') {
     throw new ApiError('range-not-satisfiable', `The range is outside the result (${info.size} bytes).`, { 'Content-Range': `bytes */${info.size}` });
   }
-  if (range) {
-    reply
-      .code(206)
-      .header('Content-Range', `bytes ${range.start}-${range.end}/${info.size}`)
-      .header('Content-Length', range.end - range.start + 1);
-    return reply.send(createReadStream(path, { start: range.start, end: range.end }));
-  }
-  reply.header('Content-Length', info.size);
-  return reply.send(createReadStream(path));
+  return sendBytes(reply, path, info.size, range);
 }
