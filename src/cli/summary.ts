@@ -42,8 +42,10 @@ function faces(count: number): string {
   return count === 1 ? '1 face' : `${count} faces`;
 }
 
+/** Face indices (0-based, as `--face` takes them) marked with '#' so they never read as a count: "face #0", "faces #0, #2", "none". */
 function indices(list: readonly number[]): string {
-  return list.length === 0 ? 'none' : list.join(', ');
+  if (list.length === 0) return 'none';
+  return `${list.length === 1 ? 'face' : 'faces'} ${list.map((index) => `#${index}`).join(', ')}`;
 }
 
 /** Stage times as "decode 21, load 310, …", total excluded. */
@@ -59,7 +61,7 @@ export function formatSummary(summary: SwapSummary, files: { source: string; tar
   const total = Math.round(summary.timings.total ?? 0);
   return [
     `Swapped ${faces(swapped)} with the ${summary.engine} engine in ${total} ms.`,
-    `  source  ${basename(files.source)}: ${faces(summary.sourceFaces.length)}, used face ${summary.sourceFaceUsed}`,
+    `  source  ${basename(files.source)}: ${faces(summary.sourceFaces.length)}, used face #${summary.sourceFaceUsed}`,
     `  target  ${basename(files.target)}: ${faces(summary.targetFaces.length)}, swapped ${indices(summary.swappedFaces)}` +
       (summary.skippedFaces.length ? `, left ${indices(summary.skippedFaces.map((s) => s.index))} untouched` : ''),
     `  times   ${formatTimings(summary.timings)} (ms)`,

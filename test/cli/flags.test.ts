@@ -158,8 +158,8 @@ describe('formatSummary', () => {
       { source: 'photos/me.png', target: 'photos/group.jpg' },
     );
     assert.match(text, /Swapped 2 faces with the mesh engine in 140 ms/);
-    assert.match(text, /me\.png: 1 face, used face 0/);
-    assert.match(text, /group\.jpg: 2 faces, swapped 0, 1$/m);
+    assert.match(text, /me\.png: 1 face, used face #0/);
+    assert.match(text, /group\.jpg: 2 faces, swapped faces #0, #1$/m);
     assert.match(text, /decode 12, detect 40, encode 7 \(ms\)/);
     assert.match(text, /output {2}\/results\/out\.jpg/);
     assert.match(text, /marks {3}label "AI-generated", watermark 0a1b2c3d, signed content credentials, audit log/);

@@ -56,6 +56,6 @@ describe('mesh engine: turned faces', () => {
       },
       { source: 'a.png', target: 'b.png' },
     );
-    assert.match(text, /swapped 0, left 1 untouched/);
+    assert.match(text, /swapped face #0, left face #1 untouched/);
   });
 });
