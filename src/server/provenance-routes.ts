@@ -1,10 +1,12 @@
 /**
  * The live app's audit trail: the page asks for an asset id when it starts an engine (the worker
- * watermarks every frame with it) and reports each recording or snapshot it saves. Each request
- * appends one line to the audit log under the home folder. Bodies are checked field by field.
+ * watermarks every frame with it) and reports each snapshot it saves; a recording is sent whole,
+ * finished into a complete file (signed when it is an MP4) and sent back. Each request appends one
+ * line per session to the audit log under the home folder. Bodies are checked field by field.
  */
 
 import { randomBytes } from 'node:crypto';
+import { LiveswapError } from '../core/errors.js';
 import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
 import { appendAudit, auditEntry, type AuditEntry } from '../node/provenance/output-provenance.js';
 import {
@@ -18,8 +20,15 @@ import {
 import { ENGINE_NAMES, type EngineName } from '../pipeline/options.js';
 import { checkLabelText } from '../provenance/label.js';
 import { formatWatermarkId, randomAssetId } from '../provenance/payload.js';
+import { finishRecording, RECORDING_TYPES, type RecordingType } from './live-recording.js';
 
-export const PROVENANCE_PATHS = { session: '/api/provenance/session', output: '/api/provenance/output' } as const;
+export const PROVENANCE_PATHS = { session: '/api/provenance/session', output: '/api/provenance/output', recording: '/api/provenance/recording' } as const;
+/** The header of a recording's upload that describes it (URI-encoded JSON, see {@link parseRecordingFacts}). */
+export const RECORDING_HEADER = 'x-liveswap-recording';
+/** A recording's upload at most (about an hour at the browser's usual 2.5 Mbit/s). */
+export const MAX_RECORDING_BYTES = 1024 * 1024 * 1024;
+/** Engine sessions one recording may span (each engine switch starts one). */
+const MAX_RECORDING_SESSIONS = 64;
 /** The bodies are a few hundred bytes; anything near this is not the page talking. */
 export const MAX_PROVENANCE_BODY = 64 * 1024;
 const MAX_SOURCES = 64;
@@ -136,6 +145,40 @@ export function parseOutputRequest(body: unknown, labelText: string): Provenance
   };
 }
 
+/** What the page says about a recording it uploads: the sessions whose frames it holds, the label at its weakest, the photos. */
+export interface RecordingFactsRequest {
+  sessions: { assetId: number; engine: EngineName }[];
+  label: LabelState;
+  sources: SourceDigest[];
+}
+
+/** Reads the recording header: URI-encoded JSON `{ sessions: [{ assetId, engine }], label, sources }`. */
+export function parseRecordingFacts(header: unknown, labelText: string): RecordingFactsRequest {
+  if (typeof header !== 'string') throw new BadRequest(`Send what the recording holds in the ${RECORDING_HEADER} header.`);
+  let body: unknown;
+  try {
+    body = JSON.parse(decodeURIComponent(header));
+  } catch {
+    throw new BadRequest(`The ${RECORDING_HEADER} header is not URI-encoded JSON.`);
+  }
+  const fields = objectOf(body, 'body', ['sessions', 'label', 'sources']);
+  if (!Array.isArray(fields.sessions) || fields.sessions.length === 0 || fields.sessions.length > MAX_RECORDING_SESSIONS) {
+    throw invalidField('sessions', `a list of 1 to ${MAX_RECORDING_SESSIONS} sessions`, fields.sessions);
+  }
+  const sessions = fields.sessions.map((item: unknown, index) => {
+    const session = objectOf(item, `sessions[${index}]`, ['assetId', 'engine']);
+    return { assetId: integerOf(session.assetId, `sessions[${index}].assetId`, 0, 0xffffffff), engine: oneOf(session.engine, `sessions[${index}].engine`, ENGINE_NAMES) };
+  });
+  return { sessions, label: labelOf(fields.label, labelText), sources: sourcesOf(fields.sources) };
+}
+
+/** The container of an upload from its content type (parameters such as codecs= ignored). */
+function recordingTypeOf(contentType: string | undefined): RecordingType {
+  const type = (contentType ?? '').split(';')[0]!.trim().toLowerCase();
+  if (!Object.hasOwn(RECORDING_TYPES, type)) throw new NotJson(`Send the recording as one of ${Object.keys(RECORDING_TYPES).join(', ')}, not ${JSON.stringify(type)}.`);
+  return type as RecordingType;
+}
+
 export interface ProvenanceContext {
   /** Where the audit log is (LIVESWAP_HOME). */
   home: string;
@@ -163,7 +206,7 @@ export function addProvenanceRoutes(app: FastifyInstance, context: ProvenanceCon
     let assetId = randomAssetId((bytes) => bytes.set(randomBytes(bytes.length)));
     while (allotted.has(assetId)) assetId = randomAssetId((bytes) => bytes.set(randomBytes(bytes.length)));
     const watermarkId = formatWatermarkId(assetId);
-    await appendAudit(context.home, entryFor('live-session', body, watermarkId, undefined, {}));
+    await appendAudit(context.home, entryFor('live-session', body, watermarkId, undefined, 'none', {}));
     if (allotted.size >= MAX_SESSIONS) allotted.delete(allotted.values().next().value!);
     allotted.add(assetId);
     const answer: ProvenanceSessionReply = { assetId, watermarkId };
@@ -176,8 +219,52 @@ export function addProvenanceRoutes(app: FastifyInstance, context: ProvenanceCon
       throw new BadRequest(`assetId ${body.assetId} was not given out by this server (it restarted, or the page is stale): reload the page to start a new session.`);
     }
     const watermarkId = formatWatermarkId(body.assetId);
-    await appendAudit(context.home, entryFor(body.kind, body, watermarkId, { sha256: body.sha256 }, { bytes: body.bytes, mimeType: body.mimeType }));
+    await appendAudit(context.home, entryFor(body.kind, body, watermarkId, { sha256: body.sha256 }, 'none', { bytes: body.bytes, mimeType: body.mimeType }));
     return reply.header('Cache-Control', 'no-store').send({ ok: true });
+  });
+
+  // The recording's own content-type parser lives in this scope only: everywhere else a video body is still refused.
+  void app.register((scope, _options, registered) => {
+    scope.addContentTypeParser(/^video\//i, { parseAs: 'buffer', bodyLimit: MAX_RECORDING_BYTES }, (_request, body, done) => done(null, body));
+    scope.post(PROVENANCE_PATHS.recording, { bodyLimit: MAX_RECORDING_BYTES }, async (request, reply) => {
+      const mimeType = recordingTypeOf(request.headers['content-type']);
+      const facts = parseRecordingFacts(request.headers[RECORDING_HEADER], context.labelText);
+      const stale = facts.sessions.find((session) => !allotted.has(session.assetId));
+      if (stale) {
+        throw new BadRequest(`assetId ${stale.assetId} was not given out by this server (it restarted, or the page is stale): reload the page to start a new session.`);
+      }
+      const body = request.body;
+      if (!Buffer.isBuffer(body) || body.length === 0) throw new BadRequest('The recording is empty.');
+      const first = facts.sessions[0]!;
+      let finished;
+      try {
+        finished = await finishRecording(body, {
+          mimeType,
+          label: facts.label,
+          sources: facts.sources,
+          engine: first.engine,
+          watermarkId: formatWatermarkId(first.assetId),
+          home: context.home,
+        });
+      } catch (error) {
+        if (error instanceof LiveswapError && error.kind === 'input-unreadable') throw new BadRequest(error.message);
+        throw error;
+      }
+      for (const session of facts.sessions) {
+        const options = { bytes: finished.bytes.length, mimeType, received: body.length };
+        await appendAudit(
+          context.home,
+          entryFor('live-recording', { ...facts, engine: session.engine }, formatWatermarkId(session.assetId), { sha256: finished.sha256 }, finished.credentials, options),
+        );
+      }
+      return reply
+        .header('Cache-Control', 'no-store')
+        .header('Content-Type', mimeType)
+        .header('X-Liveswap-Credentials', finished.credentials)
+        .header('X-Liveswap-Notice', encodeURIComponent(finished.notice ?? ''))
+        .send(finished.bytes);
+    });
+    registered();
   });
 }
 
@@ -186,6 +273,7 @@ function entryFor(
   body: { engine: EngineName; label: LabelState; sources: SourceDigest[] },
   watermarkId: string,
   output: { sha256: string } | undefined,
+  credentials: AuditEntry['credentials'],
   options: Record<string, unknown>,
 ): AuditEntry {
   return auditEntry({
@@ -195,8 +283,8 @@ function entryFor(
     ...(output ? { output } : {}),
     watermarkId,
     label: body.label,
-    // A browser's recording or PNG carries no content credentials; the label, the watermark and this line mark it.
-    credentials: 'none',
+    // A browser's PNG carries no content credentials (a finished MP4 recording does); the label, the watermark and this line mark it.
+    credentials,
     options: { ...sessionOptions(body.engine, body.sources), ...options },
   });
 }

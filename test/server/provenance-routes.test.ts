@@ -16,7 +16,10 @@ import { builtinModel } from '../../src/node/models/model-cache.js';
 import { ModelStore } from '../../src/node/models/model-store.js';
 import { auditLogPath, watermarkKeyPath, type AuditEntry } from '../../src/node/provenance/output-provenance.js';
 import type { ServerInfo } from '../../src/pipeline/live-options.js';
-import { MAX_PROVENANCE_BODY } from '../../src/server/provenance-routes.js';
+import { lastLines, runFfmpeg } from '../../src/node/media/ffmpeg-binary.js';
+import { parseInputInfo } from '../../src/node/media/ffmpeg-probe.js';
+import { credentialsAvailable, readCredentials } from '../../src/node/provenance/credentials.js';
+import { MAX_PROVENANCE_BODY, RECORDING_HEADER } from '../../src/server/provenance-routes.js';
 import { createUiServer, type UiServer } from '../../src/server/ui-server.js';
 import { TEST_HOME } from '../helpers/fixtures.js';
 
@@ -229,5 +232,137 @@ describe('ui server: provenance routes', () => {
     assert.equal((await auditLines(home)).length, before);
     // Without an Origin it is not a browser page (curl, a script of the user's): allowed, as for WebSockets.
     assert.equal((await send(server, 'POST', '/api/provenance/session', JSON.stringify(body))).status, 200);
+  });
+});
+
+/** What a browser's MediaRecorder writes: a live WebM (no duration, no index) or a fragmented MP4 (H.264 and Opus, as Chromium records). */
+async function browserLikeRecording(kind: 'webm' | 'mp4'): Promise<Buffer> {
+  const file = join(dir, `recorded.${kind}`);
+  const codecs = kind === 'webm' ? ['-c:v', 'libvpx', '-c:a', 'libopus', '-live', '1'] : ['-c:v', 'libx264', '-pix_fmt', 'yuv420p', '-c:a', 'libopus', '-strict', 'experimental'];
+  const container = kind === 'mp4' ? ['-movflags', 'frag_keyframe+empty_moov+default_base_moof'] : [];
+  const inputs = ['-f', 'lavfi', '-i', 'testsrc=size=160x120:rate=30:duration=2', '-f', 'lavfi', '-i', 'sine=frequency=440:duration=2'];
+  const run = await runFfmpeg(['-loglevel', 'error', '-y', ...inputs, ...codecs, ...container, file]);
+  assert.equal(run.code, 0, lastLines(run.stderr));
+  return readFile(file);
+}
+
+/** What `ffmpeg -i` says about a file's bytes. */
+async function probeBytes(bytes: Buffer, ext: string): Promise<ReturnType<typeof parseInputInfo>> {
+  const file = join(dir, `probe-${Math.random().toString(36).slice(2)}.${ext}`);
+  await writeFile(file, bytes);
+  return parseInputInfo((await runFfmpeg(['-i', file])).stderr);
+}
+
+interface Upload {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: Buffer;
+}
+
+function upload(server: UiServer, bytes: Buffer, contentType: string, facts: unknown, headers: Record<string, string> = {}): Promise<Upload> {
+  const { hostname, port } = new URL(server.url);
+  const factsHeader = facts === undefined ? {} : { [RECORDING_HEADER]: encodeURIComponent(JSON.stringify(facts)) };
+  return new Promise((resolve, reject) => {
+    const req = request(
+      { host: hostname, port, path: '/api/provenance/recording', method: 'POST', headers: { 'content-type': contentType, origin: ownOrigin(server), ...factsHeader, ...headers } },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
+        res.on('error', reject);
+      },
+    );
+    req.on('error', reject);
+    req.end(bytes);
+  });
+}
+
+describe('ui server: finishing a recording', () => {
+  it('gives a live WebM its duration and logs the finished file against every session it spans', async () => {
+    const first = await post(server, '/api/provenance/session', { engine: 'mesh', label: { shown: true }, sources: SOURCES });
+    const second = await post(server, '/api/provenance/session', { engine: 'inswapper', label: { shown: true }, sources: SOURCES });
+    const received = await browserLikeRecording('webm');
+    assert.equal((await probeBytes(received, 'webm')).durationSeconds, undefined, 'the upload has no duration, as a MediaRecorder WebM');
+    const before = (await auditLines(home)).length;
+    const sessions = [first, second].map((s, i) => ({ assetId: s.body.assetId as number, engine: i === 0 ? 'mesh' : 'inswapper' }));
+    const answer = await upload(server, received, 'video/webm;codecs=vp8,opus', { sessions, label: { shown: true, text: 'Made with AI' }, sources: SOURCES });
+    assert.equal(answer.status, 200, answer.body.toString().slice(0, 200));
+    assert.equal(answer.headers['content-type'], 'video/webm');
+    assert.equal(answer.headers['x-liveswap-credentials'], 'format-unsupported');
+    const info = await probeBytes(answer.body, 'webm');
+    assert.ok(info.durationSeconds !== undefined && Math.abs(info.durationSeconds - 2) < 0.2, `duration ${info.durationSeconds}`);
+    assert.deepEqual(
+      info.streams.map((s) => s.type),
+      ['Video', 'Audio'],
+    );
+    const lines = (await auditLines(home)).slice(before);
+    assert.equal(lines.length, 2);
+    const sha256 = createHash('sha256').update(answer.body).digest('hex');
+    for (const [index, line] of lines.entries()) {
+      assert.equal(line.kind, 'live-recording');
+      assert.equal(line.watermarkId, [first, second][index]!.body.watermarkId);
+      assert.deepEqual(line.output, { sha256 });
+      assert.equal(line.credentials, 'format-unsupported');
+      assert.deepEqual(line.label, { shown: true, text: 'Made with AI' });
+      assert.equal(line.options.engine, sessions[index]!.engine);
+      assert.equal(line.options.bytes, answer.body.length);
+    }
+  });
+
+  it('finishes a fragmented MP4 into one with its index in front, signed with content credentials where available', async () => {
+    const session = await post(server, '/api/provenance/session', { engine: 'mesh', label: { shown: true }, sources: SOURCES });
+    const received = await browserLikeRecording('mp4');
+    const before = (await auditLines(home)).length;
+    const answer = await upload(server, received, 'video/mp4;codecs=avc1,opus', {
+      sessions: [{ assetId: session.body.assetId, engine: 'mesh' }],
+      label: { shown: true },
+      sources: SOURCES,
+    });
+    assert.equal(answer.status, 200, answer.body.toString().slice(0, 200));
+    assert.equal(answer.headers['content-type'], 'video/mp4');
+    const info = await probeBytes(answer.body, 'mp4');
+    assert.ok(info.durationSeconds !== undefined && Math.abs(info.durationSeconds - 2) < 0.2, `duration ${info.durationSeconds}`);
+    assert.deepEqual(
+      info.streams.map((s) => s.type),
+      ['Video', 'Audio'],
+    );
+    const available = await credentialsAvailable();
+    const [line] = (await auditLines(home)).slice(before) as [AuditEntry];
+    assert.equal(line.credentials, available.ok ? 'embedded' : 'unavailable');
+    assert.equal(answer.headers['x-liveswap-credentials'], line.credentials);
+    assert.deepEqual(line.output, { sha256: createHash('sha256').update(answer.body).digest('hex') });
+    if (available.ok) {
+      const file = join(dir, 'signed.mp4');
+      await writeFile(file, answer.body);
+      const report = await readCredentials(file);
+      assert.equal(report.valid, true, JSON.stringify(report).slice(0, 300));
+      assert.equal(report.statement?.watermarkId, session.body.watermarkId);
+    }
+  });
+
+  it('refuses a stale session, a missing header, a wrong type and bytes that are not a video, and logs nothing', async () => {
+    const session = await post(server, '/api/provenance/session', { engine: 'mesh', label: { shown: true }, sources: [] });
+    const facts = { sessions: [{ assetId: session.body.assetId, engine: 'mesh' }], label: { shown: true }, sources: [] };
+    const before = (await auditLines(home)).length;
+    const video = await browserLikeRecording('webm');
+    const cases: [Promise<Upload>, number, RegExp][] = [
+      [
+        upload(server, video, 'video/webm', { ...facts, sessions: [{ assetId: ((session.body.assetId as number) + 1) % 2 ** 32, engine: 'mesh' }] }),
+        400,
+        /not given out by this server/,
+      ],
+      [upload(server, video, 'video/webm', undefined), 400, /x-liveswap-recording header/],
+      [upload(server, video, 'video/webm', { ...facts, sessions: [] }), 400, /1 to 64 sessions/],
+      [upload(server, video, 'video/webm', facts, { [RECORDING_HEADER]: '%7B' }), 400, /not URI-encoded JSON/],
+      [upload(server, video, 'video/ogg', facts), 415, /video\/mp4, video\/webm/],
+      [upload(server, Buffer.from('not a video at all'), 'video/webm', facts), 400, /could not be read as a video/],
+      [upload(server, video, 'video/webm', facts, { origin: 'http://evil.example' }), 403, /own pages only/],
+    ];
+    for (const [answer, status, message] of cases) {
+      const { status: got, body } = await answer;
+      assert.equal(got, status, body.toString().slice(0, 200));
+      assert.match((JSON.parse(body.toString()) as { error: string }).error, message);
+    }
+    assert.equal((await auditLines(home)).length, before);
   });
 });
