@@ -10,6 +10,7 @@
 import { LiveswapError } from '../core/errors.js';
 import type {
   Backend,
+  FrameQuality,
   FrameTimings,
   FromWorker,
   LiveEngineName,
@@ -36,6 +37,8 @@ export interface FrameReport {
   failed: number;
   /** Milliseconds from offering the frame to showing it. */
   latency: number;
+  /** The adaptive quality controller: its target, rung and last change. */
+  quality: FrameQuality;
 }
 
 /** A failure the worker reported after the start, with the frames failed so far. */
@@ -279,6 +282,7 @@ export class LiveClient {
           dropped: this.droppedCount,
           failed: this.failedCount,
           latency: now - this.inFlightSince,
+          quality: message.quality,
         };
         this.frameDone();
         this.emit('frame', report);

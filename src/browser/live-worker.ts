@@ -3,18 +3,22 @@
  * a {@link LiveSession}, and turns each frame bitmap the page sends into a swapped bitmap sent
  * back, marked with the label and the watermark (so the preview, the relay, recordings and
  * snapshots all carry them). Messages are handled one at a time, in order. Optionally sends each
- * result, JPEG-encoded, to the server's relay for the /output page.
+ * result, JPEG-encoded, to the server's relay for the /output page. An adaptive quality controller
+ * holds the settings' frame-rate target: it budgets the session's face search and detection and
+ * sets the working resolution the frame is processed at (the picture sent back keeps the camera's
+ * size); each frame reports the controller's state and last change.
  */
 
 import type { Image } from '../core/image.js';
 import { FaceEmbedder } from '../face/embedder.js';
 import { downloadIdForFile, type ModelSpecId } from '../models/model-spec.js';
 import type { InferenceSession } from '../models/runtime.js';
+import { QUALITY_LADDER, QualityController, type QualityChange } from '../pipeline/adaptive-quality.js';
 import { openEngine, type EngineSpec, type OpenEngine } from '../pipeline/engines.js';
 import { LiveSession } from '../pipeline/live.js';
 import { FrameMarker } from '../provenance/marks.js';
 import { WATERMARK_VERSION } from '../provenance/payload.js';
-import { workerError, type FromWorker, type LiveEngineName, type ProcessSettings, type ServerInfo, type ToWorker, type WorkerProvenance } from './protocol.js';
+import { workerError, type FrameQuality, type FromWorker, type LiveEngineName, type ProcessSettings, type ServerInfo, type ToWorker, type WorkerProvenance } from './protocol.js';
 import { createWebRuntime, fetchModel, webModelReader, type WebRuntime } from './web-runtime.js';
 
 interface WorkerScope {
@@ -37,6 +41,10 @@ const sessions: InferenceSession[] = [];
 const sourceScale = new Map<number, number>();
 let frameCanvas: OffscreenCanvas | undefined;
 let frameContext: OffscreenCanvasRenderingContext2D | undefined;
+/** Where a frame processed at a lower working resolution is scaled back to the camera's size. */
+let outputCanvas: OffscreenCanvas | undefined;
+let quality: QualityController | undefined;
+let lastChange: QualityChange | undefined;
 let relay: { socket: WebSocket; watchers: number; canvas: OffscreenCanvas; busy: boolean } | undefined;
 let provenance: WorkerProvenance | undefined;
 /** The marker for the current label settings; rebuilt only when they change (it prepares the label and the key's patterns once). */
@@ -89,12 +97,15 @@ async function init(message: Extract<ToWorker, { type: 'init' }>): Promise<void>
     const assembled = await openEngine(engineSpecFor(info, engine), webModelReader, runtime);
     opened = assembled;
     settings = message.settings;
+    lastChange = undefined;
+    quality = undefined;
     session = new LiveSession(assembled, settings, markerFor(settings), async () => {
       const recogniser = await runtime!.load(await fetchModel(info.models.faceres), info.models.faceres);
       sessions.push(recogniser);
       const embedder = FaceEmbedder.create(recogniser);
       return (image, face) => embedder.embed(image, face);
     });
+    applyTarget(settings.targetFps);
     post({ type: 'ready', engine, backend: runtime.backend, notice: runtime.notice });
   } catch (error) {
     await Promise.all(sessions.splice(0).map((s) => s.close().catch(() => undefined)));
@@ -127,11 +138,42 @@ async function addSource(id: number, name: string, bitmap: ImageBitmap): Promise
   postSources();
 }
 
+/** Starts, retargets or stops the quality controller (a target of 0 stops it: every frame at full quality). */
+function applyTarget(targetFps: number): void {
+  if (targetFps <= 0) {
+    quality = undefined;
+    lastChange = undefined;
+    session?.setQuality({ detectFactor: 1, searchEvery: 1 });
+    return;
+  }
+  if (quality) quality.setTarget(targetFps);
+  else quality = new QualityController({ targetFps });
+  session?.setQuality(quality.level);
+}
+
+function qualityState(): FrameQuality {
+  const level = quality?.level;
+  const state: FrameQuality = { targetFps: quality?.target ?? 0, level: quality?.levelIndex ?? 0, levels: QUALITY_LADDER.length, scale: level?.scale ?? 1 };
+  if (lastChange) state.last = { what: lastChange.what, why: lastChange.why, direction: lastChange.direction, fps: Math.round(lastChange.fps * 10) / 10 };
+  return state;
+}
+
+/** The frame as processed, scaled back to the camera's size when it was worked on smaller. */
+function outputBitmap(width: number, height: number): ImageBitmap {
+  if (frameCanvas!.width === width && frameCanvas!.height === height) return frameCanvas!.transferToImageBitmap();
+  if (!outputCanvas || outputCanvas.width !== width || outputCanvas.height !== height) outputCanvas = new OffscreenCanvas(width, height);
+  outputCanvas.getContext('2d')!.drawImage(frameCanvas!, 0, 0, width, height);
+  return outputCanvas.transferToImageBitmap();
+}
+
 async function processFrame(bitmap: ImageBitmap, time: number): Promise<void> {
   const start = performance.now();
+  const { width, height } = bitmap;
+  const scale = quality?.level.scale ?? 1;
   let image: Image;
   try {
-    image = readPixels(bitmap, bitmap.width, bitmap.height, settings!.mirror);
+    // Even sides: the engine's working frame keeps the camera's shape.
+    image = readPixels(bitmap, Math.max(2, 2 * Math.round((width * scale) / 2)), Math.max(2, 2 * Math.round((height * scale) / 2)), settings!.mirror);
   } finally {
     bitmap.close();
   }
@@ -140,11 +182,24 @@ async function processFrame(bitmap: ImageBitmap, time: number): Promise<void> {
   const result = await session!.process(image, time);
   const drawStart = performance.now();
   frameContext!.putImageData(new ImageData(image.data as Uint8ClampedArray<ArrayBuffer>, image.width, image.height), 0, 0);
-  const output = frameCanvas!.transferToImageBitmap();
+  const output = outputBitmap(width, height);
   sendToRelay(output);
   const draw = performance.now() - drawStart;
   const timings = { read, ...result.timings, draw, total: performance.now() - start };
-  post({ type: 'frame', bitmap: output, timings, faces: result.faces, detected: result.detected, time }, [output]);
+  const back = width / image.width;
+  const faces = back === 1 ? result.faces : result.faces.map((f) => ({ ...f, box: f.box.map((v) => Math.round(v * back)) as [number, number, number, number] }));
+  post({ type: 'frame', bitmap: output, timings, faces, detected: result.detected, time, quality: qualityState() }, [output]);
+  adapt(start, timings.total);
+}
+
+/** Tells the controller what the frame cost, and applies its step when it takes one. */
+function adapt(start: number, busyMs: number): void {
+  const change = quality?.record({ at: start, busyMs });
+  if (!change) return;
+  lastChange = change;
+  session!.setQuality(change.to);
+  // Faces followed at one resolution are not where they were at another: they are found afresh.
+  if (change.to.scale !== change.from.scale) session!.reset();
 }
 
 function markerFor(current: ProcessSettings): FrameMarker {
@@ -210,6 +265,7 @@ async function handle(message: ToWorker): Promise<void> {
   }
   switch (message.type) {
     case 'settings':
+      if (message.settings.targetFps !== settings?.targetFps) applyTarget(message.settings.targetFps);
       settings = message.settings;
       session.updateSettings(message.settings);
       session.setMarks(markerFor(message.settings));

@@ -68,6 +68,19 @@ export interface MapEntry {
   sourceId: number | null;
 }
 
+/** The adaptive quality controller's state, sent with every frame. */
+export interface FrameQuality {
+  /** The frame rate held (0: the controller is off). */
+  targetFps: number;
+  /** The rung in use (0 is full quality) and how many there are. */
+  level: number;
+  levels: number;
+  /** The working resolution, as a fraction of the camera frame's sides. */
+  scale: number;
+  /** The controller's last step: what it changed and why. */
+  last?: { what: string; why: string; direction: 'down' | 'up'; fps: number };
+}
+
 export type ToWorker =
   | { type: 'init'; info: ServerInfo; engine: LiveEngineName; backend: Backend; settings: ProcessSettings; provenance: WorkerProvenance }
   | { type: 'settings'; settings: ProcessSettings }
@@ -111,7 +124,7 @@ export type FromWorker =
   | WorkerError
   | { type: 'sources'; sources: SourceState[]; mainSource: number | null }
   | { type: 'map'; entries: MapEntry[] }
-  | { type: 'frame'; bitmap: ImageBitmap; timings: FrameTimings; faces: TrackedFaceInfo[]; detected: boolean; time: number }
+  | { type: 'frame'; bitmap: ImageBitmap; timings: FrameTimings; faces: TrackedFaceInfo[]; detected: boolean; time: number; quality: FrameQuality }
   | { type: 'relay'; watchers: number };
 
 /**

@@ -69,7 +69,15 @@ export interface ProcessSettings {
   label: boolean;
   /** The label's text (checked with checkLabelText). */
   labelText: string;
+  /**
+   * Frames per second the adaptive quality controller holds (see pipeline/adaptive-quality.ts) by
+   * looking for faces less often and lowering the working resolution; 0 turns it off.
+   */
+  targetFps: number;
 }
+
+/** The target a visit starts with: the rate webcams and Chromium's fake camera deliver. */
+export const DEFAULT_TARGET_FPS = 30;
 
 /** Everything the page keeps in localStorage. */
 export interface LiveSettings extends ProcessSettings {
@@ -101,6 +109,7 @@ export const DEFAULT_LIVE_SETTINGS: Readonly<LiveSettings> = Object.freeze({
   similarity: DEFAULT_IDENTITY_THRESHOLD,
   label: LIVE_DEFAULTS.marks.label,
   labelText: LIVE_DEFAULTS.marks.labelText,
+  targetFps: DEFAULT_TARGET_FPS,
 });
 
 /** What the live app saves that goes into the audit log. */

@@ -2,20 +2,23 @@
  * A live stream's swap: source photos the user adds and picks faces from, a planner that follows
  * the faces of the stream (afresh at every cut, every new target and every change of the face
  * painted), a multi-face map built by pointing at faces in the stream, and each frame painted in
- * place. Platform-free: the browser's worker drives it with camera frames, tests with frames from
- * files.
+ * place. How often faces are looked for is budgeted ({@link LiveSession.setQuality}): while no face
+ * is followed the detector runs on every N-th frame only, so a cut or a turned head does not cost
+ * a detection on every frame. Platform-free: the browser's worker drives it with camera frames,
+ * tests with frames from files.
  */
 
 import { LiveswapError } from '../core/errors.js';
 import type { Image } from '../core/image.js';
 import { DEFAULT_ONE_EURO } from '../core/one-euro.js';
 import type { Face } from '../face/face.js';
+import type { QualityLevel } from './adaptive-quality.js';
 import type { AssembledEngine } from './engines.js';
 import type { ProcessSettings } from './live-options.js';
 import { LIVE_DEFAULTS, resolveSwapOptions, type SwapOptions } from './options.js';
 import { FrameProcessor, type MarkChoice, type MarksApplied, type ProcessTimings } from './frame-processor.js';
 import type { PreparedSource } from './still.js';
-import type { FaceSelection, PlanTimings } from './video.js';
+import { AUTO_DETECT_EVERY, type FaceSelection, type PlanTimings } from './video.js';
 
 /** Computes an identity descriptor of a face (FaceRes), for the multi-face map. */
 export type FaceEmbed = (image: Image, face: Face) => Promise<Float32Array>;
@@ -64,6 +67,12 @@ interface MapPerson extends LiveMapEntry {
   embedding: Float32Array;
 }
 
+/** How often faces are looked for: the part of a {@link QualityLevel} the session applies (the resolution is the caller's). */
+export type DetectionBudget = Pick<QualityLevel, 'detectFactor' | 'searchEvery'>;
+
+/** No budget: the detector runs whenever the planner asks (as a video file's frames are done). */
+const FULL_DETECTION: DetectionBudget = { detectFactor: 1, searchEvery: 1 };
+
 export class LiveSession {
   private readonly sources = new Map<number, SourceEntry>();
   private main: number | null = null;
@@ -72,6 +81,11 @@ export class LiveSession {
   private processor: FrameProcessor;
   private swapOptions: SwapOptions;
   private embedder: Promise<FaceEmbed> | undefined;
+  private budget: DetectionBudget = FULL_DETECTION;
+  /** Whether the last frame followed no face it saw (nothing, or only faces held while lost). */
+  private searching = true;
+  /** Frames the detector was skipped on since it last ran while searching; ∞: run on the next. */
+  private searchSkipped = Number.POSITIVE_INFINITY;
 
   constructor(
     private readonly engine: AssembledEngine,
@@ -106,7 +120,7 @@ export class LiveSession {
     return FrameProcessor.create(
       {
         name: engine.name,
-        analyze: (image) => engine.finder.analyze(image),
+        analyze: (image) => this.find(image),
         track: engine.track,
         paintFaces: (frame, jobs, options, timings) => engine.still.paintFaces(frame, jobs, options, timings),
         swap: (source, target, options, files) => engine.still.swap(source, target, options, files),
@@ -116,7 +130,7 @@ export class LiveSession {
         paint: this.swapOptions,
         tracking: {
           ...LIVE_DEFAULTS.tracking,
-          detectEvery: s.detectEvery > 0 ? s.detectEvery : LIVE_DEFAULTS.tracking.detectEvery,
+          detectEvery: this.detectEvery(),
           smoothing: s.smoothing ? LIVE_DEFAULTS.tracking.smoothing || DEFAULT_ONE_EURO : false,
           selection: this.selection(),
         },
@@ -125,6 +139,48 @@ export class LiveSession {
       },
       this.slotIdentities(),
     );
+  }
+
+  /** The user's detection interval, made longer by the budget's factor when a tracker follows faces in between. */
+  private detectEvery(): number | 'auto' {
+    const chosen = this.settings.detectEvery > 0 ? this.settings.detectEvery : LIVE_DEFAULTS.tracking.detectEvery;
+    if (this.budget.detectFactor === 1 || !this.engine.track) return chosen;
+    return (chosen === 'auto' ? AUTO_DETECT_EVERY : chosen) * this.budget.detectFactor;
+  }
+
+  /**
+   * The detector when the planner asks for it, except while searching (no face followed): then it
+   * runs on every `searchEvery`-th frame, and the frames between find nothing, as the last did.
+   */
+  private find(image: Image): Promise<Face[]> {
+    if (this.searching && this.searchSkipped + 1 < this.budget.searchEvery) {
+      this.searchSkipped++;
+      return Promise.resolve([]);
+    }
+    this.searchSkipped = 0;
+    return this.engine.finder.analyze(image);
+  }
+
+  /**
+   * How often faces are looked for from the next frame on (the adaptive quality controller's
+   * choice): the detection interval while faces are followed is multiplied by `detectFactor` (the
+   * faces followed start afresh when it changes), and while none is followed the detector runs on
+   * every `searchEvery`-th frame.
+   */
+  setQuality(budget: DetectionBudget): void {
+    const before = this.budget;
+    this.budget = { detectFactor: budget.detectFactor, searchEvery: budget.searchEvery };
+    if (before.detectFactor !== budget.detectFactor) this.rebuildProcessor();
+  }
+
+  get quality(): DetectionBudget {
+    return { ...this.budget };
+  }
+
+  private rebuildProcessor(): void {
+    this.processor.close();
+    this.processor = this.createProcessor();
+    this.searchSkipped = Number.POSITIVE_INFINITY;
   }
 
   /** The identity on each slot: one per person of the map, then the main source for everyone else. */
@@ -145,10 +201,8 @@ export class LiveSession {
     this.swapOptions = this.toSwapOptions(settings);
     this.settings = settings;
     this.processor.setPaint(this.swapOptions);
-    if (before.detectEvery !== settings.detectEvery || before.smoothing !== settings.smoothing) {
-      this.processor.close();
-      this.processor = this.createProcessor();
-    } else if (before.manyFaces !== settings.manyFaces || before.similarity !== settings.similarity) this.processor.select(this.selection());
+    if (before.detectEvery !== settings.detectEvery || before.smoothing !== settings.smoothing) this.rebuildProcessor();
+    else if (before.manyFaces !== settings.manyFaces || before.similarity !== settings.similarity) this.processor.select(this.selection());
   }
 
   /**
@@ -160,6 +214,7 @@ export class LiveSession {
   reset(): void {
     this.processor.reset();
     this.pending.clear();
+    this.searchSkipped = Number.POSITIVE_INFINITY;
   }
 
   /** Analyses a photo and makes an identity from its largest face; a photo without a face keeps an error. */
@@ -252,6 +307,7 @@ export class LiveSession {
       },
     });
     const plan = result.plan!;
+    this.searching = plan.tracks.every((track) => !track.observed);
     const slotSource = (slot: number): number | null => (slot < this.people.length ? this.people[slot]!.sourceId : this.main);
     const painted = new Map(result.painted.map((p) => [p.trackId, slotSource(p.slot)]));
     const mapped = new Map(plan.faces.filter((f) => f.slot < this.people.length).map((f) => [f.trackId, f.slot]));

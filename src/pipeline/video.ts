@@ -51,7 +51,7 @@ function withoutSmoothing({ smoothing: _, ...rest }: TrackingOptions): Omit<Trac
 }
 
 /** Every frame without a tracker; with one, a detection every this many frames finds new faces. */
-const AUTO_DETECT_EVERY = 5;
+export const AUTO_DETECT_EVERY = 5;
 /** Identity descriptors averaged per track, one taken every this many frames. */
 const EMBED_SAMPLES = 3;
 const EMBED_EVERY = 10;

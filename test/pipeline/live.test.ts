@@ -114,6 +114,32 @@ describe('LiveSession (the live app pipeline, on Node)', () => {
     assert.deepEqual(detected, [true, false, false, true]);
   });
 
+  it('budgets the face search: with no face followed the detector runs on every N-th frame, and at once after a reset', async () => {
+    let calls = 0;
+    const counted = {
+      ...engine,
+      finder: Object.assign(Object.create(engine.finder) as typeof engine.finder, { analyze: (image: Image) => (calls++, engine.finder.analyze(image)) }),
+    };
+    const live = new LiveSession(counted, settings(), UNMARKED);
+    await live.addSource(1, 'grace.jpg', source);
+    live.setQuality({ detectFactor: 1, searchEvery: 3 });
+    const empty: Image = { width: 640, height: 360, channels: 4, data: new Uint8ClampedArray(640 * 360 * 4).fill(60) };
+    const searched: number[] = [];
+    for (let i = 0; i < 7; i++) {
+      const before = calls;
+      assert.equal((await live.process(copy(empty), i * 33)).faces.length, 0);
+      if (calls > before) searched.push(i);
+    }
+    assert.deepEqual(searched, [0, 3, 6], 'one frame in three is searched');
+    live.reset();
+    const found = await live.process(copy(camera), 7 * 33);
+    assert.equal(calls, 4, 'a new target is searched on its first frame');
+    assert.equal(found.faces.length, 1);
+    // A face followed: the tracker's own schedule, not the search budget.
+    assert.equal((await live.process(copy(camera), 8 * 33)).faces.length, 1);
+    assert.deepEqual(live.quality, { detectFactor: 1, searchEvery: 3 });
+  });
+
   it('paints nothing without a usable source, and keeps a clear error for a photo without a face', async () => {
     const live = new LiveSession(engine, settings(), UNMARKED);
     const blank: Image = { width: 200, height: 200, channels: 4, data: new Uint8ClampedArray(200 * 200 * 4).fill(128) };

@@ -49,6 +49,7 @@ const CHECKS: { [K in keyof LiveSettings]: Check<LiveSettings[K]> } = {
   similarity: inRange(0, 1),
   label: isBoolean,
   labelText: isLabelText,
+  targetFps: inRange(0, 120, true),
 };
 
 /** Never read from or written to storage (see the module comment). */
@@ -74,8 +75,8 @@ export function isValidSetting<K extends keyof LiveSettings>(key: K, value: unkn
 
 /** The part of the settings the worker uses. */
 export function processSettings(settings: LiveSettings): ProcessSettings {
-  const { manyFaces, mouthMask, opacity, sharpness, colorMatch, detectEvery, smoothing, mirror, similarity, label, labelText } = settings;
-  return { manyFaces, mouthMask, opacity, sharpness, colorMatch, detectEvery, smoothing, mirror, similarity, label, labelText };
+  const { manyFaces, mouthMask, opacity, sharpness, colorMatch, detectEvery, smoothing, mirror, similarity, label, labelText, targetFps } = settings;
+  return { manyFaces, mouthMask, opacity, sharpness, colorMatch, detectEvery, smoothing, mirror, similarity, label, labelText, targetFps };
 }
 
 export type SettingsListener = (settings: Readonly<LiveSettings>, changed: (keyof LiveSettings)[]) => void;

@@ -1,6 +1,9 @@
 /**
- * Frame rate and per-stage times under the preview. The numbers are also kept in data attributes
- * (data-fps, data-timings) whether shown or not, for tests and tools.
+ * Frame rate and per-stage times under the preview: the rate shown against the quality
+ * controller's target, camera frames dropped in the last second, and what the controller last
+ * changed and why. The numbers are also kept in data attributes (data-fps, data-target,
+ * data-dropped (since start), data-dropped-per-second, data-level, data-controller, data-timings)
+ * whether shown or not, for tests and tools.
  */
 
 import type { FrameReport } from '../../src/browser/live-client.js';
@@ -19,6 +22,8 @@ export class FrameStats {
   private last: FrameReport | undefined;
   private drawnAt = 0;
   private timer: number | undefined;
+  /** Cumulative dropped counts over the last second, oldest first, for the per-second figure. */
+  private readonly drops: { at: number; dropped: number }[] = [];
 
   constructor(
     private readonly fps: HTMLElement,
@@ -35,6 +40,9 @@ export class FrameStats {
     if (this.recent.length > WINDOW) this.recent.shift();
     this.last = report;
     const now = performance.now();
+    this.drops.push({ at: now, dropped: report.dropped });
+    // Keep one entry at least a second old: it is the baseline of the last second.
+    while (this.drops.length > 1 && this.drops[1]!.at <= now - 1000) this.drops.shift();
     if (now - this.drawnAt >= REDRAW_MS) this.draw();
     else this.timer ??= window.setTimeout(() => this.draw(), REDRAW_MS - (now - this.drawnAt));
   }
@@ -45,7 +53,10 @@ export class FrameStats {
     this.timer = undefined;
     this.recent.length = 0;
     this.last = undefined;
+    this.drops.length = 0;
     this.fps.textContent = '– fps';
+    this.fps.title = '';
+    for (const key of ['target', 'dropped', 'droppedPerSecond', 'level', 'controller'] as const) delete this.fps.dataset[key];
     this.timings.textContent = '';
     delete this.fps.dataset.fps;
     delete this.timings.dataset.timings;
@@ -57,8 +68,22 @@ export class FrameStats {
     this.drawnAt = performance.now();
     const report = this.last;
     if (!report) return;
-    this.fps.dataset.fps = report.fps.toFixed(1);
-    this.fps.textContent = `${report.fps.toFixed(1)} fps · ${report.dropped} dropped${report.failed > 0 ? ` · ${report.failed} failed` : ''}`;
+    const { quality } = report;
+    const perSecond = report.dropped - (this.drops[0]?.dropped ?? report.dropped);
+    const data = this.fps.dataset;
+    data.fps = report.fps.toFixed(1);
+    data.target = String(quality.targetFps);
+    data.dropped = String(report.dropped);
+    data.droppedPerSecond = String(perSecond);
+    data.level = String(quality.level);
+    const parts = [quality.targetFps > 0 ? `${report.fps.toFixed(0)} of ${quality.targetFps} fps` : `${report.fps.toFixed(1)} fps`, `${perSecond} dropped/s`];
+    if (report.failed > 0) parts.push(`${report.failed} failed`);
+    if (quality.last) {
+      data.controller = `${quality.last.direction}: ${quality.last.what} (${quality.last.why})`;
+      parts.push(`quality ${quality.levels - quality.level}/${quality.levels}: ${quality.last.what}`);
+      this.fps.title = `Adaptive quality: ${quality.last.what}, because ${quality.last.why}.`;
+    } else if (quality.targetFps > 0) this.fps.title = `Adaptive quality holds ${quality.targetFps} fps: it has changed nothing yet.`;
+    this.fps.textContent = parts.join(' · ');
     const averages = this.averages();
     this.timings.dataset.timings = JSON.stringify(averages);
     this.timings.textContent = [...STAGES, 'latency' as const].map((stage) => `${stage} ${averages[stage].toFixed(1)}`).join(' · ') + ' ms';
