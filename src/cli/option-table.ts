@@ -185,7 +185,7 @@ export const FLAG_TABLE = [
     parse: 'switch',
     sets: { group: 'paint', key: 'manyFaces' },
     commands: ['swap'],
-    description: 'swap every face in the target, not only the largest',
+    description: 'swap every face in the target, not only the main face (image: largest area, discounted up to half by distance from the centre; video: the largest, followed until lost or a cut)',
   },
   {
     flag: '--face-index',
@@ -195,7 +195,7 @@ export const FLAG_TABLE = [
     sets: { group: 'paint', key: 'faceIndex' },
     shows: false,
     commands: ['swap'],
-    description: 'swap only this target face (0 = largest, then by size)',
+    description: 'swap only this target face (0 = largest, then by size; images only)',
   },
   {
     flag: '--source-face',
