@@ -185,7 +185,8 @@ export const FLAG_TABLE = [
     parse: 'switch',
     sets: { group: 'paint', key: 'manyFaces' },
     commands: ['swap'],
-    description: 'swap every face in the target, not only the main face (image: largest area, discounted up to half by distance from the centre; video: the largest, followed until lost or a cut)',
+    description:
+      'swap every face in the target, not only the main face (image: largest area, discounted up to half by distance from the centre; video: the largest, followed until lost or a cut)',
   },
   {
     flag: '--face-index',
