@@ -64,6 +64,7 @@ const currentLabel = () => labelState(store.value.label, store.value.labelText);
 const recorder = new Recorder(
   {
     preview,
+    video: byId('camera-video', HTMLVideoElement),
     record: byId('record', HTMLButtonElement),
     recordState: byId('record-state', HTMLElement),
     recordingLink: byId('recording-link', HTMLAnchorElement),

@@ -1,7 +1,8 @@
 /**
  * The page's side of provenance: an asset id from the server for each engine start (the worker
  * watermarks every frame with it), and an audit-log line for every recording or snapshot saved.
- * Files are known to the server by their SHA-256 only.
+ * A snapshot is known to the server by its SHA-256 only; a recording is sent to be finished
+ * (duration, content credentials) and logged, and the finished file comes back.
  */
 
 import type {
@@ -17,6 +18,9 @@ import { sentence } from './dom.js';
 
 const SESSION_PATH = '/api/provenance/session';
 const OUTPUT_PATH = '/api/provenance/output';
+const RECORDING_PATH = '/api/provenance/recording';
+/** The header naming what a recording holds (src/server/provenance-routes.ts, RECORDING_HEADER). */
+const RECORDING_HEADER = 'x-liveswap-recording';
 
 /** SHA-256 of a file's bytes as 64 lowercase hex digits. */
 export async function sha256Hex(blob: Blob): Promise<string> {
@@ -109,6 +113,32 @@ export class ProvenanceLog {
     if (session) this.idText.dataset.watermarkId = session.watermarkId;
     else delete this.idText.dataset.watermarkId;
   }
+}
+
+/** A recording as the server finished it: a complete file, and whether it carries content credentials. */
+export interface FinishedRecording {
+  blob: Blob;
+  credentials: string;
+}
+
+/**
+ * Sends a recording to the server, which finishes it (a WebM gets its duration, an MP4 its index
+ * and content credentials) and logs it against each session; resolves with the finished file.
+ */
+export async function finishRecording(recording: Blob, label: LabelState, sessions: readonly LiveSessionInfo[], sources: SourceDigest[]): Promise<FinishedRecording> {
+  const facts = { sessions: sessions.map((session) => ({ assetId: session.assetId, engine: session.engine })), label, sources };
+  const response = await fetch(RECORDING_PATH, {
+    method: 'POST',
+    headers: { 'content-type': recording.type, [RECORDING_HEADER]: encodeURIComponent(JSON.stringify(facts)) },
+    body: recording,
+  });
+  if (!response.ok) {
+    const answer = (await response.json().catch(() => undefined)) as { error?: unknown } | undefined;
+    const reason = typeof answer?.error === 'string' ? answer.error : `${response.status} ${response.statusText}`.trim();
+    throw new Error(`${RECORDING_PATH} answered: ${reason}`);
+  }
+  const blob = await response.blob();
+  return { blob: blob.type ? blob : new Blob([blob], { type: recording.type }), credentials: response.headers.get('x-liveswap-credentials') ?? 'none' };
 }
 
 /** The message for a saved file whose audit line could not be written. */

@@ -1,0 +1,133 @@
+/**
+ * Recording in the live app, end to end in headless Chromium: a video target with a sound track
+ * is swapped and recorded; the file the page saves (at once, as a download) was finished by the
+ * server, so it has a duration, the target's sound and (nearly) every frame the preview showed,
+ * and its audit line names it by its SHA-256.
+ */
+
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { mkdir, mkdtemp, readFile, rm, symlink } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import type { Browser, Page } from 'playwright-core';
+import { runFfmpeg } from '../../src/node/media/ffmpeg-binary.js';
+import { parseInputInfo } from '../../src/node/media/ffmpeg-probe.js';
+import { builtinModel } from '../../src/node/models/model-cache.js';
+import { ModelStore } from '../../src/node/models/model-store.js';
+import { credentialsAvailable } from '../../src/node/provenance/credentials.js';
+import { auditLogPath, type AuditEntry } from '../../src/node/provenance/output-provenance.js';
+import { createUiServer, type UiServer } from '../../src/server/ui-server.js';
+import { browserSkipReason, buildWebApp, launchChromium, newContext } from '../helpers/browser.js';
+import { makeClip } from '../helpers/clips.js';
+import { FIXTURES, TEST_HOME } from '../helpers/fixtures.js';
+
+const skip = browserSkipReason();
+const RECORD_MS = 4000;
+
+/** Counts the pictures the page shows on any bitmaprenderer canvas (the preview), so the test knows how many frames a recording should hold. */
+const COUNT_SHOWN = `(() => {
+  const transfer = ImageBitmapRenderingContext.prototype.transferFromImageBitmap;
+  window.__shown = 0;
+  ImageBitmapRenderingContext.prototype.transferFromImageBitmap = function (bitmap) {
+    window.__shown++;
+    return transfer.call(this, bitmap);
+  };
+})();`;
+
+const shown = (page: Page): Promise<number> => page.evaluate('window.__shown') as Promise<number>;
+
+async function freshHome(parent: string): Promise<string> {
+  await Promise.all((['blazeface', 'facemesh', 'faceres'] as const).map((id) => builtinModel(id, TEST_HOME)));
+  const home = join(parent, 'liveswap-home');
+  await mkdir(home, { recursive: true });
+  await symlink(join(TEST_HOME, 'models'), join(home, 'models'));
+  return home;
+}
+
+async function auditLog(home: string): Promise<AuditEntry[]> {
+  const text = await readFile(auditLogPath(home), 'utf8').catch(() => '');
+  return text
+    .split('\n')
+    .filter((line) => line !== '')
+    .map((line) => JSON.parse(line) as AuditEntry);
+}
+
+describe('live app: recording', { skip }, () => {
+  let server: UiServer;
+  let dir: string;
+  let browser: Browser;
+  let page: Page;
+  let home: string;
+  const errors: string[] = [];
+
+  before(async () => {
+    const webRoot = await buildWebApp();
+    dir = await mkdtemp(join(tmpdir(), 'liveswap-e2e-recording-'));
+    home = await freshHome(dir);
+    server = await createUiServer({ home, store: new ModelStore({ home: TEST_HOME }), port: 0, webRoot });
+    browser = await launchChromium({ camera: false, allowCamera: false });
+    const context = await newContext(browser, false);
+    await context.addInitScript(COUNT_SHOWN);
+    page = await context.newPage();
+    page.on('console', (message) => {
+      if (message.type() === 'error') errors.push(message.text());
+    });
+    page.on('pageerror', (error) => errors.push(error.message));
+  });
+
+  after(async () => {
+    await browser?.close();
+    await server?.close();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('records the swapped video target with its sound into a file with a duration, saved at once and logged', async (t) => {
+    const clip = await makeClip({ dir, name: 'target', format: 'webm', width: 640, height: 360, fps: 30, frames: 90, audioHz: 440, noise: 4 });
+    await page.goto(server.url);
+    await page.waitForFunction(() => document.body.dataset.engine === 'ready', undefined, { timeout: 60_000 });
+    await page.setInputFiles('#source-input', join(FIXTURES, 'grace_hopper.jpg'));
+    await page.locator('#sources .source .source-face').first().waitFor({ timeout: 30_000 });
+    await page.selectOption('#target-kind', 'video');
+    await page.setInputFiles('#video-input', clip);
+    await page.waitForFunction(() => Number(document.querySelector('#fps')?.getAttribute('data-fps') ?? 0) > 0, undefined, { timeout: 60_000 });
+    assert.equal(await page.locator('#record-sound').inputValue(), 'target', "the video's sound is recorded by default");
+
+    const download = page.waitForEvent('download', { timeout: 60_000 });
+    await page.click('#record');
+    const first = await shown(page);
+    await page.waitForTimeout(RECORD_MS);
+    await page.click('#record');
+    const expected = (await shown(page)) - first;
+    const saved = await download;
+    const name = saved.suggestedFilename();
+    assert.match(name, /^liveswap-.*\.(mp4|webm)$/);
+    const file = join(dir, name);
+    await saved.saveAs(file);
+
+    const info = parseInputInfo((await runFfmpeg(['-i', file])).stderr);
+    t.diagnostic(`${name}: ${info.container}, duration ${info.durationSeconds} s, streams ${info.streams.map((s) => s.description.split(',')[0]).join(' | ')}`);
+    assert.ok(info.durationSeconds !== undefined && info.durationSeconds > RECORD_MS / 1000 - 1.5, `the file has a duration (${info.durationSeconds})`);
+    assert.ok(
+      info.streams.some((s) => s.type === 'Audio'),
+      'the file has a sound track',
+    );
+    const decoded = await runFfmpeg(['-i', file, '-map', '0:v:0', '-vsync', '0', '-f', 'null', '-']);
+    assert.equal(decoded.code, 0, decoded.stderr);
+    const frames = Number([...decoded.stderr.matchAll(/frame=\s*(\d+)/g)].at(-1)?.[1] ?? 0);
+    t.diagnostic(`preview showed ${expected} frames while recording; the file holds ${frames}`);
+    assert.ok(frames >= 0.9 * expected, `the file holds ${frames} of the ${expected} frames shown`);
+
+    const link = page.locator('#recording-link');
+    assert.equal(await link.getAttribute('data-audit'), 'logged');
+    const sha256 = createHash('sha256')
+      .update(await readFile(file))
+      .digest('hex');
+    const line = (await auditLog(home)).find((entry) => entry.kind === 'live-recording' && entry.output?.sha256 === sha256);
+    assert.ok(line, 'the saved file is in the audit log by its SHA-256');
+    if (name.endsWith('.mp4')) assert.equal(line.credentials, (await credentialsAvailable()).ok ? 'embedded' : 'unavailable');
+    else assert.equal(line.credentials, 'format-unsupported');
+    assert.deepEqual(errors, []);
+  });
+});
