@@ -27,6 +27,42 @@ const RANGES: [id: string, key: NumberKey, show: (value: number) => string][] = 
   ['similarity', 'similarity', (value) => value.toFixed(2)],
 ];
 
+/**
+ * What each control does, in a streamer's words: shown as the tooltip of the control and its label
+ * (the inputs are found by id; a label is the one `for` the id, or the one wrapping the input).
+ */
+export const HINTS: Readonly<Record<string, string>> = {
+  engine: 'mesh: built in, fast, works on any machine. inswapper: a closer likeness; needs its models installed on the server (liveswap models pull) and a fast machine.',
+  backend: 'Where the models run: WebGPU uses the graphics card when the browser offers one; wasm runs on the processor and works everywhere.',
+  mirror: 'Flip the picture left to right, as a mirror shows you.',
+  'many-faces': 'Put the main photo on every face in view, not only on the main face (the largest).',
+  'mouth-mask': 'Keep your own mouth (teeth, tongue) over the swapped face, so talking looks natural.',
+  'color-match': "Match the swapped face's colour and lighting to the picture.",
+  smoothing: "Steady the face's position from frame to frame, so it does not jitter.",
+  opacity: "How much of the photo's face shows over the face in the picture: 100 % is the photo's face only.",
+  sharpness: 'Sharpen the swapped face; 0 leaves it as painted.',
+  'detect-every':
+    'How often faces are looked for afresh, in frames; in between they are followed, which is faster. Auto: every 5th frame (mesh) or every frame (inswapper). Lower finds new faces sooner; higher is faster.',
+  similarity:
+    'How alike a face must be to a person you gave a photo (in Faces in view) to count as them; higher is stricter. Raise it if the wrong person gets a photo, lower it if someone loses theirs.',
+  label: 'Show this text on the picture so viewers know it is AI-generated. The invisible watermark is always there.',
+  'show-fps': 'Show frames per second under the preview.',
+  'show-timings': 'Show the milliseconds each step of a frame takes (read, detect, track, warp, colour, blend, mark, draw), to see what slows it down.',
+  relay: 'Send the swapped picture to the /output page, for OBS (as a Browser Source) or a second screen.',
+  'clear-map': 'Forget who gets which photo: everyone gets the main photo again.',
+};
+
+/** Puts each hint on its control and the control's label. */
+export function bindHints(): void {
+  for (const [id, hint] of Object.entries(HINTS)) {
+    const control = document.getElementById(id);
+    if (!control) continue;
+    control.title = hint;
+    const label = document.querySelector<HTMLLabelElement>(`label[for="${id}"]`) ?? control.closest('label');
+    if (label) label.title = hint;
+  }
+}
+
 export function bindControls(store: SettingsStore): void {
   for (const [id, key] of CHECKBOXES) {
     const input = byId(id, HTMLInputElement);

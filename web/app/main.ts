@@ -6,7 +6,7 @@
 
 import { LiveClient } from '../../src/browser/live-client.js';
 import { BACKENDS, DEFAULT_LIVE_SETTINGS, ENGINE_NAMES, type Backend, type EngineName, type ServerInfo } from '../../src/browser/protocol.js';
-import { bindControls, bindLabel } from './controls.js';
+import { bindControls, bindHints, bindLabel } from './controls.js';
 import { byId, errorText, sentence } from './dom.js';
 import { FacesPanel } from './faces.js';
 import { Messages } from './messages.js';
@@ -58,7 +58,16 @@ const target = new Target(
   currentClient,
 );
 const stats = new FrameStats(byId('fps', HTMLElement), byId('timings', HTMLElement));
-const faces = new FacesPanel(byId('faces-list', HTMLUListElement), byId('map-list', HTMLUListElement), byId('clear-map', HTMLButtonElement), currentClient);
+const faces = new FacesPanel(
+  {
+    list: byId('faces-list', HTMLUListElement),
+    mapList: byId('map-list', HTMLUListElement),
+    clear: byId('clear-map', HTMLButtonElement),
+    preview,
+    overlay: byId('face-overlay', HTMLCanvasElement),
+  },
+  currentClient,
+);
 const provenance = new ProvenanceLog(byId('watermark-id', HTMLElement));
 const currentLabel = () => labelState(store.value.label, store.value.labelText);
 const recorder = new Recorder(
@@ -75,6 +84,7 @@ const recorder = new Recorder(
   { log: provenance, label: currentLabel, sources: () => sources.digests() },
 );
 bindControls(store);
+bindHints();
 bindLabel(store, messages);
 stats.show(store.value.showFps, store.value.showTimings);
 stats.reset();

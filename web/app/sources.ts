@@ -219,7 +219,11 @@ export class SourcesPanel {
       this.mainKey = entry.key;
       this.client?.setMainSource(entry.id);
     });
-    mainLabel.append(main, make('span', undefined, 'main'));
+    // Only the main photo says "main"; the others offer to become it.
+    mainLabel.append(main, make('span', undefined, main.checked ? 'main photo' : 'make main'));
+    mainLabel.title = main.checked
+      ? 'The main photo goes on the main face (or on every face with "Many faces"), and on anyone not given another photo.'
+      : 'Use this photo as the main photo.';
     const name = make('span', 'source-name', entry.name);
     name.title = entry.name;
     const remove = make('button', 'source-remove', '×');
