@@ -67,8 +67,8 @@ export interface QualityControllerOptions {
 
 /** Below this share of the target the rate is short. */
 const SHORT = 0.93;
-/** The processing share of the window above which processing is what holds the rate back. */
-const BUSY = 0.7;
+/** The processing share of the window above which processing (and the CPU it takes from the page) holds the rate back. */
+const BUSY = 0.5;
 /** A step up needs the rate at this share of the target and frames at most this share of the frame budget. */
 const FULL = 0.97;
 const HEADROOM = 0.5;

@@ -1,0 +1,79 @@
+/**
+ * The adaptive quality controller in the live app, in headless Chromium: with a frame-rate target
+ * the machine cannot hold (120 fps from a 60 fps camera, set as a visitor's stored setting), the
+ * worker's controller steps down — searching and detecting less often, then a lower working
+ * resolution — and the page's stats say so: the target, the rate, dropped frames per second and
+ * what the controller changed and why. The picture keeps the camera's size throughout.
+ */
+
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import type { Browser, Page } from 'playwright-core';
+import { createUiServer, type UiServer } from '../../src/server/ui-server.js';
+import { browserSkipReason, buildWebApp, fakeCameraClip, launchChromium, newContext } from '../helpers/browser.js';
+import { FIXTURES, TEST_HOME } from '../helpers/fixtures.js';
+
+const skip = browserSkipReason();
+
+describe('live app: adaptive quality in Chromium', { skip }, () => {
+  let server: UiServer;
+  let dir: string;
+  let browser: Browser;
+  let page: Page;
+  const errors: string[] = [];
+
+  before(async () => {
+    const webRoot = await buildWebApp();
+    dir = await mkdtemp(join(tmpdir(), 'liveswap-e2e-controller-'));
+    server = await createUiServer({ home: TEST_HOME, port: 0, webRoot });
+    browser = await launchChromium({ camera: await fakeCameraClip(dir, 'astronaut.png', 640, 360, 2, 60), allowCamera: true });
+    const context = await newContext(browser, true);
+    // A visitor who asked for more than the machine can give.
+    await context.addInitScript(() => localStorage.setItem('liveswap.settings', JSON.stringify({ targetFps: 120, showFps: true })));
+    page = await context.newPage();
+    page.on('pageerror', (error) => errors.push(error.message));
+    page.on('console', (message) => {
+      if (message.type() === 'error') errors.push(message.text());
+    });
+  });
+
+  after(async () => {
+    await browser?.close();
+    await server?.close();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('steps down under an overloaded frame budget and the stats show what it changed', async () => {
+    await page.goto(server.url);
+    await page.waitForFunction(() => document.body.dataset.engine === 'ready', undefined, { timeout: 120_000 });
+    await page.setInputFiles('#source-input', join(FIXTURES, 'grace_hopper.jpg'));
+    await page.locator('#sources .source-face').first().waitFor({ timeout: 60_000 });
+    await page.selectOption('#target-kind', 'camera');
+    await page.click('#start');
+    const fps = page.locator('#fps');
+    await page.waitForFunction(() => document.querySelector('#fps')?.getAttribute('data-target') === '120', undefined, { timeout: 60_000 });
+    // Three rungs down (each step, then a window left to settle): the third lowers the working resolution.
+    await page
+      .waitForFunction(() => Number(document.querySelector('#fps')?.getAttribute('data-level') ?? 0) >= 3, undefined, { timeout: 40_000 })
+      .catch(async (error: Error) => {
+        throw new Error(`${error.message}; the stats say: ${await fps.textContent()}; the page shows: ${(await page.textContent('#messages'))?.trim() || 'no message'}`);
+      });
+    const controller = (await fps.getAttribute('data-controller')) ?? '';
+    assert.match(controller, /^down: (face search every \d+ → \d+ frames|detection \d× → \d× less often|working resolution \d+ → \d+ %)/);
+    assert.match(controller, /fps < 120 target, processing busy \d+ %/);
+    const text = (await fps.textContent()) ?? '';
+    assert.match(text, /^\d+ of 120 fps · \d+ dropped\/s · quality \d\/\d: /);
+    assert.match((await fps.getAttribute('title')) ?? '', /^Adaptive quality: .+, because .+\.$/);
+    assert.ok(Number(await fps.getAttribute('data-dropped-per-second')) >= 0);
+    // The picture keeps the camera's size at the lower working resolution.
+    await page.waitForTimeout(500);
+    assert.deepEqual(
+      await page.evaluate(() => [(document.querySelector('#preview') as HTMLCanvasElement).width, (document.querySelector('#preview') as HTMLCanvasElement).height]),
+      [640, 360],
+    );
+    assert.deepEqual(errors, []);
+  });
+});
