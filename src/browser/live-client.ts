@@ -79,8 +79,8 @@ function defaultWorker(): Worker {
   return new Worker(new URL('./live-worker.js', import.meta.url), { type: 'module', name: 'liveswap' });
 }
 
-/** Frames from a <video>, an <img> or a bitmap the page owns (the bitmap is not closed). */
-export type FrameSource = HTMLVideoElement | HTMLImageElement | HTMLCanvasElement | ImageBitmap;
+/** Frames from a <video>, an <img>, or a bitmap or video frame the page owns (neither is closed here). */
+export type FrameSource = HTMLVideoElement | HTMLImageElement | HTMLCanvasElement | ImageBitmap | VideoFrame;
 
 export class LiveClient {
   readonly engine: LiveEngineName;

@@ -1,6 +1,10 @@
 /**
  * The target: the camera, a video file or a still image. Live targets play in a hidden <video>
  * whose new frames are offered to the client; a still is processed once, and again on request.
+ * Where the browser has a MediaStreamTrackProcessor (Chromium) the frames are read from the
+ * picture's track, which the browser keeps delivering in a background tab or a minimised window
+ * (animation-frame and video-frame callbacks stop there); elsewhere each new frame of the <video>
+ * is taken in a video-frame callback.
  */
 
 import type { LiveClient } from '../../src/browser/live-client.js';
@@ -32,6 +36,13 @@ export interface TargetElements {
 
 type Running = 'stopped' | 'starting' | 'camera' | 'video' | 'image';
 
+/** Chromium's reader of a video track's frames (not in TypeScript's DOM types yet). */
+type TrackProcessor = new (init: { track: MediaStreamTrack }) => { readable: ReadableStream<VideoFrame> };
+
+function trackProcessor(): TrackProcessor | undefined {
+  return (globalThis as { MediaStreamTrackProcessor?: TrackProcessor }).MediaStreamTrackProcessor;
+}
+
 export class Target {
   private running: Running = 'stopped';
   private stream: MediaStream | null = null;
@@ -43,6 +54,8 @@ export class Target {
   private run = 0;
   private stillBusy = false;
   private stillAgain = false;
+  /** Ends the reading of the current track's frames (see {@link readTrack}). */
+  private endReading: (() => void) | undefined;
 
   constructor(
     private readonly el: TargetElements,
@@ -91,6 +104,8 @@ export class Target {
    */
   stop(): void {
     this.run++;
+    this.endReading?.();
+    this.endReading = undefined;
     this.client()?.newTarget();
     if (this.stream) {
       for (const track of this.stream.getTracks()) {
@@ -295,7 +310,57 @@ export class Target {
     this.loop(run);
   }
 
+  /** Offers each new frame to the client: from the picture's track where the browser can read it, else from the <video>. */
   private loop(run: number): void {
+    const track = this.frameTrack();
+    if (track) void this.readTrack(run, track.track, track.own);
+    else this.loopVideo(run);
+  }
+
+  /** The camera's video track, or one captured from the playing video file (own: this side stops it). */
+  private frameTrack(): { track: MediaStreamTrack; own: boolean } | undefined {
+    if (!trackProcessor()) return undefined;
+    const camera = this.stream?.getVideoTracks()[0];
+    if (camera) return { track: camera, own: false };
+    const video = this.el.video as HTMLVideoElement & { captureStream?: () => MediaStream };
+    try {
+      const captured = video.captureStream?.().getVideoTracks()[0];
+      return captured ? { track: captured, own: true } : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /**
+   * Reads the track's frames as they arrive and offers each to the client, until the run ends.
+   * The browser keeps a short queue of its own and drops from it when a frame is read too late.
+   */
+  private async readTrack(run: number, track: MediaStreamTrack, own: boolean): Promise<void> {
+    const Processor = trackProcessor()!;
+    const reader = new Processor({ track }).readable.getReader();
+    this.endReading = () => void reader.cancel().catch(() => undefined);
+    try {
+      for (;;) {
+        const { value: frame, done } = await reader.read();
+        if (done) break;
+        try {
+          const client = this.client();
+          // offer() has made its own picture of the frame once it resolves (or given up on it).
+          if (client && run === this.run) await client.offer(frame).catch(() => undefined);
+        } finally {
+          frame.close();
+        }
+        if (run !== this.run) break;
+      }
+    } catch {
+      // The track ended or the reading was cancelled: nothing more to offer.
+    } finally {
+      reader.releaseLock();
+      if (own) track.stop();
+    }
+  }
+
+  private loopVideo(run: number): void {
     const video = this.el.video;
     const perFrame = typeof video.requestVideoFrameCallback === 'function';
     let lastTime = -1;
