@@ -1,6 +1,6 @@
 /**
  * Back-pressure: a process whose event loop is held up past the limit answers 503 overloaded with
- * Retry-After (in the one error shape) until it recovers.
+ * Retry-After (in the one error shape) until it recovers; /v1/health answers throughout.
  */
 
 import assert from 'node:assert/strict';
@@ -29,6 +29,9 @@ describe('API back-pressure', () => {
     assert.equal(reply!.statusCode, 503, reply!.body);
     assert.equal(reply!.headers['retry-after'], '7');
     assert.equal(reply!.json<{ error: { kind: string } }>().error.kind, 'overloaded');
+    // Liveness is not readiness: /v1/health still answers while the process refuses work.
+    const health = await api.server.app.inject({ url: '/v1/health' });
+    assert.equal(health.statusCode, 200, health.body);
     // And it recovers once the loop runs freely again.
     let recovered;
     for (let attempt = 0; attempt < 50 && recovered?.statusCode !== 200; attempt++) {

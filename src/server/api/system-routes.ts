@@ -12,7 +12,11 @@ import { ConsentStatement, Health, Ready, Usage, withErrors } from './schemas.js
 export function addSystemRoutes(app: ApiApp, context: ContextOf<ApiContext>, version: string): void {
   app.get(
     '/v1/health',
-    { config: { access: { scope: 'none' }, rateLimit: false }, schema: { tags: ['system'], summary: 'Is the process up (no auth).', security: [], response: { 200: Health } } },
+    {
+      // Liveness answers even under back-pressure (a container's health check must not flap with load); /v1/ready tells readiness.
+      config: { access: { scope: 'none' }, rateLimit: false, pressureHandler: () => undefined },
+      schema: { tags: ['system'], summary: 'Is the process up (no auth).', security: [], response: { 200: Health } },
+    },
     () => Promise.resolve({ status: 'ok' as const, version }),
   );
 
