@@ -25,15 +25,15 @@ const HEIGHT = 360;
 const SHOT_SECONDS = 4;
 
 /**
- * One shot: the astronaut (fitted small, so the face is the smaller one) and Grace Hopper (fitted
- * large) on grey, the astronaut on the left or on the right.
+ * One shot: the astronaut (placed low, so the face is the lower one) and Grace Hopper on grey, the
+ * astronaut on the left or on the right.
  */
 async function shot(astronautLeft: boolean): Promise<Buffer> {
-  const astronaut = await sharp(join(FIXTURES, 'astronaut.png')).resize(200, 200).png().toBuffer();
+  const astronaut = await sharp(join(FIXTURES, 'astronaut.png')).resize(250, 250).png().toBuffer();
   const grace = await sharp(join(FIXTURES, 'grace_hopper.jpg')).resize(290, 340).png().toBuffer();
   return sharp({ create: { width: WIDTH, height: HEIGHT, channels: 3, background: '#3c3c3c' } })
     .composite([
-      { input: astronaut, left: astronautLeft ? 60 : WIDTH / 2 + 60, top: 80 },
+      { input: astronaut, left: astronautLeft ? 35 : WIDTH / 2 + 35, top: 110 },
       { input: grace, left: astronautLeft ? WIDTH / 2 + 15 : 15, top: 10 },
     ])
     .png()
@@ -64,26 +64,26 @@ async function cutClip(dir: string): Promise<string> {
   return clip;
 }
 
-/** What the faces panel shows: each row's person number, track, box centre and width. */
+/** What the faces panel shows: each row's person number, track and box centre. */
 interface Row {
   person: number;
   track: number;
   centreX: number;
-  width: number;
+  centreY: number;
 }
 
 async function rows(page: Page): Promise<Row[]> {
   return page.$$eval('#faces-list .tracked-face', (items) =>
     items.map((item) => {
       const data = (item as HTMLElement).dataset;
-      const [x = 0, , w = 0] = (data.box ?? '').split(',').map(Number);
-      return { person: Number(data.person), track: Number(data.track), centreX: x + w / 2, width: w };
+      const [x = 0, y = 0, w = 0, h = 0] = (data.box ?? '').split(',').map(Number);
+      return { person: Number(data.person), track: Number(data.track), centreX: x + w / 2, centreY: y + h / 2 };
     }),
   );
 }
 
-/** The astronaut's row of a poll: the smaller face (the astronaut's photo is fitted smaller). */
-const astronautOf = (poll: Row[]): Row => poll.reduce((a, b) => (b.width < a.width ? b : a));
+/** The astronaut's row of a poll: the lower face. */
+const astronautOf = (poll: Row[]): Row => poll.reduce((a, b) => (b.centreY > a.centreY ? b : a));
 
 /** Rows until `done` holds, polled every 100 ms, each poll kept. */
 async function watch(page: Page, done: (seen: Row[][]) => boolean, timeoutMs: number): Promise<Row[][]> {
@@ -213,7 +213,7 @@ describe('live app: people and pictures', { skip }, () => {
       [1, 2],
       'two people, numbered 1 and 2',
     );
-    // The astronaut (the smaller face) gets a photo, so the worker recognises them from then on. A
+    // The astronaut (the lower face) gets a photo, so the worker recognises them from then on. A
     // face pointed at is taken into the map from the next frame it is still in: a cut (or the
     // recogniser still loading on a busy machine) can beat it to it, and then the user points again.
     let astronaut: Row | undefined;
