@@ -87,6 +87,7 @@ describe('live app: recording', { skip }, () => {
     const webRoot = await buildWebApp();
     dir = await mkdtemp(join(tmpdir(), 'liveswap-e2e-recording-'));
     home = await freshHome(dir);
+    clip = await makeClip({ dir, name: 'target', format: 'webm', width: 640, height: 360, fps: 30, frames: 90, audioHz: 440, noise: 4 });
     server = await createUiServer({ home, store: new ModelStore({ home: TEST_HOME }), port: 0, webRoot });
     browser = await launchChromium({ camera: false, allowCamera: false });
     const context = await newContext(browser, false);
@@ -105,7 +106,6 @@ describe('live app: recording', { skip }, () => {
   });
 
   it('records the swapped video target with its sound into a file with a duration, saved at once and logged', async (t) => {
-    clip = await makeClip({ dir, name: 'target', format: 'webm', width: 640, height: 360, fps: 30, frames: 90, audioHz: 440, noise: 4 });
     await page.goto(server.url);
     await page.waitForFunction(() => document.body.dataset.engine === 'ready', undefined, { timeout: 60_000 });
     await page.setInputFiles('#source-input', join(FIXTURES, 'grace_hopper.jpg'));
