@@ -4,9 +4,8 @@
  * back, marked with the label and the watermark (so the preview, the relay, recordings and
  * snapshots all carry them). Messages are handled one at a time, in order. Optionally sends each
  * result, JPEG-encoded, to the server's relay for the /output page. An adaptive quality controller
- * holds the settings' frame-rate target: it budgets the session's face search and detection and
- * sets the working resolution the frame is processed at (the picture sent back keeps the camera's
- * size); each frame reports the controller's state and last change.
+ * holds the settings' frame-rate target by budgeting the session's face search and detection;
+ * each frame reports the controller's state and last change.
  */
 
 import type { Image } from '../core/image.js';
@@ -41,11 +40,11 @@ const sessions: InferenceSession[] = [];
 const sourceScale = new Map<number, number>();
 let frameCanvas: OffscreenCanvas | undefined;
 let frameContext: OffscreenCanvasRenderingContext2D | undefined;
-/** Where a frame processed at a lower working resolution is scaled back to the camera's size. */
-let outputCanvas: OffscreenCanvas | undefined;
 let quality: QualityController | undefined;
 let lastChange: QualityChange | undefined;
-let relay: { socket: WebSocket; watchers: number; canvas: OffscreenCanvas; busy: boolean } | undefined;
+/** JPEG encodings of relay frames under way at once: one frame's encoding overlaps the next frame's processing. */
+const RELAY_ENCODES = 2;
+let relay: { socket: WebSocket; watchers: number; canvas: OffscreenCanvas; encoding: number; sent: Promise<void> } | undefined;
 let provenance: WorkerProvenance | undefined;
 /** The marker for the current label settings; rebuilt only when they change (it prepares the label and the key's patterns once). */
 let marker: { label: string | false; marker: FrameMarker } | undefined;
@@ -152,28 +151,16 @@ function applyTarget(targetFps: number): void {
 }
 
 function qualityState(): FrameQuality {
-  const level = quality?.level;
-  const state: FrameQuality = { targetFps: quality?.target ?? 0, level: quality?.levelIndex ?? 0, levels: QUALITY_LADDER.length, scale: level?.scale ?? 1 };
+  const state: FrameQuality = { targetFps: quality?.target ?? 0, level: quality?.levelIndex ?? 0, levels: QUALITY_LADDER.length };
   if (lastChange) state.last = { what: lastChange.what, why: lastChange.why, direction: lastChange.direction, fps: Math.round(lastChange.fps * 10) / 10 };
   return state;
 }
 
-/** The frame as processed, scaled back to the camera's size when it was worked on smaller. */
-function outputBitmap(width: number, height: number): ImageBitmap {
-  if (frameCanvas!.width === width && frameCanvas!.height === height) return frameCanvas!.transferToImageBitmap();
-  if (!outputCanvas || outputCanvas.width !== width || outputCanvas.height !== height) outputCanvas = new OffscreenCanvas(width, height);
-  outputCanvas.getContext('2d')!.drawImage(frameCanvas!, 0, 0, width, height);
-  return outputCanvas.transferToImageBitmap();
-}
-
 async function processFrame(bitmap: ImageBitmap, time: number): Promise<void> {
   const start = performance.now();
-  const { width, height } = bitmap;
-  const scale = quality?.level.scale ?? 1;
   let image: Image;
   try {
-    // Even sides: the engine's working frame keeps the camera's shape.
-    image = readPixels(bitmap, Math.max(2, 2 * Math.round((width * scale) / 2)), Math.max(2, 2 * Math.round((height * scale) / 2)), settings!.mirror);
+    image = readPixels(bitmap, bitmap.width, bitmap.height, settings!.mirror);
   } finally {
     bitmap.close();
   }
@@ -182,13 +169,11 @@ async function processFrame(bitmap: ImageBitmap, time: number): Promise<void> {
   const result = await session!.process(image, time);
   const drawStart = performance.now();
   frameContext!.putImageData(new ImageData(image.data as Uint8ClampedArray<ArrayBuffer>, image.width, image.height), 0, 0);
-  const output = outputBitmap(width, height);
+  const output = frameCanvas!.transferToImageBitmap();
   sendToRelay(output);
   const draw = performance.now() - drawStart;
   const timings = { read, ...result.timings, draw, total: performance.now() - start };
-  const back = width / image.width;
-  const faces = back === 1 ? result.faces : result.faces.map((f) => ({ ...f, box: f.box.map((v) => Math.round(v * back)) as [number, number, number, number] }));
-  post({ type: 'frame', bitmap: output, timings, faces, detected: result.detected, time, quality: qualityState() }, [output]);
+  post({ type: 'frame', bitmap: output, timings, faces: result.faces, detected: result.detected, time, quality: qualityState() }, [output]);
   adapt(start, timings.total);
 }
 
@@ -198,8 +183,6 @@ function adapt(start: number, busyMs: number): void {
   if (!change) return;
   lastChange = change;
   session!.setQuality(change.to);
-  // Faces followed at one resolution are not where they were at another: they are found afresh.
-  if (change.to.scale !== change.from.scale) session!.reset();
 }
 
 function markerFor(current: ProcessSettings): FrameMarker {
@@ -212,21 +195,23 @@ function markerFor(current: ProcessSettings): FrameMarker {
 }
 
 function sendToRelay(frame: ImageBitmap): void {
-  if (!relay || relay.busy || relay.watchers === 0 || relay.socket.readyState !== WebSocket.OPEN || relay.socket.bufferedAmount > RELAY_BACKLOG) return;
+  if (!relay || relay.encoding >= RELAY_ENCODES || relay.watchers === 0 || relay.socket.readyState !== WebSocket.OPEN || relay.socket.bufferedAmount > RELAY_BACKLOG) return;
   const target = relay;
   if (target.canvas.width !== frame.width || target.canvas.height !== frame.height) {
     target.canvas.width = frame.width;
     target.canvas.height = frame.height;
   }
   target.canvas.getContext('2d')!.drawImage(frame, 0, 0);
-  target.busy = true;
-  target.canvas
-    .convertToBlob({ type: 'image/jpeg', quality: 0.85 })
-    .then((blob) => {
-      if (target.socket.readyState === WebSocket.OPEN) target.socket.send(blob);
+  target.encoding++;
+  // The encoding takes the canvas as it is now; frames are sent in the order they were drawn.
+  const blob = target.canvas.convertToBlob({ type: 'image/jpeg', quality: 0.85 });
+  target.sent = target.sent
+    .then(async () => {
+      const bytes = await blob;
+      if (target.socket.readyState === WebSocket.OPEN) target.socket.send(bytes);
     })
     .catch((error: unknown) => post(workerError('relay', error, 'Could not send a frame to the output page')))
-    .finally(() => (target.busy = false));
+    .finally(() => target.encoding--);
 }
 
 function startRelay(url: string | null): void {
@@ -234,7 +219,7 @@ function startRelay(url: string | null): void {
   relay = undefined;
   if (!url) return;
   const socket = new WebSocket(url);
-  const state = { socket, watchers: 0, canvas: new OffscreenCanvas(1, 1), busy: false };
+  const state = { socket, watchers: 0, canvas: new OffscreenCanvas(1, 1), encoding: 0, sent: Promise.resolve() };
   relay = state;
   socket.onmessage = (event: MessageEvent) => {
     if (typeof event.data !== 'string') return;

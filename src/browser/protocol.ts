@@ -75,8 +75,6 @@ export interface FrameQuality {
   /** The rung in use (0 is full quality) and how many there are. */
   level: number;
   levels: number;
-  /** The working resolution, as a fraction of the camera frame's sides. */
-  scale: number;
   /** The controller's last step: what it changed and why. */
   last?: { what: string; why: string; direction: 'down' | 'up'; fps: number };
 }

@@ -1,7 +1,7 @@
 /**
  * Adaptive quality for a live stream: holds a frame-rate target by stepping along a ladder of
  * cheaper settings — first searching for a lost face less often, then detecting less often while
- * faces are followed, then a lower working resolution — and back up when there is headroom. It
+ * faces are followed — and back up when there is headroom. It
  * never queues: it only makes each frame cheaper. Decisions are taken once per window (about a
  * second) of frames, with hysteresis (stepping up needs a clear margin for several windows, and a
  * step up that had to be taken back makes the next one wait longer), so it does not oscillate.
@@ -16,17 +16,14 @@ export interface QualityLevel {
   detectFactor: number;
   /** While no face is followed (a cut, a turned head): the detector runs on every N-th frame only. */
   searchEvery: number;
-  /** The working resolution, as a fraction of the camera frame's sides (the output keeps the camera's size). */
-  scale: number;
 }
 
 /** The ladder, dearest first, each rung ordered by what it costs the picture against what it saves. */
 export const QUALITY_LADDER: readonly Readonly<QualityLevel>[] = Object.freeze([
-  { detectFactor: 1, searchEvery: 2, scale: 1 },
-  { detectFactor: 1, searchEvery: 3, scale: 1 },
-  { detectFactor: 2, searchEvery: 4, scale: 1 },
-  { detectFactor: 2, searchEvery: 4, scale: 0.75 },
-  { detectFactor: 3, searchEvery: 6, scale: 0.5 },
+  { detectFactor: 1, searchEvery: 2 },
+  { detectFactor: 1, searchEvery: 3 },
+  { detectFactor: 2, searchEvery: 4 },
+  { detectFactor: 3, searchEvery: 6 },
 ]);
 
 /** One processed frame as the controller sees it. */
@@ -174,12 +171,11 @@ export class QualityController {
   }
 }
 
-/** "face search every 2 → 3 frames, working resolution 100 → 75 %": what differs between two rungs. */
+/** "face search every 4 → 6 frames, detection 2× → 3× less often": what differs between two rungs. */
 export function describeChange(from: QualityLevel, to: QualityLevel): string {
   const parts: string[] = [];
   if (from.searchEvery !== to.searchEvery) parts.push(`face search every ${from.searchEvery} → ${to.searchEvery} frames`);
   if (from.detectFactor !== to.detectFactor) parts.push(`detection ${from.detectFactor}× → ${to.detectFactor}× less often`);
-  if (from.scale !== to.scale) parts.push(`working resolution ${Math.round(from.scale * 100)} → ${Math.round(to.scale * 100)} %`);
   return parts.join(', ') || 'no change';
 }
 
