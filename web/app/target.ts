@@ -1,10 +1,9 @@
 /**
  * The target: the camera, a video file or a still image. Live targets play in a hidden <video>
  * whose new frames are offered to the client; a still is processed once, and again on request.
- * Where the browser has a MediaStreamTrackProcessor (Chromium) the frames are read from the
- * picture's track, which the browser keeps delivering in a background tab or a minimised window
- * (animation-frame and video-frame callbacks stop there); elsewhere each new frame of the <video>
- * is taken in a video-frame callback.
+ * Each new frame of the <video> is taken in a video-frame callback; those stop in a background tab
+ * or a minimised window, so while the page is hidden the frames are read from the picture's track
+ * instead where the browser has a MediaStreamTrackProcessor (Chromium), which keeps delivering.
  */
 
 import type { LiveClient } from '../../src/browser/live-client.js';
@@ -312,9 +311,24 @@ export class Target {
 
   /** Offers each new frame to the client: from the picture's track where the browser can read it, else from the <video>. */
   private loop(run: number): void {
+    this.loopVideo(run);
+    // Video-frame callbacks stop while the page is hidden: then the track's frames are read instead, until it shows again.
+    const hidden = (): void => {
+      if (run !== this.run) document.removeEventListener('visibilitychange', hidden);
+      else if (document.visibilityState === 'hidden' && !this.endReading) this.readHidden(run);
+      else if (document.visibilityState !== 'hidden') {
+        this.endReading?.();
+        this.endReading = undefined;
+      }
+    };
+    document.addEventListener('visibilitychange', hidden);
+    hidden();
+  }
+
+  /** Reads the picture's track while the page is hidden (see {@link readTrack}), where the browser can. */
+  private readHidden(run: number): void {
     const track = this.frameTrack();
     if (track) void this.readTrack(run, track.track, track.own);
-    else this.loopVideo(run);
   }
 
   /** The camera's video track, or one captured from the playing video file (own: this side stops it). */
@@ -338,7 +352,8 @@ export class Target {
   private async readTrack(run: number, track: MediaStreamTrack, own: boolean): Promise<void> {
     const Processor = trackProcessor()!;
     const reader = new Processor({ track }).readable.getReader();
-    this.endReading = () => void reader.cancel().catch(() => undefined);
+    const end = (): void => void reader.cancel().catch(() => undefined);
+    this.endReading = end;
     try {
       for (;;) {
         const { value: frame, done } = await reader.read();
@@ -357,6 +372,7 @@ export class Target {
     } finally {
       reader.releaseLock();
       if (own) track.stop();
+      if (this.endReading === end) this.endReading = undefined;
     }
   }
 
