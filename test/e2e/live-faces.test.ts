@@ -125,6 +125,9 @@ describe('live app: people and pictures', { skip }, () => {
       if (message.type() === 'error') errors.push(message.text());
     });
     page.on('pageerror', (error) => errors.push(error.message));
+    // The adaptive quality controller off (target 0): a change of its detector size starts the
+    // tracks afresh, which is not what these tests look at.
+    await page.addInitScript(() => localStorage.setItem('liveswap.settings', JSON.stringify({ targetFps: 0 })));
     await page.goto(server.url);
     await page.waitForFunction(() => document.body.dataset.engine === 'ready', undefined, { timeout: 60_000 });
   });

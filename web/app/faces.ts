@@ -51,11 +51,15 @@ export class PersonNumbers {
   /** The number of each face of a frame, in the frame's order; tracks gone from view are forgotten. */
   number(faces: readonly TrackedFaceInfo[]): number[] {
     const used = new Set(this.byEntry);
+    const taken = new Set<number>();
     const numbers: (number | undefined)[] = faces.map((face) => {
+      // Only the map says which face an entry was taken from: a frame may name an entry before the map
+      // arrives (the frame the person is added on is planned before they are), so it never sets the number.
       const entry = face.mapEntry === null ? undefined : this.byEntry[face.mapEntry];
       const known = entry ?? this.byTrack.get(face.trackId);
-      // A frame may name an entry before the map itself arrives: the entry then takes the face's number (below).
-      if (known !== undefined) used.add(known);
+      if (known === undefined || taken.has(known)) return undefined; // two faces never share a number
+      taken.add(known);
+      used.add(known);
       return known;
     });
     const inView = new Set(faces.map((face) => face.trackId));
@@ -67,7 +71,6 @@ export class PersonNumbers {
         used.add(number);
       }
       this.byTrack.set(face.trackId, number);
-      if (face.mapEntry !== null) this.byEntry[face.mapEntry] ??= number;
       return number;
     });
   }
