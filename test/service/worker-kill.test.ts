@@ -103,7 +103,7 @@ describe('three worker processes, one SIGKILLed mid-job', { skip }, () => {
       for (const id of ids) await queue.submit(id, videoRequest(clip, { requestId: `req-${id}` }));
 
       // The holder of j1, once it is into the frames.
-      for await (const event of queue.events('j1', AbortSignal.timeout(60_000))) if (event.type === 'progress' && event.progress.frame > 0) break;
+      for await (const event of queue.events('j1', AbortSignal.timeout(180_000))) if (event.type === 'progress' && event.progress.frame > 0) break;
       const holder = workers.find((w) => w.lines.some((line) => line.endsWith('job j1 started (attempt 1)')));
       assert.ok(holder, 'one worker says it started j1');
       const ffmpegs = childrenOf(holder.child.pid!);
