@@ -151,6 +151,8 @@ describe('live app: recording', { skip }, () => {
     if (name.endsWith('.mp4')) assert.equal(line.credentials, (await credentialsAvailable()).ok ? 'embedded' : 'unavailable');
     else assert.equal(line.credentials, 'format-unsupported');
     assert.deepEqual(errors, []);
+    // Its relay would feed /output in the tests below.
+    await page.close();
   });
 
   /** Frames the /output page has received so far. */
