@@ -190,6 +190,11 @@ export class FrameProcessor {
     this.planner?.select(selection);
   }
 
+  /** Another detection interval for a stream, keeping the faces followed (a still ignores it). */
+  setDetectEvery(detectEvery: number | 'auto'): void {
+    this.planner?.setDetectEvery(detectEvery);
+  }
+
   /** Forgets every face followed (a cut, another target): the next frame is detected afresh. */
   reset(): void {
     this.planner?.reset();

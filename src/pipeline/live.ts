@@ -170,7 +170,8 @@ export class LiveSession {
   setQuality(budget: DetectionBudget): void {
     const before = this.budget;
     this.budget = { detectFactor: budget.detectFactor, searchEvery: budget.searchEvery };
-    if (before.detectFactor !== budget.detectFactor) this.rebuildProcessor();
+    // The faces followed (and so the numbers the page shows for them) survive a change of budget.
+    if (before.detectFactor !== budget.detectFactor) this.processor.setDetectEvery(this.detectEvery());
   }
 
   get quality(): DetectionBudget {

@@ -110,7 +110,7 @@ export class VideoFacePlanner {
   private readonly tracker: FaceTracker;
   private readonly shots: ShotChangeDetector | undefined;
   private readonly states = new Map<number, TrackState>();
-  private readonly detectEvery: number;
+  private detectEvery: number;
   private sinceDetection = Infinity;
   private last: TrackedFace[] = [];
   private readonly sharpnessScratch = new Float32Array(64 * 64 * 2);
@@ -127,6 +127,16 @@ export class VideoFacePlanner {
     if ((options.selection.kind === 'reference' || options.selection.kind === 'map') && !finder.embed) {
       throw invalidOption('selection', 'a face finder that can embed faces', options.selection.kind);
     }
+  }
+
+  /**
+   * Another detection interval from the next frame on (`auto`: the engine's default), keeping the
+   * faces followed and their numbers: the live app's quality controller turns this while it runs.
+   */
+  setDetectEvery(detectEvery: number | 'auto'): void {
+    validateVideoFaceOptions({ ...this.options, detectEvery });
+    this.options = { ...this.options, detectEvery };
+    this.detectEvery = detectEvery === 'auto' ? (this.finder.track ? AUTO_DETECT_EVERY : 1) : detectEvery;
   }
 
   /** The faces to paint on frame `index` (shown at `t` seconds); `timings` (ms) is added to. */

@@ -140,6 +140,25 @@ describe('LiveSession (the live app pipeline, on Node)', () => {
     assert.deepEqual(live.quality, { detectFactor: 1, searchEvery: 3 });
   });
 
+  it('a change of detection budget keeps the faces followed and their track numbers', async () => {
+    const live = new LiveSession(engine, settings({ detectEvery: 2 }), UNMARKED);
+    await live.addSource(1, 'grace.jpg', source);
+    const first = await live.process(copy(camera), 0);
+    assert.equal(first.faces.length, 1);
+    live.setQuality({ detectFactor: 3, searchEvery: 2 });
+    const detected: boolean[] = [];
+    for (let i = 1; i <= 6; i++) {
+      const result = await live.process(copy(camera), i * 33);
+      assert.deepEqual(
+        result.faces.map((f) => f.trackId),
+        first.faces.map((f) => f.trackId),
+        'the same track, not a new one',
+      );
+      detected.push(result.detected);
+    }
+    assert.deepEqual(detected, [false, false, false, false, false, true], 'detection every 2 × 3 frames');
+  });
+
   it('paints nothing without a usable source, and keeps a clear error for a photo without a face', async () => {
     const live = new LiveSession(engine, settings(), UNMARKED);
     const blank: Image = { width: 200, height: 200, channels: 4, data: new Uint8ClampedArray(200 * 200 * 4).fill(128) };
