@@ -143,6 +143,7 @@ describe('LiveClient and worker failures', () => {
       faces: [],
       detected: false,
       time: 1,
+      quality: { targetFps: 30, level: 0, levels: 5 },
     });
     assert.deepEqual(reports, [{ processed: 1, failed: 1 }]);
     assert.deepEqual(client.counts, { processed: 1, dropped: 0, failed: 1 });
