@@ -6,7 +6,7 @@
 
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -20,13 +20,14 @@ import { runFfmpeg } from '../../src/node/media/ffmpeg-binary.js';
 import { builtinModel } from '../../src/node/models/model-cache.js';
 import { ModelStore } from '../../src/node/models/model-store.js';
 import { createNodeRuntime } from '../../src/node/models/onnx-runtime.js';
-import { auditLogPath, watermarkKeyPath, type AuditEntry } from '../../src/node/provenance/output-provenance.js';
+import { watermarkKeyPath } from '../../src/node/provenance/output-provenance.js';
 import { assembleEngine } from '../../src/pipeline/engines.js';
 import type { ProvenanceSessionReply } from '../../src/pipeline/live-options.js';
 import { findLabel } from '../../src/provenance/label.js';
 import { formatWatermarkId } from '../../src/provenance/payload.js';
 import { WatermarkDetector } from '../../src/provenance/watermark.js';
 import { createUiServer, type UiServer } from '../../src/server/ui-server.js';
+import { auditLog, freshHome } from '../helpers/live-home.js';
 import { browserSkipReason, buildWebApp, fakeCameraClip, launchChromium, newContext } from '../helpers/browser.js';
 import { framedPhoto } from '../helpers/clips.js';
 import { arcfaceStandin, inswapperStandin, scrfdStandin, standinStore } from '../helpers/standin-models.js';
@@ -74,23 +75,6 @@ async function waitForFps(page: Page): Promise<number> {
       throw new Error(`${error.message}; the page shows: ${(await page.textContent('#messages'))?.trim() || 'no message'}`);
     });
   return Number(await page.locator('#fps').getAttribute('data-fps'));
-}
-
-/** A fresh LIVESWAP_HOME (its own watermark key and audit log) sharing the test run's converted models. */
-async function freshHome(parent: string): Promise<string> {
-  await Promise.all((['blazeface', 'facemesh', 'faceres'] as const).map((id) => builtinModel(id, TEST_HOME)));
-  const home = join(parent, 'liveswap-home');
-  await mkdir(home, { recursive: true });
-  await symlink(join(TEST_HOME, 'models'), join(home, 'models'));
-  return home;
-}
-
-async function auditLog(home: string): Promise<AuditEntry[]> {
-  const text = await readFile(auditLogPath(home), 'utf8').catch(() => '');
-  return text
-    .split('\n')
-    .filter((line) => line !== '')
-    .map((line) => JSON.parse(line) as AuditEntry);
 }
 
 const sha256 = (bytes: Buffer): string => createHash('sha256').update(bytes).digest('hex');

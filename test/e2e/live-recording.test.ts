@@ -14,18 +14,17 @@
 
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdir, mkdtemp, readFile, rm, symlink } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { runFfmpeg } from '../../src/node/media/ffmpeg-binary.js';
 import { parseInputInfo } from '../../src/node/media/ffmpeg-probe.js';
-import { builtinModel } from '../../src/node/models/model-cache.js';
 import { ModelStore } from '../../src/node/models/model-store.js';
 import { credentialsAvailable } from '../../src/node/provenance/credentials.js';
-import { auditLogPath, type AuditEntry } from '../../src/node/provenance/output-provenance.js';
 import { createUiServer, type UiServer } from '../../src/server/ui-server.js';
+import { auditLog, freshHome } from '../helpers/live-home.js';
 import { browserSkipReason, buildWebApp, launchChromium, newContext } from '../helpers/browser.js';
 import { makeClip } from '../helpers/clips.js';
 import { FIXTURES, TEST_HOME } from '../helpers/fixtures.js';
@@ -57,22 +56,6 @@ const HIDDEN_PAGE = `(() => {
 })();`;
 
 const shown = (page: Page): Promise<number> => page.evaluate('window.__shown') as Promise<number>;
-
-async function freshHome(parent: string): Promise<string> {
-  await Promise.all((['blazeface', 'facemesh', 'faceres'] as const).map((id) => builtinModel(id, TEST_HOME)));
-  const home = join(parent, 'liveswap-home');
-  await mkdir(home, { recursive: true });
-  await symlink(join(TEST_HOME, 'models'), join(home, 'models'));
-  return home;
-}
-
-async function auditLog(home: string): Promise<AuditEntry[]> {
-  const text = await readFile(auditLogPath(home), 'utf8').catch(() => '');
-  return text
-    .split('\n')
-    .filter((line) => line !== '')
-    .map((line) => JSON.parse(line) as AuditEntry);
-}
 
 describe('live app: recording', { skip }, () => {
   let server: UiServer;
