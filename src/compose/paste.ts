@@ -19,6 +19,7 @@ import { PyramidBlender } from '../core/blend.js';
 import { cropImage, type Image, type Rect } from '../core/image.js';
 import { downsampleField, downsampleImage, upsampleField, upsampleRows } from '../core/resample.js';
 import { ScratchBuffers } from '../core/scratch.js';
+import { simdKernels } from '../core/simd-kernels.js';
 import { unsharpMaskRegion } from '../core/sharpen.js';
 import type { ComposeTimings, FacePatch, SwapPatch, SwapSettings } from './patch.js';
 import { matchColour } from './color-match.js';
@@ -166,7 +167,9 @@ export class Compositor {
         fields[4 * i + 3] = m * (bd[q + b] + diff[3 * i + 2]) + correction[3 * i + 2];
       }
     }
-    upsampleRows(fields, f, fw, fh, 4, (y, row) => mixRow(frame, x0, y0 + y, fw, row));
+    const kernels = frame.channels === 1 ? undefined : simdKernels();
+    if (kernels) kernels.upsampleMix(fields, f, frame, x0, y0, fw, fh);
+    else upsampleRows(fields, f, fw, fh, 4, (y, row) => mixRow(frame, x0, y0 + y, fw, row));
   }
 
   private halfBlender(width: number, height: number, levels: number): PyramidBlender {
