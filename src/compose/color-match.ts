@@ -9,6 +9,7 @@ import { labToRgb, meanStd, rgbToLab } from '../core/color.js';
 import { boxBlurFast } from '../core/filters.js';
 import type { Image, Rect } from '../core/image.js';
 import { downsampleField, downsampleImage, gridSize, upsampleRows } from '../core/resample.js';
+import { simdKernels } from '../core/simd-kernels.js';
 
 /**
  * The blur, in face sizes, that separates the target's lighting (coarser, taken) from the
@@ -145,6 +146,11 @@ export function matchColour(
   }
 
   // One pass over the visible face: colour transfer, then the lightness ratio, row by row.
+  const kernels = patch.channels === 1 ? undefined : simdKernels();
+  if (kernels) {
+    kernels.colourTransfer(patch, active, gain, offset, ratio, grid * coarse);
+    return;
+  }
   const aw = active.x1 - active.x0;
   const fg = rgbToLab(patch, active);
   const f = fg.data;

@@ -55,6 +55,33 @@ for (let i = 0, k = 0; i <= BINS; i++) {
   START[i] = k;
 }
 
+/** The conversion's constants and tables, for the SIMD colour kernel (simd-kernels.ts) to share. */
+export const LAB_CONSTANTS = {
+  /** sRGB → XYZ/white, by column: the X, Y and Z weights of R, of G and of B. */
+  toXyz: [
+    [RX, RY, RZ],
+    [GX, GY, GZ],
+    [BX, BY, BZ],
+  ],
+  /** XYZ → linear sRGB, by column: the R, G and B weights of X, of Y and of Z. */
+  toRgb: [
+    [XR, XG, XB],
+    [YR, YG, YB],
+    [ZR, ZG, ZB],
+  ],
+  white: [XN, 1, ZN],
+  tLin: T_LIN,
+  kLin: K_LIN,
+  fOff: F_OFF,
+  lLin: L_LIN,
+  fThresh: F_THRESH,
+  lThresh: L_THRESH,
+  toLinear: TO_LINEAR,
+  edge: EDGE,
+  start: START,
+  bins: BINS,
+} as const;
+
 /**
  * Cube root for the range the conversion needs (XYZ/white is 0..1): a 1024-entry table gives a
  * start within 6e-4 (relative, at the smallest argument used, 0.0089), one Halley step brings it

@@ -10,10 +10,19 @@
  * memory moves, a small part of the kernels' time.
  */
 
-import type { Image } from './image.js';
+import { LAB_CONSTANTS as LAB } from './color.js';
+import type { Image, Rect } from './image.js';
+import { upsampleRows } from './resample.js';
 import { assemble, F32, I32, lanes32, op, V128, v, wasmApi, type WasmFunction } from './wasm-asm.js';
 
 const PAGE = 65536;
+/** Fixed memory: the colour kernel's tables (linear value per sRGB level, level edges, first guesses) and its gains and offsets. */
+const LINEAR_AT = 0;
+const EDGE_AT = 1024;
+const START_AT = 2048;
+const GAINS_AT = 6160;
+const OFFSETS_AT = 6176;
+const STATIC_BYTES = 8192;
 
 /** expandRow4(grid, table, out, count): out[x] = a + (b − a)·f per 4-float texel, (a, b, f) from the table row x. */
 function expandRow4(): WasmFunction {
@@ -154,6 +163,247 @@ function mixRow(): WasmFunction {
   };
 }
 
+const splatF32 = (x: number) => v.constF32([x, x, x, x]);
+
+/** Local `y` ≈ ∛t per lane of local `t`, for t ≥ 2^-10 (raised to that in `c`): a guess from the exponent bits, then two Halley steps. */
+function cbrtLanes(t: number, c: number, y: number, y3: number): number[] {
+  // Arguments below 2^-10 (the linear segment's, never used) are raised to it: a tiny guess would
+  // make the steps denormal, many times slower.
+  const halley = [
+    ...op.get(y),
+    ...op.get(y),
+    ...v.f32Mul,
+    ...op.get(y),
+    ...v.f32Mul,
+    ...op.set(y3),
+    ...op.get(y),
+    ...op.get(y3),
+    ...op.get(c),
+    ...op.get(c),
+    ...v.f32Add,
+    ...v.f32Add,
+    ...v.f32Mul,
+    ...op.get(y3),
+    ...op.get(y3),
+    ...v.f32Add,
+    ...op.get(c),
+    ...v.f32Add,
+    ...v.f32Div,
+    ...op.set(y),
+  ];
+  return [
+    ...op.get(t),
+    ...splatF32(2 ** -10),
+    ...v.f32Max,
+    ...op.tee(c),
+    ...v.f32ConvertI32s,
+    ...splatF32(1 / 3),
+    ...v.f32Mul,
+    ...v.i32TruncSatF32s,
+    ...v.constI32([0x2a514067, 0x2a514067, 0x2a514067, 0x2a514067]),
+    ...v.i32Add,
+    ...op.set(y),
+    ...halley,
+    ...halley,
+  ];
+}
+
+/** Per lane: where the value left by `t` exceeds threshold, the value left by `above`, else the one left by `below`. */
+function selectAbove(above: number[], below: number[], t: number[], threshold: number): number[] {
+  return [...above, ...below, ...t, ...splatF32(threshold), ...v.f32Gt, ...v.bitselect];
+}
+
+const cube = (x: number): number[] => [...op.get(x), ...op.get(x), ...v.f32Mul, ...op.get(x), ...v.f32Mul];
+
+/**
+ * Leaves the nearest 8-bit sRGB level of each lane of local `lin` (linear values, clamped to 0..1)
+ * as an i32 lane: 12.92·v on the linear segment, else 1.055·v^(1/2.4) − 0.055 with
+ * v^(1/2.4) = c·√√c, c = ∛v, then ×255 rounded half to even.
+ */
+function encodeLanes(lin: number, c: number, y: number, y3: number): number[] {
+  return [
+    ...op.get(lin),
+    ...splatF32(0),
+    ...v.f32Max,
+    ...splatF32(1),
+    ...v.f32Min,
+    ...op.set(lin),
+    ...cbrtLanes(lin, c, y, y3),
+    ...selectAbove(
+      [...op.get(y), ...op.get(y), ...v.f32Sqrt, ...v.f32Sqrt, ...v.f32Mul, ...splatF32(1.055 * 255), ...v.f32Mul, ...splatF32(0.055 * 255), ...v.f32Sub],
+      [...op.get(lin), ...splatF32(12.92 * 255), ...v.f32Mul],
+      op.get(lin),
+      0.0031308,
+    ),
+    ...v.f32Nearest,
+    ...v.i32TruncSatF32s,
+  ];
+}
+
+/** The linear values of channel `ch` of four pixels (`step` bytes apart), one per lane. */
+function linearLanes(pixels: number, step: number, ch: number): number[] {
+  const linear = (at: number) => [...op.get(pixels), ...op.i32Load8u(at), ...op.i32(2), ...op.i32Shl, ...op.f32Load(LINEAR_AT)];
+  return [...linear(ch), ...v.f32Splat, ...[1, 2, 3].flatMap((j) => [...linear(j * step + ch), ...v.f32Replace(j)])];
+}
+
+/** a·x + b·y + c·z of three locals with constant weights. */
+function weighted3(x: number, y: number, z: number, [a, b, c]: readonly number[]): number[] {
+  return [...op.get(x), ...splatF32(a), ...v.f32Mul, ...op.get(y), ...splatF32(b), ...v.f32Mul, ...v.f32Add, ...op.get(z), ...splatF32(c), ...v.f32Mul, ...v.f32Add];
+}
+
+/**
+ * colourRow3 / colourRow4(pixels, ratio, count): four pixels (3 or 4 bytes each) per step, one
+ * per lane: sRGB → L*a*b* (color.ts's conversion in float32), then L ← (L·g0 + o0)·ratio,
+ * a ← a·g1 + o1, b ← b·g2 + o2 with the gains and offsets at GAINS_AT and OFFSETS_AT and a float
+ * ratio per pixel, and back to sRGB bytes (a fourth byte is kept). Works in whole steps of four
+ * pixels: up to three pixels (and ratios) past `count` are read and rewritten.
+ */
+function colourRow(step: 3 | 4): WasmFunction {
+  let next = 3;
+  const local = () => next++;
+  const [pixels, ratio, count] = [0, 1, 2];
+  const [r, g, b, x, y, z, fx, fy, fz, c, t, t3, l, a, bb, g0, g1, g2, o0, o1, o2] = Array.from({ length: 21 }, local);
+  const [rgbToX, rgbToY, rgbToZ] = [0, 1, 2].map((i) => LAB.toXyz.map((col) => col[i]));
+  const [xyzToR, xyzToG, xyzToB] = [0, 1, 2].map((i) => LAB.toRgb.map((col) => col[i]));
+  const f = (src: number, dst: number) => [
+    ...cbrtLanes(src, c, t, t3),
+    ...selectAbove(op.get(t), [...op.get(src), ...splatF32(LAB.kLin), ...v.f32Mul, ...splatF32(LAB.fOff), ...v.f32Add], op.get(src), LAB.tLin),
+    ...op.set(dst),
+  ];
+  // f⁻¹: t³ above F_THRESH, the linear segment below.
+  const fInverse = (src: number, white: number) => [
+    ...selectAbove(cube(src), [...op.get(src), ...splatF32(LAB.fOff), ...v.f32Sub, ...splatF32(1 / LAB.kLin), ...v.f32Mul], op.get(src), LAB.fThresh),
+    ...splatF32(white),
+    ...v.f32Mul,
+  ];
+  const param = (at: number, into: number) => [...op.i32(at), ...op.f32Load(0), ...v.f32Splat, ...op.set(into)];
+  return {
+    name: `colourRow${step}`,
+    params: [I32, I32, I32],
+    locals: new Array<typeof V128>(21).fill(V128),
+    body: [
+      ...param(GAINS_AT, g0),
+      ...param(GAINS_AT + 4, g1),
+      ...param(GAINS_AT + 8, g2),
+      ...param(OFFSETS_AT, o0),
+      ...param(OFFSETS_AT + 4, o1),
+      ...param(OFFSETS_AT + 8, o2),
+      ...op.block,
+      ...op.loop,
+      ...op.get(count),
+      ...op.i32(0),
+      ...op.i32LeS,
+      ...op.brIf(1),
+      ...linearLanes(pixels, step, 0),
+      ...op.set(r),
+      ...linearLanes(pixels, step, 1),
+      ...op.set(g),
+      ...linearLanes(pixels, step, 2),
+      ...op.set(b),
+      ...weighted3(r, g, b, rgbToX),
+      ...op.set(x),
+      ...weighted3(r, g, b, rgbToY),
+      ...op.set(y),
+      ...weighted3(r, g, b, rgbToZ),
+      ...op.set(z),
+      ...f(x, fx),
+      ...f(y, fy),
+      ...f(z, fz),
+      // L = 116·fy − 16 (903.3·Y on the linear segment), a = 500·(fx − fy), b = 200·(fy − fz); then the transfer.
+      ...selectAbove([...op.get(fy), ...splatF32(116), ...v.f32Mul, ...splatF32(16), ...v.f32Sub], [...op.get(y), ...splatF32(LAB.lLin), ...v.f32Mul], op.get(y), LAB.tLin),
+      ...op.get(g0),
+      ...v.f32Mul,
+      ...op.get(o0),
+      ...v.f32Add,
+      ...op.get(ratio),
+      ...v.load(),
+      ...v.f32Mul,
+      ...op.set(l),
+      ...op.get(fx),
+      ...op.get(fy),
+      ...v.f32Sub,
+      ...splatF32(500),
+      ...v.f32Mul,
+      ...op.get(g1),
+      ...v.f32Mul,
+      ...op.get(o1),
+      ...v.f32Add,
+      ...op.set(a),
+      ...op.get(fy),
+      ...op.get(fz),
+      ...v.f32Sub,
+      ...splatF32(200),
+      ...v.f32Mul,
+      ...op.get(g2),
+      ...v.f32Mul,
+      ...op.get(o2),
+      ...v.f32Add,
+      ...op.set(bb),
+      // Back: fy and Y from L, fx and fz beside it, then XYZ and linear sRGB.
+      ...selectAbove(
+        [...op.get(l), ...splatF32(16), ...v.f32Add, ...splatF32(1 / 116), ...v.f32Mul],
+        [...op.get(l), ...splatF32(LAB.kLin / LAB.lLin), ...v.f32Mul, ...splatF32(LAB.fOff), ...v.f32Add],
+        op.get(l),
+        LAB.lThresh,
+      ),
+      ...op.tee(fy),
+      ...op.get(a),
+      ...splatF32(1 / 500),
+      ...v.f32Mul,
+      ...v.f32Add,
+      ...op.set(fx),
+      ...op.get(fy),
+      ...op.get(bb),
+      ...splatF32(1 / 200),
+      ...v.f32Mul,
+      ...v.f32Sub,
+      ...op.set(fz),
+      ...selectAbove(cube(fy), [...op.get(l), ...splatF32(1 / LAB.lLin), ...v.f32Mul], op.get(l), LAB.lThresh),
+      ...op.set(y),
+      ...fInverse(fx, LAB.white[0]),
+      ...op.set(x),
+      ...fInverse(fz, LAB.white[2]),
+      ...op.set(z),
+      ...weighted3(x, y, z, xyzToR),
+      ...op.set(r),
+      ...weighted3(x, y, z, xyzToG),
+      ...op.set(g),
+      ...weighted3(x, y, z, xyzToB),
+      ...op.set(b),
+      // The levels as bytes [r0…r3 g0…g3 b0…b3 …], put in pixel order over the pixels' own bytes (alpha, or what follows).
+      ...op.get(pixels),
+      ...encodeLanes(r, c, t, t3),
+      ...encodeLanes(g, c, t, t3),
+      ...v.i16NarrowI32s,
+      ...encodeLanes(b, c, t, t3),
+      ...op.tee(r),
+      ...op.get(r),
+      ...v.i16NarrowI32s,
+      ...v.i8NarrowI16u,
+      ...op.get(pixels),
+      ...v.load(),
+      ...v.shuffle(step === 4 ? [0, 4, 8, 19, 1, 5, 9, 23, 2, 6, 10, 27, 3, 7, 11, 31] : [0, 4, 8, 1, 5, 9, 2, 6, 10, 3, 7, 11, 28, 29, 30, 31]),
+      ...v.store(),
+      ...op.get(pixels),
+      ...op.i32(4 * step),
+      ...op.i32Add,
+      ...op.set(pixels),
+      ...op.get(ratio),
+      ...op.i32(16),
+      ...op.i32Add,
+      ...op.set(ratio),
+      ...op.get(count),
+      ...op.i32(4),
+      ...op.i32Sub,
+      ...op.set(count),
+      ...op.br(0),
+      ...op.end,
+      ...op.end,
+    ],
+  };
+}
+
+type ColourRow = (pixels: number, ratio: number, count: number) => void;
 type ExpandRow4 = (grid: number, table: number, out: number, count: number) => void;
 type MixRow = (upper: number, lower: number, fy: number, pixels: number, count: number, step: number) => void;
 
@@ -164,6 +414,13 @@ export interface SimdKernels {
    * factor×factor frame pixels, edges clamped) as upsampleRows does; alpha is kept.
    */
   upsampleMix(grid: Float32Array, factor: number, frame: Image, x0: number, y0: number, fw: number, fh: number): void;
+  /**
+   * The colour transfer of matchColour over `active` of `image` (RGB or RGBA, in place): in
+   * L*a*b*, L ← (L·gains[0] + offsets[0])·ratio, a ← a·gains[1] + offsets[1], b ← b·gains[2] + offsets[2],
+   * with the ratio bilinearly interpolated from `ratioGrid` (cells of factor×factor pixels over
+   * the whole image, as upsampleRows does). Alpha is kept.
+   */
+  colourTransfer(image: Image, active: Rect, gains: ArrayLike<number>, offsets: ArrayLike<number>, ratioGrid: Float32Array, factor: number): void;
 }
 
 /** Sets out the module's memory for one call: named regions of given byte sizes, 16-byte aligned. */
@@ -177,7 +434,7 @@ class Arena {
   /** Byte offsets of regions of the given sizes, the memory grown to hold them. */
   layout(sizes: readonly number[]): number[] {
     const at: number[] = [];
-    let end = 0;
+    let end = STATIC_BYTES;
     for (const size of sizes) {
       at.push(end);
       end += Math.ceil((size + 16) / 16) * 16;
@@ -203,12 +460,19 @@ class Arena {
 function instantiate(): SimdKernels | undefined {
   const wasm = wasmApi();
   if (!wasm) return undefined;
-  const bytes = assemble([expandRow4(), mixRow()], 1);
+  const bytes = assemble([expandRow4(), mixRow(), colourRow(3), colourRow(4)], 1);
   if (!wasm.validate(bytes)) return undefined;
   const { exports } = new wasm.Instance(new wasm.Module(bytes));
   const arena = new Arena(exports.memory as { buffer: ArrayBuffer; grow(pages: number): number });
   const expand = exports.expandRow4 as ExpandRow4;
   const mix = exports.mixRow as MixRow;
+  const colour = { 3: exports.colourRow3 as ColourRow, 4: exports.colourRow4 as ColourRow };
+  arena.layout([]);
+  arena.floats(LINEAR_AT, 256).set(LAB.toLinear);
+  const edges = arena.floats(EDGE_AT, 256);
+  edges.set(LAB.edge);
+  edges[255] = Infinity;
+  arena.bytes.set(LAB.start, START_AT);
   return {
     upsampleMix(grid, factor, frame, x0, y0, fw, fh) {
       if (frame.channels === 1) throw new RangeError('upsampleMix: the frame must be RGB or RGBA');
@@ -256,6 +520,26 @@ function instantiate(): SimdKernels | undefined {
         mix(upper, lower, gy - r0, rowAt, fw, c);
         fd.set(heap.subarray(rowAt, rowAt + rowBytes), start);
       }
+    },
+    colourTransfer(image, active, gains, offsets, ratioGrid, factor) {
+      if (image.channels === 1) throw new RangeError('colourTransfer: the image must be RGB or RGBA');
+      const aw = active.x1 - active.x0;
+      if (aw <= 0 || active.y1 <= active.y0) return;
+      const c = image.channels;
+      const [rowAt, ratioAt] = arena.layout([aw * c + 16, aw * 4 + 16]);
+      const params = arena.floats(GAINS_AT, 8);
+      params.set([gains[0], gains[1], gains[2], 0, offsets[0], offsets[1], offsets[2], 0]);
+      const ratioRow = arena.floats(ratioAt, aw);
+      const heap = arena.bytes;
+      const data = image.data;
+      upsampleRows(ratioGrid, factor, image.width, image.height, 1, (y, row) => {
+        if (y < active.y0 || y >= active.y1) return;
+        ratioRow.set(row.subarray(active.x0, active.x1));
+        const start = (y * image.width + active.x0) * c;
+        heap.set(data.subarray(start, start + aw * c), rowAt);
+        colour[c](rowAt, ratioAt, aw);
+        data.set(heap.subarray(rowAt, rowAt + aw * c), start);
+      });
     },
   };
 }

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { createImage, type Image } from '../../src/core/image.js';
+import { labToRgb, rgbToLab } from '../../src/core/color.js';
+import { createImage, type Image, type Rect } from '../../src/core/image.js';
 import { upsampleRows } from '../../src/core/resample.js';
 import { simdKernels } from '../../src/core/simd-kernels.js';
 
@@ -77,5 +78,56 @@ describe('SIMD kernels', () => {
         }
       }
     });
+  });
+
+  describe('colourTransfer', () => {
+    /** matchColour's TypeScript transfer: L*a*b*, gains and offsets, L times the upsampled ratio, back to sRGB. */
+    function reference(image: Image, active: Rect, gains: number[], offsets: number[], ratio: Float32Array, factor: number): void {
+      const aw = active.x1 - active.x0;
+      const lab = rgbToLab(image, active);
+      const f = lab.data;
+      upsampleRows(ratio, factor, image.width, image.height, 1, (y, row) => {
+        if (y < active.y0 || y >= active.y1) return;
+        for (let x = 0, i = 3 * (y - active.y0) * aw; x < aw; x++, i += 3) {
+          f[i] = (f[i] * gains[0] + offsets[0]) * row[active.x0 + x];
+          f[i + 1] = f[i + 1] * gains[1] + offsets[1];
+          f[i + 2] = f[i + 2] * gains[2] + offsets[2];
+        }
+      });
+      labToRgb(lab, image, active);
+    }
+
+    for (const [channels, w, h, active] of [
+      [4, 181, 193, { x0: 5, y0: 3, x1: 170, y1: 190 }],
+      [3, 97, 41, { x0: 0, y0: 0, x1: 97, y1: 41 }],
+      [4, 30, 9, { x0: 2, y0: 1, x1: 5, y1: 8 }],
+    ] as const) {
+      it(`${channels} channels, ${w}×${h}: the TypeScript transfer to within one level, almost always exact`, () => {
+        const image = noiseImage(w, h, channels, 3);
+        // Include the extremes: black, white, and saturated primaries.
+        image.data.fill(0, 0, 4 * channels);
+        image.data.fill(255, 4 * channels, 8 * channels);
+        const factor = 4;
+        const ratio = new Float32Array(Math.ceil(w / factor) * Math.ceil(h / factor)).map((_, i) => 0.6 + (i % 9) * 0.1);
+        const gains = [1.1, 0.8, 1.3];
+        const offsets = [4, -6, 3];
+        const expected = { ...image, data: image.data.slice() };
+        reference(expected, active, gains, offsets, ratio, factor);
+        const before = image.data.slice();
+        kernels!.colourTransfer(image, active, gains, offsets, ratio, factor);
+        const { max, count } = compare(image.data, expected.data);
+        assert.ok(max <= 1, `largest difference ${max}`);
+        assert.ok(count <= image.data.length * 1e-3, `${count} bytes differ`);
+        // Outside the active rectangle, and alpha everywhere, nothing changes.
+        for (let y = 0; y < h; y++) {
+          for (let x = 0; x < w; x++) {
+            const i = (y * w + x) * channels;
+            const inside = x >= active.x0 && x < active.x1 && y >= active.y0 && y < active.y1;
+            if (channels === 4) assert.equal(image.data[i + 3], before[i + 3]);
+            if (!inside) for (let k = 0; k < 3; k++) assert.equal(image.data[i + k], before[i + k]);
+          }
+        }
+      });
+    }
   });
 });
