@@ -64,6 +64,10 @@ export function sampleAffineToTensor(
   const stride = sw * c;
   // In OpenCV's convention the map from output index to source index is a plain affine.
   const [a, b, tx, d, e, ty] = affineCornerToCentred(dstToSrc);
+  if (b === 0 && d === 0 && !quantize && !replicate) {
+    sampleAxisAligned(src, a, tx, e, ty, outWidth, outHeight, [c0, c1, c2], [s0, s1, s2], [o0, o1, o2], dst, ps, cs);
+    return dst;
+  }
   for (let j = 0; j < outHeight; j++) {
     const rowX = b * j + tx;
     const rowY = e * j + ty;
@@ -119,4 +123,93 @@ export function sampleAffineToTensor(
     }
   }
   return dst;
+}
+
+/**
+ * sampleAffineToTensor's loop for a map without rotation or shear (a letterbox): each column's taps
+ * and weight and each row's are worked out once, and every pixel mixes them as the general loop
+ * does, so the values are the same. Constant border (0 outside).
+ */
+function sampleAxisAligned(
+  src: Image,
+  a: number,
+  tx: number,
+  e: number,
+  ty: number,
+  outWidth: number,
+  outHeight: number,
+  [c0, c1, c2]: readonly number[],
+  [s0, s1, s2]: readonly number[],
+  [o0, o1, o2]: readonly number[],
+  dst: Float32Array,
+  ps: number,
+  cs: number,
+): void {
+  const sd = src.data;
+  const c = src.channels;
+  const sw = src.width;
+  const sh = src.height;
+  const stride = sw * c;
+  // Per column: byte offsets of the left and right taps (−1 when outside: it reads as 0) and the weight.
+  const left = new Int32Array(outWidth);
+  const right = new Int32Array(outWidth);
+  const wx = new Float64Array(outWidth);
+  for (let i = 0; i < outWidth; i++) {
+    const sx = a * i + tx;
+    const ix = Math.floor(sx);
+    wx[i] = sx - ix;
+    left[i] = ix >= 0 && ix < sw ? ix * c : -1;
+    right[i] = ix + 1 >= 0 && ix + 1 < sw ? (ix + 1) * c : -1;
+  }
+  for (let j = 0; j < outHeight; j++) {
+    const sy = e * j + ty;
+    const iy = Math.floor(sy);
+    const ay = sy - iy;
+    const top = iy >= 0 && iy < sh ? iy * stride : -1;
+    const bottom = iy + 1 >= 0 && iy + 1 < sh ? (iy + 1) * stride : -1;
+    let p = j * outWidth * ps;
+    if (top < 0 && bottom < 0) {
+      for (let i = 0; i < outWidth; i++, p += ps) {
+        dst[p] = o0;
+        dst[p + cs] = o1;
+        dst[p + 2 * cs] = o2;
+      }
+      continue;
+    }
+    for (let i = 0; i < outWidth; i++, p += ps) {
+      const l = left[i];
+      const r = right[i];
+      const ax = wx[i];
+      let v0 = 0;
+      let v1 = 0;
+      let v2 = 0;
+      if (l >= 0 && r >= 0 && top >= 0 && bottom >= 0) {
+        const o = top + l;
+        const u = bottom + l;
+        v0 = mix(sd[o + c0], sd[o + c + c0], sd[u + c0], sd[u + c + c0], ax, ay);
+        v1 = mix(sd[o + c1], sd[o + c + c1], sd[u + c1], sd[u + c + c1], ax, ay);
+        v2 = mix(sd[o + c2], sd[o + c + c2], sd[u + c2], sd[u + c + c2], ax, ay);
+      } else if (l >= 0 || r >= 0) {
+        // Taps outside the image weigh 0, as in the general loop's border branch.
+        const wx0 = l >= 0 ? 1 - ax : 0;
+        const wx1 = r >= 0 ? ax : 0;
+        const wy0 = top >= 0 ? 1 - ay : 0;
+        const wy1 = bottom >= 0 ? ay : 0;
+        const w00 = wx0 * wy0;
+        const w01 = wx1 * wy0;
+        const w10 = wx0 * wy1;
+        const w11 = wx1 * wy1;
+        const t = top >= 0 ? top : 0;
+        const b = bottom >= 0 ? bottom : 0;
+        const x0 = l >= 0 ? l : 0;
+        const x1 = r >= 0 ? r : 0;
+        v0 = sd[t + x0 + c0] * w00 + sd[t + x1 + c0] * w01 + sd[b + x0 + c0] * w10 + sd[b + x1 + c0] * w11;
+        v1 = sd[t + x0 + c1] * w00 + sd[t + x1 + c1] * w01 + sd[b + x0 + c1] * w10 + sd[b + x1 + c1] * w11;
+        v2 = sd[t + x0 + c2] * w00 + sd[t + x1 + c2] * w01 + sd[b + x0 + c2] * w10 + sd[b + x1 + c2] * w11;
+      }
+      dst[p] = v0 * s0 + o0;
+      dst[p + cs] = v1 * s1 + o1;
+      dst[p + 2 * cs] = v2 * s2 + o2;
+    }
+  }
 }

@@ -172,4 +172,24 @@ describe('sampleAffineToTensor', () => {
     assert.equal(sampleAffineToTensor(rgba, [1, 0, 0, 0, 1, 0], 5, 4, 1, 0, out), out);
     assert.throws(() => sampleAffineToTensor(rgba, [1, 0, 0, 0, 1, 0], 5, 4, 1, 0, new Float32Array(3)), RangeError);
   });
+
+  it('a map without rotation (a letterbox) gives the same values as the general loop, borders included', () => {
+    const noise = image(37, 23, 3, (x, y, c) => ((x * 31 + y * 17 + c * 7) * 2654435761) >>> 24);
+    const grey = image(37, 23, 1, (x, y) => (x * 13 + y * 29) % 256);
+    // A shear of 1e-300 changes no coordinate but takes the general loop.
+    const sheared = (m: Affine): Affine => [m[0], 1e-300, m[2], 1e-300, m[4], m[5]];
+    for (const src of [noise, grey]) {
+      for (const m of [
+        [37 / 16, 0, 0.3, 0, 37 / 16, -7.1],
+        [0.7, 0, -3.2, 0, 0.9, 20.5],
+        [1.5, 0, 30.25, 0, 1.5, -2.75],
+      ] as Affine[]) {
+        for (const options of [{}, { layout: 'nchw' as const, channelOrder: 'bgr' as const }]) {
+          const fast = sampleAffineToTensor(src, m, 16, 16, 1 / 127.5, -1, undefined, options);
+          const general = sampleAffineToTensor(src, sheared(m), 16, 16, 1 / 127.5, -1, undefined, options);
+          assert.deepEqual(fast, general);
+        }
+      }
+    }
+  });
 });
