@@ -19,6 +19,7 @@ export function downsampleImage(src: Image, x0: number, y0: number, width: numbe
   const gh = gridSize(height, factor);
   const c = src.channels;
   const out = into ?? new Uint8ClampedArray(gw * gh * c);
+  if (factor === 2 && c !== 1) return downsampleByTwo(src, x0, y0, width, height, out);
   const acc = new Float64Array(gw * c);
   // Offset of each column's cell in `acc`, so the inner loop has no division.
   const cellOf = new Int32Array(width);
@@ -44,6 +45,43 @@ export function downsampleImage(src: Image, x0: number, y0: number, width: numbe
     for (let g = 0; g < gw; g++) {
       const inv = 1 / (rows * (Math.min(width, (g + 1) * factor) - g * factor));
       for (let k = 0; k < c; k++) out[(gy * gw + g) * c + k] = acc[g * c + k] * inv;
+    }
+  }
+  return { width: gw, height: gh, channels: c, data: out };
+}
+
+/**
+ * downsampleImage for factor 2 and 3 or 4 channels: the mean of each 2×2 cell read directly (a
+ * clipped cell at the right or bottom edge averages what it holds). The same sums and scales as
+ * the general loop, so the same bytes.
+ */
+function downsampleByTwo(src: Image, x0: number, y0: number, width: number, height: number, out: Uint8ClampedArray): Image {
+  const gw = gridSize(width, 2);
+  const gh = gridSize(height, 2);
+  const c = src.channels;
+  const sd = src.data;
+  const stride = src.width * c;
+  const pairs = width >> 1;
+  for (let gy = 0; gy < gh; gy++) {
+    const top = ((y0 + 2 * gy) * src.width + x0) * c;
+    const twoRows = 2 * gy + 1 < height;
+    const bottom = twoRows ? top + stride : top;
+    const inv = twoRows ? 0.25 : 0.5;
+    let o = gy * gw * c;
+    for (let g = 0, a = top, b = bottom; g < pairs; g++, a += 2 * c, b += 2 * c, o += c) {
+      if (twoRows) {
+        out[o] = (sd[a] + sd[a + c] + sd[b] + sd[b + c]) * inv;
+        out[o + 1] = (sd[a + 1] + sd[a + c + 1] + sd[b + 1] + sd[b + c + 1]) * inv;
+        out[o + 2] = (sd[a + 2] + sd[a + c + 2] + sd[b + 2] + sd[b + c + 2]) * inv;
+        if (c === 4) out[o + 3] = (sd[a + 3] + sd[a + 7] + sd[b + 3] + sd[b + 7]) * inv;
+      } else {
+        for (let k = 0; k < c; k++) out[o + k] = (sd[a + k] + sd[a + c + k]) * inv;
+      }
+    }
+    if (width & 1) {
+      const a = top + 2 * pairs * c;
+      const b = bottom + 2 * pairs * c;
+      for (let k = 0; k < c; k++) out[o + k] = twoRows ? (sd[a + k] + sd[b + k]) * 0.5 : sd[a + k];
     }
   }
   return { width: gw, height: gh, channels: c, data: out };

@@ -81,4 +81,35 @@ describe('upsampling', () => {
     const round = upsampleField(downsampleField(ramp, width, height, 1, 4), 4, width, height);
     for (let x = 4; x < width - 4; x++) assert.ok(Math.abs(round[5 * width + x] - ramp[5 * width + x]) < 1e-5);
   });
+
+  test('downsampleImage by 2 (its own loop for colour images) gives the rounded mean of each cell, clipped cells at the edges included', () => {
+    for (const channels of [3, 4] as const) {
+      const width = 41;
+      const height = 27;
+      const data = new Uint8ClampedArray(width * height * channels);
+      for (let i = 0; i < data.length; i++) data[i] = (i * 2654435761) >>> 24;
+      for (const [x0, y0, w, h] of [
+        [0, 0, 41, 27],
+        [3, 2, 37, 25],
+        [1, 1, 1, 1],
+        [4, 5, 2, 1],
+      ]) {
+        const out = downsampleImage({ width, height, channels, data }, x0, y0, w, h, 2);
+        const expected = new Uint8ClampedArray(Math.ceil(w / 2) * Math.ceil(h / 2) * channels);
+        for (let gy = 0; gy < Math.ceil(h / 2); gy++) {
+          for (let gx = 0; gx < Math.ceil(w / 2); gx++) {
+            for (let k = 0; k < channels; k++) {
+              let sum = 0;
+              let count = 0;
+              for (let y = 2 * gy; y < Math.min(h, 2 * gy + 2); y++) {
+                for (let x = 2 * gx; x < Math.min(w, 2 * gx + 2); x++, count++) sum += data[((y0 + y) * width + x0 + x) * channels + k];
+              }
+              expected[(gy * Math.ceil(w / 2) + gx) * channels + k] = sum / count;
+            }
+          }
+        }
+        assert.deepEqual(out.data, expected, `${channels} channels, ${w}×${h} at (${x0}, ${y0})`);
+      }
+    }
+  });
 });
