@@ -4,6 +4,7 @@
  */
 
 import { reflectTable } from './border.js';
+import { simdKernels } from './simd-kernels.js';
 
 /**
  * Gaussian blur approximated by three box filters per axis (running sums: O(1) per pixel for any
@@ -12,6 +13,26 @@ import { reflectTable } from './border.js';
  * reproducing OpenCV. `out` may be `src`; `scratch`, when given, must hold 2 × the image.
  */
 export function boxBlurFast(src: Float32Array, width: number, height: number, channels: number, sigma: number, out?: Float32Array, scratch?: Float32Array): Float32Array {
+  const kernels = simdKernels();
+  if (!kernels) return boxBlurPlain(src, width, height, channels, sigma, out, scratch);
+  const n = width * height * channels;
+  const dst = out ?? new Float32Array(n);
+  const radii = boxRadii(sigma);
+  if (radii[0] + radii[1] + radii[2] === 0) {
+    if (dst !== src) dst.set(src.subarray(0, n));
+    return dst;
+  }
+  // The column passes in WebAssembly (the same floats as boxColumns); the transposes stay here.
+  const across = scratch && scratch.length >= n && scratch.buffer !== src.buffer && scratch.buffer !== dst.buffer ? scratch.subarray(0, n) : new Float32Array(n);
+  kernels.boxColumns(src, width * channels, height, radii, dst);
+  transpose(dst, across, width, height, channels);
+  kernels.boxColumns(across, height * channels, width, radii, across);
+  transpose(across, dst, height, width, channels);
+  return dst;
+}
+
+/** {@link boxBlurFast} in TypeScript alone: where WebAssembly SIMD is missing, and to check the kernel against. */
+export function boxBlurPlain(src: Float32Array, width: number, height: number, channels: number, sigma: number, out?: Float32Array, scratch?: Float32Array): Float32Array {
   const n = width * height * channels;
   const dst = out ?? new Float32Array(n);
   const radii = boxRadii(sigma);

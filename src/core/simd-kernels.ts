@@ -11,9 +11,10 @@
  */
 
 import { LAB_CONSTANTS as LAB } from './color.js';
+import { reflectTable } from './border.js';
 import type { Image, Rect } from './image.js';
 import { upsampleRows } from './resample.js';
-import { assemble, F32, I32, lanes32, op, V128, v, wasmApi, type WasmFunction } from './wasm-asm.js';
+import { assemble, F32, F64, I32, lanes32, op, V128, v, wasmApi, type WasmFunction } from './wasm-asm.js';
 
 const PAGE = 65536;
 /** Fixed memory: the colour kernel's tables (linear value per sRGB level, level edges, first guesses) and its gains and offsets. */
@@ -403,6 +404,203 @@ function colourRow(step: 3 | 4): WasmFunction {
   };
 }
 
+/**
+ * boxPass(from, to, acc, rows, pairs, rowBytes, height, taps, inv): one running-sum box filter down the
+ * columns, two columns at a time in float64 (box-blur.ts's boxColumns, operation for operation, so
+ * the same floats): `rows` holds the byte offset of each reflected row (entry i is row i − r − 1),
+ * `taps` = 2r + 1; `pairs` column pairs are done, so an odd row length reads and writes one float
+ * past each row (the next row's first, written again when its turn comes, or padding).
+ */
+function boxPass(): WasmFunction {
+  const [from, to, acc, rows, pairs, rowBytes, height, taps, inv] = [0, 1, 2, 3, 4, 5, 6, 7, 8];
+  const [e, j, y, add, sub, out, invs, vv] = [9, 10, 11, 12, 13, 14, 15, 16];
+  return {
+    name: 'boxPass',
+    params: [I32, I32, I32, I32, I32, I32, I32, I32, F64],
+    locals: [I32, I32, I32, I32, I32, I32, V128, V128],
+    body: [
+      ...op.get(inv),
+      ...v.f64Splat,
+      ...op.set(invs),
+      // acc = the sum of rows 1 … taps of the table (row 0's window), in table order.
+      ...op.i32(0),
+      ...op.set(e),
+      ...op.block,
+      ...op.loop,
+      ...op.get(e),
+      ...op.get(pairs),
+      ...op.i32GeS,
+      ...op.brIf(1),
+      ...op.get(acc),
+      ...op.get(e),
+      ...op.i32(4),
+      ...op.i32Shl,
+      ...op.i32Add,
+      ...v.const(new Array<number>(16).fill(0)),
+      ...v.store(),
+      ...op.get(e),
+      ...op.i32(1),
+      ...op.i32Add,
+      ...op.set(e),
+      ...op.br(0),
+      ...op.end,
+      ...op.end,
+      ...op.i32(1),
+      ...op.set(j),
+      ...op.block,
+      ...op.loop,
+      ...op.get(j),
+      ...op.get(taps),
+      ...op.i32GtS,
+      ...op.brIf(1),
+      ...op.get(from),
+      ...op.get(rows),
+      ...op.get(j),
+      ...op.i32(2),
+      ...op.i32Shl,
+      ...op.i32Add,
+      ...op.i32Load(0),
+      ...op.i32Add,
+      ...op.set(add),
+      ...op.get(acc),
+      ...op.set(out),
+      ...op.get(pairs),
+      ...op.set(e),
+      ...op.block,
+      ...op.loop,
+      ...op.get(e),
+      ...op.i32Eqz,
+      ...op.brIf(1),
+      ...op.get(out),
+      ...op.get(out),
+      ...v.load(),
+      ...op.get(add),
+      ...v.load64Zero(),
+      ...v.f64PromoteLowF32,
+      ...v.f64Add,
+      ...v.store(),
+      ...op.get(out),
+      ...op.i32(16),
+      ...op.i32Add,
+      ...op.set(out),
+      ...op.get(add),
+      ...op.i32(8),
+      ...op.i32Add,
+      ...op.set(add),
+      ...op.get(e),
+      ...op.i32(1),
+      ...op.i32Sub,
+      ...op.set(e),
+      ...op.br(0),
+      ...op.end,
+      ...op.end,
+      ...op.get(j),
+      ...op.i32(1),
+      ...op.i32Add,
+      ...op.set(j),
+      ...op.br(0),
+      ...op.end,
+      ...op.end,
+      // Per output row: to = acc·inv, acc = (acc + the row entering) − the row leaving.
+      ...op.get(rows),
+      ...op.i32(4),
+      ...op.i32Add,
+      ...op.set(rows),
+      ...op.i32(0),
+      ...op.set(y),
+      ...op.block,
+      ...op.loop,
+      ...op.get(y),
+      ...op.get(height),
+      ...op.i32GeS,
+      ...op.brIf(1),
+      ...op.get(from),
+      ...op.get(rows),
+      ...op.i32Load(0),
+      ...op.i32Add,
+      ...op.set(sub),
+      ...op.get(from),
+      ...op.get(rows),
+      ...op.get(taps),
+      ...op.i32(2),
+      ...op.i32Shl,
+      ...op.i32Add,
+      ...op.i32Load(0),
+      ...op.i32Add,
+      ...op.set(add),
+      ...op.get(rows),
+      ...op.i32(4),
+      ...op.i32Add,
+      ...op.set(rows),
+      ...op.get(to),
+      ...op.get(y),
+      ...op.get(rowBytes),
+      ...op.i32Mul,
+      ...op.i32Add,
+      ...op.set(out),
+      ...op.get(acc),
+      ...op.set(e),
+      ...op.get(pairs),
+      ...op.set(j),
+      ...op.block,
+      ...op.loop,
+      ...op.get(j),
+      ...op.i32Eqz,
+      ...op.brIf(1),
+      ...op.get(out),
+      ...op.get(e),
+      ...v.load(),
+      ...op.tee(vv),
+      ...op.get(invs),
+      ...v.f64Mul,
+      ...v.f32DemoteF64Zero,
+      ...v.store64Lane(0),
+      ...op.get(e),
+      ...op.get(vv),
+      ...op.get(add),
+      ...v.load64Zero(),
+      ...v.f64PromoteLowF32,
+      ...v.f64Add,
+      ...op.get(sub),
+      ...v.load64Zero(),
+      ...v.f64PromoteLowF32,
+      ...v.f64Sub,
+      ...v.store(),
+      ...op.get(e),
+      ...op.i32(16),
+      ...op.i32Add,
+      ...op.set(e),
+      ...op.get(out),
+      ...op.i32(8),
+      ...op.i32Add,
+      ...op.set(out),
+      ...op.get(add),
+      ...op.i32(8),
+      ...op.i32Add,
+      ...op.set(add),
+      ...op.get(sub),
+      ...op.i32(8),
+      ...op.i32Add,
+      ...op.set(sub),
+      ...op.get(j),
+      ...op.i32(1),
+      ...op.i32Sub,
+      ...op.set(j),
+      ...op.br(0),
+      ...op.end,
+      ...op.end,
+      ...op.get(y),
+      ...op.i32(1),
+      ...op.i32Add,
+      ...op.set(y),
+      ...op.br(0),
+      ...op.end,
+      ...op.end,
+    ],
+  };
+}
+
+type BoxPass = (from: number, to: number, acc: number, rows: number, pairs: number, rowBytes: number, height: number, taps: number, inv: number) => void;
 type ColourRow = (pixels: number, ratio: number, count: number) => void;
 type ExpandRow4 = (grid: number, table: number, out: number, count: number) => void;
 type MixRow = (upper: number, lower: number, fy: number, pixels: number, count: number, step: number) => void;
@@ -421,6 +619,12 @@ export interface SimdKernels {
    * the whole image, as upsampleRows does). Alpha is kept.
    */
   colourTransfer(image: Image, active: Rect, gains: ArrayLike<number>, offsets: ArrayLike<number>, ratioGrid: Float32Array, factor: number): void;
+  /**
+   * box-blur.ts's three running-sum box filters down the columns of a height × rowLength float
+   * plane (REFLECT_101 rows, radii 0 skipped), from `src` into `out`: the same floats as its
+   * TypeScript loop (float64 sums, in the same order).
+   */
+  boxColumns(src: Float32Array, rowLength: number, height: number, radii: readonly number[], out: Float32Array): void;
 }
 
 /** Sets out the module's memory for one call: named regions of given byte sizes, 16-byte aligned. */
@@ -460,13 +664,14 @@ class Arena {
 function instantiate(): SimdKernels | undefined {
   const wasm = wasmApi();
   if (!wasm) return undefined;
-  const bytes = assemble([expandRow4(), mixRow(), colourRow(3), colourRow(4)], 1);
+  const bytes = assemble([expandRow4(), mixRow(), colourRow(3), colourRow(4), boxPass()], 1);
   if (!wasm.validate(bytes)) return undefined;
   const { exports } = new wasm.Instance(new wasm.Module(bytes));
   const arena = new Arena(exports.memory as { buffer: ArrayBuffer; grow(pages: number): number });
   const expand = exports.expandRow4 as ExpandRow4;
   const mix = exports.mixRow as MixRow;
   const colour = { 3: exports.colourRow3 as ColourRow, 4: exports.colourRow4 as ColourRow };
+  const box = exports.boxPass as BoxPass;
   arena.layout([]);
   arena.floats(LINEAR_AT, 256).set(LAB.toLinear);
   const edges = arena.floats(EDGE_AT, 256);
@@ -540,6 +745,24 @@ function instantiate(): SimdKernels | undefined {
         colour[c](rowAt, ratioAt, aw);
         data.set(heap.subarray(rowAt, rowAt + aw * c), start);
       });
+    },
+    boxColumns(src, rowLength, height, radii, out) {
+      const n = rowLength * height;
+      const maxTaps = 2 * Math.max(...radii) + 1;
+      const pairs = Math.ceil(rowLength / 2);
+      const [aAt, bAt, accAt, rowsAt] = arena.layout([4 * n + 8, 4 * n + 8, 16 * pairs, 4 * (height + maxTaps + 1)]);
+      arena.floats(aAt, n).set(src.subarray(0, n));
+      let from = aAt;
+      let to = bAt;
+      for (const r of radii) {
+        if (r === 0) continue;
+        const rows = arena.words(rowsAt, height + 2 * r + 2);
+        rows.set(reflectTable(height, r + 1));
+        for (let i = 0; i < rows.length; i++) rows[i] *= 4 * rowLength;
+        box(from, to, accAt, rowsAt, pairs, 4 * rowLength, height, 2 * r + 1, 1 / (2 * r + 1));
+        [from, to] = [to, from];
+      }
+      out.set(arena.floats(from, n));
     },
   };
 }

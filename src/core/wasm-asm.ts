@@ -8,8 +8,9 @@
 /** Value types (binary encoding). */
 export const I32 = 0x7f;
 export const F32 = 0x7d;
+export const F64 = 0x7c;
 export const V128 = 0x7b;
-export type ValType = typeof I32 | typeof F32 | typeof V128;
+export type ValType = typeof I32 | typeof F32 | typeof F64 | typeof V128;
 
 /** One function of a module: parameters are locals 0…n−1, `locals` follow them. */
 export interface WasmFunction {
@@ -85,6 +86,7 @@ export const op = {
   i32Add: [0x6a],
   i32Sub: [0x6b],
   i32Mul: [0x6c],
+  i32LtU: [0x49],
   i32Shl: [0x74],
   f32Gt: [0x5e],
   f32Ge: [0x60],
@@ -133,6 +135,12 @@ export const v = {
   f32Div: simd(0xe7),
   f32Min: simd(0xe8),
   f32Max: simd(0xe9),
+  f64Add: simd(0xf0),
+  f64Sub: simd(0xf1),
+  f64Mul: simd(0xf2),
+  f64Splat: simd(0x14),
+  f32DemoteF64Zero: simd(0x5e),
+  f64PromoteLowF32: simd(0x5f),
   i32TruncSatF32s: simd(0xf8),
   f32ConvertI32s: simd(0xfa),
   f32ConvertI32u: simd(0xfb),

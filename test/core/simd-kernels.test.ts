@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { boxBlurFast, boxBlurPlain } from '../../src/core/box-blur.js';
 import { labToRgb, rgbToLab } from '../../src/core/color.js';
 import { createImage, type Image, type Rect } from '../../src/core/image.js';
 import { upsampleRows } from '../../src/core/resample.js';
@@ -127,6 +128,24 @@ describe('SIMD kernels', () => {
             if (!inside) for (let k = 0; k < 3; k++) assert.equal(image.data[i + k], before[i + k]);
           }
         }
+      });
+    }
+  });
+
+  describe('boxBlurFast (its column passes in WebAssembly)', () => {
+    for (const [w, h, channels, sigma] of [
+      [181, 193, 1, 5.4],
+      [37, 23, 3, 4],
+      [64, 48, 3, 0.7],
+      [10, 7, 1, 9],
+      [9, 40, 4, 2],
+    ] as const) {
+      it(`${w}×${h}×${channels}, sigma ${sigma}: the TypeScript loop's floats exactly`, () => {
+        const src = new Float32Array(w * h * channels).map((_, i) => ((i * 2654435761) >>> 24) / 7);
+        assert.deepEqual(boxBlurFast(src, w, h, channels, sigma), boxBlurPlain(src, w, h, channels, sigma));
+        // In place, and with a scratch buffer.
+        const copy = src.slice();
+        assert.deepEqual(boxBlurFast(copy, w, h, channels, sigma, copy, new Float32Array(2 * src.length)), boxBlurPlain(src, w, h, channels, sigma));
       });
     }
   });
