@@ -10,6 +10,7 @@
 import { LiveswapError } from '../core/errors.js';
 import type {
   Backend,
+  FramePicture,
   FrameQuality,
   FrameTimings,
   FromWorker,
@@ -82,6 +83,29 @@ function defaultWorker(): Worker {
 /** Frames from a <video>, an <img>, or a bitmap or video frame the page owns (neither is closed here). */
 export type FrameSource = HTMLVideoElement | HTMLImageElement | HTMLCanvasElement | ImageBitmap | VideoFrame;
 
+/** Whether this browser makes WebCodecs VideoFrames (Chromium, Firefox 130+, Safari 16.4+). */
+const hasVideoFrame = typeof VideoFrame === 'function';
+
+/**
+ * The picture handed to the worker. A video's current frame (or a VideoFrame) becomes a VideoFrame
+ * where the browser has them: made without copying the pixels, which the worker reads straight from
+ * the frame's planes. Anything else, or a browser without VideoFrame, gives an ImageBitmap, as does
+ * a video whose frame cannot be wrapped.
+ */
+async function takePicture(source: FrameSource): Promise<FramePicture> {
+  if (hasVideoFrame) {
+    if (source instanceof VideoFrame) return source.clone();
+    if (source instanceof HTMLVideoElement) {
+      try {
+        return new VideoFrame(source);
+      } catch {
+        // No frame to wrap (between loops, say): the bitmap route says so in its own way.
+      }
+    }
+  }
+  return createImageBitmap(source);
+}
+
 export class LiveClient {
   readonly engine: LiveEngineName;
   readonly backend: Backend;
@@ -90,7 +114,7 @@ export class LiveClient {
   private readonly listeners = new Map<keyof LiveClientEvents, Set<(event: never) => void>>();
   private readonly context: ImageBitmapRenderingContext;
   private busy = false;
-  private waiting: { bitmap: ImageBitmap; offered: number } | undefined;
+  private waiting: { picture: FramePicture; offered: number } | undefined;
   private inFlightSince = 0;
   private processedCount = 0;
   private droppedCount = 0;
@@ -201,6 +225,14 @@ export class LiveClient {
     this.post({ type: 'clear-map' });
   }
 
+  /**
+   * The target's own frame rate (a camera's, a video's), or null when unknown: the quality
+   * controller holds it when the settings' target is 'source'.
+   */
+  setSourceRate(fps: number | null): void {
+    this.post({ type: 'source-rate', fps });
+  }
+
   /** Sends processed frames to the server's relay (the /output page), or stops with null. */
   relay(url: string | null): void {
     this.post({ type: 'relay', url });
@@ -215,7 +247,7 @@ export class LiveClient {
   newTarget(): void {
     this.target++;
     if (this.waiting) {
-      this.waiting.bitmap.close();
+      this.waiting.picture.close();
       this.waiting = undefined;
     }
     this.post({ type: 'reset' });
@@ -229,37 +261,37 @@ export class LiveClient {
     if (this.closed) return;
     const offered = performance.now();
     const target = this.target;
-    const bitmap = await createImageBitmap(source);
+    const picture = await takePicture(source);
     if (this.closed || target !== this.target) {
-      bitmap.close();
+      picture.close();
       return;
     }
     if (!this.busy) {
-      this.send(bitmap, offered);
+      this.send(picture, offered);
       return;
     }
     if (this.waiting) {
-      this.waiting.bitmap.close();
+      this.waiting.picture.close();
       this.droppedCount++;
     }
-    this.waiting = { bitmap, offered };
+    this.waiting = { picture, offered };
   }
 
   /** Processes one picture (a still target) and resolves when it is shown. */
   async processStill(source: FrameSource): Promise<void> {
     while (this.busy) await new Promise<void>((resolve) => setTimeout(resolve, 5));
-    const bitmap = await createImageBitmap(source);
+    const picture = await takePicture(source);
     // Another frame may have been sent while the picture was read: wait for it again.
     while (this.busy) await new Promise<void>((resolve) => setTimeout(resolve, 5));
     const done = new Promise<void>((resolve) => (this.settle = resolve));
-    this.send(bitmap, performance.now());
+    this.send(picture, performance.now());
     await done;
   }
 
-  private send(bitmap: ImageBitmap, offered: number): void {
+  private send(picture: FramePicture, offered: number): void {
     this.busy = true;
     this.inFlightSince = offered;
-    this.post({ type: 'frame', bitmap, time: offered }, [bitmap]);
+    this.post({ type: 'frame', picture, time: offered }, [picture]);
   }
 
   private receive(message: FromWorker): void {
@@ -318,7 +350,7 @@ export class LiveClient {
     this.settle = undefined;
     const next = this.waiting;
     this.waiting = undefined;
-    if (next) this.send(next.bitmap, next.offered);
+    if (next) this.send(next.picture, next.offered);
   }
 
   /** Frames processed, dropped and failed so far. */
@@ -334,7 +366,7 @@ export class LiveClient {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    this.waiting?.bitmap.close();
+    this.waiting?.picture.close();
     this.waiting = undefined;
     this.worker.terminate();
   }

@@ -3,9 +3,16 @@
  * a {@link LiveSession}, and turns each frame bitmap the page sends into a swapped bitmap sent
  * back, marked with the label and the watermark (so the preview, the relay, recordings and
  * snapshots all carry them). Messages are handled one at a time, in order. Optionally sends each
- * result, JPEG-encoded, to the server's relay for the /output page. An adaptive quality controller
- * holds the settings' frame-rate target by budgeting the session's face search and detection;
- * each frame reports the controller's state and last change.
+ * result, JPEG-encoded, to the server's relay for the /output page (the encoding in a worker of its
+ * own, see relay.ts). An adaptive quality controller
+ * holds the settings' frame-rate target (the target's own rate by default) by budgeting the
+ * session's face search and detection and by lowering the working resolution faces are found and
+ * painted at; each frame reports the controller's state and last change.
+ *
+ * A frame arrives as a WebCodecs VideoFrame where the page can make one, and is copied out as RGBA
+ * by the browser, or, where the browser cannot convert in its copy, as its YUV planes converted by
+ * a loop here: both far cheaper than drawing a bitmap and reading it back, which is the fallback for
+ * ImageBitmaps and for frames in other formats. The working frame is scaled from the frame's pixels.
  */
 
 import type { Image } from '../core/image.js';
@@ -15,9 +22,23 @@ import type { InferenceSession } from '../models/runtime.js';
 import { QUALITY_LADDER, QualityController, type QualityChange } from '../pipeline/adaptive-quality.js';
 import { openEngine, type EngineSpec, type OpenEngine } from '../pipeline/engines.js';
 import { LiveSession } from '../pipeline/live.js';
+import { resolveTargetFps } from '../pipeline/live-options.js';
+import { mirrorRgba, resampleRgba, workingSize } from '../pipeline/working-frame.js';
 import { FrameMarker } from '../provenance/marks.js';
 import { WATERMARK_VERSION } from '../provenance/payload.js';
-import { workerError, type FrameQuality, type FromWorker, type LiveEngineName, type ProcessSettings, type ServerInfo, type ToWorker, type WorkerProvenance } from './protocol.js';
+import { isYuvFormat, yuvToRgba, type PlaneSpan } from './frame-pixels.js';
+import { Relay, type RelayEvent, type ToRelay } from './relay.js';
+import {
+  workerError,
+  type FramePicture,
+  type FrameQuality,
+  type FromWorker,
+  type LiveEngineName,
+  type ProcessSettings,
+  type ServerInfo,
+  type ToWorker,
+  type WorkerProvenance,
+} from './protocol.js';
 import { createWebRuntime, fetchModel, webModelReader, type WebRuntime } from './web-runtime.js';
 
 interface WorkerScope {
@@ -28,8 +49,6 @@ const scope = self as unknown as WorkerScope;
 
 /** Source photos are analysed at most this size (long side); boxes are reported in the photo's own pixels. */
 const MAX_SOURCE_SIDE = 2048;
-/** A relay frame is skipped while this much is still unsent (a slow /output page never queues frames). */
-const RELAY_BACKLOG = 1 << 20;
 
 let session: LiveSession | undefined;
 let settings: ProcessSettings | undefined;
@@ -42,9 +61,21 @@ let frameCanvas: OffscreenCanvas | undefined;
 let frameContext: OffscreenCanvasRenderingContext2D | undefined;
 let quality: QualityController | undefined;
 let lastChange: QualityChange | undefined;
-/** JPEG encodings of relay frames under way at once: one frame's encoding overlaps the next frame's processing. */
-const RELAY_ENCODES = 2;
-let relay: { socket: WebSocket; watchers: number; canvas: OffscreenCanvas; encoding: number; sent: Promise<void> } | undefined;
+/** The target's own frame rate, as the page last said (null: not known). */
+let sourceFps: number | null = null;
+let relay: RelayLink | undefined;
+/** The relay's URL as the page last set it (null: off). */
+let relayUrl: string | null = null;
+/** Pixel buffers reused from frame to frame (a stream's size seldom changes): the copied planes, the frame's and the working frame's pixels. */
+let planes: Uint8Array | undefined;
+let framePixels: Uint8ClampedArray | undefined;
+let workPixels: Uint8ClampedArray | undefined;
+/**
+ * How VideoFrames are read: copied out as RGBA by the browser (its converter is the fastest where it
+ * has one), else their YUV planes copied as they are and converted here, else drawn as a bitmap.
+ * The RGBA copy is not tried again once it failed (a browser without it).
+ */
+let frameRoute: 'rgba' | 'planes' = 'rgba';
 let provenance: WorkerProvenance | undefined;
 /** The marker for the current label settings; rebuilt only when they change (it prepares the label and the key's patterns once). */
 let marker: { label: string | false; marker: FrameMarker } | undefined;
@@ -53,14 +84,24 @@ function post(message: FromWorker, transfer: Transferable[] = []): void {
   scope.postMessage(message, transfer);
 }
 
-/** Draws a bitmap (optionally mirrored, optionally scaled) and reads its pixels as an RGBA image. */
-function readPixels(bitmap: ImageBitmap, width: number, height: number, mirror: boolean): Image {
+/** The frame canvas at width×height (made or resized when needed) and its context. */
+function canvasOf(width: number, height: number): OffscreenCanvasRenderingContext2D {
   if (!frameCanvas || frameCanvas.width !== width || frameCanvas.height !== height) {
     frameCanvas = new OffscreenCanvas(width, height);
     frameContext = frameCanvas.getContext('2d', { willReadFrequently: true }) ?? undefined;
     if (!frameContext) throw new Error('This browser cannot draw on an OffscreenCanvas in a worker.');
   }
-  const context = frameContext!;
+  return frameContext!;
+}
+
+/** `current` when it holds `size` bytes, else a new buffer of that size. */
+function sized<T extends Uint8Array | Uint8ClampedArray>(current: T | undefined, size: number, make: (size: number) => T): T {
+  return current && current.length === size ? current : make(size);
+}
+
+/** Draws a bitmap (optionally mirrored, optionally scaled) and reads its pixels as an RGBA image. */
+function readPixels(bitmap: ImageBitmap | VideoFrame, width: number, height: number, mirror: boolean): Image {
+  const context = canvasOf(width, height);
   context.setTransform(mirror ? -1 : 1, 0, 0, 1, mirror ? width : 0, 0);
   context.drawImage(bitmap, 0, 0, width, height);
   context.setTransform(1, 0, 0, 1, 0, 0);
@@ -138,39 +179,101 @@ async function addSource(id: number, name: string, bitmap: ImageBitmap): Promise
 }
 
 /** Starts, retargets or stops the quality controller (a target of 0 stops it: every frame at full quality). */
-function applyTarget(targetFps: number): void {
+function applyTarget(setting: ProcessSettings['targetFps']): void {
+  const targetFps = resolveTargetFps(setting, sourceFps);
   if (targetFps <= 0) {
     quality = undefined;
     lastChange = undefined;
     session?.setQuality({ detectFactor: 1, searchEvery: 1 });
     return;
   }
+  if (quality?.target === targetFps) return;
   if (quality) quality.setTarget(targetFps);
   else quality = new QualityController({ targetFps });
   session?.setQuality(quality.level);
 }
 
 function qualityState(): FrameQuality {
-  const state: FrameQuality = { targetFps: quality?.target ?? 0, level: quality?.levelIndex ?? 0, levels: QUALITY_LADDER.length };
+  const state: FrameQuality = { targetFps: quality?.target ?? 0, level: quality?.levelIndex ?? 0, levels: QUALITY_LADDER.length, scale: quality?.level.scale ?? 1 };
   if (lastChange) state.last = { what: lastChange.what, why: lastChange.why, direction: lastChange.direction, fps: Math.round(lastChange.fps * 10) / 10 };
   return state;
 }
 
-async function processFrame(bitmap: ImageBitmap, time: number): Promise<void> {
-  const start = performance.now();
-  let image: Image;
+/** A frame's pixels at full size and, when the controller works smaller, the working copy. */
+interface FramePixels {
+  full: Image;
+  work: Image | undefined;
+}
+
+/** The size of the working frame for a frame of width×height at the controller's scale (undefined: full size). */
+function workSizeFor(width: number, height: number): { width: number; height: number } | undefined {
+  const scale = quality?.level.scale ?? 1;
+  const size = workingSize(width, height, scale);
+  return size.width === width && size.height === height ? undefined : size;
+}
+
+/** Reads a frame by the cheapest route that works in this browser (see the module comment); the picture is closed. */
+async function readFrame(picture: FramePicture, mirror: boolean): Promise<FramePixels> {
   try {
-    image = readPixels(bitmap, bitmap.width, bitmap.height, settings!.mirror);
+    if (picture instanceof ImageBitmap) return withWork(readPixels(picture, picture.width, picture.height, mirror));
+    if (frameRoute === 'rgba') {
+      try {
+        return await readRgba(picture, mirror);
+      } catch {
+        frameRoute = 'planes';
+      }
+    }
+    if (frameRoute === 'planes' && isYuvFormat(picture.format)) return await readPlanes(picture, mirror);
+    return withWork(readPixels(picture, picture.displayWidth, picture.displayHeight, mirror));
   } finally {
-    bitmap.close();
+    picture.close();
   }
+}
+
+/** The frame and its working copy, scaled down from the frame's pixels. */
+function withWork(full: Image): FramePixels {
+  const size = workSizeFor(full.width, full.height);
+  if (!size) return { full, work: undefined };
+  workPixels = sized(workPixels, size.width * size.height * 4, (n) => new Uint8ClampedArray(n));
+  return { full, work: resampleRgba(full, size.width, size.height, false, workPixels) };
+}
+
+/** A YUV frame's planes, copied out as they are and converted here (the working copy straight from the planes too). */
+async function readPlanes(frame: VideoFrame, mirror: boolean): Promise<FramePixels> {
+  planes = sized(planes, frame.allocationSize(), (n) => new Uint8Array(n));
+  const layout = (await frame.copyTo(planes)) as PlaneSpan[];
+  const rect = frame.visibleRect!;
+  const source = { format: frame.format as 'I420', data: planes, layout, width: rect.width, height: rect.height };
+  const { displayWidth: width, displayHeight: height } = frame;
+  framePixels = sized(framePixels, width * height * 4, (n) => new Uint8ClampedArray(n));
+  const full: Image = { width, height, channels: 4, data: yuvToRgba(source, width, height, mirror, framePixels) };
+  const size = workSizeFor(width, height);
+  if (!size) return { full, work: undefined };
+  workPixels = sized(workPixels, size.width * size.height * 4, (n) => new Uint8ClampedArray(n));
+  return { full, work: { ...size, channels: 4 as const, data: yuvToRgba(source, size.width, size.height, mirror, workPixels) } };
+}
+
+/** A frame in another format, copied out by the browser as RGBA (mirrored here). */
+async function readRgba(frame: VideoFrame, mirror: boolean): Promise<FramePixels> {
+  const rect = frame.visibleRect!;
+  const options = { format: 'RGBA' } as VideoFrameCopyToOptions;
+  framePixels = sized(framePixels, rect.width * rect.height * 4, (n) => new Uint8ClampedArray(n));
+  await frame.copyTo(framePixels, options);
+  const full: Image = { width: rect.width, height: rect.height, channels: 4, data: framePixels };
+  if (mirror) mirrorRgba(full);
+  return withWork(full);
+}
+
+async function processFrame(picture: FramePicture, time: number): Promise<void> {
+  const start = performance.now();
+  const { full: image, work } = await readFrame(picture, settings!.mirror);
   const read = performance.now() - start;
-  // The session's frame processor marks the frame as its last stage.
-  const result = await session!.process(image, time);
+  // The session's frame processor marks the frame as its last stage, at its full size.
+  const result = await session!.process(image, time, work);
   const drawStart = performance.now();
-  frameContext!.putImageData(new ImageData(image.data as Uint8ClampedArray<ArrayBuffer>, image.width, image.height), 0, 0);
+  canvasOf(image.width, image.height).putImageData(new ImageData(image.data as Uint8ClampedArray<ArrayBuffer>, image.width, image.height), 0, 0);
   const output = frameCanvas!.transferToImageBitmap();
-  sendToRelay(output);
+  await sendToRelay(output);
   const draw = performance.now() - drawStart;
   const timings = { read, ...result.timings, draw, total: performance.now() - start };
   post({ type: 'frame', bitmap: output, timings, faces: result.faces, detected: result.detected, time, quality: qualityState() }, [output]);
@@ -194,57 +297,92 @@ function markerFor(current: ProcessSettings): FrameMarker {
   return made;
 }
 
-function sendToRelay(frame: ImageBitmap): void {
-  if (!relay || relay.encoding >= RELAY_ENCODES || relay.watchers === 0 || relay.socket.readyState !== WebSocket.OPEN || relay.socket.bufferedAmount > RELAY_BACKLOG) return;
-  const target = relay;
-  if (target.canvas.width !== frame.width || target.canvas.height !== frame.height) {
-    target.canvas.width = frame.width;
-    target.canvas.height = frame.height;
+/** The relay as this worker drives it: in a worker of its own (see relay-worker.ts), or here where a worker cannot start one. */
+interface RelayLink {
+  /** Whether a frame offered now would be sent. */
+  readonly wants: boolean;
+  send(bitmap: ImageBitmap): void;
+  connect(url: string | null): void;
+}
+
+/** Frames handed to the relay worker and not yet taken: at most this many (it skips what it cannot send anyway). */
+const RELAY_HANDED = 2;
+
+function relayEvent(event: RelayEvent): void {
+  if (event.type === 'watchers') post({ type: 'relay', watchers: event.watchers });
+  else if (event.type === 'failed') post(workerError('relay', new Error(event.message), 'Could not send a frame to the output page'));
+  else {
+    post({ type: 'relay', watchers: 0 });
+    post({ type: 'error', phase: 'relay', kind: 'output', message: 'The connection to the output page relay closed; turn the relay off and on to reconnect.' });
   }
-  target.canvas.getContext('2d')!.drawImage(frame, 0, 0);
-  target.encoding++;
-  // The encoding takes the canvas as it is now; frames are sent in the order they were drawn.
-  const blob = target.canvas.convertToBlob({ type: 'image/jpeg', quality: 0.85 });
-  target.sent = target.sent
-    .then(async () => {
-      const bytes = await blob;
-      if (target.socket.readyState === WebSocket.OPEN) target.socket.send(bytes);
-    })
-    .catch((error: unknown) => post(workerError('relay', error, 'Could not send a frame to the output page')))
-    .finally(() => target.encoding--);
+}
+
+/** The relay in its own worker; undefined where this worker cannot start one (the relay then runs here). */
+function relayWorker(): RelayLink | undefined {
+  if (typeof Worker !== 'function') return undefined;
+  let worker: Worker;
+  try {
+    // The emitted name beside this file; Vite maps it to the TypeScript source (vite.config.ts).
+    worker = new Worker(new URL('./relay-worker.js', import.meta.url), { type: 'module', name: 'liveswap-relay' });
+  } catch {
+    return undefined;
+  }
+  let handed = 0;
+  let watchers = 0;
+  worker.onmessage = ({ data }: MessageEvent<RelayEvent | { type: 'done' }>) => {
+    if (data.type === 'done') handed--;
+    else {
+      watchers = data.type === 'watchers' ? data.watchers : 0;
+      relayEvent(data);
+    }
+  };
+  // A relay worker that cannot run (no nested module workers): the relay runs here instead.
+  worker.onerror = (event) => {
+    event.preventDefault();
+    worker.terminate();
+    relay = new Relay(relayEvent);
+    relay.connect(relayUrl);
+  };
+  return {
+    get wants() {
+      return watchers > 0 && handed < RELAY_HANDED;
+    },
+    send(bitmap) {
+      handed++;
+      worker.postMessage({ type: 'frame', bitmap } satisfies ToRelay, [bitmap]);
+    },
+    connect(url) {
+      if (!url) watchers = 0;
+      worker.postMessage({ type: 'connect', url } satisfies ToRelay);
+    },
+  };
+}
+
+/** Hands a copy of the finished frame to the relay when it would send it (someone watches and the connection keeps up). */
+async function sendToRelay(frame: ImageBitmap): Promise<void> {
+  if (!relay?.wants) return;
+  relay.send(await createImageBitmap(frame));
 }
 
 function startRelay(url: string | null): void {
-  relay?.socket.close();
-  relay = undefined;
-  if (!url) return;
-  const socket = new WebSocket(url);
-  const state = { socket, watchers: 0, canvas: new OffscreenCanvas(1, 1), encoding: 0, sent: Promise.resolve() };
-  relay = state;
-  socket.onmessage = (event: MessageEvent) => {
-    if (typeof event.data !== 'string') return;
-    try {
-      const { watchers } = JSON.parse(event.data) as { watchers?: number };
-      if (typeof watchers === 'number') {
-        state.watchers = watchers;
-        post({ type: 'relay', watchers });
-      }
-    } catch {
-      // not a message of ours
-    }
-  };
-  socket.onclose = () => {
-    if (relay !== state) return;
-    relay = undefined;
-    post({ type: 'relay', watchers: 0 });
-    post({ type: 'error', phase: 'relay', kind: 'output', message: 'The connection to the output page relay closed; turn the relay off and on to reconnect.' });
-  };
+  relayUrl = url;
+  if (!url) {
+    relay?.connect(null);
+    return;
+  }
+  const link = (relay ??= relayWorker() ?? new Relay(relayEvent));
+  link.connect(url);
 }
 
 async function handle(message: ToWorker): Promise<void> {
   if (message.type === 'init') return init(message);
+  if (message.type === 'source-rate') {
+    sourceFps = message.fps;
+    if (settings) applyTarget(settings.targetFps);
+    return;
+  }
   if (!session) {
-    if (message.type === 'frame') message.bitmap.close();
+    if (message.type === 'frame') message.picture.close();
     if (message.type === 'add-source') message.bitmap.close();
     return;
   }
@@ -292,7 +430,7 @@ async function handle(message: ToWorker): Promise<void> {
       return;
     case 'frame':
       try {
-        await processFrame(message.bitmap, message.time);
+        await processFrame(message.picture, message.time);
         // A pointed-at person joins the map on the next frame, once their descriptor is taken.
         const entries = session.mapEntries;
         if (entries.length !== mapSize) post({ type: 'map', entries });

@@ -35,7 +35,7 @@ export interface WorkerProvenance {
 
 /** Per-stage milliseconds of one frame in the worker. */
 export interface FrameTimings {
-  /** Drawing the frame and reading its pixels. */
+  /** Reading the frame's pixels (converting a video frame's planes, or drawing a bitmap and reading it back), and the smaller working copy. */
   read: number;
   detect: number;
   track: number;
@@ -43,6 +43,8 @@ export interface FrameTimings {
   warp: number;
   colour: number;
   blend: number;
+  /** Scaling the faces painted on a smaller working frame back onto the full frame (0 at full resolution). */
+  upscale: number;
   /** Drawing the label and embedding the watermark. */
   mark: number;
   /** Writing the pixels back and handing the picture over. */
@@ -75,9 +77,14 @@ export interface FrameQuality {
   /** The rung in use (0 is full quality) and how many there are. */
   level: number;
   levels: number;
+  /** The working resolution faces are found and painted at, as a fraction of the frame's sides (the picture and its marks keep the full size). */
+  scale: number;
   /** The controller's last step: what it changed and why. */
   last?: { what: string; why: string; direction: 'down' | 'up'; fps: number };
 }
+
+/** A frame as the page hands it to the worker (transferred: the worker closes it). */
+export type FramePicture = ImageBitmap | VideoFrame;
 
 export type ToWorker =
   | { type: 'init'; info: ServerInfo; engine: LiveEngineName; backend: Backend; settings: ProcessSettings; provenance: WorkerProvenance }
@@ -89,7 +96,13 @@ export type ToWorker =
   | { type: 'main-source'; id: number | null }
   | { type: 'assign'; trackId: number; sourceId: number | null }
   | { type: 'clear-map' }
-  | { type: 'frame'; bitmap: ImageBitmap; time: number }
+  /**
+   * A frame of a live target. A VideoFrame (where the browser has WebCodecs) is the cheap way: the
+   * worker reads its planes directly; an ImageBitmap is drawn and read back.
+   */
+  | { type: 'frame'; picture: FramePicture; time: number }
+  /** The target's own frame rate (a camera's setting, a video's measured rate), or null when unknown: the default frame-rate target. */
+  | { type: 'source-rate'; fps: number | null }
   /** The target changed (another camera, video or picture): nothing followed in the old one carries over. */
   | { type: 'reset' }
   | { type: 'relay'; url: string | null };

@@ -1,8 +1,9 @@
 /**
  * Adaptive quality for a live stream: holds a frame-rate target by stepping along a ladder of
  * cheaper settings — first searching for a lost face less often, then detecting less often while
- * faces are followed — and back up when there is headroom. It
- * never queues: it only makes each frame cheaper. Decisions are taken once per window (about a
+ * faces are followed, then finding and painting faces at a lower working resolution (the picture
+ * and its marks keep their full size: see pipeline/working-frame.ts) — and back up when there is
+ * headroom. It never queues: it only makes each frame cheaper. Decisions are taken once per window (about a
  * second) of frames, with hysteresis (stepping up needs a clear margin for several windows, and a
  * step up that had to be taken back makes the next one wait longer), so it does not oscillate.
  * Every change says what changed and why. Platform-free: the worker feeds it its own timings.
@@ -16,14 +17,17 @@ export interface QualityLevel {
   detectFactor: number;
   /** While no face is followed (a cut, a turned head): the detector runs on every N-th frame only. */
   searchEvery: number;
+  /** The working resolution faces are found and painted at, as a fraction of the frame's sides; absent: 1 (full). */
+  scale?: number;
 }
 
 /** The ladder, dearest first, each rung ordered by what it costs the picture against what it saves. */
 export const QUALITY_LADDER: readonly Readonly<QualityLevel>[] = Object.freeze([
-  { detectFactor: 1, searchEvery: 2 },
-  { detectFactor: 1, searchEvery: 3 },
-  { detectFactor: 2, searchEvery: 4 },
-  { detectFactor: 3, searchEvery: 6 },
+  { detectFactor: 1, searchEvery: 2, scale: 1 },
+  { detectFactor: 1, searchEvery: 3, scale: 1 },
+  { detectFactor: 2, searchEvery: 4, scale: 1 },
+  { detectFactor: 2, searchEvery: 4, scale: 0.75 },
+  { detectFactor: 3, searchEvery: 6, scale: 0.5 },
 ]);
 
 /** One processed frame as the controller sees it. */
@@ -171,11 +175,13 @@ export class QualityController {
   }
 }
 
-/** "face search every 4 → 6 frames, detection 2× → 3× less often": what differs between two rungs. */
+/** "face search every 4 → 6 frames, detection 2× → 3× less often, working resolution 75 → 50 %": what differs between two rungs. */
 export function describeChange(from: QualityLevel, to: QualityLevel): string {
   const parts: string[] = [];
   if (from.searchEvery !== to.searchEvery) parts.push(`face search every ${from.searchEvery} → ${to.searchEvery} frames`);
   if (from.detectFactor !== to.detectFactor) parts.push(`detection ${from.detectFactor}× → ${to.detectFactor}× less often`);
+  const [fromScale, toScale] = [from.scale ?? 1, to.scale ?? 1];
+  if (fromScale !== toScale) parts.push(`working resolution ${Math.round(fromScale * 100)} → ${Math.round(toScale * 100)} %`);
   return parts.join(', ') || 'no change';
 }
 

@@ -11,6 +11,7 @@ import type { Image } from '../core/image.js';
 import type { Face } from '../face/face.js';
 import { FrameMarker, type MarkSettings } from '../provenance/marks.js';
 import type { SwapOptions } from './options.js';
+import { pasteBack } from './working-frame.js';
 import type { StillResult } from './report.js';
 import type { FaceJob, InputNames, PaintTimings, PreparedSource } from './still.js';
 import { VideoFacePlanner, type FaceSelection, type FramePlan, type PlanTimings, type VideoFaceOptions } from './video.js';
@@ -69,6 +70,12 @@ export interface ProcessTimings extends PlanTimings, PaintTimings {
   mark: number;
 }
 
+/** A processed frame's stage times: {@link ProcessTimings}, and the scaling back of a working frame's faces. */
+export interface ProcessedTimings extends ProcessTimings {
+  /** Putting the faces painted on a smaller working frame back onto the full frame (0 without one). */
+  upscale: number;
+}
+
 export interface ProcessedFrame {
   /** The output: the input frame painted in place (stream), or a painted copy (still). */
   image: Image;
@@ -77,7 +84,7 @@ export interface ProcessedFrame {
   /** Still mode: the faces found, chosen, skipped and the stage timings. */
   still?: StillResult['report'];
   painted: PaintedFace[];
-  timings: ProcessTimings;
+  timings: ProcessedTimings;
   marks: MarksApplied;
 }
 
@@ -86,6 +93,13 @@ export interface ProcessHooks {
   onPlan?: (frame: Image, plan: FramePlan) => void | Promise<void>;
   /** Names the inputs in messages (still mode). */
   files?: InputNames;
+  /**
+   * Stream mode: a smaller copy of the frame (the same picture scaled down, RGBA like the frame) to
+   * find and paint faces on, for a lower working resolution. The plan's faces are then in its
+   * pixels; only the pixels the painting changed are scaled back onto the frame, which is marked
+   * at its full size afterwards (so the label stays sharp). The copy is painted on.
+   */
+  work?: Image;
 }
 
 function markerOf(choice: MarkChoice): FrameMarker | undefined {
@@ -139,7 +153,7 @@ export class FrameProcessor {
    */
   async process(frame: Image, tSeconds: number, hooks: ProcessHooks = {}): Promise<ProcessedFrame> {
     if (this.closed) throw new LiveswapError('usage', 'This frame processor was closed.');
-    const timings: ProcessTimings = { detect: 0, track: 0, embed: 0, warp: 0, colour: 0, blend: 0, mark: 0 };
+    const timings: ProcessedTimings = { detect: 0, track: 0, embed: 0, warp: 0, colour: 0, blend: 0, mark: 0, upscale: 0 };
     const result = this.planner ? await this.paintStream(frame, tSeconds, timings, hooks) : await this.paintStill(frame, timings, hooks);
     if (this.marker) {
       const t = performance.now();
@@ -155,9 +169,12 @@ export class FrameProcessor {
     return { image: result.image, still: result.report, painted: [] };
   }
 
-  private async paintStream(frame: Image, tSeconds: number, timings: ProcessTimings, hooks: ProcessHooks): Promise<Omit<ProcessedFrame, 'timings' | 'marks'>> {
-    const plan = await this.planner!.plan(frame, tSeconds, this.index++, timings);
-    await hooks.onPlan?.(frame, plan);
+  private async paintStream(frame: Image, tSeconds: number, timings: ProcessedTimings, hooks: ProcessHooks): Promise<Omit<ProcessedFrame, 'timings' | 'marks'>> {
+    const work = hooks.work && (hooks.work.width !== frame.width || hooks.work.height !== frame.height) ? hooks.work : undefined;
+    if (work && (work.channels !== 4 || frame.channels !== 4)) throw new LiveswapError('usage', 'A working frame needs RGBA pixels, as does the frame it stands for.');
+    const target = work ?? frame;
+    const plan = await this.planner!.plan(target, tSeconds, this.index++, timings);
+    await hooks.onPlan?.(target, plan);
     const jobs: FaceJob[] = [];
     const painted: PaintedFace[] = [];
     for (const planned of plan.faces) {
@@ -166,7 +183,14 @@ export class FrameProcessor {
       jobs.push({ face: planned.face, identity: identity.identity });
       painted.push(planned);
     }
-    if (jobs.length > 0) await this.engine.paintFaces(frame, jobs, this.paintOptions, timings);
+    if (jobs.length === 0) return { image: frame, plan, painted };
+    const before = work ? work.data.slice() : undefined;
+    await this.engine.paintFaces(target, jobs, this.paintOptions, timings);
+    if (work) {
+      const t = performance.now();
+      pasteBack(frame, work, before!);
+      timings.upscale = performance.now() - t;
+    }
     return { image: frame, plan, painted };
   }
 

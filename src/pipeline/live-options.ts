@@ -71,13 +71,21 @@ export interface ProcessSettings {
   labelText: string;
   /**
    * Frames per second the adaptive quality controller holds (see pipeline/adaptive-quality.ts) by
-   * looking for faces less often and lowering the working resolution; 0 turns it off.
+   * looking for faces less often and lowering the working resolution; 'source': the target's own
+   * rate (the camera's frame rate, a video's), {@link DEFAULT_TARGET_FPS} while it is not known;
+   * 0 turns it off.
    */
-  targetFps: number;
+  targetFps: number | 'source';
 }
 
-/** The target a visit starts with: the rate webcams and Chromium's fake camera deliver. */
+/** The rate held while the target's own is not known: the rate webcams and Chromium's fake camera deliver. */
 export const DEFAULT_TARGET_FPS = 30;
+
+/** The frame rate a `targetFps` setting holds, given the target's own rate when known (0: the controller is off). */
+export function resolveTargetFps(targetFps: number | 'source', sourceFps: number | null): number {
+  if (targetFps !== 'source') return targetFps;
+  return sourceFps !== null && Number.isFinite(sourceFps) && sourceFps > 0 ? Math.min(120, sourceFps) : DEFAULT_TARGET_FPS;
+}
 
 /** Everything the page keeps in localStorage. */
 export interface LiveSettings extends ProcessSettings {
@@ -109,7 +117,7 @@ export const DEFAULT_LIVE_SETTINGS: Readonly<LiveSettings> = Object.freeze({
   similarity: DEFAULT_IDENTITY_THRESHOLD,
   label: LIVE_DEFAULTS.marks.label,
   labelText: LIVE_DEFAULTS.marks.labelText,
-  targetFps: DEFAULT_TARGET_FPS,
+  targetFps: 'source',
 });
 
 /** What the live app saves that goes into the audit log. */

@@ -16,7 +16,7 @@ import type { QualityLevel } from './adaptive-quality.js';
 import type { AssembledEngine } from './engines.js';
 import type { ProcessSettings } from './live-options.js';
 import { LIVE_DEFAULTS, resolveSwapOptions, type SwapOptions } from './options.js';
-import { FrameProcessor, type MarkChoice, type MarksApplied, type ProcessTimings } from './frame-processor.js';
+import { FrameProcessor, type MarkChoice, type MarksApplied, type ProcessedTimings } from './frame-processor.js';
 import type { PreparedSource } from './still.js';
 import { AUTO_DETECT_EVERY, type FaceSelection, type PlanTimings } from './video.js';
 
@@ -52,7 +52,7 @@ export interface LiveFrameResult {
   detected: boolean;
   /** Whether the frame started a new shot (a cut in a video, a new picture): it was planned afresh. */
   cut: boolean;
-  timings: ProcessTimings;
+  timings: ProcessedTimings;
   /** The marks the frame carries. */
   marks: MarksApplied;
 }
@@ -86,6 +86,8 @@ export class LiveSession {
   private searching = true;
   /** Frames the detector was skipped on since it last ran while searching; ∞: run on the next. */
   private searchSkipped = Number.POSITIVE_INFINITY;
+  /** The size faces were last followed at (the working frame's): faces followed at another are found afresh. */
+  private followedAt = '';
 
   constructor(
     private readonly engine: AssembledEngine,
@@ -293,11 +295,21 @@ export class LiveSession {
     this.processor.select(this.selection());
   }
 
-  /** Plans, paints and marks one frame in place; `time` is in milliseconds. */
-  async process(frame: Image, time: number): Promise<LiveFrameResult> {
+  /**
+   * Plans, paints and marks one frame in place; `time` is in milliseconds. With `work` (a smaller
+   * copy of the frame, for a lower working resolution) faces are found and painted on the copy and
+   * scaled back, and the frame is marked at its full size; the faces reported are in the frame's
+   * pixels either way. A change of working size finds the faces afresh.
+   */
+  async process(frame: Image, time: number, work?: Image): Promise<LiveFrameResult> {
     let embedMs = 0;
+    const working = work && (work.width !== frame.width || work.height !== frame.height) ? work : undefined;
+    const at = working ? `${working.width}x${working.height}` : `${frame.width}x${frame.height}`;
+    if (at !== this.followedAt && this.followedAt !== '') this.processor.reset();
+    this.followedAt = at;
     this.processor.setIdentities(this.slotIdentities());
     const result = await this.processor.process(frame, time / 1000, {
+      ...(working ? { work: working } : {}),
       onPlan: async (image, plan) => {
         if (this.pending.size === 0) return;
         const timings = { detect: 0, track: 0, embed: 0 };
@@ -312,9 +324,10 @@ export class LiveSession {
     const slotSource = (slot: number): number | null => (slot < this.people.length ? this.people[slot]!.sourceId : this.main);
     const painted = new Map(result.painted.map((p) => [p.trackId, slotSource(p.slot)]));
     const mapped = new Map(plan.faces.filter((f) => f.slot < this.people.length).map((f) => [f.trackId, f.slot]));
+    const back = working ? frame.width / working.width : 1;
     const faces = plan.tracks.map(({ trackId, face }) => ({
       trackId,
-      box: face.box.map((v) => Math.round(v)) as [number, number, number, number],
+      box: face.box.map((v) => Math.round(v * back)) as [number, number, number, number],
       sourceId: painted.get(trackId) ?? null,
       mapEntry: mapped.get(trackId) ?? null,
     }));

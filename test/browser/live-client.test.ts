@@ -139,11 +139,11 @@ describe('LiveClient and worker failures', () => {
     worker.say({
       type: 'frame',
       bitmap: fakeBitmap(),
-      timings: { read: 0, detect: 0, track: 0, embed: 0, warp: 0, colour: 0, blend: 0, mark: 0, draw: 0, total: 0 },
+      timings: { read: 0, detect: 0, track: 0, embed: 0, warp: 0, colour: 0, blend: 0, upscale: 0, mark: 0, draw: 0, total: 0 },
       faces: [],
       detected: false,
       time: 1,
-      quality: { targetFps: 30, level: 0, levels: 5 },
+      quality: { targetFps: 30, level: 0, levels: 5, scale: 1 },
     });
     assert.deepEqual(reports, [{ processed: 1, failed: 1 }]);
     assert.deepEqual(client.counts, { processed: 1, dropped: 0, failed: 1 });

@@ -47,7 +47,7 @@ describe('QualityController', () => {
     const changes = run(controller, 30, () => 40);
     assert.equal(controller.levelIndex, QUALITY_LADDER.length - 1);
     assert.equal(changes.length, QUALITY_LADDER.length - 1);
-    assert.equal(changes.at(-1)!.what, 'face search every 4 → 6 frames, detection 2× → 3× less often');
+    assert.equal(changes.at(-1)!.what, 'face search every 4 → 6 frames, detection 2× → 3× less often, working resolution 75 → 50 %');
   });
 
   it('steps back up when there is headroom, after a few calm windows', () => {

@@ -6,6 +6,7 @@ import { FaceEmbedder } from '../../src/face/embedder.js';
 import type { InferenceSession } from '../../src/models/runtime.js';
 import { assembleEngine } from '../../src/pipeline/engines.js';
 import { LiveSession } from '../../src/pipeline/live.js';
+import { resampleRgba } from '../../src/pipeline/working-frame.js';
 import { findLabel } from '../../src/provenance/label.js';
 import type { MarkSettings } from '../../src/provenance/marks.js';
 import { WATERMARK_VERSION } from '../../src/provenance/payload.js';
@@ -100,6 +101,33 @@ describe('LiveSession (the live app pipeline, on Node)', () => {
     assert.ok(meanAbsDiff(frame, camera, 0, 0, r(x - w * 0.3), 360) < 0.5, 'left of the face is untouched');
     for (let i = 3; i < frame.data.length; i += 4) if (frame.data[i] !== 255) assert.fail(`alpha changed at pixel ${(i - 3) / 4}`);
     assert.ok(result.timings.warp > 0 && result.timings.detect > 0);
+  });
+
+  it('at a lower working resolution: paints the face found on the smaller copy, keeps the rest sharp, marks at full size', async () => {
+    const full = toRgba(await framedPhoto('astronaut.png', 1280, 720));
+    const live = new LiveSession(engine, settings(), UNMARKED);
+    await live.addSource(1, 'grace.jpg', source);
+    const frame = copy(full);
+    const result = await live.process(frame, 0, resampleRgba(full, 640, 360));
+    assert.equal(result.faces.length, 1);
+    const [x, y, w, h] = result.faces[0]!.box;
+    // The photo's face is near the middle: at 597 or so in the full frame's pixels, not at 298 (the working frame's).
+    assert.ok(Math.abs(x + w / 2 - 640) < 100 && x + w <= 1280 && y + h <= 720, `the face box is in the full frame's pixels: ${result.faces[0]!.box.join(', ')}`);
+    const r = Math.round;
+    assert.ok(meanAbsDiff(frame, full, r(x + w * 0.25), r(y + h * 0.3), r(x + w * 0.75), r(y + h * 0.8)) > 8, 'the face changed');
+    assert.ok(meanAbsDiff(frame, full, 0, 0, r(x - w * 0.3), 720) < 0.5, 'left of the face is untouched (not scaled down and up)');
+    assert.ok(result.timings.upscale > 0);
+    // Another working size finds the face afresh, at once.
+    assert.equal((await live.process(copy(full), 33, resampleRgba(full, 960, 540))).detected, true);
+
+    const key = Uint8Array.from({ length: 32 }, (_, i) => i * 5 + 3);
+    const marked = new LiveSession(engine, settings(), { label: {}, watermark: { key, payload: { assetId: 0x5ca1ab1e, version: WATERMARK_VERSION } }, media: 'video' });
+    await marked.addSource(1, 'grace.jpg', source);
+    const shown = copy(full);
+    await marked.process(shown, 0, resampleRgba(full, 640, 360));
+    const label = findLabel(shown);
+    assert.ok(label, 'the label is found on the full-size frame');
+    assert.equal(label.text, 'AI-generated');
   });
 
   it('tracks between detections and reports every followed face', async () => {

@@ -49,7 +49,7 @@ const CHECKS: { [K in keyof LiveSettings]: Check<LiveSettings[K]> } = {
   similarity: inRange(0, 1),
   label: isBoolean,
   labelText: isLabelText,
-  targetFps: inRange(0, 120, true),
+  targetFps: (value): value is number | 'source' => value === 'source' || inRange(0, 120, true)(value),
 };
 
 /** Never read from or written to storage (see the module comment). */

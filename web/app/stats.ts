@@ -9,7 +9,7 @@
 import type { FrameReport } from '../../src/browser/live-client.js';
 import type { FrameTimings } from '../../src/browser/protocol.js';
 
-const STAGES = ['read', 'detect', 'track', 'embed', 'warp', 'colour', 'blend', 'mark', 'draw', 'total'] as const satisfies readonly (keyof FrameTimings)[];
+const STAGES = ['read', 'detect', 'track', 'embed', 'warp', 'colour', 'blend', 'upscale', 'mark', 'draw', 'total'] as const satisfies readonly (keyof FrameTimings)[];
 /** Frames averaged over. */
 const WINDOW = 30;
 /** The text is redrawn at most this often (ms) so the panel costs no frame time. */

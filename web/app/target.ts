@@ -4,6 +4,8 @@
  * Each new frame of the <video> is taken in a video-frame callback; those stop in a background tab
  * or a minimised window, so while the page is hidden the frames are read from the picture's track
  * instead where the browser has a MediaStreamTrackProcessor (Chromium), which keeps delivering.
+ * The target's own frame rate (the camera's setting, or a video's, measured from the times of its
+ * first frames) is told to the client: the quality controller holds it unless the settings say otherwise.
  */
 
 import type { LiveClient } from '../../src/browser/live-client.js';
@@ -55,6 +57,8 @@ export class Target {
   private stillAgain = false;
   /** Ends the reading of the current track's frames (see {@link readTrack}). */
   private endReading: (() => void) | undefined;
+  /** The playing target's own frame rate, when known. */
+  private sourceRate: number | null = null;
 
   constructor(
     private readonly el: TargetElements,
@@ -146,6 +150,7 @@ export class Target {
 
   /** A new client started: a live target keeps going on its own; a still is shown again. */
   clientChanged(): void {
+    this.client()?.setSourceRate(this.sourceRate);
     this.stillBusy = false;
     this.stillAgain = false;
     this.processStill();
@@ -160,6 +165,14 @@ export class Target {
     else this.client()?.newTarget();
     if (kind === 'image') this.processStill();
     this.setRunning(kind === 'image' && this.image ? 'image' : 'stopped');
+  }
+
+  /** The playing target's own frame rate (null: unknown), for the quality controller's default target. */
+  private setSourceRate(fps: number | null): void {
+    const rate = fps !== null && Number.isFinite(fps) && fps > 0 ? Math.round(fps * 100) / 100 : null;
+    if (rate === this.sourceRate) return;
+    this.sourceRate = rate;
+    this.client()?.setSourceRate(rate);
   }
 
   private sizePreview(width: number, height: number): void {
@@ -221,8 +234,9 @@ export class Target {
         this.messages.show('camera-ended', 'The camera stopped (unplugged or taken by another app). Press Start to use it again.', 'warning');
         this.stop();
       };
-      const used = track.getSettings().deviceId;
+      const { deviceId: used, frameRate } = track.getSettings();
       if (used) this.settings.update({ cameraId: used });
+      this.setSourceRate(frameRate ?? null);
     }
     await this.refreshCameras();
     this.el.video.srcObject = stream;
@@ -380,8 +394,16 @@ export class Target {
     const video = this.el.video;
     const perFrame = typeof video.requestVideoFrameCallback === 'function';
     let lastTime = -1;
-    const step = (): void => {
+    // A video file's rate: the shortest step between the media times of its first frames (a frame skipped only lengthens a step).
+    const measure = this.running === 'video' ? { last: -1, shortest: Number.POSITIVE_INFINITY, frames: 0 } : undefined;
+    const step = (_now?: number, metadata?: VideoFrameCallbackMetadata): void => {
       if (run !== this.run) return;
+      if (measure && metadata && measure.frames < 20) {
+        const gap = metadata.mediaTime - measure.last;
+        if (measure.last >= 0 && gap > 0.001) measure.shortest = Math.min(measure.shortest, gap);
+        measure.last = metadata.mediaTime;
+        if (++measure.frames === 20 && Number.isFinite(measure.shortest)) this.setSourceRate(1 / measure.shortest);
+      }
       const client = this.client();
       // A paused or seeking video offers nothing new; with rAF, only a changed time is a new frame.
       if (client && video.readyState >= HTMLMediaElement.HAVE_CURRENT_DATA && video.currentTime !== lastTime) {
