@@ -4,6 +4,10 @@
  */
 
 import { clampRect, type Rect } from './image.js';
+import { simdKernels } from './simd-kernels.js';
+
+/** Windows up to this size go to the SIMD kernel (k comparisons per pixel, four pixels at a time); wider ones to the O(1) loop here. */
+const MAX_SIMD_WINDOW = 48;
 
 export type MaskArray = Float32Array | Uint8Array | Uint8ClampedArray;
 
@@ -29,6 +33,11 @@ function morph(src: MaskArray, width: number, height: number, k: number, out: Ma
   if (!Number.isInteger(k) || k < 1) throw new RangeError(`erode/dilate: kernel size must be a positive integer, got ${k}`);
   if (k === 1 || n === 0) {
     if (dst !== src) dst.set(src.subarray(0, n));
+    return dst;
+  }
+  const kernels = k <= MAX_SIMD_WINDOW ? simdKernels() : undefined;
+  if (kernels && src instanceof Float32Array && dst instanceof Float32Array) {
+    kernels.morph(src, width, height, k, sign === 1 ? 'erode' : 'dilate', dst);
     return dst;
   }
   const anchor = k >> 1;

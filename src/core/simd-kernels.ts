@@ -600,6 +600,103 @@ function boxPass(): WasmFunction {
   };
 }
 
+/**
+ * minRows / maxRows(from, to, count, rows, rowStride, taps, tapStride): for `rows` rows of `count`
+ * outputs (4 per step; up to 3 past `count` are written), out[i] = the minimum (maximum) of
+ * from[i + j·tapStride] for j < taps; `rowStride` bytes between rows in both planes.
+ */
+function extremumRows(kind: 'min' | 'max'): WasmFunction {
+  const [from, to, count, rows, rowStride, taps, tapStride] = [0, 1, 2, 3, 4, 5, 6];
+  const [i, j, src, dst, acc, tap] = [7, 8, 9, 10, 11, 12];
+  const pick = kind === 'min' ? v.f32Min : v.f32Max;
+  return {
+    name: `${kind}Rows`,
+    params: [I32, I32, I32, I32, I32, I32, I32],
+    locals: [I32, I32, I32, I32, V128, I32],
+    body: [
+      ...op.block,
+      ...op.loop,
+      ...op.get(rows),
+      ...op.i32Eqz,
+      ...op.brIf(1),
+      ...op.get(from),
+      ...op.set(src),
+      ...op.get(to),
+      ...op.set(dst),
+      ...op.get(count),
+      ...op.set(i),
+      ...op.block,
+      ...op.loop,
+      ...op.get(i),
+      ...op.i32(0),
+      ...op.i32LeS,
+      ...op.brIf(1),
+      ...op.get(src),
+      ...v.load(),
+      ...op.set(acc),
+      ...op.get(src),
+      ...op.set(tap),
+      ...op.i32(1),
+      ...op.set(j),
+      ...op.block,
+      ...op.loop,
+      ...op.get(j),
+      ...op.get(taps),
+      ...op.i32GeS,
+      ...op.brIf(1),
+      ...op.get(tap),
+      ...op.get(tapStride),
+      ...op.i32Add,
+      ...op.tee(tap),
+      ...v.load(),
+      ...op.get(acc),
+      ...pick,
+      ...op.set(acc),
+      ...op.get(j),
+      ...op.i32(1),
+      ...op.i32Add,
+      ...op.set(j),
+      ...op.br(0),
+      ...op.end,
+      ...op.end,
+      ...op.get(dst),
+      ...op.get(acc),
+      ...v.store(),
+      ...op.get(src),
+      ...op.i32(16),
+      ...op.i32Add,
+      ...op.set(src),
+      ...op.get(dst),
+      ...op.i32(16),
+      ...op.i32Add,
+      ...op.set(dst),
+      ...op.get(i),
+      ...op.i32(4),
+      ...op.i32Sub,
+      ...op.set(i),
+      ...op.br(0),
+      ...op.end,
+      ...op.end,
+      ...op.get(from),
+      ...op.get(rowStride),
+      ...op.i32Add,
+      ...op.set(from),
+      ...op.get(to),
+      ...op.get(rowStride),
+      ...op.i32Add,
+      ...op.set(to),
+      ...op.get(rows),
+      ...op.i32(1),
+      ...op.i32Sub,
+      ...op.set(rows),
+      ...op.br(0),
+      ...op.end,
+      ...op.end,
+    ],
+  };
+}
+
+type ExtremumRows = (from: number, to: number, count: number, rows: number, rowStride: number, taps: number, tapStride: number) => void;
 type BoxPass = (from: number, to: number, acc: number, rows: number, pairs: number, rowBytes: number, height: number, taps: number, inv: number) => void;
 type ColourRow = (pixels: number, ratio: number, count: number) => void;
 type ExpandRow4 = (grid: number, table: number, out: number, count: number) => void;
@@ -625,6 +722,11 @@ export interface SimdKernels {
    * TypeScript loop (float64 sums, in the same order).
    */
   boxColumns(src: Float32Array, rowLength: number, height: number, radii: readonly number[], out: Float32Array): void;
+  /**
+   * cv2.erode / cv2.dilate of a float mask by a k×k square (morphology.ts's window and ignored
+   * border), from `src` into `out` (which may be `src`): the same values, minima and maxima being exact.
+   */
+  morph(src: Float32Array, width: number, height: number, k: number, kind: 'erode' | 'dilate', out: Float32Array): void;
 }
 
 /** Sets out the module's memory for one call: named regions of given byte sizes, 16-byte aligned. */
@@ -664,7 +766,7 @@ class Arena {
 function instantiate(): SimdKernels | undefined {
   const wasm = wasmApi();
   if (!wasm) return undefined;
-  const bytes = assemble([expandRow4(), mixRow(), colourRow(3), colourRow(4), boxPass()], 1);
+  const bytes = assemble([expandRow4(), mixRow(), colourRow(3), colourRow(4), boxPass(), extremumRows('min'), extremumRows('max')], 1);
   if (!wasm.validate(bytes)) return undefined;
   const { exports } = new wasm.Instance(new wasm.Module(bytes));
   const arena = new Arena(exports.memory as { buffer: ArrayBuffer; grow(pages: number): number });
@@ -672,6 +774,7 @@ function instantiate(): SimdKernels | undefined {
   const mix = exports.mixRow as MixRow;
   const colour = { 3: exports.colourRow3 as ColourRow, 4: exports.colourRow4 as ColourRow };
   const box = exports.boxPass as BoxPass;
+  const extremum = { erode: exports.minRows as ExtremumRows, dilate: exports.maxRows as ExtremumRows };
   arena.layout([]);
   arena.floats(LINEAR_AT, 256).set(LAB.toLinear);
   const edges = arena.floats(EDGE_AT, 256);
@@ -763,6 +866,24 @@ function instantiate(): SimdKernels | undefined {
         [from, to] = [to, from];
       }
       out.set(arena.floats(from, n));
+    },
+    morph(src, width, height, k, kind, out) {
+      // Rows padded to a multiple of 4 plus the window, the window's outside filled with the
+      // value that never wins (+∞ for a minimum, −∞ for a maximum): that is the ignored border.
+      const anchor = k >> 1;
+      const padW = Math.ceil(width / 4) * 4 + k + 3;
+      const padH = height + k - 1;
+      const [lineAt, tmpAt] = arena.layout([4 * padW * height, 4 * padW * padH]);
+      const line = arena.floats(lineAt, padW * height);
+      const tmp = arena.floats(tmpAt, padW * padH);
+      const outside = kind === 'erode' ? Infinity : -Infinity;
+      line.fill(outside);
+      tmp.fill(outside);
+      for (let y = 0; y < height; y++) line.set(src.subarray(y * width, y * width + width), y * padW + anchor);
+      // Rows into tmp's rows anchor … anchor + height − 1, then columns back into line.
+      extremum[kind](lineAt, tmpAt + 4 * padW * anchor, width, height, 4 * padW, k, 4);
+      extremum[kind](tmpAt, lineAt, width, height, 4 * padW, k, 4 * padW);
+      for (let y = 0; y < height; y++) out.set(line.subarray(y * padW, y * padW + width), y * width);
     },
   };
 }

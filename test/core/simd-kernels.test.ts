@@ -149,4 +149,45 @@ describe('SIMD kernels', () => {
       });
     }
   });
+
+  describe('morph (erode and dilate of float masks)', () => {
+    /** The window's minimum or maximum by brute force, pixels outside ignored. */
+    function bruteForce(src: Float32Array, w: number, h: number, k: number, kind: 'erode' | 'dilate'): Float32Array {
+      const out = new Float32Array(w * h);
+      const a = k >> 1;
+      for (let y = 0; y < h; y++) {
+        for (let x = 0; x < w; x++) {
+          let best = kind === 'erode' ? Infinity : -Infinity;
+          for (let yy = Math.max(0, y - a); yy <= Math.min(h - 1, y + k - 1 - a); yy++) {
+            for (let xx = Math.max(0, x - a); xx <= Math.min(w - 1, x + k - 1 - a); xx++) {
+              const v = src[yy * w + xx];
+              best = kind === 'erode' ? Math.min(best, v) : Math.max(best, v);
+            }
+          }
+          out[y * w + x] = best;
+        }
+      }
+      return out;
+    }
+
+    for (const [w, h, k] of [
+      [61, 43, 9],
+      [37, 23, 4],
+      [10, 7, 12],
+      [5, 40, 2],
+      [1, 1, 3],
+    ] as const) {
+      it(`${w}×${h}, k = ${k}: the window's extremum, border ignored, also in place`, () => {
+        const src = new Float32Array(w * h).map((_, i) => ((i * 2654435761) >>> 24) / 255);
+        for (const kind of ['erode', 'dilate'] as const) {
+          const out = new Float32Array(w * h);
+          kernels!.morph(src, w, h, k, kind, out);
+          assert.deepEqual(out, bruteForce(src, w, h, k, kind));
+          const copy = src.slice();
+          kernels!.morph(copy, w, h, k, kind, copy);
+          assert.deepEqual(copy, out);
+        }
+      });
+    }
+  });
 });
