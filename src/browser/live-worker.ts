@@ -271,13 +271,27 @@ async function processFrame(picture: FramePicture, time: number): Promise<void> 
   // The session's frame processor marks the frame as its last stage, at its full size.
   const result = await session!.process(image, time, work);
   const drawStart = performance.now();
-  canvasOf(image.width, image.height).putImageData(new ImageData(image.data as Uint8ClampedArray<ArrayBuffer>, image.width, image.height), 0, 0);
-  const output = frameCanvas!.transferToImageBitmap();
+  const output = outputPicture(image, time);
   await sendToRelay(output);
   const draw = performance.now() - drawStart;
   const timings = { read, ...result.timings, draw, total: performance.now() - start };
-  post({ type: 'frame', bitmap: output, timings, faces: result.faces, detected: result.detected, time, quality: qualityState() }, [output]);
+  post({ type: 'frame', picture: output, timings, faces: result.faces, detected: result.detected, time, quality: qualityState() }, [output]);
   adapt(start, timings.total);
+}
+
+/** Whether this worker wraps finished pixels in VideoFrames (cheap here; the page draws them), else writes them to a canvas. */
+const videoFrameOut = typeof VideoFrame === 'function';
+
+/**
+ * The finished frame as handed to the page: a VideoFrame of its RGBA pixels (a copy: the pixel
+ * buffer is reused for the next frame), else a bitmap of a canvas they were written to.
+ */
+function outputPicture(image: Image, time: number): FramePicture {
+  if (videoFrameOut) {
+    return new VideoFrame(image.data, { format: 'RGBA', codedWidth: image.width, codedHeight: image.height, timestamp: Math.round(time * 1000) });
+  }
+  canvasOf(image.width, image.height).putImageData(new ImageData(image.data as Uint8ClampedArray<ArrayBuffer>, image.width, image.height), 0, 0);
+  return frameCanvas!.transferToImageBitmap();
 }
 
 /** Tells the controller what the frame cost, and applies its step when it takes one. */
@@ -301,7 +315,7 @@ function markerFor(current: ProcessSettings): FrameMarker {
 interface RelayLink {
   /** Whether a frame offered now would be sent. */
   readonly wants: boolean;
-  send(bitmap: ImageBitmap): void;
+  send(picture: FramePicture): void;
   connect(url: string | null): void;
 }
 
@@ -347,9 +361,9 @@ function relayWorker(): RelayLink | undefined {
     get wants() {
       return watchers > 0 && handed < RELAY_HANDED;
     },
-    send(bitmap) {
+    send(picture) {
       handed++;
-      worker.postMessage({ type: 'frame', bitmap } satisfies ToRelay, [bitmap]);
+      worker.postMessage({ type: 'frame', picture } satisfies ToRelay, [picture]);
     },
     connect(url) {
       if (!url) watchers = 0;
@@ -359,9 +373,10 @@ function relayWorker(): RelayLink | undefined {
 }
 
 /** Hands a copy of the finished frame to the relay when it would send it (someone watches and the connection keeps up). */
-async function sendToRelay(frame: ImageBitmap): Promise<void> {
+async function sendToRelay(frame: FramePicture): Promise<void> {
   if (!relay?.wants) return;
-  relay.send(await createImageBitmap(frame));
+  // A VideoFrame's clone shares its pixels; a bitmap's copy is made off this thread.
+  relay.send(frame instanceof ImageBitmap ? await createImageBitmap(frame) : frame.clone());
 }
 
 function startRelay(url: string | null): void {

@@ -1,6 +1,6 @@
 /**
  * The output-page relay in a worker of its own, started by the processing worker: it takes each
- * finished frame as a bitmap and does the JPEG encoding and the sending (see relay.ts) on another
+ * finished frame (a VideoFrame or a bitmap) and does the JPEG encoding and the sending (see relay.ts) on another
  * thread than the swap.
  */
 
@@ -16,7 +16,7 @@ const relay = new Relay((event) => scope.postMessage(event));
 scope.onmessage = ({ data }) => {
   if (data.type === 'connect') relay.connect(data.url);
   else {
-    relay.send(data.bitmap);
+    relay.send(data.picture);
     scope.postMessage({ type: 'done' });
   }
 };

@@ -15,7 +15,7 @@ const RELAY_ENCODES = 2;
 export type RelayEvent = { type: 'watchers'; watchers: number } | { type: 'failed'; message: string } | { type: 'closed' };
 
 /** Messages to a relay worker; it answers with {@link RelayEvent}s and `{ type: 'done' }` for each frame taken. */
-export type ToRelay = { type: 'connect'; url: string | null } | { type: 'frame'; bitmap: ImageBitmap };
+export type ToRelay = { type: 'connect'; url: string | null } | { type: 'frame'; picture: ImageBitmap | VideoFrame };
 
 export class Relay {
   private socket: WebSocket | undefined;
@@ -61,19 +61,20 @@ export class Relay {
     return !!socket && this.watchers > 0 && this.encoding < RELAY_ENCODES && socket.readyState === WebSocket.OPEN && socket.bufferedAmount <= RELAY_BACKLOG;
   }
 
-  /** Encodes and sends a frame when {@link wants}; the bitmap is closed either way. */
-  send(bitmap: ImageBitmap): void {
+  /** Encodes and sends a frame when {@link wants}; the picture is closed either way. */
+  send(picture: ImageBitmap | VideoFrame): void {
     if (!this.wants) {
-      bitmap.close();
+      picture.close();
       return;
     }
     const socket = this.socket!;
-    if (this.canvas.width !== bitmap.width || this.canvas.height !== bitmap.height) {
-      this.canvas.width = bitmap.width;
-      this.canvas.height = bitmap.height;
+    const [width, height] = 'displayWidth' in picture ? [picture.displayWidth, picture.displayHeight] : [picture.width, picture.height];
+    if (this.canvas.width !== width || this.canvas.height !== height) {
+      this.canvas.width = width;
+      this.canvas.height = height;
     }
-    this.canvas.getContext('2d')!.drawImage(bitmap, 0, 0);
-    bitmap.close();
+    this.canvas.getContext('2d')!.drawImage(picture, 0, 0);
+    picture.close();
     this.encoding++;
     // The encoding takes the canvas as it is now; frames are sent in the order they were drawn.
     const blob = this.canvas.convertToBlob({ type: 'image/jpeg', quality: 0.85 });
