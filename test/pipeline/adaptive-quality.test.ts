@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { QUALITY_LADDER, QualityController, describeChange, type QualityChange } from '../../src/pipeline/adaptive-quality.js';
+import { DEFAULT_LIVE_SETTINGS, DEFAULT_TARGET_FPS, resolveTargetFps } from '../../src/pipeline/live-options.js';
 
 /**
  * Feeds `seconds` of frames to the controller as a worker that takes `costMs(level)` per frame would
@@ -98,6 +99,16 @@ describe('QualityController', () => {
       run(controller, 20, () => 10, 15),
       [],
     );
+  });
+
+  it("holds the target's own rate by default; a chosen rate or 0 (off) overrides it", () => {
+    assert.equal(DEFAULT_LIVE_SETTINGS.targetFps, 'source');
+    assert.equal(resolveTargetFps('source', 25), 25);
+    assert.equal(resolveTargetFps('source', 59.94), 59.94);
+    assert.equal(resolveTargetFps('source', null), DEFAULT_TARGET_FPS, 'until the rate is known');
+    assert.equal(resolveTargetFps('source', 0), DEFAULT_TARGET_FPS);
+    assert.equal(resolveTargetFps(60, 25), 60);
+    assert.equal(resolveTargetFps(0, 25), 0);
   });
 
   it('refuses a target that is not a positive number', () => {
