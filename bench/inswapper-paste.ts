@@ -1,11 +1,12 @@
 /**
- * insightface paste-back on a 1080p frame with one ~300 px face: face neighbourhood vs whole frame.
+ * insightface paste-back on a 1080p frame with one ~300 px face: face neighbourhood vs whole frame,
+ * and the neighbourhood with one paster reused from call to call (as the compositor does per stream).
  * Run: node --import tsx bench/inswapper-paste.ts [--json]   (median of 20 runs, ms)
  */
 
 import { invertAffine, type Affine } from '../src/core/affine.js';
 import { cloneImage, createImage } from '../src/core/image.js';
-import { pasteBackInsightface, type InsightfacePasteOptions } from '../src/compose/insightface-paste.js';
+import { InsightfacePaster, pasteBackInsightface, type InsightfacePasteOptions } from '../src/compose/insightface-paste.js';
 
 const W = 1920;
 const H = 1080;
@@ -22,12 +23,13 @@ const s = Math.sin(0.2) * scale;
 const cropToFrame: Affine = [c, -s, 960 - c * 64 + s * 64, s, c, 540 - s * 64 - c * 64];
 const matrix = invertAffine(cropToFrame);
 
-function median(options: InsightfacePasteOptions): number {
+function median(options: InsightfacePasteOptions, paster?: InsightfacePaster): number {
   const times: number[] = [];
   for (let i = 0; i < RUNS + 3; i++) {
     const target = cloneImage(frame);
     const t0 = performance.now();
-    pasteBackInsightface(target, swapped, matrix, options);
+    if (paster) paster.paste(target, swapped, matrix, options);
+    else pasteBackInsightface(target, swapped, matrix, options);
     if (i >= 3) times.push(performance.now() - t0);
   }
   times.sort((a, b) => a - b);
@@ -38,7 +40,9 @@ const result: Record<string, number | string> = { frame: `${W}x${H}`, faceSidePx
 for (const precision of ['float32', 'fixed-point'] as const) {
   const face = median({ precision, region: 'face' });
   const whole = median({ precision, region: 'frame' });
+  const reused = median({ precision, region: 'face' }, new InsightfacePaster());
   result[`${precision}.faceMs`] = Number(face.toFixed(2));
+  result[`${precision}.reusedMs`] = Number(reused.toFixed(2));
   result[`${precision}.frameMs`] = Number(whole.toFixed(2));
   result[`${precision}.speedup`] = Number((whole / face).toFixed(1));
 }

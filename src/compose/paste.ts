@@ -24,6 +24,7 @@ import { unsharpMaskRegion } from '../core/sharpen.js';
 import type { ComposeTimings, FacePatch, SwapPatch, SwapSettings } from './patch.js';
 import { matchColour } from './color-match.js';
 import { matchDetail } from './detail.js';
+import { InsightfacePaster } from './insightface-paste.js';
 import { pasteReference } from './reference-paste.js';
 
 export type { ComposeTimings } from './patch.js';
@@ -57,6 +58,7 @@ function nonZeroBounds(mask: Float32Array, w: number, h: number): Rect | undefin
 export class Compositor {
   private blender: PyramidBlender | undefined;
   private readonly scratch = new ScratchBuffers();
+  private readonly paster = new InsightfacePaster();
 
   /** Pastes `patch` into `frame` in place, by its strategy; `timings` (ms) is added to when given. */
   compose(frame: Image, patch: FacePatch, settings: SwapSettings, timings?: ComposeTimings): void {
@@ -64,7 +66,7 @@ export class Compositor {
       case 'feathered':
         return this.feathered(frame, patch, settings, timings);
       case 'insightface-reference':
-        return pasteReference(frame, patch, settings, timings);
+        return pasteReference(frame, patch, settings, timings, this.paster);
     }
   }
 

@@ -10,19 +10,28 @@ import { unsharpMaskRegion } from '../core/sharpen.js';
 import { faceSize } from '../face/face.js';
 import { matchColour } from './color-match.js';
 import { buildFaceMasks } from './face-mask.js';
-import { blendTruncated, insightfacePasteStages } from './insightface-paste.js';
+import { blendTruncated, InsightfacePaster } from './insightface-paste.js';
 import { cutMeshMouth, cutMouth106, restoreMouth106 } from './mouth-mask.js';
 import type { ComposeTimings, ReferencePatch, SwapSettings } from './patch.js';
 
-/** Pastes `patch` into `frame` in place; `timings` (ms) is added to when given. */
-export function pasteReference(frame: Image, patch: ReferencePatch, settings: SwapSettings, timings?: ComposeTimings): void {
+/**
+ * Pastes `patch` into `frame` in place; `timings` (ms) is added to when given. `paster` keeps its
+ * planes from one call to the next (the compositor passes its own, one per stream).
+ */
+export function pasteReference(frame: Image, patch: ReferencePatch, settings: SwapSettings, timings?: ComposeTimings, paster = new InsightfacePaster()): void {
   let t = performance.now();
   const { face } = patch;
-  // Deep-Live-Cam cuts the mouth out of the frame as it was before this face was pasted.
-  const mouth106 = settings.mouthMask && face.landmarks106 ? cutMouth106(frame, face.landmarks106) : undefined;
   // A canvas's frame is RGBA: the pasted face gets an opaque alpha to match.
   const swapped = frame.channels === 4 && patch.crop.channels !== 4 ? toRgba(patch.crop) : patch.crop;
-  const stages = insightfacePasteStages(frame, swapped, patch.matrix);
+  if (!settings.mouthMask && !settings.colorMatch && settings.sharpness <= 0 && settings.opacity >= 1) {
+    // The reference's own paste-back, nothing reshaped: the paster's fast path, the same pixels.
+    paster.paste(frame, swapped, patch.matrix);
+    if (timings) timings.blend += performance.now() - t;
+    return;
+  }
+  // Deep-Live-Cam cuts the mouth out of the frame as it was before this face was pasted.
+  const mouth106 = settings.mouthMask && face.landmarks106 ? cutMouth106(frame, face.landmarks106) : undefined;
+  const stages = paster.stages(frame, swapped, patch.matrix);
   const { rect, fakeFull } = stages;
   const w = rect.x1 - rect.x0;
   const h = rect.y1 - rect.y0;
