@@ -1,0 +1,442 @@
+/**
+ * Painting a talking face: the mouth shape of a frame (see talk-timeline.ts) moves the lips and jaw
+ * points of the face's 468-point mesh, a still photo's idle motion turns the head and closes the
+ * lids, and the picture is re-painted with a piecewise-affine warp of the mesh triangles (the
+ * engine's warp), extended by rings of points around the face so the jaw and the head move the
+ * neck and hair smoothly into the untouched background. An opened mouth gets a dark interior with
+ * a hint of teeth where the photo had closed lips.
+ */
+
+import Delaunator from 'delaunator';
+import { fillPolygon } from '../core/polygon.js';
+import type { Image, Rect } from '../core/image.js';
+import { smoothstep } from '../core/smoothstep.js';
+import { warpTriangles } from '../core/warp.js';
+import { MESH_POINTS, type Face } from '../face/face.js';
+import { FACE_OVAL, LIPS_INNER, LIPS_OUTER, LOWER_LIP, POINT, UPPER_LIP } from '../face/mesh-indices.js';
+import { meshTopology } from '../face/mesh-topology.js';
+import type { IdleMotion } from './talk-timeline.js';
+import type { MouthShape } from './talk-visemes.js';
+
+/** Inner-lip gap at `open` = 1, in mouth widths. */
+const GAP_AT_FULL_OPEN = 0.5;
+/** How a gap change is shared: the jaw takes the lower lip down, the upper lip rises a little. */
+const JAW_SHARE = 0.8;
+const UPPER_SHARE = 0.2;
+/** Relative change of the mouth's width for `wide` = 1 and `round` = 1. */
+const SPREAD = 0.12;
+const PURSE = 0.22;
+/** Rings of points around the face (scale of the face outline about its centre) and how much of the head's motion and the jaw's each takes. */
+const RINGS = [
+  { scale: 1.3, motion: 0.8, jaw: 0.5 },
+  { scale: 1.75, motion: 0.35, jaw: 0.15 },
+  { scale: 2.4, motion: 0, jaw: 0 },
+] as const;
+
+/** Upper lid points of each eye, their lower-lid partners and the crease above them (subject's right eye first). */
+const LIDS = [
+  { upper: [246, 161, 160, 159, 158, 157, 173], lower: [7, 163, 144, 145, 153, 154, 155], crease: [247, 30, 29, 27, 28, 56, 190] },
+  { upper: [466, 388, 387, 386, 385, 384, 398], lower: [249, 390, 373, 374, 380, 381, 382], crease: [467, 260, 259, 257, 258, 286, 414] },
+] as const;
+
+const UPPER = new Set<number>(UPPER_LIP);
+const LOWER = new Set<number>(LOWER_LIP);
+const LIP = new Set<number>([...LIPS_INNER, ...LIPS_OUTER]);
+/** The inner lip line split into its upper and lower halves, corner to corner. */
+const INNER_UPPER = LIPS_INNER.slice(0, 11);
+const INNER_LOWER = [...LIPS_INNER.slice(10), LIPS_INNER[0]];
+
+/** What stays fixed about one face while it talks: its neutral points, the triangles and each point's weights. */
+export interface TalkRig {
+  /** x,y of the 468 mesh points followed by the ring points, frame pixels. */
+  readonly points: Float32Array;
+  readonly faceTriangles: Uint16Array;
+  /** Triangles of the rings (indices into `points`), outside the face outline. */
+  readonly outerTriangles: Uint32Array;
+  /** Frame region the warp can change: the outer ring's bounds. */
+  readonly region: Rect;
+  /** Mouth centre and the face's axes (x along the eyes, y down the face), unit vectors. */
+  readonly centre: readonly [number, number];
+  readonly ex: readonly [number, number];
+  readonly ey: readonly [number, number];
+  readonly mouthWidth: number;
+  readonly faceSize: number;
+  /** The photo's own inner-lip gap (pixels). */
+  readonly gap: number;
+  /** Where the head turns: below the chin. */
+  readonly pivot: readonly [number, number];
+  readonly jaw: Float32Array;
+  readonly upperLip: Float32Array;
+  readonly spread: Float32Array;
+  readonly motion: Float32Array;
+  /** Mean colour of the lips and of the skin around the mouth (RGB), for the mouth's interior. */
+  readonly lipColour: readonly [number, number, number];
+  readonly skinLuma: number;
+}
+
+/** The pose of one frame: the mouth, and for a still photo its idle motion. */
+export interface TalkPose {
+  mouth: MouthShape;
+  motion?: IdleMotion;
+}
+
+function meanColour(image: Image, points: Float32Array, indices: readonly number[]): [number, number, number] {
+  const c = image.channels;
+  const sum: [number, number, number] = [0, 0, 0];
+  let n = 0;
+  for (const i of indices) {
+    const x = Math.min(image.width - 1, Math.max(0, Math.floor(points[2 * i]!)));
+    const y = Math.min(image.height - 1, Math.max(0, Math.floor(points[2 * i + 1]!)));
+    const o = (y * image.width + x) * c;
+    for (let k = 0; k < 3; k++) sum[k]! += image.data[o + (c >= 3 ? k : 0)]!;
+    n++;
+  }
+  return [sum[0] / n, sum[1] / n, sum[2] / n];
+}
+
+/** Outline test in frame coordinates (even-odd). */
+function insidePolygon(x: number, y: number, polygon: ArrayLike<number>): boolean {
+  let inside = false;
+  const n = polygon.length >> 1;
+  for (let i = 0, j = n - 1; i < n; j = i++) {
+    const xi = polygon[2 * i]!;
+    const yi = polygon[2 * i + 1]!;
+    const xj = polygon[2 * j]!;
+    const yj = polygon[2 * j + 1]!;
+    if (yi > y !== yj > y && x < ((xj - xi) * (y - yi)) / (yj - yi) + xi) inside = !inside;
+  }
+  return inside;
+}
+
+/**
+ * The rig of a face in `image` (its neutral points and weights): made once for a still photo, per
+ * frame for a video (cheap: a few hundred points).
+ */
+export function rigFace(face: Face, image: Image): TalkRig {
+  const m = face.landmarks;
+  const ringCount = RINGS.length * FACE_OVAL.length;
+  const total = MESH_POINTS + ringCount;
+  const points = new Float32Array(2 * total);
+  for (let i = 0; i < MESH_POINTS; i++) {
+    points[2 * i] = m[3 * i]!;
+    points[2 * i + 1] = m[3 * i + 1]!;
+  }
+  let cx = 0;
+  let cy = 0;
+  for (const i of FACE_OVAL) {
+    cx += points[2 * i]! / FACE_OVAL.length;
+    cy += points[2 * i + 1]! / FACE_OVAL.length;
+  }
+  RINGS.forEach((ring, r) => {
+    FACE_OVAL.forEach((i, k) => {
+      const j = MESH_POINTS + r * FACE_OVAL.length + k;
+      points[2 * j] = cx + ring.scale * (points[2 * i]! - cx);
+      points[2 * j + 1] = cy + ring.scale * (points[2 * i + 1]! - cy);
+    });
+  });
+
+  const px = (i: number): number => points[2 * i]!;
+  const py = (i: number): number => points[2 * i + 1]!;
+  const eyeDx = px(POINT.leftEyeOuter) - px(POINT.rightEyeOuter);
+  const eyeDy = py(POINT.leftEyeOuter) - py(POINT.rightEyeOuter);
+  const eyeLength = Math.hypot(eyeDx, eyeDy) || 1;
+  const ex: [number, number] = [eyeDx / eyeLength, eyeDy / eyeLength];
+  const ey: [number, number] = [-ex[1], ex[0]];
+  const centre: [number, number] = [(px(POINT.upperLipInner) + px(POINT.lowerLipInner)) / 2, (py(POINT.upperLipInner) + py(POINT.lowerLipInner)) / 2];
+  const mouthWidth = Math.max(1, Math.hypot(px(POINT.mouthLeft) - px(POINT.mouthRight), py(POINT.mouthLeft) - py(POINT.mouthRight)));
+  const faceSize = Math.max(face.box[2], face.box[3], 1);
+  const gap = Math.max(0, (px(POINT.lowerLipInner) - px(POINT.upperLipInner)) * ey[0] + (py(POINT.lowerLipInner) - py(POINT.upperLipInner)) * ey[1]);
+  const chin = POINT.chin;
+  const pivot: [number, number] = [px(chin) + ey[0] * 0.35 * faceSize, py(chin) + ey[1] * 0.35 * faceSize];
+
+  const jaw = new Float32Array(total);
+  const upperLip = new Float32Array(total);
+  const spread = new Float32Array(total);
+  const motion = new Float32Array(total);
+  for (let i = 0; i < total; i++) {
+    const dx = px(i) - centre[0];
+    const dy = py(i) - centre[1];
+    const u = (dx * ex[0] + dy * ex[1]) / mouthWidth;
+    const w = (dx * ey[0] + dy * ey[1]) / mouthWidth;
+    const ring = i < MESH_POINTS ? undefined : RINGS[Math.floor((i - MESH_POINTS) / FACE_OVAL.length)]!;
+    const towardsCorner = smoothstep(0.1, 0.55, Math.abs(u));
+    const belowMouth = smoothstep(-0.15, 0.12, w) * (1 - smoothstep(0.5, 1.5, Math.abs(u)));
+    if (LOWER.has(i)) jaw[i] = 1 - 0.5 * towardsCorner;
+    else if (UPPER.has(i)) upperLip[i] = 1 - towardsCorner;
+    else if (LIP.has(i)) jaw[i] = 0.4;
+    else jaw[i] = belowMouth * (ring ? ring.jaw : 1);
+    spread[i] = LIP.has(i) ? 1 : ring ? 0 : 1 - smoothstep(0.45, 0.95, Math.hypot(u, w * 1.4));
+    motion[i] = ring ? ring.motion : 1;
+  }
+
+  // The outer triangles: the face outline and the rings, outside the outline.
+  const outerIndex = [...FACE_OVAL, ...Array.from({ length: ringCount }, (_, k) => MESH_POINTS + k)];
+  const coords = new Float64Array(2 * outerIndex.length);
+  outerIndex.forEach((i, k) => {
+    coords[2 * k] = px(i);
+    coords[2 * k + 1] = py(i);
+  });
+  const oval = new Float32Array(2 * FACE_OVAL.length);
+  FACE_OVAL.forEach((i, k) => {
+    oval[2 * k] = px(i);
+    oval[2 * k + 1] = py(i);
+  });
+  const delaunay = new Delaunator(coords);
+  const outer: number[] = [];
+  const t = delaunay.triangles;
+  for (let k = 0; k + 2 < t.length; k += 3) {
+    const a = outerIndex[t[k]!]!;
+    const b = outerIndex[t[k + 1]!]!;
+    const c = outerIndex[t[k + 2]!]!;
+    if (a < MESH_POINTS && b < MESH_POINTS && c < MESH_POINTS) continue; // inside the outline: the face's own triangles
+    const gx = (px(a) + px(b) + px(c)) / 3;
+    const gy = (py(a) + py(b) + py(c)) / 3;
+    if (!insidePolygon(gx, gy, oval)) outer.push(a, b, c);
+  }
+  let x0 = Infinity;
+  let y0 = Infinity;
+  let x1 = -Infinity;
+  let y1 = -Infinity;
+  const last = MESH_POINTS + (RINGS.length - 1) * FACE_OVAL.length;
+  for (let i = last; i < total; i++) {
+    x0 = Math.min(x0, px(i));
+    y0 = Math.min(y0, py(i));
+    x1 = Math.max(x1, px(i));
+    y1 = Math.max(y1, py(i));
+  }
+  const topology = meshTopology();
+  const faceTriangles = new Uint16Array(topology.skin.length + topology.mouth.length + topology.eyes.length);
+  faceTriangles.set(topology.skin, 0);
+  faceTriangles.set(topology.mouth, topology.skin.length);
+  faceTriangles.set(topology.eyes, topology.skin.length + topology.mouth.length);
+
+  const around = [205, 425, 200, 18, 164, 92, 322, 186, 410];
+  const skin = meanColour(image, points, around);
+  return {
+    points,
+    faceTriangles,
+    outerTriangles: Uint32Array.from(outer),
+    region: {
+      x0: Math.max(0, Math.floor(x0)),
+      y0: Math.max(0, Math.floor(y0)),
+      x1: Math.min(image.width, Math.ceil(x1)),
+      y1: Math.min(image.height, Math.ceil(y1)),
+    },
+    centre,
+    ex,
+    ey,
+    mouthWidth,
+    faceSize,
+    gap,
+    pivot,
+    jaw,
+    upperLip,
+    spread,
+    motion,
+    lipColour: meanColour(image, points, [...LIPS_OUTER]),
+    skinLuma: 0.299 * skin[0] + 0.587 * skin[1] + 0.114 * skin[2],
+  };
+}
+
+/** The rig's points moved to a pose: mouth and jaw, lids, then the head's motion. */
+export function posePoints(rig: TalkRig, pose: TalkPose, into?: Float32Array): Float32Array {
+  const out = into ?? new Float32Array(rig.points.length);
+  const { points, ex, ey, centre, mouthWidth } = rig;
+  const { open, wide, round } = pose.mouth;
+  const target = Math.max(0, open) * GAP_AT_FULL_OPEN * mouthWidth;
+  const change = target - rig.gap;
+  const widen = SPREAD * wide - PURSE * round;
+  const n = points.length >> 1;
+  for (let i = 0; i < n; i++) {
+    const x = points[2 * i]!;
+    const y = points[2 * i + 1]!;
+    const down = change * (JAW_SHARE * rig.jaw[i]! - UPPER_SHARE * rig.upperLip[i]!);
+    const u = (x - centre[0]) * ex[0] + (y - centre[1]) * ex[1];
+    const across = widen * rig.spread[i]! * u;
+    out[2 * i] = x + ex[0] * across + ey[0] * down;
+    out[2 * i + 1] = y + ex[1] * across + ey[1] * down;
+  }
+  const motion = pose.motion;
+  if (!motion) return out;
+  if (motion.blink > 0) {
+    for (const eye of LIDS) {
+      eye.upper.forEach((upper, k) => {
+        const lower = eye.lower[k]!;
+        const crease = eye.crease[k]!;
+        const dx = (points[2 * lower]! - points[2 * upper]!) * 0.95 * motion.blink;
+        const dy = (points[2 * lower + 1]! - points[2 * upper + 1]!) * 0.95 * motion.blink;
+        out[2 * upper]! += dx;
+        out[2 * upper + 1]! += dy;
+        out[2 * crease]! += 0.45 * dx;
+        out[2 * crease + 1]! += 0.45 * dy;
+      });
+    }
+  }
+  const [qx, qy] = rig.pivot;
+  const shiftX = (motion.dx * ex[0] + motion.dy * ey[0]) * rig.faceSize;
+  const shiftY = (motion.dx * ex[1] + motion.dy * ey[1]) * rig.faceSize;
+  for (let i = 0; i < n; i++) {
+    const weight = rig.motion[i]!;
+    if (weight === 0) continue;
+    const a = motion.angle * weight;
+    const cos = Math.cos(a);
+    const sin = Math.sin(a);
+    const x = out[2 * i]! - qx;
+    const y = out[2 * i + 1]! - qy;
+    out[2 * i] = qx + cos * x - sin * y + shiftX * weight;
+    out[2 * i + 1] = qy + sin * x + cos * y + shiftY * weight;
+  }
+  return out;
+}
+
+/** A face record with its mesh moved to `posed` (for a swap painted over the talking face, or a test). */
+export function posedFace(face: Face, posed: Float32Array): Face {
+  const landmarks = Float32Array.from(face.landmarks);
+  let x0 = Infinity;
+  let y0 = Infinity;
+  let x1 = -Infinity;
+  let y1 = -Infinity;
+  for (let i = 0; i < MESH_POINTS; i++) {
+    const x = posed[2 * i]!;
+    const y = posed[2 * i + 1]!;
+    landmarks[3 * i] = x;
+    landmarks[3 * i + 1] = y;
+    x0 = Math.min(x0, x);
+    y0 = Math.min(y0, y);
+    x1 = Math.max(x1, x);
+    y1 = Math.max(y1, y);
+  }
+  const kps5 = Float32Array.from(face.kps5);
+  const shiftX = (posed[2 * POINT.noseTip]! - face.landmarks[3 * POINT.noseTip]!) as number;
+  const shiftY = (posed[2 * POINT.noseTip + 1]! - face.landmarks[3 * POINT.noseTip + 1]!) as number;
+  for (let k = 0; k < kps5.length; k += 2) {
+    kps5[k] = kps5[k]! + shiftX;
+    kps5[k + 1] = kps5[k + 1]! + shiftY;
+  }
+  const { kps5Reference: _reference, landmarks106: _l106, ...rest } = face;
+  return { ...rest, landmarks, kps5, box: [x0, y0, x1 - x0, y1 - y0] };
+}
+
+/**
+ * Paints `source` with its face in `pose` into `out` (same size as `source`; pixels the rig cannot
+ * move are copied). Returns the posed points (x,y pairs; the first 468 are the mesh).
+ */
+export function renderTalkingFace(source: Image, rig: TalkRig, pose: TalkPose, out: Image, scratch?: Float32Array): Float32Array {
+  const posed = posePoints(rig, pose, scratch);
+  out.data.set(source.data);
+  warpTriangles(source, rig.points, out, posed, rig.outerTriangles, { rect: rig.region });
+  warpTriangles(source, rig.points, out, posed, rig.faceTriangles, { rect: rig.region });
+  paintMouthInterior(out, rig, posed);
+  return posed;
+}
+
+/** Interpolates the w (down) coordinate of a lip line at u, from its points in face coordinates. */
+function lineAt(us: Float64Array, ws: Float64Array, u: number): number {
+  const n = us.length;
+  if (u <= us[0]!) return ws[0]!;
+  for (let k = 1; k < n; k++) {
+    if (u <= us[k]!) {
+      const f = (u - us[k - 1]!) / Math.max(1e-6, us[k]! - us[k - 1]!);
+      return ws[k - 1]! + f * (ws[k]! - ws[k - 1]!);
+    }
+  }
+  return ws[n - 1]!;
+}
+
+function lipLine(indices: readonly number[], posed: Float32Array, rig: TalkRig): { us: Float64Array; ws: Float64Array } {
+  const pairs = indices.map((i) => {
+    const dx = posed[2 * i]! - rig.centre[0];
+    const dy = posed[2 * i + 1]! - rig.centre[1];
+    return [dx * rig.ex[0] + dy * rig.ex[1], dx * rig.ey[0] + dy * rig.ey[1]] as const;
+  });
+  pairs.sort((a, b) => a[0] - b[0]);
+  return { us: Float64Array.from(pairs, (p) => p[0]), ws: Float64Array.from(pairs, (p) => p[1]) };
+}
+
+/**
+ * The opened mouth's inside, where the photo had none: dark, a band of upper teeth under the upper
+ * lip (fading towards the corners), a little of the lower teeth and the tongue's colour lower
+ * down, with a soft edge. A photo whose mouth was already open keeps more of its own inside.
+ */
+function paintMouthInterior(out: Image, rig: TalkRig, posed: Float32Array): void {
+  const polygon = new Float32Array(2 * LIPS_INNER.length);
+  LIPS_INNER.forEach((i, k) => {
+    polygon[2 * k] = posed[2 * i]!;
+    polygon[2 * k + 1] = posed[2 * i + 1]!;
+  });
+  const upper = lipLine(INNER_UPPER, posed, rig);
+  const lower = lipLine(INNER_LOWER, posed, rig);
+  const opening = lineAt(lower.us, lower.ws, 0) - lineAt(upper.us, upper.ws, 0);
+  const W = rig.mouthWidth;
+  const strength = rig.gap < 0.04 * W ? smoothstep(0.5, 2, opening) : Math.min(1, Math.max(0, (opening - rig.gap) / (0.15 * W))) * 0.8;
+  if (strength <= 0) return;
+  let x0 = Infinity;
+  let y0 = Infinity;
+  let x1 = -Infinity;
+  let y1 = -Infinity;
+  for (let k = 0; k < LIPS_INNER.length; k++) {
+    x0 = Math.min(x0, polygon[2 * k]!);
+    y0 = Math.min(y0, polygon[2 * k + 1]!);
+    x1 = Math.max(x1, polygon[2 * k]!);
+    y1 = Math.max(y1, polygon[2 * k + 1]!);
+  }
+  const ox = Math.max(0, Math.floor(x0) - 2);
+  const oy = Math.max(0, Math.floor(y0) - 2);
+  const w = Math.min(out.width, Math.ceil(x1) + 2) - ox;
+  const h = Math.min(out.height, Math.ceil(y1) + 2) - oy;
+  if (w <= 0 || h <= 0) return;
+  const hard = new Float32Array(w * h);
+  fillPolygon(hard, w, h, polygon, 1, ox, oy);
+  // A one-pixel soft edge: the 3×3 mean of the hard mask, kept inside it.
+  const mask = new Float32Array(w * h);
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      if (hard[y * w + x] === 0) continue;
+      let sum = 0;
+      for (let j = -1; j <= 1; j++) for (let i = -1; i <= 1; i++) sum += hard[Math.min(h - 1, Math.max(0, y + j)) * w + Math.min(w - 1, Math.max(0, x + i))]!;
+      mask[y * w + x] = sum / 9;
+    }
+  }
+  const light = Math.min(1.1, Math.max(0.75, rig.skinLuma / 160));
+  const [lr, lg, lb] = rig.lipColour;
+  const cavity = [lr * 0.22 + 6, lg * 0.12 + 3, lb * 0.12 + 3];
+  const tongue = [lr * 0.55, lg * 0.3, lb * 0.3];
+  const teeth = [238 * light, 230 * light, 212 * light];
+  const c = out.channels;
+  const { centre, ex, ey } = rig;
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      const a = mask[y * w + x]! * strength;
+      if (a <= 0) continue;
+      const dx = ox + x + 0.5 - centre[0];
+      const dy = oy + y + 0.5 - centre[1];
+      const u = dx * ex[0] + dy * ex[1];
+      const v = dx * ey[0] + dy * ey[1];
+      const top = lineAt(upper.us, upper.ws, u);
+      const bottom = lineAt(lower.us, lower.ws, u);
+      const height = Math.max(1e-3, bottom - top);
+      const taper = 1 - smoothstep(0.25 * W, 0.42 * W, Math.abs(u));
+      const upperTeeth = Math.min(0.3 * height, 0.1 * W) * taper;
+      const lowerTeeth = Math.min(0.15 * height, 0.05 * W) * taper * smoothstep(0.12 * W, 0.25 * W, height);
+      const depth = (v - top) / height; // 0 at the upper lip, 1 at the lower
+      let r: number;
+      let g: number;
+      let b: number;
+      if (v - top < upperTeeth || bottom - v < lowerTeeth) {
+        const shade = v - top < upperTeeth ? 1 - 0.25 * ((v - top) / Math.max(1e-3, upperTeeth)) : 0.8;
+        r = teeth[0]! * shade;
+        g = teeth[1]! * shade;
+        b = teeth[2]! * shade;
+      } else {
+        const t = smoothstep(0.45, 1, depth) * smoothstep(0.1 * W, 0.3 * W, height) * 0.7;
+        r = cavity[0]! + t * (tongue[0]! - cavity[0]!);
+        g = cavity[1]! + t * (tongue[1]! - cavity[1]!);
+        b = cavity[2]! + t * (tongue[2]! - cavity[2]!);
+      }
+      const o = ((oy + y) * out.width + ox + x) * c;
+      out.data[o] = out.data[o]! + a * (r - out.data[o]!);
+      out.data[o + 1] = out.data[o + 1]! + a * (g - out.data[o + 1]!);
+      out.data[o + 2] = out.data[o + 2]! + a * (b - out.data[o + 2]!);
+    }
+  }
+}
