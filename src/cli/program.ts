@@ -13,6 +13,7 @@ import { createModelsCommand } from './models-command.js';
 import type { Terminal } from './errors.js';
 import { ownVersion } from '../node/files/package-info.js';
 import { createSwapCommand, runSwap } from './swap-command.js';
+import { createTalkCommand, runTalk } from './talk-command.js';
 import { createServeCommand, runServe } from './serve-command.js';
 import { createUiCommand, runUi } from './ui-command.js';
 import { createVerifyCommand, runVerify } from './verify-command.js';
@@ -54,6 +55,7 @@ export function createProgram(terminal: Terminal, setExit: (code: number) => voi
   // addCommand does not pass the exit override and output settings on by itself.
   program.addCommand(createSwapCommand((flags) => runSwap(flags, terminal, undefined, cancellable('job'))).copyInheritedSettings(program));
   program.addCommand(createDemoCommand((flags) => runDemo(flags, terminal)).copyInheritedSettings(program));
+  program.addCommand(createTalkCommand((flags) => runTalk(flags, terminal, cancellable('job'))).copyInheritedSettings(program));
   program.addCommand(createEvalCommand((flags) => runEvalCommand(flags, terminal)).copyInheritedSettings(program));
   program.addCommand(createBenchCommand((flags) => runBenchCommand(flags, terminal)).copyInheritedSettings(program));
   program.addCommand(createModelsCommand(terminal).copyInheritedSettings(program));

@@ -1,0 +1,343 @@
+/**
+ * A talking portrait as a job: speech (flite from text, or the user's audio with an optional phone
+ * track) drives the mouth of a face in a photo or a video; the frames are painted with the mesh
+ * warp (see pipeline/talk-render.ts), optionally given another identity by the swap engine, marked
+ * like every output and encoded with the speech into an MP4, then published like a video job:
+ * content credentials, the audit line, an atomic rename. Plan first (every cheap check, nothing
+ * loaded), then run (cancellable, with progress).
+ */
+
+import { rm } from 'node:fs/promises';
+import { extname, join, resolve } from 'node:path';
+import { LiveswapError } from '../../core/errors.js';
+import { cloneImage, createImage, type Image } from '../../core/image.js';
+import type { Face } from '../../face/face.js';
+import { resolveSwapOptions, type EngineChoice } from '../../pipeline/options.js';
+import type { PreparedSource } from '../../pipeline/still.js';
+import { mouthFromEnvelope, mouthFromPhones, idleMotion, speechEnvelope, type MouthTrack } from '../../pipeline/talk-timeline.js';
+import { posedFace, renderTalkingFace, rigFace, type TalkRig } from '../../pipeline/talk-render.js';
+import { parsePhoneTrack } from '../../pipeline/talk-visemes.js';
+import { checkInputFile, readInputFile } from '../files/input-file.js';
+import { checkOutputPath, createTemporaryFolder, temporaryPathFor } from '../files/output.js';
+import { ffmpegPath } from '../media/ffmpeg-binary.js';
+import { openVideoSource } from '../media/ffmpeg-source.js';
+import { createVideoWriter, type VideoWriter } from '../media/ffmpeg-write.js';
+import { readImage } from '../media/image-io.js';
+import { defaultHome } from '../models/model-cache.js';
+import { startProvenance, type AuditContext, type OutputProvenance, type ProvenanceChoices, type PublishedOutput } from '../provenance/output-provenance.js';
+import { openNodeSwapper, type JobRunOptions, type JobRuntime } from './image-job.js';
+import type { NodeSwapper } from './swapper.js';
+import { checkFlite, decodeAudio, readSpeechText, speakWithFlite, SPEECH_RATE, writeWav, type Speech } from './talk-speech.js';
+import { inspectVideo, type InspectedVideo } from './video-swap.js';
+
+/** Photo extensions the face is read as a still from; anything else is read as a video. */
+const PHOTO_EXTENSIONS = ['.jpg', '.jpeg', '.png', '.webp'];
+/** Containers a talk is written to: H.264 video with AAC audio. */
+export const TALK_CONTAINERS = ['.mp4', '.mov'] as const;
+export const DEFAULT_TALK_FPS = 25;
+
+export interface TalkJobSpec {
+  /** The face that talks: a photo, or a video whose face keeps its own motion. */
+  face: string;
+  /** Another person's photo: the talking face gets this identity in the same pass. */
+  source?: string;
+  /** What is said: text (spoken by flite), a text file, or the user's audio file. Exactly one. */
+  text?: string;
+  textFile?: string;
+  audio?: string;
+  /** With `audio`: the phone track that goes with it (see parsePhoneTrack); without it the mouth follows the sound's loudness. */
+  phonemes?: string;
+  output: string;
+  /** flite's voice (`flite -lv`); default flite's own. */
+  voice?: string;
+  /** Frames per second; default 25. */
+  fps?: number;
+  /** The engine for `source`; default mesh (nothing to download). */
+  engine?: EngineChoice;
+  marks: ProvenanceChoices;
+  runtime?: JobRuntime;
+  ffmpegPath?: string;
+  /** The flite executable; default `flite` on PATH. */
+  flite?: string;
+  home?: string;
+  maxPixels?: number;
+}
+
+export interface TalkJobPlan {
+  spec: TalkJobSpec;
+  ffmpegPath: string;
+  fps: number;
+  /** The face as a photo, or the video's inspection. */
+  photo: Image | undefined;
+  video: InspectedVideo | undefined;
+  sourceImage: Image | undefined;
+  text: string | undefined;
+  provenance: OutputProvenance;
+}
+
+export interface TalkProgress {
+  frame: number;
+  total: number;
+  elapsedSeconds: number;
+}
+
+export interface TalkRunOptions extends JobRunOptions {
+  onProgress?: (progress: TalkProgress) => void;
+  audit?: AuditContext;
+  beforeCommit?: () => Promise<void>;
+}
+
+export interface TalkJobResult {
+  output: string;
+  engine: string;
+  frames: number;
+  fps: number;
+  /** Seconds of speech (and of video: the frames cover it to within one frame). */
+  durationSeconds: number;
+  /** Where the mouth's timing came from. */
+  drivenBy: 'flite' | 'phone track' | 'audio envelope';
+  framesWithFace: number;
+  swapped: boolean;
+  /** The mouth opening planned per frame (0–1): what the lip-sync measure compares against. */
+  mouth: Float32Array;
+  timings: { total: number; speech: number; render: number; swap: number; mark: number; encodeWait: number };
+  published: PublishedOutput;
+  notices: string[];
+}
+
+function isPhoto(path: string): boolean {
+  return PHOTO_EXTENSIONS.includes(extname(path).toLowerCase());
+}
+
+function checkSpec(spec: TalkJobSpec): number {
+  const given = [spec.text !== undefined, spec.textFile !== undefined, spec.audio !== undefined].filter(Boolean).length;
+  if (given !== 1) throw new LiveswapError('usage', 'Say what the face says with exactly one of --text TEXT, --text-file FILE or --audio FILE.');
+  if (spec.phonemes !== undefined && spec.audio === undefined)
+    throw new LiveswapError('usage', '--phonemes goes with --audio: it times the mouth to your own audio (flite times its own speech).');
+  if (spec.voice !== undefined && spec.audio !== undefined) throw new LiveswapError('usage', '--voice chooses the flite voice for --text; it does nothing with --audio.');
+  if (spec.text !== undefined && spec.text.trim() === '') throw new LiveswapError('usage', '--text is empty: give the words to say.');
+  const ext = extname(spec.output).toLowerCase();
+  if (!(TALK_CONTAINERS as readonly string[]).includes(ext))
+    throw new LiveswapError('usage', `A talk is written as ${TALK_CONTAINERS.join(' or ')} (H.264 and AAC); got ${spec.output}.`);
+  const fps = spec.fps ?? DEFAULT_TALK_FPS;
+  if (!(Number.isFinite(fps) && fps >= 5 && fps <= 60)) throw new LiveswapError('usage', `--fps must be between 5 and 60 (got ${fps}).`);
+  return fps;
+}
+
+/** Every cheap check before anything loads: the inputs exist and read, flite runs, the output can be written. */
+export async function planTalkJob(spec: TalkJobSpec): Promise<TalkJobPlan> {
+  const fps = checkSpec(spec);
+  const maxPixels = spec.maxPixels ?? 50_000_000;
+  const ffmpeg = ffmpegPath(spec.ffmpegPath !== undefined ? { ffmpegPath: spec.ffmpegPath } : {});
+  let text = spec.text;
+  if (spec.textFile !== undefined) {
+    text = await readSpeechText(spec.textFile);
+    if (text.trim() === '') throw new LiveswapError('usage', `${spec.textFile}: the text file holds no words to say.`, { file: spec.textFile });
+  }
+  if (text !== undefined) checkFlite(spec.voice, spec.flite);
+  if (spec.audio !== undefined) await checkInputFile(spec.audio, 'audio');
+  if (spec.phonemes !== undefined) await checkInputFile(spec.phonemes, 'phone track');
+  const photo = isPhoto(spec.face) ? await readImage(spec.face, { maxPixels }) : undefined;
+  const video = photo ? undefined : await inspectVideo(spec.face, { maxPixels, ffmpeg: { ffmpegPath: ffmpeg } });
+  const sourceImage = spec.source !== undefined ? await readImage(spec.source, { maxPixels }) : undefined;
+  const inputs = [spec.face, ...(spec.source !== undefined ? [spec.source] : []), ...(spec.audio !== undefined ? [spec.audio] : [])];
+  await checkOutputPath(spec.output, { inputs });
+  const provenance = await startProvenance(spec.home ?? defaultHome(), spec.marks, 'video');
+  return { spec, ffmpegPath: ffmpeg, fps, photo, video, sourceImage, text, provenance };
+}
+
+/** The speech and the mouth track it drives, `frames` long. */
+async function speechOf(plan: TalkJobPlan, folder: string): Promise<{ speech: Speech; drivenBy: TalkJobResult['drivenBy'] }> {
+  const { spec } = plan;
+  if (plan.text !== undefined) {
+    const speech = await speakWithFlite(plan.text, folder, {
+      ffmpegPath: plan.ffmpegPath,
+      ...(spec.voice !== undefined ? { voice: spec.voice } : {}),
+      ...(spec.flite !== undefined ? { flite: spec.flite } : {}),
+    });
+    return { speech, drivenBy: 'flite' };
+  }
+  const samples = await decodeAudio(spec.audio!, { ffmpegPath: plan.ffmpegPath });
+  if (samples.length < SPEECH_RATE * 0.05) throw new LiveswapError('input-unreadable', `${spec.audio}: the audio is shorter than 50 ms.`, { file: spec.audio });
+  if (spec.phonemes === undefined) return { speech: { samples, sampleRate: SPEECH_RATE, phones: undefined }, drivenBy: 'audio envelope' };
+  const track = parsePhoneTrack((await readInputFile(spec.phonemes, 'phone track', { maxBytes: 4 * 1024 * 1024 })).toString('utf8'), spec.phonemes);
+  return { speech: { samples, sampleRate: SPEECH_RATE, phones: track }, drivenBy: 'phone track' };
+}
+
+/** Frames of the face: the photo every frame, or the video's frames in turn, from its start again when it is shorter than the speech. */
+async function* faceFrames(plan: TalkJobPlan, frames: number): AsyncGenerator<Image> {
+  if (plan.photo) {
+    for (let f = 0; f < frames; f++) yield plan.photo;
+    return;
+  }
+  const { info, timing } = plan.video!;
+  let done = 0;
+  while (done < frames) {
+    const source = await openVideoSource(plan.spec.face, { ffmpegPath: plan.ffmpegPath, probed: info, timing, fps: plan.fps });
+    let got = 0;
+    try {
+      for await (const frame of source) {
+        yield frame.image;
+        got++;
+        if (++done >= frames) break;
+      }
+    } finally {
+      await source.close();
+    }
+    if (got === 0) throw new LiveswapError('input-unreadable', `${plan.spec.face} decoded to no frames.`, { file: plan.spec.face });
+  }
+}
+
+/** The face to animate in one frame: found once in a photo, followed from frame to frame in a video. */
+async function findFace(swapper: NodeSwapper, image: Image, previous: Face | undefined): Promise<Face | undefined> {
+  if (previous && swapper.track) {
+    const tracked = await swapper.track(image, previous);
+    if (tracked) return tracked;
+  }
+  return (await swapper.analyze(image))[0];
+}
+
+/** Opens the engine, speaks, paints and encodes every frame, and publishes; on failure or cancel nothing is left at the output. */
+export async function runTalkJob(plan: TalkJobPlan, options: TalkRunOptions = {}): Promise<TalkJobResult> {
+  const started = performance.now();
+  const { spec, provenance, fps } = plan;
+  const notices: string[] = [];
+  const folder = await createTemporaryFolder('talk');
+  const swapper = await (options.open ?? openNodeSwapper)({ ...(spec.runtime ?? { provider: 'cpu', threads: 1 }), engine: spec.engine ?? 'mesh' });
+  let writer: VideoWriter | undefined;
+  const temporary = temporaryPathFor(spec.output);
+  try {
+    const speechStarted = performance.now();
+    const { speech, drivenBy } = await speechOf(plan, folder);
+    // Whole frames cover the speech; the audio is padded with silence to end with the last frame.
+    const frames = Math.max(1, Math.ceil((speech.samples.length / speech.sampleRate) * fps - 1e-6));
+    const padded = new Float32Array(Math.round((frames / fps) * speech.sampleRate));
+    padded.set(speech.samples.subarray(0, padded.length));
+    const wav = join(folder, 'speech.wav');
+    await writeWav(wav, padded, speech.sampleRate);
+    const mouth: MouthTrack = speech.phones ? mouthFromPhones(speech.phones, fps, frames) : mouthFromEnvelope(speechEnvelope(padded, speech.sampleRate, fps, frames), fps);
+    if (speech.phones && drivenBy === 'phone track') {
+      const end = speech.phones.at(-1)!.end;
+      if (Math.abs(end - speech.samples.length / speech.sampleRate) > 0.5) {
+        notices.push(
+          `The phone track ends at ${end.toFixed(2)} s but the audio lasts ${(speech.samples.length / speech.sampleRate).toFixed(2)} s: check that they belong together.`,
+        );
+      }
+    }
+    const speechMs = performance.now() - speechStarted;
+
+    let identity: PreparedSource | undefined;
+    const paint = resolveSwapOptions({ engine: spec.engine ?? 'mesh' });
+    if (plan.sourceImage) identity = await swapper.prepareSource(plan.sourceImage, paint, spec.source);
+    const first = plan.photo ?? undefined;
+    const width = plan.photo ? plan.photo.width : plan.video!.info.width;
+    const height = plan.photo ? plan.photo.height : plan.video!.info.height;
+    let stillRig: TalkRig | undefined;
+    let stillFace: Face | undefined;
+    if (first) {
+      stillFace = (await swapper.analyze(first))[0];
+      if (!stillFace) throw new LiveswapError('no-face', `${spec.face}: no face was found in the photo, so there is no mouth to move.`, { file: spec.face });
+      stillRig = rigFace(stillFace, first);
+    }
+    writer = await createVideoWriter(temporary, {
+      ffmpegPath: plan.ffmpegPath,
+      width,
+      height,
+      fps,
+      codec: 'libx264',
+      preset: 'veryfast',
+      crf: 20,
+      audio: { path: wav, streams: [{ index: 0, codec: 'pcm_s16le' }] },
+    });
+    const out = plan.photo ? cloneImage(plan.photo) : createImage(width, height, 3);
+    const timings = { render: 0, swap: 0, mark: 0, encodeWait: 0 };
+    let framesWithFace = 0;
+    let previous: Face | undefined;
+    let f = 0;
+    let lastProgress = -Infinity;
+    for await (const image of faceFrames(plan, frames)) {
+      if (options.signal?.aborted) throw new LiveswapError('interrupted', `Stopped before ${spec.output} was finished; nothing was saved.`, { file: spec.output });
+      const t0 = performance.now();
+      const face = stillFace ?? (await findFace(swapper, image, previous));
+      previous = face;
+      let painted: Face | undefined;
+      if (face) {
+        framesWithFace++;
+        const rig = stillRig ?? rigFace(face, image);
+        const pose = { mouth: { open: mouth.open[f]!, wide: mouth.wide[f]!, round: mouth.round[f]! }, ...(plan.photo ? { motion: idleMotion(f / fps) } : {}) };
+        const posed = renderTalkingFace(image, rig, pose, out);
+        painted = posedFace(face, posed);
+      } else {
+        out.data.set(image.data);
+      }
+      const t1 = performance.now();
+      if (identity && painted) {
+        const target = (swapper.track ? await swapper.track(out, painted) : (await swapper.analyze(out))[0]) ?? painted;
+        await swapper.paintFaces(out, [{ face: target, identity }], paint);
+      }
+      const t2 = performance.now();
+      provenance.marker.mark(out);
+      const t3 = performance.now();
+      await writer.write(out);
+      const t4 = performance.now();
+      timings.render += t1 - t0;
+      timings.swap += t2 - t1;
+      timings.mark += t3 - t2;
+      timings.encodeWait += t4 - t3;
+      f++;
+      if (options.onProgress && (t4 - lastProgress > 250 || f === frames)) {
+        lastProgress = t4;
+        options.onProgress({ frame: f, total: frames, elapsedSeconds: (t4 - started) / 1000 });
+      }
+    }
+    await writer.close();
+    writer = undefined;
+    if (framesWithFace === 0) throw new LiveswapError('no-face', `${spec.face}: no face was found in any frame of the video, so there is no mouth to move.`, { file: spec.face });
+    if (framesWithFace < frames) notices.push(`The face was not found in ${frames - framesWithFace} of ${frames} frames; those show the video as it is.`);
+    if (options.signal?.aborted) throw new LiveswapError('interrupted', `Stopped before ${spec.output} was finished; nothing was saved.`, { file: spec.output });
+    const published = await provenance.publish(temporary, spec.output, {
+      kind: 'video',
+      // The identity photo and the user's speech: the audit line keeps their hashes.
+      sources: [...(spec.source !== undefined ? [spec.source] : []), ...(spec.audio !== undefined ? [spec.audio] : [])],
+      target: spec.face,
+      engine: identity ? swapper.engine : 'talk',
+      options: {
+        talk: true,
+        drivenBy,
+        ...(spec.voice !== undefined ? { voice: spec.voice } : {}),
+        fps,
+        frames,
+        label: provenance.label,
+      },
+      ...(options.audit ? { audit: options.audit } : {}),
+      ...(options.beforeCommit ? { beforeCommit: options.beforeCommit } : {}),
+    });
+    const round = (v: number): number => Math.round(v * 10) / 10;
+    return {
+      output: resolve(spec.output),
+      engine: identity ? swapper.engine : 'talk',
+      frames,
+      fps,
+      durationSeconds: frames / fps,
+      drivenBy,
+      framesWithFace,
+      swapped: identity !== undefined,
+      mouth: mouth.open,
+      timings: {
+        total: round(performance.now() - started),
+        speech: round(speechMs),
+        render: round(timings.render),
+        swap: round(timings.swap),
+        mark: round(timings.mark),
+        encodeWait: round(timings.encodeWait),
+      },
+      published,
+      notices: [...notices, ...(published.notice ? [published.notice] : [])],
+    };
+  } finally {
+    await writer?.abort();
+    await rm(temporary, { force: true }).catch(() => undefined);
+    await rm(folder, { recursive: true, force: true }).catch(() => undefined);
+    await swapper.close();
+  }
+}
