@@ -81,7 +81,7 @@ export class Compositor {
     // The target at the working resolution: what colours are matched to and blended against.
     const background =
       factor === 1
-        ? cropImage(frame, rect)
+        ? cropImage(frame, rect, this.scratch.bytes('background', w * h * frame.channels))
         : downsampleImage(frame, rect.x0, rect.y0, rect.x1 - rect.x0, rect.y1 - rect.y0, factor, this.scratch.bytes('background', w * h * frame.channels));
     const local = { x0: 0, y0: 0, x1: w, y1: h };
     if (patch.matchDetail) matchDetail(patch.pixels, background, patch.mask, this.scratch, active);

@@ -54,12 +54,12 @@ export function clampRect(r: Rect, width: number, height: number): Rect {
   return { x0, y0, x1, y1 };
 }
 
-/** Copy a rectangle out of an image into a new image of the same channel count. */
-export function cropImage(image: Image, r: Rect): Image {
+/** Copy a rectangle out of an image into a new image of the same channel count (its bytes in `into` when given, which must hold them). */
+export function cropImage(image: Image, r: Rect, into?: Uint8ClampedArray): Image {
   const w = r.x1 - r.x0;
   const h = r.y1 - r.y0;
   const c = image.channels;
-  const out = createImage(w, h, c);
+  const out: Image = into ? { width: w, height: h, channels: c, data: into.subarray(0, w * h * c) } : createImage(w, h, c);
   for (let y = 0; y < h; y++) {
     const src = ((r.y0 + y) * image.width + r.x0) * c;
     out.data.set(image.data.subarray(src, src + w * c), y * w * c);

@@ -325,7 +325,7 @@ export class MeshSwapper implements FaceSwapper<MeshIdentity> {
     }
     const region = clampRect({ x0: Math.floor(x0) - 2, y0: Math.floor(y0) - 2, x1: Math.ceil(x1) + 2, y1: Math.ceil(y1) + 2 }, frame.width, frame.height);
     if (region.x1 <= region.x0 || region.y1 <= region.y0) return;
-    const copy = cropImage(frame, region);
+    const copy = cropImage(frame, region, this.scratch.bytes('selfWarpCopy', (region.x1 - region.x0) * (region.y1 - region.y0) * frame.channels));
     const src = this.scratch.floats('selfWarpFrom', from.length);
     for (let i = 0; i < from.length; i += 2) {
       src[i] = from[i] - region.x0;
