@@ -92,6 +92,7 @@ export function downsampleField(src: Float32Array, width: number, height: number
   const gw = gridSize(width, factor);
   const gh = gridSize(height, factor);
   const out = into ?? new Float32Array(gw * gh * channels);
+  if (factor === 2) return fieldByTwo(src, width, height, channels, out);
   out.fill(0);
   const count = new Float32Array(gw * gh);
   for (let y = 0; y < height; y++) {
@@ -103,6 +104,41 @@ export function downsampleField(src: Float32Array, width: number, height: number
     }
   }
   for (let g = 0; g < gw * gh; g++) for (let k = 0; k < channels; k++) out[g * channels + k] /= count[g];
+  return out;
+}
+
+/**
+ * downsampleField for factor 2: each cell's values summed in the general loop's order (row by
+ * row, each sum rounded to float32 as its Float32Array does) and divided by their count, so the
+ * same floats without the count plane.
+ */
+function fieldByTwo(src: Float32Array, width: number, height: number, channels: number, out: Float32Array): Float32Array {
+  const f = Math.fround;
+  const gw = gridSize(width, 2);
+  const gh = gridSize(height, 2);
+  const c = channels;
+  const rowLen = width * c;
+  for (let gy = 0; gy < gh; gy++) {
+    const top = 2 * gy * rowLen;
+    const twoRows = 2 * gy + 1 < height;
+    const bottom = top + rowLen;
+    for (let gx = 0; gx < gw; gx++) {
+      const twoCols = 2 * gx + 1 < width;
+      const count = (twoRows ? 2 : 1) * (twoCols ? 2 : 1);
+      const a = top + 2 * gx * c;
+      const b = bottom + 2 * gx * c;
+      const o = (gy * gw + gx) * c;
+      for (let k = 0; k < c; k++) {
+        let sum = src[a + k];
+        if (twoCols) sum = f(sum + src[a + c + k]);
+        if (twoRows) {
+          sum = f(sum + src[b + k]);
+          if (twoCols) sum = f(sum + src[b + c + k]);
+        }
+        out[o + k] = sum / count;
+      }
+    }
+  }
   return out;
 }
 

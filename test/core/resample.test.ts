@@ -112,4 +112,26 @@ describe('upsampling', () => {
       }
     }
   });
+
+  test('downsampleField by 2 (its own loop) gives the float32 mean of each cell, summed row by row, clipped cells included', () => {
+    for (const [width, height, channels] of [
+      [37, 23, 3],
+      [6, 4, 1],
+      [1, 1, 4],
+    ]) {
+      const src = Float32Array.from({ length: width * height * channels }, (_, i) => Math.sin(i * 1.37) * 300);
+      const gw = Math.ceil(width / 2);
+      const expected = new Float32Array(gw * Math.ceil(height / 2) * channels);
+      const count = new Float32Array(expected.length / channels);
+      for (let y = 0; y < height; y++) {
+        for (let x = 0; x < width; x++) {
+          const g = (y >> 1) * gw + (x >> 1);
+          count[g]++;
+          for (let k = 0; k < channels; k++) expected[g * channels + k] += src[(y * width + x) * channels + k];
+        }
+      }
+      for (let g = 0; g < count.length; g++) for (let k = 0; k < channels; k++) expected[g * channels + k] /= count[g];
+      assert.deepEqual(downsampleField(src, width, height, channels, 2), expected);
+    }
+  });
 });
