@@ -6,6 +6,9 @@
 import { reflectTable } from './border.js';
 import { simdKernels } from './simd-kernels.js';
 
+/** The transposed plane between the two SIMD passes when the caller gives no scratch: kept, as the call finishes before any other can start. */
+let transposed = new Float32Array(0);
+
 /**
  * Gaussian blur approximated by three box filters per axis (running sums: O(1) per pixel for any
  * sigma), REFLECT_101 borders. The box widths are chosen so the variances add up to about sigma²;
@@ -23,7 +26,9 @@ export function boxBlurFast(src: Float32Array, width: number, height: number, ch
     return dst;
   }
   // The column passes in WebAssembly (the same floats as boxColumns); the transposes stay here.
-  const across = scratch && scratch.length >= n && scratch.buffer !== src.buffer && scratch.buffer !== dst.buffer ? scratch.subarray(0, n) : new Float32Array(n);
+  const ownScratch = scratch && scratch.length >= n && scratch.buffer !== src.buffer && scratch.buffer !== dst.buffer;
+  if (!ownScratch && transposed.length < n) transposed = new Float32Array(n);
+  const across = ownScratch ? scratch.subarray(0, n) : transposed.subarray(0, n);
   kernels.boxColumns(src, width * channels, height, radii, dst);
   transpose(dst, across, width, height, channels);
   kernels.boxColumns(across, height * channels, width, radii, across);
