@@ -23,6 +23,13 @@ export interface TimelineOptions {
   ramp?: number;
   /** Seconds the mouth runs ahead of the sound (lips anticipate); default 0.02. */
   lead?: number;
+  /**
+   * The speech's loudness per frame (0–1, see {@link loudness}): louder syllables open wider, as a
+   * speaker's do. A phone's opening is scaled by (1 − loudnessShare) + loudnessShare × loudness.
+   */
+  loudness?: Float32Array;
+  /** How much of the opening follows the loudness; default 0.6 (0: the phones alone). */
+  loudnessShare?: number;
 }
 
 /** How strongly a viseme holds its shape against its neighbours: lip closures and silence win. */
@@ -40,6 +47,8 @@ function dominance(viseme: string): number {
 export function mouthFromPhones(phones: readonly TimedPhone[], fps: number, frames: number, options: TimelineOptions = {}): MouthTrack {
   const ramp = options.ramp ?? 0.06;
   const lead = options.lead ?? 0.02;
+  const loud = options.loudness;
+  const share = options.loudnessShare ?? 0.6;
   const shaped = phones.map((p) => ({ ...p, ...(shapeOf(p.phone) ?? { viseme: 'sil' as const, shape: { open: 0, wide: 0, round: 0 } }) }));
   const track: MouthTrack = { fps, open: new Float32Array(frames), wide: new Float32Array(frames), round: new Float32Array(frames) };
   const reach = 3 * ramp;
@@ -68,7 +77,8 @@ export function mouthFromPhones(phones: readonly TimedPhone[], fps: number, fram
       }
     }
     if (weights > 0) {
-      track.open[f] = (open / weights) * (1 - closure);
+      const gain = loud ? 1 - share + share * (loud[f] ?? 0) : 1;
+      track.open[f] = (open / weights) * (1 - closure) * gain;
       track.wide[f] = wide / weights;
       track.round[f] = round / weights;
     }
@@ -95,20 +105,26 @@ export function speechEnvelope(samples: Float32Array, sampleRate: number, fps: n
 }
 
 /**
- * The mouth for bare audio: the envelope scaled to its loud level (95th percentile), quiet below a
- * noise floor (8 % of it), compressed (loud speech need not mean a wider jaw) and smoothed over
- * three frames without delay. Lips stay neutral in width and rounding.
+ * The envelope as loudness, 0–1: scaled to its loud level (95th percentile), quiet below a noise
+ * floor (8 % of it), compressed (loud speech need not mean a wider jaw) and smoothed over three
+ * frames without delay.
  */
-export function mouthFromEnvelope(envelope: Float32Array, fps: number): MouthTrack {
+export function loudness(envelope: Float32Array): Float32Array {
   const n = envelope.length;
   const sorted = Float32Array.from(envelope).sort();
   const loud = sorted[Math.min(n - 1, Math.floor(n * 0.95))] ?? 0;
   const floor = loud * 0.08;
   const raw = new Float32Array(n);
   if (loud > 1e-4) for (let i = 0; i < n; i++) raw[i] = Math.min(1, Math.max(0, (envelope[i]! - floor) / (loud - floor))) ** 0.6;
-  const open = new Float32Array(n);
-  for (let i = 0; i < n; i++) open[i] = 0.25 * raw[Math.max(0, i - 1)]! + 0.5 * raw[i]! + 0.25 * raw[Math.min(n - 1, i + 1)]!;
-  for (let i = 0; i < n; i++) open[i] = open[i]! * 0.85;
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) out[i] = 0.25 * raw[Math.max(0, i - 1)]! + 0.5 * raw[i]! + 0.25 * raw[Math.min(n - 1, i + 1)]!;
+  return out;
+}
+
+/** The mouth for bare audio: its loudness (a little under full opening); lips neutral in width and rounding. */
+export function mouthFromEnvelope(envelope: Float32Array, fps: number): MouthTrack {
+  const n = envelope.length;
+  const open = loudness(envelope).map((v) => v * 0.85);
   return { fps, open, wide: new Float32Array(n), round: new Float32Array(n) };
 }
 

@@ -116,18 +116,51 @@ export function closesLips(viseme: Viseme): boolean {
 }
 
 /**
- * flite's `-psdur` output: `pau:0.220 hh:0.295 …`, each phone with its end time. Anything else
+ * flite's `-psdur` output: `pau:0.220 hh:0.295 …`, each phone with its end time. Reading a text
+ * file, flite prints one line per utterance (sentence) with times from that utterance's start;
+ * its audio is the utterances one after another, so a line whose times start over continues from
+ * the end of the line before. flite's diphone voices (kal, kal16) time each utterance about 0.11 s
+ * longer than the audio they make, in its closing pause: given the audio's length, whatever the
+ * times run over is taken from the utterances' closing phones, in equal parts. Anything else
  * flite printed (warnings) is ignored; no pair at all is an error.
  */
-export function parseFlitePhones(output: string): TimedPhone[] {
+export function parseFlitePhones(output: string, audioSeconds?: number): TimedPhone[] {
+  const lines: { phone: string; raw: number }[][] = [];
+  for (const line of output.split(/\r?\n/)) {
+    const pairs = [...line.matchAll(/(?:^|\s)([a-z#]+):(\d+(?:\.\d+)?)(?=\s|$)/g)].map((m) => ({ phone: m[1]!, raw: Number(m[2]) }));
+    if (pairs.length > 0) lines.push(pairs);
+  }
+  if (lines.length === 0) throw new LiveswapError('internal', `flite printed no phone timings (expected "phone:end" pairs): ${output.slice(0, 200)}`);
   const phones: TimedPhone[] = [];
   let start = 0;
-  for (const match of output.matchAll(/(?:^|\s)([a-z#]+):(\d+(?:\.\d+)?)(?=\s|$)/g)) {
-    const end = Number(match[2]);
-    phones.push({ phone: match[1]!, start, end: Math.max(start, end) });
-    start = Math.max(start, end);
+  for (const pairs of lines) {
+    const offset = pairs[0]!.raw < start ? start : 0;
+    for (const { phone, raw } of pairs) {
+      const end = Math.max(start, raw + offset);
+      phones.push({ phone, start, end });
+      start = end;
+    }
   }
-  if (phones.length === 0) throw new LiveswapError('internal', `flite printed no phone timings (expected "phone:end" pairs): ${output.slice(0, 200)}`);
+  const over = audioSeconds !== undefined ? start - audioSeconds : 0;
+  if (over > 0) {
+    // Each utterance's last phone gives up its share (never more than it has), and everything after moves up.
+    const share = over / lines.length;
+    let shift = 0;
+    let k = 0;
+    for (const pairs of lines) {
+      const last = k + pairs.length - 1;
+      for (; k <= last; k++) {
+        const p = phones[k]!;
+        p.start = k > 0 ? phones[k - 1]!.end : 0;
+        p.end -= shift;
+        if (k === last) {
+          const cut = Math.min(share, p.end - p.start);
+          p.end -= cut;
+          shift += cut;
+        }
+      }
+    }
+  }
   return phones;
 }
 

@@ -14,7 +14,7 @@ import { cloneImage, createImage, type Image } from '../../core/image.js';
 import type { Face } from '../../face/face.js';
 import { resolveSwapOptions, type EngineChoice } from '../../pipeline/options.js';
 import type { PreparedSource } from '../../pipeline/still.js';
-import { mouthFromEnvelope, mouthFromPhones, idleMotion, speechEnvelope, type MouthTrack } from '../../pipeline/talk-timeline.js';
+import { idleMotion, loudness, mouthFromEnvelope, mouthFromPhones, speechEnvelope, type MouthTrack } from '../../pipeline/talk-timeline.js';
 import { posedFace, renderTalkingFace, rigFace, type TalkRig } from '../../pipeline/talk-render.js';
 import { parsePhoneTrack } from '../../pipeline/talk-visemes.js';
 import { checkInputFile, readInputFile } from '../files/input-file.js';
@@ -215,7 +215,8 @@ export async function runTalkJob(plan: TalkJobPlan, options: TalkRunOptions = {}
     padded.set(speech.samples.subarray(0, padded.length));
     const wav = join(folder, 'speech.wav');
     await writeWav(wav, padded, speech.sampleRate);
-    const mouth: MouthTrack = speech.phones ? mouthFromPhones(speech.phones, fps, frames) : mouthFromEnvelope(speechEnvelope(padded, speech.sampleRate, fps, frames), fps);
+    const envelope = speechEnvelope(padded, speech.sampleRate, fps, frames);
+    const mouth: MouthTrack = speech.phones ? mouthFromPhones(speech.phones, fps, frames, { loudness: loudness(envelope) }) : mouthFromEnvelope(envelope, fps);
     if (speech.phones && drivenBy === 'phone track') {
       const end = speech.phones.at(-1)!.end;
       if (Math.abs(end - speech.samples.length / speech.sampleRate) > 0.5) {

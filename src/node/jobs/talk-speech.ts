@@ -13,8 +13,8 @@ import { parseFlitePhones, type TimedPhone } from '../../pipeline/talk-visemes.j
 import { checkInputFile, readInputFile, MIB } from '../files/input-file.js';
 import { childExit, fileUrlArg, ffmpegPath, lastLines, StderrTail, type FfmpegOptions } from '../media/ffmpeg-binary.js';
 
-/** The rate speech is worked on and written at (flite's 16 kHz voices speak at it). */
-export const SPEECH_RATE = 16000;
+/** The rate speech is worked on and written at: 48 kHz, where an AAC frame (1024 samples) is under a video frame, so the encoded audio ends within one frame of the video. */
+export const SPEECH_RATE = 48000;
 /** The longest speech a talk takes (seconds): a talk is a clip, not a film. */
 export const MAX_SPEECH_SECONDS = 600;
 
@@ -96,7 +96,7 @@ export async function decodeAudio(file: string, options: FfmpegOptions & { role?
   const bytes = Buffer.concat(chunks);
   if (status.code !== 0 || bytes.length < 4) {
     const why = lastLines(stderr.text(), 3) || 'it holds no audio';
-    throw new LiveswapError('input-unreadable', `${file}: the ${role} cannot be read as audio (${why}).`, { file });
+    throw new LiveswapError('input-unreadable', `${file} cannot be read as ${role === 'audio' ? 'audio' : `audio (${role})`}: ${why}.`, { file });
   }
   const samples = new Float32Array(bytes.length >> 2);
   for (let i = 0; i < samples.length; i++) samples[i] = bytes.readFloatLE(4 * i);
@@ -125,8 +125,8 @@ export async function speakWithFlite(text: string, folder: string, options: Ffmp
     throw new LiveswapError('usage', `flite could not be run (${(cause as Error).message}). ${FLITE_INSTALL_HINT}`, { cause });
   }
   if (status.code !== 0) throw new LiveswapError('internal', `flite failed (exit ${String(status.code ?? status.signal)}): ${lastLines(stderr.text(), 3)}`);
-  const phones = parseFlitePhones(stdout.text());
   const samples = await decodeAudio(wav, { ...options, role: "flite's speech" });
+  const phones = parseFlitePhones(stdout.text(), samples.length / SPEECH_RATE);
   return { samples, sampleRate: SPEECH_RATE, phones };
 }
 
