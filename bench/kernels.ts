@@ -6,7 +6,9 @@
 import { invertAffine, type Affine } from '../src/core/affine.js';
 import { PyramidBlender, alphaBlend } from '../src/core/blend.js';
 import { labToRgb, rgbToLab } from '../src/core/color.js';
+import { boxBlurPlain } from '../src/core/box-blur.js';
 import { boxBlurFast, erode, gaussianBlur } from '../src/core/filters.js';
+import { simdKernels } from '../src/core/simd-kernels.js';
 import { createFloatImage, createImage, type FloatImage } from '../src/core/image.js';
 import { fillPolygon } from '../src/core/polygon.js';
 import { sampleAffineToTensor, warpAffine, warpTriangles } from '../src/core/warp.js';
@@ -95,8 +97,11 @@ bench(
   },
   15,
 );
-bench('boxBlurFast sigma 8 300×300×3', () => {
+bench('boxBlurFast sigma 8 300×300×3 (SIMD column passes)', () => {
   boxBlurFast(planes, S, S, 3, 8, blurOut, scratch);
+});
+bench('  same, TypeScript only (boxBlurPlain)', () => {
+  boxBlurPlain(planes, S, S, 3, 8, blurOut, scratch);
 });
 const mask = new Float32Array(S * S);
 fillPolygon(mask, S, S, [20, 30, 280, 10, 290, 270, 150, 295, 10, 260]);
@@ -132,3 +137,26 @@ bench('warpAffine 128 crop → 300×300 region of 1080p (float32 path)', () => {
 bench('  same, fixed-point path', () => {
   warpAffine(crop, invertAffine(M), W, H, { rect: face, out: pasted, precision: 'fixed-point' });
 });
+
+// The mesh compositor's per-pixel kernels at a 300 px face (working resolution 150 px, factor 2).
+const kernels = simdKernels();
+if (kernels) {
+  const W2 = 150;
+  const fields = new Float32Array(W2 * W2 * 4).map((_, i) => (i % 4 === 0 ? (i % 17) / 17 : i % 251));
+  bench('upsampleMix 150×150 fields → 300×300 of 1080p RGBA (SIMD)', () => {
+    kernels.upsampleMix(fields, 2, frame, face.x0, face.y0, S, S);
+  });
+  const patch = createImage(W2, W2, 4);
+  patch.data.set(frame.data.subarray(0, patch.data.length));
+  const ratio = new Float32Array(Math.ceil(W2 / 3) ** 2).fill(1.1);
+  bench('colourTransfer 150×150 RGBA (SIMD L*a*b* round trip)', () => {
+    kernels.colourTransfer(patch, { x0: 0, y0: 0, x1: W2, y1: W2 }, [1.1, 0.9, 1.05], [2, -1, 1], ratio, 3);
+  });
+  const labPatch = createFloatImage(W2, W2, 3);
+  bench('  for scale: TypeScript rgbToLab + labToRgb 150×150 (no transfer)', () => {
+    rgbToLab(patch, { x0: 0, y0: 0, x1: W2, y1: W2 }, labPatch);
+    labToRgb(labPatch, patch, { x0: 0, y0: 0, x1: W2, y1: W2 });
+  });
+} else {
+  console.log('WebAssembly SIMD unavailable: the SIMD kernels were not timed');
+}

@@ -7,7 +7,7 @@ import { clampRect, type Rect } from './image.js';
 import { simdKernels } from './simd-kernels.js';
 
 /** Windows up to this size go to the SIMD kernel (k comparisons per pixel, four pixels at a time); wider ones to the O(1) loop here. */
-const MAX_SIMD_WINDOW = 48;
+const MAX_SIMD_WINDOW = 15;
 
 export type MaskArray = Float32Array | Uint8Array | Uint8ClampedArray;
 
