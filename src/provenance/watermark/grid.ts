@@ -1,13 +1,14 @@
 /**
  * Frame ↔ canonical grid: per frame size, the area weights that take a frame's luma down to the
- * 480×270 grid and the bilinear taps that take a residual back up; the per-frame scratch that
+ * 480×270 grid (rows in whole units, so colour rows can be summed in integer lanes; columns by
+ * prefix sums) and the bilinear taps that take a residual back up; the per-frame scratch that
  * analyses a frame into its chip coefficients (the reader's side) and synthesises and adds a
  * residual (the writer's side). The row kernels of each side are in luma-rows.ts and residual-rows.ts.
  */
 
 import type { Image } from '../../core/image.js';
 import { upsampleKernel } from '../upsample-simd.js';
-import { boxBlockRow, boxRow, boxRowTimesFour, LITTLE_ENDIAN } from './luma-rows.js';
+import { accumulateWords, boxBlockRow, boxRow, boxRowTimesFour, LITTLE_ENDIAN, lumaFromLanes, lumaPrefixRow } from './luma-rows.js';
 import { BASIS, BLOCKS_X, BLOCKS_Y, CHIP_ROWS, COEFF_U, COEFF_V, GRID_H, GRID_W, MAX_FREQ, PER_BLOCK, SLOTS } from './pattern.js';
 import { addRow, addRowTimesFour } from './residual-rows.js';
 
@@ -30,6 +31,14 @@ function areaWeights(src: number, dst: number): { start: Int32Array; index: Int3
     start[i + 1] = index.length;
   }
   return { start, index: Int32Array.from(index), weight: Float32Array.from(weight) };
+}
+
+/**
+ * Units per frame row of the vertical weights for a frame `scale` times the grid's height: as many
+ * as keep a chip row's summed weights × 255 under 2^15 (see {@link Geometry.lanesFit}), at least 4.
+ */
+function rowUnits(scale: number): number {
+  return Math.max(4, Math.min(256, Math.floor(32000 / 255 / (scale + 1))));
 }
 
 /** Bilinear sample positions on a `grid`-sample axis for each of `size` frame pixels (centres aligned). */
@@ -67,6 +76,27 @@ function scatterWeights(cols: ReturnType<typeof areaWeights>, width: number): { 
   return { col, w0, w1 };
 }
 
+/**
+ * Per grid column, the frame pixels [a, b) it covers, as whole pixels from floor(a) to floor(b)
+ * and the fractions to take off the first and add of the last: the column's area sum is
+ * prefix[B] − prefix[A] − startFrac·luma[A] + endFrac·luma[B].
+ */
+function columnSpans(width: number): { spanStart: Int32Array; spanEnd: Int32Array; startFrac: Float32Array; endFrac: Float32Array } {
+  const spanStart = new Int32Array(GRID_W);
+  const spanEnd = new Int32Array(GRID_W);
+  const startFrac = new Float32Array(GRID_W);
+  const endFrac = new Float32Array(GRID_W);
+  for (let i = 0; i < GRID_W; i++) {
+    const a = (i * width) / GRID_W;
+    const b = Math.min(width, ((i + 1) * width) / GRID_W);
+    spanStart[i] = Math.floor(a);
+    spanEnd[i] = Math.min(width, Math.floor(b));
+    startFrac[i] = a - spanStart[i];
+    endFrac[i] = spanEnd[i] < width ? b - spanEnd[i] : 0;
+  }
+  return { spanStart, spanEnd, startFrac, endFrac };
+}
+
 /** Resampling tables for one frame size, built once per size. */
 class Geometry {
   readonly cols: ReturnType<typeof areaWeights>;
@@ -80,17 +110,43 @@ class Geometry {
   readonly scatter: { col: Int32Array; w0: Float32Array; w1: Float32Array } | undefined;
   readonly upX: ReturnType<typeof bilinearTaps>;
   readonly upY: ReturnType<typeof bilinearTaps>;
+  /** Per chip row of the grid: its source rows and their weights in whole units ({@link rowUnits}), and the weights' sum. */
+  readonly sourceStart: Int32Array;
+  readonly sourceRow: Int32Array;
+  readonly sourceWeight: Int32Array;
+  readonly sourceTotal: Int32Array;
+  /** Whether every chip row's summed weights keep 255 × them under 2^15 in a lane, so the words stay positive int32 (frames up to 2160 rows). */
+  readonly lanesFit: boolean;
+  readonly spans: ReturnType<typeof columnSpans>;
+  /** Most frame rows any chip row takes from. */
+  readonly mostSources: number;
 
   constructor(
     readonly width: number,
     readonly height: number,
   ) {
     this.cols = areaWeights(width, GRID_W);
+    // Rows: area weights in whole units (rowUnits per frame row), normalised per chip row. Every path
+    // uses these same weights, and whole units let colour rows be summed in integer lanes.
     const rows = areaWeights(height, GRID_H);
+    const scale = height / GRID_H;
+    const units = rowUnits(scale);
+    this.sourceStart = rows.start.slice(0, CHIP_ROWS + 1);
+    const end = this.sourceStart[CHIP_ROWS];
+    this.sourceRow = rows.index.slice(0, end);
+    this.sourceWeight = Int32Array.from(rows.weight.subarray(0, end), (w) => Math.round(units * w * scale));
+    this.sourceTotal = new Int32Array(CHIP_ROWS);
+    let most = 0;
+    let sources = 0;
     const perSource: Array<Array<[number, number]>> = Array.from({ length: height }, () => []);
     for (let r = 0; r < CHIP_ROWS; r++) {
-      for (let e = rows.start[r]; e < rows.start[r + 1]; e++) perSource[rows.index[e]].push([r, rows.weight[e]]);
+      for (let e = this.sourceStart[r]; e < this.sourceStart[r + 1]; e++) this.sourceTotal[r] += this.sourceWeight[e];
+      for (let e = this.sourceStart[r]; e < this.sourceStart[r + 1]; e++) perSource[this.sourceRow[e]].push([r, this.sourceWeight[e] / this.sourceTotal[r]]);
+      most = Math.max(most, this.sourceTotal[r]);
+      sources = Math.max(sources, this.sourceStart[r + 1] - this.sourceStart[r]);
     }
+    this.lanesFit = most * 255 < 32768;
+    this.mostSources = sources;
     this.rowStart = new Int32Array(height + 1);
     const flat = perSource.flat();
     this.rowTarget = Int32Array.from(flat, ([r]) => r);
@@ -100,6 +156,7 @@ class Geometry {
     this.scatter = width >= GRID_W ? scatterWeights(this.cols, width) : undefined;
     this.upX = bilinearTaps(width, GRID_W);
     this.upY = bilinearTaps(height, GRID_H);
+    this.spans = columnSpans(width);
   }
 }
 
@@ -121,6 +178,13 @@ function wordView(image: Image, g: Geometry): Int32Array | undefined {
   return new Int32Array(data.buffer, data.byteOffset, data.length >> 2);
 }
 
+/** Colour frames whose rows are whole 32-bit words (RGBA, or RGB 4k pixels wide) as words, for the lane sums; else undefined. */
+function laneView(image: Image, g: Geometry): Int32Array | undefined {
+  const { data, channels, width } = image;
+  if (!LITTLE_ENDIAN || !g.lanesFit || channels === 1 || ((width * channels) & 3) !== 0 || (data.byteOffset & 3) !== 0) return undefined;
+  return new Int32Array(data.buffer, data.byteOffset, data.length >> 2);
+}
+
 /** Per-frame scratch: the luma grid, its chip coefficients and the residual, reused across frames. */
 export class GridScratch {
   private geometry: Geometry | undefined;
@@ -131,30 +195,41 @@ export class GridScratch {
   private readonly residual = new Float32Array(GRID_W * GRID_H);
   private readonly interp = new Float32Array(GRID_W);
   private readonly rows = new Float32Array(8 * MAX_FREQ);
+  private prefix = new Float64Array(0);
+  private even = new Int32Array(0);
+  private odd = new Int32Array(0);
 
   private geometryFor(image: Image): Geometry {
     if (!this.geometry || this.geometry.width !== image.width || this.geometry.height !== image.height) {
       this.geometry = new Geometry(image.width, image.height);
-      this.lumaRow = new Float32Array(image.width);
+      this.lumaRow = new Float32Array(image.width + 1);
+      this.prefix = new Float64Array(image.width + 1);
     }
     return this.geometry;
   }
 
-  /** Area-resamples the image's luma (BT.601 weights) to the chip rows of the canonical grid. */
-  private downscale(image: Image): void {
+  /** Area-resamples the image's luma (BT.601 weights) to chip rows [r0, r1) of the canonical grid. */
+  private downscale(image: Image, r0: number, r1: number): void {
     const g = this.geometryFor(image);
     const { width, height, channels, data } = image;
     const rowSum = this.rowSum;
     const grid = this.grid;
     const words = wordView(image, g);
-    grid.fill(0);
+    grid.fill(0, r0 * GRID_W, r1 * GRID_W);
     if (words && height === 4 * GRID_H) {
       // 1080p: each chip row is the mean of a 4×4 box; four frame rows at a time.
       const stride = (width * channels) >> 2;
-      for (let r = 0; r < CHIP_ROWS; r++) boxBlockRow(words, 4 * r * stride, stride, channels === 4, grid, r * GRID_W);
+      for (let r = r0; r < r1; r++) boxBlockRow(words, 4 * r * stride, stride, channels === 4, grid, r * GRID_W);
       return;
     }
-    for (let y = 0; y < height; y++) {
+    const lanes = laneView(image, g);
+    if (lanes) {
+      this.downscaleLanes(lanes, width, channels as 3 | 4, g, r0, r1);
+      return;
+    }
+    const yFirst = g.sourceRow[g.sourceStart[r0]];
+    const yEnd = g.sourceRow[g.sourceStart[r1] - 1] + 1;
+    for (let y = yFirst; y < yEnd; y++) {
       const e0 = g.rowStart[y];
       const e1 = g.rowStart[y + 1];
       if (e0 === e1) continue;
@@ -163,10 +238,76 @@ export class GridScratch {
       else if (g.boxWidth > 0 && channels !== 1) boxRow(data, p0, channels, g.boxWidth, rowSum);
       else this.resampleRow(data, p0, width, channels, g, rowSum);
       for (let e = e0; e < e1; e++) {
+        const target = g.rowTarget[e];
+        if (target < r0 || target >= r1) continue;
         const w = g.rowWeight[e];
-        const o = g.rowTarget[e] * GRID_W;
+        const o = target * GRID_W;
         for (let i = 0; i < GRID_W; i++) grid[o + i] += w * rowSum[i];
       }
+    }
+  }
+
+  /**
+   * Any size but 1080p: per chip row, its frame rows summed byte by byte in 16-bit lanes (weights in
+   * whole units), then the luma and the horizontal resampling once per chip row.
+   */
+  private downscaleLanes(lanes: Int32Array, width: number, channels: 3 | 4, g: Geometry, r0: number, r1: number): void {
+    const count = (width * channels) >> 2;
+    if (this.even.length < count) {
+      this.even = new Int32Array(count);
+      this.odd = new Int32Array(count);
+    }
+    const { even, odd, lumaRow, rowSum, grid, prefix } = this;
+    if (g.mostSources <= 4) {
+      // Up to four frame rows per chip row (frames up to 1080 rows): one fused pass per chip row.
+      const { sourceStart, sourceRow, sourceWeight } = g;
+      for (let r = r0; r < r1; r++) {
+        const e = sourceStart[r];
+        const n = sourceStart[r + 1] - e;
+        const at = (k: number): number => (k < n ? sourceRow[e + k] : sourceRow[e]) * count;
+        const q = (k: number): number => (k < n ? sourceWeight[e + k] : 0);
+        lumaPrefixRow(lanes, at(0), at(1), at(2), at(3), q(0), q(1), q(2), q(3), width, channels === 4, g.sourceTotal[r], prefix);
+        this.resamplePrefix(prefix, width, g, rowSum);
+        grid.set(rowSum.subarray(0, GRID_W), r * GRID_W);
+      }
+      return;
+    }
+    for (let r = r0; r < r1; r++) {
+      even.fill(0, 0, count);
+      odd.fill(0, 0, count);
+      for (let e = g.sourceStart[r]; e < g.sourceStart[r + 1]; e++) accumulateWords(lanes, g.sourceRow[e] * count, count, g.sourceWeight[e], even, odd);
+      lumaFromLanes(even, odd, width, channels, g.sourceTotal[r], lumaRow);
+      this.resampleLuma(lumaRow, width, g, rowSum);
+      grid.set(rowSum.subarray(0, GRID_W), r * GRID_W);
+    }
+  }
+
+  /**
+   * A row of luma values area-resampled to the 480 grid columns by prefix sums, any width: each
+   * column is the difference of the running sum at its two ends (the end pixels weighted by the
+   * part they overlap), one add per pixel.
+   */
+  private resampleLuma(luma: Float32Array, width: number, g: Geometry, rowSum: Float32Array): void {
+    const prefix = this.prefix;
+    let running = 0;
+    prefix[0] = 0;
+    for (let x = 0; x < width; x++) {
+      running += luma[x];
+      prefix[x + 1] = running;
+    }
+    this.resamplePrefix(prefix, width, g, rowSum);
+  }
+
+  /** The 480 area means from a row's running luma sum (pixel x's luma is prefix[x + 1] − prefix[x]). */
+  private resamplePrefix(prefix: Float64Array, width: number, g: Geometry, rowSum: Float32Array): void {
+    const { spanStart, spanEnd, startFrac, endFrac } = g.spans;
+    const inverse = GRID_W / width;
+    for (let i = 0; i < GRID_W; i++) {
+      const a = spanStart[i];
+      const b = spanEnd[i];
+      const first = prefix[a + 1] - prefix[a];
+      const last = b < width ? prefix[b + 1] - prefix[b] : 0;
+      rowSum[i] = inverse * (prefix[b] - prefix[a] - startFrac[i] * first + endFrac[i] * last);
     }
   }
 
@@ -206,7 +347,7 @@ export class GridScratch {
 
   /** The 12 chip coefficients of every block (slot = block*12 + k), into `this.coeffs`. */
   analyze(image: Image): Float32Array {
-    this.downscale(image);
+    this.downscale(image, 0, CHIP_ROWS);
     const grid = this.grid;
     const rows = this.rows;
     const coeffs = this.coeffs;

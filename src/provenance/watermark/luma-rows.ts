@@ -1,7 +1,9 @@
 /**
  * The reader's row kernels: one frame row (or four) of luma area-averaged onto the 480 grid
- * columns, with word-at-a-time paths for frames 4 × 480 wide. Hot: run on every row of every
- * frame that is embedded or measured.
+ * columns, with word-at-a-time paths for frames 4 × 480 wide, and for any other colour frame whose
+ * rows are whole words, the lane sums: a chip row's frame rows added byte by byte in 16-bit lanes
+ * of 32-bit words, the channels pulled apart and the luma taken once per chip row. Hot: run on
+ * every row of every frame that is embedded or measured.
  */
 
 import { GRID_W } from './pattern.js';
@@ -111,5 +113,120 @@ export function boxRowTimesFour(words: Int32Array, q0: number, channels: number,
       const b = ((w0 >>> 16) & 255) + ((w1 >>> 16) & 255) + ((w2 >>> 16) & 255) + ((w3 >>> 16) & 255);
       rowSum[i] = kr * r + kg * gr + kb * b;
     }
+  }
+}
+
+/**
+ * Adds `weight` × every byte of one frame row, read as 32-bit little-endian words, into 16-bit
+ * lanes: the even bytes of word j into `even[j]`, the odd bytes into `odd[j]`. Any width and
+ * colour layout: the channels are pulled apart once per grid row ({@link lumaFromLanes}), not once
+ * per frame row. The caller keeps each lane's total under 32768 (255 × the summed weights), so the words stay positive.
+ */
+export function accumulateWords(words: Int32Array, q0: number, count: number, weight: number, even: Int32Array, odd: Int32Array): void {
+  for (let j = 0, q = q0; j < count; j++, q++) {
+    const w = words[q];
+    even[j] += (w & EVEN_BYTES) * weight;
+    odd[j] += ((w >>> 8) & EVEN_BYTES) * weight;
+  }
+}
+
+/**
+ * The BT.601 luma of each pixel from the lanes {@link accumulateWords} filled, divided by `total`
+ * (the summed weights). RGBA: word j is pixel j (R and B even, G odd). RGB: 3 words hold 4 pixels,
+ * bytes R0 G0 B0 R1 | G1 B1 R2 G2 | B2 R3 G3 B3.
+ */
+export function lumaFromLanes(even: Int32Array, odd: Int32Array, width: number, channels: 3 | 4, total: number, luma: Float32Array): void {
+  const kr = 0.299 / total;
+  const kg = 0.587 / total;
+  const kb = 0.114 / total;
+  if (channels === 4) {
+    for (let x = 0; x < width; x++) {
+      const e = even[x];
+      luma[x] = kr * (e & 0xffff) + kb * (e >>> 16) + kg * (odd[x] & 0xffff);
+    }
+    return;
+  }
+  for (let x = 0, j = 0; x < width; x += 4, j += 3) {
+    const e0 = even[j],
+      o0 = odd[j],
+      e1 = even[j + 1],
+      o1 = odd[j + 1],
+      e2 = even[j + 2],
+      o2 = odd[j + 2];
+    luma[x] = kr * (e0 & 0xffff) + kg * (o0 & 0xffff) + kb * (e0 >>> 16);
+    luma[x + 1] = kr * (o0 >>> 16) + kg * (e1 & 0xffff) + kb * (o1 & 0xffff);
+    luma[x + 2] = kr * (e1 >>> 16) + kg * (o1 >>> 16) + kb * (e2 & 0xffff);
+    luma[x + 3] = kr * (o2 & 0xffff) + kg * (e2 >>> 16) + kb * (o2 >>> 16);
+  }
+}
+
+/**
+ * One chip row straight from up to four frame rows (word offsets a..d, weights qa..qd in whole
+ * units, 0 for a row not used): the weighted sum of each pixel's bytes in 16-bit lanes, its
+ * BT.601 luma divided by `total`, and the running sum of that luma along the row into `prefix`
+ * (prefix[x] = the sum of pixels 0..x−1). One pass, no intermediate rows. Same lane rules as
+ * {@link accumulateWords}; RGB rows are 4k pixels wide.
+ */
+export function lumaPrefixRow(
+  words: Int32Array,
+  a: number,
+  b: number,
+  c: number,
+  d: number,
+  qa: number,
+  qb: number,
+  qc: number,
+  qd: number,
+  width: number,
+  rgba: boolean,
+  total: number,
+  prefix: Float64Array,
+): void {
+  const kr = 0.299 / total;
+  const kg = 0.587 / total;
+  const kb = 0.114 / total;
+  let running = 0;
+  prefix[0] = 0;
+  if (rgba) {
+    for (let x = 0; x < width; x++) {
+      const wa = words[a + x],
+        wb = words[b + x],
+        wc = words[c + x],
+        wd = words[d + x];
+      const e = (wa & EVEN_BYTES) * qa + (wb & EVEN_BYTES) * qb + (wc & EVEN_BYTES) * qc + (wd & EVEN_BYTES) * qd;
+      const g = ((wa >>> 8) & 255) * qa + ((wb >>> 8) & 255) * qb + ((wc >>> 8) & 255) * qc + ((wd >>> 8) & 255) * qd;
+      running += kr * (e & 0xffff) + kb * (e >>> 16) + kg * g;
+      prefix[x + 1] = running;
+    }
+    return;
+  }
+  for (let x = 0, j = 0; x < width; x += 4, j += 3) {
+    // Bytes R0 G0 B0 R1 | G1 B1 R2 G2 | B2 R3 G3 B3: even lanes hold bytes 0 and 2 of a word, odd lanes 1 and 3.
+    let wa = words[a + j],
+      wb = words[b + j],
+      wc = words[c + j],
+      wd = words[d + j];
+    const e0 = (wa & EVEN_BYTES) * qa + (wb & EVEN_BYTES) * qb + (wc & EVEN_BYTES) * qc + (wd & EVEN_BYTES) * qd;
+    const o0 = ((wa >>> 8) & EVEN_BYTES) * qa + ((wb >>> 8) & EVEN_BYTES) * qb + ((wc >>> 8) & EVEN_BYTES) * qc + ((wd >>> 8) & EVEN_BYTES) * qd;
+    wa = words[a + j + 1];
+    wb = words[b + j + 1];
+    wc = words[c + j + 1];
+    wd = words[d + j + 1];
+    const e1 = (wa & EVEN_BYTES) * qa + (wb & EVEN_BYTES) * qb + (wc & EVEN_BYTES) * qc + (wd & EVEN_BYTES) * qd;
+    const o1 = ((wa >>> 8) & EVEN_BYTES) * qa + ((wb >>> 8) & EVEN_BYTES) * qb + ((wc >>> 8) & EVEN_BYTES) * qc + ((wd >>> 8) & EVEN_BYTES) * qd;
+    wa = words[a + j + 2];
+    wb = words[b + j + 2];
+    wc = words[c + j + 2];
+    wd = words[d + j + 2];
+    const e2 = (wa & EVEN_BYTES) * qa + (wb & EVEN_BYTES) * qb + (wc & EVEN_BYTES) * qc + (wd & EVEN_BYTES) * qd;
+    const o2 = ((wa >>> 8) & EVEN_BYTES) * qa + ((wb >>> 8) & EVEN_BYTES) * qb + ((wc >>> 8) & EVEN_BYTES) * qc + ((wd >>> 8) & EVEN_BYTES) * qd;
+    running += kr * (e0 & 0xffff) + kg * (o0 & 0xffff) + kb * (e0 >>> 16);
+    prefix[x + 1] = running;
+    running += kr * (o0 >>> 16) + kg * (e1 & 0xffff) + kb * (o1 & 0xffff);
+    prefix[x + 2] = running;
+    running += kr * (e1 >>> 16) + kg * (o1 >>> 16) + kb * (e2 & 0xffff);
+    prefix[x + 3] = running;
+    running += kr * (o2 & 0xffff) + kg * (e2 >>> 16) + kb * (o2 >>> 16);
+    prefix[x + 4] = running;
   }
 }
