@@ -32,7 +32,7 @@ const LAYER_RUNGS: readonly (readonly string[])[] = [
   ['index.ts'],
 ];
 /** The same inside src/node, for its wings. */
-const NODE_WING_RUNGS: readonly (readonly string[])[] = [['files'], ['media', 'models'], ['provenance'], ['jobs'], ['eval', 'service']];
+const NODE_WING_RUNGS: readonly (readonly string[])[] = [['files'], ['media', 'models'], ['provenance'], ['jobs'], ['eval', 'service', 'live']];
 /** Imports across one rung that the map allows: the CLI starts the server. */
 const SAME_RUNG_ALLOWED = new Set(['cli -> server']);
 const PLATFORM_LAYERS = ['node', 'browser', 'client', 'cli', 'server'];

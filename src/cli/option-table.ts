@@ -33,6 +33,7 @@ export const COMMANDS = [
   'demo',
   'ui',
   'serve',
+  'live',
   'faces scan',
   'verify',
   'audit',
@@ -80,6 +81,8 @@ export interface FlagRow {
   readonly commands: readonly CommandName[];
   /** Commands where it must be given. */
   readonly required?: readonly CommandName[];
+  /** Commands where a text flag may be repeated (its value is then a list). */
+  readonly repeatableFor?: readonly CommandName[];
   /** Only for a video target of `swap` (help says "video: "; an image target refuses it). */
   readonly videoOnly?: true;
   /** The default help shows when the row sets no option, or sets one whose default is "unset"; false: none. */
@@ -127,7 +130,7 @@ export const FLAG_TABLE = [
     value: 'file',
     key: 'source',
     parse: 'repeatable',
-    commands: ['swap'],
+    commands: ['swap', 'live'],
     description: 'photo with the face to use (JPEG, PNG or WebP); repeat for several photos of the same person',
   },
   {
@@ -146,9 +149,13 @@ export const FLAG_TABLE = [
     value: 'file',
     key: 'output',
     parse: 'text',
-    commands: ['swap'],
+    commands: ['swap', 'live'],
     required: ['swap'],
-    description: 'where to write the result; the format follows the extension: .jpg, .jpeg, .png, .webp for images, .mp4, .mkv, .webm, .mov for videos',
+    repeatableFor: ['live'],
+    description: {
+      swap: 'where to write the result; the format follows the extension: .jpg, .jpeg, .png, .webp for images, .mp4, .mkv, .webm, .mov for videos',
+      live: 'where the swapped stream goes, repeatable: rtmp://… or srt://… (pushed; reconnects when dropped), a recording (.mp4 fragmented, or .mkv), output (the /output page for an OBS browser source) or v4l2:/dev/videoN (Linux virtual camera)',
+    },
   },
   {
     flag: '--people',
@@ -175,7 +182,7 @@ export const FLAG_TABLE = [
     parse: 'choice',
     choices: ENGINE_CHOICES,
     sets: { group: 'paint', key: 'engine' },
-    commands: ['swap', 'eval', 'bench'],
+    commands: ['swap', 'eval', 'bench', 'live'],
     description: 'which engine swaps',
   },
   // Paint.
@@ -184,7 +191,7 @@ export const FLAG_TABLE = [
     key: 'manyFaces',
     parse: 'switch',
     sets: { group: 'paint', key: 'manyFaces' },
-    commands: ['swap'],
+    commands: ['swap', 'live'],
     description:
       'swap every face in the target, not only the main face (image: largest area, discounted up to half by distance from the centre; video: the largest, followed until lost or a cut)',
   },
@@ -205,7 +212,7 @@ export const FLAG_TABLE = [
     parse: 'whole',
     sets: { group: 'paint', key: 'sourceFace' },
     shows: 'the largest',
-    commands: ['swap'],
+    commands: ['swap', 'live'],
     description: 'take the identity from this source face',
   },
   {
@@ -213,7 +220,7 @@ export const FLAG_TABLE = [
     key: 'mouthMask',
     parse: 'negatable',
     sets: { group: 'paint', key: 'mouthMask' },
-    commands: ['swap'],
+    commands: ['swap', 'live'],
     description: "keep the target's own mouth interior (default: {default}; on for mesh)",
     off: 'paint the source mouth too',
   },
@@ -223,7 +230,7 @@ export const FLAG_TABLE = [
     key: 'opacity',
     parse: 'number',
     sets: { group: 'paint', key: 'opacity' },
-    commands: ['swap'],
+    commands: ['swap', 'live'],
     description: 'how much of the swapped face shows',
   },
   {
@@ -232,7 +239,7 @@ export const FLAG_TABLE = [
     key: 'sharpness',
     parse: 'number',
     sets: { group: 'paint', key: 'sharpness' },
-    commands: ['swap'],
+    commands: ['swap', 'live'],
     description: 'sharpen the swapped face',
   },
   {
@@ -240,7 +247,7 @@ export const FLAG_TABLE = [
     key: 'colorMatch',
     parse: 'negatable',
     sets: { group: 'paint', key: 'colorMatch' },
-    commands: ['swap'],
+    commands: ['swap', 'live'],
     description: "match the face's colour and light to the target",
     off: 'keep the source face colours',
   },
@@ -251,7 +258,7 @@ export const FLAG_TABLE = [
     parse: 'number',
     sets: { group: 'paint', key: 'faceShape' },
     shows: '1',
-    commands: ['swap'],
+    commands: ['swap', 'live'],
     description: "mesh: how much of the source's face shape to paint, 0 keeps the target's",
   },
   {
@@ -261,7 +268,7 @@ export const FLAG_TABLE = [
     parse: 'number',
     sets: { group: 'paint', key: 'faceOutline' },
     shows: '0',
-    commands: ['swap'],
+    commands: ['swap', 'live'],
     description: "mesh: give the face the source's jaw and cheek outline, bending what is around it",
   },
   {
@@ -281,7 +288,7 @@ export const FLAG_TABLE = [
     parse: 'choice',
     choices: EXECUTION_PROVIDERS,
     shows: CLI_DEFAULTS.executionProvider,
-    commands: ['swap'],
+    commands: ['swap', 'live'],
     description: 'where the models run (default: {default}); an unavailable one is an error',
   },
   {
@@ -290,7 +297,7 @@ export const FLAG_TABLE = [
     key: 'executionThreads',
     parse: 'whole',
     shows: String(CLI_DEFAULTS.executionThreads),
-    commands: ['swap'],
+    commands: ['swap', 'live'],
     description: 'threads per model',
   },
   // Video targets: encoding, trimming, tracking, who is swapped.
@@ -300,10 +307,20 @@ export const FLAG_TABLE = [
     key: 'fps',
     parse: 'number',
     videoOnly: true,
-    commands: ['swap'],
-    description: "output frame rate (default: the source's own frame times, variable rates too)",
+    commands: ['swap', 'live'],
+    description: {
+      swap: "output frame rate (default: the source's own frame times, variable rates too)",
+      live: "the constant frame rate read from the input and sent (default: the input's own; a camera is asked for it)",
+    },
   },
-  { flag: '--no-audio', key: 'audio', parse: 'switch', videoOnly: true, commands: ['swap'], description: 'drop the audio (default: kept, copied where the container allows)' },
+  {
+    flag: '--no-audio',
+    key: 'audio',
+    parse: 'switch',
+    videoOnly: true,
+    commands: ['swap', 'live'],
+    description: 'drop the audio (default: kept, copied where the container allows)',
+  },
   {
     flag: '--video-encoder',
     value: 'name',
@@ -320,7 +337,7 @@ export const FLAG_TABLE = [
     key: 'videoQuality',
     parse: 'whole',
     videoOnly: true,
-    commands: ['swap'],
+    commands: ['swap', 'live'],
     description: 'quality as Deep-Live-Cam, lower is better (x264 CRF; default 18, x265 22, VP9 31 of 63)',
   },
   {
@@ -331,7 +348,7 @@ export const FLAG_TABLE = [
     choices: VIDEO_PRESETS,
     shows: CLI_DEFAULTS.videoPreset,
     videoOnly: true,
-    commands: ['swap'],
+    commands: ['swap', 'live'],
     description: 'encoding speed against file size',
   },
   {
@@ -351,7 +368,7 @@ export const FLAG_TABLE = [
     parse: 'text',
     sets: { group: 'tracking', key: 'detectEvery' },
     videoOnly: true,
-    commands: ['swap'],
+    commands: ['swap', 'live'],
     description: 'run the face detector every n frames and track in between',
   },
   {
@@ -360,7 +377,7 @@ export const FLAG_TABLE = [
     parse: 'switch',
     sets: { group: 'tracking', key: 'smoothing' },
     videoOnly: true,
-    commands: ['swap'],
+    commands: ['swap', 'live'],
     description: 'do not smooth landmarks between frames',
   },
   {
@@ -370,7 +387,7 @@ export const FLAG_TABLE = [
     parse: 'number',
     sets: { group: 'tracking', key: 'smoothing', field: 'minCutoff' },
     videoOnly: true,
-    commands: ['swap'],
+    commands: ['swap', 'live'],
     description: 'One Euro minimum cut-off; lower is steadier',
   },
   {
@@ -380,7 +397,7 @@ export const FLAG_TABLE = [
     parse: 'number',
     sets: { group: 'tracking', key: 'smoothing', field: 'beta' },
     videoOnly: true,
-    commands: ['swap'],
+    commands: ['swap', 'live'],
     description: 'One Euro speed coefficient; higher follows fast motion sooner',
   },
   {
@@ -390,7 +407,7 @@ export const FLAG_TABLE = [
     parse: 'whole',
     sets: { group: 'tracking', key: 'maxMissed' },
     videoOnly: true,
-    commands: ['swap'],
+    commands: ['swap', 'live'],
     description: 'frames a lost face keeps its track',
   },
   {
@@ -400,7 +417,7 @@ export const FLAG_TABLE = [
     parse: 'whole',
     sets: { group: 'tracking', key: 'minFaceSize' },
     videoOnly: true,
-    commands: ['swap'],
+    commands: ['swap', 'live'],
     description: 'leave faces smaller than this alone',
   },
   {
@@ -410,7 +427,7 @@ export const FLAG_TABLE = [
     parse: 'number',
     sets: { group: 'tracking', key: 'minSharpness' },
     videoOnly: true,
-    commands: ['swap'],
+    commands: ['swap', 'live'],
     description: 'leave faces blurrier than this alone; 0 swaps all',
   },
   {
@@ -419,7 +436,7 @@ export const FLAG_TABLE = [
     parse: 'switch',
     sets: { group: 'tracking', key: 'shotChange' },
     videoOnly: true,
-    commands: ['swap'],
+    commands: ['swap', 'live'],
     description: 'do not look for cuts (by default a cut drops every track and the new shot is detected afresh)',
   },
   { flag: '--reference-face', value: 'image', key: 'referenceFace', parse: 'text', videoOnly: true, commands: ['swap'], description: 'swap only the person in this photo' },
@@ -448,8 +465,59 @@ export const FLAG_TABLE = [
     key: 'ffmpeg',
     parse: 'text',
     videoOnly: true,
-    commands: ['swap'],
+    commands: ['swap', 'live'],
     description: 'the ffmpeg binary to use (default: LIVESWAP_FFMPEG, else the bundled one)',
+  },
+  // Live streams (liveswap live).
+  {
+    flag: '--input',
+    short: '-i',
+    value: 'spec',
+    key: 'input',
+    parse: 'text',
+    commands: ['live'],
+    description: 'what to swap live: a video file (played at its own pace), rtmp://, rtmps://, rtsp://, srt://, http(s):// stream URL, or a camera: camera:N or a device name',
+  },
+  { flag: '--loop', key: 'loop', parse: 'switch', commands: ['live'], description: 'play a video file input again from the start when it ends' },
+  {
+    flag: '--list-devices',
+    key: 'listDevices',
+    parse: 'switch',
+    commands: ['live'],
+    description: 'list the cameras ffmpeg can read here (v4l2, avfoundation or dshow) and the v4l2 loopback devices, then exit',
+  },
+  {
+    flag: '--video-size',
+    value: 'WxH',
+    key: 'videoSize',
+    parse: 'text',
+    commands: ['live'],
+    description: "the frame size worked at and sent; a camera is asked for it (default: the input's own)",
+  },
+  {
+    flag: '--output-delay',
+    value: 'ms',
+    key: 'outputDelay',
+    parse: 'number',
+    shows: '0',
+    commands: ['live'],
+    description: 'move the sound this much later than the picture in every output (negative: earlier), to line it up where a player shows it off',
+  },
+  {
+    flag: '--target-fps',
+    value: 'n',
+    key: 'targetFps',
+    parse: 'number',
+    shows: "the stream's frame rate",
+    commands: ['live'],
+    description: 'the frame rate the adaptive quality controller holds by looking for faces less often; 0 turns it off',
+  },
+  {
+    flag: '--json-status',
+    key: 'jsonStatus',
+    parse: 'switch',
+    commands: ['live'],
+    description: 'print the status as one JSON object a second on stdout (and the summary as JSON at the end) instead of a status line',
   },
   // Eval and bench.
   {
@@ -486,10 +554,11 @@ export const FLAG_TABLE = [
     key: 'port',
     parse: 'text',
     shows: false,
-    commands: ['ui', 'serve'],
+    commands: ['ui', 'serve', 'live'],
     description: {
       ui: `port to listen on; 0 picks a free one (default: ${DEFAULT_UI_PORT})`,
       serve: `port to listen on; 0 picks a free one (default: ${DEFAULT_API_PORT})`,
+      live: `with --output output: the port of the output page's server; 0 picks a free one (default: ${DEFAULT_UI_PORT})`,
     },
   },
   {
@@ -498,10 +567,11 @@ export const FLAG_TABLE = [
     key: 'host',
     parse: 'text',
     shows: false,
-    commands: ['ui', 'serve'],
+    commands: ['ui', 'serve', 'live'],
     description: {
       ui: `address to listen on; anything but loopback exposes the app and the models to the network (default: ${DEFAULT_UI_HOST})`,
       serve: `address to listen on; anything but loopback exposes the API to the network, behind its tokens (default: ${DEFAULT_API_HOST})`,
+      live: `with --output output: the address of the output page's server (default: ${DEFAULT_UI_HOST})`,
     },
   },
   {
@@ -537,7 +607,7 @@ export const FLAG_TABLE = [
     key: 'label',
     parse: 'switch',
     sets: { group: 'marks', key: 'label' },
-    commands: ['swap'],
+    commands: ['swap', 'live'],
     description: `leave out the visible "${STILL_DEFAULTS.marks.labelText}" label (recorded in the content credentials and the audit log)`,
   },
   {
@@ -546,8 +616,12 @@ export const FLAG_TABLE = [
     key: 'labelText',
     parse: 'text',
     sets: { group: 'marks', key: 'labelText' },
-    commands: ['swap', 'ui'],
-    description: { swap: 'the label\'s text, 1–40 printable ASCII characters (default: "{default}")', ui: "the visible label's text the app starts with (default: {default})" },
+    commands: ['swap', 'ui', 'live'],
+    description: {
+      swap: 'the label\'s text, 1–40 printable ASCII characters (default: "{default}")',
+      ui: "the visible label's text the app starts with (default: {default})",
+      live: 'the label\'s text, 1–40 printable ASCII characters (default: "{default}")',
+    },
   },
   {
     flag: '--label-corner',
@@ -556,7 +630,7 @@ export const FLAG_TABLE = [
     parse: 'choice',
     choices: LABEL_CORNERS,
     sets: { group: 'marks', key: 'labelCorner' },
-    commands: ['swap'],
+    commands: ['swap', 'live'],
     description: 'where the label goes',
   },
   {
@@ -564,9 +638,10 @@ export const FLAG_TABLE = [
     value: 'file',
     key: 'watermarkKey',
     parse: 'text',
-    commands: ['swap', 'ui', 'verify'],
+    commands: ['swap', 'ui', 'verify', 'live'],
     description: {
       swap: "the invisible watermark's key (default: made on first use under LIVESWAP_HOME)",
+      live: "the invisible watermark's key (default: made on first use under LIVESWAP_HOME)",
       ui: 'watermark the live frames with your own key file (64 hex digits; default: the key under LIVESWAP_HOME, made on first use)',
       verify: 'look for the watermark made with this key (default: the key under LIVESWAP_HOME)',
     },
@@ -814,7 +889,7 @@ export function helpDefault(row: FlagRow, command: CommandName): string | undefi
 /** A row's help text for `command`, its default filled in. */
 export function helpText(row: FlagRow, command: CommandName): string {
   const template = typeof row.description === 'string' ? row.description : (row.description[command] ?? '');
-  const text = row.videoOnly ? `video: ${template}` : template;
+  const text = row.videoOnly && command === 'swap' ? `video: ${template}` : template;
   const shown = helpDefault(row, command);
   if (shown === undefined) return text;
   return text.includes('{default}') ? text.replace('{default}', shown) : `${text} (default: ${shown})`;
@@ -826,7 +901,7 @@ export function addFlags<C extends Command>(command: C, name: CommandName): C {
     const spelling = `${row.short ? `${row.short}, ` : ''}${row.flag}${row.value ? ` <${row.value}>` : ''}`;
     const option = new Option(spelling, helpText(row, name));
     if (row.choices) option.choices(row.choices);
-    if (row.parse === 'repeatable') option.argParser((value: string, previous: string[] = []) => [...previous, value]);
+    if (row.parse === 'repeatable' || row.repeatableFor?.includes(name)) option.argParser((value: string, previous: string[] = []) => [...previous, value]);
     if (row.required?.includes(name)) option.makeOptionMandatory();
     command.addOption(option);
     if (row.parse === 'negatable') command.addOption(new Option(`--no-${row.flag.slice(2)}`, row.off ?? ''));

@@ -21,6 +21,7 @@ import { createAuditCommand, runAudit } from './audit-command.js';
 import { createTokensCommand, runTokensCreate, runTokensList, runTokensRevoke } from './tokens-command.js';
 import { createProtectCommand, runProtectAdd, runProtectList, runProtectRemove } from './protect-command.js';
 import { createWorkerCommand, runWorker } from './worker-command.js';
+import { createLiveCommand, runLiveCommand } from './live-command.js';
 
 /**
  * What the commands learn of Ctrl-C and SIGTERM: the signal aborts when one arrives, and a command
@@ -54,8 +55,8 @@ export function createProgram(terminal: Terminal, setExit: (code: number) => voi
     });
   // addCommand does not pass the exit override and output settings on by itself.
   program.addCommand(createSwapCommand((flags) => runSwap(flags, terminal, undefined, cancellable('job'))).copyInheritedSettings(program));
-  program.addCommand(createDemoCommand((flags) => runDemo(flags, terminal)).copyInheritedSettings(program));
   program.addCommand(createTalkCommand((flags) => runTalk(flags, terminal, cancellable('job'))).copyInheritedSettings(program));
+  program.addCommand(createDemoCommand((flags) => runDemo(flags, terminal)).copyInheritedSettings(program));
   program.addCommand(createEvalCommand((flags) => runEvalCommand(flags, terminal)).copyInheritedSettings(program));
   program.addCommand(createBenchCommand((flags) => runBenchCommand(flags, terminal)).copyInheritedSettings(program));
   program.addCommand(createModelsCommand(terminal).copyInheritedSettings(program));
@@ -78,6 +79,7 @@ export function createProgram(terminal: Terminal, setExit: (code: number) => voi
       remove: (id, flags) => runProtectRemove(id, flags, terminal),
     }).copyInheritedSettings(program),
   );
+  program.addCommand(createLiveCommand((flags) => runLiveCommand(flags, { terminal, ...withSignal(cancellable('serve')) })).copyInheritedSettings(program));
   program.addCommand(createWorkerCommand((flags) => runWorker(flags, terminal, cancellable('serve'))).copyInheritedSettings(program));
   return program;
 }

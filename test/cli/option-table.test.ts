@@ -30,6 +30,7 @@ import {
 import { createSwapCommand } from '../../src/cli/swap-command.js';
 import { createServeCommand } from '../../src/cli/serve-command.js';
 import { createUiCommand } from '../../src/cli/ui-command.js';
+import { createLiveCommand } from '../../src/cli/live-command.js';
 import { createVerifyCommand } from '../../src/cli/verify-command.js';
 import { DEFAULT_SAMPLE_FPS } from '../../src/node/jobs/faces-scan.js';
 import { LIVE_DEFAULTS, STILL_DEFAULTS, VIDEO_DEFAULTS } from '../../src/pipeline/options.js';
@@ -59,6 +60,8 @@ function build(name: CommandName): Command {
       return createUiCommand(noop);
     case 'serve':
       return createServeCommand(noop);
+    case 'live':
+      return createLiveCommand(noop);
     case 'faces scan':
       return subcommand(createFacesCommand(noop), 'scan');
     case 'verify':

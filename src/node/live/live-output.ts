@@ -1,0 +1,358 @@
+/**
+ * One output of a live run: an ffmpeg encoder fed raw frames on stdin and the input's sound on
+ * fd 3. Frames go in at a constant rate by their slot on the input's timeline: slots the input
+ * dropped are filled with the frame before (so the picture keeps the sound's time), and the sound
+ * starts at the slot the encoder starts at. A pushed stream (RTMP, SRT) that drops is started
+ * again with growing waits, without stopping the other outputs; a pushed stream whose encoder is
+ * more than a few frames behind skips frames (counted) rather than hold the others up, while a
+ * recording and a device are waited for. A recording is written under another name and renamed
+ * into place when the stream ends cleanly.
+ */
+
+import { spawn, type ChildProcess } from 'node:child_process';
+import { rename, rm } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import type { Writable } from 'node:stream';
+import { LiveswapError } from '../../core/errors.js';
+import type { Image } from '../../core/image.js';
+import { childExit, describeExit, StderrTail, type ExitStatus } from '../media/ffmpeg-binary.js';
+import type { VideoPreset } from '../media/ffmpeg-formats.js';
+import { LIVE_AUDIO, liveEncoderArgs, type LiveEncodePlan } from './live-args.js';
+import { shortOutputName, type LiveOutput } from './live-spec.js';
+
+/** Where an output stands: starting, sending, waiting to try again, stopped by a failure, done. */
+export type OutputState = 'starting' | 'live' | 'reconnecting' | 'failed' | 'finished';
+
+/** Frames an encoder's stdin may hold before a pushed stream skips frames (the rest of the run is not held up). */
+export const MAX_QUEUED_FRAMES = 4;
+
+/** The waits between tries to start a dropped stream again: doubling from `firstMs` up to `maxMs`. */
+export interface Backoff {
+  firstMs: number;
+  maxMs: number;
+}
+
+export const DEFAULT_BACKOFF: Backoff = { firstMs: 1000, maxMs: 30_000 };
+
+/** The wait before try `attempt` (1, 2, …). */
+export function backoffDelay(backoff: Backoff, attempt: number): number {
+  return Math.min(backoff.maxMs, backoff.firstMs * 2 ** Math.max(0, attempt - 1));
+}
+
+/** What the status line shows of an output. */
+export interface OutputStatus {
+  name: string;
+  kind: LiveOutput['kind'];
+  state: OutputState;
+  /** Frames handed to the encoder (repeats that fill dropped slots included). */
+  frames: number;
+  /** Frames skipped because the encoder was behind. */
+  skipped: number;
+  reconnects: number;
+  /** The last failure, in words. */
+  error?: string;
+}
+
+export interface LiveOutputOptions {
+  ffmpegPath: string;
+  width: number;
+  height: number;
+  fps: number;
+  audio: boolean;
+  audioDelayMs: number;
+  preset: VideoPreset;
+  crf: number;
+  backoff?: Backoff;
+  /** The input's sound of the last seconds, by first sample: a new encoder takes it from its first frame's time. */
+  heldAudio?: () => readonly { first: number; pcm: Buffer }[];
+  /** Said when the output changes state (dropped, reconnected). */
+  onEvent?: (message: string) => void;
+}
+
+/** A place frames go to; the ffmpeg outputs and the output page share it. */
+export interface LiveSink {
+  readonly status: OutputStatus;
+  /** Takes the frame for `slot` (the caller does not change `image` afterwards); resolves when it may be given another. */
+  write(image: Image, slot: number): Promise<void>;
+  /** The input's sound, from sample `firstSample` on (48 kHz stereo s16le). */
+  audio(pcm: Buffer, firstSample: number): void;
+  /** The input's sound has ended: no more comes. */
+  endAudio(): void;
+  /** Ends the output cleanly (a recording is finished and put in place). */
+  finish(): Promise<void>;
+  /** Stops at once; a recording is left under its working name, playable up to where it stopped. */
+  abort(): Promise<void>;
+}
+
+/** The working name of a recording: hidden, beside it, with the pid (and not a temporary the tidy-up removes: a crash keeps it). */
+export function recordingWorkPath(path: string, pid = process.pid): string {
+  return join(dirname(path), `.liveswap.recording-${pid}.${basename(path)}`);
+}
+
+interface Encoder {
+  child: ChildProcess;
+  exit: Promise<ExitStatus>;
+  stdin: Writable;
+  pcm: Writable | undefined;
+  stderr: StderrTail;
+  /** The slot its first frame had. */
+  firstSlot: number;
+  /** The next slot it expects. */
+  nextSlot: number;
+  /** The next sample of sound it expects. */
+  nextSample: number;
+  /** Bytes written so far, as its progress reports them: > 0 once it is sending. */
+  sent: number;
+  ending: boolean;
+}
+
+const BYTES_PER_SAMPLE = LIVE_AUDIO.channels * LIVE_AUDIO.bytesPerSample;
+
+/** An output written by ffmpeg: RTMP, SRT, a recording, a v4l2 device. */
+export class FfmpegOutput implements LiveSink {
+  readonly status: OutputStatus;
+  private encoder: Encoder | undefined;
+  private last: Buffer | undefined;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private attempts = 0;
+  private closed = false;
+  /** Rejects when the first encoder fails before it sent anything: the run cannot start with this output. */
+  private readonly started: Promise<void>;
+  private startedResolve!: () => void;
+  private startedReject!: (error: LiveswapError) => void;
+  private everStarted = false;
+  private audioEnded = false;
+  /** Where the next encoder starts on the timeline. */
+  private slot = 0;
+  /** Where a recording is written until it is finished. */
+  readonly workPath: string | undefined;
+
+  constructor(
+    readonly output: Exclude<LiveOutput, { kind: 'page' }>,
+    private readonly options: LiveOutputOptions,
+  ) {
+    this.status = { name: shortOutputName(output), kind: output.kind, state: 'starting', frames: 0, skipped: 0, reconnects: 0 };
+    this.workPath = output.kind === 'file' ? recordingWorkPath(output.path) : undefined;
+    this.started = new Promise((resolve, reject) => {
+      this.startedResolve = resolve;
+      this.startedReject = reject;
+    });
+    this.started.catch(() => undefined);
+  }
+
+  /** Whether a dropped output is started again (pushed streams only). */
+  private get reconnects(): boolean {
+    return this.output.kind === 'rtmp' || this.output.kind === 'srt';
+  }
+
+  /** Resolves once the output is sending (its encoder wrote its first bytes); rejects if it failed first. */
+  whenStarted(): Promise<void> {
+    return this.started;
+  }
+
+  private plan(): LiveEncodePlan {
+    const o = this.options;
+    return {
+      output: this.output,
+      ...(this.workPath !== undefined ? { writeTo: this.workPath } : {}),
+      width: o.width,
+      height: o.height,
+      fps: o.fps,
+      audio: o.audio,
+      audioDelayMs: o.audioDelayMs,
+      preset: o.preset,
+      crf: o.crf,
+    };
+  }
+
+  private spawnEncoder(firstSlot: number): Encoder {
+    const audio = this.options.audio && this.output.kind !== 'v4l2';
+    const child = spawn(this.options.ffmpegPath, liveEncoderArgs(this.plan()), { stdio: ['pipe', 'ignore', 'pipe', audio ? 'pipe' : 'ignore', 'pipe'], detached: true });
+    const stderr = new StderrTail();
+    child.stderr!.on('data', (chunk: Buffer) => stderr.push(chunk));
+    const stdin = child.stdin!;
+    const pcm = audio ? (child.stdio[3] as Writable) : undefined;
+    // A dying encoder breaks its pipes; its exit says why.
+    stdin.on('error', () => undefined);
+    pcm?.on('error', () => undefined);
+    const encoder: Encoder = {
+      child,
+      exit: childExit(child, this.options.ffmpegPath),
+      stdin,
+      pcm,
+      stderr,
+      firstSlot,
+      nextSlot: firstSlot,
+      nextSample: Math.floor((firstSlot * LIVE_AUDIO.sampleRate) / this.options.fps),
+      sent: 0,
+      ending: false,
+    };
+    const progress = child.stdio[4] as NodeJS.ReadableStream;
+    progress.setEncoding('utf8');
+    progress.on('data', (text: string) => {
+      for (const match of text.matchAll(/^total_size=(\d+)/gm)) encoder.sent = Math.max(encoder.sent, Number(match[1]));
+      if (encoder.sent > 0 && this.encoder === encoder && this.status.state === 'starting') this.becameLive();
+    });
+    void encoder.exit.then((status) => this.exited(encoder, status));
+    if (this.audioEnded) pcm?.end();
+    return encoder;
+  }
+
+  private becameLive(): void {
+    this.status.state = 'live';
+    if (this.attempts > 0) this.options.onEvent?.(`${this.status.name}: sending again.`);
+    this.attempts = 0;
+    if (!this.everStarted) {
+      this.everStarted = true;
+      this.startedResolve();
+    }
+  }
+
+  private exited(encoder: Encoder, status: ExitStatus): void {
+    if (this.encoder !== encoder) return;
+    this.encoder = undefined;
+    if (encoder.ending && status.code === 0) return;
+    const why = `${describeExit(status)}: ${encoder.stderr.lastLines(2) || 'no message'}`;
+    this.status.error = why;
+    if (!this.everStarted && encoder.sent === 0) {
+      this.status.state = 'failed';
+      this.startedReject(new LiveswapError('output', `Cannot send to ${this.status.name}: ffmpeg stopped with ${why}.`, { file: this.status.name }));
+      return;
+    }
+    if (this.closed) return;
+    if (!this.reconnects) {
+      this.status.state = 'failed';
+      this.options.onEvent?.(`${this.status.name} stopped (${why}); the other outputs go on.`);
+      return;
+    }
+    this.status.state = 'reconnecting';
+    this.attempts++;
+    const wait = backoffDelay(this.options.backoff ?? DEFAULT_BACKOFF, this.attempts);
+    this.options.onEvent?.(`${this.status.name} dropped (${why}); trying again in ${(wait / 1000).toFixed(0)} s.`);
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      if (this.closed) return;
+      this.status.reconnects++;
+      this.status.state = 'starting';
+      this.encoder = this.spawnEncoder(this.slot);
+      this.replayAudio();
+    }, wait);
+  }
+
+  /** Frame bytes of one frame. */
+  private get frameBytes(): number {
+    return this.options.width * this.options.height * 3;
+  }
+
+  async write(image: Image, slot: number): Promise<void> {
+    const frame = Buffer.from(image.data.buffer, image.data.byteOffset, image.data.byteLength);
+    if (this.closed) return;
+    if (!this.encoder && this.status.state === 'starting' && !this.everStarted && this.attempts === 0 && this.status.reconnects === 0) {
+      this.encoder = this.spawnEncoder(slot);
+      this.replayAudio();
+    }
+    this.slot = slot + 1;
+    const encoder = this.encoder;
+    if (!encoder || encoder.ending) {
+      this.last = frame;
+      return;
+    }
+    // A pushed stream that is behind skips this frame instead of holding up the rest.
+    if (this.reconnects && encoder.stdin.writableLength > MAX_QUEUED_FRAMES * this.frameBytes) {
+      this.status.skipped++;
+      encoder.nextSlot = slot + 1;
+      this.last = frame;
+      return;
+    }
+    // Slots the input dropped keep the frame before them on screen, so the picture keeps the sound's time.
+    const fill = this.last ?? frame;
+    let ok = true;
+    while (encoder.nextSlot < slot) {
+      ok = encoder.stdin.write(fill);
+      encoder.nextSlot++;
+      this.status.frames++;
+    }
+    ok = encoder.stdin.write(frame) && ok;
+    encoder.nextSlot = slot + 1;
+    this.status.frames++;
+    this.last = frame;
+    if (!ok && !this.reconnects) await this.drained(encoder);
+  }
+
+  private drained(encoder: Encoder): Promise<void> {
+    return new Promise((resolve) => {
+      const done = (): void => {
+        encoder.stdin.off('drain', done);
+        encoder.child.off('close', done);
+        resolve();
+      };
+      encoder.stdin.once('drain', done);
+      encoder.child.once('close', done);
+    });
+  }
+
+  /** Gives a new encoder the sound held from its first frame's time on. */
+  private replayAudio(): void {
+    for (const chunk of this.options.heldAudio?.() ?? []) this.audio(chunk.pcm, chunk.first);
+  }
+
+  endAudio(): void {
+    this.audioEnded = true;
+    this.encoder?.pcm?.end();
+  }
+
+  audio(pcm: Buffer, firstSample: number): void {
+    const encoder = this.encoder;
+    if (!encoder?.pcm || encoder.ending || this.audioEnded) return;
+    const end = firstSample + pcm.length / BYTES_PER_SAMPLE;
+    if (end <= encoder.nextSample) return;
+    // The encoder's sound starts where its first frame is on the timeline.
+    const skip = Math.max(0, encoder.nextSample - firstSample) * BYTES_PER_SAMPLE;
+    encoder.pcm.write(skip > 0 ? pcm.subarray(skip) : pcm);
+    encoder.nextSample = end;
+  }
+
+  /** Ends the encoder (stdin closed, it writes what it has); a recording is then put in place. */
+  async finish(): Promise<void> {
+    this.closed = true;
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    const encoder = this.encoder;
+    if (encoder) {
+      encoder.ending = true;
+      encoder.pcm?.end();
+      encoder.stdin.end();
+      const timer = setTimeout(() => encoder.child.kill('SIGKILL'), 20_000);
+      const status = await encoder.exit;
+      clearTimeout(timer);
+      if (status.code !== 0 && this.output.kind === 'file') {
+        throw new LiveswapError(
+          'output',
+          `The recording ${this.output.path} could not be finished: ffmpeg stopped with ${describeExit(status)} (${encoder.stderr.lastLines(2)}).`,
+          {
+            file: this.output.path,
+          },
+        );
+      }
+    }
+    if (this.status.state !== 'failed') this.status.state = 'finished';
+    if (this.output.kind === 'file' && this.workPath !== undefined) {
+      if (this.status.frames === 0) await rm(this.workPath, { force: true });
+      else await rename(this.workPath, this.output.path);
+    }
+  }
+
+  async abort(): Promise<void> {
+    this.closed = true;
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    const encoder = this.encoder;
+    this.encoder = undefined;
+    if (encoder) {
+      encoder.ending = true;
+      encoder.child.kill('SIGKILL');
+      await encoder.exit.catch(() => undefined);
+    }
+    if (this.status.state !== 'failed') this.status.state = 'finished';
+    // Nothing was written to it: the working file is only an empty header.
+    if (this.workPath !== undefined && this.status.frames === 0) await rm(this.workPath, { force: true });
+  }
+}

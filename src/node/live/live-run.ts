@@ -1,0 +1,293 @@
+/**
+ * A live run: one decoder, one frame processor (stream mode: faces followed, painted, labelled and
+ * watermarked), several outputs. The freshest frame wins: the processor always takes the newest
+ * decoded frame, and frames that arrived while it worked are dropped (counted); outputs keep the
+ * input's timeline by showing the frame before a dropped one for its time. The adaptive quality
+ * controller the web app uses holds the frame rate by looking for faces less often. A status is
+ * given about once a second; the run ends when the input ends or the signal aborts (Ctrl-C), and
+ * then finishes every output cleanly.
+ */
+
+import type { Image } from '../../core/image.js';
+import { LiveswapError } from '../../core/errors.js';
+import type { Face } from '../../face/face.js';
+import { QUALITY_LADDER, QualityController, type QualityChange, type QualityLevel } from '../../pipeline/adaptive-quality.js';
+import { FrameProcessor, type FrameEngine, type MarkChoice } from '../../pipeline/frame-processor.js';
+import type { SwapOptions } from '../../pipeline/options.js';
+import type { PreparedSource } from '../../pipeline/still.js';
+import { AUTO_DETECT_EVERY, type VideoFaceOptions } from '../../pipeline/video.js';
+import type { VideoPreset } from '../media/ffmpeg-formats.js';
+import { LIVE_AUDIO } from './live-args.js';
+import { LiveDecoder, type LiveInputInfo } from './live-input.js';
+import { FfmpegOutput, type LiveSink, type OutputStatus } from './live-output.js';
+import type { CameraRequest } from './live-args.js';
+import type { LiveInput, LiveOutput } from './live-spec.js';
+
+/** What the status line shows, about once a second. */
+export interface LiveStatus {
+  /** Seconds since the first frame. */
+  seconds: number;
+  /** Frames processed per second over the last second. */
+  fps: number;
+  /** Median time from a frame's arrival to its handing to the outputs, over the last second (ms). */
+  latencyMs: number;
+  /** Frames dropped (a fresher one came first) per second over the last second. */
+  droppedPerSecond: number;
+  frames: number;
+  dropped: number;
+  /** The adaptive controller's rung (0: full quality) and how many there are. */
+  quality: { level: number; levels: number };
+  outputs: OutputStatus[];
+}
+
+/** The figures of a whole run. */
+export interface LiveSummary {
+  seconds: number;
+  /** Frames decoded, processed, dropped before processing. */
+  decoded: number;
+  frames: number;
+  dropped: number;
+  /** The most frames ever waiting to be processed (the freshest-frame rule keeps it at 1). */
+  maxWaiting: number;
+  /** Frames processed per second over the run. */
+  fps: number;
+  /** Median and 95th percentile of arrival → outputs (ms). */
+  latencyMs: { median: number; p95: number };
+  /** How the run ended: the input ended, or it was stopped. */
+  ended: 'input-ended' | 'stopped';
+  outputs: OutputStatus[];
+  qualityChanges: QualityChange[];
+}
+
+export interface LiveRunOptions {
+  ffmpegPath: string;
+  input: LiveInput;
+  info: LiveInputInfo;
+  camera?: CameraRequest;
+  /** The frame size worked at and sent; default the input's. */
+  width: number;
+  height: number;
+  fps: number;
+  outputs: readonly LiveOutput[];
+  /** Sinks for outputs ffmpeg does not write (the output page), by index into `outputs`. */
+  extraSinks?: ReadonlyMap<number, LiveSink>;
+  engine: FrameEngine;
+  identities: readonly (PreparedSource | undefined)[];
+  paint: SwapOptions;
+  tracking: VideoFaceOptions;
+  marks: MarkChoice;
+  /** Carry the input's sound into the outputs. */
+  audio: boolean;
+  audioDelayMs: number;
+  preset: VideoPreset;
+  crf: number;
+  /** The frame rate the adaptive controller holds; 0 turns it off. */
+  targetFps: number;
+  signal?: AbortSignal;
+  onStatus?: (status: LiveStatus) => void;
+  onEvent?: (message: string) => void;
+  /** How often onStatus is called (ms); default 1000. */
+  statusEveryMs?: number;
+}
+
+/**
+ * The detector with a budget while no face is followed: it runs on every `searchEvery`-th frame
+ * and the frames between find nothing (what the live app's session does with the same rung).
+ */
+class SearchBudget {
+  level: QualityLevel = { detectFactor: 1, searchEvery: 1 };
+  searching = true;
+  private skipped = Number.POSITIVE_INFINITY;
+
+  constructor(private readonly analyze: (image: Image) => Promise<Face[]>) {}
+
+  find(image: Image): Promise<Face[]> {
+    if (this.searching && this.skipped + 1 < this.level.searchEvery) {
+      this.skipped++;
+      return Promise.resolve([]);
+    }
+    this.skipped = 0;
+    return this.analyze(image);
+  }
+}
+
+function median(values: readonly number[]): number {
+  return percentile(values, 0.5);
+}
+
+function percentile(values: readonly number[], p: number): number {
+  if (values.length === 0) return 0;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!;
+}
+
+/** The input's sound of the last few seconds, by sample number, so an output started late takes it from its first frame's time. */
+class AudioRing {
+  private chunks: { first: number; pcm: Buffer }[] = [];
+  /** Samples received so far. */
+  total = 0;
+
+  constructor(private readonly keepSamples: number) {}
+
+  push(pcm: Buffer): { first: number; pcm: Buffer } {
+    const chunk = { first: this.total, pcm };
+    this.total += pcm.length / (LIVE_AUDIO.channels * LIVE_AUDIO.bytesPerSample);
+    this.chunks.push(chunk);
+    while (this.chunks.length > 1 && this.chunks[0]!.first < this.total - this.keepSamples) this.chunks.shift();
+    return chunk;
+  }
+
+  get held(): readonly { first: number; pcm: Buffer }[] {
+    return this.chunks;
+  }
+}
+
+/** Runs the stream until the input ends or `signal` aborts; every output is then finished. */
+export async function runLive(options: LiveRunOptions): Promise<LiveSummary> {
+  const { width, height, fps } = options;
+  const events = options.onEvent ?? (() => undefined);
+  const ring = new AudioRing(LIVE_AUDIO.sampleRate * 5);
+  const sinks: LiveSink[] = options.outputs.map((output, index) => {
+    const extra = options.extraSinks?.get(index);
+    if (extra) return extra;
+    if (output.kind === 'page') throw new LiveswapError('internal', 'The output page needs a sink from the caller.');
+    return new FfmpegOutput(output, {
+      ffmpegPath: options.ffmpegPath,
+      width,
+      height,
+      fps,
+      audio: options.audio,
+      audioDelayMs: options.audioDelayMs,
+      preset: options.preset,
+      crf: options.crf,
+      onEvent: events,
+      heldAudio: () => ring.held,
+    });
+  });
+
+  const budget = new SearchBudget((image) => options.engine.analyze(image));
+  const baseDetectEvery = options.tracking.detectEvery === 'auto' ? (options.engine.track ? AUTO_DETECT_EVERY : 1) : options.tracking.detectEvery;
+  const processor = FrameProcessor.create(
+    { ...options.engine, analyze: (image) => budget.find(image) },
+    { mode: 'stream', paint: options.paint, tracking: options.tracking, marks: options.marks },
+    options.identities,
+  );
+  const quality = options.targetFps > 0 ? new QualityController({ targetFps: options.targetFps }) : undefined;
+  const qualityChanges: QualityChange[] = [];
+
+  const decoder = new LiveDecoder({
+    ffmpegPath: options.ffmpegPath,
+    input: options.input,
+    ...(options.camera ? { camera: options.camera } : {}),
+    width,
+    height,
+    fps,
+    audio: options.audio,
+    onAudio: (pcm) => {
+      const chunk = ring.push(pcm);
+      for (const sink of sinks) sink.audio(chunk.pcm, chunk.first);
+    },
+    onAudioEnd: () => {
+      for (const sink of sinks) sink.endAudio();
+    },
+  });
+  const stop = (): void => void decoder.stop();
+  options.signal?.addEventListener('abort', stop, { once: true });
+
+  const latencies: number[] = [];
+  let windowLatencies: number[] = [];
+  let windowFrames = 0;
+  let windowDropped = decoder.stats.dropped;
+  let started: number | undefined;
+  let lastStatus = performance.now();
+  let frames = 0;
+  const statusEvery = options.statusEveryMs ?? 1000;
+  const status = (now: number): LiveStatus => {
+    const elapsed = Math.max(1e-3, (now - lastStatus) / 1000);
+    return {
+      seconds: started === undefined ? 0 : (now - started) / 1000,
+      fps: windowFrames / elapsed,
+      latencyMs: median(windowLatencies),
+      droppedPerSecond: (decoder.stats.dropped - windowDropped) / elapsed,
+      frames,
+      dropped: decoder.stats.dropped,
+      quality: { level: quality?.levelIndex ?? 0, levels: quality ? QUALITY_LADDER.length : 1 },
+      outputs: sinks.map((sink) => ({ ...sink.status })),
+    };
+  };
+  const ticker = setInterval(() => {
+    const now = performance.now();
+    options.onStatus?.(status(now));
+    lastStatus = now;
+    windowFrames = 0;
+    windowLatencies = [];
+    windowDropped = decoder.stats.dropped;
+  }, statusEvery);
+
+  let failed: Error | undefined;
+  try {
+    // The first output that cannot start (a refused connection, a folder that cannot be written) stops the run at once.
+    const refusal: { error?: Error } = {};
+    const refused = (): Error | undefined => refusal.error;
+    for (const sink of sinks) {
+      if (sink instanceof FfmpegOutput)
+        sink.whenStarted().catch((error: unknown) => {
+          refusal.error ??= error instanceof Error ? error : new LiveswapError('output', String(error));
+          stop();
+        });
+    }
+    for (;;) {
+      const frame = await decoder.next();
+      if (refused()) throw refused()!;
+      if (!frame) break;
+      const begin = performance.now();
+      started ??= begin;
+      const result = await processor.process(frame.image, frame.slot / fps);
+      const busyMs = performance.now() - begin;
+      budget.searching = result.plan!.tracks.every((track) => !track.observed);
+      const change = quality?.record({ at: begin, busyMs });
+      if (change) {
+        qualityChanges.push(change);
+        budget.level = change.to;
+        processor.setDetectEvery(baseDetectEvery * change.to.detectFactor);
+        events(`quality ${change.direction}: ${change.what} (${change.why})`);
+      }
+      await Promise.all(sinks.map((sink) => sink.write(result.image, frame.slot)));
+      const latency = performance.now() - frame.arrivedAt;
+      latencies.push(latency);
+      windowLatencies.push(latency);
+      windowFrames++;
+      frames++;
+      if (sinks.every((sink) => sink.status.state === 'failed')) throw new LiveswapError('output', 'Every output has stopped; ending the stream.');
+    }
+    if (refused()) throw refused()!;
+  } catch (error) {
+    failed = error instanceof Error ? error : new LiveswapError('internal', String(error));
+  } finally {
+    clearInterval(ticker);
+    options.signal?.removeEventListener('abort', stop);
+    await decoder.stop();
+    processor.close();
+  }
+  // Finish every output, even after a failure: a recording keeps what was streamed.
+  const finishing = await Promise.allSettled(sinks.map((sink) => (failed && !(sink instanceof FfmpegOutput && sink.status.frames > 0) ? sink.abort() : sink.finish())));
+  if (failed) throw failed;
+  const unfinished = finishing.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (unfinished) throw unfinished.reason instanceof Error ? unfinished.reason : new LiveswapError('output', String(unfinished.reason));
+  if (frames === 0) throw new LiveswapError('input-unreadable', 'The input gave no frames before it ended.');
+  const now = performance.now();
+  const seconds = started === undefined ? 0 : (now - started) / 1000;
+  options.onStatus?.(status(now));
+  return {
+    seconds,
+    decoded: decoder.stats.decoded,
+    frames,
+    dropped: decoder.stats.dropped,
+    maxWaiting: decoder.stats.maxWaiting,
+    fps: frames / Math.max(seconds, 1e-3),
+    latencyMs: { median: median(latencies), p95: percentile(latencies, 0.95) },
+    ended: options.signal?.aborted ? 'stopped' : 'input-ended',
+    outputs: sinks.map((sink) => ({ ...sink.status })),
+    qualityChanges,
+  };
+}
