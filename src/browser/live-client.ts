@@ -64,7 +64,7 @@ export interface LiveClientOptions {
   settings: ProcessSettings;
   /** The watermark key and the session's asset id every frame is marked with. */
   provenance: WorkerProvenance;
-  /** Where frames are shown; a '2d' context is taken on it, and it is sized to each frame. */
+  /** Where frames are shown; a 'bitmaprenderer' context is taken on it. */
   canvas: HTMLCanvasElement;
   /**
    * Starts the worker. Default: the live-worker module beside this one, as a module worker (Vite and
@@ -112,7 +112,7 @@ export class LiveClient {
   /** Said once when the worker could not use what was asked for (e.g. WebGPU fell back to wasm). */
   readonly notice: string | undefined;
   private readonly listeners = new Map<keyof LiveClientEvents, Set<(event: never) => void>>();
-  private readonly context: CanvasRenderingContext2D;
+  private readonly context: ImageBitmapRenderingContext;
   private busy = false;
   private waiting: { picture: FramePicture; offered: number } | undefined;
   private inFlightSince = 0;
@@ -135,8 +135,8 @@ export class LiveClient {
     this.engine = ready.engine;
     this.backend = ready.backend;
     this.notice = ready.notice;
-    const context = canvas.getContext('2d');
-    if (!context) throw new Error('This browser cannot draw on a canvas (no 2d context).');
+    const context = canvas.getContext('bitmaprenderer');
+    if (!context) throw new Error('This browser cannot show bitmaps on a canvas (no bitmaprenderer context).');
     this.context = context;
     worker.onmessage = (event: MessageEvent<FromWorker>) => this.receive(event.data);
   }
@@ -297,7 +297,10 @@ export class LiveClient {
   private receive(message: FromWorker): void {
     switch (message.type) {
       case 'frame': {
-        this.show(message.picture);
+        // A bitmaprenderer canvas stretches to its own size: keep it the picture's.
+        if (this.canvas.width !== message.bitmap.width) this.canvas.width = message.bitmap.width;
+        if (this.canvas.height !== message.bitmap.height) this.canvas.height = message.bitmap.height;
+        this.context.transferFromImageBitmap(message.bitmap);
         this.processedCount++;
         const now = performance.now();
         this.shown.push(now);
@@ -338,18 +341,6 @@ export class LiveClient {
         break;
       case 'ready':
         break;
-    }
-  }
-
-  /** Draws a processed frame on the canvas, sized to it, and closes it. */
-  private show(picture: FramePicture): void {
-    const [width, height] = 'displayWidth' in picture ? [picture.displayWidth, picture.displayHeight] : [picture.width, picture.height];
-    if (this.canvas.width !== width) this.canvas.width = width;
-    if (this.canvas.height !== height) this.canvas.height = height;
-    try {
-      this.context.drawImage(picture, 0, 0);
-    } finally {
-      picture.close();
     }
   }
 

@@ -271,25 +271,16 @@ async function processFrame(picture: FramePicture, time: number): Promise<void> 
   // The session's frame processor marks the frame as its last stage, at its full size.
   const result = await session!.process(image, time, work);
   const drawStart = performance.now();
-  const output = outputPicture(image, time);
+  const output = outputBitmap(image);
   await sendToRelay(output);
   const draw = performance.now() - drawStart;
   const timings = { read, ...result.timings, draw, total: performance.now() - start };
-  post({ type: 'frame', picture: output, timings, faces: result.faces, detected: result.detected, time, quality: qualityState() }, [output]);
+  post({ type: 'frame', bitmap: output, timings, faces: result.faces, detected: result.detected, time, quality: qualityState() }, [output]);
   adapt(start, timings.total);
 }
 
-/** Whether this worker wraps finished pixels in VideoFrames (cheap here; the page draws them), else writes them to a canvas. */
-const videoFrameOut = typeof VideoFrame === 'function';
-
-/**
- * The finished frame as handed to the page: a VideoFrame of its RGBA pixels (a copy: the pixel
- * buffer is reused for the next frame), else a bitmap of a canvas they were written to.
- */
-function outputPicture(image: Image, time: number): FramePicture {
-  if (videoFrameOut) {
-    return new VideoFrame(image.data, { format: 'RGBA', codedWidth: image.width, codedHeight: image.height, timestamp: Math.round(time * 1000) });
-  }
+/** The finished frame as handed to the page (which shows it without a copy): a bitmap of the canvas its pixels are written to. */
+function outputBitmap(image: Image): ImageBitmap {
   canvasOf(image.width, image.height).putImageData(new ImageData(image.data as Uint8ClampedArray<ArrayBuffer>, image.width, image.height), 0, 0);
   return frameCanvas!.transferToImageBitmap();
 }
@@ -315,12 +306,12 @@ function markerFor(current: ProcessSettings): FrameMarker {
 interface RelayLink {
   /** Whether a frame offered now would be sent. */
   readonly wants: boolean;
-  send(picture: FramePicture): void;
+  send(bitmap: ImageBitmap): void;
   connect(url: string | null): void;
 }
 
 /** Frames handed to the relay worker and not yet taken: at most this many (it skips what it cannot send anyway). */
-const RELAY_HANDED = 2;
+const RELAY_HANDED = 3;
 
 function relayEvent(event: RelayEvent): void {
   if (event.type === 'watchers') post({ type: 'relay', watchers: event.watchers });
@@ -361,9 +352,9 @@ function relayWorker(): RelayLink | undefined {
     get wants() {
       return watchers > 0 && handed < RELAY_HANDED;
     },
-    send(picture) {
+    send(bitmap) {
       handed++;
-      worker.postMessage({ type: 'frame', picture } satisfies ToRelay, [picture]);
+      worker.postMessage({ type: 'frame', picture: bitmap } satisfies ToRelay, [bitmap]);
     },
     connect(url) {
       if (!url) watchers = 0;
@@ -373,10 +364,10 @@ function relayWorker(): RelayLink | undefined {
 }
 
 /** Hands a copy of the finished frame to the relay when it would send it (someone watches and the connection keeps up). */
-async function sendToRelay(frame: FramePicture): Promise<void> {
+async function sendToRelay(frame: ImageBitmap): Promise<void> {
   if (!relay?.wants) return;
-  // A VideoFrame's clone shares its pixels; a bitmap's copy is made off this thread.
-  relay.send(frame instanceof ImageBitmap ? await createImageBitmap(frame) : frame.clone());
+  // A copy of a bitmap shares its pixels until either is drawn on.
+  relay.send(await createImageBitmap(frame));
 }
 
 function startRelay(url: string | null): void {

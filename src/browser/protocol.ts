@@ -47,7 +47,7 @@ export interface FrameTimings {
   upscale: number;
   /** Drawing the label and embedding the watermark. */
   mark: number;
-  /** Handing the picture over (wrapping the pixels in a VideoFrame, or writing them to a canvas) and to the relay. */
+  /** Writing the pixels back and handing the picture over. */
   draw: number;
   total: number;
 }
@@ -135,8 +135,7 @@ export type FromWorker =
   | WorkerError
   | { type: 'sources'; sources: SourceState[]; mainSource: number | null }
   | { type: 'map'; entries: MapEntry[] }
-  /** A processed frame: a VideoFrame of its RGBA pixels where the worker can make one (the page draws it), else a bitmap. */
-  | { type: 'frame'; picture: FramePicture; timings: FrameTimings; faces: TrackedFaceInfo[]; detected: boolean; time: number; quality: FrameQuality }
+  | { type: 'frame'; bitmap: ImageBitmap; timings: FrameTimings; faces: TrackedFaceInfo[]; detected: boolean; time: number; quality: FrameQuality }
   | { type: 'relay'; watchers: number };
 
 /**

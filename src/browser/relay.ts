@@ -8,8 +8,8 @@
 
 /** A relay frame is skipped while this much is still unsent (a slow /output page never queues frames). */
 const RELAY_BACKLOG = 1 << 20;
-/** JPEG encodings of relay frames under way at once: one frame's encoding overlaps the next frame's. */
-const RELAY_ENCODES = 2;
+/** JPEG encodings of relay frames under way at once: a burst of frames is encoded, not skipped. */
+const RELAY_ENCODES = 3;
 
 /** What the relay tells its owner: how many /output pages watch, a frame that failed, the connection lost. */
 export type RelayEvent = { type: 'watchers'; watchers: number } | { type: 'failed'; message: string } | { type: 'closed' };

@@ -33,10 +33,10 @@ class FakeWorker {
   }
 }
 
-/** A canvas whose 2d context draws pictures and keeps nothing. */
+/** A canvas whose bitmaprenderer context takes bitmaps and keeps nothing. */
 function fakeCanvas(): HTMLCanvasElement {
-  const context = { drawImage: () => undefined };
-  return { width: 0, height: 0, getContext: (kind: string) => (kind === '2d' ? context : null) } as unknown as HTMLCanvasElement;
+  const context = { transferFromImageBitmap: () => undefined };
+  return { width: 0, height: 0, getContext: (kind: string) => (kind === 'bitmaprenderer' ? context : null) } as unknown as HTMLCanvasElement;
 }
 
 /** A bitmap as the page and the worker hand it around (only its size and close are used). */
@@ -138,7 +138,7 @@ describe('LiveClient and worker failures', () => {
 
     worker.say({
       type: 'frame',
-      picture: fakeBitmap(),
+      bitmap: fakeBitmap(),
       timings: { read: 0, detect: 0, track: 0, embed: 0, warp: 0, colour: 0, blend: 0, upscale: 0, mark: 0, draw: 0, total: 0 },
       faces: [],
       detected: false,

@@ -32,13 +32,13 @@ import { FIXTURES, TEST_HOME } from '../helpers/fixtures.js';
 const skip = browserSkipReason();
 const RECORD_MS = 4000;
 
-/** Counts the pictures the page draws on the preview canvas (#preview), so the test knows how many frames a recording should hold. */
+/** Counts the pictures the page shows on any bitmaprenderer canvas (the preview), so the test knows how many frames a recording should hold. */
 const COUNT_SHOWN = `(() => {
-  const draw = CanvasRenderingContext2D.prototype.drawImage;
+  const transfer = ImageBitmapRenderingContext.prototype.transferFromImageBitmap;
   window.__shown = 0;
-  CanvasRenderingContext2D.prototype.drawImage = function (...args) {
-    if (this.canvas.id === 'preview') window.__shown++;
-    return draw.apply(this, args);
+  ImageBitmapRenderingContext.prototype.transferFromImageBitmap = function (bitmap) {
+    window.__shown++;
+    return transfer.call(this, bitmap);
   };
 })();`;
 

@@ -13,9 +13,11 @@ const waiting = byId('waiting', HTMLElement);
 const context = canvas.getContext('2d');
 let frames = 0;
 let failures = 0;
-/** A frame being decoded; newer frames that arrive meanwhile replace each other, so none pile up. */
-let decoding = false;
-let nextFrame: Blob | null = null;
+/** Frames decoded at once (decoding runs off the page's thread); a frame that arrives while this many are under way is skipped, so none pile up. */
+const MAX_DECODING = 3;
+let decoding = 0;
+/** Frames are drawn in the order they arrived, each once it is decoded. */
+let drawn: Promise<void> = Promise.resolve();
 
 async function watchPath(): Promise<string> {
   try {
@@ -28,31 +30,26 @@ async function watchPath(): Promise<string> {
   }
 }
 
-async function draw(blob: Blob): Promise<void> {
-  if (decoding) {
-    nextFrame = blob;
-    return;
-  }
-  decoding = true;
-  try {
-    const bitmap = await createImageBitmap(blob);
-    if (canvas.width !== bitmap.width || canvas.height !== bitmap.height) {
-      canvas.width = bitmap.width;
-      canvas.height = bitmap.height;
-    }
-    context?.drawImage(bitmap, 0, 0);
-    bitmap.close();
-    frames++;
-    document.body.dataset.frames = String(frames);
-    waiting.hidden = true;
-  } catch {
-    // A frame that does not decode is skipped; the next one replaces it.
-  } finally {
-    decoding = false;
-  }
-  const next = nextFrame;
-  nextFrame = null;
-  if (next) await draw(next);
+function draw(blob: Blob): void {
+  if (decoding >= MAX_DECODING) return;
+  decoding++;
+  const decoded = createImageBitmap(blob).catch(() => null); // a frame that does not decode is skipped
+  drawn = drawn
+    .then(async () => {
+      const bitmap = await decoded;
+      decoding--;
+      if (!bitmap) return;
+      if (canvas.width !== bitmap.width || canvas.height !== bitmap.height) {
+        canvas.width = bitmap.width;
+        canvas.height = bitmap.height;
+      }
+      context?.drawImage(bitmap, 0, 0);
+      bitmap.close();
+      frames++;
+      document.body.dataset.frames = String(frames);
+      waiting.hidden = true;
+    })
+    .catch(() => undefined); // a frame that cannot be drawn is skipped; the next ones still are
 }
 
 function connect(path: string): void {
@@ -64,7 +61,7 @@ function connect(path: string): void {
     failures = 0;
   };
   socket.onmessage = (event: MessageEvent<unknown>) => {
-    if (event.data instanceof Blob) void draw(new Blob([event.data], { type: 'image/jpeg' }));
+    if (event.data instanceof Blob) draw(new Blob([event.data], { type: 'image/jpeg' }));
   };
   socket.onclose = () => {
     waiting.hidden = false;
