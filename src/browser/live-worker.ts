@@ -272,7 +272,7 @@ async function processFrame(picture: FramePicture, time: number): Promise<void> 
   const result = await session!.process(image, time, work);
   const drawStart = performance.now();
   const output = outputBitmap(image);
-  await sendToRelay(output);
+  sendToRelay(output);
   const draw = performance.now() - drawStart;
   const timings = { read, ...result.timings, draw, total: performance.now() - start };
   post({ type: 'frame', bitmap: output, timings, faces: result.faces, detected: result.detected, time, quality: qualityState() }, [output]);
@@ -363,11 +363,15 @@ function relayWorker(): RelayLink | undefined {
   };
 }
 
-/** Hands a copy of the finished frame to the relay when it would send it (someone watches and the connection keeps up). */
-async function sendToRelay(frame: ImageBitmap): Promise<void> {
-  if (!relay?.wants) return;
-  // A copy of a bitmap shares its pixels until either is drawn on.
-  relay.send(await createImageBitmap(frame));
+/** Hands a copy of the finished frame to the relay when it would send it (someone watches and the connection keeps up), without waiting for it. */
+function sendToRelay(frame: ImageBitmap): void {
+  const link = relay;
+  if (!link?.wants) return;
+  // The copy takes the bitmap's pixels now (shared, not copied), before the frame goes to the page; it reaches the relay a moment later.
+  createImageBitmap(frame).then(
+    (copy) => link.send(copy),
+    (error: unknown) => post(workerError('relay', error, 'Could not send a frame to the output page')),
+  );
 }
 
 function startRelay(url: string | null): void {
