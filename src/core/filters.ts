@@ -5,6 +5,7 @@
 
 import { reflect101, reflectTable } from './border.js';
 import { clampRect, type Rect } from './image.js';
+import { simdKernels } from './simd-kernels.js';
 
 export { boxBlurFast, boxRadii } from './box-blur.js';
 export { reflectTable } from './border.js';
@@ -207,13 +208,17 @@ export function gaussianBlurMask(src: Float32Array, width: number, height: numbe
   const by0 = Math.max(0, ny0 - r);
   const by1 = Math.min(height, ny1 + r);
   const n = width * height;
-  if (scratch.tmp.length < n) scratch.tmp = new Float32Array(n);
+  // With WebAssembly SIMD the row pass writes into the module's memory, where the column pass's
+  // non-flat runs are worked out two at a time (the same operations, the same floats).
+  const simd = simdKernels()?.maskBlurPlane(width, height, half);
+  if (!simd && scratch.tmp.length < n) scratch.tmp = new Float32Array(n);
   const lineLen = bx1 - bx0 + 2 * r;
   if (scratch.line.length < lineLen) {
     scratch.line = new Float64Array(lineLen);
     scratch.run = new Int32Array(lineLen);
   }
-  const { tmp, line, run } = scratch;
+  const { line, run } = scratch;
+  const tmp = simd ? simd.tmp : scratch.tmp;
   // Rows: only rows ny0…ny1 hold non-zero values; the others stay 0 in tmp.
   const ty0 = by0 - r < 0 ? 0 : by0 - r;
   const ty1 = by1 + r > height ? height : by1 + r;
@@ -289,6 +294,13 @@ export function gaussianBlurMask(src: Float32Array, width: number, height: numbe
           lastF = f;
         }
         dst[base + x] = lastF;
+        continue;
+      }
+      if (inner && simd) {
+        let end = x + 1;
+        while (end < bx1 && change[end - bx0] > y - r) end++;
+        simd.columns(base + x, end - x, dst);
+        x = end - 1;
         continue;
       }
       const i = base + x;

@@ -696,6 +696,98 @@ function extremumRows(kind: 'min' | 'max'): WasmFunction {
   };
 }
 
+/**
+ * blurColumns(tmp, out, pairs, rowBytes, r, half): for `pairs` pairs of neighbouring plane values
+ * from `tmp` on, the vertical Gaussian of filters.ts's gaussianBlurMask away from the border:
+ * half[0]·t + Σ half[j]·(t[−j rows] + t[+j rows]) in float64 in its order, rounded to float32 into
+ * `out` (an odd run's last pair writes one float more).
+ */
+function blurColumns(): WasmFunction {
+  const [tmp, out, pairs, rowBytes, r, half] = [0, 1, 2, 3, 4, 5];
+  const [j, up, down, w, acc] = [6, 7, 8, 9, 10];
+  const promoted = (at: number) => [...op.get(at), ...v.load64Zero(), ...v.f64PromoteLowF32];
+  return {
+    name: 'blurColumns',
+    params: [I32, I32, I32, I32, I32, I32],
+    locals: [I32, I32, I32, I32, V128],
+    body: [
+      ...op.block,
+      ...op.loop,
+      ...op.get(pairs),
+      ...op.i32Eqz,
+      ...op.brIf(1),
+      ...op.get(half),
+      ...op.f64Load(0),
+      ...v.f64Splat,
+      ...promoted(tmp),
+      ...v.f64Mul,
+      ...op.set(acc),
+      ...op.get(tmp),
+      ...op.tee(up),
+      ...op.set(down),
+      ...op.get(half),
+      ...op.set(w),
+      ...op.i32(1),
+      ...op.set(j),
+      ...op.block,
+      ...op.loop,
+      ...op.get(j),
+      ...op.get(r),
+      ...op.i32GtS,
+      ...op.brIf(1),
+      ...op.get(up),
+      ...op.get(rowBytes),
+      ...op.i32Sub,
+      ...op.set(up),
+      ...op.get(down),
+      ...op.get(rowBytes),
+      ...op.i32Add,
+      ...op.set(down),
+      ...op.get(w),
+      ...op.i32(8),
+      ...op.i32Add,
+      ...op.set(w),
+      ...op.get(acc),
+      ...op.get(w),
+      ...op.f64Load(0),
+      ...v.f64Splat,
+      ...promoted(up),
+      ...promoted(down),
+      ...v.f64Add,
+      ...v.f64Mul,
+      ...v.f64Add,
+      ...op.set(acc),
+      ...op.get(j),
+      ...op.i32(1),
+      ...op.i32Add,
+      ...op.set(j),
+      ...op.br(0),
+      ...op.end,
+      ...op.end,
+      ...op.get(out),
+      ...op.get(acc),
+      ...v.f32DemoteF64Zero,
+      ...v.store64Lane(0),
+      ...op.get(tmp),
+      ...op.i32(8),
+      ...op.i32Add,
+      ...op.set(tmp),
+      ...op.get(out),
+      ...op.i32(8),
+      ...op.i32Add,
+      ...op.set(out),
+      ...op.get(pairs),
+      ...op.i32(1),
+      ...op.i32Sub,
+      ...op.set(pairs),
+      ...op.br(0),
+      ...op.end,
+      ...op.end,
+    ],
+  };
+}
+
+type BlurColumns = (tmp: number, out: number, pairs: number, rowBytes: number, r: number, half: number) => void;
 type ExtremumRows = (from: number, to: number, count: number, rows: number, rowStride: number, taps: number, tapStride: number) => void;
 type BoxPass = (from: number, to: number, acc: number, rows: number, pairs: number, rowBytes: number, height: number, taps: number, inv: number) => void;
 type ColourRow = (pixels: number, ratio: number, count: number) => void;
@@ -727,6 +819,18 @@ export interface SimdKernels {
    * border), from `src` into `out` (which may be `src`): the same values, minima and maxima being exact.
    */
   morph(src: Float32Array, width: number, height: number, k: number, kind: 'erode' | 'dilate', out: Float32Array): void;
+  /**
+   * For gaussianBlurMask: a width×height plane in the module's memory for its row pass to fill
+   * (valid until the next kernel call), and `columns`, its column pass for `count` values from
+   * plane index `at` on, at least r rows from the plane's top and bottom, written to dst[at …].
+   */
+  maskBlurPlane(width: number, height: number, half: Float64Array): MaskBlurPlane;
+}
+
+/** See {@link SimdKernels.maskBlurPlane}. */
+export interface MaskBlurPlane {
+  readonly tmp: Float32Array;
+  columns(at: number, count: number, dst: Float32Array): void;
 }
 
 /** Sets out the module's memory for one call: named regions of given byte sizes, 16-byte aligned. */
@@ -766,7 +870,7 @@ class Arena {
 function instantiate(): SimdKernels | undefined {
   const wasm = wasmApi();
   if (!wasm) return undefined;
-  const bytes = assemble([expandRow4(), mixRow(), colourRow(3), colourRow(4), boxPass(), extremumRows('min'), extremumRows('max')], 1);
+  const bytes = assemble([expandRow4(), mixRow(), colourRow(3), colourRow(4), boxPass(), extremumRows('min'), extremumRows('max'), blurColumns()], 1);
   if (!wasm.validate(bytes)) return undefined;
   const { exports } = new wasm.Instance(new wasm.Module(bytes));
   const arena = new Arena(exports.memory as { buffer: ArrayBuffer; grow(pages: number): number });
@@ -774,6 +878,7 @@ function instantiate(): SimdKernels | undefined {
   const mix = exports.mixRow as MixRow;
   const colour = { 3: exports.colourRow3 as ColourRow, 4: exports.colourRow4 as ColourRow };
   const box = exports.boxPass as BoxPass;
+  const blur = exports.blurColumns as BlurColumns;
   const extremum = { erode: exports.minRows as ExtremumRows, dilate: exports.maxRows as ExtremumRows };
   arena.layout([]);
   arena.floats(LINEAR_AT, 256).set(LAB.toLinear);
@@ -884,6 +989,20 @@ function instantiate(): SimdKernels | undefined {
       extremum[kind](lineAt, tmpAt + 4 * padW * anchor, width, height, 4 * padW, k, 4);
       extremum[kind](tmpAt, lineAt, width, height, 4 * padW, k, 4 * padW);
       for (let y = 0; y < height; y++) out.set(line.subarray(y * padW, y * padW + width), y * width);
+    },
+    maskBlurPlane(width, height, half) {
+      const n = width * height;
+      const r = half.length - 1;
+      const [tmpAt, outAt, halfAt] = arena.layout([4 * n + 8, 4 * width + 8, 8 * half.length]);
+      new Float64Array(arena.bytes.buffer, halfAt, half.length).set(half);
+      const out = arena.floats(outAt, width + 2);
+      return {
+        tmp: arena.floats(tmpAt, n),
+        columns(at, count, dst) {
+          blur(tmpAt + 4 * at, outAt, (count + 1) >> 1, 4 * width, r, halfAt);
+          dst.set(out.subarray(0, count), at);
+        },
+      };
     },
   };
 }

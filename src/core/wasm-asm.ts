@@ -76,6 +76,7 @@ export const op = {
   f32: (value: number) => [0x43, ...f32Bytes(value)],
   i32Load: (offset = 0) => [0x28, 2, ...uleb(offset)],
   f32Load: (offset = 0) => [0x2a, 2, ...uleb(offset)],
+  f64Load: (offset = 0) => [0x2b, 3, ...uleb(offset)],
   i32Load8u: (offset = 0) => [0x2d, 0, ...uleb(offset)],
   i32Store8: (offset = 0) => [0x3a, 0, ...uleb(offset)],
   i32Eqz: [0x45],
