@@ -7,11 +7,11 @@
  * bodies and the loader share one memory layout and one set of lane tricks, each meaningless alone.
  *
  * The residual grid goes into the module's memory once per frame as 16-bit fixed point
- * ({@link KERNEL_SCALE} units per level), each row padded with a copy of its edge values. Per frame
- * row a kernel blends the two grid rows above and below (Q15 weight, rounded), then works out each
- * pixel's delta, floor(v + 0.5) of the horizontal interpolation, narrows the deltas to bytes,
- * spreads them over R, G, B (alpha gets 0) and adds them to the frame bytes with unsigned
- * saturation (the positive and negative parts apart), which is the clamp to 0..255.
+ * ({@link KERNEL_SCALE} units per level, rounded half up), each row padded with a copy of its edge
+ * values. Per frame row a kernel blends the two grid rows above and below (Q15 weight, rounded),
+ * then works out each pixel's delta, floor(v + 0.5) of the horizontal interpolation, narrows the
+ * deltas to bytes, spreads them over R, G, B (alpha gets 0) and adds them to the frame bytes with
+ * unsigned saturation (the positive and negative parts apart), which is the clamp to 0..255.
  *
  * - 1920-wide rows (4 pixels per grid column): 8 grid columns (32 pixels) per iteration, the four
  *   pixels under a column at fixed weights (5·mid + 3·left)/8, (7·mid + left)/8, (7·mid + right)/8,
@@ -25,6 +25,9 @@
 export const KERNEL_SCALE = 128;
 /** Largest |residual| (levels) the 16-bit lanes hold: 8 × 31.9 × 128 stays under 32768. */
 export const KERNEL_MAX_LEVEL = 31;
+/** Added before truncating a fixed-point residual value: a whole number above its range, plus the 0.5 that rounds. */
+const INTEGER_BIAS = 4096;
+const ROUNDING_BIAS = INTEGER_BIAS + 0.5;
 
 const GRID_W = 480;
 const GRID_H = 270;
@@ -353,13 +356,16 @@ export function upsampleKernel(): UpsampleKernel | undefined {
     cached = {
       setResidual(residual: Float32Array): boolean {
         if (residual.length !== GRID_W * GRID_H) throw new RangeError(`expected a ${GRID_W}×${GRID_H} residual, got ${residual.length} values`);
+        // floor(scale · level + 0.5), biased positive so that `| 0` floors: no branch per value
+        // (a data-dependent one cost five times the loop). NaN fails the range test as well.
+        const low = ROUNDING_BIAS - KERNEL_SCALE * KERNEL_MAX_LEVEL;
+        const high = ROUNDING_BIAS + KERNEL_SCALE * KERNEL_MAX_LEVEL;
         for (let r = 0, o = 0; r < GRID_H; r++, o += PADDED) {
           const from = r * GRID_W;
           for (let i = 0; i < GRID_W; i++) {
-            const level = residual[from + i];
-            if (!(Math.abs(level) <= KERNEL_MAX_LEVEL)) return false; // the rows written so far are overwritten by the next load
-            const v = KERNEL_SCALE * level;
-            rows[o + 1 + i] = (v < 0 ? v - 0.5 : v + 0.5) | 0; // rounded half away from zero
+            const v = KERNEL_SCALE * residual[from + i] + ROUNDING_BIAS;
+            if (!(v >= low && v <= high)) return false; // beyond ±KERNEL_MAX_LEVEL; the rows written so far are overwritten by the next load
+            rows[o + 1 + i] = (v | 0) - INTEGER_BIAS;
           }
           rows[o] = rows[o + 1];
           rows[o + GRID_W + 1] = rows[o + GRID_W];

@@ -97,6 +97,10 @@ function columnSpans(width: number): { spanStart: Int32Array; spanEnd: Int32Arra
   return { spanStart, spanEnd, startFrac, endFrac };
 }
 
+/** Per chip: where its column transform goes in the synthesis scratch (u · 8), and where its vertical basis row starts (v · 8). */
+const SYNTH_UP = Int32Array.from(COEFF_U, (u) => u * 8);
+const SYNTH_VP = Int32Array.from(COEFF_V, (v) => v * 8);
+
 /** Resampling tables for one frame size, built once per size. */
 class Geometry {
   readonly cols: ReturnType<typeof areaWeights>;
@@ -394,23 +398,33 @@ export class GridScratch {
   /** Inverse DCT of per-slot coefficient changes into the residual grid (rows ≥ 264 stay 0). */
   synthesize(slotDelta: Float32Array): void {
     const res = this.residual;
-    const t = this.rows;
+    const t = this.rows; // per block: t[u * 8 + y], the column transforms
+    const up = SYNTH_UP;
+    const vp = SYNTH_VP;
     for (let by = 0, slot = 0; by < BLOCKS_Y; by++) {
       for (let bx = 0; bx < BLOCKS_X; bx++, slot += PER_BLOCK) {
         t.fill(0);
         for (let k = 0; k < PER_BLOCK; k++) {
           const d = slotDelta[slot + k];
-          const u = COEFF_U[k];
-          const v = COEFF_V[k];
-          for (let y = 0; y < 8; y++) t[y * MAX_FREQ + u] += d * BASIS[v * 8 + y];
+          const a = up[k];
+          const b = vp[k];
+          t[a] += d * BASIS[b];
+          t[a + 1] += d * BASIS[b + 1];
+          t[a + 2] += d * BASIS[b + 2];
+          t[a + 3] += d * BASIS[b + 3];
+          t[a + 4] += d * BASIS[b + 4];
+          t[a + 5] += d * BASIS[b + 5];
+          t[a + 6] += d * BASIS[b + 6];
+          t[a + 7] += d * BASIS[b + 7];
         }
-        const base = by * 8 * GRID_W + bx * 8;
-        for (let y = 0; y < 8; y++) {
-          const o = base + y * GRID_W;
-          const r = y * MAX_FREQ;
-          for (let x = 0; x < 8; x++) {
-            res[o + x] = t[r] * BASIS[x] + t[r + 1] * BASIS[8 + x] + t[r + 2] * BASIS[16 + x] + t[r + 3] * BASIS[24 + x] + t[r + 4] * BASIS[32 + x];
-          }
+        // Row transforms: res[y][x] = Σ_u t[u][y] · BASIS[u][x].
+        for (let y = 0, o = by * 8 * GRID_W + bx * 8; y < 8; y++, o += GRID_W) {
+          const t0 = t[y],
+            t1 = t[8 + y],
+            t2 = t[16 + y],
+            t3 = t[24 + y],
+            t4 = t[32 + y];
+          for (let x = 0; x < 8; x++) res[o + x] = t0 * BASIS[x] + t1 * BASIS[8 + x] + t2 * BASIS[16 + x] + t3 * BASIS[24 + x] + t4 * BASIS[32 + x];
         }
       }
     }
