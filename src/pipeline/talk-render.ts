@@ -289,34 +289,6 @@ export function posePoints(rig: TalkRig, pose: TalkPose, into?: Float32Array): F
   return out;
 }
 
-/** A face record with its mesh moved to `posed` (for a swap painted over the talking face, or a test). */
-export function posedFace(face: Face, posed: Float32Array): Face {
-  const landmarks = Float32Array.from(face.landmarks);
-  let x0 = Infinity;
-  let y0 = Infinity;
-  let x1 = -Infinity;
-  let y1 = -Infinity;
-  for (let i = 0; i < MESH_POINTS; i++) {
-    const x = posed[2 * i]!;
-    const y = posed[2 * i + 1]!;
-    landmarks[3 * i] = x;
-    landmarks[3 * i + 1] = y;
-    x0 = Math.min(x0, x);
-    y0 = Math.min(y0, y);
-    x1 = Math.max(x1, x);
-    y1 = Math.max(y1, y);
-  }
-  const kps5 = Float32Array.from(face.kps5);
-  const shiftX = (posed[2 * POINT.noseTip]! - face.landmarks[3 * POINT.noseTip]!) as number;
-  const shiftY = (posed[2 * POINT.noseTip + 1]! - face.landmarks[3 * POINT.noseTip + 1]!) as number;
-  for (let k = 0; k < kps5.length; k += 2) {
-    kps5[k] = kps5[k]! + shiftX;
-    kps5[k + 1] = kps5[k + 1]! + shiftY;
-  }
-  const { kps5Reference: _reference, landmarks106: _l106, ...rest } = face;
-  return { ...rest, landmarks, kps5, box: [x0, y0, x1 - x0, y1 - y0] };
-}
-
 /**
  * Paints `source` with its face in `pose` into `out` (same size as `source`; pixels the rig cannot
  * move are copied). Returns the posed points (x,y pairs; the first 468 are the mesh).

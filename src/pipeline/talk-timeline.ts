@@ -21,14 +21,14 @@ export interface MouthTrack {
 export interface TimelineOptions {
   /** Seconds over which one shape hands over to the next (coarticulation); default 0.06. */
   ramp?: number;
-  /** Seconds the mouth runs ahead of the sound (lips anticipate); default 0.02. */
+  /** Seconds the mouth runs ahead of the sound (lips anticipate); default 0.01. */
   lead?: number;
   /**
    * The speech's loudness per frame (0–1, see {@link loudness}): louder syllables open wider, as a
    * speaker's do. A phone's opening is scaled by (1 − loudnessShare) + loudnessShare × loudness.
    */
   loudness?: Float32Array;
-  /** How much of the opening follows the loudness; default 0.6 (0: the phones alone). */
+  /** How much of the opening follows the loudness; default 0.8 (0: the phones alone). */
   loudnessShare?: number;
 }
 
@@ -46,9 +46,9 @@ function dominance(viseme: string): number {
  */
 export function mouthFromPhones(phones: readonly TimedPhone[], fps: number, frames: number, options: TimelineOptions = {}): MouthTrack {
   const ramp = options.ramp ?? 0.06;
-  const lead = options.lead ?? 0.02;
+  const lead = options.lead ?? 0.01;
   const loud = options.loudness;
-  const share = options.loudnessShare ?? 0.6;
+  const share = options.loudnessShare ?? 0.8;
   const shaped = phones.map((p) => ({ ...p, ...(shapeOf(p.phone) ?? { viseme: 'sil' as const, shape: { open: 0, wide: 0, round: 0 } }) }));
   const track: MouthTrack = { fps, open: new Float32Array(frames), wide: new Float32Array(frames), round: new Float32Array(frames) };
   const reach = 3 * ramp;

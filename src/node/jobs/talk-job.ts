@@ -15,7 +15,7 @@ import type { Face } from '../../face/face.js';
 import { resolveSwapOptions, type EngineChoice } from '../../pipeline/options.js';
 import type { PreparedSource } from '../../pipeline/still.js';
 import { idleMotion, loudness, mouthFromEnvelope, mouthFromPhones, speechEnvelope, type MouthTrack } from '../../pipeline/talk-timeline.js';
-import { posedFace, renderTalkingFace, rigFace, type TalkRig } from '../../pipeline/talk-render.js';
+import { renderTalkingFace, rigFace, type TalkRig } from '../../pipeline/talk-render.js';
 import { parsePhoneTrack } from '../../pipeline/talk-visemes.js';
 import { checkInputFile, readInputFile } from '../files/input-file.js';
 import { checkOutputPath, createTemporaryFolder, temporaryPathFor } from '../files/output.js';
@@ -230,15 +230,24 @@ export async function runTalkJob(plan: TalkJobPlan, options: TalkRunOptions = {}
     let identity: PreparedSource | undefined;
     const paint = resolveSwapOptions({ engine: spec.engine ?? 'mesh' });
     if (plan.sourceImage) identity = await swapper.prepareSource(plan.sourceImage, paint, spec.source);
-    const first = plan.photo ?? undefined;
     const width = plan.photo ? plan.photo.width : plan.video!.info.width;
     const height = plan.photo ? plan.photo.height : plan.video!.info.height;
-    let stillRig: TalkRig | undefined;
-    let stillFace: Face | undefined;
-    if (first) {
-      stillFace = (await swapper.analyze(first))[0];
-      if (!stillFace) throw new LiveswapError('no-face', `${spec.face}: no face was found in the photo, so there is no mouth to move.`, { file: spec.face });
-      stillRig = rigFace(stillFace, first);
+    // The identity goes on first, on the still face (its closed mouth, as the engine expects), and
+    // the swapped face then talks: the opened mouth is never painted over.
+    const swapped = createImage(width, height, 3);
+    const swap = async (image: Image, face: Face): Promise<{ image: Image; face: Face }> => {
+      if (!identity) return { image, face };
+      swapped.data.set(image.data);
+      await swapper.paintFaces(swapped, [{ face, identity: identity.identity }], paint);
+      const found = swapper.track ? await swapper.track(swapped, face) : (await swapper.analyze(swapped))[0];
+      return { image: swapped, face: found ?? face };
+    };
+    let still: { image: Image; face: Face; rig: TalkRig } | undefined;
+    if (plan.photo) {
+      const found = (await swapper.analyze(plan.photo))[0];
+      if (!found) throw new LiveswapError('no-face', `${spec.face}: no face was found in the photo, so there is no mouth to move.`, { file: spec.face });
+      const base = await swap(plan.photo, found);
+      still = { image: cloneImage(base.image), face: base.face, rig: rigFace(base.face, base.image) };
     }
     writer = await createVideoWriter(temporary, {
       ffmpegPath: plan.ffmpegPath,
@@ -259,30 +268,29 @@ export async function runTalkJob(plan: TalkJobPlan, options: TalkRunOptions = {}
     for await (const image of faceFrames(plan, frames)) {
       if (options.signal?.aborted) throw new LiveswapError('interrupted', `Stopped before ${spec.output} was finished; nothing was saved.`, { file: spec.output });
       const t0 = performance.now();
-      const face = stillFace ?? (await findFace(swapper, image, previous));
-      previous = face;
-      let painted: Face | undefined;
-      if (face) {
+      const found = still ? still.face : await findFace(swapper, image, previous);
+      // A face lost for a frame is looked for again where it was last seen.
+      previous = found ?? previous;
+      let swapMs = 0;
+      if (found) {
         framesWithFace++;
-        const rig = stillRig ?? rigFace(face, image);
-        const pose = { mouth: { open: mouth.open[f]!, wide: mouth.wide[f]!, round: mouth.round[f]! }, ...(plan.photo ? { motion: idleMotion(f / fps) } : {}) };
-        const posed = renderTalkingFace(image, rig, pose, out);
-        painted = posedFace(face, posed);
+        const s0 = performance.now();
+        const { image: source, face } = still ?? (await swap(image, found));
+        swapMs = performance.now() - s0;
+        const rig = still?.rig ?? rigFace(face, source);
+        const pose = { mouth: { open: mouth.open[f]!, wide: mouth.wide[f]!, round: mouth.round[f]! }, ...(still ? { motion: idleMotion(f / fps) } : {}) };
+        renderTalkingFace(source, rig, pose, out);
       } else {
         out.data.set(image.data);
       }
-      const t1 = performance.now();
-      if (identity && painted) {
-        const target = (swapper.track ? await swapper.track(out, painted) : (await swapper.analyze(out))[0]) ?? painted;
-        await swapper.paintFaces(out, [{ face: target, identity }], paint);
-      }
+      const t1 = performance.now() - swapMs;
       const t2 = performance.now();
       provenance.marker.mark(out);
       const t3 = performance.now();
       await writer.write(out);
       const t4 = performance.now();
       timings.render += t1 - t0;
-      timings.swap += t2 - t1;
+      timings.swap += swapMs;
       timings.mark += t3 - t2;
       timings.encodeWait += t4 - t3;
       f++;
