@@ -231,6 +231,7 @@ export function gaussianBlurMask(src: Float32Array, width: number, height: numbe
     const base = y * width;
     let change = base + bx0 - r;
     for (let j = change + 1; j < base + bx0 + r; j++) if (src[j] !== src[j - 1]) change = j;
+    if (simd) simd.loadRow(src, base + bx0 - r, bx1 - bx0 + 2 * r);
     for (let x = bx0, i = base + bx0; x < bx1; x++, i++) {
       if (src[i + r] !== src[i + r - 1]) change = i + r;
       const v = src[i];
@@ -239,6 +240,17 @@ export function gaussianBlurMask(src: Float32Array, width: number, height: numbe
         if (v === 0) continue;
         if (v === 255) acc = v255 < 0 ? (v255 = flat(255)) : v255;
         else acc = flat(v);
+      } else if (simd) {
+        // The run of windows that are not flat, worked out in the module.
+        let end = i + 1;
+        for (; end < base + bx1; end++) {
+          if (src[end + r] !== src[end + r - 1]) change = end + r;
+          if (change <= end - r) break;
+        }
+        simd.rowRun(x - bx0 + r, end - i, i);
+        x += end - i - 1;
+        i = end - 1;
+        continue;
       } else {
         acc = w0 * v;
         for (let j = 1; j <= r; j++) acc += half[j] * (src[i - j] + src[i + j]);

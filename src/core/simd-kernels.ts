@@ -831,6 +831,10 @@ export interface SimdKernels {
 export interface MaskBlurPlane {
   readonly tmp: Float32Array;
   columns(at: number, count: number, dst: Float32Array): void;
+  /** Copies `length` values of `src` from `at` on into the module: the row the next {@link rowRun}s read. */
+  loadRow(src: Float32Array, at: number, length: number): void;
+  /** The row pass for `count` values of the loaded row from `at` on (at least r from its ends), into tmp[to …]. */
+  rowRun(at: number, count: number, to: number): void;
 }
 
 /** Sets out the module's memory for one call: named regions of given byte sizes, 16-byte aligned. */
@@ -993,11 +997,20 @@ function instantiate(): SimdKernels | undefined {
     maskBlurPlane(width, height, half) {
       const n = width * height;
       const r = half.length - 1;
-      const [tmpAt, outAt, halfAt] = arena.layout([4 * n + 8, 4 * width + 8, 8 * half.length]);
+      const [tmpAt, outAt, halfAt, rowAt] = arena.layout([4 * n + 8, 4 * width + 8, 8 * half.length, 4 * (width + 2 * r) + 8]);
       new Float64Array(arena.bytes.buffer, halfAt, half.length).set(half);
       const out = arena.floats(outAt, width + 2);
+      const row = arena.floats(rowAt, width + 2 * r + 2);
+      const tmp = arena.floats(tmpAt, n);
       return {
-        tmp: arena.floats(tmpAt, n),
+        tmp,
+        loadRow(src, at, length) {
+          row.set(src.subarray(at, at + length));
+        },
+        rowRun(at, count, to) {
+          blur(rowAt + 4 * at, outAt, (count + 1) >> 1, 4, r, halfAt);
+          tmp.set(out.subarray(0, count), to);
+        },
         columns(at, count, dst) {
           blur(tmpAt + 4 * at, outAt, (count + 1) >> 1, 4 * width, r, halfAt);
           dst.set(out.subarray(0, count), at);
