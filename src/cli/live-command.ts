@@ -1,6 +1,6 @@
 /**
  * `liveswap live`: swaps a camera, a video file or a stream live and sends the result to RTMP/SRT
- * servers, recordings, a v4l2 virtual camera and the output page at once. Flags are checked before
+ * servers, recordings and a v4l2 virtual camera at once. Flags are checked before
  * anything loads; the status is one line refreshed about once a second on a terminal, plain lines
  * otherwise, or JSON lines with --json-status. Ctrl-C (or SIGTERM) ends the stream cleanly: every
  * recording is finished and put in place, and the command exits 0.
@@ -12,7 +12,6 @@ import type { OpenSwapper } from '../node/jobs/image-job.js';
 import type { LiveDevice } from '../node/live/live-devices.js';
 import type { LiveJobResult } from '../node/live/live-job.js';
 import type { LiveStatus } from '../node/live/live-run.js';
-import type { LiveSink } from '../node/live/live-output.js';
 import type { LiveOutput } from '../node/live/live-spec.js';
 import { VIDEO_PRESETS, type VideoPreset } from '../node/media/ffmpeg-formats.js';
 import type { Terminal } from './errors.js';
@@ -27,7 +26,7 @@ const LIVE_CRF = 18;
 
 export function createLiveCommand(run: (flags: LiveFlags) => Promise<void>): Command {
   return addFlags(new Command('live'), 'live')
-    .description('Swap a camera, a video file or a stream live and send it to RTMP/SRT servers, recordings, the output page or a virtual camera.')
+    .description('Swap a camera, a video file or a stream live and send it to RTMP/SRT servers, recordings or a virtual camera.')
     .action(async (flags: LiveFlags) => run(flags));
 }
 
@@ -141,27 +140,12 @@ export async function runLiveCommand(flags: LiveFlags, context: LiveContext): Pr
     ...(targetFps !== undefined ? { targetFps } : {}),
   });
   if (context.signal?.aborted) return;
-  const extraSinks = new Map<number, LiveSink>();
-  const page = outputs.findIndex((o) => o.kind === 'page');
-  let closePage: (() => Promise<void>) | undefined;
-  if (page >= 0) {
-    const { startOutputPage } = await import('./live-page.js');
-    const started = await startOutputPage({
-      ...(flags.port !== undefined ? { port: flags.port } : {}),
-      ...(flags.host !== undefined ? { host: flags.host } : {}),
-      ...(flags.labelText !== undefined ? { labelText: flags.labelText } : {}),
-    });
-    extraSinks.set(page, started.sink);
-    closePage = () => started.close();
-    terminal.err(`liveswap: output page at ${started.url} (add it to OBS as a browser source)`);
-  }
   const json = flags.jsonStatus === true;
   let lastLine = 0;
   try {
     const result = await runLiveJob(plan, {
       ...(context.open ? { open: context.open } : {}),
       ...(context.signal ? { signal: context.signal } : {}),
-      extraSinks,
       onNotices: (notices) => {
         for (const notice of notices) terminal.err(`liveswap: note: ${notice}`);
       },
@@ -186,7 +170,6 @@ export async function runLiveCommand(flags: LiveFlags, context: LiveContext): Pr
     else terminal.out(formatLiveSummary(result));
   } finally {
     terminal.status?.('');
-    await closePage?.();
   }
 }
 

@@ -154,7 +154,7 @@ export const FLAG_TABLE = [
     repeatableFor: ['live'],
     description: {
       swap: 'where to write the result; the format follows the extension: .jpg, .jpeg, .png, .webp for images, .mp4, .mkv, .webm, .mov for videos',
-      live: 'where the swapped stream goes, repeatable: rtmp://… or srt://… (pushed; reconnects when dropped), a recording (.mp4 fragmented, or .mkv), output (the /output page for an OBS browser source) or v4l2:/dev/videoN (Linux virtual camera)',
+      live: 'where the swapped stream goes, repeatable: rtmp://… or srt://… (pushed; reconnects when dropped), a recording (.mp4 fragmented, or .mkv) or v4l2:/dev/videoN (Linux virtual camera)',
     },
   },
   {
@@ -554,11 +554,10 @@ export const FLAG_TABLE = [
     key: 'port',
     parse: 'text',
     shows: false,
-    commands: ['ui', 'serve', 'live'],
+    commands: ['ui', 'serve'],
     description: {
       ui: `port to listen on; 0 picks a free one (default: ${DEFAULT_UI_PORT})`,
       serve: `port to listen on; 0 picks a free one (default: ${DEFAULT_API_PORT})`,
-      live: `with --output output: the port of the output page's server; 0 picks a free one (default: ${DEFAULT_UI_PORT})`,
     },
   },
   {
@@ -567,11 +566,10 @@ export const FLAG_TABLE = [
     key: 'host',
     parse: 'text',
     shows: false,
-    commands: ['ui', 'serve', 'live'],
+    commands: ['ui', 'serve'],
     description: {
       ui: `address to listen on; anything but loopback exposes the app and the models to the network (default: ${DEFAULT_UI_HOST})`,
       serve: `address to listen on; anything but loopback exposes the API to the network, behind its tokens (default: ${DEFAULT_API_HOST})`,
-      live: `with --output output: the address of the output page's server (default: ${DEFAULT_UI_HOST})`,
     },
   },
   {

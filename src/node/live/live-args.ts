@@ -57,18 +57,25 @@ export interface LiveDecodePlan {
   fps: number;
   /** Whether the input's first audio stream is decoded to fd 3. */
   audio: boolean;
+  /** A stream looked at for longer before decoding (its video came after the low-latency look). */
+  patient?: boolean;
 }
+
+/** The longer look at a stream: 3 s and 5 MB, about what ffmpeg takes by default. */
+export const PATIENT_INPUT = ['-analyzeduration', '3000000', '-probesize', '5000000'] as const;
 
 /** The decoder: video frames as raw RGB on stdout at a constant rate, the audio as PCM on fd 3. */
 export function liveDecoderArgs(plan: LiveDecodePlan): string[] {
   const video = ['-map', '0:v:0', '-an', '-sn', '-dn', '-vf', `fps=${rateArg(plan.fps)},scale=${plan.width}:${plan.height}`, '-pix_fmt', 'rgb24', '-f', 'rawvideo', 'pipe:1'];
   const audio = plan.audio ? ['-map', '0:a:0', '-vn', '-sn', '-dn', '-ac', String(LIVE_AUDIO.channels), '-ar', String(LIVE_AUDIO.sampleRate), '-f', 's16le', 'pipe:3'] : [];
-  return [...QUIET, ...inputArgs(plan.input, plan.camera), ...video, ...audio];
+  const opened = inputArgs(plan.input, plan.camera);
+  const input = plan.patient && plan.input.kind === 'url' ? [...PATIENT_INPUT, '-i', plan.input.url] : opened;
+  return [...QUIET, ...input, ...video, ...audio];
 }
 
 /** One output's encoder. */
 export interface LiveEncodePlan {
-  output: Exclude<LiveOutput, { kind: 'page' }>;
+  output: LiveOutput;
   /** Where a recording is written while it runs (renamed to the output's path at the end). */
   writeTo?: string;
   width: number;

@@ -143,8 +143,10 @@ export interface DecoderStats {
  */
 export class LiveDecoder {
   readonly stats: DecoderStats = { decoded: 0, dropped: 0, maxWaiting: 0 };
-  private readonly child: ChildProcess;
-  private readonly exit: Promise<ExitStatus>;
+  private child!: ChildProcess;
+  private exit!: Promise<ExitStatus>;
+  /** Whether the decoder was started again with a longer look at a stream whose video came late. */
+  private patient = false;
   private readonly stderr = new StderrTail();
   private waiting: LiveFrame | undefined;
   private wake: (() => void) | undefined;
@@ -155,6 +157,11 @@ export class LiveDecoder {
   private readonly spare: Uint8ClampedArray[] = [];
 
   constructor(private readonly options: LiveDecoderOptions) {
+    this.start();
+  }
+
+  private start(): void {
+    const options = this.options;
     const args = liveDecoderArgs({
       input: options.input,
       ...(options.camera ? { camera: options.camera } : {}),
@@ -162,6 +169,7 @@ export class LiveDecoder {
       height: options.height,
       fps: options.fps,
       audio: options.audio,
+      patient: this.patient,
     });
     this.child = spawn(options.ffmpegPath, args, { stdio: ['ignore', 'pipe', 'pipe', options.audio ? 'pipe' : 'ignore'], detached: true });
     this.exit = childExit(this.child, options.ffmpegPath);
@@ -170,10 +178,15 @@ export class LiveDecoder {
       const pcm = this.child.stdio[3] as Readable;
       pcm.on('data', (chunk: Buffer) => options.onAudio?.(chunk));
       pcm.on('error', () => undefined);
-      pcm.on('end', () => options.onAudioEnd?.());
+      pcm.on('end', () => {
+        if (!this.restarting) options.onAudioEnd?.();
+      });
     }
     void this.read();
   }
+
+  /** Set while a decoder that saw no video in its short look is replaced by a patient one. */
+  private restarting = false;
 
   /** The freshest frame not yet taken; undefined when the input ended. */
   async next(): Promise<LiveFrame | undefined> {
@@ -241,6 +254,14 @@ export class LiveDecoder {
     const status = await this.exit.catch((error: unknown) => error as LiveswapError);
     if ('code' in status && (status.code === 0 || this.stopping)) {
       this.finish();
+      return;
+    }
+    // A stream whose first video packet came after the short low-latency look: look longer, once.
+    if (!this.patient && this.stats.decoded === 0 && this.options.input.kind === 'url' && /matches no streams/.test(this.stderr.text())) {
+      this.patient = true;
+      this.restarting = true;
+      this.start();
+      this.restarting = false;
       return;
     }
     const how = 'code' in status ? describeExit(status) : status.message;

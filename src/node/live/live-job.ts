@@ -110,7 +110,7 @@ export async function planLiveJob(spec: LiveJobSpec): Promise<LiveJobPlan> {
   }
   const fps = spec.fps ?? roundRate(info.fps);
   const notices: string[] = [];
-  if (!info.hasAudio && spec.outputs.some((o) => o.kind !== 'v4l2' && o.kind !== 'page')) notices.push(`${describeInput(spec.input)} has no sound; the outputs are silent.`);
+  if (!info.hasAudio && spec.outputs.some((o) => o.kind !== 'v4l2')) notices.push(`${describeInput(spec.input)} has no sound; the outputs are silent.`);
   if (info.hasAudio && !spec.audio) notices.push('The sound is left out, as asked.');
   const home = spec.home ?? defaultHome();
   const provenance = await startProvenance(home, spec.marks, 'video');
@@ -134,7 +134,7 @@ export interface LiveJobRunOptions {
   onEvent?: (message: string) => void;
   /** Said once the engine is open (e.g. the engine `auto` chose). */
   onNotices?: (notices: string[]) => void;
-  /** Sinks for the outputs ffmpeg does not write (the output page), by index into the outputs. */
+  /** Sinks of the caller's own for some outputs, by index into the outputs. */
   extraSinks?: ReadonlyMap<number, LiveSink>;
 }
 

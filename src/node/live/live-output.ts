@@ -69,7 +69,7 @@ export interface LiveOutputOptions {
   onEvent?: (message: string) => void;
 }
 
-/** A place frames go to; the ffmpeg outputs and the output page share it. */
+/** A place frames go to (the ffmpeg outputs, or a caller's own). */
 export interface LiveSink {
   readonly status: OutputStatus;
   /** Takes the frame for `slot` (the caller does not change `image` afterwards); resolves when it may be given another. */
@@ -121,6 +121,8 @@ export class FfmpegOutput implements LiveSink {
   private startedResolve!: () => void;
   private startedReject!: (error: LiveswapError) => void;
   private everStarted = false;
+  /** Why the first encoder failed before it sent anything, once it has. */
+  startError: LiveswapError | undefined;
   private audioEnded = false;
   /** Where the next encoder starts on the timeline. */
   private slot = 0;
@@ -128,7 +130,7 @@ export class FfmpegOutput implements LiveSink {
   readonly workPath: string | undefined;
 
   constructor(
-    readonly output: Exclude<LiveOutput, { kind: 'page' }>,
+    readonly output: LiveOutput,
     private readonly options: LiveOutputOptions,
   ) {
     this.status = { name: shortOutputName(output), kind: output.kind, state: 'starting', frames: 0, skipped: 0, reconnects: 0 };
@@ -215,8 +217,9 @@ export class FfmpegOutput implements LiveSink {
     const why = `${describeExit(status)}: ${encoder.stderr.lastLines(2) || 'no message'}`;
     this.status.error = why;
     if (!this.everStarted && encoder.sent === 0) {
+      this.startError = new LiveswapError('output', `Cannot send to ${this.status.name}: ffmpeg stopped with ${why}.`, { file: this.status.name });
       this.status.state = 'failed';
-      this.startedReject(new LiveswapError('output', `Cannot send to ${this.status.name}: ffmpeg stopped with ${why}.`, { file: this.status.name }));
+      this.startedReject(this.startError);
       return;
     }
     if (this.closed) return;

@@ -69,7 +69,7 @@ export interface LiveRunOptions {
   height: number;
   fps: number;
   outputs: readonly LiveOutput[];
-  /** Sinks for outputs ffmpeg does not write (the output page), by index into `outputs`. */
+  /** Sinks of the caller's own for some outputs, by index into `outputs` (replacing the ffmpeg output). */
   extraSinks?: ReadonlyMap<number, LiveSink>;
   engine: FrameEngine;
   identities: readonly (PreparedSource | undefined)[];
@@ -150,7 +150,6 @@ export async function runLive(options: LiveRunOptions): Promise<LiveSummary> {
   const sinks: LiveSink[] = options.outputs.map((output, index) => {
     const extra = options.extraSinks?.get(index);
     if (extra) return extra;
-    if (output.kind === 'page') throw new LiveswapError('internal', 'The output page needs a sink from the caller.');
     return new FfmpegOutput(output, {
       ffmpegPath: options.ffmpegPath,
       width,
@@ -172,7 +171,9 @@ export async function runLive(options: LiveRunOptions): Promise<LiveSummary> {
     { mode: 'stream', paint: options.paint, tracking: options.tracking, marks: options.marks },
     options.identities,
   );
-  const quality = options.targetFps > 0 ? new QualityController({ targetFps: options.targetFps }) : undefined;
+  // The rungs that work at a lower resolution are left out: every output here has a fixed frame size.
+  const ladder = QUALITY_LADDER.filter((level) => (level.scale ?? 1) === 1);
+  const quality = options.targetFps > 0 ? new QualityController({ targetFps: options.targetFps, ladder }) : undefined;
   const qualityChanges: QualityChange[] = [];
 
   const decoder = new LiveDecoder({
@@ -211,7 +212,7 @@ export async function runLive(options: LiveRunOptions): Promise<LiveSummary> {
       droppedPerSecond: (decoder.stats.dropped - windowDropped) / elapsed,
       frames,
       dropped: decoder.stats.dropped,
-      quality: { level: quality?.levelIndex ?? 0, levels: quality ? QUALITY_LADDER.length : 1 },
+      quality: { level: quality?.levelIndex ?? 0, levels: quality ? ladder.length : 1 },
       outputs: sinks.map((sink) => ({ ...sink.status })),
     };
   };
@@ -258,7 +259,13 @@ export async function runLive(options: LiveRunOptions): Promise<LiveSummary> {
       windowLatencies.push(latency);
       windowFrames++;
       frames++;
-      if (sinks.every((sink) => sink.status.state === 'failed')) throw new LiveswapError('output', 'Every output has stopped; ending the stream.');
+      if (sinks.every((sink) => sink.status.state === 'failed')) {
+        throw (
+          refused() ??
+          sinks.map((sink) => (sink instanceof FfmpegOutput ? sink.startError : undefined)).find((e) => e !== undefined) ??
+          new LiveswapError('output', 'Every output has stopped; ending the stream.')
+        );
+      }
     }
     if (refused()) throw refused()!;
   } catch (error) {

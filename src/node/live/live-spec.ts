@@ -1,7 +1,7 @@
 /**
  * What `liveswap live --input SPEC --output SPEC` names, read into plain plans: a video file, a
  * stream URL or a camera to read, and the places the swapped stream goes (an RTMP or SRT server, a
- * recording file, the output page, a v4l2 loopback device). Pure: no file or network is touched.
+ * recording file, a v4l2 loopback device). Pure: no file or network is touched.
  */
 
 import { extname } from 'node:path';
@@ -33,8 +33,6 @@ export type LiveOutput =
   | { kind: 'srt'; url: string }
   /** A recording, written under another name and renamed into place when the stream ends cleanly. */
   | { kind: 'file'; path: string; container: RecordingExtension }
-  /** The output page (`/output`) of a local server, for an OBS browser source. */
-  | { kind: 'page' }
   /** A v4l2loopback device (Linux), seen by other programs as a camera. */
   | { kind: 'v4l2'; device: string };
 
@@ -91,14 +89,16 @@ export function parseInputSpec(spec: string, options: { loop?: boolean; platform
   return input;
 }
 
-/**
- * Reads one `--output`: rtmp(s):// and srt:// URLs, `output` (the output page), `v4l2:/dev/videoN`
- * (Linux), or a recording file ending in .mp4 or .mkv.
- */
+/** Reads one `--output`: rtmp(s):// and srt:// URLs, `v4l2:/dev/videoN` (Linux), or a recording file ending in .mp4 or .mkv. */
 export function parseOutputSpec(spec: string, options: { platform?: NodeJS.Platform } = {}): LiveOutput {
   const platform = options.platform ?? process.platform;
   const text = spec.trim();
-  if (text === 'output' || text === 'page') return { kind: 'page' };
+  if (text === 'output' || text === 'page') {
+    throw new LiveswapError(
+      'usage',
+      '--output output (the /output page for an OBS browser source) is not available from `liveswap live` yet: push to an RTMP server and add it to OBS as a media source, or use `liveswap ui` and its /output page.',
+    );
+  }
   const v4l2 = /^v4l2:(.*)$/i.exec(text);
   if (v4l2) {
     if (platform !== 'linux')
@@ -114,17 +114,14 @@ export function parseOutputSpec(spec: string, options: { platform?: NodeJS.Platf
   if (text === '') throw new LiveswapError('usage', '--output is empty.');
   const ext = extname(text).toLowerCase();
   if (!(RECORDING_EXTENSIONS as readonly string[]).includes(ext)) {
-    throw new LiveswapError(
-      'usage',
-      `--output ${text}: a recording is written as ${RECORDING_EXTENSIONS.join(' or ')}; other outputs are rtmp://…, srt://…, output (the output page) and v4l2:/dev/videoN.`,
-    );
+    throw new LiveswapError('usage', `--output ${text}: a recording is written as ${RECORDING_EXTENSIONS.join(' or ')}; other outputs are rtmp://…, srt://… and v4l2:/dev/videoN.`);
   }
   return { kind: 'file', path: text, container: ext as RecordingExtension };
 }
 
-/** The outputs of one run, checked together: at least one, at most one output page, no file or device twice. */
+/** The outputs of one run, checked together: at least one, no file, URL or device twice. */
 export function parseOutputSpecs(specs: readonly string[], options: { platform?: NodeJS.Platform } = {}): LiveOutput[] {
-  if (specs.length === 0) throw new LiveswapError('usage', 'Give at least one --output: rtmp://…, srt://…, a recording file (.mp4, .mkv), output or v4l2:/dev/videoN.');
+  if (specs.length === 0) throw new LiveswapError('usage', 'Give at least one --output: rtmp://…, srt://…, a recording file (.mp4, .mkv) or v4l2:/dev/videoN.');
   const outputs = specs.map((spec) => parseOutputSpec(spec, options));
   const seen = new Set<string>();
   for (const output of outputs) {
@@ -143,8 +140,6 @@ export function describeOutput(output: LiveOutput): string {
       return output.url;
     case 'file':
       return output.path;
-    case 'page':
-      return 'output page';
     case 'v4l2':
       return `v4l2:${output.device}`;
   }

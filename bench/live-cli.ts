@@ -1,0 +1,230 @@
+/**
+ * `liveswap live` benchmark: a video file (looped, at its own pace) → `liveswap live` (the real
+ * command, mesh engine by default) → a real nginx-rtmp on loopback → a second ffmpeg pulling the
+ * swapped stream. Reports the sustained frame rate (frames processed per second after a warm-up,
+ * median and minimum of the per-second status, and the frames the puller received), frames ever
+ * queued beyond one (the freshest-frame rule keeps it at 0), the dropped frames, the latency from
+ * a frame's arrival to its handing to the encoders, and the A/V drift of what the puller received:
+ * the input carries a white square and a 1 kHz beep at the same moments every two seconds, and the
+ * drift is the time from each beep to its square in the pulled stream.
+ * Needs nginx with libnginx-mod-rtmp (test/helpers/rtmp-server.ts) and ffmpeg.
+ * Run: npm run bench:live-cli [-- --seconds 60] [-- --size 1280x720] [-- --input clip.mp4] [-- --engine mesh] [-- --json]
+ */
+
+import { spawn } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { loadavg, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { ffmpegPath, fileUrlArg, lastLines, runFfmpeg } from '../src/node/media/ffmpeg-binary.js';
+import { FIXTURES, TEST_HOME } from '../test/helpers/fixtures.js';
+import { MAIN_PATH, REPO_ROOT, TSX_URL } from '../test/cli/run-cli.js';
+import { rtmpUnavailable, startRtmp } from '../test/helpers/rtmp-server.js';
+
+const args = process.argv.slice(2);
+const json = args.includes('--json');
+const option = (name: string, fallback: string): string => {
+  const i = args.indexOf(name);
+  return i >= 0 && args[i + 1] ? args[i + 1]! : fallback;
+};
+const seconds = Number(option('--seconds', '60'));
+const size = option('--size', '1280x720');
+const [width, height] = size.split('x').map(Number) as [number, number];
+const engine = option('--engine', 'mesh');
+const inputFile = option('--input', '');
+const FPS = 30;
+/** The marks: a square and a beep together every this many seconds, lasting MARK_LENGTH. */
+const MARK_EVERY = 2;
+const MARK_LENGTH = 0.1;
+const WARM_UP = 8;
+
+async function ffmpeg(argv: string[], what: string): Promise<void> {
+  const run = await runFfmpeg(['-loglevel', 'error', ...argv]);
+  if (run.code !== 0) throw new Error(`${what}: ${lastLines(run.stderr, 4)}`);
+}
+
+/**
+ * The input: the given clip (or a face photo held still, swaying slightly) with a white square in
+ * the top-left corner and a 1 kHz beep at the same moments every MARK_EVERY seconds.
+ */
+async function makeInput(dir: string): Promise<string> {
+  const out = join(dir, 'input.mp4');
+  const flash = `enable='lt(mod(t,${MARK_EVERY}),${MARK_LENGTH})'`;
+  const picture = inputFile
+    ? ['-stream_loop', '-1', '-i', fileUrlArg(resolve(inputFile))]
+    : ['-loop', '1', '-framerate', String(FPS), '-i', fileUrlArg(join(FIXTURES, 'grace_hopper.jpg'))];
+  const sway = inputFile ? '' : `,crop=iw*0.9:ih*0.9:iw*0.05+iw*0.04*sin(t):ih*0.05`;
+  await ffmpeg(
+    [
+      '-y',
+      ...picture,
+      '-f',
+      'lavfi',
+      '-i',
+      `aevalsrc='if(lt(mod(t,${MARK_EVERY}),${MARK_LENGTH}),0.8*sin(2*PI*1000*t),0)':s=48000:c=stereo`,
+      '-t',
+      '20',
+      '-filter_complex',
+      `[0:v]fps=${FPS}${sway},scale=${width}:${height}:force_original_aspect_ratio=increase,crop=${width}:${height},drawbox=x=0:y=0:w=${Math.round(width / 8)}:h=${Math.round(width / 8)}:color=white:t=fill:${flash},format=yuv420p[v]`,
+      '-map',
+      '[v]',
+      '-map',
+      '1:a',
+      '-c:v',
+      'libx264',
+      '-preset',
+      'veryfast',
+      '-crf',
+      '20',
+      '-g',
+      String(FPS),
+      '-c:a',
+      'aac',
+      '-shortest',
+      fileUrlArg(out),
+    ],
+    'making the input',
+  );
+  return out;
+}
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted.length ? sorted[Math.floor(sorted.length / 2)]! : Number.NaN;
+}
+
+/** Times (s) where a signal rises over its threshold, at least `gap` apart. */
+function rises(values: readonly number[], step: number, threshold: number, gap: number): number[] {
+  const times: number[] = [];
+  for (let i = 1; i < values.length; i++) {
+    if (values[i]! > threshold && values[i - 1]! <= threshold && (times.length === 0 || i * step - times.at(-1)! > gap)) times.push(i * step);
+  }
+  return times;
+}
+
+/** The drift of each beep to its square in a recording (s): positive when the picture is late. */
+async function avDrift(file: string, dir: string, fps: number): Promise<number[]> {
+  const video = join(dir, 'corner.gray');
+  const audio = join(dir, 'sound.pcm');
+  // Both from the file's start: frames at a constant rate, the sound padded to start at 0 as well.
+  await ffmpeg(
+    ['-y', '-i', fileUrlArg(file), '-map', '0:v:0', '-vsync', 'cfr', '-r', String(fps), '-vf', 'scale=16:9,format=gray', '-f', 'rawvideo', fileUrlArg(video)],
+    'reading the frames',
+  );
+  await ffmpeg(
+    ['-y', '-i', fileUrlArg(file), '-map', '0:a:0', '-af', 'aresample=async=1:first_pts=0', '-ac', '1', '-ar', '8000', '-f', 's16le', fileUrlArg(audio)],
+    'reading the sound',
+  );
+  const frames = await readFile(video);
+  const corner: number[] = [];
+  for (let i = 0; i + 144 <= frames.length; i += 144) corner.push(frames[i]!); // the top-left pixel of each 16×9 frame
+  const pcm = await readFile(audio);
+  const windows: number[] = [];
+  for (let i = 0; i + 160 <= pcm.length; i += 160) {
+    let sum = 0;
+    for (let j = i; j < i + 160; j += 2) sum += Math.abs(pcm.readInt16LE(j));
+    windows.push(sum / 80);
+  }
+  const squares = rises(corner, 1 / fps, 200, MARK_EVERY / 2);
+  const beeps = rises(windows, 0.01, 3000, MARK_EVERY / 2);
+  return beeps.flatMap((beep) => {
+    const square = squares.find((t) => Math.abs(t - beep) < MARK_EVERY / 2);
+    return square === undefined ? [] : [square - beep];
+  });
+}
+
+interface Status {
+  event: string;
+  seconds: number;
+  fps: number;
+  frames: number;
+  dropped: number;
+  latencyMs: number;
+  outputs: { state: string }[];
+  maxWaiting?: number;
+  latency?: unknown;
+}
+
+async function main(): Promise<void> {
+  const unavailable = rtmpUnavailable();
+  if (unavailable) {
+    console.log(`bench:live-cli needs an RTMP server: ${unavailable}`);
+    return;
+  }
+  const dir = await mkdtemp(join(tmpdir(), 'liveswap-bench-live-'));
+  const server = await startRtmp();
+  try {
+    const input = await makeInput(dir);
+    const load = loadavg()[0]!.toFixed(2);
+    const out = `${server.url}/bench`;
+    const child = spawn(
+      process.execPath,
+      ['--import', TSX_URL, MAIN_PATH, 'live', '-s', join(FIXTURES, 'astronaut.png'), '-i', input, '--loop', '-o', out, '--engine', engine, '--json-status'],
+      { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LIVESWAP_HOME: process.env.LIVESWAP_HOME ?? TEST_HOME } },
+    );
+    let text = '';
+    let err = '';
+    child.stdout.on('data', (chunk: Buffer) => (text += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
+    const events = (): Status[] =>
+      text
+        .split('\n')
+        .slice(0, -1)
+        .filter((l) => l.startsWith('{'))
+        .map((l) => JSON.parse(l) as Status);
+    const exited = new Promise<number | null>((done) => child.once('close', done));
+    while (!events().some((e) => e.event === 'status' && e.outputs[0]?.state === 'live')) {
+      if (child.exitCode !== null) throw new Error(`liveswap live ended:\n${err}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    // Warm up, then pull what the server sends for the measured seconds.
+    await new Promise((r) => setTimeout(r, WARM_UP * 1000));
+    const startedAt = events().at(-1)!;
+    const pulled = join(dir, 'pulled.mkv');
+    const puller = spawn(
+      ffmpegPath(),
+      ['-hide_banner', '-nostdin', '-loglevel', 'error', '-i', out, '-t', String(seconds), '-map', '0:v:0', '-map', '0:a:0', '-c', 'copy', '-y', fileUrlArg(pulled)],
+      {
+        stdio: 'ignore',
+      },
+    );
+    await new Promise((done) => puller.once('close', done));
+    const endedAt = events().at(-1)!;
+    child.kill('SIGINT');
+    await exited;
+    const done = events().find((e) => e.event === 'done') as (Status & { maxWaiting: number; latencyMs: { median: number; p95: number } }) | undefined;
+    const measured = events().filter((e) => e.event === 'status' && e.seconds > startedAt.seconds && e.seconds <= endedAt.seconds);
+    const count = await runFfmpeg(['-loglevel', 'error', '-nostats', '-i', fileUrlArg(pulled), '-map', '0:v:0', '-progress', 'pipe:1', '-f', 'null', '-']);
+    const pulledFrames = Number([...count.stdout.matchAll(/^frame=\s*(\d+)/gm)].at(-1)?.[1] ?? 0);
+    const drift = await avDrift(pulled, dir, FPS);
+    const processedFps = (endedAt.frames - startedAt.frames) / Math.max(1e-3, endedAt.seconds - startedAt.seconds);
+    const result = {
+      size,
+      engine,
+      seconds,
+      loadBefore: Number(load),
+      loadAfter: Number(loadavg()[0]!.toFixed(2)),
+      processedFps: Math.round(processedFps * 10) / 10,
+      statusFps: { median: Math.round(median(measured.map((e) => e.fps)) * 10) / 10, min: Math.round(Math.min(...measured.map((e) => e.fps)) * 10) / 10 },
+      pulledFrames,
+      pulledFps: Math.round((pulledFrames / seconds) * 10) / 10,
+      droppedPerSecond: Math.round(((endedAt.dropped - startedAt.dropped) / Math.max(1e-3, endedAt.seconds - startedAt.seconds)) * 10) / 10,
+      queuedBeyondOne: done ? Math.max(0, done.maxWaiting - 1) : undefined,
+      latencyMs: done ? { median: Math.round(done.latencyMs.median), p95: Math.round(done.latencyMs.p95) } : undefined,
+      avDriftMs: drift.length ? { marks: drift.length, median: Math.round(median(drift) * 1000), maxAbs: Math.round(Math.max(...drift.map(Math.abs)) * 1000) } : { marks: 0 },
+    };
+    if (json) console.log(JSON.stringify(result));
+    else {
+      console.log(`liveswap live → RTMP, ${size}, ${engine} engine, ${seconds} s measured after ${WARM_UP} s warm-up (load ${result.loadBefore} → ${result.loadAfter})`);
+      console.log(`  processed      ${result.processedFps} fps (per-second status: median ${result.statusFps.median}, min ${result.statusFps.min})`);
+      console.log(`  pulled         ${pulledFrames} frames = ${result.pulledFps} fps (the output keeps the input's ${FPS} fps; dropped slots repeat the frame before)`);
+      console.log(`  dropped        ${result.droppedPerSecond}/s for fresher frames; queued beyond one: ${result.queuedBeyondOne}`);
+      console.log(`  latency        ${result.latencyMs?.median} ms median, ${result.latencyMs?.p95} ms p95 (frame arrival → encoders)`);
+      console.log(`  A/V drift      ${JSON.stringify(result.avDriftMs)} (square after beep, ms)`);
+    }
+  } finally {
+    await server.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+await main();
