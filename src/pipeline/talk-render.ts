@@ -28,9 +28,9 @@ const SPREAD = 0.12;
 const PURSE = 0.22;
 /** Rings of points around the face (scale of the face outline about its centre) and how much of the head's motion and the jaw's each takes. */
 const RINGS = [
-  { scale: 1.3, motion: 0.8, jaw: 0.5 },
-  { scale: 1.75, motion: 0.35, jaw: 0.15 },
-  { scale: 2.4, motion: 0, jaw: 0 },
+  { scale: 1.2, motion: 0.8, jaw: 0.5 },
+  { scale: 1.5, motion: 0.35, jaw: 0.15 },
+  { scale: 1.9, motion: 0, jaw: 0 },
 ] as const;
 
 /** Upper lid points of each eye, their lower-lid partners and the crease above them (subject's right eye first). */
