@@ -22,8 +22,7 @@ const json = args.includes('--json');
 const options = (name: string): string[] => args.flatMap((a, i) => (a === name && args[i + 1] ? [args[i + 1]!] : []));
 const voice = options('--voice')[0] ?? 'slt';
 const text =
-  options('--text')[0] ??
-  'Hello, and welcome. My name is Ada, and I will be your guide today. We will look at how a computer reads a photo, finds a face, and paints a new one.';
+  options('--text')[0] ?? 'Hello, and welcome. My name is Ada, and I will be your guide today. We will look at how a computer reads a photo, finds a face, and paints a new one.';
 const CORRELATION_GOAL = 0.6;
 const OFFSET_GOAL = 0.04;
 const round = (v: number, digits = 2): number => Math.round(v * 10 ** digits) / 10 ** digits;
