@@ -114,11 +114,16 @@ describe('liveswap live from a file', () => {
     );
   });
 
-  it('a stream that cannot be reached is a clear error; --list-devices lists cameras', () => {
+  it('a stream that cannot be reached, a missing v4l2 device and an ffmpeg without SRT are clear errors; --list-devices lists cameras', () => {
     const refused = runCli(['live', '-s', SOURCE, '-i', 'rtmp://127.0.0.1:9/live/none', '-o', join(dir, 'never.mp4')], { home, timeoutMs: 60_000 });
     assert.equal(refused.code, 4, show(refused));
     assert.match(refused.stderr, /Cannot connect to rtmp:\/\/127\.0\.0\.1:9\/live\/…: the connection was refused/);
     assert.ok(!existsSync(join(dir, 'never.mp4')));
+    const device = runCli(['live', '-s', SOURCE, '-i', clip, '-o', 'v4l2:/dev/video987'], { home, timeoutMs: 60_000 });
+    assert.equal(device.code, 8, show(device));
+    assert.match(device.stderr, /There is no video device at \/dev\/video987\. Load v4l2loopback first/);
+    const srt = runCli(['live', '-s', SOURCE, '-i', clip, '-o', 'srt://127.0.0.1:9/x'], { home, timeoutMs: 60_000 });
+    if (/built without SRT/.test(srt.stderr)) assert.equal(srt.code, 2, show(srt));
     const devices = runCli(['live', '--list-devices'], { home, timeoutMs: 60_000 });
     assert.equal(devices.code, 0, show(devices));
     assert.ok(devices.stdout.trim().length > 0);

@@ -175,6 +175,11 @@ export async function runLive(options: LiveRunOptions): Promise<LiveSummary> {
   const ladder = QUALITY_LADDER.filter((level) => (level.scale ?? 1) === 1);
   const quality = options.targetFps > 0 ? new QualityController({ targetFps: options.targetFps, ladder }) : undefined;
   const qualityChanges: QualityChange[] = [];
+  // The controller's first rung applies from the first frame.
+  if (quality) {
+    budget.level = quality.level;
+    if (quality.level.detectFactor !== 1) processor.setDetectEvery(baseDetectEvery * quality.level.detectFactor);
+  }
 
   const decoder = new LiveDecoder({
     ffmpegPath: options.ffmpegPath,
