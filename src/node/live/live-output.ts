@@ -3,9 +3,9 @@
  * fd 3. Frames go in at a constant rate by their slot on the input's timeline: slots the input
  * dropped are filled with the frame before (so the picture keeps the sound's time), and the sound
  * starts at the slot the encoder starts at. A pushed stream (RTMP, SRT) that drops is started
- * again with growing waits, without stopping the other outputs; a pushed stream whose encoder is
- * more than a few frames behind skips frames (counted) rather than hold the others up, while a
- * recording and a device are waited for. A recording is written under another name and renamed
+ * again with growing waits, without stopping the other outputs. Every encoder is waited for, so
+ * the picture keeps the sound's time, except a pushed stream stalled for more than a second (the
+ * network), which then skips frames (counted) rather than hold the others up. A recording is written under another name and renamed
  * into place when the stream ends cleanly.
  */
 
@@ -25,6 +25,9 @@ export type OutputState = 'starting' | 'live' | 'reconnecting' | 'failed' | 'fin
 
 /** Frames an encoder's stdin may hold before a pushed stream skips frames (the rest of the run is not held up). */
 export const MAX_QUEUED_FRAMES = 4;
+
+/** How long a pushed stream's encoder is waited for before it counts as stalled (ms). */
+export const STALL_MS = 1000;
 
 /** The waits between tries to start a dropped stream again: doubling from `firstMs` up to `maxMs`. */
 export interface Backoff {
@@ -279,16 +282,20 @@ export class FfmpegOutput implements LiveSink {
     encoder.nextSlot = slot + 1;
     this.status.frames++;
     this.last = frame;
-    if (!ok && !this.reconnects) await this.drained(encoder);
+    // Wait for the encoder to take the frame: skipping would shorten the picture against the sound.
+    // A pushed stream stuck longer than STALL_MS (a network stall) is not waited for: later frames are skipped instead.
+    if (!ok) await this.drained(encoder, this.reconnects ? STALL_MS : undefined);
   }
 
-  private drained(encoder: Encoder): Promise<void> {
+  private drained(encoder: Encoder, timeoutMs?: number): Promise<void> {
     return new Promise((resolve) => {
       const done = (): void => {
+        clearTimeout(timer);
         encoder.stdin.off('drain', done);
         encoder.child.off('close', done);
         resolve();
       };
+      const timer = timeoutMs === undefined ? undefined : setTimeout(done, timeoutMs);
       encoder.stdin.once('drain', done);
       encoder.child.once('close', done);
     });
