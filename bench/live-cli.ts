@@ -8,7 +8,7 @@
  * the input carries a white square and a 1 kHz beep at the same moments every two seconds, and the
  * drift is the time from each beep to its square in the pulled stream.
  * Needs nginx with libnginx-mod-rtmp (test/helpers/rtmp-server.ts) and ffmpeg.
- * Run: npm run bench:live-cli [-- --seconds 60] [-- --size 1280x720] [-- --input clip.mp4] [-- --engine mesh] [-- --json]
+ * Run: npm run bench:live-cli [-- --seconds 60] [-- --size 1280x720] [-- --input clip.mp4] [-- --engine mesh] [-- --output-delay MS] [-- --json]
  */
 
 import { spawn } from 'node:child_process';
@@ -31,6 +31,7 @@ const size = option('--size', '1280x720');
 const [width, height] = size.split('x').map(Number) as [number, number];
 const engine = option('--engine', 'mesh');
 const inputFile = option('--input', '');
+const outputDelay = option('--output-delay', '0');
 const FPS = 30;
 /** The marks: a square and a beep together every this many seconds, lasting MARK_LENGTH. */
 const MARK_EVERY = 2;
@@ -158,7 +159,24 @@ async function main(): Promise<void> {
     const out = `${server.url}/bench`;
     const child = spawn(
       process.execPath,
-      ['--import', TSX_URL, MAIN_PATH, 'live', '-s', join(FIXTURES, 'astronaut.png'), '-i', input, '--loop', '-o', out, '--engine', engine, '--json-status'],
+      [
+        '--import',
+        TSX_URL,
+        MAIN_PATH,
+        'live',
+        '-s',
+        join(FIXTURES, 'astronaut.png'),
+        '-i',
+        input,
+        '--loop',
+        '-o',
+        out,
+        '--engine',
+        engine,
+        '--output-delay',
+        outputDelay,
+        '--json-status',
+      ],
       { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LIVESWAP_HOME: process.env.LIVESWAP_HOME ?? TEST_HOME } },
     );
     let text = '';
@@ -214,7 +232,9 @@ async function main(): Promise<void> {
     };
     if (json) console.log(JSON.stringify(result));
     else {
-      console.log(`liveswap live → RTMP, ${size}, ${engine} engine, ${seconds} s measured after ${WARM_UP} s warm-up (load ${result.loadBefore} → ${result.loadAfter})`);
+      console.log(
+        `liveswap live → RTMP, ${size}, ${engine} engine, --output-delay ${outputDelay}, ${seconds} s measured after ${WARM_UP} s warm-up (load ${result.loadBefore} → ${result.loadAfter})`,
+      );
       console.log(`  processed      ${result.processedFps} fps (per-second status: median ${result.statusFps.median}, min ${result.statusFps.min})`);
       console.log(`  pulled         ${pulledFrames} frames = ${result.pulledFps} fps (the output keeps the input's ${FPS} fps; dropped slots repeat the frame before)`);
       console.log(`  dropped        ${result.droppedPerSecond}/s for fresher frames; queued beyond one: ${result.queuedBeyondOne}`);
