@@ -31,7 +31,7 @@ export function uleb(n: number): number[] {
   return out;
 }
 
-function sleb(n: number): number[] {
+export function sleb(n: number): number[] {
   const out: number[] = [];
   for (;;) {
     const byte = n & 0x7f;
@@ -44,15 +44,15 @@ function sleb(n: number): number[] {
   }
 }
 
-function section(id: number, body: number[]): number[] {
+export function section(id: number, body: number[]): number[] {
   return [id, ...uleb(body.length), ...body];
 }
 
-function vector(items: number[][]): number[] {
+export function vector(items: number[][]): number[] {
   return [...uleb(items.length), ...items.flat()];
 }
 
-function name(text: string): number[] {
+export function name(text: string): number[] {
   return [...uleb(text.length), ...Array.from(text, (c) => c.charCodeAt(0))];
 }
 

@@ -21,6 +21,8 @@
  *   pick each pixel's left and right value out of those 8 (a swizzle), and each pixel's Q15 weight.
  */
 
+import { name, section, sleb, uleb, vector } from '../core/wasm-asm.js';
+
 /** Fixed-point units per luma level of the residual the kernel reads. */
 export const KERNEL_SCALE = 128;
 /** Largest |residual| (levels) the 16-bit lanes hold: 8 × 31.9 × 128 stays under 32768. */
@@ -72,43 +74,7 @@ export interface UpsampleKernel {
   addRow(bytes: Uint8Array, row: number, channels: 3 | 4, above: number, below: number, fraction: number): void;
 }
 
-// ---- a minimal assembler ---------------------------------------------------------------------
-
-function uleb(n: number): number[] {
-  const out: number[] = [];
-  do {
-    let byte = n & 0x7f;
-    n >>>= 7;
-    if (n !== 0) byte |= 0x80;
-    out.push(byte);
-  } while (n !== 0);
-  return out;
-}
-
-function sleb(n: number): number[] {
-  const out: number[] = [];
-  for (;;) {
-    const byte = n & 0x7f;
-    n >>= 7;
-    if ((n === 0 && (byte & 0x40) === 0) || (n === -1 && (byte & 0x40) !== 0)) {
-      out.push(byte);
-      return out;
-    }
-    out.push(byte | 0x80);
-  }
-}
-
-function section(id: number, body: number[]): number[] {
-  return [id, ...uleb(body.length), ...body];
-}
-
-function vector(items: number[][]): number[] {
-  return [...uleb(items.length), ...items.flat()];
-}
-
-function name(text: string): number[] {
-  return [...uleb(text.length), ...Array.from(text, (c) => c.charCodeAt(0))];
-}
+// ---- the module's instructions (the encoding helpers are core/wasm-asm.ts's) ----------------------
 
 const I32 = 0x7f;
 const V128 = 0x7b;
