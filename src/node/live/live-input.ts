@@ -14,6 +14,7 @@ import { LiveswapError } from '../../core/errors.js';
 import type { Image } from '../../core/image.js';
 import { checkIsFfmpeg, childExit, describeExit, lastLines, StderrTail, type ExitStatus } from '../media/ffmpeg-binary.js';
 import { parseInputInfo, parseVideoStream, probeVideo } from '../media/ffmpeg-probe.js';
+import { pipeFrames } from '../media/ffmpeg-read.js';
 import { liveDecoderArgs, liveProbeArgs, type CameraRequest } from './live-args.js';
 import { describeInput, type LiveInput } from './live-spec.js';
 
@@ -231,23 +232,8 @@ export class LiveDecoder {
   private async read(): Promise<void> {
     const { width, height } = this.options;
     const frameBytes = width * height * 3;
-    let frame = this.buffer(frameBytes);
-    let filled = 0;
     try {
-      for await (const chunk of this.child.stdout as AsyncIterable<Buffer>) {
-        let offset = 0;
-        while (offset < chunk.length) {
-          const take = Math.min(frameBytes - filled, chunk.length - offset);
-          frame.set(chunk.subarray(offset, offset + take), filled);
-          filled += take;
-          offset += take;
-          if (filled === frameBytes) {
-            this.deliver(frame);
-            frame = this.buffer(frameBytes);
-            filled = 0;
-          }
-        }
-      }
+      for await (const frame of pipeFrames(this.child.stdout as AsyncIterable<Buffer>, frameBytes, () => this.buffer(frameBytes))) this.deliver(frame);
     } catch {
       // The pipe broke: the exit status below says why.
     }

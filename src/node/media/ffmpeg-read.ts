@@ -155,6 +155,36 @@ class FrameTimeLog {
   }
 }
 
+/**
+ * The whole frames of a raw-video pipe, each in a buffer from `allocate` (frameBytes long). Pipe
+ * chunks (64 KiB) rarely align with frames: each byte is copied once into the frame it belongs to.
+ * A partial frame at the end is not yielded; its length is left in `tail.bytes` when given.
+ */
+export async function* pipeFrames(
+  chunks: AsyncIterable<Buffer>,
+  frameBytes: number,
+  allocate: () => Uint8ClampedArray,
+  tail?: { bytes: number },
+): AsyncGenerator<Uint8ClampedArray, void, undefined> {
+  let frame = allocate();
+  let filled = 0;
+  for await (const chunk of chunks) {
+    let offset = 0;
+    while (offset < chunk.length) {
+      const take = Math.min(frameBytes - filled, chunk.length - offset);
+      frame.set(chunk.subarray(offset, offset + take), filled);
+      filled += take;
+      offset += take;
+      if (filled === frameBytes) {
+        yield frame;
+        frame = allocate();
+        filled = 0;
+      }
+    }
+  }
+  if (tail) tail.bytes = filled;
+}
+
 async function* decode(path: string, binary: string, options: ReadFramesOptions, withTimes: boolean): AsyncGenerator<DecodedFrame, void, undefined> {
   const info = options.probed ?? (await probeVideo(path, { ffmpegPath: binary }));
   const { width, height } = decodedFrameSize(info, options);
@@ -187,28 +217,15 @@ async function* decode(path: string, binary: string, options: ReadFramesOptions,
   let exited = false;
   try {
     const frameBytes = width * height * channels;
-    let frame = new Uint8ClampedArray(frameBytes);
-    let filled = 0;
     let count = 0;
-    // Pipe chunks (64 KiB) rarely align with frames: copy each byte once into the frame it belongs to.
-    for await (const chunk of child.stdout as AsyncIterable<Buffer>) {
-      let offset = 0;
-      while (offset < chunk.length) {
-        const take = Math.min(frameBytes - filled, chunk.length - offset);
-        frame.set(chunk.subarray(offset, offset + take), filled);
-        filled += take;
-        offset += take;
-        if (filled === frameBytes) {
-          const pts = log ? await log.next() : count;
-          if (pts === undefined) {
-            throw new LiveswapError('internal', `Decoding ${path}: ffmpeg logged no time for frame ${count}, so it cannot be placed on the timeline.`, { file: path });
-          }
-          yield { image: { width, height, channels, data: frame }, pts };
-          if (++count >= maxFrames) return;
-          frame = new Uint8ClampedArray(frameBytes);
-          filled = 0;
-        }
+    const tail = { bytes: 0 };
+    for await (const frame of pipeFrames(child.stdout as AsyncIterable<Buffer>, frameBytes, () => new Uint8ClampedArray(frameBytes), tail)) {
+      const pts = log ? await log.next() : count;
+      if (pts === undefined) {
+        throw new LiveswapError('internal', `Decoding ${path}: ffmpeg logged no time for frame ${count}, so it cannot be placed on the timeline.`, { file: path });
       }
+      yield { image: { width, height, channels, data: frame }, pts };
+      if (++count >= maxFrames) return;
     }
     const status = await exit;
     exited = true;
@@ -218,8 +235,8 @@ async function* decode(path: string, binary: string, options: ReadFramesOptions,
         file: path,
       });
     }
-    if (filled !== 0) {
-      throw new LiveswapError('internal', `Decoding ${path} ended inside a frame (${filled} of ${frameBytes} bytes): the expected frame size ${width}×${height} was wrong.`, {
+    if (tail.bytes !== 0) {
+      throw new LiveswapError('internal', `Decoding ${path} ended inside a frame (${tail.bytes} of ${frameBytes} bytes): the expected frame size ${width}×${height} was wrong.`, {
         file: path,
       });
     }
