@@ -22,6 +22,8 @@ import type { MouthShape } from './talk-visemes.js';
 const GAP_AT_FULL_OPEN = 0.5;
 /** How a gap change is shared: the jaw takes the lower lip down, the upper lip rises a little. */
 const JAW_SHARE = 0.8;
+/** Depth counted into the gap's unit at most this many times the mouth's visible width (FaceMesh's z is rough). */
+const MAX_FORESHORTENING = 1.5;
 const UPPER_SHARE = 0.2;
 /** Relative change of the mouth's width for `wide` = 1 and `round` = 1. */
 const SPREAD = 0.12;
@@ -60,6 +62,11 @@ export interface TalkRig {
   readonly ex: readonly [number, number];
   readonly ey: readonly [number, number];
   readonly mouthWidth: number;
+  /**
+   * The mouth's width with depth (FaceMesh's z): the unit of the lip gap, so that a turned face,
+   * whose mouth looks narrower, opens as far as it would facing the camera.
+   */
+  readonly gapUnit: number;
   readonly faceSize: number;
   /** The photo's own inner-lip gap (pixels). */
   readonly gap: number;
@@ -144,6 +151,8 @@ export function rigFace(face: Face, image: Image): TalkRig {
   const ey: [number, number] = [-ex[1], ex[0]];
   const centre: [number, number] = [(px(POINT.upperLipInner) + px(POINT.lowerLipInner)) / 2, (py(POINT.upperLipInner) + py(POINT.lowerLipInner)) / 2];
   const mouthWidth = Math.max(1, Math.hypot(px(POINT.mouthLeft) - px(POINT.mouthRight), py(POINT.mouthLeft) - py(POINT.mouthRight)));
+  const dz = m[3 * POINT.mouthLeft + 2]! - m[3 * POINT.mouthRight + 2]!;
+  const gapUnit = Math.hypot(mouthWidth, Math.min(Math.abs(dz), mouthWidth * MAX_FORESHORTENING));
   const faceSize = Math.max(face.box[2], face.box[3], 1);
   const gap = Math.max(0, (px(POINT.lowerLipInner) - px(POINT.upperLipInner)) * ey[0] + (py(POINT.lowerLipInner) - py(POINT.upperLipInner)) * ey[1]);
   const chin = POINT.chin;
@@ -226,6 +235,7 @@ export function rigFace(face: Face, image: Image): TalkRig {
     ex,
     ey,
     mouthWidth,
+    gapUnit,
     faceSize,
     gap,
     pivot,
@@ -241,9 +251,9 @@ export function rigFace(face: Face, image: Image): TalkRig {
 /** The rig's points moved to a pose: mouth and jaw, lids, then the head's motion. */
 export function posePoints(rig: TalkRig, pose: TalkPose, into?: Float32Array): Float32Array {
   const out = into ?? new Float32Array(rig.points.length);
-  const { points, ex, ey, centre, mouthWidth } = rig;
+  const { points, ex, ey, centre } = rig;
   const { open, wide, round } = pose.mouth;
-  const target = Math.max(0, open) * GAP_AT_FULL_OPEN * mouthWidth;
+  const target = Math.max(0, open) * GAP_AT_FULL_OPEN * rig.gapUnit;
   const change = target - rig.gap;
   const widen = SPREAD * wide - PURSE * round;
   const n = points.length >> 1;
