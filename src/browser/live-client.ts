@@ -284,14 +284,14 @@ export class LiveClient {
     // Another frame may have been sent while the picture was read: wait for it again.
     while (this.busy) await new Promise<void>((resolve) => setTimeout(resolve, 5));
     const done = new Promise<void>((resolve) => (this.settle = resolve));
-    this.send(picture, performance.now());
+    this.send(picture, performance.now(), true);
     await done;
   }
 
-  private send(picture: FramePicture, offered: number): void {
+  private send(picture: FramePicture, offered: number, still = false): void {
     this.busy = true;
     this.inFlightSince = offered;
-    this.post({ type: 'frame', picture, time: offered }, [picture]);
+    this.post({ type: 'frame', picture, time: offered, ...(still ? { still } : {}) }, [picture]);
   }
 
   private receive(message: FromWorker): void {

@@ -213,7 +213,12 @@ function workSizeFor(width: number, height: number): { width: number; height: nu
 }
 
 /** Reads a frame by the cheapest route that works in this browser (see the module comment); the picture is closed. */
-async function readFrame(picture: FramePicture, mirror: boolean): Promise<FramePixels> {
+async function readFrame(picture: FramePicture, mirror: boolean, still: boolean): Promise<FramePixels> {
+  const pixels = await readFramePixels(picture, mirror);
+  return still ? { full: pixels.full, work: undefined } : pixels;
+}
+
+async function readFramePixels(picture: FramePicture, mirror: boolean): Promise<FramePixels> {
   try {
     if (picture instanceof ImageBitmap) return withWork(readPixels(picture, picture.width, picture.height, mirror));
     if (frameRoute === 'rgba') {
@@ -264,9 +269,9 @@ async function readRgba(frame: VideoFrame, mirror: boolean): Promise<FramePixels
   return withWork(full);
 }
 
-async function processFrame(picture: FramePicture, time: number): Promise<void> {
+async function processFrame(picture: FramePicture, time: number, still: boolean): Promise<void> {
   const start = performance.now();
-  const { full: image, work } = await readFrame(picture, settings!.mirror);
+  const { full: image, work } = await readFrame(picture, settings!.mirror, still);
   const read = performance.now() - start;
   // The session's frame processor marks the frame as its last stage, at its full size.
   const result = await session!.process(image, time, work);
@@ -440,7 +445,7 @@ async function handle(message: ToWorker): Promise<void> {
       return;
     case 'frame':
       try {
-        await processFrame(message.picture, message.time);
+        await processFrame(message.picture, message.time, message.still === true);
         // A pointed-at person joins the map on the next frame, once their descriptor is taken.
         const entries = session.mapEntries;
         if (entries.length !== mapSize) post({ type: 'map', entries });

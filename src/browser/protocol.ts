@@ -100,7 +100,8 @@ export type ToWorker =
    * A frame of a live target. A VideoFrame (where the browser has WebCodecs) is the cheap way: the
    * worker reads its planes directly; an ImageBitmap is drawn and read back.
    */
-  | { type: 'frame'; picture: FramePicture; time: number }
+  /** `still`: a picture target's one frame, painted at full size whatever the controller's working size. */
+  | { type: 'frame'; picture: FramePicture; time: number; still?: boolean }
   /** The target's own frame rate (a camera's setting, a video's measured rate), or null when unknown: the default frame-rate target. */
   | { type: 'source-rate'; fps: number | null }
   /** The target changed (another camera, video or picture): nothing followed in the old one carries over. */
