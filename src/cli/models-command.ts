@@ -1,12 +1,13 @@
 /**
- * `liveswap models`: list, pull, verify and import the downloadable models of the InSwapper
- * engine, and print the folder they live in. Each subcommand prints a table, or one JSON object.
+ * `liveswap models`: list, pull (by id or by feature), verify and import the downloadable models
+ * (insightface's and FaceFusion's: swappers, converters, enhancers, parsers, occluders), and print
+ * the folder they live in. Each subcommand prints a table, or one JSON object.
  */
 
 import { createInterface } from 'node:readline/promises';
 import { Command } from 'commander';
 import { LiveswapError } from '../core/errors.js';
-import { INSWAPPER_ENGINE_MODELS } from '../models/registry.js';
+import { INSWAPPER_ENGINE_MODELS, modelsForFeature } from '../models/registry.js';
 import { pullModels, type PullProgress } from '../node/models/model-pull.js';
 import { formatBytes, ModelStore, type ModelStatus } from '../node/models/model-store.js';
 import type { Terminal } from './errors.js';
@@ -82,13 +83,29 @@ export function progressReporter(stream: ProgressStream, now: () => number): { u
   };
 }
 
+/**
+ * A licence text's terms in a few words: what follows the model's name up to the first bracket
+ * ("Apache-2.0", "non-commercial research use only"); `--json` gives the whole text.
+ */
+export function licenceSummary(text: string): string {
+  const afterName = text.includes(': ') ? text.slice(text.indexOf(': ') + 2) : text;
+  return afterName.split(/ \(|;|\.(?:\s|$)/)[0]!.trim();
+}
+
+function sizeOf(r: ModelStatus): string {
+  if (r.bytes !== null) return formatBytes(r.bytes);
+  if (r.expectedBytes !== null) return formatBytes(r.expectedBytes);
+  return r.approxBytes !== null ? `~${formatBytes(r.approxBytes)}` : '?';
+}
+
 function statusTable(folder: string, rows: readonly ModelStatus[]): string {
   const lines = rows.map((r) => {
-    const size = formatBytes(r.bytes ?? r.expectedBytes);
-    const flag = r.nonCommercial ? 'non-commercial' : '';
-    return `${r.id.padEnd(20)} ${r.file.padEnd(26)} ${r.state.padEnd(9)} ${size.padStart(9)}  ${flag}${r.problem ? `  (${r.problem})` : ''}`;
+    const summary = licenceSummary(r.licence);
+    const terms = r.nonCommercial && !/non-commercial/i.test(summary) ? `non-commercial: ${summary}` : summary;
+    return `${r.id.padEnd(24)} ${r.file.padEnd(28)} ${r.state.padEnd(10)} ${sizeOf(r).padStart(10)}  ${r.hash.padEnd(6)}  ${r.role.padEnd(18)} ${terms}${r.problem ? `  (${r.problem})` : ''}`;
   });
-  return [`${'id'.padEnd(20)} ${'file'.padEnd(26)} ${'state'.padEnd(9)} ${'size'.padStart(9)}  licence`, ...lines, `folder: ${folder}`].join('\n');
+  const head = `${'id'.padEnd(24)} ${'file'.padEnd(28)} ${'state'.padEnd(10)} ${'size'.padStart(10)}  ${'hash'.padEnd(6)}  ${'role'.padEnd(18)} licence`;
+  return [head, ...lines, `folder: ${folder}`].join('\n');
 }
 
 function publicStatus(r: ModelStatus): Record<string, unknown> {
@@ -97,22 +114,25 @@ function publicStatus(r: ModelStatus): Record<string, unknown> {
 
 export function createModelsCommand(terminal: Terminal, deps: ModelsCommandDeps = {}): Command {
   const store = deps.store ?? (() => new ModelStore());
-  const models = new ModelsCommand('models').description('List, download, verify and import the models of the InSwapper engine.');
-  addFlags(models.command('list').description('show each model: file, installed/missing/damaged, size, licence'), 'models list').action(async (flags: JsonFlag) => {
-    const s = store();
-    const rows = await s.status();
-    if (flags.json) terminal.out(JSON.stringify({ folder: s.folder, models: rows.map(publicStatus) }));
-    else terminal.out(statusTable(s.folder, rows));
-  });
+  const models = new ModelsCommand('models').description('List, download, verify and import the models: swappers, converters, enhancers, face parsers and occluders.');
+  addFlags(models.command('list').description('show each model: role, installed/missing/damaged/unverified, size, hash kind (sha256 or crc32), licence'), 'models list').action(
+    async (flags: JsonFlag) => {
+      const s = store();
+      const rows = await s.status();
+      if (flags.json) terminal.out(JSON.stringify({ folder: s.folder, models: rows.map(publicStatus) }));
+      else terminal.out(statusTable(s.folder, rows));
+    },
+  );
   const pull = models
     .command('pull')
-    .description(`download models (default: ${INSWAPPER_ENGINE_MODELS.join(', ')}); checks each SHA-256`)
+    .description(`download models by id or by feature (default: ${INSWAPPER_ENGINE_MODELS.join(', ')}); checks each SHA-256, or FaceFusion's CRC-32 and records the SHA-256`)
     .argument('[ids...]', 'model ids (see `liveswap models list`)');
   addFlags(pull, 'models pull').action(async (ids: string[], flags: FlagsOf<'models pull'>) => {
     const reporter = progressReporter(deps.progress ?? process.stderr, deps.now ?? Date.now);
     try {
       const models = store();
-      const results = await pullModels(models, models.entries(ids.length > 0 ? ids : INSWAPPER_ENGINE_MODELS), {
+      const wanted = [...ids, ...(flags.for ?? []).flatMap((feature) => modelsForFeature(feature))];
+      const results = await pullModels(models, models.entries(wanted.length > 0 ? wanted : INSWAPPER_ENGINE_MODELS), {
         acceptLicense: flags.acceptLicense === true,
         confirm: 'confirm' in deps ? deps.confirm : defaultConfirm(),
         onProgress: (p) => reporter.update(p),

@@ -810,6 +810,15 @@ export const FLAG_TABLE = [
   },
   // Models.
   { flag: '--accept-license', key: 'acceptLicense', parse: 'switch', commands: ['models pull'], description: 'accept the non-commercial licence of the models without asking' },
+  {
+    flag: '--for',
+    value: 'feature',
+    key: 'for',
+    parse: 'repeatable',
+    commands: ['models pull'],
+    description:
+      'pull what a feature needs: a swapper id (its detector, ArcFace, converter and swapper), inswapper, enhancer (gfpgan_1.4), regions (bisenet_resnet_34), occlusion (xseg_1) or mouth-mask (2d106det); repeatable',
+  },
   // Output on the terminal.
   {
     flag: '--json',

@@ -4,117 +4,19 @@
  * how to feed it (crop, input size, mean/std, channel order, layout, tensor names). The model
  * classes in face/, swap/ and eval/ take their row and write no numbers of their own.
  * Figures follow the pipeline spec (§2, §5, §6, §10 for the I/O, §11 for files, §12 for licences).
- * The table is long because it is the one place these numbers live; the types are at its head.
+ * The table is long because it is the one place these numbers live; the types are in model-types.ts
+ * and FaceFusion's rows (swappers, enhancers, parsers, occluders) in model-spec-facefusion.ts.
  */
 
-export const MODEL_ORIGINS = ['download', 'converted'] as const;
-export type ModelOrigin = (typeof MODEL_ORIGINS)[number];
+import { FACEFUSION_MODEL_IDS, FACEFUSION_SPECS, type FacefusionModelId } from './model-spec-facefusion.js';
+import type { ConvertedModelSpec, DownloadModelSpec, ModelSpec, SwapperTraits } from './model-types.js';
 
-export const MODEL_ROLES = ['detector', 'recogniser', 'landmarks', 'mesh', 'swapper'] as const;
-export type ModelRole = (typeof MODEL_ROLES)[number];
+export * from './model-types.js';
+export { FACEFUSION_MODEL_IDS, FACEFUSION_TEMPLATES, templatePixels, type FacefusionModelId } from './model-spec-facefusion.js';
 
-export const TENSOR_DTYPES = ['float32', 'float16'] as const;
-export type TensorDtype = (typeof TENSOR_DTYPES)[number];
-
-export const CHANNEL_ORDERS = ['RGB', 'BGR'] as const;
-export type ChannelOrder = (typeof CHANNEL_ORDERS)[number];
-
-export const TENSOR_LAYOUTS = ['NCHW', 'NHWC'] as const;
-export type TensorLayout = (typeof TENSOR_LAYOUTS)[number];
-
-/**
- * One graph input or output. A string dimension is symbolic: `H`/`W` are the input's height and
- * width, `N8`/`N16`/`N32` the anchor counts (H/s)·(W/s)·2 at stride s, `batch` a free batch size.
- * `name` is null where the spec does not pin it; the session's own name at that position is used.
- */
-export interface TensorSpec {
-  readonly name: string | null;
-  readonly shape: readonly (number | string)[];
-  readonly dtype: TensorDtype;
-}
-
-/**
- * How the input crop is cut from the frame.
- * - `five-point`: a similarity taking the face's five keypoints onto a template (insightface
- *   norm_crop, spec §4): `arcface` is insightface's arcface_dst scaled to the input size (F4.1–F4.3),
- *   or the template's own 10 numbers (x, y pairs in input pixels, OpenCV convention).
- * - `letterbox`: the whole frame scaled into the input, at its top-left corner (SCRFD) or centred.
- * - `box`: an axis-aligned square about the detector box's centre, `scale` × its longer side.
- * - `region`: the face's rotated square region (Face.roi), as FaceMesh tracks it.
- */
-export type CropSpec =
-  | { readonly kind: 'five-point'; readonly template: 'arcface' | readonly number[] }
-  | { readonly kind: 'letterbox'; readonly anchor: 'top-left' | 'centre' }
-  | { readonly kind: 'box'; readonly scale: number }
-  | { readonly kind: 'region' };
-
-/** How pixels become the first input: (p − mean) / std, `channels`-ordered, in `layout`. */
-export interface InputSpec {
-  /** Square input side in pixels (the default size where the input is dynamic, as det_10g's is). */
-  readonly size: number;
-  readonly mean: number;
-  readonly std: number;
-  readonly channels: ChannelOrder;
-  readonly layout: TensorLayout;
-  readonly crop: CropSpec;
-}
-
-/** A plain file at a URL, or one member of a zip pack. */
-export type ModelSource =
-  | { readonly kind: 'file'; readonly provider: string; readonly url: string; readonly usable: boolean; readonly note?: string }
-  | { readonly kind: 'zip'; readonly provider: string; readonly url: string; readonly member: string; readonly usable: boolean; readonly note?: string };
-
-interface ModelSpecBase {
-  readonly id: string;
-  readonly role: ModelRole;
-  readonly description: string;
-  readonly licence: string;
-  readonly input: InputSpec;
-  /** In the order the model class reads them (a detector's scores before its boxes, say). */
-  readonly inputs: readonly TensorSpec[];
-  readonly outputs: readonly TensorSpec[];
-}
-
-/** A model users pull or import: `liveswap models` installs it as `file`. */
-export interface DownloadModelSpec extends ModelSpecBase {
-  readonly origin: 'download';
-  /** Name of the installed file. */
-  readonly file: string;
-  readonly bytes: number;
-  /** Lowercase hex SHA-256 of the whole file. */
-  readonly sha256: string;
-  /** Tried in order; entries with `usable: false` are listed for information and never fetched. */
-  readonly sources: readonly ModelSource[];
-  /** True when the licence forbids commercial use; `pull` then asks for acceptance once. */
-  readonly nonCommercial: boolean;
-  /** Precision of the stored weights (fp16 files hold float16 initializers, emap included). */
-  readonly weights: TensorDtype;
-}
-
-/** Where a converted model's TFJS graph comes from. */
-export interface ConversionSource {
-  /** The npm package that ships the TFJS graph model. */
-  readonly packageName: string;
-  /** model.json path inside the package; its weights manifest names the .bin files beside it. */
-  readonly graphPath: string;
-  /**
-   * ONNX outputs by TF node name, passed to the converter; absent means the graph's terminal
-   * nodes. Needed when a wanted tensor feeds further layers (FaceRes's descriptor feeds its heads).
-   */
-  readonly outputs?: readonly string[];
-  /** Set when the package is not a regular dependency: how to install it, said when it is missing. */
-  readonly install?: string;
-}
-
-/** A built-in model: converted to ONNX on first use by the project's own converter. */
-export interface ConvertedModelSpec extends ModelSpecBase {
-  readonly origin: 'converted';
-  readonly conversion: ConversionSource;
-}
-
-export type ModelSpec = DownloadModelSpec | ConvertedModelSpec;
-
-export const DOWNLOAD_MODEL_IDS = ['det_10g', 'w600k_r50', '2d106det', 'inswapper_128', 'inswapper_128_fp16'] as const;
+/** insightface's files (and Deep-Live-Cam's copies of InSwapper), then FaceFusion's (model-spec-facefusion.ts). */
+export const INSIGHTFACE_MODEL_IDS = ['det_10g', 'w600k_r50', '2d106det', 'inswapper_128', 'inswapper_128_fp16'] as const;
+export const DOWNLOAD_MODEL_IDS = [...INSIGHTFACE_MODEL_IDS, ...FACEFUSION_MODEL_IDS] as const;
 export type DownloadModelId = (typeof DOWNLOAD_MODEL_IDS)[number];
 export const CONVERTED_MODEL_IDS = ['blazeface', 'facemesh', 'faceres', 'mobileface'] as const;
 export type ConvertedModelId = (typeof CONVERTED_MODEL_IDS)[number];
@@ -134,9 +36,20 @@ const INSWAPPER_LICENCE =
 
 const MEDIAPIPE_LICENCE = 'Apache-2.0 (Google MediaPipe), distributed in the MIT-licensed @vladmandic/human package';
 
+/** InSwapper as the generic swapper sees it (spec §7.1): latent from the emap, pixel boost up to 1024. */
+const INSWAPPER_TRAITS: SwapperTraits = {
+  family: 'inswapper',
+  source: { kind: 'emap' },
+  denormaliseOutput: false,
+  pixelBoostSizes: [128, 256, 384, 512, 768, 1024],
+  identityWeight: 'normalised',
+};
+
 /** Both InSwapper files share one contract: the crop on the template shifted 8 px in x (F4.3), RGB/255 in and out. */
 const INSWAPPER_IO = {
   role: 'swapper',
+  hash: 'sha256',
+  swap: INSWAPPER_TRAITS,
   input: { size: 128, mean: 0, std: 255, channels: 'RGB', layout: 'NCHW', crop: { kind: 'five-point', template: 'arcface' } },
   inputs: [
     { name: 'target', shape: [1, 3, 128, 128], dtype: 'float32' },
@@ -152,7 +65,9 @@ const INSWAPPER_IO = {
 const NHWC_RGB = { channels: 'RGB', layout: 'NHWC' } as const;
 
 /** Keeps the literal ids as keys while checking every row against its origin's type. */
-function defineModels<T extends { [K in DownloadModelId]: DownloadModelSpec & { id: K } } & { [K in ConvertedModelId]: ConvertedModelSpec & { id: K } }>(rows: T): Readonly<T> {
+function defineModels<
+  T extends { [K in Exclude<DownloadModelId, FacefusionModelId>]: DownloadModelSpec & { id: K } } & { [K in ConvertedModelId]: ConvertedModelSpec & { id: K } },
+>(rows: T): Readonly<T> {
   return rows;
 }
 
@@ -160,6 +75,7 @@ export const MODEL_SPECS = defineModels({
   det_10g: {
     id: 'det_10g',
     origin: 'download',
+    hash: 'sha256',
     role: 'detector',
     description: 'SCRFD-10GF face detector (buffalo_l): boxes, scores and 5 keypoints',
     file: 'det_10g.onnx',
@@ -187,6 +103,7 @@ export const MODEL_SPECS = defineModels({
   w600k_r50: {
     id: 'w600k_r50',
     origin: 'download',
+    hash: 'sha256',
     role: 'recogniser',
     description: 'ArcFace ResNet-50 trained on WebFace600K (buffalo_l): 512-d identity embedding',
     file: 'w600k_r50.onnx',
@@ -207,6 +124,7 @@ export const MODEL_SPECS = defineModels({
   '2d106det': {
     id: '2d106det',
     origin: 'download',
+    hash: 'sha256',
     role: 'landmarks',
     description: '106-point 2-D face landmarks (buffalo_l), used by the mouth mask',
     file: '2d106det.onnx',
@@ -262,6 +180,7 @@ export const MODEL_SPECS = defineModels({
     weights: 'float16',
     ...INSWAPPER_IO,
   },
+  ...FACEFUSION_SPECS,
   blazeface: {
     id: 'blazeface',
     origin: 'converted',

@@ -11,6 +11,7 @@ import type { ModelEntry } from '../../models/registry.js';
 import type { EngineChoice, EngineName } from '../../pipeline/options.js';
 import type { ModelStore } from './model-store.js';
 import { sha256File } from '../files/hash.js';
+import { expectedFile, type RecordedModels } from './model-digest.js';
 
 export type { EngineName } from '../../pipeline/options.js';
 
@@ -25,7 +26,7 @@ export interface EngineResolution {
   notice?: string;
 }
 
-interface Stamp {
+export interface Stamp {
   size: number;
   mtimeMs: number;
   sha256: string;
@@ -41,35 +42,45 @@ async function readStamps(store: ModelStore): Promise<Record<string, Stamp>> {
   }
 }
 
-/** True when the installed file of `entry` has the registry's hash (hashed at most once per change). */
-async function verified(store: ModelStore, entry: ModelEntry, stamps: Record<string, Stamp>): Promise<boolean> {
+/**
+ * True when the installed file of `entry` has the registry's hash, or for a CRC-32 row the SHA-256
+ * recorded at its first verified download (hashed at most once per change).
+ */
+export async function verified(store: ModelStore, entry: ModelEntry, stamps: Record<string, Stamp>, recorded: RecordedModels): Promise<boolean> {
+  const expected = expectedFile(entry, recorded);
+  if (expected.sha256 === undefined) return false;
   const path = store.pathOf(entry);
   const info = await stat(path).catch(() => undefined);
-  if (!info?.isFile() || info.size !== entry.bytes) return false;
+  if (!info?.isFile() || (expected.bytes !== undefined && info.size !== expected.bytes)) return false;
   const stamp = stamps[entry.file];
-  if (stamp && stamp.size === info.size && stamp.mtimeMs === info.mtimeMs) return stamp.sha256 === entry.sha256;
+  if (stamp && stamp.size === info.size && stamp.mtimeMs === info.mtimeMs) return stamp.sha256 === expected.sha256;
   const sha256 = await sha256File(path);
   stamps[entry.file] = { size: info.size, mtimeMs: info.mtimeMs, sha256 };
   await writeFile(join(store.folder, STAMPS), JSON.stringify(stamps, null, 2)).catch(() => undefined);
-  return sha256 === entry.sha256;
+  return sha256 === expected.sha256;
+}
+
+/** The remembered hashes and the recorded SHA-256s, read once per resolution. */
+export async function verificationState(store: ModelStore): Promise<{ stamps: Record<string, Stamp>; recorded: RecordedModels }> {
+  return { stamps: await readStamps(store), recorded: await store.recorded() };
 }
 
 /** The inswapper engine's files when all are installed and verified (2d106det optional); else the ids that are not. */
 async function inswapperFiles(store: ModelStore): Promise<{ files?: EngineResolution['models']; missing: string[] }> {
-  const stamps = await readStamps(store);
+  const { stamps, recorded } = await verificationState(store);
   const [detector, recogniser] = store.entries(['det_10g', 'w600k_r50']);
   const swappers = store.entries(['inswapper_128', 'inswapper_128_fp16']);
   const missing: string[] = [];
-  if (!(await verified(store, detector, stamps))) missing.push(detector.id);
-  if (!(await verified(store, recogniser, stamps))) missing.push(recogniser.id);
+  if (!(await verified(store, detector, stamps, recorded))) missing.push(detector.id);
+  if (!(await verified(store, recogniser, stamps, recorded))) missing.push(recogniser.id);
   let swapper: ModelEntry | undefined;
-  for (const s of swappers) if (!swapper && (await verified(store, s, stamps))) swapper = s;
+  for (const s of swappers) if (!swapper && (await verified(store, s, stamps, recorded))) swapper = s;
   if (!swapper) missing.push('inswapper_128');
   if (missing.length || !swapper) return { missing };
   const files: NonNullable<EngineResolution['models']> = { detector: store.pathOf(detector), recogniser: store.pathOf(recogniser), swapper: store.pathOf(swapper) };
   // Optional: without it the mouth mask follows FaceMesh's lip line instead.
   const [landmarks] = store.entries(['2d106det']);
-  if (await verified(store, landmarks, stamps)) files.landmarks = store.pathOf(landmarks);
+  if (await verified(store, landmarks, stamps, recorded)) files.landmarks = store.pathOf(landmarks);
   return { files, missing };
 }
 
