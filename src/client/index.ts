@@ -26,6 +26,22 @@ export { LiveswapApiError, LiveswapJobError } from './errors.js';
 export { readSse, type SseMessage } from './sse.js';
 export { DEFAULT_CHUNK_SIZE, type UploadBody, type UploadedVideo, type UploadOptions } from './tus.js';
 export type { paths } from './schema.js';
+export {
+  connectLiveSession,
+  runLiveFrames,
+  type ConnectLiveOptions,
+  type LiveClosed,
+  type LiveConnection,
+  type LiveEnd,
+  type LiveEndReason,
+  type LiveFrame,
+  type LiveFrameInfo,
+  type LiveReady,
+  type LiveRunSummary,
+  type LiveSettings,
+  type WebSocketConstructor,
+  type WebSocketLike,
+} from './live.js';
 
 type JsonOf<T> = T extends { content: { 'application/json': infer B } } ? B : never;
 
@@ -53,6 +69,10 @@ type ImageForm = paths['/v1/swaps/image']['post']['requestBody']['content']['mul
 export type SwapImageOptions = Omit<ImageForm, 'target' | 'identityId'>;
 /** The formats the image swap can answer in. */
 export type ImageType = keyof paths['/v1/swaps/image']['post']['responses'][200]['content'];
+/** A live session's request: an identity and the engine's options. */
+export type LiveSessionRequest = paths['/v1/live/sessions']['post']['requestBody']['content']['application/json'];
+/** A live session made: its one-use ticket and the WebSocket URL to connect to (see connectLiveSession). */
+export type LiveSessionCreated = JsonOf<paths['/v1/live/sessions']['post']['responses'][201]>;
 
 /** One event of a job's stream: its state (first, and on each change), progress, and `done` last. */
 export type JobEvent = { type: 'state'; job: Job } | { type: 'progress'; progress: JobProgress } | { type: 'done'; job: Job };
@@ -117,6 +137,12 @@ export interface LiveswapClient {
   job(id: string): VideoJob;
   /** Today's counters against this token's quotas. */
   usage(): Promise<Usage>;
+  /**
+   * Starts a server-side live session: a one-use ticket and the WebSocket URL (valid about a
+   * minute) to open with connectLiveSession. 503 (`overloaded`, with Retry-After) when every live
+   * slot is taken; 429 (`quota-exceeded`) when the token's live minutes are used up.
+   */
+  createLiveSession(request: LiveSessionRequest): Promise<LiveSessionCreated>;
 }
 
 /** How many times an event stream that closes before `done` is opened again. */
@@ -249,6 +275,7 @@ export function createLiveswapClient(options: LiveswapClientOptions): LiveswapCl
     },
     job: jobHandle,
     usage: () => unwrap(api.GET('/v1/usage'), 'Reading usage'),
+    createLiveSession: (request) => unwrap(api.POST('/v1/live/sessions', { body: request }), 'Starting the live session'),
   };
 }
 

@@ -7406,6 +7406,365 @@ export interface paths {
     };
     trace?: never;
   };
+  '/v1/live/sessions': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Start a live session: answers a one-use ticket and the WebSocket URL to send camera frames to and receive swapped, labelled and watermarked frames from. 503 with Retry-After beyond capacity; 429 when the live minutes of the day are used up. */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            /** @description The source identity (made with consent through POST /v1/identities). */
+            identityId: string;
+            /**
+             * @description Default mesh.
+             * @enum {unknown}
+             */
+            engine?: 'auto' | 'mesh' | 'inswapper';
+            manyFaces?: boolean;
+            mouthMask?: boolean;
+            opacity?: number;
+            sharpness?: number;
+            colorMatch?: boolean;
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        201: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              sessionId: string;
+              /** @description Works once, until expiresAt. */
+              ticket: string;
+              /** @description The WebSocket URL to connect to (ticket included). */
+              url: string;
+              /** @description The same, as a path on this server. */
+              path: string;
+              expiresAt: string;
+              engine: string;
+              /** @description The asset id of every frame's watermark. */
+              watermarkId: string;
+              /** @description Live minutes left to the token today, the session's first included; null: no limit. */
+              minutesLeft: number | null;
+              capacity: {
+                sessions: number;
+                inUse: number;
+              };
+            };
+          };
+        };
+        /** @description Default Response */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @enum {unknown} */
+                kind:
+                  | 'usage'
+                  | 'input-missing'
+                  | 'input-unreadable'
+                  | 'input-unsupported'
+                  | 'input-too-large'
+                  | 'no-face'
+                  | 'output'
+                  | 'model'
+                  | 'interrupted'
+                  | 'internal'
+                  | 'unauthorized'
+                  | 'forbidden'
+                  | 'not-found'
+                  | 'conflict'
+                  | 'consent-required'
+                  | 'protected-face'
+                  | 'quota-exceeded'
+                  | 'rate-limited'
+                  | 'overloaded'
+                  | 'payload-too-large'
+                  | 'range-not-satisfiable';
+                message: string;
+              };
+            };
+          };
+        };
+        /** @description Default Response */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @enum {unknown} */
+                kind:
+                  | 'usage'
+                  | 'input-missing'
+                  | 'input-unreadable'
+                  | 'input-unsupported'
+                  | 'input-too-large'
+                  | 'no-face'
+                  | 'output'
+                  | 'model'
+                  | 'interrupted'
+                  | 'internal'
+                  | 'unauthorized'
+                  | 'forbidden'
+                  | 'not-found'
+                  | 'conflict'
+                  | 'consent-required'
+                  | 'protected-face'
+                  | 'quota-exceeded'
+                  | 'rate-limited'
+                  | 'overloaded'
+                  | 'payload-too-large'
+                  | 'range-not-satisfiable';
+                message: string;
+              };
+            };
+          };
+        };
+        /** @description Default Response */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @enum {unknown} */
+                kind:
+                  | 'usage'
+                  | 'input-missing'
+                  | 'input-unreadable'
+                  | 'input-unsupported'
+                  | 'input-too-large'
+                  | 'no-face'
+                  | 'output'
+                  | 'model'
+                  | 'interrupted'
+                  | 'internal'
+                  | 'unauthorized'
+                  | 'forbidden'
+                  | 'not-found'
+                  | 'conflict'
+                  | 'consent-required'
+                  | 'protected-face'
+                  | 'quota-exceeded'
+                  | 'rate-limited'
+                  | 'overloaded'
+                  | 'payload-too-large'
+                  | 'range-not-satisfiable';
+                message: string;
+              };
+            };
+          };
+        };
+        /** @description Default Response */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @enum {unknown} */
+                kind:
+                  | 'usage'
+                  | 'input-missing'
+                  | 'input-unreadable'
+                  | 'input-unsupported'
+                  | 'input-too-large'
+                  | 'no-face'
+                  | 'output'
+                  | 'model'
+                  | 'interrupted'
+                  | 'internal'
+                  | 'unauthorized'
+                  | 'forbidden'
+                  | 'not-found'
+                  | 'conflict'
+                  | 'consent-required'
+                  | 'protected-face'
+                  | 'quota-exceeded'
+                  | 'rate-limited'
+                  | 'overloaded'
+                  | 'payload-too-large'
+                  | 'range-not-satisfiable';
+                message: string;
+              };
+            };
+          };
+        };
+        /** @description Default Response */
+        422: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @enum {unknown} */
+                kind:
+                  | 'usage'
+                  | 'input-missing'
+                  | 'input-unreadable'
+                  | 'input-unsupported'
+                  | 'input-too-large'
+                  | 'no-face'
+                  | 'output'
+                  | 'model'
+                  | 'interrupted'
+                  | 'internal'
+                  | 'unauthorized'
+                  | 'forbidden'
+                  | 'not-found'
+                  | 'conflict'
+                  | 'consent-required'
+                  | 'protected-face'
+                  | 'quota-exceeded'
+                  | 'rate-limited'
+                  | 'overloaded'
+                  | 'payload-too-large'
+                  | 'range-not-satisfiable';
+                message: string;
+              };
+            };
+          };
+        };
+        /** @description Default Response */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @enum {unknown} */
+                kind:
+                  | 'usage'
+                  | 'input-missing'
+                  | 'input-unreadable'
+                  | 'input-unsupported'
+                  | 'input-too-large'
+                  | 'no-face'
+                  | 'output'
+                  | 'model'
+                  | 'interrupted'
+                  | 'internal'
+                  | 'unauthorized'
+                  | 'forbidden'
+                  | 'not-found'
+                  | 'conflict'
+                  | 'consent-required'
+                  | 'protected-face'
+                  | 'quota-exceeded'
+                  | 'rate-limited'
+                  | 'overloaded'
+                  | 'payload-too-large'
+                  | 'range-not-satisfiable';
+                message: string;
+              };
+            };
+          };
+        };
+        /** @description Default Response */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @enum {unknown} */
+                kind:
+                  | 'usage'
+                  | 'input-missing'
+                  | 'input-unreadable'
+                  | 'input-unsupported'
+                  | 'input-too-large'
+                  | 'no-face'
+                  | 'output'
+                  | 'model'
+                  | 'interrupted'
+                  | 'internal'
+                  | 'unauthorized'
+                  | 'forbidden'
+                  | 'not-found'
+                  | 'conflict'
+                  | 'consent-required'
+                  | 'protected-face'
+                  | 'quota-exceeded'
+                  | 'rate-limited'
+                  | 'overloaded'
+                  | 'payload-too-large'
+                  | 'range-not-satisfiable';
+                message: string;
+              };
+            };
+          };
+        };
+        /** @description Default Response */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @enum {unknown} */
+                kind:
+                  | 'usage'
+                  | 'input-missing'
+                  | 'input-unreadable'
+                  | 'input-unsupported'
+                  | 'input-too-large'
+                  | 'no-face'
+                  | 'output'
+                  | 'model'
+                  | 'interrupted'
+                  | 'internal'
+                  | 'unauthorized'
+                  | 'forbidden'
+                  | 'not-found'
+                  | 'conflict'
+                  | 'consent-required'
+                  | 'protected-face'
+                  | 'quota-exceeded'
+                  | 'rate-limited'
+                  | 'overloaded'
+                  | 'payload-too-large'
+                  | 'range-not-satisfiable';
+                message: string;
+              };
+            };
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
 }
 export type webhooks = Record<string, never>;
 export interface components {

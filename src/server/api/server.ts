@@ -30,6 +30,7 @@ import type { ApiContext, ApiLimits } from './context.js';
 import { addErrorHandlers, ApiError } from './errors.js';
 import { addIdentityRoutes } from './identity-routes.js';
 import { addJobRoutes } from './job-routes.js';
+import { addLiveRoutes, type LiveServiceOptions } from './live-routes.js';
 import { addRequestMetrics, createMetrics } from './metrics.js';
 import { withErrors } from './schemas.js';
 import { openServices } from './services.js';
@@ -78,6 +79,8 @@ export interface ApiServerOptions {
   pressure?: { maxEventLoopDelay?: number; maxRssBytes?: number; retryAfterSeconds?: number; sampleIntervalMs?: number };
   /** pino logging: JSON lines to stdout at `info` by default; false for none, or a level and a stream. */
   logger?: false | { level?: string; stream?: DestinationStream };
+  /** Server-side live sessions: capacity, the engines' provider, ticket lifetime (see live-routes.ts). */
+  live?: LiveServiceOptions;
 }
 
 export interface ApiServer {
@@ -207,6 +210,7 @@ export async function buildApiApp(options: ApiServerOptions, context: (() => Ful
   addUploadRoutes(app, ctx);
   addJobRoutes(app, ctx);
   addAdminRoutes(app, ctx);
+  await addLiveRoutes(app, ctx, options.live);
   await app.ready();
   return app;
 }
