@@ -108,7 +108,8 @@ export interface paths {
                   | 'rate-limited'
                   | 'overloaded'
                   | 'payload-too-large'
-                  | 'range-not-satisfiable';
+                  | 'range-not-satisfiable'
+                  | 'unavailable';
                 message: string;
               };
             };
@@ -144,7 +145,8 @@ export interface paths {
                   | 'rate-limited'
                   | 'overloaded'
                   | 'payload-too-large'
-                  | 'range-not-satisfiable';
+                  | 'range-not-satisfiable'
+                  | 'unavailable';
                 message: string;
               };
             };
@@ -180,7 +182,8 @@ export interface paths {
                   | 'rate-limited'
                   | 'overloaded'
                   | 'payload-too-large'
-                  | 'range-not-satisfiable';
+                  | 'range-not-satisfiable'
+                  | 'unavailable';
                 message: string;
               };
             };
@@ -216,7 +219,8 @@ export interface paths {
                   | 'rate-limited'
                   | 'overloaded'
                   | 'payload-too-large'
-                  | 'range-not-satisfiable';
+                  | 'range-not-satisfiable'
+                  | 'unavailable';
                 message: string;
               };
             };
@@ -252,7 +256,8 @@ export interface paths {
                   | 'rate-limited'
                   | 'overloaded'
                   | 'payload-too-large'
-                  | 'range-not-satisfiable';
+                  | 'range-not-satisfiable'
+                  | 'unavailable';
                 message: string;
               };
             };
@@ -288,7 +293,8 @@ export interface paths {
                   | 'rate-limited'
                   | 'overloaded'
                   | 'payload-too-large'
-                  | 'range-not-satisfiable';
+                  | 'range-not-satisfiable'
+                  | 'unavailable';
                 message: string;
               };
             };
@@ -360,7 +366,8 @@ export interface paths {
                   | 'rate-limited'
                   | 'overloaded'
                   | 'payload-too-large'
-                  | 'range-not-satisfiable';
+                  | 'range-not-satisfiable'
+                  | 'unavailable';
                 message: string;
               };
             };
@@ -396,7 +403,8 @@ export interface paths {
                   | 'rate-limited'
                   | 'overloaded'
                   | 'payload-too-large'
-                  | 'range-not-satisfiable';
+                  | 'range-not-satisfiable'
+                  | 'unavailable';
                 message: string;
               };
             };
@@ -432,7 +440,8 @@ export interface paths {
                   | 'rate-limited'
                   | 'overloaded'
                   | 'payload-too-large'
-                  | 'range-not-satisfiable';
+                  | 'range-not-satisfiable'
+                  | 'unavailable';
                 message: string;
               };
             };
@@ -468,7 +477,8 @@ export interface paths {
                   | 'rate-limited'
                   | 'overloaded'
                   | 'payload-too-large'
-                  | 'range-not-satisfiable';
+                  | 'range-not-satisfiable'
+                  | 'unavailable';
                 message: string;
               };
             };
@@ -504,7 +514,8 @@ export interface paths {
                   | 'rate-limited'
                   | 'overloaded'
                   | 'payload-too-large'
-                  | 'range-not-satisfiable';
+                  | 'range-not-satisfiable'
+                  | 'unavailable';
                 message: string;
               };
             };
@@ -540,7 +551,8 @@ export interface paths {
                   | 'rate-limited'
                   | 'overloaded'
                   | 'payload-too-large'
-                  | 'range-not-satisfiable';
+                  | 'range-not-satisfiable'
+                  | 'unavailable';
                 message: string;
               };
             };
@@ -616,7 +628,8 @@ export interface paths {
                   | 'rate-limited'
                   | 'overloaded'
                   | 'payload-too-large'
-                  | 'range-not-satisfiable';
+                  | 'range-not-satisfiable'
+                  | 'unavailable';
                 message: string;
               };
             };
@@ -652,7 +665,8 @@ export interface paths {
                   | 'rate-limited'
                   | 'overloaded'
                   | 'payload-too-large'
-                  | 'range-not-satisfiable';
+                  | 'range-not-satisfiable'
+                  | 'unavailable';
                 message: string;
               };
             };
@@ -688,7 +702,8 @@ export interface paths {
                   | 'rate-limited'
                   | 'overloaded'
                   | 'payload-too-large'
-                  | 'range-not-satisfiable';
+                  | 'range-not-satisfiable'
+                  | 'unavailable';
                 message: string;
               };
             };
@@ -724,7 +739,8 @@ export interface paths {
                   | 'rate-limited'
                   | 'overloaded'
                   | 'payload-too-large'
-                  | 'range-not-satisfiable';
+                  | 'range-not-satisfiable'
+                  | 'unavailable';
                 message: string;
               };
             };
@@ -760,7 +776,8 @@ export interface paths {
                   | 'rate-limited'
                   | 'overloaded'
                   | 'payload-too-large'
-                  | 'range-not-satisfiable';
+                  | 'range-not-satisfiable'
+                  | 'unavailable';
                 message: string;
               };
             };
@@ -796,7 +813,8 @@ export interface paths {
                   | 'rate-limited'
                   | 'overloaded'
                   | 'payload-too-large'
-                  | 'range-not-satisfiable';
+                  | 'range-not-satisfiable'
+                  | 'unavailable';
                 message: string;
               };
             };
@@ -888,7 +906,8 @@ export interface paths {
                   | 'rate-limited'
                   | 'overloaded'
                   | 'payload-too-large'
-                  | 'range-not-satisfiable';
+                  | 'range-not-satisfiable'
+                  | 'unavailable';
                 message: string;
               };
             };
@@ -924,7 +943,8 @@ export interface paths {
                   | 'rate-limited'
                   | 'overloaded'
                   | 'payload-too-large'
-                  | 'range-not-satisfiable';
+                  | 'range-not-satisfiable'
+                  | 'unavailable';
                 message: string;
               };
             };
@@ -960,7 +980,8 @@ export interface paths {
                   | 'rate-limited'
                   | 'overloaded'
                   | 'payload-too-large'
-                  | 'range-not-satisfiable';
+                  | 'range-not-satisfiable'
+                  | 'unavailable';
                 message: string;
               };
             };
@@ -996,7 +1017,8 @@ export interface paths {
                   | 'rate-limited'
                   | 'overloaded'
                   | 'payload-too-large'
-                  | 'range-not-satisfiable';
+                  | 'range-not-satisfiable'
+                  | 'unavailable';
                 message: string;
               };
             };
@@ -1032,7 +1054,8 @@ export interface paths {
                   | 'rate-limited'
                   | 'overloaded'
                   | 'payload-too-large'
-                  | 'range-not-satisfiable';
+                  | 'range-not-satisfiable'
+                  | 'unavailable';
                 message: string;
               };
             };
@@ -1068,7 +1091,8 @@ export interface paths {
                   | 'rate-limited'
                   | 'overloaded'
                   | 'payload-too-large'
-                  | 'range-not-satisfiable';
+                  | 'range-not-satisfiable'
+                  | 'unavailable';
                 message: string;
               };
             };
@@ -1142,7 +1166,8 @@ export interface paths {
                   | 'rate-limited'
                   | 'overloaded'
                   | 'payload-too-large'
-                  | 'range-not-satisfiable';
+                  | 'range-not-satisfiable'
+                  | 'unavailable';
                 message: string;
               };
             };
@@ -1178,7 +1203,8 @@ export interface paths {
                   | 'rate-limited'
                   | 'overloaded'
                   | 'payload-too-large'
-                  | 'range-not-satisfiable';
+                  | 'range-not-satisfiable'
+                  | 'unavailable';
                 message: string;
               };
             };
@@ -1214,7 +1240,8 @@ export interface paths {
                   | 'rate-limited'
                   | 'overloaded'
                   | 'payload-too-large'
-                  | 'range-not-satisfiable';
+                  | 'range-not-satisfiable'
+                  | 'unavailable';
                 message: string;
               };
             };
@@ -1250,7 +1277,8 @@ export interface paths {
                   | 'rate-limited'
                   | 'overloaded'
                   | 'payload-too-large'
-                  | 'range-not-satisfiable';
+                  | 'range-not-satisfiable'
+                  | 'unavailable';
                 message: string;
               };
             };
@@ -1286,7 +1314,8 @@ export interface paths {
                   | 'rate-limited'
                   | 'overloaded'
                   | 'payload-too-large'
-                  | 'range-not-satisfiable';
+                  | 'range-not-satisfiable'
+                  | 'unavailable';
                 message: string;
               };
             };
@@ -1322,7 +1351,8 @@ export interface paths {
                   | 'rate-limited'
                   | 'overloaded'
                   | 'payload-too-large'
-                  | 'range-not-satisfiable';
+                  | 'range-not-satisfiable'
+                  | 'unavailable';
                 message: string;
               };
             };
@@ -1402,7 +1432,8 @@ export interface paths {
                   | 'rate-limited'
                   | 'overloaded'
                   | 'payload-too-large'
-                  | 'range-not-satisfiable';
+                  | 'range-not-satisfiable'
+                  | 'unavailable';
                 message: string;
               };
             };
@@ -1438,7 +1469,8 @@ export interface paths {
                   | 'rate-limited'
                   | 'overloaded'
                   | 'payload-too-large'
-                  | 'range-not-satisfiable';
+                  | 'range-not-satisfiable'
+                  | 'unavailable';
                 message: string;
               };
             };
@@ -1474,7 +1506,8 @@ export interface paths {
                   | 'rate-limited'
                   | 'overloaded'
                   | 'payload-too-large'
-                  | 'range-not-satisfiable';
+                  | 'range-not-satisfiable'
+                  | 'unavailable';
                 message: string;
               };
             };
@@ -1510,7 +1543,8 @@ export interface paths {
                   | 'rate-limited'
                   | 'overloaded'
                   | 'payload-too-large'
-                  | 'range-not-satisfiable';
+                  | 'range-not-satisfiable'
+                  | 'unavailable';
                 message: string;
               };
             };
@@ -1546,7 +1580,8 @@ export interface paths {
                   | 'rate-limited'
                   | 'overloaded'
                   | 'payload-too-large'
-                  | 'range-not-satisfiable';
+                  | 'range-not-satisfiable'
+                  | 'unavailable';
                 message: string;
               };
             };
@@ -1582,7 +1617,8 @@ export interface paths {
                   | 'rate-limited'
                   | 'overloaded'
                   | 'payload-too-large'
-                  | 'range-not-satisfiable';
+                  | 'range-not-satisfiable'
+                  | 'unavailable';
                 message: string;
               };
             };
@@ -1653,7 +1689,8 @@ export interface paths {
                   | 'rate-limited'
                   | 'overloaded'
                   | 'payload-too-large'
-                  | 'range-not-satisfiable';
+                  | 'range-not-satisfiable'
+                  | 'unavailable';
                 message: string;
               };
             };
@@ -1689,7 +1726,8 @@ export interface paths {
                   | 'rate-limited'
                   | 'overloaded'
                   | 'payload-too-large'
-                  | 'range-not-satisfiable';
+                  | 'range-not-satisfiable'
+                  | 'unavailable';
                 message: string;
               };
             };
@@ -1725,7 +1763,8 @@ export interface paths {
                   | 'rate-limited'
                   | 'overloaded'
                   | 'payload-too-large'
-                  | 'range-not-satisfiable';
+                  | 'range-not-satisfiable'
+                  | 'unavailable';
                 message: string;
               };
             };
@@ -1761,7 +1800,8 @@ export interface paths {
                   | 'rate-limited'
                   | 'overloaded'
                   | 'payload-too-large'
-                  | 'range-not-satisfiable';
+                  | 'range-not-satisfiable'
+                  | 'unavailable';
                 message: string;
               };
             };
@@ -1797,7 +1837,8 @@ export interface paths {
                   | 'rate-limited'
                   | 'overloaded'
                   | 'payload-too-large'
-                  | 'range-not-satisfiable';
+                  | 'range-not-satisfiable'
+                  | 'unavailable';
                 message: string;
               };
             };
@@ -1833,7 +1874,8 @@ export interface paths {
                   | 'rate-limited'
                   | 'overloaded'
                   | 'payload-too-large'
-                  | 'range-not-satisfiable';
+                  | 'range-not-satisfiable'
+                  | 'unavailable';
                 message: string;
               };
             };
@@ -1869,7 +1911,8 @@ export interface paths {
                   | 'rate-limited'
                   | 'overloaded'
                   | 'payload-too-large'
-                  | 'range-not-satisfiable';
+                  | 'range-not-satisfiable'
+                  | 'unavailable';
                 message: string;
               };
             };
@@ -1905,7 +1948,8 @@ export interface paths {
                   | 'rate-limited'
                   | 'overloaded'
                   | 'payload-too-large'
-                  | 'range-not-satisfiable';
+                  | 'range-not-satisfiable'
+                  | 'unavailable';
                 message: string;
               };
             };
@@ -1941,7 +1985,8 @@ export interface paths {
                   | 'rate-limited'
                   | 'overloaded'
                   | 'payload-too-large'
-                  | 'range-not-satisfiable';
+                  | 'range-not-satisfiable'
+                  | 'unavailable';
                 message: string;
               };
             };
@@ -2019,7 +2064,8 @@ export interface paths {
                   | 'rate-limited'
                   | 'overloaded'
                   | 'payload-too-large'
-                  | 'range-not-satisfiable';
+                  | 'range-not-satisfiable'
+                  | 'unavailable';
                 message: string;
               };
             };
@@ -2055,7 +2101,8 @@ export interface paths {
                   | 'rate-limited'
                   | 'overloaded'
                   | 'payload-too-large'
-                  | 'range-not-satisfiable';
+                  | 'range-not-satisfiable'
+                  | 'unavailable';
                 message: string;
               };
             };
@@ -2091,7 +2138,8 @@ export interface paths {
                   | 'rate-limited'
                   | 'overloaded'
                   | 'payload-too-large'
-                  | 'range-not-satisfiable';
+                  | 'range-not-satisfiable'
+                  | 'unavailable';
                 message: string;
               };
             };
@@ -2127,7 +2175,8 @@ export interface paths {
                   | 'rate-limited'
                   | 'overloaded'
                   | 'payload-too-large'
-                  | 'range-not-satisfiable';
+                  | 'range-not-satisfiable'
+                  | 'unavailable';
                 message: string;
               };
             };
@@ -2163,7 +2212,8 @@ export interface paths {
                   | 'rate-limited'
                   | 'overloaded'
                   | 'payload-too-large'
-                  | 'range-not-satisfiable';
+                  | 'range-not-satisfiable'
+                  | 'unavailable';
                 message: string;
               };
             };
@@ -2199,7 +2249,8 @@ export interface paths {
                   | 'rate-limited'
                   | 'overloaded'
                   | 'payload-too-large'
-                  | 'range-not-satisfiable';
+                  | 'range-not-satisfiable'
+                  | 'unavailable';
                 message: string;
               };
             };
@@ -2235,7 +2286,8 @@ export interface paths {
                   | 'rate-limited'
                   | 'overloaded'
                   | 'payload-too-large'
-                  | 'range-not-satisfiable';
+                  | 'range-not-satisfiable'
+                  | 'unavailable';
                 message: string;
               };
             };
@@ -2299,7 +2351,8 @@ export interface paths {
                   | 'rate-limited'
                   | 'overloaded'
                   | 'payload-too-large'
-                  | 'range-not-satisfiable';
+                  | 'range-not-satisfiable'
+                  | 'unavailable';
                 message: string;
               };
             };
@@ -2335,7 +2388,8 @@ export interface paths {
                   | 'rate-limited'
                   | 'overloaded'
                   | 'payload-too-large'
-                  | 'range-not-satisfiable';
+                  | 'range-not-satisfiable'
+                  | 'unavailable';
                 message: string;
               };
             };
@@ -2371,7 +2425,8 @@ export interface paths {
                   | 'rate-limited'
                   | 'overloaded'
                   | 'payload-too-large'
-                  | 'range-not-satisfiable';
+                  | 'range-not-satisfiable'
+                  | 'unavailable';
                 message: string;
               };
             };
@@ -2407,7 +2462,8 @@ export interface paths {
                   | 'rate-limited'
                   | 'overloaded'
                   | 'payload-too-large'
-                  | 'range-not-satisfiable';
+                  | 'range-not-satisfiable'
+                  | 'unavailable';
                 message: string;
               };
             };
@@ -2443,7 +2499,8 @@ export interface paths {
                   | 'rate-limited'
                   | 'overloaded'
                   | 'payload-too-large'
-                  | 'range-not-satisfiable';
+                  | 'range-not-satisfiable'
+                  | 'unavailable';
                 message: string;
               };
             };
@@ -2479,7 +2536,8 @@ export interface paths {
                   | 'rate-limited'
                   | 'overloaded'
                   | 'payload-too-large'
-                  | 'range-not-satisfiable';
+                  | 'range-not-satisfiable'
+                  | 'unavailable';
                 message: string;
               };
             };
@@ -2515,7 +2573,8 @@ export interface paths {
                   | 'rate-limited'
                   | 'overloaded'
                   | 'payload-too-large'
-                  | 'range-not-satisfiable';
+                  | 'range-not-satisfiable'
+                  | 'unavailable';
                 message: string;
               };
             };
@@ -2566,6 +2625,15 @@ export interface paths {
             colorMatch?: boolean;
             faceShape?: number;
             faceOutline?: number;
+            maskRegions?: ('skin' | 'left-eyebrow' | 'right-eyebrow' | 'left-eye' | 'right-eye' | 'glasses' | 'nose' | 'mouth' | 'upper-lip' | 'lower-lip')[];
+            keepRegions?: ('skin' | 'left-eyebrow' | 'right-eyebrow' | 'left-eye' | 'right-eye' | 'glasses' | 'nose' | 'mouth' | 'upper-lip' | 'lower-lip')[];
+            /** @enum {unknown} */
+            faceParser?: 'landmarks' | 'bisenet_resnet_18' | 'bisenet_resnet_34';
+            maskStrength?: number;
+            maskPadding?: number[];
+            maskBlur?: number;
+            /** @enum {unknown} */
+            occlusionMask?: 'xseg_1' | 'xseg_2' | 'xseg_3' | 'all';
           };
         };
       };
@@ -2611,7 +2679,8 @@ export interface paths {
                   | 'rate-limited'
                   | 'overloaded'
                   | 'payload-too-large'
-                  | 'range-not-satisfiable';
+                  | 'range-not-satisfiable'
+                  | 'unavailable';
                 message: string;
               };
             };
@@ -2647,7 +2716,8 @@ export interface paths {
                   | 'rate-limited'
                   | 'overloaded'
                   | 'payload-too-large'
-                  | 'range-not-satisfiable';
+                  | 'range-not-satisfiable'
+                  | 'unavailable';
                 message: string;
               };
             };
@@ -2683,7 +2753,8 @@ export interface paths {
                   | 'rate-limited'
                   | 'overloaded'
                   | 'payload-too-large'
-                  | 'range-not-satisfiable';
+                  | 'range-not-satisfiable'
+                  | 'unavailable';
                 message: string;
               };
             };
@@ -2719,7 +2790,8 @@ export interface paths {
                   | 'rate-limited'
                   | 'overloaded'
                   | 'payload-too-large'
-                  | 'range-not-satisfiable';
+                  | 'range-not-satisfiable'
+                  | 'unavailable';
                 message: string;
               };
             };
@@ -2755,7 +2827,8 @@ export interface paths {
                   | 'rate-limited'
                   | 'overloaded'
                   | 'payload-too-large'
-                  | 'range-not-satisfiable';
+                  | 'range-not-satisfiable'
+                  | 'unavailable';
                 message: string;
               };
             };
@@ -2791,7 +2864,8 @@ export interface paths {
                   | 'rate-limited'
                   | 'overloaded'
                   | 'payload-too-large'
-                  | 'range-not-satisfiable';
+                  | 'range-not-satisfiable'
+                  | 'unavailable';
                 message: string;
               };
             };
@@ -2827,7 +2901,8 @@ export interface paths {
                   | 'rate-limited'
                   | 'overloaded'
                   | 'payload-too-large'
-                  | 'range-not-satisfiable';
+                  | 'range-not-satisfiable'
+                  | 'unavailable';
                 message: string;
               };
             };
@@ -2863,7 +2938,8 @@ export interface paths {
                   | 'rate-limited'
                   | 'overloaded'
                   | 'payload-too-large'
-                  | 'range-not-satisfiable';
+                  | 'range-not-satisfiable'
+                  | 'unavailable';
                 message: string;
               };
             };
@@ -2899,7 +2975,8 @@ export interface paths {
                   | 'rate-limited'
                   | 'overloaded'
                   | 'payload-too-large'
-                  | 'range-not-satisfiable';
+                  | 'range-not-satisfiable'
+                  | 'unavailable';
                 message: string;
               };
             };
@@ -2935,7 +3012,8 @@ export interface paths {
                   | 'rate-limited'
                   | 'overloaded'
                   | 'payload-too-large'
-                  | 'range-not-satisfiable';
+                  | 'range-not-satisfiable'
+                  | 'unavailable';
                 message: string;
               };
             };
@@ -2983,6 +3061,15 @@ export interface paths {
               colorMatch?: boolean;
               faceShape?: number;
               faceOutline?: number;
+              maskRegions?: ('skin' | 'left-eyebrow' | 'right-eyebrow' | 'left-eye' | 'right-eye' | 'glasses' | 'nose' | 'mouth' | 'upper-lip' | 'lower-lip')[];
+              keepRegions?: ('skin' | 'left-eyebrow' | 'right-eyebrow' | 'left-eye' | 'right-eye' | 'glasses' | 'nose' | 'mouth' | 'upper-lip' | 'lower-lip')[];
+              /** @enum {unknown} */
+              faceParser?: 'landmarks' | 'bisenet_resnet_18' | 'bisenet_resnet_34';
+              maskStrength?: number;
+              maskPadding?: number[];
+              maskBlur?: number;
+              /** @enum {unknown} */
+              occlusionMask?: 'xseg_1' | 'xseg_2' | 'xseg_3' | 'all';
             };
             encoding?: {
               /** @enum {unknown} */
@@ -3057,7 +3144,8 @@ export interface paths {
                   | 'rate-limited'
                   | 'overloaded'
                   | 'payload-too-large'
-                  | 'range-not-satisfiable';
+                  | 'range-not-satisfiable'
+                  | 'unavailable';
                 message: string;
               };
             };
@@ -3093,7 +3181,8 @@ export interface paths {
                   | 'rate-limited'
                   | 'overloaded'
                   | 'payload-too-large'
-                  | 'range-not-satisfiable';
+                  | 'range-not-satisfiable'
+                  | 'unavailable';
                 message: string;
               };
             };
@@ -3129,7 +3218,8 @@ export interface paths {
                   | 'rate-limited'
                   | 'overloaded'
                   | 'payload-too-large'
-                  | 'range-not-satisfiable';
+                  | 'range-not-satisfiable'
+                  | 'unavailable';
                 message: string;
               };
             };
@@ -3165,7 +3255,8 @@ export interface paths {
                   | 'rate-limited'
                   | 'overloaded'
                   | 'payload-too-large'
-                  | 'range-not-satisfiable';
+                  | 'range-not-satisfiable'
+                  | 'unavailable';
                 message: string;
               };
             };
@@ -3201,7 +3292,8 @@ export interface paths {
                   | 'rate-limited'
                   | 'overloaded'
                   | 'payload-too-large'
-                  | 'range-not-satisfiable';
+                  | 'range-not-satisfiable'
+                  | 'unavailable';
                 message: string;
               };
             };
@@ -3237,7 +3329,8 @@ export interface paths {
                   | 'rate-limited'
                   | 'overloaded'
                   | 'payload-too-large'
-                  | 'range-not-satisfiable';
+                  | 'range-not-satisfiable'
+                  | 'unavailable';
                 message: string;
               };
             };
@@ -3273,7 +3366,8 @@ export interface paths {
                   | 'rate-limited'
                   | 'overloaded'
                   | 'payload-too-large'
-                  | 'range-not-satisfiable';
+                  | 'range-not-satisfiable'
+                  | 'unavailable';
                 message: string;
               };
             };
@@ -3309,7 +3403,8 @@ export interface paths {
                   | 'rate-limited'
                   | 'overloaded'
                   | 'payload-too-large'
-                  | 'range-not-satisfiable';
+                  | 'range-not-satisfiable'
+                  | 'unavailable';
                 message: string;
               };
             };
@@ -3345,7 +3440,8 @@ export interface paths {
                   | 'rate-limited'
                   | 'overloaded'
                   | 'payload-too-large'
-                  | 'range-not-satisfiable';
+                  | 'range-not-satisfiable'
+                  | 'unavailable';
                 message: string;
               };
             };
@@ -3381,7 +3477,8 @@ export interface paths {
                   | 'rate-limited'
                   | 'overloaded'
                   | 'payload-too-large'
-                  | 'range-not-satisfiable';
+                  | 'range-not-satisfiable'
+                  | 'unavailable';
                 message: string;
               };
             };
@@ -3417,7 +3514,8 @@ export interface paths {
                   | 'rate-limited'
                   | 'overloaded'
                   | 'payload-too-large'
-                  | 'range-not-satisfiable';
+                  | 'range-not-satisfiable'
+                  | 'unavailable';
                 message: string;
               };
             };
@@ -3465,6 +3563,15 @@ export interface paths {
               colorMatch?: boolean;
               faceShape?: number;
               faceOutline?: number;
+              maskRegions?: ('skin' | 'left-eyebrow' | 'right-eyebrow' | 'left-eye' | 'right-eye' | 'glasses' | 'nose' | 'mouth' | 'upper-lip' | 'lower-lip')[];
+              keepRegions?: ('skin' | 'left-eyebrow' | 'right-eyebrow' | 'left-eye' | 'right-eye' | 'glasses' | 'nose' | 'mouth' | 'upper-lip' | 'lower-lip')[];
+              /** @enum {unknown} */
+              faceParser?: 'landmarks' | 'bisenet_resnet_18' | 'bisenet_resnet_34';
+              maskStrength?: number;
+              maskPadding?: number[];
+              maskBlur?: number;
+              /** @enum {unknown} */
+              occlusionMask?: 'xseg_1' | 'xseg_2' | 'xseg_3' | 'all';
             };
             encoding?: {
               /** @enum {unknown} */
@@ -3542,7 +3649,8 @@ export interface paths {
                   | 'rate-limited'
                   | 'overloaded'
                   | 'payload-too-large'
-                  | 'range-not-satisfiable';
+                  | 'range-not-satisfiable'
+                  | 'unavailable';
                 message: string;
               };
             };
@@ -3578,7 +3686,8 @@ export interface paths {
                   | 'rate-limited'
                   | 'overloaded'
                   | 'payload-too-large'
-                  | 'range-not-satisfiable';
+                  | 'range-not-satisfiable'
+                  | 'unavailable';
                 message: string;
               };
             };
@@ -3614,7 +3723,8 @@ export interface paths {
                   | 'rate-limited'
                   | 'overloaded'
                   | 'payload-too-large'
-                  | 'range-not-satisfiable';
+                  | 'range-not-satisfiable'
+                  | 'unavailable';
                 message: string;
               };
             };
@@ -3650,7 +3760,8 @@ export interface paths {
                   | 'rate-limited'
                   | 'overloaded'
                   | 'payload-too-large'
-                  | 'range-not-satisfiable';
+                  | 'range-not-satisfiable'
+                  | 'unavailable';
                 message: string;
               };
             };
@@ -3686,7 +3797,8 @@ export interface paths {
                   | 'rate-limited'
                   | 'overloaded'
                   | 'payload-too-large'
-                  | 'range-not-satisfiable';
+                  | 'range-not-satisfiable'
+                  | 'unavailable';
                 message: string;
               };
             };
@@ -3722,7 +3834,8 @@ export interface paths {
                   | 'rate-limited'
                   | 'overloaded'
                   | 'payload-too-large'
-                  | 'range-not-satisfiable';
+                  | 'range-not-satisfiable'
+                  | 'unavailable';
                 message: string;
               };
             };
@@ -3758,7 +3871,8 @@ export interface paths {
                   | 'rate-limited'
                   | 'overloaded'
                   | 'payload-too-large'
-                  | 'range-not-satisfiable';
+                  | 'range-not-satisfiable'
+                  | 'unavailable';
                 message: string;
               };
             };
@@ -3794,7 +3908,8 @@ export interface paths {
                   | 'rate-limited'
                   | 'overloaded'
                   | 'payload-too-large'
-                  | 'range-not-satisfiable';
+                  | 'range-not-satisfiable'
+                  | 'unavailable';
                 message: string;
               };
             };
@@ -3830,7 +3945,8 @@ export interface paths {
                   | 'rate-limited'
                   | 'overloaded'
                   | 'payload-too-large'
-                  | 'range-not-satisfiable';
+                  | 'range-not-satisfiable'
+                  | 'unavailable';
                 message: string;
               };
             };
@@ -3866,7 +3982,8 @@ export interface paths {
                   | 'rate-limited'
                   | 'overloaded'
                   | 'payload-too-large'
-                  | 'range-not-satisfiable';
+                  | 'range-not-satisfiable'
+                  | 'unavailable';
                 message: string;
               };
             };
@@ -3902,7 +4019,8 @@ export interface paths {
                   | 'rate-limited'
                   | 'overloaded'
                   | 'payload-too-large'
-                  | 'range-not-satisfiable';
+                  | 'range-not-satisfiable'
+                  | 'unavailable';
                 message: string;
               };
             };
@@ -3996,7 +4114,8 @@ export interface paths {
                   | 'rate-limited'
                   | 'overloaded'
                   | 'payload-too-large'
-                  | 'range-not-satisfiable';
+                  | 'range-not-satisfiable'
+                  | 'unavailable';
                 message: string;
               };
             };
@@ -4032,7 +4151,8 @@ export interface paths {
                   | 'rate-limited'
                   | 'overloaded'
                   | 'payload-too-large'
-                  | 'range-not-satisfiable';
+                  | 'range-not-satisfiable'
+                  | 'unavailable';
                 message: string;
               };
             };
@@ -4068,7 +4188,8 @@ export interface paths {
                   | 'rate-limited'
                   | 'overloaded'
                   | 'payload-too-large'
-                  | 'range-not-satisfiable';
+                  | 'range-not-satisfiable'
+                  | 'unavailable';
                 message: string;
               };
             };
@@ -4104,7 +4225,8 @@ export interface paths {
                   | 'rate-limited'
                   | 'overloaded'
                   | 'payload-too-large'
-                  | 'range-not-satisfiable';
+                  | 'range-not-satisfiable'
+                  | 'unavailable';
                 message: string;
               };
             };
@@ -4140,7 +4262,8 @@ export interface paths {
                   | 'rate-limited'
                   | 'overloaded'
                   | 'payload-too-large'
-                  | 'range-not-satisfiable';
+                  | 'range-not-satisfiable'
+                  | 'unavailable';
                 message: string;
               };
             };
@@ -4176,7 +4299,8 @@ export interface paths {
                   | 'rate-limited'
                   | 'overloaded'
                   | 'payload-too-large'
-                  | 'range-not-satisfiable';
+                  | 'range-not-satisfiable'
+                  | 'unavailable';
                 message: string;
               };
             };
@@ -4212,7 +4336,8 @@ export interface paths {
                   | 'rate-limited'
                   | 'overloaded'
                   | 'payload-too-large'
-                  | 'range-not-satisfiable';
+                  | 'range-not-satisfiable'
+                  | 'unavailable';
                 message: string;
               };
             };
@@ -4295,7 +4420,8 @@ export interface paths {
                   | 'rate-limited'
                   | 'overloaded'
                   | 'payload-too-large'
-                  | 'range-not-satisfiable';
+                  | 'range-not-satisfiable'
+                  | 'unavailable';
                 message: string;
               };
             };
@@ -4331,7 +4457,8 @@ export interface paths {
                   | 'rate-limited'
                   | 'overloaded'
                   | 'payload-too-large'
-                  | 'range-not-satisfiable';
+                  | 'range-not-satisfiable'
+                  | 'unavailable';
                 message: string;
               };
             };
@@ -4367,7 +4494,8 @@ export interface paths {
                   | 'rate-limited'
                   | 'overloaded'
                   | 'payload-too-large'
-                  | 'range-not-satisfiable';
+                  | 'range-not-satisfiable'
+                  | 'unavailable';
                 message: string;
               };
             };
@@ -4403,7 +4531,8 @@ export interface paths {
                   | 'rate-limited'
                   | 'overloaded'
                   | 'payload-too-large'
-                  | 'range-not-satisfiable';
+                  | 'range-not-satisfiable'
+                  | 'unavailable';
                 message: string;
               };
             };
@@ -4439,7 +4568,8 @@ export interface paths {
                   | 'rate-limited'
                   | 'overloaded'
                   | 'payload-too-large'
-                  | 'range-not-satisfiable';
+                  | 'range-not-satisfiable'
+                  | 'unavailable';
                 message: string;
               };
             };
@@ -4475,7 +4605,8 @@ export interface paths {
                   | 'rate-limited'
                   | 'overloaded'
                   | 'payload-too-large'
-                  | 'range-not-satisfiable';
+                  | 'range-not-satisfiable'
+                  | 'unavailable';
                 message: string;
               };
             };
@@ -4511,7 +4642,8 @@ export interface paths {
                   | 'rate-limited'
                   | 'overloaded'
                   | 'payload-too-large'
-                  | 'range-not-satisfiable';
+                  | 'range-not-satisfiable'
+                  | 'unavailable';
                 message: string;
               };
             };
@@ -4582,7 +4714,8 @@ export interface paths {
                   | 'rate-limited'
                   | 'overloaded'
                   | 'payload-too-large'
-                  | 'range-not-satisfiable';
+                  | 'range-not-satisfiable'
+                  | 'unavailable';
                 message: string;
               };
             };
@@ -4618,7 +4751,8 @@ export interface paths {
                   | 'rate-limited'
                   | 'overloaded'
                   | 'payload-too-large'
-                  | 'range-not-satisfiable';
+                  | 'range-not-satisfiable'
+                  | 'unavailable';
                 message: string;
               };
             };
@@ -4654,7 +4788,8 @@ export interface paths {
                   | 'rate-limited'
                   | 'overloaded'
                   | 'payload-too-large'
-                  | 'range-not-satisfiable';
+                  | 'range-not-satisfiable'
+                  | 'unavailable';
                 message: string;
               };
             };
@@ -4690,7 +4825,8 @@ export interface paths {
                   | 'rate-limited'
                   | 'overloaded'
                   | 'payload-too-large'
-                  | 'range-not-satisfiable';
+                  | 'range-not-satisfiable'
+                  | 'unavailable';
                 message: string;
               };
             };
@@ -4726,7 +4862,8 @@ export interface paths {
                   | 'rate-limited'
                   | 'overloaded'
                   | 'payload-too-large'
-                  | 'range-not-satisfiable';
+                  | 'range-not-satisfiable'
+                  | 'unavailable';
                 message: string;
               };
             };
@@ -4762,7 +4899,8 @@ export interface paths {
                   | 'rate-limited'
                   | 'overloaded'
                   | 'payload-too-large'
-                  | 'range-not-satisfiable';
+                  | 'range-not-satisfiable'
+                  | 'unavailable';
                 message: string;
               };
             };
@@ -4798,7 +4936,8 @@ export interface paths {
                   | 'rate-limited'
                   | 'overloaded'
                   | 'payload-too-large'
-                  | 'range-not-satisfiable';
+                  | 'range-not-satisfiable'
+                  | 'unavailable';
                 message: string;
               };
             };
@@ -4883,7 +5022,8 @@ export interface paths {
                   | 'rate-limited'
                   | 'overloaded'
                   | 'payload-too-large'
-                  | 'range-not-satisfiable';
+                  | 'range-not-satisfiable'
+                  | 'unavailable';
                 message: string;
               };
             };
@@ -4919,7 +5059,8 @@ export interface paths {
                   | 'rate-limited'
                   | 'overloaded'
                   | 'payload-too-large'
-                  | 'range-not-satisfiable';
+                  | 'range-not-satisfiable'
+                  | 'unavailable';
                 message: string;
               };
             };
@@ -4955,7 +5096,8 @@ export interface paths {
                   | 'rate-limited'
                   | 'overloaded'
                   | 'payload-too-large'
-                  | 'range-not-satisfiable';
+                  | 'range-not-satisfiable'
+                  | 'unavailable';
                 message: string;
               };
             };
@@ -4991,7 +5133,8 @@ export interface paths {
                   | 'rate-limited'
                   | 'overloaded'
                   | 'payload-too-large'
-                  | 'range-not-satisfiable';
+                  | 'range-not-satisfiable'
+                  | 'unavailable';
                 message: string;
               };
             };
@@ -5027,7 +5170,8 @@ export interface paths {
                   | 'rate-limited'
                   | 'overloaded'
                   | 'payload-too-large'
-                  | 'range-not-satisfiable';
+                  | 'range-not-satisfiable'
+                  | 'unavailable';
                 message: string;
               };
             };
@@ -5063,7 +5207,8 @@ export interface paths {
                   | 'rate-limited'
                   | 'overloaded'
                   | 'payload-too-large'
-                  | 'range-not-satisfiable';
+                  | 'range-not-satisfiable'
+                  | 'unavailable';
                 message: string;
               };
             };
@@ -5099,7 +5244,8 @@ export interface paths {
                   | 'rate-limited'
                   | 'overloaded'
                   | 'payload-too-large'
-                  | 'range-not-satisfiable';
+                  | 'range-not-satisfiable'
+                  | 'unavailable';
                 message: string;
               };
             };
@@ -5135,7 +5281,8 @@ export interface paths {
                   | 'rate-limited'
                   | 'overloaded'
                   | 'payload-too-large'
-                  | 'range-not-satisfiable';
+                  | 'range-not-satisfiable'
+                  | 'unavailable';
                 message: string;
               };
             };
@@ -5171,7 +5318,8 @@ export interface paths {
                   | 'rate-limited'
                   | 'overloaded'
                   | 'payload-too-large'
-                  | 'range-not-satisfiable';
+                  | 'range-not-satisfiable'
+                  | 'unavailable';
                 message: string;
               };
             };
@@ -5185,6 +5333,1925 @@ export interface paths {
     options?: never;
     head?: never;
     patch?: never;
+    trace?: never;
+  };
+  '/v1/talks': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Make a face talk: a job like a video job (202 with Location; follow, fetch and cancel it under /v1/jobs/:id). JSON, or multipart with face, audio and phonemes files. */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      /** @description The face that talks: faceIdentityId (an identity: consent given when it was made) or faceUploadId (a finished upload, photo or video) with consent. What it says: text (spoken by flite on the server, voice from `flite -lv`) or audioUploadId (any audio ffmpeg reads) with optional phonemes. Optional: sourceIdentityId (the face gets that identity), fps (default 25). */
+      requestBody: {
+        content: {
+          'application/json': {
+            faceIdentityId?: string;
+            faceUploadId?: string;
+            consent?: {
+              /** @enum {unknown} */
+              subject: 'self' | 'other-with-permission';
+              /** @enum {boolean} */
+              attested: true;
+              subjectName?: string;
+              statementVersion: string;
+            };
+            sourceIdentityId?: string;
+            text?: string;
+            audioUploadId?: string;
+            phonemes?:
+              | string
+              | {
+                  phone: string;
+                  end: number;
+                }[];
+            voice?: string;
+            fps?: number;
+          };
+          'multipart/form-data': {
+            faceIdentityId?: string;
+            faceUploadId?: string;
+            consent?: {
+              /** @enum {unknown} */
+              subject: 'self' | 'other-with-permission';
+              /** @enum {boolean} */
+              attested: true;
+              subjectName?: string;
+              statementVersion: string;
+            };
+            sourceIdentityId?: string;
+            text?: string;
+            audioUploadId?: string;
+            phonemes?:
+              | string
+              | {
+                  phone: string;
+                  end: number;
+                }[];
+            voice?: string;
+            fps?: number;
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        202: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              id: string;
+              /** @enum {unknown} */
+              state: 'queued' | 'active' | 'completed' | 'failed' | 'cancelled';
+              createdAt: string;
+              startedAt?: string;
+              finishedAt?: string;
+              progress: {
+                frame: number;
+                total: number;
+                fps: number;
+                etaSeconds: number;
+              };
+              attempts: number;
+              error?: {
+                kind: string;
+                message: string;
+              };
+              resultUrl?: string;
+              watermarkId?: string;
+              sha256?: string;
+              batchId?: string;
+            };
+          };
+        };
+        /** @description Default Response */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @enum {unknown} */
+                kind:
+                  | 'usage'
+                  | 'input-missing'
+                  | 'input-unreadable'
+                  | 'input-unsupported'
+                  | 'input-too-large'
+                  | 'no-face'
+                  | 'output'
+                  | 'model'
+                  | 'interrupted'
+                  | 'internal'
+                  | 'unauthorized'
+                  | 'forbidden'
+                  | 'not-found'
+                  | 'conflict'
+                  | 'consent-required'
+                  | 'protected-face'
+                  | 'quota-exceeded'
+                  | 'rate-limited'
+                  | 'overloaded'
+                  | 'payload-too-large'
+                  | 'range-not-satisfiable'
+                  | 'unavailable';
+                message: string;
+              };
+            };
+          };
+        };
+        /** @description Default Response */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @enum {unknown} */
+                kind:
+                  | 'usage'
+                  | 'input-missing'
+                  | 'input-unreadable'
+                  | 'input-unsupported'
+                  | 'input-too-large'
+                  | 'no-face'
+                  | 'output'
+                  | 'model'
+                  | 'interrupted'
+                  | 'internal'
+                  | 'unauthorized'
+                  | 'forbidden'
+                  | 'not-found'
+                  | 'conflict'
+                  | 'consent-required'
+                  | 'protected-face'
+                  | 'quota-exceeded'
+                  | 'rate-limited'
+                  | 'overloaded'
+                  | 'payload-too-large'
+                  | 'range-not-satisfiable'
+                  | 'unavailable';
+                message: string;
+              };
+            };
+          };
+        };
+        /** @description Default Response */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @enum {unknown} */
+                kind:
+                  | 'usage'
+                  | 'input-missing'
+                  | 'input-unreadable'
+                  | 'input-unsupported'
+                  | 'input-too-large'
+                  | 'no-face'
+                  | 'output'
+                  | 'model'
+                  | 'interrupted'
+                  | 'internal'
+                  | 'unauthorized'
+                  | 'forbidden'
+                  | 'not-found'
+                  | 'conflict'
+                  | 'consent-required'
+                  | 'protected-face'
+                  | 'quota-exceeded'
+                  | 'rate-limited'
+                  | 'overloaded'
+                  | 'payload-too-large'
+                  | 'range-not-satisfiable'
+                  | 'unavailable';
+                message: string;
+              };
+            };
+          };
+        };
+        /** @description Default Response */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @enum {unknown} */
+                kind:
+                  | 'usage'
+                  | 'input-missing'
+                  | 'input-unreadable'
+                  | 'input-unsupported'
+                  | 'input-too-large'
+                  | 'no-face'
+                  | 'output'
+                  | 'model'
+                  | 'interrupted'
+                  | 'internal'
+                  | 'unauthorized'
+                  | 'forbidden'
+                  | 'not-found'
+                  | 'conflict'
+                  | 'consent-required'
+                  | 'protected-face'
+                  | 'quota-exceeded'
+                  | 'rate-limited'
+                  | 'overloaded'
+                  | 'payload-too-large'
+                  | 'range-not-satisfiable'
+                  | 'unavailable';
+                message: string;
+              };
+            };
+          };
+        };
+        /** @description Default Response */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @enum {unknown} */
+                kind:
+                  | 'usage'
+                  | 'input-missing'
+                  | 'input-unreadable'
+                  | 'input-unsupported'
+                  | 'input-too-large'
+                  | 'no-face'
+                  | 'output'
+                  | 'model'
+                  | 'interrupted'
+                  | 'internal'
+                  | 'unauthorized'
+                  | 'forbidden'
+                  | 'not-found'
+                  | 'conflict'
+                  | 'consent-required'
+                  | 'protected-face'
+                  | 'quota-exceeded'
+                  | 'rate-limited'
+                  | 'overloaded'
+                  | 'payload-too-large'
+                  | 'range-not-satisfiable'
+                  | 'unavailable';
+                message: string;
+              };
+            };
+          };
+        };
+        /** @description Default Response */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @enum {unknown} */
+                kind:
+                  | 'usage'
+                  | 'input-missing'
+                  | 'input-unreadable'
+                  | 'input-unsupported'
+                  | 'input-too-large'
+                  | 'no-face'
+                  | 'output'
+                  | 'model'
+                  | 'interrupted'
+                  | 'internal'
+                  | 'unauthorized'
+                  | 'forbidden'
+                  | 'not-found'
+                  | 'conflict'
+                  | 'consent-required'
+                  | 'protected-face'
+                  | 'quota-exceeded'
+                  | 'rate-limited'
+                  | 'overloaded'
+                  | 'payload-too-large'
+                  | 'range-not-satisfiable'
+                  | 'unavailable';
+                message: string;
+              };
+            };
+          };
+        };
+        /** @description Default Response */
+        415: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @enum {unknown} */
+                kind:
+                  | 'usage'
+                  | 'input-missing'
+                  | 'input-unreadable'
+                  | 'input-unsupported'
+                  | 'input-too-large'
+                  | 'no-face'
+                  | 'output'
+                  | 'model'
+                  | 'interrupted'
+                  | 'internal'
+                  | 'unauthorized'
+                  | 'forbidden'
+                  | 'not-found'
+                  | 'conflict'
+                  | 'consent-required'
+                  | 'protected-face'
+                  | 'quota-exceeded'
+                  | 'rate-limited'
+                  | 'overloaded'
+                  | 'payload-too-large'
+                  | 'range-not-satisfiable'
+                  | 'unavailable';
+                message: string;
+              };
+            };
+          };
+        };
+        /** @description Default Response */
+        422: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @enum {unknown} */
+                kind:
+                  | 'usage'
+                  | 'input-missing'
+                  | 'input-unreadable'
+                  | 'input-unsupported'
+                  | 'input-too-large'
+                  | 'no-face'
+                  | 'output'
+                  | 'model'
+                  | 'interrupted'
+                  | 'internal'
+                  | 'unauthorized'
+                  | 'forbidden'
+                  | 'not-found'
+                  | 'conflict'
+                  | 'consent-required'
+                  | 'protected-face'
+                  | 'quota-exceeded'
+                  | 'rate-limited'
+                  | 'overloaded'
+                  | 'payload-too-large'
+                  | 'range-not-satisfiable'
+                  | 'unavailable';
+                message: string;
+              };
+            };
+          };
+        };
+        /** @description Default Response */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @enum {unknown} */
+                kind:
+                  | 'usage'
+                  | 'input-missing'
+                  | 'input-unreadable'
+                  | 'input-unsupported'
+                  | 'input-too-large'
+                  | 'no-face'
+                  | 'output'
+                  | 'model'
+                  | 'interrupted'
+                  | 'internal'
+                  | 'unauthorized'
+                  | 'forbidden'
+                  | 'not-found'
+                  | 'conflict'
+                  | 'consent-required'
+                  | 'protected-face'
+                  | 'quota-exceeded'
+                  | 'rate-limited'
+                  | 'overloaded'
+                  | 'payload-too-large'
+                  | 'range-not-satisfiable'
+                  | 'unavailable';
+                message: string;
+              };
+            };
+          };
+        };
+        /** @description Default Response */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @enum {unknown} */
+                kind:
+                  | 'usage'
+                  | 'input-missing'
+                  | 'input-unreadable'
+                  | 'input-unsupported'
+                  | 'input-too-large'
+                  | 'no-face'
+                  | 'output'
+                  | 'model'
+                  | 'interrupted'
+                  | 'internal'
+                  | 'unauthorized'
+                  | 'forbidden'
+                  | 'not-found'
+                  | 'conflict'
+                  | 'consent-required'
+                  | 'protected-face'
+                  | 'quota-exceeded'
+                  | 'rate-limited'
+                  | 'overloaded'
+                  | 'payload-too-large'
+                  | 'range-not-satisfiable'
+                  | 'unavailable';
+                message: string;
+              };
+            };
+          };
+        };
+        /** @description Default Response */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @enum {unknown} */
+                kind:
+                  | 'usage'
+                  | 'input-missing'
+                  | 'input-unreadable'
+                  | 'input-unsupported'
+                  | 'input-too-large'
+                  | 'no-face'
+                  | 'output'
+                  | 'model'
+                  | 'interrupted'
+                  | 'internal'
+                  | 'unauthorized'
+                  | 'forbidden'
+                  | 'not-found'
+                  | 'conflict'
+                  | 'consent-required'
+                  | 'protected-face'
+                  | 'quota-exceeded'
+                  | 'rate-limited'
+                  | 'overloaded'
+                  | 'payload-too-large'
+                  | 'range-not-satisfiable'
+                  | 'unavailable';
+                message: string;
+              };
+            };
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/uploads': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Start a resumable upload (tus 1.0 creation); answers 201 with Location. */
+    post: {
+      parameters: {
+        query?: never;
+        header?: {
+          /** @description Always 1.0.0 */
+          'tus-resumable'?: string;
+          /** @description Total size in bytes (POST) */
+          'upload-length'?: string;
+          /** @description tus metadata (POST) */
+          'upload-metadata'?: string;
+          /** @description Where this chunk starts (PATCH) */
+          'upload-offset'?: string;
+        };
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Created; Location names the upload */
+        201: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+        /** @description Default Response */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @enum {unknown} */
+                kind:
+                  | 'usage'
+                  | 'input-missing'
+                  | 'input-unreadable'
+                  | 'input-unsupported'
+                  | 'input-too-large'
+                  | 'no-face'
+                  | 'output'
+                  | 'model'
+                  | 'interrupted'
+                  | 'internal'
+                  | 'unauthorized'
+                  | 'forbidden'
+                  | 'not-found'
+                  | 'conflict'
+                  | 'consent-required'
+                  | 'protected-face'
+                  | 'quota-exceeded'
+                  | 'rate-limited'
+                  | 'overloaded'
+                  | 'payload-too-large'
+                  | 'range-not-satisfiable'
+                  | 'unavailable';
+                message: string;
+              };
+            };
+          };
+        };
+        /** @description Default Response */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @enum {unknown} */
+                kind:
+                  | 'usage'
+                  | 'input-missing'
+                  | 'input-unreadable'
+                  | 'input-unsupported'
+                  | 'input-too-large'
+                  | 'no-face'
+                  | 'output'
+                  | 'model'
+                  | 'interrupted'
+                  | 'internal'
+                  | 'unauthorized'
+                  | 'forbidden'
+                  | 'not-found'
+                  | 'conflict'
+                  | 'consent-required'
+                  | 'protected-face'
+                  | 'quota-exceeded'
+                  | 'rate-limited'
+                  | 'overloaded'
+                  | 'payload-too-large'
+                  | 'range-not-satisfiable'
+                  | 'unavailable';
+                message: string;
+              };
+            };
+          };
+        };
+        /** @description Default Response */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @enum {unknown} */
+                kind:
+                  | 'usage'
+                  | 'input-missing'
+                  | 'input-unreadable'
+                  | 'input-unsupported'
+                  | 'input-too-large'
+                  | 'no-face'
+                  | 'output'
+                  | 'model'
+                  | 'interrupted'
+                  | 'internal'
+                  | 'unauthorized'
+                  | 'forbidden'
+                  | 'not-found'
+                  | 'conflict'
+                  | 'consent-required'
+                  | 'protected-face'
+                  | 'quota-exceeded'
+                  | 'rate-limited'
+                  | 'overloaded'
+                  | 'payload-too-large'
+                  | 'range-not-satisfiable'
+                  | 'unavailable';
+                message: string;
+              };
+            };
+          };
+        };
+        /** @description Default Response */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @enum {unknown} */
+                kind:
+                  | 'usage'
+                  | 'input-missing'
+                  | 'input-unreadable'
+                  | 'input-unsupported'
+                  | 'input-too-large'
+                  | 'no-face'
+                  | 'output'
+                  | 'model'
+                  | 'interrupted'
+                  | 'internal'
+                  | 'unauthorized'
+                  | 'forbidden'
+                  | 'not-found'
+                  | 'conflict'
+                  | 'consent-required'
+                  | 'protected-face'
+                  | 'quota-exceeded'
+                  | 'rate-limited'
+                  | 'overloaded'
+                  | 'payload-too-large'
+                  | 'range-not-satisfiable'
+                  | 'unavailable';
+                message: string;
+              };
+            };
+          };
+        };
+        /** @description Default Response */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @enum {unknown} */
+                kind:
+                  | 'usage'
+                  | 'input-missing'
+                  | 'input-unreadable'
+                  | 'input-unsupported'
+                  | 'input-too-large'
+                  | 'no-face'
+                  | 'output'
+                  | 'model'
+                  | 'interrupted'
+                  | 'internal'
+                  | 'unauthorized'
+                  | 'forbidden'
+                  | 'not-found'
+                  | 'conflict'
+                  | 'consent-required'
+                  | 'protected-face'
+                  | 'quota-exceeded'
+                  | 'rate-limited'
+                  | 'overloaded'
+                  | 'payload-too-large'
+                  | 'range-not-satisfiable'
+                  | 'unavailable';
+                message: string;
+              };
+            };
+          };
+        };
+        /** @description Default Response */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @enum {unknown} */
+                kind:
+                  | 'usage'
+                  | 'input-missing'
+                  | 'input-unreadable'
+                  | 'input-unsupported'
+                  | 'input-too-large'
+                  | 'no-face'
+                  | 'output'
+                  | 'model'
+                  | 'interrupted'
+                  | 'internal'
+                  | 'unauthorized'
+                  | 'forbidden'
+                  | 'not-found'
+                  | 'conflict'
+                  | 'consent-required'
+                  | 'protected-face'
+                  | 'quota-exceeded'
+                  | 'rate-limited'
+                  | 'overloaded'
+                  | 'payload-too-large'
+                  | 'range-not-satisfiable'
+                  | 'unavailable';
+                message: string;
+              };
+            };
+          };
+        };
+        /** @description Default Response */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @enum {unknown} */
+                kind:
+                  | 'usage'
+                  | 'input-missing'
+                  | 'input-unreadable'
+                  | 'input-unsupported'
+                  | 'input-too-large'
+                  | 'no-face'
+                  | 'output'
+                  | 'model'
+                  | 'interrupted'
+                  | 'internal'
+                  | 'unauthorized'
+                  | 'forbidden'
+                  | 'not-found'
+                  | 'conflict'
+                  | 'consent-required'
+                  | 'protected-face'
+                  | 'quota-exceeded'
+                  | 'rate-limited'
+                  | 'overloaded'
+                  | 'payload-too-large'
+                  | 'range-not-satisfiable'
+                  | 'unavailable';
+                message: string;
+              };
+            };
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/uploads/{id}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    post?: never;
+    /** Remove an unfinished upload (tus termination). */
+    delete: {
+      parameters: {
+        query?: never;
+        header?: {
+          /** @description Always 1.0.0 */
+          'tus-resumable'?: string;
+          /** @description Total size in bytes (POST) */
+          'upload-length'?: string;
+          /** @description tus metadata (POST) */
+          'upload-metadata'?: string;
+          /** @description Where this chunk starts (PATCH) */
+          'upload-offset'?: string;
+        };
+        path: {
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Done */
+        204: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+        /** @description Default Response */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @enum {unknown} */
+                kind:
+                  | 'usage'
+                  | 'input-missing'
+                  | 'input-unreadable'
+                  | 'input-unsupported'
+                  | 'input-too-large'
+                  | 'no-face'
+                  | 'output'
+                  | 'model'
+                  | 'interrupted'
+                  | 'internal'
+                  | 'unauthorized'
+                  | 'forbidden'
+                  | 'not-found'
+                  | 'conflict'
+                  | 'consent-required'
+                  | 'protected-face'
+                  | 'quota-exceeded'
+                  | 'rate-limited'
+                  | 'overloaded'
+                  | 'payload-too-large'
+                  | 'range-not-satisfiable'
+                  | 'unavailable';
+                message: string;
+              };
+            };
+          };
+        };
+        /** @description Default Response */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @enum {unknown} */
+                kind:
+                  | 'usage'
+                  | 'input-missing'
+                  | 'input-unreadable'
+                  | 'input-unsupported'
+                  | 'input-too-large'
+                  | 'no-face'
+                  | 'output'
+                  | 'model'
+                  | 'interrupted'
+                  | 'internal'
+                  | 'unauthorized'
+                  | 'forbidden'
+                  | 'not-found'
+                  | 'conflict'
+                  | 'consent-required'
+                  | 'protected-face'
+                  | 'quota-exceeded'
+                  | 'rate-limited'
+                  | 'overloaded'
+                  | 'payload-too-large'
+                  | 'range-not-satisfiable'
+                  | 'unavailable';
+                message: string;
+              };
+            };
+          };
+        };
+        /** @description Default Response */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @enum {unknown} */
+                kind:
+                  | 'usage'
+                  | 'input-missing'
+                  | 'input-unreadable'
+                  | 'input-unsupported'
+                  | 'input-too-large'
+                  | 'no-face'
+                  | 'output'
+                  | 'model'
+                  | 'interrupted'
+                  | 'internal'
+                  | 'unauthorized'
+                  | 'forbidden'
+                  | 'not-found'
+                  | 'conflict'
+                  | 'consent-required'
+                  | 'protected-face'
+                  | 'quota-exceeded'
+                  | 'rate-limited'
+                  | 'overloaded'
+                  | 'payload-too-large'
+                  | 'range-not-satisfiable'
+                  | 'unavailable';
+                message: string;
+              };
+            };
+          };
+        };
+        /** @description Default Response */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @enum {unknown} */
+                kind:
+                  | 'usage'
+                  | 'input-missing'
+                  | 'input-unreadable'
+                  | 'input-unsupported'
+                  | 'input-too-large'
+                  | 'no-face'
+                  | 'output'
+                  | 'model'
+                  | 'interrupted'
+                  | 'internal'
+                  | 'unauthorized'
+                  | 'forbidden'
+                  | 'not-found'
+                  | 'conflict'
+                  | 'consent-required'
+                  | 'protected-face'
+                  | 'quota-exceeded'
+                  | 'rate-limited'
+                  | 'overloaded'
+                  | 'payload-too-large'
+                  | 'range-not-satisfiable'
+                  | 'unavailable';
+                message: string;
+              };
+            };
+          };
+        };
+        /** @description Default Response */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @enum {unknown} */
+                kind:
+                  | 'usage'
+                  | 'input-missing'
+                  | 'input-unreadable'
+                  | 'input-unsupported'
+                  | 'input-too-large'
+                  | 'no-face'
+                  | 'output'
+                  | 'model'
+                  | 'interrupted'
+                  | 'internal'
+                  | 'unauthorized'
+                  | 'forbidden'
+                  | 'not-found'
+                  | 'conflict'
+                  | 'consent-required'
+                  | 'protected-face'
+                  | 'quota-exceeded'
+                  | 'rate-limited'
+                  | 'overloaded'
+                  | 'payload-too-large'
+                  | 'range-not-satisfiable'
+                  | 'unavailable';
+                message: string;
+              };
+            };
+          };
+        };
+        /** @description Default Response */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @enum {unknown} */
+                kind:
+                  | 'usage'
+                  | 'input-missing'
+                  | 'input-unreadable'
+                  | 'input-unsupported'
+                  | 'input-too-large'
+                  | 'no-face'
+                  | 'output'
+                  | 'model'
+                  | 'interrupted'
+                  | 'internal'
+                  | 'unauthorized'
+                  | 'forbidden'
+                  | 'not-found'
+                  | 'conflict'
+                  | 'consent-required'
+                  | 'protected-face'
+                  | 'quota-exceeded'
+                  | 'rate-limited'
+                  | 'overloaded'
+                  | 'payload-too-large'
+                  | 'range-not-satisfiable'
+                  | 'unavailable';
+                message: string;
+              };
+            };
+          };
+        };
+        /** @description Default Response */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @enum {unknown} */
+                kind:
+                  | 'usage'
+                  | 'input-missing'
+                  | 'input-unreadable'
+                  | 'input-unsupported'
+                  | 'input-too-large'
+                  | 'no-face'
+                  | 'output'
+                  | 'model'
+                  | 'interrupted'
+                  | 'internal'
+                  | 'unauthorized'
+                  | 'forbidden'
+                  | 'not-found'
+                  | 'conflict'
+                  | 'consent-required'
+                  | 'protected-face'
+                  | 'quota-exceeded'
+                  | 'rate-limited'
+                  | 'overloaded'
+                  | 'payload-too-large'
+                  | 'range-not-satisfiable'
+                  | 'unavailable';
+                message: string;
+              };
+            };
+          };
+        };
+        /** @description Default Response */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @enum {unknown} */
+                kind:
+                  | 'usage'
+                  | 'input-missing'
+                  | 'input-unreadable'
+                  | 'input-unsupported'
+                  | 'input-too-large'
+                  | 'no-face'
+                  | 'output'
+                  | 'model'
+                  | 'interrupted'
+                  | 'internal'
+                  | 'unauthorized'
+                  | 'forbidden'
+                  | 'not-found'
+                  | 'conflict'
+                  | 'consent-required'
+                  | 'protected-face'
+                  | 'quota-exceeded'
+                  | 'rate-limited'
+                  | 'overloaded'
+                  | 'payload-too-large'
+                  | 'range-not-satisfiable'
+                  | 'unavailable';
+                message: string;
+              };
+            };
+          };
+        };
+        /** @description Default Response */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @enum {unknown} */
+                kind:
+                  | 'usage'
+                  | 'input-missing'
+                  | 'input-unreadable'
+                  | 'input-unsupported'
+                  | 'input-too-large'
+                  | 'no-face'
+                  | 'output'
+                  | 'model'
+                  | 'interrupted'
+                  | 'internal'
+                  | 'unauthorized'
+                  | 'forbidden'
+                  | 'not-found'
+                  | 'conflict'
+                  | 'consent-required'
+                  | 'protected-face'
+                  | 'quota-exceeded'
+                  | 'rate-limited'
+                  | 'overloaded'
+                  | 'payload-too-large'
+                  | 'range-not-satisfiable'
+                  | 'unavailable';
+                message: string;
+              };
+            };
+          };
+        };
+      };
+    };
+    options?: never;
+    /** The offset of an upload (tus). */
+    head: {
+      parameters: {
+        query?: never;
+        header?: {
+          /** @description Always 1.0.0 */
+          'tus-resumable'?: string;
+          /** @description Total size in bytes (POST) */
+          'upload-length'?: string;
+          /** @description tus metadata (POST) */
+          'upload-metadata'?: string;
+          /** @description Where this chunk starts (PATCH) */
+          'upload-offset'?: string;
+        };
+        path: {
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Upload-Offset and Upload-Length headers */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+        /** @description Default Response */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @enum {unknown} */
+                kind:
+                  | 'usage'
+                  | 'input-missing'
+                  | 'input-unreadable'
+                  | 'input-unsupported'
+                  | 'input-too-large'
+                  | 'no-face'
+                  | 'output'
+                  | 'model'
+                  | 'interrupted'
+                  | 'internal'
+                  | 'unauthorized'
+                  | 'forbidden'
+                  | 'not-found'
+                  | 'conflict'
+                  | 'consent-required'
+                  | 'protected-face'
+                  | 'quota-exceeded'
+                  | 'rate-limited'
+                  | 'overloaded'
+                  | 'payload-too-large'
+                  | 'range-not-satisfiable'
+                  | 'unavailable';
+                message: string;
+              };
+            };
+          };
+        };
+        /** @description Default Response */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @enum {unknown} */
+                kind:
+                  | 'usage'
+                  | 'input-missing'
+                  | 'input-unreadable'
+                  | 'input-unsupported'
+                  | 'input-too-large'
+                  | 'no-face'
+                  | 'output'
+                  | 'model'
+                  | 'interrupted'
+                  | 'internal'
+                  | 'unauthorized'
+                  | 'forbidden'
+                  | 'not-found'
+                  | 'conflict'
+                  | 'consent-required'
+                  | 'protected-face'
+                  | 'quota-exceeded'
+                  | 'rate-limited'
+                  | 'overloaded'
+                  | 'payload-too-large'
+                  | 'range-not-satisfiable'
+                  | 'unavailable';
+                message: string;
+              };
+            };
+          };
+        };
+        /** @description Default Response */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @enum {unknown} */
+                kind:
+                  | 'usage'
+                  | 'input-missing'
+                  | 'input-unreadable'
+                  | 'input-unsupported'
+                  | 'input-too-large'
+                  | 'no-face'
+                  | 'output'
+                  | 'model'
+                  | 'interrupted'
+                  | 'internal'
+                  | 'unauthorized'
+                  | 'forbidden'
+                  | 'not-found'
+                  | 'conflict'
+                  | 'consent-required'
+                  | 'protected-face'
+                  | 'quota-exceeded'
+                  | 'rate-limited'
+                  | 'overloaded'
+                  | 'payload-too-large'
+                  | 'range-not-satisfiable'
+                  | 'unavailable';
+                message: string;
+              };
+            };
+          };
+        };
+        /** @description Default Response */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @enum {unknown} */
+                kind:
+                  | 'usage'
+                  | 'input-missing'
+                  | 'input-unreadable'
+                  | 'input-unsupported'
+                  | 'input-too-large'
+                  | 'no-face'
+                  | 'output'
+                  | 'model'
+                  | 'interrupted'
+                  | 'internal'
+                  | 'unauthorized'
+                  | 'forbidden'
+                  | 'not-found'
+                  | 'conflict'
+                  | 'consent-required'
+                  | 'protected-face'
+                  | 'quota-exceeded'
+                  | 'rate-limited'
+                  | 'overloaded'
+                  | 'payload-too-large'
+                  | 'range-not-satisfiable'
+                  | 'unavailable';
+                message: string;
+              };
+            };
+          };
+        };
+        /** @description Default Response */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @enum {unknown} */
+                kind:
+                  | 'usage'
+                  | 'input-missing'
+                  | 'input-unreadable'
+                  | 'input-unsupported'
+                  | 'input-too-large'
+                  | 'no-face'
+                  | 'output'
+                  | 'model'
+                  | 'interrupted'
+                  | 'internal'
+                  | 'unauthorized'
+                  | 'forbidden'
+                  | 'not-found'
+                  | 'conflict'
+                  | 'consent-required'
+                  | 'protected-face'
+                  | 'quota-exceeded'
+                  | 'rate-limited'
+                  | 'overloaded'
+                  | 'payload-too-large'
+                  | 'range-not-satisfiable'
+                  | 'unavailable';
+                message: string;
+              };
+            };
+          };
+        };
+        /** @description Default Response */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @enum {unknown} */
+                kind:
+                  | 'usage'
+                  | 'input-missing'
+                  | 'input-unreadable'
+                  | 'input-unsupported'
+                  | 'input-too-large'
+                  | 'no-face'
+                  | 'output'
+                  | 'model'
+                  | 'interrupted'
+                  | 'internal'
+                  | 'unauthorized'
+                  | 'forbidden'
+                  | 'not-found'
+                  | 'conflict'
+                  | 'consent-required'
+                  | 'protected-face'
+                  | 'quota-exceeded'
+                  | 'rate-limited'
+                  | 'overloaded'
+                  | 'payload-too-large'
+                  | 'range-not-satisfiable'
+                  | 'unavailable';
+                message: string;
+              };
+            };
+          };
+        };
+        /** @description Default Response */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @enum {unknown} */
+                kind:
+                  | 'usage'
+                  | 'input-missing'
+                  | 'input-unreadable'
+                  | 'input-unsupported'
+                  | 'input-too-large'
+                  | 'no-face'
+                  | 'output'
+                  | 'model'
+                  | 'interrupted'
+                  | 'internal'
+                  | 'unauthorized'
+                  | 'forbidden'
+                  | 'not-found'
+                  | 'conflict'
+                  | 'consent-required'
+                  | 'protected-face'
+                  | 'quota-exceeded'
+                  | 'rate-limited'
+                  | 'overloaded'
+                  | 'payload-too-large'
+                  | 'range-not-satisfiable'
+                  | 'unavailable';
+                message: string;
+              };
+            };
+          };
+        };
+        /** @description Default Response */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @enum {unknown} */
+                kind:
+                  | 'usage'
+                  | 'input-missing'
+                  | 'input-unreadable'
+                  | 'input-unsupported'
+                  | 'input-too-large'
+                  | 'no-face'
+                  | 'output'
+                  | 'model'
+                  | 'interrupted'
+                  | 'internal'
+                  | 'unauthorized'
+                  | 'forbidden'
+                  | 'not-found'
+                  | 'conflict'
+                  | 'consent-required'
+                  | 'protected-face'
+                  | 'quota-exceeded'
+                  | 'rate-limited'
+                  | 'overloaded'
+                  | 'payload-too-large'
+                  | 'range-not-satisfiable'
+                  | 'unavailable';
+                message: string;
+              };
+            };
+          };
+        };
+        /** @description Default Response */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @enum {unknown} */
+                kind:
+                  | 'usage'
+                  | 'input-missing'
+                  | 'input-unreadable'
+                  | 'input-unsupported'
+                  | 'input-too-large'
+                  | 'no-face'
+                  | 'output'
+                  | 'model'
+                  | 'interrupted'
+                  | 'internal'
+                  | 'unauthorized'
+                  | 'forbidden'
+                  | 'not-found'
+                  | 'conflict'
+                  | 'consent-required'
+                  | 'protected-face'
+                  | 'quota-exceeded'
+                  | 'rate-limited'
+                  | 'overloaded'
+                  | 'payload-too-large'
+                  | 'range-not-satisfiable'
+                  | 'unavailable';
+                message: string;
+              };
+            };
+          };
+        };
+      };
+    };
+    /** Append bytes at Upload-Offset (tus). */
+    patch: {
+      parameters: {
+        query?: never;
+        header?: {
+          /** @description Always 1.0.0 */
+          'tus-resumable'?: string;
+          /** @description Total size in bytes (POST) */
+          'upload-length'?: string;
+          /** @description tus metadata (POST) */
+          'upload-metadata'?: string;
+          /** @description Where this chunk starts (PATCH) */
+          'upload-offset'?: string;
+        };
+        path: {
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Done */
+        204: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+        /** @description Default Response */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @enum {unknown} */
+                kind:
+                  | 'usage'
+                  | 'input-missing'
+                  | 'input-unreadable'
+                  | 'input-unsupported'
+                  | 'input-too-large'
+                  | 'no-face'
+                  | 'output'
+                  | 'model'
+                  | 'interrupted'
+                  | 'internal'
+                  | 'unauthorized'
+                  | 'forbidden'
+                  | 'not-found'
+                  | 'conflict'
+                  | 'consent-required'
+                  | 'protected-face'
+                  | 'quota-exceeded'
+                  | 'rate-limited'
+                  | 'overloaded'
+                  | 'payload-too-large'
+                  | 'range-not-satisfiable'
+                  | 'unavailable';
+                message: string;
+              };
+            };
+          };
+        };
+        /** @description Default Response */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @enum {unknown} */
+                kind:
+                  | 'usage'
+                  | 'input-missing'
+                  | 'input-unreadable'
+                  | 'input-unsupported'
+                  | 'input-too-large'
+                  | 'no-face'
+                  | 'output'
+                  | 'model'
+                  | 'interrupted'
+                  | 'internal'
+                  | 'unauthorized'
+                  | 'forbidden'
+                  | 'not-found'
+                  | 'conflict'
+                  | 'consent-required'
+                  | 'protected-face'
+                  | 'quota-exceeded'
+                  | 'rate-limited'
+                  | 'overloaded'
+                  | 'payload-too-large'
+                  | 'range-not-satisfiable'
+                  | 'unavailable';
+                message: string;
+              };
+            };
+          };
+        };
+        /** @description Default Response */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @enum {unknown} */
+                kind:
+                  | 'usage'
+                  | 'input-missing'
+                  | 'input-unreadable'
+                  | 'input-unsupported'
+                  | 'input-too-large'
+                  | 'no-face'
+                  | 'output'
+                  | 'model'
+                  | 'interrupted'
+                  | 'internal'
+                  | 'unauthorized'
+                  | 'forbidden'
+                  | 'not-found'
+                  | 'conflict'
+                  | 'consent-required'
+                  | 'protected-face'
+                  | 'quota-exceeded'
+                  | 'rate-limited'
+                  | 'overloaded'
+                  | 'payload-too-large'
+                  | 'range-not-satisfiable'
+                  | 'unavailable';
+                message: string;
+              };
+            };
+          };
+        };
+        /** @description Default Response */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @enum {unknown} */
+                kind:
+                  | 'usage'
+                  | 'input-missing'
+                  | 'input-unreadable'
+                  | 'input-unsupported'
+                  | 'input-too-large'
+                  | 'no-face'
+                  | 'output'
+                  | 'model'
+                  | 'interrupted'
+                  | 'internal'
+                  | 'unauthorized'
+                  | 'forbidden'
+                  | 'not-found'
+                  | 'conflict'
+                  | 'consent-required'
+                  | 'protected-face'
+                  | 'quota-exceeded'
+                  | 'rate-limited'
+                  | 'overloaded'
+                  | 'payload-too-large'
+                  | 'range-not-satisfiable'
+                  | 'unavailable';
+                message: string;
+              };
+            };
+          };
+        };
+        /** @description Default Response */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @enum {unknown} */
+                kind:
+                  | 'usage'
+                  | 'input-missing'
+                  | 'input-unreadable'
+                  | 'input-unsupported'
+                  | 'input-too-large'
+                  | 'no-face'
+                  | 'output'
+                  | 'model'
+                  | 'interrupted'
+                  | 'internal'
+                  | 'unauthorized'
+                  | 'forbidden'
+                  | 'not-found'
+                  | 'conflict'
+                  | 'consent-required'
+                  | 'protected-face'
+                  | 'quota-exceeded'
+                  | 'rate-limited'
+                  | 'overloaded'
+                  | 'payload-too-large'
+                  | 'range-not-satisfiable'
+                  | 'unavailable';
+                message: string;
+              };
+            };
+          };
+        };
+        /** @description Default Response */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @enum {unknown} */
+                kind:
+                  | 'usage'
+                  | 'input-missing'
+                  | 'input-unreadable'
+                  | 'input-unsupported'
+                  | 'input-too-large'
+                  | 'no-face'
+                  | 'output'
+                  | 'model'
+                  | 'interrupted'
+                  | 'internal'
+                  | 'unauthorized'
+                  | 'forbidden'
+                  | 'not-found'
+                  | 'conflict'
+                  | 'consent-required'
+                  | 'protected-face'
+                  | 'quota-exceeded'
+                  | 'rate-limited'
+                  | 'overloaded'
+                  | 'payload-too-large'
+                  | 'range-not-satisfiable'
+                  | 'unavailable';
+                message: string;
+              };
+            };
+          };
+        };
+        /** @description Default Response */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @enum {unknown} */
+                kind:
+                  | 'usage'
+                  | 'input-missing'
+                  | 'input-unreadable'
+                  | 'input-unsupported'
+                  | 'input-too-large'
+                  | 'no-face'
+                  | 'output'
+                  | 'model'
+                  | 'interrupted'
+                  | 'internal'
+                  | 'unauthorized'
+                  | 'forbidden'
+                  | 'not-found'
+                  | 'conflict'
+                  | 'consent-required'
+                  | 'protected-face'
+                  | 'quota-exceeded'
+                  | 'rate-limited'
+                  | 'overloaded'
+                  | 'payload-too-large'
+                  | 'range-not-satisfiable'
+                  | 'unavailable';
+                message: string;
+              };
+            };
+          };
+        };
+        /** @description Default Response */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @enum {unknown} */
+                kind:
+                  | 'usage'
+                  | 'input-missing'
+                  | 'input-unreadable'
+                  | 'input-unsupported'
+                  | 'input-too-large'
+                  | 'no-face'
+                  | 'output'
+                  | 'model'
+                  | 'interrupted'
+                  | 'internal'
+                  | 'unauthorized'
+                  | 'forbidden'
+                  | 'not-found'
+                  | 'conflict'
+                  | 'consent-required'
+                  | 'protected-face'
+                  | 'quota-exceeded'
+                  | 'rate-limited'
+                  | 'overloaded'
+                  | 'payload-too-large'
+                  | 'range-not-satisfiable'
+                  | 'unavailable';
+                message: string;
+              };
+            };
+          };
+        };
+        /** @description Default Response */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @enum {unknown} */
+                kind:
+                  | 'usage'
+                  | 'input-missing'
+                  | 'input-unreadable'
+                  | 'input-unsupported'
+                  | 'input-too-large'
+                  | 'no-face'
+                  | 'output'
+                  | 'model'
+                  | 'interrupted'
+                  | 'internal'
+                  | 'unauthorized'
+                  | 'forbidden'
+                  | 'not-found'
+                  | 'conflict'
+                  | 'consent-required'
+                  | 'protected-face'
+                  | 'quota-exceeded'
+                  | 'rate-limited'
+                  | 'overloaded'
+                  | 'payload-too-large'
+                  | 'range-not-satisfiable'
+                  | 'unavailable';
+                message: string;
+              };
+            };
+          };
+        };
+      };
+    };
     trace?: never;
   };
   '/v1/admin/tokens': {
@@ -5261,7 +7328,8 @@ export interface paths {
                   | 'rate-limited'
                   | 'overloaded'
                   | 'payload-too-large'
-                  | 'range-not-satisfiable';
+                  | 'range-not-satisfiable'
+                  | 'unavailable';
                 message: string;
               };
             };
@@ -5297,7 +7365,8 @@ export interface paths {
                   | 'rate-limited'
                   | 'overloaded'
                   | 'payload-too-large'
-                  | 'range-not-satisfiable';
+                  | 'range-not-satisfiable'
+                  | 'unavailable';
                 message: string;
               };
             };
@@ -5333,7 +7402,8 @@ export interface paths {
                   | 'rate-limited'
                   | 'overloaded'
                   | 'payload-too-large'
-                  | 'range-not-satisfiable';
+                  | 'range-not-satisfiable'
+                  | 'unavailable';
                 message: string;
               };
             };
@@ -5369,7 +7439,8 @@ export interface paths {
                   | 'rate-limited'
                   | 'overloaded'
                   | 'payload-too-large'
-                  | 'range-not-satisfiable';
+                  | 'range-not-satisfiable'
+                  | 'unavailable';
                 message: string;
               };
             };
@@ -5405,7 +7476,8 @@ export interface paths {
                   | 'rate-limited'
                   | 'overloaded'
                   | 'payload-too-large'
-                  | 'range-not-satisfiable';
+                  | 'range-not-satisfiable'
+                  | 'unavailable';
                 message: string;
               };
             };
@@ -5441,7 +7513,8 @@ export interface paths {
                   | 'rate-limited'
                   | 'overloaded'
                   | 'payload-too-large'
-                  | 'range-not-satisfiable';
+                  | 'range-not-satisfiable'
+                  | 'unavailable';
                 message: string;
               };
             };
@@ -5536,7 +7609,8 @@ export interface paths {
                   | 'rate-limited'
                   | 'overloaded'
                   | 'payload-too-large'
-                  | 'range-not-satisfiable';
+                  | 'range-not-satisfiable'
+                  | 'unavailable';
                 message: string;
               };
             };
@@ -5572,7 +7646,8 @@ export interface paths {
                   | 'rate-limited'
                   | 'overloaded'
                   | 'payload-too-large'
-                  | 'range-not-satisfiable';
+                  | 'range-not-satisfiable'
+                  | 'unavailable';
                 message: string;
               };
             };
@@ -5608,7 +7683,8 @@ export interface paths {
                   | 'rate-limited'
                   | 'overloaded'
                   | 'payload-too-large'
-                  | 'range-not-satisfiable';
+                  | 'range-not-satisfiable'
+                  | 'unavailable';
                 message: string;
               };
             };
@@ -5644,7 +7720,8 @@ export interface paths {
                   | 'rate-limited'
                   | 'overloaded'
                   | 'payload-too-large'
-                  | 'range-not-satisfiable';
+                  | 'range-not-satisfiable'
+                  | 'unavailable';
                 message: string;
               };
             };
@@ -5680,7 +7757,8 @@ export interface paths {
                   | 'rate-limited'
                   | 'overloaded'
                   | 'payload-too-large'
-                  | 'range-not-satisfiable';
+                  | 'range-not-satisfiable'
+                  | 'unavailable';
                 message: string;
               };
             };
@@ -5716,7 +7794,8 @@ export interface paths {
                   | 'rate-limited'
                   | 'overloaded'
                   | 'payload-too-large'
-                  | 'range-not-satisfiable';
+                  | 'range-not-satisfiable'
+                  | 'unavailable';
                 message: string;
               };
             };
@@ -5807,7 +7886,8 @@ export interface paths {
                   | 'rate-limited'
                   | 'overloaded'
                   | 'payload-too-large'
-                  | 'range-not-satisfiable';
+                  | 'range-not-satisfiable'
+                  | 'unavailable';
                 message: string;
               };
             };
@@ -5843,7 +7923,8 @@ export interface paths {
                   | 'rate-limited'
                   | 'overloaded'
                   | 'payload-too-large'
-                  | 'range-not-satisfiable';
+                  | 'range-not-satisfiable'
+                  | 'unavailable';
                 message: string;
               };
             };
@@ -5879,7 +7960,8 @@ export interface paths {
                   | 'rate-limited'
                   | 'overloaded'
                   | 'payload-too-large'
-                  | 'range-not-satisfiable';
+                  | 'range-not-satisfiable'
+                  | 'unavailable';
                 message: string;
               };
             };
@@ -5915,7 +7997,8 @@ export interface paths {
                   | 'rate-limited'
                   | 'overloaded'
                   | 'payload-too-large'
-                  | 'range-not-satisfiable';
+                  | 'range-not-satisfiable'
+                  | 'unavailable';
                 message: string;
               };
             };
@@ -5951,7 +8034,8 @@ export interface paths {
                   | 'rate-limited'
                   | 'overloaded'
                   | 'payload-too-large'
-                  | 'range-not-satisfiable';
+                  | 'range-not-satisfiable'
+                  | 'unavailable';
                 message: string;
               };
             };
@@ -5987,7 +8071,8 @@ export interface paths {
                   | 'rate-limited'
                   | 'overloaded'
                   | 'payload-too-large'
-                  | 'range-not-satisfiable';
+                  | 'range-not-satisfiable'
+                  | 'unavailable';
                 message: string;
               };
             };
@@ -6023,7 +8108,8 @@ export interface paths {
                   | 'rate-limited'
                   | 'overloaded'
                   | 'payload-too-large'
-                  | 'range-not-satisfiable';
+                  | 'range-not-satisfiable'
+                  | 'unavailable';
                 message: string;
               };
             };
@@ -6034,1376 +8120,6 @@ export interface paths {
     options?: never;
     head?: never;
     patch?: never;
-    trace?: never;
-  };
-  '/v1/uploads': {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    get?: never;
-    put?: never;
-    /** Start a resumable upload (tus 1.0 creation); answers 201 with Location. */
-    post: {
-      parameters: {
-        query?: never;
-        header?: {
-          /** @description Always 1.0.0 */
-          'tus-resumable'?: string;
-          /** @description Total size in bytes (POST) */
-          'upload-length'?: string;
-          /** @description tus metadata (POST) */
-          'upload-metadata'?: string;
-          /** @description Where this chunk starts (PATCH) */
-          'upload-offset'?: string;
-        };
-        path?: never;
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description Created; Location names the upload */
-        201: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content?: never;
-        };
-        /** @description Default Response */
-        400: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              error: {
-                /** @enum {unknown} */
-                kind:
-                  | 'usage'
-                  | 'input-missing'
-                  | 'input-unreadable'
-                  | 'input-unsupported'
-                  | 'input-too-large'
-                  | 'no-face'
-                  | 'output'
-                  | 'model'
-                  | 'interrupted'
-                  | 'internal'
-                  | 'unauthorized'
-                  | 'forbidden'
-                  | 'not-found'
-                  | 'conflict'
-                  | 'consent-required'
-                  | 'protected-face'
-                  | 'quota-exceeded'
-                  | 'rate-limited'
-                  | 'overloaded'
-                  | 'payload-too-large'
-                  | 'range-not-satisfiable';
-                message: string;
-              };
-            };
-          };
-        };
-        /** @description Default Response */
-        401: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              error: {
-                /** @enum {unknown} */
-                kind:
-                  | 'usage'
-                  | 'input-missing'
-                  | 'input-unreadable'
-                  | 'input-unsupported'
-                  | 'input-too-large'
-                  | 'no-face'
-                  | 'output'
-                  | 'model'
-                  | 'interrupted'
-                  | 'internal'
-                  | 'unauthorized'
-                  | 'forbidden'
-                  | 'not-found'
-                  | 'conflict'
-                  | 'consent-required'
-                  | 'protected-face'
-                  | 'quota-exceeded'
-                  | 'rate-limited'
-                  | 'overloaded'
-                  | 'payload-too-large'
-                  | 'range-not-satisfiable';
-                message: string;
-              };
-            };
-          };
-        };
-        /** @description Default Response */
-        403: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              error: {
-                /** @enum {unknown} */
-                kind:
-                  | 'usage'
-                  | 'input-missing'
-                  | 'input-unreadable'
-                  | 'input-unsupported'
-                  | 'input-too-large'
-                  | 'no-face'
-                  | 'output'
-                  | 'model'
-                  | 'interrupted'
-                  | 'internal'
-                  | 'unauthorized'
-                  | 'forbidden'
-                  | 'not-found'
-                  | 'conflict'
-                  | 'consent-required'
-                  | 'protected-face'
-                  | 'quota-exceeded'
-                  | 'rate-limited'
-                  | 'overloaded'
-                  | 'payload-too-large'
-                  | 'range-not-satisfiable';
-                message: string;
-              };
-            };
-          };
-        };
-        /** @description Default Response */
-        413: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              error: {
-                /** @enum {unknown} */
-                kind:
-                  | 'usage'
-                  | 'input-missing'
-                  | 'input-unreadable'
-                  | 'input-unsupported'
-                  | 'input-too-large'
-                  | 'no-face'
-                  | 'output'
-                  | 'model'
-                  | 'interrupted'
-                  | 'internal'
-                  | 'unauthorized'
-                  | 'forbidden'
-                  | 'not-found'
-                  | 'conflict'
-                  | 'consent-required'
-                  | 'protected-face'
-                  | 'quota-exceeded'
-                  | 'rate-limited'
-                  | 'overloaded'
-                  | 'payload-too-large'
-                  | 'range-not-satisfiable';
-                message: string;
-              };
-            };
-          };
-        };
-        /** @description Default Response */
-        429: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              error: {
-                /** @enum {unknown} */
-                kind:
-                  | 'usage'
-                  | 'input-missing'
-                  | 'input-unreadable'
-                  | 'input-unsupported'
-                  | 'input-too-large'
-                  | 'no-face'
-                  | 'output'
-                  | 'model'
-                  | 'interrupted'
-                  | 'internal'
-                  | 'unauthorized'
-                  | 'forbidden'
-                  | 'not-found'
-                  | 'conflict'
-                  | 'consent-required'
-                  | 'protected-face'
-                  | 'quota-exceeded'
-                  | 'rate-limited'
-                  | 'overloaded'
-                  | 'payload-too-large'
-                  | 'range-not-satisfiable';
-                message: string;
-              };
-            };
-          };
-        };
-        /** @description Default Response */
-        500: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              error: {
-                /** @enum {unknown} */
-                kind:
-                  | 'usage'
-                  | 'input-missing'
-                  | 'input-unreadable'
-                  | 'input-unsupported'
-                  | 'input-too-large'
-                  | 'no-face'
-                  | 'output'
-                  | 'model'
-                  | 'interrupted'
-                  | 'internal'
-                  | 'unauthorized'
-                  | 'forbidden'
-                  | 'not-found'
-                  | 'conflict'
-                  | 'consent-required'
-                  | 'protected-face'
-                  | 'quota-exceeded'
-                  | 'rate-limited'
-                  | 'overloaded'
-                  | 'payload-too-large'
-                  | 'range-not-satisfiable';
-                message: string;
-              };
-            };
-          };
-        };
-        /** @description Default Response */
-        503: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              error: {
-                /** @enum {unknown} */
-                kind:
-                  | 'usage'
-                  | 'input-missing'
-                  | 'input-unreadable'
-                  | 'input-unsupported'
-                  | 'input-too-large'
-                  | 'no-face'
-                  | 'output'
-                  | 'model'
-                  | 'interrupted'
-                  | 'internal'
-                  | 'unauthorized'
-                  | 'forbidden'
-                  | 'not-found'
-                  | 'conflict'
-                  | 'consent-required'
-                  | 'protected-face'
-                  | 'quota-exceeded'
-                  | 'rate-limited'
-                  | 'overloaded'
-                  | 'payload-too-large'
-                  | 'range-not-satisfiable';
-                message: string;
-              };
-            };
-          };
-        };
-      };
-    };
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  '/v1/uploads/{id}': {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    get?: never;
-    put?: never;
-    post?: never;
-    /** Remove an unfinished upload (tus termination). */
-    delete: {
-      parameters: {
-        query?: never;
-        header?: {
-          /** @description Always 1.0.0 */
-          'tus-resumable'?: string;
-          /** @description Total size in bytes (POST) */
-          'upload-length'?: string;
-          /** @description tus metadata (POST) */
-          'upload-metadata'?: string;
-          /** @description Where this chunk starts (PATCH) */
-          'upload-offset'?: string;
-        };
-        path: {
-          id: string;
-        };
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description Done */
-        204: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content?: never;
-        };
-        /** @description Default Response */
-        400: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              error: {
-                /** @enum {unknown} */
-                kind:
-                  | 'usage'
-                  | 'input-missing'
-                  | 'input-unreadable'
-                  | 'input-unsupported'
-                  | 'input-too-large'
-                  | 'no-face'
-                  | 'output'
-                  | 'model'
-                  | 'interrupted'
-                  | 'internal'
-                  | 'unauthorized'
-                  | 'forbidden'
-                  | 'not-found'
-                  | 'conflict'
-                  | 'consent-required'
-                  | 'protected-face'
-                  | 'quota-exceeded'
-                  | 'rate-limited'
-                  | 'overloaded'
-                  | 'payload-too-large'
-                  | 'range-not-satisfiable';
-                message: string;
-              };
-            };
-          };
-        };
-        /** @description Default Response */
-        401: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              error: {
-                /** @enum {unknown} */
-                kind:
-                  | 'usage'
-                  | 'input-missing'
-                  | 'input-unreadable'
-                  | 'input-unsupported'
-                  | 'input-too-large'
-                  | 'no-face'
-                  | 'output'
-                  | 'model'
-                  | 'interrupted'
-                  | 'internal'
-                  | 'unauthorized'
-                  | 'forbidden'
-                  | 'not-found'
-                  | 'conflict'
-                  | 'consent-required'
-                  | 'protected-face'
-                  | 'quota-exceeded'
-                  | 'rate-limited'
-                  | 'overloaded'
-                  | 'payload-too-large'
-                  | 'range-not-satisfiable';
-                message: string;
-              };
-            };
-          };
-        };
-        /** @description Default Response */
-        403: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              error: {
-                /** @enum {unknown} */
-                kind:
-                  | 'usage'
-                  | 'input-missing'
-                  | 'input-unreadable'
-                  | 'input-unsupported'
-                  | 'input-too-large'
-                  | 'no-face'
-                  | 'output'
-                  | 'model'
-                  | 'interrupted'
-                  | 'internal'
-                  | 'unauthorized'
-                  | 'forbidden'
-                  | 'not-found'
-                  | 'conflict'
-                  | 'consent-required'
-                  | 'protected-face'
-                  | 'quota-exceeded'
-                  | 'rate-limited'
-                  | 'overloaded'
-                  | 'payload-too-large'
-                  | 'range-not-satisfiable';
-                message: string;
-              };
-            };
-          };
-        };
-        /** @description Default Response */
-        404: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              error: {
-                /** @enum {unknown} */
-                kind:
-                  | 'usage'
-                  | 'input-missing'
-                  | 'input-unreadable'
-                  | 'input-unsupported'
-                  | 'input-too-large'
-                  | 'no-face'
-                  | 'output'
-                  | 'model'
-                  | 'interrupted'
-                  | 'internal'
-                  | 'unauthorized'
-                  | 'forbidden'
-                  | 'not-found'
-                  | 'conflict'
-                  | 'consent-required'
-                  | 'protected-face'
-                  | 'quota-exceeded'
-                  | 'rate-limited'
-                  | 'overloaded'
-                  | 'payload-too-large'
-                  | 'range-not-satisfiable';
-                message: string;
-              };
-            };
-          };
-        };
-        /** @description Default Response */
-        409: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              error: {
-                /** @enum {unknown} */
-                kind:
-                  | 'usage'
-                  | 'input-missing'
-                  | 'input-unreadable'
-                  | 'input-unsupported'
-                  | 'input-too-large'
-                  | 'no-face'
-                  | 'output'
-                  | 'model'
-                  | 'interrupted'
-                  | 'internal'
-                  | 'unauthorized'
-                  | 'forbidden'
-                  | 'not-found'
-                  | 'conflict'
-                  | 'consent-required'
-                  | 'protected-face'
-                  | 'quota-exceeded'
-                  | 'rate-limited'
-                  | 'overloaded'
-                  | 'payload-too-large'
-                  | 'range-not-satisfiable';
-                message: string;
-              };
-            };
-          };
-        };
-        /** @description Default Response */
-        413: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              error: {
-                /** @enum {unknown} */
-                kind:
-                  | 'usage'
-                  | 'input-missing'
-                  | 'input-unreadable'
-                  | 'input-unsupported'
-                  | 'input-too-large'
-                  | 'no-face'
-                  | 'output'
-                  | 'model'
-                  | 'interrupted'
-                  | 'internal'
-                  | 'unauthorized'
-                  | 'forbidden'
-                  | 'not-found'
-                  | 'conflict'
-                  | 'consent-required'
-                  | 'protected-face'
-                  | 'quota-exceeded'
-                  | 'rate-limited'
-                  | 'overloaded'
-                  | 'payload-too-large'
-                  | 'range-not-satisfiable';
-                message: string;
-              };
-            };
-          };
-        };
-        /** @description Default Response */
-        429: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              error: {
-                /** @enum {unknown} */
-                kind:
-                  | 'usage'
-                  | 'input-missing'
-                  | 'input-unreadable'
-                  | 'input-unsupported'
-                  | 'input-too-large'
-                  | 'no-face'
-                  | 'output'
-                  | 'model'
-                  | 'interrupted'
-                  | 'internal'
-                  | 'unauthorized'
-                  | 'forbidden'
-                  | 'not-found'
-                  | 'conflict'
-                  | 'consent-required'
-                  | 'protected-face'
-                  | 'quota-exceeded'
-                  | 'rate-limited'
-                  | 'overloaded'
-                  | 'payload-too-large'
-                  | 'range-not-satisfiable';
-                message: string;
-              };
-            };
-          };
-        };
-        /** @description Default Response */
-        500: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              error: {
-                /** @enum {unknown} */
-                kind:
-                  | 'usage'
-                  | 'input-missing'
-                  | 'input-unreadable'
-                  | 'input-unsupported'
-                  | 'input-too-large'
-                  | 'no-face'
-                  | 'output'
-                  | 'model'
-                  | 'interrupted'
-                  | 'internal'
-                  | 'unauthorized'
-                  | 'forbidden'
-                  | 'not-found'
-                  | 'conflict'
-                  | 'consent-required'
-                  | 'protected-face'
-                  | 'quota-exceeded'
-                  | 'rate-limited'
-                  | 'overloaded'
-                  | 'payload-too-large'
-                  | 'range-not-satisfiable';
-                message: string;
-              };
-            };
-          };
-        };
-        /** @description Default Response */
-        503: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              error: {
-                /** @enum {unknown} */
-                kind:
-                  | 'usage'
-                  | 'input-missing'
-                  | 'input-unreadable'
-                  | 'input-unsupported'
-                  | 'input-too-large'
-                  | 'no-face'
-                  | 'output'
-                  | 'model'
-                  | 'interrupted'
-                  | 'internal'
-                  | 'unauthorized'
-                  | 'forbidden'
-                  | 'not-found'
-                  | 'conflict'
-                  | 'consent-required'
-                  | 'protected-face'
-                  | 'quota-exceeded'
-                  | 'rate-limited'
-                  | 'overloaded'
-                  | 'payload-too-large'
-                  | 'range-not-satisfiable';
-                message: string;
-              };
-            };
-          };
-        };
-      };
-    };
-    options?: never;
-    /** The offset of an upload (tus). */
-    head: {
-      parameters: {
-        query?: never;
-        header?: {
-          /** @description Always 1.0.0 */
-          'tus-resumable'?: string;
-          /** @description Total size in bytes (POST) */
-          'upload-length'?: string;
-          /** @description tus metadata (POST) */
-          'upload-metadata'?: string;
-          /** @description Where this chunk starts (PATCH) */
-          'upload-offset'?: string;
-        };
-        path: {
-          id: string;
-        };
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description Upload-Offset and Upload-Length headers */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content?: never;
-        };
-        /** @description Default Response */
-        400: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              error: {
-                /** @enum {unknown} */
-                kind:
-                  | 'usage'
-                  | 'input-missing'
-                  | 'input-unreadable'
-                  | 'input-unsupported'
-                  | 'input-too-large'
-                  | 'no-face'
-                  | 'output'
-                  | 'model'
-                  | 'interrupted'
-                  | 'internal'
-                  | 'unauthorized'
-                  | 'forbidden'
-                  | 'not-found'
-                  | 'conflict'
-                  | 'consent-required'
-                  | 'protected-face'
-                  | 'quota-exceeded'
-                  | 'rate-limited'
-                  | 'overloaded'
-                  | 'payload-too-large'
-                  | 'range-not-satisfiable';
-                message: string;
-              };
-            };
-          };
-        };
-        /** @description Default Response */
-        401: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              error: {
-                /** @enum {unknown} */
-                kind:
-                  | 'usage'
-                  | 'input-missing'
-                  | 'input-unreadable'
-                  | 'input-unsupported'
-                  | 'input-too-large'
-                  | 'no-face'
-                  | 'output'
-                  | 'model'
-                  | 'interrupted'
-                  | 'internal'
-                  | 'unauthorized'
-                  | 'forbidden'
-                  | 'not-found'
-                  | 'conflict'
-                  | 'consent-required'
-                  | 'protected-face'
-                  | 'quota-exceeded'
-                  | 'rate-limited'
-                  | 'overloaded'
-                  | 'payload-too-large'
-                  | 'range-not-satisfiable';
-                message: string;
-              };
-            };
-          };
-        };
-        /** @description Default Response */
-        403: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              error: {
-                /** @enum {unknown} */
-                kind:
-                  | 'usage'
-                  | 'input-missing'
-                  | 'input-unreadable'
-                  | 'input-unsupported'
-                  | 'input-too-large'
-                  | 'no-face'
-                  | 'output'
-                  | 'model'
-                  | 'interrupted'
-                  | 'internal'
-                  | 'unauthorized'
-                  | 'forbidden'
-                  | 'not-found'
-                  | 'conflict'
-                  | 'consent-required'
-                  | 'protected-face'
-                  | 'quota-exceeded'
-                  | 'rate-limited'
-                  | 'overloaded'
-                  | 'payload-too-large'
-                  | 'range-not-satisfiable';
-                message: string;
-              };
-            };
-          };
-        };
-        /** @description Default Response */
-        404: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              error: {
-                /** @enum {unknown} */
-                kind:
-                  | 'usage'
-                  | 'input-missing'
-                  | 'input-unreadable'
-                  | 'input-unsupported'
-                  | 'input-too-large'
-                  | 'no-face'
-                  | 'output'
-                  | 'model'
-                  | 'interrupted'
-                  | 'internal'
-                  | 'unauthorized'
-                  | 'forbidden'
-                  | 'not-found'
-                  | 'conflict'
-                  | 'consent-required'
-                  | 'protected-face'
-                  | 'quota-exceeded'
-                  | 'rate-limited'
-                  | 'overloaded'
-                  | 'payload-too-large'
-                  | 'range-not-satisfiable';
-                message: string;
-              };
-            };
-          };
-        };
-        /** @description Default Response */
-        409: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              error: {
-                /** @enum {unknown} */
-                kind:
-                  | 'usage'
-                  | 'input-missing'
-                  | 'input-unreadable'
-                  | 'input-unsupported'
-                  | 'input-too-large'
-                  | 'no-face'
-                  | 'output'
-                  | 'model'
-                  | 'interrupted'
-                  | 'internal'
-                  | 'unauthorized'
-                  | 'forbidden'
-                  | 'not-found'
-                  | 'conflict'
-                  | 'consent-required'
-                  | 'protected-face'
-                  | 'quota-exceeded'
-                  | 'rate-limited'
-                  | 'overloaded'
-                  | 'payload-too-large'
-                  | 'range-not-satisfiable';
-                message: string;
-              };
-            };
-          };
-        };
-        /** @description Default Response */
-        413: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              error: {
-                /** @enum {unknown} */
-                kind:
-                  | 'usage'
-                  | 'input-missing'
-                  | 'input-unreadable'
-                  | 'input-unsupported'
-                  | 'input-too-large'
-                  | 'no-face'
-                  | 'output'
-                  | 'model'
-                  | 'interrupted'
-                  | 'internal'
-                  | 'unauthorized'
-                  | 'forbidden'
-                  | 'not-found'
-                  | 'conflict'
-                  | 'consent-required'
-                  | 'protected-face'
-                  | 'quota-exceeded'
-                  | 'rate-limited'
-                  | 'overloaded'
-                  | 'payload-too-large'
-                  | 'range-not-satisfiable';
-                message: string;
-              };
-            };
-          };
-        };
-        /** @description Default Response */
-        429: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              error: {
-                /** @enum {unknown} */
-                kind:
-                  | 'usage'
-                  | 'input-missing'
-                  | 'input-unreadable'
-                  | 'input-unsupported'
-                  | 'input-too-large'
-                  | 'no-face'
-                  | 'output'
-                  | 'model'
-                  | 'interrupted'
-                  | 'internal'
-                  | 'unauthorized'
-                  | 'forbidden'
-                  | 'not-found'
-                  | 'conflict'
-                  | 'consent-required'
-                  | 'protected-face'
-                  | 'quota-exceeded'
-                  | 'rate-limited'
-                  | 'overloaded'
-                  | 'payload-too-large'
-                  | 'range-not-satisfiable';
-                message: string;
-              };
-            };
-          };
-        };
-        /** @description Default Response */
-        500: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              error: {
-                /** @enum {unknown} */
-                kind:
-                  | 'usage'
-                  | 'input-missing'
-                  | 'input-unreadable'
-                  | 'input-unsupported'
-                  | 'input-too-large'
-                  | 'no-face'
-                  | 'output'
-                  | 'model'
-                  | 'interrupted'
-                  | 'internal'
-                  | 'unauthorized'
-                  | 'forbidden'
-                  | 'not-found'
-                  | 'conflict'
-                  | 'consent-required'
-                  | 'protected-face'
-                  | 'quota-exceeded'
-                  | 'rate-limited'
-                  | 'overloaded'
-                  | 'payload-too-large'
-                  | 'range-not-satisfiable';
-                message: string;
-              };
-            };
-          };
-        };
-        /** @description Default Response */
-        503: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              error: {
-                /** @enum {unknown} */
-                kind:
-                  | 'usage'
-                  | 'input-missing'
-                  | 'input-unreadable'
-                  | 'input-unsupported'
-                  | 'input-too-large'
-                  | 'no-face'
-                  | 'output'
-                  | 'model'
-                  | 'interrupted'
-                  | 'internal'
-                  | 'unauthorized'
-                  | 'forbidden'
-                  | 'not-found'
-                  | 'conflict'
-                  | 'consent-required'
-                  | 'protected-face'
-                  | 'quota-exceeded'
-                  | 'rate-limited'
-                  | 'overloaded'
-                  | 'payload-too-large'
-                  | 'range-not-satisfiable';
-                message: string;
-              };
-            };
-          };
-        };
-      };
-    };
-    /** Append bytes at Upload-Offset (tus). */
-    patch: {
-      parameters: {
-        query?: never;
-        header?: {
-          /** @description Always 1.0.0 */
-          'tus-resumable'?: string;
-          /** @description Total size in bytes (POST) */
-          'upload-length'?: string;
-          /** @description tus metadata (POST) */
-          'upload-metadata'?: string;
-          /** @description Where this chunk starts (PATCH) */
-          'upload-offset'?: string;
-        };
-        path: {
-          id: string;
-        };
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description Done */
-        204: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content?: never;
-        };
-        /** @description Default Response */
-        400: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              error: {
-                /** @enum {unknown} */
-                kind:
-                  | 'usage'
-                  | 'input-missing'
-                  | 'input-unreadable'
-                  | 'input-unsupported'
-                  | 'input-too-large'
-                  | 'no-face'
-                  | 'output'
-                  | 'model'
-                  | 'interrupted'
-                  | 'internal'
-                  | 'unauthorized'
-                  | 'forbidden'
-                  | 'not-found'
-                  | 'conflict'
-                  | 'consent-required'
-                  | 'protected-face'
-                  | 'quota-exceeded'
-                  | 'rate-limited'
-                  | 'overloaded'
-                  | 'payload-too-large'
-                  | 'range-not-satisfiable';
-                message: string;
-              };
-            };
-          };
-        };
-        /** @description Default Response */
-        401: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              error: {
-                /** @enum {unknown} */
-                kind:
-                  | 'usage'
-                  | 'input-missing'
-                  | 'input-unreadable'
-                  | 'input-unsupported'
-                  | 'input-too-large'
-                  | 'no-face'
-                  | 'output'
-                  | 'model'
-                  | 'interrupted'
-                  | 'internal'
-                  | 'unauthorized'
-                  | 'forbidden'
-                  | 'not-found'
-                  | 'conflict'
-                  | 'consent-required'
-                  | 'protected-face'
-                  | 'quota-exceeded'
-                  | 'rate-limited'
-                  | 'overloaded'
-                  | 'payload-too-large'
-                  | 'range-not-satisfiable';
-                message: string;
-              };
-            };
-          };
-        };
-        /** @description Default Response */
-        403: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              error: {
-                /** @enum {unknown} */
-                kind:
-                  | 'usage'
-                  | 'input-missing'
-                  | 'input-unreadable'
-                  | 'input-unsupported'
-                  | 'input-too-large'
-                  | 'no-face'
-                  | 'output'
-                  | 'model'
-                  | 'interrupted'
-                  | 'internal'
-                  | 'unauthorized'
-                  | 'forbidden'
-                  | 'not-found'
-                  | 'conflict'
-                  | 'consent-required'
-                  | 'protected-face'
-                  | 'quota-exceeded'
-                  | 'rate-limited'
-                  | 'overloaded'
-                  | 'payload-too-large'
-                  | 'range-not-satisfiable';
-                message: string;
-              };
-            };
-          };
-        };
-        /** @description Default Response */
-        404: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              error: {
-                /** @enum {unknown} */
-                kind:
-                  | 'usage'
-                  | 'input-missing'
-                  | 'input-unreadable'
-                  | 'input-unsupported'
-                  | 'input-too-large'
-                  | 'no-face'
-                  | 'output'
-                  | 'model'
-                  | 'interrupted'
-                  | 'internal'
-                  | 'unauthorized'
-                  | 'forbidden'
-                  | 'not-found'
-                  | 'conflict'
-                  | 'consent-required'
-                  | 'protected-face'
-                  | 'quota-exceeded'
-                  | 'rate-limited'
-                  | 'overloaded'
-                  | 'payload-too-large'
-                  | 'range-not-satisfiable';
-                message: string;
-              };
-            };
-          };
-        };
-        /** @description Default Response */
-        409: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              error: {
-                /** @enum {unknown} */
-                kind:
-                  | 'usage'
-                  | 'input-missing'
-                  | 'input-unreadable'
-                  | 'input-unsupported'
-                  | 'input-too-large'
-                  | 'no-face'
-                  | 'output'
-                  | 'model'
-                  | 'interrupted'
-                  | 'internal'
-                  | 'unauthorized'
-                  | 'forbidden'
-                  | 'not-found'
-                  | 'conflict'
-                  | 'consent-required'
-                  | 'protected-face'
-                  | 'quota-exceeded'
-                  | 'rate-limited'
-                  | 'overloaded'
-                  | 'payload-too-large'
-                  | 'range-not-satisfiable';
-                message: string;
-              };
-            };
-          };
-        };
-        /** @description Default Response */
-        413: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              error: {
-                /** @enum {unknown} */
-                kind:
-                  | 'usage'
-                  | 'input-missing'
-                  | 'input-unreadable'
-                  | 'input-unsupported'
-                  | 'input-too-large'
-                  | 'no-face'
-                  | 'output'
-                  | 'model'
-                  | 'interrupted'
-                  | 'internal'
-                  | 'unauthorized'
-                  | 'forbidden'
-                  | 'not-found'
-                  | 'conflict'
-                  | 'consent-required'
-                  | 'protected-face'
-                  | 'quota-exceeded'
-                  | 'rate-limited'
-                  | 'overloaded'
-                  | 'payload-too-large'
-                  | 'range-not-satisfiable';
-                message: string;
-              };
-            };
-          };
-        };
-        /** @description Default Response */
-        429: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              error: {
-                /** @enum {unknown} */
-                kind:
-                  | 'usage'
-                  | 'input-missing'
-                  | 'input-unreadable'
-                  | 'input-unsupported'
-                  | 'input-too-large'
-                  | 'no-face'
-                  | 'output'
-                  | 'model'
-                  | 'interrupted'
-                  | 'internal'
-                  | 'unauthorized'
-                  | 'forbidden'
-                  | 'not-found'
-                  | 'conflict'
-                  | 'consent-required'
-                  | 'protected-face'
-                  | 'quota-exceeded'
-                  | 'rate-limited'
-                  | 'overloaded'
-                  | 'payload-too-large'
-                  | 'range-not-satisfiable';
-                message: string;
-              };
-            };
-          };
-        };
-        /** @description Default Response */
-        500: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              error: {
-                /** @enum {unknown} */
-                kind:
-                  | 'usage'
-                  | 'input-missing'
-                  | 'input-unreadable'
-                  | 'input-unsupported'
-                  | 'input-too-large'
-                  | 'no-face'
-                  | 'output'
-                  | 'model'
-                  | 'interrupted'
-                  | 'internal'
-                  | 'unauthorized'
-                  | 'forbidden'
-                  | 'not-found'
-                  | 'conflict'
-                  | 'consent-required'
-                  | 'protected-face'
-                  | 'quota-exceeded'
-                  | 'rate-limited'
-                  | 'overloaded'
-                  | 'payload-too-large'
-                  | 'range-not-satisfiable';
-                message: string;
-              };
-            };
-          };
-        };
-        /** @description Default Response */
-        503: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              error: {
-                /** @enum {unknown} */
-                kind:
-                  | 'usage'
-                  | 'input-missing'
-                  | 'input-unreadable'
-                  | 'input-unsupported'
-                  | 'input-too-large'
-                  | 'no-face'
-                  | 'output'
-                  | 'model'
-                  | 'interrupted'
-                  | 'internal'
-                  | 'unauthorized'
-                  | 'forbidden'
-                  | 'not-found'
-                  | 'conflict'
-                  | 'consent-required'
-                  | 'protected-face'
-                  | 'quota-exceeded'
-                  | 'rate-limited'
-                  | 'overloaded'
-                  | 'payload-too-large'
-                  | 'range-not-satisfiable';
-                message: string;
-              };
-            };
-          };
-        };
-      };
-    };
     trace?: never;
   };
   '/v1/live/sessions': {
@@ -7499,7 +8215,8 @@ export interface paths {
                   | 'rate-limited'
                   | 'overloaded'
                   | 'payload-too-large'
-                  | 'range-not-satisfiable';
+                  | 'range-not-satisfiable'
+                  | 'unavailable';
                 message: string;
               };
             };
@@ -7535,7 +8252,8 @@ export interface paths {
                   | 'rate-limited'
                   | 'overloaded'
                   | 'payload-too-large'
-                  | 'range-not-satisfiable';
+                  | 'range-not-satisfiable'
+                  | 'unavailable';
                 message: string;
               };
             };
@@ -7571,7 +8289,8 @@ export interface paths {
                   | 'rate-limited'
                   | 'overloaded'
                   | 'payload-too-large'
-                  | 'range-not-satisfiable';
+                  | 'range-not-satisfiable'
+                  | 'unavailable';
                 message: string;
               };
             };
@@ -7607,7 +8326,8 @@ export interface paths {
                   | 'rate-limited'
                   | 'overloaded'
                   | 'payload-too-large'
-                  | 'range-not-satisfiable';
+                  | 'range-not-satisfiable'
+                  | 'unavailable';
                 message: string;
               };
             };
@@ -7643,7 +8363,8 @@ export interface paths {
                   | 'rate-limited'
                   | 'overloaded'
                   | 'payload-too-large'
-                  | 'range-not-satisfiable';
+                  | 'range-not-satisfiable'
+                  | 'unavailable';
                 message: string;
               };
             };
@@ -7679,7 +8400,8 @@ export interface paths {
                   | 'rate-limited'
                   | 'overloaded'
                   | 'payload-too-large'
-                  | 'range-not-satisfiable';
+                  | 'range-not-satisfiable'
+                  | 'unavailable';
                 message: string;
               };
             };
@@ -7715,7 +8437,8 @@ export interface paths {
                   | 'rate-limited'
                   | 'overloaded'
                   | 'payload-too-large'
-                  | 'range-not-satisfiable';
+                  | 'range-not-satisfiable'
+                  | 'unavailable';
                 message: string;
               };
             };
@@ -7751,7 +8474,8 @@ export interface paths {
                   | 'rate-limited'
                   | 'overloaded'
                   | 'payload-too-large'
-                  | 'range-not-satisfiable';
+                  | 'range-not-satisfiable'
+                  | 'unavailable';
                 message: string;
               };
             };

@@ -14,6 +14,7 @@ import { LiveswapError } from '../../core/errors.js';
 import { removeStaleTemporaries, writeFileAtomically } from '../files/output.js';
 import type { OpenSwapper } from '../jobs/image-job.js';
 import { auditJobEnd, defaultWorkerId, JobAbort, jobError, removeStaleResults, resultsFolder, runVideoJobRequest, warmSwappers } from './job-runner.js';
+import { runTalkJobRequest } from './talk-runner.js';
 import type { JobEvent, JobProgress, JobQueue, JobState, JobStatus, VideoJobRequest } from './types.js';
 
 /** The error kind of a full queue; the API answers it with 503 and Retry-After. */
@@ -235,7 +236,7 @@ export class LocalJobQueue implements JobQueue {
     }
     this.emit(job.id, { type: 'state', status: structuredClone(status) });
     try {
-      const outcome = await runVideoJobRequest(job.id, job.request, {
+      const outcome = await (job.request.talk ? runTalkJobRequest : runVideoJobRequest)(job.id, job.request, {
         home: this.options.home,
         attempt: status.attempts,
         workerId: this.workerId,

@@ -12,6 +12,7 @@ import { Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
 import { LiveswapError } from '../../core/errors.js';
 import type { OpenSwapper } from '../jobs/image-job.js';
 import { defaultWorkerId, jobError, removeStaleResults, runVideoJobRequest, warmSwappers } from './job-runner.js';
+import { runTalkJobRequest } from './talk-runner.js';
 import { connectRedis } from './redis.js';
 import { CANCEL_CHANNEL, CANCEL_REASON, CANCELLED_SET, cancelKey, encodeJobError, VIDEO_QUEUE, type VideoJobData, type VideoJobReturn } from './redis-queue.js';
 import type { JobProgress } from './types.js';
@@ -79,7 +80,7 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Wor
     const started = performance.now();
     let lastProgress = 0;
     try {
-      const outcome = await runVideoJobRequest(id, job.data.request, {
+      const outcome = await (job.data.request.talk ? runTalkJobRequest : runVideoJobRequest)(id, job.data.request, {
         home,
         attempt,
         workerId,

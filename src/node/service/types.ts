@@ -177,6 +177,20 @@ export interface VideoJobRequest {
   batchId?: string;
   /** Lower runs first (BullMQ's rule); the API sets it per token for fairness. */
   priority?: number;
+  /** A talking portrait (POST /v1/talks) rather than a swap: `input` is the face, `videoSeconds` the talk seconds reserved. */
+  talk?: TalkJobFields;
+}
+
+/** What a talk job speaks: its audio (flite's, already spoken at submission, or the caller's) and the phone track, as files under LIVESWAP_HOME. */
+export interface TalkJobFields {
+  audio: string;
+  phonemes?: string;
+  fps: number;
+  /** Where the speech came from, for the audit line. */
+  speech: 'flite' | 'audio';
+  voice?: string;
+  /** The folder of files made for this job (the speech); removed once its result is committed. */
+  folder: string;
 }
 
 export interface JobStatus {

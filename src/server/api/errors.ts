@@ -21,6 +21,7 @@ export const API_ERROR_KINDS = [
   'overloaded',
   'payload-too-large',
   'range-not-satisfiable',
+  'unavailable',
 ] as const;
 export type ApiErrorKind = (typeof API_ERROR_KINDS)[number];
 
@@ -50,6 +51,8 @@ export const STATUS_OF: Readonly<Record<AnyErrorKind, number>> = {
   overloaded: 503,
   'payload-too-large': 413,
   'range-not-satisfiable': 416,
+  /** A part the route needs is not installed on the server (flite for spoken text). */
+  unavailable: 503,
 };
 
 /** An error the API answers with its own kind; `headers` go out with it (Retry-After, X-Quota-*). */

@@ -13,6 +13,7 @@ import fastifyRateLimit from '@fastify/rate-limit';
 import fastifySwagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import fastifyUnderPressure from '@fastify/under-pressure';
+import fastifyWebsocket from '@fastify/websocket';
 import type { Server as TusServer } from '@tus/server';
 import fastify, { type FastifyError, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import type { DestinationStream } from 'pino';
@@ -37,6 +38,8 @@ import { openServices } from './services.js';
 import { SwapperPool } from './swapper-pool.js';
 import { addSwapRoutes } from './swap-routes.js';
 import { addSystemRoutes } from './system-routes.js';
+import { addTalkLiveRoute } from './talk-live.js';
+import { addTalkRoutes } from './talk-routes.js';
 import { addUploadRoutes, createUploads, type Uploads } from './upload-routes.js';
 
 export { DEFAULT_API_HOST, DEFAULT_API_PORT };
@@ -209,6 +212,10 @@ export async function buildApiApp(options: ApiServerOptions, context: (() => Ful
   addSwapRoutes(app, ctx);
   addUploadRoutes(app, ctx);
   addJobRoutes(app, ctx);
+  addTalkRoutes(app, ctx);
+  // The WebSocket plugin once, whichever routes registered it first (it may not be registered twice).
+  if (!app.hasDecorator('websocketServer')) await app.register(fastifyWebsocket, { options: { maxPayload: 32 * MIB } });
+  addTalkLiveRoute(app, ctx);
   addAdminRoutes(app, ctx);
   await addLiveRoutes(app, ctx, options.live);
   await app.ready();

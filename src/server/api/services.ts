@@ -37,7 +37,7 @@ export async function openServices(options: ServiceOptions): Promise<Services> {
     ...(options.timeZone ? { timeZone: options.timeZone } : {}),
   });
   const refund = async (request: VideoJobRequest, _status: JobStatus): Promise<void> => {
-    await stores.quotas.refund(request.tokenId, 'videoSeconds', request.videoSeconds, new Date(request.reservedAt));
+    await stores.quotas.refund(request.tokenId, request.talk ? 'talkSeconds' : 'videoSeconds', request.videoSeconds, new Date(request.reservedAt));
   };
   let queue: JobQueue;
   let redis: Redis | undefined;

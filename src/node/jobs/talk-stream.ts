@@ -1,0 +1,323 @@
+/**
+ * A talking portrait in real time, for assistants whose language model writes the answer while it
+ * is spoken: speech arrives in chunks (text spoken by flite as it comes, or the caller's own PCM
+ * with an optional phone track), each chunk is placed on the stream's clock right after the speech
+ * before it (or at once, when the face is idle), and the face is painted frame by frame at the
+ * frame rate: mouth from the chunk's phones (or its loudness), idle sway and blinks throughout,
+ * the label and the watermark on every frame, JPEG out. Audio goes out beside the frames, one
+ * frame's worth of mono s16le PCM at {@link SPEECH_RATE} per frame (silence between chunks), so
+ * audio and video always cover the same time.
+ *
+ * The pacing is the caller's wall clock: frame f (time f / fps) is sent no earlier than
+ * {@link STREAM_LEAD_SECONDS} before its time, so the stream never runs ahead of real time by more
+ * than that buffer; a renderer that falls behind skips frames (their audio is still sent).
+ */
+
+import { rm } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { LiveswapError } from '../../core/errors.js';
+import { cloneImage, createImage, type Image } from '../../core/image.js';
+import { resizeBilinear } from '../../core/resize.js';
+import { resolveSwapOptions, type EngineChoice } from '../../pipeline/options.js';
+import { idleMotion, loudness, mouthFromEnvelope, mouthFromPhones, speechEnvelope, type MouthTrack } from '../../pipeline/talk-timeline.js';
+import { renderTalkingFace, rigFace, type TalkRig } from '../../pipeline/talk-render.js';
+import { shapeOf, type TimedPhone } from '../../pipeline/talk-visemes.js';
+import type { FrameMarker } from '../../provenance/marks.js';
+import { createTemporaryFolder } from '../files/output.js';
+import { encodeImage } from '../media/image-io.js';
+import { openNodeSwapper, type OpenSwapper } from './image-job.js';
+import type { NodeSwapper } from './swapper.js';
+import { checkFlite, SPEECH_RATE, speakWithFlite, type Speech } from './talk-speech.js';
+
+/** How far ahead of real time frames may be sent (seconds): the client's jitter buffer. */
+export const STREAM_LEAD_SECONDS = 0.1;
+/** Speech may be queued at most this far ahead of the frame being shown (seconds). */
+export const MAX_QUEUED_SECONDS = 120;
+/** The longest text of one chunk (characters). */
+export const MAX_CHUNK_CHARACTERS = 2000;
+/** Sample rates a caller's PCM may come at (mono s16le); it is resampled to {@link SPEECH_RATE}. */
+export const STREAM_INPUT_RATES = [16000, 22050, 24000, 44100, 48000] as const;
+
+export interface TalkStreamOptions {
+  /** The photo that talks (a still: it sways and blinks). */
+  face: Image;
+  /** Another person's photo: the face gets this identity first. */
+  source?: Image;
+  /** Frames per second, 5–30; default 25. */
+  fps?: number;
+  /** The longest side of the frames sent (the photo is scaled down to it); default 512. */
+  size?: number;
+  /** flite's voice for text chunks. */
+  voice?: string;
+  flite?: string;
+  ffmpegPath?: string;
+  /** Marks every frame (label and watermark), as every output is. */
+  marker: FrameMarker;
+  engine?: EngineChoice;
+  open?: OpenSwapper;
+  /** JPEG quality, 1–100; default 80. */
+  quality?: number;
+}
+
+/** One piece of speech placed on the stream's clock. */
+export interface ScheduledSpeech {
+  /** Its number, from 0 in the order given. */
+  chunk: number;
+  /** Its first frame: it starts at startFrame / fps seconds. */
+  startFrame: number;
+  frames: number;
+  samples: Float32Array;
+  mouth: MouthTrack;
+  drivenBy: 'flite' | 'phone track' | 'audio envelope';
+}
+
+/** What a stream sends: audio for a frame's time, then the frame. `t` is seconds on the stream's clock. */
+export interface TalkStreamSink {
+  audio(t: number, pcm: Buffer): void | Promise<void>;
+  video(t: number, jpeg: Buffer, frame: number): void | Promise<void>;
+}
+
+export interface TalkStreamSummary {
+  frames: number;
+  /** Frames rendered too late to be worth sending (their audio was still sent). */
+  skipped: number;
+  seconds: number;
+  audioSeconds: number;
+  chunks: number;
+  speechSeconds: number;
+  width: number;
+  height: number;
+  fps: number;
+  watermarkId: string;
+}
+
+function checkFps(fps: number): number {
+  if (!(Number.isFinite(fps) && fps >= 5 && fps <= 30)) throw new LiveswapError('usage', `fps must be between 5 and 30 for a live talk (got ${fps}).`);
+  return fps;
+}
+
+/** Scales `image` so its longest side is at most `size` (even sizes, for encoders downstream). */
+function fit(image: Image, size: number): Image {
+  const scale = Math.min(1, size / Math.max(image.width, image.height));
+  if (scale >= 1 && image.width % 2 === 0 && image.height % 2 === 0) return image;
+  const width = Math.max(2, Math.round((image.width * scale) / 2) * 2);
+  const height = Math.max(2, Math.round((image.height * scale) / 2) * 2);
+  return resizeBilinear(image, width, height);
+}
+
+/** Mono s16le PCM at `rate` to float samples at {@link SPEECH_RATE} (linear interpolation). */
+export function pcmToSpeechRate(pcm: Uint8Array, rate: number): Float32Array {
+  if (!(STREAM_INPUT_RATES as readonly number[]).includes(rate)) throw new LiveswapError('usage', `sampleRate must be one of ${STREAM_INPUT_RATES.join(', ')} (got ${rate}).`);
+  if (pcm.length % 2 !== 0) throw new LiveswapError('usage', 'The PCM is not whole 16-bit samples (odd byte count).');
+  const view = new DataView(pcm.buffer, pcm.byteOffset, pcm.byteLength);
+  const n = pcm.length >> 1;
+  const input = new Float32Array(n);
+  for (let i = 0; i < n; i++) input[i] = view.getInt16(2 * i, true) / 32768;
+  if (rate === SPEECH_RATE) return input;
+  const out = new Float32Array(Math.floor((n * SPEECH_RATE) / rate));
+  for (let i = 0; i < out.length; i++) {
+    const x = (i * rate) / SPEECH_RATE;
+    const a = Math.floor(x);
+    const f = x - a;
+    out[i] = input[Math.min(n - 1, a)]! * (1 - f) + input[Math.min(n - 1, a + 1)]! * f;
+  }
+  return out;
+}
+
+/** A live talking face: open it, give it speech, and let {@link run} send frames and audio until {@link end}. */
+export class TalkStream {
+  readonly fps: number;
+  readonly width: number;
+  readonly height: number;
+  private readonly queue: ScheduledSpeech[] = [];
+  private nextChunk = 0;
+  /** The first frame not yet rendered. */
+  private frame = 0;
+  /** The frame the speech queued so far ends at. */
+  private speechEnd = 0;
+  private ending = false;
+  private speechSeconds = 0;
+  private wake: (() => void) | undefined;
+  private folder: string | undefined;
+
+  private constructor(
+    private readonly options: TalkStreamOptions,
+    private readonly swapper: NodeSwapper,
+    private readonly still: { image: Image; rig: TalkRig },
+  ) {
+    this.fps = checkFps(options.fps ?? 25);
+    this.width = still.image.width;
+    this.height = still.image.height;
+  }
+
+  /** Finds the face (and swaps the identity on), rigs it; a photo with no face is a `no-face` error. */
+  static async open(options: TalkStreamOptions): Promise<TalkStream> {
+    checkFps(options.fps ?? 25);
+    if (options.voice !== undefined || options.flite !== undefined) checkFlite(options.voice, options.flite);
+    const face = fit(options.face, options.size ?? 512);
+    const swapper = await (options.open ?? openNodeSwapper)({ provider: 'cpu', threads: 1, engine: options.engine ?? 'mesh' });
+    try {
+      const found = (await swapper.analyze(face))[0];
+      if (!found) throw new LiveswapError('no-face', 'No face was found in the photo, so there is no mouth to move.');
+      let image = face;
+      let base = found;
+      if (options.source) {
+        const paint = resolveSwapOptions({ engine: options.engine ?? 'mesh' });
+        const identity = await swapper.prepareSource(options.source, paint);
+        image = cloneImage(face);
+        await swapper.paintFaces(image, [{ face: found, identity: identity.identity }], paint);
+        base = (swapper.track ? await swapper.track(image, found) : (await swapper.analyze(image))[0]) ?? found;
+      }
+      return new TalkStream(options, swapper, { image, rig: rigFace(base, image) });
+    } catch (error) {
+      await swapper.close();
+      throw error;
+    }
+  }
+
+  /** Seconds of speech queued ahead of the frame being shown. */
+  get queuedSeconds(): number {
+    return Math.max(0, this.speechEnd - this.frame) / this.fps;
+  }
+
+  /** Speaks `text` with flite and queues it; resolves with where it was placed. */
+  async say(text: string): Promise<ScheduledSpeech> {
+    if (this.ending) throw new LiveswapError('usage', 'The talk has ended; no more speech is taken.');
+    if (text.trim() === '') throw new LiveswapError('usage', 'The text chunk is empty.');
+    if (text.length > MAX_CHUNK_CHARACTERS) throw new LiveswapError('usage', `A text chunk holds at most ${MAX_CHUNK_CHARACTERS} characters (got ${text.length}).`);
+    this.checkRoom();
+    this.folder ??= await createTemporaryFolder('talk-stream');
+    const speech = await speakWithFlite(text, this.folder, {
+      ...(this.options.ffmpegPath !== undefined ? { ffmpegPath: this.options.ffmpegPath } : {}),
+      ...(this.options.voice !== undefined ? { voice: this.options.voice } : {}),
+      ...(this.options.flite !== undefined ? { flite: this.options.flite } : {}),
+    });
+    return this.schedule(speech, 'flite');
+  }
+
+  /** Queues the caller's speech (float samples at {@link SPEECH_RATE}) with its phones (times from the chunk's start), or none. */
+  addSpeech(samples: Float32Array, phones?: readonly TimedPhone[]): ScheduledSpeech {
+    if (this.ending) throw new LiveswapError('usage', 'The talk has ended; no more speech is taken.');
+    if (samples.length < SPEECH_RATE * 0.02) throw new LiveswapError('usage', 'The audio chunk is shorter than 20 ms.');
+    this.checkRoom();
+    return this.schedule({ samples, sampleRate: SPEECH_RATE, phones: phones ? [...phones] : undefined }, phones ? 'phone track' : 'audio envelope');
+  }
+
+  private checkRoom(): void {
+    if (this.queuedSeconds > MAX_QUEUED_SECONDS) {
+      throw new LiveswapError('input-too-large', `Over ${MAX_QUEUED_SECONDS} s of speech is already waiting to be spoken; send more once some has played.`);
+    }
+  }
+
+  private schedule(speech: Speech, drivenBy: ScheduledSpeech['drivenBy']): ScheduledSpeech {
+    const fps = this.fps;
+    const frames = Math.max(1, Math.ceil((speech.samples.length / SPEECH_RATE) * fps - 1e-6));
+    const envelope = speechEnvelope(speech.samples, SPEECH_RATE, fps, frames);
+    const phones = speech.phones?.map((p) => (shapeOf(p.phone) ? p : { ...p, phone: 'pau' }));
+    const mouth = phones ? mouthFromPhones(phones, fps, frames, { loudness: loudness(envelope) }) : mouthFromEnvelope(envelope, fps);
+    // Right after the speech before, or, when the face is idle, at the next frame not yet rendered.
+    const startFrame = Math.max(this.speechEnd, this.frame + 1);
+    const scheduled: ScheduledSpeech = { chunk: this.nextChunk++, startFrame, frames, samples: speech.samples, mouth, drivenBy };
+    this.queue.push(scheduled);
+    this.speechEnd = startFrame + frames;
+    this.speechSeconds += speech.samples.length / SPEECH_RATE;
+    this.wake?.();
+    return scheduled;
+  }
+
+  /** No more speech: {@link run} ends once what is queued has been spoken, with one closing frame. */
+  end(): void {
+    this.ending = true;
+    this.wake?.();
+  }
+
+  /** The audio of frame f: its samples from the speech playing then, silence elsewhere. */
+  private audioOf(f: number): Buffer {
+    const a = Math.round((f * SPEECH_RATE) / this.fps);
+    const b = Math.round(((f + 1) * SPEECH_RATE) / this.fps);
+    const pcm = Buffer.alloc(2 * (b - a));
+    for (const s of this.queue) {
+      const s0 = Math.round((s.startFrame * SPEECH_RATE) / this.fps);
+      const from = Math.max(a, s0);
+      const to = Math.min(b, s0 + s.samples.length);
+      for (let i = from; i < to; i++) pcm.writeInt16LE(Math.round(Math.max(-1, Math.min(1, s.samples[i - s0]!)) * 32767), 2 * (i - a));
+    }
+    return pcm;
+  }
+
+  private mouthOf(f: number): { open: number; wide: number; round: number } {
+    for (const s of this.queue) {
+      const k = f - s.startFrame;
+      if (k >= 0 && k < s.frames) return { open: s.mouth.open[k]!, wide: s.mouth.wide[k]!, round: s.mouth.round[k]! };
+    }
+    return { open: 0, wide: 0, round: 0 };
+  }
+
+  /**
+   * Sends frames and audio in real time from now until {@link end} has been called and the queued
+   * speech has played (then one closing frame), or `signal` aborts. Idle stretches show the face
+   * at rest with silence. Resolves with the summary.
+   */
+  async run(sink: TalkStreamSink, signal?: AbortSignal): Promise<TalkStreamSummary> {
+    const fps = this.fps;
+    const out = createImage(this.width, this.height, this.still.image.channels);
+    const quality = this.options.quality ?? 80;
+    const t0 = performance.now();
+    let sent = 0;
+    let skipped = 0;
+    let closing = -1;
+    for (;;) {
+      if (signal?.aborted) break;
+      const f = this.frame;
+      if (closing < 0 && this.ending && f >= this.speechEnd) closing = f;
+      const due = t0 + (f / fps - STREAM_LEAD_SECONDS) * 1000;
+      const wait = due - performance.now();
+      if (wait > 0) {
+        // Woken early by new speech or the end: look again.
+        await this.pause(wait, signal);
+        continue;
+      }
+      const t = f / fps;
+      await sink.audio(t, this.audioOf(f));
+      // Later than a frame behind real time: skip the picture, keep the sound.
+      const late = performance.now() - (t0 + ((f + 1) / fps) * 1000);
+      if (late > 0 && f !== closing) {
+        skipped++;
+      } else {
+        renderTalkingFace(this.still.image, this.still.rig, { mouth: this.mouthOf(f), motion: idleMotion(t) }, out);
+        this.options.marker.mark(out);
+        await sink.video(t, await encodeImage(out, 'jpeg', { quality }), f);
+        sent++;
+      }
+      this.frame = f + 1;
+      while (this.queue.length > 0 && this.queue[0]!.startFrame + this.queue[0]!.frames <= this.frame) this.queue.shift();
+      if (f === closing) break;
+    }
+    const frames = this.frame;
+    return {
+      frames: sent,
+      skipped,
+      seconds: frames / fps,
+      audioSeconds: frames / fps,
+      chunks: this.nextChunk,
+      speechSeconds: Math.round(this.speechSeconds * 1000) / 1000,
+      width: this.width,
+      height: this.height,
+      fps,
+      watermarkId: this.options.marker.watermarkId,
+    };
+  }
+
+  /** Waits `ms`, or less when speech arrives or the talk ends (a waiting run re-checks its frame). */
+  private async pause(ms: number, signal?: AbortSignal): Promise<void> {
+    const woken = new Promise<void>((resolve) => (this.wake = resolve));
+    await Promise.race([sleep(ms, undefined, signal ? { signal } : {}).catch(() => undefined), woken]);
+    this.wake = undefined;
+  }
+
+  /** Releases the engine and the temporary files. */
+  async close(): Promise<void> {
+    await this.swapper.close();
+    if (this.folder) await rm(this.folder, { recursive: true, force: true }).catch(() => undefined);
+  }
+}
