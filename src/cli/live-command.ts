@@ -70,7 +70,7 @@ export function formatLiveSummary(result: LiveJobResult): string {
     ...result.outputs.map(
       (o) => `  output  ${o.name}: ${o.state}, ${o.frames} frames${o.skipped ? `, ${o.skipped} skipped` : ''}${o.reconnects ? `, ${o.reconnects} reconnects` : ''}`,
     ),
-    ...result.recordings.map((r) => `  saved   ${r.path}`),
+    ...result.recordings.map((r) => `  saved   ${r.path}${r.credentials === 'embedded' ? ' (content credentials embedded)' : ''}`),
   ];
   return lines.join('\n');
 }

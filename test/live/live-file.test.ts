@@ -15,6 +15,8 @@ import { after, before, describe, it } from 'node:test';
 import { frameCountArgs } from '../../src/node/media/ffmpeg-args.js';
 import { runFfmpeg } from '../../src/node/media/ffmpeg-binary.js';
 import { probeVideo } from '../../src/node/media/ffmpeg-probe.js';
+import { sha256File } from '../../src/node/files/hash.js';
+import { readCredentials } from '../../src/node/provenance/credentials.js';
 import { readAudit } from '../../src/node/provenance/output-provenance.js';
 import { makeClip } from '../helpers/clips.js';
 import { FIXTURES } from '../helpers/fixtures.js';
@@ -72,6 +74,14 @@ describe('liveswap live from a file', () => {
     assert.equal(session[0]!.label.shown, true);
     assert.match(session[0]!.watermarkId, /^[0-9a-f]{8}$/);
     assert.deepEqual(recordings.map((e) => e.output?.file).sort(), [mkv, mp4].sort());
+    // The MP4 is signed where it lies (content credentials, the session's watermark id); Matroska takes no manifest.
+    assert.equal(recordings.find((e) => e.output?.file === mp4)!.credentials, 'embedded');
+    assert.equal(recordings.find((e) => e.output?.file === mkv)!.credentials, 'format-unsupported');
+    assert.ok(result.stdout.includes(`saved   ${mp4} (content credentials embedded)`), result.stdout);
+    const credentials = await readCredentials(mp4);
+    assert.equal(credentials.valid, true, JSON.stringify(credentials.problems));
+    assert.equal(credentials.statement?.watermarkId, session[0]!.watermarkId);
+    assert.equal(recordings.find((e) => e.output?.file === mp4)!.output?.sha256, await sha256File(mp4));
   });
 
   it('a looped input stopped with Ctrl-C leaves a finished, playable recording', async () => {

@@ -7,6 +7,7 @@
  * of every output unless the user chose --no-label; the watermark is always on.
  */
 
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { LiveswapError } from '../../core/errors.js';
 import type { Image } from '../../core/image.js';
@@ -142,8 +143,14 @@ export interface LiveJobResult extends LiveSummary {
   engine: string;
   watermarkId: string;
   label: { shown: boolean; text?: string };
-  /** The recordings put in place, with their SHA-256. */
-  recordings: { path: string; sha256: string }[];
+  /** The recordings put in place, with their SHA-256 and whether content credentials are embedded. */
+  recordings: LiveRecording[];
+}
+
+export interface LiveRecording {
+  path: string;
+  sha256: string;
+  credentials: AuditEntry['credentials'];
 }
 
 /** Opens the engine, logs the session, streams, and logs each recording once it is in place. */
@@ -204,24 +211,21 @@ export async function runLiveJob(plan: LiveJobPlan, options: LiveJobRunOptions =
       ...(options.onStatus ? { onStatus: options.onStatus } : {}),
       ...(options.onEvent ? { onEvent: options.onEvent } : {}),
     });
-    const recordings: { path: string; sha256: string }[] = [];
+    const recordings: LiveRecording[] = [];
     for (const output of spec.outputs) {
       if (output.kind !== 'file') continue;
       const status = summary.outputs.find((o) => o.name === describeOutput(output));
-      if (!status || status.frames === 0) continue;
-      const sha256 = await sha256File(output.path);
-      recordings.push({ path: resolve(output.path), sha256 });
-      const entry: AuditEntry = auditEntry({
+      if (!status || status.frames === 0 || !existsSync(output.path)) continue;
+      // Signed where it lies (MP4; a Matroska file takes no manifest) and logged, kept whatever happens.
+      const sealed = await provenance.sealRecording(output.path, {
         kind: 'live-recording',
-        sources,
-        ...(target ? { target } : {}),
-        output: { file: resolve(output.path), sha256 },
-        watermarkId: provenance.watermarkId,
-        label: provenance.label,
-        credentials: 'none',
+        sources: spec.sources,
+        ...(spec.input.kind === 'file' ? { target: spec.input.path } : {}),
+        engine: swapper.engine,
         options: { ...options_, frames: status.frames, seconds: Math.round(summary.seconds * 10) / 10 },
       });
-      await appendAudit(plan.home, entry);
+      if (sealed.notice) options.onEvent?.(sealed.notice);
+      recordings.push({ path: resolve(output.path), sha256: sealed.sha256, credentials: sealed.credentials });
     }
     return { ...summary, engine: swapper.engine, watermarkId: provenance.watermarkId, label: provenance.label, recordings };
   } finally {

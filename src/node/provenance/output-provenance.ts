@@ -620,6 +620,51 @@ export class OutputProvenance {
    * moves it to `output`. On any failure the temporary files are removed and `output` is untouched.
    */
   async publish(temporary: string, output: string, facts: PublishFacts): Promise<PublishedOutput> {
+    const signed = temporaryPathFor(output);
+    try {
+      const { statement, sources } = await this.statementFor(facts);
+      const made = await this.credentialsFor(temporary, signed, output, statement);
+      const final = made.credentials === 'embedded' ? signed : temporary;
+      const sha256 = await sha256File(final);
+      await facts.beforeCommit?.();
+      await this.log(output, sha256, made.credentials, statement, sources, facts);
+      await rename(final, output);
+      return { watermarkId: this.watermarkId, label: this.label, credentials: made.credentials, ...(made.notice ? { notice: made.notice } : {}), sha256 };
+    } finally {
+      await rm(temporary, { force: true }).catch(() => undefined);
+      await rm(signed, { force: true }).catch(() => undefined);
+    }
+  }
+
+  /**
+   * Signs a finished recording where it lies (a live stream's, written while it happened): the
+   * signed copy replaces it atomically. Where credentials cannot be made (a format that takes none,
+   * a platform without the signer, a failure while signing) the recording is kept as it was and the
+   * notice says why. The recording is logged either way; nothing the user has is removed.
+   */
+  async sealRecording(file: string, facts: PublishFacts): Promise<PublishedOutput> {
+    const signed = temporaryPathFor(file);
+    try {
+      const { statement, sources } = await this.statementFor(facts);
+      let made: { credentials: AuditEntry['credentials']; notice?: string };
+      try {
+        made = await this.credentialsFor(file, signed, file, statement);
+        if (made.credentials === 'embedded') await rename(signed, file);
+      } catch (error) {
+        made = {
+          credentials: 'none',
+          notice: `${file}: content credentials could not be added (${error instanceof Error ? error.message : String(error)}); the recording is kept with its label and watermark.`,
+        };
+      }
+      const sha256 = await sha256File(file);
+      await this.log(file, sha256, made.credentials, statement, sources, facts);
+      return { watermarkId: this.watermarkId, label: this.label, credentials: made.credentials, ...(made.notice ? { notice: made.notice } : {}), sha256 };
+    } finally {
+      await rm(signed, { force: true }).catch(() => undefined);
+    }
+  }
+
+  private async statementFor(facts: PublishFacts): Promise<{ statement: ProvenanceStatement; sources: { file: string; sha256: string }[] }> {
     const sources = await Promise.all(facts.sources.map(async (file) => ({ file: resolve(file), sha256: await sha256File(file) })));
     const statement: ProvenanceStatement = {
       tool: 'liveswap',
@@ -630,49 +675,56 @@ export class OutputProvenance {
       label: this.label,
       engine: facts.engine,
     };
-    const signed = temporaryPathFor(output);
-    let final = temporary;
-    let credentials: AuditEntry['credentials'];
-    let notice: string | undefined;
-    try {
-      const c2pa = await import('./credentials.js');
-      const available = await c2pa.credentialsAvailable();
-      if (!c2pa.credentialsSupported(output)) {
-        credentials = 'format-unsupported';
-        notice = `${output}: this format cannot carry content credentials; the label, the watermark and the audit log still mark it.`;
-      } else if (!available.ok) {
-        credentials = 'unavailable';
-        notice = `Content credentials are not available on this platform (${available.reason ?? 'unknown reason'}); the label, the watermark and the audit log still mark ${output}.`;
-      } else {
-        const signer = await c2pa.loadSigner(this.home, this.choices.signer);
-        await c2pa.signOutput(temporary, signed, statement, signer);
-        final = signed;
-        credentials = 'embedded';
-      }
-      const sha256 = await sha256File(final);
-      const target = facts.target !== undefined ? { file: resolve(facts.target), sha256: await sha256File(facts.target) } : undefined;
-      await facts.beforeCommit?.();
-      await appendAudit(
-        this.home,
-        auditEntry({
-          time: statement.created,
-          kind: facts.kind,
-          sources,
-          ...(target ? { target } : {}),
-          output: { file: resolve(output), sha256 },
-          watermarkId: this.watermarkId,
-          label: this.label,
-          credentials,
-          options: { engine: facts.engine, ...facts.options },
-          ...(facts.audit ? { service: facts.audit } : {}),
-        }),
-      );
-      await rename(final, output);
-      return { watermarkId: this.watermarkId, label: this.label, credentials, ...(notice ? { notice } : {}), sha256 };
-    } finally {
-      await rm(temporary, { force: true }).catch(() => undefined);
-      await rm(signed, { force: true }).catch(() => undefined);
+    return { statement, sources };
+  }
+
+  /** Signs `input` into `signed` when `output`'s format and this platform allow; else says why not. */
+  private async credentialsFor(
+    input: string,
+    signed: string,
+    output: string,
+    statement: ProvenanceStatement,
+  ): Promise<{ credentials: AuditEntry['credentials']; notice?: string }> {
+    const c2pa = await import('./credentials.js');
+    const available = await c2pa.credentialsAvailable();
+    if (!c2pa.credentialsSupported(output)) {
+      return { credentials: 'format-unsupported', notice: `${output}: this format cannot carry content credentials; the label, the watermark and the audit log still mark it.` };
     }
+    if (!available.ok) {
+      return {
+        credentials: 'unavailable',
+        notice: `Content credentials are not available on this platform (${available.reason ?? 'unknown reason'}); the label, the watermark and the audit log still mark ${output}.`,
+      };
+    }
+    const signer = await c2pa.loadSigner(this.home, this.choices.signer);
+    await c2pa.signOutput(input, signed, statement, signer);
+    return { credentials: 'embedded' };
+  }
+
+  private async log(
+    output: string,
+    sha256: string,
+    credentials: AuditEntry['credentials'],
+    statement: ProvenanceStatement,
+    sources: readonly { file: string; sha256: string }[],
+    facts: PublishFacts,
+  ): Promise<void> {
+    const target = facts.target !== undefined ? { file: resolve(facts.target), sha256: await sha256File(facts.target) } : undefined;
+    await appendAudit(
+      this.home,
+      auditEntry({
+        time: statement.created,
+        kind: facts.kind,
+        sources: [...sources],
+        ...(target ? { target } : {}),
+        output: { file: resolve(output), sha256 },
+        watermarkId: this.watermarkId,
+        label: this.label,
+        credentials,
+        options: { engine: facts.engine, ...facts.options },
+        ...(facts.audit ? { service: facts.audit } : {}),
+      }),
+    );
   }
 }
 
