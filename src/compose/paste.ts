@@ -76,7 +76,7 @@ export class Compositor {
     const w = patch.pixels.width;
     const h = patch.pixels.height;
     let t = performance.now();
-    const active = w > 0 && h > 0 && settings.opacity > 0 ? nonZeroBounds(patch.mask, w, h) : undefined;
+    const active = w > 0 && h > 0 && settings.opacity * (settings.masks?.strength ?? 1) > 0 ? nonZeroBounds(patch.mask, w, h) : undefined;
     if (!active) return; // nothing of the face shows
     // The target at the working resolution: what colours are matched to and blended against.
     const background =
@@ -94,7 +94,8 @@ export class Compositor {
     // The coarse bands reach about 2^levels working pixels past the mask; beyond that nothing changes.
     const reach = 1 << levels;
     const work = { x0: Math.max(0, active.x0 - reach), y0: Math.max(0, active.y0 - reach), x1: Math.min(w, active.x1 + reach), y1: Math.min(h, active.y1 + reach) };
-    this.blendInto(frame, patch, background, work, settings.opacity, levels);
+    // Mask strength (region-mask.ts) scales the mask as opacity does.
+    this.blendInto(frame, patch, background, work, settings.opacity * (settings.masks?.strength ?? 1), levels);
     if (timings) timings.blend += performance.now() - t;
   }
 

@@ -8,6 +8,7 @@ import type { Affine } from '../core/affine.js';
 import type { Image, Rect } from '../core/image.js';
 import type { Face } from '../face/face.js';
 import type { ColourGrid } from './color-match.js';
+import type { CropMask, FaceMaskSettings } from './region-mask.js';
 
 /** Painting stages a paste adds to (ms): colour matching, and the blend with everything else it does. */
 export interface ComposeTimings {
@@ -30,6 +31,8 @@ export interface SwapSettings {
   faceShape?: number;
   /** 0..1, mesh engine: the source's jaw outline, surroundings warped; undefined: the engine's own. */
   faceOutline?: number;
+  /** Partial swaps, box mask and mask strength (region-mask.ts); undefined: the engine's own mask only. */
+  masks?: FaceMaskSettings;
 }
 
 /**
@@ -76,6 +79,8 @@ export interface ReferencePatch {
   readonly matrix: Affine;
   /** The target face: its mesh and, when found, 2d106det's 106 landmarks shape the masks. */
   readonly face: Face;
+  /** Masks combined with the paste's own by the minimum (region-mask.ts), when the settings ask for any. */
+  readonly masks?: readonly CropMask[];
 }
 
 /** What an engine renders for one face; `strategy` says which paste puts it into the frame. */

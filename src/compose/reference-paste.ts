@@ -13,6 +13,7 @@ import { buildFaceMasks } from './face-mask.js';
 import { blendTruncated, InsightfacePaster } from './insightface-paste.js';
 import { cutMeshMouth, cutMouth106, restoreMouth106 } from './mouth-mask.js';
 import type { ComposeTimings, ReferencePatch, SwapSettings } from './patch.js';
+import { applyCropMasks } from './region-mask.js';
 
 /**
  * Pastes `patch` into `frame` in place; `timings` (ms) is added to when given. `paster` keeps its
@@ -23,7 +24,7 @@ export function pasteReference(frame: Image, patch: ReferencePatch, settings: Sw
   const { face } = patch;
   // A canvas's frame is RGBA: the pasted face gets an opaque alpha to match.
   const swapped = frame.channels === 4 && patch.crop.channels !== 4 ? toRgba(patch.crop) : patch.crop;
-  if (!settings.mouthMask && !settings.colorMatch && settings.sharpness <= 0 && settings.opacity >= 1) {
+  if (!settings.mouthMask && !settings.colorMatch && settings.sharpness <= 0 && settings.opacity >= 1 && !patch.masks) {
     // The reference's own paste-back, nothing reshaped: the paster's fast path, the same pixels.
     paster.paste(frame, swapped, patch.matrix);
     if (timings) timings.blend += performance.now() - t;
@@ -49,9 +50,10 @@ export function pasteReference(frame: Image, patch: ReferencePatch, settings: Sw
   if (settings.sharpness > 0) unsharpMaskRegion(fakeFull, local, settings.sharpness * 0.5, Math.max(0.8, size / 200));
   let mask = stages.maskBlur;
   const meshMouth = settings.mouthMask && meshed && !face.landmarks106;
-  if (meshMouth || settings.opacity < 1) {
+  if (meshMouth || settings.opacity < 1 || patch.masks) {
     mask = mask.slice();
     if (meshMouth) cutMeshMouth(mask, face, rect, size);
+    if (patch.masks) applyCropMasks(mask, rect, 1, w, h, patch.masks, settings.masks?.strength ?? 1);
     if (settings.opacity < 1) for (let i = 0; i < mask.length; i++) mask[i] *= settings.opacity;
   }
   blendTruncated(frame, fakeFull, mask, rect);

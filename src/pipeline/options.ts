@@ -8,6 +8,7 @@
 
 import { invalidOption } from '../core/errors.js';
 import { DEFAULT_ONE_EURO, validateOneEuro, type OneEuroParams } from '../core/one-euro.js';
+import { FACE_REGIONS, type FaceRegion } from '../face/face-regions.js';
 import { MIN_FACE_SHARPNESS } from '../face/quality.js';
 import { checkLabelText, DEFAULT_LABEL_OPTIONS, DEFAULT_LABEL_TEXT, LABEL_CORNERS, type LabelCorner } from '../provenance/label.js';
 import { DEFAULT_SHOT_CHANGE_OPTIONS, validateShotChangeOptions, type ShotChangeOptions } from './shot-change.js';
@@ -27,6 +28,16 @@ export const ENGINES = ENGINE_CHOICES;
 /** Where the models run (onnxruntime execution providers); only `cpu` is available everywhere. */
 export const EXECUTION_PROVIDERS = ['cpu', 'cuda', 'coreml', 'dml'] as const;
 export type ExecutionProvider = (typeof EXECUTION_PROVIDERS)[number];
+
+/** Where partial swaps find the regions: FaceMesh's points (nothing to download) or a BiSeNet face parser. */
+export const FACE_PARSERS = ['landmarks', 'bisenet_resnet_18', 'bisenet_resnet_34'] as const;
+export type FaceParserChoice = (typeof FACE_PARSERS)[number];
+
+/** XSeg occlusion models; `all` combines the three by their minimum. */
+export const OCCLUSION_MASKS = ['xseg_1', 'xseg_2', 'xseg_3', 'all'] as const;
+export type OcclusionMaskChoice = (typeof OCCLUSION_MASKS)[number];
+
+export { FACE_REGIONS, type FaceRegion };
 
 /** The modes whose defaults differ: one picture, a video file, a camera stream. */
 export const MODES = ['still', 'video', 'live'] as const;
@@ -60,6 +71,20 @@ export interface PaintOptions {
    * the surroundings with it (hair and collars near the jaw bend); `undefined`: the default (0).
    */
   faceOutline: number | undefined;
+  /** Swap only these face regions (FaceFusion's names); undefined: the whole face. */
+  maskRegions: FaceRegion[] | undefined;
+  /** Keep the target's own look in these regions; undefined: none kept. */
+  keepRegions: FaceRegion[] | undefined;
+  /** Where the regions come from; undefined: bisenet_resnet_34, else _18, when installed (not for mesh), else the landmarks. */
+  faceParser: FaceParserChoice | undefined;
+  /** 0..1: inside the masks, how far the target goes towards the swapped face (0 the target, 1 the full swap). */
+  maskStrength: number;
+  /** FaceFusion's box mask padding in percent of the crop, top, right, bottom, left; undefined: no box mask unless `maskBlur`. */
+  maskPadding: number[] | undefined;
+  /** 0..1: FaceFusion's box mask blur (face_mask_blur, 0.3 there); undefined: no box mask unless `maskPadding`. */
+  maskBlur: number | undefined;
+  /** XSeg occlusion mask: what covers the face (hands, microphones) stays; undefined: none. */
+  occlusionMask: OcclusionMaskChoice | undefined;
   /** Refuse images with more pixels than this. */
   maxPixels: number;
 }
@@ -128,6 +153,13 @@ export const STILL_DEFAULTS = deepFreeze({
     colorMatch: undefined,
     faceShape: undefined,
     faceOutline: undefined,
+    maskRegions: undefined,
+    keepRegions: undefined,
+    faceParser: undefined,
+    maskStrength: 1,
+    maskPadding: undefined,
+    maskBlur: undefined,
+    occlusionMask: undefined,
     maxPixels: 50_000_000,
   },
   // A still is one frame: detected once, nothing followed or smoothed, every face found may be painted.
@@ -209,10 +241,55 @@ export function resolvePaintOptions(partial: Partial<PaintOptions> = {}, default
   if (o.faceShape !== undefined) checkRange('faceShape', o.faceShape, 0, 1);
   if (o.faceOutline !== undefined) checkRange('faceOutline', o.faceOutline, 0, 1);
   checkRange('maxPixels', o.maxPixels, 1, Number.MAX_SAFE_INTEGER);
+  resolveMaskOptions(o);
   o.faceIndex = checkIndex('faceIndex', o.faceIndex);
   o.sourceFace = checkIndex('sourceFace', o.sourceFace);
   if (o.faceIndex !== undefined && o.manyFaces) throw invalidOption('faceIndex', 'no face index together with manyFaces', o.faceIndex);
   return o;
+}
+
+/** Entries of a list option given as an array or as comma-separated text (several flags, or one with commas). */
+function listEntries(value: unknown): unknown[] {
+  const items: unknown[] = Array.isArray(value) ? (value as unknown[]) : [value];
+  return items.flatMap((v): unknown[] =>
+    typeof v === 'string'
+      ? v
+          .split(',')
+          .map((s) => s.trim())
+          .filter((s) => s.length > 0)
+      : [v],
+  );
+}
+
+function checkRegions(name: string, value: unknown): FaceRegion[] | undefined {
+  if (value === undefined) return undefined;
+  const entries = listEntries(value);
+  for (const r of entries) if (!(FACE_REGIONS as readonly unknown[]).includes(r)) throw invalidOption(name, `face regions among ${FACE_REGIONS.join(', ')}`, r);
+  if (entries.length === 0) throw invalidOption(name, `one or more of ${FACE_REGIONS.join(', ')}`, value);
+  return [...new Set(entries as FaceRegion[])];
+}
+
+/** A padding as 1, 2 or 4 percentages (all sides; vertical, horizontal; top, right, bottom, left), FaceFusion's way. */
+function checkPadding(value: unknown): number[] | undefined {
+  if (value === undefined) return undefined;
+  const numbers = listEntries(value)
+    .flatMap((v) => (typeof v === 'string' ? v.split(/\s+/).filter((s) => s.length > 0) : [v]))
+    .map((v) => (typeof v === 'string' ? Number(v) : v));
+  const ok = [1, 2, 4].includes(numbers.length) && numbers.every((n) => typeof n === 'number' && Number.isFinite(n) && n >= 0 && n <= 100);
+  if (!ok) throw invalidOption('maskPadding', '1, 2 or 4 percentages from 0 to 100 (top, right, bottom, left)', value);
+  const [a, b = a, c = a, d = b] = numbers as number[];
+  return numbers.length === 2 ? [a, b, a, b] : [a, b, c, d];
+}
+
+/** The mask options of {@link PaintOptions}, checked and normalised in place. */
+function resolveMaskOptions(o: PaintOptions): void {
+  o.maskRegions = checkRegions('maskRegions', o.maskRegions);
+  o.keepRegions = checkRegions('keepRegions', o.keepRegions);
+  if (o.faceParser !== undefined) checkOneOf('faceParser', o.faceParser, FACE_PARSERS);
+  if (o.occlusionMask !== undefined) checkOneOf('occlusionMask', o.occlusionMask, OCCLUSION_MASKS);
+  checkRange('maskStrength', o.maskStrength, 0, 1);
+  o.maskPadding = checkPadding(o.maskPadding);
+  if (o.maskBlur !== undefined) checkRange('maskBlur', o.maskBlur, 0, 1);
 }
 
 /** @deprecated the same function as {@link resolvePaintOptions}. */

@@ -9,7 +9,7 @@ import type { AnalyzeTimings } from '../face/analyzer.js';
 import type { Face } from '../face/face.js';
 import { primaryFaceIndex } from '../face/select.js';
 import { Compositor } from '../compose/paste.js';
-import type { FaceSwapper } from '../swap/engine.js';
+import type { FaceSwapper, SwapSettings } from '../swap/engine.js';
 import type { SwapOptions } from './options.js';
 import type { FaceSummary, SkippedFace, StillResult } from './report.js';
 
@@ -195,6 +195,7 @@ export class StillSwapper<Identity = unknown> {
       colorMatch: options.colorMatch ?? this.engine.colorMatchByDefault,
       faceShape: options.faceShape,
       faceOutline: options.faceOutline,
+      masks: maskSettings(options),
     };
     for (const { face, identity } of jobs) {
       if (this.engine.skipReason?.(face)) continue;
@@ -219,4 +220,12 @@ export class StillSwapper<Identity = unknown> {
     if (primary < 0) throw new LiveswapError('no-face', `${file ?? 'target'}: no usable face was found in the target image.`, { file });
     return [primary];
   }
+}
+
+/** The mask settings the paint options ask for (partial swaps, box mask, strength), or undefined when none. */
+function maskSettings(options: SwapOptions): SwapSettings['masks'] {
+  const { maskRegions, keepRegions, maskStrength, maskPadding, maskBlur } = options;
+  if (maskRegions === undefined && keepRegions === undefined && (maskStrength ?? 1) >= 1 && maskPadding === undefined && maskBlur === undefined) return undefined;
+  const boxPadding = maskPadding && ([maskPadding[0], maskPadding[1], maskPadding[2], maskPadding[3]] as const);
+  return { regions: maskRegions, keepRegions, strength: maskStrength ?? 1, boxPadding, boxBlur: maskBlur };
 }

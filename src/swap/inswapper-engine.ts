@@ -7,10 +7,11 @@
  */
 
 import type { Image } from '../core/image.js';
+import { landmarkMasks, masksActive, type CropMask } from '../compose/region-mask.js';
 import type { ArcFaceEmbedder } from '../face/arcface.js';
-import type { Face } from '../face/face.js';
+import { faceSize, type Face } from '../face/face.js';
 import { alignForModel } from '../face/model-input.js';
-import type { FaceSwapper, ReferencePatch } from './engine.js';
+import type { FaceSwapper, ReferencePatch, SwapSettings } from './engine.js';
 import { averageIdentity, latentFromEmbedding, type InswapperModel } from './inswapper.js';
 
 export interface InswapperIdentity {
@@ -51,8 +52,25 @@ export class InswapperEngine implements FaceSwapper<InswapperIdentity> {
   }
 
   /** The swapped crop and the map it was aligned with; the frame is only read. */
-  async render(frame: Image, face: Face, identity: InswapperIdentity): Promise<ReferencePatch> {
+  async render(frame: Image, face: Face, identity: InswapperIdentity, settings?: SwapSettings): Promise<ReferencePatch> {
     const { crop, matrix } = alignForModel(frame, referenceKeypoints(face), this.swapper.spec.input);
-    return { strategy: 'insightface-reference', crop: await this.swapper.run(crop, identity.latent), matrix, face };
+    const swapped = await this.swapper.run(crop, identity.latent);
+    return { strategy: 'insightface-reference', crop: swapped, matrix, face, masks: this.masksFor(face, matrix, settings) };
+  }
+
+  /**
+   * The masks the settings ask for, beyond the paste's own: the box mask in the swapper's crop and
+   * the regions drawn from the face's FaceMesh points (a face FaceMesh did not follow has no
+   * regions: nothing of it counts as a chosen region).
+   */
+  private masksFor(face: Face, matrix: ReferencePatch['matrix'], settings: SwapSettings | undefined): CropMask[] | undefined {
+    const masks = settings?.masks;
+    if (!masksActive(masks)) return undefined;
+    const size = faceSize(face);
+    const [x, y, w, h] = face.box;
+    const margin = size * 0.25;
+    const rect = { x0: Math.floor(x - margin), y0: Math.floor(y - margin), x1: Math.ceil(x + w + margin), y1: Math.ceil(y + h + margin) };
+    const landmarks = face.meshScore > 0 ? face.landmarks : new Float32Array(face.landmarks.length).fill(-1e6);
+    return landmarkMasks(landmarks, rect, size, masks, { matrix, size: this.swapper.spec.input.size });
   }
 }

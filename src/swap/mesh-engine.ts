@@ -13,12 +13,15 @@ import { boxBlurFast, dilate, erode } from '../core/filters.js';
 import { fillPolygon } from '../core/polygon.js';
 import { warpTriangles } from '../core/warp.js';
 import { buildFaceMasks } from '../compose/face-mask.js';
+import { applyCropMasks, keepsTargetGeometry, landmarkMasks, masksActive, regionSwapped } from '../compose/region-mask.js';
 import { measureIris, recolourIrises, type IrisColour } from '../compose/iris.js';
 import { CANONICAL_UV } from '../face/canonical-uv.js';
 import { MESH_POINTS, faceSize, type Face } from '../face/face.js';
 import { meshTopology } from '../face/mesh-topology.js';
 import { LEFT_EYE, LIPS_INNER, RIGHT_EYE } from '../face/mesh-indices.js';
+import { estimateNormFor } from '../face/model-input.js';
 import { faceYaw } from '../face/pose.js';
+import type { InputSpec } from '../models/model-spec.js';
 import { outlineRing, RING_TRIANGLES, ringFolds, smileScore, symmetricShape, transferShape, vertexVisibility } from '../face/shape-transfer.js';
 import type { FaceSwapper, FeatheredPatch, SwapSettings } from './engine.js';
 import { DEFAULT_MESH_TUNING, type MeshTuning } from './mesh-tuning.js';
@@ -105,6 +108,9 @@ export function workingFactor(faceSize: number, textureSize: number): number {
   const working = Math.max(160, textureSize * 1.25);
   return Math.max(1, Math.round(faceSize / working));
 }
+
+/** The crop FaceFusion's box mask is cut in for this engine: the arcface template at 256 pixels. */
+const BOX_MASK_CROP: InputSpec = { size: 256, mean: 0, std: 1, channels: 'RGB', layout: 'NCHW', crop: { kind: 'five-point', template: 'arcface' } };
 
 /** The triangles of `triangles` with a vertex on `loop`. */
 function rimTriangles(triangles: Uint16Array, loop: readonly number[]): Uint16Array {
@@ -226,7 +232,8 @@ export class MeshSwapper implements FaceSwapper<MeshIdentity> {
     // The face painted with the source's geometry, and the target's own eyes and mouth moved into
     // the new openings first, so no lid or lip line of the target shows beside the source's.
     const shaped = this.shapeFor(frame, face, identity, settings);
-    if (this.tuning.iris && identity.iris && this.tuning.eyeHoles) recolourIrises(frame, shaped, identity.iris);
+    const eyesSwapped = regionSwapped(settings.masks, 'left-eye') && regionSwapped(settings.masks, 'right-eye') && (settings.masks?.strength ?? 1) >= 1;
+    if (this.tuning.iris && identity.iris && this.tuning.eyeHoles && eyesSwapped) recolourIrises(frame, shaped, identity.iris);
     // Reused between calls: a patch is valid until the next render on this engine.
     const warped: Image = { width: w, height: h, channels: 4, data: this.scratch.bytes('warped', w * h * 4) };
     const coverage = this.scratch.floats('coverage', w * h);
@@ -247,6 +254,17 @@ export class MeshSwapper implements FaceSwapper<MeshIdentity> {
     );
     const wd = warped.data;
     for (let i = 0; i < w * h; i++) masks.blend[i] *= coverage[i] * wd[4 * i + 3] * (1 / 255);
+    if (masksActive(settings.masks)) {
+      const box = {
+        matrix: estimateNormFor(
+          face.kps5.map((v) => v - 0.5),
+          BOX_MASK_CROP,
+        ),
+        size: BOX_MASK_CROP.size,
+      };
+      // Strength is the compositor's (like opacity): the face's detail and colour statistics stay the full mask's.
+      applyCropMasks(masks.blend, rect, factor, w, h, landmarkMasks(shaped, rect, size, settings.masks, box));
+    }
     // Statistics only from skin the source really showed: sample the confidence at cell centres.
     const g = masks.grid;
     for (let gy = 0; gy < masks.gridHeight; gy++) {
@@ -276,6 +294,8 @@ export class MeshSwapper implements FaceSwapper<MeshIdentity> {
    * points are not the silhouette, and the near side's offsets grow unreliable.
    */
   private shapeFor(frame: Image, face: Face, identity: MeshIdentity, settings: SwapSettings): Float32Array {
+    // A partial swap keeps the target's geometry: moving its features would show outside the regions.
+    if (keepsTargetGeometry(settings.masks)) return face.landmarks;
     const yaw = Math.abs(faceYaw(face.landmarks));
     const strength = (settings.faceShape ?? this.tuning.shape) * (1 - smoothstep(SHAPE_YAW_FADE, MAX_YAW, yaw));
     if (strength <= 0) return face.landmarks;

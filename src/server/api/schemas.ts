@@ -5,7 +5,7 @@
 
 import { Type, type Static, type TSchema } from 'typebox';
 import { ERROR_KINDS } from '../../core/errors.js';
-import { ENGINE_CHOICES } from '../../pipeline/options.js';
+import { ENGINE_CHOICES, FACE_PARSERS, FACE_REGIONS, OCCLUSION_MASKS } from '../../pipeline/options.js';
 import { VIDEO_CODECS, VIDEO_PRESETS } from '../../node/media/ffmpeg-write.js';
 import { JOB_STATES, SCOPES } from '../../node/service/types.js';
 import { API_ERROR_KINDS } from './errors.js';
@@ -74,6 +74,13 @@ export const SwapFields = Type.Object(
     colorMatch: Type.Optional(Type.Boolean()),
     faceShape: Type.Optional(Type.Number({ minimum: 0, maximum: 1 })),
     faceOutline: Type.Optional(Type.Number({ minimum: 0, maximum: 1 })),
+    maskRegions: Type.Optional(Type.Array(literals(FACE_REGIONS), { minItems: 1, maxItems: FACE_REGIONS.length })),
+    keepRegions: Type.Optional(Type.Array(literals(FACE_REGIONS), { maxItems: FACE_REGIONS.length })),
+    faceParser: Type.Optional(literals(FACE_PARSERS)),
+    maskStrength: Type.Optional(Type.Number({ minimum: 0, maximum: 1 })),
+    maskPadding: Type.Optional(Type.Array(Type.Number({ minimum: 0, maximum: 100 }), { minItems: 4, maxItems: 4 })),
+    maskBlur: Type.Optional(Type.Number({ minimum: 0, maximum: 1 })),
+    occlusionMask: Type.Optional(literals(OCCLUSION_MASKS)),
   },
   { additionalProperties: false },
 );

@@ -48,13 +48,20 @@ export function negotiateFormat(accept: string | undefined): Format {
 /** The option fields of the form, typed and checked against SwapFields. */
 function swapFieldsOf(fields: Map<string, string>): SwapFields {
   const raw: Record<string, unknown> = {};
-  const properties = SwapFields.properties as Record<string, { type?: string }>;
+  const properties = SwapFields.properties as Record<string, { type?: string; items?: { type?: string } }>;
   for (const [name, value] of fields) {
     if (name === 'identityId') continue;
     const property = properties[name];
     if (!property) throw new ApiError('usage', `Unknown field ${JSON.stringify(name)}; the options are ${Object.keys(properties).join(', ')}.`);
     if (property.type === 'boolean') raw[name] = value === 'true' ? true : value === 'false' ? false : value;
     else if (property.type === 'number' || property.type === 'integer') raw[name] = value.trim() === '' ? value : Number(value);
+    // A list (regions, a padding) is comma-separated text in a form.
+    else if (property.type === 'array')
+      raw[name] = value
+        .split(',')
+        .map((v) => v.trim())
+        .filter((v) => v.length > 0)
+        .map((v) => (property.items?.type === 'number' ? Number(v) : v));
     else raw[name] = value;
   }
   if (!Value.Check(SwapFields, raw)) {
