@@ -87,6 +87,12 @@ export interface VideoSwapRequest {
   onProgress?: (progress: VideoProgress) => void;
   /** How often onProgress is called at most (ms); default 250. */
   progressEveryMs?: number;
+  /**
+   * Frames decoded ahead, and frames that may wait for the encoder, each on the pipe thread, so
+   * that decoding and encoding run beside the swap (frames and their order are the same). 0: both
+   * pipes are served from this thread, one stage after another. Default: 4, fewer for large frames.
+   */
+  readAhead?: number;
 }
 
 export interface VideoSwapSummary {
@@ -221,6 +227,7 @@ export async function swapVideo(swapper: NodeSwapper, request: VideoSwapRequest,
     ...(codec ? { codec } : {}),
     ...(encoding.quality !== undefined ? { crf: crfFor(codec ?? (request.output.toLowerCase().endsWith('.webm') ? 'libvpx-vp9' : 'libx264'), encoding.quality) } : {}),
     preset: encoding.preset ?? 'veryfast',
+    ...(request.readAhead !== undefined ? { queue: request.readAhead } : {}),
     pixelFormat: outputPixelFormat(info.pixelFormat),
     color: { matrix: info.colorMatrix, range: info.colorRange },
     // A frame the decoder could not make leaves a gap the frame before it fills (see framesLost).
@@ -268,6 +275,7 @@ export async function swapVideo(swapper: NodeSwapper, request: VideoSwapRequest,
     ...ffmpeg,
     probed: info,
     timing,
+    ...(request.readAhead !== undefined ? { readAhead: request.readAhead } : {}),
     ...(encoding.fps !== undefined ? { fps: encoding.fps } : {}),
     ...(trimmed ? { trim: { startPts, ...(range.end < timing.pts.length ? { endPts: timing.pts[range.end]! } : {}) } } : {}),
   });

@@ -1,7 +1,9 @@
 /**
- * Decoding a video into Images through an ffmpeg pipe of raw RGB frames: one frame in memory at a
- * time (the pipe applies backpressure), nothing on disk, the child killed when the reader stops.
- * On request each frame comes with its own presentation time, read from the decoder's log.
+ * Decoding a video into Images through an ffmpeg pipe of raw RGB frames, nothing on disk, the child
+ * killed when the reader stops. By default a thread of its own reads the pipe a few frames ahead
+ * (see ffmpeg-pipes.ts), so ffmpeg decodes while the caller works on the frame before; with
+ * `readAhead: 0` the pipe is read on the calling thread, one frame in memory at a time. On request
+ * each frame comes with its own presentation time, read from the decoder's log.
  */
 
 import { spawn } from 'node:child_process';
@@ -10,8 +12,12 @@ import { invalidOption, LiveswapError } from '../../core/errors.js';
 import type { Image } from '../../core/image.js';
 import { decoderArgs } from './ffmpeg-args.js';
 import { showinfoPts } from './ffmpeg-timing.js';
-import { childExit, describeExit, type FfmpegOptions, ffmpegPath, StderrTail } from './ffmpeg-binary.js';
+import { childExit, describeExit, type ExitStatus, type FfmpegOptions, ffmpegPath, StderrTail } from './ffmpeg-binary.js';
+import { pipeFrames } from './ffmpeg-frames.js';
+import { defaultPipeFrames, PipedFfmpeg } from './ffmpeg-pipes.js';
 import { probeVideo, type VideoInfo } from './ffmpeg-probe.js';
+
+export { pipeFrames } from './ffmpeg-frames.js';
 
 export interface ReadFramesOptions extends FfmpegOptions {
   /** Scale frames to this width; with only one of width/height the other keeps the aspect ratio. */
@@ -43,6 +49,12 @@ export interface ReadFramesOptions extends FfmpegOptions {
   colorConversion?: 'accurate' | 'fast';
   /** The file's probe when the caller has it already (saves one ffmpeg run); it must be this file's. */
   probed?: VideoInfo | undefined;
+  /**
+   * Frames decoded ahead, on a thread of their own, while the caller works on the one before
+   * (order unchanged, each still in its own buffer). 0: the pipe is read on the calling thread,
+   * and ffmpeg waits while the caller computes. Default: 4, fewer for frames over 12 MB.
+   */
+  readAhead?: number | undefined;
 }
 
 function positiveInteger(name: string, value: number | undefined): void {
@@ -105,6 +117,9 @@ function checkOptions(options: ReadFramesOptions): string {
   if (options.seekSeconds !== undefined && !(Number.isFinite(options.seekSeconds) && options.seekSeconds >= 0)) {
     throw invalidOption('seekSeconds', 'a time in seconds ≥ 0', options.seekSeconds);
   }
+  if (options.readAhead !== undefined && !(Number.isInteger(options.readAhead) && options.readAhead >= 0 && options.readAhead <= 64)) {
+    throw invalidOption('readAhead', 'a whole number of frames from 0 to 64', options.readAhead);
+  }
   return ffmpegPath(options);
 }
 
@@ -155,36 +170,6 @@ class FrameTimeLog {
   }
 }
 
-/**
- * The whole frames of a raw-video pipe, each in a buffer from `allocate` (frameBytes long). Pipe
- * chunks (64 KiB) rarely align with frames: each byte is copied once into the frame it belongs to.
- * A partial frame at the end is not yielded; its length is left in `tail.bytes` when given.
- */
-export async function* pipeFrames(
-  chunks: AsyncIterable<Buffer>,
-  frameBytes: number,
-  allocate: () => Uint8ClampedArray,
-  tail?: { bytes: number },
-): AsyncGenerator<Uint8ClampedArray, void, undefined> {
-  let frame = allocate();
-  let filled = 0;
-  for await (const chunk of chunks) {
-    let offset = 0;
-    while (offset < chunk.length) {
-      const take = Math.min(frameBytes - filled, chunk.length - offset);
-      frame.set(chunk.subarray(offset, offset + take), filled);
-      filled += take;
-      offset += take;
-      if (filled === frameBytes) {
-        yield frame;
-        frame = allocate();
-        filled = 0;
-      }
-    }
-  }
-  if (tail) tail.bytes = filled;
-}
-
 async function* decode(path: string, binary: string, options: ReadFramesOptions, withTimes: boolean): AsyncGenerator<DecodedFrame, void, undefined> {
   const info = options.probed ?? (await probeVideo(path, { ffmpegPath: binary }));
   const { width, height } = decodedFrameSize(info, options);
@@ -204,22 +189,15 @@ async function* decode(path: string, binary: string, options: ReadFramesOptions,
     colorConversion: options.colorConversion ?? 'accurate',
   });
 
-  const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   const log = withTimes ? new FrameTimeLog() : undefined;
   const stderr = log?.errors ?? new StderrTail();
-  if (log) {
-    child.stderr.on('data', (chunk: Buffer) => log.push(chunk));
-    child.stderr.on('close', () => log.end());
-  } else {
-    child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
-  }
-  const exit = childExit(child, binary);
+  const frameBytes = width * height * channels;
+  const ahead = options.readAhead ?? defaultPipeFrames(frameBytes);
+  const pipe = ahead > 0 ? threadedPipe(binary, args, frameBytes, ahead, path, log, stderr) : callerPipe(binary, args, frameBytes, log, stderr);
   let exited = false;
   try {
-    const frameBytes = width * height * channels;
     let count = 0;
-    const tail = { bytes: 0 };
-    for await (const frame of pipeFrames(child.stdout as AsyncIterable<Buffer>, frameBytes, () => new Uint8ClampedArray(frameBytes), tail)) {
+    for await (const frame of pipe.frames) {
       const pts = log ? await log.next() : count;
       if (pts === undefined) {
         throw new LiveswapError('internal', `Decoding ${path}: ffmpeg logged no time for frame ${count}, so it cannot be placed on the timeline.`, { file: path });
@@ -227,7 +205,7 @@ async function* decode(path: string, binary: string, options: ReadFramesOptions,
       yield { image: { width, height, channels, data: frame }, pts };
       if (++count >= maxFrames) return;
     }
-    const status = await exit;
+    const status = await pipe.exit;
     exited = true;
     if (status.code !== 0) {
       const how = status.signal !== null ? `ffmpeg was ${describeExit(status)} while decoding it` : `ffmpeg stopped with ${describeExit(status)}`;
@@ -235,15 +213,59 @@ async function* decode(path: string, binary: string, options: ReadFramesOptions,
         file: path,
       });
     }
-    if (tail.bytes !== 0) {
-      throw new LiveswapError('internal', `Decoding ${path} ended inside a frame (${tail.bytes} of ${frameBytes} bytes): the expected frame size ${width}×${height} was wrong.`, {
-        file: path,
-      });
+    if (pipe.tail.bytes !== 0) {
+      throw new LiveswapError(
+        'internal',
+        `Decoding ${path} ended inside a frame (${pipe.tail.bytes} of ${frameBytes} bytes): the expected frame size ${width}×${height} was wrong.`,
+        {
+          file: path,
+        },
+      );
     }
   } finally {
     if (!exited) {
-      child.kill('SIGKILL');
-      await exit.catch(() => undefined);
+      pipe.kill();
+      await pipe.exit.catch(() => undefined);
     }
   }
+}
+
+/** A decoder's frames, its exit, the partial frame at the end (set once the frames ended) and a way to stop it. */
+interface DecoderPipe {
+  frames: AsyncIterable<Uint8ClampedArray>;
+  exit: Promise<ExitStatus>;
+  tail: { bytes: number };
+  kill(): void;
+}
+
+/** Hands ffmpeg's log to the time log (which keeps the errors) or to the plain tail. */
+function logSink(log: FrameTimeLog | undefined, stderr: StderrTail): (chunk: Buffer) => void {
+  return log ? (chunk) => log.push(chunk) : (chunk) => stderr.push(chunk);
+}
+
+/** The decoder's pipe read on this thread: ffmpeg waits while the caller computes. */
+function callerPipe(binary: string, args: string[], frameBytes: number, log: FrameTimeLog | undefined, stderr: StderrTail): DecoderPipe {
+  const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  child.stderr.on('data', logSink(log, stderr));
+  if (log) child.stderr.on('close', () => log.end());
+  const tail = { bytes: 0 };
+  return {
+    frames: pipeFrames(child.stdout as AsyncIterable<Buffer>, frameBytes, () => new Uint8ClampedArray(frameBytes), tail),
+    exit: childExit(child, binary),
+    tail,
+    kill: () => child.kill('SIGKILL'),
+  };
+}
+
+/** The decoder's pipe read `ahead` frames ahead on a thread of its own. */
+function threadedPipe(binary: string, args: string[], frameBytes: number, ahead: number, path: string, log: FrameTimeLog | undefined, stderr: StderrTail): DecoderPipe {
+  const piped = new PipedFfmpeg({ binary, args, read: { frameBytes, ahead }, onStderr: logSink(log, stderr), what: `decoding ${path}` });
+  const tail = { bytes: 0 };
+  const exit = piped.exit.finally(() => log?.end());
+  exit.catch(() => undefined);
+  async function* frames(): AsyncGenerator<Uint8ClampedArray, void, undefined> {
+    for (let frame = await piped.nextFrame(); frame; frame = await piped.nextFrame()) yield frame.data;
+    tail.bytes = piped.tailBytes;
+  }
+  return { frames: frames(), exit, tail, kill: () => piped.kill() };
 }

@@ -1,6 +1,8 @@
 /**
  * Encoding Images into a video file through an ffmpeg pipe. The file is written under a temporary
  * name and renamed only after ffmpeg finished cleanly, so a failed or aborted encode leaves nothing.
+ * By default the pipe is written from a thread of its own (see ffmpeg-pipes.ts) out of a small
+ * queue, so ffmpeg encodes while the caller works on the next frame.
  */
 
 import { spawn } from 'node:child_process';
@@ -21,6 +23,7 @@ import {
   type VideoPixelFormat,
   type VideoPreset,
 } from './ffmpeg-formats.js';
+import { defaultPipeFrames, PipedFfmpeg } from './ffmpeg-pipes.js';
 import { checkOutputPath, createTemporaryFolder, outputError, outputPathOf, writeAtomically } from '../files/output.js';
 
 export { audioCopies, VIDEO_CODECS, VIDEO_CONTAINERS, VIDEO_PIXEL_FORMATS, VIDEO_PRESETS, type VideoCodec, type VideoPixelFormat, type VideoPreset } from './ffmpeg-formats.js';
@@ -62,6 +65,12 @@ export interface VideoWriterOptions extends FfmpegOptions {
   color?: { matrix: string; range: 'tv' | 'pc' | 'unknown' };
   /** Keep a copy of the last frame written, so that {@link VideoWriter.repeatLast} can send it again (one frame copy per write). */
   repeatable?: boolean;
+  /**
+   * Frames that may wait for the encoder, copied into a queue that a thread of its own writes to
+   * ffmpeg, so write() returns while ffmpeg works. 0: the pipe is written from the calling thread,
+   * and write() waits until ffmpeg took the frame. Default: 4, fewer for frames over 12 MB.
+   */
+  queue?: number | undefined;
 }
 
 export interface VideoWriter {
@@ -70,8 +79,8 @@ export interface VideoWriter {
   readonly outputWidth: number;
   readonly outputHeight: number;
   /**
-   * Sends one frame; resolves once it is in the pipe to ffmpeg (so the caller may reuse
-   * `image.data`), which waits while ffmpeg is busy: await each write and memory stays flat.
+   * Sends one frame; resolves once it is queued or in the pipe to ffmpeg (so the caller may reuse
+   * `image.data`), which waits while ffmpeg is behind: await each write and memory stays flat.
    */
   write(image: Image): Promise<void>;
   /**
@@ -113,6 +122,9 @@ export function planEncode(path: string, options: VideoWriterOptions): EncodePla
   if (!(VIDEO_PIXEL_FORMATS as readonly string[]).includes(pixelFormat)) throw invalidOption('pixelFormat', `one of ${VIDEO_PIXEL_FORMATS.join(', ')}`, pixelFormat);
   const channels = options.channels ?? 3;
   if (channels !== 3 && channels !== 4) throw invalidOption('channels', '3 or 4', channels);
+  if (options.queue !== undefined && !(Number.isInteger(options.queue) && options.queue >= 0 && options.queue <= 64)) {
+    throw invalidOption('queue', 'a whole number of frames from 0 to 64', options.queue);
+  }
   return {
     container: ext as VideoContainer,
     width,
@@ -163,13 +175,16 @@ export async function createVideoWriter(path: string, options: VideoWriterOption
   const script = await writeFilterScript(encoderFilterGraph(plan));
   const args = (target: string): string[] => encoderArgs(plan, { filterScript: script.path, output: target });
 
-  let encoder: ReturnType<typeof spawnEncoder> | undefined;
+  const frameBytes = width * height * channels;
+  const queue = options.queue ?? defaultPipeFrames(frameBytes);
+  let encoder: Encoder | undefined;
   let started!: () => void;
   const running = new Promise<void>((resolve) => (started = resolve));
   let state: 'open' | 'closing' | 'aborted' = 'open';
   let frames = 0;
   const done = writeAtomically(path, async (temporary) => {
-    encoder = spawnEncoder(binary, args(temporary));
+    encoder = queue > 0 ? threadedEncoder(binary, args(temporary), frameBytes, queue, path) : callerEncoder(binary, args(temporary));
+    await encoder.spawned;
     started();
     const status = await encoder.exit;
     if (state === 'aborted') throw new LiveswapError('output', `Writing ${path} was aborted; nothing was saved.`, { file: path });
@@ -179,11 +194,6 @@ export async function createVideoWriter(path: string, options: VideoWriterOption
   void done.finally(() => script.remove()).catch(() => undefined);
   await Promise.race([running, done]);
   const child = encoder!;
-  // One promise for the whole stream: a fresh one per frame would hold each frame's bytes (through
-  // the closure it shares with them) until ffmpeg exits, gigabytes over a long video.
-  const stopped = child.exit.then(() => Promise.reject(new Error('ffmpeg exited')));
-  stopped.catch(() => undefined);
-  const frameBytes = width * height * channels;
   // A function, so TypeScript does not narrow `state` across the awaits in write().
   const isAborted = (): boolean => state === 'aborted';
   const abortedError = (): LiveswapError => new LiveswapError('output', `Writing ${path} was aborted; nothing was saved.`, { file: path });
@@ -193,10 +203,8 @@ export async function createVideoWriter(path: string, options: VideoWriterOption
 
   /** Hands bytes to ffmpeg; resolves once they are in the pipe (the buffer may then be reused). */
   async function send(bytes: Buffer): Promise<void> {
-    const taken = new Promise<void>((resolve, reject) => child.stdin.write(bytes, (error) => (error ? reject(error) : resolve())));
-    taken.catch(() => undefined);
     try {
-      await Promise.race([taken, stopped]);
+      await child.write(bytes);
     } catch {
       if (isAborted()) throw abortedError();
       await done; // rejects with the reason ffmpeg stopped (killed, disk full, …)
@@ -236,19 +244,19 @@ export async function createVideoWriter(path: string, options: VideoWriterOption
       if (state === 'open') {
         if (frames === 0) {
           state = 'aborted';
-          child.process.kill('SIGKILL');
+          child.kill();
           await done.catch(() => undefined);
           throw new LiveswapError('output', `Cannot write ${path}: no frames were given, so there is no video to save.`, { file: path });
         }
         if (closingFrame) await send(last!);
         state = 'closing';
-        child.stdin.end();
+        child.end();
       }
       await done;
     },
     async abort(): Promise<void> {
       state = 'aborted';
-      if (!child.exited) child.process.kill('SIGKILL');
+      if (!child.exited()) child.kill();
       await done.catch(() => undefined);
     },
   };
@@ -262,16 +270,64 @@ async function writeFilterScript(graph: string): Promise<{ path: string; remove(
   return { path, remove: () => rm(dir, { recursive: true, force: true }) };
 }
 
-function spawnEncoder(binary: string, args: string[]) {
+/** A running encoder, whichever thread writes its pipe. */
+interface Encoder {
+  /** Resolves once ffmpeg runs (or failed to start). */
+  spawned: Promise<void>;
+  /** Resolves when ffmpeg has exited; rejects when it could not start (or its pipe thread died). */
+  exit: Promise<ExitStatus>;
+  stderr: StderrTail;
+  exited(): boolean;
+  /** Hands a frame over; resolves once the caller may reuse `bytes`; rejects once ffmpeg stopped taking frames. */
+  write(bytes: Buffer): Promise<void>;
+  /** Closes ffmpeg's input once every frame given is written. */
+  end(): void;
+  kill(): void;
+}
+
+/** An encoder whose pipe is written from this thread: a write resolves once ffmpeg has the frame. */
+function callerEncoder(binary: string, args: string[]): Encoder {
   const child = spawn(binary, args, { stdio: ['pipe', 'ignore', 'pipe'] });
   const stderr = new StderrTail();
   child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
   // EPIPE when ffmpeg dies mid-frame: the write callback and the exit status report it.
   child.stdin.on('error', () => undefined);
-  const handle = { process: child, stdin: child.stdin, stderr, exit: childExit(child, binary), exited: false };
-  void handle.exit.then(
-    () => (handle.exited = true),
-    () => (handle.exited = true),
+  const exit = childExit(child, binary);
+  let exited = false;
+  void exit.then(
+    () => (exited = true),
+    () => (exited = true),
   );
-  return handle;
+  // One promise for the whole stream: a fresh one per frame would hold each frame's bytes (through
+  // the closure it shares with them) until ffmpeg exits, gigabytes over a long video.
+  const stopped = exit.then(() => Promise.reject(new Error('ffmpeg exited')));
+  stopped.catch(() => undefined);
+  return {
+    spawned: Promise.resolve(),
+    exit,
+    stderr,
+    exited: () => exited,
+    async write(bytes) {
+      const taken = new Promise<void>((resolve, reject) => child.stdin.write(bytes, (error) => (error ? reject(error) : resolve())));
+      taken.catch(() => undefined);
+      await Promise.race([taken, stopped]);
+    },
+    end: () => child.stdin.end(),
+    kill: () => child.kill('SIGKILL'),
+  };
+}
+
+/** An encoder whose pipe a thread of its own writes, out of a queue of `queue` frames. */
+function threadedEncoder(binary: string, args: string[], frameBytes: number, queue: number, path: string): Encoder {
+  const stderr = new StderrTail();
+  const piped = new PipedFfmpeg({ binary, args, write: { frameBytes, queue }, onStderr: (chunk) => stderr.push(chunk), what: `encoding ${path}` });
+  return {
+    spawned: piped.spawned,
+    exit: piped.exit,
+    stderr,
+    exited: () => piped.done,
+    write: (bytes) => piped.write(bytes),
+    end: () => piped.endInput(),
+    kill: () => piped.kill(),
+  };
 }

@@ -1,0 +1,146 @@
+/**
+ * How many cores a video swap uses: `swapVideo` on a given clip (or the synthetic 720p clip of
+ * bench:video) through the mesh engine, marks on, timed end to end, with the CPU time of this
+ * process (all its threads) and of its ffmpeg children over the wall time. A swap whose stages run
+ * one after another shows about 1.0× however many cores there are; one whose decode, swap and
+ * encode overlap shows more. Best of `--runs` (the machine may be shared: the load is printed).
+ *   --input FILE      the clip (default: a 10 s 1280×720 clip made from the bench frame)
+ *   --height H        scale the clip to this height first (the width keeps the aspect ratio)
+ *   --frames N        only the first N frames (default all)
+ *   --read-ahead N    frames decoded ahead and queued for the encoder (0: the pipes on the main thread)
+ *   --runs N          runs (default 3); --json prints one JSON object
+ * Run: npm run bench:video-cores -- --input clip.mp4 --height 720 --runs 3
+ */
+
+import { readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { DEFAULT_ONE_EURO } from '../src/core/one-euro.js';
+import { makeBenchFrame } from '../src/node/eval/bench-runner.js';
+import { fileUrlArg, lastLines, runFfmpeg } from '../src/node/media/ffmpeg-binary.js';
+import { writeImage } from '../src/node/media/image-io.js';
+import { createNodeSwapper } from '../src/node/jobs/swapper.js';
+import { swapVideo, type VideoSwapRequest } from '../src/node/jobs/video-swap.js';
+import { resolveSwapOptions } from '../src/pipeline/options.js';
+import { DEFAULT_VIDEO_FACE_OPTIONS } from '../src/pipeline/video.js';
+import { loadFixture } from '../test/helpers/fixtures.js';
+import { makeClip } from '../test/helpers/clips.js';
+
+const args = process.argv.slice(2);
+const flag = (name: string): string | undefined => {
+  const at = args.indexOf(name);
+  return at >= 0 ? args[at + 1] : undefined;
+};
+const json = args.includes('--json');
+const input = flag('--input');
+const height = flag('--height') !== undefined ? Number(flag('--height')) : undefined;
+const maxFrames = flag('--frames') !== undefined ? Number(flag('--frames')) : undefined;
+const readAhead = flag('--read-ahead') !== undefined ? Number(flag('--read-ahead')) : undefined;
+const runs = Number(flag('--runs') ?? 3);
+
+const round = (v: number, digits = 2): number => Math.round(v * 10 ** digits) / 10 ** digits;
+
+/** CPU seconds of the children this process has waited for (ffmpeg), from /proc; undefined where there is none. */
+function childrenCpuSeconds(): number | undefined {
+  try {
+    const stat = readFileSync('/proc/self/stat', 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // Fields 16 and 17 of stat (cutime, cstime), counted from after the command name (field 3 is index 0).
+    return (Number(fields[13]) + Number(fields[14])) / 100;
+  } catch {
+    return undefined;
+  }
+}
+
+async function prepare(work: string): Promise<string> {
+  let clip = input;
+  if (clip === undefined) {
+    const scene = join(work, 'scene.png');
+    await writeImage(scene, await makeBenchFrame(fileURLToPath(new URL('../test/fixtures/faces/', import.meta.url)), 1280, 720));
+    clip = await makeClip({ photo: scene, motion: 'zoom', width: 1280, height: 720, fps: 30, frames: 300, audioHz: 440, dir: work, name: 'clip' });
+  }
+  if (height === undefined && maxFrames === undefined) return clip;
+  const scaled = join(work, 'input.mp4');
+  const filters = height !== undefined ? ['-vf', `scale=-2:${height}:flags=lanczos`] : [];
+  const frames = maxFrames !== undefined ? ['-frames:v', String(maxFrames)] : [];
+  const made = await runFfmpeg([
+    '-loglevel',
+    'error',
+    '-y',
+    '-i',
+    fileUrlArg(clip),
+    ...filters,
+    ...frames,
+    '-c:v',
+    'libx264',
+    '-crf',
+    '16',
+    '-preset',
+    'fast',
+    '-c:a',
+    'copy',
+    fileUrlArg(scaled),
+  ]);
+  if (made.code !== 0) throw new Error(`bench:video-cores: ffmpeg could not prepare the clip: ${lastLines(made.stderr, 6)}`);
+  return scaled;
+}
+
+const work = await mkdtemp(join(tmpdir(), 'liveswap-bench-cores-'));
+try {
+  const clip = await prepare(work);
+  const swapper = await createNodeSwapper({ engine: 'mesh' });
+  const options = resolveSwapOptions({ engine: 'mesh' });
+  const source = await swapper.prepareSource(await loadFixture('astronaut.png'), options);
+  const results = [];
+  for (let run = 0; run < runs; run++) {
+    const load = loadavg()[0]!;
+    const cpu = process.cpuUsage();
+    const children = childrenCpuSeconds();
+    const started = performance.now();
+    const request: VideoSwapRequest & { readAhead?: number } = {
+      input: clip,
+      output: join(work, `out-${run}.mp4`),
+      identities: [source],
+      swap: options,
+      faces: { ...DEFAULT_VIDEO_FACE_OPTIONS, smoothing: DEFAULT_ONE_EURO, selection: { kind: 'primary' } },
+      ...(readAhead !== undefined ? { readAhead } : {}),
+    };
+    const summary = await swapVideo(swapper, request);
+    const wall = (performance.now() - started) / 1000;
+    const used = process.cpuUsage(cpu);
+    const node = (used.user + used.system) / 1e6;
+    const after = childrenCpuSeconds();
+    const ffmpeg = children !== undefined && after !== undefined ? after - children : undefined;
+    results.push({
+      run,
+      loadBefore: round(load),
+      frames: summary.frames,
+      wallSeconds: round(wall, 3),
+      fps: round(summary.frames / wall),
+      nodeCpuPerWall: round(node / wall),
+      ffmpegCpuPerWall: ffmpeg !== undefined ? round(ffmpeg / wall) : null,
+      totalCpuPerWall: ffmpeg !== undefined ? round((node + ffmpeg) / wall) : null,
+      decodeWaitMs: summary.timings.decodeWait,
+      encodeWaitMs: summary.timings.encodeWait,
+      framesSwapped: summary.framesSwapped,
+    });
+  }
+  await swapper.close();
+  const best = results.reduce((a, b) => (b.fps > a.fps ? b : a));
+  const info = { bench: 'video-cores', input: input ?? 'synthetic 1280x720', height: height ?? null, readAhead: readAhead ?? 'default', runs: results, best };
+  if (json) console.log(JSON.stringify(info));
+  else {
+    console.log(`video swap, mesh engine, ${info.input}${height ? ` scaled to ${height}p` : ''}, read-ahead ${info.readAhead}:`);
+    for (const r of results) {
+      console.log(
+        `  run ${r.run}: ${r.frames} frames in ${r.wallSeconds.toFixed(2)} s = ${r.fps.toFixed(1)} fps; CPU/wall node ${r.nodeCpuPerWall.toFixed(2)}×, ffmpeg ${r.ffmpegCpuPerWall ?? '?'}×, ` +
+          `total ${r.totalCpuPerWall ?? '?'}×; waits decode ${r.decodeWaitMs} ms, encode ${r.encodeWaitMs} ms; load ${r.loadBefore}`,
+      );
+    }
+    console.log(`  best: ${best.fps.toFixed(1)} fps, ${best.totalCpuPerWall ?? '?'}× CPU/wall (node ${best.nodeCpuPerWall}×)`);
+  }
+} finally {
+  await rm(work, { recursive: true, force: true });
+}

@@ -1,0 +1,300 @@
+/**
+ * ffmpeg children whose raw-frame pipes are served by a thread of their own (ffmpeg-pipe-thread.ts),
+ * so that decoding and encoding go on while the main thread computes: a few frames are read ahead
+ * (each handed over in its own buffer, moved, not copied) and frames to encode wait in a small
+ * shared ring until ffmpeg takes them. The order of frames is the pipe's. One thread serves every
+ * child of the process; it starts with the first and does not keep the process alive while idle.
+ * A killed ffmpeg or a thread that dies ends the child and surfaces as an error.
+ */
+
+import { Worker } from 'node:worker_threads';
+import { LiveswapError } from '../../core/errors.js';
+import type { ExitStatus } from './ffmpeg-binary.js';
+
+/** Frames read ahead or queued at most: about this many bytes of them (and at least one). */
+const PIPE_BUDGET_BYTES = 48 * 2 ** 20;
+/** And never more than this many frames each way. */
+const MAX_PIPE_FRAMES = 4;
+
+/** Frames to read ahead (or queue) by default for frames of `frameBytes`: up to 4, fewer when they are large. */
+export function defaultPipeFrames(frameBytes: number): number {
+  return Math.max(1, Math.min(MAX_PIPE_FRAMES, Math.floor(PIPE_BUDGET_BYTES / frameBytes)));
+}
+
+/** What the pipe thread is told to start. */
+export interface PipeChildSpec {
+  binary: string;
+  args: readonly string[];
+  /** Raw frames on stdout: their size, how many may wait on the main thread, and whether the newest replaces one waiting. */
+  read?: { frameBytes: number; ahead: number; latest: boolean };
+  /** Raw frames for stdin, in `slots` slots of the shared ring. */
+  write?: { frameBytes: number; slots: number; shared: SharedArrayBuffer };
+}
+
+/** Messages to the pipe thread. */
+export type ToPipeThread = { type: 'taken' } | { type: 'write'; slot: number } | { type: 'end-input' } | { type: 'kill' };
+
+/** Messages from the pipe thread, in the order things happened there. */
+export type FromPipeThread =
+  | { type: 'spawned'; pid: number }
+  | { type: 'spawn-error'; message: string }
+  | { type: 'stderr'; chunk: Uint8Array }
+  | { type: 'frame'; data: ArrayBuffer; index: number; dropped: number; at: number }
+  | { type: 'written'; slot: number; ok: boolean }
+  | { type: 'end'; tail: number }
+  | { type: 'exit'; code: number | null; signal: NodeJS.Signals | null };
+
+/** A frame read from the pipe: its bytes, its number in the pipe, frames dropped before it (`latest`), and when it was read (performance.now()). */
+export interface PipedFrame {
+  data: Uint8ClampedArray;
+  index: number;
+  dropped: number;
+  arrivedAt: number;
+}
+
+export interface PipedFfmpegOptions {
+  binary: string;
+  args: readonly string[];
+  /** Read raw frames of this size from stdout, up to `ahead` waiting here; `latest`: the newest frame replaces one waiting (a live input). */
+  read?: { frameBytes: number; ahead: number; latest?: boolean };
+  /** Write raw frames of this size to stdin, up to `queue` waiting for ffmpeg. */
+  write?: { frameBytes: number; queue: number };
+  /** Each piece of ffmpeg's stderr, in order. */
+  onStderr: (chunk: Buffer) => void;
+  /** What the child does, for messages ("decoding clip.mp4"). */
+  what: string;
+}
+
+/** Starts the pipe thread: the compiled file, or, run from the TypeScript sources (tests, benchmarks), the source through tsx's loader. */
+function startThread(): Worker {
+  const name = 'liveswap ffmpeg pipes';
+  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./ffmpeg-pipe-thread.js', import.meta.url), { name });
+  const entry = JSON.stringify(new URL('./ffmpeg-pipe-thread.ts', import.meta.url).href);
+  const loader = JSON.stringify(import.meta.resolve('tsx/esm/api'));
+  return new Worker(`import(${loader}).then(({ register }) => { register(); return import(${entry}); });`, { eval: true, name });
+}
+
+/** The pipe thread and the children it serves, by id; referenced (keeping the process alive) only while it serves any. */
+class PipeThread {
+  readonly worker = startThread();
+  readonly children = new Map<number, PipedFfmpeg>();
+  private nextId = 1;
+
+  constructor() {
+    this.worker.on('message', ({ id, message }: { id: number; message: FromPipeThread }) => this.children.get(id)?.received(message));
+    this.worker.on('error', (error) => this.died(error.message));
+    this.worker.on('exit', (code) => this.died(`it exited with code ${code}`));
+    this.worker.unref();
+  }
+
+  add(child: PipedFfmpeg, spec: PipeChildSpec): number {
+    const id = this.nextId++;
+    if (this.children.size === 0) this.worker.ref();
+    this.children.set(id, child);
+    this.worker.postMessage({ id, message: { type: 'start', spec } });
+    return id;
+  }
+
+  remove(id: number): void {
+    if (this.children.delete(id) && this.children.size === 0) this.worker.unref();
+  }
+
+  post(id: number, message: ToPipeThread): void {
+    this.worker.postMessage({ id, message });
+  }
+
+  /** Every child fails, and the next one starts a new thread. */
+  private died(why: string): void {
+    if (thread === this) thread = undefined;
+    const children = [...this.children.values()];
+    this.children.clear();
+    for (const child of children) child.threadDied(why);
+  }
+}
+
+let thread: PipeThread | undefined;
+
+/** The pipe thread while one runs (tools and tests that watch or stop it); undefined before the first child. */
+export function pipeThreadWorker(): Worker | undefined {
+  return thread?.worker;
+}
+
+/** An ffmpeg child with its pipes on their own thread; see the file's comment. */
+export class PipedFfmpeg {
+  /** The thread serving the pipes, and this child's id there. */
+  private readonly thread: PipeThread;
+  private readonly id: number;
+  /**
+   * Resolves once ffmpeg has exited and every frame and log line it gave has arrived here; rejects
+   * when it could not be started (`usage`) or the pipe thread died (`internal`, ffmpeg killed).
+   */
+  readonly exit: Promise<ExitStatus>;
+  /** Resolves once ffmpeg is running (or has failed to start, which `exit` then says). */
+  readonly spawned: Promise<void>;
+  /** Bytes of a partial frame at the end of stdout, once it ended. */
+  tailBytes = 0;
+  private exited = false;
+  private pid: number | undefined;
+  private readonly frames: PipedFrame[] = [];
+  private readEnded = false;
+  private failure: LiveswapError | undefined;
+  private writeBroken = false;
+  private readonly free: number[] = [];
+  private readonly ring: Uint8Array | undefined;
+  private waiters: (() => void)[] = [];
+  private settle!: { resolve: (status: ExitStatus) => void; reject: (error: LiveswapError) => void };
+  private markSpawned!: () => void;
+
+  constructor(private readonly options: PipedFfmpegOptions) {
+    const { read, write } = options;
+    const shared = write ? new SharedArrayBuffer(write.frameBytes * write.queue) : undefined;
+    if (write) for (let slot = write.queue - 1; slot >= 0; slot--) this.free.push(slot);
+    this.ring = shared ? new Uint8Array(shared) : undefined;
+    const spec: PipeChildSpec = {
+      binary: options.binary,
+      args: options.args,
+      ...(read ? { read: { frameBytes: read.frameBytes, ahead: read.ahead, latest: read.latest ?? false } } : {}),
+      ...(write && shared ? { write: { frameBytes: write.frameBytes, slots: write.queue, shared } } : {}),
+    };
+    this.exit = new Promise<ExitStatus>((resolve, reject) => (this.settle = { resolve, reject }));
+    this.exit.catch(() => undefined);
+    this.spawned = new Promise<void>((resolve) => (this.markSpawned = resolve));
+    void this.exit.finally(() => this.markSpawned()).catch(() => undefined);
+    thread ??= new PipeThread();
+    this.thread = thread;
+    this.id = thread.add(this, spec);
+  }
+
+  /** Whether ffmpeg has exited (or could not start). */
+  get done(): boolean {
+    return this.exited;
+  }
+
+  /** The next frame of stdout, in order; undefined once it ended. Throws if the pipe thread died. */
+  async nextFrame(): Promise<PipedFrame | undefined> {
+    for (;;) {
+      const frame = this.frames.shift();
+      if (frame) {
+        this.send({ type: 'taken' });
+        return frame;
+      }
+      if (this.failure) throw this.failure;
+      if (this.readEnded) return undefined;
+      await this.changed();
+    }
+  }
+
+  /**
+   * Queues a frame for stdin: resolves once its bytes are copied into the ring (the caller may then
+   * reuse them), waiting while the ring is full. Throws once ffmpeg has stopped taking frames.
+   */
+  async write(bytes: Uint8Array): Promise<void> {
+    const frameBytes = this.options.write!.frameBytes;
+    for (;;) {
+      if (this.failure) throw this.failure;
+      if (this.writeBroken || this.exited) throw new Error('ffmpeg exited');
+      const slot = this.free.pop();
+      if (slot !== undefined) {
+        this.ring!.set(bytes.subarray(0, frameBytes), slot * frameBytes);
+        this.send({ type: 'write', slot });
+        return;
+      }
+      await this.changed();
+    }
+  }
+
+  /** Resolves once every queued frame is in ffmpeg's pipe (or ffmpeg has stopped). */
+  async flushed(): Promise<void> {
+    while (this.free.length < (this.options.write?.queue ?? 0) && !this.exited && !this.writeBroken && !this.failure) await this.changed();
+  }
+
+  /** Closes stdin once the frames queued are written: ffmpeg finishes the output. */
+  endInput(): void {
+    this.send({ type: 'end-input' });
+  }
+
+  /** Kills ffmpeg (SIGKILL); `exit` resolves once it is gone. */
+  kill(): void {
+    if (this.exited) return;
+    this.send({ type: 'kill' });
+  }
+
+  private send(message: ToPipeThread): void {
+    this.thread.post(this.id, message);
+  }
+
+  private changed(): Promise<void> {
+    return new Promise((resolve) => this.waiters.push(resolve));
+  }
+
+  private notify(): void {
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const wake of waiters) wake();
+  }
+
+  /** A message of the pipe thread about this child. */
+  received(message: FromPipeThread): void {
+    switch (message.type) {
+      case 'spawned':
+        this.pid = message.pid;
+        this.markSpawned();
+        return;
+      case 'stderr':
+        this.options.onStderr(Buffer.from(message.chunk.buffer, message.chunk.byteOffset, message.chunk.byteLength));
+        return;
+      case 'frame':
+        this.frames.push({
+          data: new Uint8ClampedArray(message.data),
+          index: message.index,
+          dropped: message.dropped,
+          arrivedAt: message.at - performance.timeOrigin,
+        });
+        break;
+      case 'written':
+        this.free.push(message.slot);
+        if (!message.ok) this.writeBroken = true;
+        break;
+      case 'end':
+        this.tailBytes = message.tail;
+        this.readEnded = true;
+        break;
+      case 'spawn-error': {
+        const binary = this.options.binary;
+        this.finish();
+        this.settle.reject(new LiveswapError('usage', `Cannot run ffmpeg at ${binary}: ${message.message}`, { file: binary }));
+        break;
+      }
+      case 'exit':
+        this.finish();
+        this.settle.resolve({ code: message.code, signal: message.signal });
+        break;
+    }
+    this.notify();
+  }
+
+  /** ffmpeg is gone: the thread no longer serves it. */
+  private finish(): void {
+    if (this.exited) return;
+    this.exited = true;
+    this.readEnded = true;
+    this.thread.remove(this.id);
+  }
+
+  /** The pipe thread died before ffmpeg exited: ffmpeg is killed, and every wait fails with why. */
+  threadDied(why: string): void {
+    if (this.exited) return;
+    this.failure = new LiveswapError('internal', `The thread moving ffmpeg's frames (${this.options.what}) stopped: ${why}. ffmpeg was stopped; nothing was saved.`);
+    if (this.pid !== undefined) {
+      try {
+        process.kill(this.pid, 'SIGKILL');
+      } catch {
+        // Gone already.
+      }
+    }
+    this.exited = true;
+    this.readEnded = true;
+    this.settle.reject(this.failure);
+    this.notify();
+  }
+}
