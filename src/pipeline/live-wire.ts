@@ -129,3 +129,17 @@ function checkSettings(raw: Record<string, unknown>): Partial<LiveWireSettings> 
   if (typeof raw.sharpness === 'number' && raw.sharpness >= 0 && raw.sharpness <= 5) settings.sharpness = raw.sharpness;
   return settings;
 }
+
+/** Where `liveswap ui` offers server-side processing to its own page. */
+export const UI_LIVE_PATHS = { info: '/api/live/info', socket: '/api/live/socket' } as const;
+
+/** `liveswap ui`'s answer at {@link UI_LIVE_PATHS}.info: what processing on the server would use. */
+export interface UiLiveInfo {
+  /** The WebSocket path (add `?engine=…&assetId=…`: the asset id the page's provenance session was given). */
+  socket: string;
+  /** The execution provider the server's engines run on. */
+  provider: string;
+  /** Whether that is a GPU (the page then processes on the server when the browser has no WebGPU). */
+  gpu: boolean;
+  engines: { mesh: boolean; inswapper: boolean };
+}

@@ -17,7 +17,7 @@ import {
   type ProvenanceSessionRequest,
   type SourceDigest,
 } from '../pipeline/live-options.js';
-import { ENGINE_NAMES, type EngineName } from '../pipeline/options.js';
+import { ENGINE_NAMES, type EngineName } from '../pipeline/live-options.js';
 import { checkLabelText } from '../provenance/label.js';
 import { formatWatermarkId, randomAssetId } from '../provenance/payload.js';
 import { finishRecording, RECORDING_TYPES, type RecordingType } from './live-recording.js';
@@ -190,8 +190,11 @@ function sessionOptions(engine: EngineName, sources: readonly SourceDigest[]): R
   return { engine, sourceNames: sources.map((source) => source.name) };
 }
 
-/** Adds the two routes; JSON only (a form post from another site gets 415), 64 kB at most. */
-export function addProvenanceRoutes(app: FastifyInstance, context: ProvenanceContext): void {
+/**
+ * Adds the two routes; JSON only (a form post from another site gets 415), 64 kB at most. Answers
+ * whether an asset id was given out by this server (the server-side live socket checks it).
+ */
+export function addProvenanceRoutes(app: FastifyInstance, context: ProvenanceContext): (assetId: number) => boolean {
   // Asset ids this server gave out: an output names one of them, so the log cannot be fed made-up ids.
   const allotted = new Set<number>();
   const common = {
@@ -266,6 +269,7 @@ export function addProvenanceRoutes(app: FastifyInstance, context: ProvenanceCon
     });
     registered();
   });
+  return (assetId) => allotted.has(assetId);
 }
 
 function entryFor(

@@ -1,8 +1,9 @@
 /**
  * The server behind `liveswap ui`: the built browser app, the models it runs (built-in and, when
  * installed, inswapper), onnxruntime-web's wasm files, `/api/info`, the provenance routes that
- * feed the audit log, and the WebSocket relay that feeds the output page to OBS. Every answer is
- * cross-origin isolated (wasm threads need it).
+ * feed the audit log, the WebSocket relay that feeds the output page to OBS, and server-side
+ * processing for a page that chose it (ui-live.ts). Every answer is cross-origin isolated (wasm
+ * threads need it).
  */
 
 import { existsSync } from 'node:fs';
@@ -24,6 +25,7 @@ import { BUILTIN_PREFIX, INSWAPPER_PREFIX, ModelFiles } from './model-files.js';
 import { hostHeaderOf, hostPolicy, type HostPolicy } from './origin.js';
 import { addProvenanceRoutes } from './provenance-routes.js';
 import { FrameRelay, MAX_FRAME_BYTES } from './relay.js';
+import { addUiLiveRoutes } from './ui-live.js';
 
 export const RELAY_PATHS = { publish: '/api/relay/publish', watch: '/api/relay/watch' } as const;
 const ORT_PATH = '/ort/';
@@ -127,7 +129,9 @@ export async function createUiServer(options: UiServerOptions = {}): Promise<UiS
   });
   addGuards(app, () => guard.policy);
   addRoutes(app, { webRoot, ortDir, models, relay, info });
-  addProvenanceRoutes(app, { home, labelText });
+  const allotted = addProvenanceRoutes(app, { home, labelText });
+  // Server-side processing for the page ("process on: the server"), marked with the page's session's asset id.
+  const serverLive = addUiLiveRoutes(app, { home, key, labelText, allotted, inswapper: async () => (await models.inswapper()).urls !== undefined });
 
   try {
     await app.listen({ host, port: options.port ?? DEFAULT_UI_PORT });
@@ -145,6 +149,7 @@ export async function createUiServer(options: UiServerOptions = {}): Promise<UiS
     info,
     close: async () => {
       relay.closeAll();
+      await serverLive.close();
       await app.close();
     },
   };

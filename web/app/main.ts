@@ -5,6 +5,8 @@
  */
 
 import { LiveClient } from '../../src/browser/live-client.js';
+import { createServerWorker, defaultProcessOn, fetchServerProcessing, PROCESS_ON, type ProcessOn } from '../../src/browser/server-mode.js';
+import type { UiLiveInfo } from '../../src/pipeline/live-wire.js';
 import { BACKENDS, DEFAULT_LIVE_SETTINGS, ENGINE_NAMES, type Backend, type EngineName, type ServerInfo } from '../../src/browser/protocol.js';
 import { bindControls, bindHints, bindLabel } from './controls.js';
 import { byId, errorText, sentence } from './dom.js';
@@ -26,6 +28,8 @@ const backendSelect = byId('backend', HTMLSelectElement);
 const engineStatus = byId('engine-status', HTMLElement);
 const relayBox = byId('relay', HTMLInputElement);
 const relayStatus = byId('relay-status', HTMLElement);
+const processSelect = byId('process-on', HTMLSelectElement);
+const serverStats = byId('server-stats', HTMLElement);
 
 let info: ServerInfo | null = null;
 let watermarkKey: Uint8Array | null = null;
@@ -33,6 +37,9 @@ let client: LiveClient | null = null;
 /** Bumped on every (re)start so a start that finishes late is closed, not used. */
 let generation = 0;
 let watchers = 0;
+/** What the server offers for processing there (null: nothing), and where frames are processed now. */
+let serverProcessing: UiLiveInfo | null = null;
+let processOn: ProcessOn = 'browser';
 const currentClient = (): LiveClient | null => client;
 
 const sources = new SourcesPanel(byId('sources', HTMLUListElement), byId('source-input', HTMLInputElement), byId('source-drop', HTMLElement), messages);
@@ -168,7 +175,9 @@ async function startClient(): Promise<void> {
   if (!info || !watermarkKey) return;
   const engine = engineSelect.value as EngineName;
   const backend = backendSelect.value as Backend;
-  engineStatus.textContent = `Loading the ${engine} engine · ${backend}…`;
+  const where = processOn === 'server' ? `on the server (${serverProcessing?.provider ?? 'cpu'})` : backend;
+  engineStatus.textContent = `Loading the ${engine} engine · ${where}…`;
+  showServerStats(null);
   document.body.dataset.engine = 'loading';
   // No frame is shown without a watermark id that the audit log knows.
   let session: LiveSessionInfo;
@@ -189,11 +198,19 @@ async function startClient(): Promise<void> {
   let started: LiveClient;
   try {
     const settings = processSettings(store.value);
-    started = await LiveClient.start({ info, engine, backend, settings, canvas: preview, provenance: { key: watermarkKey, assetId: session.assetId } });
+    started = await LiveClient.start({
+      info,
+      engine,
+      backend,
+      settings,
+      canvas: preview,
+      provenance: { key: watermarkKey, assetId: session.assetId },
+      ...(processOn === 'server' ? { createWorker: createServerWorker } : {}),
+    });
   } catch (error) {
     if (run !== generation) return;
     document.body.dataset.engine = 'failed';
-    engineStatus.textContent = `${engine} engine · ${backend} — not loaded`;
+    engineStatus.textContent = `${engine} engine · ${where} — not loaded`;
     messages.show('model', startFailureText(engine, backend, error));
     return;
   }
@@ -204,7 +221,8 @@ async function startClient(): Promise<void> {
   client = started;
   messages.clear('model');
   document.body.dataset.engine = 'ready';
-  engineStatus.textContent = `${started.engine} engine · ${started.backend}${started.notice ? ` — ${started.notice}` : ''}`;
+  engineStatus.textContent =
+    processOn === 'server' ? `${started.engine} engine · ${where}` : `${started.engine} engine · ${started.backend}${started.notice ? ` — ${started.notice}` : ''}`;
   started.on('error', (event) => {
     const shown = presentWorkerError(event, started.engine);
     if (shown.stop) engineStopped(started);
@@ -218,6 +236,7 @@ async function startClient(): Promise<void> {
   });
   started.on('frame', (report) => {
     stats.add(report);
+    if (processOn === 'server') showServerStats(report);
     faces.setFaces(report.faces);
   });
   applyRelay();
@@ -249,6 +268,39 @@ backendSelect.addEventListener('change', () => {
   void startClient();
 });
 relayBox.addEventListener('change', applyRelay);
+processSelect.addEventListener('change', () => {
+  processOn = processSelect.value as ProcessOn;
+  backendSelect.disabled = processOn === 'server';
+  void startClient();
+});
+
+/** The round trip to the server and the frames shown per second (also in data-rtt, data-fps, data-frames, data-faces for tests and tools). */
+function showServerStats(report: { timings: { total: number }; fps: number; processed: number; faces: readonly unknown[] } | null): void {
+  serverStats.hidden = report === null;
+  if (!report) {
+    for (const key of ['rtt', 'fps', 'frames', 'faces'] as const) delete serverStats.dataset[key];
+    serverStats.textContent = '';
+    return;
+  }
+  const rtt = Math.round(report.timings.total);
+  serverStats.dataset.rtt = String(rtt);
+  serverStats.dataset.fps = String(report.fps);
+  serverStats.dataset.frames = String(report.processed);
+  serverStats.dataset.faces = String(report.faces.length);
+  serverStats.textContent = `round trip ${rtt} ms · ${report.fps} fps`;
+}
+
+/** The "process on" choice: from the address (?process=server), else the default for this server and browser; the server option only when offered. */
+function fillProcessChoice(): void {
+  const server = processSelect.querySelector<HTMLOptionElement>('option[value="server"]')!;
+  server.disabled = serverProcessing === null;
+  server.textContent = serverProcessing ? `the server (${serverProcessing.provider}${serverProcessing.gpu ? ', GPU' : ''})` : 'the server (not offered)';
+  const asked = new URLSearchParams(location.search).get('process');
+  const chosen = (PROCESS_ON as readonly string[]).includes(asked ?? '') ? (asked as ProcessOn) : defaultProcessOn(serverProcessing, hasWebGpu);
+  processOn = chosen === 'server' && serverProcessing === null ? 'browser' : chosen;
+  processSelect.value = processOn;
+  backendSelect.disabled = processOn === 'server';
+}
 
 async function loadInfo(): Promise<ServerInfo> {
   const response = await fetch('/api/info', { headers: { accept: 'application/json' } });
@@ -282,6 +334,8 @@ async function boot(): Promise<void> {
   }
   store.update({ labelText: info.provenance.labelText });
   fillEngineChoices();
+  serverProcessing = await fetchServerProcessing();
+  fillProcessChoice();
   await startClient();
 }
 
