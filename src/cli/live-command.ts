@@ -12,6 +12,8 @@ import type { OpenSwapper } from '../node/jobs/image-job.js';
 import type { LiveDevice } from '../node/live/live-devices.js';
 import type { LiveJobResult } from '../node/live/live-job.js';
 import type { LiveStatus } from '../node/live/live-run.js';
+import type { LiveSink } from '../node/live/live-output.js';
+import type { OutputPage, OutputPageOptions } from '../server/output-page.js';
 import type { LiveOutput } from '../node/live/live-spec.js';
 import { VIDEO_PRESETS, type VideoPreset } from '../node/media/ffmpeg-formats.js';
 import type { Terminal } from './errors.js';
@@ -85,6 +87,8 @@ export interface LiveContext {
   open?: OpenSwapper;
   /** Aborted on Ctrl-C or SIGTERM: the stream ends cleanly. */
   signal?: AbortSignal;
+  /** Starts the /output page of `--output output` (default: startOutputPage, loaded on demand). */
+  startPage?: (options: OutputPageOptions) => Promise<OutputPage>;
 }
 
 /** Flags → checks → plan → stream → summary. */
@@ -142,8 +146,21 @@ export async function runLiveCommand(flags: LiveFlags, context: LiveContext): Pr
   if (context.signal?.aborted) return;
   const json = flags.jsonStatus === true;
   let lastLine = 0;
+  // The /output page is served from here (node/ cannot reach the server layer); its sink joins the run.
+  const pages: OutputPage[] = [];
+  const extraSinks = new Map<number, LiveSink>();
   try {
+    for (const [index, output] of outputs.entries()) {
+      if (output.kind !== 'page') continue;
+      const start = context.startPage ?? (await import('../server/output-page.js')).startOutputPage;
+      const page = await start({ port: output.port, name: 'output page' });
+      pages.push(page);
+      extraSinks.set(index, page.sink);
+      if (json) terminal.out(JSON.stringify({ event: 'output-page', url: page.url }));
+      else terminal.err(`liveswap: output page for OBS (browser source): ${page.url}`);
+    }
     const result = await runLiveJob(plan, {
+      ...(extraSinks.size > 0 ? { extraSinks } : {}),
       ...(context.open ? { open: context.open } : {}),
       ...(context.signal ? { signal: context.signal } : {}),
       onNotices: (notices) => {
@@ -170,6 +187,7 @@ export async function runLiveCommand(flags: LiveFlags, context: LiveContext): Pr
     else terminal.out(formatLiveSummary(result));
   } finally {
     terminal.status?.('');
+    await Promise.all(pages.map((page) => page.close()));
   }
 }
 

@@ -49,6 +49,11 @@ export class FrameRelay {
     this.tellAll();
   }
 
+  /** Sends a frame made in this process (liveswap live's /output page) to every watcher, as a publisher's would be. */
+  publish(frame: Buffer): void {
+    this.broadcast(frame);
+  }
+
   /** Drops every connection (server shutdown). */
   closeAll(): void {
     for (const socket of [...this.publishers, ...this.watchers]) socket.terminate();

@@ -38,7 +38,12 @@ describe('live inputs and outputs', () => {
     assert.deepEqual(parseOutputSpec('rtmp://127.0.0.1:1935/live/key'), { kind: 'rtmp', url: 'rtmp://127.0.0.1:1935/live/key' });
     assert.deepEqual(parseOutputSpec('srt://127.0.0.1:9000?mode=caller'), { kind: 'srt', url: 'srt://127.0.0.1:9000?mode=caller' });
     assert.deepEqual(parseOutputSpec('show.mkv'), { kind: 'file', path: 'show.mkv', container: '.mkv' });
-    assert.throws(() => parseOutputSpec('output'), /not available from `liveswap live` yet/);
+    assert.deepEqual(parseOutputSpec('output'), { kind: 'page', port: 7861 });
+    assert.deepEqual(parseOutputSpec('output:0'), { kind: 'page', port: 0 });
+    assert.deepEqual(parseOutputSpec('page:8000'), { kind: 'page', port: 8000 });
+    assert.throws(() => parseOutputSpec('output:70000'), /port is a number from 0/);
+    assert.throws(() => parseOutputSpec('output:abc'), kind('usage'));
+    assert.throws(() => parseOutputSpecs(['output', 'output:7861']), /given twice/);
     assert.deepEqual(parseOutputSpec('v4l2:/dev/video9', { platform: 'linux' }), { kind: 'v4l2', device: '/dev/video9' });
     assert.throws(() => parseOutputSpec('v4l2:/dev/video9', { platform: 'darwin' }), /Linux only/);
     assert.throws(() => parseOutputSpec('show.webm'), /\.mp4 or \.mkv/);

@@ -5,6 +5,7 @@
  * case as an exact array.
  */
 
+import { LiveswapError } from '../../core/errors.js';
 import { fileUrlArg } from '../media/ffmpeg-binary.js';
 import { rateArg } from '../media/ffmpeg-args.js';
 import type { VideoPreset } from '../media/ffmpeg-formats.js';
@@ -142,6 +143,9 @@ export function liveEncoderArgs(plan: LiveEncodePlan): string[] {
       const muxer = output.container === '.mp4' ? ['-movflags', '+frag_keyframe+empty_moov+default_base_moof', '-f', 'mp4'] : ['-f', 'matroska'];
       return [...head, ...x264, ...aac, ...muxer, '-y', path];
     }
+    case 'page':
+      // Served by the live run itself (JPEGs over a WebSocket), never by an encoder.
+      throw new LiveswapError('internal', 'The /output page is not an ffmpeg output.');
   }
 }
 

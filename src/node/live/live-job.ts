@@ -156,6 +156,11 @@ export interface LiveRecording {
 /** Opens the engine, logs the session, streams, and logs each recording once it is in place. */
 export async function runLiveJob(plan: LiveJobPlan, options: LiveJobRunOptions = {}): Promise<LiveJobResult> {
   const { spec, provenance } = plan;
+  spec.outputs.forEach((output, index) => {
+    if (output.kind === 'page' && !options.extraSinks?.has(index)) {
+      throw new LiveswapError('usage', 'The /output page is served by whoever runs the stream: pass the sink of startOutputPage (liveswap/server) in extraSinks.');
+    }
+  });
   const swapper = await (options.open ?? openNodeSwapper)({ ...(spec.runtime ?? { provider: 'cpu', threads: 1 }), engine: spec.paint.engine });
   try {
     const [first] = plan.sourceImages;

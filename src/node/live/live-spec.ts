@@ -1,7 +1,7 @@
 /**
  * What `liveswap live --input SPEC --output SPEC` names, read into plain plans: a video file, a
  * stream URL or a camera to read, and the places the swapped stream goes (an RTMP or SRT server, a
- * recording file, a v4l2 loopback device). Pure: no file or network is touched.
+ * recording file, a v4l2 loopback device, the /output page). Pure: no file or network is touched.
  */
 
 import { extname } from 'node:path';
@@ -34,7 +34,22 @@ export type LiveOutput =
   /** A recording, written under another name and renamed into place when the stream ends cleanly. */
   | { kind: 'file'; path: string; container: RecordingExtension }
   /** A v4l2loopback device (Linux), seen by other programs as a camera. */
-  | { kind: 'v4l2'; device: string };
+  | { kind: 'v4l2'; device: string }
+  /** The web app's /output page (an OBS browser source) served on loopback at `port` (0: any free one); pictures only. */
+  | { kind: 'page'; port: number };
+
+/** The port of `--output output` when none is named (the web app itself uses 7860). */
+export const DEFAULT_PAGE_PORT = 7861;
+
+/** Reads `output`, `output:PORT` (and the same with `page`); undefined for any other spec. */
+function pageOutput(text: string): LiveOutput | undefined {
+  const match = /^(?:output|page)(?::(.*))?$/i.exec(text);
+  if (!match) return undefined;
+  if (match[1] === undefined) return { kind: 'page', port: DEFAULT_PAGE_PORT };
+  const port = /^\d{1,5}$/.test(match[1]) ? Number(match[1]) : Number.NaN;
+  if (!(port >= 0 && port <= 65535)) throw new LiveswapError('usage', `--output ${text}: the page's port is a number from 0 (any free port) to 65535, as in output:7861.`);
+  return { kind: 'page', port };
+}
 
 /** The camera API ffmpeg has on a platform, or undefined where none is known. */
 export function cameraApiFor(platform: NodeJS.Platform): CameraApi | undefined {
@@ -89,16 +104,15 @@ export function parseInputSpec(spec: string, options: { loop?: boolean; platform
   return input;
 }
 
-/** Reads one `--output`: rtmp(s):// and srt:// URLs, `v4l2:/dev/videoN` (Linux), or a recording file ending in .mp4 or .mkv. */
+/**
+ * Reads one `--output`: rtmp(s):// and srt:// URLs, `v4l2:/dev/videoN` (Linux), `output[:PORT]` (the
+ * /output page for an OBS browser source), or a recording file ending in .mp4 or .mkv.
+ */
 export function parseOutputSpec(spec: string, options: { platform?: NodeJS.Platform } = {}): LiveOutput {
   const platform = options.platform ?? process.platform;
   const text = spec.trim();
-  if (text === 'output' || text === 'page') {
-    throw new LiveswapError(
-      'usage',
-      '--output output (the /output page for an OBS browser source) is not available from `liveswap live` yet: push to an RTMP server and add it to OBS as a media source, or use `liveswap ui` and its /output page.',
-    );
-  }
+  const page = pageOutput(text);
+  if (page) return page;
   const v4l2 = /^v4l2:(.*)$/i.exec(text);
   if (v4l2) {
     if (platform !== 'linux')
@@ -114,14 +128,18 @@ export function parseOutputSpec(spec: string, options: { platform?: NodeJS.Platf
   if (text === '') throw new LiveswapError('usage', '--output is empty.');
   const ext = extname(text).toLowerCase();
   if (!(RECORDING_EXTENSIONS as readonly string[]).includes(ext)) {
-    throw new LiveswapError('usage', `--output ${text}: a recording is written as ${RECORDING_EXTENSIONS.join(' or ')}; other outputs are rtmp://…, srt://… and v4l2:/dev/videoN.`);
+    throw new LiveswapError(
+      'usage',
+      `--output ${text}: a recording is written as ${RECORDING_EXTENSIONS.join(' or ')}; other outputs are rtmp://…, srt://…, output[:PORT] (the /output page) and v4l2:/dev/videoN.`,
+    );
   }
   return { kind: 'file', path: text, container: ext as RecordingExtension };
 }
 
 /** The outputs of one run, checked together: at least one, no file, URL or device twice. */
 export function parseOutputSpecs(specs: readonly string[], options: { platform?: NodeJS.Platform } = {}): LiveOutput[] {
-  if (specs.length === 0) throw new LiveswapError('usage', 'Give at least one --output: rtmp://…, srt://…, a recording file (.mp4, .mkv) or v4l2:/dev/videoN.');
+  if (specs.length === 0)
+    throw new LiveswapError('usage', 'Give at least one --output: rtmp://…, srt://…, a recording file (.mp4, .mkv), output (the /output page) or v4l2:/dev/videoN.');
   const outputs = specs.map((spec) => parseOutputSpec(spec, options));
   const seen = new Set<string>();
   for (const output of outputs) {
@@ -142,6 +160,8 @@ export function describeOutput(output: LiveOutput): string {
       return output.path;
     case 'v4l2':
       return `v4l2:${output.device}`;
+    case 'page':
+      return `output:${output.port}`;
   }
 }
 
