@@ -106,6 +106,8 @@ class LiveService {
   readonly pool: SwapperPool;
   readonly tickets = new Map<string, Ticket>();
   readonly running = new Map<string, { tokenId: string; socket: LiveSocket }>();
+  /** Every session's run, until its end line is in the audit log. */
+  readonly runs = new Set<Promise<void>>();
 
   constructor(
     readonly home: string,
@@ -150,6 +152,7 @@ class LiveService {
     for (const id of [...this.tickets.keys()]) await this.expire(id);
     for (const { socket } of this.running.values()) socket.end('server-closing', 'The server is shutting down.');
     await Promise.all([...this.running.values()].map(({ socket }) => socket.done));
+    await Promise.all(this.runs);
     await this.pool.close();
   }
 }
@@ -286,7 +289,10 @@ export async function addLiveRoutes(app: ApiApp, context: ContextOf<ApiContext>,
         socket.close(LIVE_CLOSE_CODES.ticket, 'ticket');
         return;
       }
-      void runSession(context(), live(), settings, ticket, socket);
+      const service = live();
+      const run = runSession(context(), service, settings, ticket, socket).catch((error: unknown) => request.log.error({ err: error }, 'live session failed'));
+      service.runs.add(run);
+      void run.finally(() => service.runs.delete(run));
     },
   });
 }
