@@ -1,20 +1,20 @@
 /**
  * The input of a live run: what it holds (size, rate, sound), found before anything starts, and
  * the one decoder that reads it. Frames are taken freshest first: the decoder's pipe is read as
- * fast as it fills, and a frame that arrives while the previous one is still waiting replaces it
- * (the older one is counted as dropped), so never more than one frame waits. Each frame keeps its
- * place on the input's timeline (its slot: frame k of a constant rate), so outputs can hold the
- * timeline through drops. The sound comes as PCM, passed on as it arrives.
+ * fast as it fills, on the pipe thread (see ffmpeg-pipes.ts, so ffmpeg decodes while the swap
+ * runs), and a frame that arrives while the previous one is still waiting replaces it (the older
+ * one is counted as dropped), so never more than one frame waits. Each frame keeps its place on the
+ * input's timeline (its slot: frame k of a constant rate), so outputs can hold the timeline through
+ * drops. The sound comes as PCM, passed on as it arrives.
  */
 
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { access, constants } from 'node:fs/promises';
-import type { Readable } from 'node:stream';
 import { LiveswapError } from '../../core/errors.js';
 import type { Image } from '../../core/image.js';
-import { checkIsFfmpeg, childExit, describeExit, lastLines, StderrTail, type ExitStatus } from '../media/ffmpeg-binary.js';
+import { checkIsFfmpeg, childExit, describeExit, lastLines, StderrTail } from '../media/ffmpeg-binary.js';
 import { parseInputInfo, parseVideoStream, probeVideo } from '../media/ffmpeg-probe.js';
-import { pipeFrames } from '../media/ffmpeg-read.js';
+import { PipedFfmpeg } from '../media/ffmpeg-pipes.js';
 import { liveDecoderArgs, liveProbeArgs, type CameraRequest } from './live-args.js';
 import { describeInput, type LiveInput } from './live-spec.js';
 
@@ -144,18 +144,13 @@ export interface DecoderStats {
  */
 export class LiveDecoder {
   readonly stats: DecoderStats = { decoded: 0, dropped: 0, maxWaiting: 0 };
-  private child!: ChildProcess;
-  private exit!: Promise<ExitStatus>;
+  private child!: PipedFfmpeg;
   /** Whether the decoder was started again with a longer look at a stream whose video came late. */
   private patient = false;
   private readonly stderr = new StderrTail();
-  private waiting: LiveFrame | undefined;
-  private wake: (() => void) | undefined;
   private ended = false;
   private failure: LiveswapError | undefined;
   private stopping = false;
-  /** Buffers of frames dropped before anyone took them: reused for the next frames. */
-  private readonly spare: Uint8ClampedArray[] = [];
 
   constructor(private readonly options: LiveDecoderOptions) {
     this.start();
@@ -172,18 +167,25 @@ export class LiveDecoder {
       audio: options.audio,
       patient: this.patient,
     });
-    this.child = spawn(options.ffmpegPath, args, { stdio: ['ignore', 'pipe', 'pipe', options.audio ? 'pipe' : 'ignore'], detached: true });
-    this.exit = childExit(this.child, options.ffmpegPath);
-    this.child.stderr!.on('data', (chunk: Buffer) => this.stderr.push(chunk));
-    if (options.audio) {
-      const pcm = this.child.stdio[3] as Readable;
-      pcm.on('data', (chunk: Buffer) => options.onAudio?.(chunk));
-      pcm.on('error', () => undefined);
-      pcm.on('end', () => {
-        if (!this.restarting) options.onAudioEnd?.();
-      });
-    }
-    void this.read();
+    this.child = new PipedFfmpeg({
+      binary: options.ffmpegPath,
+      args,
+      read: { frameBytes: options.width * options.height * 3, ahead: 1, latest: true },
+      ...(options.audio
+        ? {
+            audio: {
+              onData: (chunk: Buffer) => options.onAudio?.(chunk),
+              onEnd: () => {
+                if (!this.restarting) options.onAudioEnd?.();
+              },
+            },
+          }
+        : {}),
+      detached: true,
+      onStderr: (chunk) => this.stderr.push(chunk),
+      what: `reading ${describeInput(options.input)}`,
+    });
+    void this.watch(this.child);
   }
 
   /** Set while a decoder that saw no video in its short look is replaced by a patient one. */
@@ -192,52 +194,46 @@ export class LiveDecoder {
   /** The freshest frame not yet taken; undefined when the input ended. */
   async next(): Promise<LiveFrame | undefined> {
     for (;;) {
-      const frame = this.waiting;
-      if (frame) {
-        this.waiting = undefined;
-        return frame;
-      }
       if (this.failure) throw this.failure;
       if (this.ended) return undefined;
-      await new Promise<void>((resolve) => (this.wake = resolve));
+      const child = this.child;
+      const frame = await child.nextFrame().catch((error: unknown) => {
+        this.finish(error instanceof LiveswapError ? error : new LiveswapError('internal', String(error)));
+        return undefined;
+      });
+      if (frame) {
+        const { width, height } = this.options;
+        this.stats.decoded = frame.index + 1;
+        this.stats.dropped = frame.dropped;
+        this.stats.maxWaiting = 1;
+        return { image: { width, height, channels: 3, data: frame.data }, slot: frame.index, arrivedAt: frame.arrivedAt };
+      }
+      // This decoder has ended: wait for what its exit means (the end, a failure, or a patient restart).
+      if (this.child === child) await child.exit.catch(() => undefined);
+      await new Promise<void>((resolve) => setImmediate(resolve));
     }
   }
 
   /** Stops ffmpeg (the input is let go) and waits for it to exit. */
   async stop(): Promise<void> {
     this.stopping = true;
-    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGTERM');
-    const timer = setTimeout(() => this.child.kill('SIGKILL'), 3000);
-    await this.exit.catch(() => undefined);
+    const child = this.child;
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
+    await child.exit.catch(() => undefined);
     clearTimeout(timer);
     this.finish();
-  }
-
-  private notify(): void {
-    const wake = this.wake;
-    this.wake = undefined;
-    wake?.();
   }
 
   private finish(failure?: LiveswapError): void {
     if (failure && !this.failure) this.failure = failure;
     this.ended = true;
-    this.notify();
   }
 
-  private buffer(bytes: number): Uint8ClampedArray {
-    return this.spare.pop() ?? new Uint8ClampedArray(bytes);
-  }
-
-  private async read(): Promise<void> {
-    const { width, height } = this.options;
-    const frameBytes = width * height * 3;
-    try {
-      for await (const frame of pipeFrames(this.child.stdout as AsyncIterable<Buffer>, frameBytes, () => this.buffer(frameBytes))) this.deliver(frame);
-    } catch {
-      // The pipe broke: the exit status below says why.
-    }
-    const status = await this.exit.catch((error: unknown) => error as LiveswapError);
+  /** What the decoder's exit means: the end of the input, a failure, or a second, patient look. */
+  private async watch(child: PipedFfmpeg): Promise<void> {
+    const status = await child.exit.catch((error: unknown) => error as LiveswapError);
+    if (this.child !== child) return;
     if ('code' in status && (status.code === 0 || this.stopping)) {
       this.finish();
       return;
@@ -252,21 +248,10 @@ export class LiveDecoder {
     }
     const how = 'code' in status ? describeExit(status) : status.message;
     this.finish(
-      new LiveswapError('input-unreadable', `Reading ${describeInput(this.options.input)} stopped: ffmpeg ended with ${how} (${this.stderr.lastLines(3) || 'no message'}).`),
+      new LiveswapError(
+        'input-unreadable',
+        `Reading ${describeInput(this.options.input)} stopped: ${'code' in status ? 'ffmpeg ended with ' : ''}${how} (${this.stderr.lastLines(3) || 'no message'}).`,
+      ),
     );
-  }
-
-  private deliver(data: Uint8ClampedArray): void {
-    const { width, height } = this.options;
-    const slot = this.stats.decoded++;
-    const old = this.waiting;
-    if (old) {
-      // The fresher frame wins; the one nobody took is dropped and its memory reused.
-      this.stats.dropped++;
-      this.spare.push(old.image.data as Uint8ClampedArray);
-    }
-    this.waiting = { image: { width, height, channels: 3, data }, slot, arrivedAt: performance.now() };
-    this.stats.maxWaiting = Math.max(this.stats.maxWaiting, 1);
-    this.notify();
   }
 }

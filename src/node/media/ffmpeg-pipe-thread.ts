@@ -7,6 +7,7 @@
  */
 
 import { spawn, type ChildProcess } from 'node:child_process';
+import type { Readable } from 'node:stream';
 import { parentPort } from 'node:worker_threads';
 import { pipeFrames } from './ffmpeg-frames.js';
 import type { FromPipeThread, PipeChildSpec, ToPipeThread } from './ffmpeg-pipes.js';
@@ -29,11 +30,20 @@ class PipeChild {
     private readonly id: number,
     private readonly spec: PipeChildSpec,
   ) {
-    const child = spawn(spec.binary, spec.args, { stdio: [spec.write ? 'pipe' : 'ignore', spec.read ? 'pipe' : 'ignore', 'pipe'] });
+    const stdio = [spec.write ? 'pipe' : 'ignore', spec.read ? 'pipe' : 'ignore', 'pipe', ...(spec.audio ? ['pipe' as const] : [])] as const;
+    const child = spawn(spec.binary, spec.args, { stdio: [...stdio], detached: spec.detached });
     this.child = child;
+    // With `latest` the main thread asks for each frame: none is sent before it does.
+    if (spec.read?.latest) this.outstanding = spec.read.ahead;
     child.once('spawn', () => this.post({ type: 'spawned', pid: child.pid! }));
     child.once('error', (error) => this.post({ type: 'spawn-error', message: error.message }));
     child.stderr!.on('data', (chunk: Buffer) => this.post({ type: 'stderr', chunk }));
+    if (spec.audio) {
+      const pcm = child.stdio[3] as Readable;
+      pcm.on('data', (chunk: Buffer) => this.post({ type: 'audio', chunk }));
+      pcm.on('error', () => undefined);
+      pcm.on('end', () => this.post({ type: 'audio-end' }));
+    }
     // EPIPE when ffmpeg dies mid-frame: the write callbacks and the exit status report it.
     child.stdin?.on('error', () => undefined);
     const closed = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('close', (code, signal) => resolve({ code, signal })));
@@ -73,7 +83,7 @@ class PipeChild {
         break;
       case 'kill':
         this.stopped = true;
-        this.child.kill('SIGKILL');
+        this.child.kill(message.signal);
         this.notify();
         break;
     }

@@ -27,18 +27,24 @@ export interface PipeChildSpec {
   args: readonly string[];
   /** Raw frames on stdout: their size, how many may wait on the main thread, and whether the newest replaces one waiting. */
   read?: { frameBytes: number; ahead: number; latest: boolean };
+  /** Read fd 3 (a decoder's PCM) and pass it on as it comes. */
+  audio: boolean;
+  /** Start ffmpeg in its own process group (a terminal's Ctrl-C does not reach it). */
+  detached: boolean;
   /** Raw frames for stdin, in `slots` slots of the shared ring. */
   write?: { frameBytes: number; slots: number; shared: SharedArrayBuffer };
 }
 
 /** Messages to the pipe thread. */
-export type ToPipeThread = { type: 'taken' } | { type: 'write'; slot: number } | { type: 'end-input' } | { type: 'kill' };
+export type ToPipeThread = { type: 'taken' } | { type: 'write'; slot: number } | { type: 'end-input' } | { type: 'kill'; signal: NodeJS.Signals };
 
 /** Messages from the pipe thread, in the order things happened there. */
 export type FromPipeThread =
   | { type: 'spawned'; pid: number }
   | { type: 'spawn-error'; message: string }
   | { type: 'stderr'; chunk: Uint8Array }
+  | { type: 'audio'; chunk: Uint8Array }
+  | { type: 'audio-end' }
   | { type: 'frame'; data: ArrayBuffer; index: number; dropped: number; at: number }
   | { type: 'written'; slot: number; ok: boolean }
   | { type: 'end'; tail: number }
@@ -55,8 +61,15 @@ export interface PipedFrame {
 export interface PipedFfmpegOptions {
   binary: string;
   args: readonly string[];
-  /** Read raw frames of this size from stdout, up to `ahead` waiting here; `latest`: the newest frame replaces one waiting (a live input). */
+  /**
+   * Read raw frames of this size from stdout, up to `ahead` waiting here. `latest` (a live input):
+   * none waits here; each nextFrame() gets the newest frame read (the ones before it dropped).
+   */
   read?: { frameBytes: number; ahead: number; latest?: boolean };
+  /** Each piece of fd 3 (a decoder's PCM) as it comes, and its end. */
+  audio?: { onData: (chunk: Buffer) => void; onEnd: () => void };
+  /** Start ffmpeg in its own process group. */
+  detached?: boolean;
   /** Write raw frames of this size to stdin, up to `queue` waiting for ffmpeg. */
   write?: { frameBytes: number; queue: number };
   /** Each piece of ffmpeg's stderr, in order. */
@@ -137,6 +150,8 @@ export class PipedFfmpeg {
   private pid: number | undefined;
   private readonly frames: PipedFrame[] = [];
   private readEnded = false;
+  /** With `latest`: a frame was asked for and has not come yet. */
+  private asked = false;
   private failure: LiveswapError | undefined;
   private writeBroken = false;
   private readonly free: number[] = [];
@@ -153,7 +168,9 @@ export class PipedFfmpeg {
     const spec: PipeChildSpec = {
       binary: options.binary,
       args: options.args,
-      ...(read ? { read: { frameBytes: read.frameBytes, ahead: read.ahead, latest: read.latest ?? false } } : {}),
+      ...(read ? { read: { frameBytes: read.frameBytes, ahead: read.latest ? 1 : read.ahead, latest: read.latest ?? false } } : {}),
+      audio: options.audio !== undefined,
+      detached: options.detached ?? false,
       ...(write && shared ? { write: { frameBytes: write.frameBytes, slots: write.queue, shared } } : {}),
     };
     this.exit = new Promise<ExitStatus>((resolve, reject) => (this.settle = { resolve, reject }));
@@ -170,12 +187,21 @@ export class PipedFfmpeg {
     return this.exited;
   }
 
-  /** The next frame of stdout, in order; undefined once it ended. Throws if the pipe thread died. */
+  /**
+   * The next frame of stdout, in order (with `latest`: the newest read, asked for now); undefined
+   * once it ended. Throws if the pipe thread died.
+   */
   async nextFrame(): Promise<PipedFrame | undefined> {
+    const latest = this.options.read?.latest ?? false;
+    if (latest && this.frames.length === 0 && !this.asked && !this.readEnded) {
+      // The thread sends a frame only when asked, so the one it sends is the newest it has.
+      this.asked = true;
+      this.send({ type: 'taken' });
+    }
     for (;;) {
       const frame = this.frames.shift();
       if (frame) {
-        this.send({ type: 'taken' });
+        if (!latest) this.send({ type: 'taken' });
         return frame;
       }
       if (this.failure) throw this.failure;
@@ -213,10 +239,10 @@ export class PipedFfmpeg {
     this.send({ type: 'end-input' });
   }
 
-  /** Kills ffmpeg (SIGKILL); `exit` resolves once it is gone. */
-  kill(): void {
+  /** Stops ffmpeg (SIGKILL unless told otherwise); `exit` resolves once it is gone. */
+  kill(signal: NodeJS.Signals = 'SIGKILL'): void {
     if (this.exited) return;
-    this.send({ type: 'kill' });
+    this.send({ type: 'kill', signal });
   }
 
   private send(message: ToPipeThread): void {
@@ -243,7 +269,14 @@ export class PipedFfmpeg {
       case 'stderr':
         this.options.onStderr(Buffer.from(message.chunk.buffer, message.chunk.byteOffset, message.chunk.byteLength));
         return;
+      case 'audio':
+        this.options.audio?.onData(Buffer.from(message.chunk.buffer, message.chunk.byteOffset, message.chunk.byteLength));
+        return;
+      case 'audio-end':
+        this.options.audio?.onEnd();
+        return;
       case 'frame':
+        this.asked = false;
         this.frames.push({
           data: new Uint8ClampedArray(message.data),
           index: message.index,
