@@ -39,6 +39,7 @@ interface JobBody {
   state: string;
   resultUrl?: string;
   sha256?: string;
+  watermarkId?: string;
   error?: { kind: string; message: string };
 }
 

@@ -92,34 +92,54 @@ function sendFailure(socket: WebSocket, error: unknown): void {
   sendJson(socket, { type: 'error', kind, message });
 }
 
-/** The next message, parsed and checked; undefined when the socket closed. */
-function nextMessage(socket: WebSocket, timeoutMs: number): Promise<unknown> {
-  return new Promise((resolve, reject) => {
-    const done = (): void => {
-      clearTimeout(timer);
-      socket.off('message', onMessage);
-      socket.off('close', onClose);
-    };
-    const onMessage = (data: Buffer, binary: boolean): void => {
-      done();
-      if (binary) return reject(new ApiError('usage', 'Send JSON text messages.'));
-      try {
-        resolve(JSON.parse(data.toString('utf8')));
-      } catch {
-        reject(new ApiError('usage', 'A message is not JSON.'));
-      }
-    };
-    const onClose = (): void => {
-      done();
-      resolve(undefined);
-    };
-    const timer = setTimeout(() => {
-      done();
-      reject(new ApiError('usage', `No start message within ${timeoutMs / 1000} s.`));
-    }, timeoutMs);
-    socket.on('message', onMessage);
-    socket.on('close', onClose);
-  });
+type Listener = (data: Buffer, binary: boolean) => void;
+
+/**
+ * The socket's messages from the moment it opens: a listener added after an `await` would miss
+ * what the client sent at once, so they wait here until someone listens.
+ */
+class Inbox {
+  private readonly waiting: { data: Buffer; binary: boolean }[] = [];
+  private listener: Listener | undefined;
+
+  constructor(private readonly socket: WebSocket) {
+    socket.on('message', (data: Buffer, binary: boolean) => (this.listener ? this.listener(data, binary) : this.waiting.push({ data, binary })));
+  }
+
+  /** Hands every message, those waiting first, to `listener` from now on. */
+  listen(listener: Listener): void {
+    this.listener = listener;
+    for (const message of this.waiting.splice(0)) listener(message.data, message.binary);
+  }
+
+  /** The next message as JSON; undefined when the socket closes first. */
+  next(timeoutMs: number): Promise<unknown> {
+    return new Promise((resolve, reject) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        this.listener = undefined;
+        this.socket.off('close', onClose);
+      };
+      const onClose = (): void => {
+        done();
+        resolve(undefined);
+      };
+      const timer = setTimeout(() => {
+        done();
+        reject(new ApiError('usage', `No start message within ${timeoutMs / 1000} s.`));
+      }, timeoutMs);
+      this.socket.on('close', onClose);
+      this.listen((data, binary) => {
+        done();
+        if (binary) return reject(new ApiError('usage', 'Send JSON text messages.'));
+        try {
+          resolve(JSON.parse(data.toString('utf8')));
+        } catch {
+          reject(new ApiError('usage', 'A message is not JSON.'));
+        }
+      });
+    });
+  }
 }
 
 /** The checked start message and what it names: the face photo, the identity's photo, its consent. */
@@ -156,6 +176,7 @@ export function addTalkLiveRoute(app: ApiApp, context: ContextOf<TalksContext>):
       onRequest: authenticate(context),
     },
     async (socket: WebSocket, request: FastifyRequest) => {
+      const inbox = new Inbox(socket);
       const ctx = context();
       const token = request.token!;
       if (running >= MAX_STREAMS) {
@@ -180,7 +201,7 @@ export function addTalkLiveRoute(app: ApiApp, context: ContextOf<TalksContext>):
       let label: { shown: boolean; text?: string } | undefined;
       let ended = false;
       try {
-        const first = await nextMessage(socket, START_TIMEOUT_MS);
+        const first = await inbox.next(START_TIMEOUT_MS);
         if (first === undefined) return;
         if (!Value.Check(TalkLiveStart, first)) {
           const problem = Value.Errors(TalkLiveStart, first)[0];
@@ -246,7 +267,7 @@ export function addTalkLiveRoute(app: ApiApp, context: ContextOf<TalksContext>):
             throw new ApiError('usage', 'The talk has already started.');
           }
         };
-        socket.on('message', (data: Buffer, binary: boolean) => {
+        inbox.listen((data, binary) => {
           lastMessage = performance.now();
           let message: unknown;
           try {
