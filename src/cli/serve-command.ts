@@ -43,11 +43,20 @@ function parseWorkers(raw: string | undefined): number {
   return value;
 }
 
+function parseLiveCapacity(raw: string | undefined): number | undefined {
+  if (raw === undefined) return undefined;
+  const value = /^\s*\d+\s*$/.test(raw) ? Number(raw) : Number.NaN;
+  if (!Number.isSafeInteger(value) || value < 1 || value > 1024) throw invalidOption('--live-capacity', 'a whole number from 1 to 1024', raw);
+  return value;
+}
+
 export async function runServe(flags: ServeFlags, terminal: Terminal, deps: ServeDeps = {}): Promise<void> {
   const { DEFAULT_API_HOST, DEFAULT_API_PORT } = await import('../server/api/server.js');
   const port = flags.port === undefined ? DEFAULT_API_PORT : parsePort(flags.port);
   const host = parseHost(flags.host, DEFAULT_API_HOST);
   const workers = parseWorkers(flags.workers);
+  const liveCapacity = parseLiveCapacity(flags.liveCapacity);
+  const live = { ...(liveCapacity !== undefined ? { capacity: liveCapacity } : {}), ...(flags.liveProvider !== undefined ? { provider: flags.liveProvider } : {}) };
   const { REDIS_URL_VARIABLE, redisOptions } = await import('../node/service/redis.js');
   const env = deps.env ?? process.env;
   const redisUrl = flags.redis ?? (env[REDIS_URL_VARIABLE] || undefined);
@@ -55,7 +64,7 @@ export async function runServe(flags: ServeFlags, terminal: Terminal, deps: Serv
   const { defaultHome } = await import('../node/models/model-cache.js');
   const home = flags.home ?? defaultHome();
   const start = deps.start ?? (await import('../server/api/server.js')).createApiServer;
-  const server = await start({ home, host, port, workers, ...(redisUrl !== undefined ? { redisUrl } : {}) });
+  const server = await start({ home, host, port, workers, live, ...(redisUrl !== undefined ? { redisUrl } : {}) });
   try {
     terminal.out(`liveswap serve: ${server.url}/v1 (OpenAPI document at ${server.url}/v1/openapi.json)`);
     terminal.out(
