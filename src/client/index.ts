@@ -20,12 +20,14 @@ import createClient, { type Client } from 'openapi-fetch';
 import { apiErrorFromResponse, apiErrorOf, LiveswapApiError, LiveswapJobError, networkError } from './errors.js';
 import type { paths } from './schema.js';
 import { readSse } from './sse.js';
+import { connectTalkLive, talkForm, type TalkFiles, type TalkLiveHandlers, type TalkLiveSession, type TalkLiveStart, type TalkRequest, type WebSocketConstructor } from './talk.js';
 import { tusUpload, type UploadBody, type UploadedVideo, type UploadOptions } from './tus.js';
 
 export { LiveswapApiError, LiveswapJobError } from './errors.js';
 export { readSse, type SseMessage } from './sse.js';
 export { DEFAULT_CHUNK_SIZE, type UploadBody, type UploadedVideo, type UploadOptions } from './tus.js';
 export type { paths } from './schema.js';
+export * from './talk.js';
 export {
   connectLiveSession,
   runLiveFrames,
@@ -39,8 +41,8 @@ export {
   type LiveReady,
   type LiveRunSummary,
   type LiveSettings,
-  type WebSocketConstructor,
-  type WebSocketLike,
+  type WebSocketConstructor as LiveWebSocketConstructor,
+  type WebSocketLike as LiveWebSocketLike,
 } from './live.js';
 
 type JsonOf<T> = T extends { content: { 'application/json': infer B } } ? B : never;
@@ -143,6 +145,14 @@ export interface LiveswapClient {
    * slot is taken; 429 (`quota-exceeded`) when the token's live minutes are used up.
    */
   createLiveSession(request: LiveSessionRequest): Promise<LiveSessionCreated>;
+  /**
+   * A talking portrait as a job (POST /v1/talks): JSON with identity and upload ids, or with
+   * `files` (a face photo or video, the caller's audio, its phone track) as a form. Follow and
+   * fetch it like a video job.
+   */
+  submitTalk(request: TalkRequest, files?: TalkFiles): Promise<VideoJob>;
+  /** A live talk on the /v1/talks/live WebSocket (see connectTalkLive); on Node 20 pass `WebSocket` from the ws package. */
+  talkLive(start: TalkLiveStart, handlers?: TalkLiveHandlers, options?: { WebSocket?: WebSocketConstructor }): TalkLiveSession;
 }
 
 /** How many times an event stream that closes before `done` is opened again. */
@@ -276,6 +286,13 @@ export function createLiveswapClient(options: LiveswapClientOptions): LiveswapCl
     job: jobHandle,
     usage: () => unwrap(api.GET('/v1/usage'), 'Reading usage'),
     createLiveSession: (request) => unwrap(api.POST('/v1/live/sessions', { body: request }), 'Starting the live session'),
+    async submitTalk(request, files) {
+      if (!files) return jobHandle((await unwrap(api.POST('/v1/talks', { body: request }), 'Submitting the talk')).id);
+      const response = await send('/v1/talks', { method: 'POST', body: talkForm(request, files) }, 'Submitting the talk');
+      return jobHandle(((await response.json()) as Job).id);
+    },
+    talkLive: (start, handlers, talkOptions) =>
+      connectTalkLive({ baseUrl, token: options.token, ...(talkOptions?.WebSocket ? { WebSocket: talkOptions.WebSocket } : {}) }, start, handlers),
   };
 }
 

@@ -4,9 +4,10 @@
  * language model would write them, then the end. Checks what comes back: `ready`, a `speech`
  * message per chunk, audio (s16le, 48 kHz, one frame's worth each) and JPEG frames with the
  * visible label and the session's watermark, times that increase, audio as long as the video
- * within a frame, the end summary, talk seconds on the usage and the session's audit line; and
- * the refusals (no token, a token in the query without the talk scope, a bad start message, a
- * photo sent without consent). Prints the latency from a chunk sent to its first frame back.
+ * within a frame, the end summary, talk seconds on the usage and the session's audit line. Then
+ * the SDK's client on the caller's own PCM with phones, and the refusals (no token, a token in the
+ * query without the talk scope, a bad start message, a photo sent without consent). Prints the
+ * latency from a chunk sent to its first frame back.
  * Skipped, with the reason, only where flite is not installed outside CI.
  */
 
@@ -16,6 +17,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import WebSocket from 'ws';
+import { createLiveswapClient, type WebSocketConstructor } from '../../src/client/index.js';
 import { loadWatermarkKey, readAudit } from '../../src/node/provenance/output-provenance.js';
 import { findLabel } from '../../src/provenance/label.js';
 import { formatWatermarkId } from '../../src/provenance/payload.js';
@@ -176,6 +178,46 @@ describe('the /v1/talks/live WebSocket', { skip }, () => {
     assert.equal(line.service?.outcome, 'ok');
     assert.equal(line.service?.route, 'GET /v1/talks/live');
     assert.equal(line.watermarkId, ready.watermarkId);
+  });
+
+  it("the SDK's talkLive: the caller's own PCM (16 kHz) with phones, audio and frames back, the summary", async () => {
+    const client = createLiveswapClient({ baseUrl: api.server.url, token: api.tokens.alice });
+    // Half a second of "aa" (a voiced tone) between pauses, at 16 kHz.
+    const rate = 16000;
+    const pcm = new Int16Array(rate);
+    for (let i = 0; i < pcm.length; i++) {
+      const t = i / rate;
+      pcm[i] = t > 0.25 && t < 0.75 ? Math.round(8000 * Math.sin(2 * Math.PI * 160 * t)) : 0;
+    }
+    const frames: number[] = [];
+    let audioSamples = 0;
+    const speech: number[] = [];
+    const talk = client.talkLive(
+      { faceIdentityId: identityId, fps: 20, size: 256 },
+      {
+        onFrame: (t, jpeg) => {
+          assert.equal(jpeg[0], 0xff);
+          frames.push(t);
+        },
+        onAudio: (_t, samples) => (audioSamples += samples.length),
+        onSpeech: (placed) => speech.push(placed.duration),
+      },
+      { WebSocket: WebSocket as unknown as WebSocketConstructor },
+    );
+    const ready = await talk.ready;
+    assert.equal(ready.fps, 20);
+    talk.sendAudio(pcm, rate, [
+      { phone: 'pau', end: 0.25 },
+      { phone: 'aa', end: 0.75 },
+      { phone: 'pau', end: 1 },
+    ]);
+    talk.end();
+    const summary = await talk.done;
+    assert.deepEqual(speech, [1]);
+    assert.equal(summary.frames, frames.length);
+    assert.ok(summary.seconds >= 1, `${summary.seconds} s`);
+    assert.ok(Math.abs(audioSamples / ready.audio.sampleRate - summary.seconds) < 1e-6, 'audio covers the stream');
+    for (let i = 1; i < frames.length; i++) assert.ok(frames[i]! > frames[i - 1]!);
   });
 
   it('refuses a missing token, a token without the scope (in the query, as a browser sends it), a bad start and a photo without consent', async () => {
