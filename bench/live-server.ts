@@ -13,7 +13,7 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import WebSocket from 'ws';
-import { connectLiveSession, createLiveswapClient, runLiveFrames, type LiveFrameInfo, type LiveSessionRequest, type WebSocketConstructor } from '../src/client/index.js';
+import { connectLiveSession, createLiveswapClient, runLiveFrames, type LiveFrameInfo, type LiveSessionRequest, type LiveWebSocketConstructor } from '../src/client/index.js';
 import { fileUrlArg, lastLines, runFfmpeg } from '../src/node/media/ffmpeg-binary.js';
 import { openServiceStores } from '../src/node/service/stores.js';
 import type { ExecutionProvider } from '../src/pipeline/options.js';
@@ -82,7 +82,7 @@ async function main(): Promise<void> {
       const wanted = Math.round(seconds * FPS);
       const sequence = Array.from({ length: wanted }, (_, i) => frames[i % frames.length]!);
       const created = await client.createLiveSession({ identityId: identity.id, engine });
-      const live = await connectLiveSession(created.url, { WebSocket: WebSocket as unknown as WebSocketConstructor });
+      const live = await connectLiveSession(created.url, { WebSocket: WebSocket as unknown as LiveWebSocketConstructor });
       const infos: LiveFrameInfo[] = [];
       const loadBefore = loadavg()[0]!;
       const summary = await runLiveFrames(live, sequence, { fps: FPS, onFrame: (frame) => infos.push(frame.info) });

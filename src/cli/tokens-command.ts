@@ -88,6 +88,8 @@ export function quotasFromFlags(flags: TokensCreateFlags): TokenQuotas {
   set('videoSecondsPerDay', '--video-seconds-per-day', flags.videoSecondsPerDay);
   set('maxActiveJobs', '--max-active-jobs', flags.maxActiveJobs);
   set('maxVideoSeconds', '--max-video-seconds', flags.maxVideoSeconds);
+  set('liveMinutesPerDay', '--live-minutes-per-day', flags.liveMinutesPerDay);
+  set('maxLiveSessions', '--max-live-sessions', flags.maxLiveSessions);
   return quotas;
 }
 

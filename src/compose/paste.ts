@@ -84,7 +84,7 @@ export class Compositor {
         ? cropImage(frame, rect, this.scratch.bytes('background', w * h * frame.channels))
         : downsampleImage(frame, rect.x0, rect.y0, rect.x1 - rect.x0, rect.y1 - rect.y0, factor, this.scratch.bytes('background', w * h * frame.channels));
     const local = { x0: 0, y0: 0, x1: w, y1: h };
-    if (patch.matchDetail) matchDetail(patch.pixels, background, patch.mask, this.scratch, active);
+    if (patch.matchDetail) matchDetail(patch.pixels, background, patch.detailMask ?? patch.mask, this.scratch, active);
     if (settings.colorMatch) matchColour(patch.pixels, background, local, patch.statsMask, patch.faceSize, active, patch.complexion, patch.lightingScale);
     if (timings) timings.colour += performance.now() - t;
 

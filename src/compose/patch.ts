@@ -59,6 +59,8 @@ export interface SwapPatch {
   lightingScale?: number;
   /** Soften the patch when it holds clearly more fine detail than the target under it. */
   matchDetail?: boolean;
+  /** Where that detail is compared, when not `mask` (the face's own mask before partial-swap and occlusion masks cut it). */
+  detailMask?: Float32Array;
 }
 
 /** A {@link SwapPatch} for the feathered multiband blend (the mesh engine's). */

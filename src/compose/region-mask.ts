@@ -11,6 +11,15 @@ import { boxBlurFast, dilate, gaussianBlur } from '../core/filters.js';
 import type { Rect } from '../core/image.js';
 import { BISENET_CLASSES, meshLabelMap, type FaceRegion } from '../face/face-regions.js';
 
+export const PARSER_IDS = ['bisenet_resnet_34', 'bisenet_resnet_18'] as const;
+export type ParserId = (typeof PARSER_IDS)[number];
+export const OCCLUDER_IDS = ['xseg_1', 'xseg_2', 'xseg_3'] as const;
+export type OccluderId = (typeof OCCLUDER_IDS)[number];
+/** `all`: the three XSeg models, combined by their minimum (FaceFusion's 'many'). */
+export type OcclusionChoice = OccluderId | 'all';
+/** Where regions come from: FaceMesh's points, or a BiSeNet parser. */
+export type ParserChoice = 'landmarks' | ParserId;
+
 /** How a face's masks are shaped, beyond the engine's own face mask. */
 export interface FaceMaskSettings {
   /** Swap only these regions (FaceFusion's names); undefined: the whole face. */
@@ -23,12 +32,16 @@ export interface FaceMaskSettings {
   boxPadding?: readonly [number, number, number, number];
   /** 0..1: the box mask's blur as a share of half the crop's width (FaceFusion's face_mask_blur, default 0.3). */
   boxBlur?: number;
+  /** XSeg occlusion: what covers the face stays the target's (occlusion-mask.ts); undefined: none. */
+  occlusion?: OcclusionChoice;
+  /** Where regions come from; undefined: the engine's choice (occlusion-mask.ts parserFor). */
+  parser?: ParserChoice;
 }
 
 /** Whether the settings ask for anything beyond the engine's own mask. */
 export function masksActive(settings: FaceMaskSettings | undefined): settings is FaceMaskSettings {
   if (!settings) return false;
-  return regionsRestricted(settings) || (settings.strength ?? 1) < 1 || settings.boxPadding !== undefined || settings.boxBlur !== undefined;
+  return regionsRestricted(settings) || (settings.strength ?? 1) < 1 || boxMaskOn(settings) || settings.occlusion !== undefined;
 }
 
 /** Whether only part of the face is swapped: regions chosen or kept. */
@@ -198,11 +211,19 @@ export const REGION_FEATHER = 0.01;
 /**
  * The masks the settings ask for that need no model, for a face of `faceSize` frame pixels whose
  * FaceMesh points are `landmarks` (468 × 3): the landmark region mask over `rect`, drawn about 128
- * cells across the face, and the box mask in the crop `box` gives (when the settings turn it on).
+ * cells across the face (unless `regions` is false: a parser draws them), and the box mask in the
+ * crop `box` gives (when the settings turn it on).
  */
-export function landmarkMasks(landmarks: Float32Array, rect: Rect, faceSize: number, settings: FaceMaskSettings, box?: { matrix: Affine; size: number }): CropMask[] {
+export function landmarkMasks(
+  landmarks: Float32Array,
+  rect: Rect,
+  faceSize: number,
+  settings: FaceMaskSettings,
+  box?: { matrix: Affine; size: number },
+  regions = true,
+): CropMask[] {
   const out: CropMask[] = [];
-  if (regionsRestricted(settings)) out.push(meshRegionMask(landmarks, 3, rect, Math.max(1, faceSize / 128), REGION_FEATHER * faceSize, settings));
+  if (regions && regionsRestricted(settings)) out.push(meshRegionMask(landmarks, 3, rect, Math.max(1, faceSize / 128), REGION_FEATHER * faceSize, settings));
   if (box && boxMaskOn(settings)) out.push(boxCropMask(box.matrix, box.size, settings));
   return out;
 }

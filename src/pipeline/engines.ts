@@ -20,6 +20,8 @@ import { InswapperModel } from '../swap/inswapper.js';
 import { InswapperEngine } from '../swap/inswapper-engine.js';
 import { MeshSwapper } from '../swap/mesh-engine.js';
 import type { MeshTuning } from '../swap/mesh-tuning.js';
+import { maskModelLoader } from './mask-models.js';
+import type { MaskModels } from '../compose/occlusion-mask.js';
 import { StillSwapper, type FaceFinder } from './still.js';
 import type { EngineName } from './options.js';
 
@@ -58,19 +60,19 @@ export interface AssembledEngine {
 }
 
 /** The mesh engine, or inswapper when its sessions are given. */
-export function assembleEngine(mesh: MeshSessions, inswapper?: InswapperSessions, options: { meshTuning?: MeshTuning } = {}): AssembledEngine {
+export function assembleEngine(mesh: MeshSessions, inswapper?: InswapperSessions, options: { meshTuning?: MeshTuning; maskModels?: MaskModels } = {}): AssembledEngine {
   const analyzer = FaceAnalyzer.create(mesh.detector, mesh.mesh);
   if (inswapper) {
     const landmarks = inswapper.landmarks ? Landmark106.create(inswapper.landmarks) : undefined;
     const finder = new ScrfdAnalyzer(ScrfdDetector.create(inswapper.detector, MODEL_SPECS.det_10g, { label: inswapper.detectorLabel }), analyzer, landmarks);
     const swapper = InswapperModel.create(inswapper.swapper, inswapper.swapperSpec ?? MODEL_SPECS.inswapper_128, inswapper.swapperLabel);
-    const engine = new InswapperEngine(ArcFaceEmbedder.create(inswapper.recogniser), swapper, inswapper.emap);
+    const engine = new InswapperEngine(ArcFaceEmbedder.create(inswapper.recogniser), swapper, inswapper.emap, options.maskModels);
     return { name: 'inswapper', finder, still: new StillSwapper(finder, engine) as StillSwapper<unknown> };
   }
   return {
     name: 'mesh',
     finder: analyzer,
-    still: new StillSwapper(analyzer, new MeshSwapper(options.meshTuning)) as StillSwapper<unknown>,
+    still: new StillSwapper(analyzer, new MeshSwapper(options.meshTuning, options.maskModels)) as StillSwapper<unknown>,
     track: (image, face) => analyzer.refine(image, roiFromLandmarks(face.landmarks), face.score),
   };
 }
@@ -158,7 +160,9 @@ export async function openEngine(spec: EngineSpec, fetchBytes: FetchBytes, runti
       const landmarks = spec.models['2d106det'] !== undefined ? await open('2d106det') : undefined;
       inswapper = { detector, detectorLabel: labels.det_10g, recogniser, swapper, landmarks, emap, swapperLabel, swapperSpec: MODEL_SPECS[swapperId] };
     }
-    const assemble = (meshTuning: MeshTuning | undefined): AssembledEngine => assembleEngine(mesh, inswapper, { meshTuning });
+    // XSeg and BiSeNet, when the spec names their files: loaded on the first paint that asks.
+    const maskModels = maskModelLoader(spec.models, (row, location) => loadModel(row, location, fetchBytes, runtime), sessions, notices);
+    const assemble = (meshTuning: MeshTuning | undefined): AssembledEngine => assembleEngine(mesh, inswapper, { meshTuning, maskModels });
     let closing: Promise<void> | undefined;
     return {
       ...assemble(spec.meshTuning),

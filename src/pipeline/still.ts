@@ -224,8 +224,9 @@ export class StillSwapper<Identity = unknown> {
 
 /** The mask settings the paint options ask for (partial swaps, box mask, strength), or undefined when none. */
 function maskSettings(options: SwapOptions): SwapSettings['masks'] {
-  const { maskRegions, keepRegions, maskStrength, maskPadding, maskBlur } = options;
-  if (maskRegions === undefined && keepRegions === undefined && (maskStrength ?? 1) >= 1 && maskPadding === undefined && maskBlur === undefined) return undefined;
+  const { maskRegions, keepRegions, maskStrength, maskPadding, maskBlur, occlusionMask, faceParser } = options;
+  if (maskRegions === undefined && keepRegions === undefined && (maskStrength ?? 1) >= 1 && maskPadding === undefined && maskBlur === undefined && occlusionMask === undefined)
+    return undefined;
   const boxPadding = maskPadding && ([maskPadding[0], maskPadding[1], maskPadding[2], maskPadding[3]] as const);
-  return { regions: maskRegions, keepRegions, strength: maskStrength ?? 1, boxPadding, boxBlur: maskBlur };
+  return { regions: maskRegions, keepRegions, strength: maskStrength ?? 1, boxPadding, boxBlur: maskBlur, occlusion: occlusionMask, parser: faceParser };
 }

@@ -7,7 +7,8 @@
  */
 
 import type { Image } from '../core/image.js';
-import { landmarkMasks, masksActive, type CropMask } from '../compose/region-mask.js';
+import { occlusionCropMask, occludersFor, parsedRegionCropMask, parserFor, type MaskModels } from '../compose/occlusion-mask.js';
+import { landmarkMasks, masksActive, regionsRestricted, type CropMask, type FaceMaskSettings } from '../compose/region-mask.js';
 import type { ArcFaceEmbedder } from '../face/arcface.js';
 import { faceSize, type Face } from '../face/face.js';
 import { alignForModel } from '../face/model-input.js';
@@ -38,6 +39,8 @@ export class InswapperEngine implements FaceSwapper<InswapperIdentity> {
     private readonly swapper: InswapperModel,
     /** The `emap` of the swapper file actually loaded (see readEmap). */
     private readonly emap: Float32Array,
+    /** XSeg and BiSeNet, when installed: occlusion and region masks run them. */
+    private readonly maskModels?: MaskModels,
   ) {}
 
   async createIdentity(image: Image, face: Face): Promise<InswapperIdentity> {
@@ -55,22 +58,28 @@ export class InswapperEngine implements FaceSwapper<InswapperIdentity> {
   async render(frame: Image, face: Face, identity: InswapperIdentity, settings?: SwapSettings): Promise<ReferencePatch> {
     const { crop, matrix } = alignForModel(frame, referenceKeypoints(face), this.swapper.spec.input);
     const swapped = await this.swapper.run(crop, identity.latent);
-    return { strategy: 'insightface-reference', crop: swapped, matrix, face, masks: this.masksFor(face, matrix, settings) };
+    const masks = masksActive(settings?.masks) ? await this.masksFor(face, crop, swapped, matrix, settings.masks) : undefined;
+    return { strategy: 'insightface-reference', crop: swapped, matrix, face, masks };
   }
 
   /**
-   * The masks the settings ask for, beyond the paste's own: the box mask in the swapper's crop and
-   * the regions drawn from the face's FaceMesh points (a face FaceMesh did not follow has no
+   * The masks the settings ask for, beyond the paste's own (spec §7.2): the box mask and XSeg's
+   * occlusion on the crop before the swap, the regions on the swapped crop from BiSeNet when
+   * installed, else from the face's FaceMesh points (a face FaceMesh did not follow has no
    * regions: nothing of it counts as a chosen region).
    */
-  private masksFor(face: Face, matrix: ReferencePatch['matrix'], settings: SwapSettings | undefined): CropMask[] | undefined {
-    const masks = settings?.masks;
-    if (!masksActive(masks)) return undefined;
+  private async masksFor(face: Face, crop: Image, swapped: Image, matrix: ReferencePatch['matrix'], masks: FaceMaskSettings): Promise<CropMask[]> {
+    const parser = regionsRestricted(masks) ? parserFor(masks.parser, this.maskModels, true) : 'landmarks';
+    const occluders = masks.occlusion ? occludersFor(masks.occlusion, this.maskModels) : [];
     const size = faceSize(face);
     const [x, y, w, h] = face.box;
     const margin = size * 0.25;
     const rect = { x0: Math.floor(x - margin), y0: Math.floor(y - margin), x1: Math.ceil(x + w + margin), y1: Math.ceil(y + h + margin) };
     const landmarks = face.meshScore > 0 ? face.landmarks : new Float32Array(face.landmarks.length).fill(-1e6);
-    return landmarkMasks(landmarks, rect, size, masks, { matrix, size: this.swapper.spec.input.size });
+    const out = landmarkMasks(landmarks, rect, size, masks, { matrix, size: this.swapper.spec.input.size }, parser === 'landmarks');
+    const models = this.maskModels;
+    if (models && occluders.length) out.push(await occlusionCropMask(models, occluders, crop, matrix));
+    if (models && parser !== 'landmarks') out.push(await parsedRegionCropMask(await models.parser(parser), swapped, matrix, masks));
+    return out;
   }
 }

@@ -13,7 +13,19 @@ import { boxBlurFast, dilate, erode } from '../core/filters.js';
 import { fillPolygon } from '../core/polygon.js';
 import { warpTriangles } from '../core/warp.js';
 import { buildFaceMasks } from '../compose/face-mask.js';
-import { applyCropMasks, keepsTargetGeometry, landmarkMasks, masksActive, regionSwapped } from '../compose/region-mask.js';
+import { faceCrop, occlusionCropMask, occludersFor, parsedRegionCropMask, parserFor, type MaskModels } from '../compose/occlusion-mask.js';
+import {
+  applyCropMasks,
+  keepsTargetGeometry,
+  landmarkMasks,
+  masksActive,
+  regionsRestricted,
+  regionSwapped,
+  type CropMask,
+  type FaceMaskSettings,
+  type ParserChoice,
+} from '../compose/region-mask.js';
+import type { Affine } from '../core/affine.js';
 import { measureIris, recolourIrises, type IrisColour } from '../compose/iris.js';
 import { CANONICAL_UV } from '../face/canonical-uv.js';
 import { MESH_POINTS, faceSize, type Face } from '../face/face.js';
@@ -109,8 +121,8 @@ export function workingFactor(faceSize: number, textureSize: number): number {
   return Math.max(1, Math.round(faceSize / working));
 }
 
-/** The crop FaceFusion's box mask is cut in for this engine: the arcface template at 256 pixels. */
-const BOX_MASK_CROP: InputSpec = { size: 256, mean: 0, std: 1, channels: 'RGB', layout: 'NCHW', crop: { kind: 'five-point', template: 'arcface' } };
+/** The crop this engine's box and model masks are cut in (frame → crop by the face's five points): the arcface template at 256 pixels. */
+export const BOX_MASK_CROP: InputSpec = { size: 256, mean: 0, std: 1, channels: 'RGB', layout: 'NCHW', crop: { kind: 'five-point', template: 'arcface' } };
 
 /** The triangles of `triangles` with a vertex on `loop`. */
 function rimTriangles(triangles: Uint16Array, loop: readonly number[]): Uint16Array {
@@ -143,7 +155,11 @@ export class MeshSwapper implements FaceSwapper<MeshIdentity> {
   private readonly points = new Float32Array(MESH_POINTS * 2);
   private readonly scratch = new ScratchBuffers();
 
-  constructor(readonly tuning: MeshTuning = DEFAULT_MESH_TUNING) {}
+  constructor(
+    readonly tuning: MeshTuning = DEFAULT_MESH_TUNING,
+    /** XSeg and BiSeNet, when installed: the occlusion mask and named parsers run them. */
+    private readonly maskModels?: MaskModels,
+  ) {}
 
   createIdentity(image: Image, face: Face): MeshIdentity {
     // Texture resolution follows the source face: the canonical layout spans about 0.9 of it.
@@ -221,7 +237,8 @@ export class MeshSwapper implements FaceSwapper<MeshIdentity> {
     return `turned too far from the camera for the mesh engine (yaw ${Math.round(yaw)}° by FaceMesh's estimate; it swaps up to ${MAX_YAW}°, about 60° of real turn)`;
   }
 
-  render(frame: Image, face: Face, identity: MeshIdentity, settings: SwapSettings): FeatheredPatch {
+  /** A promise only when a mask model runs (XSeg's occlusion, a BiSeNet parser asked for by name). */
+  render(frame: Image, face: Face, identity: MeshIdentity, settings: SwapSettings): FeatheredPatch | Promise<FeatheredPatch> {
     const size = faceSize(face);
     const margin = size * 0.12;
     const [bx, by, bw, bh] = face.box;
@@ -229,6 +246,8 @@ export class MeshSwapper implements FaceSwapper<MeshIdentity> {
     const factor = workingFactor(size, identity.size);
     const w = gridSize(rect.x1 - rect.x0, factor);
     const h = gridSize(rect.y1 - rect.y0, factor);
+    // Model masks see the frame as it was, before the openings below are moved.
+    const plan = masksActive(settings.masks) ? this.maskPlan(frame, face, settings.masks) : undefined;
     // The face painted with the source's geometry, and the target's own eyes and mouth moved into
     // the new openings first, so no lid or lip line of the target shows beside the source's.
     const shaped = this.shapeFor(frame, face, identity, settings);
@@ -254,17 +273,6 @@ export class MeshSwapper implements FaceSwapper<MeshIdentity> {
     );
     const wd = warped.data;
     for (let i = 0; i < w * h; i++) masks.blend[i] *= coverage[i] * wd[4 * i + 3] * (1 / 255);
-    if (masksActive(settings.masks)) {
-      const box = {
-        matrix: estimateNormFor(
-          face.kps5.map((v) => v - 0.5),
-          BOX_MASK_CROP,
-        ),
-        size: BOX_MASK_CROP.size,
-      };
-      // Strength is the compositor's (like opacity): the face's detail and colour statistics stay the full mask's.
-      applyCropMasks(masks.blend, rect, factor, w, h, landmarkMasks(shaped, rect, size, settings.masks, box));
-    }
     // Statistics only from skin the source really showed: sample the confidence at cell centres.
     const g = masks.grid;
     for (let gy = 0; gy < masks.gridHeight; gy++) {
@@ -274,7 +282,7 @@ export class MeshSwapper implements FaceSwapper<MeshIdentity> {
         if (coverage[i] * wd[4 * i + 3] < 128) masks.skin[gy * masks.gridWidth + gx] = 0;
       }
     }
-    return {
+    const patch: FeatheredPatch & { detailMask?: Float32Array } = {
       strategy: 'feathered',
       rect,
       factor,
@@ -286,6 +294,40 @@ export class MeshSwapper implements FaceSwapper<MeshIdentity> {
       lightingScale: this.tuning.lightingScale,
       matchDetail: this.tuning.detail,
     };
+    if (!plan || !settings.masks) return patch;
+    // Strength is the compositor's (like opacity): the face's detail and colour statistics stay the full mask's.
+    const layers = landmarkMasks(shaped, rect, size, settings.masks, plan.box, plan.parser === 'landmarks');
+    // The face's detail is judged on its whole mask, not on the part a partial swap keeps.
+    if (this.tuning.detail) patch.detailMask = masks.blend.slice();
+    const apply = (more: readonly CropMask[]): FeatheredPatch => {
+      applyCropMasks(masks.blend, rect, factor, w, h, [...layers, ...more]);
+      return patch;
+    };
+    return plan.models ? plan.models.then(apply) : apply([]);
+  }
+
+  /**
+   * Which masks a face gets beyond the landmark ones: the crop FaceFusion's box mask and the model
+   * masks are cut in (the arcface template at 256 pixels), the parser drawing the regions
+   * (FaceMesh's points unless a BiSeNet model is asked for by name), and the model masks, started
+   * on a copy of the crop taken now.
+   */
+  private maskPlan(frame: Image, face: Face, masks: FaceMaskSettings): { box: { matrix: Affine; size: number }; parser: ParserChoice; models?: Promise<CropMask[]> } {
+    const size = BOX_MASK_CROP.size;
+    const matrix = estimateNormFor(
+      face.kps5.map((v) => v - 0.5),
+      BOX_MASK_CROP,
+    );
+    const occluders = masks.occlusion ? occludersFor(masks.occlusion, this.maskModels) : [];
+    const parser = regionsRestricted(masks) ? parserFor(masks.parser, this.maskModels, false) : 'landmarks';
+    const models = this.maskModels;
+    if (!models || (occluders.length === 0 && parser === 'landmarks')) return { box: { matrix, size }, parser };
+    const crop = faceCrop(frame, matrix, size);
+    const run = async (): Promise<CropMask[]> => [
+      ...(occluders.length ? [await occlusionCropMask(models, occluders, crop, matrix)] : []),
+      ...(parser !== 'landmarks' ? [await parsedRegionCropMask(await models.parser(parser), crop, matrix, masks)] : []),
+    ];
+    return { box: { matrix, size }, parser, models: run() };
   }
 
   /**

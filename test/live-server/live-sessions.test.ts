@@ -20,7 +20,7 @@ import {
   runLiveFrames,
   type LiveFrame,
   type LiveSessionCreated,
-  type WebSocketConstructor,
+  type LiveWebSocketConstructor,
 } from '../../src/client/index.js';
 import { loadWatermarkKey, readAudit, type AuditEntry } from '../../src/node/provenance/output-provenance.js';
 import { verifyFile } from '../../src/node/provenance/verify.js';
@@ -30,7 +30,7 @@ import { multipart, startTestApi, type TestApi } from '../api/api-helpers.js';
 import { faceFrames } from './live-frames.js';
 
 type Names = 'alice' | 'metered' | 'nolive';
-const Socket = WebSocket as unknown as WebSocketConstructor;
+const Socket = WebSocket as unknown as LiveWebSocketConstructor;
 /** A billed minute in these tests. */
 const MINUTE_MS = 1500;
 

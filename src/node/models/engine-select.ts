@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { LiveswapError } from '../../core/errors.js';
 import type { ModelEntry } from '../../models/registry.js';
 import type { EngineChoice, EngineName } from '../../pipeline/options.js';
+import { MASK_MODEL_IDS } from '../../pipeline/mask-models.js';
 import type { ModelStore } from './model-store.js';
 import { sha256File } from '../files/hash.js';
 import { expectedFile, type RecordedModels } from './model-digest.js';
@@ -24,6 +25,8 @@ export interface EngineResolution {
   models?: { detector: string; recogniser: string; swapper: string; landmarks?: string };
   /** A line for the user when `auto` could not use the engine it prefers. */
   notice?: string;
+  /** The mask models (XSeg, BiSeNet) installed and verified, by row id: any engine may run them. */
+  maskModels?: Partial<Record<string, string>>;
 }
 
 export interface Stamp {
@@ -84,7 +87,22 @@ async function inswapperFiles(store: ModelStore): Promise<{ files?: EngineResolu
   return { files, missing };
 }
 
+/** The mask models (XSeg occluders, BiSeNet parsers) installed and verified, by row id. */
+async function maskModelFiles(store: ModelStore): Promise<Partial<Record<string, string>>> {
+  const { stamps, recorded } = await verificationState(store);
+  const files: Partial<Record<string, string>> = {};
+  const ids = MASK_MODEL_IDS.filter((id) => Object.hasOwn(store.registry, id));
+  for (const entry of store.entries(ids)) if (await verified(store, entry, stamps, recorded)) files[entry.id] = store.pathOf(entry);
+  return files;
+}
+
 export async function resolveEngine(choice: EngineChoice, store: ModelStore): Promise<EngineResolution> {
+  const resolution = await resolveSwapper(choice, store);
+  const maskModels = await maskModelFiles(store);
+  return Object.keys(maskModels).length > 0 ? { ...resolution, maskModels } : resolution;
+}
+
+async function resolveSwapper(choice: EngineChoice, store: ModelStore): Promise<EngineResolution> {
   if (choice === 'mesh') return { engine: 'mesh' };
   const { files, missing } = await inswapperFiles(store);
   if (files) return { engine: 'inswapper', models: files };

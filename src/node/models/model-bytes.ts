@@ -27,6 +27,8 @@ export function nodeEngineSpec(resolution: EngineResolution, meshTuning?: MeshTu
     models[swapperId] = files.swapper;
     if (files.landmarks) models['2d106det'] = files.landmarks;
   }
+  // XSeg and BiSeNet for any engine, by row id: loaded only when a paint asks for them.
+  Object.assign(models, resolution.maskModels ?? {});
   return { engine: files ? 'inswapper' : 'mesh', models, ...(meshTuning ? { meshTuning } : {}) };
 }
 
