@@ -57,6 +57,36 @@ export const FACEFUSION_MODEL_IDS = [
 ] as const;
 export type FacefusionModelId = (typeof FACEFUSION_MODEL_IDS)[number];
 
+/** The swapper rows, in table order (the `--engine` names besides mesh and inswapper). */
+export const FACEFUSION_SWAPPER_IDS = [
+  'hyperswap_1a_256',
+  'hyperswap_1b_256',
+  'hyperswap_1c_256',
+  'simswap_256',
+  'simswap_unofficial_512',
+  'ghost_1_256',
+  'ghost_2_256',
+  'ghost_3_256',
+  'blendswap_256',
+  'uniface_256',
+  'hififace_unofficial_256',
+] as const satisfies readonly FacefusionModelId[];
+export type FacefusionSwapperId = (typeof FACEFUSION_SWAPPER_IDS)[number];
+
+/** The enhancer rows, in table order (`--face-enhancer`). */
+export const FACEFUSION_ENHANCER_IDS = [
+  'gfpgan_1.2',
+  'gfpgan_1.3',
+  'gfpgan_1.4',
+  'gpen_bfr_256',
+  'gpen_bfr_512',
+  'gpen_bfr_1024',
+  'gpen_bfr_2048',
+  'codeformer',
+  'restoreformer_plus_plus',
+] as const satisfies readonly FacefusionModelId[];
+export type FacefusionEnhancerId = (typeof FACEFUSION_ENHANCER_IDS)[number];
+
 /** FaceFusion's release tags (spec §11.3): which assets release holds each file. */
 type AssetsBase = 'models-3.0.0' | 'models-3.1.0' | 'models-3.2.0' | 'models-3.3.0' | 'models-3.4.0';
 

@@ -26,8 +26,15 @@ export interface OrtSessionLike<Tensor> {
   release(): Promise<void>;
 }
 
-/** `makeTensor` builds the runtime's own float32 tensor from data and dims. */
-export function wrapOrtSession<Tensor>(session: OrtSessionLike<Tensor>, makeTensor: (data: Float32Array, dims: readonly number[]) => Tensor): InferenceSession {
+/**
+ * `makeTensor` builds the runtime's own float32 tensor from data and dims; `makeFloat64`, where the
+ * runtime is given one, its float64 tensor (for feeds marked `dtype: 'float64'`).
+ */
+export function wrapOrtSession<Tensor>(
+  session: OrtSessionLike<Tensor>,
+  makeTensor: (data: Float32Array, dims: readonly number[]) => Tensor,
+  makeFloat64?: (data: Float64Array, dims: readonly number[]) => Tensor,
+): InferenceSession {
   return {
     get inputNames() {
       return session.inputNames;
@@ -37,7 +44,11 @@ export function wrapOrtSession<Tensor>(session: OrtSessionLike<Tensor>, makeTens
     },
     async run(feeds: Readonly<Record<string, TensorData>>): Promise<Record<string, TensorData>> {
       const ortFeeds: Record<string, Tensor> = {};
-      for (const [name, t] of Object.entries(feeds)) ortFeeds[name] = makeTensor(t.data, t.dims);
+      for (const [name, t] of Object.entries(feeds)) {
+        if (t.dtype !== 'float64') ortFeeds[name] = makeTensor(t.data, t.dims);
+        else if (makeFloat64) ortFeeds[name] = makeFloat64(Float64Array.from(t.data), t.dims);
+        else throw new LiveswapError('model', `Model input ${name} is float64, which this runtime is not given a tensor maker for.`);
+      }
       const results = await session.run(ortFeeds);
       const out: Record<string, TensorData> = {};
       for (const [name, t] of Object.entries(results)) {

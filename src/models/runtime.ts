@@ -6,6 +6,11 @@
 export interface TensorData {
   readonly data: Float32Array;
   readonly dims: readonly number[];
+  /**
+   * A feed the graph declares float64 (CodeFormer's fidelity `weight`): the runtime widens `data`
+   * to it. Absent: float32, as every output is.
+   */
+  readonly dtype?: 'float64';
 }
 
 export interface InferenceSession {

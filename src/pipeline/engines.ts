@@ -16,14 +16,17 @@ import { ScrfdDetector } from '../face/scrfd.js';
 import { readEmap } from '../models/emap.js';
 import { MODEL_SPECS, type ModelSpec, type ModelSpecId } from '../models/model-spec.js';
 import type { InferenceRuntime, InferenceSession } from '../models/runtime.js';
+import { FaceEnhancer } from '../swap/face-enhancer.js';
 import { InswapperModel } from '../swap/inswapper.js';
+import { BoostedInswapper } from '../swap/inswapper-boost.js';
 import { InswapperEngine } from '../swap/inswapper-engine.js';
+import { ModelSwapEngine, type RowSession } from '../swap/model-swap-engine.js';
 import { MeshSwapper } from '../swap/mesh-engine.js';
 import type { MeshTuning } from '../swap/mesh-tuning.js';
 import { maskModelLoader } from './mask-models.js';
 import type { MaskModels } from '../compose/occlusion-mask.js';
-import { StillSwapper, type FaceFinder } from './still.js';
-import type { EngineName } from './options.js';
+import { StillSwapper, type EnhancerSource, type FaceFinder } from './still.js';
+import { ENGINE_NAMES, type EngineName } from './options.js';
 
 /** BlazeFace and FaceMesh: every engine finds and follows faces with them. */
 export interface MeshSessions {
@@ -47,6 +50,15 @@ export interface InswapperSessions {
   swapperSpec?: ModelSpec;
 }
 
+/** A FaceFusion swapper's models, loaded: SCRFD, ArcFace (unless image-driven), the converter it names, the swapper. */
+export interface ModelSwapSessions {
+  detector: InferenceSession;
+  detectorLabel?: string;
+  recogniser?: InferenceSession;
+  converter?: RowSession;
+  swapper: RowSession;
+}
+
 export interface AssembledEngine {
   name: EngineName;
   /** Finds faces for this engine: BlazeFace + FaceMesh, or SCRFD (+ FaceMesh). */
@@ -59,20 +71,39 @@ export interface AssembledEngine {
   track?: (image: Image, face: Face) => Promise<Face | undefined>;
 }
 
-/** The mesh engine, or inswapper when its sessions are given. */
-export function assembleEngine(mesh: MeshSessions, inswapper?: InswapperSessions, options: { meshTuning?: MeshTuning; maskModels?: MaskModels } = {}): AssembledEngine {
+/**
+ * The mesh engine, inswapper when its sessions are given, or a FaceFusion swapper (`options.swapper`).
+ * `options.enhancers` loads the face enhancer a paint asks for (every engine can run one).
+ */
+export function assembleEngine(
+  mesh: MeshSessions,
+  inswapper?: InswapperSessions,
+  options: { meshTuning?: MeshTuning; swapper?: ModelSwapSessions; enhancers?: EnhancerSource; maskModels?: MaskModels } = {},
+): AssembledEngine {
   const analyzer = FaceAnalyzer.create(mesh.detector, mesh.mesh);
+  const { enhancers } = options;
   if (inswapper) {
     const landmarks = inswapper.landmarks ? Landmark106.create(inswapper.landmarks) : undefined;
     const finder = new ScrfdAnalyzer(ScrfdDetector.create(inswapper.detector, MODEL_SPECS.det_10g, { label: inswapper.detectorLabel }), analyzer, landmarks);
     const swapper = InswapperModel.create(inswapper.swapper, inswapper.swapperSpec ?? MODEL_SPECS.inswapper_128, inswapper.swapperLabel);
-    const engine = new InswapperEngine(ArcFaceEmbedder.create(inswapper.recogniser), swapper, inswapper.emap, options.maskModels);
-    return { name: 'inswapper', finder, still: new StillSwapper(finder, engine) as StillSwapper<unknown> };
+    // At the model's own size the engine as it was; with a pixel boost, tiled (swap/inswapper-boost.ts).
+    const engine = new BoostedInswapper(new InswapperEngine(ArcFaceEmbedder.create(inswapper.recogniser), swapper, inswapper.emap, options.maskModels), swapper);
+    return { name: 'inswapper', finder, still: new StillSwapper(finder, engine, enhancers) as StillSwapper<unknown> };
+  }
+  if (options.swapper) {
+    const parts = options.swapper;
+    const finder = new ScrfdAnalyzer(ScrfdDetector.create(parts.detector, MODEL_SPECS.det_10g, { label: parts.detectorLabel }), analyzer);
+    const engine = ModelSwapEngine.create({
+      swapper: parts.swapper,
+      converter: parts.converter,
+      embedder: parts.recogniser ? ArcFaceEmbedder.create(parts.recogniser) : undefined,
+    });
+    return { name: parts.swapper.row.id as EngineName, finder, still: new StillSwapper(finder, engine, enhancers) as StillSwapper<unknown> };
   }
   return {
     name: 'mesh',
     finder: analyzer,
-    still: new StillSwapper(analyzer, new MeshSwapper(options.meshTuning, options.maskModels)) as StillSwapper<unknown>,
+    still: new StillSwapper(analyzer, new MeshSwapper(options.meshTuning, options.maskModels), enhancers) as StillSwapper<unknown>,
     track: (image, face) => analyzer.refine(image, roiFromLandmarks(face.landmarks), face.score),
   };
 }
@@ -146,6 +177,8 @@ export async function openEngine(spec: EngineSpec, fetchBytes: FetchBytes, runti
   try {
     const mesh: MeshSessions = { detector: await open('blazeface'), mesh: await open('facemesh') };
     let inswapper: InswapperSessions | undefined;
+    let swapper: ModelSwapSessions | undefined;
+    if (spec.engine !== 'mesh' && spec.engine !== 'inswapper') swapper = await openModelSwapper(spec.engine, open, labels);
     if (spec.engine === 'inswapper') {
       const swapperId = SWAPPER_MODELS.find((id) => spec.models[id] !== undefined) ?? 'inswapper_128';
       const detector = await open('det_10g');
@@ -160,9 +193,10 @@ export async function openEngine(spec: EngineSpec, fetchBytes: FetchBytes, runti
       const landmarks = spec.models['2d106det'] !== undefined ? await open('2d106det') : undefined;
       inswapper = { detector, detectorLabel: labels.det_10g, recogniser, swapper, landmarks, emap, swapperLabel, swapperSpec: MODEL_SPECS[swapperId] };
     }
+    const enhancers = enhancerLoader(spec, fetchBytes, runtime, sessions, notices);
     // XSeg and BiSeNet, when the spec names their files: loaded on the first paint that asks.
     const maskModels = maskModelLoader(spec.models, (row, location) => loadModel(row, location, fetchBytes, runtime), sessions, notices);
-    const assemble = (meshTuning: MeshTuning | undefined): AssembledEngine => assembleEngine(mesh, inswapper, { meshTuning, maskModels });
+    const assemble = (meshTuning: MeshTuning | undefined): AssembledEngine => assembleEngine(mesh, inswapper, { meshTuning, swapper, enhancers, maskModels });
     let closing: Promise<void> | undefined;
     return {
       ...assemble(spec.meshTuning),
@@ -175,6 +209,54 @@ export async function openEngine(spec: EngineSpec, fetchBytes: FetchBytes, runti
     await Promise.all(sessions.map((s) => s.close().catch(() => undefined)));
     throw error;
   }
+}
+
+/** Opens a FaceFusion swapper's models in the order the row needs them (swapperEngineModels). */
+async function openModelSwapper(id: ModelSpecId, open: (id: ModelSpecId) => Promise<InferenceSession>, labels: Partial<Record<ModelSpecId, string>>): Promise<ModelSwapSessions> {
+  const row: ModelSpec = MODEL_SPECS[id];
+  const traits = row.origin === 'download' ? row.swap : undefined;
+  if (!traits || traits.source.kind === 'emap') throw new LiveswapError('usage', `${id} is not an engine: one of ${ENGINE_NAMES.join(', ')}.`);
+  const detector = await open('det_10g');
+  const recogniser = traits.source.kind === 'embedding' ? await open('w600k_r50') : undefined;
+  const converterId = traits.source.kind === 'embedding' ? (traits.source.converter as ModelSpecId | null) : null;
+  const converter = converterId ? { session: await open(converterId), row: MODEL_SPECS[converterId], label: '' } : undefined;
+  const session = await open(id);
+  return {
+    detector,
+    detectorLabel: labels.det_10g,
+    recogniser,
+    converter: converter && converterId ? { ...converter, label: labels[converterId] ?? converterId } : undefined,
+    swapper: { session, row, label: labels[id] ?? id },
+  };
+}
+
+/**
+ * Loads a face enhancer when a paint first asks for it, from the file `spec.models` names for its
+ * row; its session joins the engine's (closed with it). Concurrent asks share one load.
+ */
+function enhancerLoader(spec: EngineSpec, fetchBytes: FetchBytes, runtime: InferenceRuntime, sessions: InferenceSession[], notices: string[]): EnhancerSource {
+  const loaded = new Map<string, Promise<FaceEnhancer>>();
+  return (id) => {
+    let enhancer = loaded.get(id);
+    if (!enhancer) {
+      const row = (MODEL_SPECS as Readonly<Record<string, ModelSpec | undefined>>)[id];
+      const location = spec.models[id as ModelSpecId];
+      if (!row || row.role !== 'enhancer') return Promise.reject(new LiveswapError('usage', `${id} is not a face enhancer.`));
+      if (location === undefined) {
+        return Promise.reject(
+          new LiveswapError('model', `The face enhancer ${id} is not installed (or does not verify). Run \`liveswap models pull ${id}\` (or \`--for enhancer\`).`),
+        );
+      }
+      enhancer = loadModel(row, location, fetchBytes, runtime).then((model) => {
+        sessions.push(model.session);
+        notices.push(...model.notices);
+        return FaceEnhancer.create(model.session, row, model.label);
+      });
+      enhancer.catch(() => loaded.delete(id));
+      loaded.set(id, enhancer);
+    }
+    return enhancer;
+  };
 }
 
 /** One model loaded: its session, what names it, and any lines the byte reader had for the user. */

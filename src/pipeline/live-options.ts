@@ -4,10 +4,15 @@
  */
 
 import { DEFAULT_IDENTITY_THRESHOLD } from './face-map.js';
-import { ENGINE_NAMES, LIVE_DEFAULTS, type EngineName } from './options.js';
+import { LIVE_DEFAULTS, type EngineName as AnyEngineName } from './options.js';
 
 // The page and the worker read the engine list through this module (and protocol.ts).
-export { ENGINE_NAMES, type EngineName };
+/**
+ * The engines the live page runs: mesh and inswapper. FaceFusion's swappers (options.ts
+ * ENGINE_NAMES) run in Node (the CLI, the library, the API); the page does not load them yet.
+ */
+export const ENGINE_NAMES = ['mesh', 'inswapper'] as const satisfies readonly AnyEngineName[];
+export type EngineName = (typeof ENGINE_NAMES)[number];
 
 /** Where the browser runs the models: WebGPU when the browser has an adapter, else wasm. */
 export const BACKENDS = ['webgpu', 'wasm'] as const;

@@ -9,14 +9,18 @@
 import { invalidOption } from '../core/errors.js';
 import { DEFAULT_ONE_EURO, validateOneEuro, type OneEuroParams } from '../core/one-euro.js';
 import { FACE_REGIONS, type FaceRegion } from '../face/face-regions.js';
+import { FACEFUSION_ENHANCER_IDS, FACEFUSION_SWAPPER_IDS } from '../models/model-spec-facefusion.js';
 import { MIN_FACE_SHARPNESS } from '../face/quality.js';
 import { checkLabelText, DEFAULT_LABEL_OPTIONS, DEFAULT_LABEL_TEXT, LABEL_CORNERS, type LabelCorner } from '../provenance/label.js';
 import { DEFAULT_SHOT_CHANGE_OPTIONS, validateShotChangeOptions, type ShotChangeOptions } from './shot-change.js';
 
 export { LABEL_CORNERS, type LabelCorner };
 
-/** The engines that swap: `mesh` (built in, nothing to download) and `inswapper` (models pulled by the user). */
-export const ENGINE_NAMES = ['mesh', 'inswapper'] as const;
+/**
+ * The engines that swap: `mesh` (built in, nothing to download), `inswapper` (inswapper_128 or its
+ * fp16 file) and FaceFusion's swappers by row id (models pulled by the user).
+ */
+export const ENGINE_NAMES = ['mesh', 'inswapper', ...FACEFUSION_SWAPPER_IDS] as const;
 export type EngineName = (typeof ENGINE_NAMES)[number];
 
 /** What a user may ask for: an engine, or `auto` (inswapper when its models are installed and verified, else mesh). */
@@ -38,6 +42,13 @@ export const OCCLUSION_MASKS = ['xseg_1', 'xseg_2', 'xseg_3', 'all'] as const;
 export type OcclusionMaskChoice = (typeof OCCLUSION_MASKS)[number];
 
 export { FACE_REGIONS, type FaceRegion };
+
+/** Face enhancers (`faceEnhancer`), run on each swapped face after the swap. */
+export const FACE_ENHANCERS = FACEFUSION_ENHANCER_IDS;
+export type FaceEnhancerChoice = (typeof FACE_ENHANCERS)[number];
+
+/** Pixel-boost crop sides; each swapper takes the whole multiples of its own size (pixel-boost.ts). */
+export const PIXEL_BOOSTS = [128, 256, 384, 512, 768, 1024] as const;
 
 /** The modes whose defaults differ: one picture, a video file, a camera stream. */
 export const MODES = ['still', 'video', 'live'] as const;
@@ -85,6 +96,16 @@ export interface PaintOptions {
   maskBlur: number | undefined;
   /** XSeg occlusion mask: what covers the face (hands, microphones) stays; undefined: none. */
   occlusionMask: OcclusionMaskChoice | undefined;
+  /** Run this enhancer on each swapped face after the swap (FaceFusion's models); undefined: none. */
+  faceEnhancer: FaceEnhancerChoice | undefined;
+  /** 0..100: how much of the enhanced face shows over the swapped one (FaceFusion's default 80). */
+  faceEnhancerBlend: number;
+  /** 0..1: CodeFormer's fidelity weight (ignored by the other enhancers; FaceFusion's default 0.5). */
+  faceEnhancerWeight: number;
+  /** Crop side for the neural swappers, a whole multiple of the model's (spec §7.2); undefined: the model's own. */
+  pixelBoost: number | undefined;
+  /** 0..1: FaceFusion's identity weight for the swappers that take an embedding; 0.5 leaves the source as it is. */
+  swapperWeight: number;
   /** Refuse images with more pixels than this. */
   maxPixels: number;
 }
@@ -160,6 +181,11 @@ export const STILL_DEFAULTS = deepFreeze({
     maskPadding: undefined,
     maskBlur: undefined,
     occlusionMask: undefined,
+    faceEnhancer: undefined,
+    faceEnhancerBlend: 80,
+    faceEnhancerWeight: 0.5,
+    pixelBoost: undefined,
+    swapperWeight: 0.5,
     maxPixels: 50_000_000,
   },
   // A still is one frame: detected once, nothing followed or smoothed, every face found may be painted.
@@ -242,6 +268,7 @@ export function resolvePaintOptions(partial: Partial<PaintOptions> = {}, default
   if (o.faceOutline !== undefined) checkRange('faceOutline', o.faceOutline, 0, 1);
   checkRange('maxPixels', o.maxPixels, 1, Number.MAX_SAFE_INTEGER);
   resolveMaskOptions(o);
+  resolveModelOptions(o);
   o.faceIndex = checkIndex('faceIndex', o.faceIndex);
   o.sourceFace = checkIndex('sourceFace', o.sourceFace);
   if (o.faceIndex !== undefined && o.manyFaces) throw invalidOption('faceIndex', 'no face index together with manyFaces', o.faceIndex);
@@ -290,6 +317,16 @@ function resolveMaskOptions(o: PaintOptions): void {
   checkRange('maskStrength', o.maskStrength, 0, 1);
   o.maskPadding = checkPadding(o.maskPadding);
   if (o.maskBlur !== undefined) checkRange('maskBlur', o.maskBlur, 0, 1);
+}
+
+/** The enhancer, pixel-boost and identity-weight options, checked (whether a boost fits the swapper is the engine's to say). */
+function resolveModelOptions(o: PaintOptions): void {
+  if (o.faceEnhancer !== undefined) checkOneOf('faceEnhancer', o.faceEnhancer, FACE_ENHANCERS);
+  checkRange('faceEnhancerBlend', o.faceEnhancerBlend, 0, 100);
+  checkRange('faceEnhancerWeight', o.faceEnhancerWeight, 0, 1);
+  if (o.pixelBoost !== undefined && !(PIXEL_BOOSTS as readonly unknown[]).includes(o.pixelBoost))
+    throw invalidOption('pixelBoost', `one of ${PIXEL_BOOSTS.join(', ')}`, o.pixelBoost);
+  checkRange('swapperWeight', o.swapperWeight, 0, 1);
 }
 
 /** @deprecated the same function as {@link resolvePaintOptions}. */

@@ -61,6 +61,14 @@ export interface InputNames {
   target?: string;
 }
 
+/** A face enhancer run on each painted face after its paste (swap/face-enhancer.ts). */
+export interface PaintEnhancer {
+  enhance(frame: Image, face: Face, settings: { blend: number; weight: number }): Promise<void>;
+}
+
+/** The engine's enhancer loader: the enhancer of a row id, loaded once; throws when it is not installed. */
+export type EnhancerSource = (id: string) => Promise<PaintEnhancer>;
+
 export class StillSwapper<Identity = unknown> {
   private readonly compositor = new Compositor();
   private queue: Promise<unknown> = Promise.resolve();
@@ -68,6 +76,8 @@ export class StillSwapper<Identity = unknown> {
   constructor(
     private readonly analyzer: FaceFinder,
     private readonly engine: FaceSwapper<Identity>,
+    /** Where `faceEnhancer` finds its model; without it an enhancer asked for is an error. */
+    private readonly enhancers?: EnhancerSource,
   ) {}
 
   /**
@@ -196,7 +206,10 @@ export class StillSwapper<Identity = unknown> {
       faceShape: options.faceShape,
       faceOutline: options.faceOutline,
       masks: maskSettings(options),
+      pixelBoost: options.pixelBoost,
+      identityWeight: options.swapperWeight,
     };
+    const enhancer = options.faceEnhancer === undefined ? undefined : await this.enhancerFor(options.faceEnhancer);
     for (const { face, identity } of jobs) {
       if (this.engine.skipReason?.(face)) continue;
       // The engine renders a patch; the compositor pastes it by the strategy it names.
@@ -204,7 +217,14 @@ export class StillSwapper<Identity = unknown> {
       const patch = await this.engine.render(output, face, identity, settings);
       timings.warp += performance.now() - t;
       this.compositor.compose(output, patch, settings, timings);
+      // FaceFusion runs the enhancer on the swapped frame, face by face (spec §8.1).
+      if (enhancer) await enhancer.enhance(output, face, { blend: options.faceEnhancerBlend ?? 80, weight: options.faceEnhancerWeight ?? 0.5 });
     }
+  }
+
+  private enhancerFor(id: string): Promise<PaintEnhancer> {
+    if (!this.enhancers) return Promise.reject(new LiveswapError('model', `The face enhancer ${id} cannot run here: this engine was opened without enhancers.`));
+    return this.enhancers(id);
   }
 
   private chooseTargets(faces: readonly Face[], target: Image, options: SwapOptions, file?: string): number[] {

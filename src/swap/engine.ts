@@ -34,3 +34,13 @@ export interface FaceSwapper<Identity> {
    */
   render(frame: Image, face: Face, identity: Identity, settings: SwapSettings): FacePatch | Promise<FacePatch>;
 }
+
+/**
+ * What the model-driven swappers read besides {@link SwapSettings}: FaceFusion's pixel boost (the
+ * crop side, a multiple of the model's; undefined: the model's own) and identity weight (0..1,
+ * spec §7.3; undefined: 0.5, the source unchanged).
+ */
+export interface ModelSwapSettings extends SwapSettings {
+  pixelBoost?: number;
+  identityWeight?: number;
+}

@@ -22,6 +22,7 @@ import {
   VIDEO_DEFAULTS,
 } from '../../src/pipeline/options.js';
 import { DEFAULT_TRACKER_OPTIONS } from '../../src/pipeline/tracker.js';
+import { FACEFUSION_SWAPPER_IDS } from '../../src/models/model-spec-facefusion.js';
 import { DEFAULT_VIDEO_FACE_OPTIONS } from '../../src/pipeline/video.js';
 
 function usageError(fn: () => unknown, words: RegExp): void {
@@ -30,10 +31,11 @@ function usageError(fn: () => unknown, words: RegExp): void {
 
 describe('options schema', () => {
   it('has one engine list; the choices add auto', () => {
-    assert.deepEqual([...ENGINE_NAMES], ['mesh', 'inswapper']);
-    assert.deepEqual([...ENGINE_CHOICES], ['auto', 'mesh', 'inswapper']);
+    // mesh, inswapper, then FaceFusion's swappers by row id; the live page runs the first two.
+    assert.deepEqual([...ENGINE_NAMES], ['mesh', 'inswapper', ...FACEFUSION_SWAPPER_IDS]);
+    assert.deepEqual([...ENGINE_CHOICES], ['auto', ...ENGINE_NAMES]);
     assert.equal(ENGINES, ENGINE_CHOICES);
-    assert.equal(LIVE_ENGINES, ENGINE_NAMES);
+    assert.deepEqual([...LIVE_ENGINES], ['mesh', 'inswapper']);
   });
 
   it('keeps the older names as the same values', () => {
@@ -74,7 +76,10 @@ describe('options schema', () => {
   it('checks each group with one function and messages naming the option', () => {
     assert.deepEqual(resolveTrackingOptions(), VIDEO_DEFAULTS.tracking);
     assert.deepEqual(resolveTrackingOptions({}, LIVE_DEFAULTS.tracking), LIVE_DEFAULTS.tracking);
-    usageError(() => resolvePaintOptions({ engine: 'warp' as never }), /one of auto, mesh, inswapper for engine/);
+    usageError(() => resolvePaintOptions({ engine: 'warp' as never }), /one of auto, mesh, inswapper, hyperswap_1a_256, .* for engine/);
+    usageError(() => resolvePaintOptions({ pixelBoost: 300 }), /one of 128, 256, 384, 512, 768, 1024 for pixelBoost/);
+    usageError(() => resolvePaintOptions({ faceEnhancerBlend: 101 }), /for faceEnhancerBlend/);
+    usageError(() => resolvePaintOptions({ faceEnhancer: 'gfpgan_9' as never }), /one of gfpgan_1.2, .*codeformer.* for faceEnhancer/);
     usageError(() => resolveTrackingOptions({ detectEvery: 0 }), /for detectEvery/);
     usageError(() => resolveTrackingOptions({ maxMissed: -1 }), /^Expected an integer >= 0 for maxMissed but received -1$/);
     usageError(() => resolveTrackingOptions({ holdFrames: 1.5 }), /for holdFrames/);

@@ -1,14 +1,15 @@
 /**
- * Which engine a swap uses: `mesh` always works; `inswapper` needs its models installed and
- * verified; `auto` takes inswapper when it can and says so when it cannot. Verification hashes a
+ * Which engine a swap uses: `mesh` always works; `inswapper` and FaceFusion's swappers need their
+ * models installed and verified; `auto` takes the user's default (LIVESWAP_ENGINE) or inswapper
+ * when it can and says so when it cannot. Installed enhancers are listed for every engine. Verification hashes a
  * file once and remembers (size, modification time, hash), so later runs do not re-read 700 MB.
  */
 
 import { readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LiveswapError } from '../../core/errors.js';
-import type { ModelEntry } from '../../models/registry.js';
-import type { EngineChoice, EngineName } from '../../pipeline/options.js';
+import { ENHANCER_MODEL_IDS, swapperEngineModels, type ModelEntry, type ModelId } from '../../models/registry.js';
+import { ENGINE_NAMES, type EngineChoice, type EngineName } from '../../pipeline/options.js';
 import { MASK_MODEL_IDS } from '../../pipeline/mask-models.js';
 import type { ModelStore } from './model-store.js';
 import { sha256File } from '../files/hash.js';
@@ -23,10 +24,14 @@ export interface EngineResolution {
    * Deep-Live-Cam's mouth mask) when that optional model is installed and verifies too.
    */
   models?: { detector: string; recogniser: string; swapper: string; landmarks?: string };
+  /** For a FaceFusion swapper: its installed files by row id (detector, ArcFace, converter, swapper). */
+  swapperFiles?: Partial<Record<ModelId, string>>;
+  /** The face enhancers installed and verified, by row id. */
+  enhancers?: Partial<Record<ModelId, string>>;
+  /** The mask models (XSeg, BiSeNet) installed and verified, by row id: any engine may run them. */
+  maskModels?: Partial<Record<ModelId, string>>;
   /** A line for the user when `auto` could not use the engine it prefers. */
   notice?: string;
-  /** The mask models (XSeg, BiSeNet) installed and verified, by row id: any engine may run them. */
-  maskModels?: Partial<Record<string, string>>;
 }
 
 export interface Stamp {
@@ -69,8 +74,7 @@ export async function verificationState(store: ModelStore): Promise<{ stamps: Re
 }
 
 /** The inswapper engine's files when all are installed and verified (2d106det optional); else the ids that are not. */
-async function inswapperFiles(store: ModelStore): Promise<{ files?: EngineResolution['models']; missing: string[] }> {
-  const { stamps, recorded } = await verificationState(store);
+async function inswapperFiles(store: ModelStore, { stamps, recorded }: VerificationState): Promise<{ files?: EngineResolution['models']; missing: string[] }> {
   const [detector, recogniser] = store.entries(['det_10g', 'w600k_r50']);
   const swappers = store.entries(['inswapper_128', 'inswapper_128_fp16']);
   const missing: string[] = [];
@@ -87,32 +91,79 @@ async function inswapperFiles(store: ModelStore): Promise<{ files?: EngineResolu
   return { files, missing };
 }
 
-/** The mask models (XSeg occluders, BiSeNet parsers) installed and verified, by row id. */
-async function maskModelFiles(store: ModelStore): Promise<Partial<Record<string, string>>> {
-  const { stamps, recorded } = await verificationState(store);
-  const files: Partial<Record<string, string>> = {};
-  const ids = MASK_MODEL_IDS.filter((id) => Object.hasOwn(store.registry, id));
-  for (const entry of store.entries(ids)) if (await verified(store, entry, stamps, recorded)) files[entry.id] = store.pathOf(entry);
+/** A FaceFusion swapper's files (detector, ArcFace, converter, swapper) when all are installed and verified; else the ids that are not. */
+async function modelSwapperFiles(store: ModelStore, id: string, state: VerificationState): Promise<{ files?: Partial<Record<ModelId, string>>; missing: string[] }> {
+  const files: Partial<Record<ModelId, string>> = {};
+  const missing: string[] = [];
+  for (const entry of store.entries(swapperEngineModels(id))) {
+    if (await verified(store, entry, state.stamps, state.recorded)) files[entry.id as ModelId] = store.pathOf(entry);
+    else missing.push(entry.id);
+  }
+  return missing.length > 0 ? { missing } : { files, missing };
+}
+
+/** The face enhancers installed and verified, by row id (any engine can run one after its swap). */
+async function enhancerFiles(store: ModelStore, state: VerificationState): Promise<Partial<Record<ModelId, string>>> {
+  const files: Partial<Record<ModelId, string>> = {};
+  const ids = ENHANCER_MODEL_IDS.filter((id) => Object.hasOwn(store.registry, id));
+  for (const entry of store.entries(ids)) if (await verified(store, entry, state.stamps, state.recorded)) files[entry.id as ModelId] = store.pathOf(entry);
   return files;
 }
 
-export async function resolveEngine(choice: EngineChoice, store: ModelStore): Promise<EngineResolution> {
-  const resolution = await resolveSwapper(choice, store);
-  const maskModels = await maskModelFiles(store);
-  return Object.keys(maskModels).length > 0 ? { ...resolution, maskModels } : resolution;
+/** The engine `auto` prefers when the user sets one: LIVESWAP_ENGINE, when it names an engine. */
+export function defaultEngine(env: NodeJS.ProcessEnv = process.env): EngineName | undefined {
+  const value = env.LIVESWAP_ENGINE?.trim();
+  return value && (ENGINE_NAMES as readonly string[]).includes(value) ? (value as EngineName) : undefined;
 }
 
-async function resolveSwapper(choice: EngineChoice, store: ModelStore): Promise<EngineResolution> {
-  if (choice === 'mesh') return { engine: 'mesh' };
-  const { files, missing } = await inswapperFiles(store);
-  if (files) return { engine: 'inswapper', models: files };
+/**
+ * The engine for `choice`, with the files it needs and every installed enhancer. `auto` takes the
+ * user's default engine (LIVESWAP_ENGINE) when its models are there, else InSwapper when installed,
+ * else mesh, and says why when it could not take the one it preferred.
+ */
+export async function resolveEngine(choice: EngineChoice, store: ModelStore, env: NodeJS.ProcessEnv = process.env): Promise<EngineResolution> {
+  const state = await verificationState(store);
+  const resolution = await resolveSwapper(choice, store, state, env);
+  const enhancers = await enhancerFiles(store, state);
+  const maskModels = await maskModelFiles(store, state);
+  return {
+    ...resolution,
+    ...(Object.keys(enhancers).length > 0 ? { enhancers } : {}),
+    ...(Object.keys(maskModels).length > 0 ? { maskModels } : {}),
+  };
+}
+
+/** The mask models (XSeg occluders, BiSeNet parsers) installed and verified, by row id. */
+async function maskModelFiles(store: ModelStore, state: VerificationState): Promise<Partial<Record<ModelId, string>>> {
+  const files: Partial<Record<ModelId, string>> = {};
+  const ids = MASK_MODEL_IDS.filter((id) => Object.hasOwn(store.registry, id));
+  for (const entry of store.entries(ids)) if (await verified(store, entry, state.stamps, state.recorded)) files[entry.id as ModelId] = store.pathOf(entry);
+  return files;
+}
+
+type VerificationState = Awaited<ReturnType<typeof verificationState>>;
+
+async function resolveSwapper(choice: EngineChoice, store: ModelStore, state: VerificationState, env: NodeJS.ProcessEnv): Promise<EngineResolution> {
+  const preferred = choice === 'auto' ? defaultEngine(env) : choice;
+  let fallback: string | undefined;
+  if (preferred !== undefined && preferred !== 'mesh' && preferred !== 'inswapper') {
+    const { files, missing } = await modelSwapperFiles(store, preferred, state);
+    if (files) return { engine: preferred, swapperFiles: files };
+    const pull = `Run \`liveswap models pull --for ${preferred} --accept-license\` (or \`liveswap models import FILE\` for files you have).`;
+    if (choice !== 'auto') throw new LiveswapError('model', `The ${preferred} engine needs models that are not installed or do not verify: ${missing.join(', ')}. ${pull}`);
+    fallback = `The default engine ${preferred} (LIVESWAP_ENGINE) needs ${missing.join(', ')}, which are not installed. `;
+  }
+  const notice = (text: string): string => `${fallback ?? ''}${text}`;
+  if (preferred === 'mesh') return { engine: 'mesh' };
+  const { files, missing } = await inswapperFiles(store, state);
+  if (files) return { engine: 'inswapper', models: files, ...(fallback ? { notice: notice('Using inswapper.') } : {}) };
   if (choice === 'inswapper') {
     throw new LiveswapError(
       'model',
       `The inswapper engine needs models that are not installed or do not verify: ${missing.join(', ')}. Run \`liveswap models pull --accept-license\` (or \`liveswap models import FILE\` for files you have).`,
     );
   }
-  return { engine: 'mesh', notice: `Using the built-in mesh engine: the inswapper models are not installed (${missing.join(', ')}); \`liveswap models pull\` adds them.` };
+  return { engine: 'mesh', notice: notice(`Using the built-in mesh engine: the inswapper models are not installed (${missing.join(', ')}); \`liveswap models pull\` adds them.`) };
 }
 
 /**

@@ -14,7 +14,8 @@ import { builtinModel } from './model-cache.js';
 
 /**
  * The engine spec for a resolution: the converted models by id (the cache finds them), the
- * inswapper files by path, each under the row its file name belongs to.
+ * inswapper files by path, each under the row its file name belongs to, a FaceFusion swapper's
+ * files and the installed enhancers under their row ids.
  */
 export function nodeEngineSpec(resolution: EngineResolution, meshTuning?: MeshTuning): EngineSpec {
   const models: Partial<Record<ModelSpecId, string>> = { blazeface: 'blazeface', facemesh: 'facemesh' };
@@ -27,9 +28,10 @@ export function nodeEngineSpec(resolution: EngineResolution, meshTuning?: MeshTu
     models[swapperId] = files.swapper;
     if (files.landmarks) models['2d106det'] = files.landmarks;
   }
-  // XSeg and BiSeNet for any engine, by row id: loaded only when a paint asks for them.
-  Object.assign(models, resolution.maskModels ?? {});
-  return { engine: files ? 'inswapper' : 'mesh', models, ...(meshTuning ? { meshTuning } : {}) };
+  // A FaceFusion swapper's files, the installed enhancers and mask models go by their row ids.
+  Object.assign(models, resolution.swapperFiles ?? {}, resolution.enhancers ?? {}, resolution.maskModels ?? {});
+  const engine = files ? 'inswapper' : resolution.swapperFiles ? resolution.engine : 'mesh';
+  return { engine, models, ...(meshTuning ? { meshTuning } : {}) };
 }
 
 function isBuiltin(id: string): id is BuiltinModelId {

@@ -66,7 +66,11 @@ export function createNodeRuntime(options: NodeRuntimeOptions = {}): InferenceRu
     name: `onnxruntime-node ${provider}`,
     async load(model: Uint8Array, label: string): Promise<InferenceSession> {
       try {
-        return wrapOrtSession(await ort.InferenceSession.create(model, sessionOptions), (data, dims) => new ort.Tensor('float32', data, dims));
+        return wrapOrtSession(
+          await ort.InferenceSession.create(model, sessionOptions),
+          (data, dims) => new ort.Tensor('float32', data, dims),
+          (data, dims) => new ort.Tensor('float64', data, dims),
+        );
       } catch (cause) {
         const reason = cause instanceof Error ? cause.message : String(cause);
         throw new LiveswapError('model', `Could not load the model ${label}: ${reason}`, { file: label, cause });

@@ -5,7 +5,7 @@
 
 import { Type, type Static, type TSchema } from 'typebox';
 import { ERROR_KINDS } from '../../core/errors.js';
-import { ENGINE_CHOICES, FACE_PARSERS, FACE_REGIONS, OCCLUSION_MASKS } from '../../pipeline/options.js';
+import { ENGINE_CHOICES, FACE_ENHANCERS, FACE_PARSERS, FACE_REGIONS, OCCLUSION_MASKS, PIXEL_BOOSTS } from '../../pipeline/options.js';
 import { VIDEO_CODECS, VIDEO_PRESETS } from '../../node/media/ffmpeg-write.js';
 import { JOB_STATES, SCOPES } from '../../node/service/types.js';
 import { API_ERROR_KINDS } from './errors.js';
@@ -81,6 +81,11 @@ export const SwapFields = Type.Object(
     maskPadding: Type.Optional(Type.Array(Type.Number({ minimum: 0, maximum: 100 }), { minItems: 4, maxItems: 4 })),
     maskBlur: Type.Optional(Type.Number({ minimum: 0, maximum: 1 })),
     occlusionMask: Type.Optional(literals(OCCLUSION_MASKS)),
+    faceEnhancer: Type.Optional(literals(FACE_ENHANCERS)),
+    faceEnhancerBlend: Type.Optional(Type.Number({ minimum: 0, maximum: 100 })),
+    faceEnhancerWeight: Type.Optional(Type.Number({ minimum: 0, maximum: 1 })),
+    pixelBoost: Type.Optional(Type.Union(PIXEL_BOOSTS.map((n) => Type.Literal(n)))),
+    swapperWeight: Type.Optional(Type.Number({ minimum: 0, maximum: 1 })),
   },
   { additionalProperties: false },
 );
