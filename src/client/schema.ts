@@ -2615,7 +2615,21 @@ export interface paths {
             /** @description an identity of this token */
             identityId: string;
             /** @enum {unknown} */
-            engine?: 'auto' | 'mesh' | 'inswapper';
+            engine?:
+              | 'auto'
+              | 'mesh'
+              | 'inswapper'
+              | 'hyperswap_1a_256'
+              | 'hyperswap_1b_256'
+              | 'hyperswap_1c_256'
+              | 'simswap_256'
+              | 'simswap_unofficial_512'
+              | 'ghost_1_256'
+              | 'ghost_2_256'
+              | 'ghost_3_256'
+              | 'blendswap_256'
+              | 'uniface_256'
+              | 'hififace_unofficial_256';
             manyFaces?: boolean;
             faceIndex?: number;
             sourceFace?: number;
@@ -2634,6 +2648,13 @@ export interface paths {
             maskBlur?: number;
             /** @enum {unknown} */
             occlusionMask?: 'xseg_1' | 'xseg_2' | 'xseg_3' | 'all';
+            /** @enum {unknown} */
+            faceEnhancer?:
+              'gfpgan_1.2' | 'gfpgan_1.3' | 'gfpgan_1.4' | 'gpen_bfr_256' | 'gpen_bfr_512' | 'gpen_bfr_1024' | 'gpen_bfr_2048' | 'codeformer' | 'restoreformer_plus_plus';
+            faceEnhancerBlend?: number;
+            faceEnhancerWeight?: number;
+            pixelBoost?: 128 | 256 | 384 | 512 | 768 | 1024;
+            swapperWeight?: number;
           };
         };
       };
@@ -3051,7 +3072,21 @@ export interface paths {
             uploadId: string;
             swap?: {
               /** @enum {unknown} */
-              engine?: 'auto' | 'mesh' | 'inswapper';
+              engine?:
+                | 'auto'
+                | 'mesh'
+                | 'inswapper'
+                | 'hyperswap_1a_256'
+                | 'hyperswap_1b_256'
+                | 'hyperswap_1c_256'
+                | 'simswap_256'
+                | 'simswap_unofficial_512'
+                | 'ghost_1_256'
+                | 'ghost_2_256'
+                | 'ghost_3_256'
+                | 'blendswap_256'
+                | 'uniface_256'
+                | 'hififace_unofficial_256';
               manyFaces?: boolean;
               faceIndex?: number;
               sourceFace?: number;
@@ -3070,6 +3105,13 @@ export interface paths {
               maskBlur?: number;
               /** @enum {unknown} */
               occlusionMask?: 'xseg_1' | 'xseg_2' | 'xseg_3' | 'all';
+              /** @enum {unknown} */
+              faceEnhancer?:
+                'gfpgan_1.2' | 'gfpgan_1.3' | 'gfpgan_1.4' | 'gpen_bfr_256' | 'gpen_bfr_512' | 'gpen_bfr_1024' | 'gpen_bfr_2048' | 'codeformer' | 'restoreformer_plus_plus';
+              faceEnhancerBlend?: number;
+              faceEnhancerWeight?: number;
+              pixelBoost?: 128 | 256 | 384 | 512 | 768 | 1024;
+              swapperWeight?: number;
             };
             encoding?: {
               /** @enum {unknown} */
@@ -3553,7 +3595,21 @@ export interface paths {
             uploadIds: string[];
             swap?: {
               /** @enum {unknown} */
-              engine?: 'auto' | 'mesh' | 'inswapper';
+              engine?:
+                | 'auto'
+                | 'mesh'
+                | 'inswapper'
+                | 'hyperswap_1a_256'
+                | 'hyperswap_1b_256'
+                | 'hyperswap_1c_256'
+                | 'simswap_256'
+                | 'simswap_unofficial_512'
+                | 'ghost_1_256'
+                | 'ghost_2_256'
+                | 'ghost_3_256'
+                | 'blendswap_256'
+                | 'uniface_256'
+                | 'hififace_unofficial_256';
               manyFaces?: boolean;
               faceIndex?: number;
               sourceFace?: number;
@@ -3572,6 +3628,13 @@ export interface paths {
               maskBlur?: number;
               /** @enum {unknown} */
               occlusionMask?: 'xseg_1' | 'xseg_2' | 'xseg_3' | 'all';
+              /** @enum {unknown} */
+              faceEnhancer?:
+                'gfpgan_1.2' | 'gfpgan_1.3' | 'gfpgan_1.4' | 'gpen_bfr_256' | 'gpen_bfr_512' | 'gpen_bfr_1024' | 'gpen_bfr_2048' | 'codeformer' | 'restoreformer_plus_plus';
+              faceEnhancerBlend?: number;
+              faceEnhancerWeight?: number;
+              pixelBoost?: 128 | 256 | 384 | 512 | 768 | 1024;
+              swapperWeight?: number;
             };
             encoding?: {
               /** @enum {unknown} */
@@ -8148,7 +8211,21 @@ export interface paths {
              * @description Default mesh.
              * @enum {unknown}
              */
-            engine?: 'auto' | 'mesh' | 'inswapper';
+            engine?:
+              | 'auto'
+              | 'mesh'
+              | 'inswapper'
+              | 'hyperswap_1a_256'
+              | 'hyperswap_1b_256'
+              | 'hyperswap_1c_256'
+              | 'simswap_256'
+              | 'simswap_unofficial_512'
+              | 'ghost_1_256'
+              | 'ghost_2_256'
+              | 'ghost_3_256'
+              | 'blendswap_256'
+              | 'uniface_256'
+              | 'hififace_unofficial_256';
             manyFaces?: boolean;
             mouthMask?: boolean;
             opacity?: number;
