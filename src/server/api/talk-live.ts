@@ -167,6 +167,11 @@ async function begin(ctx: TalksContext, request: FastifyRequest, token: TokenRec
 
 export function addTalkLiveRoute(app: ApiApp, context: ContextOf<TalksContext>): void {
   let running = 0;
+  // The server closes once every session has written its audit line and freed its files.
+  const sessions = new Set<Promise<void>>();
+  app.addHook('preClose', async () => {
+    await Promise.allSettled([...sessions]);
+  });
   app.get(
     TALK_LIVE_PATH,
     {
@@ -176,16 +181,21 @@ export function addTalkLiveRoute(app: ApiApp, context: ContextOf<TalksContext>):
       onRequest: authenticate(context),
     },
     async (socket: WebSocket, request: FastifyRequest) => {
+      let finished!: () => void;
+      const session = new Promise<void>((resolve) => (finished = resolve));
+      sessions.add(session);
+      void session.then(() => sessions.delete(session));
       const inbox = new Inbox(socket);
       const ctx = context();
       const token = request.token!;
       if (running >= MAX_STREAMS) {
         sendFailure(socket, new ApiError('overloaded', `This server runs ${MAX_STREAMS} live talks at once; try again shortly.`));
         socket.close(1013, 'overloaded');
+        finished();
         return;
       }
       running++;
-      const folder = await mkdtemp(join(tmpdir(), 'liveswap-talk-live-'));
+      let folder: string | undefined;
       const stop = new AbortController();
       const onClosing = (): void => stop.abort();
       ctx.closing.addEventListener('abort', onClosing, { once: true });
@@ -201,6 +211,7 @@ export function addTalkLiveRoute(app: ApiApp, context: ContextOf<TalksContext>):
       let label: { shown: boolean; text?: string } | undefined;
       let ended = false;
       try {
+        folder = await mkdtemp(join(tmpdir(), 'liveswap-talk-live-'));
         const first = await inbox.next(START_TIMEOUT_MS);
         if (first === undefined) return;
         if (!Value.Check(TalkLiveStart, first)) {
@@ -316,7 +327,7 @@ export function addTalkLiveRoute(app: ApiApp, context: ContextOf<TalksContext>):
       } finally {
         ctx.closing.removeEventListener('abort', onClosing);
         await stream?.close().catch(() => undefined);
-        await rm(folder, { recursive: true, force: true }).catch(() => undefined);
+        if (folder !== undefined) await rm(folder, { recursive: true, force: true }).catch(() => undefined);
         // What was not streamed goes back to the quota (whole seconds, as it was reserved).
         const seconds = summary?.seconds ?? 0;
         const back = reservedSeconds - Math.ceil(seconds);
@@ -344,6 +355,7 @@ export function addTalkLiveRoute(app: ApiApp, context: ContextOf<TalksContext>):
           await appendAudit(ctx.home, entry).catch((error: unknown) => request.log.error({ err: error }, 'could not append the live talk to the audit log'));
         }
         running--;
+        finished();
       }
     },
   );
