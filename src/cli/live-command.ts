@@ -146,18 +146,26 @@ export async function runLiveCommand(flags: LiveFlags, context: LiveContext): Pr
   if (context.signal?.aborted) return;
   const json = flags.jsonStatus === true;
   let lastLine = 0;
-  // The /output page is served from here (node/ cannot reach the server layer); its sink joins the run.
-  const pages: OutputPage[] = [];
+  // The /output page and the WHEP endpoint are served from here (node/ cannot reach the server layer); their sinks join the run.
+  const served: { close(): Promise<void> }[] = [];
   const extraSinks = new Map<number, LiveSink>();
   try {
     for (const [index, output] of outputs.entries()) {
-      if (output.kind !== 'page') continue;
-      const start = context.startPage ?? (await import('../server/output-page.js')).startOutputPage;
-      const page = await start({ port: output.port, name: 'output page' });
-      pages.push(page);
-      extraSinks.set(index, page.sink);
-      if (json) terminal.out(JSON.stringify({ event: 'output-page', url: page.url }));
-      else terminal.err(`liveswap: output page for OBS (browser source): ${page.url}`);
+      if (output.kind === 'page') {
+        const start = context.startPage ?? (await import('../server/output-page.js')).startOutputPage;
+        const page = await start({ port: output.port, name: 'output page' });
+        served.push(page);
+        extraSinks.set(index, page.sink);
+        if (json) terminal.out(JSON.stringify({ event: 'output-page', url: page.url }));
+        else terminal.err(`liveswap: output page for OBS (browser source): ${page.url}`);
+      } else if (output.kind === 'whep') {
+        const { startWhepEndpoint } = await import('../server/whep-endpoint.js');
+        const whep = await startWhepEndpoint({ port: output.port, name: 'whep' });
+        served.push(whep);
+        extraSinks.set(index, whep.sink);
+        if (json) terminal.out(JSON.stringify({ event: 'whep', url: whep.url, player: whep.playerUrl }));
+        else terminal.err(`liveswap: WebRTC playback (WHEP): ${whep.url} (a player page: ${whep.playerUrl})`);
+      }
     }
     const result = await runLiveJob(plan, {
       ...(extraSinks.size > 0 ? { extraSinks } : {}),
@@ -187,7 +195,7 @@ export async function runLiveCommand(flags: LiveFlags, context: LiveContext): Pr
     else terminal.out(formatLiveSummary(result));
   } finally {
     terminal.status?.('');
-    await Promise.all(pages.map((page) => page.close()));
+    await Promise.all(served.map((server) => server.close()));
   }
 }
 

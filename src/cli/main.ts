@@ -75,5 +75,11 @@ export async function main(argv: readonly string[], terminal: Terminal = process
 
 const code = await main(process.argv);
 process.exitCode = code;
+// libwebrtc's bindings (liveswap live's WHEP output) crash when Node tears down by itself: once they
+// are loaded, the process leaves through process.exit, after what it wrote has been flushed.
+if ((await import('../node/live/webrtc-viewers.js')).webrtcLoaded()) {
+  await Promise.all([process.stdout, process.stderr].map((stream) => new Promise((resolve) => stream.write('', resolve))));
+  process.exit(code);
+}
 // If a native library keeps a handle open after the work is done, do not hang the shell.
 setTimeout(() => process.exit(code), 2000).unref();

@@ -159,7 +159,7 @@ export const FLAG_TABLE = [
     repeatableFor: ['live'],
     description: {
       swap: 'where to write the result; the format follows the extension: .jpg, .jpeg, .png, .webp for images, .mp4, .mkv, .webm, .mov for videos',
-      live: 'where the swapped stream goes, repeatable: rtmp://… or srt://… (pushed; reconnects when dropped), a recording (.mp4 fragmented and signed, or .mkv), output[:PORT] (the /output page for an OBS browser source, default port 7861) or v4l2:/dev/videoN (Linux virtual camera)',
+      live: 'where the swapped stream goes, repeatable: rtmp://… or srt://… (pushed; reconnects when dropped), a recording (.mp4 fragmented and signed, or .mkv), output[:PORT] (the /output page for an OBS browser source, default port 7861), whep[:PORT] (WebRTC playback, default port 7862) or v4l2:/dev/videoN (Linux virtual camera)',
     },
   },
   {

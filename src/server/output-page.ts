@@ -11,7 +11,7 @@ import { join, resolve } from 'node:path';
 import { existsSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import fastifyWebsocket from '@fastify/websocket';
-import fastify, { type FastifyError, type FastifyReply, type FastifyRequest } from 'fastify';
+import fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import sharp from 'sharp';
 import { LiveswapError } from '../core/errors.js';
 import type { Image } from '../core/image.js';
@@ -57,19 +57,8 @@ export async function startOutputPage(options: OutputPageOptions): Promise<Outpu
     });
   }
   const relay = new FrameRelay();
-  const app = fastify({ logger: false, forceCloseConnections: true });
-  await app.register(fastifyWebsocket, { options: { maxPayload: MAX_FRAME_BYTES } });
-  const guard: { policy?: HostPolicy } = {};
-  app.addHook('onRequest', async (request, reply) => {
-    const host = request.headers.host;
-    if (!guard.policy?.hostAllowed(host)) return reply.code(403).send({ error: `Requests must name this server by a loopback address, not ${JSON.stringify(host ?? '')}.` });
-    if (request.ws && !guard.policy.originAllowed(request.headers.origin, host)) {
-      return reply.code(403).send({ error: "WebSocket connections are accepted from this server's own pages only." });
-    }
-    if (request.method !== 'GET' && request.method !== 'HEAD') return reply.code(405).send({ error: 'This server only shows the output page.' });
-    return undefined;
-  });
-  app.setErrorHandler(async (error: FastifyError, _request, reply) => reply.code(error.statusCode ?? 500).send({ error: error.message }));
+  const server = await loopbackServer({ allow: ['GET', 'HEAD'], maxPayload: MAX_FRAME_BYTES, what: 'the output page' });
+  const { app } = server;
   app.get('/output', (request, reply) => sendFile(request, reply, page, { cacheControl: REVALIDATE }));
   app.get('/', (_request, reply) => reply.redirect('/output'));
   app.get('/api/info', async (_request, reply) => reply.header('Cache-Control', 'no-store').send({ relay: { watch: RELAY_PATHS.watch } }));
@@ -81,25 +70,14 @@ export async function startOutputPage(options: OutputPageOptions): Promise<Outpu
     if (!path) return reply.code(404).send({ error: `Not found: GET ${request.url.split('?')[0]}` });
     return sendFile(request, reply, path, { cacheControl: IMMUTABLE });
   });
-  try {
-    await app.listen({ host: HOST, port: options.port });
-  } catch (error) {
-    await app.close().catch(() => undefined);
-    const code = (error as NodeJS.ErrnoException | undefined)?.code;
-    if (code === 'EADDRINUSE') {
-      throw new LiveswapError('usage', `--output output: port ${options.port} is already in use; name another with --output output:PORT (0 for any free port).`, { cause: error });
-    }
-    throw error;
-  }
-  const port = (app.server.address() as AddressInfo).port;
-  guard.policy = hostPolicy(HOST, port);
+  const port = await server.listen(options.port, 'output');
   const url = `http://${hostHeaderOf(HOST, port)}/output`;
   let closed = false;
   const close = async (): Promise<void> => {
     if (closed) return;
     closed = true;
     relay.closeAll();
-    await app.close();
+    await server.close();
   };
   return {
     url,
@@ -165,4 +143,54 @@ class PageSink implements LiveSink {
     this.status.state = 'failed';
     await this.close();
   }
+}
+
+export interface LoopbackServer {
+  app: FastifyInstance;
+  /** Listens on 127.0.0.1 at `port` (0: any free one) and returns the port; `flag` names the output in messages. */
+  listen(port: number, flag: string): Promise<number>;
+  close(): Promise<void>;
+}
+
+/**
+ * A small server on loopback for what `liveswap live` shows to viewers: it answers only requests
+ * that name it by a loopback address (a re-pointed name is refused: DNS rebinding), accepts
+ * WebSockets and the methods in `allow` other than GET/HEAD only from its own pages or from
+ * programs that send no Origin (players, OBS), so a web page elsewhere cannot watch the stream.
+ */
+export async function loopbackServer(options: { allow: readonly string[]; maxPayload?: number; what: string }): Promise<LoopbackServer> {
+  const app = fastify({ logger: false, forceCloseConnections: true });
+  await app.register(fastifyWebsocket, { options: { maxPayload: options.maxPayload ?? 64 * 1024 } });
+  const guard: { policy?: HostPolicy } = {};
+  app.addHook('onRequest', async (request, reply) => {
+    const host = request.headers.host;
+    if (!guard.policy?.hostAllowed(host)) return reply.code(403).send({ error: `Requests must name this server by a loopback address, not ${JSON.stringify(host ?? '')}.` });
+    if (!options.allow.includes(request.method)) return reply.code(405).send({ error: `${request.method} is not taken here (${options.what}).` });
+    const readOnly = request.method === 'GET' || request.method === 'HEAD';
+    if ((request.ws || !readOnly) && !guard.policy.originAllowed(request.headers.origin, host)) {
+      return reply.code(403).send({ error: "Accepted from this server's own pages, or from programs that send no Origin, only." });
+    }
+    return undefined;
+  });
+  app.setErrorHandler(async (error: FastifyError, _request, reply) => reply.code(error.statusCode ?? 500).send({ error: error.message }));
+  app.setNotFoundHandler(async (request, reply) => reply.code(404).send({ error: `Not found: ${request.method} ${request.url.split('?')[0]}` }));
+  return {
+    app,
+    async listen(port, flag) {
+      try {
+        await app.listen({ host: HOST, port });
+      } catch (error) {
+        await app.close().catch(() => undefined);
+        const code = (error as NodeJS.ErrnoException | undefined)?.code;
+        if (code === 'EADDRINUSE') {
+          throw new LiveswapError('usage', `--output ${flag}: port ${port} is already in use; name another with --output ${flag}:PORT (0 for any free port).`, { cause: error });
+        }
+        throw error;
+      }
+      const bound = (app.server.address() as AddressInfo).port;
+      guard.policy = hostPolicy(HOST, bound);
+      return bound;
+    },
+    close: () => app.close(),
+  };
 }

@@ -44,6 +44,9 @@ describe('live inputs and outputs', () => {
     assert.throws(() => parseOutputSpec('output:70000'), /port is a number from 0/);
     assert.throws(() => parseOutputSpec('output:abc'), kind('usage'));
     assert.throws(() => parseOutputSpecs(['output', 'output:7861']), /given twice/);
+    assert.deepEqual(parseOutputSpec('whep'), { kind: 'whep', port: 7862 });
+    assert.deepEqual(parseOutputSpec('WHEP:0'), { kind: 'whep', port: 0 });
+    assert.throws(() => parseOutputSpec('whep:-1'), /port is a number from 0/);
     assert.deepEqual(parseOutputSpec('v4l2:/dev/video9', { platform: 'linux' }), { kind: 'v4l2', device: '/dev/video9' });
     assert.throws(() => parseOutputSpec('v4l2:/dev/video9', { platform: 'darwin' }), /Linux only/);
     assert.throws(() => parseOutputSpec('show.webm'), /\.mp4 or \.mkv/);

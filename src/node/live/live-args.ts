@@ -144,8 +144,9 @@ export function liveEncoderArgs(plan: LiveEncodePlan): string[] {
       return [...head, ...x264, ...aac, ...muxer, '-y', path];
     }
     case 'page':
-      // Served by the live run itself (JPEGs over a WebSocket), never by an encoder.
-      throw new LiveswapError('internal', 'The /output page is not an ffmpeg output.');
+    case 'whep':
+      // Served by the live run itself (JPEGs over a WebSocket, WebRTC), never by an encoder.
+      throw new LiveswapError('internal', `The ${output.kind} output is not an ffmpeg output.`);
   }
 }
 

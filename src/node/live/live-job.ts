@@ -157,8 +157,11 @@ export interface LiveRecording {
 export async function runLiveJob(plan: LiveJobPlan, options: LiveJobRunOptions = {}): Promise<LiveJobResult> {
   const { spec, provenance } = plan;
   spec.outputs.forEach((output, index) => {
-    if (output.kind === 'page' && !options.extraSinks?.has(index)) {
-      throw new LiveswapError('usage', 'The /output page is served by whoever runs the stream: pass the sink of startOutputPage (liveswap/server) in extraSinks.');
+    if ((output.kind === 'page' || output.kind === 'whep') && !options.extraSinks?.has(index)) {
+      throw new LiveswapError(
+        'usage',
+        `The ${output.kind} output is served by whoever runs the stream: pass the sink of its server (startOutputPage, startWhepEndpoint) in extraSinks.`,
+      );
     }
   });
   const swapper = await (options.open ?? openNodeSwapper)({ ...(spec.runtime ?? { provider: 'cpu', threads: 1 }), engine: spec.paint.engine });

@@ -1,7 +1,7 @@
 /**
  * What `liveswap live --input SPEC --output SPEC` names, read into plain plans: a video file, a
  * stream URL or a camera to read, and the places the swapped stream goes (an RTMP or SRT server, a
- * recording file, a v4l2 loopback device, the /output page). Pure: no file or network is touched.
+ * recording file, a v4l2 loopback device, the /output page, a WHEP endpoint). Pure: no file or network is touched.
  */
 
 import { extname } from 'node:path';
@@ -36,19 +36,28 @@ export type LiveOutput =
   /** A v4l2loopback device (Linux), seen by other programs as a camera. */
   | { kind: 'v4l2'; device: string }
   /** The web app's /output page (an OBS browser source) served on loopback at `port` (0: any free one); pictures only. */
-  | { kind: 'page'; port: number };
+  | { kind: 'page'; port: number }
+  /** A WHEP endpoint (WebRTC playback) served on loopback at `port`, path /whep; pictures only. */
+  | { kind: 'whep'; port: number };
 
 /** The port of `--output output` when none is named (the web app itself uses 7860). */
 export const DEFAULT_PAGE_PORT = 7861;
+/** The port of `--output whep` when none is named. */
+export const DEFAULT_WHEP_PORT = 7862;
 
-/** Reads `output`, `output:PORT` (and the same with `page`); undefined for any other spec. */
-function pageOutput(text: string): LiveOutput | undefined {
-  const match = /^(?:output|page)(?::(.*))?$/i.exec(text);
+/** Reads `output[:PORT]` (or `page[:PORT]`) and `whep[:PORT]`; undefined for any other spec. */
+function servedOutput(text: string): LiveOutput | undefined {
+  const match = /^(output|page|whep)(?::(.*))?$/i.exec(text);
   if (!match) return undefined;
-  if (match[1] === undefined) return { kind: 'page', port: DEFAULT_PAGE_PORT };
-  const port = /^\d{1,5}$/.test(match[1]) ? Number(match[1]) : Number.NaN;
-  if (!(port >= 0 && port <= 65535)) throw new LiveswapError('usage', `--output ${text}: the page's port is a number from 0 (any free port) to 65535, as in output:7861.`);
-  return { kind: 'page', port };
+  const kind = match[1]!.toLowerCase() === 'whep' ? 'whep' : 'page';
+  if (match[2] === undefined) return { kind, port: kind === 'whep' ? DEFAULT_WHEP_PORT : DEFAULT_PAGE_PORT };
+  const port = /^\d{1,5}$/.test(match[2]) ? Number(match[2]) : Number.NaN;
+  if (!(port >= 0 && port <= 65535))
+    throw new LiveswapError(
+      'usage',
+      `--output ${text}: the port is a number from 0 (any free port) to 65535, as in ${match[1]}:${kind === 'whep' ? DEFAULT_WHEP_PORT : DEFAULT_PAGE_PORT}.`,
+    );
+  return { kind, port };
 }
 
 /** The camera API ffmpeg has on a platform, or undefined where none is known. */
@@ -106,13 +115,14 @@ export function parseInputSpec(spec: string, options: { loop?: boolean; platform
 
 /**
  * Reads one `--output`: rtmp(s):// and srt:// URLs, `v4l2:/dev/videoN` (Linux), `output[:PORT]` (the
- * /output page for an OBS browser source), or a recording file ending in .mp4 or .mkv.
+ * /output page for an OBS browser source), `whep[:PORT]` (WebRTC playback), or a recording file
+ * ending in .mp4 or .mkv.
  */
 export function parseOutputSpec(spec: string, options: { platform?: NodeJS.Platform } = {}): LiveOutput {
   const platform = options.platform ?? process.platform;
   const text = spec.trim();
-  const page = pageOutput(text);
-  if (page) return page;
+  const served = servedOutput(text);
+  if (served) return served;
   const v4l2 = /^v4l2:(.*)$/i.exec(text);
   if (v4l2) {
     if (platform !== 'linux')
@@ -139,7 +149,10 @@ export function parseOutputSpec(spec: string, options: { platform?: NodeJS.Platf
 /** The outputs of one run, checked together: at least one, no file, URL or device twice. */
 export function parseOutputSpecs(specs: readonly string[], options: { platform?: NodeJS.Platform } = {}): LiveOutput[] {
   if (specs.length === 0)
-    throw new LiveswapError('usage', 'Give at least one --output: rtmp://…, srt://…, a recording file (.mp4, .mkv), output (the /output page) or v4l2:/dev/videoN.');
+    throw new LiveswapError(
+      'usage',
+      'Give at least one --output: rtmp://…, srt://…, a recording file (.mp4, .mkv), output (the /output page), whep (WebRTC playback) or v4l2:/dev/videoN.',
+    );
   const outputs = specs.map((spec) => parseOutputSpec(spec, options));
   const seen = new Set<string>();
   for (const output of outputs) {
@@ -162,6 +175,8 @@ export function describeOutput(output: LiveOutput): string {
       return `v4l2:${output.device}`;
     case 'page':
       return `output:${output.port}`;
+    case 'whep':
+      return `whep:${output.port}`;
   }
 }
 

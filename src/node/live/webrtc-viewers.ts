@@ -1,0 +1,226 @@
+/**
+ * WebRTC playback of a live run, the media side of a WHEP endpoint (RFC 9725's playback twin):
+ * every viewer is a peer connection of libwebrtc (through @roamhq/wrtc) holding one video track,
+ * and every track is fed from one source with each swapped, marked frame as I420. libwebrtc
+ * encodes (VP8) and paces on its own threads, so a viewer costs the swap little. Signalling is
+ * non-trickle: the answer carries every candidate, gathered for at most two seconds. Pictures only
+ * (the sound stays with the recording and RTMP outputs).
+ */
+
+import { randomUUID } from 'node:crypto';
+import { LiveswapError } from '../../core/errors.js';
+import type { Image } from '../../core/image.js';
+import type { LiveSink, OutputStatus } from './live-output.js';
+
+/** Viewers at once; one more is refused (the HTTP side answers 503). */
+export const MAX_WEBRTC_VIEWERS = 8;
+/** How long an answer waits for its candidates. */
+const GATHER_MS = 2000;
+
+/** The parts of @roamhq/wrtc used here (its own types lean on the DOM's). */
+interface PeerConnection {
+  iceGatheringState: string;
+  connectionState: string;
+  localDescription: { type: string; sdp: string } | null;
+  onicegatheringstatechange: (() => void) | null;
+  onconnectionstatechange: (() => void) | null;
+  addTrack(track: unknown): unknown;
+  setRemoteDescription(description: { type: 'offer'; sdp: string }): Promise<void>;
+  createAnswer(): Promise<{ type: string; sdp: string }>;
+  setLocalDescription(description: { type: string; sdp: string }): Promise<void>;
+  close(): void;
+}
+interface VideoTrack {
+  stop(): void;
+}
+interface VideoSource {
+  createTrack(): VideoTrack;
+  onFrame(frame: { width: number; height: number; data: Uint8Array }): void;
+}
+interface Wrtc {
+  RTCPeerConnection: new (config?: object) => PeerConnection;
+  nonstandard: { RTCVideoSource: new () => VideoSource };
+}
+
+let loaded: Promise<Wrtc> | undefined;
+
+/**
+ * Whether libwebrtc's bindings were loaded in this process. They crash while Node tears itself
+ * down once its event loop has drained, so a process that loaded them leaves with process.exit
+ * (the CLI does, after flushing its output).
+ */
+export function webrtcLoaded(): boolean {
+  return loaded !== undefined;
+}
+
+/** Loads libwebrtc's bindings once; a platform without them gets a clear error. */
+export function loadWrtc(): Promise<Wrtc> {
+  loaded ??= import('@roamhq/wrtc').then(
+    (module) => (module as { default: unknown }).default as Wrtc,
+    (cause: unknown) => {
+      loaded = undefined;
+      throw new LiveswapError('output', `WebRTC playback needs @roamhq/wrtc, which could not be loaded here (${cause instanceof Error ? cause.message : String(cause)}).`, {
+        cause,
+      });
+    },
+  );
+  return loaded;
+}
+
+/** I420 (BT.601, limited range, chroma averaged over 2×2) of an RGB or RGBA image with even sides, into `out`. */
+export function rgbToI420(image: Image, out: Uint8Array): Uint8Array {
+  const { width, height, channels, data } = image;
+  const ySize = width * height;
+  const cw = width >> 1;
+  const uBase = ySize;
+  const vBase = ySize + cw * (height >> 1);
+  for (let y = 0; y < height; y++) {
+    let p = y * width * channels;
+    let o = y * width;
+    for (let x = 0; x < width; x++, p += channels) out[o++] = (66 * data[p]! + 129 * data[p + 1]! + 25 * data[p + 2]! + 128 + 4096) >> 8;
+  }
+  for (let y = 0; y < height >> 1; y++) {
+    const row0 = 2 * y * width * channels;
+    const row1 = row0 + width * channels;
+    for (let x = 0; x < cw; x++) {
+      const a = row0 + 2 * x * channels;
+      const b = row1 + 2 * x * channels;
+      const r = (data[a]! + data[a + channels]! + data[b]! + data[b + channels]! + 2) >> 2;
+      const g = (data[a + 1]! + data[a + channels + 1]! + data[b + 1]! + data[b + channels + 1]! + 2) >> 2;
+      const bl = (data[a + 2]! + data[a + channels + 2]! + data[b + 2]! + data[b + channels + 2]! + 2) >> 2;
+      out[uBase + y * cw + x] = (-38 * r - 74 * g + 112 * bl + 128 + 32768) >> 8;
+      out[vBase + y * cw + x] = (112 * r - 94 * g - 18 * bl + 128 + 32768) >> 8;
+    }
+  }
+  return out;
+}
+
+interface Viewer {
+  peer: PeerConnection;
+  track: VideoTrack;
+}
+
+/** The viewers of one run, and the run's output that feeds them. */
+export class WebRtcViewers implements LiveSink {
+  readonly status: OutputStatus;
+  private readonly viewers = new Map<string, Viewer>();
+  private i420 = new Uint8Array(0);
+  private closed = false;
+
+  private constructor(
+    private readonly wrtc: Wrtc,
+    private readonly source: VideoSource,
+    name: string,
+  ) {
+    this.status = { name, kind: 'whep', state: 'live', frames: 0, skipped: 0, reconnects: 0 };
+  }
+
+  static async create(name: string): Promise<WebRtcViewers> {
+    const wrtc = await loadWrtc();
+    return new WebRtcViewers(wrtc, new wrtc.nonstandard.RTCVideoSource(), name);
+  }
+
+  get count(): number {
+    return this.viewers.size;
+  }
+
+  /** Whether a new viewer is taken now: 'full' at {@link MAX_WEBRTC_VIEWERS}, 'ended' once the run has ended. */
+  get accepting(): 'yes' | 'full' | 'ended' {
+    if (this.closed) return 'ended';
+    return this.viewers.size >= MAX_WEBRTC_VIEWERS ? 'full' : 'yes';
+  }
+
+  /**
+   * Answers a viewer's SDP offer (it must take video: recvonly or sendrecv). Resolves with the
+   * viewer's id (for {@link hangUp}) and the complete answer. Check {@link accepting} first; a
+   * bad offer is a `usage` error.
+   */
+  async answer(offer: string): Promise<{ id: string; sdp: string }> {
+    if (this.accepting !== 'yes') throw new LiveswapError('usage', this.closed ? 'The stream has ended.' : `${MAX_WEBRTC_VIEWERS} viewers are watching already.`);
+    if (!/^v=0/m.test(offer) || !/^m=video /m.test(offer)) throw new LiveswapError('usage', 'The offer must be an SDP offer with a video section.');
+    const peer = new this.wrtc.RTCPeerConnection({ iceServers: [] });
+    const track = this.source.createTrack();
+    const id = randomUUID();
+    try {
+      peer.addTrack(track);
+      await peer.setRemoteDescription({ type: 'offer', sdp: offer });
+      await peer.setLocalDescription(await peer.createAnswer());
+      await gathered(peer);
+    } catch (error) {
+      track.stop();
+      peer.close();
+      if (error instanceof LiveswapError) throw error;
+      throw new LiveswapError('usage', `The offer could not be answered: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    }
+    peer.onconnectionstatechange = () => {
+      if (peer.connectionState === 'failed' || peer.connectionState === 'closed') this.hangUp(id);
+    };
+    this.viewers.set(id, { peer, track });
+    return { id, sdp: peer.localDescription!.sdp };
+  }
+
+  /** Ends one viewer's connection; false when there was none by that id. */
+  hangUp(id: string): boolean {
+    const viewer = this.viewers.get(id);
+    if (!viewer) return false;
+    this.viewers.delete(id);
+    viewer.track.stop();
+    viewer.peer.close();
+    return true;
+  }
+
+  write(image: Image): Promise<void> {
+    if (this.viewers.size === 0 || this.closed) return Promise.resolve();
+    const width = image.width & ~1;
+    const height = image.height & ~1;
+    const frame = width === image.width && height === image.height ? image : { ...image, width, height, data: evenCrop(image, width, height) };
+    const size = (width * height * 3) >> 1;
+    if (this.i420.length !== size) this.i420 = new Uint8Array(size);
+    this.source.onFrame({ width, height, data: rgbToI420(frame, this.i420) });
+    this.status.frames++;
+    return Promise.resolve();
+  }
+
+  audio(): void {
+    // Pictures only.
+  }
+
+  endAudio(): void {}
+
+  finish(): Promise<void> {
+    this.end('finished');
+    return Promise.resolve();
+  }
+
+  abort(): Promise<void> {
+    this.end('failed');
+    return Promise.resolve();
+  }
+
+  private end(state: OutputStatus['state']): void {
+    this.closed = true;
+    for (const id of [...this.viewers.keys()]) this.hangUp(id);
+    this.status.state = state;
+  }
+}
+
+/** Resolves once the peer has gathered its candidates, or after {@link GATHER_MS} with what it has. */
+function gathered(peer: PeerConnection): Promise<void> {
+  if (peer.iceGatheringState === 'complete') return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, GATHER_MS);
+    peer.onicegatheringstatechange = () => {
+      if (peer.iceGatheringState !== 'complete') return;
+      clearTimeout(timer);
+      resolve();
+    };
+  });
+}
+
+/** The top-left width×height of an image (odd sides lose their last row or column). */
+function evenCrop(image: Image, width: number, height: number): Uint8ClampedArray {
+  const c = image.channels;
+  const out = new Uint8ClampedArray(width * height * c);
+  for (let y = 0; y < height; y++) out.set(image.data.subarray(y * image.width * c, (y * image.width + width) * c), y * width * c);
+  return out;
+}

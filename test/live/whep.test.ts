@@ -1,0 +1,69 @@
+/**
+ * `liveswap live --output whep`: WebRTC playback in headless Chromium, end to end. Chromium
+ * gathers no ICE candidates on a loopback-only host, so the run and the browser go into a fresh
+ * network namespace with a veth pair (root and `unshare`/`ip` needed; skipped with the reason
+ * otherwise); test/helpers/whep-viewer.ts does the work there and reports what it saw.
+ */
+
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { REPO_ROOT, TSX_URL } from '../cli/run-cli.js';
+import { browserSkipReason } from '../helpers/browser.js';
+import { makeClip } from '../helpers/clips.js';
+import { homeWithModels, warmModels } from '../helpers/video-jobs.js';
+
+/** Why a network namespace cannot be made here, or undefined when it can. */
+function namespaceSkipReason(): string | undefined {
+  if (process.getuid?.() !== 0) return 'a network namespace needs root';
+  const probe = spawnSync('unshare', ['-n', 'sh', '-c', 'ip link add v0 type veth peer name v1'], { encoding: 'utf8' });
+  if (probe.error || probe.status !== 0) return `no network namespace with a veth pair here (${probe.error?.message ?? probe.stderr.trim()})`;
+  return undefined;
+}
+
+const skip = browserSkipReason() ?? namespaceSkipReason();
+
+describe('liveswap live --output whep', { skip }, () => {
+  let dir: string;
+  let home: string;
+  let clip: string;
+
+  before(async () => {
+    await warmModels();
+    dir = await mkdtemp(join(tmpdir(), 'liveswap-whep-'));
+    home = await homeWithModels(join(dir, 'home'));
+    clip = await makeClip({ dir, width: 320, height: 240, fps: 25, frames: 50, motion: 'zoom' });
+  });
+  after(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('plays the swapped, labelled stream in Chromium over WebRTC, and refuses what it should', () => {
+    const veth =
+      'ip link set lo up && ip link add v0 type veth peer name v1 && ip addr add 10.77.0.1/24 dev v0 && ip addr add 10.77.0.2/24 dev v1 && ip link set v0 up && ip link set v1 up';
+    const viewer = join(REPO_ROOT, 'test', 'helpers', 'whep-viewer.ts');
+    const run = spawnSync('unshare', ['-n', 'sh', '-c', `${veth} && exec "$0" --import "$1" "$2" "$3" "$4"`, process.execPath, TSX_URL, viewer, home, clip], {
+      cwd: REPO_ROOT,
+      encoding: 'utf8',
+      timeout: 150_000,
+    });
+    assert.equal(run.status, 0, `${run.error?.message ?? ''} ${run.signal ?? ''} ${run.stderr} ${run.stdout}`);
+    const seen = JSON.parse(run.stdout.trim().split('\n').at(-1)!) as Record<string, unknown>;
+    assert.equal(seen.error, undefined, JSON.stringify(seen));
+    assert.match(String(seen.url), /^http:\/\/127\.0\.0\.1:\d+\/whep$/);
+    assert.equal(seen.notSdp, 415);
+    assert.equal(seen.foreign, 403, 'a page of another origin cannot watch');
+    assert.equal(seen.badOffer, 400);
+    assert.equal(seen.patch, 405, 'no trickle ICE');
+    assert.equal(seen.deleteUnknown, 404);
+    assert.deepEqual(seen.size, [320, 240]);
+    assert.equal(seen.label, true, 'the played picture carries the label');
+    assert.ok(Number(seen.framesIn2s) >= 5, `frames shown in 2 s: ${String(seen.framesIn2s)}`);
+    const output = seen.output as { state: string; frames: number };
+    assert.equal(output.state, 'finished');
+    assert.ok(output.frames >= 30, `frames sent: ${output.frames}`);
+  });
+});
