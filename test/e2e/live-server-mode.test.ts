@@ -3,7 +3,7 @@
  * for "process on: the server" (?process=server), the source photo's face comes back from the
  * server's engine, the camera's frames go over the WebSocket and come back swapped, labelled and
  * watermarked with the page's own session id, the page shows the round trip and the frame rate,
- * and the server's session end is in the audit log.
+ * /output gets the frames, and the server's session end is in the audit log.
  */
 
 import assert from 'node:assert/strict';
@@ -80,6 +80,12 @@ describe('live app: processing on the server, in Chromium', { skip }, () => {
     assert.equal(report.label.found, true, report.summary);
     const watermarkId = ((await page.textContent('#watermark-id')) ?? '').trim();
     assert.ok(watermarkId.includes(report.watermark.watermarkId!), `the page names ${watermarkId}, the frame carries ${report.watermark.watermarkId}`);
+
+    // The /output page gets the server's frames as in the browser mode.
+    const output = await page.context().newPage();
+    await output.goto(server.outputUrl);
+    await output.waitForFunction(() => Number(document.body.dataset.frames ?? 0) >= 3, undefined, { timeout: 30_000 });
+    await output.close();
 
     await page.close();
     let end;
