@@ -4,7 +4,7 @@
  */
 
 import { DEFAULT_IDENTITY_THRESHOLD } from './face-map.js';
-import { LIVE_DEFAULTS, type EngineName as AnyEngineName } from './options.js';
+import { LIVE_DEFAULTS, type EngineName as AnyEngineName, type FaceRegion } from './options.js';
 
 // The page and the worker read the engine list through this module (and protocol.ts).
 /**
@@ -54,6 +54,21 @@ export interface ServerInfo {
   };
 }
 
+/**
+ * The live app's region choices (partial swaps drawn from FaceMesh's points, nothing downloaded):
+ * each a preset of `maskRegions` / `keepRegions` (pipeline/options.ts).
+ */
+export const REGION_PRESETS = {
+  'whole-face': {},
+  nose: { maskRegions: ['nose'] },
+  'eyes-and-brows': { maskRegions: ['left-eye', 'right-eye', 'left-eyebrow', 'right-eyebrow'] },
+  skin: { maskRegions: ['skin'] },
+  'keep-mouth': { keepRegions: ['mouth', 'upper-lip', 'lower-lip'] },
+  'keep-eyes': { keepRegions: ['left-eye', 'right-eye', 'left-eyebrow', 'right-eyebrow'] },
+} as const satisfies Record<string, { maskRegions?: readonly FaceRegion[]; keepRegions?: readonly FaceRegion[] }>;
+export type RegionPreset = keyof typeof REGION_PRESETS;
+export const REGION_PRESET_NAMES = Object.keys(REGION_PRESETS) as RegionPreset[];
+
 /** The processing settings the worker needs (a subset of what the page keeps). */
 export interface ProcessSettings {
   manyFaces: boolean;
@@ -63,6 +78,10 @@ export interface ProcessSettings {
   /** 0..5 */
   sharpness: number;
   colorMatch: boolean;
+  /** Which part of the face is swapped (a {@link REGION_PRESETS} name). */
+  regions: RegionPreset;
+  /** 0..1: inside the masks, 0 leaves the picture, 1 the full swap. */
+  maskStrength: number;
   /** Run the detector every N frames (1..30) and track in between; 0 means the engine's default. */
   detectEvery: number;
   smoothing: boolean;
@@ -115,6 +134,8 @@ export const DEFAULT_LIVE_SETTINGS: Readonly<LiveSettings> = Object.freeze({
   opacity: LIVE_DEFAULTS.paint.opacity,
   sharpness: LIVE_DEFAULTS.paint.sharpness,
   colorMatch: LIVE_DEFAULTS.paint.colorMatch,
+  regions: 'whole-face',
+  maskStrength: LIVE_DEFAULTS.paint.maskStrength,
   // The page's 0 stands for 'auto'.
   detectEvery: LIVE_DEFAULTS.tracking.detectEvery === 'auto' ? 0 : LIVE_DEFAULTS.tracking.detectEvery,
   smoothing: Boolean(LIVE_DEFAULTS.tracking.smoothing),

@@ -14,8 +14,8 @@ import { DEFAULT_ONE_EURO } from '../core/one-euro.js';
 import type { Face } from '../face/face.js';
 import type { QualityLevel } from './adaptive-quality.js';
 import type { AssembledEngine } from './engines.js';
-import type { ProcessSettings } from './live-options.js';
-import { LIVE_DEFAULTS, resolveSwapOptions, type SwapOptions } from './options.js';
+import { REGION_PRESETS, type ProcessSettings } from './live-options.js';
+import { LIVE_DEFAULTS, resolveSwapOptions, type FaceRegion, type SwapOptions } from './options.js';
 import { FrameProcessor, type MarkChoice, type MarksApplied, type ProcessedTimings } from './frame-processor.js';
 import type { PreparedSource } from './still.js';
 import { AUTO_DETECT_EVERY, type FaceSelection, type PlanTimings } from './video.js';
@@ -102,7 +102,18 @@ export class LiveSession {
   }
 
   private toSwapOptions(s: ProcessSettings): SwapOptions {
-    return resolveSwapOptions({ engine: this.engine.name, manyFaces: s.manyFaces, mouthMask: s.mouthMask, opacity: s.opacity, sharpness: s.sharpness, colorMatch: s.colorMatch });
+    const regions: { maskRegions?: readonly FaceRegion[]; keepRegions?: readonly FaceRegion[] } = REGION_PRESETS[s.regions] ?? {};
+    return resolveSwapOptions({
+      engine: this.engine.name,
+      manyFaces: s.manyFaces,
+      mouthMask: s.mouthMask,
+      opacity: s.opacity,
+      sharpness: s.sharpness,
+      colorMatch: s.colorMatch,
+      maskRegions: regions.maskRegions && [...regions.maskRegions],
+      keepRegions: regions.keepRegions && [...regions.keepRegions],
+      maskStrength: s.maskStrength ?? 1,
+    });
   }
 
   private selection(): FaceSelection {

@@ -4,7 +4,7 @@ import type { LiveSettings } from '../../src/browser/protocol.js';
 import { checkLabelText } from '../../src/provenance/label.js';
 import { byId, errorText } from './dom.js';
 import type { Messages } from './messages.js';
-import type { SettingsStore } from './settings.js';
+import { isValidSetting, type SettingsStore } from './settings.js';
 
 type BooleanKey = { [K in keyof LiveSettings]: LiveSettings[K] extends boolean ? K : never }[keyof LiveSettings];
 type NumberKey = { [K in keyof LiveSettings]: LiveSettings[K] extends number ? K : never }[keyof LiveSettings];
@@ -23,6 +23,7 @@ const CHECKBOXES: [id: string, key: BooleanKey][] = [
 const RANGES: [id: string, key: NumberKey, show: (value: number) => string][] = [
   ['opacity', 'opacity', (value) => `${Math.round(value * 100)} %`],
   ['sharpness', 'sharpness', (value) => value.toFixed(1)],
+  ['mask-strength', 'maskStrength', (value) => `${Math.round(value * 100)} %`],
   ['detect-every', 'detectEvery', (value) => (value === 0 ? 'auto' : `every ${value}`)],
   ['similarity', 'similarity', (value) => value.toFixed(2)],
 ];
@@ -41,6 +42,8 @@ export const HINTS: Readonly<Record<string, string>> = {
   smoothing: "Steady the face's position from frame to frame, so it does not jitter.",
   opacity: "How much of the photo's face shows over the face in the picture: 100 % is the photo's face only.",
   sharpness: 'Sharpen the swapped face; 0 leaves it as painted.',
+  regions: 'Swap only part of the face (the nose, the eyes and brows, the skin), or keep your own mouth or eyes. Drawn from the face landmarks: nothing to download.',
+  'mask-strength': 'How far the chosen part goes towards the photo: 100 % is the full swap, 50 % halfway, 0 % leaves the picture.',
   'detect-every':
     'How often faces are looked for afresh, in frames; in between they are followed, which is faster. Auto: every 5th frame (mesh) or every frame (inswapper). Lower finds new faces sooner; higher is faster.',
   similarity:
@@ -69,6 +72,11 @@ export function bindControls(store: SettingsStore): void {
     input.checked = store.value[key];
     input.addEventListener('change', () => store.update({ [key]: input.checked }));
   }
+  const regions = byId('regions', HTMLSelectElement);
+  regions.value = store.value.regions;
+  regions.addEventListener('change', () => {
+    if (isValidSetting('regions', regions.value)) store.update({ regions: regions.value });
+  });
   for (const [id, key, show] of RANGES) {
     const input = byId(id, HTMLInputElement);
     const output = document.getElementById(`${id}-value`);

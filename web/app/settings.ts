@@ -4,7 +4,7 @@
  * with the label on, and turning it off is a choice made (and audited) per visit.
  */
 
-import { BACKENDS, CAMERA_SIZES, DEFAULT_LIVE_SETTINGS, ENGINE_NAMES, type LiveSettings, type ProcessSettings } from '../../src/browser/protocol.js';
+import { BACKENDS, CAMERA_SIZES, DEFAULT_LIVE_SETTINGS, ENGINE_NAMES, REGION_PRESET_NAMES, type LiveSettings, type ProcessSettings } from '../../src/browser/protocol.js';
 import { checkLabelText } from '../../src/provenance/label.js';
 
 export const SETTINGS_KEY = 'liveswap.settings';
@@ -43,6 +43,8 @@ const CHECKS: { [K in keyof LiveSettings]: Check<LiveSettings[K]> } = {
   opacity: inRange(0, 1),
   sharpness: inRange(0, 5),
   colorMatch: isBoolean,
+  regions: oneOf(REGION_PRESET_NAMES),
+  maskStrength: inRange(0, 1),
   detectEvery: inRange(0, 30, true),
   smoothing: isBoolean,
   mirror: isBoolean,
@@ -75,8 +77,8 @@ export function isValidSetting<K extends keyof LiveSettings>(key: K, value: unkn
 
 /** The part of the settings the worker uses. */
 export function processSettings(settings: LiveSettings): ProcessSettings {
-  const { manyFaces, mouthMask, opacity, sharpness, colorMatch, detectEvery, smoothing, mirror, similarity, label, labelText, targetFps } = settings;
-  return { manyFaces, mouthMask, opacity, sharpness, colorMatch, detectEvery, smoothing, mirror, similarity, label, labelText, targetFps };
+  const { manyFaces, mouthMask, opacity, sharpness, colorMatch, regions, maskStrength, detectEvery, smoothing, mirror, similarity, label, labelText, targetFps } = settings;
+  return { manyFaces, mouthMask, opacity, sharpness, colorMatch, regions, maskStrength, detectEvery, smoothing, mirror, similarity, label, labelText, targetFps };
 }
 
 export type SettingsListener = (settings: Readonly<LiveSettings>, changed: (keyof LiveSettings)[]) => void;
