@@ -5,7 +5,9 @@
  * a multipart talk from the caller's own audio and phone track with a face photo sent with consent;
  * and the refusals: no speech, both, an unknown voice, phonemes with text, no consent, no scope
  * (audited), the daily talk quota (429, audited), and flite missing (503 `unavailable`, saying how
- * to install it). Skipped, with the reason, only where flite is not installed outside CI.
+ * to install it). In queue mode (a real redis-server), a talk submitted to the API is run by a
+ * `liveswap worker` queue worker. Skipped, with the reason, only where flite is not installed
+ * outside CI.
  */
 
 import assert from 'node:assert/strict';
@@ -18,7 +20,11 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { probeVideo } from '../../src/node/media/ffmpeg-probe.js';
 import { readAudit } from '../../src/node/provenance/output-provenance.js';
 import { decodeAudio, speakWithFlite, SPEECH_RATE, writeWav } from '../../src/node/jobs/talk-speech.js';
+import { openServiceStores } from '../../src/node/service/stores.js';
+import { startQueueWorker } from '../../src/node/service/queue-worker.js';
+import { createApiServer, type ApiServer } from '../../src/server/api/server.js';
 import { FIXTURES } from '../helpers/fixtures.js';
+import { redisUnavailable, startRedis, type RedisServer } from '../helpers/redis-server.js';
 import { multipart, startTestApi, type TestApi } from './api-helpers.js';
 
 function fliteMissing(): string | undefined {
@@ -206,5 +212,63 @@ describe('POST /v1/talks', { skip }, () => {
     } finally {
       process.env.PATH = path;
     }
+  });
+});
+
+describe('POST /v1/talks in queue mode (Redis)', { skip: skip ?? redisUnavailable() }, () => {
+  let redis: RedisServer;
+  let home: string;
+  let server: ApiServer;
+  let worker: Awaited<ReturnType<typeof startQueueWorker>> | undefined;
+  let token: string;
+  before(async () => {
+    redis = await startRedis();
+    home = await mkdtemp(join(tmpdir(), 'liveswap-talk-redis-'));
+    const stores = await openServiceStores({ home, redisUrl: redis.url });
+    try {
+      token = (await stores.tokens.create({ name: 'r', scopes: ['identities:write', 'talk', 'jobs:read'] })).token;
+    } finally {
+      await stores.close();
+    }
+    server = await createApiServer({ home, port: 0, redisUrl: redis.url, logger: false, pressure: { maxEventLoopDelay: 0 } });
+    worker = await startQueueWorker({ redisUrl: redis.url, home, concurrency: 1, lockDuration: 5000, stalledInterval: 1000 });
+  });
+  after(async () => {
+    await worker?.close(true);
+    await server?.close();
+    await redis?.stop();
+    if (home) await rm(home, { recursive: true, force: true });
+  });
+
+  it('a talk submitted to the API is run by a queue worker, and its result fetched from the API', async () => {
+    const auth = { authorization: `Bearer ${token}` };
+    const statement = (await (await fetch(`${server.url}/v1/consent/statement`, { headers: auth })).json()) as { version: string };
+    const { body, contentType } = multipart([
+      { name: 'consent', value: JSON.stringify({ subject: 'self', attested: true, statementVersion: statement.version }) },
+      { name: 'photo', filename: 'a.png', type: 'image/png', bytes: await readFile(join(FIXTURES, 'astronaut.png')) },
+    ]);
+    const made = await fetch(`${server.url}/v1/identities`, { method: 'POST', headers: { ...auth, 'content-type': contentType }, body });
+    assert.equal(made.status, 201, await made.clone().text());
+    const identity = ((await made.json()) as { id: string }).id;
+    const reply = await fetch(`${server.url}/v1/talks`, {
+      method: 'POST',
+      headers: { ...auth, 'content-type': 'application/json' },
+      body: JSON.stringify({ faceIdentityId: identity, text: 'Queued, then spoken.', fps: 20 }),
+    });
+    assert.equal(reply.status, 202, await reply.clone().text());
+    const id = ((await reply.json()) as JobBody).id;
+    let job: JobBody;
+    for (;;) {
+      job = (await (await fetch(`${server.url}/v1/jobs/${id}`, { headers: auth })).json()) as JobBody;
+      if (['completed', 'failed', 'cancelled'].includes(job.state)) break;
+      await sleep(200);
+    }
+    assert.equal(job.state, 'completed', JSON.stringify(job.error));
+    const result = await fetch(`${server.url}${job.resultUrl!}`, { headers: auth });
+    assert.equal(result.status, 200);
+    const file = join(home, 'fetched.mp4');
+    await writeFile(file, Buffer.from(await result.arrayBuffer()));
+    const { video, audio } = await streamSeconds(file);
+    assert.ok(Math.abs(video - audio) <= 1 / 20 + 1e-3, `video ${video} s, audio ${audio} s`);
   });
 });
