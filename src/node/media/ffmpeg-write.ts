@@ -201,7 +201,7 @@ export async function createVideoWriter(path: string, options: VideoWriterOption
   // The last frame's bytes, for repeatLast() and the closing frame: the caller may reuse its buffer.
   const last = options.repeatable || closingFrame ? Buffer.alloc(frameBytes) : undefined;
 
-  /** Hands bytes to ffmpeg; resolves once they are in the pipe (the buffer may then be reused). */
+  /** Hands bytes to ffmpeg; resolves once they are queued or in the pipe (the buffer may then be reused). */
   async function send(bytes: Buffer): Promise<void> {
     try {
       await child.write(bytes);
