@@ -42,6 +42,7 @@ export function addUiLiveRoutes(app: FastifyInstance, context: UiLiveContext): {
   // Two: a reloaded page's new session may start before the old one has closed.
   const pool = new SwapperPool(2, context.home);
   const running = new Set<LiveSocket>();
+  const closing = new AbortController();
 
   app.get(UI_LIVE_PATHS.info, async (_request, reply) => {
     const info: UiLiveInfo = { socket: UI_LIVE_PATHS.socket, provider, gpu: provider !== 'cpu', engines: { mesh: true, inswapper: await context.inswapper() } };
@@ -95,6 +96,9 @@ export function addUiLiveRoutes(app: FastifyInstance, context: UiLiveContext): {
           sources: true,
           minutesLeft: null,
         },
+        // The page's own session: a still target or a paused video sends nothing for a while, and that is fine.
+        idleMs: Number.POSITIVE_INFINITY,
+        signal: closing.signal,
       });
       running.add(live);
       const summary = await live.done;
@@ -129,6 +133,7 @@ export function addUiLiveRoutes(app: FastifyInstance, context: UiLiveContext): {
 
   return {
     close: async () => {
+      closing.abort();
       for (const live of running) live.end('server-closing', 'The server is shutting down.');
       await Promise.all([...running].map((live) => live.done));
       await pool.close();
