@@ -14,6 +14,7 @@ import type { LiveJobResult } from '../node/live/live-job.js';
 import type { LiveStatus } from '../node/live/live-run.js';
 import type { LiveSink } from '../node/live/live-output.js';
 import type { OutputPage, OutputPageOptions } from '../server/output-page.js';
+import type { WhepEndpoint } from '../server/whep-endpoint.js';
 import type { LiveOutput } from '../node/live/live-spec.js';
 import { VIDEO_PRESETS, type VideoPreset } from '../node/media/ffmpeg-formats.js';
 import type { Terminal } from './errors.js';
@@ -89,6 +90,8 @@ export interface LiveContext {
   signal?: AbortSignal;
   /** Starts the /output page of `--output output` (default: startOutputPage, loaded on demand). */
   startPage?: (options: OutputPageOptions) => Promise<OutputPage>;
+  /** Starts the WHEP endpoint of `--output whep` (default: startWhepEndpoint, loaded on demand). */
+  startWhep?: (options: { port: number; name?: string }) => Promise<WhepEndpoint>;
 }
 
 /** Flags → checks → plan → stream → summary. */
@@ -159,8 +162,8 @@ export async function runLiveCommand(flags: LiveFlags, context: LiveContext): Pr
         if (json) terminal.out(JSON.stringify({ event: 'output-page', url: page.url }));
         else terminal.err(`liveswap: output page for OBS (browser source): ${page.url}`);
       } else if (output.kind === 'whep') {
-        const { startWhepEndpoint } = await import('../server/whep-endpoint.js');
-        const whep = await startWhepEndpoint({ port: output.port, name: 'whep' });
+        const start = context.startWhep ?? (await import('../server/whep-endpoint.js')).startWhepEndpoint;
+        const whep = await start({ port: output.port, name: 'whep' });
         served.push(whep);
         extraSinks.set(index, whep.sink);
         if (json) terminal.out(JSON.stringify({ event: 'whep', url: whep.url, player: whep.playerUrl }));

@@ -112,7 +112,12 @@ const PLAYER_PAGE = `<!doctype html>
       const state = document.getElementById('state');
       const peer = new RTCPeerConnection();
       peer.addTransceiver('video', { direction: 'recvonly' });
-      peer.ontrack = (event) => { video.srcObject = new MediaStream([event.track]); };
+      peer.ontrack = (event) => {
+        // A local stream: show each frame as soon as it is decoded rather than buffering for jitter.
+        if ('jitterBufferTarget' in event.receiver) event.receiver.jitterBufferTarget = 0;
+        if ('playoutDelayHint' in event.receiver) event.receiver.playoutDelayHint = 0;
+        video.srcObject = new MediaStream([event.track]);
+      };
       peer.onconnectionstatechange = () => { state.textContent = peer.connectionState; if (peer.connectionState === 'connected') state.hidden = true; };
       const count = () => { document.body.dataset.frames = String(Number(document.body.dataset.frames) + 1); video.requestVideoFrameCallback(count); };
       video.requestVideoFrameCallback(count);
