@@ -97,6 +97,7 @@ export function assembleEngine(
       swapper: parts.swapper,
       converter: parts.converter,
       embedder: parts.recogniser ? ArcFaceEmbedder.create(parts.recogniser) : undefined,
+      maskModels: options.maskModels,
     });
     return { name: parts.swapper.row.id as EngineName, finder, still: new StillSwapper(finder, engine, enhancers) as StillSwapper<unknown> };
   }

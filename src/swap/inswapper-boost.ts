@@ -5,6 +5,8 @@
  * put back together, then pasted as the reference pastes (the paste reads the crop's size).
  */
 
+import { masksActive } from '../compose/region-mask.js';
+import { LiveswapError } from '../core/errors.js';
 import type { Image } from '../core/image.js';
 import type { Face } from '../face/face.js';
 import { alignForModel } from '../face/model-input.js';
@@ -43,6 +45,9 @@ export class BoostedInswapper implements FaceSwapper<InswapperIdentity> {
     const boost = settings.pixelBoost ?? input.size;
     const t = pixelBoostFactor(this.swapper.spec.id, input.size, boost);
     if (t === 1) return this.inner.render(frame, face, identity, settings);
+    if (masksActive(settings.masks)) {
+      throw new LiveswapError('usage', `--pixel-boost ${boost} with inswapper cannot be combined with masks (regions, box, occlusion, strength) yet; leave one out.`);
+    }
     const { crop, matrix } = alignForModel(frame, opencvKeypoints(face), inputAtSize(input, boost));
     const swapped: Image[] = [];
     for (const tile of spaceToDepth(crop, t)) swapped.push(await this.swapper.run(tile, identity.latent));

@@ -7,10 +7,13 @@
  * like InSwapper's (compose/reference-paste.ts) with the same options.
  */
 
+import { occlusionCropMask, occludersFor, parsedRegionCropMask, parserFor, type MaskModels } from '../compose/occlusion-mask.js';
+import { landmarkMasks, masksActive, regionsRestricted, type CropMask, type FaceMaskSettings } from '../compose/region-mask.js';
+import type { Affine } from '../core/affine.js';
 import { LiveswapError } from '../core/errors.js';
 import { toRgb, type Image } from '../core/image.js';
 import type { ArcFaceEmbedder } from '../face/arcface.js';
-import type { Face } from '../face/face.js';
+import { faceSize, type Face } from '../face/face.js';
 import { bindSession, type BoundIo } from '../models/model-io.js';
 import type { ModelSpec, SwapperTraits } from '../models/model-spec.js';
 import type { InferenceSession } from '../models/runtime.js';
@@ -49,6 +52,8 @@ export interface ModelSwapParts {
   readonly swapper: RowSession;
   readonly embedder?: ArcFaceEmbedder;
   readonly converter?: RowSession;
+  /** XSeg and BiSeNet, when installed: occlusion and region masks run them. */
+  readonly maskModels?: MaskModels;
 }
 
 /** The five keypoints in OpenCV's convention (pixel centres at integers), as the templates are. */
@@ -147,7 +152,29 @@ export class ModelSwapEngine implements FaceSwapper<ModelSwapIdentity> {
     const tiles = t === 1 ? [crop] : spaceToDepth(crop, t);
     const swapped: Image[] = [];
     for (const tile of tiles) swapped.push(await this.swapTile(tile, source));
-    return { strategy: 'insightface-reference', crop: t === 1 ? swapped[0]! : depthToSpace(swapped, t), matrix, face };
+    const result = t === 1 ? swapped[0]! : depthToSpace(swapped, t);
+    const masks = masksActive(settings?.masks) ? await this.masksFor(face, crop, result, matrix, boost, settings.masks) : undefined;
+    return { strategy: 'insightface-reference', crop: result, matrix, face, ...(masks ? { masks } : {}) };
+  }
+
+  /**
+   * The masks the settings ask for, as the inswapper engine makes them (spec §7.2): the box mask
+   * and XSeg's occlusion on the crop before the swap, the regions on the swapped crop from BiSeNet
+   * when installed, else from the face's FaceMesh points; all in this crop (its boosted size).
+   */
+  private async masksFor(face: Face, crop: Image, swapped: Image, matrix: Affine, size: number, masks: FaceMaskSettings): Promise<CropMask[]> {
+    const models = this.parts.maskModels;
+    const parser = regionsRestricted(masks) ? parserFor(masks.parser, models, true) : 'landmarks';
+    const occluders = masks.occlusion ? occludersFor(masks.occlusion, models) : [];
+    const extent = faceSize(face);
+    const [x, y, w, h] = face.box;
+    const margin = extent * 0.25;
+    const rect = { x0: Math.floor(x - margin), y0: Math.floor(y - margin), x1: Math.ceil(x + w + margin), y1: Math.ceil(y + h + margin) };
+    const landmarks = face.meshScore > 0 ? face.landmarks : new Float32Array(face.landmarks.length).fill(-1e6);
+    const out = landmarkMasks(landmarks, rect, extent, masks, { matrix, size }, parser === 'landmarks');
+    if (models && occluders.length) out.push(await occlusionCropMask(models, occluders, crop, matrix));
+    if (models && parser !== 'landmarks') out.push(await parsedRegionCropMask(await models.parser(parser), swapped, matrix, masks));
+    return out;
   }
 
   /** One model-size crop through the swapper (spec §7.2 steps 4–6). */

@@ -240,6 +240,18 @@ describe('the generic swapper on stand-ins with the rows’ I/O', () => {
     assert.notDeepEqual(centreColour(weighted.crop), centreColour(plain.crop));
   });
 
+  test('masks the settings ask for come with the patch, in the boosted crop', async () => {
+    const engine = await engineFor('hyperswap_1a_256', 'identity');
+    const identity = await engine.createIdentity(frame, FACE);
+    const settings = { mouthMask: false, opacity: 1, sharpness: 0, colorMatch: false, pixelBoost: 512, masks: { boxPadding: [10, 0, 0, 0] as const, boxBlur: 0.3 } };
+    const patch = await engine.render(frame, FACE, identity, settings);
+    assert.ok(patch.strategy === 'insightface-reference' && patch.masks?.length === 1);
+    assert.equal(patch.masks[0]!.width, 512);
+    assert.deepEqual(patch.masks[0]!.matrix, patch.matrix);
+    const plain = await engine.render(frame, FACE, identity, { ...settings, masks: undefined });
+    assert.ok(plain.strategy === 'insightface-reference' && plain.masks === undefined);
+  });
+
   test('a converter row missing, or a file with other tensor names, is refused naming the row', async () => {
     const row = MODEL_SPECS.ghost_1_256;
     await assert.rejects(
