@@ -69,7 +69,8 @@ export class ModelFiles {
   }
 
   private async resolveInswapper(): Promise<InswapperState> {
-    const resolution = await resolveEngine('auto', this.store);
+    // The page asks about inswapper itself: the user's default engine (LIVESWAP_ENGINE) does not apply.
+    const resolution = await resolveEngine('auto', this.store, {});
     const models = resolution.engine === 'inswapper' ? resolution.models : undefined;
     if (!models) {
       this.inswapperPaths = new Map();
