@@ -256,8 +256,10 @@ export class MeshSwapper implements FaceSwapper<MeshIdentity> {
     // Reused between calls: a patch is valid until the next render on this engine.
     const warped: Image = { width: w, height: h, channels: 4, data: this.scratch.bytes('warped', w * h * 4) };
     const coverage = this.scratch.floats('coverage', w * h);
-    // The mouth opening is painted only when it is swapped: a partial swap that keeps it leaves no source mouth to bleed into the blend.
-    const triangles = settings.mouthMask || !regionSwapped(settings.masks, 'mouth') ? this.topology.skin : this.skinAndMouth;
+    // The mouth opening is painted only when it is swapped; a partial swap that keeps it cuts it
+    // out as the mouth mask does (feathered), so no source mouth or unpainted sliver shows there.
+    const mouthKept = settings.mouthMask || !regionSwapped(settings.masks, 'mouth');
+    const triangles = mouthKept ? this.topology.skin : this.skinAndMouth;
     for (let i = 0; i < MESH_POINTS; i++) {
       this.points[2 * i] = (shaped[3 * i] - rect.x0) / factor;
       this.points[2 * i + 1] = (shaped[3 * i + 1] - rect.y0) / factor;
@@ -269,7 +271,7 @@ export class MeshSwapper implements FaceSwapper<MeshIdentity> {
       shaped,
       rect,
       size,
-      { mouthMask: settings.mouthMask, eyeHoles: this.tuning.eyeHoles, lipsKept: this.tuning.targetLips, foreheadKept: this.tuning.foreheadKept },
+      { mouthMask: mouthKept, eyeHoles: this.tuning.eyeHoles, lipsKept: this.tuning.targetLips, foreheadKept: this.tuning.foreheadKept },
       factor,
     );
     const wd = warped.data;
