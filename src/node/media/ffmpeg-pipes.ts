@@ -83,7 +83,14 @@ function startThread(): Worker {
   const name = 'liveswap ffmpeg pipes';
   if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./ffmpeg-pipe-thread.js', import.meta.url), { name });
   const entry = JSON.stringify(new URL('./ffmpeg-pipe-thread.ts', import.meta.url).href);
-  const loader = JSON.stringify(import.meta.resolve('tsx/esm/api'));
+  let loader: string;
+  try {
+    loader = JSON.stringify(import.meta.resolve('tsx/esm/api'));
+  } catch (cause) {
+    throw new LiveswapError('internal', 'Run from its TypeScript sources, liveswap needs tsx (a dev dependency) for its ffmpeg pipe thread: run `npm install`, or build.', {
+      cause,
+    });
+  }
   return new Worker(`import(${loader}).then(({ register }) => { register(); return import(${entry}); });`, { eval: true, name });
 }
 
