@@ -4,14 +4,16 @@
  * machine can only make them later), every frame's time gets its audio (silence while idle, the
  * speech where it was placed), speech queued while speech plays starts where it ends, the mouth
  * opens only while there is speech, a talk ended with nothing queued closes at once, and the
- * caller's PCM is brought to 48 kHz.
+ * caller's PCM and flite's WAV are brought to 48 kHz.
  */
 
 import assert from 'node:assert/strict';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { after, before, describe, it } from 'node:test';
 import { createNodeSwapper } from '../../src/node/jobs/swapper.js';
 import { pcmToSpeechRate, STREAM_LEAD_SECONDS, TalkStream } from '../../src/node/jobs/talk-stream.js';
-import { SPEECH_RATE } from '../../src/node/jobs/talk-speech.js';
+import { readPcmWav, SPEECH_RATE, writeWav } from '../../src/node/jobs/talk-speech.js';
 import { FrameMarker } from '../../src/provenance/marks.js';
 import { decodeRgb, FIXTURES, TEST_HOME } from '../helpers/fixtures.js';
 import { join } from 'node:path';
@@ -102,6 +104,22 @@ describe('the live talking face', () => {
     const up = pcmToSpeechRate(pcm, 16000);
     assert.equal(up.length, 48000);
     assert.ok(Math.abs(up[3 * 40]! - view.getInt16(80, true) / 32768) < 1e-6);
+    // flite's WAV read without ffmpeg: the same samples at 48 kHz; anything but 16-bit mono PCM is left to ffmpeg.
+    const dir = await mkdtemp(join(tmpdir(), 'liveswap-talk-stream-'));
+    try {
+      const wav = join(dir, 'x.wav');
+      await writeWav(
+        wav,
+        Float32Array.from({ length: 1600 }, (_, i) => 0.5 * Math.sin(i / 5)),
+        16000,
+      );
+      const read = readPcmWav(await readFile(wav))!;
+      assert.equal(read.length, 4800);
+      assert.ok(Math.abs(read[300]! - 0.5 * Math.sin(100 / 5)) < 1e-3);
+      assert.equal(readPcmWav(Buffer.from('RIFF....WAVEfmt ')), undefined);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
     assert.throws(() => pcmToSpeechRate(pcm, 8000), /sampleRate must be one of/);
     assert.throws(() => pcmToSpeechRate(pcm.subarray(1), 16000), /odd byte count/);
   });

@@ -6,7 +6,7 @@
  */
 
 import { spawn, spawnSync } from 'node:child_process';
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LiveswapError } from '../../core/errors.js';
 import { parseFlitePhones, type TimedPhone } from '../../pipeline/talk-visemes.js';
@@ -103,11 +103,55 @@ export async function decodeAudio(file: string, options: FfmpegOptions & { role?
   return samples;
 }
 
+/** Mono samples at `rate` brought to {@link SPEECH_RATE} by linear interpolation (speech, upsampled: good enough for a voice). */
+export function resampleToSpeechRate(input: Float32Array, rate: number): Float32Array {
+  if (rate === SPEECH_RATE) return input;
+  const n = input.length;
+  const out = new Float32Array(Math.floor((n * SPEECH_RATE) / rate));
+  for (let i = 0; i < out.length; i++) {
+    const x = (i * rate) / SPEECH_RATE;
+    const a = Math.floor(x);
+    const f = x - a;
+    out[i] = input[Math.min(n - 1, a)]! * (1 - f) + input[Math.min(n - 1, a + 1)]! * f;
+  }
+  return out;
+}
+
+/**
+ * The samples of a plain WAV file (16-bit PCM, mono, as flite writes it) at {@link SPEECH_RATE}
+ * (linear interpolation), read here without starting ffmpeg; undefined for any other WAV.
+ */
+export function readPcmWav(bytes: Buffer): Float32Array | undefined {
+  if (bytes.length < 44 || bytes.toString('latin1', 0, 4) !== 'RIFF' || bytes.toString('latin1', 8, 12) !== 'WAVE') return undefined;
+  let rate = 0;
+  let offset = 12;
+  while (offset + 8 <= bytes.length) {
+    const id = bytes.toString('latin1', offset, offset + 4);
+    const size = bytes.readUInt32LE(offset + 4);
+    const body = offset + 8;
+    if (id === 'fmt ') {
+      // PCM, mono, 16-bit only.
+      if (bytes.readUInt16LE(body) !== 1 || bytes.readUInt16LE(body + 2) !== 1 || bytes.readUInt16LE(body + 14) !== 16) return undefined;
+      rate = bytes.readUInt32LE(body + 4);
+    } else if (id === 'data') {
+      if (rate < 8000 || rate > SPEECH_RATE) return undefined;
+      const n = Math.floor(Math.min(size, bytes.length - body) / 2);
+      const input = new Float32Array(n);
+      for (let i = 0; i < n; i++) input[i] = bytes.readInt16LE(body + 2 * i) / 32768;
+      return resampleToSpeechRate(input, rate);
+    }
+    offset = body + size + (size & 1);
+  }
+  return undefined;
+}
+
 /**
  * Speaks `text` with flite into `folder` and returns the audio with flite's phone timings (its
  * `-psdur` output: each phone's end, on the audio's own clock). `voice`: a flite voice name.
+ * `inline`: read flite's WAV here rather than through ffmpeg (one process less, for the live talk;
+ * linear resampling instead of ffmpeg's).
  */
-export async function speakWithFlite(text: string, folder: string, options: FfmpegOptions & { voice?: string; flite?: string } = {}): Promise<Speech> {
+export async function speakWithFlite(text: string, folder: string, options: FfmpegOptions & { voice?: string; flite?: string; inline?: boolean } = {}): Promise<Speech> {
   const flite = options.flite ?? 'flite';
   const textFile = join(folder, 'speech.txt');
   const wav = join(folder, 'flite.wav');
@@ -125,7 +169,7 @@ export async function speakWithFlite(text: string, folder: string, options: Ffmp
     throw new LiveswapError('usage', `flite could not be run (${(cause as Error).message}). ${FLITE_INSTALL_HINT}`, { cause });
   }
   if (status.code !== 0) throw new LiveswapError('internal', `flite failed (exit ${String(status.code ?? status.signal)}): ${lastLines(stderr.text(), 3)}`);
-  const samples = await decodeAudio(wav, { ...options, role: "flite's speech" });
+  const samples = (options.inline ? readPcmWav(await readFile(wav)) : undefined) ?? (await decodeAudio(wav, { ...options, role: "flite's speech" }));
   const phones = parseFlitePhones(stdout.text(), samples.length / SPEECH_RATE);
   return { samples, sampleRate: SPEECH_RATE, phones };
 }

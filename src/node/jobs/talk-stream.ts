@@ -27,7 +27,7 @@ import { createTemporaryFolder } from '../files/output.js';
 import { encodeImage } from '../media/image-io.js';
 import { openNodeSwapper, type OpenSwapper } from './image-job.js';
 import type { NodeSwapper } from './swapper.js';
-import { checkFlite, SPEECH_RATE, speakWithFlite, type Speech } from './talk-speech.js';
+import { checkFlite, resampleToSpeechRate, SPEECH_RATE, speakWithFlite, type Speech } from './talk-speech.js';
 
 /** How far ahead of real time frames may be sent (seconds): the client's jitter buffer. */
 export const STREAM_LEAD_SECONDS = 0.1;
@@ -113,15 +113,7 @@ export function pcmToSpeechRate(pcm: Uint8Array, rate: number): Float32Array {
   const n = pcm.length >> 1;
   const input = new Float32Array(n);
   for (let i = 0; i < n; i++) input[i] = view.getInt16(2 * i, true) / 32768;
-  if (rate === SPEECH_RATE) return input;
-  const out = new Float32Array(Math.floor((n * SPEECH_RATE) / rate));
-  for (let i = 0; i < out.length; i++) {
-    const x = (i * rate) / SPEECH_RATE;
-    const a = Math.floor(x);
-    const f = x - a;
-    out[i] = input[Math.min(n - 1, a)]! * (1 - f) + input[Math.min(n - 1, a + 1)]! * f;
-  }
-  return out;
+  return resampleToSpeechRate(input, rate);
 }
 
 /** A live talking face: open it, give it speech, and let {@link run} send frames and audio until {@link end}. */
@@ -188,6 +180,7 @@ export class TalkStream {
     this.checkRoom();
     this.folder ??= await createTemporaryFolder('talk-stream');
     const speech = await speakWithFlite(text, this.folder, {
+      inline: true,
       ...(this.options.ffmpegPath !== undefined ? { ffmpegPath: this.options.ffmpegPath } : {}),
       ...(this.options.voice !== undefined ? { voice: this.options.voice } : {}),
       ...(this.options.flite !== undefined ? { flite: this.options.flite } : {}),
