@@ -28,6 +28,7 @@ import { depthToSpace, pixelBoostFactor, spaceToDepth } from '../../src/swap/pix
 import { applyIdentityWeight, cropForRow, inputAtSize, l2Normalise, swapperInputBlob } from '../../src/swap/swapper-families.js';
 import { converterMatrix, converterStandin, enhancerStandin, sourceMix, swapperStandin } from '../helpers/facefusion-standins.js';
 import { arcfaceStandin, scrfdStandin, standinStore } from '../helpers/standin-models.js';
+import { makeClip } from '../helpers/clips.js';
 import { loadFixture, meanAbsDiff, TEST_HOME } from '../helpers/fixtures.js';
 
 const runtime = createNodeRuntime({ threads: 1 });
@@ -411,5 +412,25 @@ describe('end to end: library and liveswap swap', () => {
     assert.equal(summary.engine, 'hyperswap_1a_256');
     assert.deepEqual(summary.swappedFaces, [0]);
     assert.ok((await readFile(join(dir, 'out.png'))).length > 1000);
+  });
+
+  test('a video through liveswap swap with simswap_256, a pixel boost and an enhancer', async () => {
+    const store = await standinStore(join(dir, 'video'), models);
+    const clip = await makeClip({ photo: 'astronaut.png', width: 512, height: 512, frames: 4, dir, name: 'clip' });
+    const sourcePath = join(dir, 'video-source.png');
+    await writeImage(sourcePath, source);
+    const out: string[] = [];
+    await runSwap(
+      { source: sourcePath, target: clip, output: join(dir, 'clip-out.mp4'), engine: 'simswap_256', pixelBoost: '512', faceEnhancer: 'gfpgan_1.4', json: true },
+      { out: (t) => out.push(t), err: () => undefined },
+      (r) => createNodeSwapper({ ...r, home: TEST_HOME, store }),
+    );
+    const lines = out
+      .flatMap((t) => t.split('\n'))
+      .filter((l) => l.trim().length > 0)
+      .map((l) => JSON.parse(l) as { type?: string; engine?: string });
+    const result = lines.at(-1)!;
+    assert.equal(result.engine, 'simswap_256', JSON.stringify(result));
+    assert.ok((await readFile(join(dir, 'clip-out.mp4'))).length > 1000);
   });
 });
