@@ -53,7 +53,8 @@ export function pasteReference(frame: Image, patch: ReferencePatch, settings: Sw
   if (meshMouth || settings.opacity < 1 || patch.masks) {
     mask = mask.slice();
     if (meshMouth) cutMeshMouth(mask, face, rect, size);
-    if (patch.masks) applyCropMasks(mask, rect, 1, w, h, patch.masks, settings.masks?.strength ?? 1);
+    // insightface's paste mask runs 0..255.
+    if (patch.masks) applyCropMasks(mask, rect, 1, w, h, patch.masks, settings.masks?.strength ?? 1, 255);
     if (settings.opacity < 1) for (let i = 0; i < mask.length; i++) mask[i] *= settings.opacity;
   }
   blendTruncated(frame, fakeFull, mask, rect);

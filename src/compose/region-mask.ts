@@ -166,16 +166,17 @@ function sampleAt(mask: CropMask, u: number, v: number): number {
 }
 
 /**
- * Combines `masks` into `target` (w×h values over `rect`, one per `factor`×`factor` frame pixels)
- * by the rule of spec §9.5 (minimum, clipped), then scales it by `strength`. In place.
+ * Combines `masks` into `target` (w×h values over `rect`, one per `factor`×`factor` frame pixels,
+ * `scale` meaning fully on: 1, or 255 for insightface's paste mask) by the rule of spec §9.5
+ * (minimum, clipped), then scales it by `strength`. In place.
  */
-export function applyCropMasks(target: Float32Array, rect: Rect, factor: number, width: number, height: number, masks: readonly CropMask[], strength = 1): Float32Array {
+export function applyCropMasks(target: Float32Array, rect: Rect, factor: number, width: number, height: number, masks: readonly CropMask[], strength = 1, scale = 1): Float32Array {
   for (let y = 0; y < height; y++) {
     // Working pixel (x, y) covers frame pixels x0 + [x·f, (x+1)·f): its centre, in OpenCV's convention.
     const fy = rect.y0 + (y + 0.5) * factor - 0.5;
     for (let x = 0; x < width; x++) {
       const i = y * width + x;
-      let m = target[i];
+      let m = target[i] / scale;
       if (m <= 0) continue;
       const fx = rect.x0 + (x + 0.5) * factor - 0.5;
       for (const mask of masks) {
@@ -183,7 +184,7 @@ export function applyCropMasks(target: Float32Array, rect: Rect, factor: number,
         const v = sampleAt(mask, a * fx + b * fy + c, d * fx + e * fy + f);
         if (v < m) m = v;
       }
-      target[i] = Math.min(1, Math.max(0, m)) * strength;
+      target[i] = Math.min(1, Math.max(0, m)) * strength * scale;
     }
   }
   return target;
