@@ -12,7 +12,7 @@ import { parseToken } from '../../src/node/service/tokens.js';
 import { openApiDocument } from '../../src/server/api/server.js';
 import { startTestApi, type TestApi } from './api-helpers.js';
 
-type Names = 'none' | 'admin' | 'short' | 'limited';
+type Names = 'none' | 'other' | 'admin' | 'short' | 'limited';
 const METHODS = ['get', 'post', 'put', 'patch', 'delete', 'head'] as const;
 /** Routes any valid token may call. */
 const ANY_TOKEN = new Set(['GET /v1/ready', 'GET /v1/consent/statement', 'GET /v1/usage', 'GET /v1/openapi.json']);
@@ -49,8 +49,10 @@ describe('API auth on every route', () => {
     });
     api = await startTestApi<Names>(
       {
-        // A scope no route here asks for: every scoped route must refuse it.
-        none: { scopes: ['talk'] },
+        // Every scope has a route now: `none` holds metrics only and `other` talk only, and each
+        // scoped route is asked with the one that lacks its scope (the metrics route gets `other`).
+        none: { scopes: ['metrics'] },
+        other: { scopes: ['talk'] },
         admin: { scopes: ['admin'] },
         short: { scopes: ['jobs:read'], expiresAt: new Date(Date.now() + 1500).toISOString() },
         limited: { scopes: ['jobs:read'] },
@@ -125,7 +127,7 @@ describe('API auth on every route', () => {
     for (const op of ops) {
       const name = `${op.method.toUpperCase()} ${op.path}`;
       if (op.path === '/v1/health' || ANY_TOKEN.has(name)) continue;
-      const reply = await api.server.app.inject({ method: op.method.toUpperCase() as 'GET', url: op.url, headers: api.auth('none') });
+      const reply = await api.server.app.inject({ method: op.method.toUpperCase() as 'GET', url: op.url, headers: api.auth(op.path === '/v1/metrics' ? 'other' : 'none') });
       assert.equal(reply.statusCode, 403, `${name}: ${reply.statusCode} ${reply.body}`);
       if (op.method !== 'head') assert.equal(reply.json<{ error: { kind: string } }>().error.kind, 'forbidden');
     }
