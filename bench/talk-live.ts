@@ -5,7 +5,7 @@
  * assistant's answer does). Reports per sentence the latency from sending it to its first frame
  * back (flite speaking it, the frames already sent ahead, delivery) and, for the session, the frames
  * sent and skipped against the stream's length, and the machine's load.
- * Run: node --import tsx bench/talk-live.ts [--fps 25] [--size 320] [--voice slt] [--sentences 5] [--json]
+ * Run: npm run bench:talk-live [-- --fps 25] [--size 320] [--voice slt] [--sentences 5] [--json]
  */
 
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
