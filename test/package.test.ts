@@ -9,6 +9,7 @@ import { builtinModules } from 'node:module';
 import { test } from 'node:test';
 import ts from 'typescript';
 import * as library from '../src/index.js';
+import { FACEFUSION_SWAPPER_IDS } from '../src/models/model-spec-facefusion.js';
 
 const root = new URL('../', import.meta.url);
 const manifest = JSON.parse(readFileSync(new URL('package.json', root), 'utf8')) as {
@@ -41,7 +42,9 @@ test('the library exports the swapper, image I/O, options and errors', () => {
   for (const name of ['createNodeSwapper', 'readImage', 'writeImage', 'resolveSwapOptions', 'LiveswapError', 'EXIT_CODES', 'createImage'] as const) {
     assert.equal(typeof library[name], name === 'EXIT_CODES' ? 'object' : 'function', name);
   }
-  assert.deepEqual([...library.ENGINES], ['auto', 'mesh', 'inswapper']);
+  // auto, the two built-in engines, then FaceFusion's swappers (rows of the model table).
+  assert.deepEqual([...library.ENGINES], ['auto', 'mesh', 'inswapper', ...FACEFUSION_SWAPPER_IDS]);
+  assert.ok(FACEFUSION_SWAPPER_IDS.includes('hyperswap_1a_256'));
 });
 
 /** Each export and the source file it is built from. */
