@@ -925,6 +925,15 @@ export const FLAG_TABLE = [
     description: 'the longest video one job may take, in seconds',
   },
   {
+    flag: '--talk-seconds-per-day',
+    value: 'n',
+    key: 'talkSecondsPerDay',
+    parse: 'whole',
+    commands: ['tokens create'],
+    shows: 'unlimited',
+    description: 'seconds of talking portraits a day (POST /v1/talks and /v1/talks/live)',
+  },
+  {
     flag: '--live-minutes-per-day',
     value: 'n',
     key: 'liveMinutesPerDay',

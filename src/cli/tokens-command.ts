@@ -88,6 +88,7 @@ export function quotasFromFlags(flags: TokensCreateFlags): TokenQuotas {
   set('videoSecondsPerDay', '--video-seconds-per-day', flags.videoSecondsPerDay);
   set('maxActiveJobs', '--max-active-jobs', flags.maxActiveJobs);
   set('maxVideoSeconds', '--max-video-seconds', flags.maxVideoSeconds);
+  set('talkSecondsPerDay', '--talk-seconds-per-day', flags.talkSecondsPerDay);
   set('liveMinutesPerDay', '--live-minutes-per-day', flags.liveMinutesPerDay);
   set('maxLiveSessions', '--max-live-sessions', flags.maxLiveSessions);
   return quotas;

@@ -27,9 +27,27 @@ after(async () => {
 
 describe('liveswap tokens', () => {
   it('create prints the token once, alone on stdout; list never shows secrets; revoke', async () => {
-    const made = runCli(['tokens', 'create', '--name', 'ci bot', '--scopes', 'swap:image,jobs:read', '--swaps-per-day', '20', '--max-active-jobs', '2', '--expires', '30d'], {
-      home,
-    });
+    const made = runCli(
+      [
+        'tokens',
+        'create',
+        '--name',
+        'ci bot',
+        '--scopes',
+        'swap:image,jobs:read',
+        '--swaps-per-day',
+        '20',
+        '--max-active-jobs',
+        '2',
+        '--talk-seconds-per-day',
+        '300',
+        '--expires',
+        '30d',
+      ],
+      {
+        home,
+      },
+    );
     assert.equal(made.code, 0, show(made));
     const token = made.stdout.trim();
     assert.match(token, /^lsw_[A-Za-z0-9]{12}_[A-Za-z0-9_-]{43}$/, show(made));
@@ -45,7 +63,7 @@ describe('liveswap tokens', () => {
     assert.equal(records.length, 1);
     assert.deepEqual(
       { id: records[0]!.id, name: records[0]!.name, scopes: records[0]!.scopes, quotas: records[0]!.quotas },
-      { id, name: 'ci bot', scopes: ['swap:image', 'jobs:read'], quotas: { swapsPerDay: 20, maxActiveJobs: 2 } },
+      { id, name: 'ci bot', scopes: ['swap:image', 'jobs:read'], quotas: { swapsPerDay: 20, maxActiveJobs: 2, talkSecondsPerDay: 300 } },
     );
     assert.ok(!('secretSha256' in records[0]!));
     assert.ok(!listed.stdout.includes(secret));
