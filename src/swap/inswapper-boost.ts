@@ -2,11 +2,12 @@
  * Pixel boost for InSwapper (spec §7.2 step 3): the `inswapper` engine as it is at the model's own
  * 128×128, and at a larger boost the crop cut at that size on the same template (insightface's
  * estimate_norm scales it), split by space-to-depth, swapped tile by tile with the same latent and
- * put back together, then pasted as the reference pastes (the paste reads the crop's size).
+ * put back together, then pasted as the reference pastes (the paste reads the crop's size). The
+ * masks (box, occlusion, regions, strength) are made in the boosted crop, as FaceFusion makes them
+ * at the boost size (spec §7.2 steps 2 and 7), and the paste samples them from there.
  */
 
 import { masksActive } from '../compose/region-mask.js';
-import { LiveswapError } from '../core/errors.js';
 import type { Image } from '../core/image.js';
 import type { Face } from '../face/face.js';
 import { alignForModel } from '../face/model-input.js';
@@ -45,12 +46,11 @@ export class BoostedInswapper implements FaceSwapper<InswapperIdentity> {
     const boost = settings.pixelBoost ?? input.size;
     const t = pixelBoostFactor(this.swapper.spec.id, input.size, boost);
     if (t === 1) return this.inner.render(frame, face, identity, settings);
-    if (masksActive(settings.masks)) {
-      throw new LiveswapError('usage', `--pixel-boost ${boost} with inswapper cannot be combined with masks (regions, box, occlusion, strength) yet; leave one out.`);
-    }
     const { crop, matrix } = alignForModel(frame, opencvKeypoints(face), inputAtSize(input, boost));
-    const swapped: Image[] = [];
-    for (const tile of spaceToDepth(crop, t)) swapped.push(await this.swapper.run(tile, identity.latent));
-    return { strategy: 'insightface-reference', crop: depthToSpace(swapped, t), matrix, face };
+    const tiles: Image[] = [];
+    for (const tile of spaceToDepth(crop, t)) tiles.push(await this.swapper.run(tile, identity.latent));
+    const swapped = depthToSpace(tiles, t);
+    const masks = masksActive(settings.masks) ? await this.inner.cropMasks(face, { crop, swapped, matrix }, settings.masks) : undefined;
+    return { strategy: 'insightface-reference', crop: swapped, matrix, face, ...(masks ? { masks } : {}) };
   }
 }

@@ -7,13 +7,14 @@
  */
 
 import type { Image } from '../core/image.js';
-import { occlusionCropMask, occludersFor, parsedRegionCropMask, parserFor, type MaskModels } from '../compose/occlusion-mask.js';
-import { landmarkMasks, masksActive, regionsRestricted, type CropMask, type FaceMaskSettings } from '../compose/region-mask.js';
+import type { MaskModels } from '../compose/occlusion-mask.js';
+import { masksActive, type CropMask, type FaceMaskSettings } from '../compose/region-mask.js';
 import type { ArcFaceEmbedder } from '../face/arcface.js';
-import { faceSize, type Face } from '../face/face.js';
+import type { Face } from '../face/face.js';
 import { alignForModel } from '../face/model-input.js';
 import type { FaceSwapper, ReferencePatch, SwapSettings } from './engine.js';
 import { averageIdentity, latentFromEmbedding, type InswapperModel } from './inswapper.js';
+import { swapperCropMasks, type SwappedCrop } from './swap-masks.js';
 
 export interface InswapperIdentity {
   /** ArcFace's L2-normalised embedding of the source face. */
@@ -58,28 +59,15 @@ export class InswapperEngine implements FaceSwapper<InswapperIdentity> {
   async render(frame: Image, face: Face, identity: InswapperIdentity, settings?: SwapSettings): Promise<ReferencePatch> {
     const { crop, matrix } = alignForModel(frame, referenceKeypoints(face), this.swapper.spec.input);
     const swapped = await this.swapper.run(crop, identity.latent);
-    const masks = masksActive(settings?.masks) ? await this.masksFor(face, crop, swapped, matrix, settings.masks) : undefined;
+    const masks = masksActive(settings?.masks) ? await this.cropMasks(face, { crop, swapped, matrix }, settings.masks) : undefined;
     return { strategy: 'insightface-reference', crop: swapped, matrix, face, masks };
   }
 
   /**
-   * The masks the settings ask for, beyond the paste's own (spec §7.2): the box mask and XSeg's
-   * occlusion on the crop before the swap, the regions on the swapped crop from BiSeNet when
-   * installed, else from the face's FaceMesh points (a face FaceMesh did not follow has no
-   * regions: nothing of it counts as a chosen region).
+   * The masks the settings ask for, beyond the paste's own (spec §7.2), in the grid of `at`: the
+   * model's own crop, or a pixel boost's larger one (swap/inswapper-boost.ts).
    */
-  private async masksFor(face: Face, crop: Image, swapped: Image, matrix: ReferencePatch['matrix'], masks: FaceMaskSettings): Promise<CropMask[]> {
-    const parser = regionsRestricted(masks) ? parserFor(masks.parser, this.maskModels, true) : 'landmarks';
-    const occluders = masks.occlusion ? occludersFor(masks.occlusion, this.maskModels) : [];
-    const size = faceSize(face);
-    const [x, y, w, h] = face.box;
-    const margin = size * 0.25;
-    const rect = { x0: Math.floor(x - margin), y0: Math.floor(y - margin), x1: Math.ceil(x + w + margin), y1: Math.ceil(y + h + margin) };
-    const landmarks = face.meshScore > 0 ? face.landmarks : new Float32Array(face.landmarks.length).fill(-1e6);
-    const out = landmarkMasks(landmarks, rect, size, masks, { matrix, size: this.swapper.spec.input.size }, parser === 'landmarks');
-    const models = this.maskModels;
-    if (models && occluders.length) out.push(await occlusionCropMask(models, occluders, crop, matrix));
-    if (models && parser !== 'landmarks') out.push(await parsedRegionCropMask(await models.parser(parser), swapped, matrix, masks));
-    return out;
+  cropMasks(face: Face, at: SwappedCrop, masks: FaceMaskSettings): Promise<CropMask[]> {
+    return swapperCropMasks(face, at, masks, this.maskModels);
   }
 }

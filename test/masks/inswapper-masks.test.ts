@@ -3,7 +3,7 @@
  * insightface stand-ins and an XSeg stand-in, installed in a store whose registry has their
  * hashes, so engine selection verifies them and hands the mask model to the engine): a partial
  * swap drawn from FaceMesh's points changes only the chosen region, and what the occluder marks
- * as covered keeps the target.
+ * as covered keeps the target; both also with a pixel boost (the masks made in the boosted crop).
  */
 
 import assert from 'node:assert/strict';
@@ -33,7 +33,7 @@ let target: Image;
 let face: Face;
 let prepared: PreparedSource;
 let matrix: Affine;
-let full: Image;
+let fullSwap: Image;
 
 async function paint(options: Partial<PaintOptions>): Promise<Image> {
   const out = cloneImage(target);
@@ -78,7 +78,7 @@ before(async () => {
   [face] = await swapper.analyze(target);
   assert.ok(face && face.meshScore > 0, 'the target face has FaceMesh points');
   matrix = estimateNormFor(face.kps5Reference ?? face.kps5.map((v) => v - 0.5), MODEL_SPECS.inswapper_128.input);
-  full = await paint({});
+  fullSwap = await paint({});
 });
 after(async () => {
   await swapper?.close();
@@ -86,8 +86,10 @@ after(async () => {
 });
 
 describe('inswapper engine masks (stand-ins)', () => {
-  test('--mask-regions nose from FaceMesh points changes the nose and nothing away from it', async () => {
-    const nose = await paint({ maskRegions: ['nose'] });
+  async function noseOnly(boost?: number): Promise<void> {
+    const extra = boost ? { pixelBoost: boost } : {};
+    const nose = await paint({ maskRegions: ['nose'], ...extra });
+    const full = boost ? await paint(extra) : fullSwap;
     const labels = meshLabelMap(face.landmarks, 3, target.width, target.height, (x, y) => [x, y]);
     const isNose = (x: number, y: number) => labels[y * target.width + x] === BISENET_CLASSES.nose;
     let [nx0, ny0, nx1, ny1] = [Infinity, Infinity, -Infinity, -Infinity];
@@ -103,14 +105,20 @@ describe('inswapper engine masks (stand-ins)', () => {
     const rest = meanDiff(nose, target, away);
     const fullRest = meanDiff(full, target, away);
     console.log(
-      `inswapper nose: inside vs target ${changed.mean.toFixed(2)} (${changed.pixels} px), vs full ${asFull.mean.toFixed(2)}; away vs target ${rest.mean.toFixed(3)} (full swap there ${fullRest.mean.toFixed(2)})`,
+      `inswapper${boost ? ` (pixel boost ${boost})` : ''} nose: inside vs target ${changed.mean.toFixed(2)} (${changed.pixels} px), vs full ${asFull.mean.toFixed(2)}; away vs target ${rest.mean.toFixed(3)} (full swap there ${fullRest.mean.toFixed(2)})`,
     );
     assert.ok(changed.mean > 5 && asFull.mean < 0.25 * changed.mean, 'the nose is swapped');
     assert.ok(fullRest.mean > 1 && rest.mean < 0.05, `away from the nose the target stays (${rest.mean.toFixed(3)})`);
-  });
+  }
 
-  test('--occlusion-mask xseg_1: what the stand-in marks as covered stays the target', async () => {
-    const occluded = await paint({ occlusionMask: 'xseg_1' });
+  test('--mask-regions nose from FaceMesh points changes the nose and nothing away from it', () => noseOnly());
+
+  test('with --pixel-boost 256 the regions are made in the boosted crop: the nose changes, nothing away from it', () => noseOnly(256));
+
+  async function occlusion(boost?: number): Promise<void> {
+    const extra = boost ? { pixelBoost: boost } : {};
+    const occluded = await paint({ occlusionMask: 'xseg_1', ...extra });
+    const full = boost ? await paint(extra) : fullSwap;
     const at = (x: number, y: number) => applyAffine(matrix, x, y).map((v) => v * 2);
     const covered = (x: number, y: number) => {
       const [u, v] = at(x, y);
@@ -124,10 +132,14 @@ describe('inswapper engine masks (stand-ins)', () => {
     const swappedThere = meanDiff(full, target, covered);
     const elsewhere = meanDiff(occluded, full, clear);
     console.log(
-      `inswapper occlusion: covered vs target ${kept.mean.toFixed(3)} (${kept.pixels} px; full swap there ${swappedThere.mean.toFixed(2)}), elsewhere vs full ${elsewhere.mean.toFixed(3)}`,
+      `inswapper${boost ? ` (pixel boost ${boost})` : ''} occlusion: covered vs target ${kept.mean.toFixed(3)} (${kept.pixels} px; full swap there ${swappedThere.mean.toFixed(2)}), elsewhere vs full ${elsewhere.mean.toFixed(3)}`,
     );
     assert.ok(swappedThere.mean > 2, 'the covered part is on the swapped face');
     assert.ok(kept.mean < 0.05, `the covered part stays the target (${kept.mean.toFixed(3)})`);
     assert.ok(elsewhere.mean < 0.5, `the rest is the full swap (${elsewhere.mean.toFixed(3)})`);
-  });
+  }
+
+  test('--occlusion-mask xseg_1: what the stand-in marks as covered stays the target', () => occlusion());
+
+  test('--occlusion-mask xseg_1 with --pixel-boost 256: XSeg reads the boosted crop, the covered part stays the target', () => occlusion(256));
 });
