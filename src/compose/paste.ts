@@ -1,7 +1,7 @@
 /**
  * Paste a swapped face back into the frame. {@link Compositor.compose} is the one entry point: it
  * pastes any FacePatch by the strategy the patch names ('insightface-reference' goes to
- * reference-paste.ts). The 'feathered' strategy lives here: colour match, sharpen, then a
+ * reference-paste.ts, 'facefusion' to facefusion-paste.ts). The 'feathered' strategy lives here: colour match, sharpen, then a
  * multiband blend under the feathered mask, all within the face's neighbourhood; nothing outside
  * it is touched.
  *
@@ -24,6 +24,7 @@ import { unsharpMaskRegion } from '../core/sharpen.js';
 import type { ComposeTimings, FacePatch, SwapPatch, SwapSettings } from './patch.js';
 import { matchColour } from './color-match.js';
 import { matchDetail } from './detail.js';
+import { pasteFaceFusion } from './facefusion-paste.js';
 import { InsightfacePaster } from './insightface-paste.js';
 import { pasteReference } from './reference-paste.js';
 
@@ -67,6 +68,8 @@ export class Compositor {
         return this.feathered(frame, patch, settings, timings);
       case 'insightface-reference':
         return pasteReference(frame, patch, settings, timings, this.paster);
+      case 'facefusion':
+        return pasteFaceFusion(frame, patch, settings, timings);
     }
   }
 

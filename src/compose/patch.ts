@@ -16,8 +16,11 @@ export interface ComposeTimings {
   blend: number;
 }
 
-/** How a patch is pasted: compose/paste.ts's multiband blend, or insightface 0.7.3's paste-back. */
-export const PASTE_STRATEGIES = ['feathered', 'insightface-reference'] as const;
+/**
+ * How a patch is pasted: compose/paste.ts's multiband blend, insightface 0.7.3's paste-back
+ * (InSwapper), or FaceFusion's paste-back (its other swappers, facefusion-paste.ts).
+ */
+export const PASTE_STRATEGIES = ['feathered', 'insightface-reference', 'facefusion'] as const;
 export type PasteStrategy = (typeof PASTE_STRATEGIES)[number];
 
 export interface SwapSettings {
@@ -85,5 +88,22 @@ export interface ReferencePatch {
   readonly masks?: readonly CropMask[];
 }
 
+/**
+ * A FaceFusion swapper's aligned output for FaceFusion's paste-back (spec §7.2, §7.4): the crop mask
+ * is the box mask (padding and blur from the settings, FaceFusion's defaults otherwise) combined
+ * with `masks` by the minimum, warped back with the crop and blended as F7.5 does.
+ */
+export interface FaceFusionPatch {
+  readonly strategy: 'facefusion';
+  /** The swapped face, RGB, aligned as the swapper's input was (at the pixel-boost size). */
+  readonly crop: Image;
+  /** Frame → crop, OpenCV pixel-centre convention. */
+  readonly matrix: Affine;
+  /** The target face: its mesh shapes the mouth mask and the colour match's skin. */
+  readonly face: Face;
+  /** Occlusion and region masks, combined with the box mask by the minimum (region-mask.ts). */
+  readonly masks?: readonly CropMask[];
+}
+
 /** What an engine renders for one face; `strategy` says which paste puts it into the frame. */
-export type FacePatch = FeatheredPatch | ReferencePatch;
+export type FacePatch = FeatheredPatch | ReferencePatch | FaceFusionPatch;

@@ -6,7 +6,7 @@
  * from the frame (a CropMask) and are sampled into whatever grid the paste works in.
  */
 
-import type { Affine } from '../core/affine.js';
+import { invertAffine, type Affine } from '../core/affine.js';
 import { boxBlurFast, dilate, gaussianBlur } from '../core/filters.js';
 import type { Rect } from '../core/image.js';
 import { BISENET_CLASSES, meshLabelMap, type FaceRegion } from '../face/face-regions.js';
@@ -187,6 +187,36 @@ export function applyCropMasks(target: Float32Array, rect: Rect, factor: number,
       target[i] = Math.min(1, Math.max(0, m)) * strength * scale;
     }
   }
+  return target;
+}
+
+/**
+ * Combines `masks` into `target` (a size×size crop mask, 0..1, of the crop `matrix` cuts from the
+ * frame) by the rule of spec §9.5, in the crop's own grid as FaceFusion combines them: a mask cut by
+ * the same map at the same size is read pixel for pixel, any other sampled where the crop pixel
+ * lies in the frame. In place.
+ */
+export function combineInCrop(target: Float32Array, size: number, matrix: Affine, masks: readonly CropMask[]): Float32Array {
+  const im = invertAffine(matrix);
+  const same = (m: CropMask) => m.width === size && m.height === size && m.matrix.every((v, i) => v === matrix[i]);
+  for (const mask of masks) {
+    if (same(mask)) {
+      for (let i = 0; i < target.length; i++) if (mask.data[i] < target[i]) target[i] = mask.data[i];
+      continue;
+    }
+    const [a, b, c, d, e, f] = mask.matrix;
+    for (let v = 0; v < size; v++) {
+      for (let u = 0; u < size; u++) {
+        const i = v * size + u;
+        if (target[i] <= 0) continue;
+        const fx = im[0] * u + im[1] * v + im[2];
+        const fy = im[3] * u + im[4] * v + im[5];
+        const m = sampleAt(mask, a * fx + b * fy + c, d * fx + e * fy + f);
+        if (m < target[i]) target[i] = m;
+      }
+    }
+  }
+  for (let i = 0; i < target.length; i++) target[i] = Math.min(1, Math.max(0, target[i]));
   return target;
 }
 

@@ -9,7 +9,7 @@ import type { Image } from '../core/image.js';
 import type { Face } from '../face/face.js';
 import type { FacePatch, SwapSettings } from '../compose/patch.js';
 
-export type { FacePatch, FeatheredPatch, ReferencePatch, SwapPatch, SwapSettings } from '../compose/patch.js';
+export type { FaceFusionPatch, FacePatch, FeatheredPatch, ReferencePatch, SwapPatch, SwapSettings } from '../compose/patch.js';
 
 export interface FaceSwapper<Identity> {
   readonly name: string;

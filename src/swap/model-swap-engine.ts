@@ -3,22 +3,24 @@
  * hyperswap, simswap, ghost, blendswap, uniface and hififace models), driven by the row and its
  * family's small pre/post functions (swapper-families.ts). Each target face is cropped on the
  * row's template at the pixel-boost size, split by space-to-depth into crops of the model's size,
- * swapped tile by tile and put back together; the result is an 'insightface-reference' patch, pasted
- * like InSwapper's (compose/reference-paste.ts) with the same options.
+ * swapped tile by tile and put back together; the result is a 'facefusion' patch, pasted as
+ * FaceFusion pastes (compose/facefusion-paste.ts: its box mask with the settings' padding and blur,
+ * combined with the occlusion and region masks by the minimum).
  */
 
-import { occlusionCropMask, occludersFor, parsedRegionCropMask, parserFor, type MaskModels } from '../compose/occlusion-mask.js';
-import { landmarkMasks, masksActive, regionsRestricted, type CropMask, type FaceMaskSettings } from '../compose/region-mask.js';
-import type { Affine } from '../core/affine.js';
+import type { MaskModels } from '../compose/occlusion-mask.js';
+import type { FaceFusionPatch } from '../compose/patch.js';
+import { masksActive } from '../compose/region-mask.js';
 import { LiveswapError } from '../core/errors.js';
 import { toRgb, type Image } from '../core/image.js';
 import type { ArcFaceEmbedder } from '../face/arcface.js';
-import { faceSize, type Face } from '../face/face.js';
+import type { Face } from '../face/face.js';
 import { bindSession, type BoundIo } from '../models/model-io.js';
 import type { ModelSpec, SwapperTraits } from '../models/model-spec.js';
 import type { InferenceSession } from '../models/runtime.js';
-import type { FaceSwapper, ModelSwapSettings, ReferencePatch } from './engine.js';
+import type { FaceSwapper, ModelSwapSettings } from './engine.js';
 import { depthToSpace, pixelBoostFactor, spaceToDepth } from './pixel-boost.js';
+import { swapperCropMasks } from './swap-masks.js';
 import {
   applyIdentityWeight,
   cropForRow,
@@ -142,7 +144,7 @@ export class ModelSwapEngine implements FaceSwapper<ModelSwapIdentity> {
   }
 
   /** Spec §7.2: crop at the boost size, swap each space-to-depth tile, interleave; the frame is only read. */
-  async render(frame: Image, face: Face, identity: ModelSwapIdentity, settings?: ModelSwapSettings): Promise<ReferencePatch> {
+  async render(frame: Image, face: Face, identity: ModelSwapIdentity, settings?: ModelSwapSettings): Promise<FaceFusionPatch> {
     const row = this.parts.swapper.row;
     const size = row.input.size;
     const boost = settings?.pixelBoost ?? size;
@@ -153,28 +155,9 @@ export class ModelSwapEngine implements FaceSwapper<ModelSwapIdentity> {
     const swapped: Image[] = [];
     for (const tile of tiles) swapped.push(await this.swapTile(tile, source));
     const result = t === 1 ? swapped[0]! : depthToSpace(swapped, t);
-    const masks = masksActive(settings?.masks) ? await this.masksFor(face, crop, result, matrix, boost, settings.masks) : undefined;
-    return { strategy: 'insightface-reference', crop: result, matrix, face, ...(masks ? { masks } : {}) };
-  }
-
-  /**
-   * The masks the settings ask for, as the inswapper engine makes them (spec §7.2): the box mask
-   * and XSeg's occlusion on the crop before the swap, the regions on the swapped crop from BiSeNet
-   * when installed, else from the face's FaceMesh points; all in this crop (its boosted size).
-   */
-  private async masksFor(face: Face, crop: Image, swapped: Image, matrix: Affine, size: number, masks: FaceMaskSettings): Promise<CropMask[]> {
-    const models = this.parts.maskModels;
-    const parser = regionsRestricted(masks) ? parserFor(masks.parser, models, true) : 'landmarks';
-    const occluders = masks.occlusion ? occludersFor(masks.occlusion, models) : [];
-    const extent = faceSize(face);
-    const [x, y, w, h] = face.box;
-    const margin = extent * 0.25;
-    const rect = { x0: Math.floor(x - margin), y0: Math.floor(y - margin), x1: Math.ceil(x + w + margin), y1: Math.ceil(y + h + margin) };
-    const landmarks = face.meshScore > 0 ? face.landmarks : new Float32Array(face.landmarks.length).fill(-1e6);
-    const out = landmarkMasks(landmarks, rect, extent, masks, { matrix, size }, parser === 'landmarks');
-    if (models && occluders.length) out.push(await occlusionCropMask(models, occluders, crop, matrix));
-    if (models && parser !== 'landmarks') out.push(await parsedRegionCropMask(await models.parser(parser), swapped, matrix, masks));
-    return out;
+    // The box mask is the paste's own (FaceFusion's default mask type); the rest come with the patch.
+    const masks = masksActive(settings?.masks) ? await swapperCropMasks(face, { crop, swapped: result, matrix }, settings.masks, this.parts.maskModels, false) : [];
+    return { strategy: 'facefusion', crop: result, matrix, face, ...(masks.length ? { masks } : {}) };
   }
 
   /** One model-size crop through the swapper (spec §7.2 steps 4–6). */

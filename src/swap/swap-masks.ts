@@ -22,8 +22,11 @@ export interface SwappedCrop {
   readonly matrix: Affine;
 }
 
-/** The masks `masks` asks for on `face`, in the grid of `at` (its crop size, boosted or not). */
-export async function swapperCropMasks(face: Face, at: SwappedCrop, masks: FaceMaskSettings, models: MaskModels | undefined): Promise<CropMask[]> {
+/**
+ * The masks `masks` asks for on `face`, in the grid of `at` (its crop size, boosted or not). The box
+ * mask is left out with `withBox` false: FaceFusion's paste makes its own (facefusion-paste.ts).
+ */
+export async function swapperCropMasks(face: Face, at: SwappedCrop, masks: FaceMaskSettings, models: MaskModels | undefined, withBox = true): Promise<CropMask[]> {
   const parser = regionsRestricted(masks) ? parserFor(masks.parser, models, true) : 'landmarks';
   const occluders = masks.occlusion ? occludersFor(masks.occlusion, models) : [];
   const extent = faceSize(face);
@@ -31,7 +34,7 @@ export async function swapperCropMasks(face: Face, at: SwappedCrop, masks: FaceM
   const margin = extent * 0.25;
   const rect = { x0: Math.floor(x - margin), y0: Math.floor(y - margin), x1: Math.ceil(x + w + margin), y1: Math.ceil(y + h + margin) };
   const landmarks = face.meshScore > 0 ? face.landmarks : new Float32Array(face.landmarks.length).fill(-1e6);
-  const out = landmarkMasks(landmarks, rect, extent, masks, { matrix: at.matrix, size: at.crop.width }, parser === 'landmarks');
+  const out = landmarkMasks(landmarks, rect, extent, masks, withBox ? { matrix: at.matrix, size: at.crop.width } : undefined, parser === 'landmarks');
   if (models && occluders.length) out.push(await occlusionCropMask(models, occluders, at.crop, at.matrix));
   if (models && parser !== 'landmarks') out.push(await parsedRegionCropMask(await models.parser(parser), at.swapped, at.matrix, masks));
   return out;

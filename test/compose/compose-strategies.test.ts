@@ -37,7 +37,7 @@ function referencePatch(crop: Image): ReferencePatch {
 
 describe('Compositor.compose', () => {
   it('knows every strategy', () => {
-    assert.deepEqual([...PASTE_STRATEGIES], ['feathered', 'insightface-reference']);
+    assert.deepEqual([...PASTE_STRATEGIES], ['feathered', 'insightface-reference', 'facefusion']);
   });
 
   it("'insightface-reference' with default settings is insightface's paste-back, pixel for pixel (RGB and RGBA frames)", () => {

@@ -13,6 +13,11 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { runSwap } from '../../src/cli/swap-command.js';
 import { LiveswapError } from '../../src/core/errors.js';
+import { Compositor } from '../../src/compose/paste.js';
+import { pasteEnhanced } from '../../src/compose/enhancer-paste.js';
+import type { CropMask, FaceMaskSettings } from '../../src/compose/region-mask.js';
+import { applyAffine, invertAffine } from '../../src/core/affine.js';
+import { gaussianBlur } from '../../src/core/filters.js';
 import { cloneImage, createImage, type Image } from '../../src/core/image.js';
 import { ArcFaceEmbedder } from '../../src/face/arcface.js';
 import type { Face } from '../../src/face/face.js';
@@ -151,8 +156,8 @@ describe('the generic swapper on stand-ins with the rows’ I/O', () => {
       const identity = await engine.createIdentity(frame, FACE);
       for (const boost of [size, size * 2]) {
         const patch = await engine.render(frame, FACE, identity, { mouthMask: false, opacity: 1, sharpness: 0, colorMatch: false, pixelBoost: boost });
-        assert.equal(patch.strategy, 'insightface-reference');
-        if (patch.strategy !== 'insightface-reference') return;
+        assert.equal(patch.strategy, 'facefusion');
+        if (patch.strategy !== 'facefusion') return;
         assert.equal(patch.crop.width, boost);
         const { crop, matrix } = cropForRow(frame, KPS, inputAtSize(engine.row.input, boost));
         assert.deepEqual(patch.matrix, matrix);
@@ -204,7 +209,7 @@ describe('the generic swapper on stand-ins with the rows’ I/O', () => {
       const identity = await engine.createIdentity(frame, FACE);
       for (let i = 0; i < 512; i++) assert.ok(Math.abs(identity.source[i]! - source[i]!) < 1e-4 * Math.max(1, Math.abs(source[i]!)), `${id} source[${i}]`);
       const patch = await engine.render(frame, FACE, identity, { mouthMask: false, opacity: 1, sharpness: 0, colorMatch: false });
-      assert.ok(patch.strategy === 'insightface-reference');
+      assert.ok(patch.strategy === 'facefusion');
       assert.ok(close(centreColour(patch.crop), expectedColour(source, traitsOf(id), 512)), `${id}: ${centreColour(patch.crop)}`);
     }
   });
@@ -223,7 +228,7 @@ describe('the generic swapper on stand-ins with the rows’ I/O', () => {
     });
     for (let p = 0; p < 112 * 112; p += 997) assert.ok(Math.abs(identity.source[p]! - crop.data[p * 3]! / 255) < 1e-6);
     const patch = await engine.render(frame, FACE, identity, { mouthMask: false, opacity: 1, sharpness: 0, colorMatch: false });
-    assert.ok(patch.strategy === 'insightface-reference');
+    assert.ok(patch.strategy === 'facefusion');
     assert.ok(close(centreColour(patch.crop), expectedColour(Float32Array.from(means), traitsOf('blendswap_256'), 3)));
   });
 
@@ -236,21 +241,63 @@ describe('the generic swapper on stand-ins with the rows’ I/O', () => {
     const other = patterned();
     other.data.reverse();
     const weighted = await engine.render(other, FACE, identity, { ...settings, identityWeight: 0 });
-    assert.ok(plain.strategy === 'insightface-reference' && half.strategy === 'insightface-reference' && weighted.strategy === 'insightface-reference');
+    assert.ok(plain.strategy === 'facefusion' && half.strategy === 'facefusion' && weighted.strategy === 'facefusion');
     assert.deepEqual(half.crop.data, plain.crop.data);
     assert.notDeepEqual(centreColour(weighted.crop), centreColour(plain.crop));
   });
 
-  test('masks the settings ask for come with the patch, in the boosted crop', async () => {
+  test("masks the settings ask for come with the patch, in the boosted crop; the box mask is the paste's own", async () => {
     const engine = await engineFor('hyperswap_1a_256', 'identity');
     const identity = await engine.createIdentity(frame, FACE);
-    const settings = { mouthMask: false, opacity: 1, sharpness: 0, colorMatch: false, pixelBoost: 512, masks: { boxPadding: [10, 0, 0, 0] as const, boxBlur: 0.3 } };
+    const settings = { mouthMask: false, opacity: 1, sharpness: 0, colorMatch: false, pixelBoost: 512 };
+    const meshFace = { ...FACE, meshScore: 1, landmarks: new Float32Array(468 * 3).fill(256) } as Face;
+    const patch = await engine.render(frame, meshFace, identity, { ...settings, masks: { keepRegions: ['nose'], boxPadding: [10, 0, 0, 0] as const } });
+    assert.ok(patch.strategy === 'facefusion' && patch.masks?.length === 1, 'the region mask, not the box');
+    const boxOnly = await engine.render(frame, FACE, identity, { ...settings, masks: { boxPadding: [10, 0, 0, 0] as const, boxBlur: 0.3 } });
+    assert.ok(boxOnly.strategy === 'facefusion' && boxOnly.masks === undefined);
+  });
+
+  test("FaceFusion's paste (spec F7.1–F7.5): the crop under the box mask; padding, region masks and strength by the minimum", async () => {
+    const engine = await engineFor('hyperswap_1a_256', 'source');
+    const identity = await engine.createIdentity(frame, FACE);
+    const settings = { mouthMask: false, opacity: 1, sharpness: 0, colorMatch: false };
     const patch = await engine.render(frame, FACE, identity, settings);
-    assert.ok(patch.strategy === 'insightface-reference' && patch.masks?.length === 1);
-    assert.equal(patch.masks[0]!.width, 512);
-    assert.deepEqual(patch.masks[0]!.matrix, patch.matrix);
-    const plain = await engine.render(frame, FACE, identity, { ...settings, masks: undefined });
-    assert.ok(plain.strategy === 'insightface-reference' && plain.masks === undefined);
+    assert.ok(patch.strategy === 'facefusion');
+    const paste = (masks?: FaceMaskSettings, extra: readonly CropMask[] = []): Image => {
+      const out = cloneImage(frame);
+      new Compositor().compose(out, { ...patch, masks: extra.length ? extra : undefined }, { ...settings, masks });
+      return out;
+    };
+    // The reference: FaceFusion's box mask (blur 0.3, no padding) and its paste-back, written from F9.1–F9.3 and F7.1–F7.5.
+    const size = patch.crop.width;
+    const reference = cloneImage(frame);
+    const b = Math.trunc(size * 0.5 * 0.3);
+    const z = Math.max(Math.floor(b / 2), 1);
+    const box = new Float32Array(size * size);
+    for (let y = z; y < size - z; y++) box.fill(1, y * size + z, y * size + size - z);
+    pasteEnhanced(reference, patch.crop, patch.matrix, gaussianBlur(box, size, size, 1, 0, 0.25 * b), 1);
+    const plain = paste();
+    assert.deepEqual(plain.data, reference.data);
+    const diff = (a: Image, b: Image, x0 = 0, y0 = 0, x1 = 512, y1 = 512) => meanAbsDiff(a, b, x0, y0, x1, y1);
+    assert.ok(diff(plain, frame) > 5, 'the face is pasted');
+    // Top padding of 60 %: the crop's upper rows keep the frame; the lower part is pasted as before.
+    const padded = paste({ boxPadding: [60, 0, 0, 0] });
+    const eyes = 222; // the eyes' row in the frame, inside the padded-off part of the crop
+    assert.equal(diff(padded, frame, 0, eyes - 10, 512, eyes + 10), 0);
+    assert.ok(diff(plain, frame, 0, eyes - 10, 512, eyes + 10) > 5);
+    // Below the padded part and its blur (60 % of the crop + 3σ), the paste is as without padding.
+    const [, low] = applyAffine(invertAffine(patch.matrix), size / 2, 0.85 * size);
+    assert.equal(diff(padded, plain, 0, Math.ceil(low), 512, Math.ceil(low) + 8), 0);
+    // A region mask (here: the crop's right half) and the box by the minimum; strength 0.5 halves what changes.
+    const half = new Float32Array(size * size);
+    for (let y = 0; y < size; y++) half.fill(1, y * size + size / 2, (y + 1) * size);
+    const right = paste({}, [{ data: half, width: size, height: size, matrix: patch.matrix, outside: 0 }]);
+    assert.equal(diff(right, frame, 0, 0, 230, 512), 0);
+    assert.ok(diff(right, frame) > 1);
+    const strength = paste({ strength: 0.5 });
+    const full = diff(plain, frame);
+    const halfway = diff(strength, frame);
+    assert.ok(Math.abs(halfway - full / 2) < 0.1 * full, `strength 0.5 moves ${halfway.toFixed(2)} of ${full.toFixed(2)}`);
   });
 
   test('a converter row missing, or a file with other tensor names, is refused naming the row', async () => {
