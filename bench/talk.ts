@@ -6,13 +6,19 @@
  * time against the speech's duration, and the decoded audio and video durations. Goals (issue
  * 22): correlation ≥ 0.6 with the best offset within ±40 ms, render faster than real time on 2
  * cores, durations within one frame. Needs flite and ffmpeg.
- * Run: npm run bench:talk [-- --face photo.jpg] [-- --voice slt] [-- --text "…"] [-- --json]
+ * A clip with cuts is measured shot by shot: `--cuts 20,82,211` (frame numbers where a shot
+ * starts) splits each `--face` video there into shots (re-encoded losslessly enough: x264 crf 10),
+ * each talked and measured on its own (a shot shorter than the speech loops); `--only-videos`
+ * skips the bundled photos, `--photos a.png,b.jpg` measures only those of them.
+ * Run: npm run bench:talk [-- --face photo.jpg] [-- --cuts 20,82,211] [-- --voice slt] [-- --text "…"] [-- --json]
  */
 
+import { execFileSync } from 'node:child_process';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { measureTalk } from '../src/node/eval/talk-measure.js';
+import { ffmpegPath } from '../src/node/media/ffmpeg-binary.js';
 import { createNodeSwapper } from '../src/node/jobs/swapper.js';
 import { planTalkJob, runTalkJob } from '../src/node/jobs/talk-job.js';
 import { FIXTURES, TEST_HOME } from '../test/helpers/fixtures.js';
@@ -27,9 +33,29 @@ const CORRELATION_GOAL = 0.6;
 const OFFSET_GOAL = 0.04;
 const round = (v: number, digits = 2): number => Math.round(v * 10 ** digits) / 10 ** digits;
 
-const bundled = (await readdir(FIXTURES)).filter((f) => /\.(jpe?g|png)$/i.test(f)).map((f) => join(FIXTURES, f));
-const faces = [...bundled, ...options('--face')];
+const onlyPhotos = options('--photos')[0]?.split(',');
+const bundled = args.includes('--only-videos')
+  ? []
+  : (await readdir(FIXTURES)).filter((f) => /\.(jpe?g|png)$/i.test(f) && (!onlyPhotos || onlyPhotos.includes(f))).map((f) => join(FIXTURES, f));
+const cuts = (options('--cuts')[0] ?? '')
+  .split(',')
+  .filter(Boolean)
+  .map((v) => Number.parseInt(v, 10));
 const dir = await mkdtemp(join(tmpdir(), 'liveswap-bench-talk-'));
+
+/** A video split at `cuts` (first frames of shots) into one file per shot, named with its frames. */
+function shotsOf(video: string): string[] {
+  if (cuts.length === 0 || /\.(jpe?g|png|webp)$/i.test(video)) return [video];
+  const starts = [0, ...cuts];
+  return starts.map((start, k) => {
+    const end = starts[k + 1];
+    const shot = join(dir, `${basename(video).replace(/\.[^.]+$/, '')}-frames-${start}-${end !== undefined ? end - 1 : 'end'}.mp4`);
+    const select = end !== undefined ? `between(n\\,${start}\\,${end - 1})` : `gte(n\\,${start})`;
+    execFileSync(ffmpegPath(), ['-v', 'error', '-i', video, '-vf', `select=${select},setpts=N/FRAME_RATE/TB`, '-an', '-c:v', 'libx264', '-crf', '10', '-y', shot]);
+    return shot;
+  });
+}
+const faces = [...bundled, ...options('--face').flatMap(shotsOf)];
 const swapper = await createNodeSwapper({ home: TEST_HOME, engine: 'mesh' });
 interface Row {
   face: string;

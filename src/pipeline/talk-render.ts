@@ -3,8 +3,9 @@
  * points of the face's 468-point mesh, a still photo's idle motion turns the head and closes the
  * lids, and the picture is re-painted with a piecewise-affine warp of the mesh triangles (the
  * engine's warp), extended by rings of points around the face so the jaw and the head move the
- * neck and hair smoothly into the untouched background. An opened mouth gets a dark interior with
- * a hint of teeth where the photo had closed lips.
+ * neck and hair smoothly into the untouched background. The face's own mouth (a video's speaking or
+ * singing, a photo's open lips) is closed first and then opened to the speech's shape, and an opened
+ * mouth gets a dark interior with a hint of teeth in place of whatever the face showed there.
  */
 
 import Delaunator from 'delaunator';
@@ -68,8 +69,14 @@ export interface TalkRig {
    */
   readonly gapUnit: number;
   readonly faceSize: number;
-  /** The photo's own inner-lip gap (pixels). */
+  /** The face's own inner-lip gap at the mouth's centre (pixels). */
   readonly gap: number;
+  /**
+   * Per point, the move down the face (pixels, negative is up) that closes the face's own
+   * opening: each inner-lip pair meets where it was open, the jaw below follows. A pose starts
+   * from these closed lips, so the footage's own speaking or singing never adds to the speech.
+   */
+  readonly close: Float32Array;
   /** Where the head turns: below the chin. */
   readonly pivot: readonly [number, number];
   readonly jaw: Float32Array;
@@ -113,6 +120,48 @@ function insidePolygon(x: number, y: number, polygon: ArrayLike<number>): boolea
     if (yi > y !== yj > y && x < ((xj - xi) * (y - yi)) / (yj - yi) + xi) inside = !inside;
   }
   return inside;
+}
+
+/** Face coordinates (u along the eyes, w down the face) of point `i` about `centre`. */
+function faceCoords(points: Float32Array, i: number, centre: readonly [number, number], ex: readonly [number, number], ey: readonly [number, number]): [number, number] {
+  const dx = points[2 * i]! - centre[0];
+  const dy = points[2 * i + 1]! - centre[1];
+  return [dx * ex[0] + dy * ex[1], dx * ey[0] + dy * ey[1]];
+}
+
+/**
+ * The moves that close the face's own mouth (see {@link TalkRig.close}): the inner lips' gap is
+ * measured across the mouth (upper and lower inner lines, corner to corner); at each point's place
+ * along the mouth the lower lip (inner and outer line together) rises by the jaw's share of the gap
+ * there and the upper lip comes down by the rest, so the lines meet along the whole mouth without
+ * crossing at the corners; the skin below moves up with the jaw by the same profile.
+ */
+function closingMoves(
+  points: Float32Array,
+  total: number,
+  jaw: Float32Array,
+  centre: readonly [number, number],
+  ex: readonly [number, number],
+  ey: readonly [number, number],
+): Float32Array {
+  const line = (indices: readonly number[]): { us: Float64Array; ws: Float64Array } => {
+    const pairs = indices.map((i) => faceCoords(points, i, centre, ex, ey)).sort((a, b) => a[0] - b[0]);
+    return { us: Float64Array.from(pairs, (p) => p[0]), ws: Float64Array.from(pairs, (p) => p[1]) };
+  };
+  const upper = line(INNER_UPPER);
+  const lower = line(INNER_LOWER);
+  const u0 = Math.max(upper.us[0]!, lower.us[0]!);
+  const u1 = Math.min(upper.us.at(-1)!, lower.us.at(-1)!);
+  const gapAt = (u: number): number => (u <= u0 || u >= u1 ? 0 : Math.max(0, lineAt(lower.us, lower.ws, u) - lineAt(upper.us, upper.ws, u)));
+  const close = new Float32Array(total);
+  for (let i = 0; i < total; i++) {
+    const g = gapAt(faceCoords(points, i, centre, ex, ey)[0]);
+    if (g === 0) continue;
+    if (UPPER.has(i)) close[i] = UPPER_SHARE * g;
+    else if (LOWER.has(i)) close[i] = -JAW_SHARE * g;
+    else if (!LIP.has(i)) close[i] = -JAW_SHARE * g * jaw[i]!;
+  }
+  return close;
 }
 
 /**
@@ -177,6 +226,7 @@ export function rigFace(face: Face, image: Image): TalkRig {
     spread[i] = LIP.has(i) ? 1 : ring ? 0 : 1 - smoothstep(0.45, 0.95, Math.hypot(u, w * 1.4));
     motion[i] = ring ? ring.motion : 1;
   }
+  const close = closingMoves(points, total, jaw, centre, ex, ey);
 
   // The outer triangles: the face outline and the rings, outside the outline.
   const outerIndex = [...FACE_OVAL, ...Array.from({ length: ringCount }, (_, k) => MESH_POINTS + k)];
@@ -238,6 +288,7 @@ export function rigFace(face: Face, image: Image): TalkRig {
     gapUnit,
     faceSize,
     gap,
+    close,
     pivot,
     jaw,
     upperLip,
@@ -254,13 +305,12 @@ export function posePoints(rig: TalkRig, pose: TalkPose, into?: Float32Array): F
   const { points, ex, ey, centre } = rig;
   const { open, wide, round } = pose.mouth;
   const target = Math.max(0, open) * GAP_AT_FULL_OPEN * rig.gapUnit;
-  const change = target - rig.gap;
   const widen = SPREAD * wide - PURSE * round;
   const n = points.length >> 1;
   for (let i = 0; i < n; i++) {
     const x = points[2 * i]!;
     const y = points[2 * i + 1]!;
-    const down = change * (JAW_SHARE * rig.jaw[i]! - UPPER_SHARE * rig.upperLip[i]!);
+    const down = rig.close[i]! + target * (JAW_SHARE * rig.jaw[i]! - UPPER_SHARE * rig.upperLip[i]!);
     const u = (x - centre[0]) * ex[0] + (y - centre[1]) * ex[1];
     const across = widen * rig.spread[i]! * u;
     out[2 * i] = x + ex[0] * across + ey[0] * down;
@@ -336,9 +386,10 @@ function lipLine(indices: readonly number[], posed: Float32Array, rig: TalkRig):
 }
 
 /**
- * The opened mouth's inside, where the photo had none: dark, a band of upper teeth under the upper
- * lip (fading towards the corners), a little of the lower teeth and the tongue's colour lower
- * down, with a soft edge. A photo whose mouth was already open keeps more of its own inside.
+ * The opened mouth's inside: dark, a band of upper teeth under the upper lip (fading towards the
+ * corners), a little of the lower teeth and the tongue's colour lower down, with a soft edge. It
+ * replaces whatever the face's own mouth showed (a photo's open mouth, footage's singing), since
+ * the rig closed that mouth before opening it to the speech's shape.
  */
 function paintMouthInterior(out: Image, rig: TalkRig, posed: Float32Array): void {
   const polygon = new Float32Array(2 * LIPS_INNER.length);
@@ -350,7 +401,8 @@ function paintMouthInterior(out: Image, rig: TalkRig, posed: Float32Array): void
   const lower = lipLine(INNER_LOWER, posed, rig);
   const opening = lineAt(lower.us, lower.ws, 0) - lineAt(upper.us, upper.ws, 0);
   const W = rig.mouthWidth;
-  const strength = rig.gap < 0.04 * W ? smoothstep(0.5, 2, opening) : Math.min(1, Math.max(0, (opening - rig.gap) / (0.15 * W))) * 0.8;
+  // The face's own mouth was closed first (see TalkRig.close), so the inside is always painted anew.
+  const strength = smoothstep(0.5, 2, opening);
   if (strength <= 0) return;
   let x0 = Infinity;
   let y0 = Infinity;
