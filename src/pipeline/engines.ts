@@ -194,9 +194,9 @@ export async function openEngine(spec: EngineSpec, fetchBytes: FetchBytes, runti
       const landmarks = spec.models['2d106det'] !== undefined ? await open('2d106det') : undefined;
       inswapper = { detector, detectorLabel: labels.det_10g, recogniser, swapper, landmarks, emap, swapperLabel, swapperSpec: MODEL_SPECS[swapperId] };
     }
-    const enhancers = enhancerLoader(spec, fetchBytes, runtime, sessions, notices);
     // XSeg and BiSeNet, when the spec names their files: loaded on the first paint that asks.
     const maskModels = maskModelLoader(spec.models, (row, location) => loadModel(row, location, fetchBytes, runtime), sessions, notices);
+    const enhancers = enhancerLoader(spec, fetchBytes, runtime, sessions, notices, maskModels);
     const assemble = (meshTuning: MeshTuning | undefined): AssembledEngine => assembleEngine(mesh, inswapper, { meshTuning, swapper, enhancers, maskModels });
     let closing: Promise<void> | undefined;
     return {
@@ -233,9 +233,10 @@ async function openModelSwapper(id: ModelSpecId, open: (id: ModelSpecId) => Prom
 
 /**
  * Loads a face enhancer when a paint first asks for it, from the file `spec.models` names for its
- * row; its session joins the engine's (closed with it). Concurrent asks share one load.
+ * row; its session joins the engine's (closed with it). Concurrent asks share one load. The
+ * enhancer runs XSeg from `maskModels` when a paint asks for occlusion.
  */
-function enhancerLoader(spec: EngineSpec, fetchBytes: FetchBytes, runtime: InferenceRuntime, sessions: InferenceSession[], notices: string[]): EnhancerSource {
+function enhancerLoader(spec: EngineSpec, fetchBytes: FetchBytes, runtime: InferenceRuntime, sessions: InferenceSession[], notices: string[], maskModels?: MaskModels): EnhancerSource {
   const loaded = new Map<string, Promise<FaceEnhancer>>();
   return (id) => {
     let enhancer = loaded.get(id);
@@ -251,7 +252,7 @@ function enhancerLoader(spec: EngineSpec, fetchBytes: FetchBytes, runtime: Infer
       enhancer = loadModel(row, location, fetchBytes, runtime).then((model) => {
         sessions.push(model.session);
         notices.push(...model.notices);
-        return FaceEnhancer.create(model.session, row, model.label);
+        return FaceEnhancer.create(model.session, row, model.label, maskModels);
       });
       enhancer.catch(() => loaded.delete(id));
       loaded.set(id, enhancer);

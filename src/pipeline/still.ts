@@ -9,6 +9,7 @@ import type { AnalyzeTimings } from '../face/analyzer.js';
 import type { Face } from '../face/face.js';
 import { primaryFaceIndex } from '../face/select.js';
 import { Compositor } from '../compose/paste.js';
+import type { OcclusionChoice } from '../compose/region-mask.js';
 import type { FaceSwapper, SwapSettings } from '../swap/engine.js';
 import type { SwapOptions } from './options.js';
 import type { FaceSummary, SkippedFace, StillResult } from './report.js';
@@ -63,7 +64,8 @@ export interface InputNames {
 
 /** A face enhancer run on each painted face after its paste (swap/face-enhancer.ts). */
 export interface PaintEnhancer {
-  enhance(frame: Image, face: Face, settings: { blend: number; weight: number }): Promise<void>;
+  /** `occlusion`: the occlusion mask the paint uses; the enhancement keeps off what covers the face too. */
+  enhance(frame: Image, face: Face, settings: { blend: number; weight: number; occlusion?: OcclusionChoice }): Promise<void>;
 }
 
 /** The engine's enhancer loader: the enhancer of a row id, loaded once; throws when it is not installed. */
@@ -218,7 +220,7 @@ export class StillSwapper<Identity = unknown> {
       timings.warp += performance.now() - t;
       this.compositor.compose(output, patch, settings, timings);
       // FaceFusion runs the enhancer on the swapped frame, face by face (spec §8.1).
-      if (enhancer) await enhancer.enhance(output, face, { blend: options.faceEnhancerBlend ?? 80, weight: options.faceEnhancerWeight ?? 0.5 });
+      if (enhancer) await enhancer.enhance(output, face, { blend: options.faceEnhancerBlend ?? 80, weight: options.faceEnhancerWeight ?? 0.5, occlusion: options.occlusionMask });
     }
   }
 

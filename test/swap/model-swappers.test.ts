@@ -28,6 +28,9 @@ import { createNodeRuntime } from '../../src/node/models/onnx-runtime.js';
 import { createNodeSwapper } from '../../src/node/jobs/swapper.js';
 import { resolveSwapOptions } from '../../src/pipeline/options.js';
 import { FaceEnhancer } from '../../src/swap/face-enhancer.js';
+import { Occluder } from '../../src/face/mask-models.js';
+import type { MaskModels } from '../../src/compose/occlusion-mask.js';
+import { xsegStandin } from '../masks/mask-standins.js';
 import { ModelSwapEngine } from '../../src/swap/model-swap-engine.js';
 import { depthToSpace, pixelBoostFactor, spaceToDepth } from '../../src/swap/pixel-boost.js';
 import { applyIdentityWeight, cropForRow, inputAtSize, l2Normalise, swapperInputBlob } from '../../src/swap/swapper-families.js';
@@ -334,6 +337,35 @@ describe('face enhancers on stand-ins', () => {
     const none = cloneImage(frame);
     await enhancer.enhance(none, FACE, { blend: 0, weight: 0.5 });
     assert.deepEqual(none.data, frame.data);
+  });
+
+  test("with occlusion on, XSeg's mask of the crop joins the box mask: the covered part is not enhanced (F8.2)", async () => {
+    const row = MODEL_SPECS['gfpgan_1.4'];
+    const xseg = Occluder.create(await load(xsegStandin('xseg_1', [0, 128, 256, 256]), 'xseg_1'), MODEL_SPECS.xseg_1);
+    const models: MaskModels = {
+      installed: new Set(['xseg_1'] as const),
+      occluder: async () => xseg,
+      parser: () => Promise.reject(new Error('no parser here')),
+    };
+    const session = await load(enhancerStandin(row, 0, 0), 'gfpgan');
+    const frame = patterned(1024);
+    const { matrix } = cropForRow(frame, KPS, row.input);
+    const im = invertAffine(matrix);
+    const pixel = (image: Image, u: number, v: number) => {
+      const [x, y] = applyAffine(im, u, v).map(Math.round);
+      return Array.from(image.data.subarray((y! * 1024 + x!) * 3, (y! * 1024 + x!) * 3 + 3));
+    };
+    const occluded = cloneImage(frame);
+    await FaceEnhancer.create(session, row, 'gfpgan', models).enhance(occluded, FACE, { blend: 100, weight: 0.5, occlusion: 'xseg_1' });
+    // The crop's upper half is clear: enhanced (the stand-in paints 128); its lower half, covered, well past the blur: the frame.
+    // (float32 blurs leave the clear part's mask a hair under 1: truncation may land one below 128)
+    const enhanced = (p: number[]) => p.every((v) => v === 127 || v === 128);
+    assert.ok(enhanced(pixel(occluded, 256, 160)), `${pixel(occluded, 256, 160)}`);
+    assert.deepEqual(pixel(occluded, 256, 400), pixel(frame, 256, 400));
+    const plain = cloneImage(frame);
+    await FaceEnhancer.create(session, row, 'gfpgan', models).enhance(plain, FACE, { blend: 100, weight: 0.5 });
+    assert.ok(enhanced(pixel(plain, 256, 400)), `${pixel(plain, 256, 400)}`);
+    await assert.rejects(FaceEnhancer.create(session, row).enhance(cloneImage(frame), FACE, { blend: 100, weight: 0.5, occlusion: 'xseg_1' }), /liveswap models pull xseg_1/);
   });
 
   test("codeformer's fidelity weight goes in as float64 and reaches the output", async () => {
