@@ -236,7 +236,14 @@ async function openModelSwapper(id: ModelSpecId, open: (id: ModelSpecId) => Prom
  * row; its session joins the engine's (closed with it). Concurrent asks share one load. The
  * enhancer runs XSeg from `maskModels` when a paint asks for occlusion.
  */
-function enhancerLoader(spec: EngineSpec, fetchBytes: FetchBytes, runtime: InferenceRuntime, sessions: InferenceSession[], notices: string[], maskModels?: MaskModels): EnhancerSource {
+function enhancerLoader(
+  spec: EngineSpec,
+  fetchBytes: FetchBytes,
+  runtime: InferenceRuntime,
+  sessions: InferenceSession[],
+  notices: string[],
+  maskModels?: MaskModels,
+): EnhancerSource {
   const loaded = new Map<string, Promise<FaceEnhancer>>();
   return (id) => {
     let enhancer = loaded.get(id);
