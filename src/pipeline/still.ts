@@ -120,7 +120,7 @@ export class StillSwapper<Identity = unknown> {
     const timings = { source: prepared.reduce((s, p) => s + p.timings.source, 0), identity: prepared.reduce((s, p) => s + p.timings.identity, 0) };
     if (this.engine.combineIdentities) {
       notices.push(`Combined ${prepared.length} source photos into one identity.`);
-      return { ...first, identity: this.engine.combineIdentities(prepared.map((p) => p.identity)), notices, timings };
+      return { ...first, identity: await this.engine.combineIdentities(prepared.map((p) => p.identity)), notices, timings };
     }
     notices.push(`The ${this.engine.name} engine takes its identity from one photo: using the first of ${prepared.length}.`);
     return { ...first, notices, timings };

@@ -24,8 +24,8 @@ export interface FaceSwapper<Identity> {
    * smears), or undefined to swap it. Skipped faces stay untouched, never half painted.
    */
   skipReason?(face: Face): string | undefined;
-  /** One identity from several photos of the same person, when the engine can combine them. */
-  combineIdentities?(identities: readonly Identity[]): Identity;
+  /** One identity from several photos of the same person, when the engine can combine them (a converter may run: a promise then). */
+  combineIdentities?(identities: readonly Identity[]): Identity | Promise<Identity>;
   /**
    * The source's face rendered for `face` in `frame`, never blended into it: the paste is
    * compose/'s. (The mesh engine does move the frame's own eye and mouth openings to the new

@@ -19,6 +19,8 @@ import { swapperCropMasks, type SwappedCrop } from './swap-masks.js';
 export interface InswapperIdentity {
   /** ArcFace's L2-normalised embedding of the source face. */
   readonly normedEmbedding: Float32Array;
+  /** ArcFace's raw embedding (the mean of them for several photos): FaceFusion projects this one. */
+  readonly embedding?: Float32Array;
   /** normalise(normed embedding · emap): what the swapper's `source` input takes. */
   readonly latent: Float32Array;
 }
@@ -45,14 +47,20 @@ export class InswapperEngine implements FaceSwapper<InswapperIdentity> {
   ) {}
 
   async createIdentity(image: Image, face: Face): Promise<InswapperIdentity> {
-    const { normedEmbedding } = await this.embedder.embed(image, referenceKeypoints(face));
-    return { normedEmbedding, latent: latentFromEmbedding(normedEmbedding, this.emap) };
+    const { embedding, normedEmbedding } = await this.embedder.embed(image, referenceKeypoints(face));
+    return { normedEmbedding, embedding, latent: latentFromEmbedding(normedEmbedding, this.emap) };
   }
 
-  /** Several photos of one person: the mean of their normed embeddings, as FaceFusion does. */
+  /**
+   * Several photos of one person, as FaceFusion combines them (spec §5, §7.3): the raw embeddings
+   * and the normed ones are averaged, and the latent is the mean raw embedding's projection,
+   * e·emap/‖e‖, normalised again as insightface does (F6.5). (Photos whose raw embeddings differ in
+   * length weigh by that length, as in FaceFusion; the mean of the normed ones is kept as well.)
+   */
   combineIdentities(identities: readonly InswapperIdentity[]): InswapperIdentity {
     const { normedEmbedding } = averageIdentity(identities.map((i) => i.normedEmbedding));
-    return { normedEmbedding, latent: latentFromEmbedding(normedEmbedding, this.emap) };
+    const raw = identities.every((i) => i.embedding) ? averageIdentity(identities.map((i) => i.embedding!)).embedding : undefined;
+    return { normedEmbedding, ...(raw ? { embedding: raw } : {}), latent: latentFromEmbedding(raw ?? normedEmbedding, this.emap) };
   }
 
   /** The swapped crop and the map it was aligned with; the frame is only read. */

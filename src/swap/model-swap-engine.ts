@@ -19,6 +19,7 @@ import { bindSession, type BoundIo } from '../models/model-io.js';
 import type { ModelSpec, SwapperTraits } from '../models/model-spec.js';
 import type { InferenceSession } from '../models/runtime.js';
 import type { FaceSwapper, ModelSwapSettings } from './engine.js';
+import { averageIdentity } from './inswapper.js';
 import { depthToSpace, pixelBoostFactor, spaceToDepth } from './pixel-boost.js';
 import { swapperCropMasks } from './swap-masks.js';
 import {
@@ -28,7 +29,6 @@ import {
   embeddingSource,
   imageSource,
   inputAtSize,
-  l2Normalise,
   swapperInputBlob,
   swapperOutputImage,
 } from './swapper-families.js';
@@ -118,21 +118,20 @@ export class ModelSwapEngine implements FaceSwapper<ModelSwapIdentity> {
   }
 
   /**
-   * Several photos of one person: FaceFusion averages the embeddings. The converted sources are
-   * averaged here (the converter runs per photo, so this is synchronous), then normalised again
-   * where the row normalises; an image-driven row takes the first photo's face.
+   * Several photos of one person, as FaceFusion combines them (spec §5, §7.3): the raw embeddings e
+   * and the normed ones n are averaged first (the mean n not normalised again), and the source is
+   * made from the averages: the mean n for hyperswap, the converter run once on the mean e for
+   * ghost, simswap and hififace (then normalised where the row says). An image-driven row takes the
+   * first photo's face.
    */
-  combineIdentities(identities: readonly ModelSwapIdentity[]): ModelSwapIdentity {
+  async combineIdentities(identities: readonly ModelSwapIdentity[]): Promise<ModelSwapIdentity> {
     const [first] = identities;
     if (!first) throw new RangeError('combineIdentities: no identities');
-    if (this.traits.source.kind !== 'embedding') return first;
-    const mean = (pick: (i: ModelSwapIdentity) => Float32Array): Float32Array => {
-      const out = new Float32Array(pick(first).length);
-      for (const i of identities) pick(i).forEach((v, k) => (out[k] += v / identities.length));
-      return out;
-    };
-    const source = mean((i) => i.source);
-    return { embedding: mean((i) => i.embedding ?? i.source), source: this.traits.source.normalise ? l2Normalise(source) : source };
+    const source = this.traits.source;
+    if (source.kind !== 'embedding' || identities.length === 1) return first;
+    const { embedding, normedEmbedding } = averageIdentity(identities.map((i) => i.embedding ?? i.source));
+    if (source.converter === null) return { embedding, source: source.normalise ? normedEmbedding : embedding };
+    return { embedding, source: await embeddingSource(this.traits, embedding, this.convert) };
   }
 
   /** The source input for this face: the identity weight mixes in the target's own embedding (spec §7.3). */

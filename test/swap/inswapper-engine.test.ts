@@ -240,7 +240,7 @@ describe('inswapper engine failures', () => {
 });
 
 describe('several source photos of one person', () => {
-  test('inswapper averages their embeddings; mesh uses the first and says so', async () => {
+  test('inswapper averages their embeddings and projects the mean raw one; mesh uses the first and says so', async () => {
     const store = await storeWith(join(dir, 'multi'), models.inswapper_128);
     const swapper = await createNodeSwapper({ home: TEST_HOME, store, engine: 'inswapper' });
     const brighter = cloneImage(source);
@@ -253,6 +253,15 @@ describe('several source photos of one person', () => {
       const b = (other.identity as { normedEmbedding: Float32Array }).normedEmbedding;
       const mean = (both.identity as { normedEmbedding: Float32Array }).normedEmbedding;
       for (let i = 0; i < mean.length; i++) assert.ok(Math.abs(mean[i] - (a[i] + b[i]) / 2) < 1e-6);
+      // FaceFusion projects the mean raw embedding (spec §5, §7.3): latent = normalise(mean(e)·emap).
+      type Raw = { embedding: Float32Array; latent: Float32Array };
+      const [ea, eb] = [(one.identity as Raw).embedding, (other.identity as Raw).embedding];
+      const expected = latentFromEmbedding(
+        ea.map((v, i) => (v + eb[i]) / 2),
+        readEmap(models.inswapper_128, 'inswapper_128'),
+      );
+      const latent = (both.identity as Raw).latent;
+      for (let i = 0; i < latent.length; i++) assert.ok(Math.abs(latent[i] - expected[i]) < 1e-5, `latent[${i}]`);
       assert.match(both.notices.join('\n'), /Combined 2 source photos/);
     } finally {
       await swapper.close();

@@ -217,6 +217,25 @@ describe('the generic swapper on stand-ins with the rows’ I/O', () => {
     }
   });
 
+  test('several photos: FaceFusion averages the embeddings first, then converts (simswap: normalise(mean(e)·Q); hyperswap: mean(n), not normalised again)', async () => {
+    const other = patterned();
+    for (let i = 0; i < other.data.length; i++) other.data[i] = (other.data[i]! * 7 + 40) & 255;
+    const a = await embedder.embed(frame, KPS);
+    const b = await embedder.embed(other, KPS);
+    assert.ok(Math.abs(Math.hypot(...a.embedding) - Math.hypot(...b.embedding)) > 1e-3, 'the two raw embeddings differ in length');
+    const meanOf = (x: Float32Array, y: Float32Array) => x.map((v, i) => (v + y[i]!) / 2);
+    const cases: [string, Float32Array][] = [
+      ['simswap_256', l2Normalise(converted(meanOf(a.embedding, b.embedding)))],
+      ['ghost_3_256', converted(meanOf(a.embedding, b.embedding))],
+      ['hyperswap_1c_256', meanOf(a.normedEmbedding, b.normedEmbedding)],
+    ];
+    for (const [id, expected] of cases) {
+      const engine = await engineFor(id, 'source');
+      const combined = await engine.combineIdentities([await engine.createIdentity(frame, FACE), await engine.createIdentity(other, FACE)]);
+      for (let i = 0; i < 512; i++) assert.ok(Math.abs(combined.source[i]! - expected[i]!) < 1e-4 * Math.max(1, Math.abs(expected[i]!)), `${id} source[${i}]`);
+    }
+  });
+
   test("blendswap_256's source is the source face on arcface_112_v2 at 112, RGB/255 planes", async () => {
     const engine = await engineFor('blendswap_256', 'source');
     const identity = await engine.createIdentity(frame, FACE);
