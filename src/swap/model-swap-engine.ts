@@ -22,16 +22,7 @@ import type { FaceSwapper, ModelSwapSettings } from './engine.js';
 import { averageIdentity } from './inswapper.js';
 import { depthToSpace, pixelBoostFactor, spaceToDepth } from './pixel-boost.js';
 import { swapperCropMasks } from './swap-masks.js';
-import {
-  applyIdentityWeight,
-  cropForRow,
-  DEFAULT_IDENTITY_WEIGHT,
-  embeddingSource,
-  imageSource,
-  inputAtSize,
-  swapperInputBlob,
-  swapperOutputImage,
-} from './swapper-families.js';
+import { applyIdentityWeight, cropForRow, DEFAULT_IDENTITY_WEIGHT, embeddingSource, imageSource, inputAtSize, swapperInputBlob, swapperOutputImage } from './swapper-families.js';
 
 /** What the engine takes from the source photo. */
 export interface ModelSwapIdentity {
