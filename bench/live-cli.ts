@@ -7,11 +7,17 @@
  * a frame's arrival to its handing to the encoders, and the A/V drift of what the puller received:
  * the input carries a white square and a 1 kHz beep at the same moments every two seconds, and the
  * drift is the time from each beep to its square in the pulled stream.
+ * It also prints where the time went over the measured seconds: the main thread's time per frame
+ * by stage (from the status lines) and the CPU each process and thread used (from /proc: the
+ * liveswap process by thread, its ffmpeg decoder and encoder, nginx and the puller).
  * Needs nginx with libnginx-mod-rtmp (test/helpers/rtmp-server.ts) and ffmpeg.
  * Run: npm run bench:live-cli [-- --seconds 60] [-- --size 1280x720] [-- --input clip.mp4] [-- --engine mesh] [-- --output-delay MS] [-- --json]
+ *   --live "FLAGS"   more flags for `liveswap live` (for example "--video-preset superfast")
+ *   --cli DIR        run `liveswap live` from another checkout (its src/cli/main.ts), to compare versions
  */
 
 import { spawn } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -32,6 +38,9 @@ const [width, height] = size.split('x').map(Number) as [number, number];
 const engine = option('--engine', 'mesh');
 const inputFile = option('--input', '');
 const outputDelay = option('--output-delay', '0');
+const liveFlags = option('--live', '').split(' ').filter(Boolean);
+const cliDir = option('--cli', '');
+const mainPath = cliDir ? join(resolve(cliDir), 'src/cli/main.ts') : MAIN_PATH;
 const FPS = 30;
 /** The marks: a square and a beep together every this many seconds, lasting MARK_LENGTH. */
 const MARK_EVERY = 2;
@@ -133,6 +142,44 @@ async function avDrift(file: string, dir: string, fps: number): Promise<number[]
   });
 }
 
+/** CPU ticks (1/100 s) of a process or thread, and its name, from its stat file. */
+function readStat(path: string): { name: string; ppid: number; ticks: number } | undefined {
+  try {
+    const stat = readFileSync(path, 'utf8');
+    const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return { name, ppid: Number(fields[1]), ticks: Number(fields[11]) + Number(fields[12]) };
+  } catch {
+    return undefined;
+  }
+}
+
+/** CPU ticks so far of every thread of `pid` and of every process whose parent is `pid` or nginx, by a readable name. */
+function cpuSnapshot(pid: number, others: readonly number[]): Map<string, number> {
+  const snapshot = new Map<string, number>();
+  const add = (key: string, ticks: number): void => void snapshot.set(key, (snapshot.get(key) ?? 0) + ticks);
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    const stat = readStat(`/proc/${pid}/task/${tid}/stat`);
+    if (stat) add(`liveswap: ${tid === String(pid) ? 'main thread' : stat.name}`, stat.ticks);
+  }
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const stat = readStat(`/proc/${entry}/stat`);
+    if (!stat) continue;
+    if (stat.ppid === pid) {
+      const args = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
+      add(`ffmpeg ${args.includes('pipe:0') ? 'encoder' : 'decoder'}`, stat.ticks);
+    } else if (stat.name === 'nginx' || others.includes(Number(entry))) add(stat.name === 'nginx' ? 'nginx' : 'puller (ffmpeg)', stat.ticks);
+  }
+  return snapshot;
+}
+
+/** CPU per wall second of each entry between two snapshots, largest first. */
+function cpuShares(before: Map<string, number>, after: Map<string, number>, wallSeconds: number): Record<string, number> {
+  const shares = [...after].map(([key, ticks]) => [key, Math.round(((ticks - (before.get(key) ?? 0)) / 100 / wallSeconds) * 100) / 100] as const);
+  return Object.fromEntries(shares.filter(([, share]) => share > 0.004).sort((a, b) => b[1] - a[1]));
+}
+
 interface Status {
   event: string;
   seconds: number;
@@ -141,6 +188,7 @@ interface Status {
   dropped: number;
   latencyMs: number;
   outputs: { state: string }[];
+  stages?: Record<string, number>;
   maxWaiting?: number;
   latency?: unknown;
 }
@@ -162,7 +210,7 @@ async function main(): Promise<void> {
       [
         '--import',
         TSX_URL,
-        MAIN_PATH,
+        mainPath,
         'live',
         '-s',
         join(FIXTURES, 'astronaut.png'),
@@ -176,6 +224,7 @@ async function main(): Promise<void> {
         '--output-delay',
         outputDelay,
         '--json-status',
+        ...liveFlags,
       ],
       { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LIVESWAP_HOME: process.env.LIVESWAP_HOME ?? TEST_HOME } },
     );
@@ -197,6 +246,8 @@ async function main(): Promise<void> {
     // Warm up, then pull what the server sends for the measured seconds.
     await new Promise((r) => setTimeout(r, WARM_UP * 1000));
     const startedAt = events().at(-1)!;
+    const cpuBefore = cpuSnapshot(child.pid!, []);
+    const cpuStart = performance.now();
     const pulled = join(dir, 'pulled.mkv');
     const puller = spawn(
       ffmpegPath(),
@@ -205,7 +256,11 @@ async function main(): Promise<void> {
         stdio: 'ignore',
       },
     );
+    const pullerCpu = { before: new Map<string, number>(), last: new Map<string, number>() };
+    const watchPuller = setInterval(() => (pullerCpu.last = cpuSnapshot(child.pid!, [puller.pid!])), 1000);
     await new Promise((done) => puller.once('close', done));
+    clearInterval(watchPuller);
+    const cpu = cpuShares(cpuBefore, pullerCpu.last, (performance.now() - cpuStart) / 1000);
     const endedAt = events().at(-1)!;
     child.kill('SIGINT');
     await exited;
@@ -214,6 +269,10 @@ async function main(): Promise<void> {
     const count = await runFfmpeg(['-loglevel', 'error', '-nostats', '-i', fileUrlArg(pulled), '-map', '0:v:0', '-progress', 'pipe:1', '-f', 'null', '-']);
     const pulledFrames = Number([...count.stdout.matchAll(/^frame=\s*(\d+)/gm)].at(-1)?.[1] ?? 0);
     const drift = await avDrift(pulled, dir, FPS);
+    const stages: Record<string, number> = {};
+    const weight = measured.reduce((sum, e) => sum + e.fps, 0);
+    for (const e of measured) for (const [key, ms] of Object.entries(e.stages ?? {})) stages[key] = (stages[key] ?? 0) + (ms * e.fps) / Math.max(1e-9, weight);
+    for (const key of Object.keys(stages)) stages[key] = Math.round(stages[key]! * 10) / 10;
     const processedFps = (endedAt.frames - startedAt.frames) / Math.max(1e-3, endedAt.seconds - startedAt.seconds);
     const result = {
       size,
@@ -228,18 +287,31 @@ async function main(): Promise<void> {
       droppedPerSecond: Math.round(((endedAt.dropped - startedAt.dropped) / Math.max(1e-3, endedAt.seconds - startedAt.seconds)) * 10) / 10,
       queuedBeyondOne: done ? Math.max(0, done.maxWaiting - 1) : undefined,
       latencyMs: done ? { median: Math.round(done.latencyMs.median), p95: Math.round(done.latencyMs.p95) } : undefined,
+      stagesMs: stages,
+      cpuPerWallSecond: cpu,
+      liveFlags: liveFlags.join(' '),
       avDriftMs: drift.length ? { marks: drift.length, median: Math.round(median(drift) * 1000), maxAbs: Math.round(Math.max(...drift.map(Math.abs)) * 1000) } : { marks: 0 },
     };
     if (json) console.log(JSON.stringify(result));
     else {
       console.log(
-        `liveswap live → RTMP, ${size}, ${engine} engine, --output-delay ${outputDelay}, ${seconds} s measured after ${WARM_UP} s warm-up (load ${result.loadBefore} → ${result.loadAfter})`,
+        `liveswap live${cliDir ? ` (${cliDir})` : ''} → RTMP, ${size}, ${engine} engine, --output-delay ${outputDelay}${liveFlags.length ? ` ${liveFlags.join(' ')}` : ''}, ${seconds} s measured after ${WARM_UP} s warm-up (load ${result.loadBefore} → ${result.loadAfter})`,
       );
       console.log(`  processed      ${result.processedFps} fps (per-second status: median ${result.statusFps.median}, min ${result.statusFps.min})`);
       console.log(`  pulled         ${pulledFrames} frames = ${result.pulledFps} fps (the output keeps the input's ${FPS} fps; dropped slots repeat the frame before)`);
       console.log(`  dropped        ${result.droppedPerSecond}/s for fresher frames; queued beyond one: ${result.queuedBeyondOne}`);
       console.log(`  latency        ${result.latencyMs?.median} ms median, ${result.latencyMs?.p95} ms p95 (frame arrival → encoders)`);
       console.log(`  A/V drift      ${JSON.stringify(result.avDriftMs)} (square after beep, ms)`);
+      console.log(
+        `  main thread    ${Object.entries(stages)
+          .map(([k, v]) => `${k} ${v}`)
+          .join(', ')} ms per frame`,
+      );
+      console.log(
+        `  CPU / wall s   ${Object.entries(cpu)
+          .map(([k, v]) => `${k} ${v}`)
+          .join(', ')}`,
+      );
     }
   } finally {
     await server.close();

@@ -1,21 +1,22 @@
 /**
  * One output of a live run: an ffmpeg encoder fed raw frames on stdin and the input's sound on
- * fd 3. Frames go in at a constant rate by their slot on the input's timeline: slots the input
- * dropped are filled with the frame before (so the picture keeps the sound's time), and the sound
- * starts at the slot the encoder starts at. A pushed stream (RTMP, SRT) that drops is started
- * again with growing waits, without stopping the other outputs. Every encoder is waited for, so
- * the picture keeps the sound's time, except a pushed stream stalled for more than a second (the
- * network), which then skips frames (counted) rather than hold the others up. A recording is written under another name and renamed
- * into place when the stream ends cleanly.
+ * fd 3, its pipes served by the pipe thread (ffmpeg-pipes.ts), so handing a frame over is one copy
+ * into a small ring and the main thread goes back to swapping while ffmpeg takes it. Frames go in
+ * at a constant rate by their slot on the input's timeline: slots the input dropped are filled with
+ * the frame before (so the picture keeps the sound's time), and the sound starts at the slot the
+ * encoder starts at. A pushed stream (RTMP, SRT) that drops is started again with growing waits,
+ * without stopping the other outputs. Every encoder is waited for when its ring is full, so the
+ * picture keeps the sound's time, except a pushed stream stalled for more than a second (the
+ * network), which then skips frames (counted) rather than hold the others up. A recording is
+ * written under another name and renamed into place when the stream ends cleanly.
  */
 
-import { spawn, type ChildProcess } from 'node:child_process';
 import { rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import type { Writable } from 'node:stream';
 import { LiveswapError } from '../../core/errors.js';
 import type { Image } from '../../core/image.js';
-import { childExit, describeExit, StderrTail, type ExitStatus } from '../media/ffmpeg-binary.js';
+import { describeExit, StderrTail, type ExitStatus } from '../media/ffmpeg-binary.js';
+import { PipedFfmpeg } from '../media/ffmpeg-pipes.js';
 import type { VideoPreset } from '../media/ffmpeg-formats.js';
 import { LIVE_AUDIO, liveEncoderArgs, type LiveEncodePlan } from './live-args.js';
 import { shortOutputName, type LiveOutput } from './live-spec.js';
@@ -23,8 +24,8 @@ import { shortOutputName, type LiveOutput } from './live-spec.js';
 /** Where an output stands: starting, sending, waiting to try again, stopped by a failure, done. */
 export type OutputState = 'starting' | 'live' | 'reconnecting' | 'failed' | 'finished';
 
-/** Frames an encoder's stdin may hold before a pushed stream skips frames (the rest of the run is not held up). */
-export const MAX_QUEUED_FRAMES = 4;
+/** Frames waiting for an encoder at most (the pipe thread's ring); beyond, the run waits (a pushed stream stalled for STALL_MS skips). */
+export const MAX_QUEUED_FRAMES = 3;
 
 /** How long a pushed stream's encoder is waited for before it counts as stalled (ms). */
 export const STALL_MS = 1000;
@@ -93,10 +94,9 @@ export function recordingWorkPath(path: string, pid = process.pid): string {
 }
 
 interface Encoder {
-  child: ChildProcess;
-  exit: Promise<ExitStatus>;
-  stdin: Writable;
-  pcm: Writable | undefined;
+  child: PipedFfmpeg;
+  /** Whether it takes the sound on fd 3. */
+  audio: boolean;
   stderr: StderrTail;
   /** The slot its first frame had. */
   firstSlot: number;
@@ -107,6 +107,8 @@ interface Encoder {
   /** Bytes written so far, as its progress reports them: > 0 once it is sending. */
   sent: number;
   ending: boolean;
+  /** Since when its ring has been full (performance.now()), while it is. */
+  fullSince: number | undefined;
 }
 
 const BYTES_PER_SAMPLE = LIVE_AUDIO.channels * LIVE_AUDIO.bytesPerSample;
@@ -115,7 +117,7 @@ const BYTES_PER_SAMPLE = LIVE_AUDIO.channels * LIVE_AUDIO.bytesPerSample;
 export class FfmpegOutput implements LiveSink {
   readonly status: OutputStatus;
   private encoder: Encoder | undefined;
-  private last: Buffer | undefined;
+  private last: Uint8ClampedArray | Uint8Array | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
   private attempts = 0;
   private closed = false;
@@ -172,34 +174,45 @@ export class FfmpegOutput implements LiveSink {
 
   private spawnEncoder(firstSlot: number): Encoder {
     const audio = this.options.audio && this.output.kind !== 'v4l2';
-    const child = spawn(this.options.ffmpegPath, liveEncoderArgs(this.plan()), { stdio: ['pipe', 'ignore', 'pipe', audio ? 'pipe' : 'ignore', 'pipe'], detached: true });
     const stderr = new StderrTail();
-    child.stderr!.on('data', (chunk: Buffer) => stderr.push(chunk));
-    const stdin = child.stdin!;
-    const pcm = audio ? (child.stdio[3] as Writable) : undefined;
-    // A dying encoder breaks its pipes; its exit says why.
-    stdin.on('error', () => undefined);
-    pcm?.on('error', () => undefined);
+    // The encoder is made once its child is: the progress lines find it through this.
+    const made: { encoder?: Encoder } = {};
+    const child = new PipedFfmpeg({
+      binary: this.options.ffmpegPath,
+      args: liveEncoderArgs(this.plan()),
+      write: { frameBytes: this.frameBytes, queue: MAX_QUEUED_FRAMES },
+      audioIn: audio,
+      onProgress: (text) => {
+        const encoder = made.encoder;
+        if (!encoder) return;
+        for (const match of text.matchAll(/^total_size=(\d+)/gm)) encoder.sent = Math.max(encoder.sent, Number(match[1]));
+        if (encoder.sent > 0 && this.encoder === encoder && this.status.state === 'starting') this.becameLive();
+      },
+      detached: true,
+      onStderr: (chunk) => stderr.push(chunk),
+      what: `sending to ${this.status.name}`,
+    });
     const encoder: Encoder = {
       child,
-      exit: childExit(child, this.options.ffmpegPath),
-      stdin,
-      pcm,
+      audio,
       stderr,
       firstSlot,
       nextSlot: firstSlot,
       nextSample: Math.floor((firstSlot * LIVE_AUDIO.sampleRate) / this.options.fps),
       sent: 0,
       ending: false,
+      fullSince: undefined,
     };
-    const progress = child.stdio[4] as NodeJS.ReadableStream;
-    progress.setEncoding('utf8');
-    progress.on('data', (text: string) => {
-      for (const match of text.matchAll(/^total_size=(\d+)/gm)) encoder.sent = Math.max(encoder.sent, Number(match[1]));
-      if (encoder.sent > 0 && this.encoder === encoder && this.status.state === 'starting') this.becameLive();
-    });
-    void encoder.exit.then((status) => this.exited(encoder, status));
-    if (this.audioEnded) pcm?.end();
+    made.encoder = encoder;
+    void child.exit.then(
+      (status) => this.exited(encoder, status),
+      // It could not be started (no ffmpeg there), or the pipe thread died: said as an exit with the message.
+      (error: unknown) => {
+        stderr.push(Buffer.from(error instanceof Error ? error.message : String(error)));
+        this.exited(encoder, { code: null, signal: null });
+      },
+    );
+    if (this.audioEnded && audio) child.endAudio();
     return encoder;
   }
 
@@ -251,7 +264,7 @@ export class FfmpegOutput implements LiveSink {
   }
 
   async write(image: Image, slot: number): Promise<void> {
-    const frame = Buffer.from(image.data.buffer, image.data.byteOffset, image.data.byteLength);
+    const frame = image.data;
     if (this.closed) return;
     if (!this.encoder && this.status.state === 'starting' && !this.everStarted && this.attempts === 0 && this.status.reconnects === 0) {
       this.encoder = this.spawnEncoder(slot);
@@ -259,46 +272,45 @@ export class FfmpegOutput implements LiveSink {
     }
     this.slot = slot + 1;
     const encoder = this.encoder;
-    if (!encoder || encoder.ending) {
+    if (!encoder || encoder.ending || encoder.child.done) {
       this.last = frame;
       return;
     }
-    // A pushed stream that is behind skips this frame instead of holding up the rest.
-    if (this.reconnects && encoder.stdin.writableLength > MAX_QUEUED_FRAMES * this.frameBytes) {
-      this.status.skipped++;
+    // A pushed stream whose encoder has taken nothing for STALL_MS (the network) skips frames instead of holding up the rest.
+    let waitMs: number | undefined;
+    if (this.reconnects) {
+      const now = performance.now();
+      if (encoder.child.queued < MAX_QUEUED_FRAMES) encoder.fullSince = undefined;
+      else encoder.fullSince ??= now;
+      waitMs = encoder.fullSince === undefined ? STALL_MS : Math.max(0, STALL_MS - (now - encoder.fullSince));
+    }
+    const wait = waitMs !== undefined ? { waitMs } : {};
+    try {
+      // Slots the input dropped keep the frame before them on screen, so the picture keeps the sound's time.
+      const fills = slot - encoder.nextSlot;
+      if (fills > 0 && this.last) {
+        if (!(await encoder.child.queueFrame(this.last, { times: fills, ...wait }))) return this.skip(encoder, frame, slot);
+        this.status.frames += fills;
+        encoder.nextSlot = slot;
+      }
+      // Without a frame before (the encoder's first), this frame fills its own earlier slots.
+      const times = 1 + Math.max(0, slot - encoder.nextSlot);
+      if (!(await encoder.child.queueFrame(frame, { times, ...wait }))) return this.skip(encoder, frame, slot);
+      this.status.frames += times;
       encoder.nextSlot = slot + 1;
-      this.last = frame;
-      return;
+      encoder.fullSince = undefined;
+    } catch {
+      // The encoder stopped taking frames: its exit says why (and a pushed stream is started again).
     }
-    // Slots the input dropped keep the frame before them on screen, so the picture keeps the sound's time.
-    const fill = this.last ?? frame;
-    let ok = true;
-    while (encoder.nextSlot < slot) {
-      ok = encoder.stdin.write(fill);
-      encoder.nextSlot++;
-      this.status.frames++;
-    }
-    ok = encoder.stdin.write(frame) && ok;
-    encoder.nextSlot = slot + 1;
-    this.status.frames++;
     this.last = frame;
-    // Wait for the encoder to take the frame: skipping would shorten the picture against the sound.
-    // A pushed stream stuck longer than STALL_MS (a network stall) is not waited for: later frames are skipped instead.
-    if (!ok) await this.drained(encoder, this.reconnects ? STALL_MS : undefined);
   }
 
-  private drained(encoder: Encoder, timeoutMs?: number): Promise<void> {
-    return new Promise((resolve) => {
-      const done = (): void => {
-        clearTimeout(timer);
-        encoder.stdin.off('drain', done);
-        encoder.child.off('close', done);
-        resolve();
-      };
-      const timer = timeoutMs === undefined ? undefined : setTimeout(done, timeoutMs);
-      encoder.stdin.once('drain', done);
-      encoder.child.once('close', done);
-    });
+  /** A pushed stream behind for over STALL_MS: this frame is skipped (its slot is filled later by the frame before). */
+  private skip(encoder: Encoder, frame: Uint8ClampedArray | Uint8Array, slot: number): void {
+    encoder.fullSince ??= performance.now();
+    this.status.skipped++;
+    encoder.nextSlot = slot + 1;
+    this.last = frame;
   }
 
   /** Gives a new encoder the sound held from its first frame's time on. */
@@ -308,17 +320,17 @@ export class FfmpegOutput implements LiveSink {
 
   endAudio(): void {
     this.audioEnded = true;
-    this.encoder?.pcm?.end();
+    if (this.encoder?.audio) this.encoder.child.endAudio();
   }
 
   audio(pcm: Buffer, firstSample: number): void {
     const encoder = this.encoder;
-    if (!encoder?.pcm || encoder.ending || this.audioEnded) return;
+    if (!encoder?.audio || encoder.ending || this.audioEnded) return;
     const end = firstSample + pcm.length / BYTES_PER_SAMPLE;
     if (end <= encoder.nextSample) return;
     // The encoder's sound starts where its first frame is on the timeline.
     const skip = Math.max(0, encoder.nextSample - firstSample) * BYTES_PER_SAMPLE;
-    encoder.pcm.write(skip > 0 ? pcm.subarray(skip) : pcm);
+    encoder.child.writeAudio(skip > 0 ? pcm.subarray(skip) : pcm);
     encoder.nextSample = end;
   }
 
@@ -329,10 +341,10 @@ export class FfmpegOutput implements LiveSink {
     const encoder = this.encoder;
     if (encoder) {
       encoder.ending = true;
-      encoder.pcm?.end();
-      encoder.stdin.end();
+      if (encoder.audio && !this.audioEnded) encoder.child.endAudio();
+      encoder.child.endInput();
       const timer = setTimeout(() => encoder.child.kill('SIGKILL'), 20_000);
-      const status = await encoder.exit;
+      const status = await encoder.child.exit.catch((): ExitStatus => ({ code: null, signal: null }));
       clearTimeout(timer);
       if (status.code !== 0 && this.output.kind === 'file') {
         throw new LiveswapError(
@@ -359,7 +371,7 @@ export class FfmpegOutput implements LiveSink {
     if (encoder) {
       encoder.ending = true;
       encoder.child.kill('SIGKILL');
-      await encoder.exit.catch(() => undefined);
+      await encoder.child.exit.catch(() => undefined);
     }
     if (this.status.state !== 'failed') this.status.state = 'finished';
     // Nothing was written to it: the working file is only an empty header.

@@ -37,7 +37,46 @@ export interface LiveStatus {
   dropped: number;
   /** The adaptive controller's rung (0: full quality) and how many there are. */
   quality: { level: number; levels: number };
+  /** Where the main thread's time went, per frame over the last second (ms). */
+  stages: LiveStages;
   outputs: OutputStatus[];
+}
+
+/**
+ * The main thread's time per frame, by stage (ms): waiting for the decoder's next frame (the
+ * hand-over), finding and following faces, painting them, the marks (label and watermark), and
+ * handing the frame to the outputs. Averages over every frame, so a stage that runs on some frames
+ * only (detection) counts for what it costs a frame on average.
+ */
+export interface LiveStages {
+  wait: number;
+  detect: number;
+  track: number;
+  paint: number;
+  mark: number;
+  /** The processor's time outside the stages above (planning, smoothing, the quality controller). */
+  other: number;
+  write: number;
+}
+
+const NO_STAGES: LiveStages = { wait: 0, detect: 0, track: 0, paint: 0, mark: 0, other: 0, write: 0 };
+
+/** Sums of stage times over some frames, and their average. */
+class StageTotals {
+  private sums: LiveStages = { ...NO_STAGES };
+  private count = 0;
+
+  add(stages: LiveStages): void {
+    for (const key of Object.keys(stages) as (keyof LiveStages)[]) this.sums[key] += stages[key];
+    this.count++;
+  }
+
+  average(): LiveStages {
+    const n = Math.max(1, this.count);
+    const r = (v: number): number => Math.round((v / n) * 10) / 10;
+    const s = this.sums;
+    return { wait: r(s.wait), detect: r(s.detect), track: r(s.track), paint: r(s.paint), mark: r(s.mark), other: r(s.other), write: r(s.write) };
+  }
 }
 
 /** The figures of a whole run. */
@@ -53,6 +92,8 @@ export interface LiveSummary {
   fps: number;
   /** Median and 95th percentile of arrival → outputs (ms). */
   latencyMs: { median: number; p95: number };
+  /** The main thread's time per frame by stage, averaged over the run (ms). */
+  stages: LiveStages;
   /** How the run ended: the input ended, or it was stopped. */
   ended: 'input-ended' | 'stopped';
   outputs: OutputStatus[];
@@ -202,6 +243,8 @@ export async function runLive(options: LiveRunOptions): Promise<LiveSummary> {
 
   const latencies: number[] = [];
   let windowLatencies: number[] = [];
+  let windowStages = new StageTotals();
+  const runStages = new StageTotals();
   let windowFrames = 0;
   let windowDropped = decoder.stats.dropped;
   let started: number | undefined;
@@ -218,6 +261,7 @@ export async function runLive(options: LiveRunOptions): Promise<LiveSummary> {
       frames,
       dropped: decoder.stats.dropped,
       quality: { level: quality?.levelIndex ?? 0, levels: quality ? ladder.length : 1 },
+      stages: windowStages.average(),
       outputs: sinks.map((sink) => ({ ...sink.status })),
     };
   };
@@ -227,6 +271,7 @@ export async function runLive(options: LiveRunOptions): Promise<LiveSummary> {
     lastStatus = now;
     windowFrames = 0;
     windowLatencies = [];
+    windowStages = new StageTotals();
     windowDropped = decoder.stats.dropped;
   }, statusEvery);
 
@@ -243,6 +288,7 @@ export async function runLive(options: LiveRunOptions): Promise<LiveSummary> {
         });
     }
     for (;;) {
+      const asked = performance.now();
       const frame = await decoder.next();
       if (refused()) throw refused()!;
       if (!frame) break;
@@ -258,7 +304,21 @@ export async function runLive(options: LiveRunOptions): Promise<LiveSummary> {
         processor.setDetectEvery(baseDetectEvery * change.to.detectFactor);
         events(`quality ${change.direction}: ${change.what} (${change.why})`);
       }
+      const painted = performance.now();
       await Promise.all(sinks.map((sink) => sink.write(result.image, frame.slot)));
+      const t = result.timings;
+      const paint = t.warp + t.colour + t.blend;
+      const stages: LiveStages = {
+        wait: started === begin ? 0 : begin - asked,
+        detect: t.detect,
+        track: t.track,
+        paint,
+        mark: t.mark,
+        other: Math.max(0, painted - begin - t.detect - t.track - paint - t.mark),
+        write: performance.now() - painted,
+      };
+      windowStages.add(stages);
+      runStages.add(stages);
       const latency = performance.now() - frame.arrivedAt;
       latencies.push(latency);
       windowLatencies.push(latency);
@@ -298,6 +358,7 @@ export async function runLive(options: LiveRunOptions): Promise<LiveSummary> {
     maxWaiting: decoder.stats.maxWaiting,
     fps: frames / Math.max(seconds, 1e-3),
     latencyMs: { median: median(latencies), p95: percentile(latencies, 0.95) },
+    stages: runStages.average(),
     ended: options.signal?.aborted ? 'stopped' : 'input-ended',
     outputs: sinks.map((sink) => ({ ...sink.status })),
     qualityChanges,

@@ -6,8 +6,8 @@
  * process, each by its id; nothing here computes.
  */
 
-import { spawn, type ChildProcess } from 'node:child_process';
-import type { Readable } from 'node:stream';
+import { spawn, type ChildProcess, type IOType } from 'node:child_process';
+import type { Readable, Writable } from 'node:stream';
 import { parentPort } from 'node:worker_threads';
 import { pipeFrames } from './ffmpeg-frames.js';
 import type { FromPipeThread, PipeChildSpec, ToPipeThread } from './ffmpeg-pipes.js';
@@ -30,8 +30,10 @@ class PipeChild {
     private readonly id: number,
     private readonly spec: PipeChildSpec,
   ) {
-    const stdio = [spec.write ? 'pipe' : 'ignore', spec.read ? 'pipe' : 'ignore', 'pipe', ...(spec.audio ? ['pipe' as const] : [])] as const;
-    const child = spawn(spec.binary, spec.args, { stdio: [...stdio], detached: spec.detached });
+    const fd3: IOType = spec.audio || spec.audioIn ? 'pipe' : 'ignore';
+    const extra: IOType[] = spec.progress ? [fd3, 'pipe'] : fd3 === 'pipe' ? [fd3] : [];
+    const stdio: IOType[] = [spec.write ? 'pipe' : 'ignore', spec.read ? 'pipe' : 'ignore', 'pipe', ...extra];
+    const child: ChildProcess = spawn(spec.binary, spec.args, { stdio, detached: spec.detached });
     this.child = child;
     // With `latest` the main thread asks for each frame: none is sent before it does.
     if (spec.read?.latest) this.outstanding = spec.read.ahead;
@@ -43,6 +45,13 @@ class PipeChild {
       pcm.on('data', (chunk: Buffer) => this.post({ type: 'audio', chunk }));
       pcm.on('error', () => undefined);
       pcm.on('end', () => this.post({ type: 'audio-end' }));
+    }
+    if (spec.audioIn) (child.stdio[3] as Writable).on('error', () => undefined);
+    if (spec.progress) {
+      const progress = child.stdio[4] as Readable;
+      progress.setEncoding('utf8');
+      progress.on('data', (text: string) => this.post({ type: 'progress', text }));
+      progress.on('error', () => undefined);
     }
     // EPIPE when ffmpeg dies mid-frame: the write callbacks and the exit status report it.
     child.stdin?.on('error', () => undefined);
@@ -75,11 +84,19 @@ class PipeChild {
       case 'write': {
         const { frameBytes, shared } = this.spec.write!;
         const bytes = Buffer.from(shared, message.slot * frameBytes, frameBytes);
+        // Repeats first without a callback: the last write's callback frees the slot once every copy is in the pipe.
+        for (let i = 1; i < (message.times ?? 1); i++) this.child.stdin!.write(bytes);
         this.child.stdin!.write(bytes, (error) => this.post({ type: 'written', slot: message.slot, ok: !error }));
         break;
       }
       case 'end-input':
         this.child.stdin?.end();
+        break;
+      case 'audio-in':
+        if (this.spec.audioIn) (this.child.stdio[3] as Writable).write(message.chunk);
+        break;
+      case 'end-audio-in':
+        if (this.spec.audioIn) (this.child.stdio[3] as Writable).end();
         break;
       case 'kill':
         this.stopped = true;

@@ -29,6 +29,10 @@ export interface PipeChildSpec {
   read?: { frameBytes: number; ahead: number; latest: boolean };
   /** Read fd 3 (a decoder's PCM) and pass it on as it comes. */
   audio: boolean;
+  /** Write fd 3 (an encoder's PCM) with what the main thread sends; not with `audio`. */
+  audioIn?: boolean;
+  /** Read fd 4 (`-progress pipe:4`) and pass it on as it comes. */
+  progress?: boolean;
   /** Start ffmpeg in its own process group (a terminal's Ctrl-C does not reach it). */
   detached: boolean;
   /** Raw frames for stdin, in `slots` slots of the shared ring. */
@@ -36,7 +40,13 @@ export interface PipeChildSpec {
 }
 
 /** Messages to the pipe thread. */
-export type ToPipeThread = { type: 'taken' } | { type: 'write'; slot: number } | { type: 'end-input' } | { type: 'kill'; signal: NodeJS.Signals };
+export type ToPipeThread =
+  | { type: 'taken' }
+  | { type: 'write'; slot: number; times?: number }
+  | { type: 'end-input' }
+  | { type: 'audio-in'; chunk: Uint8Array }
+  | { type: 'end-audio-in' }
+  | { type: 'kill'; signal: NodeJS.Signals };
 
 /** Messages from the pipe thread, in the order things happened there. */
 export type FromPipeThread =
@@ -45,6 +55,7 @@ export type FromPipeThread =
   | { type: 'stderr'; chunk: Uint8Array }
   | { type: 'audio'; chunk: Uint8Array }
   | { type: 'audio-end' }
+  | { type: 'progress'; text: string }
   | { type: 'frame'; data: ArrayBuffer; index: number; dropped: number; at: number }
   | { type: 'written'; slot: number; ok: boolean }
   | { type: 'end'; tail: number }
@@ -68,6 +79,10 @@ export interface PipedFfmpegOptions {
   read?: { frameBytes: number; ahead: number; latest?: boolean };
   /** Each piece of fd 3 (a decoder's PCM) as it comes, and its end. */
   audio?: { onData: (chunk: Buffer) => void; onEnd: () => void };
+  /** fd 3 is written (an encoder's PCM, through {@link PipedFfmpeg.writeAudio}); not with `audio`. */
+  audioIn?: boolean;
+  /** Each piece of fd 4 (ffmpeg's `-progress pipe:4` lines) as it comes. */
+  onProgress?: (text: string) => void;
   /** Start ffmpeg in its own process group. */
   detached?: boolean;
   /** Write raw frames of this size to stdin, up to `queue` waiting for ffmpeg. */
@@ -177,6 +192,8 @@ export class PipedFfmpeg {
       args: options.args,
       ...(read ? { read: { frameBytes: read.frameBytes, ahead: read.latest ? 1 : read.ahead, latest: read.latest ?? false } } : {}),
       audio: options.audio !== undefined,
+      ...(options.audioIn ? { audioIn: true } : {}),
+      ...(options.onProgress ? { progress: true } : {}),
       detached: options.detached ?? false,
       ...(write && shared ? { write: { frameBytes: write.frameBytes, slots: write.queue, shared } } : {}),
     };
@@ -222,18 +239,52 @@ export class PipedFfmpeg {
    * reuse them), waiting while the ring is full. Throws once ffmpeg has stopped taking frames.
    */
   async write(bytes: Uint8Array): Promise<void> {
+    await this.queueFrame(bytes);
+  }
+
+  /**
+   * Queues a frame for stdin `times` times over (one copy into the ring), waiting at most
+   * `waitMs` for room (default: as long as it takes). Resolves whether it was queued; throws once
+   * ffmpeg has stopped taking frames.
+   */
+  async queueFrame(bytes: Uint8Array | Uint8ClampedArray, options: { times?: number; waitMs?: number } = {}): Promise<boolean> {
     const frameBytes = this.options.write!.frameBytes;
+    const deadline = options.waitMs === undefined ? undefined : performance.now() + options.waitMs;
     for (;;) {
       if (this.failure) throw this.failure;
       if (this.writeBroken || this.exited) throw new Error('ffmpeg exited');
       const slot = this.free.pop();
       if (slot !== undefined) {
         this.ring!.set(bytes.subarray(0, frameBytes), slot * frameBytes);
-        this.send({ type: 'write', slot });
-        return;
+        this.send({ type: 'write', slot, ...(options.times !== undefined && options.times !== 1 ? { times: options.times } : {}) });
+        return true;
       }
-      await this.changed();
+      if (deadline === undefined) await this.changed();
+      else {
+        const left = deadline - performance.now();
+        if (left <= 0) return false;
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([this.changed(), new Promise<void>((resolve) => (timer = setTimeout(resolve, left)))]);
+        clearTimeout(timer);
+      }
     }
+  }
+
+  /** Frames queued in the ring and not yet in ffmpeg's pipe. */
+  get queued(): number {
+    return (this.options.write?.queue ?? 0) - this.free.length;
+  }
+
+  /** Sends PCM to fd 3 (with `audioIn`); the bytes are copied to the pipe thread. */
+  writeAudio(pcm: Uint8Array): void {
+    if (this.exited) return;
+    this.send({ type: 'audio-in', chunk: pcm });
+  }
+
+  /** Closes fd 3 (with `audioIn`): no more sound comes. */
+  endAudio(): void {
+    if (this.exited) return;
+    this.send({ type: 'end-audio-in' });
   }
 
   /** Resolves once every queued frame is in ffmpeg's pipe (or ffmpeg has stopped). */
@@ -281,6 +332,9 @@ export class PipedFfmpeg {
         return;
       case 'audio-end':
         this.options.audio?.onEnd();
+        return;
+      case 'progress':
+        this.options.onProgress?.(message.text);
         return;
       case 'frame':
         this.asked = false;
