@@ -24,8 +24,25 @@ export {
   resolvePaintOptions,
   resolveTrackingOptions,
   resolveMarkOptions,
+  FACE_REGIONS,
+  FACE_PARSERS,
+  OCCLUSION_MASKS,
+  FACE_ENHANCERS,
+  PIXEL_BOOSTS,
 } from './pipeline/options.js';
-export type { EngineChoice, EngineName, ExecutionProvider, SwapOptions, PaintOptions, TrackingOptions, MarkOptions } from './pipeline/options.js';
+export type {
+  EngineChoice,
+  EngineName,
+  ExecutionProvider,
+  SwapOptions,
+  PaintOptions,
+  TrackingOptions,
+  MarkOptions,
+  FaceRegion,
+  FaceParserChoice,
+  OcclusionMaskChoice,
+  FaceEnhancerChoice,
+} from './pipeline/options.js';
 
 export { FrameProcessor } from './pipeline/frame-processor.js';
 export type { FrameEngine, FrameProcessorOptions, ProcessedFrame, PaintedFace, ProcessTimings, MarkChoice, MarksApplied } from './pipeline/frame-processor.js';
