@@ -14,6 +14,7 @@
  */
 
 import { execFileSync } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
@@ -46,10 +47,11 @@ const dir = await mkdtemp(join(tmpdir(), 'liveswap-bench-talk-'));
 /** A video split at `cuts` (first frames of shots) into one file per shot, named with its frames. */
 function shotsOf(video: string): string[] {
   if (cuts.length === 0 || /\.(jpe?g|png|webp)$/i.test(video)) return [video];
+  mkdirSync(join(dir, 'shots'), { recursive: true });
   const starts = [0, ...cuts];
   return starts.map((start, k) => {
     const end = starts[k + 1];
-    const shot = join(dir, `${basename(video).replace(/\.[^.]+$/, '')}-frames-${start}-${end !== undefined ? end - 1 : 'end'}.mp4`);
+    const shot = join(dir, 'shots', `${basename(video).replace(/\.[^.]+$/, '')}-frames-${start}-${end !== undefined ? end - 1 : 'end'}.mp4`);
     const select = end !== undefined ? `between(n\\,${start}\\,${end - 1})` : `gte(n\\,${start})`;
     execFileSync(ffmpegPath(), ['-v', 'error', '-i', video, '-vf', `select=${select},setpts=N/FRAME_RATE/TB`, '-an', '-c:v', 'libx264', '-crf', '10', '-y', shot]);
     return shot;

@@ -3,9 +3,9 @@
  * points of the face's 468-point mesh, a still photo's idle motion turns the head and closes the
  * lids, and the picture is re-painted with a piecewise-affine warp of the mesh triangles (the
  * engine's warp), extended by rings of points around the face so the jaw and the head move the
- * neck and hair smoothly into the untouched background. The face's own mouth (a video's speaking or
- * singing, a photo's open lips) is closed first and then opened to the speech's shape, and an opened
- * mouth gets a dark interior with a hint of teeth in place of whatever the face showed there.
+ * neck and hair smoothly into the untouched background. A video face's own mouth (its speaking or
+ * singing) is closed first and then opened to the speech's shape; an opened mouth gets a dark
+ * interior with a hint of teeth.
  */
 
 import Delaunator from 'delaunator';
@@ -42,6 +42,8 @@ const LIDS = [
   { upper: [466, 388, 387, 386, 385, 384, 398], lower: [249, 390, 373, 374, 380, 381, 382], crease: [467, 260, 259, 257, 258, 286, 414] },
 ] as const;
 
+/** The mesh point between the eyes, at the top of the nose. */
+const NASION = 168;
 const UPPER = new Set<number>(UPPER_LIP);
 const LOWER = new Set<number>(LOWER_LIP);
 const LIP = new Set<number>([...LIPS_INNER, ...LIPS_OUTER]);
@@ -73,10 +75,10 @@ export interface TalkRig {
   readonly gap: number;
   /**
    * Per point, the move down the face (pixels, negative is up) that closes the face's own
-   * opening: each inner-lip pair meets where it was open, the jaw below follows. A pose starts
-   * from these closed lips, so the footage's own speaking or singing never adds to the speech.
+   * opening, from which a pose opens the mouth: see {@link OwnMouth}.
    */
   readonly close: Float32Array;
+  readonly ownMouth: OwnMouth;
   /** Where the head turns: below the chin. */
   readonly pivot: readonly [number, number];
   readonly jaw: Float32Array;
@@ -87,6 +89,15 @@ export interface TalkRig {
   readonly lipColour: readonly [number, number, number];
   readonly skinLuma: number;
 }
+
+/**
+ * What becomes of the face's own mouth. `replace` (a video's frames): each inner-lip pair closes
+ * exactly where it was open and the jaw below follows, then the pose opens the mouth and its inside
+ * is painted anew, so the footage's own speaking or singing never shows through or adds to the
+ * speech. `keep` (a still photo): the photo's mouth is the rest shape, closed or opened from there
+ * with the pose's own weights, and a photo whose lips were parted keeps most of its own inside.
+ */
+export type OwnMouth = 'replace' | 'keep';
 
 /** The pose of one frame: the mouth, and for a still photo its idle motion. */
 export interface TalkPose {
@@ -168,7 +179,7 @@ function closingMoves(
  * The rig of a face in `image` (its neutral points and weights): made once for a still photo, per
  * frame for a video (cheap: a few hundred points).
  */
-export function rigFace(face: Face, image: Image): TalkRig {
+export function rigFace(face: Face, image: Image, ownMouth: OwnMouth = 'replace'): TalkRig {
   const m = face.landmarks;
   const ringCount = RINGS.length * FACE_OVAL.length;
   const total = MESH_POINTS + ringCount;
@@ -193,11 +204,14 @@ export function rigFace(face: Face, image: Image): TalkRig {
 
   const px = (i: number): number => points[2 * i]!;
   const py = (i: number): number => points[2 * i + 1]!;
-  const eyeDx = px(POINT.leftEyeOuter) - px(POINT.rightEyeOuter);
-  const eyeDy = py(POINT.leftEyeOuter) - py(POINT.rightEyeOuter);
-  const eyeLength = Math.hypot(eyeDx, eyeDy) || 1;
-  const ex: [number, number] = [eyeDx / eyeLength, eyeDy / eyeLength];
-  const ey: [number, number] = [-ex[1], ex[0]];
+  // Down the face is the midline, between the eyes to the chin: the way the jaw opens, also on a
+  // face turned or bowed, where the line through the eyes is no longer square to it.
+  const downX = px(POINT.chin) - px(NASION);
+  const downY = py(POINT.chin) - py(NASION);
+  const downLength = Math.hypot(downX, downY) || 1;
+  const ey: [number, number] = [downX / downLength, downY / downLength];
+  const eyeSide = Math.sign((px(POINT.leftEyeOuter) - px(POINT.rightEyeOuter)) * ey[1] - (py(POINT.leftEyeOuter) - py(POINT.rightEyeOuter)) * ey[0]) || 1;
+  const ex: [number, number] = [eyeSide * ey[1], -eyeSide * ey[0]];
   const centre: [number, number] = [(px(POINT.upperLipInner) + px(POINT.lowerLipInner)) / 2, (py(POINT.upperLipInner) + py(POINT.lowerLipInner)) / 2];
   const mouthWidth = Math.max(1, Math.hypot(px(POINT.mouthLeft) - px(POINT.mouthRight), py(POINT.mouthLeft) - py(POINT.mouthRight)));
   const dz = m[3 * POINT.mouthLeft + 2]! - m[3 * POINT.mouthRight + 2]!;
@@ -215,7 +229,8 @@ export function rigFace(face: Face, image: Image): TalkRig {
     const dx = px(i) - centre[0];
     const dy = py(i) - centre[1];
     const u = (dx * ex[0] + dy * ex[1]) / mouthWidth;
-    const w = (dx * ey[0] + dy * ey[1]) / mouthWidth;
+    // Down the face in the mouth's true width (with depth): a turned face's mouth looks narrower, its height does not.
+    const w = (dx * ey[0] + dy * ey[1]) / gapUnit;
     const ring = i < MESH_POINTS ? undefined : RINGS[Math.floor((i - MESH_POINTS) / FACE_OVAL.length)]!;
     const towardsCorner = smoothstep(0.1, 0.55, Math.abs(u));
     const belowMouth = smoothstep(-0.15, 0.12, w) * (1 - smoothstep(0.5, 1.5, Math.abs(u)));
@@ -226,7 +241,7 @@ export function rigFace(face: Face, image: Image): TalkRig {
     spread[i] = LIP.has(i) ? 1 : ring ? 0 : 1 - smoothstep(0.45, 0.95, Math.hypot(u, w * 1.4));
     motion[i] = ring ? ring.motion : 1;
   }
-  const close = closingMoves(points, total, jaw, centre, ex, ey);
+  const close = ownMouth === 'replace' ? closingMoves(points, total, jaw, centre, ex, ey) : jaw.map((weight, i) => -gap * (JAW_SHARE * weight - UPPER_SHARE * upperLip[i]!));
 
   // The outer triangles: the face outline and the rings, outside the outline.
   const outerIndex = [...FACE_OVAL, ...Array.from({ length: ringCount }, (_, k) => MESH_POINTS + k)];
@@ -289,6 +304,7 @@ export function rigFace(face: Face, image: Image): TalkRig {
     faceSize,
     gap,
     close,
+    ownMouth,
     pivot,
     jaw,
     upperLip,
@@ -388,8 +404,8 @@ function lipLine(indices: readonly number[], posed: Float32Array, rig: TalkRig):
 /**
  * The opened mouth's inside: dark, a band of upper teeth under the upper lip (fading towards the
  * corners), a little of the lower teeth and the tongue's colour lower down, with a soft edge. It
- * replaces whatever the face's own mouth showed (a photo's open mouth, footage's singing), since
- * the rig closed that mouth before opening it to the speech's shape.
+ * replaces whatever a replaced mouth showed (footage's singing); a kept photo mouth whose lips were
+ * already parted keeps more of its own inside.
  */
 function paintMouthInterior(out: Image, rig: TalkRig, posed: Float32Array): void {
   const polygon = new Float32Array(2 * LIPS_INNER.length);
@@ -401,8 +417,8 @@ function paintMouthInterior(out: Image, rig: TalkRig, posed: Float32Array): void
   const lower = lipLine(INNER_LOWER, posed, rig);
   const opening = lineAt(lower.us, lower.ws, 0) - lineAt(upper.us, upper.ws, 0);
   const W = rig.mouthWidth;
-  // The face's own mouth was closed first (see TalkRig.close), so the inside is always painted anew.
-  const strength = smoothstep(0.5, 2, opening);
+  // A replaced mouth was closed first, so its inside is always painted anew; a kept one with parted lips keeps most of its own.
+  const strength = rig.ownMouth === 'replace' || rig.gap < 0.04 * W ? smoothstep(0.5, 2, opening) : Math.min(1, Math.max(0, (opening - rig.gap) / (0.15 * W))) * 0.8;
   if (strength <= 0) return;
   let x0 = Infinity;
   let y0 = Infinity;

@@ -203,7 +203,14 @@ export async function runTalkJob(plan: TalkJobPlan, options: TalkRunOptions = {}
   const { spec, provenance, fps } = plan;
   const notices: string[] = [];
   const folder = await createTemporaryFolder('talk');
-  const swapper = await (options.open ?? openNodeSwapper)({ ...(spec.runtime ?? { provider: 'cpu', threads: 1 }), engine: spec.engine ?? 'mesh' });
+  let swapper: NodeSwapper;
+  try {
+    swapper = await (options.open ?? openNodeSwapper)({ ...(spec.runtime ?? { provider: 'cpu', threads: 1 }), engine: spec.engine ?? 'mesh' });
+  } catch (error) {
+    // The speech's temporary folder goes with a failed start too.
+    await rm(folder, { recursive: true, force: true }).catch(() => undefined);
+    throw error;
+  }
   let writer: VideoWriter | undefined;
   const temporary = temporaryPathFor(spec.output);
   try {
@@ -247,7 +254,7 @@ export async function runTalkJob(plan: TalkJobPlan, options: TalkRunOptions = {}
       const found = (await swapper.analyze(plan.photo))[0];
       if (!found) throw new LiveswapError('no-face', `${spec.face}: no face was found in the photo, so there is no mouth to move.`, { file: spec.face });
       const base = await swap(plan.photo, found);
-      still = { image: cloneImage(base.image), face: base.face, rig: rigFace(base.face, base.image) };
+      still = { image: cloneImage(base.image), face: base.face, rig: rigFace(base.face, base.image, 'keep') };
     }
     writer = await createVideoWriter(temporary, {
       ffmpegPath: plan.ffmpegPath,
@@ -277,7 +284,8 @@ export async function runTalkJob(plan: TalkJobPlan, options: TalkRunOptions = {}
         const s0 = performance.now();
         const { image: source, face } = still ?? (await swap(image, found));
         swapMs = performance.now() - s0;
-        const rig = still?.rig ?? rigFace(face, source);
+        // A video's own mouth is replaced: its speaking or singing must not fight the speech.
+        const rig = still?.rig ?? rigFace(face, source, 'replace');
         const pose = { mouth: { open: mouth.open[f]!, wide: mouth.wide[f]!, round: mouth.round[f]! }, ...(still ? { motion: idleMotion(f / fps) } : {}) };
         renderTalkingFace(source, rig, pose, out);
       } else {

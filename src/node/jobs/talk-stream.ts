@@ -160,7 +160,7 @@ export class TalkStream {
         await swapper.paintFaces(image, [{ face: found, identity: identity.identity }], paint);
         base = (swapper.track ? await swapper.track(image, found) : (await swapper.analyze(image))[0]) ?? found;
       }
-      return new TalkStream(options, swapper, { image, rig: rigFace(base, image) });
+      return new TalkStream(options, swapper, { image, rig: rigFace(base, image, 'keep') });
     } catch (error) {
       await swapper.close();
       throw error;
