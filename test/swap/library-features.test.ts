@@ -3,7 +3,8 @@
  * end with stand-in models of each row's exact I/O in one model store: each FaceFusion swapper row
  * and InSwapper swap a face; on one swapper, pixel boost, the enhancer with its blend and CodeFormer's
  * weight, XSeg occlusion, regions and kept regions from a BiSeNet parser, and the box mask's padding,
- * blur and strength each do what they say (measured inside and outside the crop areas they name).
+ * blur and strength each do what they say (measured inside and outside the crop areas they name);
+ * and the command line with every one of those flags at once.
  */
 
 import assert from 'node:assert/strict';
@@ -11,6 +12,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { runSwap } from '../../src/cli/swap-command.js';
 import { applyAffine, type Affine } from '../../src/core/affine.js';
 import {
   cloneImage,
@@ -22,7 +24,9 @@ import {
   LiveswapError,
   OCCLUSION_MASKS,
   PIXEL_BOOSTS,
+  readImage,
   resolveSwapOptions,
+  writeImage,
   type Face,
   type Image,
   type NodeSwapper,
@@ -184,5 +188,44 @@ describe('the library: every feature end to end on stand-ins', () => {
     const full = meanDiff(plain, target, inCrop).mean;
     const partial = meanDiff(half, target, inCrop).mean;
     assert.ok(Math.abs(partial - full / 2) < 0.1 * full, `strength 0.5: ${partial.toFixed(2)} of ${full.toFixed(2)}`);
+  });
+});
+
+describe('the command line: every mask, parser, occlusion and enhancer flag at once', () => {
+  test('liveswap swap --engine hyperswap_1a_256 with each flag given', async () => {
+    const store = await standinStore(join(dir, 'cli'), models);
+    const [sourcePath, targetPath, output] = ['source.png', 'target.png', 'out.png'].map((name) => join(dir, name));
+    await writeImage(sourcePath!, source);
+    await writeImage(targetPath!, target);
+    const out: string[] = [];
+    await runSwap(
+      {
+        source: sourcePath,
+        target: targetPath,
+        output,
+        engine: 'hyperswap_1a_256',
+        pixelBoost: '512',
+        swapperWeight: '0.6',
+        maskRegions: ['skin,nose'],
+        keepRegions: ['mouth'],
+        faceParser: 'bisenet_resnet_34',
+        maskStrength: '0.9',
+        maskPadding: ['5,0,0,0'],
+        maskBlur: '0.2',
+        occlusionMask: 'xseg_1',
+        faceEnhancer: 'codeformer',
+        faceEnhancerBlend: '70',
+        faceEnhancerWeight: '0.3',
+        json: true,
+      },
+      { out: (t) => out.push(t), err: () => undefined },
+      (r) => createNodeSwapper({ ...r, home: TEST_HOME, store }),
+    );
+    const summary = JSON.parse(out.join('')) as { engine: string; swappedFaces: number[] };
+    assert.equal(summary.engine, 'hyperswap_1a_256');
+    assert.deepEqual(summary.swappedFaces, [0]);
+    const written = await readImage(output!, { maxPixels: 50_000_000 });
+    assert.ok(meanDiff(written, target, inBox([48, 40, 208, 160], 256, 0)).mean > 3, 'the face changed');
+    assert.ok(meanDiff(written, target, inBox(COVERED, 256, 12)).mean < 2, 'the covered part stays');
   });
 });
