@@ -12,13 +12,14 @@ import { resolve } from 'node:path';
 import { LiveswapError } from '../../core/errors.js';
 import type { Image } from '../../core/image.js';
 import type { SwapOptions, TrackingOptions } from '../../pipeline/options.js';
+import { WATERMARK_VERSION } from '../../provenance/payload.js';
 import { checkOutputPath } from '../files/output.js';
 import { sha256File } from '../files/hash.js';
 import { ffmpegPath as resolveFfmpegPath, runFfmpeg } from '../media/ffmpeg-binary.js';
 import type { VideoPreset } from '../media/ffmpeg-formats.js';
 import { readImage } from '../media/image-io.js';
 import { defaultHome } from '../models/model-cache.js';
-import { appendAudit, auditEntry, startProvenance, type AuditEntry, type OutputProvenance, type ProvenanceChoices } from '../provenance/output-provenance.js';
+import { appendAudit, auditEntry, labelOptionsFrom, startProvenance, type AuditEntry, type OutputProvenance, type ProvenanceChoices } from '../provenance/output-provenance.js';
 import { openNodeSwapper, type JobRuntime, type OpenSwapper } from '../jobs/image-job.js';
 import { frameEngineOf } from '../jobs/video-swap.js';
 import type { CameraRequest } from './live-args.js';
@@ -210,6 +211,12 @@ export async function runLiveJob(plan: LiveJobPlan, options: LiveJobRunOptions =
       paint: spec.paint,
       tracking: { ...spec.tracking, selection: spec.paint.manyFaces ? { kind: 'all' } : { kind: 'primary' } },
       marks: provenance.marker,
+      // The same marks, drawn on a thread of their own while the next frame is painted.
+      markSettings: {
+        label: spec.marks.label ? labelOptionsFrom(spec.marks) : false,
+        watermark: { key: provenance.key.key, payload: { assetId: provenance.assetId, version: WATERMARK_VERSION } },
+        media: 'video',
+      },
       audio: plan.audio,
       audioDelayMs: spec.audioDelayMs,
       preset: spec.preset,

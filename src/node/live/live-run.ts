@@ -13,12 +13,14 @@ import { LiveswapError } from '../../core/errors.js';
 import type { Face } from '../../face/face.js';
 import { QUALITY_LADDER, QualityController, type QualityChange, type QualityLevel } from '../../pipeline/adaptive-quality.js';
 import { FrameProcessor, type FrameEngine, type MarkChoice } from '../../pipeline/frame-processor.js';
+import { FrameMarker, type MarkSettings } from '../../provenance/marks.js';
 import type { SwapOptions } from '../../pipeline/options.js';
 import type { PreparedSource } from '../../pipeline/still.js';
 import { AUTO_DETECT_EVERY, type VideoFaceOptions } from '../../pipeline/video.js';
 import type { VideoPreset } from '../media/ffmpeg-formats.js';
 import { LIVE_AUDIO } from './live-args.js';
 import { LiveDecoder, type LiveInputInfo } from './live-input.js';
+import { MarkThread } from './live-marks.js';
 import { FfmpegOutput, type LiveSink, type OutputStatus } from './live-output.js';
 import type { CameraRequest } from './live-args.js';
 import type { LiveInput, LiveOutput } from './live-spec.js';
@@ -54,28 +56,46 @@ export interface LiveStages {
   track: number;
   paint: number;
   mark: number;
+  /** The marks on their own thread (not the main thread's time; 0 when they are drawn on the main thread). */
+  markThread: number;
   /** The processor's time outside the stages above (planning, smoothing, the quality controller). */
   other: number;
+  /** Waiting for the frame before to be marked and taken by the outputs (their rings full, or the marks thread behind). */
   write: number;
 }
 
-const NO_STAGES: LiveStages = { wait: 0, detect: 0, track: 0, paint: 0, mark: 0, other: 0, write: 0 };
+const NO_STAGES: LiveStages = { wait: 0, detect: 0, track: 0, paint: 0, mark: 0, markThread: 0, other: 0, write: 0 };
 
 /** Sums of stage times over some frames, and their average. */
 class StageTotals {
   private sums: LiveStages = { ...NO_STAGES };
   private count = 0;
 
+  /** One frame's stages. */
   add(stages: LiveStages): void {
     for (const key of Object.keys(stages) as (keyof LiveStages)[]) this.sums[key] += stages[key];
     this.count++;
+  }
+
+  /** Time for one stage measured apart from its frame's others (the main thread's wait for the frame before to be handed over). */
+  extra(key: keyof LiveStages, ms: number): void {
+    this.sums[key] += ms;
   }
 
   average(): LiveStages {
     const n = Math.max(1, this.count);
     const r = (v: number): number => Math.round((v / n) * 10) / 10;
     const s = this.sums;
-    return { wait: r(s.wait), detect: r(s.detect), track: r(s.track), paint: r(s.paint), mark: r(s.mark), other: r(s.other), write: r(s.write) };
+    return {
+      wait: r(s.wait),
+      detect: r(s.detect),
+      track: r(s.track),
+      paint: r(s.paint),
+      mark: r(s.mark),
+      markThread: r(s.markThread),
+      other: r(s.other),
+      write: r(s.write),
+    };
   }
 }
 
@@ -117,6 +137,11 @@ export interface LiveRunOptions {
   paint: SwapOptions;
   tracking: VideoFaceOptions;
   marks: MarkChoice;
+  /**
+   * The settings `marks` was made from: given, the marks are drawn on a thread of their own while
+   * the next frame is found and painted (a frame reaches the outputs only once marked).
+   */
+  markSettings?: MarkSettings;
   /** Carry the input's sound into the outputs. */
   audio: boolean;
   audioDelayMs: number;
@@ -207,9 +232,15 @@ export async function runLive(options: LiveRunOptions): Promise<LiveSummary> {
 
   const budget = new SearchBudget((image) => options.engine.analyze(image));
   const baseDetectEvery = options.tracking.detectEvery === 'auto' ? (options.engine.track ? AUTO_DETECT_EVERY : 1) : options.tracking.detectEvery;
+  const markThread = options.markSettings && options.marks !== false ? new MarkThread(options.markSettings) : undefined;
+  if (markThread && options.marks instanceof FrameMarker && markThread.watermarkId !== options.marks.watermarkId) {
+    await markThread.close();
+    throw new LiveswapError('internal', "The marks thread was given other settings than the run's marks.");
+  }
+  // With the marks thread the processor leaves the marks to it; every frame still goes through it before any output.
   const processor = FrameProcessor.create(
     { ...options.engine, analyze: (image) => budget.find(image) },
-    { mode: 'stream', paint: options.paint, tracking: options.tracking, marks: options.marks },
+    { mode: 'stream', paint: options.paint, tracking: options.tracking, marks: markThread ? false : options.marks },
     options.identities,
   );
   // The rungs that work at a lower resolution are left out: every output here has a fixed frame size.
@@ -276,6 +307,8 @@ export async function runLive(options: LiveRunOptions): Promise<LiveSummary> {
   }, statusEvery);
 
   let failed: Error | undefined;
+  /** The frame being marked and handed to the outputs, while the next one is processed. */
+  let handing: Promise<void> = Promise.resolve();
   try {
     // The first output that cannot start (a refused connection, a folder that cannot be written) stops the run at once.
     const refusal: { error?: Error } = {};
@@ -305,7 +338,6 @@ export async function runLive(options: LiveRunOptions): Promise<LiveSummary> {
         events(`quality ${change.direction}: ${change.what} (${change.why})`);
       }
       const painted = performance.now();
-      await Promise.all(sinks.map((sink) => sink.write(result.image, frame.slot)));
       const t = result.timings;
       const paint = t.warp + t.colour + t.blend;
       const stages: LiveStages = {
@@ -314,16 +346,32 @@ export async function runLive(options: LiveRunOptions): Promise<LiveSummary> {
         track: t.track,
         paint,
         mark: t.mark,
+        markThread: 0,
         other: Math.max(0, painted - begin - t.detect - t.track - paint - t.mark),
-        write: performance.now() - painted,
+        write: 0,
       };
-      windowStages.add(stages);
-      runStages.add(stages);
-      const latency = performance.now() - frame.arrivedAt;
-      latencies.push(latency);
-      windowLatencies.push(latency);
-      windowFrames++;
-      frames++;
+      // The frame is marked (on the marks thread, while the next one is painted) and handed to the outputs in order.
+      const marking = markThread ? markThread.mark(result.image) : Promise.resolve({ image: result.image, ms: 0 });
+      const before = handing;
+      handing = (async () => {
+        const marked = await marking;
+        await before;
+        stages.markThread = marked.ms;
+        await Promise.all(sinks.map((sink) => sink.write(marked.image, frame.slot)));
+        windowStages.add(stages);
+        runStages.add(stages);
+        const latency = performance.now() - frame.arrivedAt;
+        latencies.push(latency);
+        windowLatencies.push(latency);
+        windowFrames++;
+        frames++;
+      })();
+      handing.catch(() => undefined);
+      // At most one frame is being marked and handed over while the next is processed.
+      const waitFrom = performance.now();
+      await before;
+      windowStages.extra('write', performance.now() - waitFrom);
+      runStages.extra('write', performance.now() - waitFrom);
       if (sinks.every((sink) => sink.status.state === 'failed')) {
         throw (
           refused() ??
@@ -332,6 +380,7 @@ export async function runLive(options: LiveRunOptions): Promise<LiveSummary> {
         );
       }
     }
+    await handing;
     if (refused()) throw refused()!;
   } catch (error) {
     failed = error instanceof Error ? error : new LiveswapError('internal', String(error));
@@ -339,7 +388,9 @@ export async function runLive(options: LiveRunOptions): Promise<LiveSummary> {
     clearInterval(ticker);
     options.signal?.removeEventListener('abort', stop);
     await decoder.stop();
+    await handing.catch(() => undefined);
     processor.close();
+    await markThread?.close();
   }
   // Finish every output, even after a failure: a recording keeps what was streamed.
   const finishing = await Promise.allSettled(sinks.map((sink) => (failed && !(sink instanceof FfmpegOutput && sink.status.frames > 0) ? sink.abort() : sink.finish())));

@@ -1,0 +1,105 @@
+/**
+ * The marks of a live run on a thread of their own: the label and the watermark go on each frame
+ * there (mark-thread.ts) while the main thread finds and paints the faces of the next frame, so on
+ * a machine with a spare core the marks leave the swap's critical path. Frames are marked in the
+ * order given (one thread, first in first out), and each is handed back only once marked: a frame
+ * that could not be marked is an error, never an unmarked frame. The frame's pixels move to the
+ * thread and back without a copy (the caller gives the frame up until it comes back).
+ */
+
+import { Worker } from 'node:worker_threads';
+import { LiveswapError } from '../../core/errors.js';
+import type { Channels, Image } from '../../core/image.js';
+import { FrameMarker, type MarkSettings } from '../../provenance/marks.js';
+
+/** A frame sent to the marks thread (its pixels moved there). */
+export interface ToMarkThread {
+  id: number;
+  width: number;
+  height: number;
+  channels: Channels;
+  buffer: ArrayBuffer;
+}
+
+/** A marked frame (its pixels moved back) and the thread's time on it, or why it could not be marked. */
+export type FromMarkThread = { id: number; buffer: ArrayBuffer; ms: number } | { id: number; error: string };
+
+/** Starts the thread: the compiled file, or, run from the TypeScript sources (tests, benchmarks), the source through tsx's loader. */
+function startThread(settings: MarkSettings): Worker {
+  const name = 'liveswap marks';
+  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./mark-thread.js', import.meta.url), { name, workerData: { settings } });
+  const entry = JSON.stringify(new URL('./mark-thread.ts', import.meta.url).href);
+  let loader: string;
+  try {
+    loader = JSON.stringify(import.meta.resolve('tsx/esm/api'));
+  } catch (cause) {
+    throw new LiveswapError('internal', 'Run from its TypeScript sources, liveswap needs tsx (a dev dependency) for its marks thread: run `npm install`, or build.', { cause });
+  }
+  return new Worker(`import(${loader}).then(({ register }) => { register(); return import(${entry}); });`, { eval: true, name, workerData: { settings } });
+}
+
+/** A marked frame, and how long the marks took on their thread (ms). */
+export interface MarkedFrame {
+  image: Image;
+  ms: number;
+}
+
+/** The marks thread of one run; see the file's comment. */
+export class MarkThread {
+  private readonly worker: Worker;
+  private readonly waiting = new Map<number, { width: number; height: number; channels: Channels; resolve: (frame: MarkedFrame) => void; reject: (error: Error) => void }>();
+  private nextId = 1;
+  private failure: LiveswapError | undefined;
+  /** The watermark id every frame carries (the same as a FrameMarker with these settings). */
+  readonly watermarkId: string;
+
+  constructor(settings: MarkSettings) {
+    // A bad key or label fails here, at the start, as it would on the main thread.
+    this.watermarkId = new FrameMarker(settings).watermarkId;
+    this.worker = startThread(settings);
+    this.worker.on('message', (message: FromMarkThread) => this.received(message));
+    this.worker.on('error', (error) => this.fail(`it failed: ${error.message}`));
+    this.worker.on('exit', (code) => this.fail(`it exited with code ${code}`));
+  }
+
+  /** Marks `image` on the thread; its pixels are moved there, and the marked frame comes back in a new Image over them. */
+  mark(image: Image): Promise<MarkedFrame> {
+    if (this.failure) return Promise.reject(this.failure);
+    const data = image.data;
+    // Moved whole when the pixels are a buffer of their own; copied otherwise (a view, or shared memory).
+    const own = data.byteOffset === 0 && data.byteLength === data.buffer.byteLength && data.buffer instanceof ArrayBuffer;
+    const buffer = own ? (data.buffer as ArrayBuffer) : (data.slice().buffer as ArrayBuffer);
+    const id = this.nextId++;
+    return new Promise<MarkedFrame>((resolve, reject) => {
+      this.waiting.set(id, { width: image.width, height: image.height, channels: image.channels, resolve, reject });
+      const message: ToMarkThread = { id, width: image.width, height: image.height, channels: image.channels, buffer };
+      this.worker.postMessage(message, [buffer]);
+    });
+  }
+
+  private received(message: FromMarkThread): void {
+    const waiting = this.waiting.get(message.id);
+    if (!waiting) return;
+    this.waiting.delete(message.id);
+    if ('error' in message) {
+      waiting.reject(new LiveswapError('internal', `A frame could not be marked (label and watermark): ${message.error}. Nothing unmarked was sent.`));
+      return;
+    }
+    waiting.resolve({ image: { width: waiting.width, height: waiting.height, channels: waiting.channels, data: new Uint8ClampedArray(message.buffer) }, ms: message.ms });
+  }
+
+  private fail(why: string): void {
+    this.failure ??= new LiveswapError('internal', `The thread drawing the marks stopped: ${why}. Nothing unmarked was sent.`);
+    for (const waiting of this.waiting.values()) waiting.reject(this.failure);
+    this.waiting.clear();
+  }
+
+  /** Stops the thread (frames still waiting fail). */
+  async close(): Promise<void> {
+    this.failure ??= new LiveswapError('internal', 'The marks thread was closed.');
+    this.worker.removeAllListeners('exit');
+    await this.worker.terminate();
+    for (const waiting of this.waiting.values()) waiting.reject(this.failure);
+    this.waiting.clear();
+  }
+}

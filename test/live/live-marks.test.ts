@@ -1,0 +1,82 @@
+/**
+ * The marks thread of a live run: each frame comes back with exactly the bytes the main thread's
+ * FrameMarker gives it (label and watermark), in the order sent, its pixels moved rather than
+ * copied; a frame the marks cannot go on is an error, never an unmarked frame, and a closed thread
+ * takes no more frames.
+ */
+
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { Image } from '../../src/core/image.js';
+import { MarkThread } from '../../src/node/live/live-marks.js';
+import { FrameMarker, type MarkSettings } from '../../src/provenance/marks.js';
+
+const SETTINGS: MarkSettings = {
+  label: { text: 'TEST LABEL' },
+  watermark: { key: new Uint8Array(32).fill(7), payload: { assetId: 12345, version: 1 } },
+  media: 'video',
+};
+
+/** A 320×180 RGB frame of smooth gradients that differ by `seed`. */
+function frame(seed: number): Image {
+  const width = 320;
+  const height = 180;
+  const data = new Uint8ClampedArray(width * height * 3);
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const o = (y * width + x) * 3;
+      data[o] = (x + seed * 17) & 255;
+      data[o + 1] = (y * 2 + seed * 5) & 255;
+      data[o + 2] = (x + y + seed * 31) & 255;
+    }
+  }
+  return { width, height, channels: 3, data };
+}
+
+describe('the marks thread', () => {
+  it('gives every frame the bytes of the main thread marker, in order, without copying', async () => {
+    const thread = new MarkThread(SETTINGS);
+    const marker = new FrameMarker(SETTINGS);
+    assert.equal(thread.watermarkId, marker.watermarkId);
+    try {
+      const frames = [0, 1, 2, 3, 4].map(frame);
+      const expected = [0, 1, 2, 3, 4].map((seed) => {
+        const image = frame(seed);
+        marker.mark(image);
+        return image.data;
+      });
+      const originals = frames.map((f) => f.data);
+      const marked = await Promise.all(frames.map((f) => thread.mark(f)));
+      // The pixels moved to the thread: the frames given are emptied.
+      assert.ok(originals.every((data) => data.byteLength === 0));
+      marked.forEach((m, i) => {
+        assert.equal(m.image.width, 320);
+        assert.equal(m.image.channels, 3);
+        assert.ok(m.ms >= 0);
+        assert.deepEqual(m.image.data, expected[i], `frame ${i} is marked as on the main thread`);
+      });
+      // And a frame that is a view into a larger buffer is copied, and marked the same.
+      const big = new Uint8ClampedArray(16 + 320 * 180 * 3);
+      big.set(frame(0).data, 16);
+      const view = await thread.mark({ width: 320, height: 180, channels: 3, data: big.subarray(16) });
+      assert.deepEqual(view.image.data, expected[0]);
+      assert.equal(big.byteLength, 16 + 320 * 180 * 3, 'the larger buffer stays with its owner');
+    } finally {
+      await thread.close();
+    }
+  });
+
+  it('fails a frame it cannot mark, and takes nothing once closed', async () => {
+    const thread = new MarkThread(SETTINGS);
+    try {
+      const bad: Image = { width: 320, height: 180, channels: 3, data: new Uint8ClampedArray(10) };
+      await assert.rejects(thread.mark(bad), /could not be marked.*Nothing unmarked was sent/s);
+      // The thread goes on after a bad frame.
+      const good = await thread.mark(frame(1));
+      assert.equal(good.image.data.byteLength, 320 * 180 * 3);
+    } finally {
+      await thread.close();
+    }
+    await assert.rejects(thread.mark(frame(2)), /closed/);
+  });
+});
