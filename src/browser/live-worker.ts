@@ -15,9 +15,11 @@
  * ImageBitmaps and for frames in other formats. The working frame is scaled from the frame's pixels.
  */
 
+import { LiveswapError } from '../core/errors.js';
 import type { Image } from '../core/image.js';
 import { FaceEmbedder } from '../face/embedder.js';
 import { downloadIdForFile, type ModelSpecId } from '../models/model-spec.js';
+import { swapperEngineModels } from '../models/registry.js';
 import type { InferenceSession } from '../models/runtime.js';
 import { QUALITY_LADDER, QualityController, type QualityChange } from '../pipeline/adaptive-quality.js';
 import { openEngine, type EngineSpec, type OpenEngine } from '../pipeline/engines.js';
@@ -109,10 +111,45 @@ function readPixels(bitmap: ImageBitmap | VideoFrame, width: number, height: num
   return { width, height, channels: 4, data: pixels.data };
 }
 
-/** Which model files the server offers for `engine`, by table row; the swapper's row from its file name. */
+/**
+ * Which model files the server offers for `engine`, by table row: the built-in models, the
+ * engine's own (inswapper's swapper row from its file name; a FaceFusion swapper's detector,
+ * recogniser, converter and swapper), and every installed enhancer, occluder and parser (each
+ * loaded only when a paint first asks for it).
+ */
 function engineSpecFor(info: ServerInfo, engine: LiveEngineName): EngineSpec {
+  const files = info.models.files ?? {};
   const models: Partial<Record<ModelSpecId, string>> = { blazeface: info.models.blazeface, facemesh: info.models.facemesh };
-  if (engine !== 'inswapper') return { engine: 'mesh', models };
+  for (const kind of ['enhancers', 'occluders', 'parsers'] as const) {
+    for (const choice of info.choices?.[kind] ?? []) {
+      const url = files[choice.id];
+      if (choice.installed && url !== undefined) models[choice.id as ModelSpecId] = url;
+    }
+  }
+  if (engine === 'mesh') return { engine, models };
+  if (engine !== 'inswapper') return { engine, models: { ...models, ...swapperFiles(info, engine) } };
+  return { engine, models: { ...models, ...inswapperFiles(info) } };
+}
+
+/** A FaceFusion swapper's files from the server, or an error naming what is missing and the command that installs it. */
+function swapperFiles(info: ServerInfo, engine: LiveEngineName): Partial<Record<ModelSpecId, string>> {
+  const choice = info.choices?.swappers.find((c) => c.id === engine);
+  const files = info.models.files ?? {};
+  const ids = swapperEngineModels(engine);
+  const missing = ids.filter((id) => files[id] === undefined);
+  if (!choice?.installed || missing.length > 0) {
+    const pull = choice?.pull ?? `liveswap models pull --for ${engine}`;
+    throw new LiveswapError(
+      'model',
+      `The ${engine} engine is not available from this server: ${(choice?.missing ?? missing).join(', ')} not installed. Run \`${pull}\` and reload.`,
+    );
+  }
+  return Object.fromEntries(ids.map((id) => [id, files[id]]));
+}
+
+/** The inswapper engine's files from the server. */
+function inswapperFiles(info: ServerInfo): Partial<Record<ModelSpecId, string>> {
+  const models: Partial<Record<ModelSpecId, string>> = {};
   const files = info.models.inswapper;
   if (!files) throw new Error(`The inswapper engine is not available from this server: ${info.inswapperNotice ?? 'its models are not installed'}.`);
   const swapperId = downloadIdForFile(files.swapper.slice(files.swapper.lastIndexOf('/') + 1)) === 'inswapper_128_fp16' ? 'inswapper_128_fp16' : 'inswapper_128';
@@ -120,7 +157,7 @@ function engineSpecFor(info: ServerInfo, engine: LiveEngineName): EngineSpec {
   models.w600k_r50 = files.recogniser;
   models[swapperId] = files.swapper;
   if (files.landmarks) models['2d106det'] = files.landmarks;
-  return { engine: 'inswapper', models };
+  return models;
 }
 
 async function init(message: Extract<ToWorker, { type: 'init' }>): Promise<void> {
@@ -129,8 +166,8 @@ async function init(message: Extract<ToWorker, { type: 'init' }>): Promise<void>
     provenance = message.provenance;
     marker = undefined;
     markerFor(message.settings); // a bad key or asset id fails the start, not every frame
-    // The built-in models are small: one wasm thread beats handing work around; inswapper's is not.
-    runtime = await createWebRuntime({ backend, wasmPath: info.ortWasmPath, threads: engine === 'inswapper' ? 4 : 1 });
+    // The built-in models are small: one wasm thread beats handing work around; the neural swappers' are not.
+    runtime = await createWebRuntime({ backend, wasmPath: info.ortWasmPath, threads: engine === 'mesh' ? 1 : 4 });
     await opened?.close().catch(() => undefined);
     opened = undefined;
     // The one loader; the emap is read from the swapper file itself.

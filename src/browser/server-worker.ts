@@ -14,7 +14,8 @@
  */
 
 import { UI_LIVE_PATHS, type LiveServerMessage, type LiveWireSettings } from '../pipeline/live-wire.js';
-import { workerError, type FramePicture, type FromWorker, type ProcessSettings, type SourceState, type ToWorker } from './protocol.js';
+import type { FaceRegion } from '../pipeline/options.js';
+import { REGION_PRESETS, workerError, type FramePicture, type FromWorker, type ProcessSettings, type SourceState, type ToWorker } from './protocol.js';
 import { Relay } from './relay.js';
 
 interface WorkerScope {
@@ -39,8 +40,26 @@ function post(message: FromWorker, transfer: Transferable[] = []): void {
   scope.postMessage(message, transfer);
 }
 
+/** The page's settings as the server's paint options: the same regions, masks, enhancer and pixel boost as in the browser. */
 function wireSettings(s: ProcessSettings): Partial<LiveWireSettings> {
-  return { manyFaces: s.manyFaces, mouthMask: s.mouthMask, opacity: s.opacity, sharpness: s.sharpness, colorMatch: s.colorMatch, label: s.label };
+  const regions: { maskRegions?: readonly FaceRegion[]; keepRegions?: readonly FaceRegion[] } = REGION_PRESETS[s.regions] ?? {};
+  return {
+    manyFaces: s.manyFaces,
+    mouthMask: s.mouthMask,
+    opacity: s.opacity,
+    sharpness: s.sharpness,
+    colorMatch: s.colorMatch,
+    label: s.label,
+    maskRegions: regions.maskRegions ? [...regions.maskRegions] : null,
+    keepRegions: regions.keepRegions ? [...regions.keepRegions] : null,
+    maskStrength: s.maskStrength,
+    faceParser: s.faceParser === 'auto' ? null : s.faceParser,
+    occlusionMask: s.occlusionMask === 'none' ? null : s.occlusionMask,
+    faceEnhancer: s.faceEnhancer === 'none' ? null : s.faceEnhancer,
+    faceEnhancerBlend: s.faceEnhancerBlend,
+    faceEnhancerWeight: s.faceEnhancerWeight,
+    pixelBoost: s.pixelBoost === 0 ? null : s.pixelBoost,
+  };
 }
 
 function control(message: unknown): void {

@@ -63,7 +63,12 @@ export async function createWebRuntime(options: WebRuntimeOptions): Promise<WebR
     notice,
     async load(model: Uint8Array, label: string): Promise<InferenceSession> {
       try {
-        return wrapOrtSession(await ort.InferenceSession.create(model, sessionOptions), (data, dims) => new ort.Tensor('float32', data, dims));
+        // float64 feeds: CodeFormer's fidelity weight.
+        return wrapOrtSession(
+          await ort.InferenceSession.create(model, sessionOptions),
+          (data, dims) => new ort.Tensor('float32', data, dims),
+          (data, dims) => new ort.Tensor('float64', data, dims),
+        );
       } catch (cause) {
         const reason = cause instanceof Error ? cause.message : String(cause);
         throw new LiveswapError('model', `Could not load the model ${label}: ${reason}`, { file: label, cause });

@@ -3,15 +3,27 @@
  * worker and the server (`liveswap ui`). Platform-free.
  */
 
+import { MODEL_SPECS, type ModelSpec } from '../models/model-spec.js';
 import { DEFAULT_IDENTITY_THRESHOLD } from './face-map.js';
-import { LIVE_DEFAULTS, type EngineName as AnyEngineName, type FaceRegion } from './options.js';
+import {
+  ENGINE_NAMES as ALL_ENGINE_NAMES,
+  FACE_ENHANCERS,
+  FACE_PARSERS,
+  LIVE_DEFAULTS,
+  OCCLUSION_MASKS,
+  PIXEL_BOOSTS,
+  type FaceEnhancerChoice,
+  type FaceParserChoice,
+  type FaceRegion,
+  type OcclusionMaskChoice,
+} from './options.js';
 
 // The page and the worker read the engine list through this module (and protocol.ts).
 /**
- * The engines the live page runs: mesh and inswapper. FaceFusion's swappers (options.ts
- * ENGINE_NAMES) run in Node (the CLI, the library, the API); the page does not load them yet.
+ * The engines the live page runs: mesh, inswapper and FaceFusion's swappers by row id (the same
+ * list as options.ts; the page offers those whose files the server has installed).
  */
-export const ENGINE_NAMES = ['mesh', 'inswapper'] as const satisfies readonly AnyEngineName[];
+export const ENGINE_NAMES = ALL_ENGINE_NAMES;
 export type EngineName = (typeof ENGINE_NAMES)[number];
 
 /** Where the browser runs the models: WebGPU when the browser has an adapter, else wasm. */
@@ -27,10 +39,36 @@ export type LiveEngineName = EngineName;
 export const CAMERA_SIZES = ['640x360', '1280x720', '1920x1080'] as const;
 export type CameraSize = (typeof CAMERA_SIZES)[number];
 
+/**
+ * One optional model the page may offer (a FaceFusion swapper, a face enhancer, an XSeg occluder,
+ * a BiSeNet parser): installed and verified on the server, or the command that installs it.
+ */
+export interface ModelChoice {
+  /** The row id (for a swapper, the engine's name). */
+  id: string;
+  /** Whether every file it needs is installed and verified (the files are then in `ServerInfo.models.files`). */
+  installed: boolean;
+  /** When not installed: the command that installs it (`liveswap models pull --for …`). */
+  pull?: string;
+  /** When not installed: the row ids missing. */
+  missing?: string[];
+  /** When installed: the bytes the browser downloads on first use (all its files). */
+  bytes?: number;
+}
+
+/** The optional models, by what they are for, in table order. */
+export interface ModelChoices {
+  swappers: ModelChoice[];
+  enhancers: ModelChoice[];
+  occluders: ModelChoice[];
+  parsers: ModelChoice[];
+}
+
 /** The server's `/api/info`: which engines it can serve models for, and where they are. */
 export interface ServerInfo {
   version: string;
-  engines: Record<EngineName, boolean>;
+  /** The two engines every server knows; FaceFusion's swappers are in `choices`. */
+  engines: { mesh: boolean; inswapper: boolean };
   /** Why inswapper is not offered, when it is not. */
   inswapperNotice?: string;
   models: {
@@ -40,7 +78,11 @@ export interface ServerInfo {
     faceres: string;
     /** The inswapper engine's files, when installed and verified (the worker reads the emap from the swapper file). */
     inswapper?: { detector: string; recogniser: string; swapper: string; landmarks?: string; bytes: number };
+    /** URLs of the installed, verified files of `choices` (and what they need: det_10g, w600k_r50, converters), by row id. */
+    files?: Partial<Record<string, string>>;
   };
+  /** FaceFusion's swappers, enhancers, occluders and parsers: installed or how to install them (absent from an older server). */
+  choices?: ModelChoices;
   /** Where onnxruntime-web's .wasm/.mjs files are served (a folder URL ending in '/'). */
   ortWasmPath: string;
   /** WebSocket paths of the output relay (for /output and OBS). */
@@ -69,6 +111,46 @@ export const REGION_PRESETS = {
 export type RegionPreset = keyof typeof REGION_PRESETS;
 export const REGION_PRESET_NAMES = Object.keys(REGION_PRESETS) as RegionPreset[];
 
+/** The page's occlusion choices: none, or an XSeg model (`all`: the three combined). */
+export const LIVE_OCCLUSION_MASKS = ['none', ...OCCLUSION_MASKS] as const;
+export type LiveOcclusionMask = (typeof LIVE_OCCLUSION_MASKS)[number];
+
+/** The page's face-parser choices: `auto` (BiSeNet when installed, for the neural engines), or one named. */
+export const LIVE_FACE_PARSERS = ['auto', ...FACE_PARSERS] as const;
+export type LiveFaceParser = (typeof LIVE_FACE_PARSERS)[number];
+
+/** The page's enhancer choices: none, or an enhancer row. */
+export const LIVE_FACE_ENHANCERS = ['none', ...FACE_ENHANCERS] as const;
+export type LiveFaceEnhancer = (typeof LIVE_FACE_ENHANCERS)[number];
+
+/** The page's pixel-boost choices: 0 is the model's own size. */
+export const LIVE_PIXEL_BOOSTS = [0, ...PIXEL_BOOSTS] as const;
+
+/** The crop side of an engine's swapper (inswapper 128, FaceFusion's rows their input size), or undefined for mesh. */
+export function engineModelSize(engine: EngineName): number | undefined {
+  if (engine === 'mesh') return undefined;
+  const row: ModelSpec = MODEL_SPECS[engine === 'inswapper' ? 'inswapper_128' : engine];
+  return row.input.size;
+}
+
+/** The pixel boosts an engine takes: whole multiples of its crop side above it (none for mesh). */
+export function pixelBoostsFor(engine: EngineName): number[] {
+  const size = engineModelSize(engine);
+  return size === undefined ? [] : PIXEL_BOOSTS.filter((boost) => boost > size && boost % size === 0);
+}
+
+/** The boost a paint uses: the setting when the engine takes it, else none (the model's own size). */
+export function effectivePixelBoost(engine: EngineName, setting: number): number | undefined {
+  return pixelBoostsFor(engine).includes(setting) ? setting : undefined;
+}
+
+/** The XSeg models an occlusion choice runs (`all`: the three). */
+export function occludersOf(choice: OcclusionMaskChoice): Exclude<OcclusionMaskChoice, 'all'>[] {
+  return choice === 'all' ? OCCLUSION_MASKS.filter((id): id is Exclude<OcclusionMaskChoice, 'all'> => id !== 'all') : [choice];
+}
+
+export type { FaceEnhancerChoice, FaceParserChoice, OcclusionMaskChoice };
+
 /** The processing settings the worker needs (a subset of what the page keeps). */
 export interface ProcessSettings {
   manyFaces: boolean;
@@ -82,6 +164,18 @@ export interface ProcessSettings {
   regions: RegionPreset;
   /** 0..1: inside the masks, 0 leaves the picture, 1 the full swap. */
   maskStrength: number;
+  /** Where the regions come from: `auto` (BiSeNet when installed, not for mesh), the landmarks, or a BiSeNet model. */
+  faceParser: LiveFaceParser;
+  /** XSeg's occlusion mask (what covers the face stays), or none. */
+  occlusionMask: LiveOcclusionMask;
+  /** A face enhancer run on each swapped face, or none. */
+  faceEnhancer: LiveFaceEnhancer;
+  /** 0..100: how much of the enhanced face shows. */
+  faceEnhancerBlend: number;
+  /** 0..1: CodeFormer's fidelity weight (the other enhancers ignore it). */
+  faceEnhancerWeight: number;
+  /** The swapper's crop side, a whole multiple of its own (see {@link pixelBoostsFor}); 0: its own size. */
+  pixelBoost: number;
   /** Run the detector every N frames (1..30) and track in between; 0 means the engine's default. */
   detectEvery: number;
   smoothing: boolean;
@@ -136,6 +230,12 @@ export const DEFAULT_LIVE_SETTINGS: Readonly<LiveSettings> = Object.freeze({
   colorMatch: LIVE_DEFAULTS.paint.colorMatch,
   regions: 'whole-face',
   maskStrength: LIVE_DEFAULTS.paint.maskStrength,
+  faceParser: 'auto',
+  occlusionMask: 'none',
+  faceEnhancer: 'none',
+  faceEnhancerBlend: LIVE_DEFAULTS.paint.faceEnhancerBlend,
+  faceEnhancerWeight: LIVE_DEFAULTS.paint.faceEnhancerWeight,
+  pixelBoost: 0,
   // The page's 0 stands for 'auto'.
   detectEvery: LIVE_DEFAULTS.tracking.detectEvery === 'auto' ? 0 : LIVE_DEFAULTS.tracking.detectEvery,
   smoothing: Boolean(LIVE_DEFAULTS.tracking.smoothing),

@@ -16,6 +16,18 @@
  * the reason just before the server closes the socket with one of {@link LIVE_CLOSE_CODES}.
  */
 
+import {
+  FACE_ENHANCERS,
+  FACE_PARSERS,
+  FACE_REGIONS,
+  OCCLUSION_MASKS,
+  PIXEL_BOOSTS,
+  type FaceEnhancerChoice,
+  type FaceParserChoice,
+  type FaceRegion,
+  type OcclusionMaskChoice,
+} from './options.js';
+
 /** The paint options a client may change during a session. */
 export interface LiveWireSettings {
   manyFaces: boolean;
@@ -27,6 +39,24 @@ export interface LiveWireSettings {
   colorMatch: boolean;
   /** The visible label; only a session of the user's own `liveswap ui` may turn it off (the watermark stays). */
   label: boolean;
+  /** Swap only these regions (FaceFusion's names); null: the whole face. */
+  maskRegions?: FaceRegion[] | null;
+  /** Keep the target's own look in these regions; null: none. */
+  keepRegions?: FaceRegion[] | null;
+  /** 0..1: inside the masks, 0 leaves the picture, 1 the full swap. */
+  maskStrength?: number;
+  /** Where the regions come from; null: BiSeNet when installed (not for mesh), else the landmarks. */
+  faceParser?: FaceParserChoice | null;
+  /** XSeg's occlusion mask; null: none. */
+  occlusionMask?: OcclusionMaskChoice | null;
+  /** A face enhancer per swapped face; null: none. */
+  faceEnhancer?: FaceEnhancerChoice | null;
+  /** 0..100 */
+  faceEnhancerBlend?: number;
+  /** 0..1: CodeFormer's fidelity weight. */
+  faceEnhancerWeight?: number;
+  /** The swapper's crop side (a whole multiple of its own); null: its own size. A size the engine cannot tile is left out. */
+  pixelBoost?: number | null;
 }
 
 export type LiveClientMessage = { type: 'source'; face?: number } | { type: 'settings'; settings: Partial<LiveWireSettings> } | { type: 'reset' } | { type: 'end' };
@@ -127,7 +157,32 @@ function checkSettings(raw: Record<string, unknown>): Partial<LiveWireSettings> 
   for (const key of ['manyFaces', 'mouthMask', 'colorMatch', 'label'] as const) if (typeof raw[key] === 'boolean') settings[key] = raw[key];
   if (typeof raw.opacity === 'number' && raw.opacity >= 0 && raw.opacity <= 1) settings.opacity = raw.opacity;
   if (typeof raw.sharpness === 'number' && raw.sharpness >= 0 && raw.sharpness <= 5) settings.sharpness = raw.sharpness;
+  checkMaskSettings(raw, settings);
   return settings;
+}
+
+/** The masks', enhancer's and pixel boost's fields, each taken only when it is one of the allowed values (null clears it). */
+function checkMaskSettings(raw: Record<string, unknown>, settings: Partial<LiveWireSettings>): void {
+  const regions = (value: unknown): FaceRegion[] | null | undefined => {
+    if (value === null) return null;
+    if (!Array.isArray(value) || value.length === 0 || !value.every((r) => (FACE_REGIONS as readonly unknown[]).includes(r))) return undefined;
+    return [...new Set(value as FaceRegion[])];
+  };
+  const oneOf = <T>(value: unknown, choices: readonly T[]): T | null | undefined => (value === null ? null : choices.includes(value as T) ? (value as T) : undefined);
+  const inRange = (value: unknown, min: number, max: number): number | undefined =>
+    typeof value === 'number' && Number.isFinite(value) && value >= min && value <= max ? value : undefined;
+  const fields: Partial<LiveWireSettings> = {
+    maskRegions: regions(raw.maskRegions),
+    keepRegions: regions(raw.keepRegions),
+    maskStrength: inRange(raw.maskStrength, 0, 1),
+    faceParser: oneOf(raw.faceParser, FACE_PARSERS),
+    occlusionMask: oneOf(raw.occlusionMask, OCCLUSION_MASKS),
+    faceEnhancer: oneOf(raw.faceEnhancer, FACE_ENHANCERS),
+    faceEnhancerBlend: inRange(raw.faceEnhancerBlend, 0, 100),
+    faceEnhancerWeight: inRange(raw.faceEnhancerWeight, 0, 1),
+    pixelBoost: oneOf(raw.pixelBoost, PIXEL_BOOSTS),
+  };
+  for (const [key, value] of Object.entries(fields)) if (value !== undefined) (settings as Record<string, unknown>)[key] = value;
 }
 
 /** Where `liveswap ui` offers server-side processing to its own page. */

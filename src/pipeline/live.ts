@@ -14,7 +14,7 @@ import { DEFAULT_ONE_EURO } from '../core/one-euro.js';
 import type { Face } from '../face/face.js';
 import type { QualityLevel } from './adaptive-quality.js';
 import type { AssembledEngine } from './engines.js';
-import { REGION_PRESETS, type ProcessSettings } from './live-options.js';
+import { effectivePixelBoost, REGION_PRESETS, type ProcessSettings } from './live-options.js';
 import { LIVE_DEFAULTS, resolveSwapOptions, type FaceRegion, type SwapOptions } from './options.js';
 import { FrameProcessor, type MarkChoice, type MarksApplied, type ProcessedTimings } from './frame-processor.js';
 import type { PreparedSource } from './still.js';
@@ -113,6 +113,14 @@ export class LiveSession {
       maskRegions: regions.maskRegions && [...regions.maskRegions],
       keepRegions: regions.keepRegions && [...regions.keepRegions],
       maskStrength: s.maskStrength ?? 1,
+      // The model masks and the enhancer run per swapped face in the engine and the still swapper, as in Node.
+      faceParser: s.faceParser === undefined || s.faceParser === 'auto' ? undefined : s.faceParser,
+      occlusionMask: s.occlusionMask === undefined || s.occlusionMask === 'none' ? undefined : s.occlusionMask,
+      faceEnhancer: s.faceEnhancer === undefined || s.faceEnhancer === 'none' ? undefined : s.faceEnhancer,
+      faceEnhancerBlend: s.faceEnhancerBlend,
+      faceEnhancerWeight: s.faceEnhancerWeight,
+      // A boost the engine cannot tile is left out (the page offers only those it can).
+      pixelBoost: effectivePixelBoost(this.engine.name, s.pixelBoost ?? 0),
     });
   }
 

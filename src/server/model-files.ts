@@ -1,20 +1,41 @@
 /**
  * The model files the server may hand out, and nothing else: the three converted built-in models
- * (named by content hash) and, when installed and verified, the inswapper engine's files (the
- * browser reads the emap from the swapper file itself). URLs name files by basename; requests are
- * looked up, never joined.
+ * (named by content hash), when installed and verified the inswapper engine's files (the browser
+ * reads the emap from the swapper file itself), and the installed, verified files of FaceFusion's
+ * swappers (with what each needs), enhancers, occluders and parsers. URLs name files by basename;
+ * requests are looked up, never joined.
  */
 
 import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import type { BuiltinModelId } from '../models/builtin.js';
-import type { ServerInfo } from '../pipeline/live-options.js';
-import { resolveEngine } from '../node/models/engine-select.js';
+import { FACEFUSION_SWAPPER_IDS } from '../models/model-spec-facefusion.js';
+import { ENHANCER_MODEL_IDS, swapperEngineModels, type ModelEntry } from '../models/registry.js';
+import type { ModelChoice, ModelChoices, ServerInfo } from '../pipeline/live-options.js';
+import { OCCLUSION_MASKS, FACE_PARSERS } from '../pipeline/options.js';
+import { resolveEngine, verificationState, verified } from '../node/models/engine-select.js';
 import { builtinModel } from '../node/models/model-cache.js';
 import type { ModelStore } from '../node/models/model-store.js';
 
 export const BUILTIN_PREFIX = '/models/builtin/';
 export const INSWAPPER_PREFIX = '/models/inswapper/';
+/** FaceFusion's rows (and the detector, recogniser and converters their swappers need). */
+export const STORE_PREFIX = '/models/store/';
+
+/** The optional rows the page offers, by what they are for; each choice needs the rows listed. */
+const CHOICE_ROWS: Readonly<Record<keyof ModelChoices, readonly { id: string; needs: readonly string[] }[]>> = {
+  swappers: FACEFUSION_SWAPPER_IDS.map((id) => ({ id, needs: swapperEngineModels(id) })),
+  enhancers: ENHANCER_MODEL_IDS.map((id) => ({ id, needs: [id] })),
+  occluders: OCCLUSION_MASKS.map((id) => ({ id, needs: id === 'all' ? OCCLUSION_MASKS.filter((m) => m !== 'all') : [id] })),
+  parsers: FACE_PARSERS.filter((id) => id !== 'landmarks').map((id) => ({ id, needs: [id] })),
+};
+
+/** The installed model rows the page may load, and the page's choices over them. */
+export interface StoreState {
+  /** Row id → URL. */
+  files: Partial<Record<string, string>>;
+  choices: ModelChoices;
+}
 
 const BUILTIN_IDS = ['blazeface', 'facemesh', 'faceres'] as const satisfies readonly BuiltinModelId[];
 
@@ -33,6 +54,9 @@ export class ModelFiles {
   private inswapperPaths = new Map<string, string>();
   /** The resolution in progress: concurrent requests share it rather than hash the same files twice. */
   private pending: Promise<InswapperState> | undefined;
+  /** Basename → path of the FaceFusion files of the latest store resolution. */
+  private storePaths = new Map<string, string>();
+  private pendingStore: Promise<StoreState> | undefined;
 
   private constructor(
     private readonly store: ModelStore,
@@ -49,7 +73,7 @@ export class ModelFiles {
     const paths = new Map(models.map((m) => [basename(m.path), m.path]));
     const urlOf = (id: BuiltinModelId): string => `${BUILTIN_PREFIX}${basename(models.find((m) => m.id === id)!.path)}`;
     const files = new ModelFiles(store, paths, { blazeface: urlOf('blazeface'), facemesh: urlOf('facemesh'), faceres: urlOf('faceres') });
-    await files.inswapper();
+    await Promise.all([files.inswapper(), files.storeState()]);
     return files;
   }
 
@@ -94,5 +118,41 @@ export class ModelFiles {
   /** The installed file a `/models/inswapper/<name>` URL names, if the latest resolution lists it. */
   inswapperPath(name: string): string | undefined {
     return this.inswapperPaths.get(name);
+  }
+
+  /**
+   * FaceFusion's installed rows and the page's choices over them, resolved afresh on every call
+   * (models pulled while the server runs show up on the next `/api/info`; hashes are remembered per file).
+   */
+  storeState(): Promise<StoreState> {
+    this.pendingStore ??= this.resolveStore().finally(() => {
+      this.pendingStore = undefined;
+    });
+    return this.pendingStore;
+  }
+
+  private async resolveStore(): Promise<StoreState> {
+    const state = await verificationState(this.store);
+    const ids = [...new Set(Object.values(CHOICE_ROWS).flatMap((rows) => rows.flatMap((row) => row.needs)))].filter((id) => Object.hasOwn(this.store.registry, id));
+    const installed = new Map<string, { entry: ModelEntry; path: string; bytes: number }>();
+    for (const entry of this.store.entries(ids)) {
+      if (!(await verified(this.store, entry, state.stamps, state.recorded))) continue;
+      const path = this.store.pathOf(entry);
+      installed.set(entry.id, { entry, path, bytes: (await stat(path)).size });
+    }
+    const choice = (id: string, needs: readonly string[]): ModelChoice => {
+      const missing = needs.filter((need) => !installed.has(need));
+      if (missing.length > 0) return { id, installed: false, pull: id === 'all' ? `liveswap models pull ${missing.join(' ')}` : `liveswap models pull --for ${id}`, missing };
+      return { id, installed: true, bytes: needs.reduce((sum, need) => sum + installed.get(need)!.bytes, 0) };
+    };
+    const choices = Object.fromEntries(Object.entries(CHOICE_ROWS).map(([kind, rows]) => [kind, rows.map((row) => choice(row.id, row.needs))])) as unknown as ModelChoices;
+    this.storePaths = new Map([...installed.values()].map(({ path }) => [basename(path), path]));
+    const files = Object.fromEntries([...installed].map(([id, { path }]) => [id, `${STORE_PREFIX}${basename(path)}`]));
+    return { files, choices };
+  }
+
+  /** The installed file a `/models/store/<name>` URL names, if the latest store resolution lists it. */
+  storePath(name: string): string | undefined {
+    return this.storePaths.get(name);
   }
 }

@@ -1,6 +1,7 @@
 /**
  * The server behind `liveswap ui`: the built browser app, the models it runs (built-in and, when
- * installed, inswapper), onnxruntime-web's wasm files, `/api/info`, the provenance routes that
+ * installed, inswapper and FaceFusion's swappers, enhancers, occluders and parsers, with the
+ * command that installs each one missing), onnxruntime-web's wasm files, `/api/info`, the provenance routes that
  * feed the audit log, the WebSocket relay that feeds the output page to OBS, and server-side
  * processing for a page that chose it (ui-live.ts). Every answer is cross-origin isolated (wasm
  * threads need it).
@@ -21,7 +22,7 @@ import { loadWatermarkKey } from '../node/provenance/output-provenance.js';
 import { checkLabelText, DEFAULT_LABEL_TEXT } from '../provenance/label.js';
 import { DEFAULT_UI_HOST, DEFAULT_UI_PORT } from './defaults.js';
 import { IMMUTABLE, REVALIDATE, resolveInside, sendFile } from './http-files.js';
-import { BUILTIN_PREFIX, INSWAPPER_PREFIX, ModelFiles } from './model-files.js';
+import { BUILTIN_PREFIX, INSWAPPER_PREFIX, ModelFiles, STORE_PREFIX } from './model-files.js';
 import { hostHeaderOf, hostPolicy, type HostPolicy } from './origin.js';
 import { addProvenanceRoutes } from './provenance-routes.js';
 import { FrameRelay, MAX_FRAME_BYTES } from './relay.js';
@@ -94,12 +95,13 @@ export async function createUiServer(options: UiServerOptions = {}): Promise<UiS
   const relay = new FrameRelay();
 
   const info = async (): Promise<ServerInfo> => {
-    const inswapper = await models.inswapper();
+    const [inswapper, stored] = await Promise.all([models.inswapper(), models.storeState()]);
     return {
       version,
       engines: { mesh: true, inswapper: inswapper.urls !== undefined },
       ...(inswapper.notice ? { inswapperNotice: inswapper.notice } : {}),
-      models: { ...models.builtinUrls, ...(inswapper.urls ? { inswapper: inswapper.urls } : {}) },
+      models: { ...models.builtinUrls, ...(inswapper.urls ? { inswapper: inswapper.urls } : {}), files: stored.files },
+      choices: stored.choices,
       ortWasmPath: ORT_PATH,
       relay: { ...RELAY_PATHS },
       provenance: { watermarkKey, labelText },
@@ -209,6 +211,13 @@ function addRoutes(app: FastifyInstance, context: RouteContext): void {
   app.get<{ Params: { name: string } }>(`${INSWAPPER_PREFIX}:name`, async (request, reply) => {
     const name = request.params.name;
     const path = models.inswapperPath(name);
+    if (!path) return reply.code(404).send(notFound);
+    return sendFile(request, reply, path, { contentType: 'application/octet-stream', cacheControl: REVALIDATE, ranges: true });
+  });
+
+  // FaceFusion's files, as inswapper's: only those the latest resolution found installed and verified.
+  app.get<{ Params: { name: string } }>(`${STORE_PREFIX}:name`, async (request, reply) => {
+    const path = models.storePath(request.params.name);
     if (!path) return reply.code(404).send(notFound);
     return sendFile(request, reply, path, { contentType: 'application/octet-stream', cacheControl: REVALIDATE, ranges: true });
   });

@@ -31,11 +31,11 @@ function usageError(fn: () => unknown, words: RegExp): void {
 
 describe('options schema', () => {
   it('has one engine list; the choices add auto', () => {
-    // mesh, inswapper, then FaceFusion's swappers by row id; the live page runs the first two.
+    // mesh, inswapper, then FaceFusion's swappers by row id; the live page offers them all (those installed).
     assert.deepEqual([...ENGINE_NAMES], ['mesh', 'inswapper', ...FACEFUSION_SWAPPER_IDS]);
     assert.deepEqual([...ENGINE_CHOICES], ['auto', ...ENGINE_NAMES]);
     assert.equal(ENGINES, ENGINE_CHOICES);
-    assert.deepEqual([...LIVE_ENGINES], ['mesh', 'inswapper']);
+    assert.deepEqual([...LIVE_ENGINES], [...ENGINE_NAMES]);
   });
 
   it('keeps the older names as the same values', () => {

@@ -33,7 +33,8 @@ const RANGES: [id: string, key: NumberKey, show: (value: number) => string][] = 
  * (the inputs are found by id; a label is the one `for` the id, or the one wrapping the input).
  */
 export const HINTS: Readonly<Record<string, string>> = {
-  engine: 'mesh: built in, fast, works on any machine. inswapper: a closer likeness; needs its models installed on the server (liveswap models pull) and a fast machine.',
+  engine:
+    "mesh: built in, fast, works on any machine. inswapper and FaceFusion's swappers (hyperswap, simswap, ghost, …): a closer likeness; each needs its models installed on the server (liveswap models pull --for NAME) and a fast machine.",
   backend: 'Where the models run: WebGPU uses the graphics card when the browser offers one; wasm runs on the processor and works everywhere.',
   mirror: 'Flip the picture left to right, as a mirror shows you.',
   'many-faces': 'Put the main photo on every face in view, not only on the main face (the largest).',
@@ -42,7 +43,15 @@ export const HINTS: Readonly<Record<string, string>> = {
   smoothing: "Steady the face's position from frame to frame, so it does not jitter.",
   opacity: "How much of the photo's face shows over the face in the picture: 100 % is the photo's face only.",
   sharpness: 'Sharpen the swapped face; 0 leaves it as painted.',
-  regions: 'Swap only part of the face (the nose, the eyes and brows, the skin), or keep your own mouth or eyes. Drawn from the face landmarks: nothing to download.',
+  regions:
+    'Swap only part of the face (the nose, the eyes and brows, the skin), or keep your own mouth or eyes. Drawn from the face landmarks (nothing to download) or a face parser: see Parser.',
+  'face-parser':
+    'Where the regions above come from: the face landmarks (built in, nothing to download), or a BiSeNet face parser installed on the server. Auto: BiSeNet for inswapper and FaceFusion’s swappers when installed, else the landmarks.',
+  'occlusion-mask': 'Keep what covers the face (a hand, a microphone, hair) in front of the swapped face, found by an XSeg model installed on the server.',
+  'face-enhancer': 'Restore detail in each swapped face with a face enhancer (GFPGAN, GPEN, CodeFormer, …) installed on the server. Costs time on every frame.',
+  'face-enhancer-blend': 'How much of the enhanced face shows over the swapped one: 100 % is the enhancer’s face only.',
+  'face-enhancer-weight': 'CodeFormer’s fidelity: higher keeps closer to the swapped face, lower restores more.',
+  'pixel-boost': 'Swap the face at a larger size, in tiles of the model’s own: sharper faces on large pictures, one model run per tile. For inswapper and FaceFusion’s swappers.',
   'mask-strength': 'How far the chosen part goes towards the photo: 100 % is the full swap, 50 % halfway, 0 % leaves the picture.',
   'detect-every':
     'How often faces are looked for afresh, in frames; in between they are followed, which is faster. Auto: every 5th frame (mesh) or every frame (inswapper). Lower finds new faces sooner; higher is faster.',

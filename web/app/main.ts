@@ -7,11 +7,12 @@
 import { LiveClient } from '../../src/browser/live-client.js';
 import { createServerWorker, defaultProcessOn, fetchServerProcessing, PROCESS_ON, type ProcessOn } from '../../src/browser/server-mode.js';
 import type { UiLiveInfo } from '../../src/pipeline/live-wire.js';
-import { BACKENDS, DEFAULT_LIVE_SETTINGS, ENGINE_NAMES, type Backend, type EngineName, type ServerInfo } from '../../src/browser/protocol.js';
+import { BACKENDS, DEFAULT_LIVE_SETTINGS, type Backend, type EngineName, type ServerInfo } from '../../src/browser/protocol.js';
 import { bindControls, bindHints, bindLabel } from './controls.js';
 import { byId, errorText, sentence } from './dom.js';
 import { FacesPanel } from './faces.js';
 import { Messages } from './messages.js';
+import { fillEngineChoices as fillEngineMenu, ModelControls, usable } from './model-choices.js';
 import { keyFromHex, labelState, ProvenanceLog, type LiveSessionInfo } from './provenance.js';
 import { Recorder } from './recorder.js';
 import { browserStorage, processSettings, SettingsStore } from './settings.js';
@@ -90,6 +91,24 @@ const recorder = new Recorder(
   messages,
   { log: provenance, label: currentLabel, sources: () => sources.digests() },
 );
+const modelControls = new ModelControls(
+  {
+    engine: engineSelect,
+    pixelBoost: byId('pixel-boost', HTMLSelectElement),
+    enhancer: byId('face-enhancer', HTMLSelectElement),
+    enhancerBlend: byId('face-enhancer-blend', HTMLInputElement),
+    enhancerBlendValue: byId('face-enhancer-blend-value', HTMLOutputElement),
+    enhancerWeight: byId('face-enhancer-weight', HTMLInputElement),
+    enhancerWeightValue: byId('face-enhancer-weight-value', HTMLOutputElement),
+    enhancerWeightField: byId('face-enhancer-weight-field', HTMLElement),
+    occlusion: byId('occlusion-mask', HTMLSelectElement),
+    parser: byId('face-parser', HTMLSelectElement),
+    hint: byId('model-hint', HTMLDetailsElement),
+    hintCount: byId('model-hint-count', HTMLElement),
+    hintList: byId('model-hint-list', HTMLUListElement),
+  },
+  store,
+);
 bindControls(store);
 bindHints();
 bindLabel(store, messages);
@@ -114,17 +133,7 @@ store.onChange((settings, changed) => {
 const hasWebGpu = 'gpu' in navigator && navigator.gpu !== undefined;
 
 function fillEngineChoices(): void {
-  engineSelect.replaceChildren(
-    ...ENGINE_NAMES.map((engine) => {
-      const option = new Option(engine === 'mesh' ? 'mesh (built in)' : 'inswapper', engine);
-      if (engine === 'inswapper' && info && !info.engines.inswapper) {
-        option.disabled = true;
-        option.title = info.inswapperNotice ?? 'The inswapper models are not installed on the server.';
-      }
-      if (engine === 'mesh' && info && !info.engines.mesh) option.disabled = true;
-      return option;
-    }),
-  );
+  fillEngineMenu(engineSelect, info);
   backendSelect.replaceChildren(
     ...BACKENDS.map((backend) => {
       const option = new Option(backend === 'webgpu' ? 'WebGPU' : 'wasm (CPU)', backend);
@@ -138,10 +147,7 @@ function fillEngineChoices(): void {
   const settings = store.value;
   engineSelect.value = usable(engineSelect, settings.engine) ? settings.engine : DEFAULT_LIVE_SETTINGS.engine;
   backendSelect.value = usable(backendSelect, settings.backend) ? settings.backend : DEFAULT_LIVE_SETTINGS.backend;
-}
-
-function usable(select: HTMLSelectElement, value: string): boolean {
-  return [...select.options].some((option) => option.value === value && !option.disabled);
+  if (info) modelControls.setInfo(info);
 }
 
 function relayUrl(server: ServerInfo): string {
@@ -224,6 +230,12 @@ async function startClient(): Promise<void> {
   engineStatus.textContent =
     processOn === 'server' ? `${started.engine} engine · ${where}` : `${started.engine} engine · ${started.backend}${started.notice ? ` — ${started.notice}` : ''}`;
   started.on('error', (event) => {
+    // An enhancer or mask model that will not load is turned off; the engine goes on.
+    const off = event.kind === 'model' && event.model !== undefined ? modelControls.turnOff(event.model) : undefined;
+    if (off) {
+      messages.show('model', `${off} ${sentence(event.message)}`, 'warning');
+      return;
+    }
     const shown = presentWorkerError(event, started.engine);
     if (shown.stop) engineStopped(started);
     messages.show(shown.slot, shown.text, shown.level);

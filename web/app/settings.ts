@@ -4,7 +4,19 @@
  * with the label on, and turning it off is a choice made (and audited) per visit.
  */
 
-import { BACKENDS, CAMERA_SIZES, DEFAULT_LIVE_SETTINGS, ENGINE_NAMES, REGION_PRESET_NAMES, type LiveSettings, type ProcessSettings } from '../../src/browser/protocol.js';
+import {
+  BACKENDS,
+  CAMERA_SIZES,
+  DEFAULT_LIVE_SETTINGS,
+  ENGINE_NAMES,
+  LIVE_FACE_ENHANCERS,
+  LIVE_FACE_PARSERS,
+  LIVE_OCCLUSION_MASKS,
+  LIVE_PIXEL_BOOSTS,
+  REGION_PRESET_NAMES,
+  type LiveSettings,
+  type ProcessSettings,
+} from '../../src/browser/protocol.js';
 import { checkLabelText } from '../../src/provenance/label.js';
 
 export const SETTINGS_KEY = 'liveswap.settings';
@@ -45,6 +57,12 @@ const CHECKS: { [K in keyof LiveSettings]: Check<LiveSettings[K]> } = {
   colorMatch: isBoolean,
   regions: oneOf(REGION_PRESET_NAMES),
   maskStrength: inRange(0, 1),
+  faceParser: oneOf(LIVE_FACE_PARSERS),
+  occlusionMask: oneOf(LIVE_OCCLUSION_MASKS),
+  faceEnhancer: oneOf(LIVE_FACE_ENHANCERS),
+  faceEnhancerBlend: inRange(0, 100, true),
+  faceEnhancerWeight: inRange(0, 1),
+  pixelBoost: (value): value is number => (LIVE_PIXEL_BOOSTS as readonly unknown[]).includes(value),
   detectEvery: inRange(0, 30, true),
   smoothing: isBoolean,
   mirror: isBoolean,
@@ -78,7 +96,29 @@ export function isValidSetting<K extends keyof LiveSettings>(key: K, value: unkn
 /** The part of the settings the worker uses. */
 export function processSettings(settings: LiveSettings): ProcessSettings {
   const { manyFaces, mouthMask, opacity, sharpness, colorMatch, regions, maskStrength, detectEvery, smoothing, mirror, similarity, label, labelText, targetFps } = settings;
-  return { manyFaces, mouthMask, opacity, sharpness, colorMatch, regions, maskStrength, detectEvery, smoothing, mirror, similarity, label, labelText, targetFps };
+  const { faceParser, occlusionMask, faceEnhancer, faceEnhancerBlend, faceEnhancerWeight, pixelBoost } = settings;
+  return {
+    manyFaces,
+    mouthMask,
+    opacity,
+    sharpness,
+    colorMatch,
+    regions,
+    maskStrength,
+    faceParser,
+    occlusionMask,
+    faceEnhancer,
+    faceEnhancerBlend,
+    faceEnhancerWeight,
+    pixelBoost,
+    detectEvery,
+    smoothing,
+    mirror,
+    similarity,
+    label,
+    labelText,
+    targetFps,
+  };
 }
 
 export type SettingsListener = (settings: Readonly<LiveSettings>, changed: (keyof LiveSettings)[]) => void;

@@ -11,7 +11,8 @@ import { LiveswapError } from '../../core/errors.js';
 import type { Image } from '../../core/image.js';
 import { FrameProcessor } from '../../pipeline/frame-processor.js';
 import { DEFAULT_LIVE_WIRE_SETTINGS, type LiveServerMessage, type LiveWireSettings } from '../../pipeline/live-wire.js';
-import { LIVE_DEFAULTS, resolveSwapOptions, type SwapOptions } from '../../pipeline/options.js';
+import { effectivePixelBoost } from '../../pipeline/live-options.js';
+import { ENGINE_NAMES, LIVE_DEFAULTS, resolveSwapOptions, type EngineName, type SwapOptions } from '../../pipeline/options.js';
 import type { PreparedSource } from '../../pipeline/still.js';
 import { FrameMarker } from '../../provenance/marks.js';
 import { WATERMARK_VERSION } from '../../provenance/payload.js';
@@ -100,15 +101,26 @@ export class FrameSession {
 
   private paint(): SwapOptions {
     const s = this.settings;
+    const engine = this.options.swapper.engine as EngineName;
     return resolveSwapOptions({
       ...LIVE_DEFAULTS.paint,
-      engine: this.options.swapper.engine === 'inswapper' ? 'inswapper' : 'mesh',
+      engine: (ENGINE_NAMES as readonly string[]).includes(engine) ? engine : 'mesh',
       manyFaces: s.manyFaces,
       mouthMask: s.mouthMask,
       opacity: s.opacity,
       sharpness: s.sharpness,
       colorMatch: s.colorMatch,
       maxPixels: this.options.maxPixels,
+      // The masks, the enhancer and the pixel boost, as the browser's LiveSession applies them.
+      maskRegions: s.maskRegions ?? undefined,
+      keepRegions: s.keepRegions ?? undefined,
+      maskStrength: s.maskStrength,
+      faceParser: s.faceParser ?? undefined,
+      occlusionMask: s.occlusionMask ?? undefined,
+      faceEnhancer: s.faceEnhancer ?? undefined,
+      faceEnhancerBlend: s.faceEnhancerBlend,
+      faceEnhancerWeight: s.faceEnhancerWeight,
+      pixelBoost: s.pixelBoost ? effectivePixelBoost(engine, s.pixelBoost) : undefined,
     });
   }
 
