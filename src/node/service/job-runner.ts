@@ -21,6 +21,8 @@ import type { JobProgress, VideoJobRequest } from './types.js';
 
 /** The route video jobs are submitted on, as the audit names it. */
 export const VIDEO_JOB_ROUTE = '/v1/jobs/video';
+/** The route talk jobs (requests with `talk`) are submitted on, as the audit names it. */
+export const TALK_JOB_ROUTE = '/v1/talks';
 
 /** The folder committed results live in. */
 export function resultsFolder(home: string): string {
@@ -49,6 +51,8 @@ export interface JobRunContext {
   beforeCommit?: () => Promise<void>;
   /** Opens the engine (default: the Node swapper with its models under `home`). */
   open?: OpenSwapper;
+  /** Whether the queue runs the job again after this attempt fails with `error` (default: never); the job's own files are kept for it. */
+  willRetry?: (error: unknown) => boolean;
 }
 
 /**
@@ -113,7 +117,7 @@ export function jobAuditContext(
     tokenName: request.tokenName,
     ip: request.ip,
     userAgent: request.userAgent.slice(0, 200),
-    route: VIDEO_JOB_ROUTE,
+    route: request.talk ? TALK_JOB_ROUTE : VIDEO_JOB_ROUTE,
     consentId: request.consentId,
     identityId: request.identityId,
     jobId: id,
@@ -141,14 +145,14 @@ export async function auditJobEnd(
       watermarkId: '',
       label: { shown: false },
       credentials: 'none',
-      options: {},
+      options: request.talk ? { talk: true } : {},
       service: jobAuditContext(id, request, fields),
     }),
   );
 }
 
 /** The result an earlier attempt committed, if there is one: its audit line gives the watermark id. */
-async function committedEarlier(home: string, id: string): Promise<JobOutcome | undefined> {
+export async function committedEarlier(home: string, id: string): Promise<JobOutcome | undefined> {
   const result = resultPath(home, id);
   if (!(await stat(result).catch(() => undefined))?.isFile()) return undefined;
   const { entries } = await readAudit(home);
@@ -220,7 +224,8 @@ export async function runVideoJobRequest(id: string, request: VideoJobRequest, c
   }
 }
 
-function abortError(signal: AbortSignal, output: string): LiveswapError {
+/** The error of an attempt stopped by `signal` (a cancel, a shutdown) before `output` was finished. */
+export function abortError(signal: AbortSignal, output: string): LiveswapError {
   const why = signal.reason instanceof Error ? signal.reason.message : 'cancelled';
   return new LiveswapError('interrupted', `Stopped (${why}) before ${output} was finished; nothing was saved.`, { file: output });
 }

@@ -86,6 +86,8 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Wor
         workerId,
         ...(signal ? { signal } : {}),
         open,
+        // BullMQ runs a retryable failure again while attempts are left (see videoJobOptions).
+        willRetry: (error) => retryable(error) && attempt < (job.opts.attempts ?? 1),
         onProgress: (progress: JobProgress) => {
           const now = Date.now();
           if (now - lastProgress < progressEveryMs && progress.frame < progress.total) return;

@@ -3,23 +3,18 @@
  * `liveswap talk`, with the marks always on, the speech already made at submission (flite's audio
  * and phone track, or the caller's audio), written under a temporary name and committed to
  * `<home>/service/results/<id>.mp4` by the publish step, like a video job. Both queues run talk
- * jobs through here; an attempt that ends without a result leaves one `job` audit line.
+ * jobs through here; an attempt that ends without a result leaves one `job` audit line, and the
+ * job's speech folder is removed once the job is over (done, failed for good, or cancelled).
  */
 
 import { mkdir, rm } from 'node:fs/promises';
 import { LiveswapError } from '../../core/errors.js';
 import type { OpenSwapper } from '../jobs/image-job.js';
 import { planTalkJob, runTalkJob, type TalkProgress } from '../jobs/talk-job.js';
-import { appendAudit, auditEntry, type AuditContext } from '../provenance/output-provenance.js';
-import { JobAbort, jobAuditContext, jobError, resultPath, resultsFolder, type JobOutcome, type JobRunContext } from './job-runner.js';
+import { abortError, auditJobEnd, committedEarlier, JobAbort, jobAuditContext, jobError, resultPath, resultsFolder, type JobOutcome, type JobRunContext } from './job-runner.js';
 import type { JobProgress, VideoJobRequest } from './types.js';
 
-/** The route talk jobs are submitted on, as the audit names it. */
-export const TALK_JOB_ROUTE = '/v1/talks';
-
-function talkAudit(id: string, request: VideoJobRequest, fields: Parameters<typeof jobAuditContext>[2]): AuditContext {
-  return { ...jobAuditContext(id, request, fields), route: TALK_JOB_ROUTE };
-}
+export { TALK_JOB_ROUTE } from './job-runner.js';
 
 function progressOf(p: TalkProgress): JobProgress {
   const fps = p.elapsedSeconds > 0 ? p.frame / p.elapsedSeconds : 0;
@@ -30,13 +25,20 @@ function progressOf(p: TalkProgress): JobProgress {
 /**
  * Runs attempt `context.attempt` of talk job `id` (a request with `talk` set). Resolves with the
  * committed result; rejects with the job's error. A failure or cancel appends one `job` audit line,
- * except a {@link JobAbort} `shutdown` (the job runs again).
+ * except a {@link JobAbort} `shutdown` (the job runs again). The speech folder goes when the job is
+ * over: after its result is committed, after a cancel, or after a failure the queue does not retry
+ * (`context.willRetry`). An earlier attempt's committed result is returned as it is.
  */
 export async function runTalkJobRequest(id: string, request: VideoJobRequest, context: JobRunContext): Promise<JobOutcome> {
   const talk = request.talk;
   if (!talk) throw new LiveswapError('internal', `Job ${id} is not a talk job.`);
   const { home, attempt, workerId, signal } = context;
   const started = performance.now();
+  const earlier = await committedEarlier(home, id);
+  if (earlier) {
+    await removeSpeech(talk.folder);
+    return earlier;
+  }
   const output = resultPath(home, id);
   try {
     await mkdir(resultsFolder(home), { recursive: true });
@@ -53,7 +55,7 @@ export async function runTalkJobRequest(id: string, request: VideoJobRequest, co
       home,
     });
     if (signal?.aborted) throw abortError(signal, output);
-    const audit = talkAudit(id, request, { attempt, workerId, outcome: 'ok' });
+    const audit = jobAuditContext(id, request, { attempt, workerId, outcome: 'ok' });
     const result = await runTalkJob(plan, {
       open,
       ...(signal ? { signal } : {}),
@@ -64,35 +66,25 @@ export async function runTalkJobRequest(id: string, request: VideoJobRequest, co
         audit.durationMs = Math.round(performance.now() - started);
       },
     });
-    await rm(talk.folder, { recursive: true, force: true }).catch(() => undefined);
+    await removeSpeech(talk.folder);
     return { result: output, watermarkId: result.published.watermarkId, sha256: result.published.sha256, fresh: true };
   } catch (cause) {
     const error = signal?.aborted ? abortError(signal, output) : cause;
     if (signal?.reason instanceof JobAbort && signal.reason.why === 'shutdown') throw error;
     const cancelled = signal?.aborted === true;
-    await appendAudit(
-      home,
-      auditEntry({
-        kind: 'job',
-        sources: [],
-        watermarkId: '',
-        label: { shown: false },
-        credentials: 'none',
-        options: { talk: true },
-        service: talkAudit(id, request, {
-          attempt,
-          workerId,
-          outcome: cancelled ? 'cancelled' : 'failed',
-          reason: jobError(error).message,
-          durationMs: performance.now() - started,
-        }),
-      }),
-    );
+    await auditJobEnd(home, id, request, {
+      attempt,
+      workerId,
+      outcome: cancelled ? 'cancelled' : 'failed',
+      reason: jobError(error).message,
+      durationMs: performance.now() - started,
+    });
+    if (cancelled || !context.willRetry?.(error)) await removeSpeech(talk.folder);
     throw error;
   }
 }
 
-function abortError(signal: AbortSignal, output: string): LiveswapError {
-  const why = signal.reason instanceof Error ? signal.reason.message : 'cancelled';
-  return new LiveswapError('interrupted', `Stopped (${why}) before ${output} was finished; nothing was saved.`, { file: output });
+/** Removes a talk job's speech folder (made at submission); a folder already gone is fine. */
+async function removeSpeech(folder: string): Promise<void> {
+  await rm(folder, { recursive: true, force: true }).catch(() => undefined);
 }

@@ -5,6 +5,7 @@
  */
 
 import { createHash } from 'node:crypto';
+import type { FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { Value } from 'typebox/value';
 import { LiveswapError } from '../../core/errors.js';
@@ -38,34 +39,35 @@ export async function ownIdentity(context: ApiContext, token: TokenRecord, id: s
   return record;
 }
 
-/** Parses and checks the `consent` field; a missing or false attestation is 400 consent-required. */
-function parseConsent(raw: string | undefined, currentVersion: string): ConsentAttestation {
-  if (raw === undefined) {
-    throw new ApiError(
-      'consent-required',
-      'A consent attestation is required: send a `consent` field {"subject":"self"|"other-with-permission","attested":true,"statementVersion":"…"} after showing GET /v1/consent/statement.',
-    );
+/**
+ * The consent attestation of a request that names a face: `raw` as sent (JSON text from a form
+ * field, or the parsed value from a JSON body), checked against the schema and the current
+ * statement's version. A missing (`missing` says what to send), unparseable or invalid attestation
+ * is audited as `rejected-consent` and refused with 400 consent-required.
+ */
+export async function requireConsent(ctx: ApiContext, request: FastifyRequest, raw: unknown, missing: string): Promise<ConsentAttestation> {
+  const currentVersion = ctx.stores.consent.statement().version;
+  let problem: string | undefined;
+  let value = raw;
+  if (raw === undefined) problem = missing;
+  else if (typeof raw === 'string') {
+    try {
+      value = JSON.parse(raw);
+    } catch {
+      problem = 'The `consent` field is not JSON.';
+    }
   }
-  let value: unknown;
-  try {
-    value = JSON.parse(raw);
-  } catch {
-    throw new ApiError('consent-required', 'The `consent` field is not JSON.');
-  }
-  if (!Value.Check(ConsentAttestation, value)) {
+  if (problem === undefined && !Value.Check(ConsentAttestation, value)) {
     const first = Value.Errors(ConsentAttestation, value)[0];
-    throw new ApiError(
-      'consent-required',
-      `The consent attestation is not valid${first ? ` (${first.instancePath || 'consent'} ${first.message})` : ''}: "attested" must be true and "subject" one of self, other-with-permission.`,
-    );
+    problem = `The consent attestation is not valid${first ? ` (${first.instancePath || 'consent'} ${first.message})` : ''}: "attested" must be true and "subject" one of self, other-with-permission.`;
+  } else if (problem === undefined && (value as ConsentAttestation).statementVersion !== currentVersion) {
+    problem = `The consent was given to statement version ${(value as ConsentAttestation).statementVersion}; the current one is ${currentVersion} (GET /v1/consent/statement).`;
   }
-  if (value.statementVersion !== currentVersion) {
-    throw new ApiError(
-      'consent-required',
-      `The consent was given to statement version ${value.statementVersion}; the current one is ${currentVersion} (GET /v1/consent/statement).`,
-    );
+  if (problem !== undefined) {
+    await auditRefusal(ctx.home, request, 'rejected-consent', problem);
+    throw new ApiError('consent-required', problem);
   }
-  return value;
+  return value as ConsentAttestation;
 }
 
 interface CheckedPhoto {
@@ -112,13 +114,12 @@ export function addIdentityRoutes(app: ApiApp, context: ContextOf<ApiContext>): 
       const ctx = context();
       const form = await readForm(request, ['photo']);
       const statement = ctx.stores.consent.statement();
-      let consent: ConsentAttestation;
-      try {
-        consent = parseConsent(form.fields.get('consent'), statement.version);
-      } catch (error) {
-        await auditRefusal(ctx.home, request, 'rejected-consent', (error as Error).message);
-        throw error;
-      }
+      const consent = await requireConsent(
+        ctx,
+        request,
+        form.fields.get('consent'),
+        'A consent attestation is required: send a `consent` field {"subject":"self"|"other-with-permission","attested":true,"statementVersion":"…"} after showing GET /v1/consent/statement.',
+      );
       const unknown = [...form.fields.keys()].filter((name) => name !== 'consent');
       if (unknown.length > 0) throw new ApiError('usage', `Unexpected field${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}.`);
       const files = form.files;

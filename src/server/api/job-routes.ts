@@ -93,8 +93,8 @@ function jobRequest(
   };
 }
 
-/** Submits, turning a full queue into 503 + Retry-After. */
-async function submit(ctx: ApiContext, id: string, job: VideoJobRequest): Promise<JobStatus> {
+/** Submits a job (video or talk), turning a full queue into 503 + Retry-After. */
+export async function submitJob(ctx: ApiContext, id: string, job: VideoJobRequest): Promise<JobStatus> {
   try {
     return await ctx.queue.submit(id, job);
   } catch (error) {
@@ -124,7 +124,7 @@ export function addJobRoutes(app: ApiApp, context: ContextOf<JobsContext>): void
       const reserved = await reserveQuota(ctx.home, ctx.stores.quotas, request, token, 'videoSeconds', seconds);
       const id = randomUUID();
       try {
-        const status = await submit(ctx, id, jobRequest(request, token, identity, input, seconds, reserved.at, request.body.swap, request.body.encoding));
+        const status = await submitJob(ctx, id, jobRequest(request, token, identity, input, seconds, reserved.at, request.body.swap, request.body.encoding));
         return reply.code(202).header('Location', `/v1/jobs/${id}`).send(jobView(status));
       } catch (error) {
         await reserved.refund();
@@ -160,7 +160,7 @@ export function addJobRoutes(app: ApiApp, context: ContextOf<JobsContext>): void
       try {
         for (const upload of checked) {
           const job = jobRequest(request, token, identity, upload.input, upload.seconds, reserved.at, request.body.swap, request.body.encoding, batchId);
-          submitted.push(await submit(ctx, randomUUID(), job));
+          submitted.push(await submitJob(ctx, randomUUID(), job));
         }
       } catch (error) {
         // All or nothing: the jobs already queued are cancelled (the queue refunds each), the rest is refunded here.

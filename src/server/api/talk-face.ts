@@ -9,7 +9,6 @@ import { createHash } from 'node:crypto';
 import { open, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FastifyRequest } from 'fastify';
-import { Value } from 'typebox/value';
 import { LiveswapError } from '../../core/errors.js';
 import type { Image } from '../../core/image.js';
 import { sha256File } from '../../node/files/hash.js';
@@ -21,8 +20,8 @@ import type { TokenRecord } from '../../node/service/types.js';
 import { auditRefusal } from './audit.js';
 import type { ApiContext } from './context.js';
 import { ApiError } from './errors.js';
-import { imageExtension, ownIdentity } from './identity-routes.js';
-import { ConsentAttestation } from './schemas.js';
+import { imageExtension, ownIdentity, requireConsent } from './identity-routes.js';
+import type { ConsentAttestation } from './schemas.js';
 
 /** How the caller names the face: exactly one of these. */
 export interface FaceChoice {
@@ -49,22 +48,14 @@ function looksLikePhoto(head: Buffer): boolean {
   return head.subarray(0, 4).toString('latin1') === 'RIFF' && head.subarray(8, 12).toString('latin1') === 'WEBP';
 }
 
+/** The attestation for a face sent now, checked (and a refusal audited) as identities check theirs. */
 async function checkConsent(ctx: ApiContext, request: FastifyRequest, raw: unknown): Promise<ConsentAttestation> {
-  const version = ctx.stores.consent.statement().version;
-  let problem: string | undefined;
-  if (raw === undefined) {
-    problem =
-      'A face sent with the request needs a consent attestation: `consent` {"subject":"self"|"other-with-permission","attested":true,"statementVersion":"…"} (GET /v1/consent/statement), or use faceIdentityId.';
-  } else if (!Value.Check(ConsentAttestation, raw)) {
-    problem = 'The consent attestation is not valid: "attested" must be true and "subject" one of self, other-with-permission.';
-  } else if (raw.statementVersion !== version) {
-    problem = `The consent was given to statement version ${raw.statementVersion}; the current one is ${version} (GET /v1/consent/statement).`;
-  }
-  if (problem !== undefined) {
-    await auditRefusal(ctx.home, request, 'rejected-consent', problem);
-    throw new ApiError('consent-required', problem);
-  }
-  return raw as ConsentAttestation;
+  return requireConsent(
+    ctx,
+    request,
+    raw,
+    'A face sent with the request needs a consent attestation: `consent` {"subject":"self"|"other-with-permission","attested":true,"statementVersion":"…"} (GET /v1/consent/statement), or use faceIdentityId.',
+  );
 }
 
 /** The first frame of a video, or undefined when it decodes to none. */

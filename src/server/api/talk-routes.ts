@@ -16,7 +16,6 @@ import { Value } from 'typebox/value';
 import { LiveswapError } from '../../core/errors.js';
 import { decodeAudio, fliteVoices, SPEECH_RATE, speakWithFlite, writeWav } from '../../node/jobs/talk-speech.js';
 import { DEFAULT_TALK_FPS } from '../../node/jobs/talk-job.js';
-import { isQueueFull } from '../../node/service/local-queue.js';
 import type { JobStatus, TokenRecord, VideoJobRequest } from '../../node/service/types.js';
 import { parsePhoneTrack, shapeOf, type TimedPhone } from '../../pipeline/talk-visemes.js';
 import type { ApiApp, ContextOf } from './app-type.js';
@@ -24,7 +23,7 @@ import { auditRefusal } from './audit.js';
 import { callerOf, type ApiContext } from './context.js';
 import { ApiError } from './errors.js';
 import { ownIdentity } from './identity-routes.js';
-import { jobView } from './job-routes.js';
+import { jobView, submitJob } from './job-routes.js';
 import { readForm } from './multipart.js';
 import { checkActiveJobs, reserveQuota } from './quota.js';
 import { Job, withErrors } from './schemas.js';
@@ -92,15 +91,8 @@ async function askFromForm(request: FastifyRequest): Promise<TalkAsk> {
     return files[0]?.bytes;
   };
   const field = (name: string): string | undefined => form.fields.get(name);
-  let consent: unknown;
-  const rawConsent = field('consent');
-  if (rawConsent !== undefined) {
-    try {
-      consent = JSON.parse(rawConsent);
-    } catch {
-      throw new ApiError('consent-required', 'The `consent` field is not JSON.');
-    }
-  }
+  // JSON text, parsed and checked (a refusal audited) with the face: see requireConsent.
+  const consent = field('consent');
   const phonemeFile = file('phonemes');
   if (phonemeFile && field('phonemes') !== undefined) throw new ApiError('usage', 'Give the phonemes once: a file or a field.');
   const fps = field('fps');
@@ -161,15 +153,6 @@ async function prepareSpeech(ctx: TalksContext, token: TokenRecord, ask: TalkAsk
     await writeFile(phonemesPath, phoneTrackText(ask.phonemes));
   }
   return { audio, phonemes: phonemesPath, seconds: samples.length / SPEECH_RATE };
-}
-
-async function submit(ctx: ApiContext, id: string, job: VideoJobRequest): Promise<JobStatus> {
-  try {
-    return await ctx.queue.submit(id, job);
-  } catch (error) {
-    if (isQueueFull(error)) throw new ApiError('overloaded', error.message, { 'Retry-After': String(error.retryAfterSeconds) });
-    throw error;
-  }
 }
 
 export function addTalkRoutes(app: ApiApp, context: ContextOf<TalksContext>): void {
@@ -237,7 +220,7 @@ export function addTalkRoutes(app: ApiApp, context: ContextOf<TalksContext>): vo
         };
         let status: JobStatus;
         try {
-          status = await submit(ctx, id, job);
+          status = await submitJob(ctx, id, job);
         } catch (error) {
           await reserved.refund();
           throw error;
