@@ -188,13 +188,21 @@ async function* faceFrames(plan: TalkJobPlan, frames: number): AsyncGenerator<Im
   }
 }
 
-/** The face to animate in one frame: found once in a photo, followed from frame to frame in a video. */
+/**
+ * The face to animate in one frame: followed from frame to frame in a video; when it is lost, the
+ * face found nearest to where it was last seen (so a shot with several faces keeps one talking).
+ */
 async function findFace(swapper: NodeSwapper, image: Image, previous: Face | undefined): Promise<Face | undefined> {
   if (previous && swapper.track) {
     const tracked = await swapper.track(image, previous);
     if (tracked) return tracked;
   }
-  return (await swapper.analyze(image))[0];
+  const faces = await swapper.analyze(image);
+  if (!previous || faces.length < 2) return faces[0];
+  const centre = (f: Face): [number, number] => [f.box[0] + f.box[2] / 2, f.box[1] + f.box[3] / 2];
+  const [px, py] = centre(previous);
+  const distance = (f: Face): number => Math.hypot(centre(f)[0] - px, centre(f)[1] - py);
+  return faces.reduce((best, f) => (distance(f) < distance(best) ? f : best));
 }
 
 /** Opens the engine, speaks, paints and encodes every frame, and publishes; on failure or cancel nothing is left at the output. */
