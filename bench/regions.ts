@@ -4,7 +4,7 @@
  * (0..255, all channels) inside the region (FaceMesh's parse of the target, shrunk by 1 % of the
  * face) and outside it (the face box farther than 6 % of the face from the region), against the
  * target and against the whole-face swap; then mask strength: the change at strength s over the
- * change at 1 (should be s). Prints a table; `--json` prints one JSON object.
+ * change at 1, both with the target's geometry (should be s). Prints a table; `--json` prints one JSON object.
  * Run: npm run bench:regions [-- --json]
  */
 
@@ -104,9 +104,9 @@ try {
         kept: { inside: meanDiff(kept, target, inside), outsideVsFull: meanDiff(kept, full, outside) },
       });
     }
-    const whole = meanDiff(await paint({ maskStrength: 1 }), target, inBox);
+    // The target's geometry throughout: a strength below 1 keeps it, so the whole swap does too here.
     const ratios: number[] = [];
-    for (const s of STRENGTHS) ratios.push(meanDiff(await paint({ maskStrength: s }), target, inBox) / whole);
+    for (const s of STRENGTHS) ratios.push(meanDiff(await paint({ maskStrength: s, faceShape: 0 }), target, inBox) / meanDiff(full, target, inBox));
     strengths.push({ target: pair.target, ratios });
   }
 } finally {

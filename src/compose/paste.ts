@@ -149,6 +149,7 @@ export class Compositor {
       blended[3 * i + 2] -= m * diffHalf[3 * i + 2];
     }
     const correction = upsampleField(blended, 2, ww, wh, this.scratch.floats('correction', ww * wh * 3), 3);
+    if (patch.faceMask) holdCorrection(correction, patch.faceMask, pm, w, work);
 
     const f = patch.factor;
     const x0 = patch.rect.x0 + work.x0 * f;
@@ -183,6 +184,27 @@ export class Compositor {
     if (b && b.width === width && b.height === height && b.levels === Math.max(1, levels)) return b;
     this.blender = new PyramidBlender(width, height, 3, Math.max(1, levels));
     return this.blender;
+  }
+}
+
+/**
+ * Where the partial-swap, box and occlusion masks cut the face's own mask and leave the target (the
+ * patch mask m under a quarter), the low-frequency correction fades out: c·(1 − h) with
+ * h = min(1, 4·(face − m))·(1 − min(1, 4m)). Where nothing was cut (the face's outline) h is 0, so
+ * the outer seam stays hidden as before.
+ */
+function holdCorrection(correction: Float32Array, face: Float32Array, mask: Float32Array, w: number, work: Rect): void {
+  const ww = work.x1 - work.x0;
+  for (let y = work.y0; y < work.y1; y++) {
+    for (let x = work.x0; x < work.x1; x++) {
+      const i = y * w + x;
+      const hold = Math.min(1, 4 * (face[i] - mask[i])) * (1 - Math.min(1, 4 * mask[i]));
+      if (hold <= 0) continue;
+      const o = 3 * ((y - work.y0) * ww + x - work.x0);
+      correction[o] *= 1 - hold;
+      correction[o + 1] *= 1 - hold;
+      correction[o + 2] *= 1 - hold;
+    }
   }
 }
 

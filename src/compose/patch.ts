@@ -64,6 +64,12 @@ export interface SwapPatch {
   matchDetail?: boolean;
   /** Where that detail is compared, when not `mask` (the face's own mask before partial-swap and occlusion masks cut it). */
   detailMask?: Float32Array;
+  /**
+   * The face's own mask before partial-swap, box and occlusion masks cut it, when they did: where it
+   * is on and `mask` is off (a kept region, an occluder) the blend's low-frequency correction is
+   * held back, so what the masks keep stays the target's, not tinted by the swap around it.
+   */
+  faceMask?: Float32Array;
 }
 
 /** A {@link SwapPatch} for the feathered multiband blend (the mesh engine's). */

@@ -301,8 +301,12 @@ export class MeshSwapper implements FaceSwapper<MeshIdentity> {
     // Strength is the compositor's (like opacity): the face's detail and colour statistics stay the full mask's.
     const layers = landmarkMasks(shaped, rect, size, settings.masks, plan.box, plan.parser === 'landmarks');
     // The face's detail is judged on its whole mask, not on the part a partial swap keeps.
-    if (this.tuning.detail) patch.detailMask = masks.blend.slice();
+    const whole = masks.blend.slice();
+    if (this.tuning.detail) patch.detailMask = whole;
     const apply = (more: readonly CropMask[]): FeatheredPatch => {
+      if (layers.length + more.length === 0) return patch;
+      // The blend holds its correction back where these masks keep the target inside the whole mask.
+      patch.faceMask = whole;
       applyCropMasks(masks.blend, rect, factor, w, h, [...layers, ...more]);
       return patch;
     };

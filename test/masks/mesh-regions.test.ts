@@ -107,6 +107,19 @@ describe('mesh engine region masks', () => {
     assert.ok(swapped.mean > 5, `the rest is swapped (${swapped.mean.toFixed(2)})`);
   });
 
+  test('a small kept region (an eyebrow, the lower lip) stays the target: the blend carries no swapped colour into it', async () => {
+    for (const region of ['left-eyebrow', 'lower-lip'] as const) {
+      const keep = await paint({ keepRegions: [region] });
+      const { inside, outside } = regionSets(region);
+      const kept = meanDiff(keep, target, inside);
+      const rest = meanDiff(keep, full, outside);
+      console.log(`${region} kept: inside vs target ${kept.mean.toFixed(3)} (${kept.pixels} px), outside vs full swap ${rest.mean.toFixed(3)}`);
+      assert.ok(kept.pixels > 100, `${region} has pixels to measure`);
+      assert.ok(kept.mean < 0.3, `${region} is the target's (${kept.mean.toFixed(3)})`);
+      assert.ok(rest.mean < 1, `the rest is the full swap's (${rest.mean.toFixed(3)})`);
+    }
+  });
+
   test('--keep-regions mouth leaves the open mouth as the target', async () => {
     const keep = await paint({ keepRegions: ['mouth'] });
     const { inside } = regionSets('mouth');
