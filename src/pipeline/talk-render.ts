@@ -469,19 +469,19 @@ function paintMouthInterior(out: Image, rig: TalkRig, posed: Float32Array): void
       const upperTeeth = Math.min(0.3 * height, 0.1 * W) * taper;
       const lowerTeeth = Math.min(0.15 * height, 0.05 * W) * taper * smoothstep(0.12 * W, 0.25 * W, height);
       const depth = (v - top) / height; // 0 at the upper lip, 1 at the lower
-      let r: number;
-      let g: number;
-      let b: number;
-      if (v - top < upperTeeth || bottom - v < lowerTeeth) {
-        const shade = v - top < upperTeeth ? 1 - 0.25 * ((v - top) / Math.max(1e-3, upperTeeth)) : 0.8;
-        r = teeth[0]! * shade;
-        g = teeth[1]! * shade;
-        b = teeth[2]! * shade;
-      } else {
-        const t = smoothstep(0.45, 1, depth) * smoothstep(0.1 * W, 0.3 * W, height) * 0.7;
-        r = cavity[0]! + t * (tongue[0]! - cavity[0]!);
-        g = cavity[1]! + t * (tongue[1]! - cavity[1]!);
-        b = cavity[2]! + t * (tongue[2]! - cavity[2]!);
+      const t = smoothstep(0.45, 1, depth) * smoothstep(0.1 * W, 0.3 * W, height) * 0.7;
+      let r = cavity[0]! + t * (tongue[0]! - cavity[0]!);
+      let g = cavity[1]! + t * (tongue[1]! - cavity[1]!);
+      let b = cavity[2]! + t * (tongue[2]! - cavity[2]!);
+      // The soft edge reaches a little past the lip lines: measured from the upper lip, never above it.
+      const fromTop = Math.max(0, v - top);
+      if (fromTop < upperTeeth || bottom - v < lowerTeeth) {
+        const shade = fromTop < upperTeeth ? 1 - 0.25 * (fromTop / Math.max(1e-3, upperTeeth)) : 0.8;
+        // Teeth show in an opening a few pixels tall, not as bright specks in a slit.
+        const show = smoothstep(1, 3, height);
+        r += show * (teeth[0]! * shade - r);
+        g += show * (teeth[1]! * shade - g);
+        b += show * (teeth[2]! * shade - b);
       }
       const o = ((oy + y) * out.width + ox + x) * c;
       out.data[o] = out.data[o]! + a * (r - out.data[o]!);
