@@ -4,7 +4,8 @@
  * verified) or not (with the command that installs it); only listed files are served, nothing
  * outside them by any spelling of the name; a file pulled while the server runs shows up on the
  * next /api/info. Also the page's settings for these choices, the pixel boosts an engine can
- * tile, and the server-side session's wire settings that carry them.
+ * tile, the server-side session's wire settings that carry them, and a server-side session
+ * (`process on: the server`) swapping with a FaceFusion swapper, XSeg and a pixel boost.
  */
 
 import assert from 'node:assert/strict';
@@ -14,11 +15,20 @@ import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { MODEL_SPECS } from '../../src/models/model-spec.js';
+import { createNodeSwapper } from '../../src/node/jobs/swapper.js';
+import { FrameSession, LIVE_JPEG_QUALITY } from '../../src/node/live/frame-session.js';
+import { decodeImage, encodeImage } from '../../src/node/media/image-io.js';
+import { loadWatermarkKey, OutputProvenance } from '../../src/node/provenance/output-provenance.js';
 import { effectivePixelBoost, pixelBoostsFor, type ServerInfo } from '../../src/pipeline/live-options.js';
+import type { LiveServerMessage } from '../../src/pipeline/live-wire.js';
 import { parseClientMessage } from '../../src/pipeline/live-wire.js';
 import { createUiServer, type UiServer } from '../../src/server/ui-server.js';
-import { TEST_HOME } from '../helpers/fixtures.js';
-import { standinStore } from '../helpers/standin-models.js';
+import { framedPhoto } from '../helpers/clips.js';
+import { swapperStandin } from '../helpers/facefusion-standins.js';
+import { loadFixture, meanAbsDiff, TEST_HOME } from '../helpers/fixtures.js';
+import { arcfaceStandin, scrfdStandin, standinStore } from '../helpers/standin-models.js';
+import { xsegStandin } from '../masks/mask-standins.js';
 import { validateSettings } from '../../web/app/settings.js';
 
 /** A GET with the path sent exactly as written (fetch would normalise `..` and `%2e%2e`). */
@@ -217,5 +227,70 @@ describe("the page's model settings", () => {
       JSON.stringify({ type: 'settings', settings: { maskRegions: ['ears'], maskStrength: 2, faceParser: 'x', occlusionMask: 'xseg_9', faceEnhancer: 1, pixelBoost: 300 } }),
     );
     assert.deepEqual(junk, { type: 'settings', settings: {} });
+  });
+});
+
+describe('server-side processing with the same settings', () => {
+  it("swaps with a FaceFusion swapper and keeps XSeg's covered part, as the browser does", async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'liveswap-ui-models-server-'));
+    const camera = await framedPhoto('astronaut.png', 640, 360);
+    const mesh = await createNodeSwapper({ home: TEST_HOME, engine: 'mesh' });
+    const [face] = await mesh.analyze(camera);
+    await mesh.close();
+    assert.ok(face);
+    const centred = (v: ArrayLike<number>) => Array.from(v, (x) => x - 0.5);
+    const box = centred([face.box[0], face.box[1], face.box[0] + face.box[2], face.box[1] + face.box[3]]) as [number, number, number, number];
+    const store = await standinStore(join(dir, 'home'), {
+      det_10g: scrfdStandin([{ box, kps5: centred(face.kps5), score: 0.92 }]),
+      w600k_r50: arcfaceStandin(),
+      hyperswap_1a_256: swapperStandin(MODEL_SPECS.hyperswap_1a_256, 'source'),
+      // Covered from below the nose down, in hyperswap's 256 crop.
+      xseg_1: xsegStandin('xseg_1', [0, 150, 256, 256]),
+    });
+    const swapper = await createNodeSwapper({ home: TEST_HOME, store, engine: 'hyperswap_1a_256' });
+    const sent: { message: LiveServerMessage; picture?: Buffer }[] = [];
+    const key = await loadWatermarkKey(join(dir, 'home'));
+    const provenance = new OutputProvenance(join(dir, 'home'), key, 7, { label: true }, 'video');
+    const session = new FrameSession({
+      swapper,
+      acceptSources: true,
+      labelOptional: true,
+      provenance,
+      maxPixels: 1e7,
+      send: (message, picture) => sent.push({ message, picture }),
+    });
+    try {
+      await session.receiveSource(await encodeImage(await loadFixture('grace_hopper.jpg'), 'png'));
+      const [lex, ley, rex, rey, , , lmx, lmy, rmx, rmy] = Array.from(face.kps5);
+      const d = (lmy! + rmy!) / 2 - (ley! + rey!) / 2;
+      const eyes = [lex!, (ley! + rey!) / 2 - 0.1 * d, rex!, (ley! + rey!) / 2 + 0.3 * d].map(Math.round) as [number, number, number, number];
+      const mouth = [lmx! + 2, (lmy! + rmy!) / 2 - 0.1 * d, rmx! - 2, (lmy! + rmy!) / 2 + 0.25 * d].map(Math.round) as [number, number, number, number];
+      const frame = await encodeImage(camera, 'png');
+      const swapOnce = async (): Promise<{ eyes: number; mouth: number }> => {
+        const before = sent.length;
+        session.receiveFrame(frame);
+        for (let i = 0; i < 600 && !sent.slice(before).some((s) => s.picture); i++) await new Promise((r) => setTimeout(r, 50));
+        const back = sent.slice(before).find((s) => s.picture);
+        assert.ok(back?.picture, `a frame came back: ${JSON.stringify(sent.slice(before).map((s) => s.message))}`);
+        const picture = await decodeImage(back.picture, 'the frame', { maxPixels: 1e7 });
+        return { eyes: meanAbsDiff(picture, camera, ...eyes), mouth: meanAbsDiff(picture, camera, ...mouth) };
+      };
+      session.updateSettings({ mouthMask: false });
+      const swapped = await swapOnce();
+      assert.ok(swapped.eyes > 8 && swapped.mouth > 8, `the face is swapped (${JSON.stringify(swapped)})`);
+      session.updateSettings({ occlusionMask: 'xseg_1', pixelBoost: 512 });
+      const occluded = await swapOnce();
+      // The frames come back as JPEG (and watermarked): the camera's own picture through JPEG is the measure of "unchanged".
+      const jpeg = await decodeImage(await encodeImage(camera, 'jpeg', { quality: LIVE_JPEG_QUALITY }), 'the camera as JPEG', { maxPixels: 1e7 });
+      const noise = meanAbsDiff(jpeg, camera, ...mouth);
+      assert.ok(
+        occluded.mouth < noise + 2 && occluded.eyes > 8,
+        `XSeg's covered mouth stays the camera's (JPEG alone: ${noise.toFixed(1)}), the eyes swapped (${JSON.stringify(occluded)}, without XSeg ${JSON.stringify(swapped)})`,
+      );
+    } finally {
+      await session.close();
+      await swapper.close();
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
