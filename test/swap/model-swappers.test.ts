@@ -18,7 +18,7 @@ import { pasteEnhanced } from '../../src/compose/enhancer-paste.js';
 import type { CropMask, FaceMaskSettings } from '../../src/compose/region-mask.js';
 import { applyAffine, invertAffine } from '../../src/core/affine.js';
 import { gaussianBlur } from '../../src/core/filters.js';
-import { cloneImage, createImage, type Image } from '../../src/core/image.js';
+import { cloneImage, createImage, toRgb, toRgba, type Image } from '../../src/core/image.js';
 import { ArcFaceEmbedder } from '../../src/face/arcface.js';
 import type { Face } from '../../src/face/face.js';
 import { MODEL_SPECS, type ModelSpec, type SwapperTraits } from '../../src/models/model-spec.js';
@@ -300,6 +300,11 @@ describe('the generic swapper on stand-ins with the rows’ I/O', () => {
     pasteEnhanced(reference, patch.crop, patch.matrix, gaussianBlur(box, size, size, 1, 0, 0.25 * b), 1);
     const plain = paste();
     assert.deepEqual(plain.data, reference.data);
+    // A canvas's RGBA frame: the same colours, its alpha untouched.
+    const rgba = toRgba(frame);
+    new Compositor().compose(rgba, patch, settings);
+    assert.deepEqual(toRgb(rgba).data, plain.data);
+    assert.ok(rgba.data.every((v, i) => i % 4 !== 3 || v === 255));
     const diff = (a: Image, b: Image, x0 = 0, y0 = 0, x1 = 512, y1 = 512) => meanAbsDiff(a, b, x0, y0, x1, y1);
     assert.ok(diff(plain, frame) > 5, 'the face is pasted');
     // Top padding of 60 %: the crop's upper rows keep the frame; the lower part is pasted as before.
