@@ -97,8 +97,9 @@ export interface ServerInfo {
 }
 
 /**
- * The live app's region choices (partial swaps drawn from FaceMesh's points, nothing downloaded):
- * each a preset of `maskRegions` / `keepRegions` (pipeline/options.ts).
+ * The live app's region choices (partial swaps drawn from FaceMesh's points, nothing downloaded,
+ * or from a BiSeNet parser's labels: see `faceParser`): each a preset of `maskRegions` /
+ * `keepRegions` (pipeline/options.ts).
  */
 export const REGION_PRESETS = {
   'whole-face': {},
