@@ -1,6 +1,7 @@
 /**
  * Cost of the visible provenance label: drawing it on a frame (rendered once per frame size, then
  * composited), and reading it back (readLabel at one corner, findLabel over all four).
+ * Drawing touches only the label's box (the layout's keep/add weights are cached per frame size).
  * Run: node --import tsx bench/label.ts   (prints the median of repeated runs, in ms)
  */
 
@@ -10,7 +11,7 @@ import { timeRuns } from './timing.js';
 
 function bench(name: string, run: () => void, iterations = 50): void {
   const { median } = timeRuns(run, { iterations, warmup: 3 });
-  console.log(`${name.padEnd(52)} ${median.toFixed(3).padStart(8)} ms`);
+  console.log(`${name.padEnd(56)} ${median.toFixed(3).padStart(8)} ms`);
 }
 
 function noiseFrame(width: number, height: number, channels: 3 | 4): Image {
@@ -22,9 +23,12 @@ function noiseFrame(width: number, height: number, channels: 3 | 4): Image {
 for (const [width, height, channels] of [
   [1920, 1080, 4],
   [1920, 1080, 3],
+  [1280, 720, 4],
   [1280, 720, 3],
   [1080, 1920, 3],
+  [640, 360, 4],
   [640, 360, 3],
+  [1001, 563, 4],
 ] as const) {
   const frame = noiseFrame(width, height, channels);
   const { box } = labelLayout(width, height);

@@ -1,14 +1,17 @@
 /**
  * Invisible watermark figures: embed/measure cost per frame (and label + watermark as every video
- * frame gets them), PSNR-Y, bit accuracy after ffmpeg attacks (per frame, 1-s and 2-s windows),
- * stills after JPEG q75 + 0.5× resize, and false positives on unmarked clips with random keys.
- * Synthetic 1080p clips, made in memory.
- * Run: node --import tsx bench/watermark.ts [--json] [--clips N] [--seconds S]   (several minutes)
+ * frame gets them) at 640×360, 1280×720, 1920×1080 and an odd size, with the WebAssembly SIMD
+ * kernels and with their TypeScript twins (the same bytes) side by side; PSNR-Y, bit accuracy after
+ * ffmpeg attacks (per frame, 1-s and 2-s windows), stills after JPEG q75 + 0.5× resize, and false
+ * positives on unmarked clips with random keys. Synthetic 1080p clips, made in memory.
+ * Run: node --import tsx bench/watermark.ts [--json] [--clips N] [--seconds S] [--cost-only]   (several minutes)
  */
 
 import { randomBytes } from 'node:crypto';
+import { loadavg } from 'node:os';
 import sharp, { type Sharp } from 'sharp';
 import { cloneImage, toRgba } from '../src/core/image.js';
+import { drawLabel } from '../src/provenance/label.js';
 import { FrameMarker } from '../src/provenance/marks.js';
 import { encodePayload, randomAssetId, type WatermarkPayload } from '../src/provenance/payload.js';
 import {
@@ -23,7 +26,7 @@ import {
   measureFrame,
   psnrLuma,
 } from '../src/provenance/watermark.js';
-import { upsampleKernel } from '../src/provenance/upsample-simd.js';
+import { watermarkKernels } from '../src/provenance/upsample-simd.js';
 import { decodeRgb, loadFixture } from '../test/helpers/fixtures.js';
 import { ATTACKS, PHOTOS, roundTrip, syntheticClip, type Attack } from '../test/helpers/watermark-clips.js';
 import { timeRuns, type Timing } from './timing.js';
@@ -51,11 +54,15 @@ const newPayload = (): WatermarkPayload => ({ assetId: randomAssetId((b) => b.se
 async function costs(): Promise<Record<string, Timing>> {
   const out: Record<string, Timing> = {};
   const key = newKey();
-  const embedder = new WatermarkEmbedder(key, newPayload());
   for (const [width, height, channels] of [
-    [1920, 1080, 3],
-    [1280, 720, 4],
     [640, 360, 4],
+    [640, 360, 3],
+    [1280, 720, 4],
+    [1280, 720, 3],
+    [1920, 1080, 4],
+    [1920, 1080, 3],
+    [1001, 563, 4],
+    [853, 479, 3],
   ] as const) {
     const clip = await syntheticClip({ width, height, seed: 99 });
     const original = channels === 4 ? toRgba(clip.frame(0)) : clip.frame(0);
@@ -63,11 +70,19 @@ async function costs(): Promise<Record<string, Timing>> {
     const layout = `${width}x${height} ${channels === 4 ? 'RGBA' : 'RGB'}`;
     // Reset to the unmarked frame before each run, so every run does the full ISS work.
     const reset = (): void => frame.data.set(original.data);
-    out[`embed ${layout}`] = timeRuns(() => embedder.embed(frame), { reset });
-    // What every video frame gets (FrameMarker): the label, then the watermark.
-    const marker = new FrameMarker({ label: {}, watermark: { key, payload: newPayload() }, media: 'video' });
-    out[`mark, video ${layout}`] = timeRuns(() => marker.mark(frame), { reset });
-    if (width === 1920) out['measure 1920x1080 RGB'] = timeRuns(() => measureFrame(key, frame));
+    // What every video frame gets (FrameMarker): the label, then the watermark; SIMD and the TypeScript twins alternating.
+    const payload = newPayload();
+    const simd = new FrameMarker({ label: {}, watermark: { key, payload }, media: 'video' });
+    const typescript = new FrameMarker({ label: {}, watermark: { key, payload }, media: 'video', simd: false });
+    const embedder = new WatermarkEmbedder(key, payload);
+    for (let round = 0; round < 2; round++) {
+      const tag = round === 0 ? '' : ' (again)';
+      out[`mark, video ${layout}${tag}`] = timeRuns(() => simd.mark(frame), { reset });
+      out[`  TypeScript only ${layout}${tag}`] = timeRuns(() => typescript.mark(frame), { reset, iterations: 10 });
+    }
+    out[`  embed alone ${layout}`] = timeRuns(() => embedder.embed(frame), { reset });
+    out[`  label alone ${layout}`] = timeRuns(() => void drawLabel(frame), { reset });
+    if (width === 1920 && channels === 3) out['measure 1920x1080 RGB'] = timeRuns(() => measureFrame(key, frame));
   }
   return out;
 }
@@ -277,9 +292,15 @@ async function stills(keys: number): Promise<{ strength: number; trials: number;
 
 const started = performance.now();
 const cost = await costs();
-const upsamplePath = upsampleKernel() ? 'WebAssembly SIMD' : 'TypeScript (no WebAssembly SIMD here)';
-log(`cost per frame (ms, median / min; mark = label + watermark as a video frame gets it; upsample-add: ${upsamplePath}):`);
-for (const [name, t] of Object.entries(cost)) log(`  ${name.padEnd(34)} ${t.median.toFixed(2).padStart(7)} / ${t.min.toFixed(2)}`);
+const upsamplePath = watermarkKernels() ? 'WebAssembly SIMD' : 'TypeScript (no WebAssembly SIMD here)';
+log(`cost per frame (ms, median / min; mark = label + watermark as a video frame gets it; kernels: ${upsamplePath}; load ${loadavg()[0].toFixed(2)} before):`);
+for (const [name, t] of Object.entries(cost)) log(`  ${name.padEnd(40)} ${t.median.toFixed(2).padStart(7)} / ${t.min.toFixed(2)}`);
+log(
+  `load average after the costs: ${loadavg()
+    .map((l) => l.toFixed(2))
+    .join(', ')}`,
+);
+if (args.includes('--cost-only')) process.exit(0);
 
 const clipResults: ClipResult[] = [];
 for (let c = 0; c < CLIPS; c++) {

@@ -17,6 +17,8 @@ export interface MarkSettings {
   watermark: { key: Uint8Array; payload: WatermarkPayload };
   /** A still gets a stronger watermark: it has one frame, so no votes across frames. */
   media: 'still' | 'video';
+  /** `false` keeps the watermark's work in TypeScript (the same bytes, slower): for tests and benchmarks. */
+  simd?: boolean;
 }
 
 export class FrameMarker {
@@ -25,7 +27,7 @@ export class FrameMarker {
 
   constructor(private readonly settings: MarkSettings) {
     const strength = settings.media === 'still' ? DEFAULT_STILL_STRENGTH : DEFAULT_VIDEO_STRENGTH;
-    this.embedder = new WatermarkEmbedder(settings.watermark.key, settings.watermark.payload, { strength });
+    this.embedder = new WatermarkEmbedder(settings.watermark.key, settings.watermark.payload, { strength, simd: settings.simd });
     this.watermarkId = formatWatermarkId(settings.watermark.payload.assetId);
   }
 

@@ -5,9 +5,10 @@
  * correlations over windows of frames before deciding. Platform-free:
  * typed arrays only, so it runs in Node and in a browser Worker.
  *
- * The code is in watermark/: pattern.ts (grid layout, key → chips, correlation), grid.ts with its
- * row kernels luma-rows.ts and residual-rows.ts (frame ↔ grid), embed.ts (the writer) and
- * detect.ts (the reader); this module is their one import.
+ * The code is in watermark/: pattern.ts (grid layout, key → chips, correlation), grid.ts (frame ↔
+ * grid, with the WebAssembly SIMD kernels of ../upsample-simd.ts and their TypeScript twins, and
+ * the float row kernel of residual-rows.ts), embed.ts (the writer) and detect.ts (the reader); this
+ * module is their one import.
  */
 
 export { WATERMARK_KEY_BYTES } from './watermark/pattern.js';

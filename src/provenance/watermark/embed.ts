@@ -25,6 +25,11 @@ export const DEFAULT_STILL_STRENGTH = 6;
 export interface WatermarkOptions {
   /** ISS target |correlation| per bit on the canonical grid. Default {@link DEFAULT_VIDEO_STRENGTH}. */
   strength?: number;
+  /**
+   * Whether the WebAssembly SIMD kernels may run where available (default true). `false` keeps
+   * every step in TypeScript: the same bytes, slower; for tests and benchmarks.
+   */
+  simd?: boolean;
 }
 
 /** Writes one payload with one key into frames, in place; holds its scratch, so reuse it across frames. */
@@ -32,7 +37,7 @@ export class WatermarkEmbedder {
   private readonly pattern: ChipPattern;
   private readonly signs = new Float32Array(WATERMARK_BITS);
   private readonly strength: number;
-  private readonly scratch = new GridScratch();
+  private readonly scratch: GridScratch;
   private readonly correlation = new CorrelationScratch();
   private readonly soft = new Float32Array(WATERMARK_BITS);
   private readonly bitDelta = new Float32Array(WATERMARK_BITS);
@@ -40,6 +45,7 @@ export class WatermarkEmbedder {
 
   constructor(key: Uint8Array, payload: WatermarkPayload, options: WatermarkOptions = {}) {
     this.pattern = chipPattern(key);
+    this.scratch = new GridScratch(options.simd ?? true);
     const strength = options.strength ?? DEFAULT_VIDEO_STRENGTH;
     if (!Number.isFinite(strength) || strength <= 0) throw new RangeError(`strength must be a positive number, got ${String(strength)}`);
     this.strength = strength;
