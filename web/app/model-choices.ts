@@ -164,9 +164,7 @@ export class ModelControls {
    */
   turnOff(url: string): string | undefined {
     // Frames already on their way when the choice was turned off fail alike: said once more, nothing stops.
-    const said = this.turnedOff.get(url);
-    if (said !== undefined) return said;
-    const text = this.turnOffChoice(url);
+    const text = this.turnOffChoice(url) ?? this.turnedOff.get(url);
     if (text !== undefined) this.turnedOff.set(url, text);
     return text;
   }
