@@ -25,38 +25,6 @@ export function templatePixels(template: readonly number[], size: number): numbe
   return template.map((v) => v * size);
 }
 
-export const FACEFUSION_MODEL_IDS = [
-  'hyperswap_1a_256',
-  'hyperswap_1b_256',
-  'hyperswap_1c_256',
-  'simswap_256',
-  'simswap_unofficial_512',
-  'ghost_1_256',
-  'ghost_2_256',
-  'ghost_3_256',
-  'blendswap_256',
-  'uniface_256',
-  'hififace_unofficial_256',
-  'crossface_simswap',
-  'crossface_ghost',
-  'crossface_hififace',
-  'gfpgan_1.2',
-  'gfpgan_1.3',
-  'gfpgan_1.4',
-  'gpen_bfr_256',
-  'gpen_bfr_512',
-  'gpen_bfr_1024',
-  'gpen_bfr_2048',
-  'codeformer',
-  'restoreformer_plus_plus',
-  'bisenet_resnet_18',
-  'bisenet_resnet_34',
-  'xseg_1',
-  'xseg_2',
-  'xseg_3',
-] as const;
-export type FacefusionModelId = (typeof FACEFUSION_MODEL_IDS)[number];
-
 /** The swapper rows, in table order (the `--engine` names besides mesh and inswapper). */
 export const FACEFUSION_SWAPPER_IDS = [
   'hyperswap_1a_256',
@@ -70,7 +38,7 @@ export const FACEFUSION_SWAPPER_IDS = [
   'blendswap_256',
   'uniface_256',
   'hififace_unofficial_256',
-] as const satisfies readonly FacefusionModelId[];
+] as const;
 export type FacefusionSwapperId = (typeof FACEFUSION_SWAPPER_IDS)[number];
 
 /** The enhancer rows, in table order (`--face-enhancer`). */
@@ -84,8 +52,23 @@ export const FACEFUSION_ENHANCER_IDS = [
   'gpen_bfr_2048',
   'codeformer',
   'restoreformer_plus_plus',
-] as const satisfies readonly FacefusionModelId[];
+] as const;
 export type FacefusionEnhancerId = (typeof FACEFUSION_ENHANCER_IDS)[number];
+
+/** Every FaceFusion row, in table order: swappers, their embedding converters, enhancers, parsers, occluders. */
+export const FACEFUSION_MODEL_IDS = [
+  ...FACEFUSION_SWAPPER_IDS,
+  'crossface_simswap',
+  'crossface_ghost',
+  'crossface_hififace',
+  ...FACEFUSION_ENHANCER_IDS,
+  'bisenet_resnet_18',
+  'bisenet_resnet_34',
+  'xseg_1',
+  'xseg_2',
+  'xseg_3',
+] as const;
+export type FacefusionModelId = (typeof FACEFUSION_MODEL_IDS)[number];
 
 /** FaceFusion's release tags (spec §11.3): which assets release holds each file. */
 type AssetsBase = 'models-3.0.0' | 'models-3.1.0' | 'models-3.2.0' | 'models-3.3.0' | 'models-3.4.0';
@@ -282,7 +265,20 @@ function enhancer(
   };
 }
 
-function parser(id: FacefusionModelId, base: AssetsBase, depth: 18 | 34, pin: Pin): DownloadModelSpec {
+/** GFPGAN 1.x at 512×512 on the FFHQ template; `extra` ends the description. */
+function gfpgan(version: '1.2' | '1.3' | '1.4', pin: Pin = {}, extra = ''): DownloadModelSpec {
+  return enhancer(`gfpgan_${version}`, `GFPGAN ${version} (TencentARC) face restoration at 512×512${extra}`, 512, 'ffhq_512', GFPGAN_LICENCE, false, pin);
+}
+
+/** GPEN-BFR at its size: the 256 one on the arcface_128 template, the larger ones on FFHQ's. */
+function gpen(size: 256 | 512 | 1024 | 2048): DownloadModelSpec {
+  const template: FacefusionTemplate = size === 256 ? 'arcface_128' : 'ffhq_512';
+  const suffix = size === 256 ? ' (arcface_128 template)' : '';
+  return enhancer(`gpen_bfr_${size}`, `GPEN-BFR (yangxy) face restoration at ${size}×${size}${suffix}`, size, template, GPEN_LICENCE, true);
+}
+
+function parser(depth: 18 | 34, base: AssetsBase, pin: Pin): DownloadModelSpec {
+  const id = `bisenet_resnet_${depth}` as const;
   return {
     id,
     origin: 'download',
@@ -310,12 +306,13 @@ function parser(id: FacefusionModelId, base: AssetsBase, depth: 18 | 34, pin: Pi
   };
 }
 
-function occluder(id: FacefusionModelId, base: AssetsBase, pin: Pin): DownloadModelSpec {
+function occluder(n: 1 | 2 | 3, base: AssetsBase, pin: Pin): DownloadModelSpec {
+  const id = `xseg_${n}` as const;
   return {
     id,
     origin: 'download',
     role: 'occluder',
-    description: `XSeg occlusion mask (DeepFaceLab), ${id.slice(-1)} of 3: face probability at 256×256, keeps hands and objects in front of the face`,
+    description: `XSeg occlusion mask (DeepFaceLab), ${n} of 3: face probability at 256×256, keeps hands and objects in front of the face`,
     file: `${id}.onnx`,
     ...pinned(pin),
     sources: facefusionSources(base, id),
@@ -429,13 +426,13 @@ export const FACEFUSION_SPECS: Readonly<Record<FacefusionModelId, DownloadModelS
   crossface_simswap: converter('crossface_simswap', 'simswap_256 and simswap_unofficial_512', 22_100_000),
   crossface_ghost: converter('crossface_ghost', 'ghost_1/2/3_256', 22_100_000),
   crossface_hififace: converter('crossface_hififace', 'hififace_unofficial_256', 22_100_000),
-  'gfpgan_1.2': enhancer('gfpgan_1.2', 'GFPGAN 1.2 (TencentARC) face restoration at 512×512', 512, 'ffhq_512', GFPGAN_LICENCE, false),
-  'gfpgan_1.3': enhancer('gfpgan_1.3', 'GFPGAN 1.3 (TencentARC) face restoration at 512×512', 512, 'ffhq_512', GFPGAN_LICENCE, false, { crc32: '9d118283' }),
-  'gfpgan_1.4': enhancer('gfpgan_1.4', "GFPGAN 1.4 (TencentARC) face restoration at 512×512; FaceFusion's default enhancer", 512, 'ffhq_512', GFPGAN_LICENCE, false),
-  gpen_bfr_256: enhancer('gpen_bfr_256', 'GPEN-BFR (yangxy) face restoration at 256×256 (arcface_128 template)', 256, 'arcface_128', GPEN_LICENCE, true),
-  gpen_bfr_512: enhancer('gpen_bfr_512', 'GPEN-BFR (yangxy) face restoration at 512×512', 512, 'ffhq_512', GPEN_LICENCE, true),
-  gpen_bfr_1024: enhancer('gpen_bfr_1024', 'GPEN-BFR (yangxy) face restoration at 1024×1024', 1024, 'ffhq_512', GPEN_LICENCE, true),
-  gpen_bfr_2048: enhancer('gpen_bfr_2048', 'GPEN-BFR (yangxy) face restoration at 2048×2048', 2048, 'ffhq_512', GPEN_LICENCE, true),
+  'gfpgan_1.2': gfpgan('1.2'),
+  'gfpgan_1.3': gfpgan('1.3', { crc32: '9d118283' }),
+  'gfpgan_1.4': gfpgan('1.4', {}, "; FaceFusion's default enhancer"),
+  gpen_bfr_256: gpen(256),
+  gpen_bfr_512: gpen(512),
+  gpen_bfr_1024: gpen(1024),
+  gpen_bfr_2048: gpen(2048),
   codeformer: enhancer(
     'codeformer',
     'CodeFormer (sczhou) face restoration at 512×512, with a fidelity weight',
@@ -454,9 +451,9 @@ export const FACEFUSION_SPECS: Readonly<Record<FacefusionModelId, DownloadModelS
     'RestoreFormer++ (wzhouxiff): Apache-2.0 (FaceFusion metadata).',
     false,
   ),
-  bisenet_resnet_18: parser('bisenet_resnet_18', 'models-3.1.0', 18, { approxBytes: 51_000_000, crc32: '6cafc877' }),
-  bisenet_resnet_34: parser('bisenet_resnet_34', 'models-3.0.0', 34, { approxBytes: 89_000_000 }),
-  xseg_1: occluder('xseg_1', 'models-3.1.0', { approxBytes: 67_000_000, crc32: 'f207afe3' }),
-  xseg_2: occluder('xseg_2', 'models-3.1.0', { approxBytes: 67_000_000 }),
-  xseg_3: occluder('xseg_3', 'models-3.2.0', { approxBytes: 70_300_000 }),
+  bisenet_resnet_18: parser(18, 'models-3.1.0', { approxBytes: 51_000_000, crc32: '6cafc877' }),
+  bisenet_resnet_34: parser(34, 'models-3.0.0', { approxBytes: 89_000_000 }),
+  xseg_1: occluder(1, 'models-3.1.0', { approxBytes: 67_000_000, crc32: 'f207afe3' }),
+  xseg_2: occluder(2, 'models-3.1.0', { approxBytes: 67_000_000 }),
+  xseg_3: occluder(3, 'models-3.2.0', { approxBytes: 70_300_000 }),
 };
