@@ -84,34 +84,31 @@ export class InsightfacePaster {
     const { rect, blendRect, maskBlur } = run;
     const rw = rect.x1 - rect.x0;
     const c = frame.channels;
-    const sampler = createWarpSampler(swapped, run.im, frame.width, { precision: options.precision ?? 'float32' });
+    const precision = options.precision ?? 'float32';
+    const sampler = createWarpSampler(swapped, run.im, frame.width, { precision });
     if (this.fakeRow.length < rw * c) this.fakeRow = new Uint8ClampedArray(rw * c);
     const kd = this.fakeRow;
     const fd = frame.data;
-    const f = Math.fround;
+    const W = frame.width;
     for (let y = blendRect.y0; y < blendRect.y1; y++) {
       const mrow = (y - rect.y0) * rw - rect.x0;
       let a = blendRect.x0;
       let b = blendRect.x1;
       while (a < b && maskBlur[mrow + a] === 0) a++;
       while (b > a && maskBlur[mrow + b - 1] === 0) b--;
-      if (a === b) continue;
-      sampler.row(y, a, b, kd, 0);
-      // blendTruncated's arithmetic, pixel for pixel.
-      for (let x = a, ki = 0, fi = (y * frame.width + a) * c; x < b; x++, ki += c, fi += c) {
-        const m = maskBlur[mrow + x];
-        if (m === 0) continue;
-        if (m === 255) {
-          // α = 1, 1 − α = 0: the sum is the warped byte itself.
-          for (let k = 0; k < c; k++) fd[fi + k] = kd[ki + k];
-          continue;
+      // The row in runs: where α = 1 the sum is the warped byte itself, so the crop is warped
+      // straight into the frame; elsewhere it is warped into a row buffer and blended.
+      while (a < b) {
+        let e = a;
+        if (maskBlur[mrow + a] === 255) {
+          while (e < b && maskBlur[mrow + e] === 255) e++;
+          sampler.row(y, a, e, fd, (y * W + a) * c);
+        } else {
+          while (e < b && maskBlur[mrow + e] !== 255) e++;
+          sampler.row(y, a, e, kd, 0);
+          blendRun(fd, (y * W + a) * c, kd, maskBlur, mrow + a, e - a, c);
         }
-        const alpha = f(m / 255);
-        const beta = f(1 - alpha);
-        for (let k = 0; k < c; k++) {
-          const v = f(f(alpha * kd[ki + k]) + f(beta * fd[fi + k]));
-          fd[fi + k] = v >= 255 ? 255 : v > 0 ? Math.floor(v) : 0;
-        }
+        a = e;
       }
     }
   }
@@ -200,17 +197,26 @@ export class InsightfacePaster {
       };
       for (let fy = fp.y0; fy < fp.y1; fy++) {
         const y = fy - rect.y0;
-        white.row(fy, fp.x0, fp.x1, mask, y * rw + fp.x0 - rect.x0);
+        // Only the row's cut through the crop's parallelogram is sampled; the rest of the
+        // footprint's row is 0 (every tap is the constant border there).
+        const [x0, x1] = rowSpan(matrix, swapped.width, swapped.height, fy, fp.x0, fp.x1);
+        const at = y * rw - rect.x0;
+        if (!keepWarp) {
+          mask.fill(0, at + fp.x0, at + x0);
+          mask.fill(0, at + x1, at + fp.x1);
+        }
+        if (x1 <= x0) continue;
+        white.row(fy, x0, x1, mask, at + x0);
         const a = white.interiorX0 - rect.x0;
         const b = white.interiorX1 - rect.x0;
-        threshold(y, fp.x0 - rect.x0, a);
+        threshold(y, x0 - rect.x0, a);
         if (b > a) {
           if (a < minX) minX = a;
           if (b - 1 > maxX) maxX = b - 1;
           if (y < minY) minY = y;
           maxY = y;
         }
-        threshold(y, b, fp.x1 - rect.x0);
+        threshold(y, b, x1 - rect.x0);
       }
     }
     // The box in plane coordinates outside which the mask is 0.
@@ -303,6 +309,34 @@ function footprint(im: Affine, cropW: number, cropH: number): Rect {
   return { x0: Math.floor(x0) - 2, y0: Math.floor(y0) - 2, x1: Math.ceil(x1) + 3, y1: Math.ceil(y1) + 3 };
 }
 
+/**
+ * The columns [x0, x1) of frame row y, within [from, to), where `matrix` (frame → crop) puts the
+ * point inside [−1, cropW] × [−1, cropH], widened by two pixels each way (the float32 rounding of
+ * the warp's coordinates moves a point by far less): outside them a bilinear tap of the crop
+ * cannot be inside it, so the warped mask is 0 there.
+ */
+function rowSpan(matrix: Affine, cropW: number, cropH: number, y: number, from: number, to: number): [number, number] {
+  let lo = -Infinity;
+  let hi = Infinity;
+  for (const [a, b, limit] of [
+    [matrix[0], matrix[1] * y + matrix[2], cropW],
+    [matrix[3], matrix[4] * y + matrix[5], cropH],
+  ] as const) {
+    // −1 ≤ a·x + b ≤ limit
+    if (a === 0) {
+      if (b < -1 - 1e-3 || b > limit + 1e-3) return [from, from];
+      continue;
+    }
+    const u = (-1 - b) / a;
+    const v = (limit - b) / a;
+    lo = Math.max(lo, Math.min(u, v));
+    hi = Math.min(hi, Math.max(u, v));
+  }
+  const x0 = Math.max(from, Math.floor(lo) - 2);
+  const x1 = Math.min(to, Math.ceil(hi) + 3);
+  return x1 > x0 ? [x0, x1] : [from, from];
+}
+
 /** The footprint grown by the erosion's and the blur's reach, clamped to the frame. */
 function grow(foot: Rect, W: number, H: number): Rect {
   const { x0, y0, x1, y1 } = foot;
@@ -314,6 +348,24 @@ function grow(foot: Rect, W: number, H: number): Rect {
     x1: Math.max(0, Math.min(W, x1 + margin)),
     y1: Math.max(0, Math.min(H, y1 + margin)),
   };
+}
+
+/**
+ * {@link blendTruncated}'s arithmetic over one run of `count` pixels: frame bytes from `fi`, warped
+ * bytes from 0 in `kd`, mask values from `mi`; α = 0 leaves the frame byte as it is.
+ */
+function blendRun(fd: Uint8ClampedArray, fi: number, kd: Uint8ClampedArray, mask: Float32Array, mi: number, count: number, c: number): void {
+  const f = Math.fround;
+  for (let n = 0, ki = 0; n < count; n++, ki += c, fi += c) {
+    const m = mask[mi + n];
+    if (m === 0) continue;
+    const alpha = f(m / 255);
+    const beta = f(1 - alpha);
+    for (let k = 0; k < c; k++) {
+      const v = f(f(alpha * kd[ki + k]) + f(beta * fd[fi + k]));
+      fd[fi + k] = v >= 255 ? 255 : v > 0 ? Math.floor(v) : 0;
+    }
+  }
 }
 
 /**
