@@ -11,7 +11,6 @@
  */
 
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -26,17 +25,9 @@ import { createApiServer, type ApiServer } from '../../src/server/api/server.js'
 import { FIXTURES } from '../helpers/fixtures.js';
 import { redisUnavailable, startRedis, type RedisServer } from '../helpers/redis-server.js';
 import { multipart, startTestApi, type TestApi } from './api-helpers.js';
+import { consentStatementVersion, makeSelfIdentity, skipWithoutFlite } from '../helpers/talk-fixtures.js';
 
-function fliteMissing(): string | undefined {
-  const probe = spawnSync('flite', ['-lv'], { encoding: 'utf8' });
-  if (!probe.error && probe.status === 0) return undefined;
-  const why = 'flite is not installed (apt-get install flite)';
-  if (process.env.CI === 'true') throw new Error(`${why}; .ci/run should have installed it`);
-  return why;
-}
-
-const skip = fliteMissing();
-if (skip) console.log(`# skipping the talk API tests: ${skip}`);
+const skip = skipWithoutFlite('the talk API tests');
 
 type Names = 'alice' | 'bob' | 'tight';
 
@@ -86,16 +77,6 @@ describe('POST /v1/talks', { skip }, () => {
     return file;
   };
 
-  const makeIdentity = async (name: Names): Promise<string> => {
-    const { body, contentType } = multipart([
-      { name: 'consent', value: JSON.stringify({ subject: 'self', attested: true, statementVersion }) },
-      { name: 'photo', filename: 'g.jpg', type: 'image/jpeg', bytes: await readFile(join(FIXTURES, 'grace_hopper.jpg')) },
-    ]);
-    const made = await fetch(`${api.server.url}/v1/identities`, { method: 'POST', headers: { ...api.auth(name), 'content-type': contentType }, body });
-    assert.equal(made.status, 201, await made.clone().text());
-    return (await json<{ id: string }>(made)).id;
-  };
-
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'liveswap-talk-api-'));
     const scopes = ['identities:write', 'uploads', 'talk', 'jobs:read'] as const;
@@ -104,9 +85,9 @@ describe('POST /v1/talks', { skip }, () => {
       bob: { scopes: ['identities:write', 'jobs:read'] },
       tight: { scopes, quotas: { talkSecondsPerDay: 1 } },
     });
-    statementVersion = (await json<{ version: string }>(await fetch(`${api.server.url}/v1/consent/statement`, { headers: api.auth('alice') }))).version;
-    identityId = await makeIdentity('alice');
-    tightIdentityId = await makeIdentity('tight');
+    statementVersion = await consentStatementVersion(api, 'alice');
+    identityId = await makeSelfIdentity(api, 'alice', statementVersion);
+    tightIdentityId = await makeSelfIdentity(api, 'tight', statementVersion);
   });
   after(async () => {
     await api?.stop();

@@ -12,7 +12,6 @@
  */
 
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -24,18 +23,10 @@ import { formatWatermarkId } from '../../src/provenance/payload.js';
 import { WatermarkDetector } from '../../src/provenance/watermark.js';
 import { TALK_AUDIO, TALK_HEADER_BYTES, TALK_VIDEO } from '../../src/server/api/talk-live.js';
 import { decodeRgb, FIXTURES } from '../helpers/fixtures.js';
-import { multipart, startTestApi, type TestApi } from './api-helpers.js';
+import { startTestApi, type TestApi } from './api-helpers.js';
+import { consentStatementVersion, makeSelfIdentity, skipWithoutFlite } from '../helpers/talk-fixtures.js';
 
-function fliteMissing(): string | undefined {
-  const probe = spawnSync('flite', ['-lv'], { encoding: 'utf8' });
-  if (!probe.error && probe.status === 0) return undefined;
-  const why = 'flite is not installed (apt-get install flite)';
-  if (process.env.CI === 'true') throw new Error(`${why}; .ci/run should have installed it`);
-  return why;
-}
-
-const skip = fliteMissing();
-if (skip) console.log(`# skipping the live talk tests: ${skip}`);
+const skip = skipWithoutFlite('the live talk tests');
 
 type Names = 'alice' | 'bob';
 
@@ -89,14 +80,8 @@ describe('the /v1/talks/live WebSocket', { skip }, () => {
       bob: { scopes: ['identities:write'] },
     });
     wsUrl = `${api.server.url.replace('http', 'ws')}/v1/talks/live`;
-    statementVersion = (await json<{ version: string }>(await fetch(`${api.server.url}/v1/consent/statement`, { headers: api.auth('alice') }))).version;
-    const { body, contentType } = multipart([
-      { name: 'consent', value: JSON.stringify({ subject: 'self', attested: true, statementVersion }) },
-      { name: 'photo', filename: 'g.jpg', type: 'image/jpeg', bytes: await readFile(join(FIXTURES, 'grace_hopper.jpg')) },
-    ]);
-    const made = await fetch(`${api.server.url}/v1/identities`, { method: 'POST', headers: { ...api.auth('alice'), 'content-type': contentType }, body });
-    assert.equal(made.status, 201, await made.clone().text());
-    identityId = (await json<{ id: string }>(made)).id;
+    statementVersion = await consentStatementVersion(api, 'alice');
+    identityId = await makeSelfIdentity(api, 'alice', statementVersion);
   });
   after(async () => api?.stop());
 

@@ -6,9 +6,6 @@
  */
 
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { measureTalk } from '../../src/node/eval/talk-measure.js';
@@ -17,29 +14,15 @@ import { planTalkJob, runTalkJob } from '../../src/node/jobs/talk-job.js';
 import { pearson } from '../../src/pipeline/talk-sync.js';
 import { makeClip } from '../helpers/clips.js';
 import { FIXTURES, TEST_HOME } from '../helpers/fixtures.js';
+import { closeTalkWorkspace, openTalkWorkspace, skipWithoutFlite } from '../helpers/talk-fixtures.js';
 
-function fliteMissing(): string | undefined {
-  const probe = spawnSync('flite', ['-lv'], { encoding: 'utf8' });
-  if (!probe.error && probe.status === 0) return undefined;
-  const why = 'flite is not installed (apt-get install flite)';
-  if (process.env.CI === 'true') throw new Error(`${why}; .ci/run should have installed it`);
-  return why;
-}
-
-const skip = fliteMissing();
-if (skip) console.log(`# skipping the talking-video test: ${skip}`);
+const skip = skipWithoutFlite('the talking-video test');
 
 describe('a talking video face', { skip }, () => {
   let dir: string;
   let swapper: NodeSwapper;
-  before(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'liveswap-talk-video-'));
-    swapper = await createNodeSwapper({ home: TEST_HOME, engine: 'mesh' });
-  });
-  after(async () => {
-    await swapper?.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  before(async () => ({ dir, swapper } = await openTalkWorkspace('liveswap-talk-video-')));
+  after(() => closeTalkWorkspace({ dir, swapper }));
 
   it('follows the face in every frame, swaps it, moves its mouth with the speech and keeps the sound in step', async () => {
     const clip = await makeClip({ motion: 'zoom', width: 320, height: 360, fps: 25, frames: 20, dir, name: 'face' });

@@ -7,9 +7,7 @@
  */
 
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { measureTalk } from '../../src/node/eval/talk-measure.js';
@@ -19,29 +17,15 @@ import { speakWithFlite, SPEECH_RATE, writeWav } from '../../src/node/jobs/talk-
 import { pearson } from '../../src/pipeline/talk-sync.js';
 import { shapeOf } from '../../src/pipeline/talk-visemes.js';
 import { FIXTURES, TEST_HOME } from '../helpers/fixtures.js';
+import { closeTalkWorkspace, openTalkWorkspace, skipWithoutFlite } from '../helpers/talk-fixtures.js';
 
-function fliteMissing(): string | undefined {
-  const probe = spawnSync('flite', ['-lv'], { encoding: 'utf8' });
-  if (!probe.error && probe.status === 0) return undefined;
-  const why = 'flite is not installed (apt-get install flite)';
-  if (process.env.CI === 'true') throw new Error(`${why}; .ci/run should have installed it`);
-  return why;
-}
-
-const skip = fliteMissing();
-if (skip) console.log(`# skipping the talk tests: ${skip}`);
+const skip = skipWithoutFlite('the talk tests');
 
 describe('talking portraits', { skip }, () => {
   let dir: string;
   let swapper: NodeSwapper;
-  before(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'liveswap-talk-'));
-    swapper = await createNodeSwapper({ home: TEST_HOME, engine: 'mesh' });
-  });
-  after(async () => {
-    await swapper?.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  before(async () => ({ dir, swapper } = await openTalkWorkspace('liveswap-talk-')));
+  after(() => closeTalkWorkspace({ dir, swapper }));
 
   it("reads flite's phones: every one has a viseme, and the times end with the audio", async () => {
     const text = 'Pack my box with five dozen liquor jugs. The quick brown fox jumps over the lazy dog! Why, then, is the azure vision usually measured?';
