@@ -3,8 +3,7 @@
  * enhancer, occluder and parser is listed as installed (its files served under /models/store/, as
  * verified) or not (with the command that installs it); only listed files are served, nothing
  * outside them by any spelling of the name; a file pulled while the server runs shows up on the
- * next /api/info. Also the page's settings for these choices, the pixel boosts an engine can
- * tile, the server-side session's wire settings that carry them, and a server-side session
+ * next /api/info. Also the pixel boosts an engine can tile, the server-side session's wire settings that carry them, and a server-side session
  * (`process on: the server`) swapping with a FaceFusion swapper, XSeg and a pixel boost.
  */
 
@@ -29,7 +28,6 @@ import { swapperStandin } from '../helpers/facefusion-standins.js';
 import { loadFixture, meanAbsDiff, TEST_HOME } from '../helpers/fixtures.js';
 import { arcfaceStandin, scrfdStandin, standinStore } from '../helpers/standin-models.js';
 import { xsegStandin } from '../masks/mask-standins.js';
-import { validateSettings } from '../../web/app/settings.js';
 
 /** A GET with the path sent exactly as written (fetch would normalise `..` and `%2e%2e`). */
 function get(server: UiServer, path: string): Promise<{ status: number; body: Buffer }> {
@@ -153,35 +151,6 @@ describe("ui server: FaceFusion's models for the page", () => {
 });
 
 describe("the page's model settings", () => {
-  it('keeps valid choices and drops the rest to their defaults', () => {
-    const good = validateSettings({
-      engine: 'simswap_256',
-      faceEnhancer: 'codeformer',
-      faceEnhancerBlend: 55,
-      faceEnhancerWeight: 0.7,
-      occlusionMask: 'all',
-      faceParser: 'bisenet_resnet_18',
-      pixelBoost: 512,
-    });
-    assert.deepEqual(
-      [good.engine, good.faceEnhancer, good.faceEnhancerBlend, good.faceEnhancerWeight, good.occlusionMask, good.faceParser, good.pixelBoost],
-      ['simswap_256', 'codeformer', 55, 0.7, 'all', 'bisenet_resnet_18', 512],
-    );
-    const bad = validateSettings({
-      engine: 'deepfacelab',
-      faceEnhancer: 'gfpgan_9',
-      faceEnhancerBlend: 101,
-      faceEnhancerWeight: -1,
-      occlusionMask: 'xseg_4',
-      faceParser: 'bisenet',
-      pixelBoost: 300,
-    });
-    assert.deepEqual(
-      [bad.engine, bad.faceEnhancer, bad.faceEnhancerBlend, bad.faceEnhancerWeight, bad.occlusionMask, bad.faceParser, bad.pixelBoost],
-      ['mesh', 'none', 80, 0.5, 'none', 'auto', 0],
-    );
-  });
-
   it('offers the boosts each engine can tile, and leaves out one it cannot', () => {
     assert.deepEqual(pixelBoostsFor('mesh'), []);
     assert.deepEqual(pixelBoostsFor('inswapper'), [256, 384, 512, 768, 1024]);
