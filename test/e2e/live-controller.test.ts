@@ -8,13 +8,14 @@
  */
 
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { createUiServer, type UiServer } from '../../src/server/ui-server.js';
 import { browserSkipReason, buildWebApp, fakeCameraClip, launchChromium, newContext } from '../helpers/browser.js';
+import { closeE2e, collectPageErrors } from '../helpers/e2e-page.js';
 import { FIXTURES, TEST_HOME } from '../helpers/fixtures.js';
 
 const skip = browserSkipReason();
@@ -35,17 +36,10 @@ describe('live app: adaptive quality in Chromium', { skip }, () => {
     // A visitor who asked for more than the machine can give.
     await context.addInitScript(() => localStorage.setItem('liveswap.settings', JSON.stringify({ targetFps: 120, showFps: true })));
     page = await context.newPage();
-    page.on('pageerror', (error) => errors.push(error.message));
-    page.on('console', (message) => {
-      if (message.type() === 'error') errors.push(message.text());
-    });
+    collectPageErrors(page, errors);
   });
 
-  after(async () => {
-    await browser?.close();
-    await server?.close();
-    if (dir) await rm(dir, { recursive: true, force: true });
-  });
+  after(() => closeE2e({ browser, server, dir }));
 
   it('steps down under an overloaded frame budget and the stats show what it changed', async () => {
     await page.goto(server.url);

@@ -7,7 +7,7 @@
  */
 
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -16,6 +16,7 @@ import { loadWatermarkKey } from '../../src/node/provenance/output-provenance.js
 import { verifyFile } from '../../src/node/provenance/verify.js';
 import { createUiServer, type UiServer } from '../../src/server/ui-server.js';
 import { browserSkipReason, buildWebApp, fakeCameraClip, launchChromium, newContext } from '../helpers/browser.js';
+import { closeE2e, collectPageErrors } from '../helpers/e2e-page.js';
 import { FIXTURES } from '../helpers/fixtures.js';
 import { auditLog, freshHome } from '../helpers/live-home.js';
 
@@ -36,17 +37,10 @@ describe('live app: processing on the server, in Chromium', { skip }, () => {
     server = await createUiServer({ home, port: 0, webRoot });
     browser = await launchChromium({ camera: await fakeCameraClip(dir, 'astronaut.png', 640, 360, 2, 30), allowCamera: true });
     page = await (await newContext(browser, true)).newPage();
-    page.on('pageerror', (error) => errors.push(error.message));
-    page.on('console', (message) => {
-      if (message.type() === 'error') errors.push(message.text());
-    });
+    collectPageErrors(page, errors);
   });
 
-  after(async () => {
-    await browser?.close();
-    await server?.close();
-    if (dir) await rm(dir, { recursive: true, force: true });
-  });
+  after(() => closeE2e({ browser, server, dir }));
 
   it('sends the camera to the server and shows the swapped, marked frames with the round trip and fps', async () => {
     await page.goto(`${server.url}?process=server`);
