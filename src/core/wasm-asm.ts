@@ -7,10 +7,11 @@
 
 /** Value types (binary encoding). */
 export const I32 = 0x7f;
+export const I64 = 0x7e;
 export const F32 = 0x7d;
 export const F64 = 0x7c;
 export const V128 = 0x7b;
-export type ValType = typeof I32 | typeof F32 | typeof F64 | typeof V128;
+export type ValType = typeof I32 | typeof I64 | typeof F32 | typeof F64 | typeof V128;
 
 /** One function of a module: parameters are locals 0…n−1, `locals` follow them. */
 export interface WasmFunction {

@@ -31,7 +31,7 @@
  *   pick nothing (index 0x80 gives 0), so the last run's extra pixels get a zero delta.
  */
 
-import { assemble, I32, lanes32, op, V128, v, wasmApi, type WasmFunction } from '../core/wasm-asm.js';
+import { assemble, F64, I32, I64, lanes32, op, V128, v, wasmApi, type WasmFunction } from '../core/wasm-asm.js';
 import { BASIS, BLOCKS_X, BLOCKS_Y, CHIP_ROWS, COEFF_U, COEFF_V, GRID_H, GRID_W, MAX_FREQ, PER_BLOCK, SLOTS } from './watermark/pattern.js';
 
 /** Fixed-point units per luma level of the residual the kernel reads. */
@@ -63,6 +63,10 @@ const LUMA_AT = 8 * PAGE;
 const LUMA_ROOM = PAGE - 64;
 const BASIS_AT = 9 * PAGE;
 const PARTIAL_AT = BASIS_AT + 1024;
+const COLUMNS_AT = BASIS_AT + 12288;
+const COLUMN_WEIGHTS_AT = COLUMNS_AT + 16 * GRID_W;
+/** Most frame pixels one grid column may read in the kernel (frames up to 4320 wide). */
+const MAX_COLUMN_TAPS = 10;
 const GRID_AT = 10 * PAGE;
 const COEFFS_AT = 18 * PAGE;
 const SLOTS_AT = 20 * PAGE;
@@ -100,6 +104,10 @@ export interface WatermarkKernels {
    * {@link LUMA_B}·B per pixel. The answer is a view of the module's memory, valid until the next call.
    */
   lumaRow(rows: Int32Array, weights: Int32Array, first: number, end: number): Int32Array;
+  /** Readies the horizontal area weights of the loaded frame's width; false when a column reads more pixels than the kernel takes. */
+  prepareColumns(columns: ColumnWeights): boolean;
+  /** The chip row just made by {@link lumaRow} resampled to the 480 grid columns ({@link resampleColumnsReference}), into grid row `r`. */
+  resampleRow(r: number, rowScale: number): void;
   /** Loads a residual grid in the kernels' fixed point ({@link quantizeResidual}). */
   setResidualRows(rows: Int16Array): void;
   /** Readies rows of this width (1920, or any from {@link MIN_ANY_WIDTH} with the caller's taps); false when out of reach. */
@@ -206,6 +214,54 @@ export function lumaRowReference(bytes: Uint8Array, width: number, channels: 3 |
       b += q * bytes[p + 2];
     }
     out[x] = LUMA_R * r + LUMA_G * g + LUMA_B * b;
+  }
+}
+
+/**
+ * Horizontal area weights from a row of `width` pixels to the 480 grid columns, in whole units
+ * (2^20 per pixel of overlap, rounded), `taps` per column from `start` (zero weights pad the
+ * shorter columns), and each column's 1 / Σ weights. Integer sums of integer luma: exact in
+ * doubles and in 64-bit integers alike, in any order (under 2^53 for frames up to 4320 wide).
+ */
+export interface ColumnWeights {
+  readonly width: number;
+  readonly taps: number;
+  readonly start: Int32Array;
+  readonly weights: Int32Array;
+  readonly scale: Float64Array;
+}
+
+/** The {@link ColumnWeights} of a width. */
+export function columnWeights(width: number): ColumnWeights {
+  const units = 1 << 20;
+  const taps = Math.ceil(width / GRID_W) + 1;
+  const start = new Int32Array(GRID_W);
+  const weights = new Int32Array(GRID_W * taps);
+  const scale = new Float64Array(GRID_W);
+  for (let i = 0; i < GRID_W; i++) {
+    const a = (i * width) / GRID_W;
+    const b = ((i + 1) * width) / GRID_W;
+    start[i] = Math.floor(a);
+    let total = 0;
+    for (let k = 0; k < taps; k++) {
+      const x = start[i] + k;
+      const overlap = x < width ? Math.max(0, Math.min(b, x + 1) - Math.max(a, x)) : 0;
+      const w = Math.round(overlap * units);
+      weights[i * taps + k] = w;
+      total += w;
+    }
+    scale[i] = 1 / total;
+  }
+  return { width, taps, start, weights, scale };
+}
+
+/** The TypeScript twin of the column kernel: out[o + i] = float32(Σ weight·luma × scale_i × rowScale), the sum exact. */
+export function resampleColumnsReference(luma: Int32Array, columns: ColumnWeights, rowScale: number, out: Float32Array, o: number): void {
+  const { taps, start, weights, scale } = columns;
+  for (let i = 0; i < GRID_W; i++) {
+    let sum = 0;
+    for (let k = 0, x = start[i], e = i * taps; k < taps; k++, x++, e++) sum += weights[e] * (luma[x] ?? 0);
+    out[o + i] = f32(sum * scale[i] * rowScale);
   }
 }
 
@@ -555,6 +611,27 @@ function synthesizeKernel(): WasmFunction {
   return { name: 'synthesize', params: [I32, I32, I32, I32], locals: [I32, I32, V128, V128, V128], body: code };
 }
 
+/**
+ * columns(luma, headers, weights, out, rowScale, taps): see {@link resampleColumnsReference}. Per
+ * grid column a 16-byte header (first pixel's byte offset i32, pad, 1/Σw f64) and `taps` i32 weights.
+ * Params: i32 0..3, f64 4, i32 5; locals: 6 columns left, 7 sum (i64), 8 taps left, 9 pixel pointer.
+ */
+function columnsKernel(): WasmFunction {
+  const [LUMA, HEADER, WEIGHTS, OUT, ROW_SCALE, TAPS, LEFT, SUM, K, P] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
+  const { code, emit } = emitter();
+  const i64 = { extend: [0xac], mul: [0x7e], add: [0x7c], zero: [0x42, 0] };
+  emit(op.i32(GRID_W), op.set(LEFT), op.loop);
+  emit(op.get(LUMA), op.get(HEADER), op.i32Load(0), op.i32Add, op.set(P), i64.zero, op.set(SUM), op.get(TAPS), op.set(K));
+  emit(op.loop, op.get(SUM), op.get(WEIGHTS), op.i32Load(0), i64.extend, op.get(P), op.i32Load(0), i64.extend, i64.mul, i64.add, op.set(SUM));
+  emit(op.get(WEIGHTS), op.i32(4), op.i32Add, op.set(WEIGHTS), op.get(P), op.i32(4), op.i32Add, op.set(P));
+  emit(op.get(K), op.i32(1), op.i32Sub, op.tee(K), op.brIf(0), op.end);
+  // f32(f64(sum) × scale × rowScale)
+  emit(op.get(OUT), op.get(SUM), [0xb9], op.get(HEADER), op.f64Load(8), [0xa2], op.get(ROW_SCALE), [0xa2], [0xb6], f32Store(0));
+  emit(op.get(HEADER), op.i32(16), op.i32Add, op.set(HEADER), op.get(OUT), op.i32(4), op.i32Add, op.set(OUT));
+  emit(op.get(LEFT), op.i32(1), op.i32Sub, op.tee(LEFT), op.brIf(0), op.end);
+  return { name: 'columns', params: [I32, I32, I32, I32, F64, I32], locals: [I32, I64, I32, I32], body: code };
+}
+
 // ---- loading ---------------------------------------------------------------------------------
 
 type KernelFunction = (...args: number[]) => void;
@@ -607,7 +684,19 @@ export function watermarkKernels(): WatermarkKernels | undefined {
   try {
     const wasm = wasmApi();
     if (!wasm) return undefined;
-    const functions = [fourTimes(3), fourTimes(4), anyWidth(3), anyWidth(4), accumulate(true), accumulate(false), luma(3), luma(4), analyzeKernel(), synthesizeKernel()];
+    const functions = [
+      fourTimes(3),
+      fourTimes(4),
+      anyWidth(3),
+      anyWidth(4),
+      accumulate(true),
+      accumulate(false),
+      luma(3),
+      luma(4),
+      analyzeKernel(),
+      synthesizeKernel(),
+      columnsKernel(),
+    ];
     const bytes = assemble(functions, FRAME_AT / PAGE);
     if (!wasm.validate(bytes)) return undefined;
     const { exports } = new wasm.Instance(new wasm.Module(bytes));
@@ -617,7 +706,9 @@ export function watermarkKernels(): WatermarkKernels | undefined {
     const anyWide = { 3: fn('addAnyRgb'), 4: fn('addAnyRgba') };
     const lumaOf = { 3: fn('lumaRgb'), 4: fn('lumaRgba') };
     const [accumulateFirst, accumulateAdd] = [fn('accumulateFirst'), fn('accumulateAdd')];
-    const [analyze, synthesize] = [fn('analyze'), fn('synthesize')];
+    const [analyze, synthesize, columns] = [fn('analyze'), fn('synthesize'), fn('columns')];
+    let columnTaps = 0;
+    let preparedColumns: ColumnWeights | undefined;
     let heap = new Uint8Array(memory.buffer);
     const views = () => ({
       rows: new Int16Array(memory.buffer, RESIDUAL_AT, GRID_H * PADDED),
@@ -672,6 +763,23 @@ export function watermarkKernels(): WatermarkKernels | undefined {
         view.slots.set(slots);
         synthesize(SLOTS_AT, PARTIAL_AT, BASIS_AT, RESIDUAL_FLOAT_AT);
         residual.set(view.residual);
+      },
+      prepareColumns(weights: ColumnWeights): boolean {
+        if (weights === preparedColumns) return true;
+        preparedColumns = undefined;
+        if (weights.taps > MAX_COLUMN_TAPS) return false;
+        const headers = new DataView(memory.buffer, COLUMNS_AT, 16 * GRID_W);
+        for (let i = 0; i < GRID_W; i++) {
+          headers.setInt32(16 * i, 4 * weights.start[i], true);
+          headers.setFloat64(16 * i + 8, weights.scale[i], true);
+        }
+        new Int32Array(memory.buffer, COLUMN_WEIGHTS_AT, weights.weights.length).set(weights.weights);
+        columnTaps = weights.taps;
+        preparedColumns = weights;
+        return true;
+      },
+      resampleRow(r: number, rowScale: number): void {
+        columns(LUMA_AT, COLUMNS_AT, COLUMN_WEIGHTS_AT, GRID_AT + r * ROW_BYTES, rowScale, columnTaps);
       },
       setResidualRows(rows: Int16Array): void {
         view.rows.set(rows);

@@ -1,6 +1,6 @@
 /**
  * Frame ↔ canonical grid: per frame size, the area weights that take a frame's luma down to the
- * 480×270 grid (rows in whole units, so colour rows are summed as integers; columns by prefix sums)
+ * 480×270 grid (in whole units, so colour frames are summed as integers)
  * and the bilinear taps that take a residual back up; the per-frame scratch that analyses a frame
  * into its chip coefficients (the reader's side) and synthesises and adds a residual (the writer's
  * side). Colour frames of any width go through the WebAssembly SIMD kernels of
@@ -13,13 +13,16 @@ import type { Image } from '../../core/image.js';
 import {
   addRowReference,
   analyzeReference,
+  columnWeights,
   LUMA_ONE,
   lumaRowReference,
   PADDED,
   q15,
   quantizeResidual,
+  resampleColumnsReference,
   synthesizeReference,
   watermarkKernels,
+  type ColumnWeights,
   type WatermarkKernels,
 } from '../upsample-simd.js';
 import { CHIP_ROWS, GRID_H, GRID_W, MAX_FREQ, SLOTS } from './pattern.js';
@@ -89,27 +92,6 @@ function scatterWeights(cols: ReturnType<typeof areaWeights>, width: number): { 
   return { col, w0, w1 };
 }
 
-/**
- * Per grid column, the frame pixels [a, b) it covers, as whole pixels from floor(a) to floor(b)
- * and the fractions to take off the first and add of the last: the column's area sum is
- * prefix[B] − prefix[A] − startFrac·luma[A] + endFrac·luma[B].
- */
-function columnSpans(width: number): { spanStart: Int32Array; spanEnd: Int32Array; startFrac: Float32Array; endFrac: Float32Array } {
-  const spanStart = new Int32Array(GRID_W);
-  const spanEnd = new Int32Array(GRID_W);
-  const startFrac = new Float32Array(GRID_W);
-  const endFrac = new Float32Array(GRID_W);
-  for (let i = 0; i < GRID_W; i++) {
-    const a = (i * width) / GRID_W;
-    const b = Math.min(width, ((i + 1) * width) / GRID_W);
-    spanStart[i] = Math.floor(a);
-    spanEnd[i] = Math.min(width, Math.floor(b));
-    startFrac[i] = a - spanStart[i];
-    endFrac[i] = spanEnd[i] < width ? b - spanEnd[i] : 0;
-  }
-  return { spanStart, spanEnd, startFrac, endFrac };
-}
-
 /** Resampling tables for one frame size, built once per size. */
 class Geometry {
   readonly cols: ReturnType<typeof areaWeights>;
@@ -128,7 +110,7 @@ class Geometry {
   readonly sourceTotal: Int32Array;
   /** Whether every chip row's summed weights keep 255 × them under 2^15 in a lane, so the words stay positive int32 (frames up to 2160 rows). */
   readonly lanesFit: boolean;
-  readonly spans: ReturnType<typeof columnSpans>;
+  readonly columns: ColumnWeights;
 
   constructor(
     readonly width: number,
@@ -161,7 +143,7 @@ class Geometry {
     this.scatter = width >= GRID_W ? scatterWeights(this.cols, width) : undefined;
     this.upX = bilinearTaps(width, GRID_W);
     this.upY = bilinearTaps(height, GRID_H);
-    this.spans = columnSpans(width);
+    this.columns = columnWeights(width);
   }
 }
 
@@ -188,7 +170,6 @@ export class GridScratch {
   private readonly fixedResidual = new Int16Array(GRID_H * PADDED);
   private readonly interp = new Float32Array(GRID_W);
   private readonly partial = new Float32Array(MAX_FREQ * GRID_W);
-  private prefix = new Float64Array(0);
   /** The kernels' frame load that holds the frame last analysed, so that adding the residual need not load it again. */
   private loaded: { data: Uint8ClampedArray; load: number } | undefined;
 
@@ -209,7 +190,6 @@ export class GridScratch {
       this.geometry = new Geometry(image.width, image.height);
       this.lumaRow = new Float32Array(image.width + 1);
       this.lumaInteger = new Int32Array(image.width);
-      this.prefix = new Float64Array(image.width + 1);
     }
     return this.geometry;
   }
@@ -245,8 +225,8 @@ export class GridScratch {
 
   /**
    * Colour frames up to 2160 rows: per chip row, its frame rows summed byte by byte with whole-unit
-   * weights and the integer luma taken once (SIMD kernels, or their TypeScript twin: the same
-   * integers), then the horizontal area means from the row's running sum (exact in doubles).
+   * weights and the integer luma taken once, then the horizontal area means in whole-unit weights
+   * (SIMD kernels, or their TypeScript twins: the same integers and the same float32 results).
    */
   private downscaleColour(image: Image, g: Geometry, r0: number, r1: number): void {
     const { width, data } = image;
@@ -255,36 +235,23 @@ export class GridScratch {
     const kernels = this.kernels();
     const load = kernels?.loadFrame(bytes, width, channels);
     const { sourceStart, sourceRow, sourceWeight, sourceTotal } = g;
-    const { prefix, rowSum } = this;
     const grid = this.gridArray();
+    const whole = kernels !== undefined && load !== undefined && kernels.prepareColumns(g.columns);
     for (let r = r0; r < r1; r++) {
       const e0 = sourceStart[r];
       const e1 = sourceStart[r + 1];
+      const rowScale = 1 / (sourceTotal[r] * LUMA_ONE);
+      if (whole) {
+        kernels.lumaRow(sourceRow, sourceWeight, e0, e1);
+        kernels.resampleRow(r, rowScale);
+        continue;
+      }
       let luma: Int32Array = this.lumaInteger;
       if (kernels && load !== undefined) luma = kernels.lumaRow(sourceRow, sourceWeight, e0, e1);
       else lumaRowReference(bytes, width, channels, sourceRow, sourceWeight, e0, e1, luma);
-      let running = 0;
-      prefix[0] = 0;
-      for (let x = 0; x < width; x++) {
-        running += luma[x];
-        prefix[x + 1] = running;
-      }
-      this.resamplePrefix(prefix, width, g, rowSum, GRID_W / width / (sourceTotal[r] * LUMA_ONE));
-      grid.set(rowSum.subarray(0, GRID_W), r * GRID_W);
+      resampleColumnsReference(luma, g.columns, rowScale, grid, r * GRID_W);
     }
     if (load !== undefined) this.loaded = { data, load };
-  }
-
-  /** The 480 area means × `inverse`·width/480 from a row's running sum (pixel x's value is prefix[x + 1] − prefix[x]). */
-  private resamplePrefix(prefix: Float64Array, width: number, g: Geometry, rowSum: Float32Array, inverse: number): void {
-    const { spanStart, spanEnd, startFrac, endFrac } = g.spans;
-    for (let i = 0; i < GRID_W; i++) {
-      const a = spanStart[i];
-      const b = spanEnd[i];
-      const first = prefix[a + 1] - prefix[a];
-      const last = b < width ? prefix[b + 1] - prefix[b] : 0;
-      rowSum[i] = inverse * (prefix[b] - prefix[a] - startFrac[i] * first + endFrac[i] * last);
-    }
   }
 
   /** One row's luma area-resampled to 480 columns, any width. */
