@@ -156,8 +156,15 @@ describe("FaceFusion's swappers, enhancers and XSeg in Chromium (stand-in files)
     // Full resolution on every frame (the stand-in detector reports the face where it is at full size), and
     // the mouth swapped with the rest (the live app keeps the target's mouth by default), so XSeg's part shows.
     await page.addInitScript(() => localStorage.setItem('liveswap.settings', JSON.stringify({ targetFps: 0, mouthMask: false })));
+    const steps: string[] = [];
+    let last = Date.now();
+    const step = (name: string) => {
+      steps.push(`${name} ${((Date.now() - last) / 1000).toFixed(1)} s`);
+      last = Date.now();
+    };
     await page.goto(server.url);
-    await page.waitForFunction(() => document.body.dataset.engine === 'ready', undefined, { timeout: 60_000 });
+    // The menus are filled once the server said what it has (the mesh engine is still starting meanwhile).
+    await page.locator('#engine option[value="hyperswap_1a_256"]').waitFor({ state: 'attached', timeout: 60_000 });
 
     // What is installed is offered; the rest is greyed and names the command that installs it.
     const enabled = async (selector: string) => !(await page.locator(selector).isDisabled());
@@ -182,14 +189,17 @@ describe("FaceFusion's swappers, enhancers and XSeg in Chromium (stand-in files)
     assert.equal(await page.locator('#pixel-boost').isDisabled(), true, 'no pixel boost for mesh');
     assert.equal(await page.locator('#face-enhancer-weight-field').isHidden(), true, "the fidelity is CodeFormer's");
 
+    step('page');
     await page.selectOption('#engine', 'hyperswap_1a_256');
     await page.waitForFunction(() => document.body.dataset.engine === 'ready' && /hyperswap_1a_256/.test(document.querySelector('#engine-status')?.textContent ?? ''), undefined, {
       timeout: 120_000,
     });
     const boosts = await page.locator('#pixel-boost option').evaluateAll((options) => options.map((o) => (o as HTMLOptionElement).value));
     assert.deepEqual(boosts, ['0', '512', '768', '1024'], "hyperswap's 256 crop takes its multiples");
+    step('hyperswap engine');
     await page.setInputFiles('#source-input', SOURCE);
     await page.locator('#sources .source-face').first().waitFor({ timeout: 60_000 });
+    step('source photo');
 
     // The camera: swapped frames come out, labelled. (Block means: the fake camera sways by a pixel,
     // and the preview shows a frame a moment older than the camera's.)
@@ -206,6 +216,7 @@ describe("FaceFusion's swappers, enhancers and XSeg in Chromium (stand-in files)
     );
     assert.ok(findLabel(await grab(page, '#preview')), 'the swapped frames carry the label');
     await page.click('#stop');
+    step('camera');
 
     // The masks, the enhancer and the boost on a still picture (the camera's, without its sway), each
     // measured against that picture.
@@ -221,6 +232,7 @@ describe("FaceFusion's swappers, enhancers and XSeg in Chromium (stand-in files)
     await page.selectOption('#occlusion-mask', 'xseg_1');
     const occluded = await until(page, still, both, (v) => v.mouth < 3 && Math.abs(v.eyes - swapped.eyes) < 2, 'XSeg keeps the covered mouth');
     const occludedFrame = await still();
+    step('still and XSeg');
 
     // The enhancer: the (near-white) enhanced face over the swapped one, at 100 %.
     await page.selectOption('#face-enhancer', 'gfpgan_1.4');
@@ -241,6 +253,7 @@ describe("FaceFusion's swappers, enhancers and XSeg in Chromium (stand-in files)
     const boosted = await until(page, still, both, (v) => Math.abs(v.eyes - occluded.eyes) < 2 && v.mouth < 3, 'the boosted swap paints the face as the plain one');
     assert.ok(findLabel(await still()), 'the label stays on every frame');
 
+    step('enhancer and boost');
     // An enhancer that will not load is turned off with a message; the engine goes on.
     await page.selectOption('#face-enhancer', 'gpen_bfr_256');
     const said = page.locator('#messages .message[data-kind="model"]');
@@ -257,8 +270,9 @@ describe("FaceFusion's swappers, enhancers and XSeg in Chromium (stand-in files)
     assert.equal(stored.faceEnhancer, 'none');
     assert.equal(stored.pixelBoost, 512);
     const round = (v: Record<string, number>) => JSON.stringify(Object.fromEntries(Object.entries(v).map(([k, x]) => [k, Math.round(x * 10) / 10])));
+    step('broken enhancer');
     process.stdout.write(
-      `# face change (mean abs diff, 0-255): camera eyes ${live.toFixed(1)}; still: swapped ${round(swapped)}, XSeg ${round(occluded)}, enhanced ${enhanced.toFixed(1)}, boosted ${round(boosted)}\n`,
+      `# face change (mean abs diff, 0-255): camera eyes ${live.toFixed(1)}; still: swapped ${round(swapped)}, XSeg ${round(occluded)}, enhanced ${enhanced.toFixed(1)}, boosted ${round(boosted)}\n# steps: ${steps.join(', ')}\n`,
     );
     assert.deepEqual(errors, []);
   });
