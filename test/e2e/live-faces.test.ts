@@ -6,7 +6,7 @@
  */
 
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -17,6 +17,7 @@ import { lastLines, runFfmpeg } from '../../src/node/media/ffmpeg-binary.js';
 import { ModelStore } from '../../src/node/models/model-store.js';
 import { createUiServer, type UiServer } from '../../src/server/ui-server.js';
 import { browserSkipReason, buildWebApp, launchChromium, newContext } from '../helpers/browser.js';
+import { closeE2e, collectPageErrors } from '../helpers/e2e-page.js';
 import { decodeRgb, FIXTURES, TEST_HOME } from '../helpers/fixtures.js';
 
 const skip = browserSkipReason();
@@ -121,10 +122,7 @@ describe('live app: people and pictures', { skip }, () => {
     server = await createUiServer({ home: TEST_HOME, store: new ModelStore({ home: TEST_HOME }), port: 0, webRoot });
     browser = await launchChromium({ camera: await cutClip(dir), allowCamera: true });
     page = await (await newContext(browser, true)).newPage();
-    page.on('console', (message) => {
-      if (message.type() === 'error') errors.push(message.text());
-    });
-    page.on('pageerror', (error) => errors.push(error.message));
+    collectPageErrors(page, errors);
     // The adaptive quality controller off (target 0): a change of its detector size starts the
     // tracks afresh, which is not what these tests look at.
     await page.addInitScript(() => localStorage.setItem('liveswap.settings', JSON.stringify({ targetFps: 0 })));
@@ -132,11 +130,7 @@ describe('live app: people and pictures', { skip }, () => {
     await page.waitForFunction(() => document.body.dataset.engine === 'ready', undefined, { timeout: 60_000 });
   });
 
-  after(async () => {
-    await browser?.close();
-    await server?.close();
-    if (dir) await rm(dir, { recursive: true, force: true });
-  });
+  after(() => closeE2e({ browser, server, dir }));
 
   it('marks only the main photo as main', async () => {
     await page.setInputFiles('#source-input', [join(FIXTURES, 'grace_hopper.jpg'), join(FIXTURES, 'astronaut.png')]);

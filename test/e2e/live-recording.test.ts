@@ -14,7 +14,7 @@
 
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -26,6 +26,7 @@ import { credentialsAvailable } from '../../src/node/provenance/credentials.js';
 import { createUiServer, type UiServer } from '../../src/server/ui-server.js';
 import { auditLog, freshHome } from '../helpers/live-home.js';
 import { browserSkipReason, buildWebApp, launchChromium, newContext } from '../helpers/browser.js';
+import { closeE2e, collectPageErrors } from '../helpers/e2e-page.js';
 import { makeClip } from '../helpers/clips.js';
 import { FIXTURES, TEST_HOME } from '../helpers/fixtures.js';
 
@@ -76,17 +77,10 @@ describe('live app: recording', { skip }, () => {
     const context = await newContext(browser, false);
     await context.addInitScript(COUNT_SHOWN);
     page = await context.newPage();
-    page.on('console', (message) => {
-      if (message.type() === 'error') errors.push(message.text());
-    });
-    page.on('pageerror', (error) => errors.push(error.message));
+    collectPageErrors(page, errors);
   });
 
-  after(async () => {
-    await browser?.close();
-    await server?.close();
-    if (dir) await rm(dir, { recursive: true, force: true });
-  });
+  after(() => closeE2e({ browser, server, dir }));
 
   it('records the swapped video target with its sound into a file with a duration, saved at once and logged', async (t) => {
     await page.goto(server.url);
