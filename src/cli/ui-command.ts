@@ -92,12 +92,27 @@ export async function runUi(flags: UiFlags, terminal: Terminal, deps: UiDeps = {
   }
 }
 
+/**
+ * The start-up line that says what the page can run: mesh and inswapper as before, then the
+ * FaceFusion swappers and the enhancer, occlusion and parser models installed and verified.
+ */
 export function engineLine(info: ServerInfo): string {
-  if (info.engines.inswapper && info.models.inswapper) {
-    return `Engines: mesh and inswapper (${(info.models.inswapper.bytes / 1e6).toFixed(0)} MB of models to load in the browser).`;
-  }
-  // The notice already names the mesh engine and says how to add inswapper.
-  return info.inswapperNotice ?? 'Engine: mesh.';
+  const base =
+    info.engines.inswapper && info.models.inswapper
+      ? `Engines: mesh and inswapper (${(info.models.inswapper.bytes / 1e6).toFixed(0)} MB of models to load in the browser).`
+      : // The notice already names the mesh engine and says how to add inswapper.
+        (info.inswapperNotice ?? 'Engine: mesh.');
+  const choices = info.choices;
+  if (!choices) return base;
+  const installed = (list: readonly { id: string; installed: boolean }[]): string[] => list.filter((choice) => choice.installed).map((choice) => choice.id);
+  const extras: [string, string[]][] = [
+    ['swappers', installed(choices.swappers)],
+    ['enhancers', installed(choices.enhancers)],
+    ['occlusion', installed(choices.occluders)],
+    ['parsers', installed(choices.parsers)],
+  ];
+  const listed = extras.filter(([, ids]) => ids.length > 0).map(([kind, ids]) => `${kind} ${ids.join(', ')}`);
+  return listed.length === 0 ? base : `${base} Also installed: ${listed.join('; ')}.`;
 }
 
 /** The platform's "open this URL" command, detached so the browser outlives nothing of ours. */

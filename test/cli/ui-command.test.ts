@@ -219,5 +219,21 @@ describe('ui command helpers', () => {
     assert.equal(engineLine(withInswapper), 'Engines: mesh and inswapper (700 MB of models to load in the browser).');
     const meshOnly: ServerInfo = { ...base, engines: { mesh: true, inswapper: false }, inswapperNotice: 'Using the built-in mesh engine: …', models: builtin };
     assert.equal(engineLine(meshOnly), 'Using the built-in mesh engine: …');
+    const missing = { installed: false, pull: 'liveswap models pull --for x' };
+    const withChoices: ServerInfo = {
+      ...meshOnly,
+      choices: {
+        swappers: [
+          { id: 'hyperswap_1a_256', installed: true, bytes: 1 },
+          { id: 'simswap_256', ...missing },
+        ],
+        enhancers: [{ id: 'gfpgan_1.4', installed: true, bytes: 1 }],
+        occluders: [{ id: 'xseg_1', ...missing }],
+        parsers: [],
+      },
+    };
+    assert.equal(engineLine(withChoices), 'Using the built-in mesh engine: … Also installed: swappers hyperswap_1a_256; enhancers gfpgan_1.4.');
+    const noneInstalled: ServerInfo = { ...meshOnly, choices: { swappers: [{ id: 'simswap_256', ...missing }], enhancers: [], occluders: [], parsers: [] } };
+    assert.equal(engineLine(noneInstalled), 'Using the built-in mesh engine: …');
   });
 });
