@@ -7,16 +7,16 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { multiplyAffine, type Affine } from '../../src/core/affine.js';
-import { cloneImage, type Image } from '../../src/core/image.js';
+import { cloneImage, type Channels, type Image } from '../../src/core/image.js';
 import { InsightfacePaster, pasteBackInsightface } from '../../src/compose/insightface-paste.js';
 
-function noise(width: number, height: number, channels: number, seed: number): Image {
+function noise(width: number, height: number, channels: Channels, seed: number): Image {
   const data = new Uint8ClampedArray(width * height * channels);
   for (let i = 0; i < data.length; i++) data[i] = ((i + seed) * 2654435761) >>> 24;
   return { width, height, channels, data };
 }
 
-function flat(channels: number): Image {
+function flat(channels: Channels): Image {
   const data = new Uint8ClampedArray(128 * 128 * channels);
   for (let i = 0; i < data.length; i++) data[i] = 40 + (i % channels) * 70;
   return { width: 128, height: 128, channels, data };
@@ -45,7 +45,7 @@ const calls: [string, Affine][] = [
 ];
 
 describe('InsightfacePaster: the neighbourhood path = the whole-frame reference', () => {
-  for (const channels of [3, 4]) {
+  for (const channels of [3, 4] as const) {
     for (const precision of ['float32', 'fixed-point'] as const) {
       for (const [cropName, crop] of [
         ['noise crop', noise(128, 128, channels, 7)],
