@@ -19,7 +19,7 @@ import type { LiveOutput } from '../node/live/live-spec.js';
 import { VIDEO_PRESETS, type VideoPreset } from '../node/media/ffmpeg-formats.js';
 import type { Terminal } from './errors.js';
 import { parseNumber, parseWholeNumber, provenanceChoicesFromFlags, runtimeFromFlags, swapOptionsFromFlags, trackingOptionsFromFlags, type SwapFlags } from './flags.js';
-import { addFlags, type FlagsOf } from './option-table.js';
+import { addFlags, LIVE_VIDEO_PRESET, type FlagsOf } from './option-table.js';
 
 /** What commander hands the live action; --output may be repeated. */
 export type LiveFlags = Omit<FlagsOf<'live'>, 'output'> & { output?: string | string[] };
@@ -125,7 +125,7 @@ export async function runLiveCommand(flags: LiveFlags, context: LiveContext): Pr
   if (targetFps !== undefined && !(targetFps >= 0 && targetFps <= 240)) throw invalidOption('--target-fps', 'a frame rate from 0 (off) to 240', flags.targetFps);
   const crf = parseWholeNumber('--video-quality', flags.videoQuality);
   if (crf !== undefined && crf > 51) throw invalidOption('--video-quality', 'a whole number from 0 (best) to 51', flags.videoQuality);
-  const preset = (flags.videoPreset ?? 'veryfast') as VideoPreset;
+  const preset = (flags.videoPreset ?? LIVE_VIDEO_PRESET) as VideoPreset;
   if (!(VIDEO_PRESETS as readonly string[]).includes(preset)) throw invalidOption('--video-preset', `one of ${VIDEO_PRESETS.join(', ')}`, preset);
   const sources = ([] as string[]).concat(flags.source ?? []);
 
