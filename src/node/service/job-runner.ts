@@ -210,18 +210,33 @@ export async function runVideoJobRequest(id: string, request: VideoJobRequest, c
     });
     return { result: output, watermarkId: result.published.watermarkId, sha256: result.published.sha256, fresh: true };
   } catch (cause) {
-    const error = signal?.aborted ? abortError(signal, output) : cause;
-    if (signal?.reason instanceof JobAbort && signal.reason.why === 'shutdown') throw error;
-    const cancelled = signal?.aborted === true;
-    await auditJobEnd(home, id, request, {
-      attempt,
-      workerId,
-      outcome: cancelled ? 'cancelled' : 'failed',
-      reason: jobError(error).message,
-      durationMs: performance.now() - started,
-    });
-    throw error;
+    throw (await endFailedAttempt(home, id, request, { attempt, workerId, started, output, cause, ...(signal ? { signal } : {}) })).error;
   }
+}
+
+/**
+ * What an attempt that threw ends with: the error to throw (the abort's when `signal` stopped it),
+ * and, unless a shutdown stopped it (the job runs again elsewhere), its failed or cancelled `job`
+ * audit line. `cancelled` tells the caller whether the job was cancelled.
+ */
+export async function endFailedAttempt(
+  home: string,
+  id: string,
+  request: VideoJobRequest,
+  attemptOf: { attempt: number; workerId: string; started: number; output: string; cause: unknown; signal?: AbortSignal },
+): Promise<{ error: unknown; cancelled: boolean }> {
+  const { attempt, workerId, started, output, cause, signal } = attemptOf;
+  const error = signal?.aborted ? abortError(signal, output) : cause;
+  if (signal?.reason instanceof JobAbort && signal.reason.why === 'shutdown') throw error;
+  const cancelled = signal?.aborted === true;
+  await auditJobEnd(home, id, request, {
+    attempt,
+    workerId,
+    outcome: cancelled ? 'cancelled' : 'failed',
+    reason: jobError(error).message,
+    durationMs: performance.now() - started,
+  });
+  return { error, cancelled };
 }
 
 /** The error of an attempt stopped by `signal` (a cancel, a shutdown) before `output` was finished. */

@@ -11,7 +11,7 @@ import { mkdir, rm } from 'node:fs/promises';
 import { LiveswapError } from '../../core/errors.js';
 import type { OpenSwapper } from '../jobs/image-job.js';
 import { planTalkJob, runTalkJob, type TalkProgress } from '../jobs/talk-job.js';
-import { abortError, auditJobEnd, committedEarlier, JobAbort, jobAuditContext, jobError, resultPath, resultsFolder, type JobOutcome, type JobRunContext } from './job-runner.js';
+import { abortError, committedEarlier, endFailedAttempt, jobAuditContext, resultPath, resultsFolder, type JobOutcome, type JobRunContext } from './job-runner.js';
 import type { JobProgress, VideoJobRequest } from './types.js';
 
 export { TALK_JOB_ROUTE } from './job-runner.js';
@@ -69,16 +69,7 @@ export async function runTalkJobRequest(id: string, request: VideoJobRequest, co
     await removeSpeech(talk.folder);
     return { result: output, watermarkId: result.published.watermarkId, sha256: result.published.sha256, fresh: true };
   } catch (cause) {
-    const error = signal?.aborted ? abortError(signal, output) : cause;
-    if (signal?.reason instanceof JobAbort && signal.reason.why === 'shutdown') throw error;
-    const cancelled = signal?.aborted === true;
-    await auditJobEnd(home, id, request, {
-      attempt,
-      workerId,
-      outcome: cancelled ? 'cancelled' : 'failed',
-      reason: jobError(error).message,
-      durationMs: performance.now() - started,
-    });
+    const { error, cancelled } = await endFailedAttempt(home, id, request, { attempt, workerId, started, output, cause, ...(signal ? { signal } : {}) });
     if (cancelled || !context.willRetry?.(error)) await removeSpeech(talk.folder);
     throw error;
   }
