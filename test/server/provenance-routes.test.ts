@@ -184,7 +184,11 @@ describe('ui server: provenance routes', () => {
     const cases: [path: 'session' | 'output', body: unknown, message: RegExp][] = [
       ['session', null, /Expected an object for body/],
       ['session', [], /Expected an object for body/],
-      ['session', { engine: 'deepfake', label: { shown: true }, sources: [] }, /one of mesh, inswapper for engine but received "deepfake"/],
+      [
+        'session',
+        { engine: 'deepfake', label: { shown: true }, sources: [] },
+        /one of mesh, inswapper, hyperswap_1a_256, .*hififace_unofficial_256 for engine but received "deepfake"/,
+      ],
       ['session', { engine: 'mesh', sources: [] }, /Expected an object for label but received nothing/],
       ['session', { engine: 'mesh', label: { shown: 'yes' }, sources: [] }, /true or false for label.shown/],
       ['session', { engine: 'mesh', label: { shown: true, text: 'Ünïcode' }, sources: [] }, /label.text: .*printable ASCII/],
