@@ -10,7 +10,7 @@
  */
 
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -26,6 +26,7 @@ import { browserSkipReason, buildWebApp, fakeCameraClip, launchChromium, newCont
 import { framedPhoto } from '../helpers/clips.js';
 import { enhancerStandin, swapperStandin } from '../helpers/facefusion-standins.js';
 import { blockMeanAbsDiff, decodeRgb, encodePng, FIXTURES, meanAbsDiff, TEST_HOME } from '../helpers/fixtures.js';
+import { closeE2e, collectPageErrors } from '../helpers/e2e-page.js';
 import { freshHome } from '../helpers/live-home.js';
 import { arcfaceStandin, scrfdStandin, standinStore } from '../helpers/standin-models.js';
 import { xsegStandin } from '../masks/mask-standins.js';
@@ -51,15 +52,6 @@ function areasOf(kps5: ArrayLike<number>): FaceAreas {
     eyes: round([lex!, eyeY - 0.1 * d, rex!, eyeY + 0.3 * d]),
     mouth: round([lmx! + 0.1 * (rmx! - lmx!), mouthY - 0.1 * d, rmx! - 0.1 * (rmx! - lmx!), mouthY + 0.25 * d]),
   };
-}
-
-function collectErrors(page: Page): string[] {
-  const errors: string[] = [];
-  page.on('console', (message) => {
-    if (message.type() === 'error') errors.push(message.text());
-  });
-  page.on('pageerror', (error) => errors.push(error.message));
-  return errors;
 }
 
 /** A canvas or the camera's <video> as pixels, read inside the page. */
@@ -144,15 +136,12 @@ describe("FaceFusion's swappers, enhancers and XSeg in Chromium (stand-in files)
     browser = await launchChromium({ camera: await fakeCameraClip(dir), allowCamera: true });
   });
 
-  after(async () => {
-    await browser?.close();
-    await server?.close();
-    if (dir) await rm(dir, { recursive: true, force: true });
-  });
+  after(() => closeE2e({ browser, server, dir }));
 
   it('offers the installed swapper, enhancer and XSeg, greys the rest with the pull command, and swaps the camera with each', async () => {
     const page = await (await newContext(browser, true)).newPage();
-    const errors = collectErrors(page);
+    const errors: string[] = [];
+    collectPageErrors(page, errors);
     // Full resolution on every frame (the stand-in detector reports the face where it is at full size), and
     // the mouth swapped with the rest (the live app keeps the target's mouth by default), so XSeg's part shows.
     await page.addInitScript(() => localStorage.setItem('liveswap.settings', JSON.stringify({ targetFps: 0, mouthMask: false })));
