@@ -13,6 +13,7 @@ import { warpAffine } from '../core/warp.js';
 import type { FaceParser, Occluder } from '../face/mask-models.js';
 import {
   OCCLUDER_IDS,
+  occluderIdsOf,
   PARSER_IDS,
   refineModelMask,
   regionSelection,
@@ -42,7 +43,7 @@ function notInstalled(id: string, feature: string, option: string): LiveswapErro
 
 /** The occluders a choice runs, each checked to be installed. */
 export function occludersFor(choice: OcclusionChoice, models: MaskModels | undefined): OccluderId[] {
-  const ids = choice === 'all' ? [...OCCLUDER_IDS] : [choice];
+  const ids = occluderIdsOf(choice);
   for (const id of ids) if (!models?.installed.has(id)) throw notInstalled(id, 'occlusion', `--occlusion-mask ${choice}`);
   return ids;
 }

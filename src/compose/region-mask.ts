@@ -17,6 +17,10 @@ export const OCCLUDER_IDS = ['xseg_1', 'xseg_2', 'xseg_3'] as const;
 export type OccluderId = (typeof OCCLUDER_IDS)[number];
 /** `all`: the three XSeg models, combined by their minimum (FaceFusion's 'many'). */
 export type OcclusionChoice = OccluderId | 'all';
+/** The XSeg models a choice runs: `all` the three, else the one named. */
+export function occluderIdsOf(choice: OcclusionChoice): OccluderId[] {
+  return choice === 'all' ? [...OCCLUDER_IDS] : [choice];
+}
 /** Where regions come from: FaceMesh's points, or a BiSeNet parser. */
 export type ParserChoice = 'landmarks' | ParserId;
 

@@ -4,6 +4,7 @@
  */
 
 import { MODEL_SPECS, type ModelSpec } from '../models/model-spec.js';
+import { pixelBoostsFitting } from '../swap/pixel-boost.js';
 import { DEFAULT_IDENTITY_THRESHOLD } from './face-map.js';
 import {
   ENGINE_NAMES as ALL_ENGINE_NAMES,
@@ -137,7 +138,7 @@ export function engineModelSize(engine: EngineName): number | undefined {
 /** The pixel boosts an engine takes: whole multiples of its crop side above it (none for mesh). */
 export function pixelBoostsFor(engine: EngineName): number[] {
   const size = engineModelSize(engine);
-  return size === undefined ? [] : PIXEL_BOOSTS.filter((boost) => boost > size && boost % size === 0);
+  return size === undefined ? [] : pixelBoostsFitting(size).filter((boost) => boost > size);
 }
 
 /** The boost a paint uses: the setting when the engine takes it, else none (the model's own size). */
@@ -145,10 +146,7 @@ export function effectivePixelBoost(engine: EngineName, setting: number): number
   return pixelBoostsFor(engine).includes(setting) ? setting : undefined;
 }
 
-/** The XSeg models an occlusion choice runs (`all`: the three). */
-export function occludersOf(choice: OcclusionMaskChoice): Exclude<OcclusionMaskChoice, 'all'>[] {
-  return choice === 'all' ? OCCLUSION_MASKS.filter((id): id is Exclude<OcclusionMaskChoice, 'all'> => id !== 'all') : [choice];
-}
+export { occluderIdsOf } from '../compose/region-mask.js';
 
 export type { FaceEnhancerChoice, FaceParserChoice, OcclusionMaskChoice };
 

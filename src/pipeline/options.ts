@@ -8,9 +8,11 @@
 
 import { invalidOption } from '../core/errors.js';
 import { DEFAULT_ONE_EURO, validateOneEuro, type OneEuroParams } from '../core/one-euro.js';
+import { OCCLUDER_IDS } from '../compose/region-mask.js';
 import { FACE_REGIONS, type FaceRegion } from '../face/face-regions.js';
 import { FACEFUSION_ENHANCER_IDS, FACEFUSION_SWAPPER_IDS } from '../models/model-spec-facefusion.js';
 import { MIN_FACE_SHARPNESS } from '../face/quality.js';
+import { PIXEL_BOOST_SIZES } from '../swap/pixel-boost.js';
 import { checkLabelText, DEFAULT_LABEL_OPTIONS, DEFAULT_LABEL_TEXT, LABEL_CORNERS, type LabelCorner } from '../provenance/label.js';
 import { DEFAULT_SHOT_CHANGE_OPTIONS, validateShotChangeOptions, type ShotChangeOptions } from './shot-change.js';
 
@@ -38,7 +40,7 @@ export const FACE_PARSERS = ['landmarks', 'bisenet_resnet_18', 'bisenet_resnet_3
 export type FaceParserChoice = (typeof FACE_PARSERS)[number];
 
 /** XSeg occlusion models; `all` combines the three by their minimum. */
-export const OCCLUSION_MASKS = ['xseg_1', 'xseg_2', 'xseg_3', 'all'] as const;
+export const OCCLUSION_MASKS = [...OCCLUDER_IDS, 'all'] as const;
 export type OcclusionMaskChoice = (typeof OCCLUSION_MASKS)[number];
 
 export { FACE_REGIONS, type FaceRegion };
@@ -48,7 +50,7 @@ export const FACE_ENHANCERS = FACEFUSION_ENHANCER_IDS;
 export type FaceEnhancerChoice = (typeof FACE_ENHANCERS)[number];
 
 /** Pixel-boost crop sides; each swapper takes the whole multiples of its own size (pixel-boost.ts). */
-export const PIXEL_BOOSTS = [128, 256, 384, 512, 768, 1024] as const;
+export const PIXEL_BOOSTS = PIXEL_BOOST_SIZES;
 
 /** The modes whose defaults differ: one picture, a video file, a camera stream. */
 export const MODES = ['still', 'video', 'live'] as const;

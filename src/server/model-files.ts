@@ -8,6 +8,7 @@
 
 import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
+import { occluderIdsOf } from '../compose/region-mask.js';
 import type { BuiltinModelId } from '../models/builtin.js';
 import { FACEFUSION_SWAPPER_IDS } from '../models/model-spec-facefusion.js';
 import { ENHANCER_MODEL_IDS, swapperEngineModels, type ModelEntry } from '../models/registry.js';
@@ -26,7 +27,7 @@ export const STORE_PREFIX = '/models/store/';
 const CHOICE_ROWS: Readonly<Record<keyof ModelChoices, readonly { id: string; needs: readonly string[] }[]>> = {
   swappers: FACEFUSION_SWAPPER_IDS.map((id) => ({ id, needs: swapperEngineModels(id) })),
   enhancers: ENHANCER_MODEL_IDS.map((id) => ({ id, needs: [id] })),
-  occluders: OCCLUSION_MASKS.map((id) => ({ id, needs: id === 'all' ? OCCLUSION_MASKS.filter((m) => m !== 'all') : [id] })),
+  occluders: OCCLUSION_MASKS.map((id) => ({ id, needs: occluderIdsOf(id) })),
   parsers: FACE_PARSERS.filter((id) => id !== 'landmarks').map((id) => ({ id, needs: [id] })),
 };
 

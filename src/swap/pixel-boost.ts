@@ -12,14 +12,18 @@ import { createImage, type Image } from '../core/image.js';
 /** The sizes `--pixel-boost` offers (FaceFusion's list); each model accepts the multiples of its own size. */
 export const PIXEL_BOOST_SIZES = [128, 256, 384, 512, 768, 1024] as const;
 
+/** The boost sizes a model of this crop side can tile: the whole multiples of it, itself included. */
+export function pixelBoostsFitting(modelSize: number): number[] {
+  return PIXEL_BOOST_SIZES.filter((size) => size % modelSize === 0 && size >= modelSize);
+}
+
 /** t = boost / modelSize, or a usage error naming the model and the sizes it can take. */
 export function pixelBoostFactor(modelId: string, modelSize: number, boost: number): number {
   const t = boost / modelSize;
   if (!Number.isInteger(t) || t < 1) {
-    const fits = PIXEL_BOOST_SIZES.filter((s) => s % modelSize === 0 && s >= modelSize);
     throw new LiveswapError(
       'usage',
-      `--pixel-boost ${boost} does not fit ${modelId}: its crop is ${modelSize}×${modelSize}, and the boost must be a whole multiple of it to be tiled by space-to-depth. Use one of ${fits.join(', ')}.`,
+      `--pixel-boost ${boost} does not fit ${modelId}: its crop is ${modelSize}×${modelSize}, and the boost must be a whole multiple of it to be tiled by space-to-depth. Use one of ${pixelBoostsFitting(modelSize).join(', ')}.`,
     );
   }
   return t;

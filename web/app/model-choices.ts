@@ -11,7 +11,7 @@ import {
   LIVE_FACE_ENHANCERS,
   LIVE_FACE_PARSERS,
   LIVE_OCCLUSION_MASKS,
-  occludersOf,
+  occluderIdsOf,
   pixelBoostsFor,
   type LiveSettings,
   type ModelChoice,
@@ -177,7 +177,7 @@ export class ModelControls {
       this.store.update({ faceEnhancer: 'none' });
       return `The face enhancer ${settings.faceEnhancer} did not load, so it is turned off and the swap goes on.`;
     }
-    if (settings.occlusionMask !== 'none' && occludersOf(settings.occlusionMask).some(named)) {
+    if (settings.occlusionMask !== 'none' && occluderIdsOf(settings.occlusionMask).some(named)) {
       this.store.update({ occlusionMask: 'none' });
       return `The occlusion model ${settings.occlusionMask} did not load, so the occlusion mask is turned off and the swap goes on.`;
     }
