@@ -20,7 +20,7 @@ import { AUTO_DETECT_EVERY, type VideoFaceOptions } from '../../pipeline/video.j
 import type { VideoPreset } from '../media/ffmpeg-formats.js';
 import { LIVE_AUDIO } from './live-args.js';
 import { LiveDecoder, type LiveInputInfo } from './live-input.js';
-import { MarkThread } from './live-marks.js';
+import { MarkThread } from '../provenance/mark-thread.js';
 import { FfmpegOutput, type LiveSink, type OutputStatus } from './live-output.js';
 import type { CameraRequest } from './live-args.js';
 import type { LiveInput, LiveOutput } from './live-spec.js';

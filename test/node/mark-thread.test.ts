@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Image } from '../../src/core/image.js';
-import { MarkThread } from '../../src/node/live/live-marks.js';
+import { MarkThread } from '../../src/node/provenance/mark-thread.js';
 import { FrameMarker, type MarkSettings } from '../../src/provenance/marks.js';
 
 const SETTINGS: MarkSettings = {

@@ -1,10 +1,11 @@
 /**
- * The marks of a live run on a thread of their own: the label and the watermark go on each frame
- * there (mark-thread.ts) while the main thread finds and paints the faces of the next frame, so on
- * a machine with a spare core the marks leave the swap's critical path. Frames are marked in the
- * order given (one thread, first in first out), and each is handed back only once marked: a frame
- * that could not be marked is an error, never an unmarked frame. The frame's pixels move to the
- * thread and back without a copy (the caller gives the frame up until it comes back).
+ * The marks of a run on a thread of their own: the label and the watermark go on each frame there
+ * (mark-thread-worker.ts) while the main thread finds and paints the faces of the next frame, so on
+ * a machine with a spare core the marks leave the swap's critical path (`liveswap live`, and video
+ * files through {@link markingSink}). Frames are marked in the order given (one thread, first in
+ * first out), and each is handed back only once marked: a frame that could not be marked is an
+ * error, never an unmarked frame. The frame's pixels move to the thread and back without a copy
+ * (the caller gives the frame up until it comes back).
  */
 
 import { Worker } from 'node:worker_threads';
@@ -27,8 +28,8 @@ export type FromMarkThread = { id: number; buffer: ArrayBuffer; ms: number } | {
 /** Starts the thread: the compiled file, or, run from the TypeScript sources (tests, benchmarks), the source through tsx's loader. */
 function startThread(settings: MarkSettings): Worker {
   const name = 'liveswap marks';
-  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./mark-thread.js', import.meta.url), { name, workerData: { settings } });
-  const entry = JSON.stringify(new URL('./mark-thread.ts', import.meta.url).href);
+  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./mark-thread-worker.js', import.meta.url), { name, workerData: { settings } });
+  const entry = JSON.stringify(new URL('./mark-thread-worker.ts', import.meta.url).href);
   let loader: string;
   try {
     loader = JSON.stringify(import.meta.resolve('tsx/esm/api'));
