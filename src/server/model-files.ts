@@ -47,17 +47,35 @@ export interface InswapperState {
   notice?: string;
 }
 
+/** A resolution that concurrent callers share while it runs, rather than hash the same files twice; the next call after it ends starts afresh. */
+function coalesced<T>(resolve: () => Promise<T>): () => Promise<T> {
+  let pending: Promise<T> | undefined;
+  return () =>
+    (pending ??= resolve().finally(() => {
+      pending = undefined;
+    }));
+}
+
 export class ModelFiles {
   /** Cache basename → path of the converted built-in models. */
   private readonly builtin: ReadonlyMap<string, string>;
   readonly builtinUrls: Readonly<Record<(typeof BUILTIN_IDS)[number], string>>;
   /** Basename → path of the inswapper files of the latest resolution. */
   private inswapperPaths = new Map<string, string>();
-  /** The resolution in progress: concurrent requests share it rather than hash the same files twice. */
-  private pending: Promise<InswapperState> | undefined;
   /** Basename → path of the FaceFusion files of the latest store resolution. */
   private storePaths = new Map<string, string>();
-  private pendingStore: Promise<StoreState> | undefined;
+
+  /**
+   * Resolves the engine again, so models pulled while the server runs show up on the next
+   * `/api/info`; verification is remembered per file, so an unchanged install costs a few stats.
+   */
+  readonly inswapper = coalesced(() => this.resolveInswapper());
+
+  /**
+   * FaceFusion's installed rows and the page's choices over them, resolved afresh on every call
+   * (models pulled while the server runs show up on the next `/api/info`; hashes are remembered per file).
+   */
+  readonly storeState = coalesced(() => this.resolveStore());
 
   private constructor(
     private readonly store: ModelStore,
@@ -80,17 +98,6 @@ export class ModelFiles {
 
   builtinPath(name: string): string | undefined {
     return this.builtin.get(name);
-  }
-
-  /**
-   * Resolves the engine again, so models pulled while the server runs show up on the next
-   * `/api/info`; verification is remembered per file, so an unchanged install costs a few stats.
-   */
-  inswapper(): Promise<InswapperState> {
-    this.pending ??= this.resolveInswapper().finally(() => {
-      this.pending = undefined;
-    });
-    return this.pending;
   }
 
   private async resolveInswapper(): Promise<InswapperState> {
@@ -119,17 +126,6 @@ export class ModelFiles {
   /** The installed file a `/models/inswapper/<name>` URL names, if the latest resolution lists it. */
   inswapperPath(name: string): string | undefined {
     return this.inswapperPaths.get(name);
-  }
-
-  /**
-   * FaceFusion's installed rows and the page's choices over them, resolved afresh on every call
-   * (models pulled while the server runs show up on the next `/api/info`; hashes are remembered per file).
-   */
-  storeState(): Promise<StoreState> {
-    this.pendingStore ??= this.resolveStore().finally(() => {
-      this.pendingStore = undefined;
-    });
-    return this.pendingStore;
   }
 
   private async resolveStore(): Promise<StoreState> {
