@@ -186,12 +186,17 @@ function checkMaskSettings(raw: Record<string, unknown>, settings: Partial<LiveW
 }
 
 /** Where `liveswap ui` offers server-side processing to its own page. */
-export const UI_LIVE_PATHS = { info: '/api/live/info', socket: '/api/live/socket' } as const;
+export const UI_LIVE_PATHS = { info: '/api/live/info', socket: '/api/live/socket', whip: '/api/live/whip' } as const;
 
 /** `liveswap ui`'s answer at {@link UI_LIVE_PATHS}.info: what processing on the server would use. */
 export interface UiLiveInfo {
   /** The WebSocket path (add `?engine=…&assetId=…`: the asset id the page's provenance session was given). */
   socket: string;
+  /**
+   * Where the page POSTs a WebRTC offer (WHIP, `application/sdp`, same query) to send its camera as
+   * video and get the swapped video back on the same connection; absent on servers without it.
+   */
+  whip?: string;
   /** The execution provider the server's engines run on. */
   provider: string;
   /** Whether that is a GPU (the page then processes on the server when the browser has no WebGPU). */

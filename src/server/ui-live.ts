@@ -5,38 +5,29 @@
  * the page's provenance session, so the watermark says the same whether the browser or the server
  * did the work. The page's own session line is already in the audit log; the end of each server
  * session adds one (frames, seconds, why it ended). Only this server's pages may connect (the
- * Origin check of ui-server.ts), with an asset id this server gave out.
+ * Origin check of ui-server.ts), with an asset id this server gave out. The same sessions are
+ * offered over WebRTC (ui-whip.ts): the two transports share the engines' slots.
  */
 
 import type { WebSocket } from '@fastify/websocket';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { FrameSession } from '../node/live/frame-session.js';
 import { availableProviders } from '../node/models/onnx-runtime.js';
-import { appendAudit, auditEntry, OutputProvenance, type LoadedKey } from '../node/provenance/output-provenance.js';
 import { LIVE_CLOSE_CODES, UI_LIVE_PATHS, type UiLiveInfo } from '../pipeline/live-wire.js';
-import { ENGINE_NAMES, STILL_DEFAULTS, type EngineName, type ExecutionProvider } from '../pipeline/options.js';
+import { ENGINE_NAMES, type EngineName, type ExecutionProvider } from '../pipeline/options.js';
 import { SwapperPool } from './api/swapper-pool.js';
 import { LiveSender, LiveSocket } from './live-socket.js';
 import { MAX_FRAME_BYTES } from './relay.js';
+import { auditUiSessionEnd, openUiSession, type UiLiveContext, type UiLiveShared } from './ui-session.js';
+import { addUiWhipRoutes, whipAvailable } from './ui-whip.js';
 
-export interface UiLiveContext {
-  home: string;
-  key: LoadedKey;
-  labelText: string;
-  /** Whether the page's provenance session gave out this asset id. */
-  allotted(assetId: number): boolean;
-  /** Whether inswapper's models are installed. */
-  inswapper(): Promise<boolean>;
-  /** The provider of the engines; default the first GPU provider installed, else cpu. */
-  provider?: ExecutionProvider;
-}
+export type { UiLiveContext } from './ui-session.js';
 
 /** The provider server-side processing uses: a GPU provider when onnxruntime-node has one here. */
 export function uiLiveProvider(): ExecutionProvider {
   return availableProviders().find((provider) => provider !== 'cpu') ?? 'cpu';
 }
 
-/** Adds the info route and the socket; the answer closes the engines (when the server closes). */
+/** Adds the info route, the socket and the WHIP route; the answer closes the engines (when the server closes). */
 export function addUiLiveRoutes(app: FastifyInstance, context: UiLiveContext): { close(): Promise<void> } {
   const provider = context.provider ?? uiLiveProvider();
   // Two: a reloaded page's new session may start before the old one has closed.
@@ -45,7 +36,13 @@ export function addUiLiveRoutes(app: FastifyInstance, context: UiLiveContext): {
   const closing = new AbortController();
 
   app.get(UI_LIVE_PATHS.info, async (_request, reply) => {
-    const info: UiLiveInfo = { socket: UI_LIVE_PATHS.socket, provider, gpu: provider !== 'cpu', engines: { mesh: true, inswapper: await context.inswapper() } };
+    const info: UiLiveInfo = {
+      socket: UI_LIVE_PATHS.socket,
+      ...(whipAvailable() ? { whip: UI_LIVE_PATHS.whip } : {}),
+      provider,
+      gpu: provider !== 'cpu',
+      engines: { mesh: true, inswapper: await context.inswapper() },
+    };
     return reply.header('Cache-Control', 'no-store').send(info);
   });
 
@@ -70,6 +67,9 @@ export function addUiLiveRoutes(app: FastifyInstance, context: UiLiveContext): {
     },
   });
 
+  const shared: UiLiveShared = { context, pool, provider, closing: closing.signal };
+  const whip = addUiWhipRoutes(app, shared);
+
   async function run(socket: WebSocket, assetId: number, engine: EngineName): Promise<void> {
     const sender = new LiveSender(socket);
     const lease = pool.tryAcquire();
@@ -78,10 +78,7 @@ export function addUiLiveRoutes(app: FastifyInstance, context: UiLiveContext): {
       return;
     }
     try {
-      const swapper = await lease.open({ provider, threads: 1, engine });
-      const provenance = new OutputProvenance(context.home, context.key, assetId, { label: true, labelText: context.labelText }, 'video');
-      const maxPixels = STILL_DEFAULTS.paint.maxPixels;
-      const session = new FrameSession({ swapper, acceptSources: true, labelOptional: true, provenance, maxPixels, send: (message, picture) => sender.send(message, picture) });
+      const { swapper, provenance, session, maxPixels } = await openUiSession(shared, lease, assetId, engine, { send: (message, picture) => sender.send(message, picture) });
       const live = new LiveSocket({
         socket,
         sender,
@@ -103,26 +100,7 @@ export function addUiLiveRoutes(app: FastifyInstance, context: UiLiveContext): {
       running.add(live);
       const summary = await live.done;
       running.delete(live);
-      await appendAudit(
-        context.home,
-        auditEntry({
-          kind: 'live-session',
-          sources: [],
-          watermarkId: provenance.watermarkId,
-          label: session.marks.label,
-          credentials: 'none',
-          options: {
-            event: 'end',
-            processOn: 'server',
-            engine: swapper.engine,
-            provider,
-            frames: summary.processed,
-            dropped: summary.dropped,
-            seconds: summary.seconds,
-            endReason: summary.reason,
-          },
-        }),
-      ).catch(() => undefined);
+      await auditUiSessionEnd(context, { provenance, session, engine: swapper.engine, provider, transport: 'websocket', ...summary });
     } catch (error) {
       sender.send({ type: 'end', reason: 'failed', message: error instanceof Error ? error.message : String(error), frames: 0, seconds: 0, minutes: 0 });
       socket.close(LIVE_CLOSE_CODES.failed, 'failed');
@@ -136,6 +114,7 @@ export function addUiLiveRoutes(app: FastifyInstance, context: UiLiveContext): {
       closing.abort();
       for (const live of running) live.end('server-closing', 'The server is shutting down.');
       await Promise.all([...running].map((live) => live.done));
+      await whip.close();
       await pool.close();
     },
   };

@@ -1,10 +1,12 @@
 /**
- * A server-side live session: pictures a client sends (camera frames, JPEG/PNG/WebP) go through
- * one frame processor in stream mode (faces found, followed, painted, then labelled and
- * watermarked) and come back as JPEG. The freshest frame wins: one frame is processed at a time and
- * at most one waits; a newer frame replaces the waiting one (counted as dropped), so a slow engine
- * shows fewer frames, never older ones, and nothing queues. Transport-free: the WebSocket binding
- * (src/server/live-socket.ts) hands frames in and sends what {@link FrameSessionOptions.send} gets.
+ * A server-side live session: pictures a client sends (camera frames, JPEG/PNG/WebP, or I420 video
+ * frames a WebRTC track decoded to) go through one frame processor in stream mode (faces found,
+ * followed, painted, then labelled and watermarked) and come back as JPEG, or as I420 for the
+ * video track going back. The freshest frame wins: one frame is processed at a time and at most
+ * one waits; a newer frame replaces the waiting one (counted as dropped), so a slow engine shows
+ * fewer frames, never older ones, and nothing queues. Transport-free: the WebSocket binding
+ * (src/server/live-socket.ts) and the WHIP binding (src/server/ui-whip.ts) hand frames in and send
+ * what {@link FrameSessionOptions.send} (or `sendVideo`) gets.
  */
 
 import { LiveswapError } from '../../core/errors.js';
@@ -20,6 +22,7 @@ import type { NodeSwapper } from '../jobs/swapper.js';
 import { frameEngineOf } from '../jobs/video-swap.js';
 import { decodeImage, encodeImage } from '../media/image-io.js';
 import type { OutputProvenance } from '../provenance/output-provenance.js';
+import { i420ToImage, imageToI420, type I420Frame } from './i420.js';
 
 /** JPEG quality of the frames sent back (the relay to /output uses about the same). */
 export const LIVE_JPEG_QUALITY = 85;
@@ -38,9 +41,14 @@ export interface FrameSessionOptions {
   /** The largest picture accepted, in pixels. */
   maxPixels: number;
   settings?: Partial<LiveWireSettings>;
-  /** Sends a message, and for `frame` the swapped picture right after it. */
+  /** Sends a message, and for `frame` the swapped picture (JPEG) right after it. */
   send(message: LiveServerMessage, picture?: Buffer): void;
+  /** When given, swapped frames go here as I420 (for a video track) with their `frame` message, not to `send` as JPEG. */
+  sendVideo?(message: FrameMessage, frame: I420Frame): void;
 }
+
+/** What is said about each swapped frame. */
+export type FrameMessage = Extract<LiveServerMessage, { type: 'frame' }>;
 
 /** The counts of a session so far. */
 export interface FrameSessionStats {
@@ -55,7 +63,8 @@ export interface FrameSessionStats {
 
 interface Waiting {
   seq: number;
-  bytes: Buffer;
+  /** An encoded picture, or a decoded video frame. */
+  input: Buffer | I420Frame;
   arrivedAt: number;
 }
 
@@ -69,6 +78,8 @@ export class FrameSession {
   /** Engine work one call at a time (a source photo is prepared between frames). */
   private engineTurn: Promise<unknown> = Promise.resolve();
   private readonly startedAt = performance.now();
+  /** The I420 buffer of the frames sent back, reused while the size stays. */
+  private videoOut: Uint8Array | undefined;
   private lastReceivedAt = performance.now();
   private closed = false;
 
@@ -150,13 +161,17 @@ export class FrameSession {
     this.processor.reset();
   }
 
-  /** One frame from the client: processed at once when idle, else it waits in the single slot (replacing, and dropping, a waiting one). */
-  receiveFrame(bytes: Buffer): void {
+  /**
+   * One frame from the client, encoded (JPEG, PNG, WebP) or as a decoded I420 video frame (whose
+   * bytes must stay as they are: it is converted only if processed). Processed at once when idle,
+   * else it waits in the single slot (replacing, and dropping, a waiting one).
+   */
+  receiveFrame(input: Buffer | I420Frame): void {
     if (this.closed) return;
     const seq = ++this.counts.received;
     this.lastReceivedAt = performance.now();
     if (this.waiting) this.counts.dropped++;
-    this.waiting = { seq, bytes, arrivedAt: performance.now() };
+    this.waiting = { seq, input, arrivedAt: performance.now() };
     this.counts.maxWaiting = Math.max(this.counts.maxWaiting, 1);
     this.pumping ??= this.pump().finally(() => (this.pumping = undefined));
   }
@@ -210,31 +225,34 @@ export class FrameSession {
   private async processOne(frame: Waiting): Promise<void> {
     const begin = performance.now();
     const wait = Math.max(0, begin - frame.arrivedAt);
-    const image: Image = await decodeImage(frame.bytes, `frame ${frame.seq}`, { maxPixels: this.options.maxPixels });
+    const { input } = frame;
+    const image: Image = Buffer.isBuffer(input)
+      ? await decodeImage(input, `frame ${frame.seq}`, { maxPixels: this.options.maxPixels })
+      : i420ToImage(input, this.options.maxPixels);
     const decoded = performance.now();
     const result = await this.onEngine(() => this.processor.process(image, (frame.arrivedAt - this.startedAt) / 1000));
     const processed = performance.now();
     if (this.closed) return;
-    const picture = await encodeImage(result.image, 'jpeg', { quality: LIVE_JPEG_QUALITY });
+    const picture = this.options.sendVideo ? imageToI420(result.image, this.videoOut) : await encodeImage(result.image, 'jpeg', { quality: LIVE_JPEG_QUALITY });
+    if (!Buffer.isBuffer(picture)) this.videoOut = picture.data;
     const encoded = performance.now();
     if (this.closed) return;
     this.counts.processed++;
     const faces = result.painted.map((p) => ({ box: p.face.box.map((v) => Math.round(v)) as [number, number, number, number] }));
     const ms = (v: number): number => Math.round(v * 10) / 10;
-    this.options.send(
-      {
-        type: 'frame',
-        seq: frame.seq,
-        width: image.width,
-        height: image.height,
-        faces,
-        timings: { wait: ms(wait), decode: ms(decoded - begin), process: ms(processed - decoded), encode: ms(encoded - processed), total: ms(encoded - frame.arrivedAt) },
-        received: this.counts.received,
-        processed: this.counts.processed,
-        dropped: this.counts.dropped,
-      },
-      picture,
-    );
+    const message: FrameMessage = {
+      type: 'frame',
+      seq: frame.seq,
+      width: image.width,
+      height: image.height,
+      faces,
+      timings: { wait: ms(wait), decode: ms(decoded - begin), process: ms(processed - decoded), encode: ms(encoded - processed), total: ms(encoded - frame.arrivedAt) },
+      received: this.counts.received,
+      processed: this.counts.processed,
+      dropped: this.counts.dropped,
+    };
+    if (Buffer.isBuffer(picture)) this.options.send(message, picture);
+    else this.options.sendVideo?.(message, picture);
   }
 
   /** Milliseconds since the last frame came in (or since the start). */

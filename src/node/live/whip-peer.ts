@@ -1,0 +1,167 @@
+/**
+ * The media side of a WHIP-style session (RFC 9725's signalling, with liveswap's sendrecv
+ * extension): one peer connection of libwebrtc (through @roamhq/wrtc) that receives the client's
+ * camera track, decoded to I420 frames, and sends frames back on the same video transceiver; a data
+ * channel the client opens carries the session's text messages both ways. Signalling is
+ * non-trickle: the answer holds every candidate, gathered for at most two seconds.
+ */
+
+import { LiveswapError } from '../../core/errors.js';
+import type { I420Frame } from './i420.js';
+import { loadWrtc } from './webrtc-viewers.js';
+
+/** How long an answer waits for its candidates. */
+const GATHER_MS = 2000;
+
+/** The parts of @roamhq/wrtc used here (its own types lean on the DOM's). */
+interface Track {
+  kind: string;
+  stop(): void;
+}
+interface DataChannel {
+  readyState: string;
+  onmessage: ((event: { data: unknown }) => void) | null;
+  send(text: string): void;
+  close(): void;
+}
+interface PeerConnection {
+  iceGatheringState: string;
+  connectionState: string;
+  localDescription: { type: string; sdp: string } | null;
+  onicegatheringstatechange: (() => void) | null;
+  onconnectionstatechange: (() => void) | null;
+  ontrack: ((event: { track: Track }) => void) | null;
+  ondatachannel: ((event: { channel: DataChannel }) => void) | null;
+  addTrack(track: Track): unknown;
+  setRemoteDescription(description: { type: 'offer'; sdp: string }): Promise<void>;
+  createAnswer(): Promise<{ type: string; sdp: string }>;
+  setLocalDescription(description: { type: string; sdp: string }): Promise<void>;
+  close(): void;
+}
+interface VideoSink {
+  onframe: ((event: { frame: I420Frame }) => void) | null;
+  stop(): void;
+}
+interface WhipWrtc {
+  RTCPeerConnection: new (config?: object) => PeerConnection;
+  nonstandard: {
+    RTCVideoSource: new () => { createTrack(): Track; onFrame(frame: I420Frame): void };
+    RTCVideoSink: new (track: Track) => VideoSink;
+  };
+}
+
+export interface WhipPeerHandlers {
+  /** A camera frame, decoded; its bytes are the handler's to keep. */
+  onFrame(frame: I420Frame): void;
+  /** A text message on the data channel. */
+  onMessage(text: string): void;
+  /** The connection failed or closed (not called after {@link WhipPeer.close}). */
+  onGone(state: 'failed' | 'closed'): void;
+}
+
+/** Checks that an offer can be a WHIP session: SDP with one video section that sends and receives. */
+export function checkWhipOffer(offer: string): void {
+  if (!/^v=0\r?$/m.test(offer)) throw new LiveswapError('usage', 'The body must be an SDP offer (it starts with v=0).');
+  const video = offer.split(/^(?=m=)/m).find((section) => section.startsWith('m=video '));
+  if (!video) throw new LiveswapError('usage', 'The offer has no video section: add a sendrecv video transceiver with the camera track.');
+  const direction = /^a=(sendrecv|sendonly|recvonly|inactive)\r?$/m.exec(video)?.[1] ?? 'sendrecv';
+  if (direction !== 'sendrecv') {
+    throw new LiveswapError('usage', `The offer's video is ${direction}: it must be sendrecv (the camera goes up, the swapped picture comes back on the same transceiver).`);
+  }
+}
+
+export class WhipPeer {
+  private sink: VideoSink | undefined;
+  private channel: DataChannel | undefined;
+  private closed = false;
+
+  private constructor(
+    private readonly peer: PeerConnection,
+    private readonly source: { onFrame(frame: I420Frame): void },
+    private readonly track: Track,
+    /** The complete SDP answer. */
+    readonly sdp: string,
+  ) {}
+
+  /** Answers a client's offer (see {@link checkWhipOffer}); a bad offer is a `usage` error. */
+  static async answer(offer: string, handlers: WhipPeerHandlers): Promise<WhipPeer> {
+    checkWhipOffer(offer);
+    const wrtc = (await loadWrtc()) as unknown as WhipWrtc;
+    const peer = new wrtc.RTCPeerConnection({ iceServers: [] });
+    const source = new wrtc.nonstandard.RTCVideoSource();
+    const track = source.createTrack();
+    // Set once answered; the callbacks before that keep what they made for it.
+    const made: { whip?: WhipPeer } = {};
+    let sink: VideoSink | undefined;
+    let channel: DataChannel | undefined;
+    peer.ontrack = (event) => {
+      if (event.track.kind !== 'video' || sink) return;
+      sink = new wrtc.nonstandard.RTCVideoSink(event.track);
+      sink.onframe = ({ frame }) => {
+        if (!made.whip?.closed) handlers.onFrame({ width: frame.width, height: frame.height, data: frame.data });
+      };
+      if (made.whip) made.whip.sink = sink;
+    };
+    peer.ondatachannel = (event) => {
+      channel = event.channel;
+      channel.onmessage = ({ data }) => {
+        if (typeof data === 'string' && !made.whip?.closed) handlers.onMessage(data);
+      };
+      if (made.whip) made.whip.channel = channel;
+    };
+    try {
+      await peer.setRemoteDescription({ type: 'offer', sdp: offer });
+      // The transceiver the offer made takes the track that sends the swapped frames back.
+      peer.addTrack(track);
+      await peer.setLocalDescription(await peer.createAnswer());
+      await gathered(peer);
+    } catch (error) {
+      sink?.stop();
+      track.stop();
+      peer.close();
+      throw new LiveswapError('usage', `The offer could not be answered: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    }
+    const whip = new WhipPeer(peer, source, track, peer.localDescription!.sdp);
+    made.whip = whip;
+    whip.sink = sink;
+    whip.channel = channel;
+    peer.onconnectionstatechange = () => {
+      const state = peer.connectionState;
+      if ((state === 'failed' || state === 'closed') && !whip.closed) handlers.onGone(state);
+    };
+    return whip;
+  }
+
+  /** Sends a frame back to the client on the video track. */
+  sendVideo(frame: I420Frame): void {
+    if (!this.closed) this.source.onFrame(frame);
+  }
+
+  /** Sends a text message on the data channel, when the client opened one and it is open. */
+  sendMessage(message: object): void {
+    if (!this.closed && this.channel?.readyState === 'open') this.channel.send(JSON.stringify(message));
+  }
+
+  /** Ends the connection (the client sees it close). */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.sink?.stop();
+    this.track.stop();
+    this.channel?.close();
+    this.peer.close();
+  }
+}
+
+/** Resolves once the peer has gathered its candidates, or after {@link GATHER_MS} with what it has. */
+function gathered(peer: PeerConnection): Promise<void> {
+  if (peer.iceGatheringState === 'complete') return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, GATHER_MS);
+    peer.onicegatheringstatechange = () => {
+      if (peer.iceGatheringState !== 'complete') return;
+      clearTimeout(timer);
+      resolve();
+    };
+  });
+}
