@@ -25,7 +25,8 @@ export class FrameMarker {
   readonly watermarkId: string;
   private readonly embedder: WatermarkEmbedder;
 
-  constructor(private readonly settings: MarkSettings) {
+  /** `settings` stay readable: a marks thread makes its own marker from them (the same marks, bytes for bytes). */
+  constructor(readonly settings: MarkSettings) {
     const strength = settings.media === 'still' ? DEFAULT_STILL_STRENGTH : DEFAULT_VIDEO_STRENGTH;
     this.embedder = new WatermarkEmbedder(settings.watermark.key, settings.watermark.payload, { strength, simd: settings.simd });
     this.watermarkId = formatWatermarkId(settings.watermark.payload.assetId);

@@ -2,13 +2,15 @@
  * The marks thread of a live run: each frame comes back with exactly the bytes the main thread's
  * FrameMarker gives it (label and watermark), in the order sent, its pixels moved rather than
  * copied; a frame the marks cannot go on is an error, never an unmarked frame, and a closed thread
- * takes no more frames.
+ * takes no more frames. Its sink (markingSink) hands frames on marked, in order, at their times,
+ * with at most `depth` in flight, and a failed frame stops it before anything after it is written.
  */
 
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Image } from '../../src/core/image.js';
-import { MarkThread } from '../../src/node/provenance/mark-thread.js';
+import { MarkThread, markingSink } from '../../src/node/provenance/mark-thread.js';
+import type { FrameSink } from '../../src/pipeline/frame-io.js';
 import { FrameMarker, type MarkSettings } from '../../src/provenance/marks.js';
 
 const SETTINGS: MarkSettings = {
@@ -78,5 +80,77 @@ describe('the marks thread', () => {
       await thread.close();
     }
     await assert.rejects(thread.mark(frame(2)), /closed/);
+  });
+});
+
+/** A sink that keeps what it is given, and says when it was closed or aborted. */
+class ListSink implements FrameSink {
+  readonly frames: { data: Uint8ClampedArray; t: number }[] = [];
+  state: 'open' | 'closed' | 'aborted' = 'open';
+  async write(image: Image, tSeconds: number): Promise<void> {
+    this.frames.push({ data: image.data, t: tSeconds });
+  }
+  async close(): Promise<void> {
+    this.state = 'closed';
+  }
+  async abort(): Promise<void> {
+    this.state = 'aborted';
+  }
+}
+
+describe('the marking sink', () => {
+  it('writes every frame marked, in order, at its time, with one frame in flight', async () => {
+    const thread = new MarkThread(SETTINGS);
+    const marker = new FrameMarker(SETTINGS);
+    const inner = new ListSink();
+    const stats = { ms: 0 };
+    const sink = markingSink(inner, thread, { stats });
+    try {
+      for (let i = 0; i < 6; i++) {
+        await sink.write(frame(i), i / 25);
+        // Each write returns once the frame before it is written: this one may still be on the thread.
+        assert.ok(inner.frames.length >= i && inner.frames.length <= i + 1, `after write ${i}: ${inner.frames.length} written`);
+      }
+      await sink.close();
+      assert.equal(inner.state, 'closed');
+      assert.deepEqual(
+        inner.frames.map((f) => f.t),
+        [0, 1, 2, 3, 4, 5].map((i) => i / 25),
+      );
+      inner.frames.forEach((f, i) => {
+        const expected = frame(i);
+        marker.mark(expected);
+        assert.deepEqual(f.data, expected.data, `frame ${i} is marked`);
+      });
+      assert.ok(stats.ms > 0);
+      await assert.rejects(sink.write(frame(0), 1), /closed; it takes no more frames/);
+    } finally {
+      await thread.close();
+    }
+  });
+
+  it('stops at a frame that could not be marked: nothing after it is written, and abort aborts the output', async () => {
+    const thread = new MarkThread(SETTINGS);
+    const inner = new ListSink();
+    const sink = markingSink(inner, thread);
+    try {
+      await sink.write(frame(0), 0);
+      await sink.write({ width: 320, height: 180, channels: 3, data: new Uint8ClampedArray(10) }, 0.04);
+      await assert.rejects(
+        (async () => {
+          await sink.write(frame(2), 0.08);
+          await sink.close();
+        })(),
+        /could not be marked/,
+      );
+      await sink.abort();
+      assert.equal(inner.state, 'aborted');
+      assert.deepEqual(
+        inner.frames.map((f) => f.t),
+        [0],
+      );
+    } finally {
+      await thread.close();
+    }
   });
 });

@@ -1,10 +1,12 @@
 /**
  * Swapping a video file: ffmpeg decodes into a pipe of raw frames, each frame is planned (tracked,
- * smoothed faces) and painted, and a second ffmpeg encodes from a pipe, with the source's frame
- * times and audio. Nothing goes to disk but the output, written under a temporary name and renamed
- * when complete.
+ * smoothed faces) and painted, then marked (label and watermark) on a thread of its own while the
+ * next frame is planned and painted, and a second ffmpeg encodes from a pipe, with the source's
+ * frame times and audio. Nothing goes to disk but the output, written under a temporary name and
+ * renamed when complete.
  */
 
+import { availableParallelism } from 'node:os';
 import { extname } from 'node:path';
 import { LiveswapError, invalidOption } from '../../core/errors.js';
 import type { Image } from '../../core/image.js';
@@ -20,6 +22,8 @@ import { createVideoSink } from '../media/ffmpeg-sink.js';
 import { openVideoSource } from '../media/ffmpeg-source.js';
 import { audioCopies, type VideoCodec, type VideoPixelFormat, type VideoPreset } from '../media/ffmpeg-write.js';
 import { defaultMarker } from '../provenance/default-marks.js';
+import { MarkThread, markingSink } from '../provenance/mark-thread.js';
+import { FrameMarker } from '../../provenance/marks.js';
 import type { NodeSwapper } from './swapper.js';
 
 /** A point in a video: seconds, or a frame index. */
@@ -93,6 +97,12 @@ export interface VideoSwapRequest {
    * pipes are served from this thread, one stage after another. Default: 4, fewer for large frames.
    */
   readAhead?: number;
+  /**
+   * Marks each frame on a thread of its own while the next frame is found and painted: the same
+   * bytes in the same order as marking in turn, off the swap's critical path. Default: on when the
+   * machine has more than one core (and the frames are marked at all).
+   */
+  marksThread?: boolean;
 }
 
 export interface VideoSwapSummary {
@@ -110,10 +120,16 @@ export interface VideoSwapSummary {
   facesSwapped: number;
   detections: number;
   audio: 'copied' | 're-encoded' | 'none' | 'dropped';
-  /** Milliseconds in total per stage; `wait.decode`/`wait.encode` are time spent waiting on ffmpeg. */
+  /**
+   * Milliseconds in total per stage; `wait.decode`/`wait.encode` are time spent waiting on ffmpeg
+   * (and, with the marks thread, for the frame before to be marked). `mark` counts wherever the
+   * marks ran: on their own thread (see `marksThread`) it is not time of the swap's thread.
+   */
   timings: { total: number; decodeWait: number; encodeWait: number; detect: number; track: number; embed: number; paint: number; mark: number };
   /** The marks every frame carries. */
   marks: MarksApplied;
+  /** Whether the marks ran on a thread of their own, beside the finding and painting of the next frame. */
+  marksThread: boolean;
   notices: string[];
 }
 
@@ -247,9 +263,12 @@ export async function swapVideo(swapper: NodeSwapper, request: VideoSwapRequest,
   });
 
   const marks = request.marks ?? (await defaultMarker('video', request.home));
+  const settings = marks === false ? undefined : marks instanceof FrameMarker ? marks.settings : marks;
+  // Made here, so that bad settings fail before any frame; the thread leaves the processor no marks to draw.
+  const markThread = settings !== undefined && (request.marksThread ?? availableParallelism() > 1) ? new MarkThread(settings) : undefined;
   const processor = FrameProcessor.create(
     frameEngineOf(swapper),
-    { mode: 'stream', paint: request.swap, tracking: request.faces, ...(request.embed ? { embed: request.embed } : {}), marks },
+    { mode: 'stream', paint: request.swap, tracking: request.faces, ...(request.embed ? { embed: request.embed } : {}), marks: markThread ? false : marks },
     request.identities,
   );
   const timings: ProcessTimings = { detect: 0, track: 0, embed: 0, warp: 0, colour: 0, blend: 0, mark: 0 };
@@ -269,20 +288,23 @@ export async function swapVideo(swapper: NodeSwapper, request: VideoSwapRequest,
     request.onProgress({ frame: done, total: Math.max(expected, done), fps, etaSeconds: Math.max(0, expected - done) / Math.max(fps, 1e-3), elapsedSeconds: elapsed });
   };
 
-  // Frame times count from the trim's start, in the source and the sink alike; a trim's start
-  // also seeks the decoder (the timing gives its time base), so a cut near the end decodes little.
-  const source = await openVideoSource(request.input, {
-    ...ffmpeg,
-    probed: info,
-    timing,
-    ...(request.readAhead !== undefined ? { readAhead: request.readAhead } : {}),
-    ...(encoding.fps !== undefined ? { fps: encoding.fps } : {}),
-    ...(trimmed ? { trim: { startPts, ...(range.end < timing.pts.length ? { endPts: timing.pts[range.end]! } : {}) } } : {}),
-  });
-  const marksApplied = processor.marks;
+  const marksApplied: MarksApplied = markThread ? { label: markThread.labelShown, watermark: true, watermarkId: markThread.watermarkId } : processor.marks;
+  // With the thread, frame n is marked there (and then encoded) while frame n + 1 is planned and painted.
+  const threadTime = { ms: 0 };
+  const output = markThread ? markingSink(sink, markThread, { stats: threadTime }) : sink;
   let stats: PumpStats;
   try {
-    stats = await pumpFrames(source, processor, sink, {
+    // Frame times count from the trim's start, in the source and the sink alike; a trim's start
+    // also seeks the decoder (the timing gives its time base), so a cut near the end decodes little.
+    const source = await openVideoSource(request.input, {
+      ...ffmpeg,
+      probed: info,
+      timing,
+      ...(request.readAhead !== undefined ? { readAhead: request.readAhead } : {}),
+      ...(encoding.fps !== undefined ? { fps: encoding.fps } : {}),
+      ...(trimmed ? { trim: { startPts, ...(range.end < timing.pts.length ? { endPts: timing.pts[range.end]! } : {}) } } : {}),
+    });
+    stats = await pumpFrames(source, processor, output, {
       signal: request.signal,
       aborted: () => new LiveswapError('interrupted', `Stopped before ${request.output} was finished; nothing was saved.`, { file: request.output }),
       onPlan: request.onPlan,
@@ -303,7 +325,9 @@ export async function swapVideo(swapper: NodeSwapper, request: VideoSwapRequest,
     throw namingOutput(error, request);
   } finally {
     processor.close();
+    await markThread?.close();
   }
+  timings.mark += threadTime.ms;
   if (stats.frames === 0) throw new LiveswapError('input-unreadable', `${request.input} decoded to no frames${trimmed ? ' in the trimmed range' : ''}.`, { file: request.input });
   const frames = stats.frames;
   report(true);
@@ -361,6 +385,7 @@ export async function swapVideo(swapper: NodeSwapper, request: VideoSwapRequest,
       mark: round(timings.mark),
     },
     marks: marksApplied,
+    marksThread: markThread !== undefined,
     notices,
   };
 }

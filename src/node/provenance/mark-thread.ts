@@ -11,6 +11,7 @@
 import { Worker } from 'node:worker_threads';
 import { LiveswapError } from '../../core/errors.js';
 import type { Channels, Image } from '../../core/image.js';
+import type { FrameSink } from '../../pipeline/frame-io.js';
 import { FrameMarker, type MarkSettings } from '../../provenance/marks.js';
 
 /** A frame sent to the marks thread (its pixels moved there). */
@@ -45,6 +46,14 @@ export interface MarkedFrame {
   ms: number;
 }
 
+/** The workers of the marks threads now open (tools and tests that watch or stop them). */
+const running = new Set<Worker>();
+
+/** The workers of the marks threads now open, oldest first. */
+export function markThreadWorkers(): Worker[] {
+  return [...running];
+}
+
 /** The marks thread of one run; see the file's comment. */
 export class MarkThread {
   private readonly worker: Worker;
@@ -53,14 +62,22 @@ export class MarkThread {
   private failure: LiveswapError | undefined;
   /** The watermark id every frame carries (the same as a FrameMarker with these settings). */
   readonly watermarkId: string;
+  /** Whether the visible label is drawn (the watermark always is). */
+  readonly labelShown: boolean;
 
   constructor(settings: MarkSettings) {
     // A bad key or label fails here, at the start, as it would on the main thread.
-    this.watermarkId = new FrameMarker(settings).watermarkId;
+    const marker = new FrameMarker(settings);
+    this.watermarkId = marker.watermarkId;
+    this.labelShown = marker.labelShown;
     this.worker = startThread(settings);
+    running.add(this.worker);
     this.worker.on('message', (message: FromMarkThread) => this.received(message));
     this.worker.on('error', (error) => this.fail(`it failed: ${error.message}`));
-    this.worker.on('exit', (code) => this.fail(`it exited with code ${code}`));
+    this.worker.on('exit', (code) => {
+      running.delete(this.worker);
+      this.fail(`it exited with code ${code}`);
+    });
   }
 
   /** Marks `image` on the thread; its pixels are moved there, and the marked frame comes back in a new Image over them. */
@@ -100,7 +117,56 @@ export class MarkThread {
     this.failure ??= new LiveswapError('internal', 'The marks thread was closed.');
     this.worker.removeAllListeners('exit');
     await this.worker.terminate();
+    running.delete(this.worker);
     for (const waiting of this.waiting.values()) waiting.reject(this.failure);
     this.waiting.clear();
   }
+}
+
+/**
+ * A sink whose frames are marked on `thread` on their way to `sink`: `write` hands the frame to the
+ * thread and resolves once at most `depth` frames are still being marked or written, so the caller
+ * finds and paints the next frames meanwhile. Frames reach `sink` in the order written, at the
+ * times given, each only once marked; a frame that could not be marked (the thread failed or
+ * stopped) fails the next `write` or `close`, and nothing after it reaches `sink`. `abort` aborts
+ * `sink` (nothing half-written stays) and drops the frames in flight. `stats.ms` adds up the
+ * thread's time on each frame. The frame given is the thread's until marked (its pixels move).
+ */
+export function markingSink(sink: FrameSink, thread: MarkThread, options: { depth?: number; stats?: { ms: number } } = {}): FrameSink {
+  const depth = Math.max(1, options.depth ?? 1);
+  const stats = options.stats ?? { ms: 0 };
+  /** The frames handed over and not yet written, oldest first; each waits for the one before it. */
+  const inFlight: Promise<void>[] = [];
+  const now: { state: 'open' | 'closed' | 'aborted' } = { state: 'open' };
+  const settle = (): Promise<unknown> => Promise.allSettled(inFlight.splice(0));
+  return {
+    async write(image: Image, tSeconds: number): Promise<void> {
+      if (now.state !== 'open') throw new LiveswapError('internal', `This marked output is ${now.state}; it takes no more frames.`);
+      const marking = thread.mark(image);
+      const before = inFlight.at(-1);
+      const written = (async () => {
+        const marked = await marking;
+        await before;
+        if (now.state === 'aborted') return;
+        stats.ms += marked.ms;
+        await sink.write(marked.image, tSeconds);
+      })();
+      // Its failure is met by whoever waits for it (a later write, close); never unhandled.
+      written.catch(() => undefined);
+      inFlight.push(written);
+      while (inFlight.length > depth) await inFlight.shift();
+    },
+    async close(): Promise<void> {
+      if (now.state !== 'open') throw new LiveswapError('internal', `This marked output is ${now.state} already.`);
+      while (inFlight.length > 0) await inFlight.shift();
+      now.state = 'closed';
+      await sink.close();
+    },
+    async abort(): Promise<void> {
+      if (now.state === 'aborted') return;
+      now.state = 'aborted';
+      await sink.abort();
+      await settle();
+    },
+  };
 }
