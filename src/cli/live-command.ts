@@ -10,7 +10,7 @@ import { Command } from 'commander';
 import { invalidOption, LiveswapError } from '../core/errors.js';
 import type { OpenSwapper } from '../node/jobs/image-job.js';
 import type { LiveDevice } from '../node/live/live-devices.js';
-import type { LiveJobResult } from '../node/live/live-job.js';
+import type { LiveJobResult, LiveJobRunOptions } from '../node/live/live-job.js';
 import type { LiveStatus } from '../node/live/live-run.js';
 import type { LiveSink } from '../node/live/live-output.js';
 import type { OutputPage, OutputPageOptions } from '../server/output-page.js';
@@ -92,6 +92,8 @@ export interface LiveContext {
   startPage?: (options: OutputPageOptions) => Promise<OutputPage>;
   /** Starts the WHEP endpoint of `--output whep` (default: startWhepEndpoint, loaded on demand). */
   startWhep?: (options: { port: number; name?: string }) => Promise<WhepEndpoint>;
+  /** Each input frame as the swap takes it, before it is processed (for measurements only: bench:stream stamps and times it). */
+  onFrame?: LiveJobRunOptions['onFrame'];
 }
 
 /** Flags → checks → plan → stream → summary. */
@@ -174,6 +176,7 @@ export async function runLiveCommand(flags: LiveFlags, context: LiveContext): Pr
       ...(extraSinks.size > 0 ? { extraSinks } : {}),
       ...(context.open ? { open: context.open } : {}),
       ...(context.signal ? { signal: context.signal } : {}),
+      ...(context.onFrame ? { onFrame: context.onFrame } : {}),
       onNotices: (notices) => {
         for (const notice of notices) terminal.err(`liveswap: note: ${notice}`);
       },

@@ -26,7 +26,7 @@ import type { CameraRequest } from './live-args.js';
 import { checkV4l2Output } from './live-devices.js';
 import { probeLiveInput, type LiveInputInfo } from './live-input.js';
 import type { LiveSink } from './live-output.js';
-import { runLive, type LiveStatus, type LiveSummary } from './live-run.js';
+import { runLive, type LiveRunOptions, type LiveStatus, type LiveSummary } from './live-run.js';
 import { describeInput, describeOutput, type LiveInput, type LiveOutput } from './live-spec.js';
 
 export interface LiveJobSpec {
@@ -138,6 +138,8 @@ export interface LiveJobRunOptions {
   onNotices?: (notices: string[]) => void;
   /** Sinks of the caller's own for some outputs, by index into the outputs. */
   extraSinks?: ReadonlyMap<number, LiveSink>;
+  /** Each frame as the processor takes it (see LiveRunOptions.onFrame; for measurements only). */
+  onFrame?: LiveRunOptions['onFrame'];
 }
 
 export interface LiveJobResult extends LiveSummary {
@@ -225,6 +227,7 @@ export async function runLiveJob(plan: LiveJobPlan, options: LiveJobRunOptions =
       ...(options.signal ? { signal: options.signal } : {}),
       ...(options.onStatus ? { onStatus: options.onStatus } : {}),
       ...(options.onEvent ? { onEvent: options.onEvent } : {}),
+      ...(options.onFrame ? { onFrame: options.onFrame } : {}),
     });
     const recordings: LiveRecording[] = [];
     for (const output of spec.outputs) {

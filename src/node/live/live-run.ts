@@ -19,7 +19,7 @@ import type { PreparedSource } from '../../pipeline/still.js';
 import { AUTO_DETECT_EVERY, type VideoFaceOptions } from '../../pipeline/video.js';
 import type { VideoPreset } from '../media/ffmpeg-formats.js';
 import { LIVE_AUDIO } from './live-args.js';
-import { LiveDecoder, type LiveInputInfo } from './live-input.js';
+import { LiveDecoder, type LiveFrame, type LiveInputInfo } from './live-input.js';
 import { MarkThread } from '../provenance/mark-thread.js';
 import { FfmpegOutput, type LiveSink, type OutputStatus } from './live-output.js';
 import type { CameraRequest } from './live-args.js';
@@ -152,6 +152,11 @@ export interface LiveRunOptions {
   signal?: AbortSignal;
   onStatus?: (status: LiveStatus) => void;
   onEvent?: (message: string) => void;
+  /**
+   * Called with each frame the processor takes, before it is processed; it may change the frame in
+   * place. For measurements only: bench:stream paints the frame's number into it and notes its arrival.
+   */
+  onFrame?: (frame: LiveFrame) => void;
   /** How often onStatus is called (ms); default 1000. */
   statusEveryMs?: number;
 }
@@ -325,6 +330,7 @@ export async function runLive(options: LiveRunOptions): Promise<LiveSummary> {
       const frame = await decoder.next();
       if (refused()) throw refused()!;
       if (!frame) break;
+      options.onFrame?.(frame);
       const begin = performance.now();
       started ??= begin;
       const result = await processor.process(frame.image, frame.slot / fps);
