@@ -4,9 +4,10 @@
  */
 
 import { invertAffine, type Affine } from '../core/affine.js';
-import { createMaskBlurScratch, gaussianBlur, gaussianBlurMask } from '../core/filters.js';
+import { createMaskBlurScratch, gaussianBlur, gaussianBlurRows } from '../core/filters.js';
 import type { FloatImage, Image, Rect } from '../core/image.js';
-import { createErodeMaskScratch, erode, erodeMask } from '../core/morphology.js';
+import { clearOutsideRows, createMaskRows, sizeMaskRows } from '../core/mask-rows.js';
+import { createErodeMaskScratch, erode, erodeRows } from '../core/morphology.js';
 import { createWarpSampler, warpAffine } from '../core/warp.js';
 
 export interface InsightfacePasteOptions {
@@ -69,6 +70,9 @@ export class InsightfacePaster {
   private blurred = new Float32Array(0);
   private readonly erodeScratch = createErodeMaskScratch();
   private readonly blurScratch = createMaskBlurScratch();
+  private readonly threshRows = createMaskRows();
+  private readonly erodeRows = createMaskRows();
+  private readonly blurRows = createMaskRows();
   private white: FloatImage | undefined;
 
   /** {@link pasteBackInsightface} with this paster's buffers. */
@@ -81,7 +85,7 @@ export class InsightfacePaster {
     const run = this.run(frame, swapped, matrix, options, false);
     // The crop is warped only where the blurred mask is non-zero, row span by row span, straight
     // into the blend: the same pixels as warping the whole rectangle first (F6.12, F6.19).
-    const { rect, blendRect, maskBlur } = run;
+    const { rect, maskBlur, blurRows } = run;
     const rw = rect.x1 - rect.x0;
     const c = frame.channels;
     const precision = options.precision ?? 'float32';
@@ -90,14 +94,11 @@ export class InsightfacePaster {
     const kd = this.fakeRow;
     const fd = frame.data;
     const W = frame.width;
-    for (let y = blendRect.y0; y < blendRect.y1; y++) {
-      const mrow = (y - rect.y0) * rw - rect.x0;
-      let a = blendRect.x0;
-      let b = blendRect.x1;
+    // The row in runs: where α = 1 the sum is the warped byte itself, so the crop is warped
+    // straight into the frame; elsewhere it is warped into a row buffer and blended.
+    const span = (y: number, mrow: number, a: number, b: number): void => {
       while (a < b && maskBlur[mrow + a] === 0) a++;
       while (b > a && maskBlur[mrow + b - 1] === 0) b--;
-      // The row in runs: where α = 1 the sum is the warped byte itself, so the crop is warped
-      // straight into the frame; elsewhere it is warped into a row buffer and blended.
       while (a < b) {
         let e = a;
         if (maskBlur[mrow + a] === 255) {
@@ -110,6 +111,24 @@ export class InsightfacePaster {
         }
         a = e;
       }
+    };
+    // Only the blurred mask's spans are non-zero; their flat runs (255 for every kernel size the
+    // paste-back uses) are warped straight in without reading the mask.
+    for (let py = blurRows.y0; py < blurRows.y1; py++) {
+      const lo = blurRows.lo[py];
+      const hi = blurRows.hi[py];
+      if (hi <= lo) continue;
+      const y = py + rect.y0;
+      const mrow = py * rw - rect.x0;
+      const fl = blurRows.flatLo[py];
+      const fh = blurRows.flatHi[py];
+      if (blurRows.flat !== 255 || fh <= fl) {
+        span(y, mrow, lo + rect.x0, hi + rect.x0);
+        continue;
+      }
+      span(y, mrow, lo + rect.x0, fl + rect.x0);
+      sampler.row(y, fl + rect.x0, fh + rect.x0, fd, (y * W + fl + rect.x0) * c);
+      span(y, mrow, fh + rect.x0, hi + rect.x0);
     }
   }
 
@@ -161,8 +180,11 @@ export class InsightfacePaster {
     if (keepWarp && this.fake.length < n * c) this.fake = new Uint8ClampedArray(n * c);
     const fakeFull: Image = { width: rw, height: rh, channels: c, data: this.fake.subarray(0, keepWarp ? n * c : 0) };
     const mask = this.mask.subarray(0, n);
-    // The erosion reads the mask only inside `box` below, which the warp covers: the planes are
-    // cleared outside it only when they are handed out.
+    // The filters read the mask only on the spans in `rows`, which the warp covers: the planes are
+    // cleared outside them only when they are handed out.
+    const rows = sizeMaskRows(this.threshRows, rh, 255);
+    rows.y0 = Math.max(0, fp.y0 - rect.y0);
+    rows.y1 = Math.max(rows.y0, fp.y1 - rect.y0);
     let maskWarp: Float32Array | undefined;
     if (keepWarp) {
       fakeFull.data.fill(0);
@@ -201,14 +223,14 @@ export class InsightfacePaster {
         // footprint's row is 0 (every tap is the constant border there).
         const [x0, x1] = rowSpan(matrix, swapped.width, swapped.height, fy, fp.x0, fp.x1);
         const at = y * rw - rect.x0;
-        if (!keepWarp) {
-          mask.fill(0, at + fp.x0, at + x0);
-          mask.fill(0, at + x1, at + fp.x1);
-        }
         if (x1 <= x0) continue;
         white.row(fy, x0, x1, mask, at + x0);
         const a = white.interiorX0 - rect.x0;
         const b = white.interiorX1 - rect.x0;
+        rows.lo[y] = x0 - rect.x0;
+        rows.hi[y] = x1 - rect.x0;
+        rows.flatLo[y] = b > a ? a : x0 - rect.x0;
+        rows.flatHi[y] = b > a ? b : x0 - rect.x0;
         threshold(y, x0 - rect.x0, a);
         if (b > a) {
           if (a < minX) minX = a;
@@ -219,23 +241,20 @@ export class InsightfacePaster {
         threshold(y, b, x1 - rect.x0);
       }
     }
-    // The box in plane coordinates outside which the mask is 0.
-    const box = { x0: Math.max(0, fp.x0 - rect.x0), y0: Math.max(0, fp.y0 - rect.y0), x1: Math.max(0, fp.x1 - rect.x0), y1: Math.max(0, fp.y1 - rect.y0) };
     if (maxX < 0) throw new RangeError('pasteBackInsightface: no pixel of the frame is fully covered by the crop');
     // F6.15: extents without +1, then int(sqrt(·)) of their product.
     const maskSize = Math.floor(Math.sqrt((maxY - minY) * (maxX - minX)));
     const erodeSize = Math.max(Math.floor(maskSize / 10), 10);
     const blurSize = 2 * Math.max(Math.floor(maskSize / 20), 5) + 1;
-    const maskErode = erodeMask(mask, rw, rh, erodeSize, box, 255, this.eroded.subarray(0, n), this.erodeScratch);
-    const maskBlur = gaussianBlurMask(maskErode, rw, rh, blurSize, box, this.blurred.subarray(0, n), this.blurScratch);
-    const r = blurSize >> 1;
-    const blendRect = {
-      x0: Math.max(rect.x0, fp.x0 - r),
-      y0: Math.max(rect.y0, fp.y0 - r),
-      x1: Math.min(rect.x1, fp.x1 + r),
-      y1: Math.min(rect.y1, fp.y1 + r),
-    };
-    return { im, rect, blendRect, fakeFull, maskWarp, mask, maskErode, maskBlur, maskSize, erodeSize, blurSize };
+    const maskErode = this.eroded.subarray(0, n);
+    const maskBlur = this.blurred.subarray(0, n);
+    const erodedRows = erodeRows(mask, rw, rh, erodeSize, rows, maskErode, this.erodeRows, this.erodeScratch);
+    const blurRows = gaussianBlurRows(maskErode, rw, rh, blurSize, erodedRows, maskBlur, this.blurRows, this.blurScratch);
+    if (keepWarp) {
+      clearOutsideRows(maskErode, rw, rh, erodedRows);
+      clearOutsideRows(maskBlur, rw, rh, blurRows);
+    }
+    return { im, rect, fakeFull, maskWarp, mask, maskErode, maskBlur, blurRows, maskSize, erodeSize, blurSize };
   }
 }
 

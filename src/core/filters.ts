@@ -4,7 +4,8 @@
  */
 
 import { reflect101, reflectTable } from './border.js';
-import { clampRect, type Rect } from './image.js';
+import type { Rect } from './image.js';
+import { clearOutsideRows, createMaskRows, maskRowsOf, sizeMaskRows, type MaskRows } from './mask-rows.js';
 import { simdKernels } from './simd-kernels.js';
 
 export { boxBlurFast, boxRadii } from './box-blur.js';
@@ -170,161 +171,191 @@ function roundHalfEven(v: number): number {
   return r - v === 0.5 && (r & 1) !== 0 ? r - 1 : r;
 }
 
-/** Buffers {@link gaussianBlurMask} reuses between calls; grown on demand. */
+/** Buffers {@link gaussianBlurRows} and {@link gaussianBlurMask} reuse between calls; grown on demand. */
 export interface MaskBlurScratch {
+  /** The row pass's plane where WebAssembly SIMD is missing (else it lives in the module). */
   tmp: Float32Array;
-  line: Float64Array;
-  run: Int32Array;
-  /** Per column of the blurred box: the last row where the column changes (see the column pass). */
-  change: Int32Array;
+  /** One row of the input with its zeros and reflected border, around a span. */
+  line: Float32Array;
+  /** The row pass's spans; {@link gaussianBlurMask}'s input and output spans. */
+  mid: MaskRows;
+  input: MaskRows;
+  output: MaskRows;
 }
 
 export function createMaskBlurScratch(): MaskBlurScratch {
-  return { tmp: new Float32Array(0), line: new Float64Array(0), run: new Int32Array(0), change: new Int32Array(0) };
+  return { tmp: new Float32Array(0), line: new Float32Array(0), mid: createMaskRows(), input: createMaskRows(), output: createMaskRows() };
 }
 
 /**
- * gaussianBlur(src, width, height, 1, ksize, 0, dst) to the bit, for a plane that is zero outside
- * `nonZero` (plane coordinates) and mostly made of long flat runs (a feathered mask). Each output
- * is the same sequence of float operations as there; a window of one constant value v gives the
- * same result wherever it lies, so it is computed once per value (0 gives 0) and copied.
+ * gaussianBlur(src, width, height, 1, ksize, 0) to the bit for a mask described by `rows` (see
+ * MaskRows), written into `dst` on the spans set in `out` and nowhere else. Each value computed is
+ * the same sequence of float operations as there; a window inside a flat run gives the flat value's
+ * blur, the same wherever it lies, so it is filled, and a window of zeros is left out: the time
+ * goes with the spans' borders (the feather), not their area.
  */
-export function gaussianBlurMask(src: Float32Array, width: number, height: number, ksize: number, nonZero: Rect, dst: Float32Array, scratch: MaskBlurScratch): Float32Array {
+export function gaussianBlurRows(
+  src: Float32Array,
+  width: number,
+  height: number,
+  ksize: number,
+  rows: MaskRows,
+  dst: Float32Array,
+  out: MaskRows,
+  scratch: MaskBlurScratch,
+): MaskRows {
   const r = ksize >> 1;
-  dst.fill(0, 0, width * height);
-  const { x0: nx0, y0: ny0, x1: nx1, y1: ny1 } = clampRect(nonZero, width, height);
-  if (nx1 <= nx0 || ny1 <= ny0) return dst;
-  // Reflections that bounce more than once, or too small a plane: the plain filter.
-  if (width <= 2 * r + 1 || height <= 2 * r + 1) return gaussianBlur(src, width, height, 1, ksize, 0, dst);
+  const n = width * height;
   const half = gaussianKernel(ksize, 0).slice(r);
   const w0 = half[0];
-  const flat = (v: number): number => {
+  const blurFlat = (v: number): number => {
     let a = w0 * v;
     for (let j = 1; j <= r; j++) a += half[j] * (v + v);
     return Math.fround(a);
   };
-  const bx0 = Math.max(0, nx0 - r);
-  const bx1 = Math.min(width, nx1 + r);
-  const by0 = Math.max(0, ny0 - r);
-  const by1 = Math.min(height, ny1 + r);
-  const n = width * height;
+  const f1 = blurFlat(rows.flat);
+  const f2 = blurFlat(f1);
+  if (width <= 2 * r + 1 || height <= 2 * r + 1) {
+    // Reflections that bounce more than once, or too small a plane: the plain filter on the whole plane.
+    if (scratch.tmp.length < n) scratch.tmp = new Float32Array(n);
+    const whole = clearOutsideRows(scratch.tmp.subarray(0, n), width, height, rows);
+    for (let y = 0; y < height; y++) if (y >= rows.y0 && y < rows.y1) whole.set(src.subarray(y * width + rows.lo[y], y * width + rows.hi[y]), y * width + rows.lo[y]);
+    gaussianBlur(whole, width, height, 1, ksize, 0, dst);
+    sizeMaskRows(out, height, f2);
+    out.y1 = height;
+    out.hi.fill(width, 0, height);
+    return out;
+  }
   // With WebAssembly SIMD the row pass writes into the module's memory, where the column pass's
-  // non-flat runs are worked out two at a time (the same operations, the same floats).
+  // computed runs are worked out two at a time (the same operations, the same floats).
   const simd = simdKernels()?.maskBlurPlane(width, height, half);
   if (!simd && scratch.tmp.length < n) scratch.tmp = new Float32Array(n);
-  const lineLen = bx1 - bx0 + 2 * r;
-  if (scratch.line.length < lineLen) {
-    scratch.line = new Float64Array(lineLen);
-    scratch.run = new Int32Array(lineLen);
-  }
-  const { line, run } = scratch;
   const tmp = simd ? simd.tmp : scratch.tmp;
-  // Rows: only rows ny0…ny1 hold non-zero values; the others stay 0 in tmp.
-  const ty0 = by0 - r < 0 ? 0 : by0 - r;
-  const ty1 = by1 + r > height ? height : by1 + r;
-  for (let y = ty0; y < ty1; y++) tmp.fill(0, y * width + bx0, y * width + bx1);
-  let v255 = -1;
-  // Windows that stay inside the row read it in place; a window is flat when no value changes
-  // within it, i.e. the last change at or before its right end is not after its left end.
-  const inPlace = bx0 - r >= 0 && bx1 + r <= width;
-  for (let y = ny0; inPlace && y < ny1; y++) {
+  if (scratch.line.length < width + 2 * r + 2) scratch.line = new Float32Array(width + 2 * r + 2);
+  const line = scratch.line;
+
+  // Rows: a row's blur is 0 more than r from its span and f1 more than r inside its flat run.
+  const mid = sizeMaskRows(scratch.mid, height, f1);
+  mid.y0 = rows.y0;
+  mid.y1 = rows.y1;
+  let gLo = width;
+  let gHi = 0;
+  for (let y = rows.y0; y < rows.y1; y++) {
+    const lo = rows.lo[y];
+    const hi = rows.hi[y];
+    if (hi <= lo) continue;
+    const tlo = Math.max(0, lo - r);
+    const thi = Math.min(width, hi + r);
+    let tfl = Math.max(tlo, rows.flatLo[y] + r);
+    let tfh = Math.min(thi, rows.flatHi[y] - r);
+    if (tfh <= tfl) tfl = tfh = tlo;
+    // line[i] is position tlo − r + i, reflected into the row, 0 outside the span.
+    const start = tlo - r;
+    const len = thi - tlo + 2 * r;
     const base = y * width;
-    let change = base + bx0 - r;
-    for (let j = change + 1; j < base + bx0 + r; j++) if (src[j] !== src[j - 1]) change = j;
-    if (simd) simd.loadRow(src, base + bx0 - r, bx1 - bx0 + 2 * r);
-    for (let x = bx0, i = base + bx0; x < bx1; x++, i++) {
-      if (src[i + r] !== src[i + r - 1]) change = i + r;
-      const v = src[i];
-      let acc: number;
-      if (change <= i - r) {
-        if (v === 0) continue;
-        if (v === 255) acc = v255 < 0 ? (v255 = flat(255)) : v255;
-        else acc = flat(v);
-      } else if (simd) {
-        // The run of windows that are not flat, worked out in the module.
-        let end = i + 1;
-        for (; end < base + bx1; end++) {
-          if (src[end + r] !== src[end + r - 1]) change = end + r;
-          if (change <= end - r) break;
-        }
-        simd.rowRun(x - bx0 + r, end - i, i);
-        x += end - i - 1;
-        i = end - 1;
-        continue;
-      } else {
-        acc = w0 * v;
-        for (let j = 1; j <= r; j++) acc += half[j] * (src[i - j] + src[i + j]);
-      }
-      tmp[i] = acc;
+    line.fill(0, 0, len);
+    line.set(src.subarray(base + lo, base + hi), lo - start);
+    for (let i = 0; i < -start; i++) line[i] = -(start + i) >= lo && -(start + i) < hi ? src[base - start - i] : 0;
+    for (let i = Math.max(0, width - start); i < len; i++) {
+      const q = 2 * width - 2 - (start + i);
+      line[i] = q >= lo && q < hi ? src[base + q] : 0;
     }
-  }
-  for (let y = ny0; !inPlace && y < ny1; y++) {
-    const base = y * width;
-    for (let p = bx0 - r, i = 0; i < lineLen; p++, i++) line[i] = src[base + (p < 0 || p >= width ? reflect101(p, width) : p)];
-    run[lineLen - 1] = lineLen;
-    for (let i = lineLen - 2; i >= 0; i--) run[i] = line[i] === line[i + 1] ? run[i + 1] : i + 1;
-    for (let x = bx0, i = 0; x < bx1; x++, i++) {
-      const v = line[i];
-      let acc: number;
-      if (run[i] > i + 2 * r) {
-        if (v === 0) continue;
-        if (v === 255) acc = v255 < 0 ? (v255 = flat(255)) : v255;
-        else acc = flat(v);
-      } else {
-        const ce = i + r;
-        acc = w0 * line[ce];
+    if (simd) simd.loadRow(line, 0, len);
+    for (const [from, to] of [
+      [tlo, tfl],
+      [tfh, thi],
+    ]) {
+      if (to <= from) continue;
+      if (simd) {
+        simd.rowRun(from - start, to - from, base + from);
+        continue;
+      }
+      for (let x = from; x < to; x++) {
+        const ce = x - start;
+        let acc = w0 * line[ce];
         for (let j = 1; j <= r; j++) acc += half[j] * (line[ce - j] + line[ce + j]);
+        tmp[base + x] = acc;
       }
-      tmp[base + x] = acc;
     }
+    tmp.fill(f1, base + tfl, base + tfh);
+    mid.lo[y] = tlo;
+    mid.hi[y] = thi;
+    mid.flatLo[y] = tfl;
+    mid.flatHi[y] = tfh;
+    if (tlo < gLo) gLo = tlo;
+    if (thi > gHi) gHi = thi;
   }
-  // Columns: change[x] is the last row, among those fed so far, where column x differs from the
-  // row above (ty0 when none): the window rows y − r … y + r are all equal when it is ≤ y − r.
-  if (scratch.change.length < bx1 - bx0) scratch.change = new Int32Array(bx1 - bx0);
-  const change = scratch.change;
-  change.fill(ty0, 0, bx1 - bx0);
-  let fed = ty0;
-  const flats = new Map<number, number>();
-  let lastV = 0;
-  let lastF = 0;
-  for (let y = by0; y < by1; y++) {
-    const inner = y - r >= 0 && y + r < height;
-    const top = (y - r) * width;
+  sizeMaskRows(out, height, f2);
+  if (gHi <= gLo) return out;
+  // The column pass reads the row pass's plane over [gLo, gHi) up to 2r rows from its spans: zeros
+  // there outside them.
+  const zy0 = Math.max(0, rows.y0 - 2 * r);
+  const zy1 = Math.min(height, rows.y1 + 2 * r);
+  for (let y = zy0; y < zy1; y++) {
     const base = y * width;
-    for (const last = y + r < ty1 ? y + r : ty1 - 1; fed < last;) {
-      fed++;
-      for (let x = bx0, i = fed * width + bx0; x < bx1; x++, i++) if (tmp[i] !== tmp[i - width]) change[x - bx0] = fed;
-    }
-    for (let x = bx0; x < bx1; x++) {
-      if (inner && change[x - bx0] <= y - r) {
-        const v = tmp[top + x];
-        if (v === 0) continue;
-        if (v !== lastV) {
-          let f = flats.get(v);
-          if (f === undefined) flats.set(v, (f = flat(v)));
-          lastV = v;
-          lastF = f;
-        }
-        dst[base + x] = lastF;
-        continue;
-      }
-      if (inner && simd) {
-        let end = x + 1;
-        while (end < bx1 && change[end - bx0] > y - r) end++;
-        simd.columns(base + x, end - x, dst);
-        x = end - 1;
-        continue;
-      }
-      const i = base + x;
-      let acc = w0 * tmp[i];
-      if (inner) {
-        // The same taps in the same order as below, without the reflection.
-        for (let j = 1, dj = width; j <= r; j++, dj += width) acc += half[j] * (tmp[i - dj] + tmp[i + dj]);
-      } else {
-        for (let j = 1; j <= r; j++) acc += half[j] * (tmp[reflect101(y - j, height) * width + x] + tmp[reflect101(y + j, height) * width + x]);
-      }
-      dst[i] = acc;
-    }
+    if (mid.hi[y] > mid.lo[y]) {
+      tmp.fill(0, base + gLo, base + mid.lo[y]);
+      tmp.fill(0, base + mid.hi[y], base + gHi);
+    } else tmp.fill(0, base + gLo, base + gHi);
   }
-  return dst;
+
+  // Columns: an output row spans the union of its window rows' spans and is f2 on the
+  // intersection of their flat runs; the rest is computed.
+  out.y0 = Math.max(0, rows.y0 - r);
+  out.y1 = Math.min(height, rows.y1 + r);
+  for (let y = out.y0; y < out.y1; y++) {
+    const inner = y - r >= 0 && y + r < height;
+    let dlo = width;
+    let dhi = 0;
+    let dfl = 0;
+    let dfh = width;
+    for (let j = y - r; j <= y + r; j++) {
+      const q = j < 0 || j >= height ? reflect101(j, height) : j;
+      if (mid.flatLo[q] > dfl) dfl = mid.flatLo[q];
+      if (mid.flatHi[q] < dfh) dfh = mid.flatHi[q];
+      if (mid.hi[q] <= mid.lo[q]) continue;
+      if (mid.lo[q] < dlo) dlo = mid.lo[q];
+      if (mid.hi[q] > dhi) dhi = mid.hi[q];
+    }
+    if (dhi <= dlo) continue;
+    if (!inner || dfh <= dfl) dfl = dfh = dlo;
+    const base = y * width;
+    for (const [from, to] of [
+      [dlo, dfl],
+      [dfh, dhi],
+    ]) {
+      if (to <= from) continue;
+      if (inner && simd) {
+        simd.columns(base + from, to - from, dst);
+        continue;
+      }
+      for (let x = from; x < to; x++) {
+        const i = base + x;
+        let acc = w0 * tmp[i];
+        if (inner) {
+          // The same taps in the same order as below, without the reflection.
+          for (let j = 1, dj = width; j <= r; j++, dj += width) acc += half[j] * (tmp[i - dj] + tmp[i + dj]);
+        } else {
+          for (let j = 1; j <= r; j++) acc += half[j] * (tmp[reflect101(y - j, height) * width + x] + tmp[reflect101(y + j, height) * width + x]);
+        }
+        dst[i] = acc;
+      }
+    }
+    dst.fill(f2, base + dfl, base + dfh);
+    out.lo[y] = dlo;
+    out.hi[y] = dhi;
+    out.flatLo[y] = dfl;
+    out.flatHi[y] = dfh;
+  }
+  return out;
+}
+
+/**
+ * gaussianBlur(src, width, height, 1, ksize, 0, dst) to the bit, for a plane that is zero outside
+ * `nonZero` (plane coordinates), through {@link gaussianBlurRows}. dst outside the blurred spans is 0.
+ */
+export function gaussianBlurMask(src: Float32Array, width: number, height: number, ksize: number, nonZero: Rect, dst: Float32Array, scratch: MaskBlurScratch): Float32Array {
+  const rows = maskRowsOf(src, width, height, nonZero, 255, scratch.input);
+  gaussianBlurRows(src, width, height, ksize, rows, dst, scratch.output, scratch);
+  return clearOutsideRows(dst, width, height, scratch.output);
 }

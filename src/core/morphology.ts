@@ -4,6 +4,7 @@
  */
 
 import { clampRect, type Rect } from './image.js';
+import { clearOutsideRows, createMaskRows, maskRowsOf, sizeMaskRows, type MaskRows } from './mask-rows.js';
 import { simdKernels } from './simd-kernels.js';
 
 /** Windows up to this size go to the SIMD kernel (k comparisons per pixel, four pixels at a time); wider ones to the O(1) loop here. */
@@ -130,103 +131,125 @@ function morph(src: MaskArray, width: number, height: number, k: number, out: Ma
   return dst;
 }
 
-/** Buffers {@link erodeMask} reuses between calls; grown on demand. */
+/** Buffers {@link erodeRows} and {@link erodeMask} reuse between calls; grown on demand. */
 export interface ErodeMaskScratch {
-  /** The row pass's output over the box. */
+  /** The row pass's output, plane-sized, valid on its spans only. */
   tmp: Float32Array;
-  /** Per column of the box, the last row fed holding a 0 / a value other than `full`. */
-  lastZero: Int32Array;
-  lastOther: Int32Array;
+  /** The row pass's spans; {@link erodeMask}'s input and output spans. */
+  mid: MaskRows;
+  input: MaskRows;
+  output: MaskRows;
 }
 
 export function createErodeMaskScratch(): ErodeMaskScratch {
-  return { tmp: new Float32Array(0), lastZero: new Int32Array(0), lastOther: new Int32Array(0) };
+  return { tmp: new Float32Array(0), mid: createMaskRows(), input: createMaskRows(), output: createMaskRows() };
+}
+
+/**
+ * erode(src, width, height, k) to the bit for a mask described by `rows` (see MaskRows), whose
+ * values lie in [0, rows.flat] (a thresholded mask: 0 outside, `flat` inside, a few others on its
+ * border). The result is written into `dst` on the spans set in `out` (flat: rows.flat) and
+ * nowhere else. A window that reaches a 0 gives 0, one inside a flat run gives the flat value;
+ * only the others are scanned, so the time goes with the spans' borders, not their area.
+ */
+export function erodeRows(src: Float32Array, width: number, height: number, k: number, rows: MaskRows, dst: Float32Array, out: MaskRows, scratch: ErodeMaskScratch): MaskRows {
+  if (!Number.isInteger(k) || k < 1) throw new RangeError(`erode/dilate: kernel size must be a positive integer, got ${k}`);
+  const n = width * height;
+  if (scratch.tmp.length < n) scratch.tmp = new Float32Array(n);
+  const tmp = scratch.tmp;
+  const flat = rows.flat;
+  const anchor = k >> 1;
+  const after = k - 1 - anchor;
+  // Along a line of `len` samples output x reads [x − anchor, x + after] ∩ [0, len): the outputs
+  // whose window lies inside [a, b) start at first(a) and end before last(b, len).
+  const first = (a: number): number => (a === 0 ? 0 : a + anchor);
+  const last = (b: number, len: number): number => (b === len ? len : b - after);
+
+  // Rows, into tmp and `mid`.
+  const mid = sizeMaskRows(scratch.mid, height, flat);
+  mid.y0 = rows.y0;
+  mid.y1 = rows.y1;
+  for (let y = rows.y0; y < rows.y1; y++) {
+    const lo = rows.lo[y];
+    const hi = rows.hi[y];
+    const olo = first(lo);
+    const ohi = last(hi, width);
+    if (hi <= lo || ohi <= olo) continue;
+    let fl = Math.max(olo, first(rows.flatLo[y]));
+    let fh = Math.min(ohi, last(rows.flatHi[y], width));
+    if (rows.flatHi[y] <= rows.flatLo[y] || fh <= fl) fl = fh = olo;
+    const base = y * width;
+    for (const [from, to] of [
+      [olo, fl],
+      [fh, ohi],
+    ]) {
+      for (let x = from; x < to; x++) {
+        const a = base + (x - anchor < 0 ? 0 : x - anchor);
+        const b = base + (x + after >= width ? width - 1 : x + after);
+        let m = src[a];
+        for (let j = a + 1; j <= b; j++) if (src[j] < m) m = src[j];
+        tmp[base + x] = m;
+      }
+    }
+    tmp.fill(flat, base + fl, base + fh);
+    mid.lo[y] = olo;
+    mid.hi[y] = ohi;
+    mid.flatLo[y] = fl;
+    mid.flatHi[y] = fh;
+  }
+
+  // Columns: an output row is non-zero only where every row of its window has a span; there it
+  // is `flat` except on the window rows' non-flat parts, which are the only values read.
+  sizeMaskRows(out, height, flat);
+  const oy0 = first(rows.y0);
+  const oy1 = last(rows.y1, height);
+  out.y0 = oy0;
+  out.y1 = Math.max(oy0, oy1);
+  for (let y = oy0; y < oy1; y++) {
+    const a = y - anchor < 0 ? 0 : y - anchor;
+    const b = y + after >= height ? height - 1 : y + after;
+    let sLo = 0;
+    let sHi = width;
+    let fLo = 0;
+    let fHi = width;
+    for (let j = a; j <= b; j++) {
+      if (mid.lo[j] > sLo) sLo = mid.lo[j];
+      if (mid.hi[j] < sHi) sHi = mid.hi[j];
+      if (mid.flatLo[j] > fLo) fLo = mid.flatLo[j];
+      if (mid.flatHi[j] < fHi) fHi = mid.flatHi[j];
+    }
+    if (sHi <= sLo) continue;
+    if (fLo < sLo) fLo = sLo;
+    if (fHi > sHi) fHi = sHi;
+    if (fHi <= fLo) fLo = fHi = sLo;
+    const base = y * width;
+    dst.fill(flat, base + sLo, base + sHi);
+    for (let j = a; j <= b; j++) {
+      const row = j * width;
+      const left = mid.flatLo[j] < sHi ? mid.flatLo[j] : sHi;
+      for (let x = sLo; x < left; x++) if (tmp[row + x] < dst[base + x]) dst[base + x] = tmp[row + x];
+      for (let x = mid.flatHi[j] > sLo ? mid.flatHi[j] : sLo; x < sHi; x++) if (tmp[row + x] < dst[base + x]) dst[base + x] = tmp[row + x];
+    }
+    out.lo[y] = sLo;
+    out.hi[y] = sHi;
+    out.flatLo[y] = fLo;
+    out.flatHi[y] = fHi;
+  }
+  return out;
 }
 
 /**
  * erode(src, width, height, k, dst) to the bit for a non-negative plane that is zero outside
- * `nonZero` and mostly `full` inside (a thresholded mask): a window holding a 0 gives 0, one
- * holding only `full` gives `full`, and only the few others are scanned. dst outside the box is 0.
+ * `nonZero` and mostly `full` inside (a thresholded mask), through {@link erodeRows}. dst outside
+ * the box is 0.
  */
 export function erodeMask(src: Float32Array, width: number, height: number, k: number, nonZero: Rect, full: number, dst: Float32Array, scratch: ErodeMaskScratch): Float32Array {
   if (!Number.isInteger(k) || k < 1) throw new RangeError(`erode/dilate: kernel size must be a positive integer, got ${k}`);
-  dst.fill(0, 0, width * height);
-  const { x0, y0, x1, y1 } = clampRect(nonZero, width, height);
-  if (x1 <= x0 || y1 <= y0) return dst;
-  const bw = x1 - x0;
-  const bh = y1 - y0;
-  const n = bw * bh;
-  if (scratch.tmp.length < n) scratch.tmp = new Float32Array(n);
-  if (scratch.lastZero.length < bw) {
-    scratch.lastZero = new Int32Array(bw);
-    scratch.lastOther = new Int32Array(bw);
-  }
-  const { tmp } = scratch;
-  const anchor = k >> 1;
-  // Window of an output along a line: samples outside the plane are ignored, those outside the box
-  // (inside the plane) are 0. Scanning forward, the window's right end only moves right, so the
-  // last 0 and the last value ≠ full at or before it say whether the window holds a 0, or only full.
-  // Rows first, into tmp (box-sized).
-  for (let y = 0; y < bh; y++) {
-    const s = (y + y0) * width + x0;
-    const o = y * bw;
-    let fed = -1;
-    let lastZero = -1;
-    let lastOther = -1;
-    for (let x = 0; x < bw; x++) {
-      const px = x + x0;
-      const lo = px - anchor < 0 ? 0 : px - anchor;
-      const hi = px + k - 1 - anchor >= width ? width - 1 : px + k - 1 - anchor;
-      let v: number;
-      if (lo < x0 || hi >= x1) v = 0;
-      else {
-        for (const end = hi - x0; fed < end;) {
-          fed++;
-          const u = src[s + fed];
-          if (u === 0) lastZero = fed;
-          if (u !== full) lastOther = fed;
-        }
-        const start = lo - x0;
-        if (lastZero >= start) v = 0;
-        else if (lastOther < start) v = full;
-        else {
-          v = Infinity;
-          for (let j = start; j <= hi - x0; j++) if (src[s + j] < v) v = src[s + j];
-        }
-      }
-      tmp[o + x] = v;
-    }
-  }
-  // Columns: the same, one last-0 / last-other row per column, rows fed top to bottom.
-  const { lastZero, lastOther } = scratch;
-  lastZero.fill(-1, 0, bw);
-  lastOther.fill(-1, 0, bw);
-  let fed = -1;
-  for (let y = 0; y < bh; y++) {
-    const py = y + y0;
-    const lo = py - anchor < 0 ? 0 : py - anchor;
-    const hi = py + k - 1 - anchor >= height ? height - 1 : py + k - 1 - anchor;
-    const d = py * width + x0;
-    if (lo < y0 || hi >= y1) continue;
-    for (const end = hi - y0; fed < end;) {
-      fed++;
-      for (let x = 0, i = fed * bw; x < bw; x++, i++) {
-        const u = tmp[i];
-        if (u === 0) lastZero[x] = fed;
-        if (u !== full) lastOther[x] = fed;
-      }
-    }
-    const start = lo - y0;
-    for (let x = 0; x < bw; x++) {
-      if (lastZero[x] >= start) continue;
-      if (lastOther[x] < start) {
-        dst[d + x] = full;
-        continue;
-      }
-      let v = Infinity;
-      for (let j = start; j <= hi - y0; j++) if (tmp[j * bw + x] < v) v = tmp[j * bw + x];
-      dst[d + x] = v;
-    }
-  }
-  return dst;
+  const box = clampRect(nonZero, width, height);
+  // erodeRows takes the flat value for the largest: the plane's maximum when it exceeds `full`.
+  let top = full;
+  for (let y = box.y0; y < box.y1; y++) for (let i = y * width + box.x0, e = y * width + box.x1; i < e; i++) if (src[i] > top) top = src[i];
+  const rows = maskRowsOf(src, width, height, box, top, scratch.input);
+  erodeRows(src, width, height, k, rows, dst, scratch.output, scratch);
+  return clearOutsideRows(dst, width, height, scratch.output);
 }
