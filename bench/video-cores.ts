@@ -8,8 +8,11 @@
  *   --height H        scale the clip to this height first (the width keeps the aspect ratio)
  *   --frames N        only the first N frames (default all)
  *   --read-ahead N    frames decoded ahead and queued for the encoder (0: the pipes on the main thread)
- *   --runs N          runs (default 3); --json prints one JSON object
- * Run: npm run bench:video-cores -- --input clip.mp4 --height 720 --runs 3
+ *   --marks-thread on|off|both   the marks on their own thread (on, the default with 2+ cores), in
+ *                     turn on the main thread (off), or both, alternating off and on run by run so
+ *                     that the two are measured side by side under the same load (best of each)
+ *   --runs N          runs (default 3; with both, runs of each); --json prints one JSON object
+ * Run: npm run bench:video-cores -- --input clip.mp4 --height 720 --runs 3 --marks-thread both
  */
 
 import { readFileSync } from 'node:fs';
@@ -40,6 +43,14 @@ const height = flag('--height') !== undefined ? Number(flag('--height')) : undef
 const maxFrames = flag('--frames') !== undefined ? Number(flag('--frames')) : undefined;
 const readAhead = flag('--read-ahead') !== undefined ? Number(flag('--read-ahead')) : undefined;
 const runs = Number(flag('--runs') ?? 3);
+const marksThreadFlag = flag('--marks-thread') ?? 'default';
+if (!['on', 'off', 'both', 'default'].includes(marksThreadFlag)) throw new Error(`bench:video-cores: --marks-thread is on, off or both, not ${marksThreadFlag}`);
+/** The marks-thread setting of each run, in order. */
+const plan: (boolean | undefined)[] = [];
+for (let run = 0; run < runs; run++) {
+  if (marksThreadFlag === 'both') plan.push(false, true);
+  else plan.push(marksThreadFlag === 'default' ? undefined : marksThreadFlag === 'on');
+}
 
 const round = (v: number, digits = 2): number => Math.round(v * 10 ** digits) / 10 ** digits;
 
@@ -88,6 +99,23 @@ async function prepare(work: string): Promise<string> {
   return scaled;
 }
 
+/** One run's figures. */
+interface RunResult {
+  run: number;
+  marksThread: boolean;
+  loadBefore: number;
+  frames: number;
+  wallSeconds: number;
+  fps: number;
+  nodeCpuPerWall: number;
+  ffmpegCpuPerWall: number | null;
+  totalCpuPerWall: number | null;
+  decodeWaitMs: number;
+  encodeWaitMs: number;
+  framesSwapped: number;
+  markMsPerFrame: number;
+}
+
 const work = await mkdtemp(join(tmpdir(), 'liveswap-bench-cores-'));
 try {
   const clip = await prepare(work);
@@ -97,8 +125,8 @@ try {
   // One frame read first: what starts once per process (the pipe thread, which from the TypeScript
   // sources loads tsx in it, seconds) is not counted against the first run.
   for await (const _ of readFrames(clip, { maxFrames: 1 })) break;
-  const results = [];
-  for (let run = 0; run < runs; run++) {
+  const results: RunResult[] = [];
+  for (const [run, marksThread] of plan.entries()) {
     const load = loadavg()[0]!;
     const cpu = process.cpuUsage();
     const children = childrenCpuSeconds();
@@ -110,6 +138,7 @@ try {
       swap: options,
       faces: { ...DEFAULT_VIDEO_FACE_OPTIONS, smoothing: DEFAULT_ONE_EURO, selection: { kind: 'primary' } },
       ...(readAhead !== undefined ? { readAhead } : {}),
+      ...(marksThread !== undefined ? { marksThread } : {}),
     };
     const summary = await swapVideo(swapper, request);
     const wall = (performance.now() - started) / 1000;
@@ -119,6 +148,7 @@ try {
     const ffmpeg = children !== undefined && after !== undefined ? after - children : undefined;
     results.push({
       run,
+      marksThread: summary.marksThread,
       loadBefore: round(load),
       frames: summary.frames,
       wallSeconds: round(wall, 3),
@@ -129,21 +159,42 @@ try {
       decodeWaitMs: summary.timings.decodeWait,
       encodeWaitMs: summary.timings.encodeWait,
       framesSwapped: summary.framesSwapped,
+      markMsPerFrame: round(summary.timings.mark / summary.frames),
     });
   }
   await swapper.close();
-  const best = results.reduce((a, b) => (b.fps > a.fps ? b : a));
-  const info = { bench: 'video-cores', input: input ?? 'synthetic 1280x720', height: height ?? null, readAhead: readAhead ?? 'default', runs: results, best };
+  const bestOf = (list: RunResult[]): RunResult | undefined => (list.length ? list.reduce((a, b) => (b.fps > a.fps ? b : a)) : undefined);
+  const best = bestOf(results)!;
+  const bestOff = bestOf(results.filter((r) => !r.marksThread));
+  const bestOn = bestOf(results.filter((r) => r.marksThread));
+  const info = {
+    bench: 'video-cores',
+    input: input ?? 'synthetic 1280x720',
+    height: height ?? null,
+    readAhead: readAhead ?? 'default',
+    marksThread: marksThreadFlag,
+    runs: results,
+    best,
+    ...(bestOff && bestOn ? { side: { off: bestOff, on: bestOn, speedup: round(bestOn.fps / bestOff.fps, 3) } } : {}),
+  };
   if (json) console.log(JSON.stringify(info));
   else {
     console.log(`video swap, mesh engine, ${info.input}${height ? ` scaled to ${height}p` : ''}, read-ahead ${info.readAhead}:`);
     for (const r of results) {
       console.log(
-        `  run ${r.run}: ${r.frames} frames in ${r.wallSeconds.toFixed(2)} s = ${r.fps.toFixed(1)} fps; CPU/wall node ${r.nodeCpuPerWall.toFixed(2)}×, ffmpeg ${r.ffmpegCpuPerWall ?? '?'}×, ` +
-          `total ${r.totalCpuPerWall ?? '?'}×; waits decode ${r.decodeWaitMs} ms, encode ${r.encodeWaitMs} ms; load ${r.loadBefore}`,
+        `  run ${r.run} (marks ${r.marksThread ? 'on their thread' : 'in turn'}): ${r.frames} frames in ${r.wallSeconds.toFixed(2)} s = ${r.fps.toFixed(1)} fps; ` +
+          `CPU/wall node ${r.nodeCpuPerWall.toFixed(2)}×, ffmpeg ${r.ffmpegCpuPerWall ?? '?'}×, total ${r.totalCpuPerWall ?? '?'}×; ` +
+          `waits decode ${r.decodeWaitMs} ms, encode ${r.encodeWaitMs} ms; marks ${r.markMsPerFrame} ms/frame; load ${r.loadBefore}`,
       );
     }
     console.log(`  best: ${best.fps.toFixed(1)} fps, ${best.totalCpuPerWall ?? '?'}× CPU/wall (node ${best.nodeCpuPerWall}×)`);
+    if (info.side) {
+      const { off, on, speedup } = info.side;
+      console.log(
+        `  side by side, best of each: marks in turn ${off.fps.toFixed(1)} fps (${off.totalCpuPerWall ?? '?'}× CPU/wall, load ${off.loadBefore}), ` +
+          `on their thread ${on.fps.toFixed(1)} fps (${on.totalCpuPerWall ?? '?'}× CPU/wall, load ${on.loadBefore}): ${speedup}×`,
+      );
+    }
   }
 } finally {
   await rm(work, { recursive: true, force: true });
