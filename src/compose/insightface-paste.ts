@@ -9,6 +9,7 @@ import type { FloatImage, Image, Rect } from '../core/image.js';
 import { clearOutsideRows, createMaskRows, sizeMaskRows } from '../core/mask-rows.js';
 import { createErodeMaskScratch, erode, erodeRows } from '../core/morphology.js';
 import { createWarpSampler, warpAffine } from '../core/warp.js';
+import { warpBlendKernel } from '../core/warp-blend-kernel.js';
 
 export interface InsightfacePasteOptions {
   /**
@@ -58,9 +59,11 @@ export function insightfacePasteStages(frame: Image, swapped: Image, matrix: Aff
 /**
  * Owns the planes of the paste-back and reuses them from one call to the next (one per video
  * stream). The white mask is warped only over the crop's footprint, with bilinear weights only on
- * its border band (255 inside it); the crop itself is warped only where the blurred mask is
- * non-zero, inside the blend; the erosion and the blur skip the flat parts of the mask. The pixels
- * are those of the full computation (spec §6.3), to the bit.
+ * its border band (255 inside it); the erosion and the blur work on the mask's row spans
+ * (core/mask-rows.ts), computing only the windows not known to be 0 or flat; the crop itself is
+ * warped only where the blurred mask is non-zero, inside the blend, through the WebAssembly row
+ * kernel where its taps lie inside the crop (float32). The pixels are those of the full
+ * computation (spec §6.3), to the bit.
  */
 export class InsightfacePaster {
   private fake = new Uint8ClampedArray(0);
@@ -73,6 +76,9 @@ export class InsightfacePaster {
   private readonly threshRows = createMaskRows();
   private readonly erodeRows = createMaskRows();
   private readonly blurRows = createMaskRows();
+  /** Per plane row, the frame columns (less rect.x0) where all four taps of the crop lie inside it. */
+  private interiorLo = new Int32Array(0);
+  private interiorHi = new Int32Array(0);
   private white: FloatImage | undefined;
 
   /** {@link pasteBackInsightface} with this paster's buffers. */
@@ -112,23 +118,47 @@ export class InsightfacePaster {
         a = e;
       }
     };
+    // Inside the crop (all four taps in it, as for the white mask's 255 run of the row) the float32
+    // warp goes to the WebAssembly kernel, straight in or blended; the rest through the sampler.
+    const kernel = precision === 'float32' ? warpBlendKernel() : undefined;
+    const inv = invertAffine(run.im);
+    const [m0, m1, m2, m3, m4, m5] = inv.map((v) => Math.fround(v));
+    kernel?.load(swapped, W);
+    const { interiorLo, interiorHi } = this;
+    const put = (py: number, mrow: number, a: number, b: number, blend: boolean): void => {
+      const y = py + rect.y0;
+      if (blend) {
+        while (a < b && maskBlur[mrow + a] === 0) a++;
+        while (b > a && maskBlur[mrow + b - 1] === 0) b--;
+      }
+      const ia = kernel ? Math.min(b, Math.max(a, interiorLo[py] + rect.x0)) : b;
+      const ib = kernel ? Math.max(ia, Math.min(b, interiorHi[py] + rect.x0)) : b;
+      for (const [from, to] of [
+        [a, ia],
+        [ib, b],
+      ]) {
+        if (to <= from) continue;
+        if (blend) span(y, mrow, from, to);
+        else sampler.row(y, from, to, fd, (y * W + from) * c);
+      }
+      if (ib > ia) kernel!.row(frame, y, ia, ib, m0, m3, m1 * y + m2, m4 * y + m5, blend ? maskBlur : undefined, mrow + ia);
+    };
     // Only the blurred mask's spans are non-zero; their flat runs (255 for every kernel size the
     // paste-back uses) are warped straight in without reading the mask.
     for (let py = blurRows.y0; py < blurRows.y1; py++) {
       const lo = blurRows.lo[py];
       const hi = blurRows.hi[py];
       if (hi <= lo) continue;
-      const y = py + rect.y0;
       const mrow = py * rw - rect.x0;
       const fl = blurRows.flatLo[py];
       const fh = blurRows.flatHi[py];
       if (blurRows.flat !== 255 || fh <= fl) {
-        span(y, mrow, lo + rect.x0, hi + rect.x0);
+        put(py, mrow, lo + rect.x0, hi + rect.x0, true);
         continue;
       }
-      span(y, mrow, lo + rect.x0, fl + rect.x0);
-      sampler.row(y, fl + rect.x0, fh + rect.x0, fd, (y * W + fl + rect.x0) * c);
-      span(y, mrow, fh + rect.x0, hi + rect.x0);
+      put(py, mrow, lo + rect.x0, fl + rect.x0, true);
+      put(py, mrow, fl + rect.x0, fh + rect.x0, false);
+      put(py, mrow, fh + rect.x0, hi + rect.x0, true);
     }
   }
 
@@ -183,6 +213,13 @@ export class InsightfacePaster {
     // The filters read the mask only on the spans in `rows`, which the warp covers: the planes are
     // cleared outside them only when they are handed out.
     const rows = sizeMaskRows(this.threshRows, rh, 255);
+    if (this.interiorLo.length < rh) {
+      this.interiorLo = new Int32Array(rh);
+      this.interiorHi = new Int32Array(rh);
+    } else {
+      this.interiorLo.fill(0, 0, rh);
+      this.interiorHi.fill(0, 0, rh);
+    }
     rows.y0 = Math.max(0, fp.y0 - rect.y0);
     rows.y1 = Math.max(rows.y0, fp.y1 - rect.y0);
     let maskWarp: Float32Array | undefined;
@@ -231,6 +268,8 @@ export class InsightfacePaster {
         rows.hi[y] = x1 - rect.x0;
         rows.flatLo[y] = b > a ? a : x0 - rect.x0;
         rows.flatHi[y] = b > a ? b : x0 - rect.x0;
+        this.interiorLo[y] = a;
+        this.interiorHi[y] = Math.max(a, b);
         threshold(y, x0 - rect.x0, a);
         if (b > a) {
           if (a < minX) minX = a;

@@ -98,22 +98,12 @@ export function createWarpSampler(src: Image | FloatImage, m: Affine, dstWidth: 
       let lo = Math.max(span[0], spanY[0]);
       let hi = Math.min(span[1], spanY[1]);
       if (hi > lo) {
-        const mid = (lo + hi) >> 1;
-        if (inside(mid)) {
-          // Grow from a known interior point, then never past the first outside column.
-          let a = mid;
-          while (a > x0 && inside(a - 1)) a--;
-          let b = mid + 1;
-          while (b < x1 && inside(b)) b++;
-          lo = a;
-          hi = b;
-        } else {
-          // Settle each end on the exact test; both ends interior means all between are.
-          while (lo < hi && !inside(lo)) lo++;
-          while (hi > lo && !inside(hi - 1)) hi--;
-          while (lo > x0 && inside(lo - 1)) lo--;
-          while (hi < x1 && inside(hi)) hi++;
-        }
+        // Settle each end on the exact test, from the guess (a column or two away): the interior
+        // columns form one interval, so both ends interior means all between are.
+        while (lo < hi && !inside(lo)) lo++;
+        while (hi > lo && !inside(hi - 1)) hi--;
+        while (lo > x0 && inside(lo - 1)) lo--;
+        while (hi < x1 && inside(hi)) hi++;
       }
       if (hi <= lo) lo = hi = x0;
       sampler.interiorX0 = lo;
