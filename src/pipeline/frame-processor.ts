@@ -114,6 +114,9 @@ export class FrameProcessor {
   private paintOptions: SwapOptions;
   private index = 0;
   private closed = false;
+  /** The working frame's pixels before painting, and which of them the painting changed: reused frame to frame. */
+  private before = new Uint8ClampedArray(0);
+  private changed = new Uint8Array(0);
 
   private constructor(
     private readonly engine: FrameEngine,
@@ -184,11 +187,15 @@ export class FrameProcessor {
       painted.push(planned);
     }
     if (jobs.length === 0) return { image: frame, plan, painted };
-    const before = work ? work.data.slice() : undefined;
+    if (work) {
+      if (this.before.length !== work.data.length) this.before = new Uint8ClampedArray(work.data.length);
+      this.before.set(work.data);
+    }
     await this.engine.paintFaces(target, jobs, this.paintOptions, timings);
     if (work) {
       const t = performance.now();
-      pasteBack(frame, work, before!);
+      if (this.changed.length < work.width * work.height) this.changed = new Uint8Array(work.width * work.height);
+      pasteBack(frame, work, this.before, this.changed);
       timings.upscale = performance.now() - t;
     }
     return { image: frame, plan, painted };

@@ -42,21 +42,25 @@ export function mirrorRgba(image: Image): void {
  * Puts what was painted on the working frame back onto the full frame: every full-size pixel whose
  * working-frame neighbours were changed by the painting (`work` against `before`, the working
  * frame's pixels as they were) takes the painted picture, scaled up bilinearly; every other pixel
- * stays as it was. `full` is changed in place. Returns whether anything was painted.
+ * stays as it was. `full` is changed in place. Returns whether anything was painted. `changed`
+ * (at least one byte per working-frame pixel, any contents) is used for the changed pixels' map
+ * when given, so a stream need not allocate one per frame.
  */
-export function pasteBack(full: Image, work: Image, before: Uint8ClampedArray | Uint8Array): boolean {
+export function pasteBack(full: Image, work: Image, before: Uint8ClampedArray | Uint8Array, changed = new Uint8Array(work.width * work.height)): boolean {
   const w = work.width;
   const h = work.height;
   const now = new Uint32Array(work.data.buffer, work.data.byteOffset, w * h);
   const was = new Uint32Array(before.buffer, before.byteOffset, w * h);
-  const changed = new Uint8Array(w * h);
   let left = w;
   let right = -1;
   let top = h;
   let bottom = -1;
   for (let y = 0; y < h; y++) {
     for (let x = 0, i = y * w; x < w; x++, i++) {
-      if (now[i] === was[i]) continue;
+      if (now[i] === was[i]) {
+        changed[i] = 0;
+        continue;
+      }
       changed[i] = 1;
       if (x < left) left = x;
       if (x > right) right = x;

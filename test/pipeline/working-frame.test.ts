@@ -70,4 +70,17 @@ describe('working frame', () => {
         if (!near) assert.deepEqual(pixel(full, x, y), [x, y, 7, 255], `pixel ${x},${y} kept`);
       }
   });
+
+  it('a changed-pixel map reused from frame to frame gives what a fresh one gives', () => {
+    const work = resampleRgba(gradient(16, 8), 8, 4);
+    const before = work.data.slice();
+    const map = new Uint8Array(8 * 4).fill(1); // stale: every pixel marked
+    work.data.set([255, 255, 255, 255], (1 * 8 + 5) * 4);
+    const reused = gradient(16, 8);
+    const fresh = gradient(16, 8);
+    assert.equal(pasteBack(reused, work, before, map), true);
+    assert.equal(pasteBack(fresh, work, before), true);
+    assert.deepEqual(reused.data, fresh.data);
+    assert.notDeepEqual(reused.data, gradient(16, 8).data);
+  });
 });
