@@ -2,7 +2,8 @@
  * The talk routes in the SDK: the request of `POST /v1/talks` (JSON, or a form with the face, audio
  * and phone track as files) and a client for the `/v1/talks/live` WebSocket, where text chunks (or
  * the caller's PCM with phones) go in as a language model produces them and audio and marked JPEG
- * frames come back in real time. Browser and Node alike: the global WebSocket (Node 22 and
+ * frames come back in real time; the face is a photo, or a video (an upload) played in a loop with
+ * its own motion and its mouth replaced. Browser and Node alike: the global WebSocket (Node 22 and
  * browsers), or any constructor with the same interface (the `ws` package on Node 20).
  */
 
@@ -23,6 +24,7 @@ export interface TalkFiles {
 /** The first message of a live talk: the face (an identity, an upload, or a photo with consent), and how to render. */
 export interface TalkLiveStart {
   faceIdentityId?: string;
+  /** A finished upload (with `consent`): a photo, or a video of the face, which plays in a loop keeping its own motion. */
   faceUploadId?: string;
   /** A JPEG, PNG or WebP photo of the face; needs `consent`. */
   facePhoto?: Uint8Array;
@@ -37,10 +39,14 @@ export interface TalkLiveStart {
   size?: number;
   /** JPEG quality, 30–95 (default 80). */
   quality?: number;
+  /** A video face: its face tracked on `every` frame (default), or on every other frame with the ones between interpolated (`alternate`, cheaper). */
+  tracking?: 'every' | 'alternate';
 }
 
 /** What the server says once the face is ready. */
 export interface TalkLiveReady {
+  /** What talks: a photo (idle sway and blinks), or a video in a loop. */
+  face: 'photo' | 'video';
   fps: number;
   width: number;
   height: number;
@@ -64,8 +70,15 @@ export interface TalkLiveSpeech {
 
 /** The summary the server sends at the end. */
 export interface TalkLiveSummary {
+  /** Frames sent. */
   frames: number;
+  /** Frames the server rendered too late to send (their audio was sent). */
   skipped: number;
+  /** Frames dropped because the one before had not reached this client yet (the freshest frame wins). */
+  dropped: number;
+  face: 'photo' | 'video';
+  /** A video face: frames whose face was tracked, detected, known from an earlier pass, interpolated, or not found. */
+  tracking?: { mode: 'every' | 'alternate'; tracked: number; detected: number; cached: number; interpolated: number; withoutFace: number };
   seconds: number;
   audioSeconds: number;
   chunks: number;
@@ -186,12 +199,13 @@ export function connectTalkLive(
       else if (bytes[0] === VIDEO) handlers.onFrame?.(t, payload);
       return;
     }
-    const message = JSON.parse(event.data) as { type: string; kind?: string; message?: string } & Record<string, unknown>;
+    const message = JSON.parse(event.data) as { type: string; kind?: string; status?: number; message?: string } & Record<string, unknown>;
     if (message.type === 'ready') resolveReady(message as unknown as TalkLiveReady);
     else if (message.type === 'speech') handlers.onSpeech?.(message as unknown as TalkLiveSpeech);
     else if (message.type === 'end') resolveDone(message as unknown as TalkLiveSummary);
     else if (message.type === 'error') {
-      const error = new LiveswapApiError(0, message.kind ?? 'internal', message.message ?? 'The live talk failed.');
+      // The status is the one the same refusal gets on the HTTP routes.
+      const error = new LiveswapApiError(message.status ?? 0, message.kind ?? 'internal', message.message ?? 'The live talk failed.');
       failure = error;
       handlers.onError?.(error);
     }

@@ -3,14 +3,18 @@
  * is spoken: speech arrives in chunks (text spoken by flite as it comes, or the caller's own PCM
  * with an optional phone track), each chunk is placed on the stream's clock right after the speech
  * before it (or at once, when the face is idle), and the face is painted frame by frame at the
- * frame rate: mouth from the chunk's phones (or its loudness), idle sway and blinks throughout,
- * the label and the watermark on every frame, JPEG out. Audio goes out beside the frames, one
+ * frame rate: mouth from the chunk's phones (or its loudness), the label and the watermark on
+ * every frame, JPEG out. The face is a photo (idle sway and blinks throughout) or a video clip,
+ * played in a loop with its own motion, its face followed frame by frame and its own mouth
+ * replaced by the speech's (see talk-clip.ts; the offline talk does the same). Audio goes out beside the frames, one
  * frame's worth of mono s16le PCM at {@link SPEECH_RATE} per frame (silence between chunks), so
  * audio and video always cover the same time.
  *
  * The pacing is the caller's wall clock: frame f (time f / fps) is sent no earlier than
  * {@link STREAM_LEAD_SECONDS} before its time, so the stream never runs ahead of real time by more
- * than that buffer; a renderer that falls behind skips frames (their audio is still sent).
+ * than that buffer; a renderer that falls behind skips frames (their audio is still sent), and a
+ * video face's clip goes on meanwhile, so its motion keeps real time. Nothing is queued: a frame
+ * is rendered when it is due and handed on, or skipped.
  */
 
 import { rm } from 'node:fs/promises';
@@ -18,15 +22,18 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { LiveswapError } from '../../core/errors.js';
 import { cloneImage, createImage, type Image } from '../../core/image.js';
 import { resizeBilinear } from '../../core/resize.js';
-import { resolveSwapOptions, type EngineChoice } from '../../pipeline/options.js';
+import type { Face } from '../../face/face.js';
+import { resolveSwapOptions, type EngineChoice, type SwapOptions } from '../../pipeline/options.js';
+import type { PreparedSource } from '../../pipeline/still.js';
 import { idleMotion, loudness, mouthFromEnvelope, mouthFromPhones, speechEnvelope, type MouthTrack } from '../../pipeline/talk-timeline.js';
 import { renderTalkingFace, rigFace, type TalkRig } from '../../pipeline/talk-render.js';
-import { shapeOf, type TimedPhone } from '../../pipeline/talk-visemes.js';
+import { shapeOf, type MouthShape, type TimedPhone } from '../../pipeline/talk-visemes.js';
 import type { FrameMarker } from '../../provenance/marks.js';
 import { createTemporaryFolder } from '../files/output.js';
 import { encodeImage } from '../media/image-io.js';
 import { openNodeSwapper, type OpenSwapper } from './image-job.js';
 import type { NodeSwapper } from './swapper.js';
+import { TalkClip, type ClipFrame, type ClipTracking, type ClipTrackingStats } from './talk-clip.js';
 import { checkFlite, resampleToSpeechRate, SPEECH_RATE, speakWithFlite, type Speech } from './talk-speech.js';
 
 /** How far ahead of real time frames may be sent (seconds): the client's jitter buffer. */
@@ -39,13 +46,17 @@ export const MAX_CHUNK_CHARACTERS = 2000;
 export const STREAM_INPUT_RATES = [16000, 22050, 24000, 44100, 48000] as const;
 
 export interface TalkStreamOptions {
-  /** The photo that talks (a still: it sways and blinks). */
-  face: Image;
+  /** The photo that talks (a still: it sways and blinks). Exactly one of `face` and `video`. */
+  face?: Image;
+  /** A video of the face that talks, played in a loop: its own motion is kept, its mouth replaced. */
+  video?: string;
+  /** With `video`: how its face is followed (see TalkClip); default `every` frame tracked. */
+  tracking?: ClipTracking;
   /** Another person's photo: the face gets this identity first. */
   source?: Image;
   /** Frames per second, 5–30; default 25. */
   fps?: number;
-  /** The longest side of the frames sent (the photo is scaled down to it); default 512. */
+  /** The longest side of the frames sent (the photo or the video is scaled down to it); default 512. */
   size?: number;
   /** flite's voice for text chunks. */
   voice?: string;
@@ -74,13 +85,20 @@ export interface ScheduledSpeech {
 /** What a stream sends: audio for a frame's time, then the frame. `t` is seconds on the stream's clock. */
 export interface TalkStreamSink {
   audio(t: number, pcm: Buffer): void | Promise<void>;
-  video(t: number, jpeg: Buffer, frame: number): void | Promise<void>;
+  /** A frame; answers false when it was not delivered (a slow receiver: the frame is dropped, not queued). */
+  video(t: number, jpeg: Buffer, frame: number): void | boolean | Promise<void | boolean>;
 }
 
 export interface TalkStreamSummary {
   frames: number;
   /** Frames rendered too late to be worth sending (their audio was still sent). */
   skipped: number;
+  /** Frames rendered but not delivered: the receiver had not taken the frame before. */
+  dropped: number;
+  /** What talked: a photo, or a video clip. */
+  face: 'photo' | 'video';
+  /** With a video face: how its face was followed across the frames shown. */
+  tracking?: ClipTrackingStats & { mode: ClipTracking };
   seconds: number;
   audioSeconds: number;
   chunks: number;
@@ -116,6 +134,23 @@ export function pcmToSpeechRate(pcm: Uint8Array, rate: number): Float32Array {
   return resampleToSpeechRate(input, rate);
 }
 
+/** A photo that talks: scaled, identity swapped on, rigged once. */
+interface StillFace {
+  kind: 'photo';
+  image: Image;
+  rig: TalkRig;
+}
+
+/** A video that talks: its clip, and the identity painted on each frame when there is one. */
+interface VideoFace {
+  kind: 'video';
+  clip: TalkClip;
+  paint: SwapOptions;
+  identity?: PreparedSource;
+  /** The frame with the identity painted on (reused). */
+  swapped: Image;
+}
+
 /** A live talking face: open it, give it speech, and let {@link run} send frames and audio until {@link end}. */
 export class TalkStream {
   readonly fps: number;
@@ -135,19 +170,43 @@ export class TalkStream {
   private constructor(
     private readonly options: TalkStreamOptions,
     private readonly swapper: NodeSwapper,
-    private readonly still: { image: Image; rig: TalkRig },
+    private readonly face: StillFace | VideoFace,
   ) {
     this.fps = checkFps(options.fps ?? 25);
-    this.width = still.image.width;
-    this.height = still.image.height;
+    this.width = face.kind === 'photo' ? face.image.width : face.clip.width;
+    this.height = face.kind === 'photo' ? face.image.height : face.clip.height;
   }
 
-  /** Finds the face (and swaps the identity on), rigs it; a photo with no face is a `no-face` error. */
+  /**
+   * Finds the face (and swaps the identity on), rigs it; a photo with no face is a `no-face` error.
+   * A video is probed and its first frame decoded; its face is looked for frame by frame as it plays.
+   */
   static async open(options: TalkStreamOptions): Promise<TalkStream> {
-    checkFps(options.fps ?? 25);
+    const fps = checkFps(options.fps ?? 25);
+    if ((options.face === undefined) === (options.video === undefined)) throw new LiveswapError('usage', 'A live talk needs exactly one face: a photo or a video.');
     if (options.voice !== undefined || options.flite !== undefined) checkFlite(options.voice, options.flite);
-    const face = fit(options.face, options.size ?? 512);
     const swapper = await (options.open ?? openNodeSwapper)({ provider: 'cpu', threads: 1, engine: options.engine ?? 'mesh' });
+    if (options.video !== undefined) {
+      let clip: TalkClip | undefined;
+      try {
+        clip = await TalkClip.open(options.video, {
+          size: options.size ?? 512,
+          fps,
+          ...(options.tracking !== undefined ? { tracking: options.tracking } : {}),
+          ...(options.ffmpegPath !== undefined ? { ffmpegPath: options.ffmpegPath } : {}),
+        });
+        // The decoder is started and the first face found now, so the stream starts on time.
+        await clip.prime(swapper);
+        const paint = resolveSwapOptions({ engine: options.engine ?? 'mesh' });
+        const identity = options.source ? await swapper.prepareSource(options.source, paint) : undefined;
+        return new TalkStream(options, swapper, { kind: 'video', clip, paint, ...(identity ? { identity } : {}), swapped: createImage(clip.width, clip.height, 3) });
+      } catch (error) {
+        await clip?.close();
+        await swapper.close();
+        throw error;
+      }
+    }
+    const face = fit(options.face!, options.size ?? 512);
     try {
       const found = (await swapper.analyze(face))[0];
       if (!found) throw new LiveswapError('no-face', 'No face was found in the photo, so there is no mouth to move.');
@@ -160,7 +219,7 @@ export class TalkStream {
         await swapper.paintFaces(image, [{ face: found, identity: identity.identity }], paint);
         base = (swapper.track ? await swapper.track(image, found) : (await swapper.analyze(image))[0]) ?? found;
       }
-      return new TalkStream(options, swapper, { image, rig: rigFace(base, image, 'keep') });
+      return new TalkStream(options, swapper, { kind: 'photo', image, rig: rigFace(base, image, 'keep') });
     } catch (error) {
       await swapper.close();
       throw error;
@@ -238,7 +297,7 @@ export class TalkStream {
     return pcm;
   }
 
-  private mouthOf(f: number): { open: number; wide: number; round: number } {
+  private mouthOf(f: number): MouthShape {
     for (const s of this.queue) {
       const k = f - s.startFrame;
       if (k >= 0 && k < s.frames) return { open: s.mouth.open[k]!, wide: s.mouth.wide[k]!, round: s.mouth.round[k]! };
@@ -253,11 +312,13 @@ export class TalkStream {
    */
   async run(sink: TalkStreamSink, signal?: AbortSignal): Promise<TalkStreamSummary> {
     const fps = this.fps;
-    const out = createImage(this.width, this.height, this.still.image.channels);
+    const face = this.face;
+    const out = createImage(this.width, this.height, face.kind === 'photo' ? face.image.channels : 3);
     const quality = this.options.quality ?? 80;
     const t0 = performance.now();
     let sent = 0;
     let skipped = 0;
+    let dropped = 0;
     let closing = -1;
     for (;;) {
       if (signal?.aborted) break;
@@ -272,15 +333,18 @@ export class TalkStream {
       }
       const t = f / fps;
       await sink.audio(t, this.audioOf(f));
-      // Later than a frame behind real time: skip the picture, keep the sound.
+      // Later than a frame behind real time: skip the picture, keep the sound (a video's clip plays on).
       const late = performance.now() - (t0 + ((f + 1) / fps) * 1000);
       if (late > 0 && f !== closing) {
+        if (face.kind === 'video') await face.clip.skip();
         skipped++;
       } else {
-        renderTalkingFace(this.still.image, this.still.rig, { mouth: this.mouthOf(f), motion: idleMotion(t) }, out);
+        if (face.kind === 'photo') renderTalkingFace(face.image, face.rig, { mouth: this.mouthOf(f), motion: idleMotion(t) }, out);
+        else await this.paintClipFrame(face, await face.clip.next(), this.mouthOf(f), out);
         this.options.marker.mark(out);
-        await sink.video(t, await encodeImage(out, 'jpeg', { quality }), f);
-        sent++;
+        const delivered = await sink.video(t, await encodeImage(out, 'jpeg', { quality }), f);
+        if (delivered === false) dropped++;
+        else sent++;
       }
       this.frame = f + 1;
       while (this.queue.length > 0 && this.queue[0]!.startFrame + this.queue[0]!.frames <= this.frame) this.queue.shift();
@@ -290,6 +354,9 @@ export class TalkStream {
     return {
       frames: sent,
       skipped,
+      dropped,
+      face: face.kind,
+      ...(face.kind === 'video' ? { tracking: { mode: face.clip.tracking, ...face.clip.stats } } : {}),
       seconds: frames / fps,
       audioSeconds: frames / fps,
       chunks: this.nextChunk,
@@ -301,6 +368,28 @@ export class TalkStream {
     };
   }
 
+  /**
+   * Paints one frame of the video face: its face found (tracked from the frame before), given the
+   * identity when there is one, its own mouth replaced by `mouth`; a frame with no face is shown as it is.
+   */
+  private async paintClipFrame(face: VideoFace, frame: ClipFrame, mouth: MouthShape, out: Image): Promise<void> {
+    const found = await face.clip.faceOf(frame, this.swapper);
+    if (!found) {
+      out.data.set(frame.image.data);
+      return;
+    }
+    let image = frame.image;
+    let base: Face = found;
+    if (face.identity) {
+      // The identity goes on the face as it is, and the swapped face then talks (as in the offline talk).
+      face.swapped.data.set(frame.image.data);
+      await this.swapper.paintFaces(face.swapped, [{ face: found, identity: face.identity.identity }], face.paint);
+      image = face.swapped;
+      base = (this.swapper.track ? await this.swapper.track(image, found) : undefined) ?? found;
+    }
+    renderTalkingFace(image, rigFace(base, image, 'replace'), { mouth }, out);
+  }
+
   /** Waits `ms`, or less when speech arrives or the talk ends (a waiting run re-checks its frame). */
   private async pause(ms: number, signal?: AbortSignal): Promise<void> {
     const woken = new Promise<void>((resolve) => (this.wake = resolve));
@@ -308,8 +397,9 @@ export class TalkStream {
     this.wake = undefined;
   }
 
-  /** Releases the engine and the temporary files. */
+  /** Releases the engine, the clip's decoders and the temporary files. */
   async close(): Promise<void> {
+    if (this.face.kind === 'video') await this.face.clip.close();
     await this.swapper.close();
     if (this.folder) await rm(this.folder, { recursive: true, force: true }).catch(() => undefined);
   }

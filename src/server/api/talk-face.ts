@@ -103,7 +103,8 @@ async function checkFaceIn(ctx: ApiContext, request: FastifyRequest, image: Imag
 
 /**
  * Resolves and checks the face of a talk; a photo sent now is written into `folder` (with its
- * extension) and its consent recorded. `photoOnly` refuses videos (the live route).
+ * extension) and its consent recorded. `sentPhotoOnly`: bytes sent with the request must be a
+ * photo (the live route, whose message carries a photo; a video comes as an upload).
  */
 export async function resolveTalkFace(
   ctx: ApiContext & { uploads: { completed(token: TokenRecord, id: string): Promise<{ path: string }> } },
@@ -111,7 +112,7 @@ export async function resolveTalkFace(
   token: TokenRecord,
   choice: FaceChoice,
   folder: string,
-  options: { photoOnly?: boolean } = {},
+  options: { sentPhotoOnly?: boolean } = {},
 ): Promise<TalkFace> {
   const given = [choice.faceIdentityId, choice.faceUploadId, choice.faceBytes].filter((v) => v !== undefined).length;
   if (given !== 1) throw new ApiError('usage', 'Name the face that talks with exactly one of faceIdentityId, faceUploadId or a face file.');
@@ -148,7 +149,8 @@ export async function resolveTalkFace(
     await writeFile(path, bytes);
     await checkFaceIn(ctx, request, photo, sha256, true);
   } else {
-    if (options.photoOnly) throw new ApiError('usage', 'The live talk takes a photo of the face (JPEG, PNG or WebP).');
+    if (options.sentPhotoOnly && choice.faceBytes)
+      throw new ApiError('usage', 'facePhoto takes a photo (JPEG, PNG or WebP); send a video of the face as an upload (faceUploadId).');
     if (choice.faceBytes) await writeFile(path, choice.faceBytes);
     await inspectVideo(path, { maxPixels });
     sha256 = await sha256File(path);

@@ -1,12 +1,15 @@
 /**
  * `GET /v1/talks/live` (WebSocket): a talking face in real time for an assistant. The client sends
- * a JSON `start` message (the face, optional identity, voice, fps, size), then `text` chunks as its
+ * a JSON `start` message (the face: an identity's photo, a photo sent with consent, or an upload
+ * with consent, photo or video, checked as POST /v1/talks checks it; optional identity, voice,
+ * fps, size; for a video, how its face is tracked), then `text` chunks as its
  * language model writes them (each spoken by flite as it arrives) or `audio` chunks (its own PCM
  * with optional phones), then `end`. The server answers `ready`, then binary messages: audio
  * (mono s16le PCM at 48 kHz, one frame's worth each) and video frames (JPEG, labelled and
  * watermarked), each with its time on the stream's clock, sent in real time (at most
  * STREAM_LEAD_SECONDS ahead); a `speech` message places each chunk on that clock; `end` closes
- * with the summary. Authenticated like every route (a browser, which cannot set headers on a
+ * with the summary. A video face plays in a loop with its own motion, its mouth replaced. The
+ * freshest frame wins: a frame is dropped, not queued, while the one before is still unsent. Authenticated like every route (a browser, which cannot set headers on a
  * WebSocket, puts the token in `?access_token=`), talk seconds counted against the token's quota
  * as they are streamed, one audit line per session.
  */
@@ -46,8 +49,8 @@ export const QUOTA_BLOCK_SECONDS = 10;
 const START_TIMEOUT_MS = 10_000;
 /** A stream with nothing to say and no message for this long ends. */
 export const TALK_IDLE_MS = 60_000;
-/** A video frame is skipped while this much is still unsent to a slow client (audio is always sent). */
-const SEND_BACKLOG = 8 * 1024 * 1024;
+/** Audio bytes a client may have unsent besides one frame before a video frame is dropped (a second of speech; audio is always sent). */
+const AUDIO_BACKLOG = 2 * SPEECH_RATE;
 /** Live talks this process runs at once; one more is refused (overloaded). */
 const MAX_STREAMS = Math.max(1, cpus().length);
 
@@ -87,9 +90,10 @@ function sendJson(socket: WebSocket, message: Record<string, unknown>): void {
   if (socket.readyState === socket.OPEN) socket.send(JSON.stringify(message));
 }
 
+/** An error message: its kind, and the HTTP status the same refusal gets on the other routes. */
 function sendFailure(socket: WebSocket, error: unknown): void {
-  const { kind, message } = describeError(error);
-  sendJson(socket, { type: 'error', kind, message });
+  const { kind, status, message } = describeError(error);
+  sendJson(socket, { type: 'error', kind, status, message });
 }
 
 type Listener = (data: Buffer, binary: boolean) => void;
@@ -155,7 +159,7 @@ async function begin(ctx: TalksContext, request: FastifyRequest, token: TokenRec
       consent: start.consent,
     },
     folder,
-    { photoOnly: true },
+    { sentPhotoOnly: true },
   );
   let source: Image | undefined;
   if (start.sourceIdentityId !== undefined) {
@@ -232,7 +236,8 @@ export function addTalkLiveRoute(app: ApiApp, context: ContextOf<TalksContext>):
         watermarkId = provenance.watermarkId;
         label = provenance.label;
         stream = await TalkStream.open({
-          face: face.photo!,
+          ...(face.photo ? { face: face.photo } : { video: face.path }),
+          ...(first.tracking !== undefined ? { tracking: first.tracking } : {}),
           ...(source ? { source } : {}),
           ...(first.fps !== undefined ? { fps: first.fps } : {}),
           ...(first.size !== undefined ? { size: first.size } : {}),
@@ -243,6 +248,7 @@ export function addTalkLiveRoute(app: ApiApp, context: ContextOf<TalksContext>):
         const live = stream;
         sendJson(socket, {
           type: 'ready',
+          face: face.photo ? 'photo' : 'video',
           fps: live.fps,
           width: live.width,
           height: live.height,
@@ -255,6 +261,7 @@ export function addTalkLiveRoute(app: ApiApp, context: ContextOf<TalksContext>):
         // Chunks are spoken one after another, in the order sent.
         let chain: Promise<void> = Promise.resolve();
         let lastMessage = performance.now();
+        let lastFrameBytes = 0;
         const handle = async (message: TalkLiveMessage): Promise<void> => {
           if (message.type === 'text') {
             if (!speaks) throw new ApiError('unavailable', FLITE_MISSING);
@@ -312,7 +319,12 @@ export function addTalkLiveRoute(app: ApiApp, context: ContextOf<TalksContext>):
                 }
               }
               if (performance.now() - lastMessage > TALK_IDLE_MS && live.queuedSeconds === 0) live.end();
-              if (socket.readyState === socket.OPEN && socket.bufferedAmount <= SEND_BACKLOG) socket.send(talkPacket(TALK_VIDEO, t, jpeg));
+              // The freshest frame wins: while the frame before is still unsent, this one is dropped.
+              if (socket.readyState !== socket.OPEN || socket.bufferedAmount > lastFrameBytes + AUDIO_BACKLOG) return false;
+              const packet = talkPacket(TALK_VIDEO, t, jpeg);
+              lastFrameBytes = packet.length;
+              socket.send(packet);
+              return true;
             },
           },
           stop.signal,
@@ -343,7 +355,17 @@ export function addTalkLiveRoute(app: ApiApp, context: ContextOf<TalksContext>):
             credentials: 'none',
             options: {
               talk: true,
-              ...(summary ? { frames: summary.frames, skipped: summary.skipped, chunks: summary.chunks, speechSeconds: summary.speechSeconds, fps: summary.fps } : {}),
+              ...(summary
+                ? {
+                    face: summary.face,
+                    frames: summary.frames,
+                    skipped: summary.skipped,
+                    dropped: summary.dropped,
+                    chunks: summary.chunks,
+                    speechSeconds: summary.speechSeconds,
+                    fps: summary.fps,
+                  }
+                : {}),
             },
             service: requestAudit(request, outcome, {
               consentId,

@@ -49,6 +49,8 @@ export const TalkLiveStart = Type.Object(
     fps: Type.Optional(Type.Number({ minimum: 5, maximum: 30 })),
     size: Type.Optional(Type.Integer({ minimum: 64, maximum: 1280 })),
     quality: Type.Optional(Type.Integer({ minimum: 30, maximum: 95 })),
+    /** A video face: its face tracked on every frame, or on every other frame with the ones between interpolated. */
+    tracking: Type.Optional(Type.Union([Type.Literal('every'), Type.Literal('alternate')])),
   },
   { additionalProperties: false },
 );
