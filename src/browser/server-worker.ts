@@ -13,10 +13,10 @@
  * here, `total` the round trip from sending the frame to its picture decoded.
  */
 
-import { UI_LIVE_PATHS, type LiveServerMessage, type LiveWireSettings } from '../pipeline/live-wire.js';
-import type { FaceRegion } from '../pipeline/options.js';
-import { REGION_PRESETS, workerError, type FramePicture, type FromWorker, type ProcessSettings, type SourceState, type ToWorker } from './protocol.js';
+import { UI_LIVE_PATHS, type LiveServerMessage } from '../pipeline/live-wire.js';
+import { workerError, type FramePicture, type FromWorker, type ProcessSettings, type SourceState, type ToWorker } from './protocol.js';
 import { Relay } from './relay.js';
+import { wireSettings } from './server-settings.js';
 
 interface WorkerScope {
   onmessage: ((event: MessageEvent<ToWorker>) => void) | null;
@@ -38,28 +38,6 @@ let relay: Relay | undefined;
 
 function post(message: FromWorker, transfer: Transferable[] = []): void {
   scope.postMessage(message, transfer);
-}
-
-/** The page's settings as the server's paint options: the same regions, masks, enhancer and pixel boost as in the browser. */
-function wireSettings(s: ProcessSettings): Partial<LiveWireSettings> {
-  const regions: { maskRegions?: readonly FaceRegion[]; keepRegions?: readonly FaceRegion[] } = REGION_PRESETS[s.regions] ?? {};
-  return {
-    manyFaces: s.manyFaces,
-    mouthMask: s.mouthMask,
-    opacity: s.opacity,
-    sharpness: s.sharpness,
-    colorMatch: s.colorMatch,
-    label: s.label,
-    maskRegions: regions.maskRegions ? [...regions.maskRegions] : null,
-    keepRegions: regions.keepRegions ? [...regions.keepRegions] : null,
-    maskStrength: s.maskStrength,
-    faceParser: s.faceParser === 'auto' ? null : s.faceParser,
-    occlusionMask: s.occlusionMask === 'none' ? null : s.occlusionMask,
-    faceEnhancer: s.faceEnhancer === 'none' ? null : s.faceEnhancer,
-    faceEnhancerBlend: s.faceEnhancerBlend,
-    faceEnhancerWeight: s.faceEnhancerWeight,
-    pixelBoost: s.pixelBoost === 0 ? null : s.pixelBoost,
-  };
 }
 
 function control(message: unknown): void {

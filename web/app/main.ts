@@ -5,7 +5,16 @@
  */
 
 import { LiveClient } from '../../src/browser/live-client.js';
-import { createServerWorker, defaultProcessOn, fetchServerProcessing, PROCESS_ON, type ProcessOn } from '../../src/browser/server-mode.js';
+import {
+  createServerWorker,
+  createWhipWorker,
+  defaultProcessOn,
+  fetchServerProcessing,
+  onServer,
+  PROCESS_ON,
+  whipSupported,
+  type ProcessOn,
+} from '../../src/browser/server-mode.js';
 import type { UiLiveInfo } from '../../src/pipeline/live-wire.js';
 import { BACKENDS, DEFAULT_LIVE_SETTINGS, type Backend, type EngineName, type ServerInfo } from '../../src/browser/protocol.js';
 import { bindControls, bindHints, bindLabel } from './controls.js';
@@ -181,7 +190,7 @@ async function startClient(): Promise<void> {
   if (!info || !watermarkKey) return;
   const engine = engineSelect.value as EngineName;
   const backend = backendSelect.value as Backend;
-  const where = processOn === 'server' ? `on the server (${serverProcessing?.provider ?? 'cpu'})` : backend;
+  const where = onServer(processOn) ? `on the server (${serverProcessing?.provider ?? 'cpu'}${processOn === 'server-webrtc' ? ', WebRTC' : ''})` : backend;
   engineStatus.textContent = `Loading the ${engine} engine · ${where}…`;
   showServerStats(null);
   document.body.dataset.engine = 'loading';
@@ -211,7 +220,7 @@ async function startClient(): Promise<void> {
       settings,
       canvas: preview,
       provenance: { key: watermarkKey, assetId: session.assetId },
-      ...(processOn === 'server' ? { createWorker: createServerWorker } : {}),
+      ...(onServer(processOn) ? { createWorker: processOn === 'server-webrtc' ? createWhipWorker : createServerWorker } : {}),
     });
   } catch (error) {
     if (run !== generation) return;
@@ -227,8 +236,9 @@ async function startClient(): Promise<void> {
   client = started;
   messages.clear('model');
   document.body.dataset.engine = 'ready';
-  engineStatus.textContent =
-    processOn === 'server' ? `${started.engine} engine · ${where}` : `${started.engine} engine · ${started.backend}${started.notice ? ` — ${started.notice}` : ''}`;
+  engineStatus.textContent = onServer(processOn)
+    ? `${started.engine} engine · ${where}`
+    : `${started.engine} engine · ${started.backend}${started.notice ? ` — ${started.notice}` : ''}`;
   started.on('error', (event) => {
     // An enhancer or mask model that will not load is turned off; the engine goes on.
     const off = event.kind === 'model' && event.model !== undefined ? modelControls.turnOff(event.model) : undefined;
@@ -248,7 +258,7 @@ async function startClient(): Promise<void> {
   });
   started.on('frame', (report) => {
     stats.add(report);
-    if (processOn === 'server') showServerStats(report);
+    if (onServer(processOn)) showServerStats(report);
     faces.setFaces(report.faces);
   });
   applyRelay();
@@ -282,7 +292,7 @@ backendSelect.addEventListener('change', () => {
 relayBox.addEventListener('change', applyRelay);
 processSelect.addEventListener('change', () => {
   processOn = processSelect.value as ProcessOn;
-  backendSelect.disabled = processOn === 'server';
+  backendSelect.disabled = onServer(processOn);
   void startClient();
 });
 
@@ -307,11 +317,15 @@ function fillProcessChoice(): void {
   const server = processSelect.querySelector<HTMLOptionElement>('option[value="server"]')!;
   server.disabled = serverProcessing === null;
   server.textContent = serverProcessing ? `the server (${serverProcessing.provider}${serverProcessing.gpu ? ', GPU' : ''})` : 'the server (not offered)';
+  const webrtc = processSelect.querySelector<HTMLOptionElement>('option[value="server-webrtc"]')!;
+  const webrtcOffered = Boolean(serverProcessing?.whip) && whipSupported();
+  webrtc.disabled = !webrtcOffered;
+  webrtc.textContent = webrtcOffered ? `${server.textContent}, over WebRTC` : 'the server over WebRTC (not offered)';
   const asked = new URLSearchParams(location.search).get('process');
-  const chosen = (PROCESS_ON as readonly string[]).includes(asked ?? '') ? (asked as ProcessOn) : defaultProcessOn(serverProcessing, hasWebGpu);
-  processOn = chosen === 'server' && serverProcessing === null ? 'browser' : chosen;
+  const chosen = (PROCESS_ON as readonly string[]).includes(asked ?? '') ? (asked as ProcessOn) : defaultProcessOn(serverProcessing, hasWebGpu, whipSupported());
+  processOn = (chosen === 'server' && serverProcessing === null) || (chosen === 'server-webrtc' && !webrtcOffered) ? 'browser' : chosen;
   processSelect.value = processOn;
-  backendSelect.disabled = processOn === 'server';
+  backendSelect.disabled = onServer(processOn);
 }
 
 async function loadInfo(): Promise<ServerInfo> {

@@ -12,6 +12,8 @@ import { loadWrtc } from './webrtc-viewers.js';
 
 /** How long an answer waits for its candidates. */
 const GATHER_MS = 2000;
+/** The last frame sent back goes again this often until a newer one comes. */
+const REPEAT_MS = 100;
 
 /** The parts of @roamhq/wrtc used here (its own types lean on the DOM's). */
 interface Track {
@@ -74,6 +76,7 @@ export class WhipPeer {
   private sink: VideoSink | undefined;
   private channel: DataChannel | undefined;
   private closed = false;
+  private repeat: ReturnType<typeof setInterval> | undefined;
 
   private constructor(
     private readonly peer: PeerConnection,
@@ -132,20 +135,31 @@ export class WhipPeer {
     return whip;
   }
 
-  /** Sends a frame back to the client on the video track. */
+  /** Sends a frame back to the client on the video track (and again every {@link REPEAT_MS} until the next: a lone frame may be held back by the encoder). */
   sendVideo(frame: I420Frame): void {
+    clearInterval(this.repeat);
+    const copy = { width: frame.width, height: frame.height, data: frame.data.slice() };
+    this.repeat = setInterval(() => {
+      if (!this.closed) this.source.onFrame(copy);
+    }, REPEAT_MS);
     if (!this.closed) this.source.onFrame(frame);
   }
 
   /** Sends a text message on the data channel, when the client opened one and it is open. */
   sendMessage(message: object): void {
-    if (!this.closed && this.channel?.readyState === 'open') this.channel.send(JSON.stringify(message));
+    if (this.closed || this.channel?.readyState !== 'open') return;
+    try {
+      this.channel.send(JSON.stringify(message));
+    } catch {
+      // The channel closed meanwhile: the session is ending.
+    }
   }
 
   /** Ends the connection (the client sees it close). */
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    clearInterval(this.repeat);
     this.sink?.stop();
     this.track.stop();
     this.channel?.close();

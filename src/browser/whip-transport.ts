@@ -1,0 +1,414 @@
+/**
+ * The live app's processing on the server over WebRTC (WHIP, see src/server/ui-whip.ts): it
+ * speaks the worker protocol (LiveClient and the page work unchanged) but runs on the page's own
+ * thread, the only place browsers offer RTCPeerConnection. Each frame LiveClient hands over is
+ * drawn (mirrored when asked) onto a canvas whose captured track is the connection's sendrecv
+ * video; the server swaps, labels and watermarks it and sends it back on the same transceiver; the
+ * frame that comes back is handed to LiveClient as a bitmap. As over the WebSocket, one frame is
+ * on its way at a time (LiveClient keeps the freshest waiting). A data channel carries the
+ * settings up and the server's frame, source and error messages down; a source photo is POSTed to
+ * the session. The /output relay is fed from here.
+ *
+ * Stage times reported per frame: `read` is the drawing here, `warp` the server's work on the
+ * frame (find, follow, paint, mark), `draw` the rest of the round trip (encoding, network,
+ * decoding on both sides), `total` the round trip from drawing the frame to its answer shown.
+ */
+
+import { UI_LIVE_PATHS, type LiveServerMessage } from '../pipeline/live-wire.js';
+import { workerError, type FramePicture, type FromWorker, type ProcessSettings, type SourceState, type ToWorker } from './protocol.js';
+import { Relay } from './relay.js';
+import { wireSettings } from './server-settings.js';
+
+/** How long an answer may take before the frame counts as failed (the first waits for the connection). */
+const ANSWER_MS = 2000;
+const FIRST_ANSWER_MS = 20_000;
+/** The frame on its way is sent again this often until its answer comes. */
+const REPEAT_MS = 100;
+/** How long the offer waits for its candidates (the server answers with all of its own). */
+const GATHER_MS = 2000;
+
+type FrameInfo = Extract<LiveServerMessage, { type: 'frame' }>;
+
+/** Whether this page can process on the server over WebRTC. */
+export function whipSupported(): boolean {
+  return typeof RTCPeerConnection === 'function' && typeof HTMLCanvasElement.prototype.captureStream === 'function';
+}
+
+/** LiveClient's `createWorker` for processing on the server over WebRTC. */
+export function createWhipWorker(): Worker {
+  return new WhipTransport() as unknown as Worker;
+}
+
+/** The worker protocol over a WHIP session, on the page's thread. */
+export class WhipTransport {
+  onmessage: ((event: MessageEvent<FromWorker>) => void) | null = null;
+  onerror: ((event: ErrorEvent) => void) | null = null;
+  private peer: RTCPeerConnection | undefined;
+  private channel: RTCDataChannel | undefined;
+  private location: string | undefined;
+  private readonly canvas = document.createElement('canvas');
+  private readonly video = document.createElement('video');
+  private track: CanvasCaptureMediaStreamTrack | undefined;
+  private settings: ProcessSettings | undefined;
+  private readonly sources = new Map<number, { state: SourceState; photo: Blob }>();
+  private mainSource: number | null = null;
+  /** The frame on its way: when it was drawn, the page's time for it, how long drawing took, and when it fails. */
+  private inFlight: { sentAt: number; time: number; drawMs: number; timer: ReturnType<typeof setTimeout>; repeat: ReturnType<typeof setInterval> } | undefined;
+  /** The server's latest frame message (the pictures and the messages travel apart). */
+  private info: FrameInfo | undefined;
+  private answered = false;
+  private relay: Relay | undefined;
+  private closed = false;
+  private queue: Promise<void> = Promise.resolve();
+
+  constructor() {
+    this.video.muted = true;
+    this.video.playsInline = true;
+    // In the document (but not seen) so that the browser presents its frames.
+    this.video.style.cssText = 'position: fixed; left: 0; top: 0; width: 2px; height: 2px; opacity: 0; pointer-events: none';
+    document.body.append(this.video);
+  }
+
+  postMessage(message: ToWorker): void {
+    this.queue = this.queue.then(() => this.handle(message));
+  }
+
+  terminate(): void {
+    if (this.closed) return;
+    this.closed = true;
+    clearTimeout(this.inFlight?.timer);
+    clearInterval(this.inFlight?.repeat);
+    this.inFlight = undefined;
+    this.relay?.connect(null);
+    if (this.location) void fetch(this.location, { method: 'DELETE', keepalive: true }).catch(() => undefined);
+    this.track?.stop();
+    this.channel?.close();
+    this.peer?.close();
+    this.video.srcObject = null;
+    this.video.remove();
+  }
+
+  private post(message: FromWorker): void {
+    if (this.closed) return;
+    queueMicrotask(() => this.onmessage?.({ data: message } as MessageEvent<FromWorker>));
+  }
+
+  private control(message: unknown): void {
+    if (this.channel?.readyState === 'open') this.channel.send(JSON.stringify(message));
+  }
+
+  /** The peer connection: the canvas's track up, the swapped video down, the data channel; resolves once the channel is open. */
+  private async connect(message: Extract<ToWorker, { type: 'init' }>, whip: string): Promise<void> {
+    const stream = this.canvas.captureStream(0);
+    this.track = stream.getVideoTracks()[0] as CanvasCaptureMediaStreamTrack;
+    const peer = new RTCPeerConnection();
+    this.peer = peer;
+    peer.addTransceiver(this.track, { direction: 'sendrecv', streams: [stream] });
+    const channel = peer.createDataChannel('liveswap');
+    this.channel = channel;
+    channel.onmessage = (event: MessageEvent) => {
+      if (typeof event.data === 'string') this.receive(JSON.parse(event.data) as LiveServerMessage);
+    };
+    peer.ontrack = (event) => {
+      // A local stream: show each frame as soon as it is decoded rather than buffering for jitter.
+      const receiver = event.receiver as RTCRtpReceiver & { jitterBufferTarget?: number | null };
+      if ('jitterBufferTarget' in receiver) receiver.jitterBufferTarget = 0;
+      this.watch(event.track);
+    };
+    peer.onconnectionstatechange = () => {
+      if (peer.connectionState === 'failed' || peer.connectionState === 'closed') this.lost(`The WebRTC connection ${peer.connectionState === 'failed' ? 'failed' : 'closed'}.`);
+    };
+    await peer.setLocalDescription(await peer.createOffer());
+    await gathered(peer);
+    const url = `${whip}?engine=${encodeURIComponent(message.engine)}&assetId=${message.provenance.assetId}`;
+    const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/sdp' }, body: peer.localDescription!.sdp });
+    if (response.status !== 201) {
+      const body = (await response.json().catch(() => ({}))) as { error?: string };
+      throw new Error(`Could not start processing on the server over WebRTC (${response.status}): ${body.error ?? response.statusText}`);
+    }
+    this.location = new URL(response.headers.get('location') ?? '', location.href).href;
+    await peer.setRemoteDescription({ type: 'answer', sdp: await response.text() });
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('The WebRTC connection to the server did not open within 15 s.')), 15_000);
+      channel.onopen = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      channel.onclose = () => {
+        clearTimeout(timer);
+        reject(new Error('The server closed the WebRTC session.'));
+      };
+    });
+    channel.onclose = () => this.lost('The server ended the session.');
+  }
+
+  private lost(why: string): void {
+    if (this.closed) return;
+    if (this.inFlight) {
+      clearTimeout(this.inFlight.timer);
+      clearInterval(this.inFlight.repeat);
+      this.inFlight = undefined;
+      this.post(workerError('frame', new Error(why)));
+    }
+    this.post(workerError('start', new Error(`${why} Choose "process on" again to start a new one.`)));
+  }
+
+  private receive(message: LiveServerMessage): void {
+    switch (message.type) {
+      case 'frame':
+        this.info = message;
+        break;
+      case 'source': {
+        const entry = this.mainSource === null ? undefined : this.sources.get(this.mainSource);
+        if (!entry) break;
+        entry.state = { ...entry.state, faces: message.faces, face: message.face, ...(message.error ? { error: message.error } : {}) };
+        if (!message.error) delete entry.state.error;
+        this.postSources();
+        break;
+      }
+      case 'error':
+        this.post(workerError('control', new Error(message.message)));
+        break;
+      case 'end':
+        this.lost(message.message);
+        break;
+      default:
+        break;
+    }
+  }
+
+  /**
+   * Reads the pictures coming back: each decoded frame straight from the track where the browser
+   * offers MediaStreamTrackProcessor (Chromium), else each frame a <video> presents.
+   */
+  private watch(track: MediaStreamTrack): void {
+    const Processor = (globalThis as { MediaStreamTrackProcessor?: new (init: { track: MediaStreamTrack }) => { readable: ReadableStream<VideoFrame> } }).MediaStreamTrackProcessor;
+    if (Processor) {
+      const reader = new Processor({ track }).readable.getReader();
+      void (async () => {
+        for (;;) {
+          const { value, done } = await reader.read().catch(() => ({ value: undefined, done: true }));
+          if (done || !value) return;
+          if (this.closed) {
+            value.close();
+            return;
+          }
+          this.frameBack(value);
+        }
+      })();
+      return;
+    }
+    this.video.srcObject = new MediaStream([track]);
+    void this.video.play().catch(() => undefined);
+    const presented = (): void => {
+      if (this.closed) return;
+      this.video.requestVideoFrameCallback(presented);
+      this.frameBack(this.video);
+    };
+    this.video.requestVideoFrameCallback(presented);
+  }
+
+  /** A picture came back on the video track: it answers the frame on its way (a frame is closed here). */
+  private frameBack(picture: VideoFrame | HTMLVideoElement): void {
+    const frame = this.inFlight;
+    if (!frame) {
+      if (picture instanceof VideoFrame) picture.close();
+      return;
+    }
+    clearTimeout(frame.timer);
+    clearInterval(frame.repeat);
+    this.inFlight = undefined;
+    this.answered = true;
+    void (async () => {
+      try {
+        const bitmap = await createImageBitmap(picture);
+        if (picture instanceof VideoFrame) picture.close();
+        if (this.relay?.wants) this.relay.send(await createImageBitmap(bitmap));
+        const roundTrip = performance.now() - frame.sentAt;
+        const info = this.info;
+        const work = info?.timings.process ?? 0;
+        const message: FromWorker = {
+          type: 'frame',
+          bitmap,
+          timings: {
+            read: frame.drawMs,
+            detect: 0,
+            track: 0,
+            embed: 0,
+            warp: work,
+            colour: 0,
+            blend: 0,
+            upscale: 0,
+            mark: 0,
+            draw: Math.max(0, roundTrip - work),
+            total: roundTrip + frame.drawMs,
+          },
+          faces: (info?.faces ?? []).map((face, index) => ({ trackId: index + 1, box: face.box, sourceId: this.mainSource, mapEntry: null })),
+          detected: false,
+          time: frame.time,
+          quality: { targetFps: 0, level: 0, levels: 1, scale: 1 },
+        };
+        this.post(message);
+      } catch (error) {
+        if (picture instanceof VideoFrame) picture.close();
+        this.post(workerError('frame', error));
+      }
+    })();
+  }
+
+  /** Draws a frame onto the sending canvas and asks the track to send it. */
+  private send(picture: FramePicture, time: number): void {
+    const begin = performance.now();
+    const [width, height] = 'displayWidth' in picture ? [picture.displayWidth, picture.displayHeight] : [picture.width, picture.height];
+    if (this.canvas.width !== width || this.canvas.height !== height) {
+      this.canvas.width = width;
+      this.canvas.height = height;
+    }
+    const context = this.canvas.getContext('2d')!;
+    const mirror = this.settings?.mirror ?? false;
+    context.setTransform(mirror ? -1 : 1, 0, 0, 1, mirror ? width : 0, 0);
+    context.drawImage(picture, 0, 0);
+    context.setTransform(1, 0, 0, 1, 0, 0);
+    picture.close();
+    this.track!.requestFrame();
+    const wait = this.answered ? ANSWER_MS : FIRST_ANSWER_MS;
+    // Video codecs may hold back a lone frame (a start-up, a loss): the same picture goes again until an answer comes.
+    const repeat = setInterval(() => {
+      // Painted again (onto itself) so that the capture takes it again.
+      context.drawImage(this.canvas, 0, 0);
+      this.track?.requestFrame();
+    }, REPEAT_MS);
+    const timer = setTimeout(() => {
+      clearInterval(repeat);
+      if (this.inFlight?.timer !== timer) return;
+      this.inFlight = undefined;
+      this.post(workerError('frame', new Error(`No swapped frame came back within ${wait / 1000} s.`)));
+    }, wait);
+    this.inFlight = { sentAt: performance.now(), time, drawMs: performance.now() - begin, timer, repeat };
+  }
+
+  private postSources(): void {
+    this.post({ type: 'sources', sources: [...this.sources.values()].map((s) => s.state), mainSource: this.mainSource });
+  }
+
+  /** POSTs the main source photo (with the face picked in it); its faces come back on the data channel. */
+  private sendMainSource(): void {
+    const main = this.mainSource === null ? undefined : this.sources.get(this.mainSource);
+    if (!main || !this.location) return;
+    void fetch(`${this.location}/source?face=${main.state.face}`, { method: 'POST', headers: { 'content-type': main.photo.type }, body: main.photo }).then(
+      async (response) => {
+        if (!response.ok) this.post(workerError('control', new Error(`The source photo was refused (${response.status}): ${await response.text()}`)));
+      },
+      (error: unknown) => this.post(workerError('control', error)),
+    );
+  }
+
+  private async handle(message: ToWorker): Promise<void> {
+    if (this.closed) {
+      if (message.type === 'frame') message.picture.close();
+      return;
+    }
+    switch (message.type) {
+      case 'init':
+        try {
+          const whip = await fetchWhipPath();
+          if (!whip) throw new Error('This server does not offer processing over WebRTC.');
+          this.settings = message.settings;
+          await this.connect(message, whip);
+          this.control({ type: 'settings', settings: wireSettings(message.settings) });
+          this.post({ type: 'ready', engine: message.engine === 'inswapper' ? 'inswapper' : 'mesh', backend: message.backend, notice: 'processed on the server over WebRTC' });
+        } catch (error) {
+          this.post(workerError('start', error));
+          this.terminate();
+        }
+        break;
+      case 'frame':
+        if (this.peer?.connectionState !== 'connected') {
+          message.picture.close();
+          this.post(workerError('frame', new Error('Not connected to the server.')));
+          break;
+        }
+        this.send(message.picture, message.time);
+        break;
+      case 'settings':
+        this.settings = message.settings;
+        this.control({ type: 'settings', settings: wireSettings(message.settings) });
+        break;
+      case 'add-source': {
+        const photo = await toPng(message.bitmap);
+        this.sources.set(message.id, { state: { id: message.id, name: message.name, faces: [], face: 0 }, photo });
+        this.mainSource ??= message.id;
+        this.postSources();
+        if (this.mainSource === message.id) this.sendMainSource();
+        break;
+      }
+      case 'pick-face': {
+        const entry = this.sources.get(message.id);
+        if (!entry) break;
+        entry.state = { ...entry.state, face: message.face };
+        this.postSources();
+        if (this.mainSource === message.id) this.sendMainSource();
+        break;
+      }
+      case 'remove-source':
+        this.sources.delete(message.id);
+        if (this.mainSource === message.id) {
+          this.mainSource = [...this.sources.keys()][0] ?? null;
+          this.sendMainSource();
+        }
+        this.postSources();
+        break;
+      case 'main-source':
+        this.mainSource = message.id;
+        this.postSources();
+        this.sendMainSource();
+        break;
+      case 'assign':
+      case 'clear-map':
+        // As over the WebSocket: the main source goes on the main face (or every face).
+        this.post({ type: 'map', entries: [] });
+        break;
+      case 'source-rate':
+        break;
+      case 'reset':
+        this.control({ type: 'reset' });
+        break;
+      case 'relay':
+        this.relay ??= new Relay((event) => {
+          if (event.type === 'watchers') this.post({ type: 'relay', watchers: event.watchers });
+          else if (event.type === 'closed') this.post({ type: 'relay', watchers: 0 });
+          else this.post(workerError('relay', new Error(event.message)));
+        });
+        this.relay.connect(message.url);
+        break;
+    }
+  }
+}
+
+/** The server's WHIP path, or undefined when it offers none. */
+async function fetchWhipPath(): Promise<string | undefined> {
+  const response = await fetch(UI_LIVE_PATHS.info, { headers: { accept: 'application/json' } });
+  if (!response.ok) return undefined;
+  const info = (await response.json()) as { whip?: unknown };
+  return typeof info.whip === 'string' ? info.whip : undefined;
+}
+
+async function toPng(bitmap: ImageBitmap): Promise<Blob> {
+  const canvas = new OffscreenCanvas(bitmap.width, bitmap.height);
+  canvas.getContext('2d')!.drawImage(bitmap, 0, 0);
+  bitmap.close();
+  return canvas.convertToBlob({ type: 'image/png' });
+}
+
+/** Resolves once the peer has gathered its candidates, or after {@link GATHER_MS} with what it has. */
+function gathered(peer: RTCPeerConnection): Promise<void> {
+  if (peer.iceGatheringState === 'complete') return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, GATHER_MS);
+    peer.addEventListener('icegatheringstatechange', () => {
+      if (peer.iceGatheringState !== 'complete') return;
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}
