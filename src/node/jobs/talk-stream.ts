@@ -313,7 +313,11 @@ export class TalkStream {
   async run(sink: TalkStreamSink, signal?: AbortSignal): Promise<TalkStreamSummary> {
     const fps = this.fps;
     const face = this.face;
-    const out = createImage(this.width, this.height, face.kind === 'photo' ? face.image.channels : 3);
+    // Two pictures: one is JPEG-encoded (off the main thread) and sent while the next is painted.
+    const channels = face.kind === 'photo' ? face.image.channels : 3;
+    const pictures = [createImage(this.width, this.height, channels), createImage(this.width, this.height, channels)];
+    let painted = 0;
+    let sending: Promise<void> = Promise.resolve();
     const quality = this.options.quality ?? 80;
     const t0 = performance.now();
     let sent = 0;
@@ -339,17 +343,24 @@ export class TalkStream {
         if (face.kind === 'video') await face.clip.skip();
         skipped++;
       } else {
+        const out = pictures[painted++ % 2]!;
         if (face.kind === 'photo') renderTalkingFace(face.image, face.rig, { mouth: this.mouthOf(f), motion: idleMotion(t) }, out);
         else await this.paintClipFrame(face, await face.clip.next(), this.mouthOf(f), out);
         this.options.marker.mark(out);
-        const delivered = await sink.video(t, await encodeImage(out, 'jpeg', { quality }), f);
-        if (delivered === false) dropped++;
-        else sent++;
+        // The frame before goes first (order kept; never more than one frame in hand).
+        await sending;
+        sending = encodeImage(out, 'jpeg', { quality }).then(async (jpeg) => {
+          if ((await sink.video(t, jpeg, f)) === false) dropped++;
+          else sent++;
+        });
+        // Awaited before the next frame or at the end; a failure meanwhile is not an unhandled one.
+        sending.catch(() => undefined);
       }
       this.frame = f + 1;
       while (this.queue.length > 0 && this.queue[0]!.startFrame + this.queue[0]!.frames <= this.frame) this.queue.shift();
       if (f === closing) break;
     }
+    await sending;
     const frames = this.frame;
     return {
       frames: sent,
