@@ -4,6 +4,8 @@
  * process (all its threads) and of its ffmpeg children over the wall time. A swap whose stages run
  * one after another shows about 1.0× however many cores there are; one whose decode, swap and
  * encode overlap shows more. Best of `--runs` (the machine may be shared: the load is printed).
+ * The main thread's own CPU time per frame is printed too: the swap's critical path, which hardly
+ * moves with the load.
  *   --input FILE      the clip (default: a 10 s 1280×720 clip made from the bench frame)
  *   --height H        scale the clip to this height first (the width keeps the aspect ratio)
  *   --frames N        only the first N frames (default all)
@@ -66,6 +68,22 @@ function childrenCpuSeconds(): number | undefined {
   }
 }
 
+/**
+ * CPU seconds of this process's main thread (the swap's critical path: find, paint, and the marks
+ * when they run in turn), from /proc; undefined where there is none. Unlike wall time it hardly
+ * moves with the machine's load, so it says what a quiet machine's main thread would spend.
+ */
+function mainThreadCpuSeconds(): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // Fields 14 and 15 of stat (utime, stime), counted as in childrenCpuSeconds.
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return undefined;
+  }
+}
+
 async function prepare(work: string): Promise<string> {
   let clip = input;
   if (clip === undefined) {
@@ -114,6 +132,9 @@ interface RunResult {
   encodeWaitMs: number;
   framesSwapped: number;
   markMsPerFrame: number;
+  /** CPU ms per frame of the main thread alone, and of the whole process (every thread). */
+  mainThreadCpuMsPerFrame: number | null;
+  nodeCpuMsPerFrame: number;
 }
 
 const work = await mkdtemp(join(tmpdir(), 'liveswap-bench-cores-'));
@@ -130,6 +151,7 @@ try {
     const load = loadavg()[0]!;
     const cpu = process.cpuUsage();
     const children = childrenCpuSeconds();
+    const mainBefore = mainThreadCpuSeconds();
     const started = performance.now();
     const request: VideoSwapRequest & { readAhead?: number } = {
       input: clip,
@@ -145,6 +167,7 @@ try {
     const used = process.cpuUsage(cpu);
     const node = (used.user + used.system) / 1e6;
     const after = childrenCpuSeconds();
+    const mainAfter = mainThreadCpuSeconds();
     const ffmpeg = children !== undefined && after !== undefined ? after - children : undefined;
     results.push({
       run,
@@ -160,6 +183,8 @@ try {
       encodeWaitMs: summary.timings.encodeWait,
       framesSwapped: summary.framesSwapped,
       markMsPerFrame: round(summary.timings.mark / summary.frames),
+      mainThreadCpuMsPerFrame: mainBefore !== undefined && mainAfter !== undefined ? round(((mainAfter - mainBefore) * 1000) / summary.frames) : null,
+      nodeCpuMsPerFrame: round((node * 1000) / summary.frames),
     });
   }
   await swapper.close();
@@ -184,7 +209,8 @@ try {
       console.log(
         `  run ${r.run} (marks ${r.marksThread ? 'on their thread' : 'in turn'}): ${r.frames} frames in ${r.wallSeconds.toFixed(2)} s = ${r.fps.toFixed(1)} fps; ` +
           `CPU/wall node ${r.nodeCpuPerWall.toFixed(2)}×, ffmpeg ${r.ffmpegCpuPerWall ?? '?'}×, total ${r.totalCpuPerWall ?? '?'}×; ` +
-          `waits decode ${r.decodeWaitMs} ms, encode ${r.encodeWaitMs} ms; marks ${r.markMsPerFrame} ms/frame; load ${r.loadBefore}`,
+          `waits decode ${r.decodeWaitMs} ms, encode ${r.encodeWaitMs} ms; marks ${r.markMsPerFrame} ms/frame; ` +
+          `CPU ms/frame main thread ${r.mainThreadCpuMsPerFrame ?? '?'}, process ${r.nodeCpuMsPerFrame}; load ${r.loadBefore}`,
       );
     }
     console.log(`  best: ${best.fps.toFixed(1)} fps, ${best.totalCpuPerWall ?? '?'}× CPU/wall (node ${best.nodeCpuPerWall}×)`);
