@@ -192,10 +192,7 @@ export function erodeRows(src: Float32Array, width: number, height: number, k: n
       }
     }
     tmp.fill(flat, base + fl, base + fh);
-    mid.lo[y] = olo;
-    mid.hi[y] = ohi;
-    mid.flatLo[y] = fl;
-    mid.flatHi[y] = fh;
+    setTrimmed(mid, y, tmp, base, olo, ohi, fl, fh);
   }
 
   // Columns: an output row is non-zero only where every row of its window has a span; there it
@@ -230,12 +227,29 @@ export function erodeRows(src: Float32Array, width: number, height: number, k: n
       for (let x = sLo; x < left; x++) if (tmp[row + x] < dst[base + x]) dst[base + x] = tmp[row + x];
       for (let x = mid.flatHi[j] > sLo ? mid.flatHi[j] : sLo; x < sHi; x++) if (tmp[row + x] < dst[base + x]) dst[base + x] = tmp[row + x];
     }
-    out.lo[y] = sLo;
-    out.hi[y] = sHi;
-    out.flatLo[y] = fLo;
-    out.flatHi[y] = fHi;
+    setTrimmed(out, y, dst, base, sLo, sHi, fLo, fHi);
   }
   return out;
+}
+
+/**
+ * Row y's span [lo, hi) with flat run [fl, fh) of `plane` (row at `base`), less the zeros at its
+ * ends: the tighter the spans, the less the next filter scans or computes.
+ */
+function setTrimmed(rows: MaskRows, y: number, plane: Float32Array, base: number, lo: number, hi: number, fl: number, fh: number): void {
+  if (fh <= fl) {
+    while (lo < hi && plane[base + lo] === 0) lo++;
+    while (hi > lo && plane[base + hi - 1] === 0) hi--;
+    fl = fh = lo;
+  } else {
+    while (lo < fl && plane[base + lo] === 0) lo++;
+    while (hi > fh && plane[base + hi - 1] === 0) hi--;
+  }
+  if (hi <= lo) return;
+  rows.lo[y] = lo;
+  rows.hi[y] = hi;
+  rows.flatLo[y] = fl;
+  rows.flatHi[y] = fh;
 }
 
 /**

@@ -36,161 +36,125 @@ const x = {
 };
 
 /**
- * warpRow(src, stride, c, out, mask, count, x0, m0, m3, rowX, rowY): for count pixels from frame
- * column x0 on, the crop coordinates sx = f32(x·m0 + rowX), sy = f32(x·m3 + rowY) (all four taps
- * inside the crop at `src`), each channel's bilinear mix in float64 rounded half to even; written
- * to `out` (c bytes a pixel) when `mask` is 0, else blended into the bytes there under the mask
- * floats at `mask`: α = m/255, out = trunc(min(255, α·warp + (1 − α)·out)), α = 0 leaving them.
+ * warpRow{c} / blendRow{c}(src, stride, out, mask, count, x0, m0, m3, rowX, rowY), one function
+ * per channel count c and kind, channels unrolled: for count pixels from frame column x0 on, the
+ * crop coordinates sx = f32(x·m0 + rowX), sy = f32(x·m3 + rowY) (all four taps inside the crop at
+ * `src`), each channel's bilinear mix in float64 rounded half to even; written to `out` (c bytes a
+ * pixel), or blended into the bytes there under the mask floats at `mask`: α = m/255,
+ * out = trunc(min(255, α·warp + (1 − α)·out)) in float32, α = 0 leaving them.
  */
-function warpRow(): WasmFunction {
-  const [src, stride, c, out, mask, count, px, m0, m3, rowX, rowY] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
-  const [sx, sy, ix, iy, ax, ay, o, k, v0, alpha, beta, warped, p] = [11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23];
-  const tap = (offset: number[]) => [...op.get(p), ...(offset.length > 0 ? [...offset, ...op.i32Add] : []), ...op.i32Load8u(), ...x.f64ConvertI32u];
-  const none: number[] = [];
-  const right = [...op.get(c)];
-  const down = [...op.get(stride)];
-  const downRight = [...op.get(stride), ...op.get(c), ...op.i32Add];
-  // a + t·(b − a) in float64, a and b taps.
-  const lerp = (a: number[], b: number[], t: number) => [...tap(a), ...tap(b), ...tap(a), ...x.f64Sub, ...op.get(t), ...x.f64Mul, ...x.f64Add];
+function warpRow(c: number, blend: boolean): WasmFunction {
+  const [src, stride, out, mask, count, px, m0, m3, rowX, rowY] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
+  const [sx, sy, ix, iy, ax, ay, o, o2, v0, a, alpha, beta] = [10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21];
+  const tap = (at: number, offset: number) => [...op.get(at), ...op.i32Load8u(offset), ...x.f64ConvertI32u];
+  // left + t·(right − left) in float64 for the taps at `at` + k and + k + c.
+  const lerp = (at: number, k: number) => [...tap(at, k), ...op.tee(a), ...tap(at, k + c), ...op.get(a), ...x.f64Sub, ...op.get(ax), ...x.f64Mul, ...x.f64Add];
+  const channel = (k: number) => [
+    ...op.get(out),
+    ...lerp(o, k),
+    ...op.tee(v0),
+    ...lerp(o2, k),
+    ...op.get(v0),
+    ...x.f64Sub,
+    ...op.get(ay),
+    ...x.f64Mul,
+    ...x.f64Add,
+    ...x.f64Nearest,
+    ...x.i32TruncF64u,
+    ...(blend
+      ? [
+          // α·warped + β·frame in float32, truncated, at most 255
+          ...x.f32ConvertI32u,
+          ...op.get(alpha),
+          ...op.f32Mul,
+          ...op.get(beta),
+          ...op.get(out),
+          ...op.i32Load8u(k),
+          ...x.f32ConvertI32u,
+          ...op.f32Mul,
+          ...x.f32Add,
+          ...op.f32(255),
+          ...x.f32Min,
+          ...x.f32Floor,
+          ...x.i32TruncF32u,
+        ]
+      : []),
+    ...op.i32Store8(k),
+  ];
+  const coordinate = (m: number, row: number, into: number, floor: number, frac: number) => [
+    ...op.get(px),
+    ...x.f64ConvertI32s,
+    ...op.get(m),
+    ...x.f64Mul,
+    ...op.get(row),
+    ...x.f64Add,
+    ...x.f32DemoteF64,
+    ...op.tee(into),
+    ...x.f32Floor,
+    ...op.i32TruncF32s,
+    ...op.set(floor),
+    ...op.get(into),
+    ...x.f64PromoteF32,
+    ...op.get(floor),
+    ...x.f64ConvertI32s,
+    ...x.f64Sub,
+    ...op.set(frac),
+  ];
+  const pixel = [
+    ...coordinate(m0, rowX, sx, ix, ax),
+    ...coordinate(m3, rowY, sy, iy, ay),
+    // o = src + iy·stride + ix·c, o2 the row below
+    ...op.get(src),
+    ...op.get(iy),
+    ...op.get(stride),
+    ...op.i32Mul,
+    ...op.i32Add,
+    ...op.get(ix),
+    ...op.i32(c),
+    ...op.i32Mul,
+    ...op.i32Add,
+    ...op.tee(o),
+    ...op.get(stride),
+    ...op.i32Add,
+    ...op.set(o2),
+    ...Array.from({ length: c }, (_, k) => channel(k)).flat(),
+  ];
   return {
-    name: 'warpRow',
-    params: [I32, I32, I32, I32, I32, I32, I32, F64, F64, F64, F64],
-    locals: [F32, F32, I32, I32, F64, F64, I32, I32, F64, F32, F32, I32, I32],
+    name: `${blend ? 'blend' : 'warp'}Row${c}`,
+    params: [I32, I32, I32, I32, I32, I32, F64, F64, F64, F64],
+    locals: [F32, F32, I32, I32, F64, F64, I32, I32, F64, F64, F32, F32],
     body: [
       ...op.block,
       ...op.loop,
       ...op.get(count),
       ...op.i32Eqz,
       ...op.brIf(1),
-      // α (1 without a mask); a zero mask value leaves the pixel.
-      ...op.f32(1),
-      ...op.set(alpha),
-      ...op.get(mask),
-      ...op.if,
-      ...op.get(mask),
-      ...op.f32Load(),
-      ...op.f32(255),
-      ...x.f32Div,
-      ...op.set(alpha),
-      ...op.end,
-      ...op.get(alpha),
-      ...op.f32(0),
-      ...x.f32Eq,
-      ...op.i32Eqz,
-      ...op.if,
-      ...op.f32(1),
-      ...op.get(alpha),
-      ...op.f32Sub,
-      ...op.set(beta),
-      ...op.get(px),
-      ...x.f64ConvertI32s,
-      ...op.get(m0),
-      ...x.f64Mul,
-      ...op.get(rowX),
-      ...x.f64Add,
-      ...x.f32DemoteF64,
-      ...op.tee(sx),
-      ...x.f32Floor,
-      ...op.i32TruncF32s,
-      ...op.set(ix),
-      ...op.get(px),
-      ...x.f64ConvertI32s,
-      ...op.get(m3),
-      ...x.f64Mul,
-      ...op.get(rowY),
-      ...x.f64Add,
-      ...x.f32DemoteF64,
-      ...op.tee(sy),
-      ...x.f32Floor,
-      ...op.i32TruncF32s,
-      ...op.set(iy),
-      ...op.get(sx),
-      ...x.f64PromoteF32,
-      ...op.get(ix),
-      ...x.f64ConvertI32s,
-      ...x.f64Sub,
-      ...op.set(ax),
-      ...op.get(sy),
-      ...x.f64PromoteF32,
-      ...op.get(iy),
-      ...x.f64ConvertI32s,
-      ...x.f64Sub,
-      ...op.set(ay),
-      // o = src + iy·stride + ix·c
-      ...op.get(src),
-      ...op.get(iy),
-      ...op.get(stride),
-      ...op.i32Mul,
-      ...op.i32Add,
-      ...op.get(ix),
-      ...op.get(c),
-      ...op.i32Mul,
-      ...op.i32Add,
-      ...op.set(o),
-      ...op.i32(0),
-      ...op.set(k),
-      ...op.loop,
-      ...op.get(o),
-      ...op.get(k),
-      ...op.i32Add,
-      ...op.set(p),
-      // v0 = lerp(p00, p01, ax); warped = nearest(v0 + ay·(lerp(p10, p11, ax) − v0))
-      ...lerp(none, right, ax),
-      ...op.tee(v0),
-      ...lerp(down, downRight, ax),
-      ...op.get(v0),
-      ...x.f64Sub,
-      ...op.get(ay),
-      ...x.f64Mul,
-      ...x.f64Add,
-      ...x.f64Nearest,
-      ...x.i32TruncF64u,
-      ...op.set(warped),
+      ...(blend
+        ? [
+            // α = m/255; a zero mask value leaves the pixel.
+            ...op.get(mask),
+            ...op.f32Load(),
+            ...op.f32(255),
+            ...x.f32Div,
+            ...op.tee(alpha),
+            ...op.f32(0),
+            ...x.f32Eq,
+            ...op.i32Eqz,
+            ...op.if,
+            ...op.f32(1),
+            ...op.get(alpha),
+            ...op.f32Sub,
+            ...op.set(beta),
+            ...pixel,
+            ...op.end,
+            ...op.get(mask),
+            ...op.i32(4),
+            ...op.i32Add,
+            ...op.set(mask),
+          ]
+        : pixel),
       ...op.get(out),
-      ...op.get(k),
-      ...op.i32Add,
-      ...op.get(mask),
-      ...op.if,
-      // α·warped + β·frame in float32, truncated, at most 255
-      ...op.get(alpha),
-      ...op.get(warped),
-      ...x.f32ConvertI32u,
-      ...op.f32Mul,
-      ...op.get(beta),
-      ...op.get(out),
-      ...op.get(k),
-      ...op.i32Add,
-      ...op.i32Load8u(),
-      ...x.f32ConvertI32u,
-      ...op.f32Mul,
-      ...x.f32Add,
-      ...op.f32(255),
-      ...x.f32Min,
-      ...x.f32Floor,
-      ...x.i32TruncF32u,
-      ...op.set(warped),
-      ...op.end,
-      ...op.get(warped),
-      ...op.i32Store8(),
-      ...op.get(k),
-      ...op.i32(1),
-      ...op.i32Add,
-      ...op.tee(k),
-      ...op.get(c),
-      ...op.i32LtS,
-      ...op.brIf(0),
-      ...op.end,
-      ...op.end,
-      // next pixel
-      ...op.get(mask),
-      ...op.if,
-      ...op.get(mask),
-      ...op.i32(4),
-      ...op.i32Add,
-      ...op.set(mask),
-      ...op.end,
-      ...op.get(out),
-      ...op.get(c),
+      ...op.i32(c),
       ...op.i32Add,
       ...op.set(out),
       ...op.get(px),
@@ -208,7 +172,10 @@ function warpRow(): WasmFunction {
   };
 }
 
-type WarpRow = (src: number, stride: number, c: number, out: number, mask: number, count: number, x0: number, m0: number, m3: number, rowX: number, rowY: number) => void;
+type WarpRow = (src: number, stride: number, out: number, mask: number, count: number, x0: number, m0: number, m3: number, rowX: number, rowY: number) => void;
+
+/** The channel counts with a kernel of their own. */
+const CHANNELS = [1, 2, 3, 4] as const;
 
 /** The float32 warp of one crop into frame rows, warped in or blended (see {@link warpBlendKernel}). */
 export interface WarpBlendKernel {
@@ -225,11 +192,15 @@ export interface WarpBlendKernel {
 function instantiate(): WarpBlendKernel | undefined {
   const wasm = wasmApi();
   if (!wasm) return undefined;
-  const bytes = assemble([warpRow()], 1);
+  const bytes = assemble(
+    CHANNELS.flatMap((c) => [warpRow(c, false), warpRow(c, true)]),
+    1,
+  );
   if (!wasm.validate(bytes)) return undefined;
   const { exports } = new wasm.Instance(new wasm.Module(bytes));
   const memory = exports.memory as { buffer: ArrayBuffer; grow(pages: number): number };
-  const warp = exports.warpRow as WarpRow;
+  const warp = new Map(CHANNELS.map((c) => [c as number, exports[`warpRow${c}`] as WarpRow]));
+  const blend = new Map(CHANNELS.map((c) => [c as number, exports[`blendRow${c}`] as WarpRow]));
   let heap = new Uint8Array(memory.buffer);
   let stride = 0;
   let channels = 0;
@@ -259,7 +230,7 @@ function instantiate(): WarpBlendKernel | undefined {
         heap.set(fd.subarray(start, start + bytes), rowAt);
         new Float32Array(memory.buffer, maskAt, count).set(mask.subarray(at, at + count));
       }
-      warp(0, stride, c, rowAt, mask ? maskAt : 0, count, x0, m0, m3, rowX, rowY);
+      (mask ? blend : warp).get(c)!(0, stride, rowAt, maskAt, count, x0, m0, m3, rowX, rowY);
       fd.set(heap.subarray(rowAt, rowAt + bytes), start);
     },
   };
