@@ -22,7 +22,7 @@ import { wireSettings } from './server-settings.js';
 /** How long an answer may take before the frame counts as failed (the first waits for the connection). */
 const ANSWER_MS = 2000;
 const FIRST_ANSWER_MS = 20_000;
-/** The frame on its way is sent again this often until its answer comes. */
+/** Before the first answer, the frame on its way is sent again this often. */
 const REPEAT_MS = 100;
 /** How long the offer waits for its candidates (the server answers with all of its own). */
 const GATHER_MS = 2000;
@@ -272,8 +272,9 @@ export class WhipTransport {
     picture.close();
     this.track!.requestFrame();
     const wait = this.answered ? ANSWER_MS : FIRST_ANSWER_MS;
-    // Video codecs may hold back a lone frame (a start-up, a loss): the same picture goes again until an answer comes.
+    // Until the first answer (the connection and the codecs starting) the same picture goes again; later a lost one times out.
     const repeat = setInterval(() => {
+      if (this.answered) return;
       // Painted again (onto itself) so that the capture takes it again.
       context.drawImage(this.canvas, 0, 0);
       this.track?.requestFrame();

@@ -17,6 +17,7 @@ import { after, before, describe, it } from 'node:test';
 import { REPO_ROOT, TSX_URL } from '../cli/run-cli.js';
 import { browserSkipReason, buildWebApp, fakeCameraClip } from '../helpers/browser.js';
 import { freshHome } from '../helpers/live-home.js';
+import { whipAvailable } from '../../src/server/ui-whip.js';
 
 /** Why a network namespace cannot be made here, or undefined when it can. */
 function namespaceSkipReason(): string | undefined {
@@ -26,7 +27,7 @@ function namespaceSkipReason(): string | undefined {
   return undefined;
 }
 
-const skip = browserSkipReason() ?? namespaceSkipReason();
+const skip = browserSkipReason() ?? (whipAvailable() ? undefined : '@roamhq/wrtc (an optional dependency) is not installed') ?? namespaceSkipReason();
 
 describe('live app: processing on the server over WebRTC (WHIP), in Chromium', { skip }, () => {
   let dir: string;
