@@ -17,10 +17,12 @@ function seeded(seed: number): () => number {
 }
 
 /**
- * A mask inside `box`: 255 within a turned square (or, with `noise`, anywhere at random), a ragged
- * border of values 1…20 (as the paste-back's threshold leaves), 0 elsewhere.
+ * A mask inside `box`: 255 within a turned square (or, with 'noise', anywhere at random), a ragged
+ * border of values 1…20 (as the paste-back's threshold leaves; none with 'binary'), 0 elsewhere.
  */
-function mask(width: number, height: number, box: Rect, random: () => number, noise: boolean): Float32Array {
+function mask(width: number, height: number, box: Rect, random: () => number, kind: 'square' | 'binary' | 'noise'): Float32Array {
+  const noise = kind === 'noise';
+  const band = kind === 'binary' ? 0 : 1.5;
   const data = new Float32Array(width * height);
   const cx = (box.x0 + box.x1) / 2;
   const cy = (box.y0 + box.y1) / 2;
@@ -31,7 +33,7 @@ function mask(width: number, height: number, box: Rect, random: () => number, no
     for (let x = box.x0; x < box.x1; x++) {
       const d = Math.max(Math.abs((x - cx) * c + (y - cy) * s), Math.abs(-(x - cx) * s + (y - cy) * c));
       const u = random();
-      data[y * width + x] = noise ? (u < 0.5 ? 255 : u < 0.75 ? 0 : 1 + Math.floor(random() * 20)) : d < size ? 255 : d < size + 1.5 ? 1 + Math.floor(u * 20) : 0;
+      data[y * width + x] = noise ? (u < 0.5 ? 255 : u < 0.75 ? 0 : 1 + Math.floor(random() * 20)) : d < size ? 255 : d < size + band ? 1 + Math.floor(u * 20) : 0;
     }
   }
   return data;
@@ -76,6 +78,7 @@ function assertWrittenOnSpans(dst: Float32Array, width: number, height: number, 
 
 const sizes: [number, number][] = [
   [9, 7],
+  [201, 37],
   [23, 31],
   [64, 48],
   [97, 83],
@@ -100,12 +103,12 @@ test('erodeRows = erode on the whole plane: many sizes, kernels and boxes, loose
   let cases = 0;
   for (const [width, height] of sizes) {
     for (const box of boxes(width, height, random)) {
-      for (const noise of [false, true]) {
-        const plane = mask(width, height, box, random, noise);
+      for (const kind of ['square', 'binary', 'noise'] as const) {
+        const plane = mask(width, height, box, random, kind);
         for (const k of [1, 2, 3, 5, 10, 12, 17, 35]) {
           const rows = maskRowsOf(plane, width, height, box, 255, createMaskRows());
           if (random() < 0.5) loosen(rows, width, random);
-          const label = `${width}×${height}, box ${JSON.stringify(box)}, ${noise ? 'noise' : 'square'}, k = ${k}`;
+          const label = `${width}×${height}, box ${JSON.stringify(box)}, ${kind}, k = ${k}`;
           const dst = new Float32Array(width * height).fill(NaN);
           erodeRows(poisoned(plane, width, height, rows), width, height, k, rows, dst, out, scratch);
           assertWrittenOnSpans(dst, width, height, out, label);
@@ -124,12 +127,12 @@ test('gaussianBlurRows = gaussianBlur on the whole plane: many sizes, kernels an
   const out = createMaskRows();
   for (const [width, height] of sizes) {
     for (const box of boxes(width, height, random)) {
-      for (const noise of [false, true]) {
-        const plane = mask(width, height, box, random, noise);
+      for (const kind of ['square', 'binary', 'noise'] as const) {
+        const plane = mask(width, height, box, random, kind);
         for (const ksize of [1, 3, 11, 21, 35]) {
           const rows = maskRowsOf(plane, width, height, box, 255, createMaskRows());
           if (random() < 0.5) loosen(rows, width, random);
-          const label = `${width}×${height}, box ${JSON.stringify(box)}, ${noise ? 'noise' : 'square'}, ksize = ${ksize}`;
+          const label = `${width}×${height}, box ${JSON.stringify(box)}, ${kind}, ksize = ${ksize}`;
           const dst = new Float32Array(width * height).fill(NaN);
           gaussianBlurRows(poisoned(plane, width, height, rows), width, height, ksize, rows, dst, out, scratch);
           const small = width <= ksize || height <= ksize;
@@ -146,7 +149,7 @@ test('erodeRows then gaussianBlurRows chain on the spans alone (the paste-back m
   const width = 200;
   const height = 170;
   const box = { x0: 20, y0: 10, x1: 190, y1: 160 };
-  const plane = mask(width, height, box, random, false);
+  const plane = mask(width, height, box, random, 'square');
   const rows = maskRowsOf(plane, width, height, box, 255, createMaskRows());
   const eroded = new Float32Array(width * height).fill(NaN);
   const erodedRows = erodeRows(plane, width, height, 15, rows, eroded, createMaskRows(), createErodeMaskScratch());
