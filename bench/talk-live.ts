@@ -9,7 +9,8 @@
  * against the stream's length, the frames per second received, how late frames arrive against the
  * stream's clock (from the earliest one), how a video's face was followed, and the machine's load.
  * Run: npm run bench:talk-live [-- --fps 25] [--size 320] [--voice slt] [--sentences 5] [--json]
- *      [--face-video CLIP.mp4 [--tracking every|alternate]]   (--size defaults to 640 with a video)
+ *      [--face-video [CLIP.mp4] [--tracking every|alternate]]   (--size defaults to 640 with a video;
+ *      without a path, a 4 s 640x360 clip zooming into the bundled grace_hopper.jpg)
  */
 
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -19,6 +20,7 @@ import WebSocket from 'ws';
 import { createLiveswapClient, type TalkLiveSpeech, type TalkLiveStart, type WebSocketConstructor } from '../src/client/index.js';
 import { openServiceStores } from '../src/node/service/stores.js';
 import { createApiServer } from '../src/server/api/server.js';
+import { makeClip } from '../test/helpers/clips.js';
 import { FIXTURES } from '../test/helpers/fixtures.js';
 
 const args = process.argv.slice(2);
@@ -27,11 +29,12 @@ const option = (name: string, fallback: string): string => {
   return i >= 0 && args[i + 1] ? args[i + 1]! : fallback;
 };
 const fps = Number(option('--fps', '25'));
-const faceVideo = args.includes('--face-video') ? option('--face-video', '') : undefined;
-const size = Number(option('--size', faceVideo ? '640' : '320'));
+/** --face-video alone: a 4 s zooming clip made here from the bundled photo. */
+const faceVideoArg = args.includes('--face-video') ? option('--face-video', '') : undefined;
+const faceVideo = faceVideoArg?.startsWith('--') ? '' : faceVideoArg;
+const size = Number(option('--size', faceVideo !== undefined ? '640' : '320'));
 const tracking = option('--tracking', 'every');
 if (tracking !== 'every' && tracking !== 'alternate') throw new Error('--tracking takes every or alternate');
-if (faceVideo === '') throw new Error('--face-video takes the path of a clip');
 const voice = option('--voice', 'slt');
 const count = Number(option('--sentences', '5'));
 const SENTENCES = [
@@ -51,8 +54,9 @@ try {
   const client = createLiveswapClient({ baseUrl: server.url, token });
   const statement = await client.consentStatement();
   const consent = { subject: 'self', attested: true, statementVersion: statement.version } as const;
-  const face: TalkLiveStart = faceVideo
-    ? { faceUploadId: (await client.uploadVideo(await readFile(faceVideo))).id, consent, tracking }
+  const clip = faceVideo === '' ? await makeClip({ motion: 'zoom', width: 640, height: 360, fps: 25, frames: 100, dir: home, name: 'bundled' }) : faceVideo;
+  const face: TalkLiveStart = clip
+    ? { faceUploadId: (await client.uploadVideo(await readFile(clip))).id, consent, tracking }
     : { faceIdentityId: (await client.createIdentity([await readFile(join(FIXTURES, 'grace_hopper.jpg'))], consent)).id };
   const frames: { t: number; at: number }[] = [];
   const placed: (TalkLiveSpeech & { at: number })[] = [];
@@ -85,7 +89,7 @@ try {
   const lag = offsets.map((o) => o - origin).sort((a, b) => a - b);
   const total = Math.round(summary.seconds * summary.fps);
   const result = {
-    face: faceVideo ? `video (${tracking})` : 'photo',
+    face: clip ? `video (${tracking}${faceVideo === '' ? ', bundled photo zooming' : ''})` : 'photo',
     fps,
     receivedFps: Math.round((summary.frames / summary.seconds) * 10) / 10,
     size: `${summary.width}x${summary.height}`,
