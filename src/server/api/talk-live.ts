@@ -9,9 +9,10 @@
  * watermarked), each with its time on the stream's clock, sent in real time (at most
  * STREAM_LEAD_SECONDS ahead); a `speech` message places each chunk on that clock; `end` closes
  * with the summary. A video face plays in a loop with its own motion, its mouth replaced. The
- * freshest frame wins: a frame is dropped, not queued, while the one before is still unsent. Authenticated like every route (a browser, which cannot set headers on a
- * WebSocket, puts the token in `?access_token=`), talk seconds counted against the token's quota
- * as they are streamed, one audit line per session.
+ * freshest frame wins: a frame is dropped, not queued, while the one before is still unsent.
+ * Authenticated like every route (a browser, which cannot set headers on a WebSocket, puts the
+ * token in `?access_token=`), talk seconds counted against the token's quota as they are
+ * streamed, one audit line per session; errors carry the HTTP status the same refusal gets.
  */
 
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
