@@ -264,10 +264,6 @@ export class InsightfacePaster {
         white.row(fy, x0, x1, mask, at + x0);
         const a = white.interiorX0 - rect.x0;
         const b = white.interiorX1 - rect.x0;
-        rows.lo[y] = x0 - rect.x0;
-        rows.hi[y] = x1 - rect.x0;
-        rows.flatLo[y] = b > a ? a : x0 - rect.x0;
-        rows.flatHi[y] = b > a ? b : x0 - rect.x0;
         this.interiorLo[y] = a;
         this.interiorHi[y] = Math.max(a, b);
         threshold(y, x0 - rect.x0, a);
@@ -278,6 +274,16 @@ export class InsightfacePaster {
           maxY = y;
         }
         threshold(y, b, x1 - rect.x0);
+        // The row's span less the zeros at its ends (the tighter, the less the erosion scans).
+        let lo = x0 - rect.x0;
+        let hi = x1 - rect.x0;
+        while (lo < (b > a ? a : hi) && mask[y * rw + lo] === 0) lo++;
+        while (hi > (b > a ? b : lo) && mask[y * rw + hi - 1] === 0) hi--;
+        if (hi <= lo) continue;
+        rows.lo[y] = lo;
+        rows.hi[y] = hi;
+        rows.flatLo[y] = b > a ? a : lo;
+        rows.flatHi[y] = b > a ? b : lo;
       }
     }
     if (maxX < 0) throw new RangeError('pasteBackInsightface: no pixel of the frame is fully covered by the crop');
