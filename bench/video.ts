@@ -7,11 +7,14 @@
  * the main thread instead, as before): their time is then listed but not part of the main thread's.
  * Then, with `--long`, 3000 frames (the clip looped) with
  * process RSS sampled from the progress callback, to check that memory stays flat.
+ * Beside it, the floor: one ffmpeg decoding the same clip to RGB and encoding it again with the
+ * swap's encoder settings (x264 veryfast, CRF 18, the audio copied), and the swap's fps over it.
  * The RSS run is opt-in: at today's speed it takes about four minutes on a 2-core machine.
  * Targets: ≥ 25 fps, decode + encode + plumbing ≤ 25 % of the time, peak RSS within 5 %.
  * Run: npm run bench:video [-- --long] [-- --json] [-- --no-marks] [-- --no-marks-thread]   (--json prints one JSON object)
  */
 
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,6 +22,7 @@ import { fileURLToPath } from 'node:url';
 import { DEFAULT_ONE_EURO } from '../src/core/one-euro.js';
 import { makeBenchFrame } from '../src/node/eval/bench-runner.js';
 import { fileUrlArg, lastLines, runFfmpeg } from '../src/node/media/ffmpeg-binary.js';
+import { CRF } from '../src/node/media/ffmpeg-formats.js';
 import { writeImage } from '../src/node/media/image-io.js';
 import { createNodeSwapper, type NodeSwapper } from '../src/node/jobs/swapper.js';
 import { swapVideo, type VideoSwapSummary } from '../src/node/jobs/video-swap.js';
@@ -105,6 +109,38 @@ function rssReport(samples: readonly RssSample[], frames: number) {
   };
 }
 
+/** CPU seconds of the children this process has waited for (ffmpeg), from /proc; undefined where there is none. */
+function childrenCpuSeconds(): number | undefined {
+  try {
+    const stat = readFileSync('/proc/self/stat', 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[13]) + Number(fields[14])) / 100;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The floor: the clip decoded to RGB (as the swap reads it) and encoded again with the swap's
+ * settings (x264 veryfast at its default CRF, yuv420p, the audio copied), in one ffmpeg.
+ */
+async function floor(clip: string, output: string) {
+  const load = loadavg()[0]!;
+  const cpu = childrenCpuSeconds();
+  const started = performance.now();
+  const args = ['-loglevel', 'error', '-y', '-i', fileUrlArg(clip), '-vf', 'format=rgb24', '-c:v', 'libx264', '-preset', 'veryfast'];
+  const made = await runFfmpeg([...args, '-crf', String(CRF.libx264.default), '-pix_fmt', 'yuv420p', '-c:a', 'copy', fileUrlArg(output)]);
+  if (made.code !== 0) throw new Error(`bench:video: ffmpeg could not re-encode the clip: ${lastLines(made.stderr, 6)}`);
+  const wall = (performance.now() - started) / 1000;
+  const after = childrenCpuSeconds();
+  return {
+    loadBefore: round(load, 2),
+    fps: round(FRAMES / wall, 1),
+    wallMs: round(wall * 1000),
+    cpuPerWall: cpu !== undefined && after !== undefined ? round((after - cpu) / wall, 2) : null,
+  };
+}
+
 async function run(swapper: NodeSwapper, source: PreparedSource, input: string, output: string, samples?: RssSample[]): Promise<ReturnType<typeof breakdown>> {
   const load = loadavg()[0]!;
   const cpu = process.cpuUsage();
@@ -135,6 +171,7 @@ try {
   const swapper = await createNodeSwapper({ engine: 'mesh' });
   const source = await swapper.prepareSource(await loadFixture('astronaut.png'), resolveSwapOptions({ engine: 'mesh' }));
   const main = await run(swapper, source, clip, join(work, 'out.mp4'));
+  const floorRun = await floor(clip, join(work, 'floor.mp4'));
 
   let rss: (ReturnType<typeof rssReport> & { run: ReturnType<typeof breakdown>; loopMs: number }) | undefined;
   if (long) {
@@ -155,6 +192,7 @@ try {
     engine: swapper.engine,
     clip: { width: WIDTH, height: HEIGHT, fps: FPS, frames: FRAMES, motion: 'zoom', audio: true, makeMs: round(clipMs) },
     run: main,
+    floor: { ...floorRun, swapOverFloor: round(main.fps / floorRun.fps, 3) },
     rss: rss ?? null,
     targets: { fps: TARGETS.fps, plumbingShareMax: TARGETS.plumbingShare, rssGrowthMax: TARGETS.rssGrowth },
     met: {
@@ -181,6 +219,11 @@ try {
       console.log(`  detections ${r.detections}, frames with faces ${r.framesWithFaces}, frames swapped ${r.framesSwapped}`);
     };
     print(`video swap, ${WIDTH}×${HEIGHT} ${FPS} fps, ${FRAMES} frames, one face, ${result.engine} engine (clip made in ${(clipMs / 1000).toFixed(1)} s):`, main);
+    const f = result.floor;
+    console.log(
+      `floor (one ffmpeg: decode to RGB, x264 veryfast CRF ${CRF.libx264.default}, audio copied): ${f.fps.toFixed(1)} fps, ${f.cpuPerWall ?? '?'}× CPU/wall, ` +
+        `load ${f.loadBefore}; the swap runs at ${(f.swapOverFloor * 100).toFixed(1)} % of it`,
+    );
     if (rss) {
       print(`\nRSS run, ${rss.run.frames} frames (the clip looped ${LOOPS}×):`, rss.run);
       console.log(`  peak RSS: warm-up (first ${rss.warmUpFrames} frames) ${rss.peakWarmUpMb} MiB, after ${rss.peakAfterWarmUpMb} MiB`);
