@@ -10,7 +10,7 @@
  * stream's clock (from the earliest one), how a video's face was followed, and the machine's load.
  * Run: npm run bench:talk-live [-- --fps 25] [--size 320] [--voice slt] [--sentences 5] [--json]
  *      [--face-video [CLIP.mp4] [--tracking every|alternate]]   (--size defaults to 640 with a video;
- *      without a path, a 4 s 640x360 clip zooming into the bundled grace_hopper.jpg)
+ *      without a path, a 3 s 640x360 clip zooming into the bundled grace_hopper.jpg)
  */
 
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -29,7 +29,7 @@ const option = (name: string, fallback: string): string => {
   return i >= 0 && args[i + 1] ? args[i + 1]! : fallback;
 };
 const fps = Number(option('--fps', '25'));
-/** --face-video alone: a 4 s zooming clip made here from the bundled photo. */
+/** --face-video alone: a 3 s zooming clip made here from the bundled photo. */
 const faceVideoArg = args.includes('--face-video') ? option('--face-video', '') : undefined;
 const faceVideo = faceVideoArg?.startsWith('--') ? '' : faceVideoArg;
 const size = Number(option('--size', faceVideo !== undefined ? '640' : '320'));
@@ -54,7 +54,7 @@ try {
   const client = createLiveswapClient({ baseUrl: server.url, token });
   const statement = await client.consentStatement();
   const consent = { subject: 'self', attested: true, statementVersion: statement.version } as const;
-  const clip = faceVideo === '' ? await makeClip({ motion: 'zoom', width: 640, height: 360, fps: 25, frames: 100, dir: home, name: 'bundled' }) : faceVideo;
+  const clip = faceVideo === '' ? await makeClip({ motion: 'zoom', width: 640, height: 360, fps: 25, frames: 75, dir: home, name: 'bundled' }) : faceVideo;
   const face: TalkLiveStart = clip
     ? { faceUploadId: (await client.uploadVideo(await readFile(clip))).id, consent, tracking }
     : { faceIdentityId: (await client.createIdentity([await readFile(join(FIXTURES, 'grace_hopper.jpg'))], consent)).id };

@@ -6,7 +6,8 @@
  * when the speech outlasts it), every frame carries the label and the session's watermark. Then
  * the refusals: an upload without consent, a video sent as the start message's photo, a token
  * whose daily talk seconds are too few. And the clip player alone: tracking every other frame
- * interpolates the ones between, and a second pass reuses the faces of the first.
+ * interpolates the ones between, and a second pass reuses the faces of the first and, the clip
+ * being small, its decoded frames.
  */
 
 import assert from 'node:assert/strict';
@@ -245,6 +246,7 @@ describe('a video face on /v1/talks/live', () => {
       assert.ok(stats.interpolated >= CLIP_FRAMES / 2 - 2, `${stats.interpolated} frames interpolated`);
       assert.equal(stats.detected + stats.tracked + stats.interpolated, CLIP_FRAMES, 'each frame of the first pass found once');
       assert.equal(stats.cached, 6, 'the second pass reuses them');
+      assert.ok(player.fromMemory, 'a clip this small plays from memory after its first pass');
       // An interpolated face lies between its neighbours (the zoom grows the face frame by frame).
       const w = found.map((f) => f!.box[2]);
       assert.ok(w[1]! > w[0]! && w[1]! < w[2]!, `${w[0]} < ${w[1]} < ${w[2]}`);

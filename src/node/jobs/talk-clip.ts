@@ -4,7 +4,9 @@
  * next pass is started before the last frames are shown, so the loop has no gap), and the face
  * followed in its frames: FaceMesh tracks it from the frame before, the detector looks for it
  * again when it is lost (at most every {@link DETECT_EVERY} frames while none is found), and what
- * was found for a frame of the clip is kept for its next passes. With `alternate` tracking only
+ * was found for a frame of the clip is kept for its next passes. A clip whose frames fit in
+ * {@link MAX_KEPT_BYTES} is kept decoded after its first pass and played from memory (no decoder
+ * runs after that; with the faces kept too, later passes cost only the painting). With `alternate` tracking only
  * every other frame is tracked and the one between gets the mean of its neighbours' landmarks.
  * A frame the stream skips takes the clip's next frame only when it is decoded already: a stream
  * that fell behind catches up at once, and a decoder slower than real time slows the clip rather
@@ -26,6 +28,8 @@ export const DETECT_EVERY = 5;
 export const CLIP_READ_AHEAD = 3;
 /** The next pass starts this many frames before the current one ends. */
 const PREFETCH_FRAMES = 8;
+/** A clip whose decoded frames take at most this many bytes is played from memory after its first pass. */
+export const MAX_KEPT_BYTES = 64 * 1024 * 1024;
 /** Faces kept for the clip's later passes at most (a longer clip is tracked on every pass after these). */
 const MAX_CACHED_FRAMES = 9000;
 
@@ -107,6 +111,10 @@ export class TalkClip {
   private aheadFace: { pass: number; index: number; face: Face | undefined } | undefined;
   private lastDetect = -Infinity;
   private closed = false;
+  /** The first pass's frames while they fit in MAX_KEPT_BYTES (undefined once they do not). */
+  private kept: Image[] | undefined = [];
+  /** The whole clip decoded, once its first pass ended within MAX_KEPT_BYTES. */
+  private memory: Image[] | undefined;
 
   private constructor(
     private readonly path: string,
@@ -149,6 +157,14 @@ export class TalkClip {
   /** The next frame of the loop from the decoder. */
   private async read(): Promise<ClipFrame> {
     if (this.closed) throw new LiveswapError('internal', 'The talk clip is closed.');
+    if (this.memory) {
+      const frame = { index: this.index, pass: this.pass, image: this.memory[this.index]! };
+      if (++this.index >= this.memory.length) {
+        this.index = 0;
+        this.pass++;
+      }
+      return frame;
+    }
     for (;;) {
       let result: IteratorResult<TimedFrame>;
       if (this.frames) {
@@ -166,7 +182,10 @@ export class TalkClip {
       }
       if (!result.done) {
         const frame = { index: this.index++, pass: this.pass, image: result.value.image };
-        if (this.index >= this.length - PREFETCH_FRAMES) await this.prefetch();
+        this.keep(frame);
+        // A clip that will be kept needs no next pass decoded.
+        const keeping = this.kept !== undefined && this.length * frame.image.data.byteLength <= MAX_KEPT_BYTES;
+        if (!keeping && this.index >= this.length - PREFETCH_FRAMES) await this.prefetch();
         return frame;
       }
       // The pass has ended: from its start again.
@@ -177,7 +196,35 @@ export class TalkClip {
       this.length = this.index;
       this.index = 0;
       this.pass++;
+      if (this.kept) {
+        // The whole clip is in memory: no more decoding.
+        this.memory = this.kept;
+        this.kept = undefined;
+        await this.dropFollowing();
+        return this.read();
+      }
     }
+  }
+
+  /** Keeps a frame of the first pass while the pass fits in MAX_KEPT_BYTES. */
+  private keep(frame: ClipFrame): void {
+    if (!this.kept) return;
+    if (frame.pass > 0 || (this.kept.length + 1) * frame.image.data.byteLength > MAX_KEPT_BYTES) this.kept = undefined;
+    else this.kept.push(frame.image);
+  }
+
+  /** Whether the clip now plays from memory (its first pass kept decoded). */
+  get fromMemory(): boolean {
+    return this.memory !== undefined;
+  }
+
+  /** Stops the next pass's decoder started ahead. */
+  private async dropFollowing(): Promise<void> {
+    const following = this.following;
+    this.following = undefined;
+    if (!following) return;
+    await following.first.catch(() => undefined);
+    await following.source.close();
   }
 
   /** The next frame from the decoder: the read in flight, or a new one. */
@@ -299,9 +346,6 @@ export class TalkClip {
     this.closed = true;
     await this.pending?.catch(() => undefined);
     await this.source?.close();
-    if (this.following) {
-      await this.following.first.catch(() => undefined);
-      await this.following.source.close();
-    }
+    await this.dropFollowing();
   }
 }
