@@ -159,3 +159,13 @@ test('erodeRows then gaussianBlurRows chain on the spans alone (the paste-back m
   assert.deepEqual(clearOutsideRows(blurred, width, height, blurredRows), expected);
   assert.equal(blurredRows.flat, 255, 'the blur of a flat 255 run is 255');
 });
+
+test('the blur of a flat 255 run is exactly 255 for every kernel size the paste-back uses (faces up to 4000 px)', () => {
+  // blur_size = 2·max(⌊mask_size/20⌋, 5) + 1 (spec F6.15): 11 … 401 for mask sizes up to 4000.
+  const rows = createMaskRows();
+  rows.flat = 255;
+  for (let ksize = 11; ksize <= 401; ksize += 2) {
+    const out = gaussianBlurRows(new Float32Array(1), 1, 1, ksize, rows, new Float32Array(1), createMaskRows(), createMaskBlurScratch());
+    assert.equal(out.flat, 255, `ksize ${ksize}`);
+  }
+});
