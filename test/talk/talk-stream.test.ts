@@ -76,7 +76,7 @@ describe('the live talking face', () => {
     // One frame's audio for every frame's time, sent or skipped.
     assert.equal(audio.length, Math.round(summary.seconds * 20));
     const samples = audio.reduce((n, a) => n + a.pcm.length / 2, 0);
-    assert.equal(samples, summary.seconds * SPEECH_RATE);
+    assert.equal(samples, Math.round(summary.seconds * SPEECH_RATE));
     const loud = (a: { pcm: Buffer }): boolean => {
       let peak = 0;
       for (let i = 0; i < a.pcm.length; i += 2) peak = Math.max(peak, Math.abs(a.pcm.readInt16LE(i)));
