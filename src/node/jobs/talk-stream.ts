@@ -14,7 +14,8 @@
  * {@link STREAM_LEAD_SECONDS} before its time, so the stream never runs ahead of real time by more
  * than that buffer; a renderer that falls behind skips frames (their audio is still sent), and a
  * video face's clip goes on meanwhile, so its motion keeps real time. Nothing is queued: a frame
- * is rendered when it is due and handed on, or skipped.
+ * is rendered when it is due, or skipped; its JPEG is encoded (off the main thread) and handed on
+ * while the next one is painted, and no more than that one frame is ever in hand.
  */
 
 import { rm } from 'node:fs/promises';
