@@ -137,17 +137,17 @@ export function markingSink(sink: FrameSink, thread: MarkThread, options: { dept
   const stats = options.stats ?? { ms: 0 };
   /** The frames handed over and not yet written, oldest first; each waits for the one before it. */
   const inFlight: Promise<void>[] = [];
-  const now: { state: 'open' | 'closed' | 'aborted' } = { state: 'open' };
+  const status: { state: 'open' | 'closed' | 'aborted' } = { state: 'open' };
   const settle = (): Promise<unknown> => Promise.allSettled(inFlight.splice(0));
   return {
     async write(image: Image, tSeconds: number): Promise<void> {
-      if (now.state !== 'open') throw new LiveswapError('internal', `This marked output is ${now.state}; it takes no more frames.`);
+      if (status.state !== 'open') throw new LiveswapError('internal', `This marked output is ${status.state}; it takes no more frames.`);
       const marking = thread.mark(image);
       const before = inFlight.at(-1);
       const written = (async () => {
         const marked = await marking;
         await before;
-        if (now.state === 'aborted') return;
+        if (status.state === 'aborted') return;
         stats.ms += marked.ms;
         await sink.write(marked.image, tSeconds);
       })();
@@ -157,14 +157,14 @@ export function markingSink(sink: FrameSink, thread: MarkThread, options: { dept
       while (inFlight.length > depth) await inFlight.shift();
     },
     async close(): Promise<void> {
-      if (now.state !== 'open') throw new LiveswapError('internal', `This marked output is ${now.state} already.`);
+      if (status.state !== 'open') throw new LiveswapError('internal', `This marked output is ${status.state} already.`);
       while (inFlight.length > 0) await inFlight.shift();
-      now.state = 'closed';
+      status.state = 'closed';
       await sink.close();
     },
     async abort(): Promise<void> {
-      if (now.state === 'aborted') return;
-      now.state = 'aborted';
+      if (status.state === 'aborted') return;
+      status.state = 'aborted';
       await sink.abort();
       await settle();
     },
