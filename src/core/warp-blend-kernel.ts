@@ -202,6 +202,7 @@ function instantiate(): WarpBlendKernel | undefined {
   const warp = new Map(CHANNELS.map((c) => [c as number, exports[`warpRow${c}`] as WarpRow]));
   const blend = new Map(CHANNELS.map((c) => [c as number, exports[`blendRow${c}`] as WarpRow]));
   let heap = new Uint8Array(memory.buffer);
+  let floats = new Float32Array(memory.buffer);
   let stride = 0;
   let channels = 0;
   let rowAt = 0;
@@ -214,7 +215,10 @@ function instantiate(): WarpBlendKernel | undefined {
       maskAt = rowAt + Math.ceil((frameWidth * c + 16) / 16) * 16;
       const end = maskAt + frameWidth * 4 + 16;
       if (end > memory.buffer.byteLength) memory.grow(Math.ceil((end - memory.buffer.byteLength) / PAGE));
-      if (heap.buffer !== memory.buffer) heap = new Uint8Array(memory.buffer);
+      if (heap.buffer !== memory.buffer) {
+        heap = new Uint8Array(memory.buffer);
+        floats = new Float32Array(memory.buffer);
+      }
       heap.set(crop.data.subarray(0, size), 0);
       stride = crop.width * c;
       channels = c;
@@ -228,7 +232,7 @@ function instantiate(): WarpBlendKernel | undefined {
       const fd = frame.data;
       if (mask) {
         heap.set(fd.subarray(start, start + bytes), rowAt);
-        new Float32Array(memory.buffer, maskAt, count).set(mask.subarray(at, at + count));
+        floats.set(mask.subarray(at, at + count), maskAt >> 2);
       }
       (mask ? blend : warp).get(c)!(0, stride, rowAt, maskAt, count, x0, m0, m3, rowX, rowY);
       fd.set(heap.subarray(rowAt, rowAt + bytes), start);
