@@ -24,8 +24,10 @@
  * namespace with a veth pair (root). Needs Chromium, ffmpeg, and nginx with libnginx-mod-rtmp for
  * the RTMP rows (skipped with the reason where missing).
  * Run: npm run bench:stream [-- --input clip.mp4] [-- --seconds 20] [-- --sizes 640x360,1280x720]
- *        [-- --transports rtmp,websocket,webrtc] [-- --json]
- * Without --input the clip is a face photo held still, swaying slightly (made in a temporary folder).
+ *        [-- --transports rtmp,websocket,webrtc] [-- --no-audio] [-- --json]
+ * Without --input the clip is a face photo held still, swaying slightly, with a tone (made in a
+ * temporary folder). --no-audio leaves the sound out of the outputs: RTMP carries it by default,
+ * and the FLV mux holds each picture until the sound of its time has come (see the README).
  */
 
 import { spawnSync } from 'node:child_process';
@@ -59,6 +61,8 @@ const transports = option('--transports', TRANSPORTS.join(','))
   .split(',')
   .filter((t): t is Transport => (TRANSPORTS as readonly string[]).includes(t));
 const json = args.includes('--json');
+/** The input's sound left out of the outputs (liveswap live --no-audio). */
+const noAudio = args.includes('--no-audio');
 const WARM_UP_S = 6;
 const FPS = 30;
 
@@ -196,6 +200,7 @@ async function measure(transport: Transport, size: string, input: string, web: s
     engine: 'mesh',
     videoSize: size,
     jsonStatus: true,
+    ...(noAudio ? { audio: false } : {}),
   };
   process.env.LIVESWAP_HOME = TEST_HOME;
   const run = runLiveCommand(flags as unknown as LiveFlags, {
