@@ -15,17 +15,15 @@ import { createRequire } from 'node:module';
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { LiveswapError } from '../core/errors.js';
-import type { FrameSession } from '../node/live/frame-session.js';
 import { checkWhipOffer, WhipPeer } from '../node/live/whip-peer.js';
-import { parseClientMessage, UI_LIVE_PATHS, type LiveEndReason, type LiveServerMessage } from '../pipeline/live-wire.js';
+import { UI_LIVE_PATHS, type LiveServerMessage } from '../pipeline/live-wire.js';
 import { ENGINE_NAMES, type EngineName } from '../pipeline/options.js';
 import { MAX_FRAME_BYTES } from './relay.js';
 import { auditUiSessionEnd, openUiSession, type UiLiveShared } from './ui-session.js';
+import { WhipSession } from './whip-session.js';
 
 /** Largest SDP offer taken. */
 const MAX_OFFER_BYTES = 64 * 1024;
-/** A session that never received a frame is ended after this long (the client never connected). */
-export const WHIP_CONNECT_MS = 30_000;
 /** Seconds a refused client is told to wait. */
 const RETRY_AFTER_S = 5;
 
@@ -39,58 +37,13 @@ export function whipAvailable(): boolean {
   }
 }
 
-/** One WHIP session: its peer, its frame session, and how it ends. */
-class WhipSession {
-  readonly done: Promise<void>;
-  private ending: { reason: LiveEndReason; message: string } | undefined;
-  private resolveEnded!: () => void;
-  private readonly ended = new Promise<void>((resolve) => (this.resolveEnded = resolve));
-
-  constructor(
-    readonly peer: WhipPeer,
-    readonly session: FrameSession,
-    finish: (reason: LiveEndReason) => Promise<void>,
-  ) {
-    const connectCheck = setInterval(() => {
-      if (session.stats.received === 0 && session.seconds * 1000 > WHIP_CONNECT_MS) void this.end('idle', 'No video came: the connection was never made.');
-    }, 1000);
-    connectCheck.unref();
-    this.done = this.ended.then(async () => {
-      clearInterval(connectCheck);
-      const ending = this.ending!;
-      const stats = await session.close();
-      peer.sendMessage({ type: 'end', reason: ending.reason, message: ending.message, frames: stats.processed, seconds: Math.round(session.seconds * 10) / 10, minutes: 0 });
-      peer.close();
-      await finish(ending.reason);
-    });
-  }
-
-  /** Ends the session (once); {@link done} resolves when its slot is free and its audit line written. */
-  end(reason: LiveEndReason, message: string): Promise<void> {
-    if (!this.ending) {
-      this.ending = { reason, message };
-      this.resolveEnded();
-    }
-    return this.done;
-  }
-
-  /** A text message from the page's data channel. */
-  message(text: string): void {
-    const message = parseClientMessage(text);
-    if (!message) this.peer.sendMessage({ type: 'error', kind: 'usage', message: 'Not a message of this protocol: send {"type": "settings" | "reset" | "end"}.' });
-    else if (message.type === 'settings') this.session.updateSettings(message.settings);
-    else if (message.type === 'reset') this.session.reset();
-    else if (message.type === 'end') void this.end('ended', 'The client ended the session.');
-    else this.peer.sendMessage({ type: 'error', kind: 'usage', message: 'Over WebRTC a source photo is POSTed to the session\'s Location + "/source?face=N".' });
-  }
-}
-
 type WhipQuery = { Querystring: { engine?: string; assetId?: string } };
 
 /** Adds the WHIP routes; the answer ends every session (when the server closes). */
 export function addUiWhipRoutes(app: FastifyInstance, shared: UiLiveShared): { close(): Promise<void> } {
   const { context, pool, provider } = shared;
-  const sessions = new Map<string, WhipSession>();
+  /** Each session, and its end: the slot given back and the audit line written. */
+  const sessions = new Map<string, { whip: WhipSession; finished: Promise<void> }>();
   const path = UI_LIVE_PATHS.whip;
 
   void app.register((scope, _options, registered) => {
@@ -136,30 +89,21 @@ export function addUiWhipRoutes(app: FastifyInstance, shared: UiLiveShared): { c
         const made: { whip?: WhipSession } = {};
         peer = await WhipPeer.answer(offer, {
           onFrame: (frame) => session.receiveFrame(frame),
-          onMessage: (text) => made.whip?.message(text),
-          onGone: (state) => void made.whip?.end(state === 'failed' ? 'failed' : 'ended', `The WebRTC connection ${state === 'failed' ? 'failed' : 'closed'}.`),
+          onMessage: (text) => made.whip?.message(text, true),
+          onGone: (state) => made.whip?.gone(state),
         }).catch(async (error: unknown) => {
           await session.close();
           throw error;
         });
         out.peer = peer;
-        const whip = new WhipSession(peer, session, async (reason) => {
+        const whip = new WhipSession(peer, session, { signal: shared.closing });
+        made.whip = whip;
+        const finished = whip.done.then(async (summary) => {
           sessions.delete(id);
           lease.release();
-          const stats = session.stats;
-          await auditUiSessionEnd(context, {
-            provenance,
-            session,
-            engine: swapper.engine,
-            provider,
-            transport: 'webrtc',
-            reason,
-            seconds: Math.round(session.seconds * 10) / 10,
-            ...stats,
-          });
+          await auditUiSessionEnd(context, { provenance, session, engine: swapper.engine, provider, transport: 'webrtc', ...summary });
         });
-        made.whip = whip;
-        sessions.set(id, whip);
+        sessions.set(id, { whip, finished });
         return reply.code(201).type('application/sdp').header('Location', `${path}/${id}`).header('Cache-Control', 'no-store').send(peer.sdp);
       } catch (error) {
         peer?.close();
@@ -170,14 +114,15 @@ export function addUiWhipRoutes(app: FastifyInstance, shared: UiLiveShared): { c
     });
 
     scope.delete<{ Params: { id: string } }>(`${path}/:id`, async (request, reply) => {
-      const whip = sessions.get(request.params.id);
-      if (!whip) return reply.code(404).send({ error: 'No such session (it ended already?).' });
-      await whip.end('ended', 'The client ended the session.');
+      const entry = sessions.get(request.params.id);
+      if (!entry) return reply.code(404).send({ error: 'No such session (it ended already?).' });
+      await entry.whip.end('ended', 'The client ended the session.');
+      await entry.finished;
       return reply.code(200).send({ ended: true });
     });
 
     scope.post<{ Params: { id: string }; Querystring: { face?: string } }>(`${path}/:id/source`, async (request, reply) => {
-      const whip = sessions.get(request.params.id);
+      const whip = sessions.get(request.params.id)?.whip;
       if (!whip) return reply.code(404).send({ error: 'No such session (it ended already?).' });
       if (!Buffer.isBuffer(request.body)) return reply.code(415).send({ error: 'POST the source photo as image/jpeg, image/png or image/webp.' });
       const face = Number(request.query.face ?? 0);
@@ -195,7 +140,9 @@ export function addUiWhipRoutes(app: FastifyInstance, shared: UiLiveShared): { c
 
   return {
     close: async () => {
-      await Promise.all([...sessions.values()].map((whip) => whip.end('server-closing', 'The server is shutting down.')));
+      const all = [...sessions.values()];
+      for (const { whip } of all) void whip.end('server-closing', 'The server is shutting down.');
+      await Promise.all(all.map(({ finished }) => finished));
     },
   };
 }

@@ -17,14 +17,17 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type, type Static } from 'typebox';
 import type { Image } from '../../core/image.js';
 import { readImage } from '../../node/media/image-io.js';
-import { FrameSession } from '../../node/live/frame-session.js';
+import { LiveswapError } from '../../core/errors.js';
+import { FrameSession, type FrameSessionOptions } from '../../node/live/frame-session.js';
+import { checkWhipOffer, WhipPeer } from '../../node/live/whip-peer.js';
 import { appendAudit, auditEntry, startProvenance, type AuditContext, type AuditOutcome } from '../../node/provenance/output-provenance.js';
 import type { IdentityRecord, TokenRecord } from '../../node/service/types.js';
-import { LIVE_CLOSE_CODES, type LiveEndReason } from '../../pipeline/live-wire.js';
+import { LIVE_CLOSE_CODES, type LiveEndReason, type LiveServerMessage } from '../../pipeline/live-wire.js';
 import { ENGINE_CHOICES, type EngineChoice, type ExecutionProvider } from '../../pipeline/options.js';
 import type { PreparedSource } from '../../pipeline/still.js';
-import { LiveSender, LiveSocket } from '../live-socket.js';
+import { LiveSender, LiveSocket, type LiveSocketSummary } from '../live-socket.js';
 import { MAX_FRAME_BYTES } from '../relay.js';
+import { WhipSession } from '../whip-session.js';
 import type { ApiApp, ContextOf } from './app-type.js';
 import { auditRefusal, requestAudit } from './audit.js';
 import { callerOf, type ApiContext } from './context.js';
@@ -54,6 +57,10 @@ export function defaultLiveCapacity(provider: ExecutionProvider = 'cpu', cores =
 }
 
 export const LIVE_SOCKET_PATH = '/v1/live/sessions/:id/socket';
+/** The same session over WebRTC: POST an SDP offer here (`?ticket=`), DELETE to end. */
+export const LIVE_WHIP_PATH = '/v1/live/sessions/:id/whip';
+/** Largest SDP offer taken. */
+const MAX_OFFER_BYTES = 64 * 1024;
 
 export const LiveSessionBody = Type.Object(
   {
@@ -105,7 +112,7 @@ class LiveService {
   readonly capacity: number;
   readonly pool: SwapperPool;
   readonly tickets = new Map<string, Ticket>();
-  readonly running = new Map<string, { tokenId: string; socket: LiveSocket }>();
+  readonly running = new Map<string, { tokenId: string; socket: SessionRun; secretSha256: Buffer }>();
   /** Every session's run, until its end line is in the audit log. */
   readonly runs = new Set<Promise<void>>();
 
@@ -150,7 +157,7 @@ class LiveService {
 
   async close(): Promise<void> {
     for (const id of [...this.tickets.keys()]) await this.expire(id);
-    for (const { socket } of this.running.values()) socket.end('server-closing', 'The server is shutting down.');
+    for (const { socket } of this.running.values()) void socket.end('server-closing', 'The server is shutting down.');
     await Promise.all([...this.running.values()].map(({ socket }) => socket.done));
     await Promise.all(this.runs);
     await this.pool.close();
@@ -290,19 +297,127 @@ export async function addLiveRoutes(app: ApiApp, context: ContextOf<ApiContext>,
         return;
       }
       const service = live();
-      const run = runSession(context(), service, settings, ticket, socket).catch((error: unknown) => request.log.error({ err: error }, 'live session failed'));
+      const run = runSession(context(), service, settings, ticket, socketTransport(context(), settings, socket)).catch((error: unknown) =>
+        request.log.error({ err: error }, 'live session failed'),
+      );
       service.runs.add(run);
       void run.finally(() => service.runs.delete(run));
     },
   });
+  // The same session over WebRTC (WHIP): the ticket's holder POSTs an SDP offer with a sendrecv video transceiver.
+  await app.register((scope, _options, registered) => {
+    scope.addContentTypeParser('application/sdp', { parseAs: 'string', bodyLimit: MAX_OFFER_BYTES }, (_request, body, done) => done(null, body));
+    scope.route<{ Params: { id: string }; Querystring: { ticket?: string } }>({
+      method: 'POST',
+      url: LIVE_WHIP_PATH,
+      config: { access: { scope: 'none' }, rateLimit: false },
+      schema: { hide: true },
+      handler: async (request, reply) => {
+        const offer = typeof request.body === 'string' ? request.body : '';
+        try {
+          checkWhipOffer(offer);
+        } catch (error) {
+          return sendError(reply, new ApiError('usage', (error as Error).message));
+        }
+        const service = live();
+        const ticket = service.redeem(request.params.id, request.query.ticket);
+        if (!ticket) {
+          await auditRefusal(context().home, request, 'rejected-auth', 'live ticket unknown, used or expired');
+          return sendError(reply, new ApiError('unauthorized', 'The live ticket is unknown, already used or expired: ask POST /v1/live/sessions for a new one.'));
+        }
+        const made: { session?: FrameSession; whip?: WhipSession } = {};
+        let peer: WhipPeer;
+        try {
+          peer = await WhipPeer.answer(offer, {
+            onFrame: (frame) => made.session?.receiveFrame(frame),
+            onMessage: (text) => made.whip?.message(text, false),
+            onGone: (state) => made.whip?.gone(state),
+          });
+        } catch (error) {
+          ticket.lease.release();
+          await ticket.firstMinute.refund().catch(() => undefined);
+          return sendError(reply, error instanceof LiveswapError && error.kind === 'usage' ? new ApiError('usage', error.message) : error);
+        }
+        const transport: SessionTransport = {
+          kind: 'webrtc',
+          output: {
+            send: (message) => peer.sendMessage(message),
+            sendVideo: (message, frame) => {
+              peer.sendVideo(frame);
+              peer.sendMessage(message);
+            },
+          },
+          start: (session, _ready, minutes) => {
+            made.session = session;
+            made.whip = new WhipSession(peer, session, { idleMs: settings.idleMs, signal: context().closing, minutes });
+            return made.whip;
+          },
+        };
+        const run = runSession(context(), service, settings, ticket, transport).catch((error: unknown) => request.log.error({ err: error }, 'live session failed'));
+        service.runs.add(run);
+        void run.finally(() => service.runs.delete(run));
+        return reply
+          .code(201)
+          .type('application/sdp')
+          .header('Location', `${LIVE_WHIP_PATH.replace(':id', ticket.sessionId)}?ticket=${request.query.ticket ?? ''}`)
+          .header('Cache-Control', 'no-store')
+          .send(peer.sdp);
+      },
+    });
+    scope.route<{ Params: { id: string }; Querystring: { ticket?: string } }>({
+      method: 'DELETE',
+      url: LIVE_WHIP_PATH,
+      config: { access: { scope: 'none' }, rateLimit: false },
+      schema: { hide: true },
+      handler: async (request, reply) => {
+        const running = live().running.get(request.params.id);
+        const secret = request.query.ticket;
+        if (!running || secret === undefined || !timingSafeEqual(sha256(secret), running.secretSha256)) {
+          return sendError(reply, new ApiError('not-found', 'No such running session (it ended already, or the ticket does not match).'));
+        }
+        await running.socket.end('ended', 'The client ended the session.');
+        await running.socket.done;
+        return reply.code(200).send({ ended: true });
+      },
+    });
+    registered();
+  });
 }
 
-/** Runs a redeemed ticket's session on its socket: the minute clock, the audit lines, the slot given back at the end. */
-async function runSession(ctx: ApiContext, service: LiveService, settings: Required<LiveServiceOptions>, ticket: Ticket, socket: WebSocket): Promise<void> {
+/** A running session as its owner sees it, whatever carries it (LiveSocket, WhipSession). */
+interface SessionRun {
+  end(reason: LiveEndReason, message: string): unknown;
+  readonly done: Promise<LiveSocketSummary>;
+}
+
+/** How a redeemed ticket's session reaches its client: where the frame session sends, and what runs it once made. */
+interface SessionTransport {
+  kind: 'websocket' | 'webrtc';
+  output: Pick<FrameSessionOptions, 'send' | 'sendVideo'>;
+  start(session: FrameSession, ready: LiveReady, minutes: () => number): SessionRun;
+}
+
+type LiveReady = Omit<Extract<LiveServerMessage, { type: 'ready' }>, 'type'>;
+
+/** The WebSocket transport of a redeemed ticket. */
+function socketTransport(ctx: ApiContext, settings: Required<LiveServiceOptions>, socket: WebSocket): SessionTransport {
+  const sender = new LiveSender(socket);
+  return {
+    kind: 'websocket',
+    output: { send: (message, picture) => sender.send(message, picture) },
+    start: (session, ready, minutes) => new LiveSocket({ socket, sender, session, ready, idleMs: settings.idleMs, signal: ctx.closing, minutes }),
+  };
+}
+
+/**
+ * Runs a redeemed ticket's session on its transport: the minute clock (transport-free: minutes are
+ * billed by the session's time, whatever carries its frames), the audit lines, the slot given back
+ * at the end.
+ */
+async function runSession(ctx: ApiContext, service: LiveService, settings: Required<LiveServiceOptions>, ticket: Ticket, transport: SessionTransport): Promise<void> {
   const { token, sessionId } = ticket;
   let minutes = 1;
   const limit = token.quotas.liveMinutesPerDay;
-  const sender = new LiveSender(socket);
   const session = new FrameSession({
     swapper: ticket.swapper,
     identity: ticket.prepared,
@@ -317,14 +432,12 @@ async function runSession(ctx: ApiContext, service: LiveService, settings: Requi
       ...(ticket.body.sharpness !== undefined ? { sharpness: ticket.body.sharpness } : {}),
       ...(ticket.body.colorMatch !== undefined ? { colorMatch: ticket.body.colorMatch } : {}),
     },
-    send: (message, picture) => sender.send(message, picture),
+    ...transport.output,
   });
   const used = limit === undefined ? 0 : (await ctx.stores.quotas.usage(token.id)).used.liveMinutes;
-  const live = new LiveSocket({
-    socket,
-    sender,
+  const live = transport.start(
     session,
-    ready: {
+    {
       sessionId,
       engine: ticket.engine,
       watermarkId: ticket.provenance.watermarkId,
@@ -334,12 +447,10 @@ async function runSession(ctx: ApiContext, service: LiveService, settings: Requi
       sources: false,
       minutesLeft: limit === undefined ? null : Math.max(0, limit - used + 1),
     },
-    idleMs: settings.idleMs,
-    signal: ctx.closing,
-    minutes: () => minutes,
-  });
-  service.running.set(sessionId, { tokenId: token.id, socket: live });
-  const options = { sessionId, engine: ticket.engine, ...ticket.body };
+    () => minutes,
+  );
+  service.running.set(sessionId, { tokenId: token.id, socket: live, secretSha256: ticket.secretSha256 });
+  const options = { sessionId, engine: ticket.engine, transport: transport.kind, ...ticket.body };
   const sources = ticket.identity.sourceSha256.map((sha) => ({ sha256: sha }));
   const line = (event: 'start' | 'end', outcome: AuditOutcome, extra: Record<string, unknown>, reason?: string) =>
     appendAudit(
@@ -354,15 +465,15 @@ async function runSession(ctx: ApiContext, service: LiveService, settings: Requi
         service: { ...ticket.audit, outcome, ...(reason ? { reason } : {}) },
       }),
     );
-  await line('start', 'ok', {}).catch(() => live.end('failed', 'The audit log did not take the session.'));
+  await line('start', 'ok', {}).catch(() => void live.end('failed', 'The audit log did not take the session.'));
   // Every started minute is reserved as it starts; a token out of minutes ends the session.
   const clock = setInterval(() => {
     void ctx.stores.quotas.reserve(token.id, 'liveMinutes', 1, limit).then(
       (reservation) => {
         if (reservation.ok) minutes++;
-        else live.end('quota-exceeded', `The daily quota of liveMinutesPerDay (${reservation.limit}) is used up; it resets in ${reservation.retryAfterSeconds} s.`);
+        else void live.end('quota-exceeded', `The daily quota of liveMinutesPerDay (${reservation.limit}) is used up; it resets in ${reservation.retryAfterSeconds} s.`);
       },
-      () => live.end('failed', 'The quota ledger did not answer.'),
+      () => void live.end('failed', 'The quota ledger did not answer.'),
     );
   }, settings.minuteMs);
   const summary = await live.done;
