@@ -1,0 +1,84 @@
+/**
+ * `liveswap serve`'s live sessions over WebRTC (WHIP): a client in Node (@roamhq/wrtc) redeems a
+ * ticket by POSTing its offer to the session's WHIP path, sends camera-like video and gets the
+ * swapped, labelled frames back on the same connection; a bad offer is 400 (the ticket still
+ * works), a wrong or spent ticket 401, a second session beyond capacity 503, DELETE frees the slot,
+ * a metered token's session ends with quota-exceeded when its live minutes run out (the minute
+ * clock is the WebSocket's), and start and end are audited with the transport. The run goes into a
+ * fresh network namespace with a veth pair as the other WebRTC tests do (root needed; skipped with
+ * the reason otherwise); test/helpers/live-whip-client.ts does the work there.
+ */
+
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { whipAvailable } from '../../src/server/ui-whip.js';
+import { REPO_ROOT, TSX_URL } from '../cli/run-cli.js';
+import { homeWithModels, warmModels } from '../helpers/video-jobs.js';
+
+/** Why a network namespace cannot be made here, or undefined when it can. */
+function namespaceSkipReason(): string | undefined {
+  if (process.getuid?.() !== 0) return 'a network namespace needs root';
+  const probe = spawnSync('unshare', ['-n', 'sh', '-c', 'ip link add v0 type veth peer name v1'], { encoding: 'utf8' });
+  if (probe.error || probe.status !== 0) return `no network namespace with a veth pair here (${probe.error?.message ?? probe.stderr.trim()})`;
+  return undefined;
+}
+
+const skip = (whipAvailable() ? undefined : '@roamhq/wrtc (an optional dependency) is not installed') ?? namespaceSkipReason();
+
+describe('live sessions over WebRTC (POST /v1/live/sessions/:id/whip)', { skip }, () => {
+  let dir: string;
+  let home: string;
+
+  before(async () => {
+    await warmModels();
+    dir = await mkdtemp(join(tmpdir(), 'liveswap-live-whip-'));
+    home = await homeWithModels(join(dir, 'home'));
+  });
+  after(async () => {
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('swaps the video sent and sends it back on the same connection, with the tickets, capacity, minutes and audit of the WebSocket sessions', () => {
+    const veth =
+      'ip link set lo up && ip link add v0 type veth peer name v1 && ip addr add 10.77.0.1/24 dev v0 && ip addr add 10.77.0.2/24 dev v1 && ip link set v0 up && ip link set v1 up';
+    const helper = join(REPO_ROOT, 'test', 'helpers', 'live-whip-client.ts');
+    const run = spawnSync('unshare', ['-n', 'sh', '-c', `${veth} && exec "$0" --import "$1" "$2" "$3"`, process.execPath, TSX_URL, helper, home], {
+      cwd: REPO_ROOT,
+      encoding: 'utf8',
+      timeout: 120_000,
+    });
+    assert.equal(run.status, 0, `${run.error?.message ?? ''} ${run.signal ?? ''} ${run.stderr} ${run.stdout}`);
+    const seen = JSON.parse(run.stdout.trim().split('\n').at(-1)!) as Record<string, never>;
+    assert.equal(seen.error, undefined, JSON.stringify(seen));
+    assert.equal(seen.badOffer, 400);
+    assert.equal(seen.badTicket, 401);
+    assert.equal(seen.status, 201, 'the bad offer left the ticket usable');
+    assert.match(String(seen.location), /^\/v1\/live\/sessions\/[\w-]+\/whip\?ticket=/);
+    assert.equal(seen.full, 503, 'one slot, in use');
+    assert.ok(Number(seen.back) >= 8, `frames back: ${String(seen.back)}`);
+    assert.deepEqual(seen.size, [640, 360]);
+    assert.equal(seen.label, true, 'the frames coming back carry the label');
+    assert.ok(Number(seen.faces) >= 1, 'a face was swapped');
+    assert.equal(seen.reused, 401, 'a ticket works once');
+    assert.equal(seen.deleted, 200);
+    assert.equal(seen.afterDelete, 201, 'DELETE gave the slot back');
+    const end = seen.meteredEnd as { reason: string; minutes: number } | null;
+    assert.equal(end?.reason, 'quota-exceeded', JSON.stringify(seen.meteredEnd));
+    assert.equal(end.minutes, 2);
+    assert.deepEqual(seen.meteredAudit, [{ transport: 'webrtc', minutes: 2, endReason: 'quota-exceeded', outcome: 'rejected-quota' }]);
+    const first = seen.firstAudit as { event: string; transport: string; frames?: number; endReason?: string }[];
+    assert.deepEqual(
+      first.map((line) => [line.event, line.transport]),
+      [
+        ['start', 'webrtc'],
+        ['end', 'webrtc'],
+      ],
+    );
+    assert.equal(first[1]!.endReason, 'ended');
+    assert.ok(Number(first[1]!.frames) >= 8);
+  });
+});
