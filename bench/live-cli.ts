@@ -18,13 +18,14 @@
 
 import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { ffmpegPath, fileUrlArg, lastLines, runFfmpeg } from '../src/node/media/ffmpeg-binary.js';
 import { FIXTURES, TEST_HOME } from '../test/helpers/fixtures.js';
 import { MAIN_PATH, REPO_ROOT, TSX_URL } from '../test/cli/run-cli.js';
 import { rtmpUnavailable, startRtmp } from '../test/helpers/rtmp-server.js';
+import { avDrift, beepSource, squareFilter, type AvMarks } from '../test/helpers/av-marks.js';
 
 const args = process.argv.slice(2);
 const json = args.includes('--json');
@@ -42,9 +43,8 @@ const liveFlags = option('--live', '').split(' ').filter(Boolean);
 const cliDir = option('--cli', '');
 const mainPath = cliDir ? join(resolve(cliDir), 'src/cli/main.ts') : MAIN_PATH;
 const FPS = 30;
-/** The marks: a square and a beep together every this many seconds, lasting MARK_LENGTH. */
-const MARK_EVERY = 2;
-const MARK_LENGTH = 0.1;
+/** The marks: a square and a beep together every two seconds, lasting 0.1 s. */
+const MARKS: AvMarks = { every: 2, length: 0.1 };
 const WARM_UP = 8;
 
 async function ffmpeg(argv: string[], what: string): Promise<void> {
@@ -54,11 +54,10 @@ async function ffmpeg(argv: string[], what: string): Promise<void> {
 
 /**
  * The input: the given clip (or a face photo held still, swaying slightly) with a white square in
- * the top-left corner and a 1 kHz beep at the same moments every MARK_EVERY seconds.
+ * the top-left corner and a 1 kHz beep at the same moments every two seconds.
  */
 async function makeInput(dir: string): Promise<string> {
   const out = join(dir, 'input.mp4');
-  const flash = `enable='lt(mod(t,${MARK_EVERY}),${MARK_LENGTH})'`;
   const picture = inputFile
     ? ['-stream_loop', '-1', '-i', fileUrlArg(resolve(inputFile))]
     : ['-loop', '1', '-framerate', String(FPS), '-i', fileUrlArg(join(FIXTURES, 'grace_hopper.jpg'))];
@@ -70,11 +69,11 @@ async function makeInput(dir: string): Promise<string> {
       '-f',
       'lavfi',
       '-i',
-      `aevalsrc='if(lt(mod(t,${MARK_EVERY}),${MARK_LENGTH}),0.8*sin(2*PI*1000*t),0)':s=48000:c=stereo`,
+      beepSource(MARKS),
       '-t',
       '20',
       '-filter_complex',
-      `[0:v]fps=${FPS}${sway},scale=${width}:${height}:force_original_aspect_ratio=increase,crop=${width}:${height},drawbox=x=0:y=0:w=${Math.round(width / 8)}:h=${Math.round(width / 8)}:color=white:t=fill:${flash},format=yuv420p[v]`,
+      `[0:v]fps=${FPS}${sway},scale=${width}:${height}:force_original_aspect_ratio=increase,crop=${width}:${height},${squareFilter(MARKS, Math.round(width / 8))},format=yuv420p[v]`,
       '-map',
       '[v]',
       '-map',
@@ -100,46 +99,6 @@ async function makeInput(dir: string): Promise<string> {
 function median(values: readonly number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted.length ? sorted[Math.floor(sorted.length / 2)]! : Number.NaN;
-}
-
-/** Times (s) where a signal rises over its threshold, at least `gap` apart. */
-function rises(values: readonly number[], step: number, threshold: number, gap: number): number[] {
-  const times: number[] = [];
-  for (let i = 1; i < values.length; i++) {
-    if (values[i]! > threshold && values[i - 1]! <= threshold && (times.length === 0 || i * step - times.at(-1)! > gap)) times.push(i * step);
-  }
-  return times;
-}
-
-/** The drift of each beep to its square in a recording (s): positive when the picture is late. */
-async function avDrift(file: string, dir: string, fps: number): Promise<number[]> {
-  const video = join(dir, 'corner.gray');
-  const audio = join(dir, 'sound.pcm');
-  // Both from the file's start: frames at a constant rate, the sound padded to start at 0 as well.
-  await ffmpeg(
-    ['-y', '-i', fileUrlArg(file), '-map', '0:v:0', '-vsync', 'cfr', '-r', String(fps), '-vf', 'scale=16:9,format=gray', '-f', 'rawvideo', fileUrlArg(video)],
-    'reading the frames',
-  );
-  await ffmpeg(
-    ['-y', '-i', fileUrlArg(file), '-map', '0:a:0', '-af', 'aresample=async=1:first_pts=0', '-ac', '1', '-ar', '8000', '-f', 's16le', fileUrlArg(audio)],
-    'reading the sound',
-  );
-  const frames = await readFile(video);
-  const corner: number[] = [];
-  for (let i = 0; i + 144 <= frames.length; i += 144) corner.push(frames[i]!); // the top-left pixel of each 16×9 frame
-  const pcm = await readFile(audio);
-  const windows: number[] = [];
-  for (let i = 0; i + 160 <= pcm.length; i += 160) {
-    let sum = 0;
-    for (let j = i; j < i + 160; j += 2) sum += Math.abs(pcm.readInt16LE(j));
-    windows.push(sum / 80);
-  }
-  const squares = rises(corner, 1 / fps, 200, MARK_EVERY / 2);
-  const beeps = rises(windows, 0.01, 3000, MARK_EVERY / 2);
-  return beeps.flatMap((beep) => {
-    const square = squares.find((t) => Math.abs(t - beep) < MARK_EVERY / 2);
-    return square === undefined ? [] : [square - beep];
-  });
 }
 
 /** CPU ticks (1/100 s) of a process or thread, and its name, from its stat file. */
@@ -268,7 +227,7 @@ async function main(): Promise<void> {
     const measured = events().filter((e) => e.event === 'status' && e.seconds > startedAt.seconds && e.seconds <= endedAt.seconds);
     const count = await runFfmpeg(['-loglevel', 'error', '-nostats', '-i', fileUrlArg(pulled), '-map', '0:v:0', '-progress', 'pipe:1', '-f', 'null', '-']);
     const pulledFrames = Number([...count.stdout.matchAll(/^frame=\s*(\d+)/gm)].at(-1)?.[1] ?? 0);
-    const drift = await avDrift(pulled, dir, FPS);
+    const drift = await avDrift(pulled, dir, FPS, MARKS);
     const stages: Record<string, number> = {};
     const weight = measured.reduce((sum, e) => sum + e.fps, 0);
     for (const e of measured) for (const [key, ms] of Object.entries(e.stages ?? {})) stages[key] = (stages[key] ?? 0) + (ms * e.fps) / Math.max(1e-9, weight);

@@ -85,8 +85,11 @@ describe('live ffmpeg command lines', () => {
     const args = liveDecoderArgs({ input: { kind: 'url', url: 'rtmp://h/live/a', protocol: 'rtmp' }, width: 640, height: 360, fps: 30, audio: true });
     assert.deepEqual(args.slice(args.indexOf('-map')), [
       ...['-map', '0:v:0', '-an', '-sn', '-dn', '-vf', 'fps=30,scale=640:360', '-pix_fmt', 'rgb24', '-f', 'rawvideo', 'pipe:1'],
-      ...['-map', '0:a:0', '-vn', '-sn', '-dn', '-ac', '2', '-ar', '48000', '-f', 's16le', 'pipe:3'],
+      ...['-map', '0:a:0', '-vn', '-sn', '-dn', '-af', 'aresample=async=1:min_hard_comp=0.02', '-ac', '2', '-ar', '48000', '-f', 's16le', 'pipe:3'],
     ]);
+    // A file's sound is placed from the file's start, as its frames are.
+    const file = liveDecoderArgs({ input: { kind: 'file', path: '/v/a.mp4', loop: true }, width: 640, height: 360, fps: 30, audio: true });
+    assert.equal(file[file.indexOf('-af') + 1], 'aresample=async=1:min_hard_comp=0.02:first_pts=0');
   });
 
   it('pushes FLV with H.264 and AAC, writes fragmented MP4, and sends v4l2 raw video only', () => {

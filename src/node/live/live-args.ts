@@ -68,7 +68,14 @@ export const PATIENT_INPUT = ['-analyzeduration', '3000000', '-probesize', '5000
 /** The decoder: video frames as raw RGB on stdout at a constant rate, the audio as PCM on fd 3. */
 export function liveDecoderArgs(plan: LiveDecodePlan): string[] {
   const video = ['-map', '0:v:0', '-an', '-sn', '-dn', '-vf', `fps=${rateArg(plan.fps)},scale=${plan.width}:${plan.height}`, '-pix_fmt', 'rgb24', '-f', 'rawvideo', 'pipe:1'];
-  const audio = plan.audio ? ['-map', '0:a:0', '-vn', '-sn', '-dn', '-ac', String(LIVE_AUDIO.channels), '-ar', String(LIVE_AUDIO.sampleRate), '-f', 's16le', 'pipe:3'] : [];
+  // The PCM carries no timestamps, so it is made to follow them: a file's sound starts at the file's
+  // start (as its frames do), and a gap or overlap between them (at each pass of a looped file whose
+  // sound and picture differ in length) is filled with silence or cut, rather than moving all the
+  // sound after it against the picture. A stream's sound starts where it is joined.
+  const resync = `aresample=async=1:min_hard_comp=0.02${plan.input.kind === 'file' ? ':first_pts=0' : ''}`;
+  const audio = plan.audio
+    ? ['-map', '0:a:0', '-vn', '-sn', '-dn', '-af', resync, '-ac', String(LIVE_AUDIO.channels), '-ar', String(LIVE_AUDIO.sampleRate), '-f', 's16le', 'pipe:3']
+    : [];
   const opened = inputArgs(plan.input, plan.camera);
   const input = plan.patient && plan.input.kind === 'url' ? [...PATIENT_INPUT, '-i', plan.input.url] : opened;
   return [...QUIET, ...input, ...video, ...audio];
