@@ -30,7 +30,6 @@
  * and the FLV mux holds each picture until the sound of its time has come (see the README).
  */
 
-import { spawnSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -43,9 +42,9 @@ import { startWhepEndpoint } from '../src/server/whep-endpoint.js';
 import { buildWebApp, launchChromium, newContext } from '../test/helpers/browser.js';
 import { FIXTURES, TEST_HOME } from '../test/helpers/fixtures.js';
 import { rtmpUnavailable, startRtmp, type RtmpServer } from '../test/helpers/rtmp-server.js';
-import { REPO_ROOT } from '../test/cli/run-cli.js';
 import { paintStamp, READ_STAMP_SCRIPT, STAMP_SIZE } from './frame-stamp.js';
 import { startStampPuller } from './stamp-puller.js';
+import { enterNamespace } from '../test/helpers/netns.js';
 
 const args = process.argv.slice(2);
 const option = (name: string, fallback: string): string => {
@@ -67,16 +66,7 @@ const WARM_UP_S = 6;
 const FPS = 30;
 
 // Into a network namespace with a veth pair first (see the module comment).
-if (process.env.LIVESWAP_BENCH_NETNS !== '1') {
-  const veth =
-    'ip link set lo up && ip link add v0 type veth peer name v1 && ip addr add 10.77.0.1/24 dev v0 && ip addr add 10.77.0.2/24 dev v1 && ip link set v0 up && ip link set v1 up';
-  const run = spawnSync('unshare', ['-n', 'sh', '-c', `${veth} && exec "$0" "$@"`, process.execPath, '--import', 'tsx', ...process.argv.slice(1)], {
-    cwd: REPO_ROOT,
-    stdio: 'inherit',
-    env: { ...process.env, LIVESWAP_BENCH_NETNS: '1' },
-  });
-  process.exit(run.status ?? 1);
-}
+enterNamespace();
 
 /** Milliseconds since the epoch, precise to the microsecond: the clock of every time noted here. */
 const now = (): number => performance.timeOrigin + performance.now();

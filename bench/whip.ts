@@ -13,7 +13,6 @@
  * Run: npm run bench:whip [-- --seconds 20] [-- --sizes 640x360,1280x720] [-- --json]
  */
 
-import { spawnSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,7 +22,7 @@ import { buildWebApp, launchChromium, newContext } from '../test/helpers/browser
 import { framedPhoto } from '../test/helpers/clips.js';
 import { encodePng } from '../test/helpers/fixtures.js';
 import { freshHome } from '../test/helpers/live-home.js';
-import { REPO_ROOT } from '../test/cli/run-cli.js';
+import { enterNamespace } from '../test/helpers/netns.js';
 
 const args = process.argv.slice(2);
 const option = (name: string, fallback: string): string => {
@@ -38,16 +37,7 @@ const BITS = 16;
 const BLOCK = 16;
 
 // Into a network namespace with a veth pair first (see the module comment).
-if (process.env.LIVESWAP_BENCH_NETNS !== '1') {
-  const veth =
-    'ip link set lo up && ip link add v0 type veth peer name v1 && ip addr add 10.77.0.1/24 dev v0 && ip addr add 10.77.0.2/24 dev v1 && ip link set v0 up && ip link set v1 up';
-  const run = spawnSync('unshare', ['-n', 'sh', '-c', `${veth} && exec "$0" "$@"`, process.execPath, '--import', 'tsx', ...process.argv.slice(1)], {
-    cwd: REPO_ROOT,
-    stdio: 'inherit',
-    env: { ...process.env, LIVESWAP_BENCH_NETNS: '1' },
-  });
-  process.exit(run.status ?? 1);
-}
+enterNamespace();
 
 /** The page: paints numbered frames at 30 fps into the sent track, reads the numbers of the frames coming back. */
 const CAMERA = (photo: string, width: number, height: number): string => `(async () => {

@@ -9,23 +9,15 @@
  */
 
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { REPO_ROOT, TSX_URL } from '../cli/run-cli.js';
+import { REPO_ROOT } from '../cli/run-cli.js';
 import { browserSkipReason, buildWebApp, fakeCameraClip } from '../helpers/browser.js';
 import { freshHome } from '../helpers/live-home.js';
 import { whipAvailable } from '../../src/server/ui-whip.js';
-
-/** Why a network namespace cannot be made here, or undefined when it can. */
-function namespaceSkipReason(): string | undefined {
-  if (process.getuid?.() !== 0) return 'a network namespace needs root';
-  const probe = spawnSync('unshare', ['-n', 'sh', '-c', 'ip link add v0 type veth peer name v1'], { encoding: 'utf8' });
-  if (probe.error || probe.status !== 0) return `no network namespace with a veth pair here (${probe.error?.message ?? probe.stderr.trim()})`;
-  return undefined;
-}
+import { namespaceSkipReason, runInNamespace } from '../helpers/netns.js';
 
 const skip = browserSkipReason() ?? (whipAvailable() ? undefined : '@roamhq/wrtc (an optional dependency) is not installed') ?? namespaceSkipReason();
 
@@ -46,18 +38,8 @@ describe('live app: processing on the server over WebRTC (WHIP), in Chromium', {
   });
 
   it('sends the camera as video and shows the swapped, marked video coming back; refuses what it should; DELETE frees the slot', () => {
-    const veth =
-      'ip link set lo up && ip link add v0 type veth peer name v1 && ip addr add 10.77.0.1/24 dev v0 && ip addr add 10.77.0.2/24 dev v1 && ip link set v0 up && ip link set v1 up';
     const helper = join(REPO_ROOT, 'test', 'helpers', 'whip-page.ts');
-    const run = spawnSync(
-      'unshare',
-      ['-n', 'sh', '-c', `${veth} && exec "$0" --import "$1" "$2" "$3" "$4" "$5" "$6"`, process.execPath, TSX_URL, helper, home, webRoot, camera, dir],
-      {
-        cwd: REPO_ROOT,
-        encoding: 'utf8',
-        timeout: 150_000,
-      },
-    );
+    const run = runInNamespace(helper, [home, webRoot, camera, dir], 150_000);
     assert.equal(run.status, 0, `${run.error?.message ?? ''} ${run.signal ?? ''} ${run.stderr} ${run.stdout}`);
     const seen = JSON.parse(run.stdout.trim().split('\n').at(-1)!) as Record<string, never>;
     console.log(`steps (s): ${JSON.stringify(seen.steps)}`);

@@ -10,22 +10,14 @@
  */
 
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { whipAvailable } from '../../src/server/ui-whip.js';
-import { REPO_ROOT, TSX_URL } from '../cli/run-cli.js';
+import { REPO_ROOT } from '../cli/run-cli.js';
 import { homeWithModels, warmModels } from '../helpers/video-jobs.js';
-
-/** Why a network namespace cannot be made here, or undefined when it can. */
-function namespaceSkipReason(): string | undefined {
-  if (process.getuid?.() !== 0) return 'a network namespace needs root';
-  const probe = spawnSync('unshare', ['-n', 'sh', '-c', 'ip link add v0 type veth peer name v1'], { encoding: 'utf8' });
-  if (probe.error || probe.status !== 0) return `no network namespace with a veth pair here (${probe.error?.message ?? probe.stderr.trim()})`;
-  return undefined;
-}
+import { namespaceSkipReason, runInNamespace } from '../helpers/netns.js';
 
 const skip = (whipAvailable() ? undefined : '@roamhq/wrtc (an optional dependency) is not installed') ?? namespaceSkipReason();
 
@@ -43,14 +35,8 @@ describe('live sessions over WebRTC (POST /v1/live/sessions/:id/whip)', { skip }
   });
 
   it('swaps the video sent and sends it back on the same connection, with the tickets, capacity, minutes and audit of the WebSocket sessions', () => {
-    const veth =
-      'ip link set lo up && ip link add v0 type veth peer name v1 && ip addr add 10.77.0.1/24 dev v0 && ip addr add 10.77.0.2/24 dev v1 && ip link set v0 up && ip link set v1 up';
     const helper = join(REPO_ROOT, 'test', 'helpers', 'live-whip-client.ts');
-    const run = spawnSync('unshare', ['-n', 'sh', '-c', `${veth} && exec "$0" --import "$1" "$2" "$3"`, process.execPath, TSX_URL, helper, home], {
-      cwd: REPO_ROOT,
-      encoding: 'utf8',
-      timeout: 120_000,
-    });
+    const run = runInNamespace(helper, [home], 120_000);
     assert.equal(run.status, 0, `${run.error?.message ?? ''} ${run.signal ?? ''} ${run.stderr} ${run.stdout}`);
     const seen = JSON.parse(run.stdout.trim().split('\n').at(-1)!) as Record<string, never>;
     assert.equal(seen.error, undefined, JSON.stringify(seen));

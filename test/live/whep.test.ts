@@ -6,23 +6,15 @@
  */
 
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { REPO_ROOT, TSX_URL } from '../cli/run-cli.js';
+import { REPO_ROOT } from '../cli/run-cli.js';
 import { browserSkipReason } from '../helpers/browser.js';
 import { makeClip } from '../helpers/clips.js';
 import { homeWithModels, warmModels } from '../helpers/video-jobs.js';
-
-/** Why a network namespace cannot be made here, or undefined when it can. */
-function namespaceSkipReason(): string | undefined {
-  if (process.getuid?.() !== 0) return 'a network namespace needs root';
-  const probe = spawnSync('unshare', ['-n', 'sh', '-c', 'ip link add v0 type veth peer name v1'], { encoding: 'utf8' });
-  if (probe.error || probe.status !== 0) return `no network namespace with a veth pair here (${probe.error?.message ?? probe.stderr.trim()})`;
-  return undefined;
-}
+import { namespaceSkipReason, runInNamespace } from '../helpers/netns.js';
 
 const skip = browserSkipReason() ?? namespaceSkipReason();
 
@@ -42,14 +34,8 @@ describe('liveswap live --output whep', { skip }, () => {
   });
 
   it('plays the swapped, labelled stream in Chromium over WebRTC, and refuses what it should', () => {
-    const veth =
-      'ip link set lo up && ip link add v0 type veth peer name v1 && ip addr add 10.77.0.1/24 dev v0 && ip addr add 10.77.0.2/24 dev v1 && ip link set v0 up && ip link set v1 up';
     const viewer = join(REPO_ROOT, 'test', 'helpers', 'whep-viewer.ts');
-    const run = spawnSync('unshare', ['-n', 'sh', '-c', `${veth} && exec "$0" --import "$1" "$2" "$3" "$4"`, process.execPath, TSX_URL, viewer, home, clip], {
-      cwd: REPO_ROOT,
-      encoding: 'utf8',
-      timeout: 150_000,
-    });
+    const run = runInNamespace(viewer, [home, clip], 150_000);
     assert.equal(run.status, 0, `${run.error?.message ?? ''} ${run.signal ?? ''} ${run.stderr} ${run.stdout}`);
     const seen = JSON.parse(run.stdout.trim().split('\n').at(-1)!) as Record<string, unknown>;
     assert.equal(seen.error, undefined, JSON.stringify(seen));

@@ -204,8 +204,8 @@ export class WebRtcViewers implements LiveSink {
   }
 }
 
-/** Resolves once the peer has gathered its candidates, or after {@link GATHER_MS} with what it has. */
-function gathered(peer: PeerConnection): Promise<void> {
+/** Resolves once the peer has gathered its candidates, or after {@link GATHER_MS} with what it has (WHEP's and WHIP's answers carry them all: no trickle). */
+export function gathered(peer: Pick<PeerConnection, 'iceGatheringState' | 'onicegatheringstatechange'>): Promise<void> {
   if (peer.iceGatheringState === 'complete') return Promise.resolve();
   return new Promise((resolve) => {
     const timer = setTimeout(resolve, GATHER_MS);

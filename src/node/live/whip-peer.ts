@@ -8,10 +8,8 @@
 
 import { LiveswapError } from '../../core/errors.js';
 import type { I420Frame } from './i420.js';
-import { loadWrtc } from './webrtc-viewers.js';
+import { gathered, loadWrtc } from './webrtc-viewers.js';
 
-/** How long an answer waits for its candidates. */
-const GATHER_MS = 2000;
 /** The last frame sent back goes again this often until a newer one comes. */
 const REPEAT_MS = 100;
 
@@ -165,17 +163,4 @@ export class WhipPeer {
     this.channel?.close();
     this.peer.close();
   }
-}
-
-/** Resolves once the peer has gathered its candidates, or after {@link GATHER_MS} with what it has. */
-function gathered(peer: PeerConnection): Promise<void> {
-  if (peer.iceGatheringState === 'complete') return Promise.resolve();
-  return new Promise((resolve) => {
-    const timer = setTimeout(resolve, GATHER_MS);
-    peer.onicegatheringstatechange = () => {
-      if (peer.iceGatheringState !== 'complete') return;
-      clearTimeout(timer);
-      resolve();
-    };
-  });
 }
