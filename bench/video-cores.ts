@@ -17,7 +17,6 @@
  * Run: npm run bench:video-cores -- --input clip.mp4 --height 720 --runs 3 --marks-thread both
  */
 
-import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -33,6 +32,7 @@ import { resolveSwapOptions } from '../src/pipeline/options.js';
 import { DEFAULT_VIDEO_FACE_OPTIONS } from '../src/pipeline/video.js';
 import { loadFixture } from '../test/helpers/fixtures.js';
 import { makeClip } from '../test/helpers/clips.js';
+import { childrenCpuSeconds, mainThreadCpuSeconds } from './proc-cpu.js';
 
 const args = process.argv.slice(2);
 const flag = (name: string): string | undefined => {
@@ -55,34 +55,6 @@ for (let run = 0; run < runs; run++) {
 }
 
 const round = (v: number, digits = 2): number => Math.round(v * 10 ** digits) / 10 ** digits;
-
-/** CPU seconds of the children this process has waited for (ffmpeg), from /proc; undefined where there is none. */
-function childrenCpuSeconds(): number | undefined {
-  try {
-    const stat = readFileSync('/proc/self/stat', 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    // Fields 16 and 17 of stat (cutime, cstime), counted from after the command name (field 3 is index 0).
-    return (Number(fields[13]) + Number(fields[14])) / 100;
-  } catch {
-    return undefined;
-  }
-}
-
-/**
- * CPU seconds of this process's main thread (the swap's critical path: find, paint, and the marks
- * when they run in turn), from /proc; undefined where there is none. Unlike wall time it hardly
- * moves with the machine's load, so it says what a quiet machine's main thread would spend.
- */
-function mainThreadCpuSeconds(): number | undefined {
-  try {
-    const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    // Fields 14 and 15 of stat (utime, stime), counted as in childrenCpuSeconds.
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  } catch {
-    return undefined;
-  }
-}
 
 async function prepare(work: string): Promise<string> {
   let clip = input;

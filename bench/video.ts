@@ -14,7 +14,6 @@
  * Run: npm run bench:video [-- --long] [-- --json] [-- --no-marks] [-- --no-marks-thread]   (--json prints one JSON object)
  */
 
-import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -31,6 +30,7 @@ import type { PreparedSource } from '../src/pipeline/still.js';
 import { DEFAULT_VIDEO_FACE_OPTIONS } from '../src/pipeline/video.js';
 import { loadFixture } from '../test/helpers/fixtures.js';
 import { makeClip } from '../test/helpers/clips.js';
+import { childrenCpuSeconds } from './proc-cpu.js';
 
 const args = process.argv.slice(2);
 const json = args.includes('--json');
@@ -107,17 +107,6 @@ function rssReport(samples: readonly RssSample[], frames: number) {
     growth: firstThird > 0 ? round((lastThird - firstThird) / firstThird, 4) : 0,
     maxRssMb: round(process.resourceUsage().maxRSS / 1024),
   };
-}
-
-/** CPU seconds of the children this process has waited for (ffmpeg), from /proc; undefined where there is none. */
-function childrenCpuSeconds(): number | undefined {
-  try {
-    const stat = readFileSync('/proc/self/stat', 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[13]) + Number(fields[14])) / 100;
-  } catch {
-    return undefined;
-  }
 }
 
 /**
