@@ -21,11 +21,11 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { ffmpegPath, fileUrlArg, lastLines, runFfmpeg } from '../src/node/media/ffmpeg-binary.js';
+import { ffmpegPath, fileUrlArg, runFfmpeg } from '../src/node/media/ffmpeg-binary.js';
 import { FIXTURES, TEST_HOME } from '../test/helpers/fixtures.js';
 import { MAIN_PATH, REPO_ROOT, TSX_URL } from '../test/cli/run-cli.js';
 import { rtmpUnavailable, startRtmp } from '../test/helpers/rtmp-server.js';
-import { avDrift, beepSource, squareFilter, type AvMarks } from '../test/helpers/av-marks.js';
+import { avDrift, writeMarkedClip, type AvMarks } from '../test/helpers/av-marks.js';
 
 const args = process.argv.slice(2);
 const json = args.includes('--json');
@@ -47,11 +47,6 @@ const FPS = 30;
 const MARKS: AvMarks = { every: 2, length: 0.1 };
 const WARM_UP = 8;
 
-async function ffmpeg(argv: string[], what: string): Promise<void> {
-  const run = await runFfmpeg(['-loglevel', 'error', ...argv]);
-  if (run.code !== 0) throw new Error(`${what}: ${lastLines(run.stderr, 4)}`);
-}
-
 /**
  * The input: the given clip (or a face photo held still, swaying slightly) with a white square in
  * the top-left corner and a 1 kHz beep at the same moments every two seconds.
@@ -61,38 +56,8 @@ async function makeInput(dir: string): Promise<string> {
   const picture = inputFile
     ? ['-stream_loop', '-1', '-i', fileUrlArg(resolve(inputFile))]
     : ['-loop', '1', '-framerate', String(FPS), '-i', fileUrlArg(join(FIXTURES, 'grace_hopper.jpg'))];
-  const sway = inputFile ? '' : `,crop=iw*0.9:ih*0.9:iw*0.05+iw*0.04*sin(t):ih*0.05`;
-  await ffmpeg(
-    [
-      '-y',
-      ...picture,
-      '-f',
-      'lavfi',
-      '-i',
-      beepSource(MARKS),
-      '-t',
-      '20',
-      '-filter_complex',
-      `[0:v]fps=${FPS}${sway},scale=${width}:${height}:force_original_aspect_ratio=increase,crop=${width}:${height},${squareFilter(MARKS, Math.round(width / 8))},format=yuv420p[v]`,
-      '-map',
-      '[v]',
-      '-map',
-      '1:a',
-      '-c:v',
-      'libx264',
-      '-preset',
-      'veryfast',
-      '-crf',
-      '20',
-      '-g',
-      String(FPS),
-      '-c:a',
-      'aac',
-      '-shortest',
-      fileUrlArg(out),
-    ],
-    'making the input',
-  );
+  const motion = inputFile ? '' : `,crop=iw*0.9:ih*0.9:iw*0.05+iw*0.04*sin(t):ih*0.05`;
+  await writeMarkedClip(out, MARKS, { picture, motion, width, height, fps: FPS, seconds: 20 });
   return out;
 }
 

@@ -35,6 +35,33 @@ export function squareFilter(marks: AvMarks, side: number): string {
   return `drawbox=x=0:y=0:w=${side}:h=${side}:color=white:t=fill:${markEnable(marks)}`;
 }
 
+/** What a marked clip is made from. */
+export interface MarkedClipOptions {
+  /** ffmpeg's input arguments for the picture (a looped photo, or a clip). */
+  picture: readonly string[];
+  /** Filters run on the picture before it is sized (each with a leading comma), e.g. a slow sway. */
+  motion?: string;
+  width: number;
+  height: number;
+  fps: number;
+  seconds: number;
+}
+
+/** Writes an H.264/AAC MP4 of the picture at width×height, fps, with the marks' squares and beeps, both from 0. */
+export async function writeMarkedClip(out: string, marks: AvMarks, options: MarkedClipOptions): Promise<void> {
+  const { width, height, fps } = options;
+  const video = `[0:v]fps=${fps}${options.motion ?? ''},scale=${width}:${height}:force_original_aspect_ratio=increase,crop=${width}:${height},${squareFilter(marks, Math.round(width / 8))},format=yuv420p[v]`;
+  await ffmpeg(
+    [
+      '-y',
+      ...options.picture,
+      ...['-f', 'lavfi', '-i', beepSource(marks), '-t', String(options.seconds), '-filter_complex', video],
+      ...['-map', '[v]', '-map', '1:a', '-c:v', 'libx264', '-preset', 'veryfast', '-crf', '20', '-g', String(fps), '-c:a', 'aac', '-shortest', fileUrlArg(out)],
+    ],
+    'making the marked clip',
+  );
+}
+
 /** Times (s) where a signal rises over its threshold, at least `gap` apart. */
 function rises(values: readonly number[], step: number, threshold: number, gap: number): number[] {
   const times: number[] = [];
