@@ -10,8 +10,7 @@
  * - eyes: the whole eye region follows the similarity that takes the target's eye corners to the
  *   source's, so eye length, spacing and tilt are the source's and the lid aperture the target's;
  * - mouth: the lips are translated with the inner upper lip and scaled to the source's mouth width
- *   along the target's mouth axis; lip thickness is the source's, and the lip gap is scaled with
- *   the width, so the opening over the mouth's width (how open it looks) stays the target's;
+ *   along the target's mouth axis; lip thickness is the source's, the opening the target's;
  * - chin: points below the mouth keep the source's shape relative to the lower lip, so the jaw
  *   opens and closes with the target's;
  * - the forehead stays the target's (hair and hats never bend); the outline below the eyes takes
@@ -89,8 +88,6 @@ interface RegionWeights {
   /** Which eye each vertex belongs to: 0 the image-left (subject's right), 1 the other. */
   eyeSide: Uint8Array;
   mouth: Float32Array;
-  /** 0 on and above the inner upper lip, 1 on and below the inner lower lip: what moves when the lips part. */
-  lowerLip: Float32Array;
   chin: Float32Array;
   brows: Float32Array;
   nose: Float32Array;
@@ -118,8 +115,6 @@ function buildRegions(): RegionWeights {
   const mouth = uvEllipse(LIPS_OUTER, 1.08, 1.2);
   const nose = uvEllipse([168, 6, 197, 195, 5, 4, 1, 2, 98, 327, 64, 294, 48, 278, 129, 358], 1.1, 1.05);
   const lowerLipV = uv[2 * LOWER_OUTER + 1];
-  const upperInnerV = uv[2 * UPPER_INNER + 1];
-  const lowerInnerV = uv[2 * LOWER_INNER + 1];
   const cornerV = (uv[2 * POINT.mouthRight + 1] + uv[2 * POINT.mouthLeft + 1]) / 2;
   const browTopV = Math.min(...[...RIGHT_BROW, ...LEFT_BROW].map((i) => uv[2 * i + 1]));
   const oval = FACE_OVAL as readonly number[];
@@ -127,7 +122,6 @@ function buildRegions(): RegionWeights {
     eyes: new Float32Array(n),
     eyeSide: new Uint8Array(n),
     mouth: new Float32Array(n),
-    lowerLip: new Float32Array(n),
     chin: new Float32Array(n),
     brows: new Float32Array(n),
     nose: new Float32Array(n),
@@ -145,7 +139,6 @@ function buildRegions(): RegionWeights {
     w.eyes[i] = Math.max(right, left);
     w.eyeSide[i] = u < 0.5 ? 0 : 1;
     w.mouth[i] = ellipseWeight(mouth, u, v, 1.35);
-    w.lowerLip[i] = smoothstep(upperInnerV, lowerInnerV, v);
     w.chin[i] = smoothstep(cornerV, lowerLipV + 0.02, v);
     w.brows[i] = Math.max(ellipseWeight(browR, u, v, 1.6), ellipseWeight(browL, u, v, 1.6));
     w.nose[i] = ellipseWeight(nose, u, v, 1.5);
@@ -285,17 +278,12 @@ export function transferShape(target: Float32Array, source: Float32Array, streng
   const lowerGrow = along(aligned, LOWER_INNER, LOWER_OUTER) - along(target, LOWER_INNER, LOWER_OUTER);
   const cx = target[3 * UPPER_INNER],
     cy = target[3 * UPPER_INNER + 1];
-  // The lip gap grows with the width (k), most at the middle and none at the corners, so the
-  // opening keeps its proportion to the new mouth, as the eyes' apertures do with the new eyes.
-  const gapGrow = (k - 1) * Math.max(0, along(target, UPPER_INNER, LOWER_INNER));
-  const half = width / 2;
   const mouthMap = (i: number): [number, number] => {
     const dx = target[3 * i] - cx,
       dy = target[3 * i + 1] - cy;
     const a = dx * ux + dy * uy;
     const b = dx * nx + dy * ny;
-    const parted = gapGrow * r.lowerLip[i] * Math.max(0, 1 - (a / half) ** 2);
-    const grow = (UPPER_OUTER_LIP.has(i) ? -upperGrow : LOWER_OUTER_LIP.has(i) ? lowerGrow : 0) + parted;
+    const grow = UPPER_OUTER_LIP.has(i) ? -upperGrow : LOWER_OUTER_LIP.has(i) ? lowerGrow : 0;
     const x = cx + mdx + k * a * ux + b * nx + grow * nx;
     const y = cy + mdy + k * a * uy + b * ny + grow * ny;
     return [x - target[3 * i], y - target[3 * i + 1]];

@@ -6,7 +6,7 @@ import { CANONICAL_UV } from '../../src/face/canonical-uv.js';
 import { MESH_POINTS } from '../../src/face/face.js';
 import { LEFT_EYE, LIPS_INNER, LIPS_OUTER, POINT, RIGHT_EYE } from '../../src/face/mesh-indices.js';
 import { applySimilarity3, procrustes3 } from '../../src/face/procrustes.js';
-import { faceYaw, headPoseOf } from '../../src/face/pose.js';
+import { faceYaw } from '../../src/face/pose.js';
 import { expressionLineWeight, folds, outlineRing, ringFolds, smileScore, symmetricShape, transferShape } from '../../src/face/shape-transfer.js';
 import { FACE_OVAL } from '../../src/face/mesh-indices.js';
 import { softenExpressionLines } from '../../src/swap/mesh-texture.js';
@@ -117,40 +117,6 @@ describe('identity shape transfer', () => {
       d2(points, POINT.mouthRight, POINT.mouthLeft) > d2(target, POINT.mouthRight, POINT.mouthLeft) * 1.02,
       'mouth width follows the source (half way, as the target mouth is open)',
     );
-  });
-
-  test("openings keep their proportion to the new mouth and eyes, and the head pose stays the target's", () => {
-    // Sources with a mouth 10 % wider and 10 % narrower than the target's; targets closed, parted and open.
-    const narrow = (() => {
-      const m = Float32Array.from(neutral);
-      const cx = (m[3 * POINT.mouthRight] + m[3 * POINT.mouthLeft]) / 2;
-      for (const i of [...LIPS_OUTER, ...LIPS_INNER]) m[3 * i] = cx + (m[3 * i] - cx) * 0.9;
-      return symmetricShape(m, new Float32Array(MESH_POINTS).fill(1));
-    })();
-    for (const [name, shape] of [
-      ['wider', source],
-      ['narrower', narrow],
-    ] as const) {
-      for (const gap of [3, 8, 24]) {
-        const target = withExpression(neutral, gap, 0.3);
-        const { points, strength } = transferShape(target, shape, 1, ALL);
-        assert.equal(strength, 1, 'nothing folded');
-        const widthRatio = d2(points, POINT.mouthRight, POINT.mouthLeft) / d2(target, POINT.mouthRight, POINT.mouthLeft);
-        assert.ok(Math.abs(widthRatio - 1) > 0.02, `${name} source, gap ${gap}: the mouth width follows the source (${widthRatio})`);
-        const mouth = Math.abs(mouthOpen(points) - mouthOpen(target)) / mouthOpen(target);
-        assert.ok(mouth < 0.03, `${name} source, gap ${gap}: mouth openness ${mouthOpen(points)} vs ${mouthOpen(target)}`);
-        for (const [top, bottom, outer, inner] of [
-          [159, 145, 33, 133],
-          [386, 374, 263, 362],
-        ]) {
-          const ratio = (m: Float32Array) => d2(m, top, bottom) / d2(m, outer, inner);
-          assert.ok(Math.abs(ratio(points) - ratio(target)) / ratio(target) < 0.03, `${name} source, gap ${gap}: eye ${top} ${ratio(points)} vs ${ratio(target)}`);
-        }
-        const a = headPoseOf(points);
-        const b = headPoseOf(target);
-        for (const angle of ['yaw', 'pitch', 'roll'] as const) assert.ok(Math.abs(a[angle] - b[angle]) < 0.5, `${name} source, gap ${gap}: ${angle} ${a[angle]} vs ${b[angle]}`);
-      }
-    }
   });
 
   test('an open-mouthed source does not open the target: the source expression is not stamped', () => {
