@@ -17,8 +17,8 @@ export const MAX_WEBRTC_VIEWERS = 8;
 /** How long an answer waits for its candidates. */
 const GATHER_MS = 2000;
 
-/** The parts of @roamhq/wrtc used here (its own types lean on the DOM's). */
-interface PeerConnection {
+/** The parts of @roamhq/wrtc's peer connection used here and by WHIP's peer (its own types lean on the DOM's). */
+export interface PeerConnection {
   iceGatheringState: string;
   connectionState: string;
   localDescription: { type: string; sdp: string } | null;

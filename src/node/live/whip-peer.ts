@@ -8,7 +8,7 @@
 
 import { LiveswapError } from '../../core/errors.js';
 import type { I420Frame } from './i420.js';
-import { gathered, loadWrtc } from './webrtc-viewers.js';
+import { gathered, loadWrtc, type PeerConnection as ViewerPeerConnection } from './webrtc-viewers.js';
 
 /** The last frame sent back goes again this often until a newer one comes. */
 const REPEAT_MS = 100;
@@ -24,19 +24,10 @@ interface DataChannel {
   send(text: string): void;
   close(): void;
 }
-interface PeerConnection {
-  iceGatheringState: string;
-  connectionState: string;
-  localDescription: { type: string; sdp: string } | null;
-  onicegatheringstatechange: (() => void) | null;
-  onconnectionstatechange: (() => void) | null;
+/** WHEP's peer connection, with what receiving adds: the client's track and data channel. */
+interface PeerConnection extends ViewerPeerConnection {
   ontrack: ((event: { track: Track }) => void) | null;
   ondatachannel: ((event: { channel: DataChannel }) => void) | null;
-  addTrack(track: Track): unknown;
-  setRemoteDescription(description: { type: 'offer'; sdp: string }): Promise<void>;
-  createAnswer(): Promise<{ type: string; sdp: string }>;
-  setLocalDescription(description: { type: string; sdp: string }): Promise<void>;
-  close(): void;
 }
 interface VideoSink {
   onframe: ((event: { frame: I420Frame }) => void) | null;
