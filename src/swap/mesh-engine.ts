@@ -26,7 +26,7 @@ import {
   type ParserChoice,
 } from '../compose/region-mask.js';
 import type { Affine } from '../core/affine.js';
-import { measureIris, recolourIrises, type IrisColour } from '../compose/iris.js';
+import { measureIris, recolourIrises } from '../compose/iris.js';
 import { CANONICAL_UV } from '../face/canonical-uv.js';
 import { MESH_POINTS, faceSize, type Face } from '../face/face.js';
 import { meshTopology } from '../face/mesh-topology.js';
@@ -38,25 +38,10 @@ import { outlineRing, RING_TRIANGLES, ringFolds, smileScore, symmetricShape, tra
 import type { FaceSwapper, FeatheredPatch, SwapSettings } from './engine.js';
 import { DEFAULT_MESH_TUNING, type MeshTuning } from './mesh-tuning.js';
 import { hideHairOnForehead, hideTeethOnLips, softenExpressionLines } from './mesh-texture.js';
+import { combineMeshIdentities } from './mesh-combine.js';
+import type { MeshIdentity } from './mesh-identity.js';
 
-export interface MeshIdentity {
-  /** size×size RGBA in canonical texture space; alpha is the confidence in each texel (255 = seen squarely). */
-  readonly texture: Image;
-  readonly size: number;
-  /** The canonical layout in texture pixels: where each mesh point sits in `texture`. */
-  readonly uv: Float32Array;
-  /** The source's face shape, 468 × (x, y, z), made left-right symmetric (see shape-transfer). */
-  readonly shape: Float32Array;
-  /** The source's iris colour, when its eyes are open enough to measure. */
-  readonly iris?: IrisColour;
-  /** How broadly the source smiles (0..1, see smileScore). */
-  readonly smile: number;
-  /**
-   * When the source smiles: the texture with its smile lines softened, painted on targets that
-   * smile less than half as broadly (a smiling target keeps the source's own lines).
-   */
-  readonly neutralTexture?: Image;
-}
+export type { MeshIdentity } from './mesh-identity.js';
 
 /**
  * How well the source photo shows a triangle, as its foreshortening relative to a frontal view:
@@ -196,8 +181,18 @@ export class MeshSwapper implements FaceSwapper<MeshIdentity> {
       neutralTexture = { ...texture, data: texture.data.slice() };
       softenExpressionLines(neutralTexture, smile * this.tuning.softenSmile);
     }
-    const shape = symmetricShape(face.landmarks, vertexVisibility(weights, t));
-    return { texture, size, uv, shape, smile, neutralTexture, iris: measureIris(image, face.landmarks) };
+    const vertexSeen = vertexVisibility(weights, t);
+    const shape = symmetricShape(face.landmarks, vertexSeen);
+    return { texture, size, uv, shape, smile, neutralTexture, iris: measureIris(image, face.landmarks), seen: closed, vertexSeen };
+  }
+
+  /**
+   * Several photos of one person as one identity: their textures under one lighting, combined per
+   * texel by how well each photo sees it and voted robustly (three photos or more), and their
+   * shapes averaged (mesh-combine.ts).
+   */
+  combineIdentities(identities: readonly MeshIdentity[]): MeshIdentity {
+    return combineMeshIdentities(identities);
   }
 
   /**

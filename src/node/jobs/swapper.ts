@@ -45,7 +45,7 @@ export interface NodeSwapper {
   analyze(image: Image): Promise<Face[]>;
   /** Analyses a source photo once, for many swaps (a batch, or the frames of a stream). */
   prepareSource(source: Image, options: Pick<SwapOptions, 'sourceFace' | 'maxPixels'>, file?: string): Promise<PreparedSource>;
-  /** Several photos of one person as one identity (inswapper averages them; mesh uses the first). */
+  /** Several photos of one person as one identity (inswapper averages them; mesh combines their textures and shapes). */
   prepareSources(sources: readonly Image[], options: Pick<SwapOptions, 'sourceFace' | 'maxPixels'>, files?: readonly string[]): Promise<PreparedSource>;
   /**
    * Follows a face into the next frame without the detector (FaceMesh on the region its landmarks
