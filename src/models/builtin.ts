@@ -22,4 +22,4 @@ export const BUILTIN_MODELS: Readonly<Record<BuiltinModelId, BuiltinModelEntry>>
  * Bumped whenever the converter's output for the same input changes, so cached ONNX files made
  * by an older converter are not reused.
  */
-export const CONVERTER_VERSION = 1;
+export const CONVERTER_VERSION = 2;

@@ -9,7 +9,7 @@
 import { attr, NHWC_AXIS_IN_NCHW, TO_NCHW, type Dim, type Value } from './onnx-graph-builder.js';
 import { attrInt } from './tfjs-graph.js';
 import { requireFloat, type OpContext, type OpConverter } from './tfjs-op-context.js';
-import { applyActivation, convertConv, convertMaxPool } from './tfjs-ops-conv.js';
+import { applyActivation, convertConv, convertMaxPool, preluNodes } from './tfjs-ops-conv.js';
 import { convertMatMul, convertMean, convertSoftmax, convertSqueeze, convertSum } from './tfjs-ops-dense.js';
 
 const isRank4 = (v: Value) => v.shape.length === 4;
@@ -28,7 +28,7 @@ function broadcastShape(ctx: OpContext, a: Dim[], b: Dim[]): Dim[] {
   });
 }
 
-/** AddV2/Add/Sub/Mul/Minimum/Maximum and Prelu (ONNX PRelu broadcasts its slope the same way). */
+/** AddV2/Add/Sub/Mul/Minimum/Maximum and Prelu (its slope broadcasts the same way; built as preluNodes). */
 function binary(onnxOp: string): OpConverter {
   return (ctx) => {
     const [a, c] = [requireFloat(ctx, ctx.input(0)), requireFloat(ctx, ctx.input(1))];
@@ -37,11 +37,12 @@ function binary(onnxOp: string): OpConverter {
     // In NCHW when the result is rank 4 and both sides can follow: rank-4 tensors are transposed,
     // lower-rank constants re-laid-out. A lower-rank computed tensor forces the TF layout.
     const canNchw = (v: Value) => isRank4(v) || v.konst !== undefined;
+    const node = ([x, y]: string[]) => (onnxOp === 'PRelu' ? preluNodes(ctx, x, y, name) : ctx.b.node(onnxOp, [x, y], name));
     if (shape.length === 4 && canNchw(a) && canNchw(c) && (a.nchw || c.nchw)) {
       const operand = (v: Value) => (v.konst && !isRank4(v) ? ctx.b.broadcastConstNchw(v.konst, `${name}/${v.label}`) : ctx.b.nchw(v));
-      return { label: name, shape, dtype: 'float32', nchw: ctx.b.node(onnxOp, [operand(a), operand(c)], name) };
+      return { label: name, shape, dtype: 'float32', nchw: node([operand(a), operand(c)]) };
     }
-    return { label: name, shape, dtype: 'float32', nhwc: ctx.b.node(onnxOp, [ctx.b.nhwc(a), ctx.b.nhwc(c)], name) };
+    return { label: name, shape, dtype: 'float32', nhwc: node([ctx.b.nhwc(a), ctx.b.nhwc(c)]) };
   };
 }
 
