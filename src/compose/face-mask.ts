@@ -11,6 +11,7 @@ import type { Rect } from '../core/image.js';
 import { boxBlurFast, dilate, erode } from '../core/filters.js';
 import { fillPolygon } from '../core/polygon.js';
 import { gridSize, upsampleField } from '../core/resample.js';
+import { ScratchBuffers } from '../core/scratch.js';
 import { FACE_OVAL, LEFT_EYE, LIPS_INNER, LIPS_OUTER, POINT, RIGHT_EYE } from '../face/mesh-indices.js';
 
 export interface FaceMaskOptions {
@@ -81,11 +82,26 @@ function outlinePoints(landmarks: Float32Array, kept = FOREHEAD_KEPT): Float32Ar
   return out;
 }
 
-/** Outline and openings filled on a grid of `scale` frame pixels per cell. */
-function fillRegions(landmarks: Float32Array, rect: Rect, scale: number, gw: number, gh: number, options: FaceMaskOptions): { outline: Float32Array; openings: Float32Array } {
-  const outline = new Float32Array(gw * gh);
+/**
+ * The blend mask's intermediate planes, reused from call to call (they never leave
+ * buildFaceMasks, which runs to the end once started): per-frame allocations of the face's size
+ * otherwise bring the garbage collector round every few frames.
+ */
+const planes = new ScratchBuffers();
+
+/** Outline and openings filled on a grid of `scale` frame pixels per cell (the reused `planes` with `reuse`). */
+function fillRegions(
+  landmarks: Float32Array,
+  rect: Rect,
+  scale: number,
+  gw: number,
+  gh: number,
+  options: FaceMaskOptions,
+  reuse = false,
+): { outline: Float32Array; openings: Float32Array } {
+  const outline = reuse ? planes.floats('outline', gw * gh) : new Float32Array(gw * gh);
   fillPolygon(outline, gw, gh, loopPoints(outlinePoints(landmarks, options.foreheadKept), FACE_OVAL, rect, scale), 1);
-  const openings = new Float32Array(gw * gh);
+  const openings = reuse ? planes.floats('openings', gw * gh) : new Float32Array(gw * gh);
   const cut = [...(options.eyeHoles === false ? [] : [RIGHT_EYE, LEFT_EYE]), ...(options.lipsKept ? [LIPS_OUTER] : options.mouthMask ? [LIPS_INNER] : [])];
   for (const loop of cut) fillPolygon(openings, gw, gh, loopPoints(landmarks, loop, rect, scale), 1);
   return { outline, openings };
@@ -102,10 +118,16 @@ export function buildFaceMasks(landmarks: Float32Array, rect: Rect, faceSize: nu
   const gw = gridSize(w, grid);
   const gh = gridSize(h, grid);
   const size = workingSize / grid;
-  const { outline, openings } = fillRegions(landmarks, rect, grid * factor, gw, gh, options);
-  const outer = boxBlurFast(erode(outline, gw, gh, Math.max(3, Math.round(size * 0.05)) | 1), gw, gh, 1, Math.max(1, size * 0.035));
-  const holes = boxBlurFast(dilate(openings, gw, gh, Math.max(1, Math.round(size * 0.012)) | 1), gw, gh, 1, Math.max(0.7, size * 0.01));
-  for (let i = 0; i < outer.length; i++) outer[i] *= 1 - holes[i];
+  const { outline, openings } = fillRegions(landmarks, rect, grid * factor, gw, gh, options, true);
+  const cells = gw * gh;
+  // On a grid of one working pixel the feathered outline is the blend mask itself: a plane of its own, returned.
+  const outerPlane = grid === 1 ? new Float32Array(cells) : planes.floats('outer', cells);
+  const blurScratch = planes.floats('blur', 2 * cells);
+  const eroded = erode(outline, gw, gh, Math.max(3, Math.round(size * 0.05)) | 1, planes.floats('eroded', cells));
+  const outer = boxBlurFast(eroded, gw, gh, 1, Math.max(1, size * 0.035), outerPlane, blurScratch);
+  const dilated = dilate(openings, gw, gh, Math.max(1, Math.round(size * 0.012)) | 1, planes.floats('dilated', cells));
+  const holes = boxBlurFast(dilated, gw, gh, 1, Math.max(0.7, size * 0.01), dilated, blurScratch);
+  for (let i = 0; i < cells; i++) outer[i] *= 1 - holes[i];
 
   // Statistics need far fewer samples: about 48 cells across the face.
   const statsGrid = Math.max(1, Math.floor(workingSize / 48));
@@ -114,5 +136,5 @@ export function buildFaceMasks(landmarks: Float32Array, rect: Rect, faceSize: nu
   const coarse = fillRegions(landmarks, rect, statsGrid * factor, sw, sh, options);
   const skin = new Float32Array(sw * sh);
   for (let i = 0; i < skin.length; i++) skin[i] = coarse.outline[i] * (1 - coarse.openings[i]);
-  return { blend: upsampleField(outer, grid, w, h), skin, grid: statsGrid, gridWidth: sw, gridHeight: sh };
+  return { blend: grid === 1 ? outer : upsampleField(outer, grid, w, h), skin, grid: statsGrid, gridWidth: sw, gridHeight: sh };
 }

@@ -37,6 +37,14 @@ export function downsampleImage(src: Image, x0: number, y0: number, width: numbe
           acc[g + 1] += sd[si + 1];
           acc[g + 2] += sd[si + 2];
         }
+      } else if (c === 4) {
+        for (let x = 0; x < width; x++, si += 4) {
+          const g = cellOf[x];
+          acc[g] += sd[si];
+          acc[g + 1] += sd[si + 1];
+          acc[g + 2] += sd[si + 2];
+          acc[g + 3] += sd[si + 3];
+        }
       } else {
         for (let x = 0; x < width; x++, si += c) for (let k = 0; k < c; k++) acc[cellOf[x] + k] += sd[si + k];
       }

@@ -111,15 +111,24 @@ export function warpTriangles(
     const bias2 = b2 < 0 || (b2 === 0 && a2 > 0) ? 0 : -1;
     const startX = px0 * SUB + HALF;
 
+    const span = px1 - px0;
     for (let py = py0; py <= py1; py++) {
       const cy = py * SUB + HALF;
-      let e0 = a0 * (cy - y0) - b0 * (startX - x0) + bias0;
-      let e1 = a1 * (cy - y1) - b1 * (startX - x1) + bias1;
-      let e2 = a2 * (cy - y2) - b2 * (startX - x2) + bias2;
+      const f0 = a0 * (cy - y0) - b0 * (startX - x0) + bias0;
+      const f1 = a1 * (cy - y1) - b1 * (startX - x1) + bias1;
+      const f2 = a2 * (cy - y2) - b2 * (startX - x2) + bias2;
+      // The row's inside run, from each edge's crossing (a column early and late, then the exact
+      // tests below decide: the edge values are integers, stepped exactly as one column at a time).
+      const lo = Math.max(0, enter(f0, b0), enter(f1, b1), enter(f2, b2));
+      const hi = Math.min(span, leave(f0, b0), leave(f1, b1), leave(f2, b2));
+      if (lo > hi) continue;
       const rowSx = mb * py + mc;
       const rowSy = me * py + mf;
+      let e0 = f0 - b0 * SUB * lo;
+      let e1 = f1 - b1 * SUB * lo;
+      let e2 = f2 - b2 * SUB * lo;
       let entered = false;
-      for (let px = px0; px <= px1; px++, e0 -= b0 * SUB, e1 -= b1 * SUB, e2 -= b2 * SUB) {
+      for (let px = px0 + lo, end = px0 + hi; px <= end; px++, e0 -= b0 * SUB, e1 -= b1 * SUB, e2 -= b2 * SUB) {
         if (e0 < 0 || e1 < 0 || e2 < 0) {
           if (entered) break; // a row crosses a convex triangle once
           continue;
@@ -152,4 +161,19 @@ export function warpTriangles(
       }
     }
   }
+}
+
+/**
+ * For an edge whose value is `e` at the row's first column and falls by b·SUB a column: the
+ * columns before the one returned are outside it (one column early, so rounding never cuts a
+ * pixel; the caller tests each pixel exactly). Edges that rise along the row (b < 0) are entered.
+ */
+function enter(e: number, b: number): number {
+  return b < 0 && e < 0 ? Math.ceil(e / (b * SUB)) - 1 : 0;
+}
+
+/** The last column inside an edge that falls along the row (b > 0), one column late; see {@link enter}. */
+function leave(e: number, b: number): number {
+  if (b > 0) return Math.floor(e / (b * SUB)) + 1;
+  return b === 0 && e < 0 ? -1 : Infinity;
 }
