@@ -12,6 +12,7 @@ import { RECOGNISERS, type RecogniserId } from '../eval/recognisers.js';
 import { STILL_DEFAULTS, type EngineChoice } from '../pipeline/options.js';
 import { addFlags, CLI_DEFAULTS, type FlagsOf } from './option-table.js';
 import type { Terminal } from './errors.js';
+import { parseWholeNumber } from './flags.js';
 import { bundledPhotosDir } from '../node/files/package-info.js';
 
 export const DEFAULT_EVAL_DIR = CLI_DEFAULTS.evalDir;
@@ -45,8 +46,26 @@ export function evalMode(flags: EvalFlags): 'gallery' | 'folders' | 'builtin' {
     throw new LiveswapError('usage', '--people replaces --sources and --targets: give one or the other.');
   }
   if (flags.groups !== undefined && flags.people === undefined) throw new LiveswapError('usage', '--groups needs --people (the galleries its faces are compared with).');
+  gallerySplit(flags);
   if (flags.ablate && flags.engine === 'inswapper') throw new LiveswapError('usage', "--ablate varies the mesh engine's settings: use --engine mesh (or leave --engine out).");
   return flags.people !== undefined ? 'gallery' : flags.sources !== undefined ? 'folders' : 'builtin';
+}
+
+/**
+ * `--source-photos n` and `--gallery-from k` read and checked: n at least 1, k at least n (no
+ * source photo in a gallery), both only with --people.
+ */
+export function gallerySplit(flags: EvalFlags): { sourcePhotos?: number; galleryFrom?: number } {
+  const sourcePhotos = parseWholeNumber('--source-photos', flags.sourcePhotos);
+  const galleryFrom = parseWholeNumber('--gallery-from', flags.galleryFrom);
+  if ((sourcePhotos !== undefined || galleryFrom !== undefined) && flags.people === undefined) {
+    throw new LiveswapError('usage', '--source-photos and --gallery-from split each person of --people into sources and gallery: give --people.');
+  }
+  if (sourcePhotos !== undefined && sourcePhotos < 1) throw invalidOption('--source-photos', 'a whole number of photos, at least 1', String(sourcePhotos));
+  if (galleryFrom !== undefined && galleryFrom < (sourcePhotos ?? 1)) {
+    throw new LiveswapError('usage', `--gallery-from ${galleryFrom} would put source photos in the gallery: give at least --source-photos (${sourcePhotos ?? 1}).`);
+  }
+  return { sourcePhotos, galleryFrom };
 }
 
 export async function runEvalCommand(flags: EvalFlags, terminal: Terminal): Promise<void> {
@@ -66,7 +85,7 @@ export async function runEvalCommand(flags: EvalFlags, terminal: Terminal): Prom
   const maxPixels = DEFAULT_SWAP_OPTIONS.maxPixels;
   const set =
     mode === 'gallery'
-      ? await readGallerySet(flags.people!, flags.groups, maxPixels)
+      ? await readGallerySet(flags.people!, flags.groups, maxPixels, gallerySplit(flags))
       : mode === 'folders'
         ? await readEvalFolders(flags.sources!, flags.targets!, maxPixels)
         : await builtinEvalSet(bundledPhotosDir(), resolve(outDir, 'clips'));

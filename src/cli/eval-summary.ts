@@ -55,6 +55,11 @@ export function formatEvalSummary(report: EvalReport): string {
     `Evaluated the ${report.engine} engine on ${a.pairs} pairs (${a.measured} measured: ${a.pairsAcrossPeople} of different people, ${a.pairsSamePerson} of the same person) in ${report.mode} mode.`,
     `  identity     O = output face, T = original target face; gain = cos(O, ·) − cos(T, ·) against ${against};`,
     '               means over pairs not of the same person; retrieval over pairs of different people',
+    ...(report.sourcePhotos?.length
+      ? [
+          `  sources      ${report.sourcePhotos.length} of ${report.sources.length} made from several photos of the person (${report.sourcePhotos.map((s) => s.photos.length).join(', ')} photos)`,
+        ]
+      : []),
     ...identityTable(report),
     ...sourceProtocol(report),
     `  pose         |Δ yaw| ${meanMax(a.yaw, 2, '°')}, |Δ pitch| ${meanMax(a.pitch, 2, '°')}, |Δ roll| ${meanMax(a.roll, 2, '°')}`,

@@ -177,6 +177,25 @@ export const FLAG_TABLE = [
     commands: ['eval'],
     description: 'folder with one subfolder of photos per person: the first photo is the source, the rest the gallery',
   },
+  {
+    flag: '--source-photos',
+    value: 'n',
+    key: 'sourcePhotos',
+    parse: 'whole',
+    shows: '1',
+    commands: ['eval'],
+    description: "with --people: each person's first n photos are one source (the engine combines them); at least one photo is always left for the gallery",
+  },
+  {
+    flag: '--gallery-from',
+    value: 'k',
+    key: 'galleryFrom',
+    parse: 'whole',
+    shows: '--source-photos',
+    commands: ['eval'],
+    description:
+      "with --people: each person's gallery starts after their first k photos (at the latest at their last photo), so runs with different --source-photos share one gallery",
+  },
   { flag: '--groups', value: 'dir', key: 'groups', parse: 'text', commands: ['eval'], description: 'with --people: folder of group photos (every face is a target) and videos' },
   { flag: '--sources', value: 'dir', key: 'sources', parse: 'text', commands: ['eval'], description: 'folder of source photos (default: the bundled photos)' },
   {

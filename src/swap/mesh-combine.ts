@@ -33,8 +33,14 @@ const GAIN_RANGE: readonly [number, number] = [0.5, 2];
 interface Layer {
   rgb: Float32Array;
   alpha: Float32Array;
+  /** How well the photo sees each texel, its confidence (alpha) left out: what the alphas are averaged by. */
+  view: Float32Array;
+  /** `view` times the confidence: what the colours are combined by. */
   weight: Float32Array;
 }
+
+/** Weights are blurred by this (texture sizes), as the single photo's mirror fill blurs them: no triangle edge shows as a step. */
+const WEIGHT_SIGMA = 1 / 96;
 
 /** Bilinear resampling of a `from`×`from` field of `channels` values to `to`×`to` (texel centres aligned). */
 export function resampleSquare(src: ArrayLike<number>, from: number, to: number, channels: number): Float32Array {
@@ -67,17 +73,19 @@ function layerOf(identity: MeshIdentity, texture: Image, size: number): Layer {
   for (let i = 0; i < n * 4; i++) rgba[i] = texture.data[i];
   const seen = identity.seen ?? new Float32Array(n).fill(1);
   const scaled = identity.size === size ? rgba : resampleSquare(rgba, identity.size, size, 4);
-  const seenScaled = identity.size === size ? seen : resampleSquare(seen, identity.size, size, 1);
+  const seenScaled = boxBlurFast(identity.size === size ? seen : resampleSquare(seen, identity.size, size, 1), size, size, 1, Math.max(1, size * WEIGHT_SIGMA));
   const m = size * size;
   const rgb = new Float32Array(m * 3);
   const alpha = new Float32Array(m);
+  const view = new Float32Array(m);
   const weight = new Float32Array(m);
   for (let i = 0; i < m; i++) {
     for (let c = 0; c < 3; c++) rgb[3 * i + c] = scaled[4 * i + c];
     alpha[i] = scaled[4 * i + 3];
-    weight[i] = (alpha[i] / 255) * (MIRRORED_WEIGHT + (1 - MIRRORED_WEIGHT) * Math.min(1, seenScaled[i]));
+    view[i] = MIRRORED_WEIGHT + (1 - MIRRORED_WEIGHT) * Math.min(1, seenScaled[i]);
+    weight[i] = (alpha[i] / 255) * view[i];
   }
-  return { rgb, alpha, weight };
+  return { rgb, alpha, view, weight };
 }
 
 /**
@@ -196,7 +204,10 @@ function combineTextures(identities: readonly MeshIdentity[], textures: readonly
   const sharpest = Math.max(...sharp, 1e-6);
   layers.forEach((l, k) => {
     const factor = Math.max(BLUR_FLOOR, sharp[k] / sharpest);
-    for (let i = 0; i < m; i++) l.weight[i] *= factor;
+    for (let i = 0; i < m; i++) {
+      l.weight[i] *= factor;
+      l.view[i] *= factor;
+    }
   });
   // Lighting, vote, then both again with the lighting judged on what the vote kept.
   let rgb = normaliseLighting(
@@ -208,17 +219,23 @@ function combineTextures(identities: readonly MeshIdentity[], textures: readonly
   if (layers.length >= 3) {
     rgb = normaliseLighting(layers, votes, size);
     votes = voteWeights(layers, rgb, size);
+    votes = votes.map((v) => boxBlurFast(v, size, size, 1, Math.max(1, size * WEIGHT_SIGMA)));
   }
   const data = new Uint8ClampedArray(m * 4);
   for (let i = 0; i < m; i++) {
     let total = 0,
       plain = 0,
-      alpha = 0;
+      alpha = 0,
+      views = 0;
     for (let k = 0; k < layers.length; k++) {
       total += votes[k][i];
       plain += layers[k].weight[i];
-      alpha = Math.max(alpha, layers[k].alpha[i]);
+      // Confidence as the photos that see the texel best have it: where the sharpest photo left
+      // out the source's teeth on the lips or hair on the forehead, a blurrier one's do not return.
+      alpha += layers[k].view[i] * layers[k].alpha[i];
+      views += layers[k].view[i];
     }
+    alpha = views > 1e-6 ? alpha / views : 0;
     // Where the vote leaves (almost) nothing, the plain weights decide.
     const useVotes = total > 1e-3;
     const sum = useVotes ? total : plain;

@@ -55,6 +55,23 @@ async function analyse(item: NamedImage, swapper: NodeSwapper, recognisers: read
   return { ...item, faces, faceIndex, face, embeddings: face ? await embedAll(recognisers, item.image, face) : undefined };
 }
 
+/** Each recogniser's mean of the photos' embeddings, normalised again (photos without a face left out). */
+export function meanEmbeddings(all: readonly (Embeddings | undefined)[]): Embeddings | undefined {
+  const known = all.filter((e): e is Embeddings => e !== undefined);
+  if (known.length === 0) return undefined;
+  const out: Embeddings = {};
+  for (const id of RECOGNISERS) {
+    const vectors = known.flatMap((e) => (e[id] ? [e[id]!] : []));
+    if (vectors.length === 0) continue;
+    const mean = new Float32Array(vectors[0].length);
+    for (const v of vectors) for (let i = 0; i < mean.length; i++) mean[i] += v[i] / vectors.length;
+    const norm = Math.hypot(...mean) || 1;
+    for (let i = 0; i < mean.length; i++) mean[i] /= norm;
+    out[id] = mean;
+  }
+  return out;
+}
+
 export async function prepareEval(set: EvalSet, swapper: NodeSwapper, recognisers: readonly Recogniser[]): Promise<PreparedEval> {
   const pictures = new Map<string, AnalysedPicture>();
   const analysed = async (item: NamedImage) => {
@@ -63,7 +80,17 @@ export async function prepareEval(set: EvalSet, swapper: NodeSwapper, recogniser
     return a;
   };
   const sources: AnalysedPicture[] = [];
-  for (const s of set.sources) sources.push(await analysed(s));
+  for (const s of set.sources) {
+    const first = await analysed(s);
+    if (!s.morePhotos?.length) {
+      sources.push(first);
+      continue;
+    }
+    // A source of several photos: its own picture (the first photo's faces), measured against by
+    // the mean of its photos' embeddings.
+    const photos = [first, ...(await Promise.all(s.morePhotos.map(analysed)))];
+    sources.push({ ...first, morePhotos: s.morePhotos, embeddings: meanEmbeddings(photos.map((p) => p.embeddings)) });
+  }
   const targets: TargetFace[] = [];
   for (const t of set.targets) {
     const picture = await analysed(t);

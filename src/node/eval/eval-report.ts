@@ -111,6 +111,8 @@ export interface EvalReport {
   /** What identity gain is measured against: the source person's gallery, or the source photo. */
   gainAgainst: 'gallery' | 'source';
   sources: string[];
+  /** Sources made from several photos of one person (eval --source-photos): each one's photos, the named one first. */
+  sourcePhotos?: { source: string; photos: string[] }[];
   targets: string[];
   /** Gallery mode: each person's gallery photos. */
   galleries?: { person: string; photos: string[] }[];

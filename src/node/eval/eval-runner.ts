@@ -129,9 +129,25 @@ async function measurePair(prep: PreparedEval, run: PairRun, source: AnalysedPic
   }
 }
 
+/** The engine's identity of a source: from its photo, or from all its photos (the engine combines them). */
+function prepareEvalSource(swapper: NodeSwapper, source: AnalysedPicture, maxPixels: number): Promise<PreparedSource> {
+  const options = { sourceFace: source.faceIndex, maxPixels };
+  if (!source.morePhotos?.length) return swapper.prepareSource(source.image, options, source.name);
+  const photos = [source, ...source.morePhotos];
+  return swapper.prepareSources(
+    photos.map((p) => p.image),
+    options,
+    photos.map((p) => p.name),
+  );
+}
+
 async function runPairs(prep: PreparedEval, run: PairRun): Promise<PairResult[]> {
   const pairs: PairResult[] = [];
-  const plan = prep.sources.flatMap((source, si) => prep.targets.filter((t) => t.picture.name !== source.name).map((target) => ({ source, si, target })));
+  // A source is never swapped onto any of its own photos.
+  const plan = prep.sources.flatMap((source, si) => {
+    const own = new Set([source.name, ...(source.morePhotos ?? []).map((p) => p.name)]);
+    return prep.targets.filter((t) => !own.has(t.picture.name)).map((target) => ({ source, si, target }));
+  });
   const swapOptions = resolveSwapOptions({ engine: run.options.engine });
   const preparedSources = new Map<AnalysedPicture, PreparedSource>();
   for (const { source, si, target } of plan) {
@@ -143,7 +159,7 @@ async function runPairs(prep: PreparedEval, run: PairRun): Promise<PairResult[]>
     else {
       let prepared = preparedSources.get(source);
       if (!prepared) {
-        prepared = await run.swapper.prepareSource(source.image, { sourceFace: source.faceIndex, maxPixels: swapOptions.maxPixels }, source.name);
+        prepared = await prepareEvalSource(run.swapper, source, swapOptions.maxPixels);
         preparedSources.set(source, prepared);
       }
       await measurePair(prep, run, source, si, prepared, target, result);
@@ -179,7 +195,7 @@ export async function runEval(set: EvalSet, swapper: NodeSwapper, recognisers: r
   const videos: VideoResult[] = [];
   const firstSource = prep.sources.find((s) => s.face);
   if (variants.length === 0 && firstSource) {
-    const prepared = await swapper.prepareSource(firstSource.image, { sourceFace: firstSource.faceIndex, maxPixels: resolveSwapOptions().maxPixels });
+    const prepared = await prepareEvalSource(swapper, firstSource, resolveSwapOptions().maxPixels);
     for (const video of set.videos) videos.push(await evaluateVideo(video, basename(video), prepared, firstSource.name, swapper, options.engine));
   }
 
@@ -194,6 +210,8 @@ export async function runEval(set: EvalSet, swapper: NodeSwapper, recognisers: r
     aggregate: aggregatePairs(pairs),
     videos,
   };
+  const several = prep.sources.filter((s) => s.morePhotos?.length);
+  if (several.length) report.sourcePhotos = several.map((s) => ({ source: s.name, photos: [s.name, ...s.morePhotos!.map((p) => p.name)] }));
   if (set.galleries) report.galleries = set.galleries;
   if (prep.baseline) report.recogniserBaseline = prep.baseline;
   if (variants.length) report.ablation = ablation;

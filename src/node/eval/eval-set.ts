@@ -22,6 +22,19 @@ export interface NamedImage {
   identity?: string;
   /** A target whose every face is swapped, each as a pair of its own (group photos). */
   everyFace?: boolean;
+  /** A source made from several photos of one person: the photos after this one (see GallerySetOptions). */
+  morePhotos?: NamedImage[];
+}
+
+/** How a people folder is split into sources and galleries. */
+export interface GallerySetOptions {
+  /** Each person's first this many photos are one source (default 1); at least one is always left for the gallery. */
+  sourcePhotos?: number;
+  /**
+   * Each person's gallery starts after their first this many photos (default `sourcePhotos`, never
+   * fewer; at the latest their last photo), so runs with different `sourcePhotos` share one gallery.
+   */
+  galleryFrom?: number;
 }
 
 /** One person's gallery: the names of their target photos that are never a swap's source. */
@@ -84,23 +97,34 @@ async function subfolders(dir: string): Promise<string[]> {
   return naturalSort(names.filter((_, i) => isDir[i]));
 }
 
+/** A person's photos split as {@link GallerySetOptions} say: how many are the source, where the gallery starts. */
+export function splitPhotos(count: number, options: GallerySetOptions = {}): { sources: number; galleryFrom: number } {
+  if (count < 2) return { sources: 0, galleryFrom: 0 };
+  const wanted = options.sourcePhotos ?? 1;
+  const sources = Math.min(wanted, count - 1);
+  return { sources, galleryFrom: Math.max(sources, Math.min(options.galleryFrom ?? wanted, count - 1)) };
+}
+
 /**
  * Gallery mode. Each subfolder of `peopleDir` is one person. A person with two or more photos
- * gives the first (natural sort order) as a source and the rest as their gallery; a person with one
+ * gives the first (natural sort order) as a source and the rest as their gallery (or, with
+ * `options`, their first few photos as one source: see {@link splitPhotos}); a person with one
  * photo is in the set as a gallery of that photo (a distractor for retrieval, and a target).
  * Every person's photo is a target, named `person/file`; so is every photo in `groupsDir`, where
  * each face is swapped as a pair of its own (named `groups/file`). Videos in `groupsDir` are
  * evaluated for stability.
  */
-export async function readGallerySet(peopleDir: string, groupsDir: string | undefined, maxPixels: number): Promise<EvalSet> {
+export async function readGallerySet(peopleDir: string, groupsDir: string | undefined, maxPixels: number, options: GallerySetOptions = {}): Promise<EvalSet> {
   const set: EvalSet = { sources: [], targets: [], videos: [], galleries: [] };
   for (const person of await subfolders(peopleDir)) {
     const files = naturalSort((await readdir(join(peopleDir, person))).filter((f) => IMAGE_EXTENSIONS.has(extname(f).toLowerCase())));
     if (files.length === 0) continue;
     const photos = await Promise.all(files.map(async (f) => ({ name: `${person}/${f}`, image: await readImage(join(peopleDir, person, f), { maxPixels }), identity: person })));
     set.targets.push(...photos);
-    if (photos.length >= 2) set.sources.push(photos[0]);
-    set.galleries!.push({ person, photos: (photos.length >= 2 ? photos.slice(1) : photos).map((p) => p.name) });
+    const split = splitPhotos(photos.length, options);
+    if (split.sources === 1) set.sources.push(photos[0]);
+    else if (split.sources > 1) set.sources.push({ ...photos[0], morePhotos: photos.slice(1, split.sources) });
+    set.galleries!.push({ person, photos: photos.slice(split.galleryFrom).map((p) => p.name) });
   }
   if (set.sources.length === 0) {
     throw new LiveswapError(
