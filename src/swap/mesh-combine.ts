@@ -153,17 +153,25 @@ function normaliseLighting(layers: Layer[], weights: readonly Float32Array[], si
   return out;
 }
 
-/** The weighted median of `values` (pairs with `weights`); `order` is scratch of the same length. */
-function weightedMedian(values: Float32Array, weights: Float32Array, order: number[]): number {
-  order.sort((a, b) => values[a] - values[b]);
+/** The weighted median of `values` (pairs with `weights`); `order` is scratch of the same length (an insertion sort: a handful of photos). */
+function weightedMedian(values: Float32Array, weights: Float32Array, order: Uint16Array): number {
+  const n = values.length;
   let total = 0;
-  for (const k of order) total += weights[k];
-  let acc = 0;
-  for (const k of order) {
-    acc += weights[k];
-    if (acc >= total / 2) return values[k];
+  for (let k = 0; k < n; k++) {
+    total += weights[k];
+    let j = k;
+    while (j > 0 && values[order[j - 1]] > values[k]) {
+      order[j] = order[j - 1];
+      j--;
+    }
+    order[j] = k;
   }
-  return values[order[order.length - 1]];
+  let acc = 0;
+  for (let j = 0; j < n; j++) {
+    acc += weights[order[j]];
+    if (acc >= total / 2) return values[order[j]];
+  }
+  return values[order[n - 1]];
 }
 
 /**
@@ -179,7 +187,7 @@ function voteWeights(layers: Layer[], rgb: readonly Float32Array[], size: number
   const out = layers.map(() => new Float32Array(m));
   const values = new Float32Array(layers.length);
   const weights = new Float32Array(layers.length);
-  const order = layers.map((_, k) => k);
+  const order = new Uint16Array(layers.length);
   const centre = [0, 0, 0];
   for (let i = 0; i < m; i++) {
     for (let k = 0; k < layers.length; k++) weights[k] = layers[k].weight[i];
