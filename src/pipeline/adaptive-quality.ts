@@ -5,7 +5,10 @@
  * and its marks keep their full size: see pipeline/working-frame.ts) — and back up when there is
  * headroom. It never queues: it only makes each frame cheaper. Decisions are taken once per window (about a
  * second) of frames, with hysteresis (stepping up needs a clear margin for several windows, and a
- * step up that had to be taken back makes the next one wait longer), so it does not oscillate.
+ * step up that had to be taken back makes the next one wait longer), so it does not oscillate;
+ * far short of the target (a cut to a close-up or a crowd) it steps two rungs at once, and a step
+ * down that keeps the working resolution has the very next window judged, so it reacts within a
+ * second or two.
  * Every change says what changed and why. Platform-free: the worker feeds it its own timings.
  */
 
@@ -68,6 +71,8 @@ export interface QualityControllerOptions {
 
 /** Below this share of the target the rate is short. */
 const SHORT = 0.93;
+/** Below this share of the target (a cut to a close-up, a crowd) the controller steps two rungs at once. */
+const FAR_SHORT = 0.7;
 /** The processing share of the window above which processing (and the CPU it takes from the page) holds the rate back. */
 const BUSY = 0.5;
 /** A step up needs the rate at this share of the target and frames at most this share of the frame budget. */
@@ -131,7 +136,7 @@ export class QualityController {
     if (sample.at - first.at < this.windowMs || this.samples.length < 3) return undefined;
     const window = this.samples;
     this.samples = [sample];
-    // The window after a change measures the change's own cost (a detection afresh): not judged.
+    // The window after a step up or a change of working resolution measures the change's own cost (a detection afresh): not judged.
     if (this.settling) {
       this.settling = false;
       return undefined;
@@ -153,7 +158,7 @@ export class QualityController {
       if (this.current === this.ladder.length - 1) return undefined;
       // A step up that is taken back at once: wait twice as long before the next one.
       if (this.sinceUp <= REVERT_WINDOWS) this.upWindows = Math.min(MAX_UP_WINDOWS, this.upWindows * 2);
-      return this.step(+1, `${fps.toFixed(1)} fps < ${this.targetFps} target, processing busy ${Math.round(share * 100)} %`, fps);
+      return this.step(fps < this.targetFps * FAR_SHORT ? 2 : 1, `${fps.toFixed(1)} fps < ${this.targetFps} target, processing busy ${Math.round(share * 100)} %`, fps);
     }
     if (fps >= this.targetFps * FULL && meanMs <= budgetMs * HEADROOM) {
       if (++this.calm < this.upWindows || this.current === 0) return undefined;
@@ -165,11 +170,13 @@ export class QualityController {
     return undefined;
   }
 
-  private step(by: 1 | -1, why: string, fps: number): QualityChange {
+  private step(by: number, why: string, fps: number): QualityChange {
     const from = this.ladder[this.current]!;
-    this.current += by;
+    this.current = Math.min(Math.max(0, this.current + by), this.ladder.length - 1);
     const to = this.ladder[this.current]!;
-    this.settling = true;
+    // A step down that keeps the working resolution takes effect at once: the next window is judged. A change of resolution finds the
+    // faces afresh (a detection that costs its window), and a step up is a trial of the dearer rung: their next window is not judged.
+    this.settling = by < 0 || (from.scale ?? 1) !== (to.scale ?? 1);
     this.lastChange = { level: this.current, from: { ...from }, to: { ...to }, what: describeChange(from, to), why, direction: by > 0 ? 'down' : 'up', fps };
     return this.lastChange;
   }

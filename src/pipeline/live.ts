@@ -4,8 +4,9 @@
  * painted), a multi-face map built by pointing at faces in the stream, and each frame painted in
  * place. How often faces are looked for is budgeted ({@link LiveSession.setQuality}): while no face
  * is followed the detector runs on every N-th frame only, so a cut or a turned head does not cost
- * a detection on every frame. Platform-free: the browser's worker drives it with camera frames,
- * tests with frames from files.
+ * a detection on every frame; and while one face is painted, the others in view (a crowd) are
+ * tracked on every other frame only. Platform-free: the browser's worker drives it with camera
+ * frames, tests with frames from files.
  */
 
 import { LiveswapError } from '../core/errors.js';
@@ -73,6 +74,13 @@ export type DetectionBudget = Pick<QualityLevel, 'detectFactor' | 'searchEvery'>
 /** No budget: the detector runs whenever the planner asks (as a video file's frames are done). */
 const FULL_DETECTION: DetectionBudget = { detectFactor: 1, searchEvery: 1 };
 
+/**
+ * With one face painted (no map, not "many faces"), a face followed but not painted is tracked on
+ * every N-th frame only, and kept where it was in between: its box and number stay on the preview,
+ * and a crowd costs the tracker one face a frame and a share of the others, not all of them.
+ */
+const UNPAINTED_TRACK_EVERY = 2;
+
 export class LiveSession {
   private readonly sources = new Map<number, SourceEntry>();
   private main: number | null = null;
@@ -88,6 +96,11 @@ export class LiveSession {
   private searchSkipped = Number.POSITIVE_INFINITY;
   /** The size faces were last followed at (the working frame's): faces followed at another are found afresh. */
   private followedAt = '';
+  /** The last frame's followed faces (as the planner hands them to the tracker) by track, and those of them painted. */
+  private readonly trackOf = new Map<Face, number>();
+  private readonly paintedFaces = new Set<Face>();
+  /** Frames processed, for spreading the unpainted faces' tracking over frames. */
+  private frames = 0;
 
   constructor(
     private readonly engine: AssembledEngine,
@@ -142,7 +155,7 @@ export class LiveSession {
       {
         name: engine.name,
         analyze: (image) => this.find(image),
-        track: engine.track,
+        ...(engine.track ? { track: (image: Image, face: Face) => this.follow(image, face) } : {}),
         paintFaces: (frame, jobs, options, timings) => engine.still.paintFaces(frame, jobs, options, timings),
         swap: (source, target, options, files) => engine.still.swap(source, target, options, files),
       },
@@ -180,6 +193,17 @@ export class LiveSession {
     }
     this.searchSkipped = 0;
     return this.engine.finder.analyze(image);
+  }
+
+  /**
+   * The tracker, except for a face not painted while only one face is (see UNPAINTED_TRACK_EVERY):
+   * on the frames it skips, that face is kept where the last frame had it.
+   */
+  private follow(image: Image, face: Face): Promise<Face | undefined> {
+    const trackId = this.trackOf.get(face);
+    const onePainted = this.people.length === 0 && !this.settings.manyFaces;
+    if (onePainted && trackId !== undefined && !this.paintedFaces.has(face) && (this.frames + trackId) % UNPAINTED_TRACK_EVERY !== 0) return Promise.resolve(face);
+    return this.engine.track!(image, face);
   }
 
   /**
@@ -236,6 +260,8 @@ export class LiveSession {
   reset(): void {
     this.processor.reset();
     this.pending.clear();
+    this.trackOf.clear();
+    this.paintedFaces.clear();
     this.searchSkipped = Number.POSITIVE_INFINITY;
   }
 
@@ -340,6 +366,14 @@ export class LiveSession {
     });
     const plan = result.plan!;
     this.searching = plan.tracks.every((track) => !track.observed);
+    this.frames++;
+    this.trackOf.clear();
+    this.paintedFaces.clear();
+    const paintedIds = new Set(result.painted.map((p) => p.trackId));
+    for (const track of plan.tracks) {
+      this.trackOf.set(track.raw, track.trackId);
+      if (paintedIds.has(track.trackId)) this.paintedFaces.add(track.raw);
+    }
     const slotSource = (slot: number): number | null => (slot < this.people.length ? this.people[slot]!.sourceId : this.main);
     const painted = new Map(result.painted.map((p) => [p.trackId, slotSource(p.slot)]));
     const mapped = new Map(plan.faces.filter((f) => f.slot < this.people.length).map((f) => [f.trackId, f.slot]));

@@ -50,14 +50,15 @@ describe('live app: adaptive quality in Chromium', { skip }, () => {
     await page.click('#start');
     const fps = page.locator('#fps');
     await page.waitForFunction(() => document.querySelector('#fps')?.getAttribute('data-target') === '120', undefined, { timeout: 60_000 });
-    // Four rungs down (each step, then a window left to settle): the bottom of the ladder.
+    // Four rungs down (two at a time when far short of the target): the bottom of the ladder.
     await page
       .waitForFunction(() => Number(document.querySelector('#fps')?.getAttribute('data-level') ?? 0) >= 4, undefined, { timeout: 60_000 })
       .catch(async (error: Error) => {
         throw new Error(`${error.message}; the stats say: ${await fps.textContent()}; the page shows: ${(await page.textContent('#messages'))?.trim() || 'no message'}`);
       });
     const controller = (await fps.getAttribute('data-controller')) ?? '';
-    assert.match(controller, /^down: face search every 4 → 6 frames, detection 2× → 3× less often, working resolution 75 → 50 % \(/);
+    // Far short of 120 fps the controller steps two rungs at a time, so the last step comes from 100 % (or from 75 % when one step was a single rung).
+    assert.match(controller, /^down: face search every 4 → 6 frames, detection 2× → 3× less often, working resolution (100|75) → 50 % \(/);
     assert.match(controller, /fps < 120 target, processing busy \d+ %/);
     const text = (await fps.textContent()) ?? '';
     assert.match(text, /^\d+ of 120 fps · \d+ dropped\/s · quality 1\/5: face search every 4 → 6 frames/);

@@ -1,7 +1,7 @@
 /**
  * The adaptive quality controller on synthetic timings: an overloaded frame budget steps it down
- * the ladder (and says what and why), headroom brings it back up after a few calm windows, and a
- * load right at the edge does not make it oscillate.
+ * the ladder (and says what and why; two rungs at once when far short), headroom brings it back up
+ * after a few calm windows, and a load right at the edge does not make it oscillate.
  */
 
 import assert from 'node:assert/strict';
@@ -31,24 +31,39 @@ function run(controller: QualityController, seconds: number, costMs: (level: num
 describe('QualityController', () => {
   it('steps down while frames cost more than the budget, saying what and why', () => {
     const controller = new QualityController({ targetFps: 30 });
-    // 50 ms a frame at the top, each rung 25 % cheaper: 20 fps, then faster.
-    const changes = run(controller, 20, (level) => 50 * 0.75 ** level);
+    // 40 ms a frame at the top, each rung 25 % cheaper: 25 fps (short, not far short), then faster.
+    const changes = run(controller, 20, (level) => 40 * 0.75 ** level);
     assert.ok(changes.length >= 1);
     assert.ok(changes.every((c) => c.direction === 'down'));
     assert.equal(changes[0]!.what, describeChange(QUALITY_LADDER[0]!, QUALITY_LADDER[1]!));
     assert.match(changes[0]!.why, /fps < 30 target, processing busy \d+ %/);
     assert.match(changes[0]!.what, /face search every 2 → 3 frames/);
-    // 50 × 0.75³ ≈ 21 ms fits a 33 ms budget: it stops there.
-    assert.equal(controller.levelIndex, 2);
+    // 40 × 0.75 = 30 ms fits a 33 ms budget: it stops there.
+    assert.equal(controller.levelIndex, 1);
     assert.deepEqual(controller.last, changes.at(-1));
+  });
+
+  it('far short of the target (under 70 %) steps two rungs at once, and judges the very next window', () => {
+    const controller = new QualityController({ targetFps: 30 });
+    // 50 ms a frame at the top (20 fps), each rung 25 % cheaper: two rungs down to 28 ms, which holds 30 fps.
+    const clock = { now: 0 };
+    const changes = run(controller, 3, (level) => 50 * 0.75 ** level, 30, clock);
+    assert.equal(changes.length, 1);
+    assert.equal(changes[0]!.what, describeChange(QUALITY_LADDER[0]!, QUALITY_LADDER[2]!));
+    assert.equal(controller.levelIndex, 2);
+    assert.deepEqual(
+      run(controller, 10, (level) => 50 * 0.75 ** level, 30, clock),
+      [],
+    );
   });
 
   it('goes to the bottom of the ladder when nothing is cheap enough, and stays there', () => {
     const controller = new QualityController({ targetFps: 240 });
     const changes = run(controller, 30, () => 40);
     assert.equal(controller.levelIndex, QUALITY_LADDER.length - 1);
-    assert.equal(changes.length, QUALITY_LADDER.length - 1);
-    assert.equal(changes.at(-1)!.what, 'face search every 4 → 6 frames, detection 2× → 3× less often, working resolution 75 → 50 %');
+    // Far short of 240 fps: two rungs a step, the last one from rung 2 to the bottom.
+    assert.equal(changes.length, Math.ceil((QUALITY_LADDER.length - 1) / 2));
+    assert.equal(changes.at(-1)!.what, 'face search every 4 → 6 frames, detection 2× → 3× less often, working resolution 100 → 50 %');
   });
 
   it('steps back up when there is headroom, after a few calm windows', () => {

@@ -168,6 +168,37 @@ describe('LiveSession (the live app pipeline, on Node)', () => {
     assert.deepEqual(live.quality, { detectFactor: 1, searchEvery: 3 });
   });
 
+  it('with one face painted, a face followed but not painted is tracked on every other frame only, and keeps its number', async () => {
+    const tracked: number[] = [];
+    const counted = { ...engine, track: (image: Image, face: Parameters<NonNullable<typeof engine.track>>[1]) => (tracked.push(face.box[0]), engine.track!(image, face)) };
+    const people = await twoPeople();
+    const live = new LiveSession(counted, settings({ detectEvery: 100 }), UNMARKED);
+    await live.addSource(1, 'grace.jpg', source);
+    const first = await live.process(copy(people), 0);
+    assert.equal(first.faces.length, 2);
+    const paintedId = first.faces.find((f) => f.sourceId !== null)!.trackId;
+    const ids = first.faces.map((f) => f.trackId).sort();
+    const byFrame: number[] = [];
+    for (let i = 1; i <= 6; i++) {
+      const before = tracked.length;
+      const result = await live.process(copy(people), i * 33);
+      byFrame.push(tracked.length - before);
+      assert.deepEqual(result.faces.map((f) => f.trackId).sort(), ids, 'both people stay followed, with their numbers');
+      assert.equal(result.faces.find((f) => f.sourceId !== null)?.trackId, paintedId, 'the painted face stays the same');
+    }
+    // The painted face on every frame, the other on every other one: 2, 1, 2, … or 1, 2, 1, ….
+    const [a, b] = byFrame as [number, number];
+    assert.deepEqual([a, b].sort(), [1, 2]);
+    assert.deepEqual(byFrame, [a, b, a, b, a, b]);
+    // With every face painted, every face is tracked on every frame.
+    live.updateSettings(settings({ detectEvery: 100, manyFaces: true }));
+    await live.process(copy(people), 7 * 33);
+    const before = tracked.length;
+    await live.process(copy(people), 8 * 33);
+    await live.process(copy(people), 9 * 33);
+    assert.equal(tracked.length - before, 4);
+  });
+
   it('a change of detection budget keeps the faces followed and their track numbers', async () => {
     const live = new LiveSession(engine, settings({ detectEvery: 2 }), UNMARKED);
     await live.addSource(1, 'grace.jpg', source);
