@@ -78,6 +78,8 @@ export interface ColourGrid {
 /**
  * Recolour `patch` (rect-sized, modified in place) to match `frame` inside `rect`. Only pixels in
  * `active` (patch coordinates: where the blend mask is non-zero) are recoloured; the rest are never shown.
+ * `spans` (per patch row y, columns [spans[2y], spans[2y + 1])) narrows that further where the
+ * caller reads no other pixel; where WebAssembly SIMD is missing the whole of `active` is done.
  */
 export function matchColour(
   patch: Image,
@@ -88,6 +90,7 @@ export function matchColour(
   active: Rect,
   complexion = 0,
   lightingScale = DEFAULT_LIGHTING_SCALE,
+  spans?: Int32Array,
 ): void {
   const w = rect.x1 - rect.x0;
   const h = rect.y1 - rect.y0;
@@ -148,7 +151,7 @@ export function matchColour(
   // One pass over the visible face: colour transfer, then the lightness ratio, row by row.
   const kernels = patch.channels === 1 ? undefined : simdKernels();
   if (kernels) {
-    kernels.colourTransfer(patch, active, gain, offset, ratio, grid * coarse);
+    kernels.colourTransfer(patch, active, gain, offset, ratio, grid * coarse, spans);
     return;
   }
   const aw = active.x1 - active.x0;

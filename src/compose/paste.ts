@@ -35,22 +35,33 @@ function pyramidLevels(faceSize: number): number {
   return Math.max(2, Math.min(6, Math.floor(Math.log2(faceSize / 8))));
 }
 
-/** Bounding box (local coordinates) of the mask's non-zero pixels, or undefined when it is empty. */
-function nonZeroBounds(mask: Float32Array, w: number, h: number): Rect | undefined {
+/**
+ * Bounding box (local coordinates) of the mask's non-zero pixels, or undefined when it is empty;
+ * with `spans` (2·h entries), each row's first and end column of them too (0, 0 for none).
+ */
+function nonZeroBounds(mask: Float32Array, w: number, h: number, spans?: Int32Array): Rect | undefined {
   let x0 = w,
     y0 = h,
     x1 = 0,
     y1 = 0;
   for (let y = 0; y < h; y++) {
     const row = y * w;
-    for (let x = 0; x < w; x++) {
-      if (mask[row + x] > 0) {
-        if (x < x0) x0 = x;
-        if (x >= x1) x1 = x + 1;
-        if (y < y0) y0 = y;
-        y1 = y + 1;
-      }
+    let first = 0;
+    while (first < w && !(mask[row + first] > 0)) first++;
+    if (first === w) {
+      if (spans) spans[2 * y] = spans[2 * y + 1] = 0;
+      continue;
     }
+    let end = w;
+    while (!(mask[row + end - 1] > 0)) end--;
+    if (spans) {
+      spans[2 * y] = first;
+      spans[2 * y + 1] = end;
+    }
+    if (first < x0) x0 = first;
+    if (end > x1) x1 = end;
+    if (y < y0) y0 = y;
+    y1 = y + 1;
   }
   return x1 > x0 ? { x0, y0, x1, y1 } : undefined;
 }
@@ -60,6 +71,8 @@ export class Compositor {
   private blender: PyramidBlender | undefined;
   private readonly scratch = new ScratchBuffers();
   private readonly paster = new InsightfacePaster();
+  /** Per patch row, the first and end column of the mask's non-zero run. */
+  private spans = new Int32Array(0);
 
   /** Pastes `patch` into `frame` in place, by its strategy; `timings` (ms) is added to when given. */
   compose(frame: Image, patch: FacePatch, settings: SwapSettings, timings?: ComposeTimings): void {
@@ -79,7 +92,8 @@ export class Compositor {
     const w = patch.pixels.width;
     const h = patch.pixels.height;
     let t = performance.now();
-    const active = w > 0 && h > 0 && settings.opacity * (settings.masks?.strength ?? 1) > 0 ? nonZeroBounds(patch.mask, w, h) : undefined;
+    if (this.spans.length < 2 * h) this.spans = new Int32Array(2 * h);
+    const active = w > 0 && h > 0 && settings.opacity * (settings.masks?.strength ?? 1) > 0 ? nonZeroBounds(patch.mask, w, h, this.spans) : undefined;
     if (!active) return; // nothing of the face shows
     // The target at the working resolution: what colours are matched to and blended against.
     const background =
@@ -88,7 +102,10 @@ export class Compositor {
         : downsampleImage(frame, rect.x0, rect.y0, rect.x1 - rect.x0, rect.y1 - rect.y0, factor, this.scratch.bytes('background', w * h * frame.channels));
     const local = { x0: 0, y0: 0, x1: w, y1: h };
     if (patch.matchDetail) matchDetail(patch.pixels, background, patch.detailMask ?? patch.mask, this.scratch, active);
-    if (settings.colorMatch) matchColour(patch.pixels, background, local, patch.statsMask, patch.faceSize, active, patch.complexion, patch.lightingScale);
+    // The blend reads the face only where its mask is non-zero, so only those runs need colour;
+    // sharpening reads their neighbours too, and then the whole box is done.
+    const spans = settings.sharpness > 0 ? undefined : this.spans;
+    if (settings.colorMatch) matchColour(patch.pixels, background, local, patch.statsMask, patch.faceSize, active, patch.complexion, patch.lightingScale, spans);
     if (timings) timings.colour += performance.now() - t;
 
     t = performance.now();

@@ -805,9 +805,11 @@ export interface SimdKernels {
    * The colour transfer of matchColour over `active` of `image` (RGB or RGBA, in place): in
    * L*a*b*, L ← (L·gains[0] + offsets[0])·ratio, a ← a·gains[1] + offsets[1], b ← b·gains[2] + offsets[2],
    * with the ratio bilinearly interpolated from `ratioGrid` (cells of factor×factor pixels over
-   * the whole image, as upsampleRows does). Alpha is kept.
+   * the whole image, as upsampleRows does). Alpha is kept. `spans`, when given, narrows each row
+   * y to columns [spans[2y], spans[2y + 1]) within `active` (the pixels a caller will read); each
+   * pixel's result is its own, whatever the run it is in.
    */
-  colourTransfer(image: Image, active: Rect, gains: ArrayLike<number>, offsets: ArrayLike<number>, ratioGrid: Float32Array, factor: number): void;
+  colourTransfer(image: Image, active: Rect, gains: ArrayLike<number>, offsets: ArrayLike<number>, ratioGrid: Float32Array, factor: number, spans?: Int32Array): void;
   /**
    * box-blur.ts's three running-sum box filters down the columns of a height × rowLength float
    * plane (REFLECT_101 rows, radii 0 skipped), from `src` into `out`: the same floats as its
@@ -938,7 +940,7 @@ function instantiate(): SimdKernels | undefined {
         fd.set(heap.subarray(rowAt, rowAt + rowBytes), start);
       }
     },
-    colourTransfer(image, active, gains, offsets, ratioGrid, factor) {
+    colourTransfer(image, active, gains, offsets, ratioGrid, factor, spans) {
       if (image.channels === 1) throw new RangeError('colourTransfer: the image must be RGB or RGBA');
       const aw = active.x1 - active.x0;
       if (aw <= 0 || active.y1 <= active.y0) return;
@@ -951,11 +953,15 @@ function instantiate(): SimdKernels | undefined {
       const data = image.data;
       upsampleRows(ratioGrid, factor, image.width, image.height, 1, (y, row) => {
         if (y < active.y0 || y >= active.y1) return;
-        ratioRow.set(row.subarray(active.x0, active.x1));
-        const start = (y * image.width + active.x0) * c;
-        heap.set(data.subarray(start, start + aw * c), rowAt);
-        colour[c](rowAt, ratioAt, aw);
-        data.set(heap.subarray(rowAt, rowAt + aw * c), start);
+        const x0 = spans ? Math.max(active.x0, spans[2 * y]) : active.x0;
+        const x1 = spans ? Math.min(active.x1, spans[2 * y + 1]) : active.x1;
+        const n = x1 - x0;
+        if (n <= 0) return;
+        ratioRow.set(row.subarray(x0, x1));
+        const start = (y * image.width + x0) * c;
+        heap.set(data.subarray(start, start + n * c), rowAt);
+        colour[c](rowAt, ratioAt, n);
+        data.set(heap.subarray(rowAt, rowAt + n * c), start);
       });
     },
     boxColumns(src, rowLength, height, radii, out) {
