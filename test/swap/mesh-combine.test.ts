@@ -98,6 +98,47 @@ describe('mesh identity from several photos', () => {
     assert.ok(wholeDiff < 3, `the combination is lit like the set's mean, the plain photo (${wholeDiff.toFixed(1)} levels)`);
   });
 
+  test("three photos: one photo's expression crease (a dark smile line) is voted out", () => {
+    const engine = new MeshSwapper();
+    const plain = engine.createIdentity(photo, face);
+    const brighter = engine.createIdentity(ramp(photo, 1.1, 1.1), face);
+    // A dark line from the nose wing (point 129) to the mouth corner (61): a nasolabial fold that
+    // only this photo's expression has.
+    const creased = copy(photo);
+    const [ax, ay, bx, by] = [face.landmarks[3 * 129], face.landmarks[3 * 129 + 1], face.landmarks[3 * 61], face.landmarks[3 * 61 + 1]];
+    const half = Math.max(2, Math.round(face.box[2] * 0.012));
+    for (let t = 0; t <= 1; t += 0.002) {
+      const x = Math.round(ax + (bx - ax) * t - half * 2),
+        y = Math.round(ay + (by - ay) * t);
+      for (let dy = -half; dy <= half; dy++) for (let dx = -half; dx <= half; dx++) creased.data.set([70, 45, 40], ((y + dy) * photo.width + x + dx) * 3);
+    }
+    const crease = engine.createIdentity(creased, face);
+    const combined = combineMeshIdentities([plain, crease, brighter]);
+    // The same set without the crease (the plain photo twice): what the combination should give.
+    const clean = combineMeshIdentities([plain, engine.createIdentity(photo, face), brighter]);
+    // Around the fold's middle in the texture (between the two points' texture positions), from `ref`.
+    const region = (id: MeshIdentity, ref: MeshIdentity) => {
+      const size = id.size;
+      const u = ((CANONICAL_UV[2 * 129] + CANONICAL_UV[2 * 61]) / 2) * size,
+        v = ((CANONICAL_UV[2 * 129 + 1] + CANONICAL_UV[2 * 61 + 1]) / 2) * size;
+      const r = Math.round(size * 0.04);
+      let sum = 0,
+        n = 0;
+      for (let y = Math.round(v) - r; y <= Math.round(v) + r; y++)
+        for (let x = Math.round(u) - r; x <= Math.round(u) + r; x++) {
+          const i = 4 * (y * size + x);
+          for (let k = 0; k < 3; k++) sum += Math.abs(id.texture.data[i + k] - ref.texture.data[i + k]);
+          n += 3;
+        }
+      return sum / n;
+    };
+    const shown = region(crease, plain);
+    const left = region(combined, clean);
+    assert.ok(shown > 8, `the crease shows in its own photo's texture (${shown.toFixed(1)} levels)`);
+    // A plain mean would keep a third of it.
+    assert.ok(left < shown / 8, `the crease is voted out (${left.toFixed(1)} levels left of ${shown.toFixed(1)})`);
+  });
+
   test('with two photos nothing is voted; the combination lies between them', () => {
     const engine = new MeshSwapper();
     const plain = engine.createIdentity(photo, face);
