@@ -9,10 +9,10 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Compositor } from '../../src/compose/paste.js';
 import type { FeatheredPatch } from '../../src/compose/patch.js';
-import { createImage, type Image } from '../../src/core/image.js';
+import { createImage, type Channels, type Image } from '../../src/core/image.js';
 import { simdKernels } from '../../src/core/simd-kernels.js';
 
-function textured(width: number, height: number, channels: number, seed: number): Image {
+function textured(width: number, height: number, channels: Channels, seed: number): Image {
   const image = createImage(width, height, channels);
   for (let i = 0; i < image.data.length; i++) image.data[i] = ((i + seed) * 2654435761) >>> 24;
   return image;
@@ -21,7 +21,7 @@ function textured(width: number, height: number, channels: number, seed: number)
 test('colourTransfer with spans: the same pixels inside each run, the others untouched', (t) => {
   const kernels = simdKernels();
   if (!kernels) return t.skip('no WebAssembly SIMD here');
-  for (const channels of [3, 4]) {
+  for (const channels of [3, 4] as const) {
     const image = textured(53, 41, channels, channels);
     const ratio = new Float32Array(18 * 14).map((_, i) => 0.8 + ((i * 37) % 40) / 100);
     const active = { x0: 2, y0: 1, x1: 50, y1: 39 };
