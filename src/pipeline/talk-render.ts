@@ -4,8 +4,9 @@
  * lids, and the picture is re-painted with a piecewise-affine warp of the mesh triangles (the
  * engine's warp), extended by rings of points around the face so the jaw and the head move the
  * neck and hair smoothly into the untouched background. A video face's own mouth (its speaking or
- * singing) is closed first and then opened to the speech's shape; an opened mouth gets a dark
- * interior with a hint of teeth.
+ * singing) is closed first, to the opening's visible edge where FaceMesh's inner lip line falls
+ * short of it, and then opened to the speech's shape; an opened mouth gets a dark interior with a
+ * hint of teeth.
  */
 
 import Delaunator from 'delaunator';
@@ -44,12 +45,24 @@ const LIDS = [
 
 /** The mesh point between the eyes, at the top of the nose. */
 const NASION = 168;
+/** Skin points around the mouth: its colour. */
+const AROUND_MOUTH = [205, 425, 200, 18, 164, 92, 322, 186, 410];
 const UPPER = new Set<number>(UPPER_LIP);
 const LOWER = new Set<number>(LOWER_LIP);
 const LIP = new Set<number>([...LIPS_INNER, ...LIPS_OUTER]);
 /** The inner lip line split into its upper and lower halves, corner to corner. */
 const INNER_UPPER = LIPS_INNER.slice(0, 11);
 const INNER_LOWER = [...LIPS_INNER.slice(10), LIPS_INNER[0]];
+/** The outer lip line's upper and lower halves, corner to corner. */
+const OUTER_UPPER = LIPS_OUTER.slice(0, 11);
+const OUTER_LOWER = [...LIPS_OUTER.slice(10), LIPS_OUTER[0]];
+/** Part of the mouth (either side of its centre, in mouth widths) where a lip's visible inner edge is looked for. */
+const EDGE_SPAN = 0.3;
+/** How far past FaceMesh's inner lip line the visible edge may lie: at most this part of the lip's thickness, and of the mouth's width. */
+const EDGE_REACH_OF_LIP = 0.6;
+const EDGE_REACH_OF_MOUTH = 0.15;
+/** A pixel by the lips darker than this part of the skin's luma is the mouth's inside (lips are lighter). */
+const DARK_OF_SKIN = 0.4;
 
 /** What stays fixed about one face while it talks: its neutral points, the triangles and each point's weights. */
 export interface TalkRig {
@@ -71,7 +84,7 @@ export interface TalkRig {
    */
   readonly gapUnit: number;
   readonly faceSize: number;
-  /** The face's own inner-lip gap at the mouth's centre (pixels). */
+  /** The face's own inner-lip gap at the mouth's centre (pixels), to the opening's visible edges for a replaced mouth. */
   readonly gap: number;
   /**
    * Per point, the move down the face (pixels, negative is up) that closes the face's own
@@ -104,6 +117,8 @@ export interface TalkPose {
   mouth: MouthShape;
   motion?: IdleMotion;
 }
+
+const lumaOf = (rgb: readonly [number, number, number]): number => 0.299 * rgb[0] + 0.587 * rgb[1] + 0.114 * rgb[2];
 
 function meanColour(image: Image, points: Float32Array, indices: readonly number[]): [number, number, number] {
   const c = image.channels;
@@ -175,6 +190,64 @@ function closingMoves(
   return close;
 }
 
+/** Luma of the pixel nearest (x, y), clamped to the image. */
+function lumaAt(image: Image, x: number, y: number): number {
+  const c = image.channels;
+  const o = (Math.min(image.height - 1, Math.max(0, Math.round(y))) * image.width + Math.min(image.width - 1, Math.max(0, Math.round(x)))) * c;
+  return c >= 3 ? 0.299 * image.data[o]! + 0.587 * image.data[o + 1]! + 0.114 * image.data[o + 2]! : image.data[o]!;
+}
+
+function median(values: number[]): number {
+  if (values.length === 0) return 0;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[sorted.length >> 1]!;
+}
+
+/**
+ * How far (pixels) the mouth's visible opening reaches past FaceMesh's inner lip line, for the
+ * upper and the lower lip. On a small or blurred face FaceMesh places the inner lip line inside
+ * the opening (a singer's dark mouth a few pixels taller than the landmarks say), so a mouth
+ * closed by the landmarks' gap alone still shows a band of its inside. Across the middle of the
+ * mouth each lip is read outwards from its inner line: pixels far darker than the skin around the
+ * mouth (less than {@link DARK_OF_SKIN} of its luma; lips are lighter than that) are the mouth's
+ * inside; the first lighter pixel is the lip's edge (a reach under a pixel is the line's own). The median over the columns, at most part of
+ * the lip's thickness.
+ */
+function visibleEdges(
+  image: Image,
+  points: Float32Array,
+  frame: { centre: readonly [number, number]; ex: readonly [number, number]; ey: readonly [number, number]; mouthWidth: number },
+  skinLuma: number,
+): { upper: number; lower: number } {
+  const { centre, ex, ey, mouthWidth } = frame;
+  const line = (indices: readonly number[]): { us: Float64Array; ws: Float64Array } => {
+    const pairs = indices.map((i) => faceCoords(points, i, centre, ex, ey)).sort((a, b) => a[0] - b[0]);
+    return { us: Float64Array.from(pairs, (p) => p[0]), ws: Float64Array.from(pairs, (p) => p[1]) };
+  };
+  const dark = DARK_OF_SKIN * skinLuma;
+  const reachOf = (inner: readonly number[], outer: readonly number[], direction: 1 | -1): number => {
+    const innerLine = line(inner);
+    const outerLine = line(outer);
+    const reaches: number[] = [];
+    const half = EDGE_SPAN * mouthWidth;
+    for (let u = -half; u <= half; u += 1) {
+      const w0 = lineAt(innerLine.us, innerLine.ws, u);
+      const thickness = direction * (lineAt(outerLine.us, outerLine.ws, u) - w0);
+      const limit = Math.min(EDGE_REACH_OF_LIP * Math.max(0, thickness), EDGE_REACH_OF_MOUTH * mouthWidth);
+      let reach = 0;
+      // From a pixel past the line: the line's own pixel is the lips' meeting line, dark in a closed mouth too.
+      for (let d = 1; d <= limit; d += 0.5) {
+        const w = w0 + direction * d;
+        if (lumaAt(image, centre[0] + u * ex[0] + w * ey[0], centre[1] + u * ex[1] + w * ey[1]) >= dark) break;
+        reach = d;
+      }
+      reaches.push(reach);
+    }
+    return median(reaches);
+  };
+  return { upper: reachOf(INNER_UPPER, OUTER_UPPER, -1), lower: reachOf(INNER_LOWER, OUTER_LOWER, 1) };
+}
+
 /**
  * The rig of a face in `image` (its neutral points and weights): made once for a still photo, per
  * frame for a video (cheap: a few hundred points).
@@ -214,6 +287,22 @@ export function rigFace(face: Face, image: Image, ownMouth: OwnMouth = 'replace'
   const ex: [number, number] = [eyeSide * ey[1], -eyeSide * ey[0]];
   const centre: [number, number] = [(px(POINT.upperLipInner) + px(POINT.lowerLipInner)) / 2, (py(POINT.upperLipInner) + py(POINT.lowerLipInner)) / 2];
   const mouthWidth = Math.max(1, Math.hypot(px(POINT.mouthLeft) - px(POINT.mouthRight), py(POINT.mouthLeft) - py(POINT.mouthRight)));
+  const skin = meanColour(image, points, AROUND_MOUTH);
+  if (ownMouth === 'replace') {
+    // The inner lip line moved out to the opening's visible edge (fading to nothing at the corners), so closing it leaves none of the inside showing.
+    const edges = visibleEdges(image, points, { centre, ex, ey, mouthWidth }, lumaOf(skin));
+    const move = (indices: readonly number[], by: number): void => {
+      if (by === 0) return;
+      for (const i of indices) {
+        const u = faceCoords(points, i, centre, ex, ey)[0] / mouthWidth;
+        const d = by * (1 - smoothstep(0.25, 0.45, Math.abs(u)));
+        points[2 * i]! += ey[0] * d;
+        points[2 * i + 1]! += ey[1] * d;
+      }
+    };
+    move(INNER_UPPER, -edges.upper);
+    move(INNER_LOWER, edges.lower);
+  }
   const dz = m[3 * POINT.mouthLeft + 2]! - m[3 * POINT.mouthRight + 2]!;
   const gapUnit = Math.hypot(mouthWidth, Math.min(Math.abs(dz), mouthWidth * MAX_FORESHORTENING));
   const faceSize = Math.max(face.box[2], face.box[3], 1);
@@ -284,8 +373,6 @@ export function rigFace(face: Face, image: Image, ownMouth: OwnMouth = 'replace'
   faceTriangles.set(topology.mouth, topology.skin.length);
   faceTriangles.set(topology.eyes, topology.skin.length + topology.mouth.length);
 
-  const around = [205, 425, 200, 18, 164, 92, 322, 186, 410];
-  const skin = meanColour(image, points, around);
   return {
     points,
     faceTriangles,
@@ -311,7 +398,7 @@ export function rigFace(face: Face, image: Image, ownMouth: OwnMouth = 'replace'
     spread,
     motion,
     lipColour: meanColour(image, points, [...LIPS_OUTER]),
-    skinLuma: 0.299 * skin[0] + 0.587 * skin[1] + 0.114 * skin[2],
+    skinLuma: lumaOf(skin),
   };
 }
 

@@ -129,4 +129,21 @@ describe('mouth replacement', () => {
     renderTalkingFace(frame, rig, { mouth: { open: 0.8, wide: 0, round: 0 } }, out);
     assert.ok(dark(out) > shut * 3, `opened by the plan: ${dark(out)} dark pixels`);
   });
+
+  it('closes the opening FaceMesh under-reads: the dark mouth reaching past the landmarks is shut too', () => {
+    // A small, blurred face: its dark mouth is open 0.2 mouth widths, the landmarks say 0.1.
+    const frame = footageFrame(footageFace(0.2));
+    const face = footageFace(0.1);
+    const rig = rigFace(face, frame);
+    assert.ok(rig.gap / rig.mouthWidth > 0.15, `the gap is read to the opening's visible edge: ${rig.gap / rig.mouthWidth} mouth widths`);
+    const dark = (image: Image): number => {
+      let n = 0;
+      for (let i = 0; i < image.data.length; i += 3) if (image.data[i]! < 80) n++;
+      return n;
+    };
+    const out = createImage(frame.width, frame.height, 3);
+    renderTalkingFace(frame, rig, { mouth: { open: 0, wide: 0, round: 0 } }, out);
+    const shut = dark(out);
+    assert.ok(shut < dark(frame) * 0.3 && shut < 3 * rig.mouthWidth, `closed by the plan: ${shut} dark pixels left of ${dark(frame)} (mouth ${rig.mouthWidth} px wide)`);
+  });
 });
