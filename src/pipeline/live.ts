@@ -101,6 +101,10 @@ export class LiveSession {
   private readonly paintedFaces = new Set<Face>();
   /** Frames processed, for spreading the unpainted faces' tracking over frames. */
   private frames = 0;
+  /** Frames since the planner last asked for a detection (as the planner counts them; ∞: none yet). */
+  private sinceFind = Number.POSITIVE_INFINITY;
+  /** The last frame's faces seen (as the planner hands them to the tracker), and whether a face it followed was lost. */
+  private lastFollowed: { observed: Face[]; lost: boolean } = { observed: [], lost: false };
 
   constructor(
     private readonly engine: AssembledEngine,
@@ -182,14 +186,39 @@ export class LiveSession {
     return (chosen === 'auto' ? AUTO_DETECT_EVERY : chosen) * this.budget.detectFactor;
   }
 
+  /** The planner's detection interval as a number of frames. */
+  private detectInterval(): number {
+    const every = this.detectEvery();
+    return every === 'auto' ? (this.engine.track ? AUTO_DETECT_EVERY : 1) : every;
+  }
+
   /**
    * The detector when the planner asks for it, except while searching (no face followed): then it
    * runs on every `searchEvery`-th frame, and the frames between find nothing, as the last did.
+   * Likewise while a face is lost and others are still followed (a head turned away in a crowd):
+   * the planner asks for a detection on every frame until the lost face comes back or is dropped;
+   * outside the detection schedule it runs on every `searchEvery`-th frame, and the frames between
+   * track the faces still followed instead. When none of them is found there (a cut came with the
+   * loss), the detector runs at once.
    */
-  private find(image: Image): Promise<Face[]> {
+  private async find(image: Image): Promise<Face[]> {
+    const scheduled = this.sinceFind + 1 >= this.detectInterval();
+    this.sinceFind = 0;
     if (this.searching && this.searchSkipped + 1 < this.budget.searchEvery) {
       this.searchSkipped++;
-      return Promise.resolve([]);
+      return [];
+    }
+    const followed = this.lastFollowed;
+    if (!scheduled && followed.observed.length > 0 && followed.lost && this.engine.track && this.searchSkipped + 1 < this.budget.searchEvery) {
+      const faces: Face[] = [];
+      for (const face of followed.observed) {
+        const found = await this.follow(image, face);
+        if (found) faces.push(found);
+      }
+      if (faces.length > 0) {
+        this.searchSkipped++;
+        return faces;
+      }
     }
     this.searchSkipped = 0;
     return this.engine.finder.analyze(image);
@@ -227,6 +256,20 @@ export class LiveSession {
     this.processor.close();
     this.processor = this.createProcessor();
     this.searchSkipped = Number.POSITIVE_INFINITY;
+    this.forgetFollowed();
+  }
+
+  /** The faces followed are dropped: the next frame is detected afresh. */
+  private restartTracks(): void {
+    this.processor.reset();
+    this.forgetFollowed();
+  }
+
+  /** What the last frame followed is forgotten (nothing of it is tracked on the next frame in place of a detection). */
+  private forgetFollowed(): void {
+    this.trackOf.clear();
+    this.paintedFaces.clear();
+    this.lastFollowed = { observed: [], lost: false };
   }
 
   /** The identity on each slot: one per person of the map, then the main source for everyone else. */
@@ -258,10 +301,8 @@ export class LiveSession {
    * The map itself is kept: it holds people by their face, whatever the target.
    */
   reset(): void {
-    this.processor.reset();
+    this.restartTracks();
     this.pending.clear();
-    this.trackOf.clear();
-    this.paintedFaces.clear();
     this.searchSkipped = Number.POSITIVE_INFINITY;
   }
 
@@ -304,12 +345,12 @@ export class LiveSession {
   private changeMain(id: number | null): void {
     if (this.main === id) return;
     this.main = id;
-    this.processor.reset();
+    this.restartTracks();
   }
 
   /** A face painted from this source changed (another face of its photo, or none): the faces are found afresh. */
   private sourceChanged(id: number): void {
-    if (this.main === id || this.people.some((p) => p.sourceId === id)) this.processor.reset();
+    if (this.main === id || this.people.some((p) => p.sourceId === id)) this.restartTracks();
   }
 
   get mainSource(): number | null {
@@ -350,7 +391,7 @@ export class LiveSession {
     let embedMs = 0;
     const working = work && (work.width !== frame.width || work.height !== frame.height) ? work : undefined;
     const at = working ? `${working.width}x${working.height}` : `${frame.width}x${frame.height}`;
-    if (at !== this.followedAt && this.followedAt !== '') this.processor.reset();
+    if (at !== this.followedAt && this.followedAt !== '') this.restartTracks();
     this.followedAt = at;
     this.processor.setIdentities(this.slotIdentities());
     const result = await this.processor.process(frame, time / 1000, {
@@ -367,6 +408,8 @@ export class LiveSession {
     const plan = result.plan!;
     this.searching = plan.tracks.every((track) => !track.observed);
     this.frames++;
+    if (!plan.detected) this.sinceFind++;
+    this.lastFollowed = { observed: plan.tracks.filter((t) => t.observed).map((t) => t.raw), lost: plan.tracks.some((t) => !t.observed) };
     this.trackOf.clear();
     this.paintedFaces.clear();
     const paintedIds = new Set(result.painted.map((p) => p.trackId));
