@@ -9,12 +9,14 @@
  * A clip with cuts is measured shot by shot: `--cuts 20,82,211` (frame numbers where a shot
  * starts) splits each `--face` video there into shots (re-encoded losslessly enough: x264 crf 10),
  * each talked and measured on its own (a shot shorter than the speech loops); `--only-videos`
- * skips the bundled photos, `--photos a.png,b.jpg` measures only those of them.
- * Run: npm run bench:talk [-- --face photo.jpg] [-- --cuts 20,82,211] [-- --voice slt] [-- --text "…"] [-- --json]
+ * skips the bundled photos, `--photos a.png,b.jpg` measures only those of them. `--trace DIR`
+ * writes, per face, a CSV of each frame's planned opening, the opening FaceMesh measured in the
+ * output and the speech envelope, to see where the two part.
+ * Run: npm run bench:talk [-- --face photo.jpg] [-- --cuts 20,82,211] [-- --voice slt] [-- --text "…"] [-- --trace DIR] [-- --json]
  */
 
 import { execFileSync } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
@@ -42,6 +44,7 @@ const cuts = (options('--cuts')[0] ?? '')
   .split(',')
   .filter(Boolean)
   .map((v) => Number.parseInt(v, 10));
+const traceDir = options('--trace')[0];
 const dir = await mkdtemp(join(tmpdir(), 'liveswap-bench-talk-'));
 
 /** A video split at `cuts` (first frames of shots) into one file per shot, named with its frames. */
@@ -56,6 +59,16 @@ function shotsOf(video: string): string[] {
     execFileSync(ffmpegPath(), ['-v', 'error', '-i', video, '-vf', `select=${select},setpts=N/FRAME_RATE/TB`, '-an', '-c:v', 'libx264', '-crf', '10', '-y', shot]);
     return shot;
   });
+}
+/** One line per frame: its number, the planned opening, the measured one (empty where no face was found) and the envelope. */
+function writeTrace(name: string, planned: Float32Array, measured: Float32Array, envelope: Float32Array): void {
+  mkdirSync(traceDir!, { recursive: true });
+  const lines = ['frame,planned,measured,envelope'];
+  for (let f = 0; f < measured.length; f++) {
+    const m = measured[f]!;
+    lines.push(`${f},${(planned[f] ?? Number.NaN).toFixed(4)},${Number.isFinite(m) ? m.toFixed(4) : ''},${envelope[f]!.toFixed(5)}`);
+  }
+  writeFileSync(join(traceDir!, name), `${lines.join('\n')}\n`);
 }
 const faces = [...bundled, ...options('--face').flatMap(shotsOf)];
 const swapper = await createNodeSwapper({ home: TEST_HOME, engine: 'mesh' });
@@ -85,6 +98,7 @@ try {
       const plan = await planTalkJob({ face, text, voice, output, marks: { label: true }, home: join(dir, 'home') });
       const result = await runTalkJob(plan, { open: (runtime) => createNodeSwapper({ ...runtime, home: TEST_HOME }) });
       const measured = await measureTalk(output, swapper);
+      if (traceDir) writeTrace(basename(output).replace(/\.mp4$/, '.csv'), result.mouth, measured.mouth, measured.envelope);
       const renderSeconds = result.timings.total / 1000;
       const sync = measured.sync;
       row = {

@@ -7,7 +7,7 @@
 
 import { expression } from '../../eval/attributes.js';
 import type { Face } from '../../face/face.js';
-import { lipSync, type LipSync } from '../../pipeline/talk-sync.js';
+import { envelopeAt, lipSync, type LipSync } from '../../pipeline/talk-sync.js';
 import type { FfmpegOptions } from '../media/ffmpeg-binary.js';
 import { probeVideo } from '../media/ffmpeg-probe.js';
 import { readFrames } from '../media/ffmpeg-read.js';
@@ -22,6 +22,8 @@ export interface TalkMeasure {
   audioSeconds: number;
   /** Mouth opening per frame as FaceMesh sees it; NaN where no face was found. */
   mouth: Float32Array;
+  /** The speech envelope at each frame's time (what the mouth is correlated with, at offset 0). */
+  envelope: Float32Array;
   facesFound: number;
   sync: LipSync;
 }
@@ -47,6 +49,7 @@ export async function measureTalk(file: string, swapper: Pick<NodeSwapper, 'anal
     videoSeconds: mouth.length / info.fps,
     audioSeconds: samples.length / SPEECH_RATE,
     mouth,
+    envelope: envelopeAt(samples, SPEECH_RATE, info.fps, mouth.length, 0),
     facesFound,
     sync: lipSync(mouth, samples, SPEECH_RATE, info.fps),
   };
