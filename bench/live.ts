@@ -217,6 +217,13 @@ function breakdown(log: FrameLog, outputLog: FrameLog, start: number, seconds: n
   return rows;
 }
 
+/** The camera's own rate over the window (frames its device produced each second) and the share of them shown, per second. */
+function cameraRate(rows: SecondRow[]): { median: number; min: number; shownShare: { median: number; min: number } } {
+  const produced = rows.map((r) => r.camera);
+  const shares = rows.map((r) => (r.camera > 0 ? r.shown / r.camera : 0));
+  return { median: median(produced), min: Math.min(...produced), shownShare: { median: round(median(shares), 2), min: round(Math.min(...shares), 2) } };
+}
+
 /** The per-second rows as a table. */
 function printBreakdown(rows: SecondRow[]): void {
   const columns: [string, (r: SecondRow) => string | number][] = [
@@ -323,6 +330,7 @@ try {
     seconds,
     loadAverage: round(load, 2),
     fps: { median: round(median(fps)), min: Math.min(...fps), max: Math.max(...fps), perSecond: fps },
+    cameraRate: cameraRate(perSecond),
     droppedPerSecond: { mean: round(mean(droppedPerSecond)), max: Math.max(...droppedPerSecond) },
     stagesMs: Object.fromEntries(Object.entries(stages).map(([stage, v]) => [stage, round(mean(v), 2)])),
     output: { shown, received, share: round(received / Math.max(1, shown), 3) },
@@ -335,6 +343,10 @@ try {
   else {
     console.log(`live app in headless Chromium, ${size}, ${engineStatus}, camera: ${result.camera}, ${seconds} s after ${WARM_UP_SECONDS} s warm-up, load ${result.loadAverage}`);
     console.log(`  fps per second: median ${result.fps.median}, min ${result.fps.min}, max ${result.fps.max} (${fps.join(' ')})`);
+    const rate = result.cameraRate;
+    console.log(
+      `  the camera produced ${rate.median} frames a second (median; min ${rate.min}); frames shown per frame produced, per second: median ${rate.shownShare.median}, min ${rate.shownShare.min}`,
+    );
     if (target) console.log(`  target: median ≥ ${target.median}, min ≥ ${target.min}, /output ≥ ${OUTPUT_SHARE * 100} %: ${result.target!.met ? 'met' : 'MISSED'}`);
     console.log(`  camera frames dropped: ${result.droppedPerSecond.mean}/s (max ${result.droppedPerSecond.max} in a second)`);
     console.log(`  /output received ${received} of ${shown} frames shown (${round(result.output.share * 100)} %)`);
