@@ -8,14 +8,14 @@
 import type { Image } from '../core/image.js';
 import { drawLabel, type LabelOptions } from './label.js';
 import { formatWatermarkId, type WatermarkPayload } from './payload.js';
-import { DEFAULT_STILL_STRENGTH, DEFAULT_VIDEO_STRENGTH, WatermarkEmbedder } from './watermark.js';
+import { WatermarkEmbedder } from './watermark.js';
 
 export interface MarkSettings {
   /** The visible label; `false` only when the user turned it off explicitly. */
   label: Partial<LabelOptions> | false;
   /** The invisible watermark: the key and the payload (asset id and format version). */
   watermark: { key: Uint8Array; payload: WatermarkPayload };
-  /** A still gets a stronger watermark: it has one frame, so no votes across frames. */
+  /** A still gets a stronger watermark, dealt evenly: it has one frame, so no votes across frames and no encoder prediction. */
   media: 'still' | 'video';
   /** `false` keeps the watermark's work in TypeScript (the same bytes, slower): for tests and benchmarks. */
   simd?: boolean;
@@ -27,8 +27,7 @@ export class FrameMarker {
 
   /** `settings` stay readable: a marks thread makes its own marker from them (the same marks, bytes for bytes). */
   constructor(readonly settings: MarkSettings) {
-    const strength = settings.media === 'still' ? DEFAULT_STILL_STRENGTH : DEFAULT_VIDEO_STRENGTH;
-    this.embedder = new WatermarkEmbedder(settings.watermark.key, settings.watermark.payload, { strength, simd: settings.simd });
+    this.embedder = new WatermarkEmbedder(settings.watermark.key, settings.watermark.payload, { media: settings.media, simd: settings.simd });
     this.watermarkId = formatWatermarkId(settings.watermark.payload.assetId);
   }
 

@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import sharp from 'sharp';
 import { cloneImage } from '../../src/core/image.js';
 import { encodePayload, type WatermarkPayload } from '../../src/provenance/payload.js';
-import { DEFAULT_STILL_STRENGTH, WatermarkEmbedder, decideWatermark, decodeWindow, measureFrame } from '../../src/provenance/watermark.js';
+import { WatermarkEmbedder, decideWatermark, decodeWindow, measureFrame } from '../../src/provenance/watermark.js';
 import { decodeRgb, loadFixture } from '../helpers/fixtures.js';
 import { ATTACKS, PHOTOS, roundTrip, seededRandom, syntheticClip, type Attack } from '../helpers/watermark-clips.js';
 
@@ -117,7 +117,7 @@ test('stills: every bit back from one frame after JPEG q75 + 0.5× resize (both 
     const payload = { assetId: 0x5eed0000 + index, version: 1 };
     const photo = await loadFixture(name);
     const marked = cloneImage(photo);
-    new WatermarkEmbedder(key, payload, { strength: DEFAULT_STILL_STRENGTH }).embed(marked);
+    new WatermarkEmbedder(key, payload, { media: 'still' }).embed(marked);
     const raw = sharp(Buffer.from(marked.data.buffer, marked.data.byteOffset, marked.data.length), { raw: { width: marked.width, height: marked.height, channels: 3 } });
     const half = [Math.round(marked.width / 2), Math.round(marked.height / 2)] as const;
     const attacked = [

@@ -3,7 +3,6 @@ import { test } from 'node:test';
 import { cloneImage, toRgba, type Image } from '../../src/core/image.js';
 import { WATERMARK_BITS, decodePayload, encodePayload, type WatermarkPayload } from '../../src/provenance/payload.js';
 import {
-  DEFAULT_STILL_STRENGTH,
   DEFAULT_VIDEO_STRENGTH,
   WATERMARK_KEY_BYTES,
   WatermarkDetector,
@@ -15,6 +14,7 @@ import {
   frameCoefficients,
   measureFrame,
   psnrLuma,
+  type WatermarkOptions,
 } from '../../src/provenance/watermark.js';
 import { loadFixture } from '../helpers/fixtures.js';
 import { seededRandom, syntheticClip } from '../helpers/watermark-clips.js';
@@ -26,9 +26,9 @@ function keyFrom(seed: number): Uint8Array {
   return Uint8Array.from({ length: WATERMARK_KEY_BYTES }, () => Math.floor(random() * 256));
 }
 
-function marked(image: Image, key: Uint8Array, payload = PAYLOAD, strength?: number): Image {
+function marked(image: Image, key: Uint8Array, payload = PAYLOAD, options: WatermarkOptions = {}): Image {
   const copy = cloneImage(image);
-  new WatermarkEmbedder(key, payload, strength === undefined ? {} : { strength }).embed(copy);
+  new WatermarkEmbedder(key, payload, options).embed(copy);
   return copy;
 }
 
@@ -80,9 +80,43 @@ test('the embedded correlation is near the strength and PSNR-Y stays within boun
     // Upsampling to 1080p and area-downscaling back attenuates the chips a little.
     assert.ok(signed > 0.5 * DEFAULT_VIDEO_STRENGTH && signed < 1.3 * DEFAULT_VIDEO_STRENGTH, `bit ${b}: ${signed}`);
   }
-  const still = marked(original, key, PAYLOAD, DEFAULT_STILL_STRENGTH);
+  const still = marked(original, key, PAYLOAD, { media: 'still' });
   assert.ok(psnrLuma(original, still) < psnr, 'the still strength costs more PSNR');
   assert.equal(psnrLuma(original, original), Infinity);
+});
+
+test('a still deals the change to every chip; a video frame only to the lowest ones, in a layout that holds from frame to frame', async () => {
+  const key = keyFrom(5);
+  const clip = await syntheticClip({ width: 960, height: 540, seed: 5 });
+  const original = clip.frame(0);
+  const host = frameCoefficients(original);
+  // Mean |change| per chip index (0..2: u+v = 2; 3..11: higher), after the residual's round trip to pixels and back.
+  const change = (image: Image): number[] => {
+    const after = frameCoefficients(image);
+    const sums = new Array<number>(12).fill(0);
+    for (let i = 0; i < after.length; i++) sums[i % 12] += Math.abs(after[i] - host[i]);
+    return sums.map((s) => s / (after.length / 12));
+  };
+  const low = (c: number[]): number => (c[0] + c[1] + c[2]) / 3;
+  const high = (c: number[]): number => c.slice(3).reduce((a, b) => a + b, 0) / 9;
+  const still = change(marked(original, key, PAYLOAD, { media: 'still' }));
+  assert.ok(high(still) > 0.5 * low(still), `still: low ${low(still).toFixed(3)}, high ${high(still).toFixed(3)}`);
+  const embedder = new WatermarkEmbedder(key, PAYLOAD);
+  const first = cloneImage(original);
+  embedder.embed(first);
+  const video = change(first);
+  assert.ok(high(video) < 0.1 * low(video), `video: low ${low(video).toFixed(3)}, high ${high(video).toFixed(3)}`);
+  // The same picture again: the same change, near enough that an encoder predicts it.
+  const second = cloneImage(original);
+  embedder.embed(second);
+  let differ = 0;
+  let moved = 0;
+  for (let i = 0; i < first.data.length; i++) {
+    differ += Math.abs(first.data[i] - second.data[i]);
+    moved += Math.abs(first.data[i] - original.data[i]);
+  }
+  assert.ok(differ < 0.1 * moved, `frame to frame ${differ} against ${moved} in all`);
+  assert.deepEqual(decideWatermark([measureFrame(key, first), measureFrame(key, second)]).payload, PAYLOAD);
 });
 
 test('RGBA: alpha is untouched and the same delta goes to R, G and B', async () => {
@@ -143,9 +177,9 @@ for (const [width, height] of [
     // grey always takes the general float path.
     const key = keyFrom(12);
     for (const strength of [DEFAULT_VIDEO_STRENGTH, 150]) {
-      const markedGrey = marked(grey, key, PAYLOAD, strength);
+      const markedGrey = marked(grey, key, PAYLOAD, { strength });
       for (const image of [rgb, rgba]) {
-        const out = marked(image, key, PAYLOAD, strength);
+        const out = marked(image, key, PAYLOAD, { strength });
         let differ = 0;
         for (let i = 0; i < grey.data.length; i++) {
           const expected = markedGrey.data[i];
@@ -280,6 +314,7 @@ test('soft decoding corrects up to the allowed number of the least reliable bits
 test('bad keys, sizes and options are refused with clear messages', () => {
   assert.throws(() => new WatermarkEmbedder(new Uint8Array(16), PAYLOAD), /key must be a Uint8Array of 32 bytes, got 16 bytes/);
   assert.throws(() => new WatermarkEmbedder(keyFrom(1), PAYLOAD, { strength: 0 }), /strength must be a positive number/);
+  assert.throws(() => new WatermarkEmbedder(keyFrom(1), PAYLOAD, { media: 'audio' as 'video' }), /media must be 'video' or 'still', got audio/);
   const tiny: Image = { width: 8, height: 8, channels: 3, data: new Uint8ClampedArray(192) };
   assert.throws(() => new WatermarkEmbedder(keyFrom(1), PAYLOAD).embed(tiny), /at least 16×16 pixels, got 8×8/);
   assert.throws(() => decideWatermark([new Float32Array(63)]), /64 soft values/);

@@ -15,7 +15,7 @@ export const GRID_H = 270;
 export const BLOCKS_X = 60;
 export const BLOCKS_Y = 33;
 export const CHIP_ROWS = BLOCKS_Y * 8;
-const BLOCKS = BLOCKS_X * BLOCKS_Y;
+export const BLOCKS = BLOCKS_X * BLOCKS_Y;
 /** AC coefficients (u horizontal, v vertical) with u+v ∈ {2,3,4}: 12 per block. */
 const COEFF_SUMS = [2, 3, 4];
 const COEFFS: ReadonlyArray<readonly [number, number]> = COEFF_SUMS.flatMap((sum) => Array.from({ length: sum + 1 }, (_, u) => [u, sum - u] as const));
@@ -141,14 +141,26 @@ function blockWeights(coeffs: Float32Array, out: Float32Array): Float32Array {
   for (let block = 0, i = 0; block < BLOCKS; block++) {
     let power = 0;
     for (const end = i + PER_BLOCK; i < end; i++) power += coeffs[i] * coeffs[i];
-    out[block] = 1 / (power / PER_BLOCK + VARIANCE_FLOOR);
+    out[block] = blockWeight(power / PER_BLOCK);
   }
   return out;
 }
 
+/** A block's weight from its host power (the mean square of its chip coefficients). */
+export function blockWeight(power: number): number {
+  return 1 / (power + VARIANCE_FLOOR);
+}
+
+/** The host power a block weight was made from: {@link blockWeight}'s inverse. */
+export function blockPower(weight: number): number {
+  return 1 / weight - VARIANCE_FLOOR;
+}
+
 /** Reusable buffers of {@link correlate}. */
 export class CorrelationScratch {
+  /** The block weights of the last correlation. */
   readonly weights = new Float32Array(BLOCKS);
+  /** Per bit, the sum of the weights over its chips in the last correlation. */
   readonly total = new Float64Array(WATERMARK_BITS);
 }
 
