@@ -8,7 +8,8 @@
 import type { Image } from '../../core/image.js';
 import { WATERMARK_BITS, encodePayload, type WatermarkPayload } from '../payload.js';
 import { checkImage, GridScratch } from './grid.js';
-import { blockPower, blockWeight, BLOCKS, chipPattern, CorrelationScratch, correlate, GRID_H, GRID_W, PER_BLOCK, SLOTS, type ChipPattern } from './pattern.js';
+import { BitCorrelator } from './bit-order.js';
+import { blockPower, blockWeight, BLOCKS, chipPattern, GRID_H, GRID_W, PER_BLOCK, SLOTS, type ChipPattern } from './pattern.js';
 
 /**
  * ISS target correlation for video frames (DCT units of the canonical grid); votes over frames do
@@ -62,7 +63,7 @@ export interface WatermarkOptions {
 
 /**
  * Writes one payload with one key into frames, in place; holds its scratch, so reuse it across
- * frames. Every mark moves each bit's weighted correlation (the reader's, {@link correlate}) to
+ * frames. Every mark moves each bit's weighted correlation (the reader's, correlate() in pattern.ts) to
  * ±strength. A still's change is dealt evenly to the bit's chips. A video frame's goes only to the
  * lowest-frequency chips (u+v = 2), which survive a lossy encoder several times better, and among
  * those in proportion to the square root of a weight like the reader's but from the host power
@@ -76,7 +77,6 @@ export class WatermarkEmbedder {
   private readonly signs = new Float32Array(WATERMARK_BITS);
   private readonly strength: number;
   private readonly scratch: GridScratch;
-  private readonly correlation = new CorrelationScratch();
   private readonly soft = new Float32Array(WATERMARK_BITS);
   private readonly bitDelta = new Float32Array(WATERMARK_BITS);
   private readonly slotDelta = new Float32Array(SLOTS);
@@ -86,13 +86,16 @@ export class WatermarkEmbedder {
   private readonly sharedWeight = new Float64Array(WATERMARK_BITS);
   private readonly gain = new Float32Array(WATERMARK_BITS);
   private readonly hostSoft = new Float32Array(WATERMARK_BITS);
-  private readonly predicted = new Float32Array(SLOTS);
   private readonly after = new Float32Array(WATERMARK_BITS);
-  private readonly afterScratch = new CorrelationScratch();
+  /** Per bit, d × gain of the change being spread. */
+  private readonly bitScale = new Float64Array(WATERMARK_BITS);
+  /** The reader's correlation of this key's chips (the same numbers as correlate() in pattern.ts), reused by the video corrections. */
+  private readonly chips: BitCorrelator;
   private frames = 0;
 
   constructor(key: Uint8Array, payload: WatermarkPayload, options: WatermarkOptions = {}) {
     this.pattern = chipPattern(key);
+    this.chips = new BitCorrelator(this.pattern);
     this.scratch = new GridScratch(options.simd ?? true);
     const media = options.media ?? 'video';
     if (media !== 'video' && media !== 'still') throw new RangeError(`media must be 'video' or 'still', got ${String(media)}`);
@@ -111,7 +114,9 @@ export class WatermarkEmbedder {
   embed(image: Image): void {
     checkImage(image, 'WatermarkEmbedder.embed', [1, 3, 4]);
     const coeffs = this.scratch.analyze(image);
-    const soft = correlate(this.pattern, coeffs, this.soft, this.correlation);
+    const chips = this.chips;
+    chips.loadHost(coeffs);
+    const soft = chips.correlate(this.soft);
     // ISS: move each bit's correlation to ±strength; a host already beyond it is left alone.
     for (let b = 0; b < WATERMARK_BITS; b++) {
       const target = this.strength * this.signs[b];
@@ -136,59 +141,67 @@ export class WatermarkEmbedder {
    * {@link REFINE_PASSES} times.
    */
   private shapeVideo(coeffs: Float32Array, power: Float32Array): void {
-    const weights = this.correlation.weights; // the reader's, left by correlate() for this frame
+    const chips = this.chips;
+    const weights = chips.weights; // the reader's for this frame, until the first correction below
     const keep = this.frames++ === 0 ? 0 : POWER_MEMORY;
     const share = this.share;
-    for (let block = 0; block < BLOCKS; block++) {
-      power[block] = keep * power[block] + (1 - keep) * blockPower(weights[block]);
-      const w = blockWeight(power[block]);
-      share[block] = Math.sqrt(w);
-    }
     const { bitOf } = this.pattern;
     const shared = this.sharedWeight;
     shared.fill(0);
     for (let block = 0, i = 0; block < BLOCKS; block++, i += PER_BLOCK) {
-      const ws = weights[block] * share[block];
-      for (let k = 0; k < LOW_CHIPS; k++) shared[bitOf[i + k]] += ws;
+      power[block] = keep * power[block] + (1 - keep) * blockPower(weights[block]);
+      const s = Math.fround(Math.sqrt(blockWeight(power[block])));
+      share[block] = s;
+      const ws = weights[block] * s;
+      for (let k = i; k < i + LOW_CHIPS; k++) shared[bitOf[k]] += ws;
     }
-    const total = this.correlation.total; // Σw over each bit's chips, also left by correlate()
+    const total = chips.total; // Σw over each bit's chips, also from the host's correlation
     for (let b = 0; b < WATERMARK_BITS; b++) this.gain[b] = shared[b] > 0 ? total[b] / shared[b] : 0;
     const d = this.bitDelta;
     const host = this.soft;
     this.hostSoft.set(host);
-    this.spread(d);
+    const bitScale = this.bitScale;
     for (let pass = 0; pass < REFINE_PASSES; pass++) {
-      const predicted = this.predicted;
-      for (let i = 0; i < SLOTS; i++) predicted[i] = coeffs[i] + this.slotDelta[i];
-      const after = correlate(this.pattern, predicted, this.after, this.afterScratch);
+      // Spread d to the chips and read host + change as the reader would; the change is 0 outside the low chips.
+      for (let b = 0; b < WATERMARK_BITS; b++) bitScale[b] = d[b] * this.gain[b];
+      chips.spreadAndWeigh(coeffs, this.slotDelta, LOW_CHIPS, bitScale, share);
+      const after = chips.correlate(this.after);
       for (let b = 0; b < WATERMARK_BITS; b++) {
         if (d[b] === 0) continue;
         const target = this.strength * this.signs[b];
         const seen = Math.min(1, Math.max(MIN_SEEN_GAIN, (after[b] - this.hostSoft[b]) / d[b]));
         d[b] += (target - after[b]) / seen;
       }
-      this.spread(d);
     }
-    let energy = 0;
-    for (let i = 0; i < SLOTS; i++) energy += this.slotDelta[i] * this.slotDelta[i];
+    const energy = this.spread(d);
+    const slotDelta = this.slotDelta;
     const mse = energy / (GRID_W * GRID_H);
     if (mse > MAX_VIDEO_MSE) {
       const scale = Math.sqrt(MAX_VIDEO_MSE / mse);
-      for (let i = 0; i < SLOTS; i++) this.slotDelta[i] *= scale;
+      for (let i = 0; i < SLOTS; i += PER_BLOCK) for (let k = i; k < i + LOW_CHIPS; k++) slotDelta[k] *= scale;
     }
   }
 
-  /** Bit changes `d` to chip changes, in the shape {@link shapeVideo} set up. */
-  private spread(d: Float32Array): void {
+  /**
+   * Bit changes `d` to chip changes, in the shape {@link shapeVideo} set up (a video embedder's other
+   * chips stay 0), as {@link BitCorrelator.spreadAndWeigh} writes them; returns their energy.
+   */
+  private spread(d: Float32Array): number {
     const { bitOf, sign } = this.pattern;
     const slotDelta = this.slotDelta;
-    slotDelta.fill(0);
+    const gain = this.gain;
+    const share = this.share;
+    let energy = 0;
     for (let block = 0, i = 0; block < BLOCKS; block++, i += PER_BLOCK) {
-      for (let k = 0; k < LOW_CHIPS; k++) {
-        const bit = bitOf[i + k];
-        slotDelta[i + k] = d[bit] * this.gain[bit] * sign[i + k] * this.share[block];
+      const s = share[block];
+      for (let k = i; k < i + LOW_CHIPS; k++) {
+        const bit = bitOf[k];
+        const change = Math.fround(d[bit] * gain[bit] * sign[k] * s);
+        slotDelta[k] = change;
+        energy += change * change;
       }
     }
+    return energy;
   }
 }
 
