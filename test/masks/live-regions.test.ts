@@ -5,41 +5,19 @@
  */
 
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import { toRgba, type Image } from '../../src/core/image.js';
+import { describe, it } from 'node:test';
+import type { Image } from '../../src/core/image.js';
 import { BISENET_CLASSES, meshLabelMap } from '../../src/face/face-regions.js';
-import type { InferenceSession } from '../../src/models/runtime.js';
-import { builtinModel } from '../../src/node/models/model-cache.js';
-import { createNodeRuntime } from '../../src/node/models/onnx-runtime.js';
-import { assembleEngine } from '../../src/pipeline/engines.js';
 import { LiveSession } from '../../src/pipeline/live.js';
 import { DEFAULT_LIVE_SETTINGS, REGION_PRESETS, REGION_PRESET_NAMES, type ProcessSettings } from '../../src/pipeline/live-options.js';
 import { resolvePaintOptions } from '../../src/pipeline/options.js';
-import { framedPhoto } from '../helpers/clips.js';
-import { loadFixture, TEST_HOME } from '../helpers/fixtures.js';
+import { liveEngineFixture } from '../helpers/live-engine.js';
 
 const settings = (over: Partial<ProcessSettings> = {}): ProcessSettings => ({ ...DEFAULT_LIVE_SETTINGS, ...over });
 const copy = (image: Image): Image => ({ ...image, data: new Uint8ClampedArray(image.data) });
 
 describe('live region presets', () => {
-  const runtime = createNodeRuntime({ threads: 1 });
-  const sessions: InferenceSession[] = [];
-  let engine: ReturnType<typeof assembleEngine>;
-  let camera: Image;
-  let source: Image;
-  const load = async (id: 'blazeface' | 'facemesh') => {
-    const model = await builtinModel(id, TEST_HOME);
-    const session = await runtime.load(model.bytes, model.path);
-    sessions.push(session);
-    return session;
-  };
-
-  before(async () => {
-    engine = assembleEngine({ detector: await load('blazeface'), mesh: await load('facemesh') });
-    camera = toRgba(await framedPhoto('astronaut.png', 1280, 720));
-    source = toRgba(await loadFixture('grace_hopper.jpg'));
-  });
-  after(() => Promise.all(sessions.map((s) => s.close())));
+  const fx = liveEngineFixture(1280, 720);
 
   it('every preset is a valid partial swap', () => {
     for (const name of REGION_PRESET_NAMES) {
@@ -49,13 +27,13 @@ describe('live region presets', () => {
   });
 
   it('"nose only" changes the nose and nothing away from it; strength 0 changes nothing', async () => {
-    const live = new LiveSession(engine, settings({ regions: 'nose' }), false);
-    await live.addSource(1, 'grace.jpg', source);
-    const frame = copy(camera);
+    const live = new LiveSession(fx.engine, settings({ regions: 'nose' }), false);
+    await live.addSource(1, 'grace.jpg', fx.source);
+    const frame = copy(fx.camera);
     const result = await live.process(frame, 0);
     assert.equal(result.faces.length, 1);
-    const [face] = await engine.finder.analyze(camera);
-    const labels = meshLabelMap(face.landmarks, 3, camera.width, camera.height, (x, y) => [x, y]);
+    const [face] = await fx.engine.finder.analyze(fx.camera);
+    const labels = meshLabelMap(face.landmarks, 3, fx.camera.width, fx.camera.height, (x, y) => [x, y]);
     const [bx, by, bw, bh] = face.box;
     let nose = 0;
     let noseCount = 0;
@@ -69,15 +47,15 @@ describe('live region presets', () => {
     let ny1 = -Infinity;
     for (let i = 0; i < labels.length; i++) {
       if (labels[i] !== BISENET_CLASSES.nose) continue;
-      const x = i % camera.width;
-      const y = Math.floor(i / camera.width);
+      const x = i % fx.camera.width;
+      const y = Math.floor(i / fx.camera.width);
       [nx0, ny0, nx1, ny1] = [Math.min(nx0, x), Math.min(ny0, y), Math.max(nx1, x), Math.max(ny1, y)];
     }
     for (let y = Math.floor(by); y < by + bh; y++) {
       for (let x = Math.floor(bx); x < bx + bw; x++) {
-        const i = y * camera.width + x;
+        const i = y * fx.camera.width + x;
         let d = 0;
-        for (let k = 0; k < 3; k++) d += Math.abs(frame.data[4 * i + k] - camera.data[4 * i + k]) / 3;
+        for (let k = 0; k < 3; k++) d += Math.abs(frame.data[4 * i + k] - fx.camera.data[4 * i + k]) / 3;
         if (labels[i] === BISENET_CLASSES.nose) {
           nose += d;
           noseCount++;
@@ -92,9 +70,9 @@ describe('live region presets', () => {
     assert.ok(away / awayCount < 0.5, 'the rest of the face is the camera frame');
 
     live.updateSettings(settings({ regions: 'nose', maskStrength: 0 }));
-    const still = copy(camera);
+    const still = copy(fx.camera);
     await live.process(still, 33);
-    assert.deepEqual(still.data, camera.data, 'strength 0: the frame as it came');
+    assert.deepEqual(still.data, fx.camera.data, 'strength 0: the frame as it came');
     live.close();
   });
 });

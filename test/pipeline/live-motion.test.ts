@@ -5,17 +5,12 @@
  */
 
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import { toRgba, type Image } from '../../src/core/image.js';
+import { describe, it } from 'node:test';
+import type { Image } from '../../src/core/image.js';
 import type { Face } from '../../src/face/face.js';
-import type { InferenceSession } from '../../src/models/runtime.js';
-import { assembleEngine } from '../../src/pipeline/engines.js';
 import { DEFAULT_LIVE_SETTINGS } from '../../src/pipeline/live-options.js';
 import { LiveSession } from '../../src/pipeline/live.js';
-import { builtinModel } from '../../src/node/models/model-cache.js';
-import { createNodeRuntime } from '../../src/node/models/onnx-runtime.js';
-import { framedPhoto } from '../helpers/clips.js';
-import { TEST_HOME, loadFixture } from '../helpers/fixtures.js';
+import { liveEngineFixture } from '../helpers/live-engine.js';
 
 /** The mean x of a face's landmarks (where a tracker's region is centred, near enough). */
 const centreX = (face: Face): number => {
@@ -36,41 +31,24 @@ function shifted(image: Image, dx: number): Image {
 }
 
 describe('LiveSession: the tracker looks ahead of a moving face', () => {
-  const runtime = createNodeRuntime({ threads: 1 });
-  const sessions: InferenceSession[] = [];
-  let engine: ReturnType<typeof assembleEngine>;
-  let camera: Image;
-  let source: Image;
-  const load = async (id: 'blazeface' | 'facemesh') => {
-    const model = await builtinModel(id, TEST_HOME);
-    const session = await runtime.load(model.bytes, model.path);
-    sessions.push(session);
-    return session;
-  };
-
-  before(async () => {
-    engine = assembleEngine({ detector: await load('blazeface'), mesh: await load('facemesh') });
-    camera = toRgba(await framedPhoto('astronaut.png', 640, 360));
-    source = toRgba(await loadFixture('grace_hopper.jpg'));
-  });
-  after(() => Promise.all(sessions.map((s) => s.close())));
+  const fx = liveEngineFixture(640, 360);
 
   /** Runs `frames` frames 33 ms apart, the face moved `step` pixels right on each; the x the tracker was asked at and found the face at, per tracked frame. */
   async function follow(step: number, frames: number): Promise<{ asked: number; found: number; before: number }[]> {
     const calls: { asked: number; found: number; before: number }[] = [];
     let last: number | undefined;
     const watched = {
-      ...engine,
+      ...fx.engine,
       track: async (image: Image, face: Face) => {
-        const found = await engine.track!(image, face);
+        const found = await fx.engine.track!(image, face);
         if (found && last !== undefined) calls.push({ asked: centreX(face), found: centreX(found), before: last });
         return found;
       },
     };
     const live = new LiveSession(watched, { ...DEFAULT_LIVE_SETTINGS, detectEvery: 100, smoothing: false }, false);
-    await live.addSource(1, 'grace.jpg', source);
+    await live.addSource(1, 'grace.jpg', fx.source);
     for (let i = 0; i < frames; i++) {
-      const result = await live.process(shifted(camera, 40 + i * step), i * 33);
+      const result = await live.process(shifted(fx.camera, 40 + i * step), i * 33);
       assert.equal(result.faces.length, 1, `frame ${i}: the face is followed`);
       const box = result.faces[0]!.box;
       last = box[0] + box[2] / 2;
