@@ -240,7 +240,7 @@ describe('inswapper engine failures', () => {
 });
 
 describe('several source photos of one person', () => {
-  test('inswapper averages their embeddings and projects the mean raw one; mesh uses the first and says so', async () => {
+  test('inswapper averages their embeddings and projects the mean raw one; mesh combines them too and says so', async () => {
     const store = await storeWith(join(dir, 'multi'), models.inswapper_128);
     const swapper = await createNodeSwapper({ home: TEST_HOME, store, engine: 'inswapper' });
     const brighter = cloneImage(source);
@@ -269,7 +269,7 @@ describe('several source photos of one person', () => {
     const mesh = await createNodeSwapper({ home: TEST_HOME, engine: 'mesh' });
     try {
       const prepared = await mesh.prepareSources([source, brighter], { sourceFace: undefined, maxPixels: 50e6 });
-      assert.match(prepared.notices.join('\n'), /mesh engine takes its identity from one photo: using the first of 2/);
+      assert.match(prepared.notices.join('\n'), /Combined 2 source photos into one identity/);
     } finally {
       await mesh.close();
     }
