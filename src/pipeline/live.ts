@@ -5,8 +5,8 @@
  * place. How often faces are looked for is budgeted ({@link LiveSession.setQuality}): while no face
  * is followed the detector runs on every N-th frame only, so a cut or a turned head does not cost
  * a detection on every frame; and while one face is painted, the others in view (a crowd) are
- * tracked on every other frame only. Platform-free: the browser's worker drives it with camera
- * frames, tests with frames from files.
+ * tracked on every other frame only (the face-following policy is {@link FollowPolicy}).
+ * Platform-free: the browser's worker drives it with camera frames, tests with frames from files.
  */
 
 import { LiveswapError } from '../core/errors.js';
@@ -15,6 +15,7 @@ import { DEFAULT_ONE_EURO } from '../core/one-euro.js';
 import type { Face } from '../face/face.js';
 import type { QualityLevel } from './adaptive-quality.js';
 import type { AssembledEngine } from './engines.js';
+import { FollowPolicy, type FollowBudget } from './follow-policy.js';
 import { effectivePixelBoost, REGION_PRESETS, type ProcessSettings } from './live-options.js';
 import { LIVE_DEFAULTS, resolveSwapOptions, type FaceRegion, type SwapOptions } from './options.js';
 import { FrameProcessor, type MarkChoice, type MarksApplied, type ProcessedTimings } from './frame-processor.js';
@@ -74,30 +75,6 @@ export type DetectionBudget = Pick<QualityLevel, 'detectFactor' | 'searchEvery'>
 /** No budget: the detector runs whenever the planner asks (as a video file's frames are done). */
 const FULL_DETECTION: DetectionBudget = { detectFactor: 1, searchEvery: 1 };
 
-/**
- * With one face painted (no map, not "many faces"), a face followed but not painted is tracked on
- * every N-th frame only, and kept where it was in between: its box and number stay on the preview,
- * and a crowd costs the tracker one face a frame and a share of the others, not all of them.
- */
-const UNPAINTED_TRACK_EVERY = 2;
-
-/**
- * A face's motion older than this (ms) is not carried forward: after a longer gap the tracker looks
- * where the face was last seen.
- */
-const MOTION_MAX_GAP_MS = 200;
-/** The most the tracker's region is moved ahead of where a face was last seen, as a share of the region's side. */
-const MOTION_MAX_SHIFT = 0.25;
-
-/** Where a followed face's centre was last seen (working-frame pixels), when (ms), and how fast it moved there (pixels a millisecond). */
-interface FaceMotion {
-  cx: number;
-  cy: number;
-  at: number;
-  vx: number;
-  vy: number;
-}
-
 export class LiveSession {
   private readonly sources = new Map<number, SourceEntry>();
   private main: number | null = null;
@@ -107,25 +84,8 @@ export class LiveSession {
   private swapOptions: SwapOptions;
   private embedder: Promise<FaceEmbed> | undefined;
   private budget: DetectionBudget = FULL_DETECTION;
-  /** Whether the last frame followed no face it saw (nothing, or only faces held while lost). */
-  private searching = true;
-  /** Frames the detector was skipped on since it last ran while searching; ∞: run on the next. */
-  private searchSkipped = Number.POSITIVE_INFINITY;
-  /** The size faces were last followed at (the working frame's): faces followed at another are found afresh. */
-  private followedAt = '';
-  /** The last frame's followed faces (as the planner hands them to the tracker) by track, and those of them painted. */
-  private readonly trackOf = new Map<Face, number>();
-  private readonly paintedFaces = new Set<Face>();
-  /** Frames processed, for spreading the unpainted faces' tracking over frames. */
-  private frames = 0;
-  /** The followed faces' motion by track, for placing the tracker's region where a moving face will be ({@link ahead}). */
-  private readonly motion = new Map<number, FaceMotion>();
-  /** The time (ms) of the frame being processed. */
-  private now = 0;
-  /** Frames since the planner last asked for a detection (as the planner counts them; ∞: none yet). */
-  private sinceFind = Number.POSITIVE_INFINITY;
-  /** The last frame's faces seen (as the planner hands them to the tracker), and whether a face it followed was lost. */
-  private lastFollowed: { observed: Face[]; lost: boolean } = { observed: [], lost: false };
+  /** When faces are looked for, which are tracked on which frame, and where the tracker looks. */
+  private readonly following: FollowPolicy;
 
   constructor(
     private readonly engine: AssembledEngine,
@@ -136,6 +96,11 @@ export class LiveSession {
     private readonly loadEmbed?: () => Promise<FaceEmbed>,
   ) {
     this.swapOptions = this.toSwapOptions(settings);
+    const track = engine.track;
+    this.following = new FollowPolicy({
+      detect: (image) => engine.finder.analyze(image),
+      ...(track ? { track: (image: Image, face: Face) => track.call(engine, image, face) } : {}),
+    });
     this.processor = this.createProcessor();
   }
 
@@ -179,8 +144,8 @@ export class LiveSession {
     return FrameProcessor.create(
       {
         name: engine.name,
-        analyze: (image) => this.find(image),
-        ...(engine.track ? { track: (image: Image, face: Face) => this.follow(image, face) } : {}),
+        analyze: (image) => this.following.find(image),
+        ...(engine.track ? { track: (image: Image, face: Face) => this.following.follow(image, face) } : {}),
         paintFaces: (frame, jobs, options, timings) => engine.still.paintFaces(frame, jobs, options, timings),
         swap: (source, target, options, files) => engine.still.swap(source, target, options, files),
       },
@@ -213,84 +178,9 @@ export class LiveSession {
     return every === 'auto' ? (this.engine.track ? AUTO_DETECT_EVERY : 1) : every;
   }
 
-  /**
-   * The detector when the planner asks for it, except while searching (no face followed): then it
-   * runs on every `searchEvery`-th frame, and the frames between find nothing, as the last did.
-   * Likewise while a face is lost and others are still followed (a head turned away in a crowd):
-   * the planner asks for a detection on every frame until the lost face comes back or is dropped;
-   * outside the detection schedule it runs on every `searchEvery`-th frame, and the frames between
-   * track the faces still followed instead. When none of them is found there (a cut came with the
-   * loss), the detector runs at once.
-   */
-  private async find(image: Image): Promise<Face[]> {
-    const scheduled = this.sinceFind + 1 >= this.detectInterval();
-    this.sinceFind = 0;
-    if (this.searching && this.searchSkipped + 1 < this.budget.searchEvery) {
-      this.searchSkipped++;
-      return [];
-    }
-    const followed = this.lastFollowed;
-    if (!scheduled && followed.observed.length > 0 && followed.lost && this.engine.track && this.searchSkipped + 1 < this.budget.searchEvery) {
-      const faces: Face[] = [];
-      for (const face of followed.observed) {
-        const found = await this.follow(image, face);
-        if (found) faces.push(found);
-      }
-      if (faces.length > 0) {
-        this.searchSkipped++;
-        return faces;
-      }
-    }
-    this.searchSkipped = 0;
-    return this.engine.finder.analyze(image);
-  }
-
-  /**
-   * The tracker, except for a face not painted while only one face is (see UNPAINTED_TRACK_EVERY):
-   * on the frames it skips, that face is kept where the last frame had it.
-   */
-  private follow(image: Image, face: Face): Promise<Face | undefined> {
-    const trackId = this.trackOf.get(face);
-    const onePainted = this.people.length === 0 && !this.settings.manyFaces;
-    if (onePainted && trackId !== undefined && !this.paintedFaces.has(face) && (this.frames + trackId) % UNPAINTED_TRACK_EVERY !== 0) return Promise.resolve(face);
-    return this.engine.track!(image, trackId === undefined ? face : this.ahead(face, trackId));
-  }
-
-  /**
-   * The face moved on by its motion since it was last seen, for the tracker to look at. FaceMesh
-   * runs a second time when the region it was given was off the face (see FaceAnalyzer.refine), as
-   * it mostly is for a face that moves between frames: looking where the face is going saves many
-   * of those second runs. Only the landmarks the tracker's region is taken from are moved.
-   */
-  private ahead(face: Face, trackId: number): Face {
-    const seen = this.motion.get(trackId);
-    const gap = seen ? this.now - seen.at : Number.POSITIVE_INFINITY;
-    if (!seen || gap <= 0 || gap > MOTION_MAX_GAP_MS) return face;
-    const limit = face.roi.size * MOTION_MAX_SHIFT;
-    const dx = Math.max(-limit, Math.min(limit, seen.vx * gap));
-    const dy = Math.max(-limit, Math.min(limit, seen.vy * gap));
-    if (Math.hypot(dx, dy) < 0.5) return face;
-    const landmarks = face.landmarks.slice();
-    for (let i = 0; i < landmarks.length; i += 3) {
-      landmarks[i]! += dx;
-      landmarks[i + 1]! += dy;
-    }
-    return { ...face, landmarks };
-  }
-
-  /** Records where each face seen on this frame is and how fast it moved; faces no longer followed are dropped. */
-  private recordMotion(tracks: readonly { trackId: number; raw: Face; observed: boolean }[], time: number): void {
-    const followed = new Set<number>();
-    for (const { trackId, raw, observed } of tracks) {
-      followed.add(trackId);
-      if (!observed) continue;
-      const { cx, cy } = raw.roi;
-      const last = this.motion.get(trackId);
-      const gap = last ? time - last.at : 0;
-      const moving = last !== undefined && gap > 0 && gap <= MOTION_MAX_GAP_MS;
-      this.motion.set(trackId, { cx, cy, at: time, vx: moving ? (cx - last.cx) / gap : 0, vy: moving ? (cy - last.cy) / gap : 0 });
-    }
-    for (const id of [...this.motion.keys()]) if (!followed.has(id)) this.motion.delete(id);
+  /** This frame's face-following budget: the detection schedule and search budget, and whether one face only is painted. */
+  private followBudget(): FollowBudget {
+    return { detectInterval: this.detectInterval(), searchEvery: this.budget.searchEvery, onePainted: this.people.length === 0 && !this.settings.manyFaces };
   }
 
   /**
@@ -313,22 +203,14 @@ export class LiveSession {
   private rebuildProcessor(): void {
     this.processor.close();
     this.processor = this.createProcessor();
-    this.searchSkipped = Number.POSITIVE_INFINITY;
-    this.forgetFollowed();
+    this.following.searchAtOnce();
+    this.following.forget();
   }
 
   /** The faces followed are dropped: the next frame is detected afresh. */
   private restartTracks(): void {
     this.processor.reset();
-    this.forgetFollowed();
-  }
-
-  /** What the last frame followed is forgotten (nothing of it is tracked on the next frame in place of a detection). */
-  private forgetFollowed(): void {
-    this.trackOf.clear();
-    this.paintedFaces.clear();
-    this.motion.clear();
-    this.lastFollowed = { observed: [], lost: false };
+    this.following.forget();
   }
 
   /** The identity on each slot: one per person of the map, then the main source for everyone else. */
@@ -362,7 +244,7 @@ export class LiveSession {
   reset(): void {
     this.restartTracks();
     this.pending.clear();
-    this.searchSkipped = Number.POSITIVE_INFINITY;
+    this.following.searchAtOnce();
   }
 
   /** Analyses a photo and makes an identity from its largest face; a photo without a face keeps an error. */
@@ -450,9 +332,7 @@ export class LiveSession {
     let embedMs = 0;
     const working = work && (work.width !== frame.width || work.height !== frame.height) ? work : undefined;
     const at = working ? `${working.width}x${working.height}` : `${frame.width}x${frame.height}`;
-    if (at !== this.followedAt && this.followedAt !== '') this.restartTracks();
-    this.followedAt = at;
-    this.now = time;
+    if (this.following.beginFrame(time, at, this.followBudget())) this.restartTracks();
     this.processor.setIdentities(this.slotIdentities());
     const result = await this.processor.process(frame, time / 1000, {
       ...(working ? { work: working } : {}),
@@ -466,18 +346,7 @@ export class LiveSession {
       },
     });
     const plan = result.plan!;
-    this.searching = plan.tracks.every((track) => !track.observed);
-    this.frames++;
-    if (!plan.detected) this.sinceFind++;
-    this.lastFollowed = { observed: plan.tracks.filter((t) => t.observed).map((t) => t.raw), lost: plan.tracks.some((t) => !t.observed) };
-    this.recordMotion(plan.tracks, time);
-    this.trackOf.clear();
-    this.paintedFaces.clear();
-    const paintedIds = new Set(result.painted.map((p) => p.trackId));
-    for (const track of plan.tracks) {
-      this.trackOf.set(track.raw, track.trackId);
-      if (paintedIds.has(track.trackId)) this.paintedFaces.add(track.raw);
-    }
+    this.following.endFrame(plan.tracks, plan.detected, new Set(result.painted.map((p) => p.trackId)));
     const slotSource = (slot: number): number | null => (slot < this.people.length ? this.people[slot]!.sourceId : this.main);
     const painted = new Map(result.painted.map((p) => [p.trackId, slotSource(p.slot)]));
     const mapped = new Map(plan.faces.filter((f) => f.slot < this.people.length).map((f) => [f.trackId, f.slot]));
