@@ -217,6 +217,15 @@ function breakdown(log: FrameLog, outputLog: FrameLog, start: number, seconds: n
   return rows;
 }
 
+/** Each stage's mean over the frames of the window that report it (the worker's timings as each frame sent them), and how many did. */
+function frameStages(log: FrameLog, start: number, seconds: number): Record<string, { mean: number; frames: number }> {
+  const values = new Map<string, number[]>();
+  for (const frame of log.frames.filter((f) => f.at >= start && f.at < start + seconds * 1000)) {
+    for (const [stage, ms] of Object.entries(frame.timings)) if (typeof ms === 'number') (values.get(stage) ?? values.set(stage, []).get(stage)!).push(ms);
+  }
+  return Object.fromEntries([...values].map(([stage, v]) => [stage, { mean: round(mean(v), 2), frames: v.length }]));
+}
+
 /** The camera's own rate over the window (frames its device produced each second) and the share of them shown, per second. */
 function cameraRate(rows: SecondRow[]): { median: number; min: number; shownShare: { median: number; min: number } } {
   const produced = rows.map((r) => r.camera);
@@ -333,6 +342,7 @@ try {
     cameraRate: cameraRate(perSecond),
     droppedPerSecond: { mean: round(mean(droppedPerSecond)), max: Math.max(...droppedPerSecond) },
     stagesMs: Object.fromEntries(Object.entries(stages).map(([stage, v]) => [stage, round(mean(v), 2)])),
+    frameStagesMs: frameStages(log, windowStart, seconds),
     output: { shown, received, share: round(received / Math.max(1, shown), 3) },
     perSecond,
     cpuMsPerSecond: cpu.map((t) => ({ ...t, cpuMs: round(t.cpuMs / seconds) })),
@@ -353,6 +363,11 @@ try {
     console.log(
       `  per stage (ms, worker): ${Object.entries(result.stagesMs)
         .map(([k, v]) => `${k} ${v}`)
+        .join(', ')}`,
+    );
+    console.log(
+      `  per stage over every frame of the window (ms, worker, mean; a stage a frame did not report counts as absent, not 0): ${Object.entries(result.frameStagesMs)
+        .map(([k, v]) => `${k} ${v.mean} (${v.frames})`)
         .join(', ')}`,
     );
     for (const change of changes) console.log(`  controller: ${change}`);
