@@ -3,18 +3,24 @@
  * unwrapped into the canonical layout; here they are brought to one resolution, each photo's own
  * lighting is replaced by the set's mean (a low-frequency gain per photo, so the person's skin tone
  * stays and no photo's shadows survive), and the texels are combined with weights for how well
- * each photo sees them (facing angle, direct view rather than mirrored, sharpness). With three or
- * more photos the combination is robust: a texel far from the photos' weighted median (one photo's
- * smile lines, shadow, squint or occluder) loses its weight. Shapes are aligned and averaged.
+ * each photo sees them (facing angle, direct view rather than mirrored, sharpness) and for its
+ * expression: a photo's teeth and the inside of its open mouth count for nothing, and a photo whose
+ * mouth or eyes are more open, grinning or squinting than another's counts for less around them
+ * (mesh-expression-weights.ts). With three or more photos the combination is robust: a texel far
+ * from the photos' weighted median (one photo's smile lines, shadow, squint or occluder) loses its
+ * weight. Shapes are aligned and averaged.
  */
 
+import { affineCornerToCentred } from '../core/affine.js';
 import { boxBlurFast } from '../core/filters.js';
 import type { Image } from '../core/image.js';
+import { warpAffine } from '../core/warp.js';
 import { CANONICAL_UV } from '../face/canonical-uv.js';
 import { MESH_POINTS } from '../face/face.js';
 import { applySimilarity3, procrustes3 } from '../face/procrustes.js';
 import type { IrisColour } from '../compose/iris.js';
 import type { MeshIdentity } from './mesh-identity.js';
+import { expressionFactors, expressionRegions, mouthInteriorMask, photoExpression } from './mesh-expression-weights.js';
 
 /** Weight of a texel a photo only has from its mirrored half, relative to one it sees directly. */
 const MIRRORED_WEIGHT = 0.15;
@@ -42,28 +48,14 @@ interface Layer {
 /** Weights are blurred by this (texture sizes), as the single photo's mirror fill blurs them: no triangle edge shows as a step. */
 const WEIGHT_SIGMA = 1 / 96;
 
-/** Bilinear resampling of a `from`×`from` field of `channels` values to `to`×`to` (texel centres aligned). */
-export function resampleSquare(src: ArrayLike<number>, from: number, to: number, channels: number): Float32Array {
-  const out = new Float32Array(to * to * channels);
-  const scale = from / to;
-  for (let y = 0; y < to; y++) {
-    const fy = Math.min(from - 1, Math.max(0, (y + 0.5) * scale - 0.5));
-    const y0 = Math.floor(fy),
-      y1 = Math.min(from - 1, y0 + 1),
-      wy = fy - y0;
-    for (let x = 0; x < to; x++) {
-      const fx = Math.min(from - 1, Math.max(0, (x + 0.5) * scale - 0.5));
-      const x0 = Math.floor(fx),
-        x1 = Math.min(from - 1, x0 + 1),
-        wx = fx - x0;
-      for (let c = 0; c < channels; c++) {
-        const a = src[(y0 * from + x0) * channels + c] * (1 - wx) + src[(y0 * from + x1) * channels + c] * wx;
-        const b = src[(y1 * from + x0) * channels + c] * (1 - wx) + src[(y1 * from + x1) * channels + c] * wx;
-        out[(y * to + x) * channels + c] = a * (1 - wy) + b * wy;
-      }
-    }
-  }
-  return out;
+/**
+ * Bilinear resampling of a `from`×`from` field of `channels` values to `to`×`to`, texel centres
+ * aligned and edges replicated: the core's float warp with the scale as its map.
+ */
+function resampleSquare(src: Float32Array, from: number, to: number, channels: number): Float32Array {
+  const scale = to / from;
+  const map = affineCornerToCentred([scale, 0, 0, 0, scale, 0]);
+  return warpAffine({ width: from, height: from, channels, data: src }, map, to, to, { border: 'replicate' }).data;
 }
 
 /** A photo's texture (plain or softened) and its weights at `size`. */
@@ -208,6 +200,7 @@ function voteWeights(layers: Layer[], rgb: readonly Float32Array[], size: number
 function combineTextures(identities: readonly MeshIdentity[], textures: readonly Image[], size: number): Image {
   const m = size * size;
   const layers = identities.map((identity, k) => layerOf(identity, textures[k], size));
+  const interior = leaveOutExpression(identities, layers, size);
   const sharp = layers.map((l) => sharpness(l, size));
   const sharpest = Math.max(...sharp, 1e-6);
   layers.forEach((l, k) => {
@@ -229,7 +222,8 @@ function combineTextures(identities: readonly MeshIdentity[], textures: readonly
     votes = voteWeights(layers, rgb, size);
     votes = votes.map((v) => boxBlurFast(v, size, size, 1, Math.max(1, size * WEIGHT_SIGMA)));
   }
-  const data = new Uint8ClampedArray(m * 4);
+  const combined = new Float32Array(m * 3);
+  const confidence = new Float32Array(m);
   for (let i = 0; i < m; i++) {
     let total = 0,
       plain = 0,
@@ -251,11 +245,55 @@ function combineTextures(identities: readonly MeshIdentity[], textures: readonly
       let v = 0;
       if (sum > 1e-6) for (let k = 0; k < layers.length; k++) v += (useVotes ? votes[k][i] : layers[k].weight[i]) * rgb[k][3 * i + c];
       else for (let k = 0; k < layers.length; k++) v += rgb[k][3 * i + c] / layers.length;
-      data[4 * i + c] = sum > 1e-6 ? v / sum : v;
+      combined[3 * i + c] = sum > 1e-6 ? v / sum : v;
     }
-    data[4 * i + 3] = alpha;
+    confidence[i] = alpha * (1 - interior[i]);
+  }
+  // Where every photo shows teeth or the mouth's inside, the colour is the lips' around it and the
+  // confidence is low: the target's own mouth shows, and no tooth bleeds along the lip line.
+  const lipsAround = weightedBlur(
+    combined,
+    interior.map((v) => 1 - v),
+    size,
+    Math.max(1, size / 48),
+  );
+  const data = new Uint8ClampedArray(m * 4);
+  for (let i = 0; i < m; i++) {
+    const t = interior[i];
+    for (let c = 0; c < 3; c++) data[4 * i + c] = combined[3 * i + c] + t * (lipsAround[3 * i + c] - combined[3 * i + c]);
+    data[4 * i + 3] = confidence[i];
   }
   return { width: size, height: size, channels: 4, data };
+}
+
+/**
+ * Each photo's expression taken out of its weights (mesh-expression-weights.ts), before its
+ * sharpness, lighting and vote are judged: nothing from where it shows teeth or the mouth's
+ * inside, less around a mouth or eyes more expressive than the set's least expressive photo's.
+ * Returns, per texel, how much every photo shows the mouth's inside (the least of their masks).
+ */
+function leaveOutExpression(identities: readonly MeshIdentity[], layers: readonly Layer[], size: number): Float32Array {
+  const m = size * size;
+  const regions = expressionRegions(size);
+  const expressions = identities.map((identity) => photoExpression(identity.shape, identity.smile));
+  const factors = expressionFactors(expressions, regions);
+  const least = new Float32Array(m).fill(1);
+  layers.forEach((layer, k) => {
+    const rgba = new Uint8ClampedArray(m * 4);
+    for (let i = 0; i < m; i++) {
+      for (let c = 0; c < 3; c++) rgba[4 * i + c] = layer.rgb[3 * i + c];
+      rgba[4 * i + 3] = layer.alpha[i];
+    }
+    const interior = mouthInteriorMask({ width: size, height: size, channels: 4, data: rgba }, regions, expressions[k]);
+    for (let i = 0; i < m; i++) {
+      const keep = (1 - interior[i]) * factors[k][i];
+      layer.weight[i] *= keep;
+      // A trace of view stays, so confidence still averages where every photo is left out.
+      layer.view[i] *= Math.max(1e-3, keep);
+      least[i] = Math.min(least[i], interior[i]);
+    }
+  });
+  return least;
 }
 
 /**

@@ -1,19 +1,26 @@
 /**
  * The mesh engine's identity from several photos of one person (src/swap/mesh-combine.ts): each
  * photo's lighting is replaced by the set's, and a patch that one photo alone shows (an occluder,
- * an expression's crease) is voted out; one photo gives exactly the single-photo identity.
+ * an expression's crease) is voted out; one photo gives exactly the single-photo identity. A photo
+ * with an open mouth (src/swap/mesh-expression-weights.ts): its teeth and the dark inside of its
+ * mouth must not reach the combined texture, neither in the lip gap nor on the lips nor, through
+ * the lighting, around the mouth.
  */
 
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Image } from '../../src/core/image.js';
+import { dilate } from '../../src/core/morphology.js';
+import { fillPolygon, gatherPoints } from '../../src/core/polygon.js';
 import { CANONICAL_UV } from '../../src/face/canonical-uv.js';
 import type { Face } from '../../src/face/face.js';
 import { MESH_POINTS } from '../../src/face/face.js';
+import { LIPS_INNER, LIPS_OUTER, POINT } from '../../src/face/mesh-indices.js';
 import { createNodeSwapper, type NodeSwapper } from '../../src/node/jobs/swapper.js';
 import { resolveSwapOptions } from '../../src/pipeline/options.js';
 import { averageShapes, combineMeshIdentities } from '../../src/swap/mesh-combine.js';
 import { MeshSwapper, type MeshIdentity } from '../../src/swap/mesh-engine.js';
+import { expressionFactors, expressionRegions, photoExpression } from '../../src/swap/mesh-expression-weights.js';
 import { loadFixture, TEST_HOME } from '../helpers/fixtures.js';
 
 let swapper: NodeSwapper;
@@ -188,5 +195,160 @@ describe('mesh identity from several photos', () => {
     const target = await loadFixture('astronaut.png');
     const { report } = await swapper.swap(prepared, target, options, { marks: false });
     assert.equal(report.swappedFaces.length, 1);
+  });
+});
+
+/** The lower lip's points, inner and outer line (between the corners). */
+const LOWER_LIP = [...LIPS_INNER.slice(11), ...LIPS_OUTER.slice(11)];
+
+/**
+ * The fixture photo with its mouth opened: the lower lip's points moved down by `gap` of the
+ * mouth's width (most in the middle), and the opening between the inner lip lines painted as a
+ * grin shows it, light teeth with a band of the mouth's dark inside between the rows.
+ */
+function openMouth(gap: number): { image: Image; face: Face } {
+  const m = face.landmarks.slice();
+  const width = Math.hypot(m[3 * POINT.mouthLeft] - m[3 * POINT.mouthRight], m[3 * POINT.mouthLeft + 1] - m[3 * POINT.mouthRight + 1]);
+  const corners = [LIPS_INNER[0], LIPS_INNER[10]];
+  const along = (i: number) => {
+    // Parted most in the middle, not at the corners.
+    const [ax, bx] = [m[3 * corners[0]], m[3 * corners[1]]];
+    const t = (m[3 * i] - ax) / (bx - ax);
+    return Math.sin(Math.PI * Math.min(1, Math.max(0, t)));
+  };
+  for (const i of LOWER_LIP) m[3 * i + 1] += gap * width * along(i);
+  const image: Image = { ...photo, data: new Uint8ClampedArray(photo.data) };
+  const opening = new Float32Array(photo.width * photo.height);
+  fillPolygon(opening, photo.width, photo.height, gatherPoints(m, LIPS_INNER, 3));
+  const midY = (m[3 * POINT.upperLipInner + 1] + m[3 * POINT.lowerLipInner + 1]) / 2;
+  const band = (gap / 8) * width;
+  for (let y = 0; y < photo.height; y++)
+    for (let x = 0; x < photo.width; x++) {
+      if (!opening[y * photo.width + x]) continue;
+      image.data.set(Math.abs(y - midY) < band ? [35, 18, 20] : [226, 214, 196], (y * photo.width + x) * 3);
+    }
+  return { image, face: { ...face, landmarks: m } };
+}
+
+/** A region of the canonical layout at `size`: the polygon of `indices`, minus the one of `minus`. */
+function uvRegion(size: number, indices: readonly number[], minus?: readonly number[]): Float32Array {
+  const scaled = (idx: readonly number[]) => gatherPoints(CANONICAL_UV, idx).map((v) => v * size);
+  const mask = new Float32Array(size * size);
+  fillPolygon(mask, size, size, scaled(indices));
+  if (minus) {
+    const hole = new Float32Array(size * size);
+    fillPolygon(hole, size, size, scaled(minus));
+    for (let i = 0; i < mask.length; i++) if (hole[i]) mask[i] = 0;
+  }
+  return mask;
+}
+
+/** Mean lightness (RGB mean) of `identity`'s texture minus `reference`'s over `region`, and the mean confidence there. */
+function lighterThan(identity: MeshIdentity, reference: MeshIdentity, region: Float32Array): { lighter: number; confidence: number } {
+  let sum = 0,
+    alpha = 0,
+    n = 0;
+  for (let i = 0; i < region.length; i++) {
+    if (!region[i]) continue;
+    for (let k = 0; k < 3; k++) sum += (identity.texture.data[4 * i + k] - reference.texture.data[4 * i + k]) / 3;
+    alpha += identity.texture.data[4 * i + 3];
+    n++;
+  }
+  return { lighter: sum / n, confidence: alpha / n / 255 };
+}
+
+/** A ring of skin around the lips (past their outer line, up to a fifth of the texture's size away from the mouth's middle). */
+function aroundLips(size: number): Float32Array {
+  const lips = uvRegion(size, LIPS_OUTER);
+  const [cu, cv] = [CANONICAL_UV[2 * POINT.upperLipInner] * size, (CANONICAL_UV[2 * POINT.upperLipInner + 1] + CANONICAL_UV[2 * 152 + 1]) * 0.5 * size];
+  const ring = new Float32Array(size * size);
+  for (let y = 0; y < size; y++) for (let x = 0; x < size; x++) if (!lips[y * size + x] && Math.hypot(x - cu, y - cv) < size * 0.2) ring[y * size + x] = 1;
+  return ring;
+}
+
+describe('mesh identity from several photos: an open mouth', () => {
+  test("an open-mouth photo's teeth and lip gap do not leak into the combined texture, nor its light onto the skin around", () => {
+    const engine = new MeshSwapper();
+    const closed = engine.createIdentity(photo, face);
+    const open = openMouth(0.16);
+    const grinning = engine.createIdentity(open.image, open.face);
+    const combined = combineMeshIdentities([closed, grinning]);
+    const size = closed.size;
+    assert.equal(combined.size, size);
+    // Where the teeth land in the texture: the lip gap with the lip line around it (what the
+    // painted lips read at their inner edge), and the lips.
+    for (const [name, region] of [
+      ['lip gap', dilate(uvRegion(size, LIPS_INNER), size, size, 5)],
+      ['lips', uvRegion(size, LIPS_OUTER)],
+    ] as const) {
+      const own = lighterThan(grinning, closed, region);
+      assert.ok(own.lighter > 12, `the open photo's own texture carries its teeth (${own.lighter.toFixed(1)} levels lighter over the ${name})`);
+      const left = lighterThan(combined, closed, region);
+      // The combination before kept a sixth of it in the gap, a fifth on the lips.
+      assert.ok(
+        Math.abs(left.lighter) < own.lighter / 10,
+        `no teeth in the combination (${left.lighter.toFixed(1)} levels lighter over the ${name}, the open photo ${own.lighter.toFixed(1)})`,
+      );
+      assert.ok(left.confidence > 0.8, `the closed photo carries the ${name} at full confidence (${left.confidence.toFixed(2)})`);
+    }
+    // Nor do the teeth light the skin around the mouth through each photo's lighting estimate.
+    const skin = aroundLips(size);
+    const lit = lighterThan(combined, closed, skin);
+    assert.ok(Math.abs(lit.lighter) < 1.5, `the skin around the mouth keeps the closed photo's light (${lit.lighter.toFixed(2)} levels)`);
+  });
+
+  test('two open-mouth photos: the gap is left to the target (low confidence) and holds no tooth colour', () => {
+    const engine = new MeshSwapper();
+    const closed = engine.createIdentity(photo, face);
+    const a = openMouth(0.16);
+    const b = openMouth(0.2);
+    const combined = combineMeshIdentities([engine.createIdentity(a.image, a.face), engine.createIdentity(b.image, b.face)]);
+    const size = combined.size;
+    const gap = uvRegion(size, LIPS_INNER);
+    const inGap = lighterThan(combined, closed, gap);
+    assert.ok(inGap.confidence < 0.25, `confidence in the lip gap ${inGap.confidence.toFixed(2)}`);
+    // Against the closed photo's lips (its gap is a dark line): teeth would be about 90 levels lighter.
+    const mean = (identity: MeshIdentity, region: Float32Array) => {
+      let sum = 0,
+        n = 0;
+      for (let i = 0; i < region.length; i++) {
+        if (!region[i]) continue;
+        for (let k = 0; k < 3; k++) sum += identity.texture.data[4 * i + k] / 3;
+        n++;
+      }
+      return sum / n;
+    };
+    const lighter = mean(combined, gap) - mean(closed, uvRegion(size, LIPS_OUTER, LIPS_INNER));
+    assert.ok(lighter < 30, `the gap holds the colour around it, not the teeth (${lighter.toFixed(1)} levels lighter than the closed photo's lips)`);
+  });
+
+  test('expression weights: the more expressive photo is weighted down around its mouth and eyes; equal photos are left alone', () => {
+    const regions = expressionRegions(128);
+    const neutral = { mouthOpen: 0.01, eyesOpen: 0.3, smile: 0 };
+    const grin = { mouthOpen: 0.2, eyesOpen: 0.18, smile: 1 };
+    const [f0, f1] = expressionFactors([neutral, grin], regions);
+    const uv = (index: number): [number, number] => [CANONICAL_UV[2 * index], CANONICAL_UV[2 * index + 1]];
+    const at = (f: Float32Array, [u, v]: [number, number]) => f[Math.floor(v * 128) * 128 + Math.floor(u * 128)];
+    // The lower lip, the skin under it, the upper lid and the outer eye corner.
+    const below = uv(POINT.lowerLipInner);
+    const places: [string, [number, number]][] = [
+      ['lower lip', below],
+      ['skin under the lip', [below[0], below[1] + 0.05]],
+      ['upper lid', uv(159)],
+      ['outer eye corner', uv(POINT.rightEyeOuter)],
+    ];
+    for (const [name, place] of places) {
+      assert.equal(at(f0, place), 1, `the neutral photo keeps its weight on the ${name}`);
+      assert.ok(at(f1, place) < 0.5, `the grin is weighted down on the ${name} (${at(f1, place).toFixed(2)})`);
+    }
+    assert.ok(at(f1, uv(10)) > 0.99, 'the forehead keeps both photos');
+    const same = expressionFactors([grin, grin], regions);
+    assert.ok(
+      same.every((f) => f.every((v) => v === 1)),
+      'equally expressive photos keep their weights',
+    );
+    // The expression read from a mesh: the fixture's closed mouth, and the same mesh opened.
+    assert.ok(photoExpression(face.landmarks, 0).mouthOpen < 0.04);
+    assert.ok(photoExpression(openMouth(0.16).face.landmarks, 0).mouthOpen > 0.12);
   });
 });
