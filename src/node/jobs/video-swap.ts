@@ -13,6 +13,7 @@ import type { Image } from '../../core/image.js';
 import { FrameProcessor, type FrameEngine, type MarkChoice, type MarksApplied, type ProcessTimings } from '../../pipeline/frame-processor.js';
 import type { SwapOptions } from '../../pipeline/options.js';
 import { pumpFrames, type PumpStats } from '../../pipeline/pump.js';
+import type { FrameSink } from '../../pipeline/frame-io.js';
 import type { PreparedSource } from '../../pipeline/still.js';
 import type { FramePlan, VideoFaceOptions } from '../../pipeline/video.js';
 import { resolveFfmpeg, type FfmpegOptions } from '../media/ffmpeg-binary.js';
@@ -103,6 +104,13 @@ export interface VideoSwapRequest {
    * machine has more than one core (and the frames are marked at all).
    */
   marksThread?: boolean;
+  /**
+   * How the decoder turns the video's YUV into the RGB the swap paints on (see readFrames'
+   * `colorConversion`). Default 'bilinear': exact rounding with the chroma interpolated bilinearly,
+   * about 5 ms of the decoder's CPU a 720p frame less than 'accurate' (bicubic chroma) and within
+   * 52.7 dB PSNR of it; the encoder converts back exactly as before.
+   */
+  decodeConversion?: 'accurate' | 'bilinear';
 }
 
 export interface VideoSwapSummary {
@@ -291,7 +299,17 @@ export async function swapVideo(swapper: NodeSwapper, request: VideoSwapRequest,
   const marksApplied: MarksApplied = markThread ? { label: markThread.labelShown, watermark: true, watermarkId: markThread.watermarkId } : processor.marks;
   // With the thread, frame n is marked there (and then encoded) while frame n + 1 is planned and painted.
   const threadTime = { ms: 0 };
-  const output = markThread ? markingSink(sink, markThread, { stats: threadTime }) : sink;
+  // Once the encoder has its copy of a frame, its buffer goes back to the decoder for a later frame.
+  let recycle: ((data: Uint8ClampedArray) => boolean) | undefined;
+  const recycling: FrameSink = {
+    async write(image, tSeconds) {
+      await sink.write(image, tSeconds);
+      recycle?.(image.data);
+    },
+    close: () => sink.close(),
+    abort: () => sink.abort(),
+  };
+  const output = markThread ? markingSink(recycling, markThread, { stats: threadTime }) : recycling;
   let stats: PumpStats;
   try {
     // Frame times count from the trim's start, in the source and the sink alike; a trim's start
@@ -300,10 +318,12 @@ export async function swapVideo(swapper: NodeSwapper, request: VideoSwapRequest,
       ...ffmpeg,
       probed: info,
       timing,
+      colorConversion: request.decodeConversion ?? 'bilinear',
       ...(request.readAhead !== undefined ? { readAhead: request.readAhead } : {}),
       ...(encoding.fps !== undefined ? { fps: encoding.fps } : {}),
       ...(trimmed ? { trim: { startPts, ...(range.end < timing.pts.length ? { endPts: timing.pts[range.end]! } : {}) } } : {}),
     });
+    recycle = (data) => source.recycle(data);
     stats = await pumpFrames(source, processor, output, {
       signal: request.signal,
       aborted: () => new LiveswapError('interrupted', `Stopped before ${request.output} was finished; nothing was saved.`, { file: request.output }),

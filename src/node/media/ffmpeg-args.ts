@@ -12,6 +12,13 @@ const QUIET = ['-hide_banner', '-nostdin', '-loglevel', 'error'] as const;
 /** swscale flags for YUV↔RGB: per-pixel chroma and exact rounding remove the fast path's darkening. */
 export const ACCURATE_SCALE_FLAGS = 'bicubic+accurate_rnd+full_chroma_int';
 
+/**
+ * The same exact rounding and per-pixel chroma with the chroma interpolated bilinearly (2 taps, not
+ * bicubic's 4): at 1280×720 about half the decoder's YUV→RGB time (about 5 ms a frame less), within
+ * 52.7 dB PSNR of the bicubic result and without the fast path's darkening (mean difference 0.001 levels).
+ */
+export const BILINEAR_SCALE_FLAGS = 'bilinear+accurate_rnd+full_chroma_int';
+
 /** One video stream decoded to raw RGB(A) frames on stdout (see readFrames). */
 export interface DecodePlan {
   /** The video file; any local path (passed as a file: URL). */
@@ -41,8 +48,8 @@ export interface DecodePlan {
    * info with each line's level named, so the reader can still tell errors apart.
    */
   frameTimes?: boolean | undefined;
-  /** 'accurate': exact-rounding per-pixel chroma; 'fast': swscale's default path. */
-  colorConversion: 'accurate' | 'fast';
+  /** 'accurate': exact-rounding per-pixel chroma (bicubic); 'bilinear': the same, chroma interpolated bilinearly; 'fast': swscale's default path. */
+  colorConversion: 'accurate' | 'bilinear' | 'fast';
 }
 
 /** The log level of a decoder that reports frame times: showinfo logs at info; each line says its level. */
@@ -51,7 +58,7 @@ export const FRAME_TIMES_LOGLEVEL = 'repeat+level+info';
 /** The full decoder command line (spawned directly, so the quiet flags are included). */
 export function decoderArgs(plan: DecodePlan): string[] {
   const { width, height, channels, trim } = plan;
-  const scaleFlags = plan.colorConversion === 'fast' ? '' : `:flags=${ACCURATE_SCALE_FLAGS}`;
+  const scaleFlags = plan.colorConversion === 'fast' ? '' : `:flags=${plan.colorConversion === 'bilinear' ? BILINEAR_SCALE_FLAGS : ACCURATE_SCALE_FLAGS}`;
   const trimArgs = [...(trim?.startPts !== undefined ? [`start_pts=${trim.startPts}`] : []), ...(trim?.endPts !== undefined ? [`end_pts=${trim.endPts}`] : [])];
   // showinfo before the scale: it checksums the frame, and the decoded YUV frame is the smaller one.
   const filters = [

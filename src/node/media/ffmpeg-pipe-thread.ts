@@ -98,6 +98,11 @@ class PipeChild {
       case 'end-audio-in':
         if (this.spec.audioIn) (this.child.stdio[3] as Writable).end();
         break;
+      case 'recycle':
+        // Up to the frames that may be out at once and one being read: more would only sit here.
+        if (this.spec.read && this.spare.length <= this.spec.read.ahead && message.data.byteLength === this.spec.read.frameBytes)
+          this.spare.push(new Uint8ClampedArray(message.data));
+        break;
       case 'kill':
         this.stopped = true;
         this.child.kill(message.signal);

@@ -44,9 +44,11 @@ export interface ReadFramesOptions extends FfmpegOptions {
   /**
    * 'accurate' (default): chroma interpolated per pixel with exact rounding; a lossless 4:2:0 round
    * trip is off by about 0.6 levels. 'fast': ffmpeg's default SIMD path, about twice as fast to
-   * convert but 1–1.5 levels darker on average and blurrier in colour.
+   * convert but 1–1.5 levels darker on average and blurrier in colour. 'bilinear': 'accurate' with
+   * the chroma interpolated bilinearly: at 1280×720 about 5 ms a frame cheaper than 'accurate'
+   * (of about 11), within 52.7 dB PSNR of it and no darker (what a video swap decodes with).
    */
-  colorConversion?: 'accurate' | 'fast';
+  colorConversion?: 'accurate' | 'bilinear' | 'fast';
   /** The file's probe when the caller has it already (saves one ffmpeg run); it must be this file's. */
   probed?: VideoInfo | undefined;
   /**
@@ -55,6 +57,29 @@ export interface ReadFramesOptions extends FfmpegOptions {
    * and ffmpeg waits while the caller computes. Default: 4, fewer for frames over 12 MB.
    */
   readAhead?: number | undefined;
+  /** Takes frames' buffers back for later frames to be read into; see {@link FrameRecycler}. */
+  recycler?: FrameRecycler | undefined;
+}
+
+/**
+ * Frames' buffers back to the decoder that read them, for later frames to be read into instead of
+ * a new buffer each (which costs the pipe thread about 0.7 ms a 720p frame to allocate, zero and
+ * fault in, and V8 the collecting). Given to readFrames or readTimedFrames as `recycler`, it is
+ * attached to the decoder while that runs. Only a frame that nothing reads or writes any more may
+ * be given back (its bytes are moved: the array is empty afterwards).
+ */
+export class FrameRecycler {
+  private take: ((data: Uint8ClampedArray) => boolean) | undefined;
+
+  /** The decoder started (`take` may refuse a buffer), or ended (undefined). */
+  attach(take: ((data: Uint8ClampedArray) => boolean) | undefined): void {
+    this.take = take;
+  }
+
+  /** Gives a frame's buffer back; returns whether the decoder took it (false once it has ended, or for a buffer not of its frame size). */
+  recycle(data: Uint8ClampedArray): boolean {
+    return this.take?.(data) ?? false;
+  }
 }
 
 function positiveInteger(name: string, value: number | undefined): void {
@@ -111,8 +136,8 @@ function checkOptions(options: ReadFramesOptions): string {
   positiveInteger('maxFrames', options.maxFrames);
   if (options.fps !== undefined && !(Number.isFinite(options.fps) && options.fps > 0)) throw invalidOption('fps', 'a frame rate > 0', options.fps);
   if (options.channels !== undefined && options.channels !== 3 && options.channels !== 4) throw invalidOption('channels', '3 or 4', options.channels);
-  if (options.colorConversion !== undefined && options.colorConversion !== 'accurate' && options.colorConversion !== 'fast') {
-    throw invalidOption('colorConversion', "'accurate' or 'fast'", options.colorConversion);
+  if (options.colorConversion !== undefined && !['accurate', 'bilinear', 'fast'].includes(options.colorConversion)) {
+    throw invalidOption('colorConversion', "'accurate', 'bilinear' or 'fast'", options.colorConversion);
   }
   if (options.seekSeconds !== undefined && !(Number.isFinite(options.seekSeconds) && options.seekSeconds >= 0)) {
     throw invalidOption('seekSeconds', 'a time in seconds ≥ 0', options.seekSeconds);
@@ -194,6 +219,7 @@ async function* decode(path: string, binary: string, options: ReadFramesOptions,
   const frameBytes = width * height * channels;
   const ahead = options.readAhead ?? defaultPipeFrames(frameBytes);
   const pipe = ahead > 0 ? threadedPipe(binary, args, frameBytes, ahead, path, log, stderr) : callerPipe(binary, args, frameBytes, log, stderr);
+  options.recycler?.attach((data) => pipe.recycle(data));
   let exited = false;
   try {
     let count = 0;
@@ -223,6 +249,7 @@ async function* decode(path: string, binary: string, options: ReadFramesOptions,
       );
     }
   } finally {
+    options.recycler?.attach(undefined);
     if (!exited) {
       pipe.kill();
       await pipe.exit.catch(() => undefined);
@@ -236,6 +263,8 @@ interface DecoderPipe {
   exit: Promise<ExitStatus>;
   tail: { bytes: number };
   kill(): void;
+  /** Takes a frame's buffer back for a later frame (see FrameRecycler). */
+  recycle(data: Uint8ClampedArray): boolean;
 }
 
 /** Hands ffmpeg's log to the time log (which keeps the errors) or to the plain tail. */
@@ -249,11 +278,18 @@ function callerPipe(binary: string, args: string[], frameBytes: number, log: Fra
   child.stderr.on('data', logSink(log, stderr));
   if (log) child.stderr.on('close', () => log.end());
   const tail = { bytes: 0 };
+  const spare: Uint8ClampedArray[] = [];
   return {
-    frames: pipeFrames(child.stdout as AsyncIterable<Buffer>, frameBytes, () => new Uint8ClampedArray(frameBytes), tail),
+    frames: pipeFrames(child.stdout as AsyncIterable<Buffer>, frameBytes, () => spare.pop() ?? new Uint8ClampedArray(frameBytes), tail),
     exit: childExit(child, binary),
     tail,
     kill: () => child.kill('SIGKILL'),
+    recycle(data) {
+      // Two are enough here: the frame being read and the one being worked on.
+      if (data.byteLength !== frameBytes || spare.length >= 2) return false;
+      spare.push(data);
+      return true;
+    },
   };
 }
 
@@ -267,5 +303,5 @@ function threadedPipe(binary: string, args: string[], frameBytes: number, ahead:
     for (let frame = await piped.nextFrame(); frame; frame = await piped.nextFrame()) yield frame.data;
     tail.bytes = piped.tailBytes;
   }
-  return { frames: frames(), exit, tail, kill: () => piped.kill() };
+  return { frames: frames(), exit, tail, kill: () => piped.kill(), recycle: (data) => piped.recycle(data) };
 }

@@ -9,7 +9,7 @@ import type { Image } from '../../core/image.js';
 import type { FrameSource, TimedFrame } from '../../pipeline/frame-io.js';
 import { ffmpegPath } from './ffmpeg-binary.js';
 import { probeVideo, type VideoInfo } from './ffmpeg-probe.js';
-import { type DecodedFrame, decodedFrameSize, readFrames, readTimedFrames, type ReadFramesOptions } from './ffmpeg-read.js';
+import { type DecodedFrame, decodedFrameSize, FrameRecycler, readFrames, readTimedFrames, type ReadFramesOptions } from './ffmpeg-read.js';
 
 /**
  * How far before a trim's start the decoder seeks: the keyframe found is at or before that time by
@@ -37,6 +37,12 @@ export interface VideoSource extends FrameSource {
   readonly path: string;
   /** The probe of the file (size before any scaling, rate, audio streams, colour tags…). */
   readonly info: VideoInfo;
+  /**
+   * Gives a frame's pixels back once nothing reads or writes them any more (the encoder has its
+   * copy), so the decoder reads a later frame into them instead of a new buffer (see
+   * FrameRecycler). The array is empty afterwards. Returns whether they were taken.
+   */
+  recycle(data: Uint8ClampedArray): boolean;
 }
 
 /**
@@ -51,7 +57,8 @@ export async function openVideoSource(path: string, options: VideoSourceOptions 
   const info = options.probed ?? (await probeVideo(path, { ffmpegPath: binary }));
   const timing = options.fps === undefined ? options.timing : undefined;
   const seekSeconds = options.seekSeconds ?? seekFor(options.timing, options.trim);
-  const readOptions = { ...options, ffmpegPath: binary, probed: info, ...(seekSeconds !== undefined ? { seekSeconds } : {}) };
+  const recycler = new FrameRecycler();
+  const readOptions = { ...options, ffmpegPath: binary, probed: info, recycler, ...(seekSeconds !== undefined ? { seekSeconds } : {}) };
   // Nothing runs until the first next(): a source that is never read starts no process.
   const frames = timing ? readTimedFrames(path, readOptions) : timedByIndex(readFrames(path, readOptions));
   const { width, height } = decodedFrameSize(info, options);
@@ -74,6 +81,7 @@ export async function openVideoSource(path: string, options: VideoSourceOptions 
     width,
     height,
     [Symbol.asyncIterator]: timed,
+    recycle: (data) => recycler.recycle(data),
     async close(): Promise<void> {
       state = 'closed';
       await frames.return(undefined);
