@@ -4,7 +4,7 @@
  * kernels and with their TypeScript twins (the same bytes) side by side; PSNR-Y, bit accuracy after
  * ffmpeg attacks (per frame, 1-s and 2-s windows), stills after JPEG q75 + 0.5× resize, and false
  * positives on unmarked clips with random keys. Synthetic 1080p clips, made in memory.
- * Run: node --import tsx bench/watermark.ts [--json] [--clips N] [--seconds S] [--cost-only]   (several minutes)
+ * Run: node --import tsx bench/watermark.ts [--json] [--clips N] [--seconds S] [--cost-only | --skip-cost] [--skip-stills] [--skip-fp]   (several minutes)
  */
 
 import { randomBytes } from 'node:crypto';
@@ -291,7 +291,7 @@ async function stills(keys: number): Promise<{ strength: number; trials: number;
 // ---- main -----------------------------------------------------------------------------------------------
 
 const started = performance.now();
-const cost = await costs();
+const cost = args.includes('--skip-cost') ? {} : await costs();
 const upsamplePath = watermarkKernels() ? 'WebAssembly SIMD' : 'TypeScript (no WebAssembly SIMD here)';
 log(`cost per frame (ms, median / min; mark = label + watermark as a video frame gets it; kernels: ${upsamplePath}; load ${loadavg()[0].toFixed(2)} before):`);
 for (const [name, t] of Object.entries(cost)) log(`  ${name.padEnd(40)} ${t.median.toFixed(2).padStart(7)} / ${t.min.toFixed(2)}`);
@@ -349,15 +349,17 @@ for (const [name, a] of Object.entries(attackSummary)) {
   );
 }
 
-const still = await stills(8);
-log(
-  `\nstills (JPEG q75 + 0.5× resize, both orders, ${PHOTOS.length} fixture photos × 8 keys): strength ${still.strength}, recovered ${still.recovered}/${still.trials}, min signed soft ${still.minSignedSoft.toFixed(2)}, PSNR-Y worst ${still.psnrWorst.toFixed(2)} dB, mean ${still.psnrMean.toFixed(2)}`,
-);
+const still = args.includes('--skip-stills') ? undefined : await stills(8);
+if (still)
+  log(
+    `\nstills (JPEG q75 + 0.5× resize, both orders, ${PHOTOS.length} fixture photos × 8 keys): strength ${still.strength}, recovered ${still.recovered}/${still.trials}, min signed soft ${still.minSignedSoft.toFixed(2)}, PSNR-Y worst ${still.psnrWorst.toFixed(2)} dB, mean ${still.psnrMean.toFixed(2)}`,
+  );
 
-const fp = await falsePositives(Math.max(5, CLIPS));
-log(
-  `false positives: ${fp.detections} detections in ${fp.pairs} unmarked clip/key pairs (${fp.decisions} windows, ${fp.candidates} candidate payloads with soft decoding; most matching bits vs a random payload ${fp.maxMatchingBits}/64)`,
-);
+const fp = args.includes('--skip-fp') ? undefined : await falsePositives(Math.max(5, CLIPS));
+if (fp)
+  log(
+    `false positives: ${fp.detections} detections in ${fp.pairs} unmarked clip/key pairs (${fp.decisions} windows, ${fp.candidates} candidate payloads with soft decoding; most matching bits vs a random payload ${fp.maxMatchingBits}/64)`,
+  );
 log(`total ${((performance.now() - started) / 1000).toFixed(0)} s`);
 
 if (json) {

@@ -5,7 +5,8 @@
  * correlations over windows of frames before deciding. Platform-free:
  * typed arrays only, so it runs in Node and in a browser Worker.
  *
- * The code is in watermark/: pattern.ts (grid layout, key → chips, correlation), grid.ts (frame ↔
+ * The code is in watermark/: pattern.ts (grid layout, key → chips, block weights), bit-order.ts (the
+ * weighted correlation, shared by writer and reader), grid.ts (frame ↔
  * grid, with the WebAssembly SIMD kernels of ../upsample-simd.ts and their TypeScript twins, and
  * the float row kernel of residual-rows.ts), embed.ts (the writer) and detect.ts (the reader); this
  * module is their one import.

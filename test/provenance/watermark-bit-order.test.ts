@@ -1,14 +1,43 @@
 /**
- * The embedder's bit-by-bit correlation (bit-order.ts) gives exactly the reader's numbers
- * (pattern.ts correlate()): the same block weights, per-bit weight sums and soft values, bit for
- * bit, for host coefficients and for host + a change on the low chips.
+ * The bit-by-bit correlation (bit-order.ts), which the reader and the embedder share, gives exactly
+ * the numbers of the plain slot-order correlation the reader used before (written out below as the
+ * reference): the same block weights, per-bit weight sums and soft values, bit for bit, for host
+ * coefficients and for host + a change on the low chips.
  */
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { seededRandom } from '../helpers/watermark-clips.js';
 import { BitCorrelator } from '../../src/provenance/watermark/bit-order.js';
-import { BLOCKS, chipPattern, correlate, CorrelationScratch, PER_BLOCK, SLOTS } from '../../src/provenance/watermark/pattern.js';
+import { blockWeight, BLOCKS, chipPattern, PER_BLOCK, SLOTS, type ChipPattern } from '../../src/provenance/watermark/pattern.js';
+
+/** The reader's earlier correlation's buffers. */
+class CorrelationScratch {
+  readonly weights = new Float32Array(BLOCKS);
+  readonly total = new Float64Array(64);
+}
+
+/** The reader's earlier correlation, slot by slot: per-block weights, then every chip scattered into its bit's float32 bin. */
+function correlate(pattern: ChipPattern, coeffs: Float32Array, out: Float32Array, scratch: CorrelationScratch): Float32Array {
+  const { bitOf, sign } = pattern;
+  const { weights, total } = scratch;
+  for (let block = 0, i = 0; block < BLOCKS; block++) {
+    let power = 0;
+    for (const end = i + PER_BLOCK; i < end; i++) power += coeffs[i] * coeffs[i];
+    weights[block] = blockWeight(power / PER_BLOCK);
+  }
+  out.fill(0);
+  total.fill(0);
+  for (let block = 0, i = 0; block < BLOCKS; block++) {
+    const w = weights[block];
+    for (const end = i + PER_BLOCK; i < end; i++) {
+      out[bitOf[i]] += w * sign[i] * coeffs[i];
+      total[bitOf[i]] += w;
+    }
+  }
+  for (let b = 0; b < 64; b++) out[b] /= total[b];
+  return out;
+}
 
 const LOW = 3;
 
@@ -35,7 +64,7 @@ function hosts(random: () => number): Float32Array[] {
   ];
 }
 
-test('the bit-by-bit correlation equals the reader’s on host coefficients', () => {
+test('the bit-by-bit correlation equals the earlier slot-order one on host coefficients', () => {
   const random = seededRandom(11);
   for (let keyIndex = 0; keyIndex < 3; keyIndex++) {
     const pattern = chipPattern(Uint8Array.from({ length: 32 }, () => Math.floor(random() * 256)));
@@ -52,7 +81,7 @@ test('the bit-by-bit correlation equals the reader’s on host coefficients', ()
   }
 });
 
-test('spreading a change and reading host + change equals the reader on the changed coefficients', () => {
+test('spreading a change and reading host + change equals the slot-order correlation of the changed coefficients', () => {
   const random = seededRandom(12);
   const pattern = chipPattern(Uint8Array.from({ length: 32 }, () => Math.floor(random() * 256)));
   const chips = new BitCorrelator(pattern);

@@ -1,10 +1,16 @@
 /**
- * The embedder's own reading of the chips: the reader's weighted correlation (correlate() in pattern.ts)
- * computed bit by bit, each bit's chips taken in slot order from tables built once per key, so that
- * every sum is the same float32 (and float64) sum in the same order as correlate()'s and the results
- * are the same numbers, only sooner: a bit's sum stays in a register instead of being scattered to
- * 64 bins chip by chip, and the signed host coefficients are gathered once per frame and reused by
- * the video embedder's corrections, which change only the u+v = 2 chips. Platform-free.
+ * The watermark's weighted correlation, the one implementation the reader (detect.ts) and the
+ * embedder (embed.ts) share. Soft value per bit: the weighted mean of sign × coefficient over the
+ * bit's chips, each chip weighted by its block's {@link blockWeight} (from the mean square of the
+ * block's 12 chip coefficients); moving every chip of a bit by d·sign moves it by exactly d when the
+ * weights stay put, which is what the ISS embedder relies on.
+ *
+ * Computed bit by bit: each bit's chips taken in slot order from tables built once per key, each
+ * bit's sum in float32 (and its weight total in float64) in slot order, so the numbers are those of
+ * the plain slot-order scatter into 64 float32 bins that the reader used before (pinned by
+ * test/provenance/watermark-reader-golden.test.ts), only sooner: a bit's sum stays in a register.
+ * The signed host coefficients are gathered once per frame and reused by the video embedder's
+ * corrections, which change only the u+v = 2 chips. Platform-free.
  */
 
 import { WATERMARK_BITS } from '../payload.js';
@@ -48,23 +54,23 @@ function bitTables(pattern: ChipPattern): BitTables {
 
 /**
  * Reusable correlation of one key's chips: {@link loadHost} a frame's coefficients, then
- * {@link correlate}; {@link spreadAndWeigh} and {@link correlate} again for host + change. The results equal pattern.ts's correlate()'s for the
- * same coefficients (host, or host + change).
+ * {@link correlate}; for the embedder, {@link spreadAndWeigh} and {@link correlate} again for
+ * host + change (the same numbers as loading host + change).
  */
 export class BitCorrelator {
   private readonly tables: BitTables;
   /** sign × coefficient at each position (exact in float32). */
   private readonly signed = new Float32Array(SLOTS);
-  /** The block weights of the last weighing, as correlate() leaves them. */
+  /** The block weights of the last weighing. */
   readonly weights = new Float32Array(BLOCKS);
-  /** Per bit, the sum of the weights over its chips in the last correlation, as correlate() leaves it. */
+  /** Per bit, the sum of the weights over its chips in the last correlation. */
   readonly total = new Float64Array(WATERMARK_BITS);
 
   constructor(private readonly pattern: ChipPattern) {
     this.tables = bitTables(pattern);
   }
 
-  /** Takes a frame's host coefficients (slot order) and weighs them as the reader does. */
+  /** Takes a frame's chip coefficients (slot order, 23,760 of them) and weighs their blocks. */
   loadHost(coeffs: Float32Array): void {
     const { position } = this.tables;
     const { sign } = this.pattern;
@@ -84,7 +90,7 @@ export class BitCorrelator {
   /**
    * Writes a change that is 0 outside the first `low` chips of each block, chip i of bit b in block
    * k getting bitScale[b] × sign[i] × blockScale[k] (in float32, into `delta`; the other chips of
-   * `delta` are left as they are, 0), and weighs host + change as the reader does; the changed
+   * `delta` are left as they are, 0), and weighs host + change as {@link loadHost} would; the changed
    * chips' signed values are updated to match (a later {@link loadHost} brings back the host's).
    * Returns the change's energy (Σ delta², in slot order).
    */
@@ -112,10 +118,10 @@ export class BitCorrelator {
     return energy;
   }
 
-  /** Soft value per bit with the last weighing, into `out`: what correlate() gives. */
+  /** Soft value per bit (the weighted mean of sign × coefficient over its chips) with the last weighing, into `out`. */
   correlate(out: Float32Array): Float32Array {
     // Four bits at a time: each bit's sums are a chain of dependent additions, so four chains keep
-    // the core busy. Math.fround after each step: correlate() sums into a Float32Array.
+    // the core busy. Math.fround after each step: each bit's sum is a float32 sum in slot order.
     const { block, start } = this.tables;
     const signed = this.signed;
     const weights = this.weights;

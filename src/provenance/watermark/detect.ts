@@ -6,7 +6,8 @@
 import type { Image } from '../../core/image.js';
 import { WATERMARK_BITS, decodePayload, type WatermarkPayload } from '../payload.js';
 import { checkImage, GridScratch } from './grid.js';
-import { chipPattern, CorrelationScratch, correlate, SLOTS, type ChipPattern } from './pattern.js';
+import { BitCorrelator } from './bit-order.js';
+import { chipPattern, SLOTS } from './pattern.js';
 
 /** The key-independent part of a measurement: the 23,760 chip coefficients of a frame (RGB/RGBA/grey). */
 export function frameCoefficients(image: Image): Float32Array {
@@ -17,7 +18,9 @@ export function frameCoefficients(image: Image): Float32Array {
 /** Per-bit soft correlations for one key from {@link frameCoefficients} (cheap: one pass over the chips). */
 export function correlateCoefficients(key: Uint8Array, coefficients: Float32Array): Float32Array {
   if (coefficients.length !== SLOTS) throw new RangeError(`expected ${SLOTS} coefficients, got ${coefficients.length}`);
-  return correlate(chipPattern(key), coefficients);
+  const chips = new BitCorrelator(chipPattern(key));
+  chips.loadHost(coefficients);
+  return chips.correlate(new Float32Array(WATERMARK_BITS));
 }
 
 /** Per-frame soft correlations for the 64 bits (Float32Array(64)), from an RGB/RGBA/grey Image. */
@@ -155,18 +158,18 @@ export function decideWatermark(perFrame: readonly Float32Array[], options: { fp
 /** Collects per-frame measurements for one key and decides on demand. */
 export class WatermarkDetector {
   private readonly scratch = new GridScratch();
-  private readonly correlation = new CorrelationScratch();
-  private readonly pattern: ChipPattern;
+  private readonly chips: BitCorrelator;
   private readonly perFrame: Float32Array[] = [];
 
   constructor(key: Uint8Array) {
-    this.pattern = chipPattern(key);
+    this.chips = new BitCorrelator(chipPattern(key));
   }
 
   /** Measures one decoded frame (RGB/RGBA/grey) and keeps its soft values. */
   add(image: Image): Float32Array {
     checkImage(image, 'WatermarkDetector.add', [1, 3, 4]);
-    const soft = correlate(this.pattern, this.scratch.analyze(image), new Float32Array(WATERMARK_BITS), this.correlation);
+    this.chips.loadHost(this.scratch.analyze(image));
+    const soft = this.chips.correlate(new Float32Array(WATERMARK_BITS));
     this.perFrame.push(soft);
     return soft;
   }

@@ -63,7 +63,7 @@ export interface WatermarkOptions {
 
 /**
  * Writes one payload with one key into frames, in place; holds its scratch, so reuse it across
- * frames. Every mark moves each bit's weighted correlation (the reader's, correlate() in pattern.ts) to
+ * frames. Every mark moves each bit's weighted correlation (the reader's, bit-order.ts) to
  * ±strength. A still's change is dealt evenly to the bit's chips. A video frame's goes only to the
  * lowest-frequency chips (u+v = 2), which survive a lossy encoder several times better, and among
  * those in proportion to the square root of a weight like the reader's but from the host power
@@ -89,7 +89,7 @@ export class WatermarkEmbedder {
   private readonly after = new Float32Array(WATERMARK_BITS);
   /** Per bit, d × gain of the change being spread. */
   private readonly bitScale = new Float64Array(WATERMARK_BITS);
-  /** The reader's correlation of this key's chips (the same numbers as correlate() in pattern.ts), reused by the video corrections. */
+  /** The reader's correlation of this key's chips (bit-order.ts, the reader's own code), reused by the video corrections. */
   private readonly chips: BitCorrelator;
   private frames = 0;
 

@@ -1,8 +1,9 @@
 /**
  * The watermark's key-dependent half and its layout: the canonical 480×270 luma grid cut into
  * 8×8 blocks of 12 mid-frequency DCT chips, the keyed pattern that deals those chips to the 64
- * payload bits with pseudo-random signs, and the weighted correlation that reads a bit's soft value
- * back. Shared by the embedder (embed.ts) and the detector (detect.ts). Platform-free.
+ * payload bits with pseudo-random signs, and the block weights of the correlation that reads a bit's
+ * soft value back (the correlation itself is bit-order.ts's). Shared by the embedder (embed.ts) and
+ * the detector (detect.ts). Platform-free.
  */
 
 import { WATERMARK_BITS } from '../payload.js';
@@ -131,22 +132,13 @@ export function chipPattern(key: Uint8Array): ChipPattern {
 const VARIANCE_FLOOR = 10;
 
 /**
- * Per-block weights 1 / (variance + floor), the variance being the mean square of the block's 12
- * chip coefficients. Host content is the noise a correlation detector fights, and it varies a lot
- * from block to block (sky against foliage); weighting by its inverse is the matched filter for
- * that. It also favours the chips a lossy encoder keeps best: x264's adaptive quantisation codes
- * flat areas at finer steps, while motion compensation smears the pattern in textured ones.
+ * A block's weight in the correlation from its host power (the mean square of its 12 chip
+ * coefficients): 1 / (power + floor). Host content is the noise a correlation detector fights, and
+ * it varies a lot from block to block (sky against foliage); weighting by its inverse is the matched
+ * filter for that. It also favours the chips a lossy encoder keeps best: x264's adaptive
+ * quantisation codes flat areas at finer steps, while motion compensation smears the pattern in
+ * textured ones.
  */
-function blockWeights(coeffs: Float32Array, out: Float32Array): Float32Array {
-  for (let block = 0, i = 0; block < BLOCKS; block++) {
-    let power = 0;
-    for (const end = i + PER_BLOCK; i < end; i++) power += coeffs[i] * coeffs[i];
-    out[block] = blockWeight(power / PER_BLOCK);
-  }
-  return out;
-}
-
-/** A block's weight from its host power (the mean square of its chip coefficients). */
 export function blockWeight(power: number): number {
   return 1 / (power + VARIANCE_FLOOR);
 }
@@ -154,35 +146,4 @@ export function blockWeight(power: number): number {
 /** The host power a block weight was made from: {@link blockWeight}'s inverse. */
 export function blockPower(weight: number): number {
   return 1 / weight - VARIANCE_FLOOR;
-}
-
-/** Reusable buffers of {@link correlate}. */
-export class CorrelationScratch {
-  /** The block weights of the last correlation. */
-  readonly weights = new Float32Array(BLOCKS);
-  /** Per bit, the sum of the weights over its chips in the last correlation. */
-  readonly total = new Float64Array(WATERMARK_BITS);
-}
-
-/**
- * Soft value per bit: the weighted mean of sign × coefficient over the bit's chips, with the
- * {@link blockWeights} of the same coefficients. Moving every chip of a bit by d·sign moves it by
- * exactly d, which is what the ISS embedder relies on.
- */
-export function correlate(pattern: ChipPattern, coeffs: Float32Array, out = new Float32Array(WATERMARK_BITS), scratch = new CorrelationScratch()): Float32Array {
-  const { bitOf, sign } = pattern;
-  const weights = blockWeights(coeffs, scratch.weights);
-  const total = scratch.total;
-  out.fill(0);
-  total.fill(0);
-  for (let block = 0, i = 0; block < BLOCKS; block++) {
-    const w = weights[block];
-    for (const end = i + PER_BLOCK; i < end; i++) {
-      const bit = bitOf[i];
-      out[bit] += w * sign[i] * coeffs[i];
-      total[bit] += w;
-    }
-  }
-  for (let b = 0; b < WATERMARK_BITS; b++) out[b] /= total[b];
-  return out;
 }
