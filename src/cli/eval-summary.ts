@@ -77,6 +77,6 @@ export function formatEvalSummary(report: EvalReport): string {
       `  video        ${v.video}: jitter ${v.jitterInput.toFixed(2)} → ${v.jitterOutput.toFixed(2)} px, flicker ${v.flickerInput.toFixed(2)} → ${v.flickerOutput.toFixed(2)}, swapped ${v.swappedFrames}/${v.framesWithFace} frames`,
     );
   }
-  lines.push('Gates:', ...formatGates(checkGates(a)));
+  lines.push('Gates:', ...formatGates(checkGates(a, undefined, report.pairs)));
   return lines.join('\n');
 }

@@ -173,4 +173,25 @@ describe('aggregate and gates', () => {
     assert.equal(by('eye openness relative difference, worst pair').pass, true);
     assert.equal(by('seam ratio, worst pair').pass, false);
   });
+
+  test('with the pairs, the worst-pair gates count the pairs over their bar', () => {
+    const pairs = [
+      pair(false, true, 0.4),
+      pair(false, true, 0.4, {
+        attributes: { yaw: 3.5, pitch: 1, roll: 0, mouthOpen: 0, eyesOpen: 0, mouthOpenRelative: 0.2, eyesOpenRelative: 0.05, landmarkError: 0 },
+        blending: { seamRatio: 1.3, psnrOutside: Infinity },
+      }),
+      pair(false, true, 0.4, {
+        attributes: { yaw: 4, pitch: 1, roll: 0, mouthOpen: 0, eyesOpen: 0, mouthOpenRelative: 0.1, eyesOpenRelative: 0.05, landmarkError: 0 },
+      }),
+    ];
+    const results = checkGates(aggregatePairs(pairs), undefined, pairs);
+    const by = (label: string) => results.find((r) => r.label === label)!;
+    assert.deepEqual(by('|Δ yaw|, worst pair').over, { pairs: 2, of: 3 });
+    assert.deepEqual(by('|Δ pitch|, worst pair').over, { pairs: 0, of: 3 });
+    assert.deepEqual(by('mouth openness relative difference, worst pair').over, { pairs: 1, of: 3 });
+    assert.equal(by('ID retrieval, FaceRes').over, undefined, 'an aggregate gate counts no pairs');
+    assert.match(formatGates(results).join('\n'), /FAIL {2}\|Δ yaw\|, worst pair: 4\.00° \(bar ≤ 3\.00°, mean [0-9.]+°, 2 of 3 pairs over the bar\)/);
+    assert.equal(checkGates(aggregatePairs(pairs))[3].over, undefined, 'without the pairs, no count');
+  });
 });

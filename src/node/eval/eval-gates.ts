@@ -6,7 +6,7 @@
  */
 
 import type { RecogniserId } from '../../eval/recognisers.js';
-import type { EvalAggregate } from './eval-report.js';
+import type { EvalAggregate, PairResult } from './eval-report.js';
 import type { Summary } from './eval-stats.js';
 
 export interface EvalGate {
@@ -16,6 +16,8 @@ export interface EvalGate {
   read: (a: EvalAggregate) => number | undefined;
   /** The mean over the pairs beside it, for gates that read the worst pair. */
   mean?: (a: EvalAggregate) => number | undefined;
+  /** For gates that read the worst pair: the figure of one pair, to count the pairs over the bar. */
+  perPair?: (p: PairResult) => number | undefined;
   direction: 'at least' | 'at most';
   threshold: number;
   /** How the figure and threshold are written: a share as %, a relative difference as %, degrees. */
@@ -33,18 +35,27 @@ export const EVAL_GATES: readonly EvalGate[] = [
   { label: 'ID retrieval, FaceRes', read: retrieval('faceres'), direction: 'at least', threshold: 0.9, unit: 'percent' },
   { label: 'ID retrieval, MobileFace', read: retrieval('mobileface'), direction: 'at least', threshold: 0.85, unit: 'percent' },
   { label: 'mean identity gain, FaceRes', read: (a) => a.identity.faceres?.gain.mean, direction: 'at least', threshold: 0.3, unit: 'cosine' },
-  { label: '|Δ yaw|, worst pair', read: max('yaw'), mean: mean('yaw'), direction: 'at most', threshold: 3, unit: 'degrees' },
-  { label: '|Δ pitch|, worst pair', read: max('pitch'), mean: mean('pitch'), direction: 'at most', threshold: 3, unit: 'degrees' },
+  { label: '|Δ yaw|, worst pair', read: max('yaw'), mean: mean('yaw'), perPair: (p) => p.attributes?.yaw, direction: 'at most', threshold: 3, unit: 'degrees' },
+  { label: '|Δ pitch|, worst pair', read: max('pitch'), mean: mean('pitch'), perPair: (p) => p.attributes?.pitch, direction: 'at most', threshold: 3, unit: 'degrees' },
   {
     label: 'mouth openness relative difference, worst pair',
     read: max('mouthOpenRelative'),
     mean: mean('mouthOpenRelative'),
+    perPair: (p) => p.attributes?.mouthOpenRelative,
     direction: 'at most',
     threshold: 0.15,
     unit: 'percent',
   },
-  { label: 'eye openness relative difference, worst pair', read: max('eyesOpenRelative'), mean: mean('eyesOpenRelative'), direction: 'at most', threshold: 0.15, unit: 'percent' },
-  { label: 'seam ratio, worst pair', read: max('seamRatio'), mean: mean('seamRatio'), direction: 'at most', threshold: 1.2, unit: 'ratio' },
+  {
+    label: 'eye openness relative difference, worst pair',
+    read: max('eyesOpenRelative'),
+    mean: mean('eyesOpenRelative'),
+    perPair: (p) => p.attributes?.eyesOpenRelative,
+    direction: 'at most',
+    threshold: 0.15,
+    unit: 'percent',
+  },
+  { label: 'seam ratio, worst pair', read: max('seamRatio'), mean: mean('seamRatio'), perPair: (p) => p.blending?.seamRatio, direction: 'at most', threshold: 1.2, unit: 'ratio' },
 ];
 
 export interface GateResult {
@@ -57,13 +68,29 @@ export interface GateResult {
   unit: EvalGate['unit'];
   /** undefined: not measured in this run (no pairs of different people, a recogniser not loaded). */
   pass: boolean | undefined;
+  /** For gates that read the worst pair, when the pairs were given: how many measured pairs are over the bar, of how many. */
+  over?: { pairs: number; of: number };
 }
 
-export function checkGates(aggregate: EvalAggregate, gates: readonly EvalGate[] = EVAL_GATES): GateResult[] {
+/** The pairs of `pairs` that `gate` measured, and how many of them are on the wrong side of its bar. */
+function pairsOver(gate: EvalGate, pairs: readonly PairResult[]): GateResult['over'] {
+  if (!gate.perPair) return undefined;
+  const values = pairs.map(gate.perPair).filter((v): v is number => v !== undefined && !Number.isNaN(v));
+  const over = values.filter((v) => (gate.direction === 'at least' ? v < gate.threshold : v > gate.threshold)).length;
+  return { pairs: over, of: values.length };
+}
+
+/**
+ * Each gate against the aggregate. With the pairs as well, the gates that read the worst pair also
+ * say how many pairs are over their bar: one bad pair and a third of them both fail the gate.
+ */
+export function checkGates(aggregate: EvalAggregate, gates: readonly EvalGate[] = EVAL_GATES, pairs?: readonly PairResult[]): GateResult[] {
   return gates.map((g) => {
     const value = g.read(aggregate);
     const measured = value !== undefined && !Number.isNaN(value);
+    const over = pairs ? pairsOver(g, pairs) : undefined;
     return {
+      ...(over ? { over } : {}),
       label: g.label,
       value: measured ? value : undefined,
       mean: g.mean?.(aggregate),
@@ -83,12 +110,13 @@ export function formatGateValue(value: number | undefined, unit: EvalGate['unit'
   return value.toFixed(3);
 }
 
-/** One line per gate: PASS/FAIL/n/a, the figure, the bar, and the mean over the pairs where the figure is the worst pair. */
+/** One line per gate: PASS/FAIL/n/a, the figure, the bar, and the mean over the pairs and the count over the bar where the figure is the worst pair. */
 export function formatGates(results: readonly GateResult[]): string[] {
   return results.map((r) => {
     const verdict = r.pass === undefined ? ' n/a' : r.pass ? 'PASS' : 'FAIL';
     const bar = `${r.direction === 'at least' ? '≥' : '≤'} ${formatGateValue(r.threshold, r.unit)}`;
     const mean = r.mean !== undefined && !Number.isNaN(r.mean) ? `, mean ${formatGateValue(r.mean, r.unit)}` : '';
-    return `  ${verdict}  ${r.label}: ${formatGateValue(r.value, r.unit)} (bar ${bar}${mean})`;
+    const over = r.over ? `, ${r.over.pairs} of ${r.over.of} pairs over the bar` : '';
+    return `  ${verdict}  ${r.label}: ${formatGateValue(r.value, r.unit)} (bar ${bar}${mean}${over})`;
   });
 }

@@ -100,7 +100,7 @@ export function renderEvalHtml(report: EvalReport): string {
   const a = report.aggregate;
   const ids = report.recognisers.map((r) => r.id);
   const gallery = report.gainAgainst === 'gallery';
-  const gates = checkGates(a);
+  const gates = checkGates(a, undefined, report.pairs);
   const baselines = ids.flatMap((id) => {
     const b = report.recogniserBaseline?.[id];
     return b
@@ -125,8 +125,8 @@ ${report.sources.length} sources × ${report.targets.length} targets: ${a.pairs}
 (${a.pairsAcrossPeople} of different people, ${a.pairsSamePerson} of the same person).
 O is the swapped face, T the original target face, S the source photo${gallery ? ", G the source person's gallery (the mean cosine over its photos, the target photo left out)" : ''}.</p>
 <h2>Gates</h2>
-<table><tr><th>measure</th><th>value</th><th>bar</th><th>mean over pairs</th><th></th></tr>
-${gates.map((g) => `<tr><td>${escape(g.label)}</td><td>${formatGateValue(g.value, g.unit)}</td><td>${g.direction === 'at least' ? '≥' : '≤'} ${formatGateValue(g.threshold, g.unit)}</td><td>${formatGateValue(g.mean, g.unit)}</td><td class="${g.pass ? 'pass' : 'fail'}">${g.pass === undefined ? 'n/a' : g.pass ? 'pass' : 'fail'}</td></tr>`).join('\n')}
+<table><tr><th>measure</th><th>value</th><th>bar</th><th>mean over pairs</th><th>pairs over the bar</th><th></th></tr>
+${gates.map((g) => `<tr><td>${escape(g.label)}</td><td>${formatGateValue(g.value, g.unit)}</td><td>${g.direction === 'at least' ? '≥' : '≤'} ${formatGateValue(g.threshold, g.unit)}</td><td>${formatGateValue(g.mean, g.unit)}</td><td>${g.over ? `${g.over.pairs} of ${g.over.of}` : '–'}</td><td class="${g.pass ? 'pass' : 'fail'}">${g.pass === undefined ? 'n/a' : g.pass ? 'pass' : 'fail'}</td></tr>`).join('\n')}
 </table>
 <h2>Summary</h2>
 ${identityTable(report, ids)}
