@@ -41,6 +41,13 @@ export type FaceSelection =
 /** Tracking (see {@link TrackingOptions}) and who is swapped. */
 export interface VideoFaceOptions extends TrackingOptions {
   selection: FaceSelection;
+  /**
+   * When tracking loses every face followed on a frame, the detector looks on that frame too (by
+   * default it looks from the next frame on). A talking face's clip, which has one face to follow.
+   */
+  detectWhenLost?: boolean;
+  /** While no face is followed, the detector runs on at most one frame in this many (default 1: every frame). */
+  searchEvery?: number;
 }
 
 /** A video's tracking defaults without the smoothing (the caller picks it): `VIDEO_DEFAULTS.tracking`. */
@@ -99,6 +106,8 @@ export function validateVideoFaceOptions(options: VideoFaceOptions): VideoFaceOp
   const s = options.selection;
   if (s.kind === 'reference' && !(s.maxDistance >= 0 && s.maxDistance <= 2)) throw invalidOption('similarFaceDistance', 'a number between 0 and 2', s.maxDistance);
   if (s.kind === 'map' && !(s.minSimilarity >= -1 && s.minSimilarity <= 1)) throw invalidOption('threshold', 'a similarity between -1 and 1', s.minSimilarity);
+  if (options.searchEvery !== undefined && !(Number.isInteger(options.searchEvery) && options.searchEvery >= 1))
+    throw invalidOption('searchEvery', 'a whole number ≥ 1', options.searchEvery);
   return options;
 }
 
@@ -112,6 +121,8 @@ export class VideoFacePlanner {
   private readonly states = new Map<number, TrackState>();
   private detectEvery: number;
   private sinceDetection = Infinity;
+  /** Frames planned since the detector last ran (for `searchEvery`). */
+  private sinceSearch = Infinity;
   private last: TrackedFace[] = [];
   private readonly sharpnessScratch = new Float32Array(64 * 64 * 2);
 
@@ -145,23 +156,34 @@ export class VideoFacePlanner {
     if (cut) this.dropTracks();
     const start = performance.now();
     let observed: Face[];
-    // Detect on schedule, when nothing is followed, or when a face was lost since the last frame.
+    // Detect on schedule, when nothing is followed, or when a face was lost since the last frame
+    // (those two at most every `searchEvery` frames).
     const lost = this.last.some((track) => !track.observed);
-    const detected = !this.finder.track || this.sinceDetection + 1 >= this.detectEvery || this.last.length === 0 || lost;
+    const searchEvery = this.options.searchEvery ?? 1;
+    const searching = (this.last.length === 0 || lost) && this.sinceSearch + 1 >= searchEvery;
+    let detected = !this.finder.track || this.sinceDetection + 1 >= this.detectEvery || searching;
     if (detected) {
       observed = await this.finder.analyze(frame);
       this.sinceDetection = 0;
       timings.detect += performance.now() - start;
     } else {
       observed = [];
-      for (const track of this.last) {
-        if (!track.observed) continue;
+      const followed = this.last.filter((track) => track.observed);
+      for (const track of followed) {
         const face = await this.finder.track!(frame, track.raw);
         if (face) observed.push(face);
       }
       this.sinceDetection++;
       timings.track += performance.now() - start;
+      if (this.options.detectWhenLost && followed.length > 0 && observed.length === 0 && this.sinceSearch + 1 >= searchEvery) {
+        const again = performance.now();
+        observed = await this.finder.analyze(frame);
+        detected = true;
+        this.sinceDetection = 0;
+        timings.detect += performance.now() - again;
+      }
     }
+    this.sinceSearch = detected ? 0 : this.sinceSearch + 1;
     const tracks = this.tracker.update(observed, t, index);
     this.last = tracks;
     for (const id of [...this.states.keys()]) if (!tracks.some((track) => track.id === id)) this.states.delete(id);
@@ -227,6 +249,7 @@ export class VideoFacePlanner {
     this.states.clear();
     this.last = [];
     this.sinceDetection = Infinity;
+    this.sinceSearch = Infinity;
   }
 
   private async choose(frame: Image, tracks: readonly TrackedFace[], index: number, timings: PlanTimings): Promise<{ track: TrackedFace; slot: number }[]> {

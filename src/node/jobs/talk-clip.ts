@@ -2,9 +2,10 @@
  * The clip of a live talk's video face: decoded by ffmpeg a few frames ahead of the stream (scaled
  * to the stream's size, resampled to its rate), played again from its start when it ends (the
  * next pass is started before the last frames are shown, so the loop has no gap), and the face
- * followed in its frames: FaceMesh tracks it from the frame before, the detector looks for it
- * again when it is lost (at most every {@link DETECT_EVERY} frames while none is found), and what
- * was found for a frame of the clip is kept for its next passes. A clip whose frames fit in
+ * followed in its frames as a talk follows it (talk-faces.ts, the video jobs' planner): FaceMesh
+ * tracks it from the frame before, the detector looks for it again when it is lost (at most every
+ * {@link DETECT_EVERY} frames while none is found), and what was found for a frame of the clip is
+ * kept for its next passes. A clip whose frames fit in
  * {@link MAX_KEPT_BYTES} is kept decoded after its first pass and played from memory (no decoder
  * runs after that; with the faces kept too, later passes cost only the painting). With `alternate` tracking only
  * every other frame is tracked and the one between gets the mean of its neighbours' landmarks.
@@ -20,7 +21,9 @@ import type { Face } from '../../face/face.js';
 import type { TimedFrame } from '../../pipeline/frame-io.js';
 import { probeVideo, type VideoInfo } from '../media/ffmpeg-probe.js';
 import { openVideoSource, type VideoSource } from '../media/ffmpeg-source.js';
+import type { VideoFacePlanner } from '../../pipeline/video.js';
 import type { NodeSwapper } from './swapper.js';
+import { talkFacePlanner } from './talk-faces.js';
 
 /** While no face is found, the detector runs on at most one frame in this many. */
 export const DETECT_EVERY = 5;
@@ -105,11 +108,12 @@ export class TalkClip {
   private pendingDone = false;
   /** The faces found per frame of the clip (null: looked for, none there). */
   private readonly faces = new Map<number, Face | null>();
-  /** The last face found and its frame: where tracking goes on from. */
+  /** The last face found and its frame: where an interpolation starts from. */
   private previous: { pass: number; index: number; face: Face } | undefined;
   /** The face of the frame read ahead, found for an interpolation. */
   private aheadFace: { pass: number; index: number; face: Face | undefined } | undefined;
-  private lastDetect = -Infinity;
+  /** Follows the face from frame to frame, made with the first swapper that asks. */
+  private planner: VideoFacePlanner | undefined;
   private closed = false;
   /** The first pass's frames while they fit in MAX_KEPT_BYTES (undefined once they do not). */
   private kept: Image[] | undefined = [];
@@ -321,22 +325,22 @@ export class TalkClip {
     if (this.faces.size < MAX_CACHED_FRAMES || this.faces.has(index)) this.faces.set(index, face);
   }
 
-  /** Tracks from the last face, or runs the detector (throttled while the face is missing); the result is kept for later passes. */
+  /**
+   * The face followed into this frame (see talk-faces.ts: tracked from the last one, the detector
+   * when it is lost, throttled while it is missing); the result is kept for later passes. A face
+   * shown from an earlier pass does not move the planner on: a frame looked at again on a later
+   * pass is tracked from the last frame the planner saw.
+   */
   private async find(frame: ClipFrame, swapper: NodeSwapper): Promise<Face | undefined> {
-    let face: Face | undefined;
-    if (this.previous && swapper.track) {
-      face = await swapper.track(frame.image, this.previous.face);
-      if (face) this.stats.tracked++;
-    }
-    if (!face) {
-      this.previous = undefined;
-      const at = frame.pass * this.length + frame.index;
-      // While it is missing, the detector runs now and then only; those frames are looked at again on the next pass.
-      if (at - this.lastDetect < DETECT_EVERY) return undefined;
-      this.lastDetect = at;
-      face = (await swapper.analyze(frame.image))[0];
-      if (face) this.stats.detected++;
-    }
+    this.planner ??= talkFacePlanner(swapper, { shotChange: false, searchEvery: DETECT_EVERY });
+    const at = frame.pass * this.length + frame.index;
+    const plan = await this.planner.plan(frame.image, at / this.options.fps, at);
+    const face = plan.faces[0]?.face;
+    if (!face) this.previous = undefined;
+    // While it is missing, the detector runs now and then only; those frames are looked at again on the next pass.
+    if (!face && !plan.detected) return undefined;
+    if (face && plan.detected) this.stats.detected++;
+    else if (face) this.stats.tracked++;
     this.remember(frame.index, face ?? null);
     return face;
   }
