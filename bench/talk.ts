@@ -12,18 +12,21 @@
  * skips the bundled photos, `--photos a.png,b.jpg` measures only those of them. `--trace DIR`
  * writes, per face, a CSV of each frame's planned opening, the opening FaceMesh measured in the
  * output and the speech envelope, to see where the two part.
+ * `--scale F` scales the bundled photos by F first (small faces whose painted lip gap is known: the
+ * check that a reading reads the painted gap, the `vs painted` figures, rather than inflating it).
  * Run: npm run bench:talk [-- --face photo.jpg] [-- --cuts 20,82,211] [-- --voice slt] [-- --text "…"] [-- --trace DIR] [-- --json]
  */
 
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { copyFile, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
-import { measureTalk } from '../src/node/eval/talk-measure.js';
+import { measureTalk, type TalkMeasure } from '../src/node/eval/talk-measure.js';
 import { ffmpegPath } from '../src/node/media/ffmpeg-binary.js';
 import { createNodeSwapper } from '../src/node/jobs/swapper.js';
-import { planTalkJob, runTalkJob } from '../src/node/jobs/talk-job.js';
+import { planTalkJob, runTalkJob, type TalkJobResult } from '../src/node/jobs/talk-job.js';
+import { pearson, type LipSync } from '../src/pipeline/talk-sync.js';
 import { FIXTURES, TEST_HOME } from '../test/helpers/fixtures.js';
 
 const args = process.argv.slice(2);
@@ -40,6 +43,7 @@ const onlyPhotos = options('--photos')[0]?.split(',');
 const bundled = args.includes('--only-videos')
   ? []
   : (await readdir(FIXTURES)).filter((f) => /\.(jpe?g|png)$/i.test(f) && (!onlyPhotos || onlyPhotos.includes(f))).map((f) => join(FIXTURES, f));
+const scale = Number.parseFloat(options('--scale')[0] ?? '1');
 const cuts = (options('--cuts')[0] ?? '')
   .split(',')
   .filter(Boolean)
@@ -60,18 +64,56 @@ function shotsOf(video: string): string[] {
     return shot;
   });
 }
-/** One line per frame: its number, the planned opening, the measured one (empty where no face was found) and the envelope. */
-function writeTrace(name: string, planned: Float32Array, measured: Float32Array, envelope: Float32Array): void {
+/**
+ * One line per frame: its number, the planned opening, the lip gap painted (over the mouth's width),
+ * the two measured readings (empty where no face was found) and the envelope.
+ */
+function writeTrace(name: string, result: TalkJobResult, measured: TalkMeasure): void {
   mkdirSync(traceDir!, { recursive: true });
-  const lines = ['frame,planned,measured,envelope'];
-  for (let f = 0; f < measured.length; f++) {
-    const m = measured[f]!;
-    lines.push(`${f},${(planned[f] ?? Number.NaN).toFixed(4)},${Number.isFinite(m) ? m.toFixed(4) : ''},${envelope[f]!.toFixed(5)}`);
+  const lines = ['frame,planned,painted,measured,visible,envelope'];
+  const value = (v: number | undefined): string => (v !== undefined && Number.isFinite(v) ? v.toFixed(4) : '');
+  for (let f = 0; f < measured.mouth.length; f++) {
+    lines.push([f, value(result.mouth[f]), value(result.painted[f]), value(measured.mouth[f]), value(measured.visible.mouth[f]), measured.envelope[f]!.toFixed(5)].join(','));
   }
   writeFileSync(join(traceDir!, name), `${lines.join('\n')}\n`);
 }
-const faces = [...bundled, ...options('--face').flatMap(shotsOf)];
+
+/**
+ * How a reading of the output agrees with the lip gap painted (the known truth): Pearson r over the
+ * frames both have, and the median of reading / painted over frames painted at least 0.05 open
+ * (1: reads the painted gap, below 1: under-reads it, above: inflates it).
+ */
+function againstPainted(painted: Float32Array, reading: Float32Array): { r: number; ratio: number } {
+  const both: number[] = [];
+  for (let f = 0; f < Math.min(painted.length, reading.length); f++) if (Number.isFinite(painted[f]) && Number.isFinite(reading[f])) both.push(f);
+  const ratios = both.filter((f) => painted[f]! >= 0.05).map((f) => reading[f]! / painted[f]!);
+  ratios.sort((a, b) => a - b);
+  return {
+    r: pearson(
+      both.map((f) => painted[f]!),
+      both.map((f) => reading[f]!),
+    ),
+    ratio: ratios.length > 0 ? ratios[ratios.length >> 1]! : Number.NaN,
+  };
+}
+/** The photo scaled by `--scale` (a small face with the same painted truth), or as it is. */
+function scaled(photo: string): string {
+  if (scale === 1) return photo;
+  const small = join(dir, `${basename(photo).replace(/\.[^.]+$/, '')}-x${scale}.png`);
+  execFileSync(ffmpegPath(), ['-v', 'error', '-i', photo, '-vf', `scale=trunc(iw*${scale}/2)*2:-2:flags=area`, '-y', small]);
+  return small;
+}
+const faces = [...bundled.map(scaled), ...options('--face').flatMap(shotsOf)];
 const swapper = await createNodeSwapper({ home: TEST_HOME, engine: 'mesh' });
+/** One reading of the output's mouth against the speech, and against the lip gap painted. */
+interface Reading {
+  correlation: number;
+  bestCorrelation: number;
+  bestOffsetMs: number;
+  /** Against the painted lip gap: Pearson r and the median reading / painted (1: reads it as painted). */
+  paintedR: number;
+  paintedRatio: number;
+}
 interface Row {
   face: string;
   seconds: number;
@@ -79,15 +121,28 @@ interface Row {
   renderSeconds: number;
   realTime: number;
   perFrameMs: { render: number; mark: number; encodeWait: number };
-  correlation: number;
-  bestCorrelation: number;
-  bestOffsetMs: number;
+  /** FaceMesh's lip gap on the whole frame, and the visible reading (see talk-measure.ts) with the frames it read in a crop. */
+  mesh: Reading;
+  visible: Reading & { croppedFrames: number };
   videoSeconds: number;
   audioSeconds: number;
   facesFound: string;
   load1: number;
-  pass: { sync: boolean; speed: boolean; durations: boolean };
+  pass: { syncMesh: boolean; syncVisible: boolean; speed: boolean; durations: boolean };
 }
+/** The row's figures of one reading. */
+function reading(sync: LipSync, painted: Float32Array, mouth: Float32Array): Reading {
+  const truth = againstPainted(painted, mouth);
+  return {
+    correlation: round(sync.correlation),
+    bestCorrelation: round(sync.bestCorrelation),
+    bestOffsetMs: Math.round(sync.bestOffset * 1000),
+    paintedR: round(truth.r),
+    paintedRatio: round(truth.ratio),
+  };
+}
+const syncPasses = (r: Reading): boolean => r.bestCorrelation >= CORRELATION_GOAL && Math.abs(r.bestOffsetMs) <= OFFSET_GOAL * 1000;
+const describe = (r: Reading): string => `r ${r.correlation} / best ${r.bestCorrelation} at ${r.bestOffsetMs} ms (vs painted r ${r.paintedR}, ×${r.paintedRatio})`;
 const rows: (Row | { face: string; error: string })[] = [];
 try {
   for (const face of faces) {
@@ -98,9 +153,11 @@ try {
       const plan = await planTalkJob({ face, text, voice, output, marks: { label: true }, home: join(dir, 'home') });
       const result = await runTalkJob(plan, { open: (runtime) => createNodeSwapper({ ...runtime, home: TEST_HOME }) });
       const measured = await measureTalk(output, swapper);
-      if (traceDir) writeTrace(basename(output).replace(/\.mp4$/, '.csv'), result.mouth, measured.mouth, measured.envelope);
+      if (traceDir) {
+        writeTrace(basename(output).replace(/\.mp4$/, '.csv'), result, measured);
+        await copyFile(output, join(traceDir, basename(output)));
+      }
       const renderSeconds = result.timings.total / 1000;
-      const sync = measured.sync;
       row = {
         face: basename(face),
         seconds: round(result.durationSeconds),
@@ -112,19 +169,24 @@ try {
           mark: round(result.timings.mark / result.frames, 1),
           encodeWait: round(result.timings.encodeWait / result.frames, 1),
         },
-        correlation: round(sync.correlation),
-        bestCorrelation: round(sync.bestCorrelation),
-        bestOffsetMs: Math.round(sync.bestOffset * 1000),
+        mesh: reading(measured.sync, result.painted, measured.mouth),
+        visible: {
+          ...reading(measured.visible.sync, result.painted, measured.visible.mouth),
+          croppedFrames: measured.visible.cropped,
+        },
         videoSeconds: round(measured.videoSeconds, 3),
         audioSeconds: round(measured.audioSeconds, 3),
         facesFound: `${measured.facesFound}/${measured.frames}`,
         load1: round(load, 1),
         pass: {
-          sync: sync.bestCorrelation >= CORRELATION_GOAL && Math.abs(sync.bestOffset) <= OFFSET_GOAL,
+          syncMesh: false,
+          syncVisible: false,
           speed: renderSeconds < result.durationSeconds,
           durations: Math.abs(measured.audioSeconds - measured.videoSeconds) <= 1 / result.fps,
         },
       };
+      row.pass.syncMesh = syncPasses(row.mesh);
+      row.pass.syncVisible = syncPasses(row.visible);
     } catch (error) {
       row = { face: basename(face), error: (error as Error).message };
     }
@@ -133,10 +195,13 @@ try {
     else if ('error' in row) console.log(`${row.face.padEnd(28)} failed: ${row.error}`);
     else {
       const { pass: p, perFrameMs: ms } = row;
+      const ok = (pass: boolean): string => (pass ? 'ok' : 'MISSED');
       console.log(
         `${row.face.padEnd(28)} ${String(row.seconds).padStart(5)} s in ${String(row.renderSeconds).padStart(5)} s (×${row.realTime} real time; per frame render ${ms.render}, mark ${ms.mark}, encode wait ${ms.encodeWait} ms)` +
-          `  r ${row.correlation} / best ${row.bestCorrelation} at ${row.bestOffsetMs} ms  audio ${row.audioSeconds} s video ${row.videoSeconds} s  faces ${row.facesFound}  load ${row.load1}` +
-          `  [sync ${p.sync ? 'ok' : 'MISSED'}, speed ${p.speed ? 'ok' : 'MISSED'}, durations ${p.durations ? 'ok' : 'MISSED'}]`,
+          `  audio ${row.audioSeconds} s video ${row.videoSeconds} s  faces ${row.facesFound}  load ${row.load1}\n` +
+          `    mesh:    ${describe(row.mesh)}  [sync ${ok(p.syncMesh)}]\n` +
+          `    visible: ${describe(row.visible)}, ${row.visible.croppedFrames} read in a crop  [sync ${ok(p.syncVisible)}]\n` +
+          `    [speed ${ok(p.speed)}, durations ${ok(p.durations)}]`,
       );
     }
   }
@@ -144,5 +209,6 @@ try {
   await swapper.close();
   await rm(dir, { recursive: true, force: true });
 }
+if (!json) console.log(`mesh: FaceMesh's lip gap on the whole frame; visible: the visible lip gap, small faces read in an upscaled crop (see talk-measure.ts)`);
 if (!json)
   console.log(`voice ${voice}; goals: r ≥ ${CORRELATION_GOAL} with the best offset within ±${OFFSET_GOAL * 1000} ms, faster than real time, audio and video within one frame.`);

@@ -248,6 +248,54 @@ function visibleEdges(
   return { upper: reachOf(INNER_UPPER, OUTER_UPPER, -1), lower: reachOf(INNER_LOWER, OUTER_LOWER, 1) };
 }
 
+/** The mouth's frame in `points` (x,y pairs of the mesh): its centre, the face's axes (x along the eyes, y down the midline) and its width. */
+function mouthFrame(points: Float32Array): { centre: [number, number]; ex: [number, number]; ey: [number, number]; mouthWidth: number } {
+  const px = (i: number): number => points[2 * i]!;
+  const py = (i: number): number => points[2 * i + 1]!;
+  const downX = px(POINT.chin) - px(NASION);
+  const downY = py(POINT.chin) - py(NASION);
+  const downLength = Math.hypot(downX, downY) || 1;
+  const ey: [number, number] = [downX / downLength, downY / downLength];
+  const eyeSide = Math.sign((px(POINT.leftEyeOuter) - px(POINT.rightEyeOuter)) * ey[1] - (py(POINT.leftEyeOuter) - py(POINT.rightEyeOuter)) * ey[0]) || 1;
+  const ex: [number, number] = [eyeSide * ey[1], -eyeSide * ey[0]];
+  const centre: [number, number] = [(px(POINT.upperLipInner) + px(POINT.lowerLipInner)) / 2, (py(POINT.upperLipInner) + py(POINT.lowerLipInner)) / 2];
+  const mouthWidth = Math.max(1, Math.hypot(px(POINT.mouthLeft) - px(POINT.mouthRight), py(POINT.mouthLeft) - py(POINT.mouthRight)));
+  return { centre, ex, ey, mouthWidth };
+}
+
+/** The visible lip gap of a face (see {@link visibleOpening}). */
+export interface VisibleOpening {
+  /** FaceMesh's inner-lip gap at the mouth's centre and the dark opening's reach past it, each lip (pixels). */
+  meshGap: number;
+  upperReach: number;
+  lowerReach: number;
+  mouthWidth: number;
+  /** (meshGap + upperReach + lowerReach) / mouthWidth: the lip gap as the picture shows it, in mouth widths. */
+  open: number;
+}
+
+/**
+ * The mouth's opening as the picture shows it: FaceMesh's inner-lip gap widened to the opening's
+ * visible (dark) edges, read from `image` the same way a replaced mouth's own opening is found
+ * before it is closed (where a small face's inner lip line falls short of the opening). For
+ * measuring: the same reading for any face, painted or filmed.
+ */
+export function visibleOpening(face: Face, image: Image): VisibleOpening {
+  const points = new Float32Array(2 * MESH_POINTS);
+  for (let i = 0; i < MESH_POINTS; i++) {
+    points[2 * i] = face.landmarks[3 * i]!;
+    points[2 * i + 1] = face.landmarks[3 * i + 1]!;
+  }
+  const frame = mouthFrame(points);
+  const { ey } = frame;
+  const meshGap = Math.max(
+    0,
+    (points[2 * POINT.lowerLipInner]! - points[2 * POINT.upperLipInner]!) * ey[0] + (points[2 * POINT.lowerLipInner + 1]! - points[2 * POINT.upperLipInner + 1]!) * ey[1],
+  );
+  const edges = visibleEdges(image, points, frame, lumaOf(meanColour(image, points, AROUND_MOUTH)));
+  return { meshGap, upperReach: edges.upper, lowerReach: edges.lower, mouthWidth: frame.mouthWidth, open: (meshGap + edges.upper + edges.lower) / frame.mouthWidth };
+}
+
 /**
  * The rig of a face in `image` (its neutral points and weights): made once for a still photo, per
  * frame for a video (cheap: a few hundred points).
@@ -279,14 +327,7 @@ export function rigFace(face: Face, image: Image, ownMouth: OwnMouth = 'replace'
   const py = (i: number): number => points[2 * i + 1]!;
   // Down the face is the midline, between the eyes to the chin: the way the jaw opens, also on a
   // face turned or bowed, where the line through the eyes is no longer square to it.
-  const downX = px(POINT.chin) - px(NASION);
-  const downY = py(POINT.chin) - py(NASION);
-  const downLength = Math.hypot(downX, downY) || 1;
-  const ey: [number, number] = [downX / downLength, downY / downLength];
-  const eyeSide = Math.sign((px(POINT.leftEyeOuter) - px(POINT.rightEyeOuter)) * ey[1] - (py(POINT.leftEyeOuter) - py(POINT.rightEyeOuter)) * ey[0]) || 1;
-  const ex: [number, number] = [eyeSide * ey[1], -eyeSide * ey[0]];
-  const centre: [number, number] = [(px(POINT.upperLipInner) + px(POINT.lowerLipInner)) / 2, (py(POINT.upperLipInner) + py(POINT.lowerLipInner)) / 2];
-  const mouthWidth = Math.max(1, Math.hypot(px(POINT.mouthLeft) - px(POINT.mouthRight), py(POINT.mouthLeft) - py(POINT.mouthRight)));
+  const { centre, ex, ey, mouthWidth } = mouthFrame(points);
   const skin = meanColour(image, points, AROUND_MOUTH);
   if (ownMouth === 'replace') {
     // The inner lip line moved out to the opening's visible edge (fading to nothing at the corners), so closing it leaves none of the inside showing.

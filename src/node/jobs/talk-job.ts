@@ -12,6 +12,7 @@ import { extname, join, resolve } from 'node:path';
 import { LiveswapError } from '../../core/errors.js';
 import { cloneImage, createImage, type Image } from '../../core/image.js';
 import type { Face } from '../../face/face.js';
+import { POINT } from '../../face/mesh-indices.js';
 import { resolveSwapOptions, type EngineChoice } from '../../pipeline/options.js';
 import type { PreparedSource } from '../../pipeline/still.js';
 import { idleMotion, loudness, mouthFromEnvelope, mouthFromPhones, speechEnvelope, type MouthTrack } from '../../pipeline/talk-timeline.js';
@@ -27,6 +28,7 @@ import { defaultHome } from '../models/model-cache.js';
 import { startProvenance, type AuditContext, type OutputProvenance, type ProvenanceChoices, type PublishedOutput } from '../provenance/output-provenance.js';
 import { openNodeSwapper, type JobRunOptions, type JobRuntime } from './image-job.js';
 import type { NodeSwapper } from './swapper.js';
+import { talkFacePlanner } from './talk-faces.js';
 import { checkFlite, decodeAudio, readSpeechText, speakWithFlite, SPEECH_RATE, writeWav, type Speech } from './talk-speech.js';
 import { inspectVideo, type InspectedVideo } from './video-swap.js';
 
@@ -100,6 +102,12 @@ export interface TalkJobResult {
   swapped: boolean;
   /** The mouth opening planned per frame (0–1): what the lip-sync measure compares against. */
   mouth: Float32Array;
+  /**
+   * The lip gap as painted per frame, over the mouth's width (the posed inner-lip points, the same
+   * ratio the measure reads from the output); NaN where no face was painted. The known truth a
+   * measure of the output can be checked against.
+   */
+  painted: Float32Array;
   timings: { total: number; speech: number; render: number; swap: number; mark: number; encodeWait: number };
   published: PublishedOutput;
   notices: string[];
@@ -188,21 +196,10 @@ async function* faceFrames(plan: TalkJobPlan, frames: number): AsyncGenerator<Im
   }
 }
 
-/**
- * The face to animate in one frame: followed from frame to frame in a video; when it is lost, the
- * face found nearest to where it was last seen (so a shot with several faces keeps one talking).
- */
-async function findFace(swapper: NodeSwapper, image: Image, previous: Face | undefined): Promise<Face | undefined> {
-  if (previous && swapper.track) {
-    const tracked = await swapper.track(image, previous);
-    if (tracked) return tracked;
-  }
-  const faces = await swapper.analyze(image);
-  if (!previous || faces.length < 2) return faces[0];
-  const centre = (f: Face): [number, number] => [f.box[0] + f.box[2] / 2, f.box[1] + f.box[3] / 2];
-  const [px, py] = centre(previous);
-  const distance = (f: Face): number => Math.hypot(centre(f)[0] - px, centre(f)[1] - py);
-  return faces.reduce((best, f) => (distance(f) < distance(best) ? f : best));
+/** The inner-lip gap over the mouth's width of posed points (x,y pairs; the mesh first). */
+function paintedOpening(posed: Float32Array): number {
+  const distance = (i: number, j: number): number => Math.hypot(posed[2 * i]! - posed[2 * j]!, posed[2 * i + 1]! - posed[2 * j + 1]!);
+  return distance(POINT.upperLipInner, POINT.lowerLipInner) / Math.max(1e-6, distance(POINT.mouthLeft, POINT.mouthRight));
 }
 
 /** Opens the engine, speaks, paints and encodes every frame, and publishes; on failure or cancel nothing is left at the output. */
@@ -277,15 +274,15 @@ export async function runTalkJob(plan: TalkJobPlan, options: TalkRunOptions = {}
     const out = plan.photo ? cloneImage(plan.photo) : createImage(width, height, 3);
     const timings = { render: 0, swap: 0, mark: 0, encodeWait: 0 };
     let framesWithFace = 0;
-    let previous: Face | undefined;
+    const painted = new Float32Array(frames).fill(Number.NaN);
+    // A video's face is followed the way video jobs follow theirs (see talk-faces.ts).
+    const faces = plan.photo ? undefined : talkFacePlanner(swapper);
     let f = 0;
     let lastProgress = -Infinity;
     for await (const image of faceFrames(plan, frames)) {
       if (options.signal?.aborted) throw new LiveswapError('interrupted', `Stopped before ${spec.output} was finished; nothing was saved.`, { file: spec.output });
       const t0 = performance.now();
-      const found = still ? still.face : await findFace(swapper, image, previous);
-      // A face lost for a frame is looked for again where it was last seen.
-      previous = found ?? previous;
+      const found = still ? still.face : (await faces!.plan(image, f / fps, f)).faces[0]?.face;
       let swapMs = 0;
       if (found) {
         framesWithFace++;
@@ -295,7 +292,8 @@ export async function runTalkJob(plan: TalkJobPlan, options: TalkRunOptions = {}
         // A video's own mouth is replaced: its speaking or singing must not fight the speech.
         const rig = still?.rig ?? rigFace(face, source, 'replace');
         const pose = { mouth: { open: mouth.open[f]!, wide: mouth.wide[f]!, round: mouth.round[f]! }, ...(still ? { motion: idleMotion(f / fps) } : {}) };
-        renderTalkingFace(source, rig, pose, out);
+        const posed = renderTalkingFace(source, rig, pose, out);
+        painted[f] = paintedOpening(posed);
       } else {
         out.data.set(image.data);
       }
@@ -348,6 +346,7 @@ export async function runTalkJob(plan: TalkJobPlan, options: TalkRunOptions = {}
       framesWithFace,
       swapped: identity !== undefined,
       mouth: mouth.open,
+      painted,
       timings: {
         total: round(performance.now() - started),
         speech: round(speechMs),
