@@ -14,7 +14,7 @@
  *     (probe, frame-time scan) as the rest of the children's time.
  * Beside each swap, the floors, same clip and settings: one ffmpeg decoding to RGB and encoding
  * again (bench:video's floor), and the swap's own decoder and encoder through its pipes with
- * nothing between them (what the swap cannot go under).
+ * nothing between them (what the swap cannot go under; its buffers are not given back, as the swap's are).
  *   --input FILE       the clip (default: bench:video's 10 s 1280×720 clip with one face)
  *   --decode accurate|bilinear|both   the decoder's YUV→RGB conversion (both: alternating, run by run)
  *   --runs N           swaps of each setting (default 2); --no-floor leaves the floors out; --json
