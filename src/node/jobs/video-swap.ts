@@ -71,7 +71,11 @@ export interface VideoSwapRequest {
   output: string;
   /** Where the encoder writes, when not `output` itself (e.g. a temporary file signed afterwards). */
   writeTo?: string;
-  /** Called (and awaited) on every frame once planned, before it is painted: benchmarks and tests look at the plan. */
+  /**
+   * Called (and awaited) on every frame once planned, before it is painted: benchmarks and tests
+   * look at the plan. The frame's pixels are only for the call: once encoded, its buffer is moved
+   * to the marks thread or back to the decoder, so copy what should be kept.
+   */
   onPlan?: (frame: Image, plan: FramePlan, index: number) => void | Promise<void>;
   /**
    * The provenance marks on every frame (label, watermark). Default: the default label and the
