@@ -20,7 +20,7 @@ import { MESH_POINTS } from '../face/face.js';
 import { applySimilarity3, procrustes3 } from '../face/procrustes.js';
 import type { IrisColour } from '../compose/iris.js';
 import type { MeshIdentity } from './mesh-identity.js';
-import { expressionFactors, expressionRegions, mouthInteriorMask, photoExpression } from './mesh-expression-weights.js';
+import { expressionFactors, expressionRegions, fillMouthInterior, mouthInteriorMask, photoExpression } from './mesh-expression-weights.js';
 
 /** Weight of a texel a photo only has from its mirrored half, relative to one it sees directly. */
 const MIRRORED_WEIGHT = 0.15;
@@ -222,8 +222,7 @@ function combineTextures(identities: readonly MeshIdentity[], textures: readonly
     votes = voteWeights(layers, rgb, size);
     votes = votes.map((v) => boxBlurFast(v, size, size, 1, Math.max(1, size * WEIGHT_SIGMA)));
   }
-  const combined = new Float32Array(m * 3);
-  const confidence = new Float32Array(m);
+  const data = new Uint8ClampedArray(m * 4);
   for (let i = 0; i < m; i++) {
     let total = 0,
       plain = 0,
@@ -237,7 +236,6 @@ function combineTextures(identities: readonly MeshIdentity[], textures: readonly
       alpha += layers[k].view[i] * layers[k].alpha[i];
       views += layers[k].view[i];
     }
-    alpha = views > 1e-6 ? alpha / views : 0;
     // Where the vote leaves (almost) nothing, the plain weights decide.
     const useVotes = total > 1e-3;
     const sum = useVotes ? total : plain;
@@ -245,25 +243,15 @@ function combineTextures(identities: readonly MeshIdentity[], textures: readonly
       let v = 0;
       if (sum > 1e-6) for (let k = 0; k < layers.length; k++) v += (useVotes ? votes[k][i] : layers[k].weight[i]) * rgb[k][3 * i + c];
       else for (let k = 0; k < layers.length; k++) v += rgb[k][3 * i + c] / layers.length;
-      combined[3 * i + c] = sum > 1e-6 ? v / sum : v;
+      data[4 * i + c] = sum > 1e-6 ? v / sum : v;
     }
-    confidence[i] = alpha * (1 - interior[i]);
+    data[4 * i + 3] = views > 1e-6 ? alpha / views : 0;
   }
+  const texture: Image = { width: size, height: size, channels: 4, data };
   // Where every photo shows teeth or the mouth's inside, the colour is the lips' around it and the
   // confidence is low: the target's own mouth shows, and no tooth bleeds along the lip line.
-  const lipsAround = weightedBlur(
-    combined,
-    interior.map((v) => 1 - v),
-    size,
-    Math.max(1, size / 48),
-  );
-  const data = new Uint8ClampedArray(m * 4);
-  for (let i = 0; i < m; i++) {
-    const t = interior[i];
-    for (let c = 0; c < 3; c++) data[4 * i + c] = combined[3 * i + c] + t * (lipsAround[3 * i + c] - combined[3 * i + c]);
-    data[4 * i + 3] = confidence[i];
-  }
-  return { width: size, height: size, channels: 4, data };
+  fillMouthInterior(texture, interior);
+  return texture;
 }
 
 /**

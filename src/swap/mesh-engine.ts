@@ -37,7 +37,7 @@ import type { InputSpec } from '../models/model-spec.js';
 import { outlineRing, RING_TRIANGLES, ringFolds, smileScore, symmetricShape, transferShape, vertexVisibility } from '../face/shape-transfer.js';
 import type { FaceSwapper, FeatheredPatch, SwapSettings } from './engine.js';
 import { DEFAULT_MESH_TUNING, type MeshTuning } from './mesh-tuning.js';
-import { hideHairOnForehead, hideTeethOnLips, softenExpressionLines } from './mesh-texture.js';
+import { hideHairOnForehead, hideMouthInterior, hideTeethOnLips, softenExpressionLines } from './mesh-texture.js';
 import { combineMeshIdentities } from './mesh-combine.js';
 import type { MeshIdentity } from './mesh-identity.js';
 
@@ -174,15 +174,18 @@ export class MeshSwapper implements FaceSwapper<MeshIdentity> {
     const closed = erode(dilate(visibility, size, size, k), size, size, k);
     this.fillFromMirror(texture, closed);
     if (this.tuning.hideHair) hideHairOnForehead(texture);
-    if (this.tuning.hideTeeth) hideTeethOnLips(texture, uv);
     const smile = smileScore(face.landmarks);
+    const vertexSeen = vertexVisibility(weights, t);
+    const shape = symmetricShape(face.landmarks, vertexSeen);
+    if (this.tuning.hideTeeth) {
+      hideTeethOnLips(texture, uv);
+      hideMouthInterior(texture, shape, smile);
+    }
     let neutralTexture: Image | undefined;
     if (smile > 0 && this.tuning.softenSmile > 0) {
       neutralTexture = { ...texture, data: texture.data.slice() };
       softenExpressionLines(neutralTexture, smile * this.tuning.softenSmile);
     }
-    const vertexSeen = vertexVisibility(weights, t);
-    const shape = symmetricShape(face.landmarks, vertexSeen);
     return { texture, size, uv, shape, smile, neutralTexture, iris: measureIris(image, face.landmarks), seen: closed, vertexSeen };
   }
 

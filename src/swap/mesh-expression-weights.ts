@@ -1,8 +1,8 @@
 /**
- * What each source photo's expression puts into the texture, for combining several photos of one
- * person (mesh-combine.ts). An open or grinning mouth carries teeth and the dark inside of the
- * mouth into the lip gap and, where FaceMesh's inner lip line sits on the teeth, onto the lips; a
- * grin or a squint also reshapes the skin around the mouth and the eyes. Here each photo gets, in
+ * What each source photo's expression puts into the texture: for one photo (its teeth and open
+ * mouth, mesh-texture.ts) and for combining several photos of one person (mesh-combine.ts). An
+ * open or grinning mouth carries teeth and the dark inside of the mouth into the lip gap and,
+ * where FaceMesh's inner lip line sits on the teeth, onto the lips; a grin or a squint also reshapes the skin around the mouth and the eyes. Here each photo gets, in
  * the canonical texture layout:
  *
  * - a mouth-interior mask: 1 where the photo shows teeth or the mouth's inside (inside its lip gap
@@ -151,6 +151,39 @@ export function mouthInteriorMask(texture: Image, regions: ExpressionRegions, ex
   // Slightly widened, so the soft edge of a tooth or of the gap does not stay.
   const widened = dilate(out, size, size, 3);
   return boxBlurFast(widened, size, size, 1, Math.max(1, size / 256));
+}
+
+/**
+ * The texels `interior` marks (0..1, teeth or the mouth's inside: mouthInteriorMask) given the
+ * colour of the lips around them and their confidence (alpha) lowered by as much, in place: the
+ * target's own mouth shows there, and no tooth stays along the lip line as a light seam. The
+ * colour counts too, not only the confidence: the painted texture is blended and blurred at the
+ * lips' edge, where a tooth's colour at low confidence still shows as a dotted light line. The
+ * lips' colour is a blur of the texels left unmarked, by about a 48th of the texture's size.
+ */
+export function fillMouthInterior(texture: Image, interior: Float32Array): void {
+  const size = texture.width;
+  const m = size * size;
+  if (interior.length !== m || texture.channels !== 4)
+    throw new RangeError(`fillMouthInterior: a ${size}² RGBA texture and ${m} mask values, got ${texture.channels} channels, ${interior.length} values`);
+  const d = texture.data;
+  const keep = new Float32Array(m);
+  const premultiplied = new Float32Array(m * 3);
+  for (let i = 0; i < m; i++) {
+    keep[i] = 1 - interior[i];
+    for (let c = 0; c < 3; c++) premultiplied[3 * i + c] = d[4 * i + c] * keep[i];
+  }
+  const sigma = Math.max(1, size / 48);
+  const colour = boxBlurFast(premultiplied, size, size, 3, sigma);
+  const total = boxBlurFast(keep, size, size, 1, sigma);
+  for (let i = 0; i < m; i++) {
+    const t = interior[i];
+    if (t <= 0) continue;
+    // Where nothing unmarked is near, the texel keeps its colour (its confidence still goes).
+    const around = total[i] > 1e-4 ? 1 / total[i] : 0;
+    for (let c = 0; c < 3; c++) if (around) d[4 * i + c] = d[4 * i + c] + t * (colour[3 * i + c] * around - d[4 * i + c]);
+    d[4 * i + 3] = d[4 * i + 3] * (1 - t);
+  }
 }
 
 /**

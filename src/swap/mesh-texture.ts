@@ -1,6 +1,6 @@
 /**
  * What the mesh engine does to the source texture before painting it: it leaves out what is not
- * the source's skin (hair over the forehead, teeth caught inside the lip line) and softens what is
+ * the source's skin (hair over the forehead, teeth and an open mouth's inside) and softens what is
  * its expression rather than its identity (a smile's lines). All work in the canonical texture
  * layout, once per source photo.
  */
@@ -13,6 +13,7 @@ import { smoothstep } from '../core/smoothstep.js';
 import { CANONICAL_UV } from '../face/canonical-uv.js';
 import { LIPS_INNER, LIPS_OUTER } from '../face/mesh-indices.js';
 import { expressionLineWeight } from '../face/shape-transfer.js';
+import { expressionRegions, fillMouthInterior, mouthInteriorMask, photoExpression } from './mesh-expression-weights.js';
 
 /**
  * A smiling source photo carries its smile in the skin: nasolabial folds, crow's feet, raised
@@ -137,4 +138,18 @@ export function hideTeethOnLips(texture: Image, uv: Float32Array): void {
       const i = 4 * ((y0 + y) * size + x0 + x);
       texture.data[i + 3] = Math.round(texture.data[i + 3] * (1 - smoothstep(18, 32, distance)));
     }
+}
+
+/**
+ * A single source photo's teeth and open mouth taken out of its texture, as the combination of
+ * several photos takes them out (mesh-expression-weights.ts): where the photo shows teeth or the
+ * mouth's inside (its lip gap as far as its mouth is open, lip texels coloured like teeth or, by
+ * an open gap, like the dark inside), the colour becomes the lips' around and the confidence
+ * drops, so a grinning photo leaves no light line along the lips of a target whose mouth is
+ * closed or shaped otherwise, and the target's own mouth shows. `shape` is the photo's
+ * (symmetrised) mesh, `smile` its smile score.
+ */
+export function hideMouthInterior(texture: Image, shape: Float32Array, smile: number): void {
+  const interior = mouthInteriorMask(texture, expressionRegions(texture.width), photoExpression(shape, smile));
+  fillMouthInterior(texture, interior);
 }

@@ -47,7 +47,10 @@ export interface MeshTuning {
   lightingScale: number;
   /** Above the brows and at the temples, leave out source texels far from its skin colour (hair, hat). */
   hideHair: boolean;
-  /** On the lips, leave out source texels far from the lips' colour (the source's teeth or mouth). */
+  /**
+   * On the lips, leave out source texels far from the lips' colour (the source's teeth or mouth),
+   * and give the source's teeth and open mouth the lips' colour around at low confidence.
+   */
   hideTeeth: boolean;
   /** Give the target's irises the source's iris colour (the target keeps its gaze and blinks). */
   iris: boolean;

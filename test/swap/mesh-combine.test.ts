@@ -4,7 +4,7 @@
  * an expression's crease) is voted out; one photo gives exactly the single-photo identity. A photo
  * with an open mouth (src/swap/mesh-expression-weights.ts): its teeth and the dark inside of its
  * mouth must not reach the combined texture, neither in the lip gap nor on the lips nor, through
- * the lighting, around the mouth.
+ * the lighting, around the mouth; nor a single photo's texture (src/swap/mesh-texture.ts).
  */
 
 import assert from 'node:assert/strict';
@@ -21,6 +21,8 @@ import { resolveSwapOptions } from '../../src/pipeline/options.js';
 import { averageShapes, combineMeshIdentities } from '../../src/swap/mesh-combine.js';
 import { MeshSwapper, type MeshIdentity } from '../../src/swap/mesh-engine.js';
 import { expressionFactors, expressionRegions, photoExpression } from '../../src/swap/mesh-expression-weights.js';
+import { hideTeethOnLips } from '../../src/swap/mesh-texture.js';
+import { meshTuning } from '../../src/swap/mesh-tuning.js';
 import { loadFixture, TEST_HOME } from '../helpers/fixtures.js';
 
 let swapper: NodeSwapper;
@@ -266,9 +268,77 @@ function aroundLips(size: number): Float32Array {
   return ring;
 }
 
+/** Mean of the RGB mean over `region`. */
+function meanLevel(identity: MeshIdentity, region: Float32Array): number {
+  let sum = 0,
+    n = 0;
+  for (let i = 0; i < region.length; i++) {
+    if (!region[i]) continue;
+    for (let k = 0; k < 3; k++) sum += identity.texture.data[4 * i + k] / 3;
+    n++;
+  }
+  return sum / n;
+}
+
+/** The share of `region`'s texels within 40 levels (RGB distance) of the painted teeth's colour. */
+function toothShare(identity: MeshIdentity, region: Float32Array): number {
+  let teeth = 0,
+    n = 0;
+  for (let i = 0; i < region.length; i++) {
+    if (!region[i]) continue;
+    const d = identity.texture.data;
+    if (Math.hypot(d[4 * i] - 226, d[4 * i + 1] - 214, d[4 * i + 2] - 196) < 40) teeth++;
+    n++;
+  }
+  return teeth / n;
+}
+
+describe('mesh identity from one photo: an open mouth', () => {
+  test("a grinning photo's teeth leave no tooth colour in its texture's lip gap or on its lips: the lips' colour, at low confidence", () => {
+    const closed = new MeshSwapper().createIdentity(photo, face);
+    const open = openMouth(0.16);
+    // The same photo with the teeth kept, as before: the fixture does put teeth into the texture.
+    const kept = new MeshSwapper(meshTuning({ hideTeeth: false })).createIdentity(open.image, open.face);
+    const grinning = new MeshSwapper().createIdentity(open.image, open.face);
+    const size = grinning.size;
+    const gap = dilate(uvRegion(size, LIPS_INNER), size, size, 5);
+    const mouth = uvRegion(size, LIPS_OUTER);
+    assert.ok(toothShare(kept, gap) > 0.25, `the teeth kept: ${(100 * toothShare(kept, gap)).toFixed(0)} % of the lip gap tooth-coloured`);
+    // Before, only the confidence on the lips dropped: the widened gap was 61 % tooth-coloured at full confidence.
+    for (const [name, region] of [
+      ['lip gap', gap],
+      ['lips', mouth],
+    ] as const) {
+      const share = toothShare(grinning, region);
+      assert.ok(share < 0.01, `${(100 * share).toFixed(1)} % of the ${name} tooth-coloured`);
+    }
+    const lips = meanLevel(closed, uvRegion(size, LIPS_OUTER, LIPS_INNER));
+    const lighter = meanLevel(grinning, uvRegion(size, LIPS_INNER)) - lips;
+    const keptLighter = meanLevel(kept, uvRegion(size, LIPS_INNER)) - lips;
+    assert.ok(
+      lighter < keptLighter / 2,
+      `the gap holds the lips' colour, not the teeth (${lighter.toFixed(1)} levels lighter than the closed photo's lips, ${keptLighter.toFixed(1)} with the teeth)`,
+    );
+    const confidence = lighterThan(grinning, closed, uvRegion(size, LIPS_INNER)).confidence;
+    assert.ok(confidence < 0.1, `the target's mouth shows in the gap (confidence ${confidence.toFixed(2)})`);
+    // A closed mouth keeps its lips as the lip test alone leaves them: nothing more is taken for teeth.
+    const before = new MeshSwapper(meshTuning({ hideTeeth: false })).createIdentity(photo, face);
+    hideTeethOnLips(before.texture, before.uv);
+    const lipsOnly = uvRegion(size, LIPS_OUTER);
+    const change = lighterThan(closed, before, lipsOnly);
+    const was = lighterThan(before, before, lipsOnly).confidence;
+    assert.ok(
+      Math.abs(change.lighter) < 1 && change.confidence > was - 0.02,
+      `a closed mouth's lips stay (${change.lighter.toFixed(2)} levels, confidence ${change.confidence.toFixed(3)}, was ${was.toFixed(3)})`,
+    );
+  });
+});
+
 describe('mesh identity from several photos: an open mouth', () => {
+  // The photos' own teeth removal is off here, so the combination's own is what is tested.
+  const engine = new MeshSwapper(meshTuning({ hideTeeth: false }));
+
   test("an open-mouth photo's teeth and lip gap do not leak into the combined texture, nor its light onto the skin around", () => {
-    const engine = new MeshSwapper();
     const closed = engine.createIdentity(photo, face);
     const open = openMouth(0.16);
     const grinning = engine.createIdentity(open.image, open.face);
@@ -298,7 +368,6 @@ describe('mesh identity from several photos: an open mouth', () => {
   });
 
   test('two open-mouth photos: the gap is left to the target (low confidence) and holds no tooth colour', () => {
-    const engine = new MeshSwapper();
     const closed = engine.createIdentity(photo, face);
     const a = openMouth(0.16);
     const b = openMouth(0.2);
