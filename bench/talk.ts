@@ -14,11 +14,16 @@
  * output and the speech envelope, to see where the two part.
  * `--scale F` scales the bundled photos by F first (small faces whose painted lip gap is known: the
  * check that a reading reads the painted gap, the `vs painted` figures, rather than inflating it).
+ * `--ab N` measures speed only (no lip-sync reading): per face, N rounds of the marks on the main
+ * thread (A, as before the marks thread) and on their own thread (B), alternating A B then B A so
+ * that both meet the same load, each line with the machine's load (`uptime`), the time per frame
+ * by part and the process's CPU per frame (its threads, and the ffmpeg children apart), then the
+ * median of each.
  * Run: npm run bench:talk [-- --face photo.jpg] [-- --cuts 20,82,211] [-- --voice slt] [-- --text "…"] [-- --trace DIR] [-- --json]
  */
 
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { copyFile, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
@@ -143,9 +148,54 @@ function reading(sync: LipSync, painted: Float32Array, mouth: Float32Array): Rea
 }
 const syncPasses = (r: Reading): boolean => r.bestCorrelation >= CORRELATION_GOAL && Math.abs(r.bestOffsetMs) <= OFFSET_GOAL * 1000;
 const describe = (r: Reading): string => `r ${r.correlation} / best ${r.bestCorrelation} at ${r.bestOffsetMs} ms (vs painted r ${r.paintedR}, ×${r.paintedRatio})`;
+/** CPU seconds of this process (all its threads) and of its children that have exited (the ffmpegs), from /proc (Linux). */
+function cpuSeconds(): { self: number; children: number } {
+  const fields = readFileSync('/proc/self/stat', 'utf8').split(') ')[1]!.split(' ');
+  // After "pid (comm) ": field 3 is index 0, so utime/stime (14, 15) and cutime/cstime (16, 17) are at 11–14; in clock ticks (100 a second).
+  const tick = (i: number): number => Number(fields[i]) / 100;
+  return { self: tick(11) + tick(12), children: tick(13) + tick(14) };
+}
+/** Speed only, A (marks in turn) against B (the marks thread), alternating; see the file's comment. */
+async function abRuns(rounds: number): Promise<void> {
+  for (const face of faces) {
+    const runs: { thread: boolean; seconds: number; talk: number; perFrame: number[]; cpu: number[] }[] = [];
+    for (let k = 0; k < rounds; k++) {
+      const order = k % 2 === 0 ? [false, true] : [true, false];
+      for (const thread of order) {
+        const output = join(dir, `ab-${k}-${thread ? 'b' : 'a'}.mp4`);
+        const plan = await planTalkJob({ face, text, voice, output, marks: { label: true }, home: join(dir, 'home'), marksThread: thread });
+        const cpu0 = cpuSeconds();
+        const result = await runTalkJob(plan, { open: (runtime) => createNodeSwapper({ ...runtime, home: TEST_HOME }) });
+        const cpu1 = cpuSeconds();
+        await rm(output, { force: true });
+        const n = result.frames;
+        const t = result.timings;
+        const perFrame = [t.render, t.swap, t.mark, t.encodeWait].map((v) => round(v / n, 1));
+        const cpu = [round(((cpu1.self - cpu0.self) * 1000) / n, 1), round(((cpu1.children - cpu0.children) * 1000) / n, 1)];
+        const seconds = round(t.total / 1000, 2);
+        runs.push({ thread, seconds, talk: result.durationSeconds, perFrame, cpu });
+        const uptime = execFileSync('uptime', { encoding: 'utf8' }).trim();
+        console.log(
+          `${basename(face).padEnd(28)} ${thread ? 'B thread' : 'A inline'} ${result.durationSeconds} s talk in ${seconds} s (speech ${round(t.speech / 1000, 2)} s; per frame ms: ` +
+            `render ${perFrame[0]} swap ${perFrame[1]} mark ${perFrame[2]} encode wait ${perFrame[3]}; CPU ms per frame: node ${cpu[0]} ffmpeg ${cpu[1]})  ${uptime}`,
+        );
+      }
+    }
+    const median = (values: number[]): number => [...values].sort((a, b) => a - b)[values.length >> 1]!;
+    for (const thread of [false, true]) {
+      const mine = runs.filter((r) => r.thread === thread);
+      console.log(
+        `${basename(face).padEnd(28)} ${thread ? 'B thread' : 'A inline'} median of ${mine.length}: ${median(mine.map((r) => r.seconds))} s for ${mine[0]!.talk} s; ` +
+          `CPU per frame node ${median(mine.map((r) => r.cpu[0]!))} ms, ffmpeg ${median(mine.map((r) => r.cpu[1]!))} ms`,
+      );
+    }
+  }
+}
+const abRounds = Number.parseInt(options('--ab')[0] ?? '0', 10);
 const rows: (Row | { face: string; error: string })[] = [];
 try {
-  for (const face of faces) {
+  if (abRounds > 0) await abRuns(abRounds);
+  for (const face of abRounds > 0 ? [] : faces) {
     const output = join(dir, `${basename(face).replace(/\.[^.]+$/, '')}.mp4`);
     const load = loadavg()[0]!;
     let row: Row | { face: string; error: string };

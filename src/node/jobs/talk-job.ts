@@ -4,10 +4,13 @@
  * warp (see pipeline/talk-render.ts), optionally given another identity by the swap engine, marked
  * like every output and encoded with the speech into an MP4, then published like a video job:
  * content credentials, the audit line, an atomic rename. Plan first (every cheap check, nothing
- * loaded), then run (cancellable, with progress).
+ * loaded), then run (cancellable, with progress). The two cores overlap as in a video swap: frame n
+ * is marked on the marks thread (mark-thread.ts) and encoded from the encoder's pipe thread while
+ * frame n + 1 is decoded (read ahead on the decoder's pipe thread) and painted.
  */
 
 import { rm } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import { extname, join, resolve } from 'node:path';
 import { LiveswapError } from '../../core/errors.js';
 import { cloneImage, createImage, type Image } from '../../core/image.js';
@@ -22,9 +25,11 @@ import { checkInputFile, readInputFile } from '../files/input-file.js';
 import { checkOutputPath, createTemporaryFolder, temporaryPathFor } from '../files/output.js';
 import { ffmpegPath } from '../media/ffmpeg-binary.js';
 import { openVideoSource } from '../media/ffmpeg-source.js';
-import { createVideoWriter, type VideoWriter } from '../media/ffmpeg-write.js';
+import { createVideoSink, type VideoSink } from '../media/ffmpeg-sink.js';
 import { readImage } from '../media/image-io.js';
 import { defaultHome } from '../models/model-cache.js';
+import { MarkThread, markingSink } from '../provenance/mark-thread.js';
+import type { FrameSink } from '../../pipeline/frame-io.js';
 import { startProvenance, type AuditContext, type OutputProvenance, type ProvenanceChoices, type PublishedOutput } from '../provenance/output-provenance.js';
 import { openNodeSwapper, type JobRunOptions, type JobRuntime } from './image-job.js';
 import type { NodeSwapper } from './swapper.js';
@@ -63,6 +68,11 @@ export interface TalkJobSpec {
   flite?: string;
   home?: string;
   maxPixels?: number;
+  /**
+   * Mark each frame (label and watermark, the same bytes) on a thread of its own while the next
+   * frame is painted, as a video swap does. Default: when the machine has more than one core.
+   */
+  marksThread?: boolean;
 }
 
 export interface TalkJobPlan {
@@ -108,7 +118,14 @@ export interface TalkJobResult {
    * measure of the output can be checked against.
    */
   painted: Float32Array;
+  /**
+   * Milliseconds: `render` painting on this thread, `swap` the identity, `mark` the marks (on the
+   * marks thread when `marksThread`, its own time there), `encodeWait` this thread's wait to hand a
+   * frame on (to the marks thread and encoder; with the thread, that is where a busy machine shows).
+   */
   timings: { total: number; speech: number; render: number; swap: number; mark: number; encodeWait: number };
+  /** Whether the marks were drawn on their own thread (see TalkJobSpec.marksThread). */
+  marksThread: boolean;
   published: PublishedOutput;
   notices: string[];
 }
@@ -181,7 +198,8 @@ async function* faceFrames(plan: TalkJobPlan, frames: number): AsyncGenerator<Im
   const { info, timing } = plan.video!;
   let done = 0;
   while (done < frames) {
-    const source = await openVideoSource(plan.spec.face, { ffmpegPath: plan.ffmpegPath, probed: info, timing, fps: plan.fps });
+    // Decoded ahead on the pipe's own thread, with the video swap's cheaper chroma conversion.
+    const source = await openVideoSource(plan.spec.face, { ffmpegPath: plan.ffmpegPath, probed: info, timing, fps: plan.fps, colorConversion: 'bilinear' });
     let got = 0;
     try {
       for await (const frame of source) {
@@ -216,7 +234,8 @@ export async function runTalkJob(plan: TalkJobPlan, options: TalkRunOptions = {}
     await rm(folder, { recursive: true, force: true }).catch(() => undefined);
     throw error;
   }
-  let writer: VideoWriter | undefined;
+  let output: FrameSink | undefined;
+  let markThread: MarkThread | undefined;
   const temporary = temporaryPathFor(spec.output);
   try {
     const speechStarted = performance.now();
@@ -261,7 +280,7 @@ export async function runTalkJob(plan: TalkJobPlan, options: TalkRunOptions = {}
       const base = await swap(plan.photo, found);
       still = { image: cloneImage(base.image), face: base.face, rig: rigFace(base.face, base.image, 'keep') };
     }
-    writer = await createVideoWriter(temporary, {
+    const sink: VideoSink = await createVideoSink(temporary, {
       ffmpegPath: plan.ffmpegPath,
       width,
       height,
@@ -271,7 +290,27 @@ export async function runTalkJob(plan: TalkJobPlan, options: TalkRunOptions = {}
       crf: 20,
       audio: { path: wav, streams: [{ index: 0, codec: 'pcm_s16le' }] },
     });
-    const out = plan.photo ? cloneImage(plan.photo) : createImage(width, height, 3);
+    output = sink;
+    // Made after the sink, so that its failure leaves no thread behind; the same marks as provenance.marker draws.
+    markThread = (spec.marksThread ?? availableParallelism() > 1) ? new MarkThread(provenance.marker.settings) : undefined;
+    const threadTime = { ms: 0 };
+    // A frame's pixels go back to the pool once the encoder has its copy; a frame on the marks
+    // thread is the thread's until marked, so a few frames' buffers are in use at once.
+    const pool: Uint8ClampedArray[] = [];
+    const recycling: FrameSink = {
+      async write(image, tSeconds) {
+        await sink.write(image, tSeconds);
+        pool.push(image.data);
+      },
+      close: () => sink.close(),
+      abort: () => sink.abort(),
+    };
+    output = markThread ? markingSink(recycling, markThread, { stats: threadTime }) : recycling;
+    const channels = plan.photo ? plan.photo.channels : 3;
+    const nextOut = (): Image => {
+      const data = pool.pop();
+      return data ? { width, height, channels, data } : createImage(width, height, channels);
+    };
     const timings = { render: 0, swap: 0, mark: 0, encodeWait: 0 };
     let framesWithFace = 0;
     const painted = new Float32Array(frames).fill(Number.NaN);
@@ -282,6 +321,7 @@ export async function runTalkJob(plan: TalkJobPlan, options: TalkRunOptions = {}
     for await (const image of faceFrames(plan, frames)) {
       if (options.signal?.aborted) throw new LiveswapError('interrupted', `Stopped before ${spec.output} was finished; nothing was saved.`, { file: spec.output });
       const t0 = performance.now();
+      const out = nextOut();
       const found = still ? still.face : (await faces!.plan(image, f / fps, f)).faces[0]?.face;
       let swapMs = 0;
       if (found) {
@@ -299,9 +339,9 @@ export async function runTalkJob(plan: TalkJobPlan, options: TalkRunOptions = {}
       }
       const t1 = performance.now() - swapMs;
       const t2 = performance.now();
-      provenance.marker.mark(out);
+      if (!markThread) provenance.marker.mark(out);
       const t3 = performance.now();
-      await writer.write(out);
+      await output.write(out, f / fps);
       const t4 = performance.now();
       timings.render += t1 - t0;
       timings.swap += swapMs;
@@ -313,8 +353,9 @@ export async function runTalkJob(plan: TalkJobPlan, options: TalkRunOptions = {}
         options.onProgress({ frame: f, total: frames, elapsedSeconds: (t4 - started) / 1000 });
       }
     }
-    await writer.close();
-    writer = undefined;
+    await output.close();
+    output = undefined;
+    timings.mark += threadTime.ms;
     if (framesWithFace === 0) throw new LiveswapError('no-face', `${spec.face}: no face was found in any frame of the video, so there is no mouth to move.`, { file: spec.face });
     if (framesWithFace < frames) notices.push(`The face was not found in ${frames - framesWithFace} of ${frames} frames; those show the video as it is.`);
     if (options.signal?.aborted) throw new LiveswapError('interrupted', `Stopped before ${spec.output} was finished; nothing was saved.`, { file: spec.output });
@@ -355,11 +396,13 @@ export async function runTalkJob(plan: TalkJobPlan, options: TalkRunOptions = {}
         mark: round(timings.mark),
         encodeWait: round(timings.encodeWait),
       },
+      marksThread: markThread !== undefined,
       published,
       notices: [...notices, ...(published.notice ? [published.notice] : [])],
     };
   } finally {
-    await writer?.abort();
+    await output?.abort();
+    await markThread?.close();
     await rm(temporary, { force: true }).catch(() => undefined);
     await rm(folder, { recursive: true, force: true }).catch(() => undefined);
     await swapper.close();
