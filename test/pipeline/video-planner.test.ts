@@ -7,12 +7,11 @@
 
 import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
-import sharp from 'sharp';
 import type { Image } from '../../src/core/image.js';
 import type { Face } from '../../src/face/face.js';
 import { boxIoU } from '../../src/pipeline/cluster.js';
 import { DEFAULT_VIDEO_FACE_OPTIONS, VideoFacePlanner, type FrameFaceFinder, type FramePlan, type VideoFaceOptions } from '../../src/pipeline/video.js';
-import { FIXTURES } from '../helpers/fixtures.js';
+import { panShot } from '../helpers/pan-shot.js';
 import { makeFace } from '../helpers/synthetic-face.js';
 
 const FPS = 30;
@@ -20,18 +19,7 @@ const W = 320;
 const H = 180;
 
 /** `frames` frames of a fixture photo drifting right by 1 px a frame (a slow pan). */
-async function shot(photo: string, frames: number): Promise<Image[]> {
-  const { data, info } = await sharp(`${FIXTURES}${photo}`)
-    .removeAlpha()
-    .resize(W + frames, H, { fit: 'cover' })
-    .raw()
-    .toBuffer({ resolveWithObject: true });
-  return Array.from({ length: frames }, (_, k) => {
-    const out = new Uint8ClampedArray(W * H * 3);
-    for (let y = 0; y < H; y++) out.set(data.subarray((y * info.width + k) * 3, (y * info.width + k + W) * 3), y * W * 3);
-    return { width: W, height: H, channels: 3, data: out };
-  });
-}
+const shot = (photo: string, frames: number): Promise<Image[]> => panShot(photo, frames, W, H);
 
 /**
  * A finder whose detector reports the faces scripted for each frame, and whose tracker, unless

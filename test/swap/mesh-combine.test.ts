@@ -377,17 +377,7 @@ describe('mesh identity from several photos: an open mouth', () => {
     const inGap = lighterThan(combined, closed, gap);
     assert.ok(inGap.confidence < 0.25, `confidence in the lip gap ${inGap.confidence.toFixed(2)}`);
     // Against the closed photo's lips (its gap is a dark line): teeth would be about 90 levels lighter.
-    const mean = (identity: MeshIdentity, region: Float32Array) => {
-      let sum = 0,
-        n = 0;
-      for (let i = 0; i < region.length; i++) {
-        if (!region[i]) continue;
-        for (let k = 0; k < 3; k++) sum += identity.texture.data[4 * i + k] / 3;
-        n++;
-      }
-      return sum / n;
-    };
-    const lighter = mean(combined, gap) - mean(closed, uvRegion(size, LIPS_OUTER, LIPS_INNER));
+    const lighter = meanLevel(combined, gap) - meanLevel(closed, uvRegion(size, LIPS_OUTER, LIPS_INNER));
     assert.ok(lighter < 30, `the gap holds the colour around it, not the teeth (${lighter.toFixed(1)} levels lighter than the closed photo's lips)`);
   });
 

@@ -8,30 +8,18 @@
 
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import sharp from 'sharp';
 import type { Image } from '../../src/core/image.js';
 import type { Face } from '../../src/face/face.js';
 import { talkFacePlanner } from '../../src/node/jobs/talk-faces.js';
 import type { FrameFaceFinder } from '../../src/pipeline/video.js';
-import { FIXTURES } from '../helpers/fixtures.js';
+import { panShot } from '../helpers/pan-shot.js';
 import { makeFace } from '../helpers/synthetic-face.js';
 
 const W = 320;
 const H = 180;
 
 /** `frames` frames of a fixture photo drifting right by 1 px a frame (a slow pan). */
-async function shot(photo: string, frames: number): Promise<Image[]> {
-  const { data, info } = await sharp(`${FIXTURES}${photo}`)
-    .removeAlpha()
-    .resize(W + frames, H, { fit: 'cover' })
-    .raw()
-    .toBuffer({ resolveWithObject: true });
-  return Array.from({ length: frames }, (_, k) => {
-    const out = new Uint8ClampedArray(W * H * 3);
-    for (let y = 0; y < H; y++) out.set(data.subarray((y * info.width + k) * 3, (y * info.width + k + W) * 3), y * W * 3);
-    return { width: W, height: H, channels: 3, data: out };
-  });
-}
+const shot = (photo: string, frames: number): Promise<Image[]> => panShot(photo, frames, W, H);
 
 /** The detector reports the faces scripted per frame (largest first); the tracker follows a face where it was, except on frames told to lose it. */
 function scripted(faces: Map<Image, Face[]>, lose: Set<Image>): FrameFaceFinder & { detections: Image[] } {
