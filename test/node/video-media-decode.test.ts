@@ -1,5 +1,5 @@
 /**
- * The video swap's decoding costs: the bilinear-chroma YUV→RGB conversion (exact rounding, as
+ * The video swap's decoding costs: the optional bilinear-chroma YUV→RGB conversion (exact rounding, as
  * 'accurate', and as bright), and frames' buffers given back to the decoder for later frames
  * (the frames read into them are the same bytes).
  */

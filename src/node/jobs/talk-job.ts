@@ -33,7 +33,7 @@ import type { FrameSink } from '../../pipeline/frame-io.js';
 import { startProvenance, type AuditContext, type OutputProvenance, type ProvenanceChoices, type PublishedOutput } from '../provenance/output-provenance.js';
 import { openNodeSwapper, type JobRunOptions, type JobRuntime } from './image-job.js';
 import type { NodeSwapper } from './swapper.js';
-import { talkFacePlanner } from './talk-faces.js';
+import { MAIN_FACE_DOMINANCE, MIN_MAIN_FACE_SHARE, talkFacePlanner } from './talk-faces.js';
 import { checkFlite, decodeAudio, readSpeechText, speakWithFlite, SPEECH_RATE, writeWav, type Speech } from './talk-speech.js';
 import { inspectVideo, type InspectedVideo } from './video-swap.js';
 
@@ -198,8 +198,8 @@ async function* faceFrames(plan: TalkJobPlan, frames: number): AsyncGenerator<Im
   const { info, timing } = plan.video!;
   let done = 0;
   while (done < frames) {
-    // Decoded ahead on the pipe's own thread, with the video swap's cheaper chroma conversion.
-    const source = await openVideoSource(plan.spec.face, { ffmpegPath: plan.ffmpegPath, probed: info, timing, fps: plan.fps, colorConversion: 'bilinear' });
+    // Decoded ahead on the pipe's own thread.
+    const source = await openVideoSource(plan.spec.face, { ffmpegPath: plan.ffmpegPath, probed: info, timing, fps: plan.fps });
     let got = 0;
     try {
       for await (const frame of source) {
@@ -358,8 +358,13 @@ export async function runTalkJob(plan: TalkJobPlan, options: TalkRunOptions = {}
     await output.close();
     output = undefined;
     timings.mark += threadTime.ms;
-    if (framesWithFace === 0) throw new LiveswapError('no-face', `${spec.face}: no face was found in any frame of the video, so there is no mouth to move.`, { file: spec.face });
-    if (framesWithFace < frames) notices.push(`The face was not found in ${frames - framesWithFace} of ${frames} frames; those show the video as it is.`);
+    if (framesWithFace === 0)
+      throw new LiveswapError(
+        'no-face',
+        `${spec.face}: no frame of the video shows a main face to talk (one clear face, at least ${MIN_MAIN_FACE_SHARE * 100} % of the frame's height and ${MAIN_FACE_DOMINANCE} times as tall as any other), so there is no mouth to move.`,
+        { file: spec.face },
+      );
+    if (framesWithFace < frames) notices.push(`No main face to talk was found in ${frames - framesWithFace} of ${frames} frames; those show the video as it is.`);
     if (options.signal?.aborted) throw new LiveswapError('interrupted', `Stopped before ${spec.output} was finished; nothing was saved.`, { file: spec.output });
     const published = await provenance.publish(temporary, spec.output, {
       kind: 'video',

@@ -46,7 +46,8 @@ export interface ReadFramesOptions extends FfmpegOptions {
    * trip is off by about 0.6 levels. 'fast': ffmpeg's default SIMD path, about twice as fast to
    * convert but 1–1.5 levels darker on average and blurrier in colour. 'bilinear': 'accurate' with
    * the chroma interpolated bilinearly: at 1280×720 about 5 ms a frame cheaper than 'accurate'
-   * (of about 11), within 52.7 dB PSNR of it and no darker (what a video swap decodes with).
+   * (of about 11), within 52.7 dB PSNR of it and no darker, but it loses more through a re-encode (an
+   * option of a video swap, not its default).
    */
   colorConversion?: 'accurate' | 'bilinear' | 'fast';
   /** The file's probe when the caller has it already (saves one ffmpeg run); it must be this file's. */
