@@ -1,7 +1,8 @@
 /**
  * Which face talks in a video (talk-faces.ts): only a shot's main face, tall enough in the frame and
  * clearly taller than any other face found with it. With a scripted face finder on synthetic frames:
- * a shot of two similar small faces has no speaker (and is not searched again until the next cut);
+ * a shot of two similar small faces has no speaker (and is searched again only now and then until the
+ * next cut); a face dim at first talks once a later look finds it plain;
  * a shot of one large face and small ones makes the large one talk. With the real engine on clips of
  * fixture photos composed side by side: the lip-sync measure (talk-measure.ts) follows the same face.
  */
@@ -17,7 +18,7 @@ import { expression } from '../../src/eval/attributes.js';
 import type { Face } from '../../src/face/face.js';
 import { measureTalk } from '../../src/node/eval/talk-measure.js';
 import { createNodeSwapper, type NodeSwapper } from '../../src/node/jobs/swapper.js';
-import { MAIN_FACE_DOMINANCE, mainFace, MIN_MAIN_FACE_SCORE, MIN_MAIN_FACE_SHARE, talkFacePlanner } from '../../src/node/jobs/talk-faces.js';
+import { MAIN_FACE_DOMINANCE, mainFace, MIN_MAIN_FACE_SCORE, MIN_MAIN_FACE_SHARE, SPEAKERLESS_RECHECK_FRAMES, talkFacePlanner } from '../../src/node/jobs/talk-faces.js';
 import type { FrameFaceFinder } from '../../src/pipeline/video.js';
 import { makeClip } from '../helpers/clips.js';
 import { FIXTURES, TEST_HOME } from '../helpers/fixtures.js';
@@ -84,6 +85,30 @@ describe('the main face', () => {
     assert.ok(
       found.slice(crowd.length).every((face) => face?.box[2] === 90),
       'after the cut the large face talks, held while tracked',
+    );
+  });
+
+  it('looks at a shot without a speaker again now and then: a speaker unclear at first still talks once plain', async () => {
+    const frames = await panShot('astronaut.png', 2 * SPEAKERLESS_RECHECK_FRAMES + 4, W, H);
+    // The one face is dim (turning, blurred) on every frame the detector would see early in the shot;
+    // from frame 2 × SPEAKERLESS_RECHECK_FRAMES on it is plain.
+    const script = new Map<Image, Face[]>(
+      frames.map((image, i) => [image, [{ ...makeFace(100, 20, 90), score: i < 2 * SPEAKERLESS_RECHECK_FRAMES ? MIN_MAIN_FACE_SCORE - 0.2 : 0.95 }]]),
+    );
+    const finder = scripted(script);
+    const found = await follow(finder, frames);
+    assert.deepEqual(
+      finder.detections.map((image) => frames.indexOf(image)),
+      [0, SPEAKERLESS_RECHECK_FRAMES, 2 * SPEAKERLESS_RECHECK_FRAMES],
+      'the detector looks again on every SPEAKERLESS_RECHECK_FRAMES-th frame only',
+    );
+    assert.ok(
+      found.slice(0, 2 * SPEAKERLESS_RECHECK_FRAMES).every((face) => face === undefined),
+      'nothing talks while the face is dim',
+    );
+    assert.ok(
+      found.slice(2 * SPEAKERLESS_RECHECK_FRAMES).every((face) => face?.box[2] === 90),
+      'the face talks from the look that found it plain, held while tracked',
     );
   });
 });

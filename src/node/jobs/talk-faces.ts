@@ -11,8 +11,9 @@
  * largest face found with it. The rule is applied wherever the detector picks a
  * face (a shot's start, a face lost and looked for again); a face picked is then held while it is
  * tracked, whatever else comes into view. A shot whose first faces found include no main face (an
- * audience, two people side by side) has no speaker: nothing talks in it, and the detector is not
- * run again until the next cut (with `shotChange` off, every search decides afresh). Frames without
+ * audience, two people side by side) has no speaker: nothing talks in it, and the detector looks
+ * again only on every {@link SPEAKERLESS_RECHECK_FRAMES}-th frame until the next cut (with
+ * `shotChange` off, every search decides afresh). Frames without
  * a face that talks are shown as they are.
  */
 
@@ -46,6 +47,13 @@ export const MAIN_FACE_DOMINANCE = 1.5;
  */
 export const MIN_MAIN_FACE_SCORE = 0.75;
 
+/**
+ * A shot found without a speaker is looked at again on every this many-th frame (about half a
+ * second at 25 fps), so a speaker whose first frames were unclear (turning, blurred, half in view)
+ * still talks once the face is plain, while an audience costs the detector one frame in this many.
+ */
+export const SPEAKERLESS_RECHECK_FRAMES = 12;
+
 export interface TalkFaceOptions {
   /** Start afresh at a cut (the new shot's main face talks, if it has one); default true. */
   shotChange?: boolean;
@@ -74,15 +82,18 @@ class TalkFacePlanner extends VideoFacePlanner {
   private readonly cuts: ShotChangeDetector | undefined;
   /** Whether the current shot was found to have faces but no main one (with cuts on only). */
   private speakerless = false;
+  /** Frames planned since the detector last looked at a shot without a speaker. */
+  private sinceCheck = 0;
 
   constructor(finder: FrameFaceFinder, options: TalkFaceOptions) {
     const shotChange = options.shotChange !== false;
     const main: FrameFaceFinder = {
       analyze: async (image: Image) => {
-        if (this.speakerless) return [];
+        if (this.speakerless && this.sinceCheck < SPEAKERLESS_RECHECK_FRAMES) return [];
         const faces = await finder.analyze(image);
         const face = mainFace(faces, image.height);
-        if (!face && faces.length > 0 && shotChange) this.speakerless = true;
+        this.speakerless = !face && shotChange && (this.speakerless || faces.length > 0);
+        this.sinceCheck = 0;
         return face ? [face] : [];
       },
       ...(finder.track ? { track: finder.track } : {}),
@@ -109,6 +120,7 @@ class TalkFacePlanner extends VideoFacePlanner {
       super.reset();
       this.speakerless = false;
     }
+    this.sinceCheck++;
     const plan = await super.plan(frame, t, index, timings);
     return cut ? { ...plan, cut } : plan;
   }
