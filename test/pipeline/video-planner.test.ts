@@ -8,10 +8,10 @@
 import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
 import type { Image } from '../../src/core/image.js';
-import type { Face } from '../../src/face/face.js';
 import { boxIoU } from '../../src/pipeline/cluster.js';
-import { DEFAULT_VIDEO_FACE_OPTIONS, VideoFacePlanner, type FrameFaceFinder, type FramePlan, type VideoFaceOptions } from '../../src/pipeline/video.js';
+import { DEFAULT_VIDEO_FACE_OPTIONS, VideoFacePlanner, type FramePlan, type VideoFaceOptions } from '../../src/pipeline/video.js';
 import { panShot } from '../helpers/pan-shot.js';
+import { scriptedFinder } from '../helpers/scripted-finder.js';
 import { makeFace } from '../helpers/synthetic-face.js';
 
 const FPS = 30;
@@ -20,23 +20,6 @@ const H = 180;
 
 /** `frames` frames of a fixture photo drifting right by 1 px a frame (a slow pan). */
 const shot = (photo: string, frames: number): Promise<Image[]> => panShot(photo, frames, W, H);
-
-/**
- * A finder whose detector reports the faces scripted for each frame, and whose tracker, unless
- * told to lose it, always "follows" a face to where it was, whatever the frame shows: the worst
- * case, a landmark model that finds a face on the hair of whoever stands there after a cut.
- */
-function scriptedFinder(script: Map<Image, Face[]>, lose: Set<Image> = new Set(), canTrack = true): FrameFaceFinder & { detections: Image[] } {
-  const detections: Image[] = [];
-  return {
-    detections,
-    analyze: async (image) => {
-      detections.push(image);
-      return script.get(image) ?? [];
-    },
-    ...(canTrack ? { track: async (image: Image, face: Face) => (lose.has(image) ? undefined : makeFace(face.box[0], face.box[1], face.box[2])) } : {}),
-  };
-}
 
 const options = (over: Partial<VideoFaceOptions> = {}): VideoFaceOptions => ({ ...DEFAULT_VIDEO_FACE_OPTIONS, smoothing: false, selection: { kind: 'all' }, ...over });
 

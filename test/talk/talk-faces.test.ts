@@ -11,8 +11,8 @@ import { describe, it } from 'node:test';
 import type { Image } from '../../src/core/image.js';
 import type { Face } from '../../src/face/face.js';
 import { talkFacePlanner } from '../../src/node/jobs/talk-faces.js';
-import type { FrameFaceFinder } from '../../src/pipeline/video.js';
 import { panShot } from '../helpers/pan-shot.js';
+import { scriptedFinder } from '../helpers/scripted-finder.js';
 import { makeFace } from '../helpers/synthetic-face.js';
 
 const W = 320;
@@ -20,19 +20,6 @@ const H = 180;
 
 /** `frames` frames of a fixture photo drifting right by 1 px a frame (a slow pan). */
 const shot = (photo: string, frames: number): Promise<Image[]> => panShot(photo, frames, W, H);
-
-/** The detector reports the faces scripted per frame (largest first); the tracker follows a face where it was, except on frames told to lose it. */
-function scripted(faces: Map<Image, Face[]>, lose: Set<Image>): FrameFaceFinder & { detections: Image[] } {
-  const detections: Image[] = [];
-  return {
-    detections,
-    analyze: async (image) => {
-      detections.push(image);
-      return faces.get(image) ?? [];
-    },
-    track: async (image, face) => (lose.has(image) ? undefined : makeFace(face.box[0], face.box[1], face.box[2])),
-  };
-}
 
 describe('talk face following', () => {
   it('follows the largest face by tracking, looks again on the frame it is lost, and throttles the search while none is found', async () => {
@@ -45,7 +32,7 @@ describe('talk face following', () => {
     ]);
     // Lost on frame 5 and found again there; lost for good from frame 8 (the detector finds nothing).
     const lose = new Set<Image>([frames[5]!, ...frames.slice(8)]);
-    const finder = scripted(script, lose);
+    const finder = scriptedFinder(script, lose);
     const planner = talkFacePlanner(finder, { shotChange: false, searchEvery: 5 });
     const found: (Face | undefined)[] = [];
     for (const [i, image] of frames.entries()) found.push((await planner.plan(image, i / 25, i)).faces[0]?.face);
@@ -64,7 +51,7 @@ describe('talk face following', () => {
       [first[0]!, [makeFace(20, 20, 50)]],
       [second[0]!, [makeFace(90, 30, 55), makeFace(10, 10, 30)]],
     ]);
-    const finder = scripted(script, new Set());
+    const finder = scriptedFinder(script);
     const planner = talkFacePlanner(finder);
     const found: (Face | undefined)[] = [];
     for (const [i, image] of [...first, ...second].entries()) found.push((await planner.plan(image, i / 25, i)).faces[0]?.face);

@@ -23,23 +23,11 @@ import type { FrameFaceFinder } from '../../src/pipeline/video.js';
 import { makeClip } from '../helpers/clips.js';
 import { FIXTURES, TEST_HOME } from '../helpers/fixtures.js';
 import { panShot } from '../helpers/pan-shot.js';
+import { scriptedFinder } from '../helpers/scripted-finder.js';
 import { makeFace } from '../helpers/synthetic-face.js';
 
 const W = 320;
 const H = 180;
-
-/** The detector reports the faces scripted per frame (largest first), counting its runs; the tracker follows a face where it was. */
-function scripted(faces: Map<Image, Face[]>): FrameFaceFinder & { detections: Image[] } {
-  const detections: Image[] = [];
-  return {
-    detections,
-    analyze: async (image) => {
-      detections.push(image);
-      return faces.get(image) ?? [];
-    },
-    track: async (_image, face) => makeFace(face.box[0], face.box[1], face.box[2]),
-  };
-}
 
 /** The face planned on each frame, in order. */
 async function follow(finder: FrameFaceFinder, frames: Image[]): Promise<(Face | undefined)[]> {
@@ -71,7 +59,7 @@ describe('the main face', () => {
       [crowd[4]!, [makeFace(200, 64, 32)]],
       [stage[0]!, [makeFace(100, 20, 90), makeFace(20, 40, 30), makeFace(250, 50, 25)]],
     ]);
-    const finder = scripted(script);
+    const finder = scriptedFinder(script);
     const found = await follow(finder, [...crowd, ...stage]);
     assert.ok(
       found.slice(0, crowd.length).every((face) => face === undefined),
@@ -95,7 +83,7 @@ describe('the main face', () => {
     const script = new Map<Image, Face[]>(
       frames.map((image, i) => [image, [{ ...makeFace(100, 20, 90), score: i < 2 * SPEAKERLESS_RECHECK_FRAMES ? MIN_MAIN_FACE_SCORE - 0.2 : 0.95 }]]),
     );
-    const finder = scripted(script);
+    const finder = scriptedFinder(script);
     const found = await follow(finder, frames);
     assert.deepEqual(
       finder.detections.map((image) => frames.indexOf(image)),
