@@ -14,6 +14,7 @@
  * decoding on both sides), `total` the round trip from drawing the frame to its answer shown.
  */
 
+import { candidatesGathered, hasCandidate } from '../pipeline/ice-gathering.js';
 import { UI_LIVE_PATHS, type LiveServerMessage } from '../pipeline/live-wire.js';
 import { workerError, type FramePicture, type FromWorker, type ProcessSettings, type SourceState, type ToWorker } from './protocol.js';
 import { Relay } from './relay.js';
@@ -24,8 +25,11 @@ const ANSWER_MS = 2000;
 const FIRST_ANSWER_MS = 20_000;
 /** Before the first answer, the frame on its way is sent again this often. */
 const REPEAT_MS = 100;
-/** How long the offer waits for its candidates (the server answers with all of its own). */
-const GATHER_MS = 2000;
+/** How long a new connection may take to open its data channel before it is tried again (once). */
+const OPEN_MS = 15_000;
+
+/** A connection that did not open (it is worth another try). */
+class NotOpened extends Error {}
 
 type FrameInfo = Extract<LiveServerMessage, { type: 'frame' }>;
 
@@ -97,6 +101,20 @@ export class WhipTransport {
     if (this.channel?.readyState === 'open') this.channel.send(JSON.stringify(message));
   }
 
+  /**
+   * Connects (see {@link connect}); a connection that does not open is hung up and tried once more
+   * with a fresh offer, since a busy machine can miss the first one's checks.
+   */
+  private async open(message: Extract<ToWorker, { type: 'init' }>, whip: string): Promise<void> {
+    try {
+      await this.connect(message, whip);
+    } catch (error) {
+      if (!(error instanceof NotOpened) || this.closed) throw error;
+      this.hangUp();
+      await this.connect(message, whip);
+    }
+  }
+
   /** The peer connection: the canvas's track up, the swapped video down, the data channel; resolves once the channel is open. */
   private async connect(message: Extract<ToWorker, { type: 'init' }>, whip: string): Promise<void> {
     const stream = this.canvas.captureStream(0);
@@ -115,9 +133,6 @@ export class WhipTransport {
       if ('jitterBufferTarget' in receiver) receiver.jitterBufferTarget = 0;
       this.watch(event.track);
     };
-    peer.onconnectionstatechange = () => {
-      if (peer.connectionState === 'failed' || peer.connectionState === 'closed') this.lost(`The WebRTC connection ${peer.connectionState === 'failed' ? 'failed' : 'closed'}.`);
-    };
     await peer.setLocalDescription(await peer.createOffer());
     await gathered(peer);
     const url = `${whip}?engine=${encodeURIComponent(message.engine)}&assetId=${message.provenance.assetId}`;
@@ -127,19 +142,26 @@ export class WhipTransport {
       throw new Error(`Could not start processing on the server over WebRTC (${response.status}): ${body.error ?? response.statusText}`);
     }
     this.location = new URL(response.headers.get('location') ?? '', location.href).href;
-    await peer.setRemoteDescription({ type: 'answer', sdp: await response.text() });
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error('The WebRTC connection to the server did not open within 15 s.')), 15_000);
-      channel.onopen = () => {
-        clearTimeout(timer);
-        resolve();
-      };
-      channel.onclose = () => {
-        clearTimeout(timer);
-        reject(new Error('The server closed the WebRTC session.'));
-      };
-    });
+    const answer = await response.text();
+    // Listening before the answer is applied: the channel can open before setRemoteDescription's promise settles.
+    const opened = channelOpened(peer, channel);
+    opened.catch(() => undefined);
+    await peer.setRemoteDescription({ type: 'answer', sdp: answer });
+    await opened;
+    peer.onconnectionstatechange = () => {
+      if (peer.connectionState === 'failed' || peer.connectionState === 'closed') this.lost(`The WebRTC connection ${peer.connectionState === 'failed' ? 'failed' : 'closed'}.`);
+    };
     channel.onclose = () => this.lost('The server ended the session.');
+  }
+
+  /** Ends a connection that never opened: the server's slot is given back (DELETE) and the peer closed. */
+  private hangUp(): void {
+    if (this.location) void fetch(this.location, { method: 'DELETE', keepalive: true }).catch(() => undefined);
+    this.location = undefined;
+    if (this.channel) this.channel.onclose = null;
+    this.channel?.close();
+    this.peer?.close();
+    this.track?.stop();
   }
 
   private lost(why: string): void {
@@ -315,7 +337,7 @@ export class WhipTransport {
           const whip = await fetchWhipPath();
           if (!whip) throw new Error('This server does not offer processing over WebRTC.');
           this.settings = message.settings;
-          await this.connect(message, whip);
+          await this.open(message, whip);
           this.control({ type: 'settings', settings: wireSettings(message.settings) });
           this.post({ type: 'ready', engine: message.engine === 'inswapper' ? 'inswapper' : 'mesh', backend: message.backend, notice: 'processed on the server over WebRTC' });
         } catch (error) {
@@ -401,15 +423,33 @@ async function toPng(bitmap: ImageBitmap): Promise<Blob> {
   return canvas.convertToBlob({ type: 'image/png' });
 }
 
-/** Resolves once the peer has gathered its candidates, or after {@link GATHER_MS} with what it has. */
-function gathered(peer: RTCPeerConnection): Promise<void> {
-  if (peer.iceGatheringState === 'complete') return Promise.resolve();
-  return new Promise((resolve) => {
-    const timer = setTimeout(resolve, GATHER_MS);
-    peer.addEventListener('icegatheringstatechange', () => {
-      if (peer.iceGatheringState !== 'complete') return;
+/**
+ * Resolves when the data channel opens; rejects with {@link NotOpened} when the connection fails
+ * or the channel has not opened within {@link OPEN_MS}, and when the server closes it.
+ */
+function channelOpened(peer: RTCPeerConnection, channel: RTCDataChannel): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const states = (): string =>
+      `ICE ${peer.iceConnectionState}, connection ${peer.connectionState}, data channel ${channel.readyState}, ${hasCandidate(peer.localDescription?.sdp) ? 'with' : 'without'} candidates of its own`;
+    const settle = (error?: Error): void => {
       clearTimeout(timer);
-      resolve();
-    });
+      channel.onopen = null;
+      channel.onclose = null;
+      peer.onconnectionstatechange = null;
+      if (error) reject(error);
+      else resolve();
+    };
+    const timer = setTimeout(() => settle(new NotOpened(`The WebRTC connection to the server did not open within ${OPEN_MS / 1000} s (${states()}).`)), OPEN_MS);
+    channel.onopen = () => settle();
+    channel.onclose = () => settle(new Error('The server closed the WebRTC session.'));
+    peer.onconnectionstatechange = () => {
+      if (peer.connectionState === 'failed') settle(new NotOpened(`The WebRTC connection to the server failed (${states()}).`));
+    };
+    if (channel.readyState === 'open') settle();
   });
+}
+
+/** Resolves once the peer has gathered its candidates (see pipeline/ice-gathering.ts). */
+function gathered(peer: RTCPeerConnection): Promise<void> {
+  return candidatesGathered(peer, (listener) => peer.addEventListener('icegatheringstatechange', listener));
 }

@@ -3,19 +3,18 @@
  * every viewer is a peer connection of libwebrtc (through @roamhq/wrtc) holding one video track,
  * and every track is fed from one source with each swapped, marked frame as I420. libwebrtc
  * encodes (VP8) and paces on its own threads, so a viewer costs the swap little. Signalling is
- * non-trickle: the answer carries every candidate, gathered for at most two seconds. Pictures only
+ * non-trickle: the answer carries every candidate, gathered for two seconds (longer while there is none). Pictures only
  * (the sound stays with the recording and RTMP outputs).
  */
 
 import { randomUUID } from 'node:crypto';
 import { LiveswapError } from '../../core/errors.js';
 import type { Image } from '../../core/image.js';
+import { candidatesGathered } from '../../pipeline/ice-gathering.js';
 import type { LiveSink, OutputStatus } from './live-output.js';
 
 /** Viewers at once; one more is refused (the HTTP side answers 503). */
 export const MAX_WEBRTC_VIEWERS = 8;
-/** How long an answer waits for its candidates. */
-const GATHER_MS = 2000;
 
 /** The parts of @roamhq/wrtc's peer connection used here and by WHIP's peer (its own types lean on the DOM's). */
 export interface PeerConnection {
@@ -204,17 +203,13 @@ export class WebRtcViewers implements LiveSink {
   }
 }
 
-/** Resolves once the peer has gathered its candidates, or after {@link GATHER_MS} with what it has (WHEP's and WHIP's answers carry them all: no trickle). */
-export function gathered(peer: Pick<PeerConnection, 'iceGatheringState' | 'onicegatheringstatechange'>): Promise<void> {
-  if (peer.iceGatheringState === 'complete') return Promise.resolve();
-  return new Promise((resolve) => {
-    const timer = setTimeout(resolve, GATHER_MS);
-    peer.onicegatheringstatechange = () => {
-      if (peer.iceGatheringState !== 'complete') return;
-      clearTimeout(timer);
-      resolve();
-    };
-  });
+/**
+ * Resolves once the peer has gathered its candidates, or after two seconds with what it has
+ * (WHEP's and WHIP's answers carry them all: no trickle). An answer without a single candidate
+ * cannot connect, so while it has none it waits on (see pipeline/ice-gathering.ts).
+ */
+export function gathered(peer: Pick<PeerConnection, 'iceGatheringState' | 'onicegatheringstatechange' | 'localDescription'>): Promise<void> {
+  return candidatesGathered(peer, (listener) => (peer.onicegatheringstatechange = listener));
 }
 
 /** The top-left width×height of an image (odd sides lose their last row or column). */

@@ -3,7 +3,7 @@
  * extension): one peer connection of libwebrtc (through @roamhq/wrtc) that receives the client's
  * camera track, decoded to I420 frames, and sends frames back on the same video transceiver; a data
  * channel the client opens carries the session's text messages both ways. Signalling is
- * non-trickle: the answer holds every candidate, gathered for at most two seconds.
+ * non-trickle: the answer holds every candidate, gathered for two seconds (longer while there is none).
  */
 
 import { LiveswapError } from '../../core/errors.js';
