@@ -13,13 +13,10 @@ import { pathToFileURL } from 'node:url';
 import { invertAffine, type Affine } from '../src/core/affine.js';
 import { cloneImage, createImage, type Image } from '../src/core/image.js';
 import { InsightfacePaster, pasteBackInsightface, type InsightfacePasteOptions } from '../src/compose/insightface-paste.js';
+import { option as arg } from './flags.js';
 
 const W = 1920;
 const H = 1080;
-const arg = (name: string): string | undefined => {
-  const i = process.argv.indexOf(name);
-  return i >= 0 ? process.argv[i + 1] : undefined;
-};
 const RUNS = Number(arg('--runs') ?? 20);
 const against = arg('--against');
 const frame = createImage(W, H, 3);

@@ -29,12 +29,9 @@ import { FIXTURES } from '../test/helpers/fixtures.js';
 import { freshHome } from '../test/helpers/live-home.js';
 import { standinStore } from '../test/helpers/standin-models.js';
 import { arcfaceReplica, detectorReplica, inswapperReplica, type Precision, type Replica } from './real-size-models.js';
+import { option } from './flags.js';
 
 const args = process.argv.slice(2);
-const option = (name: string, fallback: string): string => {
-  const i = args.indexOf(name);
-  return i >= 0 && args[i + 1] ? args[i + 1]! : fallback;
-};
 const json = args.includes('--json');
 const sizes = option('--sizes', '640x360,1280x720')
   .split(',')

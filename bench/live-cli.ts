@@ -26,13 +26,10 @@ import { FIXTURES, TEST_HOME } from '../test/helpers/fixtures.js';
 import { MAIN_PATH, REPO_ROOT, TSX_URL } from '../test/cli/run-cli.js';
 import { rtmpUnavailable, startRtmp } from '../test/helpers/rtmp-server.js';
 import { avDrift, writeMarkedClip, type AvMarks } from '../test/helpers/av-marks.js';
+import { option } from './flags.js';
 
 const args = process.argv.slice(2);
 const json = args.includes('--json');
-const option = (name: string, fallback: string): string => {
-  const i = args.indexOf(name);
-  return i >= 0 && args[i + 1] ? args[i + 1]! : fallback;
-};
 const seconds = Number(option('--seconds', '60'));
 const size = option('--size', '1280x720');
 const [width, height] = size.split('x').map(Number) as [number, number];

@@ -17,12 +17,8 @@ import { createServer } from 'node:http';
 import { loadavg } from 'node:os';
 import { cpuBetween, threadCpu } from './chromium-threads.js';
 import { browserSkipReason, launchChromium } from '../test/helpers/browser.js';
+import { option } from './flags.js';
 
-const args = process.argv.slice(2);
-const option = (name: string, fallback: string): string => {
-  const i = args.indexOf(name);
-  return i >= 0 && args[i + 1] ? args[i + 1]! : fallback;
-};
 const [width, height] = option('--size', '1280x720').split('x').map(Number) as [number, number];
 const seconds = Number(option('--seconds', '3'));
 const rounds = Number(option('--rounds', '2'));

@@ -21,13 +21,10 @@ import { createApiServer } from '../src/server/api/server.js';
 import { FIXTURES } from '../test/helpers/fixtures.js';
 import { homeWithModels, warmModels } from '../test/helpers/video-jobs.js';
 import { faceFrames } from '../test/live-server/live-frames.js';
+import { option } from './flags.js';
 
 const args = process.argv.slice(2);
 const json = args.includes('--json');
-const option = (name: string, fallback: string): string => {
-  const i = args.indexOf(name);
-  return i >= 0 && args[i + 1] ? args[i + 1]! : fallback;
-};
 const input = option('--input', '');
 const seconds = Number(option('--seconds', '10'));
 const sizes = option('--sizes', '640x360,1280x720').split(',');

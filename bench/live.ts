@@ -19,13 +19,10 @@ import { lastLines, runFfmpeg } from '../src/node/media/ffmpeg-binary.js';
 import { createUiServer } from '../src/server/ui-server.js';
 import { browserSkipReason, buildWebApp, fakeCameraClip, launchChromium, newContext } from '../test/helpers/browser.js';
 import { FIXTURES, TEST_HOME } from '../test/helpers/fixtures.js';
+import { option } from './flags.js';
 
 const args = process.argv.slice(2);
 const json = args.includes('--json');
-const option = (name: string, fallback: string): string => {
-  const i = args.indexOf(name);
-  return i >= 0 && args[i + 1] ? args[i + 1]! : fallback;
-};
 const seconds = Number(option('--seconds', '20'));
 const [width, height] = option('--size', '640x360').split('x').map(Number) as [number, number];
 const cameraFile = option('--camera', '');

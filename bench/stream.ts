@@ -45,12 +45,9 @@ import { rtmpUnavailable, startRtmp, type RtmpServer } from '../test/helpers/rtm
 import { paintStamp, READ_STAMP_SCRIPT, STAMP_SIZE } from './frame-stamp.js';
 import { startStampPuller } from './stamp-puller.js';
 import { enterNamespace } from '../test/helpers/netns.js';
+import { option } from './flags.js';
 
 const args = process.argv.slice(2);
-const option = (name: string, fallback: string): string => {
-  const i = args.indexOf(name);
-  return i >= 0 && args[i + 1] ? args[i + 1]! : fallback;
-};
 const inputFile = option('--input', '');
 const seconds = Number(option('--seconds', '20'));
 const sizes = option('--sizes', '640x360,1280x720').split(',');

@@ -22,12 +22,9 @@ import { openServiceStores } from '../src/node/service/stores.js';
 import { createApiServer } from '../src/server/api/server.js';
 import { makeClip } from '../test/helpers/clips.js';
 import { FIXTURES } from '../test/helpers/fixtures.js';
+import { option } from './flags.js';
 
 const args = process.argv.slice(2);
-const option = (name: string, fallback: string): string => {
-  const i = args.indexOf(name);
-  return i >= 0 && args[i + 1] ? args[i + 1]! : fallback;
-};
 const fps = Number(option('--fps', '25'));
 /** --face-video alone: a 3 s zooming clip made here from the bundled photo. */
 const faceVideoArg = args.includes('--face-video') ? option('--face-video', '') : undefined;

@@ -41,12 +41,9 @@ import type { PaintTimings } from '../src/pipeline/still.js';
 import { DEFAULT_VIDEO_FACE_OPTIONS } from '../src/pipeline/video.js';
 import { loadFixture } from '../test/helpers/fixtures.js';
 import { makeClip } from '../test/helpers/clips.js';
+import { option as flag } from './flags.js';
 
 const args = process.argv.slice(2);
-const flag = (name: string): string | undefined => {
-  const at = args.indexOf(name);
-  return at >= 0 ? args[at + 1] : undefined;
-};
 const json = args.includes('--json');
 const input = flag('--input');
 const runs = Number(flag('--runs') ?? 2);

@@ -27,12 +27,9 @@ import { decideWatermark, psnrLuma, WatermarkDetector } from '../src/provenance/
 import { resolveSwapOptions } from '../src/pipeline/options.js';
 import { DEFAULT_VIDEO_FACE_OPTIONS } from '../src/pipeline/video.js';
 import { loadFixture } from '../test/helpers/fixtures.js';
+import { option } from './flags.js';
 
 const args = process.argv.slice(2);
-const option = (name: string): string | undefined => {
-  const at = args.indexOf(name);
-  return at >= 0 ? args[at + 1] : undefined;
-};
 const clipArg = option('--clip');
 if (!clipArg) {
   console.error('usage: node --import tsx bench/watermark-bitrate.ts --clip FILE [--scale 2] [--json]');

@@ -30,18 +30,16 @@ import { watermarkKernels } from '../src/provenance/upsample-simd.js';
 import { decodeRgb, loadFixture } from '../test/helpers/fixtures.js';
 import { ATTACKS, PHOTOS, roundTrip, syntheticClip, type Attack } from '../test/helpers/watermark-clips.js';
 import { timeRuns, type Timing } from './timing.js';
+import { option } from './flags.js';
 
 const args = process.argv.slice(2);
 const json = args.includes('--json');
-const option = (name: string, fallback: number): number => {
-  const at = args.indexOf(name);
-  return at >= 0 ? Number(args[at + 1]) : fallback;
-};
-const CLIPS = option('--clips', 10);
-const SECONDS = option('--seconds', 3);
+const numeric = (name: string, fallback: number): number => Number(option(name, String(fallback)));
+const CLIPS = numeric('--clips', 10);
+const SECONDS = numeric('--seconds', 3);
 const FPS = 30;
 const FRAMES = Math.round(SECONDS * FPS);
-const FP_KEYS_PER_CLIP = option('--fp-keys', 200);
+const FP_KEYS_PER_CLIP = numeric('--fp-keys', 200);
 const log = (line: string): void => {
   if (!json) console.log(line);
   else process.stderr.write(`${line}\n`);

@@ -23,12 +23,9 @@ import { framedPhoto } from '../test/helpers/clips.js';
 import { encodePng } from '../test/helpers/fixtures.js';
 import { freshHome } from '../test/helpers/live-home.js';
 import { enterNamespace } from '../test/helpers/netns.js';
+import { option } from './flags.js';
 
 const args = process.argv.slice(2);
-const option = (name: string, fallback: string): string => {
-  const i = args.indexOf(name);
-  return i >= 0 && args[i + 1] ? args[i + 1]! : fallback;
-};
 const seconds = Number(option('--seconds', '20'));
 const sizes = option('--sizes', '640x360').split(',');
 const json = args.includes('--json');

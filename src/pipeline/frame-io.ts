@@ -33,3 +33,18 @@ export interface FrameSink {
   close(): Promise<void>;
   abort(): Promise<void>;
 }
+
+/**
+ * The sink, with each frame's pixel buffer handed to `give` once the sink has taken the frame (an
+ * encoder has its copy), so a decoder or renderer can reuse it for a later frame.
+ */
+export function recyclingSink(sink: FrameSink, give: (data: Uint8ClampedArray) => void): FrameSink {
+  return {
+    async write(image, tSeconds) {
+      await sink.write(image, tSeconds);
+      give(image.data);
+    },
+    close: () => sink.close(),
+    abort: () => sink.abort(),
+  };
+}

@@ -29,7 +29,7 @@ import { createVideoSink, type VideoSink } from '../media/ffmpeg-sink.js';
 import { readImage } from '../media/image-io.js';
 import { defaultHome } from '../models/model-cache.js';
 import { MarkThread, markingSink } from '../provenance/mark-thread.js';
-import type { FrameSink } from '../../pipeline/frame-io.js';
+import { recyclingSink, type FrameSink } from '../../pipeline/frame-io.js';
 import { startProvenance, type AuditContext, type OutputProvenance, type ProvenanceChoices, type PublishedOutput } from '../provenance/output-provenance.js';
 import { openNodeSwapper, type JobRunOptions, type JobRuntime } from './image-job.js';
 import type { NodeSwapper } from './swapper.js';
@@ -299,14 +299,7 @@ export async function runTalkJob(plan: TalkJobPlan, options: TalkRunOptions = {}
     // A frame's pixels go back to the pool once the encoder has its copy; a frame on the marks
     // thread is the thread's until marked, so a few frames' buffers are in use at once.
     const pool: Uint8ClampedArray[] = [];
-    const recycling: FrameSink = {
-      async write(image, tSeconds) {
-        await sink.write(image, tSeconds);
-        pool.push(image.data);
-      },
-      close: () => sink.close(),
-      abort: () => sink.abort(),
-    };
+    const recycling = recyclingSink(sink, (data) => pool.push(data));
     output = markThread ? markingSink(recycling, markThread, { stats: threadTime }) : recycling;
     const channels = plan.photo ? plan.photo.channels : 3;
     const nextOut = (): Image => {

@@ -13,7 +13,7 @@ import type { Image } from '../../core/image.js';
 import { FrameProcessor, type FrameEngine, type MarkChoice, type MarksApplied, type ProcessTimings } from '../../pipeline/frame-processor.js';
 import type { SwapOptions } from '../../pipeline/options.js';
 import { pumpFrames, type PumpStats } from '../../pipeline/pump.js';
-import type { FrameSink } from '../../pipeline/frame-io.js';
+import { recyclingSink } from '../../pipeline/frame-io.js';
 import type { PreparedSource } from '../../pipeline/still.js';
 import type { FramePlan, VideoFaceOptions } from '../../pipeline/video.js';
 import { resolveFfmpeg, type FfmpegOptions } from '../media/ffmpeg-binary.js';
@@ -307,14 +307,7 @@ export async function swapVideo(swapper: NodeSwapper, request: VideoSwapRequest,
   const threadTime = { ms: 0 };
   // Once the encoder has its copy of a frame, its buffer goes back to the decoder for a later frame.
   let recycle: ((data: Uint8ClampedArray) => boolean) | undefined;
-  const recycling: FrameSink = {
-    async write(image, tSeconds) {
-      await sink.write(image, tSeconds);
-      recycle?.(image.data);
-    },
-    close: () => sink.close(),
-    abort: () => sink.abort(),
-  };
+  const recycling = recyclingSink(sink, (data) => recycle?.(data));
   const output = markThread ? markingSink(recycling, markThread, { stats: threadTime }) : recycling;
   let stats: PumpStats;
   try {
