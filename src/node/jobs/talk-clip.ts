@@ -114,6 +114,8 @@ export class TalkClip {
   private aheadFace: { pass: number; index: number; face: Face | undefined } | undefined;
   /** Follows the face from frame to frame, made with the first swapper that asks. */
   private planner: VideoFacePlanner | undefined;
+  /** Whether a frame's face was taken from an earlier pass since the planner last planned one. */
+  private fromMemorySincePlanned = false;
   private closed = false;
   /** The first pass's frames while they fit in MAX_KEPT_BYTES (undefined once they do not). */
   private kept: Image[] | undefined = [];
@@ -284,6 +286,7 @@ export class TalkClip {
     const known = this.faces.get(frame.index);
     if (known !== undefined) {
       this.stats.cached++;
+      this.fromMemorySincePlanned = true;
       return this.shown(frame, known ?? undefined);
     }
     // Every other frame, right after a face: the mean of the face before and the one after.
@@ -315,6 +318,7 @@ export class TalkClip {
     // Across the loop's seam the clip jumps: no interpolation there.
     if (frame.index === 0) return undefined;
     const known = this.faces.get(frame.index);
+    if (known !== undefined) this.fromMemorySincePlanned = true;
     const face = known !== undefined ? (known ?? undefined) : await this.find(frame, swapper);
     this.aheadFace = { pass: frame.pass, index: frame.index, face };
     if (face) this.previous = { pass: frame.pass, index: frame.index, face };
@@ -327,13 +331,17 @@ export class TalkClip {
 
   /**
    * The face followed into this frame (see talk-faces.ts: tracked from the last one, the detector
-   * when it is lost, throttled while it is missing); the result is kept for later passes. A face
-   * shown from an earlier pass does not move the planner on: a frame looked at again on a later
-   * pass is tracked from the last frame the planner saw.
+   * when it is lost, throttled while it is missing); the result is kept for later passes. The
+   * planner follows on only from the last frame it planned (or the one before, with an interpolated
+   * frame between): at the loop's seam, and on a later pass where frames shown from memory came
+   * since (before a frame whose face was not kept, since the detector skipped it), it starts
+   * afresh, so no face is carried in from another part of the clip.
    */
   private async find(frame: ClipFrame, swapper: NodeSwapper): Promise<Face | undefined> {
     this.planner ??= talkFacePlanner(swapper, { shotChange: false, searchEvery: DETECT_EVERY });
     const at = frame.pass * this.length + frame.index;
+    if (frame.index === 0 || this.fromMemorySincePlanned) this.planner.reset();
+    this.fromMemorySincePlanned = false;
     const plan = await this.planner.plan(frame.image, at / this.options.fps, at);
     const face = plan.faces[0]?.face;
     if (!face) this.previous = undefined;
