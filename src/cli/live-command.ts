@@ -14,7 +14,7 @@ import type { LiveJobResult, LiveJobRunOptions } from '../node/live/live-job.js'
 import type { LiveStatus } from '../node/live/live-run.js';
 import type { LiveSink } from '../node/live/live-output.js';
 import type { OutputPage, OutputPageOptions } from '../server/output-page.js';
-import type { WhepEndpoint } from '../server/whep-endpoint.js';
+import type { WhepEndpoint, WhepEndpointOptions } from '../server/whep-endpoint.js';
 import type { LiveOutput } from '../node/live/live-spec.js';
 import { VIDEO_PRESETS, type VideoPreset } from '../node/media/ffmpeg-formats.js';
 import type { Terminal } from './errors.js';
@@ -91,7 +91,7 @@ export interface LiveContext {
   /** Starts the /output page of `--output output` (default: startOutputPage, loaded on demand). */
   startPage?: (options: OutputPageOptions) => Promise<OutputPage>;
   /** Starts the WHEP endpoint of `--output whep` (default: startWhepEndpoint, loaded on demand). */
-  startWhep?: (options: { port: number; name?: string }) => Promise<WhepEndpoint>;
+  startWhep?: (options: WhepEndpointOptions) => Promise<WhepEndpoint>;
   /** Each input frame as the swap takes it, before it is processed (for measurements only: bench:stream stamps and times it). */
   onFrame?: LiveJobRunOptions['onFrame'];
 }
@@ -165,7 +165,7 @@ export async function runLiveCommand(flags: LiveFlags, context: LiveContext): Pr
         else terminal.err(`liveswap: output page for OBS (browser source): ${page.url}`);
       } else if (output.kind === 'whep') {
         const start = context.startWhep ?? (await import('../server/whep-endpoint.js')).startWhepEndpoint;
-        const whep = await start({ port: output.port, name: 'whep' });
+        const whep = await start({ port: output.port, name: 'whep', media: { fps: plan.fps, audio: plan.audio, audioDelayMs: delay } });
         served.push(whep);
         extraSinks.set(index, whep.sink);
         if (json) terminal.out(JSON.stringify({ event: 'whep', url: whep.url, player: whep.playerUrl }));

@@ -3,12 +3,13 @@
  * swapped stream, on loopback. `POST /whep` with an SDP offer (`application/sdp`) answers `201`
  * with the complete SDP answer and a `Location` to `DELETE` when done; trickle ICE (`PATCH`) is not
  * offered (405). Beyond the viewer limit the answer is 503 with `Retry-After`. `GET /` is a small
- * player page for a browser on this machine. Requests from other web pages are refused (they could
+ * player page for a browser on this machine; a player whose offer takes audio gets the input's sound
+ * too (in step with the pictures). Requests from other web pages are refused (they could
  * otherwise watch the stream); players that send no Origin (OBS, ffmpeg, GStreamer) are served.
  */
 
 import type { LiveSink } from '../node/live/live-output.js';
-import { WebRtcViewers } from '../node/live/webrtc-viewers.js';
+import { WebRtcViewers, type WebRtcViewersOptions } from '../node/live/webrtc-viewers.js';
 import { LiveswapError } from '../core/errors.js';
 import { loopbackServer } from './output-page.js';
 import { hostHeaderOf } from './origin.js';
@@ -28,9 +29,16 @@ export interface WhepEndpoint {
   close(): Promise<void>;
 }
 
-/** Starts the endpoint on 127.0.0.1 at `port` (0: any free one); the run's frames go to its sink. */
-export async function startWhepEndpoint(options: { port: number; name?: string }): Promise<WhepEndpoint> {
-  const viewers = await WebRtcViewers.create(options.name ?? 'whep');
+/** What a WHEP endpoint is started with: where, and the run's timing and sound (pictures only without `media`). */
+export interface WhepEndpointOptions {
+  port: number;
+  name?: string;
+  media?: WebRtcViewersOptions;
+}
+
+/** Starts the endpoint on 127.0.0.1 at `port` (0: any free one); the run's frames and sound go to its sink. */
+export async function startWhepEndpoint(options: WhepEndpointOptions): Promise<WhepEndpoint> {
+  const viewers = await WebRtcViewers.create(options.name ?? 'whep', options.media);
   const server = await loopbackServer({ allow: ['GET', 'HEAD', 'POST', 'DELETE', 'PATCH', 'OPTIONS'], what: 'a WHEP endpoint' });
   const { app } = server;
   app.addContentTypeParser('application/sdp', { parseAs: 'string', bodyLimit: MAX_OFFER_BYTES }, (_request, body, done) => done(null, body));
@@ -65,9 +73,9 @@ export async function startWhepEndpoint(options: { port: number; name?: string }
     playerUrl: `${base}/`,
     sink: {
       status: viewers.status,
-      write: (image) => viewers.write(image),
-      audio: () => undefined,
-      endAudio: () => undefined,
+      write: (image, slot) => viewers.write(image, slot),
+      audio: (pcm, firstSample) => viewers.audio(pcm, firstSample),
+      endAudio: () => viewers.endAudio(),
       finish: async () => {
         await viewers.finish();
         await close();
@@ -102,21 +110,40 @@ const PLAYER_PAGE = `<!doctype html>
       html, body { margin: 0; height: 100%; background: #000; }
       video { display: block; width: 100vw; height: 100vh; object-fit: contain; }
       p { position: fixed; inset: auto 0 0 0; margin: 0; padding: 8px; color: #8a8f98; font: 14px system-ui, sans-serif; }
+      button { position: fixed; top: 8px; right: 8px; padding: 6px 10px; font: 14px system-ui, sans-serif; }
     </style>
   </head>
-  <body data-frames="0">
+  <body data-frames="0" data-sound="none">
     <video id="video" autoplay muted playsinline></video>
     <p id="state" role="status">Connecting…</p>
+    <button id="unmute" type="button" hidden>Turn the sound on</button>
     <script type="module">
       const video = document.getElementById('video');
       const state = document.getElementById('state');
+      const unmute = document.getElementById('unmute');
       const peer = new RTCPeerConnection();
+      // For players and tests that look at the connection's statistics.
+      globalThis.whepPeer = peer;
       peer.addTransceiver('video', { direction: 'recvonly' });
+      peer.addTransceiver('audio', { direction: 'recvonly' });
+      const stream = new MediaStream();
+      video.srcObject = stream;
+      // The sound plays where the browser lets a page play it unasked (OBS's browser source does); elsewhere a click turns it on.
+      const sound = async () => {
+        video.muted = false;
+        try { await video.play(); document.body.dataset.sound = 'on'; unmute.hidden = true; }
+        catch { video.muted = true; document.body.dataset.sound = 'muted'; unmute.hidden = false; }
+      };
+      unmute.onclick = () => void sound();
       peer.ontrack = (event) => {
-        // A local stream: show each frame as soon as it is decoded rather than buffering for jitter.
-        if ('jitterBufferTarget' in event.receiver) event.receiver.jitterBufferTarget = 0;
-        if ('playoutDelayHint' in event.receiver) event.receiver.playoutDelayHint = 0;
-        video.srcObject = new MediaStream([event.track]);
+        // A local stream: show each frame as soon as it is decoded rather than buffering for jitter
+        // (the sound keeps the buffer it needs: it arrives in bursts when the swap is busy).
+        if (event.track.kind === 'video') {
+          if ('jitterBufferTarget' in event.receiver) event.receiver.jitterBufferTarget = 0;
+          if ('playoutDelayHint' in event.receiver) event.receiver.playoutDelayHint = 0;
+        }
+        stream.addTrack(event.track);
+        if (event.track.kind === 'audio') void sound();
       };
       peer.onconnectionstatechange = () => { state.textContent = peer.connectionState; if (peer.connectionState === 'connected') state.hidden = true; };
       const count = () => { document.body.dataset.frames = String(Number(document.body.dataset.frames) + 1); video.requestVideoFrameCallback(count); };

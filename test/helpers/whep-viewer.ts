@@ -26,6 +26,15 @@ const events = (): { event: string; url?: string; player?: string; outputs?: { k
   out.filter((line) => line.startsWith('{')).map((line) => JSON.parse(line) as never);
 
 const result: Record<string, unknown> = {};
+/** The page's inbound audio statistics: packets, samples played out, their energy, samples concealed. */
+const AUDIO_STATS = `(async () => {
+    for (const report of (await globalThis.whepPeer.getStats()).values()) {
+    if (report.type === 'inbound-rtp' && report.kind === 'audio') {
+      return { packets: report.packetsReceived, samples: report.totalSamplesReceived, energy: report.totalAudioEnergy, concealed: report.concealedSamples, delay: report.jitterBufferDelay / report.jitterBufferEmittedCount };
+    }
+    }
+    return null;
+  })()`;
 try {
   let announced: { url?: string; player?: string } | undefined;
   for (let i = 0; i < 600 && !announced && failure === undefined; i++) {
@@ -49,6 +58,7 @@ try {
     await page.waitForFunction('Number(document.body.dataset.frames) >= 30', undefined, { timeout: 40_000 });
     result.secondsTo30Frames = (Date.now() - started) / 1000;
     const before = Number(await page.evaluate('document.body.dataset.frames'));
+    result.audioBefore = await page.evaluate(AUDIO_STATS);
     await new Promise((resolve) => setTimeout(resolve, 2000));
     result.framesIn2s = Number(await page.evaluate('document.body.dataset.frames')) - before;
     const png = (await page.evaluate(`(() => {
@@ -62,6 +72,16 @@ try {
     const image = await decodeRgb(Buffer.from(png.slice(png.indexOf(',') + 1), 'base64'));
     result.size = [image.width, image.height];
     result.label = findLabel(image) !== undefined;
+    // The clip's tone, received over the same connection; a page that may not play sound unasked
+    // offers a button, which a viewer clicks.
+    result.sound = await page.evaluate('document.body.dataset.sound');
+    if (result.sound === 'muted') {
+      await page.click('#unmute');
+      await page.waitForFunction("document.body.dataset.sound === 'on'", undefined, { timeout: 5000 });
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      result.soundAfterClick = await page.evaluate('document.body.dataset.sound');
+    }
+    result.audio = await page.evaluate(AUDIO_STATS);
   } finally {
     await browser.close();
   }

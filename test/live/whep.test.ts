@@ -27,7 +27,7 @@ describe('liveswap live --output whep', { skip }, () => {
     await warmModels();
     dir = await mkdtemp(join(tmpdir(), 'liveswap-whep-'));
     home = await homeWithModels(join(dir, 'home'));
-    clip = await makeClip({ dir, width: 320, height: 240, fps: 25, frames: 50, motion: 'zoom' });
+    clip = await makeClip({ dir, width: 320, height: 240, fps: 25, frames: 50, motion: 'zoom', audioHz: 440 });
   });
   after(async () => {
     await rm(dir, { recursive: true, force: true });
@@ -48,6 +48,13 @@ describe('liveswap live --output whep', { skip }, () => {
     assert.deepEqual(seen.size, [320, 240]);
     assert.equal(seen.label, true, 'the played picture carries the label');
     assert.ok(Number(seen.framesIn2s) >= 5, `frames shown in 2 s: ${String(seen.framesIn2s)}`);
+    // The clip's sound came with the pictures: packets, decoded samples with energy (a tone, not silence).
+    const audio = seen.audio as { packets: number; samples: number; energy: number; concealed: number } | null;
+    assert.ok(audio, 'the player received an audio track');
+    assert.ok(audio.packets >= 50, `audio packets: ${audio.packets}`);
+    assert.ok(audio.samples > 48_000, `samples decoded: ${audio.samples}`);
+    assert.ok(audio.energy > 0.01, `energy of the sound received: ${JSON.stringify(seen)}`);
+    assert.match(String(seen.sound), /^(on|muted)$/, 'the player turned the sound on, or offers a click to');
     const output = seen.output as { state: string; frames: number };
     assert.equal(output.state, 'finished');
     assert.ok(output.frames >= 30, `frames sent: ${output.frames}`);

@@ -3,8 +3,9 @@
  * every viewer is a peer connection of libwebrtc (through @roamhq/wrtc) holding one video track,
  * and every track is fed from one source with each swapped, marked frame as I420. libwebrtc
  * encodes (VP8) and paces on its own threads, so a viewer costs the swap little. Signalling is
- * non-trickle: the answer carries every candidate, gathered for two seconds (longer while there is none). Pictures only
- * (the sound stays with the recording and RTMP outputs).
+ * non-trickle: the answer carries every candidate, gathered for two seconds (longer while there is none). A viewer
+ * whose offer takes audio also gets the input's sound, from one audio source, each 10 ms sent when
+ * the picture of its moment is shown (webrtc-audio.ts).
  */
 
 import { randomUUID } from 'node:crypto';
@@ -12,6 +13,8 @@ import { LiveswapError } from '../../core/errors.js';
 import type { Image } from '../../core/image.js';
 import { candidatesGathered } from '../../pipeline/ice-gathering.js';
 import type { LiveSink, OutputStatus } from './live-output.js';
+import { LIVE_AUDIO } from './live-args.js';
+import { AUDIO_FRAME_SAMPLES, AudioPacer } from './webrtc-audio.js';
 
 /** Viewers at once; one more is refused (the HTTP side answers 503). */
 export const MAX_WEBRTC_VIEWERS = 8;
@@ -23,7 +26,7 @@ export interface PeerConnection {
   localDescription: { type: string; sdp: string } | null;
   onicegatheringstatechange: (() => void) | null;
   onconnectionstatechange: (() => void) | null;
-  addTrack(track: unknown): unknown;
+  addTrack(track: unknown, ...streams: unknown[]): unknown;
   setRemoteDescription(description: { type: 'offer'; sdp: string }): Promise<void>;
   createAnswer(): Promise<{ type: string; sdp: string }>;
   setLocalDescription(description: { type: string; sdp: string }): Promise<void>;
@@ -36,10 +39,28 @@ interface VideoSource {
   createTrack(): VideoTrack;
   onFrame(frame: { width: number; height: number; data: Uint8Array }): void;
 }
+interface AudioSource {
+  createTrack(): VideoTrack;
+  onData(data: { samples: Int16Array; sampleRate: number; bitsPerSample: number; channelCount: number; numberOfFrames: number }): void;
+}
 interface Wrtc {
   RTCPeerConnection: new (config?: object) => PeerConnection;
-  nonstandard: { RTCVideoSource: new () => VideoSource };
+  MediaStream: new (tracks?: unknown[]) => unknown;
+  nonstandard: { RTCVideoSource: new () => VideoSource; RTCAudioSource: new () => AudioSource };
 }
+
+/** The run's timing and sound, for the viewers' audio. */
+export interface WebRtcViewersOptions {
+  /** The run's frame rate (its frames' slots are at this rate). */
+  fps: number;
+  /** Whether the run has sound to send. */
+  audio: boolean;
+  /** The run's --output-delay (sound later, or earlier when negative). */
+  audioDelayMs?: number;
+}
+
+/** How often the sound's pacer looks for frames whose moment has come. */
+const AUDIO_TICK_MS = 5;
 
 let loaded: Promise<Wrtc> | undefined;
 
@@ -97,6 +118,7 @@ export function rgbToI420(image: Image, out: Uint8Array): Uint8Array {
 interface Viewer {
   peer: PeerConnection;
   track: VideoTrack;
+  audioTrack: VideoTrack | undefined;
 }
 
 /** The viewers of one run, and the run's output that feeds them. */
@@ -106,17 +128,47 @@ export class WebRtcViewers implements LiveSink {
   private i420 = new Uint8Array(0);
   private closed = false;
 
+  private readonly pacer: AudioPacer | undefined;
+  private readonly audioSource: AudioSource | undefined;
+  private ticker: ReturnType<typeof setInterval> | undefined;
+
   private constructor(
     private readonly wrtc: Wrtc,
     private readonly source: VideoSource,
     name: string,
+    options: WebRtcViewersOptions | undefined,
   ) {
     this.status = { name, kind: 'whep', state: 'live', frames: 0, skipped: 0, reconnects: 0 };
+    if (options?.audio) {
+      const audioSource = new wrtc.nonstandard.RTCAudioSource();
+      this.audioSource = audioSource;
+      this.pacer = new AudioPacer({
+        fps: options.fps,
+        delayMs: options.audioDelayMs ?? 0,
+        send: (samples) => {
+          if (this.listeners === 0) return;
+          audioSource.onData({ samples, sampleRate: LIVE_AUDIO.sampleRate, bitsPerSample: 16, channelCount: LIVE_AUDIO.channels, numberOfFrames: AUDIO_FRAME_SAMPLES });
+        },
+      });
+    }
   }
 
-  static async create(name: string): Promise<WebRtcViewers> {
+  /** Viewers and their sound (`options` absent or without audio: pictures only). */
+  static async create(name: string, options?: WebRtcViewersOptions): Promise<WebRtcViewers> {
     const wrtc = await loadWrtc();
-    return new WebRtcViewers(wrtc, new wrtc.nonstandard.RTCVideoSource(), name);
+    return new WebRtcViewers(wrtc, new wrtc.nonstandard.RTCVideoSource(), name, options);
+  }
+
+  /** What the sound's pacer sent and dropped (late), when the run has sound. */
+  get audioStats(): { sent: number; late: number } | undefined {
+    return this.pacer?.stats;
+  }
+
+  /** Viewers taking the sound. */
+  private get listeners(): number {
+    let n = 0;
+    for (const viewer of this.viewers.values()) if (viewer.audioTrack) n++;
+    return n;
   }
 
   get count(): number {
@@ -139,14 +191,20 @@ export class WebRtcViewers implements LiveSink {
     if (!/^v=0/m.test(offer) || !/^m=video /m.test(offer)) throw new LiveswapError('usage', 'The offer must be an SDP offer with a video section.');
     const peer = new this.wrtc.RTCPeerConnection({ iceServers: [] });
     const track = this.source.createTrack();
+    // The sound goes to a viewer whose offer has an audio section.
+    const audioTrack = this.audioSource && /^m=audio /m.test(offer) ? this.audioSource.createTrack() : undefined;
     const id = randomUUID();
     try {
-      peer.addTrack(track);
+      // One stream for both, so that the player lines the sound up with the pictures.
+      const stream = new this.wrtc.MediaStream();
+      peer.addTrack(track, stream);
+      if (audioTrack) peer.addTrack(audioTrack, stream);
       await peer.setRemoteDescription({ type: 'offer', sdp: offer });
       await peer.setLocalDescription(await peer.createAnswer());
       await gathered(peer);
     } catch (error) {
       track.stop();
+      audioTrack?.stop();
       peer.close();
       if (error instanceof LiveswapError) throw error;
       throw new LiveswapError('usage', `The offer could not be answered: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
@@ -154,7 +212,7 @@ export class WebRtcViewers implements LiveSink {
     peer.onconnectionstatechange = () => {
       if (peer.connectionState === 'failed' || peer.connectionState === 'closed') this.hangUp(id);
     };
-    this.viewers.set(id, { peer, track });
+    this.viewers.set(id, { peer, track, audioTrack });
     return { id, sdp: peer.localDescription!.sdp };
   }
 
@@ -164,11 +222,12 @@ export class WebRtcViewers implements LiveSink {
     if (!viewer) return false;
     this.viewers.delete(id);
     viewer.track.stop();
+    viewer.audioTrack?.stop();
     viewer.peer.close();
     return true;
   }
 
-  write(image: Image): Promise<void> {
+  write(image: Image, slot: number): Promise<void> {
     if (this.viewers.size === 0 || this.closed) return Promise.resolve();
     const width = image.width & ~1;
     const height = image.height & ~1;
@@ -176,15 +235,24 @@ export class WebRtcViewers implements LiveSink {
     const size = (width * height * 3) >> 1;
     if (this.i420.length !== size) this.i420 = new Uint8Array(size);
     this.source.onFrame({ width, height, data: rgbToI420(frame, this.i420) });
+    this.pacer?.shown(slot, performance.now());
     this.status.frames++;
     return Promise.resolve();
   }
 
-  audio(): void {
-    // Pictures only.
+  audio(pcm: Buffer, firstSample: number): void {
+    if (!this.pacer || this.closed) return;
+    this.pacer.push(pcm, firstSample);
+    this.ticker ??= setInterval(() => {
+      this.pacer!.tick(performance.now());
+      if (this.pacer!.drained) this.stopTicker();
+    }, AUDIO_TICK_MS);
+    this.ticker.unref();
   }
 
-  endAudio(): void {}
+  endAudio(): void {
+    this.pacer?.end();
+  }
 
   finish(): Promise<void> {
     this.end('finished');
@@ -196,8 +264,14 @@ export class WebRtcViewers implements LiveSink {
     return Promise.resolve();
   }
 
+  private stopTicker(): void {
+    clearInterval(this.ticker);
+    this.ticker = undefined;
+  }
+
   private end(state: OutputStatus['state']): void {
     this.closed = true;
+    this.stopTicker();
     for (const id of [...this.viewers.keys()]) this.hangUp(id);
     this.status.state = state;
   }
