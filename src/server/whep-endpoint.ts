@@ -135,16 +135,7 @@ const PLAYER_PAGE = `<!doctype html>
         catch { video.muted = true; document.body.dataset.sound = 'muted'; unmute.hidden = false; }
       };
       unmute.onclick = () => void sound();
-      peer.ontrack = (event) => {
-        // A local stream: show each frame as soon as it is decoded rather than buffering for jitter
-        // (the sound keeps the buffer it needs: it arrives in bursts when the swap is busy).
-        if (event.track.kind === 'video') {
-          if ('jitterBufferTarget' in event.receiver) event.receiver.jitterBufferTarget = 0;
-          if ('playoutDelayHint' in event.receiver) event.receiver.playoutDelayHint = 0;
-        }
-        stream.addTrack(event.track);
-        if (event.track.kind === 'audio') void sound();
-      };
+      peer.ontrack = (event) => stream.addTrack(event.track);
       peer.onconnectionstatechange = () => { state.textContent = peer.connectionState; if (peer.connectionState === 'connected') state.hidden = true; };
       const count = () => { document.body.dataset.frames = String(Number(document.body.dataset.frames) + 1); video.requestVideoFrameCallback(count); };
       video.requestVideoFrameCallback(count);
@@ -159,6 +150,18 @@ const PLAYER_PAGE = `<!doctype html>
       else {
         const location = response.headers.get('location');
         await peer.setRemoteDescription({ type: 'answer', sdp: await response.text() });
+        const hearing = peer.getTransceivers().some((t) => t.receiver.track.kind === 'audio' && t.currentDirection === 'recvonly');
+        if (hearing) void sound();
+        else {
+          // Pictures only, from a local stream: each frame shown as soon as it is decoded rather than
+          // buffered for jitter. With sound the player keeps its buffer, so that it can hold the
+          // pictures back to the sound's (which arrives in bursts when the swap is busy).
+          for (const receiver of peer.getReceivers()) {
+            if (receiver.track.kind !== 'video') continue;
+            if ('jitterBufferTarget' in receiver) receiver.jitterBufferTarget = 0;
+            if ('playoutDelayHint' in receiver) receiver.playoutDelayHint = 0;
+          }
+        }
         addEventListener('pagehide', () => fetch(location, { method: 'DELETE', keepalive: true }));
       }
     </script>

@@ -30,7 +30,7 @@ const result: Record<string, unknown> = {};
 const AUDIO_STATS = `(async () => {
     for (const report of (await globalThis.whepPeer.getStats()).values()) {
     if (report.type === 'inbound-rtp' && report.kind === 'audio') {
-      return { packets: report.packetsReceived, samples: report.totalSamplesReceived, energy: report.totalAudioEnergy, concealed: report.concealedSamples, delay: report.jitterBufferDelay / report.jitterBufferEmittedCount };
+      return { packets: report.packetsReceived, samples: report.totalSamplesReceived, energy: report.totalAudioEnergy, concealed: report.concealedSamples, jbd: report.jitterBufferDelay, emitted: report.jitterBufferEmittedCount };
     }
     }
     return null;

@@ -4,10 +4,15 @@
  * the picture of the same moment is shown. The ffmpeg outputs line sound and pictures up by their
  * place on the timeline; a WebRTC receiver lines them up by when they were handed over, so the
  * sound here waits for the pictures: the pacer learns from each frame shown (its slot, at the
- * run's rate) when the timeline's moments reach the viewers, follows that slowly as the swap's
- * latency moves, and releases each 10 ms of sound at its moment (plus the run's audio delay).
+ * run's rate) when the timeline's moments reach the viewers, and releases each 10 ms of sound at
+ * its moment (plus the run's audio delay). The first {@link SETTLE_FRAMES} frames set that clock
+ * (their median: the first frames come late while the models warm up), and later frames move it
+ * by at most {@link MAX_DRIFT} of the time passed: a receiver reads the sound's timing from its
+ * sample count, so a clock that jumped would send a burst (or a gap) the player then buffers for
+ * the rest of the session (a clock that followed each frame quickly left Chromium holding 1.1 s of
+ * sound on the stage clip).
  * Sound that falls more than {@link LATE_MS} behind (a stalled decoder or event loop) is dropped
- * rather than played that late; before the first picture at most {@link MAX_HELD_MS} is held.
+ * rather than played that late, and so is what was held from before the clock was set; before the first picture at most {@link MAX_HELD_MS} is held.
  */
 
 import { LIVE_AUDIO } from './live-args.js';
@@ -17,16 +22,22 @@ export const AUDIO_FRAME_SAMPLES = LIVE_AUDIO.sampleRate / 100;
 const FRAME_BYTES = AUDIO_FRAME_SAMPLES * LIVE_AUDIO.channels * LIVE_AUDIO.bytesPerSample;
 const BYTES_PER_SAMPLE = LIVE_AUDIO.channels * LIVE_AUDIO.bytesPerSample;
 /**
- * How far past its moment a frame of sound may still be sent. ffmpeg delivers a looped file's
- * sound in bursts up to about 0.85 s late (measured on a 2-s clip with `-re -stream_loop -1`; a
- * camera's or a stream's comes within tens of ms), and the player's jitter buffer absorbs bursts
- * that size, so only sound later than this is dropped.
+ * How far past its moment a frame of sound may still be sent (the swap can hold the event loop
+ * for tens of ms). Later sound is dropped: sent in a burst, it would stay in the player's jitter
+ * buffer as that much more delay for the rest of the session. A camera's or a stream's sound, and
+ * a file's between the seams of its loop, come from ffmpeg within tens of ms; at the seam of a
+ * looped file ffmpeg (`-re -stream_loop`) can hold the sound back by up to about 0.85 s (measured
+ * on a 2-s clip), and what it then sends at once is dropped: a short gap there.
  */
-export const LATE_MS = 1500;
+export const LATE_MS = 300;
 /** Most sound held while no picture has been shown yet. */
 export const MAX_HELD_MS = 3000;
-/** How much of the way to each shown frame's timing the clock moves (a time constant of about 20 frames). */
+/** Frames whose timing sets the clock before any sound is sent. */
+export const SETTLE_FRAMES = 25;
+/** How much of the way to each later frame's timing the clock's target moves (a time constant of about 20 frames). */
 const CLOCK_FOLLOW = 0.05;
+/** Most the clock moves, as a share of the time passed (1 %: a pitch change no one hears, which the player's time-stretching absorbs). */
+export const MAX_DRIFT = 0.01;
 
 export interface AudioPacerOptions {
   /** The run's frame rate: slot n is the timeline's moment n / fps. */
@@ -41,8 +52,13 @@ export class AudioPacer {
   /** Sound not sent yet, and the number of its first sample. */
   private pending = Buffer.alloc(0);
   private first = 0;
-  /** When the timeline's moment 0 reaches the viewers (performance.now() ms), once a picture has been shown. */
+  /** When the timeline's moment 0 reaches the viewers (performance.now() ms), once the clock is set. */
   private zero: number | undefined;
+  /** Where the frames shown say it should be, and when the clock last moved. */
+  private target = 0;
+  private movedAt = 0;
+  /** The timings of the first frames, until the clock is set. */
+  private readonly settling: number[] = [];
   private ended = false;
   /** Frames sent and dropped (late), for the run's status. */
   readonly stats = { sent: 0, late: 0 };
@@ -69,7 +85,21 @@ export class AudioPacer {
   /** A picture for `slot` has just been handed to the viewers at `now` (performance.now() ms). */
   shown(slot: number, now: number): void {
     const zero = now - (slot * 1000) / this.options.fps;
-    this.zero = this.zero === undefined ? zero : this.zero + CLOCK_FOLLOW * (zero - this.zero);
+    if (this.zero === undefined) {
+      this.settling.push(zero);
+      if (this.settling.length < SETTLE_FRAMES) return;
+      const sorted = this.settling.sort((a, b) => a - b);
+      this.zero = this.target = sorted[sorted.length >> 1]!;
+      this.movedAt = now;
+      // What was held while the clock was set and whose moment has passed is let go, not sent at once.
+      const passed = Math.floor(((now - this.zero - this.options.delayMs) * LIVE_AUDIO.sampleRate) / 1000) - this.first;
+      if (passed > 0) this.dropSamples(Math.min(passed, this.pending.length / BYTES_PER_SAMPLE));
+      return;
+    }
+    this.target += CLOCK_FOLLOW * (zero - this.target);
+    const most = MAX_DRIFT * (now - this.movedAt);
+    this.zero += Math.max(-most, Math.min(most, this.target - this.zero));
+    this.movedAt = now;
   }
 
   /** No more sound comes; what is pending is still sent at its moments. */
@@ -107,10 +137,14 @@ export class AudioPacer {
 
   /** Drops all but the last `ms` of the pending sound. */
   private keepLast(ms: number): void {
-    const keep = Math.floor((ms * LIVE_AUDIO.sampleRate) / 1000) * BYTES_PER_SAMPLE;
-    if (this.pending.length <= keep) return;
-    const drop = this.pending.length - keep;
-    this.pending = this.pending.subarray(drop);
-    this.first += drop / BYTES_PER_SAMPLE;
+    const keep = Math.floor((ms * LIVE_AUDIO.sampleRate) / 1000);
+    const held = this.pending.length / BYTES_PER_SAMPLE;
+    if (held > keep) this.dropSamples(held - keep);
+  }
+
+  /** Drops the first `samples` of the pending sound. */
+  private dropSamples(samples: number): void {
+    this.pending = this.pending.subarray(samples * BYTES_PER_SAMPLE);
+    this.first += samples;
   }
 }
