@@ -27,7 +27,8 @@ const BYTES_PER_SAMPLE = LIVE_AUDIO.channels * LIVE_AUDIO.bytesPerSample;
  * buffer as that much more delay for the rest of the session. A camera's or a stream's sound, and
  * a file's between the seams of its loop, come from ffmpeg within tens of ms; at the seam of a
  * looped file ffmpeg (`-re -stream_loop`) can hold the sound back by up to about 0.85 s (measured
- * on a 2-s clip), and what it then sends at once is dropped: a short gap there.
+ * on the stage clip of the evaluation set and on a 2-s clip; an audio-only ffmpeg does not, but its
+ * loop would not keep the file's timeline), and what it then sends at once is dropped: a short gap there.
  */
 export const LATE_MS = 300;
 /** Most sound held while no picture has been shown yet. */
