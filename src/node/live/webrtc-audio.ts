@@ -12,7 +12,8 @@
  * the rest of the session (a clock that followed each frame quickly left Chromium holding 1.1 s of
  * sound on the stage clip).
  * Sound that falls more than {@link LATE_MS} behind (a stalled decoder or event loop) is dropped
- * rather than played that late, and so is what was held from before the clock was set; before the first picture at most {@link MAX_HELD_MS} is held.
+ * rather than played that late, and so is what was held from before the clock was set; until
+ * then at most {@link MAX_HELD_MS} is held.
  */
 
 import { LIVE_AUDIO } from './live-args.js';
@@ -25,10 +26,11 @@ const BYTES_PER_SAMPLE = LIVE_AUDIO.channels * LIVE_AUDIO.bytesPerSample;
  * How far past its moment a frame of sound may still be sent (the swap can hold the event loop
  * for tens of ms). Later sound is dropped: sent in a burst, it would stay in the player's jitter
  * buffer as that much more delay for the rest of the session. A camera's or a stream's sound, and
- * a file's between the seams of its loop, come from ffmpeg within tens of ms; at the seam of a
- * looped file ffmpeg (`-re -stream_loop`) can hold the sound back by up to about 0.85 s (measured
- * on the stage clip of the evaluation set and on a 2-s clip; an audio-only ffmpeg does not, but its
- * loop would not keep the file's timeline), and what it then sends at once is dropped: a short gap there.
+ * a file's between the seams of its loop, come from ffmpeg within tens of ms. At each seam of a
+ * looped file, ffmpeg (`-re -stream_loop`) delivered the sound up to 0.84 s late on the stage
+ * clip of the evaluation set (whose picture starts 0.84 s after its sound) and 0.85 s on a 2-s
+ * synthetic clip; that much is dropped (an audio-only ffmpeg was not late, but its loop would not
+ * keep the file's timeline).
  */
 export const LATE_MS = 300;
 /** Most sound held while no picture has been shown yet. */
