@@ -37,7 +37,7 @@ export type LiveOutput =
   | { kind: 'v4l2'; device: string }
   /** The web app's /output page (an OBS browser source) served on loopback at `port` (0: any free one); pictures only. */
   | { kind: 'page'; port: number }
-  /** A WHEP endpoint (WebRTC playback) served on loopback at `port`, path /whep; pictures only. */
+  /** A WHEP endpoint (WebRTC playback) served on loopback at `port`, path /whep; with the input's sound for players that ask for audio. */
   | { kind: 'whep'; port: number };
 
 /** The port of `--output output` when none is named (the web app itself uses 7860). */

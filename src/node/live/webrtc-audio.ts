@@ -63,7 +63,7 @@ export class AudioPacer {
   /** The timings of the first frames, until the clock is set. */
   private readonly settling: number[] = [];
   private ended = false;
-  /** Frames sent and dropped (late), for the run's status. */
+  /** Frames sent and dropped (late). */
   readonly stats = { sent: 0, late: 0 };
 
   constructor(private readonly options: AudioPacerOptions) {}

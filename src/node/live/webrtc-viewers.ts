@@ -3,9 +3,9 @@
  * every viewer is a peer connection of libwebrtc (through @roamhq/wrtc) holding one video track,
  * and every track is fed from one source with each swapped, marked frame as I420. libwebrtc
  * encodes (VP8) and paces on its own threads, so a viewer costs the swap little. Signalling is
- * non-trickle: the answer carries every candidate, gathered for two seconds (longer while there is none). A viewer
- * whose offer takes audio also gets the input's sound, from one audio source, each 10 ms sent when
- * the picture of its moment is shown (webrtc-audio.ts).
+ * non-trickle: the answer carries every candidate, gathered for two seconds (longer while there
+ * is none). A viewer whose offer takes audio also gets the input's sound, from one audio source,
+ * each 10 ms sent when the picture of its moment is shown (webrtc-audio.ts).
  */
 
 import { randomUUID } from 'node:crypto';
@@ -32,15 +32,16 @@ export interface PeerConnection {
   setLocalDescription(description: { type: string; sdp: string }): Promise<void>;
   close(): void;
 }
-interface VideoTrack {
+/** A track of libwebrtc's (video or audio), as far as it is used here. */
+interface Track {
   stop(): void;
 }
 interface VideoSource {
-  createTrack(): VideoTrack;
+  createTrack(): Track;
   onFrame(frame: { width: number; height: number; data: Uint8Array }): void;
 }
 interface AudioSource {
-  createTrack(): VideoTrack;
+  createTrack(): Track;
   onData(data: { samples: Int16Array; sampleRate: number; bitsPerSample: number; channelCount: number; numberOfFrames: number }): void;
 }
 interface Wrtc {
@@ -117,8 +118,8 @@ export function rgbToI420(image: Image, out: Uint8Array): Uint8Array {
 
 interface Viewer {
   peer: PeerConnection;
-  track: VideoTrack;
-  audioTrack: VideoTrack | undefined;
+  track: Track;
+  audioTrack: Track | undefined;
 }
 
 /** The viewers of one run, and the run's output that feeds them. */
@@ -157,11 +158,6 @@ export class WebRtcViewers implements LiveSink {
   static async create(name: string, options?: WebRtcViewersOptions): Promise<WebRtcViewers> {
     const wrtc = await loadWrtc();
     return new WebRtcViewers(wrtc, new wrtc.nonstandard.RTCVideoSource(), name, options);
-  }
-
-  /** What the sound's pacer sent and dropped (late), when the run has sound. */
-  get audioStats(): { sent: number; late: number } | undefined {
-    return this.pacer?.stats;
   }
 
   /** Viewers taking the sound. */
