@@ -26,15 +26,15 @@ const events = (): { event: string; url?: string; player?: string; outputs?: { k
   out.filter((line) => line.startsWith('{')).map((line) => JSON.parse(line) as never);
 
 const result: Record<string, unknown> = {};
-/** The page's inbound audio statistics: packets, samples played out, their energy, samples concealed. */
+/** The page's inbound audio statistics: packets, samples played out, their energy, samples concealed, and the jitter buffer's delay summed over the samples it emitted. */
 const AUDIO_STATS = `(async () => {
-    for (const report of (await globalThis.whepPeer.getStats()).values()) {
+  for (const report of (await globalThis.whepPeer.getStats()).values()) {
     if (report.type === 'inbound-rtp' && report.kind === 'audio') {
       return { packets: report.packetsReceived, samples: report.totalSamplesReceived, energy: report.totalAudioEnergy, concealed: report.concealedSamples, jbd: report.jitterBufferDelay, emitted: report.jitterBufferEmittedCount };
     }
-    }
-    return null;
-  })()`;
+  }
+  return null;
+})()`;
 try {
   let announced: { url?: string; player?: string } | undefined;
   for (let i = 0; i < 600 && !announced && failure === undefined; i++) {
