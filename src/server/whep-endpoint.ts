@@ -125,7 +125,8 @@ const PLAYER_PAGE = `<!doctype html>
       // For players and tests that look at the connection's statistics.
       globalThis.whepPeer = peer;
       peer.addTransceiver('video', { direction: 'recvonly' });
-      peer.addTransceiver('audio', { direction: 'recvonly' });
+      // ?audio=0: pictures only, shown sooner (with sound the browser keeps them in step with it).
+      if (new URLSearchParams(location.search).get('audio') !== '0') peer.addTransceiver('audio', { direction: 'recvonly' });
       const stream = new MediaStream();
       video.srcObject = stream;
       // The sound plays where the browser lets a page play it unasked (OBS's browser source does); elsewhere a click turns it on.
@@ -152,10 +153,9 @@ const PLAYER_PAGE = `<!doctype html>
         await peer.setRemoteDescription({ type: 'answer', sdp: await response.text() });
         const hearing = peer.getTransceivers().some((t) => t.receiver.track.kind === 'audio' && t.currentDirection === 'recvonly');
         if (hearing) void sound();
-        else {
-          // Pictures only, from a local stream: each frame shown as soon as it is decoded rather than
-          // buffered for jitter. With sound the player keeps its buffer, so that it can hold the
-          // pictures back to the sound's (which arrives in bursts when the swap is busy).
+        // Pictures only, from a local stream: each frame shown as soon as it is decoded rather than
+        // buffered for jitter. With sound the browser holds the pictures back to the sound's pace.
+        if (!hearing) {
           for (const receiver of peer.getReceivers()) {
             if (receiver.track.kind !== 'video') continue;
             if ('jitterBufferTarget' in receiver) receiver.jitterBufferTarget = 0;

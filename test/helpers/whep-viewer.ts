@@ -82,6 +82,12 @@ try {
       result.soundAfterClick = await page.evaluate('document.body.dataset.sound');
     }
     result.audio = await page.evaluate(AUDIO_STATS);
+    await page.close();
+    // A player that asks for pictures only (?audio=0) gets no sound.
+    const quiet = await (await newContext(browser, false)).newPage();
+    await quiet.goto(`${announced.player}?audio=0`);
+    await quiet.waitForFunction('Number(document.body.dataset.frames) >= 10', undefined, { timeout: 40_000 });
+    result.quiet = { audio: await quiet.evaluate(AUDIO_STATS), sound: await quiet.evaluate('document.body.dataset.sound') };
   } finally {
     await browser.close();
   }

@@ -68,6 +68,7 @@ describe('liveswap live --output whep', { skip }, () => {
     // first frames came) stays in its jitter buffer as delay (1.1 s, before that was let go).
     const buffered = (audio.jbd - before.jbd) / (audio.emitted - before.emitted);
     assert.ok(buffered < 0.3, `the player buffered ${buffered.toFixed(3)} s of sound`);
+    assert.deepEqual(seen.quiet, { audio: null, sound: 'none' }, 'a player that asks for pictures only (?audio=0) gets no sound');
     const output = seen.output as { state: string; frames: number };
     assert.equal(output.state, 'finished');
     assert.ok(output.frames >= 30, `frames sent: ${output.frames}`);
