@@ -11,9 +11,14 @@
  * sample count, so a clock that jumped would send a burst (or a gap) the player then buffers for
  * the rest of the session (a clock that followed each frame quickly left Chromium holding 1.1 s of
  * sound on the stage clip).
- * Sound that falls more than {@link LATE_MS} behind (a stalled decoder or event loop) is dropped
- * rather than played that late, and so is what was held from before the clock was set; until
- * then at most {@link MAX_HELD_MS} is held.
+ * The frames go out on a steady cadence, one for each 10 ms of the clock, as libwebrtc expects of a
+ * source: a receiver times sound by its sample count, so every gap or burst in the cadence would
+ * stay in the player's jitter buffer as lasting delay, and hold the pictures back with it (with the
+ * sound ffmpeg delivers up to 0.84 s late at each seam of the looped stage clip sent at once when
+ * it came, Chromium showed that clip's pictures 266–444 ms after they arrived instead of about
+ * 100). So sound that has not come by its moment (plus
+ * {@link SLACK_MS}) is sent as silence and let go when it comes; sound held from before the clock
+ * was set is let go too, and until then at most {@link MAX_HELD_MS} is held.
  */
 
 import { LIVE_AUDIO } from './live-args.js';
@@ -23,14 +28,14 @@ export const AUDIO_FRAME_SAMPLES = LIVE_AUDIO.sampleRate / 100;
 const FRAME_BYTES = AUDIO_FRAME_SAMPLES * LIVE_AUDIO.channels * LIVE_AUDIO.bytesPerSample;
 const BYTES_PER_SAMPLE = LIVE_AUDIO.channels * LIVE_AUDIO.bytesPerSample;
 /**
- * How far past its moment a frame of sound may still be sent (the swap can hold the event loop
- * for tens of ms). Later sound is dropped: sent in a burst, it would stay in the player's jitter
- * buffer as that much more delay for the rest of the session. A camera's or a stream's sound, and
- * a file's between the seams of its loop, come from ffmpeg within tens of ms. At each seam of a
- * looped file, ffmpeg (`-re -stream_loop`) delivered the sound up to 0.84 s late on the stage
- * clip of the evaluation set (whose picture starts 0.84 s after its sound) and 0.85 s on a 2-s
- * synthetic clip; that much is dropped (an audio-only ffmpeg was not late, but its loop would not
- * keep the file's timeline).
+ * How much later than its picture a frame of sound is due: room for ffmpeg's sound, which comes in
+ * chunks of about 21 ms, tens of ms apart, and for the swap holding the event loop. A frame whose
+ * sound has not come by its moment is sent as silence (and the sound, when it comes, let go).
+ */
+export const SLACK_MS = 60;
+/**
+ * How far behind its cadence the pacer may fall (an event loop held that long) and still send the
+ * frames it owes at once; beyond that it starts again from the frame due now.
  */
 export const LATE_MS = 300;
 /** Most sound held while no picture has been shown yet. */
@@ -63,8 +68,10 @@ export class AudioPacer {
   /** The timings of the first frames, until the clock is set. */
   private readonly settling: number[] = [];
   private ended = false;
-  /** Frames sent and dropped (late). */
-  readonly stats = { sent: 0, late: 0 };
+  /** The sample the next frame starts at, once the cadence has begun. */
+  private next: number | undefined;
+  /** Frames sent with sound, sent as silence (the sound not there yet), and of sound let go (it came after its moment). */
+  readonly stats = { sent: 0, silent: 0, late: 0 };
 
   constructor(private readonly options: AudioPacerOptions) {}
 
@@ -94,9 +101,6 @@ export class AudioPacer {
       const sorted = this.settling.sort((a, b) => a - b);
       this.zero = this.target = sorted[sorted.length >> 1]!;
       this.movedAt = now;
-      // What was held while the clock was set and whose moment has passed is let go, not sent at once.
-      const passed = Math.floor(((now - this.zero - this.options.delayMs) * LIVE_AUDIO.sampleRate) / 1000) - this.first;
-      if (passed > 0) this.dropSamples(Math.min(passed, this.pending.length / BYTES_PER_SAMPLE));
       return;
     }
     this.target += CLOCK_FOLLOW * (zero - this.target);
@@ -115,27 +119,48 @@ export class AudioPacer {
     return this.ended && this.pending.length < FRAME_BYTES;
   }
 
-  /** Sends every whole 10-ms frame whose moment has come by `now`, dropping those too late to play. */
+  /**
+   * Sends a frame for each 10 ms of the cadence whose moment has come by `now`: the sound of that
+   * moment, or silence where it has not come; sound older than the frame due is let go.
+   */
   tick(now: number): void {
     if (this.zero === undefined) return;
-    let at = 0;
-    while (this.pending.length - at >= FRAME_BYTES) {
-      const moment = this.zero + ((this.first + at / BYTES_PER_SAMPLE) * 1000) / LIVE_AUDIO.sampleRate + this.options.delayMs;
-      if (moment > now) break;
-      if (now - moment > LATE_MS) this.stats.late++;
-      else {
-        // A copy: libwebrtc keeps the samples past the call, and the pending bytes move on.
-        const samples = new Int16Array(FRAME_BYTES / 2);
-        Buffer.from(samples.buffer).set(this.pending.subarray(at, at + FRAME_BYTES));
-        this.options.send(samples);
-        this.stats.sent++;
+    // The first frame, and after a stall longer than LATE_MS, the frame due now (frames start at
+    // whole 10 ms of the run's sound).
+    if (this.next === undefined || now - this.momentOf(this.next) > LATE_MS) {
+      this.next = Math.floor(this.sampleAt(now) / AUDIO_FRAME_SAMPLES) * AUDIO_FRAME_SAMPLES;
+    }
+    while (this.momentOf(this.next) <= now) {
+      const behind = this.next - this.first;
+      if (behind > 0) {
+        const drop = Math.min(behind, this.pending.length / BYTES_PER_SAMPLE);
+        this.stats.late += drop / AUDIO_FRAME_SAMPLES;
+        this.dropSamples(drop);
       }
-      at += FRAME_BYTES;
+      const samples = new Int16Array(FRAME_BYTES / 2);
+      if (this.first === this.next && this.pending.length >= FRAME_BYTES) {
+        // A copy: libwebrtc keeps the samples past the call, and the pending bytes move on.
+        Buffer.from(samples.buffer).set(this.pending.subarray(0, FRAME_BYTES));
+        this.dropSamples(AUDIO_FRAME_SAMPLES);
+        this.stats.sent++;
+      } else if (this.drained) {
+        return;
+      } else {
+        this.stats.silent++;
+      }
+      this.options.send(samples);
+      this.next += AUDIO_FRAME_SAMPLES;
     }
-    if (at > 0) {
-      this.pending = this.pending.subarray(at);
-      this.first += at / BYTES_PER_SAMPLE;
-    }
+  }
+
+  /** When the frame starting at sample `sample` is due (performance.now() ms). */
+  private momentOf(sample: number): number {
+    return this.zero! + this.options.delayMs + SLACK_MS + (sample * 1000) / LIVE_AUDIO.sampleRate;
+  }
+
+  /** The sample due at `now`. */
+  private sampleAt(now: number): number {
+    return Math.floor(((now - this.zero! - this.options.delayMs - SLACK_MS) * LIVE_AUDIO.sampleRate) / 1000);
   }
 
   /** Drops all but the last `ms` of the pending sound. */
