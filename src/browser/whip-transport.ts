@@ -84,10 +84,7 @@ export class WhipTransport {
     clearInterval(this.inFlight?.repeat);
     this.inFlight = undefined;
     this.relay?.connect(null);
-    if (this.location) void fetch(this.location, { method: 'DELETE', keepalive: true }).catch(() => undefined);
-    this.track?.stop();
-    this.channel?.close();
-    this.peer?.close();
+    this.hangUp();
     this.video.srcObject = null;
     this.video.remove();
   }
@@ -154,7 +151,7 @@ export class WhipTransport {
     channel.onclose = () => this.lost('The server ended the session.');
   }
 
-  /** Ends a connection that never opened: the server's slot is given back (DELETE) and the peer closed. */
+  /** Ends the connection: the server's slot is given back (DELETE) and the peer closed (a connection that never opened, or at the end). */
   private hangUp(): void {
     if (this.location) void fetch(this.location, { method: 'DELETE', keepalive: true }).catch(() => undefined);
     this.location = undefined;

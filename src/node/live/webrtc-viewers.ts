@@ -239,7 +239,8 @@ export class WebRtcViewers implements LiveSink {
   audio(pcm: Buffer, firstSample: number): void {
     if (!this.pacer || this.closed) return;
     this.pacer.push(pcm, firstSample);
-    this.ticker ??= setInterval(() => {
+    if (this.ticker) return;
+    this.ticker = setInterval(() => {
       this.pacer!.tick(performance.now());
       if (this.pacer!.drained) this.stopTicker();
     }, AUDIO_TICK_MS);
