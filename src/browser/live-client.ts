@@ -1,8 +1,9 @@
 /**
  * The page's handle on the live pipeline. The models and the swap run in a Worker; this side
- * offers it frames and shows what comes back. At most one frame is being processed and at most
- * one waits: a newer frame replaces the waiting one (counted as dropped), so a slow machine shows
- * fewer frames, never older ones, and nothing queues without bound. The worker's failures arrive
+ * offers it frames and shows what comes back. At most one frame is being processed (or as many as
+ * the worker says it takes on their way at once: processing on the server over WebRTC keeps two to
+ * four travelling) and at most one waits: a newer frame replaces the waiting one (counted as
+ * dropped), so a slow machine shows fewer frames, never older ones, and nothing queues without bound. The worker's failures arrive
  * with their phase and kind: a failed start rejects {@link LiveClient.start} with a LiveswapError
  * naming the model that did not load; a failed frame is counted and the stream goes on.
  */
@@ -113,9 +114,11 @@ export class LiveClient {
   readonly notice: string | undefined;
   private readonly listeners = new Map<keyof LiveClientEvents, Set<(event: never) => void>>();
   private readonly context: ImageBitmapRenderingContext;
-  private busy = false;
+  /** When each frame on its way was offered, oldest first (at most {@link depth}). */
+  private readonly inFlight: number[] = [];
+  /** How many frames the worker takes on their way at once (its ready and frame messages say). */
+  private depth: number;
   private waiting: { picture: FramePicture; offered: number } | undefined;
-  private inFlightSince = 0;
   private processedCount = 0;
   private droppedCount = 0;
   private failedCount = 0;
@@ -130,9 +133,10 @@ export class LiveClient {
   private constructor(
     private readonly worker: Worker,
     private readonly canvas: HTMLCanvasElement,
-    ready: { engine: LiveEngineName; backend: Backend; notice?: string },
+    ready: { engine: LiveEngineName; backend: Backend; notice?: string; depth?: number },
   ) {
     this.engine = ready.engine;
+    this.depth = Math.max(1, Math.floor(ready.depth ?? 1));
     this.backend = ready.backend;
     this.notice = ready.notice;
     const context = canvas.getContext('bitmaprenderer');
@@ -277,20 +281,24 @@ export class LiveClient {
     this.waiting = { picture, offered };
   }
 
+  /** Whether the worker has as many frames on their way as it takes. */
+  private get busy(): boolean {
+    return this.inFlight.length >= this.depth;
+  }
+
   /** Processes one picture (a still target) and resolves when it is shown. */
   async processStill(source: FrameSource): Promise<void> {
-    while (this.busy) await new Promise<void>((resolve) => setTimeout(resolve, 5));
+    while (this.inFlight.length > 0) await new Promise<void>((resolve) => setTimeout(resolve, 5));
     const picture = await takePicture(source);
     // Another frame may have been sent while the picture was read: wait for it again.
-    while (this.busy) await new Promise<void>((resolve) => setTimeout(resolve, 5));
+    while (this.inFlight.length > 0) await new Promise<void>((resolve) => setTimeout(resolve, 5));
     const done = new Promise<void>((resolve) => (this.settle = resolve));
     this.send(picture, performance.now(), true);
     await done;
   }
 
   private send(picture: FramePicture, offered: number, still = false): void {
-    this.busy = true;
-    this.inFlightSince = offered;
+    this.inFlight.push(offered);
     this.post({ type: 'frame', picture, time: offered, ...(still ? { still } : {}) }, [picture]);
   }
 
@@ -302,6 +310,7 @@ export class LiveClient {
         if (this.canvas.height !== message.bitmap.height) this.canvas.height = message.bitmap.height;
         this.context.transferFromImageBitmap(message.bitmap);
         this.processedCount++;
+        if (message.depth !== undefined) this.depth = Math.max(1, Math.floor(message.depth));
         const now = performance.now();
         this.shown.push(now);
         while (this.shown.length > 0 && this.shown[0]! < now - 1000) this.shown.shift();
@@ -313,7 +322,7 @@ export class LiveClient {
           processed: this.processedCount,
           dropped: this.droppedCount,
           failed: this.failedCount,
-          latency: now - this.inFlightSince,
+          latency: now - (this.inFlight[0] ?? now),
           quality: message.quality,
         };
         this.frameDone();
@@ -339,13 +348,17 @@ export class LiveClient {
       case 'relay':
         this.emit('relay', { watchers: message.watchers });
         break;
+      case 'skipped':
+        this.droppedCount++;
+        this.frameDone();
+        break;
       case 'ready':
         break;
     }
   }
 
   private frameDone(): void {
-    this.busy = false;
+    this.inFlight.shift();
     this.settle?.();
     this.settle = undefined;
     const next = this.waiting;

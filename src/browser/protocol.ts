@@ -132,12 +132,16 @@ export interface WorkerError {
 }
 
 export type FromWorker =
-  | { type: 'ready'; engine: LiveEngineName; backend: Backend; notice?: string }
+  /** `depth`: how many frames the worker takes on their way at once (1 when absent; its frame messages may change it); it answers them in order. */
+  | { type: 'ready'; engine: LiveEngineName; backend: Backend; notice?: string; depth?: number }
   | WorkerError
   | { type: 'sources'; sources: SourceState[]; mainSource: number | null }
   | { type: 'map'; entries: MapEntry[] }
-  | { type: 'frame'; bitmap: ImageBitmap; timings: FrameTimings; faces: TrackedFaceInfo[]; detected: boolean; time: number; quality: FrameQuality }
-  | { type: 'relay'; watchers: number };
+  /** `depth`, from a worker that takes more than one frame on its way: how many it takes from now on. */
+  | { type: 'frame'; bitmap: ImageBitmap; timings: FrameTimings; faces: TrackedFaceInfo[]; detected: boolean; time: number; quality: FrameQuality; depth?: number }
+  | { type: 'relay'; watchers: number }
+  /** The oldest frame on its way was lost (a worker with depth > 1 goes on with the next): counted as dropped. */
+  | { type: 'skipped' };
 
 /**
  * The message the worker posts for something thrown in `phase`: a LiveswapError keeps its kind

@@ -3,17 +3,21 @@
  * speaks the worker protocol (LiveClient and the page work unchanged) but runs on the page's own
  * thread, the only place browsers offer RTCPeerConnection. Each frame LiveClient hands over is
  * drawn (mirrored when asked) onto a canvas whose captured track is the connection's sendrecv
- * video; the server swaps, labels and watermarks it and sends it back on the same transceiver; the
- * frame that comes back is handed to LiveClient as a bitmap. As over the WebSocket, one frame is
- * on its way at a time (LiveClient keeps the freshest waiting). A data channel carries the
- * settings up and the server's frame, source and error messages down; a source photo is POSTed to
- * the session. The /output relay is fed from here.
+ * video, with its frame stamp in rows under the picture (pipeline/answer-stamp.ts); the server
+ * swaps, labels and watermarks it and sends it back on the same transceiver under the same stamp;
+ * the picture that comes back is matched to its frame by the stamp, cropped, and handed to
+ * LiveClient as a bitmap. Two to four frames are on their way at once ({@link MIN_DEPTH}),
+ * answered in order; a repeat of an answer already shown is set aside. A data channel carries the settings up
+ * and the server's frame, source and error messages down; a source photo is POSTed to the
+ * session. The /output relay is fed from here.
  *
  * Stage times reported per frame: `read` is the drawing here, `warp` the server's work on the
  * frame (find, follow, paint, mark), `draw` the rest of the round trip (encoding, network,
  * decoding on both sides), `total` the round trip from drawing the frame to its answer shown.
  */
 
+import { median } from '../core/median.js';
+import { readStamp, STAMP_BITS, STAMP_MODULUS, STAMP_ROWS, stampBit, stampCell } from '../pipeline/answer-stamp.js';
 import { candidatesGathered, hasCandidate } from '../pipeline/ice-gathering.js';
 import { UI_LIVE_PATHS, type LiveServerMessage } from '../pipeline/live-wire.js';
 import { workerError, type FramePicture, type FromWorker, type ProcessSettings, type SourceState, type ToWorker } from './protocol.js';
@@ -25,6 +29,20 @@ const ANSWER_MS = 2000;
 const FIRST_ANSWER_MS = 20_000;
 /** Before the first answer, the frame on its way is sent again this often. */
 const REPEAT_MS = 100;
+/**
+ * Frames on their way at once: enough to cover the round trip at the rate the server takes them
+ * (its work per frame, or a 30 fps camera's interval when that is longer), within these bounds. The
+ * round trip is mostly the two video legs (encoding, pacing, the receivers' jitter buffers: about
+ * 120 ms on 2 cores) rather than the server's work (about 25 ms a 640×360 frame), so one frame at a
+ * time would show about 7 a second.
+ */
+const MIN_DEPTH = 2;
+const MAX_DEPTH = 4;
+const CAMERA_INTERVAL_MS = 1000 / 30;
+/** Round trips and server times kept for the depth (the latest frames). */
+const TIMES_KEPT = 15;
+/** Frame messages kept for the pictures still to come (a picture may come before or after its message). */
+const INFOS_KEPT = 8;
 /** How long a new connection may take to open its data channel before it is tried again (once). */
 const OPEN_MS = 15_000;
 
@@ -32,6 +50,18 @@ const OPEN_MS = 15_000;
 class NotOpened extends Error {}
 
 type FrameInfo = Extract<LiveServerMessage, { type: 'frame' }>;
+
+/** A frame on its way: when it was drawn, the page's time for it, how long drawing took, and when it fails. */
+interface InFlight {
+  sentAt: number;
+  time: number;
+  drawMs: number;
+  timer: ReturnType<typeof setTimeout>;
+}
+
+function settled(frame: InFlight): void {
+  clearTimeout(frame.timer);
+}
 
 /** Whether this page can process on the server over WebRTC. */
 export function whipSupported(): boolean {
@@ -56,11 +86,21 @@ export class WhipTransport {
   private settings: ProcessSettings | undefined;
   private readonly sources = new Map<number, { state: SourceState; photo: Blob }>();
   private mainSource: number | null = null;
-  /** The frame on its way: when it was drawn, the page's time for it, how long drawing took, and when it fails. */
-  private inFlight: { sentAt: number; time: number; drawMs: number; timer: ReturnType<typeof setTimeout>; repeat: ReturnType<typeof setInterval> } | undefined;
-  /** The server's latest frame message (the pictures and the messages travel apart). */
+  /** The frames on their way by their stamp, oldest first (see {@link InFlight}). */
+  private readonly inFlight = new Map<number, InFlight>();
+  /** Frames sent so far: the next one's stamp. */
+  private sent = 0;
+  /** The latest round trips and the server's work on those frames (ms), for the depth. */
+  private readonly roundTrips: number[] = [];
+  private readonly serverWork: number[] = [];
+  /** The answers' delivery to LiveClient, one after another in the frames' order. */
+  private delivery: Promise<void> = Promise.resolve();
+  /** The server's latest frame messages by the stamp of their picture (the pictures and the messages travel apart). */
+  private readonly infos = new Map<number, FrameInfo>();
   private info: FrameInfo | undefined;
   private answered = false;
+  /** Until the first answer, the canvas is sent again every {@link REPEAT_MS}. */
+  private warmup: ReturnType<typeof setInterval> | undefined;
   private relay: Relay | undefined;
   private closed = false;
   private queue: Promise<void> = Promise.resolve();
@@ -80,9 +120,9 @@ export class WhipTransport {
   terminate(): void {
     if (this.closed) return;
     this.closed = true;
-    clearTimeout(this.inFlight?.timer);
-    clearInterval(this.inFlight?.repeat);
-    this.inFlight = undefined;
+    for (const frame of this.inFlight.values()) settled(frame);
+    this.inFlight.clear();
+    clearInterval(this.warmup);
     this.relay?.connect(null);
     this.hangUp();
     this.video.srcObject = null;
@@ -132,7 +172,7 @@ export class WhipTransport {
     };
     await peer.setLocalDescription(await peer.createOffer());
     await gathered(peer);
-    const url = `${whip}?engine=${encodeURIComponent(message.engine)}&assetId=${message.provenance.assetId}`;
+    const url = `${whip}?engine=${encodeURIComponent(message.engine)}&assetId=${message.provenance.assetId}&stamp=1`;
     const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/sdp' }, body: peer.localDescription!.sdp });
     if (response.status !== 201) {
       const body = (await response.json().catch(() => ({}))) as { error?: string };
@@ -163,12 +203,7 @@ export class WhipTransport {
 
   private lost(why: string): void {
     if (this.closed) return;
-    if (this.inFlight) {
-      clearTimeout(this.inFlight.timer);
-      clearInterval(this.inFlight.repeat);
-      this.inFlight = undefined;
-      this.post(workerError('frame', new Error(why)));
-    }
+    for (const _lost of this.takeUpTo(undefined)) this.deliver(() => this.post(workerError('frame', new Error(why))));
     this.post(workerError('start', new Error(`${why} Choose "process on" again to start a new one.`)));
   }
 
@@ -176,6 +211,10 @@ export class WhipTransport {
     switch (message.type) {
       case 'frame':
         this.info = message;
+        if (message.stamp !== undefined) {
+          this.infos.set(message.stamp, message);
+          if (this.infos.size > INFOS_KEPT) this.infos.delete(this.infos.keys().next().value!);
+        }
         break;
       case 'source': {
         const entry = this.mainSource === null ? undefined : this.sources.get(this.mainSource);
@@ -212,7 +251,7 @@ export class WhipTransport {
             value.close();
             return;
           }
-          this.frameBack(value);
+          await this.frameBack(value);
         }
       })();
       return;
@@ -222,30 +261,44 @@ export class WhipTransport {
     const presented = (): void => {
       if (this.closed) return;
       this.video.requestVideoFrameCallback(presented);
-      this.frameBack(this.video);
+      void this.frameBack(this.video);
     };
     this.video.requestVideoFrameCallback(presented);
   }
 
-  /** A picture came back on the video track: it answers the frame on its way (a frame is closed here). */
-  private frameBack(picture: VideoFrame | HTMLVideoElement): void {
-    const frame = this.inFlight;
-    if (!frame) {
+  /**
+   * A picture came back on the video track: it answers the frame on its way whose stamp it carries
+   * (the oldest, when the stamp cannot be read); a picture answering none (a repeat of one already
+   * shown) is set aside, and frames sent before the one answered were lost on the way (skipped).
+   * The stamp's rows are cropped off. A VideoFrame is closed here.
+   */
+  private async frameBack(picture: VideoFrame | HTMLVideoElement): Promise<void> {
+    const release = (): void => {
       if (picture instanceof VideoFrame) picture.close();
-      return;
-    }
-    clearTimeout(frame.timer);
-    clearInterval(frame.repeat);
-    this.inFlight = undefined;
+    };
+    const [width, tall] = picture instanceof VideoFrame ? [picture.displayWidth, picture.displayHeight] : [picture.videoWidth, picture.videoHeight];
+    const height = tall - STAMP_ROWS;
+    if (this.inFlight.size === 0 || height <= 0) return release();
+    const stamp = await stampOf(picture, width, height).catch(() => undefined);
+    const key = stamp ?? this.inFlight.keys().next().value;
+    if (this.closed || key === undefined || !this.inFlight.has(key)) return release();
+    const taken = this.takeUpTo(key);
+    const frame = taken.pop()!;
+    for (const _lost of taken) this.deliver(() => this.post({ type: 'skipped' }));
     this.answered = true;
-    void (async () => {
+    clearInterval(this.warmup);
+    // The picture is read now (a <video> moves on) and handed over in turn, without holding up the next one's stamp.
+    const read = createImageBitmap(picture, 0, 0, width, height);
+    void read.then(release, release);
+    this.deliver(async () => {
       try {
-        const bitmap = await createImageBitmap(picture);
-        if (picture instanceof VideoFrame) picture.close();
+        const bitmap = await read;
+        // Its frame message has most likely come by now (they travel apart).
+        const info = (stamp !== undefined ? this.infos.get(stamp) : undefined) ?? this.info;
         if (this.relay?.wants) this.relay.send(await createImageBitmap(bitmap));
         const roundTrip = performance.now() - frame.sentAt;
-        const info = this.info;
         const work = info?.timings.process ?? 0;
+        const depth = this.depthAfter(roundTrip, info ? info.timings.decode + info.timings.process + info.timings.encode : undefined);
         const message: FromWorker = {
           type: 'frame',
           bitmap,
@@ -266,22 +319,51 @@ export class WhipTransport {
           detected: false,
           time: frame.time,
           quality: { targetFps: 0, level: 0, levels: 1, scale: 1 },
+          depth,
         };
         this.post(message);
       } catch (error) {
-        if (picture instanceof VideoFrame) picture.close();
         this.post(workerError('frame', error));
       }
-    })();
+    });
+  }
+
+  /** Notes a frame's round trip and the server's work on it (ms); returns how many frames to keep on their way (see {@link MIN_DEPTH}). */
+  private depthAfter(roundTrip: number, work: number | undefined): number {
+    const keep = (list: number[], value: number): void => {
+      list.push(value);
+      if (list.length > TIMES_KEPT) list.shift();
+    };
+    keep(this.roundTrips, roundTrip);
+    if (work !== undefined) keep(this.serverWork, work);
+    const interval = Math.max(CAMERA_INTERVAL_MS, median(this.serverWork));
+    return Math.min(MAX_DEPTH, Math.max(MIN_DEPTH, Math.ceil(median(this.roundTrips) / interval)));
+  }
+
+  /** Takes the frames on their way up to the one stamped `key` (all when undefined), oldest first, their timers stopped. */
+  private takeUpTo(key: number | undefined): InFlight[] {
+    const taken: InFlight[] = [];
+    for (const [stamp, frame] of this.inFlight) {
+      this.inFlight.delete(stamp);
+      settled(frame);
+      taken.push(frame);
+      if (stamp === key) break;
+    }
+    return taken;
+  }
+
+  /** Hands a frame's outcome to LiveClient after those of the frames before it. */
+  private deliver(outcome: () => void | Promise<void>): void {
+    this.delivery = this.delivery.then(outcome).catch(() => undefined);
   }
 
   /** Draws a frame onto the sending canvas and asks the track to send it. */
   private send(picture: FramePicture, time: number): void {
     const begin = performance.now();
     const [width, height] = 'displayWidth' in picture ? [picture.displayWidth, picture.displayHeight] : [picture.width, picture.height];
-    if (this.canvas.width !== width || this.canvas.height !== height) {
+    if (this.canvas.width !== width || this.canvas.height !== height + STAMP_ROWS) {
       this.canvas.width = width;
-      this.canvas.height = height;
+      this.canvas.height = height + STAMP_ROWS;
     }
     const context = this.canvas.getContext('2d')!;
     const mirror = this.settings?.mirror ?? false;
@@ -289,22 +371,28 @@ export class WhipTransport {
     context.drawImage(picture, 0, 0);
     context.setTransform(1, 0, 0, 1, 0, 0);
     picture.close();
+    const stamp = this.sent++ % STAMP_MODULUS;
+    drawStamp(context, width, height, stamp);
     this.track!.requestFrame();
+    // Until the first answer (the connection and the codecs starting) the canvas goes again; later a lost frame times out.
+    if (!this.answered) {
+      this.warmup ??= setInterval(() => {
+        // Painted again (onto itself) so that the capture takes it again.
+        context.drawImage(this.canvas, 0, 0);
+        this.track?.requestFrame();
+      }, REPEAT_MS);
+    }
     const wait = this.answered ? ANSWER_MS : FIRST_ANSWER_MS;
-    // Until the first answer (the connection and the codecs starting) the same picture goes again; later a lost one times out.
-    const repeat = setInterval(() => {
-      if (this.answered) return;
-      // Painted again (onto itself) so that the capture takes it again.
-      context.drawImage(this.canvas, 0, 0);
-      this.track?.requestFrame();
-    }, REPEAT_MS);
     const timer = setTimeout(() => {
-      clearInterval(repeat);
-      if (this.inFlight?.timer !== timer) return;
-      this.inFlight = undefined;
-      this.post(workerError('frame', new Error(`No swapped frame came back within ${wait / 1000} s.`)));
+      if (this.inFlight.get(stamp)?.timer !== timer) return;
+      // Frames sent before this one have had longer still: they go first.
+      for (const _lost of this.takeUpTo(stamp)) this.deliver(() => this.post(workerError('frame', new Error(`No swapped frame came back within ${wait / 1000} s.`))));
     }, wait);
-    this.inFlight = { sentAt: performance.now(), time, drawMs: performance.now() - begin, timer, repeat };
+    // A frame whose stamp is still on its way (with at most MAX_DEPTH on their way, none comes near the modulus) is replaced.
+    const previous = this.inFlight.get(stamp);
+    if (previous) settled(previous);
+    this.inFlight.delete(stamp);
+    this.inFlight.set(stamp, { sentAt: performance.now(), time, drawMs: performance.now() - begin, timer });
   }
 
   private postSources(): void {
@@ -336,7 +424,13 @@ export class WhipTransport {
           this.settings = message.settings;
           await this.open(message, whip);
           this.control({ type: 'settings', settings: wireSettings(message.settings) });
-          this.post({ type: 'ready', engine: message.engine === 'inswapper' ? 'inswapper' : 'mesh', backend: message.backend, notice: 'processed on the server over WebRTC' });
+          this.post({
+            type: 'ready',
+            engine: message.engine === 'inswapper' ? 'inswapper' : 'mesh',
+            backend: message.backend,
+            notice: 'processed on the server over WebRTC',
+            depth: MIN_DEPTH,
+          });
         } catch (error) {
           this.post(workerError('start', error));
           this.terminate();
@@ -449,4 +543,40 @@ function channelOpened(peer: RTCPeerConnection, channel: RTCDataChannel): Promis
 /** Resolves once the peer has gathered its candidates (see pipeline/ice-gathering.ts). */
 function gathered(peer: RTCPeerConnection): Promise<void> {
   return candidatesGathered(peer, (listener) => peer.addEventListener('icegatheringstatechange', listener));
+}
+
+/**
+ * The answer stamp under a picture `width`×`height` (its stripe is the rows below): read from the
+ * luma plane of a VideoFrame where its format allows (a copy of the stripe alone), else drawn onto
+ * a canvas. Undefined when unreadable.
+ */
+async function stampOf(picture: VideoFrame | HTMLVideoElement, width: number, height: number): Promise<number | undefined> {
+  if (picture instanceof VideoFrame && picture.format !== null) {
+    const visible = picture.visibleRect ?? { x: 0, y: 0 };
+    const rect = { x: visible.x, y: visible.y + height, width, height: STAMP_ROWS };
+    const planar = /^(I4|NV12)/.test(picture.format);
+    if (planar || /^(RGB|BGR)/.test(picture.format)) {
+      const bytes = new Uint8Array(picture.allocationSize({ rect }));
+      await picture.copyTo(bytes, { rect });
+      // The luma plane comes first; RGBA and BGRA have green second.
+      return planar ? readStamp(bytes, width, width) : readStamp(bytes, width, 4 * width, 4);
+    }
+  }
+  stripeCanvas ??= document.createElement('canvas');
+  stripeCanvas.width = width;
+  stripeCanvas.height = STAMP_ROWS;
+  const context = stripeCanvas.getContext('2d', { willReadFrequently: true })!;
+  context.drawImage(picture, 0, height, width, STAMP_ROWS, 0, 0, width, STAMP_ROWS);
+  return readStamp(context.getImageData(0, 0, width, STAMP_ROWS).data, width, 4 * width, 4);
+}
+
+let stripeCanvas: HTMLCanvasElement | undefined;
+
+/** Draws frame stamp `value` under the picture (rows `height` on), laid out as pipeline/answer-stamp.ts's writeStamp lays it. */
+function drawStamp(context: CanvasRenderingContext2D, width: number, height: number, value: number): void {
+  for (let k = 0; k < STAMP_BITS; k++) {
+    const [a, b] = stampCell(k, width);
+    context.fillStyle = stampBit(value, k) ? '#fff' : '#000';
+    context.fillRect(a, height, b - a, STAMP_ROWS);
+  }
 }

@@ -98,7 +98,19 @@ export type LiveServerMessage =
       /** Live minutes left to this token today (counting the one started), or null when unlimited. */
       minutesLeft: number | null;
     }
-  | { type: 'frame'; seq: number; width: number; height: number; faces: LiveWireFace[]; timings: LiveWireTimings; received: number; processed: number; dropped: number }
+  | {
+      type: 'frame';
+      seq: number;
+      width: number;
+      height: number;
+      faces: LiveWireFace[];
+      timings: LiveWireTimings;
+      received: number;
+      processed: number;
+      dropped: number;
+      /** Over WebRTC with `stamp=1`: the answer stamp under the picture this message describes (pipeline/answer-stamp.ts). */
+      stamp?: number;
+    }
   | { type: 'source'; faces: { box: [number, number, number, number]; score: number }[]; face: number; error?: string }
   | { type: 'error'; kind: string; message: string; seq?: number }
   | { type: 'end'; reason: LiveEndReason; message: string; frames: number; seconds: number; minutes: number };

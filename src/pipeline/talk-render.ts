@@ -10,8 +10,9 @@
  */
 
 import Delaunator from 'delaunator';
-import { fillPolygon } from '../core/polygon.js';
 import type { Image, Rect } from '../core/image.js';
+import { median } from '../core/median.js';
+import { fillPolygon } from '../core/polygon.js';
 import { smoothstep } from '../core/smoothstep.js';
 import { warpTriangles } from '../core/warp.js';
 import { MESH_POINTS, type Face } from '../face/face.js';
@@ -195,12 +196,6 @@ function lumaAt(image: Image, x: number, y: number): number {
   const c = image.channels;
   const o = (Math.min(image.height - 1, Math.max(0, Math.round(y))) * image.width + Math.min(image.width - 1, Math.max(0, Math.round(x)))) * c;
   return c >= 3 ? 0.299 * image.data[o]! + 0.587 * image.data[o + 1]! + 0.114 * image.data[o + 2]! : image.data[o]!;
-}
-
-function median(values: number[]): number {
-  if (values.length === 0) return 0;
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[sorted.length >> 1]!;
 }
 
 /**

@@ -1,14 +1,16 @@
 /**
  * Server-side processing for `liveswap ui`'s page over WebRTC, WHIP style (RFC 9725's signalling
  * with a sendrecv video transceiver, liveswap's extension): the page POSTs an SDP offer
- * (`application/sdp`) to `/api/live/whip?engine=…&assetId=…` and gets `201` with the complete
- * answer and a `Location` to `DELETE` when done. Its camera track arrives decoded (I420), goes
- * through the same frame session as the WebSocket's frames (freshest frame wins, labelled and
+ * (`application/sdp`) to `/api/live/whip?engine=…&assetId=…&stamp=1` and gets `201` with the
+ * complete answer and a `Location` to `DELETE` when done. Its camera track arrives decoded (I420),
+ * goes through the same frame session as the WebSocket's frames (freshest frame wins, labelled and
  * watermarked with the page's asset id) and the swapped frames go back on the same connection's
- * video track. A data channel the page opens carries the session's text messages (pipeline/live-
- * wire.ts: settings, reset, end up; frame, source, error, end down); a source photo is POSTed to
- * `Location/source?face=N`. The slots are the WebSocket's: beyond them, 503 with Retry-After. A bad
- * offer is 400, an asset id this server did not give out 403, trickle ICE (PATCH) 405.
+ * video track, each with its answer stamp in rows under it (`stamp=1`, see
+ * pipeline/answer-stamp.ts). A data channel the page opens carries the session's text messages
+ * (pipeline/live-wire.ts: settings, reset, end up; frame, source, error, end down); a source photo
+ * is POSTed to `Location/source?face=N`. The slots are the WebSocket's: beyond them, 503 with
+ * Retry-After. A bad offer is 400, an asset id this server did not give out 403, trickle ICE
+ * (PATCH) 405.
  */
 
 import { createRequire } from 'node:module';
@@ -37,7 +39,7 @@ export function whipAvailable(): boolean {
   }
 }
 
-type WhipQuery = { Querystring: { engine?: string; assetId?: string } };
+type WhipQuery = { Querystring: { engine?: string; assetId?: string; stamp?: string } };
 
 /** Adds the WHIP routes; the answer ends every session (when the server closes). */
 export function addUiWhipRoutes(app: FastifyInstance, shared: UiLiveShared): { close(): Promise<void> } {
@@ -81,17 +83,20 @@ export function addUiWhipRoutes(app: FastifyInstance, shared: UiLiveShared): { c
         const opened = await openUiSession(shared, lease, assetId, engine as EngineName, {
           send: (message: LiveServerMessage) => out.peer?.sendMessage(message),
           sendVideo: (message, frame) => {
-            out.peer?.sendVideo(frame);
-            out.peer?.sendMessage(message);
+            out.peer?.sendAnswer(message, frame);
           },
         });
         const { session, provenance, swapper } = opened;
         const made: { whip?: WhipSession } = {};
-        peer = await WhipPeer.answer(offer, {
-          onFrame: (frame) => session.receiveFrame(frame),
-          onMessage: (text) => made.whip?.message(text, true),
-          onGone: (state) => made.whip?.gone(state),
-        }).catch(async (error: unknown) => {
+        peer = await WhipPeer.answer(
+          offer,
+          {
+            onFrame: (frame, stamp) => session.receiveFrame(frame, stamp),
+            onMessage: (text) => made.whip?.message(text, true),
+            onGone: (state) => made.whip?.gone(state),
+          },
+          { stamp: request.query.stamp === '1' },
+        ).catch(async (error: unknown) => {
           await session.close();
           throw error;
         });

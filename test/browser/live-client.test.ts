@@ -154,6 +154,41 @@ describe('LiveClient and worker failures', () => {
     client.close();
   });
 
+  it('keeps as many frames on their way as the worker takes (its ready and frame messages say), and counts a skipped one as dropped', async () => {
+    const worker = new FakeWorker();
+    const client = start(worker);
+    worker.say({ type: 'ready', engine: 'mesh', backend: 'wasm', depth: 2 });
+    const live = await client;
+    const sent = (): number => worker.posted.filter((m) => m.type === 'frame').length;
+    const answer = (depth?: number): void =>
+      worker.say({
+        type: 'frame',
+        bitmap: fakeBitmap(),
+        timings: { read: 0, detect: 0, track: 0, embed: 0, warp: 0, colour: 0, blend: 0, upscale: 0, mark: 0, draw: 0, total: 0 },
+        faces: [],
+        detected: false,
+        time: 1,
+        quality: { targetFps: 30, level: 0, levels: 1, scale: 1 },
+        ...(depth !== undefined ? { depth } : {}),
+      });
+    for (let i = 0; i < 4; i++) await live.offer(fakeBitmap());
+    assert.equal(sent(), 2, 'two on their way');
+    assert.equal(live.counts.dropped, 1, 'of the two offered meanwhile, the older waiting one was dropped');
+    answer(3);
+    assert.equal(sent(), 3, 'the waiting frame went at once');
+    await live.offer(fakeBitmap());
+    assert.equal(sent(), 4, 'now three may be on their way');
+    worker.say({ type: 'skipped' });
+    assert.deepEqual(live.counts, { processed: 1, dropped: 2, failed: 0 });
+    answer(1);
+    await live.offer(fakeBitmap());
+    assert.equal(sent(), 4, 'back to one: a frame still on its way, so the new one waits');
+    answer();
+    assert.equal(sent(), 5);
+    assert.deepEqual(live.counts, { processed: 3, dropped: 2, failed: 0 });
+    live.close();
+  });
+
   it('tells a model that failed after the start (it stops the page, named) from a photo or a control message that failed', async () => {
     const worker = new FakeWorker();
     const client = await started(worker);

@@ -9,7 +9,8 @@
 
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { i420ToImage, imageToI420, type I420Frame } from '../../src/node/live/i420.js';
+import { i420ToImage, imageToI420, stampedI420, type I420Frame } from '../../src/node/live/i420.js';
+import { readStamp, STAMP_ROWS } from '../../src/pipeline/answer-stamp.js';
 import { readAudit } from '../../src/node/provenance/output-provenance.js';
 import { findLabel } from '../../src/provenance/label.js';
 import { multipart, startTestApi } from '../api/api-helpers.js';
@@ -46,10 +47,12 @@ const api = await startTestApi<'alice' | 'metered'>(
 );
 const base = api.server.url;
 
-/** A client's connection: frames sent at 15 fps, frames and messages received. */
+/** A client's connection: frames sent at `fps` (15), with frame stamps counting from 0 when `stamped`; frames and messages received. */
 async function connect(
   whipUrl: string,
-): Promise<{ status: number; location: string | null; back: I420Frame[]; messages: { type: string; reason?: string; faces?: unknown[] }[]; stop(): void }> {
+  fps = 15,
+  stamped = false,
+): Promise<{ status: number; location: string | null; back: I420Frame[]; messages: { type: string; reason?: string; faces?: unknown[]; stamp?: number }[]; stop(): void }> {
   const peer = new wrtc.RTCPeerConnection({ iceServers: [] });
   const source = new wrtc.nonstandard.RTCVideoSource();
   const track = source.createTrack();
@@ -73,7 +76,8 @@ async function connect(
   if (response.status === 201) await peer.setRemoteDescription({ type: 'answer', sdp: await response.text() });
   else await response.text();
   const camera = imageToI420(await framedPhoto('grace_hopper.jpg', 640, 360));
-  const timer = setInterval(() => source.onFrame(camera), 1000 / 15);
+  let sent = 0;
+  const timer = setInterval(() => source.onFrame(stamped ? stampedI420(camera, sent++) : camera), 1000 / fps);
   return {
     status: response.status,
     location,
@@ -136,10 +140,17 @@ try {
   result.afterDelete = meteredSession.status;
 
   // Out of minutes over WebRTC: the minute clock ends the session with quota-exceeded, the data channel says so.
-  const metered = await connect(whipOf(meteredSession.body));
+  // This client stamps its frames (and asks for them back) and sends 4 a second, so the server repeats each answer in between.
+  const metered = await connect(`${whipOf(meteredSession.body)}&stamp=1`, 4, true);
   await wait(() => metered.messages.some((m) => m.type === 'end'), 20_000);
   result.meteredEnd = metered.messages.find((m) => m.type === 'end') ?? null;
   result.meteredBack = metered.back.length;
+  result.stamped = {
+    sizes: [...new Set(metered.back.map((f) => `${f.width}x${f.height}`))],
+    stamps: metered.back.map((f) => readStamp(f.data.subarray(f.width * (f.height - STAMP_ROWS)), f.width, f.width) ?? null),
+    messageStamps: metered.messages.filter((m) => m.type === 'frame').map((m) => m.stamp ?? null),
+    label: metered.back.length > 0 && findLabel(i420ToImage(croppedI420(metered.back.at(-1)!))) !== undefined,
+  };
   metered.stop();
   const audit = async (): Promise<{ options: Record<string, unknown>; service?: { outcome?: string } }[]> =>
     (await readAudit(home)).entries.filter((e) => e.kind === 'live-session') as never;
@@ -159,6 +170,20 @@ try {
 console.log(JSON.stringify(result));
 await api.stop().catch(() => undefined);
 process.exit(0);
+
+/** A stamped frame without its stamp's rows (the picture's planes, chroma rows re-packed). */
+function croppedI420(frame: I420Frame): I420Frame {
+  const { width } = frame;
+  const height = frame.height - STAMP_ROWS;
+  const cw = width >> 1;
+  const luma = width * frame.height;
+  const plane = cw * (frame.height >> 1);
+  const data = new Uint8Array(width * height + 2 * cw * (height >> 1));
+  data.set(frame.data.subarray(0, width * height));
+  data.set(frame.data.subarray(luma, luma + cw * (height >> 1)), width * height);
+  data.set(frame.data.subarray(luma + plane, luma + plane + cw * (height >> 1)), width * height + cw * (height >> 1));
+  return { width, height, data };
+}
 
 /** A valid sendrecv offer (the peer is closed at once). */
 async function connectOffer(): Promise<string> {

@@ -8,7 +8,7 @@
  * Arguments: HOME WEB_ROOT CAMERA_Y4M DIR
  */
 
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { loadWatermarkKey } from '../../src/node/provenance/output-provenance.js';
 import { verifyFile } from '../../src/node/provenance/verify.js';
@@ -76,6 +76,9 @@ try {
     report = await verifyFile(file, { key: await loadWatermarkKey(home) });
     result.previewAttempts = attempt;
   }
+  // The picture shown is the server's without its answer stamp's rows (the canvas takes the picture's size).
+  const png = await readFile(file);
+  result.previewSize = [png.readUInt32BE(16), png.readUInt32BE(20)];
   result.preview = { watermark: report!.watermark.found, watermarkId: report!.watermark.watermarkId, label: report!.label.found, summary: report!.summary };
   result.pageWatermarkId = ((await page.textContent('#watermark-id')) ?? '').trim();
 

@@ -55,6 +55,21 @@ describe('live sessions over WebRTC (POST /v1/live/sessions/:id/whip)', { skip }
     const end = seen.meteredEnd as { reason: string; minutes: number } | null;
     assert.equal(end?.reason, 'quota-exceeded', JSON.stringify(seen.meteredEnd));
     assert.equal(end.minutes, 2);
+    // A client that stamps its frames (stamp=1): the stamp is read through VP8 and taken off before
+    // the swap (the label sits on the picture above it), and each answer has the stamp of the frame
+    // it answers in 16 rows under it, the server's repeats too (so a client can set them aside);
+    // each frame message names its picture's stamp.
+    const stamped = seen.stamped as { sizes: string[]; stamps: (number | null)[]; messageStamps: (number | null)[]; label: boolean };
+    assert.deepEqual(stamped.sizes, ['640x376']);
+    assert.ok(stamped.stamps.length >= 4, `pictures back: ${stamped.stamps.length}`);
+    assert.ok(!stamped.stamps.includes(null), `every stamp reads: ${JSON.stringify(stamped.stamps)}`);
+    const answers = (stamped.stamps as number[]).filter((stamp, i, all) => i === 0 || stamp !== all[i - 1]);
+    assert.ok(answers.length >= 3, JSON.stringify(stamped.stamps));
+    // (The encoder may drop a frame now and then, so a step may be more than one.)
+    answers.slice(1).forEach((stamp, i) => assert.ok((stamp - answers[i]! + 256) % 256 <= 4, `answers count up with the frames: ${JSON.stringify(stamped.stamps)}`));
+    assert.ok(stamped.stamps.length > answers.length, `the server's repeats are there and carry their picture's stamp: ${JSON.stringify(stamped.stamps)}`);
+    for (const stamp of answers) assert.ok(stamped.messageStamps.includes(stamp), `a frame message names stamp ${stamp}: ${JSON.stringify(stamped.messageStamps)}`);
+    assert.equal(stamped.label, true, 'the picture above the stamp carries the label');
     assert.deepEqual(seen.meteredAudit, [{ transport: 'webrtc', minutes: 2, endReason: 'quota-exceeded', outcome: 'rejected-quota' }]);
     const first = seen.firstAudit as { event: string; transport: string; frames?: number; endReason?: string }[];
     assert.deepEqual(

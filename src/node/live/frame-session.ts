@@ -66,6 +66,8 @@ interface Waiting {
   /** An encoded picture, or a decoded video frame. */
   input: Buffer | I420Frame;
   arrivedAt: number;
+  /** The client's frame stamp (WebRTC sessions that carry them), given back with the answer. */
+  stamp?: number;
 }
 
 export class FrameSession {
@@ -164,14 +166,15 @@ export class FrameSession {
   /**
    * One frame from the client, encoded (JPEG, PNG, WebP) or as a decoded I420 video frame (whose
    * bytes must stay as they are: it is converted only if processed). Processed at once when idle,
-   * else it waits in the single slot (replacing, and dropping, a waiting one).
+   * else it waits in the single slot (replacing, and dropping, a waiting one). `stamp`, the
+   * client's frame stamp, goes back in the answer's message.
    */
-  receiveFrame(input: Buffer | I420Frame): void {
+  receiveFrame(input: Buffer | I420Frame, stamp?: number): void {
     if (this.closed) return;
     const seq = ++this.counts.received;
     this.lastReceivedAt = performance.now();
     if (this.waiting) this.counts.dropped++;
-    this.waiting = { seq, input, arrivedAt: performance.now() };
+    this.waiting = { seq, input, arrivedAt: performance.now(), ...(stamp !== undefined ? { stamp } : {}) };
     this.counts.maxWaiting = Math.max(this.counts.maxWaiting, 1);
     this.pumping ??= this.pump().finally(() => (this.pumping = undefined));
   }
@@ -250,6 +253,7 @@ export class FrameSession {
       received: this.counts.received,
       processed: this.counts.processed,
       dropped: this.counts.dropped,
+      ...(frame.stamp !== undefined ? { stamp: frame.stamp } : {}),
     };
     if (Buffer.isBuffer(picture)) this.options.send(message, picture);
     else this.options.sendVideo?.(message, picture);

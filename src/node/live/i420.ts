@@ -7,6 +7,7 @@
 
 import { LiveswapError } from '../../core/errors.js';
 import { cropImage, type Image } from '../../core/image.js';
+import { readStamp, STAMP_MIN_WIDTH, STAMP_ROWS, writeStamp } from '../../pipeline/answer-stamp.js';
 import { rgbToI420 } from './webrtc-viewers.js';
 
 /** One I420 frame: `data` holds width×height luma bytes, then the U and V planes of ⌈width/2⌉×⌈height/2⌉ each. */
@@ -65,4 +66,51 @@ export function imageToI420(image: Image, reuse?: Uint8Array): I420Frame {
   const size = i420Size(width, height);
   const data = reuse?.length === size ? reuse : new Uint8Array(size);
   return { width, height, data: rgbToI420(even, data) };
+}
+
+/**
+ * `frame` with the frame stamp `value` in {@link STAMP_ROWS} rows under it (see
+ * pipeline/answer-stamp.ts; the stripe's chroma is neutral; undefined: a grey stripe, no stamp),
+ * into `reuse` when it has the right size. The frame's height must be even.
+ */
+export function stampedI420(frame: I420Frame, value: number | undefined, reuse?: Uint8Array): I420Frame {
+  const { width, height, data } = frame;
+  if (height % 2 !== 0 || width < STAMP_MIN_WIDTH)
+    throw new LiveswapError('usage', `A ${width}×${height} picture cannot carry an answer stamp (even height, at least ${STAMP_MIN_WIDTH} wide).`);
+  const tall = height + STAMP_ROWS;
+  const size = i420Size(width, tall);
+  const out = reuse?.length === size ? reuse : new Uint8Array(size);
+  const luma = width * height;
+  out.set(data.subarray(0, luma));
+  writeStamp(out.subarray(luma, width * tall), width, value);
+  const cw = (width + 1) >> 1;
+  const plane = cw * (height >> 1);
+  const tallPlane = cw * (tall >> 1);
+  for (const [from, to] of [
+    [luma, width * tall],
+    [luma + plane, width * tall + tallPlane],
+  ] as const) {
+    out.set(data.subarray(from, from + plane), to);
+    out.fill(128, to + plane, to + tallPlane);
+  }
+  return { width, height: tall, data: out };
+}
+
+/**
+ * A frame with a stamp in its last {@link STAMP_ROWS} rows: the stamp (undefined when unreadable)
+ * and the picture above it (a copy). A frame too small to hold one is a `usage` error.
+ */
+export function unstampedI420(frame: I420Frame): { picture: I420Frame; stamp: number | undefined } {
+  const { width, height: tall, data } = frame;
+  const height = tall - STAMP_ROWS;
+  if (height <= 0 || data.length < i420Size(width, tall)) throw new LiveswapError('usage', `A ${width}×${tall} video frame is too small to hold a frame stamp under its picture.`);
+  const stamp = readStamp(data.subarray(width * height, width * tall), width, width);
+  const cw = (width + 1) >> 1;
+  const plane = cw * ((height + 1) >> 1);
+  const tallPlane = cw * ((tall + 1) >> 1);
+  const out = new Uint8Array(i420Size(width, height));
+  out.set(data.subarray(0, width * height));
+  out.set(data.subarray(width * tall, width * tall + plane), width * height);
+  out.set(data.subarray(width * tall + tallPlane, width * tall + tallPlane + plane), width * height + plane);
+  return { picture: { width, height, data: out }, stamp };
 }

@@ -7,7 +7,9 @@
  */
 
 import { LiveswapError } from '../../core/errors.js';
-import type { I420Frame } from './i420.js';
+import { STAMP_ROWS } from '../../pipeline/answer-stamp.js';
+import type { FrameMessage } from './frame-session.js';
+import { stampedI420, unstampedI420, type I420Frame } from './i420.js';
 import { gathered, loadWrtc, type PeerConnection as ViewerPeerConnection } from './webrtc-viewers.js';
 
 /** The last frame sent back goes again this often until a newer one comes. */
@@ -42,8 +44,8 @@ interface WhipWrtc {
 }
 
 export interface WhipPeerHandlers {
-  /** A camera frame, decoded; its bytes are the handler's to keep. */
-  onFrame(frame: I420Frame): void;
+  /** A camera frame, decoded, and its frame stamp where the session has them (see pipeline/answer-stamp.ts); its bytes are the handler's to keep. */
+  onFrame(frame: I420Frame, stamp?: number): void;
   /** A text message on the data channel. */
   onMessage(text: string): void;
   /** The connection failed or closed (not called after {@link WhipPeer.close}). */
@@ -66,6 +68,8 @@ export class WhipPeer {
   private channel: DataChannel | undefined;
   private closed = false;
   private repeat: ReturnType<typeof setInterval> | undefined;
+  /** The stamped picture's buffer, reused. */
+  private stamped: Uint8Array | undefined;
 
   private constructor(
     private readonly peer: PeerConnection,
@@ -73,10 +77,17 @@ export class WhipPeer {
     private readonly track: Track,
     /** The complete SDP answer. */
     readonly sdp: string,
+    /** Whether the pictures both ways carry frame stamps (see pipeline/answer-stamp.ts). */
+    private readonly stamp: boolean,
   ) {}
 
-  /** Answers a client's offer (see {@link checkWhipOffer}); a bad offer is a `usage` error. */
-  static async answer(offer: string, handlers: WhipPeerHandlers): Promise<WhipPeer> {
+  /**
+   * Answers a client's offer (see {@link checkWhipOffer}); a bad offer is a `usage` error. With
+   * `stamp` (the client asked for it), the client's frames have a frame stamp in rows under the
+   * picture, which {@link WhipPeerHandlers.onFrame} gets apart from it, and each answer carries the
+   * stamp of the frame it answers (its message's `stamp`).
+   */
+  static async answer(offer: string, handlers: WhipPeerHandlers, options: { stamp?: boolean } = {}): Promise<WhipPeer> {
     checkWhipOffer(offer);
     const wrtc = (await loadWrtc()) as unknown as WhipWrtc;
     const peer = new wrtc.RTCPeerConnection({ iceServers: [] });
@@ -90,7 +101,11 @@ export class WhipPeer {
       if (event.track.kind !== 'video' || sink) return;
       sink = new wrtc.nonstandard.RTCVideoSink(event.track);
       sink.onframe = ({ frame }) => {
-        if (!made.whip?.closed) handlers.onFrame({ width: frame.width, height: frame.height, data: frame.data });
+        if (made.whip?.closed) return;
+        if (!options.stamp) return handlers.onFrame({ width: frame.width, height: frame.height, data: frame.data });
+        // A frame too small to hold a stamp is passed on as it is (the session refuses it, or it is the client's bug).
+        const split = frame.height > STAMP_ROWS ? unstampedI420(frame) : { picture: frame, stamp: undefined };
+        handlers.onFrame(split.picture, split.stamp);
       };
       if (made.whip) made.whip.sink = sink;
     };
@@ -113,7 +128,7 @@ export class WhipPeer {
       peer.close();
       throw new LiveswapError('usage', `The offer could not be answered: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
     }
-    const whip = new WhipPeer(peer, source, track, peer.localDescription!.sdp);
+    const whip = new WhipPeer(peer, source, track, peer.localDescription!.sdp, options.stamp ?? false);
     made.whip = whip;
     whip.sink = sink;
     whip.channel = channel;
@@ -124,14 +139,26 @@ export class WhipPeer {
     return whip;
   }
 
-  /** Sends a frame back to the client on the video track (and again every {@link REPEAT_MS} until the next: a lone frame may be held back by the encoder). */
-  sendVideo(frame: I420Frame): void {
+  /**
+   * Sends a frame back to the client on the video track (and again every {@link REPEAT_MS} until
+   * the next, under the same stamp: a lone frame may be held back by the encoder), then its
+   * `frame` message on the data channel. With stamps, the picture carries the message's `stamp`
+   * (the frame it answers).
+   */
+  sendAnswer(message: FrameMessage, frame: I420Frame): void {
     clearInterval(this.repeat);
-    const copy = { width: frame.width, height: frame.height, data: frame.data.slice() };
+    let copy: I420Frame;
+    if (this.stamp) {
+      // The source copies what it is given, so one stamped buffer serves the frame and its repeats.
+      frame = stampedI420(frame, message.stamp, this.stamped);
+      this.stamped = frame.data;
+      copy = frame;
+    } else copy = { width: frame.width, height: frame.height, data: frame.data.slice() };
     this.repeat = setInterval(() => {
       if (!this.closed) this.source.onFrame(copy);
     }, REPEAT_MS);
     if (!this.closed) this.source.onFrame(frame);
+    this.sendMessage(message);
   }
 
   /** Sends a text message on the data channel, when the client opened one and it is open. */

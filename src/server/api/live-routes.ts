@@ -307,7 +307,7 @@ export async function addLiveRoutes(app: ApiApp, context: ContextOf<ApiContext>,
   // The same session over WebRTC (WHIP): the ticket's holder POSTs an SDP offer with a sendrecv video transceiver.
   await app.register((scope, _options, registered) => {
     scope.addContentTypeParser('application/sdp', { parseAs: 'string', bodyLimit: MAX_OFFER_BYTES }, (_request, body, done) => done(null, body));
-    scope.route<{ Params: { id: string }; Querystring: { ticket?: string } }>({
+    scope.route<{ Params: { id: string }; Querystring: { ticket?: string; stamp?: string } }>({
       method: 'POST',
       url: LIVE_WHIP_PATH,
       config: { access: { scope: 'none' }, rateLimit: false },
@@ -328,11 +328,15 @@ export async function addLiveRoutes(app: ApiApp, context: ContextOf<ApiContext>,
         const made: { session?: FrameSession; whip?: WhipSession } = {};
         let peer: WhipPeer;
         try {
-          peer = await WhipPeer.answer(offer, {
-            onFrame: (frame) => made.session?.receiveFrame(frame),
-            onMessage: (text) => made.whip?.message(text, false),
-            onGone: (state) => made.whip?.gone(state),
-          });
+          peer = await WhipPeer.answer(
+            offer,
+            {
+              onFrame: (frame, stamp) => made.session?.receiveFrame(frame, stamp),
+              onMessage: (text) => made.whip?.message(text, false),
+              onGone: (state) => made.whip?.gone(state),
+            },
+            { stamp: request.query.stamp === '1' },
+          );
         } catch (error) {
           ticket.lease.release();
           await ticket.firstMinute.refund().catch(() => undefined);
@@ -343,8 +347,7 @@ export async function addLiveRoutes(app: ApiApp, context: ContextOf<ApiContext>,
           output: {
             send: (message) => peer.sendMessage(message),
             sendVideo: (message, frame) => {
-              peer.sendVideo(frame);
-              peer.sendMessage(message);
+              peer.sendAnswer(message, frame);
             },
           },
           start: (session, _ready, minutes) => {
