@@ -76,7 +76,9 @@ const CAMERA = (photo: string, width: number, height: number): string => `(async
       const { value, done } = await reader.read();
       if (done) return;
       const at = performance.timeOrigin + performance.now();
-      read.drawImage(value, 0, 0, ${BITS * BLOCK}, ${BLOCK}, 0, 0, ${BITS * BLOCK}, ${BLOCK});
+      // The encoder may send a smaller picture than the canvas (its bandwidth or CPU): the blocks scale with it.
+      const scale = value.displayWidth / ${width};
+      read.drawImage(value, 0, 0, ${BITS * BLOCK} * scale, ${BLOCK} * scale, 0, 0, ${BITS * BLOCK}, ${BLOCK});
       value.close();
       const pixels = read.getImageData(0, 0, ${BITS * BLOCK}, ${BLOCK}).data;
       let seen = 0;

@@ -17,7 +17,7 @@
  */
 
 import { median } from '../core/median.js';
-import { readStamp, STAMP_BITS, STAMP_MODULUS, STAMP_ROWS, stampBit, stampCell } from '../pipeline/answer-stamp.js';
+import { readStamp, STAMP_BITS, STAMP_MODULUS, stampBit, stampCell, stampRows } from '../pipeline/answer-stamp.js';
 import { candidatesGathered, hasCandidate } from '../pipeline/ice-gathering.js';
 import { UI_LIVE_PATHS, type LiveServerMessage } from '../pipeline/live-wire.js';
 import { workerError, type FramePicture, type FromWorker, type ProcessSettings, type SourceState, type ToWorker } from './protocol.js';
@@ -277,7 +277,7 @@ export class WhipTransport {
       if (picture instanceof VideoFrame) picture.close();
     };
     const [width, tall] = picture instanceof VideoFrame ? [picture.displayWidth, picture.displayHeight] : [picture.videoWidth, picture.videoHeight];
-    const height = tall - STAMP_ROWS;
+    const height = tall - stampRows(width);
     if (this.inFlight.size === 0 || height <= 0) return release();
     const stamp = await stampOf(picture, width, height).catch(() => undefined);
     const key = stamp ?? this.inFlight.keys().next().value;
@@ -361,9 +361,10 @@ export class WhipTransport {
   private send(picture: FramePicture, time: number): void {
     const begin = performance.now();
     const [width, height] = 'displayWidth' in picture ? [picture.displayWidth, picture.displayHeight] : [picture.width, picture.height];
-    if (this.canvas.width !== width || this.canvas.height !== height + STAMP_ROWS) {
+    const rows = stampRows(width);
+    if (this.canvas.width !== width || this.canvas.height !== height + rows) {
       this.canvas.width = width;
-      this.canvas.height = height + STAMP_ROWS;
+      this.canvas.height = height + rows;
     }
     const context = this.canvas.getContext('2d')!;
     const mirror = this.settings?.mirror ?? false;
@@ -546,14 +547,15 @@ function gathered(peer: RTCPeerConnection): Promise<void> {
 }
 
 /**
- * The answer stamp under a picture `width`×`height` (its stripe is the rows below): read from the
+ * The frame stamp under a picture `width`×`height` (its stripe is the rows below): read from the
  * luma plane of a VideoFrame where its format allows (a copy of the stripe alone), else drawn onto
  * a canvas. Undefined when unreadable.
  */
 async function stampOf(picture: VideoFrame | HTMLVideoElement, width: number, height: number): Promise<number | undefined> {
+  const rows = stampRows(width);
   if (picture instanceof VideoFrame && picture.format !== null) {
     const visible = picture.visibleRect ?? { x: 0, y: 0 };
-    const rect = { x: visible.x, y: visible.y + height, width, height: STAMP_ROWS };
+    const rect = { x: visible.x, y: visible.y + height, width, height: rows };
     const planar = /^(I4|NV12)/.test(picture.format);
     if (planar || /^(RGB|BGR)/.test(picture.format)) {
       const bytes = new Uint8Array(picture.allocationSize({ rect }));
@@ -564,10 +566,10 @@ async function stampOf(picture: VideoFrame | HTMLVideoElement, width: number, he
   }
   stripeCanvas ??= document.createElement('canvas');
   stripeCanvas.width = width;
-  stripeCanvas.height = STAMP_ROWS;
+  stripeCanvas.height = rows;
   const context = stripeCanvas.getContext('2d', { willReadFrequently: true })!;
-  context.drawImage(picture, 0, height, width, STAMP_ROWS, 0, 0, width, STAMP_ROWS);
-  return readStamp(context.getImageData(0, 0, width, STAMP_ROWS).data, width, 4 * width, 4);
+  context.drawImage(picture, 0, height, width, rows, 0, 0, width, rows);
+  return readStamp(context.getImageData(0, 0, width, rows).data, width, 4 * width, 4);
 }
 
 let stripeCanvas: HTMLCanvasElement | undefined;
@@ -577,6 +579,6 @@ function drawStamp(context: CanvasRenderingContext2D, width: number, height: num
   for (let k = 0; k < STAMP_BITS; k++) {
     const [a, b] = stampCell(k, width);
     context.fillStyle = stampBit(value, k) ? '#fff' : '#000';
-    context.fillRect(a, height, b - a, STAMP_ROWS);
+    context.fillRect(a, height, b - a, stampRows(width));
   }
 }

@@ -9,8 +9,7 @@
 
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { i420ToImage, imageToI420, stampedI420, type I420Frame } from '../../src/node/live/i420.js';
-import { readStamp, STAMP_ROWS } from '../../src/pipeline/answer-stamp.js';
+import { i420ToImage, imageToI420, stampedI420, unstampedI420, type I420Frame } from '../../src/node/live/i420.js';
 import { readAudit } from '../../src/node/provenance/output-provenance.js';
 import { findLabel } from '../../src/provenance/label.js';
 import { multipart, startTestApi } from '../api/api-helpers.js';
@@ -147,9 +146,9 @@ try {
   result.meteredBack = metered.back.length;
   result.stamped = {
     sizes: [...new Set(metered.back.map((f) => `${f.width}x${f.height}`))],
-    stamps: metered.back.map((f) => readStamp(f.data.subarray(f.width * (f.height - STAMP_ROWS)), f.width, f.width) ?? null),
+    stamps: metered.back.map((f) => unstampedI420(f).stamp ?? null),
     messageStamps: metered.messages.filter((m) => m.type === 'frame').map((m) => m.stamp ?? null),
-    label: metered.back.length > 0 && findLabel(i420ToImage(croppedI420(metered.back.at(-1)!))) !== undefined,
+    label: metered.back.length > 0 && findLabel(i420ToImage(unstampedI420(metered.back.at(-1)!).picture)) !== undefined,
   };
   metered.stop();
   const audit = async (): Promise<{ options: Record<string, unknown>; service?: { outcome?: string } }[]> =>
@@ -170,20 +169,6 @@ try {
 console.log(JSON.stringify(result));
 await api.stop().catch(() => undefined);
 process.exit(0);
-
-/** A stamped frame without its stamp's rows (the picture's planes, chroma rows re-packed). */
-function croppedI420(frame: I420Frame): I420Frame {
-  const { width } = frame;
-  const height = frame.height - STAMP_ROWS;
-  const cw = width >> 1;
-  const luma = width * frame.height;
-  const plane = cw * (frame.height >> 1);
-  const data = new Uint8Array(width * height + 2 * cw * (height >> 1));
-  data.set(frame.data.subarray(0, width * height));
-  data.set(frame.data.subarray(luma, luma + cw * (height >> 1)), width * height);
-  data.set(frame.data.subarray(luma + plane, luma + plane + cw * (height >> 1)), width * height + cw * (height >> 1));
-  return { width, height, data };
-}
 
 /** A valid sendrecv offer (the peer is closed at once). */
 async function connectOffer(): Promise<string> {

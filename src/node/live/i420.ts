@@ -7,7 +7,7 @@
 
 import { LiveswapError } from '../../core/errors.js';
 import { cropImage, type Image } from '../../core/image.js';
-import { readStamp, STAMP_MIN_WIDTH, STAMP_ROWS, writeStamp } from '../../pipeline/answer-stamp.js';
+import { readStamp, STAMP_MIN_WIDTH, stampRows, writeStamp } from '../../pipeline/answer-stamp.js';
 import { rgbToI420 } from './webrtc-viewers.js';
 
 /** One I420 frame: `data` holds width×height luma bytes, then the U and V planes of ⌈width/2⌉×⌈height/2⌉ each. */
@@ -69,7 +69,7 @@ export function imageToI420(image: Image, reuse?: Uint8Array): I420Frame {
 }
 
 /**
- * `frame` with the frame stamp `value` in {@link STAMP_ROWS} rows under it (see
+ * `frame` with the frame stamp `value` in {@link stampRows} rows under it (see
  * pipeline/answer-stamp.ts; the stripe's chroma is neutral; undefined: a grey stripe, no stamp),
  * into `reuse` when it has the right size. The frame's height must be even.
  */
@@ -77,7 +77,7 @@ export function stampedI420(frame: I420Frame, value: number | undefined, reuse?:
   const { width, height, data } = frame;
   if (height % 2 !== 0 || width < STAMP_MIN_WIDTH)
     throw new LiveswapError('usage', `A ${width}×${height} picture cannot carry an answer stamp (even height, at least ${STAMP_MIN_WIDTH} wide).`);
-  const tall = height + STAMP_ROWS;
+  const tall = height + stampRows(width);
   const size = i420Size(width, tall);
   const out = reuse?.length === size ? reuse : new Uint8Array(size);
   const luma = width * height;
@@ -97,12 +97,12 @@ export function stampedI420(frame: I420Frame, value: number | undefined, reuse?:
 }
 
 /**
- * A frame with a stamp in its last {@link STAMP_ROWS} rows: the stamp (undefined when unreadable)
+ * A frame with a stamp in its last {@link stampRows} rows: the stamp (undefined when unreadable)
  * and the picture above it (a copy). A frame too small to hold one is a `usage` error.
  */
 export function unstampedI420(frame: I420Frame): { picture: I420Frame; stamp: number | undefined } {
   const { width, height: tall, data } = frame;
-  const height = tall - STAMP_ROWS;
+  const height = tall - stampRows(width);
   if (height <= 0 || data.length < i420Size(width, tall)) throw new LiveswapError('usage', `A ${width}×${tall} video frame is too small to hold a frame stamp under its picture.`);
   const stamp = readStamp(data.subarray(width * height, width * tall), width, width);
   const cw = (width + 1) >> 1;

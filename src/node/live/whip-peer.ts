@@ -7,7 +7,7 @@
  */
 
 import { LiveswapError } from '../../core/errors.js';
-import { STAMP_ROWS } from '../../pipeline/answer-stamp.js';
+import { stampRows } from '../../pipeline/answer-stamp.js';
 import type { FrameMessage } from './frame-session.js';
 import { stampedI420, unstampedI420, type I420Frame } from './i420.js';
 import { gathered, loadWrtc, type PeerConnection as ViewerPeerConnection } from './webrtc-viewers.js';
@@ -104,7 +104,7 @@ export class WhipPeer {
         if (made.whip?.closed) return;
         if (!options.stamp) return handlers.onFrame({ width: frame.width, height: frame.height, data: frame.data });
         // A frame too small to hold a stamp is passed on as it is (the session refuses it, or it is the client's bug).
-        const split = frame.height > STAMP_ROWS ? unstampedI420(frame) : { picture: frame, stamp: undefined };
+        const split = frame.height > stampRows(frame.width) ? unstampedI420(frame) : { picture: frame, stamp: undefined };
         handlers.onFrame(split.picture, split.stamp);
       };
       if (made.whip) made.whip.sink = sink;
