@@ -101,6 +101,29 @@ describe('AudioPacer (the sound of WebRTC viewers)', () => {
     assert.deepEqual(sent, [...at(0, 0.01, 0.02), 0, 0, ...at(0.05, 0.06)]);
   });
 
+  it('sends every sample as it came, whole frames cut across chunks of any size', () => {
+    const frames: Int16Array[] = [];
+    const p = new AudioPacer({ fps: 25, delayMs: 0, send: (samples) => frames.push(samples) });
+    settle(p, 0);
+    // Chunks of 7 ms (336 samples), which never line up with the 10-ms frames, and the right channel marked too.
+    for (let from = 0; from < 4800; from += 336) {
+      const pcm = counting(from, 7);
+      for (let i = 0; i < 336; i++) pcm.writeInt16LE(-value(from + i), i * 4 + 2);
+      p.push(pcm, from);
+    }
+    p.tick(SLACK_MS);
+    p.tick(SLACK_MS + 95);
+    assert.equal(frames.length, 10);
+    frames.forEach((frame, f) => {
+      assert.equal(frame.length, 2 * AUDIO_FRAME_SAMPLES);
+      for (let i = 0; i < AUDIO_FRAME_SAMPLES; i++) {
+        const n = f * AUDIO_FRAME_SAMPLES + i;
+        assert.ok(frame[2 * i] === value(n) && frame[2 * i + 1] === -value(n), `frame ${f}, sample ${i}: ${frame[2 * i]}, ${frame[2 * i + 1]}`);
+      }
+    });
+    assert.equal(p.stats.sent, 10);
+  });
+
   it('sends silence for sound that has not come by its moment, and lets it go when it comes late', () => {
     const { pacer: p, sent } = pacer();
     settle(p, 0);

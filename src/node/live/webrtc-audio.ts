@@ -56,9 +56,52 @@ export interface AudioPacerOptions {
   send(samples: Int16Array): void;
 }
 
+/** Bytes in arrival order, kept as the chunks they came in: adding and dropping copy nothing. */
+class ByteQueue {
+  private readonly chunks: Buffer[] = [];
+  /** Bytes of the first chunk already dropped. */
+  private offset = 0;
+  length = 0;
+
+  push(chunk: Buffer): void {
+    if (chunk.length === 0) return;
+    this.chunks.push(chunk);
+    this.length += chunk.length;
+  }
+
+  /** Drops the first `bytes` (all, when there are fewer). */
+  drop(bytes: number): void {
+    let left = Math.min(bytes, this.length);
+    this.length -= left;
+    while (left > 0) {
+      const head = this.chunks[0]!;
+      const here = Math.min(left, head.length - this.offset);
+      this.offset += here;
+      left -= here;
+      if (this.offset === head.length) {
+        this.chunks.shift();
+        this.offset = 0;
+      }
+    }
+  }
+
+  /** Copies the first `target.length` bytes (there must be as many) into `target`. */
+  copyTo(target: Uint8Array): void {
+    let at = 0;
+    let offset = this.offset;
+    for (const chunk of this.chunks) {
+      if (at === target.length) break;
+      const here = Math.min(target.length - at, chunk.length - offset);
+      target.set(chunk.subarray(offset, offset + here), at);
+      at += here;
+      offset = 0;
+    }
+  }
+}
+
 export class AudioPacer {
   /** Sound not sent yet, and the number of its first sample. */
-  private pending = Buffer.alloc(0);
+  private readonly pending = new ByteQueue();
   private first = 0;
   /** When the timeline's moment 0 reaches the viewers (performance.now() ms), once the clock is set. */
   private zero: number | undefined;
@@ -79,15 +122,16 @@ export class AudioPacer {
   push(pcm: Buffer, firstSample: number): void {
     if (this.ended) return;
     const end = this.first + this.pending.length / BYTES_PER_SAMPLE;
+    // A copy of what is kept: the caller may reuse its buffer.
     if (this.pending.length === 0 && firstSample >= end) {
       // Nothing waiting: start where this sound starts (a gap before it is not sent as silence).
-      this.pending = Buffer.from(pcm);
+      this.pending.push(Buffer.from(pcm));
       this.first = firstSample;
     } else {
       const skip = Math.max(0, end - firstSample) * BYTES_PER_SAMPLE;
       if (skip >= pcm.length) return;
-      const gap = Math.max(0, firstSample - end) * BYTES_PER_SAMPLE;
-      this.pending = Buffer.concat([this.pending, Buffer.alloc(gap), pcm.subarray(skip)]);
+      this.pending.push(Buffer.alloc(Math.max(0, firstSample - end) * BYTES_PER_SAMPLE));
+      this.pending.push(Buffer.from(pcm.subarray(skip)));
     }
     if (this.zero === undefined) this.keepLast(MAX_HELD_MS);
   }
@@ -140,7 +184,7 @@ export class AudioPacer {
       const samples = new Int16Array(FRAME_BYTES / 2);
       if (this.first === this.next && this.pending.length >= FRAME_BYTES) {
         // A copy: libwebrtc keeps the samples past the call, and the pending bytes move on.
-        Buffer.from(samples.buffer).set(this.pending.subarray(0, FRAME_BYTES));
+        this.pending.copyTo(new Uint8Array(samples.buffer));
         this.dropSamples(AUDIO_FRAME_SAMPLES);
         this.stats.sent++;
       } else if (this.drained) {
@@ -172,7 +216,7 @@ export class AudioPacer {
 
   /** Drops the first `samples` of the pending sound. */
   private dropSamples(samples: number): void {
-    this.pending = this.pending.subarray(samples * BYTES_PER_SAMPLE);
+    this.pending.drop(samples * BYTES_PER_SAMPLE);
     this.first += samples;
   }
 }
