@@ -3,9 +3,10 @@
  * offers it frames and shows what comes back. At most one frame is being processed (or as many as
  * the worker says it takes on their way at once: processing on the server over WebRTC keeps two to
  * four travelling) and at most one waits: a newer frame replaces the waiting one (counted as
- * dropped), so a slow machine shows fewer frames, never older ones, and nothing queues without bound. The worker's failures arrive
- * with their phase and kind: a failed start rejects {@link LiveClient.start} with a LiveswapError
- * naming the model that did not load; a failed frame is counted and the stream goes on.
+ * dropped), so a slow machine shows fewer frames, never older ones, and nothing queues without
+ * bound. The worker's failures arrive with their phase and kind: a failed start rejects
+ * {@link LiveClient.start} with a LiveswapError naming the model that did not load; a failed frame
+ * is counted and the stream goes on.
  */
 
 import { LiveswapError } from '../core/errors.js';

@@ -3,7 +3,7 @@
  * speaks the worker protocol (LiveClient and the page work unchanged) but runs on the page's own
  * thread, the only place browsers offer RTCPeerConnection. Each frame LiveClient hands over is
  * drawn (mirrored when asked) onto a canvas whose captured track is the connection's sendrecv
- * video, with its frame stamp in rows under the picture (pipeline/answer-stamp.ts); the server
+ * video, with its frame stamp in rows under the picture (pipeline/frame-stamp.ts); the server
  * swaps, labels and watermarks it and sends it back on the same transceiver under the same stamp;
  * the picture that comes back is matched to its frame by the stamp, cropped, and handed to
  * LiveClient as a bitmap. Two to four frames are on their way at once ({@link MIN_DEPTH}),
@@ -17,7 +17,7 @@
  */
 
 import { median } from '../core/median.js';
-import { readStamp, STAMP_BITS, STAMP_MODULUS, stampBit, stampCell, stampRows } from '../pipeline/answer-stamp.js';
+import { readStamp, STAMP_BITS, STAMP_MODULUS, stampBit, stampCell, stampRows } from '../pipeline/frame-stamp.js';
 import { candidatesGathered, hasCandidate } from '../pipeline/ice-gathering.js';
 import { UI_LIVE_PATHS, type LiveServerMessage } from '../pipeline/live-wire.js';
 import { workerError, type FramePicture, type FromWorker, type ProcessSettings, type SourceState, type ToWorker } from './protocol.js';
@@ -574,7 +574,7 @@ async function stampOf(picture: VideoFrame | HTMLVideoElement, width: number, he
 
 let stripeCanvas: HTMLCanvasElement | undefined;
 
-/** Draws frame stamp `value` under the picture (rows `height` on), laid out as pipeline/answer-stamp.ts's writeStamp lays it. */
+/** Draws frame stamp `value` under the picture (rows `height` on), laid out as pipeline/frame-stamp.ts's writeStamp lays it. */
 function drawStamp(context: CanvasRenderingContext2D, width: number, height: number, value: number): void {
   for (let k = 0; k < STAMP_BITS; k++) {
     const [a, b] = stampCell(k, width);

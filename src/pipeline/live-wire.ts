@@ -108,7 +108,7 @@ export type LiveServerMessage =
       received: number;
       processed: number;
       dropped: number;
-      /** Over WebRTC with `stamp=1`: the answer stamp under the picture this message describes (pipeline/answer-stamp.ts). */
+      /** Over WebRTC with `stamp=1`: the frame stamp under the picture this message describes (the number of the frame it answers) (pipeline/frame-stamp.ts). */
       stamp?: number;
     }
   | { type: 'source'; faces: { box: [number, number, number, number]; score: number }[]; face: number; error?: string }

@@ -5,8 +5,8 @@
  * complete answer and a `Location` to `DELETE` when done. Its camera track arrives decoded (I420),
  * goes through the same frame session as the WebSocket's frames (freshest frame wins, labelled and
  * watermarked with the page's asset id) and the swapped frames go back on the same connection's
- * video track, each with its answer stamp in rows under it (`stamp=1`, see
- * pipeline/answer-stamp.ts). A data channel the page opens carries the session's text messages
+ * video track, each with the stamp of the frame it answers in rows under it (`stamp=1`, see
+ * pipeline/frame-stamp.ts). A data channel the page opens carries the session's text messages
  * (pipeline/live-wire.ts: settings, reset, end up; frame, source, error, end down); a source photo
  * is POSTed to `Location/source?face=N`. The slots are the WebSocket's: beyond them, 503 with
  * Retry-After. A bad offer is 400, an asset id this server did not give out 403, trickle ICE

@@ -54,7 +54,7 @@ describe('live app: processing on the server over WebRTC (WHIP), in Chromium', {
     assert.ok(stats.faces >= 1, 'the server swapped a face on the last frame shown');
     // The picture that came back over WebRTC carries the label and the page's own watermark.
     const preview = seen.preview as { watermark: boolean; watermarkId: string; label: boolean; summary: string };
-    assert.deepEqual(seen.previewSize, [640, 360], 'the answer stamp under each picture is cropped off');
+    assert.deepEqual(seen.previewSize, [640, 360], 'the frame stamp under each picture is cropped off');
     assert.equal(preview.watermark, true, preview.summary);
     assert.equal(preview.label, true, preview.summary);
     assert.ok(String(seen.pageWatermarkId).includes(preview.watermarkId), `the page names ${String(seen.pageWatermarkId)}, the frame carries ${preview.watermarkId}`);

@@ -76,7 +76,7 @@ try {
     report = await verifyFile(file, { key: await loadWatermarkKey(home) });
     result.previewAttempts = attempt;
   }
-  // The picture shown is the server's without its answer stamp's rows (the canvas takes the picture's size).
+  // The picture shown is the server's without its frame stamp's rows (the canvas takes the picture's size).
   const png = await readFile(file);
   result.previewSize = [png.readUInt32BE(16), png.readUInt32BE(20)];
   result.preview = { watermark: report!.watermark.found, watermarkId: report!.watermark.watermarkId, label: report!.label.found, summary: report!.summary };

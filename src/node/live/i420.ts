@@ -7,7 +7,7 @@
 
 import { LiveswapError } from '../../core/errors.js';
 import { cropImage, type Image } from '../../core/image.js';
-import { readStamp, STAMP_MIN_WIDTH, stampRows, writeStamp } from '../../pipeline/answer-stamp.js';
+import { readStamp, STAMP_MIN_WIDTH, stampRows, writeStamp } from '../../pipeline/frame-stamp.js';
 import { rgbToI420 } from './webrtc-viewers.js';
 
 /** One I420 frame: `data` holds width×height luma bytes, then the U and V planes of ⌈width/2⌉×⌈height/2⌉ each. */
@@ -70,13 +70,13 @@ export function imageToI420(image: Image, reuse?: Uint8Array): I420Frame {
 
 /**
  * `frame` with the frame stamp `value` in {@link stampRows} rows under it (see
- * pipeline/answer-stamp.ts; the stripe's chroma is neutral; undefined: a grey stripe, no stamp),
+ * pipeline/frame-stamp.ts; the stripe's chroma is neutral; undefined: a grey stripe, no stamp),
  * into `reuse` when it has the right size. The frame's height must be even.
  */
 export function stampedI420(frame: I420Frame, value: number | undefined, reuse?: Uint8Array): I420Frame {
   const { width, height, data } = frame;
   if (height % 2 !== 0 || width < STAMP_MIN_WIDTH)
-    throw new LiveswapError('usage', `A ${width}×${height} picture cannot carry an answer stamp (even height, at least ${STAMP_MIN_WIDTH} wide).`);
+    throw new LiveswapError('usage', `A ${width}×${height} picture cannot carry a frame stamp (even height, at least ${STAMP_MIN_WIDTH} wide).`);
   const tall = height + stampRows(width);
   const size = i420Size(width, tall);
   const out = reuse?.length === size ? reuse : new Uint8Array(size);

@@ -7,7 +7,7 @@
  */
 
 import { LiveswapError } from '../../core/errors.js';
-import { stampRows } from '../../pipeline/answer-stamp.js';
+import { stampRows } from '../../pipeline/frame-stamp.js';
 import type { FrameMessage } from './frame-session.js';
 import { stampedI420, unstampedI420, type I420Frame } from './i420.js';
 import { gathered, loadWrtc, type PeerConnection as ViewerPeerConnection } from './webrtc-viewers.js';
@@ -44,7 +44,7 @@ interface WhipWrtc {
 }
 
 export interface WhipPeerHandlers {
-  /** A camera frame, decoded, and its frame stamp where the session has them (see pipeline/answer-stamp.ts); its bytes are the handler's to keep. */
+  /** A camera frame, decoded, and its frame stamp where the session has them (see pipeline/frame-stamp.ts); its bytes are the handler's to keep. */
   onFrame(frame: I420Frame, stamp?: number): void;
   /** A text message on the data channel. */
   onMessage(text: string): void;
@@ -77,7 +77,7 @@ export class WhipPeer {
     private readonly track: Track,
     /** The complete SDP answer. */
     readonly sdp: string,
-    /** Whether the pictures both ways carry frame stamps (see pipeline/answer-stamp.ts). */
+    /** Whether the pictures both ways carry frame stamps (see pipeline/frame-stamp.ts). */
     private readonly stamp: boolean,
   ) {}
 
@@ -103,8 +103,13 @@ export class WhipPeer {
       sink.onframe = ({ frame }) => {
         if (made.whip?.closed) return;
         if (!options.stamp) return handlers.onFrame({ width: frame.width, height: frame.height, data: frame.data });
-        // A frame too small to hold a stamp is passed on as it is (the session refuses it, or it is the client's bug).
-        const split = frame.height > stampRows(frame.width) ? unstampedI420(frame) : { picture: frame, stamp: undefined };
+        // A frame that cannot hold a stamp is passed on as it is (the session refuses it, or it is the client's bug).
+        let split: { picture: I420Frame; stamp: number | undefined } = { picture: frame, stamp: undefined };
+        try {
+          if (frame.height > stampRows(frame.width)) split = unstampedI420(frame);
+        } catch {
+          // Not an I420 frame of its size: as it is.
+        }
         handlers.onFrame(split.picture, split.stamp);
       };
       if (made.whip) made.whip.sink = sink;

@@ -1,5 +1,5 @@
 /**
- * The answer stamp under WebRTC answers (pipeline/answer-stamp.ts, node/live/i420.ts): every value
+ * The frame stamp under WebRTC pictures (pipeline/frame-stamp.ts, node/live/i420.ts): every value
  * reads back at small and large widths, from a luma plane and from RGB(A), through coding noise and
  * through I420 → RGB; an unclear cell or a picture too narrow reads as no stamp, never a wrong
  * one; the stripe scales with the picture; the stamped frame keeps its picture's planes untouched.
@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { i420Size, i420ToImage, stampedI420, unstampedI420 } from '../../src/node/live/i420.js';
-import { readStamp, STAMP_MIN_WIDTH, STAMP_MODULUS, stampRows, writeStamp } from '../../src/pipeline/answer-stamp.js';
+import { readStamp, STAMP_MIN_WIDTH, STAMP_MODULUS, stampRows, writeStamp } from '../../src/pipeline/frame-stamp.js';
 
 /** A deterministic noise in ±amplitude. */
 function noisy(values: Uint8Array, amplitude: number, seed = 1): Uint8Array {
@@ -19,7 +19,7 @@ function noisy(values: Uint8Array, amplitude: number, seed = 1): Uint8Array {
   });
 }
 
-describe('answer stamp', () => {
+describe('frame stamp', () => {
   it('reads back every value at small and large widths, through noise', () => {
     for (const width of [STAMP_MIN_WIDTH, 322, 640, 1920]) {
       for (let value = 0; value < STAMP_MODULUS; value++) {
