@@ -44,6 +44,19 @@ function fakeBitmap(width = 4, height = 3): ImageBitmap {
   return { width, height, close: () => undefined } as unknown as ImageBitmap;
 }
 
+/** A processed frame as the worker answers it. */
+function frameMessage(): Extract<FromWorker, { type: 'frame' }> {
+  return {
+    type: 'frame',
+    bitmap: fakeBitmap(),
+    timings: { read: 0, detect: 0, track: 0, embed: 0, warp: 0, colour: 0, blend: 0, upscale: 0, mark: 0, draw: 0, total: 0 },
+    faces: [],
+    detected: false,
+    time: 1,
+    quality: { targetFps: 30, level: 0, levels: 5, scale: 1 },
+  };
+}
+
 // The page reads each offered picture with createImageBitmap, which Node lacks.
 (globalThis as { createImageBitmap?: (source: unknown) => Promise<ImageBitmap> }).createImageBitmap = (source) => Promise.resolve(source as ImageBitmap);
 
@@ -136,15 +149,7 @@ describe('LiveClient and worker failures', () => {
     assert.equal(worker.posted.filter((m) => m.type === 'frame').length, 2, 'the waiting frame went to the worker');
     assert.equal(worker.terminated, false);
 
-    worker.say({
-      type: 'frame',
-      bitmap: fakeBitmap(),
-      timings: { read: 0, detect: 0, track: 0, embed: 0, warp: 0, colour: 0, blend: 0, upscale: 0, mark: 0, draw: 0, total: 0 },
-      faces: [],
-      detected: false,
-      time: 1,
-      quality: { targetFps: 30, level: 0, levels: 5, scale: 1 },
-    });
+    worker.say(frameMessage());
     assert.deepEqual(reports, [{ processed: 1, failed: 1 }]);
     assert.deepEqual(client.counts, { processed: 1, dropped: 0, failed: 1 });
 
@@ -160,17 +165,7 @@ describe('LiveClient and worker failures', () => {
     worker.say({ type: 'ready', engine: 'mesh', backend: 'wasm', depth: 2 });
     const live = await client;
     const sent = (): number => worker.posted.filter((m) => m.type === 'frame').length;
-    const answer = (depth?: number): void =>
-      worker.say({
-        type: 'frame',
-        bitmap: fakeBitmap(),
-        timings: { read: 0, detect: 0, track: 0, embed: 0, warp: 0, colour: 0, blend: 0, upscale: 0, mark: 0, draw: 0, total: 0 },
-        faces: [],
-        detected: false,
-        time: 1,
-        quality: { targetFps: 30, level: 0, levels: 1, scale: 1 },
-        ...(depth !== undefined ? { depth } : {}),
-      });
+    const answer = (depth?: number): void => worker.say({ ...frameMessage(), ...(depth !== undefined ? { depth } : {}) });
     for (let i = 0; i < 4; i++) await live.offer(fakeBitmap());
     assert.equal(sent(), 2, 'two on their way');
     assert.equal(live.counts.dropped, 1, 'of the two offered meanwhile, the older waiting one was dropped');
