@@ -3,10 +3,13 @@
  * live-worker.ts (so LiveClient and the page work unchanged), but instead of running models it
  * sends each frame, JPEG-encoded, over a WebSocket to `liveswap ui` (pipeline/live-wire.ts) and
  * hands back the swapped, labelled and watermarked picture the server returns. The main source
- * photo goes to the server too (its faces come back for the face picker). One frame is on the way
- * at a time (LiveClient keeps the freshest waiting). The /output relay is fed from here as in the
- * browser mode. Not offered here: the multi-face map and a custom label text (the server draws
- * `liveswap ui --label-text`).
+ * photo goes to the server too (its faces come back for the face picker). One to three frames are
+ * on their way at once ({@link PipelineDepth}: enough to cover the round trip at the rate the
+ * server takes them), answered in order: the server numbers the frames it receives (`seq`, 1 for
+ * the first), so its answer names its frame, and frames before it that it dropped (the freshest
+ * wins) are reported skipped. The /output relay is fed from here as in the browser mode. Not
+ * offered here: the multi-face map and a custom label text (the server draws `liveswap ui
+ * --label-text`).
  *
  * Stage times reported per frame: `read` is the JPEG encoding here, `warp` the server's work on the
  * frame (find, follow, paint, mark), `draw` the server's decoding and encoding and the decoding
@@ -14,6 +17,7 @@
  */
 
 import { UI_LIVE_PATHS, type LiveServerMessage } from '../pipeline/live-wire.js';
+import { InFlightFrames, PipelineDepth } from './in-flight.js';
 import { workerError, type FramePicture, type FromWorker, type ProcessSettings, type SourceState, type ToWorker } from './protocol.js';
 import { Relay } from './relay.js';
 import { wireSettings } from './server-settings.js';
@@ -32,8 +36,22 @@ const sources = new Map<number, { state: SourceState; photo: Blob }>();
 let mainSource: number | null = null;
 /** Source ids waiting for the server's answer, in the order sent. */
 const sourceReplies: number[] = [];
-/** The frame on its way: when it was sent, the page's time for it, its encoding time; and the server's message about it once that came. */
-let inFlight: { sentAt: number; time: number; encodeMs: number; info?: Extract<LiveServerMessage, { type: 'frame' }> } | undefined;
+/** A frame on its way: when it was sent, the page's time for it, its encoding time. */
+interface Sent {
+  sentAt: number;
+  time: number;
+  encodeMs: number;
+}
+type FrameInfo = Extract<LiveServerMessage, { type: 'frame' }>;
+/** Frames at most on their way at once: one being processed, one travelling, one waiting there. */
+const MAX_DEPTH = 3;
+/** The frames on their way by their number on this connection (the server's `seq`). */
+let inFlight = new InFlightFrames<Sent>();
+let depth = new PipelineDepth(1, MAX_DEPTH);
+/** Frames sent on this connection: the last one's number. */
+let sent = 0;
+/** The frame whose picture the next binary message is (its server message came first). */
+let answering: { frame: Sent; info: FrameInfo } | undefined;
 let relay: Relay | undefined;
 
 function post(message: FromWorker, transfer: Transferable[] = []): void {
@@ -78,11 +96,15 @@ function connect(message: Extract<ToWorker, { type: 'init' }>): Promise<Extract<
   const opened = new WebSocket(url.href);
   opened.binaryType = 'arraybuffer';
   socket = opened;
+  inFlight = new InFlightFrames<Sent>();
+  depth = new PipelineDepth(1, MAX_DEPTH);
+  sent = 0;
+  answering = undefined;
   return new Promise((resolve, reject) => {
     let ready = false;
     opened.onmessage = (event: MessageEvent) => {
       if (typeof event.data !== 'string') {
-        void frameBack(event.data as ArrayBuffer);
+        frameBack(event.data as ArrayBuffer);
         return;
       }
       const reply = JSON.parse(event.data) as LiveServerMessage;
@@ -97,8 +119,8 @@ function connect(message: Extract<ToWorker, { type: 'init' }>): Promise<Extract<
       const why = `The server ended the session${event.reason ? ` (${event.reason})` : ''}.`;
       if (!ready) reject(new Error(`Could not start processing on the server: ${why}`));
       else {
-        if (inFlight) post(workerError('frame', new Error(why)));
-        inFlight = undefined;
+        for (const _lost of inFlight.takeUpTo(undefined)) inFlight.deliver(() => post(workerError('frame', new Error(why))));
+        answering = undefined;
         post(workerError('start', new Error(`${why} Choose "process on" again to start a new one.`)));
       }
     };
@@ -107,9 +129,14 @@ function connect(message: Extract<ToWorker, { type: 'init' }>): Promise<Extract<
 
 function receive(message: LiveServerMessage): void {
   switch (message.type) {
-    case 'frame':
-      if (inFlight) inFlight.info = message;
+    case 'frame': {
+      // Its picture is the next binary message; frames sent before it were dropped on the way.
+      const taken = inFlight.has(message.seq) ? inFlight.takeUpTo(message.seq) : [];
+      const frame = taken.pop();
+      for (const _lost of taken) inFlight.deliver(() => post({ type: 'skipped' }));
+      answering = frame ? { frame, info: message } : undefined;
       break;
+    }
     case 'source': {
       const id = sourceReplies.shift();
       const entry = id === undefined ? undefined : sources.get(id);
@@ -120,9 +147,11 @@ function receive(message: LiveServerMessage): void {
       break;
     }
     case 'error':
-      if (message.seq !== undefined && inFlight) {
-        inFlight = undefined;
-        post(workerError('frame', new Error(message.message)));
+      if (message.seq !== undefined && inFlight.has(message.seq)) {
+        const taken = inFlight.takeUpTo(message.seq);
+        taken.pop();
+        for (const _lost of taken) inFlight.deliver(() => post({ type: 'skipped' }));
+        inFlight.deliver(() => post(workerError('frame', new Error(message.message))));
       } else post(workerError('control', new Error(message.message)));
       break;
     default:
@@ -130,43 +159,49 @@ function receive(message: LiveServerMessage): void {
   }
 }
 
-async function frameBack(bytes: ArrayBuffer): Promise<void> {
-  const frame = inFlight;
-  if (!frame?.info) return;
-  inFlight = undefined;
-  try {
-    const blob = new Blob([bytes], { type: 'image/jpeg' });
-    const bitmap = await createImageBitmap(blob);
-    if (relay?.wants) relay.send(await createImageBitmap(blob));
-    const roundTrip = performance.now() - frame.sentAt;
-    const { timings, faces } = frame.info;
-    post(
-      {
-        type: 'frame',
-        bitmap,
-        timings: {
-          read: frame.encodeMs,
-          detect: 0,
-          track: 0,
-          embed: 0,
-          warp: timings.process,
-          colour: 0,
-          blend: 0,
-          upscale: 0,
-          mark: 0,
-          draw: timings.decode + timings.encode + Math.max(0, roundTrip - frame.encodeMs - timings.total),
-          total: roundTrip,
+/** The picture of the frame the server's last message named: decoded now, handed over in turn. */
+function frameBack(bytes: ArrayBuffer): void {
+  if (!answering) return;
+  const { frame, info } = answering;
+  answering = undefined;
+  const blob = new Blob([bytes], { type: 'image/jpeg' });
+  const read = createImageBitmap(blob);
+  read.catch(() => undefined);
+  inFlight.deliver(async () => {
+    try {
+      const bitmap = await read;
+      if (relay?.wants) relay.send(await createImageBitmap(blob));
+      const roundTrip = performance.now() - frame.sentAt;
+      const { timings, faces } = info;
+      post(
+        {
+          type: 'frame',
+          bitmap,
+          timings: {
+            read: frame.encodeMs,
+            detect: 0,
+            track: 0,
+            embed: 0,
+            warp: timings.process,
+            colour: 0,
+            blend: 0,
+            upscale: 0,
+            mark: 0,
+            draw: timings.decode + timings.encode + Math.max(0, roundTrip - frame.encodeMs - timings.total),
+            total: roundTrip,
+          },
+          faces: faces.map((face, index) => ({ trackId: index + 1, box: face.box, sourceId: mainSource, mapEntry: null })),
+          detected: false,
+          time: frame.time,
+          quality: { targetFps: 0, level: 0, levels: 1, scale: 1 },
+          depth: depth.after(roundTrip, timings.decode + timings.process + timings.encode),
         },
-        faces: faces.map((face, index) => ({ trackId: index + 1, box: face.box, sourceId: mainSource, mapEntry: null })),
-        detected: false,
-        time: frame.time,
-        quality: { targetFps: 0, level: 0, levels: 1, scale: 1 },
-      },
-      [bitmap],
-    );
-  } catch (error) {
-    post(workerError('frame', error));
-  }
+        [bitmap],
+      );
+    } catch (error) {
+      post(workerError('frame', error));
+    }
+  });
 }
 
 async function handle(message: ToWorker): Promise<void> {
@@ -190,11 +225,10 @@ async function handle(message: ToWorker): Promise<void> {
       const begin = performance.now();
       try {
         const blob = await encode(message.picture, settings?.mirror ?? false, 'image/jpeg');
-        inFlight = { sentAt: performance.now(), time: message.time, encodeMs: performance.now() - begin };
+        inFlight.add(++sent, { sentAt: performance.now(), time: message.time, encodeMs: performance.now() - begin });
         socket.send(blob);
       } catch (error) {
-        inFlight = undefined;
-        post(workerError('frame', error));
+        inFlight.deliver(() => post(workerError('frame', error)));
       }
       break;
     }

@@ -16,10 +16,10 @@
  * decoding on both sides), `total` the round trip from drawing the frame to its answer shown.
  */
 
-import { median } from '../core/median.js';
 import { readStamp, STAMP_BITS, STAMP_MODULUS, stampBit, stampCell, stampRows } from '../pipeline/frame-stamp.js';
 import { candidatesGathered, hasCandidate } from '../pipeline/ice-gathering.js';
 import { UI_LIVE_PATHS, type LiveServerMessage } from '../pipeline/live-wire.js';
+import { InFlightFrames, PipelineDepth } from './in-flight.js';
 import { workerError, type FramePicture, type FromWorker, type ProcessSettings, type SourceState, type ToWorker } from './protocol.js';
 import { Relay } from './relay.js';
 import { wireSettings } from './server-settings.js';
@@ -30,17 +30,13 @@ const FIRST_ANSWER_MS = 20_000;
 /** Before the first answer, the frame on its way is sent again this often. */
 const REPEAT_MS = 100;
 /**
- * Frames on their way at once: enough to cover the round trip at the rate the server takes them
- * (its work per frame, or a 30 fps camera's interval when that is longer), within these bounds. The
- * round trip is mostly the two video legs (encoding, pacing, the receivers' jitter buffers: about
- * 120 ms on 2 cores) rather than the server's work (about 25 ms a 640×360 frame), so one frame at a
- * time would show about 7 a second.
+ * Frames on their way at once (see {@link PipelineDepth}), within these bounds. The round trip is
+ * mostly the two video legs (encoding, pacing, the receivers' jitter buffers: about 120 ms on 2
+ * cores) rather than the server's work (about 25 ms a 640×360 frame), so one frame at a time would
+ * show about 7 a second.
  */
 const MIN_DEPTH = 2;
 const MAX_DEPTH = 4;
-const CAMERA_INTERVAL_MS = 1000 / 30;
-/** Round trips and server times kept for the depth (the latest frames). */
-const TIMES_KEPT = 15;
 /** Frame messages kept for the pictures still to come (a picture may come before or after its message). */
 const INFOS_KEPT = 8;
 /** How long a new connection may take to open its data channel before it is tried again (once). */
@@ -57,10 +53,6 @@ interface InFlight {
   time: number;
   drawMs: number;
   timer: ReturnType<typeof setTimeout>;
-}
-
-function settled(frame: InFlight): void {
-  clearTimeout(frame.timer);
 }
 
 /** Whether this page can process on the server over WebRTC. */
@@ -86,15 +78,11 @@ export class WhipTransport {
   private settings: ProcessSettings | undefined;
   private readonly sources = new Map<number, { state: SourceState; photo: Blob }>();
   private mainSource: number | null = null;
-  /** The frames on their way by their stamp, oldest first (see {@link InFlight}). */
-  private readonly inFlight = new Map<number, InFlight>();
+  /** The frames on their way by their stamp, oldest first. */
+  private readonly inFlight = new InFlightFrames<InFlight>();
+  private readonly depth = new PipelineDepth(MIN_DEPTH, MAX_DEPTH);
   /** Frames sent so far: the next one's stamp. */
   private sent = 0;
-  /** The latest round trips and the server's work on those frames (ms), for the depth. */
-  private readonly roundTrips: number[] = [];
-  private readonly serverWork: number[] = [];
-  /** The answers' delivery to LiveClient, one after another in the frames' order. */
-  private delivery: Promise<void> = Promise.resolve();
   /** The server's latest frame messages by the stamp of their picture (the pictures and the messages travel apart). */
   private readonly infos = new Map<number, FrameInfo>();
   private info: FrameInfo | undefined;
@@ -120,8 +108,7 @@ export class WhipTransport {
   terminate(): void {
     if (this.closed) return;
     this.closed = true;
-    for (const frame of this.inFlight.values()) settled(frame);
-    this.inFlight.clear();
+    this.inFlight.takeUpTo(undefined);
     clearInterval(this.warmup);
     this.relay?.connect(null);
     this.hangUp();
@@ -203,7 +190,7 @@ export class WhipTransport {
 
   private lost(why: string): void {
     if (this.closed) return;
-    for (const _lost of this.takeUpTo(undefined)) this.deliver(() => this.post(workerError('frame', new Error(why))));
+    for (const _lost of this.inFlight.takeUpTo(undefined)) this.inFlight.deliver(() => this.post(workerError('frame', new Error(why))));
     this.post(workerError('start', new Error(`${why} Choose "process on" again to start a new one.`)));
   }
 
@@ -280,17 +267,17 @@ export class WhipTransport {
     const height = tall - stampRows(width);
     if (this.inFlight.size === 0 || height <= 0) return release();
     const stamp = await stampOf(picture, width, height).catch(() => undefined);
-    const key = stamp ?? this.inFlight.keys().next().value;
+    const key = stamp ?? this.inFlight.oldest();
     if (this.closed || key === undefined || !this.inFlight.has(key)) return release();
-    const taken = this.takeUpTo(key);
+    const taken = this.inFlight.takeUpTo(key);
     const frame = taken.pop()!;
-    for (const _lost of taken) this.deliver(() => this.post({ type: 'skipped' }));
+    for (const _lost of taken) this.inFlight.deliver(() => this.post({ type: 'skipped' }));
     this.answered = true;
     clearInterval(this.warmup);
     // The picture is read now (a <video> moves on) and handed over in turn, without holding up the next one's stamp.
     const read = createImageBitmap(picture, 0, 0, width, height);
     void read.then(release, release);
-    this.deliver(async () => {
+    this.inFlight.deliver(async () => {
       try {
         const bitmap = await read;
         // Its frame message has most likely come by now (they travel apart).
@@ -298,7 +285,7 @@ export class WhipTransport {
         if (this.relay?.wants) this.relay.send(await createImageBitmap(bitmap));
         const roundTrip = performance.now() - frame.sentAt;
         const work = info?.timings.process ?? 0;
-        const depth = this.depthAfter(roundTrip, info ? info.timings.decode + info.timings.process + info.timings.encode : undefined);
+        const depth = this.depth.after(roundTrip, info ? info.timings.decode + info.timings.process + info.timings.encode : undefined);
         const message: FromWorker = {
           type: 'frame',
           bitmap,
@@ -326,35 +313,6 @@ export class WhipTransport {
         this.post(workerError('frame', error));
       }
     });
-  }
-
-  /** Notes a frame's round trip and the server's work on it (ms); returns how many frames to keep on their way (see {@link MIN_DEPTH}). */
-  private depthAfter(roundTrip: number, work: number | undefined): number {
-    const keep = (list: number[], value: number): void => {
-      list.push(value);
-      if (list.length > TIMES_KEPT) list.shift();
-    };
-    keep(this.roundTrips, roundTrip);
-    if (work !== undefined) keep(this.serverWork, work);
-    const interval = Math.max(CAMERA_INTERVAL_MS, median(this.serverWork));
-    return Math.min(MAX_DEPTH, Math.max(MIN_DEPTH, Math.ceil(median(this.roundTrips) / interval)));
-  }
-
-  /** Takes the frames on their way up to the one stamped `key` (all when undefined), oldest first, their timers stopped. */
-  private takeUpTo(key: number | undefined): InFlight[] {
-    const taken: InFlight[] = [];
-    for (const [stamp, frame] of this.inFlight) {
-      this.inFlight.delete(stamp);
-      settled(frame);
-      taken.push(frame);
-      if (stamp === key) break;
-    }
-    return taken;
-  }
-
-  /** Hands a frame's outcome to LiveClient after those of the frames before it. */
-  private deliver(outcome: () => void | Promise<void>): void {
-    this.delivery = this.delivery.then(outcome).catch(() => undefined);
   }
 
   /** Draws a frame onto the sending canvas and asks the track to send it. */
@@ -387,13 +345,11 @@ export class WhipTransport {
     const timer = setTimeout(() => {
       if (this.inFlight.get(stamp)?.timer !== timer) return;
       // Frames sent before this one have had longer still: they go first.
-      for (const _lost of this.takeUpTo(stamp)) this.deliver(() => this.post(workerError('frame', new Error(`No swapped frame came back within ${wait / 1000} s.`))));
+      for (const _lost of this.inFlight.takeUpTo(stamp))
+        this.inFlight.deliver(() => this.post(workerError('frame', new Error(`No swapped frame came back within ${wait / 1000} s.`))));
     }, wait);
-    // A frame whose stamp is still on its way (with at most MAX_DEPTH on their way, none comes near the modulus) is replaced.
-    const previous = this.inFlight.get(stamp);
-    if (previous) settled(previous);
-    this.inFlight.delete(stamp);
-    this.inFlight.set(stamp, { sentAt: performance.now(), time, drawMs: performance.now() - begin, timer });
+    // (With at most MAX_DEPTH on their way, no stamp still on its way comes near the modulus.)
+    this.inFlight.add(stamp, { sentAt: performance.now(), time, drawMs: performance.now() - begin, timer });
   }
 
   private postSources(): void {
