@@ -46,13 +46,18 @@ type FrameInfo = Extract<LiveServerMessage, { type: 'frame' }>;
 /** Frames at most on their way at once: one being processed, one travelling, one waiting there. */
 const MAX_DEPTH = 3;
 /** The frames on their way by their number on this connection (the server's `seq`). */
-let inFlight = new InFlightFrames<Sent>();
+let inFlight = frameBook();
 let depth = new PipelineDepth(1, MAX_DEPTH);
 /** Frames sent on this connection: the last one's number. */
 let sent = 0;
 /** The frame whose picture the next binary message is (its server message came first). */
 let answering: { frame: Sent; info: FrameInfo } | undefined;
 let relay: Relay | undefined;
+
+/** A fresh book of the frames on their way (each connection numbers its frames from 1). */
+function frameBook(): InFlightFrames<Sent> {
+  return new InFlightFrames<Sent>({ skipped: () => post({ type: 'skipped' }), failed: (why) => post(workerError('frame', new Error(why))) });
+}
 
 function post(message: FromWorker, transfer: Transferable[] = []): void {
   scope.postMessage(message, transfer);
@@ -96,7 +101,7 @@ function connect(message: Extract<ToWorker, { type: 'init' }>): Promise<Extract<
   const opened = new WebSocket(url.href);
   opened.binaryType = 'arraybuffer';
   socket = opened;
-  inFlight = new InFlightFrames<Sent>();
+  inFlight = frameBook();
   depth = new PipelineDepth(1, MAX_DEPTH);
   sent = 0;
   answering = undefined;
@@ -119,7 +124,7 @@ function connect(message: Extract<ToWorker, { type: 'init' }>): Promise<Extract<
       const why = `The server ended the session${event.reason ? ` (${event.reason})` : ''}.`;
       if (!ready) reject(new Error(`Could not start processing on the server: ${why}`));
       else {
-        for (const _lost of inFlight.takeUpTo(undefined)) inFlight.deliver(() => post(workerError('frame', new Error(why))));
+        inFlight.fail(undefined, why);
         answering = undefined;
         post(workerError('start', new Error(`${why} Choose "process on" again to start a new one.`)));
       }
@@ -131,9 +136,7 @@ function receive(message: LiveServerMessage): void {
   switch (message.type) {
     case 'frame': {
       // Its picture is the next binary message; frames sent before it were dropped on the way.
-      const taken = inFlight.has(message.seq) ? inFlight.takeUpTo(message.seq) : [];
-      const frame = taken.pop();
-      for (const _lost of taken) inFlight.deliver(() => post({ type: 'skipped' }));
+      const frame = inFlight.answer(message.seq);
       answering = frame ? { frame, info: message } : undefined;
       break;
     }
@@ -147,12 +150,8 @@ function receive(message: LiveServerMessage): void {
       break;
     }
     case 'error':
-      if (message.seq !== undefined && inFlight.has(message.seq)) {
-        const taken = inFlight.takeUpTo(message.seq);
-        taken.pop();
-        for (const _lost of taken) inFlight.deliver(() => post({ type: 'skipped' }));
-        inFlight.deliver(() => post(workerError('frame', new Error(message.message))));
-      } else post(workerError('control', new Error(message.message)));
+      if (message.seq !== undefined && inFlight.answer(message.seq)) inFlight.deliver(() => post(workerError('frame', new Error(message.message))));
+      else post(workerError('control', new Error(message.message)));
       break;
     default:
       break;

@@ -47,12 +47,11 @@ class NotOpened extends Error {}
 
 type FrameInfo = Extract<LiveServerMessage, { type: 'frame' }>;
 
-/** A frame on its way: when it was drawn, the page's time for it, how long drawing took, and when it fails. */
+/** A frame on its way: when it was drawn, the page's time for it, how long drawing took. */
 interface InFlight {
   sentAt: number;
   time: number;
   drawMs: number;
-  timer: ReturnType<typeof setTimeout>;
 }
 
 /** Whether this page can process on the server over WebRTC. */
@@ -79,7 +78,10 @@ export class WhipTransport {
   private readonly sources = new Map<number, { state: SourceState; photo: Blob }>();
   private mainSource: number | null = null;
   /** The frames on their way by their stamp, oldest first. */
-  private readonly inFlight = new InFlightFrames<InFlight>();
+  private readonly inFlight = new InFlightFrames<InFlight>({
+    skipped: () => this.post({ type: 'skipped' }),
+    failed: (why) => this.post(workerError('frame', new Error(why))),
+  });
   private readonly depth = new PipelineDepth(MIN_DEPTH, MAX_DEPTH);
   /** Frames sent so far: the next one's stamp. */
   private sent = 0;
@@ -108,7 +110,7 @@ export class WhipTransport {
   terminate(): void {
     if (this.closed) return;
     this.closed = true;
-    this.inFlight.takeUpTo(undefined);
+    this.inFlight.clear();
     clearInterval(this.warmup);
     this.relay?.connect(null);
     this.hangUp();
@@ -190,7 +192,7 @@ export class WhipTransport {
 
   private lost(why: string): void {
     if (this.closed) return;
-    for (const _lost of this.inFlight.takeUpTo(undefined)) this.inFlight.deliver(() => this.post(workerError('frame', new Error(why))));
+    this.inFlight.fail(undefined, why);
     this.post(workerError('start', new Error(`${why} Choose "process on" again to start a new one.`)));
   }
 
@@ -268,10 +270,8 @@ export class WhipTransport {
     if (this.inFlight.size === 0 || height <= 0) return release();
     const stamp = await stampOf(picture, width, height).catch(() => undefined);
     const key = stamp ?? this.inFlight.oldest();
-    if (this.closed || key === undefined || !this.inFlight.has(key)) return release();
-    const taken = this.inFlight.takeUpTo(key);
-    const frame = taken.pop()!;
-    for (const _lost of taken) this.inFlight.deliver(() => this.post({ type: 'skipped' }));
+    const frame = this.closed || key === undefined ? undefined : this.inFlight.answer(key);
+    if (!frame) return release();
     this.answered = true;
     clearInterval(this.warmup);
     // The picture is read now (a <video> moves on) and handed over in turn, without holding up the next one's stamp.
@@ -341,15 +341,8 @@ export class WhipTransport {
         this.track?.requestFrame();
       }, REPEAT_MS);
     }
-    const wait = this.answered ? ANSWER_MS : FIRST_ANSWER_MS;
-    const timer = setTimeout(() => {
-      if (this.inFlight.get(stamp)?.timer !== timer) return;
-      // Frames sent before this one have had longer still: they go first.
-      for (const _lost of this.inFlight.takeUpTo(stamp))
-        this.inFlight.deliver(() => this.post(workerError('frame', new Error(`No swapped frame came back within ${wait / 1000} s.`))));
-    }, wait);
     // (With at most MAX_DEPTH on their way, no stamp still on its way comes near the modulus.)
-    this.inFlight.add(stamp, { sentAt: performance.now(), time, drawMs: performance.now() - begin, timer });
+    this.inFlight.add(stamp, { sentAt: performance.now(), time, drawMs: performance.now() - begin }, this.answered ? ANSWER_MS : FIRST_ANSWER_MS);
   }
 
   private postSources(): void {

@@ -9,35 +9,44 @@ import { describe, it } from 'node:test';
 import { InFlightFrames, PipelineDepth } from '../../src/browser/in-flight.js';
 
 describe('frames on their way', () => {
-  it('takes frames up to the one answered, oldest first, and stops their timers', async () => {
-    const frames = new InFlightFrames<{ name: string; timer?: ReturnType<typeof setTimeout> }>();
-    const fired: string[] = [];
-    for (const [key, name] of [
-      [7, 'a'],
-      [8, 'b'],
-      [9, 'c'],
-    ] as const) {
-      frames.add(key, { name, timer: setTimeout(() => fired.push(name), 20) });
-    }
+  it('answers a frame, reports those sent before it skipped, and stops the timers of the frames that left', async () => {
+    const reported: string[] = [];
+    const frames = new InFlightFrames<string>({ skipped: () => reported.push('skipped'), failed: (why) => reported.push(why) });
+    frames.add(7, 'a', 20);
+    frames.add(8, 'b', 20);
+    frames.add(9, 'c', 20);
     assert.equal(frames.oldest(), 7);
-    assert.deepEqual(
-      frames.takeUpTo(8).map((f) => f.name),
-      ['a', 'b'],
-    );
+    assert.equal(frames.answer(8), 'b');
+    assert.equal(frames.answer(8), undefined, 'a repeat of an answer already taken answers nothing');
     assert.equal(frames.size, 1);
     assert.equal(frames.has(8), false);
-    frames.add(9, { name: 'c again' });
-    assert.deepEqual(
-      frames.takeUpTo(undefined).map((f) => f.name),
-      ['c again'],
-      'a frame under a number still on its way replaces it',
-    );
+    frames.add(9, 'c again');
+    assert.equal(frames.answer(9), 'c again', 'a frame under a number still on its way replaces it');
     await new Promise((resolve) => setTimeout(resolve, 40));
-    assert.deepEqual(fired, [], 'no timer of a frame that left fired');
+    assert.deepEqual(reported, ['skipped'], 'frame 7 skipped; no timer of a frame that left fired');
+  });
+
+  it('fails a frame that gets no answer in time, with those sent before it, and every frame when the connection ends', async () => {
+    const reported: string[] = [];
+    const frames = new InFlightFrames<string>({ skipped: () => reported.push('skipped'), failed: (why) => reported.push(why) });
+    frames.add(1, 'a');
+    frames.add(2, 'b', 10);
+    frames.add(3, 'c');
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    assert.deepEqual(reported, ['No swapped frame came back within 0.01 s.', 'No swapped frame came back within 0.01 s.']);
+    frames.add(4, 'd');
+    frames.fail(undefined, 'The server ended the session.');
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    assert.deepEqual(reported.slice(2), ['The server ended the session.', 'The server ended the session.'], 'frames 3 and 4');
+    assert.equal(frames.size, 0);
+    frames.add(5, 'e', 10);
+    frames.clear();
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    assert.equal(reported.length, 4, 'a cleared book reports nothing');
   });
 
   it('hands outcomes over in the order given, whenever each is ready', async () => {
-    const frames = new InFlightFrames<object>();
+    const frames = new InFlightFrames<string>({ skipped: () => undefined, failed: () => undefined });
     const order: string[] = [];
     frames.deliver(async () => {
       await new Promise((resolve) => setTimeout(resolve, 30));

@@ -10,6 +10,7 @@
 
 import type { Image } from '../../core/image.js';
 import { LiveswapError } from '../../core/errors.js';
+import { median } from '../../core/median.js';
 import type { Face } from '../../face/face.js';
 import { QUALITY_LADDER, QualityController, type QualityChange, type QualityLevel } from '../../pipeline/adaptive-quality.js';
 import { FrameProcessor, type FrameEngine, type MarkChoice } from '../../pipeline/frame-processor.js';
@@ -180,10 +181,6 @@ class SearchBudget {
     this.skipped = 0;
     return this.analyze(image);
   }
-}
-
-function median(values: readonly number[]): number {
-  return percentile(values, 0.5);
 }
 
 function percentile(values: readonly number[], p: number): number {
