@@ -24,6 +24,8 @@ const START_AT = 2048;
 const GAINS_AT = 6160;
 const OFFSETS_AT = 6176;
 const STATIC_BYTES = 8192;
+/** Pixels the Y′CbCr kernel converts per call: its planes and output in about 64 KiB. */
+const YUV_RUN = 10240;
 
 /** expandRow4(grid, table, out, count): out[x] = a + (b − a)·f per 4-float texel, (a, b, f) from the table row x. */
 function expandRow4(): WasmFunction {
@@ -397,6 +399,99 @@ function colourRow(step: 3 | 4): WasmFunction {
       ...op.i32(4),
       ...op.i32Sub,
       ...op.set(count),
+      ...op.br(0),
+      ...op.end,
+      ...op.end,
+    ],
+  };
+}
+
+/** Where the Y′CbCr kernel's 16-pixel blocks go in the 48 bytes of RGB: per output vector, the lanes of (R, G) then of (that, B). */
+function interleaveMasks(k: number): [number[], number[]] {
+  const first: number[] = [];
+  const second: number[] = [];
+  for (let i = 0; i < 16; i++) {
+    const j = 16 * k + i;
+    const pixel = Math.floor(j / 3);
+    const channel = j % 3;
+    first.push(channel === 0 ? pixel : channel === 1 ? 16 + pixel : 0);
+    second.push(channel === 2 ? 16 + pixel : i);
+  }
+  return [first, second];
+}
+
+/**
+ * yuvRgbRow(y, u, v, out, blocks, fy, rv, bu, gu, gv, base): `blocks` runs of 16 pixels from three
+ * byte planes (luma, Cb, Cr) to interleaved RGB, in 16-bit fixed point as yuv.ts's loop does it
+ * (luma·fy + base, base holding the rounding half and the black level; chroma centred on 128;
+ * each sum shifted down 16 and saturated to 0–255 by the narrowing): the same bytes.
+ */
+function yuvRgbRow(): WasmFunction {
+  const [yp, up, vp, outp, blocks, fy, rv, bu, gu, gv, base] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
+  const [vFy, vRv, vBu, vGu, vGv, vBase, v128, Y, U, V] = [11, 12, 13, 14, 15, 16, 17, 18, 19, 20];
+  const L = [21, 22, 23, 24];
+  const CB = [25, 26, 27, 28];
+  const CR = [29, 30, 31, 32];
+  const [R, G, B] = [33, 34, 35];
+  const splat = (from: number, to: number) => [...op.get(from), ...v.i32Splat, ...op.set(to)];
+  // Quarter q of a 16-byte vector as four i32 lanes.
+  const widen = (x: number, q: number) => [...op.get(x), ...(q < 2 ? v.i16ExtendLowI8u : v.i16ExtendHighI8u), ...(q % 2 === 0 ? v.i32ExtendLowI16u : v.i32ExtendHighI16u)];
+  const shifted = (sum: number[]) => [...sum, ...op.i32(16), ...v.i32ShrS];
+  const red = (q: number) => shifted([...op.get(L[q]!), ...op.get(CR[q]!), ...op.get(vRv), ...v.i32Mul, ...v.i32Add]);
+  const green = (q: number) =>
+    shifted([...op.get(L[q]!), ...op.get(CB[q]!), ...op.get(vGu), ...v.i32Mul, ...v.i32Sub, ...op.get(CR[q]!), ...op.get(vGv), ...v.i32Mul, ...v.i32Sub]);
+  const blue = (q: number) => shifted([...op.get(L[q]!), ...op.get(CB[q]!), ...op.get(vBu), ...v.i32Mul, ...v.i32Add]);
+  const channel = (of: (q: number) => number[], to: number) => [...of(0), ...of(1), ...v.i16NarrowI32s, ...of(2), ...of(3), ...v.i16NarrowI32s, ...v.i8NarrowI16u, ...op.set(to)];
+  const quarters: number[] = [];
+  for (let q = 0; q < 4; q++) {
+    quarters.push(...widen(Y, q), ...op.get(vFy), ...v.i32Mul, ...op.get(vBase), ...v.i32Add, ...op.set(L[q]!));
+    quarters.push(...widen(U, q), ...op.get(v128), ...v.i32Sub, ...op.set(CB[q]!));
+    quarters.push(...widen(V, q), ...op.get(v128), ...v.i32Sub, ...op.set(CR[q]!));
+  }
+  const stores: number[] = [];
+  for (let k = 0; k < 3; k++) {
+    const [first, second] = interleaveMasks(k);
+    stores.push(...op.get(outp), ...op.get(R), ...op.get(G), ...v.shuffle(first), ...op.get(B), ...v.shuffle(second), ...v.store(16 * k));
+  }
+  const step = (local: number, by: number) => [...op.get(local), ...op.i32(by), ...op.i32Add, ...op.set(local)];
+  return {
+    name: 'yuvRgbRow',
+    params: [I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32],
+    locals: Array<typeof V128>(25).fill(V128),
+    body: [
+      ...splat(fy, vFy),
+      ...splat(rv, vRv),
+      ...splat(bu, vBu),
+      ...splat(gu, vGu),
+      ...splat(gv, vGv),
+      ...splat(base, vBase),
+      ...op.i32(128),
+      ...v.i32Splat,
+      ...op.set(v128),
+      ...op.block,
+      ...op.loop,
+      ...op.get(blocks),
+      ...op.i32Eqz,
+      ...op.brIf(1),
+      ...op.get(yp),
+      ...v.load(),
+      ...op.set(Y),
+      ...op.get(up),
+      ...v.load(),
+      ...op.set(U),
+      ...op.get(vp),
+      ...v.load(),
+      ...op.set(V),
+      ...quarters,
+      ...channel(red, R),
+      ...channel(green, G),
+      ...channel(blue, B),
+      ...stores,
+      ...step(yp, 16),
+      ...step(up, 16),
+      ...step(vp, 16),
+      ...step(outp, 48),
+      ...step(blocks, -1),
       ...op.br(0),
       ...op.end,
       ...op.end,
@@ -792,6 +887,7 @@ type ExtremumRows = (from: number, to: number, count: number, rows: number, rowS
 type BoxPass = (from: number, to: number, acc: number, rows: number, pairs: number, rowBytes: number, height: number, taps: number, inv: number) => void;
 type ColourRow = (pixels: number, ratio: number, count: number) => void;
 type ExpandRow4 = (grid: number, table: number, out: number, count: number) => void;
+type YuvRgbRow = (y: number, u: number, v: number, out: number, blocks: number, fy: number, rv: number, bu: number, gu: number, gv: number, base: number) => void;
 type MixRow = (upper: number, lower: number, fy: number, pixels: number, count: number, step: number) => void;
 
 export interface SimdKernels {
@@ -827,6 +923,18 @@ export interface SimdKernels {
    * plane index `at` on, at least r rows from the plane's top and bottom, written to dst[at …].
    */
   maskBlurPlane(width: number, height: number, half: Float64Array): MaskBlurPlane;
+  /**
+   * yuv.ts's limited-range Y′CbCr → RGB for the first `count` pixels (a multiple of 16) of three
+   * byte planes, `planeLength` bytes apart in `planes`, into `out` as RGB: the same bytes as its
+   * loop. `factors` are yuvFactors' (16-bit fixed point).
+   */
+  yuvToRgb(
+    planes: Uint8Array | Uint8ClampedArray,
+    planeLength: number,
+    count: number,
+    factors: { y: number; rv: number; bu: number; gu: number; gv: number },
+    out: Uint8ClampedArray,
+  ): void;
 }
 
 /** See {@link SimdKernels.maskBlurPlane}. */
@@ -876,7 +984,7 @@ class Arena {
 function instantiate(): SimdKernels | undefined {
   const wasm = wasmApi();
   if (!wasm) return undefined;
-  const bytes = assemble([expandRow4(), mixRow(), colourRow(3), colourRow(4), boxPass(), extremumRows('min'), extremumRows('max'), blurColumns()], 1);
+  const bytes = assemble([expandRow4(), mixRow(), colourRow(3), colourRow(4), boxPass(), extremumRows('min'), extremumRows('max'), blurColumns(), yuvRgbRow()], 1);
   if (!wasm.validate(bytes)) return undefined;
   const { exports } = new wasm.Instance(new wasm.Module(bytes));
   const arena = new Arena(exports.memory as { buffer: ArrayBuffer; grow(pages: number): number });
@@ -885,6 +993,7 @@ function instantiate(): SimdKernels | undefined {
   const colour = { 3: exports.colourRow3 as ColourRow, 4: exports.colourRow4 as ColourRow };
   const box = exports.boxPass as BoxPass;
   const blur = exports.blurColumns as BlurColumns;
+  const yuvRow = exports.yuvRgbRow as YuvRgbRow;
   const extremum = { erode: exports.minRows as ExtremumRows, dilate: exports.maxRows as ExtremumRows };
   arena.layout([]);
   arena.floats(LINEAR_AT, 256).set(LAB.toLinear);
@@ -999,6 +1108,22 @@ function instantiate(): SimdKernels | undefined {
       extremum[kind](lineAt, tmpAt + 4 * padW * anchor, width, height, 4 * padW, k, 4);
       extremum[kind](tmpAt, lineAt, width, height, 4 * padW, k, 4 * padW);
       for (let y = 0; y < height; y++) out.set(line.subarray(y * padW, y * padW + width), y * width);
+    },
+    yuvToRgb(planes, planeLength, count, factors, out) {
+      if (count % 16 !== 0) throw new RangeError(`yuvToRgb: ${count} pixels is not a multiple of 16`);
+      // In runs that stay in cache: three plane runs in, their RGB out.
+      const run = Math.min(count, YUV_RUN);
+      const [yAt, uAt, vAt, outAt] = arena.layout([run, run, run, 3 * run]);
+      const heap = arena.bytes;
+      const base = (1 << 15) - 16 * factors.y;
+      for (let start = 0; start < count; start += run) {
+        const n = Math.min(run, count - start);
+        heap.set(planes.subarray(start, start + n), yAt);
+        heap.set(planes.subarray(planeLength + start, planeLength + start + n), uAt);
+        heap.set(planes.subarray(2 * planeLength + start, 2 * planeLength + start + n), vAt);
+        yuvRow(yAt, uAt, vAt, outAt, n >> 4, factors.y, factors.rv, factors.bu, factors.gu, factors.gv, base);
+        out.set(heap.subarray(outAt, outAt + 3 * n), 3 * start);
+      }
     },
     maskBlurPlane(width, height, half) {
       const n = width * height;

@@ -71,6 +71,13 @@ describe('decoderArgs', () => {
     assert.deepEqual(decoderArgs({ ...PLAIN, maxFrames: 3, channels: 4 }), [...HEAD, '-frames:v', '3', '-vf', SCALE, '-pix_fmt', 'rgba', '-f', 'rawvideo', 'pipe:1']);
   });
 
+  it('planar frames: the same accurate scale, Y′CbCr 4:4:4 planes out for the reader to convert (RGB or RGBA alike)', () => {
+    const planar = ['-pix_fmt', 'yuv444p', '-f', 'rawvideo', 'pipe:1'];
+    assert.deepEqual(decoderArgs({ ...PLAIN, planar: true }), [...HEAD, '-vf', SCALE, ...planar]);
+    assert.deepEqual(decoderArgs({ ...PLAIN, channels: 4, planar: true }), [...HEAD, '-vf', SCALE, ...planar]);
+    assert.deepEqual(decoderArgs({ ...PLAIN, planar: false }), decoderArgs(PLAIN));
+  });
+
   it('another stream, a smaller size, and the fast conversion (no swscale flags)', () => {
     // Stream 1: the first stream was cover art or audio; the map picks the video by index.
     assert.deepEqual(decoderArgs({ ...PLAIN, streamIndex: 1, width: 160, height: 120, colorConversion: 'fast' }), [

@@ -1,6 +1,7 @@
 /** Decoding videos into Images through the ffmpeg pipe: counts, content, options, early exit. */
 
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,8 +10,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import sharp from 'sharp';
 import { LiveswapError } from '../../src/core/errors.js';
 import type { Image } from '../../src/core/image.js';
-import { runFfmpeg } from '../../src/node/media/ffmpeg-binary.js';
+import { decoderArgs } from '../../src/node/media/ffmpeg-args.js';
+import { ffmpegPath, runFfmpeg } from '../../src/node/media/ffmpeg-binary.js';
 import { probeVideo, readFrames } from '../../src/node/media/ffmpeg.js';
+import { planarMatrix } from '../../src/node/media/ffmpeg-read.js';
 import { clipFrame, ffmpegChildren, makeClip, processExists } from '../helpers/clips.js';
 import { decodeRgb, meanAbsDiff } from '../helpers/fixtures.js';
 
@@ -91,6 +94,65 @@ describe('readFrames', () => {
     assert.equal(rgba!.channels, 4);
     assert.equal(rgba!.data[3], 255);
     assert.deepEqual([...rgba!.data.subarray(0, 3)], [...halfRate[0]!.data.subarray(0, 3)]);
+  });
+
+  it("8-bit 4:2:0 video comes as ffmpeg's own accurate RGB would, within two levels, with the stream's matrix; full range is left to ffmpeg", async () => {
+    /** ffmpeg's own exact-rounding RGB of the first frame, for comparison. */
+    const ffmpegRgb = async (file: string): Promise<Uint8Array> => {
+      const info = await probeVideo(file);
+      const args = decoderArgs({ input: file, streamIndex: info.streamIndex, width: info.width, height: info.height, channels: 3, colorConversion: 'accurate', maxFrames: 1 });
+      return execFileSync(ffmpegPath(), args, { maxBuffer: 1 << 26 });
+    };
+    const tagged = async (name: string, tags: string[]): Promise<string> => {
+      const out = join(dir, `${name}.mp4`);
+      const run = await runFfmpeg(['-loglevel', 'error', '-y', '-i', still, '-frames:v', '2', '-c:v', 'libx264', '-crf', '16', ...tags, out]);
+      assert.equal(run.code, 0, run.stderr);
+      return out;
+    };
+    const bt601 = await tagged('bt601', ['-colorspace', 'smpte170m', '-color_primaries', 'smpte170m', '-color_trc', 'smpte170m', '-color_range', 'tv']);
+    const full = await tagged('full', ['-pix_fmt', 'yuvj420p', '-color_range', 'pc']);
+    const cases = [
+      { file: still, matrix: 'bt709' },
+      { file: bt601, matrix: 'bt601' },
+      { file: full, matrix: undefined },
+    ] as const;
+    for (const { file, matrix } of cases) {
+      assert.equal(planarMatrix(await probeVideo(file), 'accurate'), matrix, file);
+      const [ours] = await collect(readFrames(file, { maxFrames: 1 }));
+      const theirs = await ffmpegRgb(file);
+      assert.equal(ours!.data.length, theirs.length);
+      let same = 0;
+      let worst = 0;
+      let apart = 0;
+      for (let i = 0; i < theirs.length; i++) {
+        const d = Math.abs(ours!.data[i]! - theirs[i]!);
+        if (d === 0) same++;
+        worst = Math.max(worst, d);
+        apart += d;
+      }
+      if (matrix === undefined) assert.equal(same, theirs.length, 'full-range video is converted by ffmpeg itself');
+      else {
+        // The chroma is ffmpeg's, rounded to 8 bits before the matrix: a level or two apart here and there.
+        assert.ok(worst <= 2, `${matrix}: ${worst} levels apart at worst`);
+        assert.ok(apart / theirs.length < 0.4, `${matrix}: ${(apart / theirs.length).toFixed(3)} levels apart on average`);
+        assert.ok(same / theirs.length > 0.6, `${matrix}: ${((100 * same) / theirs.length).toFixed(1)} % of bytes the same`);
+      }
+      if (file === still) {
+        // Against the photo the clip was made from, hardly further than ffmpeg's own conversion.
+        const ffmpegImage = { width: ours!.width, height: ours!.height, channels: 3 as const, data: new Uint8ClampedArray(theirs) };
+        const oursOff = wholeDiff(ours!, reference);
+        const ffmpegOff = wholeDiff(ffmpegImage, reference);
+        assert.ok(oursOff - ffmpegOff < 0.05, `${oursOff.toFixed(3)} levels from the photo against ffmpeg's ${ffmpegOff.toFixed(3)}`);
+      }
+    }
+    // The other options keep ffmpeg's conversion.
+    const yuv = { pixelFormat: 'yuv420p', colorRange: 'tv', colorMatrix: 'bt709' } as const;
+    assert.equal(planarMatrix(yuv, 'bilinear'), undefined);
+    assert.equal(planarMatrix(yuv, 'fast'), undefined);
+    assert.equal(planarMatrix({ ...yuv, pixelFormat: 'yuv420p10le' }, 'accurate'), undefined);
+    assert.equal(planarMatrix({ ...yuv, pixelFormat: 'yuv422p' }, 'accurate'), undefined);
+    assert.equal(planarMatrix({ ...yuv, colorMatrix: 'bt2020nc' }, 'accurate'), undefined);
+    assert.equal(planarMatrix({ ...yuv, colorRange: 'unknown', colorMatrix: 'unknown' }, undefined), 'bt601');
   });
 
   it('checks its options before starting ffmpeg', () => {

@@ -50,6 +50,12 @@ export interface DecodePlan {
   frameTimes?: boolean | undefined;
   /** 'accurate': exact-rounding per-pixel chroma (bicubic); 'bilinear': the same, chroma interpolated bilinearly; 'fast': swscale's default path. */
   colorConversion: 'accurate' | 'bilinear' | 'fast';
+  /**
+   * Pipe the frames as 8-bit Y′CbCr 4:4:4 planes (yuv444p: the chroma upsampled as the accurate
+   * conversion does it, the matrix left for the reader, see core/yuv.ts) instead of RGB(A); for
+   * 8-bit limited-range video only (see planarMatrix in ffmpeg-read.ts).
+   */
+  planar?: boolean | undefined;
 }
 
 /** The log level of a decoder that reports frame times: showinfo logs at info; each line says its level. */
@@ -76,7 +82,8 @@ export function decoderArgs(plan: DecodePlan): string[] {
   args.push('-vsync', 'passthrough');
   if (plan.maxFrames !== undefined && Number.isFinite(plan.maxFrames)) args.push('-frames:v', String(plan.maxFrames));
   // The explicit size is a no-op on the displayed size; it guarantees the frame size we slice by.
-  args.push('-vf', filters.join(','), '-pix_fmt', channels === 4 ? 'rgba' : 'rgb24', '-f', 'rawvideo', 'pipe:1');
+  const pixelFormat = plan.planar ? 'yuv444p' : channels === 4 ? 'rgba' : 'rgb24';
+  args.push('-vf', filters.join(','), '-pix_fmt', pixelFormat, '-f', 'rawvideo', 'pipe:1');
   return args;
 }
 

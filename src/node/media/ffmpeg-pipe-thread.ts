@@ -9,7 +9,7 @@
 import { spawn, type ChildProcess, type IOType } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
 import { parentPort } from 'node:worker_threads';
-import { pipeFrames } from './ffmpeg-frames.js';
+import { pipeRgbFrames } from './ffmpeg-frames.js';
 import type { FromPipeThread, PipeChildSpec, ToPipeThread } from './ffmpeg-pipes.js';
 
 const port = parentPort!;
@@ -132,12 +132,12 @@ class PipeChild {
    * reading pauses, and the pipe holds ffmpeg back.
    */
   private async read(): Promise<void> {
-    const { frameBytes, ahead, latest } = this.spec.read!;
+    const { frameBytes, ahead, latest, planar } = this.spec.read!;
     const tail = { bytes: 0 };
     let index = 0;
     try {
       const allocate = (): Uint8ClampedArray => this.spare.pop() ?? new Uint8ClampedArray(frameBytes);
-      for await (const frame of pipeFrames(this.child.stdout as AsyncIterable<Buffer>, frameBytes, allocate, tail)) {
+      for await (const frame of pipeRgbFrames(this.child.stdout as AsyncIterable<Buffer>, frameBytes, allocate, tail, planar)) {
         if (this.stopped) break;
         const at = index++;
         if (latest) {

@@ -10,6 +10,7 @@
 import { Worker } from 'node:worker_threads';
 import { LiveswapError } from '../../core/errors.js';
 import type { ExitStatus } from './ffmpeg-binary.js';
+import type { PlanarFrames } from './ffmpeg-frames.js';
 
 /** Frames read ahead or queued at most: about this many bytes of them (and at least one). */
 const PIPE_BUDGET_BYTES = 48 * 2 ** 20;
@@ -25,8 +26,8 @@ export function defaultPipeFrames(frameBytes: number): number {
 export interface PipeChildSpec {
   binary: string;
   args: readonly string[];
-  /** Raw frames on stdout: their size, how many may wait on the main thread, and whether the newest replaces one waiting. */
-  read?: { frameBytes: number; ahead: number; latest: boolean };
+  /** Raw frames on stdout: their size, how many may wait on the main thread, whether the newest replaces one waiting, and whether they come as planes to convert here. */
+  read?: { frameBytes: number; ahead: number; latest: boolean; planar?: PlanarFrames | undefined };
   /** Read fd 3 (a decoder's PCM) and pass it on as it comes. */
   audio: boolean;
   /** Write fd 3 (an encoder's PCM) with what the main thread sends; not with `audio`. */
@@ -77,7 +78,7 @@ export interface PipedFfmpegOptions {
    * Read raw frames of this size from stdout, up to `ahead` waiting here. `latest` (a live input):
    * none waits here; each nextFrame() gets the newest frame read (the ones before it dropped).
    */
-  read?: { frameBytes: number; ahead: number; latest?: boolean };
+  read?: { frameBytes: number; ahead: number; latest?: boolean; planar?: PlanarFrames | undefined };
   /** Each piece of fd 3 (a decoder's PCM) as it comes, and its end. */
   audio?: { onData: (chunk: Buffer) => void; onEnd: () => void };
   /** fd 3 is written (an encoder's PCM, through {@link PipedFfmpeg.writeAudio}); not with `audio`. */
@@ -191,7 +192,7 @@ export class PipedFfmpeg {
     const spec: PipeChildSpec = {
       binary: options.binary,
       args: options.args,
-      ...(read ? { read: { frameBytes: read.frameBytes, ahead: read.latest ? 1 : read.ahead, latest: read.latest ?? false } } : {}),
+      ...(read ? { read: { frameBytes: read.frameBytes, ahead: read.latest ? 1 : read.ahead, latest: read.latest ?? false, planar: read.planar } } : {}),
       audio: options.audio !== undefined,
       ...(options.audioIn ? { audioIn: true } : {}),
       ...(options.onProgress ? { progress: true } : {}),
