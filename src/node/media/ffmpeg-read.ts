@@ -267,7 +267,7 @@ async function* decode(path: string, binary: string, options: ReadFramesOptions,
     if (pipe.tail.bytes !== 0) {
       throw new LiveswapError(
         'internal',
-        `Decoding ${path} ended inside a frame (${pipe.tail.bytes} of ${frameBytes} bytes): the expected frame size ${width}×${height} was wrong.`,
+        `Decoding ${path} ended inside a frame (${pipe.tail.bytes} of ${planar ? 3 * width * height : frameBytes} bytes): the expected frame size ${width}×${height} was wrong.`,
         {
           file: path,
         },
