@@ -7,7 +7,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import sharp from 'sharp';
 import { createImage } from '../../src/core/image.js';
-import { FaceAnalyzer } from '../../src/face/analyzer.js';
+import { FaceAnalyzer, SIMILAR_SHIFT } from '../../src/face/analyzer.js';
+import { FaceMeshModel } from '../../src/face/facemesh.js';
 import type { Face } from '../../src/face/face.js';
 import { primaryFaceIndex } from '../../src/face/select.js';
 import { MODEL_SPECS, type ModelSpec } from '../../src/models/model-spec.js';
@@ -66,6 +67,49 @@ describe('FaceAnalyzer', () => {
     let s = 1;
     for (let i = 0; i < noise.data.length; i++) noise.data[i] = (s = (Math.imul(s, 1103515245) + 12345) >>> 0) >>> 24;
     assert.deepEqual(await swapper.analyze(noise), []);
+  });
+});
+
+describe('following a face that moved', () => {
+  /** The face with its landmarks moved by (dx, dy) times its region's size: where the last frame had it, when the face has since moved the other way. */
+  const moved = (face: Face, dx: number, dy: number): Face => {
+    const landmarks = face.landmarks.slice();
+    for (let i = 0; i < landmarks.length; i += 3) {
+      landmarks[i] += dx * face.roi.size;
+      landmarks[i + 1] += dy * face.roi.size;
+    }
+    return { ...face, landmarks };
+  };
+
+  test('FaceMesh runs once for a region a little off the face, again for one further off, and lands on the same landmarks', async () => {
+    const image = await loadFixture('astronaut.png');
+    const [face] = await swapper.analyze(image);
+    let runs = 0;
+    const run = FaceMeshModel.prototype.run;
+    FaceMeshModel.prototype.run = function (...args: Parameters<typeof run>) {
+      runs++;
+      return run.apply(this, args);
+    };
+    try {
+      const follow = async (dx: number, dy: number): Promise<{ runs: number; off: number }> => {
+        runs = 0;
+        const found = await swapper.track!(image, moved(face!, dx, dy));
+        assert.ok(found, `followed from (${dx}, ${dy})`);
+        let sum = 0;
+        for (let i = 0; i < 468; i++) sum += Math.hypot(found.landmarks[3 * i] - face!.landmarks[3 * i], found.landmarks[3 * i + 1] - face!.landmarks[3 * i + 1]);
+        return { runs, off: sum / 468 / face!.roi.size };
+      };
+      const near = await follow(0.03, -0.02);
+      const edge = await follow(0.035, 0.035);
+      const far = await follow(0.07, 0.05);
+      assert.equal(near.runs, 1, 'a region 3.6 % off: one pass');
+      assert.equal(edge.runs, 1, `a region ${(100 * Math.hypot(0.035, 0.035)).toFixed(1)} % off, under ${100 * SIMILAR_SHIFT} %: one pass`);
+      assert.equal(far.runs, 2, 'a region 8.6 % off: a second pass on the region its landmarks make');
+      // One pass or two, the landmarks are where a fresh analysis put them, within about a pixel here (a region of about 200 px).
+      for (const [name, r] of Object.entries({ near, edge, far })) assert.ok(r.off < 0.008, `${name}: landmarks ${(100 * r.off).toFixed(2)} % of the region from the analysis's`);
+    } finally {
+      FaceMeshModel.prototype.run = run;
+    }
   });
 });
 
