@@ -13,8 +13,8 @@ import type { Face } from '../face/face.js';
 
 /** The detector and (optionally) the tracker faces are followed with. */
 export interface FollowEngine {
-  /** Finds the faces of a frame afresh. */
-  detect(image: Image): Promise<Face[]>;
+  /** Finds the faces of a frame afresh; `known`: the faces followed from the frame before (see FrameFaceFinder). */
+  detect(image: Image, known?: readonly Face[]): Promise<Face[]>;
   /** Finds a face again near where it was; without one, faces are only detected. */
   track?: ((image: Image, face: Face) => Promise<Face | undefined>) | undefined;
 }
@@ -141,7 +141,7 @@ export class FollowPolicy {
    * track the faces still followed instead. When none of them is found there (a cut came with the
    * loss), the detector runs at once.
    */
-  async find(image: Image): Promise<Face[]> {
+  async find(image: Image, known?: readonly Face[]): Promise<Face[]> {
     const { detectInterval, searchEvery } = this.budget;
     const scheduled = this.sinceFind + 1 >= detectInterval;
     this.sinceFind = 0;
@@ -162,7 +162,7 @@ export class FollowPolicy {
       }
     }
     this.searchSkipped = 0;
-    return this.engine.detect(image);
+    return this.engine.detect(image, known);
   }
 
   /**

@@ -19,8 +19,8 @@ import { VideoFacePlanner, type FaceSelection, type FramePlan, type PlanTimings,
 /** What the processor needs from an engine: finding and following faces, and painting them. */
 export interface FrameEngine {
   readonly name: string;
-  /** Faces in a frame (detector and landmarks), largest first. */
-  analyze(image: Image): Promise<Face[]>;
+  /** Faces in a frame (detector and landmarks), largest first; `known`: the faces followed from the frame before (see FrameFaceFinder). */
+  analyze(image: Image, known?: readonly Face[]): Promise<Face[]>;
   /** Follows a face into the next frame without the detector; absent: detect on every frame. */
   readonly track?: ((image: Image, face: Face) => Promise<Face | undefined>) | undefined;
   /** Paints identities onto faces already found, in place. */
@@ -130,7 +130,7 @@ export class FrameProcessor {
     if (options.mode === 'stream') {
       if (!options.tracking) throw new LiveswapError('usage', 'A stream needs tracking options (how faces are found and followed).');
       this.planner = new VideoFacePlanner(
-        { analyze: (image) => engine.analyze(image), ...(engine.track ? { track: engine.track } : {}), ...(options.embed ? { embed: options.embed } : {}) },
+        { analyze: (image, known) => engine.analyze(image, known), ...(engine.track ? { track: engine.track } : {}), ...(options.embed ? { embed: options.embed } : {}) },
         options.tracking,
       );
     }

@@ -98,7 +98,7 @@ export class LiveSession {
     this.swapOptions = this.toSwapOptions(settings);
     const track = engine.track;
     this.following = new FollowPolicy({
-      detect: (image) => engine.finder.analyze(image),
+      detect: (image, known) => engine.finder.analyze(image, undefined, undefined, known),
       ...(track ? { track: (image: Image, face: Face) => track.call(engine, image, face) } : {}),
     });
     this.processor = this.createProcessor();
@@ -144,7 +144,7 @@ export class LiveSession {
     return FrameProcessor.create(
       {
         name: engine.name,
-        analyze: (image) => this.following.find(image),
+        analyze: (image, known) => this.following.find(image, known),
         ...(engine.track ? { track: (image: Image, face: Face) => this.following.follow(image, face) } : {}),
         paintFaces: (frame, jobs, options, timings) => engine.still.paintFaces(frame, jobs, options, timings),
         swap: (source, target, options, files) => engine.still.swap(source, target, options, files),

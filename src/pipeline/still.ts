@@ -30,7 +30,8 @@ function checkPixels(image: Image, role: string, maxPixels: number): void {
 
 /** What finds faces for an engine: BlazeFace + FaceMesh for mesh, SCRFD (+ FaceMesh) for inswapper. */
 export interface FaceFinder {
-  analyze(image: Image, options?: undefined, timings?: AnalyzeTimings): Promise<Face[]>;
+  /** Faces largest first; `known`: faces followed from the frame before, refined from where they were when detected again. */
+  analyze(image: Image, options?: undefined, timings?: AnalyzeTimings, known?: readonly Face[]): Promise<Face[]>;
 }
 
 /** A source photo analysed once, ready to be swapped onto many targets. */

@@ -16,8 +16,12 @@ import { FaceTracker, type TrackedFace, type TrackerOptions } from './tracker.js
 
 /** What a video needs from an engine's face finder. */
 export interface FrameFaceFinder {
-  /** Faces in a frame (the detector and landmarks), largest first. */
-  analyze(image: Image): Promise<Face[]>;
+  /**
+   * Faces in a frame (the detector and landmarks), largest first. `known`: the faces followed from
+   * the frame before, for a detector that looks for a face it finds again where it was (one
+   * landmark pass rather than two).
+   */
+  analyze(image: Image, known?: readonly Face[]): Promise<Face[]>;
   /** Follows a face into the next frame without the detector; absent: detect on every frame. */
   track?: (image: Image, face: Face) => Promise<Face | undefined>;
   /** An identity descriptor (L2-normalised), for choosing people by who they are. */
@@ -163,7 +167,10 @@ export class VideoFacePlanner {
     const searching = (this.last.length === 0 || lost) && this.sinceSearch + 1 >= searchEvery;
     let detected = !this.finder.track || this.sinceDetection + 1 >= this.detectEvery || searching;
     if (detected) {
-      observed = await this.finder.analyze(frame);
+      observed = await this.finder.analyze(
+        frame,
+        this.last.filter((track) => track.observed).map((track) => track.raw),
+      );
       this.sinceDetection = 0;
       timings.detect += performance.now() - start;
     } else {

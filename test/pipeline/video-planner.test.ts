@@ -120,6 +120,24 @@ describe('VideoFacePlanner at cuts and misses', () => {
     assert.deepEqual(new Set(plans.flatMap((p) => p.faces.map((f) => f.trackId))).size, 1, 'one person, one track');
   });
 
+  test('a scheduled detection is told which faces are followed (to look for them where they were); a first frame and a cut tell it none', async () => {
+    const frames = [...first, ...second];
+    const script = new Map(frames.map((frame, i) => [frame, i < CUT ? [faceA] : [faceB]]));
+    const finder = scriptedFinder(script);
+    const plans = await planAll(new VideoFacePlanner(finder, options({ detectEvery: 5 })), frames);
+    const detectedAt = plans.flatMap((p, i) => (p.detected ? [i] : []));
+    assert.deepEqual(detectedAt, [0, 5, 10, CUT, CUT + 5, CUT + 10]);
+    assert.deepEqual(
+      finder.known.map((k) => k?.length),
+      [0, 1, 1, 0, 1, 1],
+      'the first frame and the cut: nothing followed; between: the face followed',
+    );
+    // What the detector is told is the face as the tracker last saw it (the frame before).
+    const told = finder.known[1]![0]!;
+    assert.ok(boxIoU(told.box, faceA.box) > 0.9, 'the followed face, where it was');
+    assert.ok(boxIoU(finder.known[4]![0]!.box, faceB.box) > 0.9, "after the cut, the new shot's face");
+  });
+
   test('within a shot, a face the tracker loses is held until the next detection (holdFrames), then only if found', async () => {
     const frames = first;
     // Detections at 0, 5, 10; the tracker loses the face on frame 2, the detector misses it on frame 3.

@@ -41,8 +41,8 @@ export interface NodeSwapper {
   readonly engine: string;
   /** Said once when `auto` could not use the engine it prefers (e.g. models not installed). */
   readonly notice: string | undefined;
-  /** Faces in an image with their 468-point meshes, largest first. */
-  analyze(image: Image): Promise<Face[]>;
+  /** Faces in an image with their 468-point meshes, largest first; `known`: faces followed from the frame before (see FrameFaceFinder). */
+  analyze(image: Image, known?: readonly Face[]): Promise<Face[]>;
   /** Analyses a source photo once, for many swaps (a batch, or the frames of a stream). */
   prepareSource(source: Image, options: Pick<SwapOptions, 'sourceFace' | 'maxPixels'>, file?: string): Promise<PreparedSource>;
   /** Several photos of one person as one identity (inswapper averages them; mesh combines their textures and shapes). */
@@ -98,7 +98,7 @@ export async function createNodeSwapper(options: NodeSwapperOptions = {}): Promi
     return {
       engine: engineName,
       notice,
-      analyze: (image) => finder.analyze(image),
+      analyze: (image, known) => finder.analyze(image, undefined, undefined, known),
       prepareSource: (source, swapOptions, file) => still.prepareSource(source, swapOptions, file),
       prepareSources: (sources, swapOptions, files) => still.prepareSources(sources, swapOptions, files),
       track,

@@ -430,7 +430,7 @@ function checkDimensions(info: VideoInfo, path: string, maxPixels: number): void
 export function frameEngineOf(swapper: NodeSwapper): FrameEngine {
   return {
     name: swapper.engine,
-    analyze: (image) => swapper.analyze(image),
+    analyze: (image, known) => swapper.analyze(image, known),
     track: swapper.track,
     paintFaces: (frame, jobs, options, timings) => swapper.paintFaces(frame, jobs, options, timings),
     swap: (source, target, options, files) => swapper.swap(source, target, options, { ...files, marks: false }),

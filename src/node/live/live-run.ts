@@ -171,15 +171,15 @@ class SearchBudget {
   searching = true;
   private skipped = Number.POSITIVE_INFINITY;
 
-  constructor(private readonly analyze: (image: Image) => Promise<Face[]>) {}
+  constructor(private readonly analyze: (image: Image, known?: readonly Face[]) => Promise<Face[]>) {}
 
-  find(image: Image): Promise<Face[]> {
+  find(image: Image, known?: readonly Face[]): Promise<Face[]> {
     if (this.searching && this.skipped + 1 < this.level.searchEvery) {
       this.skipped++;
       return Promise.resolve([]);
     }
     this.skipped = 0;
-    return this.analyze(image);
+    return this.analyze(image, known);
   }
 }
 
@@ -232,7 +232,7 @@ export async function runLive(options: LiveRunOptions): Promise<LiveSummary> {
     });
   });
 
-  const budget = new SearchBudget((image) => options.engine.analyze(image));
+  const budget = new SearchBudget((image, known) => options.engine.analyze(image, known));
   const baseDetectEvery = options.tracking.detectEvery === 'auto' ? (options.engine.track ? AUTO_DETECT_EVERY : 1) : options.tracking.detectEvery;
   const markThread = options.markSettings && options.marks !== false ? new MarkThread(options.markSettings) : undefined;
   if (markThread && options.marks instanceof FrameMarker && markThread.watermarkId !== options.marks.watermarkId) {
@@ -241,7 +241,7 @@ export async function runLive(options: LiveRunOptions): Promise<LiveSummary> {
   }
   // With the marks thread the processor leaves the marks to it; every frame still goes through it before any output.
   const processor = FrameProcessor.create(
-    { ...options.engine, analyze: (image) => budget.find(image) },
+    { ...options.engine, analyze: (image, known) => budget.find(image, known) },
     { mode: 'stream', paint: options.paint, tracking: options.tracking, marks: markThread ? false : options.marks },
     options.identities,
   );
